@@ -1,0 +1,146 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Gantry.Handlers;
+using Gantry.Jobs;
+using Gantry.Storage;
+using Gantry.Worker;
+using Gantry.Worker.Execution;
+using Gantry.Worker.Links;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Gantry.Cli.Bench;
+
+/// <summary>
+/// Measures the runtime end to end on a real store, in process: throughput (a backlog of no-op
+/// jobs drained by one worker, first start to last completion written) and pickup latency
+/// (single jobs submitted to an idle worker, enqueue call to handler start).
+/// </summary>
+internal sealed class BenchRunner(IJobStore store, int jobs, int concurrency, int latencySamples, Action<string> progress)
+{
+    private const string JobType = "bench";
+    private const int EnqueueBatch = 1000;
+
+    public async Task<BenchResult> RunAsync(CancellationToken ct)
+    {
+        var probe = new BenchProbe();
+        var services = new ServiceCollection().AddSingleton(probe).AddGantryHandler<BenchHandler>(JobType).BuildServiceProvider();
+        await using var _ = services.ConfigureAwait(false);
+
+        // 1. Enqueue the backlog in batches.
+        progress($"enqueueing {jobs:N0} jobs in batches of {EnqueueBatch:N0}");
+        var enqueueWatch = Stopwatch.StartNew();
+        for (var done = 0; done < jobs; done += EnqueueBatch)
+        {
+            var batch = Enumerable.Range(0, Math.Min(EnqueueBatch, jobs - done))
+                .Select(_ => new NewJob { Id = JobIds.New(), Type = JobType }).ToArray();
+            await store.JobEnqueueManyAsync(new JobEnqueueParams(batch), ct).ConfigureAwait(false);
+        }
+        enqueueWatch.Stop();
+
+        // 2. Drain it with one worker of C slots; the clock stops when the last success is committed.
+        progress($"draining with {concurrency} slots");
+        var link = new CountingLink(new StoreWorkerLink(store), jobs);
+        var options = new WorkerOptions { Queues = new Dictionary<string, int> { ["default"] = concurrency }, WorkerId = $"bench-{Environment.ProcessId}" };
+        var worker = new GantryWorker(link, options, services);
+        await worker.StartAsync(ct).ConfigureAwait(false);
+        await link.AllSucceeded.WaitAsync(ct).ConfigureAwait(false);
+        var drainSeconds = Stopwatch.GetElapsedTime(probe.FirstStart, link.LastSuccessAt).TotalSeconds;
+
+        // 3. Pickup latency: one job at a time into the idle worker.
+        progress($"measuring pickup latency over {latencySamples} jobs");
+        var latencies = new double[latencySamples];
+        for (var i = 0; i < latencySamples; i++)
+        {
+            var started = probe.ExpectStart();
+            var before = Stopwatch.GetTimestamp();
+            await store.JobEnqueueManyAsync(new JobEnqueueParams([new NewJob { Id = JobIds.New(), Type = JobType }]), ct).ConfigureAwait(false);
+            var at = await started.WaitAsync(TimeSpan.FromSeconds(30), ct).ConfigureAwait(false);
+            latencies[i] = Stopwatch.GetElapsedTime(before, at).TotalMilliseconds;
+            await Task.Delay(2, ct).ConfigureAwait(false); // let the completion be written: the worker is idle again
+        }
+        await worker.StopAsync(ct).ConfigureAwait(false);
+        Array.Sort(latencies);
+
+        return new BenchResult
+        {
+            Store = store.Description,
+            Jobs = jobs,
+            Concurrency = concurrency,
+            EnqueueJobsPerSecond = Math.Round(jobs / enqueueWatch.Elapsed.TotalSeconds),
+            JobsPerSecond = Math.Round(jobs / drainSeconds),
+            DrainSeconds = Math.Round(drainSeconds, 3),
+            LatencySamples = latencySamples,
+            LatencyP50Ms = Math.Round(Percentile(latencies, 0.50), 3),
+            LatencyP99Ms = Math.Round(Percentile(latencies, 0.99), 3),
+            LatencyMaxMs = Math.Round(latencies.Length > 0 ? latencies[^1] : 0, 3),
+            Machine = $"{Environment.ProcessorCount} cores, {Environment.OSVersion.VersionString}, .NET {Environment.Version}",
+        };
+    }
+
+    private static double Percentile(double[] sorted, double p) =>
+        sorted.Length == 0 ? 0 : sorted[Math.Clamp((int)Math.Ceiling(p * sorted.Length) - 1, 0, sorted.Length - 1)];
+
+    /// <summary>Records when handlers start.</summary>
+    internal sealed class BenchProbe
+    {
+        private long _firstStart;
+        private TaskCompletionSource<long>? _nextStart;
+
+        public long FirstStart => Interlocked.Read(ref _firstStart);
+
+        public Task<long> ExpectStart()
+        {
+            var tcs = new TaskCompletionSource<long>(TaskCreationOptions.RunContinuationsAsynchronously);
+            Volatile.Write(ref _nextStart, tcs);
+            return tcs.Task;
+        }
+
+        public void Started()
+        {
+            var now = Stopwatch.GetTimestamp();
+            Interlocked.CompareExchange(ref _firstStart, now, 0);
+            Volatile.Read(ref _nextStart)?.TrySetResult(now);
+        }
+    }
+
+    private sealed class BenchHandler(BenchProbe probe) : IJobHandler<JsonElement>
+    {
+        public ValueTask HandleAsync(JsonElement payload, JobContext context)
+        {
+            probe.Started();
+            return ValueTask.CompletedTask;
+        }
+    }
+
+    /// <summary>Passes everything through, noting when the N-th success has been committed.</summary>
+    private sealed class CountingLink(IWorkerLink inner, int expected) : IWorkerLink
+    {
+        private readonly TaskCompletionSource _all = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private int _succeeded;
+
+        public Task AllSucceeded => _all.Task;
+        public long LastSuccessAt { get; private set; }
+        public string Description => inner.Description;
+
+        public async Task<IReadOnlyList<bool>> ReportAsync(IReadOnlyList<JobReport> reports, CancellationToken ct)
+        {
+            var applied = await inner.ReportAsync(reports, ct).ConfigureAwait(false);
+            var n = 0;
+            for (var i = 0; i < reports.Count; i++) if (applied[i] && reports[i] is JobSucceededReport) n++;
+            if (n > 0 && Interlocked.Add(ref _succeeded, n) >= expected && !_all.Task.IsCompleted)
+            {
+                LastSuccessAt = Stopwatch.GetTimestamp();
+                _all.TrySetResult();
+            }
+            return applied;
+        }
+
+        public Task RegisterAsync(WorkerRegistration registration, CancellationToken ct) => inner.RegisterAsync(registration, ct);
+        public Task DeregisterAsync(string workerId, CancellationToken ct) => inner.DeregisterAsync(workerId, ct);
+        public Task<IReadOnlyList<ClaimedJob>> ClaimAsync(JobClaimParams p, CancellationToken ct) => inner.ClaimAsync(p, ct);
+        public Task WaitForJobsAsync(TimeSpan timeout, CancellationToken ct) => inner.WaitForJobsAsync(timeout, ct);
+        public Task<IReadOnlyList<WorkerCommand>> HeartbeatAsync(WorkerHeartbeatParams p, CancellationToken ct) => inner.HeartbeatAsync(p, ct);
+        public Task<IReadOnlyList<WorkerCommand>> TakeCommandsAsync(string workerId, CancellationToken ct) => inner.TakeCommandsAsync(workerId, ct);
+        public Task WaitForCommandsAsync(TimeSpan timeout, CancellationToken ct) => inner.WaitForCommandsAsync(timeout, ct);
+    }
+}

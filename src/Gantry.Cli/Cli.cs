@@ -1,0 +1,86 @@
+using System.CommandLine;
+using Gantry.Cli.Output;
+
+namespace Gantry.Cli;
+
+/// <summary>Exit codes and the one place that turns errors into a line for a person.</summary>
+internal static class Cli
+{
+    public const int Ok = 0;
+    /// <summary>The request could not be done: bad input, unknown id, unreachable store.</summary>
+    public const int Error = 1;
+    /// <summary>Bad command line.</summary>
+    public const int Usage = 2;
+    /// <summary>A waited-for job ended dead.</summary>
+    public const int JobDead = 3;
+    /// <summary>A waited-for job ended cancelled.</summary>
+    public const int JobCancelled = 4;
+    public const int Interrupted = 130;
+    public const int InternalError = 70;
+
+    public static async Task<int> InvokeAsync(RootCommand root, string[] args)
+    {
+        var parse = root.Parse(args);
+        if (parse.Errors.Count > 0)
+        {
+            foreach (var error in parse.Errors.Select(e => e.Message).Distinct())
+                Console.Error.WriteLine($"gantry: {error}");
+            Console.Error.WriteLine($"Run '{CommandPath(parse.CommandResult.Command)} --help' for usage.");
+            return Usage;
+        }
+        // Commands handle SIGINT/SIGTERM themselves (graceful shutdown), so the parser must not.
+        return await parse.InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null }).ConfigureAwait(false);
+    }
+
+    private static string CommandPath(Command command)
+    {
+        var names = new List<string>();
+        for (var c = command; c is not null; c = c.Parents.OfType<Command>().FirstOrDefault())
+            names.Insert(0, c is RootCommand ? "gantry" : c.Name);
+        return string.Join(' ', names);
+    }
+
+    /// <summary>Sets an action that reports <see cref="GantryException"/>s as one line, never a stack trace.</summary>
+    public static void SetHandler(this Command command, Func<ParseResult, CancellationToken, Task<int>> action) =>
+        command.SetAction(async (parse, _) =>
+        {
+            using var cts = new CancellationTokenSource();
+            ConsoleCancelEventHandler onCancel = (_, e) => { e.Cancel = true; cts.Cancel(); };
+            Console.CancelKeyPress += onCancel;
+            try
+            {
+                return await action(parse, cts.Token).ConfigureAwait(false);
+            }
+            catch (GantryException ex)
+            {
+                Console.Error.WriteLine($"gantry: {ex.Message}");
+                return Error;
+            }
+            catch (OperationCanceledException) when (cts.IsCancellationRequested)
+            {
+                Console.Error.WriteLine("gantry: interrupted");
+                return Interrupted;
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                Console.Error.WriteLine($"gantry: {ex.Message}");
+                return Error;
+            }
+            catch (Exception ex)
+            {
+                Console.Error.WriteLine($"gantry: internal error: {ex.GetType().Name}: {ex.Message}");
+                if (Environment.GetEnvironmentVariable("GANTRY_DEBUG") == "1") Console.Error.WriteLine(ex);
+                else Console.Error.WriteLine("(set GANTRY_DEBUG=1 for details, and please report it)");
+                return InternalError;
+            }
+            finally
+            {
+                Console.CancelKeyPress -= onCancel;
+            }
+        });
+
+    public static void WriteJson<T>(T value, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> type) =>
+        Console.Out.WriteLine(System.Text.Json.JsonSerializer.Serialize(value, type));
+
+    internal static CliJson Json => CliJson.Default;
+}

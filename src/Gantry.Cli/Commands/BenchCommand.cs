@@ -1,0 +1,63 @@
+using System.CommandLine;
+using Gantry.Cli.Bench;
+using Gantry.Cli.Hosting;
+using Gantry.Cli.Options;
+
+namespace Gantry.Cli.Commands;
+
+/// <summary><c>gantry bench</c>: throughput and pickup latency on a fresh store.</summary>
+internal static class BenchCommand
+{
+    public static Command Create()
+    {
+        var db = new Option<string?>("--db") { Description = "Store file to create for the run (must not exist; default: a temporary file, deleted after)", HelpName = "path" };
+        var jobs = new Option<int>("--jobs") { Description = "Jobs in the backlog to drain (default 20000)", DefaultValueFactory = _ => 20_000, HelpName = "n" };
+        var concurrency = new Option<int>("--concurrency") { Description = "Worker slots (default 16)", DefaultValueFactory = _ => 16, HelpName = "n" };
+        var samples = new Option<int>("--latency-samples") { Description = "Single jobs submitted to measure pickup latency (default 500)", DefaultValueFactory = _ => 500, HelpName = "n" };
+        var json = CliOptions.Json();
+        var command = new Command("bench", "Measure throughput (drain a backlog of no-op jobs) and pickup latency (enqueue to handler start) on a fresh store")
+        {
+            db, jobs, concurrency, samples, json,
+        };
+        command.SetHandler(async (parse, ct) =>
+        {
+            var n = parse.GetValue(jobs);
+            var c = parse.GetValue(concurrency);
+            var s = parse.GetValue(samples);
+            if (n < 1) throw new InvalidInputException("--jobs", $"must be at least 1, got {n}");
+            if (c < 1) throw new InvalidInputException("--concurrency", $"must be at least 1, got {c}");
+            if (s < 1) throw new InvalidInputException("--latency-samples", $"must be at least 1, got {s}");
+
+            var given = parse.GetValue(db);
+            if (given is not null && File.Exists(given)) throw new InvalidInputException("--db", $"{given} exists; the benchmark needs a fresh store");
+            var dir = given is null ? Directory.CreateTempSubdirectory("gantry-bench-").FullName : null;
+            var path = given ?? Path.Combine(dir!, "bench.db");
+            var asJson = parse.GetValue(json);
+            try
+            {
+                BenchResult result;
+                await using (var store = await Stores.OpenAsync(path, createIfMissing: true, ct).ConfigureAwait(false))
+                {
+                    result = await new BenchRunner(store, n, c, s, m => { if (!asJson) Console.Error.WriteLine($"bench: {m}"); }).RunAsync(ct).ConfigureAwait(false);
+                }
+                if (asJson)
+                {
+                    Cli.WriteJson(result, Cli.Json.BenchResult);
+                }
+                else
+                {
+                    Console.Out.WriteLine($"store         {result.Store}");
+                    Console.Out.WriteLine($"enqueue       {result.EnqueueJobsPerSecond:N0} jobs/s ({n:N0} jobs in batches)");
+                    Console.Out.WriteLine($"throughput    {result.JobsPerSecond:N0} jobs/s ({n:N0} jobs drained in {result.DrainSeconds:0.000}s with {c} slots)");
+                    Console.Out.WriteLine($"pickup        p50 {result.LatencyP50Ms:0.000} ms, p99 {result.LatencyP99Ms:0.000} ms, max {result.LatencyMaxMs:0.000} ms ({s} samples, enqueue to handler start)");
+                }
+                return Cli.Ok;
+            }
+            finally
+            {
+                if (dir is not null) Directory.Delete(dir, recursive: true);
+            }
+        });
+        return command;
+    }
+}

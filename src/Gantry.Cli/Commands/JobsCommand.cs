@@ -1,0 +1,99 @@
+using System.CommandLine;
+using Gantry.Cli.Hosting;
+using Gantry.Cli.Options;
+using Gantry.Cli.Output;
+using Gantry.Jobs;
+using Gantry.Storage;
+
+namespace Gantry.Cli.Commands;
+
+/// <summary><c>gantry jobs list|show|cancel|retry</c>.</summary>
+internal static class JobsCommand
+{
+    public static Command Create() => new("jobs", "Inspect and control jobs")
+    {
+        List(), Show(), Cancel(), Retry(),
+    };
+
+    private static Command List()
+    {
+        var state = CliOptions.State();
+        var queue = new Option<string?>("--queue", "-q") { Description = "Only jobs in this queue", HelpName = "name" };
+        var type = new Option<string?>("--type", "-t") { Description = "Only jobs of this type", HelpName = "type" };
+        var limit = new Option<int>("--limit", "-n") { Description = "Most jobs to list, newest first (default 50)", DefaultValueFactory = _ => 50, HelpName = "n" };
+        var before = new Option<Guid?>("--before") { Description = "Only jobs older than this job id (paging)", HelpName = "id" };
+        var json = CliOptions.Json();
+        var db = CliOptions.Db();
+        var command = new Command("list", "List jobs, newest first") { state, queue, type, limit, before, json, db };
+        command.SetHandler(async (parse, ct) =>
+        {
+            var n = parse.GetValue(limit);
+            if (n is < 1 or > 10_000) throw new InvalidInputException("--limit", $"must be between 1 and 10000, got {n}");
+            await using var store = await Stores.OpenAsync(parse.GetValue(db)!, createIfMissing: false, ct).ConfigureAwait(false);
+            var jobs = await store.JobListAsync(new JobListParams
+            {
+                State = parse.GetValue(state), Queue = parse.GetValue(queue), Type = parse.GetValue(type), Limit = n, Before = parse.GetValue(before),
+            }, ct).ConfigureAwait(false);
+            if (parse.GetValue(json)) Cli.WriteJson(jobs.Select(j => JobView.From(j, withErrors: false)).ToArray(), Cli.Json.JobViewArray);
+            else Console.Out.Write(JobText.List(jobs, DateTimeOffset.UtcNow));
+            return Cli.Ok;
+        });
+        return command;
+    }
+
+    private static Command Show()
+    {
+        var id = CliOptions.JobId();
+        var follow = new Option<bool>("--follow", "-f") { Description = "Follow the job until it ends, drawing its progress" };
+        var json = CliOptions.Json();
+        var db = CliOptions.Db();
+        var command = new Command("show", "Show a job: state, attempts, progress, result, the error of every failed attempt, timestamps") { id, follow, json, db };
+        command.SetHandler(async (parse, ct) =>
+        {
+            var jobId = parse.GetValue(id);
+            await using var store = await Stores.OpenAsync(parse.GetValue(db)!, createIfMissing: false, ct).ConfigureAwait(false);
+            var job = await store.JobGetAsync(jobId, ct).ConfigureAwait(false) ?? throw new JobNotFoundException(jobId.ToString());
+            if (parse.GetValue(follow) && !job.State.IsTerminal())
+            {
+                await ProgressWatch.FollowAsync(store, jobId, draw: !parse.GetValue(json) && ProgressWatch.Interactive, ct, quiet: parse.GetValue(json)).ConfigureAwait(false);
+                job = await store.JobGetAsync(jobId, ct).ConfigureAwait(false) ?? throw new JobNotFoundException(jobId.ToString());
+            }
+            if (parse.GetValue(json)) Cli.WriteJson(JobView.From(job, withErrors: true), Cli.Json.JobView);
+            else Console.Out.Write(JobText.Show(job, DateTimeOffset.UtcNow));
+            return Cli.Ok;
+        });
+        return command;
+    }
+
+    private static Command Cancel()
+    {
+        var id = CliOptions.JobId();
+        var db = CliOptions.Db();
+        var command = new Command("cancel", "Cancel a job: a waiting job ends at once, a running one is stopped by its worker") { id, db };
+        command.SetHandler(async (parse, ct) =>
+        {
+            await using var store = await Stores.OpenAsync(parse.GetValue(db)!, createIfMissing: false, ct).ConfigureAwait(false);
+            var result = await store.JobCancelAsync(parse.GetValue(id), ct).ConfigureAwait(false);
+            Console.Out.WriteLine(result.Outcome == JobCancelOutcome.Cancelled
+                ? $"{result.Id} cancelled"
+                : $"{result.Id} is running: its worker was asked to stop it");
+            return Cli.Ok;
+        });
+        return command;
+    }
+
+    private static Command Retry()
+    {
+        var id = CliOptions.JobId();
+        var db = CliOptions.Db();
+        var command = new Command("retry", "Put a dead or cancelled job back to queued, with a fresh set of attempts") { id, db };
+        command.SetHandler(async (parse, ct) =>
+        {
+            await using var store = await Stores.OpenAsync(parse.GetValue(db)!, createIfMissing: false, ct).ConfigureAwait(false);
+            await store.JobRetryAsync(parse.GetValue(id), ct).ConfigureAwait(false);
+            Console.Out.WriteLine($"{parse.GetValue(id)} queued");
+            return Cli.Ok;
+        });
+        return command;
+    }
+}

@@ -1,0 +1,180 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using Gantry.Cli.Hosting;
+using Gantry.Cli.Options;
+using Gantry.Cli.Output;
+using Gantry.Jobs;
+using Gantry.Protocol;
+using Gantry.Storage;
+using Gantry.Worker.Handlers.BuiltIn;
+
+namespace Gantry.Cli.Commands;
+
+/// <summary><c>gantry submit</c>: enqueue one job from flags, or a batch from a job document.</summary>
+internal static class SubmitCommand
+{
+    public static Command Create()
+    {
+        var type = new Argument<string?>("type") { Description = "The job type (names its handler)", Arity = ArgumentArity.ZeroOrOne };
+        var payload = new Argument<string?>("payload") { Description = "The payload as JSON (default {})", Arity = ArgumentArity.ZeroOrOne };
+        var file = new Option<string?>("--file", "-f") { Description = "Read job documents from a file (- for stdin): one JSON object, an array, or JSON lines; a batch is all or none", HelpName = "path" };
+        var queue = new Option<string?>("--queue", "-q") { Description = "Queue (default \"default\")", HelpName = "name" };
+        var priority = new Option<int?>("--priority", "-p") { Description = "Priority; higher runs first (default 0)", HelpName = "n" };
+        var delay = CliOptions.Duration("--delay", "Start no sooner than this from now, e.g. 30s");
+        var runAt = new Option<DateTimeOffset?>("--run-at") { Description = "Start no sooner than this time (ISO 8601, e.g. 2026-01-31T09:30:00Z)", HelpName = "time", CustomParser = ParseTime };
+        var timeout = CliOptions.Duration("--timeout", "Cancel an attempt that runs longer, e.g. 60s");
+        var maxAttempts = new Option<int?>("--max-attempts") { Description = $"Attempts before the job is dead (default {NewJob.MaxAttemptsDefault})", HelpName = "n" };
+        var key = new Option<string?>("--idempotency-key") { Description = "Submitting the same key to the same queue again returns the existing job", HelpName = "key" };
+        var tags = CliOptions.Tags("--tags", "Tags, e.g. team=billing,env=prod");
+        var caps = CliOptions.List("--require", "Capabilities a worker must advertise to run the job, e.g. gpu,big-mem");
+        var wait = new Option<bool>("--wait", "-w") { Description = "Wait for the outcome, showing progress, and print it with the result" };
+        var allowUnknown = new Option<bool>("--allow-unknown-type") { Description = "Enqueue even when no known handler serves the type (for workers not started yet)" };
+        var json = CliOptions.Json();
+        var db = CliOptions.Db();
+
+        var command = new Command("submit", "Enqueue a job and print its id")
+        {
+            type, payload, file, queue, priority, delay, runAt, timeout, maxAttempts, key, tags, caps, wait, allowUnknown, json, db,
+        };
+        command.SetHandler(async (parse, ct) =>
+        {
+            var limits = JobLimits.Default;
+            var now = DateTimeOffset.UtcNow;
+            if (parse.GetValue(delay) is not null && parse.GetValue(runAt) is not null)
+                throw new InvalidInputException("--delay/--run-at", "give one or the other, not both");
+            DateTimeOffset? when = parse.GetValue(delay) is { } d ? now + d : parse.GetValue(runAt);
+
+            // Flags given explicitly override the same fields of every document.
+            JobDraft Override(JobDraft draft) => draft with
+            {
+                Queue = parse.GetValue(queue) ?? draft.Queue,
+                Priority = parse.GetValue(priority) ?? draft.Priority,
+                RunAt = when ?? draft.RunAt,
+                TimeoutSeconds = parse.GetValue(timeout)?.TotalSeconds ?? draft.TimeoutSeconds,
+                MaxAttempts = parse.GetValue(maxAttempts) ?? draft.MaxAttempts,
+                IdempotencyKey = parse.GetValue(key) ?? draft.IdempotencyKey,
+                Tags = parse.GetValue(tags) is { Count: > 0 } t ? t : draft.Tags,
+                RequiredCapabilities = parse.GetValue(caps) is { Count: > 0 } c ? c : draft.RequiredCapabilities,
+            };
+
+            IReadOnlyList<(JobDraft Draft, string Where)> drafts;
+            if (parse.GetValue(file) is { } path)
+            {
+                if (parse.GetValue(type) is not null)
+                    throw new InvalidInputException("submit", "give a job type or --file, not both");
+                var (text, source) = await ReadInputAsync(path, ct).ConfigureAwait(false);
+                drafts = JobDocumentReader.ReadDrafts(text, source, limits);
+                if (drafts.Count == 0) throw new InvalidInputException(source, "holds no job document");
+                if (drafts.Count > limits.MaxBatch) throw new InvalidInputException(source, $"holds {drafts.Count:N0} jobs, over the batch limit of {limits.MaxBatch:N0}");
+            }
+            else
+            {
+                var jobType = parse.GetValue(type) ?? throw new InvalidInputException("submit", "name a job type (e.g. gantry submit echo '{\"hello\":\"world\"}') or use --file");
+                drafts = [(new JobDraft { Type = jobType, Payload = PayloadArgument(parse.GetValue(payload), limits) }, "")];
+            }
+            var jobs = drafts.Select(d => Override(d.Draft).Validate(limits, d.Where)).ToArray();
+
+            await using var store = await Stores.OpenAsync(parse.GetValue(db)!, createIfMissing: true, ct).ConfigureAwait(false);
+            if (!parse.GetValue(allowUnknown)) await CheckTypesKnownAsync(store, jobs, ct).ConfigureAwait(false);
+            var results = await store.JobEnqueueManyAsync(new JobEnqueueParams(jobs), ct).ConfigureAwait(false);
+
+            var asJson = parse.GetValue(json);
+            if (!parse.GetValue(wait))
+            {
+                var views = results.Select((r, i) => new SubmitView(r.Id.ToString(), r.State.ToText(), r.Existing, jobs[i].Type, jobs[i].Queue)).ToArray();
+                if (asJson)
+                {
+                    if (views.Length == 1) Cli.WriteJson(views[0], Cli.Json.SubmitView);
+                    else Cli.WriteJson(views, Cli.Json.SubmitViewArray);
+                }
+                else
+                {
+                    foreach (var r in results) Console.Out.WriteLine(r.Existing ? $"{r.Id} (existing job, {r.State.ToText()})" : r.Id.ToString());
+                }
+                return Cli.Ok;
+            }
+            return await WaitAsync(store, results, asJson, ct).ConfigureAwait(false);
+        });
+        return command;
+    }
+
+    private static async Task<int> WaitAsync(IJobStore store, IReadOnlyList<JobEnqueueResult> results, bool asJson, CancellationToken ct)
+    {
+        var finals = new List<JobRecord>(results.Count);
+        if (results.Count == 1)
+        {
+            if (!asJson) Console.Out.WriteLine(results[0].Id + (results[0].Existing ? " (existing job)" : ""));
+            finals.Add(await ProgressWatch.FollowAsync(store, results[0].Id, draw: !asJson && ProgressWatch.Interactive, ct, quiet: asJson).ConfigureAwait(false));
+        }
+        else
+        {
+            foreach (var r in results)
+            {
+                while (true)
+                {
+                    var job = await store.JobGetAsync(r.Id, ct).ConfigureAwait(false) ?? throw new JobNotFoundException(r.Id.ToString());
+                    if (job.State.IsTerminal()) { finals.Add(job); break; }
+                    await Task.Delay(100, ct).ConfigureAwait(false);
+                }
+            }
+        }
+        if (asJson)
+        {
+            var views = finals.Select(f => JobView.From(f, withErrors: true)).ToArray();
+            if (views.Length == 1) Cli.WriteJson(views[0], Cli.Json.JobView);
+            else Cli.WriteJson(views, Cli.Json.JobViewArray);
+        }
+        else
+        {
+            foreach (var f in finals) Console.Out.WriteLine(results.Count == 1 ? ProgressWatch.Outcome(f) : $"{f.Id} {ProgressWatch.Outcome(f)}");
+        }
+        return finals.Any(f => f.State == JobState.Dead) ? Cli.JobDead
+            : finals.Any(f => f.State == JobState.Cancelled) ? Cli.JobCancelled
+            : Cli.Ok;
+    }
+
+    private static string PayloadArgument(string? text, JobLimits limits)
+    {
+        if (text is null) return "{}";
+        try
+        {
+            using var doc = JsonDocument.Parse(text, new JsonDocumentOptions { MaxDepth = limits.MaxDepth });
+            return doc.RootElement.GetRawText();
+        }
+        catch (JsonException ex)
+        {
+            throw new InvalidInputException("payload", $"malformed JSON (column {(ex.BytePositionInLine ?? 0) + 1}); quote it for the shell, e.g. '{{\"ms\":500}}'");
+        }
+    }
+
+    private static async Task<(string Text, string Source)> ReadInputAsync(string path, CancellationToken ct)
+    {
+        if (path == "-") return (await Console.In.ReadToEndAsync(ct).ConfigureAwait(false), "stdin");
+        if (!File.Exists(path)) throw new InvalidInputException("--file", $"{path} does not exist");
+        var info = new FileInfo(path);
+        var max = (long)JobLimits.Default.MaxPayloadBytes * 16 + JobLimits.Default.MaxBatch * 4096L;
+        if (info.Length > max) throw new InvalidInputException(path, $"is {info.Length:N0} bytes, over the {max:N0} bytes a submission may have");
+        return (await File.ReadAllTextAsync(path, ct).ConfigureAwait(false), Path.GetFileName(path));
+    }
+
+    /// <summary>A job type is known when built in or served by a worker that registered in the store.</summary>
+    private static async Task CheckTypesKnownAsync(IJobStore store, IReadOnlyList<NewJob> jobs, CancellationToken ct)
+    {
+        var known = new SortedSet<string>(BuiltInHandlers.Types, StringComparer.Ordinal);
+        var unknown = jobs.Select(j => j.Type).Where(t => !known.Contains(t)).Distinct().ToArray();
+        if (unknown.Length == 0) return;
+        known.UnionWith(await store.JobTypesServedAsync(ct).ConfigureAwait(false));
+        unknown = unknown.Where(t => !known.Contains(t)).ToArray();
+        if (unknown.Length > 0)
+            throw new InvalidInputException("type", $"unknown job type{(unknown.Length > 1 ? "s" : "")} {string.Join(", ", unknown.Select(u => $"'{u}'"))}; known types: {string.Join(", ", known)} (use --allow-unknown-type to enqueue for a worker not started yet)");
+    }
+
+    private static DateTimeOffset? ParseTime(System.CommandLine.Parsing.ArgumentResult r)
+    {
+        var text = r.Tokens.Count > 0 ? r.Tokens[0].Value : "";
+        if (DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var t)) return t;
+        r.AddError($"--run-at: '{text}' is not an ISO 8601 time (e.g. 2026-01-31T09:30:00Z)");
+        return null;
+    }
+}

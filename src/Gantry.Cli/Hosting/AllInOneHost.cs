@@ -1,0 +1,67 @@
+using Gantry.Server.Maintenance;
+using Gantry.Storage;
+using Gantry.Worker;
+using Gantry.Worker.Execution;
+using Gantry.Worker.Handlers.BuiltIn;
+using Gantry.Worker.Hosting;
+using Gantry.Worker.Links;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace Gantry.Cli.Hosting;
+
+/// <summary>Composes a Gantry process: the coordinator's maintenance services and a worker on one store.</summary>
+internal static class AllInOneHost
+{
+    public static IHost Build(IJobStore store, WorkerOptions workerOptions, MaintenanceOptions maintenance, LogLevel logLevel)
+    {
+        var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
+        builder.Logging.SetMinimumLevel(logLevel);
+        builder.Logging.AddSimpleConsole(o =>
+        {
+            o.SingleLine = true;
+            o.TimestampFormat = "HH:mm:ss ";
+            o.UseUtcTimestamp = false;
+        });
+        builder.Services.AddSingleton(store);
+        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddGantryBuiltInHandlers();
+        builder.Services.AddGantryMaintenance(maintenance);
+        builder.Services.AddSingleton(sp => new GantryWorker(new StoreWorkerLink(store), workerOptions, sp));
+        builder.Services.AddHostedService(sp => new WorkerHostedService(sp.GetRequiredService<GantryWorker>()));
+        builder.Services.Configure<HostOptions>(o =>
+        {
+            // Room to drain, then to give abandoned handlers their grace period and write the last reports.
+            o.ShutdownTimeout = workerOptions.DrainTimeout + workerOptions.CancelGracePeriod + TimeSpan.FromSeconds(15);
+        });
+        builder.Services.AddSingleton<IHostLifetime, SignalLifetime>();
+        return builder.Build();
+    }
+}
+
+/// <summary>Stops the host on SIGINT, SIGTERM or SIGQUIT, without the console lifetime's chatter.</summary>
+internal sealed class SignalLifetime(IHostApplicationLifetime lifetime) : IHostLifetime, IDisposable
+{
+    private readonly List<System.Runtime.InteropServices.PosixSignalRegistration> _registrations = [];
+
+    public Task WaitForStartAsync(CancellationToken cancellationToken)
+    {
+        foreach (var signal in new[] { System.Runtime.InteropServices.PosixSignal.SIGINT, System.Runtime.InteropServices.PosixSignal.SIGTERM, System.Runtime.InteropServices.PosixSignal.SIGQUIT })
+        {
+            _registrations.Add(System.Runtime.InteropServices.PosixSignalRegistration.Create(signal, context =>
+            {
+                context.Cancel = true; // We exit on our own, after draining.
+                lifetime.StopApplication();
+            }));
+        }
+        return Task.CompletedTask;
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public void Dispose()
+    {
+        foreach (var r in _registrations) r.Dispose();
+    }
+}

@@ -1,0 +1,145 @@
+using System.CommandLine;
+using System.CommandLine.Parsing;
+using System.Globalization;
+using Gantry.Jobs;
+
+namespace Gantry.Cli.Options;
+
+/// <summary>Options shared by several commands, and parsers that turn bad values into one clear line.</summary>
+internal static class CliOptions
+{
+    public const string DefaultDb = "./gantry.db";
+
+    public static Option<string> Db() => new("--db")
+    {
+        Description = "Path of the SQLite store file (created on first use)",
+        DefaultValueFactory = _ => Environment.GetEnvironmentVariable("GANTRY_DB") is { Length: > 0 } env ? env : DefaultDb,
+        HelpName = "path",
+    };
+
+    public static Option<bool> Json() => new("--json") { Description = "Print JSON instead of text" };
+
+    public static Option<TimeSpan?> Duration(string name, string description, TimeSpan? defaultValue = null)
+    {
+        var option = new Option<TimeSpan?>(name)
+        {
+            Description = defaultValue is { } d ? $"{description} (default {Durations.Format(d)})" : description,
+            HelpName = "duration",
+            CustomParser = ParseDuration,
+        };
+        if (defaultValue is not null) option.DefaultValueFactory = _ => defaultValue;
+        return option;
+    }
+
+    private static TimeSpan? ParseDuration(ArgumentResult result)
+    {
+        var text = result.Tokens.Count > 0 ? result.Tokens[0].Value : "";
+        if (Durations.TryParse(text, out var value)) return value;
+        result.AddError($"{OptionName(result)}: '{text}' is not a duration (examples: 500ms, 30s, 5m, 2h, 7d)");
+        return null;
+    }
+
+    /// <summary>Parses <c>default:8,mail:2</c> into queue → concurrency.</summary>
+    public static Option<IReadOnlyDictionary<string, int>> Queues(string defaultSpec) => new("--queues")
+    {
+        Description = $"Queues to serve with their concurrency, e.g. default:8,mail:2 (default {defaultSpec})",
+        HelpName = "name:n,…",
+        DefaultValueFactory = _ => ParseQueueSpec(defaultSpec, out var __)!,
+        CustomParser = r =>
+        {
+            var text = string.Join(",", r.Tokens.Select(t => t.Value));
+            var queues = ParseQueueSpec(text, out var error);
+            if (queues is null) r.AddError($"--queues: {error}");
+            return queues!;
+        },
+    };
+
+    public static IReadOnlyDictionary<string, int>? ParseQueueSpec(string text, out string? error)
+    {
+        error = null;
+        var queues = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var part in text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            var pieces = part.Split(':');
+            var name = pieces[0];
+            var concurrency = 10;
+            if (pieces.Length > 2 || (pieces.Length == 2 && (!int.TryParse(pieces[1], NumberStyles.None, CultureInfo.InvariantCulture, out concurrency) || concurrency < 1)))
+            {
+                error = $"'{part}' is not name:concurrency with a concurrency of 1 or more (e.g. default:8)";
+                return null;
+            }
+            try
+            {
+                new Protocol.JobDraft { Type = "x", Queue = name }.Validate(Protocol.JobLimits.Default, "");
+            }
+            catch (InvalidInputException ex)
+            {
+                error = $"queue '{name}': {ex.Problem}";
+                return null;
+            }
+            if (!queues.TryAdd(name, concurrency))
+            {
+                error = $"queue '{name}' is listed twice";
+                return null;
+            }
+        }
+        if (queues.Count == 0) error = "name at least one queue, e.g. default:8";
+        return queues.Count == 0 ? null : queues;
+    }
+
+    /// <summary>Parses <c>k=v,k2=v2</c> (or repeated flags).</summary>
+    public static Option<IReadOnlyDictionary<string, string>> Tags(string name, string description) => new(name)
+    {
+        Description = description,
+        HelpName = "key=value,…",
+        AllowMultipleArgumentsPerToken = false,
+        DefaultValueFactory = _ => new Dictionary<string, string>(),
+        CustomParser = r =>
+        {
+            var tags = new Dictionary<string, string>(StringComparer.Ordinal);
+            foreach (var pair in r.Tokens.SelectMany(t => t.Value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)))
+            {
+                var eq = pair.IndexOf('=');
+                if (eq <= 0) { r.AddError($"{name}: '{pair}' is not key=value"); return tags; }
+                tags[pair[..eq]] = pair[(eq + 1)..];
+            }
+            return tags;
+        },
+    };
+
+    public static Option<IReadOnlyList<string>> List(string name, string description) => new(name)
+    {
+        Description = description,
+        HelpName = "a,b,…",
+        DefaultValueFactory = _ => [],
+        CustomParser = r => r.Tokens.SelectMany(t => t.Value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).ToArray(),
+    };
+
+    public static Option<JobState?> State() => new("--state")
+    {
+        Description = $"Only jobs in this state ({string.Join(", ", JobStates.All.Select(s => s.ToText()))})",
+        HelpName = "state",
+        CustomParser = r =>
+        {
+            var text = r.Tokens.Count > 0 ? r.Tokens[0].Value : "";
+            if (JobStates.TryParse(text, out var state)) return state;
+            r.AddError($"--state: '{text}' is not a job state (one of {string.Join(", ", JobStates.All.Select(s => s.ToText()))})");
+            return null;
+        },
+    };
+
+    public static Argument<Guid> JobId() => new("id")
+    {
+        Description = "The job's id",
+        CustomParser = r =>
+        {
+            var text = r.Tokens.Count > 0 ? r.Tokens[0].Value : "";
+            if (Guid.TryParse(text, out var id)) return id;
+            r.AddError($"'{text}' is not a job id (expected a UUID such as 0193a5b2-7c1e-7d4a-9f00-1a2b3c4d5e6f)");
+            return Guid.Empty;
+        },
+    };
+
+    private static string OptionName(ArgumentResult result) =>
+        result.Parent is OptionResult o ? o.Option.Name : result.Argument.Name;
+}

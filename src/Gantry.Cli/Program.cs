@@ -1,0 +1,13 @@
+using System.CommandLine;
+using Gantry.Cli;
+using Gantry.Cli.Commands;
+
+var root = new RootCommand("Gantry runs background jobs reliably: submit jobs, run them on workers, watch them finish.")
+{
+    RunCommand.Create(),
+    SubmitCommand.Create(),
+    JobsCommand.Create(),
+    QueuesCommand.Create(),
+    BenchCommand.Create(),
+};
+return await Cli.InvokeAsync(root, args).ConfigureAwait(false);

@@ -1,0 +1,25 @@
+namespace Gantry;
+
+/// <summary>
+/// Base of every error Gantry reports about a user's request (bad input, unknown id, illegal
+/// transition, unreachable store). Its message is one line meant for a person; surfaces print it
+/// without a stack trace.
+/// </summary>
+public class GantryException(string message, Exception? inner = null) : Exception(message, inner);
+
+/// <summary>Input that fails validation. <see cref="Where"/> names the field or position.</summary>
+public sealed class InvalidInputException(string where, string problem)
+    : GantryException(string.IsNullOrEmpty(where) ? problem : $"{where}: {problem}")
+{
+    public string Where { get; } = where;
+    public string Problem { get; } = problem;
+}
+
+/// <summary>No job has the given id.</summary>
+public sealed class JobNotFoundException(string id) : GantryException($"no job with id {id}")
+{
+    public string JobId { get; } = id;
+}
+
+/// <summary>The store cannot be used: unreachable, locked, corrupt, not a Gantry store.</summary>
+public sealed class StoreUnavailableException(string message, Exception? inner = null) : GantryException(message, inner);

@@ -1,0 +1,18 @@
+namespace Gantry.Handlers;
+
+/// <summary>
+/// Runs jobs of one type whose payload deserialises to <typeparamref name="TPayload"/> and whose
+/// result is <typeparamref name="TResult"/> (stored as JSON). Register it with
+/// <c>services.AddGantryHandler&lt;THandler&gt;("type")</c>; it is resolved from a fresh DI scope per job.
+/// Throwing fails the attempt (retried with backoff while attempts are left).
+/// </summary>
+public interface IJobHandler<in TPayload, TResult>
+{
+    ValueTask<TResult> HandleAsync(TPayload payload, JobContext context);
+}
+
+/// <summary>A handler whose job has no result.</summary>
+public interface IJobHandler<in TPayload>
+{
+    ValueTask HandleAsync(TPayload payload, JobContext context);
+}

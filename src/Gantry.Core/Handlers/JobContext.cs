@@ -1,0 +1,43 @@
+using System.Text.Json;
+using Microsoft.Extensions.Logging;
+
+namespace Gantry.Handlers;
+
+/// <summary>
+/// Everything a handler gets about the attempt it runs. One object, so handlers can be tested
+/// with a context of the test's own making.
+/// </summary>
+public abstract class JobContext
+{
+    public abstract Guid JobId { get; }
+    public abstract string Type { get; }
+    public abstract string Queue { get; }
+    /// <summary>This attempt's number, 1-based.</summary>
+    public abstract int Attempt { get; }
+    public abstract int MaxAttempts { get; }
+    public abstract IReadOnlyDictionary<string, string> Tags { get; }
+    /// <summary>The payload as raw JSON.</summary>
+    public abstract JsonElement Payload { get; }
+    /// <summary>Fires when the job is cancelled, times out, or the worker shuts down; see <see cref="CancelReason"/>.</summary>
+    public abstract CancellationToken CancellationToken { get; }
+    /// <summary>Why <see cref="CancellationToken"/> fired, or <see cref="CancelReason.None"/>.</summary>
+    public abstract CancelReason CancelReason { get; }
+    public abstract ILogger Logger { get; }
+
+    /// <summary>Reports percent done (0–100) and a message. Cheap to call often: writes are throttled.</summary>
+    public abstract ValueTask ReportProgressAsync(double percent, string? message = null);
+}
+
+/// <summary>Why a running job was asked to stop.</summary>
+public enum CancelReason
+{
+    None,
+    /// <summary>A user cancelled the job.</summary>
+    UserCancelled,
+    /// <summary>The job ran past its timeout.</summary>
+    Timeout,
+    /// <summary>The worker is shutting down; the job will be requeued.</summary>
+    Shutdown,
+    /// <summary>The worker lost the job's lease; another attempt may already run.</summary>
+    LeaseLost,
+}

@@ -1,0 +1,22 @@
+namespace Gantry.Jobs;
+
+/// <summary>
+/// Exponential backoff with jitter between attempts: the n-th retry waits about
+/// <c>Base × 2^(n-1)</c>, capped at <c>Max</c>, drawn from the upper half of that interval so
+/// that jobs failing together do not return together.
+/// </summary>
+public sealed record Backoff(TimeSpan Base, TimeSpan Max)
+{
+    public static readonly TimeSpan BaseDefault = TimeSpan.FromSeconds(1);
+    public static readonly TimeSpan MaxDefault = TimeSpan.FromHours(1);
+    public static readonly Backoff Default = new(BaseDefault, MaxDefault);
+
+    /// <summary>The delay before the attempt after <paramref name="failedAttempt"/> (1-based).</summary>
+    public TimeSpan DelayAfter(int failedAttempt, Random random)
+    {
+        var exponent = Math.Clamp(failedAttempt - 1, 0, 62);
+        var ceiling = Math.Min(Max.TotalMilliseconds, Base.TotalMilliseconds * Math.Pow(2, exponent));
+        var jittered = ceiling * (0.5 + random.NextDouble() * 0.5);
+        return TimeSpan.FromMilliseconds(Math.Max(0, jittered));
+    }
+}

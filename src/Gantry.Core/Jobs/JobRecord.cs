@@ -1,0 +1,35 @@
+namespace Gantry.Jobs;
+
+/// <summary>A job as stored: what <c>jobs list</c> and <c>jobs show</c> display.</summary>
+public sealed record JobRecord
+{
+    public required Guid Id { get; init; }
+    public required string Type { get; init; }
+    public required string Queue { get; init; }
+    public required JobState State { get; init; }
+    public int Priority { get; init; }
+    public string Payload { get; init; } = "{}";
+    /// <summary>Attempts started so far (0 before the first claim).</summary>
+    public int Attempt { get; init; }
+    public int MaxAttempts { get; init; }
+    public TimeSpan? Timeout { get; init; }
+    public Backoff Backoff { get; init; } = Backoff.Default;
+    public DateTimeOffset CreatedAt { get; init; }
+    public DateTimeOffset? RunAt { get; init; }
+    public DateTimeOffset? StartedAt { get; init; }
+    public DateTimeOffset? FinishedAt { get; init; }
+    /// <summary>The worker holding (or that last held) the job.</summary>
+    public string? WorkerId { get; init; }
+    public DateTimeOffset? LeaseUntil { get; init; }
+    public string? IdempotencyKey { get; init; }
+    public IReadOnlyDictionary<string, string> Tags { get; init; } = NewJob.NoTags;
+    public IReadOnlyList<string> RequiredCapabilities { get; init; } = [];
+    /// <summary>Percent done, 0–100, as last reported.</summary>
+    public double? Progress { get; init; }
+    public string? ProgressMessage { get; init; }
+    /// <summary>The handler's result as JSON text.</summary>
+    public string? Result { get; init; }
+    public DateTimeOffset? CancelRequestedAt { get; init; }
+    /// <summary>The error of every failed attempt, oldest first (filled by single-job reads).</summary>
+    public IReadOnlyList<JobAttemptError> Errors { get; init; } = [];
+}

@@ -1,0 +1,102 @@
+using System.Text;
+using System.Text.RegularExpressions;
+using Gantry.Jobs;
+
+namespace Gantry.Protocol;
+
+/// <summary>
+/// A job as a user described it, before validation: the fields of the v1 job document. Both the
+/// document reader and the CLI's flags fill one, so every rule about a field lives in
+/// <see cref="Validate"/>.
+/// </summary>
+public sealed partial record JobDraft
+{
+    public string? Type { get; init; }
+    public string? Payload { get; init; }
+    public string? Queue { get; init; }
+    public int? Priority { get; init; }
+    public DateTimeOffset? RunAt { get; init; }
+    public double? TimeoutSeconds { get; init; }
+    public int? MaxAttempts { get; init; }
+    public double? BackoffBaseSeconds { get; init; }
+    public double? BackoffMaxSeconds { get; init; }
+    public string? IdempotencyKey { get; init; }
+    public IReadOnlyDictionary<string, string>? Tags { get; init; }
+    public IReadOnlyList<string>? RequiredCapabilities { get; init; }
+
+    public const int MaxNameLength = 200;
+    public const int MaxIdempotencyKeyLength = 255;
+    public const int MaxAttemptsLimit = 1000;
+
+    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._:/-]*$")]
+    private static partial Regex NamePattern();
+
+    /// <summary>Checks every field and builds the job; <paramref name="where"/> prefixes error messages.</summary>
+    public NewJob Validate(JobLimits limits, string where, TimeProvider? time = null)
+    {
+        string At(string field) => string.IsNullOrEmpty(where) ? field : $"{where}.{field}";
+
+        var type = Type?.Trim();
+        if (string.IsNullOrEmpty(type)) throw new InvalidInputException(At("type"), "is required (the job type names its handler)");
+        CheckName(type, At("type"));
+
+        var queue = Queue?.Trim() ?? NewJob.DefaultQueue;
+        CheckName(queue, At("queue"));
+
+        var payload = Payload ?? "{}";
+        var bytes = Encoding.UTF8.GetByteCount(payload);
+        if (bytes > limits.MaxPayloadBytes)
+            throw new InvalidInputException(At("payload"), $"is {bytes:N0} bytes, over the limit of {limits.MaxPayloadBytes:N0} bytes");
+
+        TimeSpan? timeout = null;
+        if (TimeoutSeconds is { } t)
+        {
+            if (!(t > 0) || t > TimeSpan.MaxValue.TotalSeconds / 2) throw new InvalidInputException(At("timeout_seconds"), $"must be a positive number of seconds, got {t}");
+            timeout = TimeSpan.FromSeconds(t);
+        }
+
+        var maxAttempts = MaxAttempts ?? NewJob.MaxAttemptsDefault;
+        if (maxAttempts is < 1 or > MaxAttemptsLimit)
+            throw new InvalidInputException(At("max_attempts"), $"must be between 1 and {MaxAttemptsLimit}, got {maxAttempts}");
+
+        var backoffBase = BackoffBaseSeconds ?? Backoff.BaseDefault.TotalSeconds;
+        var backoffMax = BackoffMaxSeconds ?? Math.Max(backoffBase, Backoff.MaxDefault.TotalSeconds);
+        if (!(backoffBase >= 0) || backoffBase > 365 * 86400) throw new InvalidInputException(At("backoff.base_seconds"), $"must be a non-negative number of seconds, got {backoffBase}");
+        if (!(backoffMax >= backoffBase) || backoffMax > 365 * 86400) throw new InvalidInputException(At("backoff.max_seconds"), $"must be at least base_seconds ({backoffBase}), got {backoffMax}");
+
+        var key = IdempotencyKey;
+        if (key is not null && (key.Length == 0 || key.Length > MaxIdempotencyKeyLength))
+            throw new InvalidInputException(At("idempotency_key"), $"must be 1 to {MaxIdempotencyKeyLength} characters");
+
+        var caps = RequiredCapabilities ?? [];
+        for (var i = 0; i < caps.Count; i++)
+            if (string.IsNullOrWhiteSpace(caps[i])) throw new InvalidInputException(At($"required_capabilities[{i}]"), "must not be empty");
+
+        if (Tags is not null)
+            foreach (var k in Tags.Keys)
+                if (string.IsNullOrWhiteSpace(k)) throw new InvalidInputException(At("tags"), "tag names must not be empty");
+
+        return new NewJob
+        {
+            Id = JobIds.New(time),
+            Type = type,
+            Queue = queue,
+            Payload = payload,
+            Priority = Priority ?? 0,
+            RunAt = RunAt,
+            Timeout = timeout,
+            MaxAttempts = maxAttempts,
+            Backoff = new Backoff(TimeSpan.FromSeconds(backoffBase), TimeSpan.FromSeconds(backoffMax)),
+            IdempotencyKey = key,
+            Tags = Tags ?? NewJob.NoTags,
+            RequiredCapabilities = caps.Select(c => c.Trim()).Distinct(StringComparer.Ordinal).ToArray(),
+        };
+    }
+
+    private static void CheckName(string value, string where)
+    {
+        if (value.Length > MaxNameLength) throw new InvalidInputException(where, $"is longer than {MaxNameLength} characters");
+        if (!NamePattern().IsMatch(value))
+            throw new InvalidInputException(where, $"'{value}' is not a valid name (letters, digits and . _ : / - ; starting with a letter or digit)");
+    }
+}

@@ -1,0 +1,82 @@
+using Gantry.Jobs;
+
+namespace Gantry.Storage;
+
+/// <summary>
+/// Everything Gantry keeps, behind one contract that every backend implements and one contract
+/// test suite exercises. Methods are named noun first and take one parameter record each.
+/// Every state change is a conditional update built from <see cref="JobStateMachine"/>, and every
+/// worker report is fenced by attempt and lease owner: a stale writer changes nothing.
+/// Backend errors are translated at this seam into <see cref="GantryException"/>s.
+/// </summary>
+public interface IJobStore : IAsyncDisposable
+{
+    /// <summary>Where the store lives, for people: <c>sqlite:/path/gantry.db</c>.</summary>
+    string Description { get; }
+
+    /// <summary>True when the backend wakes other processes on new work (PostgreSQL LISTEN/NOTIFY).</summary>
+    bool SupportsCrossProcessNotifications { get; }
+
+    /// <summary>Wake-ups raised by writes made through this instance.</summary>
+    StoreSignals Signals { get; }
+
+    /// <summary>Creates or upgrades the schema. Idempotent.</summary>
+    Task MigrateAsync(CancellationToken ct);
+
+    /// <summary>Enqueues a batch in one transaction, all or none. A job whose idempotency key already
+    /// exists in its queue (or earlier in the batch) gives back the existing job.</summary>
+    Task<IReadOnlyList<JobEnqueueResult>> JobEnqueueManyAsync(JobEnqueueParams p, CancellationToken ct);
+
+    /// <summary>Atomically claims up to each queue's limit of queued jobs, by priority then age, under a lease.</summary>
+    Task<IReadOnlyList<ClaimedJob>> JobClaimAsync(JobClaimParams p, CancellationToken ct);
+
+    /// <summary>Applies worker reports in one transaction. Each is fenced: it is applied only while the
+    /// job is running with the report's attempt and lease owner. Returns, per report, whether it was applied.</summary>
+    Task<IReadOnlyList<bool>> JobReportManyAsync(IReadOnlyList<JobReport> reports, CancellationToken ct);
+
+    /// <summary>One job with the errors of its failed attempts; null when unknown.</summary>
+    Task<JobRecord?> JobGetAsync(Guid id, CancellationToken ct);
+
+    /// <summary>Jobs, newest first, filtered; keyset-paginated by <see cref="JobListParams.Before"/>.</summary>
+    Task<IReadOnlyList<JobRecord>> JobListAsync(JobListParams p, CancellationToken ct);
+
+    /// <summary>Cancels a job: a waiting, scheduled or queued job ends at once; a running one is asked to
+    /// stop through its worker. Throws <see cref="JobNotFoundException"/> or <see cref="IllegalTransitionException"/>.</summary>
+    Task<JobCancelResult> JobCancelAsync(Guid id, CancellationToken ct);
+
+    /// <summary>Puts a dead or cancelled job back to queued with a fresh set of attempts.</summary>
+    Task JobRetryAsync(Guid id, CancellationToken ct);
+
+    /// <summary>Moves scheduled jobs whose <c>run_at</c> has come to queued.</summary>
+    Task<int> JobPromoteDueAsync(JobPromoteParams p, CancellationToken ct);
+
+    /// <summary>The earliest <c>run_at</c> among scheduled jobs, if any.</summary>
+    Task<DateTimeOffset?> JobNextDueAsync(CancellationToken ct);
+
+    /// <summary>Takes back running jobs whose lease expired (see <see cref="RetryPolicy.AfterLostWorker"/>).</summary>
+    Task<IReadOnlyList<RescuedJob>> JobRescueExpiredAsync(JobRescueParams p, CancellationToken ct);
+
+    /// <summary>Deletes finished jobs older than the retention.</summary>
+    Task<int> JobCleanAsync(JobCleanParams p, CancellationToken ct);
+
+    /// <summary>Counts per queue and state.</summary>
+    Task<IReadOnlyList<QueueStats>> QueueStatsAsync(CancellationToken ct);
+
+    /// <summary>Adds or refreshes a worker in the registry.</summary>
+    Task WorkerRegisterAsync(WorkerRegistration p, CancellationToken ct);
+
+    /// <summary>Marks the worker alive, renews the leases of its running jobs and hands over its pending commands.</summary>
+    Task<IReadOnlyList<WorkerCommand>> WorkerHeartbeatAsync(WorkerHeartbeatParams p, CancellationToken ct);
+
+    /// <summary>Hands over (and removes) the worker's pending commands, without renewing anything. Cheap enough to poll.</summary>
+    Task<IReadOnlyList<WorkerCommand>> WorkerCommandsTakeAsync(string workerId, CancellationToken ct);
+
+    /// <summary>Marks the worker stopped.</summary>
+    Task WorkerDeregisterAsync(string workerId, CancellationToken ct);
+
+    /// <summary>Every registered worker, most recently seen first.</summary>
+    Task<IReadOnlyList<WorkerRecord>> WorkerListAsync(CancellationToken ct);
+
+    /// <summary>The job types served by registered workers.</summary>
+    Task<IReadOnlySet<string>> JobTypesServedAsync(CancellationToken ct);
+}

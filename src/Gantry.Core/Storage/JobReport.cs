@@ -1,0 +1,29 @@
+using Gantry.Jobs;
+
+namespace Gantry.Storage;
+
+/// <summary>
+/// What a worker says about an attempt it holds. Every report carries the attempt and the lease
+/// owner; the store applies it only if both still match, so a stale worker cannot change a job.
+/// </summary>
+public abstract record JobReport(Guid JobId, int Attempt, string WorkerId);
+
+/// <summary>Progress, 0–100, with an optional message. Does not change the state.</summary>
+public sealed record JobProgressReport(Guid JobId, int Attempt, string WorkerId, double Percent, string? Message)
+    : JobReport(JobId, Attempt, WorkerId);
+
+/// <summary>The handler returned; <paramref name="Result"/> is JSON text or null.</summary>
+public sealed record JobSucceededReport(Guid JobId, int Attempt, string WorkerId, string? Result)
+    : JobReport(JobId, Attempt, WorkerId);
+
+/// <summary>The attempt failed; <paramref name="Next"/> and <paramref name="RunAt"/> come from <see cref="RetryPolicy.AfterFailure"/>.</summary>
+public sealed record JobFailedReport(Guid JobId, int Attempt, string WorkerId, JobError Error, JobState Next, DateTimeOffset? RunAt)
+    : JobReport(JobId, Attempt, WorkerId);
+
+/// <summary>The handler stopped after a cancellation request.</summary>
+public sealed record JobCancelledReport(Guid JobId, int Attempt, string WorkerId)
+    : JobReport(JobId, Attempt, WorkerId);
+
+/// <summary>The worker gives the job back unfinished (shutdown, drain): queued again, the attempt not counted.</summary>
+public sealed record JobRequeuedReport(Guid JobId, int Attempt, string WorkerId)
+    : JobReport(JobId, Attempt, WorkerId);

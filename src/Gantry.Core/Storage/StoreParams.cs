@@ -1,0 +1,70 @@
+using Gantry.Jobs;
+
+namespace Gantry.Storage;
+
+public sealed record JobEnqueueParams(IReadOnlyList<NewJob> Jobs);
+
+/// <param name="Existing">True when an idempotency key matched a job that was already there.</param>
+public sealed record JobEnqueueResult(Guid Id, bool Existing, JobState State);
+
+/// <summary>How many jobs a worker can take from one queue right now.</summary>
+public sealed record QueueDemand(string Queue, int Limit);
+
+/// <param name="JobTypes">When given, only jobs of these types are claimed (the types this worker can run).</param>
+public sealed record JobClaimParams(
+    string WorkerId,
+    IReadOnlyList<QueueDemand> Queues,
+    TimeSpan LeaseDuration,
+    IReadOnlyList<string> Capabilities,
+    IReadOnlyList<string>? JobTypes = null);
+
+/// <summary>A claimed job: everything the worker needs to run this attempt.</summary>
+public sealed record ClaimedJob
+{
+    public required Guid Id { get; init; }
+    public required string Type { get; init; }
+    public required string Queue { get; init; }
+    public int Priority { get; init; }
+    public required string Payload { get; init; }
+    /// <summary>This attempt's number (1-based); fences every report.</summary>
+    public required int Attempt { get; init; }
+    public required int MaxAttempts { get; init; }
+    public TimeSpan? Timeout { get; init; }
+    public Backoff Backoff { get; init; } = Backoff.Default;
+    public required string WorkerId { get; init; }
+    public IReadOnlyDictionary<string, string> Tags { get; init; } = NewJob.NoTags;
+    public DateTimeOffset CreatedAt { get; init; }
+}
+
+public sealed record JobListParams
+{
+    public JobState? State { get; init; }
+    public string? Queue { get; init; }
+    public string? Type { get; init; }
+    public int Limit { get; init; } = 50;
+    /// <summary>Keyset cursor: only jobs older than this one.</summary>
+    public Guid? Before { get; init; }
+}
+
+public enum JobCancelOutcome
+{
+    /// <summary>It was not running: it is cancelled now.</summary>
+    Cancelled,
+    /// <summary>It is running: its worker has been asked to stop it.</summary>
+    Requested,
+}
+
+public sealed record JobCancelResult(Guid Id, JobCancelOutcome Outcome);
+
+public sealed record JobPromoteParams(int Limit = 1000);
+
+public sealed record JobRescueParams(int Limit = 1000);
+
+public sealed record RescuedJob(Guid Id, int Attempt, string? WorkerId, JobState NewState);
+
+public sealed record JobCleanParams(TimeSpan Retention, int Limit = 10_000);
+
+public sealed record QueueStats(string Queue, IReadOnlyDictionary<JobState, long> Counts)
+{
+    public long this[JobState state] => Counts.TryGetValue(state, out var n) ? n : 0;
+}

@@ -1,0 +1,43 @@
+namespace Gantry.Storage;
+
+/// <summary>A worker as it introduces itself to the registry.</summary>
+public sealed record WorkerRegistration
+{
+    public required string Id { get; init; }
+    public required string Host { get; init; }
+    public required int ProcessId { get; init; }
+    public string Version { get; init; } = "";
+    /// <summary>Queue name → the most jobs this worker runs from it at once.</summary>
+    public required IReadOnlyDictionary<string, int> Queues { get; init; }
+    public required int Capacity { get; init; }
+    public IReadOnlyList<string> JobTypes { get; init; } = [];
+    public IReadOnlyList<string> Capabilities { get; init; } = [];
+    public IReadOnlyDictionary<string, string> Tags { get; init; } = new Dictionary<string, string>();
+}
+
+public sealed record WorkerHeartbeatParams(string WorkerId, TimeSpan LeaseDuration, int RunningJobs);
+
+public static class WorkerStates
+{
+    public const string Running = "running";
+    public const string Stopped = "stopped";
+}
+
+public sealed record WorkerRecord
+{
+    public required WorkerRegistration Registration { get; init; }
+    public required string State { get; init; }
+    public DateTimeOffset StartedAt { get; init; }
+    public DateTimeOffset LastSeenAt { get; init; }
+    public int RunningJobs { get; init; }
+    public string Id => Registration.Id;
+}
+
+public enum WorkerCommandKind
+{
+    /// <summary>Stop the running job <see cref="WorkerCommand.JobId"/> (its cancellation was requested).</summary>
+    CancelJob,
+}
+
+/// <summary>A control command waiting for a worker; handed over by heartbeat or poll.</summary>
+public sealed record WorkerCommand(WorkerCommandKind Kind, Guid? JobId);

@@ -1,0 +1,18 @@
+using Gantry.Storage;
+using Microsoft.Extensions.Logging;
+
+namespace Gantry.Server.Maintenance;
+
+/// <summary>Takes back running jobs whose worker stopped renewing the lease (crashed, killed, cut off).</summary>
+public sealed class JobRescuer(IJobStore store, MaintenanceOptions options, ILogger<JobRescuer> logger, TimeProvider time)
+    : MaintenanceService(logger, time)
+{
+    public override async Task<int> RunOnceAsync(CancellationToken ct)
+    {
+        var rescued = await store.JobRescueExpiredAsync(new JobRescueParams(), ct).ConfigureAwait(false);
+        if (rescued.Count > 0) MaintenanceLog.Rescued(Logger, rescued.Count);
+        return rescued.Count;
+    }
+
+    protected override Task WaitAsync(CancellationToken ct) => Task.Delay(options.RescuerInterval, Time, ct);
+}

@@ -1,0 +1,19 @@
+namespace Gantry.Server.Maintenance;
+
+/// <summary>Intervals and limits of the maintenance services, with their defaults.</summary>
+public sealed record MaintenanceOptions
+{
+    public static readonly TimeSpan SchedulerIntervalDefault = TimeSpan.FromSeconds(1);
+    public static readonly TimeSpan RescuerIntervalDefault = TimeSpan.FromSeconds(5);
+    public static readonly TimeSpan CleanerIntervalDefault = TimeSpan.FromMinutes(5);
+    public static readonly TimeSpan RetentionDefault = TimeSpan.FromDays(7);
+
+    /// <summary>Longest the scheduler sleeps; it wakes earlier for the next due job. Defaults to 1 second.</summary>
+    public TimeSpan SchedulerInterval { get; init; } = SchedulerIntervalDefault;
+    /// <summary>How often expired leases are looked for. Defaults to 5 seconds.</summary>
+    public TimeSpan RescuerInterval { get; init; } = RescuerIntervalDefault;
+    /// <summary>How often finished jobs past retention are deleted. Defaults to 5 minutes.</summary>
+    public TimeSpan CleanerInterval { get; init; } = CleanerIntervalDefault;
+    /// <summary>How long finished jobs are kept. Defaults to 7 days.</summary>
+    public TimeSpan Retention { get; init; } = RetentionDefault;
+}

@@ -1,0 +1,19 @@
+using Gantry.Server.Maintenance;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+
+namespace Microsoft.Extensions.DependencyInjection;
+
+public static class MaintenanceServiceCollectionExtensions
+{
+    /// <summary>Adds the scheduler, rescuer and cleaner as hosted services. Each change they make is a
+    /// conditional update, so several processes running them on one store do not conflict.</summary>
+    public static IServiceCollection AddGantryMaintenance(this IServiceCollection services, MaintenanceOptions? options = null)
+    {
+        services.TryAddSingleton(options ?? new MaintenanceOptions());
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddHostedService<JobScheduler>();
+        services.AddHostedService<JobRescuer>();
+        services.AddHostedService<JobCleaner>();
+        return services;
+    }
+}

@@ -1,0 +1,58 @@
+using Gantry.Jobs;
+
+namespace Gantry.Storage.Sqlite;
+
+public sealed partial class SqliteJobStore
+{
+    public async Task<JobCancelResult> JobCancelAsync(Guid id, CancellationToken ct)
+    {
+        var result = await WriteAsync(c =>
+        {
+            var now = NowMs();
+            var (state, workerId) = StateOf(id);
+            JobStateMachine.Apply(state, JobTransition.Cancel, JobState.Cancelled);
+            if (state == JobState.Running)
+            {
+                // The worker stops the handler and confirms; if the worker is gone, the rescuer ends it cancelled.
+                Prepared("UPDATE jobs SET cancel_requested_at = coalesce(cancel_requested_at, @now) WHERE id = @id")
+                    .Bind("@now", now).Bind("@id", id.ToString()).ExecuteNonQuery();
+                Prepared("INSERT INTO worker_commands (worker_id, kind, job_id, created_at) VALUES (@worker, @kind, @id, @now)")
+                    .Bind("@worker", workerId).Bind("@kind", nameof(WorkerCommandKind.CancelJob)).Bind("@id", id.ToString()).Bind("@now", now)
+                    .ExecuteNonQuery();
+                return new JobCancelResult(id, JobCancelOutcome.Requested);
+            }
+            Prepared($"""
+                UPDATE jobs SET state = '{JobState.Cancelled.ToText()}', finished_at = @now, cancel_requested_at = @now
+                WHERE id = @id AND {JobStateMachine.SqlFrom(JobTransition.Cancel)}
+                """).Bind("@now", now).Bind("@id", id.ToString()).ExecuteNonQuery();
+            return new JobCancelResult(id, JobCancelOutcome.Cancelled);
+        }, ct).ConfigureAwait(false);
+        if (result.Outcome == JobCancelOutcome.Requested) Signals.CommandsAvailable.Set();
+        return result;
+    }
+
+    public async Task JobRetryAsync(Guid id, CancellationToken ct)
+    {
+        await WriteAsync(c =>
+        {
+            var (state, _) = StateOf(id);
+            JobStateMachine.Apply(state, JobTransition.Retry, JobState.Queued);
+            // Attempt numbers stay monotonic (they fence reports); the job gets its budget of attempts again.
+            Prepared($"""
+                UPDATE jobs SET state = '{JobState.Queued.ToText()}', max_attempts = attempt + attempt_budget, run_at = NULL,
+                    finished_at = NULL, lease_until = NULL, cancel_requested_at = NULL, result = NULL, progress = NULL, progress_message = NULL
+                WHERE id = @id AND {JobStateMachine.SqlFrom(JobTransition.Retry)}
+                """).Bind("@id", id.ToString()).ExecuteNonQuery();
+            return true;
+        }, ct).ConfigureAwait(false);
+        Signals.JobsAvailable.Set();
+    }
+
+    /// <summary>The job's state and holder, inside the current write transaction.</summary>
+    private (JobState State, string? WorkerId) StateOf(Guid id)
+    {
+        using var r = Prepared("SELECT state, worker_id FROM jobs WHERE id = @id").Bind("@id", id.ToString()).ExecuteReader();
+        if (!r.Read()) throw new JobNotFoundException(id.ToString());
+        return (JobStates.Parse(r.GetString(0)), r.GetStringOrNull(1));
+    }
+}

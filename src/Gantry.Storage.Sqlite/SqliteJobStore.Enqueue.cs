@@ -1,0 +1,73 @@
+using Gantry.Jobs;
+using Gantry.Serialization;
+
+namespace Gantry.Storage.Sqlite;
+
+public sealed partial class SqliteJobStore
+{
+    private const string InsertJobSql = """
+        INSERT INTO jobs (id, type, queue, state, priority, payload, max_attempts, attempt_budget, timeout_ms,
+                          backoff_base_ms, backoff_max_ms, created_at, run_at, idempotency_key, tags, required_capabilities)
+        VALUES (@id, @type, @queue, @state, @priority, @payload, @max_attempts, @max_attempts, @timeout_ms,
+                @backoff_base_ms, @backoff_max_ms, @now, @run_at, @key, @tags, @caps)
+        ON CONFLICT (queue, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
+        """;
+
+    private const string FindByKeySql = "SELECT id, state FROM jobs WHERE queue = @queue AND idempotency_key = @key";
+
+    public Task<IReadOnlyList<JobEnqueueResult>> JobEnqueueManyAsync(JobEnqueueParams p, CancellationToken ct)
+    {
+        if (p.Jobs.Count == 0) return Task.FromResult<IReadOnlyList<JobEnqueueResult>>([]);
+        var result = WriteAsync<IReadOnlyList<JobEnqueueResult>>(_ =>
+        {
+            var now = NowMs();
+            var results = new JobEnqueueResult[p.Jobs.Count];
+            var insert = Prepared(InsertJobSql);
+            for (var i = 0; i < p.Jobs.Count; i++)
+            {
+                var job = p.Jobs[i];
+                var runAt = job.RunAt?.ToUnixTimeMilliseconds();
+                var state = runAt > now ? JobState.Scheduled : JobState.Queued;
+                insert.Bind("@id", job.Id.ToString())
+                    .Bind("@type", job.Type)
+                    .Bind("@queue", job.Queue)
+                    .Bind("@state", state.ToText())
+                    .Bind("@priority", job.Priority)
+                    .Bind("@payload", job.Payload)
+                    .Bind("@max_attempts", job.MaxAttempts)
+                    .Bind("@timeout_ms", job.Timeout is { } t ? (long)t.TotalMilliseconds : null)
+                    .Bind("@backoff_base_ms", (long)job.Backoff.Base.TotalMilliseconds)
+                    .Bind("@backoff_max_ms", (long)job.Backoff.Max.TotalMilliseconds)
+                    .Bind("@now", now)
+                    .Bind("@run_at", runAt)
+                    .Bind("@key", job.IdempotencyKey)
+                    .Bind("@tags", CoreJson.TagsToJson(job.Tags))
+                    .Bind("@caps", CoreJson.ListToJson(job.RequiredCapabilities));
+                if (insert.ExecuteNonQuery() == 1)
+                {
+                    results[i] = new JobEnqueueResult(job.Id, false, state);
+                    continue;
+                }
+                // The idempotency key is taken (earlier, or earlier in this batch): hand back that job.
+                var find = Prepared(FindByKeySql).Bind("@queue", job.Queue).Bind("@key", job.IdempotencyKey);
+                using var r = find.ExecuteReader();
+                r.Read();
+                results[i] = new JobEnqueueResult(Guid.Parse(r.GetString(0)), true, JobStates.Parse(r.GetString(1)));
+            }
+            return results;
+        }, ct);
+        return SignalAfter(result);
+    }
+
+    private async Task<IReadOnlyList<JobEnqueueResult>> SignalAfter(Task<IReadOnlyList<JobEnqueueResult>> enqueue)
+    {
+        var results = await enqueue.ConfigureAwait(false);
+        foreach (var r in results)
+        {
+            if (r.Existing) continue;
+            if (r.State == JobState.Queued) Signals.JobsAvailable.Set();
+            else if (r.State == JobState.Scheduled) Signals.ScheduleChanged.Set();
+        }
+        return results;
+    }
+}

@@ -1,0 +1,80 @@
+using Gantry.Jobs;
+
+namespace Gantry.Storage.Sqlite;
+
+public sealed partial class SqliteJobStore
+{
+    private static readonly string PromoteSql = $"""
+        UPDATE jobs SET state = '{JobState.Queued.ToText()}'
+        WHERE seq IN (SELECT seq FROM jobs WHERE {JobStateMachine.SqlFrom(JobTransition.Promote)} AND run_at <= @now ORDER BY run_at LIMIT @limit)
+        """;
+
+    public async Task<int> JobPromoteDueAsync(JobPromoteParams p, CancellationToken ct)
+    {
+        var promoted = await WriteAsync(_ => Prepared(PromoteSql).Bind("@now", NowMs()).Bind("@limit", p.Limit).ExecuteNonQuery(), ct)
+            .ConfigureAwait(false);
+        if (promoted > 0) Signals.JobsAvailable.Set();
+        return promoted;
+    }
+
+    public Task<DateTimeOffset?> JobNextDueAsync(CancellationToken ct) => ReadAsync(c =>
+    {
+        using var cmd = c.CreateCommand();
+        cmd.CommandText = $"SELECT min(run_at) FROM jobs WHERE {JobStateMachine.SqlFrom(JobTransition.Promote)}";
+        return cmd.ExecuteScalar() is long ms ? DateTimeOffset.FromUnixTimeMilliseconds(ms) : (DateTimeOffset?)null;
+    }, ct);
+
+    public async Task<IReadOnlyList<RescuedJob>> JobRescueExpiredAsync(JobRescueParams p, CancellationToken ct)
+    {
+        var rescued = await WriteAsync(_ =>
+        {
+            var now = NowMs();
+            var expired = new List<(long Seq, Guid Id, int Attempt, int MaxAttempts, string? Worker, bool CancelRequested)>();
+            using (var r = Prepared($"""
+                SELECT seq, id, attempt, max_attempts, worker_id, cancel_requested_at IS NOT NULL FROM jobs
+                WHERE {JobStateMachine.SqlFrom(JobTransition.Rescue)} AND lease_until < @now ORDER BY lease_until LIMIT @limit
+                """).Bind("@now", now).Bind("@limit", p.Limit).ExecuteReader())
+            {
+                while (r.Read())
+                    expired.Add((r.GetInt64(0), Guid.Parse(r.GetString(1)), r.GetInt32(2), r.GetInt32(3), r.GetStringOrNull(4), r.GetBoolean(5)));
+            }
+            var list = new List<RescuedJob>(expired.Count);
+            var update = Prepared("""
+                UPDATE jobs SET state = @next, lease_until = NULL, finished_at = @finished_at
+                WHERE seq = @seq AND state = 'running' AND attempt = @attempt
+                """);
+            foreach (var job in expired)
+            {
+                var next = RetryPolicy.AfterLostWorker(job.Attempt, job.MaxAttempts, job.CancelRequested);
+                update.Bind("@next", next.ToText()).Bind("@finished_at", next.IsTerminal() ? now : null)
+                    .Bind("@seq", job.Seq).Bind("@attempt", job.Attempt).ExecuteNonQuery();
+                if (!job.CancelRequested)
+                    InsertError(job.Seq, job.Attempt, now, job.Worker, new JobError(JobErrorKinds.WorkerLost,
+                        $"worker {job.Worker ?? "?"} stopped renewing the lease; the attempt was abandoned"));
+                list.Add(new RescuedJob(job.Id, job.Attempt, job.Worker, next));
+            }
+            return list;
+        }, ct).ConfigureAwait(false);
+        if (rescued.Any(r => r.NewState == JobState.Queued)) Signals.JobsAvailable.Set();
+        return rescued;
+    }
+
+    public Task<int> JobCleanAsync(JobCleanParams p, CancellationToken ct) => WriteAsync(_ =>
+    {
+        var cutoff = NowMs() - (long)p.Retention.TotalMilliseconds;
+        var seqs = new List<long>();
+        using (var r = Prepared("""
+            DELETE FROM jobs WHERE seq IN (
+              SELECT seq FROM jobs WHERE state IN ('succeeded', 'dead', 'cancelled') AND finished_at < @cutoff LIMIT @limit)
+            RETURNING seq
+            """).Bind("@cutoff", cutoff).Bind("@limit", p.Limit).ExecuteReader())
+        {
+            while (r.Read()) seqs.Add(r.GetInt64(0));
+        }
+        var deleteErrors = Prepared("DELETE FROM job_errors WHERE job_seq = @seq");
+        foreach (var seq in seqs) deleteErrors.Bind("@seq", seq).ExecuteNonQuery();
+        // Workers that stopped long ago leave the registry with the jobs of their time.
+        Prepared("DELETE FROM workers WHERE state = 'stopped' AND last_seen_at < @cutoff").Bind("@cutoff", cutoff).ExecuteNonQuery();
+        return seqs.Count;
+    }, ct);
+}

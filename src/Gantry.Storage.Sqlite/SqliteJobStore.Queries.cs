@@ -1,0 +1,96 @@
+using Gantry.Jobs;
+using Gantry.Serialization;
+using Microsoft.Data.Sqlite;
+
+namespace Gantry.Storage.Sqlite;
+
+public sealed partial class SqliteJobStore
+{
+    private const string JobColumns = """
+        seq, id, type, queue, state, priority, payload, attempt, max_attempts, timeout_ms, backoff_base_ms, backoff_max_ms,
+        created_at, run_at, started_at, finished_at, worker_id, lease_until, idempotency_key, tags, required_capabilities,
+        progress, progress_message, result, cancel_requested_at
+        """;
+
+    private static JobRecord ReadJob(SqliteDataReader r) => new()
+    {
+        Id = Guid.Parse(r.GetString(1)),
+        Type = r.GetString(2),
+        Queue = r.GetString(3),
+        State = JobStates.Parse(r.GetString(4)),
+        Priority = r.GetInt32(5),
+        Payload = r.GetString(6),
+        Attempt = r.GetInt32(7),
+        MaxAttempts = r.GetInt32(8),
+        Timeout = r.GetInt64OrNull(9) is { } t ? TimeSpan.FromMilliseconds(t) : null,
+        Backoff = new Backoff(TimeSpan.FromMilliseconds(r.GetInt64(10)), TimeSpan.FromMilliseconds(r.GetInt64(11))),
+        CreatedAt = r.GetTime(12),
+        RunAt = r.GetTimeOrNull(13),
+        StartedAt = r.GetTimeOrNull(14),
+        FinishedAt = r.GetTimeOrNull(15),
+        WorkerId = r.GetStringOrNull(16),
+        LeaseUntil = r.GetTimeOrNull(17),
+        IdempotencyKey = r.GetStringOrNull(18),
+        Tags = CoreJson.TagsFromJson(r.GetStringOrNull(19)),
+        RequiredCapabilities = CoreJson.ListFromJson(r.GetStringOrNull(20)),
+        Progress = r.GetDoubleOrNull(21),
+        ProgressMessage = r.GetStringOrNull(22),
+        Result = r.GetStringOrNull(23),
+        CancelRequestedAt = r.GetTimeOrNull(24),
+    };
+
+    public Task<JobRecord?> JobGetAsync(Guid id, CancellationToken ct) => ReadAsync(c =>
+    {
+        using var cmd = c.CreateCommand();
+        cmd.CommandText = $"SELECT {JobColumns} FROM jobs WHERE id = @id";
+        cmd.Bind("@id", id.ToString());
+        long seq;
+        JobRecord job;
+        using (var r = cmd.ExecuteReader())
+        {
+            if (!r.Read()) return null;
+            seq = r.GetInt64(0);
+            job = ReadJob(r);
+        }
+        using var errors = c.CreateCommand();
+        errors.CommandText = "SELECT attempt, at, worker_id, kind, error_type, message, stack FROM job_errors WHERE job_seq = @seq ORDER BY attempt";
+        errors.Bind("@seq", seq);
+        using var e = errors.ExecuteReader();
+        var list = new List<JobAttemptError>();
+        while (e.Read())
+            list.Add(new JobAttemptError(e.GetInt32(0), e.GetTime(1), e.GetStringOrNull(2),
+                new JobError(e.GetString(3), e.GetString(5), e.GetStringOrNull(4), e.GetStringOrNull(6))));
+        return job with { Errors = list };
+    }, ct);
+
+    public Task<IReadOnlyList<JobRecord>> JobListAsync(JobListParams p, CancellationToken ct) => ReadAsync<IReadOnlyList<JobRecord>>(c =>
+    {
+        using var cmd = c.CreateCommand();
+        var where = new List<string>();
+        if (p.State is { } state) { where.Add("state = @state"); cmd.Bind("@state", state.ToText()); }
+        if (p.Queue is not null) { where.Add("queue = @queue"); cmd.Bind("@queue", p.Queue); }
+        if (p.Type is not null) { where.Add("type = @type"); cmd.Bind("@type", p.Type); }
+        if (p.Before is { } before) { where.Add("seq < coalesce((SELECT seq FROM jobs WHERE id = @before), 0)"); cmd.Bind("@before", before.ToString()); }
+        cmd.CommandText = $"SELECT {JobColumns} FROM jobs {(where.Count > 0 ? "WHERE " + string.Join(" AND ", where) : "")} ORDER BY seq DESC LIMIT @limit";
+        cmd.Bind("@limit", Math.Clamp(p.Limit, 1, 10_000));
+        using var r = cmd.ExecuteReader();
+        var list = new List<JobRecord>();
+        while (r.Read()) list.Add(ReadJob(r));
+        return list;
+    }, ct);
+
+    public Task<IReadOnlyList<QueueStats>> QueueStatsAsync(CancellationToken ct) => ReadAsync<IReadOnlyList<QueueStats>>(c =>
+    {
+        using var cmd = c.CreateCommand();
+        cmd.CommandText = "SELECT queue, state, count(*) FROM jobs GROUP BY queue, state ORDER BY queue";
+        using var r = cmd.ExecuteReader();
+        var byQueue = new SortedDictionary<string, Dictionary<JobState, long>>(StringComparer.Ordinal);
+        while (r.Read())
+        {
+            var queue = r.GetString(0);
+            if (!byQueue.TryGetValue(queue, out var counts)) byQueue[queue] = counts = new();
+            counts[JobStates.Parse(r.GetString(1))] = r.GetInt64(2);
+        }
+        return byQueue.Select(kv => new QueueStats(kv.Key, kv.Value)).ToArray();
+    }, ct);
+}

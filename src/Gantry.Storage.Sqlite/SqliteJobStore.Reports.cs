@@ -1,0 +1,99 @@
+using Gantry.Jobs;
+
+namespace Gantry.Storage.Sqlite;
+
+public sealed partial class SqliteJobStore
+{
+    // Every report is applied only while the job is still this attempt's, held by this worker.
+    private const string Fence = "id = @id AND state = 'running' AND attempt = @attempt AND worker_id = @worker";
+
+    private const string ProgressSql = $"UPDATE jobs SET progress = @progress, progress_message = @message WHERE {Fence}";
+
+    private static readonly string SucceedSql = $"""
+        UPDATE jobs SET state = '{JobState.Succeeded.ToText()}', result = @result, finished_at = @now, lease_until = NULL, progress = 100
+        WHERE {Fence} AND {JobStateMachine.SqlFrom(JobTransition.Succeed)}
+        """;
+
+    private const string FailSql = $"""
+        UPDATE jobs SET state = @next, run_at = @run_at, finished_at = @finished_at, lease_until = NULL
+        WHERE {Fence}
+        RETURNING seq
+        """;
+
+    private const string InsertErrorSql = """
+        INSERT OR REPLACE INTO job_errors (job_seq, attempt, at, worker_id, kind, error_type, message, stack)
+        VALUES (@seq, @attempt, @now, @worker, @kind, @type, @message, @stack)
+        """;
+
+    private static readonly string CancelledSql = $"""
+        UPDATE jobs SET state = '{JobState.Cancelled.ToText()}', finished_at = @now, lease_until = NULL
+        WHERE {Fence} AND {JobStateMachine.SqlFrom(JobTransition.Cancel)}
+        """;
+
+    // Given back unfinished: the attempt is not counted, so the next claim gets the same number.
+    private static readonly string RequeueSql = $"""
+        UPDATE jobs SET state = '{JobState.Queued.ToText()}', attempt = attempt - 1, lease_until = NULL, worker_id = NULL
+        WHERE {Fence} AND {JobStateMachine.SqlFrom(JobTransition.Requeue)}
+        """;
+
+    public async Task<IReadOnlyList<bool>> JobReportManyAsync(IReadOnlyList<JobReport> reports, CancellationToken ct)
+    {
+        if (reports.Count == 0) return [];
+        bool wakeClaimers = false, wakeScheduler = false;
+        var applied = await WriteAsync(_ =>
+        {
+            var now = NowMs();
+            var results = new bool[reports.Count];
+            for (var i = 0; i < reports.Count; i++)
+            {
+                var report = reports[i];
+                switch (report)
+                {
+                    case JobProgressReport p:
+                        results[i] = Fenced(ProgressSql, p).Bind("@progress", Math.Clamp(p.Percent, 0, 100)).Bind("@message", p.Message)
+                            .ExecuteNonQuery() == 1;
+                        break;
+                    case JobSucceededReport s:
+                        results[i] = Fenced(SucceedSql, s).Bind("@result", s.Result).Bind("@now", now).ExecuteNonQuery() == 1;
+                        break;
+                    case JobFailedReport f:
+                        var transition = f.Next == JobState.Dead ? JobTransition.FailForGood : JobTransition.FailAndRetry;
+                        JobStateMachine.Apply(JobState.Running, transition, f.Next);
+                        var seq = Fenced(FailSql, f).Bind("@next", f.Next.ToText())
+                            .Bind("@run_at", f.RunAt?.ToUnixTimeMilliseconds())
+                            .Bind("@finished_at", f.Next.IsTerminal() ? now : null)
+                            .ExecuteScalar();
+                        if (seq is long jobSeq)
+                        {
+                            InsertError(jobSeq, f.Attempt, now, f.WorkerId, f.Error);
+                            results[i] = true;
+                            wakeClaimers |= f.Next == JobState.Queued;
+                            wakeScheduler |= f.Next == JobState.Scheduled;
+                        }
+                        break;
+                    case JobCancelledReport c:
+                        results[i] = Fenced(CancelledSql, c).Bind("@now", now).ExecuteNonQuery() == 1;
+                        break;
+                    case JobRequeuedReport q:
+                        results[i] = Fenced(RequeueSql, q).ExecuteNonQuery() == 1;
+                        wakeClaimers |= results[i];
+                        break;
+                    default:
+                        throw new ArgumentException($"unknown report {report.GetType().Name}", nameof(reports));
+                }
+            }
+            return results;
+        }, ct).ConfigureAwait(false);
+        if (wakeClaimers) Signals.JobsAvailable.Set();
+        if (wakeScheduler) Signals.ScheduleChanged.Set();
+        return applied;
+    }
+
+    private Microsoft.Data.Sqlite.SqliteCommand Fenced(string sql, JobReport report) =>
+        Prepared(sql).Bind("@id", report.JobId.ToString()).Bind("@attempt", report.Attempt).Bind("@worker", report.WorkerId);
+
+    private void InsertError(long jobSeq, int attempt, long now, string? workerId, JobError error) =>
+        Prepared(InsertErrorSql).Bind("@seq", jobSeq).Bind("@attempt", attempt).Bind("@now", now).Bind("@worker", workerId)
+            .Bind("@kind", error.Kind).Bind("@type", error.Type).Bind("@message", error.Message).Bind("@stack", error.StackTrace)
+            .ExecuteNonQuery();
+}

@@ -1,0 +1,105 @@
+using Gantry.Serialization;
+
+namespace Gantry.Storage.Sqlite;
+
+public sealed partial class SqliteJobStore
+{
+    public Task WorkerRegisterAsync(WorkerRegistration p, CancellationToken ct) => WriteAsync(_ =>
+    {
+        var now = NowMs();
+        Prepared("""
+            INSERT INTO workers (id, host, pid, version, queues, capacity, job_types, capabilities, tags, state, started_at, last_seen_at)
+            VALUES (@id, @host, @pid, @version, @queues, @capacity, @types, @caps, @tags, 'running', @now, @now)
+            ON CONFLICT (id) DO UPDATE SET host = excluded.host, pid = excluded.pid, version = excluded.version, queues = excluded.queues,
+              capacity = excluded.capacity, job_types = excluded.job_types, capabilities = excluded.capabilities, tags = excluded.tags,
+              state = 'running', last_seen_at = excluded.last_seen_at
+            """).Bind("@id", p.Id).Bind("@host", p.Host).Bind("@pid", p.ProcessId).Bind("@version", p.Version)
+            .Bind("@queues", CoreJson.QueuesToJson(p.Queues)).Bind("@capacity", p.Capacity)
+            .Bind("@types", CoreJson.ListToJson(p.JobTypes)).Bind("@caps", CoreJson.ListToJson(p.Capabilities))
+            .Bind("@tags", CoreJson.TagsToJson(p.Tags)).Bind("@now", now).ExecuteNonQuery();
+        return true;
+    }, ct);
+
+    public Task<IReadOnlyList<WorkerCommand>> WorkerHeartbeatAsync(WorkerHeartbeatParams p, CancellationToken ct) => WriteAsync(_ =>
+    {
+        var now = NowMs();
+        Prepared("UPDATE workers SET last_seen_at = @now, running_jobs = @running, state = 'running' WHERE id = @id")
+            .Bind("@now", now).Bind("@running", p.RunningJobs).Bind("@id", p.WorkerId).ExecuteNonQuery();
+        Prepared("UPDATE jobs SET lease_until = @lease_until WHERE worker_id = @id AND state = 'running'")
+            .Bind("@lease_until", now + (long)p.LeaseDuration.TotalMilliseconds).Bind("@id", p.WorkerId).ExecuteNonQuery();
+        return TakeCommands(p.WorkerId);
+    }, ct);
+
+    public async Task<IReadOnlyList<WorkerCommand>> WorkerCommandsTakeAsync(string workerId, CancellationToken ct)
+    {
+        // Almost always empty: look first without taking the write lock.
+        var any = await ReadAsync(c =>
+        {
+            using var cmd = c.CreateCommand();
+            cmd.CommandText = "SELECT EXISTS (SELECT 1 FROM worker_commands WHERE worker_id = @id)";
+            cmd.Bind("@id", workerId);
+            return Convert.ToInt64(cmd.ExecuteScalar()) == 1;
+        }, ct).ConfigureAwait(false);
+        return any ? await WriteAsync(_ => TakeCommands(workerId), ct).ConfigureAwait(false) : [];
+    }
+
+    private IReadOnlyList<WorkerCommand> TakeCommands(string workerId)
+    {
+        using var r = Prepared("DELETE FROM worker_commands WHERE worker_id = @id RETURNING kind, job_id").Bind("@id", workerId).ExecuteReader();
+        var list = new List<WorkerCommand>();
+        while (r.Read())
+        {
+            if (Enum.TryParse<WorkerCommandKind>(r.GetString(0), out var kind))
+                list.Add(new WorkerCommand(kind, r.GetStringOrNull(1) is { } id ? Guid.Parse(id) : null));
+        }
+        return list;
+    }
+
+    public Task WorkerDeregisterAsync(string workerId, CancellationToken ct) => WriteAsync(_ =>
+    {
+        Prepared("UPDATE workers SET state = 'stopped', last_seen_at = @now, running_jobs = 0 WHERE id = @id")
+            .Bind("@now", NowMs()).Bind("@id", workerId).ExecuteNonQuery();
+        Prepared("DELETE FROM worker_commands WHERE worker_id = @id").Bind("@id", workerId).ExecuteNonQuery();
+        return true;
+    }, ct);
+
+    public Task<IReadOnlyList<WorkerRecord>> WorkerListAsync(CancellationToken ct) => ReadAsync<IReadOnlyList<WorkerRecord>>(c =>
+    {
+        using var cmd = c.CreateCommand();
+        cmd.CommandText = """
+            SELECT id, host, pid, version, queues, capacity, job_types, capabilities, tags, state, started_at, last_seen_at, running_jobs
+            FROM workers ORDER BY last_seen_at DESC
+            """;
+        using var r = cmd.ExecuteReader();
+        var list = new List<WorkerRecord>();
+        while (r.Read())
+        {
+            list.Add(new WorkerRecord
+            {
+                Registration = new WorkerRegistration
+                {
+                    Id = r.GetString(0),
+                    Host = r.GetString(1),
+                    ProcessId = r.GetInt32(2),
+                    Version = r.GetString(3),
+                    Queues = CoreJson.QueuesFromJson(r.GetString(4)),
+                    Capacity = r.GetInt32(5),
+                    JobTypes = CoreJson.ListFromJson(r.GetStringOrNull(6)),
+                    Capabilities = CoreJson.ListFromJson(r.GetStringOrNull(7)),
+                    Tags = CoreJson.TagsFromJson(r.GetStringOrNull(8)),
+                },
+                State = r.GetString(9),
+                StartedAt = r.GetTime(10),
+                LastSeenAt = r.GetTime(11),
+                RunningJobs = r.GetInt32(12),
+            });
+        }
+        return list;
+    }, ct);
+
+    public async Task<IReadOnlySet<string>> JobTypesServedAsync(CancellationToken ct)
+    {
+        var workers = await WorkerListAsync(ct).ConfigureAwait(false);
+        return workers.SelectMany(w => w.Registration.JobTypes).ToHashSet(StringComparer.Ordinal);
+    }
+}

@@ -1,0 +1,88 @@
+namespace Gantry.Storage.Sqlite;
+
+/// <summary>
+/// Versioned migrations. Each runs once, in order, inside the same transaction that records it;
+/// a store whose version is newer than this code is refused rather than guessed at.
+/// </summary>
+internal static class SqliteSchema
+{
+    public static readonly IReadOnlyList<(int Version, string Sql)> Migrations =
+    [
+        (1, """
+            CREATE TABLE jobs (
+              seq                   INTEGER PRIMARY KEY,
+              id                    TEXT    NOT NULL UNIQUE,
+              type                  TEXT    NOT NULL,
+              queue                 TEXT    NOT NULL,
+              state                 TEXT    NOT NULL,
+              priority              INTEGER NOT NULL DEFAULT 0,
+              payload               TEXT    NOT NULL,
+              attempt               INTEGER NOT NULL DEFAULT 0,
+              max_attempts          INTEGER NOT NULL,
+              attempt_budget        INTEGER NOT NULL,
+              timeout_ms            INTEGER,
+              backoff_base_ms       INTEGER NOT NULL,
+              backoff_max_ms        INTEGER NOT NULL,
+              created_at            INTEGER NOT NULL,
+              run_at                INTEGER,
+              started_at            INTEGER,
+              finished_at           INTEGER,
+              worker_id             TEXT,
+              lease_until           INTEGER,
+              idempotency_key       TEXT,
+              tags                  TEXT,
+              required_capabilities TEXT,
+              progress              REAL,
+              progress_message      TEXT,
+              result                TEXT,
+              cancel_requested_at   INTEGER
+            );
+            -- The claim reads only queued rows, in priority then age order.
+            CREATE INDEX jobs_claim ON jobs (queue, priority DESC, seq) WHERE state = 'queued';
+            CREATE INDEX jobs_due ON jobs (run_at) WHERE state = 'scheduled';
+            CREATE INDEX jobs_lease ON jobs (lease_until) WHERE state = 'running';
+            CREATE INDEX jobs_worker ON jobs (worker_id) WHERE state = 'running';
+            CREATE INDEX jobs_finished ON jobs (finished_at) WHERE state IN ('succeeded', 'dead', 'cancelled');
+            CREATE UNIQUE INDEX jobs_idempotency ON jobs (queue, idempotency_key) WHERE idempotency_key IS NOT NULL;
+
+            CREATE TABLE job_errors (
+              job_seq    INTEGER NOT NULL,
+              attempt    INTEGER NOT NULL,
+              at         INTEGER NOT NULL,
+              worker_id  TEXT,
+              kind       TEXT    NOT NULL,
+              error_type TEXT,
+              message    TEXT    NOT NULL,
+              stack      TEXT,
+              PRIMARY KEY (job_seq, attempt)
+            ) WITHOUT ROWID;
+
+            CREATE TABLE workers (
+              id           TEXT PRIMARY KEY,
+              host         TEXT    NOT NULL,
+              pid          INTEGER NOT NULL,
+              version      TEXT    NOT NULL,
+              queues       TEXT    NOT NULL,
+              capacity     INTEGER NOT NULL,
+              job_types    TEXT,
+              capabilities TEXT,
+              tags         TEXT,
+              state        TEXT    NOT NULL,
+              started_at   INTEGER NOT NULL,
+              last_seen_at INTEGER NOT NULL,
+              running_jobs INTEGER NOT NULL DEFAULT 0
+            );
+
+            CREATE TABLE worker_commands (
+              seq        INTEGER PRIMARY KEY,
+              worker_id  TEXT    NOT NULL,
+              kind       TEXT    NOT NULL,
+              job_id     TEXT,
+              created_at INTEGER NOT NULL
+            );
+            CREATE INDEX worker_commands_worker ON worker_commands (worker_id);
+            """),
+    ];
+
+    public static int LatestVersion => Migrations[^1].Version;
+}

@@ -1,0 +1,64 @@
+using System.Threading.Channels;
+using Gantry.Storage;
+using Gantry.Worker.Links;
+using Microsoft.Extensions.Logging;
+
+namespace Gantry.Worker.Execution;
+
+/// <summary>
+/// Collects reports from running jobs and writes them in batches: whatever has arrived while the
+/// previous batch was written goes in the next transaction, so an idle worker writes each report
+/// at once and a busy one amortises the commit over hundreds. A failed write is retried with
+/// backoff; reports are never dropped while the worker runs.
+/// </summary>
+internal sealed class ReportSink(IWorkerLink link, ILogger logger, TimeProvider time)
+{
+    private const int MaxBatch = 1000;
+    private readonly Channel<JobReport> _channel = Channel.CreateUnbounded<JobReport>(new UnboundedChannelOptions { SingleReader = true });
+    private Task? _loop;
+
+    public void Add(JobReport report) => _channel.Writer.TryWrite(report);
+
+    public void Start() => _loop = Task.Run(() => RunAsync(CancellationToken.None));
+
+    /// <summary>Writes everything still pending, then stops; gives up when <paramref name="ct"/> fires.</summary>
+    public async Task CompleteAsync(CancellationToken ct)
+    {
+        _channel.Writer.TryComplete();
+        if (_loop is not null) await _loop.WaitAsync(ct).ConfigureAwait(false);
+    }
+
+    private async Task RunAsync(CancellationToken ct)
+    {
+        var batch = new List<JobReport>(MaxBatch);
+        var reader = _channel.Reader;
+        while (await reader.WaitToReadAsync(ct).ConfigureAwait(false))
+        {
+            while (batch.Count < MaxBatch && reader.TryRead(out var report)) batch.Add(report);
+            await WriteAsync(batch, ct).ConfigureAwait(false);
+            batch.Clear();
+        }
+    }
+
+    private async Task WriteAsync(List<JobReport> batch, CancellationToken ct)
+    {
+        var delay = TimeSpan.FromMilliseconds(100);
+        while (true)
+        {
+            try
+            {
+                var applied = await link.ReportAsync(batch, ct).ConfigureAwait(false);
+                for (var i = 0; i < applied.Count; i++)
+                    if (!applied[i] && batch[i] is not JobProgressReport)
+                        WorkerLog.StaleReport(logger, batch[i].JobId, batch[i].Attempt);
+                return;
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException || !ct.IsCancellationRequested)
+            {
+                WorkerLog.LinkError(logger, ex, "report", delay.TotalSeconds);
+                await Task.Delay(delay, time, ct).ConfigureAwait(false);
+                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(10).Ticks));
+            }
+        }
+    }
+}

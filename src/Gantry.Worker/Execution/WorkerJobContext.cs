@@ -1,0 +1,110 @@
+using System.Text.Json;
+using Gantry.Handlers;
+using Gantry.Storage;
+using Microsoft.Extensions.Logging;
+
+namespace Gantry.Worker.Execution;
+
+/// <summary>The context a handler sees; also holds the attempt's cancellation and progress throttle.</summary>
+internal sealed class WorkerJobContext : JobContext, IDisposable
+{
+    private readonly ClaimedJob _job;
+    private readonly Action<JobReport> _report;
+    private readonly TimeProvider _time;
+    private readonly TimeSpan _progressInterval;
+    private readonly CancellationTokenSource _cts = new();
+    private readonly object _progressLock = new();
+    private JsonDocument? _payload;
+    private int _cancelReason;
+    private long _lastProgressAt = long.MinValue;
+    private (double Percent, string? Message)? _pendingProgress;
+    private bool _progressFlushScheduled;
+    private bool _finished;
+
+    public WorkerJobContext(ClaimedJob job, ILogger logger, Action<JobReport> report, TimeProvider time, TimeSpan progressInterval)
+    {
+        _job = job;
+        Logger = logger;
+        _report = report;
+        _time = time;
+        _progressInterval = progressInterval;
+    }
+
+    public ClaimedJob Job => _job;
+    public override Guid JobId => _job.Id;
+    public override string Type => _job.Type;
+    public override string Queue => _job.Queue;
+    public override int Attempt => _job.Attempt;
+    public override int MaxAttempts => _job.MaxAttempts;
+    public override IReadOnlyDictionary<string, string> Tags => _job.Tags;
+    public override JsonElement Payload => (_payload ??= JsonDocument.Parse(_job.Payload)).RootElement;
+    public override CancellationToken CancellationToken => _cts.Token;
+    public override CancelReason CancelReason => (CancelReason)Volatile.Read(ref _cancelReason);
+    public override ILogger Logger { get; }
+
+    /// <summary>Cancels the attempt; the first reason given wins.</summary>
+    public void Cancel(CancelReason reason)
+    {
+        if (Interlocked.CompareExchange(ref _cancelReason, (int)reason, (int)CancelReason.None) == (int)CancelReason.None)
+        {
+            try { _cts.Cancel(); } catch (ObjectDisposedException) { }
+        }
+    }
+
+    /// <summary>Cancels with <see cref="CancelReason.Timeout"/> after <paramref name="timeout"/>.</summary>
+    public void CancelAfter(TimeSpan timeout) =>
+        _ = Task.Delay(timeout, _time, _cts.Token).ContinueWith(t => { if (!t.IsCanceled) Cancel(CancelReason.Timeout); }, TaskScheduler.Default);
+
+    public override ValueTask ReportProgressAsync(double percent, string? message = null)
+    {
+        if (double.IsNaN(percent)) throw new ArgumentOutOfRangeException(nameof(percent), "percent must be a number");
+        percent = Math.Clamp(percent, 0, 100);
+        var now = _time.GetTimestamp();
+        lock (_progressLock)
+        {
+            if (_finished) return ValueTask.CompletedTask;
+            var since = _lastProgressAt == long.MinValue ? TimeSpan.MaxValue : _time.GetElapsedTime(_lastProgressAt, now);
+            if (since >= _progressInterval)
+            {
+                _lastProgressAt = now;
+                _pendingProgress = null;
+                _report(new JobProgressReport(_job.Id, _job.Attempt, _job.WorkerId, percent, message));
+                return ValueTask.CompletedTask;
+            }
+            // Too soon: keep the latest and write it once the interval has passed.
+            _pendingProgress = (percent, message);
+            if (!_progressFlushScheduled)
+            {
+                _progressFlushScheduled = true;
+                _ = FlushProgressLaterAsync(_progressInterval - since);
+            }
+        }
+        return ValueTask.CompletedTask;
+    }
+
+    private async Task FlushProgressLaterAsync(TimeSpan delay)
+    {
+        await Task.Delay(delay, _time).ConfigureAwait(false);
+        lock (_progressLock)
+        {
+            _progressFlushScheduled = false;
+            if (_finished || _pendingProgress is not { } p) return;
+            _pendingProgress = null;
+            _lastProgressAt = _time.GetTimestamp();
+            _report(new JobProgressReport(_job.Id, _job.Attempt, _job.WorkerId, p.Percent, p.Message));
+        }
+    }
+
+    /// <summary>No progress is written after the outcome.</summary>
+    public void Finish()
+    {
+        lock (_progressLock) _finished = true;
+    }
+
+    public void Dispose()
+    {
+        Finish();
+        _payload?.Dispose();
+        _cts.Dispose();
+    }
+}

@@ -1,0 +1,37 @@
+using Microsoft.Extensions.Logging;
+
+namespace Gantry.Worker.Execution;
+
+/// <summary>The worker's log messages, with stable event ids.</summary>
+internal static partial class WorkerLog
+{
+    [LoggerMessage(EventId = 1000, Level = LogLevel.Information, Message = "Worker {WorkerId} started on {Link}: queues {Queues}, capacity {Capacity}")]
+    public static partial void Started(ILogger logger, string workerId, string link, string queues, int capacity);
+
+    [LoggerMessage(EventId = 1001, Level = LogLevel.Information, Message = "Worker {WorkerId} stopping: waiting up to {DrainSeconds}s for {Running} running job(s)")]
+    public static partial void Draining(ILogger logger, string workerId, double drainSeconds, int running);
+
+    [LoggerMessage(EventId = 1002, Level = LogLevel.Warning, Message = "Drain timeout passed: cancelling and requeueing {Running} job(s)")]
+    public static partial void DrainTimedOut(ILogger logger, int running);
+
+    [LoggerMessage(EventId = 1003, Level = LogLevel.Information, Message = "Worker {WorkerId} stopped")]
+    public static partial void Stopped(ILogger logger, string workerId);
+
+    [LoggerMessage(EventId = 1010, Level = LogLevel.Warning, Message = "Job {JobId} attempt {Attempt} failed: {Error}")]
+    public static partial void JobFailed(ILogger logger, Guid jobId, int attempt, string error);
+
+    [LoggerMessage(EventId = 1011, Level = LogLevel.Warning, Message = "Job {JobId} attempt {Attempt} ignored cancellation ({Reason}) for {GraceSeconds}s; its slot is freed and the handler abandoned")]
+    public static partial void HandlerAbandoned(ILogger logger, Guid jobId, int attempt, string reason, double graceSeconds);
+
+    [LoggerMessage(EventId = 1012, Level = LogLevel.Warning, Message = "No handler for job type '{Type}' (job {JobId}); known types: {Known}")]
+    public static partial void NoHandler(ILogger logger, string type, Guid jobId, string known);
+
+    [LoggerMessage(EventId = 1020, Level = LogLevel.Warning, Message = "Report for job {JobId} attempt {Attempt} was rejected: the job is no longer this worker's attempt (stale)")]
+    public static partial void StaleReport(ILogger logger, Guid jobId, int attempt);
+
+    [LoggerMessage(EventId = 1030, Level = LogLevel.Error, Message = "The store could not be reached ({Operation}); retrying in {DelaySeconds}s")]
+    public static partial void LinkError(ILogger logger, Exception exception, string operation, double delaySeconds);
+
+    [LoggerMessage(EventId = 1040, Level = LogLevel.Information, Message = "Cancelling job {JobId} on request")]
+    public static partial void CancelRequested(ILogger logger, Guid jobId);
+}

@@ -1,0 +1,81 @@
+using System.Reflection;
+using System.Text.Json;
+using Gantry.Handlers;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Gantry.Worker.Handlers;
+
+/// <summary>Runs one job for a handler: resolves it, reads the payload, returns the result as JSON text.</summary>
+internal delegate ValueTask<string?> HandlerInvoker(IServiceProvider services, JobContext context, JsonSerializerOptions json);
+
+/// <summary>A registered job type.</summary>
+internal sealed record HandlerRegistration(string JobType, Type HandlerType, Type PayloadType, HandlerInvoker Invoke);
+
+/// <summary>The job types this process can run, each with its handler. Filled by <c>AddGantryHandler</c>.</summary>
+public sealed class HandlerRegistry
+{
+    private readonly Dictionary<string, HandlerRegistration> _handlers = new(StringComparer.Ordinal);
+
+    public IReadOnlyCollection<string> JobTypes => _handlers.Keys;
+
+    internal bool TryGet(string jobType, out HandlerRegistration registration) => _handlers.TryGetValue(jobType, out registration!);
+
+    internal void Add(string jobType, Type handlerType)
+    {
+        if (_handlers.ContainsKey(jobType))
+            throw new InvalidOperationException($"job type '{jobType}' already has a handler ({_handlers[jobType].HandlerType.Name})");
+        _handlers[jobType] = Create(jobType, handlerType);
+    }
+
+    private static HandlerRegistration Create(string jobType, Type handlerType)
+    {
+        foreach (var iface in handlerType.GetInterfaces().Where(i => i.IsGenericType))
+        {
+            var definition = iface.GetGenericTypeDefinition();
+            var args = iface.GetGenericArguments();
+            MethodInfo? method = null;
+            if (definition == typeof(IJobHandler<,>))
+                method = typeof(HandlerRegistry).GetMethod(nameof(InvokeWithResult), BindingFlags.NonPublic | BindingFlags.Static)!
+                    .MakeGenericMethod(handlerType, args[0], args[1]);
+            else if (definition == typeof(IJobHandler<>))
+                method = typeof(HandlerRegistry).GetMethod(nameof(InvokeWithoutResult), BindingFlags.NonPublic | BindingFlags.Static)!
+                    .MakeGenericMethod(handlerType, args[0]);
+            if (method is not null)
+                return new HandlerRegistration(jobType, handlerType, args[0], method.CreateDelegate<HandlerInvoker>());
+        }
+        throw new InvalidOperationException($"{handlerType.Name} implements neither IJobHandler<TPayload> nor IJobHandler<TPayload, TResult>");
+    }
+
+    private static async ValueTask<string?> InvokeWithResult<THandler, TPayload, TResult>(IServiceProvider services, JobContext context, JsonSerializerOptions json)
+        where THandler : IJobHandler<TPayload, TResult>
+    {
+        var handler = services.GetRequiredService<THandler>();
+        var result = await handler.HandleAsync(ReadPayload<TPayload>(context, json), context).ConfigureAwait(false);
+        return result is null ? null : JsonSerializer.Serialize(result, json);
+    }
+
+    private static async ValueTask<string?> InvokeWithoutResult<THandler, TPayload>(IServiceProvider services, JobContext context, JsonSerializerOptions json)
+        where THandler : IJobHandler<TPayload>
+    {
+        var handler = services.GetRequiredService<THandler>();
+        await handler.HandleAsync(ReadPayload<TPayload>(context, json), context).ConfigureAwait(false);
+        return null;
+    }
+
+    private static TPayload ReadPayload<TPayload>(JobContext context, JsonSerializerOptions json)
+    {
+        if (typeof(TPayload) == typeof(JsonElement)) return (TPayload)(object)context.Payload;
+        try
+        {
+            return context.Payload.Deserialize<TPayload>(json)
+                ?? throw new PayloadMismatchException($"the payload is null but {typeof(TPayload).Name} is required");
+        }
+        catch (JsonException ex)
+        {
+            throw new PayloadMismatchException($"the payload does not fit {typeof(TPayload).Name}: {ex.Message}");
+        }
+    }
+}
+
+/// <summary>The payload cannot be read as the handler's payload type; retrying cannot help, so the job is dead at once.</summary>
+public sealed class PayloadMismatchException(string message) : Exception(message);

@@ -1,0 +1,27 @@
+using Gantry.Storage;
+
+namespace Gantry.Worker.Links;
+
+/// <summary>
+/// A worker's only way to reach the coordinator. The runtime is the same for every link; a link
+/// to the store is direct, later links go over HTTP or a node's IPC socket.
+/// </summary>
+public interface IWorkerLink
+{
+    /// <summary>Where the link goes, for people.</summary>
+    string Description { get; }
+
+    Task RegisterAsync(WorkerRegistration registration, CancellationToken ct);
+    Task DeregisterAsync(string workerId, CancellationToken ct);
+    Task<IReadOnlyList<ClaimedJob>> ClaimAsync(JobClaimParams p, CancellationToken ct);
+
+    /// <summary>Waits until new jobs may be claimable or <paramref name="timeout"/> passes.</summary>
+    Task WaitForJobsAsync(TimeSpan timeout, CancellationToken ct);
+
+    Task<IReadOnlyList<bool>> ReportAsync(IReadOnlyList<JobReport> reports, CancellationToken ct);
+    Task<IReadOnlyList<WorkerCommand>> HeartbeatAsync(WorkerHeartbeatParams p, CancellationToken ct);
+    Task<IReadOnlyList<WorkerCommand>> TakeCommandsAsync(string workerId, CancellationToken ct);
+
+    /// <summary>Waits until commands may be pending or <paramref name="timeout"/> passes.</summary>
+    Task WaitForCommandsAsync(TimeSpan timeout, CancellationToken ct);
+}

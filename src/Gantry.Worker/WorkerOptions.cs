@@ -1,0 +1,65 @@
+namespace Gantry.Worker;
+
+/// <summary>How a worker runs. Every default is visible here; <see cref="Validate"/> runs at start-up.</summary>
+public sealed record WorkerOptions
+{
+    public static readonly TimeSpan PollIntervalDefault = TimeSpan.FromMilliseconds(200);
+    public static readonly TimeSpan LeaseDurationDefault = TimeSpan.FromSeconds(30);
+    public static readonly TimeSpan HeartbeatIntervalDefault = TimeSpan.FromSeconds(5);
+    public static readonly TimeSpan CommandPollIntervalDefault = TimeSpan.FromMilliseconds(250);
+    public static readonly TimeSpan CancelGracePeriodDefault = TimeSpan.FromSeconds(5);
+    public static readonly TimeSpan DrainTimeoutDefault = TimeSpan.FromSeconds(30);
+    public static readonly TimeSpan ProgressIntervalDefault = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>Identifies this worker in the registry and as lease owner. Defaults to a new id per process.</summary>
+    public string WorkerId { get; init; } = $"{Environment.MachineName.ToLowerInvariant()}-{Environment.ProcessId}-{Guid.NewGuid().ToString("N")[..8]}";
+
+    /// <summary>Queue name → most jobs run from it at once. Defaults to <c>default:10</c>.</summary>
+    public IReadOnlyDictionary<string, int> Queues { get; init; } = new Dictionary<string, int> { ["default"] = 10 };
+
+    /// <summary>Most jobs run at once over all queues. Defaults to the sum of the queues' concurrency.</summary>
+    public int? Capacity { get; init; }
+
+    /// <summary>Capabilities advertised; a job requiring capabilities runs only on a worker that has them all.</summary>
+    public IReadOnlyList<string> Capabilities { get; init; } = [];
+
+    public IReadOnlyDictionary<string, string> Tags { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>How often an idle worker looks for jobs written by other processes. Defaults to 200 ms.</summary>
+    public TimeSpan PollInterval { get; init; } = PollIntervalDefault;
+
+    /// <summary>How long a claimed job stays the worker's without a heartbeat. Defaults to 30 seconds.</summary>
+    public TimeSpan LeaseDuration { get; init; } = LeaseDurationDefault;
+
+    /// <summary>How often the worker reports in and renews its leases. Defaults to 5 seconds.</summary>
+    public TimeSpan HeartbeatInterval { get; init; } = HeartbeatIntervalDefault;
+
+    /// <summary>How often the worker looks for control commands (cancel) between heartbeats. Defaults to 250 ms.</summary>
+    public TimeSpan CommandPollInterval { get; init; } = CommandPollIntervalDefault;
+
+    /// <summary>How long a handler may ignore its cancelled token before the attempt is ended anyway. Defaults to 5 seconds.</summary>
+    public TimeSpan CancelGracePeriod { get; init; } = CancelGracePeriodDefault;
+
+    /// <summary>On shutdown, how long running jobs may finish before they are cancelled and requeued. Defaults to 30 seconds.</summary>
+    public TimeSpan DrainTimeout { get; init; } = DrainTimeoutDefault;
+
+    /// <summary>Least time between two progress writes of one job. Defaults to 250 ms.</summary>
+    public TimeSpan ProgressInterval { get; init; } = ProgressIntervalDefault;
+
+    /// <summary>Timeout for jobs that set none. Defaults to none.</summary>
+    public TimeSpan? DefaultJobTimeout { get; init; }
+
+    public int EffectiveCapacity => Capacity ?? Queues.Values.Sum();
+
+    public void Validate()
+    {
+        if (Queues.Count == 0) throw new InvalidInputException("queues", "at least one queue is required");
+        foreach (var (name, concurrency) in Queues)
+            if (concurrency < 1) throw new InvalidInputException("queues", $"queue '{name}' needs a concurrency of at least 1, got {concurrency}");
+        if (EffectiveCapacity < 1) throw new InvalidInputException("capacity", $"must be at least 1, got {EffectiveCapacity}");
+        if (HeartbeatInterval >= LeaseDuration)
+            throw new InvalidInputException("heartbeat interval", $"({HeartbeatInterval.TotalSeconds}s) must be shorter than the lease duration ({LeaseDuration.TotalSeconds}s), or leases expire between heartbeats");
+        if (PollInterval <= TimeSpan.Zero) throw new InvalidInputException("poll interval", "must be positive");
+        if (DrainTimeout < TimeSpan.Zero) throw new InvalidInputException("drain timeout", "must not be negative");
+    }
+}

@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Runs every test project and ends with one line totalling them all: "N passed, N failed, N skipped".
+# Exits non-zero when anything failed. Installs nothing it can do without; needs the .NET 10 SDK.
+set -uo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+cd "$root"
+results="$root/artifacts/test-results"
+rm -rf "$results"
+mkdir -p "$results"
+
+if ! command -v dotnet >/dev/null 2>&1; then
+  echo "test.sh: the .NET 10 SDK is needed ('dotnet' is not on PATH)" >&2
+  echo "0 passed, 1 failed"
+  exit 1
+fi
+
+# Every test project must be in the solution, or it would silently not be built.
+projects=()
+for p in tests/*/*.csproj; do
+  [ -f "$p" ] || continue
+  if ! grep -q "$p" Gantry.slnx; then
+    echo "test.sh: $p is not in Gantry.slnx (dotnet sln Gantry.slnx add $p)" >&2
+    echo "0 passed, 1 failed"
+    exit 1
+  fi
+  projects+=("$p")
+done
+
+echo "== build"
+if ! dotnet build Gantry.slnx -c Debug --nologo -v quiet -clp:ErrorsOnly; then
+  echo "test.sh: build failed" >&2
+  echo "0 passed, 1 failed"
+  exit 1
+fi
+
+passed=0; failed=0; skipped=0; status=0
+for p in "${projects[@]}"; do
+  name="$(basename "$p" .csproj)"
+  echo "== $name"
+  dotnet test "$p" -c Debug --no-build --nologo --logger "trx;LogFileName=$name.trx" --results-directory "$results" \
+    -- RunConfiguration.TestSessionTimeout=1200000
+  rc=$?
+  trx="$results/$name.trx"
+  if [ -f "$trx" ]; then
+    counters="$(grep -o '<Counters [^>]*>' "$trx" | head -n 1)"
+    get() { echo "$counters" | sed -n "s/.* $1=\"\([0-9]*\)\".*/\1/p"; }
+    p_=$(get passed); f_=$(get failed); t_=$(get total); e_=$(get executed)
+    p_=${p_:-0}; f_=${f_:-0}; t_=${t_:-0}; e_=${e_:-0}
+    passed=$((passed + p_)); failed=$((failed + f_)); skipped=$((skipped + t_ - e_))
+    if [ "$rc" -ne 0 ] && [ "$f_" -eq 0 ]; then failed=$((failed + 1)); echo "test.sh: $name exited with $rc" >&2; fi
+  else
+    echo "test.sh: $name produced no results (exit $rc)" >&2
+    failed=$((failed + 1))
+  fi
+  [ "$rc" -ne 0 ] && status=1
+done
+
+echo
+echo "$passed passed, $failed failed, $skipped skipped"
+[ "$failed" -eq 0 ] && [ "$status" -eq 0 ]
