@@ -23,13 +23,27 @@ internal static class Cli
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)
         {
-            foreach (var error in parse.Errors.Select(e => e.Message).Distinct())
+            foreach (var error in parse.Errors.Select(e => Friendly(e.Message)).Distinct())
                 Console.Error.WriteLine($"gantry: {error}");
             Console.Error.WriteLine($"Run '{CommandPath(parse.CommandResult.Command)} --help' for usage.");
             return Usage;
         }
         // Commands handle SIGINT/SIGTERM themselves (graceful shutdown), so the parser must not.
         return await parse.InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null }).ConfigureAwait(false);
+    }
+
+    /// <summary>Says "a whole number" where the parser says "System.Nullable`1[System.Int32]".</summary>
+    private static string Friendly(string message)
+    {
+        var m = System.Text.RegularExpressions.Regex.Match(message, @"^Cannot parse argument '(?<value>.*)' for option '(?<option>[^']+)' as expected type '(?<type>[^']+)'");
+        if (!m.Success) return message;
+        var type = m.Groups["type"].Value;
+        var expected = type.Contains("Int32") || type.Contains("Int64") ? "a whole number"
+            : type.Contains("Double") ? "a number"
+            : type.Contains("Boolean") ? "true or false"
+            : type.Contains("LogLevel") ? "one of Trace, Debug, Information, Warning, Error, Critical, None"
+            : "a valid value";
+        return $"{m.Groups["option"].Value}: '{m.Groups["value"].Value}' is not {expected}";
     }
 
     private static string CommandPath(Command command)

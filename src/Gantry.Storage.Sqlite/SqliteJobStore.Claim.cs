@@ -1,6 +1,6 @@
 using Gantry.Jobs;
 using Gantry.Serialization;
-using Microsoft.Data.Sqlite;
+using Gantry.Storage.Sqlite.Native;
 
 namespace Gantry.Storage.Sqlite;
 
@@ -34,14 +34,20 @@ public sealed partial class SqliteJobStore
             var now = NowMs();
             var leaseUntil = now + (long)p.LeaseDuration.TotalMilliseconds;
             var claimed = new List<(long Seq, ClaimedJob Job)>();
-            var cmd = Prepared(ClaimSql);
+            var claim = Raw(ClaimSql);
             foreach (var demand in p.Queues)
             {
                 if (demand.Limit <= 0) continue;
-                cmd.Bind("@worker", p.WorkerId).Bind("@lease_until", leaseUntil).Bind("@now", now)
+                claim.Bind("@worker", p.WorkerId).Bind("@lease_until", leaseUntil).Bind("@now", now)
                     .Bind("@queue", demand.Queue).Bind("@caps", caps).Bind("@types", types).Bind("@limit", demand.Limit);
-                using var r = cmd.ExecuteReader();
-                while (r.Read()) claimed.Add((r.GetInt64(0), ReadClaimed(r, p.WorkerId)));
+                try
+                {
+                    while (claim.Step()) claimed.Add((claim.GetInt64(0), ReadClaimed(claim, p.WorkerId)));
+                }
+                finally
+                {
+                    claim.Reset();
+                }
             }
             // RETURNING does not keep the subquery's order: restore priority, then age.
             claimed.Sort((a, b) => a.Job.Priority != b.Job.Priority ? b.Job.Priority.CompareTo(a.Job.Priority) : a.Seq.CompareTo(b.Seq));
@@ -49,7 +55,7 @@ public sealed partial class SqliteJobStore
         }, ct);
     }
 
-    private static ClaimedJob ReadClaimed(SqliteDataReader r, string workerId) => new()
+    private static ClaimedJob ReadClaimed(RawStatement r, string workerId) => new()
     {
         Id = Guid.Parse(r.GetString(1)),
         Type = r.GetString(2),
@@ -60,8 +66,8 @@ public sealed partial class SqliteJobStore
         MaxAttempts = r.GetInt32(7),
         Timeout = r.GetInt64OrNull(8) is { } t ? TimeSpan.FromMilliseconds(t) : null,
         Backoff = new Backoff(TimeSpan.FromMilliseconds(r.GetInt64(9)), TimeSpan.FromMilliseconds(r.GetInt64(10))),
-        Tags = r.IsDBNull(11) ? NewJob.NoTags : CoreJson.TagsFromJson(r.GetString(11)),
-        CreatedAt = r.GetTime(12),
+        Tags = r.IsNull(11) ? NewJob.NoTags : CoreJson.TagsFromJson(r.GetString(11)),
+        CreatedAt = DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(12)),
         WorkerId = workerId,
     };
 }

@@ -5,6 +5,7 @@ namespace Gantry.Storage.Sqlite;
 
 public sealed partial class SqliteJobStore
 {
+    // A job whose idempotency key is already taken in its queue (earlier, or earlier in this batch) is skipped.
     private const string InsertJobSql = """
         INSERT INTO jobs (id, type, queue, state, priority, payload, max_attempts, attempt_budget, timeout_ms,
                           backoff_base_ms, backoff_max_ms, created_at, run_at, idempotency_key, tags, required_capabilities)
@@ -15,20 +16,20 @@ public sealed partial class SqliteJobStore
 
     private const string FindByKeySql = "SELECT id, state FROM jobs WHERE queue = @queue AND idempotency_key = @key";
 
-    public Task<IReadOnlyList<JobEnqueueResult>> JobEnqueueManyAsync(JobEnqueueParams p, CancellationToken ct)
+    public async Task<IReadOnlyList<JobEnqueueResult>> JobEnqueueManyAsync(JobEnqueueParams p, CancellationToken ct)
     {
-        if (p.Jobs.Count == 0) return Task.FromResult<IReadOnlyList<JobEnqueueResult>>([]);
-        var result = WriteAsync<IReadOnlyList<JobEnqueueResult>>(_ =>
+        if (p.Jobs.Count == 0) return [];
+        var results = await WriteAsync<IReadOnlyList<JobEnqueueResult>>(_ =>
         {
             var now = NowMs();
             var results = new JobEnqueueResult[p.Jobs.Count];
-            var insert = Prepared(InsertJobSql);
+            var insert = Raw(InsertJobSql);
             for (var i = 0; i < p.Jobs.Count; i++)
             {
                 var job = p.Jobs[i];
                 var runAt = job.RunAt?.ToUnixTimeMilliseconds();
                 var state = runAt > now ? JobState.Scheduled : JobState.Queued;
-                insert.Bind("@id", job.Id.ToString())
+                var inserted = insert.Bind("@id", job.Id.ToString())
                     .Bind("@type", job.Type)
                     .Bind("@queue", job.Queue)
                     .Bind("@state", state.ToText())
@@ -42,26 +43,20 @@ public sealed partial class SqliteJobStore
                     .Bind("@run_at", runAt)
                     .Bind("@key", job.IdempotencyKey)
                     .Bind("@tags", CoreJson.TagsToJson(job.Tags))
-                    .Bind("@caps", CoreJson.ListToJson(job.RequiredCapabilities));
-                if (insert.ExecuteNonQuery() == 1)
+                    .Bind("@caps", CoreJson.ListToJson(job.RequiredCapabilities))
+                    .Execute() == 1;
+                if (inserted)
                 {
                     results[i] = new JobEnqueueResult(job.Id, false, state);
                     continue;
                 }
-                // The idempotency key is taken (earlier, or earlier in this batch): hand back that job.
-                var find = Prepared(FindByKeySql).Bind("@queue", job.Queue).Bind("@key", job.IdempotencyKey);
-                using var r = find.ExecuteReader();
-                r.Read();
+                using var r = Prepared(FindByKeySql).Bind("@queue", job.Queue).Bind("@key", job.IdempotencyKey).ExecuteReader();
+                if (!r.Read()) throw new InvalidOperationException($"job {job.Id} was neither inserted nor found by its idempotency key");
                 results[i] = new JobEnqueueResult(Guid.Parse(r.GetString(0)), true, JobStates.Parse(r.GetString(1)));
             }
             return results;
-        }, ct);
-        return SignalAfter(result);
-    }
+        }, ct).ConfigureAwait(false);
 
-    private async Task<IReadOnlyList<JobEnqueueResult>> SignalAfter(Task<IReadOnlyList<JobEnqueueResult>> enqueue)
-    {
-        var results = await enqueue.ConfigureAwait(false);
         foreach (var r in results)
         {
             if (r.Existing) continue;

@@ -63,9 +63,11 @@ public sealed partial class SqliteJobStore
     {
         var cutoff = NowMs() - (long)p.Retention.TotalMilliseconds;
         var seqs = new List<long>();
+        // No index on finished_at: it would cost every completion an index write. Old finished jobs
+        // sit at the low end of seq, so walking seq upward finds them first.
         using (var r = Prepared("""
             DELETE FROM jobs WHERE seq IN (
-              SELECT seq FROM jobs WHERE state IN ('succeeded', 'dead', 'cancelled') AND finished_at < @cutoff LIMIT @limit)
+              SELECT seq FROM jobs WHERE state IN ('succeeded', 'dead', 'cancelled') AND finished_at < @cutoff ORDER BY seq LIMIT @limit)
             RETURNING seq
             """).Bind("@cutoff", cutoff).Bind("@limit", p.Limit).ExecuteReader())
         {

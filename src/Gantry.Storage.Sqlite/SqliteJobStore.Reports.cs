@@ -30,6 +30,14 @@ public sealed partial class SqliteJobStore
         WHERE {Fence} AND {JobStateMachine.SqlFrom(JobTransition.Cancel)}
         """;
 
+    // A job whose cancellation was requested ends cancelled however the attempt ended, as a rescued one does:
+    // a failure (retried) or a give-back (requeued) must not bring back a job the user cancelled.
+    private static readonly string CancelIfRequestedSql = $"""
+        UPDATE jobs SET state = '{JobState.Cancelled.ToText()}', finished_at = @now, lease_until = NULL
+        WHERE {Fence} AND cancel_requested_at IS NOT NULL AND {JobStateMachine.SqlFrom(JobTransition.Cancel)}
+        RETURNING seq
+        """;
+
     // Given back unfinished: the attempt is not counted, so the next claim gets the same number.
     private static readonly string RequeueSql = $"""
         UPDATE jobs SET state = '{JobState.Queued.ToText()}', attempt = attempt - 1, lease_until = NULL, worker_id = NULL
@@ -54,27 +62,37 @@ public sealed partial class SqliteJobStore
                             .ExecuteNonQuery() == 1;
                         break;
                     case JobSucceededReport s:
-                        results[i] = Fenced(SucceedSql, s).Bind("@result", s.Result).Bind("@now", now).ExecuteNonQuery() == 1;
+                        // The hot path: a statement driven directly, not through ADO.NET.
+                        results[i] = Raw(SucceedSql).Bind("@id", s.JobId.ToString()).Bind("@attempt", s.Attempt).Bind("@worker", s.WorkerId)
+                            .Bind("@result", s.Result).Bind("@now", now).Execute() == 1;
                         break;
                     case JobFailedReport f:
                         var transition = f.Next == JobState.Dead ? JobTransition.FailForGood : JobTransition.FailAndRetry;
                         JobStateMachine.Apply(JobState.Running, transition, f.Next);
-                        var seq = Fenced(FailSql, f).Bind("@next", f.Next.ToText())
-                            .Bind("@run_at", f.RunAt?.ToUnixTimeMilliseconds())
-                            .Bind("@finished_at", f.Next.IsTerminal() ? now : null)
-                            .ExecuteScalar();
+                        var seq = Fenced(CancelIfRequestedSql, f).Bind("@now", now).ExecuteScalar();
+                        var cancelled = seq is long;
+                        if (!cancelled)
+                            seq = Fenced(FailSql, f).Bind("@next", f.Next.ToText())
+                                .Bind("@run_at", f.RunAt?.ToUnixTimeMilliseconds())
+                                .Bind("@finished_at", f.Next.IsTerminal() ? now : null)
+                                .ExecuteScalar();
                         if (seq is long jobSeq)
                         {
                             InsertError(jobSeq, f.Attempt, now, f.WorkerId, f.Error);
                             results[i] = true;
-                            wakeClaimers |= f.Next == JobState.Queued;
-                            wakeScheduler |= f.Next == JobState.Scheduled;
+                            wakeClaimers |= !cancelled && f.Next == JobState.Queued;
+                            wakeScheduler |= !cancelled && f.Next == JobState.Scheduled;
                         }
                         break;
                     case JobCancelledReport c:
                         results[i] = Fenced(CancelledSql, c).Bind("@now", now).ExecuteNonQuery() == 1;
                         break;
                     case JobRequeuedReport q:
+                        if (Fenced(CancelIfRequestedSql, q).Bind("@now", now).ExecuteScalar() is long)
+                        {
+                            results[i] = true;
+                            break;
+                        }
                         results[i] = Fenced(RequeueSql, q).ExecuteNonQuery() == 1;
                         wakeClaimers |= results[i];
                         break;

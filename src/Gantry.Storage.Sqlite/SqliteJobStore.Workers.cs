@@ -20,14 +20,23 @@ public sealed partial class SqliteJobStore
         return true;
     }, ct);
 
-    public Task<IReadOnlyList<WorkerCommand>> WorkerHeartbeatAsync(WorkerHeartbeatParams p, CancellationToken ct) => WriteAsync(_ =>
+    private const string RenewLeaseSql =
+        "UPDATE jobs SET lease_until = @lease_until WHERE id = @id AND attempt = @attempt AND worker_id = @worker AND state = 'running'";
+
+    public Task<WorkerHeartbeatResult> WorkerHeartbeatAsync(WorkerHeartbeatParams p, CancellationToken ct) => WriteAsync(_ =>
     {
         var now = NowMs();
         Prepared("UPDATE workers SET last_seen_at = @now, running_jobs = @running, state = 'running' WHERE id = @id")
             .Bind("@now", now).Bind("@running", p.RunningJobs).Bind("@id", p.WorkerId).ExecuteNonQuery();
-        Prepared("UPDATE jobs SET lease_until = @lease_until WHERE worker_id = @id AND state = 'running'")
-            .Bind("@lease_until", now + (long)p.LeaseDuration.TotalMilliseconds).Bind("@id", p.WorkerId).ExecuteNonQuery();
-        return TakeCommands(p.WorkerId);
+        var lost = new List<JobLease>();
+        var renew = Raw(RenewLeaseSql);
+        foreach (var job in p.Jobs)
+        {
+            var renewed = renew.Bind("@lease_until", now + (long)p.LeaseDuration.TotalMilliseconds).Bind("@id", job.JobId.ToString())
+                .Bind("@attempt", job.Attempt).Bind("@worker", p.WorkerId).Execute() == 1;
+            if (!renewed) lost.Add(job);
+        }
+        return new WorkerHeartbeatResult(TakeCommands(p.WorkerId), lost);
     }, ct);
 
     public async Task<IReadOnlyList<WorkerCommand>> WorkerCommandsTakeAsync(string workerId, CancellationToken ct)

@@ -1,4 +1,4 @@
-using Gantry.Jobs;
+using Gantry.Storage.Sqlite.Native;
 using Microsoft.Data.Sqlite;
 
 namespace Gantry.Storage.Sqlite;
@@ -17,6 +17,7 @@ public sealed partial class SqliteJobStore : IJobStore
     private readonly TimeProvider _time;
     private readonly SemaphoreSlim _writeLock = new(1, 1);
     private readonly Dictionary<string, SqliteCommand> _prepared = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, RawStatement> _raw = new(StringComparer.Ordinal);
     private SqliteConnection? _write;
     private bool _disposed;
 
@@ -76,7 +77,8 @@ public sealed partial class SqliteJobStore : IJobStore
     {
         var c = new SqliteConnection(_connectionString);
         c.Open();
-        Exec(c, $"PRAGMA busy_timeout = {(long)_options.BusyTimeout.TotalMilliseconds}; PRAGMA synchronous = NORMAL;");
+        Exec(c, "PRAGMA synchronous = NORMAL;");
+        BusyWait.Install(c.Handle!, _options.BusyTimeout);
         return c;
     }
 
@@ -97,6 +99,17 @@ public sealed partial class SqliteJobStore : IJobStore
             _prepared[sql] = cmd;
         }
         return cmd;
+    }
+
+    /// <summary>A statement on the write connection for the hot paths, prepared once (call only under the write lock).</summary>
+    private RawStatement Raw(string sql)
+    {
+        if (!_raw.TryGetValue(sql, out var statement))
+        {
+            statement = new RawStatement(_write!.Handle!, sql);
+            _raw[sql] = statement;
+        }
+        return statement;
     }
 
     /// <summary>Runs <paramref name="work"/> in one write transaction (BEGIN IMMEDIATE … COMMIT).</summary>
@@ -153,6 +166,8 @@ public sealed partial class SqliteJobStore : IJobStore
         try
         {
             var c = _write ??= Open();
+            // Refuse a foreign database before anything is written to it (switching to WAL rewrites the file header).
+            ThrowIfForeign(c);
             // WAL lets readers in other processes work while one process writes; it is a property of the file.
             var mode = Scalar(c, "PRAGMA journal_mode = WAL")?.ToString();
             if (!string.Equals(mode, "wal", StringComparison.OrdinalIgnoreCase))
@@ -160,14 +175,8 @@ public sealed partial class SqliteJobStore : IJobStore
             Exec(c, "BEGIN IMMEDIATE");
             try
             {
-                var hasLedger = Convert.ToInt64(Scalar(c, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'gantry_migrations'")) > 0;
-                if (!hasLedger)
-                {
-                    var others = Convert.ToInt64(Scalar(c, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"));
-                    if (others > 0)
-                        throw new StoreUnavailableException($"database file {FullPath} is an SQLite database but not a Gantry store; refusing to change it");
+                if (!ThrowIfForeign(c))
                     Exec(c, "CREATE TABLE gantry_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)");
-                }
                 var current = Convert.ToInt64(Scalar(c, "SELECT coalesce(max(version), 0) FROM gantry_migrations"));
                 if (current > SqliteSchema.LatestVersion)
                     throw new StoreUnavailableException($"database file {FullPath} has schema version {current}, newer than this Gantry knows ({SqliteSchema.LatestVersion}); upgrade Gantry");
@@ -199,6 +208,17 @@ public sealed partial class SqliteJobStore : IJobStore
         }
     }
 
+    /// <summary>True when the file holds a Gantry store, false when it holds no table yet; throws for any other database.</summary>
+    private bool ThrowIfForeign(SqliteConnection c)
+    {
+        var hasLedger = Convert.ToInt64(Scalar(c, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'gantry_migrations'")) > 0;
+        if (hasLedger) return true;
+        var others = Convert.ToInt64(Scalar(c, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"));
+        if (others > 0)
+            throw new StoreUnavailableException($"database file {FullPath} is an SQLite database but not a Gantry store; refusing to change it");
+        return false;
+    }
+
     private static object? Scalar(SqliteConnection c, string sql)
     {
         using var cmd = c.CreateCommand();
@@ -215,6 +235,8 @@ public sealed partial class SqliteJobStore : IJobStore
             _disposed = true;
             foreach (var cmd in _prepared.Values) cmd.Dispose();
             _prepared.Clear();
+            foreach (var statement in _raw.Values) statement.Dispose();
+            _raw.Clear();
             _write?.Dispose();
             _write = null;
         }

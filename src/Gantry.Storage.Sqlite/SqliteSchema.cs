@@ -41,8 +41,6 @@ internal static class SqliteSchema
             CREATE INDEX jobs_claim ON jobs (queue, priority DESC, seq) WHERE state = 'queued';
             CREATE INDEX jobs_due ON jobs (run_at) WHERE state = 'scheduled';
             CREATE INDEX jobs_lease ON jobs (lease_until) WHERE state = 'running';
-            CREATE INDEX jobs_worker ON jobs (worker_id) WHERE state = 'running';
-            CREATE INDEX jobs_finished ON jobs (finished_at) WHERE state IN ('succeeded', 'dead', 'cancelled');
             CREATE UNIQUE INDEX jobs_idempotency ON jobs (queue, idempotency_key) WHERE idempotency_key IS NOT NULL;
 
             CREATE TABLE job_errors (

@@ -46,6 +46,15 @@ public sealed record WorkerOptions
     /// <summary>Least time between two progress writes of one job. Defaults to 250 ms.</summary>
     public TimeSpan ProgressInterval { get; init; } = ProgressIntervalDefault;
 
+    public const int MaxPrefetchDefault = 512;
+
+    /// <summary>
+    /// Most jobs claimed ahead of free slots, so that claims are large when jobs are short. The
+    /// worker prefetches only what its slots finish within about 50 ms, so slow jobs are not
+    /// hoarded; 0 turns prefetching off. Defaults to 512.
+    /// </summary>
+    public int MaxPrefetch { get; init; } = MaxPrefetchDefault;
+
     /// <summary>Timeout for jobs that set none. Defaults to none.</summary>
     public TimeSpan? DefaultJobTimeout { get; init; }
 
@@ -57,9 +66,16 @@ public sealed record WorkerOptions
         foreach (var (name, concurrency) in Queues)
             if (concurrency < 1) throw new InvalidInputException("queues", $"queue '{name}' needs a concurrency of at least 1, got {concurrency}");
         if (EffectiveCapacity < 1) throw new InvalidInputException("capacity", $"must be at least 1, got {EffectiveCapacity}");
+        // A non-positive interval would stop the heartbeat loop at once, and leases would expire under running jobs.
+        if (HeartbeatInterval <= TimeSpan.Zero) throw new InvalidInputException("heartbeat interval", "must be positive");
         if (HeartbeatInterval >= LeaseDuration)
             throw new InvalidInputException("heartbeat interval", $"({HeartbeatInterval.TotalSeconds}s) must be shorter than the lease duration ({LeaseDuration.TotalSeconds}s), or leases expire between heartbeats");
         if (PollInterval <= TimeSpan.Zero) throw new InvalidInputException("poll interval", "must be positive");
+        if (CommandPollInterval <= TimeSpan.Zero) throw new InvalidInputException("command poll interval", "must be positive");
+        if (MaxPrefetch < 0) throw new InvalidInputException("max prefetch", "must not be negative");
         if (DrainTimeout < TimeSpan.Zero) throw new InvalidInputException("drain timeout", "must not be negative");
+        if (CancelGracePeriod < TimeSpan.Zero) throw new InvalidInputException("cancel grace period", "must not be negative");
+        if (ProgressInterval < TimeSpan.Zero) throw new InvalidInputException("progress interval", "must not be negative");
+        if (DefaultJobTimeout <= TimeSpan.Zero) throw new InvalidInputException("default job timeout", "must be positive");
     }
 }

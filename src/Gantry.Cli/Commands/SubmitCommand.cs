@@ -18,6 +18,12 @@ internal static class SubmitCommand
     {
         var type = new Argument<string?>("type") { Description = "The job type (names its handler)", Arity = ArgumentArity.ZeroOrOne };
         var payload = new Argument<string?>("payload") { Description = "The payload as JSON (default {})", Arity = ArgumentArity.ZeroOrOne };
+        // An unknown flag would otherwise be taken for the payload.
+        payload.Validators.Add(r =>
+        {
+            if (r.Tokens.Count > 0 && r.Tokens[0].Value.StartsWith("--", StringComparison.Ordinal))
+                r.AddError($"unknown option '{r.Tokens[0].Value}'");
+        });
         var file = new Option<string?>("--file", "-f") { Description = "Read job documents from a file (- for stdin): one JSON object, an array, or JSON lines; a batch is all or none", HelpName = "path" };
         var queue = new Option<string?>("--queue", "-q") { Description = "Queue (default \"default\")", HelpName = "name" };
         var priority = new Option<int?>("--priority", "-p") { Description = "Priority; higher runs first (default 0)", HelpName = "n" };

@@ -1,10 +1,7 @@
 using Gantry.Server.Maintenance;
 using Gantry.Storage;
 using Gantry.Worker;
-using Gantry.Worker.Execution;
 using Gantry.Worker.Handlers.BuiltIn;
-using Gantry.Worker.Hosting;
-using Gantry.Worker.Links;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -28,8 +25,7 @@ internal static class AllInOneHost
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddGantryBuiltInHandlers();
         builder.Services.AddGantryMaintenance(maintenance);
-        builder.Services.AddSingleton(sp => new GantryWorker(new StoreWorkerLink(store), workerOptions, sp));
-        builder.Services.AddHostedService(sp => new WorkerHostedService(sp.GetRequiredService<GantryWorker>()));
+        builder.Services.AddGantryWorker(workerOptions);
         builder.Services.Configure<HostOptions>(o =>
         {
             // Room to drain, then to give abandoned handlers their grace period and write the last reports.

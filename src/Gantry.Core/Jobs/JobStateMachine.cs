@@ -51,7 +51,7 @@ public static class JobStateMachine
 
 /// <summary>An attempt to move a job along a transition its state does not allow.</summary>
 public sealed class IllegalTransitionException(JobState from, JobTransition transition, JobState? to = null)
-    : GantryException(to is null
+    : GantryException(to is null || JobStateMachine.To(transition).Count == 1
         ? $"a job that is {from.ToText()} cannot {Describe(transition)}"
         : $"a job that is {from.ToText()} cannot {Describe(transition)} to {to.Value.ToText()}")
 {

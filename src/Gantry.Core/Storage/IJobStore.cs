@@ -65,8 +65,9 @@ public interface IJobStore : IAsyncDisposable
     /// <summary>Adds or refreshes a worker in the registry.</summary>
     Task WorkerRegisterAsync(WorkerRegistration p, CancellationToken ct);
 
-    /// <summary>Marks the worker alive, renews the leases of its running jobs and hands over its pending commands.</summary>
-    Task<IReadOnlyList<WorkerCommand>> WorkerHeartbeatAsync(WorkerHeartbeatParams p, CancellationToken ct);
+    /// <summary>Marks the worker alive, renews the leases of the attempts it holds, says which of them are
+    /// no longer its own, and hands over its pending commands.</summary>
+    Task<WorkerHeartbeatResult> WorkerHeartbeatAsync(WorkerHeartbeatParams p, CancellationToken ct);
 
     /// <summary>Hands over (and removes) the worker's pending commands, without renewing anything. Cheap enough to poll.</summary>
     Task<IReadOnlyList<WorkerCommand>> WorkerCommandsTakeAsync(string workerId, CancellationToken ct);

@@ -15,7 +15,18 @@ public sealed record WorkerRegistration
     public IReadOnlyDictionary<string, string> Tags { get; init; } = new Dictionary<string, string>();
 }
 
-public sealed record WorkerHeartbeatParams(string WorkerId, TimeSpan LeaseDuration, int RunningJobs);
+/// <summary>One attempt a worker holds.</summary>
+public sealed record JobLease(Guid JobId, int Attempt);
+
+/// <summary>A worker's heartbeat: the attempts it holds, whose leases are to be renewed.</summary>
+public sealed record WorkerHeartbeatParams(string WorkerId, TimeSpan LeaseDuration, IReadOnlyList<JobLease> Jobs)
+{
+    public int RunningJobs => Jobs.Count;
+}
+
+/// <param name="LostJobs">Attempts the worker holds that are no longer its own (rescued, cancelled, finished
+/// elsewhere): it must stop them without reporting.</param>
+public sealed record WorkerHeartbeatResult(IReadOnlyList<WorkerCommand> Commands, IReadOnlyList<JobLease> LostJobs);
 
 public static class WorkerStates
 {

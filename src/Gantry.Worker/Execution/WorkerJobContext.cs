@@ -15,6 +15,7 @@ internal sealed class WorkerJobContext : JobContext, IDisposable
     private readonly CancellationTokenSource _cts = new();
     private readonly object _progressLock = new();
     private JsonDocument? _payload;
+    private ITimer? _timeoutTimer;
     private int _cancelReason;
     private long _lastProgressAt = long.MinValue;
     private (double Percent, string? Message)? _pendingProgress;
@@ -52,8 +53,15 @@ internal sealed class WorkerJobContext : JobContext, IDisposable
     }
 
     /// <summary>Cancels with <see cref="CancelReason.Timeout"/> after <paramref name="timeout"/>.</summary>
-    public void CancelAfter(TimeSpan timeout) =>
-        _ = Task.Delay(timeout, _time, _cts.Token).ContinueWith(t => { if (!t.IsCanceled) Cancel(CancelReason.Timeout); }, TaskScheduler.Default);
+    public void CancelAfter(TimeSpan timeout)
+    {
+        // Timers reach about 49 days; a longer timeout is as good as none (and would throw, leaving the job running forever).
+        if (timeout.TotalMilliseconds >= MaxTimerMilliseconds) return;
+        // A timer stopped in Finish: a pending one would keep this context alive until the timeout.
+        _timeoutTimer = _time.CreateTimer(static state => ((WorkerJobContext)state!).Cancel(CancelReason.Timeout), this, timeout, Timeout.InfiniteTimeSpan);
+    }
+
+    private const double MaxTimerMilliseconds = uint.MaxValue - 1.0;
 
     public override ValueTask ReportProgressAsync(double percent, string? message = null)
     {
@@ -99,6 +107,7 @@ internal sealed class WorkerJobContext : JobContext, IDisposable
     public void Finish()
     {
         lock (_progressLock) _finished = true;
+        _timeoutTimer?.Dispose();
     }
 
     public void Dispose()

@@ -32,6 +32,9 @@ internal static partial class WorkerLog
     [LoggerMessage(EventId = 1030, Level = LogLevel.Error, Message = "The store could not be reached ({Operation}); retrying in {DelaySeconds}s")]
     public static partial void LinkError(ILogger logger, Exception exception, string operation, double delaySeconds);
 
+    [LoggerMessage(EventId = 1041, Level = LogLevel.Warning, Message = "Job {JobId} attempt {Attempt} is no longer this worker's (its lease was lost); stopping it")]
+    public static partial void LeaseLost(ILogger logger, Guid jobId, int attempt);
+
     [LoggerMessage(EventId = 1040, Level = LogLevel.Information, Message = "Cancelling job {JobId} on request")]
     public static partial void CancelRequested(ILogger logger, Guid jobId);
 }

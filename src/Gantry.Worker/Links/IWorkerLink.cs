@@ -19,7 +19,7 @@ public interface IWorkerLink
     Task WaitForJobsAsync(TimeSpan timeout, CancellationToken ct);
 
     Task<IReadOnlyList<bool>> ReportAsync(IReadOnlyList<JobReport> reports, CancellationToken ct);
-    Task<IReadOnlyList<WorkerCommand>> HeartbeatAsync(WorkerHeartbeatParams p, CancellationToken ct);
+    Task<WorkerHeartbeatResult> HeartbeatAsync(WorkerHeartbeatParams p, CancellationToken ct);
     Task<IReadOnlyList<WorkerCommand>> TakeCommandsAsync(string workerId, CancellationToken ct);
 
     /// <summary>Waits until commands may be pending or <paramref name="timeout"/> passes.</summary>

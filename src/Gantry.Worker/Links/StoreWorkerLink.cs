@@ -12,7 +12,7 @@ public sealed class StoreWorkerLink(IJobStore store) : IWorkerLink
     public Task<IReadOnlyList<ClaimedJob>> ClaimAsync(JobClaimParams p, CancellationToken ct) => store.JobClaimAsync(p, ct);
     public Task WaitForJobsAsync(TimeSpan timeout, CancellationToken ct) => store.Signals.JobsAvailable.WaitAsync(timeout, ct);
     public Task<IReadOnlyList<bool>> ReportAsync(IReadOnlyList<JobReport> reports, CancellationToken ct) => store.JobReportManyAsync(reports, ct);
-    public Task<IReadOnlyList<WorkerCommand>> HeartbeatAsync(WorkerHeartbeatParams p, CancellationToken ct) => store.WorkerHeartbeatAsync(p, ct);
+    public Task<WorkerHeartbeatResult> HeartbeatAsync(WorkerHeartbeatParams p, CancellationToken ct) => store.WorkerHeartbeatAsync(p, ct);
     public Task<IReadOnlyList<WorkerCommand>> TakeCommandsAsync(string workerId, CancellationToken ct) => store.WorkerCommandsTakeAsync(workerId, ct);
     public Task WaitForCommandsAsync(TimeSpan timeout, CancellationToken ct) => store.Signals.CommandsAvailable.WaitAsync(timeout, ct);
 }

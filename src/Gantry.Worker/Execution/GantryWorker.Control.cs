@@ -1,0 +1,99 @@
+using System.Collections.Concurrent;
+using Gantry.Handlers;
+using Gantry.Storage;
+
+namespace Gantry.Worker.Execution;
+
+public sealed partial class GantryWorker
+{
+    /// <summary>Cancels that named a job not yet known here (the claim still on its way); applied when it arrives.</summary>
+    private readonly ConcurrentDictionary<Guid, DateTimeOffset> _earlyCancels = new();
+    private static readonly TimeSpan EarlyCancelMemory = TimeSpan.FromMinutes(1);
+
+    private async Task HeartbeatLoopAsync(CancellationToken ct)
+    {
+        using var timer = new PeriodicTimer(_options.HeartbeatInterval, _time);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(ct).ConfigureAwait(false))
+            {
+                try
+                {
+                    var held = _running.Keys.Concat(_slots.BufferedLeases()).ToArray();
+                    var result = await _link.HeartbeatAsync(new WorkerHeartbeatParams(Id, _options.LeaseDuration, held), ct).ConfigureAwait(false);
+                    Apply(result.Commands);
+                    foreach (var lost in result.LostJobs) Lose(lost);
+                    ForgetOldEarlyCancels();
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException || !ct.IsCancellationRequested)
+                {
+                    WorkerLog.LinkError(_logger, ex, "heartbeat", _options.HeartbeatInterval.TotalSeconds);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+        }
+    }
+
+    private async Task CommandLoopAsync(CancellationToken ct)
+    {
+        while (!ct.IsCancellationRequested)
+        {
+            try
+            {
+                await _link.WaitForCommandsAsync(_options.CommandPollInterval, ct).ConfigureAwait(false);
+                // Commands are about jobs this worker holds; holding none, the heartbeat collects stale ones.
+                if (_running.IsEmpty && _slots.Buffered == 0) continue;
+                Apply(await _link.TakeCommandsAsync(Id, ct).ConfigureAwait(false));
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+                break;
+            }
+            catch (Exception ex)
+            {
+                WorkerLog.LinkError(_logger, ex, "commands", _options.CommandPollInterval.TotalSeconds);
+                try { await Task.Delay(_options.CommandPollInterval, _time, ct).ConfigureAwait(false); } catch (OperationCanceledException) { break; }
+            }
+        }
+    }
+
+    private void Apply(IReadOnlyList<WorkerCommand> commands)
+    {
+        foreach (var command in commands)
+        {
+            if (command is not { Kind: WorkerCommandKind.CancelJob, JobId: { } id }) continue;
+            var found = false;
+            foreach (var attempt in _running.Values.Where(a => a.Key.JobId == id))
+            {
+                WorkerLog.CancelRequested(_logger, id);
+                attempt.Context.Cancel(CancelReason.UserCancelled);
+                found = true;
+            }
+            if (_slots.TryRemoveBuffered(id, out var buffered)) found = CancelBeforeStart(buffered);
+            if (!found) _earlyCancels[id] = _time.GetUtcNow();
+        }
+    }
+
+    /// <summary>The store says an attempt is no longer ours: stop it without reporting.</summary>
+    private void Lose(JobLease lost)
+    {
+        if (_running.TryGetValue(lost, out var attempt))
+        {
+            WorkerLog.LeaseLost(_logger, lost.JobId, lost.Attempt);
+            attempt.Context.Cancel(CancelReason.LeaseLost);
+        }
+        else if (_slots.TryRemoveBuffered(lost.JobId, out _))
+        {
+            WorkerLog.LeaseLost(_logger, lost.JobId, lost.Attempt);
+        }
+    }
+
+    private void ForgetOldEarlyCancels()
+    {
+        var cutoff = _time.GetUtcNow() - EarlyCancelMemory;
+        foreach (var (id, at) in _earlyCancels)
+            if (at < cutoff) _earlyCancels.TryRemove(id, out _);
+    }
+}

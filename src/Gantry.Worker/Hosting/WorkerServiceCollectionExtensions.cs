@@ -1,0 +1,29 @@
+using Gantry.Storage;
+using Gantry.Worker;
+using Gantry.Worker.Execution;
+using Gantry.Worker.Hosting;
+using Gantry.Worker.Links;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+
+namespace Microsoft.Extensions.DependencyInjection;
+
+public static class WorkerServiceCollectionExtensions
+{
+    /// <summary>
+    /// Adds a Gantry worker that runs in the host: started with it, drained when it stops. It
+    /// serves every handler registered with <c>AddGantryHandler</c> and reaches the coordinator
+    /// through the link <paramref name="link"/> makes.
+    /// </summary>
+    public static IServiceCollection AddGantryWorker(this IServiceCollection services, Func<IServiceProvider, IWorkerLink> link, WorkerOptions? options = null)
+    {
+        services.GetHandlerRegistry();
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton(sp => new GantryWorker(link(sp), options ?? new WorkerOptions(), sp, time: sp.GetRequiredService<TimeProvider>()));
+        services.AddHostedService(sp => new WorkerHostedService(sp.GetRequiredService<GantryWorker>()));
+        return services;
+    }
+
+    /// <summary>Adds a Gantry worker that talks to the <see cref="IJobStore"/> registered in the container.</summary>
+    public static IServiceCollection AddGantryWorker(this IServiceCollection services, WorkerOptions? options = null) =>
+        services.AddGantryWorker(sp => new StoreWorkerLink(sp.GetRequiredService<IJobStore>()), options);
+}

@@ -1,0 +1,190 @@
+using Gantry.Storage;
+
+namespace Gantry.Cli.Tests;
+
+/// <summary>Every user mistake gets one clear line, a non-zero exit code, no stack trace, and leaves the store unchanged.</summary>
+public sealed class BadInputTests : IDisposable
+{
+    private readonly TempDir _dir = new();
+
+    public void Dispose() => _dir.Dispose();
+
+    private Task<(int ExitCode, string Stdout, string Stderr)> Gantry(params string[] args) => GantryProcess.RunAsync(_dir.Path, null, args);
+
+    private static void AssertOneCleanLine(string stderr, string expected)
+    {
+        Assert.Contains(expected, stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("Exception", stderr, StringComparison.Ordinal);
+    }
+
+    private async Task AssertNoJobsAsync()
+    {
+        if (!File.Exists(_dir.Db)) return;
+        var stats = await StoreProbe.WithStoreAsync(_dir.Db, s => s.QueueStatsAsync(CancellationToken.None));
+        Assert.Empty(stats);
+    }
+
+    [Fact]
+    public async Task Submit_MalformedPayload_ExplainsAndEnqueuesNothing()
+    {
+        var (code, _, err) = await Gantry("submit", "echo", "{\"a\":", "--db", _dir.Db);
+        Assert.Equal(1, code);
+        AssertOneCleanLine(err, "payload: malformed JSON");
+        await AssertNoJobsAsync();
+    }
+
+    [Fact]
+    public async Task Submit_UnknownType_ListsKnownTypes()
+    {
+        var (code, _, err) = await Gantry("submit", "no-such-type", "--db", _dir.Db);
+        Assert.Equal(1, code);
+        AssertOneCleanLine(err, "unknown job type 'no-such-type'; known types: echo, fail, noop, sleep");
+        await AssertNoJobsAsync();
+    }
+
+    [Fact]
+    public async Task Submit_UnknownTypeAllowed_Enqueues()
+    {
+        var (code, stdout, _) = await Gantry("submit", "later-type", "--allow-unknown-type", "--db", _dir.Db);
+        Assert.Equal(0, code);
+        Assert.True(Guid.TryParse(stdout.Trim(), out _), stdout);
+    }
+
+    [Fact]
+    public async Task Submit_BadFlagValue_UsageErrorNamesTheFlag()
+    {
+        var (code, _, err) = await Gantry("submit", "echo", "--priority", "high", "--db", _dir.Db);
+        Assert.Equal(2, code);
+        AssertOneCleanLine(err, "high");
+        Assert.Contains("--priority", err, StringComparison.Ordinal);
+        await AssertNoJobsAsync();
+    }
+
+    [Fact]
+    public async Task Submit_BadDuration_UsageErrorNamesTheFlag()
+    {
+        var (code, _, err) = await Gantry("submit", "echo", "--delay", "soon", "--db", _dir.Db);
+        Assert.Equal(2, code);
+        AssertOneCleanLine(err, "--delay: 'soon' is not a duration");
+    }
+
+    [Fact]
+    public async Task Submit_UnknownFlag_UsageError()
+    {
+        var (code, _, err) = await Gantry("submit", "echo", "--colour", "red", "--db", _dir.Db);
+        Assert.Equal(2, code);
+        AssertOneCleanLine(err, "--colour");
+    }
+
+    [Fact]
+    public async Task Submit_BatchWithOneBadDocument_NothingEnqueuedAndPositionNamed()
+    {
+        File.WriteAllText(_dir.File("jobs.jsonl"), """
+            {"type":"echo","payload":{"n":1}}
+            {"type":"echo","payload":{"n":2}}
+            {"type":"echo","priorty":3}
+            """);
+        var (code, _, err) = await Gantry("submit", "--file", _dir.File("jobs.jsonl"), "--db", _dir.Db);
+        Assert.Equal(1, code);
+        AssertOneCleanLine(err, "jobs.jsonl line 3: unknown field 'priorty'");
+        await AssertNoJobsAsync();
+    }
+
+    [Fact]
+    public async Task Submit_WrongFieldType_NamesDocumentAndField()
+    {
+        File.WriteAllText(_dir.File("jobs.json"), """[{"type":"echo"},{"type":"echo","max_attempts":"five"}]""");
+        var (code, _, err) = await Gantry("submit", "--file", _dir.File("jobs.json"), "--db", _dir.Db);
+        Assert.Equal(1, code);
+        AssertOneCleanLine(err, "jobs.json[1].max_attempts: expected an integer, got a string");
+        await AssertNoJobsAsync();
+    }
+
+    [Fact]
+    public async Task Submit_PayloadOverLimit_Rejected()
+    {
+        var big = "{\"blob\":\"" + new string('x', 1024 * 1024 + 10) + "\"}";
+        File.WriteAllText(_dir.File("big.json"), "{\"type\":\"echo\",\"payload\":" + big + "}");
+        var (code, _, err) = await Gantry("submit", "--file", _dir.File("big.json"), "--db", _dir.Db);
+        Assert.Equal(1, code);
+        AssertOneCleanLine(err, "big.json.payload: is 1,048,597 bytes, over the limit of 1,048,576 bytes");
+        await AssertNoJobsAsync();
+    }
+
+    [Fact]
+    public async Task Submit_StdinMalformed_SaysWhere()
+    {
+        var (code, _, err) = await GantryProcess.RunAsync(_dir.Path, "{\"type\": \"echo\", ", "submit", "--file", "-", "--db", _dir.Db);
+        Assert.Equal(1, code);
+        AssertOneCleanLine(err, "stdin: malformed JSON");
+        await AssertNoJobsAsync();
+    }
+
+    [Fact]
+    public async Task AnyCommand_CorruptDatabase_ClearErrorAndFileUntouched()
+    {
+        var garbage = new byte[8192];
+        new Random(7).NextBytes(garbage);
+        File.WriteAllBytes(_dir.Db, garbage);
+        foreach (var args in new[] { new[] { "submit", "echo" }, ["jobs", "list"], ["queues"] })
+        {
+            var (code, _, err) = await Gantry([.. args, "--db", _dir.Db]);
+            Assert.Equal(1, code);
+            AssertOneCleanLine(err, "is corrupt or not an SQLite database");
+        }
+        Assert.Equal(garbage, File.ReadAllBytes(_dir.Db));
+    }
+
+    [Fact]
+    public async Task JobsList_MissingDatabase_SaysHowToCreateOne()
+    {
+        var (code, _, err) = await Gantry("jobs", "list", "--db", _dir.File("nothing.db"));
+        Assert.Equal(1, code);
+        AssertOneCleanLine(err, "no Gantry store at");
+        Assert.False(File.Exists(_dir.File("nothing.db")));
+    }
+
+    [Fact]
+    public async Task JobsShow_UnknownId_NotFound()
+    {
+        await Gantry("submit", "echo", "--db", _dir.Db);
+        var id = Guid.CreateVersion7();
+        var (code, _, err) = await Gantry("jobs", "show", id.ToString(), "--db", _dir.Db);
+        Assert.Equal(1, code);
+        AssertOneCleanLine(err, $"no job with id {id}");
+    }
+
+    [Fact]
+    public async Task JobsShow_MalformedId_UsageError()
+    {
+        var (code, _, err) = await Gantry("jobs", "show", "not-an-id", "--db", _dir.Db);
+        Assert.Equal(2, code);
+        AssertOneCleanLine(err, "'not-an-id' is not a job id");
+    }
+
+    [Fact]
+    public async Task JobsRetry_QueuedJob_IllegalTransition()
+    {
+        var (_, stdout, _) = await Gantry("submit", "echo", "--db", _dir.Db);
+        var (code, _, err) = await Gantry("jobs", "retry", stdout.Trim(), "--db", _dir.Db);
+        Assert.Equal(1, code);
+        AssertOneCleanLine(err, "a job that is queued cannot be retried");
+    }
+
+    [Fact]
+    public async Task Help_EveryCommand_DescribesItsFlags()
+    {
+        foreach (var (args, flag) in new[]
+        {
+            (new[] { "--help" }, "submit"), (["run", "--help"], "--drain-timeout"), (["submit", "--help"], "--idempotency-key"),
+            (["jobs", "list", "--help"], "--state"), (["jobs", "show", "--help"], "--follow"), (["jobs", "cancel", "--help"], "<id>"),
+            (["jobs", "retry", "--help"], "<id>"), (["queues", "--help"], "--json"), (["bench", "--help"], "--concurrency"),
+        })
+        {
+            var (code, stdout, _) = await Gantry(args);
+            Assert.Equal(0, code);
+            Assert.Contains(flag, stdout, StringComparison.Ordinal);
+        }
+    }
+}

@@ -1,0 +1,133 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+using System.Text;
+
+namespace Gantry.Cli.Tests;
+
+/// <summary>A real `gantry` process started from the built CLI, with its output captured.</summary>
+internal sealed partial class GantryProcess : IAsyncDisposable
+{
+    private readonly Process _process;
+    private readonly StringBuilder _stdout = new();
+    private readonly StringBuilder _stderr = new();
+    private readonly ConcurrentQueue<TaskCompletionSource> _waiters = new();
+
+    private GantryProcess(Process process) => _process = process;
+
+    public int Pid => _process.Id;
+    public string Stdout { get { lock (_stdout) return _stdout.ToString(); } }
+    public string Stderr { get { lock (_stderr) return _stderr.ToString(); } }
+    public string Output => Stdout + Stderr;
+
+    /// <summary>The built CLI: artifacts/bin/Gantry.Cli/debug/gantry.dll under the repository root.</summary>
+    public static string CliPath
+    {
+        get
+        {
+            var dir = new DirectoryInfo(AppContext.BaseDirectory);
+            while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Gantry.slnx"))) dir = dir.Parent;
+            if (dir is null) throw new InvalidOperationException("cannot find the repository root (Gantry.slnx) above " + AppContext.BaseDirectory);
+            var config = AppContext.BaseDirectory.Contains("/release/", StringComparison.OrdinalIgnoreCase) ? "release" : "debug";
+            var path = Path.Combine(dir.FullName, "artifacts", "bin", "Gantry.Cli", config, "gantry.dll");
+            return File.Exists(path) ? path : throw new InvalidOperationException($"the CLI is not built: {path}");
+        }
+    }
+
+    public static GantryProcess Start(string workingDirectory, params string[] args)
+    {
+        var info = new ProcessStartInfo("dotnet")
+        {
+            WorkingDirectory = workingDirectory,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            RedirectStandardInput = true,
+            UseShellExecute = false,
+        };
+        info.ArgumentList.Add(CliPath);
+        foreach (var a in args) info.ArgumentList.Add(a);
+        info.Environment["DOTNET_NOLOGO"] = "1";
+        info.Environment.Remove("GANTRY_DB");
+        var process = new Process { StartInfo = info, EnableRaisingEvents = true };
+        var gantry = new GantryProcess(process);
+        process.OutputDataReceived += (_, e) => gantry.Append(gantry._stdout, e.Data);
+        process.ErrorDataReceived += (_, e) => gantry.Append(gantry._stderr, e.Data);
+        process.Start();
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return gantry;
+    }
+
+    /// <summary>Runs a command to completion (a minute at most) and returns its exit code and output.</summary>
+    public static async Task<(int ExitCode, string Stdout, string Stderr)> RunAsync(string workingDirectory, string? stdin, params string[] args)
+    {
+        await using var p = Start(workingDirectory, args);
+        if (stdin is not null) await p._process.StandardInput.WriteAsync(stdin);
+        p._process.StandardInput.Close();
+        var code = await p.WaitForExitAsync(TimeSpan.FromMinutes(1));
+        return (code, p.Stdout, p.Stderr);
+    }
+
+    private void Append(StringBuilder sb, string? line)
+    {
+        if (line is null) return;
+        lock (sb) sb.AppendLine(line);
+        while (_waiters.TryDequeue(out var w)) w.TrySetResult();
+    }
+
+    /// <summary>Waits until the output contains <paramref name="text"/>.</summary>
+    public async Task WaitForOutputAsync(string text, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (!Output.Contains(text, StringComparison.Ordinal))
+        {
+            if (_process.HasExited && !Output.Contains(text, StringComparison.Ordinal))
+                throw new InvalidOperationException($"gantry exited ({_process.ExitCode}) before printing '{text}'. Output:\n{Output}");
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"gantry did not print '{text}' within {timeout}. Output:\n{Output}");
+            var tcs = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            _waiters.Enqueue(tcs);
+            await Task.WhenAny(tcs.Task, Task.Delay(100));
+        }
+    }
+
+    public async Task<int> WaitForExitAsync(TimeSpan timeout)
+    {
+        using var cts = new CancellationTokenSource(timeout);
+        try
+        {
+            await _process.WaitForExitAsync(cts.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            throw new TimeoutException($"gantry did not exit within {timeout}. Output:\n{Output}");
+        }
+        return _process.ExitCode;
+    }
+
+    public void Signal(int signal)
+    {
+        if (Kill(_process.Id, signal) != 0) throw new InvalidOperationException($"kill({_process.Id}, {signal}) failed");
+    }
+
+    public const int SigKill = 9;
+    public const int SigTerm = 15;
+
+    [LibraryImport("libc", EntryPoint = "kill")]
+    private static partial int Kill(int pid, int signal);
+
+    public async ValueTask DisposeAsync()
+    {
+        try
+        {
+            if (!_process.HasExited)
+            {
+                _process.Kill(entireProcessTree: true);
+                await _process.WaitForExitAsync();
+            }
+        }
+        catch (InvalidOperationException)
+        {
+        }
+        _process.Dispose();
+    }
+}

@@ -1,0 +1,137 @@
+using Gantry.Protocol;
+
+namespace Gantry.Core.Tests.Protocol;
+
+/// <summary>Field values of a v1 job document: types, ranges and limits.</summary>
+public sealed class JobDocumentReaderFieldTests
+{
+    private static Gantry.Jobs.NewJob ReadOne(string text, JobLimits? limits = null) =>
+        Assert.Single(JobDocumentReader.ReadMany(text, "job.json", limits ?? JobLimits.Default));
+
+    private static InvalidInputException Rejected(string text, JobLimits? limits = null) =>
+        Assert.Throws<InvalidInputException>(() => JobDocumentReader.ReadMany(text, "job.json", limits ?? JobLimits.Default));
+
+    [Fact]
+    public void ReadMany_EveryField_Read()
+    {
+        var job = ReadOne("""
+            {"version":"1","type":"report.build","payload":[1,2],"queue":"reports","priority":-3,
+             "run_at":"2026-01-31T09:30:00+02:00","timeout_seconds":1.5,"max_attempts":7,
+             "backoff":{"base_seconds":2,"max_seconds":60},"idempotency_key":"k-1",
+             "tags":{"team":"billing"},"required_capabilities":["gpu"," gpu","ssd"]}
+            """);
+
+        Assert.Equal("report.build", job.Type);
+        Assert.Equal("[1,2]", job.Payload);
+        Assert.Equal("reports", job.Queue);
+        Assert.Equal(-3, job.Priority);
+        Assert.Equal(new DateTimeOffset(2026, 1, 31, 7, 30, 0, TimeSpan.Zero), job.RunAt);
+        Assert.Equal(TimeSpan.FromSeconds(1.5), job.Timeout);
+        Assert.Equal(7, job.MaxAttempts);
+        Assert.Equal(TimeSpan.FromSeconds(2), job.Backoff.Base);
+        Assert.Equal(TimeSpan.FromSeconds(60), job.Backoff.Max);
+        Assert.Equal("k-1", job.IdempotencyKey);
+        Assert.Equal("billing", job.Tags["team"]);
+        Assert.Equal(["gpu", "ssd"], job.RequiredCapabilities);
+    }
+
+    [Fact]
+    public void ReadMany_OnlyType_Defaults()
+    {
+        var job = ReadOne("""{"type":"echo"}""");
+
+        Assert.Equal("{}", job.Payload);
+        Assert.Equal(Gantry.Jobs.NewJob.MaxAttemptsDefault, job.MaxAttempts);
+        Assert.Equal(Gantry.Jobs.Backoff.Default, job.Backoff);
+        Assert.Null(job.Timeout);
+        Assert.Null(job.RunAt);
+        Assert.Empty(job.Tags);
+    }
+
+    [Fact]
+    public void ReadMany_NumericVersionOne_Accepted() =>
+        Assert.Equal("echo", ReadOne("""{"version":1,"type":"echo"}""").Type);
+
+    [Theory]
+    [InlineData("\"2\"")]
+    [InlineData("2")]
+    [InlineData("\"1.0\"")]
+    [InlineData("null")]
+    public void ReadMany_OtherVersion_Rejected(string version)
+    {
+        var ex = Rejected($$"""{"version":{{version}},"type":"echo"}""");
+
+        Assert.Equal("job.json.version", ex.Where);
+        Assert.Contains("unsupported protocol version", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("""{"payload":{}}""")]
+    [InlineData("""{"type":"  "}""")]
+    public void ReadMany_MissingType_Rejected(string text)
+    {
+        var ex = Rejected(text);
+
+        Assert.Equal("job.json.type", ex.Where);
+        Assert.Contains("is required", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("""{"type":7}""", "job.json.type", "expected a string, got a number")]
+    [InlineData("""{"type":"a","priority":"high"}""", "job.json.priority", "expected an integer, got a string")]
+    [InlineData("""{"type":"a","priority":1.5}""", "job.json.priority", "whole number")]
+    [InlineData("""{"type":"a","max_attempts":true}""", "job.json.max_attempts", "got a boolean")]
+    [InlineData("""{"type":"a","timeout_seconds":"10"}""", "job.json.timeout_seconds", "expected a number")]
+    [InlineData("""{"type":"a","run_at":"tomorrow"}""", "job.json.run_at", "not an ISO 8601 timestamp")]
+    [InlineData("""{"type":"a","tags":{"x":1}}""", "job.json.tags.x", "expected a string")]
+    [InlineData("""{"type":"a","tags":[]}""", "job.json.tags", "expected an object")]
+    [InlineData("""{"type":"a","required_capabilities":["gpu",3]}""", "job.json.required_capabilities[1]", "expected a string")]
+    [InlineData("""{"type":"a","backoff":5}""", "job.json.backoff", "must be an object")]
+    [InlineData("""{"type":"a","backoff":{"base":1}}""", "job.json.backoff", "unknown field 'base'")]
+    public void ReadMany_WrongType_RejectedAtField(string text, string where, string problem)
+    {
+        var ex = Rejected(text);
+
+        Assert.Equal(where, ex.Where);
+        Assert.Contains(problem, ex.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("""{"type":"a","max_attempts":0}""", "job.json.max_attempts")]
+    [InlineData("""{"type":"a","max_attempts":1001}""", "job.json.max_attempts")]
+    [InlineData("""{"type":"a","timeout_seconds":0}""", "job.json.timeout_seconds")]
+    [InlineData("""{"type":"a","timeout_seconds":-1}""", "job.json.timeout_seconds")]
+    [InlineData("""{"type":"a","backoff":{"base_seconds":-1}}""", "job.json.backoff.base_seconds")]
+    [InlineData("""{"type":"a","backoff":{"base_seconds":10,"max_seconds":5}}""", "job.json.backoff.max_seconds")]
+    [InlineData("""{"type":"bad type"}""", "job.json.type")]
+    [InlineData("""{"type":"a","queue":"-q"}""", "job.json.queue")]
+    [InlineData("""{"type":"a","idempotency_key":""}""", "job.json.idempotency_key")]
+    [InlineData("""{"type":"a","required_capabilities":[" "]}""", "job.json.required_capabilities[0]")]
+    public void ReadMany_OutOfRange_RejectedAtField(string text, string where) =>
+        Assert.Equal(where, Rejected(text).Where);
+
+    [Fact]
+    public void ReadMany_PayloadOverLimit_Rejected()
+    {
+        var ex = Rejected("""{"type":"a","payload":{"data":"0123456789"}}""", new JobLimits { MaxPayloadBytes = 10 });
+
+        Assert.Equal("job.json.payload", ex.Where);
+        Assert.Contains("over the limit of 10 bytes", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ReadMany_PayloadAtLimit_Accepted() =>
+        Assert.Equal("""{"d":"12"}""", ReadOne("""{"type":"a","payload":{"d":"12"}}""", new JobLimits { MaxPayloadBytes = 10 }).Payload);
+
+    [Fact]
+    public void ReadMany_NullPayload_EmptyObject() =>
+        Assert.Equal("{}", ReadOne("""{"type":"a","payload":null}""").Payload);
+
+    [Fact]
+    public void Validate_WithoutWhere_NamesBareField()
+    {
+        var ex = Assert.Throws<InvalidInputException>(() => new JobDraft { Type = "a", MaxAttempts = 0 }.Validate(JobLimits.Default, ""));
+
+        Assert.Equal("max_attempts", ex.Where);
+    }
+}

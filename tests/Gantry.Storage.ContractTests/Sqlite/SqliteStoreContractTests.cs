@@ -1,0 +1,18 @@
+using Gantry.Storage.Sqlite;
+
+namespace Gantry.Storage.ContractTests.Sqlite;
+
+/// <summary>The store contract on SQLite: a fresh database file per test, in a directory of its own.</summary>
+public sealed class SqliteStoreContractTests : StoreContractTests
+{
+    private readonly TempDirectory _dir = new();
+
+    protected override async Task<IJobStore> OpenStoreAsync(TimeProvider time, CancellationToken ct) =>
+        await SqliteJobStore.OpenAsync(new SqliteStoreOptions { Path = _dir.File("gantry.db"), Time = time }, ct);
+
+    protected override Task DropStateAsync()
+    {
+        _dir.Dispose();
+        return Task.CompletedTask;
+    }
+}

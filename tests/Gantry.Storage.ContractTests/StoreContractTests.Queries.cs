@@ -1,0 +1,90 @@
+using Gantry.Jobs;
+
+namespace Gantry.Storage.ContractTests;
+
+public abstract partial class StoreContractTests
+{
+    [Fact]
+    public async Task JobGet_UnknownId_Null() =>
+        Assert.Null(await Store.JobGetAsync(Guid.NewGuid(), Ct));
+
+    [Fact]
+    public async Task QueueStats_JobsInStates_CountedPerQueueAndState()
+    {
+        await RunningAsync(Job(queue: "a"));
+        await EnqueueAsync(queue: "a");
+        await EnqueueAsync(queue: "a");
+        await EnqueueAsync(Job(queue: "b") with { RunAt = Time.GetUtcNow().AddHours(1) });
+        var done = await RunningAsync(Job(queue: "b"));
+        await SucceedAsync(done);
+
+        var stats = (await Store.QueueStatsAsync(Ct)).ToDictionary(s => s.Queue);
+
+        Assert.Equal(2, stats.Count);
+        Assert.Equal(2, stats["a"][JobState.Queued]);
+        Assert.Equal(1, stats["a"][JobState.Running]);
+        Assert.Equal(0, stats["a"][JobState.Dead]);
+        Assert.Equal(1, stats["b"][JobState.Scheduled]);
+        Assert.Equal(1, stats["b"][JobState.Succeeded]);
+    }
+
+    [Fact]
+    public async Task JobList_NoFilter_NewestFirst()
+    {
+        var ids = new List<Guid>();
+        for (var i = 0; i < 5; i++) ids.Add(await EnqueueAsync());
+
+        var list = await Store.JobListAsync(new JobListParams(), Ct);
+
+        Assert.Equal(Enumerable.Reverse(ids), list.Select(j => j.Id));
+    }
+
+    [Fact]
+    public async Task JobList_Filters_StateQueueAndType()
+    {
+        var running = await RunningAsync(Job("echo", "a"));
+        var aEcho = await EnqueueAsync("echo", "a");
+        var aSleep = await EnqueueAsync("sleep", "a");
+        var bEcho = await EnqueueAsync("echo", "b");
+
+        Assert.Equal([aEcho, running.Id], (await Store.JobListAsync(new JobListParams { Queue = "a", Type = "echo" }, Ct)).Select(j => j.Id));
+        Assert.Equal([bEcho, aSleep, aEcho], (await Store.JobListAsync(new JobListParams { State = JobState.Queued }, Ct)).Select(j => j.Id));
+        Assert.Equal([running.Id], (await Store.JobListAsync(new JobListParams { State = JobState.Running, Queue = "a" }, Ct)).Select(j => j.Id));
+        Assert.Empty(await Store.JobListAsync(new JobListParams { Type = "nothing" }, Ct));
+    }
+
+    [Fact]
+    public async Task JobList_Before_PagesWithoutOverlap()
+    {
+        var jobs = Enumerable.Range(0, 25).Select(_ => Job()).ToArray();
+        await Store.JobEnqueueManyAsync(new JobEnqueueParams(jobs), Ct);
+        var pages = new List<IReadOnlyList<JobRecord>>();
+        Guid? before = null;
+        while (true)
+        {
+            var page = await Store.JobListAsync(new JobListParams { Limit = 10, Before = before }, Ct);
+            if (page.Count == 0) break;
+            pages.Add(page);
+            before = page[^1].Id;
+        }
+
+        Assert.Equal([10, 10, 5], pages.Select(p => p.Count));
+        Assert.Equal(jobs.Select(j => j.Id).Reverse(), pages.SelectMany(p => p).Select(j => j.Id));
+    }
+
+    [Fact]
+    public async Task JobList_BeforeWithFilter_PagesFilteredJobs()
+    {
+        var wanted = new List<Guid>();
+        for (var i = 0; i < 6; i++)
+        {
+            wanted.Add(await EnqueueAsync("echo"));
+            await EnqueueAsync("other");
+        }
+
+        var first = await Store.JobListAsync(new JobListParams { Type = "echo", Limit = 4 }, Ct);
+        var second = await Store.JobListAsync(new JobListParams { Type = "echo", Limit = 4, Before = first[^1].Id }, Ct);
+
+        Assert.Equal(Enumerable.Reverse(wanted), first.Concat(second).Select(j => j.Id));
+    }
+}

@@ -1,0 +1,41 @@
+namespace Gantry.Worker.Tests.Options;
+
+public sealed class WorkerOptionsTests
+{
+    [Fact]
+    public void Validate_Defaults_Valid()
+    {
+        var options = new WorkerOptions();
+
+        options.Validate();
+        Assert.Equal(10, options.EffectiveCapacity);
+    }
+
+    [Fact]
+    public void EffectiveCapacity_NotSet_SumOfQueues() =>
+        Assert.Equal(5, new WorkerOptions { Queues = new Dictionary<string, int> { ["a"] = 2, ["b"] = 3 } }.EffectiveCapacity);
+
+    public static TheoryData<string, WorkerOptions> Invalid => new()
+    {
+        { "queues", new WorkerOptions { Queues = new Dictionary<string, int>() } },
+        { "queues", new WorkerOptions { Queues = new Dictionary<string, int> { ["a"] = 0 } } },
+        { "capacity", new WorkerOptions { Capacity = 0 } },
+        { "heartbeat interval", new WorkerOptions { HeartbeatInterval = TimeSpan.FromSeconds(30), LeaseDuration = TimeSpan.FromSeconds(30) } },
+        { "heartbeat interval", new WorkerOptions { HeartbeatInterval = TimeSpan.Zero } },
+        { "poll interval", new WorkerOptions { PollInterval = TimeSpan.Zero } },
+        { "command poll interval", new WorkerOptions { CommandPollInterval = TimeSpan.Zero } },
+        { "drain timeout", new WorkerOptions { DrainTimeout = TimeSpan.FromSeconds(-1) } },
+        { "cancel grace period", new WorkerOptions { CancelGracePeriod = TimeSpan.FromSeconds(-1) } },
+        { "progress interval", new WorkerOptions { ProgressInterval = TimeSpan.FromSeconds(-1) } },
+        { "default job timeout", new WorkerOptions { DefaultJobTimeout = TimeSpan.Zero } },
+    };
+
+    [Theory]
+    [MemberData(nameof(Invalid))]
+    public void Validate_Invalid_ThrowsNamingOption(string where, WorkerOptions options)
+    {
+        var ex = Assert.Throws<InvalidInputException>(options.Validate);
+
+        Assert.Equal(where, ex.Where);
+    }
+}
