@@ -14,6 +14,12 @@ public sealed partial class SqliteJobStore
         WHERE {Fence} AND {JobStateMachine.SqlFrom(JobTransition.Succeed)}
         """;
 
+    // The same, finding the row by its key (known from this instance's claim) rather than through the id index.
+    private static readonly string SucceedByRowSql = $"""
+        UPDATE jobs SET state = '{JobState.Succeeded.ToText()}', result = @result, finished_at = @now, lease_until = NULL, progress = 100
+        WHERE seq = @seq AND state = 'running' AND attempt = @attempt AND worker_id = @worker AND {JobStateMachine.SqlFrom(JobTransition.Succeed)}
+        """;
+
     private const string FailSql = $"""
         UPDATE jobs SET state = @next, run_at = @run_at, finished_at = @finished_at, lease_until = NULL
         WHERE {Fence}
@@ -63,10 +69,14 @@ public sealed partial class SqliteJobStore
                         break;
                     case JobSucceededReport s:
                         // The hot path: a statement driven directly, not through ADO.NET.
-                        results[i] = Raw(SucceedSql).Bind("@id", s.JobId.ToString()).Bind("@attempt", s.Attempt).Bind("@worker", s.WorkerId)
+                        var succeed = _claimedRows.Remove(s.JobId, out var row)
+                            ? Raw(SucceedByRowSql).Bind("@seq", row)
+                            : Raw(SucceedSql).Bind("@id", s.JobId.ToString());
+                        results[i] = succeed.Bind("@attempt", s.Attempt).Bind("@worker", s.WorkerId)
                             .Bind("@result", s.Result).Bind("@now", now).Execute() == 1;
                         break;
                     case JobFailedReport f:
+                        _claimedRows.Remove(f.JobId);
                         var transition = f.Next == JobState.Dead ? JobTransition.FailForGood : JobTransition.FailAndRetry;
                         JobStateMachine.Apply(JobState.Running, transition, f.Next);
                         var seq = Fenced(CancelIfRequestedSql, f).Bind("@now", now).ExecuteScalar();
@@ -85,9 +95,11 @@ public sealed partial class SqliteJobStore
                         }
                         break;
                     case JobCancelledReport c:
+                        _claimedRows.Remove(c.JobId);
                         results[i] = Fenced(CancelledSql, c).Bind("@now", now).ExecuteNonQuery() == 1;
                         break;
                     case JobRequeuedReport q:
+                        _claimedRows.Remove(q.JobId);
                         if (Fenced(CancelIfRequestedSql, q).Bind("@now", now).ExecuteScalar() is long)
                         {
                             results[i] = true;

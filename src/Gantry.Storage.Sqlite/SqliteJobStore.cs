@@ -77,10 +77,13 @@ public sealed partial class SqliteJobStore : IJobStore
     {
         var c = new SqliteConnection(_connectionString);
         c.Open();
-        Exec(c, "PRAGMA synchronous = NORMAL;");
+        // Ephemeral tables (the claim's IN list, RETURNING rows) stay in memory, never in temp files.
+        Exec(c, "PRAGMA synchronous = NORMAL; PRAGMA temp_store = MEMORY;");
         BusyWait.Install(c.Handle!, _options.BusyTimeout);
         return c;
     }
+
+    private SqliteConnection OpenWriter() => _write = Open();
 
     private static void Exec(SqliteConnection c, string sql)
     {
@@ -119,12 +122,12 @@ public sealed partial class SqliteJobStore : IJobStore
         await _writeLock.WaitAsync(ct).ConfigureAwait(false);
         try
         {
-            var c = _write ??= Open();
-            Exec(c, "BEGIN IMMEDIATE");
+            var c = _write ?? OpenWriter();
+            Raw("BEGIN IMMEDIATE").Execute();
             try
             {
                 var result = work(c);
-                Exec(c, "COMMIT");
+                Raw("COMMIT").Execute();
                 return result;
             }
             catch

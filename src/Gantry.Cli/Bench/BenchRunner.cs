@@ -19,6 +19,8 @@ internal sealed class BenchRunner(IJobStore store, int jobs, int concurrency, in
 {
     private const string JobType = "bench";
     private const int EnqueueBatch = 1000;
+    /// <summary>Jobs run before measuring, so that the figures are the runtime's, not the JIT's.</summary>
+    private const int WarmupJobs = 2000;
 
     public async Task<BenchResult> RunAsync(CancellationToken ct)
     {
@@ -26,21 +28,27 @@ internal sealed class BenchRunner(IJobStore store, int jobs, int concurrency, in
         var services = new ServiceCollection().AddSingleton(probe).AddGantryHandler<BenchHandler>(JobType).BuildServiceProvider();
         await using var _ = services.ConfigureAwait(false);
 
+        var options = new WorkerOptions { Queues = new Dictionary<string, int> { ["default"] = concurrency }, WorkerId = $"bench-{Environment.ProcessId}" };
+
+        // 0. Warm up: the same path, on a queue of its own, not measured.
+        progress($"warming up with {WarmupJobs:N0} jobs");
+        await EnqueueAsync(WarmupJobs, "warmup", ct).ConfigureAwait(false);
+        var warmLink = new CountingLink(new StoreWorkerLink(store), WarmupJobs);
+        var warm = new GantryWorker(warmLink, options with { Queues = new Dictionary<string, int> { ["warmup"] = concurrency }, WorkerId = $"bench-warmup-{Environment.ProcessId}" }, services);
+        await warm.StartAsync(ct).ConfigureAwait(false);
+        await warmLink.AllSucceeded.WaitAsync(ct).ConfigureAwait(false);
+        await warm.StopAsync(ct).ConfigureAwait(false);
+        probe.Reset();
+
         // 1. Enqueue the backlog in batches.
         progress($"enqueueing {jobs:N0} jobs in batches of {EnqueueBatch:N0}");
         var enqueueWatch = Stopwatch.StartNew();
-        for (var done = 0; done < jobs; done += EnqueueBatch)
-        {
-            var batch = Enumerable.Range(0, Math.Min(EnqueueBatch, jobs - done))
-                .Select(_ => new NewJob { Id = JobIds.New(), Type = JobType }).ToArray();
-            await store.JobEnqueueManyAsync(new JobEnqueueParams(batch), ct).ConfigureAwait(false);
-        }
+        await EnqueueAsync(jobs, "default", ct).ConfigureAwait(false);
         enqueueWatch.Stop();
 
         // 2. Drain it with one worker of C slots; the clock stops when the last success is committed.
         progress($"draining with {concurrency} slots");
         var link = new CountingLink(new StoreWorkerLink(store), jobs);
-        var options = new WorkerOptions { Queues = new Dictionary<string, int> { ["default"] = concurrency }, WorkerId = $"bench-{Environment.ProcessId}" };
         var worker = new GantryWorker(link, options, services);
         await worker.StartAsync(ct).ConfigureAwait(false);
         await link.AllSucceeded.WaitAsync(ct).ConfigureAwait(false);
@@ -77,6 +85,16 @@ internal sealed class BenchRunner(IJobStore store, int jobs, int concurrency, in
         };
     }
 
+    private async Task EnqueueAsync(int count, string queue, CancellationToken ct)
+    {
+        for (var done = 0; done < count; done += EnqueueBatch)
+        {
+            var batch = Enumerable.Range(0, Math.Min(EnqueueBatch, count - done))
+                .Select(_ => new NewJob { Id = JobIds.New(), Type = JobType, Queue = queue }).ToArray();
+            await store.JobEnqueueManyAsync(new JobEnqueueParams(batch), ct).ConfigureAwait(false);
+        }
+    }
+
     private static double Percentile(double[] sorted, double p) =>
         sorted.Length == 0 ? 0 : sorted[Math.Clamp((int)Math.Ceiling(p * sorted.Length) - 1, 0, sorted.Length - 1)];
 
@@ -87,6 +105,8 @@ internal sealed class BenchRunner(IJobStore store, int jobs, int concurrency, in
         private TaskCompletionSource<long>? _nextStart;
 
         public long FirstStart => Interlocked.Read(ref _firstStart);
+
+        public void Reset() => Interlocked.Exchange(ref _firstStart, 0);
 
         public Task<long> ExpectStart()
         {
