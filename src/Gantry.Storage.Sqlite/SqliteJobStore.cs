@@ -77,8 +77,9 @@ public sealed partial class SqliteJobStore : IJobStore
     {
         var c = new SqliteConnection(_connectionString);
         c.Open();
-        // Ephemeral tables (the claim's IN list, RETURNING rows) stay in memory, never in temp files.
-        Exec(c, "PRAGMA synchronous = NORMAL; PRAGMA temp_store = MEMORY;");
+        // Ephemeral tables (the claim's IN list, RETURNING rows) stay in memory, never in temp files;
+        // a 64 MiB page cache (SQLite's default is 2 MiB) keeps a large backlog's hot pages in memory.
+        Exec(c, "PRAGMA synchronous = NORMAL; PRAGMA temp_store = MEMORY; PRAGMA cache_size = -65536;");
         BusyWait.Install(c.Handle!, _options.BusyTimeout);
         return c;
     }

@@ -46,12 +46,12 @@ public sealed record WorkerOptions
     /// <summary>Least time between two progress writes of one job. Defaults to 250 ms.</summary>
     public TimeSpan ProgressInterval { get; init; } = ProgressIntervalDefault;
 
-    public const int MaxPrefetchDefault = 512;
+    public const int MaxPrefetchDefault = 1024;
 
     /// <summary>
     /// Most jobs claimed ahead of free slots, so that claims are large when jobs are short. The
     /// worker prefetches only what its slots finish within about 50 ms, so slow jobs are not
-    /// hoarded; 0 turns prefetching off. Defaults to 512.
+    /// hoarded; 0 turns prefetching off. Defaults to 1,024.
     /// </summary>
     public int MaxPrefetch { get; init; } = MaxPrefetchDefault;
 

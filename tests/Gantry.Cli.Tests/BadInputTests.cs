@@ -113,6 +113,18 @@ public sealed class BadInputTests : IDisposable
     }
 
     [Fact]
+    public async Task Submit_PayloadOverConfiguredLimit_Rejected()
+    {
+        var payload = "{\"blob\":\"" + new string('x', 2000) + "\"}";
+        var (code, _, err) = await Gantry("submit", "echo", payload, "--max-payload", "1KiB", "--db", _dir.Db);
+        Assert.Equal(1, code);
+        AssertOneCleanLine(err, "payload: is 2,011 bytes, over the limit of 1,024 bytes");
+        await AssertNoJobsAsync();
+        (code, _, _) = await Gantry("submit", "echo", payload, "--max-payload", "4KiB", "--db", _dir.Db);
+        Assert.Equal(0, code);
+    }
+
+    [Fact]
     public async Task Submit_StdinMalformed_SaysWhere()
     {
         var (code, _, err) = await GantryProcess.RunAsync(_dir.Path, "{\"type\": \"echo\", ", "submit", "--file", "-", "--db", _dir.Db);

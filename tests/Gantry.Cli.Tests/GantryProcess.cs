@@ -21,20 +21,22 @@ internal sealed partial class GantryProcess : IAsyncDisposable
     public string Output => Stdout + Stderr;
 
     /// <summary>The built CLI: artifacts/bin/Gantry.Cli/debug/gantry.dll under the repository root.</summary>
-    public static string CliPath
+    public static string CliPath => Built("Gantry.Cli", "gantry.dll");
+
+    /// <summary>A program built beside the tests, under artifacts/bin.</summary>
+    public static string Built(string project, string dll)
     {
-        get
-        {
-            var dir = new DirectoryInfo(AppContext.BaseDirectory);
-            while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Gantry.slnx"))) dir = dir.Parent;
-            if (dir is null) throw new InvalidOperationException("cannot find the repository root (Gantry.slnx) above " + AppContext.BaseDirectory);
-            var config = AppContext.BaseDirectory.Contains("/release/", StringComparison.OrdinalIgnoreCase) ? "release" : "debug";
-            var path = Path.Combine(dir.FullName, "artifacts", "bin", "Gantry.Cli", config, "gantry.dll");
-            return File.Exists(path) ? path : throw new InvalidOperationException($"the CLI is not built: {path}");
-        }
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Gantry.slnx"))) dir = dir.Parent;
+        if (dir is null) throw new InvalidOperationException("cannot find the repository root (Gantry.slnx) above " + AppContext.BaseDirectory);
+        var config = AppContext.BaseDirectory.Contains("/release/", StringComparison.OrdinalIgnoreCase) ? "release" : "debug";
+        var path = Path.Combine(dir.FullName, "artifacts", "bin", project, config, dll);
+        return File.Exists(path) ? path : throw new InvalidOperationException($"{project} is not built: {path}");
     }
 
-    public static GantryProcess Start(string workingDirectory, params string[] args)
+    public static GantryProcess Start(string workingDirectory, params string[] args) => StartDll(workingDirectory, CliPath, args);
+
+    public static GantryProcess StartDll(string workingDirectory, string dll, params string[] args)
     {
         var info = new ProcessStartInfo("dotnet")
         {
@@ -44,7 +46,7 @@ internal sealed partial class GantryProcess : IAsyncDisposable
             RedirectStandardInput = true,
             UseShellExecute = false,
         };
-        info.ArgumentList.Add(CliPath);
+        info.ArgumentList.Add(dll);
         foreach (var a in args) info.ArgumentList.Add(a);
         info.Environment["DOTNET_NOLOGO"] = "1";
         info.Environment.Remove("GANTRY_DB");

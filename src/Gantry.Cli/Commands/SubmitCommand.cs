@@ -35,17 +35,24 @@ internal static class SubmitCommand
         var tags = CliOptions.Tags("--tags", "Tags, e.g. team=billing,env=prod");
         var caps = CliOptions.List("--require", "Capabilities a worker must advertise to run the job, e.g. gpu,big-mem");
         var wait = new Option<bool>("--wait", "-w") { Description = "Wait for the outcome, showing progress, and print it with the result" };
+        var maxPayload = new Option<int>("--max-payload")
+        {
+            Description = "Largest payload accepted, e.g. 512KiB or 4MiB (default 1MiB; also GANTRY_MAX_PAYLOAD)",
+            HelpName = "size",
+            DefaultValueFactory = r => ParseSize(r, Environment.GetEnvironmentVariable("GANTRY_MAX_PAYLOAD") ?? "1MiB", "GANTRY_MAX_PAYLOAD"),
+            CustomParser = r => ParseSize(r, r.Tokens.Count > 0 ? r.Tokens[0].Value : "", "--max-payload"),
+        };
         var allowUnknown = new Option<bool>("--allow-unknown-type") { Description = "Enqueue even when no known handler serves the type (for workers not started yet)" };
         var json = CliOptions.Json();
         var db = CliOptions.Db();
 
         var command = new Command("submit", "Enqueue a job and print its id")
         {
-            type, payload, file, queue, priority, delay, runAt, timeout, maxAttempts, key, tags, caps, wait, allowUnknown, json, db,
+            type, payload, file, queue, priority, delay, runAt, timeout, maxAttempts, key, tags, caps, wait, maxPayload, allowUnknown, json, db,
         };
         command.SetHandler(async (parse, ct) =>
         {
-            var limits = JobLimits.Default;
+            var limits = JobLimits.Default with { MaxPayloadBytes = parse.GetValue(maxPayload) };
             var now = DateTimeOffset.UtcNow;
             if (parse.GetValue(delay) is not null && parse.GetValue(runAt) is not null)
                 throw new InvalidInputException("--delay/--run-at", "give one or the other, not both");
@@ -69,7 +76,7 @@ internal static class SubmitCommand
             {
                 if (parse.GetValue(type) is not null)
                     throw new InvalidInputException("submit", "give a job type or --file, not both");
-                var (text, source) = await ReadInputAsync(path, ct).ConfigureAwait(false);
+                var (text, source) = await ReadInputAsync(path, limits, ct).ConfigureAwait(false);
                 drafts = JobDocumentReader.ReadDrafts(text, source, limits);
                 if (drafts.Count == 0) throw new InvalidInputException(source, "holds no job document");
                 if (drafts.Count > limits.MaxBatch) throw new InvalidInputException(source, $"holds {drafts.Count:N0} jobs, over the batch limit of {limits.MaxBatch:N0}");
@@ -154,12 +161,20 @@ internal static class SubmitCommand
         }
     }
 
-    private static async Task<(string Text, string Source)> ReadInputAsync(string path, CancellationToken ct)
+    private static int ParseSize(System.CommandLine.Parsing.ArgumentResult r, string text, string where)
+    {
+        if (Options.Sizes.TryParse(text, out var bytes) && bytes is >= 1 and <= 256L * 1024 * 1024) return (int)bytes;
+        r.AddError($"{where}: '{text}' is not a size between 1 byte and 256MiB (examples: 512KiB, 4MiB)");
+        return JobLimits.MaxPayloadBytesDefault;
+    }
+
+    private static async Task<(string Text, string Source)> ReadInputAsync(string path, JobLimits limits, CancellationToken ct)
     {
         if (path == "-") return (await Console.In.ReadToEndAsync(ct).ConfigureAwait(false), "stdin");
         if (!File.Exists(path)) throw new InvalidInputException("--file", $"{path} does not exist");
         var info = new FileInfo(path);
-        var max = (long)JobLimits.Default.MaxPayloadBytes * 16 + JobLimits.Default.MaxBatch * 4096L;
+        // Room for a batch of large payloads; anything bigger is refused before it is read into memory.
+        var max = (long)limits.MaxPayloadBytes * 16 + limits.MaxBatch * 4096L;
         if (info.Length > max) throw new InvalidInputException(path, $"is {info.Length:N0} bytes, over the {max:N0} bytes a submission may have");
         return (await File.ReadAllTextAsync(path, ct).ConfigureAwait(false), Path.GetFileName(path));
     }

@@ -11,7 +11,7 @@ public sealed partial class GantryWorker
     /// <summary>Starts a job that has a slot, on its own thread-pool work item.</summary>
     private void Run(ClaimedJob job)
     {
-        var logger = _jobLoggers.GetOrAdd(job.Type, t => _loggers.CreateLogger($"Gantry.Jobs.{t}"));
+        var logger = _jobLoggers.GetOrAdd(job.Type, static (type, loggers) => loggers.CreateLogger($"Gantry.Jobs.{type}"), _loggers);
         var context = new WorkerJobContext(job, logger, _reports.Add, _time, _options.ProgressInterval);
         var attempt = new RunningAttempt(new JobLease(job.Id, job.Attempt), context, _time.GetTimestamp());
         _running[attempt.Key] = attempt;
