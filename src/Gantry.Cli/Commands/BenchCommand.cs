@@ -17,7 +17,7 @@ internal static class BenchCommand
         var json = CliOptions.Json();
         var command = new Command("bench", "Measure throughput (drain a backlog of no-op jobs) and pickup latency (enqueue to handler start) on a fresh store")
         {
-            db, jobs, concurrency, samples, json,
+            db, jobs, concurrency, samples, json, Process(),
         };
         command.SetHandler(async (parse, ct) =>
         {
@@ -57,6 +57,31 @@ internal static class BenchCommand
             {
                 if (dir is not null) Directory.Delete(dir, recursive: true);
             }
+        });
+        return command;
+    }
+
+    /// <summary><c>gantry bench process</c>: the overhead of a process handler.</summary>
+    private static Command Process()
+    {
+        var samples = new Option<int>("--samples") { Description = "Attempts to time (default 100)", DefaultValueFactory = _ => 100, HelpName = "n" };
+        var json = CliOptions.Json();
+        var command = new Command("process", "Measure a process handler's overhead: start of an attempt to its result, for a trivial Python program") { samples, json };
+        command.SetHandler(async (parse, ct) =>
+        {
+            var n = parse.GetValue(samples);
+            if (n < 1) throw new InvalidInputException("--samples", $"must be at least 1, got {n}");
+            var asJson = parse.GetValue(json);
+            var result = await new ProcessBench(n, m => { if (!asJson) Console.Error.WriteLine($"bench: {m}"); }).RunAsync(ct).ConfigureAwait(false);
+            if (asJson)
+            {
+                Cli.WriteJson(result, Cli.Json.ProcessBenchResult);
+                return Cli.Ok;
+            }
+            Console.Out.WriteLine($"process handler    p50 {result.ProcessP50Ms:0.00} ms, p99 {result.ProcessP99Ms:0.00} ms (no limits)");
+            Console.Out.WriteLine($"with limits        p50 {result.LimitedP50Ms:0.00} ms, p99 {result.LimitedP99Ms:0.00} ms ({result.Isolation})");
+            Console.Out.WriteLine($"python3 bare       p50 {result.BareP50Ms:0.00} ms, p99 {result.BareP99Ms:0.00} ms (Process.Start, same input)");
+            return Cli.Ok;
         });
         return command;
     }

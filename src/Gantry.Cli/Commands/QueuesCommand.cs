@@ -12,9 +12,11 @@ internal static class QueuesCommand
     {
         var json = CliOptions.Json();
         var db = CliOptions.Db();
-        var command = new Command("queues", "Show how many jobs each queue holds in each state") { json, db };
+        var config = CliOptions.Config();
+        var command = new Command("queues", "Show how many jobs each queue holds in each state") { json, db, config };
         command.SetHandler(async (parse, ct) =>
         {
+            GantryConfig.Load(parse.GetValue(config));
             await using var store = await Stores.OpenAsync(parse.GetValue(db)!, createIfMissing: false, ct).ConfigureAwait(false);
             var views = (await store.QueueStatsAsync(ct).ConfigureAwait(false)).Select(QueueView.From).ToArray();
             if (parse.GetValue(json))

@@ -27,11 +27,12 @@ internal static class RunCommand
         var poll = CliOptions.Duration("--poll-interval", "How often an idle worker looks for jobs submitted by other processes", WorkerOptions.PollIntervalDefault);
         var rescue = CliOptions.Duration("--rescue-interval", "How often expired leases are looked for", MaintenanceOptions.RescuerIntervalDefault);
         var retention = CliOptions.Duration("--retention", "How long finished jobs are kept", MaintenanceOptions.RetentionDefault);
+        var config = CliOptions.Config();
         var logLevel = new Option<LogLevel>("--log-level") { Description = "Least level logged (Trace, Debug, Information, Warning, Error)", DefaultValueFactory = _ => LogLevel.Information };
 
         var command = new Command("run", "Run Gantry in one process: coordinator services and a worker on an SQLite store (Ctrl-C to stop)")
         {
-            db, queues, capacity, capabilities, tags, drain, grace, lease, heartbeat, poll, rescue, retention, logLevel,
+            db, queues, capacity, capabilities, tags, drain, grace, lease, heartbeat, poll, rescue, retention, config, logLevel,
         };
         command.SetHandler(async (parse, ct) =>
         {
@@ -50,8 +51,9 @@ internal static class RunCommand
             workerOptions.Validate();
             var maintenance = new MaintenanceOptions { RescuerInterval = parse.GetValue(rescue)!.Value, Retention = parse.GetValue(retention)!.Value };
 
+            var settings = GantryConfig.Load(parse.GetValue(config));
             await using var store = await Stores.OpenAsync(parse.GetValue(db)!, createIfMissing: true, ct).ConfigureAwait(false);
-            using var host = AllInOneHost.Build(store, workerOptions, maintenance, parse.GetValue(logLevel));
+            using var host = AllInOneHost.Build(store, workerOptions, maintenance, settings, parse.GetValue(logLevel));
             await host.StartAsync(ct).ConfigureAwait(false);
             var worker = host.Services.GetRequiredService<GantryWorker>();
             Console.Out.WriteLine($"""
@@ -59,7 +61,7 @@ internal static class RunCommand
                   store      {store.Description}
                   worker     {worker.Id}
                   queues     {string.Join(", ", workerOptions.Queues.Select(q => $"{q.Key} (concurrency {q.Value})"))}; capacity {workerOptions.EffectiveCapacity}
-                  job types  {string.Join(", ", worker.JobTypes)}
+                  job types  {string.Join(", ", worker.JobTypes)}{Isolation(settings)}
                 Press Ctrl-C to stop.
                 """);
             await host.WaitForShutdownAsync(CancellationToken.None).ConfigureAwait(false);
@@ -67,5 +69,13 @@ internal static class RunCommand
             return Cli.Ok;
         });
         return command;
+    }
+
+    /// <summary>How process handlers are isolated, when there are any.</summary>
+    private static string Isolation(GantryConfig settings)
+    {
+        if (settings.Handlers.Count == 0) return "";
+        var warning = Gantry.Worker.Isolation.ProcessIsolation.IsDegraded ? "\n  WARNING    no cgroup can be made here: process handlers run with rlimits only" : "";
+        return $"\n  config     {settings.Source} ({settings.Handlers.Count} process handler(s))\n  isolation  {Gantry.Worker.Isolation.ProcessIsolation.Description}{warning}";
     }
 }

@@ -45,10 +45,11 @@ internal static class SubmitCommand
         var allowUnknown = new Option<bool>("--allow-unknown-type") { Description = "Enqueue even when no known handler serves the type (for workers not started yet)" };
         var json = CliOptions.Json();
         var db = CliOptions.Db();
+        var config = CliOptions.Config();
 
         var command = new Command("submit", "Enqueue a job and print its id")
         {
-            type, payload, file, queue, priority, delay, runAt, timeout, maxAttempts, key, tags, caps, wait, maxPayload, allowUnknown, json, db,
+            type, payload, file, queue, priority, delay, runAt, timeout, maxAttempts, key, tags, caps, wait, maxPayload, allowUnknown, json, db, config,
         };
         command.SetHandler(async (parse, ct) =>
         {
@@ -89,7 +90,7 @@ internal static class SubmitCommand
             var jobs = drafts.Select(d => Override(d.Draft).Validate(limits, d.Where)).ToArray();
 
             await using var store = await Stores.OpenAsync(parse.GetValue(db)!, createIfMissing: true, ct).ConfigureAwait(false);
-            if (!parse.GetValue(allowUnknown)) await CheckTypesKnownAsync(store, jobs, ct).ConfigureAwait(false);
+            if (!parse.GetValue(allowUnknown)) await CheckTypesKnownAsync(store, jobs, GantryConfig.Load(parse.GetValue(config)), ct).ConfigureAwait(false);
             var results = await store.JobEnqueueManyAsync(new JobEnqueueParams(jobs), ct).ConfigureAwait(false);
 
             var asJson = parse.GetValue(json);
@@ -179,10 +180,10 @@ internal static class SubmitCommand
         return (await File.ReadAllTextAsync(path, ct).ConfigureAwait(false), Path.GetFileName(path));
     }
 
-    /// <summary>A job type is known when built in or served by a worker that registered in the store.</summary>
-    private static async Task CheckTypesKnownAsync(IJobStore store, IReadOnlyList<NewJob> jobs, CancellationToken ct)
+    /// <summary>A job type is known when built in, configured, or served by a worker that registered in the store.</summary>
+    private static async Task CheckTypesKnownAsync(IJobStore store, IReadOnlyList<NewJob> jobs, GantryConfig config, CancellationToken ct)
     {
-        var known = new SortedSet<string>(BuiltInHandlers.Types, StringComparer.Ordinal);
+        var known = new SortedSet<string>(BuiltInHandlers.Types.Concat(config.Handlers.Keys), StringComparer.Ordinal);
         var unknown = jobs.Select(j => j.Type).Where(t => !known.Contains(t)).Distinct().ToArray();
         if (unknown.Length == 0) return;
         known.UnionWith(await store.JobTypesServedAsync(ct).ConfigureAwait(false));

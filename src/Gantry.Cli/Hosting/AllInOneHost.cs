@@ -11,7 +11,7 @@ namespace Gantry.Cli.Hosting;
 /// <summary>Composes a Gantry process: the coordinator's maintenance services and a worker on one store.</summary>
 internal static class AllInOneHost
 {
-    public static IHost Build(IJobStore store, WorkerOptions workerOptions, MaintenanceOptions maintenance, LogLevel logLevel)
+    public static IHost Build(IJobStore store, WorkerOptions workerOptions, MaintenanceOptions maintenance, GantryConfig config, LogLevel logLevel)
     {
         var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
         builder.Logging.SetMinimumLevel(logLevel);
@@ -24,6 +24,7 @@ internal static class AllInOneHost
         builder.Services.AddSingleton(store);
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddGantryBuiltInHandlers();
+        foreach (var (type, spec) in config.Handlers) builder.Services.AddGantryProcessHandler(type, spec);
         builder.Services.AddGantryMaintenance(maintenance);
         builder.Services.AddGantryWorker(workerOptions);
         builder.Services.Configure<HostOptions>(o =>

@@ -19,6 +19,13 @@ internal static class CliOptions
 
     public static Option<bool> Json() => new("--json") { Description = "Print JSON instead of text" };
 
+    /// <summary>The configuration file; without it, ./gantry.json when present.</summary>
+    public static Option<string?> Config() => new("--config")
+    {
+        Description = "Configuration file (default: ./gantry.json when present); binds job types to commands",
+        HelpName = "path",
+    };
+
     public static Option<TimeSpan?> Duration(string name, string description, TimeSpan? defaultValue = null)
     {
         var option = new Option<TimeSpan?>(name)
@@ -70,7 +77,7 @@ internal static class CliOptions
             }
             try
             {
-                new Protocol.JobDraft { Type = "x", Queue = name }.Validate(Protocol.JobLimits.Default, "");
+                Protocol.JobDraft.CheckName(name, "");
             }
             catch (InvalidInputException ex)
             {

@@ -85,4 +85,5 @@ internal sealed record QueueView(string Queue, long Waiting, long Scheduled, lon
 [JsonSerializable(typeof(SubmitView[]))]
 [JsonSerializable(typeof(QueueView[]))]
 [JsonSerializable(typeof(Bench.BenchResult))]
+[JsonSerializable(typeof(Bench.ProcessBenchResult))]
 internal sealed partial class CliJson : JsonSerializerContext;

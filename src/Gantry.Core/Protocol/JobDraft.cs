@@ -93,7 +93,8 @@ public sealed partial record JobDraft
         };
     }
 
-    private static void CheckName(string value, string where)
+    /// <summary>Checks a job type or queue name; throws <see cref="InvalidInputException"/> naming <paramref name="where"/>.</summary>
+    public static void CheckName(string value, string where)
     {
         if (value.Length > MaxNameLength) throw new InvalidInputException(where, $"is longer than {MaxNameLength} characters");
         if (!NamePattern().IsMatch(value))

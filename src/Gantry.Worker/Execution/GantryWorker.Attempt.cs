@@ -28,7 +28,7 @@ public sealed partial class GantryWorker
             End(attempt, Failure(context, new JobError(JobErrorKinds.Exception, $"worker {Id} has no handler for job type '{job.Type}'"), retryable: true), abandoned: false);
             return;
         }
-        if ((job.Timeout ?? _options.DefaultJobTimeout) is { } timeout) context.CancelAfter(timeout);
+        if ((job.Timeout ?? handler.DefaultTimeout ?? _options.DefaultJobTimeout) is { } timeout) context.CancelAfter(timeout);
 
         // When the token fires, the handler has the grace period to stop; after it the attempt is
         // ended without it, so that even a handler blocking its thread cannot hold the slot.
@@ -87,7 +87,7 @@ public sealed partial class GantryWorker
             case CancelReason.LeaseLost:
                 return null; // Not ours any more: another attempt, or the user, owns the outcome.
             case CancelReason.Timeout:
-                var timeout = job.Timeout ?? _options.DefaultJobTimeout ?? TimeSpan.Zero;
+                var timeout = context.EffectiveTimeout ?? TimeSpan.Zero;
                 var how = ex is null ? $"; the handler ignored cancellation for {_options.CancelGracePeriod.TotalSeconds:0.#}s and was abandoned" : "";
                 return Failure(context, new JobError(JobErrorKinds.Timeout, $"timed out after {timeout.TotalSeconds:0.###}s{how}"), retryable: true);
             default:

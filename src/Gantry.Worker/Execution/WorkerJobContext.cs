@@ -52,9 +52,13 @@ internal sealed class WorkerJobContext : JobContext, IDisposable
         }
     }
 
+    /// <summary>The timeout this attempt runs under (the job's, else its type's, else the worker's), if any.</summary>
+    public TimeSpan? EffectiveTimeout { get; private set; }
+
     /// <summary>Cancels with <see cref="CancelReason.Timeout"/> after <paramref name="timeout"/>.</summary>
     public void CancelAfter(TimeSpan timeout)
     {
+        EffectiveTimeout = timeout;
         // Timers reach about 49 days; a longer timeout is as good as none (and would throw, leaving the job running forever).
         if (timeout.TotalMilliseconds >= MaxTimerMilliseconds) return;
         // A timer stopped in Finish: a pending one would keep this context alive until the timeout.

@@ -17,6 +17,15 @@ public static class GantryWorkerServiceCollectionExtensions
         return services;
     }
 
+    /// <summary>Binds <paramref name="jobType"/> to a command: each attempt runs it as a process (docs/process-handlers.md).</summary>
+    public static IServiceCollection AddGantryProcessHandler(this IServiceCollection services, string jobType, Gantry.Worker.Handlers.Process.ProcessHandlerSpec spec)
+    {
+        if (spec.Command.Count == 0 || string.IsNullOrWhiteSpace(spec.Command[0]))
+            throw new Gantry.InvalidInputException($"handlers.{jobType}.command", "must name a program");
+        services.GetHandlerRegistry().AddProcess(jobType, spec);
+        return services;
+    }
+
     /// <summary>The registry that <c>AddGantryHandler</c> fills, added on first use.</summary>
     internal static HandlerRegistry GetHandlerRegistry(this IServiceCollection services)
     {

@@ -9,7 +9,8 @@ namespace Gantry.Worker.Handlers;
 internal delegate ValueTask<string?> HandlerInvoker(IServiceProvider services, JobContext context, JsonSerializerOptions json);
 
 /// <summary>A registered job type.</summary>
-internal sealed record HandlerRegistration(string JobType, Type HandlerType, Type PayloadType, HandlerInvoker Invoke);
+/// <param name="DefaultTimeout">Timeout for jobs of this type that set none.</param>
+internal sealed record HandlerRegistration(string JobType, Type HandlerType, Type PayloadType, HandlerInvoker Invoke, TimeSpan? DefaultTimeout = null);
 
 /// <summary>The job types this process can run, each with its handler. Filled by <c>AddGantryHandler</c>.</summary>
 public sealed class HandlerRegistry
@@ -26,6 +27,19 @@ public sealed class HandlerRegistry
             throw new InvalidOperationException($"job type '{jobType}' already has a handler ({_handlers[jobType].HandlerType.Name})");
         _handlers[jobType] = Create(jobType, handlerType);
     }
+
+    /// <summary>Binds <paramref name="jobType"/> to a command (see <see cref="Process.ProcessJobRunner"/>).</summary>
+    internal void AddProcess(string jobType, Process.ProcessHandlerSpec spec)
+    {
+        if (_handlers.ContainsKey(jobType))
+            throw new InvalidOperationException($"job type '{jobType}' already has a handler ({_handlers[jobType].HandlerType.Name})");
+        var runner = new Process.ProcessJobRunner(jobType, spec, Isolation.SandboxFactory.Current);
+        _handlers[jobType] = new HandlerRegistration(jobType, typeof(Process.ProcessJobRunner), typeof(JsonElement),
+            (_, context, _) => runner.RunAsync(context, context.CancellationToken), spec.Timeout);
+    }
+
+    /// <summary>True when some job type runs as a process (isolation then matters at start-up).</summary>
+    public bool HasProcessHandlers => _handlers.Values.Any(h => h.HandlerType == typeof(Process.ProcessJobRunner));
 
     private static HandlerRegistration Create(string jobType, Type handlerType)
     {

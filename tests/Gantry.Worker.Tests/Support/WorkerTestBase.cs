@@ -57,7 +57,9 @@ public abstract class WorkerTestBase : IAsyncLifetime
     {
         Directory.CreateDirectory(_dir);
         Store = await SqliteJobStore.OpenAsync(new SqliteStoreOptions { Path = Path.Combine(_dir, "gantry.db") }, Ct);
-        _services = new ServiceCollection()
+        var services = new ServiceCollection();
+        ConfigureServices(services);
+        _services = services
             .AddSingleton(Probe)
             .AddGantryBuiltInHandlers()
             .AddGantryHandler<BlockHandler>(TestJobTypes.Block)
@@ -69,6 +71,14 @@ public abstract class WorkerTestBase : IAsyncLifetime
             .AddGantryHandler<ProgressHandler>(TestJobTypes.Progress)
             .BuildServiceProvider();
     }
+
+    /// <summary>Adds handlers of a test class's own.</summary>
+    protected virtual void ConfigureServices(IServiceCollection services)
+    {
+    }
+
+    /// <summary>The test's own directory (deleted afterwards).</summary>
+    protected string Dir => _dir;
 
     public async Task DisposeAsync()
     {

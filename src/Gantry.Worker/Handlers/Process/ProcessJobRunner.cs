@@ -1,0 +1,246 @@
+using System.Buffers;
+using System.Diagnostics;
+using System.Text;
+using System.Text.Json;
+using Gantry.Handlers;
+using Gantry.Worker.Isolation;
+using Microsoft.Extensions.Logging;
+
+namespace Gantry.Worker.Handlers.Process;
+
+/// <summary>
+/// Runs one attempt of a process handler: the job context goes in on stdin as one JSON document,
+/// JSON lines come out on stdout (progress, result, log, checkpoint), stderr lines are kept as
+/// logs, and the exit code decides the outcome. The program runs in its own session (so the
+/// whole tree can be signalled) and, where possible, its own cgroup, joined before it starts.
+/// Cancellation sends SIGTERM to the tree, then SIGKILL after <see cref="KillGrace"/>.
+/// </summary>
+internal sealed class ProcessJobRunner(string jobType, ProcessHandlerSpec spec, SandboxFactory sandboxes)
+{
+    /// <summary>Between SIGTERM and SIGKILL.</summary>
+    public static readonly TimeSpan KillGrace = TimeSpan.FromSeconds(2);
+    private const int StderrLinesKept = 20;
+
+    // The launcher joins the sandbox with its own pid, then becomes the program: no child can be
+    // born outside the cgroup, and the command's words are arguments, never shell text.
+    private const string Launcher = "while [ \"$1\" != -- ]; do echo $$ > \"$1\" || exit 125; shift; done; shift; exec \"$@\"";
+
+    public async ValueTask<string?> RunAsync(JobContext context, CancellationToken ct)
+    {
+        using var sandbox = sandboxes.Create($"{context.JobId:N}-{context.Attempt}", spec.Limits);
+        var info = StartInfo(sandbox);
+        using var process = new System.Diagnostics.Process { StartInfo = info };
+        try
+        {
+            process.Start();
+        }
+        catch (System.ComponentModel.Win32Exception ex)
+        {
+            throw new ProcessHandlerFailedException($"cannot start '{spec.Command[0]}' for job type '{jobType}': {ex.Message}");
+        }
+
+        var output = new OutputBudget(spec.Limits.OutputKb * 1024L, context.Logger);
+        var stdout = ReadStdoutAsync(process.StandardOutput, context, output);
+        var stderr = ReadStderrAsync(process.StandardError, context.Logger, output);
+        await using var onCancel = ct.Register(() => Terminate(process, sandbox));
+        try
+        {
+            await WriteContextAsync(process.StandardInput, context).ConfigureAwait(false);
+        }
+        catch (IOException)
+        {
+            // The program exited or closed stdin without reading it all: its exit code tells the rest.
+        }
+
+        await process.WaitForExitAsync(CancellationToken.None).ConfigureAwait(false);
+        var result = await stdout.ConfigureAwait(false);
+        var lastErrors = await stderr.ConfigureAwait(false);
+        var memoryHit = sandbox.MemoryLimitHit();
+        sandbox.KillAll(); // Whatever the program left behind goes with it.
+        output.ReportCut();
+
+        ct.ThrowIfCancellationRequested();
+        if (memoryHit && process.ExitCode != 0)
+            throw new ProcessHandlerFailedException($"memory limit exceeded ({spec.Limits.MemoryMb} MB)");
+        if (process.ExitCode != 0)
+        {
+            var how = process.ExitCode > 128 ? $"was killed by signal {process.ExitCode - 128}" : $"exited with code {process.ExitCode}";
+            var tail = lastErrors.Count > 0 ? ": " + string.Join(" | ", lastErrors) : "";
+            throw new ProcessHandlerFailedException($"{Path.GetFileName(spec.Command[0])} {how}{tail}");
+        }
+        return result;
+    }
+
+    private ProcessStartInfo StartInfo(IJobSandbox sandbox)
+    {
+        var info = new ProcessStartInfo("/bin/sh")
+        {
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            WorkingDirectory = spec.WorkingDirectory is { Length: > 0 } dir ? Path.GetFullPath(dir) : Environment.CurrentDirectory,
+            StandardOutputEncoding = Encoding.UTF8,
+            StandardErrorEncoding = Encoding.UTF8,
+        };
+        info.ArgumentList.Add("-c");
+        info.ArgumentList.Add(Launcher);
+        info.ArgumentList.Add("gantry-job");
+        foreach (var file in sandbox.JoinFiles) info.ArgumentList.Add(file);
+        info.ArgumentList.Add("--");
+        info.ArgumentList.Add("setsid"); // A session of its own: the tree can be signalled as one group.
+        if (sandbox.RlimitArgs.Count > 0)
+        {
+            info.ArgumentList.Add("prlimit");
+            foreach (var a in sandbox.RlimitArgs) info.ArgumentList.Add(a);
+            info.ArgumentList.Add("--");
+        }
+        foreach (var word in spec.Command) info.ArgumentList.Add(word);
+
+        // Only what the configuration allows: the worker's own secrets stay behind.
+        info.Environment.Clear();
+        foreach (var name in spec.Env)
+            if (Environment.GetEnvironmentVariable(name) is { } value) info.Environment[name] = value;
+        if (!info.Environment.ContainsKey("PATH")) info.Environment["PATH"] = "/usr/local/bin:/usr/bin:/bin";
+        return info;
+    }
+
+    private static async Task WriteContextAsync(StreamWriter stdin, JobContext context)
+    {
+        var buffer = new ArrayBufferWriter<byte>();
+        using (var w = new Utf8JsonWriter(buffer))
+        {
+            w.WriteStartObject();
+            w.WriteString("id", context.JobId);
+            w.WriteString("type", context.Type);
+            w.WriteString("queue", context.Queue);
+            w.WriteNumber("attempt", context.Attempt);
+            w.WriteNumber("max_attempts", context.MaxAttempts);
+            w.WritePropertyName("payload");
+            context.Payload.WriteTo(w);
+            w.WriteStartObject("tags");
+            foreach (var (k, v) in context.Tags) w.WriteString(k, v);
+            w.WriteEndObject();
+            w.WriteNull("checkpoint");
+            w.WriteEndObject();
+        }
+        await stdin.BaseStream.WriteAsync(buffer.WrittenMemory).ConfigureAwait(false);
+        await stdin.BaseStream.WriteAsync("\n"u8.ToArray()).ConfigureAwait(false);
+        stdin.Close();
+    }
+
+    /// <summary>Reads the JSON-lines protocol; returns the last result (JSON text), if any.</summary>
+    private static async Task<string?> ReadStdoutAsync(StreamReader stdout, JobContext context, OutputBudget output)
+    {
+        string? result = null;
+        while (await stdout.ReadLineAsync().ConfigureAwait(false) is { } line)
+        {
+            if (line.Length == 0) continue;
+            if (!TryParseObject(line, out var doc))
+            {
+                output.Log(LogLevel.Information, line, "stdout");
+                continue;
+            }
+            using (doc)
+            {
+                var root = doc.RootElement;
+                if (root.TryGetProperty("result", out var r)) result = r.GetRawText();
+                if (root.TryGetProperty("progress", out var p) && p.TryGetDouble(out var percent))
+                    await context.ReportProgressAsync(percent, root.TryGetProperty("message", out var m) && m.ValueKind == JsonValueKind.String ? m.GetString() : null).ConfigureAwait(false);
+                if (root.TryGetProperty("log", out var log))
+                    output.Log(LevelOf(root), log.ValueKind == JsonValueKind.String ? log.GetString()! : log.GetRawText(), "log");
+                if (root.TryGetProperty("checkpoint", out _))
+                    output.Log(LogLevel.Debug, "checkpoint received (checkpoints are kept once the checkpoint store lands)", "gantry");
+            }
+        }
+        return result;
+    }
+
+    private static async Task<List<string>> ReadStderrAsync(StreamReader stderr, ILogger logger, OutputBudget output)
+    {
+        var last = new Queue<string>();
+        while (await stderr.ReadLineAsync().ConfigureAwait(false) is { } line)
+        {
+            output.Log(LogLevel.Information, line, "stderr");
+            if (line.Trim().Length == 0) continue;
+            last.Enqueue(line.Length > 300 ? line[..300] + "…" : line);
+            if (last.Count > StderrLinesKept) last.Dequeue();
+        }
+        // The error message keeps the last few lines: a traceback's end says what went wrong.
+        return last.TakeLast(5).ToList();
+    }
+
+    private static bool TryParseObject(string line, out JsonDocument doc)
+    {
+        doc = null!;
+        if (!line.StartsWith('{')) return false;
+        try
+        {
+            doc = JsonDocument.Parse(line);
+            if (doc.RootElement.ValueKind == JsonValueKind.Object) return true;
+            doc.Dispose();
+            return false;
+        }
+        catch (JsonException)
+        {
+            return false;
+        }
+    }
+
+    private static LogLevel LevelOf(JsonElement root) =>
+        (root.TryGetProperty("level", out var l) && l.ValueKind == JsonValueKind.String ? l.GetString() : "info")?.ToLowerInvariant() switch
+        {
+            "trace" => LogLevel.Trace,
+            "debug" => LogLevel.Debug,
+            "warn" or "warning" => LogLevel.Warning,
+            "error" => LogLevel.Error,
+            "critical" or "fatal" => LogLevel.Critical,
+            _ => LogLevel.Information,
+        };
+
+    private static void Terminate(System.Diagnostics.Process process, IJobSandbox sandbox)
+    {
+        int pid;
+        try
+        {
+            if (process.HasExited) return;
+            pid = process.Id;
+        }
+        catch (InvalidOperationException)
+        {
+            return;
+        }
+        PosixSignals.ToGroup(pid, PosixSignals.SigTerm);
+        _ = Task.Delay(KillGrace).ContinueWith(_ =>
+        {
+            PosixSignals.ToGroup(pid, PosixSignals.SigKill);
+            sandbox.KillAll();
+        }, TaskScheduler.Default);
+    }
+
+    /// <summary>Logs output lines until the configured amount, then cuts, and says so once.</summary>
+    private sealed class OutputBudget(long limitBytes, ILogger logger)
+    {
+        private long _used;
+        private long _cut;
+
+        public void Log(LogLevel level, string line, string source)
+        {
+            var bytes = Encoding.UTF8.GetByteCount(line) + 1;
+            if (Interlocked.Add(ref _used, bytes) > limitBytes)
+            {
+                Interlocked.Add(ref _cut, bytes);
+                return;
+            }
+#pragma warning disable CA1848, CA2254 // One dynamic line per output line, by design.
+            logger.Log(level, "[{Source}] {Line}", source, line);
+#pragma warning restore CA1848, CA2254
+        }
+
+        public void ReportCut()
+        {
+            if (_cut > 0)
+                logger.LogWarning("Output cut at {LimitKb} KB: {CutBytes} more bytes were discarded", limitBytes / 1024, _cut);
+        }
+    }
+}

@@ -1,0 +1,10 @@
+namespace Gantry.Worker.Isolation;
+
+/// <summary>How this machine isolates process handlers, for start-up messages.</summary>
+public static class ProcessIsolation
+{
+    public static string Description => SandboxFactory.Current.Description;
+
+    /// <summary>True when no cgroup can be made and limits fall back to rlimits.</summary>
+    public static bool IsDegraded => !SandboxFactory.Current.IsCgroup;
+}

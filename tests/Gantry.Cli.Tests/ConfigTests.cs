@@ -1,0 +1,89 @@
+namespace Gantry.Cli.Tests;
+
+/// <summary>gantry.json: process handlers served by `gantry run`, known to `submit`, and strict about mistakes.</summary>
+public sealed class ConfigTests : IDisposable
+{
+    private static readonly TimeSpan Generous = TimeSpan.FromSeconds(60);
+    private readonly TempDir _dir = new();
+
+    public ConfigTests()
+    {
+        File.WriteAllText(_dir.File("shout.py"), """
+            import json, sys
+            job = json.load(sys.stdin)
+            print(json.dumps({"progress": 50, "message": "shouting"}), flush=True)
+            print(json.dumps({"result": job["payload"]["text"].upper()}))
+            """);
+        File.WriteAllText(_dir.File("gantry.json"), """
+            {
+              "handlers": {
+                "shout": { "command": ["python3", "shout.py"], "env": ["PATH", "HOME", "PYENV_ROOT"], "timeout_seconds": 30,
+                           "limits": { "memory_mb": 128, "processes": 16 } }
+              }
+            }
+            """);
+    }
+
+    public void Dispose() => _dir.Dispose();
+
+    [Fact]
+    public async Task Run_ConfiguredHandler_ServedAndKnownToSubmit()
+    {
+        // gantry.json in the working directory is read without --config.
+        await using var run = GantryProcess.Start(_dir.Path, "run", "--db", _dir.Db);
+        await run.WaitForOutputAsync("Press Ctrl-C to stop.", Generous);
+        Assert.Contains("job types  echo, fail, noop, shout, sleep", run.Stdout, StringComparison.Ordinal);
+        Assert.Contains("isolation  cgroup", run.Stdout, StringComparison.Ordinal);
+
+        var (code, stdout, stderr) = await GantryProcess.RunAsync(_dir.Path, null, "submit", "shout", "{\"text\":\"hello\"}", "--wait", "--db", _dir.Db);
+        Assert.True(code == 0, stderr);
+        Assert.Contains("succeeded on attempt 1: \"HELLO\"", stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Submit_ConfiguredTypeWithoutConfig_Unknown()
+    {
+        var elsewhere = Directory.CreateTempSubdirectory("gantry-noconfig-").FullName;
+        try
+        {
+            var (code, _, stderr) = await GantryProcess.RunAsync(elsewhere, null, "submit", "shout", "--db", _dir.Db);
+            Assert.Equal(1, code);
+            Assert.Contains("unknown job type 'shout'", stderr, StringComparison.Ordinal);
+            (code, _, stderr) = await GantryProcess.RunAsync(elsewhere, null, "submit", "shout", "--db", _dir.Db, "--config", _dir.File("gantry.json"));
+            Assert.True(code == 0, stderr);
+        }
+        finally
+        {
+            Directory.Delete(elsewhere, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task Config_UnknownLimit_ErrorNamesThePlace()
+    {
+        File.WriteAllText(_dir.File("bad.json"), """{ "handlers": { "x": { "command": ["true"], "limits": { "mem": 64 } } } }""");
+        var (code, _, stderr) = await GantryProcess.RunAsync(_dir.Path, null, "run", "--db", _dir.Db, "--config", _dir.File("bad.json"));
+        Assert.Equal(1, code);
+        Assert.Contains("bad.json: handlers.x.limits: unknown field 'mem' (known fields: memory_mb, cpu, processes, output_kb)", stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Config_MissingCommandOrBuiltInName_Rejected()
+    {
+        File.WriteAllText(_dir.File("nocmd.json"), """{ "handlers": { "x": { "env": ["PATH"] } } }""");
+        var (code, _, stderr) = await GantryProcess.RunAsync(_dir.Path, null, "queues", "--db", _dir.Db, "--config", _dir.File("nocmd.json"));
+        Assert.Equal(1, code);
+        Assert.Contains("nocmd.json: handlers.x.command: is required", stderr, StringComparison.Ordinal);
+
+        File.WriteAllText(_dir.File("builtin.json"), """{ "handlers": { "echo": { "command": ["cat"] } } }""");
+        (code, _, stderr) = await GantryProcess.RunAsync(_dir.Path, null, "submit", "echo", "--db", _dir.Db, "--config", _dir.File("builtin.json"));
+        Assert.Equal(1, code);
+        Assert.Contains("'echo' is a built-in job type", stderr, StringComparison.Ordinal);
+
+        (code, _, stderr) = await GantryProcess.RunAsync(_dir.Path, null, "submit", "echo", "--db", _dir.Db, "--config", _dir.File("missing.json"));
+        Assert.Equal(1, code);
+        Assert.Contains("--config: ", stderr, StringComparison.Ordinal);
+        Assert.Contains("missing.json does not exist", stderr, StringComparison.Ordinal);
+    }
+}

@@ -1,0 +1,242 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Gantry.Jobs;
+using Gantry.Worker.Handlers.Process;
+using Gantry.Worker.Isolation;
+using Gantry.Worker.Tests.Support;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Gantry.Worker.Tests.Process;
+
+/// <summary>Process handlers with real programs (python3, node, bash) and the machine's real cgroups.</summary>
+public sealed class ProcessHandlerTests : WorkerTestBase
+{
+    // Unique sleep durations mark each test's processes, so they can be counted with pgrep.
+    private readonly string _marker = $"{Random.Shared.Next(100, 999)}.{Random.Shared.Next(100, 999)}";
+
+    protected override void ConfigureServices(IServiceCollection services)
+    {
+        Directory.CreateDirectory(Dir);
+        Script("hello.py", """
+            import json, sys
+            job = json.load(sys.stdin)
+            for i in (1, 2, 3):
+                print(json.dumps({"progress": 33.4 * i, "message": f"step {i}"}), flush=True)
+            print("plain text goes to the log")
+            print(json.dumps({"result": {"hello": job["payload"].get("name"), "attempt": job["attempt"], "id": job["id"]}}))
+            """);
+        Script("hello.js", """
+            let input = "";
+            process.stdin.on("data", c => input += c);
+            process.stdin.on("end", () => {
+              const job = JSON.parse(input);
+              console.log(JSON.stringify({ progress: 50, message: "half" }));
+              console.log(JSON.stringify({ result: { hello: job.payload.name, runtime: "node" } }));
+            });
+            """);
+        Script("echo_payload.py", """
+            import json, sys
+            job = json.load(sys.stdin)
+            print(json.dumps({"result": job["payload"]}))
+            """);
+        Script("env.py", """
+            import json, os, sys
+            json.load(sys.stdin)
+            print(json.dumps({"result": sorted(os.environ.keys())}))
+            """);
+        Script("hog.py", """
+            import sys, json
+            json.load(sys.stdin)
+            blocks = []
+            for _ in range(400):
+                blocks.append(bytearray(1024 * 1024))
+            print(json.dumps({"result": "allocated 400 MB"}))
+            """);
+        Script("fail.py", """
+            import sys
+            sys.stdin.read()
+            print("first line", file=sys.stderr)
+            print("ValueError: the invoice is missing", file=sys.stderr)
+            sys.exit(3)
+            """);
+        Script("noisy.py", """
+            import sys, json
+            json.load(sys.stdin)
+            for _ in range(20000):
+                print("x" * 100, file=sys.stderr)
+            print(json.dumps({"result": "done"}))
+            """);
+        Script("tree.sh", $"""
+            cat > /dev/null
+            sleep {_marker} &
+            sleep {_marker} &
+            sleep {_marker}
+            """);
+        Script("forks.sh", $"""
+            cat > /dev/null
+            for i in $(seq 1 200); do sleep {_marker} 2>/dev/null & done
+            sleep {_marker}
+            """);
+
+        Add(services, "py-hello", ["python3", "hello.py"], new ProcessLimits { MemoryMb = 128, Processes = 32 });
+        Add(services, "node-hello", ["node", "hello.js"], new ProcessLimits { MemoryMb = 512, Processes = 64 });
+        Add(services, "py-echo", ["python3", "echo_payload.py"], new());
+        Add(services, "py-env", ["python3", "env.py"], new(), env: ["PATH", "GANTRY_TEST_ALLOWED"]);
+        Add(services, "py-hog", ["python3", "hog.py"], new ProcessLimits { MemoryMb = 64 });
+        Add(services, "py-fail", ["python3", "fail.py"], new());
+        Add(services, "py-noisy", ["python3", "noisy.py"], new ProcessLimits { OutputKb = 4 });
+        Add(services, "sh-tree", ["bash", "tree.sh"], new(), timeout: TimeSpan.FromSeconds(1));
+        Add(services, "sh-forks", ["bash", "forks.sh"], new ProcessLimits { Processes = 16 }, timeout: TimeSpan.FromSeconds(3));
+    }
+
+    private void Script(string name, string text) => File.WriteAllText(Path.Combine(Dir, name), text + "\n");
+
+    private void Add(IServiceCollection services, string type, string[] command, ProcessLimits limits, string[]? env = null, TimeSpan? timeout = null) =>
+        services.AddGantryProcessHandler(type, new ProcessHandlerSpec
+        {
+            Command = command,
+            WorkingDirectory = Dir,
+            Env = env ?? ["PATH", "LANG", "HOME", "PYENV_ROOT"],
+            Limits = limits,
+            Timeout = timeout,
+        });
+
+    private async Task<JobRecord> RunToEndAsync(string type, string payload = "{}", int maxAttempts = 1)
+    {
+        var id = await EnqueueAsync(Job(type, payload) with { MaxAttempts = maxAttempts });
+        return await WaitForAsync(id, j => j.State.IsTerminal(), "finished");
+    }
+
+    private int CountMarked() =>
+        System.Diagnostics.Process.GetProcessesByName("sleep").Count(p =>
+        {
+            try { return File.ReadAllText($"/proc/{p.Id}/cmdline").Contains(_marker, StringComparison.Ordinal); }
+            catch (IOException) { return false; }
+        });
+
+    [Fact]
+    public async Task Python_ProgressAndResult_Stored()
+    {
+        await StartWorkerAsync();
+        var job = await RunToEndAsync("py-hello", """{"name":"Ada"}""");
+        Assert.Equal(JobState.Succeeded, job.State);
+        using var result = JsonDocument.Parse(job.Result!);
+        Assert.Equal("Ada", result.RootElement.GetProperty("hello").GetString());
+        Assert.Equal(1, result.RootElement.GetProperty("attempt").GetInt32());
+        Assert.Equal(job.Id.ToString(), result.RootElement.GetProperty("id").GetString());
+    }
+
+    [Fact]
+    public async Task Node_Result_Stored()
+    {
+        await StartWorkerAsync();
+        var job = await RunToEndAsync("node-hello", """{"name":"Grace"}""");
+        Assert.Equal(JobState.Succeeded, job.State);
+        Assert.Equal("""{"hello":"Grace","runtime":"node"}""", job.Result);
+    }
+
+    [Fact]
+    public async Task Progress_WhileRunning_VisibleInStore()
+    {
+        await StartWorkerAsync();
+        var id = await EnqueueAsync("py-hello", """{"name":"Ada"}""");
+        var job = await WaitForAsync(id, j => j.State == JobState.Succeeded, "succeeded");
+        Assert.Equal(100, job.Progress);
+    }
+
+    [Fact]
+    public async Task Payload_ShellMetacharacters_ArriveByteForByteAndRunNothing()
+    {
+        await StartWorkerAsync();
+        var canary = Path.Combine(Path.GetTempPath(), $"gantry-pwned-{Guid.NewGuid():N}");
+        var payload = JsonSerializer.Serialize(new Dictionary<string, string>
+        {
+            ["s"] = $"; touch {canary} && $(touch {canary}) `touch {canary}` | tee {canary} > {canary} < /etc/passwd ' \" \\ \n $HOME *",
+        });
+        var job = await RunToEndAsync("py-echo", payload);
+        Assert.Equal(JobState.Succeeded, job.State);
+        Assert.Equal(JsonDocument.Parse(payload).RootElement.GetProperty("s").GetString(), JsonDocument.Parse(job.Result!).RootElement.GetProperty("s").GetString());
+        Assert.False(File.Exists(canary));
+    }
+
+    [Fact]
+    public async Task Environment_OnlyAllowListedVariablesPassed()
+    {
+        Environment.SetEnvironmentVariable("GANTRY_TEST_SECRET", "hunter2");
+        Environment.SetEnvironmentVariable("GANTRY_TEST_ALLOWED", "yes");
+        await StartWorkerAsync();
+        var job = await RunToEndAsync("py-env");
+        var names = JsonSerializer.Deserialize<string[]>(job.Result!)!;
+        Assert.Contains("GANTRY_TEST_ALLOWED", names);
+        Assert.Contains("PATH", names);
+        Assert.DoesNotContain("GANTRY_TEST_SECRET", names);
+    }
+
+    [Fact]
+    public async Task NonZeroExit_FailsWithLastStderrLines()
+    {
+        await StartWorkerAsync();
+        var job = await RunToEndAsync("py-fail");
+        Assert.Equal(JobState.Dead, job.State);
+        var error = Assert.Single(job.Errors).Error;
+        Assert.Contains("exited with code 3", error.Message, StringComparison.Ordinal);
+        Assert.Contains("ValueError: the invoice is missing", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task LargeOutput_CutWithoutBlockingTheProgram()
+    {
+        await StartWorkerAsync();
+        var job = await RunToEndAsync("py-noisy");
+        Assert.Equal(JobState.Succeeded, job.State);
+        Assert.Equal("\"done\"", job.Result);
+    }
+
+    [Fact]
+    public async Task MemoryHog_FailsWithMemoryMessage_WorkerCarriesOn()
+    {
+        Assert.False(ProcessIsolation.IsDegraded, $"this machine kind has writable cgroups; isolation is {ProcessIsolation.Description}");
+        await StartWorkerAsync();
+        var job = await RunToEndAsync("py-hog");
+        Assert.Equal(JobState.Dead, job.State);
+        Assert.Equal("memory limit exceeded (64 MB)", Assert.Single(job.Errors).Error.Message);
+
+        var after = await RunToEndAsync("py-hello", """{"name":"still here"}""");
+        Assert.Equal(JobState.Succeeded, after.State);
+    }
+
+    [Fact]
+    public async Task Timeout_KillsTheWholeTree()
+    {
+        await StartWorkerAsync();
+        var id = await EnqueueAsync(Job("sh-tree") with { MaxAttempts = 1 });
+        await WaitForAsync(id, _ => CountMarked() == 3, "three processes running");
+        var job = await WaitForAsync(id, j => j.State.IsTerminal(), "finished");
+        Assert.Equal(JobState.Dead, job.State);
+        Assert.Equal(JobErrorKinds.Timeout, Assert.Single(job.Errors).Error.Kind);
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        while (CountMarked() > 0 && DateTime.UtcNow < deadline) await Task.Delay(50);
+        Assert.Equal(0, CountMarked());
+    }
+
+    [Fact]
+    public async Task ForkBomb_HeldByProcessLimit_AndCleanedUp()
+    {
+        Assert.False(ProcessIsolation.IsDegraded, $"this machine kind has writable cgroups; isolation is {ProcessIsolation.Description}");
+        await StartWorkerAsync();
+        var id = await EnqueueAsync(Job("sh-forks") with { MaxAttempts = 1 });
+        var most = 0;
+        var watch = Stopwatch.StartNew();
+        while (watch.Elapsed < TimeSpan.FromSeconds(20) && !(await GetAsync(id)).State.IsTerminal())
+        {
+            most = Math.Max(most, CountMarked());
+            await Task.Delay(20);
+        }
+        Assert.True(most <= 16, $"{most} processes ran, over the limit of 16");
+        Assert.True((await GetAsync(id)).State.IsTerminal());
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        while (CountMarked() > 0 && DateTime.UtcNow < deadline) await Task.Delay(50);
+        Assert.Equal(0, CountMarked());
+        Assert.False(Directory.Exists($"/sys/fs/cgroup/pids/gantry/{id:N}-1"), "the job's cgroup was not removed");
+    }
+}
