@@ -74,7 +74,12 @@ public sealed partial class SqliteJobStore
             while (r.Read()) seqs.Add(r.GetInt64(0));
         }
         var deleteErrors = Prepared("DELETE FROM job_errors WHERE job_seq = @seq");
-        foreach (var seq in seqs) deleteErrors.Bind("@seq", seq).ExecuteNonQuery();
+        var deleteLogs = Prepared("DELETE FROM job_logs WHERE job_seq = @seq");
+        foreach (var seq in seqs)
+        {
+            deleteErrors.Bind("@seq", seq).ExecuteNonQuery();
+            deleteLogs.Bind("@seq", seq).ExecuteNonQuery();
+        }
         // Workers that stopped long ago leave the registry with the jobs of their time.
         Prepared("DELETE FROM workers WHERE state = 'stopped' AND last_seen_at < @cutoff").Bind("@cutoff", cutoff).ExecuteNonQuery();
         return seqs.Count;

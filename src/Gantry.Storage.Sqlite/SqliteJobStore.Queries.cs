@@ -63,6 +63,22 @@ public sealed partial class SqliteJobStore
         return job with { Errors = list };
     }, ct);
 
+    public Task<IReadOnlyList<JobAttemptLogLine>> JobLogsAsync(Guid id, CancellationToken ct) => ReadAsync<IReadOnlyList<JobAttemptLogLine>>(c =>
+    {
+        using var find = c.CreateCommand();
+        find.CommandText = "SELECT seq FROM jobs WHERE id = @id";
+        find.Bind("@id", id.ToString());
+        if (find.ExecuteScalar() is not long seq) throw new JobNotFoundException(id.ToString());
+        using var cmd = c.CreateCommand();
+        cmd.CommandText = "SELECT attempt, n, at, level, message FROM job_logs WHERE job_seq = @seq ORDER BY attempt, n";
+        cmd.Bind("@seq", seq);
+        using var r = cmd.ExecuteReader();
+        var lines = new List<JobAttemptLogLine>();
+        while (r.Read())
+            lines.Add(new JobAttemptLogLine(r.GetInt32(0), new JobLogLine(r.GetInt32(1), r.GetTime(2), r.GetString(3), r.GetString(4))));
+        return lines;
+    }, ct);
+
     public Task<IReadOnlyList<JobRecord>> JobListAsync(JobListParams p, CancellationToken ct) => ReadAsync<IReadOnlyList<JobRecord>>(c =>
     {
         using var cmd = c.CreateCommand();

@@ -26,6 +26,11 @@ public sealed partial class SqliteJobStore
         RETURNING seq
         """;
 
+    private const string InsertLogSql = """
+        INSERT OR REPLACE INTO job_logs (job_seq, attempt, n, at, level, message)
+        SELECT seq, @attempt, @n, @at, @level, @message FROM jobs WHERE id = @id AND state = 'running' AND attempt = @attempt AND worker_id = @worker
+        """;
+
     private const string InsertErrorSql = """
         INSERT OR REPLACE INTO job_errors (job_seq, attempt, at, worker_id, kind, error_type, message, stack)
         VALUES (@seq, @attempt, @now, @worker, @kind, @type, @message, @stack)
@@ -67,6 +72,13 @@ public sealed partial class SqliteJobStore
                         results[i] = Fenced(ProgressSql, p).Bind("@progress", Math.Clamp(p.Percent, 0, 100)).Bind("@message", p.Message)
                             .ExecuteNonQuery() == 1;
                         break;
+                    case JobLogReport l:
+                        var insertLog = Raw(InsertLogSql);
+                        foreach (var line in l.Lines)
+                            results[i] = insertLog.Bind("@id", l.JobId.ToString()).Bind("@attempt", l.Attempt).Bind("@worker", l.WorkerId)
+                                .Bind("@n", line.Number).Bind("@at", line.At.ToUnixTimeMilliseconds()).Bind("@level", line.Level)
+                                .Bind("@message", line.Message).Execute() == 1;
+                        break;
                     case JobSucceededReport s:
                         // The hot path: a statement driven directly, not through ADO.NET.
                         var succeed = _claimedRows.Remove(s.JobId, out var row)
@@ -105,6 +117,9 @@ public sealed partial class SqliteJobStore
                             results[i] = true;
                             break;
                         }
+                        // The attempt did not count: the next claim reuses its number, so its lines go.
+                        Prepared("DELETE FROM job_logs WHERE job_seq = (SELECT seq FROM jobs WHERE id = @id) AND attempt = @attempt")
+                            .Bind("@id", q.JobId.ToString()).Bind("@attempt", q.Attempt).ExecuteNonQuery();
                         results[i] = Fenced(RequeueSql, q).ExecuteNonQuery() == 1;
                         wakeClaimers |= results[i];
                         break;

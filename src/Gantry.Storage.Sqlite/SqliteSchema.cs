@@ -80,6 +80,17 @@ internal static class SqliteSchema
             );
             CREATE INDEX worker_commands_worker ON worker_commands (worker_id);
             """),
+        (2, """
+            CREATE TABLE job_logs (
+              job_seq INTEGER NOT NULL,
+              attempt INTEGER NOT NULL,
+              n       INTEGER NOT NULL,
+              at      INTEGER NOT NULL,
+              level   TEXT    NOT NULL,
+              message TEXT    NOT NULL,
+              PRIMARY KEY (job_seq, attempt, n)
+            ) WITHOUT ROWID;
+            """),
     ];
 
     public static int LatestVersion => Migrations[^1].Version;

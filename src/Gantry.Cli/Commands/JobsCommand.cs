@@ -12,8 +12,36 @@ internal static class JobsCommand
 {
     public static Command Create() => new("jobs", "Inspect and control jobs")
     {
-        List(), Show(), Cancel(), Retry(),
+        List(), Show(), Cancel(), Retry(), Logs(),
     };
+
+    private static Command Logs()
+    {
+        var id = CliOptions.JobId();
+        var attempt = new Option<int?>("--attempt") { Description = "Only this attempt's lines", HelpName = "n" };
+        var json = CliOptions.Json();
+        var db = CliOptions.Db();
+        var config = CliOptions.Config();
+        var command = new Command("logs", "Show what a job's attempts logged: its handler's log lines, a process handler's output") { id, attempt, json, db, config };
+        command.SetHandler(async (parse, ct) =>
+        {
+            GantryConfig.Load(parse.GetValue(config));
+            await using var store = await Stores.OpenAsync(parse.GetValue(db)!, createIfMissing: false, ct).ConfigureAwait(false);
+            var lines = (await store.JobLogsAsync(parse.GetValue(id), ct).ConfigureAwait(false))
+                .Where(l => parse.GetValue(attempt) is not { } a || l.Attempt == a)
+                .ToArray();
+            if (parse.GetValue(json))
+            {
+                Cli.WriteJson(lines.Select(l => new LogLineView(l.Attempt, l.Line.Number, l.Line.At, l.Line.Level, l.Line.Message)).ToArray(), Cli.Json.LogLineViewArray);
+                return Cli.Ok;
+            }
+            if (lines.Length == 0) Console.Out.WriteLine("no log lines");
+            foreach (var l in lines)
+                Console.Out.WriteLine($"attempt {l.Attempt}  {l.Line.At.UtcDateTime:yyyy-MM-dd HH:mm:ss.fff}Z  {l.Line.Level,-11}  {l.Line.Message}");
+            return Cli.Ok;
+        });
+        return command;
+    }
 
     private static Command List()
     {

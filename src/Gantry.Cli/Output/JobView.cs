@@ -69,6 +69,8 @@ internal sealed record JobView
 
 internal sealed record ErrorView(int Attempt, DateTimeOffset At, string? WorkerId, string Kind, string? Type, string Message, string? StackTrace);
 
+internal sealed record LogLineView(int Attempt, int N, DateTimeOffset At, string Level, string Message);
+
 internal sealed record SubmitView(string Id, string State, bool Existing, string Type, string Queue);
 
 internal sealed record QueueView(string Queue, long Waiting, long Scheduled, long Queued, long Running, long Succeeded, long Dead, long Cancelled)
@@ -82,6 +84,7 @@ internal sealed record QueueView(string Queue, long Waiting, long Scheduled, lon
 [JsonSerializable(typeof(JobView))]
 [JsonSerializable(typeof(JobView[]))]
 [JsonSerializable(typeof(SubmitView))]
+[JsonSerializable(typeof(LogLineView[]))]
 [JsonSerializable(typeof(SubmitView[]))]
 [JsonSerializable(typeof(QueueView[]))]
 [JsonSerializable(typeof(Bench.BenchResult))]

@@ -37,6 +37,9 @@ public interface IJobStore : IAsyncDisposable
     /// <summary>One job with the errors of its failed attempts; null when unknown.</summary>
     Task<JobRecord?> JobGetAsync(Guid id, CancellationToken ct);
 
+    /// <summary>The log lines of every attempt of a job, in order; throws <see cref="JobNotFoundException"/> for an unknown id.</summary>
+    Task<IReadOnlyList<JobAttemptLogLine>> JobLogsAsync(Guid id, CancellationToken ct);
+
     /// <summary>Jobs, newest first, filtered; keyset-paginated by <see cref="JobListParams.Before"/>.</summary>
     Task<IReadOnlyList<JobRecord>> JobListAsync(JobListParams p, CancellationToken ct);
 

@@ -27,3 +27,7 @@ public sealed record JobCancelledReport(Guid JobId, int Attempt, string WorkerId
 /// <summary>The worker gives the job back unfinished (shutdown, drain): queued again, the attempt not counted.</summary>
 public sealed record JobRequeuedReport(Guid JobId, int Attempt, string WorkerId)
     : JobReport(JobId, Attempt, WorkerId);
+
+/// <summary>Log lines of the attempt, numbered from 1 within it so that batches keep their order.</summary>
+public sealed record JobLogReport(Guid JobId, int Attempt, string WorkerId, IReadOnlyList<JobLogLine> Lines)
+    : JobReport(JobId, Attempt, WorkerId);

@@ -49,7 +49,7 @@ internal sealed class ReportSink(IWorkerLink link, ILogger logger, TimeProvider 
             {
                 var applied = await link.ReportAsync(batch, ct).ConfigureAwait(false);
                 for (var i = 0; i < applied.Count; i++)
-                    if (!applied[i] && batch[i] is not JobProgressReport)
+                    if (!applied[i] && batch[i] is not (JobProgressReport or JobLogReport))
                         WorkerLog.StaleReport(logger, batch[i].JobId, batch[i].Attempt);
                 return;
             }

@@ -13,6 +13,7 @@ internal sealed class WorkerJobContext : JobContext, IDisposable
     private readonly TimeProvider _time;
     private readonly TimeSpan _progressInterval;
     private readonly CancellationTokenSource _cts = new();
+    private readonly AttemptLog _log;
     private readonly object _progressLock = new();
     private JsonDocument? _payload;
     private ITimer? _timeoutTimer;
@@ -25,7 +26,8 @@ internal sealed class WorkerJobContext : JobContext, IDisposable
     public WorkerJobContext(ClaimedJob job, ILogger logger, Action<JobReport> report, TimeProvider time, TimeSpan progressInterval)
     {
         _job = job;
-        Logger = logger;
+        _log = new AttemptLog(logger, job, report, time, progressInterval);
+        Logger = _log;
         _report = report;
         _time = time;
         _progressInterval = progressInterval;
@@ -110,6 +112,7 @@ internal sealed class WorkerJobContext : JobContext, IDisposable
     /// <summary>No progress is written after the outcome.</summary>
     public void Finish()
     {
+        _log.Finish();
         lock (_progressLock) _finished = true;
         _timeoutTimer?.Dispose();
     }
