@@ -15,7 +15,7 @@ internal static class RunCommand
 {
     public static Command Create()
     {
-        var db = CliOptions.Db();
+        var location = CliOptions.StoreLocation();
         var queues = CliOptions.Queues("default:10");
         var capacity = new Option<int?>("--capacity") { Description = "Most jobs run at once over all queues (default: the sum of the queues' concurrency)", HelpName = "n" };
         var capabilities = CliOptions.List("--capabilities", "Capabilities this worker advertises, e.g. gpu,big-mem");
@@ -29,9 +29,9 @@ internal static class RunCommand
         var retention = CliOptions.Duration("--retention", "How long finished jobs are kept", MaintenanceOptions.RetentionDefault);
         var logLevel = new Option<LogLevel>("--log-level") { Description = "Least level logged (Trace, Debug, Information, Warning, Error)", DefaultValueFactory = _ => LogLevel.Information };
 
-        var command = new Command("run", "Run Gantry in one process: coordinator services and a worker on an SQLite store (Ctrl-C to stop)")
+        var command = new Command("run", "Run Gantry in one process: coordinator services and a worker on one store (Ctrl-C to stop)")
         {
-            db, queues, capacity, capabilities, tags, drain, grace, lease, heartbeat, poll, rescue, retention, logLevel,
+            location, queues, capacity, capabilities, tags, drain, grace, lease, heartbeat, poll, rescue, retention, logLevel,
         };
         command.SetHandler(async (parse, ct) =>
         {
@@ -50,7 +50,7 @@ internal static class RunCommand
             workerOptions.Validate();
             var maintenance = new MaintenanceOptions { RescuerInterval = parse.GetValue(rescue)!.Value, Retention = parse.GetValue(retention)!.Value };
 
-            await using var store = await Stores.OpenAsync(parse.GetValue(db)!, createIfMissing: true, ct).ConfigureAwait(false);
+            await using var store = await location.OpenAsync(parse, createIfMissing: true, ct).ConfigureAwait(false);
             using var host = AllInOneHost.Build(store, workerOptions, maintenance, parse.GetValue(logLevel));
             await host.StartAsync(ct).ConfigureAwait(false);
             var worker = host.Services.GetRequiredService<GantryWorker>();
