@@ -55,12 +55,14 @@ internal sealed class PostgresListener : IAsyncDisposable
                 if (!_listening.TrySetResult()) RaiseAll(); // a reconnect: anything sent meanwhile was missed
                 while (true) await c.WaitAsync(ct).ConfigureAwait(false);
             }
-            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            catch (Exception) when (ct.IsCancellationRequested)
             {
-                return;
+                return; // the store is closing
             }
-            catch (Exception ex) when (ex is NpgsqlException or IOException or TimeoutException or System.Net.Sockets.SocketException)
+            catch (Exception)
             {
+                // Whatever broke the connection (server gone, network, a failover), the loop must live on:
+                // a listener that died quietly would leave workers on polling alone.
                 // The store's own statements report the outage; here we only come back when the server does.
                 try { await Task.Delay(pause, ct).ConfigureAwait(false); }
                 catch (OperationCanceledException) { return; }
