@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs every test project and ends with one line totalling them all: "N passed, N failed, N skipped".
-# Exits non-zero when anything failed. Installs nothing it can do without; needs the .NET 10 SDK.
+# Exits non-zero when anything failed. Needs the .NET 10 SDK; installs PostgreSQL with apt-get when missing.
 set -uo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 cd "$root"
@@ -25,6 +25,24 @@ for p in tests/*/*.csproj; do
   fi
   projects+=("$p")
 done
+
+# The PostgreSQL tests start a throwaway cluster from /usr/lib/postgresql/*/bin unless GANTRY_TEST_POSTGRES
+# names a server; no test is skipped for lack of one, so install the binaries when they are missing.
+if [ -z "${GANTRY_TEST_POSTGRES:-}" ] && ! compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null; then
+  if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "== installing postgresql (apt-get)"
+    if ! { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; }; then
+      echo "test.sh: could not install the postgresql package; install it or set GANTRY_TEST_POSTGRES to a connection string" >&2
+      echo "0 passed, 1 failed"
+      exit 1
+    fi
+  fi
+  if ! compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null; then
+    echo "test.sh: PostgreSQL binaries not found in /usr/lib/postgresql/*/bin; install the postgresql package (as root) or set GANTRY_TEST_POSTGRES" >&2
+    echo "0 passed, 1 failed"
+    exit 1
+  fi
+fi
 
 echo "== build"
 if ! dotnet build Gantry.slnx -c Debug --nologo -v quiet -clp:ErrorsOnly; then

@@ -12,6 +12,7 @@ public sealed class ConfigTests : IDisposable
             import json, sys
             job = json.load(sys.stdin)
             print(json.dumps({"progress": 50, "message": "shouting"}), flush=True)
+            print("shouting to stderr", file=sys.stderr)
             print(json.dumps({"result": job["payload"]["text"].upper()}))
             """);
         File.WriteAllText(_dir.File("gantry.json"), """
@@ -38,6 +39,12 @@ public sealed class ConfigTests : IDisposable
         var (code, stdout, stderr) = await GantryProcess.RunAsync(_dir.Path, null, "submit", "shout", "{\"text\":\"hello\"}", "--wait", "--db", _dir.Db);
         Assert.True(code == 0, stderr);
         Assert.Contains("succeeded on attempt 1: \"HELLO\"", stdout, StringComparison.Ordinal);
+        var id = stdout.Split('\n')[0].Trim();
+
+        (code, stdout, stderr) = await GantryProcess.RunAsync(_dir.Path, null, "jobs", "logs", id, "--db", _dir.Db);
+        Assert.True(code == 0, stderr);
+        Assert.Contains("attempt 1", stdout, StringComparison.Ordinal);
+        Assert.Contains("[stderr] shouting to stderr", stdout, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -36,7 +36,10 @@ internal sealed partial class GantryProcess : IAsyncDisposable
 
     public static GantryProcess Start(string workingDirectory, params string[] args) => StartDll(workingDirectory, CliPath, args);
 
-    public static GantryProcess StartDll(string workingDirectory, string dll, params string[] args)
+    public static GantryProcess StartDll(string workingDirectory, string dll, params string[] args) => StartDll(workingDirectory, dll, args, []);
+
+    /// <summary>Starts with extra environment variables.</summary>
+    public static GantryProcess StartDll(string workingDirectory, string dll, string[] args, (string Name, string Value)[] env)
     {
         var info = new ProcessStartInfo("dotnet")
         {
@@ -50,6 +53,8 @@ internal sealed partial class GantryProcess : IAsyncDisposable
         foreach (var a in args) info.ArgumentList.Add(a);
         info.Environment["DOTNET_NOLOGO"] = "1";
         info.Environment.Remove("GANTRY_DB");
+        info.Environment.Remove("GANTRY_STORE");
+        foreach (var (name, value) in env) info.Environment[name] = value;
         var process = new Process { StartInfo = info, EnableRaisingEvents = true };
         var gantry = new GantryProcess(process);
         process.OutputDataReceived += (_, e) => gantry.Append(gantry._stdout, e.Data);
@@ -61,9 +66,13 @@ internal sealed partial class GantryProcess : IAsyncDisposable
     }
 
     /// <summary>Runs a command to completion (a minute at most) and returns its exit code and output.</summary>
-    public static async Task<(int ExitCode, string Stdout, string Stderr)> RunAsync(string workingDirectory, string? stdin, params string[] args)
+    public static Task<(int ExitCode, string Stdout, string Stderr)> RunAsync(string workingDirectory, string? stdin, params string[] args) =>
+        RunAsync(workingDirectory, stdin, args, env: []);
+
+    /// <summary>The same, with extra environment variables.</summary>
+    public static async Task<(int ExitCode, string Stdout, string Stderr)> RunAsync(string workingDirectory, string? stdin, string[] args, params (string Name, string Value)[] env)
     {
-        await using var p = Start(workingDirectory, args);
+        await using var p = StartDll(workingDirectory, CliPath, args, env);
         if (stdin is not null) await p._process.StandardInput.WriteAsync(stdin);
         p._process.StandardInput.Close();
         var code = await p.WaitForExitAsync(TimeSpan.FromMinutes(1));

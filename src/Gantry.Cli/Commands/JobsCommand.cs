@@ -20,13 +20,13 @@ internal static class JobsCommand
         var id = CliOptions.JobId();
         var attempt = new Option<int?>("--attempt") { Description = "Only this attempt's lines", HelpName = "n" };
         var json = CliOptions.Json();
-        var db = CliOptions.Db();
+        var location = CliOptions.StoreLocation();
         var config = CliOptions.Config();
-        var command = new Command("logs", "Show what a job's attempts logged: its handler's log lines, a process handler's output") { id, attempt, json, db, config };
+        var command = new Command("logs", "Show what a job's attempts logged: its handler's log lines, a process handler's output") { id, attempt, json, location, config };
         command.SetHandler(async (parse, ct) =>
         {
             GantryConfig.Load(parse.GetValue(config));
-            await using var store = await Stores.OpenAsync(parse.GetValue(db)!, createIfMissing: false, ct).ConfigureAwait(false);
+            await using var store = await location.OpenAsync(parse, createIfMissing: false, ct).ConfigureAwait(false);
             var lines = (await store.JobLogsAsync(parse.GetValue(id), ct).ConfigureAwait(false))
                 .Where(l => parse.GetValue(attempt) is not { } a || l.Attempt == a)
                 .ToArray();
@@ -51,15 +51,15 @@ internal static class JobsCommand
         var limit = new Option<int>("--limit", "-n") { Description = "Most jobs to list, newest first (default 50)", DefaultValueFactory = _ => 50, HelpName = "n" };
         var before = new Option<Guid?>("--before") { Description = "Only jobs older than this job id (paging)", HelpName = "id" };
         var json = CliOptions.Json();
-        var db = CliOptions.Db();
+        var location = CliOptions.StoreLocation();
         var config = CliOptions.Config();
-        var command = new Command("list", "List jobs, newest first") { state, queue, type, limit, before, json, db, config };
+        var command = new Command("list", "List jobs, newest first") { state, queue, type, limit, before, json, location, config };
         command.SetHandler(async (parse, ct) =>
         {
             var n = parse.GetValue(limit);
             if (n is < 1 or > 10_000) throw new InvalidInputException("--limit", $"must be between 1 and 10000, got {n}");
             GantryConfig.Load(parse.GetValue(config));
-            await using var store = await Stores.OpenAsync(parse.GetValue(db)!, createIfMissing: false, ct).ConfigureAwait(false);
+            await using var store = await location.OpenAsync(parse, createIfMissing: false, ct).ConfigureAwait(false);
             var jobs = await store.JobListAsync(new JobListParams
             {
                 State = parse.GetValue(state), Queue = parse.GetValue(queue), Type = parse.GetValue(type), Limit = n, Before = parse.GetValue(before),
@@ -76,14 +76,14 @@ internal static class JobsCommand
         var id = CliOptions.JobId();
         var follow = new Option<bool>("--follow", "-f") { Description = "Follow the job until it ends, drawing its progress" };
         var json = CliOptions.Json();
-        var db = CliOptions.Db();
+        var location = CliOptions.StoreLocation();
         var config = CliOptions.Config();
-        var command = new Command("show", "Show a job: state, attempts, progress, result, the error of every failed attempt, timestamps") { id, follow, json, db, config };
+        var command = new Command("show", "Show a job: state, attempts, progress, result, the error of every failed attempt, timestamps") { id, follow, json, location, config };
         command.SetHandler(async (parse, ct) =>
         {
             var jobId = parse.GetValue(id);
             GantryConfig.Load(parse.GetValue(config));
-            await using var store = await Stores.OpenAsync(parse.GetValue(db)!, createIfMissing: false, ct).ConfigureAwait(false);
+            await using var store = await location.OpenAsync(parse, createIfMissing: false, ct).ConfigureAwait(false);
             var job = await store.JobGetAsync(jobId, ct).ConfigureAwait(false) ?? throw new JobNotFoundException(jobId.ToString());
             if (parse.GetValue(follow) && !job.State.IsTerminal())
             {
@@ -100,13 +100,13 @@ internal static class JobsCommand
     private static Command Cancel()
     {
         var id = CliOptions.JobId();
-        var db = CliOptions.Db();
+        var location = CliOptions.StoreLocation();
         var config = CliOptions.Config();
-        var command = new Command("cancel", "Cancel a job: a waiting job ends at once, a running one is stopped by its worker") { id, db, config };
+        var command = new Command("cancel", "Cancel a job: a waiting job ends at once, a running one is stopped by its worker") { id, location, config };
         command.SetHandler(async (parse, ct) =>
         {
             GantryConfig.Load(parse.GetValue(config));
-            await using var store = await Stores.OpenAsync(parse.GetValue(db)!, createIfMissing: false, ct).ConfigureAwait(false);
+            await using var store = await location.OpenAsync(parse, createIfMissing: false, ct).ConfigureAwait(false);
             var result = await store.JobCancelAsync(parse.GetValue(id), ct).ConfigureAwait(false);
             Console.Out.WriteLine(result.Outcome == JobCancelOutcome.Cancelled
                 ? $"{result.Id} cancelled"
@@ -119,13 +119,13 @@ internal static class JobsCommand
     private static Command Retry()
     {
         var id = CliOptions.JobId();
-        var db = CliOptions.Db();
+        var location = CliOptions.StoreLocation();
         var config = CliOptions.Config();
-        var command = new Command("retry", "Put a dead or cancelled job back to queued, with a fresh set of attempts") { id, db, config };
+        var command = new Command("retry", "Put a dead or cancelled job back to queued, with a fresh set of attempts") { id, location, config };
         command.SetHandler(async (parse, ct) =>
         {
             GantryConfig.Load(parse.GetValue(config));
-            await using var store = await Stores.OpenAsync(parse.GetValue(db)!, createIfMissing: false, ct).ConfigureAwait(false);
+            await using var store = await location.OpenAsync(parse, createIfMissing: false, ct).ConfigureAwait(false);
             await store.JobRetryAsync(parse.GetValue(id), ct).ConfigureAwait(false);
             Console.Out.WriteLine($"{parse.GetValue(id)} queued");
             return Cli.Ok;

@@ -11,13 +11,13 @@ internal static class QueuesCommand
     public static Command Create()
     {
         var json = CliOptions.Json();
-        var db = CliOptions.Db();
+        var location = CliOptions.StoreLocation();
         var config = CliOptions.Config();
-        var command = new Command("queues", "Show how many jobs each queue holds in each state") { json, db, config };
+        var command = new Command("queues", "Show how many jobs each queue holds in each state") { json, location, config };
         command.SetHandler(async (parse, ct) =>
         {
             GantryConfig.Load(parse.GetValue(config));
-            await using var store = await Stores.OpenAsync(parse.GetValue(db)!, createIfMissing: false, ct).ConfigureAwait(false);
+            await using var store = await location.OpenAsync(parse, createIfMissing: false, ct).ConfigureAwait(false);
             var views = (await store.QueueStatsAsync(ct).ConfigureAwait(false)).Select(QueueView.From).ToArray();
             if (parse.GetValue(json))
             {

@@ -15,7 +15,7 @@ internal static class RunCommand
 {
     public static Command Create()
     {
-        var db = CliOptions.Db();
+        var location = CliOptions.StoreLocation();
         var queues = CliOptions.Queues("default:10");
         var capacity = new Option<int?>("--capacity") { Description = "Most jobs run at once over all queues (default: the sum of the queues' concurrency)", HelpName = "n" };
         var capabilities = CliOptions.List("--capabilities", "Capabilities this worker advertises, e.g. gpu,big-mem");
@@ -30,9 +30,9 @@ internal static class RunCommand
         var config = CliOptions.Config();
         var logLevel = new Option<LogLevel>("--log-level") { Description = "Least level logged (Trace, Debug, Information, Warning, Error)", DefaultValueFactory = _ => LogLevel.Information };
 
-        var command = new Command("run", "Run Gantry in one process: coordinator services and a worker on an SQLite store (Ctrl-C to stop)")
+        var command = new Command("run", "Run Gantry in one process: coordinator services and a worker on one store (Ctrl-C to stop)")
         {
-            db, queues, capacity, capabilities, tags, drain, grace, lease, heartbeat, poll, rescue, retention, config, logLevel,
+            location, queues, capacity, capabilities, tags, drain, grace, lease, heartbeat, poll, rescue, retention, config, logLevel,
         };
         command.SetHandler(async (parse, ct) =>
         {
@@ -52,7 +52,7 @@ internal static class RunCommand
             var maintenance = new MaintenanceOptions { RescuerInterval = parse.GetValue(rescue)!.Value, Retention = parse.GetValue(retention)!.Value };
 
             var settings = GantryConfig.Load(parse.GetValue(config));
-            await using var store = await Stores.OpenAsync(parse.GetValue(db)!, createIfMissing: true, ct).ConfigureAwait(false);
+            await using var store = await location.OpenAsync(parse, createIfMissing: true, ct).ConfigureAwait(false);
             using var host = AllInOneHost.Build(store, workerOptions, maintenance, settings, parse.GetValue(logLevel));
             await host.StartAsync(ct).ConfigureAwait(false);
             var worker = host.Services.GetRequiredService<GantryWorker>();

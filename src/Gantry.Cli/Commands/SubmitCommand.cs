@@ -44,12 +44,12 @@ internal static class SubmitCommand
         };
         var allowUnknown = new Option<bool>("--allow-unknown-type") { Description = "Enqueue even when no known handler serves the type (for workers not started yet)" };
         var json = CliOptions.Json();
-        var db = CliOptions.Db();
+        var location = CliOptions.StoreLocation();
         var config = CliOptions.Config();
 
         var command = new Command("submit", "Enqueue a job and print its id")
         {
-            type, payload, file, queue, priority, delay, runAt, timeout, maxAttempts, key, tags, caps, wait, maxPayload, allowUnknown, json, db, config,
+            type, payload, file, queue, priority, delay, runAt, timeout, maxAttempts, key, tags, caps, wait, maxPayload, allowUnknown, json, location, config,
         };
         command.SetHandler(async (parse, ct) =>
         {
@@ -89,7 +89,7 @@ internal static class SubmitCommand
             }
             var jobs = drafts.Select(d => Override(d.Draft).Validate(limits, d.Where)).ToArray();
 
-            await using var store = await Stores.OpenAsync(parse.GetValue(db)!, createIfMissing: true, ct).ConfigureAwait(false);
+            await using var store = await location.OpenAsync(parse, createIfMissing: true, ct).ConfigureAwait(false);
             if (!parse.GetValue(allowUnknown)) await CheckTypesKnownAsync(store, jobs, GantryConfig.Load(parse.GetValue(config)), ct).ConfigureAwait(false);
             var results = await store.JobEnqueueManyAsync(new JobEnqueueParams(jobs), ct).ConfigureAwait(false);
 

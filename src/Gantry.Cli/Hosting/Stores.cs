@@ -1,11 +1,84 @@
 using Gantry.Storage;
+using Gantry.Storage.Postgres;
 using Gantry.Storage.Sqlite;
 
 namespace Gantry.Cli.Hosting;
 
-/// <summary>Opens the store a command names. One place, so that later backends plug in here.</summary>
+/// <summary>Where a command's store is: an SQLite file or a PostgreSQL database (a schema in it).</summary>
+internal abstract record StoreLocation
+{
+    /// <summary>The location without secrets, for messages.</summary>
+    public abstract string Display { get; }
+}
+
+internal sealed record SqliteLocation(string Path) : StoreLocation
+{
+    public override string Display => $"sqlite:{Path}";
+}
+
+internal sealed record PostgresLocation(string ConnectionString, string Schema, string Url) : StoreLocation
+{
+    public override string Display => PostgresUrl.Redact(Url);
+}
+
+/// <summary>
+/// Parses and opens the store a command names. The one place that knows the backends: commands
+/// take a <see cref="StoreLocation"/> from <c>--store</c>, <c>--db</c> or the environment and open it here.
+/// </summary>
 internal static class Stores
 {
-    public static async Task<IJobStore> OpenAsync(string db, bool createIfMissing, CancellationToken ct) =>
-        await SqliteJobStore.OpenAsync(new SqliteStoreOptions { Path = db, CreateIfMissing = createIfMissing }, ct).ConfigureAwait(false);
+    public const string Forms = "postgres://user:password@host:5432/database or sqlite:path";
+
+    /// <summary>Parses <c>postgres://…</c>, <c>postgresql://…</c> or <c>sqlite:path</c>; throws <see cref="InvalidInputException"/> naming <paramref name="where"/>.</summary>
+    public static StoreLocation Parse(string text, string where)
+    {
+        text = text.Trim();
+        if (PostgresUrl.IsPostgresUrl(text))
+        {
+            var (cs, schema) = PostgresUrl.Parse(text, where);
+            return new PostgresLocation(cs, schema, text);
+        }
+        if (text.StartsWith("sqlite:", StringComparison.OrdinalIgnoreCase))
+        {
+            var path = text["sqlite:".Length..];
+            if (path.StartsWith("//", StringComparison.Ordinal)) path = path[2..]; // sqlite://./x.db and sqlite:///abs/x.db
+            if (path.Length == 0) throw new InvalidInputException(where, "'sqlite:' names no file (e.g. sqlite:./gantry.db)");
+            return new SqliteLocation(path);
+        }
+        throw new InvalidInputException(where, $"'{PostgresUrl.Redact(text)}' is not a store (expected {Forms})");
+    }
+
+    /// <summary>Opens (and when allowed, creates and migrates) the store.</summary>
+    public static async Task<IJobStore> OpenAsync(StoreLocation location, bool createIfMissing, CancellationToken ct) => location switch
+    {
+        SqliteLocation s => await SqliteJobStore.OpenAsync(new SqliteStoreOptions { Path = s.Path, CreateIfMissing = createIfMissing }, ct).ConfigureAwait(false),
+        // A PostgreSQL database is created by its administrator; the schema in it is always created on first use.
+        PostgresLocation p => await PostgresJobStore.OpenAsync(new PostgresStoreOptions { ConnectionString = p.ConnectionString, Schema = p.Schema }, ct).ConfigureAwait(false),
+        _ => throw new ArgumentOutOfRangeException(nameof(location)),
+    };
+
+    /// <summary>The schema version the store is at, read from its <c>gantry_migrations</c> ledger.</summary>
+    public static async Task<int> SchemaVersionAsync(IJobStore store, CancellationToken ct)
+    {
+        switch (store)
+        {
+            case PostgresJobStore pg:
+                return await pg.SchemaVersionAsync(ct).ConfigureAwait(false);
+            case SqliteJobStore sqlite:
+                // The SQLite store keeps its ledger private; a read-only look at the file is enough here.
+                await using (var c = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={sqlite.FullPath};Mode=ReadOnly;Pooling=False"))
+                {
+                    await c.OpenAsync(ct).ConfigureAwait(false);
+                    await using var cmd = c.CreateCommand();
+                    cmd.CommandText = "SELECT coalesce(max(version), 0) FROM gantry_migrations";
+                    return Convert.ToInt32(await cmd.ExecuteScalarAsync(ct).ConfigureAwait(false), System.Globalization.CultureInfo.InvariantCulture);
+                }
+            default:
+                throw new ArgumentOutOfRangeException(nameof(store));
+        }
+    }
+
+    /// <summary>Opens an SQLite store file (the benchmark's own).</summary>
+    public static Task<IJobStore> OpenAsync(string db, bool createIfMissing, CancellationToken ct) =>
+        OpenAsync(new SqliteLocation(db), createIfMissing, ct);
 }

@@ -8,14 +8,8 @@ namespace Gantry.Cli.Options;
 /// <summary>Options shared by several commands, and parsers that turn bad values into one clear line.</summary>
 internal static class CliOptions
 {
-    public const string DefaultDb = "./gantry.db";
-
-    public static Option<string> Db() => new("--db")
-    {
-        Description = "Path of the SQLite store file (created on first use)",
-        DefaultValueFactory = _ => Environment.GetEnvironmentVariable("GANTRY_DB") is { Length: > 0 } env ? env : DefaultDb,
-        HelpName = "path",
-    };
+    /// <summary>--store and --db, for every command that opens a store.</summary>
+    public static StoreLocationOptions StoreLocation() => new();
 
     public static Option<bool> Json() => new("--json") { Description = "Print JSON instead of text" };
 

@@ -127,6 +127,18 @@ public sealed class ProcessHandlerTests : WorkerTestBase
     }
 
     [Fact]
+    public async Task Output_StoredWithTheAttempt()
+    {
+        await StartWorkerAsync();
+        var job = await RunToEndAsync("py-fail", maxAttempts: 1);
+        var lines = await Store.JobLogsAsync(job.Id, Ct);
+        Assert.Contains(lines, l => l.Attempt == 1 && l.Line.Message == "[stderr] ValueError: the invoice is missing");
+
+        job = await RunToEndAsync("py-hello", """{"name":"Ada"}""");
+        Assert.Contains(await Store.JobLogsAsync(job.Id, Ct), l => l.Line.Message == "[stdout] plain text goes to the log");
+    }
+
+    [Fact]
     public async Task Node_Result_Stored()
     {
         await StartWorkerAsync();

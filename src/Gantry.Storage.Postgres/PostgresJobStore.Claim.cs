@@ -1,0 +1,83 @@
+using Gantry.Jobs;
+using Gantry.Serialization;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace Gantry.Storage.Postgres;
+
+public sealed partial class PostgresJobStore
+{
+    // `seq = ANY(ARRAY(subquery))`, not `seq IN (subquery)`: with IN the planner may join against a
+    // scan of the whole table on every claim; the array form walks the partial claim index and
+    // stops at the limit. SKIP LOCKED lets concurrent claimers pass each other's rows instead of
+    // waiting on them. A job with required capabilities is claimable only when the worker has all.
+    private static readonly string ClaimSql = $"""
+        UPDATE jobs
+        SET state = '{JobState.Running.ToText()}', attempt = attempt + 1, worker_id = @worker, lease_until = @lease_until,
+            started_at = @now, progress = NULL, progress_message = NULL
+        WHERE seq = ANY(ARRAY(
+            SELECT j.seq FROM jobs AS j
+            WHERE j.{JobStateMachine.SqlFrom(JobTransition.Claim)} AND j.queue = @queue
+              AND (@types::text[] IS NULL OR j.type = ANY(@types))
+              AND (j.required_capabilities IS NULL OR j.required_capabilities <@ @caps)
+            ORDER BY j.priority DESC, j.seq
+            LIMIT @limit
+            FOR UPDATE SKIP LOCKED))
+          AND {JobStateMachine.SqlFrom(JobTransition.Claim)}
+        RETURNING seq, id, type, queue, priority, payload, attempt, max_attempts, timeout_ms,
+                  backoff_base_ms, backoff_max_ms, tags, created_at
+        """;
+
+    public async Task<IReadOnlyList<ClaimedJob>> JobClaimAsync(JobClaimParams p, CancellationToken ct)
+    {
+        var demands = p.Queues.Where(q => q.Limit > 0).ToArray();
+        if (demands.Length == 0) return [];
+        var now = _time.GetUtcNow();
+        var leaseUntil = now + p.LeaseDuration;
+        var types = p.JobTypes?.ToArray();
+        var caps = p.Capabilities.ToArray();
+        // One statement per queue, sent together in one round trip; each is atomic on its own.
+        var claimed = await RunAsync(async c =>
+        {
+            await using var batch = new NpgsqlBatch(c);
+            foreach (var demand in demands)
+            {
+                var cmd = new NpgsqlBatchCommand(ClaimSql);
+                cmd.Parameters.Add(new NpgsqlParameter("@worker", p.WorkerId));
+                cmd.Parameters.Add(new NpgsqlParameter("@lease_until", leaseUntil.UtcDateTime));
+                cmd.Parameters.Add(new NpgsqlParameter("@now", now.UtcDateTime));
+                cmd.Parameters.Add(new NpgsqlParameter("@queue", demand.Queue));
+                cmd.Parameters.Add(new NpgsqlParameter("@types", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = (object?)types ?? DBNull.Value });
+                cmd.Parameters.Add(new NpgsqlParameter("@caps", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = caps });
+                cmd.Parameters.Add(new NpgsqlParameter("@limit", demand.Limit));
+                batch.BatchCommands.Add(cmd);
+            }
+            var list = new List<(long Seq, ClaimedJob Job)>();
+            await using var r = await batch.ExecuteReaderAsync(ct).ConfigureAwait(false);
+            do
+            {
+                while (await r.ReadAsync(ct).ConfigureAwait(false)) list.Add((r.GetInt64(0), ReadClaimed(r, p.WorkerId)));
+            } while (await r.NextResultAsync(ct).ConfigureAwait(false));
+            return list;
+        }, ct).ConfigureAwait(false);
+        // RETURNING does not keep the subquery's order: restore priority, then age.
+        claimed.Sort((a, b) => a.Job.Priority != b.Job.Priority ? b.Job.Priority.CompareTo(a.Job.Priority) : a.Seq.CompareTo(b.Seq));
+        return claimed.ConvertAll(c => c.Job);
+    }
+
+    private static ClaimedJob ReadClaimed(NpgsqlDataReader r, string workerId) => new()
+    {
+        Id = r.GetGuid(1),
+        Type = r.GetString(2),
+        Queue = r.GetString(3),
+        Priority = r.GetInt32(4),
+        Payload = r.GetString(5),
+        Attempt = r.GetInt32(6),
+        MaxAttempts = r.GetInt32(7),
+        Timeout = r.GetInt64OrNull(8) is { } t ? TimeSpan.FromMilliseconds(t) : null,
+        Backoff = new Backoff(TimeSpan.FromMilliseconds(r.GetInt64(9)), TimeSpan.FromMilliseconds(r.GetInt64(10))),
+        Tags = r.IsDBNull(11) ? NewJob.NoTags : CoreJson.TagsFromJson(r.GetString(11)),
+        CreatedAt = r.GetTime(12),
+        WorkerId = workerId,
+    };
+}

@@ -1,0 +1,62 @@
+using Gantry.Jobs;
+using Npgsql;
+
+namespace Gantry.Storage.Postgres;
+
+public sealed partial class PostgresJobStore
+{
+    public async Task<JobCancelResult> JobCancelAsync(Guid id, CancellationToken ct)
+    {
+        var result = await TransactAsync(async c =>
+        {
+            var now = Now();
+            var (state, workerId) = await LockStateAsync(c, id, ct).ConfigureAwait(false);
+            JobStateMachine.Apply(state, JobTransition.Cancel, JobState.Cancelled);
+            if (state == JobState.Running)
+            {
+                // The worker stops the handler and confirms; if the worker is gone, the rescuer ends it cancelled.
+                await Command(c, "UPDATE jobs SET cancel_requested_at = coalesce(cancel_requested_at, @now) WHERE id = @id")
+                    .Bind("@now", now).Bind("@id", id).RunAsync(ct).ConfigureAwait(false);
+                await Command(c, "INSERT INTO worker_commands (worker_id, kind, job_id, created_at) VALUES (@worker, @kind, @id, @now)")
+                    .Bind("@worker", workerId).Bind("@kind", nameof(WorkerCommandKind.CancelJob)).Bind("@id", id).Bind("@now", now)
+                    .RunAsync(ct).ConfigureAwait(false);
+                await NotifyAsync(c, PostgresNotifications.Commands, ct).ConfigureAwait(false);
+                return new JobCancelResult(id, JobCancelOutcome.Requested);
+            }
+            await Command(c, $"""
+                UPDATE jobs SET state = '{JobState.Cancelled.ToText()}', finished_at = @now, cancel_requested_at = @now
+                WHERE id = @id AND {JobStateMachine.SqlFrom(JobTransition.Cancel)}
+                """).Bind("@now", now).Bind("@id", id).RunAsync(ct).ConfigureAwait(false);
+            return new JobCancelResult(id, JobCancelOutcome.Cancelled);
+        }, ct).ConfigureAwait(false);
+        if (result.Outcome == JobCancelOutcome.Requested) Signals.CommandsAvailable.Set();
+        return result;
+    }
+
+    public async Task JobRetryAsync(Guid id, CancellationToken ct)
+    {
+        await TransactAsync(async c =>
+        {
+            var (state, _) = await LockStateAsync(c, id, ct).ConfigureAwait(false);
+            JobStateMachine.Apply(state, JobTransition.Retry, JobState.Queued);
+            // Attempt numbers stay monotonic (they fence reports); the job gets its budget of attempts again.
+            await Command(c, $"""
+                UPDATE jobs SET state = '{JobState.Queued.ToText()}', max_attempts = attempt + attempt_budget, run_at = NULL,
+                    finished_at = NULL, lease_until = NULL, cancel_requested_at = NULL, result = NULL, progress = NULL, progress_message = NULL
+                WHERE id = @id AND {JobStateMachine.SqlFrom(JobTransition.Retry)}
+                """).Bind("@id", id).RunAsync(ct).ConfigureAwait(false);
+            await NotifyAsync(c, PostgresNotifications.Jobs, ct).ConfigureAwait(false);
+            return true;
+        }, ct).ConfigureAwait(false);
+        Signals.JobsAvailable.Set();
+    }
+
+    /// <summary>The job's state and holder, its row locked until the transaction ends so the decision taken on it holds.</summary>
+    private static async Task<(JobState State, string? WorkerId)> LockStateAsync(NpgsqlConnection c, Guid id, CancellationToken ct)
+    {
+        await using var cmd = Command(c, "SELECT state, worker_id FROM jobs WHERE id = @id FOR UPDATE").Bind("@id", id);
+        await using var r = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false);
+        if (!await r.ReadAsync(ct).ConfigureAwait(false)) throw new JobNotFoundException(id.ToString());
+        return (JobStates.Parse(r.GetString(0)), r.GetStringOrNull(1));
+    }
+}

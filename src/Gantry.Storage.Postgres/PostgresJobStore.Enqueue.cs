@@ -1,0 +1,101 @@
+using Gantry.Jobs;
+using Gantry.Serialization;
+using NpgsqlTypes;
+
+namespace Gantry.Storage.Postgres;
+
+public sealed partial class PostgresJobStore
+{
+    // The whole batch in one statement: columns travel as arrays and are unnested in batch order, so
+    // seq follows the batch. A job whose idempotency key is already taken in its queue (earlier, by a
+    // transaction that committed meanwhile, or earlier in this batch) is skipped; ON CONFLICT waits
+    // for a concurrent inserter of the same key to finish, so exactly one job is created.
+    private const string InsertJobsSql = """
+        INSERT INTO jobs (id, type, queue, state, priority, payload, max_attempts, attempt_budget, timeout_ms,
+                          backoff_base_ms, backoff_max_ms, created_at, run_at, idempotency_key, tags, required_capabilities)
+        SELECT j.id, j.type, j.queue, j.state, j.priority, j.payload, j.max_attempts, j.max_attempts, j.timeout_ms,
+               j.backoff_base_ms, j.backoff_max_ms, @now, j.run_at, j.key, j.tags::jsonb,
+               CASE WHEN j.caps IS NULL THEN NULL ELSE ARRAY(SELECT jsonb_array_elements_text(j.caps::jsonb)) END
+        FROM unnest(@ids, @types, @queues, @states, @priorities, @payloads, @max_attempts, @timeouts,
+                    @bases, @maxes, @run_ats, @keys, @tags, @caps)
+             WITH ORDINALITY AS j(id, type, queue, state, priority, payload, max_attempts, timeout_ms,
+                                  backoff_base_ms, backoff_max_ms, run_at, key, tags, caps, ord)
+        ORDER BY j.ord
+        ON CONFLICT (queue, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
+        RETURNING id
+        """;
+
+    private const string FindByKeysSql = """
+        SELECT j.queue, j.idempotency_key, j.id, j.state
+        FROM jobs AS j JOIN unnest(@queues, @keys) AS k(queue, key) ON j.queue = k.queue AND j.idempotency_key = k.key
+        """;
+
+    public async Task<IReadOnlyList<JobEnqueueResult>> JobEnqueueManyAsync(JobEnqueueParams p, CancellationToken ct)
+    {
+        if (p.Jobs.Count == 0) return [];
+        var now = _time.GetUtcNow();
+        var jobs = p.Jobs;
+        var states = jobs.Select(j => (j.RunAt > now ? JobState.Scheduled : JobState.Queued)).ToArray();
+        var results = await TransactAsync<IReadOnlyList<JobEnqueueResult>>(async c =>
+        {
+            var inserted = new HashSet<Guid>();
+            await using (var insert = Command(c, InsertJobsSql))
+            {
+                insert.Bind("@now", now.UtcDateTime)
+                    .Bind("@ids", jobs.Select(j => j.Id).ToArray())
+                    .Bind("@types", jobs.Select(j => j.Type).ToArray())
+                    .Bind("@queues", jobs.Select(j => j.Queue).ToArray())
+                    .Bind("@states", states.Select(s => s.ToText()).ToArray())
+                    .Bind("@priorities", jobs.Select(j => j.Priority).ToArray())
+                    .Bind("@payloads", jobs.Select(j => j.Payload).ToArray())
+                    .Bind("@max_attempts", jobs.Select(j => j.MaxAttempts).ToArray())
+                    .Bind("@timeouts", jobs.Select(j => j.Timeout is { } t ? (long?)t.TotalMilliseconds : null).ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Bigint)
+                    .Bind("@bases", jobs.Select(j => (long)j.Backoff.Base.TotalMilliseconds).ToArray())
+                    .Bind("@maxes", jobs.Select(j => (long)j.Backoff.Max.TotalMilliseconds).ToArray())
+                    .Bind("@run_ats", jobs.Select(j => j.RunAt?.UtcDateTime).ToArray(), NpgsqlDbType.Array | NpgsqlDbType.TimestampTz)
+                    .Bind("@keys", jobs.Select(j => j.IdempotencyKey).ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Text)
+                    .Bind("@tags", jobs.Select(j => CoreJson.TagsToJson(j.Tags)).ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Text)
+                    .Bind("@caps", jobs.Select(j => CoreJson.ListToJson(j.RequiredCapabilities)).ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Text);
+                await using var r = await insert.ExecuteReaderAsync(ct).ConfigureAwait(false);
+                while (await r.ReadAsync(ct).ConfigureAwait(false)) inserted.Add(r.GetGuid(0));
+            }
+            var results = new JobEnqueueResult[jobs.Count];
+            var missing = new List<int>();
+            for (var i = 0; i < jobs.Count; i++)
+            {
+                // A job skipped for its key counts once only; a second job with the same id in the batch is a duplicate too.
+                if (inserted.Remove(jobs[i].Id)) results[i] = new JobEnqueueResult(jobs[i].Id, false, states[i]);
+                else missing.Add(i);
+            }
+            if (missing.Count > 0)
+            {
+                var found = new Dictionary<(string, string), JobEnqueueResult>();
+                await using (var find = Command(c, FindByKeysSql))
+                {
+                    find.Bind("@queues", missing.Select(i => jobs[i].Queue).ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Text)
+                        .Bind("@keys", missing.Select(i => jobs[i].IdempotencyKey).ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Text);
+                    await using var r = await find.ExecuteReaderAsync(ct).ConfigureAwait(false);
+                    while (await r.ReadAsync(ct).ConfigureAwait(false))
+                        found[(r.GetString(0), r.GetString(1))] = new JobEnqueueResult(r.GetGuid(2), true, JobStates.Parse(r.GetString(3)));
+                }
+                foreach (var i in missing)
+                {
+                    var job = jobs[i];
+                    if (job.IdempotencyKey is null || !found.TryGetValue((job.Queue, job.IdempotencyKey), out var existing))
+                        throw new InvalidInputException($"jobs[{i}]", $"job {job.Id} was neither inserted nor found by its idempotency key (is its id already taken?)");
+                    results[i] = existing;
+                }
+            }
+            if (results.Any(r => !r.Existing && r.State == JobState.Queued)) await NotifyAsync(c, PostgresNotifications.Jobs, ct).ConfigureAwait(false);
+            return results;
+        }, ct).ConfigureAwait(false);
+
+        foreach (var r in results)
+        {
+            if (r.Existing) continue;
+            if (r.State == JobState.Queued) Signals.JobsAvailable.Set();
+            else if (r.State == JobState.Scheduled) Signals.ScheduleChanged.Set();
+        }
+        return results;
+    }
+}

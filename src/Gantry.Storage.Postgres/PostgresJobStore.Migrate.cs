@@ -1,0 +1,62 @@
+using Npgsql;
+
+namespace Gantry.Storage.Postgres;
+
+public sealed partial class PostgresJobStore
+{
+    /// <summary>
+    /// Creates the schema and applies the migrations it lacks, all in one transaction holding an
+    /// advisory lock on the schema's name: processes starting together queue up here, and the
+    /// second finds the work done.
+    /// </summary>
+    public Task MigrateAsync(CancellationToken ct) => TransactAsync(async c =>
+    {
+        await Exec(c, "SELECT pg_advisory_xact_lock(@key)", ct, ("@key", LockKey("gantry.migrate." + _schema))).ConfigureAwait(false);
+        var existed = await Scalar<bool>(c, "SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = @s)", ct, ("@s", _schema)).ConfigureAwait(false);
+        var ledger = existed && await Scalar<bool>(c,
+            "SELECT EXISTS (SELECT 1 FROM pg_tables WHERE schemaname = @s AND tablename = 'gantry_migrations')", ct, ("@s", _schema)).ConfigureAwait(false);
+        if (existed && !ledger && await Scalar<bool>(c, "SELECT EXISTS (SELECT 1 FROM pg_tables WHERE schemaname = @s)", ct, ("@s", _schema)).ConfigureAwait(false))
+            throw new StoreUnavailableException($"PostgreSQL at {Server}: schema {_schema} holds tables but is not a Gantry store; refusing to change it");
+        await Exec(c, $"""
+            CREATE SCHEMA IF NOT EXISTS "{_schema}";
+            SET LOCAL search_path TO "{_schema}";
+            CREATE TABLE IF NOT EXISTS gantry_migrations (version integer PRIMARY KEY, applied_at timestamptz NOT NULL);
+            """, ct).ConfigureAwait(false);
+        var current = await Scalar<int>(c, "SELECT coalesce(max(version), 0) FROM gantry_migrations", ct).ConfigureAwait(false);
+        if (current > PostgresSchema.LatestVersion)
+            throw new StoreUnavailableException($"PostgreSQL at {Server}: schema {_schema} has version {current}, newer than this Gantry knows ({PostgresSchema.LatestVersion}); upgrade Gantry");
+        foreach (var (version, sql) in PostgresSchema.Migrations)
+        {
+            if (version <= current) continue;
+            await Exec(c, sql, ct).ConfigureAwait(false);
+            await Exec(c, "INSERT INTO gantry_migrations (version, applied_at) VALUES (@v, @at)", ct, ("@v", version), ("@at", Now())).ConfigureAwait(false);
+        }
+        return true;
+    }, ct);
+
+    /// <summary>The version the store's schema is at (0 before the first migration).</summary>
+    public Task<int> SchemaVersionAsync(CancellationToken ct) => RunAsync(c =>
+        Scalar<int>(c, "SELECT coalesce(max(version), 0) FROM gantry_migrations", ct), ct);
+
+    /// <summary>A stable 64-bit advisory lock key for a name (FNV-1a), the same in every process.</summary>
+    private static long LockKey(string name)
+    {
+        var hash = 14695981039346656037UL;
+        foreach (var ch in name) { hash ^= ch; hash *= 1099511628211UL; }
+        return unchecked((long)hash);
+    }
+
+    private static async Task Exec(NpgsqlConnection c, string sql, CancellationToken ct, params (string Name, object? Value)[] args)
+    {
+        await using var cmd = Command(c, sql);
+        foreach (var (name, value) in args) cmd.Bind(name, value);
+        await cmd.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+    }
+
+    private static async Task<T> Scalar<T>(NpgsqlConnection c, string sql, CancellationToken ct, params (string Name, object? Value)[] args)
+    {
+        await using var cmd = Command(c, sql);
+        foreach (var (name, value) in args) cmd.Bind(name, value);
+        return (T)Convert.ChangeType((await cmd.ExecuteScalarAsync(ct).ConfigureAwait(false))!, typeof(T), System.Globalization.CultureInfo.InvariantCulture);
+    }
+}

@@ -1,0 +1,177 @@
+using Gantry.Jobs;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace Gantry.Storage.Postgres;
+
+public sealed partial class PostgresJobStore
+{
+    // Every report is applied only while the job is still this attempt's, held by this worker.
+    private const string Fence = "id = @id AND state = 'running' AND attempt = @attempt AND worker_id = @worker";
+
+    private const string ProgressSql = $"UPDATE jobs SET progress = @progress, progress_message = @message WHERE {Fence}";
+
+    // Completions are the hot path: a run of them is one statement over arrays, fenced row by row.
+    private static readonly string SucceedManySql = $"""
+        UPDATE jobs AS j SET state = '{JobState.Succeeded.ToText()}', result = r.result, finished_at = @now, lease_until = NULL, progress = 100
+        FROM unnest(@ids, @attempts, @workers, @results) AS r(id, attempt, worker, result)
+        WHERE j.id = r.id AND j.state = 'running' AND j.attempt = r.attempt AND j.worker_id = r.worker
+          AND j.{JobStateMachine.SqlFrom(JobTransition.Succeed)}
+        RETURNING j.id
+        """;
+
+    private const string FailSql = $"""
+        UPDATE jobs SET state = @next, run_at = @run_at, finished_at = @finished_at, lease_until = NULL
+        WHERE {Fence}
+        RETURNING id
+        """;
+
+    private const string InsertErrorSql = """
+        INSERT INTO job_errors (job_id, attempt, at, worker_id, kind, error_type, message, stack)
+        VALUES (@job, @attempt, @now, @worker, @kind, @type, @message, @stack)
+        ON CONFLICT (job_id, attempt) DO UPDATE SET at = excluded.at, worker_id = excluded.worker_id, kind = excluded.kind,
+          error_type = excluded.error_type, message = excluded.message, stack = excluded.stack
+        """;
+
+    // Lines of an attempt the worker still holds; a line sent twice (a retried batch) replaces itself.
+    private const string InsertLogsSql = """
+        INSERT INTO job_logs (job_id, attempt, n, at, level, message)
+        SELECT @id, @attempt, l.n, l.at, l.level, l.message FROM unnest(@ns, @ats, @levels, @messages) AS l(n, at, level, message)
+        WHERE EXISTS (SELECT 1 FROM jobs WHERE id = @id AND state = 'running' AND attempt = @attempt AND worker_id = @worker)
+        ON CONFLICT (job_id, attempt, n) DO UPDATE SET at = excluded.at, level = excluded.level, message = excluded.message
+        """;
+
+    private static readonly string CancelledSql = $"""
+        UPDATE jobs SET state = '{JobState.Cancelled.ToText()}', finished_at = @now, lease_until = NULL
+        WHERE {Fence} AND {JobStateMachine.SqlFrom(JobTransition.Cancel)}
+        """;
+
+    // A job whose cancellation was requested ends cancelled however the attempt ended, as a rescued one does:
+    // a failure (retried) or a give-back (requeued) must not bring back a job the user cancelled.
+    private static readonly string CancelIfRequestedSql = $"""
+        UPDATE jobs SET state = '{JobState.Cancelled.ToText()}', finished_at = @now, lease_until = NULL
+        WHERE {Fence} AND cancel_requested_at IS NOT NULL AND {JobStateMachine.SqlFrom(JobTransition.Cancel)}
+        RETURNING id
+        """;
+
+    // Given back unfinished: the attempt is not counted, so the next claim gets the same number.
+    private static readonly string RequeueSql = $"""
+        UPDATE jobs SET state = '{JobState.Queued.ToText()}', attempt = attempt - 1, lease_until = NULL, worker_id = NULL
+        WHERE {Fence} AND {JobStateMachine.SqlFrom(JobTransition.Requeue)}
+        """;
+
+    public async Task<IReadOnlyList<bool>> JobReportManyAsync(IReadOnlyList<JobReport> reports, CancellationToken ct)
+    {
+        if (reports.Count == 0) return [];
+        foreach (var report in reports)
+        {
+            if (report is JobFailedReport f)
+                JobStateMachine.Apply(JobState.Running, f.Next == JobState.Dead ? JobTransition.FailForGood : JobTransition.FailAndRetry, f.Next);
+            else if (report is not (JobProgressReport or JobSucceededReport or JobCancelledReport or JobRequeuedReport or JobLogReport))
+                throw new ArgumentException($"unknown report {report.GetType().Name}", nameof(reports));
+        }
+        bool wakeClaimers = false, wakeScheduler = false;
+        var applied = await TransactAsync(async c =>
+        {
+            wakeClaimers = wakeScheduler = false;
+            var now = Now();
+            var results = new bool[reports.Count];
+            var run = new List<int>(); // consecutive successes, applied together
+            for (var i = 0; i < reports.Count; i++)
+            {
+                if (reports[i] is JobSucceededReport s)
+                {
+                    // The same job twice in one run would match its row once: flush first so order holds.
+                    if (run.Any(k => reports[k].JobId == s.JobId)) await SucceedManyAsync(c, reports, run, results, now, ct).ConfigureAwait(false);
+                    run.Add(i);
+                    continue;
+                }
+                await SucceedManyAsync(c, reports, run, results, now, ct).ConfigureAwait(false);
+                switch (reports[i])
+                {
+                    case JobProgressReport p:
+                        results[i] = await Fenced(c, ProgressSql, p).Bind("@progress", Math.Clamp(p.Percent, 0, 100))
+                            .Bind("@message", p.Message, NpgsqlDbType.Text).RunAsync(ct).ConfigureAwait(false) == 1;
+                        break;
+                    case JobFailedReport f:
+                        var cancelled = await Fenced(c, CancelIfRequestedSql, f).Bind("@now", now).ScalarAsync(ct).ConfigureAwait(false) is Guid;
+                        var failed = cancelled || await Fenced(c, FailSql, f).Bind("@next", f.Next.ToText())
+                            .Bind("@run_at", f.RunAt.Utc(), NpgsqlDbType.TimestampTz)
+                            .Bind("@finished_at", f.Next.IsTerminal() ? now : (object?)null, NpgsqlDbType.TimestampTz)
+                            .ScalarAsync(ct).ConfigureAwait(false) is Guid;
+                        if (failed)
+                        {
+                            await InsertErrorAsync(c, f.JobId, f.Attempt, now, f.WorkerId, f.Error, ct).ConfigureAwait(false);
+                            results[i] = true;
+                            wakeClaimers |= !cancelled && f.Next == JobState.Queued;
+                            wakeScheduler |= !cancelled && f.Next == JobState.Scheduled;
+                        }
+                        break;
+                    case JobLogReport l:
+                        await using (var insert = Command(c, InsertLogsSql))
+                        {
+                            results[i] = await insert.Bind("@id", l.JobId).Bind("@attempt", l.Attempt).Bind("@worker", l.WorkerId)
+                                .Bind("@ns", l.Lines.Select(x => x.Number).ToArray())
+                                .Bind("@ats", l.Lines.Select(x => x.At.UtcDateTime).ToArray(), NpgsqlDbType.Array | NpgsqlDbType.TimestampTz)
+                                .Bind("@levels", l.Lines.Select(x => x.Level).ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Text)
+                                .Bind("@messages", l.Lines.Select(x => x.Message).ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Text)
+                                .RunAsync(ct).ConfigureAwait(false) > 0;
+                        }
+                        break;
+                    case JobCancelledReport x:
+                        results[i] = await Fenced(c, CancelledSql, x).Bind("@now", now).RunAsync(ct).ConfigureAwait(false) == 1;
+                        break;
+                    case JobRequeuedReport q:
+                        if (await Fenced(c, CancelIfRequestedSql, q).Bind("@now", now).ScalarAsync(ct).ConfigureAwait(false) is Guid)
+                        {
+                            results[i] = true;
+                            break;
+                        }
+                        // The attempt did not count: the next claim reuses its number, so its lines go.
+                        await Command(c, "DELETE FROM job_logs WHERE job_id = @id AND attempt = @attempt").Bind("@id", q.JobId).Bind("@attempt", q.Attempt)
+                            .RunAsync(ct).ConfigureAwait(false);
+                        results[i] = await Fenced(c, RequeueSql, q).RunAsync(ct).ConfigureAwait(false) == 1;
+                        wakeClaimers |= results[i];
+                        break;
+                }
+            }
+            await SucceedManyAsync(c, reports, run, results, now, ct).ConfigureAwait(false);
+            if (wakeClaimers) await NotifyAsync(c, PostgresNotifications.Jobs, ct).ConfigureAwait(false);
+            return results;
+        }, ct).ConfigureAwait(false);
+        if (wakeClaimers) Signals.JobsAvailable.Set();
+        if (wakeScheduler) Signals.ScheduleChanged.Set();
+        return applied;
+    }
+
+    /// <summary>Applies the successes at <paramref name="run"/> in one statement and empties it.</summary>
+    private static async Task SucceedManyAsync(NpgsqlConnection c, IReadOnlyList<JobReport> reports, List<int> run, bool[] results, DateTime now, CancellationToken ct)
+    {
+        if (run.Count == 0) return;
+        var succeeded = run.Select(k => (JobSucceededReport)reports[k]).ToArray();
+        await using (var cmd = Command(c, SucceedManySql))
+        {
+            cmd.Bind("@now", now)
+                .Bind("@ids", succeeded.Select(s => s.JobId).ToArray())
+                .Bind("@attempts", succeeded.Select(s => s.Attempt).ToArray())
+                .Bind("@workers", succeeded.Select(s => s.WorkerId).ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Text)
+                .Bind("@results", succeeded.Select(s => s.Result).ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Text);
+            var done = new HashSet<Guid>();
+            await using (var r = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false))
+                while (await r.ReadAsync(ct).ConfigureAwait(false)) done.Add(r.GetGuid(0));
+            foreach (var k in run) results[k] = done.Contains(reports[k].JobId);
+        }
+        run.Clear();
+    }
+
+    private static NpgsqlCommand Fenced(NpgsqlConnection c, string sql, JobReport report) =>
+        Command(c, sql).Bind("@id", report.JobId).Bind("@attempt", report.Attempt).Bind("@worker", report.WorkerId);
+
+    private static async Task InsertErrorAsync(NpgsqlConnection c, Guid jobId, int attempt, DateTime now, string? workerId, JobError error, CancellationToken ct)
+    {
+        await using var cmd = Command(c, InsertErrorSql).Bind("@job", jobId).Bind("@attempt", attempt).Bind("@now", now)
+            .Bind("@worker", workerId, NpgsqlDbType.Text).Bind("@kind", error.Kind).Bind("@type", error.Type, NpgsqlDbType.Text)
+            .Bind("@message", error.Message).Bind("@stack", error.StackTrace, NpgsqlDbType.Text);
+        await cmd.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+    }
+}

@@ -1,0 +1,114 @@
+using Gantry.Serialization;
+using NpgsqlTypes;
+
+namespace Gantry.Storage.Postgres;
+
+public sealed partial class PostgresJobStore
+{
+    public Task WorkerRegisterAsync(WorkerRegistration p, CancellationToken ct) => RunAsync(async c =>
+        await Command(c, """
+            INSERT INTO workers (id, host, pid, version, queues, capacity, job_types, capabilities, tags, state, started_at, last_seen_at)
+            VALUES (@id, @host, @pid, @version, @queues::jsonb, @capacity, @types::jsonb, @caps::jsonb, @tags::jsonb, 'running', @now, @now)
+            ON CONFLICT (id) DO UPDATE SET host = excluded.host, pid = excluded.pid, version = excluded.version, queues = excluded.queues,
+              capacity = excluded.capacity, job_types = excluded.job_types, capabilities = excluded.capabilities, tags = excluded.tags,
+              state = 'running', last_seen_at = excluded.last_seen_at
+            """).Bind("@id", p.Id).Bind("@host", p.Host).Bind("@pid", p.ProcessId).Bind("@version", p.Version)
+            .Bind("@queues", CoreJson.QueuesToJson(p.Queues)).Bind("@capacity", p.Capacity)
+            .Bind("@types", CoreJson.ListToJson(p.JobTypes), NpgsqlDbType.Text).Bind("@caps", CoreJson.ListToJson(p.Capabilities), NpgsqlDbType.Text)
+            .Bind("@tags", CoreJson.TagsToJson(p.Tags), NpgsqlDbType.Text).Bind("@now", Now()).RunAsync(ct).ConfigureAwait(false), ct);
+
+    // Every lease in one statement; the ones not renewed are no longer this worker's attempt.
+    private const string RenewLeasesSql = """
+        UPDATE jobs AS j SET lease_until = @lease_until
+        FROM unnest(@ids, @attempts) AS l(id, attempt)
+        WHERE j.id = l.id AND j.attempt = l.attempt AND j.worker_id = @worker AND j.state = 'running'
+        RETURNING j.id, j.attempt
+        """;
+
+    public Task<WorkerHeartbeatResult> WorkerHeartbeatAsync(WorkerHeartbeatParams p, CancellationToken ct) => TransactAsync(async c =>
+    {
+        var now = Now();
+        await Command(c, "UPDATE workers SET last_seen_at = @now, running_jobs = @running, state = 'running' WHERE id = @id")
+            .Bind("@now", now).Bind("@running", p.RunningJobs).Bind("@id", p.WorkerId).RunAsync(ct).ConfigureAwait(false);
+        var lost = new List<JobLease>();
+        if (p.Jobs.Count > 0)
+        {
+            var renewed = new HashSet<JobLease>();
+            await using (var cmd = Command(c, RenewLeasesSql).Bind("@lease_until", now + p.LeaseDuration).Bind("@worker", p.WorkerId)
+                .Bind("@ids", p.Jobs.Select(j => j.JobId).ToArray()).Bind("@attempts", p.Jobs.Select(j => j.Attempt).ToArray()))
+            await using (var r = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false))
+            {
+                while (await r.ReadAsync(ct).ConfigureAwait(false)) renewed.Add(new JobLease(r.GetGuid(0), r.GetInt32(1)));
+            }
+            lost.AddRange(p.Jobs.Where(j => !renewed.Contains(j)));
+        }
+        return new WorkerHeartbeatResult(await TakeCommandsAsync(c, p.WorkerId, ct).ConfigureAwait(false), lost);
+    }, ct);
+
+    public Task<IReadOnlyList<WorkerCommand>> WorkerCommandsTakeAsync(string workerId, CancellationToken ct) =>
+        RunAsync(c => TakeCommandsAsync(c, workerId, ct), ct);
+
+    private static async Task<IReadOnlyList<WorkerCommand>> TakeCommandsAsync(Npgsql.NpgsqlConnection c, string workerId, CancellationToken ct)
+    {
+        await using var cmd = Command(c, """
+            WITH taken AS (DELETE FROM worker_commands WHERE worker_id = @id RETURNING seq, kind, job_id)
+            SELECT kind, job_id FROM taken ORDER BY seq
+            """).Bind("@id", workerId);
+        await using var r = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false);
+        var list = new List<WorkerCommand>();
+        while (await r.ReadAsync(ct).ConfigureAwait(false))
+        {
+            if (Enum.TryParse<WorkerCommandKind>(r.GetString(0), out var kind))
+                list.Add(new WorkerCommand(kind, r.IsDBNull(1) ? null : r.GetGuid(1)));
+        }
+        return list;
+    }
+
+    public Task WorkerDeregisterAsync(string workerId, CancellationToken ct) => TransactAsync(async c =>
+    {
+        await Command(c, "UPDATE workers SET state = 'stopped', last_seen_at = @now, running_jobs = 0 WHERE id = @id")
+            .Bind("@now", Now()).Bind("@id", workerId).RunAsync(ct).ConfigureAwait(false);
+        await Command(c, "DELETE FROM worker_commands WHERE worker_id = @id").Bind("@id", workerId).RunAsync(ct).ConfigureAwait(false);
+        return true;
+    }, ct);
+
+    public Task<IReadOnlyList<WorkerRecord>> WorkerListAsync(CancellationToken ct) => RunAsync<IReadOnlyList<WorkerRecord>>(async c =>
+    {
+        await using var cmd = Command(c, """
+            SELECT id, host, pid, version, queues::text, capacity, job_types::text, capabilities::text, tags::text, state,
+                   started_at, last_seen_at, running_jobs
+            FROM workers ORDER BY last_seen_at DESC
+            """);
+        await using var r = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false);
+        var list = new List<WorkerRecord>();
+        while (await r.ReadAsync(ct).ConfigureAwait(false))
+        {
+            list.Add(new WorkerRecord
+            {
+                Registration = new WorkerRegistration
+                {
+                    Id = r.GetString(0),
+                    Host = r.GetString(1),
+                    ProcessId = r.GetInt32(2),
+                    Version = r.GetString(3),
+                    Queues = CoreJson.QueuesFromJson(r.GetString(4)),
+                    Capacity = r.GetInt32(5),
+                    JobTypes = CoreJson.ListFromJson(r.GetStringOrNull(6)),
+                    Capabilities = CoreJson.ListFromJson(r.GetStringOrNull(7)),
+                    Tags = CoreJson.TagsFromJson(r.GetStringOrNull(8)),
+                },
+                State = r.GetString(9),
+                StartedAt = r.GetTime(10),
+                LastSeenAt = r.GetTime(11),
+                RunningJobs = r.GetInt32(12),
+            });
+        }
+        return list;
+    }, ct);
+
+    public async Task<IReadOnlySet<string>> JobTypesServedAsync(CancellationToken ct)
+    {
+        var workers = await WorkerListAsync(ct).ConfigureAwait(false);
+        return workers.SelectMany(w => w.Registration.JobTypes).ToHashSet(StringComparer.Ordinal);
+    }
+}

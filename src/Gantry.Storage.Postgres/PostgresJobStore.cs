@@ -1,0 +1,158 @@
+using System.Text.RegularExpressions;
+using Npgsql;
+
+namespace Gantry.Storage.Postgres;
+
+/// <summary>
+/// The distributed store: one PostgreSQL database (one schema in it) shared by any number of
+/// processes on any hosts. Claims take rows with <c>FOR UPDATE SKIP LOCKED</c>, so claimers never
+/// wait for each other; every state change is a conditional update built from
+/// <see cref="Gantry.Jobs.JobStateMachine"/>; writes that make work available NOTIFY a channel that
+/// every instance LISTENs on, so idle workers in other processes wake at once (polling stays the
+/// fallback). Connections run with <c>plan_cache_mode = force_generic_plan</c>: a plan chosen on the
+/// statistics of a queue full of queued rows must not turn batched updates into table scans.
+/// </summary>
+public sealed partial class PostgresJobStore : IJobStore
+{
+    private static readonly Regex SchemaName = new("^[a-z_][a-z0-9_]{0,62}$", RegexOptions.CultureInvariant);
+    private const int MaxTransientRetries = 3;
+
+    private readonly NpgsqlDataSource _data;
+    private readonly TimeProvider _time;
+    private readonly string _schema;
+    private readonly string _channel;
+    private readonly string _listenConnectionString;
+    private readonly CancellationTokenSource _stopping = new();
+    private PostgresListener? _listener;
+    private int _disposed;
+
+    private PostgresJobStore(PostgresStoreOptions options)
+    {
+        if (!SchemaName.IsMatch(options.Schema))
+            throw new InvalidInputException("schema", $"'{options.Schema}' is not a schema name (lower-case letters, digits and _)");
+        NpgsqlConnectionStringBuilder b;
+        try { b = new NpgsqlConnectionStringBuilder(options.ConnectionString); }
+        catch (ArgumentException ex) { throw new InvalidInputException("store", $"not a PostgreSQL connection string: {ex.Message}"); }
+        _time = options.Time;
+        _schema = options.Schema;
+        _channel = $"gantry_{options.Schema}";
+        Server = $"{b.Host ?? "localhost"}:{b.Port}";
+        Description = $"postgres://{(string.IsNullOrEmpty(b.Username) ? "" : b.Username + "@")}{Server}/{b.Database}"
+            + (_schema == PostgresStoreOptions.SchemaDefault ? "" : $"?schema={_schema}");
+        b.SearchPath = _schema;
+        b.Options = $"{b.Options} -c plan_cache_mode=force_generic_plan".Trim();
+        // Hot statements are prepared server-side after a couple of uses: less parsing and planning per claim.
+        if (b.MaxAutoPrepare == 0) b.MaxAutoPrepare = 64;
+        b.AutoPrepareMinUsages = 2;
+        if (string.IsNullOrEmpty(b.ApplicationName)) b.ApplicationName = "gantry";
+        _data = NpgsqlDataSource.Create(b.ConnectionString);
+        // The listening connection lives as long as the store; it is not a pooled one.
+        _listenConnectionString = new NpgsqlConnectionStringBuilder(b.ConnectionString) { Pooling = false, KeepAlive = 30 }.ConnectionString;
+    }
+
+    /// <summary>Connects, creates or upgrades the schema and starts listening for other processes' wake-ups.</summary>
+    public static async Task<PostgresJobStore> OpenAsync(PostgresStoreOptions options, CancellationToken ct)
+    {
+        var store = new PostgresJobStore(options);
+        try
+        {
+            await store.MigrateAsync(ct).ConfigureAwait(false);
+            if (options.Listen) store._listener = PostgresListener.Start(store._listenConnectionString, store._channel, store.Signals, store._stopping.Token);
+            return store;
+        }
+        catch
+        {
+            await store.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    /// <summary>host:port, for messages.</summary>
+    public string Server { get; }
+
+    public string Description { get; }
+
+    public bool SupportsCrossProcessNotifications => true;
+
+    public StoreSignals Signals { get; } = new();
+
+    /// <summary>The newest schema version this code knows (what <see cref="MigrateAsync"/> brings a store to).</summary>
+    public static int LatestSchemaVersion => PostgresSchema.LatestVersion;
+
+    /// <summary>Completes once the listening connection is LISTENing (tests wait for it before relying on a wake-up).</summary>
+    internal Task ListeningAsync => _listener?.Listening ?? Task.CompletedTask;
+
+    private DateTime Now() => _time.GetUtcNow().UtcDateTime;
+
+    /// <summary>Runs <paramref name="work"/> on a pooled connection, statements auto-committed.</summary>
+    private async Task<T> RunAsync<T>(Func<NpgsqlConnection, Task<T>> work, CancellationToken ct)
+    {
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        try
+        {
+            await using var c = await _data.OpenConnectionAsync(ct).ConfigureAwait(false);
+            return await work(c).ConfigureAwait(false);
+        }
+        catch (NpgsqlException ex) when (!ct.IsCancellationRequested)
+        {
+            throw PostgresErrors.Translate(ex, Server);
+        }
+    }
+
+    /// <summary>
+    /// Runs <paramref name="work"/> in one READ COMMITTED transaction. A deadlock or serialization
+    /// failure (two batches taking the same idempotency keys in different orders) is retried: the
+    /// whole transaction was rolled back, so running it again is safe.
+    /// </summary>
+    private async Task<T> TransactAsync<T>(Func<NpgsqlConnection, Task<T>> work, CancellationToken ct)
+    {
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await using var c = await _data.OpenConnectionAsync(ct).ConfigureAwait(false);
+                await using var tx = await c.BeginTransactionAsync(ct).ConfigureAwait(false);
+                var result = await work(c).ConfigureAwait(false);
+                await tx.CommitAsync(ct).ConfigureAwait(false);
+                return result;
+            }
+            catch (PostgresException ex) when (ex.IsTransient || ex.SqlState is PostgresErrorCodes.DeadlockDetected or PostgresErrorCodes.SerializationFailure)
+            {
+                if (attempt >= MaxTransientRetries) throw PostgresErrors.Translate(ex, Server);
+            }
+            catch (NpgsqlException ex) when (!ct.IsCancellationRequested)
+            {
+                throw PostgresErrors.Translate(ex, Server);
+            }
+        }
+    }
+
+    private static NpgsqlCommand Command(NpgsqlConnection c, string sql)
+    {
+        var cmd = c.CreateCommand();
+        cmd.CommandText = sql;
+        return cmd;
+    }
+
+    /// <summary>Wakes every listening instance once this transaction commits (NOTIFY is transactional and de-duplicated).</summary>
+    private Task NotifyAsync(NpgsqlConnection c, string kind, CancellationToken ct)
+    {
+        var cmd = Command(c, "SELECT pg_notify(@channel, @kind)").Bind("@channel", _channel).Bind("@kind", kind);
+        return ExecuteAndDisposeAsync(cmd, ct);
+    }
+
+    private static async Task ExecuteAndDisposeAsync(NpgsqlCommand cmd, CancellationToken ct)
+    {
+        await using (cmd) await cmd.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
+        _stopping.Cancel();
+        if (_listener is not null) await _listener.DisposeAsync().ConfigureAwait(false);
+        await _data.DisposeAsync().ConfigureAwait(false);
+        _stopping.Dispose();
+    }
+}

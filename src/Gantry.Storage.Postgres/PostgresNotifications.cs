@@ -1,0 +1,11 @@
+namespace Gantry.Storage.Postgres;
+
+/// <summary>The payloads sent on a store's NOTIFY channel (<c>gantry_&lt;schema&gt;</c>).</summary>
+internal static class PostgresNotifications
+{
+    /// <summary>Jobs became claimable: enqueue, promote, retry, requeue, rescue.</summary>
+    public const string Jobs = "jobs";
+
+    /// <summary>A worker command was queued (cancel of a running job).</summary>
+    public const string Commands = "commands";
+}

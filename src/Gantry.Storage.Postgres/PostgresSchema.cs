@@ -1,0 +1,98 @@
+namespace Gantry.Storage.Postgres;
+
+/// <summary>
+/// Versioned migrations, applied in order by <see cref="PostgresJobStore.MigrateAsync"/> under an
+/// advisory lock, each in the transaction that records it in <c>gantry_migrations</c>. A store whose
+/// version is newer than this code is refused rather than guessed at.
+/// </summary>
+internal static class PostgresSchema
+{
+    public static readonly IReadOnlyList<(int Version, string Sql)> Migrations =
+    [
+        (1, """
+            CREATE TABLE jobs (
+              seq                   bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+              id                    uuid        NOT NULL UNIQUE,
+              type                  text        NOT NULL,
+              queue                 text        NOT NULL,
+              state                 text        NOT NULL,
+              priority              integer     NOT NULL DEFAULT 0,
+              payload               text        NOT NULL,
+              attempt               integer     NOT NULL DEFAULT 0,
+              max_attempts          integer     NOT NULL,
+              attempt_budget        integer     NOT NULL,
+              timeout_ms            bigint,
+              backoff_base_ms       bigint      NOT NULL,
+              backoff_max_ms        bigint      NOT NULL,
+              created_at            timestamptz NOT NULL,
+              run_at                timestamptz,
+              started_at            timestamptz,
+              finished_at           timestamptz,
+              worker_id             text,
+              lease_until           timestamptz,
+              idempotency_key       text,
+              tags                  jsonb,
+              required_capabilities text[],
+              progress              double precision,
+              progress_message      text,
+              result                text,
+              cancel_requested_at   timestamptz
+            );
+            -- The claim reads only queued rows, in priority then age order; the index stays small as finished jobs pile up.
+            CREATE INDEX jobs_claim ON jobs (queue, priority DESC, seq) WHERE state = 'queued';
+            CREATE INDEX jobs_due ON jobs (run_at) WHERE state = 'scheduled';
+            CREATE INDEX jobs_lease ON jobs (lease_until) WHERE state = 'running';
+            CREATE UNIQUE INDEX jobs_idempotency ON jobs (queue, idempotency_key) WHERE idempotency_key IS NOT NULL;
+
+            CREATE TABLE job_errors (
+              job_id     uuid        NOT NULL REFERENCES jobs (id) ON DELETE CASCADE,
+              attempt    integer     NOT NULL,
+              at         timestamptz NOT NULL,
+              worker_id  text,
+              kind       text        NOT NULL,
+              error_type text,
+              message    text        NOT NULL,
+              stack      text,
+              PRIMARY KEY (job_id, attempt)
+            );
+
+            CREATE TABLE workers (
+              id           text PRIMARY KEY,
+              host         text        NOT NULL,
+              pid          integer     NOT NULL,
+              version      text        NOT NULL,
+              queues       jsonb       NOT NULL,
+              capacity     integer     NOT NULL,
+              job_types    jsonb,
+              capabilities jsonb,
+              tags         jsonb,
+              state        text        NOT NULL,
+              started_at   timestamptz NOT NULL,
+              last_seen_at timestamptz NOT NULL,
+              running_jobs integer     NOT NULL DEFAULT 0
+            );
+
+            CREATE TABLE worker_commands (
+              seq        bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+              worker_id  text        NOT NULL,
+              kind       text        NOT NULL,
+              job_id     uuid,
+              created_at timestamptz NOT NULL
+            );
+            CREATE INDEX worker_commands_worker ON worker_commands (worker_id);
+            """),
+        (2, """
+            CREATE TABLE job_logs (
+              job_id  uuid        NOT NULL REFERENCES jobs (id) ON DELETE CASCADE,
+              attempt integer     NOT NULL,
+              n       integer     NOT NULL,
+              at      timestamptz NOT NULL,
+              level   text        NOT NULL,
+              message text        NOT NULL,
+              PRIMARY KEY (job_id, attempt, n)
+            );
+            """),
+    ];
+
+    public static int LatestVersion => Migrations[^1].Version;
+}

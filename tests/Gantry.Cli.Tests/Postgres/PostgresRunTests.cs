@@ -1,0 +1,80 @@
+using System.Diagnostics;
+
+namespace Gantry.Cli.Tests.Postgres;
+
+/// <summary>`gantry run --store postgres://…` and clients in other processes, on a real PostgreSQL.</summary>
+[Collection(PostgresClusterCollection.Name)]
+public sealed class PostgresRunTests(PostgresClusterFixture fixture) : IDisposable
+{
+    private static readonly TimeSpan Generous = TimeSpan.FromSeconds(60);
+    private readonly TempDir _dir = new();
+
+    public void Dispose() => _dir.Dispose();
+
+    [Fact]
+    public async Task Run_SubmitWaitFromAnotherProcess_ResultWithoutWaitingForAPoll()
+    {
+        var url = await fixture.NewDatabaseAsync();
+        // A poll interval far longer than the test may take: the job can only start this soon through NOTIFY.
+        await using var run = GantryProcess.Start(_dir.Path, "run", "--store", url, "--poll-interval", "10m");
+        await run.WaitForOutputAsync("Press Ctrl-C to stop.", Generous);
+        Assert.Contains("postgres://postgres@", run.Stdout, StringComparison.Ordinal);
+
+        var watch = Stopwatch.StartNew();
+        var (code, stdout, stderr) = await GantryProcess.RunAsync(_dir.Path, null, "submit", "echo", "{\"hello\":\"pg\"}", "--wait", "--store", url);
+
+        Assert.True(code == 0, $"submit failed ({code}): {stderr}{stdout}");
+        Assert.Contains("succeeded", stdout + stderr, StringComparison.Ordinal);
+        Assert.Contains("pg", stdout, StringComparison.Ordinal);
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(30), $"took {watch.Elapsed}");
+        run.Signal(GantryProcess.SigTerm);
+        Assert.Equal(0, await run.WaitForExitAsync(Generous));
+    }
+
+    [Fact]
+    public async Task Migrate_FreshDatabase_PrintsVersionAndIsIdempotent()
+    {
+        var url = await fixture.NewDatabaseAsync();
+
+        var first = await GantryProcess.RunAsync(_dir.Path, null, "migrate", "--store", url);
+        var again = await GantryProcess.RunAsync(_dir.Path, null, "migrate", "--store", url);
+
+        Assert.True(first.ExitCode == 0, first.Stderr);
+        Assert.Contains("schema version 2", first.Stdout, StringComparison.Ordinal);
+        Assert.Equal(first.Stdout, again.Stdout);
+    }
+
+    [Fact]
+    public async Task Queues_StoreFromEnvironment_UsesIt()
+    {
+        var url = await fixture.NewDatabaseAsync();
+        var submit = await GantryProcess.RunAsync(_dir.Path, null, "submit", "echo", "{}", "--store", url);
+        Assert.True(submit.ExitCode == 0, submit.Stderr);
+
+        var (code, stdout, stderr) = await GantryProcess.RunAsync(_dir.Path, null, ["queues", "--json"], env: ("GANTRY_STORE", url));
+
+        Assert.True(code == 0, stderr);
+        Assert.Contains("\"queued\":1", stdout.Replace(" ", ""), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Jobs_UnreachableStore_OneLineWithHostAndPort()
+    {
+        var (code, _, stderr) = await GantryProcess.RunAsync(_dir.Path, null, "jobs", "list", "--store", "postgres://u:secret@127.0.0.1:1/db");
+
+        Assert.Equal(1, code);
+        Assert.Equal("gantry: cannot reach PostgreSQL at 127.0.0.1:1: connection refused", stderr.Trim());
+    }
+
+    [Theory]
+    [InlineData("postgres://host-without-db")]
+    [InlineData("redis://x")]
+    [InlineData("sqlite:")]
+    public async Task AnyCommand_BadStore_UsageErrorOneLine(string store)
+    {
+        var (code, _, stderr) = await GantryProcess.RunAsync(_dir.Path, null, "queues", "--store", store);
+
+        Assert.Equal(2, code);
+        Assert.StartsWith("gantry: --store: ", stderr, StringComparison.Ordinal);
+    }
+}
