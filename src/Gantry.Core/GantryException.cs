@@ -23,3 +23,9 @@ public sealed class JobNotFoundException(string id) : GantryException($"no job w
 
 /// <summary>The store cannot be used: unreachable, locked, corrupt, not a Gantry store.</summary>
 public sealed class StoreUnavailableException(string message, Exception? inner = null) : GantryException(message, inner);
+
+/// <summary>No running worker has the given id.</summary>
+public sealed class WorkerNotFoundException(string id) : GantryException($"no running worker with id {id}")
+{
+    public string WorkerId { get; } = id;
+}

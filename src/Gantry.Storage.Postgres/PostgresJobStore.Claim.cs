@@ -20,12 +20,13 @@ public sealed partial class PostgresJobStore
             WHERE j.{JobStateMachine.SqlFrom(JobTransition.Claim)} AND j.queue = @queue
               AND (@types::text[] IS NULL OR j.type = ANY(@types))
               AND (j.required_capabilities IS NULL OR j.required_capabilities <@ @caps)
+              AND NOT EXISTS (SELECT 1 FROM queue_pauses WHERE queue = @queue)
             ORDER BY j.priority DESC, j.seq
             LIMIT @limit
             FOR UPDATE SKIP LOCKED))
           AND {JobStateMachine.SqlFrom(JobTransition.Claim)}
         RETURNING seq, id, type, queue, priority, payload, attempt, max_attempts, timeout_ms,
-                  backoff_base_ms, backoff_max_ms, tags, created_at
+                  backoff_base_ms, backoff_max_ms, tags, created_at, checkpoint, checkpoint_at, checkpoint_interval_ms
         """;
 
     public async Task<IReadOnlyList<ClaimedJob>> JobClaimAsync(JobClaimParams p, CancellationToken ct)
@@ -78,6 +79,9 @@ public sealed partial class PostgresJobStore
         Backoff = new Backoff(TimeSpan.FromMilliseconds(r.GetInt64(9)), TimeSpan.FromMilliseconds(r.GetInt64(10))),
         Tags = r.IsDBNull(11) ? NewJob.NoTags : CoreJson.TagsFromJson(r.GetString(11)),
         CreatedAt = r.GetTime(12),
+        Checkpoint = r.IsDBNull(13) ? null : r.GetFieldValue<byte[]>(13),
+        CheckpointAt = r.GetTimeOrNull(14),
+        CheckpointInterval = r.GetInt64OrNull(15) is { } ci ? TimeSpan.FromMilliseconds(ci) : null,
         WorkerId = workerId,
     };
 }

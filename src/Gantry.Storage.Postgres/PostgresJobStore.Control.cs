@@ -33,6 +33,36 @@ public sealed partial class PostgresJobStore
         return result;
     }
 
+    public async Task WorkerCommandSendAsync(string workerId, WorkerCommandKind kind, CancellationToken ct)
+    {
+        await TransactAsync(async c =>
+        {
+            var running = await Command(c, "SELECT count(*) FROM workers WHERE id = @id AND state NOT IN ('stopped', 'dead')").Bind("@id", workerId)
+                .ScalarAsync(ct).ConfigureAwait(false);
+            if (Convert.ToInt64(running, System.Globalization.CultureInfo.InvariantCulture) == 0) throw new WorkerNotFoundException(workerId);
+            await Command(c, "INSERT INTO worker_commands (worker_id, kind, job_id, created_at) VALUES (@worker, @kind, NULL, @now)")
+                .Bind("@worker", workerId).Bind("@kind", kind.ToString()).Bind("@now", Now()).RunAsync(ct).ConfigureAwait(false);
+            await NotifyAsync(c, PostgresNotifications.Commands, ct).ConfigureAwait(false);
+            return true;
+        }, ct).ConfigureAwait(false);
+        Signals.CommandsAvailable.Set();
+    }
+
+    public async Task QueuePauseAsync(string queue, CancellationToken ct) =>
+        await TransactAsync(async c => await Command(c, "INSERT INTO queue_pauses (queue, paused_at) VALUES (@queue, @now) ON CONFLICT (queue) DO NOTHING")
+            .Bind("@queue", queue).Bind("@now", Now()).RunAsync(ct).ConfigureAwait(false), ct).ConfigureAwait(false);
+
+    public async Task QueueResumeAsync(string queue, CancellationToken ct)
+    {
+        await TransactAsync(async c =>
+        {
+            var n = await Command(c, "DELETE FROM queue_pauses WHERE queue = @queue").Bind("@queue", queue).RunAsync(ct).ConfigureAwait(false);
+            await NotifyAsync(c, PostgresNotifications.Jobs, ct).ConfigureAwait(false);
+            return n;
+        }, ct).ConfigureAwait(false);
+        Signals.JobsAvailable.Set();
+    }
+
     public async Task JobRetryAsync(Guid id, CancellationToken ct)
     {
         await TransactAsync(async c =>

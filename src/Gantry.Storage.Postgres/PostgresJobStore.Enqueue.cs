@@ -12,14 +12,16 @@ public sealed partial class PostgresJobStore
     // for a concurrent inserter of the same key to finish, so exactly one job is created.
     private const string InsertJobsSql = """
         INSERT INTO jobs (id, type, queue, state, priority, payload, max_attempts, attempt_budget, timeout_ms,
-                          backoff_base_ms, backoff_max_ms, created_at, run_at, idempotency_key, tags, required_capabilities)
+                          backoff_base_ms, backoff_max_ms, created_at, run_at, idempotency_key, tags, required_capabilities,
+                          checkpoint_interval_ms)
         SELECT j.id, j.type, j.queue, j.state, j.priority, j.payload, j.max_attempts, j.max_attempts, j.timeout_ms,
                j.backoff_base_ms, j.backoff_max_ms, @now, j.run_at, j.key, j.tags::jsonb,
-               CASE WHEN j.caps IS NULL THEN NULL ELSE ARRAY(SELECT jsonb_array_elements_text(j.caps::jsonb)) END
+               CASE WHEN j.caps IS NULL THEN NULL ELSE ARRAY(SELECT jsonb_array_elements_text(j.caps::jsonb)) END,
+               j.checkpoint_interval_ms
         FROM unnest(@ids, @types, @queues, @states, @priorities, @payloads, @max_attempts, @timeouts,
-                    @bases, @maxes, @run_ats, @keys, @tags, @caps)
+                    @bases, @maxes, @run_ats, @keys, @tags, @caps, @checkpoint_intervals)
              WITH ORDINALITY AS j(id, type, queue, state, priority, payload, max_attempts, timeout_ms,
-                                  backoff_base_ms, backoff_max_ms, run_at, key, tags, caps, ord)
+                                  backoff_base_ms, backoff_max_ms, run_at, key, tags, caps, checkpoint_interval_ms, ord)
         ORDER BY j.ord
         ON CONFLICT (queue, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
         RETURNING id
@@ -55,7 +57,8 @@ public sealed partial class PostgresJobStore
                     .Bind("@run_ats", jobs.Select(j => j.RunAt?.UtcDateTime).ToArray(), NpgsqlDbType.Array | NpgsqlDbType.TimestampTz)
                     .Bind("@keys", jobs.Select(j => j.IdempotencyKey).ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Text)
                     .Bind("@tags", jobs.Select(j => CoreJson.TagsToJson(j.Tags)).ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Text)
-                    .Bind("@caps", jobs.Select(j => CoreJson.ListToJson(j.RequiredCapabilities)).ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Text);
+                    .Bind("@caps", jobs.Select(j => CoreJson.ListToJson(j.RequiredCapabilities)).ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Text)
+                    .Bind("@checkpoint_intervals", jobs.Select(j => j.CheckpointInterval is { } ci ? (long?)ci.TotalMilliseconds : null).ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Bigint);
                 await using var r = await insert.ExecuteReaderAsync(ct).ConfigureAwait(false);
                 while (await r.ReadAsync(ct).ConfigureAwait(false)) inserted.Add(r.GetGuid(0));
             }

@@ -10,7 +10,8 @@ public sealed partial class PostgresJobStore
     private const string JobColumns = """
         seq, id, type, queue, state, priority, payload, attempt, max_attempts, timeout_ms, backoff_base_ms, backoff_max_ms,
         created_at, run_at, started_at, finished_at, worker_id, lease_until, idempotency_key, tags::text,
-        array_to_json(required_capabilities)::text, progress, progress_message, result, cancel_requested_at
+        array_to_json(required_capabilities)::text, progress, progress_message, result, cancel_requested_at,
+        octet_length(checkpoint), checkpoint_at, checkpoint_interval_ms
         """;
 
     private static JobRecord ReadJob(NpgsqlDataReader r) => new()
@@ -38,6 +39,9 @@ public sealed partial class PostgresJobStore
         ProgressMessage = r.GetStringOrNull(22),
         Result = r.GetStringOrNull(23),
         CancelRequestedAt = r.GetTimeOrNull(24),
+        CheckpointSize = r.IsDBNull(25) ? null : r.GetInt32(25),
+        CheckpointAt = r.GetTimeOrNull(26),
+        CheckpointInterval = r.GetInt64OrNull(27) is { } ci ? TimeSpan.FromMilliseconds(ci) : null,
     };
 
     public Task<JobRecord?> JobGetAsync(Guid id, CancellationToken ct) => RunAsync(async c =>
@@ -101,6 +105,11 @@ public sealed partial class PostgresJobStore
             if (!byQueue.TryGetValue(queue, out var counts)) byQueue[queue] = counts = new();
             counts[JobStates.Parse(r.GetString(1))] = r.GetInt64(2);
         }
-        return byQueue.Select(kv => new QueueStats(kv.Key, kv.Value)).ToArray();
+        await r.DisposeAsync().ConfigureAwait(false);
+        var paused = new HashSet<string>(StringComparer.Ordinal);
+        await using (var p = await Command(c, "SELECT queue FROM queue_pauses").ExecuteReaderAsync(ct).ConfigureAwait(false))
+            while (await p.ReadAsync(ct).ConfigureAwait(false)) paused.Add(p.GetString(0));
+        foreach (var queue in paused) if (!byQueue.ContainsKey(queue)) byQueue[queue] = new();
+        return byQueue.Select(kv => new QueueStats(kv.Key, kv.Value, paused.Contains(kv.Key))).ToArray();
     }, ct);
 }

@@ -41,6 +41,8 @@ public sealed partial class PostgresJobStore
         ON CONFLICT (job_id, attempt, n) DO UPDATE SET at = excluded.at, level = excluded.level, message = excluded.message
         """;
 
+    private const string CheckpointSql = $"UPDATE jobs SET checkpoint = @data, checkpoint_at = @now WHERE {Fence}";
+
     private static readonly string CancelledSql = $"""
         UPDATE jobs SET state = '{JobState.Cancelled.ToText()}', finished_at = @now, lease_until = NULL
         WHERE {Fence} AND {JobStateMachine.SqlFrom(JobTransition.Cancel)}
@@ -67,7 +69,7 @@ public sealed partial class PostgresJobStore
         {
             if (report is JobFailedReport f)
                 JobStateMachine.Apply(JobState.Running, f.Next == JobState.Dead ? JobTransition.FailForGood : JobTransition.FailAndRetry, f.Next);
-            else if (report is not (JobProgressReport or JobSucceededReport or JobCancelledReport or JobRequeuedReport or JobLogReport))
+            else if (report is not (JobProgressReport or JobSucceededReport or JobCancelledReport or JobRequeuedReport or JobLogReport or JobCheckpointReport))
                 throw new ArgumentException($"unknown report {report.GetType().Name}", nameof(reports));
         }
         bool wakeClaimers = false, wakeScheduler = false;
@@ -106,6 +108,10 @@ public sealed partial class PostgresJobStore
                             wakeClaimers |= !cancelled && f.Next == JobState.Queued;
                             wakeScheduler |= !cancelled && f.Next == JobState.Scheduled;
                         }
+                        break;
+                    case JobCheckpointReport cp:
+                        results[i] = await Fenced(c, CheckpointSql, cp).Bind("@data", cp.Data).Bind("@now", now)
+                            .RunAsync(ct).ConfigureAwait(false) == 1;
                         break;
                     case JobLogReport l:
                         await using (var insert = Command(c, InsertLogsSql))

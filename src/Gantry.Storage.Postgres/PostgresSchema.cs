@@ -92,6 +92,15 @@ internal static class PostgresSchema
               PRIMARY KEY (job_id, attempt, n)
             );
             """),
+        (3, """
+            ALTER TABLE jobs ADD COLUMN checkpoint bytea;
+            ALTER TABLE jobs ADD COLUMN checkpoint_at timestamptz;
+            ALTER TABLE jobs ADD COLUMN checkpoint_interval_ms bigint;
+            CREATE TABLE queue_pauses (
+              queue     text PRIMARY KEY,
+              paused_at timestamptz NOT NULL
+            );
+            """),
     ];
 
     public static int LatestVersion => Migrations[^1].Version;

@@ -26,10 +26,11 @@ public sealed partial class SqliteJobStore
             WHERE seq IN (
                 SELECT j.seq FROM jobs AS j
                 WHERE j.{JobStateMachine.SqlFrom(JobTransition.Claim)} AND j.queue = @queue {typeFilter} {capFilter}
+                  AND NOT EXISTS (SELECT 1 FROM queue_pauses WHERE queue = @queue)
                 ORDER BY j.priority DESC, j.seq
                 LIMIT @limit)
             RETURNING seq, id, type, queue, priority, payload, attempt, max_attempts, timeout_ms,
-                      backoff_base_ms, backoff_max_ms, tags, created_at
+                      backoff_base_ms, backoff_max_ms, tags, created_at, checkpoint, checkpoint_at, checkpoint_interval_ms
             """;
     }
 
@@ -91,6 +92,9 @@ public sealed partial class SqliteJobStore
         Backoff = new Backoff(TimeSpan.FromMilliseconds(r.GetInt64(9)), TimeSpan.FromMilliseconds(r.GetInt64(10))),
         Tags = r.IsNull(11) ? NewJob.NoTags : CoreJson.TagsFromJson(r.GetString(11)),
         CreatedAt = DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(12)),
+        Checkpoint = r.GetBytesOrNull(13),
+        CheckpointAt = r.GetInt64OrNull(14) is { } at ? DateTimeOffset.FromUnixTimeMilliseconds(at) : null,
+        CheckpointInterval = r.GetInt64OrNull(15) is { } ci ? TimeSpan.FromMilliseconds(ci) : null,
         WorkerId = workerId,
     };
 }

@@ -48,6 +48,29 @@ public sealed partial class SqliteJobStore
         Signals.JobsAvailable.Set();
     }
 
+    public async Task WorkerCommandSendAsync(string workerId, WorkerCommandKind kind, CancellationToken ct)
+    {
+        await WriteAsync(_ =>
+        {
+            var running = Prepared("SELECT count(*) FROM workers WHERE id = @id AND state <> 'stopped' AND state <> 'dead'").Bind("@id", workerId).ExecuteScalar();
+            if (Convert.ToInt64(running) == 0) throw new WorkerNotFoundException(workerId);
+            Prepared("INSERT INTO worker_commands (worker_id, kind, job_id, created_at) VALUES (@worker, @kind, NULL, @now)")
+                .Bind("@worker", workerId).Bind("@kind", kind.ToString()).Bind("@now", NowMs()).ExecuteNonQuery();
+            return true;
+        }, ct).ConfigureAwait(false);
+        Signals.CommandsAvailable.Set();
+    }
+
+    public async Task QueuePauseAsync(string queue, CancellationToken ct) =>
+        await WriteAsync(_ => Prepared("INSERT INTO queue_pauses (queue, paused_at) VALUES (@queue, @now) ON CONFLICT (queue) DO NOTHING")
+            .Bind("@queue", queue).Bind("@now", NowMs()).ExecuteNonQuery(), ct).ConfigureAwait(false);
+
+    public async Task QueueResumeAsync(string queue, CancellationToken ct)
+    {
+        await WriteAsync(_ => Prepared("DELETE FROM queue_pauses WHERE queue = @queue").Bind("@queue", queue).ExecuteNonQuery(), ct).ConfigureAwait(false);
+        Signals.JobsAvailable.Set();
+    }
+
     /// <summary>The job's state and holder, inside the current write transaction.</summary>
     private (JobState State, string? WorkerId) StateOf(Guid id)
     {

@@ -8,9 +8,10 @@ public sealed partial class SqliteJobStore
     // A job whose idempotency key is already taken in its queue (earlier, or earlier in this batch) is skipped.
     private const string InsertJobSql = """
         INSERT INTO jobs (id, type, queue, state, priority, payload, max_attempts, attempt_budget, timeout_ms,
-                          backoff_base_ms, backoff_max_ms, created_at, run_at, idempotency_key, tags, required_capabilities)
+                          backoff_base_ms, backoff_max_ms, created_at, run_at, idempotency_key, tags, required_capabilities,
+                          checkpoint_interval_ms)
         VALUES (@id, @type, @queue, @state, @priority, @payload, @max_attempts, @max_attempts, @timeout_ms,
-                @backoff_base_ms, @backoff_max_ms, @now, @run_at, @key, @tags, @caps)
+                @backoff_base_ms, @backoff_max_ms, @now, @run_at, @key, @tags, @caps, @checkpoint_interval_ms)
         ON CONFLICT (queue, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
         """;
 
@@ -44,6 +45,7 @@ public sealed partial class SqliteJobStore
                     .Bind("@key", job.IdempotencyKey)
                     .Bind("@tags", CoreJson.TagsToJson(job.Tags))
                     .Bind("@caps", CoreJson.ListToJson(job.RequiredCapabilities))
+                    .Bind("@checkpoint_interval_ms", job.CheckpointInterval is { } ci ? (long)ci.TotalMilliseconds : null)
                     .Execute() == 1;
                 if (inserted)
                 {

@@ -9,7 +9,7 @@ public sealed partial class SqliteJobStore
     private const string JobColumns = """
         seq, id, type, queue, state, priority, payload, attempt, max_attempts, timeout_ms, backoff_base_ms, backoff_max_ms,
         created_at, run_at, started_at, finished_at, worker_id, lease_until, idempotency_key, tags, required_capabilities,
-        progress, progress_message, result, cancel_requested_at
+        progress, progress_message, result, cancel_requested_at, length(checkpoint), checkpoint_at, checkpoint_interval_ms
         """;
 
     private static JobRecord ReadJob(SqliteDataReader r) => new()
@@ -37,6 +37,9 @@ public sealed partial class SqliteJobStore
         ProgressMessage = r.GetStringOrNull(22),
         Result = r.GetStringOrNull(23),
         CancelRequestedAt = r.GetTimeOrNull(24),
+        CheckpointSize = r.GetInt64OrNull(25) is { } size ? (int)size : null,
+        CheckpointAt = r.GetTimeOrNull(26),
+        CheckpointInterval = r.GetInt64OrNull(27) is { } ci ? TimeSpan.FromMilliseconds(ci) : null,
     };
 
     public Task<JobRecord?> JobGetAsync(Guid id, CancellationToken ct) => ReadAsync(c =>
@@ -107,6 +110,12 @@ public sealed partial class SqliteJobStore
             if (!byQueue.TryGetValue(queue, out var counts)) byQueue[queue] = counts = new();
             counts[JobStates.Parse(r.GetString(1))] = r.GetInt64(2);
         }
-        return byQueue.Select(kv => new QueueStats(kv.Key, kv.Value)).ToArray();
+        using var pausedCmd = c.CreateCommand();
+        pausedCmd.CommandText = "SELECT queue FROM queue_pauses";
+        var paused = new HashSet<string>(StringComparer.Ordinal);
+        using (var p = pausedCmd.ExecuteReader())
+            while (p.Read()) paused.Add(p.GetString(0));
+        foreach (var queue in paused) if (!byQueue.ContainsKey(queue)) byQueue[queue] = new();
+        return byQueue.Select(kv => new QueueStats(kv.Key, kv.Value, paused.Contains(kv.Key))).ToArray();
     }, ct);
 }

@@ -26,6 +26,8 @@ public sealed partial class SqliteJobStore
         RETURNING seq
         """;
 
+    private const string CheckpointSql = $"UPDATE jobs SET checkpoint = @data, checkpoint_at = @now WHERE {Fence}";
+
     private const string InsertLogSql = """
         INSERT OR REPLACE INTO job_logs (job_seq, attempt, n, at, level, message)
         SELECT seq, @attempt, @n, @at, @level, @message FROM jobs WHERE id = @id AND state = 'running' AND attempt = @attempt AND worker_id = @worker
@@ -71,6 +73,9 @@ public sealed partial class SqliteJobStore
                     case JobProgressReport p:
                         results[i] = Fenced(ProgressSql, p).Bind("@progress", Math.Clamp(p.Percent, 0, 100)).Bind("@message", p.Message)
                             .ExecuteNonQuery() == 1;
+                        break;
+                    case JobCheckpointReport cp:
+                        results[i] = Fenced(CheckpointSql, cp).Bind("@data", cp.Data).Bind("@now", now).ExecuteNonQuery() == 1;
                         break;
                     case JobLogReport l:
                         var insertLog = Raw(InsertLogSql);

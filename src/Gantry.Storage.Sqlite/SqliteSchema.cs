@@ -91,6 +91,15 @@ internal static class SqliteSchema
               PRIMARY KEY (job_seq, attempt, n)
             ) WITHOUT ROWID;
             """),
+        (3, """
+            ALTER TABLE jobs ADD COLUMN checkpoint BLOB;
+            ALTER TABLE jobs ADD COLUMN checkpoint_at INTEGER;
+            ALTER TABLE jobs ADD COLUMN checkpoint_interval_ms INTEGER;
+            CREATE TABLE queue_pauses (
+              queue     TEXT PRIMARY KEY,
+              paused_at INTEGER NOT NULL
+            ) WITHOUT ROWID;
+            """),
     ];
 
     public static int LatestVersion => Migrations[^1].Version;

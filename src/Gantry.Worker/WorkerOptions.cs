@@ -55,6 +55,16 @@ public sealed record WorkerOptions
     /// </summary>
     public int MaxPrefetch { get; init; } = MaxPrefetchDefault;
 
+    public static readonly TimeSpan CheckpointIntervalDefault = TimeSpan.FromMinutes(5);
+    public const int MaxCheckpointBytesDefault = 4 * 1024 * 1024;
+
+    /// <summary>How often a handler that implements <c>ICheckpointSource</c> is asked for its state, unless its
+    /// type or job says otherwise. Defaults to 5 minutes.</summary>
+    public TimeSpan CheckpointInterval { get; init; } = CheckpointIntervalDefault;
+
+    /// <summary>Largest checkpoint a handler may save. Defaults to 4 MiB.</summary>
+    public int MaxCheckpointBytes { get; init; } = MaxCheckpointBytesDefault;
+
     /// <summary>Timeout for jobs that set none. Defaults to none.</summary>
     public TimeSpan? DefaultJobTimeout { get; init; }
 
@@ -72,6 +82,8 @@ public sealed record WorkerOptions
             throw new InvalidInputException("heartbeat interval", $"({HeartbeatInterval.TotalSeconds}s) must be shorter than the lease duration ({LeaseDuration.TotalSeconds}s), or leases expire between heartbeats");
         if (PollInterval <= TimeSpan.Zero) throw new InvalidInputException("poll interval", "must be positive");
         if (CommandPollInterval <= TimeSpan.Zero) throw new InvalidInputException("command poll interval", "must be positive");
+        if (CheckpointInterval <= TimeSpan.Zero) throw new InvalidInputException("checkpoint interval", "must be positive");
+        if (MaxCheckpointBytes < 1) throw new InvalidInputException("max checkpoint bytes", "must be at least 1");
         if (MaxPrefetch < 0) throw new InvalidInputException("max prefetch", "must not be negative");
         if (DrainTimeout < TimeSpan.Zero) throw new InvalidInputException("drain timeout", "must not be negative");
         if (CancelGracePeriod < TimeSpan.Zero) throw new InvalidInputException("cancel grace period", "must not be negative");

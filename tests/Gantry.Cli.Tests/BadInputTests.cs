@@ -39,7 +39,7 @@ public sealed class BadInputTests : IDisposable
     {
         var (code, _, err) = await Gantry("submit", "no-such-type", "--db", _dir.Db);
         Assert.Equal(1, code);
-        AssertOneCleanLine(err, "unknown job type 'no-such-type'; known types: echo, fail, noop, sleep");
+        AssertOneCleanLine(err, "unknown job type 'no-such-type'; known types: count, echo, fail, noop, sleep");
         await AssertNoJobsAsync();
     }
 

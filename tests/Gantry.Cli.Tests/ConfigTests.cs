@@ -33,7 +33,7 @@ public sealed class ConfigTests : IDisposable
         // gantry.json in the working directory is read without --config.
         await using var run = GantryProcess.Start(_dir.Path, "run", "--db", _dir.Db);
         await run.WaitForOutputAsync("Press Ctrl-C to stop.", Generous);
-        Assert.Contains("job types  echo, fail, noop, shout, sleep", run.Stdout, StringComparison.Ordinal);
+        Assert.Contains("job types  count, echo, fail, noop, shout, sleep", run.Stdout, StringComparison.Ordinal);
         Assert.Contains("isolation  cgroup", run.Stdout, StringComparison.Ordinal);
 
         var (code, stdout, stderr) = await GantryProcess.RunAsync(_dir.Path, null, "submit", "shout", "{\"text\":\"hello\"}", "--wait", "--db", _dir.Db);

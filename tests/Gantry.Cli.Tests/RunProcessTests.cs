@@ -29,7 +29,7 @@ public sealed class RunProcessTests : IDisposable
         await run.WaitForOutputAsync("Press Ctrl-C to stop.", Generous);
         Assert.Contains($"sqlite:{_dir.Db}", run.Stdout, StringComparison.Ordinal);
         Assert.Contains("default (concurrency 4), mail (concurrency 2)", run.Stdout, StringComparison.Ordinal);
-        Assert.Contains("echo, fail, noop, sleep", run.Stdout, StringComparison.Ordinal);
+        Assert.Contains("count, echo, fail, noop, sleep", run.Stdout, StringComparison.Ordinal);
         run.Signal(GantryProcess.SigTerm);
         Assert.Equal(0, await run.WaitForExitAsync(Generous));
     }

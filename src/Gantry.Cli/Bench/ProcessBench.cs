@@ -109,6 +109,8 @@ internal sealed class ProcessBench(int samples, Action<string> progress)
         public override CancelReason CancelReason => CancelReason.None;
         public override ILogger Logger => NullLogger.Instance;
         public override ValueTask ReportProgressAsync(double percent, string? message = null) => ValueTask.CompletedTask;
+        public override ReadOnlyMemory<byte>? Checkpoint => null;
+        public override ValueTask SaveCheckpointAsync(object? state) => ValueTask.CompletedTask;
     }
 }
 

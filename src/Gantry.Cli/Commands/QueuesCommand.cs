@@ -14,6 +14,8 @@ internal static class QueuesCommand
         var location = CliOptions.StoreLocation();
         var config = CliOptions.Config();
         var command = new Command("queues", "Show how many jobs each queue holds in each state") { json, location, config };
+        command.Subcommands.Add(Pause("pause", "Pause a queue: nothing is claimed from it until resumed; running jobs go on", (s, q, ct) => s.QueuePauseAsync(q, ct), "paused"));
+        command.Subcommands.Add(Pause("resume", "Resume a paused queue", (s, q, ct) => s.QueueResumeAsync(q, ct), "resumed"));
         command.SetHandler(async (parse, ct) =>
         {
             GantryConfig.Load(parse.GetValue(config));
@@ -27,7 +29,24 @@ internal static class QueuesCommand
             if (views.Length == 0) { Console.Out.WriteLine("no jobs"); return Cli.Ok; }
             Console.Out.Write(JobText.Table(
                 ["QUEUE", "WAITING", "SCHEDULED", "QUEUED", "RUNNING", "SUCCEEDED", "DEAD", "CANCELLED"],
-                views.Select(v => new[] { v.Queue, $"{v.Waiting}", $"{v.Scheduled}", $"{v.Queued}", $"{v.Running}", $"{v.Succeeded}", $"{v.Dead}", $"{v.Cancelled}" }).ToArray()));
+                views.Select(v => new[] { v.Paused ? $"{v.Queue} (paused)" : v.Queue, $"{v.Waiting}", $"{v.Scheduled}", $"{v.Queued}", $"{v.Running}", $"{v.Succeeded}", $"{v.Dead}", $"{v.Cancelled}" }).ToArray()));
+            return Cli.Ok;
+        });
+        return command;
+    }
+
+    private static Command Pause(string name, string description, Func<Storage.IJobStore, string, CancellationToken, Task> act, string done)
+    {
+        var queue = new Argument<string>("queue") { Description = "The queue's name" };
+        var location = CliOptions.StoreLocation();
+        var command = new Command(name, description) { queue, location };
+        command.SetHandler(async (parse, ct) =>
+        {
+            var q = parse.GetValue(queue)!;
+            Protocol.JobDraft.CheckName(q, "queue");
+            await using var store = await location.OpenAsync(parse, createIfMissing: true, ct).ConfigureAwait(false);
+            await act(store, q, ct).ConfigureAwait(false);
+            Console.Out.WriteLine($"queue {q} {done}");
             return Cli.Ok;
         });
         return command;

@@ -31,6 +31,8 @@ internal sealed record JobView
     public IReadOnlyDictionary<string, string>? Tags { get; init; }
     public IReadOnlyList<string>? RequiredCapabilities { get; init; }
     public IReadOnlyList<ErrorView>? Errors { get; init; }
+    public int? CheckpointSize { get; init; }
+    public DateTimeOffset? CheckpointAt { get; init; }
 
     public static JobView From(JobRecord j, bool withErrors) => new()
     {
@@ -56,6 +58,8 @@ internal sealed record JobView
         IdempotencyKey = j.IdempotencyKey,
         Tags = j.Tags.Count > 0 ? j.Tags : null,
         RequiredCapabilities = j.RequiredCapabilities.Count > 0 ? j.RequiredCapabilities : null,
+        CheckpointSize = j.CheckpointSize,
+        CheckpointAt = j.CheckpointAt,
         Errors = withErrors ? j.Errors.Select(e => new ErrorView(e.Attempt, e.At, e.WorkerId, e.Error.Kind, e.Error.Type, e.Error.Message, e.Error.StackTrace)).ToArray() : null,
     };
 
@@ -73,10 +77,10 @@ internal sealed record LogLineView(int Attempt, int N, DateTimeOffset At, string
 
 internal sealed record SubmitView(string Id, string State, bool Existing, string Type, string Queue);
 
-internal sealed record QueueView(string Queue, long Waiting, long Scheduled, long Queued, long Running, long Succeeded, long Dead, long Cancelled)
+internal sealed record QueueView(string Queue, long Waiting, long Scheduled, long Queued, long Running, long Succeeded, long Dead, long Cancelled, bool Paused)
 {
     public static QueueView From(QueueStats s) => new(s.Queue, s[JobState.Waiting], s[JobState.Scheduled], s[JobState.Queued],
-        s[JobState.Running], s[JobState.Succeeded], s[JobState.Dead], s[JobState.Cancelled]);
+        s[JobState.Running], s[JobState.Succeeded], s[JobState.Dead], s[JobState.Cancelled], s.Paused);
 }
 
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower, WriteIndented = true,

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Gantry.Serialization;
 using Microsoft.Extensions.Logging;
 
 namespace Gantry.Handlers;
@@ -26,6 +27,21 @@ public abstract class JobContext
 
     /// <summary>Reports percent done (0–100) and a message. Cheap to call often: writes are throttled.</summary>
     public abstract ValueTask ReportProgressAsync(double percent, string? message = null);
+
+    /// <summary>The latest checkpoint an earlier attempt saved (after a retry, a lost worker, a drain or a
+    /// shutdown); null when the job starts fresh.</summary>
+    public abstract ReadOnlyMemory<byte>? Checkpoint { get; }
+
+    /// <summary>The latest checkpoint read as JSON into <typeparamref name="T"/>; default when there is none.</summary>
+    public T? GetCheckpoint<T>() =>
+        Checkpoint is { } bytes ? JsonSerializer.Deserialize<T>(bytes.Span, GantryPayloadJson.Default) : default;
+
+    /// <summary>
+    /// Saves where the handler is, so that a later attempt can resume from it: a JSON-serialisable
+    /// value, or bytes (<c>byte[]</c>, <c>ReadOnlyMemory&lt;byte&gt;</c>) kept as they are. Completes once
+    /// stored. Only this attempt can save: a stale attempt's checkpoint is rejected.
+    /// </summary>
+    public abstract ValueTask SaveCheckpointAsync(object? state);
 }
 
 /// <summary>Why a running job was asked to stop.</summary>

@@ -30,6 +30,10 @@ public sealed record JobRecord
     /// <summary>The handler's result as JSON text.</summary>
     public string? Result { get; init; }
     public DateTimeOffset? CancelRequestedAt { get; init; }
+    /// <summary>Size in bytes of the latest checkpoint, if any.</summary>
+    public int? CheckpointSize { get; init; }
+    public DateTimeOffset? CheckpointAt { get; init; }
+    public TimeSpan? CheckpointInterval { get; init; }
     /// <summary>The error of every failed attempt, oldest first (filled by single-job reads).</summary>
     public IReadOnlyList<JobAttemptError> Errors { get; init; } = [];
 }

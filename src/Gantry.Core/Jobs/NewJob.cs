@@ -21,6 +21,8 @@ public sealed record NewJob
     public string? IdempotencyKey { get; init; }
     public IReadOnlyDictionary<string, string> Tags { get; init; } = NoTags;
     public IReadOnlyList<string> RequiredCapabilities { get; init; } = [];
+    /// <summary>How often the runtime asks a checkpointing handler for its state; null: the type's or worker's default.</summary>
+    public TimeSpan? CheckpointInterval { get; init; }
 
     public static readonly IReadOnlyDictionary<string, string> NoTags = new Dictionary<string, string>();
 }

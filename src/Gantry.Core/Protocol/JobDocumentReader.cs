@@ -17,7 +17,7 @@ public static class JobDocumentReader
     public static readonly IReadOnlyList<string> Fields =
     [
         "version", "type", "payload", "queue", "priority", "run_at", "timeout_seconds",
-        "max_attempts", "backoff", "idempotency_key", "tags", "required_capabilities",
+        "max_attempts", "backoff", "idempotency_key", "tags", "required_capabilities", "checkpoint_interval_seconds",
     ];
 
     /// <summary>Parses and validates every job in <paramref name="text"/>.</summary>
@@ -133,6 +133,7 @@ public static class JobDocumentReader
                 case "backoff": draft = Backoff(draft, value, at); break;
                 case "tags": draft = draft with { Tags = Tags(value, at) }; break;
                 case "required_capabilities": draft = draft with { RequiredCapabilities = Strings(value, at) }; break;
+                case "checkpoint_interval_seconds": draft = draft with { CheckpointIntervalSeconds = Number(value, at) }; break;
                 default:
                     throw new InvalidInputException(where, $"unknown field '{property.Name}' (known fields: {string.Join(", ", Fields)})");
             }

@@ -23,6 +23,7 @@ public sealed partial record JobDraft
     public string? IdempotencyKey { get; init; }
     public IReadOnlyDictionary<string, string>? Tags { get; init; }
     public IReadOnlyList<string>? RequiredCapabilities { get; init; }
+    public double? CheckpointIntervalSeconds { get; init; }
 
     public const int MaxNameLength = 200;
     public const int MaxIdempotencyKeyLength = 255;
@@ -72,6 +73,13 @@ public sealed partial record JobDraft
         for (var i = 0; i < caps.Count; i++)
             if (string.IsNullOrWhiteSpace(caps[i])) throw new InvalidInputException(At($"required_capabilities[{i}]"), "must not be empty");
 
+        TimeSpan? checkpointInterval = null;
+        if (CheckpointIntervalSeconds is { } ci)
+        {
+            if (!(ci >= 1) || ci > 30 * 86400) throw new InvalidInputException(At("checkpoint_interval_seconds"), $"must be between 1 second and 30 days, got {ci}");
+            checkpointInterval = TimeSpan.FromSeconds(ci);
+        }
+
         if (Tags is not null)
             foreach (var k in Tags.Keys)
                 if (string.IsNullOrWhiteSpace(k)) throw new InvalidInputException(At("tags"), "tag names must not be empty");
@@ -90,6 +98,7 @@ public sealed partial record JobDraft
             IdempotencyKey = key,
             Tags = Tags ?? NewJob.NoTags,
             RequiredCapabilities = caps.Select(c => c.Trim()).Distinct(StringComparer.Ordinal).ToArray(),
+            CheckpointInterval = checkpointInterval,
         };
     }
 

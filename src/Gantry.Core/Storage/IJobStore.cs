@@ -75,6 +75,16 @@ public interface IJobStore : IAsyncDisposable
     /// <summary>Hands over (and removes) the worker's pending commands, without renewing anything. Cheap enough to poll.</summary>
     Task<IReadOnlyList<WorkerCommand>> WorkerCommandsTakeAsync(string workerId, CancellationToken ct);
 
+    /// <summary>Queues a control command (drain, pause, resume) for a registered worker; throws
+    /// <see cref="WorkerNotFoundException"/> for an unknown or stopped one.</summary>
+    Task WorkerCommandSendAsync(string workerId, WorkerCommandKind kind, CancellationToken ct);
+
+    /// <summary>Pauses a queue: nothing is claimed from it until it is resumed; running jobs go on.</summary>
+    Task QueuePauseAsync(string queue, CancellationToken ct);
+
+    /// <summary>Resumes a paused queue.</summary>
+    Task QueueResumeAsync(string queue, CancellationToken ct);
+
     /// <summary>Marks the worker stopped.</summary>
     Task WorkerDeregisterAsync(string workerId, CancellationToken ct);
 

@@ -31,3 +31,7 @@ public sealed record JobRequeuedReport(Guid JobId, int Attempt, string WorkerId)
 /// <summary>Log lines of the attempt, numbered from 1 within it so that batches keep their order.</summary>
 public sealed record JobLogReport(Guid JobId, int Attempt, string WorkerId, IReadOnlyList<JobLogLine> Lines)
     : JobReport(JobId, Attempt, WorkerId);
+
+/// <summary>The attempt's latest checkpoint: bytes a later attempt resumes from. Replaces the previous one.</summary>
+public sealed record JobCheckpointReport(Guid JobId, int Attempt, string WorkerId, byte[] Data)
+    : JobReport(JobId, Attempt, WorkerId);

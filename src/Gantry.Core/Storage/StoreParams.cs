@@ -34,6 +34,11 @@ public sealed record ClaimedJob
     public required string WorkerId { get; init; }
     public IReadOnlyDictionary<string, string> Tags { get; init; } = NewJob.NoTags;
     public DateTimeOffset CreatedAt { get; init; }
+    /// <summary>The latest checkpoint of an earlier attempt, to resume from; null on a fresh start.</summary>
+    public byte[]? Checkpoint { get; init; }
+    public DateTimeOffset? CheckpointAt { get; init; }
+    /// <summary>How often the runtime asks the handler for its state, when the job sets it.</summary>
+    public TimeSpan? CheckpointInterval { get; init; }
 }
 
 public sealed record JobListParams
@@ -64,7 +69,7 @@ public sealed record RescuedJob(Guid Id, int Attempt, string? WorkerId, JobState
 
 public sealed record JobCleanParams(TimeSpan Retention, int Limit = 10_000);
 
-public sealed record QueueStats(string Queue, IReadOnlyDictionary<JobState, long> Counts)
+public sealed record QueueStats(string Queue, IReadOnlyDictionary<JobState, long> Counts, bool Paused = false)
 {
     public long this[JobState state] => Counts.TryGetValue(state, out var n) ? n : 0;
 }

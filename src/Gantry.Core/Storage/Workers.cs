@@ -31,6 +31,8 @@ public sealed record WorkerHeartbeatResult(IReadOnlyList<WorkerCommand> Commands
 public static class WorkerStates
 {
     public const string Running = "running";
+    public const string Paused = "paused";
+    public const string Draining = "draining";
     public const string Stopped = "stopped";
 }
 
@@ -48,6 +50,12 @@ public enum WorkerCommandKind
 {
     /// <summary>Stop the running job <see cref="WorkerCommand.JobId"/> (its cancellation was requested).</summary>
     CancelJob,
+    /// <summary>Claim nothing more, finish what runs (up to the drain timeout), give back the rest, deregister and exit.</summary>
+    Drain,
+    /// <summary>Claim nothing more until resumed; running jobs go on.</summary>
+    Pause,
+    /// <summary>Claim again after a pause.</summary>
+    Resume,
 }
 
 /// <summary>A control command waiting for a worker; handed over by heartbeat or poll.</summary>

@@ -78,6 +78,7 @@ internal sealed class RawStatement : IDisposable
     public string GetString(int column) => raw.sqlite3_column_text(_stmt, column).utf8_to_string();
     public string? GetStringOrNull(int column) => IsNull(column) ? null : GetString(column);
     public long? GetInt64OrNull(int column) => IsNull(column) ? null : GetInt64(column);
+    public byte[]? GetBytesOrNull(int column) => IsNull(column) ? null : raw.sqlite3_column_blob(_stmt, column).ToArray();
 
     private void Check(int rc)
     {

@@ -12,7 +12,9 @@ public sealed partial class GantryWorker
     private void Run(ClaimedJob job)
     {
         var logger = _jobLoggers.GetOrAdd(job.Type, static (type, loggers) => loggers.CreateLogger($"Gantry.Jobs.{type}"), _loggers);
-        var context = new WorkerJobContext(job, logger, _reports.Add, _time, _options.ProgressInterval);
+        var checkpointEvery = _registry.TryGet(job.Type, out var handler) && handler.CheckpointInterval is { } typeInterval ? typeInterval : _options.CheckpointInterval;
+        var context = new WorkerJobContext(job, logger, _reports.Add, _time, _options.ProgressInterval,
+            _reports.AddAndWaitAsync, new CheckpointSettings(checkpointEvery, _options.MaxCheckpointBytes));
         var attempt = new RunningAttempt(new JobLease(job.Id, job.Attempt), context, _time.GetTimestamp());
         _running[attempt.Key] = attempt;
         ThreadPool.UnsafeQueueUserWorkItem(static state => _ = state.Worker.RunAsync(state.Attempt), (Worker: this, Attempt: attempt), preferLocal: false);

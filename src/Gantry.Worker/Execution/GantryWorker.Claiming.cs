@@ -12,7 +12,7 @@ public sealed partial class GantryWorker
             try
             {
                 var demands = _slots.Demands(out var wanted);
-                if (wanted == 0)
+                if (wanted == 0 || _paused)
                 {
                     await _slotFreed.WaitAsync(TimeSpan.FromSeconds(1), ct).ConfigureAwait(false);
                     continue;

@@ -9,6 +9,15 @@ public sealed partial class GantryWorker
     /// <summary>Cancels that named a job not yet known here (the claim still on its way); applied when it arrives.</summary>
     private readonly ConcurrentDictionary<Guid, DateTimeOffset> _earlyCancels = new();
     private static readonly TimeSpan EarlyCancelMemory = TimeSpan.FromMinutes(1);
+    private static readonly TimeSpan IdleCommandPollInterval = TimeSpan.FromSeconds(1);
+    private readonly TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private volatile bool _paused;
+
+    /// <summary>Completes when a drain command has stopped this worker: its process should exit.</summary>
+    public Task Drained => _drained.Task;
+
+    /// <summary>True while paused: nothing new is claimed.</summary>
+    public bool IsPaused => _paused;
 
     private async Task HeartbeatLoopAsync(CancellationToken ct)
     {
@@ -42,9 +51,9 @@ public sealed partial class GantryWorker
         {
             try
             {
-                await _link.WaitForCommandsAsync(_options.CommandPollInterval, ct).ConfigureAwait(false);
-                // Commands are about jobs this worker holds; holding none, the heartbeat collects stale ones.
-                if (_running.IsEmpty && _slots.Buffered == 0) continue;
+                // Busy, cancels must land within a second; idle, only drain/pause/resume can come, so look less often.
+                var idle = _running.IsEmpty && _slots.Buffered == 0;
+                await _link.WaitForCommandsAsync(idle ? IdleCommandPollInterval : _options.CommandPollInterval, ct).ConfigureAwait(false);
                 Apply(await _link.TakeCommandsAsync(Id, ct).ConfigureAwait(false));
             }
             catch (OperationCanceledException) when (ct.IsCancellationRequested)
@@ -63,6 +72,26 @@ public sealed partial class GantryWorker
     {
         foreach (var command in commands)
         {
+            switch (command.Kind)
+            {
+                case WorkerCommandKind.Pause:
+                    WorkerLog.Command(_logger, Id, "paused: claiming nothing until resumed");
+                    _paused = true;
+                    continue;
+                case WorkerCommandKind.Resume:
+                    WorkerLog.Command(_logger, Id, "resumed");
+                    _paused = false;
+                    _slotFreed.Set();
+                    continue;
+                case WorkerCommandKind.Drain:
+                    WorkerLog.Command(_logger, Id, "draining: finishing running jobs, then stopping");
+                    _ = Task.Run(async () =>
+                    {
+                        await StopAsync(CancellationToken.None).ConfigureAwait(false);
+                        _drained.TrySetResult();
+                    });
+                    continue;
+            }
             if (command is not { Kind: WorkerCommandKind.CancelJob, JobId: { } id }) continue;
             var found = false;
             foreach (var attempt in _running.Values.Where(a => a.Key.JobId == id))

@@ -3,6 +3,7 @@ using System.Net;
 using System.Reflection;
 using System.Text.Json;
 using Gantry.Handlers;
+using Gantry.Serialization;
 using Gantry.Storage;
 using Gantry.Worker.Handlers;
 using Gantry.Worker.Links;

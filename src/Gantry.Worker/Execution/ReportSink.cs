@@ -14,10 +14,19 @@ namespace Gantry.Worker.Execution;
 internal sealed class ReportSink(IWorkerLink link, ILogger logger, TimeProvider time)
 {
     private const int MaxBatch = 1000;
-    private readonly Channel<JobReport> _channel = Channel.CreateUnbounded<JobReport>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Channel<(JobReport Report, TaskCompletionSource<bool>? Written)> _channel =
+        Channel.CreateUnbounded<(JobReport, TaskCompletionSource<bool>?)>(new UnboundedChannelOptions { SingleReader = true });
     private Task? _loop;
 
-    public void Add(JobReport report) => _channel.Writer.TryWrite(report);
+    public void Add(JobReport report) => _channel.Writer.TryWrite((report, null));
+
+    /// <summary>Adds a report and completes once it is written: true when the store applied it (not stale).</summary>
+    public Task<bool> AddAndWaitAsync(JobReport report)
+    {
+        var written = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+        if (!_channel.Writer.TryWrite((report, written))) written.TrySetResult(false);
+        return written.Task;
+    }
 
     public void Start() => _loop = Task.Run(() => RunAsync(CancellationToken.None));
 
@@ -31,16 +40,23 @@ internal sealed class ReportSink(IWorkerLink link, ILogger logger, TimeProvider 
     private async Task RunAsync(CancellationToken ct)
     {
         var batch = new List<JobReport>(MaxBatch);
+        var waiting = new List<(int Index, TaskCompletionSource<bool> Written)>();
         var reader = _channel.Reader;
         while (await reader.WaitToReadAsync(ct).ConfigureAwait(false))
         {
-            while (batch.Count < MaxBatch && reader.TryRead(out var report)) batch.Add(report);
-            await WriteAsync(batch, ct).ConfigureAwait(false);
+            while (batch.Count < MaxBatch && reader.TryRead(out var item))
+            {
+                if (item.Written is not null) waiting.Add((batch.Count, item.Written));
+                batch.Add(item.Report);
+            }
+            var applied = await WriteAsync(batch, ct).ConfigureAwait(false);
+            foreach (var (index, written) in waiting) written.TrySetResult(applied[index]);
             batch.Clear();
+            waiting.Clear();
         }
     }
 
-    private async Task WriteAsync(List<JobReport> batch, CancellationToken ct)
+    private async Task<IReadOnlyList<bool>> WriteAsync(List<JobReport> batch, CancellationToken ct)
     {
         var delay = TimeSpan.FromMilliseconds(100);
         while (true)
@@ -51,7 +67,7 @@ internal sealed class ReportSink(IWorkerLink link, ILogger logger, TimeProvider 
                 for (var i = 0; i < applied.Count; i++)
                     if (!applied[i] && batch[i] is not (JobProgressReport or JobLogReport))
                         WorkerLog.StaleReport(logger, batch[i].JobId, batch[i].Attempt);
-                return;
+                return applied;
             }
             catch (Exception ex) when (ex is not OperationCanceledException || !ct.IsCancellationRequested)
             {

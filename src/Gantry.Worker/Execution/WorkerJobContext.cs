@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Gantry.Handlers;
+using Gantry.Serialization;
 using Gantry.Storage;
 using Microsoft.Extensions.Logging;
 
@@ -22,8 +23,14 @@ internal sealed class WorkerJobContext : JobContext, IDisposable
     private (double Percent, string? Message)? _pendingProgress;
     private bool _progressFlushScheduled;
     private bool _finished;
+    private readonly Func<JobReport, Task<bool>> _reportAndWait;
+    private readonly CheckpointSettings _checkpoints;
+    private ICheckpointSource? _checkpointSource;
+    private ITimer? _checkpointTimer;
 
-    public WorkerJobContext(ClaimedJob job, ILogger logger, Action<JobReport> report, TimeProvider time, TimeSpan progressInterval)
+    /// <param name="reportAndWait">Writes a report and says whether the store applied it; by default reports are only queued.</param>
+    public WorkerJobContext(ClaimedJob job, ILogger logger, Action<JobReport> report, TimeProvider time, TimeSpan progressInterval,
+        Func<JobReport, Task<bool>>? reportAndWait = null, CheckpointSettings? checkpoints = null)
     {
         _job = job;
         _log = new AttemptLog(logger, job, report, time, progressInterval);
@@ -31,6 +38,55 @@ internal sealed class WorkerJobContext : JobContext, IDisposable
         _report = report;
         _time = time;
         _progressInterval = progressInterval;
+        _reportAndWait = reportAndWait ?? (r => { report(r); return Task.FromResult(true); });
+        _checkpoints = checkpoints ?? new CheckpointSettings(WorkerOptions.CheckpointIntervalDefault, WorkerOptions.MaxCheckpointBytesDefault);
+    }
+
+    // Spelled out: a null byte[] would otherwise convert to an empty (present) ReadOnlyMemory.
+    public override ReadOnlyMemory<byte>? Checkpoint => _job.Checkpoint is { } bytes ? new ReadOnlyMemory<byte>(bytes) : (ReadOnlyMemory<byte>?)null;
+
+    public override async ValueTask SaveCheckpointAsync(object? state)
+    {
+        var report = CheckpointReport(state);
+        if (!await _reportAndWait(report).ConfigureAwait(false))
+            WorkerLog.CheckpointRejected(Logger, _job.Id, _job.Attempt);
+    }
+
+    private JobCheckpointReport CheckpointReport(object? state)
+    {
+        var bytes = state switch
+        {
+            byte[] b => b,
+            ReadOnlyMemory<byte> m => m.ToArray(),
+            Memory<byte> m => m.ToArray(),
+            JsonElement e => JsonSerializer.SerializeToUtf8Bytes(e),
+            _ => JsonSerializer.SerializeToUtf8Bytes(state, GantryPayloadJson.Default),
+        };
+        if (bytes.Length > _checkpoints.MaxBytes)
+            throw new InvalidOperationException($"the checkpoint is {bytes.Length:N0} bytes, over the limit of {_checkpoints.MaxBytes:N0} bytes");
+        return new JobCheckpointReport(_job.Id, _job.Attempt, _job.WorkerId, bytes);
+    }
+
+    /// <summary>The handler can tell its state: ask it every interval, and before a graceful stop.</summary>
+    public void UseCheckpointSource(ICheckpointSource source)
+    {
+        _checkpointSource = source;
+        var interval = _job.CheckpointInterval ?? _checkpoints.Interval;
+        _checkpointTimer = _time.CreateTimer(static s => ((WorkerJobContext)s!).CaptureCheckpoint(), this, interval, interval);
+    }
+
+    /// <summary>Asks the handler for its state and queues it as the checkpoint. Never throws: a failing capture is logged.</summary>
+    private void CaptureCheckpoint()
+    {
+        if (_checkpointSource is not { } source || _finished) return;
+        try
+        {
+            _report(CheckpointReport(source.CaptureCheckpoint()));
+        }
+        catch (Exception ex)
+        {
+            WorkerLog.CheckpointFailed(Logger, ex, _job.Id);
+        }
     }
 
     public ClaimedJob Job => _job;
@@ -50,6 +106,8 @@ internal sealed class WorkerJobContext : JobContext, IDisposable
     {
         if (Interlocked.CompareExchange(ref _cancelReason, (int)reason, (int)CancelReason.None) == (int)CancelReason.None)
         {
+            // A graceful stop keeps the work done so far; a timeout or a lost lease has nothing to keep.
+            if (reason is CancelReason.Shutdown or CancelReason.UserCancelled) CaptureCheckpoint();
             try { _cts.Cancel(); } catch (ObjectDisposedException) { }
         }
     }
@@ -112,6 +170,7 @@ internal sealed class WorkerJobContext : JobContext, IDisposable
     /// <summary>No progress is written after the outcome.</summary>
     public void Finish()
     {
+        _checkpointTimer?.Dispose();
         _log.Finish();
         lock (_progressLock) _finished = true;
         _timeoutTimer?.Dispose();
@@ -124,3 +183,6 @@ internal sealed class WorkerJobContext : JobContext, IDisposable
         _cts.Dispose();
     }
 }
+
+/// <summary>How an attempt's checkpoints are taken: the default interval and the size limit.</summary>
+internal sealed record CheckpointSettings(TimeSpan Interval, int MaxBytes);

@@ -35,6 +35,15 @@ internal static partial class WorkerLog
     [LoggerMessage(EventId = 1041, Level = LogLevel.Warning, Message = "Job {JobId} attempt {Attempt} is no longer this worker's (its lease was lost); stopping it")]
     public static partial void LeaseLost(ILogger logger, Guid jobId, int attempt);
 
+    [LoggerMessage(EventId = 1050, Level = LogLevel.Warning, Message = "Checkpoint of job {JobId} attempt {Attempt} was rejected: the attempt is no longer this worker's")]
+    public static partial void CheckpointRejected(ILogger logger, Guid jobId, int attempt);
+
+    [LoggerMessage(EventId = 1051, Level = LogLevel.Error, Message = "Taking a checkpoint of job {JobId} failed")]
+    public static partial void CheckpointFailed(ILogger logger, Exception exception, Guid jobId);
+
+    [LoggerMessage(EventId = 1060, Level = LogLevel.Information, Message = "Worker {WorkerId}: {Command}")]
+    public static partial void Command(ILogger logger, string workerId, string command);
+
     [LoggerMessage(EventId = 1040, Level = LogLevel.Information, Message = "Cancelling job {JobId} on request")]
     public static partial void CancelRequested(ILogger logger, Guid jobId);
 }

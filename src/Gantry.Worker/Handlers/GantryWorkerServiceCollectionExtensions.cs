@@ -9,10 +9,12 @@ namespace Microsoft.Extensions.DependencyInjection;
 public static class GantryWorkerServiceCollectionExtensions
 {
     /// <summary>Registers <typeparamref name="THandler"/> as the handler of <paramref name="jobType"/> (one new instance per job).</summary>
-    public static IServiceCollection AddGantryHandler<THandler>(this IServiceCollection services, string jobType)
+    /// <param name="checkpointInterval">How often a handler that implements <c>ICheckpointSource</c> is asked for its
+    /// state, for jobs of this type that set no interval of their own (default: the worker's, 5 minutes).</param>
+    public static IServiceCollection AddGantryHandler<THandler>(this IServiceCollection services, string jobType, TimeSpan? checkpointInterval = null)
         where THandler : class
     {
-        services.GetHandlerRegistry().Add(jobType, typeof(THandler));
+        services.GetHandlerRegistry().Add(jobType, typeof(THandler), checkpointInterval);
         services.TryAddTransient<THandler>();
         return services;
     }
@@ -35,14 +37,4 @@ public static class GantryWorkerServiceCollectionExtensions
         services.AddSingleton(registry);
         return registry;
     }
-}
-
-/// <summary>JSON settings for payloads and results: snake_case names, read case-insensitively.</summary>
-public static class GantryPayloadJson
-{
-    public static readonly JsonSerializerOptions Default = new(JsonSerializerDefaults.Web)
-    {
-        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
-        PropertyNameCaseInsensitive = true,
-    };
 }

@@ -10,7 +10,9 @@ internal delegate ValueTask<string?> HandlerInvoker(IServiceProvider services, J
 
 /// <summary>A registered job type.</summary>
 /// <param name="DefaultTimeout">Timeout for jobs of this type that set none.</param>
-internal sealed record HandlerRegistration(string JobType, Type HandlerType, Type PayloadType, HandlerInvoker Invoke, TimeSpan? DefaultTimeout = null);
+/// <param name="CheckpointInterval">How often a checkpointing handler of this type is asked for its state, unless the job says.</param>
+internal sealed record HandlerRegistration(string JobType, Type HandlerType, Type PayloadType, HandlerInvoker Invoke,
+    TimeSpan? DefaultTimeout = null, TimeSpan? CheckpointInterval = null);
 
 /// <summary>The job types this process can run, each with its handler. Filled by <c>AddGantryHandler</c>.</summary>
 public sealed class HandlerRegistry
@@ -21,11 +23,11 @@ public sealed class HandlerRegistry
 
     internal bool TryGet(string jobType, out HandlerRegistration registration) => _handlers.TryGetValue(jobType, out registration!);
 
-    internal void Add(string jobType, Type handlerType)
+    internal void Add(string jobType, Type handlerType, TimeSpan? checkpointInterval = null)
     {
         if (_handlers.ContainsKey(jobType))
             throw new InvalidOperationException($"job type '{jobType}' already has a handler ({_handlers[jobType].HandlerType.Name})");
-        _handlers[jobType] = Create(jobType, handlerType);
+        _handlers[jobType] = Create(jobType, handlerType) with { CheckpointInterval = checkpointInterval };
     }
 
     /// <summary>Binds <paramref name="jobType"/> to a command (see <see cref="Process.ProcessJobRunner"/>).</summary>
@@ -64,6 +66,7 @@ public sealed class HandlerRegistry
         where THandler : IJobHandler<TPayload, TResult>
     {
         var handler = services.GetRequiredService<THandler>();
+        if (handler is ICheckpointSource source && context is Execution.WorkerJobContext running) running.UseCheckpointSource(source);
         var result = await handler.HandleAsync(ReadPayload<TPayload>(context, json), context).ConfigureAwait(false);
         return result is null ? null : JsonSerializer.Serialize(result, json);
     }
@@ -72,6 +75,7 @@ public sealed class HandlerRegistry
         where THandler : IJobHandler<TPayload>
     {
         var handler = services.GetRequiredService<THandler>();
+        if (handler is ICheckpointSource source && context is Execution.WorkerJobContext running) running.UseCheckpointSource(source);
         await handler.HandleAsync(ReadPayload<TPayload>(context, json), context).ConfigureAwait(false);
         return null;
     }

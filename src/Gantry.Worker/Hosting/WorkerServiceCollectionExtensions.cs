@@ -19,7 +19,7 @@ public static class WorkerServiceCollectionExtensions
         services.GetHandlerRegistry();
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton(sp => new GantryWorker(link(sp), options ?? new WorkerOptions(), sp, time: sp.GetRequiredService<TimeProvider>()));
-        services.AddHostedService(sp => new WorkerHostedService(sp.GetRequiredService<GantryWorker>()));
+        services.AddHostedService(sp => new WorkerHostedService(sp.GetRequiredService<GantryWorker>(), sp.GetRequiredService<Microsoft.Extensions.Hosting.IHostApplicationLifetime>()));
         return services;
     }
 

@@ -40,7 +40,7 @@ public sealed class PostgresRunTests(PostgresClusterFixture fixture) : IDisposab
         var again = await GantryProcess.RunAsync(_dir.Path, null, "migrate", "--store", url);
 
         Assert.True(first.ExitCode == 0, first.Stderr);
-        Assert.Contains("schema version 2", first.Stdout, StringComparison.Ordinal);
+        Assert.Matches(@"schema version [1-9][0-9]*", first.Stdout);
         Assert.Equal(first.Stdout, again.Stdout);
     }
 

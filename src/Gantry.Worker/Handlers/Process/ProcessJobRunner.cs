@@ -121,7 +121,10 @@ internal sealed class ProcessJobRunner(string jobType, ProcessHandlerSpec spec, 
             w.WriteStartObject("tags");
             foreach (var (k, v) in context.Tags) w.WriteString(k, v);
             w.WriteEndObject();
-            w.WriteNull("checkpoint");
+            // The checkpoint as it was saved: JSON stays JSON; other bytes travel as base64.
+            if (context.Checkpoint is not { } checkpoint) w.WriteNull("checkpoint");
+            else if (IsJson(checkpoint.Span)) { w.WritePropertyName("checkpoint"); w.WriteRawValue(checkpoint.Span); }
+            else w.WriteBase64String("checkpoint", checkpoint.Span);
             w.WriteEndObject();
         }
         await stdin.BaseStream.WriteAsync(buffer.WrittenMemory).ConfigureAwait(false);
@@ -149,8 +152,8 @@ internal sealed class ProcessJobRunner(string jobType, ProcessHandlerSpec spec, 
                     await context.ReportProgressAsync(percent, root.TryGetProperty("message", out var m) && m.ValueKind == JsonValueKind.String ? m.GetString() : null).ConfigureAwait(false);
                 if (root.TryGetProperty("log", out var log))
                     output.Log(LevelOf(root), log.ValueKind == JsonValueKind.String ? log.GetString()! : log.GetRawText(), "log");
-                if (root.TryGetProperty("checkpoint", out _))
-                    output.Log(LogLevel.Debug, "checkpoint received (checkpoints are kept once the checkpoint store lands)", "gantry");
+                if (root.TryGetProperty("checkpoint", out var checkpoint))
+                    await context.SaveCheckpointAsync(checkpoint.Clone()).ConfigureAwait(false);
             }
         }
         return result;
@@ -168,6 +171,21 @@ internal sealed class ProcessJobRunner(string jobType, ProcessHandlerSpec spec, 
         }
         // The error message keeps the last few lines: a traceback's end says what went wrong.
         return last.TakeLast(5).ToList();
+    }
+
+    private static bool IsJson(ReadOnlySpan<byte> bytes)
+    {
+        try
+        {
+            var reader = new Utf8JsonReader(bytes);
+            reader.Read();
+            reader.Skip();
+            return !reader.Read(); // One value and nothing after it.
+        }
+        catch (JsonException)
+        {
+            return false;
+        }
     }
 
     private static bool TryParseObject(string line, out JsonDocument doc)

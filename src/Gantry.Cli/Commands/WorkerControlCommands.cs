@@ -1,0 +1,35 @@
+using System.CommandLine;
+using Gantry.Cli.Hosting;
+using Gantry.Cli.Options;
+using Gantry.Storage;
+
+namespace Gantry.Cli.Commands;
+
+/// <summary><c>gantry workers drain|pause|resume &lt;id&gt;</c>: control commands a worker picks up within a second.</summary>
+internal static class WorkerControlCommands
+{
+    public static IEnumerable<Command> Create() =>
+    [
+        Control("drain", WorkerCommandKind.Drain,
+            "Drain a worker: it claims nothing more, finishes what it runs (up to its --drain-timeout; the rest is checkpointed and requeued), deregisters and exits",
+            "will drain and exit"),
+        Control("pause", WorkerCommandKind.Pause, "Pause a worker: it claims nothing new until resumed; running jobs go on", "will pause"),
+        Control("resume", WorkerCommandKind.Resume, "Resume a paused worker", "will resume"),
+    ];
+
+    private static Command Control(string name, WorkerCommandKind kind, string description, string outcome)
+    {
+        var id = new Argument<string>("id") { Description = "The worker's id (see gantry workers)" };
+        var location = CliOptions.StoreLocation();
+        var command = new Command(name, description) { id, location };
+        command.SetHandler(async (parse, ct) =>
+        {
+            await using var store = await location.OpenAsync(parse, createIfMissing: false, ct).ConfigureAwait(false);
+            var workerId = parse.GetValue(id)!;
+            await store.WorkerCommandSendAsync(workerId, kind, ct).ConfigureAwait(false);
+            Console.Out.WriteLine($"worker {workerId} {outcome}");
+            return Cli.Ok;
+        });
+        return command;
+    }
+}
