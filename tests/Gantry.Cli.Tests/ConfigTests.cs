@@ -93,4 +93,17 @@ public sealed class ConfigTests : IDisposable
         Assert.Contains("--config: ", stderr, StringComparison.Ordinal);
         Assert.Contains("missing.json does not exist", stderr, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task Run_NoCgroupPossible_WarnsAndStillRunsWithRlimits()
+    {
+        await using var run = GantryProcess.StartDll(_dir.Path, GantryProcess.CliPath, ["run", "--db", _dir.Db], [("GANTRY_ISOLATION", "rlimit")]);
+        await run.WaitForOutputAsync("Press Ctrl-C to stop.", Generous);
+        Assert.Contains("isolation  rlimits only", run.Stdout, StringComparison.Ordinal);
+        Assert.Contains("WARNING    no cgroup can be made here: process handlers run with rlimits only", run.Stdout, StringComparison.Ordinal);
+
+        var (code, stdout, stderr) = await GantryProcess.RunAsync(_dir.Path, null, "submit", "shout", "{\"text\":\"limited\"}", "--wait", "--db", _dir.Db);
+        Assert.True(code == 0, stderr + stdout);
+        Assert.Contains("\"LIMITED\"", stdout, StringComparison.Ordinal);
+    }
 }

@@ -23,6 +23,7 @@ internal sealed class ProcessJobRunner(string jobType, ProcessHandlerSpec spec, 
 
     // The launcher joins the sandbox with its own pid, then becomes the program: no child can be
     // born outside the cgroup, and the command's words are arguments, never shell text.
+    private const int LauncherCouldNotJoin = 125;
     private const string Launcher = "while [ \"$1\" != -- ]; do echo $$ > \"$1\" || exit 125; shift; done; shift; exec \"$@\"";
 
     public async ValueTask<string?> RunAsync(JobContext context, CancellationToken ct)
@@ -62,6 +63,8 @@ internal sealed class ProcessJobRunner(string jobType, ProcessHandlerSpec spec, 
         ct.ThrowIfCancellationRequested();
         if (memoryHit && process.ExitCode != 0)
             throw new ProcessHandlerFailedException($"memory limit exceeded ({spec.Limits.MemoryMb} MB)");
+        if (process.ExitCode == LauncherCouldNotJoin && sandbox.JoinFiles.Count > 0)
+            throw new ProcessHandlerFailedException($"could not put the job's process into its cgroup ({string.Join(", ", sandbox.JoinFiles)})");
         if (process.ExitCode != 0)
         {
             var how = process.ExitCode > 128 ? $"was killed by signal {process.ExitCode - 128}" : $"exited with code {process.ExitCode}";
