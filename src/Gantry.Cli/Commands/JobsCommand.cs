@@ -2,6 +2,7 @@ using System.CommandLine;
 using Gantry.Cli.Hosting;
 using Gantry.Cli.Options;
 using Gantry.Cli.Output;
+using Gantry.Server.Api;
 using Gantry.Jobs;
 using Gantry.Storage;
 

@@ -4,8 +4,10 @@ using System.Text.Json;
 using Gantry.Cli.Hosting;
 using Gantry.Cli.Options;
 using Gantry.Cli.Output;
+using Gantry.Server.Api;
 using Gantry.Jobs;
 using Gantry.Protocol;
+using Gantry.Server.Submission;
 using Gantry.Storage;
 using Gantry.Worker.Handlers.BuiltIn;
 
@@ -181,16 +183,8 @@ internal static class SubmitCommand
     }
 
     /// <summary>A job type is known when built in, configured, or served by a worker that registered in the store.</summary>
-    private static async Task CheckTypesKnownAsync(IJobStore store, IReadOnlyList<NewJob> jobs, GantryConfig config, CancellationToken ct)
-    {
-        var known = new SortedSet<string>(BuiltInHandlers.Types.Concat(config.Handlers.Keys), StringComparer.Ordinal);
-        var unknown = jobs.Select(j => j.Type).Where(t => !known.Contains(t)).Distinct().ToArray();
-        if (unknown.Length == 0) return;
-        known.UnionWith(await store.JobTypesServedAsync(ct).ConfigureAwait(false));
-        unknown = unknown.Where(t => !known.Contains(t)).ToArray();
-        if (unknown.Length > 0)
-            throw new InvalidInputException("type", $"unknown job type{(unknown.Length > 1 ? "s" : "")} {string.Join(", ", unknown.Select(u => $"'{u}'"))}; known types: {string.Join(", ", known)} (use --allow-unknown-type to enqueue for a worker not started yet)");
-    }
+    private static Task CheckTypesKnownAsync(IJobStore store, IReadOnlyList<NewJob> jobs, GantryConfig config, CancellationToken ct) =>
+        KnownJobTypes.CheckAsync(store, jobs, BuiltInHandlers.Types.Concat(config.Handlers.Keys), ct);
 
     private static DateTimeOffset? ParseTime(System.CommandLine.Parsing.ArgumentResult r)
     {

@@ -1,0 +1,19 @@
+using Gantry.Protocol;
+
+namespace Gantry.Server.Api;
+
+/// <summary>What the HTTP API accepts, with its defaults.</summary>
+public sealed record ApiOptions
+{
+    public const long MaxRequestBytesDefault = 10 * 1024 * 1024;
+    public const int MaxListDefault = 1000;
+
+    /// <summary>Limits on each job (payload size, batch length, JSON depth).</summary>
+    public JobLimits Limits { get; init; } = JobLimits.Default;
+
+    /// <summary>Largest request body. Defaults to 10 MiB.</summary>
+    public long MaxRequestBytes { get; init; } = MaxRequestBytesDefault;
+
+    /// <summary>Job types known without a registered worker (built in, configured).</summary>
+    public IReadOnlyList<string> KnownJobTypes { get; init; } = [];
+}

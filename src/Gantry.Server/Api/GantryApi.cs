@@ -1,0 +1,49 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Gantry.Server.Api;
+using Gantry.Storage;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+
+namespace Microsoft.Extensions.DependencyInjection;
+
+/// <summary>The HTTP API: <c>services.AddGantryApi()</c>, then <c>app.MapGantryApi()</c>.</summary>
+public static class GantryApi
+{
+    public static IServiceCollection AddGantryApi(this IServiceCollection services, ApiOptions? options = null)
+    {
+        services.TryAddSingleton(options ?? new ApiOptions());
+        services.AddProblemDetails();
+        services.ConfigureHttpJsonOptions(o =>
+        {
+            o.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower;
+            o.SerializerOptions.DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull;
+        });
+        return services;
+    }
+
+    public static IEndpointRouteBuilder MapGantryApi(this IEndpointRouteBuilder app)
+    {
+        var api = app.MapGroup("/api/v1").AddEndpointFilter(ApiProblems.Filter);
+        JobsEndpoints.Map(api);
+        QueuesAndWorkersEndpoints.Map(api);
+
+        app.MapGet("/health/live", () => TypedResults.Ok(new { status = "live" })).WithTags("Health");
+        // Ready when the store answers a cheap indexed query (and so is reachable and migrated).
+        app.MapGet("/health/ready", async (IJobStore store, CancellationToken ct) =>
+        {
+            try
+            {
+                await store.JobNextDueAsync(ct).ConfigureAwait(false);
+                return Results.Ok(new { status = "ready", store = store.Description });
+            }
+            catch (Gantry.GantryException ex)
+            {
+                return ApiProblems.Problem(StatusCodes.Status503ServiceUnavailable, "Not ready", ex.Message);
+            }
+        }).WithTags("Health");
+        return app;
+    }
+}

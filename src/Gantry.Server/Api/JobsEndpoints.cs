@@ -1,0 +1,85 @@
+using Gantry.Jobs;
+using Gantry.Protocol;
+using Gantry.Server.Submission;
+using Gantry.Storage;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+
+namespace Gantry.Server.Api;
+
+/// <summary>/api/v1/jobs: submit, read, list, cancel, retry, logs.</summary>
+internal static class JobsEndpoints
+{
+    public static void Map(RouteGroupBuilder api)
+    {
+        var jobs = api.MapGroup("/jobs").WithTags("Jobs");
+        jobs.MapPost("/", SubmitAsync).WithSummary("Submit one job document or an array of them (all or none)");
+        jobs.MapGet("/", ListAsync).WithSummary("List jobs, newest first, with keyset pagination (cursor)");
+        jobs.MapGet("/{id}", GetAsync).WithSummary("One job, with the error of every failed attempt");
+        jobs.MapPost("/{id}/cancel", CancelAsync).WithSummary("Cancel a job (a running one is stopped by its worker)");
+        jobs.MapPost("/{id}/retry", RetryAsync).WithSummary("Put a dead or cancelled job back to queued");
+        jobs.MapGet("/{id}/logs", LogsAsync).WithSummary("What the job's attempts logged");
+    }
+
+    private static async Task<IResult> SubmitAsync(HttpRequest request, IJobStore store, ApiOptions options, CancellationToken ct)
+    {
+        if (request.ContentLength > options.MaxRequestBytes)
+            return ApiProblems.Problem(StatusCodes.Status413PayloadTooLarge, "Request too large", $"the body is {request.ContentLength:N0} bytes, over the limit of {options.MaxRequestBytes:N0}");
+        using var reader = new StreamReader(request.Body);
+        var text = await reader.ReadToEndAsync(ct).ConfigureAwait(false);
+        var drafts = JobDocumentReader.ReadDrafts(text, "body", options.Limits);
+        if (drafts.Count == 0) throw new InvalidInputException("body", "holds no job document");
+        if (drafts.Count > options.Limits.MaxBatch) throw new InvalidInputException("body", $"holds {drafts.Count:N0} jobs, over the batch limit of {options.Limits.MaxBatch:N0}");
+        var newJobs = drafts.Select(d => d.Draft.Validate(options.Limits, d.Where)).ToArray();
+        await KnownJobTypes.CheckAsync(store, newJobs, options.KnownJobTypes, ct).ConfigureAwait(false);
+        var results = await store.JobEnqueueManyAsync(new JobEnqueueParams(newJobs), ct).ConfigureAwait(false);
+        var views = results.Select((r, i) => new SubmitView(r.Id.ToString(), r.State.ToText(), r.Existing, newJobs[i].Type, newJobs[i].Queue)).ToArray();
+        var isArray = text.AsSpan().TrimStart().StartsWith("[");
+        if (!isArray && views.Length == 1)
+            return views[0].Existing ? TypedResults.Ok(views[0]) : TypedResults.Created($"/api/v1/jobs/{views[0].Id}", views[0]);
+        return views.All(v => v.Existing) ? TypedResults.Ok(views) : TypedResults.Created("/api/v1/jobs", views);
+    }
+
+    private static async Task<IResult> GetAsync(string id, IJobStore store, CancellationToken ct)
+    {
+        var jobId = JobIds.Parse(id);
+        var job = await store.JobGetAsync(jobId, ct).ConfigureAwait(false) ?? throw new JobNotFoundException(jobId.ToString());
+        return TypedResults.Ok(JobView.From(job, withErrors: true));
+    }
+
+    private static async Task<IResult> ListAsync(IJobStore store, CancellationToken ct,
+        string? state = null, string? queue = null, string? type = null, int? limit = null, string? cursor = null)
+    {
+        JobState? s = null;
+        if (state is not null)
+            s = JobStates.TryParse(state, out var parsed) ? parsed
+                : throw new InvalidInputException("state", $"'{state}' is not a job state (one of {string.Join(", ", JobStates.All.Select(x => x.ToText()))})");
+        var n = limit ?? 50;
+        if (n is < 1 or > ApiOptions.MaxListDefault) throw new InvalidInputException("limit", $"must be between 1 and {ApiOptions.MaxListDefault}, got {n}");
+        Guid? before = cursor is null ? null : JobIds.Parse(cursor, "cursor");
+        var page = await store.JobListAsync(new JobListParams { State = s, Queue = queue, Type = type, Limit = n, Before = before }, ct).ConfigureAwait(false);
+        var next = page.Count == n ? page[^1].Id.ToString() : null;
+        return TypedResults.Ok(new JobPage(page.Select(j => JobView.From(j, withErrors: false)).ToArray(), next));
+    }
+
+    private static async Task<IResult> CancelAsync(string id, IJobStore store, CancellationToken ct)
+    {
+        var result = await store.JobCancelAsync(JobIds.Parse(id), ct).ConfigureAwait(false);
+        return TypedResults.Ok(new CancelView(result.Id.ToString(), result.Outcome == JobCancelOutcome.Cancelled ? "cancelled" : "requested"));
+    }
+
+    private static async Task<IResult> RetryAsync(string id, IJobStore store, CancellationToken ct)
+    {
+        var jobId = JobIds.Parse(id);
+        await store.JobRetryAsync(jobId, ct).ConfigureAwait(false);
+        var job = await store.JobGetAsync(jobId, ct).ConfigureAwait(false) ?? throw new JobNotFoundException(jobId.ToString());
+        return TypedResults.Ok(JobView.From(job, withErrors: true));
+    }
+
+    private static async Task<IResult> LogsAsync(string id, IJobStore store, CancellationToken ct)
+    {
+        var lines = await store.JobLogsAsync(JobIds.Parse(id), ct).ConfigureAwait(false);
+        return TypedResults.Ok(lines.Select(l => new LogLineView(l.Attempt, l.Line.Number, l.Line.At, l.Line.Level, l.Line.Message)).ToArray());
+    }
+}

@@ -1,0 +1,43 @@
+using Gantry.Protocol;
+using Gantry.Storage;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+
+namespace Gantry.Server.Api;
+
+/// <summary>/api/v1/queues and /api/v1/workers: counts, pause and resume, drain.</summary>
+internal static class QueuesAndWorkersEndpoints
+{
+    public static void Map(RouteGroupBuilder api)
+    {
+        var queues = api.MapGroup("/queues").WithTags("Queues");
+        queues.MapGet("/", async (IJobStore store, CancellationToken ct) =>
+            TypedResults.Ok((await store.QueueStatsAsync(ct).ConfigureAwait(false)).Select(QueueView.From).ToArray()))
+            .WithSummary("Jobs per state in each queue");
+        queues.MapPost("/{name}/pause", (string name, IJobStore store, CancellationToken ct) => Queue(name, store.QueuePauseAsync, ct))
+            .WithSummary("Pause a queue: nothing is claimed from it until resumed");
+        queues.MapPost("/{name}/resume", (string name, IJobStore store, CancellationToken ct) => Queue(name, store.QueueResumeAsync, ct))
+            .WithSummary("Resume a paused queue");
+
+        var workers = api.MapGroup("/workers").WithTags("Workers");
+        workers.MapGet("/", async (IJobStore store, CancellationToken ct) =>
+            TypedResults.Ok((await store.WorkerListAsync(ct).ConfigureAwait(false)).Select(WorkerView.From).ToArray()))
+            .WithSummary("Workers in the registry, most recently seen first");
+        foreach (var (verb, kind) in new[] { ("drain", WorkerCommandKind.Drain), ("pause", WorkerCommandKind.Pause), ("resume", WorkerCommandKind.Resume) })
+        {
+            workers.MapPost($"/{{id}}/{verb}", async (string id, IJobStore store, CancellationToken ct) =>
+            {
+                await store.WorkerCommandSendAsync(id, kind, ct).ConfigureAwait(false);
+                return TypedResults.Accepted((string?)null, new { id, command = verb });
+            }).WithSummary($"Ask a worker to {verb}");
+        }
+    }
+
+    private static async Task<IResult> Queue(string name, Func<string, CancellationToken, Task> act, CancellationToken ct)
+    {
+        JobDraft.CheckName(name, "name");
+        await act(name, ct).ConfigureAwait(false);
+        return TypedResults.NoContent();
+    }
+}

@@ -1,0 +1,160 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using Gantry.Jobs;
+using Gantry.Storage;
+
+namespace Gantry.Server.Tests;
+
+/// <summary>/api/v1/jobs over real HTTP: answers, problem details, limits.</summary>
+public sealed class JobsApiTests : IAsyncLifetime
+{
+    private readonly ApiServer _server = new();
+    private HttpClient Http => _server.Http;
+
+    public Task InitializeAsync() => _server.InitializeAsync();
+    public Task DisposeAsync() => _server.DisposeAsync();
+
+    private Task<HttpResponseMessage> PostAsync(string path, string body) =>
+        Http.PostAsync(path, new StringContent(body, Encoding.UTF8, "application/json"));
+
+    private static async Task<JsonElement> JsonAsync(HttpResponseMessage response) =>
+        JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
+
+    private static async Task<JsonElement> ProblemAsync(HttpResponseMessage response, HttpStatusCode status)
+    {
+        Assert.Equal(status, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.DoesNotContain("   at ", body, StringComparison.Ordinal);
+        return JsonDocument.Parse(body).RootElement;
+    }
+
+    [Fact]
+    public async Task Submit_OneDocument_CreatedThenIdempotentOk()
+    {
+        var first = await PostAsync("/api/v1/jobs", """{"type":"echo","payload":{"a":1},"idempotency_key":"k1"}""");
+        Assert.Equal(HttpStatusCode.Created, first.StatusCode);
+        var id = (await JsonAsync(first)).GetProperty("id").GetString();
+        Assert.Equal($"/api/v1/jobs/{id}", first.Headers.Location?.OriginalString);
+
+        var again = await PostAsync("/api/v1/jobs", """{"type":"echo","idempotency_key":"k1"}""");
+        Assert.Equal(HttpStatusCode.OK, again.StatusCode);
+        var body = await JsonAsync(again);
+        Assert.Equal(id, body.GetProperty("id").GetString());
+        Assert.True(body.GetProperty("existing").GetBoolean());
+
+        var job = await JsonAsync(await Http.GetAsync($"/api/v1/jobs/{id}"));
+        Assert.Equal("queued", job.GetProperty("state").GetString());
+        Assert.Equal(1, job.GetProperty("payload").GetProperty("a").GetInt32());
+    }
+
+    [Fact]
+    public async Task Submit_Array_AllOrNone()
+    {
+        var bad = await PostAsync("/api/v1/jobs", """[{"type":"echo"},{"type":"echo","max_attempts":0}]""");
+        var problem = await ProblemAsync(bad, HttpStatusCode.BadRequest);
+        Assert.Equal("body[1].max_attempts", problem.GetProperty("field").GetString());
+        Assert.Empty(await _server.Store.QueueStatsAsync(CancellationToken.None));
+
+        var ok = await PostAsync("/api/v1/jobs", """[{"type":"echo"},{"type":"sleep","payload":{"ms":1}}]""");
+        Assert.Equal(HttpStatusCode.Created, ok.StatusCode);
+        Assert.Equal(2, (await JsonAsync(ok)).GetArrayLength());
+    }
+
+    [Fact]
+    public async Task Submit_MalformedJson_400WithPosition()
+    {
+        var problem = await ProblemAsync(await PostAsync("/api/v1/jobs", """{"type": "echo", """), HttpStatusCode.BadRequest);
+        Assert.Contains("malformed JSON", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Submit_UnknownField_400NamingIt()
+    {
+        var problem = await ProblemAsync(await PostAsync("/api/v1/jobs", """{"type":"echo","priorty":3}"""), HttpStatusCode.BadRequest);
+        Assert.Contains("unknown field 'priorty'", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Submit_UnknownType_400ListingKnown()
+    {
+        var problem = await ProblemAsync(await PostAsync("/api/v1/jobs", """{"type":"nope"}"""), HttpStatusCode.BadRequest);
+        Assert.Equal("type", problem.GetProperty("field").GetString());
+        Assert.Contains("known types: echo, sleep", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Submit_OverRequestLimit_413()
+    {
+        var big = "{\"type\":\"echo\",\"payload\":{\"x\":\"" + new string('x', 100 * 1024) + "\"}}";
+        await ProblemAsync(await PostAsync("/api/v1/jobs", big), HttpStatusCode.RequestEntityTooLarge);
+    }
+
+    [Fact]
+    public async Task Get_UnknownOrMalformedId_404And400()
+    {
+        await ProblemAsync(await Http.GetAsync($"/api/v1/jobs/{Guid.CreateVersion7()}"), HttpStatusCode.NotFound);
+        var problem = await ProblemAsync(await Http.GetAsync("/api/v1/jobs/not-an-id"), HttpStatusCode.BadRequest);
+        Assert.Equal("id", problem.GetProperty("field").GetString());
+    }
+
+    [Fact]
+    public async Task Cancel_QueuedThenAgain_OkThen409()
+    {
+        var id = (await JsonAsync(await PostAsync("/api/v1/jobs", """{"type":"echo"}"""))).GetProperty("id").GetString();
+        var cancelled = await JsonAsync(await Http.PostAsync($"/api/v1/jobs/{id}/cancel", null));
+        Assert.Equal("cancelled", cancelled.GetProperty("outcome").GetString());
+        await ProblemAsync(await Http.PostAsync($"/api/v1/jobs/{id}/cancel", null), HttpStatusCode.Conflict);
+
+        var retried = await JsonAsync(await Http.PostAsync($"/api/v1/jobs/{id}/retry", null));
+        Assert.Equal("queued", retried.GetProperty("state").GetString());
+    }
+
+    [Fact]
+    public async Task List_KeysetPagination_WalksEveryJobOnce()
+    {
+        var body = "[" + string.Join(",", Enumerable.Range(0, 7).Select(i => "{\"type\":\"echo\",\"payload\":{\"n\":" + i + "}}")) + "]";
+        Assert.Equal(HttpStatusCode.Created, (await PostAsync("/api/v1/jobs", body)).StatusCode);
+        var seen = new List<int>();
+        string? cursor = null;
+        do
+        {
+            var page = await JsonAsync(await Http.GetAsync($"/api/v1/jobs?limit=3{(cursor is null ? "" : $"&cursor={cursor}")}"));
+            seen.AddRange(page.GetProperty("jobs").EnumerateArray().Select(j => j.GetProperty("payload").GetProperty("n").GetInt32()));
+            cursor = page.TryGetProperty("next_cursor", out var next) && next.ValueKind == JsonValueKind.String ? next.GetString() : null;
+        } while (cursor is not null);
+        Assert.Equal([6, 5, 4, 3, 2, 1, 0], seen);
+
+        await ProblemAsync(await Http.GetAsync("/api/v1/jobs?state=sleeping"), HttpStatusCode.BadRequest);
+    }
+
+    [Fact]
+    public async Task Queues_PauseAndResume_ShownInCounts()
+    {
+        await PostAsync("/api/v1/jobs", """{"type":"echo","queue":"mail"}""");
+        Assert.Equal(HttpStatusCode.NoContent, (await Http.PostAsync("/api/v1/queues/mail/pause", null)).StatusCode);
+        var queues = await JsonAsync(await Http.GetAsync("/api/v1/queues"));
+        var mail = queues.EnumerateArray().Single(q => q.GetProperty("queue").GetString() == "mail");
+        Assert.True(mail.GetProperty("paused").GetBoolean());
+        Assert.Equal(1, mail.GetProperty("queued").GetInt32());
+        Assert.Equal(HttpStatusCode.NoContent, (await Http.PostAsync("/api/v1/queues/mail/resume", null)).StatusCode);
+    }
+
+    [Fact]
+    public async Task Workers_DrainUnknown_404()
+    {
+        await ProblemAsync(await Http.PostAsync("/api/v1/workers/ghost/drain", null), HttpStatusCode.NotFound);
+        Assert.Equal(0, (await JsonAsync(await Http.GetAsync("/api/v1/workers"))).GetArrayLength());
+    }
+
+    [Fact]
+    public async Task Health_LiveAndReady_Ok()
+    {
+        Assert.Equal(HttpStatusCode.OK, (await Http.GetAsync("/health/live")).StatusCode);
+        var ready = await Http.GetAsync("/health/ready");
+        Assert.Equal(HttpStatusCode.OK, ready.StatusCode);
+        Assert.Contains("sqlite:", (await JsonAsync(ready)).GetProperty("store").GetString(), StringComparison.Ordinal);
+    }
+}
