@@ -9,7 +9,7 @@ using Microsoft.Extensions.DependencyInjection;
 namespace Gantry.Server.Tests;
 
 /// <summary>The API on a real Kestrel at 127.0.0.1 (a free port), over a fresh SQLite file.</summary>
-public sealed class ApiServer : IAsyncLifetime
+public sealed class ApiServer(ApiOptions? options = null) : IAsyncLifetime
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("gantry-api-").FullName;
     private WebApplication? _app;
@@ -17,7 +17,9 @@ public sealed class ApiServer : IAsyncLifetime
     public IJobStore Store { get; private set; } = null!;
     public HttpClient Http { get; private set; } = null!;
 
-    public static readonly ApiOptions Options = new() { KnownJobTypes = ["echo", "sleep"], MaxRequestBytes = 64 * 1024 };
+    public static readonly ApiOptions Defaults = new() { KnownJobTypes = ["echo", "sleep"], MaxRequestBytes = 64 * 1024 };
+
+    public ApiOptions Options { get; } = options ?? Defaults;
 
     public async Task InitializeAsync()
     {

@@ -157,4 +157,16 @@ public sealed class JobsApiTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.OK, ready.StatusCode);
         Assert.Contains("sqlite:", (await JsonAsync(ready)).GetProperty("store").GetString(), StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task Metrics_PrometheusText_CountsByQueueAndState()
+    {
+        await PostAsync("/api/v1/jobs", """[{"type":"echo"},{"type":"echo","queue":"mail"}]""");
+        var response = await Http.GetAsync("/metrics");
+        Assert.Equal("text/plain", response.Content.Headers.ContentType?.MediaType);
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.Contains("# TYPE gantry_jobs gauge", text, StringComparison.Ordinal);
+        Assert.Contains("gantry_jobs{queue=\"mail\",state=\"queued\"} 1", text, StringComparison.Ordinal);
+        Assert.Contains("gantry_jobs{queue=\"default\",state=\"succeeded\"} 0", text, StringComparison.Ordinal);
+    }
 }

@@ -14,6 +14,9 @@ public sealed record ApiOptions
     /// <summary>Largest request body. Defaults to 10 MiB.</summary>
     public long MaxRequestBytes { get; init; } = MaxRequestBytesDefault;
 
+    /// <summary>Tokens that may call the API; none means an open API (served on loopback only).</summary>
+    public IReadOnlyList<ApiToken> Tokens { get; init; } = [];
+
     /// <summary>Job types known without a registered worker (built in, configured).</summary>
     public IReadOnlyList<string> KnownJobTypes { get; init; } = [];
 }

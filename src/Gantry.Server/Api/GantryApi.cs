@@ -16,6 +16,12 @@ public static class GantryApi
     {
         services.TryAddSingleton(options ?? new ApiOptions());
         services.AddProblemDetails();
+        services.AddOpenApi(o => o.AddDocumentTransformer((doc, _, _) =>
+        {
+            doc.Info.Title = "Gantry API";
+            doc.Info.Description = "Submit and control background jobs. Errors are RFC 9457 problem details; calls take `Authorization: Bearer <token>` when tokens are configured.";
+            return Task.CompletedTask;
+        }));
         services.ConfigureHttpJsonOptions(o =>
         {
             o.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower;
@@ -26,10 +32,14 @@ public static class GantryApi
 
     public static IEndpointRouteBuilder MapGantryApi(this IEndpointRouteBuilder app)
     {
-        var api = app.MapGroup("/api/v1").AddEndpointFilter(ApiProblems.Filter);
+        // Authorization first, then errors as problem details.
+        var api = app.MapGroup("/api/v1").AddEndpointFilter(ApiAuthorization.Filter).AddEndpointFilter(ApiProblems.Filter);
         JobsEndpoints.Map(api);
         QueuesAndWorkersEndpoints.Map(api);
 
+        app.MapOpenApi("/openapi.json");
+        app.MapGet("/metrics", MetricsEndpoint.RenderAsync).WithTags("Operations")
+            .AddEndpointFilter(ApiAuthorization.Filter).WithMetadata(new RequiredScope(ApiScope.Read));
         app.MapGet("/health/live", () => TypedResults.Ok(new { status = "live" })).WithTags("Health");
         // Ready when the store answers a cheap indexed query (and so is reachable and migrated).
         app.MapGet("/health/ready", async (IJobStore store, CancellationToken ct) =>

@@ -14,12 +14,13 @@ internal static class JobsEndpoints
     public static void Map(RouteGroupBuilder api)
     {
         var jobs = api.MapGroup("/jobs").WithTags("Jobs");
-        jobs.MapPost("/", SubmitAsync).WithSummary("Submit one job document or an array of them (all or none)");
-        jobs.MapGet("/", ListAsync).WithSummary("List jobs, newest first, with keyset pagination (cursor)");
-        jobs.MapGet("/{id}", GetAsync).WithSummary("One job, with the error of every failed attempt");
-        jobs.MapPost("/{id}/cancel", CancelAsync).WithSummary("Cancel a job (a running one is stopped by its worker)");
-        jobs.MapPost("/{id}/retry", RetryAsync).WithSummary("Put a dead or cancelled job back to queued");
-        jobs.MapGet("/{id}/logs", LogsAsync).WithSummary("What the job's attempts logged");
+        jobs.MapPost("/", SubmitAsync).WithSummary("Submit one job document or an array of them (all or none)").WithMetadata(new RequiredScope(ApiScope.Submit));
+        jobs.MapGet("/", ListAsync).WithSummary("List jobs, newest first, with keyset pagination (cursor)").WithMetadata(new RequiredScope(ApiScope.Read));
+        jobs.MapGet("/{id}", GetAsync).WithSummary("One job, with the error of every failed attempt").WithMetadata(new RequiredScope(ApiScope.Read));
+        jobs.MapPost("/{id}/cancel", CancelAsync).WithSummary("Cancel a job (a running one is stopped by its worker)").WithMetadata(new RequiredScope(ApiScope.Submit));
+        jobs.MapPost("/{id}/retry", RetryAsync).WithSummary("Put a dead or cancelled job back to queued").WithMetadata(new RequiredScope(ApiScope.Submit));
+        jobs.MapGet("/{id}/logs", LogsAsync).WithSummary("What the job's attempts logged").WithMetadata(new RequiredScope(ApiScope.Read));
+        jobs.MapGet("/{id}/events", JobEvents.StreamAsync).WithSummary("Server-sent events of the job's state and progress until it ends").WithMetadata(new RequiredScope(ApiScope.Read));
     }
 
     private static async Task<IResult> SubmitAsync(HttpRequest request, IJobStore store, ApiOptions options, CancellationToken ct)

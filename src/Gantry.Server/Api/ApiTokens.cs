@@ -1,0 +1,77 @@
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.AspNetCore.Http;
+
+namespace Gantry.Server.Api;
+
+/// <summary>What a token may do. Each scope includes the ones it lists.</summary>
+public enum ApiScope
+{
+    /// <summary>Read jobs, queues and workers.</summary>
+    Read,
+    /// <summary>Read, and submit, cancel and retry jobs.</summary>
+    Submit,
+    /// <summary>The worker protocol only.</summary>
+    Worker,
+    /// <summary>Everything: also pause, resume and drain.</summary>
+    Admin,
+}
+
+/// <summary>A configured token, kept as its SHA-256 only.</summary>
+public sealed record ApiToken(string Name, ApiScope Scope, byte[] Sha256)
+{
+    public static byte[] Hash(string token) => SHA256.HashData(Encoding.UTF8.GetBytes(token));
+
+    /// <summary>Parses <c>GANTRY_TOKENS</c>: comma-separated <c>scope:token</c> (e.g. <c>admin:s3cr3t,submit:abc</c>).</summary>
+    public static IReadOnlyList<ApiToken> ParseList(string? text, string where = "GANTRY_TOKENS")
+    {
+        var tokens = new List<ApiToken>();
+        foreach (var (entry, i) in (text ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select((e, i) => (e, i)))
+        {
+            var colon = entry.IndexOf(':');
+            if (colon <= 0 || colon == entry.Length - 1 || !Enum.TryParse<ApiScope>(entry[..colon], ignoreCase: true, out var scope))
+                throw new InvalidInputException($"{where}[{i}]", "expected scope:token with a scope of read, submit, worker or admin");
+            var token = entry[(colon + 1)..];
+            if (token.Length < 8) throw new InvalidInputException($"{where}[{i}]", "a token must be at least 8 characters");
+            tokens.Add(new ApiToken($"{scope.ToString().ToLowerInvariant()}-{i}", scope, Hash(token)));
+        }
+        return tokens;
+    }
+
+    public bool Allows(ApiScope required) => Scope == ApiScope.Admin || Scope == required
+        || (Scope == ApiScope.Submit && required == ApiScope.Read);
+}
+
+/// <summary>Endpoint metadata: the scope a call needs.</summary>
+public sealed record RequiredScope(ApiScope Scope);
+
+/// <summary>
+/// Checks <c>Authorization: Bearer …</c> against the configured tokens: none or unknown → 401,
+/// a token without the scope → 403. With no token configured the API is open (and only ever
+/// served on loopback: the host refuses anything else).
+/// </summary>
+internal static class ApiAuthorization
+{
+    public static async ValueTask<object?> Filter(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    {
+        var http = context.HttpContext;
+        var options = http.RequestServices.GetService(typeof(ApiOptions)) as ApiOptions ?? new ApiOptions();
+        if (options.Tokens.Count == 0) return await next(context).ConfigureAwait(false);
+        var required = http.GetEndpoint()?.Metadata.GetMetadata<RequiredScope>()?.Scope ?? ApiScope.Admin;
+        var header = http.Request.Headers.Authorization.ToString();
+        if (!header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
+            return Unauthorized(http, "a bearer token is required (Authorization: Bearer <token>)");
+        var presented = ApiToken.Hash(header["Bearer ".Length..].Trim());
+        var token = options.Tokens.FirstOrDefault(t => CryptographicOperations.FixedTimeEquals(t.Sha256, presented));
+        if (token is null) return Unauthorized(http, "the token is not valid");
+        if (!token.Allows(required))
+            return ApiProblems.Problem(StatusCodes.Status403Forbidden, "Forbidden", $"this call needs the {required.ToString().ToLowerInvariant()} scope; the token has {token.Scope.ToString().ToLowerInvariant()}");
+        return await next(context).ConfigureAwait(false);
+    }
+
+    private static IResult Unauthorized(HttpContext http, string detail)
+    {
+        http.Response.Headers.WWWAuthenticate = "Bearer";
+        return ApiProblems.Problem(StatusCodes.Status401Unauthorized, "Unauthorized", detail);
+    }
+}

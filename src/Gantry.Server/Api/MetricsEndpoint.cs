@@ -1,0 +1,36 @@
+using System.Globalization;
+using System.Text;
+using Gantry.Jobs;
+using Gantry.Storage;
+using Microsoft.AspNetCore.Http;
+
+namespace Gantry.Server.Api;
+
+/// <summary>
+/// <c>GET /metrics</c> in Prometheus text format: what the store says now, so that any server
+/// answers for the whole system (jobs by queue and state, paused queues, workers by state).
+/// </summary>
+internal static class MetricsEndpoint
+{
+    public static async Task<IResult> RenderAsync(IJobStore store, CancellationToken ct)
+    {
+        var sb = new StringBuilder();
+        sb.AppendLine("# HELP gantry_jobs Jobs in the store, by queue and state.");
+        sb.AppendLine("# TYPE gantry_jobs gauge");
+        var stats = await store.QueueStatsAsync(ct).ConfigureAwait(false);
+        foreach (var queue in stats)
+            foreach (var state in JobStates.All)
+                sb.Append(CultureInfo.InvariantCulture, $"gantry_jobs{{queue=\"{Escape(queue.Queue)}\",state=\"{state.ToText()}\"}} {queue[state]}\n");
+        sb.AppendLine("# HELP gantry_queue_paused 1 when the queue is paused.");
+        sb.AppendLine("# TYPE gantry_queue_paused gauge");
+        foreach (var queue in stats)
+            sb.Append(CultureInfo.InvariantCulture, $"gantry_queue_paused{{queue=\"{Escape(queue.Queue)}\"}} {(queue.Paused ? 1 : 0)}\n");
+        sb.AppendLine("# HELP gantry_workers Workers in the registry, by state.");
+        sb.AppendLine("# TYPE gantry_workers gauge");
+        foreach (var group in (await store.WorkerListAsync(ct).ConfigureAwait(false)).GroupBy(w => w.State).OrderBy(g => g.Key, StringComparer.Ordinal))
+            sb.Append(CultureInfo.InvariantCulture, $"gantry_workers{{state=\"{Escape(group.Key)}\"}} {group.Count()}\n");
+        return TypedResults.Text(sb.ToString(), "text/plain; version=0.0.4; charset=utf-8");
+    }
+
+    private static string Escape(string value) => value.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal);
+}
