@@ -26,6 +26,7 @@ public static class GantryApi
         {
             o.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower;
             o.SerializerOptions.DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull;
+            o.SerializerOptions.TypeInfoResolverChain.Insert(0, Gantry.Protocol.Wire.WireJson.Default);
         });
         return services;
     }
@@ -36,6 +37,7 @@ public static class GantryApi
         var api = app.MapGroup("/api/v1").AddEndpointFilter(ApiAuthorization.Filter).AddEndpointFilter(ApiProblems.Filter);
         JobsEndpoints.Map(api);
         QueuesAndWorkersEndpoints.Map(api);
+        WorkerProtocolEndpoints.Map(api);
 
         app.MapOpenApi("/openapi.json");
         app.MapGet("/metrics", MetricsEndpoint.RenderAsync).WithTags("Operations")

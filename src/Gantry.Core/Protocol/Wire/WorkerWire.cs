@@ -1,0 +1,127 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Gantry.Jobs;
+using Gantry.Storage;
+
+namespace Gantry.Protocol.Wire;
+
+/// <summary>
+/// The worker protocol's messages on the wire (HTTP today, the node's IPC later): plain records
+/// that map one to one to the store contract, so a worker in any language can speak it from the
+/// OpenAPI document alone.
+/// </summary>
+public sealed record WireQueueDemand(string Queue, int Limit);
+
+public sealed record WireFetchRequest(string WorkerId, IReadOnlyList<WireQueueDemand> Queues, double LeaseSeconds,
+    IReadOnlyList<string>? Capabilities = null, IReadOnlyList<string>? JobTypes = null, double WaitSeconds = 0);
+
+public sealed record WireJob(Guid Id, string Type, string Queue, int Priority, JsonElement Payload, int Attempt, int MaxAttempts,
+    double? TimeoutSeconds, double BackoffBaseSeconds, double BackoffMaxSeconds, string WorkerId, IReadOnlyDictionary<string, string>? Tags,
+    DateTimeOffset CreatedAt, string? Checkpoint, DateTimeOffset? CheckpointAt, double? CheckpointIntervalSeconds)
+{
+    public static WireJob From(ClaimedJob j)
+    {
+        using var payload = JsonDocument.Parse(j.Payload);
+        return new(j.Id, j.Type, j.Queue, j.Priority, payload.RootElement.Clone(), j.Attempt, j.MaxAttempts, j.Timeout?.TotalSeconds,
+            j.Backoff.Base.TotalSeconds, j.Backoff.Max.TotalSeconds, j.WorkerId, j.Tags.Count > 0 ? j.Tags : null, j.CreatedAt,
+            j.Checkpoint is { } c ? Convert.ToBase64String(c) : null, j.CheckpointAt, j.CheckpointInterval?.TotalSeconds);
+    }
+
+    public ClaimedJob ToClaimed() => new()
+    {
+        Id = Id, Type = Type, Queue = Queue, Priority = Priority, Payload = Payload.GetRawText(), Attempt = Attempt, MaxAttempts = MaxAttempts,
+        Timeout = TimeoutSeconds is { } t ? TimeSpan.FromSeconds(t) : null,
+        Backoff = new Backoff(TimeSpan.FromSeconds(BackoffBaseSeconds), TimeSpan.FromSeconds(BackoffMaxSeconds)),
+        WorkerId = WorkerId, Tags = Tags ?? NewJob.NoTags, CreatedAt = CreatedAt,
+        Checkpoint = Checkpoint is { } c ? Convert.FromBase64String(c) : null, CheckpointAt = CheckpointAt,
+        CheckpointInterval = CheckpointIntervalSeconds is { } ci ? TimeSpan.FromSeconds(ci) : null,
+    };
+}
+
+public sealed record WireFetchResponse(IReadOnlyList<WireJob> Jobs);
+
+/// <summary>One report. <see cref="Kind"/> is progress, succeeded, failed, cancelled, requeued, checkpoint or log.</summary>
+public sealed record WireReport
+{
+    public required string Kind { get; init; }
+    public required Guid JobId { get; init; }
+    public required int Attempt { get; init; }
+    public required string WorkerId { get; init; }
+    public double? Percent { get; init; }
+    public string? Message { get; init; }
+    public JsonElement? Result { get; init; }
+    public WireError? Error { get; init; }
+    /// <summary>For failed: scheduled (retry at <see cref="RunAt"/>), queued or dead; computed by the worker's retry policy.</summary>
+    public string? Next { get; init; }
+    public DateTimeOffset? RunAt { get; init; }
+    /// <summary>For checkpoint: the bytes, base64.</summary>
+    public string? Data { get; init; }
+    public IReadOnlyList<WireLogLine>? Lines { get; init; }
+
+    public static WireReport From(JobReport r)
+    {
+        var w = new WireReport { Kind = "", JobId = r.JobId, Attempt = r.Attempt, WorkerId = r.WorkerId };
+        return r switch
+        {
+            JobProgressReport p => w with { Kind = "progress", Percent = p.Percent, Message = p.Message },
+            JobSucceededReport s => w with { Kind = "succeeded", Result = s.Result is null ? null : JsonDocument.Parse(s.Result).RootElement.Clone() },
+            JobFailedReport f => w with { Kind = "failed", Error = new WireError(f.Error.Kind, f.Error.Message, f.Error.Type, f.Error.StackTrace), Next = f.Next.ToText(), RunAt = f.RunAt },
+            JobCancelledReport => w with { Kind = "cancelled" },
+            JobRequeuedReport => w with { Kind = "requeued" },
+            JobCheckpointReport c => w with { Kind = "checkpoint", Data = Convert.ToBase64String(c.Data) },
+            JobLogReport l => w with { Kind = "log", Lines = l.Lines.Select(x => new WireLogLine(x.Number, x.At, x.Level, x.Message)).ToArray() },
+            _ => throw new ArgumentException($"unknown report {r.GetType().Name}", nameof(r)),
+        };
+    }
+
+    /// <summary>The store's report; throws <see cref="InvalidInputException"/> naming what is wrong.</summary>
+    public JobReport ToReport(string where) => Kind switch
+    {
+        "progress" => new JobProgressReport(JobId, Attempt, WorkerId, Percent ?? throw Missing(where, "percent"), Message),
+        "succeeded" => new JobSucceededReport(JobId, Attempt, WorkerId, Result is { ValueKind: not JsonValueKind.Undefined } r ? r.GetRawText() : null),
+        "failed" => new JobFailedReport(JobId, Attempt, WorkerId,
+            Error is { } e ? new JobError(e.Kind, e.Message, e.Type, e.StackTrace) : throw Missing(where, "error"),
+            JobStates.TryParse(Next, out var next) ? next : throw new InvalidInputException($"{where}.next", "must be scheduled, queued or dead"), RunAt),
+        "cancelled" => new JobCancelledReport(JobId, Attempt, WorkerId),
+        "requeued" => new JobRequeuedReport(JobId, Attempt, WorkerId),
+        "checkpoint" => new JobCheckpointReport(JobId, Attempt, WorkerId, Data is { } d ? Convert.FromBase64String(d) : throw Missing(where, "data")),
+        "log" => new JobLogReport(JobId, Attempt, WorkerId, (Lines ?? throw Missing(where, "lines")).Select(l => new JobLogLine(l.N, l.At, l.Level, l.Message)).ToArray()),
+        _ => throw new InvalidInputException($"{where}.kind", $"'{Kind}' is not a report kind (progress, succeeded, failed, cancelled, requeued, checkpoint, log)"),
+    };
+
+    private static InvalidInputException Missing(string where, string field) => new($"{where}.{field}", "is required for this kind of report");
+}
+
+public sealed record WireError(string Kind, string Message, string? Type = null, string? StackTrace = null);
+
+public sealed record WireLogLine(int N, DateTimeOffset At, string Level, string Message);
+
+public sealed record WireReportRequest(IReadOnlyList<WireReport> Reports);
+
+/// <summary>Per report, whether the store applied it; a false is a stale attempt.</summary>
+public sealed record WireReportResponse(IReadOnlyList<bool> Applied);
+
+public sealed record WireLease(Guid JobId, int Attempt);
+
+public sealed record WireHeartbeatRequest(string WorkerId, double LeaseSeconds, IReadOnlyList<WireLease> Jobs);
+
+public sealed record WireCommand(string Kind, Guid? JobId);
+
+public sealed record WireHeartbeatResponse(IReadOnlyList<WireCommand> Commands, IReadOnlyList<WireLease> LostJobs);
+
+public sealed record WireCommandsResponse(IReadOnlyList<WireCommand> Commands);
+
+public sealed record WireWorkerId(string WorkerId);
+
+/// <summary>The worker protocol's JSON: snake_case, nulls left out.</summary>
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
+[JsonSerializable(typeof(WireFetchRequest))]
+[JsonSerializable(typeof(WireFetchResponse))]
+[JsonSerializable(typeof(WireReportRequest))]
+[JsonSerializable(typeof(WireReportResponse))]
+[JsonSerializable(typeof(WireHeartbeatRequest))]
+[JsonSerializable(typeof(WireHeartbeatResponse))]
+[JsonSerializable(typeof(WireCommandsResponse))]
+[JsonSerializable(typeof(WireWorkerId))]
+[JsonSerializable(typeof(WorkerRegistration))]
+public sealed partial class WireJson : JsonSerializerContext;
