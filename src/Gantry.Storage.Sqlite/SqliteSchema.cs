@@ -91,6 +91,15 @@ internal static class SqliteSchema
               PRIMARY KEY (job_seq, attempt, n)
             ) WITHOUT ROWID;
             """),
+        (3, """
+            -- One lease row per led name (maintenance); it lapses at expires_at unless its holder renews it.
+            CREATE TABLE leaders (
+              name       TEXT    PRIMARY KEY,
+              holder     TEXT    NOT NULL,
+              elected_at INTEGER NOT NULL,
+              expires_at INTEGER NOT NULL
+            );
+            """),
     ];
 
     public static int LatestVersion => Migrations[^1].Version;

@@ -83,4 +83,11 @@ public interface IJobStore : IAsyncDisposable
 
     /// <summary>The job types served by registered workers.</summary>
     Task<IReadOnlySet<string>> JobTypesServedAsync(CancellationToken ct);
+
+    /// <summary>Makes <see cref="LeaderElectParams.HolderId"/> the leader of <see cref="LeaderElectParams.Name"/> when nobody
+    /// else is, or confirms (and renews) that it still is. True while it leads. Call it again well within the ttl.</summary>
+    Task<bool> LeaderTryElectAsync(LeaderElectParams p, CancellationToken ct);
+
+    /// <summary>Gives up leadership, if held, so that another holder can be elected at once.</summary>
+    Task LeaderResignAsync(LeaderResignParams p, CancellationToken ct);
 }
