@@ -32,6 +32,8 @@ public static class WorkerStates
 {
     public const string Running = "running";
     public const string Stopped = "stopped";
+    /// <summary>Silent past the dead-worker timeout: presumed crashed or cut off; its jobs were released.</summary>
+    public const string Dead = "dead";
 }
 
 public sealed record WorkerRecord

@@ -19,7 +19,7 @@ public static class LeaderElectedMaintenanceServiceCollectionExtensions
         services.TryAddSingleton(leader);
         services.TryAddSingleton(TimeProvider.System);
         var set = new LeaderServices();
-        set.Types.AddRange([typeof(JobScheduler), typeof(JobRescuer), typeof(JobCleaner)]);
+        set.Types.AddRange([typeof(JobScheduler), typeof(JobRescuer), typeof(JobCleaner), typeof(DeadWorkerDetector)]);
         services.AddSingleton(set);
         services.AddSingleton<LeaderHost>();
         services.AddHostedService(sp => sp.GetRequiredService<LeaderHost>());
