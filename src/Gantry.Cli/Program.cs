@@ -5,6 +5,9 @@ using Gantry.Cli.Commands;
 var root = new RootCommand("Gantry runs background jobs reliably: submit jobs, run them on workers, watch them finish.")
 {
     RunCommand.Create(),
+    ServerCommand.Create(),
+    WorkerCommand.Create(),
+    WorkersCommand.Create(),
     SubmitCommand.Create(),
     JobsCommand.Create(),
     QueuesCommand.Create(),

@@ -22,6 +22,7 @@ public sealed partial class PostgresJobStore : IJobStore
     private readonly string _schema;
     private readonly string _channel;
     private readonly string _listenConnectionString;
+    private readonly string _leaderConnectionString;
     private readonly CancellationTokenSource _stopping = new();
     private PostgresListener? _listener;
     private int _disposed;
@@ -48,6 +49,10 @@ public sealed partial class PostgresJobStore : IJobStore
         _data = NpgsqlDataSource.Create(b.ConnectionString);
         // The listening connection lives as long as the store; it is not a pooled one.
         _listenConnectionString = new NpgsqlConnectionStringBuilder(b.ConnectionString) { Pooling = false, KeepAlive = 30 }.ConnectionString;
+        // A leader's session must not be pooled (closing it must end the session and free the lock), and
+        // TCP keepalives let the server notice a leader host that vanished without closing its socket.
+        _leaderConnectionString = new NpgsqlConnectionStringBuilder(b.ConnectionString)
+        { Pooling = false, KeepAlive = 5, TcpKeepAlive = true, TcpKeepAliveTime = 5, TcpKeepAliveInterval = 2, ApplicationName = b.ApplicationName + " leader" }.ConnectionString;
     }
 
     /// <summary>Connects, creates or upgrades the schema and starts listening for other processes' wake-ups.</summary>
@@ -152,6 +157,7 @@ public sealed partial class PostgresJobStore : IJobStore
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
         _stopping.Cancel();
         if (_listener is not null) await _listener.DisposeAsync().ConfigureAwait(false);
+        await CloseLeaderSessionsAsync().ConfigureAwait(false);
         await _data.DisposeAsync().ConfigureAwait(false);
         _stopping.Dispose();
     }

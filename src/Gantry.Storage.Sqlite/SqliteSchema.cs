@@ -92,6 +92,15 @@ internal static class SqliteSchema
             ) WITHOUT ROWID;
             """),
         (3, """
+            -- One lease row per led name (maintenance); it lapses at expires_at unless its holder renews it.
+            CREATE TABLE leaders (
+              name       TEXT    PRIMARY KEY,
+              holder     TEXT    NOT NULL,
+              elected_at INTEGER NOT NULL,
+              expires_at INTEGER NOT NULL
+            );
+            """),
+        (4, """
             ALTER TABLE jobs ADD COLUMN checkpoint BLOB;
             ALTER TABLE jobs ADD COLUMN checkpoint_at INTEGER;
             ALTER TABLE jobs ADD COLUMN checkpoint_interval_ms INTEGER;

@@ -14,10 +14,12 @@ internal static class BenchCommand
         var jobs = new Option<int>("--jobs") { Description = "Jobs in the backlog to drain (default 20000)", DefaultValueFactory = _ => 20_000, HelpName = "n" };
         var concurrency = new Option<int>("--concurrency") { Description = "Worker slots (default 16)", DefaultValueFactory = _ => 16, HelpName = "n" };
         var samples = new Option<int>("--latency-samples") { Description = "Single jobs submitted to measure pickup latency (default 500)", DefaultValueFactory = _ => 500, HelpName = "n" };
+        var storeOption = new StoreLocationOptions().Store;
+        storeOption.Description = "Run on this store instead (postgres://… or sqlite:path); it must hold no jobs";
         var json = CliOptions.Json();
         var command = new Command("bench", "Measure throughput (drain a backlog of no-op jobs) and pickup latency (enqueue to handler start) on a fresh store")
         {
-            db, jobs, concurrency, samples, json, Process(),
+            db, storeOption, jobs, concurrency, samples, json, Process(),
         };
         command.SetHandler(async (parse, ct) =>
         {
@@ -28,11 +30,21 @@ internal static class BenchCommand
             if (c < 1) throw new InvalidInputException("--concurrency", $"must be at least 1, got {c}");
             if (s < 1) throw new InvalidInputException("--latency-samples", $"must be at least 1, got {s}");
 
+            var asJson = parse.GetValue(json);
+            if (parse.GetValue(storeOption) is { } location)
+            {
+                if (location is SqliteLocation { Path: var file } && File.Exists(file))
+                    throw new InvalidInputException("--store", $"{file} exists; the benchmark needs a fresh store");
+                await using var store = await Stores.OpenAsync(location, createIfMissing: true, ct).ConfigureAwait(false);
+                await BenchStore.RequireEmptyAsync(store, ct).ConfigureAwait(false);
+                var result = await new BenchRunner(store, n, c, s, m => { if (!asJson) Console.Error.WriteLine($"bench: {m}"); }).RunAsync(ct).ConfigureAwait(false);
+                Print(result, n, c, s, asJson);
+                return Cli.Ok;
+            }
             var given = parse.GetValue(db);
             if (given is not null && File.Exists(given)) throw new InvalidInputException("--db", $"{given} exists; the benchmark needs a fresh store");
             var dir = given is null ? Directory.CreateTempSubdirectory("gantry-bench-").FullName : null;
             var path = given ?? Path.Combine(dir!, "bench.db");
-            var asJson = parse.GetValue(json);
             try
             {
                 BenchResult result;
@@ -40,17 +52,7 @@ internal static class BenchCommand
                 {
                     result = await new BenchRunner(store, n, c, s, m => { if (!asJson) Console.Error.WriteLine($"bench: {m}"); }).RunAsync(ct).ConfigureAwait(false);
                 }
-                if (asJson)
-                {
-                    Cli.WriteJson(result, Cli.Json.BenchResult);
-                }
-                else
-                {
-                    Console.Out.WriteLine($"store         {result.Store}");
-                    Console.Out.WriteLine($"enqueue       {result.EnqueueJobsPerSecond:N0} jobs/s ({n:N0} jobs in batches)");
-                    Console.Out.WriteLine($"throughput    {result.JobsPerSecond:N0} jobs/s ({n:N0} jobs drained in {result.DrainSeconds:0.000}s with {c} slots)");
-                    Console.Out.WriteLine($"pickup        p50 {result.LatencyP50Ms:0.000} ms, p99 {result.LatencyP99Ms:0.000} ms, max {result.LatencyMaxMs:0.000} ms ({s} samples, enqueue to handler start)");
-                }
+                Print(result, n, c, s, asJson);
                 return Cli.Ok;
             }
             finally
@@ -59,6 +61,19 @@ internal static class BenchCommand
             }
         });
         return command;
+    }
+
+    private static void Print(BenchResult result, int n, int c, int s, bool asJson)
+    {
+        if (asJson)
+        {
+            Cli.WriteJson(result, Cli.Json.BenchResult);
+            return;
+        }
+        Console.Out.WriteLine($"store         {result.Store}");
+        Console.Out.WriteLine($"enqueue       {result.EnqueueJobsPerSecond:N0} jobs/s ({n:N0} jobs in batches)");
+        Console.Out.WriteLine($"throughput    {result.JobsPerSecond:N0} jobs/s ({n:N0} jobs drained in {result.DrainSeconds:0.000}s with {c} slots)");
+        Console.Out.WriteLine($"pickup        p50 {result.LatencyP50Ms:0.000} ms, p99 {result.LatencyP99Ms:0.000} ms, max {result.LatencyMaxMs:0.000} ms ({s} samples, enqueue to handler start)");
     }
 
     /// <summary><c>gantry bench process</c>: the overhead of a process handler.</summary>

@@ -1,14 +1,53 @@
 using System.CommandLine;
+using Gantry.Cli.Options;
+using Gantry.Cli.Output;
+using Gantry.Storage;
 
 namespace Gantry.Cli.Commands;
 
-/// <summary><c>gantry workers</c>: the worker registry, and control of one worker.</summary>
+/// <summary><c>gantry workers</c>: the worker registry. Its own action lists workers; subcommands that act on
+/// one worker (drain, pause, resume) hang under it.</summary>
 internal static class WorkersCommand
 {
     public static Command Create()
     {
-        var command = new Command("workers", "Workers in the registry; drain, pause or resume one");
+        var json = CliOptions.Json();
+        var location = CliOptions.StoreLocation();
+        var all = new Option<bool>("--all") { Description = "Include workers that stopped or died (default: only running ones, plus dead ones holding jobs)" };
+        var command = new Command("workers", "List workers: state, capacity used, queues, last heartbeat, running jobs; drain, pause or resume one") { json, location, all };
         foreach (var sub in WorkerControlCommands.Create()) command.Subcommands.Add(sub);
+        command.SetHandler(async (parse, ct) =>
+        {
+            await using var store = await location.OpenAsync(parse, createIfMissing: false, ct).ConfigureAwait(false);
+            var workers = await store.WorkerListAsync(ct).ConfigureAwait(false);
+            var running = (await store.WorkerRunningJobsAsync(ct).ConfigureAwait(false))
+                .GroupBy(j => j.WorkerId).ToDictionary(g => g.Key, g => (IReadOnlyList<Guid>)g.Select(j => j.JobId).ToArray());
+            var views = workers
+                .Select(w => WorkerView.From(w, running.GetValueOrDefault(w.Id) ?? []))
+                .Where(v => parse.GetValue(all) || v.State == WorkerStates.Running || v.RunningJobIds.Count > 0)
+                .ToArray();
+            if (parse.GetValue(json))
+            {
+                Cli.WriteJson(views, WorkerJson.Default.WorkerViewArray);
+                return Cli.Ok;
+            }
+            if (views.Length == 0) { Console.Out.WriteLine(workers.Count == 0 ? "no workers" : "no running workers (--all shows stopped and dead ones)"); return Cli.Ok; }
+            var now = DateTimeOffset.UtcNow;
+            Console.Out.Write(JobText.Table(
+                ["ID", "HOST", "PID", "STATE", "USED/CAP", "QUEUES", "LAST HEARTBEAT", "RUNNING JOBS"],
+                views.Select(v => new[]
+                {
+                    v.Id, v.Host, $"{v.Pid}", v.State, $"{v.CapacityUsed}/{v.Capacity}",
+                    string.Join(",", v.Queues.Select(q => $"{q.Key}:{q.Value}")),
+                    $"{Durations.Format(now - v.LastHeartbeatAt < TimeSpan.Zero ? TimeSpan.Zero : now - v.LastHeartbeatAt)} ago",
+                    RunningIds(v.RunningJobIds),
+                }).ToArray()));
+            return Cli.Ok;
+        });
         return command;
     }
+
+    /// <summary>A few ids in the table; --json has them all.</summary>
+    private static string RunningIds(IReadOnlyList<Guid> ids) =>
+        ids.Count == 0 ? "-" : string.Join(",", ids.Take(3)) + (ids.Count > 3 ? $" (+{ids.Count - 3} more)" : "");
 }

@@ -8,10 +8,14 @@ using Microsoft.Extensions.Logging;
 
 namespace Gantry.Cli.Hosting;
 
-/// <summary>Composes a Gantry process: the coordinator's maintenance services and a worker on one store.</summary>
+/// <summary>
+/// Composes a Gantry process on one store: a worker (<c>gantry worker</c>), the maintenance services under
+/// leader election (<c>gantry server</c>), or both (<c>gantry run</c>). Maintenance always runs under a
+/// <see cref="Gantry.Server.Leadership.LeaderHost"/>, so any number of such processes share one store and one of them runs it.
+/// </summary>
 internal static class AllInOneHost
 {
-    public static IHost Build(IJobStore store, WorkerOptions workerOptions, MaintenanceOptions maintenance, GantryConfig config, LogLevel logLevel)
+    public static IHost Build(IJobStore store, WorkerOptions? workerOptions, MaintenanceOptions? maintenance, GantryConfig config, LogLevel logLevel)
     {
         var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
         builder.Logging.SetMinimumLevel(logLevel);
@@ -23,14 +27,17 @@ internal static class AllInOneHost
         });
         builder.Services.AddSingleton(store);
         builder.Services.AddSingleton(TimeProvider.System);
-        builder.Services.AddGantryBuiltInHandlers();
-        foreach (var (type, spec) in config.Handlers) builder.Services.AddGantryProcessHandler(type, spec);
-        builder.Services.AddGantryMaintenance(maintenance);
-        builder.Services.AddGantryWorker(workerOptions);
+        if (maintenance is not null) builder.Services.AddGantryLeaderElectedMaintenance(maintenance);
+        if (workerOptions is not null)
+        {
+            builder.Services.AddGantryBuiltInHandlers();
+            foreach (var (type, spec) in config.Handlers) builder.Services.AddGantryProcessHandler(type, spec);
+            builder.Services.AddGantryWorker(workerOptions);
+        }
         builder.Services.Configure<HostOptions>(o =>
         {
             // Room to drain, then to give abandoned handlers their grace period and write the last reports.
-            o.ShutdownTimeout = workerOptions.DrainTimeout + workerOptions.CancelGracePeriod + TimeSpan.FromSeconds(15);
+            o.ShutdownTimeout = (workerOptions is null ? TimeSpan.Zero : workerOptions.DrainTimeout + workerOptions.CancelGracePeriod) + TimeSpan.FromSeconds(15);
         });
         builder.Services.AddSingleton<IHostLifetime, SignalLifetime>();
         return builder.Build();

@@ -13,6 +13,13 @@ internal static class CliOptions
 
     public static Option<bool> Json() => new("--json") { Description = "Print JSON instead of text" };
 
+    /// <summary>The least level a long-running process logs.</summary>
+    public static Option<Microsoft.Extensions.Logging.LogLevel> LogLevel() => new("--log-level")
+    {
+        Description = "Least level logged (Trace, Debug, Information, Warning, Error)",
+        DefaultValueFactory = _ => Microsoft.Extensions.Logging.LogLevel.Information,
+    };
+
     /// <summary>The configuration file; without it, ./gantry.json when present.</summary>
     public static Option<string?> Config() => new("--config")
     {

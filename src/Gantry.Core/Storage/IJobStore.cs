@@ -93,4 +93,19 @@ public interface IJobStore : IAsyncDisposable
 
     /// <summary>The job types served by registered workers.</summary>
     Task<IReadOnlySet<string>> JobTypesServedAsync(CancellationToken ct);
+
+    /// <summary>Marks running workers silent for longer than <see cref="WorkerMarkDeadParams.SilentFor"/> as
+    /// <see cref="WorkerStates.Dead"/> and expires the leases of the jobs they hold, so the rescuer takes them back at once.
+    /// A dead worker that heartbeats again is running again (and told that its rescued jobs are lost).</summary>
+    Task<IReadOnlyList<DeadWorker>> WorkerMarkDeadAsync(WorkerMarkDeadParams p, CancellationToken ct);
+
+    /// <summary>The running attempts, by worker: what each worker is doing now.</summary>
+    Task<IReadOnlyList<WorkerRunningJob>> WorkerRunningJobsAsync(CancellationToken ct);
+
+    /// <summary>Makes <see cref="LeaderElectParams.HolderId"/> the leader of <see cref="LeaderElectParams.Name"/> when nobody
+    /// else is, or confirms (and renews) that it still is. True while it leads. Call it again well within the ttl.</summary>
+    Task<bool> LeaderTryElectAsync(LeaderElectParams p, CancellationToken ct);
+
+    /// <summary>Gives up leadership, if held, so that another holder can be elected at once.</summary>
+    Task LeaderResignAsync(LeaderResignParams p, CancellationToken ct);
 }

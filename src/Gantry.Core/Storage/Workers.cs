@@ -34,6 +34,8 @@ public static class WorkerStates
     public const string Paused = "paused";
     public const string Draining = "draining";
     public const string Stopped = "stopped";
+    /// <summary>Silent past the dead-worker timeout: presumed crashed or cut off; its jobs were released.</summary>
+    public const string Dead = "dead";
 }
 
 public sealed record WorkerRecord

@@ -7,6 +7,8 @@ public sealed record MaintenanceOptions
     public static readonly TimeSpan RescuerIntervalDefault = TimeSpan.FromSeconds(5);
     public static readonly TimeSpan CleanerIntervalDefault = TimeSpan.FromMinutes(5);
     public static readonly TimeSpan RetentionDefault = TimeSpan.FromDays(7);
+    public static readonly TimeSpan DeadWorkerTimeoutDefault = TimeSpan.FromSeconds(30);
+    public static readonly TimeSpan DeadWorkerIntervalDefault = TimeSpan.FromSeconds(5);
 
     /// <summary>Longest the scheduler sleeps; it wakes earlier for the next due job. Defaults to 1 second.</summary>
     public TimeSpan SchedulerInterval { get; init; } = SchedulerIntervalDefault;
@@ -16,4 +18,8 @@ public sealed record MaintenanceOptions
     public TimeSpan CleanerInterval { get; init; } = CleanerIntervalDefault;
     /// <summary>How long finished jobs are kept. Defaults to 7 days.</summary>
     public TimeSpan Retention { get; init; } = RetentionDefault;
+    /// <summary>How long a worker may go without a heartbeat before it is marked dead and its jobs are rescued. Defaults to 30 seconds.</summary>
+    public TimeSpan DeadWorkerTimeout { get; init; } = DeadWorkerTimeoutDefault;
+    /// <summary>How often silent workers are looked for. Defaults to 5 seconds.</summary>
+    public TimeSpan DeadWorkerInterval { get; init; } = DeadWorkerIntervalDefault;
 }

@@ -12,11 +12,16 @@ public sealed class PostgresClusterFixture : IAsyncLifetime
     public async Task DisposeAsync() => await Cluster.DisposeAsync();
 
     /// <summary>Creates an empty database and returns its postgres:// URL.</summary>
-    public async Task<string> NewDatabaseAsync()
+    public async Task<string> NewDatabaseAsync() => (await NewStoreDatabaseAsync()).Url;
+
+    /// <summary>Creates an empty database: its postgres:// URL for gantry, and an unpooled connection string into the
+    /// store's schema for the test's own queries (unpooled, so a server restart leaves no broken connection behind).</summary>
+    public async Task<(string Url, string ConnectionString)> NewStoreDatabaseAsync()
     {
         var name = "cli_" + Guid.NewGuid().ToString("N")[..16];
         await Cluster.ExecuteAsync($"CREATE DATABASE {name}");
-        return Cluster.Url(name);
+        var cs = new Npgsql.NpgsqlConnectionStringBuilder(Cluster.ForDatabase(name)) { Pooling = false, SearchPath = "gantry" }.ConnectionString;
+        return (Cluster.Url(name), cs);
     }
 }
 

@@ -16,12 +16,14 @@ public sealed class PostgresCluster : IAsyncDisposable
 {
     private readonly string? _dir;
     private readonly string? _bin;
+    private readonly string? _settings;
 
-    private PostgresCluster(string connectionString, string? dir, string? bin)
+    private PostgresCluster(string connectionString, string? dir, string? bin, string? settings = null)
     {
         ConnectionString = connectionString;
         _dir = dir;
         _bin = bin;
+        _settings = settings;
     }
 
     /// <summary>Connects as a superuser to the <c>postgres</c> database (or to what GANTRY_TEST_POSTGRES names).</summary>
@@ -42,8 +44,22 @@ public sealed class PostgresCluster : IAsyncDisposable
         var settings = $"-p {port} -k {dir} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300";
         await RunAsync(Path.Combine(bin, "pg_ctl"), ["-D", data, "-l", Path.Combine(dir, "log"), "-w", "-t", "60", "-o", settings, "start"], asRoot);
         var cs = new NpgsqlConnectionStringBuilder { Host = "127.0.0.1", Port = port, Username = "postgres", Database = "postgres" }.ConnectionString;
-        return new PostgresCluster(cs, dir, bin);
+        return new PostgresCluster(cs, dir, bin, settings);
     }
+
+    /// <summary>Restarts the server (fast shutdown: sessions are cut, open transactions roll back), as an
+    /// operator or a crash-and-recover would; only for a throwaway cluster.</summary>
+    public async Task RestartAsync()
+    {
+        if (_dir is null || _bin is null) throw new InvalidOperationException("cannot restart a server named by GANTRY_TEST_POSTGRES");
+        await RunAsync(Path.Combine(_bin, "pg_ctl"), ["-D", Path.Combine(_dir, "data"), "-l", Path.Combine(_dir, "log"), "-m", "fast", "-w", "-t", "60", "-o", _settings!, "restart"],
+            Environment.UserName == "root");
+        // Pooled connections of this process died with the old server: later statements must not pick them up.
+        NpgsqlConnection.ClearAllPools();
+    }
+
+    /// <summary>True when the server is a throwaway cluster this process can restart.</summary>
+    public bool CanRestart => _dir is not null;
 
     /// <summary>The connection string with another database.</summary>
     public string ForDatabase(string database) => new NpgsqlConnectionStringBuilder(ConnectionString) { Database = database }.ConnectionString;

@@ -1,0 +1,26 @@
+using Gantry.Cli.Hosting;
+using Gantry.Worker.Execution;
+
+namespace Gantry.Cli.Commands;
+
+/// <summary>What a long-running command prints once it has started: the lines tests and people wait for.</summary>
+internal static class Banner
+{
+    public static string? Version => typeof(Banner).Assembly.GetName().Version?.ToString(3);
+
+    /// <summary>The worker's lines: id, queues, capacity, job types, process isolation.</summary>
+    public static string Worker(GantryWorker worker, GantryConfig settings) =>
+        $"""
+          worker     {worker.Id}
+          queues     {string.Join(", ", worker.Options.Queues.Select(q => $"{q.Key} (concurrency {q.Value})"))}; capacity {worker.Options.EffectiveCapacity}
+          job types  {string.Join(", ", worker.JobTypes)}{Isolation(settings)}
+        """;
+
+    /// <summary>How process handlers are isolated, when there are any.</summary>
+    private static string Isolation(GantryConfig settings)
+    {
+        if (settings.Handlers.Count == 0) return "";
+        var warning = Gantry.Worker.Isolation.ProcessIsolation.IsDegraded ? "\n  WARNING    no cgroup can be made here: process handlers run with rlimits only" : "";
+        return $"\n  config     {settings.Source} ({settings.Handlers.Count} process handler(s))\n  isolation  {Gantry.Worker.Isolation.ProcessIsolation.Description}{warning}";
+    }
+}

@@ -1,0 +1,42 @@
+using System.CommandLine;
+using Gantry.Cli.Hosting;
+using Gantry.Cli.Options;
+using Gantry.Server.Leadership;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+
+namespace Gantry.Cli.Commands;
+
+/// <summary><c>gantry server</c>: the coordinator's services without a worker. Any number may run on one
+/// store: one is elected to run maintenance, the others stand by and take over when it dies.</summary>
+internal static class ServerCommand
+{
+    public static Command Create()
+    {
+        var location = CliOptions.StoreLocation();
+        var maintenance = new MaintenanceCliOptions();
+        var logLevel = CliOptions.LogLevel();
+
+        var command = new Command("server", "Run the coordinator: maintenance services (scheduler, rescuer, cleaner, dead-worker detector), leader-elected (Ctrl-C to stop)") { location };
+        maintenance.AddTo(command);
+        command.Options.Add(logLevel);
+        command.SetHandler(async (parse, ct) =>
+        {
+            var maintenanceOptions = maintenance.Read(parse);
+            await using var store = await location.OpenAsync(parse, createIfMissing: true, ct).ConfigureAwait(false);
+            using var host = AllInOneHost.Build(store, workerOptions: null, maintenanceOptions, GantryConfig.Empty, parse.GetValue(logLevel));
+            await host.StartAsync(ct).ConfigureAwait(false);
+            var leader = host.Services.GetRequiredService<LeaderHost>();
+            Console.Out.WriteLine($"""
+                Gantry {Banner.Version} server running
+                  store      {store.Description}
+                  holder     {leader.HolderId} (maintenance runs while this process is the elected leader)
+                Press Ctrl-C to stop.
+                """);
+            await host.WaitForShutdownAsync(CancellationToken.None).ConfigureAwait(false);
+            Console.Out.WriteLine("Gantry server stopped.");
+            return Cli.Ok;
+        });
+        return command;
+    }
+}

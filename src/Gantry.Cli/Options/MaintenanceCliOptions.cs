@@ -1,0 +1,30 @@
+using System.CommandLine;
+using Gantry.Server.Maintenance;
+
+namespace Gantry.Cli.Options;
+
+/// <summary>The flags of a process that may run the maintenance services (<c>gantry run</c>, <c>gantry server</c>), defined once.</summary>
+internal sealed class MaintenanceCliOptions
+{
+    public Option<TimeSpan?> Rescue { get; } = CliOptions.Duration("--rescue-interval", "How often expired leases are looked for", MaintenanceOptions.RescuerIntervalDefault);
+    public Option<TimeSpan?> Retention { get; } = CliOptions.Duration("--retention", "How long finished jobs are kept", MaintenanceOptions.RetentionDefault);
+    public Option<TimeSpan?> DeadWorker { get; } = CliOptions.Duration("--dead-worker-timeout", "How long a worker may go without a heartbeat before it is marked dead and its jobs are rescued", MaintenanceOptions.DeadWorkerTimeoutDefault);
+
+    public void AddTo(Command command)
+    {
+        foreach (var option in new Option[] { Rescue, Retention, DeadWorker })
+            command.Options.Add(option);
+    }
+
+    public MaintenanceOptions Read(ParseResult parse)
+    {
+        var options = new MaintenanceOptions
+        {
+            RescuerInterval = parse.GetValue(Rescue)!.Value,
+            Retention = parse.GetValue(Retention)!.Value,
+            DeadWorkerTimeout = parse.GetValue(DeadWorker)!.Value,
+        };
+        if (options.DeadWorkerTimeout <= TimeSpan.Zero) throw new InvalidInputException("--dead-worker-timeout", "must be positive");
+        return options;
+    }
+}

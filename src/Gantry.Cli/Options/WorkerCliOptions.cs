@@ -1,0 +1,43 @@
+using System.CommandLine;
+using Gantry.Worker;
+
+namespace Gantry.Cli.Options;
+
+/// <summary>The flags of a process that runs a worker (<c>gantry run</c>, <c>gantry worker</c>), defined once.</summary>
+internal sealed class WorkerCliOptions
+{
+    public Option<IReadOnlyDictionary<string, int>> Queues { get; } = CliOptions.Queues("default:10");
+    public Option<int?> Capacity { get; } = new("--capacity") { Description = "Most jobs run at once over all queues (default: the sum of the queues' concurrency)", HelpName = "n" };
+    public Option<IReadOnlyList<string>> Capabilities { get; } = CliOptions.List("--capabilities", "Capabilities this worker advertises, e.g. gpu,big-mem");
+    public Option<IReadOnlyDictionary<string, string>> Tags { get; } = CliOptions.Tags("--tags", "Tags of this worker, e.g. zone=a");
+    public Option<TimeSpan?> Drain { get; } = CliOptions.Duration("--drain-timeout", "On shutdown, how long running jobs may finish before they are requeued", WorkerOptions.DrainTimeoutDefault);
+    public Option<TimeSpan?> Grace { get; } = CliOptions.Duration("--cancel-grace", "How long a cancelled handler may take to stop before it is abandoned", WorkerOptions.CancelGracePeriodDefault);
+    public Option<TimeSpan?> Lease { get; } = CliOptions.Duration("--lease-duration", "How long a claimed job stays this worker's without a heartbeat", WorkerOptions.LeaseDurationDefault);
+    public Option<TimeSpan?> Heartbeat { get; } = CliOptions.Duration("--heartbeat-interval", "How often the worker renews its leases", WorkerOptions.HeartbeatIntervalDefault);
+    public Option<TimeSpan?> Poll { get; } = CliOptions.Duration("--poll-interval", "How often an idle worker looks for jobs submitted by other processes", WorkerOptions.PollIntervalDefault);
+
+    public void AddTo(Command command)
+    {
+        foreach (var option in new Option[] { Queues, Capacity, Capabilities, Tags, Drain, Grace, Lease, Heartbeat, Poll })
+            command.Options.Add(option);
+    }
+
+    /// <summary>The worker's options, validated.</summary>
+    public WorkerOptions Read(ParseResult parse)
+    {
+        var options = new WorkerOptions
+        {
+            Queues = parse.GetValue(Queues)!,
+            Capacity = parse.GetValue(Capacity),
+            Capabilities = parse.GetValue(Capabilities)!,
+            Tags = parse.GetValue(Tags)!,
+            DrainTimeout = parse.GetValue(Drain)!.Value,
+            CancelGracePeriod = parse.GetValue(Grace)!.Value,
+            LeaseDuration = parse.GetValue(Lease)!.Value,
+            HeartbeatInterval = parse.GetValue(Heartbeat)!.Value,
+            PollInterval = parse.GetValue(Poll)!.Value,
+        };
+        options.Validate();
+        return options;
+    }
+}

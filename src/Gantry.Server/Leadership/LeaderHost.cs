@@ -1,0 +1,119 @@
+using Gantry.Storage;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace Gantry.Server.Leadership;
+
+/// <summary>
+/// Runs a set of services (the maintenance services) in exactly one process per store at a time.
+/// Every <see cref="LeaderOptions.ElectInterval"/> it asks the store to elect it, or to confirm it
+/// still leads; it starts a fresh instance of each service when it becomes leader and stops them
+/// when it is no longer leader, or when it has not been able to confirm that within the ttl. See
+/// README.md beside this file for the failure cases.
+/// </summary>
+public sealed class LeaderHost(
+    IJobStore store, LeaderOptions options, LeaderServices services, IServiceProvider provider, ILogger<LeaderHost> logger, TimeProvider time)
+    : BackgroundService
+{
+    private static readonly TimeSpan MaxStandbyBackoff = TimeSpan.FromSeconds(10);
+    private List<IHostedService>? _term;
+    private DateTimeOffset _confirmedAt;
+    private volatile bool _leads;
+
+    /// <summary>True while this process runs the services.</summary>
+    public bool IsLeader => _leads;
+
+    public string HolderId => options.HolderId;
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var failures = 0;
+        var standbyLogged = false;
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            var wait = options.ElectInterval;
+            try
+            {
+                var leads = await store.LeaderTryElectAsync(new LeaderElectParams(options.Name, options.HolderId, options.Ttl), stoppingToken).ConfigureAwait(false);
+                failures = 0;
+                if (leads)
+                {
+                    _confirmedAt = time.GetUtcNow();
+                    if (_term is null) await StartTermAsync(stoppingToken).ConfigureAwait(false);
+                    standbyLogged = false;
+                }
+                else
+                {
+                    if (_term is not null) await EndTermAsync("another process was elected").ConfigureAwait(false);
+                    if (!standbyLogged) LeaderLog.Standby(logger, options.Name);
+                    standbyLogged = true;
+                }
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                break;
+            }
+            catch (Exception ex)
+            {
+                failures++;
+                // A standby backs off; a leader keeps its pace, since it must notice within the ttl that it cannot confirm.
+                if (_term is null) wait = TimeSpan.FromTicks(Math.Min(options.ElectInterval.Ticks * failures, MaxStandbyBackoff.Ticks));
+                LeaderLog.ElectFailed(logger, ex, options.Name, wait.TotalSeconds);
+                // Past the ttl another process may have been elected: two leaders would be harmless (every
+                // maintenance change is a conditional update) but wasteful, so stand down.
+                if (_term is not null && time.GetUtcNow() - _confirmedAt >= options.Ttl)
+                    await EndTermAsync("the store could not confirm it within the ttl").ConfigureAwait(false);
+            }
+            try { await Task.Delay(wait, time, stoppingToken).ConfigureAwait(false); }
+            catch (OperationCanceledException) { break; }
+        }
+    }
+
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await base.StopAsync(cancellationToken).ConfigureAwait(false);
+        if (_term is null) return;
+        await EndTermAsync(null).ConfigureAwait(false);
+        try
+        {
+            // Resigning hands over at once instead of after the ttl (SQLite) or the session's end (PostgreSQL).
+            await store.LeaderResignAsync(new LeaderResignParams(options.Name, options.HolderId), cancellationToken).ConfigureAwait(false);
+            LeaderLog.Resigned(logger, options.Name);
+        }
+        catch (Exception ex) when (ex is GantryException or OperationCanceledException)
+        {
+            LeaderLog.ElectFailed(logger, ex, options.Name, 0);
+        }
+    }
+
+    private async Task StartTermAsync(CancellationToken ct)
+    {
+        // Fresh instances per term: a BackgroundService is not meant to be started again after it stopped.
+        var term = services.Types.Select(t => (IHostedService)ActivatorUtilities.CreateInstance(provider, t)).ToList();
+        _term = term;
+        _leads = true;
+        LeaderLog.Elected(logger, options.Name, options.HolderId, term.Count);
+        foreach (var service in term) await service.StartAsync(ct).ConfigureAwait(false);
+    }
+
+    private async Task EndTermAsync(string? reason)
+    {
+        var term = _term;
+        _term = null;
+        _leads = false;
+        if (term is null) return;
+        foreach (var service in term)
+        {
+            await service.StopAsync(CancellationToken.None).ConfigureAwait(false);
+            (service as IDisposable)?.Dispose();
+        }
+        if (reason is not null) LeaderLog.Lost(logger, options.Name, reason);
+    }
+}
+
+/// <summary>The services a <see cref="LeaderHost"/> runs while it leads.</summary>
+public sealed class LeaderServices
+{
+    public List<Type> Types { get; } = [];
+}

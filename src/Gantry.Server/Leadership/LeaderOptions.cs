@@ -1,0 +1,33 @@
+namespace Gantry.Server.Leadership;
+
+/// <summary>How a process competes for leadership of the maintenance services, with the defaults.</summary>
+public sealed record LeaderOptions
+{
+    public const string NameDefault = "maintenance";
+    public static readonly TimeSpan ElectIntervalDefault = TimeSpan.FromSeconds(2);
+    public static readonly TimeSpan TtlDefault = TimeSpan.FromSeconds(10);
+
+    /// <summary>What is led; processes competing for the same name on one store elect one leader.</summary>
+    public string Name { get; init; } = NameDefault;
+
+    /// <summary>Identifies this process in the election. Defaults to host, pid and a random suffix.</summary>
+    public string HolderId { get; init; } = $"{Environment.MachineName.ToLowerInvariant()}-{Environment.ProcessId}-{Guid.NewGuid().ToString("N")[..8]}";
+
+    /// <summary>How often a standby tries to become leader, and the leader confirms it still is. Defaults to 2 seconds.</summary>
+    public TimeSpan ElectInterval { get; init; } = ElectIntervalDefault;
+
+    /// <summary>
+    /// How long leadership outlives a silent leader on a store without sessions (SQLite), and how long a
+    /// leader cut off from the store keeps running maintenance before it stands down. Defaults to 10 seconds.
+    /// </summary>
+    public TimeSpan Ttl { get; init; } = TtlDefault;
+
+    public void Validate()
+    {
+        if (string.IsNullOrWhiteSpace(Name)) throw new InvalidInputException("leader name", "must not be empty");
+        if (ElectInterval <= TimeSpan.Zero) throw new InvalidInputException("leader elect interval", "must be positive");
+        // The leader renews once per interval: a ttl shorter than two of them would let the lease lapse between renewals.
+        if (Ttl < ElectInterval * 2)
+            throw new InvalidInputException("leader ttl", $"({Ttl.TotalSeconds}s) must be at least twice the elect interval ({ElectInterval.TotalSeconds}s)");
+    }
+}

@@ -1,0 +1,28 @@
+using Gantry.Server.Leadership;
+using Gantry.Server.Maintenance;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+
+namespace Microsoft.Extensions.DependencyInjection;
+
+public static class LeaderElectedMaintenanceServiceCollectionExtensions
+{
+    /// <summary>
+    /// Adds the maintenance services (scheduler, rescuer, cleaner, dead-worker detector) under a
+    /// <see cref="LeaderHost"/>: they run only while this process leads, so any number of processes
+    /// can be given them and exactly one runs them.
+    /// </summary>
+    public static IServiceCollection AddGantryLeaderElectedMaintenance(this IServiceCollection services,
+        MaintenanceOptions? maintenance = null, LeaderOptions? leader = null)
+    {
+        (leader ??= new LeaderOptions()).Validate();
+        services.TryAddSingleton(maintenance ?? new MaintenanceOptions());
+        services.TryAddSingleton(leader);
+        services.TryAddSingleton(TimeProvider.System);
+        var set = new LeaderServices();
+        set.Types.AddRange([typeof(JobScheduler), typeof(JobRescuer), typeof(JobCleaner), typeof(DeadWorkerDetector)]);
+        services.AddSingleton(set);
+        services.AddSingleton<LeaderHost>();
+        services.AddHostedService(sp => sp.GetRequiredService<LeaderHost>());
+        return services;
+    }
+}

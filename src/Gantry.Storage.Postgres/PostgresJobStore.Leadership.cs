@@ -1,0 +1,117 @@
+using System.Collections.Concurrent;
+using Npgsql;
+
+namespace Gantry.Storage.Postgres;
+
+public sealed partial class PostgresJobStore
+{
+    // Leadership is a session advisory lock held on a connection of its own (not pooled): PostgreSQL
+    // frees it the moment that session ends, so a leader that is killed, loses its network or sees the
+    // server restart stops being leader without waiting for any ttl, and a standby's next try wins.
+    // The lock key is two int4s (schema, name), a key space apart from the migrations' one-bigint lock.
+    private readonly ConcurrentDictionary<(string Name, string Holder), LeaderSession> _leaderSessions = new();
+
+    private string LeaderLockNamespace => "gantry.leader." + _schema;
+
+    public async Task<bool> LeaderTryElectAsync(LeaderElectParams p, CancellationToken ct)
+    {
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        var session = _leaderSessions.GetOrAdd((p.Name, p.HolderId), _ => new LeaderSession());
+        await session.Gate.WaitAsync(ct).ConfigureAwait(false);
+        try
+        {
+            if (session.Connection is { } held && session.Leads)
+            {
+                // The lock lives as long as the session: a live session still holds it.
+                try
+                {
+                    await Command(held, "SELECT 1").RunAsync(ct).ConfigureAwait(false);
+                    return true;
+                }
+                catch (Exception ex) when (ex is NpgsqlException or InvalidOperationException && !ct.IsCancellationRequested)
+                {
+                    await session.CloseAsync().ConfigureAwait(false);
+                }
+            }
+            try
+            {
+                session.Connection ??= await OpenLeaderConnectionAsync(ct).ConfigureAwait(false);
+                session.Leads = await Command(session.Connection, "SELECT pg_try_advisory_lock(hashtext(@schema), hashtext(@name))")
+                    .Bind("@schema", LeaderLockNamespace).Bind("@name", p.Name).ScalarAsync(ct).ConfigureAwait(false) is true;
+                return session.Leads;
+            }
+            catch (NpgsqlException ex) when (!ct.IsCancellationRequested)
+            {
+                await session.CloseAsync().ConfigureAwait(false);
+                throw PostgresErrors.Translate(ex, Server);
+            }
+        }
+        finally
+        {
+            session.Gate.Release();
+        }
+    }
+
+    public async Task LeaderResignAsync(LeaderResignParams p, CancellationToken ct)
+    {
+        if (!_leaderSessions.TryRemove((p.Name, p.HolderId), out var session)) return;
+        await session.Gate.WaitAsync(ct).ConfigureAwait(false);
+        try
+        {
+            // Unlock first: the server frees a closed session's locks only a moment after the socket closes,
+            // and a standby trying right after the resignation must find the lock free.
+            if (session is { Leads: true, Connection: { } c })
+            {
+                try
+                {
+                    await Command(c, "SELECT pg_advisory_unlock(hashtext(@schema), hashtext(@name))")
+                        .Bind("@schema", LeaderLockNamespace).Bind("@name", p.Name).ScalarAsync(ct).ConfigureAwait(false);
+                }
+                catch (NpgsqlException) { /* the session is gone, and its lock with it */ }
+            }
+            await session.CloseAsync().ConfigureAwait(false);
+        }
+        finally
+        {
+            session.Gate.Release();
+        }
+    }
+
+    private async Task<NpgsqlConnection> OpenLeaderConnectionAsync(CancellationToken ct)
+    {
+        var c = new NpgsqlConnection(_leaderConnectionString);
+        try
+        {
+            await c.OpenAsync(ct).ConfigureAwait(false);
+            return c;
+        }
+        catch
+        {
+            await c.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    private async Task CloseLeaderSessionsAsync()
+    {
+        foreach (var key in _leaderSessions.Keys)
+            if (_leaderSessions.TryRemove(key, out var session)) await session.CloseAsync().ConfigureAwait(false);
+    }
+
+    private sealed class LeaderSession
+    {
+        public SemaphoreSlim Gate { get; } = new(1, 1);
+        public NpgsqlConnection? Connection { get; set; }
+        public bool Leads { get; set; }
+
+        public async Task CloseAsync()
+        {
+            Leads = false;
+            if (Connection is { } c)
+            {
+                Connection = null;
+                try { await c.DisposeAsync().ConfigureAwait(false); } catch (NpgsqlException) { /* the session is gone either way */ }
+            }
+        }
+    }
+}
