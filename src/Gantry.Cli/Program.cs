@@ -11,7 +11,6 @@ var root = new RootCommand("Gantry runs background jobs reliably: submit jobs, r
     SubmitCommand.Create(),
     JobsCommand.Create(),
     QueuesCommand.Create(),
-    WorkersCommand.Create(),
     MigrateCommand.Create(),
     BenchCommand.Create(),
 };
