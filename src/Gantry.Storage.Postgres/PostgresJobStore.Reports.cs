@@ -11,13 +11,12 @@ public sealed partial class PostgresJobStore
 
     private const string ProgressSql = $"UPDATE jobs SET progress = @progress, progress_message = @message WHERE {Fence}";
 
-    // Completions are the hot path: a run of them is one statement over arrays, fenced row by row.
-    private static readonly string SucceedManySql = $"""
-        UPDATE jobs AS j SET state = '{JobState.Succeeded.ToText()}', result = r.result, finished_at = @now, lease_until = NULL, progress = 100
-        FROM unnest(@ids, @attempts, @workers, @results) AS r(id, attempt, worker, result)
-        WHERE j.id = r.id AND j.state = 'running' AND j.attempt = r.attempt AND j.worker_id = r.worker
-          AND j.{JobStateMachine.SqlFrom(JobTransition.Succeed)}
-        RETURNING j.id
+    // Completions are the hot path: a run of them is one batch of point updates, each fenced and
+    // found through the id index (see PostgresPointBatch for why not a join with unnest).
+    private static readonly string SucceedOneSql = $"""
+        UPDATE jobs SET state = '{JobState.Succeeded.ToText()}', result = $1, finished_at = $2, lease_until = NULL, progress = 100
+        WHERE id = $3 AND attempt = $4 AND worker_id = $5 AND {JobStateMachine.SqlFrom(JobTransition.Succeed)}
+        RETURNING id
         """;
 
     private const string FailSql = $"""
@@ -150,23 +149,13 @@ public sealed partial class PostgresJobStore
         return applied;
     }
 
-    /// <summary>Applies the successes at <paramref name="run"/> in one statement and empties it.</summary>
+    /// <summary>Applies the successes at <paramref name="run"/> in one round trip and empties it.</summary>
     private static async Task SucceedManyAsync(NpgsqlConnection c, IReadOnlyList<JobReport> reports, List<int> run, bool[] results, DateTime now, CancellationToken ct)
     {
         if (run.Count == 0) return;
-        var succeeded = run.Select(k => (JobSucceededReport)reports[k]).ToArray();
-        await using (var cmd = Command(c, SucceedManySql))
-        {
-            cmd.Bind("@now", now)
-                .Bind("@ids", succeeded.Select(s => s.JobId).ToArray())
-                .Bind("@attempts", succeeded.Select(s => s.Attempt).ToArray())
-                .Bind("@workers", succeeded.Select(s => s.WorkerId).ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Text)
-                .Bind("@results", succeeded.Select(s => s.Result).ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Text);
-            var done = new HashSet<Guid>();
-            await using (var r = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false))
-                while (await r.ReadAsync(ct).ConfigureAwait(false)) done.Add(r.GetGuid(0));
-            foreach (var k in run) results[k] = done.Contains(reports[k].JobId);
-        }
+        var rows = run.Select(k => (JobSucceededReport)reports[k]).Select(s => new object?[] { s.Result, now, s.JobId, s.Attempt, s.WorkerId });
+        var done = (await PostgresPointBatch.RunAsync(c, SucceedOneSql, rows, r => r.GetGuid(0), ct).ConfigureAwait(false)).ToHashSet();
+        foreach (var k in run) results[k] = done.Contains(reports[k].JobId);
         run.Clear();
     }
 

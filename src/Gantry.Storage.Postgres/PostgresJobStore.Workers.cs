@@ -18,11 +18,9 @@ public sealed partial class PostgresJobStore
             .Bind("@tags", CoreJson.TagsToJson(p.Tags), NpgsqlDbType.Text).Bind("@now", Now()).RunAsync(ct).ConfigureAwait(false), ct);
 
     // Every lease in one statement; the ones not renewed are no longer this worker's attempt.
-    private const string RenewLeasesSql = """
-        UPDATE jobs AS j SET lease_until = @lease_until
-        FROM unnest(@ids, @attempts) AS l(id, attempt)
-        WHERE j.id = l.id AND j.attempt = l.attempt AND j.worker_id = @worker AND j.state = 'running'
-        RETURNING j.id, j.attempt
+    private const string RenewLeaseSql = """
+        UPDATE jobs SET lease_until = $1 WHERE id = $2 AND attempt = $3 AND worker_id = $4 AND state = 'running'
+        RETURNING id, attempt
         """;
 
     public Task<WorkerHeartbeatResult> WorkerHeartbeatAsync(WorkerHeartbeatParams p, CancellationToken ct) => TransactAsync(async c =>
@@ -33,13 +31,10 @@ public sealed partial class PostgresJobStore
         var lost = new List<JobLease>();
         if (p.Jobs.Count > 0)
         {
-            var renewed = new HashSet<JobLease>();
-            await using (var cmd = Command(c, RenewLeasesSql).Bind("@lease_until", now + p.LeaseDuration).Bind("@worker", p.WorkerId)
-                .Bind("@ids", p.Jobs.Select(j => j.JobId).ToArray()).Bind("@attempts", p.Jobs.Select(j => j.Attempt).ToArray()))
-            await using (var r = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false))
-            {
-                while (await r.ReadAsync(ct).ConfigureAwait(false)) renewed.Add(new JobLease(r.GetGuid(0), r.GetInt32(1)));
-            }
+            var leaseUntil = now + p.LeaseDuration;
+            var renewed = (await PostgresPointBatch.RunAsync(c, RenewLeaseSql,
+                p.Jobs.Select(j => new object?[] { leaseUntil, j.JobId, j.Attempt, p.WorkerId }),
+                r => new JobLease(r.GetGuid(0), r.GetInt32(1)), ct).ConfigureAwait(false)).ToHashSet();
             lost.AddRange(p.Jobs.Where(j => !renewed.Contains(j)));
         }
         return new WorkerHeartbeatResult(await TakeCommandsAsync(c, p.WorkerId, ct).ConfigureAwait(false), lost);
