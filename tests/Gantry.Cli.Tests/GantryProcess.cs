@@ -52,6 +52,9 @@ internal sealed partial class GantryProcess : IAsyncDisposable
         info.ArgumentList.Add(dll);
         foreach (var a in args) info.ArgumentList.Add(a);
         info.Environment["DOTNET_NOLOGO"] = "1";
+        // Many gantry processes run at once in the tests: each API gets a port of its own.
+        info.Environment["GANTRY_LISTEN"] = "127.0.0.1:0";
+        info.Environment.Remove("GANTRY_TOKENS");
         info.Environment.Remove("GANTRY_DB");
         info.Environment.Remove("GANTRY_STORE");
         foreach (var (name, value) in env) info.Environment[name] = value;

@@ -17,24 +17,28 @@ internal static class RunCommand
         var maintenance = new MaintenanceCliOptions();
         var config = CliOptions.Config();
         var logLevel = CliOptions.LogLevel();
+        var listen = CliOptions.Listen();
 
         var command = new Command("run", "Run Gantry in one process: coordinator services and a worker on one store (Ctrl-C to stop)") { location };
         worker.AddTo(command);
         maintenance.AddTo(command);
         command.Options.Add(config);
         command.Options.Add(logLevel);
+        command.Options.Add(listen);
         command.SetHandler(async (parse, ct) =>
         {
             var workerOptions = worker.Read(parse);
             var maintenanceOptions = maintenance.Read(parse);
             var settings = GantryConfig.Load(parse.GetValue(config));
+            var api = ApiHosting.Parse(parse.GetValue(listen)!, Environment.GetEnvironmentVariable("GANTRY_TOKENS"));
             await using var store = await location.OpenAsync(parse, createIfMissing: true, ct).ConfigureAwait(false);
-            using var host = AllInOneHost.Build(store, workerOptions, maintenanceOptions, settings, parse.GetValue(logLevel));
+            using var host = AllInOneHost.Build(store, workerOptions, maintenanceOptions, settings, parse.GetValue(logLevel), api);
             await host.StartAsync(ct).ConfigureAwait(false);
             var running = host.Services.GetRequiredService<GantryWorker>();
             Console.Out.WriteLine($"""
                 Gantry {Banner.Version} running
                   store      {store.Description}
+                  api        {ApiAddress.Of(host) ?? "off"}
                 {Banner.Worker(running, settings)}
                 Press Ctrl-C to stop.
                 """);

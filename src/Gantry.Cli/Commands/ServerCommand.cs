@@ -16,20 +16,24 @@ internal static class ServerCommand
         var location = CliOptions.StoreLocation();
         var maintenance = new MaintenanceCliOptions();
         var logLevel = CliOptions.LogLevel();
+        var listen = CliOptions.Listen();
 
         var command = new Command("server", "Run the coordinator: maintenance services (scheduler, rescuer, cleaner, dead-worker detector), leader-elected (Ctrl-C to stop)") { location };
         maintenance.AddTo(command);
         command.Options.Add(logLevel);
+        command.Options.Add(listen);
         command.SetHandler(async (parse, ct) =>
         {
             var maintenanceOptions = maintenance.Read(parse);
+            var api = ApiHosting.Parse(parse.GetValue(listen)!, Environment.GetEnvironmentVariable("GANTRY_TOKENS"));
             await using var store = await location.OpenAsync(parse, createIfMissing: true, ct).ConfigureAwait(false);
-            using var host = AllInOneHost.Build(store, workerOptions: null, maintenanceOptions, GantryConfig.Empty, parse.GetValue(logLevel));
+            using var host = AllInOneHost.Build(store, workerOptions: null, maintenanceOptions, GantryConfig.Empty, parse.GetValue(logLevel), api);
             await host.StartAsync(ct).ConfigureAwait(false);
             var leader = host.Services.GetRequiredService<LeaderHost>();
             Console.Out.WriteLine($"""
                 Gantry {Banner.Version} server running
                   store      {store.Description}
+                  api        {ApiAddress.Of(host) ?? "off"}
                   holder     {leader.HolderId} (maintenance runs while this process is the elected leader)
                 Press Ctrl-C to stop.
                 """);

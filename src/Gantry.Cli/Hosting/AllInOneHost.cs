@@ -2,6 +2,11 @@ using Gantry.Server.Maintenance;
 using Gantry.Storage;
 using Gantry.Worker;
 using Gantry.Worker.Handlers.BuiltIn;
+using Gantry.Server.Api;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -15,9 +20,23 @@ namespace Gantry.Cli.Hosting;
 /// </summary>
 internal static class AllInOneHost
 {
-    public static IHost Build(IJobStore store, WorkerOptions? workerOptions, MaintenanceOptions? maintenance, GantryConfig config, LogLevel logLevel)
+    public static IHost Build(IJobStore store, WorkerOptions? workerOptions, MaintenanceOptions? maintenance, GantryConfig config, LogLevel logLevel,
+        ApiHosting? api = null)
     {
-        var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
+        // With the API the host is a web application (Kestrel); without it, a plain generic host.
+        WebApplicationBuilder? web = api is null ? null : WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
+        IHostApplicationBuilder builder = web ?? (IHostApplicationBuilder)Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
+        if (web is not null)
+        {
+            web.WebHost.UseUrls(api!.Url);
+            web.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = ApiOptions.MaxRequestBytesDefault);
+            web.Services.AddGantryApi(new ApiOptions
+            {
+                Tokens = api.Tokens,
+                KnownJobTypes = BuiltInHandlers.Types.Concat(config.Handlers.Keys).ToArray(),
+            });
+        }
+        builder.Logging.ClearProviders();
         builder.Logging.SetMinimumLevel(logLevel);
         builder.Logging.AddSimpleConsole(o =>
         {
@@ -40,7 +59,10 @@ internal static class AllInOneHost
             o.ShutdownTimeout = (workerOptions is null ? TimeSpan.Zero : workerOptions.DrainTimeout + workerOptions.CancelGracePeriod) + TimeSpan.FromSeconds(15);
         });
         builder.Services.AddSingleton<IHostLifetime, SignalLifetime>();
-        return builder.Build();
+        if (web is null) return ((HostApplicationBuilder)builder).Build();
+        var app = web.Build();
+        app.MapGantryApi();
+        return app;
     }
 }
 
@@ -68,4 +90,11 @@ internal sealed class SignalLifetime(IHostApplicationLifetime lifetime) : IHostL
     {
         foreach (var r in _registrations) r.Dispose();
     }
+}
+
+internal static class ApiAddress
+{
+    /// <summary>Where the host's API actually listens (the port is chosen by the system for :0), or null without an API.</summary>
+    public static string? Of(IHost host) =>
+        host.Services.GetService<IServer>()?.Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault();
 }

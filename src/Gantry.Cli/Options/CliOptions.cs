@@ -11,6 +11,14 @@ internal static class CliOptions
     /// <summary>--store and --db, for every command that opens a store.</summary>
     public static StoreLocationOptions StoreLocation() => new();
 
+    /// <summary>Where the HTTP API listens: host:port, or off.</summary>
+    public static Option<string> Listen() => new("--listen")
+    {
+        Description = $"Serve the HTTP API on host:port, or off (default {Hosting.ApiHosting.DefaultListen}; also GANTRY_LISTEN). Beyond loopback a token is required (GANTRY_TOKENS=scope:token,…)",
+        HelpName = "host:port",
+        DefaultValueFactory = _ => Environment.GetEnvironmentVariable("GANTRY_LISTEN") is { Length: > 0 } env ? env : Hosting.ApiHosting.DefaultListen,
+    };
+
     public static Option<bool> Json() => new("--json") { Description = "Print JSON instead of text" };
 
     /// <summary>The least level a long-running process logs.</summary>

@@ -1,0 +1,31 @@
+using System.Net;
+using Gantry.Server.Api;
+
+namespace Gantry.Cli.Hosting;
+
+/// <summary>
+/// Where and how a process serves the HTTP API. Listening beyond loopback without a token is
+/// refused: an open API on a network would let anyone submit jobs.
+/// </summary>
+internal sealed record ApiHosting(string Host, int Port, IReadOnlyList<ApiToken> Tokens)
+{
+    public const string DefaultListen = "127.0.0.1:5080";
+
+    public string Url => $"http://{(Host.Contains(':') ? $"[{Host}]" : Host)}:{Port}";
+
+    /// <summary>Reads <c>--listen</c> (<c>host:port</c>, or <c>off</c>) and <c>GANTRY_TOKENS</c>; null when off.</summary>
+    public static ApiHosting? Parse(string listen, string? tokens)
+    {
+        if (string.Equals(listen, "off", StringComparison.OrdinalIgnoreCase)) return null;
+        var colon = listen.LastIndexOf(':');
+        if (colon <= 0 || !int.TryParse(listen[(colon + 1)..], out var port) || port is < 0 or > 65535)
+            throw new InvalidInputException("--listen", $"'{listen}' is not host:port (e.g. 127.0.0.1:5080, 0.0.0.0:5080) or off");
+        var host = listen[..colon].Trim('[', ']');
+        var api = new ApiHosting(host, port, ApiToken.ParseList(tokens));
+        if (!api.IsLoopback && api.Tokens.Count == 0)
+            throw new InvalidInputException("--listen", $"refusing to serve the API on {listen} without a token: anyone who can reach it could submit jobs. Set GANTRY_TOKENS (e.g. admin:<secret>) or listen on 127.0.0.1");
+        return api;
+    }
+
+    public bool IsLoopback => Host is "localhost" || (IPAddress.TryParse(Host, out var ip) && IPAddress.IsLoopback(ip));
+}

@@ -1,0 +1,57 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+
+namespace Gantry.Cli.Tests;
+
+/// <summary>`gantry run` serves the HTTP API: a job submitted over HTTP runs and is read back.</summary>
+public sealed partial class ApiProcessTests : IDisposable
+{
+    private static readonly TimeSpan Generous = TimeSpan.FromSeconds(60);
+    private readonly TempDir _dir = new();
+
+    public void Dispose() => _dir.Dispose();
+
+    [GeneratedRegex(@"api\s+(http://\S+)")]
+    private static partial Regex ApiLine();
+
+    [Fact]
+    public async Task Run_ServesApi_JobSubmittedOverHttpSucceeds()
+    {
+        await using var run = GantryProcess.StartDll(_dir.Path, GantryProcess.CliPath, ["run", "--db", _dir.Db, "--listen", "127.0.0.1:0"],
+            [("GANTRY_TOKENS", "admin:test-admin-token")]);
+        await run.WaitForOutputAsync("Press Ctrl-C to stop.", Generous);
+        var url = ApiLine().Match(run.Stdout).Groups[1].Value;
+        using var http = new HttpClient { BaseAddress = new Uri(url) };
+
+        Assert.Equal(HttpStatusCode.Unauthorized, (await http.GetAsync("/api/v1/jobs")).StatusCode);
+        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", "test-admin-token");
+        var created = await http.PostAsync("/api/v1/jobs", new StringContent("""{"type":"echo","payload":{"over":"http"}}""", Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        var id = JsonDocument.Parse(await created.Content.ReadAsStringAsync()).RootElement.GetProperty("id").GetString();
+
+        var deadline = DateTime.UtcNow + Generous;
+        string state;
+        JsonElement job;
+        do
+        {
+            await Task.Delay(100);
+            job = JsonDocument.Parse(await http.GetStringAsync($"/api/v1/jobs/{id}")).RootElement;
+            state = job.GetProperty("state").GetString()!;
+        } while (state != "succeeded" && DateTime.UtcNow < deadline);
+        Assert.Equal("succeeded", state);
+        Assert.Equal("http", job.GetProperty("result").GetProperty("over").GetString());
+        Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("/health/ready")).StatusCode);
+    }
+
+    [Fact]
+    public async Task Run_NonLoopbackWithoutToken_Refused()
+    {
+        var (code, _, stderr) = await GantryProcess.RunAsync(_dir.Path, null, "run", "--db", _dir.Db, "--listen", "0.0.0.0:0");
+        Assert.Equal(1, code);
+        Assert.Contains("refusing to serve the API on 0.0.0.0:0 without a token", stderr, StringComparison.Ordinal);
+        Assert.False(File.Exists(_dir.Db)); // refused before anything was touched
+    }
+}
