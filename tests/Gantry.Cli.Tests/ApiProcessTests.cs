@@ -54,4 +54,25 @@ public sealed partial class ApiProcessTests : IDisposable
         Assert.Contains("refusing to serve the API on 0.0.0.0:0 without a token", stderr, StringComparison.Ordinal);
         Assert.False(File.Exists(_dir.Db)); // refused before anything was touched
     }
+
+    [Fact]
+    public async Task Worker_OverHttpWithToken_RunsJobsWithoutTheStore()
+    {
+        (string, string)[] tokens = [("GANTRY_TOKENS", "admin:test-admin-token,worker:test-worker-token")];
+        await using var server = GantryProcess.StartDll(_dir.Path, GantryProcess.CliPath, ["server", "--db", _dir.Db, "--listen", "127.0.0.1:0"], tokens);
+        await server.WaitForOutputAsync("Press Ctrl-C to stop.", Generous);
+        var url = ApiLine().Match(server.Stdout).Groups[1].Value;
+
+        await using var worker = GantryProcess.StartDll(_dir.Path, GantryProcess.CliPath, ["worker", "--server", url, "--token", "test-worker-token"], []);
+        await worker.WaitForOutputAsync("Press Ctrl-C to stop.", Generous);
+        Assert.Contains($"link       server {url}", worker.Stdout, StringComparison.Ordinal);
+
+        var (code, stdout, stderr) = await GantryProcess.RunAsync(_dir.Path, null, "submit", "echo", "{\"via\":\"http worker\"}", "--wait", "--db", _dir.Db);
+        Assert.True(code == 0, stderr + stdout + worker.Output);
+        Assert.Contains("succeeded on attempt 1: {\"via\":\"http worker\"}", stdout, StringComparison.Ordinal);
+
+        var refused = await GantryProcess.RunAsync(_dir.Path, null, ["worker", "--server", url, "--token", "wrong-token-value"]);
+        Assert.NotEqual(0, refused.ExitCode);
+        Assert.Contains("refused the worker's token (401)", refused.Stderr, StringComparison.Ordinal);
+    }
 }

@@ -2,6 +2,7 @@ using System.CommandLine;
 using Gantry.Cli.Hosting;
 using Gantry.Cli.Options;
 using Gantry.Worker.Execution;
+using Gantry.Worker.Links;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 
@@ -16,8 +17,26 @@ internal static class WorkerCommand
         var worker = new WorkerCliOptions();
         var config = CliOptions.Config();
         var logLevel = CliOptions.LogLevel();
+        var server = new Option<Uri?>("--server")
+        {
+            Description = "Reach a Gantry server over HTTP instead of the store (the worker then holds no database credentials), e.g. http://host:5080",
+            HelpName = "url",
+            CustomParser = r =>
+            {
+                var text = r.Tokens.Count > 0 ? r.Tokens[0].Value : "";
+                if (Uri.TryCreate(text, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https") return uri;
+                r.AddError($"--server: '{text}' is not an http(s) URL (e.g. http://127.0.0.1:5080)");
+                return null;
+            },
+        };
+        var token = new Option<string?>("--token")
+        {
+            Description = "The worker token for --server (default GANTRY_TOKEN)",
+            HelpName = "token",
+            DefaultValueFactory = _ => Environment.GetEnvironmentVariable("GANTRY_TOKEN"),
+        };
 
-        var command = new Command("worker", "Run a worker: claim jobs from the store and run them (Ctrl-C to drain and stop)") { location };
+        var command = new Command("worker", "Run a worker: claim jobs from the store (or a server's worker protocol) and run them (Ctrl-C to drain and stop)") { location, server, token };
         worker.AddTo(command);
         command.Options.Add(config);
         command.Options.Add(logLevel);
@@ -25,13 +44,14 @@ internal static class WorkerCommand
         {
             var workerOptions = worker.Read(parse);
             var settings = GantryConfig.Load(parse.GetValue(config));
-            await using var store = await location.OpenAsync(parse, createIfMissing: true, ct).ConfigureAwait(false);
-            using var host = AllInOneHost.Build(store, workerOptions, maintenance: null, settings, parse.GetValue(logLevel));
+            using var http = parse.GetValue(server) is { } url ? new HttpWorkerLink(url, parse.GetValue(token)) : null;
+            await using var store = http is null ? await location.OpenAsync(parse, createIfMissing: true, ct).ConfigureAwait(false) : null;
+            using var host = AllInOneHost.Build(store, workerOptions, maintenance: null, settings, parse.GetValue(logLevel), link: http);
             await host.StartAsync(ct).ConfigureAwait(false);
             var running = host.Services.GetRequiredService<GantryWorker>();
             Console.Out.WriteLine($"""
                 Gantry {Banner.Version} worker running
-                  store      {store.Description}
+                  link       {(http is null ? store!.Description : http.Description)}
                 {Banner.Worker(running, settings)}
                 Press Ctrl-C to stop.
                 """);

@@ -20,8 +20,10 @@ namespace Gantry.Cli.Hosting;
 /// </summary>
 internal static class AllInOneHost
 {
-    public static IHost Build(IJobStore store, WorkerOptions? workerOptions, MaintenanceOptions? maintenance, GantryConfig config, LogLevel logLevel,
-        ApiHosting? api = null)
+    /// <param name="store">The store; null for a worker that reaches the coordinator through <paramref name="link"/> only.</param>
+    /// <param name="link">The worker's link when it is not the store (a server over HTTP).</param>
+    public static IHost Build(IJobStore? store, WorkerOptions? workerOptions, MaintenanceOptions? maintenance, GantryConfig config, LogLevel logLevel,
+        ApiHosting? api = null, Gantry.Worker.Links.IWorkerLink? link = null)
     {
         // With the API the host is a web application (Kestrel); without it, a plain generic host.
         WebApplicationBuilder? web = api is null ? null : WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
@@ -44,14 +46,15 @@ internal static class AllInOneHost
             o.TimestampFormat = "HH:mm:ss ";
             o.UseUtcTimestamp = false;
         });
-        builder.Services.AddSingleton(store);
+        if (store is not null) builder.Services.AddSingleton(store);
         builder.Services.AddSingleton(TimeProvider.System);
         if (maintenance is not null) builder.Services.AddGantryLeaderElectedMaintenance(maintenance);
         if (workerOptions is not null)
         {
             builder.Services.AddGantryBuiltInHandlers();
             foreach (var (type, spec) in config.Handlers) builder.Services.AddGantryProcessHandler(type, spec);
-            builder.Services.AddGantryWorker(workerOptions);
+            if (link is not null) builder.Services.AddGantryWorker(_ => link, workerOptions);
+            else builder.Services.AddGantryWorker(workerOptions);
         }
         builder.Services.Configure<HostOptions>(o =>
         {
