@@ -75,4 +75,23 @@ public sealed partial class ApiProcessTests : IDisposable
         Assert.NotEqual(0, refused.ExitCode);
         Assert.Contains("refused the worker's token (401)", refused.Stderr, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task PythonSampleWorker_AgainstRealServer_RunsItsJobs()
+    {
+        (string, string)[] tokens = [("GANTRY_TOKENS", "admin:test-admin-token,worker:test-worker-token")];
+        await using var server = GantryProcess.StartDll(_dir.Path, GantryProcess.CliPath, ["server", "--db", _dir.Db, "--listen", "127.0.0.1:0"], tokens);
+        await server.WaitForOutputAsync("Press Ctrl-C to stop.", Generous);
+        var url = ApiLine().Match(server.Stdout).Groups[1].Value;
+
+        var script = Path.Combine(Path.GetDirectoryName(GantryProcess.Built("Gantry.Cli", "gantry.dll"))!, "..", "..", "..", "..", "samples", "python", "worker.py");
+        await using var python = GantryProcess.StartProgram(_dir.Path, "python3", [Path.GetFullPath(script), "--server", url, "--token", "test-worker-token"]);
+        await python.WaitForOutputAsync("serving ['py-shout']", Generous);
+
+        var (code, stdout, stderr) = await GantryProcess.RunAsync(_dir.Path, null, "submit", "py-shout", "{\"text\":\"hello from c#\"}", "--wait", "--db", _dir.Db);
+        Assert.True(code == 0, stderr + stdout + python.Output);
+        Assert.Contains("succeeded on attempt 1:", stdout, StringComparison.Ordinal);
+        Assert.Contains("HELLO FROM C#", stdout, StringComparison.Ordinal);
+        Assert.Contains("python", stdout, StringComparison.Ordinal);
+    }
 }

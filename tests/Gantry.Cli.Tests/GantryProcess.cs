@@ -34,6 +34,24 @@ internal sealed partial class GantryProcess : IAsyncDisposable
         return File.Exists(path) ? path : throw new InvalidOperationException($"{project} is not built: {path}");
     }
 
+    /// <summary>Any program (a sample in another language), with its output captured the same way.</summary>
+    public static GantryProcess StartProgram(string workingDirectory, string program, string[] args)
+    {
+        var info = new ProcessStartInfo(program)
+        {
+            WorkingDirectory = workingDirectory, RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true, UseShellExecute = false,
+        };
+        foreach (var a in args) info.ArgumentList.Add(a);
+        var process = new Process { StartInfo = info, EnableRaisingEvents = true };
+        var started = new GantryProcess(process);
+        process.OutputDataReceived += (_, e) => started.Append(started._stdout, e.Data);
+        process.ErrorDataReceived += (_, e) => started.Append(started._stderr, e.Data);
+        process.Start();
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return started;
+    }
+
     public static GantryProcess Start(string workingDirectory, params string[] args) => StartDll(workingDirectory, CliPath, args);
 
     public static GantryProcess StartDll(string workingDirectory, string dll, params string[] args) => StartDll(workingDirectory, dll, args, []);
