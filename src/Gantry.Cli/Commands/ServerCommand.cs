@@ -17,17 +17,21 @@ internal static class ServerCommand
         var maintenance = new MaintenanceCliOptions();
         var logLevel = CliOptions.LogLevel();
         var listen = CliOptions.Listen();
+        var config = CliOptions.Config();
 
         var command = new Command("server", "Run the coordinator: maintenance services (scheduler, rescuer, cleaner, dead-worker detector), leader-elected (Ctrl-C to stop)") { location };
         maintenance.AddTo(command);
         command.Options.Add(logLevel);
         command.Options.Add(listen);
+        command.Options.Add(config);
         command.SetHandler(async (parse, ct) =>
         {
             var maintenanceOptions = maintenance.Read(parse);
+            // The server runs no handler, but its API knows the configured job types as valid.
+            var settings = GantryConfig.Load(parse.GetValue(config));
             var api = ApiHosting.Parse(parse.GetValue(listen)!, Environment.GetEnvironmentVariable("GANTRY_TOKENS"));
             await using var store = await location.OpenAsync(parse, createIfMissing: true, ct).ConfigureAwait(false);
-            using var host = AllInOneHost.Build(store, workerOptions: null, maintenanceOptions, GantryConfig.Empty, parse.GetValue(logLevel), api);
+            using var host = AllInOneHost.Build(store, workerOptions: null, maintenanceOptions, settings, parse.GetValue(logLevel), api);
             await host.StartAsync(ct).ConfigureAwait(false);
             var leader = host.Services.GetRequiredService<LeaderHost>();
             Console.Out.WriteLine($"""

@@ -47,6 +47,7 @@ public sealed partial class GantryWorker
 
     private async Task CommandLoopAsync(CancellationToken ct)
     {
+        var errorDelay = TimeSpan.Zero;
         while (!ct.IsCancellationRequested)
         {
             try
@@ -62,9 +63,13 @@ public sealed partial class GantryWorker
             }
             catch (Exception ex)
             {
-                WorkerLog.LinkError(_logger, ex, "commands", _options.CommandPollInterval.TotalSeconds);
-                try { await Task.Delay(_options.CommandPollInterval, _time, ct).ConfigureAwait(false); } catch (OperationCanceledException) { break; }
+                // Backs off while the store is unreachable, so an outage is not logged four times a second.
+                errorDelay = errorDelay == TimeSpan.Zero ? _options.CommandPollInterval : TimeSpan.FromTicks(Math.Min(errorDelay.Ticks * 2, TimeSpan.FromSeconds(10).Ticks));
+                WorkerLog.LinkError(_logger, ex, "commands", errorDelay.TotalSeconds);
+                try { await Task.Delay(errorDelay, _time, ct).ConfigureAwait(false); } catch (OperationCanceledException) { break; }
+                continue;
             }
+            errorDelay = TimeSpan.Zero;
         }
     }
 
