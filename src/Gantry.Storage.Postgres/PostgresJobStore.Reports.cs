@@ -6,22 +6,14 @@ namespace Gantry.Storage.Postgres;
 
 public sealed partial class PostgresJobStore
 {
-    // Every report is applied only while the job is still this attempt's, held by this worker.
-    private const string Fence = "id = @id AND state = 'running' AND attempt = @attempt AND worker_id = @worker";
-
-    private const string ProgressSql = $"UPDATE jobs SET progress = @progress, progress_message = @message WHERE {Fence}";
+    private static readonly string FailSql = ReportSql.Fail("id");
+    private static readonly string CancelIfRequestedSql = ReportSql.CancelIfRequested("id");
 
     // Completions are the hot path: a run of them is one batch of point updates, each fenced and
     // found through the id index (see PostgresPointBatch for why not a join with unnest).
     private static readonly string SucceedOneSql = $"""
         UPDATE jobs SET state = '{JobState.Succeeded.ToText()}', result = $1, finished_at = $2, lease_until = NULL, progress = 100
         WHERE id = $3 AND attempt = $4 AND worker_id = $5 AND {JobStateMachine.SqlFrom(JobTransition.Succeed)}
-        RETURNING id
-        """;
-
-    private const string FailSql = $"""
-        UPDATE jobs SET state = @next, run_at = @run_at, finished_at = @finished_at, lease_until = NULL
-        WHERE {Fence}
         RETURNING id
         """;
 
@@ -38,27 +30,6 @@ public sealed partial class PostgresJobStore
         SELECT @id, @attempt, l.n, l.at, l.level, l.message FROM unnest(@ns, @ats, @levels, @messages) AS l(n, at, level, message)
         WHERE EXISTS (SELECT 1 FROM jobs WHERE id = @id AND state = 'running' AND attempt = @attempt AND worker_id = @worker)
         ON CONFLICT (job_id, attempt, n) DO UPDATE SET at = excluded.at, level = excluded.level, message = excluded.message
-        """;
-
-    private const string CheckpointSql = $"UPDATE jobs SET checkpoint = @data, checkpoint_at = @now WHERE {Fence}";
-
-    private static readonly string CancelledSql = $"""
-        UPDATE jobs SET state = '{JobState.Cancelled.ToText()}', finished_at = @now, lease_until = NULL
-        WHERE {Fence} AND {JobStateMachine.SqlFrom(JobTransition.Cancel)}
-        """;
-
-    // A job whose cancellation was requested ends cancelled however the attempt ended, as a rescued one does:
-    // a failure (retried) or a give-back (requeued) must not bring back a job the user cancelled.
-    private static readonly string CancelIfRequestedSql = $"""
-        UPDATE jobs SET state = '{JobState.Cancelled.ToText()}', finished_at = @now, lease_until = NULL
-        WHERE {Fence} AND cancel_requested_at IS NOT NULL AND {JobStateMachine.SqlFrom(JobTransition.Cancel)}
-        RETURNING id
-        """;
-
-    // Given back unfinished: the attempt is not counted, so the next claim gets the same number.
-    private static readonly string RequeueSql = $"""
-        UPDATE jobs SET state = '{JobState.Queued.ToText()}', attempt = attempt - 1, lease_until = NULL, worker_id = NULL
-        WHERE {Fence} AND {JobStateMachine.SqlFrom(JobTransition.Requeue)}
         """;
 
     public async Task<IReadOnlyList<bool>> JobReportManyAsync(IReadOnlyList<JobReport> reports, CancellationToken ct)
@@ -91,7 +62,7 @@ public sealed partial class PostgresJobStore
                 switch (reports[i])
                 {
                     case JobProgressReport p:
-                        results[i] = await Fenced(c, ProgressSql, p).Bind("@progress", Math.Clamp(p.Percent, 0, 100))
+                        results[i] = await Fenced(c, ReportSql.Progress, p).Bind("@progress", Math.Clamp(p.Percent, 0, 100))
                             .Bind("@message", p.Message, NpgsqlDbType.Text).RunAsync(ct).ConfigureAwait(false) == 1;
                         break;
                     case JobFailedReport f:
@@ -109,7 +80,7 @@ public sealed partial class PostgresJobStore
                         }
                         break;
                     case JobCheckpointReport cp:
-                        results[i] = await Fenced(c, CheckpointSql, cp).Bind("@data", cp.Data).Bind("@now", now)
+                        results[i] = await Fenced(c, ReportSql.Checkpoint, cp).Bind("@data", cp.Data).Bind("@now", now)
                             .RunAsync(ct).ConfigureAwait(false) == 1;
                         break;
                     case JobLogReport l:
@@ -124,7 +95,7 @@ public sealed partial class PostgresJobStore
                         }
                         break;
                     case JobCancelledReport x:
-                        results[i] = await Fenced(c, CancelledSql, x).Bind("@now", now).RunAsync(ct).ConfigureAwait(false) == 1;
+                        results[i] = await Fenced(c, ReportSql.Cancelled, x).Bind("@now", now).RunAsync(ct).ConfigureAwait(false) == 1;
                         break;
                     case JobRequeuedReport q:
                         if (await Fenced(c, CancelIfRequestedSql, q).Bind("@now", now).ScalarAsync(ct).ConfigureAwait(false) is Guid)
@@ -135,7 +106,7 @@ public sealed partial class PostgresJobStore
                         // The attempt did not count: the next claim reuses its number, so its lines go.
                         await Command(c, "DELETE FROM job_logs WHERE job_id = @id AND attempt = @attempt").Bind("@id", q.JobId).Bind("@attempt", q.Attempt)
                             .RunAsync(ct).ConfigureAwait(false);
-                        results[i] = await Fenced(c, RequeueSql, q).RunAsync(ct).ConfigureAwait(false) == 1;
+                        results[i] = await Fenced(c, ReportSql.Requeue, q).RunAsync(ct).ConfigureAwait(false) == 1;
                         wakeClaimers |= results[i];
                         break;
                 }

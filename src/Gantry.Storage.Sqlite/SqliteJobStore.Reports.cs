@@ -4,14 +4,12 @@ namespace Gantry.Storage.Sqlite;
 
 public sealed partial class SqliteJobStore
 {
-    // Every report is applied only while the job is still this attempt's, held by this worker.
-    private const string Fence = "id = @id AND state = 'running' AND attempt = @attempt AND worker_id = @worker";
-
-    private const string ProgressSql = $"UPDATE jobs SET progress = @progress, progress_message = @message WHERE {Fence}";
+    private static readonly string FailSql = ReportSql.Fail("seq");
+    private static readonly string CancelIfRequestedSql = ReportSql.CancelIfRequested("seq");
 
     private static readonly string SucceedSql = $"""
         UPDATE jobs SET state = '{JobState.Succeeded.ToText()}', result = @result, finished_at = @now, lease_until = NULL, progress = 100
-        WHERE {Fence} AND {JobStateMachine.SqlFrom(JobTransition.Succeed)}
+        WHERE {ReportSql.Fence} AND {JobStateMachine.SqlFrom(JobTransition.Succeed)}
         """;
 
     // The same, finding the row by its key (known from this instance's claim) rather than through the id index.
@@ -19,14 +17,6 @@ public sealed partial class SqliteJobStore
         UPDATE jobs SET state = '{JobState.Succeeded.ToText()}', result = @result, finished_at = @now, lease_until = NULL, progress = 100
         WHERE seq = @seq AND state = 'running' AND attempt = @attempt AND worker_id = @worker AND {JobStateMachine.SqlFrom(JobTransition.Succeed)}
         """;
-
-    private const string FailSql = $"""
-        UPDATE jobs SET state = @next, run_at = @run_at, finished_at = @finished_at, lease_until = NULL
-        WHERE {Fence}
-        RETURNING seq
-        """;
-
-    private const string CheckpointSql = $"UPDATE jobs SET checkpoint = @data, checkpoint_at = @now WHERE {Fence}";
 
     private const string InsertLogSql = """
         INSERT OR REPLACE INTO job_logs (job_seq, attempt, n, at, level, message)
@@ -36,25 +26,6 @@ public sealed partial class SqliteJobStore
     private const string InsertErrorSql = """
         INSERT OR REPLACE INTO job_errors (job_seq, attempt, at, worker_id, kind, error_type, message, stack)
         VALUES (@seq, @attempt, @now, @worker, @kind, @type, @message, @stack)
-        """;
-
-    private static readonly string CancelledSql = $"""
-        UPDATE jobs SET state = '{JobState.Cancelled.ToText()}', finished_at = @now, lease_until = NULL
-        WHERE {Fence} AND {JobStateMachine.SqlFrom(JobTransition.Cancel)}
-        """;
-
-    // A job whose cancellation was requested ends cancelled however the attempt ended, as a rescued one does:
-    // a failure (retried) or a give-back (requeued) must not bring back a job the user cancelled.
-    private static readonly string CancelIfRequestedSql = $"""
-        UPDATE jobs SET state = '{JobState.Cancelled.ToText()}', finished_at = @now, lease_until = NULL
-        WHERE {Fence} AND cancel_requested_at IS NOT NULL AND {JobStateMachine.SqlFrom(JobTransition.Cancel)}
-        RETURNING seq
-        """;
-
-    // Given back unfinished: the attempt is not counted, so the next claim gets the same number.
-    private static readonly string RequeueSql = $"""
-        UPDATE jobs SET state = '{JobState.Queued.ToText()}', attempt = attempt - 1, lease_until = NULL, worker_id = NULL
-        WHERE {Fence} AND {JobStateMachine.SqlFrom(JobTransition.Requeue)}
         """;
 
     public async Task<IReadOnlyList<bool>> JobReportManyAsync(IReadOnlyList<JobReport> reports, CancellationToken ct)
@@ -71,11 +42,11 @@ public sealed partial class SqliteJobStore
                 switch (report)
                 {
                     case JobProgressReport p:
-                        results[i] = Fenced(ProgressSql, p).Bind("@progress", Math.Clamp(p.Percent, 0, 100)).Bind("@message", p.Message)
+                        results[i] = Fenced(ReportSql.Progress, p).Bind("@progress", Math.Clamp(p.Percent, 0, 100)).Bind("@message", p.Message)
                             .ExecuteNonQuery() == 1;
                         break;
                     case JobCheckpointReport cp:
-                        results[i] = Fenced(CheckpointSql, cp).Bind("@data", cp.Data).Bind("@now", now).ExecuteNonQuery() == 1;
+                        results[i] = Fenced(ReportSql.Checkpoint, cp).Bind("@data", cp.Data).Bind("@now", now).ExecuteNonQuery() == 1;
                         break;
                     case JobLogReport l:
                         var insertLog = Raw(InsertLogSql);
@@ -113,7 +84,7 @@ public sealed partial class SqliteJobStore
                         break;
                     case JobCancelledReport c:
                         _claimedRows.Remove(c.JobId);
-                        results[i] = Fenced(CancelledSql, c).Bind("@now", now).ExecuteNonQuery() == 1;
+                        results[i] = Fenced(ReportSql.Cancelled, c).Bind("@now", now).ExecuteNonQuery() == 1;
                         break;
                     case JobRequeuedReport q:
                         _claimedRows.Remove(q.JobId);
@@ -125,7 +96,7 @@ public sealed partial class SqliteJobStore
                         // The attempt did not count: the next claim reuses its number, so its lines go.
                         Prepared("DELETE FROM job_logs WHERE job_seq = (SELECT seq FROM jobs WHERE id = @id) AND attempt = @attempt")
                             .Bind("@id", q.JobId.ToString()).Bind("@attempt", q.Attempt).ExecuteNonQuery();
-                        results[i] = Fenced(RequeueSql, q).ExecuteNonQuery() == 1;
+                        results[i] = Fenced(ReportSql.Requeue, q).ExecuteNonQuery() == 1;
                         wakeClaimers |= results[i];
                         break;
                     default:

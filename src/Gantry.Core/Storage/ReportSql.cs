@@ -1,0 +1,48 @@
+using Gantry.Jobs;
+
+namespace Gantry.Storage;
+
+/// <summary>
+/// The statements a relational store runs for worker reports, written once for every backend
+/// (the SQL is the same; only types bound to the parameters differ). Each is fenced: it changes
+/// a job only while it is running as this attempt of this worker. Parameters: <c>@id</c>,
+/// <c>@attempt</c>, <c>@worker</c>, and the ones each statement names.
+/// </summary>
+public static class ReportSql
+{
+    /// <summary>The job is still this attempt's, held by this worker.</summary>
+    public const string Fence = "id = @id AND state = 'running' AND attempt = @attempt AND worker_id = @worker";
+
+    public const string Progress = $"UPDATE jobs SET progress = @progress, progress_message = @message WHERE {Fence}";
+
+    public const string Checkpoint = $"UPDATE jobs SET checkpoint = @data, checkpoint_at = @now WHERE {Fence}";
+
+    public static readonly string Cancelled = $"""
+        UPDATE jobs SET state = '{JobState.Cancelled.ToText()}', finished_at = @now, lease_until = NULL
+        WHERE {Fence} AND {JobStateMachine.SqlFrom(JobTransition.Cancel)}
+        """;
+
+    /// <summary>
+    /// A job whose cancellation was requested ends cancelled however the attempt ended, as a rescued
+    /// one does: a failure (retried) or a give-back (requeued) must not bring back a job the user
+    /// cancelled. Returns <paramref name="key"/> of the row when it applied.
+    /// </summary>
+    public static string CancelIfRequested(string key) => $"""
+        UPDATE jobs SET state = '{JobState.Cancelled.ToText()}', finished_at = @now, lease_until = NULL
+        WHERE {Fence} AND cancel_requested_at IS NOT NULL AND {JobStateMachine.SqlFrom(JobTransition.Cancel)}
+        RETURNING {key}
+        """;
+
+    /// <summary>The attempt failed: <c>@next</c> and <c>@run_at</c> come from <see cref="RetryPolicy"/>. Returns <paramref name="key"/>.</summary>
+    public static string Fail(string key) => $"""
+        UPDATE jobs SET state = @next, run_at = @run_at, finished_at = @finished_at, lease_until = NULL
+        WHERE {Fence}
+        RETURNING {key}
+        """;
+
+    /// <summary>Given back unfinished: the attempt is not counted, so the next claim gets the same number.</summary>
+    public static readonly string Requeue = $"""
+        UPDATE jobs SET state = '{JobState.Queued.ToText()}', attempt = attempt - 1, lease_until = NULL, worker_id = NULL
+        WHERE {Fence} AND {JobStateMachine.SqlFrom(JobTransition.Requeue)}
+        """;
+}
