@@ -12,15 +12,9 @@ public sealed partial class LongJobTests : IDisposable
 
     public void Dispose() => _dir.Dispose();
 
-    private GantryProcess StartRun(params string[] extra) => GantryProcess.Start(_dir.Path,
-        ["run", "--db", _dir.Db, "--lease-duration", "2s", "--heartbeat-interval", "500ms", "--rescue-interval", "500ms", "--poll-interval", "50ms", .. extra]);
+    private GantryProcess StartRun(params string[] extra) => QuickRun.Start(_dir, extra);
 
-    private async Task<Guid> SubmitAsync(params string[] args)
-    {
-        var (code, stdout, stderr) = await GantryProcess.RunAsync(_dir.Path, null, ["submit", .. args, "--db", _dir.Db]);
-        Assert.True(code == 0, $"submit failed ({code}): {stderr}");
-        return Guid.Parse(stdout.Trim());
-    }
+    private Task<Guid> SubmitAsync(params string[] args) => QuickRun.SubmitAsync(_dir, args);
 
     private static long ResumedFrom(JobRecord job) => JsonDocument.Parse(job.Result!).RootElement.GetProperty("resumed_from").GetInt64();
 

@@ -11,16 +11,9 @@ public sealed class RunProcessTests : IDisposable
 
     public void Dispose() => _dir.Dispose();
 
-    /// <summary>Short leases and intervals, so a lost worker is noticed in seconds.</summary>
-    private GantryProcess StartRun(params string[] extra) => GantryProcess.Start(_dir.Path,
-        ["run", "--db", _dir.Db, "--lease-duration", "2s", "--heartbeat-interval", "500ms", "--rescue-interval", "500ms", "--poll-interval", "50ms", .. extra]);
+    private GantryProcess StartRun(params string[] extra) => QuickRun.Start(_dir, extra);
 
-    private async Task<Guid> SubmitAsync(params string[] args)
-    {
-        var (code, stdout, stderr) = await GantryProcess.RunAsync(_dir.Path, null, ["submit", .. args, "--db", _dir.Db]);
-        Assert.True(code == 0, $"submit failed ({code}): {stderr}");
-        return Guid.Parse(stdout.Trim().Split('\n')[0].Trim());
-    }
+    private Task<Guid> SubmitAsync(params string[] args) => QuickRun.SubmitAsync(_dir, args);
 
     [Fact]
     public async Task Run_Starts_PrintsStoreQueuesAndTypesThenStopsOnSigterm()
