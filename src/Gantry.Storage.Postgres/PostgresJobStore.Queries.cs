@@ -96,20 +96,18 @@ public sealed partial class PostgresJobStore
 
     public Task<IReadOnlyList<QueueStats>> QueueStatsAsync(CancellationToken ct) => RunAsync<IReadOnlyList<QueueStats>>(async c =>
     {
-        await using var cmd = Command(c, "SELECT queue, state, count(*) FROM jobs GROUP BY queue, state");
-        await using var r = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false);
-        var byQueue = new SortedDictionary<string, Dictionary<JobState, long>>(StringComparer.Ordinal);
-        while (await r.ReadAsync(ct).ConfigureAwait(false))
-        {
-            var queue = r.GetString(0);
-            if (!byQueue.TryGetValue(queue, out var counts)) byQueue[queue] = counts = new();
-            counts[JobStates.Parse(r.GetString(1))] = r.GetInt64(2);
-        }
-        await r.DisposeAsync().ConfigureAwait(false);
+        await using var cmd = Command(c, """
+            SELECT queue, state, count(*), count(*) FILTER (WHERE finished_at >= $1), min(coalesce(run_at, created_at))
+            FROM jobs GROUP BY queue, state
+            """);
+        cmd.Parameters.Add(new() { Value = (_time.GetUtcNow() - QueueStats.RecentWindow).UtcDateTime });
+        var stats = new QueueStatsBuilder();
+        await using (var r = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false))
+            while (await r.ReadAsync(ct).ConfigureAwait(false))
+                stats.Add(r.GetString(0), JobStates.Parse(r.GetString(1)), r.GetInt64(2), r.GetInt64(3), r.GetTimeOrNull(4));
         var paused = new HashSet<string>(StringComparer.Ordinal);
         await using (var p = await Command(c, "SELECT queue FROM queue_pauses").ExecuteReaderAsync(ct).ConfigureAwait(false))
             while (await p.ReadAsync(ct).ConfigureAwait(false)) paused.Add(p.GetString(0));
-        foreach (var queue in paused) if (!byQueue.ContainsKey(queue)) byQueue[queue] = new();
-        return byQueue.Select(kv => new QueueStats(kv.Key, kv.Value, paused.Contains(kv.Key))).ToArray();
+        return stats.Build(paused);
     }, ct);
 }

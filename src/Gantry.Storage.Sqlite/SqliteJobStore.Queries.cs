@@ -101,21 +101,20 @@ public sealed partial class SqliteJobStore
     public Task<IReadOnlyList<QueueStats>> QueueStatsAsync(CancellationToken ct) => ReadAsync<IReadOnlyList<QueueStats>>(c =>
     {
         using var cmd = c.CreateCommand();
-        cmd.CommandText = "SELECT queue, state, count(*) FROM jobs GROUP BY queue, state ORDER BY queue";
-        using var r = cmd.ExecuteReader();
-        var byQueue = new SortedDictionary<string, Dictionary<JobState, long>>(StringComparer.Ordinal);
-        while (r.Read())
-        {
-            var queue = r.GetString(0);
-            if (!byQueue.TryGetValue(queue, out var counts)) byQueue[queue] = counts = new();
-            counts[JobStates.Parse(r.GetString(1))] = r.GetInt64(2);
-        }
+        cmd.CommandText = """
+            SELECT queue, state, count(*), coalesce(sum(finished_at >= @since), 0), min(coalesce(run_at, created_at))
+            FROM jobs GROUP BY queue, state
+            """;
+        cmd.Bind("@since", (_time.GetUtcNow() - QueueStats.RecentWindow).ToUnixTimeMilliseconds());
+        var stats = new QueueStatsBuilder();
+        using (var r = cmd.ExecuteReader())
+            while (r.Read())
+                stats.Add(r.GetString(0), JobStates.Parse(r.GetString(1)), r.GetInt64(2), r.GetInt64(3), r.GetTimeOrNull(4));
         using var pausedCmd = c.CreateCommand();
         pausedCmd.CommandText = "SELECT queue FROM queue_pauses";
         var paused = new HashSet<string>(StringComparer.Ordinal);
         using (var p = pausedCmd.ExecuteReader())
             while (p.Read()) paused.Add(p.GetString(0));
-        foreach (var queue in paused) if (!byQueue.ContainsKey(queue)) byQueue[queue] = new();
-        return byQueue.Select(kv => new QueueStats(kv.Key, kv.Value, paused.Contains(kv.Key))).ToArray();
+        return stats.Build(paused);
     }, ct);
 }

@@ -29,6 +29,30 @@ public abstract partial class StoreContractTests
     }
 
     [Fact]
+    public async Task QueueStats_PaceOfTheLastMinuteAndOldestQueued()
+    {
+        var t0 = Time.GetUtcNow();
+        var early = await RunningAsync(Job(queue: "p"));
+        await SucceedAsync(early);
+        var waiting = await EnqueueAsync(queue: "p");
+        Time.Advance(TimeSpan.FromMinutes(2));
+        var late = await RunningAsync(Job(queue: "p") with { Priority = 10 });
+        await SucceedAsync(late);
+
+        var stats = Assert.Single(await Store.QueueStatsAsync(Ct));
+
+        Assert.Equal(2, stats[JobState.Succeeded]);
+        Assert.Equal(1, stats.SucceededRecently); // the early one finished two minutes ago
+        Assert.Equal(0, stats.DeadRecently);
+        Assert.NotNull(stats.OldestQueuedAt);
+        Assert.True((stats.OldestQueuedAt.Value - t0).Duration() < TimeSpan.FromMilliseconds(2), $"{stats.OldestQueuedAt:O} vs {t0:O}");
+        Assert.Equal(JobState.Queued, (await GetAsync(waiting)).State);
+
+        Time.Advance(TimeSpan.FromMinutes(2));
+        Assert.Equal(0, Assert.Single(await Store.QueueStatsAsync(Ct)).SucceededRecently);
+    }
+
+    [Fact]
     public async Task JobList_NoFilter_NewestFirst()
     {
         var ids = new List<Guid>();

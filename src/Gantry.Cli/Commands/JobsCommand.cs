@@ -21,7 +21,7 @@ internal static class JobsCommand
         var id = CliOptions.JobId();
         var attempt = new Option<int?>("--attempt") { Description = "Only this attempt's lines", HelpName = "n" };
         var json = CliOptions.Json();
-        var location = CliOptions.StoreLocation();
+        var location = CliOptions.Control();
         var config = CliOptions.Config();
         var command = new Command("logs", "Show what a job's attempts logged: its handler's log lines, a process handler's output") { id, attempt, json, location, config };
         command.SetHandler(async (parse, ct) =>
@@ -52,7 +52,7 @@ internal static class JobsCommand
         var limit = new Option<int>("--limit", "-n") { Description = "Most jobs to list, newest first (default 50)", DefaultValueFactory = _ => 50, HelpName = "n" };
         var before = new Option<Guid?>("--before") { Description = "Only jobs older than this job id (paging)", HelpName = "id" };
         var json = CliOptions.Json();
-        var location = CliOptions.StoreLocation();
+        var location = CliOptions.Control();
         var config = CliOptions.Config();
         var command = new Command("list", "List jobs, newest first") { state, queue, type, limit, before, json, location, config };
         command.SetHandler(async (parse, ct) =>
@@ -77,7 +77,7 @@ internal static class JobsCommand
         var id = CliOptions.JobId();
         var follow = new Option<bool>("--follow", "-f") { Description = "Follow the job until it ends, drawing its progress" };
         var json = CliOptions.Json();
-        var location = CliOptions.StoreLocation();
+        var location = CliOptions.Control();
         var config = CliOptions.Config();
         var command = new Command("show", "Show a job: state, attempts, progress, result, the error of every failed attempt, timestamps") { id, follow, json, location, config };
         command.SetHandler(async (parse, ct) =>
@@ -101,7 +101,7 @@ internal static class JobsCommand
     private static Command Cancel()
     {
         var id = CliOptions.JobId();
-        var location = CliOptions.StoreLocation();
+        var location = CliOptions.Control();
         var config = CliOptions.Config();
         var command = new Command("cancel", "Cancel a job: a waiting job ends at once, a running one is stopped by its worker") { id, location, config };
         command.SetHandler(async (parse, ct) =>
@@ -120,7 +120,7 @@ internal static class JobsCommand
     private static Command Retry()
     {
         var id = CliOptions.JobId();
-        var location = CliOptions.StoreLocation();
+        var location = CliOptions.Control();
         var config = CliOptions.Config();
         var command = new Command("retry", "Put a dead or cancelled job back to queued, with a fresh set of attempts") { id, location, config };
         command.SetHandler(async (parse, ct) =>

@@ -12,7 +12,7 @@ internal static class QueuesCommand
     public static Command Create()
     {
         var json = CliOptions.Json();
-        var location = CliOptions.StoreLocation();
+        var location = CliOptions.Control();
         var config = CliOptions.Config();
         var command = new Command("queues", "Show how many jobs each queue holds in each state") { json, location, config };
         command.Subcommands.Add(Pause("pause", "Pause a queue: nothing is claimed from it until resumed; running jobs go on", (s, q, ct) => s.QueuePauseAsync(q, ct), "paused"));
@@ -21,25 +21,29 @@ internal static class QueuesCommand
         {
             GantryConfig.Load(parse.GetValue(config));
             await using var store = await location.OpenAsync(parse, createIfMissing: false, ct).ConfigureAwait(false);
-            var views = (await store.QueueStatsAsync(ct).ConfigureAwait(false)).Select(QueueView.From).ToArray();
+            var views = await store.QueueListAsync(ct).ConfigureAwait(false);
             if (parse.GetValue(json))
             {
-                Cli.WriteJson(views, Cli.Json.QueueViewArray);
+                Cli.WriteJson(views.ToArray(), Cli.Json.QueueViewArray);
                 return Cli.Ok;
             }
-            if (views.Length == 0) { Console.Out.WriteLine("no jobs"); return Cli.Ok; }
+            if (views.Count == 0) { Console.Out.WriteLine("no jobs"); return Cli.Ok; }
             Console.Out.Write(JobText.Table(
-                ["QUEUE", "WAITING", "SCHEDULED", "QUEUED", "RUNNING", "SUCCEEDED", "DEAD", "CANCELLED"],
-                views.Select(v => new[] { v.Paused ? $"{v.Queue} (paused)" : v.Queue, $"{v.Waiting}", $"{v.Scheduled}", $"{v.Queued}", $"{v.Running}", $"{v.Succeeded}", $"{v.Dead}", $"{v.Cancelled}" }).ToArray()));
+                ["QUEUE", "WAITING", "SCHEDULED", "QUEUED", "RUNNING", "SUCCEEDED", "DEAD", "CANCELLED", "DONE/MIN", "OLDEST QUEUED"],
+                views.Select(v => new[]
+                {
+                    v.Paused ? $"{v.Queue} (paused)" : v.Queue, $"{v.Waiting}", $"{v.Scheduled}", $"{v.Queued}", $"{v.Running}", $"{v.Succeeded}", $"{v.Dead}", $"{v.Cancelled}",
+                    $"{v.CompletedPerMinute}", v.OldestQueuedAgeSeconds is { } age ? Durations.Format(TimeSpan.FromSeconds(age)) : "-",
+                }).ToArray()));
             return Cli.Ok;
         });
         return command;
     }
 
-    private static Command Pause(string name, string description, Func<Storage.IJobStore, string, CancellationToken, Task> act, string done)
+    private static Command Pause(string name, string description, Func<Remote.IGantryControl, string, CancellationToken, Task> act, string done)
     {
         var queue = new Argument<string>("queue") { Description = "The queue's name" };
-        var location = CliOptions.StoreLocation();
+        var location = CliOptions.Control();
         var command = new Command(name, description) { queue, location };
         command.SetHandler(async (parse, ct) =>
         {

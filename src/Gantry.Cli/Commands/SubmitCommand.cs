@@ -46,7 +46,7 @@ internal static class SubmitCommand
         };
         var allowUnknown = new Option<bool>("--allow-unknown-type") { Description = "Enqueue even when no known handler serves the type (for workers not started yet)" };
         var json = CliOptions.Json();
-        var location = CliOptions.StoreLocation();
+        var location = CliOptions.Control();
         var config = CliOptions.Config();
 
         var command = new Command("submit", "Enqueue a job and print its id")
@@ -89,11 +89,12 @@ internal static class SubmitCommand
                 var jobType = parse.GetValue(type) ?? throw new InvalidInputException("submit", "name a job type (e.g. gantry submit echo '{\"hello\":\"world\"}') or use --file");
                 drafts = [(new JobDraft { Type = jobType, Payload = PayloadArgument(parse.GetValue(payload), limits) }, "")];
             }
-            var jobs = drafts.Select(d => Override(d.Draft).Validate(limits, d.Where)).ToArray();
+            var validated = drafts.Select(d => Override(d.Draft)).Select((d, i) => (Draft: d, Job: d.Validate(limits, drafts[i].Where))).ToArray();
+            var jobs = validated.Select(v => v.Job).ToArray();
 
+            var settings = GantryConfig.Load(parse.GetValue(config));
             await using var store = await location.OpenAsync(parse, createIfMissing: true, ct).ConfigureAwait(false);
-            if (!parse.GetValue(allowUnknown)) await CheckTypesKnownAsync(store, jobs, GantryConfig.Load(parse.GetValue(config)), ct).ConfigureAwait(false);
-            var results = await store.JobEnqueueManyAsync(new JobEnqueueParams(jobs), ct).ConfigureAwait(false);
+            var results = await store.JobSubmitAsync(validated, parse.GetValue(allowUnknown), settings.Handlers.Keys, ct).ConfigureAwait(false);
 
             var asJson = parse.GetValue(json);
             if (!parse.GetValue(wait))
@@ -115,7 +116,7 @@ internal static class SubmitCommand
         return command;
     }
 
-    private static async Task<int> WaitAsync(IJobStore store, IReadOnlyList<JobEnqueueResult> results, bool asJson, CancellationToken ct)
+    private static async Task<int> WaitAsync(Remote.IGantryControl store, IReadOnlyList<JobEnqueueResult> results, bool asJson, CancellationToken ct)
     {
         var finals = new List<JobRecord>(results.Count);
         if (results.Count == 1)
@@ -181,10 +182,6 @@ internal static class SubmitCommand
         if (info.Length > max) throw new InvalidInputException(path, $"is {info.Length:N0} bytes, over the {max:N0} bytes a submission may have");
         return (await File.ReadAllTextAsync(path, ct).ConfigureAwait(false), Path.GetFileName(path));
     }
-
-    /// <summary>A job type is known when built in, configured, or served by a worker that registered in the store.</summary>
-    private static Task CheckTypesKnownAsync(IJobStore store, IReadOnlyList<NewJob> jobs, GantryConfig config, CancellationToken ct) =>
-        KnownJobTypes.CheckAsync(store, jobs, BuiltInHandlers.Types.Concat(config.Handlers.Keys), ct);
 
     private static DateTimeOffset? ParseTime(System.CommandLine.Parsing.ArgumentResult r)
     {

@@ -17,24 +17,8 @@ internal static class WorkerCommand
         var worker = new WorkerCliOptions();
         var config = CliOptions.Config();
         var logLevel = CliOptions.LogLevel();
-        var server = new Option<Uri?>("--server")
-        {
-            Description = "Reach a Gantry server over HTTP instead of the store (the worker then holds no database credentials), e.g. http://host:5080",
-            HelpName = "url",
-            CustomParser = r =>
-            {
-                var text = r.Tokens.Count > 0 ? r.Tokens[0].Value : "";
-                if (Uri.TryCreate(text, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https") return uri;
-                r.AddError($"--server: '{text}' is not an http(s) URL (e.g. http://127.0.0.1:5080)");
-                return null;
-            },
-        };
-        var token = new Option<string?>("--token")
-        {
-            Description = "The worker token for --server (default GANTRY_TOKEN)",
-            HelpName = "token",
-            DefaultValueFactory = _ => Environment.GetEnvironmentVariable("GANTRY_TOKEN"),
-        };
+        var server = CliOptions.Server("Reach a Gantry server over HTTP instead of the store (the worker then holds no database credentials), e.g. http://host:5080");
+        var token = CliOptions.Token("The worker token for --server (default GANTRY_TOKEN)");
 
         var command = new Command("worker", "Run a worker: claim jobs from the store (or a server's worker protocol) and run them (Ctrl-C to drain and stop)") { location, server, token };
         worker.AddTo(command);

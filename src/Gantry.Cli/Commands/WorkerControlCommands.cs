@@ -5,7 +5,7 @@ using Gantry.Storage;
 
 namespace Gantry.Cli.Commands;
 
-/// <summary><c>gantry workers drain|pause|resume &lt;id&gt;</c>: control commands a worker picks up within a second.</summary>
+/// <summary><c>gantry workers drain|pause|resume|shutdown &lt;id&gt;</c>: control commands a worker picks up within a second.</summary>
 internal static class WorkerControlCommands
 {
     public static IEnumerable<Command> Create() =>
@@ -15,12 +15,15 @@ internal static class WorkerControlCommands
             "will drain and exit"),
         Control("pause", WorkerCommandKind.Pause, "Pause a worker: it claims nothing new until resumed; running jobs go on", "will pause"),
         Control("resume", WorkerCommandKind.Resume, "Resume a paused worker", "will resume"),
+        Control("shutdown", WorkerCommandKind.Shutdown,
+            "Shut a worker down now: running jobs are interrupted (checkpointed where they can be) and requeued without using an attempt; it deregisters and exits",
+            "will shut down"),
     ];
 
     private static Command Control(string name, WorkerCommandKind kind, string description, string outcome)
     {
         var id = new Argument<string>("id") { Description = "The worker's id (see gantry workers)" };
-        var location = CliOptions.StoreLocation();
+        var location = CliOptions.Control();
         var command = new Command(name, description) { id, location };
         command.SetHandler(async (parse, ct) =>
         {

@@ -12,7 +12,7 @@ internal static class WorkersCommand
     public static Command Create()
     {
         var json = CliOptions.Json();
-        var location = CliOptions.StoreLocation();
+        var location = CliOptions.Control();
         var all = new Option<bool>("--all") { Description = "Include workers that stopped or died (default: only running ones, plus dead ones holding jobs)" };
         var command = new Command("workers", "List workers: state, capacity used, queues, last heartbeat, running jobs; drain, pause or resume one") { json, location, all };
         foreach (var sub in WorkerControlCommands.Create()) command.Subcommands.Add(sub);
@@ -20,15 +20,12 @@ internal static class WorkersCommand
         {
             await using var store = await location.OpenAsync(parse, createIfMissing: false, ct).ConfigureAwait(false);
             var workers = await store.WorkerListAsync(ct).ConfigureAwait(false);
-            var running = (await store.WorkerRunningJobsAsync(ct).ConfigureAwait(false))
-                .GroupBy(j => j.WorkerId).ToDictionary(g => g.Key, g => (IReadOnlyList<Guid>)g.Select(j => j.JobId).ToArray());
             var views = workers
-                .Select(w => WorkerView.From(w, running.GetValueOrDefault(w.Id) ?? []))
                 .Where(v => parse.GetValue(all) || v.State == WorkerStates.Running || v.RunningJobIds.Count > 0)
                 .ToArray();
             if (parse.GetValue(json))
             {
-                Cli.WriteJson(views, WorkerJson.Default.WorkerViewArray);
+                Cli.WriteJson(views, Cli.Json.WorkerViewArray);
                 return Cli.Ok;
             }
             if (views.Length == 0) { Console.Out.WriteLine(workers.Count == 0 ? "no workers" : "no running workers (--all shows stopped and dead ones)"); return Cli.Ok; }

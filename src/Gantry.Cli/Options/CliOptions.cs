@@ -11,6 +11,34 @@ internal static class CliOptions
     /// <summary>--store and --db, for every command that opens a store.</summary>
     public static StoreLocationOptions StoreLocation() => new();
 
+    /// <summary>--store, --db, --server and --token, for the commands that work against a store or a server alike.</summary>
+    public static ControlOptions Control() => new();
+
+    /// <summary>A Gantry server's base URL.</summary>
+    public static Option<Uri?> Server(string description) => new("--server")
+    {
+        Description = description,
+        HelpName = "url",
+        CustomParser = r =>
+        {
+            var text = r.Tokens.Count > 0 ? r.Tokens[0].Value : "";
+            if (ParseServerUrl(text) is { } uri) return uri;
+            r.AddError($"--server: '{text}' is not an http(s) URL (e.g. http://127.0.0.1:5080)");
+            return null;
+        },
+    };
+
+    public static Uri? ParseServerUrl(string text) =>
+        Uri.TryCreate(text.Trim(), UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https" ? uri : null;
+
+    /// <summary>A token for --server; GANTRY_TOKEN by default.</summary>
+    public static Option<string?> Token(string description) => new("--token")
+    {
+        Description = description,
+        HelpName = "token",
+        DefaultValueFactory = _ => Environment.GetEnvironmentVariable("GANTRY_TOKEN"),
+    };
+
     /// <summary>Where the HTTP API listens: host:port, or off.</summary>
     public static Option<string> Listen() => new("--listen")
     {

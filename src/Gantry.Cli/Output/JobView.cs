@@ -15,6 +15,7 @@ namespace Gantry.Cli.Output;
 [JsonSerializable(typeof(LogLineView[]))]
 [JsonSerializable(typeof(SubmitView[]))]
 [JsonSerializable(typeof(QueueView[]))]
+[JsonSerializable(typeof(WorkerView[]))]
 [JsonSerializable(typeof(Bench.BenchResult))]
 [JsonSerializable(typeof(Bench.ProcessBenchResult))]
 internal sealed partial class CliJson : JsonSerializerContext;

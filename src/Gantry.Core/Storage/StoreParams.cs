@@ -69,7 +69,20 @@ public sealed record RescuedJob(Guid Id, int Attempt, string? WorkerId, JobState
 
 public sealed record JobCleanParams(TimeSpan Retention, int Limit = 10_000);
 
+/// <summary>One queue's counts per state, with its recent pace and the age of its backlog.</summary>
 public sealed record QueueStats(string Queue, IReadOnlyDictionary<JobState, long> Counts, bool Paused = false)
 {
+    /// <summary>The window <see cref="SucceededRecently"/> and <see cref="DeadRecently"/> count over.</summary>
+    public static readonly TimeSpan RecentWindow = TimeSpan.FromMinutes(1);
+
     public long this[JobState state] => Counts.TryGetValue(state, out var n) ? n : 0;
+
+    /// <summary>Jobs that succeeded within the last <see cref="RecentWindow"/>.</summary>
+    public long SucceededRecently { get; init; }
+
+    /// <summary>Jobs that went dead within the last <see cref="RecentWindow"/>.</summary>
+    public long DeadRecently { get; init; }
+
+    /// <summary>When the longest-waiting queued job became due (its run_at, else its creation).</summary>
+    public DateTimeOffset? OldestQueuedAt { get; init; }
 }

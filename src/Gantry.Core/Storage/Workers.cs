@@ -58,6 +58,9 @@ public enum WorkerCommandKind
     Pause,
     /// <summary>Claim again after a pause.</summary>
     Resume,
+    /// <summary>Stop now: running jobs are interrupted at once (checkpointed where they can be) and given back
+    /// without using an attempt, then deregister and exit. A drain with no time to finish.</summary>
+    Shutdown,
 }
 
 /// <summary>A control command waiting for a worker; handed over by heartbeat or poll.</summary>

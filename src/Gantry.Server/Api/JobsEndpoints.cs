@@ -23,7 +23,8 @@ internal static class JobsEndpoints
         jobs.MapGet("/{id}/events", JobEvents.StreamAsync).WithSummary("Server-sent events of the job's state and progress until it ends").WithMetadata(new RequiredScope(ApiScope.Read));
     }
 
-    private static async Task<IResult> SubmitAsync(HttpRequest request, IJobStore store, ApiOptions options, CancellationToken ct)
+    private static async Task<IResult> SubmitAsync(HttpRequest request, IJobStore store, ApiOptions options, CancellationToken ct,
+        [Microsoft.AspNetCore.Mvc.FromQuery(Name = "allow_unknown_type")] bool allowUnknownType = false)
     {
         if (request.ContentLength > options.MaxRequestBytes)
             return ApiProblems.Problem(StatusCodes.Status413PayloadTooLarge, "Request too large", $"the body is {request.ContentLength:N0} bytes, over the limit of {options.MaxRequestBytes:N0}");
@@ -33,7 +34,7 @@ internal static class JobsEndpoints
         if (drafts.Count == 0) throw new InvalidInputException("body", "holds no job document");
         if (drafts.Count > options.Limits.MaxBatch) throw new InvalidInputException("body", $"holds {drafts.Count:N0} jobs, over the batch limit of {options.Limits.MaxBatch:N0}");
         var newJobs = drafts.Select(d => d.Draft.Validate(options.Limits, d.Where)).ToArray();
-        await KnownJobTypes.CheckAsync(store, newJobs, options.KnownJobTypes, ct).ConfigureAwait(false);
+        if (!allowUnknownType) await KnownJobTypes.CheckAsync(store, newJobs, options.KnownJobTypes, ct).ConfigureAwait(false);
         var results = await store.JobEnqueueManyAsync(new JobEnqueueParams(newJobs), ct).ConfigureAwait(false);
         var views = results.Select((r, i) => new SubmitView(r.Id.ToString(), r.State.ToText(), r.Existing, newJobs[i].Type, newJobs[i].Queue)).ToArray();
         var isArray = text.AsSpan().TrimStart().StartsWith("[");

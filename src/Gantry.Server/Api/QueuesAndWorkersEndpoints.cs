@@ -21,10 +21,9 @@ internal static class QueuesAndWorkersEndpoints
             .WithSummary("Resume a paused queue").WithMetadata(new RequiredScope(ApiScope.Admin));
 
         var workers = api.MapGroup("/workers").WithTags("Workers");
-        workers.MapGet("/", async (IJobStore store, CancellationToken ct) =>
-            TypedResults.Ok((await store.WorkerListAsync(ct).ConfigureAwait(false)).Select(WorkerView.From).ToArray()))
+        workers.MapGet("/", async (IJobStore store, CancellationToken ct) => TypedResults.Ok(await WorkerView.ListAsync(store, ct).ConfigureAwait(false)))
             .WithSummary("Workers in the registry, most recently seen first").WithMetadata(new RequiredScope(ApiScope.Read));
-        foreach (var (verb, kind) in new[] { ("drain", WorkerCommandKind.Drain), ("pause", WorkerCommandKind.Pause), ("resume", WorkerCommandKind.Resume) })
+        foreach (var (verb, kind) in new[] { ("drain", WorkerCommandKind.Drain), ("pause", WorkerCommandKind.Pause), ("resume", WorkerCommandKind.Resume), ("shutdown", WorkerCommandKind.Shutdown) })
         {
             workers.MapPost($"/{{id}}/{verb}", async (string id, IJobStore store, CancellationToken ct) =>
             {

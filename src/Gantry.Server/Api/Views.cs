@@ -78,17 +78,71 @@ public sealed record SubmitView(string Id, string State, bool Existing, string T
 
 public sealed record QueueView(string Queue, long Waiting, long Scheduled, long Queued, long Running, long Succeeded, long Dead, long Cancelled, bool Paused)
 {
-    public static QueueView From(QueueStats s) => new(s.Queue, s[JobState.Waiting], s[JobState.Scheduled], s[JobState.Queued],
-        s[JobState.Running], s[JobState.Succeeded], s[JobState.Dead], s[JobState.Cancelled], s.Paused);
+    /// <summary>Jobs that succeeded in the last minute.</summary>
+    public long CompletedPerMinute { get; init; }
+
+    /// <summary>Jobs that went dead in the last minute.</summary>
+    public long FailedPerMinute { get; init; }
+
+    /// <summary>How long the longest-waiting queued job has been due, in seconds; null when none is queued.</summary>
+    public double? OldestQueuedAgeSeconds { get; init; }
+
+    public static QueueView From(QueueStats s) => From(s, DateTimeOffset.UtcNow);
+
+    public static QueueView From(QueueStats s, DateTimeOffset now) => new(s.Queue, s[JobState.Waiting], s[JobState.Scheduled], s[JobState.Queued],
+        s[JobState.Running], s[JobState.Succeeded], s[JobState.Dead], s[JobState.Cancelled], s.Paused)
+    {
+        CompletedPerMinute = s.SucceededRecently,
+        FailedPerMinute = s.DeadRecently,
+        OldestQueuedAgeSeconds = s.OldestQueuedAt is { } at ? Math.Round(Math.Max(0, (now - at).TotalSeconds), 3) : null,
+    };
 }
 
-public sealed record WorkerView(string Id, string Host, int Pid, string Version, string State, int Capacity, int RunningJobs,
-    IReadOnlyDictionary<string, int> Queues, IReadOnlyList<string> JobTypes, IReadOnlyList<string> Capabilities,
-    IReadOnlyDictionary<string, string> Tags, DateTimeOffset StartedAt, DateTimeOffset LastSeenAt)
+/// <summary>One worker as the API and <c>gantry workers --json</c> show it.</summary>
+public sealed record WorkerView
 {
-    public static WorkerView From(WorkerRecord w) => new(w.Id, w.Registration.Host, w.Registration.ProcessId, w.Registration.Version, w.State,
-        w.Registration.Capacity, w.RunningJobs, w.Registration.Queues, w.Registration.JobTypes, w.Registration.Capabilities,
-        w.Registration.Tags, w.StartedAt, w.LastSeenAt);
+    public required string Id { get; init; }
+    public required string Host { get; init; }
+    public required int Pid { get; init; }
+    public required string State { get; init; }
+    /// <summary>Jobs the store says are running under the worker now (not the last heartbeat's figure).</summary>
+    public required int CapacityUsed { get; init; }
+    public required int Capacity { get; init; }
+    public required IReadOnlyDictionary<string, int> Queues { get; init; }
+    public IReadOnlyList<string> JobTypes { get; init; } = [];
+    public IReadOnlyList<string> Capabilities { get; init; } = [];
+    public IReadOnlyDictionary<string, string> Tags { get; init; } = new Dictionary<string, string>();
+    public string Version { get; init; } = "";
+    public DateTimeOffset StartedAt { get; init; }
+    public DateTimeOffset LastHeartbeatAt { get; init; }
+    public required IReadOnlyList<Guid> RunningJobIds { get; init; }
+
+    public static WorkerView From(WorkerRecord w, IReadOnlyList<Guid> running) => new()
+    {
+        Id = w.Id,
+        Host = w.Registration.Host,
+        Pid = w.Registration.ProcessId,
+        State = w.State,
+        CapacityUsed = running.Count,
+        Capacity = w.Registration.Capacity,
+        Queues = w.Registration.Queues,
+        JobTypes = w.Registration.JobTypes,
+        Capabilities = w.Registration.Capabilities,
+        Tags = w.Registration.Tags,
+        Version = w.Registration.Version,
+        StartedAt = w.StartedAt,
+        LastHeartbeatAt = w.LastSeenAt,
+        RunningJobIds = running,
+    };
+
+    /// <summary>Every registered worker with the jobs it runs now, most recently seen first.</summary>
+    public static async Task<WorkerView[]> ListAsync(IJobStore store, CancellationToken ct)
+    {
+        var workers = await store.WorkerListAsync(ct).ConfigureAwait(false);
+        var running = (await store.WorkerRunningJobsAsync(ct).ConfigureAwait(false))
+            .GroupBy(j => j.WorkerId).ToDictionary(g => g.Key, g => (IReadOnlyList<Guid>)g.Select(j => j.JobId).ToArray());
+        return workers.Select(w => From(w, running.GetValueOrDefault(w.Id) ?? [])).ToArray();
+    }
 }
 
 public sealed record JobPage(IReadOnlyList<JobView> Jobs, string? NextCursor);

@@ -90,11 +90,11 @@ public sealed partial class GantryWorker
                     continue;
                 case WorkerCommandKind.Drain:
                     WorkerLog.Command(_logger, Id, "draining: finishing running jobs, then stopping");
-                    _ = Task.Run(async () =>
-                    {
-                        await StopAsync(CancellationToken.None).ConfigureAwait(false);
-                        _drained.TrySetResult();
-                    });
+                    StopOnCommand(_options.DrainTimeout);
+                    continue;
+                case WorkerCommandKind.Shutdown:
+                    WorkerLog.Command(_logger, Id, "shutting down: giving back running jobs, then stopping");
+                    StopOnCommand(TimeSpan.Zero);
                     continue;
             }
             if (command is not { Kind: WorkerCommandKind.CancelJob, JobId: { } id }) continue;
@@ -109,6 +109,12 @@ public sealed partial class GantryWorker
             if (!found) _earlyCancels[id] = _time.GetUtcNow();
         }
     }
+
+    private void StopOnCommand(TimeSpan drainTimeout) => _ = Task.Run(async () =>
+    {
+        await StopAsync(drainTimeout, CancellationToken.None).ConfigureAwait(false);
+        _drained.TrySetResult();
+    });
 
     /// <summary>The store says an attempt is no longer ours: stop it without reporting.</summary>
     private void Lose(JobLease lost)

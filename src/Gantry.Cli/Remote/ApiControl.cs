@@ -1,0 +1,195 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using System.Text.Json.Serialization.Metadata;
+using Gantry.Jobs;
+using Gantry.Protocol;
+using Gantry.Server.Api;
+using Gantry.Storage;
+
+namespace Gantry.Cli.Remote;
+
+/// <summary>
+/// The commands over a server's HTTP API (<c>--server URL --token T</c>): the same requests and the
+/// same answers as on a store, so the commands cannot tell the difference. The server's problem
+/// details come back as the <see cref="GantryException"/>s the store would have thrown.
+/// </summary>
+internal sealed class ApiControl : IGantryControl
+{
+    private readonly HttpClient _http;
+    private readonly Uri _server;
+
+    public ApiControl(Uri server, string? token)
+    {
+        _server = server;
+        _http = new HttpClient { BaseAddress = server, Timeout = TimeSpan.FromSeconds(60) };
+        if (!string.IsNullOrEmpty(token)) _http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+    }
+
+    public string Description => $"server {_server}";
+
+    public async Task<IReadOnlyList<JobEnqueueResult>> JobSubmitAsync(IReadOnlyList<(JobDraft Draft, NewJob Job)> jobs, bool allowUnknownTypes,
+        IEnumerable<string> configuredTypes, CancellationToken ct)
+    {
+        // Sent as an array even for one job, so the answer is always an array. The server knows its own configured types.
+        using var body = new ByteArrayContent(JobDocumentWriter.WriteArray(jobs.Select(j => j.Draft)));
+        body.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+        var views = await SendAsync(HttpMethod.Post, $"api/v1/jobs{(allowUnknownTypes ? "?allow_unknown_type=true" : "")}", body, ApiJson.Default.SubmitViewArray, ct).ConfigureAwait(false);
+        return views.Select(v => new JobEnqueueResult(Guid.Parse(v.Id), v.Existing, JobStates.Parse(v.State))).ToArray();
+    }
+
+    public async Task<JobRecord?> JobGetAsync(Guid id, CancellationToken ct)
+    {
+        try
+        {
+            return ToRecord(await SendAsync(HttpMethod.Get, $"api/v1/jobs/{id}", null, ApiJson.Default.JobView, ct).ConfigureAwait(false));
+        }
+        catch (JobNotFoundException)
+        {
+            return null;
+        }
+    }
+
+    public async Task<IReadOnlyList<JobRecord>> JobListAsync(JobListParams p, CancellationToken ct)
+    {
+        var query = new List<string> { $"limit={p.Limit}" };
+        if (p.State is { } state) query.Add($"state={state.ToText()}");
+        if (p.Queue is not null) query.Add($"queue={Uri.EscapeDataString(p.Queue)}");
+        if (p.Type is not null) query.Add($"type={Uri.EscapeDataString(p.Type)}");
+        if (p.Before is { } before) query.Add($"cursor={before}");
+        var page = await SendAsync(HttpMethod.Get, $"api/v1/jobs?{string.Join('&', query)}", null, ApiJson.Default.JobPage, ct).ConfigureAwait(false);
+        return page.Jobs.Select(ToRecord).ToArray();
+    }
+
+    public async Task<JobCancelResult> JobCancelAsync(Guid id, CancellationToken ct)
+    {
+        var view = await SendAsync(HttpMethod.Post, $"api/v1/jobs/{id}/cancel", null, ApiJson.Default.CancelView, ct).ConfigureAwait(false);
+        return new JobCancelResult(id, view.Outcome == "cancelled" ? JobCancelOutcome.Cancelled : JobCancelOutcome.Requested);
+    }
+
+    public Task JobRetryAsync(Guid id, CancellationToken ct) =>
+        SendAsync(HttpMethod.Post, $"api/v1/jobs/{id}/retry", null, ApiJson.Default.JobView, ct);
+
+    public async Task<IReadOnlyList<JobAttemptLogLine>> JobLogsAsync(Guid id, CancellationToken ct)
+    {
+        var lines = await SendAsync(HttpMethod.Get, $"api/v1/jobs/{id}/logs", null, ApiJson.Default.LogLineViewArray, ct).ConfigureAwait(false);
+        return lines.Select(l => new JobAttemptLogLine(l.Attempt, new JobLogLine(l.N, l.At, l.Level, l.Message))).ToArray();
+    }
+
+    public async Task<IReadOnlyList<QueueView>> QueueListAsync(CancellationToken ct) =>
+        await SendAsync(HttpMethod.Get, "api/v1/queues", null, ApiJson.Default.QueueViewArray, ct).ConfigureAwait(false);
+
+    public Task QueuePauseAsync(string queue, CancellationToken ct) => SendAsync<object>(HttpMethod.Post, $"api/v1/queues/{Uri.EscapeDataString(queue)}/pause", null, null, ct);
+    public Task QueueResumeAsync(string queue, CancellationToken ct) => SendAsync<object>(HttpMethod.Post, $"api/v1/queues/{Uri.EscapeDataString(queue)}/resume", null, null, ct);
+
+    public async Task<IReadOnlyList<WorkerView>> WorkerListAsync(CancellationToken ct) =>
+        await SendAsync(HttpMethod.Get, "api/v1/workers", null, ApiJson.Default.WorkerViewArray, ct).ConfigureAwait(false);
+
+    public Task WorkerCommandSendAsync(string workerId, WorkerCommandKind kind, CancellationToken ct) =>
+        SendAsync<object>(HttpMethod.Post, $"api/v1/workers/{Uri.EscapeDataString(workerId)}/{kind.ToString().ToLowerInvariant()}", null, null, ct);
+
+    private async Task<T> SendAsync<T>(HttpMethod method, string path, HttpContent? body, JsonTypeInfo<T>? type, CancellationToken ct)
+    {
+        using var request = new HttpRequestMessage(method, path) { Content = body };
+        HttpResponseMessage response;
+        try
+        {
+            response = await _http.SendAsync(request, ct).ConfigureAwait(false);
+        }
+        catch (HttpRequestException ex)
+        {
+            throw new StoreUnavailableException($"cannot reach the Gantry server at {_server}: {ex.Message}", ex);
+        }
+        catch (TaskCanceledException ex) when (!ct.IsCancellationRequested)
+        {
+            throw new StoreUnavailableException($"the Gantry server at {_server} did not answer within {_http.Timeout.TotalSeconds:N0} s", ex);
+        }
+        using (response)
+        {
+            if (!response.IsSuccessStatusCode) throw await ErrorAsync(response, path, ct).ConfigureAwait(false);
+            if (type is null) return default!;
+            try
+            {
+                return await response.Content.ReadFromJsonAsync(type, ct).ConfigureAwait(false)
+                    ?? throw new StoreUnavailableException($"the Gantry server at {_server} sent an empty answer to {path}");
+            }
+            catch (JsonException ex)
+            {
+                throw new StoreUnavailableException($"the server at {_server} did not answer {path} as a Gantry server would ({ex.Message})", ex);
+            }
+        }
+    }
+
+    /// <summary>The server's problem details as the error the store would have raised.</summary>
+    private async Task<Exception> ErrorAsync(HttpResponseMessage response, string path, CancellationToken ct)
+    {
+        var text = await response.Content.ReadAsStringAsync(ct).ConfigureAwait(false);
+        Problem? problem = null;
+        try { problem = JsonSerializer.Deserialize(text, ApiJson.Default.Problem); }
+        catch (JsonException) { }
+        var detail = problem?.Detail ?? problem?.Title ?? (text.Length is > 0 and < 300 ? text : response.ReasonPhrase ?? "");
+        var status = (int)response.StatusCode;
+        return response.StatusCode switch
+        {
+            HttpStatusCode.BadRequest or HttpStatusCode.RequestEntityTooLarge => new InvalidInputException("", detail),
+            HttpStatusCode.NotFound when problem?.Title == "No such job" => new JobNotFoundException(path.Split('/')[3]),
+            HttpStatusCode.Unauthorized => new GantryException($"the Gantry server at {_server} wants a token (--token or GANTRY_TOKEN): {detail}"),
+            HttpStatusCode.Forbidden => new GantryException($"the Gantry server at {_server} refused the token: {detail}"),
+            HttpStatusCode.ServiceUnavailable => new StoreUnavailableException(detail),
+            HttpStatusCode.NotFound when problem is null => new GantryException($"{_server} answered 404 to {path}: is it a Gantry server?"),
+            _ when status >= 500 => new StoreUnavailableException($"the Gantry server at {_server} answered {status} to {path}: {detail}"),
+            _ => new GantryException(detail),
+        };
+    }
+
+    private static JobRecord ToRecord(JobView v) => new()
+    {
+        Id = Guid.Parse(v.Id),
+        Type = v.Type,
+        Queue = v.Queue,
+        State = JobStates.Parse(v.State),
+        Priority = v.Priority,
+        Payload = v.Payload.ValueKind == JsonValueKind.Undefined ? "{}" : v.Payload.GetRawText(),
+        Attempt = v.Attempt,
+        MaxAttempts = v.MaxAttempts,
+        Timeout = v.TimeoutSeconds is { } t ? TimeSpan.FromSeconds(t) : null,
+        CreatedAt = v.CreatedAt,
+        RunAt = v.RunAt,
+        StartedAt = v.StartedAt,
+        FinishedAt = v.FinishedAt,
+        WorkerId = v.WorkerId,
+        LeaseUntil = v.LeaseUntil,
+        IdempotencyKey = v.IdempotencyKey,
+        Tags = v.Tags ?? NewJob.NoTags,
+        RequiredCapabilities = v.RequiredCapabilities ?? [],
+        Progress = v.Progress,
+        ProgressMessage = v.ProgressMessage,
+        Result = v.Result?.GetRawText(),
+        CancelRequestedAt = v.CancelRequestedAt,
+        CheckpointSize = v.CheckpointSize,
+        CheckpointAt = v.CheckpointAt,
+        Errors = v.Errors?.Select(e => new JobAttemptError(e.Attempt, e.At, e.WorkerId, new JobError(e.Kind, e.Message, e.Type, e.StackTrace))).ToArray() ?? [],
+    };
+
+    public ValueTask DisposeAsync()
+    {
+        _http.Dispose();
+        return ValueTask.CompletedTask;
+    }
+}
+
+/// <summary>An RFC 9457 problem as the server writes it.</summary>
+internal sealed record Problem(string? Title, string? Detail, int? Status, string? Field);
+
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower)]
+[JsonSerializable(typeof(JobView))]
+[JsonSerializable(typeof(JobPage))]
+[JsonSerializable(typeof(SubmitView[]))]
+[JsonSerializable(typeof(CancelView))]
+[JsonSerializable(typeof(LogLineView[]))]
+[JsonSerializable(typeof(QueueView[]))]
+[JsonSerializable(typeof(WorkerView[]))]
+[JsonSerializable(typeof(Problem))]
+internal sealed partial class ApiJson : JsonSerializerContext;

@@ -1,0 +1,35 @@
+using Gantry.Jobs;
+using Gantry.Protocol;
+using Gantry.Server.Api;
+using Gantry.Storage;
+
+namespace Gantry.Cli.Remote;
+
+/// <summary>
+/// What the control commands (submit, jobs, queues, workers) ask of the coordinator. Opened on a
+/// store directly (<see cref="StoreControl"/>) or on a server's HTTP API (<see cref="ApiControl"/>),
+/// so every command behaves the same with <c>--store</c> and with <c>--server</c>.
+/// </summary>
+internal interface IGantryControl : IAsyncDisposable
+{
+    /// <summary>Where the commands go, for people.</summary>
+    string Description { get; }
+
+    /// <summary>Enqueues the validated drafts, all or none. Unless <paramref name="allowUnknownTypes"/>, each type must be
+    /// known: built in, in <paramref name="configuredTypes"/>, or served by a registered worker.</summary>
+    Task<IReadOnlyList<JobEnqueueResult>> JobSubmitAsync(IReadOnlyList<(JobDraft Draft, NewJob Job)> jobs, bool allowUnknownTypes,
+        IEnumerable<string> configuredTypes, CancellationToken ct);
+
+    Task<JobRecord?> JobGetAsync(Guid id, CancellationToken ct);
+    Task<IReadOnlyList<JobRecord>> JobListAsync(JobListParams p, CancellationToken ct);
+    Task<JobCancelResult> JobCancelAsync(Guid id, CancellationToken ct);
+    Task JobRetryAsync(Guid id, CancellationToken ct);
+    Task<IReadOnlyList<JobAttemptLogLine>> JobLogsAsync(Guid id, CancellationToken ct);
+
+    Task<IReadOnlyList<QueueView>> QueueListAsync(CancellationToken ct);
+    Task QueuePauseAsync(string queue, CancellationToken ct);
+    Task QueueResumeAsync(string queue, CancellationToken ct);
+
+    Task<IReadOnlyList<WorkerView>> WorkerListAsync(CancellationToken ct);
+    Task WorkerCommandSendAsync(string workerId, WorkerCommandKind kind, CancellationToken ct);
+}

@@ -1,0 +1,42 @@
+using Gantry.Jobs;
+using Gantry.Protocol;
+using Gantry.Server.Api;
+using Gantry.Server.Submission;
+using Gantry.Storage;
+using Gantry.Worker.Handlers.BuiltIn;
+
+namespace Gantry.Cli.Remote;
+
+/// <summary>The commands straight on a store (<c>--store</c>, <c>--db</c>).</summary>
+internal sealed class StoreControl(IJobStore store) : IGantryControl
+{
+    public string Description => store.Description;
+
+    public async Task<IReadOnlyList<JobEnqueueResult>> JobSubmitAsync(IReadOnlyList<(JobDraft Draft, NewJob Job)> jobs, bool allowUnknownTypes,
+        IEnumerable<string> configuredTypes, CancellationToken ct)
+    {
+        var newJobs = jobs.Select(j => j.Job).ToArray();
+        if (!allowUnknownTypes) await KnownJobTypes.CheckAsync(store, newJobs, BuiltInHandlers.Types.Concat(configuredTypes), ct).ConfigureAwait(false);
+        return await store.JobEnqueueManyAsync(new JobEnqueueParams(newJobs), ct).ConfigureAwait(false);
+    }
+
+    public Task<JobRecord?> JobGetAsync(Guid id, CancellationToken ct) => store.JobGetAsync(id, ct);
+    public Task<IReadOnlyList<JobRecord>> JobListAsync(JobListParams p, CancellationToken ct) => store.JobListAsync(p, ct);
+    public Task<JobCancelResult> JobCancelAsync(Guid id, CancellationToken ct) => store.JobCancelAsync(id, ct);
+    public Task JobRetryAsync(Guid id, CancellationToken ct) => store.JobRetryAsync(id, ct);
+    public Task<IReadOnlyList<JobAttemptLogLine>> JobLogsAsync(Guid id, CancellationToken ct) => store.JobLogsAsync(id, ct);
+
+    public async Task<IReadOnlyList<QueueView>> QueueListAsync(CancellationToken ct)
+    {
+        var now = DateTimeOffset.UtcNow;
+        return (await store.QueueStatsAsync(ct).ConfigureAwait(false)).Select(s => QueueView.From(s, now)).ToArray();
+    }
+
+    public Task QueuePauseAsync(string queue, CancellationToken ct) => store.QueuePauseAsync(queue, ct);
+    public Task QueueResumeAsync(string queue, CancellationToken ct) => store.QueueResumeAsync(queue, ct);
+
+    public async Task<IReadOnlyList<WorkerView>> WorkerListAsync(CancellationToken ct) => await WorkerView.ListAsync(store, ct).ConfigureAwait(false);
+    public Task WorkerCommandSendAsync(string workerId, WorkerCommandKind kind, CancellationToken ct) => store.WorkerCommandSendAsync(workerId, kind, ct);
+
+    public ValueTask DisposeAsync() => store.DisposeAsync();
+}

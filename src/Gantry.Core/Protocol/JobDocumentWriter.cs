@@ -1,0 +1,59 @@
+using System.Globalization;
+using System.Text.Json;
+
+namespace Gantry.Protocol;
+
+/// <summary>
+/// Writes a <see cref="JobDraft"/> back as a v1 job document, the form <see cref="JobDocumentReader"/>
+/// reads: what a client sends to a server. Only the fields the draft sets are written.
+/// </summary>
+public static class JobDocumentWriter
+{
+    public static void Write(Utf8JsonWriter w, JobDraft d)
+    {
+        w.WriteStartObject();
+        w.WriteString("version", JobDocumentReader.Version);
+        if (d.Type is not null) w.WriteString("type", d.Type);
+        if (d.Payload is not null) { w.WritePropertyName("payload"); w.WriteRawValue(d.Payload); }
+        if (d.Queue is not null) w.WriteString("queue", d.Queue);
+        if (d.Priority is { } priority) w.WriteNumber("priority", priority);
+        if (d.RunAt is { } runAt) w.WriteString("run_at", runAt.ToUniversalTime().ToString("O", CultureInfo.InvariantCulture));
+        if (d.TimeoutSeconds is { } timeout) w.WriteNumber("timeout_seconds", timeout);
+        if (d.MaxAttempts is { } maxAttempts) w.WriteNumber("max_attempts", maxAttempts);
+        if (d.BackoffBaseSeconds is not null || d.BackoffMaxSeconds is not null)
+        {
+            w.WriteStartObject("backoff");
+            if (d.BackoffBaseSeconds is { } b) w.WriteNumber("base_seconds", b);
+            if (d.BackoffMaxSeconds is { } m) w.WriteNumber("max_seconds", m);
+            w.WriteEndObject();
+        }
+        if (d.IdempotencyKey is not null) w.WriteString("idempotency_key", d.IdempotencyKey);
+        if (d.Tags is { Count: > 0 } tags)
+        {
+            w.WriteStartObject("tags");
+            foreach (var (k, v) in tags) w.WriteString(k, v);
+            w.WriteEndObject();
+        }
+        if (d.RequiredCapabilities is { Count: > 0 } caps)
+        {
+            w.WriteStartArray("required_capabilities");
+            foreach (var c in caps) w.WriteStringValue(c);
+            w.WriteEndArray();
+        }
+        if (d.CheckpointIntervalSeconds is { } interval) w.WriteNumber("checkpoint_interval_seconds", interval);
+        w.WriteEndObject();
+    }
+
+    /// <summary>The drafts as one JSON array.</summary>
+    public static byte[] WriteArray(IEnumerable<JobDraft> drafts)
+    {
+        using var buffer = new MemoryStream();
+        using (var w = new Utf8JsonWriter(buffer))
+        {
+            w.WriteStartArray();
+            foreach (var d in drafts) Write(w, d);
+            w.WriteEndArray();
+        }
+        return buffer.ToArray();
+    }
+}
