@@ -28,7 +28,7 @@ public sealed partial class PostgresJobStore
             LIMIT @limit
             FOR UPDATE SKIP LOCKED))
         RETURNING seq, id, type, queue, priority, payload, attempt, max_attempts, timeout_ms,
-                  backoff_base_ms, backoff_max_ms, tags, created_at, checkpoint, checkpoint_at, checkpoint_interval_ms
+                  backoff_base_ms, backoff_max_ms, tags, created_at, checkpoint, checkpoint_at, checkpoint_interval_ms, run_at
         """;
 
     public async Task<IReadOnlyList<ClaimedJob>> JobClaimAsync(JobClaimParams p, CancellationToken ct)
@@ -89,6 +89,7 @@ public sealed partial class PostgresJobStore
         Checkpoint = r.IsDBNull(13) ? null : r.GetFieldValue<byte[]>(13),
         CheckpointAt = r.GetTimeOrNull(14),
         CheckpointInterval = r.GetInt64OrNull(15) is { } ci ? TimeSpan.FromMilliseconds(ci) : null,
+        DueAt = r.IsDBNull(16) ? r.GetTime(12) : r.GetTime(16),
         WorkerId = workerId,
     };
 }

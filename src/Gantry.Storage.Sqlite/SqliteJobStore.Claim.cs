@@ -30,7 +30,7 @@ public sealed partial class SqliteJobStore
                 ORDER BY j.priority DESC, j.seq
                 LIMIT @limit)
             RETURNING seq, id, type, queue, priority, payload, attempt, max_attempts, timeout_ms,
-                      backoff_base_ms, backoff_max_ms, tags, created_at, checkpoint, checkpoint_at, checkpoint_interval_ms
+                      backoff_base_ms, backoff_max_ms, tags, created_at, checkpoint, checkpoint_at, checkpoint_interval_ms, run_at
             """;
     }
 
@@ -95,6 +95,7 @@ public sealed partial class SqliteJobStore
         Checkpoint = r.GetBytesOrNull(13),
         CheckpointAt = r.GetInt64OrNull(14) is { } at ? DateTimeOffset.FromUnixTimeMilliseconds(at) : null,
         CheckpointInterval = r.GetInt64OrNull(15) is { } ci ? TimeSpan.FromMilliseconds(ci) : null,
+        DueAt = DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64OrNull(16) ?? r.GetInt64(12)),
         WorkerId = workerId,
     };
 }

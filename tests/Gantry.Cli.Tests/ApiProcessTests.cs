@@ -44,6 +44,15 @@ public sealed partial class ApiProcessTests : IDisposable
         Assert.Equal("succeeded", state);
         Assert.Equal("http", job.GetProperty("result").GetProperty("over").GetString());
         Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("/health/ready")).StatusCode);
+
+        // The worker in the same process recorded the job: counters and histograms on /metrics.
+        var metrics = await http.GetStringAsync("/metrics");
+        Assert.Contains("gantry_jobs_completed_total{queue=\"default\",type=\"echo\"} 1", metrics, StringComparison.Ordinal);
+        Assert.Contains("gantry_job_run_duration_seconds_count{queue=\"default\",type=\"echo\",outcome=\"succeeded\"} 1", metrics, StringComparison.Ordinal);
+        Assert.Contains("gantry_job_queue_wait_seconds_count{queue=\"default\"} 1", metrics, StringComparison.Ordinal);
+        Assert.Contains("gantry_worker_claim_duration_seconds_count", metrics, StringComparison.Ordinal);
+        Assert.Contains("gantry_worker_report_duration_seconds_count", metrics, StringComparison.Ordinal);
+        Assert.Contains("gantry_jobs_submitted_total{queue=\"default\"} 1", metrics, StringComparison.Ordinal);
     }
 
     [Fact]

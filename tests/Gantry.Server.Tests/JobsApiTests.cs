@@ -169,4 +169,27 @@ public sealed class JobsApiTests : IAsyncLifetime
         Assert.Contains("gantry_jobs{queue=\"mail\",state=\"queued\"} 1", text, StringComparison.Ordinal);
         Assert.Contains("gantry_jobs{queue=\"default\",state=\"succeeded\"} 0", text, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task Metrics_RecordedInstruments_PrometheusCountersAndHistograms()
+    {
+        var queue = $"m{Guid.NewGuid():N}";
+        await PostAsync("/api/v1/jobs", $$"""[{"type":"echo","queue":"{{queue}}"},{"type":"echo","queue":"{{queue}}"}]""");
+        Gantry.Telemetry.GantryMetrics.QueueWait.Record(0.003, new KeyValuePair<string, object?>("queue", queue));
+        Gantry.Telemetry.GantryMetrics.QueueWait.Record(42.0, new KeyValuePair<string, object?>("queue", queue));
+
+        var text = await (await Http.GetAsync("/metrics")).Content.ReadAsStringAsync();
+
+        Assert.Contains("# TYPE gantry_jobs_submitted_total counter", text, StringComparison.Ordinal);
+        Assert.Contains($"gantry_jobs_submitted_total{{queue=\"{queue}\"}} 2", text, StringComparison.Ordinal);
+        Assert.Contains("# TYPE gantry_job_queue_wait_seconds histogram", text, StringComparison.Ordinal);
+        Assert.Contains($"gantry_job_queue_wait_seconds_bucket{{queue=\"{queue}\",le=\"0.001\"}} 0", text, StringComparison.Ordinal);
+        Assert.Contains($"gantry_job_queue_wait_seconds_bucket{{queue=\"{queue}\",le=\"0.005\"}} 1", text, StringComparison.Ordinal);
+        Assert.Contains($"gantry_job_queue_wait_seconds_bucket{{queue=\"{queue}\",le=\"30\"}} 1", text, StringComparison.Ordinal);
+        Assert.Contains($"gantry_job_queue_wait_seconds_bucket{{queue=\"{queue}\",le=\"60\"}} 2", text, StringComparison.Ordinal);
+        Assert.Contains($"gantry_job_queue_wait_seconds_bucket{{queue=\"{queue}\",le=\"+Inf\"}} 2", text, StringComparison.Ordinal);
+        Assert.Contains($"gantry_job_queue_wait_seconds_count{{queue=\"{queue}\"}} 2", text, StringComparison.Ordinal);
+        Assert.Contains($"gantry_job_queue_wait_seconds_sum{{queue=\"{queue}\"}} 42.003", text, StringComparison.Ordinal);
+        Assert.Contains($"gantry_queue_oldest_queued_age_seconds{{queue=\"{queue}\"}}", text, StringComparison.Ordinal);
+    }
 }

@@ -34,6 +34,8 @@ public sealed record ClaimedJob
     public required string WorkerId { get; init; }
     public IReadOnlyDictionary<string, string> Tags { get; init; } = NewJob.NoTags;
     public DateTimeOffset CreatedAt { get; init; }
+    /// <summary>When the job became due to run: its run_at (delayed, retried), else its creation.</summary>
+    public DateTimeOffset DueAt { get; init; }
     /// <summary>The latest checkpoint of an earlier attempt, to resume from; null on a fresh start.</summary>
     public byte[]? Checkpoint { get; init; }
     public DateTimeOffset? CheckpointAt { get; init; }

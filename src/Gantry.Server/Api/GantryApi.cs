@@ -15,6 +15,7 @@ public static class GantryApi
     public static IServiceCollection AddGantryApi(this IServiceCollection services, ApiOptions? options = null)
     {
         services.TryAddSingleton(options ?? new ApiOptions());
+        services.TryAddSingleton<Gantry.Server.Telemetry.MetricsCollector>();
         services.AddProblemDetails();
         services.AddOpenApi(o => o.AddDocumentTransformer((doc, _, _) =>
         {
@@ -40,6 +41,8 @@ public static class GantryApi
         WorkerProtocolEndpoints.Map(api);
 
         app.MapOpenApi("/openapi.json");
+        // Listening from the start, so that /metrics counts everything since.
+        _ = app.ServiceProvider.GetRequiredService<Gantry.Server.Telemetry.MetricsCollector>();
         app.MapGet("/metrics", MetricsEndpoint.RenderAsync).WithTags("Operations")
             .AddEndpointFilter(ApiAuthorization.Filter).WithMetadata(new RequiredScope(ApiScope.Read));
         app.MapGet("/health/live", () => TypedResults.Ok(new { status = "live" })).WithTags("Health");

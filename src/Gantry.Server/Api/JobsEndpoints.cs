@@ -36,6 +36,7 @@ internal static class JobsEndpoints
         var newJobs = drafts.Select(d => d.Draft.Validate(options.Limits, d.Where)).ToArray();
         if (!allowUnknownType) await KnownJobTypes.CheckAsync(store, newJobs, options.KnownJobTypes, ct).ConfigureAwait(false);
         var results = await store.JobEnqueueManyAsync(new JobEnqueueParams(newJobs), ct).ConfigureAwait(false);
+        Submitted.Count(newJobs, results);
         var views = results.Select((r, i) => new SubmitView(r.Id.ToString(), r.State.ToText(), r.Existing, newJobs[i].Type, newJobs[i].Queue)).ToArray();
         var isArray = text.AsSpan().TrimStart().StartsWith("[");
         if (!isArray && views.Length == 1)

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using Gantry.Jobs;
+using Gantry.Server.Telemetry;
 using Gantry.Storage;
 using Microsoft.AspNetCore.Http;
 
@@ -8,11 +9,12 @@ namespace Gantry.Server.Api;
 
 /// <summary>
 /// <c>GET /metrics</c> in Prometheus text format: what the store says now, so that any server
-/// answers for the whole system (jobs by queue and state, paused queues, workers by state).
+/// answers for the whole system (jobs by queue and state, paused queues, workers by state), then the
+/// counters and histograms this process recorded (<see cref="MetricsCollector"/>).
 /// </summary>
 internal static class MetricsEndpoint
 {
-    public static async Task<IResult> RenderAsync(IJobStore store, CancellationToken ct)
+    public static async Task<IResult> RenderAsync(IJobStore store, MetricsCollector collector, CancellationToken ct)
     {
         var sb = new StringBuilder();
         sb.AppendLine("# HELP gantry_jobs Jobs in the store, by queue and state.");
@@ -29,8 +31,15 @@ internal static class MetricsEndpoint
         sb.AppendLine("# TYPE gantry_workers gauge");
         foreach (var group in (await store.WorkerListAsync(ct).ConfigureAwait(false)).GroupBy(w => w.State).OrderBy(g => g.Key, StringComparer.Ordinal))
             sb.Append(CultureInfo.InvariantCulture, $"gantry_workers{{state=\"{Escape(group.Key)}\"}} {group.Count()}\n");
+        sb.AppendLine("# HELP gantry_queue_oldest_queued_age_seconds How long the longest-waiting queued job has been due.");
+        sb.AppendLine("# TYPE gantry_queue_oldest_queued_age_seconds gauge");
+        var now = DateTimeOffset.UtcNow;
+        foreach (var queue in stats)
+            sb.Append(CultureInfo.InvariantCulture, $"gantry_queue_oldest_queued_age_seconds{{queue=\"{Escape(queue.Queue)}\"}} {(queue.OldestQueuedAt is { } at ? Math.Max(0, (now - at).TotalSeconds) : 0)}\n");
+        // This process's own counters and histograms: what its workers ran, what its coordinator rescued.
+        collector.WriteTo(sb);
         return TypedResults.Text(sb.ToString(), "text/plain; version=0.0.4; charset=utf-8");
     }
 
-    private static string Escape(string value) => value.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal);
+    private static string Escape(string value) => MetricsCollector.Escape(value);
 }

@@ -18,7 +18,7 @@ public sealed class DeadWorkerDetector(IJobStore store, MaintenanceOptions optio
             MaintenanceLog.WorkerDead(Logger, worker.Id, (Time.GetUtcNow() - worker.LastSeenAt).TotalSeconds, worker.ExpiredLeases);
         var released = dead.Sum(w => w.ExpiredLeases);
         // Rescue now rather than at the rescuer's next round: the point of detecting the death is to move on at once.
-        if (released > 0) await store.JobRescueExpiredAsync(new JobRescueParams(), ct).ConfigureAwait(false);
+        if (released > 0) await JobRescuer.RescueAsync(store, ct).ConfigureAwait(false);
         return released;
     }
 

@@ -1,6 +1,7 @@
 using Gantry.Handlers;
 using Gantry.Jobs;
 using Gantry.Storage;
+using Gantry.Telemetry;
 using Gantry.Worker.Handlers;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -17,6 +18,8 @@ public sealed partial class GantryWorker
             _reports.AddAndWaitAsync, new CheckpointSettings(checkpointEvery, _options.MaxCheckpointBytes));
         var attempt = new RunningAttempt(new JobLease(job.Id, job.Attempt), context, _time.GetTimestamp());
         _running[attempt.Key] = attempt;
+        if (GantryMetrics.QueueWait.Enabled)
+            GantryMetrics.QueueWait.Record(Math.Max(0, (_time.GetUtcNow() - job.DueAt).TotalSeconds), new KeyValuePair<string, object?>("queue", job.Queue));
         ThreadPool.UnsafeQueueUserWorkItem(static state => _ = state.Worker.RunAsync(state.Attempt), (Worker: this, Attempt: attempt), preferLocal: false);
     }
 
@@ -68,7 +71,9 @@ public sealed partial class GantryWorker
         context.Finish();
         if (report is not null) _reports.Add(report);
         _running.TryRemove(attempt.Key, out _);
-        _slots.Finished(context.Queue, _time.GetElapsedTime(attempt.StartedAt));
+        var ran = _time.GetElapsedTime(attempt.StartedAt);
+        _slots.Finished(context.Queue, ran);
+        JobMetrics.Ended(context.Job, report, ran);
         attempt.Done.TrySetResult();
         // An abandoned handler may still touch its context; leave that one to the GC.
         if (!abandoned) context.Dispose();

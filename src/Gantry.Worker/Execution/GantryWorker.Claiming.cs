@@ -1,4 +1,5 @@
 using Gantry.Storage;
+using Gantry.Telemetry;
 
 namespace Gantry.Worker.Execution;
 
@@ -17,8 +18,10 @@ public sealed partial class GantryWorker
                     await _slotFreed.WaitAsync(TimeSpan.FromSeconds(1), ct).ConfigureAwait(false);
                     continue;
                 }
+                var claimStarted = _time.GetTimestamp();
                 var jobs = await _link.ClaimAsync(
                     new JobClaimParams(Id, demands, _options.LeaseDuration, _options.Capabilities, _jobTypes), ct).ConfigureAwait(false);
+                if (jobs.Count > 0) GantryMetrics.ClaimDuration.Record(_time.GetElapsedTime(claimStarted).TotalSeconds);
                 errorDelay = TimeSpan.FromMilliseconds(100);
                 Accept(jobs);
                 // Fewer than asked for: the queues are drained; sleep until new work is signalled or the poll interval passes.

@@ -63,7 +63,9 @@ internal sealed class ReportSink(IWorkerLink link, ILogger logger, TimeProvider 
         {
             try
             {
+                var started = time.GetTimestamp();
                 var applied = await link.ReportAsync(batch, ct).ConfigureAwait(false);
+                Telemetry.GantryMetrics.ReportDuration.Record(time.GetElapsedTime(started).TotalSeconds);
                 for (var i = 0; i < applied.Count; i++)
                     if (!applied[i] && batch[i] is not (JobProgressReport or JobLogReport))
                         WorkerLog.StaleReport(logger, batch[i].JobId, batch[i].Attempt);

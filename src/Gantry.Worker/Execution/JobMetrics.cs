@@ -1,0 +1,35 @@
+using System.Diagnostics;
+using Gantry.Jobs;
+using Gantry.Storage;
+using Gantry.Telemetry;
+
+namespace Gantry.Worker.Execution;
+
+/// <summary>Records an ended attempt: its run time by outcome, and the completed and failed counters.</summary>
+internal static class JobMetrics
+{
+    public static void Ended(ClaimedJob job, JobReport? report, TimeSpan ran)
+    {
+        var outcome = report switch
+        {
+            JobSucceededReport => "succeeded",
+            JobFailedReport { Next: JobState.Dead } => "dead",
+            JobFailedReport => "failed",
+            JobCancelledReport => "cancelled",
+            JobRequeuedReport => "requeued",
+            _ => "lost",
+        };
+        if (GantryMetrics.RunDuration.Enabled)
+            GantryMetrics.RunDuration.Record(ran.TotalSeconds, new TagList { { "queue", job.Queue }, { "type", job.Type }, { "outcome", outcome } });
+        switch (report)
+        {
+            case JobSucceededReport:
+                GantryMetrics.JobsCompleted.Add(1, new KeyValuePair<string, object?>("queue", job.Queue), new KeyValuePair<string, object?>("type", job.Type));
+                break;
+            case JobFailedReport failed:
+                GantryMetrics.JobsFailed.Add(1, new KeyValuePair<string, object?>("queue", job.Queue), new KeyValuePair<string, object?>("type", job.Type),
+                    new KeyValuePair<string, object?>("final", failed.Next == JobState.Dead ? "true" : "false"));
+                break;
+        }
+    }
+}
