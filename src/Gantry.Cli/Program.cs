@@ -12,6 +12,7 @@ var root = new RootCommand("Gantry runs background jobs reliably: submit jobs, r
     JobsCommand.Create(),
     QueuesCommand.Create(),
     MigrateCommand.Create(),
+    TokenCommand.Create(),
     BenchCommand.Create(),
 };
 return await Cli.InvokeAsync(root, args).ConfigureAwait(false);

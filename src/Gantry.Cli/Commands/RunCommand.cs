@@ -30,7 +30,7 @@ internal static class RunCommand
             var workerOptions = worker.Read(parse);
             var maintenanceOptions = maintenance.Read(parse);
             var settings = GantryConfig.Load(parse.GetValue(config));
-            var api = ApiHosting.Parse(parse.GetValue(listen)!, Environment.GetEnvironmentVariable("GANTRY_TOKENS"));
+            var api = ApiHosting.Parse(parse.GetValue(listen)!, Environment.GetEnvironmentVariable("GANTRY_TOKENS"), settings.Tokens);
             await using var store = await location.OpenAsync(parse, createIfMissing: true, ct).ConfigureAwait(false);
             using var host = AllInOneHost.Build(store, workerOptions, maintenanceOptions, settings, parse.GetValue(logLevel), api);
             await host.StartAsync(ct).ConfigureAwait(false);

@@ -29,7 +29,7 @@ internal static class ServerCommand
             var maintenanceOptions = maintenance.Read(parse);
             // The server runs no handler, but its API knows the configured job types as valid.
             var settings = GantryConfig.Load(parse.GetValue(config));
-            var api = ApiHosting.Parse(parse.GetValue(listen)!, Environment.GetEnvironmentVariable("GANTRY_TOKENS"));
+            var api = ApiHosting.Parse(parse.GetValue(listen)!, Environment.GetEnvironmentVariable("GANTRY_TOKENS"), settings.Tokens);
             await using var store = await location.OpenAsync(parse, createIfMissing: true, ct).ConfigureAwait(false);
             using var host = AllInOneHost.Build(store, workerOptions: null, maintenanceOptions, settings, parse.GetValue(logLevel), api);
             await host.StartAsync(ct).ConfigureAwait(false);

@@ -62,10 +62,22 @@ internal static class AllInOneHost
             o.ShutdownTimeout = (workerOptions is null ? TimeSpan.Zero : workerOptions.DrainTimeout + workerOptions.CancelGracePeriod) + TimeSpan.FromSeconds(15);
         });
         builder.Services.AddSingleton<IHostLifetime, SignalLifetime>();
-        if (web is null) return ((HostApplicationBuilder)builder).Build();
-        var app = web.Build();
-        app.MapGantryApi();
-        return app;
+        var telemetry = TelemetrySettings.Resolve(config);
+        // A factory registration, so that the host disposes it (flushing the last export) when it stops.
+        if (telemetry is not null) builder.Services.AddSingleton(_ => telemetry.Start(maintenance is null ? "gantry-worker" : workerOptions is null ? "gantry-server" : "gantry"));
+        IHost host;
+        if (web is null)
+        {
+            host = ((HostApplicationBuilder)builder).Build();
+        }
+        else
+        {
+            var app = web.Build();
+            app.MapGantryApi();
+            host = app;
+        }
+        if (telemetry is not null) host.Services.GetRequiredService<OpenTelemetry.Metrics.MeterProvider>();
+        return host;
     }
 }
 

@@ -1,13 +1,14 @@
 using System.Text.Json;
 using Gantry.Protocol;
+using Gantry.Server.Api;
 using Gantry.Worker.Handlers.BuiltIn;
 using Gantry.Worker.Handlers.Process;
 
 namespace Gantry.Cli.Hosting;
 
 /// <summary>
-/// The configuration file (<c>gantry.json</c>, or <c>--config</c>): for now, job types bound to
-/// commands. Read strictly: an unknown field is an error naming where it is, so a typo never
+/// The configuration file (<c>gantry.json</c>, or <c>--config</c>): job types bound to commands, API
+/// tokens (their SHA-256 only) and telemetry export. Read strictly: an unknown field is an error naming where it is, so a typo never
 /// silently drops a limit.
 /// </summary>
 internal sealed record GantryConfig
@@ -15,6 +16,12 @@ internal sealed record GantryConfig
     public const string DefaultFile = "gantry.json";
 
     public IReadOnlyDictionary<string, ProcessHandlerSpec> Handlers { get; init; } = new Dictionary<string, ProcessHandlerSpec>();
+
+    /// <summary>API tokens, kept as hashes; added to those of <c>GANTRY_TOKENS</c>.</summary>
+    public IReadOnlyList<ApiToken> Tokens { get; init; } = [];
+
+    /// <summary>Where to export metrics over OTLP; null for no export.</summary>
+    public TelemetrySettings? Telemetry { get; init; }
 
     /// <summary>Where it was read from, or null when there was no file.</summary>
     public string? Source { get; init; }
@@ -47,6 +54,8 @@ internal sealed record GantryConfig
         {
             var root = Object(doc.RootElement, name);
             var handlers = new Dictionary<string, ProcessHandlerSpec>(StringComparer.Ordinal);
+            var tokens = new List<ApiToken>();
+            TelemetrySettings? telemetry = null;
             foreach (var p in root.EnumerateObject())
             {
                 switch (p.Name)
@@ -55,11 +64,19 @@ internal sealed record GantryConfig
                         foreach (var h in Object(p.Value, $"{name}: handlers").EnumerateObject())
                             handlers[h.Name] = Handler(h.Name, h.Value, $"{name}: handlers.{h.Name}");
                         break;
+                    case "tokens":
+                        if (p.Value.ValueKind != JsonValueKind.Array) throw new InvalidInputException($"{name}: tokens", "expected an array of {\"name\", \"scope\", \"sha256\"} objects");
+                        foreach (var (t, i) in p.Value.EnumerateArray().Select((t, i) => (t, i)))
+                            tokens.Add(Token(t, $"{name}: tokens[{i}]"));
+                        break;
+                    case "telemetry":
+                        telemetry = TelemetryFrom(p.Value, $"{name}: telemetry");
+                        break;
                     default:
-                        throw new InvalidInputException(name, $"unknown field '{p.Name}' (known fields: handlers)");
+                        throw new InvalidInputException(name, $"unknown field '{p.Name}' (known fields: handlers, tokens, telemetry)");
                 }
             }
-            return new GantryConfig { Handlers = handlers, Source = Path.GetFullPath(path) };
+            return new GantryConfig { Handlers = handlers, Tokens = tokens, Telemetry = telemetry, Source = Path.GetFullPath(path) };
         }
     }
 
@@ -85,6 +102,60 @@ internal sealed record GantryConfig
         if (command is null || command.Count == 0 || string.IsNullOrWhiteSpace(command[0]))
             throw new InvalidInputException($"{at}.command", "is required: the program and its arguments, e.g. [\"python3\", \"worker.py\"]");
         return spec;
+    }
+
+    private static ApiToken Token(JsonElement e, string at)
+    {
+        string? tokenName = null, hash = null;
+        ApiScope? scope = null;
+        foreach (var p in Object(e, at).EnumerateObject())
+        {
+            var where = $"{at}.{p.Name}";
+            switch (p.Name)
+            {
+                case "name": tokenName = String(p.Value, where); break;
+                case "scope":
+                    scope = Enum.TryParse<ApiScope>(String(p.Value, where), ignoreCase: true, out var s) && Enum.IsDefined(s) ? s
+                        : throw new InvalidInputException(where, "expected read, submit, worker or admin");
+                    break;
+                case "sha256":
+                    hash = String(p.Value, where);
+                    if (hash.Length != 64 || !hash.All(Uri.IsHexDigit))
+                        throw new InvalidInputException(where, "expected the token's SHA-256 as 64 hex digits (gantry token new prints one)");
+                    break;
+                default:
+                    throw new InvalidInputException(at, $"unknown field '{p.Name}' (known fields: name, scope, sha256)");
+            }
+        }
+        if (scope is null) throw new InvalidInputException($"{at}.scope", "is required: read, submit, worker or admin");
+        if (hash is null) throw new InvalidInputException($"{at}.sha256", "is required: the token's SHA-256 as 64 hex digits (the token itself is never stored)");
+        return new ApiToken(tokenName ?? $"{scope.Value.ToString().ToLowerInvariant()}-config", scope.Value, Convert.FromHexString(hash));
+    }
+
+    private static TelemetrySettings TelemetryFrom(JsonElement e, string at)
+    {
+        var settings = new TelemetrySettings();
+        foreach (var p in Object(e, at).EnumerateObject())
+        {
+            var where = $"{at}.{p.Name}";
+            settings = p.Name switch
+            {
+                "otlp_endpoint" => settings with
+                {
+                    OtlpEndpoint = Uri.TryCreate(String(p.Value, where), UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https" ? uri
+                        : throw new InvalidInputException(where, "expected an http(s) URL, e.g. http://localhost:4317"),
+                },
+                "otlp_protocol" => settings with
+                {
+                    OtlpProtocol = String(p.Value, where) is "grpc" or "http/protobuf" ? String(p.Value, where)
+                        : throw new InvalidInputException(where, "expected grpc or http/protobuf"),
+                },
+                "export_interval_seconds" => settings with { ExportInterval = TimeSpan.FromSeconds(Positive(p.Value, where)) },
+                _ => throw new InvalidInputException(at, $"unknown field '{p.Name}' (known fields: otlp_endpoint, otlp_protocol, export_interval_seconds)"),
+            };
+        }
+        if (settings.OtlpEndpoint is null) throw new InvalidInputException($"{at}.otlp_endpoint", "is required: where the OpenTelemetry collector listens");
+        return settings;
     }
 
     private static ProcessLimits Limits(JsonElement e, string at)

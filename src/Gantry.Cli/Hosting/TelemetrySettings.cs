@@ -1,0 +1,53 @@
+using Gantry.Telemetry;
+using OpenTelemetry;
+using OpenTelemetry.Exporter;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
+
+namespace Gantry.Cli.Hosting;
+
+/// <summary>
+/// Metrics export over OTLP, from the config file's <c>telemetry</c> section or the standard
+/// <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> (and <c>OTEL_EXPORTER_OTLP_PROTOCOL</c>) variables.
+/// </summary>
+internal sealed record TelemetrySettings
+{
+    public Uri? OtlpEndpoint { get; init; }
+
+    /// <summary><c>grpc</c> (default, port 4317) or <c>http/protobuf</c> (port 4318).</summary>
+    public string OtlpProtocol { get; init; } = "grpc";
+
+    public TimeSpan ExportInterval { get; init; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>The config's settings, else the environment's, else null (no export).</summary>
+    public static TelemetrySettings? Resolve(GantryConfig config)
+    {
+        if (config.Telemetry is not null) return config.Telemetry;
+        if (Environment.GetEnvironmentVariable("OTEL_EXPORTER_OTLP_ENDPOINT") is not { Length: > 0 } env) return null;
+        if (!Uri.TryCreate(env, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
+            throw new InvalidInputException("OTEL_EXPORTER_OTLP_ENDPOINT", $"'{env}' is not an http(s) URL");
+        return new TelemetrySettings
+        {
+            OtlpEndpoint = uri,
+            OtlpProtocol = Environment.GetEnvironmentVariable("OTEL_EXPORTER_OTLP_PROTOCOL") is "http/protobuf" ? "http/protobuf" : "grpc",
+        };
+    }
+
+    /// <summary>Starts exporting Gantry's meter; dispose to flush and stop.</summary>
+    public MeterProvider Start(string serviceName)
+    {
+        var endpoint = OtlpEndpoint!;
+        var http = OtlpProtocol == "http/protobuf";
+        return Sdk.CreateMeterProviderBuilder()
+            .ConfigureResource(r => r.AddService(serviceName, serviceVersion: Commands.Banner.Version))
+            .AddMeter(GantryMetrics.MeterName)
+            .AddOtlpExporter((exporter, reader) =>
+            {
+                exporter.Protocol = http ? OtlpExportProtocol.HttpProtobuf : OtlpExportProtocol.Grpc;
+                // With http/protobuf a bare endpoint gets the signal's path, as the OTLP specification asks.
+                exporter.Endpoint = http && endpoint.AbsolutePath is "/" or "" ? new Uri(endpoint, "v1/metrics") : endpoint;
+                reader.PeriodicExportingMetricReaderOptions.ExportIntervalMilliseconds = (int)ExportInterval.TotalMilliseconds;
+            })
+            .Build();
+    }
+}

@@ -1,0 +1,113 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Sockets;
+using System.Text;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+
+namespace Gantry.Cli.Tests;
+
+/// <summary>Tokens from the config file (hashed), `gantry token new`, and metrics exported over OTLP to a real HTTP receiver.</summary>
+public sealed partial class TelemetryAndTokensTests : IDisposable
+{
+    private static readonly TimeSpan Generous = TimeSpan.FromSeconds(60);
+    private readonly TempDir _dir = new();
+
+    public void Dispose() => _dir.Dispose();
+
+    [GeneratedRegex(@"token   (\S+)\nconfig  (\{.*\})")]
+    private static partial Regex TokenOutput();
+
+    [GeneratedRegex(@"api\s+(http://\S+)")]
+    private static partial Regex ApiLine();
+
+    [Fact]
+    public async Task TokenNew_ConfigEntry_AdmitsTheTokenWithItsScope()
+    {
+        var (code, stdout, stderr) = await GantryProcess.RunAsync(_dir.Path, null, "token", "new", "--scope", "submit", "--name", "ci");
+        Assert.True(code == 0, stderr);
+        var m = TokenOutput().Match(stdout.Replace("\r", "", StringComparison.Ordinal));
+        Assert.True(m.Success, stdout);
+        var token = m.Groups[1].Value;
+        var entry = JsonDocument.Parse(m.Groups[2].Value).RootElement;
+        Assert.Equal("submit", entry.GetProperty("scope").GetString());
+        Assert.DoesNotContain(token, m.Groups[2].Value, StringComparison.Ordinal); // only the hash is configured
+
+        var config = Path.Combine(_dir.Path, "gantry.json");
+        await File.WriteAllTextAsync(config, $$"""{ "tokens": [ {{m.Groups[2].Value}} ] }""");
+        // Beyond loopback is allowed now that a token is configured; the test still talks to it on loopback.
+        await using var run = GantryProcess.StartDll(_dir.Path, GantryProcess.CliPath, ["run", "--db", _dir.Db, "--config", config, "--listen", "0.0.0.0:0"], []);
+        await run.WaitForOutputAsync("Press Ctrl-C to stop.", Generous);
+        var port = new Uri(ApiLine().Match(run.Stdout).Groups[1].Value.Replace("0.0.0.0", "127.0.0.1", StringComparison.Ordinal).Replace("[::]", "127.0.0.1", StringComparison.Ordinal)).Port;
+        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
+
+        Assert.Equal(HttpStatusCode.Unauthorized, (await http.GetAsync("/api/v1/jobs")).StatusCode);
+        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("/api/v1/jobs")).StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, (await http.PostAsync("/api/v1/queues/default/pause", null)).StatusCode); // submit is not admin
+    }
+
+    [Fact]
+    public async Task Config_BadTokenEntry_OneLineNamingThePlace()
+    {
+        var config = Path.Combine(_dir.Path, "bad.json");
+        await File.WriteAllTextAsync(config, """{ "tokens": [ { "scope": "submit", "sha256": "not-hex" } ] }""");
+        var (code, _, stderr) = await GantryProcess.RunAsync(_dir.Path, null, "run", "--db", _dir.Db, "--config", config);
+        Assert.Equal(1, code);
+        Assert.Contains("bad.json: tokens[0].sha256: expected the token's SHA-256 as 64 hex digits", stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Telemetry_OtlpHttp_MetricsArriveAtTheCollector()
+    {
+        var port = FreePort();
+        using var listener = new HttpListener();
+        listener.Prefixes.Add($"http://127.0.0.1:{port}/");
+        listener.Start();
+        var received = new ConcurrentQueue<(string Path, string ContentType, byte[] Body)>();
+        var receiving = Task.Run(async () =>
+        {
+            while (listener.IsListening)
+            {
+                HttpListenerContext ctx;
+                try { ctx = await listener.GetContextAsync(); } catch (Exception) { return; }
+                using var body = new MemoryStream();
+                await ctx.Request.InputStream.CopyToAsync(body);
+                received.Enqueue((ctx.Request.Url!.AbsolutePath, ctx.Request.ContentType ?? "", body.ToArray()));
+                ctx.Response.StatusCode = 200;
+                ctx.Response.ContentType = "application/x-protobuf";
+                ctx.Response.Close();
+            }
+        });
+
+        var config = Path.Combine(_dir.Path, "gantry.json");
+        await File.WriteAllTextAsync(config, $$"""
+            { "telemetry": { "otlp_endpoint": "http://127.0.0.1:{{port}}", "otlp_protocol": "http/protobuf", "export_interval_seconds": 1 } }
+            """);
+        await using (var run = GantryProcess.StartDll(_dir.Path, GantryProcess.CliPath, ["run", "--db", _dir.Db, "--config", config, "--listen", "off"], []))
+        {
+            await run.WaitForOutputAsync("Press Ctrl-C to stop.", Generous);
+            var (code, stdout, stderr) = await GantryProcess.RunAsync(_dir.Path, null, "submit", "echo", "{}", "--wait", "--db", _dir.Db);
+            Assert.True(code == 0, stderr + stdout);
+            var deadline = DateTime.UtcNow + Generous;
+            while (DateTime.UtcNow < deadline && !received.Any(r => Encoding.UTF8.GetString(r.Body).Contains("gantry.jobs.completed", StringComparison.Ordinal)))
+                await Task.Delay(200);
+        }
+        listener.Stop();
+        await receiving;
+
+        var export = received.FirstOrDefault(r => Encoding.UTF8.GetString(r.Body).Contains("gantry.jobs.completed", StringComparison.Ordinal));
+        Assert.True(export.Body is not null, $"no OTLP export carried gantry.jobs.completed ({received.Count} requests)");
+        Assert.Equal("/v1/metrics", export.Path);
+        Assert.Equal("application/x-protobuf", export.ContentType);
+        Assert.Contains("gantry.job.run_duration", Encoding.UTF8.GetString(export.Body), StringComparison.Ordinal);
+    }
+
+    private static int FreePort()
+    {
+        using var socket = new TcpListener(IPAddress.Loopback, 0);
+        socket.Start();
+        return ((IPEndPoint)socket.LocalEndpoint).Port;
+    }
+}
