@@ -18,10 +18,12 @@ internal static class RunCommand
         var config = CliOptions.Config();
         var logLevel = CliOptions.LogLevel();
         var listen = CliOptions.Listen();
+        var intake = new IntakeCliOptions();
 
         var command = new Command("run", "Run Gantry in one process: coordinator services and a worker on one store (Ctrl-C to stop)") { location };
         worker.AddTo(command);
         maintenance.AddTo(command);
+        intake.AddTo(command);
         command.Options.Add(config);
         command.Options.Add(logLevel);
         command.Options.Add(listen);
@@ -29,16 +31,17 @@ internal static class RunCommand
         {
             var workerOptions = worker.Read(parse);
             var maintenanceOptions = maintenance.Read(parse);
+            var jobsDir = intake.Read(parse);
             var settings = GantryConfig.Load(parse.GetValue(config));
             var api = ApiHosting.Parse(parse.GetValue(listen)!, Environment.GetEnvironmentVariable("GANTRY_TOKENS"), settings.Tokens);
             await using var store = await location.OpenAsync(parse, createIfMissing: true, ct).ConfigureAwait(false);
-            using var host = AllInOneHost.Build(store, workerOptions, maintenanceOptions, settings, parse.GetValue(logLevel), api);
+            using var host = AllInOneHost.Build(store, workerOptions, maintenanceOptions, settings, parse.GetValue(logLevel), api, jobsDir: jobsDir);
             await host.StartAsync(ct).ConfigureAwait(false);
             var running = host.Services.GetRequiredService<GantryWorker>();
             Console.Out.WriteLine($"""
                 Gantry {Banner.Version} running
                   store      {store.Description}
-                  api        {ApiAddress.Of(host) ?? "off"}
+                  api        {ApiAddress.Of(host) ?? "off"}{(jobsDir is null ? "" : $"\n  jobs dir   {Path.GetFullPath(jobsDir.Path)} (results in {Path.GetFullPath(jobsDir.Results)})")}
                 {Banner.Worker(running, settings)}
                 Press Ctrl-C to stop.
                 """);

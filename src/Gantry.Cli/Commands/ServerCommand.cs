@@ -17,27 +17,30 @@ internal static class ServerCommand
         var maintenance = new MaintenanceCliOptions();
         var logLevel = CliOptions.LogLevel();
         var listen = CliOptions.Listen();
+        var intake = new IntakeCliOptions();
         var config = CliOptions.Config();
 
         var command = new Command("server", "Run the coordinator: maintenance services (scheduler, rescuer, cleaner, dead-worker detector), leader-elected (Ctrl-C to stop)") { location };
         maintenance.AddTo(command);
+        intake.AddTo(command);
         command.Options.Add(logLevel);
         command.Options.Add(listen);
         command.Options.Add(config);
         command.SetHandler(async (parse, ct) =>
         {
             var maintenanceOptions = maintenance.Read(parse);
+            var jobsDir = intake.Read(parse);
             // The server runs no handler, but its API knows the configured job types as valid.
             var settings = GantryConfig.Load(parse.GetValue(config));
             var api = ApiHosting.Parse(parse.GetValue(listen)!, Environment.GetEnvironmentVariable("GANTRY_TOKENS"), settings.Tokens);
             await using var store = await location.OpenAsync(parse, createIfMissing: true, ct).ConfigureAwait(false);
-            using var host = AllInOneHost.Build(store, workerOptions: null, maintenanceOptions, settings, parse.GetValue(logLevel), api);
+            using var host = AllInOneHost.Build(store, workerOptions: null, maintenanceOptions, settings, parse.GetValue(logLevel), api, jobsDir: jobsDir);
             await host.StartAsync(ct).ConfigureAwait(false);
             var leader = host.Services.GetRequiredService<LeaderHost>();
             Console.Out.WriteLine($"""
                 Gantry {Banner.Version} server running
                   store      {store.Description}
-                  api        {ApiAddress.Of(host) ?? "off"}
+                  api        {ApiAddress.Of(host) ?? "off"}{(jobsDir is null ? "" : $"\n  jobs dir   {Path.GetFullPath(jobsDir.Path)} (results in {Path.GetFullPath(jobsDir.Results)})")}
                   holder     {leader.HolderId} (maintenance runs while this process is the elected leader)
                 Press Ctrl-C to stop.
                 """);

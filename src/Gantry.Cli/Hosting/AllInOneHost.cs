@@ -23,7 +23,7 @@ internal static class AllInOneHost
     /// <param name="store">The store; null for a worker that reaches the coordinator through <paramref name="link"/> only.</param>
     /// <param name="link">The worker's link when it is not the store (a server over HTTP).</param>
     public static IHost Build(IJobStore? store, WorkerOptions? workerOptions, MaintenanceOptions? maintenance, GantryConfig config, LogLevel logLevel,
-        ApiHosting? api = null, Gantry.Worker.Links.IWorkerLink? link = null)
+        ApiHosting? api = null, Gantry.Worker.Links.IWorkerLink? link = null, Gantry.Server.Intake.JobsDirectoryOptions? jobsDir = null)
     {
         // With the API the host is a web application (Kestrel); without it, a plain generic host.
         WebApplicationBuilder? web = api is null ? null : WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
@@ -49,6 +49,7 @@ internal static class AllInOneHost
         if (store is not null) builder.Services.AddSingleton(store);
         builder.Services.AddSingleton(TimeProvider.System);
         if (maintenance is not null) builder.Services.AddGantryLeaderElectedMaintenance(maintenance);
+        if (jobsDir is not null) builder.Services.AddGantryJobsDirectory(jobsDir with { KnownJobTypes = BuiltInHandlers.Types.Concat(config.Handlers.Keys).ToArray() });
         if (workerOptions is not null)
         {
             builder.Services.AddGantryBuiltInHandlers();

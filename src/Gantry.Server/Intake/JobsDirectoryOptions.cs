@@ -1,0 +1,31 @@
+using Gantry.Protocol;
+
+namespace Gantry.Server.Intake;
+
+/// <summary>The drop folder: where job documents arrive and where their outcomes go.</summary>
+public sealed record JobsDirectoryOptions
+{
+    /// <summary>The folder watched for <c>*.json</c> job documents.</summary>
+    public required string Path { get; init; }
+
+    /// <summary>Where <c>&lt;job id&gt;.json</c> is written when a job ends; default <c>&lt;Path&gt;/results</c>.</summary>
+    public string? ResultsPath { get; init; }
+
+    /// <summary>Job types accepted without a registered worker (built in, configured).</summary>
+    public IReadOnlyList<string> KnownJobTypes { get; init; } = [];
+
+    public JobLimits Limits { get; init; } = JobLimits.Default;
+
+    /// <summary>How often the folder is scanned when no change is signalled, and results looked for.</summary>
+    public TimeSpan PollInterval { get; init; } = TimeSpan.FromSeconds(1);
+
+    public string Accepted => System.IO.Path.Combine(Path, "accepted");
+    public string Rejected => System.IO.Path.Combine(Path, "rejected");
+    public string Results => ResultsPath ?? System.IO.Path.Combine(Path, "results");
+
+    /// <summary>Files taken for submission (renamed here first, so two processes never take the same one).</summary>
+    internal string Processing => System.IO.Path.Combine(Path, ".processing");
+
+    /// <summary>One empty marker per accepted job whose result is still to be written.</summary>
+    internal string Pending => System.IO.Path.Combine(Path, ".pending");
+}

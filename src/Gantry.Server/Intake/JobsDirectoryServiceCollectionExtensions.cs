@@ -1,0 +1,17 @@
+using Gantry.Server.Intake;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+
+namespace Microsoft.Extensions.DependencyInjection;
+
+public static class JobsDirectoryServiceCollectionExtensions
+{
+    /// <summary>Watches a folder for job documents (<see cref="JobsDirectory"/>).</summary>
+    public static IServiceCollection AddGantryJobsDirectory(this IServiceCollection services, JobsDirectoryOptions options)
+    {
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton(options);
+        services.AddSingleton<JobsDirectory>();
+        services.AddHostedService(sp => sp.GetRequiredService<JobsDirectory>());
+        return services;
+    }
+}

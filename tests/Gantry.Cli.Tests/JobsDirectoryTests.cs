@@ -1,0 +1,90 @@
+using System.Text.Json;
+
+namespace Gantry.Cli.Tests;
+
+/// <summary>`--jobs-dir`: documents dropped in a folder are submitted, filed as accepted or rejected, and their results written.</summary>
+public sealed class JobsDirectoryTests : IDisposable
+{
+    private static readonly TimeSpan Generous = TimeSpan.FromSeconds(60);
+    private readonly TempDir _dir = new();
+
+    public void Dispose() => _dir.Dispose();
+
+    [Fact]
+    public async Task DroppedDocuments_AcceptedRejectedAndResultsWritten()
+    {
+        var jobs = Path.Combine(_dir.Path, "jobs");
+        Directory.CreateDirectory(jobs);
+        // One written before start (picked up at start), the others while it runs, written elsewhere and moved in as a writer should.
+        await File.WriteAllTextAsync(Path.Combine(jobs, "early.json"), """{"type":"echo","payload":{"n":1}}""");
+        await using var run = GantryProcess.StartDll(_dir.Path, GantryProcess.CliPath, ["run", "--db", _dir.Db, "--jobs-dir", jobs, "--listen", "off"], []);
+        await run.WaitForOutputAsync("Press Ctrl-C to stop.", Generous);
+        Assert.Contains("jobs dir", run.Stdout, StringComparison.Ordinal);
+
+        await DropAsync(jobs, "batch.json", """[{"type":"echo","payload":{"n":2}},{"type":"fail","max_attempts":1}]""");
+        await DropAsync(jobs, "typo.json", """{"type":"echo","paylod":{}}""");
+        await DropAsync(jobs, "unknown.json", """{"type":"no-such-type"}""");
+
+        var results = Path.Combine(jobs, "results");
+        await WaitUntilAsync(() => Directory.Exists(results) && Directory.GetFiles(results, "*.json").Length == 3, run);
+        await WaitUntilAsync(() => File.Exists(Path.Combine(jobs, "rejected", "unknown.json")), run);
+
+        Assert.True(File.Exists(Path.Combine(jobs, "accepted", "early.json")));
+        Assert.True(File.Exists(Path.Combine(jobs, "accepted", "batch.json")));
+        Assert.Empty(Directory.GetFiles(jobs, "*.json"));
+        var typo = await File.ReadAllTextAsync(Path.Combine(jobs, "rejected", "typo.json.error.txt"));
+        Assert.Contains("typo.json", typo, StringComparison.Ordinal);
+        Assert.Contains("paylod", typo, StringComparison.Ordinal);
+        Assert.Contains("unknown job type 'no-such-type'", await File.ReadAllTextAsync(Path.Combine(jobs, "rejected", "unknown.json.error.txt")), StringComparison.Ordinal);
+
+        var outcomes = Directory.GetFiles(results, "*.json").Select(f => JsonDocument.Parse(File.ReadAllText(f)).RootElement).ToArray();
+        Assert.All(outcomes, o => Assert.Equal(o.GetProperty("id").GetString() + ".json", Path.GetFileName(Directory.GetFiles(results, o.GetProperty("id").GetString() + ".json").Single())));
+        Assert.Equal(2, outcomes.Count(o => o.GetProperty("state").GetString() == "succeeded"));
+        var dead = Assert.Single(outcomes, o => o.GetProperty("state").GetString() == "dead");
+        Assert.Equal("fail", dead.GetProperty("type").GetString());
+        Assert.NotEmpty(dead.GetProperty("errors").EnumerateArray());
+        Assert.Contains(outcomes, o => o.GetProperty("state").GetString() == "succeeded" && o.GetProperty("result").GetProperty("n").GetInt32() == 2);
+    }
+
+    [Fact]
+    public async Task SameFileSubmittedAgain_AfterACrash_GivesBackTheSameJobs()
+    {
+        var jobs = Path.Combine(_dir.Path, "jobs");
+        Directory.CreateDirectory(Path.Combine(jobs, ".processing"));
+        // A crash after the store took the jobs but before the file moved leaves it in .processing; a copy dropped again is the same case.
+        const string doc = """{"type":"echo","payload":{"once":true}}""";
+        await File.WriteAllTextAsync(Path.Combine(jobs, "once.json"), doc);
+        await using (var first = GantryProcess.StartDll(_dir.Path, GantryProcess.CliPath, ["run", "--db", _dir.Db, "--jobs-dir", jobs, "--listen", "off"], []))
+        {
+            await first.WaitForOutputAsync("Press Ctrl-C to stop.", Generous);
+            await WaitUntilAsync(() => File.Exists(Path.Combine(jobs, "accepted", "once.json")), first);
+            await File.WriteAllTextAsync(Path.Combine(jobs, ".processing", "once.json"), doc);
+            first.Signal(GantryProcess.SigTerm);
+            await first.WaitForExitAsync(Generous);
+        }
+        await using var second = GantryProcess.StartDll(_dir.Path, GantryProcess.CliPath, ["run", "--db", _dir.Db, "--jobs-dir", jobs, "--listen", "off"], []);
+        await second.WaitForOutputAsync("Press Ctrl-C to stop.", Generous);
+        await WaitUntilAsync(() => !File.Exists(Path.Combine(jobs, ".processing", "once.json")), second);
+
+        var (code, stdout, _) = await GantryProcess.RunAsync(_dir.Path, null, "jobs", "list", "--json", "--db", _dir.Db);
+        Assert.Equal(0, code);
+        Assert.Equal(1, JsonDocument.Parse(stdout).RootElement.GetArrayLength());
+    }
+
+    private static async Task DropAsync(string dir, string name, string text)
+    {
+        var temporary = Path.Combine(dir, "." + name + ".tmp");
+        await File.WriteAllTextAsync(temporary, text);
+        File.Move(temporary, Path.Combine(dir, name));
+    }
+
+    private static async Task WaitUntilAsync(Func<bool> condition, GantryProcess process)
+    {
+        var deadline = DateTime.UtcNow + Generous;
+        while (!condition())
+        {
+            if (DateTime.UtcNow > deadline) throw new TimeoutException("the jobs folder was not processed in time. Output:\n" + process.Output);
+            await Task.Delay(100);
+        }
+    }
+}
