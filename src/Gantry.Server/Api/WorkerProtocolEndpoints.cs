@@ -42,6 +42,9 @@ internal static class WorkerProtocolEndpoints
             .WithSummary("Take a worker's pending commands (cancel a job, drain, pause, resume)");
     }
 
+    /// <summary>The most jobs one fetch claims from one queue.</summary>
+    public const int MaxFetch = 4096;
+
     private static WireCommand[] Commands(IReadOnlyList<WorkerCommand> commands) =>
         commands.Select(c => new WireCommand(c.Kind.ToString(), c.JobId)).ToArray();
 
@@ -49,7 +52,8 @@ internal static class WorkerProtocolEndpoints
     {
         if (body.Queues.Count == 0) throw new InvalidInputException("queues", "name at least one queue with a limit");
         if (!(body.LeaseSeconds > 0)) throw new InvalidInputException("lease_seconds", "must be positive");
-        var claim = new JobClaimParams(body.WorkerId, body.Queues.Select(q => new QueueDemand(q.Queue, q.Limit)).ToArray(),
+        // One fetch takes at most MaxFetch jobs per queue, whatever a worker asks for: leases are not handed out by the million.
+        var claim = new JobClaimParams(body.WorkerId, body.Queues.Select(q => new QueueDemand(q.Queue, Math.Clamp(q.Limit, 0, MaxFetch))).ToArray(),
             TimeSpan.FromSeconds(body.LeaseSeconds), body.Capabilities ?? [], body.JobTypes);
         var wait = TimeSpan.FromSeconds(Math.Clamp(body.WaitSeconds, 0, MaxWait.TotalSeconds));
         var deadline = DateTimeOffset.UtcNow + wait;
