@@ -15,8 +15,11 @@ namespace Gantry.Cli.Bench;
 /// jobs drained by one worker, first start to last completion written) and pickup latency
 /// (single jobs submitted to an idle worker, enqueue call to handler start).
 /// </summary>
-internal sealed class BenchRunner(IJobStore store, int jobs, int concurrency, int latencySamples, Action<string> progress)
+/// <param name="link">The worker's link to the coordinator; by default the store itself.</param>
+internal sealed class BenchRunner(IJobStore store, int jobs, int concurrency, int latencySamples, Action<string> progress, Func<IWorkerLink>? link = null)
 {
+    private IWorkerLink NewLink() => link?.Invoke() ?? new StoreWorkerLink(store);
+
     private const string JobType = "bench";
     private const int EnqueueBatch = 1000;
     /// <summary>Jobs run before measuring, so that the figures are the runtime's, not the JIT's.</summary>
@@ -33,7 +36,7 @@ internal sealed class BenchRunner(IJobStore store, int jobs, int concurrency, in
         // 0. Warm up: the same path, on a queue of its own, not measured.
         progress($"warming up with {WarmupJobs:N0} jobs");
         await EnqueueAsync(WarmupJobs, "warmup", ct).ConfigureAwait(false);
-        var warmLink = new CountingLink(new StoreWorkerLink(store), WarmupJobs);
+        var warmLink = new CountingLink(NewLink(), WarmupJobs);
         var warm = new GantryWorker(warmLink, options with { Queues = new Dictionary<string, int> { ["warmup"] = concurrency }, WorkerId = $"bench-warmup-{Environment.ProcessId}" }, services);
         await warm.StartAsync(ct).ConfigureAwait(false);
         await warmLink.AllSucceeded.WaitAsync(ct).ConfigureAwait(false);
@@ -48,11 +51,11 @@ internal sealed class BenchRunner(IJobStore store, int jobs, int concurrency, in
 
         // 2. Drain it with one worker of C slots; the clock stops when the last success is committed.
         progress($"draining with {concurrency} slots");
-        var link = new CountingLink(new StoreWorkerLink(store), jobs);
-        var worker = new GantryWorker(link, options, services);
+        var counting = new CountingLink(NewLink(), jobs);
+        var worker = new GantryWorker(counting, options, services);
         await worker.StartAsync(ct).ConfigureAwait(false);
-        await link.AllSucceeded.WaitAsync(ct).ConfigureAwait(false);
-        var drainSeconds = Stopwatch.GetElapsedTime(probe.FirstStart, link.LastSuccessAt).TotalSeconds;
+        await counting.AllSucceeded.WaitAsync(ct).ConfigureAwait(false);
+        var drainSeconds = Stopwatch.GetElapsedTime(probe.FirstStart, counting.LastSuccessAt).TotalSeconds;
 
         // 3. Pickup latency: one job at a time into the idle worker.
         progress($"measuring pickup latency over {latencySamples} jobs");
@@ -71,7 +74,7 @@ internal sealed class BenchRunner(IJobStore store, int jobs, int concurrency, in
 
         return new BenchResult
         {
-            Store = store.Description,
+            Store = link is null ? store.Description : $"{store.Description} via {counting.Description}",
             Jobs = jobs,
             Concurrency = concurrency,
             EnqueueJobsPerSecond = Math.Round(jobs / enqueueWatch.Elapsed.TotalSeconds),

@@ -19,7 +19,7 @@ internal static class BenchCommand
         var json = CliOptions.Json();
         var command = new Command("bench", "Measure throughput (drain a backlog of no-op jobs) and pickup latency (enqueue to handler start) on a fresh store")
         {
-            db, storeOption, jobs, concurrency, samples, json, Process(),
+            db, storeOption, jobs, concurrency, samples, json, Process(), Http(),
         };
         command.SetHandler(async (parse, ct) =>
         {
@@ -74,6 +74,40 @@ internal static class BenchCommand
         Console.Out.WriteLine($"enqueue       {result.EnqueueJobsPerSecond:N0} jobs/s ({n:N0} jobs in batches)");
         Console.Out.WriteLine($"throughput    {result.JobsPerSecond:N0} jobs/s ({n:N0} jobs drained in {result.DrainSeconds:0.000}s with {c} slots)");
         Console.Out.WriteLine($"pickup        p50 {result.LatencyP50Ms:0.000} ms, p99 {result.LatencyP99Ms:0.000} ms, max {result.LatencyMaxMs:0.000} ms ({s} samples, enqueue to handler start)");
+    }
+
+    /// <summary><c>gantry bench http</c>: HTTP-mode workers next to direct-store workers.</summary>
+    private static Command Http()
+    {
+        var jobs = new Option<int>("--jobs") { Description = "Jobs in each backlog (default 20000)", DefaultValueFactory = _ => 20_000, HelpName = "n" };
+        var concurrency = new Option<int>("--concurrency") { Description = "Worker slots (default 16)", DefaultValueFactory = _ => 16, HelpName = "n" };
+        var samples = new Option<int>("--latency-samples") { Description = "Single jobs for pickup latency (default 500)", DefaultValueFactory = _ => 500, HelpName = "n" };
+        var storeOption = new StoreLocationOptions().Store;
+        storeOption.Description = "A PostgreSQL database to run on (fresh schemas are made in it); default: temporary SQLite files";
+        var json = CliOptions.Json();
+        var command = new Command("http", "Measure workers over HTTP (worker protocol, batched fetch, long poll to a real server on 127.0.0.1) next to workers on the store, in one run")
+        {
+            jobs, concurrency, samples, storeOption, json,
+        };
+        command.SetHandler(async (parse, ct) =>
+        {
+            var (n, c, s) = (parse.GetValue(jobs), parse.GetValue(concurrency), parse.GetValue(samples));
+            if (n < 1 || c < 1 || s < 1) throw new InvalidInputException("bench http", "--jobs, --concurrency and --latency-samples must be at least 1");
+            var location = parse.GetValue(storeOption);
+            if (location is SqliteLocation) throw new InvalidInputException("--store", "give a postgres:// database, or leave it out for temporary SQLite files");
+            var asJson = parse.GetValue(json);
+            var result = await HttpBench.RunAsync(location, n, c, s, m => { if (!asJson) Console.Error.WriteLine($"bench: {m}"); }, ct).ConfigureAwait(false);
+            if (asJson)
+            {
+                Cli.WriteJson(result, Cli.Json.HttpBenchResult);
+                return Cli.Ok;
+            }
+            Console.Out.WriteLine($"direct (store)   {result.Direct.JobsPerSecond,9:N0} jobs/s   pickup p50 {result.Direct.LatencyP50Ms:0.000} ms, p99 {result.Direct.LatencyP99Ms:0.000} ms");
+            Console.Out.WriteLine($"http (protocol)  {result.Http.JobsPerSecond,9:N0} jobs/s   pickup p50 {result.Http.LatencyP50Ms:0.000} ms, p99 {result.Http.LatencyP99Ms:0.000} ms");
+            Console.Out.WriteLine($"http / direct    {result.HttpToDirectThroughput:0.00}× throughput ({n:N0} jobs, {c} slots each)");
+            return Cli.Ok;
+        });
+        return command;
     }
 
     /// <summary><c>gantry bench process</c>: the overhead of a process handler.</summary>

@@ -18,4 +18,5 @@ namespace Gantry.Cli.Output;
 [JsonSerializable(typeof(WorkerView[]))]
 [JsonSerializable(typeof(Bench.BenchResult))]
 [JsonSerializable(typeof(Bench.ProcessBenchResult))]
+[JsonSerializable(typeof(Bench.HttpBenchResult))]
 internal sealed partial class CliJson : JsonSerializerContext;
