@@ -72,7 +72,7 @@ public sealed partial class GantryWorker : IAsyncDisposable
     public async Task StartAsync(CancellationToken ct)
     {
         if (Interlocked.Exchange(ref _started, 1) == 1) throw new InvalidOperationException("the worker is already started");
-        await _link.RegisterAsync(new WorkerRegistration
+        var registration = new WorkerRegistration
         {
             Id = Id,
             Host = Dns.GetHostName(),
@@ -83,7 +83,21 @@ public sealed partial class GantryWorker : IAsyncDisposable
             JobTypes = _jobTypes,
             Capabilities = _options.Capabilities,
             Tags = _options.Tags,
-        }, ct).ConfigureAwait(false);
+        };
+        // A coordinator that is down now (a database restarting) is waited for, with backoff; a refusal is not.
+        for (var delay = TimeSpan.FromMilliseconds(200); ; delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(10).Ticks)))
+        {
+            try
+            {
+                await _link.RegisterAsync(registration, ct).ConfigureAwait(false);
+                break;
+            }
+            catch (StoreUnavailableException ex)
+            {
+                WorkerLog.LinkError(_logger, ex, "register", delay.TotalSeconds);
+                await Task.Delay(delay, _time, ct).ConfigureAwait(false);
+            }
+        }
         _reports.Start();
         _fetchLoop = Task.Run(() => FetchLoopAsync(_fetchCts.Token), CancellationToken.None);
         _heartbeatLoop = Task.Run(() => HeartbeatLoopAsync(_stopCts.Token), CancellationToken.None);

@@ -77,6 +77,9 @@ public abstract class WorkerTestBase : IAsyncLifetime
     {
     }
 
+    /// <summary>The handlers every test worker has.</summary>
+    internal IServiceProvider Services => _services!;
+
     /// <summary>The test's own directory (deleted afterwards).</summary>
     protected string Dir => _dir;
 
@@ -97,9 +100,12 @@ public abstract class WorkerTestBase : IAsyncLifetime
     }
 
     /// <summary>A worker on the store link; stopped with the test if the test does not stop it.</summary>
-    internal GantryWorker CreateWorker(WorkerOptions? options = null)
+    internal GantryWorker CreateWorker(WorkerOptions? options = null) => CreateWorker(new StoreWorkerLink(Store), options);
+
+    /// <summary>A worker on a link of the test's own; stopped with the test.</summary>
+    internal GantryWorker CreateWorker(IWorkerLink link, WorkerOptions? options = null)
     {
-        var worker = new GantryWorker(new StoreWorkerLink(Store), options ?? Options(), _services!);
+        var worker = new GantryWorker(link, options ?? Options(), _services!);
         _workers.Add(worker);
         return worker;
     }
