@@ -9,12 +9,13 @@ public sealed partial class PostgresJobStore
     private static readonly string FailSql = ReportSql.Fail("id");
     private static readonly string CancelIfRequestedSql = ReportSql.CancelIfRequested("id");
 
-    // Completions are the hot path: a run of them is one batch of point updates, each fenced and
-    // found through the id index (see PostgresPointBatch for why not a join with unnest).
-    private static readonly string SucceedOneSql = $"""
-        UPDATE jobs SET state = '{JobState.Succeeded.ToText()}', result = $1, finished_at = $2, lease_until = NULL, progress = 100
-        WHERE id = $3 AND attempt = $4 AND worker_id = $5 AND {JobStateMachine.SqlFrom(JobTransition.Succeed)}
-        RETURNING id
+    // Completions are the hot path: a run of them is one statement, each row fenced, found through
+    // the id index (see PostgresArrayUpdate).
+    private static readonly string SucceedManySql = $"""
+        UPDATE jobs AS j SET state = '{JobState.Succeeded.ToText()}', result = u.result, finished_at = $5, lease_until = NULL, progress = 100
+        FROM unnest($1::uuid[], $2::int[], $3::text[], $4::text[]) AS u(id, attempt, worker_id, result)
+        WHERE j.id = u.id AND j.attempt = u.attempt AND j.worker_id = u.worker_id AND j.{JobStateMachine.SqlFrom(JobTransition.Succeed)}
+        RETURNING j.id
         """;
 
     private const string InsertErrorSql = """
@@ -124,8 +125,16 @@ public sealed partial class PostgresJobStore
     private static async Task SucceedManyAsync(NpgsqlConnection c, IReadOnlyList<JobReport> reports, List<int> run, bool[] results, DateTime now, CancellationToken ct)
     {
         if (run.Count == 0) return;
-        var rows = run.Select(k => (JobSucceededReport)reports[k]).Select(s => new object?[] { s.Result, now, s.JobId, s.Attempt, s.WorkerId });
-        var done = (await PostgresPointBatch.RunAsync(c, SucceedOneSql, rows, r => r.GetGuid(0), ct).ConfigureAwait(false)).ToHashSet();
+        // In id order, as the heartbeat's renewal: two transactions on the same rows lock them in one order.
+        var rows = run.Select(k => (JobSucceededReport)reports[k]).OrderBy(s => s.JobId).ToArray();
+        var done = (await PostgresArrayUpdate.RunAsync(c, SucceedManySql,
+        [
+            new NpgsqlParameter { Value = rows.Select(s => s.JobId).ToArray() },
+            new NpgsqlParameter { Value = rows.Select(s => s.Attempt).ToArray() },
+            new NpgsqlParameter { Value = rows.Select(s => s.WorkerId).ToArray() },
+            new NpgsqlParameter { Value = rows.Select(s => s.Result).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text },
+            new NpgsqlParameter { Value = now, NpgsqlDbType = NpgsqlDbType.TimestampTz },
+        ], r => r.GetGuid(0), ct).ConfigureAwait(false)).ToHashSet();
         foreach (var k in run) results[k] = done.Contains(reports[k].JobId);
         run.Clear();
     }

@@ -18,9 +18,11 @@ public sealed partial class PostgresJobStore
             .Bind("@tags", CoreJson.TagsToJson(p.Tags), NpgsqlDbType.Text).Bind("@now", Now()).RunAsync(ct).ConfigureAwait(false), ct);
 
     // Every lease in one statement; the ones not renewed are no longer this worker's attempt.
-    private const string RenewLeaseSql = """
-        UPDATE jobs SET lease_until = $1 WHERE id = $2 AND attempt = $3 AND worker_id = $4 AND state = 'running'
-        RETURNING id, attempt
+    private const string RenewLeasesSql = """
+        UPDATE jobs AS j SET lease_until = $1
+        FROM unnest($2::uuid[], $3::int[]) AS u(id, attempt)
+        WHERE j.id = u.id AND j.attempt = u.attempt AND j.worker_id = $4 AND j.state = 'running'
+        RETURNING j.id, j.attempt
         """;
 
     public Task<WorkerHeartbeatResult> WorkerHeartbeatAsync(WorkerHeartbeatParams p, CancellationToken ct) => TransactAsync(async c =>
@@ -32,9 +34,14 @@ public sealed partial class PostgresJobStore
         if (p.Jobs.Count > 0)
         {
             var leaseUntil = now + p.LeaseDuration;
-            var renewed = (await PostgresPointBatch.RunAsync(c, RenewLeaseSql,
-                p.Jobs.Select(j => new object?[] { leaseUntil, j.JobId, j.Attempt, p.WorkerId }),
-                r => new JobLease(r.GetGuid(0), r.GetInt32(1)), ct).ConfigureAwait(false)).ToHashSet();
+            var held = p.Jobs.OrderBy(j => j.JobId).ToArray();
+            var renewed = (await PostgresArrayUpdate.RunAsync(c, RenewLeasesSql,
+            [
+                new Npgsql.NpgsqlParameter { Value = leaseUntil, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.TimestampTz },
+                new Npgsql.NpgsqlParameter { Value = held.Select(j => j.JobId).ToArray() },
+                new Npgsql.NpgsqlParameter { Value = held.Select(j => j.Attempt).ToArray() },
+                new Npgsql.NpgsqlParameter { Value = p.WorkerId },
+            ], r => new JobLease(r.GetGuid(0), r.GetInt32(1)), ct).ConfigureAwait(false)).ToHashSet();
             lost.AddRange(p.Jobs.Where(j => !renewed.Contains(j)));
         }
         return new WorkerHeartbeatResult(await TakeCommandsAsync(c, p.WorkerId, ct).ConfigureAwait(false), lost);

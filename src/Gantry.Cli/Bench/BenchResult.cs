@@ -13,5 +13,13 @@ internal sealed record BenchResult
     public required double LatencyP50Ms { get; init; }
     public required double LatencyP99Ms { get; init; }
     public required double LatencyMaxMs { get; init; }
+    /// <summary>Claim calls that returned jobs during the drain, and their latency as the worker saw it.</summary>
+    public int Claims { get; init; }
+    public double ClaimP50Ms { get; init; }
+    public double ClaimP99Ms { get; init; }
+    /// <summary>Report batches written during the drain, and their latency.</summary>
+    public int ReportBatches { get; init; }
+    public double ReportP50Ms { get; init; }
+    public double ReportP99Ms { get; init; }
     public required string Machine { get; init; }
 }

@@ -53,8 +53,10 @@ internal sealed class BenchRunner(IJobStore store, int jobs, int concurrency, in
         progress($"draining with {concurrency} slots");
         var counting = new CountingLink(NewLink(), jobs);
         var worker = new GantryWorker(counting, options, services);
+        using var calls = new CallTimes();
         await worker.StartAsync(ct).ConfigureAwait(false);
         await counting.AllSucceeded.WaitAsync(ct).ConfigureAwait(false);
+        calls.Stop();
         var drainSeconds = Stopwatch.GetElapsedTime(probe.FirstStart, counting.LastSuccessAt).TotalSeconds;
 
         // 3. Pickup latency: one job at a time into the idle worker.
@@ -84,6 +86,12 @@ internal sealed class BenchRunner(IJobStore store, int jobs, int concurrency, in
             LatencyP50Ms = Math.Round(Percentile(latencies, 0.50), 3),
             LatencyP99Ms = Math.Round(Percentile(latencies, 0.99), 3),
             LatencyMaxMs = Math.Round(latencies.Length > 0 ? latencies[^1] : 0, 3),
+            Claims = calls.Claims.Count,
+            ClaimP50Ms = Math.Round(Percentile(calls.Claims, 0.50), 3),
+            ClaimP99Ms = Math.Round(Percentile(calls.Claims, 0.99), 3),
+            ReportBatches = calls.Reports.Count,
+            ReportP50Ms = Math.Round(Percentile(calls.Reports, 0.50), 3),
+            ReportP99Ms = Math.Round(Percentile(calls.Reports, 0.99), 3),
             Machine = $"{Environment.ProcessorCount} cores, {Environment.OSVersion.VersionString}, .NET {Environment.Version}",
         };
     }
@@ -98,8 +106,45 @@ internal sealed class BenchRunner(IJobStore store, int jobs, int concurrency, in
         }
     }
 
+    private static double Percentile(List<double> values, double p)
+    {
+        var sorted = values.ToArray();
+        Array.Sort(sorted);
+        return Percentile(sorted, p);
+    }
+
     private static double Percentile(double[] sorted, double p) =>
         sorted.Length == 0 ? 0 : sorted[Math.Clamp((int)Math.Ceiling(p * sorted.Length) - 1, 0, sorted.Length - 1)];
+
+    /// <summary>The worker's claim and report calls during the drain, in milliseconds, from its own instruments.</summary>
+    private sealed class CallTimes : IDisposable
+    {
+        private readonly System.Diagnostics.Metrics.MeterListener _listener = new();
+        private volatile bool _stopped;
+
+        public List<double> Claims { get; } = [];
+        public List<double> Reports { get; } = [];
+
+        public CallTimes()
+        {
+            _listener.InstrumentPublished = (instrument, l) =>
+            {
+                if (instrument == Telemetry.GantryMetrics.ClaimDuration) l.EnableMeasurementEvents(instrument, Claims);
+                else if (instrument == Telemetry.GantryMetrics.ReportDuration) l.EnableMeasurementEvents(instrument, Reports);
+            };
+            _listener.SetMeasurementEventCallback<double>((_, seconds, _, state) =>
+            {
+                if (_stopped) return;
+                var list = (List<double>)state!;
+                lock (list) list.Add(seconds * 1000);
+            });
+            _listener.Start();
+        }
+
+        public void Stop() => _stopped = true;
+
+        public void Dispose() => _listener.Dispose();
+    }
 
     /// <summary>Records when handlers start.</summary>
     internal sealed class BenchProbe
