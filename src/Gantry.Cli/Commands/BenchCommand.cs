@@ -11,9 +11,7 @@ internal static class BenchCommand
     public static Command Create()
     {
         var db = new Option<string?>("--db") { Description = "Store file to create for the run (must not exist; default: a temporary file, deleted after)", HelpName = "path" };
-        var jobs = new Option<int>("--jobs") { Description = "Jobs in the backlog to drain (default 20000)", DefaultValueFactory = _ => 20_000, HelpName = "n" };
-        var concurrency = new Option<int>("--concurrency") { Description = "Worker slots (default 16)", DefaultValueFactory = _ => 16, HelpName = "n" };
-        var samples = new Option<int>("--latency-samples") { Description = "Single jobs submitted to measure pickup latency (default 500)", DefaultValueFactory = _ => 500, HelpName = "n" };
+        var (jobs, concurrency, samples) = DrainOptions();
         var storeOption = new StoreLocationOptions().Store;
         storeOption.Description = "Run on this store instead (postgres://… or sqlite:path); it must hold no jobs";
         var json = CliOptions.Json();
@@ -63,6 +61,14 @@ internal static class BenchCommand
         return command;
     }
 
+    /// <summary>The backlog, the worker's slots and the pickup samples, as every drain benchmark takes them.</summary>
+    private static (Option<int> Jobs, Option<int> Concurrency, Option<int> Samples) DrainOptions() =>
+    (
+        new Option<int>("--jobs") { Description = "Jobs in the backlog to drain (default 20000)", DefaultValueFactory = _ => 20_000, HelpName = "n" },
+        new Option<int>("--concurrency") { Description = "Worker slots (default 16)", DefaultValueFactory = _ => 16, HelpName = "n" },
+        new Option<int>("--latency-samples") { Description = "Single jobs submitted to measure pickup latency (default 500)", DefaultValueFactory = _ => 500, HelpName = "n" }
+    );
+
     private static void Print(BenchResult result, int n, int c, int s, bool asJson)
     {
         if (asJson)
@@ -80,9 +86,7 @@ internal static class BenchCommand
     /// <summary><c>gantry bench http</c>: HTTP-mode workers next to direct-store workers.</summary>
     private static Command Http()
     {
-        var jobs = new Option<int>("--jobs") { Description = "Jobs in each backlog (default 20000)", DefaultValueFactory = _ => 20_000, HelpName = "n" };
-        var concurrency = new Option<int>("--concurrency") { Description = "Worker slots (default 16)", DefaultValueFactory = _ => 16, HelpName = "n" };
-        var samples = new Option<int>("--latency-samples") { Description = "Single jobs for pickup latency (default 500)", DefaultValueFactory = _ => 500, HelpName = "n" };
+        var (jobs, concurrency, samples) = DrainOptions();
         var storeOption = new StoreLocationOptions().Store;
         storeOption.Description = "A PostgreSQL database to run on (fresh schemas are made in it); default: temporary SQLite files";
         var json = CliOptions.Json();

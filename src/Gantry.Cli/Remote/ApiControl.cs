@@ -44,7 +44,7 @@ internal sealed class ApiControl : IGantryControl
     {
         try
         {
-            return ToRecord(await SendAsync(HttpMethod.Get, $"api/v1/jobs/{id}", null, ApiJson.Default.JobView, ct).ConfigureAwait(false));
+            return (await SendAsync(HttpMethod.Get, $"api/v1/jobs/{id}", null, ApiJson.Default.JobView, ct).ConfigureAwait(false)).ToRecord();
         }
         catch (JobNotFoundException)
         {
@@ -60,7 +60,7 @@ internal sealed class ApiControl : IGantryControl
         if (p.Type is not null) query.Add($"type={Uri.EscapeDataString(p.Type)}");
         if (p.Before is { } before) query.Add($"cursor={before}");
         var page = await SendAsync(HttpMethod.Get, $"api/v1/jobs?{string.Join('&', query)}", null, ApiJson.Default.JobPage, ct).ConfigureAwait(false);
-        return page.Jobs.Select(ToRecord).ToArray();
+        return page.Jobs.Select(j => j.ToRecord()).ToArray();
     }
 
     public async Task<JobCancelResult> JobCancelAsync(Guid id, CancellationToken ct)
@@ -143,35 +143,6 @@ internal sealed class ApiControl : IGantryControl
             _ => new GantryException(detail),
         };
     }
-
-    private static JobRecord ToRecord(JobView v) => new()
-    {
-        Id = Guid.Parse(v.Id),
-        Type = v.Type,
-        Queue = v.Queue,
-        State = JobStates.Parse(v.State),
-        Priority = v.Priority,
-        Payload = v.Payload.ValueKind == JsonValueKind.Undefined ? "{}" : v.Payload.GetRawText(),
-        Attempt = v.Attempt,
-        MaxAttempts = v.MaxAttempts,
-        Timeout = v.TimeoutSeconds is { } t ? TimeSpan.FromSeconds(t) : null,
-        CreatedAt = v.CreatedAt,
-        RunAt = v.RunAt,
-        StartedAt = v.StartedAt,
-        FinishedAt = v.FinishedAt,
-        WorkerId = v.WorkerId,
-        LeaseUntil = v.LeaseUntil,
-        IdempotencyKey = v.IdempotencyKey,
-        Tags = v.Tags ?? NewJob.NoTags,
-        RequiredCapabilities = v.RequiredCapabilities ?? [],
-        Progress = v.Progress,
-        ProgressMessage = v.ProgressMessage,
-        Result = v.Result?.GetRawText(),
-        CancelRequestedAt = v.CancelRequestedAt,
-        CheckpointSize = v.CheckpointSize,
-        CheckpointAt = v.CheckpointAt,
-        Errors = v.Errors?.Select(e => new JobAttemptError(e.Attempt, e.At, e.WorkerId, new JobError(e.Kind, e.Message, e.Type, e.StackTrace))).ToArray() ?? [],
-    };
 
     public ValueTask DisposeAsync()
     {

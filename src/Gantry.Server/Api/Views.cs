@@ -62,6 +62,36 @@ public sealed record JobView
         Errors = withErrors ? j.Errors.Select(e => new ErrorView(e.Attempt, e.At, e.WorkerId, e.Error.Kind, e.Error.Type, e.Error.Message, e.Error.StackTrace)).ToArray() : null,
     };
 
+    /// <summary>The record again, as a client of the API reads it (what the view leaves out, such as the backoff, takes its default).</summary>
+    public JobRecord ToRecord() => new()
+    {
+        Id = Guid.Parse(Id),
+        Type = Type,
+        Queue = Queue,
+        State = JobStates.Parse(State),
+        Priority = Priority,
+        Payload = Payload.ValueKind == JsonValueKind.Undefined ? "{}" : Payload.GetRawText(),
+        Attempt = Attempt,
+        MaxAttempts = MaxAttempts,
+        Timeout = TimeoutSeconds is { } t ? TimeSpan.FromSeconds(t) : null,
+        CreatedAt = CreatedAt,
+        RunAt = RunAt,
+        StartedAt = StartedAt,
+        FinishedAt = FinishedAt,
+        WorkerId = WorkerId,
+        LeaseUntil = LeaseUntil,
+        IdempotencyKey = IdempotencyKey,
+        Tags = Tags ?? NewJob.NoTags,
+        RequiredCapabilities = RequiredCapabilities ?? [],
+        Progress = Progress,
+        ProgressMessage = ProgressMessage,
+        Result = Result?.GetRawText(),
+        CancelRequestedAt = CancelRequestedAt,
+        CheckpointSize = CheckpointSize,
+        CheckpointAt = CheckpointAt,
+        Errors = Errors?.Select(e => new JobAttemptError(e.Attempt, e.At, e.WorkerId, new JobError(e.Kind, e.Message, e.Type, e.StackTrace))).ToArray() ?? [],
+    };
+
     private static JsonElement? Parse(string? json)
     {
         if (json is null) return null;
