@@ -15,6 +15,15 @@ internal static class NpgsqlCommandExtensions
         return cmd;
     }
 
+    /// <summary>The same for a statement of a batch.</summary>
+    public static NpgsqlBatchCommand Bind(this NpgsqlBatchCommand cmd, string name, object? value, NpgsqlDbType? type = null)
+    {
+        var p = new NpgsqlParameter(name, value ?? DBNull.Value);
+        if (type is { } t) p.NpgsqlDbType = t;
+        cmd.Parameters.Add(p);
+        return cmd;
+    }
+
     /// <summary>Timestamps go to timestamptz in UTC whatever offset they were given with.</summary>
     public static object Utc(this DateTimeOffset? value) => value is { } v ? v.UtcDateTime : DBNull.Value;
 

@@ -39,15 +39,15 @@ public sealed partial class PostgresJobStore
         var leaseUntil = now + p.LeaseDuration;
         var types = p.JobTypes?.ToArray();
         var caps = p.Capabilities.ToArray();
-        // One statement per queue, sent together in one round trip; each is atomic on its own.
-        var claimed = await TransactAsync(async c =>
+        // One statement per queue, sent together in one round trip and one implicit transaction.
+        var claimed = await OneBatchAsync(async c =>
         {
             await using var batch = new NpgsqlBatch(c);
             // Planned afresh each time: a generic plan made while the table was small (a seq scan and
             // a sort) would stay cached on the connection and cost hundreds of ms once it is large.
-            // Planning takes well under a millisecond against claims of hundreds of rows. The batch
-            // runs in its own transaction, so SET LOCAL covers exactly these statements.
-            batch.BatchCommands.Add(new NpgsqlBatchCommand("SET LOCAL plan_cache_mode = force_custom_plan"));
+            // Planning takes well under a millisecond against claims of hundreds of rows. A local
+            // setting lasts until the batch's implicit transaction ends: exactly these statements.
+            batch.BatchCommands.Add(new NpgsqlBatchCommand("SELECT set_config('plan_cache_mode', 'force_custom_plan', true)"));
             foreach (var demand in demands)
             {
                 var cmd = new NpgsqlBatchCommand(ClaimSql);
@@ -62,6 +62,7 @@ public sealed partial class PostgresJobStore
             }
             var list = new List<(long Seq, ClaimedJob Job)>();
             await using var r = await batch.ExecuteReaderAsync(ct).ConfigureAwait(false);
+            await r.NextResultAsync(ct).ConfigureAwait(false); // past set_config's row
             do
             {
                 while (await r.ReadAsync(ct).ConfigureAwait(false)) list.Add((r.GetInt64(0), ReadClaimed(r, p.WorkerId)));

@@ -1,5 +1,6 @@
 using Gantry.Jobs;
 using Gantry.Serialization;
+using Npgsql;
 using NpgsqlTypes;
 
 namespace Gantry.Storage.Postgres;
@@ -38,60 +39,65 @@ public sealed partial class PostgresJobStore
         var now = _time.GetUtcNow();
         var jobs = p.Jobs;
         var states = jobs.Select(j => (j.RunAt > now ? JobState.Scheduled : JobState.Queued)).ToArray();
-        var results = await TransactAsync<IReadOnlyList<JobEnqueueResult>>(async c =>
+        // The insert and the wake-up in one batch: one round trip, one implicit transaction.
+        var inserted = await OneBatchAsync(async c =>
         {
-            var inserted = new HashSet<Guid>();
-            await using (var insert = Command(c, InsertJobsSql))
-            {
-                insert.Bind("@now", now.UtcDateTime)
-                    .Bind("@ids", jobs.Select(j => j.Id).ToArray())
-                    .Bind("@types", jobs.Select(j => j.Type).ToArray())
-                    .Bind("@queues", jobs.Select(j => j.Queue).ToArray())
-                    .Bind("@states", states.Select(s => s.ToText()).ToArray())
-                    .Bind("@priorities", jobs.Select(j => j.Priority).ToArray())
-                    .Bind("@payloads", jobs.Select(j => j.Payload).ToArray())
-                    .Bind("@max_attempts", jobs.Select(j => j.MaxAttempts).ToArray())
-                    .Bind("@timeouts", jobs.Select(j => j.Timeout is { } t ? (long?)t.TotalMilliseconds : null).ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Bigint)
-                    .Bind("@bases", jobs.Select(j => (long)j.Backoff.Base.TotalMilliseconds).ToArray())
-                    .Bind("@maxes", jobs.Select(j => (long)j.Backoff.Max.TotalMilliseconds).ToArray())
-                    .Bind("@run_ats", jobs.Select(j => j.RunAt?.UtcDateTime).ToArray(), NpgsqlDbType.Array | NpgsqlDbType.TimestampTz)
-                    .Bind("@keys", jobs.Select(j => j.IdempotencyKey).ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Text)
-                    .Bind("@tags", jobs.Select(j => CoreJson.TagsToJson(j.Tags)).ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Text)
-                    .Bind("@caps", jobs.Select(j => CoreJson.ListToJson(j.RequiredCapabilities)).ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Text)
-                    .Bind("@checkpoint_intervals", jobs.Select(j => j.CheckpointInterval is { } ci ? (long?)ci.TotalMilliseconds : null).ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Bigint);
-                await using var r = await insert.ExecuteReaderAsync(ct).ConfigureAwait(false);
-                while (await r.ReadAsync(ct).ConfigureAwait(false)) inserted.Add(r.GetGuid(0));
-            }
-            var results = new JobEnqueueResult[jobs.Count];
-            var missing = new List<int>();
-            for (var i = 0; i < jobs.Count; i++)
-            {
-                // A job skipped for its key counts once only; a second job with the same id in the batch is a duplicate too.
-                if (inserted.Remove(jobs[i].Id)) results[i] = new JobEnqueueResult(jobs[i].Id, false, states[i]);
-                else missing.Add(i);
-            }
-            if (missing.Count > 0)
-            {
-                var found = new Dictionary<(string, string), JobEnqueueResult>();
-                await using (var find = Command(c, FindByKeysSql))
-                {
-                    find.Bind("@queues", missing.Select(i => jobs[i].Queue).ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Text)
-                        .Bind("@keys", missing.Select(i => jobs[i].IdempotencyKey).ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Text);
-                    await using var r = await find.ExecuteReaderAsync(ct).ConfigureAwait(false);
-                    while (await r.ReadAsync(ct).ConfigureAwait(false))
-                        found[(r.GetString(0), r.GetString(1))] = new JobEnqueueResult(r.GetGuid(2), true, JobStates.Parse(r.GetString(3)));
-                }
-                foreach (var i in missing)
-                {
-                    var job = jobs[i];
-                    if (job.IdempotencyKey is null || !found.TryGetValue((job.Queue, job.IdempotencyKey), out var existing))
-                        throw new InvalidInputException($"jobs[{i}]", $"job {job.Id} was neither inserted nor found by its idempotency key (is its id already taken?)");
-                    results[i] = existing;
-                }
-            }
-            if (results.Any(r => !r.Existing && r.State == JobState.Queued)) await NotifyAsync(c, PostgresNotifications.Jobs, ct).ConfigureAwait(false);
-            return results;
+            await using var batch = new NpgsqlBatch(c);
+            batch.BatchCommands.Add(new NpgsqlBatchCommand(InsertJobsSql)
+                .Bind("@now", now.UtcDateTime)
+                .Bind("@ids", jobs.Select(j => j.Id).ToArray())
+                .Bind("@types", jobs.Select(j => j.Type).ToArray())
+                .Bind("@queues", jobs.Select(j => j.Queue).ToArray())
+                .Bind("@states", states.Select(s => s.ToText()).ToArray())
+                .Bind("@priorities", jobs.Select(j => j.Priority).ToArray())
+                .Bind("@payloads", jobs.Select(j => j.Payload).ToArray())
+                .Bind("@max_attempts", jobs.Select(j => j.MaxAttempts).ToArray())
+                .Bind("@timeouts", jobs.Select(j => j.Timeout is { } t ? (long?)t.TotalMilliseconds : null).ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Bigint)
+                .Bind("@bases", jobs.Select(j => (long)j.Backoff.Base.TotalMilliseconds).ToArray())
+                .Bind("@maxes", jobs.Select(j => (long)j.Backoff.Max.TotalMilliseconds).ToArray())
+                .Bind("@run_ats", jobs.Select(j => j.RunAt?.UtcDateTime).ToArray(), NpgsqlDbType.Array | NpgsqlDbType.TimestampTz)
+                .Bind("@keys", jobs.Select(j => j.IdempotencyKey).ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Text)
+                .Bind("@tags", jobs.Select(j => CoreJson.TagsToJson(j.Tags)).ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Text)
+                .Bind("@caps", jobs.Select(j => CoreJson.ListToJson(j.RequiredCapabilities)).ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Text)
+                .Bind("@checkpoint_intervals", jobs.Select(j => j.CheckpointInterval is { } ci ? (long?)ci.TotalMilliseconds : null).ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Bigint));
+            // A job skipped for its key wakes nobody needlessly often: a spare notification costs a claim that finds nothing.
+            if (states.Contains(JobState.Queued)) batch.BatchCommands.Add(Notify(PostgresNotifications.Jobs));
+            var ids = new HashSet<Guid>();
+            await using var r = await batch.ExecuteReaderAsync(ct).ConfigureAwait(false);
+            while (await r.ReadAsync(ct).ConfigureAwait(false)) ids.Add(r.GetGuid(0));
+            return ids;
         }, ct).ConfigureAwait(false);
+
+        var results = new JobEnqueueResult[jobs.Count];
+        var missing = new List<int>();
+        for (var i = 0; i < jobs.Count; i++)
+        {
+            // A job skipped for its key counts once only; a second job with the same id in the batch is a duplicate too.
+            if (inserted.Remove(jobs[i].Id)) results[i] = new JobEnqueueResult(jobs[i].Id, false, states[i]);
+            else missing.Add(i);
+        }
+        if (missing.Count > 0)
+        {
+            // The jobs that hold those keys were committed before the insert skipped them (ON CONFLICT waits for their inserter).
+            var found = await RunAsync(async c =>
+            {
+                var byKey = new Dictionary<(string, string), JobEnqueueResult>();
+                await using var find = Command(c, FindByKeysSql)
+                    .Bind("@queues", missing.Select(i => jobs[i].Queue).ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Text)
+                    .Bind("@keys", missing.Select(i => jobs[i].IdempotencyKey).ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Text);
+                await using var r = await find.ExecuteReaderAsync(ct).ConfigureAwait(false);
+                while (await r.ReadAsync(ct).ConfigureAwait(false))
+                    byKey[(r.GetString(0), r.GetString(1))] = new JobEnqueueResult(r.GetGuid(2), true, JobStates.Parse(r.GetString(3)));
+                return byKey;
+            }, ct).ConfigureAwait(false);
+            foreach (var i in missing)
+            {
+                var job = jobs[i];
+                if (job.IdempotencyKey is null || !found.TryGetValue((job.Queue, job.IdempotencyKey), out var existing))
+                    throw new InvalidInputException($"jobs[{i}]", $"job {job.Id} was neither inserted nor found by its idempotency key (is its id already taken?)");
+                results[i] = existing;
+            }
+        }
 
         foreach (var r in results)
         {

@@ -109,7 +109,16 @@ public sealed partial class PostgresJobStore : IJobStore
     /// failure (two batches taking the same idempotency keys in different orders) is retried: the
     /// whole transaction was rolled back, so running it again is safe.
     /// </summary>
-    private async Task<T> TransactAsync<T>(Func<NpgsqlConnection, Task<T>> work, CancellationToken ct)
+    private Task<T> TransactAsync<T>(Func<NpgsqlConnection, Task<T>> work, CancellationToken ct) => AtomicAsync(work, explicitTransaction: true, ct);
+
+    /// <summary>
+    /// Runs <paramref name="work"/>, which sends exactly one <see cref="NpgsqlBatch"/>: the server runs a batch
+    /// (one Sync) as one implicit transaction, all or nothing, in a single round trip instead of the
+    /// three of BEGIN, the statements and COMMIT. Retried as <see cref="TransactAsync{T}"/> is.
+    /// </summary>
+    private Task<T> OneBatchAsync<T>(Func<NpgsqlConnection, Task<T>> work, CancellationToken ct) => AtomicAsync(work, explicitTransaction: false, ct);
+
+    private async Task<T> AtomicAsync<T>(Func<NpgsqlConnection, Task<T>> work, bool explicitTransaction, CancellationToken ct)
     {
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
         for (var attempt = 1; ; attempt++)
@@ -117,6 +126,7 @@ public sealed partial class PostgresJobStore : IJobStore
             try
             {
                 await using var c = await _data.OpenConnectionAsync(ct).ConfigureAwait(false);
+                if (!explicitTransaction) return await work(c).ConfigureAwait(false);
                 await using var tx = await c.BeginTransactionAsync(ct).ConfigureAwait(false);
                 var result = await work(c).ConfigureAwait(false);
                 await tx.CommitAsync(ct).ConfigureAwait(false);
@@ -141,11 +151,12 @@ public sealed partial class PostgresJobStore : IJobStore
     }
 
     /// <summary>Wakes every listening instance once this transaction commits (NOTIFY is transactional and de-duplicated).</summary>
-    private Task NotifyAsync(NpgsqlConnection c, string kind, CancellationToken ct)
-    {
-        var cmd = Command(c, "SELECT pg_notify(@channel, @kind)").Bind("@channel", _channel).Bind("@kind", kind);
-        return ExecuteAndDisposeAsync(cmd, ct);
-    }
+    private Task NotifyAsync(NpgsqlConnection c, string kind, CancellationToken ct) => ExecuteAndDisposeAsync(Command(c, NotifySql).Bind("@channel", _channel).Bind("@kind", kind), ct);
+
+    /// <summary>The notification as a statement of a batch.</summary>
+    private NpgsqlBatchCommand Notify(string kind) => new NpgsqlBatchCommand(NotifySql).Bind("@channel", _channel).Bind("@kind", kind);
+
+    private const string NotifySql = "SELECT pg_notify(@channel, @kind)";
 
     private static async Task ExecuteAndDisposeAsync(NpgsqlCommand cmd, CancellationToken ct)
     {
