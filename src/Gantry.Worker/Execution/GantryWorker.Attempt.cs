@@ -17,6 +17,7 @@ public sealed partial class GantryWorker
             _reports.AddAndWaitAsync, new CheckpointSettings(checkpointEvery, _options.MaxCheckpointBytes));
         var attempt = new RunningAttempt(new JobLease(job.Id, job.Attempt), context, _time.GetTimestamp());
         _running[attempt.Key] = attempt;
+        _link.JobStarted(attempt.Key);
         ThreadPool.UnsafeQueueUserWorkItem(static state => _ = state.Worker.RunAsync(state.Attempt), (Worker: this, Attempt: attempt), preferLocal: false);
     }
 

@@ -96,7 +96,10 @@ public sealed partial class GantryWorker : IAsyncDisposable
     /// cancels and requeues the rest, writes every pending report and deregisters.
     /// <paramref name="ct"/> cuts it short.
     /// </summary>
-    public async Task StopAsync(CancellationToken ct)
+    public Task StopAsync(CancellationToken ct) => StopAsync(_options.DrainTimeout, ct);
+
+    /// <summary>The same, with a drain timeout of its own: <see cref="TimeSpan.Zero"/> requeues running jobs at once.</summary>
+    public async Task StopAsync(TimeSpan drainTimeout, CancellationToken ct)
     {
         if (_started == 0 || Interlocked.Exchange(ref _stopped, 1) == 1) return;
         _fetchCts.Cancel();
@@ -105,8 +108,8 @@ public sealed partial class GantryWorker : IAsyncDisposable
 
         if (!_running.IsEmpty)
         {
-            WorkerLog.Draining(_logger, Id, _options.DrainTimeout.TotalSeconds, _running.Count);
-            if (!await WaitForRunningAsync(_options.DrainTimeout, ct).ConfigureAwait(false))
+            WorkerLog.Draining(_logger, Id, drainTimeout.TotalSeconds, _running.Count);
+            if (!await WaitForRunningAsync(drainTimeout, ct).ConfigureAwait(false))
             {
                 WorkerLog.DrainTimedOut(_logger, _running.Count);
                 foreach (var attempt in _running.Values) attempt.Context.Cancel(CancelReason.Shutdown);
