@@ -28,6 +28,9 @@ public sealed record NodeOptions
     /// <summary>Arguments added to every worker's command line (its queues, capacity, config …).</summary>
     public IReadOnlyList<string> WorkerArguments { get; init; } = [];
 
+    /// <summary>Whether the workers' output is copied to the node's, each line prefixed with the worker's number. Defaults to true.</summary>
+    public bool RelayWorkerOutput { get; init; } = true;
+
     /// <summary>Workers started at first. Defaults to 2.</summary>
     public int Workers { get; init; } = 2;
 

@@ -17,4 +17,6 @@ namespace Gantry.Cli.Output;
 [JsonSerializable(typeof(QueueView[]))]
 [JsonSerializable(typeof(Bench.BenchResult))]
 [JsonSerializable(typeof(Bench.ProcessBenchResult))]
+[JsonSerializable(typeof(Bench.IpcBenchResult))]
+[JsonSerializable(typeof(Bench.NodeBenchResult))]
 internal sealed partial class CliJson : JsonSerializerContext;

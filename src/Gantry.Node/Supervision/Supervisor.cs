@@ -198,8 +198,8 @@ internal sealed class Supervisor(NodeOptions options, NodeUpstream upstream, Wor
             return;
         }
         var prefix = $"w{slot.LocalId} | ";
-        process.OutputDataReceived += (_, e) => { if (e.Data is not null) Console.Out.WriteLine(prefix + e.Data); };
-        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) Console.Error.WriteLine(prefix + e.Data); };
+        process.OutputDataReceived += (_, e) => { if (e.Data is not null && options.RelayWorkerOutput) Console.Out.WriteLine(prefix + e.Data); };
+        process.ErrorDataReceived += (_, e) => { if (e.Data is not null && options.RelayWorkerOutput) Console.Error.WriteLine(prefix + e.Data); };
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         lock (_lock)
