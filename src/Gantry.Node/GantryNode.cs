@@ -124,7 +124,7 @@ public sealed class GantryNode : IAsyncDisposable
                     }
                     var sessions = _supervisor.Sessions();
                     var held = sessions.SelectMany(s => s.HeldLeases()).ToArray();
-                    var result = await _upstream.Link.HeartbeatAsync(new WorkerHeartbeatParams(Id, _options.LeaseDuration, held), ct).ConfigureAwait(false);
+                    var result = await _upstream.Link.HeartbeatAsync(new WorkerHeartbeatParams(Id, _options.LeaseDuration, held, _supervisor.Status()), ct).ConfigureAwait(false);
                     Apply(result.Commands);
                     foreach (var lost in result.LostJobs)
                         foreach (var session in sessions) session.Lose(lost);

@@ -19,6 +19,8 @@ internal sealed record WorkerView
     public DateTimeOffset StartedAt { get; init; }
     public DateTimeOffset LastHeartbeatAt { get; init; }
     public required IReadOnlyList<Guid> RunningJobIds { get; init; }
+    /// <summary>For a node: the worker processes it manages.</summary>
+    public IReadOnlyList<ManagedWorkerInfo>? Managed { get; init; }
 
     /// <summary>Capacity used counts the jobs the store says are running under the worker now, not the last heartbeat's figure.</summary>
     public static WorkerView From(WorkerRecord w, IReadOnlyList<Guid> running) => new()
@@ -36,6 +38,7 @@ internal sealed record WorkerView
         StartedAt = w.StartedAt,
         LastHeartbeatAt = w.LastSeenAt,
         RunningJobIds = running,
+        Managed = w.Managed.Count > 0 ? w.Managed : null,
     };
 }
 

@@ -84,11 +84,11 @@ public sealed record QueueView(string Queue, long Waiting, long Scheduled, long 
 
 public sealed record WorkerView(string Id, string Host, int Pid, string Version, string State, int Capacity, int RunningJobs,
     IReadOnlyDictionary<string, int> Queues, IReadOnlyList<string> JobTypes, IReadOnlyList<string> Capabilities,
-    IReadOnlyDictionary<string, string> Tags, DateTimeOffset StartedAt, DateTimeOffset LastSeenAt)
+    IReadOnlyDictionary<string, string> Tags, DateTimeOffset StartedAt, DateTimeOffset LastSeenAt, IReadOnlyList<ManagedWorkerInfo>? Managed = null)
 {
     public static WorkerView From(WorkerRecord w) => new(w.Id, w.Registration.Host, w.Registration.ProcessId, w.Registration.Version, w.State,
         w.Registration.Capacity, w.RunningJobs, w.Registration.Queues, w.Registration.JobTypes, w.Registration.Capabilities,
-        w.Registration.Tags, w.StartedAt, w.LastSeenAt);
+        w.Registration.Tags, w.StartedAt, w.LastSeenAt, w.Managed.Count > 0 ? w.Managed : null);
 }
 
 public sealed record JobPage(IReadOnlyList<JobView> Jobs, string? NextCursor);
