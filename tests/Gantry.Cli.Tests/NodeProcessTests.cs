@@ -103,8 +103,9 @@ public sealed partial class NodeProcessTests : IDisposable
         await node.WaitForOutputAsync("Press Ctrl-C to stop.", Generous);
         var pids = (await WaitForRunningWorkersAsync(3)).Select(w => w.GetProperty("pid").GetInt32()).ToArray();
         var ids = new List<Guid>();
-        for (var i = 0; i < 6; i++) ids.Add(await QuickRun.SubmitAsync(_dir, "sleep", """{"ms":1500}"""));
-        await StoreProbe.WaitForAsync(_dir.Db, ids[0], j => j.State == JobState.Running, Generous, "running");
+        for (var i = 0; i < 6; i++) ids.Add(await QuickRun.SubmitAsync(_dir, "sleep", """{"ms":4000}"""));
+        // The last one starts within a poll of its submit and runs for 4 s: the node is stopped under it.
+        await StoreProbe.WaitForAsync(_dir.Db, ids[^1], j => j.State == JobState.Running, Generous, "running");
 
         node.Signal(GantryProcess.SigTerm);
         Assert.Equal(0, await node.WaitForExitAsync(Generous));

@@ -70,7 +70,7 @@ internal sealed class Supervisor(NodeOptions options, NodeUpstream upstream, Wor
             // Newest first: they hold the least.
             foreach (var slot in live.Skip(count).Reverse()) Retire(slot);
             // Failed and stopped slots are shown until the count they belong to is reached again.
-            _workers.RemoveAll(w => w.State == ManagedWorkerStates.Stopped && _workers.Count(x => x.IsLive) >= count);
+            if (_workers.Count(x => x.IsLive) >= count) _workers.RemoveAll(w => w.State == ManagedWorkerStates.Stopped);
         }
     }
 
