@@ -7,6 +7,7 @@ var root = new RootCommand("Gantry runs background jobs reliably: submit jobs, r
     RunCommand.Create(),
     ServerCommand.Create(),
     WorkerCommand.Create(),
+    NodeCommand.Create(),
     WorkersCommand.Create(),
     SubmitCommand.Create(),
     JobsCommand.Create(),

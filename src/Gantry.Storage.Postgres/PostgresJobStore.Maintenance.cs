@@ -57,8 +57,7 @@ public sealed partial class PostgresJobStore
                     """).Bind("@next", next.ToText()).Bind("@finished_at", next.IsTerminal() ? now : (object?)null, NpgsqlDbType.TimestampTz)
                     .Bind("@id", job.Id).Bind("@attempt", job.Attempt).RunAsync(ct).ConfigureAwait(false);
                 if (!job.CancelRequested)
-                    await InsertErrorAsync(c, job.Id, job.Attempt, now, job.Worker, new JobError(JobErrorKinds.WorkerLost,
-                        $"worker {job.Worker ?? "?"} stopped renewing the lease; the attempt was abandoned"), ct).ConfigureAwait(false);
+                    await InsertErrorAsync(c, job.Id, job.Attempt, now, job.Worker, WorkerLoss.Error(job.Worker, "stopped renewing the lease"), ct).ConfigureAwait(false);
                 list.Add(new RescuedJob(job.Id, job.Attempt, job.Worker, next));
             }
             if (list.Any(r => r.NewState == JobState.Queued)) await NotifyAsync(c, PostgresNotifications.Jobs, ct).ConfigureAwait(false);

@@ -28,8 +28,8 @@ public sealed partial class PostgresJobStore
     public Task<WorkerHeartbeatResult> WorkerHeartbeatAsync(WorkerHeartbeatParams p, CancellationToken ct) => TransactAsync(async c =>
     {
         var now = Now();
-        await Command(c, "UPDATE workers SET last_seen_at = @now, running_jobs = @running, state = 'running' WHERE id = @id")
-            .Bind("@now", now).Bind("@running", p.RunningJobs).Bind("@id", p.WorkerId).RunAsync(ct).ConfigureAwait(false);
+        await Command(c, "UPDATE workers SET last_seen_at = @now, running_jobs = @running, state = 'running', managed = @managed::jsonb WHERE id = @id")
+            .Bind("@now", now).Bind("@running", p.RunningJobs).Bind("@managed", CoreJson.ManagedToJson(p.Managed), NpgsqlDbType.Text).Bind("@id", p.WorkerId).RunAsync(ct).ConfigureAwait(false);
         var lost = new List<JobLease>();
         if (p.Jobs.Count > 0)
         {
@@ -78,7 +78,7 @@ public sealed partial class PostgresJobStore
     {
         await using var cmd = Command(c, """
             SELECT id, host, pid, version, queues::text, capacity, job_types::text, capabilities::text, tags::text, state,
-                   started_at, last_seen_at, running_jobs
+                   started_at, last_seen_at, running_jobs, managed::text
             FROM workers ORDER BY last_seen_at DESC
             """);
         await using var r = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false);
@@ -103,6 +103,7 @@ public sealed partial class PostgresJobStore
                 StartedAt = r.GetTime(10),
                 LastSeenAt = r.GetTime(11),
                 RunningJobs = r.GetInt32(12),
+                Managed = CoreJson.ManagedFromJson(r.GetStringOrNull(13)),
             });
         }
         return list;

@@ -108,6 +108,10 @@ internal static class PostgresSchema
             DROP INDEX jobs_lease;
             CREATE INDEX jobs_lease ON jobs (lease_until) WHERE lease_until IS NOT NULL;
             """),
+        (5, """
+            -- A node publishes its managed worker processes (JSON) with its heartbeat.
+            ALTER TABLE workers ADD COLUMN managed jsonb;
+            """),
     ];
 
     public static int LatestVersion => Migrations[^1].Version;

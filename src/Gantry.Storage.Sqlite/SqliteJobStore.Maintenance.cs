@@ -49,8 +49,7 @@ public sealed partial class SqliteJobStore
                 update.Bind("@next", next.ToText()).Bind("@finished_at", next.IsTerminal() ? now : null)
                     .Bind("@seq", job.Seq).Bind("@attempt", job.Attempt).ExecuteNonQuery();
                 if (!job.CancelRequested)
-                    InsertError(job.Seq, job.Attempt, now, job.Worker, new JobError(JobErrorKinds.WorkerLost,
-                        $"worker {job.Worker ?? "?"} stopped renewing the lease; the attempt was abandoned"));
+                    InsertError(job.Seq, job.Attempt, now, job.Worker, WorkerLoss.Error(job.Worker, "stopped renewing the lease"));
                 list.Add(new RescuedJob(job.Id, job.Attempt, job.Worker, next));
             }
             return list;

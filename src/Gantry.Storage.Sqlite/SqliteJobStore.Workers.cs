@@ -26,8 +26,8 @@ public sealed partial class SqliteJobStore
     public Task<WorkerHeartbeatResult> WorkerHeartbeatAsync(WorkerHeartbeatParams p, CancellationToken ct) => WriteAsync(_ =>
     {
         var now = NowMs();
-        Prepared("UPDATE workers SET last_seen_at = @now, running_jobs = @running, state = 'running' WHERE id = @id")
-            .Bind("@now", now).Bind("@running", p.RunningJobs).Bind("@id", p.WorkerId).ExecuteNonQuery();
+        Prepared("UPDATE workers SET last_seen_at = @now, running_jobs = @running, state = 'running', managed = @managed WHERE id = @id")
+            .Bind("@now", now).Bind("@running", p.RunningJobs).Bind("@managed", CoreJson.ManagedToJson(p.Managed)).Bind("@id", p.WorkerId).ExecuteNonQuery();
         var lost = new List<JobLease>();
         var renew = Raw(RenewLeaseSql);
         foreach (var job in p.Jobs)
@@ -76,7 +76,7 @@ public sealed partial class SqliteJobStore
     {
         using var cmd = c.CreateCommand();
         cmd.CommandText = """
-            SELECT id, host, pid, version, queues, capacity, job_types, capabilities, tags, state, started_at, last_seen_at, running_jobs
+            SELECT id, host, pid, version, queues, capacity, job_types, capabilities, tags, state, started_at, last_seen_at, running_jobs, managed
             FROM workers ORDER BY last_seen_at DESC
             """;
         using var r = cmd.ExecuteReader();
@@ -101,6 +101,7 @@ public sealed partial class SqliteJobStore
                 StartedAt = r.GetTime(10),
                 LastSeenAt = r.GetTime(11),
                 RunningJobs = r.GetInt32(12),
+                Managed = CoreJson.ManagedFromJson(r.GetStringOrNull(13)),
             });
         }
         return list;

@@ -109,6 +109,10 @@ internal static class SqliteSchema
               paused_at INTEGER NOT NULL
             ) WITHOUT ROWID;
             """),
+        (5, """
+            -- A node publishes its managed worker processes (JSON) with its heartbeat.
+            ALTER TABLE workers ADD COLUMN managed TEXT;
+            """),
     ];
 
     public static int LatestVersion => Migrations[^1].Version;

@@ -16,6 +16,7 @@ internal sealed partial class GantryProcess : IAsyncDisposable
     private GantryProcess(Process process) => _process = process;
 
     public int Pid => _process.Id;
+    public bool HasExited => _process.HasExited;
     public string Stdout { get { lock (_stdout) return _stdout.ToString(); } }
     public string Stderr { get { lock (_stderr) return _stderr.ToString(); } }
     public string Output => Stdout + Stderr;
@@ -139,6 +140,23 @@ internal sealed partial class GantryProcess : IAsyncDisposable
     public void Signal(int signal)
     {
         if (Kill(_process.Id, signal) != 0) throw new InvalidOperationException($"kill({_process.Id}, {signal}) failed");
+    }
+
+    /// <summary>Sends a signal to any process (a node's worker); false when it is gone.</summary>
+    public static bool SignalPid(int pid, int signal) => Kill(pid, signal) == 0;
+
+    /// <summary>True while the process exists and is not a zombie.</summary>
+    public static bool IsAlive(int pid)
+    {
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            return stat[(stat.LastIndexOf(')') + 2)..][0] != 'Z';
+        }
+        catch (IOException)
+        {
+            return false;
+        }
     }
 
     public const int SigKill = 9;

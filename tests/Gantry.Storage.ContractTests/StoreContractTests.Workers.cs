@@ -122,3 +122,20 @@ public abstract partial class StoreContractTests
         Assert.Equal("w2", (await GetAsync(second.Id)).WorkerId);
     }
 }
+
+public abstract partial class StoreContractTests
+{
+    [Fact]
+    public async Task WorkerHeartbeat_WithManagedWorkers_PublishedInRegistry()
+    {
+        await Store.WorkerRegisterAsync(Worker("node1", "echo"), Ct);
+        var managed = new ManagedWorkerInfo(2, 4343, ManagedWorkerStates.Restarting, 1, "exited with code 134", Time.GetUtcNow(), 7, 1, 0, 4);
+
+        await Store.WorkerHeartbeatAsync(new WorkerHeartbeatParams("node1", TimeSpan.FromSeconds(30), [], [managed]), Ct);
+
+        var worker = Assert.Single(await Store.WorkerListAsync(Ct));
+        Assert.Equal(managed, Assert.Single(worker.Managed));
+        await Store.WorkerHeartbeatAsync(new WorkerHeartbeatParams("node1", TimeSpan.FromSeconds(30), []), Ct);
+        Assert.Empty(Assert.Single(await Store.WorkerListAsync(Ct)).Managed);
+    }
+}

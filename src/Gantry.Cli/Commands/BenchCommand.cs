@@ -17,7 +17,7 @@ internal static class BenchCommand
         var json = CliOptions.Json();
         var command = new Command("bench", "Measure throughput (drain a backlog of no-op jobs) and pickup latency (enqueue to handler start) on a fresh store")
         {
-            db, storeOption, jobs, concurrency, samples, json, Process(), Http(),
+            db, storeOption, jobs, concurrency, samples, json, Process(), Http(), Ipc(), Node(),
         };
         command.SetHandler(async (parse, ct) =>
         {
@@ -135,6 +135,64 @@ internal static class BenchCommand
             Console.Out.WriteLine($"process handler    p50 {result.ProcessP50Ms:0.00} ms, p99 {result.ProcessP99Ms:0.00} ms (no limits)");
             Console.Out.WriteLine($"with limits        p50 {result.LimitedP50Ms:0.00} ms, p99 {result.LimitedP99Ms:0.00} ms ({result.Isolation})");
             Console.Out.WriteLine($"python3 bare       p50 {result.BareP50Ms:0.00} ms, p99 {result.BareP99Ms:0.00} ms (Process.Start, same input)");
+            return Cli.Ok;
+        });
+        return command;
+    }
+
+    /// <summary><c>gantry bench ipc</c>: the node–worker round trip next to a raw Unix-socket ping-pong.</summary>
+    private static Command Ipc()
+    {
+        var samples = new Option<int>("--samples") { Description = "Round trips of each kind to time (default 20000)", DefaultValueFactory = _ => 20_000, HelpName = "n" };
+        var client = new Option<string?>("--client") { Hidden = true }; // the worker side, in the child process
+        var json = CliOptions.Json();
+        var command = new Command("ipc", "Measure the IPC round trip between a node and a worker process (report and fetch), next to a raw Unix-socket ping-pong of the same size") { samples, client, json };
+        command.SetHandler(async (parse, ct) =>
+        {
+            var n = parse.GetValue(samples);
+            if (n < 1) throw new InvalidInputException("--samples", $"must be at least 1, got {n}");
+            if (parse.GetValue(client) is { } dir)
+            {
+                Cli.WriteJson(await IpcBench.ClientAsync(dir, n, ct).ConfigureAwait(false), Cli.Json.IpcBenchResult);
+                return Cli.Ok;
+            }
+            var asJson = parse.GetValue(json);
+            var result = await new IpcBench(n, m => { if (!asJson) Console.Error.WriteLine($"bench: {m}"); }).RunAsync(ct).ConfigureAwait(false);
+            if (asJson)
+            {
+                Cli.WriteJson(result, Cli.Json.IpcBenchResult);
+                return Cli.Ok;
+            }
+            Console.Out.WriteLine($"ipc report   p50 {result.IpcP50Us:0.0} µs, p99 {result.IpcP99Us:0.0} µs (worker process → node → in-memory coordinator → back)");
+            Console.Out.WriteLine($"ipc fetch    p50 {result.FetchP50Us:0.0} µs, p99 {result.FetchP99Us:0.0} µs (one job)");
+            Console.Out.WriteLine($"raw socket   p50 {result.RawP50Us:0.0} µs, p99 {result.RawP99Us:0.0} µs ({result.MessageBytes} bytes each way)");
+            return Cli.Ok;
+        });
+        return command;
+    }
+
+    /// <summary><c>gantry bench node</c>: a node's throughput against one in-process worker of the same capacity.</summary>
+    private static Command Node()
+    {
+        var jobs = new Option<int>("--jobs") { Description = "Jobs in the backlog (default 20000)", DefaultValueFactory = _ => 20_000, HelpName = "n" };
+        var capacity = new Option<int>("--capacity") { Description = "Total capacity, split evenly over the node's workers (default 16)", DefaultValueFactory = _ => 16, HelpName = "n" };
+        var workers = new Option<int>("--workers") { Description = "The node's worker processes (default 2)", DefaultValueFactory = _ => 2, HelpName = "n" };
+        var json = CliOptions.Json();
+        var command = new Command("node", "Measure a node with worker processes against one in-process worker of the same total capacity (no-op jobs, fresh SQLite stores)") { jobs, capacity, workers, json };
+        command.SetHandler(async (parse, ct) =>
+        {
+            var (n, c, w) = (parse.GetValue(jobs), parse.GetValue(capacity), parse.GetValue(workers));
+            if (n < 1) throw new InvalidInputException("--jobs", $"must be at least 1, got {n}");
+            if (w < 1 || c < w) throw new InvalidInputException("--capacity", $"must be at least --workers ({w}), got {c}");
+            var asJson = parse.GetValue(json);
+            var result = await new NodeBench(n, c, w, m => { if (!asJson) Console.Error.WriteLine($"bench: {m}"); }).RunAsync(ct).ConfigureAwait(false);
+            if (asJson)
+            {
+                Cli.WriteJson(result, Cli.Json.NodeBenchResult);
+                return Cli.Ok;
+            }
+            Console.Out.WriteLine($"in-process worker   {result.InProcessJobsPerSecond:N0} jobs/s (capacity {c})");
+            Console.Out.WriteLine($"node, {w} workers     {result.NodeJobsPerSecond:N0} jobs/s ({result.Ratio:P0} of in-process)");
             return Cli.Ok;
         });
         return command;

@@ -2,7 +2,6 @@ using System.CommandLine;
 using Gantry.Cli.Hosting;
 using Gantry.Cli.Options;
 using Gantry.Worker.Execution;
-using Gantry.Worker.Links;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 
@@ -13,14 +12,20 @@ internal static class WorkerCommand
 {
     public static Command Create()
     {
-        var location = CliOptions.StoreLocation();
+        var coordinator = new CoordinatorLinkOptions();
         var worker = new WorkerCliOptions();
         var config = CliOptions.Config();
         var logLevel = CliOptions.LogLevel();
-        var server = CliOptions.Server("Reach a Gantry server over HTTP instead of the store (the worker then holds no database credentials), e.g. http://host:5080");
-        var token = CliOptions.Token("The worker token for --server (default GANTRY_TOKEN)");
+        // Set by a node on the workers it spawns (managed mode); not for people.
+        var nodeSocket = new Option<string?>("--node-socket") { Hidden = true };
+        var localId = new Option<int>("--local-id") { Hidden = true };
+        var nodePid = new Option<int>("--node-pid") { Hidden = true };
 
-        var command = new Command("worker", "Run a worker: claim jobs from the store (or a server's worker protocol) and run them (Ctrl-C to drain and stop)") { location, server, token };
+        var command = new Command("worker", "Run a worker: claim jobs from the store (or a server's worker protocol) and run them (Ctrl-C to drain and stop)")
+        {
+            nodeSocket, localId, nodePid,
+        };
+        coordinator.AddTo(command);
         worker.AddTo(command);
         command.Options.Add(config);
         command.Options.Add(logLevel);
@@ -28,14 +33,16 @@ internal static class WorkerCommand
         {
             var workerOptions = worker.Read(parse);
             var settings = GantryConfig.Load(parse.GetValue(config));
-            using var http = parse.GetValue(server) is { } url ? new HttpWorkerLink(url, parse.GetValue(token)) : null;
-            await using var store = http is null ? await location.OpenAsync(parse, createIfMissing: true, ct).ConfigureAwait(false) : null;
-            using var host = AllInOneHost.Build(store, workerOptions, maintenance: null, settings, parse.GetValue(logLevel), link: http);
+            if (parse.GetValue(nodeSocket) is { } socket)
+                return await ManagedWorkerHost.RunAsync(socket, parse.GetValue(localId), parse.GetValue(nodePid), workerOptions, settings, parse.GetValue(logLevel), ct).ConfigureAwait(false);
+
+            await using var link = await coordinator.OpenAsync(parse, ct).ConfigureAwait(false);
+            using var host = AllInOneHost.Build(link.Store, workerOptions, maintenance: null, settings, parse.GetValue(logLevel), link: link.Http);
             await host.StartAsync(ct).ConfigureAwait(false);
             var running = host.Services.GetRequiredService<GantryWorker>();
             Console.Out.WriteLine($"""
                 Gantry {Banner.Version} worker running
-                  link       {(http is null ? store!.Description : http.Description)}
+                  link       {link.Description}
                 {Banner.Worker(running, settings)}
                 Press Ctrl-C to stop.
                 """);

@@ -39,6 +39,12 @@ internal static class WorkersCommand
                     $"{Durations.Format(now - v.LastHeartbeatAt < TimeSpan.Zero ? TimeSpan.Zero : now - v.LastHeartbeatAt)} ago",
                     RunningIds(v.RunningJobIds),
                 }).ToArray()));
+            // A node's worker processes, under it.
+            foreach (var node in views.Where(v => v.Managed is { Count: > 0 }))
+            {
+                Console.Out.WriteLine($"\nnode {node.Id} manages:");
+                Console.Out.Write(ManagedWorkerText.Table(node.Managed!, now, "  "));
+            }
             return Cli.Ok;
         });
         return command;

@@ -4,10 +4,11 @@ using Gantry.Worker;
 namespace Gantry.Cli.Options;
 
 /// <summary>The flags of a process that runs a worker (<c>gantry run</c>, <c>gantry worker</c>), defined once.</summary>
-internal sealed class WorkerCliOptions
+/// <remarks>A node passes them on to each of its workers: there <c>--queues</c> is per worker and the capacity flag is <c>--worker-capacity</c>.</remarks>
+internal sealed class WorkerCliOptions(string queuesDefault = "default:10", string capacityFlag = "--capacity")
 {
-    public Option<IReadOnlyDictionary<string, int>> Queues { get; } = CliOptions.Queues("default:10");
-    public Option<int?> Capacity { get; } = new("--capacity") { Description = "Most jobs run at once over all queues (default: the sum of the queues' concurrency)", HelpName = "n" };
+    public Option<IReadOnlyDictionary<string, int>> Queues { get; } = CliOptions.Queues(queuesDefault);
+    public Option<int?> Capacity { get; } = new(capacityFlag) { Description = "Most jobs run at once over all queues (default: the sum of the queues' concurrency)", HelpName = "n" };
     public Option<IReadOnlyList<string>> Capabilities { get; } = CliOptions.List("--capabilities", "Capabilities this worker advertises, e.g. gpu,big-mem");
     public Option<IReadOnlyDictionary<string, string>> Tags { get; } = CliOptions.Tags("--tags", "Tags of this worker, e.g. zone=a");
     public Option<TimeSpan?> Drain { get; } = CliOptions.Duration("--drain-timeout", "On shutdown, how long running jobs may finish before they are requeued", WorkerOptions.DrainTimeoutDefault);

@@ -19,4 +19,6 @@ namespace Gantry.Cli.Output;
 [JsonSerializable(typeof(Bench.BenchResult))]
 [JsonSerializable(typeof(Bench.ProcessBenchResult))]
 [JsonSerializable(typeof(Bench.HttpBenchResult))]
+[JsonSerializable(typeof(Bench.IpcBenchResult))]
+[JsonSerializable(typeof(Bench.NodeBenchResult))]
 internal sealed partial class CliJson : JsonSerializerContext;

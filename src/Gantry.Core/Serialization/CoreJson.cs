@@ -7,6 +7,7 @@ namespace Gantry.Serialization;
 [JsonSerializable(typeof(Dictionary<string, string>))]
 [JsonSerializable(typeof(Dictionary<string, int>))]
 [JsonSerializable(typeof(string[]))]
+[JsonSerializable(typeof(Gantry.Storage.ManagedWorkerInfo[]))]
 [JsonSourceGenerationOptions(WriteIndented = false)]
 public sealed partial class CoreJsonContext : JsonSerializerContext;
 
@@ -24,6 +25,13 @@ public static class CoreJson
 
     public static IReadOnlyList<string> ListFromJson(string? json) =>
         string.IsNullOrEmpty(json) ? [] : JsonSerializer.Deserialize(json, CoreJsonContext.Default.StringArray)!;
+
+    /// <summary>A node's managed workers (null and empty are the same: none).</summary>
+    public static string? ManagedToJson(IReadOnlyList<Gantry.Storage.ManagedWorkerInfo>? managed) =>
+        managed is null || managed.Count == 0 ? null : JsonSerializer.Serialize(managed.ToArray(), CoreJsonContext.Default.ManagedWorkerInfoArray);
+
+    public static IReadOnlyList<Gantry.Storage.ManagedWorkerInfo> ManagedFromJson(string? json) =>
+        string.IsNullOrEmpty(json) ? [] : JsonSerializer.Deserialize(json, CoreJsonContext.Default.ManagedWorkerInfoArray)!;
 
     public static string QueuesToJson(IReadOnlyDictionary<string, int> queues) =>
         JsonSerializer.Serialize(queues.ToDictionary(), CoreJsonContext.Default.DictionaryStringInt32);

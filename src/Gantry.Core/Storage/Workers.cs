@@ -19,7 +19,8 @@ public sealed record WorkerRegistration
 public sealed record JobLease(Guid JobId, int Attempt);
 
 /// <summary>A worker's heartbeat: the attempts it holds, whose leases are to be renewed.</summary>
-public sealed record WorkerHeartbeatParams(string WorkerId, TimeSpan LeaseDuration, IReadOnlyList<JobLease> Jobs)
+/// <param name="Managed">A node's worker processes, published into its registry row; null for a plain worker.</param>
+public sealed record WorkerHeartbeatParams(string WorkerId, TimeSpan LeaseDuration, IReadOnlyList<JobLease> Jobs, IReadOnlyList<ManagedWorkerInfo>? Managed = null)
 {
     public int RunningJobs => Jobs.Count;
 }
@@ -45,6 +46,8 @@ public sealed record WorkerRecord
     public DateTimeOffset StartedAt { get; init; }
     public DateTimeOffset LastSeenAt { get; init; }
     public int RunningJobs { get; init; }
+    /// <summary>For a node: its worker processes as of its last heartbeat. Empty for a plain worker.</summary>
+    public IReadOnlyList<ManagedWorkerInfo> Managed { get; init; } = [];
     public string Id => Registration.Id;
 }
 

@@ -146,6 +146,8 @@ public sealed record WorkerView
     public DateTimeOffset StartedAt { get; init; }
     public DateTimeOffset LastHeartbeatAt { get; init; }
     public required IReadOnlyList<Guid> RunningJobIds { get; init; }
+    /// <summary>For a node: the worker processes it supervises.</summary>
+    public IReadOnlyList<ManagedWorkerInfo>? Managed { get; init; }
 
     public static WorkerView From(WorkerRecord w, IReadOnlyList<Guid> running) => new()
     {
@@ -163,6 +165,7 @@ public sealed record WorkerView
         StartedAt = w.StartedAt,
         LastHeartbeatAt = w.LastSeenAt,
         RunningJobIds = running,
+        Managed = w.Managed.Count > 0 ? w.Managed : null,
     };
 
     /// <summary>Every registered worker with the jobs it runs now, most recently seen first.</summary>

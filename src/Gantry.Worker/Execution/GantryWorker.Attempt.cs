@@ -20,6 +20,7 @@ public sealed partial class GantryWorker
         _running[attempt.Key] = attempt;
         if (GantryMetrics.QueueWait.Enabled)
             GantryMetrics.QueueWait.Record(Math.Max(0, (_time.GetUtcNow() - job.DueAt).TotalSeconds), new KeyValuePair<string, object?>("queue", job.Queue));
+        _link.JobStarted(attempt.Key);
         ThreadPool.UnsafeQueueUserWorkItem(static state => _ = state.Worker.RunAsync(state.Attempt), (Worker: this, Attempt: attempt), preferLocal: false);
     }
 

@@ -112,7 +112,8 @@ public sealed partial class GantryWorker : IAsyncDisposable
     /// </summary>
     public Task StopAsync(CancellationToken ct) => StopAsync(_options.DrainTimeout, ct);
 
-    private async Task StopAsync(TimeSpan drainTimeout, CancellationToken ct)
+    /// <summary>The same, with a drain timeout of its own: <see cref="TimeSpan.Zero"/> requeues running jobs at once.</summary>
+    public async Task StopAsync(TimeSpan drainTimeout, CancellationToken ct)
     {
         if (_started == 0 || Interlocked.Exchange(ref _stopped, 1) == 1) return;
         _fetchCts.Cancel();

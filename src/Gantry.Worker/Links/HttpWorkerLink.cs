@@ -61,7 +61,7 @@ public sealed class HttpWorkerLink : IWorkerLink, IDisposable
 
     public async Task<WorkerHeartbeatResult> HeartbeatAsync(WorkerHeartbeatParams p, CancellationToken ct)
     {
-        var request = new WireHeartbeatRequest(p.WorkerId, p.LeaseDuration.TotalSeconds, p.Jobs.Select(j => new WireLease(j.JobId, j.Attempt)).ToArray());
+        var request = new WireHeartbeatRequest(p.WorkerId, p.LeaseDuration.TotalSeconds, p.Jobs.Select(j => new WireLease(j.JobId, j.Attempt)).ToArray(), p.Managed);
         var response = await SendAsync("api/v1/worker/heartbeat", request, WireJson.Default.WireHeartbeatRequest, WireJson.Default.WireHeartbeatResponse, ct).ConfigureAwait(false);
         return new WorkerHeartbeatResult(Commands(response.Commands), response.LostJobs.Select(l => new JobLease(l.JobId, l.Attempt)).ToArray());
     }

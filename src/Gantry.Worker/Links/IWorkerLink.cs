@@ -4,7 +4,7 @@ namespace Gantry.Worker.Links;
 
 /// <summary>
 /// A worker's only way to reach the coordinator. The runtime is the same for every link; a link
-/// to the store is direct, later links go over HTTP or a node's IPC socket.
+/// to the store is direct, others go over HTTP (<see cref="HttpWorkerLink"/>) or a node's IPC socket (<see cref="IpcWorkerLink"/>).
 /// </summary>
 public interface IWorkerLink
 {
@@ -24,4 +24,8 @@ public interface IWorkerLink
 
     /// <summary>Waits until commands may be pending or <paramref name="timeout"/> passes.</summary>
     Task WaitForCommandsAsync(TimeSpan timeout, CancellationToken ct);
+
+    /// <summary>An attempt's handler is starting. Only a node's link cares (a crash fails started attempts and
+    /// requeues the others); it must return at once.</summary>
+    void JobStarted(JobLease attempt) { }
 }

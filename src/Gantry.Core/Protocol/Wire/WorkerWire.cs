@@ -103,7 +103,8 @@ public sealed record WireReportResponse(IReadOnlyList<bool> Applied);
 
 public sealed record WireLease(Guid JobId, int Attempt);
 
-public sealed record WireHeartbeatRequest(string WorkerId, double LeaseSeconds, IReadOnlyList<WireLease> Jobs);
+/// <param name="Managed">A node's worker processes, shown in the registry; absent for a plain worker.</param>
+public sealed record WireHeartbeatRequest(string WorkerId, double LeaseSeconds, IReadOnlyList<WireLease> Jobs, IReadOnlyList<ManagedWorkerInfo>? Managed = null);
 
 public sealed record WireCommand(string Kind, Guid? JobId);
 

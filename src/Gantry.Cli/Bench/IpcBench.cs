@@ -1,0 +1,172 @@
+using System.Diagnostics;
+using System.Net.Sockets;
+using System.Text.Json;
+using Gantry.Node;
+using Gantry.Node.Ipc;
+using Gantry.Node.Supervision;
+using Gantry.Node.Upstream;
+using Gantry.Storage;
+using Gantry.Worker.Links;
+using Gantry.Worker.Links.Ipc;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Gantry.Cli.Bench;
+
+/// <summary>
+/// The node–worker round trip. This process is the node: the real IPC server and worker session
+/// (reports go through the node's batcher to an instant in-memory coordinator), next to a raw
+/// Unix-socket echo. A child <c>gantry</c> process is the worker: it times report and fetch round
+/// trips through the real <see cref="IpcWorkerLink"/>, and raw ping-pongs of the same byte size.
+/// </summary>
+internal sealed class IpcBench(int samples, Action<string> progress)
+{
+    public async Task<IpcBenchResult> RunAsync(CancellationToken ct)
+    {
+        var dir = Directory.CreateTempSubdirectory("gantry-bench-ipc-").FullName;
+        try
+        {
+            var options = new NodeOptions { RunDirectory = dir, WorkerCommand = ["unused"] };
+            var upstream = new NodeUpstream(new InstantCoordinator(), options, NullLogger.Instance, TimeProvider.System);
+            using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            upstream.Reports.Start(stop.Token);
+            await using var server = new IpcServer(dir, options.SocketPath,
+                (c, hello) => new WorkerSession(c, hello, new ManagedWorker(hello.LocalId), upstream, NullLogger.Instance, stop.Token), () => "{}", NullLogger.Instance);
+            await server.StartAsync(ct).ConfigureAwait(false);
+            var rawPath = Path.Combine(dir, "raw.sock");
+            using var raw = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+            raw.Bind(new UnixDomainSocketEndPoint(rawPath));
+            raw.Listen(1);
+            var echo = EchoAsync(raw, stop.Token);
+
+            progress($"timing {samples:N0} round trips of each kind in a worker process");
+            var command = Options.NodeCliOptions.GantryExecutable();
+            var info = new ProcessStartInfo(command[0]) { RedirectStandardOutput = true, UseShellExecute = false };
+            foreach (var a in command.Skip(1).Concat(["bench", "ipc", "--client", dir, "--samples", $"{samples}"])) info.ArgumentList.Add(a);
+            using var child = Process.Start(info)!;
+            var output = await child.StandardOutput.ReadToEndAsync(ct).ConfigureAwait(false);
+            await child.WaitForExitAsync(ct).ConfigureAwait(false);
+            await stop.CancelAsync().ConfigureAwait(false);
+            if (child.ExitCode != 0) throw new GantryException($"the benchmark's worker process failed ({child.ExitCode}): {output}");
+            return JsonSerializer.Deserialize(output, Cli.Json.IpcBenchResult)!;
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    private static async Task EchoAsync(Socket listener, CancellationToken ct)
+    {
+        try
+        {
+            using var socket = await listener.AcceptAsync(ct).ConfigureAwait(false);
+            var buffer = new byte[64 * 1024];
+            while (true)
+            {
+                var n = await socket.ReceiveAsync(buffer, SocketFlags.None, ct).ConfigureAwait(false);
+                if (n == 0) return;
+                await socket.SendAsync(buffer.AsMemory(0, n), SocketFlags.None, ct).ConfigureAwait(false);
+            }
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or SocketException)
+        {
+        }
+    }
+
+    /// <summary>The worker side, in the child process: prints an <see cref="IpcBenchResult"/> as JSON.</summary>
+    public static async Task<IpcBenchResult> ClientAsync(string dir, int samples, CancellationToken ct)
+    {
+        await using var link = await IpcWorkerLink.ConnectAsync(Path.Combine(dir, "node.sock"), 1, ct).ConfigureAwait(false);
+        await link.RegisterAsync(new WorkerRegistration { Id = "bench", Host = "bench", ProcessId = Environment.ProcessId, Queues = new Dictionary<string, int> { ["default"] = 1 }, Capacity = 1 }, ct).ConfigureAwait(false);
+        var report = new JobReport[] { new JobSucceededReport(Guid.NewGuid(), 1, "bench-node-0000000000000000", """{"ok":true}""") };
+        var claim = new JobClaimParams("bench", [new QueueDemand("default", 1)], TimeSpan.FromSeconds(30), []);
+        using var writer = new FrameWriter();
+        writer.Begin(IpcMessageType.Report, 1);
+        IpcFrames.WriteReports(writer, report);
+        writer.End();
+        var size = writer.Length;
+
+        using var raw = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        await raw.ConnectAsync(new UnixDomainSocketEndPoint(Path.Combine(dir, "raw.sock")), ct).ConfigureAwait(false);
+        var message = new byte[size];
+        var answer = new byte[size];
+
+        var reports = new double[samples];
+        var fetches = new double[samples];
+        var raws = new double[samples];
+        // Warm up the JIT and the socket paths, then take the three kinds in turn so that noise hits them alike.
+        for (var round = 0; round < 2; round++)
+        {
+            var n = round == 0 ? Math.Min(2000, samples) : samples;
+            for (var i = 0; i < n; i++)
+            {
+                var t = Stopwatch.GetTimestamp();
+                await link.ReportAsync(report, ct).ConfigureAwait(false);
+                if (round == 1) reports[i] = Stopwatch.GetElapsedTime(t).TotalMicroseconds;
+
+                t = Stopwatch.GetTimestamp();
+                await link.ClaimAsync(claim, ct).ConfigureAwait(false);
+                if (round == 1) fetches[i] = Stopwatch.GetElapsedTime(t).TotalMicroseconds;
+
+                t = Stopwatch.GetTimestamp();
+                await raw.SendAsync(message, SocketFlags.None, ct).ConfigureAwait(false);
+                for (var got = 0; got < size;) got += await raw.ReceiveAsync(answer.AsMemory(got), SocketFlags.None, ct).ConfigureAwait(false);
+                if (round == 1) raws[i] = Stopwatch.GetElapsedTime(t).TotalMicroseconds;
+            }
+        }
+        Array.Sort(reports);
+        Array.Sort(fetches);
+        Array.Sort(raws);
+        return new IpcBenchResult
+        {
+            Samples = samples,
+            MessageBytes = size,
+            IpcP50Us = Round(Percentile(reports, 0.50)),
+            IpcP99Us = Round(Percentile(reports, 0.99)),
+            FetchP50Us = Round(Percentile(fetches, 0.50)),
+            FetchP99Us = Round(Percentile(fetches, 0.99)),
+            RawP50Us = Round(Percentile(raws, 0.50)),
+            RawP99Us = Round(Percentile(raws, 0.99)),
+            Machine = $"{Environment.ProcessorCount} cores, {Environment.OSVersion.VersionString}, .NET {Environment.Version}",
+        };
+    }
+
+    private static double Round(double v) => Math.Round(v, 1);
+
+    private static double Percentile(double[] sorted, double p) =>
+        sorted.Length == 0 ? 0 : sorted[Math.Clamp((int)Math.Ceiling(p * sorted.Length) - 1, 0, sorted.Length - 1)];
+
+    /// <summary>A coordinator that answers at once: the benchmark times the IPC, not a store.</summary>
+    private sealed class InstantCoordinator : IWorkerLink
+    {
+        private static readonly ClaimedJob Job = new()
+        {
+            Id = Guid.NewGuid(), Type = "noop", Queue = "default", Payload = "{}", Attempt = 1, MaxAttempts = 5, WorkerId = "bench-node-0000000000000000",
+        };
+
+        public string Description => "in-memory";
+        public Task RegisterAsync(WorkerRegistration registration, CancellationToken ct) => Task.CompletedTask;
+        public Task DeregisterAsync(string workerId, CancellationToken ct) => Task.CompletedTask;
+        public Task<IReadOnlyList<ClaimedJob>> ClaimAsync(JobClaimParams p, CancellationToken ct) => Task.FromResult<IReadOnlyList<ClaimedJob>>([Job]);
+        public Task WaitForJobsAsync(TimeSpan timeout, CancellationToken ct) => Task.Delay(timeout, ct);
+        public Task<IReadOnlyList<bool>> ReportAsync(IReadOnlyList<JobReport> reports, CancellationToken ct) =>
+            Task.FromResult<IReadOnlyList<bool>>(Enumerable.Repeat(true, reports.Count).ToArray());
+        public Task<WorkerHeartbeatResult> HeartbeatAsync(WorkerHeartbeatParams p, CancellationToken ct) => Task.FromResult(new WorkerHeartbeatResult([], []));
+        public Task<IReadOnlyList<WorkerCommand>> TakeCommandsAsync(string workerId, CancellationToken ct) => Task.FromResult<IReadOnlyList<WorkerCommand>>([]);
+        public Task WaitForCommandsAsync(TimeSpan timeout, CancellationToken ct) => Task.Delay(timeout, ct);
+    }
+}
+
+/// <summary>What <c>gantry bench ipc --json</c> prints: report round trips (<c>ipc_*</c>), fetch round trips, and raw ping-pongs of the same size.</summary>
+internal sealed record IpcBenchResult
+{
+    public required int Samples { get; init; }
+    public required int MessageBytes { get; init; }
+    public required double IpcP50Us { get; init; }
+    public required double IpcP99Us { get; init; }
+    public required double FetchP50Us { get; init; }
+    public required double FetchP99Us { get; init; }
+    public required double RawP50Us { get; init; }
+    public required double RawP99Us { get; init; }
+    public required string Machine { get; init; }
+}

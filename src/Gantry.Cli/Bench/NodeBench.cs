@@ -1,0 +1,116 @@
+using System.Diagnostics;
+using Gantry.Jobs;
+using Gantry.Node;
+using Gantry.Storage;
+using Gantry.Worker;
+using Gantry.Worker.Execution;
+using Gantry.Worker.Handlers.BuiltIn;
+using Gantry.Worker.Links;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Gantry.Cli.Bench;
+
+/// <summary>
+/// A node's throughput against one in-process worker of the same total capacity, each on a fresh
+/// SQLite store: the workers are up and idle, then a backlog of no-op jobs is enqueued and the
+/// clock runs from the first enqueue to the last success. The node runs real worker processes.
+/// </summary>
+internal sealed class NodeBench(int jobs, int capacity, int workers, Action<string> progress)
+{
+    private const int EnqueueBatch = 1000;
+
+    public async Task<NodeBenchResult> RunAsync(CancellationToken ct)
+    {
+        progress($"one in-process worker, capacity {capacity}: {jobs:N0} jobs");
+        var inProcess = await OnFreshStoreAsync(InProcessAsync, ct).ConfigureAwait(false);
+        progress($"a node with {workers} worker processes of capacity {capacity / workers}: {jobs:N0} jobs");
+        var node = await OnFreshStoreAsync(NodeAsync, ct).ConfigureAwait(false);
+        return new NodeBenchResult
+        {
+            Jobs = jobs, Capacity = capacity, Workers = workers,
+            InProcessJobsPerSecond = Math.Round(jobs / inProcess),
+            NodeJobsPerSecond = Math.Round(jobs / node),
+            Ratio = Math.Round(inProcess / node, 3),
+        };
+    }
+
+    private static async Task<double> OnFreshStoreAsync(Func<IJobStore, string, CancellationToken, Task<double>> run, CancellationToken ct)
+    {
+        var dir = Directory.CreateTempSubdirectory("gantry-bench-node-").FullName;
+        try
+        {
+            await using var store = await Hosting.Stores.OpenAsync(Path.Combine(dir, "bench.db"), createIfMissing: true, ct).ConfigureAwait(false);
+            return await run(store, dir, ct).ConfigureAwait(false);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    private async Task<double> InProcessAsync(IJobStore store, string dir, CancellationToken ct)
+    {
+        var services = new ServiceCollection().AddGantryBuiltInHandlers().BuildServiceProvider();
+        await using var _ = services.ConfigureAwait(false);
+        var worker = new GantryWorker(new StoreWorkerLink(store), new WorkerOptions { Queues = new Dictionary<string, int> { ["default"] = capacity } }, services);
+        await worker.StartAsync(ct).ConfigureAwait(false);
+        await using (worker.ConfigureAwait(false))
+            return await DrainAsync(store, ct).ConfigureAwait(false);
+    }
+
+    private async Task<double> NodeAsync(IJobStore store, string dir, CancellationToken ct)
+    {
+        var options = new NodeOptions
+        {
+            RunDirectory = Path.Combine(dir, "run"),
+            WorkerCommand = Options.NodeCliOptions.GantryExecutable(),
+            WorkerArguments = ["--queues", $"default:{capacity / workers}", "--log-level", "Warning"],
+            Workers = workers,
+            Queues = new Dictionary<string, int> { ["default"] = capacity / workers },
+            JobTypes = BuiltInHandlers.Types,
+            RelayWorkerOutput = false,
+        };
+        await using var node = new GantryNode(new StoreWorkerLink(store), options, NullLoggerFactory.Instance);
+        await node.StartAsync(ct).ConfigureAwait(false);
+        while (node.Status().Workers.Count(w => w.State == ManagedWorkerStates.Running) < workers) await Task.Delay(50, ct).ConfigureAwait(false);
+        await Task.Delay(500, ct).ConfigureAwait(false); // let the workers settle into their idle loop
+        return await DrainAsync(store, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>After a warm-up, enqueues the backlog into idle workers and waits for the last success: seconds taken.</summary>
+    private async Task<double> DrainAsync(IJobStore store, CancellationToken ct)
+    {
+        await DrainAsync(store, WarmupJobs, WarmupJobs, ct).ConfigureAwait(false);
+        return await DrainAsync(store, jobs, WarmupJobs + jobs, ct).ConfigureAwait(false);
+    }
+
+    private const int WarmupJobs = 2000;
+
+    private static async Task<double> DrainAsync(IJobStore store, int jobs, long succeededAtEnd, CancellationToken ct)
+    {
+        var watch = Stopwatch.StartNew();
+        for (var done = 0; done < jobs; done += EnqueueBatch)
+        {
+            var batch = Enumerable.Range(0, Math.Min(EnqueueBatch, jobs - done)).Select(_ => new NewJob { Id = JobIds.New(), Type = "noop" }).ToArray();
+            await store.JobEnqueueManyAsync(new JobEnqueueParams(batch), ct).ConfigureAwait(false);
+        }
+        while (true)
+        {
+            var stats = await store.QueueStatsAsync(ct).ConfigureAwait(false);
+            if (stats.Sum(s => s[JobState.Succeeded]) >= succeededAtEnd) return watch.Elapsed.TotalSeconds;
+            await Task.Delay(5, ct).ConfigureAwait(false);
+        }
+    }
+}
+
+/// <summary>What <c>gantry bench node --json</c> prints; <see cref="Ratio"/> is the node's throughput over the in-process worker's.</summary>
+internal sealed record NodeBenchResult
+{
+    public required int Jobs { get; init; }
+    public required int Capacity { get; init; }
+    public required int Workers { get; init; }
+    public required double InProcessJobsPerSecond { get; init; }
+    public required double NodeJobsPerSecond { get; init; }
+    public required double Ratio { get; init; }
+}

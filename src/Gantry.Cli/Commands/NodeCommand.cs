@@ -1,0 +1,93 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Runtime.InteropServices;
+using Gantry.Cli.Hosting;
+using Gantry.Cli.Options;
+using Gantry.Jobs;
+using Gantry.Node;
+using Gantry.Worker.Handlers.BuiltIn;
+using Microsoft.Extensions.Logging;
+
+namespace Gantry.Cli.Commands;
+
+/// <summary>
+/// <c>gantry node</c>: one supervisor per machine. It spawns <c>--workers</c> worker processes
+/// (between <c>--min-workers</c> and <c>--max-workers</c> when autoscaling), serves them over a Unix
+/// socket and speaks for them to the coordinator. <c>gantry node status</c> asks it about them.
+/// </summary>
+internal static class NodeCommand
+{
+    public static Command Create()
+    {
+        var coordinator = new CoordinatorLinkOptions();
+        var worker = new WorkerCliOptions(queuesDefault: "default:4", capacityFlag: "--worker-capacity");
+        var flags = new NodeCliOptions();
+        var config = CliOptions.Config();
+        var logLevel = CliOptions.LogLevel();
+        var command = new Command("node", "Run a node: spawn and supervise worker processes on this machine, serve them over a Unix socket, and speak for them to the store or server (Ctrl-C to drain and stop)");
+        coordinator.AddTo(command);
+        worker.AddTo(command);
+        flags.AddTo(command);
+        command.Options.Add(config);
+        command.Options.Add(logLevel);
+        command.Subcommands.Add(NodeStatusCommand.Create());
+        command.SetHandler(async (parse, ct) =>
+        {
+            var workerOptions = worker.Read(parse);
+            var configPath = parse.GetValue(config);
+            var settings = GantryConfig.Load(configPath);
+            var level = parse.GetValue(logLevel);
+            var workerArgs = WorkerArguments(parse, worker, configPath, level);
+            var options = flags.Read(parse, workerOptions, workerArgs, BuiltInHandlers.Types.Concat(settings.Handlers.Keys).Order(StringComparer.Ordinal).ToArray());
+
+            await using var link = await coordinator.OpenAsync(parse, ct).ConfigureAwait(false);
+            using var loggers = LoggerFactory.Create(b => b.SetMinimumLevel(level).AddSimpleConsole(o =>
+            {
+                o.SingleLine = true;
+                o.TimestampFormat = "HH:mm:ss ";
+            }));
+            Func<CancellationToken, Task<long>>? backlog = link.Store is { } store
+                ? async c => (await store.QueueStatsAsync(c).ConfigureAwait(false)).Where(q => options.Queues.ContainsKey(q.Queue) && !q.Paused).Sum(q => q[JobState.Queued])
+                : null;
+            await using var node = new GantryNode(link.Link, options, loggers, backlog: backlog);
+
+            var stop = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.TrySetResult(); });
+            using var intr = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stop.TrySetResult(); });
+            await node.StartAsync(ct).ConfigureAwait(false);
+            Console.Out.WriteLine($"""
+                Gantry {Banner.Version} node running
+                  node       {node.Id}
+                  link       {link.Description}
+                  workers    {options.Workers} (min {options.EffectiveMinWorkers}, max {options.EffectiveMaxWorkers}), each {string.Join(", ", options.Queues.Select(q => $"{q.Key}:{q.Value}"))}; capacity {options.EffectiveWorkerCapacity}
+                  socket     {options.SocketPath}
+                Press Ctrl-C to stop.
+                """);
+            await Task.WhenAny(stop.Task, node.Drained).ConfigureAwait(false);
+            await node.StopAsync(CancellationToken.None).ConfigureAwait(false);
+            Console.Out.WriteLine("Gantry node stopped.");
+            return Cli.Ok;
+        });
+        return command;
+    }
+
+    /// <summary>What each worker is started with: the node's worker flags, passed on.</summary>
+    private static List<string> WorkerArguments(ParseResult parse, WorkerCliOptions worker, string? configPath, LogLevel level)
+    {
+        static string Ms(TimeSpan? t) => $"{(long)t!.Value.TotalMilliseconds}ms";
+        var args = new List<string>
+        {
+            "--queues", string.Join(",", parse.GetValue(worker.Queues)!.Select(q => $"{q.Key}:{q.Value.ToString(CultureInfo.InvariantCulture)}")),
+            "--drain-timeout", Ms(parse.GetValue(worker.Drain)),
+            "--cancel-grace", Ms(parse.GetValue(worker.Grace)),
+            "--lease-duration", Ms(parse.GetValue(worker.Lease)),
+            "--heartbeat-interval", Ms(parse.GetValue(worker.Heartbeat)),
+            "--poll-interval", Ms(parse.GetValue(worker.Poll)),
+            "--log-level", level.ToString(),
+        };
+        if (parse.GetValue(worker.Capacity) is { } capacity) args.AddRange(["--capacity", capacity.ToString(CultureInfo.InvariantCulture)]);
+        if (parse.GetValue(worker.Capabilities) is { Count: > 0 } caps) args.AddRange(["--capabilities", string.Join(",", caps)]);
+        if (configPath is not null) args.AddRange(["--config", Path.GetFullPath(configPath)]);
+        return args;
+    }
+}

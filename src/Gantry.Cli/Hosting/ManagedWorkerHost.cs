@@ -1,0 +1,50 @@
+using Gantry.Worker;
+using Gantry.Worker.Execution;
+using Gantry.Worker.Links;
+using Gantry.Worker.Links.Ipc;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace Gantry.Cli.Hosting;
+
+/// <summary>
+/// A worker process spawned by a node (<c>gantry worker --node-socket …</c>): the usual worker host
+/// with handlers and config, linked to the node's socket instead of the coordinator. It stops when
+/// the node says so, and exits at once when the node's socket closes (the node died: the
+/// coordinator rescues the jobs by lease expiry).
+/// </summary>
+internal static class ManagedWorkerHost
+{
+    public static async Task<int> RunAsync(string socket, int localId, int nodePid, WorkerOptions options, GantryConfig settings, LogLevel logLevel, CancellationToken ct)
+    {
+        if (!ParentDeath.Arm(nodePid))
+        {
+            Console.Error.WriteLine($"gantry: the node (pid {nodePid}) is gone; exiting");
+            return Cli.Error;
+        }
+        await using var link = await IpcWorkerLink.ConnectAsync(socket, localId, ct).ConfigureAwait(false);
+        var stopped = 0;
+        _ = link.Closed.ContinueWith(_ =>
+        {
+            if (Volatile.Read(ref stopped) == 1) return;
+            Console.Error.WriteLine("gantry: the node closed its socket; exiting");
+            Environment.Exit(Cli.Error);
+        }, CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
+
+        using var host = AllInOneHost.Build(null, options with { WorkerId = $"w{localId}-{Environment.ProcessId}" }, maintenance: null, settings, logLevel, link: link);
+        var worker = host.Services.GetRequiredService<GantryWorker>();
+        var lifetime = host.Services.GetRequiredService<IHostApplicationLifetime>();
+        link.ShutdownRequested += graceful =>
+        {
+            if (graceful) { lifetime.StopApplication(); return; }
+            // Not graceful: running jobs are requeued now instead of drained.
+            _ = worker.StopAsync(TimeSpan.Zero, CancellationToken.None).ContinueWith(_ => lifetime.StopApplication(), TaskScheduler.Default);
+        };
+        await host.StartAsync(ct).ConfigureAwait(false);
+        Console.Out.WriteLine($"worker {localId} (pid {Environment.ProcessId}) running: capacity {options.EffectiveCapacity}, job types {string.Join(",", worker.JobTypes)}");
+        await host.WaitForShutdownAsync(CancellationToken.None).ConfigureAwait(false);
+        Volatile.Write(ref stopped, 1);
+        return Cli.Ok;
+    }
+}

@@ -1,0 +1,79 @@
+using System.CommandLine;
+using Gantry.Node;
+using Gantry.Worker;
+
+namespace Gantry.Cli.Options;
+
+/// <summary>The flags of <c>gantry node</c> beyond the worker flags it passes on.</summary>
+internal sealed class NodeCliOptions
+{
+    public Option<int> Workers { get; } = new("--workers") { Description = "Worker processes to start (default 2)", DefaultValueFactory = _ => 2, HelpName = "n" };
+    public Option<int?> MinWorkers { get; } = new("--min-workers") { Description = "Fewest workers when autoscaling (default: --workers)", HelpName = "n" };
+    public Option<int?> MaxWorkers { get; } = new("--max-workers") { Description = "Most workers when autoscaling (default: --workers, no autoscaling)", HelpName = "n" };
+    public Option<string> RunDir { get; } = RunDirectory();
+    public Option<TimeSpan?> RestartBackoff { get; } = CliOptions.Duration("--restart-backoff", "First delay before a crashed worker is restarted, doubled per crash in a row", NodeOptions.RestartBackoffDefault);
+    public Option<TimeSpan?> RestartBackoffMax { get; } = CliOptions.Duration("--restart-backoff-max", "Longest delay between restarts", NodeOptions.RestartBackoffMaxDefault);
+    public Option<int> MaxRestarts { get; } = new("--max-restarts") { Description = $"Restarts of one worker within --restart-window before it is marked failed (default {NodeOptions.MaxRestartsDefault})", DefaultValueFactory = _ => NodeOptions.MaxRestartsDefault, HelpName = "n" };
+    public Option<TimeSpan?> RestartWindow { get; } = CliOptions.Duration("--restart-window", "The window --max-restarts counts in", NodeOptions.RestartWindowDefault);
+    public Option<TimeSpan?> StableAfter { get; } = CliOptions.Duration("--stable-after", "A worker that ran this long before exiting restarts from the first backoff", NodeOptions.StableAfterDefault);
+    public Option<TimeSpan?> PingInterval { get; } = CliOptions.Duration("--ping-interval", "How often the node pings each worker", NodeOptions.PingIntervalDefault);
+    public Option<TimeSpan?> PingTimeout { get; } = CliOptions.Duration("--ping-timeout", "A worker that does not answer a ping this fast is killed and restarted", NodeOptions.PingTimeoutDefault);
+    /// <summary>Extra arguments for every worker, for diagnosis (e.g. --worker-arg=--log-level=Debug).</summary>
+    public Option<string[]> WorkerArg { get; } = new("--worker-arg") { Hidden = true, AllowMultipleArgumentsPerToken = false };
+
+    /// <summary>The default run directory: $XDG_RUNTIME_DIR/gantry-node, else /tmp/gantry-node-$USER.</summary>
+    public static Option<string> RunDirectory() => new("--run-dir")
+    {
+        Description = "Directory of the node's socket, made private to this user (default $XDG_RUNTIME_DIR/gantry-node, else /tmp/gantry-node-$USER)",
+        HelpName = "path",
+        DefaultValueFactory = _ => Environment.GetEnvironmentVariable("XDG_RUNTIME_DIR") is { Length: > 0 } xdg
+            ? Path.Combine(xdg, "gantry-node")
+            : Path.Combine(Path.GetTempPath(), $"gantry-node-{Environment.UserName}"),
+    };
+
+    public void AddTo(Command command)
+    {
+        foreach (var option in new Option[] { Workers, MinWorkers, MaxWorkers, RunDir, RestartBackoff, RestartBackoffMax, MaxRestarts, RestartWindow, StableAfter, PingInterval, PingTimeout, WorkerArg })
+            command.Options.Add(option);
+    }
+
+    /// <summary>The node's options, validated.</summary>
+    public NodeOptions Read(ParseResult parse, WorkerOptions worker, IReadOnlyList<string> workerArgs, IReadOnlyList<string> jobTypes)
+    {
+        var options = new NodeOptions
+        {
+            RunDirectory = Path.GetFullPath(parse.GetValue(RunDir)!),
+            WorkerCommand = GantryExecutable(),
+            WorkerArguments = [.. workerArgs, .. parse.GetValue(WorkerArg) ?? []],
+            Workers = parse.GetValue(Workers),
+            MinWorkers = parse.GetValue(MinWorkers),
+            MaxWorkers = parse.GetValue(MaxWorkers),
+            Queues = worker.Queues,
+            WorkerCapacity = worker.Capacity,
+            Capabilities = worker.Capabilities,
+            Tags = worker.Tags,
+            JobTypes = jobTypes,
+            RestartBackoff = parse.GetValue(RestartBackoff)!.Value,
+            RestartBackoffMax = parse.GetValue(RestartBackoffMax)!.Value,
+            MaxRestarts = parse.GetValue(MaxRestarts),
+            RestartWindow = parse.GetValue(RestartWindow)!.Value,
+            StableAfter = parse.GetValue(StableAfter)!.Value,
+            PingInterval = parse.GetValue(PingInterval)!.Value,
+            PingTimeout = parse.GetValue(PingTimeout)!.Value,
+            LeaseDuration = worker.LeaseDuration,
+            HeartbeatInterval = worker.HeartbeatInterval,
+            DrainTimeout = worker.DrainTimeout,
+            CancelGracePeriod = worker.CancelGracePeriod,
+        };
+        options.Validate();
+        return options;
+    }
+
+    /// <summary>This very program: the apphost, or <c>dotnet gantry.dll</c> when run through the host.</summary>
+    public static IReadOnlyList<string> GantryExecutable()
+    {
+        var path = Environment.ProcessPath ?? throw new GantryException("cannot tell which executable runs gantry, to start workers with it");
+        var name = Path.GetFileNameWithoutExtension(path);
+        return name == "dotnet" ? [path, typeof(NodeCliOptions).Assembly.Location] : [path];
+    }
+}

@@ -1,0 +1,120 @@
+namespace Gantry.Node;
+
+/// <summary>How a node runs. Every default is visible here; <see cref="Validate"/> runs at start-up.</summary>
+public sealed record NodeOptions
+{
+    public static readonly TimeSpan RestartBackoffDefault = TimeSpan.FromSeconds(1);
+    public static readonly TimeSpan RestartBackoffMaxDefault = TimeSpan.FromSeconds(60);
+    public const int MaxRestartsDefault = 5;
+    public static readonly TimeSpan RestartWindowDefault = TimeSpan.FromMinutes(5);
+    public static readonly TimeSpan StableAfterDefault = TimeSpan.FromSeconds(60);
+    public static readonly TimeSpan PingIntervalDefault = TimeSpan.FromSeconds(2);
+    public static readonly TimeSpan PingTimeoutDefault = TimeSpan.FromSeconds(5);
+    public static readonly TimeSpan StartTimeoutDefault = TimeSpan.FromSeconds(30);
+    public static readonly TimeSpan LeaseDurationDefault = TimeSpan.FromSeconds(30);
+    public static readonly TimeSpan HeartbeatIntervalDefault = TimeSpan.FromSeconds(5);
+    public static readonly TimeSpan DrainTimeoutDefault = TimeSpan.FromSeconds(30);
+    public static readonly TimeSpan CancelGracePeriodDefault = TimeSpan.FromSeconds(5);
+
+    /// <summary>The node's id in the coordinator's registry and as lease owner of every job its workers run. Defaults to a new id per process.</summary>
+    public string NodeId { get; init; } = $"{Environment.MachineName.ToLowerInvariant()}-node-{Environment.ProcessId}-{Guid.NewGuid().ToString("N")[..8]}";
+
+    /// <summary>Directory of the node's socket (<c>node.sock</c>, mode 0600; the directory 0700).</summary>
+    public required string RunDirectory { get; init; }
+
+    /// <summary>The command line that starts a worker process, before the node's arguments (the <c>gantry</c> executable).</summary>
+    public required IReadOnlyList<string> WorkerCommand { get; init; }
+
+    /// <summary>Arguments added to every worker's command line (its queues, capacity, config …).</summary>
+    public IReadOnlyList<string> WorkerArguments { get; init; } = [];
+
+    /// <summary>Whether the workers' output is copied to the node's, each line prefixed with the worker's number. Defaults to true.</summary>
+    public bool RelayWorkerOutput { get; init; } = true;
+
+    /// <summary>Workers started at first. Defaults to 2.</summary>
+    public int Workers { get; init; } = 2;
+
+    /// <summary>Fewest workers the autoscaler keeps. Defaults to <see cref="Workers"/>.</summary>
+    public int? MinWorkers { get; init; }
+
+    /// <summary>Most workers the autoscaler starts. Defaults to <see cref="Workers"/> (no autoscaling).</summary>
+    public int? MaxWorkers { get; init; }
+
+    /// <summary>Queue name → most jobs one worker runs from it at once.</summary>
+    public IReadOnlyDictionary<string, int> Queues { get; init; } = new Dictionary<string, int> { ["default"] = 4 };
+
+    /// <summary>Most jobs one worker runs at once. Defaults to the sum of the queues' concurrency.</summary>
+    public int? WorkerCapacity { get; init; }
+
+    public IReadOnlyList<string> Capabilities { get; init; } = [];
+    public IReadOnlyDictionary<string, string> Tags { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>The job types the workers serve, registered for the node (submit checks types against the registry).</summary>
+    public IReadOnlyList<string> JobTypes { get; init; } = [];
+
+    /// <summary>First delay before a crashed worker is started again; doubled per crash in a row. Defaults to 1 second.</summary>
+    public TimeSpan RestartBackoff { get; init; } = RestartBackoffDefault;
+
+    /// <summary>Longest delay between restarts. Defaults to 60 seconds.</summary>
+    public TimeSpan RestartBackoffMax { get; init; } = RestartBackoffMaxDefault;
+
+    /// <summary>Most restarts of one worker within <see cref="RestartWindow"/>; one more and it is marked failed. Defaults to 5.</summary>
+    public int MaxRestarts { get; init; } = MaxRestartsDefault;
+
+    public TimeSpan RestartWindow { get; init; } = RestartWindowDefault;
+
+    /// <summary>A worker that ran this long before it exited starts over from the first backoff. Defaults to 60 seconds.</summary>
+    public TimeSpan StableAfter { get; init; } = StableAfterDefault;
+
+    /// <summary>How often the node pings each worker. Defaults to 2 seconds.</summary>
+    public TimeSpan PingInterval { get; init; } = PingIntervalDefault;
+
+    /// <summary>A worker that does not answer a ping this fast is killed and started again. Defaults to 5 seconds.</summary>
+    public TimeSpan PingTimeout { get; init; } = PingTimeoutDefault;
+
+    /// <summary>A spawned worker that has not connected after this long is killed. Defaults to 30 seconds.</summary>
+    public TimeSpan StartTimeout { get; init; } = StartTimeoutDefault;
+
+    public TimeSpan LeaseDuration { get; init; } = LeaseDurationDefault;
+    public TimeSpan HeartbeatInterval { get; init; } = HeartbeatIntervalDefault;
+
+    /// <summary>On shutdown, how long workers may finish running jobs before the rest are requeued. Defaults to 30 seconds.</summary>
+    public TimeSpan DrainTimeout { get; init; } = DrainTimeoutDefault;
+
+    /// <summary>The workers' grace period for cancelled handlers; the node waits for it too on shutdown.</summary>
+    public TimeSpan CancelGracePeriod { get; init; } = CancelGracePeriodDefault;
+
+    /// <summary>How often the autoscaler looks at load. Defaults to 1 second.</summary>
+    public TimeSpan AutoscaleInterval { get; init; } = TimeSpan.FromSeconds(1);
+
+    public int EffectiveMinWorkers => MinWorkers ?? Math.Min(Workers, MaxWorkers ?? Workers);
+    public int EffectiveMaxWorkers => MaxWorkers ?? Math.Max(Workers, MinWorkers ?? Workers);
+    public int EffectiveWorkerCapacity => WorkerCapacity ?? Queues.Values.Sum();
+
+    /// <summary>The socket path in <see cref="RunDirectory"/>.</summary>
+    public string SocketPath => Path.Combine(RunDirectory, "node.sock");
+
+    public void Validate()
+    {
+        if (Workers < 0) throw new InvalidInputException("--workers", $"must not be negative, got {Workers}");
+        if (MinWorkers < 0) throw new InvalidInputException("--min-workers", $"must not be negative, got {MinWorkers}");
+        if (MaxWorkers < 1) throw new InvalidInputException("--max-workers", $"must be at least 1, got {MaxWorkers}");
+        if (EffectiveMinWorkers > EffectiveMaxWorkers)
+            throw new InvalidInputException("--min-workers", $"({EffectiveMinWorkers}) must not be more than --max-workers ({EffectiveMaxWorkers})");
+        if (Workers < EffectiveMinWorkers || Workers > EffectiveMaxWorkers)
+            throw new InvalidInputException("--workers", $"({Workers}) must be between --min-workers ({EffectiveMinWorkers}) and --max-workers ({EffectiveMaxWorkers})");
+        if (EffectiveMaxWorkers > 256) throw new InvalidInputException("--max-workers", $"must be at most 256, got {EffectiveMaxWorkers}");
+        if (Queues.Count == 0) throw new InvalidInputException("--queues", "at least one queue is required");
+        if (EffectiveWorkerCapacity < 1) throw new InvalidInputException("--worker-capacity", $"must be at least 1, got {EffectiveWorkerCapacity}");
+        if (RestartBackoff <= TimeSpan.Zero || RestartBackoffMax < RestartBackoff)
+            throw new InvalidInputException("--restart-backoff", "must be positive and at most --restart-backoff-max");
+        if (MaxRestarts < 0) throw new InvalidInputException("--max-restarts", "must not be negative");
+        if (PingInterval <= TimeSpan.Zero || PingTimeout <= TimeSpan.Zero) throw new InvalidInputException("--ping-interval", "ping interval and timeout must be positive");
+        if (HeartbeatInterval <= TimeSpan.Zero || HeartbeatInterval >= LeaseDuration)
+            throw new InvalidInputException("--heartbeat-interval", "must be positive and shorter than the lease duration");
+        if (WorkerCommand.Count == 0) throw new InvalidInputException("worker command", "is empty");
+        // Unix socket paths are limited to 107 bytes.
+        if (System.Text.Encoding.UTF8.GetByteCount(SocketPath) > 107)
+            throw new InvalidInputException("--run-dir", $"'{RunDirectory}' is too long for a Unix socket path (at most about 95 characters)");
+    }
+}

@@ -1,0 +1,162 @@
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using Gantry.Jobs;
+
+namespace Gantry.Cli.Tests;
+
+/// <summary>`gantry node` with real worker processes: crash and respawn, node death, graceful stop, crash loops.</summary>
+public sealed partial class NodeProcessTests : IDisposable
+{
+    private static readonly TimeSpan Generous = TimeSpan.FromSeconds(60);
+    private readonly TempDir _dir = new();
+
+    public void Dispose() => _dir.Dispose();
+
+    private string RunDir => _dir.File("run");
+
+    private GantryProcess StartNode(params string[] extra) => GantryProcess.Start(_dir.Path,
+        ["node", "--db", _dir.Db, "--run-dir", RunDir, "--heartbeat-interval", "500ms", "--poll-interval", "50ms", "--ping-interval", "500ms", .. extra]);
+
+    private async Task<JsonElement> StatusAsync()
+    {
+        var (code, stdout, stderr) = await GantryProcess.RunAsync(_dir.Path, null, "node", "status", "--run-dir", RunDir, "--json");
+        Assert.True(code == 0, $"node status failed ({code}): {stderr}");
+        return JsonDocument.Parse(stdout).RootElement.Clone();
+    }
+
+    /// <summary>Waits until the node reports <paramref name="count"/> workers running, and returns them.</summary>
+    private async Task<JsonElement[]> WaitForRunningWorkersAsync(int count)
+    {
+        var deadline = DateTime.UtcNow + Generous;
+        while (true)
+        {
+            var workers = (await StatusAsync()).GetProperty("workers").EnumerateArray().ToArray();
+            if (workers.Count(w => w.GetProperty("state").GetString() == "running") >= count) return workers;
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"{count} workers not running: {string.Join(", ", workers.Select(w => w.ToString()))}");
+            await Task.Delay(200);
+        }
+    }
+
+    private static async Task WaitUntilAsync(Func<Task<bool>> condition, TimeSpan timeout, string what)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (!await condition())
+        {
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"not within {timeout}: {what}");
+            await Task.Delay(100);
+        }
+    }
+
+    [Fact]
+    public async Task Node_WorkerKilledMidJob_RespawnedAndJobRetriedAtOnce()
+    {
+        await using var node = StartNode("--workers", "3");
+        await node.WaitForOutputAsync("Press Ctrl-C to stop.", Generous);
+        await WaitForRunningWorkersAsync(3);
+        var id = await QuickRun.SubmitAsync(_dir, "sleep", """{"ms":3000}""");
+
+        JsonElement victim = default;
+        await WaitUntilAsync(async () =>
+        {
+            victim = (await StatusAsync()).GetProperty("workers").EnumerateArray().FirstOrDefault(w => w.GetProperty("running").GetInt32() == 1);
+            return victim.ValueKind == JsonValueKind.Object;
+        }, Generous, "a worker runs the job");
+        var localId = victim.GetProperty("local_id").GetInt32();
+        var pid = victim.GetProperty("pid").GetInt32();
+        Assert.True(GantryProcess.SignalPid(pid, GantryProcess.SigKill));
+
+        // No server runs here, so no rescuer: only the node can have ended the lost attempt (the lease is 30 s).
+        var done = await StoreProbe.WaitForAsync(_dir.Db, id, j => j.State.IsTerminal(), TimeSpan.FromSeconds(25), "finished");
+        Assert.Equal(JobState.Succeeded, done.State);
+        Assert.Equal(2, done.Attempt);
+        var error = Assert.Single(done.Errors);
+        Assert.Equal(JobErrorKinds.WorkerLost, error.Error.Kind);
+        Assert.Contains($"pid {pid}", error.Error.Message, StringComparison.Ordinal);
+
+        var workers = await WaitForRunningWorkersAsync(3);
+        var respawned = workers.Single(w => w.GetProperty("local_id").GetInt32() == localId);
+        Assert.Equal(1, respawned.GetProperty("restarts").GetInt32());
+        Assert.NotEqual(pid, respawned.GetProperty("pid").GetInt32());
+        Assert.Contains("signal 9", respawned.GetProperty("last_error").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Node_SigKill_NoWorkerProcessSurvives()
+    {
+        await using var node = StartNode("--workers", "3");
+        await node.WaitForOutputAsync("Press Ctrl-C to stop.", Generous);
+        var pids = (await WaitForRunningWorkersAsync(3)).Select(w => w.GetProperty("pid").GetInt32()).ToArray();
+        await QuickRun.SubmitAsync(_dir, "sleep", """{"ms":30000}""");
+        await Task.Delay(500);
+
+        node.Signal(GantryProcess.SigKill);
+        await node.WaitForExitAsync(Generous);
+        // The workers see the socket close and exit within 2 s; the bound here is loose for a loaded machine.
+        await WaitUntilAsync(() => Task.FromResult(!pids.Any(GantryProcess.IsAlive)), TimeSpan.FromSeconds(10),
+            $"workers {string.Join(",", pids.Where(GantryProcess.IsAlive))} still alive");
+    }
+
+    [Fact]
+    public async Task Node_SigTerm_ExitsCleanlyAndNoJobFails()
+    {
+        await using var node = StartNode("--workers", "3");
+        await node.WaitForOutputAsync("Press Ctrl-C to stop.", Generous);
+        var pids = (await WaitForRunningWorkersAsync(3)).Select(w => w.GetProperty("pid").GetInt32()).ToArray();
+        var ids = new List<Guid>();
+        for (var i = 0; i < 6; i++) ids.Add(await QuickRun.SubmitAsync(_dir, "sleep", """{"ms":4000}"""));
+        // The last one starts within a poll of its submit and runs for 4 s: the node is stopped under it.
+        await StoreProbe.WaitForAsync(_dir.Db, ids[^1], j => j.State == JobState.Running, Generous, "running");
+
+        node.Signal(GantryProcess.SigTerm);
+        Assert.Equal(0, await node.WaitForExitAsync(Generous));
+        Assert.Contains("Gantry node stopped.", node.Stdout, StringComparison.Ordinal);
+        Assert.DoesNotContain(pids, GantryProcess.IsAlive);
+        foreach (var id in ids)
+        {
+            var job = (await StoreProbe.GetAsync(_dir.Db, id))!;
+            Assert.True(job.State is JobState.Succeeded or JobState.Queued, $"job {id} is {job.State.ToText()}");
+            Assert.Empty(job.Errors);
+        }
+        var workers = await StoreProbe.WithStoreAsync(_dir.Db, s => s.WorkerListAsync(CancellationToken.None));
+        Assert.Equal("stopped", Assert.Single(workers).State);
+    }
+
+    [GeneratedRegex(@"restart (\d+) in ([\d.]+)s")]
+    private static partial Regex RestartLine();
+
+    [Fact]
+    public async Task Node_WorkerCrashingAtStartup_BackoffGrowsUntilRestartLimitMarksItFailed()
+    {
+        // --capacity 0 makes the worker refuse to start: a crash loop.
+        await using var node = StartNode("--workers", "1", "--restart-backoff", "200ms", "--max-restarts", "3", "--worker-arg=--capacity=0");
+        await node.WaitForOutputAsync("marked failed", Generous);
+
+        var delays = RestartLine().Matches(node.Output).Select(m => double.Parse(m.Groups[2].Value, System.Globalization.CultureInfo.InvariantCulture)).ToArray();
+        Assert.Equal([0.2, 0.4, 0.8], delays);
+        var worker = Assert.Single((await StatusAsync()).GetProperty("workers").EnumerateArray());
+        Assert.Equal("failed", worker.GetProperty("state").GetString());
+        Assert.Equal(3, worker.GetProperty("restarts").GetInt32());
+        Assert.Contains("exited with code", worker.GetProperty("last_error").GetString(), StringComparison.Ordinal);
+        Assert.False(node.HasExited);
+    }
+
+    [Theory]
+    [InlineData(new[] { "--workers", "5", "--max-workers", "3" }, "--workers")]
+    [InlineData(new[] { "--workers", "2", "--min-workers", "4", "--max-workers", "2" }, "--min-workers")]
+    [InlineData(new[] { "--store", "postgres://nobody@127.0.0.1:1/none" }, "cannot reach PostgreSQL")]
+    public async Task Node_BadInput_OneLineError(string[] args, string expected)
+    {
+        var (code, _, stderr) = await GantryProcess.RunAsync(_dir.Path, null, ["node", "--run-dir", RunDir, .. args]);
+        Assert.Equal(1, code);
+        Assert.Contains(expected, stderr, StringComparison.Ordinal);
+        Assert.Single(stderr.Trim().Split('\n'));
+    }
+
+    [Fact]
+    public async Task NodeStatus_NoNode_SaysSo()
+    {
+        var (code, _, stderr) = await GantryProcess.RunAsync(_dir.Path, null, "node", "status", "--run-dir", RunDir);
+        Assert.Equal(1, code);
+        Assert.Contains("no node is running", stderr, StringComparison.Ordinal);
+    }
+}
