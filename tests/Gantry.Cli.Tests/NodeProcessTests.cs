@@ -140,6 +140,43 @@ public sealed partial class NodeProcessTests : IDisposable
         Assert.False(node.HasExited);
     }
 
+    [Fact]
+    public async Task Node_Backlog_ScalesUpWithin10sThenDrainsBackDown()
+    {
+        await using var node = StartNode("--workers", "1", "--min-workers", "1", "--max-workers", "3", "--worker-capacity", "1");
+        await node.WaitForOutputAsync("Press Ctrl-C to stop.", Generous);
+        await WaitForRunningWorkersAsync(1);
+        for (var i = 0; i < 12; i++) await QuickRun.SubmitAsync(_dir, "sleep", """{"ms":1500}""");
+
+        // The issue asks for a decision within 10 s of a change in load; a loaded machine gets 10 s more to start processes.
+        await WaitForRunningWorkersAsync(2).WaitAsync(TimeSpan.FromSeconds(20));
+        Assert.Contains("scaling", node.Output, StringComparison.OrdinalIgnoreCase);
+
+        // Idle again: back to the minimum, each removed worker drained, not killed, and no job failed.
+        await WaitUntilAsync(async () => (await StatusAsync()).GetProperty("workers").EnumerateArray()
+            .Count(w => w.GetProperty("state").GetString() is "running" or "starting" or "draining") == 1, TimeSpan.FromSeconds(60), "scaled back to one worker");
+        var jobs = await StoreProbe.WithStoreAsync(_dir.Db, s => s.JobListAsync(new Storage.JobListParams { Limit = 100 }, CancellationToken.None));
+        Assert.Equal(12, jobs.Count);
+        Assert.All(jobs, j => Assert.Empty(j.Errors));
+    }
+
+    [Fact]
+    public async Task Node_DrainCommand_FinishesItsJobsAndExits()
+    {
+        await using var node = StartNode("--workers", "2");
+        await node.WaitForOutputAsync("Press Ctrl-C to stop.", Generous);
+        await WaitForRunningWorkersAsync(2);
+        var nodeId = (await StatusAsync()).GetProperty("node_id").GetString()!;
+        var id = await QuickRun.SubmitAsync(_dir, "sleep", """{"ms":1500}""");
+        await StoreProbe.WaitForAsync(_dir.Db, id, j => j.State == JobState.Running, Generous, "running");
+
+        var (code, _, stderr) = await GantryProcess.RunAsync(_dir.Path, null, "workers", "drain", nodeId, "--db", _dir.Db);
+        Assert.True(code == 0, stderr);
+
+        Assert.Equal(0, await node.WaitForExitAsync(Generous));
+        Assert.Equal(JobState.Succeeded, (await StoreProbe.GetAsync(_dir.Db, id))!.State);
+    }
+
     [Theory]
     [InlineData(new[] { "--workers", "5", "--max-workers", "3" }, "--workers")]
     [InlineData(new[] { "--workers", "2", "--min-workers", "4", "--max-workers", "2" }, "--min-workers")]
