@@ -59,6 +59,8 @@ public sealed class WorkerProtocolApiTests : IAsyncLifetime
         Assert.True(applied.GetProperty("applied")[0].GetBoolean());
         var stale = await ProblemAsync(await PostAsync("/api/v1/worker/report", success), HttpStatusCode.Conflict);
         Assert.Contains("no longer attempt 1", stale, StringComparison.Ordinal);
+        var flagged = await OkJsonAsync(await PostAsync("/api/v1/worker/report", success.Replace("]}", "],\"flag_stale\":true}", StringComparison.Ordinal)));
+        Assert.False(flagged.GetProperty("applied")[0].GetBoolean());
 
         var read = await OkJsonAsync(await Http.GetAsync($"/api/v1/jobs/{id}"));
         Assert.Equal("succeeded", read.GetProperty("state").GetString());

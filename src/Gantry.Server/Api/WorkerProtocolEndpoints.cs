@@ -30,7 +30,7 @@ internal static class WorkerProtocolEndpoints
             return TypedResults.NoContent();
         }).WithSummary("Mark a worker stopped");
         worker.MapPost("/fetch", FetchAsync).WithSummary("Claim up to each queue's limit of jobs under a lease; waits up to wait_seconds (at most 30) for work");
-        worker.MapPost("/report", ReportAsync).WithSummary("Progress, checkpoints, logs and outcomes, fenced by attempt; a stale single report is 409");
+        worker.MapPost("/report", ReportAsync).WithSummary("Progress, checkpoints, logs and outcomes, fenced by attempt; a stale single report is 409 unless flag_stale is set");
         worker.MapPost("/heartbeat", async (WireHeartbeatRequest body, IJobStore store, CancellationToken ct) =>
         {
             var result = await store.WorkerHeartbeatAsync(new WorkerHeartbeatParams(body.WorkerId, TimeSpan.FromSeconds(body.LeaseSeconds),
@@ -71,7 +71,7 @@ internal static class WorkerProtocolEndpoints
     {
         var reports = body.Reports.Select((r, i) => r.ToReport($"reports[{i}]")).ToArray();
         var applied = await store.JobReportManyAsync(reports, ct).ConfigureAwait(false);
-        if (reports.Length == 1 && !applied[0])
+        if (reports.Length == 1 && !applied[0] && !body.FlagStale)
             return ApiProblems.Problem(StatusCodes.Status409Conflict, "Stale report",
                 $"job {reports[0].JobId} is no longer attempt {reports[0].Attempt} of worker {reports[0].WorkerId}; the report was not applied");
         return TypedResults.Ok(new WireReportResponse(applied));

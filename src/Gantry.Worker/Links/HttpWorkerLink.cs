@@ -52,9 +52,8 @@ public sealed class HttpWorkerLink : IWorkerLink, IDisposable
 
     public async Task<IReadOnlyList<bool>> ReportAsync(IReadOnlyList<JobReport> reports, CancellationToken ct)
     {
-        // Sent as a batch (never alone): a lone stale report would come back as 409 instead of a flag.
-        var request = new WireReportRequest(reports.Select(WireReport.From).ToArray());
-        if (reports.Count == 1) request = new WireReportRequest([request.Reports[0], request.Reports[0] with { Kind = "progress", Percent = -1 }]);
+        // Stale reports come back as flags, as from the store, never as 409.
+        var request = new WireReportRequest(reports.Select(WireReport.From).ToArray(), FlagStale: true);
         var response = await SendAsync("api/v1/worker/report", request, WireJson.Default.WireReportRequest, WireJson.Default.WireReportResponse, ct).ConfigureAwait(false);
         return response.Applied.Take(reports.Count).ToArray();
     }

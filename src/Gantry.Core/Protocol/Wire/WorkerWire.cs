@@ -96,7 +96,8 @@ public sealed record WireError(string Kind, string Message, string? Type = null,
 
 public sealed record WireLogLine(int N, DateTimeOffset At, string Level, string Message);
 
-public sealed record WireReportRequest(IReadOnlyList<WireReport> Reports);
+/// <param name="FlagStale">True: a stale report comes back as <c>false</c> in <c>applied</c> even when it is the only one, never as 409.</param>
+public sealed record WireReportRequest(IReadOnlyList<WireReport> Reports, bool FlagStale = false);
 
 /// <summary>Per report, whether the store applied it; a false is a stale attempt.</summary>
 public sealed record WireReportResponse(IReadOnlyList<bool> Applied);
