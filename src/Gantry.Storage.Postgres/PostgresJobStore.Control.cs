@@ -23,10 +23,12 @@ public sealed partial class PostgresJobStore
                 await NotifyAsync(c, PostgresNotifications.Commands, ct).ConfigureAwait(false);
                 return new JobCancelResult(id, JobCancelOutcome.Requested);
             }
-            await Command(c, $"""
+            if (await Command(c, $"""
                 UPDATE jobs SET state = '{JobState.Cancelled.ToText()}', finished_at = @now, cancel_requested_at = @now
                 WHERE id = @id AND {JobStateMachine.SqlFrom(JobTransition.Cancel)}
-                """).Bind("@now", now).Bind("@id", id).RunAsync(ct).ConfigureAwait(false);
+                RETURNING seq
+                """).Bind("@now", now).Bind("@id", id).ScalarAsync(ct).ConfigureAwait(false) is long seq)
+                await StepStoppedAsync(c, seq, now, ct).ConfigureAwait(false);
             return new JobCancelResult(id, JobCancelOutcome.Cancelled);
         }, ct).ConfigureAwait(false);
         if (result.Outcome == JobCancelOutcome.Requested) Signals.CommandsAvailable.Set();

@@ -108,6 +108,26 @@ internal static class PostgresSchema
             DROP INDEX jobs_lease;
             CREATE INDEX jobs_lease ON jobs (lease_until) WHERE lease_until IS NOT NULL;
             """),
+        (5, """
+            -- Workflows: steps are jobs with a workflow, a step name and a count of dependencies not yet
+            -- succeeded (null on plain jobs); edges link steps by row key. A workflow's state is derived.
+            CREATE TABLE workflows (
+              id         uuid        PRIMARY KEY,
+              name       text        NOT NULL,
+              on_failure text        NOT NULL,
+              created_at timestamptz NOT NULL
+            );
+            ALTER TABLE jobs ADD COLUMN workflow_id uuid;
+            ALTER TABLE jobs ADD COLUMN step text;
+            ALTER TABLE jobs ADD COLUMN deps_left integer;
+            CREATE INDEX jobs_workflow ON jobs (workflow_id) WHERE workflow_id IS NOT NULL;
+            CREATE TABLE job_dependencies (
+              job_seq        bigint NOT NULL REFERENCES jobs (seq) ON DELETE CASCADE,
+              depends_on_seq bigint NOT NULL REFERENCES jobs (seq) ON DELETE CASCADE,
+              PRIMARY KEY (job_seq, depends_on_seq)
+            );
+            CREATE INDEX job_dependencies_parent ON job_dependencies (depends_on_seq);
+            """),
     ];
 
     public static int LatestVersion => Migrations[^1].Version;

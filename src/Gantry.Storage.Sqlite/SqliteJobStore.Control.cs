@@ -21,10 +21,12 @@ public sealed partial class SqliteJobStore
                     .ExecuteNonQuery();
                 return new JobCancelResult(id, JobCancelOutcome.Requested);
             }
-            Prepared($"""
+            if (Prepared($"""
                 UPDATE jobs SET state = '{JobState.Cancelled.ToText()}', finished_at = @now, cancel_requested_at = @now
                 WHERE id = @id AND {JobStateMachine.SqlFrom(JobTransition.Cancel)}
-                """).Bind("@now", now).Bind("@id", id.ToString()).ExecuteNonQuery();
+                RETURNING seq
+                """).Bind("@now", now).Bind("@id", id.ToString()).ExecuteScalar() is long seq)
+                StepStopped(seq, now);
             return new JobCancelResult(id, JobCancelOutcome.Cancelled);
         }, ct).ConfigureAwait(false);
         if (result.Outcome == JobCancelOutcome.Requested) Signals.CommandsAvailable.Set();
