@@ -112,7 +112,8 @@ internal static class PostgresSchema
             -- Workflows: steps are jobs with a workflow, a step name and a count of dependencies not yet
             -- succeeded (null on plain jobs); edges link steps by row key. A workflow's state is derived.
             CREATE TABLE workflows (
-              id         uuid        PRIMARY KEY,
+              seq        bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+              id         uuid        NOT NULL UNIQUE,
               name       text        NOT NULL,
               on_failure text        NOT NULL,
               created_at timestamptz NOT NULL

@@ -113,11 +113,12 @@ internal static class SqliteSchema
             -- Workflows: steps are jobs with a workflow, a step name and a count of dependencies not yet
             -- succeeded (null on plain jobs); edges link steps by row key. A workflow's state is derived.
             CREATE TABLE workflows (
-              id         TEXT    PRIMARY KEY,
+              seq        INTEGER PRIMARY KEY,
+              id         TEXT    NOT NULL UNIQUE,
               name       TEXT    NOT NULL,
               on_failure TEXT    NOT NULL,
               created_at INTEGER NOT NULL
-            ) WITHOUT ROWID;
+            );
             ALTER TABLE jobs ADD COLUMN workflow_id TEXT;
             ALTER TABLE jobs ADD COLUMN step TEXT;
             ALTER TABLE jobs ADD COLUMN deps_left INTEGER;

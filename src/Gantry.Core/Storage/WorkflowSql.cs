@@ -86,16 +86,16 @@ public static class WorkflowSql
     /// <summary>A page of workflows, newest first, with their step counts; <c>@before</c> (nullable) is the keyset cursor.</summary>
     public static string List(WorkflowState? state) => $"""
         SELECT id, name, on_failure, created_at, total, unfinished, succeeded, dead, cancelled FROM (
-          SELECT w.id, w.name, w.on_failure, w.created_at, count(*) AS total,
+          SELECT w.seq, w.id, w.name, w.on_failure, w.created_at, count(*) AS total,
                  sum({WorkflowStates.SqlIsUnfinished("j.state")}) AS unfinished,
                  sum(CASE WHEN j.state = '{JobState.Succeeded.ToText()}' THEN 1 ELSE 0 END) AS succeeded,
                  sum(CASE WHEN j.state = '{JobState.Dead.ToText()}' THEN 1 ELSE 0 END) AS dead,
                  sum(CASE WHEN j.state = '{JobState.Cancelled.ToText()}' THEN 1 ELSE 0 END) AS cancelled
           FROM workflows AS w JOIN jobs AS j ON j.workflow_id = w.id
-          WHERE (@before IS NULL OR w.id < @before)
-          GROUP BY w.id, w.name, w.on_failure, w.created_at) AS c
+          WHERE (@before IS NULL OR w.seq < coalesce((SELECT seq FROM workflows WHERE id = @before), 0))
+          GROUP BY w.seq, w.id, w.name, w.on_failure, w.created_at) AS c
         {(state is { } s ? "WHERE " + WorkflowStates.SqlCondition(s, "unfinished", "dead", "cancelled") : "")}
-        ORDER BY id DESC
+        ORDER BY seq DESC
         LIMIT @limit
         """;
 
