@@ -17,6 +17,7 @@ internal sealed class WorkerJobContext : JobContext, IDisposable
     private readonly AttemptLog _log;
     private readonly object _progressLock = new();
     private JsonDocument? _payload;
+    private Dictionary<string, JsonElement>? _dependencies;
     private ITimer? _timeoutTimer;
     private int _cancelReason;
     private long _lastProgressAt = long.MinValue;
@@ -97,6 +98,19 @@ internal sealed class WorkerJobContext : JobContext, IDisposable
     public override int MaxAttempts => _job.MaxAttempts;
     public override IReadOnlyDictionary<string, string> Tags => _job.Tags;
     public override JsonElement Payload => (_payload ??= JsonDocument.Parse(_job.Payload)).RootElement;
+    public override IReadOnlyDictionary<string, JsonElement> DependencyResults => _dependencies ??= ParseDependencies(_job.Dependencies);
+
+    /// <summary>Parsed on first use: most handlers of plain jobs never ask.</summary>
+    private static Dictionary<string, JsonElement> ParseDependencies(IReadOnlyDictionary<string, string?>? results)
+    {
+        var parsed = new Dictionary<string, JsonElement>(StringComparer.Ordinal);
+        foreach (var (step, json) in results ?? new Dictionary<string, string?>())
+        {
+            using var doc = JsonDocument.Parse(json ?? "null");
+            parsed[step] = doc.RootElement.Clone();
+        }
+        return parsed;
+    }
     public override CancellationToken CancellationToken => _cts.Token;
     public override CancelReason CancelReason => (CancelReason)Volatile.Read(ref _cancelReason);
     public override ILogger Logger { get; }
