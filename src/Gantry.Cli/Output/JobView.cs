@@ -15,6 +15,10 @@ namespace Gantry.Cli.Output;
 [JsonSerializable(typeof(LogLineView[]))]
 [JsonSerializable(typeof(SubmitView[]))]
 [JsonSerializable(typeof(QueueView[]))]
+[JsonSerializable(typeof(WorkflowView))]
+[JsonSerializable(typeof(WorkflowSummaryView[]))]
+[JsonSerializable(typeof(WorkflowSubmitView))]
+[JsonSerializable(typeof(WorkflowCancelView))]
 [JsonSerializable(typeof(Bench.BenchResult))]
 [JsonSerializable(typeof(Bench.ProcessBenchResult))]
 internal sealed partial class CliJson : JsonSerializerContext;

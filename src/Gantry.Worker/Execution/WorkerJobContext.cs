@@ -98,19 +98,8 @@ internal sealed class WorkerJobContext : JobContext, IDisposable
     public override int MaxAttempts => _job.MaxAttempts;
     public override IReadOnlyDictionary<string, string> Tags => _job.Tags;
     public override JsonElement Payload => (_payload ??= JsonDocument.Parse(_job.Payload)).RootElement;
-    public override IReadOnlyDictionary<string, JsonElement> DependencyResults => _dependencies ??= ParseDependencies(_job.Dependencies);
-
-    /// <summary>Parsed on first use: most handlers of plain jobs never ask.</summary>
-    private static Dictionary<string, JsonElement> ParseDependencies(IReadOnlyDictionary<string, string?>? results)
-    {
-        var parsed = new Dictionary<string, JsonElement>(StringComparer.Ordinal);
-        foreach (var (step, json) in results ?? new Dictionary<string, string?>())
-        {
-            using var doc = JsonDocument.Parse(json ?? "null");
-            parsed[step] = doc.RootElement.Clone();
-        }
-        return parsed;
-    }
+    // Parsed on first use: handlers of plain jobs never ask.
+    public override IReadOnlyDictionary<string, JsonElement> DependencyResults => _dependencies ??= JsonElements.ParseAll(_job.Dependencies);
     public override CancellationToken CancellationToken => _cts.Token;
     public override CancelReason CancelReason => (CancelReason)Volatile.Read(ref _cancelReason);
     public override ILogger Logger { get; }

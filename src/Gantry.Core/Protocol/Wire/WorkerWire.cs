@@ -26,13 +26,7 @@ public sealed record WireJob(Guid Id, string Type, string Queue, int Priority, J
         return new(j.Id, j.Type, j.Queue, j.Priority, payload.RootElement.Clone(), j.Attempt, j.MaxAttempts, j.Timeout?.TotalSeconds,
             j.Backoff.Base.TotalSeconds, j.Backoff.Max.TotalSeconds, j.WorkerId, j.Tags.Count > 0 ? j.Tags : null, j.CreatedAt,
             j.Checkpoint is { } c ? Convert.ToBase64String(c) : null, j.CheckpointAt, j.CheckpointInterval?.TotalSeconds,
-            j.Dependencies?.ToDictionary(d => d.Key, d => ParseJson(d.Value)));
-    }
-
-    private static JsonElement ParseJson(string? json)
-    {
-        using var doc = JsonDocument.Parse(json ?? "null");
-        return doc.RootElement.Clone();
+            j.Dependencies is null ? null : Serialization.JsonElements.ParseAll(j.Dependencies));
     }
 
     public ClaimedJob ToClaimed() => new()
