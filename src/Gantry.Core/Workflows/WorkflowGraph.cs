@@ -4,8 +4,8 @@ namespace Gantry.Workflows;
 public static class WorkflowGraph
 {
     /// <summary>
-    /// A cycle among the steps, as the names along it with the first repeated at the end
-    /// (<c>a, b, c, a</c>: a depends on b, which depends on c, which depends on a); null when there is none.
+    /// A cycle among the steps, in the order they would run, with the first repeated at the end
+    /// (<c>a, b, c, a</c>: b depends on a, c on b, and a on c); null when there is none.
     /// Every dependency must name a step in <paramref name="dependsOn"/>. Deterministic: steps are visited in order.
     /// </summary>
     public static IReadOnlyList<string>? FindCycle(IReadOnlyList<string> steps, IReadOnlyDictionary<string, IReadOnlyList<string>> dependsOn)
@@ -40,8 +40,10 @@ public static class WorkflowGraph
                 }
                 else if (m == 1)
                 {
+                    // The path follows "depends on" edges; reversed, it reads in run order.
                     var cycle = path.Skip(path.IndexOf(dep)).ToList();
                     cycle.Add(dep);
+                    cycle.Reverse();
                     return cycle;
                 }
             }
