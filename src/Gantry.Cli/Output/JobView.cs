@@ -21,4 +21,5 @@ namespace Gantry.Cli.Output;
 [JsonSerializable(typeof(WorkflowCancelView))]
 [JsonSerializable(typeof(Bench.BenchResult))]
 [JsonSerializable(typeof(Bench.ProcessBenchResult))]
+[JsonSerializable(typeof(Bench.WorkflowBenchResult))]
 internal sealed partial class CliJson : JsonSerializerContext;
