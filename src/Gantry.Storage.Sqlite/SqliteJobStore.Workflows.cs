@@ -26,10 +26,11 @@ public sealed partial class SqliteJobStore
                 seqs[step.Name] = insert.LastInsertRowId;
                 steps[i] = new WorkflowStepJob(step.Name, step.Job.Id, state);
             }
-            var edge = Prepared(WorkflowSql.InsertEdge);
+            // Raw statements: a wide fan-in has as many edges as steps, and each costs ADO.NET's overhead otherwise.
+            var edge = Raw(WorkflowSql.InsertEdge);
             foreach (var step in wf.Steps)
                 foreach (var dep in step.DependsOn)
-                    edge.Bind("@job", seqs[step.Name]).Bind("@depends_on", seqs[dep]).ExecuteNonQuery();
+                    edge.Bind("@job", seqs[step.Name]).Bind("@depends_on", seqs[dep]).Execute();
             return new WorkflowCreateResult(wf.Id, steps);
         }, ct).ConfigureAwait(false);
         if (result.Steps.Any(s => s.State == JobState.Queued)) Signals.JobsAvailable.Set();
@@ -156,8 +157,15 @@ public sealed partial class SqliteJobStore
     private Dictionary<string, string?> DependencyResults(long seq)
     {
         var results = new Dictionary<string, string?>(StringComparer.Ordinal);
-        using var r = Prepared(WorkflowSql.DependencyResults).Bind("@seq", seq).ExecuteReader();
-        while (r.Read()) results[r.GetString(0)] = r.GetStringOrNull(1);
+        var query = Raw(WorkflowSql.DependencyResults).Bind("@seq", seq);
+        try
+        {
+            while (query.Step()) results[query.GetString(0)] = query.GetStringOrNull(1);
+        }
+        finally
+        {
+            query.Reset();
+        }
         return results;
     }
 
