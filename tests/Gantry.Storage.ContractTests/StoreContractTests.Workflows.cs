@@ -53,6 +53,9 @@ public abstract partial class StoreContractTests
         Assert.Equal("flow", stored.Name);
         Assert.Equal(WorkflowState.Running, stored.State);
         Assert.Equal(["a", "b"], stored.Steps.Single(s => s.Name == "merge").DependsOn);
+        var stats = Assert.Single(await Store.QueueStatsAsync(Ct));
+        Assert.Equal(3, stats[JobState.Waiting]);
+        Assert.Equal(1, stats[JobState.Queued]);
         Assert.Equal(result.Steps[0].JobId, Assert.Single(await ClaimAsync(limit: 100)).Id);
     }
 
