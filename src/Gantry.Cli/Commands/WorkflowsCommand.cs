@@ -16,32 +16,9 @@ internal static class WorkflowsCommand
         List(), Show(), Cancel(),
     };
 
-    private static Argument<Guid> Id() => new("id")
-    {
-        Description = "The workflow's id",
-        CustomParser = r =>
-        {
-            var text = r.Tokens.Count > 0 ? r.Tokens[0].Value : "";
-            if (Guid.TryParse(text, out var id)) return id;
-            r.AddError($"'{text}' is not a workflow id (expected a UUID such as 0193a5b2-7c1e-7d4a-9f00-1a2b3c4d5e6f)");
-            return Guid.Empty;
-        },
-    };
-
     private static Command List()
     {
-        var state = new Option<WorkflowState?>("--state")
-        {
-            Description = $"Only workflows in this state ({string.Join(", ", WorkflowStates.All.Select(s => s.ToText()))})",
-            HelpName = "state",
-            CustomParser = r =>
-            {
-                var text = r.Tokens.Count > 0 ? r.Tokens[0].Value : "";
-                if (WorkflowStates.TryParse(text, out var s)) return s;
-                r.AddError($"--state: '{text}' is not a workflow state (one of {string.Join(", ", WorkflowStates.All.Select(x => x.ToText()))})");
-                return null;
-            },
-        };
+        var state = CliOptions.State("workflow", WorkflowStates.All, WorkflowStates.ToText, WorkflowStates.TryParse);
         var limit = new Option<int>("--limit", "-n") { Description = "Most workflows to list, newest first (default 50)", DefaultValueFactory = _ => 50, HelpName = "n" };
         var before = new Option<Guid?>("--before") { Description = "Only workflows older than this workflow id (paging)", HelpName = "id" };
         var json = CliOptions.Json();
@@ -65,7 +42,7 @@ internal static class WorkflowsCommand
 
     private static Command Show()
     {
-        var id = Id();
+        var id = CliOptions.Id("workflow");
         var wait = new Option<bool>("--wait", "-w") { Description = "Wait until the workflow has finished, then show it" };
         var json = CliOptions.Json();
         var location = CliOptions.StoreLocation();
@@ -88,7 +65,7 @@ internal static class WorkflowsCommand
 
     private static Command Cancel()
     {
-        var id = Id();
+        var id = CliOptions.Id("workflow");
         var json = CliOptions.Json();
         var location = CliOptions.StoreLocation();
         var config = CliOptions.Config();
