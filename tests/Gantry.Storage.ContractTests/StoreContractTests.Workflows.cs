@@ -53,10 +53,14 @@ public abstract partial class StoreContractTests
         Assert.Equal("flow", stored.Name);
         Assert.Equal(WorkflowState.Running, stored.State);
         Assert.Equal(["a", "b"], stored.Steps.Single(s => s.Name == "merge").DependsOn);
+        var merge = await GetAsync(result.Steps[3].JobId);
+        Assert.Equal(flow.Id, merge.WorkflowId);
+        Assert.Equal("merge", merge.Step);
+        Assert.Null((await GetAsync(await EnqueueAsync())).WorkflowId);
         var stats = Assert.Single(await Store.QueueStatsAsync(Ct));
         Assert.Equal(3, stats[JobState.Waiting]);
-        Assert.Equal(1, stats[JobState.Queued]);
-        Assert.Equal(result.Steps[0].JobId, Assert.Single(await ClaimAsync(limit: 100)).Id);
+        Assert.Equal(2, stats[JobState.Queued]);
+        Assert.Equal(result.Steps[0].JobId, (await ClaimAsync(limit: 100))[0].Id);
     }
 
     [Fact]
