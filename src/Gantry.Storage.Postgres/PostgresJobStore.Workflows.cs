@@ -92,24 +92,36 @@ public sealed partial class PostgresJobStore
 
     /// <summary>
     /// After steps succeeded (inside their transaction): each dependent's count of pending dependencies goes
-    /// down, and those at zero are queued. Concurrent releases of one dependent queue on its row lock, and
-    /// each re-reads the count the other left. True when a step was queued (a NOTIFY is then sent).
+    /// down by how many of its dependencies are among them, and those at zero are queued. Each dependent is
+    /// updated once; a concurrent release of the same dependent waits for the row lock and re-reads the count
+    /// the other left (a deadlock between two batches sharing dependents rolls one back, to be retried).
+    /// True when a step was queued (a NOTIFY is then sent).
     /// </summary>
     private async Task<bool> ReleaseDependentsAsync(NpgsqlConnection c, List<long> succeededSteps, CancellationToken ct)
     {
         if (succeededSteps.Count == 0) return false;
-        // In a fixed order, so that two batches releasing shared dependents take their row locks alike.
-        succeededSteps.Sort();
-        await using var batch = new NpgsqlBatch(c);
-        foreach (var seq in succeededSteps)
+        var dependents = new List<(long Seq, int Count)>();
+        await using (var cmd = Command(c, """
+            SELECT job_seq, count(*)::integer FROM job_dependencies WHERE depends_on_seq = ANY(@seqs) GROUP BY job_seq ORDER BY job_seq
+            """).Bind("@seqs", succeededSteps.ToArray()))
+        await using (var r = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false))
         {
-            var cmd = new NpgsqlBatchCommand(WorkflowSql.Release);
-            cmd.Parameters.Add(new NpgsqlParameter("@seq", seq));
+            while (await r.ReadAsync(ct).ConfigureAwait(false)) dependents.Add((r.GetInt64(0), r.GetInt32(1)));
+        }
+        // One statement per distinct count (usually one: each dependent has one dependency in the batch),
+        // each finding its rows through the primary key.
+        await using var batch = new NpgsqlBatch(c);
+        foreach (var group in dependents.GroupBy(d => d.Count))
+        {
+            var cmd = new NpgsqlBatchCommand(WorkflowSql.ReleaseMany);
+            cmd.Parameters.Add(new NpgsqlParameter("@seqs", group.Select(d => d.Seq).ToArray()));
+            cmd.Parameters.Add(new NpgsqlParameter("@n", group.Key));
             batch.BatchCommands.Add(cmd);
         }
         var queued = false;
-        await using (var r = await batch.ExecuteReaderAsync(ct).ConfigureAwait(false))
+        if (batch.BatchCommands.Count > 0)
         {
+            await using var r = await batch.ExecuteReaderAsync(ct).ConfigureAwait(false);
             do
             {
                 while (await r.ReadAsync(ct).ConfigureAwait(false)) queued |= r.GetBoolean(0);
@@ -163,25 +175,19 @@ public sealed partial class PostgresJobStore
         return (cancelled, running.Count);
     }
 
-    /// <summary>The results of claimed steps' dependencies, by step name, per step row key (inside the claim's transaction).</summary>
+    /// <summary>
+    /// The results of claimed steps' dependencies, by step name, per step row key: one statement for the
+    /// whole claim, inside its transaction (which plans each statement afresh, so the array is planned for).
+    /// </summary>
     private static async Task<Dictionary<long, Dictionary<string, string?>>> DependencyResultsAsync(NpgsqlConnection c, IReadOnlyList<long> steps, CancellationToken ct)
     {
         var results = steps.ToDictionary(s => s, _ => new Dictionary<string, string?>(StringComparer.Ordinal));
         if (steps.Count == 0) return results;
-        await using var batch = new NpgsqlBatch(c);
-        foreach (var seq in steps)
-        {
-            var cmd = new NpgsqlBatchCommand(WorkflowSql.DependencyResults);
-            cmd.Parameters.Add(new NpgsqlParameter("@seq", seq));
-            batch.BatchCommands.Add(cmd);
-        }
-        await using var r = await batch.ExecuteReaderAsync(ct).ConfigureAwait(false);
-        var i = 0;
-        do
-        {
-            while (await r.ReadAsync(ct).ConfigureAwait(false)) results[steps[i]][r.GetString(0)] = r.GetStringOrNull(1);
-            i++;
-        } while (await r.NextResultAsync(ct).ConfigureAwait(false));
+        await using var cmd = Command(c, """
+            SELECT d.job_seq, p.step, p.result FROM job_dependencies AS d JOIN jobs AS p ON p.seq = d.depends_on_seq WHERE d.job_seq = ANY(@seqs)
+            """).Bind("@seqs", steps.ToArray());
+        await using var r = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false);
+        while (await r.ReadAsync(ct).ConfigureAwait(false)) results[r.GetInt64(0)][r.GetString(1)] = r.GetStringOrNull(2);
         return results;
     }
 }

@@ -18,14 +18,29 @@ public static class WorkflowSql
     private static readonly string CancelNow = string.Join(", ",
         JobStateMachine.From(JobTransition.Cancel).Where(s => s != JobState.Running).Select(s => $"'{s.ToText()}'"));
 
+    /// <summary>The release rule: a dependent's count of pending dependencies goes down by <paramref name="by"/>, and at zero it is queued.</summary>
+    private static string ReleaseBy(string by) =>
+        $"deps_left = deps_left - {by}, state = CASE WHEN deps_left = {by} THEN '{JobState.Queued.ToText()}' ELSE state END";
+
     /// <summary>
-    /// The succeeded step <c>@seq</c> releases its dependents: each one's count goes down by one, and the
-    /// one whose count reaches zero is queued. Returns a row per dependent, <c>1</c>/true when queued.
+    /// The succeeded step <c>@seq</c> releases its dependents, one statement per success (SQLite, where a
+    /// row updated again is updated in place). Returns a row per dependent, <c>1</c>/true when queued.
     /// </summary>
     public static readonly string Release = $"""
-        UPDATE jobs SET deps_left = deps_left - 1,
-            state = CASE WHEN deps_left = 1 THEN '{JobState.Queued.ToText()}' ELSE state END
+        UPDATE jobs SET {ReleaseBy("1")}
         WHERE seq IN (SELECT job_seq FROM job_dependencies WHERE depends_on_seq = @seq) AND {JobStateMachine.SqlFrom(JobTransition.Release)}
+        RETURNING deps_left = 0
+        """;
+
+    /// <summary>
+    /// Releases the dependents whose row keys are in <c>@seqs</c>, of each of which <c>@n</c> dependencies have
+    /// just succeeded: for a store that first counts a batch's successes per dependent (PostgreSQL, where every
+    /// update of a row makes a new version: a fan-in's dependent is updated once per batch, not once per
+    /// success). Returns a row per dependent, true when queued.
+    /// </summary>
+    public static readonly string ReleaseMany = $"""
+        UPDATE jobs SET {ReleaseBy("@n")}
+        WHERE seq = ANY(@seqs) AND {JobStateMachine.SqlFrom(JobTransition.Release)}
         RETURNING deps_left = 0
         """;
 
