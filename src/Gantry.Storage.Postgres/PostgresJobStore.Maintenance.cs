@@ -75,13 +75,18 @@ public sealed partial class PostgresJobStore
         var cutoff = _time.GetUtcNow().UtcDateTime - p.Retention;
         // No index on finished_at: it would cost every completion an index write. Old finished jobs
         // sit at the low end of seq, so walking seq upward finds them first. Their errors go with them (ON DELETE CASCADE).
-        // A workflow's steps go together, once all have finished; their edges go with them (ON DELETE CASCADE).
-        var deleted = await Command(c, $"""
-            DELETE FROM jobs WHERE seq = ANY(ARRAY(
-              SELECT seq FROM jobs WHERE state IN ('succeeded', 'dead', 'cancelled') AND finished_at < @cutoff
-                AND {WorkflowSql.CleanableStep}
-              ORDER BY seq LIMIT @limit FOR UPDATE SKIP LOCKED))
-            """).Bind("@cutoff", cutoff).Bind("@limit", p.Limit).RunAsync(ct).ConfigureAwait(false);
+        // A workflow's steps go together, once all have finished, and their edges with them.
+        var deleted = Convert.ToInt32(await Command(c, $"""
+            WITH gone AS (
+              DELETE FROM jobs WHERE seq = ANY(ARRAY(
+                SELECT seq FROM jobs WHERE state IN ('succeeded', 'dead', 'cancelled') AND finished_at < @cutoff
+                  AND {WorkflowSql.CleanableStep}
+                ORDER BY seq LIMIT @limit FOR UPDATE SKIP LOCKED))
+              RETURNING seq, workflow_id),
+            edges AS (
+              DELETE FROM job_dependencies WHERE job_seq = ANY(ARRAY(SELECT seq FROM gone WHERE workflow_id IS NOT NULL)))
+            SELECT count(*) FROM gone
+            """).Bind("@cutoff", cutoff).Bind("@limit", p.Limit).ScalarAsync(ct).ConfigureAwait(false), System.Globalization.CultureInfo.InvariantCulture);
         if (deleted > 0) await Command(c, WorkflowSql.DeleteEmptyWorkflows).RunAsync(ct).ConfigureAwait(false);
         // Workers that stopped long ago leave the registry with the jobs of their time.
         await Command(c, "DELETE FROM workers WHERE state = 'stopped' AND last_seen_at < @cutoff").Bind("@cutoff", cutoff)

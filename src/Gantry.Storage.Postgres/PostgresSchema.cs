@@ -122,9 +122,11 @@ internal static class PostgresSchema
             ALTER TABLE jobs ADD COLUMN step text;
             ALTER TABLE jobs ADD COLUMN deps_left integer;
             CREATE INDEX jobs_workflow ON jobs (workflow_id) WHERE workflow_id IS NOT NULL;
+            -- No foreign keys: a check per edge would lock (and so write) both jobs' rows as a workflow is
+            -- created; edges are written only with their steps, and the cleaner deletes them with them.
             CREATE TABLE job_dependencies (
-              job_seq        bigint NOT NULL REFERENCES jobs (seq) ON DELETE CASCADE,
-              depends_on_seq bigint NOT NULL REFERENCES jobs (seq) ON DELETE CASCADE,
+              job_seq        bigint NOT NULL,
+              depends_on_seq bigint NOT NULL,
               PRIMARY KEY (job_seq, depends_on_seq)
             );
             CREATE INDEX job_dependencies_parent ON job_dependencies (depends_on_seq);
