@@ -7,6 +7,11 @@ namespace Gantry.Storage.Postgres;
 
 public sealed partial class PostgresJobStore
 {
+    // Sets as array parameters, each found through an index (the primary key, or the edges' index on depends_on_seq).
+    private static readonly string ReleaseSql = WorkflowSql.Release("seq = ANY(@seqs)");
+    private static readonly string DependentsOfSql = WorkflowSql.DependentsOf("depends_on_seq = ANY(@seqs)");
+    private static readonly string DependencyResultsSql = WorkflowSql.DependencyResults("d.job_seq = ANY(@seqs)");
+
     public async Task<WorkflowCreateResult> WorkflowCreateAsync(WorkflowCreateParams p, CancellationToken ct)
     {
         var wf = p.Workflow;
@@ -101,19 +106,17 @@ public sealed partial class PostgresJobStore
     {
         if (succeededSteps.Count == 0) return false;
         var dependents = new List<(long Seq, int Count)>();
-        await using (var cmd = Command(c, """
-            SELECT job_seq, count(*)::integer FROM job_dependencies WHERE depends_on_seq = ANY(@seqs) GROUP BY job_seq ORDER BY job_seq
-            """).Bind("@seqs", succeededSteps.ToArray()))
+        await using (var cmd = Command(c, DependentsOfSql).Bind("@seqs", succeededSteps.ToArray()))
         await using (var r = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false))
         {
-            while (await r.ReadAsync(ct).ConfigureAwait(false)) dependents.Add((r.GetInt64(0), r.GetInt32(1)));
+            while (await r.ReadAsync(ct).ConfigureAwait(false)) dependents.Add((r.GetInt64(0), (int)r.GetInt64(1)));
         }
         // One statement per distinct count (usually one: each dependent has one dependency in the batch),
         // each finding its rows through the primary key.
         await using var batch = new NpgsqlBatch(c);
         foreach (var group in dependents.GroupBy(d => d.Count))
         {
-            var cmd = new NpgsqlBatchCommand(WorkflowSql.ReleaseMany);
+            var cmd = new NpgsqlBatchCommand(ReleaseSql);
             cmd.Parameters.Add(new NpgsqlParameter("@seqs", group.Select(d => d.Seq).ToArray()));
             cmd.Parameters.Add(new NpgsqlParameter("@n", group.Key));
             batch.BatchCommands.Add(cmd);
@@ -183,9 +186,7 @@ public sealed partial class PostgresJobStore
     {
         var results = steps.ToDictionary(s => s, _ => new Dictionary<string, string?>(StringComparer.Ordinal));
         if (steps.Count == 0) return results;
-        await using var cmd = Command(c, """
-            SELECT d.job_seq, p.step, p.result FROM job_dependencies AS d JOIN jobs AS p ON p.seq = d.depends_on_seq WHERE d.job_seq = ANY(@seqs)
-            """).Bind("@seqs", steps.ToArray());
+        await using var cmd = Command(c, DependencyResultsSql).Bind("@seqs", steps.ToArray());
         await using var r = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false);
         while (await r.ReadAsync(ct).ConfigureAwait(false)) results[r.GetInt64(0)][r.GetString(1)] = r.GetStringOrNull(2);
         return results;

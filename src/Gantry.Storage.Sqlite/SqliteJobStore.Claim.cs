@@ -73,12 +73,12 @@ public sealed partial class SqliteJobStore
                 }
             }
             if (_claimedRows.Count + claimed.Count > ClaimedRowsLimit) _claimedRows.Clear(); // Reports that never came: forget.
-            for (var i = 0; i < claimed.Count; i++)
+            foreach (var (seq, job, isStep) in claimed) _claimedRows[job.Id] = (seq, isStep);
+            // Only workflow steps look up their dependencies' results: a plain job's claim costs nothing more.
+            if (claimed.Any(c => c.IsStep))
             {
-                var (seq, job, isStep) = claimed[i];
-                _claimedRows[job.Id] = (seq, isStep);
-                // Only a workflow step looks up its dependencies' results: a plain job's claim costs nothing more.
-                if (isStep) claimed[i] = claimed[i] with { Job = job with { Dependencies = DependencyResults(seq) } };
+                var dependencies = DependencyResults(claimed.Where(c => c.IsStep).Select(c => c.Seq).ToArray());
+                claimed = claimed.ConvertAll(c => c.IsStep ? c with { Job = c.Job with { Dependencies = dependencies[c.Seq] } } : c);
             }
             // RETURNING does not keep the subquery's order: restore priority, then age.
             claimed.Sort((a, b) => a.Job.Priority != b.Job.Priority ? b.Job.Priority.CompareTo(a.Job.Priority) : a.Seq.CompareTo(b.Seq));

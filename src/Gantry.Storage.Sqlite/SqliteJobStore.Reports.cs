@@ -39,6 +39,7 @@ public sealed partial class SqliteJobStore
         {
             var now = NowMs();
             var results = new bool[reports.Count];
+            var succeededSteps = new List<long>();
             for (var i = 0; i < reports.Count; i++)
             {
                 var report = reports[i];
@@ -60,17 +61,17 @@ public sealed partial class SqliteJobStore
                         break;
                     case JobSucceededReport s:
                         // The hot path: a statement driven directly, not through ADO.NET. A plain job costs
-                        // one update; a workflow step also releases its dependents, in this transaction.
+                        // one update; a workflow step's dependents are released at the end of this transaction.
                         if (_claimedRows.Remove(s.JobId, out var row))
                         {
                             results[i] = Raw(SucceedByRowSql).Bind("@seq", row.Seq).Bind("@attempt", s.Attempt).Bind("@worker", s.WorkerId)
                                 .Bind("@result", s.Result).Bind("@now", now).Execute() == 1;
-                            if (results[i] && row.IsStep) ReleaseDependents(row.Seq);
+                            if (results[i] && row.IsStep) succeededSteps.Add(row.Seq);
                         }
                         else if (SucceedById(s, now) is { } step)
                         {
                             results[i] = true;
-                            if (step.IsStep) ReleaseDependents(step.Seq);
+                            if (step.IsStep) succeededSteps.Add(step.Seq);
                         }
                         break;
                     case JobFailedReport f:
@@ -119,6 +120,8 @@ public sealed partial class SqliteJobStore
                         throw new ArgumentException($"unknown report {report.GetType().Name}", nameof(reports));
                 }
             }
+            // Dependents are released in the transaction that records their dependencies' success.
+            ReleaseDependents(succeededSteps);
             return results;
         }, ct).ConfigureAwait(false);
         if (wakeClaimers) Signals.JobsAvailable.Set();

@@ -1,5 +1,6 @@
 using Gantry.Jobs;
 using Gantry.Workflows;
+using Gantry.Storage.Sqlite.Native;
 using Microsoft.Data.Sqlite;
 
 namespace Gantry.Storage.Sqlite;
@@ -26,11 +27,14 @@ public sealed partial class SqliteJobStore
                 seqs[step.Name] = insert.LastInsertRowId;
                 steps[i] = new WorkflowStepJob(step.Name, step.Job.Id, state);
             }
-            // Raw statements: a wide fan-in has as many edges as steps, and each costs ADO.NET's overhead otherwise.
-            var edge = Raw(WorkflowSql.InsertEdge);
-            foreach (var step in wf.Steps)
-                foreach (var dep in step.DependsOn)
-                    edge.Bind("@job", seqs[step.Name]).Bind("@depends_on", seqs[dep]).Execute();
+            // Many edges per statement: a wide fan-in has as many edges as steps.
+            var edges = wf.Steps.SelectMany(step => step.DependsOn.Select(dep => (Job: seqs[step.Name], DependsOn: seqs[dep]))).ToArray();
+            foreach (var chunk in edges.Chunk(EdgeChunk))
+            {
+                var insertEdges = Raw(chunk.Length == EdgeChunk ? InsertEdgesSql : InsertEdgesSqlFor(chunk.Length));
+                for (var i = 0; i < chunk.Length; i++) insertEdges.Bind($"@j{i}", chunk[i].Job).Bind($"@d{i}", chunk[i].DependsOn);
+                insertEdges.Execute();
+            }
             return new WorkflowCreateResult(wf.Id, steps);
         }, ct).ConfigureAwait(false);
         if (result.Steps.Any(s => s.State == JobState.Queued)) Signals.JobsAvailable.Set();
@@ -97,20 +101,43 @@ public sealed partial class SqliteJobStore
     }
 
     /// <summary>
-    /// After a step succeeded (inside its transaction): each dependent's count of pending dependencies goes
-    /// down, and those at zero are queued. Called only for workflow steps.
+    /// After steps succeeded (inside the transaction of their reports): each dependent's count of pending
+    /// dependencies goes down by how many of them it depends on, and those at zero are queued. Counted per
+    /// dependent first, so that a wide fan-in's dependent is updated once per batch, not once per success.
     /// </summary>
-    private void ReleaseDependents(long seq)
+    private void ReleaseDependents(List<long> succeededSteps)
     {
-        var release = Raw(WorkflowSql.Release).Bind("@seq", seq);
-        var queued = false;
-        try
+        if (succeededSteps.Count == 0) return;
+        var dependents = new SortedDictionary<long, long>();
+        foreach (var chunk in succeededSteps.Chunk(SeqChunk))
         {
-            while (release.Step()) queued |= release.GetInt64(0) == 1;
+            var query = BindChunk(Raw(DependentsOfSql), chunk);
+            try
+            {
+                while (query.Step()) dependents[query.GetInt64(0)] = dependents.GetValueOrDefault(query.GetInt64(0)) + query.GetInt64(1);
+            }
+            finally
+            {
+                query.Reset();
+            }
         }
-        finally
+        // Dependents released by as many successes go together (a fan-out's root releases all of its own at once).
+        var release = Raw(ReleaseSql);
+        var queued = false;
+        foreach (var group in dependents.GroupBy(d => d.Value))
         {
-            release.Reset();
+            foreach (var chunk in group.Select(d => d.Key).Chunk(SeqChunk))
+            {
+                BindChunk(release, chunk).Bind("@n", group.Key);
+                try
+                {
+                    while (release.Step()) queued |= release.GetInt64(0) == 1;
+                }
+                finally
+                {
+                    release.Reset();
+                }
+            }
         }
         if (queued) Signals.JobsAvailable.Set();
     }
@@ -153,20 +180,43 @@ public sealed partial class SqliteJobStore
         return (cancelled, running.Count);
     }
 
-    /// <summary>The results of a claimed step's dependencies, by step name (inside the claim's transaction).</summary>
-    private Dictionary<string, string?> DependencyResults(long seq)
+    /// <summary>The results of claimed steps' dependencies, by step name, per step row key (inside the claim's transaction).</summary>
+    private Dictionary<long, Dictionary<string, string?>> DependencyResults(IReadOnlyList<long> steps)
     {
-        var results = new Dictionary<string, string?>(StringComparer.Ordinal);
-        var query = Raw(WorkflowSql.DependencyResults).Bind("@seq", seq);
-        try
+        var results = steps.ToDictionary(s => s, _ => new Dictionary<string, string?>(StringComparer.Ordinal));
+        foreach (var chunk in steps.Chunk(SeqChunk))
         {
-            while (query.Step()) results[query.GetString(0)] = query.GetStringOrNull(1);
-        }
-        finally
-        {
-            query.Reset();
+            var query = BindChunk(Raw(DependencyResultsSql), chunk);
+            try
+            {
+                while (query.Step()) results[query.GetInt64(0)][query.GetString(1)] = query.GetStringOrNull(2);
+            }
+            finally
+            {
+                query.Reset();
+            }
         }
         return results;
+    }
+
+    // Sets of row keys go as a fixed list of parameters (one prepared statement, unused ones left NULL, which
+    // match nothing): a statement per key would cost a wide fan-in one execution per step.
+    private const int SeqChunk = 64;
+    private static readonly string SeqParameters = string.Join(", ", Enumerable.Range(0, SeqChunk).Select(i => $"@k{i}"));
+    private static readonly string ReleaseSql = WorkflowSql.Release($"seq IN ({SeqParameters})");
+    private static readonly string DependentsOfSql = WorkflowSql.DependentsOf($"depends_on_seq IN ({SeqParameters})");
+    private static readonly string DependencyResultsSql = WorkflowSql.DependencyResults($"d.job_seq IN ({SeqParameters})");
+
+    private const int EdgeChunk = 32;
+    private static readonly string InsertEdgesSql = InsertEdgesSqlFor(EdgeChunk);
+
+    private static string InsertEdgesSqlFor(int n) =>
+        $"INSERT INTO job_dependencies (job_seq, depends_on_seq) VALUES {string.Join(", ", Enumerable.Range(0, n).Select(i => $"(@j{i}, @d{i})"))}";
+
+    private static RawStatement BindChunk(RawStatement statement, long[] keys)
+    {
+        for (var i = 0; i < keys.Length; i++) statement.Bind($"@k{i}", keys[i]);
+        return statement;
     }
 
     private static SqliteCommand Command(SqliteConnection c, string sql)

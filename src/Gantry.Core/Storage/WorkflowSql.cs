@@ -23,26 +23,20 @@ public static class WorkflowSql
         $"deps_left = deps_left - {by}, state = CASE WHEN deps_left = {by} THEN '{JobState.Queued.ToText()}' ELSE state END";
 
     /// <summary>
-    /// The succeeded step <c>@seq</c> releases its dependents, one statement per success (SQLite, where a
-    /// row updated again is updated in place). Returns a row per dependent, <c>1</c>/true when queued.
+    /// Releases the dependents in <paramref name="dependents"/> (a condition on <c>seq</c>), of each of which
+    /// <c>@n</c> dependencies have just succeeded. A store counts a batch's successes per dependent first
+    /// (<see cref="DependentsOf"/>), so that a fan-in's dependent is updated once per batch, not once per
+    /// success. Returns a row per dependent, <c>1</c>/true when queued.
     /// </summary>
-    public static readonly string Release = $"""
-        UPDATE jobs SET {ReleaseBy("1")}
-        WHERE seq IN (SELECT job_seq FROM job_dependencies WHERE depends_on_seq = @seq) AND {JobStateMachine.SqlFrom(JobTransition.Release)}
+    public static string Release(string dependents) => $"""
+        UPDATE jobs SET {ReleaseBy("@n")}
+        WHERE {dependents} AND {JobStateMachine.SqlFrom(JobTransition.Release)}
         RETURNING deps_left = 0
         """;
 
-    /// <summary>
-    /// Releases the dependents whose row keys are in <c>@seqs</c>, of each of which <c>@n</c> dependencies have
-    /// just succeeded: for a store that first counts a batch's successes per dependent (PostgreSQL, where every
-    /// update of a row makes a new version: a fan-in's dependent is updated once per batch, not once per
-    /// success). Returns a row per dependent, true when queued.
-    /// </summary>
-    public static readonly string ReleaseMany = $"""
-        UPDATE jobs SET {ReleaseBy("@n")}
-        WHERE seq = ANY(@seqs) AND {JobStateMachine.SqlFrom(JobTransition.Release)}
-        RETURNING deps_left = 0
-        """;
+    /// <summary>The dependents of the succeeded steps in <paramref name="parents"/> (a condition on <c>depends_on_seq</c>), each with how many of them it depends on.</summary>
+    public static string DependentsOf(string parents) =>
+        $"SELECT job_seq, count(*) FROM job_dependencies WHERE {parents} GROUP BY job_seq ORDER BY job_seq";
 
     /// <summary>The workflow of job <c>@seq</c> and its failure rule; no row for a plain job.</summary>
     public const string WorkflowOf = """
@@ -79,12 +73,9 @@ public static class WorkflowSql
 
     public const string InsertWorkflow = "INSERT INTO workflows (id, name, on_failure, created_at) VALUES (@id, @name, @on_failure, @now)";
 
-    public const string InsertEdge = "INSERT INTO job_dependencies (job_seq, depends_on_seq) VALUES (@job, @depends_on)";
-
-    /// <summary>The results of the dependencies of step <c>@seq</c>, by step name.</summary>
-    public const string DependencyResults = """
-        SELECT p.step, p.result FROM job_dependencies AS d JOIN jobs AS p ON p.seq = d.depends_on_seq WHERE d.job_seq = @seq
-        """;
+    /// <summary>The results of the dependencies of the claimed steps in <paramref name="steps"/> (a condition on <c>d.job_seq</c>): step row key, dependency name, result.</summary>
+    public static string DependencyResults(string steps) =>
+        $"SELECT d.job_seq, p.step, p.result FROM job_dependencies AS d JOIN jobs AS p ON p.seq = d.depends_on_seq WHERE {steps}";
 
     /// <summary>The steps of workflow <c>@workflow</c> in document order (their row keys grow with it).</summary>
     public const string Steps = """
