@@ -41,7 +41,7 @@ public sealed partial class SqliteJobStore
             JobStateMachine.Apply(state, JobTransition.Retry, JobState.Queued);
             // Attempt numbers stay monotonic (they fence reports); the job gets its budget of attempts again.
             Prepared($"""
-                UPDATE jobs SET state = '{JobState.Queued.ToText()}', max_attempts = attempt + attempt_budget, run_at = NULL,
+                UPDATE jobs SET state = {WorkflowSql.RetryState}, max_attempts = attempt + attempt_budget, run_at = NULL,
                     finished_at = NULL, lease_until = NULL, cancel_requested_at = NULL, result = NULL, progress = NULL, progress_message = NULL
                 WHERE id = @id AND {JobStateMachine.SqlFrom(JobTransition.Retry)}
                 """).Bind("@id", id.ToString()).ExecuteNonQuery();

@@ -246,6 +246,24 @@ public abstract partial class StoreContractTests
     }
 
     [Fact]
+    public async Task JobRetry_CancelledStep_WaitsAgainUntilItsRetriedDependencySucceeds()
+    {
+        var flow = Flow(("a", None), ("b", ["a"]));
+        var ids = await CreateAsync(flow);
+        var a = await RunStepAsync(ids["a"], succeed: false);
+        Assert.True(await FailAsync(a, JobState.Dead));
+        Assert.Equal(JobState.Cancelled, (await GetAsync(ids["b"])).State);
+
+        await Store.JobRetryAsync(ids["b"], Ct);
+        Assert.Equal(JobState.Waiting, (await GetAsync(ids["b"])).State);
+        Assert.Empty(await ClaimAsync());
+
+        await Store.JobRetryAsync(ids["a"], Ct);
+        await RunStepAsync(ids["a"], "1");
+        Assert.Equal(ids["b"], Assert.Single(await ClaimAsync()).Id);
+    }
+
+    [Fact]
     public async Task WorkflowCancel_CancelsUnfinishedStepsAndAsksRunningOnesToStop()
     {
         var flow = Flow(("done", None), ("running", None), ("queued", None), ("waiting", ["done", "running"]));

@@ -38,6 +38,13 @@ public static class WorkflowSql
     public static string DependentsOf(string parents) =>
         $"SELECT job_seq, count(*) FROM job_dependencies WHERE {parents} GROUP BY job_seq ORDER BY job_seq";
 
+    /// <summary>
+    /// The state a retried job goes back to: queued, or waiting for a workflow step whose dependencies
+    /// have not all succeeded (its count still says how many; it is null on a plain job).
+    /// </summary>
+    public static readonly string RetryState =
+        $"CASE WHEN deps_left > 0 THEN '{JobState.Waiting.ToText()}' ELSE '{JobState.Queued.ToText()}' END";
+
     /// <summary>The workflow of job <c>@seq</c> and its failure rule; no row for a plain job.</summary>
     public const string WorkflowOf = """
         SELECT w.id, w.on_failure FROM jobs AS j JOIN workflows AS w ON w.id = j.workflow_id WHERE j.seq = @seq
