@@ -28,7 +28,8 @@ public sealed partial class PostgresJobStore
             LIMIT @limit
             FOR UPDATE SKIP LOCKED))
         RETURNING seq, id, type, queue, priority, payload, attempt, max_attempts, timeout_ms,
-                  backoff_base_ms, backoff_max_ms, tags, created_at, checkpoint, checkpoint_at, checkpoint_interval_ms, run_at
+                  backoff_base_ms, backoff_max_ms, tags, created_at, checkpoint, checkpoint_at, checkpoint_interval_ms, run_at,
+                  workflow_id IS NOT NULL
         """;
 
     public async Task<IReadOnlyList<ClaimedJob>> JobClaimAsync(JobClaimParams p, CancellationToken ct)
@@ -61,13 +62,24 @@ public sealed partial class PostgresJobStore
                 batch.BatchCommands.Add(cmd);
             }
             var list = new List<(long Seq, ClaimedJob Job)>();
-            await using var r = await batch.ExecuteReaderAsync(ct).ConfigureAwait(false);
-            await r.NextResultAsync(ct).ConfigureAwait(false); // past set_config's row
-            do
+            var steps = new List<long>();
+            await using (var r = await batch.ExecuteReaderAsync(ct).ConfigureAwait(false))
             {
-                while (await r.ReadAsync(ct).ConfigureAwait(false)) list.Add((r.GetInt64(0), ReadClaimed(r, p.WorkerId)));
-            } while (await r.NextResultAsync(ct).ConfigureAwait(false));
-            return list;
+                await r.NextResultAsync(ct).ConfigureAwait(false); // past set_config's row
+                do
+                {
+                    while (await r.ReadAsync(ct).ConfigureAwait(false))
+                    {
+                        list.Add((r.GetInt64(0), ReadClaimed(r, p.WorkerId)));
+                        if (r.GetBoolean(17)) steps.Add(r.GetInt64(0));
+                    }
+                } while (await r.NextResultAsync(ct).ConfigureAwait(false));
+            }
+            // Only workflow steps look up their dependencies' results: a plain job's claim costs nothing more.
+            // A plain read after the claim's batch committed: succeeded results no longer change.
+            if (steps.Count == 0) return list;
+            var dependencies = await DependencyResultsAsync(c, steps, ct).ConfigureAwait(false);
+            return list.ConvertAll(x => dependencies.TryGetValue(x.Seq, out var d) ? (x.Seq, Job: x.Job with { Dependencies = d }) : x);
         }, ct).ConfigureAwait(false);
         // RETURNING does not keep the subquery's order: restore priority, then age.
         claimed.Sort((a, b) => a.Job.Priority != b.Job.Priority ? b.Job.Priority.CompareTo(a.Job.Priority) : a.Seq.CompareTo(b.Seq));

@@ -23,10 +23,12 @@ public sealed partial class PostgresJobStore
                 await NotifyAsync(c, PostgresNotifications.Commands, ct).ConfigureAwait(false);
                 return new JobCancelResult(id, JobCancelOutcome.Requested);
             }
-            await Command(c, $"""
+            if (await Command(c, $"""
                 UPDATE jobs SET state = '{JobState.Cancelled.ToText()}', finished_at = @now, cancel_requested_at = @now
                 WHERE id = @id AND {JobStateMachine.SqlFrom(JobTransition.Cancel)}
-                """).Bind("@now", now).Bind("@id", id).RunAsync(ct).ConfigureAwait(false);
+                RETURNING seq
+                """).Bind("@now", now).Bind("@id", id).ScalarAsync(ct).ConfigureAwait(false) is long seq)
+                await StepStoppedAsync(c, seq, now, ct).ConfigureAwait(false);
             return new JobCancelResult(id, JobCancelOutcome.Cancelled);
         }, ct).ConfigureAwait(false);
         if (result.Outcome == JobCancelOutcome.Requested) Signals.CommandsAvailable.Set();
@@ -71,7 +73,7 @@ public sealed partial class PostgresJobStore
             JobStateMachine.Apply(state, JobTransition.Retry, JobState.Queued);
             // Attempt numbers stay monotonic (they fence reports); the job gets its budget of attempts again.
             await Command(c, $"""
-                UPDATE jobs SET state = '{JobState.Queued.ToText()}', max_attempts = attempt + attempt_budget, run_at = NULL,
+                UPDATE jobs SET state = {WorkflowSql.RetryState}, max_attempts = attempt + attempt_budget, run_at = NULL,
                     finished_at = NULL, lease_until = NULL, cancel_requested_at = NULL, result = NULL, progress = NULL, progress_message = NULL
                 WHERE id = @id AND {JobStateMachine.SqlFrom(JobTransition.Retry)}
                 """).Bind("@id", id).RunAsync(ct).ConfigureAwait(false);

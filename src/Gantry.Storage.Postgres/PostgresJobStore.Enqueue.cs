@@ -1,5 +1,6 @@
 using Gantry.Jobs;
 using Gantry.Serialization;
+using Gantry.Workflows;
 using Npgsql;
 using NpgsqlTypes;
 
@@ -14,18 +15,18 @@ public sealed partial class PostgresJobStore
     private const string InsertJobsSql = """
         INSERT INTO jobs (id, type, queue, state, priority, payload, max_attempts, attempt_budget, timeout_ms,
                           backoff_base_ms, backoff_max_ms, created_at, run_at, idempotency_key, tags, required_capabilities,
-                          checkpoint_interval_ms)
+                          checkpoint_interval_ms, workflow_id, step, deps_left)
         SELECT j.id, j.type, j.queue, j.state, j.priority, j.payload, j.max_attempts, j.max_attempts, j.timeout_ms,
                j.backoff_base_ms, j.backoff_max_ms, @now, j.run_at, j.key, j.tags::jsonb,
                CASE WHEN j.caps IS NULL THEN NULL ELSE ARRAY(SELECT jsonb_array_elements_text(j.caps::jsonb)) END,
-               j.checkpoint_interval_ms
+               j.checkpoint_interval_ms, @workflow_id, j.step, j.deps_left
         FROM unnest(@ids, @types, @queues, @states, @priorities, @payloads, @max_attempts, @timeouts,
-                    @bases, @maxes, @run_ats, @keys, @tags, @caps, @checkpoint_intervals)
+                    @bases, @maxes, @run_ats, @keys, @tags, @caps, @checkpoint_intervals, @steps, @deps_lefts)
              WITH ORDINALITY AS j(id, type, queue, state, priority, payload, max_attempts, timeout_ms,
-                                  backoff_base_ms, backoff_max_ms, run_at, key, tags, caps, checkpoint_interval_ms, ord)
+                                  backoff_base_ms, backoff_max_ms, run_at, key, tags, caps, checkpoint_interval_ms, step, deps_left, ord)
         ORDER BY j.ord
         ON CONFLICT (queue, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
-        RETURNING id
+        RETURNING id, seq
         """;
 
     private const string FindByKeysSql = """
@@ -33,40 +34,55 @@ public sealed partial class PostgresJobStore
         FROM jobs AS j JOIN unnest(@queues, @keys) AS k(queue, key) ON j.queue = k.queue AND j.idempotency_key = k.key
         """;
 
+    /// <summary>Where a new job starts: scheduled when its run_at is still to come, else queued.</summary>
+    private static JobState FirstState(NewJob job, DateTimeOffset now) => job.RunAt > now ? JobState.Scheduled : JobState.Queued;
+
+    /// <summary>The insert of jobs in one statement, as steps of <paramref name="workflow"/> when given; it returns (id, seq) of each job inserted.</summary>
+    private static NpgsqlBatchCommand InsertJobs(IReadOnlyList<NewJob> jobs, IReadOnlyList<JobState> states, DateTimeOffset now, NewWorkflow? workflow) =>
+        new NpgsqlBatchCommand(InsertJobsSql)
+            .Bind("@now", now.UtcDateTime)
+            .Bind("@ids", jobs.Select(j => j.Id).ToArray())
+            .Bind("@types", jobs.Select(j => j.Type).ToArray())
+            .Bind("@queues", jobs.Select(j => j.Queue).ToArray())
+            .Bind("@states", states.Select(s => s.ToText()).ToArray())
+            .Bind("@priorities", jobs.Select(j => j.Priority).ToArray())
+            .Bind("@payloads", jobs.Select(j => j.Payload).ToArray())
+            .Bind("@max_attempts", jobs.Select(j => j.MaxAttempts).ToArray())
+            .Bind("@timeouts", jobs.Select(j => j.Timeout is { } t ? (long?)t.TotalMilliseconds : null).ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Bigint)
+            .Bind("@bases", jobs.Select(j => (long)j.Backoff.Base.TotalMilliseconds).ToArray())
+            .Bind("@maxes", jobs.Select(j => (long)j.Backoff.Max.TotalMilliseconds).ToArray())
+            .Bind("@run_ats", jobs.Select(j => j.RunAt?.UtcDateTime).ToArray(), NpgsqlDbType.Array | NpgsqlDbType.TimestampTz)
+            .Bind("@keys", jobs.Select(j => j.IdempotencyKey).ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Text)
+            .Bind("@tags", jobs.Select(j => CoreJson.TagsToJson(j.Tags)).ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Text)
+            .Bind("@caps", jobs.Select(j => CoreJson.ListToJson(j.RequiredCapabilities)).ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Text)
+            .Bind("@checkpoint_intervals", jobs.Select(j => j.CheckpointInterval is { } ci ? (long?)ci.TotalMilliseconds : null).ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Bigint)
+            .Bind("@workflow_id", workflow?.Id, NpgsqlDbType.Uuid)
+            .Bind("@steps", workflow?.Steps.Select(s => s.Name).ToArray() ?? new string?[jobs.Count], NpgsqlDbType.Array | NpgsqlDbType.Text)
+            .Bind("@deps_lefts", workflow?.Steps.Select(s => (int?)s.DependsOn.Count).ToArray() ?? new int?[jobs.Count], NpgsqlDbType.Array | NpgsqlDbType.Integer);
+
+    /// <summary>Runs <see cref="InsertJobs"/> (with <paramref name="more"/> after it in the same batch); returns the row key of each inserted job by id.</summary>
+    private static async Task<Dictionary<Guid, long>> InsertJobsAsync(NpgsqlConnection c, IReadOnlyList<NewJob> jobs, IReadOnlyList<JobState> states,
+        DateTimeOffset now, NewWorkflow? workflow, CancellationToken ct, params NpgsqlBatchCommand[] more)
+    {
+        await using var batch = new NpgsqlBatch(c);
+        batch.BatchCommands.Add(InsertJobs(jobs, states, now, workflow));
+        foreach (var command in more) batch.BatchCommands.Add(command);
+        var inserted = new Dictionary<Guid, long>();
+        await using var r = await batch.ExecuteReaderAsync(ct).ConfigureAwait(false);
+        while (await r.ReadAsync(ct).ConfigureAwait(false)) inserted[r.GetGuid(0)] = r.GetInt64(1);
+        return inserted;
+    }
+
     public async Task<IReadOnlyList<JobEnqueueResult>> JobEnqueueManyAsync(JobEnqueueParams p, CancellationToken ct)
     {
         if (p.Jobs.Count == 0) return [];
         var now = _time.GetUtcNow();
         var jobs = p.Jobs;
-        var states = jobs.Select(j => (j.RunAt > now ? JobState.Scheduled : JobState.Queued)).ToArray();
-        // The insert and the wake-up in one batch: one round trip, one implicit transaction.
-        var inserted = await OneBatchAsync(async c =>
-        {
-            await using var batch = new NpgsqlBatch(c);
-            batch.BatchCommands.Add(new NpgsqlBatchCommand(InsertJobsSql)
-                .Bind("@now", now.UtcDateTime)
-                .Bind("@ids", jobs.Select(j => j.Id).ToArray())
-                .Bind("@types", jobs.Select(j => j.Type).ToArray())
-                .Bind("@queues", jobs.Select(j => j.Queue).ToArray())
-                .Bind("@states", states.Select(s => s.ToText()).ToArray())
-                .Bind("@priorities", jobs.Select(j => j.Priority).ToArray())
-                .Bind("@payloads", jobs.Select(j => j.Payload).ToArray())
-                .Bind("@max_attempts", jobs.Select(j => j.MaxAttempts).ToArray())
-                .Bind("@timeouts", jobs.Select(j => j.Timeout is { } t ? (long?)t.TotalMilliseconds : null).ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Bigint)
-                .Bind("@bases", jobs.Select(j => (long)j.Backoff.Base.TotalMilliseconds).ToArray())
-                .Bind("@maxes", jobs.Select(j => (long)j.Backoff.Max.TotalMilliseconds).ToArray())
-                .Bind("@run_ats", jobs.Select(j => j.RunAt?.UtcDateTime).ToArray(), NpgsqlDbType.Array | NpgsqlDbType.TimestampTz)
-                .Bind("@keys", jobs.Select(j => j.IdempotencyKey).ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Text)
-                .Bind("@tags", jobs.Select(j => CoreJson.TagsToJson(j.Tags)).ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Text)
-                .Bind("@caps", jobs.Select(j => CoreJson.ListToJson(j.RequiredCapabilities)).ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Text)
-                .Bind("@checkpoint_intervals", jobs.Select(j => j.CheckpointInterval is { } ci ? (long?)ci.TotalMilliseconds : null).ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Bigint));
-            // A job skipped for its key wakes nobody needlessly often: a spare notification costs a claim that finds nothing.
-            if (states.Contains(JobState.Queued)) batch.BatchCommands.Add(Notify(PostgresNotifications.Jobs));
-            var ids = new HashSet<Guid>();
-            await using var r = await batch.ExecuteReaderAsync(ct).ConfigureAwait(false);
-            while (await r.ReadAsync(ct).ConfigureAwait(false)) ids.Add(r.GetGuid(0));
-            return ids;
-        }, ct).ConfigureAwait(false);
+        var states = jobs.Select(j => FirstState(j, now)).ToArray();
+        // The insert and the wake-up in one batch: one round trip, one implicit transaction. A spare
+        // notification (every job turned out to exist already) costs a claim that finds nothing.
+        var inserted = await OneBatchAsync(c => InsertJobsAsync(c, jobs, states, now, null, ct,
+            states.Contains(JobState.Queued) ? [Notify(PostgresNotifications.Jobs)] : []), ct).ConfigureAwait(false);
 
         var results = new JobEnqueueResult[jobs.Count];
         var missing = new List<int>();

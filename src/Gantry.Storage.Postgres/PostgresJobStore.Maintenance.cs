@@ -51,11 +51,13 @@ public sealed partial class PostgresJobStore
             foreach (var job in expired)
             {
                 var next = RetryPolicy.AfterLostWorker(job.Attempt, job.MaxAttempts, job.CancelRequested);
-                await Command(c, """
+                var seq = await Command(c, """
                     UPDATE jobs SET state = @next, lease_until = NULL, finished_at = @finished_at
                     WHERE id = @id AND state = 'running' AND attempt = @attempt
+                    RETURNING seq
                     """).Bind("@next", next.ToText()).Bind("@finished_at", next.IsTerminal() ? now : (object?)null, NpgsqlDbType.TimestampTz)
-                    .Bind("@id", job.Id).Bind("@attempt", job.Attempt).RunAsync(ct).ConfigureAwait(false);
+                    .Bind("@id", job.Id).Bind("@attempt", job.Attempt).ScalarAsync(ct).ConfigureAwait(false);
+                if (seq is long rescuedSeq && next.IsTerminal()) await StepStoppedAsync(c, rescuedSeq, now, ct).ConfigureAwait(false);
                 if (!job.CancelRequested)
                     await InsertErrorAsync(c, job.Id, job.Attempt, now, job.Worker, WorkerLoss.Error(job.Worker, "stopped renewing the lease"), ct).ConfigureAwait(false);
                 list.Add(new RescuedJob(job.Id, job.Attempt, job.Worker, next));
@@ -72,11 +74,19 @@ public sealed partial class PostgresJobStore
         var cutoff = _time.GetUtcNow().UtcDateTime - p.Retention;
         // No index on finished_at: it would cost every completion an index write. Old finished jobs
         // sit at the low end of seq, so walking seq upward finds them first. Their errors go with them (ON DELETE CASCADE).
-        var deleted = await Command(c, """
-            DELETE FROM jobs WHERE seq = ANY(ARRAY(
-              SELECT seq FROM jobs WHERE state IN ('succeeded', 'dead', 'cancelled') AND finished_at < @cutoff
-              ORDER BY seq LIMIT @limit FOR UPDATE SKIP LOCKED))
-            """).Bind("@cutoff", cutoff).Bind("@limit", p.Limit).RunAsync(ct).ConfigureAwait(false);
+        // A workflow's steps go together, once all have finished, and their edges with them.
+        var deleted = Convert.ToInt32(await Command(c, $"""
+            WITH gone AS (
+              DELETE FROM jobs WHERE seq = ANY(ARRAY(
+                SELECT seq FROM jobs WHERE state IN ('succeeded', 'dead', 'cancelled') AND finished_at < @cutoff
+                  AND {WorkflowSql.CleanableStep}
+                ORDER BY seq LIMIT @limit FOR UPDATE SKIP LOCKED))
+              RETURNING seq, workflow_id),
+            edges AS (
+              DELETE FROM job_dependencies WHERE job_seq = ANY(ARRAY(SELECT seq FROM gone WHERE workflow_id IS NOT NULL)))
+            SELECT count(*) FROM gone
+            """).Bind("@cutoff", cutoff).Bind("@limit", p.Limit).ScalarAsync(ct).ConfigureAwait(false), System.Globalization.CultureInfo.InvariantCulture);
+        if (deleted > 0) await Command(c, WorkflowSql.DeleteEmptyWorkflows).RunAsync(ct).ConfigureAwait(false);
         // Workers that stopped long ago leave the registry with the jobs of their time.
         await Command(c, "DELETE FROM workers WHERE state = 'stopped' AND last_seen_at < @cutoff").Bind("@cutoff", cutoff)
             .RunAsync(ct).ConfigureAwait(false);

@@ -11,7 +11,7 @@ public sealed partial class PostgresJobStore
         seq, id, type, queue, state, priority, payload, attempt, max_attempts, timeout_ms, backoff_base_ms, backoff_max_ms,
         created_at, run_at, started_at, finished_at, worker_id, lease_until, idempotency_key, tags::text,
         array_to_json(required_capabilities)::text, progress, progress_message, result, cancel_requested_at,
-        octet_length(checkpoint), checkpoint_at, checkpoint_interval_ms
+        octet_length(checkpoint), checkpoint_at, checkpoint_interval_ms, workflow_id, step
         """;
 
     private static JobRecord ReadJob(NpgsqlDataReader r) => new()
@@ -42,6 +42,8 @@ public sealed partial class PostgresJobStore
         CheckpointSize = r.IsDBNull(25) ? null : r.GetInt32(25),
         CheckpointAt = r.GetTimeOrNull(26),
         CheckpointInterval = r.GetInt64OrNull(27) is { } ci ? TimeSpan.FromMilliseconds(ci) : null,
+        WorkflowId = r.IsDBNull(28) ? null : r.GetGuid(28),
+        Step = r.GetStringOrNull(29),
     };
 
     public Task<JobRecord?> JobGetAsync(Guid id, CancellationToken ct) => RunAsync(async c =>

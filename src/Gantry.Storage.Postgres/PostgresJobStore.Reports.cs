@@ -6,16 +6,18 @@ namespace Gantry.Storage.Postgres;
 
 public sealed partial class PostgresJobStore
 {
-    private static readonly string FailSql = ReportSql.Fail("id");
-    private static readonly string CancelIfRequestedSql = ReportSql.CancelIfRequested("id");
+    private static readonly string FailSql = ReportSql.Fail("seq");
+    private static readonly string CancelIfRequestedSql = ReportSql.CancelIfRequested("seq");
+    private static readonly string CancelledSql = ReportSql.Cancelled("seq");
 
     // Completions are the hot path: a run of them is one statement, each row fenced, found through
-    // the id index (see PostgresArrayUpdate).
+    // the id index (see PostgresArrayUpdate). Each row says whether the job is a workflow step: only
+    // steps pay for the release of their dependents.
     private static readonly string SucceedManySql = $"""
         UPDATE jobs AS j SET state = '{JobState.Succeeded.ToText()}', result = u.result, finished_at = $5, lease_until = NULL, progress = 100
         FROM unnest($1::uuid[], $2::int[], $3::text[], $4::text[]) AS u(id, attempt, worker_id, result)
         WHERE j.id = u.id AND j.attempt = u.attempt AND j.worker_id = u.worker_id AND j.{JobStateMachine.SqlFrom(JobTransition.Succeed)}
-        RETURNING j.id
+        RETURNING j.id, CASE WHEN j.workflow_id IS NULL THEN NULL ELSE j.seq END
         """;
 
     private const string InsertErrorSql = """
@@ -50,16 +52,17 @@ public sealed partial class PostgresJobStore
             var now = Now();
             var results = new bool[reports.Count];
             var run = new List<int>(); // consecutive successes, applied together
+            var succeededSteps = new List<long>();
             for (var i = 0; i < reports.Count; i++)
             {
                 if (reports[i] is JobSucceededReport s)
                 {
                     // The same job twice in one run would match its row once: flush first so order holds.
-                    if (run.Any(k => reports[k].JobId == s.JobId)) await SucceedManyAsync(c, reports, run, results, now, ct).ConfigureAwait(false);
+                    if (run.Any(k => reports[k].JobId == s.JobId)) await SucceedManyAsync(c, reports, run, results, succeededSteps, now, ct).ConfigureAwait(false);
                     run.Add(i);
                     continue;
                 }
-                await SucceedManyAsync(c, reports, run, results, now, ct).ConfigureAwait(false);
+                await SucceedManyAsync(c, reports, run, results, succeededSteps, now, ct).ConfigureAwait(false);
                 switch (reports[i])
                 {
                     case JobProgressReport p:
@@ -67,14 +70,17 @@ public sealed partial class PostgresJobStore
                             .Bind("@message", p.Message, NpgsqlDbType.Text).RunAsync(ct).ConfigureAwait(false) == 1;
                         break;
                     case JobFailedReport f:
-                        var cancelled = await Fenced(c, CancelIfRequestedSql, f).Bind("@now", now).ScalarAsync(ct).ConfigureAwait(false) is Guid;
-                        var failed = cancelled || await Fenced(c, FailSql, f).Bind("@next", f.Next.ToText())
-                            .Bind("@run_at", f.RunAt.Utc(), NpgsqlDbType.TimestampTz)
-                            .Bind("@finished_at", f.Next.IsTerminal() ? now : (object?)null, NpgsqlDbType.TimestampTz)
-                            .ScalarAsync(ct).ConfigureAwait(false) is Guid;
-                        if (failed)
+                        var seq = await Fenced(c, CancelIfRequestedSql, f).Bind("@now", now).ScalarAsync(ct).ConfigureAwait(false);
+                        var cancelled = seq is long;
+                        if (!cancelled)
+                            seq = await Fenced(c, FailSql, f).Bind("@next", f.Next.ToText())
+                                .Bind("@run_at", f.RunAt.Utc(), NpgsqlDbType.TimestampTz)
+                                .Bind("@finished_at", f.Next.IsTerminal() ? now : (object?)null, NpgsqlDbType.TimestampTz)
+                                .ScalarAsync(ct).ConfigureAwait(false);
+                        if (seq is long failedSeq)
                         {
                             await InsertErrorAsync(c, f.JobId, f.Attempt, now, f.WorkerId, f.Error, ct).ConfigureAwait(false);
+                            if (cancelled || f.Next == JobState.Dead) await StepStoppedAsync(c, failedSeq, now, ct).ConfigureAwait(false);
                             results[i] = true;
                             wakeClaimers |= !cancelled && f.Next == JobState.Queued;
                             wakeScheduler |= !cancelled && f.Next == JobState.Scheduled;
@@ -96,12 +102,17 @@ public sealed partial class PostgresJobStore
                         }
                         break;
                     case JobCancelledReport x:
-                        results[i] = await Fenced(c, ReportSql.Cancelled, x).Bind("@now", now).RunAsync(ct).ConfigureAwait(false) == 1;
-                        break;
-                    case JobRequeuedReport q:
-                        if (await Fenced(c, CancelIfRequestedSql, q).Bind("@now", now).ScalarAsync(ct).ConfigureAwait(false) is Guid)
+                        if (await Fenced(c, CancelledSql, x).Bind("@now", now).ScalarAsync(ct).ConfigureAwait(false) is long cancelledSeq)
                         {
                             results[i] = true;
+                            await StepStoppedAsync(c, cancelledSeq, now, ct).ConfigureAwait(false);
+                        }
+                        break;
+                    case JobRequeuedReport q:
+                        if (await Fenced(c, CancelIfRequestedSql, q).Bind("@now", now).ScalarAsync(ct).ConfigureAwait(false) is long requeuedSeq)
+                        {
+                            results[i] = true;
+                            await StepStoppedAsync(c, requeuedSeq, now, ct).ConfigureAwait(false);
                             break;
                         }
                         // The attempt did not count: the next claim reuses its number, so its lines go.
@@ -112,8 +123,11 @@ public sealed partial class PostgresJobStore
                         break;
                 }
             }
-            await SucceedManyAsync(c, reports, run, results, now, ct).ConfigureAwait(false);
+            await SucceedManyAsync(c, reports, run, results, succeededSteps, now, ct).ConfigureAwait(false);
+            // Dependents are released in the transaction that records their dependencies' success.
+            var released = await ReleaseDependentsAsync(c, succeededSteps, ct).ConfigureAwait(false);
             if (wakeClaimers) await NotifyAsync(c, PostgresNotifications.Jobs, ct).ConfigureAwait(false);
+            wakeClaimers |= released;
             return results;
         }, ct).ConfigureAwait(false);
         if (wakeClaimers) Signals.JobsAvailable.Set();
@@ -121,21 +135,24 @@ public sealed partial class PostgresJobStore
         return applied;
     }
 
-    /// <summary>Applies the successes at <paramref name="run"/> in one round trip and empties it.</summary>
-    private static async Task SucceedManyAsync(NpgsqlConnection c, IReadOnlyList<JobReport> reports, List<int> run, bool[] results, DateTime now, CancellationToken ct)
+    /// <summary>Applies the successes at <paramref name="run"/> in one round trip and empties it; adds the row keys of workflow steps among them to <paramref name="steps"/>.</summary>
+    private static async Task SucceedManyAsync(NpgsqlConnection c, IReadOnlyList<JobReport> reports, List<int> run, bool[] results, List<long> steps,
+        DateTime now, CancellationToken ct)
     {
         if (run.Count == 0) return;
         // In id order, as the heartbeat's renewal: two transactions on the same rows lock them in one order.
         var rows = run.Select(k => (JobSucceededReport)reports[k]).OrderBy(s => s.JobId).ToArray();
-        var done = (await PostgresArrayUpdate.RunAsync(c, SucceedManySql,
+        var done = await PostgresArrayUpdate.RunAsync(c, SucceedManySql,
         [
             new NpgsqlParameter { Value = rows.Select(s => s.JobId).ToArray() },
             new NpgsqlParameter { Value = rows.Select(s => s.Attempt).ToArray() },
             new NpgsqlParameter { Value = rows.Select(s => s.WorkerId).ToArray() },
             new NpgsqlParameter { Value = rows.Select(s => s.Result).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text },
             new NpgsqlParameter { Value = now, NpgsqlDbType = NpgsqlDbType.TimestampTz },
-        ], r => r.GetGuid(0), ct).ConfigureAwait(false)).ToHashSet();
-        foreach (var k in run) results[k] = done.Contains(reports[k].JobId);
+        ], r => (Id: r.GetGuid(0), Step: r.GetInt64OrNull(1)), ct).ConfigureAwait(false);
+        var ids = done.Select(d => d.Id).ToHashSet();
+        foreach (var k in run) results[k] = ids.Contains(reports[k].JobId);
+        foreach (var (_, step) in done) if (step is { } seq) steps.Add(seq);
         run.Clear();
     }
 

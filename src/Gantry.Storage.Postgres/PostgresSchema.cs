@@ -112,6 +112,29 @@ internal static class PostgresSchema
             -- A node publishes its managed worker processes (JSON) with its heartbeat.
             ALTER TABLE workers ADD COLUMN managed jsonb;
             """),
+        (6, """
+            -- Workflows: steps are jobs with a workflow, a step name and a count of dependencies not yet
+            -- succeeded (null on plain jobs); edges link steps by row key. A workflow's state is derived.
+            CREATE TABLE workflows (
+              seq        bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+              id         uuid        NOT NULL UNIQUE,
+              name       text        NOT NULL,
+              on_failure text        NOT NULL,
+              created_at timestamptz NOT NULL
+            );
+            ALTER TABLE jobs ADD COLUMN workflow_id uuid;
+            ALTER TABLE jobs ADD COLUMN step text;
+            ALTER TABLE jobs ADD COLUMN deps_left integer;
+            CREATE INDEX jobs_workflow ON jobs (workflow_id) WHERE workflow_id IS NOT NULL;
+            -- No foreign keys: a check per edge would lock (and so write) both jobs' rows as a workflow is
+            -- created; edges are written only with their steps, and the cleaner deletes them with them.
+            CREATE TABLE job_dependencies (
+              job_seq        bigint NOT NULL,
+              depends_on_seq bigint NOT NULL,
+              PRIMARY KEY (job_seq, depends_on_seq)
+            );
+            CREATE INDEX job_dependencies_parent ON job_dependencies (depends_on_seq);
+            """),
     ];
 
     public static int LatestVersion => Migrations[^1].Version;

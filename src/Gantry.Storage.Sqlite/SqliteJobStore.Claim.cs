@@ -30,7 +30,8 @@ public sealed partial class SqliteJobStore
                 ORDER BY j.priority DESC, j.seq
                 LIMIT @limit)
             RETURNING seq, id, type, queue, priority, payload, attempt, max_attempts, timeout_ms,
-                      backoff_base_ms, backoff_max_ms, tags, created_at, checkpoint, checkpoint_at, checkpoint_interval_ms, run_at
+                      backoff_base_ms, backoff_max_ms, tags, created_at, checkpoint, checkpoint_at, checkpoint_interval_ms, run_at,
+                      workflow_id IS NOT NULL
             """;
     }
 
@@ -41,7 +42,7 @@ public sealed partial class SqliteJobStore
     /// their row by it instead of through the id index; a report from elsewhere falls back to the id.
     /// Touched only under the write lock.
     /// </summary>
-    private readonly Dictionary<Guid, long> _claimedRows = [];
+    private readonly Dictionary<Guid, (long Seq, bool IsStep)> _claimedRows = [];
     private const int ClaimedRowsLimit = 1_000_000;
 
     public Task<IReadOnlyList<ClaimedJob>> JobClaimAsync(JobClaimParams p, CancellationToken ct)
@@ -51,7 +52,7 @@ public sealed partial class SqliteJobStore
         {
             var now = NowMs();
             var leaseUntil = now + (long)p.LeaseDuration.TotalMilliseconds;
-            var claimed = new List<(long Seq, ClaimedJob Job)>();
+            var claimed = new List<(long Seq, ClaimedJob Job, bool IsStep)>();
             var shape = (p.JobTypes?.Count, p.Capabilities.Count);
             if (!_claimSql.TryGetValue(shape, out var sql)) _claimSql[shape] = sql = ClaimSql(shape.Item1, shape.Item2);
             var claim = Raw(sql);
@@ -64,7 +65,7 @@ public sealed partial class SqliteJobStore
                 for (var i = 0; i < p.Capabilities.Count; i++) claim.Bind($"@c{i}", p.Capabilities[i]);
                 try
                 {
-                    while (claim.Step()) claimed.Add((claim.GetInt64(0), ReadClaimed(claim, p.WorkerId)));
+                    while (claim.Step()) claimed.Add((claim.GetInt64(0), ReadClaimed(claim, p.WorkerId), claim.GetInt64(17) == 1));
                 }
                 finally
                 {
@@ -72,7 +73,13 @@ public sealed partial class SqliteJobStore
                 }
             }
             if (_claimedRows.Count + claimed.Count > ClaimedRowsLimit) _claimedRows.Clear(); // Reports that never came: forget.
-            foreach (var (seq, job) in claimed) _claimedRows[job.Id] = seq;
+            foreach (var (seq, job, isStep) in claimed) _claimedRows[job.Id] = (seq, isStep);
+            // Only workflow steps look up their dependencies' results: a plain job's claim costs nothing more.
+            if (claimed.Any(c => c.IsStep))
+            {
+                var dependencies = DependencyResults(claimed.Where(c => c.IsStep).Select(c => c.Seq).ToArray());
+                claimed = claimed.ConvertAll(c => c.IsStep ? c with { Job = c.Job with { Dependencies = dependencies[c.Seq] } } : c);
+            }
             // RETURNING does not keep the subquery's order: restore priority, then age.
             claimed.Sort((a, b) => a.Job.Priority != b.Job.Priority ? b.Job.Priority.CompareTo(a.Job.Priority) : a.Seq.CompareTo(b.Seq));
             return claimed.ConvertAll(c => c.Job);

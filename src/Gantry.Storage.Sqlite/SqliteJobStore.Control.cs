@@ -21,10 +21,12 @@ public sealed partial class SqliteJobStore
                     .ExecuteNonQuery();
                 return new JobCancelResult(id, JobCancelOutcome.Requested);
             }
-            Prepared($"""
+            if (Prepared($"""
                 UPDATE jobs SET state = '{JobState.Cancelled.ToText()}', finished_at = @now, cancel_requested_at = @now
                 WHERE id = @id AND {JobStateMachine.SqlFrom(JobTransition.Cancel)}
-                """).Bind("@now", now).Bind("@id", id.ToString()).ExecuteNonQuery();
+                RETURNING seq
+                """).Bind("@now", now).Bind("@id", id.ToString()).ExecuteScalar() is long seq)
+                StepStopped(seq, now);
             return new JobCancelResult(id, JobCancelOutcome.Cancelled);
         }, ct).ConfigureAwait(false);
         if (result.Outcome == JobCancelOutcome.Requested) Signals.CommandsAvailable.Set();
@@ -39,7 +41,7 @@ public sealed partial class SqliteJobStore
             JobStateMachine.Apply(state, JobTransition.Retry, JobState.Queued);
             // Attempt numbers stay monotonic (they fence reports); the job gets its budget of attempts again.
             Prepared($"""
-                UPDATE jobs SET state = '{JobState.Queued.ToText()}', max_attempts = attempt + attempt_budget, run_at = NULL,
+                UPDATE jobs SET state = {WorkflowSql.RetryState}, max_attempts = attempt + attempt_budget, run_at = NULL,
                     finished_at = NULL, lease_until = NULL, cancel_requested_at = NULL, result = NULL, progress = NULL, progress_message = NULL
                 WHERE id = @id AND {JobStateMachine.SqlFrom(JobTransition.Retry)}
                 """).Bind("@id", id.ToString()).ExecuteNonQuery();

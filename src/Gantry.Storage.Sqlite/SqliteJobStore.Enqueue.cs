@@ -1,5 +1,6 @@
 using Gantry.Jobs;
 using Gantry.Serialization;
+using Gantry.Storage.Sqlite.Native;
 
 namespace Gantry.Storage.Sqlite;
 
@@ -9,13 +10,37 @@ public sealed partial class SqliteJobStore
     private const string InsertJobSql = """
         INSERT INTO jobs (id, type, queue, state, priority, payload, max_attempts, attempt_budget, timeout_ms,
                           backoff_base_ms, backoff_max_ms, created_at, run_at, idempotency_key, tags, required_capabilities,
-                          checkpoint_interval_ms)
+                          checkpoint_interval_ms, workflow_id, step, deps_left)
         VALUES (@id, @type, @queue, @state, @priority, @payload, @max_attempts, @max_attempts, @timeout_ms,
-                @backoff_base_ms, @backoff_max_ms, @now, @run_at, @key, @tags, @caps, @checkpoint_interval_ms)
+                @backoff_base_ms, @backoff_max_ms, @now, @run_at, @key, @tags, @caps, @checkpoint_interval_ms,
+                @workflow_id, @step, @deps_left)
         ON CONFLICT (queue, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
         """;
 
     private const string FindByKeySql = "SELECT id, state FROM jobs WHERE queue = @queue AND idempotency_key = @key";
+
+    /// <summary>Where a new job starts: scheduled when its run_at is still to come, else queued.</summary>
+    private static JobState FirstState(NewJob job, long now) =>
+        job.RunAt?.ToUnixTimeMilliseconds() > now ? JobState.Scheduled : JobState.Queued;
+
+    /// <summary>Binds a new job's columns to the insert; the workflow columns stay null (a step binds them after).</summary>
+    private static RawStatement BindJob(RawStatement insert, NewJob job, JobState state, long now) =>
+        insert.Bind("@id", job.Id.ToString())
+            .Bind("@type", job.Type)
+            .Bind("@queue", job.Queue)
+            .Bind("@state", state.ToText())
+            .Bind("@priority", job.Priority)
+            .Bind("@payload", job.Payload)
+            .Bind("@max_attempts", job.MaxAttempts)
+            .Bind("@timeout_ms", job.Timeout is { } t ? (long)t.TotalMilliseconds : null)
+            .Bind("@backoff_base_ms", (long)job.Backoff.Base.TotalMilliseconds)
+            .Bind("@backoff_max_ms", (long)job.Backoff.Max.TotalMilliseconds)
+            .Bind("@now", now)
+            .Bind("@run_at", job.RunAt?.ToUnixTimeMilliseconds())
+            .Bind("@key", job.IdempotencyKey)
+            .Bind("@tags", CoreJson.TagsToJson(job.Tags))
+            .Bind("@caps", CoreJson.ListToJson(job.RequiredCapabilities))
+            .Bind("@checkpoint_interval_ms", job.CheckpointInterval is { } ci ? (long)ci.TotalMilliseconds : null);
 
     public async Task<IReadOnlyList<JobEnqueueResult>> JobEnqueueManyAsync(JobEnqueueParams p, CancellationToken ct)
     {
@@ -28,25 +53,8 @@ public sealed partial class SqliteJobStore
             for (var i = 0; i < p.Jobs.Count; i++)
             {
                 var job = p.Jobs[i];
-                var runAt = job.RunAt?.ToUnixTimeMilliseconds();
-                var state = runAt > now ? JobState.Scheduled : JobState.Queued;
-                var inserted = insert.Bind("@id", job.Id.ToString())
-                    .Bind("@type", job.Type)
-                    .Bind("@queue", job.Queue)
-                    .Bind("@state", state.ToText())
-                    .Bind("@priority", job.Priority)
-                    .Bind("@payload", job.Payload)
-                    .Bind("@max_attempts", job.MaxAttempts)
-                    .Bind("@timeout_ms", job.Timeout is { } t ? (long)t.TotalMilliseconds : null)
-                    .Bind("@backoff_base_ms", (long)job.Backoff.Base.TotalMilliseconds)
-                    .Bind("@backoff_max_ms", (long)job.Backoff.Max.TotalMilliseconds)
-                    .Bind("@now", now)
-                    .Bind("@run_at", runAt)
-                    .Bind("@key", job.IdempotencyKey)
-                    .Bind("@tags", CoreJson.TagsToJson(job.Tags))
-                    .Bind("@caps", CoreJson.ListToJson(job.RequiredCapabilities))
-                    .Bind("@checkpoint_interval_ms", job.CheckpointInterval is { } ci ? (long)ci.TotalMilliseconds : null)
-                    .Execute() == 1;
+                var state = FirstState(job, now);
+                var inserted = BindJob(insert, job, state, now).Execute() == 1;
                 if (inserted)
                 {
                     results[i] = new JobEnqueueResult(job.Id, false, state);

@@ -46,8 +46,9 @@ public sealed partial class SqliteJobStore
             foreach (var job in expired)
             {
                 var next = RetryPolicy.AfterLostWorker(job.Attempt, job.MaxAttempts, job.CancelRequested);
-                update.Bind("@next", next.ToText()).Bind("@finished_at", next.IsTerminal() ? now : null)
-                    .Bind("@seq", job.Seq).Bind("@attempt", job.Attempt).ExecuteNonQuery();
+                var applied = update.Bind("@next", next.ToText()).Bind("@finished_at", next.IsTerminal() ? now : null)
+                    .Bind("@seq", job.Seq).Bind("@attempt", job.Attempt).ExecuteNonQuery() == 1;
+                if (applied && next.IsTerminal()) StepStopped(job.Seq, now);
                 if (!job.CancelRequested)
                     InsertError(job.Seq, job.Attempt, now, job.Worker, WorkerLoss.Error(job.Worker, "stopped renewing the lease"));
                 list.Add(new RescuedJob(job.Id, job.Attempt, job.Worker, next));
@@ -64,9 +65,10 @@ public sealed partial class SqliteJobStore
         var seqs = new List<long>();
         // No index on finished_at: it would cost every completion an index write. Old finished jobs
         // sit at the low end of seq, so walking seq upward finds them first.
-        using (var r = Prepared("""
+        using (var r = Prepared($"""
             DELETE FROM jobs WHERE seq IN (
-              SELECT seq FROM jobs WHERE state IN ('succeeded', 'dead', 'cancelled') AND finished_at < @cutoff ORDER BY seq LIMIT @limit)
+              SELECT seq FROM jobs WHERE state IN ('succeeded', 'dead', 'cancelled') AND finished_at < @cutoff
+                AND {WorkflowSql.CleanableStep} ORDER BY seq LIMIT @limit)
             RETURNING seq
             """).Bind("@cutoff", cutoff).Bind("@limit", p.Limit).ExecuteReader())
         {
@@ -74,11 +76,15 @@ public sealed partial class SqliteJobStore
         }
         var deleteErrors = Prepared("DELETE FROM job_errors WHERE job_seq = @seq");
         var deleteLogs = Prepared("DELETE FROM job_logs WHERE job_seq = @seq");
+        var deleteEdges = Prepared("DELETE FROM job_dependencies WHERE job_seq = @seq");
         foreach (var seq in seqs)
         {
             deleteErrors.Bind("@seq", seq).ExecuteNonQuery();
             deleteLogs.Bind("@seq", seq).ExecuteNonQuery();
+            deleteEdges.Bind("@seq", seq).ExecuteNonQuery();
         }
+        // A workflow goes with its last step (its steps go together, once all have finished).
+        if (seqs.Count > 0) Prepared(WorkflowSql.DeleteEmptyWorkflows).ExecuteNonQuery();
         // Workers that stopped long ago leave the registry with the jobs of their time.
         Prepared("DELETE FROM workers WHERE state = 'stopped' AND last_seen_at < @cutoff").Bind("@cutoff", cutoff).ExecuteNonQuery();
         return seqs.Count;

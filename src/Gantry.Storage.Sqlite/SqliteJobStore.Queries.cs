@@ -9,7 +9,8 @@ public sealed partial class SqliteJobStore
     private const string JobColumns = """
         seq, id, type, queue, state, priority, payload, attempt, max_attempts, timeout_ms, backoff_base_ms, backoff_max_ms,
         created_at, run_at, started_at, finished_at, worker_id, lease_until, idempotency_key, tags, required_capabilities,
-        progress, progress_message, result, cancel_requested_at, length(checkpoint), checkpoint_at, checkpoint_interval_ms
+        progress, progress_message, result, cancel_requested_at, length(checkpoint), checkpoint_at, checkpoint_interval_ms,
+        workflow_id, step
         """;
 
     private static JobRecord ReadJob(SqliteDataReader r) => new()
@@ -40,6 +41,8 @@ public sealed partial class SqliteJobStore
         CheckpointSize = r.GetInt64OrNull(25) is { } size ? (int)size : null,
         CheckpointAt = r.GetTimeOrNull(26),
         CheckpointInterval = r.GetInt64OrNull(27) is { } ci ? TimeSpan.FromMilliseconds(ci) : null,
+        WorkflowId = r.GetStringOrNull(28) is { } w ? Guid.Parse(w) : null,
+        Step = r.GetStringOrNull(29),
     };
 
     public Task<JobRecord?> JobGetAsync(Guid id, CancellationToken ct) => ReadAsync(c =>

@@ -6,13 +6,16 @@ public sealed partial class SqliteJobStore
 {
     private static readonly string FailSql = ReportSql.Fail("seq");
     private static readonly string CancelIfRequestedSql = ReportSql.CancelIfRequested("seq");
+    private static readonly string CancelledSql = ReportSql.Cancelled("seq");
 
+    // Says which row it was and whether it is a workflow step: only steps pay for the release of dependents.
     private static readonly string SucceedSql = $"""
         UPDATE jobs SET state = '{JobState.Succeeded.ToText()}', result = @result, finished_at = @now, lease_until = NULL, progress = 100
         WHERE {ReportSql.Fence} AND {JobStateMachine.SqlFrom(JobTransition.Succeed)}
+        RETURNING seq, workflow_id IS NOT NULL
         """;
 
-    // The same, finding the row by its key (known from this instance's claim) rather than through the id index.
+    // The same, finding the row by its key (known from this instance's claim, with whether it is a step) rather than through the id index.
     private static readonly string SucceedByRowSql = $"""
         UPDATE jobs SET state = '{JobState.Succeeded.ToText()}', result = @result, finished_at = @now, lease_until = NULL, progress = 100
         WHERE seq = @seq AND state = 'running' AND attempt = @attempt AND worker_id = @worker AND {JobStateMachine.SqlFrom(JobTransition.Succeed)}
@@ -36,6 +39,7 @@ public sealed partial class SqliteJobStore
         {
             var now = NowMs();
             var results = new bool[reports.Count];
+            var succeededSteps = new List<long>();
             for (var i = 0; i < reports.Count; i++)
             {
                 var report = reports[i];
@@ -56,12 +60,19 @@ public sealed partial class SqliteJobStore
                                 .Bind("@message", line.Message).Execute() == 1;
                         break;
                     case JobSucceededReport s:
-                        // The hot path: a statement driven directly, not through ADO.NET.
-                        var succeed = _claimedRows.Remove(s.JobId, out var row)
-                            ? Raw(SucceedByRowSql).Bind("@seq", row)
-                            : Raw(SucceedSql).Bind("@id", s.JobId.ToString());
-                        results[i] = succeed.Bind("@attempt", s.Attempt).Bind("@worker", s.WorkerId)
-                            .Bind("@result", s.Result).Bind("@now", now).Execute() == 1;
+                        // The hot path: a statement driven directly, not through ADO.NET. A plain job costs
+                        // one update; a workflow step's dependents are released at the end of this transaction.
+                        if (_claimedRows.Remove(s.JobId, out var row))
+                        {
+                            results[i] = Raw(SucceedByRowSql).Bind("@seq", row.Seq).Bind("@attempt", s.Attempt).Bind("@worker", s.WorkerId)
+                                .Bind("@result", s.Result).Bind("@now", now).Execute() == 1;
+                            if (results[i] && row.IsStep) succeededSteps.Add(row.Seq);
+                        }
+                        else if (SucceedById(s, now) is { } step)
+                        {
+                            results[i] = true;
+                            if (step.IsStep) succeededSteps.Add(step.Seq);
+                        }
                         break;
                     case JobFailedReport f:
                         _claimedRows.Remove(f.JobId);
@@ -77,6 +88,7 @@ public sealed partial class SqliteJobStore
                         if (seq is long jobSeq)
                         {
                             InsertError(jobSeq, f.Attempt, now, f.WorkerId, f.Error);
+                            if (cancelled || f.Next == JobState.Dead) StepStopped(jobSeq, now);
                             results[i] = true;
                             wakeClaimers |= !cancelled && f.Next == JobState.Queued;
                             wakeScheduler |= !cancelled && f.Next == JobState.Scheduled;
@@ -84,13 +96,18 @@ public sealed partial class SqliteJobStore
                         break;
                     case JobCancelledReport c:
                         _claimedRows.Remove(c.JobId);
-                        results[i] = Fenced(ReportSql.Cancelled, c).Bind("@now", now).ExecuteNonQuery() == 1;
+                        if (Fenced(CancelledSql, c).Bind("@now", now).ExecuteScalar() is long cancelledSeq)
+                        {
+                            results[i] = true;
+                            StepStopped(cancelledSeq, now);
+                        }
                         break;
                     case JobRequeuedReport q:
                         _claimedRows.Remove(q.JobId);
-                        if (Fenced(CancelIfRequestedSql, q).Bind("@now", now).ExecuteScalar() is long)
+                        if (Fenced(CancelIfRequestedSql, q).Bind("@now", now).ExecuteScalar() is long requeuedSeq)
                         {
                             results[i] = true;
+                            StepStopped(requeuedSeq, now);
                             break;
                         }
                         // The attempt did not count: the next claim reuses its number, so its lines go.
@@ -103,11 +120,29 @@ public sealed partial class SqliteJobStore
                         throw new ArgumentException($"unknown report {report.GetType().Name}", nameof(reports));
                 }
             }
+            // Dependents are released in the transaction that records their dependencies' success.
+            ReleaseDependents(succeededSteps);
             return results;
         }, ct).ConfigureAwait(false);
         if (wakeClaimers) Signals.JobsAvailable.Set();
         if (wakeScheduler) Signals.ScheduleChanged.Set();
         return applied;
+    }
+
+    /// <summary>Applies a success found by job id (a report for a job this instance did not claim); null when fenced out.</summary>
+    private (long Seq, bool IsStep)? SucceedById(JobSucceededReport s, long now)
+    {
+        var succeed = Raw(SucceedSql).Bind("@id", s.JobId.ToString()).Bind("@attempt", s.Attempt).Bind("@worker", s.WorkerId)
+            .Bind("@result", s.Result).Bind("@now", now);
+        try
+        {
+            return succeed.Step() ? (succeed.GetInt64(0), succeed.GetInt64(1) == 1) : null;
+        }
+        finally
+        {
+            // RETURNING rows are computed before the first one is handed out: the update is complete.
+            succeed.Reset();
+        }
     }
 
     private Microsoft.Data.Sqlite.SqliteCommand Fenced(string sql, JobReport report) =>

@@ -113,6 +113,27 @@ internal static class SqliteSchema
             -- A node publishes its managed worker processes (JSON) with its heartbeat.
             ALTER TABLE workers ADD COLUMN managed TEXT;
             """),
+        (6, """
+            -- Workflows: steps are jobs with a workflow, a step name and a count of dependencies not yet
+            -- succeeded (null on plain jobs); edges link steps by row key. A workflow's state is derived.
+            CREATE TABLE workflows (
+              seq        INTEGER PRIMARY KEY,
+              id         TEXT    NOT NULL UNIQUE,
+              name       TEXT    NOT NULL,
+              on_failure TEXT    NOT NULL,
+              created_at INTEGER NOT NULL
+            );
+            ALTER TABLE jobs ADD COLUMN workflow_id TEXT;
+            ALTER TABLE jobs ADD COLUMN step TEXT;
+            ALTER TABLE jobs ADD COLUMN deps_left INTEGER;
+            CREATE INDEX jobs_workflow ON jobs (workflow_id) WHERE workflow_id IS NOT NULL;
+            CREATE TABLE job_dependencies (
+              job_seq        INTEGER NOT NULL,
+              depends_on_seq INTEGER NOT NULL,
+              PRIMARY KEY (job_seq, depends_on_seq)
+            ) WITHOUT ROWID;
+            CREATE INDEX job_dependencies_parent ON job_dependencies (depends_on_seq);
+            """),
     ];
 
     public static int LatestVersion => Migrations[^1].Version;

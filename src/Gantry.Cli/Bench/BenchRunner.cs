@@ -20,7 +20,7 @@ internal sealed class BenchRunner(IJobStore store, int jobs, int concurrency, in
 {
     private IWorkerLink NewLink() => link?.Invoke() ?? new StoreWorkerLink(store);
 
-    private const string JobType = "bench";
+    internal const string JobType = "bench";
     private const int EnqueueBatch = 1000;
     /// <summary>Jobs run before measuring, so that the figures are the runtime's, not the JIT's.</summary>
     private const int WarmupJobs = 2000;
@@ -171,44 +171,12 @@ internal sealed class BenchRunner(IJobStore store, int jobs, int concurrency, in
         }
     }
 
-    private sealed class BenchHandler(BenchProbe probe) : IJobHandler<JsonElement>
+    internal sealed class BenchHandler(BenchProbe probe) : IJobHandler<JsonElement>
     {
         public ValueTask HandleAsync(JsonElement payload, JobContext context)
         {
             probe.Started();
             return ValueTask.CompletedTask;
         }
-    }
-
-    /// <summary>Passes everything through, noting when the N-th success has been committed.</summary>
-    private sealed class CountingLink(IWorkerLink inner, int expected) : IWorkerLink
-    {
-        private readonly TaskCompletionSource _all = new(TaskCreationOptions.RunContinuationsAsynchronously);
-        private int _succeeded;
-
-        public Task AllSucceeded => _all.Task;
-        public long LastSuccessAt { get; private set; }
-        public string Description => inner.Description;
-
-        public async Task<IReadOnlyList<bool>> ReportAsync(IReadOnlyList<JobReport> reports, CancellationToken ct)
-        {
-            var applied = await inner.ReportAsync(reports, ct).ConfigureAwait(false);
-            var n = 0;
-            for (var i = 0; i < reports.Count; i++) if (applied[i] && reports[i] is JobSucceededReport) n++;
-            if (n > 0 && Interlocked.Add(ref _succeeded, n) >= expected && !_all.Task.IsCompleted)
-            {
-                LastSuccessAt = Stopwatch.GetTimestamp();
-                _all.TrySetResult();
-            }
-            return applied;
-        }
-
-        public Task RegisterAsync(WorkerRegistration registration, CancellationToken ct) => inner.RegisterAsync(registration, ct);
-        public Task DeregisterAsync(string workerId, CancellationToken ct) => inner.DeregisterAsync(workerId, ct);
-        public Task<IReadOnlyList<ClaimedJob>> ClaimAsync(JobClaimParams p, CancellationToken ct) => inner.ClaimAsync(p, ct);
-        public Task WaitForJobsAsync(TimeSpan timeout, CancellationToken ct) => inner.WaitForJobsAsync(timeout, ct);
-        public Task<WorkerHeartbeatResult> HeartbeatAsync(WorkerHeartbeatParams p, CancellationToken ct) => inner.HeartbeatAsync(p, ct);
-        public Task<IReadOnlyList<WorkerCommand>> TakeCommandsAsync(string workerId, CancellationToken ct) => inner.TakeCommandsAsync(workerId, ct);
-        public Task WaitForCommandsAsync(TimeSpan timeout, CancellationToken ct) => inner.WaitForCommandsAsync(timeout, ct);
     }
 }

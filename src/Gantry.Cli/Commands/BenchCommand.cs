@@ -17,7 +17,7 @@ internal static class BenchCommand
         var json = CliOptions.Json();
         var command = new Command("bench", "Measure throughput (drain a backlog of no-op jobs) and pickup latency (enqueue to handler start) on a fresh store")
         {
-            db, storeOption, jobs, concurrency, samples, json, Process(), Http(), Ipc(), Node(),
+            db, storeOption, jobs, concurrency, samples, json, Process(), Http(), Ipc(), Node(), Workflow(),
         };
         command.SetHandler(async (parse, ct) =>
         {
@@ -29,34 +29,10 @@ internal static class BenchCommand
             if (s < 1) throw new InvalidInputException("--latency-samples", $"must be at least 1, got {s}");
 
             var asJson = parse.GetValue(json);
-            if (parse.GetValue(storeOption) is { } location)
-            {
-                if (location is SqliteLocation { Path: var file } && File.Exists(file))
-                    throw new InvalidInputException("--store", $"{file} exists; the benchmark needs a fresh store");
-                await using var store = await Stores.OpenAsync(location, createIfMissing: true, ct).ConfigureAwait(false);
-                await BenchStore.RequireEmptyAsync(store, ct).ConfigureAwait(false);
-                var result = await new BenchRunner(store, n, c, s, m => { if (!asJson) Console.Error.WriteLine($"bench: {m}"); }).RunAsync(ct).ConfigureAwait(false);
-                Print(result, n, c, s, asJson);
-                return Cli.Ok;
-            }
-            var given = parse.GetValue(db);
-            if (given is not null && File.Exists(given)) throw new InvalidInputException("--db", $"{given} exists; the benchmark needs a fresh store");
-            var dir = given is null ? Directory.CreateTempSubdirectory("gantry-bench-").FullName : null;
-            var path = given ?? Path.Combine(dir!, "bench.db");
-            try
-            {
-                BenchResult result;
-                await using (var store = await Stores.OpenAsync(path, createIfMissing: true, ct).ConfigureAwait(false))
-                {
-                    result = await new BenchRunner(store, n, c, s, m => { if (!asJson) Console.Error.WriteLine($"bench: {m}"); }).RunAsync(ct).ConfigureAwait(false);
-                }
-                Print(result, n, c, s, asJson);
-                return Cli.Ok;
-            }
-            finally
-            {
-                if (dir is not null) Directory.Delete(dir, recursive: true);
-            }
+            var result = await BenchStore.WithFreshStoreAsync(parse, db, storeOption,
+                store => new BenchRunner(store, n, c, s, m => { if (!asJson) Console.Error.WriteLine($"bench: {m}"); }).RunAsync(ct), ct).ConfigureAwait(false);
+            Print(result, n, c, s, asJson);
+            return Cli.Ok;
         });
         return command;
     }
@@ -110,6 +86,45 @@ internal static class BenchCommand
             Console.Out.WriteLine($"direct (store)   {result.Direct.JobsPerSecond,9:N0} jobs/s   pickup p50 {result.Direct.LatencyP50Ms:0.000} ms, p99 {result.Direct.LatencyP99Ms:0.000} ms");
             Console.Out.WriteLine($"http (protocol)  {result.Http.JobsPerSecond,9:N0} jobs/s   pickup p50 {result.Http.LatencyP50Ms:0.000} ms, p99 {result.Http.LatencyP99Ms:0.000} ms");
             Console.Out.WriteLine($"http / direct    {result.HttpToDirectThroughput:0.00}× throughput ({n:N0} jobs, {c} slots each)");
+            return Cli.Ok;
+        });
+        return command;
+    }
+
+    /// <summary><c>gantry bench workflow</c>: the cost of a workflow step against a plain job, side by side.</summary>
+    private static Command Workflow()
+    {
+        var db = new Option<string?>("--db") { Description = "Store file to create for the run (must not exist; default: a temporary file, deleted after)", HelpName = "path" };
+        var storeOption = new StoreLocationOptions().Store;
+        storeOption.Description = "Run on this store instead (postgres://… or sqlite:path); it must hold no jobs";
+        var steps = new Option<int>("--steps") { Description = "Steps of the fan-out/fan-in workflow, and plain jobs to compare with (default 1000)", DefaultValueFactory = _ => 1000, HelpName = "n" };
+        var concurrency = new Option<int>("--concurrency") { Description = "Worker slots (default 16)", DefaultValueFactory = _ => 16, HelpName = "n" };
+        var rounds = new Option<int>("--rounds") { Description = "Rounds of each, alternating; the median is reported (default 5)", DefaultValueFactory = _ => 5, HelpName = "n" };
+        var json = CliOptions.Json();
+        var command = new Command("workflow", "Measure a workflow step's overhead: a fan-out/fan-in workflow of no-op steps against as many plain no-op jobs, in the same run")
+        {
+            db, storeOption, steps, concurrency, rounds, json,
+        };
+        command.SetHandler(async (parse, ct) =>
+        {
+            var n = parse.GetValue(steps);
+            var c = parse.GetValue(concurrency);
+            var r = parse.GetValue(rounds);
+            if (n < 3) throw new InvalidInputException("--steps", $"must be at least 3 (a root, a branch, a merge), got {n}");
+            if (c < 1) throw new InvalidInputException("--concurrency", $"must be at least 1, got {c}");
+            if (r < 1) throw new InvalidInputException("--rounds", $"must be at least 1, got {r}");
+            var asJson = parse.GetValue(json);
+            var result = await BenchStore.WithFreshStoreAsync(parse, db, storeOption,
+                store => new WorkflowBench(store, n, c, r, m => { if (!asJson) Console.Error.WriteLine($"bench: {m}"); }).RunAsync(ct), ct).ConfigureAwait(false);
+            if (asJson)
+            {
+                Cli.WriteJson(result, Cli.Json.WorkflowBenchResult);
+                return Cli.Ok;
+            }
+            Console.Out.WriteLine($"store         {result.Store}");
+            Console.Out.WriteLine($"plain jobs    {result.PlainMicrosecondsPerJob:N1} µs per job ({n:N0} no-op jobs, enqueue to last success, median of {r})");
+            Console.Out.WriteLine($"workflow      {result.WorkflowMicrosecondsPerStep:N1} µs per step (1 → {n - 2:N0} → 1 fan-out/fan-in, create to last success, median of {r})");
+            Console.Out.WriteLine($"ratio         {result.Ratio:0.00}× a plain job");
             return Cli.Ok;
         });
         return command;

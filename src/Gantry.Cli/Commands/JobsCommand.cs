@@ -122,13 +122,15 @@ internal static class JobsCommand
         var id = CliOptions.JobId();
         var location = CliOptions.Control();
         var config = CliOptions.Config();
-        var command = new Command("retry", "Put a dead or cancelled job back to queued, with a fresh set of attempts") { id, location, config };
+        var command = new Command("retry", "Put a dead or cancelled job back to queued (a workflow step waits for its dependencies), with a fresh set of attempts") { id, location, config };
         command.SetHandler(async (parse, ct) =>
         {
             GantryConfig.Load(parse.GetValue(config));
             await using var store = await location.OpenAsync(parse, createIfMissing: false, ct).ConfigureAwait(false);
             await store.JobRetryAsync(parse.GetValue(id), ct).ConfigureAwait(false);
-            Console.Out.WriteLine($"{parse.GetValue(id)} queued");
+            // Queued, or waiting when it is a workflow step whose dependencies have not all succeeded.
+            var job = await store.JobGetAsync(parse.GetValue(id), ct).ConfigureAwait(false);
+            Console.Out.WriteLine($"{parse.GetValue(id)} {job?.State.ToText() ?? "queued"}");
             return Cli.Ok;
         });
         return command;

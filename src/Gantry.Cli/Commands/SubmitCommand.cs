@@ -26,6 +26,7 @@ internal static class SubmitCommand
             if (r.Tokens.Count > 0 && r.Tokens[0].Value.StartsWith("--", StringComparison.Ordinal))
                 r.AddError($"unknown option '{r.Tokens[0].Value}'");
         });
+        var workflowFile = new Option<string?>("--workflow") { Description = "Submit a workflow document (- for stdin): named steps, each a job document with depends_on; all steps or none", HelpName = "path" };
         var file = new Option<string?>("--file", "-f") { Description = "Read job documents from a file (- for stdin): one JSON object, an array, or JSON lines; a batch is all or none", HelpName = "path" };
         var queue = new Option<string?>("--queue", "-q") { Description = "Queue (default \"default\")", HelpName = "name" };
         var priority = new Option<int?>("--priority", "-p") { Description = "Priority; higher runs first (default 0)", HelpName = "n" };
@@ -51,7 +52,7 @@ internal static class SubmitCommand
 
         var command = new Command("submit", "Enqueue a job and print its id")
         {
-            type, payload, file, queue, priority, delay, runAt, timeout, maxAttempts, key, tags, caps, wait, maxPayload, allowUnknown, json, location, config,
+            type, payload, file, workflowFile, queue, priority, delay, runAt, timeout, maxAttempts, key, tags, caps, wait, maxPayload, allowUnknown, json, location, config,
         };
         command.SetHandler(async (parse, ct) =>
         {
@@ -60,6 +61,16 @@ internal static class SubmitCommand
             if (parse.GetValue(delay) is not null && parse.GetValue(runAt) is not null)
                 throw new InvalidInputException("--delay/--run-at", "give one or the other, not both");
             DateTimeOffset? when = parse.GetValue(delay) is { } d ? now + d : parse.GetValue(runAt);
+
+            if (parse.GetValue(workflowFile) is { } flowPath)
+            {
+                if (parse.GetValue(type) is not null || parse.GetValue(file) is not null)
+                    throw new InvalidInputException("submit", "give --workflow alone, without a job type or --file");
+                if (parse.GetValue(location.Server) is not null)
+                    throw new InvalidInputException("--workflow", "is not sent to a server by the CLI yet: POST the document to /api/v1/workflows, or give --store");
+                return await WorkflowSubmit.RunAsync(parse, flowPath, limits, !parse.GetValue(allowUnknown), GantryConfig.Load(parse.GetValue(config)),
+                    location.Store, parse.GetValue(json), parse.GetValue(wait), ct).ConfigureAwait(false);
+            }
 
             // Flags given explicitly override the same fields of every document.
             JobDraft Override(JobDraft draft) => draft with
@@ -172,16 +183,20 @@ internal static class SubmitCommand
         return JobLimits.MaxPayloadBytesDefault;
     }
 
-    private static async Task<(string Text, string Source)> ReadInputAsync(string path, JobLimits limits, CancellationToken ct)
+    internal static async Task<(string Text, string Source)> ReadInputAsync(string path, JobLimits limits, CancellationToken ct, string option = "--file")
     {
         if (path == "-") return (await Console.In.ReadToEndAsync(ct).ConfigureAwait(false), "stdin");
-        if (!File.Exists(path)) throw new InvalidInputException("--file", $"{path} does not exist");
+        if (!File.Exists(path)) throw new InvalidInputException(option, $"{path} does not exist");
         var info = new FileInfo(path);
         // Room for a batch of large payloads; anything bigger is refused before it is read into memory.
         var max = (long)limits.MaxPayloadBytes * 16 + limits.MaxBatch * 4096L;
         if (info.Length > max) throw new InvalidInputException(path, $"is {info.Length:N0} bytes, over the {max:N0} bytes a submission may have");
         return (await File.ReadAllTextAsync(path, ct).ConfigureAwait(false), Path.GetFileName(path));
     }
+
+    /// <summary>A job type is known when built in, configured, or served by a worker that registered in the store.</summary>
+    internal static Task CheckTypesKnownAsync(IJobStore store, IReadOnlyList<NewJob> jobs, GantryConfig config, CancellationToken ct) =>
+        KnownJobTypes.CheckAsync(store, jobs, BuiltInHandlers.Types.Concat(config.Handlers.Keys), ct);
 
     private static DateTimeOffset? ParseTime(System.CommandLine.Parsing.ArgumentResult r)
     {

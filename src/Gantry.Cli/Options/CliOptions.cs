@@ -159,27 +159,35 @@ internal static class CliOptions
         CustomParser = r => r.Tokens.SelectMany(t => t.Value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).ToArray(),
     };
 
-    public static Option<JobState?> State() => new("--state")
+    public static Option<JobState?> State() => State("job", JobStates.All, JobStates.ToText, JobStates.TryParse);
+
+    /// <summary><c>--state</c> for one of <paramref name="all"/> states of a <paramref name="noun"/>, by its text form.</summary>
+    public static Option<T?> State<T>(string noun, IReadOnlyList<T> all, Func<T, string> text, TryParseState<T> tryParse) where T : struct => new("--state")
     {
-        Description = $"Only jobs in this state ({string.Join(", ", JobStates.All.Select(s => s.ToText()))})",
+        Description = $"Only {noun}s in this state ({string.Join(", ", all.Select(text))})",
         HelpName = "state",
         CustomParser = r =>
         {
-            var text = r.Tokens.Count > 0 ? r.Tokens[0].Value : "";
-            if (JobStates.TryParse(text, out var state)) return state;
-            r.AddError($"--state: '{text}' is not a job state (one of {string.Join(", ", JobStates.All.Select(s => s.ToText()))})");
+            var value = r.Tokens.Count > 0 ? r.Tokens[0].Value : "";
+            if (tryParse(value, out var state)) return state;
+            r.AddError($"--state: '{value}' is not a {noun} state (one of {string.Join(", ", all.Select(text))})");
             return null;
         },
     };
 
-    public static Argument<Guid> JobId() => new("id")
+    public delegate bool TryParseState<T>(string? text, out T state);
+
+    public static Argument<Guid> JobId() => Id("job");
+
+    /// <summary>The id argument of a <paramref name="noun"/> (a UUID).</summary>
+    public static Argument<Guid> Id(string noun) => new("id")
     {
-        Description = "The job's id",
+        Description = $"The {noun}'s id",
         CustomParser = r =>
         {
             var text = r.Tokens.Count > 0 ? r.Tokens[0].Value : "";
             if (Guid.TryParse(text, out var id)) return id;
-            r.AddError($"'{text}' is not a job id (expected a UUID such as 0193a5b2-7c1e-7d4a-9f00-1a2b3c4d5e6f)");
+            r.AddError($"'{text}' is not a {noun} id (expected a UUID such as 0193a5b2-7c1e-7d4a-9f00-1a2b3c4d5e6f)");
             return Guid.Empty;
         },
     };

@@ -14,6 +14,7 @@ internal static class JobText
         sb.AppendLine($"job {j.Id}");
         Line("type", j.Type);
         Line("queue", $"{j.Queue} (priority {j.Priority})");
+        if (j.WorkflowId is { } workflow) Line("workflow", $"{workflow}, step {j.Step} (gantry workflows show {workflow})");
         Line("state", j.State.ToText() + (j.CancelRequestedAt is not null && j.State == JobState.Running ? " (cancellation requested)" : ""));
         Line("attempt", $"{j.Attempt} of {j.MaxAttempts}");
         if (j.Progress is { } p) Line("progress", $"{p:0.#}%{(j.ProgressMessage is { } m ? $"  {m}" : "")}");

@@ -37,6 +37,21 @@ public abstract class JobContext
         Checkpoint is { } bytes ? JsonSerializer.Deserialize<T>(bytes.Span, GantryPayloadJson.Default) : default;
 
     /// <summary>
+    /// For a workflow step: the results of the steps it depends on, by step name (a step that returned
+    /// nothing gives <see cref="JsonValueKind.Null"/>). Empty for a plain job.
+    /// </summary>
+    public virtual IReadOnlyDictionary<string, JsonElement> DependencyResults => NoDependencies;
+
+    private static readonly IReadOnlyDictionary<string, JsonElement> NoDependencies = new Dictionary<string, JsonElement>();
+
+    /// <summary>The result of dependency <paramref name="step"/> read as JSON into <typeparamref name="T"/>;
+    /// throws <see cref="KeyNotFoundException"/> naming the step when this job does not depend on it.</summary>
+    public T? GetDependencyResult<T>(string step) =>
+        DependencyResults.TryGetValue(step, out var result)
+            ? result.Deserialize<T>(GantryPayloadJson.Default)
+            : throw new KeyNotFoundException($"job {JobId} has no dependency named '{step}' (it has: {string.Join(", ", DependencyResults.Keys)})");
+
+    /// <summary>
     /// Saves where the handler is, so that a later attempt can resume from it: a JSON-serialisable
     /// value, or bytes (<c>byte[]</c>, <c>ReadOnlyMemory&lt;byte&gt;</c>) kept as they are. Completes once
     /// stored. Only this attempt can save: a stale attempt's checkpoint is rejected.

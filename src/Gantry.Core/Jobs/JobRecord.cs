@@ -34,6 +34,9 @@ public sealed record JobRecord
     public int? CheckpointSize { get; init; }
     public DateTimeOffset? CheckpointAt { get; init; }
     public TimeSpan? CheckpointInterval { get; init; }
+    /// <summary>The workflow this job is a step of, and the step's name; null for a plain job.</summary>
+    public Guid? WorkflowId { get; init; }
+    public string? Step { get; init; }
     /// <summary>The error of every failed attempt, oldest first (filled by single-job reads).</summary>
     public IReadOnlyList<JobAttemptError> Errors { get; init; } = [];
 }

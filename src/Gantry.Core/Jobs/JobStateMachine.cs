@@ -19,7 +19,8 @@ public static class JobStateMachine
         [JobTransition.Requeue] = ([JobState.Running], [JobState.Queued]),
         [JobTransition.Rescue] = ([JobState.Running], [JobState.Queued, JobState.Scheduled, JobState.Dead, JobState.Cancelled]),
         [JobTransition.Cancel] = ([JobState.Waiting, JobState.Scheduled, JobState.Queued, JobState.Running], [JobState.Cancelled]),
-        [JobTransition.Retry] = ([JobState.Dead, JobState.Cancelled], [JobState.Queued]),
+        // A workflow step whose dependencies have not all succeeded waits for them again.
+        [JobTransition.Retry] = ([JobState.Dead, JobState.Cancelled], [JobState.Queued, JobState.Waiting]),
     };
 
     /// <summary>The states a transition may start from.</summary>
@@ -51,7 +52,7 @@ public static class JobStateMachine
 
 /// <summary>An attempt to move a job along a transition its state does not allow.</summary>
 public sealed class IllegalTransitionException(JobState from, JobTransition transition, JobState? to = null)
-    : GantryException(to is null || JobStateMachine.To(transition).Count == 1
+    : GantryException(to is null || JobStateMachine.To(transition).Count == 1 || transition == JobTransition.Retry
         ? $"a job that is {from.ToText()} cannot {Describe(transition)}"
         : $"a job that is {from.ToText()} cannot {Describe(transition)} to {to.Value.ToText()}")
 {

@@ -21,6 +21,6 @@ public enum JobTransition
     Rescue,
     /// <summary>A user cancelled it (a running job ends cancelled when its worker confirms, or is rescued).</summary>
     Cancel,
-    /// <summary>An operator re-opens a dead or cancelled job.</summary>
+    /// <summary>An operator re-opens a dead or cancelled job (a workflow step whose dependencies have not all succeeded waits for them).</summary>
     Retry,
 }

@@ -80,7 +80,7 @@ public static class JobDocumentReader
             && lines.All(l => { try { using var _ = JsonDocument.Parse(l); return true; } catch (JsonException) { return false; } });
     }
 
-    private static JsonDocument Parse(string text, string where, JsonDocumentOptions options)
+    internal static JsonDocument Parse(string text, string where, JsonDocumentOptions options)
     {
         try
         {
@@ -101,7 +101,8 @@ public static class JobDocumentReader
     }
 
     /// <summary>Reads one job object; unknown fields are rejected by name.</summary>
-    public static JobDraft FromElement(JsonElement element, string where)
+    /// <param name="skip">Fields the caller reads itself (a workflow step's <c>depends_on</c>): passed over here.</param>
+    public static JobDraft FromElement(JsonElement element, string where, IReadOnlyCollection<string>? skip = null)
     {
         if (element.ValueKind != JsonValueKind.Object)
             throw new InvalidInputException(where, $"a job document must be a JSON object, got {Describe(element.ValueKind)}");
@@ -135,7 +136,8 @@ public static class JobDocumentReader
                 case "required_capabilities": draft = draft with { RequiredCapabilities = Strings(value, at) }; break;
                 case "checkpoint_interval_seconds": draft = draft with { CheckpointIntervalSeconds = Number(value, at) }; break;
                 default:
-                    throw new InvalidInputException(where, $"unknown field '{property.Name}' (known fields: {string.Join(", ", Fields)})");
+                    if (skip?.Contains(property.Name) == true) break;
+                    throw new InvalidInputException(where, $"unknown field '{property.Name}' (known fields: {string.Join(", ", skip is null ? Fields : Fields.Concat(skip))})");
             }
         }
         if (draft.Type is null) throw new InvalidInputException($"{where}.type", "is required (the job type names its handler)");
@@ -157,7 +159,7 @@ public static class JobDocumentReader
         return draft;
     }
 
-    private static string String(JsonElement value, string at) =>
+    internal static string String(JsonElement value, string at) =>
         value.ValueKind == JsonValueKind.String ? value.GetString()! : throw new InvalidInputException(at, $"expected a string, got {Describe(value.ValueKind)}");
 
     private static int Int(JsonElement value, string at) =>
@@ -185,14 +187,14 @@ public static class JobDocumentReader
         return tags;
     }
 
-    private static IReadOnlyList<string> Strings(JsonElement value, string at)
+    internal static IReadOnlyList<string> Strings(JsonElement value, string at)
     {
         if (value.ValueKind != JsonValueKind.Array) throw new InvalidInputException(at, $"expected an array of strings, got {Describe(value.ValueKind)}");
         var i = 0;
         return value.EnumerateArray().Select(e => String(e, $"{at}[{i++}]")).ToArray();
     }
 
-    private static string Describe(JsonValueKind kind) => kind switch
+    internal static string Describe(JsonValueKind kind) => kind switch
     {
         JsonValueKind.Object => "an object",
         JsonValueKind.Array => "an array",

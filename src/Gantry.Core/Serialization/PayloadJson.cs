@@ -11,3 +11,18 @@ public static class GantryPayloadJson
         PropertyNameCaseInsensitive = true,
     };
 }
+
+/// <summary>JSON text to a <see cref="JsonElement"/> that outlives its document.</summary>
+public static class JsonElements
+{
+    /// <summary>The element of <paramref name="json"/>; a null text gives JSON null.</summary>
+    public static JsonElement Parse(string? json)
+    {
+        using var doc = JsonDocument.Parse(json ?? "null");
+        return doc.RootElement.Clone();
+    }
+
+    /// <summary>A result map (JSON text by name) as elements; a missing value is JSON null.</summary>
+    public static Dictionary<string, JsonElement> ParseAll(IReadOnlyDictionary<string, string?>? values) =>
+        values?.ToDictionary(v => v.Key, v => Parse(v.Value), StringComparer.Ordinal) ?? new Dictionary<string, JsonElement>(StringComparer.Ordinal);
+}

@@ -1,4 +1,5 @@
 using Gantry.Jobs;
+using Gantry.Workflows;
 
 namespace Gantry.Storage;
 
@@ -101,6 +102,22 @@ public interface IJobStore : IAsyncDisposable
 
     /// <summary>The running attempts, by worker: what each worker is doing now.</summary>
     Task<IReadOnlyList<WorkerRunningJob>> WorkerRunningJobsAsync(CancellationToken ct);
+
+    /// <summary>Stores a workflow in one transaction, all steps or none: steps without dependencies are queued (or
+    /// scheduled) at once, the others wait. Whenever a step succeeds, the same transaction releases the dependents whose
+    /// dependencies have now all succeeded; when a step ends dead or cancelled, the same transaction cancels its downstream
+    /// (with <see cref="WorkflowOnFailure.Cancel"/>, every unfinished step of the workflow).</summary>
+    Task<WorkflowCreateResult> WorkflowCreateAsync(WorkflowCreateParams p, CancellationToken ct);
+
+    /// <summary>One workflow with its steps; null when unknown.</summary>
+    Task<WorkflowRecord?> WorkflowGetAsync(Guid id, CancellationToken ct);
+
+    /// <summary>Workflows, newest first, with their step counts; filtered by derived state; keyset-paginated.</summary>
+    Task<IReadOnlyList<WorkflowSummary>> WorkflowListAsync(WorkflowListParams p, CancellationToken ct);
+
+    /// <summary>Cancels every unfinished step of a workflow: waiting, scheduled and queued ones at once, running ones
+    /// through their workers. Throws <see cref="WorkflowNotFoundException"/> for an unknown id.</summary>
+    Task<WorkflowCancelResult> WorkflowCancelAsync(Guid id, CancellationToken ct);
 
     /// <summary>Makes <see cref="LeaderElectParams.HolderId"/> the leader of <see cref="LeaderElectParams.Name"/> when nobody
     /// else is, or confirms (and renews) that it still is. True while it leads. Call it again well within the ttl.</summary>

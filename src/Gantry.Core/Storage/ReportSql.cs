@@ -17,9 +17,11 @@ public static class ReportSql
 
     public const string Checkpoint = $"UPDATE jobs SET checkpoint = @data, checkpoint_at = @now WHERE {Fence}";
 
-    public static readonly string Cancelled = $"""
+    /// <summary>The handler stopped after a cancellation request. Returns <paramref name="key"/>.</summary>
+    public static string Cancelled(string key) => $"""
         UPDATE jobs SET state = '{JobState.Cancelled.ToText()}', finished_at = @now, lease_until = NULL
         WHERE {Fence} AND {JobStateMachine.SqlFrom(JobTransition.Cancel)}
+        RETURNING {key}
         """;
 
     /// <summary>

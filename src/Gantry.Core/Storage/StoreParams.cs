@@ -41,6 +41,9 @@ public sealed record ClaimedJob
     public DateTimeOffset? CheckpointAt { get; init; }
     /// <summary>How often the runtime asks the handler for its state, when the job sets it.</summary>
     public TimeSpan? CheckpointInterval { get; init; }
+    /// <summary>For a workflow step: the results (JSON text, or null) of the steps it depends on, by step name.
+    /// Null for a plain job (the claim looks them up only for steps).</summary>
+    public IReadOnlyDictionary<string, string?>? Dependencies { get; init; }
 }
 
 public sealed record JobListParams

@@ -13,6 +13,7 @@ internal static class ApiProblems
     {
         InvalidInputException e => Problem(StatusCodes.Status400BadRequest, "Invalid input", e.Message, e.Where),
         JobNotFoundException e => Problem(StatusCodes.Status404NotFound, "No such job", e.Message),
+        Gantry.Workflows.WorkflowNotFoundException e => Problem(StatusCodes.Status404NotFound, "No such workflow", e.Message),
         WorkerNotFoundException e => Problem(StatusCodes.Status404NotFound, "No such worker", e.Message),
         IllegalTransitionException e => Problem(StatusCodes.Status409Conflict, "Not allowed in this state", e.Message),
         StoreUnavailableException e => Problem(StatusCodes.Status503ServiceUnavailable, "Store unavailable", e.Message),

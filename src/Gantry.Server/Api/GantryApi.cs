@@ -37,6 +37,7 @@ public static class GantryApi
         // Authorization first, then errors as problem details.
         var api = app.MapGroup("/api/v1").AddEndpointFilter(ApiAuthorization.Filter).AddEndpointFilter(ApiProblems.Filter);
         JobsEndpoints.Map(api);
+        WorkflowsEndpoints.Map(api);
         QueuesAndWorkersEndpoints.Map(api);
         WorkerProtocolEndpoints.Map(api);
 

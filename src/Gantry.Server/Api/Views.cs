@@ -32,6 +32,9 @@ public sealed record JobView
     public IReadOnlyList<ErrorView>? Errors { get; init; }
     public int? CheckpointSize { get; init; }
     public DateTimeOffset? CheckpointAt { get; init; }
+    /// <summary>For a workflow step: its workflow and step name.</summary>
+    public string? WorkflowId { get; init; }
+    public string? Step { get; init; }
 
     public static JobView From(JobRecord j, bool withErrors) => new()
     {
@@ -59,6 +62,8 @@ public sealed record JobView
         RequiredCapabilities = j.RequiredCapabilities.Count > 0 ? j.RequiredCapabilities : null,
         CheckpointSize = j.CheckpointSize,
         CheckpointAt = j.CheckpointAt,
+        WorkflowId = j.WorkflowId?.ToString(),
+        Step = j.Step,
         Errors = withErrors ? j.Errors.Select(e => new ErrorView(e.Attempt, e.At, e.WorkerId, e.Error.Kind, e.Error.Type, e.Error.Message, e.Error.StackTrace)).ToArray() : null,
     };
 
@@ -89,6 +94,8 @@ public sealed record JobView
         CancelRequestedAt = CancelRequestedAt,
         CheckpointSize = CheckpointSize,
         CheckpointAt = CheckpointAt,
+        WorkflowId = WorkflowId is null ? null : Guid.Parse(WorkflowId),
+        Step = Step,
         Errors = Errors?.Select(e => new JobAttemptError(e.Attempt, e.At, e.WorkerId, new JobError(e.Kind, e.Message, e.Type, e.StackTrace))).ToArray() ?? [],
     };
 

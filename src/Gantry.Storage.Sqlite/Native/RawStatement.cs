@@ -65,6 +65,9 @@ internal sealed class RawStatement : IDisposable
         }
     }
 
+    /// <summary>The row key of the last row this connection inserted.</summary>
+    public long LastInsertRowId => raw.sqlite3_last_insert_rowid(_db);
+
     /// <summary>Makes the statement ready to run again, its parameters cleared.</summary>
     public void Reset()
     {

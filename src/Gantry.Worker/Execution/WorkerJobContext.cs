@@ -17,6 +17,7 @@ internal sealed class WorkerJobContext : JobContext, IDisposable
     private readonly AttemptLog _log;
     private readonly object _progressLock = new();
     private JsonDocument? _payload;
+    private Dictionary<string, JsonElement>? _dependencies;
     private ITimer? _timeoutTimer;
     private int _cancelReason;
     private long _lastProgressAt = long.MinValue;
@@ -97,6 +98,8 @@ internal sealed class WorkerJobContext : JobContext, IDisposable
     public override int MaxAttempts => _job.MaxAttempts;
     public override IReadOnlyDictionary<string, string> Tags => _job.Tags;
     public override JsonElement Payload => (_payload ??= JsonDocument.Parse(_job.Payload)).RootElement;
+    // Parsed on first use: handlers of plain jobs never ask.
+    public override IReadOnlyDictionary<string, JsonElement> DependencyResults => _dependencies ??= JsonElements.ParseAll(_job.Dependencies);
     public override CancellationToken CancellationToken => _cts.Token;
     public override CancelReason CancelReason => (CancelReason)Volatile.Read(ref _cancelReason);
     public override ILogger Logger { get; }

@@ -25,6 +25,8 @@ public sealed class JobStateMachineTests
         { JobState.Running, JobTransition.Cancel, JobState.Cancelled },
         { JobState.Dead, JobTransition.Retry, JobState.Queued },
         { JobState.Cancelled, JobTransition.Retry, JobState.Queued },
+        { JobState.Dead, JobTransition.Retry, JobState.Waiting },
+        { JobState.Cancelled, JobTransition.Retry, JobState.Waiting },
     };
 
     private static readonly HashSet<(JobState, JobTransition, JobState)> LegalSet =
@@ -72,7 +74,7 @@ public sealed class JobStateMachineTests
         foreach (var transition in Enum.GetValues<JobTransition>())
         foreach (var to in Enum.GetValues<JobState>())
         {
-            var expected = transition == JobTransition.Retry && to == JobState.Queued;
+            var expected = transition == JobTransition.Retry && to is JobState.Queued or JobState.Waiting;
             Assert.Equal(expected, JobStateMachine.IsAllowed(terminal, transition, to));
         }
     }

@@ -39,6 +39,11 @@ public sealed class ProcessHandlerTests : WorkerTestBase
             job = json.load(sys.stdin)
             print(json.dumps({"result": job["payload"]}))
             """);
+        Script("deps.py", """
+            import json, sys
+            job = json.load(sys.stdin)
+            print(json.dumps({"result": job["dependencies"]}))
+            """);
         Script("env.py", """
             import json, os, sys
             json.load(sys.stdin)
@@ -81,6 +86,7 @@ public sealed class ProcessHandlerTests : WorkerTestBase
         Add(services, "py-hello", ["python3", "hello.py"], new ProcessLimits { MemoryMb = 128, Processes = 32 });
         Add(services, "node-hello", ["node", "hello.js"], new ProcessLimits { MemoryMb = 512, Processes = 64 });
         Add(services, "py-echo", ["python3", "echo_payload.py"], new());
+        Add(services, "py-deps", ["python3", "deps.py"], new());
         Add(services, "py-env", ["python3", "env.py"], new(), env: ["PATH", "GANTRY_TEST_ALLOWED"]);
         Add(services, "py-hog", ["python3", "hog.py"], new ProcessLimits { MemoryMb = 64 });
         Add(services, "py-fail", ["python3", "fail.py"], new());
@@ -136,6 +142,29 @@ public sealed class ProcessHandlerTests : WorkerTestBase
 
         job = await RunToEndAsync("py-hello", """{"name":"Ada"}""");
         Assert.Contains(await Store.JobLogsAsync(job.Id, Ct), l => l.Line.Message == "[stdout] plain text goes to the log");
+    }
+
+    [Fact]
+    public async Task WorkflowStep_ReceivesDependencyResultsOnStdin()
+    {
+        await StartWorkerAsync();
+        var flow = new Gantry.Workflows.NewWorkflow
+        {
+            Id = JobIds.New(),
+            Name = "stdin",
+            Steps =
+            [
+                new("fetch", Job(Gantry.Worker.Handlers.BuiltIn.BuiltInHandlers.Echo, """{"rows":3}"""), []),
+                new("report", Job("py-deps"), ["fetch"]),
+            ],
+        };
+        var created = await Store.WorkflowCreateAsync(new Gantry.Storage.WorkflowCreateParams(flow), Ct);
+
+        var report = await WaitForAsync(created.Steps[1].JobId, j => j.State.IsTerminal(), "finished");
+
+        Assert.Equal(JobState.Succeeded, report.State);
+        using var result = JsonDocument.Parse(report.Result!);
+        Assert.Equal(3, result.RootElement.GetProperty("fetch").GetProperty("rows").GetInt32());
     }
 
     [Fact]

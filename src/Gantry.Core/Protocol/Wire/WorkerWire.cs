@@ -17,14 +17,16 @@ public sealed record WireFetchRequest(string WorkerId, IReadOnlyList<WireQueueDe
 
 public sealed record WireJob(Guid Id, string Type, string Queue, int Priority, JsonElement Payload, int Attempt, int MaxAttempts,
     double? TimeoutSeconds, double BackoffBaseSeconds, double BackoffMaxSeconds, string WorkerId, IReadOnlyDictionary<string, string>? Tags,
-    DateTimeOffset CreatedAt, string? Checkpoint, DateTimeOffset? CheckpointAt, double? CheckpointIntervalSeconds, DateTimeOffset? DueAt = null)
+    DateTimeOffset CreatedAt, string? Checkpoint, DateTimeOffset? CheckpointAt, double? CheckpointIntervalSeconds,
+    IReadOnlyDictionary<string, JsonElement>? Dependencies = null, DateTimeOffset? DueAt = null)
 {
     public static WireJob From(ClaimedJob j)
     {
         using var payload = JsonDocument.Parse(j.Payload);
         return new(j.Id, j.Type, j.Queue, j.Priority, payload.RootElement.Clone(), j.Attempt, j.MaxAttempts, j.Timeout?.TotalSeconds,
             j.Backoff.Base.TotalSeconds, j.Backoff.Max.TotalSeconds, j.WorkerId, j.Tags.Count > 0 ? j.Tags : null, j.CreatedAt,
-            j.Checkpoint is { } c ? Convert.ToBase64String(c) : null, j.CheckpointAt, j.CheckpointInterval?.TotalSeconds, j.DueAt);
+            j.Checkpoint is { } c ? Convert.ToBase64String(c) : null, j.CheckpointAt, j.CheckpointInterval?.TotalSeconds,
+            j.Dependencies is null ? null : Serialization.JsonElements.ParseAll(j.Dependencies), j.DueAt);
     }
 
     public ClaimedJob ToClaimed() => new()
@@ -35,6 +37,7 @@ public sealed record WireJob(Guid Id, string Type, string Queue, int Priority, J
         WorkerId = WorkerId, Tags = Tags ?? NewJob.NoTags, CreatedAt = CreatedAt, DueAt = DueAt ?? CreatedAt,
         Checkpoint = Checkpoint is { } c ? Convert.FromBase64String(c) : null, CheckpointAt = CheckpointAt,
         CheckpointInterval = CheckpointIntervalSeconds is { } ci ? TimeSpan.FromSeconds(ci) : null,
+        Dependencies = Dependencies?.ToDictionary(d => d.Key, d => (string?)d.Value.GetRawText()),
     };
 }
 

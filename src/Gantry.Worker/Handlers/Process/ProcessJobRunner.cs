@@ -125,6 +125,14 @@ internal sealed class ProcessJobRunner(string jobType, ProcessHandlerSpec spec, 
             foreach (var (k, v) in context.Tags) w.WriteString(k, v);
             w.WriteEndObject();
             // The checkpoint as it was saved: JSON stays JSON; other bytes travel as base64.
+            // A workflow step's dependencies' results, by step name; empty for a plain job.
+            w.WriteStartObject("dependencies");
+            foreach (var (step, result) in context.DependencyResults)
+            {
+                w.WritePropertyName(step);
+                result.WriteTo(w);
+            }
+            w.WriteEndObject();
             if (context.Checkpoint is not { } checkpoint) w.WriteNull("checkpoint");
             else if (IsJson(checkpoint.Span)) { w.WritePropertyName("checkpoint"); w.WriteRawValue(checkpoint.Span); }
             else w.WriteBase64String("checkpoint", checkpoint.Span);

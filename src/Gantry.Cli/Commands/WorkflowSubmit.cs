@@ -1,0 +1,56 @@
+using System.CommandLine;
+using Gantry.Cli.Hosting;
+using Gantry.Cli.Options;
+using Gantry.Cli.Output;
+using Gantry.Protocol;
+using Gantry.Server.Api;
+using Gantry.Storage;
+using Gantry.Workflows;
+
+namespace Gantry.Cli.Commands;
+
+/// <summary><c>gantry submit --workflow flow.json</c>: validate a workflow document and store it, all steps or none.</summary>
+internal static class WorkflowSubmit
+{
+    public static async Task<int> RunAsync(ParseResult parse, string path, JobLimits limits, bool checkTypes, GantryConfig config,
+        StoreLocationOptions location, bool asJson, bool wait, CancellationToken ct)
+    {
+        var (text, source) = await SubmitCommand.ReadInputAsync(path, limits, ct, "--workflow").ConfigureAwait(false);
+        var workflow = WorkflowDocumentReader.Read(text, source, limits);
+
+        await using var store = await location.OpenAsync(parse, createIfMissing: true, ct).ConfigureAwait(false);
+        if (checkTypes) await SubmitCommand.CheckTypesKnownAsync(store, workflow.Steps.Select(s => s.Job).ToArray(), config, ct).ConfigureAwait(false);
+        var created = await store.WorkflowCreateAsync(new WorkflowCreateParams(workflow), ct).ConfigureAwait(false);
+
+        if (!wait)
+        {
+            if (asJson) Cli.WriteJson(WorkflowSubmitView.From(workflow, created), Cli.Json.WorkflowSubmitView);
+            else Console.Out.WriteLine(created.Id);
+            return Cli.Ok;
+        }
+        if (!asJson) Console.Out.WriteLine(created.Id);
+        var done = await WaitAsync(store, created.Id, ct).ConfigureAwait(false);
+        if (asJson) Cli.WriteJson(WorkflowView.From(done), Cli.Json.WorkflowView);
+        else Console.Out.Write(WorkflowText.Show(done, DateTimeOffset.UtcNow));
+        return ExitCode(done.State);
+    }
+
+    /// <summary>Polls until no step is unfinished.</summary>
+    public static async Task<WorkflowRecord> WaitAsync(IJobStore store, Guid id, CancellationToken ct)
+    {
+        while (true)
+        {
+            var workflow = await store.WorkflowGetAsync(id, ct).ConfigureAwait(false) ?? throw new WorkflowNotFoundException(id.ToString());
+            if (workflow.State != WorkflowState.Running) return workflow;
+            await Task.Delay(100, ct).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>As for a job: 0 succeeded, 3 failed (a step is dead), 4 cancelled.</summary>
+    public static int ExitCode(WorkflowState state) => state switch
+    {
+        WorkflowState.Failed => Cli.JobDead,
+        WorkflowState.Cancelled => Cli.JobCancelled,
+        _ => Cli.Ok,
+    };
+}

@@ -1,0 +1,92 @@
+using Gantry.Jobs;
+
+namespace Gantry.Workflows;
+
+/// <summary>
+/// A workflow's state is never stored: it is derived from its steps' states by <see cref="WorkflowStates.Derive(StepCounts)"/>
+/// (and, for filtering in SQL, by <see cref="WorkflowStates.SqlCondition"/>, which says the same).
+/// </summary>
+public enum WorkflowState
+{
+    /// <summary>Some step has not finished (waiting, scheduled, queued or running).</summary>
+    Running,
+    /// <summary>Every step succeeded.</summary>
+    Succeeded,
+    /// <summary>Every step finished and at least one is dead.</summary>
+    Failed,
+    /// <summary>Every step finished, none dead, at least one cancelled.</summary>
+    Cancelled,
+}
+
+/// <summary>The one rule for a workflow's state, and its text forms.</summary>
+public static class WorkflowStates
+{
+    public static readonly IReadOnlyList<WorkflowState> All = Enum.GetValues<WorkflowState>();
+
+    /// <summary>The states a step counts as unfinished in.</summary>
+    public static readonly IReadOnlyList<JobState> Unfinished = JobStates.All.Where(s => !s.IsTerminal()).ToArray();
+
+    public static WorkflowState Derive(StepCounts counts) =>
+        counts.Unfinished > 0 ? WorkflowState.Running
+        : counts.Dead > 0 ? WorkflowState.Failed
+        : counts.Cancelled > 0 ? WorkflowState.Cancelled
+        : WorkflowState.Succeeded;
+
+    public static WorkflowState Derive(IEnumerable<JobState> steps) => Derive(StepCounts.Of(steps));
+
+    /// <summary>
+    /// The SQL condition "a workflow whose step counts are in these columns is in <paramref name="state"/>",
+    /// for a HAVING clause over aggregated counts; mirrors <see cref="Derive(StepCounts)"/>.
+    /// </summary>
+    public static string SqlCondition(WorkflowState state, string unfinished, string dead, string cancelled) => state switch
+    {
+        WorkflowState.Running => $"{unfinished} > 0",
+        WorkflowState.Failed => $"{unfinished} = 0 AND {dead} > 0",
+        WorkflowState.Cancelled => $"{unfinished} = 0 AND {dead} = 0 AND {cancelled} > 0",
+        _ => $"{unfinished} = 0 AND {dead} = 0 AND {cancelled} = 0",
+    };
+
+    /// <summary>SQL: 1 when the job state column is unfinished, else 0 (to sum).</summary>
+    public static string SqlIsUnfinished(string column = "state") =>
+        $"CASE WHEN {column} IN ({string.Join(", ", Unfinished.Select(s => $"'{s.ToText()}'"))}) THEN 1 ELSE 0 END";
+
+    public static string ToText(this WorkflowState state) => state switch
+    {
+        WorkflowState.Running => "running",
+        WorkflowState.Succeeded => "succeeded",
+        WorkflowState.Failed => "failed",
+        WorkflowState.Cancelled => "cancelled",
+        _ => throw new ArgumentOutOfRangeException(nameof(state), state, null),
+    };
+
+    public static bool TryParse(string? text, out WorkflowState state)
+    {
+        foreach (var s in All)
+        {
+            if (string.Equals(s.ToText(), text?.Trim(), StringComparison.OrdinalIgnoreCase)) { state = s; return true; }
+        }
+        state = default;
+        return false;
+    }
+}
+
+/// <summary>How many of a workflow's steps are in each kind of state.</summary>
+public sealed record StepCounts(int Total, int Unfinished, int Succeeded, int Dead, int Cancelled)
+{
+    public static StepCounts Of(IEnumerable<JobState> states)
+    {
+        int total = 0, unfinished = 0, succeeded = 0, dead = 0, cancelled = 0;
+        foreach (var s in states)
+        {
+            total++;
+            switch (s)
+            {
+                case JobState.Succeeded: succeeded++; break;
+                case JobState.Dead: dead++; break;
+                case JobState.Cancelled: cancelled++; break;
+                default: unfinished++; break;
+            }
+        }
+        return new StepCounts(total, unfinished, succeeded, dead, cancelled);
+    }
+}

@@ -1,0 +1,70 @@
+using Gantry.Protocol;
+using Gantry.Server.Submission;
+using Gantry.Storage;
+using Gantry.Workflows;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+
+namespace Gantry.Server.Api;
+
+/// <summary>/api/v1/workflows: submit a workflow document, read, list, cancel.</summary>
+internal static class WorkflowsEndpoints
+{
+    public static void Map(RouteGroupBuilder api)
+    {
+        var workflows = api.MapGroup("/workflows").WithTags("Workflows");
+        workflows.MapPost("/", SubmitAsync).WithSummary("Submit a workflow document: named steps with depends_on, validated as a DAG, stored all or none")
+            .WithMetadata(new RequiredScope(ApiScope.Submit));
+        workflows.MapGet("/", ListAsync).WithSummary("List workflows, newest first, with their derived state (keyset pagination by cursor)")
+            .WithMetadata(new RequiredScope(ApiScope.Read));
+        workflows.MapGet("/{id}", GetAsync).WithSummary("One workflow with its steps, their states, dependencies and results")
+            .WithMetadata(new RequiredScope(ApiScope.Read));
+        workflows.MapPost("/{id}/cancel", CancelAsync).WithSummary("Cancel every unfinished step (running ones are stopped by their workers)")
+            .WithMetadata(new RequiredScope(ApiScope.Submit));
+    }
+
+    private static async Task<IResult> SubmitAsync(HttpRequest request, IJobStore store, ApiOptions options, CancellationToken ct)
+    {
+        if (request.ContentLength > options.MaxRequestBytes)
+            return ApiProblems.Problem(StatusCodes.Status413PayloadTooLarge, "Request too large", $"the body is {request.ContentLength:N0} bytes, over the limit of {options.MaxRequestBytes:N0}");
+        using var reader = new StreamReader(request.Body);
+        var text = await reader.ReadToEndAsync(ct).ConfigureAwait(false);
+        if (string.IsNullOrWhiteSpace(text)) throw new InvalidInputException("body", "is empty: send a workflow document");
+        // No source prefix: errors name the field as it is in the document (steps.fetch.max_attempts).
+        var workflow = WorkflowDocumentReader.Read(text, "", options.Limits);
+        await KnownJobTypes.CheckAsync(store, workflow.Steps.Select(s => s.Job), options.KnownJobTypes, ct).ConfigureAwait(false);
+        var created = await store.WorkflowCreateAsync(new WorkflowCreateParams(workflow), ct).ConfigureAwait(false);
+        return TypedResults.Created($"/api/v1/workflows/{created.Id}", WorkflowSubmitView.From(workflow, created));
+    }
+
+    private static async Task<IResult> GetAsync(string id, IJobStore store, CancellationToken ct)
+    {
+        var workflowId = ParseId(id, "id");
+        var workflow = await store.WorkflowGetAsync(workflowId, ct).ConfigureAwait(false) ?? throw new WorkflowNotFoundException(workflowId.ToString());
+        return TypedResults.Ok(WorkflowView.From(workflow));
+    }
+
+    private static async Task<IResult> ListAsync(IJobStore store, CancellationToken ct, string? state = null, int? limit = null, string? cursor = null)
+    {
+        WorkflowState? s = null;
+        if (state is not null)
+            s = WorkflowStates.TryParse(state, out var parsed) ? parsed
+                : throw new InvalidInputException("state", $"'{state}' is not a workflow state (one of {string.Join(", ", WorkflowStates.All.Select(x => x.ToText()))})");
+        var n = limit ?? 50;
+        if (n is < 1 or > ApiOptions.MaxListDefault) throw new InvalidInputException("limit", $"must be between 1 and {ApiOptions.MaxListDefault}, got {n}");
+        Guid? before = cursor is null ? null : ParseId(cursor, "cursor");
+        var page = await store.WorkflowListAsync(new WorkflowListParams { State = s, Limit = n, Before = before }, ct).ConfigureAwait(false);
+        return TypedResults.Ok(new WorkflowPage(page.Select(WorkflowSummaryView.From).ToArray(), page.Count == n ? page[^1].Id.ToString() : null));
+    }
+
+    private static async Task<IResult> CancelAsync(string id, IJobStore store, CancellationToken ct)
+    {
+        var result = await store.WorkflowCancelAsync(ParseId(id, "id"), ct).ConfigureAwait(false);
+        return TypedResults.Ok(new WorkflowCancelView(result.Id.ToString(), result.Cancelled, result.Requested));
+    }
+
+    private static Guid ParseId(string text, string where) =>
+        Guid.TryParse(text?.Trim(), out var id) ? id
+            : throw new InvalidInputException(where, $"'{text}' is not a workflow id (expected a UUID such as 0193a5b2-7c1e-7d4a-9f00-1a2b3c4d5e6f)");
+}
