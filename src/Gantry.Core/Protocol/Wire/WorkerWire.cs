@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Gantry.Jobs;
+using Gantry.Serialization;
 using Gantry.Storage;
 
 namespace Gantry.Protocol.Wire;
@@ -15,15 +16,14 @@ public sealed record WireQueueDemand(string Queue, int Limit);
 public sealed record WireFetchRequest(string WorkerId, IReadOnlyList<WireQueueDemand> Queues, double LeaseSeconds,
     IReadOnlyList<string>? Capabilities = null, IReadOnlyList<string>? JobTypes = null, double WaitSeconds = 0);
 
-public sealed record WireJob(Guid Id, string Type, string Queue, int Priority, JsonElement Payload, int Attempt, int MaxAttempts,
+public sealed record WireJob(Guid Id, string Type, string Queue, int Priority, RawJson Payload, int Attempt, int MaxAttempts,
     double? TimeoutSeconds, double BackoffBaseSeconds, double BackoffMaxSeconds, string WorkerId, IReadOnlyDictionary<string, string>? Tags,
     DateTimeOffset CreatedAt, string? Checkpoint, DateTimeOffset? CheckpointAt, double? CheckpointIntervalSeconds,
     IReadOnlyDictionary<string, JsonElement>? Dependencies = null, DateTimeOffset? DueAt = null)
 {
     public static WireJob From(ClaimedJob j)
     {
-        using var payload = JsonDocument.Parse(j.Payload);
-        return new(j.Id, j.Type, j.Queue, j.Priority, payload.RootElement.Clone(), j.Attempt, j.MaxAttempts, j.Timeout?.TotalSeconds,
+        return new(j.Id, j.Type, j.Queue, j.Priority, new RawJson(j.Payload), j.Attempt, j.MaxAttempts, j.Timeout?.TotalSeconds,
             j.Backoff.Base.TotalSeconds, j.Backoff.Max.TotalSeconds, j.WorkerId, j.Tags.Count > 0 ? j.Tags : null, j.CreatedAt,
             j.Checkpoint is { } c ? Convert.ToBase64String(c) : null, j.CheckpointAt, j.CheckpointInterval?.TotalSeconds,
             j.Dependencies is null ? null : Serialization.JsonElements.ParseAll(j.Dependencies), j.DueAt);
@@ -31,7 +31,7 @@ public sealed record WireJob(Guid Id, string Type, string Queue, int Priority, J
 
     public ClaimedJob ToClaimed() => new()
     {
-        Id = Id, Type = Type, Queue = Queue, Priority = Priority, Payload = Payload.GetRawText(), Attempt = Attempt, MaxAttempts = MaxAttempts,
+        Id = Id, Type = Type, Queue = Queue, Priority = Priority, Payload = Payload.Text, Attempt = Attempt, MaxAttempts = MaxAttempts,
         Timeout = TimeoutSeconds is { } t ? TimeSpan.FromSeconds(t) : null,
         Backoff = new Backoff(TimeSpan.FromSeconds(BackoffBaseSeconds), TimeSpan.FromSeconds(BackoffMaxSeconds)),
         WorkerId = WorkerId, Tags = Tags ?? NewJob.NoTags, CreatedAt = CreatedAt, DueAt = DueAt ?? CreatedAt,
@@ -52,7 +52,7 @@ public sealed record WireReport
     public required string WorkerId { get; init; }
     public double? Percent { get; init; }
     public string? Message { get; init; }
-    public JsonElement? Result { get; init; }
+    public RawJson? Result { get; init; }
     public WireError? Error { get; init; }
     /// <summary>For failed: scheduled (retry at <see cref="RunAt"/>), queued or dead; computed by the worker's retry policy.</summary>
     public string? Next { get; init; }
@@ -67,7 +67,7 @@ public sealed record WireReport
         return r switch
         {
             JobProgressReport p => w with { Kind = "progress", Percent = p.Percent, Message = p.Message },
-            JobSucceededReport s => w with { Kind = "succeeded", Result = s.Result is null ? null : JsonDocument.Parse(s.Result).RootElement.Clone() },
+            JobSucceededReport s => w with { Kind = "succeeded", Result = s.Result is null ? null : new RawJson(s.Result) },
             JobFailedReport f => w with { Kind = "failed", Error = new WireError(f.Error.Kind, f.Error.Message, f.Error.Type, f.Error.StackTrace), Next = f.Next.ToText(), RunAt = f.RunAt },
             JobCancelledReport => w with { Kind = "cancelled" },
             JobRequeuedReport => w with { Kind = "requeued" },
@@ -81,7 +81,7 @@ public sealed record WireReport
     public JobReport ToReport(string where) => Kind switch
     {
         "progress" => new JobProgressReport(JobId, Attempt, WorkerId, Percent ?? throw Missing(where, "percent"), Message),
-        "succeeded" => new JobSucceededReport(JobId, Attempt, WorkerId, Result is { ValueKind: not JsonValueKind.Undefined } r ? r.GetRawText() : null),
+        "succeeded" => new JobSucceededReport(JobId, Attempt, WorkerId, Result?.Text),
         "failed" => new JobFailedReport(JobId, Attempt, WorkerId,
             Error is { } e ? new JobError(e.Kind, e.Message, e.Type, e.StackTrace) : throw Missing(where, "error"),
             JobStates.TryParse(Next, out var next) ? next : throw new InvalidInputException($"{where}.next", "must be scheduled, queued or dead"), RunAt),

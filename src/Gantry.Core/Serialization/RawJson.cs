@@ -1,0 +1,27 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace Gantry.Serialization;
+
+/// <summary>
+/// A JSON value carried as its text: written into the surrounding document as is, read back as the
+/// text of the value. Payloads and results pass through the worker protocol this way without being
+/// parsed into a document and copied on every hop (they were validated when they entered Gantry).
+/// </summary>
+[JsonConverter(typeof(RawJsonConverter))]
+public readonly record struct RawJson(string Text)
+{
+    public override string ToString() => Text;
+}
+
+public sealed class RawJsonConverter : JsonConverter<RawJson>
+{
+    public override RawJson Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
+    {
+        using var doc = JsonDocument.ParseValue(ref reader);
+        return new RawJson(doc.RootElement.GetRawText());
+    }
+
+    public override void Write(Utf8JsonWriter writer, RawJson value, JsonSerializerOptions options) =>
+        writer.WriteRawValue(value.Text, skipInputValidation: true);
+}
