@@ -5,6 +5,8 @@ using System.Text.Json;
 using Gantry.Jobs;
 using Gantry.Storage;
 
+using static Gantry.Server.Tests.ApiCalls;
+
 namespace Gantry.Server.Tests;
 
 /// <summary>/api/v1/jobs over real HTTP: answers, problem details, limits.</summary>
@@ -16,20 +18,7 @@ public sealed class JobsApiTests : IAsyncLifetime
     public Task InitializeAsync() => _server.InitializeAsync();
     public Task DisposeAsync() => _server.DisposeAsync();
 
-    private Task<HttpResponseMessage> PostAsync(string path, string body) =>
-        Http.PostAsync(path, new StringContent(body, Encoding.UTF8, "application/json"));
-
-    private static async Task<JsonElement> JsonAsync(HttpResponseMessage response) =>
-        JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
-
-    private static async Task<JsonElement> ProblemAsync(HttpResponseMessage response, HttpStatusCode status)
-    {
-        Assert.Equal(status, response.StatusCode);
-        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
-        var body = await response.Content.ReadAsStringAsync();
-        Assert.DoesNotContain("   at ", body, StringComparison.Ordinal);
-        return JsonDocument.Parse(body).RootElement;
-    }
+    private Task<HttpResponseMessage> PostAsync(string path, string body) => Http.PostJsonAsync(path, body);
 
     [Fact]
     public async Task Submit_OneDocument_CreatedThenIdempotentOk()

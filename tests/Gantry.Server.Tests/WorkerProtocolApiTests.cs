@@ -16,8 +16,7 @@ public sealed class WorkerProtocolApiTests : IAsyncLifetime
     public Task InitializeAsync() => _server.InitializeAsync();
     public Task DisposeAsync() => _server.DisposeAsync();
 
-    private Task<HttpResponseMessage> PostAsync(string path, string body) =>
-        Http.PostAsync(path, new StringContent(body, Encoding.UTF8, "application/json"));
+    private Task<HttpResponseMessage> PostAsync(string path, string body) => Http.PostJsonAsync(path, body);
 
     private static async Task<JsonElement> OkJsonAsync(HttpResponseMessage response)
     {
@@ -26,14 +25,8 @@ public sealed class WorkerProtocolApiTests : IAsyncLifetime
         return JsonDocument.Parse(text).RootElement;
     }
 
-    private static async Task<string> ProblemAsync(HttpResponseMessage response, HttpStatusCode status)
-    {
-        var text = await response.Content.ReadAsStringAsync();
-        Assert.True(status == response.StatusCode, $"{(int)response.StatusCode}: {text}");
-        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
-        Assert.DoesNotContain("   at ", text, StringComparison.Ordinal);
-        return JsonDocument.Parse(text).RootElement.GetProperty("detail").GetString()!;
-    }
+    private static async Task<string> ProblemAsync(HttpResponseMessage response, HttpStatusCode status) =>
+        (await ApiCalls.ProblemAsync(response, status)).GetProperty("detail").GetString()!;
 
     private const string Registration = """
         {"id":"py-1","host":"h","process_id":42,"version":"1","queues":{"default":2},"capacity":2,"job_types":["echo"],"capabilities":[],"tags":{}}

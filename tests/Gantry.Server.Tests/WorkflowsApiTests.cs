@@ -3,6 +3,8 @@ using System.Text;
 using System.Text.Json;
 using Gantry.Storage;
 
+using static Gantry.Server.Tests.ApiCalls;
+
 namespace Gantry.Server.Tests;
 
 /// <summary>/api/v1/workflows over real HTTP: submit, read, list, cancel, and problem details naming the field.</summary>
@@ -22,18 +24,7 @@ public sealed class WorkflowsApiTests : IAsyncLifetime
           "merge":{"type":"echo","depends_on":["a","b"]}}}
         """;
 
-    private Task<HttpResponseMessage> PostAsync(string path, string body) =>
-        Http.PostAsync(path, new StringContent(body, Encoding.UTF8, "application/json"));
-
-    private static async Task<JsonElement> JsonAsync(HttpResponseMessage response) =>
-        JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
-
-    private static async Task<JsonElement> ProblemAsync(HttpResponseMessage response, HttpStatusCode status)
-    {
-        Assert.Equal(status, response.StatusCode);
-        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
-        return await JsonAsync(response);
-    }
+    private Task<HttpResponseMessage> PostAsync(string path, string body) => Http.PostJsonAsync(path, body);
 
     [Fact]
     public async Task Submit_Valid_CreatedWithStepJobIds_ThenShownListedAndCancelled()
