@@ -52,17 +52,24 @@ public sealed partial class PostgresJobStore
             var now = Now();
             var results = new bool[reports.Count];
             var run = new List<int>(); // consecutive successes, applied together
+            var inRun = new HashSet<Guid>(); // the jobs in it: looked up per success, so no scan of the run
             var succeededSteps = new List<long>();
             for (var i = 0; i < reports.Count; i++)
             {
                 if (reports[i] is JobSucceededReport s)
                 {
                     // The same job twice in one run would match its row once: flush first so order holds.
-                    if (run.Any(k => reports[k].JobId == s.JobId)) await SucceedManyAsync(c, reports, run, results, succeededSteps, now, ct).ConfigureAwait(false);
+                    if (!inRun.Add(s.JobId))
+                    {
+                        await SucceedManyAsync(c, reports, run, results, succeededSteps, now, ct).ConfigureAwait(false);
+                        inRun.Clear();
+                        inRun.Add(s.JobId);
+                    }
                     run.Add(i);
                     continue;
                 }
                 await SucceedManyAsync(c, reports, run, results, succeededSteps, now, ct).ConfigureAwait(false);
+                inRun.Clear();
                 switch (reports[i])
                 {
                     case JobProgressReport p:
