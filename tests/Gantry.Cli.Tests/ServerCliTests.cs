@@ -77,6 +77,49 @@ public sealed partial class ServerCliTests : IDisposable
     }
 
     [Fact]
+    public async Task Workflows_OverServer_SubmittedWaitedShownListedAndCancelled()
+    {
+        var (run, url) = await StartAsync("run");
+        await using var runProcess = run;
+        var flow = Path.Combine(_dir.Path, "flow.json");
+        await File.WriteAllTextAsync(flow, """
+            {"name":"remote-diamond","steps":{
+              "fetch":{"type":"echo","payload":{"rows":3}},
+              "left":{"type":"echo","depends_on":["fetch"]},
+              "right":{"type":"echo","depends_on":["fetch"]},
+              "merge":{"type":"echo","depends_on":["left","right"]}}}
+            """);
+        var submitted = await Gantry("submit", "--workflow", flow, "--wait", "--server", url, "--token", "cli-submit-token");
+        Assert.True(submitted.ExitCode == 0, submitted.Stderr + submitted.Stdout + run.Output);
+        var id = submitted.Stdout.Split('\n')[0].Trim();
+        Assert.Contains("succeeded", submitted.Stdout, StringComparison.Ordinal);
+
+        var show = await Gantry("workflows", "show", id, "--json", "--server", url, "--token", "cli-read-token");
+        Assert.True(show.ExitCode == 0, show.Stderr);
+        var view = JsonDocument.Parse(show.Stdout).RootElement;
+        Assert.Equal("succeeded", view.GetProperty("state").GetString());
+        Assert.Equal(4, view.GetProperty("steps").GetArrayLength());
+
+        var list = await Gantry("workflows", "list", "--server", url, "--token", "cli-read-token");
+        Assert.Contains("remote-diamond", list.Stdout, StringComparison.Ordinal);
+
+        // One that waits on a step no worker serves: cancelled over the server.
+        await File.WriteAllTextAsync(flow, """{"name":"stuck","steps":{"a":{"type":"nobody-serves-this"},"b":{"type":"echo","depends_on":["a"]}}}""");
+        var unknown = await Gantry("submit", "--workflow", flow, "--server", url, "--token", "cli-submit-token");
+        Assert.Equal(1, unknown.ExitCode);
+        Assert.Contains("unknown job type 'nobody-serves-this'", unknown.Stderr, StringComparison.Ordinal);
+        var stuck = await Gantry("submit", "--workflow", flow, "--allow-unknown-type", "--server", url, "--token", "cli-submit-token");
+        Assert.True(stuck.ExitCode == 0, stuck.Stderr);
+        var cancel = await Gantry("workflows", "cancel", stuck.Stdout.Trim(), "--server", url, "--token", "cli-submit-token");
+        Assert.True(cancel.ExitCode == 0, cancel.Stderr);
+        Assert.Contains("2 steps cancelled", cancel.Stdout, StringComparison.Ordinal);
+
+        var missing = await Gantry("workflows", "show", Guid.NewGuid().ToString(), "--server", url, "--token", "cli-read-token");
+        Assert.Equal(1, missing.ExitCode);
+        Assert.Contains("no workflow with id", missing.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task ControlCommands_OverServer_ErrorsAreOneClearLine()
     {
         var (server, url) = await StartAsync("server");

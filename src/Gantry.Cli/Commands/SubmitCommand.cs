@@ -66,10 +66,8 @@ internal static class SubmitCommand
             {
                 if (parse.GetValue(type) is not null || parse.GetValue(file) is not null)
                     throw new InvalidInputException("submit", "give --workflow alone, without a job type or --file");
-                if (parse.GetValue(location.Server) is not null)
-                    throw new InvalidInputException("--workflow", "is not sent to a server by the CLI yet: POST the document to /api/v1/workflows, or give --store");
                 return await WorkflowSubmit.RunAsync(parse, flowPath, limits, !parse.GetValue(allowUnknown), GantryConfig.Load(parse.GetValue(config)),
-                    location.Store, parse.GetValue(json), parse.GetValue(wait), ct).ConfigureAwait(false);
+                    location, parse.GetValue(json), parse.GetValue(wait), ct).ConfigureAwait(false);
             }
 
             // Flags given explicitly override the same fields of every document.
@@ -193,10 +191,6 @@ internal static class SubmitCommand
         if (info.Length > max) throw new InvalidInputException(path, $"is {info.Length:N0} bytes, over the {max:N0} bytes a submission may have");
         return (await File.ReadAllTextAsync(path, ct).ConfigureAwait(false), Path.GetFileName(path));
     }
-
-    /// <summary>A job type is known when built in, configured, or served by a worker that registered in the store.</summary>
-    internal static Task CheckTypesKnownAsync(IJobStore store, IReadOnlyList<NewJob> jobs, GantryConfig config, CancellationToken ct) =>
-        KnownJobTypes.CheckAsync(store, jobs, BuiltInHandlers.Types.Concat(config.Handlers.Keys), ct);
 
     private static DateTimeOffset? ParseTime(System.CommandLine.Parsing.ArgumentResult r)
     {

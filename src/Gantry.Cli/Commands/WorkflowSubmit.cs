@@ -13,30 +13,29 @@ namespace Gantry.Cli.Commands;
 internal static class WorkflowSubmit
 {
     public static async Task<int> RunAsync(ParseResult parse, string path, JobLimits limits, bool checkTypes, GantryConfig config,
-        StoreLocationOptions location, bool asJson, bool wait, CancellationToken ct)
+        ControlOptions location, bool asJson, bool wait, CancellationToken ct)
     {
         var (text, source) = await SubmitCommand.ReadInputAsync(path, limits, ct, "--workflow").ConfigureAwait(false);
         var workflow = WorkflowDocumentReader.Read(text, source, limits);
 
         await using var store = await location.OpenAsync(parse, createIfMissing: true, ct).ConfigureAwait(false);
-        if (checkTypes) await SubmitCommand.CheckTypesKnownAsync(store, workflow.Steps.Select(s => s.Job).ToArray(), config, ct).ConfigureAwait(false);
-        var created = await store.WorkflowCreateAsync(new WorkflowCreateParams(workflow), ct).ConfigureAwait(false);
+        var created = await store.WorkflowCreateAsync(workflow, text, allowUnknownTypes: !checkTypes, config.Handlers.Keys, ct).ConfigureAwait(false);
 
         if (!wait)
         {
-            if (asJson) Cli.WriteJson(WorkflowSubmitView.From(workflow, created), Cli.Json.WorkflowSubmitView);
+            if (asJson) Cli.WriteJson(created, Cli.Json.WorkflowSubmitView);
             else Console.Out.WriteLine(created.Id);
             return Cli.Ok;
         }
         if (!asJson) Console.Out.WriteLine(created.Id);
-        var done = await WaitAsync(store, created.Id, ct).ConfigureAwait(false);
+        var done = await WaitAsync(store, Guid.Parse(created.Id), ct).ConfigureAwait(false);
         if (asJson) Cli.WriteJson(WorkflowView.From(done), Cli.Json.WorkflowView);
         else Console.Out.Write(WorkflowText.Show(done, DateTimeOffset.UtcNow));
         return ExitCode(done.State);
     }
 
     /// <summary>Polls until no step is unfinished.</summary>
-    public static async Task<WorkflowRecord> WaitAsync(IJobStore store, Guid id, CancellationToken ct)
+    public static async Task<WorkflowRecord> WaitAsync(Remote.IGantryControl store, Guid id, CancellationToken ct)
     {
         while (true)
         {

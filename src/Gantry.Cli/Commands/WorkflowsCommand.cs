@@ -22,7 +22,7 @@ internal static class WorkflowsCommand
         var limit = new Option<int>("--limit", "-n") { Description = "Most workflows to list, newest first (default 50)", DefaultValueFactory = _ => 50, HelpName = "n" };
         var before = new Option<Guid?>("--before") { Description = "Only workflows older than this workflow id (paging)", HelpName = "id" };
         var json = CliOptions.Json();
-        var location = CliOptions.StoreLocation();
+        var location = CliOptions.Control();
         var config = CliOptions.Config();
         var command = new Command("list", "List workflows, newest first, with their derived state") { state, limit, before, json, location, config };
         command.SetHandler(async (parse, ct) =>
@@ -45,7 +45,7 @@ internal static class WorkflowsCommand
         var id = CliOptions.Id("workflow");
         var wait = new Option<bool>("--wait", "-w") { Description = "Wait until the workflow has finished, then show it" };
         var json = CliOptions.Json();
-        var location = CliOptions.StoreLocation();
+        var location = CliOptions.Control();
         var config = CliOptions.Config();
         var command = new Command("show", "Show a workflow: its state and the graph of its steps, each with its state") { id, wait, json, location, config };
         command.SetHandler(async (parse, ct) =>
@@ -67,7 +67,7 @@ internal static class WorkflowsCommand
     {
         var id = CliOptions.Id("workflow");
         var json = CliOptions.Json();
-        var location = CliOptions.StoreLocation();
+        var location = CliOptions.Control();
         var config = CliOptions.Config();
         var command = new Command("cancel", "Cancel every unfinished step of a workflow (running ones are stopped by their workers)") { id, json, location, config };
         command.SetHandler(async (parse, ct) =>

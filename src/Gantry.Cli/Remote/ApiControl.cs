@@ -8,6 +8,7 @@ using Gantry.Jobs;
 using Gantry.Protocol;
 using Gantry.Server.Api;
 using Gantry.Storage;
+using Gantry.Workflows;
 
 namespace Gantry.Cli.Remote;
 
@@ -78,6 +79,40 @@ internal sealed class ApiControl : IGantryControl
         return lines.Select(l => new JobAttemptLogLine(l.Attempt, new JobLogLine(l.N, l.At, l.Level, l.Message))).ToArray();
     }
 
+    public async Task<WorkflowSubmitView> WorkflowCreateAsync(NewWorkflow workflow, string document, bool allowUnknownTypes, IEnumerable<string> configuredTypes,
+        CancellationToken ct)
+    {
+        using var body = new StringContent(document, System.Text.Encoding.UTF8, "application/json");
+        return await SendAsync(HttpMethod.Post, $"api/v1/workflows{(allowUnknownTypes ? "?allow_unknown_type=true" : "")}", body, ApiJson.Default.WorkflowSubmitView, ct).ConfigureAwait(false);
+    }
+
+    public async Task<WorkflowRecord?> WorkflowGetAsync(Guid id, CancellationToken ct)
+    {
+        try
+        {
+            return (await SendAsync(HttpMethod.Get, $"api/v1/workflows/{id}", null, ApiJson.Default.WorkflowView, ct).ConfigureAwait(false)).ToRecord();
+        }
+        catch (WorkflowNotFoundException)
+        {
+            return null;
+        }
+    }
+
+    public async Task<IReadOnlyList<WorkflowSummary>> WorkflowListAsync(WorkflowListParams p, CancellationToken ct)
+    {
+        var query = new List<string> { $"limit={p.Limit}" };
+        if (p.State is { } state) query.Add($"state={state.ToText()}");
+        if (p.Before is { } before) query.Add($"cursor={before}");
+        var page = await SendAsync(HttpMethod.Get, $"api/v1/workflows?{string.Join('&', query)}", null, ApiJson.Default.WorkflowPage, ct).ConfigureAwait(false);
+        return page.Workflows.Select(w => w.ToSummary()).ToArray();
+    }
+
+    public async Task<WorkflowCancelResult> WorkflowCancelAsync(Guid id, CancellationToken ct)
+    {
+        var view = await SendAsync(HttpMethod.Post, $"api/v1/workflows/{id}/cancel", null, ApiJson.Default.WorkflowCancelView, ct).ConfigureAwait(false);
+        return new WorkflowCancelResult(id, view.Cancelled, view.Requested);
+    }
+
     public async Task<IReadOnlyList<QueueView>> QueueListAsync(CancellationToken ct) =>
         await SendAsync(HttpMethod.Get, "api/v1/queues", null, ApiJson.Default.QueueViewArray, ct).ConfigureAwait(false);
 
@@ -135,6 +170,7 @@ internal sealed class ApiControl : IGantryControl
         {
             HttpStatusCode.BadRequest or HttpStatusCode.RequestEntityTooLarge => new InvalidInputException("", detail),
             HttpStatusCode.NotFound when problem?.Title == "No such job" => new JobNotFoundException(path.Split('/')[3]),
+            HttpStatusCode.NotFound when problem?.Title == "No such workflow" => new WorkflowNotFoundException(path.Split('/')[3]),
             HttpStatusCode.Unauthorized => new GantryException($"the Gantry server at {_server} wants a token (--token or GANTRY_TOKEN): {detail}"),
             HttpStatusCode.Forbidden => new GantryException($"the Gantry server at {_server} refused the token: {detail}"),
             HttpStatusCode.ServiceUnavailable => new StoreUnavailableException(detail),
@@ -163,4 +199,8 @@ internal sealed record Problem(string? Title, string? Detail, int? Status, strin
 [JsonSerializable(typeof(QueueView[]))]
 [JsonSerializable(typeof(WorkerView[]))]
 [JsonSerializable(typeof(Problem))]
+[JsonSerializable(typeof(WorkflowSubmitView))]
+[JsonSerializable(typeof(WorkflowView))]
+[JsonSerializable(typeof(WorkflowPage))]
+[JsonSerializable(typeof(WorkflowCancelView))]
 internal sealed partial class ApiJson : JsonSerializerContext;

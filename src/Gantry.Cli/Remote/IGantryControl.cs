@@ -2,11 +2,12 @@ using Gantry.Jobs;
 using Gantry.Protocol;
 using Gantry.Server.Api;
 using Gantry.Storage;
+using Gantry.Workflows;
 
 namespace Gantry.Cli.Remote;
 
 /// <summary>
-/// What the control commands (submit, jobs, queues, workers) ask of the coordinator. Opened on a
+/// What the control commands (submit, jobs, workflows, queues, workers) ask of the coordinator. Opened on a
 /// store directly (<see cref="StoreControl"/>) or on a server's HTTP API (<see cref="ApiControl"/>),
 /// so every command behaves the same with <c>--store</c> and with <c>--server</c>.
 /// </summary>
@@ -25,6 +26,14 @@ internal interface IGantryControl : IAsyncDisposable
     Task<JobCancelResult> JobCancelAsync(Guid id, CancellationToken ct);
     Task JobRetryAsync(Guid id, CancellationToken ct);
     Task<IReadOnlyList<JobAttemptLogLine>> JobLogsAsync(Guid id, CancellationToken ct);
+
+    /// <summary>Stores a validated workflow, all steps or none; <paramref name="document"/> is its text, as a server takes it.</summary>
+    Task<WorkflowSubmitView> WorkflowCreateAsync(NewWorkflow workflow, string document, bool allowUnknownTypes, IEnumerable<string> configuredTypes,
+        CancellationToken ct);
+
+    Task<WorkflowRecord?> WorkflowGetAsync(Guid id, CancellationToken ct);
+    Task<IReadOnlyList<WorkflowSummary>> WorkflowListAsync(WorkflowListParams p, CancellationToken ct);
+    Task<WorkflowCancelResult> WorkflowCancelAsync(Guid id, CancellationToken ct);
 
     Task<IReadOnlyList<QueueView>> QueueListAsync(CancellationToken ct);
     Task QueuePauseAsync(string queue, CancellationToken ct);

@@ -3,6 +3,7 @@ using Gantry.Protocol;
 using Gantry.Server.Api;
 using Gantry.Server.Submission;
 using Gantry.Storage;
+using Gantry.Workflows;
 using Gantry.Worker.Handlers.BuiltIn;
 
 namespace Gantry.Cli.Remote;
@@ -25,6 +26,17 @@ internal sealed class StoreControl(IJobStore store) : IGantryControl
     public Task<JobCancelResult> JobCancelAsync(Guid id, CancellationToken ct) => store.JobCancelAsync(id, ct);
     public Task JobRetryAsync(Guid id, CancellationToken ct) => store.JobRetryAsync(id, ct);
     public Task<IReadOnlyList<JobAttemptLogLine>> JobLogsAsync(Guid id, CancellationToken ct) => store.JobLogsAsync(id, ct);
+
+    public async Task<WorkflowSubmitView> WorkflowCreateAsync(NewWorkflow workflow, string document, bool allowUnknownTypes, IEnumerable<string> configuredTypes,
+        CancellationToken ct)
+    {
+        if (!allowUnknownTypes) await KnownJobTypes.CheckAsync(store, workflow.Steps.Select(s => s.Job).ToArray(), BuiltInHandlers.Types.Concat(configuredTypes), ct).ConfigureAwait(false);
+        return WorkflowSubmitView.From(workflow, await store.WorkflowCreateAsync(new WorkflowCreateParams(workflow), ct).ConfigureAwait(false));
+    }
+
+    public Task<WorkflowRecord?> WorkflowGetAsync(Guid id, CancellationToken ct) => store.WorkflowGetAsync(id, ct);
+    public Task<IReadOnlyList<WorkflowSummary>> WorkflowListAsync(WorkflowListParams p, CancellationToken ct) => store.WorkflowListAsync(p, ct);
+    public Task<WorkflowCancelResult> WorkflowCancelAsync(Guid id, CancellationToken ct) => store.WorkflowCancelAsync(id, ct);
 
     public async Task<IReadOnlyList<QueueView>> QueueListAsync(CancellationToken ct)
     {

@@ -35,6 +35,26 @@ public sealed record WorkflowView
     }
 }
 
+public static class WorkflowViewRecords
+{
+    /// <summary>The record again, as a client of the API reads it.</summary>
+    public static WorkflowRecord ToRecord(this WorkflowView v) => new()
+    {
+        Id = Guid.Parse(v.Id),
+        Name = v.Name,
+        OnFailure = WorkflowOnFailures.Parse(v.OnFailure),
+        CreatedAt = v.CreatedAt,
+        Steps = v.Steps.Select(s => new WorkflowStepRecord
+        {
+            Name = s.Name, JobId = Guid.Parse(s.JobId), Type = s.Type, State = JobStates.Parse(s.State), DependsOn = s.DependsOn,
+            Attempt = s.Attempt, Result = s.Result?.GetRawText(), StartedAt = s.StartedAt, FinishedAt = s.FinishedAt,
+        }).ToArray(),
+    };
+
+    public static WorkflowSummary ToSummary(this WorkflowSummaryView v) => new(Guid.Parse(v.Id), v.Name, WorkflowOnFailures.Parse(v.OnFailure), v.CreatedAt,
+        new StepCounts(v.Steps, v.Unfinished, v.Succeeded, v.Dead, v.Cancelled));
+}
+
 /// <summary>One step: its job and state, what it depends on, and its layer (0 for steps without dependencies).</summary>
 public sealed record WorkflowStepView
 {

@@ -24,7 +24,8 @@ internal static class WorkflowsEndpoints
             .WithMetadata(new RequiredScope(ApiScope.Submit));
     }
 
-    private static async Task<IResult> SubmitAsync(HttpRequest request, IJobStore store, ApiOptions options, CancellationToken ct)
+    private static async Task<IResult> SubmitAsync(HttpRequest request, IJobStore store, ApiOptions options, CancellationToken ct,
+        [Microsoft.AspNetCore.Mvc.FromQuery(Name = "allow_unknown_type")] bool allowUnknownType = false)
     {
         if (request.ContentLength > options.MaxRequestBytes)
             return ApiProblems.Problem(StatusCodes.Status413PayloadTooLarge, "Request too large", $"the body is {request.ContentLength:N0} bytes, over the limit of {options.MaxRequestBytes:N0}");
@@ -33,7 +34,7 @@ internal static class WorkflowsEndpoints
         if (string.IsNullOrWhiteSpace(text)) throw new InvalidInputException("body", "is empty: send a workflow document");
         // No source prefix: errors name the field as it is in the document (steps.fetch.max_attempts).
         var workflow = WorkflowDocumentReader.Read(text, "", options.Limits);
-        await KnownJobTypes.CheckAsync(store, workflow.Steps.Select(s => s.Job), options.KnownJobTypes, ct).ConfigureAwait(false);
+        if (!allowUnknownType) await KnownJobTypes.CheckAsync(store, workflow.Steps.Select(s => s.Job), options.KnownJobTypes, ct).ConfigureAwait(false);
         var created = await store.WorkflowCreateAsync(new WorkflowCreateParams(workflow), ct).ConfigureAwait(false);
         return TypedResults.Created($"/api/v1/workflows/{created.Id}", WorkflowSubmitView.From(workflow, created));
     }
