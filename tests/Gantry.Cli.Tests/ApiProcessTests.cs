@@ -85,6 +85,34 @@ public sealed partial class ApiProcessTests : IDisposable
         Assert.Contains("refused the worker's token (401)", refused.Stderr, StringComparison.Ordinal);
     }
 
+    [GeneratedRegex(@"metrics\s+(http://\S+)/metrics")]
+    private static partial Regex MetricsLine();
+
+    [Fact]
+    public async Task Worker_MetricsListen_ServesItsOwnCounters()
+    {
+        (string, string)[] tokens = [("GANTRY_TOKENS", "admin:test-admin-token,worker:test-worker-token,read:test-read-token")];
+        await using var server = GantryProcess.StartDll(_dir.Path, GantryProcess.CliPath, ["server", "--db", _dir.Db, "--listen", "127.0.0.1:0"], tokens);
+        await server.WaitForOutputAsync("Press Ctrl-C to stop.", Generous);
+        var url = ApiLine().Match(server.Stdout).Groups[1].Value;
+        await using var worker = GantryProcess.StartDll(_dir.Path, GantryProcess.CliPath,
+            ["worker", "--server", url, "--token", "test-worker-token", "--metrics-listen", "127.0.0.1:0"], tokens);
+        await worker.WaitForOutputAsync("Press Ctrl-C to stop.", Generous);
+        var metricsUrl = MetricsLine().Match(worker.Stdout).Groups[1].Value;
+        Assert.StartsWith("http://127.0.0.1:", metricsUrl, StringComparison.Ordinal);
+
+        var (code, stdout, stderr) = await GantryProcess.RunAsync(_dir.Path, null, "submit", "echo", "{}", "--wait", "--db", _dir.Db);
+        Assert.True(code == 0, stderr + stdout + worker.Output);
+
+        using var http = new HttpClient { BaseAddress = new Uri(metricsUrl) };
+        Assert.Equal(HttpStatusCode.Unauthorized, (await http.GetAsync("/metrics")).StatusCode); // tokens are configured: as for the API
+        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", "test-read-token");
+        var text = await http.GetStringAsync("/metrics");
+        Assert.Contains("gantry_jobs_completed_total{queue=\"default\",type=\"echo\"} 1", text, StringComparison.Ordinal);
+        Assert.Contains("gantry_worker_claim_duration_seconds_count", text, StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("/health/live")).StatusCode);
+    }
+
     [Fact]
     public async Task PythonSampleWorker_AgainstRealServer_RunsItsJobs()
     {

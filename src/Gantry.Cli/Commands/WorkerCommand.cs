@@ -25,8 +25,15 @@ internal static class WorkerCommand
         {
             nodeSocket, localId, nodePid,
         };
+        var metricsListen = new Option<string>("--metrics-listen")
+        {
+            Description = "Serve this worker's own metrics (Prometheus text on /metrics, and /health/live) on host:port, or off (default off). Beyond loopback a token is required, as for the API",
+            HelpName = "host:port",
+            DefaultValueFactory = _ => "off",
+        };
         coordinator.AddTo(command);
         worker.AddTo(command);
+        command.Options.Add(metricsListen);
         command.Options.Add(config);
         command.Options.Add(logLevel);
         command.SetHandler(async (parse, ct) =>
@@ -36,13 +43,14 @@ internal static class WorkerCommand
             if (parse.GetValue(nodeSocket) is { } socket)
                 return await ManagedWorkerHost.RunAsync(socket, parse.GetValue(localId), parse.GetValue(nodePid), workerOptions, settings, parse.GetValue(logLevel), ct).ConfigureAwait(false);
 
+            var metrics = ApiHosting.Parse(parse.GetValue(metricsListen)!, Environment.GetEnvironmentVariable("GANTRY_TOKENS"), settings.Tokens, "--metrics-listen");
             await using var link = await coordinator.OpenAsync(parse, ct).ConfigureAwait(false);
-            using var host = AllInOneHost.Build(link.Store, workerOptions, maintenance: null, settings, parse.GetValue(logLevel), link: link.Http);
+            using var host = AllInOneHost.Build(link.Store, workerOptions, maintenance: null, settings, parse.GetValue(logLevel), link: link.Http, metrics: metrics);
             await host.StartAsync(ct).ConfigureAwait(false);
             var running = host.Services.GetRequiredService<GantryWorker>();
             Console.Out.WriteLine($"""
                 Gantry {Banner.Version} worker running
-                  link       {link.Description}
+                  link       {link.Description}{(metrics is null ? "" : $"\n  metrics    {ApiAddress.Of(host)}/metrics")}
                 {Banner.Worker(running, settings)}
                 Press Ctrl-C to stop.
                 """);

@@ -23,12 +23,19 @@ internal static class AllInOneHost
     /// <param name="store">The store; null for a worker that reaches the coordinator through <paramref name="link"/> only.</param>
     /// <param name="link">The worker's link when it is not the store (a server over HTTP).</param>
     public static IHost Build(IJobStore? store, WorkerOptions? workerOptions, MaintenanceOptions? maintenance, GantryConfig config, LogLevel logLevel,
-        ApiHosting? api = null, Gantry.Worker.Links.IWorkerLink? link = null, Gantry.Server.Intake.JobsDirectoryOptions? jobsDir = null)
+        ApiHosting? api = null, Gantry.Worker.Links.IWorkerLink? link = null, Gantry.Server.Intake.JobsDirectoryOptions? jobsDir = null,
+        ApiHosting? metrics = null)
     {
-        // With the API the host is a web application (Kestrel); without it, a plain generic host.
-        WebApplicationBuilder? web = api is null ? null : WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
+        // With the API (or a worker's metrics) the host is a web application (Kestrel); without, a plain generic host.
+        var listen = api ?? metrics;
+        WebApplicationBuilder? web = listen is null ? null : WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
         IHostApplicationBuilder builder = web ?? (IHostApplicationBuilder)Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
-        if (web is not null)
+        if (web is not null && api is null)
+        {
+            web.WebHost.UseUrls(metrics!.Url);
+            web.Services.AddGantryWorkerMetrics(new ApiOptions { Tokens = metrics.Tokens });
+        }
+        else if (web is not null)
         {
             web.WebHost.UseUrls(api!.Url);
             web.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = ApiOptions.MaxRequestBytesDefault);
@@ -74,7 +81,8 @@ internal static class AllInOneHost
         else
         {
             var app = web.Build();
-            app.MapGantryApi();
+            if (api is not null) app.MapGantryApi();
+            else app.MapGantryWorkerMetrics();
             host = app;
         }
         if (telemetry is not null) host.Services.GetRequiredService<OpenTelemetry.Metrics.MeterProvider>();

@@ -14,16 +14,16 @@ internal sealed record ApiHosting(string Host, int Port, IReadOnlyList<ApiToken>
     public string Url => $"http://{(Host.Contains(':') ? $"[{Host}]" : Host)}:{Port}";
 
     /// <summary>Reads <c>--listen</c> (<c>host:port</c>, or <c>off</c>), <c>GANTRY_TOKENS</c> and the config file's tokens; null when off.</summary>
-    public static ApiHosting? Parse(string listen, string? tokens, IReadOnlyList<ApiToken>? configured = null)
+    public static ApiHosting? Parse(string listen, string? tokens, IReadOnlyList<ApiToken>? configured = null, string option = "--listen")
     {
         if (string.Equals(listen, "off", StringComparison.OrdinalIgnoreCase)) return null;
         var colon = listen.LastIndexOf(':');
         if (colon <= 0 || !int.TryParse(listen[(colon + 1)..], out var port) || port is < 0 or > 65535)
-            throw new InvalidInputException("--listen", $"'{listen}' is not host:port (e.g. 127.0.0.1:5080, 0.0.0.0:5080) or off");
+            throw new InvalidInputException(option, $"'{listen}' is not host:port (e.g. 127.0.0.1:5080, 0.0.0.0:5080) or off");
         var host = listen[..colon].Trim('[', ']');
         var api = new ApiHosting(host, port, [.. ApiToken.ParseList(tokens), .. configured ?? []]);
         if (!api.IsLoopback && api.Tokens.Count == 0)
-            throw new InvalidInputException("--listen", $"refusing to serve the API on {listen} without a token: anyone who can reach it could submit jobs. Set GANTRY_TOKENS (e.g. admin:<secret>), add tokens to the config file (gantry token new), or listen on 127.0.0.1");
+            throw new InvalidInputException(option, $"refusing to serve the API on {listen} without a token: anyone who can reach it could submit jobs. Set GANTRY_TOKENS (e.g. admin:<secret>), add tokens to the config file (gantry token new), or listen on 127.0.0.1");
         return api;
     }
 

@@ -32,6 +32,22 @@ public static class GantryApi
         return services;
     }
 
+    /// <summary>For a process with no store (a worker): its own instruments on <c>/metrics</c>, and <c>/health/live</c>. Tokens as for the API.</summary>
+    public static IServiceCollection AddGantryWorkerMetrics(this IServiceCollection services, ApiOptions? options = null)
+    {
+        services.TryAddSingleton(options ?? new ApiOptions());
+        services.TryAddSingleton<Gantry.Server.Telemetry.MetricsCollector>();
+        return services;
+    }
+
+    public static IEndpointRouteBuilder MapGantryWorkerMetrics(this IEndpointRouteBuilder app)
+    {
+        _ = app.ServiceProvider.GetRequiredService<Gantry.Server.Telemetry.MetricsCollector>();
+        app.MapGet("/metrics", MetricsEndpoint.RenderOwn).AddEndpointFilter(ApiAuthorization.Filter).WithMetadata(new RequiredScope(ApiScope.Read));
+        app.MapGet("/health/live", () => TypedResults.Ok(new { status = "live" }));
+        return app;
+    }
+
     public static IEndpointRouteBuilder MapGantryApi(this IEndpointRouteBuilder app)
     {
         // Authorization first, then errors as problem details.

@@ -41,5 +41,13 @@ internal static class MetricsEndpoint
         return TypedResults.Text(sb.ToString(), "text/plain; version=0.0.4; charset=utf-8");
     }
 
+    /// <summary>Only this process's counters and histograms: for a worker, which has no store to count from.</summary>
+    public static IResult RenderOwn(MetricsCollector collector)
+    {
+        var sb = new StringBuilder();
+        collector.WriteTo(sb);
+        return TypedResults.Text(sb.ToString(), "text/plain; version=0.0.4; charset=utf-8");
+    }
+
     private static string Escape(string value) => MetricsCollector.Escape(value);
 }
