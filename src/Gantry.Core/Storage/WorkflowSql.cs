@@ -104,7 +104,10 @@ public static class WorkflowSql
                  sum(CASE WHEN j.state = '{JobState.Succeeded.ToText()}' THEN 1 ELSE 0 END) AS succeeded,
                  sum(CASE WHEN j.state = '{JobState.Dead.ToText()}' THEN 1 ELSE 0 END) AS dead,
                  sum(CASE WHEN j.state = '{JobState.Cancelled.ToText()}' THEN 1 ELSE 0 END) AS cancelled
-          FROM workflows AS w JOIN jobs AS j ON j.workflow_id = w.id
+          FROM {(state is null
+              // Without a state filter the page is known before counting: only its workflows' steps are read.
+              ? "(SELECT * FROM workflows WHERE (@before IS NULL OR seq < coalesce((SELECT seq FROM workflows WHERE id = @before), 0)) ORDER BY seq DESC LIMIT @limit)"
+              : "workflows")} AS w JOIN jobs AS j ON j.workflow_id = w.id
           WHERE (@before IS NULL OR w.seq < coalesce((SELECT seq FROM workflows WHERE id = @before), 0))
           GROUP BY w.seq, w.id, w.name, w.on_failure, w.created_at) AS c
         {(state is { } s ? "WHERE " + WorkflowStates.SqlCondition(s, "unfinished", "dead", "cancelled") : "")}
