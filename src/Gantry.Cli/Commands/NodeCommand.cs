@@ -38,7 +38,7 @@ internal static class NodeCommand
             var settings = GantryConfig.Load(configPath);
             var level = parse.GetValue(logLevel);
             var workerArgs = WorkerArguments(parse, worker, configPath, level);
-            var options = flags.Read(parse, workerOptions, workerArgs, BuiltInHandlers.Types.Concat(settings.Handlers.Keys).Order(StringComparer.Ordinal).ToArray());
+            var options = flags.Read(parse, workerOptions, workerArgs, settings.KnownJobTypes);
 
             await using var link = await coordinator.OpenAsync(parse, ct).ConfigureAwait(false);
             using var loggers = LoggerFactory.Create(b => b.SetMinimumLevel(level).AddSimpleConsole(o =>

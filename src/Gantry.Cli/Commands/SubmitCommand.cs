@@ -103,7 +103,7 @@ internal static class SubmitCommand
 
             var settings = GantryConfig.Load(parse.GetValue(config));
             await using var store = await location.OpenAsync(parse, createIfMissing: true, ct).ConfigureAwait(false);
-            var results = await store.JobSubmitAsync(validated, parse.GetValue(allowUnknown), settings.Handlers.Keys, ct).ConfigureAwait(false);
+            var results = await store.JobSubmitAsync(validated, parse.GetValue(allowUnknown), settings.KnownJobTypes, ct).ConfigureAwait(false);
 
             var asJson = parse.GetValue(json);
             if (!parse.GetValue(wait))

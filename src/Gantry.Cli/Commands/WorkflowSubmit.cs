@@ -19,7 +19,7 @@ internal static class WorkflowSubmit
         var workflow = WorkflowDocumentReader.Read(text, source, limits);
 
         await using var store = await location.OpenAsync(parse, createIfMissing: true, ct).ConfigureAwait(false);
-        var created = await store.WorkflowCreateAsync(workflow, text, allowUnknownTypes: !checkTypes, config.Handlers.Keys, ct).ConfigureAwait(false);
+        var created = await store.WorkflowCreateAsync(workflow, text, allowUnknownTypes: !checkTypes, config.KnownJobTypes, ct).ConfigureAwait(false);
 
         if (!wait)
         {

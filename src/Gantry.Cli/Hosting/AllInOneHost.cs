@@ -42,7 +42,7 @@ internal static class AllInOneHost
             web.Services.AddGantryApi(new ApiOptions
             {
                 Tokens = api.Tokens,
-                KnownJobTypes = BuiltInHandlers.Types.Concat(config.Handlers.Keys).ToArray(),
+                KnownJobTypes = config.KnownJobTypes,
             });
         }
         builder.Logging.ClearProviders();
@@ -56,7 +56,7 @@ internal static class AllInOneHost
         if (store is not null) builder.Services.AddSingleton(store);
         builder.Services.AddSingleton(TimeProvider.System);
         if (maintenance is not null) builder.Services.AddGantryLeaderElectedMaintenance(maintenance);
-        if (jobsDir is not null) builder.Services.AddGantryJobsDirectory(jobsDir with { KnownJobTypes = BuiltInHandlers.Types.Concat(config.Handlers.Keys).ToArray() });
+        if (jobsDir is not null) builder.Services.AddGantryJobsDirectory(jobsDir with { KnownJobTypes = config.KnownJobTypes });
         if (workerOptions is not null)
         {
             builder.Services.AddGantryBuiltInHandlers();

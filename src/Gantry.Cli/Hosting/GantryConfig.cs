@@ -23,6 +23,9 @@ internal sealed record GantryConfig
     /// <summary>Where to export metrics over OTLP; null for no export.</summary>
     public TelemetrySettings? Telemetry { get; init; }
 
+    /// <summary>The job types this configuration knows without a registered worker: the built-in ones and those bound to commands.</summary>
+    public IReadOnlyList<string> KnownJobTypes => BuiltInHandlers.Types.Concat(Handlers.Keys).Order(StringComparer.Ordinal).ToArray();
+
     /// <summary>Where it was read from, or null when there was no file.</summary>
     public string? Source { get; init; }
 

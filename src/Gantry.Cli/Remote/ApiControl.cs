@@ -32,7 +32,7 @@ internal sealed class ApiControl : IGantryControl
     public string Description => $"server {_server}";
 
     public async Task<IReadOnlyList<JobEnqueueResult>> JobSubmitAsync(IReadOnlyList<(JobDraft Draft, NewJob Job)> jobs, bool allowUnknownTypes,
-        IEnumerable<string> configuredTypes, CancellationToken ct)
+        IReadOnlyList<string> knownTypes, CancellationToken ct)
     {
         // Sent as an array even for one job, so the answer is always an array. The server knows its own configured types.
         using var body = new ByteArrayContent(JobDocumentWriter.WriteArray(jobs.Select(j => j.Draft)));
@@ -79,7 +79,7 @@ internal sealed class ApiControl : IGantryControl
         return lines.Select(l => new JobAttemptLogLine(l.Attempt, new JobLogLine(l.N, l.At, l.Level, l.Message))).ToArray();
     }
 
-    public async Task<WorkflowSubmitView> WorkflowCreateAsync(NewWorkflow workflow, string document, bool allowUnknownTypes, IEnumerable<string> configuredTypes,
+    public async Task<WorkflowSubmitView> WorkflowCreateAsync(NewWorkflow workflow, string document, bool allowUnknownTypes, IReadOnlyList<string> knownTypes,
         CancellationToken ct)
     {
         using var body = new StringContent(document, System.Text.Encoding.UTF8, "application/json");

@@ -17,9 +17,9 @@ internal interface IGantryControl : IAsyncDisposable
     string Description { get; }
 
     /// <summary>Enqueues the validated drafts, all or none. Unless <paramref name="allowUnknownTypes"/>, each type must be
-    /// known: built in, in <paramref name="configuredTypes"/>, or served by a registered worker.</summary>
+    /// known: in <paramref name="knownTypes"/> (built in, configured), or served by a registered worker; a server knows its own.</summary>
     Task<IReadOnlyList<JobEnqueueResult>> JobSubmitAsync(IReadOnlyList<(JobDraft Draft, NewJob Job)> jobs, bool allowUnknownTypes,
-        IEnumerable<string> configuredTypes, CancellationToken ct);
+        IReadOnlyList<string> knownTypes, CancellationToken ct);
 
     Task<JobRecord?> JobGetAsync(Guid id, CancellationToken ct);
     Task<IReadOnlyList<JobRecord>> JobListAsync(JobListParams p, CancellationToken ct);
@@ -28,7 +28,7 @@ internal interface IGantryControl : IAsyncDisposable
     Task<IReadOnlyList<JobAttemptLogLine>> JobLogsAsync(Guid id, CancellationToken ct);
 
     /// <summary>Stores a validated workflow, all steps or none; <paramref name="document"/> is its text, as a server takes it.</summary>
-    Task<WorkflowSubmitView> WorkflowCreateAsync(NewWorkflow workflow, string document, bool allowUnknownTypes, IEnumerable<string> configuredTypes,
+    Task<WorkflowSubmitView> WorkflowCreateAsync(NewWorkflow workflow, string document, bool allowUnknownTypes, IReadOnlyList<string> knownTypes,
         CancellationToken ct);
 
     Task<WorkflowRecord?> WorkflowGetAsync(Guid id, CancellationToken ct);

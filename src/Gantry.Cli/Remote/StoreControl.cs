@@ -14,10 +14,10 @@ internal sealed class StoreControl(IJobStore store) : IGantryControl
     public string Description => store.Description;
 
     public async Task<IReadOnlyList<JobEnqueueResult>> JobSubmitAsync(IReadOnlyList<(JobDraft Draft, NewJob Job)> jobs, bool allowUnknownTypes,
-        IEnumerable<string> configuredTypes, CancellationToken ct)
+        IReadOnlyList<string> knownTypes, CancellationToken ct)
     {
         var newJobs = jobs.Select(j => j.Job).ToArray();
-        if (!allowUnknownTypes) await KnownJobTypes.CheckAsync(store, newJobs, BuiltInHandlers.Types.Concat(configuredTypes), ct).ConfigureAwait(false);
+        if (!allowUnknownTypes) await KnownJobTypes.CheckAsync(store, newJobs, knownTypes, ct).ConfigureAwait(false);
         return await store.JobEnqueueManyAsync(new JobEnqueueParams(newJobs), ct).ConfigureAwait(false);
     }
 
@@ -27,10 +27,10 @@ internal sealed class StoreControl(IJobStore store) : IGantryControl
     public Task JobRetryAsync(Guid id, CancellationToken ct) => store.JobRetryAsync(id, ct);
     public Task<IReadOnlyList<JobAttemptLogLine>> JobLogsAsync(Guid id, CancellationToken ct) => store.JobLogsAsync(id, ct);
 
-    public async Task<WorkflowSubmitView> WorkflowCreateAsync(NewWorkflow workflow, string document, bool allowUnknownTypes, IEnumerable<string> configuredTypes,
+    public async Task<WorkflowSubmitView> WorkflowCreateAsync(NewWorkflow workflow, string document, bool allowUnknownTypes, IReadOnlyList<string> knownTypes,
         CancellationToken ct)
     {
-        if (!allowUnknownTypes) await KnownJobTypes.CheckAsync(store, workflow.Steps.Select(s => s.Job).ToArray(), BuiltInHandlers.Types.Concat(configuredTypes), ct).ConfigureAwait(false);
+        if (!allowUnknownTypes) await KnownJobTypes.CheckAsync(store, workflow.Steps.Select(s => s.Job).ToArray(), knownTypes, ct).ConfigureAwait(false);
         return WorkflowSubmitView.From(workflow, await store.WorkflowCreateAsync(new WorkflowCreateParams(workflow), ct).ConfigureAwait(false));
     }
 

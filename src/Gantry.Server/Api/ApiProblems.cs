@@ -16,6 +16,7 @@ internal static class ApiProblems
         Gantry.Workflows.WorkflowNotFoundException e => Problem(StatusCodes.Status404NotFound, "No such workflow", e.Message),
         WorkerNotFoundException e => Problem(StatusCodes.Status404NotFound, "No such worker", e.Message),
         IllegalTransitionException e => Problem(StatusCodes.Status409Conflict, "Not allowed in this state", e.Message),
+        RequestTooLargeException e => Problem(StatusCodes.Status413PayloadTooLarge, "Request too large", e.Message),
         StoreUnavailableException e => Problem(StatusCodes.Status503ServiceUnavailable, "Store unavailable", e.Message),
         BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge } =>
             Problem(StatusCodes.Status413PayloadTooLarge, "Request too large", "the request body is over the limit"),

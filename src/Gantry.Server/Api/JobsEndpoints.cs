@@ -26,10 +26,7 @@ internal static class JobsEndpoints
     private static async Task<IResult> SubmitAsync(HttpRequest request, IJobStore store, ApiOptions options, CancellationToken ct,
         [Microsoft.AspNetCore.Mvc.FromQuery(Name = "allow_unknown_type")] bool allowUnknownType = false)
     {
-        if (request.ContentLength > options.MaxRequestBytes)
-            return ApiProblems.Problem(StatusCodes.Status413PayloadTooLarge, "Request too large", $"the body is {request.ContentLength:N0} bytes, over the limit of {options.MaxRequestBytes:N0}");
-        using var reader = new StreamReader(request.Body);
-        var text = await reader.ReadToEndAsync(ct).ConfigureAwait(false);
+        var text = await RequestBody.ReadAsync(request, options, ct).ConfigureAwait(false);
         var drafts = JobDocumentReader.ReadDrafts(text, "body", options.Limits);
         if (drafts.Count == 0) throw new InvalidInputException("body", "holds no job document");
         if (drafts.Count > options.Limits.MaxBatch) throw new InvalidInputException("body", $"holds {drafts.Count:N0} jobs, over the batch limit of {options.Limits.MaxBatch:N0}");

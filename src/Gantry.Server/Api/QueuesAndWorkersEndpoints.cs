@@ -13,7 +13,7 @@ internal static class QueuesAndWorkersEndpoints
     {
         var queues = api.MapGroup("/queues").WithTags("Queues");
         queues.MapGet("/", async (IJobStore store, CancellationToken ct) =>
-            TypedResults.Ok((await store.QueueStatsAsync(ct).ConfigureAwait(false)).Select(QueueView.From).ToArray()))
+            TypedResults.Ok((await store.QueueStatsAsync(ct).ConfigureAwait(false)).Select(s => QueueView.From(s, DateTimeOffset.UtcNow)).ToArray()))
             .WithSummary("Jobs per state in each queue").WithMetadata(new RequiredScope(ApiScope.Read));
         queues.MapPost("/{name}/pause", (string name, IJobStore store, CancellationToken ct) => Queue(name, store.QueuePauseAsync, ct))
             .WithSummary("Pause a queue: nothing is claimed from it until resumed").WithMetadata(new RequiredScope(ApiScope.Admin));

@@ -124,8 +124,6 @@ public sealed record QueueView(string Queue, long Waiting, long Scheduled, long 
     /// <summary>How long the longest-waiting queued job has been due, in seconds; null when none is queued.</summary>
     public double? OldestQueuedAgeSeconds { get; init; }
 
-    public static QueueView From(QueueStats s) => From(s, DateTimeOffset.UtcNow);
-
     public static QueueView From(QueueStats s, DateTimeOffset now) => new(s.Queue, s[JobState.Waiting], s[JobState.Scheduled], s[JobState.Queued],
         s[JobState.Running], s[JobState.Succeeded], s[JobState.Dead], s[JobState.Cancelled], s.Paused)
     {

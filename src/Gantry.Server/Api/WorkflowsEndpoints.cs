@@ -27,10 +27,7 @@ internal static class WorkflowsEndpoints
     private static async Task<IResult> SubmitAsync(HttpRequest request, IJobStore store, ApiOptions options, CancellationToken ct,
         [Microsoft.AspNetCore.Mvc.FromQuery(Name = "allow_unknown_type")] bool allowUnknownType = false)
     {
-        if (request.ContentLength > options.MaxRequestBytes)
-            return ApiProblems.Problem(StatusCodes.Status413PayloadTooLarge, "Request too large", $"the body is {request.ContentLength:N0} bytes, over the limit of {options.MaxRequestBytes:N0}");
-        using var reader = new StreamReader(request.Body);
-        var text = await reader.ReadToEndAsync(ct).ConfigureAwait(false);
+        var text = await RequestBody.ReadAsync(request, options, ct).ConfigureAwait(false);
         if (string.IsNullOrWhiteSpace(text)) throw new InvalidInputException("body", "is empty: send a workflow document");
         // No source prefix: errors name the field as it is in the document (steps.fetch.max_attempts).
         var workflow = WorkflowDocumentReader.Read(text, "", options.Limits);
