@@ -23,5 +23,14 @@ internal sealed record BenchResult
     public int ReportBatches { get; init; }
     public double ReportP50Ms { get; init; }
     public double ReportP99Ms { get; init; }
+    /// <summary>CPU this process spent per job while enqueueing and while draining (all its threads; the database server's own CPU is not included).</summary>
+    public double EnqueueCpuUsPerJob { get; init; }
+    public double DrainCpuUsPerJob { get; init; }
+    /// <summary>Managed memory this process allocated per job while draining, and the garbage collections meanwhile.</summary>
+    public long DrainAllocatedBytesPerJob { get; init; }
+    public int DrainGcs { get; init; }
+    /// <summary>Time the JIT spent compiling during the drain (all threads), and the jobs run to warm up before it.</summary>
+    public double DrainJitMs { get; init; }
+    public int WarmupJobs { get; init; }
     public required string Machine { get; init; }
 }
