@@ -13,6 +13,9 @@ internal sealed record BenchResult
     public required double LatencyP50Ms { get; init; }
     public required double LatencyP99Ms { get; init; }
     public required double LatencyMaxMs { get; init; }
+    /// <summary>Pickup latency measured again right after the drain, on the queue just drained.</summary>
+    public double AfterDrainLatencyP50Ms { get; init; }
+    public double AfterDrainLatencyP99Ms { get; init; }
     /// <summary>Of the pickup latency, the part spent in the enqueue call itself (committed, before the worker is woken).</summary>
     public double EnqueueCallP50Ms { get; init; }
     /// <summary>Claim calls that returned jobs during the drain, and their latency as the worker saw it.</summary>

@@ -78,14 +78,30 @@ internal sealed class NodeBench(int jobs, int capacity, int workers, Action<stri
         return await DrainAsync(store, ct).ConfigureAwait(false);
     }
 
-    /// <summary>After a warm-up, enqueues the backlog into idle workers and waits for the last success: seconds taken.</summary>
+    /// <summary>
+    /// After a warm-up, enqueues the backlog into idle workers and waits for the last success: seconds
+    /// taken. The warm-up runs rounds until they stop getting faster: every process, the node's
+    /// workers too, compiles its hot paths for seconds after they are first called, and a drain
+    /// measured meanwhile measures the JIT.
+    /// </summary>
     private async Task<double> DrainAsync(IJobStore store, CancellationToken ct)
     {
-        await DrainAsync(store, WarmupJobs, WarmupJobs, ct).ConfigureAwait(false);
-        return await DrainAsync(store, jobs, WarmupJobs + jobs, ct).ConfigureAwait(false);
+        long succeeded = 0;
+        double? previous = null;
+        for (var round = 1; round <= WarmupMaxRounds; round++)
+        {
+            succeeded += WarmupRound;
+            var seconds = await DrainAsync(store, WarmupRound, succeeded, ct).ConfigureAwait(false);
+            progress($"warm-up round {round}: {WarmupRound / seconds:N0} jobs/s");
+            await Task.Delay(300, ct).ConfigureAwait(false);
+            if (round >= 3 && previous is { } p && seconds > p * 0.95) break;
+            previous = seconds;
+        }
+        return await DrainAsync(store, jobs, succeeded + jobs, ct).ConfigureAwait(false);
     }
 
-    private const int WarmupJobs = 2000;
+    private const int WarmupRound = 5000;
+    private const int WarmupMaxRounds = 12;
 
     private static async Task<double> DrainAsync(IJobStore store, int jobs, long succeededAtEnd, CancellationToken ct)
     {

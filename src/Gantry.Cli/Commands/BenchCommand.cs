@@ -58,6 +58,7 @@ internal static class BenchCommand
         Console.Out.WriteLine($"calls         {result.Claims:N0} claims (p50 {result.ClaimP50Ms:0.000} ms, p99 {result.ClaimP99Ms:0.000} ms), {result.ReportBatches:N0} report batches (p50 {result.ReportP50Ms:0.000} ms, p99 {result.ReportP99Ms:0.000} ms) during the drain");
         Console.Out.WriteLine($"cpu           {result.EnqueueCpuUsPerJob:0.0} µs per job enqueueing, {result.DrainCpuUsPerJob:0.0} µs per job draining (this process; {result.DrainAllocatedBytesPerJob:N0} bytes allocated per job, {result.DrainGcs} gen0 collections, {result.DrainJitMs:0} ms compiling; after {result.WarmupJobs:N0} warm-up jobs)");
         Console.Out.WriteLine($"pickup        p50 {result.LatencyP50Ms:0.000} ms, p99 {result.LatencyP99Ms:0.000} ms, max {result.LatencyMaxMs:0.000} ms ({s} samples, enqueue to handler start; the enqueue call itself p50 {result.EnqueueCallP50Ms:0.000} ms)");
+        Console.Out.WriteLine($"after drain   pickup p50 {result.AfterDrainLatencyP50Ms:0.000} ms, p99 {result.AfterDrainLatencyP99Ms:0.000} ms (on the queue just drained)");
     }
 
     /// <summary><c>gantry bench http</c>: HTTP-mode workers next to direct-store workers.</summary>
