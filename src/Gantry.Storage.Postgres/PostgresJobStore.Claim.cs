@@ -7,19 +7,19 @@ namespace Gantry.Storage.Postgres;
 
 public sealed partial class PostgresJobStore
 {
-    // `seq = ANY(ARRAY(subquery))`, not `seq IN (subquery)`: with IN the planner may join against a
+    // `id = ANY(ARRAY(subquery))`, not `id IN (subquery)`: with IN the planner may join against a
     // scan of the whole table on every claim; the array form walks the partial claim index and
     // stops at the limit. SKIP LOCKED lets concurrent claimers pass each other's rows instead of
     // waiting on them. A job with required capabilities is claimable only when the worker has all.
     // The outer UPDATE repeats no state condition: the rows are locked by this very statement, and
     // with `state = 'queued'` there the planner would walk the whole partial claim index to find
-    // them by seq (hundreds of ms at 20,000 jobs) instead of taking the primary key.
+    // them (hundreds of ms at 20,000 jobs) instead of taking the id index.
     private static readonly string ClaimSql = $"""
         UPDATE jobs
         SET state = '{JobState.Running.ToText()}', attempt = attempt + 1, worker_id = @worker, lease_until = @lease_until,
             started_at = @now, progress = NULL, progress_message = NULL
-        WHERE seq = ANY(ARRAY(
-            SELECT j.seq FROM jobs AS j
+        WHERE id = ANY(ARRAY(
+            SELECT j.id FROM jobs AS j
             WHERE j.{JobStateMachine.SqlFrom(JobTransition.Claim)} AND j.queue = @queue
               AND (@types::text[] IS NULL OR j.type = ANY(@types))
               AND (j.required_capabilities IS NULL OR j.required_capabilities <@ @caps)

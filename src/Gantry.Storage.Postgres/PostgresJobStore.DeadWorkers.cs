@@ -30,7 +30,7 @@ public sealed partial class PostgresJobStore
 
     public Task<IReadOnlyList<WorkerRunningJob>> WorkerRunningJobsAsync(CancellationToken ct) => RunAsync<IReadOnlyList<WorkerRunningJob>>(async c =>
     {
-        await using var cmd = Command(c, "SELECT worker_id, id, attempt, type, queue, started_at FROM jobs WHERE state = 'running' AND worker_id IS NOT NULL ORDER BY worker_id, seq");
+        await using var cmd = Command(c, "SELECT worker_id, id, attempt, type, queue, started_at FROM jobs WHERE state = 'running' AND worker_id IS NOT NULL ORDER BY worker_id, id");
         await using var r = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false);
         var list = new List<WorkerRunningJob>();
         while (await r.ReadAsync(ct).ConfigureAwait(false))

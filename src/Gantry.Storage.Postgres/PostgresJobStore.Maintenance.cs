@@ -8,8 +8,8 @@ public sealed partial class PostgresJobStore
     // SKIP LOCKED: two schedulers (or a scheduler and a cancel) never wait for each other's rows.
     private static readonly string PromoteSql = $"""
         UPDATE jobs SET state = '{JobState.Queued.ToText()}'
-        WHERE seq = ANY(ARRAY(
-            SELECT seq FROM jobs WHERE {JobStateMachine.SqlFrom(JobTransition.Promote)} AND run_at <= @now
+        WHERE id = ANY(ARRAY(
+            SELECT id FROM jobs WHERE {JobStateMachine.SqlFrom(JobTransition.Promote)} AND run_at <= @now
             ORDER BY run_at LIMIT @limit FOR UPDATE SKIP LOCKED))
           AND {JobStateMachine.SqlFrom(JobTransition.Promote)}
         """;
@@ -72,15 +72,15 @@ public sealed partial class PostgresJobStore
     public Task<int> JobCleanAsync(JobCleanParams p, CancellationToken ct) => TransactAsync(async c =>
     {
         var cutoff = _time.GetUtcNow().UtcDateTime - p.Retention;
-        // No index on finished_at: it would cost every completion an index write. Old finished jobs
-        // sit at the low end of seq, so walking seq upward finds them first. Their errors go with them (ON DELETE CASCADE).
+        // No index on finished_at: it would cost every completion an index write. Ids grow with time
+        // (UUIDv7), so walking the id index upward finds old finished jobs first. Their errors go with them (ON DELETE CASCADE).
         // A workflow's steps go together, once all have finished, and their edges with them.
         var deleted = Convert.ToInt32(await Command(c, $"""
             WITH gone AS (
-              DELETE FROM jobs WHERE seq = ANY(ARRAY(
-                SELECT seq FROM jobs WHERE state IN ('succeeded', 'dead', 'cancelled') AND finished_at < @cutoff
+              DELETE FROM jobs WHERE id = ANY(ARRAY(
+                SELECT id FROM jobs WHERE state IN ('succeeded', 'dead', 'cancelled') AND finished_at < @cutoff
                   AND {WorkflowSql.CleanableStep}
-                ORDER BY seq LIMIT @limit FOR UPDATE SKIP LOCKED))
+                ORDER BY id LIMIT @limit FOR UPDATE SKIP LOCKED))
               RETURNING seq, workflow_id),
             edges AS (
               DELETE FROM job_dependencies WHERE job_seq = ANY(ARRAY(SELECT seq FROM gone WHERE workflow_id IS NOT NULL)))

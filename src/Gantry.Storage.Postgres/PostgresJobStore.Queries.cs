@@ -87,8 +87,10 @@ public sealed partial class PostgresJobStore
         if (p.State is { } state) { where.Add("state = @state"); cmd.Bind("@state", state.ToText()); }
         if (p.Queue is not null) { where.Add("queue = @queue"); cmd.Bind("@queue", p.Queue); }
         if (p.Type is not null) { where.Add("type = @type"); cmd.Bind("@type", p.Type); }
-        if (p.Before is { } before) { where.Add("seq < coalesce((SELECT seq FROM jobs WHERE id = @before), 0)"); cmd.Bind("@before", before); }
-        cmd.CommandText = $"SELECT {JobColumns} FROM jobs {(where.Count > 0 ? "WHERE " + string.Join(" AND ", where) : "")} ORDER BY seq DESC LIMIT @limit";
+        // Newest first by id (UUIDv7 grow with time, and within a process one by one): the id index serves
+        // the order, where seq has no index of its own.
+        if (p.Before is { } before) { where.Add("id < @before"); cmd.Bind("@before", before); }
+        cmd.CommandText = $"SELECT {JobColumns} FROM jobs {(where.Count > 0 ? "WHERE " + string.Join(" AND ", where) : "")} ORDER BY id DESC LIMIT @limit";
         cmd.Bind("@limit", Math.Clamp(p.Limit, 1, 10_000));
         await using var r = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false);
         var list = new List<JobRecord>();

@@ -8,7 +8,7 @@ namespace Gantry.Storage.Postgres;
 public sealed partial class PostgresJobStore
 {
     // Sets as array parameters, each found through an index (the primary key, or the edges' index on depends_on_seq).
-    private static readonly string ReleaseSql = WorkflowSql.Release("seq = ANY(@seqs)");
+    private static readonly string ReleaseSql = WorkflowSql.Release($"seq = ANY(@seqs) AND {WorkflowSql.IsStep}");
     private static readonly string DependentsOfSql = WorkflowSql.DependentsOf("depends_on_seq = ANY(@seqs)");
     private static readonly string DependencyResultsSql = WorkflowSql.DependencyResults("d.job_seq = ANY(@seqs)");
 
@@ -112,7 +112,7 @@ public sealed partial class PostgresJobStore
             while (await r.ReadAsync(ct).ConfigureAwait(false)) dependents.Add((r.GetInt64(0), (int)r.GetInt64(1)));
         }
         // One statement per distinct count (usually one: each dependent has one dependency in the batch),
-        // each finding its rows through the primary key.
+        // each finding its rows through the steps' seq index.
         await using var batch = new NpgsqlBatch(c);
         foreach (var group in dependents.GroupBy(d => d.Count))
         {

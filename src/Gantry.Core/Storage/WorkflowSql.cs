@@ -45,9 +45,15 @@ public static class WorkflowSql
     public static readonly string RetryState =
         $"CASE WHEN deps_left > 0 THEN '{JobState.Waiting.ToText()}' ELSE '{JobState.Queued.ToText()}' END";
 
+    /// <summary>
+    /// True of a workflow step. Written next to every look-up of a step by <c>seq</c>: a store may index
+    /// <c>seq</c> for steps only (PostgreSQL does, sparing plain jobs an index write per row version).
+    /// </summary>
+    public const string IsStep = "workflow_id IS NOT NULL";
+
     /// <summary>The workflow of job <c>@seq</c> and its failure rule; no row for a plain job.</summary>
-    public const string WorkflowOf = """
-        SELECT w.id, w.on_failure FROM jobs AS j JOIN workflows AS w ON w.id = j.workflow_id WHERE j.seq = @seq
+    public const string WorkflowOf = $"""
+        SELECT w.id, w.on_failure FROM jobs AS j JOIN workflows AS w ON w.id = j.workflow_id WHERE j.seq = @seq AND j.{IsStep}
         """;
 
     /// <summary>Every step downstream of <c>@seq</c>, transitively, as a set of row keys.</summary>
@@ -60,7 +66,7 @@ public static class WorkflowSql
         """;
 
     /// <summary>Which steps a stop applies to: the whole workflow <c>@workflow</c>, or what lies downstream of <c>@seq</c>.</summary>
-    public static string Scope(bool downstreamOnly) => downstreamOnly ? $"seq IN ({Downstream})" : "workflow_id = @workflow";
+    public static string Scope(bool downstreamOnly) => downstreamOnly ? $"seq IN ({Downstream}) AND {IsStep}" : "workflow_id = @workflow";
 
     /// <summary>Ends the steps in scope that are not running as cancelled (<c>@now</c>). Returns their row keys.</summary>
     public static string CancelSteps(bool downstreamOnly) => $"""
@@ -82,7 +88,7 @@ public static class WorkflowSql
 
     /// <summary>The results of the dependencies of the claimed steps in <paramref name="steps"/> (a condition on <c>d.job_seq</c>): step row key, dependency name, result.</summary>
     public static string DependencyResults(string steps) =>
-        $"SELECT d.job_seq, p.step, p.result FROM job_dependencies AS d JOIN jobs AS p ON p.seq = d.depends_on_seq WHERE {steps}";
+        $"SELECT d.job_seq, p.step, p.result FROM job_dependencies AS d JOIN jobs AS p ON p.seq = d.depends_on_seq AND p.{IsStep} WHERE {steps}";
 
     /// <summary>The steps of workflow <c>@workflow</c> in document order (their row keys grow with it).</summary>
     public const string Steps = """

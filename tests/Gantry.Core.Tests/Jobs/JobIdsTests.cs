@@ -21,6 +21,28 @@ public sealed class JobIdsTests
     }
 
     [Fact]
+    public void New_ManyInOneMillisecond_StrictlyIncreaseInByteOrder()
+    {
+        // A stuck clock stands for a burst within one millisecond: the counter keeps the order.
+        var stuck = new FixedTime(DateTimeOffset.UtcNow);
+        var ids = Enumerable.Range(0, 10_000).Select(_ => JobIds.New(stuck)).ToArray();
+
+        for (var i = 1; i < ids.Length; i++)
+            Assert.True(string.CompareOrdinal(ids[i - 1].ToString(), ids[i].ToString()) < 0, $"id {i} does not sort after id {i - 1}");
+        Assert.All(ids, id => Assert.Equal(7, id.Version));
+        Assert.All(ids, id => Assert.Equal(0x8, id.ToByteArray(bigEndian: true)[8] >> 4 & 0xC));
+    }
+
+    [Fact]
+    public void New_FromManyThreads_AllDistinct()
+    {
+        var ids = new System.Collections.Concurrent.ConcurrentBag<Guid>();
+        Parallel.For(0, 4, _ => { for (var i = 0; i < 5_000; i++) ids.Add(JobIds.New()); });
+
+        Assert.Equal(20_000, ids.Distinct().Count());
+    }
+
+    [Fact]
     public void Parse_Uuid_ReturnsIt()
     {
         var id = JobIds.New();
