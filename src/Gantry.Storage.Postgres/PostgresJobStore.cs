@@ -47,6 +47,10 @@ public sealed partial class PostgresJobStore : IJobStore
         // Hot statements are prepared server-side after a couple of uses: less parsing and planning per claim.
         if (b.MaxAutoPrepare == 0) b.MaxAutoPrepare = 64;
         b.AutoPrepareMinUsages = 2;
+        // No session state outlives a use of a pooled connection (settings are SET LOCAL, the migration's lock is
+        // transaction-scoped, LISTEN and the leader's lock have connections of their own), so the reset Npgsql
+        // would send with the next statement (three statements, every time a connection is taken) is skipped.
+        b.NoResetOnClose = true;
         if (string.IsNullOrEmpty(b.ApplicationName)) b.ApplicationName = "gantry";
         _data = NpgsqlDataSource.Create(b.ConnectionString);
         // The listening connection lives as long as the store; it is not a pooled one.
