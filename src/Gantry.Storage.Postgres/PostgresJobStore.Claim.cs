@@ -7,19 +7,22 @@ namespace Gantry.Storage.Postgres;
 
 public sealed partial class PostgresJobStore
 {
-    // `id = ANY(ARRAY(subquery))`, not `id IN (subquery)`: with IN the planner may join against a
+    // `ctid = ANY(ARRAY(subquery))`, not `… IN (subquery)`: with IN the planner may join against a
     // scan of the whole table on every claim; the array form walks the partial claim index and
     // stops at the limit. SKIP LOCKED lets concurrent claimers pass each other's rows instead of
     // waiting on them. A job with required capabilities is claimable only when the worker has all.
-    // The outer UPDATE repeats no state condition: the rows are locked by this very statement, and
-    // with `state = 'queued'` there the planner would walk the whole partial claim index to find
-    // them (hundreds of ms at 20,000 jobs) instead of taking the id index.
+    // The subquery returns the physical address (ctid) of the row versions it locked, so the UPDATE
+    // fetches them directly (a TID scan) instead of descending the id index once per row: a third of
+    // the claim's time. Nothing can change a row this statement has locked, and an address that
+    // went stale before the lock (a concurrent update) names a version the UPDATE finds invisible or
+    // superseded, and skips. So the UPDATE repeats no state condition: with `state = 'queued'` there
+    // the planner walks the whole partial claim index and filters it by address (hundreds of ms).
     private static readonly string ClaimSql = $"""
         UPDATE jobs
         SET state = '{JobState.Running.ToText()}', attempt = attempt + 1, worker_id = @worker, lease_until = @lease_until,
             started_at = @now, progress = NULL, progress_message = NULL
-        WHERE id = ANY(ARRAY(
-            SELECT j.id FROM jobs AS j
+        WHERE ctid = ANY(ARRAY(
+            SELECT j.ctid FROM jobs AS j
             WHERE j.{JobStateMachine.SqlFrom(JobTransition.Claim)} AND j.queue = @queue
               AND (@types::text[] IS NULL OR j.type = ANY(@types))
               AND (j.required_capabilities IS NULL OR j.required_capabilities <@ @caps)
