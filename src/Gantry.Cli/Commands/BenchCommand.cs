@@ -194,22 +194,25 @@ internal static class BenchCommand
         var jobs = new Option<int>("--jobs") { Description = "Jobs in the backlog (default 20000)", DefaultValueFactory = _ => 20_000, HelpName = "n" };
         var capacity = new Option<int>("--capacity") { Description = "Total capacity, split evenly over the node's workers (default 16)", DefaultValueFactory = _ => 16, HelpName = "n" };
         var workers = new Option<int>("--workers") { Description = "The node's worker processes (default 2)", DefaultValueFactory = _ => 2, HelpName = "n" };
+        var rounds = new Option<int>("--rounds") { Description = "Measured drains of each kind after the warm-up; the medians are compared (default 5)", DefaultValueFactory = _ => 5, HelpName = "n" };
         var json = CliOptions.Json();
-        var command = new Command("node", "Measure a node with worker processes against one in-process worker of the same total capacity (no-op jobs, fresh SQLite stores)") { jobs, capacity, workers, json };
+        var command = new Command("node", "Measure a node with worker processes against one in-process worker of the same total capacity (no-op jobs, fresh SQLite stores)") { jobs, capacity, workers, rounds, json };
         command.SetHandler(async (parse, ct) =>
         {
             var (n, c, w) = (parse.GetValue(jobs), parse.GetValue(capacity), parse.GetValue(workers));
             if (n < 1) throw new InvalidInputException("--jobs", $"must be at least 1, got {n}");
             if (w < 1 || c < w) throw new InvalidInputException("--capacity", $"must be at least --workers ({w}), got {c}");
+            var r = parse.GetValue(rounds);
+            if (r < 1) throw new InvalidInputException("--rounds", $"must be at least 1, got {r}");
             var asJson = parse.GetValue(json);
-            var result = await new NodeBench(n, c, w, m => { if (!asJson) Console.Error.WriteLine($"bench: {m}"); }).RunAsync(ct).ConfigureAwait(false);
+            var result = await new NodeBench(n, c, w, r, m => { if (!asJson) Console.Error.WriteLine($"bench: {m}"); }).RunAsync(ct).ConfigureAwait(false);
             if (asJson)
             {
                 Cli.WriteJson(result, Cli.Json.NodeBenchResult);
                 return Cli.Ok;
             }
-            Console.Out.WriteLine($"in-process worker   {result.InProcessJobsPerSecond:N0} jobs/s (capacity {c})");
-            Console.Out.WriteLine($"node, {w} workers     {result.NodeJobsPerSecond:N0} jobs/s ({result.Ratio:P0} of in-process)");
+            Console.Out.WriteLine($"in-process worker   {result.InProcessJobsPerSecond:N0} jobs/s (capacity {c}; median of {r}: {string.Join(", ", result.InProcessRounds.Select(x => x.ToString("N0")))})");
+            Console.Out.WriteLine($"node, {w} workers     {result.NodeJobsPerSecond:N0} jobs/s ({result.Ratio:P0} of in-process; median of {r}: {string.Join(", ", result.NodeRounds.Select(x => x.ToString("N0")))})");
             return Cli.Ok;
         });
         return command;
