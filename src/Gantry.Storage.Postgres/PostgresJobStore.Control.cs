@@ -71,6 +71,14 @@ public sealed partial class PostgresJobStore
         {
             var (state, _) = await LockStateAsync(c, id, ct).ConfigureAwait(false);
             JobStateMachine.Apply(state, JobTransition.Retry, JobState.Queued);
+            // A step's dependencies are locked first: a success still being committed is waited for, and
+            // then counted (its release skipped this step while it was cancelled).
+            await Command(c, $"""
+                SELECT 1 FROM job_dependencies AS d JOIN jobs AS p ON p.seq = d.depends_on_seq AND p.{WorkflowSql.IsStep}
+                WHERE d.job_seq = (SELECT seq FROM jobs WHERE id = @id AND {WorkflowSql.IsStep})
+                FOR SHARE OF p
+                """).Bind("@id", id).RunAsync(ct).ConfigureAwait(false);
+            await Command(c, WorkflowSql.RecountDependencies).Bind("@id", id).RunAsync(ct).ConfigureAwait(false);
             // Attempt numbers stay monotonic (they fence reports); the job gets its budget of attempts again.
             await Command(c, $"""
                 UPDATE jobs SET state = {WorkflowSql.RetryState}, max_attempts = attempt + attempt_budget, run_at = NULL,

@@ -39,6 +39,7 @@ public sealed partial class SqliteJobStore
         {
             var (state, _) = StateOf(id);
             JobStateMachine.Apply(state, JobTransition.Retry, JobState.Queued);
+            Prepared(WorkflowSql.RecountDependencies).Bind("@id", id.ToString()).ExecuteNonQuery();
             // Attempt numbers stay monotonic (they fence reports); the job gets its budget of attempts again.
             Prepared($"""
                 UPDATE jobs SET state = {WorkflowSql.RetryState}, max_attempts = attempt + attempt_budget, run_at = NULL,

@@ -264,6 +264,29 @@ public abstract partial class StoreContractTests
     }
 
     [Fact]
+    public async Task JobRetry_CancelledStepWhoseDependencySucceededMeanwhile_IsQueuedAtOnce()
+    {
+        var flow = Flow(("a", None), ("side", None), ("b", ["a", "side"]));
+        var ids = await CreateAsync(flow);
+        await RunStepAsync(ids["side"]);
+        var a = await RunStepAsync(ids["a"], succeed: false);
+        Assert.True(await FailAsync(a, JobState.Dead));
+        Assert.Equal(JobState.Cancelled, (await GetAsync(ids["b"])).State);
+
+        // a is retried and succeeds while b stays cancelled: its success releases nothing.
+        await Store.JobRetryAsync(ids["a"], Ct);
+        await RunStepAsync(ids["a"], "1");
+        Assert.Equal(JobState.Cancelled, (await GetAsync(ids["b"])).State);
+
+        await Store.JobRetryAsync(ids["b"], Ct);
+
+        Assert.Equal(JobState.Queued, (await GetAsync(ids["b"])).State);
+        var claimed = Assert.Single(await ClaimAsync());
+        Assert.Equal(ids["b"], claimed.Id);
+        Assert.Equal("1", claimed.Dependencies!["a"]);
+    }
+
+    [Fact]
     public async Task WorkflowCancel_CancelsUnfinishedStepsAndAsksRunningOnesToStop()
     {
         var flow = Flow(("done", None), ("running", None), ("queued", None), ("waiting", ["done", "running"]));

@@ -51,6 +51,18 @@ public static class WorkflowSql
     /// </summary>
     public const string IsStep = "workflow_id IS NOT NULL";
 
+    /// <summary>
+    /// Recounts the pending dependencies of step <c>@id</c> (nothing for a plain job) as it is retried: a
+    /// dependency that succeeded while the step was cancelled did not release it, so the count it kept
+    /// is stale. Run before the retry's update, which reads the count (<see cref="RetryState"/>).
+    /// </summary>
+    public static readonly string RecountDependencies = $"""
+        UPDATE jobs SET deps_left = (
+          SELECT count(*) FROM job_dependencies AS d JOIN jobs AS p ON p.seq = d.depends_on_seq AND p.{IsStep}
+          WHERE d.job_seq = jobs.seq AND p.state <> '{JobState.Succeeded.ToText()}')
+        WHERE id = @id AND {IsStep}
+        """;
+
     /// <summary>The workflow of job <c>@seq</c> and its failure rule; no row for a plain job.</summary>
     public const string WorkflowOf = $"""
         SELECT w.id, w.on_failure FROM jobs AS j JOIN workflows AS w ON w.id = j.workflow_id WHERE j.seq = @seq AND j.{IsStep}
