@@ -71,9 +71,11 @@ public sealed partial class PostgresJobStore
         return workflow with { Steps = WorkflowSteps.WithEdges(steps, edges) };
     }, ct);
 
-    public Task<IReadOnlyList<WorkflowSummary>> WorkflowListAsync(WorkflowListParams p, CancellationToken ct) => RunAsync<IReadOnlyList<WorkflowSummary>>(async c =>
+    public Task<IReadOnlyList<WorkflowSummary>> WorkflowListAsync(WorkflowListParams p, CancellationToken ct) => WorkflowPages.ListAsync(p, WorkflowPageAsync, ct);
+
+    private Task<IReadOnlyList<WorkflowSummary>> WorkflowPageAsync(Guid? before, int limit, CancellationToken ct) => RunAsync<IReadOnlyList<WorkflowSummary>>(async c =>
     {
-        await using var cmd = Command(c, WorkflowSql.List(p.State)).Bind("@before", p.Before, NpgsqlDbType.Uuid).Bind("@limit", p.Limit);
+        await using var cmd = Command(c, WorkflowSql.List).Bind("@before", before, NpgsqlDbType.Uuid).Bind("@limit", limit);
         await using var r = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false);
         var list = new List<WorkflowSummary>();
         while (await r.ReadAsync(ct).ConfigureAwait(false))

@@ -76,9 +76,11 @@ public sealed partial class SqliteJobStore
         return workflow with { Steps = WorkflowSteps.WithEdges(steps, edges) };
     }, ct);
 
-    public Task<IReadOnlyList<WorkflowSummary>> WorkflowListAsync(WorkflowListParams p, CancellationToken ct) => ReadAsync<IReadOnlyList<WorkflowSummary>>(c =>
+    public Task<IReadOnlyList<WorkflowSummary>> WorkflowListAsync(WorkflowListParams p, CancellationToken ct) => WorkflowPages.ListAsync(p, WorkflowPageAsync, ct);
+
+    private Task<IReadOnlyList<WorkflowSummary>> WorkflowPageAsync(Guid? before, int limit, CancellationToken ct) => ReadAsync<IReadOnlyList<WorkflowSummary>>(c =>
     {
-        using var cmd = Command(c, WorkflowSql.List(p.State)).Bind("@before", p.Before?.ToString()).Bind("@limit", p.Limit);
+        using var cmd = Command(c, WorkflowSql.List).Bind("@before", before?.ToString()).Bind("@limit", limit);
         using var r = cmd.ExecuteReader();
         var list = new List<WorkflowSummary>();
         while (r.Read())

@@ -114,23 +114,22 @@ public static class WorkflowSql
 
     public const string Get = "SELECT id, name, on_failure, created_at FROM workflows WHERE id = @id";
 
-    /// <summary>A page of workflows, newest first, with their step counts; <c>@before</c> (nullable) is the keyset cursor.</summary>
-    public static string List(WorkflowState? state) => $"""
-        SELECT id, name, on_failure, created_at, total, unfinished, succeeded, dead, cancelled FROM (
-          SELECT w.seq, w.id, w.name, w.on_failure, w.created_at, count(*) AS total,
-                 sum({WorkflowStates.SqlIsUnfinished("j.state")}) AS unfinished,
-                 sum(CASE WHEN j.state = '{JobState.Succeeded.ToText()}' THEN 1 ELSE 0 END) AS succeeded,
-                 sum(CASE WHEN j.state = '{JobState.Dead.ToText()}' THEN 1 ELSE 0 END) AS dead,
-                 sum(CASE WHEN j.state = '{JobState.Cancelled.ToText()}' THEN 1 ELSE 0 END) AS cancelled
-          FROM {(state is null
-              // Without a state filter the page is known before counting: only its workflows' steps are read.
-              ? "(SELECT * FROM workflows WHERE (@before IS NULL OR seq < coalesce((SELECT seq FROM workflows WHERE id = @before), 0)) ORDER BY seq DESC LIMIT @limit)"
-              : "workflows")} AS w JOIN jobs AS j ON j.workflow_id = w.id
-          WHERE (@before IS NULL OR w.seq < coalesce((SELECT seq FROM workflows WHERE id = @before), 0))
-          GROUP BY w.seq, w.id, w.name, w.on_failure, w.created_at) AS c
-        {(state is { } s ? "WHERE " + WorkflowStates.SqlCondition(s, "unfinished", "dead", "cancelled") : "")}
-        ORDER BY seq DESC
-        LIMIT @limit
+    /// <summary>
+    /// A page of <c>@limit</c> workflows, newest first, with their step counts; <c>@before</c> (nullable) is
+    /// the keyset cursor. The page is chosen before counting, so only its workflows' steps are read; a
+    /// filter on the derived state pages through these (<see cref="WorkflowPages"/>).
+    /// </summary>
+    public static readonly string List = $"""
+        SELECT w.id, w.name, w.on_failure, w.created_at, count(j.workflow_id) AS total,
+               coalesce(sum({WorkflowStates.SqlIsUnfinished("j.state")}), 0) AS unfinished,
+               coalesce(sum(CASE WHEN j.state = '{JobState.Succeeded.ToText()}' THEN 1 ELSE 0 END), 0) AS succeeded,
+               coalesce(sum(CASE WHEN j.state = '{JobState.Dead.ToText()}' THEN 1 ELSE 0 END), 0) AS dead,
+               coalesce(sum(CASE WHEN j.state = '{JobState.Cancelled.ToText()}' THEN 1 ELSE 0 END), 0) AS cancelled
+        FROM (SELECT * FROM workflows WHERE (@before IS NULL OR seq < coalesce((SELECT seq FROM workflows WHERE id = @before), 0))
+              ORDER BY seq DESC LIMIT @limit) AS w
+        LEFT JOIN jobs AS j ON j.workflow_id = w.id
+        GROUP BY w.seq, w.id, w.name, w.on_failure, w.created_at
+        ORDER BY w.seq DESC
         """;
 
     /// <summary>

@@ -3,8 +3,7 @@ using Gantry.Jobs;
 namespace Gantry.Workflows;
 
 /// <summary>
-/// A workflow's state is never stored: it is derived from its steps' states by <see cref="WorkflowStates.Derive(StepCounts)"/>
-/// (and, for filtering in SQL, by <see cref="WorkflowStates.SqlCondition"/>, which says the same).
+/// A workflow's state is never stored: it is derived from its steps' states by <see cref="WorkflowStates.Derive(StepCounts)"/>.
 /// </summary>
 public enum WorkflowState
 {
@@ -33,18 +32,6 @@ public static class WorkflowStates
         : WorkflowState.Succeeded;
 
     public static WorkflowState Derive(IEnumerable<JobState> steps) => Derive(StepCounts.Of(steps));
-
-    /// <summary>
-    /// The SQL condition "a workflow whose step counts are in these columns is in <paramref name="state"/>",
-    /// for a HAVING clause over aggregated counts; mirrors <see cref="Derive(StepCounts)"/>.
-    /// </summary>
-    public static string SqlCondition(WorkflowState state, string unfinished, string dead, string cancelled) => state switch
-    {
-        WorkflowState.Running => $"{unfinished} > 0",
-        WorkflowState.Failed => $"{unfinished} = 0 AND {dead} > 0",
-        WorkflowState.Cancelled => $"{unfinished} = 0 AND {dead} = 0 AND {cancelled} > 0",
-        _ => $"{unfinished} = 0 AND {dead} = 0 AND {cancelled} = 0",
-    };
 
     /// <summary>SQL: 1 when the job state column is unfinished, else 0 (to sum).</summary>
     public static string SqlIsUnfinished(string column = "state") =>
