@@ -55,26 +55,20 @@ internal sealed class BenchRunner(IJobStore store, int jobs, int concurrency, in
         // 2. Enqueue the backlog in batches.
         progress($"enqueueing {jobs:N0} jobs in batches of {EnqueueBatch:N0}");
         var enqueueWatch = Stopwatch.StartNew();
-        var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
+        var enqueueCost = ProcessCost.Start();
         await EnqueueAsync(jobs, "default", ct).ConfigureAwait(false);
         enqueueWatch.Stop();
-        var enqueueCpu = Process.GetCurrentProcess().TotalProcessorTime - cpuBefore;
+        enqueueCost = enqueueCost.Stop();
 
         // 3. Drain it with one worker of C slots; the clock stops when the last success is committed.
         progress($"draining with {concurrency} slots");
         var counting = new CountingLink(NewLink(), jobs);
         var worker = new GantryWorker(counting, options, services);
         using var calls = new CallTimes();
-        cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
-        var allocatedBefore = GC.GetTotalAllocatedBytes();
-        var gcBefore = GC.CollectionCount(0);
-        var jitBefore = System.Runtime.JitInfo.GetCompilationTime();
+        var drainCost = ProcessCost.Start();
         await worker.StartAsync(ct).ConfigureAwait(false);
         await counting.AllSucceeded.WaitAsync(ct).ConfigureAwait(false);
-        var drainCpu = Process.GetCurrentProcess().TotalProcessorTime - cpuBefore;
-        var drainAllocated = GC.GetTotalAllocatedBytes() - allocatedBefore;
-        var drainGcs = GC.CollectionCount(0) - gcBefore;
-        var drainJit = System.Runtime.JitInfo.GetCompilationTime() - jitBefore;
+        drainCost = drainCost.Stop();
         calls.Stop();
         var drainSeconds = Stopwatch.GetElapsedTime(probe.FirstStart, counting.LastSuccessAt).TotalSeconds;
 
@@ -106,11 +100,11 @@ internal sealed class BenchRunner(IJobStore store, int jobs, int concurrency, in
             ReportBatches = calls.Reports.Count,
             ReportP50Ms = Math.Round(Percentile(calls.Reports, 0.50), 3),
             ReportP99Ms = Math.Round(Percentile(calls.Reports, 0.99), 3),
-            EnqueueCpuUsPerJob = Math.Round(enqueueCpu.TotalMicroseconds / jobs, 1),
-            DrainCpuUsPerJob = Math.Round(drainCpu.TotalMicroseconds / jobs, 1),
-            DrainAllocatedBytesPerJob = drainAllocated / jobs,
-            DrainGcs = drainGcs,
-            DrainJitMs = Math.Round(drainJit.TotalMilliseconds, 1),
+            EnqueueCpuUsPerJob = Math.Round(enqueueCost.Cpu.TotalMicroseconds / jobs, 1),
+            DrainCpuUsPerJob = Math.Round(drainCost.Cpu.TotalMicroseconds / jobs, 1),
+            DrainAllocatedBytesPerJob = drainCost.AllocatedBytes / jobs,
+            DrainGcs = drainCost.Gen0Collections,
+            DrainJitMs = Math.Round(drainCost.Jit.TotalMilliseconds, 1),
             WarmupJobs = warmup,
             Machine = $"{Environment.ProcessorCount} cores, {Environment.OSVersion.VersionString}, .NET {Environment.Version}",
         };
