@@ -5,6 +5,31 @@ namespace Gantry.Storage.ContractTests;
 public abstract partial class StoreContractTests
 {
     [Fact]
+    public async Task JobReport_SucceededBatch_AppliesToRowsRewrittenSinceTheClaimToo()
+    {
+        // A store may remember where its claim wrote each row; a lease renewal or a progress report
+        // writes the row again elsewhere, and the success must still find it (and only it).
+        for (var i = 0; i < 3; i++) await EnqueueAsync();
+        var claimed = await ClaimAsync(limit: 3);
+        Assert.Equal(3, claimed.Count);
+        Time.Advance(TimeSpan.FromSeconds(5));
+        await Store.WorkerHeartbeatAsync(new WorkerHeartbeatParams("w1", Lease, [new(claimed[0].Id, claimed[0].Attempt)]), Ct);
+        Assert.True(await ReportAsync(new JobProgressReport(claimed[1].Id, claimed[1].Attempt, claimed[1].WorkerId, 50, "half")));
+
+        var applied = await Store.JobReportManyAsync([.. claimed.Select((c, i) => new JobSucceededReport(c.Id, c.Attempt, c.WorkerId, $"{i}"))], Ct);
+
+        Assert.Equal([true, true, true], applied);
+        for (var i = 0; i < 3; i++)
+        {
+            var job = await GetAsync(claimed[i].Id);
+            Assert.Equal(JobState.Succeeded, job.State);
+            Assert.Equal($"{i}", job.Result);
+        }
+        // Applied once: the same successes again are stale.
+        Assert.Equal([false, false, false], await Store.JobReportManyAsync([.. claimed.Select(c => new JobSucceededReport(c.Id, c.Attempt, c.WorkerId, "again"))], Ct));
+    }
+
+    [Fact]
     public async Task JobReport_Succeeded_StoresResultAndFinishes()
     {
         var claimed = await RunningAsync();
