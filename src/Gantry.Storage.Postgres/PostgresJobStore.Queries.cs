@@ -98,6 +98,15 @@ public sealed partial class PostgresJobStore
         return list;
     }, ct);
 
+    public Task<IReadOnlyDictionary<string, long>> QueueBacklogAsync(CancellationToken ct) => RunAsync<IReadOnlyDictionary<string, long>>(async c =>
+    {
+        var backlog = new Dictionary<string, long>(StringComparer.Ordinal);
+        await using var cmd = Command(c, QueueSql.Backlog);
+        await using var r = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false);
+        while (await r.ReadAsync(ct).ConfigureAwait(false)) backlog[r.GetString(0)] = r.GetInt64(1);
+        return backlog;
+    }, ct);
+
     public Task<IReadOnlyList<QueueStats>> QueueStatsAsync(CancellationToken ct) => RunAsync<IReadOnlyList<QueueStats>>(async c =>
     {
         await using var cmd = Command(c, """

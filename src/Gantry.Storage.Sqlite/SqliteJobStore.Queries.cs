@@ -101,6 +101,16 @@ public sealed partial class SqliteJobStore
         return list;
     }, ct);
 
+    public Task<IReadOnlyDictionary<string, long>> QueueBacklogAsync(CancellationToken ct) => ReadAsync<IReadOnlyDictionary<string, long>>(c =>
+    {
+        var backlog = new Dictionary<string, long>(StringComparer.Ordinal);
+        using var cmd = c.CreateCommand();
+        cmd.CommandText = QueueSql.Backlog;
+        using var r = cmd.ExecuteReader();
+        while (r.Read()) backlog[r.GetString(0)] = r.GetInt64(1);
+        return backlog;
+    }, ct);
+
     public Task<IReadOnlyList<QueueStats>> QueueStatsAsync(CancellationToken ct) => ReadAsync<IReadOnlyList<QueueStats>>(c =>
     {
         using var cmd = c.CreateCommand();

@@ -72,4 +72,24 @@ public abstract partial class StoreContractTests
         Assert.Equal("{\"count\":42}"u8.ToArray(), second.Checkpoint);
         Assert.Equal(Time.GetUtcNow(), second.CheckpointAt);
     }
+
+    [Fact]
+    public async Task QueueBacklog_CountsQueuedJobsOfQueuesNotPaused()
+    {
+        await RunningAsync(Job(queue: "a"));
+        await RunningAsync(Job(queue: "b"));
+        for (var i = 0; i < 3; i++) await EnqueueAsync(queue: "a");
+        for (var i = 0; i < 2; i++) await EnqueueAsync(queue: "b");
+        await EnqueueAsync(queue: "c");
+        await EnqueueAsync(new NewJob { Id = JobIds.New(), Type = "test", Queue = "a", RunAt = Time.GetUtcNow().AddHours(1) });
+        var done = await RunningAsync(Job(queue: "d"));
+        Assert.True(await SucceedAsync(done));
+        await Store.QueuePauseAsync("b", Ct);
+
+        var backlog = await Store.QueueBacklogAsync(Ct);
+
+        Assert.Equal(new Dictionary<string, long> { ["a"] = 3, ["c"] = 1 }, backlog);
+        await Store.QueueResumeAsync("b", Ct);
+        Assert.Equal(2, (await Store.QueueBacklogAsync(Ct))["b"]);
+    }
 }

@@ -47,7 +47,7 @@ internal static class NodeCommand
                 o.TimestampFormat = "HH:mm:ss ";
             }));
             Func<CancellationToken, Task<long>>? backlog = link.Store is { } store
-                ? async c => (await store.QueueStatsAsync(c).ConfigureAwait(false)).Where(q => options.Queues.ContainsKey(q.Queue) && !q.Paused).Sum(q => q[JobState.Queued])
+                ? async c => (await store.QueueBacklogAsync(c).ConfigureAwait(false)).Where(q => options.Queues.ContainsKey(q.Key)).Sum(q => q.Value)
                 : null;
             await using var node = new GantryNode(link.Link, options, loggers, backlog: backlog);
 

@@ -63,8 +63,15 @@ public interface IJobStore : IAsyncDisposable
     /// <summary>Deletes finished jobs older than the retention.</summary>
     Task<int> JobCleanAsync(JobCleanParams p, CancellationToken ct);
 
-    /// <summary>Counts per queue and state.</summary>
+    /// <summary>Counts per queue and state. Reads every job the store retains: for people and dashboards, not for loops.</summary>
     Task<IReadOnlyList<QueueStats>> QueueStatsAsync(CancellationToken ct);
+
+    /// <summary>
+    /// The queued jobs of each queue that is not paused (queues with none are absent): read through the
+    /// claim index, so its cost follows the backlog, not the jobs retained. For callers that poll (an
+    /// autoscaler).
+    /// </summary>
+    Task<IReadOnlyDictionary<string, long>> QueueBacklogAsync(CancellationToken ct);
 
     /// <summary>Adds or refreshes a worker in the registry.</summary>
     Task WorkerRegisterAsync(WorkerRegistration p, CancellationToken ct);
