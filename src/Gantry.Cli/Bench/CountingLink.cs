@@ -17,15 +17,23 @@ internal sealed class CountingLink(IWorkerLink inner, int expected) : IWorkerLin
     {
         expected = count;
         Volatile.Write(ref _succeeded, 0);
+        Volatile.Write(ref _claims, 0);
+        Volatile.Write(ref _reports, 0);
         _all = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 
     public long LastSuccessAt { get; private set; }
+
+    /// <summary>Claim calls that returned jobs, and report calls, since the last <see cref="Expect"/>.</summary>
+    public int Claims => Volatile.Read(ref _claims);
+    public int ReportCalls => Volatile.Read(ref _reports);
+    private int _claims, _reports;
     public string Description => inner.Description;
 
     public async Task<IReadOnlyList<bool>> ReportAsync(IReadOnlyList<JobReport> reports, CancellationToken ct)
     {
         var applied = await inner.ReportAsync(reports, ct).ConfigureAwait(false);
+        Interlocked.Increment(ref _reports);
         var n = 0;
         for (var i = 0; i < reports.Count; i++) if (applied[i] && reports[i] is JobSucceededReport) n++;
         if (n > 0 && Interlocked.Add(ref _succeeded, n) >= expected && !_all.Task.IsCompleted)
@@ -38,7 +46,12 @@ internal sealed class CountingLink(IWorkerLink inner, int expected) : IWorkerLin
 
     public Task RegisterAsync(WorkerRegistration registration, CancellationToken ct) => inner.RegisterAsync(registration, ct);
     public Task DeregisterAsync(string workerId, CancellationToken ct) => inner.DeregisterAsync(workerId, ct);
-    public Task<IReadOnlyList<ClaimedJob>> ClaimAsync(JobClaimParams p, CancellationToken ct) => inner.ClaimAsync(p, ct);
+    public async Task<IReadOnlyList<ClaimedJob>> ClaimAsync(JobClaimParams p, CancellationToken ct)
+    {
+        var jobs = await inner.ClaimAsync(p, ct).ConfigureAwait(false);
+        if (jobs.Count > 0) Interlocked.Increment(ref _claims);
+        return jobs;
+    }
     public Task WaitForJobsAsync(TimeSpan timeout, CancellationToken ct) => inner.WaitForJobsAsync(timeout, ct);
     public Task<WorkerHeartbeatResult> HeartbeatAsync(WorkerHeartbeatParams p, CancellationToken ct) => inner.HeartbeatAsync(p, ct);
     public Task<IReadOnlyList<WorkerCommand>> TakeCommandsAsync(string workerId, CancellationToken ct) => inner.TakeCommandsAsync(workerId, ct);

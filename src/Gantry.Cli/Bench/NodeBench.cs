@@ -58,10 +58,11 @@ internal sealed class NodeBench(int jobs, int capacity, int workers, int rounds,
     {
         var services = new ServiceCollection().AddGantryBuiltInHandlers().BuildServiceProvider();
         await using var _ = services.ConfigureAwait(false);
-        var worker = new GantryWorker(new StoreWorkerLink(store), new WorkerOptions { Queues = new Dictionary<string, int> { ["default"] = capacity } }, services);
+        var counting = new CountingLink(new StoreWorkerLink(store), 0);
+        var worker = new GantryWorker(counting, new WorkerOptions { Queues = new Dictionary<string, int> { ["default"] = capacity } }, services);
         await worker.StartAsync(ct).ConfigureAwait(false);
         await using (worker.ConfigureAwait(false))
-            return await DrainAsync(store, ct).ConfigureAwait(false);
+            return await DrainAsync(store, counting, () => [Environment.ProcessId], ct).ConfigureAwait(false);
     }
 
     private async Task<double[]> NodeAsync(IJobStore store, string dir, CancellationToken ct)
@@ -76,60 +77,64 @@ internal sealed class NodeBench(int jobs, int capacity, int workers, int rounds,
             JobTypes = BuiltInHandlers.Types,
             RelayWorkerOutput = false,
         };
-        await using var node = new GantryNode(new StoreWorkerLink(store), options, NullLoggerFactory.Instance);
+        // The node's own link to the store counts the successes its workers report through it.
+        var counting = new CountingLink(new StoreWorkerLink(store), 0);
+        await using var node = new GantryNode(counting, options, NullLoggerFactory.Instance);
         await node.StartAsync(ct).ConfigureAwait(false);
         while (node.Status().Workers.Count(w => w.State == ManagedWorkerStates.Running) < workers) await Task.Delay(50, ct).ConfigureAwait(false);
         await Task.Delay(500, ct).ConfigureAwait(false); // let the workers settle into their idle loop
-        return await DrainAsync(store, ct).ConfigureAwait(false);
+        return await DrainAsync(store, counting,
+            () => [Environment.ProcessId, .. node.Status().Workers.Where(w => w.Pid is not null).Select(w => w.Pid!.Value)], ct).ConfigureAwait(false);
     }
 
     /// <summary>
     /// After a warm-up, enqueues the backlog into idle workers and waits for the last success, for each
-    /// round: the seconds each took. The warm-up runs rounds until they stop getting faster: every process, the node's
-    /// workers too, compiles its hot paths for seconds after they are first called, and a drain
-    /// measured meanwhile measures the JIT.
+    /// round: the seconds each took. Every process, the node's workers too, compiles its hot paths for
+    /// seconds after they are first called, and a drain measured meanwhile measures the JIT: the warm-up
+    /// runs rounds until the JIT threads of all the <paramref name="processes"/> stay nearly idle through
+    /// one (where /proc cannot tell, until a round is no faster than the one before).
     /// </summary>
-    private async Task<double[]> DrainAsync(IJobStore store, CancellationToken ct)
+    private async Task<double[]> DrainAsync(IJobStore store, CountingLink counting, Func<IEnumerable<int>> processes, CancellationToken ct)
     {
-        long succeeded = 0;
         double? previous = null;
         for (var round = 1; round <= WarmupMaxRounds; round++)
         {
-            succeeded += WarmupRound;
-            var took = await DrainAsync(store, WarmupRound, succeeded, ct).ConfigureAwait(false);
-            progress($"warm-up round {round}: {WarmupRound / took:N0} jobs/s");
+            var jitBefore = JitActivity.CpuOf(processes());
+            var took = await DrainAsync(store, counting, WarmupRound, ct).ConfigureAwait(false);
             await Task.Delay(300, ct).ConfigureAwait(false);
-            if (round >= 3 && previous is { } p && took > p * 0.95) break;
+            var jit = JitActivity.CpuOf(processes()) - jitBefore;
+            progress($"warm-up round {round}: {WarmupRound / took:N0} jobs/s{(jit is { } j ? $", JIT {j.TotalMilliseconds:0} ms" : "")}");
+            var settled = jit is { } spent ? spent <= WarmupSettledJit : previous is { } p && took > p * 0.95;
+            if (round >= 3 && settled) break;
             previous = took;
         }
         var measured = new double[rounds];
         for (var round = 0; round < rounds; round++)
         {
-            succeeded += jobs;
-            measured[round] = await DrainAsync(store, jobs, succeeded, ct).ConfigureAwait(false);
-            progress($"round {round + 1}: {jobs / measured[round]:N0} jobs/s");
+            measured[round] = await DrainAsync(store, counting, jobs, ct).ConfigureAwait(false);
+            progress($"round {round + 1}: {jobs / measured[round]:N0} jobs/s ({counting.Claims} claims, {counting.ReportCalls} report calls)");
             await Task.Delay(300, ct).ConfigureAwait(false);
         }
         return measured;
     }
 
     private const int WarmupRound = 5000;
-    private const int WarmupMaxRounds = 12;
+    private const int WarmupMaxRounds = 20;
+    /// <summary>JIT thread CPU (all the processes, one round and its pause) at which the warm-up ends: about two clock ticks.</summary>
+    private static readonly TimeSpan WarmupSettledJit = TimeSpan.FromMilliseconds(20);
 
-    private static async Task<double> DrainAsync(IJobStore store, int jobs, long succeededAtEnd, CancellationToken ct)
+    /// <summary>Enqueues <paramref name="jobs"/> and waits until their successes are committed (counted as they pass, not by reading the store).</summary>
+    private static async Task<double> DrainAsync(IJobStore store, CountingLink counting, int jobs, CancellationToken ct)
     {
-        var watch = Stopwatch.StartNew();
+        counting.Expect(jobs);
+        var started = Stopwatch.GetTimestamp();
         for (var done = 0; done < jobs; done += EnqueueBatch)
         {
             var batch = Enumerable.Range(0, Math.Min(EnqueueBatch, jobs - done)).Select(_ => new NewJob { Id = JobIds.New(), Type = "noop" }).ToArray();
             await store.JobEnqueueManyAsync(new JobEnqueueParams(batch), ct).ConfigureAwait(false);
         }
-        while (true)
-        {
-            var stats = await store.QueueStatsAsync(ct).ConfigureAwait(false);
-            if (stats.Sum(s => s[JobState.Succeeded]) >= succeededAtEnd) return watch.Elapsed.TotalSeconds;
-            await Task.Delay(5, ct).ConfigureAwait(false);
-        }
+        await counting.AllSucceeded.WaitAsync(ct).ConfigureAwait(false);
+        return Stopwatch.GetElapsedTime(started, counting.LastSuccessAt).TotalSeconds;
     }
 }
 
