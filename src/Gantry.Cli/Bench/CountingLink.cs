@@ -19,6 +19,8 @@ internal sealed class CountingLink(IWorkerLink inner, int expected) : IWorkerLin
         Volatile.Write(ref _succeeded, 0);
         Volatile.Write(ref _claims, 0);
         Volatile.Write(ref _reports, 0);
+        Interlocked.Exchange(ref _claimTicks, 0);
+        Interlocked.Exchange(ref _reportTicks, 0);
         _all = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 
@@ -27,12 +29,18 @@ internal sealed class CountingLink(IWorkerLink inner, int expected) : IWorkerLin
     /// <summary>Claim calls that returned jobs, and report calls, since the last <see cref="Expect"/>.</summary>
     public int Claims => Volatile.Read(ref _claims);
     public int ReportCalls => Volatile.Read(ref _reports);
+    /// <summary>Time spent inside claim and report calls (summed over concurrent calls), since the last <see cref="Expect"/>.</summary>
+    public TimeSpan ClaimTime => Stopwatch.GetElapsedTime(0, Interlocked.Read(ref _claimTicks));
+    public TimeSpan ReportTime => Stopwatch.GetElapsedTime(0, Interlocked.Read(ref _reportTicks));
     private int _claims, _reports;
+    private long _claimTicks, _reportTicks;
     public string Description => inner.Description;
 
     public async Task<IReadOnlyList<bool>> ReportAsync(IReadOnlyList<JobReport> reports, CancellationToken ct)
     {
+        var started = Stopwatch.GetTimestamp();
         var applied = await inner.ReportAsync(reports, ct).ConfigureAwait(false);
+        Interlocked.Add(ref _reportTicks, Stopwatch.GetTimestamp() - started);
         Interlocked.Increment(ref _reports);
         var n = 0;
         for (var i = 0; i < reports.Count; i++) if (applied[i] && reports[i] is JobSucceededReport) n++;
@@ -48,8 +56,13 @@ internal sealed class CountingLink(IWorkerLink inner, int expected) : IWorkerLin
     public Task DeregisterAsync(string workerId, CancellationToken ct) => inner.DeregisterAsync(workerId, ct);
     public async Task<IReadOnlyList<ClaimedJob>> ClaimAsync(JobClaimParams p, CancellationToken ct)
     {
+        var started = Stopwatch.GetTimestamp();
         var jobs = await inner.ClaimAsync(p, ct).ConfigureAwait(false);
-        if (jobs.Count > 0) Interlocked.Increment(ref _claims);
+        if (jobs.Count > 0)
+        {
+            Interlocked.Add(ref _claimTicks, Stopwatch.GetTimestamp() - started);
+            Interlocked.Increment(ref _claims);
+        }
         return jobs;
     }
     public Task WaitForJobsAsync(TimeSpan timeout, CancellationToken ct) => inner.WaitForJobsAsync(timeout, ct);

@@ -112,7 +112,7 @@ internal sealed class NodeBench(int jobs, int capacity, int workers, int rounds,
         for (var round = 0; round < rounds; round++)
         {
             measured[round] = await DrainAsync(store, counting, jobs, ct).ConfigureAwait(false);
-            progress($"round {round + 1}: {jobs / measured[round]:N0} jobs/s ({counting.Claims} claims, {counting.ReportCalls} report calls)");
+            progress($"round {round + 1}: {jobs / measured[round]:N0} jobs/s ({counting.Claims} claims taking {counting.ClaimTime.TotalMilliseconds:0} ms, {counting.ReportCalls} report calls taking {counting.ReportTime.TotalMilliseconds:0} ms)");
             await Task.Delay(300, ct).ConfigureAwait(false);
         }
         return measured;
