@@ -7,6 +7,7 @@ using Gantry.Node.Upstream;
 using Gantry.Storage;
 using Gantry.Worker.Links;
 using Microsoft.Extensions.Logging;
+using Gantry.Time;
 
 namespace Gantry.Node;
 
@@ -158,7 +159,7 @@ public sealed class GantryNode : IAsyncDisposable
             }
             catch (Exception ex)
             {
-                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(10).Ticks));
+                delay = RetryPause.After(delay);
                 NodeLog.LinkError(_logger, ex, "commands", delay.TotalSeconds);
                 try { await Task.Delay(delay, _time, ct).ConfigureAwait(false); } catch (OperationCanceledException) { break; }
             }

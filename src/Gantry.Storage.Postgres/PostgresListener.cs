@@ -1,4 +1,5 @@
 using Npgsql;
+using Gantry.Time;
 
 namespace Gantry.Storage.Postgres;
 
@@ -11,7 +12,6 @@ namespace Gantry.Storage.Postgres;
 internal sealed class PostgresListener : IAsyncDisposable
 {
     private static readonly TimeSpan RetryMin = TimeSpan.FromMilliseconds(200);
-    private static readonly TimeSpan RetryMax = TimeSpan.FromSeconds(10);
 
     private readonly string _connectionString;
     private readonly string _channel;
@@ -66,7 +66,7 @@ internal sealed class PostgresListener : IAsyncDisposable
                 // The store's own statements report the outage; here we only come back when the server does.
                 try { await Task.Delay(pause, ct).ConfigureAwait(false); }
                 catch (OperationCanceledException) { return; }
-                pause = TimeSpan.FromTicks(Math.Min(pause.Ticks * 2, RetryMax.Ticks));
+                pause = RetryPause.After(pause);
             }
         }
     }

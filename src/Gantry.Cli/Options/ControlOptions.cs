@@ -9,12 +9,10 @@ namespace Gantry.Cli.Options;
 /// <c>GANTRY_TOKEN</c>). An explicit flag wins over the environment; --server wins over the store's
 /// environment variables, and naming both a store and a server is refused.
 /// </summary>
-internal sealed class ControlOptions
+internal sealed class ControlOptions() : ServerOrStoreOptions(
+    "Send the command to a Gantry server's HTTP API instead of opening the store (default $GANTRY_SERVER), e.g. http://host:5080",
+    "The API token for --server (default $GANTRY_TOKEN)")
 {
-    public StoreLocationOptions Store { get; } = CliOptions.StoreLocation();
-    public Option<Uri?> Server { get; } = CliOptions.Server("Send the command to a Gantry server's HTTP API instead of opening the store (default $GANTRY_SERVER), e.g. http://host:5080");
-    public Option<string?> Token { get; } = CliOptions.Token("The API token for --server (default $GANTRY_TOKEN)");
-
     public async Task<IGantryControl> OpenAsync(ParseResult parse, bool createIfMissing, CancellationToken ct)
     {
         var server = parse.GetValue(Server);
@@ -30,10 +28,5 @@ internal sealed class ControlOptions
 internal static class ControlOptionsExtensions
 {
     /// <summary>Lets a command's collection initializer take all the options as one item.</summary>
-    public static void Add(this Command command, ControlOptions options)
-    {
-        command.Add(options.Store);
-        command.Options.Add(options.Server);
-        command.Options.Add(options.Token);
-    }
+    public static void Add(this Command command, ControlOptions options) => options.AddTo(command);
 }

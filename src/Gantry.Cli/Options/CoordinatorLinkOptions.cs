@@ -8,26 +8,15 @@ namespace Gantry.Cli.Options;
 /// How a worker or node reaches the coordinator: the store (<c>--store</c>/<c>--db</c>), or a
 /// server's worker protocol (<c>--server</c> with <c>--token</c>). Defined once for both commands.
 /// </summary>
-internal sealed class CoordinatorLinkOptions
+internal sealed class CoordinatorLinkOptions() : ServerOrStoreOptions(
+    "Reach a Gantry server over HTTP instead of the store (no database credentials needed here), e.g. http://host:5080",
+    "The worker token for --server (default GANTRY_TOKEN)")
 {
-    public StoreLocationOptions Location { get; } = CliOptions.StoreLocation();
-
-    public Option<Uri?> Server { get; } = CliOptions.Server("Reach a Gantry server over HTTP instead of the store (no database credentials needed here), e.g. http://host:5080");
-
-    public Option<string?> Token { get; } = CliOptions.Token("The worker token for --server (default GANTRY_TOKEN)");
-
-    public void AddTo(Command command)
-    {
-        command.Add(Location);
-        command.Options.Add(Server);
-        command.Options.Add(Token);
-    }
-
     /// <summary>Opens the link: an HTTP link when <c>--server</c> is given (no store then), else the store.</summary>
     public async Task<OpenedLink> OpenAsync(ParseResult parse, CancellationToken ct)
     {
         if (parse.GetValue(Server) is { } url) return new OpenedLink(new HttpWorkerLink(url, parse.GetValue(Token)), null);
-        var store = await Location.OpenAsync(parse, createIfMissing: true, ct).ConfigureAwait(false);
+        var store = await Store.OpenAsync(parse, createIfMissing: true, ct).ConfigureAwait(false);
         return new OpenedLink(null, store);
     }
 }

@@ -2,6 +2,7 @@ using System.Threading.Channels;
 using Gantry.Storage;
 using Gantry.Worker.Links;
 using Microsoft.Extensions.Logging;
+using Gantry.Time;
 
 namespace Gantry.Node.Upstream;
 
@@ -82,7 +83,7 @@ internal sealed class ReportBatcher(IWorkerLink link, ILogger logger, TimeProvid
             {
                 NodeLog.LinkError(logger, ex, "report", delay.TotalSeconds);
                 await Task.Delay(delay, time, ct).ConfigureAwait(false);
-                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(10).Ticks));
+                delay = RetryPause.After(delay);
             }
         }
     }

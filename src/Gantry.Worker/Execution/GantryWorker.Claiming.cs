@@ -1,5 +1,6 @@
 using Gantry.Storage;
 using Gantry.Telemetry;
+using Gantry.Time;
 
 namespace Gantry.Worker.Execution;
 
@@ -35,7 +36,7 @@ public sealed partial class GantryWorker
             {
                 WorkerLog.LinkError(_logger, ex, "claim", errorDelay.TotalSeconds);
                 try { await Task.Delay(errorDelay, _time, ct).ConfigureAwait(false); } catch (OperationCanceledException) { break; }
-                errorDelay = TimeSpan.FromTicks(Math.Min(errorDelay.Ticks * 2, TimeSpan.FromSeconds(10).Ticks));
+                errorDelay = RetryPause.After(errorDelay);
             }
         }
     }

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using Gantry.Handlers;
 using Gantry.Storage;
+using Gantry.Time;
 
 namespace Gantry.Worker.Execution;
 
@@ -64,7 +65,7 @@ public sealed partial class GantryWorker
             catch (Exception ex)
             {
                 // Backs off while the store is unreachable, so an outage is not logged four times a second.
-                errorDelay = errorDelay == TimeSpan.Zero ? _options.CommandPollInterval : TimeSpan.FromTicks(Math.Min(errorDelay.Ticks * 2, TimeSpan.FromSeconds(10).Ticks));
+                errorDelay = errorDelay == TimeSpan.Zero ? _options.CommandPollInterval : RetryPause.After(errorDelay);
                 WorkerLog.LinkError(_logger, ex, "commands", errorDelay.TotalSeconds);
                 try { await Task.Delay(errorDelay, _time, ct).ConfigureAwait(false); } catch (OperationCanceledException) { break; }
                 continue;

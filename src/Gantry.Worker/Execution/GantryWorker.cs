@@ -9,6 +9,7 @@ using Gantry.Worker.Handlers;
 using Gantry.Worker.Links;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Gantry.Time;
 
 namespace Gantry.Worker.Execution;
 
@@ -85,7 +86,7 @@ public sealed partial class GantryWorker : IAsyncDisposable
             Tags = _options.Tags,
         };
         // A coordinator that is down now (a database restarting) is waited for, with backoff; a refusal is not.
-        for (var delay = TimeSpan.FromMilliseconds(200); ; delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(10).Ticks)))
+        for (var delay = TimeSpan.FromMilliseconds(200); ; delay = RetryPause.After(delay))
         {
             try
             {

@@ -2,6 +2,7 @@ using System.Threading.Channels;
 using Gantry.Storage;
 using Gantry.Worker.Links;
 using Microsoft.Extensions.Logging;
+using Gantry.Time;
 
 namespace Gantry.Worker.Execution;
 
@@ -75,7 +76,7 @@ internal sealed class ReportSink(IWorkerLink link, ILogger logger, TimeProvider 
             {
                 WorkerLog.LinkError(logger, ex, "report", delay.TotalSeconds);
                 await Task.Delay(delay, time, ct).ConfigureAwait(false);
-                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(10).Ticks));
+                delay = RetryPause.After(delay);
             }
         }
     }
