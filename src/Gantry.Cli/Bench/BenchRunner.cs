@@ -139,7 +139,7 @@ internal sealed class BenchRunner(IJobStore store, int jobs, int concurrency, in
 
     /// <summary>
     /// Runs rounds of <see cref="WarmupRound"/> jobs through a worker until a round compiles almost
-    /// almost nothing (at most <see cref="WarmupMaxRounds"/>); the pauses between rounds let the
+    /// nothing (at most <see cref="WarmupMaxRounds"/>); the pauses between rounds let the
     /// tiered JIT's background promotions run. Returns the jobs run.
     /// </summary>
     private async Task<int> WarmUpAsync(ServiceProvider services, WorkerOptions options, BenchProbe probe, CancellationToken ct)

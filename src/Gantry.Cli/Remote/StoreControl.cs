@@ -4,7 +4,6 @@ using Gantry.Server.Api;
 using Gantry.Server.Submission;
 using Gantry.Storage;
 using Gantry.Workflows;
-using Gantry.Worker.Handlers.BuiltIn;
 
 namespace Gantry.Cli.Remote;
 
@@ -13,13 +12,9 @@ internal sealed class StoreControl(IJobStore store) : IGantryControl
 {
     public string Description => store.Description;
 
-    public async Task<IReadOnlyList<JobEnqueueResult>> JobSubmitAsync(IReadOnlyList<(JobDraft Draft, NewJob Job)> jobs, bool allowUnknownTypes,
+    public Task<IReadOnlyList<JobEnqueueResult>> JobSubmitAsync(IReadOnlyList<(JobDraft Draft, NewJob Job)> jobs, bool allowUnknownTypes,
         IReadOnlyList<string> knownTypes, CancellationToken ct)
-    {
-        var newJobs = jobs.Select(j => j.Job).ToArray();
-        if (!allowUnknownTypes) await KnownJobTypes.CheckAsync(store, newJobs, knownTypes, ct).ConfigureAwait(false);
-        return await store.JobEnqueueManyAsync(new JobEnqueueParams(newJobs), ct).ConfigureAwait(false);
-    }
+        => Submit.JobsAsync(store, jobs.Select(j => j.Job).ToArray(), allowUnknownTypes, knownTypes, ct);
 
     public Task<JobRecord?> JobGetAsync(Guid id, CancellationToken ct) => store.JobGetAsync(id, ct);
     public Task<IReadOnlyList<JobRecord>> JobListAsync(JobListParams p, CancellationToken ct) => store.JobListAsync(p, ct);
@@ -27,12 +22,9 @@ internal sealed class StoreControl(IJobStore store) : IGantryControl
     public Task JobRetryAsync(Guid id, CancellationToken ct) => store.JobRetryAsync(id, ct);
     public Task<IReadOnlyList<JobAttemptLogLine>> JobLogsAsync(Guid id, CancellationToken ct) => store.JobLogsAsync(id, ct);
 
-    public async Task<WorkflowSubmitView> WorkflowCreateAsync(NewWorkflow workflow, string document, bool allowUnknownTypes, IReadOnlyList<string> knownTypes,
+    public Task<WorkflowSubmitView> WorkflowCreateAsync(NewWorkflow workflow, string document, bool allowUnknownTypes, IReadOnlyList<string> knownTypes,
         CancellationToken ct)
-    {
-        if (!allowUnknownTypes) await KnownJobTypes.CheckAsync(store, workflow.Steps.Select(s => s.Job).ToArray(), knownTypes, ct).ConfigureAwait(false);
-        return WorkflowSubmitView.From(workflow, await store.WorkflowCreateAsync(new WorkflowCreateParams(workflow), ct).ConfigureAwait(false));
-    }
+        => Submit.WorkflowAsync(store, workflow, allowUnknownTypes, knownTypes, ct);
 
     public Task<WorkflowRecord?> WorkflowGetAsync(Guid id, CancellationToken ct) => store.WorkflowGetAsync(id, ct);
     public Task<IReadOnlyList<WorkflowSummary>> WorkflowListAsync(WorkflowListParams p, CancellationToken ct) => store.WorkflowListAsync(p, ct);

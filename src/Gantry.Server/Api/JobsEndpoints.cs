@@ -31,9 +31,7 @@ internal static class JobsEndpoints
         if (drafts.Count == 0) throw new InvalidInputException("body", "holds no job document");
         if (drafts.Count > options.Limits.MaxBatch) throw new InvalidInputException("body", $"holds {drafts.Count:N0} jobs, over the batch limit of {options.Limits.MaxBatch:N0}");
         var newJobs = drafts.Select(d => d.Draft.Validate(options.Limits, d.Where)).ToArray();
-        if (!allowUnknownType) await KnownJobTypes.CheckAsync(store, newJobs, options.KnownJobTypes, ct).ConfigureAwait(false);
-        var results = await store.JobEnqueueManyAsync(new JobEnqueueParams(newJobs), ct).ConfigureAwait(false);
-        Submitted.Count(newJobs, results);
+        var results = await Submit.JobsAsync(store, newJobs, allowUnknownType, options.KnownJobTypes, ct).ConfigureAwait(false);
         var views = results.Select((r, i) => new SubmitView(r.Id.ToString(), r.State.ToText(), r.Existing, newJobs[i].Type, newJobs[i].Queue)).ToArray();
         var isArray = text.AsSpan().TrimStart().StartsWith("[");
         if (!isArray && views.Length == 1)

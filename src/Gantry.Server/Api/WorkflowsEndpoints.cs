@@ -31,9 +31,8 @@ internal static class WorkflowsEndpoints
         if (string.IsNullOrWhiteSpace(text)) throw new InvalidInputException("body", "is empty: send a workflow document");
         // No source prefix: errors name the field as it is in the document (steps.fetch.max_attempts).
         var workflow = WorkflowDocumentReader.Read(text, "", options.Limits);
-        if (!allowUnknownType) await KnownJobTypes.CheckAsync(store, workflow.Steps.Select(s => s.Job), options.KnownJobTypes, ct).ConfigureAwait(false);
-        var created = await store.WorkflowCreateAsync(new WorkflowCreateParams(workflow), ct).ConfigureAwait(false);
-        return TypedResults.Created($"/api/v1/workflows/{created.Id}", WorkflowSubmitView.From(workflow, created));
+        var created = await Submit.WorkflowAsync(store, workflow, allowUnknownType, options.KnownJobTypes, ct).ConfigureAwait(false);
+        return TypedResults.Created($"/api/v1/workflows/{created.Id}", created);
     }
 
     private static async Task<IResult> GetAsync(string id, IJobStore store, CancellationToken ct)

@@ -103,9 +103,7 @@ public sealed partial class JobsDirectory(IJobStore store, JobsDirectoryOptions 
             if (drafts.Count > options.Limits.MaxBatch) throw new InvalidInputException(name, $"holds {drafts.Count:N0} jobs, over the batch limit of {options.Limits.MaxBatch:N0}");
             var key = $"jobs-dir:{name}:{Convert.ToHexStringLower(SHA256.HashData(bytes))[..16]}";
             var jobs = drafts.Select((d, i) => (d.Draft with { IdempotencyKey = d.Draft.IdempotencyKey ?? $"{key}:{i}" }).Validate(options.Limits, d.Where, time)).ToArray();
-            await KnownJobTypes.CheckAsync(store, jobs, options.KnownJobTypes, ct).ConfigureAwait(false);
-            results = await store.JobEnqueueManyAsync(new JobEnqueueParams(jobs), ct).ConfigureAwait(false);
-            Submitted.Count(jobs, results);
+            results = await Submit.JobsAsync(store, jobs, allowUnknownTypes: false, options.KnownJobTypes, ct).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is InvalidInputException)
         {

@@ -109,8 +109,8 @@ public sealed class IpcWorkerLink : IWorkerLink, IAsyncDisposable
     /// How long a start may wait to be told to the node together with the next ones. Sent as soon as
     /// possible, short jobs cost a frame per start or two (110,000 frames in one node benchmark): a send
     /// in the worker and a wake-up in the node each, and the node's wake-ups kept preempting its store
-    /// writer mid-transaction, which all its workers wait on. Within this delay the node's picture of a
-    /// crashed worker is the same: it already learned of starts only some time after them.
+    /// writer mid-transaction, which all its workers wait on. A worker that dies within this delay of a
+    /// start has that attempt requeued by the node, not counted, as it could while a flush waited for a thread.
     /// </summary>
     internal static readonly TimeSpan StartedDelay = TimeSpan.FromMilliseconds(2);
 
