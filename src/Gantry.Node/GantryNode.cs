@@ -125,11 +125,15 @@ public sealed class GantryNode : IAsyncDisposable
                         _registeredWorkers = live;
                     }
                     var sessions = _supervisor.Sessions();
-                    var held = sessions.SelectMany(s => s.HeldLeases()).ToArray();
-                    var result = await _upstream.Link.HeartbeatAsync(new WorkerHeartbeatParams(Id, _options.LeaseDuration, held, _supervisor.Status()), ct).ConfigureAwait(false);
+                    var (held, claims) = _upstream.Held.Snapshot();
+                    var result = await _upstream.Link.HeartbeatAsync(new WorkerHeartbeatParams(Id, _options.LeaseDuration, held, _supervisor.Status(), claims), ct).ConfigureAwait(false);
+                    _upstream.Held.Confirmed(claims);
                     Apply(result.Commands);
                     foreach (var lost in result.LostJobs)
+                    {
+                        _upstream.Held.Release(lost);
                         foreach (var session in sessions) session.Lose(lost);
+                    }
                 }
                 catch (Exception ex) when (ex is not OperationCanceledException || !ct.IsCancellationRequested)
                 {

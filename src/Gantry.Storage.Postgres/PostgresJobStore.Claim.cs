@@ -17,22 +17,28 @@ public sealed partial class PostgresJobStore
     // went stale before the lock (a concurrent update) names a version the UPDATE finds invisible or
     // superseded, and skips. So the UPDATE repeats no state condition: with `state = 'queued'` there
     // the planner walks the whole partial claim index and filters it by address (hundreds of ms).
+    // The claim's lease is one record for all its jobs (see PostgresJobStore.Leases.cs); its number goes
+    // back with each job, for the worker to name once it has taken them in.
     private static readonly string ClaimSql = $"""
-        UPDATE jobs
-        SET state = '{JobState.Running.ToText()}', attempt = attempt + 1, worker_id = @worker, lease_until = @lease_until,
-            started_at = @now, progress = NULL, progress_message = NULL
-        WHERE ctid = ANY(ARRAY(
+        WITH claimed AS (
+          UPDATE jobs
+          SET state = '{JobState.Running.ToText()}', attempt = attempt + 1, worker_id = @worker,
+              started_at = @now, progress = NULL, progress_message = NULL
+          WHERE ctid = ANY(ARRAY(
             SELECT j.ctid FROM jobs AS j
-            WHERE j.{JobStateMachine.SqlFrom(JobTransition.Claim)} AND j.queue = @queue
+            WHERE {JobStateMachine.SqlFrom(JobTransition.Claim, "j.waiting")} AND j.queue = @queue
               AND (@types::text[] IS NULL OR j.type = ANY(@types))
               AND (j.required_capabilities IS NULL OR j.required_capabilities <@ @caps)
               AND NOT EXISTS (SELECT 1 FROM queue_pauses WHERE queue = @queue)
             ORDER BY j.priority DESC, j.seq
             LIMIT @limit
             FOR UPDATE SKIP LOCKED))
-        RETURNING seq, id, type, queue, priority, payload, attempt, max_attempts, timeout_ms,
-                  backoff_base_ms, backoff_max_ms, tags, created_at, checkpoint, checkpoint_at, checkpoint_interval_ms, run_at,
-                  workflow_id IS NOT NULL
+          RETURNING seq, id, type, queue, priority, payload, attempt, max_attempts, timeout_ms,
+                    backoff_base_ms, backoff_max_ms, tags, created_at, checkpoint, checkpoint_at, checkpoint_interval_ms, run_at,
+                    workflow_id IS NOT NULL AS step),
+        lease AS (
+          {ClaimLeaseRecord("claimed")})
+        SELECT claimed.*, (SELECT seq FROM lease) FROM claimed
         """;
 
     public async Task<IReadOnlyList<ClaimedJob>> JobClaimAsync(JobClaimParams p, CancellationToken ct)
@@ -77,7 +83,7 @@ public sealed partial class PostgresJobStore
                 {
                     while (await r.ReadAsync(ct).ConfigureAwait(false))
                     {
-                        list.Add((r.GetInt64(0), ReadClaimed(r, p.WorkerId)));
+                        list.Add((r.GetInt64(0), ReadClaimed(r, p.WorkerId, claimId: r.GetInt64(18))));
                         if (r.GetBoolean(17)) steps.Add(r.GetInt64(0));
                     }
                 } while (await r.NextResultAsync(ct).ConfigureAwait(false));
@@ -93,8 +99,9 @@ public sealed partial class PostgresJobStore
         return claimed.ConvertAll(c => c.Job);
     }
 
-    private static ClaimedJob ReadClaimed(NpgsqlDataReader r, string workerId) => new()
+    private static ClaimedJob ReadClaimed(NpgsqlDataReader r, string workerId, long claimId) => new()
     {
+        ClaimId = claimId,
         Id = r.GetGuid(1),
         Type = r.GetString(2),
         Queue = r.GetString(3),

@@ -1,4 +1,5 @@
 using Gantry.Jobs;
+using Npgsql;
 using NpgsqlTypes;
 
 namespace Gantry.Storage.Postgres;
@@ -9,7 +10,7 @@ public sealed partial class PostgresJobStore
     private static readonly string PromoteSql = $"""
         UPDATE jobs SET state = '{JobState.Queued.ToText()}'
         WHERE id = ANY(ARRAY(
-            SELECT id FROM jobs WHERE {JobStateMachine.SqlFrom(JobTransition.Promote)} AND run_at <= @now
+            SELECT id FROM jobs WHERE {JobStateMachine.SqlFrom(JobTransition.Promote, "waiting")} AND run_at <= @now
             ORDER BY run_at LIMIT @limit FOR UPDATE SKIP LOCKED))
           AND {JobStateMachine.SqlFrom(JobTransition.Promote)}
         """;
@@ -27,7 +28,7 @@ public sealed partial class PostgresJobStore
     }
 
     public Task<DateTimeOffset?> JobNextDueAsync(CancellationToken ct) => RunAsync(async c =>
-        await Command(c, $"SELECT min(run_at) FROM jobs WHERE {JobStateMachine.SqlFrom(JobTransition.Promote)}").ScalarAsync(ct).ConfigureAwait(false) is DateTime at
+        await Command(c, $"SELECT min(run_at) FROM jobs WHERE {JobStateMachine.SqlFrom(JobTransition.Promote, "waiting")}").ScalarAsync(ct).ConfigureAwait(false) is DateTime at
             ? new DateTimeOffset(DateTime.SpecifyKind(at, DateTimeKind.Utc))
             : (DateTimeOffset?)null, ct);
 
@@ -36,17 +37,33 @@ public sealed partial class PostgresJobStore
         var rescued = await TransactAsync<IReadOnlyList<RescuedJob>>(async c =>
         {
             var now = Now();
-            var expired = new List<(Guid Id, int Attempt, int MaxAttempts, string? Worker, bool CancelRequested)>();
-            await using (var cmd = Command(c, $"""
-                SELECT id, attempt, max_attempts, worker_id, cancel_requested_at IS NOT NULL FROM jobs
-                WHERE {JobStateMachine.SqlFrom(JobTransition.Rescue)} AND lease_until < @now
-                ORDER BY lease_until LIMIT @limit FOR UPDATE SKIP LOCKED
-                """).Bind("@now", now).Bind("@limit", p.Limit))
-            await using (var r = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false))
+            var candidates = new HashSet<(string Worker, Guid Id, int Attempt)>();
+            // A record names up to a claim's worth of jobs: records are taken a few at a time until the attempts they
+            // name reach the limit or none has expired (most name only finished jobs, of workers that stopped).
+            var perRound = Math.Clamp(p.Limit / 64, 1, 64);
+            while (candidates.Count < p.Limit)
             {
-                while (await r.ReadAsync(ct).ConfigureAwait(false))
-                    expired.Add((r.GetGuid(0), r.GetInt32(1), r.GetInt32(2), r.GetStringOrNull(3), r.GetBoolean(4)));
+                var records = new HashSet<long>();
+                await using (var cmd = Command(c, ExpiredLeasesSql).Bind("@now", now).Bind("@records", perRound))
+                await using (var r = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false))
+                {
+                    while (await r.ReadAsync(ct).ConfigureAwait(false))
+                    {
+                        records.Add(r.GetInt64(0));
+                        candidates.Add((r.GetString(1), r.GetGuid(2), r.GetInt32(3)));
+                    }
+                }
+                if (records.Count < perRound) break;
             }
+            if (candidates.Count == 0) return [];
+            var expired = await PostgresArrayUpdate.RunAsync(c, ExpiredAttemptsSql,
+            [
+                new NpgsqlParameter { Value = candidates.Select(x => x.Id).ToArray() },
+                new NpgsqlParameter { Value = candidates.Select(x => x.Attempt).ToArray() },
+                new NpgsqlParameter { Value = candidates.Select(x => x.Worker).ToArray() },
+                new NpgsqlParameter { Value = now, NpgsqlDbType = NpgsqlDbType.TimestampTz },
+            ], r => (Id: r.GetGuid(0), Attempt: r.GetInt32(1), MaxAttempts: r.GetInt32(2), Worker: r.GetStringOrNull(3), CancelRequested: r.GetBoolean(4)), ct)
+                .ConfigureAwait(false);
             var list = new List<RescuedJob>(expired.Count);
             foreach (var job in expired)
             {

@@ -7,9 +7,9 @@ namespace Gantry.Storage.Postgres;
 
 public sealed partial class PostgresJobStore
 {
-    private const string JobColumns = """
+    private static readonly string JobColumns = $"""
         seq, id, type, queue, state, priority, payload, attempt, max_attempts, timeout_ms, backoff_base_ms, backoff_max_ms,
-        created_at, run_at, started_at, finished_at, worker_id, lease_until, idempotency_key, tags::text,
+        created_at, run_at, started_at, finished_at, worker_id, {LeaseUntilColumn}, idempotency_key, tags::text,
         array_to_json(required_capabilities)::text, progress, progress_message, result, cancel_requested_at,
         octet_length(checkpoint), checkpoint_at, checkpoint_interval_ms, workflow_id, step
         """;
@@ -101,7 +101,7 @@ public sealed partial class PostgresJobStore
     public Task<IReadOnlyDictionary<string, long>> QueueBacklogAsync(CancellationToken ct) => RunAsync<IReadOnlyDictionary<string, long>>(async c =>
     {
         var backlog = new Dictionary<string, long>(StringComparer.Ordinal);
-        await using var cmd = Command(c, QueueSql.Backlog);
+        await using var cmd = Command(c, QueueSql.Backlog("waiting"));
         await using var r = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false);
         while (await r.ReadAsync(ct).ConfigureAwait(false)) backlog[r.GetString(0)] = r.GetInt64(1);
         return backlog;

@@ -147,7 +147,7 @@ public sealed partial class PostgresJobStore
         DateTime now, CancellationToken ct)
     {
         if (run.Count == 0) return;
-        // In id order, as the heartbeat's renewal: two transactions on the same rows lock them in one order.
+        // In id order, as the rescuer locks them: two transactions on the same rows lock them in one order.
         var rows = run.Select(k => (JobSucceededReport)reports[k]).OrderBy(s => s.JobId).ToArray();
         var done = await PostgresArrayUpdate.RunAsync(c, SucceedManySql,
         [

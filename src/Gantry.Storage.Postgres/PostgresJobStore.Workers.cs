@@ -17,33 +17,21 @@ public sealed partial class PostgresJobStore
             .Bind("@types", CoreJson.ListToJson(p.JobTypes), NpgsqlDbType.Text).Bind("@caps", CoreJson.ListToJson(p.Capabilities), NpgsqlDbType.Text)
             .Bind("@tags", CoreJson.TagsToJson(p.Tags), NpgsqlDbType.Text).Bind("@now", Now()).RunAsync(ct).ConfigureAwait(false), ct);
 
-    // Every lease in one statement; the ones not renewed are no longer this worker's attempt.
-    private const string RenewLeasesSql = """
-        UPDATE jobs AS j SET lease_until = $1
-        FROM unnest($2::uuid[], $3::int[]) AS u(id, attempt)
-        WHERE j.id = u.id AND j.attempt = u.attempt AND j.worker_id = $4 AND j.state = 'running'
-        RETURNING j.id, j.attempt
-        """;
-
     public Task<WorkerHeartbeatResult> WorkerHeartbeatAsync(WorkerHeartbeatParams p, CancellationToken ct) => TransactAsync(async c =>
     {
         var now = Now();
         await Command(c, "UPDATE workers SET last_seen_at = @now, running_jobs = @running, state = 'running', managed = @managed::jsonb WHERE id = @id")
             .Bind("@now", now).Bind("@running", p.RunningJobs).Bind("@managed", CoreJson.ManagedToJson(p.Managed), NpgsqlDbType.Text).Bind("@id", p.WorkerId).RunAsync(ct).ConfigureAwait(false);
-        var lost = new List<JobLease>();
-        if (p.Jobs.Count > 0)
-        {
-            var leaseUntil = now + p.LeaseDuration;
-            var held = p.Jobs.OrderBy(j => j.JobId).ToArray();
-            var renewed = (await PostgresArrayUpdate.RunAsync(c, RenewLeasesSql,
-            [
-                new Npgsql.NpgsqlParameter { Value = leaseUntil, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.TimestampTz },
-                new Npgsql.NpgsqlParameter { Value = held.Select(j => j.JobId).ToArray() },
-                new Npgsql.NpgsqlParameter { Value = held.Select(j => j.Attempt).ToArray() },
-                new Npgsql.NpgsqlParameter { Value = p.WorkerId },
-            ], r => new JobLease(r.GetGuid(0), r.GetInt32(1)), ct).ConfigureAwait(false)).ToHashSet();
-            lost.AddRange(p.Jobs.Where(j => !renewed.Contains(j)));
-        }
+        // Run even when nothing is held: the worker's last record and the claims it names must go.
+        var renewed = (await PostgresArrayUpdate.RunAsync(c, RenewLeasesSql,
+        [
+            new Npgsql.NpgsqlParameter { Value = now + p.LeaseDuration, NpgsqlDbType = NpgsqlDbType.TimestampTz },
+            new Npgsql.NpgsqlParameter { Value = p.Jobs.Select(j => j.JobId).ToArray() },
+            new Npgsql.NpgsqlParameter { Value = p.Jobs.Select(j => j.Attempt).ToArray() },
+            new Npgsql.NpgsqlParameter { Value = p.WorkerId },
+            new Npgsql.NpgsqlParameter { Value = (p.Claims ?? []).ToArray() },
+        ], r => new JobLease(r.GetGuid(0), r.GetInt32(1)), ct).ConfigureAwait(false)).ToHashSet();
+        var lost = p.Jobs.Where(j => !renewed.Contains(j)).ToList();
         return new WorkerHeartbeatResult(await TakeCommandsAsync(c, p.WorkerId, ct).ConfigureAwait(false), lost);
     }, ct);
 

@@ -1,3 +1,5 @@
+using Gantry.Jobs;
+
 namespace Gantry.Storage.Postgres;
 
 /// <summary>
@@ -143,6 +145,40 @@ internal static class PostgresSchema
             ALTER TABLE jobs DROP CONSTRAINT jobs_pkey;
             CREATE UNIQUE INDEX jobs_step_seq ON jobs (seq) WHERE workflow_id IS NOT NULL;
             ALTER TABLE jobs REPLICA IDENTITY USING INDEX jobs_id_key;
+            """),
+        (8, $"""
+            -- Leases leave the jobs table. An index of running jobs (the lease index) cost every claim an entry,
+            -- and any index whose key or predicate changes when a job finishes makes every completion write
+            -- a new entry into every index of the table. Now a claim writes one lease record for all the jobs it
+            -- took; a heartbeat replaces the worker's last record with one naming what it holds, and drops the
+            -- claims it names as taken in; the rescuer reads expired records. (PostgresJobStore.Leases.cs.)
+            CREATE TABLE job_leases (
+              seq          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+              worker_id    text        NOT NULL,
+              by_heartbeat boolean     NOT NULL,
+              lease_until  timestamptz NOT NULL,
+              jobs         uuid[]      NOT NULL,
+              attempts     integer[]   NOT NULL
+            );
+            CREATE INDEX job_leases_worker ON job_leases (worker_id);
+            -- A claim's record (16 bytes a job) is stored out of line: uncompressed, as ids barely compress.
+            ALTER TABLE job_leases ALTER COLUMN jobs SET STORAGE EXTERNAL, ALTER COLUMN attempts SET STORAGE EXTERNAL;
+            INSERT INTO job_leases (worker_id, by_heartbeat, lease_until, jobs, attempts)
+              SELECT worker_id, true, lease_until, array_agg(id), array_agg(attempt) FROM jobs
+              WHERE state = '{JobState.Running.ToText()}' AND lease_until IS NOT NULL AND worker_id IS NOT NULL
+              GROUP BY worker_id, lease_until;
+            DROP INDEX jobs_lease;
+            -- The claim and due indexes no longer name state in their predicates but `waiting`, derived from it and
+            -- null for every state after queued: running -> succeeded then changes no indexed value, so a
+            -- completion is a heap-only (HOT) update, written on its page with no index entry at all. The fill
+            -- factor leaves the room on each page for it.
+            ALTER TABLE jobs ADD COLUMN waiting text GENERATED ALWAYS AS
+              (CASE WHEN state IN ('{JobState.Queued.ToText()}', '{JobState.Scheduled.ToText()}') THEN state END) STORED;
+            DROP INDEX jobs_claim;
+            CREATE INDEX jobs_claim ON jobs (queue, priority DESC, seq) WHERE waiting = '{JobState.Queued.ToText()}';
+            DROP INDEX jobs_due;
+            CREATE INDEX jobs_due ON jobs (run_at) WHERE waiting = '{JobState.Scheduled.ToText()}';
+            ALTER TABLE jobs SET (fillfactor = 70);
             """),
     ];
 

@@ -105,7 +105,7 @@ public sealed partial class SqliteJobStore
     {
         var backlog = new Dictionary<string, long>(StringComparer.Ordinal);
         using var cmd = c.CreateCommand();
-        cmd.CommandText = QueueSql.Backlog;
+        cmd.CommandText = QueueSql.Backlog();
         using var r = cmd.ExecuteReader();
         while (r.Read()) backlog[r.GetString(0)] = r.GetInt64(1);
         return backlog;

@@ -44,6 +44,9 @@ public sealed record ClaimedJob
     /// <summary>For a workflow step: the results (JSON text, or null) of the steps it depends on, by step name.
     /// Null for a plain job (the claim looks them up only for steps).</summary>
     public IReadOnlyDictionary<string, string?>? Dependencies { get; init; }
+    /// <summary>The claim that gave this attempt, when the store keeps a record of each claim (0 when not):
+    /// the worker names it in a heartbeat once it has taken the claim's jobs in (<see cref="WorkerHeartbeatParams.Claims"/>).</summary>
+    public long ClaimId { get; init; }
 }
 
 public sealed record JobListParams

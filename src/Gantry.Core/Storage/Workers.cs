@@ -19,8 +19,13 @@ public sealed record WorkerRegistration
 public sealed record JobLease(Guid JobId, int Attempt);
 
 /// <summary>A worker's heartbeat: the attempts it holds, whose leases are to be renewed.</summary>
+/// <param name="Jobs">Every attempt the worker holds: claimed and not yet ended, or ended with its final report not yet written.</param>
 /// <param name="Managed">A node's worker processes, published into its registry row; null for a plain worker.</param>
-public sealed record WorkerHeartbeatParams(string WorkerId, TimeSpan LeaseDuration, IReadOnlyList<JobLease> Jobs, IReadOnlyList<ManagedWorkerInfo>? Managed = null)
+/// <param name="Claims">Claims (<see cref="ClaimedJob.ClaimId"/>) whose jobs the worker has taken in since its last
+/// successful heartbeat: each of their jobs is in <paramref name="Jobs"/> or finished, so the store may forget them.
+/// A claim whose answer never reached the worker is never named: its jobs stay leased by the claim until it expires.</param>
+public sealed record WorkerHeartbeatParams(string WorkerId, TimeSpan LeaseDuration, IReadOnlyList<JobLease> Jobs, IReadOnlyList<ManagedWorkerInfo>? Managed = null,
+    IReadOnlyList<long>? Claims = null)
 {
     public int RunningJobs => Jobs.Count;
 }

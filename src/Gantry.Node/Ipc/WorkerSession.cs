@@ -28,11 +28,6 @@ internal sealed class WorkerSession(IpcConnection connection, IpcHello hello, Ma
         get { lock (_lock) return _held.Values.Count(h => h.Started); }
     }
 
-    public List<JobLease> HeldLeases()
-    {
-        lock (_lock) return _held.Values.Select(h => h.Lease).ToList();
-    }
-
     public bool Holds(Guid jobId)
     {
         lock (_lock) return _held.ContainsKey(jobId);
@@ -181,8 +176,7 @@ internal sealed class WorkerSession(IpcConnection connection, IpcHello hello, Ma
     {
         lock (_lock)
             foreach (var r in reports)
-                if (r is JobSucceededReport or JobFailedReport or JobCancelledReport or JobRequeuedReport
-                    && _held.TryGetValue(r.JobId, out var held) && held.Lease.Attempt == r.Attempt)
+                if (r.EndsAttempt && _held.TryGetValue(r.JobId, out var held) && held.Lease.Attempt == r.Attempt)
                     _held.Remove(r.JobId);
     }
 

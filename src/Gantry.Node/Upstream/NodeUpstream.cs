@@ -17,11 +17,13 @@ internal sealed class NodeUpstream
     {
         Link = link;
         _options = options;
-        Reports = new ReportBatcher(link, logger, time);
+        Reports = new ReportBatcher(link, Held, logger, time);
         Wakeups = new JobWakeups(link, time);
     }
 
     public IWorkerLink Link { get; }
+    /// <summary>Every attempt the node holds for its workers, as its heartbeat names them.</summary>
+    public HeldJobs Held { get; } = new();
     public ReportBatcher Reports { get; }
     public JobWakeups Wakeups { get; }
     public string NodeId => _options.NodeId;
@@ -32,6 +34,7 @@ internal sealed class NodeUpstream
     public async Task<IReadOnlyList<ClaimedJob>> ClaimAsync(IReadOnlyList<QueueDemand> demands, IReadOnlyList<string> capabilities, IReadOnlyList<string> jobTypes, CancellationToken ct)
     {
         var jobs = await Link.ClaimAsync(new JobClaimParams(_options.NodeId, demands, _options.LeaseDuration, capabilities, jobTypes), ct).ConfigureAwait(false);
+        Held.Claimed(jobs);
         if (jobs.Count > 0 && jobs.Count >= demands.Sum(d => d.Limit)) Volatile.Write(ref _fullClaims, 1);
         return jobs;
     }

@@ -10,9 +10,10 @@ namespace Gantry.Node.Upstream;
 /// Merges the report batches of every worker into the coordinator's report call: whatever arrived
 /// while the last call ran goes in the next one, so a busy node writes hundreds of reports per
 /// transaction and an idle one writes each at once. A failed call is retried with backoff until it
-/// succeeds or the node stops; each batch's caller gets its own slice of the answer.
+/// succeeds or the node stops; each batch's caller gets its own slice of the answer. The node holds
+/// an attempt until its outcome is written here.
 /// </summary>
-internal sealed class ReportBatcher(IWorkerLink link, ILogger logger, TimeProvider time)
+internal sealed class ReportBatcher(IWorkerLink link, HeldJobs held, ILogger logger, TimeProvider time)
 {
     private const int MaxBatch = 2000;
     private readonly Channel<Batch> _channel = Channel.CreateUnbounded<Batch>(new UnboundedChannelOptions { SingleReader = true });
@@ -77,7 +78,9 @@ internal sealed class ReportBatcher(IWorkerLink link, ILogger logger, TimeProvid
         {
             try
             {
-                return await link.ReportAsync(reports, ct).ConfigureAwait(false);
+                var applied = await link.ReportAsync(reports, ct).ConfigureAwait(false);
+                held.Written(reports);
+                return applied;
             }
             catch (Exception ex) when (ex is not OperationCanceledException || !ct.IsCancellationRequested)
             {

@@ -34,9 +34,9 @@ internal static class WorkerProtocolEndpoints
         worker.MapPost("/heartbeat", async (WireHeartbeatRequest body, IJobStore store, CancellationToken ct) =>
         {
             var result = await store.WorkerHeartbeatAsync(new WorkerHeartbeatParams(body.WorkerId, TimeSpan.FromSeconds(body.LeaseSeconds),
-                body.Jobs.Select(j => new JobLease(j.JobId, j.Attempt)).ToArray(), body.Managed), ct).ConfigureAwait(false);
+                body.Jobs.Select(j => new JobLease(j.JobId, j.Attempt)).ToArray(), body.Managed, body.Claims), ct).ConfigureAwait(false);
             return TypedResults.Ok(new WireHeartbeatResponse(Commands(result.Commands), result.LostJobs.Select(l => new WireLease(l.JobId, l.Attempt)).ToArray()));
-        }).WithSummary("Renew the leases of the attempts a worker holds; returns its pending commands and the attempts it lost");
+        }).WithSummary("Renew the leases of the attempts a worker holds (and forget the claims it names as taken in); returns its pending commands and the attempts it lost");
         worker.MapPost("/commands", async (WireWorkerId body, IJobStore store, CancellationToken ct) =>
             TypedResults.Ok(new WireCommandsResponse(Commands(await store.WorkerCommandsTakeAsync(body.WorkerId, ct).ConfigureAwait(false)))))
             .WithSummary("Take a worker's pending commands (cancel a job, drain, pause, resume)");

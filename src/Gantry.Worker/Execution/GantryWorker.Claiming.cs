@@ -23,6 +23,7 @@ public sealed partial class GantryWorker
                 var jobs = await _link.ClaimAsync(
                     new JobClaimParams(Id, demands, _options.LeaseDuration, _options.Capabilities, _jobTypes), ct).ConfigureAwait(false);
                 if (jobs.Count > 0) GantryMetrics.ClaimDuration.Record(_time.GetElapsedTime(claimStarted).TotalSeconds);
+                _held.Claimed(jobs);
                 errorDelay = TimeSpan.FromMilliseconds(100);
                 Accept(jobs);
                 // Fewer than asked for: the queues are drained; sleep until new work is signalled or the poll interval passes.

@@ -29,8 +29,9 @@ public sealed partial class GantryWorker
             {
                 try
                 {
-                    var held = _running.Keys.Concat(_slots.BufferedLeases()).ToArray();
-                    var result = await _link.HeartbeatAsync(new WorkerHeartbeatParams(Id, _options.LeaseDuration, held), ct).ConfigureAwait(false);
+                    var (held, claims) = _held.Snapshot();
+                    var result = await _link.HeartbeatAsync(new WorkerHeartbeatParams(Id, _options.LeaseDuration, held, Claims: claims), ct).ConfigureAwait(false);
+                    _held.Confirmed(claims);
                     Apply(result.Commands);
                     foreach (var lost in result.LostJobs) Lose(lost);
                     ForgetOldEarlyCancels();
@@ -120,6 +121,7 @@ public sealed partial class GantryWorker
     /// <summary>The store says an attempt is no longer ours: stop it without reporting.</summary>
     private void Lose(JobLease lost)
     {
+        _held.Release(lost);
         if (_running.TryGetValue(lost, out var attempt))
         {
             WorkerLog.LeaseLost(_logger, lost.JobId, lost.Attempt);

@@ -33,6 +33,8 @@ public sealed partial class GantryWorker : IAsyncDisposable
     private readonly TimeProvider _time;
     private readonly JsonSerializerOptions _json;
     private readonly ReportSink _reports;
+    /// <summary>What the heartbeat names as held: claimed and not ended, or ended with the outcome not yet written.</summary>
+    private readonly HeldJobs _held = new();
     private readonly JobSlots _slots;
     private readonly ConcurrentDictionary<JobLease, RunningAttempt> _running = new();
     private readonly ConcurrentDictionary<string, ILogger> _jobLoggers = new(StringComparer.Ordinal);
@@ -57,7 +59,7 @@ public sealed partial class GantryWorker : IAsyncDisposable
         _logger = _loggers.CreateLogger("Gantry.Worker");
         _time = time ?? TimeProvider.System;
         _json = json ?? GantryPayloadJson.Default;
-        _reports = new ReportSink(link, _logger, _time);
+        _reports = new ReportSink(link, _held, _logger, _time);
         _jobTypes = _registry.JobTypes.Order(StringComparer.Ordinal).ToArray();
         _slots = new JobSlots(options.Queues, options.EffectiveCapacity, options.MaxPrefetch);
     }

@@ -148,12 +148,6 @@ internal sealed class JobSlots
         }
     }
 
-    /// <summary>The attempts claimed but not started.</summary>
-    public List<JobLease> BufferedLeases()
-    {
-        lock (_lock) return _buffer.ConvertAll(j => new JobLease(j.Id, j.Attempt));
-    }
-
     /// <summary>Empties the buffer (shutdown), returning what was in it.</summary>
     public List<ClaimedJob> TakeBuffered()
     {

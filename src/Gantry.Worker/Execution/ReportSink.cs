@@ -10,9 +10,9 @@ namespace Gantry.Worker.Execution;
 /// Collects reports from running jobs and writes them in batches: whatever has arrived while the
 /// previous batch was written goes in the next transaction, so an idle worker writes each report
 /// at once and a busy one amortises the commit over hundreds. A failed write is retried with
-/// backoff; reports are never dropped while the worker runs.
+/// backoff; reports are never dropped while the worker runs. An attempt stays held until its outcome is written.
 /// </summary>
-internal sealed class ReportSink(IWorkerLink link, ILogger logger, TimeProvider time)
+internal sealed class ReportSink(IWorkerLink link, HeldJobs held, ILogger logger, TimeProvider time)
 {
     private const int MaxBatch = 1000;
     private readonly Channel<(JobReport Report, TaskCompletionSource<bool>? Written)> _channel =
@@ -66,6 +66,7 @@ internal sealed class ReportSink(IWorkerLink link, ILogger logger, TimeProvider 
             {
                 var started = time.GetTimestamp();
                 var applied = await link.ReportAsync(batch, ct).ConfigureAwait(false);
+                held.Written(batch);
                 Telemetry.GantryMetrics.ReportDuration.Record(time.GetElapsedTime(started).TotalSeconds);
                 for (var i = 0; i < applied.Count; i++)
                     if (!applied[i] && batch[i] is not (JobProgressReport or JobLogReport))

@@ -60,7 +60,8 @@ public sealed class HttpWorkerLink : IWorkerLink, IDisposable
 
     public async Task<WorkerHeartbeatResult> HeartbeatAsync(WorkerHeartbeatParams p, CancellationToken ct)
     {
-        var request = new WireHeartbeatRequest(p.WorkerId, p.LeaseDuration.TotalSeconds, p.Jobs.Select(j => new WireLease(j.JobId, j.Attempt)).ToArray(), p.Managed);
+        var request = new WireHeartbeatRequest(p.WorkerId, p.LeaseDuration.TotalSeconds, p.Jobs.Select(j => new WireLease(j.JobId, j.Attempt)).ToArray(), p.Managed,
+            p.Claims is { Count: > 0 } claims ? claims : null);
         var response = await SendAsync("api/v1/worker/heartbeat", request, WireJson.Default.WireHeartbeatRequest, WireJson.Default.WireHeartbeatResponse, ct).ConfigureAwait(false);
         return new WorkerHeartbeatResult(Commands(response.Commands), response.LostJobs.Select(l => new JobLease(l.JobId, l.Attempt)).ToArray());
     }

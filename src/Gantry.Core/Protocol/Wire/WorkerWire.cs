@@ -19,14 +19,14 @@ public sealed record WireFetchRequest(string WorkerId, IReadOnlyList<WireQueueDe
 public sealed record WireJob(Guid Id, string Type, string Queue, int Priority, RawJson Payload, int Attempt, int MaxAttempts,
     double? TimeoutSeconds, double BackoffBaseSeconds, double BackoffMaxSeconds, string WorkerId, IReadOnlyDictionary<string, string>? Tags,
     DateTimeOffset CreatedAt, string? Checkpoint, DateTimeOffset? CheckpointAt, double? CheckpointIntervalSeconds,
-    IReadOnlyDictionary<string, JsonElement>? Dependencies = null, DateTimeOffset? DueAt = null)
+    IReadOnlyDictionary<string, JsonElement>? Dependencies = null, DateTimeOffset? DueAt = null, long? Claim = null)
 {
     public static WireJob From(ClaimedJob j)
     {
         return new(j.Id, j.Type, j.Queue, j.Priority, new RawJson(j.Payload), j.Attempt, j.MaxAttempts, j.Timeout?.TotalSeconds,
             j.Backoff.Base.TotalSeconds, j.Backoff.Max.TotalSeconds, j.WorkerId, j.Tags.Count > 0 ? j.Tags : null, j.CreatedAt,
             j.Checkpoint is { } c ? Convert.ToBase64String(c) : null, j.CheckpointAt, j.CheckpointInterval?.TotalSeconds,
-            j.Dependencies is null ? null : Serialization.JsonElements.ParseAll(j.Dependencies), j.DueAt);
+            j.Dependencies is null ? null : Serialization.JsonElements.ParseAll(j.Dependencies), j.DueAt, j.ClaimId == 0 ? null : j.ClaimId);
     }
 
     public ClaimedJob ToClaimed() => new()
@@ -38,6 +38,7 @@ public sealed record WireJob(Guid Id, string Type, string Queue, int Priority, R
         Checkpoint = Checkpoint is { } c ? Convert.FromBase64String(c) : null, CheckpointAt = CheckpointAt,
         CheckpointInterval = CheckpointIntervalSeconds is { } ci ? TimeSpan.FromSeconds(ci) : null,
         Dependencies = Dependencies?.ToDictionary(d => d.Key, d => (string?)d.Value.GetRawText()),
+        ClaimId = Claim ?? 0,
     };
 }
 
@@ -108,7 +109,8 @@ public sealed record WireReportResponse(IReadOnlyList<bool> Applied);
 public sealed record WireLease(Guid JobId, int Attempt);
 
 /// <param name="Managed">A node's worker processes, shown in the registry; absent for a plain worker.</param>
-public sealed record WireHeartbeatRequest(string WorkerId, double LeaseSeconds, IReadOnlyList<WireLease> Jobs, IReadOnlyList<ManagedWorkerInfo>? Managed = null);
+public sealed record WireHeartbeatRequest(string WorkerId, double LeaseSeconds, IReadOnlyList<WireLease> Jobs, IReadOnlyList<ManagedWorkerInfo>? Managed = null,
+    IReadOnlyList<long>? Claims = null);
 
 public sealed record WireCommand(string Kind, Guid? JobId);
 
