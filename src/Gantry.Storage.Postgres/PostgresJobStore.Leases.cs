@@ -16,6 +16,11 @@ namespace Gantry.Storage.Postgres;
 // A claim whose answer never reached its worker is never named, so its record expires with the claim's lease.
 public sealed partial class PostgresJobStore
 {
+    /// <summary>Job row <c>j</c> is attempt <c>{attempt}.attempt</c> of job <c>{attempt}.id</c>, still running under <paramref name="worker"/>:
+    /// the one test of whether a lease record's attempt is still its worker's.</summary>
+    private static string StillRuns(string attempt, string worker) =>
+        $"j.id = {attempt}.id AND j.attempt = {attempt}.attempt AND j.worker_id = {worker} AND j.state = '{JobState.Running.ToText()}'";
+
     /// <summary>The claim's lease record, over the rows of <paramref name="claimed"/> (id, attempt); returns its number.</summary>
     private static string ClaimLeaseRecord(string claimed) => $"""
         INSERT INTO job_leases (worker_id, by_heartbeat, lease_until, jobs, attempts)
@@ -29,7 +34,7 @@ public sealed partial class PostgresJobStore
           SELECT id, attempt FROM unnest($2::uuid[], $3::int[]) AS u(id, attempt)),
         held AS (
           SELECT j.id, j.attempt FROM named AS u
-          JOIN jobs AS j ON j.id = u.id AND j.attempt = u.attempt AND j.worker_id = $4 AND j.state = '{JobState.Running.ToText()}'),
+          JOIN jobs AS j ON {StillRuns("u", "$4")}),
         prior AS (
           DELETE FROM job_leases WHERE worker_id = $4 AND (by_heartbeat OR seq = ANY($5::bigint[]))
           RETURNING by_heartbeat, lease_until, jobs, attempts),
@@ -37,7 +42,7 @@ public sealed partial class PostgresJobStore
           SELECT max(p.lease_until) AS lease_until, u.id, u.attempt
           FROM prior AS p CROSS JOIN LATERAL unnest(p.jobs, p.attempts) AS u(id, attempt)
           WHERE p.by_heartbeat AND NOT EXISTS (SELECT 1 FROM named AS n WHERE n.id = u.id AND n.attempt = u.attempt)
-            AND EXISTS (SELECT 1 FROM jobs AS j WHERE j.id = u.id AND j.attempt = u.attempt AND j.worker_id = $4 AND j.state = '{JobState.Running.ToText()}')
+            AND EXISTS (SELECT 1 FROM jobs AS j WHERE {StillRuns("u", "$4")})
           GROUP BY u.id, u.attempt),
         kept AS (
           INSERT INTO job_leases (worker_id, by_heartbeat, lease_until, jobs, attempts)
@@ -65,8 +70,7 @@ public sealed partial class PostgresJobStore
     private static readonly string ExpiredAttemptsSql = $"""
         SELECT j.id, j.attempt, j.max_attempts, j.worker_id, j.cancel_requested_at IS NOT NULL
         FROM unnest($1::uuid[], $2::int[], $3::text[]) AS c(id, attempt, worker_id)
-        JOIN jobs AS j ON j.id = c.id AND j.attempt = c.attempt AND j.worker_id = c.worker_id
-          AND {JobStateMachine.SqlFrom(JobTransition.Rescue, "j.state")}
+        JOIN jobs AS j ON {StillRuns("c", "c.worker_id")}
         WHERE NOT EXISTS (SELECT 1 FROM job_leases AS l WHERE l.worker_id = c.worker_id AND l.lease_until >= $4 AND c.id = ANY(l.jobs))
         ORDER BY j.id
         FOR UPDATE OF j
@@ -75,7 +79,7 @@ public sealed partial class PostgresJobStore
     /// <summary>The attempts named by <paramref name="leases"/> (rows of job_leases) that still run under the record's worker.</summary>
     private static string LeasedRunning(string leases) => $"""
         {leases} CROSS JOIN LATERAL unnest(l.jobs, l.attempts) AS u(id, attempt)
-        JOIN jobs AS j ON j.id = u.id AND j.attempt = u.attempt AND j.worker_id = l.worker_id AND j.state = '{JobState.Running.ToText()}'
+        JOIN jobs AS j ON {StillRuns("u", "l.worker_id")}
         """;
 
     /// <summary>A job's lease, for people: the latest record of its worker naming it, while it runs. (A property:
