@@ -82,6 +82,16 @@ public sealed class PostgresCluster : IAsyncDisposable
         await cmd.ExecuteNonQueryAsync();
     }
 
+    /// <summary>The first column of the first row of <paramref name="sql"/>.</summary>
+    public async Task<T> ScalarAsync<T>(string sql)
+    {
+        await using var c = new NpgsqlConnection(ConnectionString);
+        await c.OpenAsync();
+        await using var cmd = c.CreateCommand();
+        cmd.CommandText = sql;
+        return (T)(await cmd.ExecuteScalarAsync())!;
+    }
+
     private static string FindBinaries()
     {
         var candidates = Directory.Exists("/usr/lib/postgresql")
