@@ -9,6 +9,9 @@ internal sealed record BenchResult
     public required double EnqueueJobsPerSecond { get; init; }
     public required double JobsPerSecond { get; init; }
     public required double DrainSeconds { get; init; }
+    /// <summary>Backlogs drained one after another (<c>--rounds</c>); <see cref="JobsPerSecond"/> and <see cref="DrainSeconds"/> are their median, and each one's figure is listed in order.</summary>
+    public int Rounds { get; init; } = 1;
+    public double[] RoundsJobsPerSecond { get; init; } = [];
     public required int LatencySamples { get; init; }
     public required double LatencyP50Ms { get; init; }
     public required double LatencyP99Ms { get; init; }

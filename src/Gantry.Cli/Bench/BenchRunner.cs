@@ -16,7 +16,10 @@ namespace Gantry.Cli.Bench;
 /// (single jobs submitted to an idle worker, enqueue call to handler start).
 /// </summary>
 /// <param name="link">The worker's link to the coordinator; by default the store itself.</param>
-internal sealed class BenchRunner(IJobStore store, int jobs, int concurrency, int latencySamples, Action<string> progress, Func<IWorkerLink>? link = null)
+/// <param name="rounds">Backlogs drained one after another on the same store; the figures are their median. Each
+/// later round runs on the history the earlier ones left (their finished jobs, and on PostgreSQL their
+/// claim-index entries until a vacuum), as a store in service does.</param>
+internal sealed class BenchRunner(IJobStore store, int jobs, int concurrency, int latencySamples, Action<string> progress, Func<IWorkerLink>? link = null, int rounds = 1)
 {
     private IWorkerLink NewLink() => link?.Invoke() ?? new StoreWorkerLink(store);
 
@@ -52,41 +55,59 @@ internal sealed class BenchRunner(IJobStore store, int jobs, int concurrency, in
         await idleWorker.StopAsync(ct).ConfigureAwait(false);
         probe.Reset();
 
-        // 2. Enqueue the backlog in batches.
-        progress($"enqueueing {jobs:N0} jobs in batches of {EnqueueBatch:N0}");
-        var enqueueWatch = Stopwatch.StartNew();
-        var enqueueCost = ProcessCost.Start();
-        await EnqueueAsync(jobs, "default", ct).ConfigureAwait(false);
-        enqueueWatch.Stop();
-        enqueueCost = enqueueCost.Stop();
-
-        // 3. Drain it with one worker of C slots; the clock stops when the last success is committed.
-        progress($"draining with {concurrency} slots");
-        var counting = new CountingLink(NewLink(), jobs);
-        var worker = new GantryWorker(counting, options, services);
+        // 2-3. Per round: enqueue the backlog in batches, then drain it with one worker of C slots; a round's
+        // clock runs from the first handler start to the last success committed.
+        CountingLink? counting = null;
+        GantryWorker? worker = null;
+        var drains = new double[rounds];
+        var enqueueSeconds = new double[rounds];
+        var enqueueCost = new ProcessCost();
+        var drainCost = new ProcessCost();
         using var calls = new CallTimes();
-        var drainCost = ProcessCost.Start();
-        await worker.StartAsync(ct).ConfigureAwait(false);
-        await counting.AllSucceeded.WaitAsync(ct).ConfigureAwait(false);
-        drainCost = drainCost.Stop();
-        calls.Stop();
-        var drainSeconds = Stopwatch.GetElapsedTime(probe.FirstStart, counting.LastSuccessAt).TotalSeconds;
+        for (var round = 0; round < rounds; round++)
+        {
+            if (worker is not null) await worker.StopAsync(ct).ConfigureAwait(false);
+            var of = rounds > 1 ? $" (round {round + 1} of {rounds})" : "";
+            progress($"enqueueing {jobs:N0} jobs in batches of {EnqueueBatch:N0}{of}");
+            var enqueueWatch = Stopwatch.StartNew();
+            var enqueueRound = ProcessCost.Start();
+            await EnqueueAsync(jobs, "default", ct).ConfigureAwait(false);
+            enqueueSeconds[round] = enqueueWatch.Elapsed.TotalSeconds;
+            enqueueCost += enqueueRound.Stop();
+
+            progress($"draining with {concurrency} slots{of}");
+            probe.Reset();
+            counting = new CountingLink(NewLink(), jobs);
+            // A worker of its own per round: a stopped worker's registration is not reused.
+            worker = new GantryWorker(counting, round == 0 ? options : options with { WorkerId = $"{options.WorkerId}-{round + 1}" }, services);
+            calls.Resume();
+            var drainRound = ProcessCost.Start();
+            await worker.StartAsync(ct).ConfigureAwait(false);
+            await counting.AllSucceeded.WaitAsync(ct).ConfigureAwait(false);
+            drainCost += drainRound.Stop();
+            calls.Stop();
+            drains[round] = Stopwatch.GetElapsedTime(probe.FirstStart, counting.LastSuccessAt).TotalSeconds;
+        }
+        var drainSeconds = Median(drains);
+        var drained = (long)jobs * rounds;
 
         // 4. Pickup again, on the queue just drained: the store still carries the drain's traces
         // (on PostgreSQL, index entries of the claimed rows until vacuum) and may be cleaning up.
         var afterSamples = Math.Min(latencySamples, AfterDrainSamples);
         progress($"measuring pickup latency after the drain over {afterSamples} jobs");
-        var afterDrain = await PickupAsync(counting, probe, afterSamples, ct).ConfigureAwait(false);
-        await worker.StopAsync(ct).ConfigureAwait(false);
+        var afterDrain = await PickupAsync(counting!, probe, afterSamples, ct).ConfigureAwait(false);
+        await worker!.StopAsync(ct).ConfigureAwait(false);
 
         return new BenchResult
         {
-            Store = link is null ? store.Description : $"{store.Description} via {counting.Description}",
+            Store = link is null ? store.Description : $"{store.Description} via {counting!.Description}",
             Jobs = jobs,
             Concurrency = concurrency,
-            EnqueueJobsPerSecond = Math.Round(jobs / enqueueWatch.Elapsed.TotalSeconds),
+            EnqueueJobsPerSecond = Math.Round(jobs / Median(enqueueSeconds)),
             JobsPerSecond = Math.Round(jobs / drainSeconds),
             DrainSeconds = Math.Round(drainSeconds, 3),
+            Rounds = rounds,
+            RoundsJobsPerSecond = [.. drains.Select(d => Math.Round(jobs / d))],
             LatencySamples = latencySamples,
             LatencyP50Ms = Math.Round(Percentile(pickup.Latencies, 0.50), 3),
             LatencyP99Ms = Math.Round(Percentile(pickup.Latencies, 0.99), 3),
@@ -100,9 +121,9 @@ internal sealed class BenchRunner(IJobStore store, int jobs, int concurrency, in
             ReportBatches = calls.Reports.Count,
             ReportP50Ms = Math.Round(Percentile(calls.Reports, 0.50), 3),
             ReportP99Ms = Math.Round(Percentile(calls.Reports, 0.99), 3),
-            EnqueueCpuUsPerJob = Math.Round(enqueueCost.Cpu.TotalMicroseconds / jobs, 1),
-            DrainCpuUsPerJob = Math.Round(drainCost.Cpu.TotalMicroseconds / jobs, 1),
-            DrainAllocatedBytesPerJob = drainCost.AllocatedBytes / jobs,
+            EnqueueCpuUsPerJob = Math.Round(enqueueCost.Cpu.TotalMicroseconds / drained, 1),
+            DrainCpuUsPerJob = Math.Round(drainCost.Cpu.TotalMicroseconds / drained, 1),
+            DrainAllocatedBytesPerJob = drainCost.AllocatedBytes / drained,
             DrainGcs = drainCost.Gen0Collections,
             DrainJitMs = Math.Round(drainCost.Jit.TotalMilliseconds, 1),
             WarmupJobs = warmup,
@@ -173,6 +194,8 @@ internal sealed class BenchRunner(IJobStore store, int jobs, int concurrency, in
         }
     }
 
+    private static double Median(double[] values) => values.Order().ElementAt(values.Length / 2);
+
     private static double Percentile(List<double> values, double p)
     {
         var sorted = values.ToArray();
@@ -187,7 +210,7 @@ internal sealed class BenchRunner(IJobStore store, int jobs, int concurrency, in
     private sealed class CallTimes : IDisposable
     {
         private readonly System.Diagnostics.Metrics.MeterListener _listener = new();
-        private volatile bool _stopped;
+        private volatile bool _stopped = true;
 
         public List<double> Claims { get; } = [];
         public List<double> Reports { get; } = [];
@@ -209,6 +232,8 @@ internal sealed class BenchRunner(IJobStore store, int jobs, int concurrency, in
         }
 
         public void Stop() => _stopped = true;
+
+        public void Resume() => _stopped = false;
 
         public void Dispose() => _listener.Dispose();
     }

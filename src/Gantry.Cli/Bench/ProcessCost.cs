@@ -16,4 +16,7 @@ internal readonly record struct ProcessCost(TimeSpan Cpu, long AllocatedBytes, i
         var now = Read();
         return new(now.Cpu - Cpu, now.AllocatedBytes - AllocatedBytes, now.Gen0Collections - Gen0Collections, now.Jit - Jit);
     }
+
+    public static ProcessCost operator +(ProcessCost a, ProcessCost b) =>
+        new(a.Cpu + b.Cpu, a.AllocatedBytes + b.AllocatedBytes, a.Gen0Collections + b.Gen0Collections, a.Jit + b.Jit);
 }

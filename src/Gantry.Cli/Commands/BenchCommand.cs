@@ -14,10 +14,16 @@ internal static class BenchCommand
         var (jobs, concurrency, samples) = DrainOptions();
         var storeOption = new StoreLocationOptions().Store;
         storeOption.Description = "Run on this store instead (postgres://… or sqlite:path); it must hold no jobs";
+        var rounds = new Option<int>("--rounds")
+        {
+            Description = "Backlogs to drain one after another on the same store; throughput is their median, each is listed (default 1). " +
+                "Later rounds run on the history the earlier ones left, as a store in service does",
+            DefaultValueFactory = _ => 1, HelpName = "n",
+        };
         var json = CliOptions.Json();
         var command = new Command("bench", "Measure throughput (drain a backlog of no-op jobs) and pickup latency (enqueue to handler start) on a fresh store")
         {
-            db, storeOption, jobs, concurrency, samples, json, Process(), Http(), Ipc(), Node(), Workflow(),
+            db, storeOption, jobs, concurrency, samples, rounds, json, Process(), Http(), Ipc(), Node(), Workflow(),
         };
         command.SetHandler(async (parse, ct) =>
         {
@@ -27,10 +33,12 @@ internal static class BenchCommand
             if (n < 1) throw new InvalidInputException("--jobs", $"must be at least 1, got {n}");
             if (c < 1) throw new InvalidInputException("--concurrency", $"must be at least 1, got {c}");
             if (s < 1) throw new InvalidInputException("--latency-samples", $"must be at least 1, got {s}");
+            var r = parse.GetValue(rounds);
+            if (r < 1) throw new InvalidInputException("--rounds", $"must be at least 1, got {r}");
 
             var asJson = parse.GetValue(json);
             var result = await BenchStore.WithFreshStoreAsync(parse, db, storeOption,
-                store => new BenchRunner(store, n, c, s, m => { if (!asJson) Console.Error.WriteLine($"bench: {m}"); }).RunAsync(ct), ct).ConfigureAwait(false);
+                store => new BenchRunner(store, n, c, s, m => { if (!asJson) Console.Error.WriteLine($"bench: {m}"); }, rounds: r).RunAsync(ct), ct).ConfigureAwait(false);
             Print(result, n, c, s, asJson);
             return Cli.Ok;
         });
@@ -55,6 +63,8 @@ internal static class BenchCommand
         Console.Out.WriteLine($"store         {result.Store}");
         Console.Out.WriteLine($"enqueue       {result.EnqueueJobsPerSecond:N0} jobs/s ({n:N0} jobs in batches)");
         Console.Out.WriteLine($"throughput    {result.JobsPerSecond:N0} jobs/s ({n:N0} jobs drained in {result.DrainSeconds:0.000}s with {c} slots)");
+        if (result.Rounds > 1)
+            Console.Out.WriteLine($"rounds        median of {result.Rounds}, in order: {string.Join(" / ", result.RoundsJobsPerSecond.Select(x => x.ToString("N0", System.Globalization.CultureInfo.CurrentCulture)))} jobs/s");
         Console.Out.WriteLine($"calls         {result.Claims:N0} claims (p50 {result.ClaimP50Ms:0.000} ms, p99 {result.ClaimP99Ms:0.000} ms), {result.ReportBatches:N0} report batches (p50 {result.ReportP50Ms:0.000} ms, p99 {result.ReportP99Ms:0.000} ms) during the drain");
         Console.Out.WriteLine($"cpu           {result.EnqueueCpuUsPerJob:0.0} µs per job enqueueing, {result.DrainCpuUsPerJob:0.0} µs per job draining (this process; {result.DrainAllocatedBytesPerJob:N0} bytes allocated per job, {result.DrainGcs} gen0 collections, {result.DrainJitMs:0} ms compiling; after {result.WarmupJobs:N0} warm-up jobs)");
         Console.Out.WriteLine($"pickup        p50 {result.LatencyP50Ms:0.000} ms, p99 {result.LatencyP99Ms:0.000} ms, max {result.LatencyMaxMs:0.000} ms ({s} samples, enqueue to handler start; the enqueue call itself p50 {result.EnqueueCallP50Ms:0.000} ms)");
