@@ -80,6 +80,41 @@ public sealed partial class NodeProcessTests : IDisposable
         Assert.Contains("signal 9", respawned.GetProperty("last_error").GetString(), StringComparison.Ordinal);
     }
 
+    [GeneratedRegex(@"metrics\s+(http://\S+)/metrics")]
+    private static partial Regex MetricsLine();
+
+    [Fact]
+    public async Task Node_MetricsListen_ServesItsWorkersAndWhatTheyRan()
+    {
+        await using var node = StartNode("--workers", "2", "--metrics-listen", "127.0.0.1:0");
+        await node.WaitForOutputAsync("Press Ctrl-C to stop.", Generous);
+        var metricsUrl = MetricsLine().Match(node.Stdout).Groups[1].Value;
+        Assert.StartsWith("http://127.0.0.1:", metricsUrl, StringComparison.Ordinal);
+        var nodeId = (await StatusAsync()).GetProperty("node_id").GetString();
+        await WaitForRunningWorkersAsync(2);
+
+        using var http = new HttpClient { BaseAddress = new Uri(metricsUrl) };
+        var text = await http.GetStringAsync("/metrics");
+        Assert.Contains($"gantry_node_workers{{node=\"{nodeId}\",state=\"running\"}} 2", text, StringComparison.Ordinal);
+        Assert.Contains($"gantry_node_workers{{node=\"{nodeId}\",state=\"failed\"}} 0", text, StringComparison.Ordinal);
+        Assert.Contains($"gantry_node_paused{{node=\"{nodeId}\"}} 0", text, StringComparison.Ordinal);
+        Assert.Contains("# TYPE gantry_node_worker_restarts_total counter", text, StringComparison.Ordinal);
+
+        var id = await QuickRun.SubmitAsync(_dir, "echo", "{}");
+        await StoreProbe.WaitForAsync(_dir.Db, id, j => j.State == JobState.Succeeded, Generous, "succeeded");
+        // The success is counted once the node has the worker's report, which may be a moment after it is written.
+        await WaitUntilAsync(async () =>
+        {
+            var now = await http.GetStringAsync("/metrics");
+            return Regex.Matches(now, @"^gantry_node_worker_jobs_succeeded_total\{[^}]*\} (\d+)$", RegexOptions.Multiline)
+                .Sum(m => long.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture)) == 1;
+        }, Generous, "one success counted on /metrics");
+        Assert.Equal(System.Net.HttpStatusCode.OK, (await http.GetAsync("/health/live")).StatusCode);
+
+        node.Signal(GantryProcess.SigTerm);
+        Assert.Equal(0, await node.WaitForExitAsync(Generous));
+    }
+
     [Fact]
     public async Task Node_SigKill_NoWorkerProcessSurvives()
     {

@@ -28,6 +28,8 @@ internal static class NodeCommand
         coordinator.AddTo(command);
         worker.AddTo(command);
         flags.AddTo(command);
+        var metricsListen = CliOptions.MetricsListen("this node's managed workers (by state; per worker its restarts, jobs run and slots) and its own instruments");
+        command.Options.Add(metricsListen);
         command.Options.Add(config);
         command.Options.Add(logLevel);
         command.Subcommands.Add(NodeStatusCommand.Create());
@@ -39,6 +41,7 @@ internal static class NodeCommand
             var level = parse.GetValue(logLevel);
             var workerArgs = WorkerArguments(parse, worker, configPath, level);
             var options = flags.Read(parse, workerOptions, workerArgs, settings.KnownJobTypes);
+            var metrics = ApiHosting.Parse(parse.GetValue(metricsListen)!, Environment.GetEnvironmentVariable("GANTRY_TOKENS"), settings.Tokens, "--metrics-listen");
 
             await using var link = await coordinator.OpenAsync(parse, ct).ConfigureAwait(false);
             using var loggers = LoggerFactory.Create(b => b.SetMinimumLevel(level).AddSimpleConsole(o =>
@@ -55,16 +58,18 @@ internal static class NodeCommand
             using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.TrySetResult(); });
             using var intr = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stop.TrySetResult(); });
             await node.StartAsync(ct).ConfigureAwait(false);
+            await using var metricsHost = metrics is null ? null : await NodeMetricsHost.StartAsync(metrics, node, ct).ConfigureAwait(false);
             Console.Out.WriteLine($"""
                 Gantry {Banner.Version} node running
                   node       {node.Id}
-                  link       {link.Description}
+                  link       {link.Description}{(metricsHost is null ? "" : $"\n  metrics    {ApiAddress.Of(metricsHost)}/metrics")}
                   workers    {options.Workers} (min {options.EffectiveMinWorkers}, max {options.EffectiveMaxWorkers}), each {string.Join(", ", options.Queues.Select(q => $"{q.Key}:{q.Value}"))}; capacity {options.EffectiveWorkerCapacity}
                   socket     {options.SocketPath}
                 Press Ctrl-C to stop.
                 """);
             await Task.WhenAny(stop.Task, node.Drained).ConfigureAwait(false);
             await node.StopAsync(CancellationToken.None).ConfigureAwait(false);
+            if (metricsHost is not null) await metricsHost.StopAsync(CancellationToken.None).ConfigureAwait(false);
             Console.Out.WriteLine("Gantry node stopped.");
             return Cli.Ok;
         });

@@ -25,12 +25,7 @@ internal static class WorkerCommand
         {
             nodeSocket, localId, nodePid,
         };
-        var metricsListen = new Option<string>("--metrics-listen")
-        {
-            Description = "Serve this worker's own metrics (Prometheus text on /metrics, and /health/live) on host:port, or off (default off). Beyond loopback a token is required, as for the API",
-            HelpName = "host:port",
-            DefaultValueFactory = _ => "off",
-        };
+        var metricsListen = CliOptions.MetricsListen("this worker's own instruments");
         coordinator.AddTo(command);
         worker.AddTo(command);
         command.Options.Add(metricsListen);

@@ -47,6 +47,14 @@ internal static class CliOptions
         DefaultValueFactory = _ => Environment.GetEnvironmentVariable("GANTRY_LISTEN") is { Length: > 0 } env ? env : Hosting.ApiHosting.DefaultListen,
     };
 
+    /// <summary><c>--metrics-listen</c> for a process without the API: <paramref name="what"/> on /metrics.</summary>
+    public static Option<string> MetricsListen(string what) => new("--metrics-listen")
+    {
+        Description = $"Serve {what} (Prometheus text on /metrics, and /health/live) on host:port, or off (default off). Beyond loopback a token is required, as for the API",
+        HelpName = "host:port",
+        DefaultValueFactory = _ => "off",
+    };
+
     public static Option<bool> Json() => new("--json") { Description = "Print JSON instead of text" };
 
     /// <summary>The least level a long-running process logs.</summary>

@@ -24,4 +24,7 @@ public static class ManagedWorkerStates
     /// <summary>Restarted too often within the window: not started again.</summary>
     public const string Failed = "failed";
     public const string Stopped = "stopped";
+
+    /// <summary>Every state, in the order a worker's life goes through them.</summary>
+    public static readonly IReadOnlyList<string> All = [Starting, Running, Restarting, Draining, Failed, Stopped];
 }

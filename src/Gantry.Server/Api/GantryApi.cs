@@ -40,10 +40,12 @@ public static class GantryApi
         return services;
     }
 
-    public static IEndpointRouteBuilder MapGantryWorkerMetrics(this IEndpointRouteBuilder app)
+    /// <param name="first">Written at the head of <c>/metrics</c>, before this process's own instruments.</param>
+    public static IEndpointRouteBuilder MapGantryWorkerMetrics(this IEndpointRouteBuilder app, Action<System.Text.StringBuilder>? first = null)
     {
         _ = app.ServiceProvider.GetRequiredService<Gantry.Server.Telemetry.MetricsCollector>();
-        app.MapGet("/metrics", MetricsEndpoint.RenderOwn).AddEndpointFilter(ApiAuthorization.Filter).WithMetadata(new RequiredScope(ApiScope.Read));
+        app.MapGet("/metrics", (Gantry.Server.Telemetry.MetricsCollector collector) => MetricsEndpoint.RenderOwn(collector, first))
+            .AddEndpointFilter(ApiAuthorization.Filter).WithMetadata(new RequiredScope(ApiScope.Read));
         app.MapGet("/health/live", () => TypedResults.Ok(new { status = "live" }));
         return app;
     }

@@ -41,10 +41,12 @@ internal static class MetricsEndpoint
         return TypedResults.Text(sb.ToString(), "text/plain; version=0.0.4; charset=utf-8");
     }
 
-    /// <summary>Only this process's counters and histograms: for a worker, which has no store to count from.</summary>
-    public static IResult RenderOwn(MetricsCollector collector)
+    /// <summary>Only this process's counters and histograms: for a worker or a node, which have no store to count from;
+    /// <paramref name="first"/> writes what the process knows besides (a node: its managed workers).</summary>
+    public static IResult RenderOwn(MetricsCollector collector, Action<StringBuilder>? first = null)
     {
         var sb = new StringBuilder();
+        first?.Invoke(sb);
         collector.WriteTo(sb);
         return TypedResults.Text(sb.ToString(), "text/plain; version=0.0.4; charset=utf-8");
     }
