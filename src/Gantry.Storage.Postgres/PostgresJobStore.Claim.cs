@@ -7,32 +7,35 @@ namespace Gantry.Storage.Postgres;
 
 public sealed partial class PostgresJobStore
 {
-    // `ctid = ANY(ARRAY(subquery))`, not `… IN (subquery)`: with IN the planner may join against a
-    // scan of the whole table on every claim; the array form walks the partial claim index and
-    // stops at the limit. SKIP LOCKED lets concurrent claimers pass each other's rows instead of
-    // waiting on them. A job with required capabilities is claimable only when the worker has all.
-    // The subquery returns the physical address (ctid) of the row versions it locked, so the UPDATE
-    // fetches them directly (a TID scan) instead of descending the id index once per row: a third of
-    // the claim's time. Nothing can change a row this statement has locked, and an address that
-    // went stale before the lock (a concurrent update) names a version the UPDATE finds invisible or
-    // superseded, and skips. So the UPDATE repeats no state condition: with `state = 'queued'` there
-    // the planner walks the whole partial claim index and filters it by address (hundreds of ms).
+    // The claim takes rows of job_ready (one per queued job, see PostgresSchema migration 10) and deletes them, then
+    // marks their jobs running. `ctid = ANY(ARRAY(subquery))`, not `… IN (subquery)`: with IN the planner may join
+    // against a scan of the whole table; the array form walks the claim index and stops at the limit, and the DELETE
+    // takes the locked rows by address (a TID scan). SKIP LOCKED lets concurrent claimers pass each other's rows
+    // instead of waiting on them. A job with required capabilities is claimable only when the worker has all (the
+    // ready row carries the job's type and capabilities, so the filters need no look-up). Nothing else can take a job
+    // out of queued while the claim holds its ready row: a cancel locks that row first (PostgresJobStore.Control.cs).
+    // The update of jobs changes no indexed value, so it can be heap-only, and fires no trigger (the claim keeps
+    // job_ready in step itself).
     // The claim's lease is one record for all its jobs (see PostgresJobStore.Leases.cs); its number goes
     // back with each job, for the worker to name once it has taken them in.
     private static readonly string ClaimSql = $"""
-        WITH claimed AS (
+        WITH ready AS (
+          DELETE FROM job_ready WHERE ctid = ANY(ARRAY(
+            SELECT r.ctid FROM job_ready AS r
+            WHERE r.queue = @queue
+              AND (@types::text[] IS NULL OR r.type = ANY(@types))
+              AND (r.required_capabilities IS NULL OR r.required_capabilities <@ @caps)
+              AND NOT EXISTS (SELECT 1 FROM queue_pauses WHERE queue = @queue)
+            ORDER BY r.priority DESC, r.seq
+            LIMIT @limit
+            FOR UPDATE SKIP LOCKED))
+          RETURNING job_id),
+        claimed AS (
           UPDATE jobs
           SET state = '{JobState.Running.ToText()}', attempt = attempt + 1, worker_id = @worker,
               started_at = @now, progress = NULL, progress_message = NULL
-          WHERE ctid = ANY(ARRAY(
-            SELECT j.ctid FROM jobs AS j
-            WHERE {JobStateMachine.SqlFrom(JobTransition.Claim, "j.waiting")} AND j.queue = @queue
-              AND (@types::text[] IS NULL OR j.type = ANY(@types))
-              AND (j.required_capabilities IS NULL OR j.required_capabilities <@ @caps)
-              AND NOT EXISTS (SELECT 1 FROM queue_pauses WHERE queue = @queue)
-            ORDER BY j.priority DESC, j.seq
-            LIMIT @limit
-            FOR UPDATE SKIP LOCKED))
+          FROM ready
+          WHERE jobs.id = ready.job_id AND jobs.{JobStateMachine.SqlFrom(JobTransition.Claim)}
           RETURNING seq, id, type, queue, priority, payload, attempt, max_attempts, timeout_ms,
                     backoff_base_ms, backoff_max_ms, tags, created_at, checkpoint, checkpoint_at, checkpoint_interval_ms, run_at,
                     workflow_id IS NOT NULL AS step),

@@ -10,6 +10,7 @@ public sealed partial class PostgresJobStore
         var result = await TransactAsync(async c =>
         {
             var now = Now();
+            await LockReadyAsync(c, "id = @id", cmd => cmd.Bind("@id", id), ct).ConfigureAwait(false);
             var (state, workerId) = await LockStateAsync(c, id, ct).ConfigureAwait(false);
             JobStateMachine.Apply(state, JobTransition.Cancel, JobState.Cancelled);
             if (state == JobState.Running)
@@ -33,6 +34,22 @@ public sealed partial class PostgresJobStore
         }, ct).ConfigureAwait(false);
         if (result.Outcome == JobCancelOutcome.Requested) Signals.CommandsAvailable.Set();
         return result;
+    }
+
+    /// <summary>
+    /// Locks the ready rows of the queued jobs matching <paramref name="jobs"/> (a condition on jobs), before anything
+    /// takes those jobs out of queued: a claim locks a ready row, then its job; a cancel that locked the job first and
+    /// then (through the trigger) its ready row could deadlock with it. Waits for a claim holding one; a row the
+    /// claim deleted meanwhile is passed over, and its job is found running.
+    /// </summary>
+    private static async Task LockReadyAsync(NpgsqlConnection c, string jobs, Func<NpgsqlCommand, NpgsqlCommand> bind, CancellationToken ct)
+    {
+        await using var cmd = bind(Command(c, $"""
+            SELECT 1 FROM job_ready WHERE (queue, priority, seq) IN (
+              SELECT queue, priority, seq FROM jobs WHERE {jobs} AND state = '{JobState.Queued.ToText()}')
+            FOR UPDATE
+            """));
+        await cmd.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
     }
 
     public async Task WorkerCommandSendAsync(string workerId, WorkerCommandKind kind, CancellationToken ct)

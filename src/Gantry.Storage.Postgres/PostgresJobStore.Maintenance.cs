@@ -6,12 +6,13 @@ namespace Gantry.Storage.Postgres;
 
 public sealed partial class PostgresJobStore
 {
-    // SKIP LOCKED: two schedulers (or a scheduler and a cancel) never wait for each other's rows.
+    // SKIP LOCKED: two schedulers (or a scheduler and a cancel) never wait for each other's rows. due_at is run_at
+    // while the job is scheduled and null otherwise (a stored column), so the due index holds scheduled jobs only.
     private static readonly string PromoteSql = $"""
         UPDATE jobs SET state = '{JobState.Queued.ToText()}'
         WHERE id = ANY(ARRAY(
-            SELECT id FROM jobs WHERE {JobStateMachine.SqlFrom(JobTransition.Promote, "waiting")} AND run_at <= @now
-            ORDER BY run_at LIMIT @limit FOR UPDATE SKIP LOCKED))
+            SELECT id FROM jobs WHERE due_at <= @now
+            ORDER BY due_at LIMIT @limit FOR UPDATE SKIP LOCKED))
           AND {JobStateMachine.SqlFrom(JobTransition.Promote)}
         """;
 
@@ -28,9 +29,26 @@ public sealed partial class PostgresJobStore
     }
 
     public Task<DateTimeOffset?> JobNextDueAsync(CancellationToken ct) => RunAsync(async c =>
-        await Command(c, $"SELECT min(run_at) FROM jobs WHERE {JobStateMachine.SqlFrom(JobTransition.Promote, "waiting")}").ScalarAsync(ct).ConfigureAwait(false) is DateTime at
+        await Command(c, "SELECT min(due_at) FROM jobs WHERE due_at IS NOT NULL").ScalarAsync(ct).ConfigureAwait(false) is DateTime at
             ? new DateTimeOffset(DateTime.SpecifyKind(at, DateTimeKind.Utc))
             : (DateTimeOffset?)null, ct);
+
+    /// <summary>Dead rows in job_ready worth a vacuum: each claim leaves one per job it took, and every claim walks
+    /// them (marked dead after the first walk, still read page by page) until a vacuum removes them.</summary>
+    private const long ReadyDeadRowsToVacuum = 2000;
+
+    // Autovacuum looks at a database once a minute at most; at tens of thousands of claims a second that is a million
+    // dead rows for every claim to walk. VACUUM of job_ready costs in proportion to its dead and live rows only (the
+    // queued jobs), so the leader runs it as soon as a few thousand have piled up. SKIP_LOCKED: an autovacuum already
+    // on it is as good. The dead-row count is the statistics system's (at most about a second behind).
+    public Task<long> UpkeepAsync(CancellationToken ct) => RunAsync(async c =>
+    {
+        var dead = await Command(c, "SELECT coalesce(n_dead_tup, 0) FROM pg_stat_user_tables WHERE schemaname = current_schema() AND relname = 'job_ready'")
+            .ScalarAsync(ct).ConfigureAwait(false) is long n ? n : 0;
+        if (dead < ReadyDeadRowsToVacuum) return 0L;
+        await Command(c, "VACUUM (SKIP_LOCKED) job_ready").RunAsync(ct).ConfigureAwait(false);
+        return dead;
+    }, ct);
 
     public async Task<IReadOnlyList<RescuedJob>> JobRescueExpiredAsync(JobRescueParams p, CancellationToken ct)
     {

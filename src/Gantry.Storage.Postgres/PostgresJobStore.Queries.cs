@@ -101,7 +101,8 @@ public sealed partial class PostgresJobStore
     public Task<IReadOnlyDictionary<string, long>> QueueBacklogAsync(CancellationToken ct) => RunAsync<IReadOnlyDictionary<string, long>>(async c =>
     {
         var backlog = new Dictionary<string, long>(StringComparer.Ordinal);
-        await using var cmd = Command(c, QueueSql.Backlog("waiting"));
+        // One ready row per queued job: the count reads job_ready, never the retained history.
+        await using var cmd = Command(c, "SELECT queue, count(*) FROM job_ready WHERE queue NOT IN (SELECT queue FROM queue_pauses) GROUP BY queue");
         await using var r = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false);
         while (await r.ReadAsync(ct).ConfigureAwait(false)) backlog[r.GetString(0)] = r.GetInt64(1);
         return backlog;

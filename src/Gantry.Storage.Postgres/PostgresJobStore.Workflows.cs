@@ -162,6 +162,8 @@ public sealed partial class PostgresJobStore
         var downstreamOnly = seq is not null;
         NpgsqlCommand InScope(string sql) => (downstreamOnly ? Command(c, sql).Bind("@seq", seq) : Command(c, sql).Bind("@workflow", workflowId)).Bind("@now", now);
         var cancelled = 0;
+        await LockReadyAsync(c, WorkflowSql.Scope(downstreamOnly), cmd => downstreamOnly ? cmd.Bind("@seq", seq) : cmd.Bind("@workflow", workflowId), ct)
+            .ConfigureAwait(false);
         await using (var cmd = InScope(WorkflowSql.CancelSteps(downstreamOnly)))
         await using (var r = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false))
         {

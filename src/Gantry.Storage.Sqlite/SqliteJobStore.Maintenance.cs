@@ -59,6 +59,9 @@ public sealed partial class SqliteJobStore
         return rescued;
     }
 
+    /// <summary>Nothing to do: SQLite removes an index entry as its row changes.</summary>
+    public Task<long> UpkeepAsync(CancellationToken ct) => Task.FromResult(0L);
+
     public Task<int> JobCleanAsync(JobCleanParams p, CancellationToken ct) => WriteAsync(_ =>
     {
         var cutoff = NowMs() - (long)p.Retention.TotalMilliseconds;

@@ -123,4 +123,19 @@ public abstract partial class StoreContractTests
         Assert.Equal(2, await Store.JobCleanAsync(new JobCleanParams(TimeSpan.FromHours(1), Limit: 2), Ct));
         Assert.Equal(1, await Store.JobCleanAsync(new JobCleanParams(TimeSpan.FromHours(1), Limit: 2), Ct));
     }
+    [Fact]
+    public async Task Upkeep_AfterManyClaims_JobsStillClaimedInOrderAndNoneLost()
+    {
+        var first = Enumerable.Range(0, 2500).Select(_ => Job()).ToArray();
+        await Store.JobEnqueueManyAsync(new JobEnqueueParams(first), Ct);
+        var claimed = new List<Guid>();
+        while (claimed.Count < first.Length) claimed.AddRange((await ClaimAsync(limit: 500)).Select(j => j.Id));
+
+        await Store.UpkeepAsync(Ct);
+
+        var later = Enumerable.Range(0, 3).Select(_ => Job()).ToArray();
+        await Store.JobEnqueueManyAsync(new JobEnqueueParams(later), Ct);
+        Assert.Equal(first.Select(j => j.Id), claimed);
+        Assert.Equal(later.Select(j => j.Id), (await ClaimAsync(limit: 10)).Select(j => j.Id));
+    }
 }

@@ -36,8 +36,25 @@ internal sealed class BenchRunner(IJobStore store, int jobs, int concurrency, in
     public async Task<BenchResult> RunAsync(CancellationToken ct)
     {
         var probe = new BenchProbe();
-        var services = new ServiceCollection().AddSingleton(probe).AddGantryHandler<BenchHandler>(JobType).BuildServiceProvider();
+        // The maintenance services run beside the worker, leader-elected as in `gantry run` and `gantry server`: what a
+        // store in service has (on PostgreSQL the upkeep that keeps the claim's walk short is among them).
+        var services = new ServiceCollection().AddSingleton(probe).AddGantryHandler<BenchHandler>(JobType)
+            .AddSingleton(store).AddLogging().AddGantryLeaderElectedMaintenance().BuildServiceProvider();
         await using var _ = services.ConfigureAwait(false);
+        var maintenance = services.GetRequiredService<Gantry.Server.Leadership.LeaderHost>();
+        await maintenance.StartAsync(ct).ConfigureAwait(false);
+        try
+        {
+            return await RunAsync(services, probe, ct).ConfigureAwait(false);
+        }
+        finally
+        {
+            await maintenance.StopAsync(CancellationToken.None).ConfigureAwait(false);
+        }
+    }
+
+    private async Task<BenchResult> RunAsync(ServiceProvider services, BenchProbe probe, CancellationToken ct)
+    {
 
         var options = new WorkerOptions { Queues = new Dictionary<string, int> { ["default"] = concurrency }, WorkerId = $"bench-{Environment.ProcessId}" };
 

@@ -7,7 +7,7 @@ namespace Microsoft.Extensions.DependencyInjection;
 public static class LeaderElectedMaintenanceServiceCollectionExtensions
 {
     /// <summary>
-    /// Adds the maintenance services (scheduler, rescuer, cleaner, dead-worker detector) under a
+    /// Adds the maintenance services (scheduler, rescuer, cleaner, dead-worker detector, store upkeep) under a
     /// <see cref="LeaderHost"/>: they run only while this process leads, so any number of processes
     /// can be given them and exactly one runs them.
     /// </summary>
@@ -19,7 +19,7 @@ public static class LeaderElectedMaintenanceServiceCollectionExtensions
         services.TryAddSingleton(leader);
         services.TryAddSingleton(TimeProvider.System);
         var set = new LeaderServices();
-        set.Types.AddRange([typeof(JobScheduler), typeof(JobRescuer), typeof(JobCleaner), typeof(DeadWorkerDetector)]);
+        set.Types.AddRange([typeof(JobScheduler), typeof(JobRescuer), typeof(JobCleaner), typeof(DeadWorkerDetector), typeof(StoreUpkeep)]);
         services.AddSingleton(set);
         services.AddSingleton<LeaderHost>();
         services.AddHostedService(sp => sp.GetRequiredService<LeaderHost>());

@@ -9,6 +9,7 @@ public sealed record MaintenanceOptions
     public static readonly TimeSpan RetentionDefault = TimeSpan.FromDays(7);
     public static readonly TimeSpan DeadWorkerTimeoutDefault = TimeSpan.FromSeconds(30);
     public static readonly TimeSpan DeadWorkerIntervalDefault = TimeSpan.FromSeconds(5);
+    public static readonly TimeSpan UpkeepIntervalDefault = TimeSpan.FromSeconds(1);
 
     /// <summary>Longest the scheduler sleeps; it wakes earlier for the next due job. Defaults to 1 second.</summary>
     public TimeSpan SchedulerInterval { get; init; } = SchedulerIntervalDefault;
@@ -22,4 +23,6 @@ public sealed record MaintenanceOptions
     public TimeSpan DeadWorkerTimeout { get; init; } = DeadWorkerTimeoutDefault;
     /// <summary>How often silent workers are looked for. Defaults to 5 seconds.</summary>
     public TimeSpan DeadWorkerInterval { get; init; } = DeadWorkerIntervalDefault;
+    /// <summary>How often the store's own housekeeping runs (<see cref="StoreUpkeep"/>). Defaults to 1 second.</summary>
+    public TimeSpan UpkeepInterval { get; init; } = UpkeepIntervalDefault;
 }

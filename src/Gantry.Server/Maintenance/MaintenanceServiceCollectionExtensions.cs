@@ -5,7 +5,7 @@ namespace Microsoft.Extensions.DependencyInjection;
 
 public static class MaintenanceServiceCollectionExtensions
 {
-    /// <summary>Adds the scheduler, rescuer and cleaner as hosted services. Each change they make is a
+    /// <summary>Adds the scheduler, rescuer, cleaner and store upkeep as hosted services. Each change they make is a
     /// conditional update, so several processes running them on one store do not conflict.</summary>
     public static IServiceCollection AddGantryMaintenance(this IServiceCollection services, MaintenanceOptions? options = null)
     {
@@ -14,6 +14,7 @@ public static class MaintenanceServiceCollectionExtensions
         services.AddHostedService<JobScheduler>();
         services.AddHostedService<JobRescuer>();
         services.AddHostedService<JobCleaner>();
+        services.AddHostedService<StoreUpkeep>();
         return services;
     }
 }

@@ -11,5 +11,17 @@ public sealed class PostgresStoreContractTests(PostgresFixture fixture) : StoreC
     protected override async Task<IJobStore> OpenStoreAsync(TimeProvider time, CancellationToken ct) =>
         await PostgresJobStore.OpenAsync(new PostgresStoreOptions { ConnectionString = fixture.ConnectionString, Schema = _schema, Time = time }, ct);
 
-    protected override Task DropStateAsync() => fixture.DropSchemaAsync(_schema);
+    /// <summary>After every contract test, whatever it did: one ready row per queued job, and none for any other.</summary>
+    protected override async Task DropStateAsync()
+    {
+        try
+        {
+            if (await fixture.Cluster.ScalarAsync<bool>($"SELECT to_regclass('\"{_schema}\".job_ready') IS NOT NULL"))
+                Assert.Equal("", await PostgresReady.MismatchAsync(fixture.Cluster, _schema));
+        }
+        finally
+        {
+            await fixture.DropSchemaAsync(_schema);
+        }
+    }
 }
