@@ -101,11 +101,19 @@ public sealed partial class SqliteJobStore
         return list;
     }, ct);
 
+    // The condition is the claim index's own, so the count walks that index (only queued rows), never the
+    // finished jobs the store retains.
+    private static readonly string BacklogSql = $"""
+        SELECT queue, count(*) FROM jobs
+        WHERE {JobStateMachine.SqlFrom(JobTransition.Claim)} AND queue NOT IN (SELECT queue FROM queue_pauses)
+        GROUP BY queue
+        """;
+
     public Task<IReadOnlyDictionary<string, long>> QueueBacklogAsync(CancellationToken ct) => ReadAsync<IReadOnlyDictionary<string, long>>(c =>
     {
         var backlog = new Dictionary<string, long>(StringComparer.Ordinal);
         using var cmd = c.CreateCommand();
-        cmd.CommandText = QueueSql.Backlog();
+        cmd.CommandText = BacklogSql;
         using var r = cmd.ExecuteReader();
         while (r.Read()) backlog[r.GetString(0)] = r.GetInt64(1);
         return backlog;

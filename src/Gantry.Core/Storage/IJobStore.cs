@@ -74,9 +74,9 @@ public interface IJobStore : IAsyncDisposable
     Task<IReadOnlyList<QueueStats>> QueueStatsAsync(CancellationToken ct);
 
     /// <summary>
-    /// The queued jobs of each queue that is not paused (queues with none are absent): read through the
-    /// claim index, so its cost follows the backlog, not the jobs retained. For callers that poll (an
-    /// autoscaler).
+    /// The queued jobs of each queue that is not paused (queues with none are absent): read through what the
+    /// claim reads (SQLite's claim index, PostgreSQL's table of claimable jobs), so its cost follows the backlog,
+    /// not the jobs retained. For callers that poll (an autoscaler).
     /// </summary>
     Task<IReadOnlyDictionary<string, long>> QueueBacklogAsync(CancellationToken ct);
 
