@@ -153,4 +153,45 @@ public abstract partial class StoreContractTests
         var stats = Assert.Single(await Store.QueueStatsAsync(Ct));
         Assert.Equal(jobCount, stats[JobState.Running]);
     }
+    [Fact]
+    public async Task Claims_RacingCancels_EachJobClaimedOnceOrCancelledNeverBothNoneLeft()
+    {
+        const int jobCount = 1500;
+        var jobs = Enumerable.Range(0, jobCount).Select(_ => Job()).ToArray();
+        await Store.JobEnqueueManyAsync(new JobEnqueueParams(jobs), Ct);
+        var claimers = new IJobStore[3];
+        for (var i = 0; i < claimers.Length; i++) claimers[i] = await OpenAnotherAsync();
+        var canceller = await OpenAnotherAsync();
+
+        var claimed = new System.Collections.Concurrent.ConcurrentBag<Guid>();
+        var cancelled = new System.Collections.Concurrent.ConcurrentBag<Guid>();
+        var tasks = claimers.Select((store, n) => Task.Run(async () =>
+        {
+            var empty = 0;
+            while (empty < 3)
+            {
+                var got = await ClaimAsync($"w{n}", limit: 40, store: store);
+                foreach (var j in got) claimed.Add(j.Id);
+                empty = got.Count == 0 ? empty + 1 : 0;
+                if (got.Count == 0) await Task.Delay(20, Ct);
+            }
+        })).ToList();
+        tasks.Add(Task.Run(async () =>
+        {
+            // Newest first: the claimers start from the oldest, so the two meet in the middle of the queue.
+            foreach (var job in jobs.Reverse())
+                if ((await canceller.JobCancelAsync(job.Id, Ct)).Outcome == JobCancelOutcome.Cancelled) cancelled.Add(job.Id);
+        }));
+        await Task.WhenAll(tasks);
+
+        Assert.NotEmpty(claimed); // the two met: some jobs were claimed, some cancelled first
+        Assert.NotEmpty(cancelled);
+        Assert.Equal(claimed.Count, claimed.Distinct().Count());
+        Assert.Empty(claimed.Intersect(cancelled));
+        Assert.Equal(jobCount, claimed.Count + cancelled.Count);
+        var stats = Assert.Single(await Store.QueueStatsAsync(Ct));
+        Assert.Equal(0, stats[JobState.Queued]);
+        Assert.Equal(claimed.Count, stats[JobState.Running]);
+        Assert.Equal(cancelled.Count, stats[JobState.Cancelled]);
+    }
 }
