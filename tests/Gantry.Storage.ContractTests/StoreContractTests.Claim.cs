@@ -184,8 +184,7 @@ public abstract partial class StoreContractTests
         }));
         await Task.WhenAll(tasks);
 
-        Assert.NotEmpty(claimed); // the two met: some jobs were claimed, some cancelled first
-        Assert.NotEmpty(cancelled);
+        // How many each side took depends on timing; what each job ended as may not.
         Assert.Equal(claimed.Count, claimed.Distinct().Count());
         Assert.Empty(claimed.Intersect(cancelled));
         Assert.Equal(jobCount, claimed.Count + cancelled.Count);
