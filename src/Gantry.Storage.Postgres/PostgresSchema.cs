@@ -209,13 +209,15 @@ internal static class PostgresSchema
             INSERT INTO job_ready (queue, priority, seq, job_id, type, required_capabilities)
               SELECT queue, priority, seq, id, type, required_capabilities FROM jobs WHERE state = '{JobState.Queued.ToText()}';
 
-            CREATE FUNCTION gantry_ready_inserted() RETURNS trigger LANGUAGE plpgsql AS $$
+            -- The functions keep the store's schema as their search path (FROM CURRENT: the migration's), so an
+            -- operator's statement on "<schema>".jobs from a session with another search path keeps job_ready in step too.
+            CREATE FUNCTION gantry_ready_inserted() RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
             BEGIN
               INSERT INTO job_ready (queue, priority, seq, job_id, type, required_capabilities)
                 SELECT queue, priority, seq, id, type, required_capabilities FROM inserted WHERE state = '{JobState.Queued.ToText()}';
               RETURN NULL;
             END $$;
-            CREATE FUNCTION gantry_ready_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+            CREATE FUNCTION gantry_ready_changed() RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
             BEGIN
               IF TG_OP = 'UPDATE' AND NEW.state = '{JobState.Queued.ToText()}' THEN
                 INSERT INTO job_ready (queue, priority, seq, job_id, type, required_capabilities)
