@@ -19,6 +19,8 @@ args = parser.parse_args()
 WORKER_ID = f"py-{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
 LEASE_SECONDS = 30
 held = {}            # job id -> attempt, for heartbeats
+taken = set()        # claims whose jobs are all in `held` (or reported): named to the next heartbeat
+lock = threading.Lock()
 stopping = threading.Event()
 
 
@@ -58,15 +60,21 @@ def run(job):
         report(job, kind="failed", next="dead" if last else "queued",
                error={"kind": "exception", "message": str(e), "type": type(e).__name__, "stack_trace": traceback.format_exc()})
     finally:
-        held.pop(job["id"], None)
+        with lock:
+            held.pop(job["id"], None)
 
 
 def heartbeat():
     while not stopping.wait(5):
-        leases = [{"job_id": j, "attempt": a} for j, a in list(held.items())]
-        answer = call("/api/v1/worker/heartbeat", {"worker_id": WORKER_ID, "lease_seconds": LEASE_SECONDS, "jobs": leases})
-        for lost in answer.get("lost_jobs", []):
-            held.pop(lost["job_id"], None)
+        with lock:  # claims first: each one's jobs were put in `held` before it was taken
+            claims = sorted(taken)
+            leases = [{"job_id": j, "attempt": a} for j, a in held.items()]
+        answer = call("/api/v1/worker/heartbeat", {"worker_id": WORKER_ID, "lease_seconds": LEASE_SECONDS,
+                                                   "jobs": leases, "claims": claims})
+        with lock:
+            taken.difference_update(claims)  # the store now leases their jobs through this heartbeat
+            for lost in answer.get("lost_jobs", []):
+                held.pop(lost["job_id"], None)
 
 
 def main():
@@ -83,8 +91,10 @@ def main():
             answer = call("/api/v1/worker/fetch", {
                 "worker_id": WORKER_ID, "queues": [{"queue": args.queue, "limit": args.concurrency}],
                 "lease_seconds": LEASE_SECONDS, "job_types": sorted(HANDLERS), "wait_seconds": 2})
+            with lock:  # every job of the fetch is held before its claim is named (PostgreSQL numbers claims)
+                held.update({job["id"]: job["attempt"] for job in answer["jobs"]})
+                taken.update(job["claim"] for job in answer["jobs"] if job.get("claim"))
             for job in answer["jobs"]:
-                held[job["id"]] = job["attempt"]
                 run(job)
     finally:
         call("/api/v1/worker/deregister", {"worker_id": WORKER_ID})
