@@ -216,6 +216,7 @@ public sealed partial class NodeProcessTests : IDisposable
     [InlineData(new[] { "--workers", "5", "--max-workers", "3" }, "--workers")]
     [InlineData(new[] { "--workers", "2", "--min-workers", "4", "--max-workers", "2" }, "--min-workers")]
     [InlineData(new[] { "--store", "postgres://nobody@127.0.0.1:1/none" }, "cannot reach PostgreSQL")]
+    [InlineData(new[] { "--metrics-listen", "0.0.0.0:9" }, "--metrics-listen: refusing to serve metrics on 0.0.0.0:9 without a token")]
     public async Task Node_BadInput_OneLineError(string[] args, string expected)
     {
         var (code, _, stderr) = await GantryProcess.RunAsync(_dir.Path, null, ["node", "--run-dir", RunDir, .. args]);

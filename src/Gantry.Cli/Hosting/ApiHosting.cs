@@ -23,7 +23,10 @@ internal sealed record ApiHosting(string Host, int Port, IReadOnlyList<ApiToken>
         var host = listen[..colon].Trim('[', ']');
         var api = new ApiHosting(host, port, [.. ApiToken.ParseList(tokens), .. configured ?? []]);
         if (!api.IsLoopback && api.Tokens.Count == 0)
-            throw new InvalidInputException(option, $"refusing to serve the API on {listen} without a token: anyone who can reach it could submit jobs. Set GANTRY_TOKENS (e.g. admin:<secret>), add tokens to the config file (gantry token new), or listen on 127.0.0.1");
+        {
+            var (what, risk) = option == "--metrics-listen" ? ("metrics", "read them") : ("the API", "submit jobs");
+            throw new InvalidInputException(option, $"refusing to serve {what} on {listen} without a token: anyone who can reach it could {risk}. Set GANTRY_TOKENS (e.g. admin:<secret>), add tokens to the config file (gantry token new), or listen on 127.0.0.1");
+        }
         return api;
     }
 
