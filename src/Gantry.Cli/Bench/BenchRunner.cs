@@ -8,6 +8,8 @@ using Gantry.Worker.Execution;
 using Gantry.Worker.Links;
 using Microsoft.Extensions.DependencyInjection;
 
+using static Gantry.Cli.Bench.BenchStats;
+
 namespace Gantry.Cli.Bench;
 
 /// <summary>
@@ -55,7 +57,6 @@ internal sealed class BenchRunner(IJobStore store, int jobs, int concurrency, in
 
     private async Task<BenchResult> RunAsync(ServiceProvider services, BenchProbe probe, CancellationToken ct)
     {
-
         var options = new WorkerOptions { Queues = new Dictionary<string, int> { ["default"] = concurrency }, WorkerId = $"bench-{Environment.ProcessId}" };
 
         // 0. Warm up: the same path, on a queue of its own, not measured, in rounds until the JIT has
@@ -133,11 +134,11 @@ internal sealed class BenchRunner(IJobStore store, int jobs, int concurrency, in
             AfterDrainLatencyP50Ms = Math.Round(Percentile(afterDrain.Latencies, 0.50), 3),
             AfterDrainLatencyP99Ms = Math.Round(Percentile(afterDrain.Latencies, 0.99), 3),
             Claims = calls.Claims.Count,
-            ClaimP50Ms = Math.Round(Percentile(calls.Claims, 0.50), 3),
-            ClaimP99Ms = Math.Round(Percentile(calls.Claims, 0.99), 3),
+            ClaimP50Ms = Math.Round(PercentileOf(calls.Claims, 0.50), 3),
+            ClaimP99Ms = Math.Round(PercentileOf(calls.Claims, 0.99), 3),
             ReportBatches = calls.Reports.Count,
-            ReportP50Ms = Math.Round(Percentile(calls.Reports, 0.50), 3),
-            ReportP99Ms = Math.Round(Percentile(calls.Reports, 0.99), 3),
+            ReportP50Ms = Math.Round(PercentileOf(calls.Reports, 0.50), 3),
+            ReportP99Ms = Math.Round(PercentileOf(calls.Reports, 0.99), 3),
             EnqueueCpuUsPerJob = Math.Round(enqueueCost.Cpu.TotalMicroseconds / drained, 1),
             DrainCpuUsPerJob = Math.Round(drainCost.Cpu.TotalMicroseconds / drained, 1),
             DrainAllocatedBytesPerJob = drainCost.AllocatedBytes / drained,
@@ -210,18 +211,6 @@ internal sealed class BenchRunner(IJobStore store, int jobs, int concurrency, in
             await store.JobEnqueueManyAsync(new JobEnqueueParams(batch), ct).ConfigureAwait(false);
         }
     }
-
-    private static double Median(double[] values) => values.Order().ElementAt(values.Length / 2);
-
-    private static double Percentile(List<double> values, double p)
-    {
-        var sorted = values.ToArray();
-        Array.Sort(sorted);
-        return Percentile(sorted, p);
-    }
-
-    private static double Percentile(double[] sorted, double p) =>
-        sorted.Length == 0 ? 0 : sorted[Math.Clamp((int)Math.Ceiling(p * sorted.Length) - 1, 0, sorted.Length - 1)];
 
     /// <summary>The worker's claim and report calls during the drain, in milliseconds, from its own instruments.</summary>
     private sealed class CallTimes : IDisposable

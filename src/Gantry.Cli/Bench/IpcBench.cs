@@ -10,6 +10,8 @@ using Gantry.Worker.Links;
 using Gantry.Worker.Links.Ipc;
 using Microsoft.Extensions.Logging.Abstractions;
 
+using static Gantry.Cli.Bench.BenchStats;
+
 namespace Gantry.Cli.Bench;
 
 /// <summary>
@@ -132,9 +134,6 @@ internal sealed class IpcBench(int samples, Action<string> progress)
     }
 
     private static double Round(double v) => Math.Round(v, 1);
-
-    private static double Percentile(double[] sorted, double p) =>
-        sorted.Length == 0 ? 0 : sorted[Math.Clamp((int)Math.Ceiling(p * sorted.Length) - 1, 0, sorted.Length - 1)];
 
     /// <summary>A coordinator that answers at once: the benchmark times the IPC, not a store.</summary>
     private sealed class InstantCoordinator : IWorkerLink

@@ -9,6 +9,8 @@ using Gantry.Worker.Links;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 
+using static Gantry.Cli.Bench.BenchStats;
+
 namespace Gantry.Cli.Bench;
 
 /// <summary>
@@ -28,7 +30,6 @@ internal sealed class NodeBench(int jobs, int capacity, int workers, int rounds,
         var inProcess = await OnFreshStoreAsync(InProcessAsync, ct).ConfigureAwait(false);
         progress($"a node with {workers} worker processes of capacity {capacity / workers}: {jobs:N0} jobs");
         var node = await OnFreshStoreAsync(NodeAsync, ct).ConfigureAwait(false);
-        double Median(double[] seconds) => seconds.Order().ElementAt(seconds.Length / 2);
         return new NodeBenchResult
         {
             Jobs = jobs, Capacity = capacity, Workers = workers, Rounds = rounds,

@@ -55,9 +55,9 @@ internal static partial class MaintenanceLog
     [LoggerMessage(EventId = 2003, Level = LogLevel.Information, Message = "Deleted {Count} finished job(s) older than {RetentionDays} days")]
     public static partial void Cleaned(ILogger logger, int count, double retentionDays);
 
-    [LoggerMessage(EventId = 2005, Level = LogLevel.Debug, Message = "Store upkeep cleared about {Rows} dead row(s)")]
-    public static partial void Upkept(ILogger logger, long rows);
-
     [LoggerMessage(EventId = 2004, Level = LogLevel.Warning, Message = "Worker {WorkerId} silent for {SilentSeconds:0}s: marked dead, {Jobs} running job(s) released")]
     public static partial void WorkerDead(ILogger logger, string workerId, double silentSeconds, int jobs);
+
+    [LoggerMessage(EventId = 2005, Level = LogLevel.Debug, Message = "Store upkeep cleared about {Rows} dead row(s)")]
+    public static partial void Upkept(ILogger logger, long rows);
 }
