@@ -55,6 +55,20 @@ internal static class CgroupFiles
         return 0;
     }
 
+    /// <summary>Removes an empty cgroup; false when it is not empty or cannot be removed.</summary>
+    public static bool TryRemove(string dir)
+    {
+        try
+        {
+            Directory.Delete(dir);
+            return true;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return false;
+        }
+    }
+
     /// <summary>SIGKILLs the processes listed in a cgroup.procs file until it is empty (a second at most), then removes the cgroup.</summary>
     public static void KillAndRemove(string dir)
     {

@@ -12,6 +12,7 @@ internal sealed class CgroupV1SandboxFactory : SandboxFactory
 
     public override string Description => "cgroup v1 (memory, cpu, pids)";
     public override bool IsCgroup => true;
+    protected override IReadOnlyList<string> AttemptParents => _cpu.Length > 0 ? [_pids, _memory, _cpu] : [_pids, _memory];
 
     public static bool TryCreate(string root, out SandboxFactory factory)
     {

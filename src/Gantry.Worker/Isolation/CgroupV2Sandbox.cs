@@ -12,6 +12,7 @@ internal sealed class CgroupV2SandboxFactory : SandboxFactory
 
     public override string Description => "cgroup v2";
     public override bool IsCgroup => true;
+    protected override IReadOnlyList<string> AttemptParents => [_parent];
 
     public static bool TryCreate(string root, out SandboxFactory factory)
     {

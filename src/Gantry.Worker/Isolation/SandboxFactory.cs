@@ -17,11 +17,75 @@ internal abstract class SandboxFactory
 
     public abstract IJobSandbox Create(string name, ProcessLimits limits);
 
+    /// <summary>The folders that hold the attempts' cgroups; the one that holds every process first.</summary>
+    protected virtual IReadOnlyList<string> AttemptParents => [];
+
+    private static readonly TimeSpan SweepEvery = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan UnownedAge = TimeSpan.FromMinutes(1);
+    private long _lastSweep = long.MinValue;
+
+    /// <summary>
+    /// <see cref="Sweep"/>, at most once a second. Called before each attempt starts: a lease is
+    /// longer than that, so whatever a dead owner left is gone before its jobs run here again.
+    /// </summary>
+    public void SweepDeadOwners()
+    {
+        var now = Environment.TickCount64;
+        var last = Interlocked.Read(ref _lastSweep);
+        if (now - last < SweepEvery.TotalMilliseconds || Interlocked.CompareExchange(ref _lastSweep, now, last) != last) return;
+        Sweep();
+    }
+
+    /// <summary>
+    /// Kills what still runs in the cgroups of owners that are gone (a worker or node killed with
+    /// SIGKILL leaves its attempts' grandchildren there) and removes those cgroups; removes empty
+    /// cgroups that name no owner once they are a minute old (older versions left them behind).
+    /// Cgroups of live owners, this process's included, are left alone. Returns how many were removed.
+    /// </summary>
+    public int Sweep()
+    {
+        var removed = 0;
+        foreach (var parent in AttemptParents)
+        {
+            string[] dirs;
+            try
+            {
+                dirs = Directory.GetDirectories(parent);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                continue;
+            }
+            foreach (var dir in dirs)
+            {
+                switch (CgroupOwner.StateOf(Path.GetFileName(dir)))
+                {
+                    case OwnerState.Dead:
+                        CgroupFiles.KillAndRemove(dir);
+                        removed++;
+                        break;
+                    case OwnerState.Unknown when CgroupFiles.Read(Path.Combine(dir, "cgroup.procs")).Trim().Length == 0
+                        && DateTime.UtcNow - Directory.GetLastWriteTimeUtc(dir) > UnownedAge:
+                        if (CgroupFiles.TryRemove(dir)) removed++;
+                        break;
+                }
+            }
+        }
+        return removed;
+    }
+
     private static readonly Lazy<SandboxFactory> Detected = new(Detect);
 
     public static SandboxFactory Current => Detected.Value;
 
     private static SandboxFactory Detect()
+    {
+        var factory = Find();
+        factory.Sweep(); // At start: what killed owners left behind.
+        return factory;
+    }
+
+    private static SandboxFactory Find()
     {
         if (Environment.GetEnvironmentVariable("GANTRY_ISOLATION") == "rlimit") return new RlimitSandboxFactory("GANTRY_ISOLATION=rlimit");
         if (CgroupV2SandboxFactory.TryCreate("/sys/fs/cgroup", out var v2)) return v2;

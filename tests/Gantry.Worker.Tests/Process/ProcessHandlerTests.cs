@@ -83,6 +83,18 @@ public sealed class ProcessHandlerTests : WorkerTestBase
             sleep {_marker}
             """);
 
+        Script("exit.sh", """
+            read -r job
+            case "$job" in
+              *'"how":"kill"'*) kill -KILL $$ ;;
+              *'"how":"segv"'*) kill -SEGV $$ ;;
+              *'"code":255'*) exit 255 ;;
+              *'"code":137'*) exit 137 ;;
+              *) exit 129 ;;
+            esac
+            """);
+
+        Add(services, "sh-exit", ["bash", "exit.sh"], new());
         Add(services, "py-hello", ["python3", "hello.py"], new ProcessLimits { MemoryMb = 128, Processes = 32 });
         Add(services, "node-hello", ["node", "hello.js"], new ProcessLimits { MemoryMb = 512, Processes = 64 });
         Add(services, "py-echo", ["python3", "echo_payload.py"], new());
@@ -224,6 +236,20 @@ public sealed class ProcessHandlerTests : WorkerTestBase
         Assert.Contains("ValueError: the invoice is missing", error.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("""{"code":255}""", "bash exited with code 255")]
+    [InlineData("""{"code":137}""", "bash exited with code 137")]
+    [InlineData("""{"code":129}""", "bash exited with code 129")]
+    [InlineData("""{"how":"kill"}""", "bash was killed by signal 9")]
+    [InlineData("""{"how":"segv"}""", "bash was killed by signal 11")]
+    public async Task ExitCodeAbove128_IsAnExitCode_ASignalIsASignal(string payload, string message)
+    {
+        await StartWorkerAsync();
+        var job = await RunToEndAsync("sh-exit", payload);
+        Assert.Equal(JobState.Dead, job.State);
+        Assert.Equal(message, Assert.Single(job.Errors).Error.Message);
+    }
+
     [Fact]
     public async Task LargeOutput_CutWithoutBlockingTheProgram()
     {
@@ -278,6 +304,6 @@ public sealed class ProcessHandlerTests : WorkerTestBase
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
         while (CountMarked() > 0 && DateTime.UtcNow < deadline) await Task.Delay(50);
         Assert.Equal(0, CountMarked());
-        Assert.False(Directory.Exists($"/sys/fs/cgroup/pids/gantry/{id:N}-1"), "the job's cgroup was not removed");
+        Assert.Empty(Directory.GetDirectories("/sys/fs/cgroup/pids/gantry", $"*-{id:N}-1"));
     }
 }

@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Diagnostics;
 using System.Text;
 using System.Text.Json;
 using Gantry.Handlers;
@@ -21,28 +20,26 @@ internal sealed class ProcessJobRunner(string jobType, ProcessHandlerSpec spec, 
     public static readonly TimeSpan KillGrace = TimeSpan.FromSeconds(2);
     private const int StderrLinesKept = 20;
 
-    // The launcher joins the sandbox with its own pid, then becomes the program: no child can be
-    // born outside the cgroup, and the command's words are arguments, never shell text.
-    private const int LauncherCouldNotJoin = 125;
-    private const string Launcher = "while [ \"$1\" != -- ]; do echo $$ > \"$1\" || exit 125; shift; done; shift; exec \"$@\"";
-
     public async ValueTask<string?> RunAsync(JobContext context, CancellationToken ct)
     {
-        using var sandbox = sandboxes.Create($"{context.JobId:N}-{context.Attempt}", spec.Limits);
-        var info = StartInfo(sandbox);
-        using var process = new System.Diagnostics.Process { StartInfo = info };
+        sandboxes.SweepDeadOwners(); // What a dead worker's attempts left on this machine goes first.
+        using var sandbox = sandboxes.Create(CgroupOwner.AttemptName(context.JobId, context.Attempt), spec.Limits);
+        var (path, argv) = ProcessLauncher.Command(sandbox, spec.Command);
+        var directory = spec.WorkingDirectory is { Length: > 0 } dir ? Path.GetFullPath(dir) : System.Environment.CurrentDirectory;
+        ChildProcess process;
         try
         {
-            process.Start();
+            process = await ChildProcess.StartAsync(path, argv, AllowedEnvironment(), directory).ConfigureAwait(false);
         }
-        catch (System.ComponentModel.Win32Exception ex)
+        catch (IOException ex)
         {
             throw new ProcessHandlerFailedException($"cannot start '{spec.Command[0]}' for job type '{jobType}': {ex.Message}");
         }
+        using var _ = process;
 
         var output = new OutputBudget(spec.Limits.OutputKb * 1024L, context.Logger);
-        var stdout = ReadStdoutAsync(process.StandardOutput, context, output);
-        var stderr = ReadStderrAsync(process.StandardError, context.Logger, output);
+        var stdout = ReadStdoutAsync(new StreamReader(process.StandardOutput, Encoding.UTF8), context, output);
+        var stderr = ReadStderrAsync(new StreamReader(process.StandardError, Encoding.UTF8), context.Logger, output);
         await using var onCancel = ct.Register(() => Terminate(process, sandbox));
         try
         {
@@ -53,7 +50,7 @@ internal sealed class ProcessJobRunner(string jobType, ProcessHandlerSpec spec, 
             // The program exited or closed stdin without reading it all: its exit code tells the rest.
         }
 
-        await process.WaitForExitAsync(CancellationToken.None).ConfigureAwait(false);
+        var status = await process.Exited.ConfigureAwait(false);
         var result = await stdout.ConfigureAwait(false);
         var lastErrors = await stderr.ConfigureAwait(false);
         var memoryHit = sandbox.MemoryLimitHit();
@@ -61,54 +58,26 @@ internal sealed class ProcessJobRunner(string jobType, ProcessHandlerSpec spec, 
         output.ReportCut();
 
         ct.ThrowIfCancellationRequested();
-        if (memoryHit && process.ExitCode != 0)
+        if (status.Succeeded) return result;
+        if (memoryHit)
             throw new ProcessHandlerFailedException($"memory limit exceeded ({spec.Limits.MemoryMb} MB)");
-        if (process.ExitCode == LauncherCouldNotJoin && sandbox.JoinFiles.Count > 0)
+        if (status.Code == ProcessLauncher.CouldNotStart && sandbox.JoinFiles.Count > 0)
             throw new ProcessHandlerFailedException($"could not put the job's process into its cgroup ({string.Join(", ", sandbox.JoinFiles)})");
-        if (process.ExitCode != 0)
-        {
-            var how = process.ExitCode > 128 ? $"was killed by signal {process.ExitCode - 128}" : $"exited with code {process.ExitCode}";
-            var tail = lastErrors.Count > 0 ? ": " + string.Join(" | ", lastErrors) : "";
-            throw new ProcessHandlerFailedException($"{Path.GetFileName(spec.Command[0])} {how}{tail}");
-        }
-        return result;
+        var tail = lastErrors.Count > 0 ? ": " + string.Join(" | ", lastErrors) : "";
+        throw new ProcessHandlerFailedException($"{Path.GetFileName(spec.Command[0])} {status}{tail}");
     }
 
-    private ProcessStartInfo StartInfo(IJobSandbox sandbox)
+    /// <summary>Only what the configuration allows: the worker's own secrets stay behind.</summary>
+    private List<string> AllowedEnvironment()
     {
-        var info = new ProcessStartInfo("/bin/sh")
-        {
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            WorkingDirectory = spec.WorkingDirectory is { Length: > 0 } dir ? Path.GetFullPath(dir) : Environment.CurrentDirectory,
-            StandardOutputEncoding = Encoding.UTF8,
-            StandardErrorEncoding = Encoding.UTF8,
-        };
-        info.ArgumentList.Add("-c");
-        info.ArgumentList.Add(Launcher);
-        info.ArgumentList.Add("gantry-job");
-        foreach (var file in sandbox.JoinFiles) info.ArgumentList.Add(file);
-        info.ArgumentList.Add("--");
-        info.ArgumentList.Add("setsid"); // A session of its own: the tree can be signalled as one group.
-        if (sandbox.RlimitArgs.Count > 0)
-        {
-            info.ArgumentList.Add("prlimit");
-            foreach (var a in sandbox.RlimitArgs) info.ArgumentList.Add(a);
-            info.ArgumentList.Add("--");
-        }
-        foreach (var word in spec.Command) info.ArgumentList.Add(word);
-
-        // Only what the configuration allows: the worker's own secrets stay behind.
-        info.Environment.Clear();
+        var env = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var name in spec.Env)
-            if (Environment.GetEnvironmentVariable(name) is { } value) info.Environment[name] = value;
-        if (!info.Environment.ContainsKey("PATH")) info.Environment["PATH"] = "/usr/local/bin:/usr/bin:/bin";
-        return info;
+            if (System.Environment.GetEnvironmentVariable(name) is { } value) env[name] = value;
+        env.TryAdd("PATH", "/usr/local/bin:/usr/bin:/bin");
+        return env.Select(e => $"{e.Key}={e.Value}").ToList();
     }
 
-    private static async Task WriteContextAsync(StreamWriter stdin, JobContext context)
+    private static async Task WriteContextAsync(Stream stdin, JobContext context)
     {
         var buffer = new ArrayBufferWriter<byte>();
         using (var w = new Utf8JsonWriter(buffer))
@@ -138,8 +107,8 @@ internal sealed class ProcessJobRunner(string jobType, ProcessHandlerSpec spec, 
             else w.WriteBase64String("checkpoint", checkpoint.Span);
             w.WriteEndObject();
         }
-        await stdin.BaseStream.WriteAsync(buffer.WrittenMemory).ConfigureAwait(false);
-        await stdin.BaseStream.WriteAsync("\n"u8.ToArray()).ConfigureAwait(false);
+        await stdin.WriteAsync(buffer.WrittenMemory).ConfigureAwait(false);
+        await stdin.WriteAsync("\n"u8.ToArray()).ConfigureAwait(false);
         stdin.Close();
     }
 
@@ -227,22 +196,12 @@ internal sealed class ProcessJobRunner(string jobType, ProcessHandlerSpec spec, 
             _ => LogLevel.Information,
         };
 
-    private static void Terminate(System.Diagnostics.Process process, IJobSandbox sandbox)
+    private static void Terminate(ChildProcess process, IJobSandbox sandbox)
     {
-        int pid;
-        try
-        {
-            if (process.HasExited) return;
-            pid = process.Id;
-        }
-        catch (InvalidOperationException)
-        {
-            return;
-        }
-        PosixSignals.ToGroup(pid, PosixSignals.SigTerm);
+        process.SignalGroup(PosixSignals.SigTerm);
         _ = Task.Delay(KillGrace).ContinueWith(_ =>
         {
-            PosixSignals.ToGroup(pid, PosixSignals.SigKill);
+            process.SignalGroup(PosixSignals.SigKill);
             sandbox.KillAll();
         }, TaskScheduler.Default);
     }
