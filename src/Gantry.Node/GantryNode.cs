@@ -5,6 +5,7 @@ using Gantry.Node.Status;
 using Gantry.Node.Supervision;
 using Gantry.Node.Upstream;
 using Gantry.Storage;
+using Gantry.Worker.Execution;
 using Gantry.Worker.Links;
 using Microsoft.Extensions.Logging;
 using Gantry.Time;
@@ -34,6 +35,7 @@ public sealed class GantryNode : IAsyncDisposable
     private readonly List<Task> _loops = [];
     private readonly DateTimeOffset _startedAt;
     private int _registeredWorkers = -1;
+    private readonly LeaseGuard _leases;
     private int _target;
     private int _started, _stopped;
 
@@ -51,6 +53,8 @@ public sealed class GantryNode : IAsyncDisposable
         _supervisor = new Supervisor(options, _upstream, _spawner, _logger, _time);
         _server = new IpcServer(options.RunDirectory, options.SocketPath, _supervisor.Attach, StatusJson, _logger);
         _target = options.Workers;
+        // A worker hears that its attempt was taken back at its next heartbeat to the node: one interval sooner.
+        _leases = new LeaseGuard(options.LeaseDuration - options.HeartbeatInterval, _time);
     }
 
     public string Id => _options.NodeId;
@@ -65,11 +69,13 @@ public sealed class GantryNode : IAsyncDisposable
         await _server.StartAsync(ct).ConfigureAwait(false);
         await _upstream.Link.RegisterAsync(_upstream.Registration(_target), ct).ConfigureAwait(false);
         _registeredWorkers = _target;
+        _leases.Renewed(_leases.Now());
         _upstream.Reports.Start(_stop.Token);
         _supervisor.ScaleTo(_target);
         _loops.Add(Task.Run(() => _supervisor.RunAsync(_stop.Token), CancellationToken.None));
         _loops.Add(Task.Run(() => HeartbeatLoopAsync(_stop.Token), CancellationToken.None));
         _loops.Add(Task.Run(() => CommandLoopAsync(_stop.Token), CancellationToken.None));
+        _loops.Add(Task.Run(() => LeaseGuardLoopAsync(_stop.Token), CancellationToken.None));
         if (_options.EffectiveMinWorkers != _options.EffectiveMaxWorkers)
             _loops.Add(Task.Run(() => AutoscaleLoopAsync(_stop.Token), CancellationToken.None));
         NodeLog.Started(_logger, Id, _upstream.Link.Description, _target, _options.EffectiveWorkerCapacity,
@@ -126,7 +132,9 @@ public sealed class GantryNode : IAsyncDisposable
                     }
                     var sessions = _supervisor.Sessions();
                     var (held, claims) = _upstream.Held.Snapshot();
+                    var sentAt = _leases.Now();
                     var result = await _upstream.Link.HeartbeatAsync(new WorkerHeartbeatParams(Id, _options.LeaseDuration, held, _supervisor.Status(), claims), ct).ConfigureAwait(false);
+                    _leases.Renewed(sentAt);
                     _upstream.Held.Confirmed(claims);
                     Apply(result.Commands);
                     foreach (var lost in result.LostJobs)
@@ -139,6 +147,32 @@ public sealed class GantryNode : IAsyncDisposable
                 {
                     NodeLog.LinkError(_logger, ex, "heartbeat", _options.HeartbeatInterval.TotalSeconds);
                 }
+            }
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+        }
+    }
+
+    /// <summary>Takes back from the workers every attempt whose lease the node could not renew, before it runs out (see <see cref="LeaseGuard"/>).</summary>
+    private async Task LeaseGuardLoopAsync(CancellationToken ct)
+    {
+        using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(100), _time);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(ct).ConfigureAwait(false))
+            {
+                if (!_leases.Expiring) continue;
+                var taken = 0;
+                foreach (var session in _supervisor.Sessions())
+                {
+                    foreach (var lease in session.LoseAll())
+                    {
+                        _upstream.Held.Release(lease);
+                        taken++;
+                    }
+                }
+                if (taken > 0) NodeLog.LeasesRunningOut(_logger, taken, _leases.Unrenewed.TotalSeconds, _options.LeaseDuration.TotalSeconds);
             }
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)

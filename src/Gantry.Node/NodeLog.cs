@@ -44,6 +44,9 @@ internal static partial class NodeLog
     [LoggerMessage(EventId = 3022, Level = LogLevel.Warning, Message = "IPC: {What}")]
     public static partial void IpcProblem(ILogger logger, string what);
 
+    [LoggerMessage(EventId = 3023, Level = LogLevel.Warning, Message = "Leases not renewed for {Seconds:0.#}s (lease {LeaseSeconds:0.#}s): {Count} attempt(s) taken back from the workers before another worker may take them")]
+    public static partial void LeasesRunningOut(ILogger logger, int count, double seconds, double leaseSeconds);
+
     [LoggerMessage(EventId = 3030, Level = LogLevel.Information, Message = "Node {NodeId} stopping: draining {Workers} worker(s) for up to {DrainSeconds}s")]
     public static partial void Stopping(ILogger logger, string nodeId, int workers, double drainSeconds);
 

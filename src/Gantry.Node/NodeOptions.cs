@@ -112,6 +112,10 @@ public sealed record NodeOptions
         if (PingInterval <= TimeSpan.Zero || PingTimeout <= TimeSpan.Zero) throw new InvalidInputException("--ping-interval", "ping interval and timeout must be positive");
         if (HeartbeatInterval <= TimeSpan.Zero || HeartbeatInterval >= LeaseDuration)
             throw new InvalidInputException("--heartbeat-interval", "must be positive and shorter than the lease duration");
+        // The node takes unrenewed attempts back a margin before their leases end, and its workers hear of it at their next heartbeat.
+        var shortest = HeartbeatInterval + Gantry.Worker.Execution.LeaseGuard.ShortestLease(HeartbeatInterval);
+        if (LeaseDuration < shortest)
+            throw new InvalidInputException("--lease-duration", $"({LeaseDuration.TotalSeconds}s) must be at least twice the heartbeat interval ({HeartbeatInterval.TotalSeconds}s) plus {Gantry.Worker.Execution.LeaseGuard.Margin.TotalSeconds}s (the kill grace and clock allowance by which unrenewed attempts stop before their leases end)");
         if (WorkerCommand.Count == 0) throw new InvalidInputException("worker command", "is empty");
         // Unix socket paths are limited to 107 bytes.
         if (System.Text.Encoding.UTF8.GetByteCount(SocketPath) > 107)

@@ -80,6 +80,9 @@ public sealed record WorkerOptions
         if (HeartbeatInterval <= TimeSpan.Zero) throw new InvalidInputException("heartbeat interval", "must be positive");
         if (HeartbeatInterval >= LeaseDuration)
             throw new InvalidInputException("heartbeat interval", $"({HeartbeatInterval.TotalSeconds}s) must be shorter than the lease duration ({LeaseDuration.TotalSeconds}s), or leases expire between heartbeats");
+        // Attempts whose leases go unrenewed are stopped a margin before the leases end: a lease must leave a heartbeat room before that.
+        if (LeaseDuration < Execution.LeaseGuard.ShortestLease(HeartbeatInterval))
+            throw new InvalidInputException("lease duration", $"({LeaseDuration.TotalSeconds}s) must be at least the heartbeat interval ({HeartbeatInterval.TotalSeconds}s) plus {Execution.LeaseGuard.Margin.TotalSeconds}s (the kill grace and clock allowance by which unrenewed attempts stop before their leases end)");
         if (PollInterval <= TimeSpan.Zero) throw new InvalidInputException("poll interval", "must be positive");
         if (CommandPollInterval <= TimeSpan.Zero) throw new InvalidInputException("command poll interval", "must be positive");
         if (CheckpointInterval <= TimeSpan.Zero) throw new InvalidInputException("checkpoint interval", "must be positive");

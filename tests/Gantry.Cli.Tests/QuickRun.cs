@@ -5,7 +5,7 @@ internal static class QuickRun
 {
     /// <summary>`gantry run` with short leases and intervals, so a lost worker is noticed in seconds.</summary>
     public static GantryProcess Start(TempDir dir, params string[] extra) => GantryProcess.Start(dir.Path,
-        ["run", "--db", dir.Db, "--lease-duration", "2s", "--heartbeat-interval", "500ms", "--rescue-interval", "500ms", "--poll-interval", "50ms", .. extra]);
+        ["run", "--db", dir.Db, "--lease-duration", "4s", "--heartbeat-interval", "500ms", "--rescue-interval", "500ms", "--poll-interval", "50ms", .. extra]);
 
     /// <summary>`gantry submit …`; returns the (first) job id and fails the test when the command fails.</summary>
     public static async Task<Guid> SubmitAsync(TempDir dir, params string[] args)

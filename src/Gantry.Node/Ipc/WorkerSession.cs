@@ -51,6 +51,18 @@ internal sealed class WorkerSession(IpcConnection connection, IpcHello hello, Ma
         }
     }
 
+    /// <summary>The node cannot renew the leases: every attempt is taken back as if the coordinator had; returns them.</summary>
+    public List<JobLease> LoseAll()
+    {
+        lock (_lock)
+        {
+            var all = _held.Values.Select(h => h.Lease).ToList();
+            _held.Clear();
+            _lost.AddRange(all);
+            return all;
+        }
+    }
+
     public void Send<T>(IpcMessageType type, T state, Action<FrameWriter, T>? body)
     {
         try

@@ -11,6 +11,7 @@ public sealed partial class GantryWorker
     private readonly ConcurrentDictionary<Guid, DateTimeOffset> _earlyCancels = new();
     private static readonly TimeSpan EarlyCancelMemory = TimeSpan.FromMinutes(1);
     private static readonly TimeSpan IdleCommandPollInterval = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan LeaseGuardTick = TimeSpan.FromMilliseconds(100);
     private readonly TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private volatile bool _paused;
 
@@ -30,7 +31,9 @@ public sealed partial class GantryWorker
                 try
                 {
                     var (held, claims) = _held.Snapshot();
+                    var sentAt = _leases.Now();
                     var result = await _link.HeartbeatAsync(new WorkerHeartbeatParams(Id, _options.LeaseDuration, held, Claims: claims), ct).ConfigureAwait(false);
+                    _leases.Renewed(sentAt);
                     _held.Confirmed(claims);
                     Apply(result.Commands);
                     foreach (var lost in result.LostJobs) Lose(lost);
@@ -40,6 +43,41 @@ public sealed partial class GantryWorker
                 {
                     WorkerLog.LinkError(_logger, ex, "heartbeat", _options.HeartbeatInterval.TotalSeconds);
                 }
+            }
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+        }
+    }
+
+    /// <summary>
+    /// Stops every attempt whose lease could not be renewed before it runs out (the store or the
+    /// server unreachable): the handler's token fires, a process handler's tree is killed within
+    /// the kill grace, a checkpoint is taken where the handler offers one, and nothing is reported:
+    /// the coordinator gives the job to another worker once the lease has expired.
+    /// </summary>
+    private async Task LeaseGuardLoopAsync(CancellationToken ct)
+    {
+        using var timer = new PeriodicTimer(LeaseGuardTick, _time);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(ct).ConfigureAwait(false))
+            {
+                if (!_leases.Expiring || (_running.IsEmpty && _slots.Buffered == 0)) continue;
+                var stopped = 0;
+                foreach (var attempt in _running.Values)
+                {
+                    if (attempt.Context.CancelReason != CancelReason.None) continue;
+                    _held.Release(attempt.Key);
+                    attempt.Context.Cancel(CancelReason.LeaseLost, keepCheckpoint: true);
+                    stopped++;
+                }
+                foreach (var job in _slots.TakeBuffered())
+                {
+                    _held.Release(new JobLease(job.Id, job.Attempt));
+                    stopped++;
+                }
+                if (stopped > 0) WorkerLog.LeasesRunningOut(_logger, stopped, _leases.Unrenewed.TotalSeconds, _options.LeaseDuration.TotalSeconds);
             }
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)

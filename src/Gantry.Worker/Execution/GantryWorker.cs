@@ -45,6 +45,8 @@ public sealed partial class GantryWorker : IAsyncDisposable
     private Task _fetchLoop = Task.CompletedTask;
     private Task _heartbeatLoop = Task.CompletedTask;
     private Task _commandLoop = Task.CompletedTask;
+    private Task _leaseGuardLoop = Task.CompletedTask;
+    private readonly LeaseGuard _leases;
     private int _started, _stopped;
 
     public GantryWorker(IWorkerLink link, WorkerOptions options, IServiceProvider services,
@@ -62,6 +64,7 @@ public sealed partial class GantryWorker : IAsyncDisposable
         _reports = new ReportSink(link, _held, _logger, _time);
         _jobTypes = _registry.JobTypes.Order(StringComparer.Ordinal).ToArray();
         _slots = new JobSlots(options.Queues, options.EffectiveCapacity, options.MaxPrefetch);
+        _leases = new LeaseGuard(options.LeaseDuration, _time);
     }
 
     public string Id => _options.WorkerId;
@@ -101,10 +104,12 @@ public sealed partial class GantryWorker : IAsyncDisposable
                 await Task.Delay(delay, _time, ct).ConfigureAwait(false);
             }
         }
+        _leases.Renewed(_leases.Now()); // Claims from now on lease from now on.
         _reports.Start();
         _fetchLoop = Task.Run(() => FetchLoopAsync(_fetchCts.Token), CancellationToken.None);
         _heartbeatLoop = Task.Run(() => HeartbeatLoopAsync(_stopCts.Token), CancellationToken.None);
         _commandLoop = Task.Run(() => CommandLoopAsync(_stopCts.Token), CancellationToken.None);
+        _leaseGuardLoop = Task.Run(() => LeaseGuardLoopAsync(_stopCts.Token), CancellationToken.None);
         WorkerLog.Started(_logger, Id, _link.Description, string.Join(",", _options.Queues.Select(q => $"{q.Key}:{q.Value}")), _options.EffectiveCapacity);
     }
 
@@ -136,7 +141,7 @@ public sealed partial class GantryWorker : IAsyncDisposable
         }
 
         _stopCts.Cancel();
-        await Task.WhenAll(_heartbeatLoop, _commandLoop).ConfigureAwait(false);
+        await Task.WhenAll(_heartbeatLoop, _commandLoop, _leaseGuardLoop).ConfigureAwait(false);
         await _reports.CompleteAsync(ct).ConfigureAwait(false);
         try
         {

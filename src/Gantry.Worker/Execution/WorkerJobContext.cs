@@ -104,13 +104,14 @@ internal sealed class WorkerJobContext : JobContext, IDisposable
     public override CancelReason CancelReason => (CancelReason)Volatile.Read(ref _cancelReason);
     public override ILogger Logger { get; }
 
-    /// <summary>Cancels the attempt; the first reason given wins.</summary>
-    public void Cancel(CancelReason reason)
+    /// <summary>Cancels the attempt; the first reason given wins. <paramref name="keepCheckpoint"/>: take one even for a lost lease
+    /// (the lease is about to run out but is still this worker's).</summary>
+    public void Cancel(CancelReason reason, bool keepCheckpoint = false)
     {
         if (Interlocked.CompareExchange(ref _cancelReason, (int)reason, (int)CancelReason.None) == (int)CancelReason.None)
         {
-            // A graceful stop keeps the work done so far; a timeout or a lost lease has nothing to keep.
-            if (reason is CancelReason.Shutdown or CancelReason.UserCancelled) CaptureCheckpoint();
+            // A graceful stop keeps the work done so far; a timeout or a lease already lost has nothing to keep.
+            if (keepCheckpoint || reason is CancelReason.Shutdown or CancelReason.UserCancelled) CaptureCheckpoint();
             try { _cts.Cancel(); } catch (ObjectDisposedException) { }
         }
     }

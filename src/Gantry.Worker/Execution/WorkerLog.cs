@@ -35,6 +35,9 @@ internal static partial class WorkerLog
     [LoggerMessage(EventId = 1041, Level = LogLevel.Warning, Message = "Job {JobId} attempt {Attempt} is no longer this worker's (its lease was lost); stopping it")]
     public static partial void LeaseLost(ILogger logger, Guid jobId, int attempt);
 
+    [LoggerMessage(EventId = 1042, Level = LogLevel.Warning, Message = "Leases not renewed for {Seconds:0.#}s (lease {LeaseSeconds:0.#}s): stopping {Count} attempt(s) before another worker may take them")]
+    public static partial void LeasesRunningOut(ILogger logger, int count, double seconds, double leaseSeconds);
+
     [LoggerMessage(EventId = 1050, Level = LogLevel.Warning, Message = "Checkpoint of job {JobId} attempt {Attempt} was rejected: the attempt is no longer this worker's")]
     public static partial void CheckpointRejected(ILogger logger, Guid jobId, int attempt);
 

@@ -29,7 +29,7 @@ public sealed class GantryWorkerProgressTests : WorkerTestBase
     [Fact]
     public async Task Run_LongJob_HeartbeatsKeepLeaseAlive()
     {
-        var lease = TimeSpan.FromSeconds(3);
+        var lease = TimeSpan.FromSeconds(4);
         await StartWorkerAsync(Options() with { LeaseDuration = lease, HeartbeatInterval = TimeSpan.FromMilliseconds(100) });
         var rescuer = new JobRescuer(Store, new MaintenanceOptions(), NullLogger<JobRescuer>.Instance, TimeProvider.System);
         var id = await EnqueueAsync(TestJobTypes.Block);

@@ -22,6 +22,9 @@ public sealed class WorkerOptionsTests
         { "capacity", new WorkerOptions { Capacity = 0 } },
         { "heartbeat interval", new WorkerOptions { HeartbeatInterval = TimeSpan.FromSeconds(30), LeaseDuration = TimeSpan.FromSeconds(30) } },
         { "heartbeat interval", new WorkerOptions { HeartbeatInterval = TimeSpan.Zero } },
+        // Unrenewed attempts stop 3 s (kill grace and clock allowance) before their leases end: a heartbeat must fit before that.
+        { "lease duration", new WorkerOptions { HeartbeatInterval = TimeSpan.FromSeconds(5), LeaseDuration = TimeSpan.FromSeconds(6) } },
+        { "lease duration", new WorkerOptions { HeartbeatInterval = TimeSpan.FromMilliseconds(500), LeaseDuration = TimeSpan.FromSeconds(2) } },
         { "poll interval", new WorkerOptions { PollInterval = TimeSpan.Zero } },
         { "command poll interval", new WorkerOptions { CommandPollInterval = TimeSpan.Zero } },
         { "drain timeout", new WorkerOptions { DrainTimeout = TimeSpan.FromSeconds(-1) } },
@@ -29,6 +32,10 @@ public sealed class WorkerOptionsTests
         { "progress interval", new WorkerOptions { ProgressInterval = TimeSpan.FromSeconds(-1) } },
         { "default job timeout", new WorkerOptions { DefaultJobTimeout = TimeSpan.Zero } },
     };
+
+    [Fact]
+    public void Validate_LeaseLeavingAHeartbeatBeforeTheStopMargin_Valid() =>
+        new WorkerOptions { HeartbeatInterval = TimeSpan.FromSeconds(2), LeaseDuration = TimeSpan.FromSeconds(6) }.Validate();
 
     [Theory]
     [MemberData(nameof(Invalid))]

@@ -1,0 +1,45 @@
+using Gantry.Worker.Handlers.Process;
+
+namespace Gantry.Worker.Execution;
+
+/// <summary>
+/// When the leases a worker (or a node) holds were last renewed, and whether they are about to run
+/// out: the coordinator hands an expired lease's job to another worker, so an attempt that cannot
+/// be renewed must be stopped, and its processes dead, before that. A renewal counts from the
+/// moment its request was sent (the coordinator extended the lease no earlier), and the stop comes
+/// <see cref="Margin"/> before the lease ends: the kill grace of a process handler's tree, plus an
+/// allowance for the clocks of the machines involved. Thread-safe.
+/// </summary>
+public sealed class LeaseGuard(TimeSpan lease, TimeProvider time)
+{
+    /// <summary>How far apart the clocks of the worker and the coordinator's machines are allowed to be.</summary>
+    public static readonly TimeSpan ClockErrorAllowance = TimeSpan.FromSeconds(1);
+
+    /// <summary>Between the stop and the lease's end: the attempt's tree is killed within the first part, the rest covers the clocks.</summary>
+    public static TimeSpan Margin => ProcessJobRunner.KillGrace + ClockErrorAllowance;
+
+    /// <summary>The shortest lease that leaves a heartbeat every <paramref name="heartbeat"/> time to renew it before the stop.</summary>
+    public static TimeSpan ShortestLease(TimeSpan heartbeat) => heartbeat + Margin;
+
+    private long _renewedAt = time.GetTimestamp();
+
+    /// <summary>Taken just before a renewal (heartbeat) is sent; passed to <see cref="Renewed"/> when it succeeds.</summary>
+    public long Now() => time.GetTimestamp();
+
+    public void Renewed(long sentAt)
+    {
+        var last = Interlocked.Read(ref _renewedAt);
+        while (sentAt > last)
+        {
+            var seen = Interlocked.CompareExchange(ref _renewedAt, sentAt, last);
+            if (seen == last) return;
+            last = seen;
+        }
+    }
+
+    /// <summary>Since the last renewal.</summary>
+    public TimeSpan Unrenewed => time.GetElapsedTime(Interlocked.Read(ref _renewedAt));
+
+    /// <summary>True once the leases are within <see cref="Margin"/> of their end: what runs under them must stop now.</summary>
+    public bool Expiring => Unrenewed >= lease - Margin;
+}
