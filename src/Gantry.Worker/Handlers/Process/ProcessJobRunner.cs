@@ -51,10 +51,13 @@ internal sealed class ProcessJobRunner(string jobType, ProcessHandlerSpec spec, 
         }
 
         var status = await process.Exited.ConfigureAwait(false);
+        var memoryHit = sandbox.MemoryLimitHit();
+        // Whatever the program left behind goes with it, before its output is read to the end: a child
+        // still holding stdout open would otherwise hold the attempt forever.
+        sandbox.KillAll();
+        if (!sandboxes.IsCgroup) PosixSignals.ToGroup(process.Pid, PosixSignals.SigKill); // Without a cgroup, its session is what is left.
         var result = await stdout.ConfigureAwait(false);
         var lastErrors = await stderr.ConfigureAwait(false);
-        var memoryHit = sandbox.MemoryLimitHit();
-        sandbox.KillAll(); // Whatever the program left behind goes with it.
         output.ReportCut();
 
         ct.ThrowIfCancellationRequested();
