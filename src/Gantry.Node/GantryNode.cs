@@ -83,7 +83,7 @@ public sealed class GantryNode : IAsyncDisposable
     }
 
     public NodeStatus Status() => new(Id, Environment.ProcessId, _upstream.Link.Description,
-        _stopped == 1 ? "stopping" : _paused ? "paused" : "running", _startedAt,
+        _stopped == 1 ? "stopping" : _supervisor.AllFailed ? "failed" : _paused ? "paused" : "running", _startedAt,
         _options.EffectiveMinWorkers, _options.EffectiveMaxWorkers, _options.EffectiveWorkerCapacity, _paused, _supervisor.Status());
 
     private string StatusJson() => JsonSerializer.Serialize(Status(), NodeStatusJson.Default.NodeStatus);
@@ -225,6 +225,7 @@ public sealed class GantryNode : IAsyncDisposable
                     NodeLog.Command(_logger, Id, "resumed");
                     _paused = false;
                     _supervisor.SetPaused(false);
+                    _supervisor.RestartFailed(); // Resume is also how an operator says "try again" after fixing what made them fail.
                     break;
                 case WorkerCommandKind.Drain:
                     NodeLog.Command(_logger, Id, "draining: its workers finish their jobs, then the node stops");

@@ -176,6 +176,37 @@ public sealed partial class NodeProcessTests : IDisposable
     }
 
     [Fact]
+    public async Task Node_EveryWorkerFailed_SaysSoWithNoCapacity_ResumeStartsThemAgain()
+    {
+        // The workers' own configuration file is missing: each exits at start, until the restart limit marks it failed.
+        var config = _dir.File("worker.json");
+        await using var node = StartNode("--workers", "2", "--restart-backoff", "200ms", "--max-restarts", "1", $"--worker-arg=--config={config}");
+        await node.WaitForOutputAsync("No worker of this node is left", Generous);
+        var status = await StatusAsync();
+        var nodeId = status.GetProperty("node_id").GetString()!;
+        Assert.Equal("failed", status.GetProperty("state").GetString());
+        Assert.All(status.GetProperty("workers").EnumerateArray(), w => Assert.Equal("failed", w.GetProperty("state").GetString()));
+        await WaitUntilAsync(async () => await RegisteredCapacityAsync(nodeId) == 0, Generous, "the registry shows the node with no capacity");
+
+        File.WriteAllText(config, """{ "handlers": {} }""");
+        var (code, _, stderr) = await GantryProcess.RunAsync(_dir.Path, null, "workers", "resume", nodeId, "--db", _dir.Db);
+        Assert.True(code == 0, stderr);
+        await WaitForRunningWorkersAsync(2);
+        Assert.Equal("running", (await StatusAsync()).GetProperty("state").GetString());
+        await WaitUntilAsync(async () => await RegisteredCapacityAsync(nodeId) == 8, Generous, "the registry shows the node's capacity again");
+        var id = await QuickRun.SubmitAsync(_dir, "echo", """{"back":true}""");
+        var done = await StoreProbe.WaitForAsync(_dir.Db, id, j => j.State.IsTerminal(), Generous, "finished");
+        Assert.Equal(JobState.Succeeded, done.State);
+    }
+
+    private async Task<int> RegisteredCapacityAsync(string nodeId)
+    {
+        var (code, stdout, stderr) = await GantryProcess.RunAsync(_dir.Path, null, "workers", "--all", "--json", "--db", _dir.Db);
+        Assert.True(code == 0, stderr);
+        return JsonDocument.Parse(stdout).RootElement.EnumerateArray().Single(w => w.GetProperty("id").GetString() == nodeId).GetProperty("capacity").GetInt32();
+    }
+
+    [Fact]
     public async Task Node_Backlog_ScalesUpWithin10sThenDrainsBackDown()
     {
         await using var node = StartNode("--workers", "1", "--min-workers", "1", "--max-workers", "3", "--worker-capacity", "1");

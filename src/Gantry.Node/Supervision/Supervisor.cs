@@ -35,6 +35,31 @@ internal sealed class Supervisor(NodeOptions options, NodeUpstream upstream, Wor
         get { lock (_lock) return _workers.Count(w => w.IsLive); }
     }
 
+    /// <summary>True when no worker is alive or about to be and at least one has failed: the node cannot run anything.</summary>
+    public bool AllFailed
+    {
+        get { lock (_lock) return !_stopped && !_workers.Any(w => w.IsLive) && _workers.Any(w => w.State == ManagedWorkerStates.Failed); }
+    }
+
+    /// <summary>Starts every failed worker again, its restart history forgotten (an operator asked: the cause may be fixed). Returns how many.</summary>
+    public int RestartFailed()
+    {
+        lock (_lock)
+        {
+            if (_stopped) return 0;
+            var failed = _workers.Where(w => w.State == ManagedWorkerStates.Failed).ToList();
+            foreach (var slot in failed)
+            {
+                slot.History.Recent.Clear();
+                slot.History.InARow = 0;
+                slot.State = ManagedWorkerStates.Restarting;
+                slot.RestartAt = time.GetUtcNow();
+            }
+            if (failed.Count > 0) NodeLog.RestartingFailed(logger, failed.Count);
+            return failed.Count;
+        }
+    }
+
     public List<WorkerSession> Sessions()
     {
         lock (_lock) return _workers.Where(w => w.Session is not null).Select(w => w.Session!).ToList();
@@ -258,6 +283,7 @@ internal sealed class Supervisor(NodeOptions options, NodeUpstream upstream, Wor
                 {
                     slot.State = ManagedWorkerStates.Failed;
                     NodeLog.WorkerFailed(logger, slot.LocalId, pid ?? 0, what, slot.Restarts, options.RestartWindow.TotalSeconds);
+                    if (!_workers.Any(w => w.IsLive)) NodeLog.AllWorkersFailed(logger, options.NodeId);
                 }
                 else
                 {

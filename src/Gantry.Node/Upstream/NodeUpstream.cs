@@ -50,7 +50,8 @@ internal sealed class NodeUpstream
         ProcessId = Environment.ProcessId,
         Version = typeof(NodeUpstream).Assembly.GetName().Version?.ToString() ?? "",
         Queues = _options.Queues.ToDictionary(q => q.Key, q => q.Value * Math.Max(workers, 1), StringComparer.Ordinal),
-        Capacity = _options.EffectiveWorkerCapacity * Math.Max(workers, 1),
+        // No live worker, no capacity: the registry shows a node that cannot run anything as such.
+        Capacity = _options.EffectiveWorkerCapacity * workers,
         JobTypes = _options.JobTypes,
         Capabilities = _options.Capabilities,
         Tags = new Dictionary<string, string>(_options.Tags) { ["gantry.node"] = "true" },
