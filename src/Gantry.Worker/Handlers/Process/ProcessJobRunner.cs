@@ -10,8 +10,9 @@ namespace Gantry.Worker.Handlers.Process;
 /// <summary>
 /// Runs one attempt of a process handler: the job context goes in on stdin as one JSON document,
 /// JSON lines come out on stdout (progress, result, log, checkpoint), stderr lines are kept as
-/// logs, and the exit code decides the outcome. The program runs in its own session (so the
-/// whole tree can be signalled) and, where possible, its own cgroup, joined before it starts.
+/// logs, and the exit status decides the outcome. The program runs in its own session (so the
+/// whole tree can be signalled), where possible in its own cgroup, joined before it starts, and
+/// dies with the worker (<see cref="ProcessLauncher"/>, <see cref="ChildProcess"/>).
 /// Cancellation sends SIGTERM to the tree, then SIGKILL after <see cref="KillGrace"/>.
 /// </summary>
 internal sealed class ProcessJobRunner(string jobType, ProcessHandlerSpec spec, SandboxFactory sandboxes)
