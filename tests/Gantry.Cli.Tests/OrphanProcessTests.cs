@@ -144,4 +144,35 @@ public sealed partial class OrphanProcessTests : IDisposable
         await using var other = QuickRun.Start(_dir);
         await AssertSecondAttemptSawNothingOfTheFirstAsync(id);
     }
+
+    [Fact]
+    public async Task NodeOverHttp_ServerGone_TakesTheAttemptBackFromItsWorkerBeforeTheLeaseEnds()
+    {
+        (string, string)[] tokens = [("GANTRY_TOKENS", "admin:test-admin-token,worker:test-worker-token")];
+        var server = GantryProcess.StartDll(_dir.Path, GantryProcess.CliPath, ["server", "--db", _dir.Db, "--listen", "127.0.0.1:0"], tokens);
+        await server.WaitForOutputAsync("Press Ctrl-C to stop.", Generous);
+        var url = ApiLine().Match(server.Stdout).Groups[1].Value;
+        await using var node = GantryProcess.StartDll(_dir.Path, GantryProcess.CliPath,
+            ["node", "--server", url, "--token", "test-worker-token", "--run-dir", _dir.File("run"), "--workers", "1",
+             "--lease-duration", "5s", "--heartbeat-interval", "500ms", "--poll-interval", "50ms"], []);
+        await node.WaitForOutputAsync("Press Ctrl-C to stop.", Generous);
+        var id = await QuickRun.SubmitAsync(_dir, "stubborn", "--max-attempts", "3");
+        var (program, child) = await WaitForFirstAttemptAsync();
+        await Task.Delay(1200);
+
+        server.Signal(GantryProcess.SigKill);
+        await server.WaitForExitAsync(Generous);
+        await server.DisposeAsync();
+        var leaseEnd = (await StoreProbe.GetAsync(_dir.Db, id))!.LeaseUntil!.Value;
+
+        await WaitUntilDeadAsync(program, TimeSpan.FromSeconds(20), "the handler's program");
+        await WaitUntilDeadAsync(child, TimeSpan.FromSeconds(5), "the program's child");
+        var stoppedAt = DateTimeOffset.UtcNow;
+        Assert.True(stoppedAt < leaseEnd, $"the attempt's processes were still alive {(stoppedAt - leaseEnd).TotalMilliseconds:0} ms after its lease ended");
+        Assert.False(node.HasExited, node.Output);
+        Assert.Contains("taken back from the workers", node.Output, StringComparison.Ordinal);
+
+        await using var other = QuickRun.Start(_dir);
+        await AssertSecondAttemptSawNothingOfTheFirstAsync(id);
+    }
 }
