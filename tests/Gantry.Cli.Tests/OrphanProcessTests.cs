@@ -110,6 +110,21 @@ public sealed partial class OrphanProcessTests : IDisposable
         await AssertSecondAttemptSawNothingOfTheFirstAsync(id);
     }
 
+    [Theory]
+    [InlineData("run", "3s", "lease duration: (3s) must be at least the heartbeat interval (0.5s) plus 3s")]
+    [InlineData("worker", "3s", "lease duration: (3s) must be at least the heartbeat interval (0.5s) plus 3s")]
+    [InlineData("node", "3900ms", "--lease-duration: (3.9s) must be at least twice the heartbeat interval (0.5s) plus 3s")]
+    public async Task LeaseTooShortToStopUnrenewedAttemptsInTime_RefusedAtStart(string command, string lease, string message)
+    {
+        string[] runDir = command == "node" ? ["--run-dir", _dir.File("run")] : [];
+        var (code, stdout, stderr) = await GantryProcess.RunAsync(_dir.Path, null,
+            [command, "--db", _dir.Db, .. runDir, "--lease-duration", lease, "--heartbeat-interval", "500ms"]);
+        Assert.Equal(1, code);
+        Assert.Contains(message, stderr, StringComparison.Ordinal);
+        Assert.Single(stderr.Trim().Split('\n'));
+        Assert.False(File.Exists(_dir.Db), stdout);
+    }
+
     [GeneratedRegex(@"api\s+(http://\S+)")]
     private static partial Regex ApiLine();
 
