@@ -20,10 +20,10 @@ internal static partial class NodeLog
     [LoggerMessage(EventId = 3004, Level = LogLevel.Error, Message = "Worker {LocalId} (pid {Pid}) {What}; it restarted {Restarts} times within {WindowSeconds}s, so it is marked failed and not started again")]
     public static partial void WorkerFailed(ILogger logger, int localId, int pid, string what, int restarts, double windowSeconds);
 
-    [LoggerMessage(EventId = 3005, Level = LogLevel.Error, Message = "No worker of this node is left: every one failed. The node claims nothing and registers no capacity; 'gantry workers resume {NodeId}' starts the failed workers again")]
+    [LoggerMessage(EventId = 3011, Level = LogLevel.Error, Message = "No worker of this node is left: every one failed. The node claims nothing and registers no capacity; 'gantry workers resume {NodeId}' starts the failed workers again")]
     public static partial void AllWorkersFailed(ILogger logger, string nodeId);
 
-    [LoggerMessage(EventId = 3006, Level = LogLevel.Warning, Message = "Starting {Count} failed worker(s) again, as asked")]
+    [LoggerMessage(EventId = 3012, Level = LogLevel.Warning, Message = "Starting {Count} failed worker(s) again, as asked")]
     public static partial void RestartingFailed(ILogger logger, int count);
 
     [LoggerMessage(EventId = 3005, Level = LogLevel.Information, Message = "Worker {LocalId} (pid {Pid}) stopped")]

@@ -9,7 +9,8 @@ internal readonly record struct ExitStatus(int? Code, int? Signal)
 {
     public bool Succeeded => Code == 0;
 
-    public override string ToString() => Signal is { } s ? $"was killed by signal {s}" : $"exited with code {Code}";
+    public override string ToString() =>
+        Signal is { } s ? $"was killed by signal {s}" : Code is { } c ? $"exited with code {c}" : "ended (its exit status could not be read)";
 }
 
 /// <summary>
