@@ -22,18 +22,34 @@ internal abstract class SandboxFactory
 
     private static readonly TimeSpan SweepEvery = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan UnownedAge = TimeSpan.FromMinutes(1);
-    private long _lastSweep = long.MinValue;
+    private long _lastSweep; // Environment.TickCount64 of the last sweep: 0 (boot) sweeps at once.
 
     /// <summary>
-    /// <see cref="Sweep"/>, at most once a second. Called before each attempt starts: a lease is
-    /// longer than that, so whatever a dead owner left is gone before its jobs run here again.
+    /// <see cref="Sweep"/>, before an attempt of <paramref name="jobId"/> starts: at most once a
+    /// second (a lease is longer, so what a dead owner left is gone before its jobs run here again),
+    /// and every time a cgroup of an earlier attempt of the same job is there (a node retries the
+    /// attempts of a worker it lost at once).
     /// </summary>
-    public void SweepDeadOwners()
+    public void SweepDeadOwners(Guid jobId)
     {
         var now = Environment.TickCount64;
         var last = Interlocked.Read(ref _lastSweep);
-        if (now - last < SweepEvery.TotalMilliseconds || Interlocked.CompareExchange(ref _lastSweep, now, last) != last) return;
+        if (now - last < SweepEvery.TotalMilliseconds && !HasCgroupOf(jobId)) return;
+        Interlocked.Exchange(ref _lastSweep, now);
         Sweep();
+    }
+
+    private bool HasCgroupOf(Guid jobId)
+    {
+        if (AttemptParents.Count == 0) return false;
+        try
+        {
+            return Directory.EnumerateDirectories(AttemptParents[0], $"*-{jobId:N}-*").Any();
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return false;
+        }
     }
 
     /// <summary>

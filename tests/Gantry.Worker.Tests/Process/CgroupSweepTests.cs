@@ -45,4 +45,21 @@ public sealed class CgroupSweepTests
             CgroupFiles.KillAndRemove(live);
         }
     }
+
+    [Fact]
+    public void SweepBeforeAnAttempt_EarlierAttemptOfTheSameJobLeftBehind_SweptEvenRightAfterAnotherSweep()
+    {
+        Assert.False(ProcessIsolation.IsDegraded, $"this machine kind has writable cgroups; isolation is {ProcessIsolation.Description}");
+        var factory = SandboxFactory.Current;
+        var self = CgroupOwner.Self.Split('.');
+        var job = Guid.NewGuid();
+        factory.SweepDeadOwners(Guid.NewGuid()); // A sweep just now: the next one would wait a second.
+        using var orphan = Sleeper();
+        var dead = MakeCgroup($"{self[0]}.1.{self[2]}-{job:N}-1", orphan.Id);
+
+        factory.SweepDeadOwners(job); // Attempt 2 of the job, retried at once after its worker was lost.
+
+        Assert.True(orphan.WaitForExit(TimeSpan.FromSeconds(10)), "attempt 1's process is still running");
+        Assert.False(Directory.Exists(dead));
+    }
 }

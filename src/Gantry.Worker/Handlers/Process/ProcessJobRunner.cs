@@ -23,7 +23,7 @@ internal sealed class ProcessJobRunner(string jobType, ProcessHandlerSpec spec, 
 
     public async ValueTask<string?> RunAsync(JobContext context, CancellationToken ct)
     {
-        sandboxes.SweepDeadOwners(); // What a dead worker's attempts left on this machine goes first.
+        sandboxes.SweepDeadOwners(context.JobId); // What a dead worker's attempts left on this machine goes first.
         using var sandbox = sandboxes.Create(CgroupOwner.AttemptName(context.JobId, context.Attempt), spec.Limits);
         var (path, argv) = ProcessLauncher.Command(sandbox, spec.Command);
         var directory = spec.WorkingDirectory is { Length: > 0 } dir ? Path.GetFullPath(dir) : System.Environment.CurrentDirectory;
