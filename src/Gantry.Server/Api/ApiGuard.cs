@@ -119,7 +119,9 @@ internal sealed partial class ApiGuard(RequestDelegate next, ApiOptions options,
         if (ex.StatusCode == StatusCodes.Status413PayloadTooLarge) return ApiProblems.From(ex);
         if (ex.InnerException is JsonException json)
         {
-            var field = json.Path is { Length: > 1 } path ? path.TrimStart('$', '.') : MissingField(json.Message) ?? "body";
+            var at = json.Path is { Length: > 1 } path ? path.TrimStart('$', '.') : "";
+            var missing = MissingField(json.Message);
+            var field = missing is null ? (at.Length > 0 ? at : "body") : at.Length > 0 ? $"{at}.{missing}" : missing;
             return ApiProblems.Problem(StatusCodes.Status400BadRequest, "Invalid input", $"{field}: {FirstSentence(json.Message)}", field);
         }
         if (ex.Message.Contains("body was provided", StringComparison.Ordinal) || ex.Message.Contains("from body", StringComparison.Ordinal))

@@ -14,13 +14,22 @@ internal static class JobsEndpoints
     public static void Map(RouteGroupBuilder api)
     {
         var jobs = api.MapGroup("/jobs").WithTags("Jobs");
-        jobs.MapPost("/", SubmitAsync).WithSummary("Submit one job document or an array of them (all or none)").WithMetadata(new RequiredScope(ApiScope.Submit), new AcceptsQuery("allow_unknown_type"));
-        jobs.MapGet("/", ListAsync).WithSummary("List jobs, newest first, with keyset pagination (cursor)").WithMetadata(new RequiredScope(ApiScope.Read), new AcceptsQuery("state", "queue", "type", "limit", "cursor"));
-        jobs.MapGet("/{id}", GetAsync).WithSummary("One job, with the error of every failed attempt").WithMetadata(new RequiredScope(ApiScope.Read));
-        jobs.MapPost("/{id}/cancel", CancelAsync).WithSummary("Cancel a job (a running one is stopped by its worker)").WithMetadata(new RequiredScope(ApiScope.Submit));
-        jobs.MapPost("/{id}/retry", RetryAsync).WithSummary("Put a dead or cancelled job back to queued").WithMetadata(new RequiredScope(ApiScope.Submit));
-        jobs.MapGet("/{id}/logs", LogsAsync).WithSummary("What the job's attempts logged").WithMetadata(new RequiredScope(ApiScope.Read));
-        jobs.MapGet("/{id}/events", JobEvents.StreamAsync).WithSummary("Server-sent events of the job's state and progress until it ends").WithMetadata(new RequiredScope(ApiScope.Read));
+        jobs.MapPost("/", SubmitAsync).WithName("SubmitJobs").WithSummary("Submit one job document or an array of them (all or none)")
+            .Accepts<JobDocument>("application/json").Produces<SubmitView>(StatusCodes.Status201Created).Produces<SubmitView>(StatusCodes.Status200OK)
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+            .WithMetadata(new RequiredScope(ApiScope.Submit), new AcceptsQuery("allow_unknown_type"));
+        jobs.MapGet("/", ListAsync).WithName("ListJobs").WithSummary("List jobs, newest first, with keyset pagination (cursor)").Produces<JobPage>()
+            .WithMetadata(new RequiredScope(ApiScope.Read), new AcceptsQuery("state", "queue", "type", "limit", "cursor"));
+        jobs.MapGet("/{id}", GetAsync).WithName("GetJob").WithSummary("One job, with the error of every failed attempt").Produces<JobView>()
+            .ProducesProblem(StatusCodes.Status404NotFound).WithMetadata(new RequiredScope(ApiScope.Read));
+        jobs.MapPost("/{id}/cancel", CancelAsync).WithName("CancelJob").WithSummary("Cancel a job (a running one is stopped by its worker)").Produces<CancelView>()
+            .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict).WithMetadata(new RequiredScope(ApiScope.Submit));
+        jobs.MapPost("/{id}/retry", RetryAsync).WithName("RetryJob").WithSummary("Put a dead or cancelled job back to queued").Produces<JobView>()
+            .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict).WithMetadata(new RequiredScope(ApiScope.Submit));
+        jobs.MapGet("/{id}/logs", LogsAsync).WithName("GetJobLogs").WithSummary("What the job's attempts logged").Produces<LogLineView[]>()
+            .ProducesProblem(StatusCodes.Status404NotFound).WithMetadata(new RequiredScope(ApiScope.Read));
+        jobs.MapGet("/{id}/events", JobEvents.StreamAsync).WithName("StreamJobEvents").WithSummary("Server-sent events of the job's state and progress until it ends")
+            .Produces<string>(StatusCodes.Status200OK, "text/event-stream").ProducesProblem(StatusCodes.Status404NotFound).WithMetadata(new RequiredScope(ApiScope.Read));
     }
 
     private static async Task<IResult> SubmitAsync(HttpRequest request, IJobStore store, ApiOptions options, CancellationToken ct,

@@ -14,14 +14,15 @@ internal static class WorkflowsEndpoints
     public static void Map(RouteGroupBuilder api)
     {
         var workflows = api.MapGroup("/workflows").WithTags("Workflows");
-        workflows.MapPost("/", SubmitAsync).WithSummary("Submit a workflow document: named steps with depends_on, validated as a DAG, stored all or none")
+        workflows.MapPost("/", SubmitAsync).WithName("SubmitWorkflow").WithSummary("Submit a workflow document: named steps with depends_on, validated as a DAG, stored all or none")
+            .Accepts<WorkflowDocument>("application/json").Produces<WorkflowSubmitView>(StatusCodes.Status201Created).ProducesProblem(StatusCodes.Status413PayloadTooLarge)
             .WithMetadata(new RequiredScope(ApiScope.Submit), new AcceptsQuery("allow_unknown_type"));
-        workflows.MapGet("/", ListAsync).WithSummary("List workflows, newest first, with their derived state (keyset pagination by cursor)")
-            .WithMetadata(new RequiredScope(ApiScope.Read), new AcceptsQuery("state", "limit", "cursor"));
-        workflows.MapGet("/{id}", GetAsync).WithSummary("One workflow with its steps, their states, dependencies and results")
-            .WithMetadata(new RequiredScope(ApiScope.Read));
-        workflows.MapPost("/{id}/cancel", CancelAsync).WithSummary("Cancel every unfinished step (running ones are stopped by their workers)")
-            .WithMetadata(new RequiredScope(ApiScope.Submit));
+        workflows.MapGet("/", ListAsync).WithName("ListWorkflows").WithSummary("List workflows, newest first, with their derived state (keyset pagination by cursor)")
+            .Produces<WorkflowPage>().WithMetadata(new RequiredScope(ApiScope.Read), new AcceptsQuery("state", "limit", "cursor"));
+        workflows.MapGet("/{id}", GetAsync).WithName("GetWorkflow").WithSummary("One workflow with its steps, their states, dependencies and results")
+            .Produces<WorkflowView>().ProducesProblem(StatusCodes.Status404NotFound).WithMetadata(new RequiredScope(ApiScope.Read));
+        workflows.MapPost("/{id}/cancel", CancelAsync).WithName("CancelWorkflow").WithSummary("Cancel every unfinished step (running ones are stopped by their workers)")
+            .Produces<WorkflowCancelView>().ProducesProblem(StatusCodes.Status404NotFound).WithMetadata(new RequiredScope(ApiScope.Submit));
     }
 
     private static async Task<IResult> SubmitAsync(HttpRequest request, IJobStore store, ApiOptions options, CancellationToken ct,
