@@ -115,7 +115,7 @@ public static class JobDocumentReader
             var value = property.Value;
             var at = $"{where}.{property.Name}";
             // An optional field given as null is a field not given (as a generated client writes it).
-            if (value.ValueKind == JsonValueKind.Null && property.Name != "type" && (Fields.Contains(property.Name) || skip?.Contains(property.Name) == true)) continue;
+            if (value.ValueKind == JsonValueKind.Null && property.Name is not ("type" or "version") && (Fields.Contains(property.Name) || skip?.Contains(property.Name) == true)) continue;
             switch (property.Name)
             {
                 case "version":
