@@ -99,11 +99,15 @@ public sealed class EveryEndpointBadInputTests : IAsyncLifetime
     [Fact]
     public async Task EveryQueryParameter_BadValue_400NamingIt()
     {
-        var bad = new Dictionary<string, string> { ["limit"] = "abc", ["allow_unknown_type"] = "maybe", ["state"] = "sleeping", ["cursor"] = "not-an-id" };
+        var bad = new Dictionary<string, string> { ["limit"] = "abc", ["allow_unknown_type"] = "maybe", ["state"] = "sleeping", ["cursor"] = "not-an-id", ["queue"] = "a%00b", ["type"] = "no spaces" };
         foreach (var call in Calls())
             foreach (var name in call.Query.Where(bad.ContainsKey))
                 AssertProblem(await SendAsync(call.Method, $"{call.Path}?{name}={bad[name]}", call.ReadsBody ? "{\"type\":\"echo\"}" : null),
                     $"{call.Method} {call.Path}?{name}={bad[name]}", HttpStatusCode.BadRequest, name);
+        foreach (var call in Calls())
+            foreach (var name in call.Query)
+                AssertProblem(await SendAsync(call.Method, $"{call.Path}?{name}=a%00b", call.ReadsBody ? "{\"type\":\"echo\"}" : null),
+                    $"{call.Method} {call.Path}?{name} with a NUL", HttpStatusCode.BadRequest, name);
         AssertProblem(await SendAsync("GET", "/api/v1/jobs?limit=0"), "limit=0", HttpStatusCode.BadRequest, "limit");
         AssertProblem(await SendAsync("GET", "/api/v1/jobs?limit=99999999999"), "limit too big", HttpStatusCode.BadRequest, "limit");
     }

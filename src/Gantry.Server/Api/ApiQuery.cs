@@ -22,7 +22,7 @@ internal static class ApiQuery
         _ => throw new InvalidInputException(name, $"must be true or false, got '{text}'"),
     };
 
-    /// <summary>The names a request gives that its endpoint does not take, or that it gives twice; null when all is well.</summary>
+    /// <summary>The first parameter a request gives that its endpoint does not take, gives twice, or with a NUL in it; null when all is well.</summary>
     public static InvalidInputException? Check(HttpContext http)
     {
         if (http.Request.Query.Count == 0) return null;
@@ -34,6 +34,7 @@ internal static class ApiQuery
                     ? "is not a query parameter of this call (it takes none)"
                     : $"is not a query parameter of this call (it takes {string.Join(", ", accepted)})");
             if (values.Count > 1) return new InvalidInputException(name, "is given more than once");
+            if (Gantry.Protocol.TextFields.HasNul(values.ToString())) return new InvalidInputException(name, Gantry.Protocol.TextFields.NulProblem);
         }
         return null;
     }

@@ -63,6 +63,8 @@ internal static class JobsEndpoints
         if (state is not null)
             s = JobStates.TryParse(state, out var parsed) ? parsed
                 : throw new InvalidInputException("state", $"'{state}' is not a job state (one of {string.Join(", ", JobStates.All.Select(x => x.ToText()))})");
+        if (queue is not null) JobDraft.CheckName(queue, "queue");
+        if (type is not null) JobDraft.CheckName(type, "type");
         var n = ApiQuery.Int(limit, "limit", 1, ApiOptions.MaxListDefault) ?? 50;
         Guid? before = cursor is null ? null : JobIds.Parse(cursor, "cursor");
         var page = await store.JobListAsync(new JobListParams { State = s, Queue = queue, Type = type, Limit = n, Before = before }, ct).ConfigureAwait(false);
