@@ -78,19 +78,24 @@ public sealed partial class PostgresJobStore
                         break;
                     case JobFailedReport f:
                         var seq = await Fenced(c, CancelIfRequestedSql, f).Bind("@now", now).ScalarAsync(ct).ConfigureAwait(false);
-                        var cancelled = seq is long;
-                        if (!cancelled)
-                            seq = await Fenced(c, FailSql, f).Bind("@next", f.Next.ToText())
+                        var next = JobState.Cancelled;
+                        if (seq is not long)
+                        {
+                            await using var fail = Fenced(c, FailSql, f).Bind("@next", f.Next.ToText(), NpgsqlDbType.Text)
                                 .Bind("@run_at", f.RunAt.Utc(), NpgsqlDbType.TimestampTz)
                                 .Bind("@finished_at", f.Next.IsTerminal() ? now : (object?)null, NpgsqlDbType.TimestampTz)
-                                .ScalarAsync(ct).ConfigureAwait(false);
+                                .Bind("@now", now, NpgsqlDbType.TimestampTz);
+                            await using var failed = await fail.ExecuteReaderAsync(ct).ConfigureAwait(false);
+                            // The store's word on what follows (dead once attempts are used up), not the report's.
+                            if (await failed.ReadAsync(ct).ConfigureAwait(false)) (seq, next) = (failed.GetInt64(0), JobStates.Parse(failed.GetString(1)));
+                        }
                         if (seq is long failedSeq)
                         {
                             await InsertErrorAsync(c, f.JobId, f.Attempt, now, f.WorkerId, f.Error, ct).ConfigureAwait(false);
-                            if (cancelled || f.Next == JobState.Dead) await StepStoppedAsync(c, failedSeq, now, ct).ConfigureAwait(false);
+                            if (next is JobState.Cancelled or JobState.Dead) await StepStoppedAsync(c, failedSeq, now, ct).ConfigureAwait(false);
                             results[i] = true;
-                            wakeClaimers |= !cancelled && f.Next == JobState.Queued;
-                            wakeScheduler |= !cancelled && f.Next == JobState.Scheduled;
+                            wakeClaimers |= next == JobState.Queued;
+                            wakeScheduler |= next == JobState.Scheduled;
                         }
                         break;
                     case JobCheckpointReport cp:

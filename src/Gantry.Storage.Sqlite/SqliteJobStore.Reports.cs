@@ -80,18 +80,23 @@ public sealed partial class SqliteJobStore
                         JobStateMachine.Apply(JobState.Running, transition, f.Next);
                         var seq = Fenced(CancelIfRequestedSql, f).Bind("@now", now).ExecuteScalar();
                         var cancelled = seq is long;
+                        var next = JobState.Cancelled;
                         if (!cancelled)
-                            seq = Fenced(FailSql, f).Bind("@next", f.Next.ToText())
+                        {
+                            using var failed = Fenced(FailSql, f).Bind("@next", f.Next.ToText())
                                 .Bind("@run_at", f.RunAt?.ToUnixTimeMilliseconds())
-                                .Bind("@finished_at", f.Next.IsTerminal() ? now : null)
-                                .ExecuteScalar();
+                                .Bind("@finished_at", f.Next.IsTerminal() ? now : null).Bind("@now", now)
+                                .ExecuteReader();
+                            // The store's word on what follows (dead once attempts are used up), not the report's.
+                            if (failed.Read()) (seq, next) = (failed.GetInt64(0), JobStates.Parse(failed.GetString(1)));
+                        }
                         if (seq is long jobSeq)
                         {
                             InsertError(jobSeq, f.Attempt, now, f.WorkerId, f.Error);
-                            if (cancelled || f.Next == JobState.Dead) StepStopped(jobSeq, now);
+                            if (next is JobState.Cancelled or JobState.Dead) StepStopped(jobSeq, now);
                             results[i] = true;
-                            wakeClaimers |= !cancelled && f.Next == JobState.Queued;
-                            wakeScheduler |= !cancelled && f.Next == JobState.Scheduled;
+                            wakeClaimers |= next == JobState.Queued;
+                            wakeScheduler |= next == JobState.Scheduled;
                         }
                         break;
                     case JobCancelledReport c:

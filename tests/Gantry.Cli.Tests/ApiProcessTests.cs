@@ -65,6 +65,82 @@ public sealed partial class ApiProcessTests : IDisposable
     }
 
     [Fact]
+    public async Task Server_ListenIpv4MappedLoopback_ServedOnIpv4()
+    {
+        await using var server = GantryProcess.StartDll(_dir.Path, GantryProcess.CliPath, ["server", "--db", _dir.Db, "--listen", "::ffff:127.0.0.1:0"], []);
+        await server.WaitForOutputAsync("Press Ctrl-C to stop.", Generous);
+        var url = ApiLine().Match(server.Stdout).Groups[1].Value;
+        Assert.StartsWith("http://127.0.0.1:", url, StringComparison.Ordinal);
+        using var http = new HttpClient { BaseAddress = new Uri(url) };
+        Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("/api/v1/jobs")).StatusCode);
+    }
+
+    [Theory]
+    [InlineData("10.254.254.1:5080", "cannot listen on 10.254.254.1:5080: ")]
+    [InlineData("not a host:5080", "is not host:port")]
+    public async Task Server_ListenOnAnAddressItCannotHave_OneLineNamingTheOption(string listen, string expected)
+    {
+        var (code, _, stderr) = await GantryProcess.RunAsync(_dir.Path, null, ["server", "--db", _dir.Db, "--listen", listen], ("GANTRY_TOKENS", "admin:test-admin-token"));
+        Assert.Equal(1, code);
+        Assert.StartsWith("gantry: --listen: ", stderr, StringComparison.Ordinal);
+        Assert.Contains(expected, stderr, StringComparison.Ordinal);
+        Assert.Single(stderr.Trim().Split('\n'));
+        Assert.False(File.Exists(_dir.Db));
+    }
+
+    [Fact]
+    public async Task Server_PortInUse_OneLineSayingSo()
+    {
+        using var taken = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+        taken.Start();
+        var port = ((IPEndPoint)taken.LocalEndpoint).Port;
+        var (code, _, stderr) = await GantryProcess.RunAsync(_dir.Path, null, "server", "--db", _dir.Db, "--listen", $"127.0.0.1:{port}");
+        Assert.Equal(1, code);
+        Assert.Equal($"gantry: --listen: cannot listen on 127.0.0.1:{port}: the port is in use", stderr.Trim());
+    }
+
+    [Fact]
+    public async Task Server_AllowedHostsAndCorsOrigins_FromFlagsAndConfig()
+    {
+        var config = Path.Combine(_dir.Path, "gantry.json");
+        await File.WriteAllTextAsync(config, """{"allowed_hosts":["gantry.internal"],"cors_origins":["https://ui.example"]}""");
+        await using var server = GantryProcess.StartDll(_dir.Path, GantryProcess.CliPath,
+            ["server", "--db", _dir.Db, "--listen", "127.0.0.1:0", "--config", config, "--allowed-hosts", "proxy.example", "--cors-origins", "https://app.example:8443"], []);
+        await server.WaitForOutputAsync("Press Ctrl-C to stop.", Generous);
+        using var http = new HttpClient { BaseAddress = new Uri(ApiLine().Match(server.Stdout).Groups[1].Value) };
+
+        async Task<HttpStatusCode> GetAsync(string host)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, "/api/v1/jobs");
+            request.Headers.Host = host;
+            return (await http.SendAsync(request)).StatusCode;
+        }
+        Assert.Equal(HttpStatusCode.OK, await GetAsync("gantry.internal"));
+        Assert.Equal(HttpStatusCode.OK, await GetAsync("proxy.example:80"));
+        Assert.Equal(HttpStatusCode.BadRequest, await GetAsync("attacker.example"));
+
+        async Task<HttpStatusCode> SubmitFromAsync(string origin)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, "/api/v1/jobs") { Content = new StringContent("""{"type":"echo"}""", Encoding.UTF8, "application/json") };
+            request.Headers.Add("Origin", origin);
+            return (await http.SendAsync(request)).StatusCode;
+        }
+        Assert.Equal(HttpStatusCode.Created, await SubmitFromAsync("https://ui.example"));
+        Assert.Equal(HttpStatusCode.Created, await SubmitFromAsync("https://app.example:8443"));
+        Assert.Equal(HttpStatusCode.Forbidden, await SubmitFromAsync("https://attacker.example"));
+    }
+
+    [Theory]
+    [InlineData("--allowed-hosts", "http://x.example", "--allowed-hosts[0]")]
+    [InlineData("--cors-origins", "https://ui.example/path", "--cors-origins[0]")]
+    public async Task Server_BadBrowserAccessList_OneLineNamingIt(string option, string value, string where)
+    {
+        var (code, _, stderr) = await GantryProcess.RunAsync(_dir.Path, null, "server", "--db", _dir.Db, "--listen", "127.0.0.1:0", option, value);
+        Assert.Equal(1, code);
+        Assert.StartsWith($"gantry: {where}: ", stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Worker_OverHttpWithToken_RunsJobsWithoutTheStore()
     {
         (string, string)[] tokens = [("GANTRY_TOKENS", "admin:test-admin-token,worker:test-worker-token")];

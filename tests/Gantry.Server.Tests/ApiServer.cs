@@ -17,6 +17,9 @@ public sealed class ApiServer(ApiOptions? options = null) : IAsyncLifetime
     public IJobStore Store { get; private set; } = null!;
     public HttpClient Http { get; private set; } = null!;
 
+    /// <summary>The running app's services (its endpoints, options).</summary>
+    public IServiceProvider Services => _app!.Services;
+
     public static readonly ApiOptions Defaults = new() { KnownJobTypes = ["echo", "sleep"], MaxRequestBytes = 64 * 1024 };
 
     public ApiOptions Options { get; } = options ?? Defaults;

@@ -181,6 +181,28 @@ public abstract partial class StoreContractTests
         Assert.Empty(await ClaimAsync());
     }
 
+    [Theory]
+    [InlineData("queued")]
+    [InlineData("scheduled")]
+    public async Task JobReport_LastAttemptFailedWithARetryAsked_DeadAnyway(string asked)
+    {
+        // A worker does not decide whether attempts are left: a retry asked for on the last attempt ends the job dead.
+        var claimed = await RunningAsync(Job() with { MaxAttempts = 1 });
+        var next = JobStates.Parse(asked);
+
+        Assert.True(await FailAsync(claimed, next, next == JobState.Scheduled ? Time.GetUtcNow().AddSeconds(1) : null));
+
+        var job = await GetAsync(claimed.Id);
+        Assert.Equal(JobState.Dead, job.State);
+        Assert.Null(job.RunAt);
+        Assert.Equal(Time.GetUtcNow(), job.FinishedAt);
+        Assert.Single(job.Errors);
+        Time.Advance(TimeSpan.FromMinutes(1));
+        await Store.JobPromoteDueAsync(new JobPromoteParams(), Ct);
+        Assert.Empty(await ClaimAsync());
+        Assert.Equal(JobState.Dead, (await GetAsync(claimed.Id)).State);
+    }
+
     [Fact]
     public async Task JobReport_FailedToQueued_ClaimableAtOnce()
     {

@@ -18,6 +18,8 @@ internal static class RunCommand
         var config = CliOptions.Config();
         var logLevel = CliOptions.LogLevel();
         var listen = CliOptions.Listen();
+        var allowedHosts = CliOptions.AllowedHosts();
+        var corsOrigins = CliOptions.CorsOrigins();
         var intake = new IntakeCliOptions();
 
         var command = new Command("run", "Run Gantry in one process: coordinator services and a worker on one store (Ctrl-C to stop)") { location };
@@ -27,13 +29,16 @@ internal static class RunCommand
         command.Options.Add(config);
         command.Options.Add(logLevel);
         command.Options.Add(listen);
+        command.Options.Add(allowedHosts);
+        command.Options.Add(corsOrigins);
         command.SetHandler(async (parse, ct) =>
         {
             var workerOptions = worker.Read(parse);
             var maintenanceOptions = maintenance.Read(parse);
             var jobsDir = intake.Read(parse);
             var settings = GantryConfig.Load(parse.GetValue(config));
-            var api = ApiHosting.Parse(parse.GetValue(listen)!, Environment.GetEnvironmentVariable("GANTRY_TOKENS"), settings.Tokens);
+            var api = ApiHosting.Parse(parse.GetValue(listen)!, Environment.GetEnvironmentVariable("GANTRY_TOKENS"), settings.Tokens)
+                ?.WithBrowserAccess(parse.GetValue(allowedHosts), parse.GetValue(corsOrigins), settings);
             await using var store = await location.OpenAsync(parse, createIfMissing: true, ct).ConfigureAwait(false);
             using var host = AllInOneHost.Build(store, workerOptions, maintenanceOptions, settings, parse.GetValue(logLevel), api, jobsDir: jobsDir);
             await host.StartAsync(ct).ConfigureAwait(false);

@@ -17,6 +17,8 @@ internal static class ServerCommand
         var maintenance = new MaintenanceCliOptions();
         var logLevel = CliOptions.LogLevel();
         var listen = CliOptions.Listen();
+        var allowedHosts = CliOptions.AllowedHosts();
+        var corsOrigins = CliOptions.CorsOrigins();
         var intake = new IntakeCliOptions();
         var config = CliOptions.Config();
 
@@ -25,6 +27,8 @@ internal static class ServerCommand
         intake.AddTo(command);
         command.Options.Add(logLevel);
         command.Options.Add(listen);
+        command.Options.Add(allowedHosts);
+        command.Options.Add(corsOrigins);
         command.Options.Add(config);
         command.SetHandler(async (parse, ct) =>
         {
@@ -32,7 +36,8 @@ internal static class ServerCommand
             var jobsDir = intake.Read(parse);
             // The server runs no handler, but its API knows the configured job types as valid.
             var settings = GantryConfig.Load(parse.GetValue(config));
-            var api = ApiHosting.Parse(parse.GetValue(listen)!, Environment.GetEnvironmentVariable("GANTRY_TOKENS"), settings.Tokens);
+            var api = ApiHosting.Parse(parse.GetValue(listen)!, Environment.GetEnvironmentVariable("GANTRY_TOKENS"), settings.Tokens)
+                ?.WithBrowserAccess(parse.GetValue(allowedHosts), parse.GetValue(corsOrigins), settings);
             await using var store = await location.OpenAsync(parse, createIfMissing: true, ct).ConfigureAwait(false);
             using var host = AllInOneHost.Build(store, workerOptions: null, maintenanceOptions, settings, parse.GetValue(logLevel), api, jobsDir: jobsDir);
             await host.StartAsync(ct).ConfigureAwait(false);

@@ -33,17 +33,13 @@ internal static class AllInOneHost
         if (web is not null && api is null)
         {
             web.WebHost.UseUrls(metrics!.Url);
-            web.Services.AddGantryWorkerMetrics(new ApiOptions { Tokens = metrics.Tokens });
+            web.Services.AddGantryWorkerMetrics(metrics.MetricsOptions());
         }
         else if (web is not null)
         {
             web.WebHost.UseUrls(api!.Url);
             web.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = ApiOptions.MaxRequestBytesDefault);
-            web.Services.AddGantryApi(new ApiOptions
-            {
-                Tokens = api.Tokens,
-                KnownJobTypes = config.KnownJobTypes,
-            });
+            web.Services.AddGantryApi(api.ApiOptions(config.KnownJobTypes));
         }
         builder.Logging.ClearProviders();
         builder.Logging.SetMinimumLevel(logLevel);

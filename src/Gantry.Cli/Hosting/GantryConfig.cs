@@ -20,6 +20,12 @@ internal sealed record GantryConfig
     /// <summary>API tokens, kept as hashes; added to those of <c>GANTRY_TOKENS</c>.</summary>
     public IReadOnlyList<ApiToken> Tokens { get; init; } = [];
 
+    /// <summary>Host names the API answers besides loopback and its listen address (<c>allowed_hosts</c>); added to <c>--allowed-hosts</c>.</summary>
+    public IReadOnlyList<string> AllowedHosts { get; init; } = [];
+
+    /// <summary>Browser origins allowed to call the API (<c>cors_origins</c>); added to <c>--cors-origins</c>.</summary>
+    public IReadOnlyList<string> CorsOrigins { get; init; } = [];
+
     /// <summary>Where to export metrics over OTLP; null for no export.</summary>
     public TelemetrySettings? Telemetry { get; init; }
 
@@ -59,6 +65,7 @@ internal sealed record GantryConfig
             var handlers = new Dictionary<string, ProcessHandlerSpec>(StringComparer.Ordinal);
             var tokens = new List<ApiToken>();
             TelemetrySettings? telemetry = null;
+            IReadOnlyList<string> allowedHosts = [], corsOrigins = [];
             foreach (var p in root.EnumerateObject())
             {
                 switch (p.Name)
@@ -75,11 +82,20 @@ internal sealed record GantryConfig
                     case "telemetry":
                         telemetry = TelemetryFrom(p.Value, $"{name}: telemetry");
                         break;
+                    case "allowed_hosts":
+                        allowedHosts = ApiHosting.CheckHosts(Strings(p.Value, $"{name}: allowed_hosts"), $"{name}: allowed_hosts");
+                        break;
+                    case "cors_origins":
+                        corsOrigins = ApiHosting.CheckOrigins(Strings(p.Value, $"{name}: cors_origins"), $"{name}: cors_origins");
+                        break;
                     default:
-                        throw new InvalidInputException(name, $"unknown field '{p.Name}' (known fields: handlers, tokens, telemetry)");
+                        throw new InvalidInputException(name, $"unknown field '{p.Name}' (known fields: handlers, tokens, telemetry, allowed_hosts, cors_origins)");
                 }
             }
-            return new GantryConfig { Handlers = handlers, Tokens = tokens, Telemetry = telemetry, Source = Path.GetFullPath(path) };
+            return new GantryConfig
+            {
+                Handlers = handlers, Tokens = tokens, Telemetry = telemetry, AllowedHosts = allowedHosts, CorsOrigins = corsOrigins, Source = Path.GetFullPath(path),
+            };
         }
     }
 

@@ -21,7 +21,7 @@ internal static class NodeMetricsHost
         var web = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
         web.WebHost.UseUrls(listen.Url);
         web.Logging.ClearProviders();
-        web.Services.AddGantryWorkerMetrics(new ApiOptions { Tokens = listen.Tokens });
+        web.Services.AddGantryWorkerMetrics(listen.MetricsOptions());
         web.Services.AddSingleton<IHostLifetime, NodeOwnedLifetime>();
         var app = web.Build();
         app.MapGantryWorkerMetrics(sb =>

@@ -47,6 +47,20 @@ internal static class CliOptions
         DefaultValueFactory = _ => Environment.GetEnvironmentVariable("GANTRY_LISTEN") is { Length: > 0 } env ? env : Hosting.ApiHosting.DefaultListen,
     };
 
+    /// <summary>Host names the API answers besides loopback and its listen address.</summary>
+    public static Option<string?> AllowedHosts() => new("--allowed-hosts")
+    {
+        Description = "Host names the API answers besides loopback and the address it listens on, comma-separated (a proxy's or DNS name; * for any). Other Host headers are refused, against DNS rebinding. Also allowed_hosts in the config file",
+        HelpName = "host,…",
+    };
+
+    /// <summary>Browser origins allowed to call the API.</summary>
+    public static Option<string?> CorsOrigins() => new("--cors-origins")
+    {
+        Description = "Web origins allowed to call the API from a browser (CORS), comma-separated, e.g. https://ui.example.com. Without, a browser page on another origin cannot change anything. Also cors_origins in the config file",
+        HelpName = "origin,…",
+    };
+
     /// <summary><c>--metrics-listen</c> for a process without the API: <paramref name="what"/> on /metrics.</summary>
     public static Option<string> MetricsListen(string what) => new("--metrics-listen")
     {

@@ -80,8 +80,10 @@ public static class JobDocumentReader
             && lines.All(l => { try { using var _ = JsonDocument.Parse(l); return true; } catch (JsonException) { return false; } });
     }
 
+    /// <summary>Parses a document; a key given twice in one object is refused (the last one would silently win).</summary>
     internal static JsonDocument Parse(string text, string where, JsonDocumentOptions options)
     {
+        options.AllowDuplicateProperties = false;
         try
         {
             return JsonDocument.Parse(text, options);
@@ -112,6 +114,8 @@ public static class JobDocumentReader
         {
             var value = property.Value;
             var at = $"{where}.{property.Name}";
+            // An optional field given as null is a field not given (as a generated client writes it).
+            if (value.ValueKind == JsonValueKind.Null && property.Name is not ("type" or "version") && (Fields.Contains(property.Name) || skip?.Contains(property.Name) == true)) continue;
             switch (property.Name)
             {
                 case "version":
@@ -160,7 +164,7 @@ public static class JobDocumentReader
     }
 
     internal static string String(JsonElement value, string at) =>
-        value.ValueKind == JsonValueKind.String ? value.GetString()! : throw new InvalidInputException(at, $"expected a string, got {Describe(value.ValueKind)}");
+        value.ValueKind == JsonValueKind.String ? TextFields.Check(value.GetString()!, at) : throw new InvalidInputException(at, $"expected a string, got {Describe(value.ValueKind)}");
 
     private static int Int(JsonElement value, string at) =>
         value.ValueKind == JsonValueKind.Number && value.TryGetInt32(out var n) ? n
@@ -183,7 +187,7 @@ public static class JobDocumentReader
     {
         if (value.ValueKind != JsonValueKind.Object) throw new InvalidInputException(at, $"expected an object of string values, got {Describe(value.ValueKind)}");
         var tags = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var p in value.EnumerateObject()) tags[p.Name] = String(p.Value, $"{at}.{p.Name}");
+        foreach (var p in value.EnumerateObject()) tags[TextFields.Check(p.Name, at)] = String(p.Value, $"{at}.{p.Name}");
         return tags;
     }
 

@@ -44,6 +44,7 @@ public static class WorkflowDocumentReader
                         throw new InvalidInputException(At("version"), $"unsupported protocol version {p.Value.GetRawText()} (this Gantry reads version \"{JobDocumentReader.Version}\")");
                     break;
                 case "name": draft = draft with { Name = JobDocumentReader.String(p.Value, At("name")) }; break;
+                case "on_failure" when p.Value.ValueKind == JsonValueKind.Null: break; // not given
                 case "on_failure": draft = draft with { OnFailure = JobDocumentReader.String(p.Value, At("on_failure")) }; break;
                 case "steps": draft = draft with { Steps = Steps(p.Value, At("steps"), At) }; sawSteps = true; break;
                 default:

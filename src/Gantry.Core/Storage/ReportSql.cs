@@ -35,11 +35,21 @@ public static class ReportSql
         RETURNING {key}
         """;
 
-    /// <summary>The attempt failed: <c>@next</c> and <c>@run_at</c> come from <see cref="RetryPolicy"/>. Returns <paramref name="key"/>.</summary>
+    /// <summary>
+    /// The attempt failed: <c>@next</c> and <c>@run_at</c> are what the worker's <see cref="RetryPolicy"/> proposed,
+    /// applied only while attempts are left (<see cref="RetryPolicy.SqlAttemptsLeft"/>); the last attempt's failure
+    /// is dead whatever the report says, so no worker can run a job past its <c>max_attempts</c>. <c>@finished_at</c>
+    /// is the proposal's (set for dead), <c>@now</c> the time a forced death is stamped with.
+    /// Returns <paramref name="key"/> and the state the job took.
+    /// </summary>
     public static string Fail(string key) => $"""
-        UPDATE jobs SET state = @next, run_at = @run_at, finished_at = @finished_at, lease_until = NULL
+        UPDATE jobs SET
+          state = CASE WHEN {RetryPolicy.SqlAttemptsLeft()} THEN @next ELSE '{JobState.Dead.ToText()}' END,
+          run_at = CASE WHEN {RetryPolicy.SqlAttemptsLeft()} THEN @run_at END,
+          finished_at = CASE WHEN {RetryPolicy.SqlAttemptsLeft()} THEN @finished_at ELSE @now END,
+          lease_until = NULL
         WHERE {Fence}
-        RETURNING {key}
+        RETURNING {key}, state
         """;
 
     /// <summary>Given back unfinished: the attempt is not counted, so the next claim gets the same number.</summary>

@@ -17,6 +17,19 @@ public sealed record ApiOptions
     /// <summary>Tokens that may call the API; none means an open API (served on loopback only).</summary>
     public IReadOnlyList<ApiToken> Tokens { get; init; } = [];
 
+    /// <summary>
+    /// Host names (the <c>Host</c> header, without port) the API answers besides loopback names and the
+    /// address it was reached on: the names a proxy or DNS gives it. <c>*</c> allows any. Everything
+    /// else is refused, so that a web page cannot reach the API through DNS rebinding.
+    /// </summary>
+    public IReadOnlyList<string> AllowedHosts { get; init; } = [];
+
+    /// <summary>
+    /// Web origins (<c>https://app.example.com</c>) allowed to call the API from a browser (CORS). With
+    /// none, a state-changing call from another origin is refused.
+    /// </summary>
+    public IReadOnlyList<string> CorsOrigins { get; init; } = [];
+
     /// <summary>Job types known without a registered worker (built in, configured).</summary>
     public IReadOnlyList<string> KnownJobTypes { get; init; } = [];
 }

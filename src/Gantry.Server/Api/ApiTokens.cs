@@ -55,18 +55,34 @@ internal static class ApiAuthorization
     public static async ValueTask<object?> Filter(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {
         var http = context.HttpContext;
-        var options = http.RequestServices.GetService(typeof(ApiOptions)) as ApiOptions ?? new ApiOptions();
+        var options = Options(http);
         if (options.Tokens.Count == 0) return await next(context).ConfigureAwait(false);
         var required = http.GetEndpoint()?.Metadata.GetMetadata<RequiredScope>()?.Scope ?? ApiScope.Admin;
         var header = http.Request.Headers.Authorization.ToString();
         if (!header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
             return Unauthorized(http, "a bearer token is required (Authorization: Bearer <token>)");
-        var presented = ApiToken.Hash(header["Bearer ".Length..].Trim());
-        var token = options.Tokens.FirstOrDefault(t => CryptographicOperations.FixedTimeEquals(t.Sha256, presented));
+        var token = Presented(options, header);
         if (token is null) return Unauthorized(http, "the token is not valid");
         if (!token.Allows(required))
             return ApiProblems.Problem(StatusCodes.Status403Forbidden, "Forbidden", $"this call needs the {required.ToString().ToLowerInvariant()} scope; the token has {token.Scope.ToString().ToLowerInvariant()}");
         return await next(context).ConfigureAwait(false);
+    }
+
+    /// <summary>Whether the caller may make a call that needs <paramref name="scope"/>: always on an open API, else by its token.</summary>
+    public static bool Allows(HttpContext http, ApiScope scope)
+    {
+        var options = Options(http);
+        if (options.Tokens.Count == 0) return true;
+        var header = http.Request.Headers.Authorization.ToString();
+        return header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) && Presented(options, header)?.Allows(scope) == true;
+    }
+
+    private static ApiOptions Options(HttpContext http) => http.RequestServices.GetService(typeof(ApiOptions)) as ApiOptions ?? new ApiOptions();
+
+    private static ApiToken? Presented(ApiOptions options, string header)
+    {
+        var presented = ApiToken.Hash(header["Bearer ".Length..].Trim());
+        return options.Tokens.FirstOrDefault(t => CryptographicOperations.FixedTimeEquals(t.Sha256, presented));
     }
 
     private static IResult Unauthorized(HttpContext http, string detail)

@@ -17,18 +17,26 @@ public static class GantryApi
         services.TryAddSingleton(options ?? new ApiOptions());
         services.TryAddSingleton<Gantry.Server.Telemetry.MetricsCollector>();
         services.AddProblemDetails();
-        services.AddOpenApi(o => o.AddDocumentTransformer((doc, _, _) =>
+        services.AddOpenApi(o =>
         {
-            doc.Info.Title = "Gantry API";
-            doc.Info.Description = "Submit and control background jobs. Errors are RFC 9457 problem details; calls take `Authorization: Bearer <token>` when tokens are configured.";
-            return Task.CompletedTask;
-        }));
+            // 3.0: what most client generators read.
+            o.OpenApiVersion = Microsoft.OpenApi.OpenApiSpecVersion.OpenApi3_0;
+            o.AddDocumentTransformer(OpenApiDocuments.DescribeAsync);
+            o.AddSchemaTransformer(OpenApiDocuments.TypeStringsAsync);
+        });
         services.ConfigureHttpJsonOptions(o =>
         {
             o.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower;
             o.SerializerOptions.DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull;
             o.SerializerOptions.TypeInfoResolverChain.Insert(0, Gantry.Protocol.Wire.WireJson.Default);
+            // A body is read strictly: a key given twice, a required member missing or a NUL in text is bad input, never a guess.
+            o.SerializerOptions.AllowDuplicateProperties = false;
+            o.SerializerOptions.NumberHandling = JsonNumberHandling.Strict;
+            o.SerializerOptions.RespectRequiredConstructorParameters = true;
+            o.SerializerOptions.Converters.Add(new Gantry.Serialization.TextFieldConverter());
         });
+        // A body or parameter that does not bind throws, so that ApiGuard answers it as problem details naming the field.
+        services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
         return services;
     }
 
@@ -37,12 +45,20 @@ public static class GantryApi
     {
         services.TryAddSingleton(options ?? new ApiOptions());
         services.TryAddSingleton<Gantry.Server.Telemetry.MetricsCollector>();
+        services.AddProblemDetails();
         return services;
+    }
+
+    /// <summary>Every request passes <see cref="ApiGuard"/> (host, origin, media type, query) and every error leaves as problem details.</summary>
+    private static void Guard(IEndpointRouteBuilder app)
+    {
+        if (app is IApplicationBuilder pipeline) pipeline.UseMiddleware<ApiGuard>();
     }
 
     /// <param name="first">Written at the head of <c>/metrics</c>, before this process's own instruments.</param>
     public static IEndpointRouteBuilder MapGantryWorkerMetrics(this IEndpointRouteBuilder app, Action<System.Text.StringBuilder>? first = null)
     {
+        Guard(app);
         _ = app.ServiceProvider.GetRequiredService<Gantry.Server.Telemetry.MetricsCollector>();
         app.MapGet("/metrics", (Gantry.Server.Telemetry.MetricsCollector collector) => MetricsEndpoint.RenderOwn(collector, first))
             .AddEndpointFilter(ApiAuthorization.Filter).WithMetadata(new RequiredScope(ApiScope.Read));
@@ -52,32 +68,37 @@ public static class GantryApi
 
     public static IEndpointRouteBuilder MapGantryApi(this IEndpointRouteBuilder app)
     {
+        Guard(app);
         // Authorization first, then errors as problem details.
-        var api = app.MapGroup("/api/v1").AddEndpointFilter(ApiAuthorization.Filter).AddEndpointFilter(ApiProblems.Filter);
+        var api = app.MapGroup("/api/v1").AddEndpointFilter(ApiAuthorization.Filter).AddEndpointFilter(ApiProblems.Filter)
+            .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status403Forbidden)
+            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType).ProducesProblem(StatusCodes.Status503ServiceUnavailable);
         JobsEndpoints.Map(api);
         WorkflowsEndpoints.Map(api);
         QueuesAndWorkersEndpoints.Map(api);
         WorkerProtocolEndpoints.Map(api);
 
-        app.MapOpenApi("/openapi.json");
+        app.MapOpenApi("/openapi.json").WithName("GetOpenApiDocument").ExcludeFromDescription();
         // Listening from the start, so that /metrics counts everything since.
         _ = app.ServiceProvider.GetRequiredService<Gantry.Server.Telemetry.MetricsCollector>();
-        app.MapGet("/metrics", MetricsEndpoint.RenderAsync).WithTags("Operations")
+        app.MapGet("/metrics", MetricsEndpoint.RenderAsync).WithTags("Operations").WithName("GetMetrics").Produces<string>(StatusCodes.Status200OK, "text/plain")
             .AddEndpointFilter(ApiAuthorization.Filter).WithMetadata(new RequiredScope(ApiScope.Read));
-        app.MapGet("/health/live", () => TypedResults.Ok(new { status = "live" })).WithTags("Health");
+        app.MapGet("/health/live", () => TypedResults.Ok(new HealthView("live"))).WithTags("Health").WithName("GetLiveness");
         // Ready when the store answers a cheap indexed query (and so is reachable and migrated).
-        app.MapGet("/health/ready", async (IJobStore store, CancellationToken ct) =>
+        // Open to all, it names the store (and why it fails) only to a caller who may read the API.
+        app.MapGet("/health/ready", async (HttpContext http, IJobStore store, CancellationToken ct) =>
         {
+            var reader = ApiAuthorization.Allows(http, ApiScope.Read);
             try
             {
                 await store.JobNextDueAsync(ct).ConfigureAwait(false);
-                return Results.Ok(new { status = "ready", store = store.Description });
+                return Results.Ok(new HealthView("ready", reader ? store.Description : null));
             }
             catch (Gantry.GantryException ex)
             {
-                return ApiProblems.Problem(StatusCodes.Status503ServiceUnavailable, "Not ready", ex.Message);
+                return ApiProblems.Problem(StatusCodes.Status503ServiceUnavailable, "Not ready", reader ? ex.Message : "the store does not answer");
             }
-        }).WithTags("Health");
+        }).WithTags("Health").WithName("GetReadiness").Produces<HealthView>().ProducesProblem(StatusCodes.Status503ServiceUnavailable);
         return app;
     }
 }

@@ -14,18 +14,28 @@ internal static class JobsEndpoints
     public static void Map(RouteGroupBuilder api)
     {
         var jobs = api.MapGroup("/jobs").WithTags("Jobs");
-        jobs.MapPost("/", SubmitAsync).WithSummary("Submit one job document or an array of them (all or none)").WithMetadata(new RequiredScope(ApiScope.Submit));
-        jobs.MapGet("/", ListAsync).WithSummary("List jobs, newest first, with keyset pagination (cursor)").WithMetadata(new RequiredScope(ApiScope.Read));
-        jobs.MapGet("/{id}", GetAsync).WithSummary("One job, with the error of every failed attempt").WithMetadata(new RequiredScope(ApiScope.Read));
-        jobs.MapPost("/{id}/cancel", CancelAsync).WithSummary("Cancel a job (a running one is stopped by its worker)").WithMetadata(new RequiredScope(ApiScope.Submit));
-        jobs.MapPost("/{id}/retry", RetryAsync).WithSummary("Put a dead or cancelled job back to queued").WithMetadata(new RequiredScope(ApiScope.Submit));
-        jobs.MapGet("/{id}/logs", LogsAsync).WithSummary("What the job's attempts logged").WithMetadata(new RequiredScope(ApiScope.Read));
-        jobs.MapGet("/{id}/events", JobEvents.StreamAsync).WithSummary("Server-sent events of the job's state and progress until it ends").WithMetadata(new RequiredScope(ApiScope.Read));
+        jobs.MapPost("/", SubmitAsync).WithName("SubmitJobs").WithSummary("Submit one job document or an array of them (all or none)")
+            .Accepts<JobDocument>("application/json").Produces<SubmitView>(StatusCodes.Status201Created).Produces<SubmitView>(StatusCodes.Status200OK)
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+            .WithMetadata(new RequiredScope(ApiScope.Submit), new AcceptsQuery("allow_unknown_type"));
+        jobs.MapGet("/", ListAsync).WithName("ListJobs").WithSummary("List jobs, newest first, with keyset pagination (cursor)").Produces<JobPage>()
+            .WithMetadata(new RequiredScope(ApiScope.Read), new AcceptsQuery("state", "queue", "type", "limit", "cursor"));
+        jobs.MapGet("/{id}", GetAsync).WithName("GetJob").WithSummary("One job, with the error of every failed attempt").Produces<JobView>()
+            .ProducesProblem(StatusCodes.Status404NotFound).WithMetadata(new RequiredScope(ApiScope.Read));
+        jobs.MapPost("/{id}/cancel", CancelAsync).WithName("CancelJob").WithSummary("Cancel a job (a running one is stopped by its worker)").Produces<CancelView>()
+            .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict).WithMetadata(new RequiredScope(ApiScope.Submit));
+        jobs.MapPost("/{id}/retry", RetryAsync).WithName("RetryJob").WithSummary("Put a dead or cancelled job back to queued").Produces<JobView>()
+            .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict).WithMetadata(new RequiredScope(ApiScope.Submit));
+        jobs.MapGet("/{id}/logs", LogsAsync).WithName("GetJobLogs").WithSummary("What the job's attempts logged").Produces<LogLineView[]>()
+            .ProducesProblem(StatusCodes.Status404NotFound).WithMetadata(new RequiredScope(ApiScope.Read));
+        jobs.MapGet("/{id}/events", JobEvents.StreamAsync).WithName("StreamJobEvents").WithSummary("Server-sent events of the job's state and progress until it ends")
+            .Produces<string>(StatusCodes.Status200OK, "text/event-stream").ProducesProblem(StatusCodes.Status404NotFound).WithMetadata(new RequiredScope(ApiScope.Read));
     }
 
     private static async Task<IResult> SubmitAsync(HttpRequest request, IJobStore store, ApiOptions options, CancellationToken ct,
-        [Microsoft.AspNetCore.Mvc.FromQuery(Name = "allow_unknown_type")] bool allowUnknownType = false)
+        [Microsoft.AspNetCore.Mvc.FromQuery(Name = "allow_unknown_type")] string? allowUnknown = null)
     {
+        var allowUnknownType = ApiQuery.Bool(allowUnknown, "allow_unknown_type");
         var text = await RequestBody.ReadAsync(request, options, ct).ConfigureAwait(false);
         var drafts = JobDocumentReader.ReadDrafts(text, "body", options.Limits);
         if (drafts.Count == 0) throw new InvalidInputException("body", "holds no job document");
@@ -47,14 +57,15 @@ internal static class JobsEndpoints
     }
 
     private static async Task<IResult> ListAsync(IJobStore store, CancellationToken ct,
-        string? state = null, string? queue = null, string? type = null, int? limit = null, string? cursor = null)
+        string? state = null, string? queue = null, string? type = null, string? limit = null, string? cursor = null)
     {
         JobState? s = null;
         if (state is not null)
             s = JobStates.TryParse(state, out var parsed) ? parsed
                 : throw new InvalidInputException("state", $"'{state}' is not a job state (one of {string.Join(", ", JobStates.All.Select(x => x.ToText()))})");
-        var n = limit ?? 50;
-        if (n is < 1 or > ApiOptions.MaxListDefault) throw new InvalidInputException("limit", $"must be between 1 and {ApiOptions.MaxListDefault}, got {n}");
+        if (queue is not null) JobDraft.CheckName(queue, "queue");
+        if (type is not null) JobDraft.CheckName(type, "type");
+        var n = ApiQuery.Int(limit, "limit", 1, ApiOptions.MaxListDefault) ?? 50;
         Guid? before = cursor is null ? null : JobIds.Parse(cursor, "cursor");
         var page = await store.JobListAsync(new JobListParams { State = s, Queue = queue, Type = type, Limit = n, Before = before }, ct).ConfigureAwait(false);
         var next = page.Count == n ? page[^1].Id.ToString() : null;

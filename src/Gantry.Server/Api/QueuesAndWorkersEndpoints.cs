@@ -14,22 +14,22 @@ internal static class QueuesAndWorkersEndpoints
         var queues = api.MapGroup("/queues").WithTags("Queues");
         queues.MapGet("/", async (IJobStore store, CancellationToken ct) =>
             TypedResults.Ok((await store.QueueStatsAsync(ct).ConfigureAwait(false)).Select(s => QueueView.From(s, DateTimeOffset.UtcNow)).ToArray()))
-            .WithSummary("Jobs per state in each queue").WithMetadata(new RequiredScope(ApiScope.Read));
+            .WithName("ListQueues").WithSummary("Jobs per state in each queue").WithMetadata(new RequiredScope(ApiScope.Read));
         queues.MapPost("/{name}/pause", (string name, IJobStore store, CancellationToken ct) => Queue(name, store.QueuePauseAsync, ct))
-            .WithSummary("Pause a queue: nothing is claimed from it until resumed").WithMetadata(new RequiredScope(ApiScope.Admin));
+            .WithName("PauseQueue").Produces(StatusCodes.Status204NoContent).WithSummary("Pause a queue: nothing is claimed from it until resumed").WithMetadata(new RequiredScope(ApiScope.Admin));
         queues.MapPost("/{name}/resume", (string name, IJobStore store, CancellationToken ct) => Queue(name, store.QueueResumeAsync, ct))
-            .WithSummary("Resume a paused queue").WithMetadata(new RequiredScope(ApiScope.Admin));
+            .WithName("ResumeQueue").Produces(StatusCodes.Status204NoContent).WithSummary("Resume a paused queue").WithMetadata(new RequiredScope(ApiScope.Admin));
 
         var workers = api.MapGroup("/workers").WithTags("Workers");
         workers.MapGet("/", async (IJobStore store, CancellationToken ct) => TypedResults.Ok(await WorkerView.ListAsync(store, ct).ConfigureAwait(false)))
-            .WithSummary("Workers in the registry, most recently seen first").WithMetadata(new RequiredScope(ApiScope.Read));
+            .WithName("ListWorkers").WithSummary("Workers in the registry, most recently seen first").WithMetadata(new RequiredScope(ApiScope.Read));
         foreach (var (verb, kind) in new[] { ("drain", WorkerCommandKind.Drain), ("pause", WorkerCommandKind.Pause), ("resume", WorkerCommandKind.Resume), ("shutdown", WorkerCommandKind.Shutdown) })
         {
             workers.MapPost($"/{{id}}/{verb}", async (string id, IJobStore store, CancellationToken ct) =>
             {
                 await store.WorkerCommandSendAsync(id, kind, ct).ConfigureAwait(false);
-                return TypedResults.Accepted((string?)null, new { id, command = verb });
-            }).WithSummary($"Ask a worker to {verb}").WithMetadata(new RequiredScope(ApiScope.Admin));
+                return TypedResults.Accepted((string?)null, new WorkerCommandView(id, verb));
+            }).WithName($"{char.ToUpperInvariant(verb[0])}{verb[1..]}Worker").ProducesProblem(StatusCodes.Status404NotFound).WithSummary($"Ask a worker to {verb}").WithMetadata(new RequiredScope(ApiScope.Admin));
         }
     }
 

@@ -21,25 +21,31 @@ internal static class WorkerProtocolEndpoints
         var worker = api.MapGroup("/worker").WithTags("Worker protocol").WithMetadata(new RequiredScope(ApiScope.Worker));
         worker.MapPost("/register", async (WorkerRegistration registration, IJobStore store, CancellationToken ct) =>
         {
+            registration.Check();
             await store.WorkerRegisterAsync(registration, ct).ConfigureAwait(false);
             return TypedResults.NoContent();
-        }).WithSummary("Register (or re-register) a worker: id, host, pid, queues, capacity, job types, capabilities, tags");
+        }).WithName("RegisterWorker").Produces(StatusCodes.Status204NoContent).WithSummary("Register (or re-register) a worker: id, host, pid, queues, capacity, job types, capabilities, tags");
         worker.MapPost("/deregister", async (WireWorkerId body, IJobStore store, CancellationToken ct) =>
         {
+            body.Check();
             await store.WorkerDeregisterAsync(body.WorkerId, ct).ConfigureAwait(false);
             return TypedResults.NoContent();
-        }).WithSummary("Mark a worker stopped");
-        worker.MapPost("/fetch", FetchAsync).WithSummary("Claim up to each queue's limit of jobs under a lease; waits up to wait_seconds (at most 30) for work");
-        worker.MapPost("/report", ReportAsync).WithSummary("Progress, checkpoints, logs and outcomes, fenced by attempt; a stale single report is 409 unless flag_stale is set");
+        }).WithName("DeregisterWorker").Produces(StatusCodes.Status204NoContent).WithSummary("Mark a worker stopped");
+        worker.MapPost("/fetch", FetchAsync).WithName("FetchJobs").Produces<WireFetchResponse>().WithSummary("Claim up to each queue's limit of jobs under a lease; waits up to wait_seconds (at most 30) for work");
+        worker.MapPost("/report", ReportAsync).WithName("ReportJobs").Produces<WireReportResponse>().ProducesProblem(StatusCodes.Status409Conflict).WithSummary("Progress, checkpoints, logs and outcomes, fenced by attempt; a stale single report is 409 unless flag_stale is set");
         worker.MapPost("/heartbeat", async (WireHeartbeatRequest body, IJobStore store, CancellationToken ct) =>
         {
+            body.Check();
             var result = await store.WorkerHeartbeatAsync(new WorkerHeartbeatParams(body.WorkerId, TimeSpan.FromSeconds(body.LeaseSeconds),
                 body.Jobs.Select(j => new JobLease(j.JobId, j.Attempt)).ToArray(), body.Managed, body.Claims), ct).ConfigureAwait(false);
             return TypedResults.Ok(new WireHeartbeatResponse(Commands(result.Commands), result.LostJobs.Select(l => new WireLease(l.JobId, l.Attempt)).ToArray()));
-        }).WithSummary("Renew the leases of the attempts a worker holds (and forget the claims it names as taken in); returns its pending commands and the attempts it lost");
+        }).WithName("Heartbeat").WithSummary("Renew the leases of the attempts a worker holds (and forget the claims it names as taken in); returns its pending commands and the attempts it lost");
         worker.MapPost("/commands", async (WireWorkerId body, IJobStore store, CancellationToken ct) =>
-            TypedResults.Ok(new WireCommandsResponse(Commands(await store.WorkerCommandsTakeAsync(body.WorkerId, ct).ConfigureAwait(false)))))
-            .WithSummary("Take a worker's pending commands (cancel a job, drain, pause, resume)");
+        {
+            body.Check();
+            return TypedResults.Ok(new WireCommandsResponse(Commands(await store.WorkerCommandsTakeAsync(body.WorkerId, ct).ConfigureAwait(false))));
+        })
+            .WithName("TakeWorkerCommands").WithSummary("Take a worker's pending commands (cancel a job, drain, pause, resume)");
     }
 
     /// <summary>The most jobs one fetch claims from one queue.</summary>
@@ -50,8 +56,7 @@ internal static class WorkerProtocolEndpoints
 
     private static async Task<IResult> FetchAsync(WireFetchRequest body, IJobStore store, CancellationToken ct)
     {
-        if (body.Queues.Count == 0) throw new InvalidInputException("queues", "name at least one queue with a limit");
-        if (!(body.LeaseSeconds > 0)) throw new InvalidInputException("lease_seconds", "must be positive");
+        body.Check();
         // One fetch takes at most MaxFetch jobs per queue, whatever a worker asks for: leases are not handed out by the million.
         var claim = new JobClaimParams(body.WorkerId, body.Queues.Select(q => new QueueDemand(q.Queue, Math.Clamp(q.Limit, 0, MaxFetch))).ToArray(),
             TimeSpan.FromSeconds(body.LeaseSeconds), body.Capabilities ?? [], body.JobTypes);
@@ -69,6 +74,7 @@ internal static class WorkerProtocolEndpoints
 
     private static async Task<IResult> ReportAsync(WireReportRequest body, IJobStore store, CancellationToken ct)
     {
+        body.Check();
         var reports = body.Reports.Select((r, i) => r.ToReport($"reports[{i}]")).ToArray();
         var applied = await store.JobReportManyAsync(reports, ct).ConfigureAwait(false);
         if (reports.Length == 1 && !applied[0] && !body.FlagStale)

@@ -1,3 +1,4 @@
+using System.Net.Http.Json;
 using System.Diagnostics;
 
 namespace Gantry.Cli.Tests.Postgres;
@@ -29,6 +30,29 @@ public sealed class PostgresRunTests(PostgresClusterFixture fixture) : IDisposab
         Assert.True(watch.Elapsed < TimeSpan.FromSeconds(30), $"took {watch.Elapsed}");
         run.Signal(GantryProcess.SigTerm);
         Assert.Equal(0, await run.WaitForExitAsync(Generous));
+    }
+
+    [Theory]
+    [InlineData("/api/v1/jobs", """{"type":"echo","idempotency_key":"k\u0000"}""", "body.idempotency_key")]
+    [InlineData("/api/v1/jobs", """{"type":"echo","tags":{"t":"v\u0000"}}""", "body.tags.t")]
+    [InlineData("/api/v1/workflows", """{"name":"n\u0000","steps":{"a":{"type":"echo"}}}""", "name")]
+    [InlineData("/api/v1/worker/register", """{"id":"w\u0000","host":"h","process_id":1,"version":"1","queues":{"default":1},"capacity":1}""", "id")]
+    [InlineData("/api/v1/worker/commands", """{"worker_id":"w\u0000"}""", "worker_id")]
+    public async Task Server_NulInATextField_400NamingIt_AsOnSqlite(string path, string body, string field)
+    {
+        // PostgreSQL's text cannot hold a NUL: refused as bad input before the store, never a store error (503).
+        var url = await fixture.NewDatabaseAsync();
+        await using var server = GantryProcess.Start(_dir.Path, "server", "--store", url, "--listen", "127.0.0.1:0");
+        await server.WaitForOutputAsync("Press Ctrl-C to stop.", Generous);
+        var api = System.Text.RegularExpressions.Regex.Match(server.Stdout, @"api\s+(http://\S+)").Groups[1].Value;
+        using var http = new HttpClient { BaseAddress = new Uri(api) };
+
+        var response = await http.PostAsync(path, new StringContent(body, System.Text.Encoding.UTF8, "application/json"));
+
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == System.Net.HttpStatusCode.BadRequest, $"{(int)response.StatusCode}: {text}");
+        Assert.Equal(field, System.Text.Json.JsonDocument.Parse(text).RootElement.GetProperty("field").GetString());
+        Assert.Equal(0, (await http.GetFromJsonAsync<System.Text.Json.JsonElement>("/api/v1/jobs")).GetProperty("jobs").GetArrayLength());
     }
 
     [Fact]

@@ -35,6 +35,38 @@ public sealed class JobDocumentReaderFieldTests
         Assert.Equal(["gpu", "ssd"], job.RequiredCapabilities);
     }
 
+    [Theory]
+    [InlineData("""{"type":"echo","idempotency_key":"k\u0000"}""", "job.json.idempotency_key")]
+    [InlineData("""{"type":"echo","tags":{"team":"a\u0000"}}""", "job.json.tags.team")]
+    [InlineData("""{"type":"echo","tags":{"te\u0000am":"a"}}""", "job.json.tags")]
+    [InlineData("""{"type":"echo","required_capabilities":["\u0000"]}""", "job.json.required_capabilities[0]")]
+    public void ReadMany_NulInATextField_RejectedNamingIt(string text, string where)
+    {
+        var ex = Rejected(text);
+        Assert.Equal(where, ex.Where);
+        Assert.Contains("NUL", ex.Problem, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("""{"type":"echo","type":"sleep"}""")]
+    [InlineData("""{"type":"echo","tags":{"a":"1","a":"2"}}""")]
+    [InlineData("""{"type":"echo","payload":{"x":1,"x":2}}""")]
+    public void ReadMany_KeyGivenTwice_Rejected(string text) =>
+        Assert.Contains("Duplicate property", Rejected(text).Problem, StringComparison.Ordinal);
+
+    [Fact]
+    public void ReadMany_OptionalFieldsNull_AsNotGiven()
+    {
+        var job = ReadOne("""
+            {"type":"echo","payload":null,"queue":null,"priority":null,"run_at":null,"timeout_seconds":null,"max_attempts":null,
+             "backoff":null,"idempotency_key":null,"tags":null,"required_capabilities":null,"checkpoint_interval_seconds":null}
+            """);
+        Assert.Equal("default", job.Queue);
+        Assert.Equal("{}", job.Payload);
+        Assert.Null(job.IdempotencyKey);
+        Assert.Equal("type", Rejected("""{"type":null}""").Where.Split('.')[^1]);
+    }
+
     [Fact]
     public void ReadMany_OnlyType_Defaults()
     {

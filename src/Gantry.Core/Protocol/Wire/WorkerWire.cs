@@ -55,7 +55,7 @@ public sealed record WireReport
     public string? Message { get; init; }
     public RawJson? Result { get; init; }
     public WireError? Error { get; init; }
-    /// <summary>For failed: scheduled (retry at <see cref="RunAt"/>), queued or dead; computed by the worker's retry policy.</summary>
+    /// <summary>For failed: scheduled (retry at <see cref="RunAt"/>), queued or dead, proposed by the worker's retry policy; the store makes it dead once attempts are used up.</summary>
     public string? Next { get; init; }
     public DateTimeOffset? RunAt { get; init; }
     /// <summary>For checkpoint: the bytes, base64.</summary>
@@ -84,14 +84,25 @@ public sealed record WireReport
         "progress" => new JobProgressReport(JobId, Attempt, WorkerId, Percent ?? throw Missing(where, "percent"), Message),
         "succeeded" => new JobSucceededReport(JobId, Attempt, WorkerId, Result?.Text),
         "failed" => new JobFailedReport(JobId, Attempt, WorkerId,
-            Error is { } e ? new JobError(e.Kind, e.Message, e.Type, e.StackTrace) : throw Missing(where, "error"),
-            JobStates.TryParse(Next, out var next) ? next : throw new InvalidInputException($"{where}.next", "must be scheduled, queued or dead"), RunAt),
+            Error is { Kind: not null, Message: not null } e ? new JobError(e.Kind, e.Message, e.Type, e.StackTrace)
+                : throw Missing(where, Error is null ? "error" : Error.Kind is null ? "error.kind" : "error.message"),
+            JobStates.TryParse(Next, out var next) && next is JobState.Scheduled or JobState.Queued or JobState.Dead ? next
+                : throw new InvalidInputException($"{where}.next", "must be scheduled, queued or dead"),
+            Next == "scheduled" && RunAt is null ? throw Missing(where, "run_at") : RunAt),
         "cancelled" => new JobCancelledReport(JobId, Attempt, WorkerId),
         "requeued" => new JobRequeuedReport(JobId, Attempt, WorkerId),
-        "checkpoint" => new JobCheckpointReport(JobId, Attempt, WorkerId, Data is { } d ? Convert.FromBase64String(d) : throw Missing(where, "data")),
-        "log" => new JobLogReport(JobId, Attempt, WorkerId, (Lines ?? throw Missing(where, "lines")).Select(l => new JobLogLine(l.N, l.At, l.Level, l.Message)).ToArray()),
+        "checkpoint" => new JobCheckpointReport(JobId, Attempt, WorkerId, Data is { } d ? Base64(d, $"{where}.data") : throw Missing(where, "data")),
+        "log" => new JobLogReport(JobId, Attempt, WorkerId, (Lines ?? throw Missing(where, "lines"))
+            .Select((l, i) => l is { Level: not null, Message: not null } ? new JobLogLine(l.N, l.At, l.Level, l.Message)
+                : throw new InvalidInputException($"{where}.lines[{i}]", "must be a log line with n, at, level and message")).ToArray()),
         _ => throw new InvalidInputException($"{where}.kind", $"'{Kind}' is not a report kind (progress, succeeded, failed, cancelled, requeued, checkpoint, log)"),
     };
+
+    private static byte[] Base64(string data, string where)
+    {
+        var bytes = new byte[data.Length * 3 / 4 + 3];
+        return Convert.TryFromBase64String(data, bytes, out var n) ? bytes[..n] : throw new InvalidInputException(where, "is not base64");
+    }
 
     private static InvalidInputException Missing(string where, string field) => new($"{where}.{field}", "is required for this kind of report");
 }

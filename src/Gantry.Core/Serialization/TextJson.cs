@@ -1,0 +1,25 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Gantry.Protocol;
+
+namespace Gantry.Serialization;
+
+/// <summary>
+/// Strings (values and property names) read under <see cref="TextFields"/>' rule: one with a NUL
+/// fails the read as malformed input, with the JSON path of the offending field.
+/// </summary>
+public sealed class TextFieldConverter : JsonConverter<string>
+{
+    public override bool HandleNull => false;
+
+    public override string Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
+        Checked(reader.TokenType == JsonTokenType.String ? reader.GetString()! : throw new JsonException($"expected a string, got {reader.TokenType}"));
+
+    public override void Write(Utf8JsonWriter writer, string value, JsonSerializerOptions options) => writer.WriteStringValue(value);
+
+    public override string ReadAsPropertyName(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) => Checked(reader.GetString()!);
+
+    public override void WriteAsPropertyName(Utf8JsonWriter writer, string value, JsonSerializerOptions options) => writer.WritePropertyName(value);
+
+    private static string Checked(string value) => TextFields.HasNul(value) ? throw new JsonException(TextFields.NulProblem) : value;
+}

@@ -1,0 +1,61 @@
+using System.Text.Json;
+
+namespace Gantry.Server.Api;
+
+/// <summary>
+/// A job document as <c>POST /api/v1/jobs</c> takes it, for the OpenAPI document (the endpoint reads
+/// the body itself, through <see cref="Gantry.Protocol.JobDocumentReader"/>, which is the rule).
+/// </summary>
+public sealed record JobDocument
+{
+    /// <summary>The job type: names its handler.</summary>
+    public required string Type { get; init; }
+    /// <summary>Any JSON value, given to the handler.</summary>
+    public JsonElement? Payload { get; init; }
+    public string? Queue { get; init; }
+    public int? Priority { get; init; }
+    /// <summary>Run no earlier than this (ISO 8601).</summary>
+    public DateTimeOffset? RunAt { get; init; }
+    public double? TimeoutSeconds { get; init; }
+    public int? MaxAttempts { get; init; }
+    /// <summary>A second submission with the same key returns the first job (200, existing).</summary>
+    public string? IdempotencyKey { get; init; }
+    public BackoffDocument? Backoff { get; init; }
+    public IReadOnlyDictionary<string, string>? Tags { get; init; }
+    public IReadOnlyList<string>? RequiredCapabilities { get; init; }
+    public double? CheckpointIntervalSeconds { get; init; }
+}
+
+public sealed record BackoffDocument(double? BaseSeconds, double? MaxSeconds);
+
+/// <summary>A workflow document as <c>POST /api/v1/workflows</c> takes it: named steps, each a job document with <c>depends_on</c>.</summary>
+public sealed record WorkflowDocument
+{
+    public required string Name { get; init; }
+    /// <summary>cancel (the default: stop the whole workflow) or continue (stop only the steps downstream).</summary>
+    public string? OnFailure { get; init; }
+    public required IReadOnlyDictionary<string, WorkflowStepDocument> Steps { get; init; }
+}
+
+public sealed record WorkflowStepDocument
+{
+    public required string Type { get; init; }
+    public JsonElement? Payload { get; init; }
+    public IReadOnlyList<string>? DependsOn { get; init; }
+    public string? Queue { get; init; }
+    public int? Priority { get; init; }
+    public DateTimeOffset? RunAt { get; init; }
+    public double? TimeoutSeconds { get; init; }
+    public int? MaxAttempts { get; init; }
+    public string? IdempotencyKey { get; init; }
+    public BackoffDocument? Backoff { get; init; }
+    public IReadOnlyDictionary<string, string>? Tags { get; init; }
+    public IReadOnlyList<string>? RequiredCapabilities { get; init; }
+    public double? CheckpointIntervalSeconds { get; init; }
+}
+
+/// <summary>A command sent to a worker (202).</summary>
+public sealed record WorkerCommandView(string Id, string Command);
+
+/// <summary><c>/health/live</c> and <c>/health/ready</c>; <c>store</c> only for a caller who may read the API.</summary>
+public sealed record HealthView(string Status, string? Store = null);
