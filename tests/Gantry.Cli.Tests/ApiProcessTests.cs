@@ -130,6 +130,24 @@ public sealed partial class ApiProcessTests : IDisposable
         Assert.Equal(HttpStatusCode.Forbidden, await SubmitFromAsync("https://attacker.example"));
     }
 
+    [Fact]
+    public async Task Server_WithTokens_AnswersItsDnsName_UnlessAllowedHostsGiven()
+    {
+        (string, string)[] tokens = [("GANTRY_TOKENS", "admin:test-admin-token")];
+        async Task<HttpStatusCode> GetByNameAsync(params string[] extra)
+        {
+            await using var server = GantryProcess.StartDll(_dir.Path, GantryProcess.CliPath, ["server", "--db", _dir.Db, "--listen", "127.0.0.1:0", .. extra], tokens);
+            await server.WaitForOutputAsync("Press Ctrl-C to stop.", Generous);
+            using var http = new HttpClient { BaseAddress = new Uri(ApiLine().Match(server.Stdout).Groups[1].Value) };
+            using var request = new HttpRequestMessage(HttpMethod.Get, "/api/v1/jobs");
+            request.Headers.Host = "gantry-server.internal:8080";
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", "test-admin-token");
+            return (await http.SendAsync(request)).StatusCode;
+        }
+        Assert.Equal(HttpStatusCode.OK, await GetByNameAsync());
+        Assert.Equal(HttpStatusCode.BadRequest, await GetByNameAsync("--allowed-hosts", "proxy.example"));
+    }
+
     [Theory]
     [InlineData("--allowed-hosts", "http://x.example", "--allowed-hosts[0]")]
     [InlineData("--cors-origins", "https://ui.example/path", "--cors-origins[0]")]

@@ -8,7 +8,8 @@ namespace Gantry.Server.Tests;
 
 /// <summary>
 /// The token-less loopback API cannot be driven by a web page: no DNS rebinding (Host), no simple
-/// cross-site posts (media type), no state change from another origin unless CORS allows it.
+/// cross-site posts (media type), no state change from another origin unless CORS allows it. Behind
+/// tokens any Host is answered (workers reach a server by its DNS name) unless allowed hosts are given.
 /// </summary>
 public sealed class CrossSiteApiTests : IAsyncLifetime
 {
@@ -140,6 +141,71 @@ public sealed class CrossSiteApiTests : IAsyncLifetime
             Assert.Equal("https://ui.example", created.Headers.GetValues("Access-Control-Allow-Origin").Single());
 
             await ProblemAsync(await server.Http.SendAsync(Post("/api/v1/jobs", """{"type":"echo"}""", headers: [("Origin", "https://other.example")])), HttpStatusCode.Forbidden);
+        }
+        finally
+        {
+            await server.DisposeAsync();
+        }
+    }
+
+    private static readonly IReadOnlyList<ApiToken> Tokens = ApiToken.ParseList("admin:admin-token,worker:worker-token");
+
+    private static HttpRequestMessage Tokened(HttpMethod method, string path, string host, string? token, string? body = null)
+    {
+        var request = new HttpRequestMessage(method, path);
+        request.Headers.Host = host;
+        if (token is not null) request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
+        if (body is not null) request.Content = new StringContent(body, Encoding.UTF8, "application/json");
+        return request;
+    }
+
+    [Fact]
+    public async Task TokenedApi_ForeignHostWithToken_Answered()
+    {
+        var server = new ApiServer(ApiServer.Defaults with { Tokens = Tokens });
+        await server.InitializeAsync();
+        try
+        {
+            foreach (var host in new[] { "gantry-server.internal:8080", "gantry-server.internal", "10.1.2.3:8080" })
+            {
+                Assert.Equal(HttpStatusCode.OK, (await server.Http.SendAsync(Tokened(HttpMethod.Get, "/api/v1/jobs", host, "admin-token"))).StatusCode);
+                Assert.Equal(HttpStatusCode.Created, (await server.Http.SendAsync(Tokened(HttpMethod.Post, "/api/v1/jobs", host, "admin-token", """{"type":"echo"}"""))).StatusCode);
+                // Without a token the name is answered too, and the token is what refuses it.
+                Assert.Equal(HttpStatusCode.Unauthorized, (await server.Http.SendAsync(Tokened(HttpMethod.Get, "/api/v1/jobs", host, null))).StatusCode);
+            }
+            var registered = await server.Http.SendAsync(Tokened(HttpMethod.Post, "/api/v1/worker/register", "gantry-server.internal:8080", "worker-token",
+                """{"id":"w1","host":"h","process_id":1,"version":"1","queues":{"default":1},"capacity":1}"""));
+            Assert.True(registered.IsSuccessStatusCode, $"register answered {registered.StatusCode}");
+
+            // The cross-site and media-type rules hold behind tokens as well.
+            var crossSite = Tokened(HttpMethod.Post, "/api/v1/jobs", "gantry-server.internal:8080", "admin-token", """{"type":"echo"}""");
+            crossSite.Headers.TryAddWithoutValidation("Origin", "https://attacker.example");
+            Assert.Equal("Origin", (await ProblemAsync(await server.Http.SendAsync(crossSite), HttpStatusCode.Forbidden)).GetProperty("field").GetString());
+            var textPlain = Tokened(HttpMethod.Post, "/api/v1/jobs", "gantry-server.internal:8080", "admin-token");
+            textPlain.Content = new StringContent("""{"type":"echo"}""", Encoding.UTF8, "text/plain");
+            await ProblemAsync(await server.Http.SendAsync(textPlain), HttpStatusCode.UnsupportedMediaType);
+        }
+        finally
+        {
+            await server.DisposeAsync();
+        }
+    }
+
+    [Fact]
+    public async Task TokenedApi_AllowedHostsGiven_Enforced()
+    {
+        var server = new ApiServer(ApiServer.Defaults with { Tokens = Tokens, AllowedHosts = ["gantry.internal"] });
+        await server.InitializeAsync();
+        try
+        {
+            var refused = await ProblemAsync(await server.Http.SendAsync(Tokened(HttpMethod.Get, "/api/v1/jobs", "gantry-server.internal:8080", "admin-token")), HttpStatusCode.BadRequest);
+            Assert.Equal("Host", refused.GetProperty("field").GetString());
+            await ProblemAsync(await server.Http.SendAsync(Tokened(HttpMethod.Post, "/api/v1/jobs", "attacker.example", "admin-token", """{"type":"echo"}""")), HttpStatusCode.BadRequest);
+            Assert.Empty(await server.Store.QueueStatsAsync(CancellationToken.None));
+
+            Assert.Equal(HttpStatusCode.OK, (await server.Http.SendAsync(Tokened(HttpMethod.Get, "/api/v1/jobs", "gantry.internal:8080", "admin-token"))).StatusCode);
+            Assert.Equal(HttpStatusCode.OK, (await server.Http.SendAsync(Tokened(HttpMethod.Get, "/api/v1/jobs", "localhost", "admin-token"))).StatusCode);
+            Assert.Equal(HttpStatusCode.OK, (await server.Http.SendAsync(Tokened(HttpMethod.Get, "/api/v1/jobs", server.Http.BaseAddress!.Authority, "admin-token"))).StatusCode);
         }
         finally
         {

@@ -24,10 +24,10 @@ internal sealed record ApiHosting(string Host, int Port, IReadOnlyList<ApiToken>
         new() { Tokens = Tokens, KnownJobTypes = knownJobTypes, AllowedHosts = AllowedHosts, CorsOrigins = CorsOrigins };
 
     /// <summary>
-    /// The options a worker's or node's <c>/metrics</c> is served with. Behind a token any host name may
-    /// scrape it (a DNS-rebound page has no token); open, on loopback, only loopback names may.
+    /// The options a worker's or node's <c>/metrics</c> is served with: the API's host rule (behind a token
+    /// any host name may scrape it unless allowed hosts are given; open, on loopback, only loopback names may).
     /// </summary>
-    public ApiOptions MetricsOptions() => new() { Tokens = Tokens, AllowedHosts = Tokens.Count > 0 ? ["*"] : AllowedHosts };
+    public ApiOptions MetricsOptions() => new() { Tokens = Tokens, AllowedHosts = AllowedHosts };
 
     /// <summary>Adds <c>--allowed-hosts</c> and <c>--cors-origins</c> (comma-separated) to the config file's lists.</summary>
     public ApiHosting WithBrowserAccess(string? allowedHosts, string? corsOrigins, GantryConfig config) => this with

@@ -50,7 +50,7 @@ internal static class CliOptions
     /// <summary>Host names the API answers besides loopback and its listen address.</summary>
     public static Option<string?> AllowedHosts() => new("--allowed-hosts")
     {
-        Description = "Host names the API answers besides loopback and the address it listens on, comma-separated (a proxy's or DNS name; * for any). Other Host headers are refused, against DNS rebinding. Also allowed_hosts in the config file",
+        Description = "Host names the API answers besides loopback and the address it listens on, comma-separated (a proxy's or DNS name; * for any). Without tokens other Host headers are refused, against DNS rebinding; with tokens any is answered unless this is given. Also allowed_hosts in the config file",
         HelpName = "host,…",
     };
 

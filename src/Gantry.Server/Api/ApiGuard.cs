@@ -9,8 +9,9 @@ namespace Gantry.Server.Api;
 /// What every request to a Gantry HTTP surface passes before its endpoint, and how every answer
 /// that is not the endpoint's own leaves:
 /// <list type="bullet">
-/// <item>the <c>Host</c> must be a loopback name, the address the request reached, or an allowed host
-/// (<see cref="ApiOptions.AllowedHosts"/>): a DNS-rebound page is refused (400);</item>
+/// <item>on an open API (no tokens) the <c>Host</c> must be a loopback name, the address the request reached, or an
+/// allowed host (<see cref="ApiOptions.AllowedHosts"/>): a DNS-rebound page is refused (400). Behind tokens any
+/// <c>Host</c> is answered (a rebound page has no token) unless allowed hosts are given, which are then enforced;</item>
 /// <item>a body must be JSON (415): a form or <c>text/plain</c> post, which a browser sends cross-site without asking, is refused;</item>
 /// <item>a state-changing call from a browser on another origin (<c>Origin</c>, <c>Sec-Fetch-Site: cross-site</c>) is refused
 /// (403) unless the origin is in <see cref="ApiOptions.CorsOrigins"/>, which also answers CORS preflights;</item>
@@ -77,9 +78,15 @@ internal sealed partial class ApiGuard(RequestDelegate next, ApiOptions options,
         return ApiQuery.Check(http) is { } query ? ApiProblems.From(query) : null;
     }
 
-    /// <summary>Loopback names and addresses, the address the request reached (the listen address), and the allowed hosts.</summary>
+    /// <summary>
+    /// Loopback names and addresses, the address the request reached (the listen address), and the allowed hosts.
+    /// DNS rebinding only threatens an API that answers without credentials: a browser never sends a bearer token
+    /// to a rebound origin, so behind tokens any name is answered (workers reach a server by its DNS name) unless
+    /// the operator lists the names.
+    /// </summary>
     private bool HostAllowed(HttpContext http)
     {
+        if (options.Tokens.Count > 0 && options.AllowedHosts.Count == 0) return true;
         var host = http.Request.Host.Host;
         if (string.IsNullOrEmpty(host)) return false;
         if (options.AllowedHosts.Contains("*") || options.AllowedHosts.Contains(host, StringComparer.OrdinalIgnoreCase)) return true;

@@ -19,8 +19,9 @@ public sealed record ApiOptions
 
     /// <summary>
     /// Host names (the <c>Host</c> header, without port) the API answers besides loopback names and the
-    /// address it was reached on: the names a proxy or DNS gives it. <c>*</c> allows any. Everything
-    /// else is refused, so that a web page cannot reach the API through DNS rebinding.
+    /// address it was reached on: the names a proxy or DNS gives it. <c>*</c> allows any. On an open API
+    /// (no tokens) everything else is refused, so that a web page cannot reach it through DNS rebinding.
+    /// Behind tokens any host is answered when this is empty; when given, it is enforced.
     /// </summary>
     public IReadOnlyList<string> AllowedHosts { get; init; } = [];
 
