@@ -54,7 +54,7 @@ public sealed class GantryNode : IAsyncDisposable
         _server = new IpcServer(options.RunDirectory, options.SocketPath, _supervisor.Attach, StatusJson, _logger);
         _target = options.Workers;
         // A worker hears that its attempt was taken back at its next heartbeat to the node: one interval sooner.
-        _leases = new LeaseGuard(options.LeaseDuration - options.HeartbeatInterval, _time);
+        _leases = new LeaseGuard(options.LeaseDuration - options.EffectiveHeartbeatInterval, _time);
     }
 
     public string Id => _options.NodeId;
@@ -117,7 +117,7 @@ public sealed class GantryNode : IAsyncDisposable
 
     private async Task HeartbeatLoopAsync(CancellationToken ct)
     {
-        using var timer = new PeriodicTimer(_options.HeartbeatInterval, _time);
+        using var timer = new PeriodicTimer(_options.EffectiveHeartbeatInterval, _time);
         try
         {
             while (await timer.WaitForNextTickAsync(ct).ConfigureAwait(false))
@@ -145,7 +145,7 @@ public sealed class GantryNode : IAsyncDisposable
                 }
                 catch (Exception ex) when (ex is not OperationCanceledException || !ct.IsCancellationRequested)
                 {
-                    NodeLog.LinkError(_logger, ex, "heartbeat", _options.HeartbeatInterval.TotalSeconds);
+                    NodeLog.LinkError(_logger, ex, "heartbeat", _options.EffectiveHeartbeatInterval.TotalSeconds);
                 }
             }
         }

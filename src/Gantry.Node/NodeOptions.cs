@@ -75,8 +75,20 @@ public sealed record NodeOptions
     /// <summary>A spawned worker that has not connected after this long is killed. Defaults to 30 seconds.</summary>
     public TimeSpan StartTimeout { get; init; } = StartTimeoutDefault;
 
+    /// <summary>How long a claimed job stays the node's without a heartbeat. Defaults to 30 seconds.</summary>
     public TimeSpan LeaseDuration { get; init; } = LeaseDurationDefault;
-    public TimeSpan HeartbeatInterval { get; init; } = HeartbeatIntervalDefault;
+
+    /// <summary>
+    /// How often the node renews its leases, and its workers report to it; null (the default) derives it from
+    /// <see cref="LeaseDuration"/>: see <see cref="EffectiveHeartbeatInterval"/>.
+    /// </summary>
+    public TimeSpan? HeartbeatInterval { get; init; }
+
+    /// <summary>
+    /// <see cref="HeartbeatInterval"/>, or when not given: a quarter of the lease less the 3 s the stop of unrenewed attempts
+    /// keeps from its end, at most 5 seconds (so 5 seconds for the default lease), at least 250 ms.
+    /// </summary>
+    public TimeSpan EffectiveHeartbeatInterval => HeartbeatInterval ?? Gantry.Worker.Execution.LeaseGuard.HeartbeatFor(LeaseDuration, 2, HeartbeatIntervalDefault);
 
     /// <summary>On shutdown, how long workers may finish running jobs before the rest are requeued. Defaults to 30 seconds.</summary>
     public TimeSpan DrainTimeout { get; init; } = DrainTimeoutDefault;
@@ -113,9 +125,8 @@ public sealed record NodeOptions
         if (HeartbeatInterval <= TimeSpan.Zero || HeartbeatInterval >= LeaseDuration)
             throw new InvalidInputException("--heartbeat-interval", "must be positive and shorter than the lease duration");
         // The node takes unrenewed attempts back a margin before their leases end, and its workers hear of it at their next heartbeat.
-        var shortest = HeartbeatInterval + Gantry.Worker.Execution.LeaseGuard.ShortestLease(HeartbeatInterval);
-        if (LeaseDuration < shortest)
-            throw new InvalidInputException("--lease-duration", $"({LeaseDuration.TotalSeconds}s) must be at least twice the heartbeat interval ({HeartbeatInterval.TotalSeconds}s) plus {Gantry.Worker.Execution.LeaseGuard.Margin.TotalSeconds}s (the kill grace and clock allowance by which unrenewed attempts stop before their leases end)");
+        if (Gantry.Worker.Execution.LeaseGuard.TooShort(LeaseDuration, EffectiveHeartbeatInterval, 2, derived: HeartbeatInterval is null) is { } tooShort)
+            throw new InvalidInputException("--lease-duration", tooShort);
         if (WorkerCommand.Count == 0) throw new InvalidInputException("worker command", "is empty");
         // Unix socket paths are limited to 107 bytes.
         if (System.Text.Encoding.UTF8.GetByteCount(SocketPath) > 107)

@@ -31,8 +31,17 @@ public sealed record WorkerOptions
     /// <summary>How long a claimed job stays the worker's without a heartbeat. Defaults to 30 seconds.</summary>
     public TimeSpan LeaseDuration { get; init; } = LeaseDurationDefault;
 
-    /// <summary>How often the worker reports in and renews its leases. Defaults to 5 seconds.</summary>
-    public TimeSpan HeartbeatInterval { get; init; } = HeartbeatIntervalDefault;
+    /// <summary>
+    /// How often the worker reports in and renews its leases; null (the default) derives it from <see cref="LeaseDuration"/>:
+    /// see <see cref="EffectiveHeartbeatInterval"/>.
+    /// </summary>
+    public TimeSpan? HeartbeatInterval { get; init; }
+
+    /// <summary>
+    /// <see cref="HeartbeatInterval"/>, or when not given: a third of the lease less the 3 s the stop of unrenewed attempts
+    /// keeps from its end, at most 5 seconds (so 5 seconds for the default lease), at least 250 ms.
+    /// </summary>
+    public TimeSpan EffectiveHeartbeatInterval => HeartbeatInterval ?? Execution.LeaseGuard.HeartbeatFor(LeaseDuration, 1, HeartbeatIntervalDefault);
 
     /// <summary>How often the worker looks for control commands (cancel) between heartbeats. Defaults to 250 ms.</summary>
     public TimeSpan CommandPollInterval { get; init; } = CommandPollIntervalDefault;
@@ -79,10 +88,10 @@ public sealed record WorkerOptions
         // A non-positive interval would stop the heartbeat loop at once, and leases would expire under running jobs.
         if (HeartbeatInterval <= TimeSpan.Zero) throw new InvalidInputException("heartbeat interval", "must be positive");
         if (HeartbeatInterval >= LeaseDuration)
-            throw new InvalidInputException("heartbeat interval", $"({HeartbeatInterval.TotalSeconds}s) must be shorter than the lease duration ({LeaseDuration.TotalSeconds}s), or leases expire between heartbeats");
+            throw new InvalidInputException("heartbeat interval", $"({HeartbeatInterval.Value.TotalSeconds}s) must be shorter than the lease duration ({LeaseDuration.TotalSeconds}s), or leases expire between heartbeats");
         // Attempts whose leases go unrenewed are stopped a margin before the leases end: a lease must leave a heartbeat room before that.
-        if (LeaseDuration < Execution.LeaseGuard.ShortestLease(HeartbeatInterval))
-            throw new InvalidInputException("lease duration", $"({LeaseDuration.TotalSeconds}s) must be at least the heartbeat interval ({HeartbeatInterval.TotalSeconds}s) plus {Execution.LeaseGuard.Margin.TotalSeconds}s (the kill grace and clock allowance by which unrenewed attempts stop before their leases end)");
+        if (Execution.LeaseGuard.TooShort(LeaseDuration, EffectiveHeartbeatInterval, 1, derived: HeartbeatInterval is null) is { } tooShort)
+            throw new InvalidInputException("lease duration", tooShort);
         if (PollInterval <= TimeSpan.Zero) throw new InvalidInputException("poll interval", "must be positive");
         if (CommandPollInterval <= TimeSpan.Zero) throw new InvalidInputException("command poll interval", "must be positive");
         if (CheckpointInterval <= TimeSpan.Zero) throw new InvalidInputException("checkpoint interval", "must be positive");

@@ -39,8 +39,7 @@ internal static class NodeCommand
             var configPath = parse.GetValue(config);
             var settings = GantryConfig.Load(configPath);
             var level = parse.GetValue(logLevel);
-            var workerArgs = WorkerArguments(parse, worker, configPath, level);
-            var options = flags.Read(parse, workerOptions, workerArgs, settings.KnownJobTypes);
+            var options = flags.Read(parse, workerOptions, node => WorkerArguments(parse, worker, node, configPath, level), settings.KnownJobTypes);
             var metrics = ApiHosting.Parse(parse.GetValue(metricsListen)!, Environment.GetEnvironmentVariable("GANTRY_TOKENS"), settings.Tokens, "--metrics-listen");
 
             await using var link = await coordinator.OpenAsync(parse, ct).ConfigureAwait(false);
@@ -76,8 +75,8 @@ internal static class NodeCommand
         return command;
     }
 
-    /// <summary>What each worker is started with: the node's worker flags, passed on.</summary>
-    private static List<string> WorkerArguments(ParseResult parse, WorkerCliOptions worker, string? configPath, LogLevel level)
+    /// <summary>What each worker is started with: the node's worker flags, passed on, and the node's lease and heartbeat (derived from the lease when not given).</summary>
+    private static List<string> WorkerArguments(ParseResult parse, WorkerCliOptions worker, NodeOptions node, string? configPath, LogLevel level)
     {
         static string Ms(TimeSpan? t) => $"{(long)t!.Value.TotalMilliseconds}ms";
         var args = new List<string>
@@ -85,8 +84,8 @@ internal static class NodeCommand
             "--queues", string.Join(",", parse.GetValue(worker.Queues)!.Select(q => $"{q.Key}:{q.Value.ToString(CultureInfo.InvariantCulture)}")),
             "--drain-timeout", Ms(parse.GetValue(worker.Drain)),
             "--cancel-grace", Ms(parse.GetValue(worker.Grace)),
-            "--lease-duration", Ms(parse.GetValue(worker.Lease)),
-            "--heartbeat-interval", Ms(parse.GetValue(worker.Heartbeat)),
+            "--lease-duration", Ms(node.LeaseDuration),
+            "--heartbeat-interval", Ms(node.EffectiveHeartbeatInterval),
             "--poll-interval", Ms(parse.GetValue(worker.Poll)),
             "--log-level", level.ToString(),
         };

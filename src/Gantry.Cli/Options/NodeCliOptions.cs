@@ -37,14 +37,13 @@ internal sealed class NodeCliOptions
             command.Options.Add(option);
     }
 
-    /// <summary>The node's options, validated.</summary>
-    public NodeOptions Read(ParseResult parse, WorkerOptions worker, IReadOnlyList<string> workerArgs, IReadOnlyList<string> jobTypes)
+    /// <summary>The node's options, validated; <paramref name="workerArgs"/> gives its workers' arguments from them (their lease and heartbeat are the node's).</summary>
+    public NodeOptions Read(ParseResult parse, WorkerOptions worker, Func<NodeOptions, IReadOnlyList<string>> workerArgs, IReadOnlyList<string> jobTypes)
     {
         var options = new NodeOptions
         {
             RunDirectory = Path.GetFullPath(parse.GetValue(RunDir)!),
             WorkerCommand = GantryExecutable(),
-            WorkerArguments = [.. workerArgs, .. parse.GetValue(WorkerArg) ?? []],
             Workers = parse.GetValue(Workers),
             MinWorkers = parse.GetValue(MinWorkers),
             MaxWorkers = parse.GetValue(MaxWorkers),
@@ -65,6 +64,7 @@ internal sealed class NodeCliOptions
             DrainTimeout = worker.DrainTimeout,
             CancelGracePeriod = worker.CancelGracePeriod,
         };
+        options = options with { WorkerArguments = [.. workerArgs(options), .. parse.GetValue(WorkerArg) ?? []] };
         options.Validate();
         return options;
     }

@@ -14,7 +14,7 @@ internal sealed class WorkerCliOptions(string queuesDefault = "default:10", stri
     public Option<TimeSpan?> Drain { get; } = CliOptions.Duration("--drain-timeout", "On shutdown, how long running jobs may finish before they are requeued", WorkerOptions.DrainTimeoutDefault);
     public Option<TimeSpan?> Grace { get; } = CliOptions.Duration("--cancel-grace", "How long a cancelled handler may take to stop before it is abandoned", WorkerOptions.CancelGracePeriodDefault);
     public Option<TimeSpan?> Lease { get; } = CliOptions.Duration("--lease-duration", "How long a claimed job stays this worker's without a heartbeat", WorkerOptions.LeaseDurationDefault);
-    public Option<TimeSpan?> Heartbeat { get; } = CliOptions.Duration("--heartbeat-interval", "How often the worker renews its leases", WorkerOptions.HeartbeatIntervalDefault);
+    public Option<TimeSpan?> Heartbeat { get; } = CliOptions.Duration("--heartbeat-interval", "How often the worker renews its leases (default: from the lease, a third of --lease-duration less 3s, at most 5s, at least 250ms; a node: a quarter)");
     public Option<TimeSpan?> Poll { get; } = CliOptions.Duration("--poll-interval", "How often an idle worker looks for jobs submitted by other processes", WorkerOptions.PollIntervalDefault);
 
     public void AddTo(Command command)
@@ -35,7 +35,7 @@ internal sealed class WorkerCliOptions(string queuesDefault = "default:10", stri
             DrainTimeout = parse.GetValue(Drain)!.Value,
             CancelGracePeriod = parse.GetValue(Grace)!.Value,
             LeaseDuration = parse.GetValue(Lease)!.Value,
-            HeartbeatInterval = parse.GetValue(Heartbeat)!.Value,
+            HeartbeatInterval = parse.GetValue(Heartbeat),
             PollInterval = parse.GetValue(Poll)!.Value,
         };
         options.Validate();

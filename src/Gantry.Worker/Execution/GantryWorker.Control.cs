@@ -23,7 +23,7 @@ public sealed partial class GantryWorker
 
     private async Task HeartbeatLoopAsync(CancellationToken ct)
     {
-        using var timer = new PeriodicTimer(_options.HeartbeatInterval, _time);
+        using var timer = new PeriodicTimer(_options.EffectiveHeartbeatInterval, _time);
         try
         {
             while (await timer.WaitForNextTickAsync(ct).ConfigureAwait(false))
@@ -41,7 +41,7 @@ public sealed partial class GantryWorker
                 }
                 catch (Exception ex) when (ex is not OperationCanceledException || !ct.IsCancellationRequested)
                 {
-                    WorkerLog.LinkError(_logger, ex, "heartbeat", _options.HeartbeatInterval.TotalSeconds);
+                    WorkerLog.LinkError(_logger, ex, "heartbeat", _options.EffectiveHeartbeatInterval.TotalSeconds);
                 }
             }
         }

@@ -18,8 +18,35 @@ public sealed class LeaseGuard(TimeSpan lease, TimeProvider time)
     /// <summary>Between the stop and the lease's end: the attempt's tree is killed within the first part, the rest covers the clocks.</summary>
     public static TimeSpan Margin => ProcessJobRunner.KillGrace + ClockErrorAllowance;
 
-    /// <summary>The shortest lease that leaves a heartbeat every <paramref name="heartbeat"/> time to renew it before the stop.</summary>
-    public static TimeSpan ShortestLease(TimeSpan heartbeat) => heartbeat + Margin;
+    /// <summary>The least heartbeat interval derived from a lease (<see cref="HeartbeatFor"/>).</summary>
+    public static readonly TimeSpan HeartbeatFloor = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>
+    /// The shortest lease that leaves a heartbeat every <paramref name="heartbeat"/> time to renew it before the stop.
+    /// <paramref name="heartbeats"/> is 1 for a worker; 2 for a node, which stops its workers' attempts one heartbeat
+    /// sooner, as they hear of it at their next one.
+    /// </summary>
+    public static TimeSpan ShortestLease(TimeSpan heartbeat, int heartbeats = 1) => heartbeat * heartbeats + Margin;
+
+    /// <summary>
+    /// The heartbeat interval when none is given: the rule of <see cref="ShortestLease"/> with room for three
+    /// renewals before the stop, at most <paramref name="longest"/> (the usual default), at least <see cref="HeartbeatFloor"/>.
+    /// </summary>
+    public static TimeSpan HeartbeatFor(TimeSpan lease, int heartbeats, TimeSpan longest)
+    {
+        var derived = (lease - Margin) / (heartbeats + 2);
+        var ms = Math.Floor(derived.TotalMilliseconds); // whole milliseconds: passed on to managed workers as such
+        return TimeSpan.FromMilliseconds(Math.Clamp(ms, HeartbeatFloor.TotalMilliseconds, longest.TotalMilliseconds));
+    }
+
+    /// <summary>Why <paramref name="lease"/> is too short for <paramref name="heartbeat"/> (see <see cref="ShortestLease"/>), or null when it is not.</summary>
+    public static string? TooShort(TimeSpan lease, TimeSpan heartbeat, int heartbeats, bool derived)
+    {
+        if (lease >= ShortestLease(heartbeat, heartbeats)) return null;
+        var times = heartbeats switch { 1 => "", 2 => "twice ", _ => $"{heartbeats} times " };
+        var which = derived ? $"{heartbeat.TotalSeconds}s, the least derived from a lease" : $"{heartbeat.TotalSeconds}s";
+        return $"({lease.TotalSeconds}s) must be at least {times}the heartbeat interval ({which}) plus {Margin.TotalSeconds}s (the kill grace and clock allowance by which unrenewed attempts stop before their leases end)";
+    }
 
     private long _renewedAt = time.GetTimestamp();
 

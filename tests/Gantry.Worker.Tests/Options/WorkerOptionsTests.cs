@@ -38,6 +38,32 @@ public sealed class WorkerOptionsTests
         new WorkerOptions { HeartbeatInterval = TimeSpan.FromSeconds(2), LeaseDuration = TimeSpan.FromSeconds(6) }.Validate();
 
     [Theory]
+    [InlineData(30_000, 5_000)] // the default lease: the usual 5 s
+    [InlineData(6_000, 1_000)] // a third of what is left before the stop, 3 s ahead of the lease's end
+    [InlineData(3_300, 250)] // never below 250 ms
+    public void EffectiveHeartbeatInterval_NotGiven_DerivedFromTheLease(int leaseMs, int heartbeatMs)
+    {
+        var options = new WorkerOptions { LeaseDuration = TimeSpan.FromMilliseconds(leaseMs) };
+
+        options.Validate();
+        Assert.Null(options.HeartbeatInterval);
+        Assert.Equal(TimeSpan.FromMilliseconds(heartbeatMs), options.EffectiveHeartbeatInterval);
+    }
+
+    [Fact]
+    public void EffectiveHeartbeatInterval_Given_UsedAsIs() =>
+        Assert.Equal(TimeSpan.FromSeconds(2), new WorkerOptions { LeaseDuration = TimeSpan.FromSeconds(6), HeartbeatInterval = TimeSpan.FromSeconds(2) }.EffectiveHeartbeatInterval);
+
+    [Fact]
+    public void Validate_LeaseTooShortEvenForTheLeastDerivedHeartbeat_ThrowsNamingBoth()
+    {
+        var ex = Assert.Throws<InvalidInputException>(new WorkerOptions { LeaseDuration = TimeSpan.FromMilliseconds(3200) }.Validate);
+
+        Assert.Equal("lease duration", ex.Where);
+        Assert.Contains("(3.2s) must be at least the heartbeat interval (0.25s, the least derived from a lease) plus 3s", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
     [MemberData(nameof(Invalid))]
     public void Validate_Invalid_ThrowsNamingOption(string where, WorkerOptions options)
     {
