@@ -31,6 +31,9 @@ public sealed record NodeOptions
     /// <summary>Whether the workers' output is copied to the node's, each line prefixed with the worker's number. Defaults to true.</summary>
     public bool RelayWorkerOutput { get; init; } = true;
 
+    /// <summary>Most workers one node may run.</summary>
+    public const int MostWorkers = 256;
+
     /// <summary>Workers started at first. Defaults to 2.</summary>
     public int Workers { get; init; } = 2;
 
@@ -96,14 +99,15 @@ public sealed record NodeOptions
 
     public void Validate()
     {
-        if (Workers < 0) throw new InvalidInputException("--workers", $"must not be negative, got {Workers}");
+        // A node with no worker could never run a job: an autoscaled one may shrink to --min-workers 0, but starts with one.
+        if (Workers < 1) throw new InvalidInputException("--workers", $"must be at least 1, got {Workers}");
         if (MinWorkers < 0) throw new InvalidInputException("--min-workers", $"must not be negative, got {MinWorkers}");
         if (MaxWorkers < 1) throw new InvalidInputException("--max-workers", $"must be at least 1, got {MaxWorkers}");
         if (EffectiveMinWorkers > EffectiveMaxWorkers)
             throw new InvalidInputException("--min-workers", $"({EffectiveMinWorkers}) must not be more than --max-workers ({EffectiveMaxWorkers})");
         if (Workers < EffectiveMinWorkers || Workers > EffectiveMaxWorkers)
             throw new InvalidInputException("--workers", $"({Workers}) must be between --min-workers ({EffectiveMinWorkers}) and --max-workers ({EffectiveMaxWorkers})");
-        if (EffectiveMaxWorkers > 256) throw new InvalidInputException("--max-workers", $"must be at most 256, got {EffectiveMaxWorkers}");
+        if (EffectiveMaxWorkers > MostWorkers) throw new InvalidInputException("--max-workers", $"must be at most {MostWorkers}, got {EffectiveMaxWorkers}");
         if (Queues.Count == 0) throw new InvalidInputException("--queues", "at least one queue is required");
         if (EffectiveWorkerCapacity < 1) throw new InvalidInputException("--worker-capacity", $"must be at least 1, got {EffectiveWorkerCapacity}");
         if (RestartBackoff <= TimeSpan.Zero || RestartBackoffMax < RestartBackoff)

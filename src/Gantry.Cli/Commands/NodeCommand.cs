@@ -82,7 +82,7 @@ internal static class NodeCommand
         static string Ms(TimeSpan? t) => $"{(long)t!.Value.TotalMilliseconds}ms";
         var args = new List<string>
         {
-            "--queues", string.Join(",", parse.GetValue(worker.Queues)!.Select(q => $"{q.Key}:{q.Value.ToString(CultureInfo.InvariantCulture)}")),
+            "--queues", parse.GetValue(worker.Queues)!.ToString(),
             "--drain-timeout", Ms(parse.GetValue(worker.Drain)),
             "--cancel-grace", Ms(parse.GetValue(worker.Grace)),
             "--lease-duration", Ms(parse.GetValue(worker.Lease)),

@@ -19,7 +19,7 @@ internal static class WorkflowsCommand
     private static Command List()
     {
         var state = CliOptions.State("workflow", WorkflowStates.All, WorkflowStates.ToText, WorkflowStates.TryParse);
-        var limit = new Option<int>("--limit", "-n") { Description = "Most workflows to list, newest first (default 50)", DefaultValueFactory = _ => 50, HelpName = "n" };
+        var limit = new Option<int>("--limit", "-n") { Description = "Most workflows to list, newest first", DefaultValueFactory = _ => 50, HelpName = "n" };
         var before = new Option<Guid?>("--before") { Description = "Only workflows older than this workflow id (paging)", HelpName = "id" };
         var json = CliOptions.Json();
         var location = CliOptions.Control();
