@@ -75,7 +75,7 @@ internal static class JobsCommand
     private static Command Show()
     {
         var id = CliOptions.JobId();
-        var follow = new Option<bool>("--follow", "-f") { Description = "Follow the job until it ends, drawing its progress" };
+        var follow = new Option<bool>("--follow", "-f") { Description = "Follow the job until it ends, drawing its progress; exit 3 if it ends dead, 4 if cancelled (as submit --wait)" };
         var json = CliOptions.Json();
         var location = CliOptions.Control();
         var config = CliOptions.Config();
@@ -93,7 +93,8 @@ internal static class JobsCommand
             }
             if (parse.GetValue(json)) Cli.WriteJson(JobView.From(job, withErrors: true), Cli.Json.JobView);
             else Console.Out.Write(JobText.Show(job, DateTimeOffset.UtcNow));
-            return Cli.Ok;
+            // Following is waiting: the outcome decides the exit code, as for submit --wait.
+            return parse.GetValue(follow) ? Cli.Outcome([job.State]) : Cli.Ok;
         });
         return command;
     }

@@ -155,9 +155,7 @@ internal static class SubmitCommand
         {
             foreach (var f in finals) Console.Out.WriteLine(results.Count == 1 ? ProgressWatch.Outcome(f) : $"{f.Id} {ProgressWatch.Outcome(f)}");
         }
-        return finals.Any(f => f.State == JobState.Dead) ? Cli.JobDead
-            : finals.Any(f => f.State == JobState.Cancelled) ? Cli.JobCancelled
-            : Cli.Ok;
+        return Cli.Outcome(finals.Select(f => f.State));
     }
 
     private static string PayloadArgument(string? text, JobLimits limits)

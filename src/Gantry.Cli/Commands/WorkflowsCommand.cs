@@ -58,7 +58,7 @@ internal static class WorkflowsCommand
                 : await store.WorkflowGetAsync(workflowId, ct).ConfigureAwait(false) ?? throw new WorkflowNotFoundException(workflowId.ToString());
             if (parse.GetValue(json)) Cli.WriteJson(WorkflowView.From(workflow), Cli.Json.WorkflowView);
             else Console.Out.Write(WorkflowText.Show(workflow, DateTimeOffset.UtcNow));
-            return Cli.Ok;
+            return parse.GetValue(wait) ? Cli.Outcome(workflow.State) : Cli.Ok;
         });
         return command;
     }
