@@ -116,6 +116,22 @@ internal sealed class SignalLifetime(IHostApplicationLifetime lifetime) : IHostL
     }
 }
 
+internal static class HostOutcome
+{
+    /// <summary>
+    /// The exit code of a host that has stopped: <see cref="Cli.Ok"/> after a signal, else a failure with a line saying
+    /// which service failed and why. Every Gantry service restarts itself on failure, so this is the last guard: a host
+    /// stopped by a failing service never looks like a clean exit.
+    /// </summary>
+    public static int ExitCode(IHost host)
+    {
+        var failed = host.Services.GetServices<IHostedService>().OfType<BackgroundService>().FirstOrDefault(s => s.ExecuteTask is { IsFaulted: true });
+        if (failed?.ExecuteTask?.Exception?.GetBaseException() is not { } ex) return Cli.Ok;
+        Console.Error.WriteLine($"gantry: stopped because {failed.GetType().Name} failed: {ex.Message}");
+        return Cli.Error;
+    }
+}
+
 internal static class ApiAddress
 {
     /// <summary>Where the host's API actually listens (the port is chosen by the system for :0), or null without an API.</summary>

@@ -19,7 +19,12 @@ public sealed record JobsDirectoryOptions
     /// <summary>How often the folder is scanned when no change is signalled, and results looked for.</summary>
     public TimeSpan PollInterval { get; init; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>Documents whose jobs are still running.</summary>
     public string Accepted => System.IO.Path.Combine(Path, "accepted");
+    /// <summary>Documents all of whose jobs succeeded.</summary>
+    public string Done => System.IO.Path.Combine(Path, "done");
+    /// <summary>Documents one of whose jobs ended dead or cancelled.</summary>
+    public string Failed => System.IO.Path.Combine(Path, "failed");
     public string Rejected => System.IO.Path.Combine(Path, "rejected");
     public string Results => ResultsPath ?? System.IO.Path.Combine(Path, "results");
 
