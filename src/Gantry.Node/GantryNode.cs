@@ -49,7 +49,7 @@ public sealed class GantryNode : IAsyncDisposable
         _startedAt = _time.GetUtcNow();
         _upstream = new NodeUpstream(link, options, _logger, _time);
         _supervisor = new Supervisor(options, _upstream, _spawner, _logger, _time);
-        _server = new IpcServer(options.RunDirectory, options.SocketPath, _supervisor.Attach, StatusJson, _logger);
+        _server = new IpcServer(options.PrivateDirectory, options.SocketPath, _supervisor.Attach, StatusJson, _logger);
         _target = options.Workers;
     }
 

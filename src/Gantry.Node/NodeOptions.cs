@@ -19,8 +19,19 @@ public sealed record NodeOptions
     /// <summary>The node's id in the coordinator's registry and as lease owner of every job its workers run. Defaults to a new id per process.</summary>
     public string NodeId { get; init; } = $"{Environment.MachineName.ToLowerInvariant()}-node-{Environment.ProcessId}-{Guid.NewGuid().ToString("N")[..8]}";
 
-    /// <summary>Directory of the node's socket (<c>node.sock</c>, mode 0600; the directory 0700).</summary>
+    /// <summary>
+    /// Where the node makes its own private directory (<see cref="PrivateDirectory"/>, mode 0700) for its socket
+    /// (<c>node.sock</c>, mode 0600). The run directory itself may be shared (/tmp): it is never changed.
+    /// </summary>
     public required string RunDirectory { get; init; }
+
+    /// <summary>The node's own directory in <see cref="RunDirectory"/>: <c>gantry-node-&lt;user&gt;</c>.</summary>
+    public string PrivateDirectory => PrivateIn(RunDirectory);
+
+    public static string PrivateIn(string runDirectory) => Path.Combine(runDirectory, $"gantry-node-{Environment.UserName}");
+
+    /// <summary>Where a node started with <c>--run-dir</c> <paramref name="runDirectory"/> listens.</summary>
+    public static string SocketIn(string runDirectory) => Path.Combine(PrivateIn(runDirectory), "node.sock");
 
     /// <summary>The command line that starts a worker process, before the node's arguments (the <c>gantry</c> executable).</summary>
     public required IReadOnlyList<string> WorkerCommand { get; init; }
@@ -94,8 +105,8 @@ public sealed record NodeOptions
     public int EffectiveMaxWorkers => MaxWorkers ?? Math.Max(Workers, MinWorkers ?? Workers);
     public int EffectiveWorkerCapacity => WorkerCapacity ?? Queues.Values.Sum();
 
-    /// <summary>The socket path in <see cref="RunDirectory"/>.</summary>
-    public string SocketPath => Path.Combine(RunDirectory, "node.sock");
+    /// <summary>The socket path in <see cref="PrivateDirectory"/>.</summary>
+    public string SocketPath => SocketIn(RunDirectory);
 
     public void Validate()
     {

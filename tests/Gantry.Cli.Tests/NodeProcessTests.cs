@@ -226,6 +226,54 @@ public sealed partial class NodeProcessTests : IDisposable
     }
 
     [Fact]
+    public async Task Node_SharedRunDir_LeftAsItIs_SocketInItsOwnPrivateDirectory_StrangerWorkerRefusedWithTheReason()
+    {
+        if (OperatingSystem.IsWindows()) return;
+        // A shared directory such as /tmp: the node must not make it private to itself.
+        Directory.CreateDirectory(RunDir);
+        const UnixFileMode shared = (UnixFileMode)0x3FF | UnixFileMode.StickyBit; // 1777
+        File.SetUnixFileMode(RunDir, shared);
+        await using var node = StartNode("--workers", "1");
+        await node.WaitForOutputAsync("Press Ctrl-C to stop.", Generous);
+        await WaitForRunningWorkersAsync(1);
+
+        Assert.Equal(shared, File.GetUnixFileMode(RunDir));
+        var own = Path.Combine(RunDir, $"gantry-node-{Environment.UserName}");
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(own));
+        var socket = Path.Combine(own, "node.sock");
+        Assert.True(File.Exists(socket));
+        Assert.Contains(socket, node.Stdout, StringComparison.Ordinal);
+
+        // A worker the node did not start is refused, and says so with the node's reason.
+        var (code, _, stderr) = await GantryProcess.RunAsync(_dir.Path, null, "worker", "--node-socket", socket, "--local-id", "99", "--node-pid", $"{Environment.ProcessId}");
+        Assert.Equal(1, code);
+        Assert.Contains($"the node at {socket} refused worker 99", stderr, StringComparison.Ordinal);
+        Assert.Contains("this node has no worker 99", stderr, StringComparison.Ordinal);
+        Assert.Single(stderr.Trim().Split('\n'));
+        node.Signal(GantryProcess.SigTerm);
+        Assert.Equal(0, await node.WaitForExitAsync(Generous));
+        Assert.Equal(shared, File.GetUnixFileMode(RunDir));
+    }
+
+    [Fact]
+    public async Task Worker_NoNodeSocket_SaysThereIsNone()
+    {
+        var socket = Path.Combine(_dir.Path, "nowhere", "node.sock");
+        var (code, _, stderr) = await GantryProcess.RunAsync(_dir.Path, null, "worker", "--node-socket", socket, "--local-id", "1", "--node-pid", $"{Environment.ProcessId}");
+        Assert.Equal(1, code);
+        Assert.Equal($"gantry: no node is running on {socket}: the socket does not exist (start one with gantry node, or name its --run-dir)", stderr.Trim());
+    }
+
+    [Fact]
+    public async Task Node_ZeroWorkers_Refused()
+    {
+        var (code, _, stderr) = await GantryProcess.RunAsync(_dir.Path, null, "node", "--workers", "0", "--db", _dir.Db, "--run-dir", RunDir);
+        Assert.Equal(2, code);
+        Assert.Contains("--workers: '0' is out of range; it must be from 1 to 256", stderr, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(RunDir));
+    }
+
+    [Fact]
     public async Task NodeStatus_NoNode_SaysSo()
     {
         var (code, _, stderr) = await GantryProcess.RunAsync(_dir.Path, null, "node", "status", "--run-dir", RunDir);

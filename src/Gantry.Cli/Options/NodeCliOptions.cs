@@ -21,14 +21,12 @@ internal sealed class NodeCliOptions
     /// <summary>Extra arguments for every worker, for diagnosis (e.g. --worker-arg=--log-level=Debug).</summary>
     public Option<string[]> WorkerArg { get; } = new("--worker-arg") { Hidden = true, AllowMultipleArgumentsPerToken = false };
 
-    /// <summary>The default run directory: $XDG_RUNTIME_DIR/gantry-node, else /tmp/gantry-node-$USER.</summary>
+    /// <summary>The default run directory: $XDG_RUNTIME_DIR, else the temporary folder.</summary>
     public static Option<string> RunDirectory() => new("--run-dir")
     {
-        Description = "Directory of the node's socket, made private to this user (default $XDG_RUNTIME_DIR/gantry-node, else /tmp/gantry-node-$USER)",
+        Description = "Where the node makes its own private directory, gantry-node-$USER (mode 0700), for its socket; the run directory itself is left as it is (default $XDG_RUNTIME_DIR, else /tmp)",
         HelpName = "path",
-        DefaultValueFactory = _ => Environment.GetEnvironmentVariable("XDG_RUNTIME_DIR") is { Length: > 0 } xdg
-            ? Path.Combine(xdg, "gantry-node")
-            : Path.Combine(Path.GetTempPath(), $"gantry-node-{Environment.UserName}"),
+        DefaultValueFactory = _ => Environment.GetEnvironmentVariable("XDG_RUNTIME_DIR") is { Length: > 0 } xdg ? xdg : Path.GetTempPath().TrimEnd('/'),
     };
 
     public void AddTo(Command command)
