@@ -128,6 +128,7 @@ public sealed class GantryNode : IAsyncDisposable
                     var (held, claims) = _upstream.Held.Snapshot();
                     var result = await _upstream.Link.HeartbeatAsync(new WorkerHeartbeatParams(Id, _options.LeaseDuration, held, _supervisor.Status(), claims), ct).ConfigureAwait(false);
                     _upstream.Held.Confirmed(claims);
+                    _upstream.Outage.Ok();
                     Apply(result.Commands);
                     foreach (var lost in result.LostJobs)
                     {
@@ -137,7 +138,7 @@ public sealed class GantryNode : IAsyncDisposable
                 }
                 catch (Exception ex) when (ex is not OperationCanceledException || !ct.IsCancellationRequested)
                 {
-                    NodeLog.LinkError(_logger, ex, "heartbeat", _options.HeartbeatInterval.TotalSeconds);
+                    _upstream.Outage.Failed("heartbeat", ex);
                 }
             }
         }
@@ -155,6 +156,7 @@ public sealed class GantryNode : IAsyncDisposable
             {
                 await _upstream.Link.WaitForCommandsAsync(delay, ct).ConfigureAwait(false);
                 Apply(await _upstream.Link.TakeCommandsAsync(Id, ct).ConfigureAwait(false));
+                _upstream.Outage.Ok();
                 delay = TimeSpan.FromMilliseconds(250);
             }
             catch (OperationCanceledException) when (ct.IsCancellationRequested)
@@ -164,7 +166,7 @@ public sealed class GantryNode : IAsyncDisposable
             catch (Exception ex)
             {
                 delay = RetryPause.After(delay);
-                NodeLog.LinkError(_logger, ex, "commands", delay.TotalSeconds);
+                _upstream.Outage.Failed("commands", ex);
                 try { await Task.Delay(delay, _time, ct).ConfigureAwait(false); } catch (OperationCanceledException) { break; }
             }
         }
@@ -227,7 +229,7 @@ public sealed class GantryNode : IAsyncDisposable
                 }
                 catch (Exception ex) when (ex is not OperationCanceledException)
                 {
-                    NodeLog.LinkError(_logger, ex, "autoscale", _options.AutoscaleInterval.TotalSeconds);
+                    _upstream.Outage.Failed("autoscale", ex);
                 }
             }
         }

@@ -47,6 +47,9 @@ internal static class AllInOneHost
         }
         builder.Logging.ClearProviders();
         builder.Logging.SetMinimumLevel(logLevel);
+        // ASP.NET Core logs about six lines per request at Information: an idle HTTP worker's long polls would fill the
+        // log. Requests are Debug; its warnings and errors still show.
+        if (logLevel > LogLevel.Debug) builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         builder.Logging.AddSimpleConsole(o =>
         {
             o.SingleLine = true;

@@ -31,6 +31,7 @@ public sealed partial class GantryWorker : IAsyncDisposable
     private readonly ILoggerFactory _loggers;
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
+    private readonly LinkOutage _outage;
     private readonly JsonSerializerOptions _json;
     private readonly ReportSink _reports;
     /// <summary>What the heartbeat names as held: claimed and not ended, or ended with the outcome not yet written.</summary>
@@ -58,8 +59,9 @@ public sealed partial class GantryWorker : IAsyncDisposable
         _loggers = loggers ?? services.GetService<ILoggerFactory>() ?? Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance;
         _logger = _loggers.CreateLogger("Gantry.Worker");
         _time = time ?? TimeProvider.System;
+        _outage = new LinkOutage(_logger, _time);
         _json = json ?? GantryPayloadJson.Default;
-        _reports = new ReportSink(link, _held, _logger, _time);
+        _reports = new ReportSink(link, _held, _logger, _time, _outage);
         _jobTypes = _registry.JobTypes.Order(StringComparer.Ordinal).ToArray();
         _slots = new JobSlots(options.Queues, options.EffectiveCapacity, options.MaxPrefetch);
     }
@@ -93,11 +95,12 @@ public sealed partial class GantryWorker : IAsyncDisposable
             try
             {
                 await _link.RegisterAsync(registration, ct).ConfigureAwait(false);
+                _outage.Ok();
                 break;
             }
             catch (StoreUnavailableException ex)
             {
-                WorkerLog.LinkError(_logger, ex, "register", delay.TotalSeconds);
+                _outage.Failed("register", ex);
                 await Task.Delay(delay, _time, ct).ConfigureAwait(false);
             }
         }
