@@ -79,6 +79,8 @@ internal static class Cli
             using var cts = new CancellationTokenSource();
             ConsoleCancelEventHandler onCancel = (_, e) => { e.Cancel = true; cts.Cancel(); };
             Console.CancelKeyPress += onCancel;
+            // SIGTERM interrupts as Ctrl-C does (a long-running command's host drains on it too), never as an internal error.
+            using var term = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, c => { c.Cancel = true; cts.Cancel(); });
             try
             {
                 return await action(parse, cts.Token).ConfigureAwait(false);

@@ -103,7 +103,7 @@ public sealed class GantryNode : IAsyncDisposable
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
-            NodeLog.LinkError(_logger, ex, "deregister", 0);
+            NodeLog.LinkError(_logger, "deregister", ex.Message);
         }
         await _server.DisposeAsync().ConfigureAwait(false);
         NodeLog.Stopped(_logger, Id);

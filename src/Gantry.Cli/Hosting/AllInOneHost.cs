@@ -93,10 +93,14 @@ internal static class AllInOneHost
     }
 }
 
-/// <summary>Stops the host on SIGINT, SIGTERM or SIGQUIT, without the console lifetime's chatter.</summary>
-internal sealed class SignalLifetime(IHostApplicationLifetime lifetime) : IHostLifetime, IDisposable
+/// <summary>
+/// Stops the host on SIGINT, SIGTERM or SIGQUIT, without the console lifetime's chatter: the first signal drains (running
+/// jobs may finish within the drain timeout), a second one stops at once (they are requeued now, their checkpoints kept).
+/// </summary>
+internal sealed class SignalLifetime(IHostApplicationLifetime lifetime, IServiceProvider services) : IHostLifetime, IDisposable
 {
     private readonly List<System.Runtime.InteropServices.PosixSignalRegistration> _registrations = [];
+    private int _signals;
 
     public Task WaitForStartAsync(CancellationToken cancellationToken)
     {
@@ -105,7 +109,19 @@ internal sealed class SignalLifetime(IHostApplicationLifetime lifetime) : IHostL
             _registrations.Add(System.Runtime.InteropServices.PosixSignalRegistration.Create(signal, context =>
             {
                 context.Cancel = true; // We exit on our own, after draining.
-                lifetime.StopApplication();
+                var worker = services.GetService<Gantry.Worker.Execution.GantryWorker>();
+                if (Interlocked.Increment(ref _signals) == 1)
+                {
+                    if (worker is not null)
+                        Console.Error.WriteLine($"gantry: stopping; running jobs may finish within the drain timeout. Press Ctrl-C again to stop now: they are requeued at once, their checkpoints kept.");
+                    lifetime.StopApplication();
+                }
+                else if (worker is not null)
+                {
+                    Console.Error.WriteLine("gantry: stopping now: running jobs are requeued");
+                    worker.StopNow();
+                    lifetime.StopApplication();
+                }
             }));
         }
         return Task.CompletedTask;

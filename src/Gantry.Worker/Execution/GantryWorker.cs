@@ -42,6 +42,8 @@ public sealed partial class GantryWorker : IAsyncDisposable
     private readonly AsyncSignal _slotFreed = new();
     private readonly CancellationTokenSource _fetchCts = new();
     private readonly CancellationTokenSource _stopCts = new();
+    /// <summary>Cancelled by <see cref="StopNow"/>: ends a drain (in progress or to come) at once.</summary>
+    private readonly CancellationTokenSource _drainCut = new();
     private readonly string[] _jobTypes;
     private Task _fetchLoop = Task.CompletedTask;
     private Task _heartbeatLoop = Task.CompletedTask;
@@ -118,6 +120,13 @@ public sealed partial class GantryWorker : IAsyncDisposable
     /// </summary>
     public Task StopAsync(CancellationToken ct) => StopAsync(_options.DrainTimeout, ct);
 
+    /// <summary>
+    /// Cuts the drain of a stop short, whether it is under way or still to come (a second Ctrl-C): running jobs are
+    /// cancelled and requeued at once, as when the drain timeout passes. A requeue does not count as an attempt, and
+    /// each job's checkpoint stays, so the next attempt resumes from it.
+    /// </summary>
+    public void StopNow() => _drainCut.Cancel();
+
     /// <summary>The same, with a drain timeout of its own: <see cref="TimeSpan.Zero"/> requeues running jobs at once.</summary>
     public async Task StopAsync(TimeSpan drainTimeout, CancellationToken ct)
     {
@@ -129,7 +138,7 @@ public sealed partial class GantryWorker : IAsyncDisposable
         if (!_running.IsEmpty)
         {
             WorkerLog.Draining(_logger, Id, drainTimeout.TotalSeconds, _running.Count);
-            if (!await WaitForRunningAsync(drainTimeout, ct).ConfigureAwait(false))
+            if (!await WaitForRunningAsync(drainTimeout, ct, _drainCut.Token).ConfigureAwait(false))
             {
                 WorkerLog.DrainTimedOut(_logger, _running.Count);
                 foreach (var attempt in _running.Values) attempt.Context.Cancel(CancelReason.Shutdown);
@@ -147,19 +156,24 @@ public sealed partial class GantryWorker : IAsyncDisposable
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
-            WorkerLog.LinkError(_logger, ex, "deregister", 0);
+            WorkerLog.LinkError(_logger, "deregister", ex.Message);
         }
         WorkerLog.Stopped(_logger, Id);
     }
 
-    private async Task<bool> WaitForRunningAsync(TimeSpan timeout, CancellationToken ct)
+    private async Task<bool> WaitForRunningAsync(TimeSpan timeout, CancellationToken ct, CancellationToken cut = default)
     {
         try
         {
-            await Task.WhenAll(_running.Values.Select(r => r.Done.Task)).WaitAsync(timeout, _time, ct).ConfigureAwait(false);
+            using var either = CancellationTokenSource.CreateLinkedTokenSource(ct, cut);
+            await Task.WhenAll(_running.Values.Select(r => r.Done.Task)).WaitAsync(timeout, _time, either.Token).ConfigureAwait(false);
             return true;
         }
         catch (TimeoutException)
+        {
+            return _running.IsEmpty;
+        }
+        catch (OperationCanceledException) when (cut.IsCancellationRequested && !ct.IsCancellationRequested)
         {
             return _running.IsEmpty;
         }
@@ -170,6 +184,7 @@ public sealed partial class GantryWorker : IAsyncDisposable
         await StopAsync(CancellationToken.None).ConfigureAwait(false);
         _fetchCts.Dispose();
         _stopCts.Dispose();
+        _drainCut.Dispose();
     }
 
     /// <summary>An attempt being run. It ends once: by its handler returning, or by the grace period
