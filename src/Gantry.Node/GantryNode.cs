@@ -88,6 +88,16 @@ public sealed class GantryNode : IAsyncDisposable
     /// Drains every worker (each finishes its jobs for up to the drain timeout, then requeues the
     /// rest), kills any that outstay it, writes the last reports and deregisters.
     /// </summary>
+    /// <summary>
+    /// Stops without draining, whether <see cref="StopAsync"/> is under way or still to come (a second Ctrl-C): every
+    /// worker gives its running jobs back at once (requeued without counting the attempt, checkpoints kept).
+    /// </summary>
+    public void StopNow()
+    {
+        _shutdownNow = true;
+        if (Volatile.Read(ref _stopped) == 1) _supervisor.GiveBackNow();
+    }
+
     public async Task StopAsync(CancellationToken ct)
     {
         if (_started == 0 || Interlocked.Exchange(ref _stopped, 1) == 1) return;

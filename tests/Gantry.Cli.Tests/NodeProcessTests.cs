@@ -256,6 +256,30 @@ public sealed partial class NodeProcessTests : IDisposable
     }
 
     [Fact]
+    public async Task Node_CtrlCTwice_WorkersGiveTheirJobsBackAtOnce_CheckpointKept()
+    {
+        await using var node = StartNode("--workers", "1");
+        await node.WaitForOutputAsync("Press Ctrl-C to stop.", Generous);
+        await WaitForRunningWorkersAsync(1);
+        var id = await QuickRun.SubmitAsync(_dir, "count", """{"to":400,"step_ms":50,"checkpoint_every":10}""");
+        await StoreProbe.WaitForAsync(_dir.Db, id, j => j.Progress >= 10 && j.CheckpointSize is not null, Generous, "checkpointed");
+
+        node.Signal(GantryProcess.SigInt);
+        await node.WaitForOutputAsync("Press Ctrl-C again to stop now", Generous);
+        await Task.Delay(300);
+        Assert.False(node.HasExited, "one Ctrl-C drains: the job goes on");
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        node.Signal(GantryProcess.SigInt);
+        Assert.Equal(0, await node.WaitForExitAsync(Generous));
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(10), $"the second Ctrl-C took {watch.Elapsed} to stop the node");
+
+        var requeued = await StoreProbe.GetAsync(_dir.Db, id);
+        Assert.Equal(JobState.Queued, requeued!.State);
+        Assert.Equal(0, requeued.Attempt);
+        Assert.NotNull(requeued.CheckpointSize);
+    }
+
+    [Fact]
     public async Task Worker_NoNodeSocket_SaysThereIsNone()
     {
         var socket = Path.Combine(_dir.Path, "nowhere", "node.sock");

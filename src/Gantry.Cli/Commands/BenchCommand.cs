@@ -26,11 +26,7 @@ internal static class BenchCommand
             var n = parse.GetValue(jobs);
             var c = parse.GetValue(concurrency);
             var s = parse.GetValue(samples);
-            if (n < 1) throw new InvalidInputException("--jobs", $"must be at least 1, got {n}");
-            if (c < 1) throw new InvalidInputException("--concurrency", $"must be at least 1, got {c}");
-            if (s < 1) throw new InvalidInputException("--latency-samples", $"must be at least 1, got {s}");
             var r = parse.GetValue(rounds);
-            if (r < 1) throw new InvalidInputException("--rounds", $"must be at least 1, got {r}");
 
             var asJson = parse.GetValue(json);
             var result = await BenchStore.WithFreshStoreAsync(parse, db, storeOption,
@@ -119,8 +115,6 @@ internal static class BenchCommand
             var c = parse.GetValue(concurrency);
             var r = parse.GetValue(rounds);
             if (n < 3) throw new InvalidInputException("--steps", $"must be at least 3 (a root, a branch, a merge), got {n}");
-            if (c < 1) throw new InvalidInputException("--concurrency", $"must be at least 1, got {c}");
-            if (r < 1) throw new InvalidInputException("--rounds", $"must be at least 1, got {r}");
             var asJson = parse.GetValue(json);
             var result = await BenchStore.WithFreshStoreAsync(parse, db, storeOption,
                 store => new WorkflowBench(store, n, c, r, m => { if (!asJson) Console.Error.WriteLine($"bench: {m}"); }).RunAsync(ct), ct).ConfigureAwait(false);
@@ -147,7 +141,6 @@ internal static class BenchCommand
         command.SetHandler(async (parse, ct) =>
         {
             var n = parse.GetValue(samples);
-            if (n < 1) throw new InvalidInputException("--samples", $"must be at least 1, got {n}");
             var asJson = parse.GetValue(json);
             var result = await new ProcessBench(n, m => { if (!asJson) Console.Error.WriteLine($"bench: {m}"); }).RunAsync(ct).ConfigureAwait(false);
             if (asJson)
@@ -173,7 +166,6 @@ internal static class BenchCommand
         command.SetHandler(async (parse, ct) =>
         {
             var n = parse.GetValue(samples);
-            if (n < 1) throw new InvalidInputException("--samples", $"must be at least 1, got {n}");
             if (parse.GetValue(client) is { } dir)
             {
                 Cli.WriteJson(await IpcBench.ClientAsync(dir, n, ct).ConfigureAwait(false), Cli.Json.IpcBenchResult);
@@ -206,10 +198,8 @@ internal static class BenchCommand
         command.SetHandler(async (parse, ct) =>
         {
             var (n, c, w) = (parse.GetValue(jobs), parse.GetValue(capacity), parse.GetValue(workers));
-            if (n < 1) throw new InvalidInputException("--jobs", $"must be at least 1, got {n}");
             if (w < 1 || c < w) throw new InvalidInputException("--capacity", $"must be at least --workers ({w}), got {c}");
             var r = parse.GetValue(rounds);
-            if (r < 1) throw new InvalidInputException("--rounds", $"must be at least 1, got {r}");
             var asJson = parse.GetValue(json);
             var result = await new NodeBench(n, c, w, r, m => { if (!asJson) Console.Error.WriteLine($"bench: {m}"); }).RunAsync(ct).ConfigureAwait(false);
             if (asJson)

@@ -31,8 +31,9 @@ internal static class ManagedWorkerHost
         link.ShutdownRequested += graceful =>
         {
             if (graceful) { lifetime.StopApplication(); return; }
-            // Not graceful: running jobs are requeued now instead of drained.
-            _ = worker.StopAsync(TimeSpan.Zero, CancellationToken.None).ContinueWith(_ => lifetime.StopApplication(), TaskScheduler.Default);
+            // Not graceful: running jobs are requeued now instead of drained, even when a drain is under way.
+            worker.StopNow();
+            lifetime.StopApplication();
         };
         try
         {
