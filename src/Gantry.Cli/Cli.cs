@@ -16,6 +16,24 @@ internal static class Cli
     /// <summary>A waited-for job ended cancelled.</summary>
     public const int JobCancelled = 4;
     public const int Interrupted = 130;
+
+    /// <summary>
+    /// The exit code of every command that waits for jobs to end (<c>submit --wait</c>, <c>jobs show --follow</c>):
+    /// 3 when any ended dead, else 4 when any was cancelled, else 0. One rule, so scripts can rely on it.
+    /// </summary>
+    public static int Outcome(IEnumerable<Jobs.JobState> ended)
+    {
+        var states = ended.ToList();
+        return states.Contains(Jobs.JobState.Dead) ? JobDead : states.Contains(Jobs.JobState.Cancelled) ? JobCancelled : Ok;
+    }
+
+    /// <summary>The same rule for a waited-for workflow (<c>submit --workflow --wait</c>, <c>workflows show --wait</c>): failed is a dead step.</summary>
+    public static int Outcome(Workflows.WorkflowState state) => state switch
+    {
+        Workflows.WorkflowState.Failed => JobDead,
+        Workflows.WorkflowState.Cancelled => JobCancelled,
+        _ => Ok,
+    };
     public const int InternalError = 70;
 
     public static async Task<int> InvokeAsync(RootCommand root, string[] args)
@@ -61,6 +79,8 @@ internal static class Cli
             using var cts = new CancellationTokenSource();
             ConsoleCancelEventHandler onCancel = (_, e) => { e.Cancel = true; cts.Cancel(); };
             Console.CancelKeyPress += onCancel;
+            // SIGTERM interrupts as Ctrl-C does (a long-running command's host drains on it too), never as an internal error.
+            using var term = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, c => { c.Cancel = true; cts.Cancel(); });
             try
             {
                 return await action(parse, cts.Token).ConfigureAwait(false);

@@ -51,7 +51,7 @@ public sealed class GantryNode : IAsyncDisposable
         _startedAt = _time.GetUtcNow();
         _upstream = new NodeUpstream(link, options, _logger, _time);
         _supervisor = new Supervisor(options, _upstream, _spawner, _logger, _time);
-        _server = new IpcServer(options.RunDirectory, options.SocketPath, _supervisor.Attach, StatusJson, _logger);
+        _server = new IpcServer(options.PrivateDirectory, options.SocketPath, _supervisor.Attach, StatusJson, _logger);
         _target = options.Workers;
         // A worker hears that its attempt was taken back at its next heartbeat to the node: one interval sooner.
         _leases = new LeaseGuard(options.LeaseDuration - options.EffectiveHeartbeatInterval, _time);
@@ -94,6 +94,16 @@ public sealed class GantryNode : IAsyncDisposable
     /// Drains every worker (each finishes its jobs for up to the drain timeout, then requeues the
     /// rest), kills any that outstay it, writes the last reports and deregisters.
     /// </summary>
+    /// <summary>
+    /// Stops without draining, whether <see cref="StopAsync"/> is under way or still to come (a second Ctrl-C): every
+    /// worker gives its running jobs back at once (requeued without counting the attempt, checkpoints kept).
+    /// </summary>
+    public void StopNow()
+    {
+        _shutdownNow = true;
+        if (Volatile.Read(ref _stopped) == 1) _supervisor.GiveBackNow();
+    }
+
     public async Task StopAsync(CancellationToken ct)
     {
         if (_started == 0 || Interlocked.Exchange(ref _stopped, 1) == 1) return;
@@ -109,7 +119,7 @@ public sealed class GantryNode : IAsyncDisposable
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
-            NodeLog.LinkError(_logger, ex, "deregister", 0);
+            NodeLog.LinkError(_logger, "deregister", ex.Message);
         }
         await _server.DisposeAsync().ConfigureAwait(false);
         NodeLog.Stopped(_logger, Id);
@@ -136,6 +146,7 @@ public sealed class GantryNode : IAsyncDisposable
                     var result = await _upstream.Link.HeartbeatAsync(new WorkerHeartbeatParams(Id, _options.LeaseDuration, held, _supervisor.Status(), claims), ct).ConfigureAwait(false);
                     _leases.Renewed(sentAt);
                     _upstream.Held.Confirmed(claims);
+                    _upstream.Outage.Ok();
                     Apply(result.Commands);
                     foreach (var lost in result.LostJobs)
                     {
@@ -145,7 +156,7 @@ public sealed class GantryNode : IAsyncDisposable
                 }
                 catch (Exception ex) when (ex is not OperationCanceledException || !ct.IsCancellationRequested)
                 {
-                    NodeLog.LinkError(_logger, ex, "heartbeat", _options.EffectiveHeartbeatInterval.TotalSeconds);
+                    _upstream.Outage.Failed("heartbeat", ex);
                 }
             }
         }
@@ -189,6 +200,7 @@ public sealed class GantryNode : IAsyncDisposable
             {
                 await _upstream.Link.WaitForCommandsAsync(delay, ct).ConfigureAwait(false);
                 Apply(await _upstream.Link.TakeCommandsAsync(Id, ct).ConfigureAwait(false));
+                _upstream.Outage.Ok();
                 delay = TimeSpan.FromMilliseconds(250);
             }
             catch (OperationCanceledException) when (ct.IsCancellationRequested)
@@ -198,7 +210,7 @@ public sealed class GantryNode : IAsyncDisposable
             catch (Exception ex)
             {
                 delay = RetryPause.After(delay);
-                NodeLog.LinkError(_logger, ex, "commands", delay.TotalSeconds);
+                _upstream.Outage.Failed("commands", ex);
                 try { await Task.Delay(delay, _time, ct).ConfigureAwait(false); } catch (OperationCanceledException) { break; }
             }
         }
@@ -262,7 +274,7 @@ public sealed class GantryNode : IAsyncDisposable
                 }
                 catch (Exception ex) when (ex is not OperationCanceledException)
                 {
-                    NodeLog.LinkError(_logger, ex, "autoscale", _options.AutoscaleInterval.TotalSeconds);
+                    _upstream.Outage.Failed("autoscale", ex);
                 }
             }
         }

@@ -41,8 +41,8 @@ internal static partial class NodeLog
     [LoggerMessage(EventId = 3010, Level = LogLevel.Information, Message = "Autoscaling from {From} to {To} worker(s): utilisation {Utilisation:P0}, backlog {Backlog}")]
     public static partial void Scaling(ILogger logger, int from, int to, double utilisation, long backlog);
 
-    [LoggerMessage(EventId = 3020, Level = LogLevel.Warning, Message = "The link to the coordinator failed ({Operation}); retrying in {DelaySeconds}s")]
-    public static partial void LinkError(ILogger logger, Exception ex, string operation, double delaySeconds);
+    [LoggerMessage(EventId = 3020, Level = LogLevel.Warning, Message = "The coordinator could not be reached ({Operation}): {Cause}")]
+    public static partial void LinkError(ILogger logger, string operation, string cause);
 
     [LoggerMessage(EventId = 3021, Level = LogLevel.Information, Message = "Node {NodeId}: {What}")]
     public static partial void Command(ILogger logger, string nodeId, string what);

@@ -19,8 +19,19 @@ public sealed record NodeOptions
     /// <summary>The node's id in the coordinator's registry and as lease owner of every job its workers run. Defaults to a new id per process.</summary>
     public string NodeId { get; init; } = $"{Environment.MachineName.ToLowerInvariant()}-node-{Environment.ProcessId}-{Guid.NewGuid().ToString("N")[..8]}";
 
-    /// <summary>Directory of the node's socket (<c>node.sock</c>, mode 0600; the directory 0700).</summary>
+    /// <summary>
+    /// Where the node makes its own private directory (<see cref="PrivateDirectory"/>, mode 0700) for its socket
+    /// (<c>node.sock</c>, mode 0600). The run directory itself may be shared (/tmp): it is never changed.
+    /// </summary>
     public required string RunDirectory { get; init; }
+
+    /// <summary>The node's own directory in <see cref="RunDirectory"/>: <c>gantry-node-&lt;user&gt;</c>.</summary>
+    public string PrivateDirectory => PrivateIn(RunDirectory);
+
+    public static string PrivateIn(string runDirectory) => Path.Combine(runDirectory, $"gantry-node-{Environment.UserName}");
+
+    /// <summary>Where a node started with <c>--run-dir</c> <paramref name="runDirectory"/> listens.</summary>
+    public static string SocketIn(string runDirectory) => Path.Combine(PrivateIn(runDirectory), "node.sock");
 
     /// <summary>The command line that starts a worker process, before the node's arguments (the <c>gantry</c> executable).</summary>
     public required IReadOnlyList<string> WorkerCommand { get; init; }
@@ -30,6 +41,9 @@ public sealed record NodeOptions
 
     /// <summary>Whether the workers' output is copied to the node's, each line prefixed with the worker's number. Defaults to true.</summary>
     public bool RelayWorkerOutput { get; init; } = true;
+
+    /// <summary>Most workers one node may run.</summary>
+    public const int MostWorkers = 256;
 
     /// <summary>Workers started at first. Defaults to 2.</summary>
     public int Workers { get; init; } = 2;
@@ -103,19 +117,20 @@ public sealed record NodeOptions
     public int EffectiveMaxWorkers => MaxWorkers ?? Math.Max(Workers, MinWorkers ?? Workers);
     public int EffectiveWorkerCapacity => WorkerCapacity ?? Queues.Values.Sum();
 
-    /// <summary>The socket path in <see cref="RunDirectory"/>.</summary>
-    public string SocketPath => Path.Combine(RunDirectory, "node.sock");
+    /// <summary>The socket path in <see cref="PrivateDirectory"/>.</summary>
+    public string SocketPath => SocketIn(RunDirectory);
 
     public void Validate()
     {
-        if (Workers < 0) throw new InvalidInputException("--workers", $"must not be negative, got {Workers}");
+        // A node with no worker could never run a job: an autoscaled one may shrink to --min-workers 0, but starts with one.
+        if (Workers < 1) throw new InvalidInputException("--workers", $"must be at least 1, got {Workers}");
         if (MinWorkers < 0) throw new InvalidInputException("--min-workers", $"must not be negative, got {MinWorkers}");
         if (MaxWorkers < 1) throw new InvalidInputException("--max-workers", $"must be at least 1, got {MaxWorkers}");
         if (EffectiveMinWorkers > EffectiveMaxWorkers)
             throw new InvalidInputException("--min-workers", $"({EffectiveMinWorkers}) must not be more than --max-workers ({EffectiveMaxWorkers})");
         if (Workers < EffectiveMinWorkers || Workers > EffectiveMaxWorkers)
             throw new InvalidInputException("--workers", $"({Workers}) must be between --min-workers ({EffectiveMinWorkers}) and --max-workers ({EffectiveMaxWorkers})");
-        if (EffectiveMaxWorkers > 256) throw new InvalidInputException("--max-workers", $"must be at most 256, got {EffectiveMaxWorkers}");
+        if (EffectiveMaxWorkers > MostWorkers) throw new InvalidInputException("--max-workers", $"must be at most {MostWorkers}, got {EffectiveMaxWorkers}");
         if (Queues.Count == 0) throw new InvalidInputException("--queues", "at least one queue is required");
         if (EffectiveWorkerCapacity < 1) throw new InvalidInputException("--worker-capacity", $"must be at least 1, got {EffectiveWorkerCapacity}");
         if (RestartBackoff <= TimeSpan.Zero || RestartBackoffMax < RestartBackoff)

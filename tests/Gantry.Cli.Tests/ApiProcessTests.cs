@@ -47,12 +47,40 @@ public sealed partial class ApiProcessTests : IDisposable
 
         // The worker in the same process recorded the job: counters and histograms on /metrics.
         var metrics = await http.GetStringAsync("/metrics");
-        Assert.Contains("gantry_jobs_completed_total{queue=\"default\",type=\"echo\"} 1", metrics, StringComparison.Ordinal);
-        Assert.Contains("gantry_job_run_duration_seconds_count{queue=\"default\",type=\"echo\",outcome=\"succeeded\"} 1", metrics, StringComparison.Ordinal);
-        Assert.Contains("gantry_job_queue_wait_seconds_count{queue=\"default\"} 1", metrics, StringComparison.Ordinal);
-        Assert.Contains("gantry_worker_claim_duration_seconds_count", metrics, StringComparison.Ordinal);
-        Assert.Contains("gantry_worker_report_duration_seconds_count", metrics, StringComparison.Ordinal);
-        Assert.Contains("gantry_jobs_submitted_total{queue=\"default\"} 1", metrics, StringComparison.Ordinal);
+        Assert.Contains("gantry_process_jobs_completed_total{queue=\"default\",type=\"echo\"} 1", metrics, StringComparison.Ordinal);
+        Assert.Contains("gantry_process_job_run_duration_seconds_count{queue=\"default\",type=\"echo\",outcome=\"succeeded\"} 1", metrics, StringComparison.Ordinal);
+        Assert.Contains("gantry_process_job_queue_wait_seconds_count{queue=\"default\"} 1", metrics, StringComparison.Ordinal);
+        Assert.Contains("gantry_process_claim_duration_seconds_count", metrics, StringComparison.Ordinal);
+        Assert.Contains("gantry_process_report_duration_seconds_count", metrics, StringComparison.Ordinal);
+        Assert.Contains("gantry_process_jobs_submitted_total{queue=\"default\"} 1", metrics, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Metrics_ClusterFromTheStore_PerProcessNamedSo()
+    {
+        // Two servers on one store; jobs submitted through one's API and straight to the store.
+        await using var first = GantryProcess.Start(_dir.Path, "server", "--db", _dir.Db, "--listen", "127.0.0.1:0");
+        await using var second = GantryProcess.Start(_dir.Path, "server", "--db", _dir.Db, "--listen", "127.0.0.1:0");
+        await first.WaitForOutputAsync("Press Ctrl-C to stop.", Generous);
+        await second.WaitForOutputAsync("Press Ctrl-C to stop.", Generous);
+        using var one = new HttpClient { BaseAddress = new Uri(ApiLine().Match(first.Stdout).Groups[1].Value) };
+        using var two = new HttpClient { BaseAddress = new Uri(ApiLine().Match(second.Stdout).Groups[1].Value) };
+        var created = await one.PostAsync("/api/v1/jobs", new StringContent("""{"type":"echo"}""", Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        for (var i = 0; i < 3; i++) await QuickRun.SubmitAsync(_dir, "echo");
+
+        var fromOne = await one.GetStringAsync("/metrics");
+        var fromTwo = await two.GetStringAsync("/metrics");
+        // What the store says is the cluster's: the same four jobs on both servers, and its HELP says so.
+        Assert.Contains("gantry_jobs{queue=\"default\",state=\"queued\"} 4", fromOne, StringComparison.Ordinal);
+        Assert.Contains("gantry_jobs{queue=\"default\",state=\"queued\"} 4", fromTwo, StringComparison.Ordinal);
+        Assert.Contains("# HELP gantry_jobs Jobs in the store, by queue and state (the whole cluster).", fromOne, StringComparison.Ordinal);
+        // What one process counted is named per process: the first accepted one job, the second none.
+        Assert.Contains("gantry_process_jobs_submitted_total{queue=\"default\"} 1", fromOne, StringComparison.Ordinal);
+        Assert.DoesNotContain("gantry_process_jobs_submitted_total{", fromTwo, StringComparison.Ordinal);
+        Assert.DoesNotContain("\ngantry_jobs_submitted_total", "\n" + fromOne, StringComparison.Ordinal);
+        foreach (var line in fromOne.Split('\n').Where(l => l.Length > 0 && !l.StartsWith('#')))
+            Assert.Matches(@"^gantry_(process_|jobs\{|queue_paused\{|queue_oldest_queued_age_seconds\{|workers\{)", line);
     }
 
     [Fact]
@@ -202,8 +230,8 @@ public sealed partial class ApiProcessTests : IDisposable
         Assert.Equal(HttpStatusCode.Unauthorized, (await http.GetAsync("/metrics")).StatusCode); // tokens are configured: as for the API
         http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", "test-read-token");
         var text = await http.GetStringAsync("/metrics");
-        Assert.Contains("gantry_jobs_completed_total{queue=\"default\",type=\"echo\"} 1", text, StringComparison.Ordinal);
-        Assert.Contains("gantry_worker_claim_duration_seconds_count", text, StringComparison.Ordinal);
+        Assert.Contains("gantry_process_jobs_completed_total{queue=\"default\",type=\"echo\"} 1", text, StringComparison.Ordinal);
+        Assert.Contains("gantry_process_claim_duration_seconds_count", text, StringComparison.Ordinal);
         Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("/health/live")).StatusCode);
     }
 

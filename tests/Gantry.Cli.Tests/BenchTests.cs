@@ -38,8 +38,8 @@ public sealed class BenchTests : IDisposable
     {
         var (code, _, stderr) = await GantryProcess.RunAsync(_dir.Path, null, ["bench", "--db", _dir.Db, "--rounds", "0"]);
 
-        Assert.Equal(1, code);
-        Assert.Contains("--rounds: must be at least 1, got 0", stderr, StringComparison.Ordinal);
+        Assert.Equal(2, code);
+        Assert.Contains("--rounds: '0' is out of range; it must be at least 1", stderr, StringComparison.Ordinal);
         Assert.DoesNotContain("   at ", stderr, StringComparison.Ordinal);
         Assert.False(File.Exists(_dir.Db));
     }

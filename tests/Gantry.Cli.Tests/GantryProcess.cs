@@ -161,6 +161,7 @@ internal sealed partial class GantryProcess : IAsyncDisposable
 
     public const int SigKill = 9;
     public const int SigTerm = 15;
+    public const int SigInt = 2;
 
     [LibraryImport("libc", EntryPoint = "kill")]
     private static partial int Kill(int pid, int signal);

@@ -29,8 +29,9 @@ public sealed class JobsDirectoryTests : IDisposable
         await WaitUntilAsync(() => Directory.Exists(results) && Directory.GetFiles(results, "*.json").Length == 3, run);
         await WaitUntilAsync(() => File.Exists(Path.Combine(jobs, "rejected", "unknown.json")), run);
 
-        Assert.True(File.Exists(Path.Combine(jobs, "accepted", "early.json")));
-        Assert.True(File.Exists(Path.Combine(jobs, "accepted", "batch.json")));
+        // All of early's jobs succeeded; one of batch's ended dead.
+        await WaitUntilAsync(() => File.Exists(Path.Combine(jobs, "done", "early.json")) && File.Exists(Path.Combine(jobs, "failed", "batch.json")), run);
+        Assert.Empty(Directory.GetFiles(Path.Combine(jobs, "accepted")));
         Assert.Empty(Directory.GetFiles(jobs, "*.json"));
         var typo = await File.ReadAllTextAsync(Path.Combine(jobs, "rejected", "typo.json.error.txt"));
         Assert.Contains("typo.json", typo, StringComparison.Ordinal);
@@ -57,7 +58,7 @@ public sealed class JobsDirectoryTests : IDisposable
         await using (var first = GantryProcess.StartDll(_dir.Path, GantryProcess.CliPath, ["run", "--db", _dir.Db, "--jobs-dir", jobs, "--listen", "off"], []))
         {
             await first.WaitForOutputAsync("Press Ctrl-C to stop.", Generous);
-            await WaitUntilAsync(() => File.Exists(Path.Combine(jobs, "accepted", "once.json")), first);
+            await WaitUntilAsync(() => File.Exists(Path.Combine(jobs, "done", "once.json")), first);
             await File.WriteAllTextAsync(Path.Combine(jobs, ".processing", "once.json"), doc);
             first.Signal(GantryProcess.SigTerm);
             await first.WaitForExitAsync(Generous);
@@ -69,6 +70,70 @@ public sealed class JobsDirectoryTests : IDisposable
         var (code, stdout, _) = await GantryProcess.RunAsync(_dir.Path, null, "jobs", "list", "--json", "--db", _dir.Db);
         Assert.Equal(0, code);
         Assert.Equal(1, JsonDocument.Parse(stdout).RootElement.GetArrayLength());
+    }
+
+    [Fact]
+    public async Task BadEntries_AreRejectedWithTheirReason_AndTheIntakeGoesOn()
+    {
+        var jobs = Path.Combine(_dir.Path, "jobs");
+        var processing = Path.Combine(jobs, ".processing");
+        Directory.CreateDirectory(processing);
+        // A crash left a dangling link in .processing: the next start must deal with it, not stop (it used to, with exit 0).
+        File.CreateSymbolicLink(Path.Combine(processing, "left.json"), Path.Combine(_dir.Path, "gone.json"));
+        await using var run = GantryProcess.Start(_dir.Path, "run", "--db", _dir.Db, "--jobs-dir", jobs, "--listen", "off");
+        await run.WaitForOutputAsync("Press Ctrl-C to stop.", Generous);
+
+        // Outside the folder: a link to it must not be followed (its content would be submitted).
+        var outside = Path.Combine(_dir.Path, "outside.json");
+        await File.WriteAllTextAsync(outside, """{"type":"echo","payload":{"secret":"outside"}}""");
+        File.CreateSymbolicLink(Path.Combine(jobs, "link.json"), outside);
+        File.CreateSymbolicLink(Path.Combine(jobs, "dangling.json"), Path.Combine(_dir.Path, "nothing-here.json"));
+        Directory.CreateDirectory(Path.Combine(jobs, "folder.json"));
+        using (var mkfifo = System.Diagnostics.Process.Start("mkfifo", Path.Combine(jobs, "pipe.json"))) await mkfifo.WaitForExitAsync();
+        using (var huge = File.Create(Path.Combine(jobs, "huge.json"))) huge.SetLength(64L * 1024 * 1024); // Sparse: costs no disk.
+        await DropAsync(jobs, "good.json", """{"type":"echo","payload":{"n":1}}""");
+        await DropAsync(jobs, "bad.json", """{"type":"fail","max_attempts":1}""");
+
+        var rejected = Path.Combine(jobs, "rejected");
+        string Reason(string name) => File.ReadAllText(Path.Combine(rejected, name + ".error.txt"));
+        await WaitUntilAsync(() => File.Exists(Path.Combine(jobs, "done", "good.json")) && File.Exists(Path.Combine(jobs, "failed", "bad.json")), run);
+        foreach (var name in new[] { "left.json", "link.json", "dangling.json", "folder.json", "pipe.json", "huge.json" })
+            await WaitUntilAsync(() => File.Exists(Path.Combine(rejected, name + ".error.txt")), run);
+        Assert.Contains("symbolic link", Reason("left.json"), StringComparison.Ordinal);
+        Assert.Contains("symbolic link", Reason("link.json"), StringComparison.Ordinal);
+        Assert.Contains("symbolic link", Reason("dangling.json"), StringComparison.Ordinal);
+        Assert.Contains("directory", Reason("folder.json"), StringComparison.Ordinal);
+        Assert.Contains("not a regular file", Reason("pipe.json"), StringComparison.Ordinal);
+        Assert.Contains("bytes, over", Reason("huge.json"), StringComparison.Ordinal);
+        Assert.True(File.Exists(outside), "the target of a link is left alone");
+        Assert.Empty(Directory.GetFileSystemEntries(processing));
+        Assert.Empty(Directory.GetFiles(Path.Combine(jobs, "accepted")));
+
+        // Exactly the two real documents were submitted; the process is still up, and stops cleanly.
+        var (code, stdout, _) = await GantryProcess.RunAsync(_dir.Path, null, "jobs", "list", "--json", "--db", _dir.Db);
+        Assert.Equal(0, code);
+        Assert.Equal(2, JsonDocument.Parse(stdout).RootElement.GetArrayLength());
+        Assert.DoesNotContain("outside", stdout, StringComparison.Ordinal);
+        Assert.False(run.HasExited, run.Output);
+        run.Signal(GantryProcess.SigTerm);
+        Assert.Equal(0, await run.WaitForExitAsync(Generous));
+    }
+
+    [Fact]
+    public async Task UnreadableFile_IsRejected_WhenNotRoot()
+    {
+        if (OperatingSystem.IsWindows() || Environment.UserName == "root") return; // Root reads a file of mode 000 all the same.
+        var jobs = Path.Combine(_dir.Path, "jobs");
+        Directory.CreateDirectory(jobs);
+        await using var run = GantryProcess.Start(_dir.Path, "run", "--db", _dir.Db, "--jobs-dir", jobs, "--listen", "off");
+        await run.WaitForOutputAsync("Press Ctrl-C to stop.", Generous);
+        var temporary = Path.Combine(jobs, ".secret.tmp");
+        await File.WriteAllTextAsync(temporary, """{"type":"echo"}""");
+        File.SetUnixFileMode(temporary, UnixFileMode.None);
+        File.Move(temporary, Path.Combine(jobs, "secret.json"));
+        await WaitUntilAsync(() => File.Exists(Path.Combine(jobs, "rejected", "secret.json.error.txt")), run);
+        Assert.Contains("cannot be read", await File.ReadAllTextAsync(Path.Combine(jobs, "rejected", "secret.json.error.txt")), StringComparison.Ordinal);
+        Assert.False(run.HasExited, run.Output);
     }
 
     private static async Task DropAsync(string dir, string name, string text)

@@ -69,6 +69,36 @@ public sealed partial class LongJobTests : IDisposable
     }
 
     [Fact]
+    public async Task CtrlCTwice_DuringCheckpointingJob_StopsAtOnce_NextStartResumesFromTheCheckpoint()
+    {
+        // Default drain timeout (30 s), a job of 20 s: after one Ctrl-C the process would wait for it to finish.
+        var first = StartRun();
+        await first.WaitForOutputAsync("Press Ctrl-C to stop.", Generous);
+        var id = await SubmitAsync("count", """{"to":400,"step_ms":50,"checkpoint_every":10}""");
+        await StoreProbe.WaitForAsync(_dir.Db, id, j => j.Progress >= 10 && j.CheckpointSize is not null, Generous, "checkpointed");
+
+        first.Signal(GantryProcess.SigInt);
+        await first.WaitForOutputAsync("Press Ctrl-C again to stop now", Generous);
+        await Task.Delay(300);
+        Assert.False(first.HasExited, "one Ctrl-C drains: the job goes on");
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        first.Signal(GantryProcess.SigInt);
+        Assert.Equal(0, await first.WaitForExitAsync(Generous));
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(10), $"the second Ctrl-C took {watch.Elapsed} to stop the process");
+        await first.DisposeAsync();
+
+        var requeued = await StoreProbe.GetAsync(_dir.Db, id);
+        Assert.Equal(JobState.Queued, requeued!.State);
+        Assert.Equal(0, requeued.Attempt); // The interrupted attempt does not count.
+        Assert.NotNull(requeued.CheckpointSize);
+
+        await using var second = StartRun();
+        var resumed = await StoreProbe.WaitForAsync(_dir.Db, id, j => j.State == JobState.Running && j.Progress > 0, Generous, "resumed");
+        Assert.True(resumed.Progress >= 10, $"attempt {resumed.Attempt} started over at {resumed.Progress} instead of resuming from the checkpoint");
+        Assert.Equal(1, resumed.Attempt);
+    }
+
+    [Fact]
     public async Task QueuePause_SubmittedJobsStayQueuedUntilResume()
     {
         await using var run = StartRun();

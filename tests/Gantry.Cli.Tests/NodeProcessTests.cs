@@ -257,6 +257,78 @@ public sealed partial class NodeProcessTests : IDisposable
     }
 
     [Fact]
+    public async Task Node_SharedRunDir_LeftAsItIs_SocketInItsOwnPrivateDirectory_StrangerWorkerRefusedWithTheReason()
+    {
+        if (OperatingSystem.IsWindows()) return;
+        // A shared directory such as /tmp: the node must not make it private to itself.
+        Directory.CreateDirectory(RunDir);
+        const UnixFileMode shared = (UnixFileMode)0x3FF | UnixFileMode.StickyBit; // 1777
+        File.SetUnixFileMode(RunDir, shared);
+        await using var node = StartNode("--workers", "1");
+        await node.WaitForOutputAsync("Press Ctrl-C to stop.", Generous);
+        await WaitForRunningWorkersAsync(1);
+
+        Assert.Equal(shared, File.GetUnixFileMode(RunDir));
+        var own = Path.Combine(RunDir, $"gantry-node-{Environment.UserName}");
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(own));
+        var socket = Path.Combine(own, "node.sock");
+        Assert.True(File.Exists(socket));
+        Assert.Contains(socket, node.Stdout, StringComparison.Ordinal);
+
+        // A worker the node did not start is refused, and says so with the node's reason.
+        var (code, _, stderr) = await GantryProcess.RunAsync(_dir.Path, null, "worker", "--node-socket", socket, "--local-id", "99", "--node-pid", $"{Environment.ProcessId}");
+        Assert.Equal(1, code);
+        Assert.Contains($"the node at {socket} refused worker 99", stderr, StringComparison.Ordinal);
+        Assert.Contains("this node has no worker 99", stderr, StringComparison.Ordinal);
+        Assert.Single(stderr.Trim().Split('\n'));
+        node.Signal(GantryProcess.SigTerm);
+        Assert.Equal(0, await node.WaitForExitAsync(Generous));
+        Assert.Equal(shared, File.GetUnixFileMode(RunDir));
+    }
+
+    [Fact]
+    public async Task Node_CtrlCTwice_WorkersGiveTheirJobsBackAtOnce_CheckpointKept()
+    {
+        await using var node = StartNode("--workers", "1");
+        await node.WaitForOutputAsync("Press Ctrl-C to stop.", Generous);
+        await WaitForRunningWorkersAsync(1);
+        var id = await QuickRun.SubmitAsync(_dir, "count", """{"to":400,"step_ms":50,"checkpoint_every":10}""");
+        await StoreProbe.WaitForAsync(_dir.Db, id, j => j.Progress >= 10 && j.CheckpointSize is not null, Generous, "checkpointed");
+
+        node.Signal(GantryProcess.SigInt);
+        await node.WaitForOutputAsync("Press Ctrl-C again to stop now", Generous);
+        await Task.Delay(300);
+        Assert.False(node.HasExited, "one Ctrl-C drains: the job goes on");
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        node.Signal(GantryProcess.SigInt);
+        Assert.Equal(0, await node.WaitForExitAsync(Generous));
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(10), $"the second Ctrl-C took {watch.Elapsed} to stop the node");
+
+        var requeued = await StoreProbe.GetAsync(_dir.Db, id);
+        Assert.Equal(JobState.Queued, requeued!.State);
+        Assert.Equal(0, requeued.Attempt);
+        Assert.NotNull(requeued.CheckpointSize);
+    }
+
+    [Fact]
+    public async Task Worker_NoNodeSocket_SaysThereIsNone()
+    {
+        var socket = Path.Combine(_dir.Path, "nowhere", "node.sock");
+        var (code, _, stderr) = await GantryProcess.RunAsync(_dir.Path, null, "worker", "--node-socket", socket, "--local-id", "1", "--node-pid", $"{Environment.ProcessId}");
+        Assert.Equal(1, code);
+        Assert.Equal($"gantry: no node is running on {socket}: the socket does not exist (start one with gantry node, or name its --run-dir)", stderr.Trim());
+    }
+
+    [Fact]
+    public async Task Node_ZeroWorkers_Refused()
+    {
+        var (code, _, stderr) = await GantryProcess.RunAsync(_dir.Path, null, "node", "--workers", "0", "--db", _dir.Db, "--run-dir", RunDir);
+        Assert.Equal(2, code);
+        Assert.Contains("--workers: '0' is out of range; it must be from 1 to 256", stderr, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(RunDir));
+    }
+
+    [Fact]
     public async Task NodeStatus_NoNode_SaysSo()
     {
         var (code, _, stderr) = await GantryProcess.RunAsync(_dir.Path, null, "node", "status", "--run-dir", RunDir);

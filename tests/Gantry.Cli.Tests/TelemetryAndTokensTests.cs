@@ -91,17 +91,17 @@ public sealed partial class TelemetryAndTokensTests : IDisposable
             var (code, stdout, stderr) = await GantryProcess.RunAsync(_dir.Path, null, "submit", "echo", "{}", "--wait", "--db", _dir.Db);
             Assert.True(code == 0, stderr + stdout);
             var deadline = DateTime.UtcNow + Generous;
-            while (DateTime.UtcNow < deadline && !received.Any(r => Encoding.UTF8.GetString(r.Body).Contains("gantry.jobs.completed", StringComparison.Ordinal)))
+            while (DateTime.UtcNow < deadline && !received.Any(r => Encoding.UTF8.GetString(r.Body).Contains("gantry.process.jobs.completed", StringComparison.Ordinal)))
                 await Task.Delay(200);
         }
         listener.Stop();
         await receiving;
 
-        var export = received.FirstOrDefault(r => Encoding.UTF8.GetString(r.Body).Contains("gantry.jobs.completed", StringComparison.Ordinal));
-        Assert.True(export.Body is not null, $"no OTLP export carried gantry.jobs.completed ({received.Count} requests)");
+        var export = received.FirstOrDefault(r => Encoding.UTF8.GetString(r.Body).Contains("gantry.process.jobs.completed", StringComparison.Ordinal));
+        Assert.True(export.Body is not null, $"no OTLP export carried gantry.process.jobs.completed ({received.Count} requests)");
         Assert.Equal("/v1/metrics", export.Path);
         Assert.Equal("application/x-protobuf", export.ContentType);
-        Assert.Contains("gantry.job.run_duration", Encoding.UTF8.GetString(export.Body), StringComparison.Ordinal);
+        Assert.Contains("gantry.process.job.run_duration", Encoding.UTF8.GetString(export.Body), StringComparison.Ordinal);
     }
 
     private static int FreePort()

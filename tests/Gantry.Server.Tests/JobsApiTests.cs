@@ -169,16 +169,16 @@ public sealed class JobsApiTests : IAsyncLifetime
 
         var text = await (await Http.GetAsync("/metrics")).Content.ReadAsStringAsync();
 
-        Assert.Contains("# TYPE gantry_jobs_submitted_total counter", text, StringComparison.Ordinal);
-        Assert.Contains($"gantry_jobs_submitted_total{{queue=\"{queue}\"}} 2", text, StringComparison.Ordinal);
-        Assert.Contains("# TYPE gantry_job_queue_wait_seconds histogram", text, StringComparison.Ordinal);
-        Assert.Contains($"gantry_job_queue_wait_seconds_bucket{{queue=\"{queue}\",le=\"0.001\"}} 0", text, StringComparison.Ordinal);
-        Assert.Contains($"gantry_job_queue_wait_seconds_bucket{{queue=\"{queue}\",le=\"0.005\"}} 1", text, StringComparison.Ordinal);
-        Assert.Contains($"gantry_job_queue_wait_seconds_bucket{{queue=\"{queue}\",le=\"30\"}} 1", text, StringComparison.Ordinal);
-        Assert.Contains($"gantry_job_queue_wait_seconds_bucket{{queue=\"{queue}\",le=\"60\"}} 2", text, StringComparison.Ordinal);
-        Assert.Contains($"gantry_job_queue_wait_seconds_bucket{{queue=\"{queue}\",le=\"+Inf\"}} 2", text, StringComparison.Ordinal);
-        Assert.Contains($"gantry_job_queue_wait_seconds_count{{queue=\"{queue}\"}} 2", text, StringComparison.Ordinal);
-        Assert.Contains($"gantry_job_queue_wait_seconds_sum{{queue=\"{queue}\"}} 42.003", text, StringComparison.Ordinal);
+        Assert.Contains("# TYPE gantry_process_jobs_submitted_total counter", text, StringComparison.Ordinal);
+        Assert.Contains($"gantry_process_jobs_submitted_total{{queue=\"{queue}\"}} 2", text, StringComparison.Ordinal);
+        Assert.Contains("# TYPE gantry_process_job_queue_wait_seconds histogram", text, StringComparison.Ordinal);
+        Assert.Contains($"gantry_process_job_queue_wait_seconds_bucket{{queue=\"{queue}\",le=\"0.001\"}} 0", text, StringComparison.Ordinal);
+        Assert.Contains($"gantry_process_job_queue_wait_seconds_bucket{{queue=\"{queue}\",le=\"0.005\"}} 1", text, StringComparison.Ordinal);
+        Assert.Contains($"gantry_process_job_queue_wait_seconds_bucket{{queue=\"{queue}\",le=\"30\"}} 1", text, StringComparison.Ordinal);
+        Assert.Contains($"gantry_process_job_queue_wait_seconds_bucket{{queue=\"{queue}\",le=\"60\"}} 2", text, StringComparison.Ordinal);
+        Assert.Contains($"gantry_process_job_queue_wait_seconds_bucket{{queue=\"{queue}\",le=\"+Inf\"}} 2", text, StringComparison.Ordinal);
+        Assert.Contains($"gantry_process_job_queue_wait_seconds_count{{queue=\"{queue}\"}} 2", text, StringComparison.Ordinal);
+        Assert.Contains($"gantry_process_job_queue_wait_seconds_sum{{queue=\"{queue}\"}} 42.003", text, StringComparison.Ordinal);
         Assert.Contains($"gantry_queue_oldest_queued_age_seconds{{queue=\"{queue}\"}}", text, StringComparison.Ordinal);
     }
 }

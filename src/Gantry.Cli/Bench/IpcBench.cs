@@ -31,7 +31,7 @@ internal sealed class IpcBench(int samples, Action<string> progress)
             var upstream = new NodeUpstream(new InstantCoordinator(), options, NullLogger.Instance, TimeProvider.System);
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
             upstream.Reports.Start(stop.Token);
-            await using var server = new IpcServer(dir, options.SocketPath,
+            await using var server = new IpcServer(options.PrivateDirectory, options.SocketPath,
                 (c, hello) => new WorkerSession(c, hello, new ManagedWorker(hello.LocalId), upstream, NullLogger.Instance, stop.Token), () => "{}", NullLogger.Instance);
             await server.StartAsync(ct).ConfigureAwait(false);
             var rawPath = Path.Combine(dir, "raw.sock");

@@ -14,12 +14,8 @@ internal static class BenchCommand
         var (jobs, concurrency, samples) = DrainOptions();
         var storeOption = new StoreLocationOptions().Store;
         storeOption.Description = "Run on this store instead (postgres://… or sqlite:path); it must hold no jobs";
-        var rounds = new Option<int>("--rounds")
-        {
-            Description = "Backlogs to drain one after another on the same store; throughput is their median, each is listed (default 1). " +
-                "Later rounds run on the history the earlier ones left, as a store in service does",
-            DefaultValueFactory = _ => 1, HelpName = "n",
-        };
+        var rounds = CliOptions.Count("--rounds", "Backlogs to drain one after another on the same store; throughput is their median, each is listed. " +
+            "Later rounds run on the history the earlier ones left, as a store in service does", 1, least: 1);
         var json = CliOptions.Json();
         var command = new Command("bench", "Measure throughput (drain a backlog of no-op jobs) and pickup latency (enqueue to handler start) on a fresh store")
         {
@@ -30,11 +26,7 @@ internal static class BenchCommand
             var n = parse.GetValue(jobs);
             var c = parse.GetValue(concurrency);
             var s = parse.GetValue(samples);
-            if (n < 1) throw new InvalidInputException("--jobs", $"must be at least 1, got {n}");
-            if (c < 1) throw new InvalidInputException("--concurrency", $"must be at least 1, got {c}");
-            if (s < 1) throw new InvalidInputException("--latency-samples", $"must be at least 1, got {s}");
             var r = parse.GetValue(rounds);
-            if (r < 1) throw new InvalidInputException("--rounds", $"must be at least 1, got {r}");
 
             var asJson = parse.GetValue(json);
             var result = await BenchStore.WithFreshStoreAsync(parse, db, storeOption,
@@ -48,9 +40,9 @@ internal static class BenchCommand
     /// <summary>The backlog, the worker's slots and the pickup samples, as every drain benchmark takes them.</summary>
     private static (Option<int> Jobs, Option<int> Concurrency, Option<int> Samples) DrainOptions() =>
     (
-        new Option<int>("--jobs") { Description = "Jobs in the backlog to drain (default 20000)", DefaultValueFactory = _ => 20_000, HelpName = "n" },
-        new Option<int>("--concurrency") { Description = "Worker slots (default 16)", DefaultValueFactory = _ => 16, HelpName = "n" },
-        new Option<int>("--latency-samples") { Description = "Single jobs submitted to measure pickup latency (default 500)", DefaultValueFactory = _ => 500, HelpName = "n" }
+        CliOptions.Count("--jobs", "Jobs in the backlog to drain", 20_000, least: 1),
+        CliOptions.Count("--concurrency", "Worker slots", 16, least: 1),
+        CliOptions.Count("--latency-samples", "Single jobs submitted to measure pickup latency", 500, least: 1)
     );
 
     private static void Print(BenchResult result, int n, int c, int s, bool asJson)
@@ -109,9 +101,9 @@ internal static class BenchCommand
         var db = new Option<string?>("--db") { Description = "Store file to create for the run (must not exist; default: a temporary file, deleted after)", HelpName = "path" };
         var storeOption = new StoreLocationOptions().Store;
         storeOption.Description = "Run on this store instead (postgres://… or sqlite:path); it must hold no jobs";
-        var steps = new Option<int>("--steps") { Description = "Steps of the fan-out/fan-in workflow, and plain jobs to compare with (default 1000)", DefaultValueFactory = _ => 1000, HelpName = "n" };
-        var concurrency = new Option<int>("--concurrency") { Description = "Worker slots (default 16)", DefaultValueFactory = _ => 16, HelpName = "n" };
-        var rounds = new Option<int>("--rounds") { Description = "Rounds of each, alternating; the median is reported (default 5)", DefaultValueFactory = _ => 5, HelpName = "n" };
+        var steps = CliOptions.Count("--steps", "Steps of the fan-out/fan-in workflow, and plain jobs to compare with", 1000, least: 1);
+        var concurrency = CliOptions.Count("--concurrency", "Worker slots", 16, least: 1);
+        var rounds = CliOptions.Count("--rounds", "Rounds of each, alternating; the median is reported", 5, least: 1);
         var json = CliOptions.Json();
         var command = new Command("workflow", "Measure a workflow step's overhead: a fan-out/fan-in workflow of no-op steps against as many plain no-op jobs, in the same run")
         {
@@ -123,8 +115,6 @@ internal static class BenchCommand
             var c = parse.GetValue(concurrency);
             var r = parse.GetValue(rounds);
             if (n < 3) throw new InvalidInputException("--steps", $"must be at least 3 (a root, a branch, a merge), got {n}");
-            if (c < 1) throw new InvalidInputException("--concurrency", $"must be at least 1, got {c}");
-            if (r < 1) throw new InvalidInputException("--rounds", $"must be at least 1, got {r}");
             var asJson = parse.GetValue(json);
             var result = await BenchStore.WithFreshStoreAsync(parse, db, storeOption,
                 store => new WorkflowBench(store, n, c, r, m => { if (!asJson) Console.Error.WriteLine($"bench: {m}"); }).RunAsync(ct), ct).ConfigureAwait(false);
@@ -145,13 +135,12 @@ internal static class BenchCommand
     /// <summary><c>gantry bench process</c>: the overhead of a process handler.</summary>
     private static Command Process()
     {
-        var samples = new Option<int>("--samples") { Description = "Attempts to time (default 100)", DefaultValueFactory = _ => 100, HelpName = "n" };
+        var samples = CliOptions.Count("--samples", "Attempts to time", 100, least: 1);
         var json = CliOptions.Json();
         var command = new Command("process", "Measure a process handler's overhead: start of an attempt to its result, for a trivial Python program") { samples, json };
         command.SetHandler(async (parse, ct) =>
         {
             var n = parse.GetValue(samples);
-            if (n < 1) throw new InvalidInputException("--samples", $"must be at least 1, got {n}");
             var asJson = parse.GetValue(json);
             var result = await new ProcessBench(n, m => { if (!asJson) Console.Error.WriteLine($"bench: {m}"); }).RunAsync(ct).ConfigureAwait(false);
             if (asJson)
@@ -170,14 +159,13 @@ internal static class BenchCommand
     /// <summary><c>gantry bench ipc</c>: the node–worker round trip next to a raw Unix-socket ping-pong.</summary>
     private static Command Ipc()
     {
-        var samples = new Option<int>("--samples") { Description = "Round trips of each kind to time (default 20000)", DefaultValueFactory = _ => 20_000, HelpName = "n" };
+        var samples = CliOptions.Count("--samples", "Round trips of each kind to time", 20_000, least: 1);
         var client = new Option<string?>("--client") { Hidden = true }; // the worker side, in the child process
         var json = CliOptions.Json();
         var command = new Command("ipc", "Measure the IPC round trip between a node and a worker process (report and fetch), next to a raw Unix-socket ping-pong of the same size") { samples, client, json };
         command.SetHandler(async (parse, ct) =>
         {
             var n = parse.GetValue(samples);
-            if (n < 1) throw new InvalidInputException("--samples", $"must be at least 1, got {n}");
             if (parse.GetValue(client) is { } dir)
             {
                 Cli.WriteJson(await IpcBench.ClientAsync(dir, n, ct).ConfigureAwait(false), Cli.Json.IpcBenchResult);
@@ -201,19 +189,17 @@ internal static class BenchCommand
     /// <summary><c>gantry bench node</c>: a node's throughput against one in-process worker of the same capacity.</summary>
     private static Command Node()
     {
-        var jobs = new Option<int>("--jobs") { Description = "Jobs in the backlog (default 20000)", DefaultValueFactory = _ => 20_000, HelpName = "n" };
-        var capacity = new Option<int>("--capacity") { Description = "Total capacity, split evenly over the node's workers (default 16)", DefaultValueFactory = _ => 16, HelpName = "n" };
-        var workers = new Option<int>("--workers") { Description = "The node's worker processes (default 2)", DefaultValueFactory = _ => 2, HelpName = "n" };
-        var rounds = new Option<int>("--rounds") { Description = "Measured drains of each kind after the warm-up; the medians are compared (default 5)", DefaultValueFactory = _ => 5, HelpName = "n" };
+        var jobs = CliOptions.Count("--jobs", "Jobs in the backlog", 20_000, least: 1);
+        var capacity = CliOptions.Count("--capacity", "Total capacity, split evenly over the node's workers", 16, least: 1);
+        var workers = CliOptions.Count("--workers", "The node's worker processes", 2, least: 1);
+        var rounds = CliOptions.Count("--rounds", "Measured drains of each kind after the warm-up; the medians are compared", 5, least: 1);
         var json = CliOptions.Json();
         var command = new Command("node", "Measure a node with worker processes against one in-process worker of the same total capacity (no-op jobs, fresh SQLite stores)") { jobs, capacity, workers, rounds, json };
         command.SetHandler(async (parse, ct) =>
         {
             var (n, c, w) = (parse.GetValue(jobs), parse.GetValue(capacity), parse.GetValue(workers));
-            if (n < 1) throw new InvalidInputException("--jobs", $"must be at least 1, got {n}");
             if (w < 1 || c < w) throw new InvalidInputException("--capacity", $"must be at least --workers ({w}), got {c}");
             var r = parse.GetValue(rounds);
-            if (r < 1) throw new InvalidInputException("--rounds", $"must be at least 1, got {r}");
             var asJson = parse.GetValue(json);
             var result = await new NodeBench(n, c, w, r, m => { if (!asJson) Console.Error.WriteLine($"bench: {m}"); }).RunAsync(ct).ConfigureAwait(false);
             if (asJson)

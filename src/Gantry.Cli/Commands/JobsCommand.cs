@@ -19,7 +19,7 @@ internal static class JobsCommand
     private static Command Logs()
     {
         var id = CliOptions.JobId();
-        var attempt = new Option<int?>("--attempt") { Description = "Only this attempt's lines", HelpName = "n" };
+        var attempt = CliOptions.OptionalCount("--attempt", "Only this attempt's lines", least: 1);
         var json = CliOptions.Json();
         var location = CliOptions.Control();
         var config = CliOptions.Config();
@@ -49,7 +49,7 @@ internal static class JobsCommand
         var state = CliOptions.State();
         var queue = new Option<string?>("--queue", "-q") { Description = "Only jobs in this queue", HelpName = "name" };
         var type = new Option<string?>("--type", "-t") { Description = "Only jobs of this type", HelpName = "type" };
-        var limit = new Option<int>("--limit", "-n") { Description = "Most jobs to list, newest first (default 50)", DefaultValueFactory = _ => 50, HelpName = "n" };
+        var limit = new Option<int>("--limit", "-n") { Description = "Most jobs to list, newest first", DefaultValueFactory = _ => 50, HelpName = "n" };
         var before = new Option<Guid?>("--before") { Description = "Only jobs older than this job id (paging)", HelpName = "id" };
         var json = CliOptions.Json();
         var location = CliOptions.Control();
@@ -75,7 +75,7 @@ internal static class JobsCommand
     private static Command Show()
     {
         var id = CliOptions.JobId();
-        var follow = new Option<bool>("--follow", "-f") { Description = "Follow the job until it ends, drawing its progress" };
+        var follow = new Option<bool>("--follow", "-f") { Description = "Follow the job until it ends, drawing its progress; exit 3 if it ends dead, 4 if cancelled (as submit --wait)" };
         var json = CliOptions.Json();
         var location = CliOptions.Control();
         var config = CliOptions.Config();
@@ -93,7 +93,8 @@ internal static class JobsCommand
             }
             if (parse.GetValue(json)) Cli.WriteJson(JobView.From(job, withErrors: true), Cli.Json.JobView);
             else Console.Out.Write(JobText.Show(job, DateTimeOffset.UtcNow));
-            return Cli.Ok;
+            // Following is waiting: the outcome decides the exit code, as for submit --wait.
+            return parse.GetValue(follow) ? Cli.Outcome([job.State]) : Cli.Ok;
         });
         return command;
     }

@@ -53,9 +53,23 @@ internal static class NodeCommand
                 : null;
             await using var node = new GantryNode(link.Link, options, loggers, backlog: backlog);
 
+            // The first signal drains the workers; a second stops at once: they give their jobs back now, checkpoints kept.
             var stop = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.TrySetResult(); });
-            using var intr = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stop.TrySetResult(); });
+            var signals = 0;
+            void OnSignal(PosixSignalContext c)
+            {
+                c.Cancel = true;
+                if (Interlocked.Increment(ref signals) == 1)
+                {
+                    Console.Error.WriteLine("gantry: stopping; the workers' running jobs may finish within the drain timeout. Press Ctrl-C again to stop now: they are requeued at once, their checkpoints kept.");
+                    stop.TrySetResult();
+                    return;
+                }
+                Console.Error.WriteLine("gantry: stopping now: running jobs are requeued");
+                node.StopNow();
+            }
+            using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
+            using var intr = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
             await node.StartAsync(ct).ConfigureAwait(false);
             await using var metricsHost = metrics is null ? null : await NodeMetricsHost.StartAsync(metrics, node, ct).ConfigureAwait(false);
             Console.Out.WriteLine($"""
@@ -81,7 +95,7 @@ internal static class NodeCommand
         static string Ms(TimeSpan? t) => $"{(long)t!.Value.TotalMilliseconds}ms";
         var args = new List<string>
         {
-            "--queues", string.Join(",", parse.GetValue(worker.Queues)!.Select(q => $"{q.Key}:{q.Value.ToString(CultureInfo.InvariantCulture)}")),
+            "--queues", parse.GetValue(worker.Queues)!.ToString(),
             "--drain-timeout", Ms(parse.GetValue(worker.Drain)),
             "--cancel-grace", Ms(parse.GetValue(worker.Grace)),
             "--lease-duration", Ms(node.LeaseDuration),

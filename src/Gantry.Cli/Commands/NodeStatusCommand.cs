@@ -18,15 +18,15 @@ internal static class NodeStatusCommand
         var command = new Command("status", "Show the node on this machine and its workers: local id, pid, state, restarts, last error, uptime, jobs succeeded and failed") { runDir, json };
         command.SetHandler(async (parse, ct) =>
         {
-            var socket = Path.Combine(Path.GetFullPath(parse.GetValue(runDir)!), "node.sock");
+            var socket = Gantry.Node.NodeOptions.SocketIn(Path.GetFullPath(parse.GetValue(runDir)!));
             IpcConnection connection;
             try
             {
                 connection = await IpcConnection.ConnectAsync(socket, ct).ConfigureAwait(false);
             }
-            catch (SocketException)
+            catch (SocketException ex)
             {
-                throw new GantryException($"no node is running on {socket} (start one with gantry node, or name its --run-dir)");
+                throw new GantryException(IpcSocketErrors.Describe(ex, socket));
             }
             await using var _ = connection.ConfigureAwait(false);
             connection.Start(static (_, _, _, _) => { });

@@ -33,7 +33,7 @@ internal static class QueuesCommand
                 views.Select(v => new[]
                 {
                     v.Paused ? $"{v.Queue} (paused)" : v.Queue, $"{v.Waiting}", $"{v.Scheduled}", $"{v.Queued}", $"{v.Running}", $"{v.Succeeded}", $"{v.Dead}", $"{v.Cancelled}",
-                    $"{v.CompletedPerMinute}", v.OldestQueuedAgeSeconds is { } age ? Durations.Format(TimeSpan.FromSeconds(age)) : "-",
+                    $"{v.CompletedPerMinute}", v.OldestQueuedAgeSeconds is { } age ? Durations.Rough(TimeSpan.FromSeconds(age)) : "-",
                 }).ToArray()));
             return Cli.Ok;
         });

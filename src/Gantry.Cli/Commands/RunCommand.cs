@@ -52,7 +52,7 @@ internal static class RunCommand
                 """);
             await host.WaitForShutdownAsync(CancellationToken.None).ConfigureAwait(false);
             Console.Out.WriteLine("Gantry stopped.");
-            return Cli.Ok;
+            return HostOutcome.ExitCode(host);
         });
         return command;
     }

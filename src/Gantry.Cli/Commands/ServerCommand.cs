@@ -51,7 +51,7 @@ internal static class ServerCommand
                 """);
             await host.WaitForShutdownAsync(CancellationToken.None).ConfigureAwait(false);
             Console.Out.WriteLine("Gantry server stopped.");
-            return Cli.Ok;
+            return HostOutcome.ExitCode(host);
         });
         return command;
     }

@@ -33,7 +33,7 @@ internal static class SubmitCommand
         var delay = CliOptions.Duration("--delay", "Start no sooner than this from now, e.g. 30s");
         var runAt = new Option<DateTimeOffset?>("--run-at") { Description = "Start no sooner than this time (ISO 8601, e.g. 2026-01-31T09:30:00Z)", HelpName = "time", CustomParser = ParseTime };
         var timeout = CliOptions.Duration("--timeout", "Cancel an attempt that runs longer, e.g. 60s");
-        var maxAttempts = new Option<int?>("--max-attempts") { Description = $"Attempts before the job is dead (default {NewJob.MaxAttemptsDefault})", HelpName = "n" };
+        var maxAttempts = CliOptions.OptionalCount("--max-attempts", $"Attempts before the job is dead (default {NewJob.MaxAttemptsDefault})", least: 1);
         var key = new Option<string?>("--idempotency-key") { Description = "Submitting the same key to the same queue again returns the existing job", HelpName = "key" };
         var tags = CliOptions.Tags("--tags", "Tags, e.g. team=billing,env=prod");
         var caps = CliOptions.List("--require", "Capabilities a worker must advertise to run the job, e.g. gpu,big-mem");
@@ -76,7 +76,7 @@ internal static class SubmitCommand
                 Queue = parse.GetValue(queue) ?? draft.Queue,
                 Priority = parse.GetValue(priority) ?? draft.Priority,
                 RunAt = when ?? draft.RunAt,
-                TimeoutSeconds = parse.GetValue(timeout)?.TotalSeconds ?? draft.TimeoutSeconds,
+                TimeoutSeconds = parse.GetValue(timeout)?.Value.TotalSeconds ?? draft.TimeoutSeconds,
                 MaxAttempts = parse.GetValue(maxAttempts) ?? draft.MaxAttempts,
                 IdempotencyKey = parse.GetValue(key) ?? draft.IdempotencyKey,
                 Tags = parse.GetValue(tags) is { Count: > 0 } t ? t : draft.Tags,
@@ -155,9 +155,7 @@ internal static class SubmitCommand
         {
             foreach (var f in finals) Console.Out.WriteLine(results.Count == 1 ? ProgressWatch.Outcome(f) : $"{f.Id} {ProgressWatch.Outcome(f)}");
         }
-        return finals.Any(f => f.State == JobState.Dead) ? Cli.JobDead
-            : finals.Any(f => f.State == JobState.Cancelled) ? Cli.JobCancelled
-            : Cli.Ok;
+        return Cli.Outcome(finals.Select(f => f.State));
     }
 
     private static string PayloadArgument(string? text, JobLimits limits)

@@ -51,7 +51,7 @@ internal static class WorkerCommand
                 """);
             await host.WaitForShutdownAsync(CancellationToken.None).ConfigureAwait(false);
             Console.Out.WriteLine("Gantry worker stopped.");
-            return Cli.Ok;
+            return HostOutcome.ExitCode(host);
         });
         return command;
     }

@@ -36,7 +36,7 @@ internal static class WorkersCommand
                 {
                     v.Id, v.Host, $"{v.Pid}", v.State, $"{v.CapacityUsed}/{v.Capacity}",
                     string.Join(",", v.Queues.Select(q => $"{q.Key}:{q.Value}")),
-                    $"{Durations.Format(now - v.LastHeartbeatAt < TimeSpan.Zero ? TimeSpan.Zero : now - v.LastHeartbeatAt)} ago",
+                    $"{Durations.Rough(now - v.LastHeartbeatAt < TimeSpan.Zero ? TimeSpan.Zero : now - v.LastHeartbeatAt)} ago",
                     RunningIds(v.RunningJobIds),
                 }).ToArray()));
             // A node's worker processes, under it.

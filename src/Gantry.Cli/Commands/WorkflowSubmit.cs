@@ -31,7 +31,7 @@ internal static class WorkflowSubmit
         var done = await WaitAsync(store, Guid.Parse(created.Id), ct).ConfigureAwait(false);
         if (asJson) Cli.WriteJson(WorkflowView.From(done), Cli.Json.WorkflowView);
         else Console.Out.Write(WorkflowText.Show(done, DateTimeOffset.UtcNow));
-        return ExitCode(done.State);
+        return Cli.Outcome(done.State);
     }
 
     /// <summary>Polls until no step is unfinished.</summary>
@@ -44,12 +44,4 @@ internal static class WorkflowSubmit
             await Task.Delay(100, ct).ConfigureAwait(false);
         }
     }
-
-    /// <summary>As for a job: 0 succeeded, 3 failed (a step is dead), 4 cancelled.</summary>
-    public static int ExitCode(WorkflowState state) => state switch
-    {
-        WorkflowState.Failed => Cli.JobDead,
-        WorkflowState.Cancelled => Cli.JobCancelled,
-        _ => Cli.Ok,
-    };
 }

@@ -19,7 +19,7 @@ internal static class WorkflowsCommand
     private static Command List()
     {
         var state = CliOptions.State("workflow", WorkflowStates.All, WorkflowStates.ToText, WorkflowStates.TryParse);
-        var limit = new Option<int>("--limit", "-n") { Description = "Most workflows to list, newest first (default 50)", DefaultValueFactory = _ => 50, HelpName = "n" };
+        var limit = new Option<int>("--limit", "-n") { Description = "Most workflows to list, newest first", DefaultValueFactory = _ => 50, HelpName = "n" };
         var before = new Option<Guid?>("--before") { Description = "Only workflows older than this workflow id (paging)", HelpName = "id" };
         var json = CliOptions.Json();
         var location = CliOptions.Control();
@@ -58,7 +58,7 @@ internal static class WorkflowsCommand
                 : await store.WorkflowGetAsync(workflowId, ct).ConfigureAwait(false) ?? throw new WorkflowNotFoundException(workflowId.ToString());
             if (parse.GetValue(json)) Cli.WriteJson(WorkflowView.From(workflow), Cli.Json.WorkflowView);
             else Console.Out.Write(WorkflowText.Show(workflow, DateTimeOffset.UtcNow));
-            return Cli.Ok;
+            return parse.GetValue(wait) ? Cli.Outcome(workflow.State) : Cli.Ok;
         });
         return command;
     }

@@ -43,6 +43,9 @@ internal static class AllInOneHost
         }
         builder.Logging.ClearProviders();
         builder.Logging.SetMinimumLevel(logLevel);
+        // ASP.NET Core logs about six lines per request at Information: an idle HTTP worker's long polls would fill the
+        // log. Requests are Debug; its warnings and errors still show.
+        if (logLevel > LogLevel.Debug) builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         builder.Logging.AddSimpleConsole(o =>
         {
             o.SingleLine = true;
@@ -86,10 +89,14 @@ internal static class AllInOneHost
     }
 }
 
-/// <summary>Stops the host on SIGINT, SIGTERM or SIGQUIT, without the console lifetime's chatter.</summary>
-internal sealed class SignalLifetime(IHostApplicationLifetime lifetime) : IHostLifetime, IDisposable
+/// <summary>
+/// Stops the host on SIGINT, SIGTERM or SIGQUIT, without the console lifetime's chatter: the first signal drains (running
+/// jobs may finish within the drain timeout), a second one stops at once (they are requeued now, their checkpoints kept).
+/// </summary>
+internal sealed class SignalLifetime(IHostApplicationLifetime lifetime, IServiceProvider services) : IHostLifetime, IDisposable
 {
     private readonly List<System.Runtime.InteropServices.PosixSignalRegistration> _registrations = [];
+    private int _signals;
 
     public Task WaitForStartAsync(CancellationToken cancellationToken)
     {
@@ -98,7 +105,19 @@ internal sealed class SignalLifetime(IHostApplicationLifetime lifetime) : IHostL
             _registrations.Add(System.Runtime.InteropServices.PosixSignalRegistration.Create(signal, context =>
             {
                 context.Cancel = true; // We exit on our own, after draining.
-                lifetime.StopApplication();
+                var worker = services.GetService<Gantry.Worker.Execution.GantryWorker>();
+                if (Interlocked.Increment(ref _signals) == 1)
+                {
+                    if (worker is not null)
+                        Console.Error.WriteLine($"gantry: stopping; running jobs may finish within the drain timeout. Press Ctrl-C again to stop now: they are requeued at once, their checkpoints kept.");
+                    lifetime.StopApplication();
+                }
+                else if (worker is not null)
+                {
+                    Console.Error.WriteLine("gantry: stopping now: running jobs are requeued");
+                    worker.StopNow();
+                    lifetime.StopApplication();
+                }
             }));
         }
         return Task.CompletedTask;
@@ -109,6 +128,22 @@ internal sealed class SignalLifetime(IHostApplicationLifetime lifetime) : IHostL
     public void Dispose()
     {
         foreach (var r in _registrations) r.Dispose();
+    }
+}
+
+internal static class HostOutcome
+{
+    /// <summary>
+    /// The exit code of a host that has stopped: <see cref="Cli.Ok"/> after a signal, else a failure with a line saying
+    /// which service failed and why. Every Gantry service restarts itself on failure, so this is the last guard: a host
+    /// stopped by a failing service never looks like a clean exit.
+    /// </summary>
+    public static int ExitCode(IHost host)
+    {
+        var failed = host.Services.GetServices<IHostedService>().OfType<BackgroundService>().FirstOrDefault(s => s.ExecuteTask is { IsFaulted: true });
+        if (failed?.ExecuteTask?.Exception?.GetBaseException() is not { } ex) return Cli.Ok;
+        Console.Error.WriteLine($"gantry: stopped because {failed.GetType().Name} failed: {ex.Message}");
+        return Cli.Error;
     }
 }
 

@@ -25,23 +25,36 @@ internal static class ManagedWorkerHost
         }
         await using var link = await IpcWorkerLink.ConnectAsync(socket, localId, ct).ConfigureAwait(false);
         var stopped = 0;
-        _ = link.Closed.ContinueWith(_ =>
-        {
-            if (Volatile.Read(ref stopped) == 1) return;
-            Console.Error.WriteLine("gantry: the node closed its socket; exiting");
-            Environment.Exit(Cli.Error);
-        }, CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
-
         using var host = AllInOneHost.Build(null, options with { WorkerId = $"w{localId}-{Environment.ProcessId}" }, maintenance: null, settings, logLevel, link: link);
         var worker = host.Services.GetRequiredService<GantryWorker>();
         var lifetime = host.Services.GetRequiredService<IHostApplicationLifetime>();
         link.ShutdownRequested += graceful =>
         {
             if (graceful) { lifetime.StopApplication(); return; }
-            // Not graceful: running jobs are requeued now instead of drained.
-            _ = worker.StopAsync(TimeSpan.Zero, CancellationToken.None).ContinueWith(_ => lifetime.StopApplication(), TaskScheduler.Default);
+            // Not graceful: running jobs are requeued now instead of drained, even when a drain is under way.
+            worker.StopNow();
+            lifetime.StopApplication();
         };
-        await host.StartAsync(ct).ConfigureAwait(false);
+        try
+        {
+            await host.StartAsync(ct).ConfigureAwait(false);
+        }
+        catch (IpcRemoteException ex)
+        {
+            // The node answered this worker's hello with why it will not take it.
+            throw new GantryException($"the node at {socket} refused worker {localId} (pid {Environment.ProcessId}): {ex.Message}");
+        }
+        catch (IOException) when (link.Closed.IsCompleted)
+        {
+            throw new GantryException($"the node at {socket} closed the connection before it took worker {localId}: it is stopping, or died");
+        }
+        // Registered: from now on a closed socket means the node stopped or died, and the coordinator rescues the jobs.
+        _ = link.Closed.ContinueWith(_ =>
+        {
+            if (Volatile.Read(ref stopped) == 1) return;
+            Console.Error.WriteLine($"gantry: the node at {socket} closed the connection (it stopped or died); worker {localId} exits");
+            Environment.Exit(Cli.Error);
+        }, CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
         Console.Out.WriteLine($"worker {localId} (pid {Environment.ProcessId}) running: capacity {options.EffectiveCapacity}, job types {string.Join(",", worker.JobTypes)}");
         await host.WaitForShutdownAsync(CancellationToken.None).ConfigureAwait(false);
         Volatile.Write(ref stopped, 1);

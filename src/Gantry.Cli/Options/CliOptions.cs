@@ -31,13 +31,15 @@ internal static class CliOptions
     public static Uri? ParseServerUrl(string text) =>
         Uri.TryCreate(text.Trim(), UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https" ? uri : null;
 
-    /// <summary>A token for --server; GANTRY_TOKEN by default.</summary>
+    /// <summary>A token for --server; GANTRY_TOKEN by default (read by <see cref="TokenOf"/>, so that help never prints it).</summary>
     public static Option<string?> Token(string description) => new("--token")
     {
         Description = description,
         HelpName = "token",
-        DefaultValueFactory = _ => Environment.GetEnvironmentVariable("GANTRY_TOKEN"),
     };
+
+    public static string? TokenOf(ParseResult parse, Option<string?> token) =>
+        parse.GetValue(token) ?? Environment.GetEnvironmentVariable("GANTRY_TOKEN");
 
     /// <summary>Where the HTTP API listens: host:port, or off.</summary>
     public static Option<string> Listen() => new("--listen")
@@ -64,7 +66,7 @@ internal static class CliOptions
     /// <summary><c>--metrics-listen</c> for a process without the API: <paramref name="what"/> on /metrics.</summary>
     public static Option<string> MetricsListen(string what) => new("--metrics-listen")
     {
-        Description = $"Serve {what} (Prometheus text on /metrics, and /health/live) on host:port, or off (default off). Beyond loopback a token is required, as for the API",
+        Description = $"Serve {what} (Prometheus text on /metrics, and /health/live) on host:port, or off. Beyond loopback a token is required, as for the API",
         HelpName = "host:port",
         DefaultValueFactory = _ => "off",
     };
@@ -85,38 +87,78 @@ internal static class CliOptions
         HelpName = "path",
     };
 
-    public static Option<TimeSpan?> Duration(string name, string description, TimeSpan? defaultValue = null)
+    /// <summary>Least interval of a loop (polling, rescuing, pinging): shorter would keep a core busy doing nothing.</summary>
+    public static readonly TimeSpan LeastLoopInterval = Gantry.Server.Maintenance.MaintenanceOptions.LeastInterval;
+
+    /// <summary>A duration flag, at least <paramref name="least"/> (zero by default); help prints its default in the form the parser reads.</summary>
+    public static Option<FlagDuration?> Duration(string name, string description, TimeSpan? defaultValue = null, TimeSpan? least = null, string? why = null)
     {
-        var option = new Option<TimeSpan?>(name)
+        var floor = least ?? TimeSpan.Zero;
+        var option = new Option<FlagDuration?>(name)
         {
-            Description = defaultValue is { } d ? $"{description} (default {Durations.Format(d)})" : description,
+            Description = description,
             HelpName = "duration",
-            CustomParser = ParseDuration,
+            CustomParser = r =>
+            {
+                var text = r.Tokens.Count > 0 ? r.Tokens[0].Value : "";
+                if (!Durations.TryParse(text, out var value))
+                    r.AddError($"{name}: '{text}' is not a duration (examples: 500ms, 30s, 1m30s, 2h, 7d)");
+                else if (value < floor)
+                    r.AddError($"{name}: '{text}' is too short; it must be at least {Durations.Format(floor)}{(why is null ? "" : $" ({why})")}");
+                else
+                    return new FlagDuration(value);
+                return null;
+            },
         };
-        if (defaultValue is not null) option.DefaultValueFactory = _ => defaultValue;
+        if (defaultValue is { } d) option.DefaultValueFactory = _ => new FlagDuration(d);
         return option;
     }
 
-    private static TimeSpan? ParseDuration(ArgumentResult result)
+    /// <summary>A duration flag that paces a loop: at least <see cref="LeastLoopInterval"/>, since zero would spin.</summary>
+    public static Option<FlagDuration?> Interval(string name, string description, TimeSpan defaultValue, TimeSpan? least = null) =>
+        Duration(name, description, defaultValue, least ?? LeastLoopInterval, "a shorter interval keeps a core busy");
+
+    /// <summary>A whole-number flag with a default, between <paramref name="least"/> and <paramref name="most"/>.</summary>
+    public static Option<int> Count(string name, string description, int defaultValue, int least, int most = int.MaxValue) => new(name)
+    {
+        Description = description,
+        HelpName = "n",
+        DefaultValueFactory = _ => defaultValue,
+        CustomParser = r => ParseCount(r, name, least, most) ?? defaultValue,
+    };
+
+    /// <summary>A whole-number flag without a default, between <paramref name="least"/> and <paramref name="most"/> when given.</summary>
+    public static Option<int?> OptionalCount(string name, string description, int least, int most = int.MaxValue) => new(name)
+    {
+        Description = description,
+        HelpName = "n",
+        CustomParser = r => ParseCount(r, name, least, most),
+    };
+
+    private static int? ParseCount(ArgumentResult result, string name, int least, int most)
     {
         var text = result.Tokens.Count > 0 ? result.Tokens[0].Value : "";
-        if (Durations.TryParse(text, out var value)) return value;
-        result.AddError($"{OptionName(result)}: '{text}' is not a duration (examples: 500ms, 30s, 5m, 2h, 7d)");
+        if (!int.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var n))
+            result.AddError($"{name}: '{text}' is not a whole number");
+        else if (n < least || n > most)
+            result.AddError($"{name}: '{text}' is out of range; it must be {(most == int.MaxValue ? $"at least {least}" : $"from {least} to {most}")}");
+        else
+            return n;
         return null;
     }
 
     /// <summary>Parses <c>default:8,mail:2</c> into queue → concurrency.</summary>
-    public static Option<IReadOnlyDictionary<string, int>> Queues(string defaultSpec) => new("--queues")
+    public static Option<QueueSpec> Queues(string defaultSpec) => new("--queues")
     {
-        Description = $"Queues to serve with their concurrency, e.g. default:8,mail:2 (default {defaultSpec})",
+        Description = "Queues to serve with their concurrency, e.g. default:8,mail:2",
         HelpName = "name:n,…",
-        DefaultValueFactory = _ => ParseQueueSpec(defaultSpec, out var __)!,
+        DefaultValueFactory = _ => new QueueSpec(ParseQueueSpec(defaultSpec, out var __)!),
         CustomParser = r =>
         {
             var text = string.Join(",", r.Tokens.Select(t => t.Value));
             var queues = ParseQueueSpec(text, out var error);
             if (queues is null) r.AddError($"--queues: {error}");
-            return queues!;
+            return new QueueSpec(queues ?? new Dictionary<string, int>());
         },
     };
 
@@ -214,6 +256,4 @@ internal static class CliOptions
         },
     };
 
-    private static string OptionName(ArgumentResult result) =>
-        result.Parent is OptionResult o ? o.Option.Name : result.Argument.Name;
 }

@@ -20,7 +20,7 @@ internal sealed class ControlOptions() : ServerOrStoreOptions(
         if (server is not null && storeNamed) throw new InvalidInputException("--server", "give a server or a store (--store/--db), not both");
         if (server is null && !storeNamed && Environment.GetEnvironmentVariable("GANTRY_SERVER") is { Length: > 0 } env)
             server = CliOptions.ParseServerUrl(env) ?? throw new InvalidInputException("GANTRY_SERVER", $"'{env}' is not an http(s) URL (e.g. http://127.0.0.1:5080)");
-        if (server is not null) return new ApiControl(server, parse.GetValue(Token));
+        if (server is not null) return new ApiControl(server, CliOptions.TokenOf(parse, Token));
         return new StoreControl(await Store.OpenAsync(parse, createIfMissing, ct).ConfigureAwait(false));
     }
 }

@@ -15,7 +15,7 @@ internal sealed class CoordinatorLinkOptions() : ServerOrStoreOptions(
     /// <summary>Opens the link: an HTTP link when <c>--server</c> is given (no store then), else the store.</summary>
     public async Task<OpenedLink> OpenAsync(ParseResult parse, CancellationToken ct)
     {
-        if (parse.GetValue(Server) is { } url) return new OpenedLink(new HttpWorkerLink(url, parse.GetValue(Token)), null);
+        if (parse.GetValue(Server) is { } url) return new OpenedLink(new HttpWorkerLink(url, CliOptions.TokenOf(parse, Token)), null);
         var store = await Store.OpenAsync(parse, createIfMissing: true, ct).ConfigureAwait(false);
         return new OpenedLink(null, store);
     }

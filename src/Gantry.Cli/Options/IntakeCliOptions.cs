@@ -8,7 +8,7 @@ internal sealed class IntakeCliOptions
 {
     public Option<string?> JobsDir { get; } = new("--jobs-dir")
     {
-        Description = "Watch this folder for *.json job documents: each is submitted and moved to accepted/ (or rejected/ with a .error.txt), and results/<job id>.json is written when its job ends",
+        Description = "Watch this folder for *.json job documents: each is submitted and moved to accepted/ (or rejected/ with a .error.txt), results/<job id>.json is written when its job ends, and the document moves to done/ or failed/ when all its jobs have",
         HelpName = "path",
     };
 

@@ -6,9 +6,9 @@ namespace Gantry.Cli.Options;
 /// <summary>The flags of a process that may run the maintenance services (<c>gantry run</c>, <c>gantry server</c>), defined once.</summary>
 internal sealed class MaintenanceCliOptions
 {
-    public Option<TimeSpan?> Rescue { get; } = CliOptions.Duration("--rescue-interval", "How often expired leases are looked for", MaintenanceOptions.RescuerIntervalDefault);
-    public Option<TimeSpan?> Retention { get; } = CliOptions.Duration("--retention", "How long finished jobs are kept", MaintenanceOptions.RetentionDefault);
-    public Option<TimeSpan?> DeadWorker { get; } = CliOptions.Duration("--dead-worker-timeout", "How long a worker may go without a heartbeat before it is marked dead and its jobs are rescued", MaintenanceOptions.DeadWorkerTimeoutDefault);
+    public Option<FlagDuration?> Rescue { get; } = CliOptions.Interval("--rescue-interval", "How often expired leases are looked for", MaintenanceOptions.RescuerIntervalDefault);
+    public Option<FlagDuration?> Retention { get; } = CliOptions.Duration("--retention", "How long finished jobs are kept", MaintenanceOptions.RetentionDefault);
+    public Option<FlagDuration?> DeadWorker { get; } = CliOptions.Duration("--dead-worker-timeout", "How long a worker may go without a heartbeat before it is marked dead and its jobs are rescued", MaintenanceOptions.DeadWorkerTimeoutDefault, least: TimeSpan.FromSeconds(1));
 
     public void AddTo(Command command)
     {
@@ -24,7 +24,7 @@ internal sealed class MaintenanceCliOptions
             Retention = parse.GetValue(Retention)!.Value,
             DeadWorkerTimeout = parse.GetValue(DeadWorker)!.Value,
         };
-        if (options.DeadWorkerTimeout <= TimeSpan.Zero) throw new InvalidInputException("--dead-worker-timeout", "must be positive");
+        options.Validate();
         return options;
     }
 }

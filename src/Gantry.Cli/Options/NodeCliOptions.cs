@@ -7,28 +7,26 @@ namespace Gantry.Cli.Options;
 /// <summary>The flags of <c>gantry node</c> beyond the worker flags it passes on.</summary>
 internal sealed class NodeCliOptions
 {
-    public Option<int> Workers { get; } = new("--workers") { Description = "Worker processes to start (default 2)", DefaultValueFactory = _ => 2, HelpName = "n" };
-    public Option<int?> MinWorkers { get; } = new("--min-workers") { Description = "Fewest workers when autoscaling (default: --workers)", HelpName = "n" };
-    public Option<int?> MaxWorkers { get; } = new("--max-workers") { Description = "Most workers when autoscaling (default: --workers, no autoscaling)", HelpName = "n" };
+    public Option<int> Workers { get; } = CliOptions.Count("--workers", "Worker processes to start", 2, least: 1, most: NodeOptions.MostWorkers);
+    public Option<int?> MinWorkers { get; } = CliOptions.OptionalCount("--min-workers", "Fewest workers when autoscaling (default: --workers)", least: 0, most: NodeOptions.MostWorkers);
+    public Option<int?> MaxWorkers { get; } = CliOptions.OptionalCount("--max-workers", "Most workers when autoscaling (default: --workers, no autoscaling)", least: 1, most: NodeOptions.MostWorkers);
     public Option<string> RunDir { get; } = RunDirectory();
-    public Option<TimeSpan?> RestartBackoff { get; } = CliOptions.Duration("--restart-backoff", "First delay before a crashed worker is restarted, doubled per crash in a row", NodeOptions.RestartBackoffDefault);
-    public Option<TimeSpan?> RestartBackoffMax { get; } = CliOptions.Duration("--restart-backoff-max", "Longest delay between restarts", NodeOptions.RestartBackoffMaxDefault);
-    public Option<int> MaxRestarts { get; } = new("--max-restarts") { Description = $"Restarts of one worker within --restart-window before it is marked failed (default {NodeOptions.MaxRestartsDefault})", DefaultValueFactory = _ => NodeOptions.MaxRestartsDefault, HelpName = "n" };
-    public Option<TimeSpan?> RestartWindow { get; } = CliOptions.Duration("--restart-window", "The window --max-restarts counts in", NodeOptions.RestartWindowDefault);
-    public Option<TimeSpan?> StableAfter { get; } = CliOptions.Duration("--stable-after", "A worker that ran this long before exiting restarts from the first backoff", NodeOptions.StableAfterDefault);
-    public Option<TimeSpan?> PingInterval { get; } = CliOptions.Duration("--ping-interval", "How often the node pings each worker", NodeOptions.PingIntervalDefault);
-    public Option<TimeSpan?> PingTimeout { get; } = CliOptions.Duration("--ping-timeout", "A worker that does not answer a ping this fast is killed and restarted", NodeOptions.PingTimeoutDefault);
+    public Option<FlagDuration?> RestartBackoff { get; } = CliOptions.Interval("--restart-backoff", "First delay before a crashed worker is restarted, doubled per crash in a row", NodeOptions.RestartBackoffDefault);
+    public Option<FlagDuration?> RestartBackoffMax { get; } = CliOptions.Interval("--restart-backoff-max", "Longest delay between restarts", NodeOptions.RestartBackoffMaxDefault);
+    public Option<int> MaxRestarts { get; } = CliOptions.Count("--max-restarts", "Restarts of one worker within --restart-window before it is marked failed", NodeOptions.MaxRestartsDefault, least: 0);
+    public Option<FlagDuration?> RestartWindow { get; } = CliOptions.Duration("--restart-window", "The window --max-restarts counts in", NodeOptions.RestartWindowDefault, least: TimeSpan.FromSeconds(1));
+    public Option<FlagDuration?> StableAfter { get; } = CliOptions.Duration("--stable-after", "A worker that ran this long before exiting restarts from the first backoff", NodeOptions.StableAfterDefault);
+    public Option<FlagDuration?> PingInterval { get; } = CliOptions.Interval("--ping-interval", "How often the node pings each worker", NodeOptions.PingIntervalDefault);
+    public Option<FlagDuration?> PingTimeout { get; } = CliOptions.Duration("--ping-timeout", "A worker that does not answer a ping this fast is killed and restarted", NodeOptions.PingTimeoutDefault, least: TimeSpan.FromMilliseconds(100));
     /// <summary>Extra arguments for every worker, for diagnosis (e.g. --worker-arg=--log-level=Debug).</summary>
     public Option<string[]> WorkerArg { get; } = new("--worker-arg") { Hidden = true, AllowMultipleArgumentsPerToken = false };
 
-    /// <summary>The default run directory: $XDG_RUNTIME_DIR/gantry-node, else /tmp/gantry-node-$USER.</summary>
+    /// <summary>The default run directory: $XDG_RUNTIME_DIR, else the temporary folder.</summary>
     public static Option<string> RunDirectory() => new("--run-dir")
     {
-        Description = "Directory of the node's socket, made private to this user (default $XDG_RUNTIME_DIR/gantry-node, else /tmp/gantry-node-$USER)",
+        Description = "Where the node makes its own private directory, gantry-node-$USER (mode 0700), for its socket; the run directory itself is left as it is (default $XDG_RUNTIME_DIR, else /tmp)",
         HelpName = "path",
-        DefaultValueFactory = _ => Environment.GetEnvironmentVariable("XDG_RUNTIME_DIR") is { Length: > 0 } xdg
-            ? Path.Combine(xdg, "gantry-node")
-            : Path.Combine(Path.GetTempPath(), $"gantry-node-{Environment.UserName}"),
+        DefaultValueFactory = _ => Environment.GetEnvironmentVariable("XDG_RUNTIME_DIR") is { Length: > 0 } xdg ? xdg : Path.GetTempPath().TrimEnd('/'),
     };
 
     public void AddTo(Command command)

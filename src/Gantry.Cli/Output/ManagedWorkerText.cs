@@ -12,7 +12,7 @@ internal static class ManagedWorkerText
             workers.Select(w => new[]
             {
                 $"{indent}w{w.LocalId}", w.Pid?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "-", w.State, $"{w.Running}/{w.Capacity}", $"{w.Restarts}",
-                w.StartedAt is { } at && w.State is ManagedWorkerStates.Running or ManagedWorkerStates.Draining ? Durations.Format(now - at < TimeSpan.Zero ? TimeSpan.Zero : now - at) : "-",
+                w.StartedAt is { } at && w.State is ManagedWorkerStates.Running or ManagedWorkerStates.Draining ? Durations.Rough(now - at < TimeSpan.Zero ? TimeSpan.Zero : now - at) : "-",
                 $"{w.Succeeded}", $"{w.Failed}", w.LastError ?? "-",
             }).ToArray());
 }

@@ -4,7 +4,8 @@ namespace Gantry.Telemetry;
 
 /// <summary>
 /// Gantry's instruments, one meter for the whole system (<see cref="MeterName"/>), recorded where the
-/// thing happens: the worker runtime records job outcomes, durations and its claim and report
+/// thing happens, and so counting what one process did: their names say so (<c>gantry.process.*</c>), apart
+/// from what <c>/metrics</c> reads from the store for the whole cluster (<c>gantry_jobs</c>, <c>gantry_workers</c>…): the worker runtime records job outcomes, durations and its claim and report
 /// latencies; the coordinator records submissions and rescues. Any exporter subscribes by the meter's
 /// name: the Prometheus <c>/metrics</c> endpoint, or OTLP. Durations are in seconds.
 /// </summary>
@@ -15,28 +16,28 @@ public static class GantryMetrics
     private static readonly Meter Meter = new(MeterName, typeof(GantryMetrics).Assembly.GetName().Version?.ToString());
 
     /// <summary>Jobs that succeeded. Tags: queue, type.</summary>
-    public static readonly Counter<long> JobsCompleted = Meter.CreateCounter<long>("gantry.jobs.completed", "{job}", "Jobs that succeeded");
+    public static readonly Counter<long> JobsCompleted = Meter.CreateCounter<long>("gantry.process.jobs.completed", "{job}", "Jobs that succeeded, run by this process");
 
     /// <summary>Attempts that failed (retried or dead). Tags: queue, type, final (true when the job is dead).</summary>
-    public static readonly Counter<long> JobsFailed = Meter.CreateCounter<long>("gantry.jobs.failed", "{attempt}", "Attempts that failed, retried or dead");
+    public static readonly Counter<long> JobsFailed = Meter.CreateCounter<long>("gantry.process.jobs.failed", "{attempt}", "Attempts that failed, retried or dead, run by this process");
 
     /// <summary>Running jobs taken back from a lost worker. Tags: outcome (queued, dead, cancelled).</summary>
-    public static readonly Counter<long> JobsRescued = Meter.CreateCounter<long>("gantry.jobs.rescued", "{job}", "Jobs taken back from expired leases");
+    public static readonly Counter<long> JobsRescued = Meter.CreateCounter<long>("gantry.process.jobs.rescued", "{job}", "Jobs taken back from expired leases by this process's rescuer");
 
     /// <summary>Jobs accepted by a submission (new ones only). Tags: queue.</summary>
-    public static readonly Counter<long> JobsSubmitted = Meter.CreateCounter<long>("gantry.jobs.submitted", "{job}", "Jobs enqueued");
+    public static readonly Counter<long> JobsSubmitted = Meter.CreateCounter<long>("gantry.process.jobs.submitted", "{job}", "Jobs this process accepted (its API and jobs folder); the store's gantry_jobs counts every process's");
 
     /// <summary>From when a job became due to when its attempt started. Tags: queue.</summary>
-    public static readonly Histogram<double> QueueWait = Meter.CreateHistogram<double>("gantry.job.queue_wait", "s", "Time from due to start");
+    public static readonly Histogram<double> QueueWait = Meter.CreateHistogram<double>("gantry.process.job.queue_wait", "s", "Time from due to start, of jobs run by this process");
 
     /// <summary>How long attempts ran. Tags: queue, type, outcome.</summary>
-    public static readonly Histogram<double> RunDuration = Meter.CreateHistogram<double>("gantry.job.run_duration", "s", "Attempt run time");
+    public static readonly Histogram<double> RunDuration = Meter.CreateHistogram<double>("gantry.process.job.run_duration", "s", "Attempt run time, in this process");
 
     /// <summary>One claim call that returned jobs, as the worker saw it (for HTTP workers, a long poll that returned). Tags: link.</summary>
-    public static readonly Histogram<double> ClaimDuration = Meter.CreateHistogram<double>("gantry.worker.claim_duration", "s", "Claim latency");
+    public static readonly Histogram<double> ClaimDuration = Meter.CreateHistogram<double>("gantry.process.claim_duration", "s", "Claim latency, as this process's worker saw it");
 
     /// <summary>One batch of reports written, as the worker saw it. Tags: link.</summary>
-    public static readonly Histogram<double> ReportDuration = Meter.CreateHistogram<double>("gantry.worker.report_duration", "s", "Report batch latency");
+    public static readonly Histogram<double> ReportDuration = Meter.CreateHistogram<double>("gantry.process.report_duration", "s", "Report batch latency, as this process's worker saw it");
 
     /// <summary>Upper bounds of the duration histograms' buckets, from 100 µs to 5 minutes.</summary>
     public static readonly double[] DurationBuckets = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300];

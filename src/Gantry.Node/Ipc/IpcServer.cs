@@ -5,8 +5,8 @@ using Microsoft.Extensions.Logging;
 namespace Gantry.Node.Ipc;
 
 /// <summary>
-/// The node's Unix domain socket. The directory is made 0700 and the socket 0600, so only the
-/// node's user can connect. A connection's first message says who it is: a worker's
+/// The node's Unix domain socket. Its directory is the node's own (made 0700, inside a run directory that
+/// may be shared and is left as it is) and the socket 0600, so only the node's user can connect. A connection's first message says who it is: a worker's
 /// <see cref="IpcMessageType.Hello"/> (matched to the slot that spawned it) or a
 /// <see cref="IpcMessageType.Status"/> request from <c>gantry node status</c>.
 /// </summary>
@@ -18,8 +18,7 @@ internal sealed class IpcServer(string runDirectory, string socketPath, Func<Ipc
 
     public async Task StartAsync(CancellationToken ct)
     {
-        Directory.CreateDirectory(runDirectory);
-        if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(runDirectory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        PrivateDirectory.Make(runDirectory);
         if (File.Exists(socketPath))
         {
             if (await AnswersAsync(socketPath, ct).ConfigureAwait(false))

@@ -297,6 +297,14 @@ internal sealed class Supervisor(NodeOptions options, NodeUpstream upstream, Wor
         if (reports.Count > 0) _ = upstream.Reports.AddAsync(reports);
     }
 
+    /// <summary>Tells every connected worker to give its running jobs back now, even one already draining (a second Ctrl-C).</summary>
+    public void GiveBackNow()
+    {
+        lock (_lock)
+            foreach (var slot in _workers)
+                if (slot.Process is not null && slot.Session is not null) Retire(slot, graceful: false);
+    }
+
     /// <param name="graceful">False: the worker gives its running jobs back at once instead of draining them.</param>
     private void Retire(ManagedWorker slot, bool graceful = true)
     {

@@ -1,4 +1,5 @@
 using Gantry.Storage;
+using Gantry.Worker.Execution;
 using Gantry.Worker.Links;
 using Microsoft.Extensions.Logging;
 
@@ -17,11 +18,14 @@ internal sealed class NodeUpstream
     {
         Link = link;
         _options = options;
-        Reports = new ReportBatcher(link, Held, logger, time);
+        Outage = new LinkOutage(logger, time);
+        Reports = new ReportBatcher(link, Held, time, Outage);
         Wakeups = new JobWakeups(link, time);
     }
 
     public IWorkerLink Link { get; }
+    /// <summary>Logs an outage of <see cref="Link"/> once, and its end.</summary>
+    public LinkOutage Outage { get; }
     /// <summary>Every attempt the node holds for its workers, as its heartbeat names them.</summary>
     public HeldJobs Held { get; } = new();
     public ReportBatcher Reports { get; }

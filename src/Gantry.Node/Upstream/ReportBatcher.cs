@@ -13,7 +13,7 @@ namespace Gantry.Node.Upstream;
 /// succeeds or the node stops; each batch's caller gets its own slice of the answer. The node holds
 /// an attempt until its outcome is written here.
 /// </summary>
-internal sealed class ReportBatcher(IWorkerLink link, HeldJobs held, ILogger logger, TimeProvider time)
+internal sealed class ReportBatcher(IWorkerLink link, HeldJobs held, TimeProvider time, Gantry.Worker.Execution.LinkOutage outage)
 {
     private const int MaxBatch = 2000;
     private readonly Channel<Batch> _channel = Channel.CreateUnbounded<Batch>(new UnboundedChannelOptions { SingleReader = true });
@@ -80,11 +80,12 @@ internal sealed class ReportBatcher(IWorkerLink link, HeldJobs held, ILogger log
             {
                 var applied = await link.ReportAsync(reports, ct).ConfigureAwait(false);
                 held.Written(reports);
+                outage.Ok();
                 return applied;
             }
             catch (Exception ex) when (ex is not OperationCanceledException || !ct.IsCancellationRequested)
             {
-                NodeLog.LinkError(logger, ex, "report", delay.TotalSeconds);
+                outage.Failed("report", ex);
                 await Task.Delay(delay, time, ct).ConfigureAwait(false);
                 delay = RetryPause.After(delay);
             }

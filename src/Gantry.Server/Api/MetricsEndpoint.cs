@@ -17,26 +17,26 @@ internal static class MetricsEndpoint
     public static async Task<IResult> RenderAsync(IJobStore store, MetricsCollector collector, CancellationToken ct)
     {
         var sb = new StringBuilder();
-        sb.AppendLine("# HELP gantry_jobs Jobs in the store, by queue and state.");
+        sb.AppendLine("# HELP gantry_jobs Jobs in the store, by queue and state (the whole cluster).");
         sb.AppendLine("# TYPE gantry_jobs gauge");
         var stats = await store.QueueStatsAsync(ct).ConfigureAwait(false);
         foreach (var queue in stats)
             foreach (var state in JobStates.All)
                 sb.Append(CultureInfo.InvariantCulture, $"gantry_jobs{{queue=\"{Escape(queue.Queue)}\",state=\"{state.ToText()}\"}} {queue[state]}\n");
-        sb.AppendLine("# HELP gantry_queue_paused 1 when the queue is paused.");
+        sb.AppendLine("# HELP gantry_queue_paused 1 when the queue is paused (from the store).");
         sb.AppendLine("# TYPE gantry_queue_paused gauge");
         foreach (var queue in stats)
             sb.Append(CultureInfo.InvariantCulture, $"gantry_queue_paused{{queue=\"{Escape(queue.Queue)}\"}} {(queue.Paused ? 1 : 0)}\n");
-        sb.AppendLine("# HELP gantry_workers Workers in the registry, by state.");
+        sb.AppendLine("# HELP gantry_workers Workers in the store's registry, by state (the whole cluster).");
         sb.AppendLine("# TYPE gantry_workers gauge");
         foreach (var group in (await store.WorkerListAsync(ct).ConfigureAwait(false)).GroupBy(w => w.State).OrderBy(g => g.Key, StringComparer.Ordinal))
             sb.Append(CultureInfo.InvariantCulture, $"gantry_workers{{state=\"{Escape(group.Key)}\"}} {group.Count()}\n");
-        sb.AppendLine("# HELP gantry_queue_oldest_queued_age_seconds How long the longest-waiting queued job has been due.");
+        sb.AppendLine("# HELP gantry_queue_oldest_queued_age_seconds How long the longest-waiting queued job has been due (from the store).");
         sb.AppendLine("# TYPE gantry_queue_oldest_queued_age_seconds gauge");
         var now = DateTimeOffset.UtcNow;
         foreach (var queue in stats)
             sb.Append(CultureInfo.InvariantCulture, $"gantry_queue_oldest_queued_age_seconds{{queue=\"{Escape(queue.Queue)}\"}} {(queue.OldestQueuedAt is { } at ? Math.Max(0, (now - at).TotalSeconds) : 0)}\n");
-        // This process's own counters and histograms: what its workers ran, what its coordinator rescued.
+        // This process's own counters and histograms (gantry_process_*): what its worker ran, what its API accepted, what its rescuer took back.
         collector.WriteTo(sb);
         return TypedResults.Text(sb.ToString(), "text/plain; version=0.0.4; charset=utf-8");
     }

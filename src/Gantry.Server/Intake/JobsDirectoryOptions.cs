@@ -19,9 +19,22 @@ public sealed record JobsDirectoryOptions
     /// <summary>How often the folder is scanned when no change is signalled, and results looked for.</summary>
     public TimeSpan PollInterval { get; init; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>Documents whose jobs are still running.</summary>
     public string Accepted => System.IO.Path.Combine(Path, "accepted");
+    /// <summary>Documents all of whose jobs succeeded.</summary>
+    public string Done => System.IO.Path.Combine(Path, "done");
+    /// <summary>Documents one of whose jobs ended dead or cancelled.</summary>
+    public string Failed => System.IO.Path.Combine(Path, "failed");
     public string Rejected => System.IO.Path.Combine(Path, "rejected");
     public string Results => ResultsPath ?? System.IO.Path.Combine(Path, "results");
+
+    /// <summary>Refuses a folder without a path and a poll that would spin; runs when the intake is added.</summary>
+    public void Validate()
+    {
+        if (string.IsNullOrWhiteSpace(Path)) throw new InvalidInputException("jobs folder", "needs a path");
+        if (PollInterval < Maintenance.MaintenanceOptions.LeastInterval)
+            throw new InvalidInputException("jobs folder poll interval", $"must be at least {Maintenance.MaintenanceOptions.LeastInterval.TotalMilliseconds:0}ms (a shorter interval keeps a core busy)");
+    }
 
     /// <summary>Files taken for submission (renamed here first, so two processes never take the same one).</summary>
     internal string Processing => System.IO.Path.Combine(Path, ".processing");

@@ -8,6 +8,7 @@ public static class JobsDirectoryServiceCollectionExtensions
     /// <summary>Watches a folder for job documents (<see cref="JobsDirectory"/>).</summary>
     public static IServiceCollection AddGantryJobsDirectory(this IServiceCollection services, JobsDirectoryOptions options)
     {
+        options.Validate();
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton(options);
         services.AddSingleton<JobsDirectory>();

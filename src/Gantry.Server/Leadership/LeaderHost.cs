@@ -14,7 +14,7 @@ namespace Gantry.Server.Leadership;
 /// </summary>
 public sealed class LeaderHost(
     IJobStore store, LeaderOptions options, LeaderServices services, IServiceProvider provider, ILogger<LeaderHost> logger, TimeProvider time)
-    : BackgroundService
+    : ResilientService(logger, time)
 {
     private static readonly TimeSpan MaxStandbyBackoff = TimeSpan.FromSeconds(10);
     private List<IHostedService>? _term;
@@ -26,7 +26,7 @@ public sealed class LeaderHost(
 
     public string HolderId => options.HolderId;
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    protected override async Task RunAsync(CancellationToken stoppingToken)
     {
         var failures = 0;
         var standbyLogged = false;
@@ -39,14 +39,14 @@ public sealed class LeaderHost(
                 failures = 0;
                 if (leads)
                 {
-                    _confirmedAt = time.GetUtcNow();
+                    _confirmedAt = Time.GetUtcNow();
                     if (_term is null) await StartTermAsync(stoppingToken).ConfigureAwait(false);
                     standbyLogged = false;
                 }
                 else
                 {
                     if (_term is not null) await EndTermAsync("another process was elected").ConfigureAwait(false);
-                    if (!standbyLogged) LeaderLog.Standby(logger, options.Name);
+                    if (!standbyLogged) LeaderLog.Standby(Logger, options.Name);
                     standbyLogged = true;
                 }
             }
@@ -59,13 +59,13 @@ public sealed class LeaderHost(
                 failures++;
                 // A standby backs off; a leader keeps its pace, since it must notice within the ttl that it cannot confirm.
                 if (_term is null) wait = TimeSpan.FromTicks(Math.Min(options.ElectInterval.Ticks * failures, MaxStandbyBackoff.Ticks));
-                LeaderLog.ElectFailed(logger, ex, options.Name, wait.TotalSeconds);
+                LeaderLog.ElectFailed(Logger, ex, options.Name, wait.TotalSeconds);
                 // Past the ttl another process may have been elected: two leaders would be harmless (every
                 // maintenance change is a conditional update) but wasteful, so stand down.
-                if (_term is not null && time.GetUtcNow() - _confirmedAt >= options.Ttl)
+                if (_term is not null && Time.GetUtcNow() - _confirmedAt >= options.Ttl)
                     await EndTermAsync("the store could not confirm it within the ttl").ConfigureAwait(false);
             }
-            try { await Task.Delay(wait, time, stoppingToken).ConfigureAwait(false); }
+            try { await Task.Delay(wait, Time, stoppingToken).ConfigureAwait(false); }
             catch (OperationCanceledException) { break; }
         }
     }
@@ -79,11 +79,11 @@ public sealed class LeaderHost(
         {
             // Resigning hands over at once instead of after the ttl (SQLite) or the session's end (PostgreSQL).
             await store.LeaderResignAsync(new LeaderResignParams(options.Name, options.HolderId), cancellationToken).ConfigureAwait(false);
-            LeaderLog.Resigned(logger, options.Name);
+            LeaderLog.Resigned(Logger, options.Name);
         }
         catch (Exception ex) when (ex is GantryException or OperationCanceledException)
         {
-            LeaderLog.ElectFailed(logger, ex, options.Name, 0);
+            LeaderLog.ElectFailed(Logger, ex, options.Name, 0);
         }
     }
 
@@ -93,7 +93,7 @@ public sealed class LeaderHost(
         var term = services.Types.Select(t => (IHostedService)ActivatorUtilities.CreateInstance(provider, t)).ToList();
         _term = term;
         _leads = true;
-        LeaderLog.Elected(logger, options.Name, options.HolderId, term.Count);
+        LeaderLog.Elected(Logger, options.Name, options.HolderId, term.Count);
         foreach (var service in term) await service.StartAsync(ct).ConfigureAwait(false);
     }
 
@@ -108,7 +108,7 @@ public sealed class LeaderHost(
             await service.StopAsync(CancellationToken.None).ConfigureAwait(false);
             (service as IDisposable)?.Dispose();
         }
-        if (reason is not null) LeaderLog.Lost(logger, options.Name, reason);
+        if (reason is not null) LeaderLog.Lost(Logger, options.Name, reason);
     }
 }
 

@@ -15,7 +15,8 @@ public static class LeaderElectedMaintenanceServiceCollectionExtensions
         MaintenanceOptions? maintenance = null, LeaderOptions? leader = null)
     {
         (leader ??= new LeaderOptions()).Validate();
-        services.TryAddSingleton(maintenance ?? new MaintenanceOptions());
+        (maintenance ??= new MaintenanceOptions()).Validate();
+        services.TryAddSingleton(maintenance);
         services.TryAddSingleton(leader);
         services.TryAddSingleton(TimeProvider.System);
         var set = new LeaderServices();

@@ -25,4 +25,23 @@ public sealed record MaintenanceOptions
     public TimeSpan DeadWorkerInterval { get; init; } = DeadWorkerIntervalDefault;
     /// <summary>How often the store's own housekeeping runs (<see cref="StoreUpkeep"/>). Defaults to 1 second.</summary>
     public TimeSpan UpkeepInterval { get; init; } = UpkeepIntervalDefault;
+
+    /// <summary>Least interval of a maintenance loop: a shorter one keeps a core busy querying an idle store.</summary>
+    public static readonly TimeSpan LeastInterval = TimeSpan.FromMilliseconds(10);
+
+    /// <summary>Refuses intervals that would spin and timeouts that make no sense; runs when the services are added.</summary>
+    public void Validate()
+    {
+        foreach (var (name, value) in new[]
+        {
+            ("scheduler interval", SchedulerInterval), ("rescue interval", RescuerInterval), ("cleaner interval", CleanerInterval),
+            ("dead-worker interval", DeadWorkerInterval), ("upkeep interval", UpkeepInterval),
+        })
+        {
+            if (value < LeastInterval)
+                throw new InvalidInputException(name, $"must be at least {LeastInterval.TotalMilliseconds:0}ms, got {value.TotalMilliseconds:0.###}ms (a shorter interval keeps a core busy)");
+        }
+        if (Retention < TimeSpan.Zero) throw new InvalidInputException("retention", "must not be negative");
+        if (DeadWorkerTimeout <= TimeSpan.Zero) throw new InvalidInputException("dead-worker timeout", "must be positive");
+    }
 }

@@ -5,12 +5,10 @@ namespace Gantry.Server.Maintenance;
 
 /// <summary>
 /// One maintenance loop: <see cref="RunOnceAsync"/> (which tests call directly), then a wait.
-/// An exception is logged and the loop goes on: one escaping a BackgroundService would stop the host.
+/// A failing round is logged and the loop starts again after a growing pause (<see cref="ResilientService"/>).
 /// </summary>
-public abstract class MaintenanceService(ILogger logger, TimeProvider time) : BackgroundService
+public abstract class MaintenanceService(ILogger logger, TimeProvider time) : ResilientService(logger, time)
 {
-    protected ILogger Logger { get; } = logger;
-    protected TimeProvider Time { get; } = time;
 
     /// <summary>Does one round of work; returns how many jobs it changed.</summary>
     public abstract Task<int> RunOnceAsync(CancellationToken ct);
@@ -18,34 +16,18 @@ public abstract class MaintenanceService(ILogger logger, TimeProvider time) : Ba
     /// <summary>Waits until the next round is due.</summary>
     protected abstract Task WaitAsync(CancellationToken ct);
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    protected override async Task RunAsync(CancellationToken stoppingToken)
     {
         while (!stoppingToken.IsCancellationRequested)
         {
-            try
-            {
-                await RunOnceAsync(stoppingToken).ConfigureAwait(false);
-                await WaitAsync(stoppingToken).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-            {
-                break;
-            }
-            catch (Exception ex)
-            {
-                MaintenanceLog.Failed(Logger, ex, GetType().Name);
-                try { await Task.Delay(TimeSpan.FromSeconds(1), Time, stoppingToken).ConfigureAwait(false); }
-                catch (OperationCanceledException) { break; }
-            }
+            await RunOnceAsync(stoppingToken).ConfigureAwait(false);
+            await WaitAsync(stoppingToken).ConfigureAwait(false);
         }
     }
 }
 
 internal static partial class MaintenanceLog
 {
-    [LoggerMessage(EventId = 2000, Level = LogLevel.Error, Message = "{Service} failed; it will try again")]
-    public static partial void Failed(ILogger logger, Exception exception, string service);
-
     [LoggerMessage(EventId = 2001, Level = LogLevel.Information, Message = "Rescued {Count} job(s) whose worker stopped renewing the lease")]
     public static partial void Rescued(ILogger logger, int count);
 

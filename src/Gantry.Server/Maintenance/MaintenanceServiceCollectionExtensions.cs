@@ -9,7 +9,8 @@ public static class MaintenanceServiceCollectionExtensions
     /// conditional update, so several processes running them on one store do not conflict.</summary>
     public static IServiceCollection AddGantryMaintenance(this IServiceCollection services, MaintenanceOptions? options = null)
     {
-        services.TryAddSingleton(options ?? new MaintenanceOptions());
+        (options ??= new MaintenanceOptions()).Validate();
+        services.TryAddSingleton(options);
         services.TryAddSingleton(TimeProvider.System);
         services.AddHostedService<JobScheduler>();
         services.AddHostedService<JobRescuer>();

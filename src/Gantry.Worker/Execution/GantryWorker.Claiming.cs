@@ -24,6 +24,7 @@ public sealed partial class GantryWorker
                     new JobClaimParams(Id, demands, _options.LeaseDuration, _options.Capabilities, _jobTypes), ct).ConfigureAwait(false);
                 if (jobs.Count > 0) GantryMetrics.ClaimDuration.Record(_time.GetElapsedTime(claimStarted).TotalSeconds);
                 _held.Claimed(jobs);
+                _outage.Ok();
                 errorDelay = TimeSpan.FromMilliseconds(100);
                 Accept(jobs);
                 // Fewer than asked for: the queues are drained; sleep until new work is signalled or the poll interval passes.
@@ -35,7 +36,7 @@ public sealed partial class GantryWorker
             }
             catch (Exception ex)
             {
-                WorkerLog.LinkError(_logger, ex, "claim", errorDelay.TotalSeconds);
+                _outage.Failed("claim", ex);
                 try { await Task.Delay(errorDelay, _time, ct).ConfigureAwait(false); } catch (OperationCanceledException) { break; }
                 errorDelay = RetryPause.After(errorDelay);
             }

@@ -35,13 +35,14 @@ public sealed partial class GantryWorker
                     var result = await _link.HeartbeatAsync(new WorkerHeartbeatParams(Id, _options.LeaseDuration, held, Claims: claims), ct).ConfigureAwait(false);
                     _leases.Renewed(sentAt);
                     _held.Confirmed(claims);
+                    _outage.Ok();
                     Apply(result.Commands);
                     foreach (var lost in result.LostJobs) Lose(lost);
                     ForgetOldEarlyCancels();
                 }
                 catch (Exception ex) when (ex is not OperationCanceledException || !ct.IsCancellationRequested)
                 {
-                    WorkerLog.LinkError(_logger, ex, "heartbeat", _options.EffectiveHeartbeatInterval.TotalSeconds);
+                    _outage.Failed("heartbeat", ex);
                 }
             }
         }
@@ -105,7 +106,7 @@ public sealed partial class GantryWorker
             {
                 // Backs off while the store is unreachable, so an outage is not logged four times a second.
                 errorDelay = errorDelay == TimeSpan.Zero ? _options.CommandPollInterval : RetryPause.After(errorDelay);
-                WorkerLog.LinkError(_logger, ex, "commands", errorDelay.TotalSeconds);
+                _outage.Failed("commands", ex);
                 try { await Task.Delay(errorDelay, _time, ct).ConfigureAwait(false); } catch (OperationCanceledException) { break; }
                 continue;
             }

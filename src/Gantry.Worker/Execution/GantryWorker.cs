@@ -31,6 +31,7 @@ public sealed partial class GantryWorker : IAsyncDisposable
     private readonly ILoggerFactory _loggers;
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
+    private readonly LinkOutage _outage;
     private readonly JsonSerializerOptions _json;
     private readonly ReportSink _reports;
     /// <summary>What the heartbeat names as held: claimed and not ended, or ended with the outcome not yet written.</summary>
@@ -41,6 +42,8 @@ public sealed partial class GantryWorker : IAsyncDisposable
     private readonly AsyncSignal _slotFreed = new();
     private readonly CancellationTokenSource _fetchCts = new();
     private readonly CancellationTokenSource _stopCts = new();
+    /// <summary>Cancelled by <see cref="StopNow"/>: ends a drain (in progress or to come) at once.</summary>
+    private readonly CancellationTokenSource _drainCut = new();
     private readonly string[] _jobTypes;
     private Task _fetchLoop = Task.CompletedTask;
     private Task _heartbeatLoop = Task.CompletedTask;
@@ -60,8 +63,9 @@ public sealed partial class GantryWorker : IAsyncDisposable
         _loggers = loggers ?? services.GetService<ILoggerFactory>() ?? Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance;
         _logger = _loggers.CreateLogger("Gantry.Worker");
         _time = time ?? TimeProvider.System;
+        _outage = new LinkOutage(_logger, _time);
         _json = json ?? GantryPayloadJson.Default;
-        _reports = new ReportSink(link, _held, _logger, _time);
+        _reports = new ReportSink(link, _held, _logger, _time, _outage);
         _jobTypes = _registry.JobTypes.Order(StringComparer.Ordinal).ToArray();
         _slots = new JobSlots(options.Queues, options.EffectiveCapacity, options.MaxPrefetch);
         _leases = new LeaseGuard(options.LeaseDuration, _time);
@@ -96,11 +100,12 @@ public sealed partial class GantryWorker : IAsyncDisposable
             try
             {
                 await _link.RegisterAsync(registration, ct).ConfigureAwait(false);
+                _outage.Ok();
                 break;
             }
             catch (StoreUnavailableException ex)
             {
-                WorkerLog.LinkError(_logger, ex, "register", delay.TotalSeconds);
+                _outage.Failed("register", ex);
                 await Task.Delay(delay, _time, ct).ConfigureAwait(false);
             }
         }
@@ -120,6 +125,13 @@ public sealed partial class GantryWorker : IAsyncDisposable
     /// </summary>
     public Task StopAsync(CancellationToken ct) => StopAsync(_options.DrainTimeout, ct);
 
+    /// <summary>
+    /// Cuts the drain of a stop short, whether it is under way or still to come (a second Ctrl-C): running jobs are
+    /// cancelled and requeued at once, as when the drain timeout passes. A requeue does not count as an attempt, and
+    /// each job's checkpoint stays, so the next attempt resumes from it.
+    /// </summary>
+    public void StopNow() => _drainCut.Cancel();
+
     /// <summary>The same, with a drain timeout of its own: <see cref="TimeSpan.Zero"/> requeues running jobs at once.</summary>
     public async Task StopAsync(TimeSpan drainTimeout, CancellationToken ct)
     {
@@ -131,7 +143,7 @@ public sealed partial class GantryWorker : IAsyncDisposable
         if (!_running.IsEmpty)
         {
             WorkerLog.Draining(_logger, Id, drainTimeout.TotalSeconds, _running.Count);
-            if (!await WaitForRunningAsync(drainTimeout, ct).ConfigureAwait(false))
+            if (!await WaitForRunningAsync(drainTimeout, ct, _drainCut.Token).ConfigureAwait(false))
             {
                 WorkerLog.DrainTimedOut(_logger, _running.Count);
                 foreach (var attempt in _running.Values) attempt.Context.Cancel(CancelReason.Shutdown);
@@ -149,19 +161,24 @@ public sealed partial class GantryWorker : IAsyncDisposable
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
-            WorkerLog.LinkError(_logger, ex, "deregister", 0);
+            WorkerLog.LinkError(_logger, "deregister", ex.Message);
         }
         WorkerLog.Stopped(_logger, Id);
     }
 
-    private async Task<bool> WaitForRunningAsync(TimeSpan timeout, CancellationToken ct)
+    private async Task<bool> WaitForRunningAsync(TimeSpan timeout, CancellationToken ct, CancellationToken cut = default)
     {
         try
         {
-            await Task.WhenAll(_running.Values.Select(r => r.Done.Task)).WaitAsync(timeout, _time, ct).ConfigureAwait(false);
+            using var either = CancellationTokenSource.CreateLinkedTokenSource(ct, cut);
+            await Task.WhenAll(_running.Values.Select(r => r.Done.Task)).WaitAsync(timeout, _time, either.Token).ConfigureAwait(false);
             return true;
         }
         catch (TimeoutException)
+        {
+            return _running.IsEmpty;
+        }
+        catch (OperationCanceledException) when (cut.IsCancellationRequested && !ct.IsCancellationRequested)
         {
             return _running.IsEmpty;
         }
@@ -172,6 +189,7 @@ public sealed partial class GantryWorker : IAsyncDisposable
         await StopAsync(CancellationToken.None).ConfigureAwait(false);
         _fetchCts.Dispose();
         _stopCts.Dispose();
+        _drainCut.Dispose();
     }
 
     /// <summary>An attempt being run. It ends once: by its handler returning, or by the grace period

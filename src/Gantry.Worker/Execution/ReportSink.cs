@@ -12,7 +12,7 @@ namespace Gantry.Worker.Execution;
 /// at once and a busy one amortises the commit over hundreds. A failed write is retried with
 /// backoff; reports are never dropped while the worker runs. An attempt stays held until its outcome is written.
 /// </summary>
-internal sealed class ReportSink(IWorkerLink link, HeldJobs held, ILogger logger, TimeProvider time)
+internal sealed class ReportSink(IWorkerLink link, HeldJobs held, ILogger logger, TimeProvider time, LinkOutage outage)
 {
     private const int MaxBatch = 1000;
     private readonly Channel<(JobReport Report, TaskCompletionSource<bool>? Written)> _channel =
@@ -67,6 +67,7 @@ internal sealed class ReportSink(IWorkerLink link, HeldJobs held, ILogger logger
                 var started = time.GetTimestamp();
                 var applied = await link.ReportAsync(batch, ct).ConfigureAwait(false);
                 held.Written(batch);
+                outage.Ok();
                 Telemetry.GantryMetrics.ReportDuration.Record(time.GetElapsedTime(started).TotalSeconds);
                 for (var i = 0; i < applied.Count; i++)
                     if (!applied[i] && batch[i] is not (JobProgressReport or JobLogReport))
@@ -75,7 +76,7 @@ internal sealed class ReportSink(IWorkerLink link, HeldJobs held, ILogger logger
             }
             catch (Exception ex) when (ex is not OperationCanceledException || !ct.IsCancellationRequested)
             {
-                WorkerLog.LinkError(logger, ex, "report", delay.TotalSeconds);
+                outage.Failed("report", ex);
                 await Task.Delay(delay, time, ct).ConfigureAwait(false);
                 delay = RetryPause.After(delay);
             }

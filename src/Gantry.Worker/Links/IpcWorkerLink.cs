@@ -40,7 +40,7 @@ public sealed class IpcWorkerLink : IWorkerLink, IAsyncDisposable
         }
         catch (System.Net.Sockets.SocketException ex)
         {
-            throw new StoreUnavailableException($"cannot reach the node at {socketPath}: {ex.Message}", ex);
+            throw new StoreUnavailableException(Ipc.IpcSocketErrors.Describe(ex, socketPath), ex);
         }
     }
 

@@ -56,6 +56,34 @@ public sealed class PostgresRunTests(PostgresClusterFixture fixture) : IDisposab
     }
 
     [Fact]
+    public async Task JobsDir_TextPostgresCannotStore_FileRejectedServerStaysUp()
+    {
+        var url = await fixture.NewDatabaseAsync();
+        var jobs = Path.Combine(_dir.Path, "jobs");
+        var processing = Path.Combine(jobs, ".processing");
+        Directory.CreateDirectory(processing);
+        // A NUL in a key: PostgreSQL refuses the text, SQLite takes it. Left in .processing by a crash, it used to stop the next start.
+        await File.WriteAllTextAsync(Path.Combine(processing, "nul.json"), """{"type":"echo","idempotency_key":"a\u0000b"}""");
+        await using var server = GantryProcess.Start(_dir.Path, "server", "--store", url, "--jobs-dir", jobs, "--listen", "off");
+        await server.WaitForOutputAsync("Press Ctrl-C to stop.", Generous);
+        var temporary = Path.Combine(jobs, ".good.tmp");
+        await File.WriteAllTextAsync(temporary, """{"type":"echo"}""");
+        File.Move(temporary, Path.Combine(jobs, "good.json"));
+
+        var deadline = DateTime.UtcNow + Generous;
+        while (!(File.Exists(Path.Combine(jobs, "rejected", "nul.json.error.txt")) && File.Exists(Path.Combine(jobs, "accepted", "good.json"))))
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the folder was not processed in time:\n" + server.Output);
+            Assert.False(server.HasExited, server.Output);
+            await Task.Delay(100);
+        }
+        Assert.Contains("nul.json", await File.ReadAllTextAsync(Path.Combine(jobs, "rejected", "nul.json.error.txt")), StringComparison.Ordinal);
+        Assert.False(server.HasExited, server.Output);
+        server.Signal(GantryProcess.SigTerm);
+        Assert.Equal(0, await server.WaitForExitAsync(Generous));
+    }
+
+    [Fact]
     public async Task Migrate_FreshDatabase_PrintsVersionAndIsIdempotent()
     {
         var url = await fixture.NewDatabaseAsync();
