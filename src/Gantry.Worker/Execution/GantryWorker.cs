@@ -61,7 +61,7 @@ public sealed partial class GantryWorker : IAsyncDisposable
         _json = json ?? GantryPayloadJson.Default;
         _reports = new ReportSink(link, _held, _logger, _time);
         _jobTypes = _registry.JobTypes.Order(StringComparer.Ordinal).ToArray();
-        _slots = new JobSlots(options.Queues, options.EffectiveCapacity, options.MaxPrefetch);
+        _slots = new JobSlots(options.Queues, options.EffectiveCapacity, options.MaxPrefetch, options.PollInterval, _time);
     }
 
     public string Id => _options.WorkerId;

@@ -39,15 +39,15 @@ public sealed class HttpWorkerLink : IWorkerLink, IDisposable
     public Task DeregisterAsync(string workerId, CancellationToken ct) =>
         PostAsync("api/v1/worker/deregister", new WireWorkerId(workerId), WireJson.Default.WireWorkerId, ct);
 
-    public async Task<IReadOnlyList<ClaimedJob>> ClaimAsync(JobClaimParams p, CancellationToken ct)
+    public async Task<IReadOnlyList<ClaimedJob>> ClaimAsync(JobClaimParams p, bool mayWait, CancellationToken ct)
     {
         var request = new WireFetchRequest(p.WorkerId, p.Queues.Select(q => new WireQueueDemand(q.Queue, q.Limit)).ToArray(),
-            p.LeaseDuration.TotalSeconds, p.Capabilities, p.JobTypes, FetchWait.TotalSeconds);
+            p.LeaseDuration.TotalSeconds, p.Capabilities, p.JobTypes, mayWait ? FetchWait.TotalSeconds : 0);
         var response = await SendAsync("api/v1/worker/fetch", request, WireJson.Default.WireFetchRequest, WireJson.Default.WireFetchResponse, ct).ConfigureAwait(false);
         return response.Jobs.Select(j => j.ToClaimed()).ToArray();
     }
 
-    /// <summary>The fetch itself waits on the server.</summary>
+    /// <summary>A fetch that may wait waits on the server; the worker waits here only after such a fetch.</summary>
     public Task WaitForJobsAsync(TimeSpan timeout, CancellationToken ct) => Task.CompletedTask;
 
     public async Task<IReadOnlyList<bool>> ReportAsync(IReadOnlyList<JobReport> reports, CancellationToken ct)

@@ -45,18 +45,19 @@ public static class IpcFrames
         return new IpcHello(localId, pid, workerId, capacity, queues, r.Strings(), r.Strings());
     }
 
-    public static void WriteFetch(FrameWriter w, IReadOnlyList<QueueDemand> demands)
+    public static void WriteFetch(FrameWriter w, IpcFetch fetch)
     {
-        w.I32(demands.Count);
-        foreach (var d in demands) { w.String(d.Queue); w.I32(d.Limit); }
+        w.I32(fetch.Demands.Count);
+        foreach (var d in fetch.Demands) { w.String(d.Queue); w.I32(d.Limit); }
+        w.Bool(fetch.MayWait);
     }
 
-    public static List<QueueDemand> ReadFetch(ref FrameReader r)
+    public static IpcFetch ReadFetch(ref FrameReader r)
     {
         var n = r.Count();
         var list = new List<QueueDemand>(n);
         for (var i = 0; i < n; i++) list.Add(new QueueDemand(r.RequiredString(), r.I32()));
-        return list;
+        return new IpcFetch(list, r.Bool());
     }
 
     public static void WriteJobs(FrameWriter w, IReadOnlyList<ClaimedJob> jobs)
@@ -255,3 +256,7 @@ public static class IpcFrames
 /// <param name="LocalId">The number the node gave the worker when it spawned it.</param>
 public sealed record IpcHello(int LocalId, int ProcessId, string WorkerId, int Capacity, IReadOnlyDictionary<string, int> Queues,
     IReadOnlyList<string> JobTypes, IReadOnlyList<string> Capabilities);
+
+/// <summary>A worker's Fetch: what to claim per queue, and whether the node may hold the claim open
+/// upstream until work comes (see <see cref="IWorkerLink.ClaimAsync"/>).</summary>
+public sealed record IpcFetch(IReadOnlyList<QueueDemand> Demands, bool MayWait);
