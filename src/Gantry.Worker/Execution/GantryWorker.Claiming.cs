@@ -13,6 +13,7 @@ public sealed partial class GantryWorker
         {
             try
             {
+                GiveBackStale();
                 var plan = _slots.Plan();
                 if (plan.Wanted == 0 || _paused)
                 {
@@ -47,6 +48,15 @@ public sealed partial class GantryWorker
                 errorDelay = RetryPause.After(errorDelay);
             }
         }
+    }
+
+    /// <summary>Gives back to the queue (without counting an attempt) buffered jobs that cannot start soon.</summary>
+    private void GiveBackStale()
+    {
+        var stale = _slots.TakeStale();
+        if (stale.Count == 0) return;
+        WorkerLog.GaveBack(_logger, stale.Count, JobSlots.StaleAfter.TotalMilliseconds);
+        foreach (var job in stale) _reports.Add(new JobRequeuedReport(job.Id, job.Attempt, job.WorkerId));
     }
 
     /// <summary>Takes claimed jobs in: cancelled ones end at once, the others wait for a slot.</summary>

@@ -7,13 +7,19 @@ namespace Gantry.Worker.Execution;
 /// slots (prefetched). A transaction costs SQLite about as much as a hundred row updates, so a
 /// worker that claimed only as many jobs as it had free slots would spend its time committing;
 /// claiming a little ahead makes claims large. How far ahead adapts to how long jobs take: only
-/// what the slots will finish within <see cref="PrefetchHorizon"/> is claimed early, so slow jobs
-/// are never hoarded away from idle workers. All members are thread-safe.
+/// what the slots will finish within <see cref="PrefetchHorizon"/> is claimed early. Durations seen
+/// earlier say nothing about the next jobs once none has ended for <see cref="StaleAfter"/> (idle, or
+/// busy with slower ones): then nothing is prefetched, and jobs buffered behind a queue whose slots
+/// have all been busy that long are given back (<see cref="TakeStale"/>), so slow jobs are never
+/// hoarded away from idle workers. All members are thread-safe.
 /// </summary>
 internal sealed class JobSlots
 {
     /// <summary>Prefetch only what the slots will get through in this much time.</summary>
     public static readonly TimeSpan PrefetchHorizon = TimeSpan.FromMilliseconds(50);
+
+    /// <summary>With no job ended for this long, the durations seen so far are out of date.</summary>
+    public static readonly TimeSpan StaleAfter = PrefetchHorizon * 2;
 
     private readonly object _lock = new();
     private readonly IReadOnlyDictionary<string, int> _limits;
@@ -24,6 +30,8 @@ internal sealed class JobSlots
     private readonly int _maxPrefetch;
     private int _runningTotal;
     private double _averageTicks = -1; // moving average of job durations; negative until the first is seen
+    private long _lastEnd; // when a job last ended (timestamp); 0 before the first
+    private readonly Dictionary<string, long> _lastProgress = new(StringComparer.Ordinal); // per queue: last job ended or claimed in
 
     /// <summary>How long an idle worker waits for a slot to free before it plans again.</summary>
     private static readonly TimeSpan IdleRecheck = TimeSpan.FromSeconds(1);
@@ -60,7 +68,7 @@ internal sealed class JobSlots
     /// <summary>What <paramref name="slots"/> slots get through within the horizon.</summary>
     private int PrefetchLocked(int slots)
     {
-        if (_maxPrefetch <= 0 || _averageTicks < 0) return 0;
+        if (_maxPrefetch <= 0 || _averageTicks < 0 || _lastEnd == 0 || _time.GetElapsedTime(_lastEnd) > StaleAfter) return 0;
         var perSlot = PrefetchHorizon.Ticks / Math.Max(_averageTicks, 1);
         return (int)Math.Clamp(perSlot * slots, 0, _maxPrefetch);
     }
@@ -117,6 +125,8 @@ internal sealed class JobSlots
                 wanted = 0;
             }
         }
+        // Jobs wait in the buffer: look again in time to give them back if they go stale.
+        if (Buffered > 0 && StaleAfter < recheck) recheck = StaleAfter;
         return new ClaimPlan(demands, wanted, mayWait, recheck);
     }
 
@@ -173,6 +183,7 @@ internal sealed class JobSlots
                 var at = _buffer.FindLastIndex(b => b.Priority >= job.Priority) + 1;
                 _buffer.Insert(at, job);
                 _buffered[job.Queue] = _buffered.GetValueOrDefault(job.Queue) + 1;
+                _lastProgress[job.Queue] = _time.GetTimestamp();
             }
         }
     }
@@ -217,9 +228,34 @@ internal sealed class JobSlots
         {
             _running[queue]--;
             _runningTotal--;
+            _lastEnd = _lastProgress[queue] = _time.GetTimestamp();
             var ticks = Math.Max(duration.Ticks, 1);
             _averageTicks = _averageTicks < 0 ? ticks : _averageTicks * 0.9 + ticks * 0.1;
         }
+    }
+
+    /// <summary>
+    /// Takes out the buffered jobs of queues that cannot start them soon: every slot busy, and no job of
+    /// the queue ended (nor came in) for <see cref="StaleAfter"/>. They were claimed ahead on the word of
+    /// faster jobs; given back, an idle worker can run them now.
+    /// </summary>
+    public List<ClaimedJob> TakeStale()
+    {
+        var stale = new List<ClaimedJob>();
+        lock (_lock)
+        {
+            if (_buffer.Count == 0) return stale;
+            var now = _time.GetTimestamp();
+            foreach (var (queue, limit) in _limits)
+            {
+                if (_buffered[queue] == 0 || (_running[queue] < limit && _runningTotal < _capacity)) continue;
+                if (_lastProgress.TryGetValue(queue, out var at) && _time.GetElapsedTime(at, now) <= StaleAfter) continue;
+                stale.AddRange(_buffer.Where(j => j.Queue == queue));
+                _buffer.RemoveAll(j => j.Queue == queue);
+                _buffered[queue] = 0;
+            }
+        }
+        return stale;
     }
 
     /// <summary>Removes a buffered (not started) job; false when it is not buffered.</summary>
