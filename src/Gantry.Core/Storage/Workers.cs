@@ -42,6 +42,34 @@ public static class WorkerStates
     public const string Stopped = "stopped";
     /// <summary>Silent past the dead-worker timeout: presumed crashed or cut off; its jobs were released.</summary>
     public const string Dead = "dead";
+
+    /// <summary>Running, paused or draining: listed by default (stopped and dead ones only on request), and
+    /// declared dead when silent.</summary>
+    public static bool IsLive(string state) => state is Running or Paused or Draining;
+
+    /// <summary>SQL list of the live states (<see cref="IsLive"/>).</summary>
+    public const string LiveSql = "('running', 'paused', 'draining')";
+
+    /// <summary>The state a control command puts a worker in as soon as it is sent (null: none), so that the
+    /// registry shows it and the claim refuses at once, even a claim already parked on the server.</summary>
+    public static string? After(WorkerCommandKind kind) => kind switch
+    {
+        WorkerCommandKind.Pause => Paused,
+        WorkerCommandKind.Resume => Running,
+        WorkerCommandKind.Drain or WorkerCommandKind.Shutdown => Draining,
+        _ => null,
+    };
+
+    /// <summary>SQL: the state a worker's heartbeat or registration leaves: running, unless paused or draining
+    /// (those end by command, or by the worker stopping).</summary>
+    public const string SeenSql = "CASE WHEN workers.state IN ('paused', 'draining') THEN workers.state ELSE 'running' END";
+
+    /// <summary>SQL for a command's <see cref="After"/> state (@state): a draining worker stays draining, a stopped or
+    /// dead one is not revived.</summary>
+    public const string CommandSql = "UPDATE workers SET state = @state WHERE id = @id AND state IN ('running', 'paused')";
+
+    /// <summary>SQL condition of every claim: nothing for a worker (@worker) told to pause or drain.</summary>
+    public const string ClaimsSql = "NOT EXISTS (SELECT 1 FROM workers WHERE id = @worker AND state IN ('paused', 'draining'))";
 }
 
 public sealed record WorkerRecord
