@@ -13,6 +13,42 @@ public sealed record WorkerRegistration
     public IReadOnlyList<string> JobTypes { get; init; } = [];
     public IReadOnlyList<string> Capabilities { get; init; } = [];
     public IReadOnlyDictionary<string, string> Tags { get; init; } = new Dictionary<string, string>();
+    /// <summary>How often the worker heartbeats, so that the coordinator can refuse one it would declare dead
+    /// while healthy (<see cref="HeartbeatRule"/>). Null from a worker that does not say.</summary>
+    public double? HeartbeatIntervalSeconds { get; init; }
+}
+
+/// <summary>
+/// A worker silent for the coordinator's dead-worker timeout is declared dead and its jobs run again
+/// elsewhere. A healthy worker must never be: its heartbeat interval may be at most a third of that
+/// timeout, so that two heartbeats may be late or lost. Checked where the two meet: the server's
+/// registration (HTTP workers, nodes over --server) and <c>gantry run</c> at start.
+/// </summary>
+public static class HeartbeatRule
+{
+    public const int HeartbeatsPerTimeout = 3;
+
+    /// <summary>Throws <see cref="InvalidInputException"/> naming <paramref name="field"/> when the interval is not
+    /// positive or too long for the timeout.</summary>
+    public static void Check(TimeSpan heartbeatInterval, TimeSpan deadWorkerTimeout, string field)
+    {
+        if (!(heartbeatInterval > TimeSpan.Zero)) throw new InvalidInputException(field, "must be positive");
+        var longest = deadWorkerTimeout / HeartbeatsPerTimeout;
+        if (heartbeatInterval > longest)
+            throw new InvalidInputException(field,
+                $"a heartbeat every {heartbeatInterval.TotalSeconds:0.###}s is too seldom for the coordinator's dead-worker timeout of " +
+                $"{deadWorkerTimeout.TotalSeconds:0.###}s: the worker would be declared dead while healthy; use at most {longest.TotalSeconds:0.###}s " +
+                $"(a third of the timeout), or a longer --dead-worker-timeout");
+    }
+
+    /// <summary>The same for a registration's <see cref="WorkerRegistration.HeartbeatIntervalSeconds"/>, when it gives one.</summary>
+    public static void Check(WorkerRegistration registration, TimeSpan deadWorkerTimeout)
+    {
+        if (registration.HeartbeatIntervalSeconds is not { } seconds) return;
+        if (!double.IsFinite(seconds) || seconds <= 0 || seconds > TimeSpan.MaxValue.TotalSeconds / 2)
+            throw new InvalidInputException("heartbeat_interval_seconds", $"must be a positive number of seconds, got {seconds}");
+        Check(TimeSpan.FromSeconds(seconds), deadWorkerTimeout, "heartbeat_interval_seconds");
+    }
 }
 
 /// <summary>One attempt a worker holds.</summary>

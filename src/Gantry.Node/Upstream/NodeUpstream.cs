@@ -54,5 +54,6 @@ internal sealed class NodeUpstream
         JobTypes = _options.JobTypes,
         Capabilities = _options.Capabilities,
         Tags = new Dictionary<string, string>(_options.Tags) { ["gantry.node"] = "true" },
+        HeartbeatIntervalSeconds = _options.HeartbeatInterval.TotalSeconds,
     };
 }

@@ -17,6 +17,10 @@ public sealed record ApiOptions
     /// <summary>Tokens that may call the API; none means an open API (served on loopback only).</summary>
     public IReadOnlyList<ApiToken> Tokens { get; init; } = [];
 
+    /// <summary>The dead-worker timeout of the maintenance this process runs, if it runs it: a worker registering
+    /// a heartbeat interval too long for it is refused (<see cref="Gantry.Storage.HeartbeatRule"/>).</summary>
+    public TimeSpan? DeadWorkerTimeout { get; init; }
+
     /// <summary>Job types known without a registered worker (built in, configured).</summary>
     public IReadOnlyList<string> KnownJobTypes { get; init; } = [];
 }

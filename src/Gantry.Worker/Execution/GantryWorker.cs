@@ -86,6 +86,7 @@ public sealed partial class GantryWorker : IAsyncDisposable
             JobTypes = _jobTypes,
             Capabilities = _options.Capabilities,
             Tags = _options.Tags,
+            HeartbeatIntervalSeconds = _options.HeartbeatInterval.TotalSeconds,
         };
         // A coordinator that is down now (a database restarting) is waited for, with backoff; a refusal is not.
         for (var delay = TimeSpan.FromMilliseconds(200); ; delay = RetryPause.After(delay))

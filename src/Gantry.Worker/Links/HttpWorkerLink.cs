@@ -107,6 +107,8 @@ public sealed class HttpWorkerLink : IWorkerLink, IDisposable
         throw response.StatusCode switch
         {
             HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden => new GantryException($"the Gantry server at {_server} refused the worker's token ({(int)response.StatusCode}): {detail}"),
+            // A refusal of what the worker sent (its settings at registration): asking again changes nothing.
+            HttpStatusCode.BadRequest => new GantryException($"the Gantry server at {_server} refused {path} (400): {detail}"),
             _ => new StoreUnavailableException($"the Gantry server at {_server} answered {(int)response.StatusCode} to {path}: {detail}"),
         };
     }
