@@ -25,7 +25,7 @@ public sealed partial class PostgresJobStore
             WHERE r.queue = @queue
               AND (@types::text[] IS NULL OR r.type = ANY(@types))
               AND (r.required_capabilities IS NULL OR r.required_capabilities <@ @caps)
-              AND NOT EXISTS (SELECT 1 FROM queue_pauses WHERE queue = @queue)
+              AND NOT EXISTS (SELECT 1 FROM queue_pauses WHERE queue = @queue) AND {WorkerStates.ClaimsSql}
             ORDER BY r.priority DESC, r.seq
             LIMIT @limit
             FOR UPDATE SKIP LOCKED))

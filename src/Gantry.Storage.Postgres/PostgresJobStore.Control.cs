@@ -61,6 +61,8 @@ public sealed partial class PostgresJobStore
             if (Convert.ToInt64(running, System.Globalization.CultureInfo.InvariantCulture) == 0) throw new WorkerNotFoundException(workerId);
             await Command(c, "INSERT INTO worker_commands (worker_id, kind, job_id, created_at) VALUES (@worker, @kind, NULL, @now)")
                 .Bind("@worker", workerId).Bind("@kind", kind.ToString()).Bind("@now", Now()).RunAsync(ct).ConfigureAwait(false);
+            if (WorkerStates.After(kind) is { } state)
+                await Command(c, WorkerStates.CommandSql).Bind("@state", state).Bind("@id", workerId).RunAsync(ct).ConfigureAwait(false);
             await NotifyAsync(c, PostgresNotifications.Commands, ct).ConfigureAwait(false);
             return true;
         }, ct).ConfigureAwait(false);

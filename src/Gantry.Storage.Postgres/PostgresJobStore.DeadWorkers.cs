@@ -11,7 +11,7 @@ public sealed partial class PostgresJobStore
     private static readonly string MarkDeadSql = $"""
         WITH dead AS (
           UPDATE workers SET state = '{WorkerStates.Dead}'
-          WHERE state = '{WorkerStates.Running}' AND last_seen_at < @cutoff
+          WHERE state IN {WorkerStates.LiveSql} AND last_seen_at < @cutoff
           RETURNING id, last_seen_at),
         ended AS (
           UPDATE job_leases AS l SET lease_until = LEAST(l.lease_until, d.last_seen_at)

@@ -122,9 +122,8 @@ public sealed partial class PostgresJobStore
             SELECT count(*) FROM gone
             """).Bind("@cutoff", cutoff).Bind("@limit", p.Limit).ScalarAsync(ct).ConfigureAwait(false), System.Globalization.CultureInfo.InvariantCulture);
         if (deleted > 0) await Command(c, WorkflowSql.DeleteEmptyWorkflows).RunAsync(ct).ConfigureAwait(false);
-        // Workers that stopped long ago leave the registry with the jobs of their time.
-        await Command(c, "DELETE FROM workers WHERE state = 'stopped' AND last_seen_at < @cutoff").Bind("@cutoff", cutoff)
-            .RunAsync(ct).ConfigureAwait(false);
+        await Command(c, JobCleanParams.PruneWorkersSql).Bind("@worker_cutoff", _time.GetUtcNow().UtcDateTime - (p.WorkerRetention ?? p.Retention))
+            .Bind("@limit", p.Limit).RunAsync(ct).ConfigureAwait(false);
         return deleted;
     }, ct);
 }

@@ -6,12 +6,12 @@ namespace Gantry.Storage.Postgres;
 public sealed partial class PostgresJobStore
 {
     public Task WorkerRegisterAsync(WorkerRegistration p, CancellationToken ct) => RunAsync(async c =>
-        await Command(c, """
+        await Command(c, $"""
             INSERT INTO workers (id, host, pid, version, queues, capacity, job_types, capabilities, tags, state, started_at, last_seen_at)
             VALUES (@id, @host, @pid, @version, @queues::jsonb, @capacity, @types::jsonb, @caps::jsonb, @tags::jsonb, 'running', @now, @now)
             ON CONFLICT (id) DO UPDATE SET host = excluded.host, pid = excluded.pid, version = excluded.version, queues = excluded.queues,
               capacity = excluded.capacity, job_types = excluded.job_types, capabilities = excluded.capabilities, tags = excluded.tags,
-              state = 'running', last_seen_at = excluded.last_seen_at
+              state = {WorkerStates.SeenSql}, last_seen_at = excluded.last_seen_at
             """).Bind("@id", p.Id).Bind("@host", p.Host).Bind("@pid", p.ProcessId).Bind("@version", p.Version)
             .Bind("@queues", CoreJson.QueuesToJson(p.Queues)).Bind("@capacity", p.Capacity)
             .Bind("@types", CoreJson.ListToJson(p.JobTypes), NpgsqlDbType.Text).Bind("@caps", CoreJson.ListToJson(p.Capabilities), NpgsqlDbType.Text)
@@ -20,7 +20,7 @@ public sealed partial class PostgresJobStore
     public Task<WorkerHeartbeatResult> WorkerHeartbeatAsync(WorkerHeartbeatParams p, CancellationToken ct) => TransactAsync(async c =>
     {
         var now = Now();
-        await Command(c, "UPDATE workers SET last_seen_at = @now, running_jobs = @running, state = 'running', managed = @managed::jsonb WHERE id = @id")
+        await Command(c, $"UPDATE workers SET last_seen_at = @now, running_jobs = @running, state = {WorkerStates.SeenSql}, managed = @managed::jsonb WHERE id = @id")
             .Bind("@now", now).Bind("@running", p.RunningJobs).Bind("@managed", CoreJson.ManagedToJson(p.Managed), NpgsqlDbType.Text).Bind("@id", p.WorkerId).RunAsync(ct).ConfigureAwait(false);
         // Run even when nothing is held: the worker's last record and the claims it names must go.
         var renewed = (await PostgresArrayUpdate.RunAsync(c, RenewLeasesSql,

@@ -26,7 +26,7 @@ public sealed partial class SqliteJobStore
             WHERE seq IN (
                 SELECT j.seq FROM jobs AS j
                 WHERE j.{JobStateMachine.SqlFrom(JobTransition.Claim)} AND j.queue = @queue {typeFilter} {capFilter}
-                  AND NOT EXISTS (SELECT 1 FROM queue_pauses WHERE queue = @queue)
+                  AND NOT EXISTS (SELECT 1 FROM queue_pauses WHERE queue = @queue) AND {WorkerStates.ClaimsSql}
                 ORDER BY j.priority DESC, j.seq
                 LIMIT @limit)
             RETURNING seq, id, type, queue, priority, payload, attempt, max_attempts, timeout_ms,

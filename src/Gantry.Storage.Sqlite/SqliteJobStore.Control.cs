@@ -59,6 +59,7 @@ public sealed partial class SqliteJobStore
             if (Convert.ToInt64(running) == 0) throw new WorkerNotFoundException(workerId);
             Prepared("INSERT INTO worker_commands (worker_id, kind, job_id, created_at) VALUES (@worker, @kind, NULL, @now)")
                 .Bind("@worker", workerId).Bind("@kind", kind.ToString()).Bind("@now", NowMs()).ExecuteNonQuery();
+            if (WorkerStates.After(kind) is { } state) Prepared(WorkerStates.CommandSql).Bind("@state", state).Bind("@id", workerId).ExecuteNonQuery();
             return true;
         }, ct).ConfigureAwait(false);
         Signals.CommandsAvailable.Set();

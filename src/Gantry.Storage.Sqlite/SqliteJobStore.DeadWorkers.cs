@@ -8,7 +8,7 @@ public sealed partial class SqliteJobStore
     {
         var cutoff = NowMs() - (long)p.SilentFor.TotalMilliseconds;
         var dead = new List<(string Id, long LastSeen)>();
-        using (var r = Prepared($"UPDATE workers SET state = '{WorkerStates.Dead}' WHERE state = '{WorkerStates.Running}' AND last_seen_at < @cutoff RETURNING id, last_seen_at")
+        using (var r = Prepared($"UPDATE workers SET state = '{WorkerStates.Dead}' WHERE state IN {WorkerStates.LiveSql} AND last_seen_at < @cutoff RETURNING id, last_seen_at")
             .Bind("@cutoff", cutoff).ExecuteReader())
         {
             while (r.Read()) dead.Add((r.GetString(0), r.GetInt64(1)));

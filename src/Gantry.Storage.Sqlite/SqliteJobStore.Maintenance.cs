@@ -88,8 +88,8 @@ public sealed partial class SqliteJobStore
         }
         // A workflow goes with its last step (its steps go together, once all have finished).
         if (seqs.Count > 0) Prepared(WorkflowSql.DeleteEmptyWorkflows).ExecuteNonQuery();
-        // Workers that stopped long ago leave the registry with the jobs of their time.
-        Prepared("DELETE FROM workers WHERE state = 'stopped' AND last_seen_at < @cutoff").Bind("@cutoff", cutoff).ExecuteNonQuery();
+        Prepared(JobCleanParams.PruneWorkersSql).Bind("@worker_cutoff", NowMs() - (long)(p.WorkerRetention ?? p.Retention).TotalMilliseconds)
+            .Bind("@limit", p.Limit).ExecuteNonQuery();
         return seqs.Count;
     }, ct);
 }

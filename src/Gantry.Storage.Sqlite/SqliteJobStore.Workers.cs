@@ -7,12 +7,12 @@ public sealed partial class SqliteJobStore
     public Task WorkerRegisterAsync(WorkerRegistration p, CancellationToken ct) => WriteAsync(_ =>
     {
         var now = NowMs();
-        Prepared("""
+        Prepared($"""
             INSERT INTO workers (id, host, pid, version, queues, capacity, job_types, capabilities, tags, state, started_at, last_seen_at)
             VALUES (@id, @host, @pid, @version, @queues, @capacity, @types, @caps, @tags, 'running', @now, @now)
             ON CONFLICT (id) DO UPDATE SET host = excluded.host, pid = excluded.pid, version = excluded.version, queues = excluded.queues,
               capacity = excluded.capacity, job_types = excluded.job_types, capabilities = excluded.capabilities, tags = excluded.tags,
-              state = 'running', last_seen_at = excluded.last_seen_at
+              state = {WorkerStates.SeenSql}, last_seen_at = excluded.last_seen_at
             """).Bind("@id", p.Id).Bind("@host", p.Host).Bind("@pid", p.ProcessId).Bind("@version", p.Version)
             .Bind("@queues", CoreJson.QueuesToJson(p.Queues)).Bind("@capacity", p.Capacity)
             .Bind("@types", CoreJson.ListToJson(p.JobTypes)).Bind("@caps", CoreJson.ListToJson(p.Capabilities))
@@ -26,7 +26,7 @@ public sealed partial class SqliteJobStore
     public Task<WorkerHeartbeatResult> WorkerHeartbeatAsync(WorkerHeartbeatParams p, CancellationToken ct) => WriteAsync(_ =>
     {
         var now = NowMs();
-        Prepared("UPDATE workers SET last_seen_at = @now, running_jobs = @running, state = 'running', managed = @managed WHERE id = @id")
+        Prepared($"UPDATE workers SET last_seen_at = @now, running_jobs = @running, state = {WorkerStates.SeenSql}, managed = @managed WHERE id = @id")
             .Bind("@now", now).Bind("@running", p.RunningJobs).Bind("@managed", CoreJson.ManagedToJson(p.Managed)).Bind("@id", p.WorkerId).ExecuteNonQuery();
         var lost = new List<JobLease>();
         var renew = Raw(RenewLeaseSql);

@@ -54,10 +54,10 @@ internal sealed class CountingLink(IWorkerLink inner, int expected) : IWorkerLin
 
     public Task RegisterAsync(WorkerRegistration registration, CancellationToken ct) => inner.RegisterAsync(registration, ct);
     public Task DeregisterAsync(string workerId, CancellationToken ct) => inner.DeregisterAsync(workerId, ct);
-    public async Task<IReadOnlyList<ClaimedJob>> ClaimAsync(JobClaimParams p, CancellationToken ct)
+    public async Task<IReadOnlyList<ClaimedJob>> ClaimAsync(JobClaimParams p, bool mayWait, CancellationToken ct)
     {
         var started = Stopwatch.GetTimestamp();
-        var jobs = await inner.ClaimAsync(p, ct).ConfigureAwait(false);
+        var jobs = await inner.ClaimAsync(p, mayWait, ct).ConfigureAwait(false);
         if (jobs.Count > 0)
         {
             Interlocked.Add(ref _claimTicks, Stopwatch.GetTimestamp() - started);

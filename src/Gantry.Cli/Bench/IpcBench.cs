@@ -107,7 +107,7 @@ internal sealed class IpcBench(int samples, Action<string> progress)
                 if (round == 1) reports[i] = Stopwatch.GetElapsedTime(t).TotalMicroseconds;
 
                 t = Stopwatch.GetTimestamp();
-                await link.ClaimAsync(claim, ct).ConfigureAwait(false);
+                await link.ClaimAsync(claim, mayWait: false, ct).ConfigureAwait(false);
                 if (round == 1) fetches[i] = Stopwatch.GetElapsedTime(t).TotalMicroseconds;
 
                 t = Stopwatch.GetTimestamp();
@@ -146,7 +146,7 @@ internal sealed class IpcBench(int samples, Action<string> progress)
         public string Description => "in-memory";
         public Task RegisterAsync(WorkerRegistration registration, CancellationToken ct) => Task.CompletedTask;
         public Task DeregisterAsync(string workerId, CancellationToken ct) => Task.CompletedTask;
-        public Task<IReadOnlyList<ClaimedJob>> ClaimAsync(JobClaimParams p, CancellationToken ct) => Task.FromResult<IReadOnlyList<ClaimedJob>>([Job]);
+        public Task<IReadOnlyList<ClaimedJob>> ClaimAsync(JobClaimParams p, bool mayWait, CancellationToken ct) => Task.FromResult<IReadOnlyList<ClaimedJob>>([Job]);
         public Task WaitForJobsAsync(TimeSpan timeout, CancellationToken ct) => Task.Delay(timeout, ct);
         public Task<IReadOnlyList<bool>> ReportAsync(IReadOnlyList<JobReport> reports, CancellationToken ct) =>
             Task.FromResult<IReadOnlyList<bool>>(Enumerable.Repeat(true, reports.Count).ToArray());

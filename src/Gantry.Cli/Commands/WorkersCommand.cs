@@ -13,22 +13,19 @@ internal static class WorkersCommand
     {
         var json = CliOptions.Json();
         var location = CliOptions.Control();
-        var all = new Option<bool>("--all") { Description = "Include workers that stopped or died (default: only running ones, plus dead ones holding jobs)" };
+        var all = new Option<bool>("--all") { Description = "Include workers that stopped or died (default: running, paused and draining ones, plus any holding jobs)" };
         var command = new Command("workers", "List workers: state, capacity used, queues, last heartbeat, running jobs; drain, pause or resume one") { json, location, all };
         foreach (var sub in WorkerControlCommands.Create()) command.Subcommands.Add(sub);
         command.SetHandler(async (parse, ct) =>
         {
             await using var store = await location.OpenAsync(parse, createIfMissing: false, ct).ConfigureAwait(false);
-            var workers = await store.WorkerListAsync(ct).ConfigureAwait(false);
-            var views = workers
-                .Where(v => parse.GetValue(all) || v.State == WorkerStates.Running || v.RunningJobIds.Count > 0)
-                .ToArray();
+            var views = (await store.WorkerListAsync(parse.GetValue(all), ct).ConfigureAwait(false)).ToArray();
             if (parse.GetValue(json))
             {
                 Cli.WriteJson(views, Cli.Json.WorkerViewArray);
                 return Cli.Ok;
             }
-            if (views.Length == 0) { Console.Out.WriteLine(workers.Count == 0 ? "no workers" : "no running workers (--all shows stopped and dead ones)"); return Cli.Ok; }
+            if (views.Length == 0) { Console.Out.WriteLine(parse.GetValue(all) ? "no workers" : "no live workers (--all shows stopped and dead ones)"); return Cli.Ok; }
             var now = DateTimeOffset.UtcNow;
             Console.Out.Write(JobText.Table(
                 ["ID", "HOST", "PID", "STATE", "USED/CAP", "QUEUES", "LAST HEARTBEAT", "RUNNING JOBS"],

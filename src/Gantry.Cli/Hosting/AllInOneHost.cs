@@ -26,6 +26,9 @@ internal static class AllInOneHost
         ApiHosting? api = null, Gantry.Worker.Links.IWorkerLink? link = null, Gantry.Server.Intake.JobsDirectoryOptions? jobsDir = null,
         ApiHosting? metrics = null)
     {
+        // One process, its own worker and dead-worker detector: a heartbeat too seldom for the timeout is refused at start.
+        if (workerOptions is not null && maintenance is not null)
+            HeartbeatRule.Check(workerOptions.EffectiveHeartbeatInterval, maintenance.DeadWorkerTimeout, "--heartbeat-interval");
         // With the API (or a worker's metrics) the host is a web application (Kestrel); without, a plain generic host.
         var listen = api ?? metrics;
         WebApplicationBuilder? web = listen is null ? null : WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
@@ -39,7 +42,7 @@ internal static class AllInOneHost
         {
             web.WebHost.UseUrls(api!.Url);
             web.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = ApiOptions.MaxRequestBytesDefault);
-            web.Services.AddGantryApi(api.ApiOptions(config.KnownJobTypes));
+            web.Services.AddGantryApi(api.ApiOptions(config.KnownJobTypes) with { DeadWorkerTimeout = maintenance?.DeadWorkerTimeout });
         }
         builder.Logging.ClearProviders();
         builder.Logging.SetMinimumLevel(logLevel);

@@ -119,8 +119,8 @@ internal sealed class ApiControl : IGantryControl
     public Task QueuePauseAsync(string queue, CancellationToken ct) => SendAsync<object>(HttpMethod.Post, $"api/v1/queues/{Uri.EscapeDataString(queue)}/pause", null, null, ct);
     public Task QueueResumeAsync(string queue, CancellationToken ct) => SendAsync<object>(HttpMethod.Post, $"api/v1/queues/{Uri.EscapeDataString(queue)}/resume", null, null, ct);
 
-    public async Task<IReadOnlyList<WorkerView>> WorkerListAsync(CancellationToken ct) =>
-        await SendAsync(HttpMethod.Get, "api/v1/workers", null, ApiJson.Default.WorkerViewArray, ct).ConfigureAwait(false);
+    public async Task<IReadOnlyList<WorkerView>> WorkerListAsync(bool all, CancellationToken ct) =>
+        await SendAsync(HttpMethod.Get, all ? "api/v1/workers?all=true" : "api/v1/workers", null, ApiJson.Default.WorkerViewArray, ct).ConfigureAwait(false);
 
     public Task WorkerCommandSendAsync(string workerId, WorkerCommandKind kind, CancellationToken ct) =>
         SendAsync<object>(HttpMethod.Post, $"api/v1/workers/{Uri.EscapeDataString(workerId)}/{kind.ToString().ToLowerInvariant()}", null, null, ct);

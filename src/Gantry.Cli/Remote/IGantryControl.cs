@@ -39,6 +39,7 @@ internal interface IGantryControl : IAsyncDisposable
     Task QueuePauseAsync(string queue, CancellationToken ct);
     Task QueueResumeAsync(string queue, CancellationToken ct);
 
-    Task<IReadOnlyList<WorkerView>> WorkerListAsync(CancellationToken ct);
+    /// <summary>Live workers (and any holding jobs); with <paramref name="all"/>, stopped and dead ones too.</summary>
+    Task<IReadOnlyList<WorkerView>> WorkerListAsync(bool all, CancellationToken ct);
     Task WorkerCommandSendAsync(string workerId, WorkerCommandKind kind, CancellationToken ct);
 }

@@ -39,7 +39,7 @@ internal sealed class StoreControl(IJobStore store) : IGantryControl
     public Task QueuePauseAsync(string queue, CancellationToken ct) => store.QueuePauseAsync(queue, ct);
     public Task QueueResumeAsync(string queue, CancellationToken ct) => store.QueueResumeAsync(queue, ct);
 
-    public async Task<IReadOnlyList<WorkerView>> WorkerListAsync(CancellationToken ct) => await WorkerView.ListAsync(store, ct).ConfigureAwait(false);
+    public async Task<IReadOnlyList<WorkerView>> WorkerListAsync(bool all, CancellationToken ct) => await WorkerView.ListAsync(store, all, ct).ConfigureAwait(false);
     public Task WorkerCommandSendAsync(string workerId, WorkerCommandKind kind, CancellationToken ct) => store.WorkerCommandSendAsync(workerId, kind, ct);
 
     public ValueTask DisposeAsync() => store.DisposeAsync();

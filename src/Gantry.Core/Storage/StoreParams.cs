@@ -75,7 +75,13 @@ public sealed record JobRescueParams(int Limit = 1000);
 
 public sealed record RescuedJob(Guid Id, int Attempt, string? WorkerId, JobState NewState);
 
-public sealed record JobCleanParams(TimeSpan Retention, int Limit = 10_000);
+/// <param name="WorkerRetention">How long stopped and dead workers stay in the registry (at most <paramref name="Limit"/> go per call).</param>
+public sealed record JobCleanParams(TimeSpan Retention, int Limit = 10_000, TimeSpan? WorkerRetention = null)
+{
+    /// <summary>Stopped and dead workers silent since before @worker_cutoff leave the registry, at most @limit of them.</summary>
+    public const string PruneWorkersSql =
+        "DELETE FROM workers WHERE id IN (SELECT id FROM workers WHERE state IN ('stopped', 'dead') AND last_seen_at < @worker_cutoff LIMIT @limit)";
+}
 
 /// <summary>One queue's counts per state, with its recent pace and the age of its backlog.</summary>
 public sealed record QueueStats(string Queue, IReadOnlyDictionary<JobState, long> Counts, bool Paused = false)

@@ -13,6 +13,42 @@ public sealed record WorkerRegistration
     public IReadOnlyList<string> JobTypes { get; init; } = [];
     public IReadOnlyList<string> Capabilities { get; init; } = [];
     public IReadOnlyDictionary<string, string> Tags { get; init; } = new Dictionary<string, string>();
+    /// <summary>How often the worker heartbeats, so that the coordinator can refuse one it would declare dead
+    /// while healthy (<see cref="HeartbeatRule"/>). Null from a worker that does not say.</summary>
+    public double? HeartbeatIntervalSeconds { get; init; }
+}
+
+/// <summary>
+/// A worker silent for the coordinator's dead-worker timeout is declared dead and its jobs run again
+/// elsewhere. A healthy worker must never be: its heartbeat interval may be at most a third of that
+/// timeout, so that two heartbeats may be late or lost. Checked where the two meet: the server's
+/// registration (HTTP workers, nodes over --server) and <c>gantry run</c> at start.
+/// </summary>
+public static class HeartbeatRule
+{
+    public const int HeartbeatsPerTimeout = 3;
+
+    /// <summary>Throws <see cref="InvalidInputException"/> naming <paramref name="field"/> when the interval is not
+    /// positive or too long for the timeout.</summary>
+    public static void Check(TimeSpan heartbeatInterval, TimeSpan deadWorkerTimeout, string field)
+    {
+        if (!(heartbeatInterval > TimeSpan.Zero)) throw new InvalidInputException(field, "must be positive");
+        var longest = deadWorkerTimeout / HeartbeatsPerTimeout;
+        if (heartbeatInterval > longest)
+            throw new InvalidInputException(field,
+                $"a heartbeat every {heartbeatInterval.TotalSeconds:0.###}s is too seldom for the coordinator's dead-worker timeout of " +
+                $"{deadWorkerTimeout.TotalSeconds:0.###}s: the worker would be declared dead while healthy; use at most {longest.TotalSeconds:0.###}s " +
+                $"(a third of the timeout), or a longer --dead-worker-timeout");
+    }
+
+    /// <summary>The same for a registration's <see cref="WorkerRegistration.HeartbeatIntervalSeconds"/>, when it gives one.</summary>
+    public static void Check(WorkerRegistration registration, TimeSpan deadWorkerTimeout)
+    {
+        if (registration.HeartbeatIntervalSeconds is not { } seconds) return;
+        if (!double.IsFinite(seconds) || seconds <= 0 || seconds > TimeSpan.MaxValue.TotalSeconds / 2)
+            throw new InvalidInputException("heartbeat_interval_seconds", $"must be a positive number of seconds, got {seconds}");
+        Check(TimeSpan.FromSeconds(seconds), deadWorkerTimeout, "heartbeat_interval_seconds");
+    }
 }
 
 /// <summary>One attempt a worker holds.</summary>
@@ -42,6 +78,34 @@ public static class WorkerStates
     public const string Stopped = "stopped";
     /// <summary>Silent past the dead-worker timeout: presumed crashed or cut off; its jobs were released.</summary>
     public const string Dead = "dead";
+
+    /// <summary>Running, paused or draining: listed by default (stopped and dead ones only on request), and
+    /// declared dead when silent.</summary>
+    public static bool IsLive(string state) => state is Running or Paused or Draining;
+
+    /// <summary>SQL list of the live states (<see cref="IsLive"/>).</summary>
+    public const string LiveSql = "('running', 'paused', 'draining')";
+
+    /// <summary>The state a control command puts a worker in as soon as it is sent (null: none), so that the
+    /// registry shows it and the claim refuses at once, even a claim already parked on the server.</summary>
+    public static string? After(WorkerCommandKind kind) => kind switch
+    {
+        WorkerCommandKind.Pause => Paused,
+        WorkerCommandKind.Resume => Running,
+        WorkerCommandKind.Drain or WorkerCommandKind.Shutdown => Draining,
+        _ => null,
+    };
+
+    /// <summary>SQL: the state a worker's heartbeat or registration leaves: running, unless paused or draining
+    /// (those end by command, or by the worker stopping).</summary>
+    public const string SeenSql = "CASE WHEN workers.state IN ('paused', 'draining') THEN workers.state ELSE 'running' END";
+
+    /// <summary>SQL for a command's <see cref="After"/> state (@state): a draining worker stays draining, a stopped or
+    /// dead one is not revived.</summary>
+    public const string CommandSql = "UPDATE workers SET state = @state WHERE id = @id AND state IN ('running', 'paused')";
+
+    /// <summary>SQL condition of every claim: nothing for a worker (@worker) told to pause or drain.</summary>
+    public const string ClaimsSql = "NOT EXISTS (SELECT 1 FROM workers WHERE id = @worker AND state IN ('paused', 'draining'))";
 }
 
 public sealed record WorkerRecord

@@ -141,12 +141,12 @@ internal sealed class WorkerSession(IpcConnection connection, IpcHello hello, Ma
         }
     }
 
-    private async Task FetchAsync(uint id, List<QueueDemand> demands)
+    private async Task FetchAsync(uint id, IpcFetch fetch)
     {
         IReadOnlyList<ClaimedJob> jobs;
         try
         {
-            jobs = await upstream.ClaimAsync(demands, hello.Capabilities, hello.JobTypes, stopping).ConfigureAwait(false);
+            jobs = await upstream.ClaimAsync(fetch.Demands, fetch.MayWait, hello.Capabilities, hello.JobTypes, stopping).ConfigureAwait(false);
         }
         catch (Exception ex)
         {

@@ -35,9 +35,9 @@ internal sealed class NodeUpstream
     private int _fullClaims;
 
     /// <summary>Claims for one worker's free slots, under the node's lease; only what the worker asked for, never more.</summary>
-    public async Task<IReadOnlyList<ClaimedJob>> ClaimAsync(IReadOnlyList<QueueDemand> demands, IReadOnlyList<string> capabilities, IReadOnlyList<string> jobTypes, CancellationToken ct)
+    public async Task<IReadOnlyList<ClaimedJob>> ClaimAsync(IReadOnlyList<QueueDemand> demands, bool mayWait, IReadOnlyList<string> capabilities, IReadOnlyList<string> jobTypes, CancellationToken ct)
     {
-        var jobs = await Link.ClaimAsync(new JobClaimParams(_options.NodeId, demands, _options.LeaseDuration, capabilities, jobTypes), ct).ConfigureAwait(false);
+        var jobs = await Link.ClaimAsync(new JobClaimParams(_options.NodeId, demands, _options.LeaseDuration, capabilities, jobTypes), mayWait, ct).ConfigureAwait(false);
         Held.Claimed(jobs);
         if (jobs.Count > 0 && jobs.Count >= demands.Sum(d => d.Limit)) Volatile.Write(ref _fullClaims, 1);
         return jobs;
@@ -59,5 +59,6 @@ internal sealed class NodeUpstream
         JobTypes = _options.JobTypes,
         Capabilities = _options.Capabilities,
         Tags = new Dictionary<string, string>(_options.Tags) { ["gantry.node"] = "true" },
+        HeartbeatIntervalSeconds = _options.EffectiveHeartbeatInterval.TotalSeconds,
     };
 }

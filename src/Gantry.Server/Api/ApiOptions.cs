@@ -31,6 +31,10 @@ public sealed record ApiOptions
     /// </summary>
     public IReadOnlyList<string> CorsOrigins { get; init; } = [];
 
+    /// <summary>The dead-worker timeout of the maintenance this process runs, if it runs it: a worker registering
+    /// a heartbeat interval too long for it is refused (<see cref="Gantry.Storage.HeartbeatRule"/>).</summary>
+    public TimeSpan? DeadWorkerTimeout { get; init; }
+
     /// <summary>Job types known without a registered worker (built in, configured).</summary>
     public IReadOnlyList<string> KnownJobTypes { get; init; } = [];
 }

@@ -21,8 +21,8 @@ internal static class QueuesAndWorkersEndpoints
             .WithName("ResumeQueue").Produces(StatusCodes.Status204NoContent).WithSummary("Resume a paused queue").WithMetadata(new RequiredScope(ApiScope.Admin));
 
         var workers = api.MapGroup("/workers").WithTags("Workers");
-        workers.MapGet("/", async (IJobStore store, CancellationToken ct) => TypedResults.Ok(await WorkerView.ListAsync(store, ct).ConfigureAwait(false)))
-            .WithName("ListWorkers").WithSummary("Workers in the registry, most recently seen first").WithMetadata(new RequiredScope(ApiScope.Read));
+        workers.MapGet("/", async (string? all, IJobStore store, CancellationToken ct) => TypedResults.Ok(await WorkerView.ListAsync(store, ApiQuery.Bool(all, "all"), ct).ConfigureAwait(false)))
+            .WithName("ListWorkers").WithSummary("Workers in the registry, most recently seen first: running, paused and draining ones (and any holding jobs); ?all=true adds stopped and dead ones").WithMetadata(new RequiredScope(ApiScope.Read), new AcceptsQuery("all"));
         foreach (var (verb, kind) in new[] { ("drain", WorkerCommandKind.Drain), ("pause", WorkerCommandKind.Pause), ("resume", WorkerCommandKind.Resume), ("shutdown", WorkerCommandKind.Shutdown) })
         {
             workers.MapPost($"/{{id}}/{verb}", async (string id, IJobStore store, CancellationToken ct) =>

@@ -173,13 +173,15 @@ public sealed record WorkerView
         Managed = w.Managed.Count > 0 ? w.Managed : null,
     };
 
-    /// <summary>Every registered worker with the jobs it runs now, most recently seen first.</summary>
-    public static async Task<WorkerView[]> ListAsync(IJobStore store, CancellationToken ct)
+    /// <summary>Registered workers with the jobs they run now, most recently seen first: the live ones (running,
+    /// paused, draining) and any other still holding jobs; with <paramref name="all"/>, stopped and dead ones too.</summary>
+    public static async Task<WorkerView[]> ListAsync(IJobStore store, bool all, CancellationToken ct)
     {
         var workers = await store.WorkerListAsync(ct).ConfigureAwait(false);
         var running = (await store.WorkerRunningJobsAsync(ct).ConfigureAwait(false))
             .GroupBy(j => j.WorkerId).ToDictionary(g => g.Key, g => (IReadOnlyList<Guid>)g.Select(j => j.JobId).ToArray());
-        return workers.Select(w => From(w, running.GetValueOrDefault(w.Id) ?? [])).ToArray();
+        return workers.Select(w => From(w, running.GetValueOrDefault(w.Id) ?? []))
+            .Where(v => all || WorkerStates.IsLive(v.State) || v.RunningJobIds.Count > 0).ToArray();
     }
 }
 

@@ -19,9 +19,10 @@ internal static class WorkerProtocolEndpoints
     public static void Map(RouteGroupBuilder api)
     {
         var worker = api.MapGroup("/worker").WithTags("Worker protocol").WithMetadata(new RequiredScope(ApiScope.Worker));
-        worker.MapPost("/register", async (WorkerRegistration registration, IJobStore store, CancellationToken ct) =>
+        worker.MapPost("/register", async (WorkerRegistration registration, IJobStore store, ApiOptions options, CancellationToken ct) =>
         {
             registration.Check();
+            if (options.DeadWorkerTimeout is { } timeout) HeartbeatRule.Check(registration, timeout);
             await store.WorkerRegisterAsync(registration, ct).ConfigureAwait(false);
             return TypedResults.NoContent();
         }).WithName("RegisterWorker").Produces(StatusCodes.Status204NoContent).WithSummary("Register (or re-register) a worker: id, host, pid, queues, capacity, job types, capabilities, tags");

@@ -10,6 +10,7 @@ public sealed record MaintenanceOptions
     public static readonly TimeSpan DeadWorkerTimeoutDefault = TimeSpan.FromSeconds(30);
     public static readonly TimeSpan DeadWorkerIntervalDefault = TimeSpan.FromSeconds(5);
     public static readonly TimeSpan UpkeepIntervalDefault = TimeSpan.FromSeconds(1);
+    public static readonly TimeSpan WorkerRetentionDefault = TimeSpan.FromHours(1);
 
     /// <summary>Longest the scheduler sleeps; it wakes earlier for the next due job. Defaults to 1 second.</summary>
     public TimeSpan SchedulerInterval { get; init; } = SchedulerIntervalDefault;
@@ -19,6 +20,8 @@ public sealed record MaintenanceOptions
     public TimeSpan CleanerInterval { get; init; } = CleanerIntervalDefault;
     /// <summary>How long finished jobs are kept. Defaults to 7 days.</summary>
     public TimeSpan Retention { get; init; } = RetentionDefault;
+    /// <summary>How long stopped and dead workers stay listed (with --all) before the cleaner removes them. Defaults to 1 hour.</summary>
+    public TimeSpan WorkerRetention { get; init; } = WorkerRetentionDefault;
     /// <summary>How long a worker may go without a heartbeat before it is marked dead and its jobs are rescued. Defaults to 30 seconds.</summary>
     public TimeSpan DeadWorkerTimeout { get; init; } = DeadWorkerTimeoutDefault;
     /// <summary>How often silent workers are looked for. Defaults to 5 seconds.</summary>

@@ -13,22 +13,30 @@ public sealed partial class GantryWorker
         {
             try
             {
-                var demands = _slots.Demands(out var wanted);
-                if (wanted == 0 || _paused)
+                GiveBackStale();
+                var plan = _slots.Plan();
+                if (plan.Wanted == 0 || _paused)
                 {
-                    await _slotFreed.WaitAsync(TimeSpan.FromSeconds(1), ct).ConfigureAwait(false);
+                    // Until a slot frees (or a queue taken as empty is due for another look).
+                    await _slotFreed.WaitAsync(_paused ? TimeSpan.FromSeconds(1) : plan.Recheck, ct).ConfigureAwait(false);
                     continue;
                 }
                 var claimStarted = _time.GetTimestamp();
                 var jobs = await _link.ClaimAsync(
-                    new JobClaimParams(Id, demands, _options.LeaseDuration, _options.Capabilities, _jobTypes), ct).ConfigureAwait(false);
+                    new JobClaimParams(Id, plan.Demands, _options.LeaseDuration, _options.Capabilities, _jobTypes), plan.MayWait, ct).ConfigureAwait(false);
                 if (jobs.Count > 0) GantryMetrics.ClaimDuration.Record(_time.GetElapsedTime(claimStarted).TotalSeconds);
                 _held.Claimed(jobs);
                 _outage.Ok();
                 errorDelay = TimeSpan.FromMilliseconds(100);
                 Accept(jobs);
-                // Fewer than asked for: the queues are drained; sleep until new work is signalled or the poll interval passes.
-                if (jobs.Count < wanted) await _link.WaitForJobsAsync(_options.PollInterval, ct).ConfigureAwait(false);
+                // Every queue came back short and none is busy: nothing to do but wait for new work (or the poll
+                // interval). With a busy queue the loop goes on: its freed slots are the next claim, and the
+                // queues that came back short are asked along, but do not trigger a claim, until the poll interval.
+                if (_slots.Claimed(plan, jobs) && plan.MayWait)
+                {
+                    await _link.WaitForJobsAsync(_options.PollInterval, ct).ConfigureAwait(false);
+                    _slots.Undrain();
+                }
             }
             catch (OperationCanceledException) when (ct.IsCancellationRequested)
             {
@@ -41,6 +49,15 @@ public sealed partial class GantryWorker
                 errorDelay = RetryPause.After(errorDelay);
             }
         }
+    }
+
+    /// <summary>Gives back to the queue (without counting an attempt) buffered jobs that cannot start soon.</summary>
+    private void GiveBackStale()
+    {
+        var stale = _slots.TakeStale();
+        if (stale.Count == 0) return;
+        WorkerLog.GaveBack(_logger, stale.Count, JobSlots.StaleAfter.TotalMilliseconds);
+        foreach (var job in stale) _reports.Add(new JobRequeuedReport(job.Id, job.Attempt, job.WorkerId));
     }
 
     /// <summary>Takes claimed jobs in: cancelled ones end at once, the others wait for a slot.</summary>

@@ -67,7 +67,7 @@ public sealed partial class GantryWorker : IAsyncDisposable
         _json = json ?? GantryPayloadJson.Default;
         _reports = new ReportSink(link, _held, _logger, _time, _outage);
         _jobTypes = _registry.JobTypes.Order(StringComparer.Ordinal).ToArray();
-        _slots = new JobSlots(options.Queues, options.EffectiveCapacity, options.MaxPrefetch);
+        _slots = new JobSlots(options.Queues, options.EffectiveCapacity, options.MaxPrefetch, options.PollInterval, _time);
         _leases = new LeaseGuard(options.LeaseDuration, _time);
     }
 
@@ -93,6 +93,7 @@ public sealed partial class GantryWorker : IAsyncDisposable
             JobTypes = _jobTypes,
             Capabilities = _options.Capabilities,
             Tags = _options.Tags,
+            HeartbeatIntervalSeconds = _options.EffectiveHeartbeatInterval.TotalSeconds,
         };
         // A coordinator that is down now (a database restarting) is waited for, with backoff; a refusal is not.
         for (var delay = TimeSpan.FromMilliseconds(200); ; delay = RetryPause.After(delay))

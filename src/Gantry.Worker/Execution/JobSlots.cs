@@ -7,13 +7,19 @@ namespace Gantry.Worker.Execution;
 /// slots (prefetched). A transaction costs SQLite about as much as a hundred row updates, so a
 /// worker that claimed only as many jobs as it had free slots would spend its time committing;
 /// claiming a little ahead makes claims large. How far ahead adapts to how long jobs take: only
-/// what the slots will finish within <see cref="PrefetchHorizon"/> is claimed early, so slow jobs
-/// are never hoarded away from idle workers. All members are thread-safe.
+/// what the slots will finish within <see cref="PrefetchHorizon"/> is claimed early. Durations seen
+/// earlier say nothing about the next jobs once none has ended for <see cref="StaleAfter"/> (idle, or
+/// busy with slower ones): then nothing is prefetched, and jobs buffered behind a queue whose slots
+/// have all been busy that long are given back (<see cref="TakeStale"/>), so slow jobs are never
+/// hoarded away from idle workers. All members are thread-safe.
 /// </summary>
 internal sealed class JobSlots
 {
     /// <summary>Prefetch only what the slots will get through in this much time.</summary>
     public static readonly TimeSpan PrefetchHorizon = TimeSpan.FromMilliseconds(50);
+
+    /// <summary>With no job ended for this long, the durations seen so far are out of date.</summary>
+    public static readonly TimeSpan StaleAfter = PrefetchHorizon * 2;
 
     private readonly object _lock = new();
     private readonly IReadOnlyDictionary<string, int> _limits;
@@ -24,9 +30,21 @@ internal sealed class JobSlots
     private readonly int _maxPrefetch;
     private int _runningTotal;
     private double _averageTicks = -1; // moving average of job durations; negative until the first is seen
+    private long _lastEnd; // when a job last ended (timestamp); 0 before the first
+    private readonly Dictionary<string, long> _lastProgress = new(StringComparer.Ordinal); // per queue: last job ended or claimed in
 
-    public JobSlots(IReadOnlyDictionary<string, int> limits, int capacity, int maxPrefetch)
+    /// <summary>How long an idle worker waits for a slot to free before it plans again.</summary>
+    private static readonly TimeSpan IdleRecheck = TimeSpan.FromSeconds(1);
+
+    private readonly Dictionary<string, long> _drainedAt = new(StringComparer.Ordinal);
+    private readonly TimeSpan _drainedFor;
+    private readonly TimeProvider _time;
+
+    /// <param name="drainedFor">How long a queue that came back short is taken as empty (the poll interval).</param>
+    public JobSlots(IReadOnlyDictionary<string, int> limits, int capacity, int maxPrefetch, TimeSpan drainedFor, TimeProvider time)
     {
+        _drainedFor = drainedFor;
+        _time = time;
         _limits = limits;
         _capacity = capacity;
         _maxPrefetch = maxPrefetch;
@@ -45,42 +63,113 @@ internal sealed class JobSlots
         }
     }
 
-    private int PrefetchLocked()
+    private int PrefetchLocked() => PrefetchLocked(_capacity);
+
+    /// <summary>What <paramref name="slots"/> slots get through within the horizon.</summary>
+    private int PrefetchLocked(int slots)
     {
-        if (_maxPrefetch <= 0 || _averageTicks < 0) return 0;
+        if (_maxPrefetch <= 0 || _averageTicks < 0 || _lastEnd == 0 || _time.GetElapsedTime(_lastEnd) > StaleAfter) return 0;
         var perSlot = PrefetchHorizon.Ticks / Math.Max(_averageTicks, 1);
-        return (int)Math.Clamp(perSlot * _capacity, 0, _maxPrefetch);
+        return (int)Math.Clamp(perSlot * slots, 0, _maxPrefetch);
     }
 
     /// <summary>
-    /// What to ask the store for: per queue, its free slots plus its share of the prefetch, less
-    /// what is buffered. Empty when a claim now would be small and other work will free slots soon.
+    /// What to ask the coordinator for: per queue, its free slots plus its share of the prefetch,
+    /// less what is buffered. <see cref="ClaimPlan.Wanted"/> is 0 when a claim now would be small
+    /// and running jobs will free more room soon, so that claims stay large. Only queues that may
+    /// have work count towards that: a queue whose last claim came back short (drained) is asked
+    /// along but does not, until <see cref="_drainedFor"/> passes or the link signals new work.
     /// </summary>
-    public List<QueueDemand> Demands(out int wanted)
+    public ClaimPlan Plan()
     {
         var demands = new List<QueueDemand>(_limits.Count);
-        wanted = 0;
+        var wanted = 0;
+        var mayWait = true;
+        var now = _time.GetTimestamp();
+        var recheck = IdleRecheck;
         lock (_lock)
         {
-            var prefetch = PrefetchLocked();
-            var totalRoom = _capacity + prefetch - _runningTotal - _buffer.Count;
+            // The prefetch is for the slots of the queues that may have work, shared in proportion to their concurrency.
+            var liveLimits = 0;
             foreach (var (queue, limit) in _limits)
+                if (!IsDrained(queue, now, ref recheck)) liveLimits += limit;
+            var prefetch = PrefetchLocked(Math.Min(_capacity, liveLimits));
+            var totalRoom = _capacity + prefetch - _runningTotal - _buffer.Count;
+            int live = 0, liveFull = 0;
+            var liveIdle = false;
+            foreach (var pass in (ReadOnlySpan<bool>)[true, false])
             {
-                var share = prefetch == 0 ? 0 : (int)Math.Ceiling((double)prefetch * limit / Math.Max(_capacity, 1));
-                var take = Math.Min(limit + share - _running[queue] - _buffered[queue], totalRoom - wanted);
-                if (take <= 0) continue;
-                demands.Add(new QueueDemand(queue, take));
-                wanted += take;
+                foreach (var (queue, limit) in _limits)
+                {
+                    var isLive = !IsDrained(queue, now, ref recheck);
+                    if (isLive != pass) continue;
+                    var share = !isLive || prefetch == 0 ? 0 : (int)Math.Ceiling((double)prefetch * limit / liveLimits);
+                    var room = limit + share - _running[queue] - _buffered[queue];
+                    var take = Math.Min(room, totalRoom - wanted);
+                    // A queue with no room (or cut short) is busy: its slots free up soon, and a claim parked
+                    // on the other queues would leave them empty meanwhile.
+                    if (take < room || room <= 0) mayWait = false;
+                    if (take <= 0) continue;
+                    demands.Add(new QueueDemand(queue, take));
+                    wanted += take;
+                    if (!isLive) continue;
+                    live += take;
+                    liveFull += limit + share;
+                    if (_buffered[queue] == 0 && _running[queue] < limit && _runningTotal < _capacity) liveIdle = true;
+                }
             }
             // Busy and little room: wait for more to free up, so that claims stay large.
-            var idle = _buffer.Count == 0 && _runningTotal < _capacity;
-            if (!idle && wanted < Math.Max(1, (_capacity + prefetch) / 2))
+            if (live == 0 || (!liveIdle && live < Math.Max(1, liveFull / 2)))
             {
                 demands.Clear();
                 wanted = 0;
             }
         }
-        return demands;
+        // Jobs wait in the buffer: look again in time to give them back if they go stale.
+        if (Buffered > 0 && StaleAfter < recheck) recheck = StaleAfter;
+        return new ClaimPlan(demands, wanted, mayWait, recheck);
+    }
+
+    /// <summary>True when the queue's last claim came back short within <see cref="_drainedFor"/>; lowers
+    /// <paramref name="recheck"/> to when it is due for another look.</summary>
+    private bool IsDrained(string queue, long now, ref TimeSpan recheck)
+    {
+        if (!_drainedAt.TryGetValue(queue, out var at)) return false;
+        var left = _drainedFor - _time.GetElapsedTime(at, now);
+        if (left <= TimeSpan.Zero) return false;
+        if (left < recheck) recheck = left;
+        return true;
+    }
+
+    /// <summary>
+    /// Notes what a claim brought: a queue that got fewer jobs than asked is drained for now.
+    /// True when every queue asked came back short (the coordinator has nothing more for this worker).
+    /// </summary>
+    public bool Claimed(ClaimPlan plan, IReadOnlyList<ClaimedJob> jobs)
+    {
+        var got = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var job in jobs) got[job.Queue] = got.GetValueOrDefault(job.Queue) + 1;
+        var now = _time.GetTimestamp();
+        var allShort = true;
+        lock (_lock)
+        {
+            foreach (var demand in plan.Demands)
+            {
+                if (got.GetValueOrDefault(demand.Queue) < demand.Limit) _drainedAt[demand.Queue] = now;
+                else
+                {
+                    _drainedAt.Remove(demand.Queue);
+                    allShort = false;
+                }
+            }
+        }
+        return allShort;
+    }
+
+    /// <summary>The link signalled new work: every queue may have jobs again.</summary>
+    public void Undrain()
+    {
+        lock (_lock) _drainedAt.Clear();
     }
 
     /// <summary>Adds claimed jobs (given in priority, then age order) to the buffer, keeping it in priority order.</summary>
@@ -94,6 +183,7 @@ internal sealed class JobSlots
                 var at = _buffer.FindLastIndex(b => b.Priority >= job.Priority) + 1;
                 _buffer.Insert(at, job);
                 _buffered[job.Queue] = _buffered.GetValueOrDefault(job.Queue) + 1;
+                _lastProgress[job.Queue] = _time.GetTimestamp();
             }
         }
     }
@@ -103,7 +193,7 @@ internal sealed class JobSlots
     {
         lock (_lock)
         {
-            if (_runningTotal < _capacity)
+            if (_runningTotal < _capacity && AnyStartableLocked())
             {
                 for (var i = 0; i < _buffer.Count; i++)
                 {
@@ -122,6 +212,15 @@ internal sealed class JobSlots
         return false;
     }
 
+    /// <summary>Whether some queue with a free slot has buffered jobs. Checked first, so that a job's end does not
+    /// walk a long buffer of a full queue's jobs (a worker serving several queues, with a backlog in one).</summary>
+    private bool AnyStartableLocked()
+    {
+        foreach (var (queue, limit) in _limits)
+            if (_buffered[queue] > 0 && _running[queue] < limit) return true;
+        return false;
+    }
+
     /// <summary>A running job ended after <paramref name="duration"/>.</summary>
     public void Finished(string queue, TimeSpan duration)
     {
@@ -129,9 +228,34 @@ internal sealed class JobSlots
         {
             _running[queue]--;
             _runningTotal--;
+            _lastEnd = _lastProgress[queue] = _time.GetTimestamp();
             var ticks = Math.Max(duration.Ticks, 1);
             _averageTicks = _averageTicks < 0 ? ticks : _averageTicks * 0.9 + ticks * 0.1;
         }
+    }
+
+    /// <summary>
+    /// Takes out the buffered jobs of queues that cannot start them soon: every slot busy, and no job of
+    /// the queue ended (nor came in) for <see cref="StaleAfter"/>. They were claimed ahead on the word of
+    /// faster jobs; given back, an idle worker can run them now.
+    /// </summary>
+    public List<ClaimedJob> TakeStale()
+    {
+        var stale = new List<ClaimedJob>();
+        lock (_lock)
+        {
+            if (_buffer.Count == 0) return stale;
+            var now = _time.GetTimestamp();
+            foreach (var (queue, limit) in _limits)
+            {
+                if (_buffered[queue] == 0 || (_running[queue] < limit && _runningTotal < _capacity)) continue;
+                if (_lastProgress.TryGetValue(queue, out var at) && _time.GetElapsedTime(at, now) <= StaleAfter) continue;
+                stale.AddRange(_buffer.Where(j => j.Queue == queue));
+                _buffer.RemoveAll(j => j.Queue == queue);
+                _buffered[queue] = 0;
+            }
+        }
+        return stale;
     }
 
     /// <summary>Removes a buffered (not started) job; false when it is not buffered.</summary>
@@ -160,3 +284,11 @@ internal sealed class JobSlots
         }
     }
 }
+
+/// <summary>One claim to make.</summary>
+/// <param name="Demands">Per queue, how many jobs to ask for.</param>
+/// <param name="Wanted">Their sum; 0 when no claim is worth making now.</param>
+/// <param name="MayWait">True when every queue is asked for all it can take: if the coordinator has nothing, the
+/// worker has nothing to do but wait for new work (a long poll). False while a queue is full: its slots free soon.</param>
+/// <param name="Recheck">With nothing to claim, how long to wait for a slot to free before planning again.</param>
+internal sealed record ClaimPlan(IReadOnlyList<QueueDemand> Demands, int Wanted, bool MayWait, TimeSpan Recheck);

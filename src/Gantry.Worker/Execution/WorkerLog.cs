@@ -49,4 +49,7 @@ internal static partial class WorkerLog
 
     [LoggerMessage(EventId = 1040, Level = LogLevel.Information, Message = "Cancelling job {JobId} on request")]
     public static partial void CancelRequested(ILogger logger, Guid jobId);
+
+    [LoggerMessage(EventId = 1070, Level = LogLevel.Debug, Message = "Gave back {Count} prefetched job(s): their queue's slots have been busy for {StaleMs} ms with slower jobs")]
+    public static partial void GaveBack(ILogger logger, int count, double staleMs);
 }

@@ -39,15 +39,15 @@ public sealed class HttpWorkerLink : IWorkerLink, IDisposable
     public Task DeregisterAsync(string workerId, CancellationToken ct) =>
         PostAsync("api/v1/worker/deregister", new WireWorkerId(workerId), WireJson.Default.WireWorkerId, ct);
 
-    public async Task<IReadOnlyList<ClaimedJob>> ClaimAsync(JobClaimParams p, CancellationToken ct)
+    public async Task<IReadOnlyList<ClaimedJob>> ClaimAsync(JobClaimParams p, bool mayWait, CancellationToken ct)
     {
         var request = new WireFetchRequest(p.WorkerId, p.Queues.Select(q => new WireQueueDemand(q.Queue, q.Limit)).ToArray(),
-            p.LeaseDuration.TotalSeconds, p.Capabilities, p.JobTypes, FetchWait.TotalSeconds);
+            p.LeaseDuration.TotalSeconds, p.Capabilities, p.JobTypes, mayWait ? FetchWait.TotalSeconds : 0);
         var response = await SendAsync("api/v1/worker/fetch", request, WireJson.Default.WireFetchRequest, WireJson.Default.WireFetchResponse, ct).ConfigureAwait(false);
         return response.Jobs.Select(j => j.ToClaimed()).ToArray();
     }
 
-    /// <summary>The fetch itself waits on the server.</summary>
+    /// <summary>A fetch that may wait waits on the server; the worker waits here only after such a fetch.</summary>
     public Task WaitForJobsAsync(TimeSpan timeout, CancellationToken ct) => Task.CompletedTask;
 
     public async Task<IReadOnlyList<bool>> ReportAsync(IReadOnlyList<JobReport> reports, CancellationToken ct)
@@ -107,6 +107,8 @@ public sealed class HttpWorkerLink : IWorkerLink, IDisposable
         throw response.StatusCode switch
         {
             HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden => new GantryException($"the Gantry server at {_server} refused the worker's token ({(int)response.StatusCode}): {detail}"),
+            // A refusal of what the worker sent (its settings at registration): asking again changes nothing.
+            HttpStatusCode.BadRequest => new GantryException($"the Gantry server at {_server} refused {path} (400): {detail}"),
             _ => new StoreUnavailableException($"the Gantry server at {_server} answered {(int)response.StatusCode} to {path}: {detail}"),
         };
     }

@@ -13,7 +13,11 @@ public interface IWorkerLink
 
     Task RegisterAsync(WorkerRegistration registration, CancellationToken ct);
     Task DeregisterAsync(string workerId, CancellationToken ct);
-    Task<IReadOnlyList<ClaimedJob>> ClaimAsync(JobClaimParams p, CancellationToken ct);
+    /// <summary>Claims jobs. With <paramref name="mayWait"/>, a link whose coordinator can hold a claim open until work
+    /// comes (the server's long poll) may do so when there is none; otherwise the claim answers at once, and the
+    /// worker waits with <see cref="WaitForJobsAsync"/>. A worker with a full queue never lets a claim wait: its
+    /// slots free up soon, and the claim must not be parked on its other, empty queues meanwhile.</summary>
+    Task<IReadOnlyList<ClaimedJob>> ClaimAsync(JobClaimParams p, bool mayWait, CancellationToken ct);
 
     /// <summary>Waits until new jobs may be claimable or <paramref name="timeout"/> passes.</summary>
     Task WaitForJobsAsync(TimeSpan timeout, CancellationToken ct);

@@ -64,8 +64,8 @@ public sealed class IpcWorkerLink : IWorkerLink, IAsyncDisposable
         return Task.CompletedTask;
     }
 
-    public Task<IReadOnlyList<ClaimedJob>> ClaimAsync(JobClaimParams p, CancellationToken ct) =>
-        _connection.RequestAsync<IReadOnlyList<QueueDemand>, IReadOnlyList<ClaimedJob>>(IpcMessageType.Fetch, p.Queues, IpcFrames.WriteFetch,
+    public Task<IReadOnlyList<ClaimedJob>> ClaimAsync(JobClaimParams p, bool mayWait, CancellationToken ct) =>
+        _connection.RequestAsync<IpcFetch, IReadOnlyList<ClaimedJob>>(IpcMessageType.Fetch, new IpcFetch(p.Queues, mayWait), IpcFrames.WriteFetch,
             static (ref FrameReader r) => IpcFrames.ReadJobs(ref r), ct, orphaned: GiveBack);
 
     /// <summary>Jobs claimed for a fetch the worker stopped waiting for (it is shutting down) go back to the queue.</summary>

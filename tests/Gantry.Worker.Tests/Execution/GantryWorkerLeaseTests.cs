@@ -64,9 +64,9 @@ public sealed class GantryWorkerLeaseTests : WorkerTestBase
         public Task RegisterAsync(WorkerRegistration registration, CancellationToken ct) => inner.RegisterAsync(registration, ct);
         public Task DeregisterAsync(string workerId, CancellationToken ct) => inner.DeregisterAsync(workerId, ct);
 
-        public async Task<IReadOnlyList<ClaimedJob>> ClaimAsync(JobClaimParams p, CancellationToken ct)
+        public async Task<IReadOnlyList<ClaimedJob>> ClaimAsync(JobClaimParams p, bool mayWait, CancellationToken ct)
         {
-            var jobs = await inner.ClaimAsync(p, ct);
+            var jobs = await inner.ClaimAsync(p, mayWait, ct);
             if (!numberClaims || jobs.Count == 0) return jobs;
             var claim = Interlocked.Increment(ref _nextClaim);
             lock (ClaimsGiven) ClaimsGiven.Add(claim);

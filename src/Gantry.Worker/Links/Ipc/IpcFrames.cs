@@ -11,7 +11,7 @@ namespace Gantry.Worker.Links.Ipc;
 public static class IpcFrames
 {
     /// <summary>Bumped when a body changes; a worker and a node of different versions refuse each other in <see cref="IpcMessageType.Hello"/>.</summary>
-    public const int ProtocolVersion = 1;
+    public const int ProtocolVersion = 2;
 
     /// <summary>Largest body accepted: a claim of 1,024 jobs with large payloads, or a 4 MiB checkpoint, fits.</summary>
     public const int MaxFrameBytes = 64 * 1024 * 1024;
@@ -45,18 +45,19 @@ public static class IpcFrames
         return new IpcHello(localId, pid, workerId, capacity, queues, r.Strings(), r.Strings());
     }
 
-    public static void WriteFetch(FrameWriter w, IReadOnlyList<QueueDemand> demands)
+    public static void WriteFetch(FrameWriter w, IpcFetch fetch)
     {
-        w.I32(demands.Count);
-        foreach (var d in demands) { w.String(d.Queue); w.I32(d.Limit); }
+        w.I32(fetch.Demands.Count);
+        foreach (var d in fetch.Demands) { w.String(d.Queue); w.I32(d.Limit); }
+        w.Bool(fetch.MayWait);
     }
 
-    public static List<QueueDemand> ReadFetch(ref FrameReader r)
+    public static IpcFetch ReadFetch(ref FrameReader r)
     {
         var n = r.Count();
         var list = new List<QueueDemand>(n);
         for (var i = 0; i < n; i++) list.Add(new QueueDemand(r.RequiredString(), r.I32()));
-        return list;
+        return new IpcFetch(list, r.Bool());
     }
 
     public static void WriteJobs(FrameWriter w, IReadOnlyList<ClaimedJob> jobs)
@@ -80,6 +81,10 @@ public static class IpcFrames
             w.Bytes(j.Checkpoint, j.Checkpoint is null);
             w.Time(j.CheckpointAt);
             w.Duration(j.CheckpointInterval);
+            w.Time(j.DueAt);
+            // A workflow step's dependency results (null for a plain job): count −1 for none.
+            if (j.Dependencies is null) w.I32(-1);
+            else w.Map(j.Dependencies, static (w, v) => w.String(v));
         }
     }
 
@@ -112,9 +117,19 @@ public static class IpcFrames
                 Id = id, Type = type, Queue = queue, Priority = priority, Payload = payload, Attempt = attempt, MaxAttempts = maxAttempts,
                 Timeout = timeout, Backoff = backoff, WorkerId = workerId, Tags = tags, CreatedAt = r.Time() ?? default,
                 Checkpoint = r.Bytes(), CheckpointAt = r.Time(), CheckpointInterval = r.Duration(),
+                DueAt = r.Time() ?? default, Dependencies = ReadDependencies(ref r),
             });
         }
         return jobs;
+    }
+
+    private static Dictionary<string, string?>? ReadDependencies(ref FrameReader r)
+    {
+        var n = r.Count();
+        if (n < 0) return null;
+        var dependencies = new Dictionary<string, string?>(n, StringComparer.Ordinal);
+        for (var k = 0; k < n; k++) dependencies[r.RequiredString()] = r.String();
+        return dependencies;
     }
 
     private enum ReportKind : byte { Progress = 1, Succeeded, Failed, Cancelled, Requeued, Checkpoint, Log }
@@ -241,3 +256,7 @@ public static class IpcFrames
 /// <param name="LocalId">The number the node gave the worker when it spawned it.</param>
 public sealed record IpcHello(int LocalId, int ProcessId, string WorkerId, int Capacity, IReadOnlyDictionary<string, int> Queues,
     IReadOnlyList<string> JobTypes, IReadOnlyList<string> Capabilities);
+
+/// <summary>A worker's Fetch: what to claim per queue, and whether the node may hold the claim open
+/// upstream until work comes (see <see cref="IWorkerLink.ClaimAsync"/>).</summary>
+public sealed record IpcFetch(IReadOnlyList<QueueDemand> Demands, bool MayWait);
