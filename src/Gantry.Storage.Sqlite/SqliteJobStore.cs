@@ -215,10 +215,14 @@ public sealed partial class SqliteJobStore : IJobStore
     /// <summary>True when the file holds a Gantry store, false when it holds no table yet; throws for any other database.</summary>
     private bool ThrowIfForeign(SqliteConnection c)
     {
-        var hasLedger = Convert.ToInt64(Scalar(c, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'gantry_migrations'")) > 0;
-        if (hasLedger) return true;
-        var others = Convert.ToInt64(Scalar(c, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"));
-        if (others > 0)
+        // One statement, one snapshot: two reads would let another process's first migration commit in
+        // between, and its tables would look like a foreign database's.
+        using var cmd = c.CreateCommand();
+        cmd.CommandText = "SELECT count(*) FILTER (WHERE name = 'gantry_migrations'), count(*) FILTER (WHERE name NOT LIKE 'sqlite_%') FROM sqlite_master WHERE type = 'table'";
+        using var reader = cmd.ExecuteReader();
+        reader.Read();
+        if (reader.GetInt64(0) > 0) return true;
+        if (reader.GetInt64(1) > 0)
             throw new StoreUnavailableException($"database file {FullPath} is an SQLite database but not a Gantry store; refusing to change it");
         return false;
     }
