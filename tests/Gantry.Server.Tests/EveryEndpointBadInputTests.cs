@@ -67,6 +67,7 @@ public sealed class EveryEndpointBadInputTests : IAsyncLifetime
     [
         "{", "", "null", "[]", "\"text\"", "42", "{}", "[null]",
         """{"a":1,"a":2}""", """{"worker_id":null}""", """{"worker_id":"w","worker_id":"x"}""", "{\"worker_id\":\"w\\u0000\"}",
+        "{\"\\udc00\":1}", "{\"worker_id\":\"\\ud800\"}",
     ];
 
     [Fact]
