@@ -127,6 +127,10 @@ public sealed class WorkerProtocolBadInputTests : IAsyncLifetime
         { "/api/v1/workflows", """{"steps":{"a":{"type":"echo","payload":"\udfff"}}}""", "steps.a.payload" },
         { "/api/v1/worker/report", """{"reports":[{"kind":"succeeded","job_id":"0193a5b2-7c1e-7d4a-9f00-1a2b3c4d5e6f","attempt":1,"worker_id":"w1","result":{"a":"\ud800"}}]}""", "reports[0].result" },
         { "/api/v1/worker/register", """{"id":"w2","host":"\ud800","process_id":1,"version":"1","queues":{"default":1},"capacity":1}""", "host" },
+        // An unknown field is named itself, at the top of a workflow too (where the answer named no field).
+        { "/api/v1/workflows", """{"name":"n","steps":{"a":{"type":"echo"}},"extra":1}""", "extra" },
+        { "/api/v1/workflows", """{"name":"n","steps":{"a":{"type":"echo","colour":"red"}}}""", "steps.a.colour" },
+        { "/api/v1/jobs", """{"type":"echo","priorty":1}""", "body.priorty" },
         // A log line's number identifies it: twice in one report, PostgreSQL refused the batch (503).
         { "/api/v1/worker/report", """{"reports":[{"kind":"log","job_id":"0193a5b2-7c1e-7d4a-9f00-1a2b3c4d5e6f","attempt":1,"worker_id":"w1","lines":[{"n":1,"at":"2026-01-01T00:00:00Z","level":"info","message":"a"},{"n":1,"at":"2026-01-01T00:00:00Z","level":"info","message":"b"}]}]}""", "reports[0].lines[1].n" },
         // worker_id and attempt fence a report: an empty id or an attempt below 1 is bad input, not a stale report (409).

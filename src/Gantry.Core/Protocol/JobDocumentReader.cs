@@ -154,7 +154,7 @@ public static class JobDocumentReader
                 case "checkpoint_interval_seconds": draft = draft with { CheckpointIntervalSeconds = Number(value, at) }; break;
                 default:
                     if (skip?.Contains(property.Name) == true) break;
-                    throw new InvalidInputException(where, $"unknown field '{property.Name}' (known fields: {string.Join(", ", skip is null ? Fields : Fields.Concat(skip))})");
+                    throw new InvalidInputException(where, $"unknown field '{property.Name}' (known fields: {string.Join(", ", skip is null ? Fields : Fields.Concat(skip))})", at);
             }
         }
         if (draft.Type is null) throw new InvalidInputException($"{where}.type", "is required (the job type names its handler)");
