@@ -61,13 +61,14 @@ public sealed class EveryEndpointBadInputTests : IAsyncLifetime
         Assert.False(string.IsNullOrEmpty(problem.GetProperty("detail").GetString()), $"{what}: no detail in {body}");
         if (field is not null) Assert.True(problem.TryGetProperty("field", out var f) && f.GetString() == field, $"{what}: field is not {field}: {body}");
         Assert.DoesNotContain("   at ", body, StringComparison.Ordinal);
+        Assert.DoesNotMatch(@"\b(System|Gantry)\.[A-Z]\w*\.", problem.GetProperty("detail").GetString()!);
     }
 
     public static readonly string[] MalformedBodies =
     [
         "{", "", "null", "[]", "\"text\"", "42", "{}", "[null]",
         """{"a":1,"a":2}""", """{"worker_id":null}""", """{"worker_id":"w","worker_id":"x"}""", "{\"worker_id\":\"w\\u0000\"}",
-        "{\"\\udc00\":1}", "{\"worker_id\":\"\\ud800\"}",
+        "{\"\\udc00\":1}", "{\"worker_id\":\"\\ud800\"}", "{\"worker_id\":5}", "{\"worker_id\":\"w\",\"bogus\":1}",
     ];
 
     [Fact]

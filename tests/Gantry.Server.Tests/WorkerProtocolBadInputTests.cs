@@ -131,6 +131,9 @@ public sealed class WorkerProtocolBadInputTests : IAsyncLifetime
         { "/api/v1/workflows", """{"name":"n","steps":{"a":{"type":"echo"}},"extra":1}""", "extra" },
         { "/api/v1/workflows", """{"name":"n","steps":{"a":{"type":"echo","colour":"red"}}}""", "steps.a.colour" },
         { "/api/v1/jobs", """{"type":"echo","priorty":1}""", "body.priorty" },
+        { "/api/v1/worker/register", """{"id":"w2","host":"h","process_id":1,"version":"1","queues":{"default":1},"capacity":1,"capacty":2}""", "capacty" },
+        { "/api/v1/worker/deregister", """{"worker_id":"w1","reason":"bye"}""", "reason" },
+        { "/api/v1/worker/fetch", """{"worker_id":"w1","queues":[{"queue":"default","limit":1,"lmit":2}],"lease_seconds":30}""", "queues[0].lmit" },
         // A log line's number identifies it: twice in one report, PostgreSQL refused the batch (503).
         { "/api/v1/worker/report", """{"reports":[{"kind":"log","job_id":"0193a5b2-7c1e-7d4a-9f00-1a2b3c4d5e6f","attempt":1,"worker_id":"w1","lines":[{"n":1,"at":"2026-01-01T00:00:00Z","level":"info","message":"a"},{"n":1,"at":"2026-01-01T00:00:00Z","level":"info","message":"b"}]}]}""", "reports[0].lines[1].n" },
         // worker_id and attempt fence a report: an empty id or an attempt below 1 is bad input, not a stale report (409).
