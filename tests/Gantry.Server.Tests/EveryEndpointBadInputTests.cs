@@ -80,6 +80,27 @@ public sealed class EveryEndpointBadInputTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task EveryBodyEndpoint_BytesThatAreNotUtf8_400NothingStored()
+    {
+        foreach (var call in Calls().Where(c => c.ReadsBody))
+        {
+            // Valid but for the bytes: a job's key, a workflow's name, a worker id.
+            byte[] head = call.Path switch
+            {
+                "/api/v1/jobs" => [.. "{\"type\":\"echo\",\"idempotency_key\":\"k"u8],
+                "/api/v1/workflows" => [.. "{\"steps\":{\"a\":{\"type\":\"echo\"}},\"name\":\"n"u8],
+                _ => [.. "{\"worker_id\":\"w"u8],
+            };
+            using var content = new ByteArrayContent([.. head, 0xFF, 0xFE, .. "\"}"u8]);
+            content.Headers.ContentType = new("application/json");
+            using var response = await _server.Http.PostAsync(call.Path, content);
+            AssertProblem((response.StatusCode, await response.Content.ReadAsStringAsync(), response.Content.Headers.ContentType?.MediaType),
+                $"{call.Method} {call.Path} with bytes that are not UTF-8", HttpStatusCode.BadRequest);
+        }
+        Assert.Empty(await _server.Store.QueueStatsAsync(CancellationToken.None));
+    }
+
+    [Fact]
     public async Task EveryEndpoint_NonJsonBody_415NamingContentType()
     {
         foreach (var call in Calls())
