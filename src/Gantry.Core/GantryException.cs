@@ -7,11 +7,13 @@ namespace Gantry;
 /// </summary>
 public class GantryException(string message, Exception? inner = null) : Exception(message, inner);
 
-/// <summary>Input that fails validation. <see cref="Where"/> names the field or position.</summary>
-public sealed class InvalidInputException(string where, string problem)
+/// <summary>Input that fails validation. <see cref="Where"/> names the field or position in the message;
+/// <see cref="Field"/> is the field an API answer names, where it is more precise (an unknown field by its name).</summary>
+public sealed class InvalidInputException(string where, string problem, string? field = null)
     : GantryException(string.IsNullOrEmpty(where) ? problem : $"{where}: {problem}")
 {
     public string Where { get; } = where;
+    public string Field { get; } = string.IsNullOrEmpty(field) ? where : field;
     public string Problem { get; } = problem;
 }
 

@@ -61,12 +61,14 @@ public sealed class EveryEndpointBadInputTests : IAsyncLifetime
         Assert.False(string.IsNullOrEmpty(problem.GetProperty("detail").GetString()), $"{what}: no detail in {body}");
         if (field is not null) Assert.True(problem.TryGetProperty("field", out var f) && f.GetString() == field, $"{what}: field is not {field}: {body}");
         Assert.DoesNotContain("   at ", body, StringComparison.Ordinal);
+        Assert.DoesNotMatch(@"\b(System|Gantry)\.[A-Z]\w*\.", problem.GetProperty("detail").GetString()!);
     }
 
     public static readonly string[] MalformedBodies =
     [
         "{", "", "null", "[]", "\"text\"", "42", "{}", "[null]",
         """{"a":1,"a":2}""", """{"worker_id":null}""", """{"worker_id":"w","worker_id":"x"}""", "{\"worker_id\":\"w\\u0000\"}",
+        "{\"\\udc00\":1}", "{\"worker_id\":\"\\ud800\"}", "{\"worker_id\":5}", "{\"worker_id\":\"w\",\"bogus\":1}",
     ];
 
     [Fact]
@@ -75,6 +77,27 @@ public sealed class EveryEndpointBadInputTests : IAsyncLifetime
         foreach (var call in Calls().Where(c => c.ReadsBody))
             foreach (var body in MalformedBodies)
                 AssertProblem(await SendAsync(call.Method, call.Path, body), $"{call.Method} {call.Path} with {body}", HttpStatusCode.BadRequest);
+    }
+
+    [Fact]
+    public async Task EveryBodyEndpoint_BytesThatAreNotUtf8_400NothingStored()
+    {
+        foreach (var call in Calls().Where(c => c.ReadsBody))
+        {
+            // Valid but for the bytes: a job's key, a workflow's name, a worker id.
+            byte[] head = call.Path switch
+            {
+                "/api/v1/jobs" => [.. "{\"type\":\"echo\",\"idempotency_key\":\"k"u8],
+                "/api/v1/workflows" => [.. "{\"steps\":{\"a\":{\"type\":\"echo\"}},\"name\":\"n"u8],
+                _ => [.. "{\"worker_id\":\"w"u8],
+            };
+            using var content = new ByteArrayContent([.. head, 0xFF, 0xFE, .. "\"}"u8]);
+            content.Headers.ContentType = new("application/json");
+            using var response = await _server.Http.PostAsync(call.Path, content);
+            AssertProblem((response.StatusCode, await response.Content.ReadAsStringAsync(), response.Content.Headers.ContentType?.MediaType),
+                $"{call.Method} {call.Path} with bytes that are not UTF-8", HttpStatusCode.BadRequest);
+        }
+        Assert.Empty(await _server.Store.QueueStatsAsync(CancellationToken.None));
     }
 
     [Fact]

@@ -118,6 +118,35 @@ public sealed class WorkerProtocolBadInputTests : IAsyncLifetime
         { "/api/v1/jobs", """{"type":"echo","required_capabilities":["gpu\u0000"]}""", "body.required_capabilities[0]" },
         { "/api/v1/jobs", """{"type":"echo","type":"sleep"}""", "body" },
         { "/api/v1/workflows", """{"name":"n\u0000","steps":{"a":{"type":"echo"}}}""", "name" },
+        // A lone UTF-16 surrogate escape is JSON but not text: taken, it failed every later read of the job (500).
+        { "/api/v1/jobs", """{"type":"echo","queue":"\ud800"}""", "body.queue" },
+        { "/api/v1/jobs", """{"type":"echo","payload":{"a":["ok","\udc00"]}}""", "body.payload.a[1]" },
+        { "/api/v1/jobs", """{"type":"echo","tags":{"\ud800":"v"}}""", "body" },
+        { "/api/v1/jobs", """[{"type":"echo"},{"type":"echo","idempotency_key":"k\ud800"}]""", "body[1].idempotency_key" },
+        { "/api/v1/workflows", """{"name":"\ud800","steps":{"a":{"type":"echo"}}}""", "name" },
+        { "/api/v1/workflows", """{"steps":{"a":{"type":"echo","payload":"\udfff"}}}""", "steps.a.payload" },
+        { "/api/v1/worker/report", """{"reports":[{"kind":"succeeded","job_id":"0193a5b2-7c1e-7d4a-9f00-1a2b3c4d5e6f","attempt":1,"worker_id":"w1","result":{"a":"\ud800"}}]}""", "reports[0].result" },
+        { "/api/v1/worker/register", """{"id":"w2","host":"\ud800","process_id":1,"version":"1","queues":{"default":1},"capacity":1}""", "host" },
+        // An unknown field is named itself, at the top of a workflow too (where the answer named no field).
+        { "/api/v1/workflows", """{"name":"n","steps":{"a":{"type":"echo"}},"extra":1}""", "extra" },
+        { "/api/v1/workflows", """{"name":"n","steps":{"a":{"type":"echo","colour":"red"}}}""", "steps.a.colour" },
+        { "/api/v1/jobs", """{"type":"echo","priorty":1}""", "body.priorty" },
+        { "/api/v1/worker/register", """{"id":"w2","host":"h","process_id":1,"version":"1","queues":{"default":1},"capacity":1,"capacty":2}""", "capacty" },
+        { "/api/v1/worker/deregister", """{"worker_id":"w1","reason":"bye"}""", "reason" },
+        { "/api/v1/worker/fetch", """{"worker_id":"w1","queues":[{"queue":"default","limit":1,"lmit":2}],"lease_seconds":30}""", "queues[0].lmit" },
+        // What the registry shows and gantry workers prints: no control character, no megabyte names.
+        { "/api/v1/worker/register", """{"id":"w\n\u001b[31m","host":"h","process_id":1,"version":"1","queues":{"default":1},"capacity":1}""", "id" },
+        { "/api/v1/worker/register", """{"id":"w2","host":"h\r\nforged","process_id":1,"version":"1","queues":{"default":1},"capacity":1}""", "host" },
+        { "/api/v1/worker/register", $$"""{"id":"w2","host":"h","process_id":1,"version":"{{new string('v', 201)}}","queues":{"default":1},"capacity":1}""", "version" },
+        { "/api/v1/worker/register", $$"""{"id":"w2","host":"h","process_id":1,"version":"1","queues":{"default":1},"capacity":1,"capabilities":["{{new string('c', 201)}}"]}""", "capabilities[0]" },
+        { "/api/v1/worker/register", """{"id":"w2","host":"h","process_id":1,"version":"1","queues":{"default":1},"capacity":1,"job_types":["no spaces"]}""", "job_types[0]" },
+        { "/api/v1/worker/register", """{"id":"w2","host":"h","process_id":1,"version":"1","queues":{"default":1},"capacity":1,"tags":{"zone":"a\u001b"}}""", "tags.zone" },
+        { "/api/v1/worker/fetch", """{"worker_id":"w\t1","queues":[{"queue":"default","limit":1}],"lease_seconds":30}""", "worker_id" },
+        // A log line's number identifies it: twice in one report, PostgreSQL refused the batch (503).
+        { "/api/v1/worker/report", """{"reports":[{"kind":"log","job_id":"0193a5b2-7c1e-7d4a-9f00-1a2b3c4d5e6f","attempt":1,"worker_id":"w1","lines":[{"n":1,"at":"2026-01-01T00:00:00Z","level":"info","message":"a"},{"n":1,"at":"2026-01-01T00:00:00Z","level":"info","message":"b"}]}]}""", "reports[0].lines[1].n" },
+        // worker_id and attempt fence a report: an empty id or an attempt below 1 is bad input, not a stale report (409).
+        { "/api/v1/worker/report", """{"reports":[{"kind":"cancelled","job_id":"0193a5b2-7c1e-7d4a-9f00-1a2b3c4d5e6f","attempt":1,"worker_id":""}]}""", "reports[0].worker_id" },
+        { "/api/v1/worker/report", """{"reports":[{"kind":"cancelled","job_id":"0193a5b2-7c1e-7d4a-9f00-1a2b3c4d5e6f","attempt":0,"worker_id":"w1"}]}""", "reports[0].attempt" },
     };
 
     [Theory]

@@ -84,15 +84,28 @@ public static class JobDocumentReader
     internal static JsonDocument Parse(string text, string where, JsonDocumentOptions options)
     {
         options.AllowDuplicateProperties = false;
+        JsonDocument doc;
         try
         {
-            return JsonDocument.Parse(text, options);
+            doc = JsonDocument.Parse(text, options);
         }
         catch (JsonException ex)
         {
             var position = ex.LineNumber is { } line ? $" (line {line + 1}, column {(ex.BytePositionInLine ?? 0) + 1})" : "";
             throw new InvalidInputException(where, $"malformed JSON{position}: {FirstSentence(ex.Message)}");
         }
+        catch (InvalidOperationException)
+        {
+            // Comparing property names for duplicates decodes them: a name that is not text fails there.
+            throw new InvalidInputException(where, $"a property name {TextFields.SurrogateProblem}");
+        }
+        if (TextFields.LoneSurrogateAt(doc.RootElement) is { } at)
+        {
+            doc.Dispose();
+            var field = where.Length == 0 ? at.TrimStart('.') : where + at;
+            throw new InvalidInputException(field.Length == 0 ? "body" : field, TextFields.SurrogateProblem);
+        }
+        return doc;
     }
 
     private static string FirstSentence(string message)
@@ -141,7 +154,7 @@ public static class JobDocumentReader
                 case "checkpoint_interval_seconds": draft = draft with { CheckpointIntervalSeconds = Number(value, at) }; break;
                 default:
                     if (skip?.Contains(property.Name) == true) break;
-                    throw new InvalidInputException(where, $"unknown field '{property.Name}' (known fields: {string.Join(", ", skip is null ? Fields : Fields.Concat(skip))})");
+                    throw new InvalidInputException(where, $"unknown field '{property.Name}' (known fields: {string.Join(", ", skip is null ? Fields : Fields.Concat(skip))})", at);
             }
         }
         if (draft.Type is null) throw new InvalidInputException($"{where}.type", "is required (the job type names its handler)");

@@ -1,3 +1,5 @@
+using System.Text.Json;
+
 namespace Gantry.Protocol;
 
 /// <summary>
@@ -13,4 +15,50 @@ public static class TextFields
 
     /// <summary>Returns <paramref name="value"/>; throws <see cref="InvalidInputException"/> naming <paramref name="where"/> if it holds a NUL.</summary>
     public static string Check(string value, string where) => HasNul(value) ? throw new InvalidInputException(where, NulProblem) : value;
+
+    public const string SurrogateProblem = "holds a lone UTF-16 surrogate escape (such as \\ud800), which is not Unicode text";
+
+    /// <summary>
+    /// Where in <paramref name="element"/> a string or property name escapes a lone UTF-16 surrogate (<c>"\ud800"</c>):
+    /// valid JSON syntax, but not text, and it fails whatever later decodes it (a handler, an answer of the API), so
+    /// it is refused when it comes in. The path is relative (<c>.a[2]</c>); null when every string is Unicode text.
+    /// </summary>
+    public static string? LoneSurrogateAt(JsonElement element)
+    {
+        switch (element.ValueKind)
+        {
+            case JsonValueKind.String:
+                return Decodes(element.GetString) ? null : "";
+            case JsonValueKind.Array:
+                var i = 0;
+                foreach (var item in element.EnumerateArray())
+                {
+                    if (LoneSurrogateAt(item) is { } at) return $"[{i}]{at}";
+                    i++;
+                }
+                return null;
+            case JsonValueKind.Object:
+                foreach (var property in element.EnumerateObject())
+                {
+                    if (!Decodes(() => property.Name)) return "";
+                    if (LoneSurrogateAt(property.Value) is { } at) return $".{property.Name}{at}";
+                }
+                return null;
+            default:
+                return null;
+        }
+    }
+
+    private static bool Decodes(Func<string?> read)
+    {
+        try
+        {
+            read();
+            return true;
+        }
+        catch (InvalidOperationException)
+        {
+            return false;
+        }
+    }
 }

@@ -48,7 +48,7 @@ public static class WorkflowDocumentReader
                 case "on_failure": draft = draft with { OnFailure = JobDocumentReader.String(p.Value, At("on_failure")) }; break;
                 case "steps": draft = draft with { Steps = Steps(p.Value, At("steps"), At) }; sawSteps = true; break;
                 default:
-                    throw new InvalidInputException(source, $"unknown field '{p.Name}' (known fields: {string.Join(", ", Fields)})");
+                    throw new InvalidInputException(source, $"unknown field '{p.Name}' (known fields: {string.Join(", ", Fields)})", At(p.Name));
             }
         }
         if (!sawSteps) throw new InvalidInputException(At("steps"), "is required: an object of step name to job document (with depends_on)");

@@ -19,6 +19,8 @@ public sealed class RawJsonConverter : JsonConverter<RawJson>
     public override RawJson Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
     {
         using var doc = JsonDocument.ParseValue(ref reader);
+        // Kept as text and decoded later (by a handler, in an answer of the API): it must be Unicode text now.
+        if (Protocol.TextFields.LoneSurrogateAt(doc.RootElement) is { } at) throw new JsonException($"{at.TrimStart('.')}: {Protocol.TextFields.SurrogateProblem}".TrimStart(':', ' '));
         return new RawJson(doc.RootElement.GetRawText());
     }
 

@@ -127,9 +127,11 @@ internal sealed partial class ApiGuard(RequestDelegate next, ApiOptions options,
         if (ex.InnerException is JsonException json)
         {
             var at = json.Path is { Length: > 1 } path ? path.TrimStart('$', '.') : "";
-            var missing = MissingField(json.Message);
+            var missing = MissingField(json.Message) ?? UnknownField(json.Message, at);
             var field = missing is null ? (at.Length > 0 ? at : "body") : at.Length > 0 ? $"{at}.{missing}" : missing;
-            return ApiProblems.Problem(StatusCodes.Status400BadRequest, "Invalid input", $"{field}: {FirstSentence(json.Message)}", field);
+            var problem = json.InnerException is InvalidOperationException { Message: var m } && m.Contains("UTF-16", StringComparison.Ordinal)
+                ? Gantry.Protocol.TextFields.SurrogateProblem : Describe(json.Message);
+            return ApiProblems.Problem(StatusCodes.Status400BadRequest, "Invalid input", $"{field}: {problem}", field);
         }
         if (ex.Message.Contains("body was provided", StringComparison.Ordinal) || ex.Message.Contains("from body", StringComparison.Ordinal))
             return ApiProblems.Problem(StatusCodes.Status400BadRequest, "Invalid input", "body: is required (a JSON object)", "body");
@@ -146,8 +148,23 @@ internal sealed partial class ApiGuard(RequestDelegate next, ApiOptions options,
         return end > start ? message[start..end] : null;
     }
 
-    private static string FirstSentence(string message)
+    /// <summary>The property named in "The JSON property 'x' could not be mapped…", unless the path already ends with it.</summary>
+    private static string? UnknownField(string message, string at)
     {
+        const string Head = "The JSON property '";
+        if (!message.StartsWith(Head, StringComparison.Ordinal)) return null;
+        var end = message.IndexOf('\'', Head.Length);
+        var name = end > Head.Length ? message[Head.Length..end] : null;
+        return name is null || at == name || at.EndsWith("." + name, StringComparison.Ordinal) ? null : name;
+    }
+
+    /// <summary>The serializer's message in the API's words: what is wrong with the field, never the .NET type it was read into.</summary>
+    private static string Describe(string message)
+    {
+        if (message.Contains("missing required properties", StringComparison.Ordinal)) return "is required";
+        if (message.Contains("could not be mapped to any .NET member", StringComparison.Ordinal)) return "is not a field of this call";
+        if (message.Contains("Duplicate propert", StringComparison.Ordinal)) return "is given more than once";
+        if (message.Contains("could not be converted to", StringComparison.Ordinal)) return "has the wrong type, or a number out of range (see /openapi.json)";
         var cut = message.IndexOf(" Path:", StringComparison.Ordinal);
         return cut > 0 ? message[..cut].TrimEnd() : message;
     }

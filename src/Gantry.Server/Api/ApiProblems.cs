@@ -11,7 +11,7 @@ internal static class ApiProblems
 {
     public static IResult From(Exception ex) => ex switch
     {
-        InvalidInputException e => Problem(StatusCodes.Status400BadRequest, "Invalid input", e.Message, e.Where),
+        InvalidInputException e => Problem(StatusCodes.Status400BadRequest, "Invalid input", e.Message, e.Field),
         JobNotFoundException e => Problem(StatusCodes.Status404NotFound, "No such job", e.Message),
         Gantry.Workflows.WorkflowNotFoundException e => Problem(StatusCodes.Status404NotFound, "No such workflow", e.Message),
         WorkerNotFoundException e => Problem(StatusCodes.Status404NotFound, "No such worker", e.Message),

@@ -31,6 +31,8 @@ public static class GantryApi
             o.SerializerOptions.TypeInfoResolverChain.Insert(0, Gantry.Protocol.Wire.WireJson.Default);
             // A body is read strictly: a key given twice, a required member missing or a NUL in text is bad input, never a guess.
             o.SerializerOptions.AllowDuplicateProperties = false;
+            // A field the call does not take is refused by name, as in job documents: a typo is never silently dropped.
+            o.SerializerOptions.UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow;
             o.SerializerOptions.NumberHandling = JsonNumberHandling.Strict;
             o.SerializerOptions.RespectRequiredConstructorParameters = true;
             o.SerializerOptions.Converters.Add(new Gantry.Serialization.TextFieldConverter());

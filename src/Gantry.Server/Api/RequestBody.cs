@@ -10,9 +10,19 @@ internal static class RequestBody
     {
         if (request.ContentLength > options.MaxRequestBytes)
             throw new RequestTooLargeException($"the body is {request.ContentLength:N0} bytes, over the limit of {options.MaxRequestBytes:N0}");
-        using var reader = new StreamReader(request.Body);
-        return await reader.ReadToEndAsync(ct).ConfigureAwait(false);
+        // Strict: bytes that are not UTF-8 are refused, never turned into U+FFFD (two different keys would become one).
+        using var reader = new StreamReader(request.Body, Strict);
+        try
+        {
+            return await reader.ReadToEndAsync(ct).ConfigureAwait(false);
+        }
+        catch (System.Text.DecoderFallbackException)
+        {
+            throw new InvalidInputException("body", "is not UTF-8 text");
+        }
     }
+
+    private static readonly System.Text.UTF8Encoding Strict = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 }
 
 /// <summary>A request body over the API's limit.</summary>

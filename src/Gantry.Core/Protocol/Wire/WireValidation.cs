@@ -15,8 +15,16 @@ public static class WireValidation
     public static string WorkerId(string? id, string where = "worker_id")
     {
         if (string.IsNullOrWhiteSpace(id)) throw new InvalidInputException(where, "is required (the worker's id, as registered)");
-        if (id.Length > MaxIdLength) throw new InvalidInputException(where, $"is longer than {MaxIdLength} characters");
-        return id;
+        return Label(id, where);
+    }
+
+    /// <summary>A name shown in the registry and printed by <c>gantry workers</c>: at most <see cref="MaxIdLength"/>
+    /// characters and no control character (a newline or a terminal escape would forge or garble what an operator reads).</summary>
+    public static string Label(string value, string where)
+    {
+        if (value.Length > MaxIdLength) throw new InvalidInputException(where, $"is longer than {MaxIdLength} characters");
+        if (value.Any(char.IsControl)) throw new InvalidInputException(where, "holds a control character (a newline, tab, escape…), which a name may not");
+        return value;
     }
 
     public static void Check(this WireWorkerId body) => WorkerId(body.WorkerId);
@@ -25,7 +33,9 @@ public static class WireValidation
     {
         WorkerId(r.Id, "id");
         if (string.IsNullOrWhiteSpace(r.Host)) throw new InvalidInputException("host", "is required (the machine the worker runs on)");
+        Label(r.Host, "host");
         if (string.IsNullOrWhiteSpace(r.Version)) throw new InvalidInputException("version", "is required (the worker's version, shown in the registry)");
+        Label(r.Version, "version");
         if (r.Capacity < 0) throw new InvalidInputException("capacity", $"must be 0 or more, got {r.Capacity}");
         if (r.Queues is null) throw new InvalidInputException("queues", "is required (queue name → the most jobs run from it at once)");
         foreach (var (queue, limit) in r.Queues)
@@ -34,7 +44,14 @@ public static class WireValidation
             if (limit < 0) throw new InvalidInputException($"queues.{queue}", $"must be 0 or more, got {limit}");
         }
         Strings(r.JobTypes, "job_types");
+        for (var i = 0; i < r.JobTypes?.Count; i++) JobDraft.CheckName(r.JobTypes[i], $"job_types[{i}]");
         Strings(r.Capabilities, "capabilities");
+        if (r.Tags is not null)
+            foreach (var (key, value) in r.Tags)
+            {
+                Label(key, "tags");
+                Label(value ?? throw new InvalidInputException($"tags.{key}", "must be a string, not null"), $"tags.{key}");
+            }
     }
 
     public static void Check(this WireFetchRequest r)
@@ -77,5 +94,6 @@ public static class WireValidation
         if (values is null) return;
         for (var i = 0; i < values.Count; i++)
             if (string.IsNullOrWhiteSpace(values[i])) throw new InvalidInputException($"{where}[{i}]", "must not be empty");
+            else Label(values[i], $"{where}[{i}]");
     }
 }

@@ -79,7 +79,14 @@ public sealed record WireReport
     }
 
     /// <summary>The store's report; throws <see cref="InvalidInputException"/> naming what is wrong.</summary>
-    public JobReport ToReport(string where) => Kind switch
+    public JobReport ToReport(string where)
+    {
+        WireValidation.WorkerId(WorkerId, $"{where}.worker_id");
+        if (Attempt < 1) throw new InvalidInputException($"{where}.attempt", $"must be 1 or more (the attempt the report is about), got {Attempt}");
+        return ToStoreReport(where);
+    }
+
+    private JobReport ToStoreReport(string where) => Kind switch
     {
         "progress" => new JobProgressReport(JobId, Attempt, WorkerId, Percent ?? throw Missing(where, "percent"), Message),
         "succeeded" => new JobSucceededReport(JobId, Attempt, WorkerId, Result?.Text),
@@ -92,11 +99,19 @@ public sealed record WireReport
         "cancelled" => new JobCancelledReport(JobId, Attempt, WorkerId),
         "requeued" => new JobRequeuedReport(JobId, Attempt, WorkerId),
         "checkpoint" => new JobCheckpointReport(JobId, Attempt, WorkerId, Data is { } d ? Base64(d, $"{where}.data") : throw Missing(where, "data")),
-        "log" => new JobLogReport(JobId, Attempt, WorkerId, (Lines ?? throw Missing(where, "lines"))
-            .Select((l, i) => l is { Level: not null, Message: not null } ? new JobLogLine(l.N, l.At, l.Level, l.Message)
-                : throw new InvalidInputException($"{where}.lines[{i}]", "must be a log line with n, at, level and message")).ToArray()),
+        "log" => new JobLogReport(JobId, Attempt, WorkerId, LogLines(Lines ?? throw Missing(where, "lines"), where)),
         _ => throw new InvalidInputException($"{where}.kind", $"'{Kind}' is not a report kind (progress, succeeded, failed, cancelled, requeued, checkpoint, log)"),
     };
+
+    /// <summary>A line's number identifies it within its attempt (a line sent again replaces itself), so one report names each number once.</summary>
+    private static JobLogLine[] LogLines(IReadOnlyList<WireLogLine> lines, string where)
+    {
+        var seen = new HashSet<int>();
+        return lines.Select((l, i) => l is not { Level: not null, Message: not null }
+                ? throw new InvalidInputException($"{where}.lines[{i}]", "must be a log line with n, at, level and message")
+                : !seen.Add(l.N) ? throw new InvalidInputException($"{where}.lines[{i}].n", $"line {l.N} is given twice in this report")
+                : new JobLogLine(l.N, l.At, l.Level, l.Message)).ToArray();
+    }
 
     private static byte[] Base64(string data, string where)
     {
