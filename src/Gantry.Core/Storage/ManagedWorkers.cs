@@ -31,6 +31,19 @@ public static class ManagedWorkerStates
     public const string Failed = "failed";
     public const string Stopped = "stopped";
 
+    /// <summary>No worker of the node is starting, running or restarting, and at least one failed: the node runs
+    /// nothing until told to resume (its state is shown as failed).</summary>
+    public static bool AllFailed(IEnumerable<string> states)
+    {
+        var any = false;
+        foreach (var state in states)
+        {
+            if (state is Starting or Running or Restarting) return false;
+            any |= state == Failed;
+        }
+        return any;
+    }
+
     /// <summary>Every state, in the order a worker's life goes through them.</summary>
     public static readonly IReadOnlyList<string> All = [Starting, Running, Restarting, Draining, Failed, Stopped];
 }
