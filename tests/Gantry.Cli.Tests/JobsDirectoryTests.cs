@@ -80,6 +80,10 @@ public sealed class JobsDirectoryTests : IDisposable
         Directory.CreateDirectory(processing);
         // A crash left a dangling link in .processing: the next start must deal with it, not stop (it used to, with exit 0).
         File.CreateSymbolicLink(Path.Combine(processing, "left.json"), Path.Combine(_dir.Path, "gone.json"));
+        // Links to a folder outside (File.Move refuses to move those): one there at start, one dropped later.
+        var folder = Path.Combine(_dir.Path, "elsewhere");
+        Directory.CreateDirectory(folder);
+        File.CreateSymbolicLink(Path.Combine(jobs, "nowhere.json"), folder);
         await using var run = GantryProcess.Start(_dir.Path, "run", "--db", _dir.Db, "--jobs-dir", jobs, "--listen", "off");
         await run.WaitForOutputAsync("Press Ctrl-C to stop.", Generous);
 
@@ -88,6 +92,7 @@ public sealed class JobsDirectoryTests : IDisposable
         await File.WriteAllTextAsync(outside, """{"type":"echo","payload":{"secret":"outside"}}""");
         File.CreateSymbolicLink(Path.Combine(jobs, "link.json"), outside);
         File.CreateSymbolicLink(Path.Combine(jobs, "dangling.json"), Path.Combine(_dir.Path, "nothing-here.json"));
+        File.CreateSymbolicLink(Path.Combine(jobs, "later.json"), folder);
         Directory.CreateDirectory(Path.Combine(jobs, "folder.json"));
         using (var mkfifo = System.Diagnostics.Process.Start("mkfifo", Path.Combine(jobs, "pipe.json"))) await mkfifo.WaitForExitAsync();
         using (var huge = File.Create(Path.Combine(jobs, "huge.json"))) huge.SetLength(64L * 1024 * 1024); // Sparse: costs no disk.
@@ -97,11 +102,13 @@ public sealed class JobsDirectoryTests : IDisposable
         var rejected = Path.Combine(jobs, "rejected");
         string Reason(string name) => File.ReadAllText(Path.Combine(rejected, name + ".error.txt"));
         await WaitUntilAsync(() => File.Exists(Path.Combine(jobs, "done", "good.json")) && File.Exists(Path.Combine(jobs, "failed", "bad.json")), run);
-        foreach (var name in new[] { "left.json", "link.json", "dangling.json", "folder.json", "pipe.json", "huge.json" })
+        foreach (var name in new[] { "left.json", "link.json", "dangling.json", "nowhere.json", "later.json", "folder.json", "pipe.json", "huge.json" })
             await WaitUntilAsync(() => File.Exists(Path.Combine(rejected, name + ".error.txt")), run);
         Assert.Contains("symbolic link", Reason("left.json"), StringComparison.Ordinal);
         Assert.Contains("symbolic link", Reason("link.json"), StringComparison.Ordinal);
         Assert.Contains("symbolic link", Reason("dangling.json"), StringComparison.Ordinal);
+        Assert.Contains("symbolic link", Reason("nowhere.json"), StringComparison.Ordinal);
+        Assert.Contains("symbolic link", Reason("later.json"), StringComparison.Ordinal);
         Assert.Contains("directory", Reason("folder.json"), StringComparison.Ordinal);
         Assert.Contains("not a regular file", Reason("pipe.json"), StringComparison.Ordinal);
         Assert.Contains("bytes, over", Reason("huge.json"), StringComparison.Ordinal);

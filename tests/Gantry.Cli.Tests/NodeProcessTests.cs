@@ -187,6 +187,7 @@ public sealed partial class NodeProcessTests : IDisposable
         Assert.Equal("failed", status.GetProperty("state").GetString());
         Assert.All(status.GetProperty("workers").EnumerateArray(), w => Assert.Equal("failed", w.GetProperty("state").GetString()));
         await WaitUntilAsync(async () => await RegisteredCapacityAsync(nodeId) == 0, Generous, "the registry shows the node with no capacity");
+        Assert.Equal("failed", (await RegisteredAsync(nodeId)).GetProperty("state").GetString()); // Not "running": nothing of it runs.
 
         File.WriteAllText(config, """{ "handlers": {} }""");
         var (code, _, stderr) = await GantryProcess.RunAsync(_dir.Path, null, "workers", "resume", nodeId, "--db", _dir.Db);
@@ -194,16 +195,19 @@ public sealed partial class NodeProcessTests : IDisposable
         await WaitForRunningWorkersAsync(2);
         Assert.Equal("running", (await StatusAsync()).GetProperty("state").GetString());
         await WaitUntilAsync(async () => await RegisteredCapacityAsync(nodeId) == 8, Generous, "the registry shows the node's capacity again");
+        Assert.Equal("running", (await RegisteredAsync(nodeId)).GetProperty("state").GetString());
         var id = await QuickRun.SubmitAsync(_dir, "echo", """{"back":true}""");
         var done = await StoreProbe.WaitForAsync(_dir.Db, id, j => j.State.IsTerminal(), Generous, "finished");
         Assert.Equal(JobState.Succeeded, done.State);
     }
 
-    private async Task<int> RegisteredCapacityAsync(string nodeId)
+    private async Task<int> RegisteredCapacityAsync(string nodeId) => (await RegisteredAsync(nodeId)).GetProperty("capacity").GetInt32();
+
+    private async Task<JsonElement> RegisteredAsync(string nodeId)
     {
         var (code, stdout, stderr) = await GantryProcess.RunAsync(_dir.Path, null, "workers", "--all", "--json", "--db", _dir.Db);
         Assert.True(code == 0, stderr);
-        return JsonDocument.Parse(stdout).RootElement.EnumerateArray().Single(w => w.GetProperty("id").GetString() == nodeId).GetProperty("capacity").GetInt32();
+        return JsonDocument.Parse(stdout).RootElement.EnumerateArray().Single(w => w.GetProperty("id").GetString() == nodeId);
     }
 
     [Fact]

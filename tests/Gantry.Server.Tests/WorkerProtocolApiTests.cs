@@ -61,6 +61,21 @@ public sealed class WorkerProtocolApiTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Heartbeat_AsANodeWritesIt_ManagedWorkersWithoutPidOrErrorAccepted()
+    {
+        // The node's own serializer leaves nulls out: a worker that never failed has no last_error, one waiting to
+        // restart no pid. The server must read what the client writes, or a node over --server never renews a lease.
+        Assert.Equal(HttpStatusCode.NoContent, (await PostAsync("/api/v1/worker/register", Registration)).StatusCode);
+        var beat = new Gantry.Protocol.Wire.WireHeartbeatRequest("py-1", 30, [], [
+            new Gantry.Storage.ManagedWorkerInfo(1, 4242, "running", 0, null, DateTimeOffset.UtcNow, 0, 0, 0, 4),
+            new Gantry.Storage.ManagedWorkerInfo(2, null, "restarting", 1, "exited with code 1", null, 0, 0, 0, 4)]);
+        var body = JsonSerializer.Serialize(beat, Gantry.Protocol.Wire.WireJson.Default.WireHeartbeatRequest);
+        await OkJsonAsync(await PostAsync("/api/v1/worker/heartbeat", body));
+        var listed = await OkJsonAsync(await Http.GetAsync("/api/v1/workers"));
+        Assert.Contains("restarting", listed.GetRawText(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Fetch_LongPoll_ReturnsAsSoonAsAJobIsSubmitted()
     {
         await PostAsync("/api/v1/worker/register", Registration);

@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+
 namespace Gantry.Storage;
 
 /// <summary>
@@ -9,7 +11,11 @@ namespace Gantry.Storage;
 /// <param name="Restarts">Times the node started it again after it exited or stopped answering.</param>
 /// <param name="LastError">Why it last exited or was killed, if it did.</param>
 /// <param name="StartedAt">When its current process started.</param>
-public sealed record ManagedWorkerInfo(int LocalId, int? Pid, string State, int Restarts, string? LastError, DateTimeOffset? StartedAt,
+/// <remarks>Its nullable members are written even when null: the worker protocol leaves nulls out, and the server reads
+/// every constructor parameter as required, so a node's heartbeat would be refused for a worker that never failed.</remarks>
+public sealed record ManagedWorkerInfo(int LocalId, [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] int? Pid, string State, int Restarts,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] string? LastError,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] DateTimeOffset? StartedAt,
     long Succeeded, long Failed, int Running, int Capacity);
 
 public static class ManagedWorkerStates
@@ -24,6 +30,19 @@ public static class ManagedWorkerStates
     /// <summary>Restarted too often within the window: not started again.</summary>
     public const string Failed = "failed";
     public const string Stopped = "stopped";
+
+    /// <summary>No worker of the node is starting, running or restarting, and at least one failed: the node runs
+    /// nothing until told to resume (its state is shown as failed).</summary>
+    public static bool AllFailed(IEnumerable<string> states)
+    {
+        var any = false;
+        foreach (var state in states)
+        {
+            if (state is Starting or Running or Restarting) return false;
+            any |= state == Failed;
+        }
+        return any;
+    }
 
     /// <summary>Every state, in the order a worker's life goes through them.</summary>
     public static readonly IReadOnlyList<string> All = [Starting, Running, Restarting, Draining, Failed, Stopped];

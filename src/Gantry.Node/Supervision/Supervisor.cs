@@ -38,7 +38,7 @@ internal sealed class Supervisor(NodeOptions options, NodeUpstream upstream, Wor
     /// <summary>True when no worker is alive or about to be and at least one has failed: the node cannot run anything.</summary>
     public bool AllFailed
     {
-        get { lock (_lock) return !_stopped && !_workers.Any(w => w.IsLive) && _workers.Any(w => w.State == ManagedWorkerStates.Failed); }
+        get { lock (_lock) return !_stopped && ManagedWorkerStates.AllFailed(_workers.Select(w => w.State)); }
     }
 
     /// <summary>Starts every failed worker again, its restart history forgotten (an operator asked: the cause may be fixed). Returns how many.</summary>

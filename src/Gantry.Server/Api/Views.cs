@@ -159,7 +159,8 @@ public sealed record WorkerView
         Id = w.Id,
         Host = w.Registration.Host,
         Pid = w.Registration.ProcessId,
-        State = w.State,
+        // A live node whose workers all failed runs nothing: it says so, as its own status does.
+        State = WorkerStates.IsLive(w.State) && ManagedWorkerStates.AllFailed(w.Managed.Select(m => m.State)) ? ManagedWorkerStates.Failed : w.State,
         CapacityUsed = running.Count,
         Capacity = w.Registration.Capacity,
         Queues = w.Registration.Queues,

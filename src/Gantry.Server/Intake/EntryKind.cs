@@ -46,8 +46,31 @@ internal static class EntryKinds
         _ => "is missing",
     };
 
+    /// <summary>
+    /// Moves the entry itself to <paramref name="to"/>, which must not exist: false when it does or the entry is gone.
+    /// A link or a FIFO is renamed, never opened nor followed (File.Move refuses a link whose target is missing, so such
+    /// a link would stay in the folder for good).
+    /// </summary>
+    public static bool Move(string from, string to, EntryKind kind)
+    {
+        try
+        {
+            if (kind == EntryKind.Directory) System.IO.Directory.Move(from, to);
+            else if (kind == EntryKind.RegularFile || OperatingSystem.IsWindows()) File.Move(from, to, overwrite: false);
+            else return Of(to) == EntryKind.Missing && Rename(Encoding.UTF8.GetBytes(from + "\0"), Encoding.UTF8.GetBytes(to + "\0")) == 0;
+            return true;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return false;
+        }
+    }
+
 #pragma warning disable SYSLIB1054 // A byte buffer needs no marshalling; LibraryImport would need unsafe code here.
     [DllImport("libSystem.Native", EntryPoint = "SystemNative_LStat")]
     private static extern int LStat(byte[] path, byte[] status);
+
+    [DllImport("libSystem.Native", EntryPoint = "SystemNative_Rename")]
+    private static extern int Rename(byte[] oldPath, byte[] newPath);
 #pragma warning restore SYSLIB1054
 }

@@ -66,16 +66,8 @@ public sealed partial class JobsDirectory(IJobStore store, JobsDirectoryOptions 
             // A regular file perhaps still being written (by a writer that does not rename into place): a moment later.
             if (kind == EntryKind.RegularFile && Time.GetUtcNow() - new DateTimeOffset(File.GetLastWriteTimeUtc(path), TimeSpan.Zero) < Settle) { _skipped = true; continue; }
             var processing = Path.Combine(options.Processing, name);
-            try
-            {
-                // A rename moves the entry itself: a link stays a link, a FIFO is never opened.
-                if (kind == EntryKind.Directory) Directory.Move(path, processing);
-                else File.Move(path, processing, overwrite: false);
-            }
-            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-            {
-                continue; // Another process took it, or one of the same name is in progress.
-            }
+            // A rename moves the entry itself: a link stays a link, a FIFO is never opened.
+            if (!EntryKinds.Move(path, processing, kind)) continue; // Another process took it, or one of the same name is in progress.
             await SubmitAsync(processing, ct).ConfigureAwait(false);
             taken++;
         }
@@ -159,8 +151,7 @@ public sealed partial class JobsDirectory(IJobStore store, JobsDirectoryOptions 
     {
         var rejected = Unique(options.Rejected, name);
         await File.WriteAllTextAsync(rejected + ".error.txt", reason + Environment.NewLine, ct).ConfigureAwait(false);
-        if (EntryKinds.Of(processing) == EntryKind.Directory) Directory.Move(processing, rejected);
-        else File.Move(processing, rejected);
+        if (!EntryKinds.Move(processing, rejected, EntryKinds.Of(processing))) throw new IOException($"{name} could not be moved to {rejected}");
         Log.Rejected(Logger, name, reason);
     }
 
