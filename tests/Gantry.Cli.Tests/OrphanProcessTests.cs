@@ -129,15 +129,31 @@ public sealed partial class OrphanProcessTests : IDisposable
     private static partial Regex ApiLine();
 
     [Fact]
-    public async Task HttpWorker_ServerGone_StopsItsAttemptBeforeTheLeaseEnds_JobRunsOnceMoreElsewhere()
+    public Task HttpWorker_ServerGone_StopsItsAttemptBeforeTheLeaseEnds_JobRunsOnceMoreElsewhere() =>
+        // The worker is alive and cannot renew: it stops the attempt, and the tree is dead before the lease ends.
+        ServerGone_AttemptStoppedBeforeTheLeaseEndsAsync(url =>
+            ["worker", "--server", url, "--token", "test-worker-token", "--lease-duration", "4s", "--heartbeat-interval", "500ms", "--poll-interval", "50ms"],
+            "Leases not renewed");
+
+    [Fact]
+    public Task NodeOverHttp_ServerGone_TakesTheAttemptBackFromItsWorkerBeforeTheLeaseEnds() =>
+        ServerGone_AttemptStoppedBeforeTheLeaseEndsAsync(url =>
+            ["node", "--server", url, "--token", "test-worker-token", "--run-dir", _dir.File("run"), "--workers", "1",
+             "--lease-duration", "5s", "--heartbeat-interval", "500ms", "--poll-interval", "50ms"],
+            "taken back from the workers");
+
+    /// <summary>
+    /// A worker or node over HTTP runs a stubborn attempt; its server is SIGKILLed; the attempt's processes must be dead
+    /// before its lease ends, the process that ran it still up and saying why, and the job then runs once more elsewhere.
+    /// </summary>
+    private async Task ServerGone_AttemptStoppedBeforeTheLeaseEndsAsync(Func<string, string[]> coordinatedArgs, string says)
     {
         (string, string)[] tokens = [("GANTRY_TOKENS", "admin:test-admin-token,worker:test-worker-token")];
         var server = GantryProcess.StartDll(_dir.Path, GantryProcess.CliPath, ["server", "--db", _dir.Db, "--listen", "127.0.0.1:0"], tokens);
         await server.WaitForOutputAsync("Press Ctrl-C to stop.", Generous);
         var url = ApiLine().Match(server.Stdout).Groups[1].Value;
-        await using var worker = GantryProcess.StartDll(_dir.Path, GantryProcess.CliPath,
-            ["worker", "--server", url, "--token", "test-worker-token", "--lease-duration", "4s", "--heartbeat-interval", "500ms", "--poll-interval", "50ms"], []);
-        await worker.WaitForOutputAsync("Press Ctrl-C to stop.", Generous);
+        await using var runner = GantryProcess.StartDll(_dir.Path, GantryProcess.CliPath, coordinatedArgs(url), []);
+        await runner.WaitForOutputAsync("Press Ctrl-C to stop.", Generous);
         var id = await QuickRun.SubmitAsync(_dir, "stubborn", "--max-attempts", "3");
         var (program, child) = await WaitForFirstAttemptAsync();
         // Two renewals at least: the lease now runs from a heartbeat, not from the claim.
@@ -148,44 +164,12 @@ public sealed partial class OrphanProcessTests : IDisposable
         await server.DisposeAsync();
         var leaseEnd = (await StoreProbe.GetAsync(_dir.Db, id))!.LeaseUntil!.Value;
 
-        // The worker is alive and cannot renew: it stops the attempt, and the tree is dead before the lease ends.
         await WaitUntilDeadAsync(program, TimeSpan.FromSeconds(20), "the handler's program");
         await WaitUntilDeadAsync(child, TimeSpan.FromSeconds(5), "the program's child");
         var stoppedAt = DateTimeOffset.UtcNow;
         Assert.True(stoppedAt < leaseEnd, $"the attempt's processes were still alive {(stoppedAt - leaseEnd).TotalMilliseconds:0} ms after its lease ended");
-        Assert.False(worker.HasExited, worker.Output);
-        Assert.Contains("Leases not renewed", worker.Output, StringComparison.Ordinal);
-
-        await using var other = QuickRun.Start(_dir);
-        await AssertSecondAttemptSawNothingOfTheFirstAsync(id);
-    }
-
-    [Fact]
-    public async Task NodeOverHttp_ServerGone_TakesTheAttemptBackFromItsWorkerBeforeTheLeaseEnds()
-    {
-        (string, string)[] tokens = [("GANTRY_TOKENS", "admin:test-admin-token,worker:test-worker-token")];
-        var server = GantryProcess.StartDll(_dir.Path, GantryProcess.CliPath, ["server", "--db", _dir.Db, "--listen", "127.0.0.1:0"], tokens);
-        await server.WaitForOutputAsync("Press Ctrl-C to stop.", Generous);
-        var url = ApiLine().Match(server.Stdout).Groups[1].Value;
-        await using var node = GantryProcess.StartDll(_dir.Path, GantryProcess.CliPath,
-            ["node", "--server", url, "--token", "test-worker-token", "--run-dir", _dir.File("run"), "--workers", "1",
-             "--lease-duration", "5s", "--heartbeat-interval", "500ms", "--poll-interval", "50ms"], []);
-        await node.WaitForOutputAsync("Press Ctrl-C to stop.", Generous);
-        var id = await QuickRun.SubmitAsync(_dir, "stubborn", "--max-attempts", "3");
-        var (program, child) = await WaitForFirstAttemptAsync();
-        await Task.Delay(1200);
-
-        server.Signal(GantryProcess.SigKill);
-        await server.WaitForExitAsync(Generous);
-        await server.DisposeAsync();
-        var leaseEnd = (await StoreProbe.GetAsync(_dir.Db, id))!.LeaseUntil!.Value;
-
-        await WaitUntilDeadAsync(program, TimeSpan.FromSeconds(20), "the handler's program");
-        await WaitUntilDeadAsync(child, TimeSpan.FromSeconds(5), "the program's child");
-        var stoppedAt = DateTimeOffset.UtcNow;
-        Assert.True(stoppedAt < leaseEnd, $"the attempt's processes were still alive {(stoppedAt - leaseEnd).TotalMilliseconds:0} ms after its lease ended");
-        Assert.False(node.HasExited, node.Output);
-        Assert.Contains("taken back from the workers", node.Output, StringComparison.Ordinal);
+        Assert.False(runner.HasExited, runner.Output);
+        Assert.Contains(says, runner.Output, StringComparison.Ordinal);
 
         await using var other = QuickRun.Start(_dir);
         await AssertSecondAttemptSawNothingOfTheFirstAsync(id);
