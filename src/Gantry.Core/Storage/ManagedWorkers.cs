@@ -1,5 +1,3 @@
-using System.Text.Json.Serialization;
-
 namespace Gantry.Storage;
 
 /// <summary>
@@ -11,11 +9,7 @@ namespace Gantry.Storage;
 /// <param name="Restarts">Times the node started it again after it exited or stopped answering.</param>
 /// <param name="LastError">Why it last exited or was killed, if it did.</param>
 /// <param name="StartedAt">When its current process started.</param>
-/// <remarks>Its nullable members are written even when null: the worker protocol leaves nulls out, and the server reads
-/// every constructor parameter as required, so a node's heartbeat would be refused for a worker that never failed.</remarks>
-public sealed record ManagedWorkerInfo(int LocalId, [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] int? Pid, string State, int Restarts,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] string? LastError,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] DateTimeOffset? StartedAt,
+public sealed record ManagedWorkerInfo(int LocalId, int? Pid, string State, int Restarts, string? LastError, DateTimeOffset? StartedAt,
     long Succeeded, long Failed, int Running, int Capacity);
 
 public static class ManagedWorkerStates

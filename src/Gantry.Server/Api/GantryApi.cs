@@ -28,7 +28,7 @@ public static class GantryApi
         {
             o.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower;
             o.SerializerOptions.DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull;
-            o.SerializerOptions.TypeInfoResolverChain.Insert(0, Gantry.Protocol.Wire.WireJson.Default);
+            o.SerializerOptions.TypeInfoResolverChain.Insert(0, System.Text.Json.Serialization.Metadata.JsonTypeInfoResolver.WithAddedModifier(Gantry.Protocol.Wire.WireJson.Default, NullableMembersOptional));
             // A body is read strictly: a key given twice, a required member missing or a NUL in text is bad input, never a guess.
             o.SerializerOptions.AllowDuplicateProperties = false;
             // A field the call does not take is refused by name, as in job documents: a typo is never silently dropped.
@@ -40,6 +40,18 @@ public static class GantryApi
         // A body or parameter that does not bind throws, so that ApiGuard answers it as problem details naming the field.
         services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
         return services;
+    }
+
+    /// <summary>
+    /// A constructor parameter of a nullable type may be left out of a body (it reads as null): senders leave nulls
+    /// out, and requiring them would refuse a node's heartbeat for a worker that never failed. Every other
+    /// constructor parameter stays required.
+    /// </summary>
+    private static void NullableMembersOptional(System.Text.Json.Serialization.Metadata.JsonTypeInfo info)
+    {
+        foreach (var property in info.Properties)
+            if (property.IsRequired && property.AssociatedParameter is { IsNullable: true })
+                property.IsRequired = false;
     }
 
     /// <summary>For a process with no store (a worker): its own instruments on <c>/metrics</c>, and <c>/health/live</c>. Tokens as for the API.</summary>
