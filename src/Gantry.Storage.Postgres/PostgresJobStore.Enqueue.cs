@@ -82,7 +82,7 @@ public sealed partial class PostgresJobStore
         // The insert and the wake-up in one batch: one round trip, one implicit transaction. A spare
         // notification (every job turned out to exist already) costs a claim that finds nothing.
         var inserted = await OneBatchAsync(c => InsertJobsAsync(c, jobs, states, now, null, ct,
-            states.Contains(JobState.Queued) ? [Notify(PostgresNotifications.Jobs)] : []), ct).ConfigureAwait(false);
+            WakeUps(states)), ct).ConfigureAwait(false);
 
         var results = new JobEnqueueResult[jobs.Count];
         var missing = new List<int>();

@@ -13,6 +13,14 @@ public sealed partial class PostgresJobStore
 
     private string LeaderLockNamespace => "gantry.leader." + _schema;
 
+    /// <summary>
+    /// How often a leader's session is checked. The lock cannot be lost while the session lives, so a check only
+    /// notices a dead connection; a leader whose session ended runs on for at most this long beside the next one,
+    /// which is harmless (every maintenance change is a conditional update) and saves an idle store a statement
+    /// every election round.
+    /// </summary>
+    private static readonly TimeSpan LeaderSessionCheck = TimeSpan.FromSeconds(5);
+
     public async Task<bool> LeaderTryElectAsync(LeaderElectParams p, CancellationToken ct)
     {
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
@@ -23,9 +31,11 @@ public sealed partial class PostgresJobStore
             if (session.Connection is { } held && session.Leads)
             {
                 // The lock lives as long as the session: a live session still holds it.
+                if (_time.GetElapsedTime(session.CheckedAt) < LeaderSessionCheck) return true;
                 try
                 {
                     await Command(held, "SELECT 1").RunAsync(ct).ConfigureAwait(false);
+                    session.CheckedAt = _time.GetTimestamp();
                     return true;
                 }
                 catch (Exception ex) when (ex is NpgsqlException or InvalidOperationException && !ct.IsCancellationRequested)
@@ -38,6 +48,7 @@ public sealed partial class PostgresJobStore
                 session.Connection ??= await OpenLeaderConnectionAsync(ct).ConfigureAwait(false);
                 session.Leads = await Command(session.Connection, "SELECT pg_try_advisory_lock(hashtext(@schema), hashtext(@name))")
                     .Bind("@schema", LeaderLockNamespace).Bind("@name", p.Name).ScalarAsync(ct).ConfigureAwait(false) is true;
+                session.CheckedAt = _time.GetTimestamp();
                 return session.Leads;
             }
             catch (NpgsqlException ex) when (!ct.IsCancellationRequested)
@@ -103,6 +114,8 @@ public sealed partial class PostgresJobStore
         public SemaphoreSlim Gate { get; } = new(1, 1);
         public NpgsqlConnection? Connection { get; set; }
         public bool Leads { get; set; }
+        /// <summary>When the session last answered (a timestamp of the store's time provider).</summary>
+        public long CheckedAt { get; set; }
 
         public async Task CloseAsync()
         {

@@ -41,13 +41,13 @@ public sealed partial class PostgresJobStore
     // dead rows for every claim to walk. VACUUM of job_ready costs in proportion to its dead and live rows only (the
     // queued jobs), so the leader runs it as soon as a few thousand have piled up. SKIP_LOCKED: an autovacuum already
     // on it is as good. The dead-row count is the statistics system's (at most about a second behind).
-    public Task<long> UpkeepAsync(CancellationToken ct) => RunAsync(async c =>
+    public Task<UpkeepResult> UpkeepAsync(CancellationToken ct) => RunAsync(async c =>
     {
         var dead = await Command(c, "SELECT coalesce(n_dead_tup, 0) FROM pg_stat_user_tables WHERE schemaname = current_schema() AND relname = 'job_ready'")
             .ScalarAsync(ct).ConfigureAwait(false) is long n ? n : 0;
-        if (dead < ReadyDeadRowsToVacuum) return 0L;
+        if (dead < ReadyDeadRowsToVacuum) return new UpkeepResult(0, dead);
         await Command(c, "VACUUM (SKIP_LOCKED) job_ready").RunAsync(ct).ConfigureAwait(false);
-        return dead;
+        return new UpkeepResult(dead, 0);
     }, ct);
 
     public async Task<IReadOnlyList<RescuedJob>> JobRescueExpiredAsync(JobRescueParams p, CancellationToken ct)

@@ -139,6 +139,7 @@ public sealed partial class PostgresJobStore
             // Dependents are released in the transaction that records their dependencies' success.
             var released = await ReleaseDependentsAsync(c, succeededSteps, ct).ConfigureAwait(false);
             if (wakeClaimers) await NotifyAsync(c, PostgresNotifications.Jobs, ct).ConfigureAwait(false);
+            if (wakeScheduler) await NotifyAsync(c, PostgresNotifications.Schedule, ct).ConfigureAwait(false);
             wakeClaimers |= released;
             return results;
         }, ct).ConfigureAwait(false);

@@ -31,6 +31,7 @@ public sealed partial class PostgresJobStore
                     .Bind("@jobs", edges.Select(e => e.Job).ToArray()).Bind("@deps", edges.Select(e => e.DependsOn).ToArray())
                     .RunAsync(ct).ConfigureAwait(false);
             if (states.Contains(JobState.Queued)) await NotifyAsync(c, PostgresNotifications.Jobs, ct).ConfigureAwait(false);
+            if (states.Contains(JobState.Scheduled)) await NotifyAsync(c, PostgresNotifications.Schedule, ct).ConfigureAwait(false);
             return new WorkflowCreateResult(wf.Id, wf.Steps.Select((s, i) => new WorkflowStepJob(s.Name, s.Job.Id, states[i])).ToArray());
         }, ct).ConfigureAwait(false);
         if (states.Contains(JobState.Queued)) Signals.JobsAvailable.Set();

@@ -162,6 +162,11 @@ public sealed partial class PostgresJobStore : IJobStore
     /// <summary>The notification as a statement of a batch.</summary>
     private NpgsqlBatchCommand Notify(string kind) => new NpgsqlBatchCommand(NotifySql).Bind("@channel", _channel).Bind("@kind", kind);
 
+    /// <summary>The notifications an insert of jobs in <paramref name="states"/> sends: claimers for queued ones, the scheduler for scheduled ones.</summary>
+    private NpgsqlBatchCommand[] WakeUps(IReadOnlyCollection<Gantry.Jobs.JobState> states) =>
+        [.. states.Contains(Gantry.Jobs.JobState.Queued) ? [Notify(PostgresNotifications.Jobs)] : Array.Empty<NpgsqlBatchCommand>(),
+         .. states.Contains(Gantry.Jobs.JobState.Scheduled) ? [Notify(PostgresNotifications.Schedule)] : Array.Empty<NpgsqlBatchCommand>()];
+
     private const string NotifySql = "SELECT pg_notify(@channel, @kind)";
 
     private static async Task ExecuteAndDisposeAsync(NpgsqlCommand cmd, CancellationToken ct)

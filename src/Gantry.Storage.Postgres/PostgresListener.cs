@@ -52,6 +52,7 @@ internal sealed class PostgresListener : IAsyncDisposable
                     await cmd.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
                 }
                 pause = RetryMin;
+                _signals.CrossProcess = true;
                 if (!_listening.TrySetResult()) RaiseAll(); // a reconnect: anything sent meanwhile was missed
                 while (true) await c.WaitAsync(ct).ConfigureAwait(false);
             }
@@ -61,6 +62,12 @@ internal sealed class PostgresListener : IAsyncDisposable
             }
             catch (Exception)
             {
+                // Until it listens again, waiters look for themselves at their own short poll intervals.
+                if (_signals.CrossProcess)
+                {
+                    _signals.CrossProcess = false;
+                    RaiseAll();
+                }
                 // Whatever broke the connection (server gone, network, a failover), the loop must live on:
                 // a listener that died quietly would leave workers on polling alone.
                 // The store's own statements report the outage; here we only come back when the server does.
@@ -77,6 +84,7 @@ internal sealed class PostgresListener : IAsyncDisposable
         {
             case PostgresNotifications.Jobs: _signals.JobsAvailable.Set(); break;
             case PostgresNotifications.Commands: _signals.CommandsAvailable.Set(); break;
+            case PostgresNotifications.Schedule: _signals.ScheduleChanged.Set(); break;
             default: RaiseAll(); break;
         }
     }

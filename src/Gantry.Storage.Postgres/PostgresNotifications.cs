@@ -8,4 +8,7 @@ internal static class PostgresNotifications
 
     /// <summary>A worker command was queued (cancel of a running job).</summary>
     public const string Commands = "commands";
+
+    /// <summary>Jobs became scheduled (delayed, or backing off before a retry): the scheduler may need to wake earlier.</summary>
+    public const string Schedule = "schedule";
 }

@@ -60,7 +60,7 @@ public sealed partial class SqliteJobStore
     }
 
     /// <summary>Nothing to do: SQLite removes an index entry as its row changes.</summary>
-    public Task<long> UpkeepAsync(CancellationToken ct) => Task.FromResult(0L);
+    public Task<UpkeepResult> UpkeepAsync(CancellationToken ct) => Task.FromResult(default(UpkeepResult));
 
     public Task<int> JobCleanAsync(JobCleanParams p, CancellationToken ct) => WriteAsync(_ =>
     {

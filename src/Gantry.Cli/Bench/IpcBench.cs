@@ -147,7 +147,7 @@ internal sealed class IpcBench(int samples, Action<string> progress)
         public Task RegisterAsync(WorkerRegistration registration, CancellationToken ct) => Task.CompletedTask;
         public Task DeregisterAsync(string workerId, CancellationToken ct) => Task.CompletedTask;
         public Task<IReadOnlyList<ClaimedJob>> ClaimAsync(JobClaimParams p, bool mayWait, CancellationToken ct) => Task.FromResult<IReadOnlyList<ClaimedJob>>([Job]);
-        public Task WaitForJobsAsync(TimeSpan timeout, CancellationToken ct) => Task.Delay(timeout, ct);
+        public async Task<bool> WaitForJobsAsync(TimeSpan timeout, CancellationToken ct) { await Task.Delay(timeout, ct).ConfigureAwait(false); return false; }
         public Task<IReadOnlyList<bool>> ReportAsync(IReadOnlyList<JobReport> reports, CancellationToken ct) =>
             Task.FromResult<IReadOnlyList<bool>>(Enumerable.Repeat(true, reports.Count).ToArray());
         public Task<WorkerHeartbeatResult> HeartbeatAsync(WorkerHeartbeatParams p, CancellationToken ct) => Task.FromResult(new WorkerHeartbeatResult([], []));

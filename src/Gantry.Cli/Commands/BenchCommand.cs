@@ -19,7 +19,7 @@ internal static class BenchCommand
         var json = CliOptions.Json();
         var command = new Command("bench", "Measure throughput (drain a backlog of no-op jobs) and pickup latency (enqueue to handler start) on a fresh store")
         {
-            db, storeOption, jobs, concurrency, samples, rounds, json, Process(), Http(), Ipc(), Node(), Workflow(),
+            db, storeOption, jobs, concurrency, samples, rounds, json, Process(), Http(), Ipc(), Node(), Workflow(), Idle(),
         };
         command.SetHandler(async (parse, ct) =>
         {
@@ -209,6 +209,39 @@ internal static class BenchCommand
             }
             Console.Out.WriteLine($"in-process worker   {result.InProcessJobsPerSecond:N0} jobs/s (capacity {c}; median of {r}: {string.Join(", ", result.InProcessRounds.Select(x => x.ToString("N0")))})");
             Console.Out.WriteLine($"node, {w} workers     {result.NodeJobsPerSecond:N0} jobs/s ({result.Ratio:P0} of in-process; median of {r}: {string.Join(", ", result.NodeRounds.Select(x => x.ToString("N0")))})");
+            return Cli.Ok;
+        });
+        return command;
+    }
+
+    /// <summary><c>gantry bench idle</c>: what idle workers and servers cost a PostgreSQL database, and their memory.</summary>
+    private static Command Idle()
+    {
+        var storeOption = new StoreLocationOptions().Store;
+        storeOption.Description = "The PostgreSQL database to run on (postgres://…); it must hold no jobs, and nothing else should use it, since every transaction in it is counted";
+        var workers = CliOptions.Count("--workers", "Idle gantry worker processes", 2, least: 1);
+        var servers = CliOptions.Count("--servers", "gantry server processes started beside the workers for a second count (one leads, the rest stand by); 0 for none", 1, least: 0);
+        var seconds = CliOptions.Count("--seconds", "Length of each count", 30, least: 5);
+        var json = CliOptions.Json();
+        var command = new Command("idle", "Measure what idle workers and servers cost a PostgreSQL database (transactions per second, from pg_stat_database) and their resident memory")
+        {
+            storeOption, workers, servers, seconds, json,
+        };
+        command.SetHandler(async (parse, ct) =>
+        {
+            if (parse.GetValue(storeOption) is not PostgresLocation location)
+                throw new InvalidInputException("--store", "give a postgres:// database: the count comes from PostgreSQL's statistics");
+            var asJson = parse.GetValue(json);
+            var result = await new IdleBench(location, parse.GetValue(workers), parse.GetValue(servers), TimeSpan.FromSeconds(parse.GetValue(seconds)),
+                m => { if (!asJson) Console.Error.WriteLine($"bench: {m}"); }).RunAsync(ct).ConfigureAwait(false);
+            if (asJson)
+            {
+                Cli.WriteJson(result, Cli.Json.IdleBenchResult);
+                return Cli.Ok;
+            }
+            Console.Out.WriteLine($"idle worker   {result.TransactionsPerSecondPerWorker:0.00} transactions/s each ({result.Workers} workers, {result.WindowSeconds:0}s); RSS {string.Join(", ", result.WorkerRssMib.Select(m => $"{m:0.0}"))} MiB");
+            if (result.TransactionsPerSecondPerServer is { } perServer)
+                Console.Out.WriteLine($"server        {perServer:0.00} transactions/s each beside them ({result.Servers} server(s)); RSS {string.Join(", ", result.ServerRssMib.Select(m => $"{m:0.0}"))} MiB");
             return Cli.Ok;
         });
         return command;

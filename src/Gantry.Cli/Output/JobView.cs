@@ -26,4 +26,5 @@ namespace Gantry.Cli.Output;
 [JsonSerializable(typeof(Bench.IpcBenchResult))]
 [JsonSerializable(typeof(Bench.NodeBenchResult))]
 [JsonSerializable(typeof(Bench.WorkflowBenchResult))]
+[JsonSerializable(typeof(Bench.IdleBenchResult))]
 internal sealed partial class CliJson : JsonSerializerContext;

@@ -64,11 +64,11 @@ public interface IJobStore : IAsyncDisposable
     Task<int> JobCleanAsync(JobCleanParams p, CancellationToken ct);
 
     /// <summary>
-    /// The store's own housekeeping, which the maintenance leader runs every few seconds: on PostgreSQL, vacuuming
-    /// the table of claimable jobs once claims have left enough dead rows in it (a claim walks them until then).
-    /// Returns the dead rows it cleared, roughly; 0 when there was nothing to do.
+    /// The store's own housekeeping, which the maintenance leader runs every second while the store is busy: on
+    /// PostgreSQL, vacuuming the table of claimable jobs once claims have left enough dead rows in it (a claim walks
+    /// them until then). Says, roughly, what it cleared and what it left for a later round.
     /// </summary>
-    Task<long> UpkeepAsync(CancellationToken ct);
+    Task<UpkeepResult> UpkeepAsync(CancellationToken ct);
 
     /// <summary>Counts per queue and state. Reads every job the store retains: for people and dashboards, not for loops.</summary>
     Task<IReadOnlyList<QueueStats>> QueueStatsAsync(CancellationToken ct);

@@ -73,6 +73,10 @@ public sealed record JobPromoteParams(int Limit = 1000);
 
 public sealed record JobRescueParams(int Limit = 1000);
 
+/// <summary>What a round of <see cref="IJobStore.UpkeepAsync"/> did: dead rows it cleared, and dead rows it saw but left
+/// (too few to be worth clearing yet). Both 0 means the store is quiet.</summary>
+public readonly record struct UpkeepResult(long Cleared, long Pending);
+
 public sealed record RescuedJob(Guid Id, int Attempt, string? WorkerId, JobState NewState);
 
 /// <param name="WorkerRetention">How long stopped and dead workers stay in the registry (at most <paramref name="Limit"/> go per call).</param>

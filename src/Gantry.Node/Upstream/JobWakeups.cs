@@ -7,7 +7,7 @@ namespace Gantry.Node.Upstream;
 /// one waiter; the first waiter it wakes releases the others, so no worker sits out its poll interval
 /// while work is there.
 /// </summary>
-internal sealed class JobWakeups(IWorkerLink link, TimeProvider time)
+internal sealed class JobWakeups(IWorkerLink link)
 {
     private TaskCompletionSource _broadcast = New();
 
@@ -23,11 +23,9 @@ internal sealed class JobWakeups(IWorkerLink link, TimeProvider time)
 
     private async Task WaitUpstreamAsync(TimeSpan timeout, CancellationToken ct)
     {
-        var started = time.GetTimestamp();
-        await link.WaitForJobsAsync(timeout, ct).ConfigureAwait(false);
-        // Woken before the timeout: the link saw new work, so everyone waiting may claim (even when
-        // this waiter already left with the broadcast, the wake-up it took is passed on).
-        if (time.GetElapsedTime(started) < timeout - TimeSpan.FromMilliseconds(5)) Release();
+        // Woken by the link: it saw new work, so everyone waiting may claim (even when this waiter already left
+        // with the broadcast, the wake-up it took is passed on).
+        if (await link.WaitForJobsAsync(timeout, ct).ConfigureAwait(false)) Release();
     }
 
     public void Release() => Interlocked.Exchange(ref _broadcast, New()).TrySetResult();

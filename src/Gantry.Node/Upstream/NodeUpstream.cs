@@ -20,7 +20,7 @@ internal sealed class NodeUpstream
         _options = options;
         Outage = new LinkOutage(logger, time);
         Reports = new ReportBatcher(link, Held, time, Outage);
-        Wakeups = new JobWakeups(link, time);
+        Wakeups = new JobWakeups(link);
     }
 
     public IWorkerLink Link { get; }

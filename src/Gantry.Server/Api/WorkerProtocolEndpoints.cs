@@ -63,13 +63,17 @@ internal static class WorkerProtocolEndpoints
             TimeSpan.FromSeconds(body.LeaseSeconds), body.Capabilities ?? [], body.JobTypes);
         var wait = TimeSpan.FromSeconds(Math.Clamp(body.WaitSeconds, 0, MaxWait.TotalSeconds));
         var deadline = DateTimeOffset.UtcNow + wait;
+        // Taken before the first claim: work that arrives while a claim runs wakes the wait that follows it.
+        var wakeups = store.Signals.JobsAvailable.Cursor();
         while (true)
         {
             var jobs = await store.JobClaimAsync(claim, ct).ConfigureAwait(false);
-            if (jobs.Count > 0 || DateTimeOffset.UtcNow >= deadline)
+            var left = deadline - DateTimeOffset.UtcNow;
+            if (jobs.Count > 0 || left <= TimeSpan.Zero)
                 return TypedResults.Ok(new WireFetchResponse(jobs.Select(WireJob.From).ToArray()));
-            // Woken at once by work this process's store sees (or a PostgreSQL notification); polls otherwise.
-            await store.Signals.JobsAvailable.WaitAsync(PollInterval, ct).ConfigureAwait(false);
+            // Woken at once by work this process's store sees (or, on PostgreSQL, any process's); polls otherwise.
+            var poll = store.Signals.PollFor(PollInterval);
+            await wakeups.WaitAsync(poll < left ? poll : left, ct).ConfigureAwait(false);
         }
     }
 

@@ -3,10 +3,17 @@ using Microsoft.Extensions.Logging;
 
 namespace Gantry.Server.Maintenance;
 
-/// <summary>Moves delayed and backed-off jobs to queued when their time comes, waking for the next one due.</summary>
+/// <summary>
+/// Moves delayed and backed-off jobs to queued when their time comes, waking for the next one due, or when a job
+/// becomes scheduled (<see cref="StoreSignals.ScheduleChanged"/>). With no job due it looks again after
+/// <see cref="MaintenanceOptions.SchedulerInterval"/>, or, while the store's signals carry every process's writes, after
+/// <see cref="StoreSignals.CrossProcessPoll"/>.
+/// </summary>
 public sealed class JobScheduler(IJobStore store, MaintenanceOptions options, ILogger<JobScheduler> logger, TimeProvider time)
     : MaintenanceService(logger, time)
 {
+    private readonly SignalCursor _changes = store.Signals.ScheduleChanged.Cursor();
+
     public override async Task<int> RunOnceAsync(CancellationToken ct)
     {
         var total = 0;
@@ -22,12 +29,12 @@ public sealed class JobScheduler(IJobStore store, MaintenanceOptions options, IL
 
     protected override async Task WaitAsync(CancellationToken ct)
     {
-        var wait = options.SchedulerInterval;
+        var wait = store.Signals.PollFor(options.SchedulerInterval);
         if (await store.JobNextDueAsync(ct).ConfigureAwait(false) is { } next)
         {
             var untilDue = next - Time.GetUtcNow();
             if (untilDue < wait) wait = untilDue < TimeSpan.Zero ? TimeSpan.Zero : untilDue;
         }
-        if (wait > TimeSpan.Zero) await store.Signals.ScheduleChanged.WaitAsync(wait, ct).ConfigureAwait(false);
+        if (wait > TimeSpan.Zero) await _changes.WaitAsync(wait, ct).ConfigureAwait(false);
     }
 }

@@ -12,7 +12,8 @@ public sealed record MaintenanceOptions
     public static readonly TimeSpan UpkeepIntervalDefault = TimeSpan.FromSeconds(1);
     public static readonly TimeSpan WorkerRetentionDefault = TimeSpan.FromHours(1);
 
-    /// <summary>Longest the scheduler sleeps; it wakes earlier for the next due job. Defaults to 1 second.</summary>
+    /// <summary>Longest the scheduler sleeps on a store whose signals do not carry other processes' writes (SQLite); it
+    /// wakes earlier for the next due job. Defaults to 1 second.</summary>
     public TimeSpan SchedulerInterval { get; init; } = SchedulerIntervalDefault;
     /// <summary>How often expired leases are looked for. Defaults to 5 seconds.</summary>
     public TimeSpan RescuerInterval { get; init; } = RescuerIntervalDefault;
@@ -26,7 +27,7 @@ public sealed record MaintenanceOptions
     public TimeSpan DeadWorkerTimeout { get; init; } = DeadWorkerTimeoutDefault;
     /// <summary>How often silent workers are looked for. Defaults to 5 seconds.</summary>
     public TimeSpan DeadWorkerInterval { get; init; } = DeadWorkerIntervalDefault;
-    /// <summary>How often the store's own housekeeping runs (<see cref="StoreUpkeep"/>). Defaults to 1 second.</summary>
+    /// <summary>How often the store's own housekeeping runs while the store is busy (<see cref="StoreUpkeep"/>). Defaults to 1 second.</summary>
     public TimeSpan UpkeepInterval { get; init; } = UpkeepIntervalDefault;
 
     /// <summary>Least interval of a maintenance loop: a shorter one keeps a core busy querying an idle store.</summary>

@@ -48,7 +48,8 @@ public sealed class HttpWorkerLink : IWorkerLink, IDisposable
     }
 
     /// <summary>A fetch that may wait waits on the server; the worker waits here only after such a fetch.</summary>
-    public Task WaitForJobsAsync(TimeSpan timeout, CancellationToken ct) => Task.CompletedTask;
+    /// <summary>The claim itself waits on the server (a long poll), so there is nothing to wait for here.</summary>
+    public Task<bool> WaitForJobsAsync(TimeSpan timeout, CancellationToken ct) => Task.FromResult(true);
 
     public async Task<IReadOnlyList<bool>> ReportAsync(IReadOnlyList<JobReport> reports, CancellationToken ct)
     {

@@ -19,8 +19,10 @@ public interface IWorkerLink
     /// slots free up soon, and the claim must not be parked on its other, empty queues meanwhile.</summary>
     Task<IReadOnlyList<ClaimedJob>> ClaimAsync(JobClaimParams p, bool mayWait, CancellationToken ct);
 
-    /// <summary>Waits until new jobs may be claimable or <paramref name="timeout"/> passes.</summary>
-    Task WaitForJobsAsync(TimeSpan timeout, CancellationToken ct);
+    /// <summary>Waits until new jobs may be claimable or <paramref name="timeout"/> passes; true when woken by a sign of
+    /// new work. A link whose coordinator tells it of every new job (PostgreSQL's notifications) may wait longer than
+    /// <paramref name="timeout"/> (<see cref="StoreSignals.PollFor"/>).</summary>
+    Task<bool> WaitForJobsAsync(TimeSpan timeout, CancellationToken ct);
 
     Task<IReadOnlyList<bool>> ReportAsync(IReadOnlyList<JobReport> reports, CancellationToken ct);
     Task<WorkerHeartbeatResult> HeartbeatAsync(WorkerHeartbeatParams p, CancellationToken ct);

@@ -76,7 +76,7 @@ public sealed class IpcWorkerLink : IWorkerLink, IAsyncDisposable
         _ = ReportAsync(reports, CancellationToken.None).ContinueWith(static t => _ = t.Exception, TaskScheduler.Default);
     }
 
-    public Task WaitForJobsAsync(TimeSpan timeout, CancellationToken ct) =>
+    public Task<bool> WaitForJobsAsync(TimeSpan timeout, CancellationToken ct) =>
         _connection.RequestAsync(IpcMessageType.WaitJobs, timeout, static (w, t) => w.Duration(t), static (ref FrameReader _) => true, ct);
 
     public Task<IReadOnlyList<bool>> ReportAsync(IReadOnlyList<JobReport> reports, CancellationToken ct)

@@ -5,14 +5,19 @@ namespace Gantry.Worker.Links;
 /// <summary>A worker that talks to the store directly (the embedded and distributed shapes).</summary>
 public sealed class StoreWorkerLink(IJobStore store) : IWorkerLink
 {
+    // Cursors, not the signals' own auto-reset wait: another waiter in this process (the API's long polls, a node's
+    // other workers) must not take this worker's wake-up, since with notifications it may otherwise sleep for seconds.
+    private readonly SignalCursor _jobs = store.Signals.JobsAvailable.Cursor();
+    private readonly SignalCursor _commands = store.Signals.CommandsAvailable.Cursor();
+
     public string Description => store.Description;
 
     public Task RegisterAsync(WorkerRegistration registration, CancellationToken ct) => store.WorkerRegisterAsync(registration, ct);
     public Task DeregisterAsync(string workerId, CancellationToken ct) => store.WorkerDeregisterAsync(workerId, ct);
     public Task<IReadOnlyList<ClaimedJob>> ClaimAsync(JobClaimParams p, bool mayWait, CancellationToken ct) => store.JobClaimAsync(p, ct);
-    public Task WaitForJobsAsync(TimeSpan timeout, CancellationToken ct) => store.Signals.JobsAvailable.WaitAsync(timeout, ct);
+    public Task<bool> WaitForJobsAsync(TimeSpan timeout, CancellationToken ct) => _jobs.WaitAsync(store.Signals.PollFor(timeout), ct);
     public Task<IReadOnlyList<bool>> ReportAsync(IReadOnlyList<JobReport> reports, CancellationToken ct) => store.JobReportManyAsync(reports, ct);
     public Task<WorkerHeartbeatResult> HeartbeatAsync(WorkerHeartbeatParams p, CancellationToken ct) => store.WorkerHeartbeatAsync(p, ct);
     public Task<IReadOnlyList<WorkerCommand>> TakeCommandsAsync(string workerId, CancellationToken ct) => store.WorkerCommandsTakeAsync(workerId, ct);
-    public Task WaitForCommandsAsync(TimeSpan timeout, CancellationToken ct) => store.Signals.CommandsAvailable.WaitAsync(timeout, ct);
+    public Task WaitForCommandsAsync(TimeSpan timeout, CancellationToken ct) => _commands.WaitAsync(store.Signals.PollFor(timeout), ct);
 }

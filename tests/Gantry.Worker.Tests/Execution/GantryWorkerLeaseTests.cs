@@ -73,7 +73,7 @@ public sealed class GantryWorkerLeaseTests : WorkerTestBase
             return jobs.Select(j => j with { ClaimId = claim }).ToArray();
         }
 
-        public Task WaitForJobsAsync(TimeSpan timeout, CancellationToken ct) => inner.WaitForJobsAsync(timeout, ct);
+        public Task<bool> WaitForJobsAsync(TimeSpan timeout, CancellationToken ct) => inner.WaitForJobsAsync(timeout, ct);
 
         public async Task<IReadOnlyList<bool>> ReportAsync(IReadOnlyList<JobReport> reports, CancellationToken ct)
         {
