@@ -34,6 +34,37 @@ public sealed class BenchTests : IDisposable
     }
 
     [Fact]
+    public async Task BenchMemory_RealProcesses_ReportsTheirMemoryAndTheCommandsWallTime()
+    {
+        var store = "sqlite:" + _dir.Db;
+        var (code, stdout, stderr) = await GantryProcess.RunAsync(_dir.Path, null,
+            ["bench", "memory", "--store", store, "--jobs", "500", "--command-runs", "2", "--json"]);
+
+        Assert.True(code == 0, stderr + stdout);
+        var root = JsonDocument.Parse(stdout).RootElement;
+        foreach (var figure in new[] { "run_idle_rss_mib", "worker_idle_rss_mib", "worker_drained_rss_mib", "worker_peak_rss_mib" })
+            Assert.InRange(root.GetProperty(figure).GetDouble(), 1, 2048);
+        Assert.True(root.GetProperty("worker_peak_rss_mib").GetDouble() >= root.GetProperty("worker_drained_rss_mib").GetDouble());
+        Assert.InRange(root.GetProperty("jobs_show_p50_ms").GetDouble(), 1, 60_000);
+        // The backlog was drained by the worker process, every job once.
+        var stats = await StoreProbe.WithStoreAsync(_dir.Db, s => s.QueueStatsAsync(CancellationToken.None));
+        Assert.Equal(500, stats.Single(q => q.Queue == "default").Counts.GetValueOrDefault(JobState.Succeeded));
+    }
+
+    [Fact]
+    public async Task BenchMemory_OnAStoreThatHoldsJobs_RefusedAndNothingRuns()
+    {
+        var (code, _, _) = await GantryProcess.RunAsync(_dir.Path, null, ["submit", "noop", "--db", _dir.Db]);
+        Assert.Equal(0, code);
+
+        var (refused, stdout, stderr) = await GantryProcess.RunAsync(_dir.Path, null, ["bench", "memory", "--store", "sqlite:" + _dir.Db, "--jobs", "10"]);
+
+        Assert.NotEqual(0, refused);
+        Assert.Contains("exists", stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Bench_ZeroRounds_NamesTheFlagAndRunsNothing()
     {
         var (code, _, stderr) = await GantryProcess.RunAsync(_dir.Path, null, ["bench", "--db", _dir.Db, "--rounds", "0"]);

@@ -19,7 +19,7 @@ internal static class BenchCommand
         var json = CliOptions.Json();
         var command = new Command("bench", "Measure throughput (drain a backlog of no-op jobs) and pickup latency (enqueue to handler start) on a fresh store")
         {
-            db, storeOption, jobs, concurrency, samples, rounds, json, Process(), Http(), Ipc(), Node(), Workflow(), Idle(),
+            db, storeOption, jobs, concurrency, samples, rounds, json, Process(), Http(), Ipc(), Node(), Workflow(), Idle(), Memory(),
         };
         command.SetHandler(async (parse, ct) =>
         {
@@ -242,6 +242,56 @@ internal static class BenchCommand
             Console.Out.WriteLine($"idle worker   {result.TransactionsPerSecondPerWorker:0.00} transactions/s each ({result.Workers} workers, {result.WindowSeconds:0}s); RSS {string.Join(", ", result.WorkerRssMib.Select(m => $"{m:0.0}"))} MiB");
             if (result.TransactionsPerSecondPerServer is { } perServer)
                 Console.Out.WriteLine($"server        {perServer:0.00} transactions/s each beside them ({result.Servers} server(s)); RSS {string.Join(", ", result.ServerRssMib.Select(m => $"{m:0.0}"))} MiB");
+            return Cli.Ok;
+        });
+        return command;
+    }
+
+    /// <summary><c>gantry bench memory</c>: resident memory of idle and busy processes, and a short command's wall time.</summary>
+    private static Command Memory()
+    {
+        var storeOption = new StoreLocationOptions().Store;
+        storeOption.Description = "Run on this store (postgres://… or sqlite:path; it must hold no jobs); default: a temporary SQLite file";
+        var jobs = CliOptions.Count("--jobs", "No-op jobs the worker drains before its memory is read again", 100_000, least: 1);
+        var runs = CliOptions.Count("--command-runs", "Times gantry jobs show is run and timed", 10, least: 1);
+        var json = CliOptions.Json();
+        var command = new Command("memory", "Measure resident memory of an idle gantry run, an idle gantry worker and the same worker after draining a backlog, and the wall time of gantry jobs show")
+        {
+            storeOption, jobs, runs, json,
+        };
+        command.SetHandler(async (parse, ct) =>
+        {
+            var asJson = parse.GetValue(json);
+            Action<string> progress = m => { if (!asJson) Console.Error.WriteLine($"bench: {m}"); };
+            MemoryBenchResult result;
+            if (parse.GetValue(storeOption) is { } location)
+            {
+                if (location is SqliteLocation { Path: var file } && File.Exists(file))
+                    throw new InvalidInputException("--store", $"{file} exists; the benchmark needs a fresh store");
+                result = await new MemoryBench(location, parse.GetValue(jobs), parse.GetValue(runs), progress).RunAsync(ct).ConfigureAwait(false);
+            }
+            else
+            {
+                var dir = Directory.CreateTempSubdirectory("gantry-bench-memory-").FullName;
+                try
+                {
+                    result = await new MemoryBench(new SqliteLocation(Path.Combine(dir, "bench.db")), parse.GetValue(jobs), parse.GetValue(runs), progress).RunAsync(ct).ConfigureAwait(false);
+                }
+                finally
+                {
+                    Directory.Delete(dir, recursive: true);
+                }
+            }
+            if (asJson)
+            {
+                Cli.WriteJson(result, Cli.Json.MemoryBenchResult);
+                return Cli.Ok;
+            }
+            Console.Out.WriteLine($"store              {result.Store}");
+            Console.Out.WriteLine($"gantry run idle    {result.RunIdleRssMib:0.0} MiB RSS");
+            Console.Out.WriteLine($"worker idle        {result.WorkerIdleRssMib:0.0} MiB RSS");
+            Console.Out.WriteLine($"worker drained     {result.WorkerDrainedRssMib:0.0} MiB RSS after {result.Jobs:N0} jobs in {result.DrainSeconds:0.0}s (peak {result.WorkerPeakRssMib:0.0} MiB)");
+            Console.Out.WriteLine($"gantry jobs show   p50 {result.JobsShowP50Ms:0} ms, fastest {result.JobsShowMinMs:0} ms ({result.JobsShowRuns} runs, start to exit)");
             return Cli.Ok;
         });
         return command;

@@ -27,4 +27,5 @@ namespace Gantry.Cli.Output;
 [JsonSerializable(typeof(Bench.NodeBenchResult))]
 [JsonSerializable(typeof(Bench.WorkflowBenchResult))]
 [JsonSerializable(typeof(Bench.IdleBenchResult))]
+[JsonSerializable(typeof(Bench.MemoryBenchResult))]
 internal sealed partial class CliJson : JsonSerializerContext;

@@ -1,0 +1,108 @@
+using System.Diagnostics;
+
+namespace Gantry.Cli.Bench;
+
+/// <summary>
+/// A real <c>gantry</c> process a bench starts from this executable: its last lines of output (to say why, if it ends
+/// early), when it is up (it printed its banner), its memory, and a clean stop (SIGTERM, then SIGKILL after 30 s).
+/// </summary>
+internal sealed class BenchProcess : IDisposable
+{
+    private const string Banner = "Press Ctrl-C to stop.";
+    private readonly string _command;
+    private readonly Queue<string> _tail = new();
+    private readonly TaskCompletionSource _up = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    private BenchProcess(string command, Process process)
+    {
+        _command = command;
+        Process = process;
+    }
+
+    public Process Process { get; }
+
+    /// <summary>Starts <c>gantry <paramref name="command"/> <paramref name="args"/></c> with <paramref name="environment"/> added.</summary>
+    public static BenchProcess Start(IReadOnlyDictionary<string, string> environment, string command, params string[] args)
+    {
+        var self = Options.NodeCliOptions.GantryExecutable();
+        var info = new ProcessStartInfo(self[0]) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var a in self.Skip(1)) info.ArgumentList.Add(a);
+        info.ArgumentList.Add(command);
+        foreach (var a in args) info.ArgumentList.Add(a);
+        foreach (var (k, v) in environment) info.Environment[k] = v;
+        var p = Process.Start(info) ?? throw new GantryException($"could not start gantry {command}");
+        var started = new BenchProcess(command, p);
+        p.OutputDataReceived += (_, e) => started.Line(e.Data);
+        p.ErrorDataReceived += (_, e) => started.Line(e.Data);
+        p.BeginOutputReadLine();
+        p.BeginErrorReadLine();
+        return started;
+    }
+
+    private void Line(string? line)
+    {
+        if (line is null) return;
+        lock (_tail)
+        {
+            _tail.Enqueue(line);
+            if (_tail.Count > 5) _tail.Dequeue();
+        }
+        if (line.Contains(Banner, StringComparison.Ordinal)) _up.TrySetResult();
+    }
+
+    /// <summary>Waits until the process printed its banner (at most 2 minutes); throws if it ended first.</summary>
+    public async Task UpAsync(CancellationToken ct)
+    {
+        using var limit = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        limit.CancelAfter(TimeSpan.FromMinutes(2));
+        try { await Task.WhenAny(_up.Task, Process.WaitForExitAsync(limit.Token)).ConfigureAwait(false); }
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested) { }
+        ct.ThrowIfCancellationRequested();
+        if (!_up.Task.IsCompleted) ThrowEnded();
+    }
+
+    /// <summary>Throws if the process is no longer running: a figure taken with it gone would mean nothing.</summary>
+    public void CheckAlive()
+    {
+        if (Process.HasExited) ThrowEnded();
+    }
+
+    private void ThrowEnded()
+    {
+        string tail;
+        lock (_tail) tail = string.Join(" | ", _tail);
+        throw new GantryException(Process.HasExited
+            ? $"gantry {_command} exited ({Process.ExitCode}) during the run: {tail}"
+            : $"gantry {_command} did not start within 2 minutes: {tail}");
+    }
+
+    /// <summary>The resident set now (VmRSS), in MiB.</summary>
+    public double ResidentMiB() => Status("VmRSS:");
+
+    /// <summary>The largest resident set so far (VmHWM), in MiB.</summary>
+    public double PeakResidentMiB() => Status("VmHWM:");
+
+    private double Status(string field)
+    {
+        CheckAlive();
+        foreach (var line in File.ReadLines($"/proc/{Process.Id}/status"))
+            if (line.StartsWith(field, StringComparison.Ordinal))
+                return Math.Round(long.Parse(line.AsSpan(field.Length).Trim().TrimEnd("kB").Trim(), System.Globalization.CultureInfo.InvariantCulture) / 1024.0, 1);
+        throw new GantryException($"/proc/{Process.Id}/status has no {field}");
+    }
+
+    /// <summary>Stops the process (SIGTERM; SIGKILL if it is still there after 30 s).</summary>
+    public void Dispose()
+    {
+        try
+        {
+            if (!Process.HasExited)
+            {
+                Gantry.Worker.Isolation.PosixSignals.ToProcess(Process.Id, Gantry.Worker.Isolation.PosixSignals.SigTerm);
+                if (!Process.WaitForExit(TimeSpan.FromSeconds(30))) Process.Kill(entireProcessTree: true);
+            }
+        }
+        catch (InvalidOperationException) { /* already reaped */ }
+        Process.Dispose();
+    }
+}
