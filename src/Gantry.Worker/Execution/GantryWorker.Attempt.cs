@@ -104,14 +104,16 @@ public sealed partial class GantryWorker
             default:
                 var error = ex is null ? new JobError(JobErrorKinds.Exception, "the handler did not finish") : JobError.FromException(ex);
                 WorkerLog.JobFailed(_logger, job.Id, job.Attempt, error.Message);
-                return Failure(context, error, retryable: ex is not PayloadMismatchException);
+                if (ex is null) return Failure(context, error, retryable: true);
+                var (retryable, retryAfter) = HandlerFailure.Of(ex);
+                return Failure(context, error, retryable, retryAfter);
         }
     }
 
-    private JobFailedReport Failure(WorkerJobContext context, JobError error, bool retryable)
+    private JobFailedReport Failure(WorkerJobContext context, JobError error, bool retryable, TimeSpan? retryAfter = null)
     {
         var job = context.Job;
-        var (next, runAt) = RetryPolicy.AfterFailure(job.Attempt, job.MaxAttempts, job.Backoff, _time.GetUtcNow(), Random.Shared, retryable);
+        var (next, runAt) = RetryPolicy.AfterFailure(job.Attempt, job.MaxAttempts, job.Backoff, _time.GetUtcNow(), Random.Shared, retryable, retryAfter);
         return new JobFailedReport(job.Id, job.Attempt, job.WorkerId, error, next, runAt);
     }
 }
