@@ -64,6 +64,14 @@ public sealed class MountedApiTests : IAsyncLifetime
         var body = await posted.Content.ReadAsStringAsync();
         Assert.Contains("\"firstName\":\"Grace\"", body, StringComparison.Ordinal);
         Assert.Contains("\"middleName\":\"King\"", body, StringComparison.Ordinal);
+
+        // Gantry's request checks (here: an open API answers loopback host names only) stay under its prefix.
+        using var elsewhere = new HttpRequestMessage(HttpMethod.Get, "/person");
+        elsewhere.Headers.Host = "app.example";
+        Assert.Equal(HttpStatusCode.OK, (await _http.SendAsync(elsewhere)).StatusCode);
+        using var gantry = new HttpRequestMessage(HttpMethod.Get, "/gantry/api/v1/jobs");
+        gantry.Headers.Host = "app.example";
+        Assert.Equal("Host", (await ProblemAsync(await _http.SendAsync(gantry), HttpStatusCode.BadRequest)).GetProperty("field").GetString());
     }
 
     [Fact]
