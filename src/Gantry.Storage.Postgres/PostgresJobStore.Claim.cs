@@ -38,7 +38,7 @@ public sealed partial class PostgresJobStore
           WHERE jobs.id = ready.job_id AND jobs.{JobStateMachine.SqlFrom(JobTransition.Claim)}
           RETURNING seq, id, type, queue, priority, payload, attempt, max_attempts, timeout_ms,
                     backoff_base_ms, backoff_max_ms, tags, created_at, checkpoint, checkpoint_at, checkpoint_interval_ms, run_at,
-                    workflow_id IS NOT NULL AS step),
+                    workflow_id IS NOT NULL AS step, trace_parent, trace_state),
         lease AS (
           {ClaimLeaseRecord("claimed")})
         SELECT claimed.*, (SELECT seq FROM lease) FROM claimed
@@ -86,7 +86,7 @@ public sealed partial class PostgresJobStore
                 {
                     while (await r.ReadAsync(ct).ConfigureAwait(false))
                     {
-                        list.Add((r.GetInt64(0), ReadClaimed(r, p.WorkerId, claimId: r.GetInt64(18))));
+                        list.Add((r.GetInt64(0), ReadClaimed(r, p.WorkerId, claimId: r.GetInt64(20))));
                         if (r.GetBoolean(17)) steps.Add(r.GetInt64(0));
                     }
                 } while (await r.NextResultAsync(ct).ConfigureAwait(false));
@@ -121,5 +121,7 @@ public sealed partial class PostgresJobStore
         CheckpointInterval = r.GetInt64OrNull(15) is { } ci ? TimeSpan.FromMilliseconds(ci) : null,
         DueAt = r.IsDBNull(16) ? r.GetTime(12) : r.GetTime(16),
         WorkerId = workerId,
+        TraceParent = r.GetStringOrNull(18),
+        TraceState = r.GetStringOrNull(19),
     };
 }

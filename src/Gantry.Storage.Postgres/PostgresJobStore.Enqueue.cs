@@ -1,5 +1,6 @@
 using Gantry.Jobs;
 using Gantry.Serialization;
+using Gantry.Telemetry;
 using Gantry.Workflows;
 using Npgsql;
 using NpgsqlTypes;
@@ -15,11 +16,11 @@ public sealed partial class PostgresJobStore
     private const string InsertJobsSql = """
         INSERT INTO jobs (id, type, queue, state, priority, payload, max_attempts, attempt_budget, timeout_ms,
                           backoff_base_ms, backoff_max_ms, created_at, run_at, idempotency_key, tags, required_capabilities,
-                          checkpoint_interval_ms, workflow_id, step, deps_left)
+                          checkpoint_interval_ms, workflow_id, step, deps_left, trace_parent, trace_state)
         SELECT j.id, j.type, j.queue, j.state, j.priority, j.payload, j.max_attempts, j.max_attempts, j.timeout_ms,
                j.backoff_base_ms, j.backoff_max_ms, @now, j.run_at, j.key, j.tags::jsonb,
                CASE WHEN j.caps IS NULL THEN NULL ELSE ARRAY(SELECT jsonb_array_elements_text(j.caps::jsonb)) END,
-               j.checkpoint_interval_ms, @workflow_id, j.step, j.deps_left
+               j.checkpoint_interval_ms, @workflow_id, j.step, j.deps_left, @trace_parent, @trace_state
         FROM unnest(@ids, @types, @queues, @states, @priorities, @payloads, @max_attempts, @timeouts,
                     @bases, @maxes, @run_ats, @keys, @tags, @caps, @checkpoint_intervals, @steps, @deps_lefts)
              WITH ORDINALITY AS j(id, type, queue, state, priority, payload, max_attempts, timeout_ms,
@@ -37,9 +38,10 @@ public sealed partial class PostgresJobStore
     /// <summary>Where a new job starts: scheduled when its run_at is still to come, else queued.</summary>
     private static JobState FirstState(NewJob job, DateTimeOffset now) => job.RunAt > now ? JobState.Scheduled : JobState.Queued;
 
-    /// <summary>The insert of jobs in one statement, as steps of <paramref name="workflow"/> when given; it returns (id, seq) of each job inserted.</summary>
+    /// <summary>The insert of jobs in one statement, as steps of <paramref name="workflow"/> when given, with the current trace
+    /// context; it returns (id, seq) of each job inserted.</summary>
     private static NpgsqlBatchCommand InsertJobs(IReadOnlyList<NewJob> jobs, IReadOnlyList<JobState> states, DateTimeOffset now, NewWorkflow? workflow) =>
-        new NpgsqlBatchCommand(InsertJobsSql)
+        BindTrace(new NpgsqlBatchCommand(InsertJobsSql), GantryTracing.CurrentContext())
             .Bind("@now", now.UtcDateTime)
             .Bind("@ids", jobs.Select(j => j.Id).ToArray())
             .Bind("@types", jobs.Select(j => j.Type).ToArray())
@@ -60,6 +62,9 @@ public sealed partial class PostgresJobStore
             .Bind("@steps", workflow?.Steps.Select(s => s.Name).ToArray() ?? new string?[jobs.Count], NpgsqlDbType.Array | NpgsqlDbType.Text)
             .Bind("@deps_lefts", workflow?.Steps.Select(s => (int?)s.DependsOn.Count).ToArray() ?? new int?[jobs.Count], NpgsqlDbType.Array | NpgsqlDbType.Integer);
 
+    private static NpgsqlBatchCommand BindTrace(NpgsqlBatchCommand insert, (string? Parent, string? State) trace) =>
+        insert.Bind("@trace_parent", trace.Parent, NpgsqlDbType.Text).Bind("@trace_state", trace.State, NpgsqlDbType.Text);
+
     /// <summary>Runs <see cref="InsertJobs"/> (with <paramref name="more"/> after it in the same batch); returns the row key of each inserted job by id.</summary>
     private static async Task<Dictionary<Guid, long>> InsertJobsAsync(NpgsqlConnection c, IReadOnlyList<NewJob> jobs, IReadOnlyList<JobState> states,
         DateTimeOffset now, NewWorkflow? workflow, CancellationToken ct, params NpgsqlBatchCommand[] more)
@@ -76,6 +81,7 @@ public sealed partial class PostgresJobStore
     public async Task<IReadOnlyList<JobEnqueueResult>> JobEnqueueManyAsync(JobEnqueueParams p, CancellationToken ct)
     {
         if (p.Jobs.Count == 0) return [];
+        using var trace = GantryTracing.StartEnqueue(p.Jobs);
         var now = _time.GetUtcNow();
         var jobs = p.Jobs;
         var states = jobs.Select(j => FirstState(j, now)).ToArray();

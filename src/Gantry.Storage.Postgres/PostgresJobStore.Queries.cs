@@ -11,7 +11,8 @@ public sealed partial class PostgresJobStore
         seq, id, type, queue, state, priority, payload, attempt, max_attempts, timeout_ms, backoff_base_ms, backoff_max_ms,
         created_at, run_at, started_at, finished_at, worker_id, {LeaseUntilColumn}, idempotency_key, tags::text,
         array_to_json(required_capabilities)::text, progress, progress_message, result, cancel_requested_at,
-        octet_length(checkpoint), checkpoint_at, checkpoint_interval_ms, workflow_id, step
+        octet_length(checkpoint), checkpoint_at, checkpoint_interval_ms, workflow_id, step,
+        trace_parent, trace_state
         """;
 
     private static JobRecord ReadJob(NpgsqlDataReader r) => new()
@@ -44,6 +45,8 @@ public sealed partial class PostgresJobStore
         CheckpointInterval = r.GetInt64OrNull(27) is { } ci ? TimeSpan.FromMilliseconds(ci) : null,
         WorkflowId = r.IsDBNull(28) ? null : r.GetGuid(28),
         Step = r.GetStringOrNull(29),
+        TraceParent = r.GetStringOrNull(30),
+        TraceState = r.GetStringOrNull(31),
     };
 
     public Task<JobRecord?> JobGetAsync(Guid id, CancellationToken ct) => RunAsync(async c =>

@@ -15,6 +15,7 @@ public sealed partial class PostgresJobStore
     public async Task<WorkflowCreateResult> WorkflowCreateAsync(WorkflowCreateParams p, CancellationToken ct)
     {
         var wf = p.Workflow;
+        using var trace = Gantry.Telemetry.GantryTracing.StartEnqueue(wf.Steps.Select(s => s.Job).ToArray(), wf.Id);
         var now = _time.GetUtcNow();
         var states = wf.Steps.Select(s => s.DependsOn.Count > 0 ? JobState.Waiting : FirstState(s.Job, now)).ToArray();
         var result = await TransactAsync(async c =>

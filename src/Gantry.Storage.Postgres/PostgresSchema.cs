@@ -246,6 +246,10 @@ internal static class PostgresSchema
             ALTER TABLE jobs DROP COLUMN waiting;
             CREATE INDEX jobs_due ON jobs (due_at) WHERE due_at IS NOT NULL;
             """),
+        (11, """
+            -- The W3C trace context of the span that enqueued a job: its attempts' spans are children of it.
+            ALTER TABLE jobs ADD COLUMN trace_parent text, ADD COLUMN trace_state text;
+            """),
     ];
 
     public static int LatestVersion => Migrations[^1].Version;

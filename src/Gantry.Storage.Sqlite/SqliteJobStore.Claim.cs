@@ -31,7 +31,7 @@ public sealed partial class SqliteJobStore
                 LIMIT @limit)
             RETURNING seq, id, type, queue, priority, payload, attempt, max_attempts, timeout_ms,
                       backoff_base_ms, backoff_max_ms, tags, created_at, checkpoint, checkpoint_at, checkpoint_interval_ms, run_at,
-                      workflow_id IS NOT NULL
+                      workflow_id IS NOT NULL, trace_parent, trace_state
             """;
     }
 
@@ -104,5 +104,7 @@ public sealed partial class SqliteJobStore
         CheckpointInterval = r.GetInt64OrNull(15) is { } ci ? TimeSpan.FromMilliseconds(ci) : null,
         DueAt = DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64OrNull(16) ?? r.GetInt64(12)),
         WorkerId = workerId,
+        TraceParent = r.GetStringOrNull(18),
+        TraceState = r.GetStringOrNull(19),
     };
 }

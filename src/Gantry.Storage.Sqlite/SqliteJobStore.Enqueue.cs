@@ -1,6 +1,7 @@
 using Gantry.Jobs;
 using Gantry.Serialization;
 using Gantry.Storage.Sqlite.Native;
+using Gantry.Telemetry;
 
 namespace Gantry.Storage.Sqlite;
 
@@ -10,10 +11,10 @@ public sealed partial class SqliteJobStore
     private const string InsertJobSql = """
         INSERT INTO jobs (id, type, queue, state, priority, payload, max_attempts, attempt_budget, timeout_ms,
                           backoff_base_ms, backoff_max_ms, created_at, run_at, idempotency_key, tags, required_capabilities,
-                          checkpoint_interval_ms, workflow_id, step, deps_left)
+                          checkpoint_interval_ms, workflow_id, step, deps_left, trace_parent, trace_state)
         VALUES (@id, @type, @queue, @state, @priority, @payload, @max_attempts, @max_attempts, @timeout_ms,
                 @backoff_base_ms, @backoff_max_ms, @now, @run_at, @key, @tags, @caps, @checkpoint_interval_ms,
-                @workflow_id, @step, @deps_left)
+                @workflow_id, @step, @deps_left, @trace_parent, @trace_state)
         ON CONFLICT (queue, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
         """;
 
@@ -23,9 +24,9 @@ public sealed partial class SqliteJobStore
     private static JobState FirstState(NewJob job, long now) =>
         job.RunAt?.ToUnixTimeMilliseconds() > now ? JobState.Scheduled : JobState.Queued;
 
-    /// <summary>Binds a new job's columns to the insert; the workflow columns stay null (a step binds them after).</summary>
+    /// <summary>Binds a new job's columns to the insert, with the current trace context; the workflow columns stay null (a step binds them after).</summary>
     private static RawStatement BindJob(RawStatement insert, NewJob job, JobState state, long now) =>
-        insert.Bind("@id", job.Id.ToString())
+        BindTrace(insert, GantryTracing.CurrentContext()).Bind("@id", job.Id.ToString())
             .Bind("@type", job.Type)
             .Bind("@queue", job.Queue)
             .Bind("@state", state.ToText())
@@ -42,9 +43,13 @@ public sealed partial class SqliteJobStore
             .Bind("@caps", CoreJson.ListToJson(job.RequiredCapabilities))
             .Bind("@checkpoint_interval_ms", job.CheckpointInterval is { } ci ? (long)ci.TotalMilliseconds : null);
 
+    private static RawStatement BindTrace(RawStatement insert, (string? Parent, string? State) trace) =>
+        insert.Bind("@trace_parent", trace.Parent).Bind("@trace_state", trace.State);
+
     public async Task<IReadOnlyList<JobEnqueueResult>> JobEnqueueManyAsync(JobEnqueueParams p, CancellationToken ct)
     {
         if (p.Jobs.Count == 0) return [];
+        using var trace = GantryTracing.StartEnqueue(p.Jobs);
         var results = await WriteAsync<IReadOnlyList<JobEnqueueResult>>(_ =>
         {
             var now = NowMs();

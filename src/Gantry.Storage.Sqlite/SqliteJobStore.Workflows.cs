@@ -10,6 +10,7 @@ public sealed partial class SqliteJobStore
     public async Task<WorkflowCreateResult> WorkflowCreateAsync(WorkflowCreateParams p, CancellationToken ct)
     {
         var wf = p.Workflow;
+        using var trace = Gantry.Telemetry.GantryTracing.StartEnqueue(wf.Steps.Select(s => s.Job).ToArray(), wf.Id);
         var result = await WriteAsync(_ =>
         {
             var now = NowMs();

@@ -134,6 +134,11 @@ internal static class SqliteSchema
             ) WITHOUT ROWID;
             CREATE INDEX job_dependencies_parent ON job_dependencies (depends_on_seq);
             """),
+        (7, """
+            -- The W3C trace context of the span that enqueued a job: its attempts' spans are children of it.
+            ALTER TABLE jobs ADD COLUMN trace_parent TEXT;
+            ALTER TABLE jobs ADD COLUMN trace_state TEXT;
+            """),
     ];
 
     public static int LatestVersion => Migrations[^1].Version;

@@ -74,7 +74,8 @@ internal static class AllInOneHost
         builder.Services.AddSingleton<IHostLifetime, SignalLifetime>();
         var telemetry = TelemetrySettings.Resolve(config);
         // A factory registration, so that the host disposes it (flushing the last export) when it stops.
-        if (telemetry is not null) builder.Services.AddSingleton(_ => telemetry.Start(maintenance is null ? "gantry-worker" : workerOptions is null ? "gantry-server" : "gantry"));
+        var serviceName = maintenance is null ? "gantry-worker" : workerOptions is null ? "gantry-server" : "gantry";
+        if (telemetry is not null) builder.Services.AddSingleton(_ => telemetry.Start(serviceName)).AddSingleton(_ => telemetry.StartTracing(serviceName));
         IHost host;
         if (web is null)
         {
@@ -87,7 +88,11 @@ internal static class AllInOneHost
             else app.MapGantryWorkerMetrics();
             host = app;
         }
-        if (telemetry is not null) host.Services.GetRequiredService<OpenTelemetry.Metrics.MeterProvider>();
+        if (telemetry is not null)
+        {
+            host.Services.GetRequiredService<OpenTelemetry.Metrics.MeterProvider>();
+            host.Services.GetRequiredService<OpenTelemetry.Trace.TracerProvider>();
+        }
         return host;
     }
 }

@@ -3,11 +3,12 @@ using OpenTelemetry;
 using OpenTelemetry.Exporter;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
+using OpenTelemetry.Trace;
 
 namespace Gantry.Cli.Hosting;
 
 /// <summary>
-/// Metrics export over OTLP, from the config file's <c>telemetry</c> section or the standard
+/// Metrics and traces export over OTLP, from the config file's <c>telemetry</c> section or the standard
 /// <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> (and <c>OTEL_EXPORTER_OTLP_PROTOCOL</c>) variables.
 /// </summary>
 internal sealed record TelemetrySettings
@@ -47,6 +48,22 @@ internal sealed record TelemetrySettings
                 // With http/protobuf a bare endpoint gets the signal's path, as the OTLP specification asks.
                 exporter.Endpoint = http && endpoint.AbsolutePath is "/" or "" ? new Uri(endpoint, "v1/metrics") : endpoint;
                 reader.PeriodicExportingMetricReaderOptions.ExportIntervalMilliseconds = (int)ExportInterval.TotalMilliseconds;
+            })
+            .Build();
+    }
+
+    /// <summary>Starts exporting Gantry's spans (<see cref="GantryTracing"/>) to the same collector; dispose to flush and stop.</summary>
+    public TracerProvider StartTracing(string serviceName)
+    {
+        var endpoint = OtlpEndpoint!;
+        var http = OtlpProtocol == "http/protobuf";
+        return Sdk.CreateTracerProviderBuilder()
+            .ConfigureResource(r => r.AddService(serviceName, serviceVersion: Commands.Banner.Version))
+            .AddSource(GantryTracing.SourceName)
+            .AddOtlpExporter(exporter =>
+            {
+                exporter.Protocol = http ? OtlpExportProtocol.HttpProtobuf : OtlpExportProtocol.Grpc;
+                exporter.Endpoint = http && endpoint.AbsolutePath is "/" or "" ? new Uri(endpoint, "v1/traces") : endpoint;
             })
             .Build();
     }

@@ -25,6 +25,7 @@ internal static class JobText
         if (j.Timeout is { } t) Line("timeout", $"{t.TotalSeconds:0.###}s");
         if (j.WorkerId is { } w) Line("worker", w + (j.State == JobState.Running && j.LeaseUntil is { } l ? $" (lease until {l:HH:mm:ss})" : ""));
         Line("key", j.IdempotencyKey);
+        Line("trace", Gantry.Telemetry.GantryTracing.TraceId(j.TraceParent));
         if (j.Tags.Count > 0) Line("tags", string.Join(", ", j.Tags.Select(kv => $"{kv.Key}={kv.Value}")));
         if (j.RequiredCapabilities.Count > 0) Line("requires", string.Join(", ", j.RequiredCapabilities));
         if (j.CheckpointSize is { } size) Line("checkpoint", $"{size:N0} bytes, saved {(j.CheckpointAt is { } at ? When(at, now) : "")}");

@@ -57,6 +57,16 @@ public abstract class JobContext
     /// stored. Only this attempt can save: a stale attempt's checkpoint is rejected.
     /// </summary>
     public abstract ValueTask SaveCheckpointAsync(object? state);
+
+    /// <summary>A checkpoint's bytes: bytes as they are, any other value as JSON (<see cref="GantryPayloadJson"/>).</summary>
+    public static byte[] CheckpointBytes(object? state) => state switch
+    {
+        byte[] b => b,
+        ReadOnlyMemory<byte> m => m.ToArray(),
+        Memory<byte> m => m.ToArray(),
+        JsonElement e => JsonSerializer.SerializeToUtf8Bytes(e),
+        _ => JsonSerializer.SerializeToUtf8Bytes(state, GantryPayloadJson.Default),
+    };
 }
 
 /// <summary>Why a running job was asked to stop.</summary>

@@ -6,14 +6,16 @@ public static class RetryPolicy
     /// <summary>
     /// The handler threw or timed out: back off and retry while attempts are left, else dead.
     /// A failure that cannot succeed on retry (<paramref name="retryable"/> false, e.g. a payload
-    /// that does not fit the handler) is dead at once.
+    /// that does not fit the handler, or a handler's <see cref="Handlers.JobFailedException"/> with
+    /// <c>retry: false</c>) is dead at once. <paramref name="retryAfter"/>, a delay the handler asked
+    /// for, replaces the backoff; attempts left still decide whether there is a next one.
     /// </summary>
     public static (JobState Next, DateTimeOffset? RunAt) AfterFailure(
-        int attempt, int maxAttempts, Backoff backoff, DateTimeOffset now, Random random, bool retryable = true)
+        int attempt, int maxAttempts, Backoff backoff, DateTimeOffset now, Random random, bool retryable = true, TimeSpan? retryAfter = null)
     {
         if (attempt >= maxAttempts || !retryable)
             return (JobStateMachine.Apply(JobState.Running, JobTransition.FailForGood, JobState.Dead), null);
-        var runAt = now + backoff.DelayAfter(attempt, random);
+        var runAt = now + (retryAfter is { } asked && asked >= TimeSpan.Zero ? asked : backoff.DelayAfter(attempt, random));
         return (JobStateMachine.Apply(JobState.Running, JobTransition.FailAndRetry, JobState.Scheduled), runAt);
     }
 

@@ -47,6 +47,9 @@ public sealed record ClaimedJob
     /// <summary>The claim that gave this attempt, when the store keeps a record of each claim (0 when not):
     /// the worker names it in a heartbeat once it has taken the claim's jobs in (<see cref="WorkerHeartbeatParams.Claims"/>).</summary>
     public long ClaimId { get; init; }
+    /// <summary>The W3C trace context of the span that enqueued the job (<see cref="Telemetry.GantryTracing"/>): the attempt's span is its child.</summary>
+    public string? TraceParent { get; init; }
+    public string? TraceState { get; init; }
 }
 
 public sealed record JobListParams

@@ -15,6 +15,17 @@ public static class GantryMetrics
 
     private static readonly Meter Meter = new(MeterName, typeof(GantryMetrics).Assembly.GetName().Version?.ToString());
 
+    /// <summary>Upper bounds of the duration histograms' buckets, from 100 µs to 5 minutes.</summary>
+    public static readonly double[] DurationBuckets = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300];
+
+    /// <summary>Upper bounds of the job-count histograms' buckets, powers of two up to 1,024 (the largest claim).</summary>
+    public static readonly double[] CountBuckets = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024];
+
+    // Histograms advise their buckets, so that an OpenTelemetry exporter (and /metrics) uses bounds that fit the values
+    // instead of its defaults (0–10,000, made for milliseconds: every duration in seconds would land in le="5").
+    private static readonly InstrumentAdvice<double> Seconds = new() { HistogramBucketBoundaries = DurationBuckets };
+    private static readonly InstrumentAdvice<double> Jobs = new() { HistogramBucketBoundaries = CountBuckets };
+
     /// <summary>Jobs that succeeded. Tags: queue, type.</summary>
     public static readonly Counter<long> JobsCompleted = Meter.CreateCounter<long>("gantry.process.jobs.completed", "{job}", "Jobs that succeeded, run by this process");
 
@@ -28,17 +39,17 @@ public static class GantryMetrics
     public static readonly Counter<long> JobsSubmitted = Meter.CreateCounter<long>("gantry.process.jobs.submitted", "{job}", "Jobs this process accepted (its API and jobs folder); the store's gantry_jobs counts every process's");
 
     /// <summary>From when a job became due to when its attempt started. Tags: queue.</summary>
-    public static readonly Histogram<double> QueueWait = Meter.CreateHistogram<double>("gantry.process.job.queue_wait", "s", "Time from due to start, of jobs run by this process");
+    public static readonly Histogram<double> QueueWait = Meter.CreateHistogram<double>("gantry.process.job.queue_wait", "s", "Time from due to start, of jobs run by this process", tags: null, advice: Seconds);
 
     /// <summary>How long attempts ran. Tags: queue, type, outcome.</summary>
-    public static readonly Histogram<double> RunDuration = Meter.CreateHistogram<double>("gantry.process.job.run_duration", "s", "Attempt run time, in this process");
+    public static readonly Histogram<double> RunDuration = Meter.CreateHistogram<double>("gantry.process.job.run_duration", "s", "Attempt run time, in this process", tags: null, advice: Seconds);
 
     /// <summary>One claim call that returned jobs, as the worker saw it (for HTTP workers, a long poll that returned). Tags: link.</summary>
-    public static readonly Histogram<double> ClaimDuration = Meter.CreateHistogram<double>("gantry.process.claim_duration", "s", "Claim latency, as this process's worker saw it");
+    public static readonly Histogram<double> ClaimDuration = Meter.CreateHistogram<double>("gantry.process.claim_duration", "s", "Claim latency, as this process's worker saw it", tags: null, advice: Seconds);
+
+    /// <summary>Jobs one claim returned (claims that returned none are not recorded). Tags: none.</summary>
+    public static readonly Histogram<double> ClaimSize = Meter.CreateHistogram<double>("gantry.process.claim_size", "{job}", "Jobs per claim that returned any, as this process's worker saw it", tags: null, advice: Jobs);
 
     /// <summary>One batch of reports written, as the worker saw it. Tags: link.</summary>
-    public static readonly Histogram<double> ReportDuration = Meter.CreateHistogram<double>("gantry.process.report_duration", "s", "Report batch latency, as this process's worker saw it");
-
-    /// <summary>Upper bounds of the duration histograms' buckets, from 100 µs to 5 minutes.</summary>
-    public static readonly double[] DurationBuckets = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300];
+    public static readonly Histogram<double> ReportDuration = Meter.CreateHistogram<double>("gantry.process.report_duration", "s", "Report batch latency, as this process's worker saw it", tags: null, advice: Seconds);
 }

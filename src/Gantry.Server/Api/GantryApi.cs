@@ -1,5 +1,3 @@
-using System.Text.Json;
-using System.Text.Json.Serialization;
 using Gantry.Server.Api;
 using Gantry.Storage;
 using Microsoft.AspNetCore.Builder;
@@ -17,41 +15,19 @@ public static class GantryApi
         services.TryAddSingleton(options ?? new ApiOptions());
         services.TryAddSingleton<Gantry.Server.Telemetry.MetricsCollector>();
         services.AddProblemDetails();
-        services.AddOpenApi(o =>
+        // The API keeps its own JSON and binding options (GantryApiServices): the app's are left as the app set them.
+        services.TryAddSingleton<GantryApiServices>();
+        // Its own OpenAPI document, of its own endpoints only (group name), so that an app's document stays the app's.
+        services.AddOpenApi(OpenApiDocuments.Name, o =>
         {
             // 3.0: what most client generators read.
             o.OpenApiVersion = Microsoft.OpenApi.OpenApiSpecVersion.OpenApi3_0;
+            o.ShouldInclude = description => description.GroupName == OpenApiDocuments.Name;
             o.AddDocumentTransformer(OpenApiDocuments.DescribeAsync);
             o.AddSchemaTransformer(OpenApiDocuments.TypeStringsAsync);
         });
-        services.ConfigureHttpJsonOptions(o =>
-        {
-            o.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower;
-            o.SerializerOptions.DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull;
-            o.SerializerOptions.TypeInfoResolverChain.Insert(0, System.Text.Json.Serialization.Metadata.JsonTypeInfoResolver.WithAddedModifier(Gantry.Protocol.Wire.WireJson.Default, NullableMembersOptional));
-            // A body is read strictly: a key given twice, a required member missing or a NUL in text is bad input, never a guess.
-            o.SerializerOptions.AllowDuplicateProperties = false;
-            // A field the call does not take is refused by name, as in job documents: a typo is never silently dropped.
-            o.SerializerOptions.UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow;
-            o.SerializerOptions.NumberHandling = JsonNumberHandling.Strict;
-            o.SerializerOptions.RespectRequiredConstructorParameters = true;
-            o.SerializerOptions.Converters.Add(new Gantry.Serialization.TextFieldConverter());
-        });
-        // A body or parameter that does not bind throws, so that ApiGuard answers it as problem details naming the field.
-        services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
+        OpenApiDocuments.SchemasWithGantryJson(services);
         return services;
-    }
-
-    /// <summary>
-    /// A constructor parameter of a nullable type may be left out of a body (it reads as null): senders leave nulls
-    /// out, and requiring them would refuse a node's heartbeat for a worker that never failed. Every other
-    /// constructor parameter stays required.
-    /// </summary>
-    private static void NullableMembersOptional(System.Text.Json.Serialization.Metadata.JsonTypeInfo info)
-    {
-        foreach (var property in info.Properties)
-            if (property.IsRequired && property.AssociatedParameter is { IsNullable: true })
-                property.IsRequired = false;
     }
 
     /// <summary>For a process with no store (a worker): its own instruments on <c>/metrics</c>, and <c>/health/live</c>. Tokens as for the API.</summary>
@@ -69,6 +45,27 @@ public static class GantryApi
         if (app is IApplicationBuilder pipeline) pipeline.UseMiddleware<ApiGuard>();
     }
 
+    /// <summary>
+    /// Under a prefix, only the requests under it pass <see cref="ApiGuard"/>: the app's own paths keep the app's rules.
+    /// At the root (a process that serves only Gantry) every request does, so that an unknown path is problem details too.
+    /// </summary>
+    private static void Guard(IEndpointRouteBuilder app, string prefix)
+    {
+        if (prefix.Length == 0) Guard(app);
+        else if (app is IApplicationBuilder pipeline)
+            pipeline.UseWhen(http => http.Request.Path.StartsWithSegments(prefix, StringComparison.OrdinalIgnoreCase), branch => branch.UseMiddleware<ApiGuard>());
+    }
+
+    /// <summary><c>"/gantry"</c> from <c>"gantry"</c>, <c>"/gantry/"</c> or <c>"/gantry"</c>; empty for none or <c>"/"</c>.</summary>
+    private static string NormalPrefix(string? prefix)
+    {
+        var trimmed = (prefix ?? "").Trim().Trim('/');
+        if (trimmed.Length == 0) return "";
+        if (trimmed.IndexOfAny(['{', '}', '?', '#', '*']) >= 0)
+            throw new ArgumentException($"the API prefix '{prefix}' must be a plain path such as /gantry", nameof(prefix));
+        return "/" + trimmed;
+    }
+
     /// <param name="first">Written at the head of <c>/metrics</c>, before this process's own instruments.</param>
     public static IEndpointRouteBuilder MapGantryWorkerMetrics(this IEndpointRouteBuilder app, Action<System.Text.StringBuilder>? first = null)
     {
@@ -80,11 +77,21 @@ public static class GantryApi
         return app;
     }
 
-    public static IEndpointRouteBuilder MapGantryApi(this IEndpointRouteBuilder app)
+    /// <summary>
+    /// Maps the API (<c>/api/v1/…</c>), its OpenAPI document (<c>/openapi.json</c>), its metrics (<c>/metrics</c>) and
+    /// health (<c>/health/live</c>, <c>/health/ready</c>) under <paramref name="prefix"/> (<c>"/gantry"</c>), or at the
+    /// root without one. Its endpoints read and write JSON with Gantry's options; the app's own stay untouched.
+    /// </summary>
+    public static IEndpointRouteBuilder MapGantryApi(this IEndpointRouteBuilder app, string? prefix = null)
     {
-        Guard(app);
+        prefix = NormalPrefix(prefix);
+        Guard(app, prefix);
+        var services = app.ServiceProvider.GetRequiredService<GantryApiServices>();
+        // Every endpoint below is built on this builder's groups, and so with Gantry's JSON and binding options.
+        var root = new GantryApiServices.Routes(app, services.Over(app.ServiceProvider)).MapGroup(prefix.Length == 0 ? "/" : prefix)
+            .AddEndpointFilter(GantryApiServices.Filter).WithGroupName(OpenApiDocuments.Name);
         // Authorization first, then errors as problem details.
-        var api = app.MapGroup("/api/v1").AddEndpointFilter(ApiAuthorization.Filter).AddEndpointFilter(ApiProblems.Filter)
+        var api = root.MapGroup("/api/v1").AddEndpointFilter(ApiAuthorization.Filter).AddEndpointFilter(ApiProblems.Filter)
             .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status403Forbidden)
             .ProducesProblem(StatusCodes.Status415UnsupportedMediaType).ProducesProblem(StatusCodes.Status503ServiceUnavailable);
         JobsEndpoints.Map(api);
@@ -92,15 +99,15 @@ public static class GantryApi
         QueuesAndWorkersEndpoints.Map(api);
         WorkerProtocolEndpoints.Map(api);
 
-        app.MapOpenApi("/openapi.json").WithName("GetOpenApiDocument").ExcludeFromDescription();
+        root.MapGet("/openapi.json", OpenApiDocuments.RenderAsync).WithName("GetOpenApiDocument").ExcludeFromDescription();
         // Listening from the start, so that /metrics counts everything since.
         _ = app.ServiceProvider.GetRequiredService<Gantry.Server.Telemetry.MetricsCollector>();
-        app.MapGet("/metrics", MetricsEndpoint.RenderAsync).WithTags("Operations").WithName("GetMetrics").Produces<string>(StatusCodes.Status200OK, "text/plain")
+        root.MapGet("/metrics", MetricsEndpoint.RenderAsync).WithTags("Operations").WithName("GetMetrics").Produces<string>(StatusCodes.Status200OK, "text/plain")
             .AddEndpointFilter(ApiAuthorization.Filter).WithMetadata(new RequiredScope(ApiScope.Read));
-        app.MapGet("/health/live", () => TypedResults.Ok(new HealthView("live"))).WithTags("Health").WithName("GetLiveness");
+        root.MapGet("/health/live", () => TypedResults.Ok(new HealthView("live"))).WithTags("Health").WithName("GetLiveness");
         // Ready when the store answers a cheap indexed query (and so is reachable and migrated).
         // Open to all, it names the store (and why it fails) only to a caller who may read the API.
-        app.MapGet("/health/ready", async (HttpContext http, IJobStore store, CancellationToken ct) =>
+        root.MapGet("/health/ready", async (HttpContext http, IJobStore store, CancellationToken ct) =>
         {
             var reader = ApiAuthorization.Allows(http, ApiScope.Read);
             try

@@ -1,4 +1,7 @@
+using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.OpenApi;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 using Microsoft.OpenApi;
 
 namespace Gantry.Server.Api;
@@ -7,6 +10,36 @@ namespace Gantry.Server.Api;
 internal static class OpenApiDocuments
 {
     public const string Bearer = "bearer";
+
+    /// <summary>The API's OpenAPI document and the group name of its endpoints: apart from any document of the app's.</summary>
+    public const string Name = "gantry";
+
+    /// <summary>
+    /// The document's schemas name members as the API writes them: its schema service is given Gantry's JSON options
+    /// (<see cref="GantryApiServices"/>) instead of the app's.
+    /// </summary>
+    public static void SchemasWithGantryJson(IServiceCollection services)
+    {
+        for (var i = 0; i < services.Count; i++)
+        {
+            var descriptor = services[i];
+            if (!descriptor.IsKeyedService || !Equals(descriptor.ServiceKey, Name) || descriptor.ServiceType.Name != "OpenApiSchemaService") continue;
+            var type = descriptor.ServiceType;
+            services[i] = ServiceDescriptor.KeyedSingleton(type, Name, (sp, _) =>
+                ActivatorUtilities.CreateInstance(sp, type, Name, sp.GetRequiredService<GantryApiServices>().Json));
+            return;
+        }
+    }
+
+    /// <summary><c>GET /openapi.json</c>: the API's own document, whatever documents the app serves besides.</summary>
+    public static async Task<IResult> RenderAsync(HttpContext http, IOptionsMonitor<OpenApiOptions> options, CancellationToken ct)
+    {
+        var provider = http.RequestServices.GetRequiredKeyedService<IOpenApiDocumentProvider>(Name);
+        var document = await provider.GetOpenApiDocumentAsync(ct).ConfigureAwait(false);
+        using var text = new StringWriter(System.Globalization.CultureInfo.InvariantCulture);
+        await document.SerializeAsync(new OpenApiJsonWriter(text), options.Get(Name).OpenApiVersion, ct).ConfigureAwait(false);
+        return TypedResults.Text(text.ToString(), "application/json", System.Text.Encoding.UTF8);
+    }
 
     /// <summary>
     /// Strings are read through <see cref="Gantry.Serialization.TextFieldConverter"/> (no NUL), which hides

@@ -35,6 +35,10 @@ public sealed record JobView
     /// <summary>For a workflow step: its workflow and step name.</summary>
     public string? WorkflowId { get; init; }
     public string? Step { get; init; }
+    /// <summary>The trace the job was enqueued in (32 hex digits), and the W3C context of the span that enqueued it: its attempts' spans are children of it.</summary>
+    public string? TraceId { get; init; }
+    public string? Traceparent { get; init; }
+    public string? Tracestate { get; init; }
 
     public static JobView From(JobRecord j, bool withErrors) => new()
     {
@@ -64,6 +68,9 @@ public sealed record JobView
         CheckpointAt = j.CheckpointAt,
         WorkflowId = j.WorkflowId?.ToString(),
         Step = j.Step,
+        TraceId = Gantry.Telemetry.GantryTracing.TraceId(j.TraceParent),
+        Traceparent = j.TraceParent,
+        Tracestate = j.TraceState,
         Errors = withErrors ? j.Errors.Select(e => new ErrorView(e.Attempt, e.At, e.WorkerId, e.Error.Kind, e.Error.Type, e.Error.Message, e.Error.StackTrace)).ToArray() : null,
     };
 
@@ -96,6 +103,8 @@ public sealed record JobView
         CheckpointAt = CheckpointAt,
         WorkflowId = WorkflowId is null ? null : Guid.Parse(WorkflowId),
         Step = Step,
+        TraceParent = Traceparent,
+        TraceState = Tracestate,
         Errors = Errors?.Select(e => new JobAttemptError(e.Attempt, e.At, e.WorkerId, new JobError(e.Kind, e.Message, e.Type, e.StackTrace))).ToArray() ?? [],
     };
 

@@ -81,14 +81,23 @@ public sealed class MetricsCollector : IDisposable
     {
         private readonly ConcurrentDictionary<TagKey, Series> _series = new();
         private readonly bool _histogram = instrument.GetType().IsGenericType && instrument.GetType().GetGenericTypeDefinition() == typeof(Histogram<>);
+        /// <summary>A histogram's buckets are those its instrument advises (<see cref="GantryMetrics"/>), as for any OpenTelemetry exporter.</summary>
+        private readonly double[] _bounds = Bounds(instrument);
+
+        private static double[] Bounds(Instrument instrument) => instrument switch
+        {
+            Histogram<double> { Advice.HistogramBucketBoundaries: { } b } => [.. b],
+            Histogram<long> { Advice.HistogramBucketBoundaries: { } b } => [.. b.Select(x => (double)x)],
+            _ => GantryMetrics.DurationBuckets,
+        };
 
         public string Name { get; } = Name(instrument.Name) + (instrument.Unit == "s" ? "_seconds" : "");
 
         public void Record(double value, ReadOnlySpan<KeyValuePair<string, object?>> tags)
         {
             var key = TagKey.From(tags);
-            if (!_series.TryGetValue(key, out var series)) series = _series.GetOrAdd(key, _ => new Series(_histogram ? GantryMetrics.DurationBuckets.Length : 0));
-            series.Record(value, _histogram ? GantryMetrics.DurationBuckets : null);
+            if (!_series.TryGetValue(key, out var series)) series = _series.GetOrAdd(key, _ => new Series(_histogram ? _bounds.Length : 0));
+            series.Record(value, _histogram ? _bounds : null);
         }
 
         public void WriteTo(StringBuilder sb)
@@ -105,10 +114,10 @@ public sealed class MetricsCollector : IDisposable
                     continue;
                 }
                 long cumulative = 0;
-                for (var i = 0; i < GantryMetrics.DurationBuckets.Length; i++)
+                for (var i = 0; i < _bounds.Length; i++)
                 {
                     cumulative += Interlocked.Read(ref series.Buckets[i]);
-                    sb.Append(name).Append("_bucket").Append(key.Labels($"le=\"{Number(GantryMetrics.DurationBuckets[i])}\"")).Append(' ').Append(cumulative).Append('\n');
+                    sb.Append(name).Append("_bucket").Append(key.Labels($"le=\"{Number(_bounds[i])}\"")).Append(' ').Append(cumulative).Append('\n');
                 }
                 var count = Interlocked.Read(ref series.Count);
                 sb.Append(name).Append("_bucket").Append(key.Labels("le=\"+Inf\"")).Append(' ').Append(count).Append('\n');

@@ -28,6 +28,8 @@ public sealed partial class GantryWorker
     {
         var context = attempt.Context;
         var job = context.Job;
+        // Current while the handler runs: what it does joins the trace of the enqueue.
+        attempt.Span = GantryTracing.StartRun(job);
         if (!_registry.TryGet(job.Type, out var handler))
         {
             WorkerLog.NoHandler(_logger, job.Type, job.Id, string.Join(", ", _jobTypes));
@@ -74,7 +76,8 @@ public sealed partial class GantryWorker
         _running.TryRemove(attempt.Key, out _);
         var ran = _time.GetElapsedTime(attempt.StartedAt);
         _slots.Finished(context.Queue, ran);
-        JobMetrics.Ended(context.Job, report, ran);
+        var outcome = JobMetrics.Ended(context.Job, report, ran);
+        GantryTracing.Ended(attempt.Span, outcome, (report as JobFailedReport)?.Error);
         attempt.Done.TrySetResult();
         // An abandoned handler may still touch its context; leave that one to the GC.
         if (!abandoned) context.Dispose();
@@ -101,14 +104,16 @@ public sealed partial class GantryWorker
             default:
                 var error = ex is null ? new JobError(JobErrorKinds.Exception, "the handler did not finish") : JobError.FromException(ex);
                 WorkerLog.JobFailed(_logger, job.Id, job.Attempt, error.Message);
-                return Failure(context, error, retryable: ex is not PayloadMismatchException);
+                if (ex is null) return Failure(context, error, retryable: true);
+                var (retryable, retryAfter) = HandlerFailure.Of(ex);
+                return Failure(context, error, retryable, retryAfter);
         }
     }
 
-    private JobFailedReport Failure(WorkerJobContext context, JobError error, bool retryable)
+    private JobFailedReport Failure(WorkerJobContext context, JobError error, bool retryable, TimeSpan? retryAfter = null)
     {
         var job = context.Job;
-        var (next, runAt) = RetryPolicy.AfterFailure(job.Attempt, job.MaxAttempts, job.Backoff, _time.GetUtcNow(), Random.Shared, retryable);
+        var (next, runAt) = RetryPolicy.AfterFailure(job.Attempt, job.MaxAttempts, job.Backoff, _time.GetUtcNow(), Random.Shared, retryable, retryAfter);
         return new JobFailedReport(job.Id, job.Attempt, job.WorkerId, error, next, runAt);
     }
 }

@@ -22,9 +22,15 @@ public sealed partial class GantryWorker
                     continue;
                 }
                 var claimStarted = _time.GetTimestamp();
+                var claimStartedAt = DateTimeOffset.UtcNow;
                 var jobs = await _link.ClaimAsync(
                     new JobClaimParams(Id, plan.Demands, _options.LeaseDuration, _options.Capabilities, _jobTypes), plan.MayWait, ct).ConfigureAwait(false);
-                if (jobs.Count > 0) GantryMetrics.ClaimDuration.Record(_time.GetElapsedTime(claimStarted).TotalSeconds);
+                if (jobs.Count > 0)
+                {
+                    GantryMetrics.ClaimDuration.Record(_time.GetElapsedTime(claimStarted).TotalSeconds);
+                    GantryMetrics.ClaimSize.Record(jobs.Count);
+                }
+                GantryTracing.Claimed(jobs, claimStartedAt, Id, _link.Description);
                 _held.Claimed(jobs);
                 _outage.Ok();
                 errorDelay = TimeSpan.FromMilliseconds(100);

@@ -203,6 +203,8 @@ public sealed partial class GantryWorker : IAsyncDisposable
         public long StartedAt { get; } = startedAt;
         public TaskCompletionSource Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
         public ITimer? GraceTimer { get; set; }
+        /// <summary>The attempt's span (<see cref="Gantry.Telemetry.GantryTracing.StartRun"/>), when traces are listened to.</summary>
+        public System.Diagnostics.Activity? Span { get; set; }
         public bool TryEnd() => Interlocked.Exchange(ref _ended, 1) == 0;
     }
 }

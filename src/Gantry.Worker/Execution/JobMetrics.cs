@@ -8,7 +8,8 @@ namespace Gantry.Worker.Execution;
 /// <summary>Records an ended attempt: its run time by outcome, and the completed and failed counters.</summary>
 internal static class JobMetrics
 {
-    public static void Ended(ClaimedJob job, JobReport? report, TimeSpan ran)
+    /// <returns>The outcome it recorded: succeeded, dead, failed, cancelled, requeued, or lost (no report).</returns>
+    public static string Ended(ClaimedJob job, JobReport? report, TimeSpan ran)
     {
         var outcome = report switch
         {
@@ -31,5 +32,6 @@ internal static class JobMetrics
                     new KeyValuePair<string, object?>("final", failed.Next == JobState.Dead ? "true" : "false"));
                 break;
         }
+        return outcome;
     }
 }

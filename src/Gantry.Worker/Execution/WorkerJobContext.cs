@@ -55,14 +55,7 @@ internal sealed class WorkerJobContext : JobContext, IDisposable
 
     private JobCheckpointReport CheckpointReport(object? state)
     {
-        var bytes = state switch
-        {
-            byte[] b => b,
-            ReadOnlyMemory<byte> m => m.ToArray(),
-            Memory<byte> m => m.ToArray(),
-            JsonElement e => JsonSerializer.SerializeToUtf8Bytes(e),
-            _ => JsonSerializer.SerializeToUtf8Bytes(state, GantryPayloadJson.Default),
-        };
+        var bytes = CheckpointBytes(state);
         if (bytes.Length > _checkpoints.MaxBytes)
             throw new InvalidOperationException($"the checkpoint is {bytes.Length:N0} bytes, over the limit of {_checkpoints.MaxBytes:N0} bytes");
         return new JobCheckpointReport(_job.Id, _job.Attempt, _job.WorkerId, bytes);

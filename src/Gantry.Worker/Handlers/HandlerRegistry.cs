@@ -1,6 +1,7 @@
 using System.Reflection;
 using System.Text.Json;
 using Gantry.Handlers;
+using Gantry.Jobs;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Gantry.Worker.Handlers;
@@ -80,7 +81,8 @@ public sealed class HandlerRegistry
         return null;
     }
 
-    private static TPayload ReadPayload<TPayload>(JobContext context, JsonSerializerOptions json)
+    /// <summary>The payload as the handler's type; <see cref="PayloadMismatchException"/> when it does not fit.</summary>
+    internal static TPayload ReadPayload<TPayload>(JobContext context, JsonSerializerOptions json)
     {
         if (typeof(TPayload) == typeof(JsonElement)) return (TPayload)(object)context.Payload;
         try
@@ -97,3 +99,18 @@ public sealed class HandlerRegistry
 
 /// <summary>The payload cannot be read as the handler's payload type; retrying cannot help, so the job is dead at once.</summary>
 public sealed class PayloadMismatchException(string message) : Exception(message);
+
+/// <summary>What a handler's exception asks of the job: whether another attempt may help, and after what delay.</summary>
+internal static class HandlerFailure
+{
+    /// <summary>
+    /// A <see cref="JobFailedException"/> says it itself (<c>retry: false</c>, <c>retryAfter</c>); a payload that does not fit
+    /// never will; any other exception is retried with the job's backoff. <see cref="RetryPolicy"/> decides the rest.
+    /// </summary>
+    public static (bool Retryable, TimeSpan? RetryAfter) Of(Exception ex) => ex switch
+    {
+        JobFailedException failed => (failed.Retry, failed.RetryAfter),
+        PayloadMismatchException => (false, null),
+        _ => (true, null),
+    };
+}

@@ -59,4 +59,27 @@ public sealed class RetryPolicyTests
     [InlineData(3, 3)]
     public void AfterLostWorker_CancelRequested_Cancelled(int attempt, int maxAttempts) =>
         Assert.Equal(JobState.Cancelled, RetryPolicy.AfterLostWorker(attempt, maxAttempts, cancelRequested: true));
+
+    [Fact]
+    public void AfterFailure_RetryAfterAsked_ScheduledThenInsteadOfTheBackoff()
+    {
+        var (next, runAt) = RetryPolicy.AfterFailure(1, 3, TenSeconds, Now, new Random(1), retryAfter: TimeSpan.FromMinutes(7));
+        Assert.Equal(JobState.Scheduled, next);
+        Assert.Equal(Now.AddMinutes(7), runAt);
+    }
+
+    [Fact]
+    public void AfterFailure_RetryAfterAskedOnTheLastAttempt_DeadAnyway()
+    {
+        var (next, runAt) = RetryPolicy.AfterFailure(3, 3, TenSeconds, Now, new Random(1), retryAfter: TimeSpan.FromMinutes(7));
+        Assert.Equal(JobState.Dead, next);
+        Assert.Null(runAt);
+    }
+
+    [Fact]
+    public void JobFailedException_RetryDelayWithoutRetry_Refused()
+    {
+        Assert.Throws<ArgumentException>(() => new Gantry.Handlers.JobFailedException("x", retry: false, retryAfter: TimeSpan.FromSeconds(1)));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new Gantry.Handlers.JobFailedException("x", retryAfter: TimeSpan.FromSeconds(-1)));
+    }
 }

@@ -32,6 +32,7 @@ public sealed class IpcFramesTests
             Timeout = TimeSpan.FromSeconds(1.5), Backoff = new Backoff(TimeSpan.FromSeconds(2), TimeSpan.FromMinutes(3)), WorkerId = "node-1",
             Tags = new Dictionary<string, string> { ["zone"] = "eu" }, CreatedAt = DateTimeOffset.UnixEpoch.AddDays(20000),
             Checkpoint = [1, 2, 3], CheckpointAt = DateTimeOffset.UnixEpoch.AddDays(20001), CheckpointInterval = TimeSpan.FromMinutes(1),
+            TraceParent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01", TraceState = "vendor=1",
         };
         var back = Assert.Single(RoundTrip<List<ClaimedJob>, IReadOnlyList<ClaimedJob>>([job], IpcFrames.WriteJobs, static (ref FrameReader r) => IpcFrames.ReadJobs(ref r)));
         Assert.Equal(job with { Tags = back.Tags, Checkpoint = back.Checkpoint }, back);

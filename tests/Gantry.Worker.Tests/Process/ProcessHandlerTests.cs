@@ -64,6 +64,18 @@ public sealed class ProcessHandlerTests : WorkerTestBase
             print("ValueError: the invoice is missing", file=sys.stderr)
             sys.exit(3)
             """);
+        Script("ask.py", """
+            import json, sys
+            job = json.load(sys.stdin)
+            print(json.dumps(job["payload"]["ask"]), flush=True)
+            print("the card was declined", file=sys.stderr)
+            sys.exit(1)
+            """);
+        Script("trace.py", """
+            import json, os, sys
+            json.load(sys.stdin)
+            print(json.dumps({"result": {"traceparent": os.environ.get("TRACEPARENT")}}))
+            """);
         Script("noisy.py", """
             import sys, json
             json.load(sys.stdin)
@@ -102,6 +114,8 @@ public sealed class ProcessHandlerTests : WorkerTestBase
         Add(services, "py-env", ["python3", "env.py"], new(), env: ["PATH", "GANTRY_TEST_ALLOWED"]);
         Add(services, "py-hog", ["python3", "hog.py"], new ProcessLimits { MemoryMb = 64 });
         Add(services, "py-fail", ["python3", "fail.py"], new());
+        Add(services, "py-ask", ["python3", "ask.py"], new());
+        Add(services, "py-trace", ["python3", "trace.py"], new());
         Add(services, "py-noisy", ["python3", "noisy.py"], new ProcessLimits { OutputKb = 4 });
         Add(services, "sh-tree", ["bash", "tree.sh"], new(), timeout: TimeSpan.FromSeconds(1));
         Add(services, "sh-forks", ["bash", "forks.sh"], new ProcessLimits { Processes = 16 }, timeout: TimeSpan.FromSeconds(3));
@@ -223,6 +237,47 @@ public sealed class ProcessHandlerTests : WorkerTestBase
         Assert.Contains("GANTRY_TEST_ALLOWED", names);
         Assert.Contains("PATH", names);
         Assert.DoesNotContain("GANTRY_TEST_SECRET", names);
+    }
+
+    [Fact]
+    public async Task FailureAskingNoRetry_DeadAfterOneAttempt()
+    {
+        await StartWorkerAsync();
+        var job = await RunToEndAsync("py-ask", """{"ask":{"retry":false}}""", maxAttempts: 3);
+        Assert.Equal(JobState.Dead, job.State);
+        Assert.Equal(1, job.Attempt);
+        Assert.Contains("the card was declined", Assert.Single(job.Errors).Error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task FailureAskingRetryAfter_ScheduledThen()
+    {
+        await StartWorkerAsync();
+        var before = DateTimeOffset.UtcNow;
+        var id = await EnqueueAsync(Job("py-ask", """{"ask":{"retry_after":3600}}""") with { MaxAttempts = 3 });
+        var job = await WaitForStateAsync(id, JobState.Scheduled);
+        Assert.InRange(job.RunAt!.Value, before.AddMinutes(59), DateTimeOffset.UtcNow.AddMinutes(61));
+    }
+
+    [Fact]
+    public async Task InATrace_TheProgramGetsTheAttemptsTraceparent()
+    {
+        using var listener = new ActivityListener
+        {
+            ShouldListenTo = source => source.Name == Gantry.Telemetry.GantryTracing.SourceName,
+            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
+        };
+        ActivitySource.AddActivityListener(listener);
+        await StartWorkerAsync();
+        using var request = new Activity("request").SetIdFormat(ActivityIdFormat.W3C).Start();
+        var id = await EnqueueAsync(Job("py-trace"));
+        request.Stop();
+        var job = await WaitForAsync(id, j => j.State.IsTerminal(), "finished");
+        Assert.Equal(JobState.Succeeded, job.State);
+        var traceparent = JsonDocument.Parse(job.Result!).RootElement.GetProperty("traceparent").GetString();
+        Assert.StartsWith($"00-{request.TraceId.ToHexString()}-", traceparent, StringComparison.Ordinal);
+        // The attempt's own span: not the enqueue span the job recorded.
+        Assert.NotEqual(job.TraceParent, traceparent);
     }
 
     [Fact]

@@ -19,14 +19,16 @@ public sealed record WireFetchRequest(string WorkerId, IReadOnlyList<WireQueueDe
 public sealed record WireJob(Guid Id, string Type, string Queue, int Priority, RawJson Payload, int Attempt, int MaxAttempts,
     double? TimeoutSeconds, double BackoffBaseSeconds, double BackoffMaxSeconds, string WorkerId, IReadOnlyDictionary<string, string>? Tags,
     DateTimeOffset CreatedAt, string? Checkpoint, DateTimeOffset? CheckpointAt, double? CheckpointIntervalSeconds,
-    IReadOnlyDictionary<string, JsonElement>? Dependencies = null, DateTimeOffset? DueAt = null, long? Claim = null)
+    IReadOnlyDictionary<string, JsonElement>? Dependencies = null, DateTimeOffset? DueAt = null, long? Claim = null,
+    string? TraceParent = null, string? TraceState = null)
 {
     public static WireJob From(ClaimedJob j)
     {
         return new(j.Id, j.Type, j.Queue, j.Priority, new RawJson(j.Payload), j.Attempt, j.MaxAttempts, j.Timeout?.TotalSeconds,
             j.Backoff.Base.TotalSeconds, j.Backoff.Max.TotalSeconds, j.WorkerId, j.Tags.Count > 0 ? j.Tags : null, j.CreatedAt,
             j.Checkpoint is { } c ? Convert.ToBase64String(c) : null, j.CheckpointAt, j.CheckpointInterval?.TotalSeconds,
-            j.Dependencies is null ? null : Serialization.JsonElements.ParseAll(j.Dependencies), j.DueAt, j.ClaimId == 0 ? null : j.ClaimId);
+            j.Dependencies is null ? null : Serialization.JsonElements.ParseAll(j.Dependencies), j.DueAt, j.ClaimId == 0 ? null : j.ClaimId,
+            j.TraceParent, j.TraceState);
     }
 
     public ClaimedJob ToClaimed() => new()
@@ -39,6 +41,7 @@ public sealed record WireJob(Guid Id, string Type, string Queue, int Priority, R
         CheckpointInterval = CheckpointIntervalSeconds is { } ci ? TimeSpan.FromSeconds(ci) : null,
         Dependencies = Dependencies?.ToDictionary(d => d.Key, d => (string?)d.Value.GetRawText()),
         ClaimId = Claim ?? 0,
+        TraceParent = TraceParent, TraceState = TraceState,
     };
 }
 

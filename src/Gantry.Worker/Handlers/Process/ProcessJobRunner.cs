@@ -57,7 +57,7 @@ internal sealed class ProcessJobRunner(string jobType, ProcessHandlerSpec spec, 
         // still holding stdout open would otherwise hold the attempt forever.
         sandbox.KillAll();
         if (!sandboxes.IsCgroup) PosixSignals.ToGroup(process.Pid, PosixSignals.SigKill); // Without a cgroup, its session is what is left.
-        var result = await stdout.ConfigureAwait(false);
+        var (result, ask) = await stdout.ConfigureAwait(false);
         var lastErrors = await stderr.ConfigureAwait(false);
         output.ReportCut();
 
@@ -68,7 +68,10 @@ internal sealed class ProcessJobRunner(string jobType, ProcessHandlerSpec spec, 
         if (status.Code == ProcessLauncher.CouldNotStart && sandbox.JoinFiles.Count > 0)
             throw new ProcessHandlerFailedException($"could not put the job's process into its cgroup ({string.Join(", ", sandbox.JoinFiles)})");
         var tail = lastErrors.Count > 0 ? ": " + string.Join(" | ", lastErrors) : "";
-        throw new ProcessHandlerFailedException($"{Path.GetFileName(spec.Command[0])} {status}{tail}");
+        var message = $"{Path.GetFileName(spec.Command[0])} {status}{tail}";
+        // What the program said of its failure ({"retry": false}, {"retry_after": seconds}) goes the way a .NET handler's does.
+        if (ask is { } asked) throw new JobFailedException(message, asked.Retry, asked.Retry ? asked.After : null);
+        throw new ProcessHandlerFailedException(message);
     }
 
     /// <summary>Only what the configuration allows: the worker's own secrets stay behind.</summary>
@@ -78,6 +81,12 @@ internal sealed class ProcessJobRunner(string jobType, ProcessHandlerSpec spec, 
         foreach (var name in spec.Env)
             if (System.Environment.GetEnvironmentVariable(name) is { } value) env[name] = value;
         env.TryAdd("PATH", "/usr/local/bin:/usr/bin:/bin");
+        // The attempt's span, for a program that traces (OpenTelemetry's environment carriers): its spans join the job's trace.
+        if (Gantry.Telemetry.GantryTracing.CurrentContext() is (string parent, var state))
+        {
+            env["TRACEPARENT"] = parent;
+            if (state is { Length: > 0 }) env["TRACESTATE"] = state;
+        }
         return env.Select(e => $"{e.Key}={e.Value}").ToList();
     }
 
@@ -116,10 +125,14 @@ internal sealed class ProcessJobRunner(string jobType, ProcessHandlerSpec spec, 
         stdin.Close();
     }
 
-    /// <summary>Reads the JSON-lines protocol; returns the last result (JSON text), if any.</summary>
-    private static async Task<string?> ReadStdoutAsync(StreamReader stdout, JobContext context, OutputBudget output)
+    /// <summary>What a program asked of its failure, should it fail: no retry, or a retry after a delay.</summary>
+    private readonly record struct FailureAsk(bool Retry, TimeSpan? After);
+
+    /// <summary>Reads the JSON-lines protocol; returns the last result (JSON text), if any, and what the program asked of a failure.</summary>
+    private static async Task<(string? Result, FailureAsk? Ask)> ReadStdoutAsync(StreamReader stdout, JobContext context, OutputBudget output)
     {
         string? result = null;
+        FailureAsk? ask = null;
         while (await stdout.ReadLineAsync().ConfigureAwait(false) is { } line)
         {
             if (line.Length == 0) continue;
@@ -138,9 +151,13 @@ internal sealed class ProcessJobRunner(string jobType, ProcessHandlerSpec spec, 
                     output.Log(LevelOf(root), log.ValueKind == JsonValueKind.String ? log.GetString()! : log.GetRawText(), "log");
                 if (root.TryGetProperty("checkpoint", out var checkpoint))
                     await context.SaveCheckpointAsync(checkpoint.Clone()).ConfigureAwait(false);
+                if (root.TryGetProperty("retry", out var retry) && retry.ValueKind is JsonValueKind.True or JsonValueKind.False)
+                    ask = new FailureAsk(retry.GetBoolean(), ask?.After);
+                if (root.TryGetProperty("retry_after", out var after) && after.TryGetDouble(out var seconds) && seconds >= 0 && seconds <= TimeSpan.MaxValue.TotalSeconds / 2)
+                    ask = new FailureAsk(ask?.Retry ?? true, TimeSpan.FromSeconds(seconds));
             }
         }
-        return result;
+        return (result, ask);
     }
 
     private static async Task<List<string>> ReadStderrAsync(StreamReader stderr, ILogger logger, OutputBudget output)

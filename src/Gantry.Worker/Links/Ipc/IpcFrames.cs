@@ -11,7 +11,7 @@ namespace Gantry.Worker.Links.Ipc;
 public static class IpcFrames
 {
     /// <summary>Bumped when a body changes; a worker and a node of different versions refuse each other in <see cref="IpcMessageType.Hello"/>.</summary>
-    public const int ProtocolVersion = 2;
+    public const int ProtocolVersion = 3;
 
     /// <summary>Largest body accepted: a claim of 1,024 jobs with large payloads, or a 4 MiB checkpoint, fits.</summary>
     public const int MaxFrameBytes = 64 * 1024 * 1024;
@@ -85,6 +85,8 @@ public static class IpcFrames
             // A workflow step's dependency results (null for a plain job): count −1 for none.
             if (j.Dependencies is null) w.I32(-1);
             else w.Map(j.Dependencies, static (w, v) => w.String(v));
+            w.String(j.TraceParent);
+            w.String(j.TraceState);
         }
     }
 
@@ -117,7 +119,7 @@ public static class IpcFrames
                 Id = id, Type = type, Queue = queue, Priority = priority, Payload = payload, Attempt = attempt, MaxAttempts = maxAttempts,
                 Timeout = timeout, Backoff = backoff, WorkerId = workerId, Tags = tags, CreatedAt = r.Time() ?? default,
                 Checkpoint = r.Bytes(), CheckpointAt = r.Time(), CheckpointInterval = r.Duration(),
-                DueAt = r.Time() ?? default, Dependencies = ReadDependencies(ref r),
+                DueAt = r.Time() ?? default, Dependencies = ReadDependencies(ref r), TraceParent = r.String(), TraceState = r.String(),
             });
         }
         return jobs;
