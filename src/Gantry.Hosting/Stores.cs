@@ -2,7 +2,7 @@ using Gantry.Storage;
 using Gantry.Storage.Postgres;
 using Gantry.Storage.Sqlite;
 
-namespace Gantry.Cli.Hosting;
+namespace Gantry.Hosting;
 
 /// <summary>Where a command's store is: an SQLite file or a PostgreSQL database (a schema in it).</summary>
 internal abstract record StoreLocation
