@@ -52,7 +52,8 @@ public sealed partial class SqliteJobStore : IJobStore
         var store = new SqliteJobStore(options);
         try
         {
-            await store.MigrateAsync(ct).ConfigureAwait(false);
+            if (options.Migrate) await store.MigrateAsync(ct).ConfigureAwait(false);
+            else await store.ReadAsync(store.CheckSchema, ct).ConfigureAwait(false);
             return store;
         }
         catch
@@ -210,6 +211,15 @@ public sealed partial class SqliteJobStore : IJobStore
         {
             _writeLock.Release();
         }
+    }
+
+    /// <summary>Refuses a file whose schema is missing or at another version than this code's, changing nothing.</summary>
+    private bool CheckSchema(SqliteConnection c)
+    {
+        var version = ThrowIfForeign(c) ? Convert.ToInt64(Scalar(c, "SELECT coalesce(max(version), 0) FROM gantry_migrations")) : 0;
+        if (version != SqliteSchema.LatestVersion)
+            throw new StoreUnavailableException($"database file {FullPath} is at schema version {version}, this Gantry needs {SqliteSchema.LatestVersion} and was asked not to migrate (run `gantry migrate --db {_options.Path}` or allow migrations)");
+        return true;
     }
 
     /// <summary>True when the file holds a Gantry store, false when it holds no table yet; throws for any other database.</summary>

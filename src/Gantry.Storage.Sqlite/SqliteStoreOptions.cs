@@ -14,5 +14,10 @@ public sealed record SqliteStoreOptions
     /// <summary>How long a statement waits for another process's write lock. Defaults to 10 seconds.</summary>
     public TimeSpan BusyTimeout { get; init; } = BusyTimeoutDefault;
 
+    /// <summary>Create or upgrade the schema on open. When false, the schema is only checked: a store that is missing
+    /// or at another version than this code's is refused (an application that leaves migrations to <c>gantry migrate</c>).
+    /// Defaults to true.</summary>
+    public bool Migrate { get; init; } = true;
+
     public TimeProvider Time { get; init; } = TimeProvider.System;
 }
