@@ -49,11 +49,12 @@ internal static class Stores
     }
 
     /// <summary>Opens (and when allowed, creates and migrates) the store.</summary>
-    public static async Task<IJobStore> OpenAsync(StoreLocation location, bool createIfMissing, CancellationToken ct) => location switch
+    /// <param name="migrate">False: the schema is only checked, and a store at another version is refused.</param>
+    public static async Task<IJobStore> OpenAsync(StoreLocation location, bool createIfMissing, CancellationToken ct, bool migrate = true) => location switch
     {
-        SqliteLocation s => await SqliteJobStore.OpenAsync(new SqliteStoreOptions { Path = s.Path, CreateIfMissing = createIfMissing }, ct).ConfigureAwait(false),
-        // A PostgreSQL database is created by its administrator; the schema in it is always created on first use.
-        PostgresLocation p => await PostgresJobStore.OpenAsync(new PostgresStoreOptions { ConnectionString = p.ConnectionString, Schema = p.Schema }, ct).ConfigureAwait(false),
+        SqliteLocation s => await SqliteJobStore.OpenAsync(new SqliteStoreOptions { Path = s.Path, CreateIfMissing = createIfMissing, Migrate = migrate }, ct).ConfigureAwait(false),
+        // A PostgreSQL database is created by its administrator; the schema in it is created on first use unless told not to migrate.
+        PostgresLocation p => await PostgresJobStore.OpenAsync(new PostgresStoreOptions { ConnectionString = p.ConnectionString, Schema = p.Schema, Migrate = migrate }, ct).ConfigureAwait(false),
         _ => throw new ArgumentOutOfRangeException(nameof(location)),
     };
 
