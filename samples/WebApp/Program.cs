@@ -10,6 +10,8 @@ builder.Services.AddGantry(builder.Configuration.GetSection("Gantry"))
     .AddHandler<ReportHandler>("report")
     .AddWorker();
 builder.Services.AddGantryHealthChecks();
+// How long the application may take to stop (appsettings.json "HostOptions"); the worker's drain fits inside it.
+builder.Services.Configure<HostOptions>(builder.Configuration.GetSection("HostOptions"));
 // The application's own data, in the same database as Gantry's store. Registered after AddGantry: its tables are
 // created once Gantry has opened (and on SQLite, created) the database.
 builder.Services.AddSingleton<AppDb>();
