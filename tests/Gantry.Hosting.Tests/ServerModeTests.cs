@@ -24,13 +24,14 @@ public sealed class ServerModeTests : IDisposable
     }
 
     /// <summary>A server composed with the same builder: a store, a worker, the API.</summary>
-    private async Task<(WebApplication App, string Url)> StartServerAsync()
+    private async Task<(WebApplication App, string Url)> StartServerAsync(bool worker = true)
     {
         var web = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
         web.WebHost.UseUrls("http://127.0.0.1:0");
         web.Logging.SetMinimumLevel(LogLevel.Warning);
         web.Configuration.AddInMemoryCollection(TestApp.Sqlite(_dir.File("server.db")).Select(kv => new KeyValuePair<string, string?>("Gantry:" + kv.Key, kv.Value)));
-        web.Services.AddGantry(web.Configuration.GetSection("Gantry")).AddHandler<GreetHandler>("greet").AddHandler<AlwaysFailsHandler>("fails").AddWorker();
+        var gantry = web.Services.AddGantry(web.Configuration.GetSection("Gantry")).AddHandler<GreetHandler>("greet").AddHandler<AlwaysFailsHandler>("fails");
+        if (worker) gantry.AddWorker();
         web.Services.AddGantryApi();
         var app = web.Build();
         app.MapGantryApi();
@@ -70,6 +71,34 @@ public sealed class ServerModeTests : IDisposable
         finally
         {
             await client.StopAsync();
+            await server.StopAsync(Ct);
+            await server.DisposeAsync();
+        }
+    }
+
+    [Fact]
+    public async Task Worker_OverHttp_RunsTheApplicationsHandlersAndReportsHealthy()
+    {
+        var (server, url) = await StartServerAsync(worker: false);
+        var app = await TestApp.StartAsync(new Dictionary<string, string?> { ["Server"] = url, ["Worker:Queues:default"] = "2" }, b =>
+        {
+            b.AddWorker();
+            b.Services.AddGantryHealthChecks();
+        });
+        try
+        {
+            var jobs = app.Services.GetRequiredService<IJobClient>();
+
+            var id = await jobs.EnqueueAsync<GreetHandler>(new Greet("Ada"), new JobOptions { AllowUnknownType = true }, ct: Ct);
+
+            Assert.Equal("Hello, Ada!", (await jobs.WaitAsync<Greeting>(id, Ct))!.Text);
+            var health = await app.Services.GetRequiredService<Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckService>().CheckHealthAsync(Ct);
+            Assert.Equal(Microsoft.Extensions.Diagnostics.HealthChecks.HealthStatus.Healthy, health.Status);
+            Assert.Contains(url.TrimEnd('/'), health.Entries["gantry-store"].Description, StringComparison.Ordinal);
+        }
+        finally
+        {
+            await app.StopAsync();
             await server.StopAsync(Ct);
             await server.DisposeAsync();
         }
