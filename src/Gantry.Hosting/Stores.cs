@@ -50,9 +50,10 @@ internal static class Stores
 
     /// <summary>Opens (and when allowed, creates and migrates) the store.</summary>
     /// <param name="migrate">False: the schema is only checked, and a store at another version is refused.</param>
-    public static async Task<IJobStore> OpenAsync(StoreLocation location, bool createIfMissing, CancellationToken ct, bool migrate = true) => location switch
+    /// <param name="shareFile">An SQLite file may already hold an application's own tables (see <see cref="SqliteStoreOptions.ShareFile"/>).</param>
+    public static async Task<IJobStore> OpenAsync(StoreLocation location, bool createIfMissing, CancellationToken ct, bool migrate = true, bool shareFile = false) => location switch
     {
-        SqliteLocation s => await SqliteJobStore.OpenAsync(new SqliteStoreOptions { Path = s.Path, CreateIfMissing = createIfMissing, Migrate = migrate }, ct).ConfigureAwait(false),
+        SqliteLocation s => await SqliteJobStore.OpenAsync(new SqliteStoreOptions { Path = s.Path, CreateIfMissing = createIfMissing, Migrate = migrate, ShareFile = shareFile }, ct).ConfigureAwait(false),
         // A PostgreSQL database is created by its administrator; the schema in it is created on first use unless told not to migrate.
         PostgresLocation p => await PostgresJobStore.OpenAsync(new PostgresStoreOptions { ConnectionString = p.ConnectionString, Schema = p.Schema, Migrate = migrate }, ct).ConfigureAwait(false),
         _ => throw new ArgumentOutOfRangeException(nameof(location)),

@@ -222,7 +222,8 @@ public sealed partial class SqliteJobStore : IJobStore
         return true;
     }
 
-    /// <summary>True when the file holds a Gantry store, false when it holds no table yet; throws for any other database.</summary>
+    /// <summary>True when the file holds a Gantry store, false when it holds none yet (no table at all, or only an
+    /// application's with <see cref="SqliteStoreOptions.ShareFile"/>); throws for any other database.</summary>
     private bool ThrowIfForeign(SqliteConnection c)
     {
         // One statement, one snapshot: two reads would let another process's first migration commit in
@@ -232,7 +233,7 @@ public sealed partial class SqliteJobStore : IJobStore
         using var reader = cmd.ExecuteReader();
         reader.Read();
         if (reader.GetInt64(0) > 0) return true;
-        if (reader.GetInt64(1) > 0)
+        if (reader.GetInt64(1) > 0 && !_options.ShareFile)
             throw new StoreUnavailableException($"database file {FullPath} is an SQLite database but not a Gantry store; refusing to change it");
         return false;
     }

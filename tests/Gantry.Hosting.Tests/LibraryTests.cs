@@ -287,4 +287,33 @@ public sealed class LibraryTests : IDisposable
             await host.StopAsync();
         }
     }
+
+    [Fact]
+    public async Task AddGantry_SqliteFileWithTheApplicationsTablesFirst_GantrysTablesGoBesideThem()
+    {
+        var path = _dir.File("app.db");
+        await using (var c = new SqliteConnection($"Data Source={path};Pooling=False"))
+        {
+            await c.OpenAsync(Ct);
+            await using var create = c.CreateCommand();
+            create.CommandText = "CREATE TABLE customers (id INTEGER PRIMARY KEY, name TEXT); INSERT INTO customers (name) VALUES ('Ada')";
+            await create.ExecuteNonQueryAsync(Ct);
+        }
+
+        var host = await TestApp.StartAsync(TestApp.Sqlite(path), b => b.AddWorker());
+        try
+        {
+            var jobs = host.Services.GetRequiredService<IJobClient>();
+            Assert.Equal("Hello, Ada!", (await jobs.WaitAsync<Greeting>(await jobs.EnqueueAsync("greet", new Greet("Ada"), ct: Ct), Ct))!.Text);
+            await using var c = new SqliteConnection($"Data Source={path};Pooling=False");
+            await c.OpenAsync(Ct);
+            await using var count = c.CreateCommand();
+            count.CommandText = "SELECT count(*) FROM customers";
+            Assert.Equal(1L, await count.ExecuteScalarAsync(Ct));
+        }
+        finally
+        {
+            await host.StopAsync();
+        }
+    }
 }
