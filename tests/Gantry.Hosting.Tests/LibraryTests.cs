@@ -316,4 +316,29 @@ public sealed class LibraryTests : IDisposable
             await host.StopAsync();
         }
     }
+
+    [Theory]
+    [InlineData("waits")]
+    [InlineData("deaf")]
+    public async Task Stop_WithJobsRunning_EndsWithinTheShutdownTimeoutAndRequeuesThemUncounted(string type)
+    {
+        var settings = TestApp.Sqlite(_dir.File("app.db"));
+        settings["Worker:DrainTimeout"] = "1m";
+        var builder = TestApp.Builder(settings, b => b.AddWorker());
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(6));
+        var host = builder.Build();
+        await host.StartAsync(Ct);
+        var jobs = host.Services.GetRequiredService<IJobClient>();
+        var id = await jobs.EnqueueAsync(type, new Greet("Zed"), ct: Ct);
+        while ((await jobs.GetAsync(id, Ct))!.State != JobState.Running) await Task.Delay(50, Ct);
+
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        await host.StopAsync(CancellationToken.None);
+        watch.Stop();
+
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(6), $"stopping took {watch.Elapsed}");
+        var job = await host.Services.GetRequiredService<IJobStore>().JobGetAsync(id, Ct);
+        Assert.Equal((JobState.Queued, 0), (job!.State, job.Attempt));
+        host.Dispose();
+    }
 }

@@ -26,6 +26,12 @@ public sealed class WaitsHandler : IJobHandler<Greet>
     public async ValueTask HandleAsync(Greet payload, JobContext context) => await Task.Delay(Timeout.Infinite, context.CancellationToken);
 }
 
+/// <summary>Ignores its token: the worker has to abandon it.</summary>
+public sealed class DeafHandler : IJobHandler<Greet>
+{
+    public async ValueTask HandleAsync(Greet payload, JobContext context) => await Task.Delay(TimeSpan.FromMinutes(5), CancellationToken.None);
+}
+
 /// <summary>An application's host with Gantry configured from an in-memory "Gantry" section, as appsettings.json would give it.</summary>
 internal static class TestApp
 {
@@ -37,7 +43,8 @@ internal static class TestApp
         var gantryBuilder = builder.Services.AddGantry(builder.Configuration.GetSection("Gantry"))
             .AddHandler<GreetHandler>("greet")
             .AddHandler<AlwaysFailsHandler>("fails")
-            .AddHandler<WaitsHandler>("waits");
+            .AddHandler<WaitsHandler>("waits")
+            .AddHandler<DeafHandler>("deaf");
         configure?.Invoke(gantryBuilder);
         return builder;
     }
