@@ -55,7 +55,7 @@ public sealed class GantryBuilder
         Services.AddKeyedSingleton<IWorkerLink>(LinkKey, (sp, _) =>
         {
             var o = sp.GetRequiredService<IOptions<GantryOptions>>().Value;
-            return o.ServerUri is { } server ? new HttpWorkerLink(server, o.Token) : new StoreWorkerLink(sp.GetRequiredService<Storage.IJobStore>());
+            return o.ServerUri is { } server ? new HttpWorkerLink(server, o.WorkerToken ?? o.Token) : new StoreWorkerLink(sp.GetRequiredService<Storage.IJobStore>());
         });
         Services.AddSingleton(sp => new GantryWorker(sp.GetRequiredKeyedService<IWorkerLink>(LinkKey),
             sp.GetRequiredService<IOptions<GantryOptions>>().Value.Worker, sp, time: sp.GetRequiredService<TimeProvider>()));

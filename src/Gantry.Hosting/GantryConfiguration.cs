@@ -19,7 +19,7 @@ internal static class GantryConfiguration
     [
         "WorkerId", "Queues", "Capacity", "Capabilities", "Tags", "PollInterval", "LeaseDuration", "HeartbeatInterval", "CommandPollInterval",
         "CancelGracePeriod", "DrainTimeout", "ProgressInterval", "MaxPrefetch", "CheckpointInterval", "MaxCheckpointBytes", "DefaultJobTimeout",
-        "StopApplicationOnDrain",
+        "StopApplicationOnDrain", "Token",
     ];
 
     private static readonly string[] MaintenanceKeys =
@@ -82,6 +82,7 @@ internal static class GantryConfiguration
             if (Int(w, "MaxCheckpointBytes", K("MaxCheckpointBytes"), errors) is { } bytes) worker = worker with { MaxCheckpointBytes = bytes };
             if (Duration(w, "DefaultJobTimeout", K("DefaultJobTimeout"), errors) is { } timeout) worker = worker with { DefaultJobTimeout = timeout };
             o.StopApplicationOnDrain = Bool(w, "StopApplicationOnDrain", K("StopApplicationOnDrain"), errors) ?? o.StopApplicationOnDrain;
+            o.WorkerToken = w["Token"] ?? o.WorkerToken;
             o.Worker = worker;
         }
 

@@ -29,6 +29,9 @@ public sealed class GantryOptions
     /// <summary>The bearer token for <see cref="Server"/> (a <c>submit</c> token for the client, a <c>worker</c> token for a worker).</summary>
     public string? Token { get; set; }
 
+    /// <summary>The token the worker of <c>AddWorker()</c> gives <see cref="Server"/> (a <c>worker</c> token), when it is not <see cref="Token"/>.</summary>
+    public string? WorkerToken { get; set; }
+
     /// <summary>The worker that <c>AddWorker()</c> runs: the same names as <see cref="WorkerOptions"/>.</summary>
     public WorkerOptions Worker { get; set; } = new();
 
