@@ -341,4 +341,60 @@ public sealed class LibraryTests : IDisposable
         Assert.Equal((JobState.Queued, 0), (job!.State, job.Attempt));
         host.Dispose();
     }
+
+    [Fact]
+    public async Task EnqueueAsync_InAppSqliteTransaction_WorkerWokenAtTheEndOfTheTransactionNotByItsPoll()
+    {
+        var path = _dir.File("app.db");
+        var settings = TestApp.Sqlite(path);
+        settings["Worker:PollInterval"] = "1m";
+        var host = await TestApp.StartAsync(settings, b => b.AddWorker());
+        try
+        {
+            var jobs = host.Services.GetRequiredService<IJobClient>();
+            await Task.Delay(300, Ct);
+            await using var c = new SqliteConnection($"Data Source={path}");
+            await c.OpenAsync(Ct);
+            Guid id;
+            DateTimeOffset committedAt;
+            await using (var tx = await c.BeginTransactionAsync(Ct))
+            {
+                id = await jobs.EnqueueAsync("greet", new Greet("Ivy"), transaction: tx, ct: Ct);
+                await Task.Delay(300, Ct);
+                committedAt = DateTimeOffset.UtcNow;
+                await tx.CommitAsync(Ct);
+            }
+
+            await jobs.WaitAsync(id, Ct);
+            var started = (await jobs.GetAsync(id, Ct))!.StartedAt!.Value;
+            Assert.True(started >= committedAt.AddMilliseconds(-5), "not started before the commit");
+            Assert.True(started - committedAt < TimeSpan.FromSeconds(2), $"started {(started - committedAt).TotalMilliseconds} ms after the commit");
+        }
+        finally
+        {
+            await host.StopAsync();
+        }
+    }
+
+    [Fact]
+    public async Task EnqueueAsync_TransactionOfAnotherProvider_RefusedNamingTheTransaction()
+    {
+        var host = await TestApp.StartAsync(TestApp.Sqlite(_dir.File("app.db"), worker: false));
+        try
+        {
+            var jobs = host.Services.GetRequiredService<IJobClient>();
+            // A transaction object of another provider, never opened: refused on its type alone.
+            var tx = (System.Data.Common.DbTransaction)System.Runtime.CompilerServices.RuntimeHelpers.GetUninitializedObject(typeof(Npgsql.NpgsqlTransaction));
+
+            var ex = await Assert.ThrowsAsync<InvalidInputException>(() => jobs.EnqueueAsync("greet", null, transaction: tx, ct: Ct));
+
+            Assert.Equal("transaction", ex.Where);
+            Assert.Contains("NpgsqlTransaction", ex.Message, StringComparison.Ordinal);
+            Assert.Contains("SqliteTransaction", ex.Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            await host.StopAsync();
+        }
+    }
 }
