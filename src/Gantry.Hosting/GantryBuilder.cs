@@ -70,6 +70,17 @@ public sealed class GantryBuilder
         return this;
     }
 
+    /// <summary>
+    /// Accepts a key of the configuration section that an extension of the builder reads itself (say <c>Schedules</c>):
+    /// without it, a key Gantry does not know stops the start, so that a typo is never ignored.
+    /// </summary>
+    public GantryBuilder AcceptSetting(string key)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(key);
+        _registration.OtherSettings.Add(key);
+        return this;
+    }
+
     /// <summary>Changes options in code, after the configuration section is read (tests, values computed at start).</summary>
     public GantryBuilder Configure(Action<GantryOptions> configure)
     {
@@ -82,6 +93,9 @@ public sealed class GantryBuilder
 internal sealed class GantryRegistration
 {
     public bool WorkerAdded { get; set; }
+
+    /// <summary>Keys of the section that extensions read (<see cref="GantryBuilder.AcceptSetting"/>).</summary>
+    public HashSet<string> OtherSettings { get; } = new(StringComparer.OrdinalIgnoreCase);
 }
 
 /// <summary>Checks <see cref="GantryOptions"/> when the host starts (<c>ValidateOnStart</c>): every problem, each naming its key.</summary>

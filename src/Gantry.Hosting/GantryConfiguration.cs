@@ -28,12 +28,13 @@ internal static class GantryConfiguration
         "DeadWorkerInterval", "UpkeepInterval",
     ];
 
-    public static void Read(IConfiguration section, GantryOptions o)
+    /// <param name="otherKeys">Keys of the section that other parts of Gantry read (<see cref="GantryBuilder.AcceptSetting"/>).</param>
+    public static void Read(IConfiguration section, GantryOptions o, IEnumerable<string>? otherKeys = null)
     {
         if (section is IConfigurationSection s) o.SectionPath = s.Path;
         var errors = o.ReadErrors;
         errors.Clear();
-        Unknown(section, TopKeys, o.Key(""), errors);
+        Unknown(section, [.. TopKeys, .. otherKeys ?? []], o.Key(""), errors);
         o.Store = section["Store"] ?? o.Store;
         o.Server = section["Server"] ?? o.Server;
         o.Token = section["Token"] ?? o.Token;

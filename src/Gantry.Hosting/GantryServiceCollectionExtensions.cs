@@ -28,7 +28,7 @@ public static class GantryServiceCollectionExtensions
             throw new InvalidOperationException("AddGantry was called twice: call it once and chain AddHandler and AddWorker on what it returns");
         var registration = new GantryRegistration();
         services.AddSingleton(registration);
-        services.AddOptions<GantryOptions>().Configure(o => GantryConfiguration.Read(configuration, o)).ValidateOnStart();
+        services.AddOptions<GantryOptions>().Configure(o => GantryConfiguration.Read(configuration, o, registration.OtherSettings)).ValidateOnStart();
         services.AddSingleton<IValidateOptions<GantryOptions>>(new GantryOptionsValidator(registration));
         services.TryAddSingleton(TimeProvider.System);
         services.GetHandlerRegistry();

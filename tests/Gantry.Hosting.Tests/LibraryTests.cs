@@ -397,4 +397,13 @@ public sealed class LibraryTests : IDisposable
             await host.StopAsync();
         }
     }
+
+    [Fact]
+    public async Task AddGantry_KeyAnExtensionAccepts_Started()
+    {
+        var settings = TestApp.Sqlite(_dir.File("app.db"), worker: false);
+        settings["Schedules:nightly:Cron"] = "0 3 * * *";
+        var host = await TestApp.StartAsync(settings, b => b.AcceptSetting("Schedules"));
+        await host.StopAsync();
+    }
 }
