@@ -152,7 +152,7 @@ public sealed partial class GantryWorker : IAsyncDisposable
     public void StopNow() => _drainCut.Cancel();
 
     /// <summary>The same, with a drain timeout of its own: <see cref="TimeSpan.Zero"/> requeues running jobs at once.</summary>
-    /// <remarks>A stop already under way (a drain by command) is waited for, its drain cut to <paramref name="drainTimeout"/> when that is shorter.</remarks>
+    /// <remarks>A stop already under way (a drain by command) is waited for, its drain ended <paramref name="drainTimeout"/> from now at the latest.</remarks>
     public Task StopAsync(TimeSpan drainTimeout, CancellationToken ct)
     {
         if (_started == 0) return Task.CompletedTask;
