@@ -85,10 +85,13 @@ public sealed partial class PostgresJobStore
         var now = _time.GetUtcNow();
         var jobs = p.Jobs;
         var states = jobs.Select(j => FirstState(j, now)).ToArray();
-        // The insert and the wake-up in one batch: one round trip, one implicit transaction. A spare
-        // notification (every job turned out to exist already) costs a claim that finds nothing.
-        var inserted = await OneBatchAsync(c => InsertJobsAsync(c, jobs, states, now, null, ct,
-            WakeUps(states)), ct).ConfigureAwait(false);
+        // The insert and the wake-ups in one batch: one round trip, one implicit transaction (or the application's
+        // transaction, which delivers the notifications at its commit). A spare notification (every job turned out to
+        // exist already) costs a claim that finds nothing.
+        var notify = WakeUps(states);
+        var inserted = p.Transaction is null
+            ? await OneBatchAsync(c => InsertJobsAsync(c, jobs, states, now, null, ct, notify), ct).ConfigureAwait(false)
+            : await InAppTransactionAsync(p.Transaction, c => InsertJobsAsync(c, jobs, states, now, null, ct, notify), ct).ConfigureAwait(false);
 
         var results = new JobEnqueueResult[jobs.Count];
         var missing = new List<int>();
@@ -101,7 +104,7 @@ public sealed partial class PostgresJobStore
         if (missing.Count > 0)
         {
             // The jobs that hold those keys were committed before the insert skipped them (ON CONFLICT waits for their inserter).
-            var found = await RunAsync(async c =>
+            async Task<Dictionary<(string, string), JobEnqueueResult>> FindAsync(NpgsqlConnection c)
             {
                 var byKey = new Dictionary<(string, string), JobEnqueueResult>();
                 await using var find = Command(c, FindByKeysSql)
@@ -111,7 +114,10 @@ public sealed partial class PostgresJobStore
                 while (await r.ReadAsync(ct).ConfigureAwait(false))
                     byKey[(r.GetString(0), r.GetString(1))] = new JobEnqueueResult(r.GetGuid(2), true, JobStates.Parse(r.GetString(3)));
                 return byKey;
-            }, ct).ConfigureAwait(false);
+            }
+            var found = p.Transaction is null
+                ? await RunAsync(FindAsync, ct).ConfigureAwait(false)
+                : await InAppTransactionAsync(p.Transaction, FindAsync, ct).ConfigureAwait(false);
             foreach (var i in missing)
             {
                 var job = jobs[i];
@@ -121,6 +127,8 @@ public sealed partial class PostgresJobStore
             }
         }
 
+        // In the application's transaction, the jobs do not exist until it commits: the NOTIFY wakes everyone then.
+        if (p.Transaction is not null) return results;
         foreach (var r in results)
         {
             if (r.Existing) continue;
@@ -128,5 +136,44 @@ public sealed partial class PostgresJobStore
             else if (r.State == JobState.Scheduled) Signals.ScheduleChanged.Set();
         }
         return results;
+    }
+
+    /// <summary>
+    /// Runs <paramref name="work"/> on the connection of an application's open transaction on this store's database,
+    /// with the store's schema first on the search path meanwhile (the path is put back after, for the rest of the
+    /// application's transaction). An error leaves the application's transaction failed, as any failed statement does.
+    /// </summary>
+    private async Task<T> InAppTransactionAsync<T>(System.Data.Common.DbTransaction transaction, Func<NpgsqlConnection, Task<T>> work, CancellationToken ct)
+    {
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        if (transaction is not NpgsqlTransaction tx)
+            throw new InvalidInputException("transaction", $"is a {transaction.GetType().Name}; the PostgreSQL store {Description} takes an NpgsqlTransaction on its database");
+        if (tx.Connection is not { State: System.Data.ConnectionState.Open } c)
+            throw new InvalidInputException("transaction", "has ended (committed or rolled back) or its connection is closed");
+        if (_database is not null && !string.Equals(c.Database, _database, StringComparison.Ordinal))
+            throw new InvalidInputException("transaction", $"is on database {c.Database}, not on the store's database {_database} ({Description})");
+        try
+        {
+            string path;
+            await using (var set = Command(c, "SELECT current_setting('search_path'), set_config('search_path', @schema, true)").Bind("@schema", _schema))
+                path = (string)(await set.ExecuteScalarAsync(ct).ConfigureAwait(false))!;
+            // A local setting outlives its statement only inside a transaction block: a transaction that has ended (Npgsql
+            // keeps its connection) would otherwise run the insert on its own and commit it at once.
+            await using (var check = Command(c, "SELECT current_setting('search_path') = @schema").Bind("@schema", _schema))
+                if (!(bool)(await check.ExecuteScalarAsync(ct).ConfigureAwait(false))!)
+                    throw new InvalidInputException("transaction", "has ended (committed or rolled back): its connection is in no transaction");
+            var result = await work(c).ConfigureAwait(false);
+            await using (var reset = Command(c, "SELECT set_config('search_path', @path, true)").Bind("@path", path))
+                await reset.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+            return result;
+        }
+        catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.UndefinedTable)
+        {
+            throw new InvalidInputException("transaction", $"is on a database without a Gantry store in schema {_schema} ({Description}): {ex.MessageText}");
+        }
+        catch (NpgsqlException ex) when (!ct.IsCancellationRequested)
+        {
+            throw PostgresErrors.Translate(ex, Server);
+        }
     }
 }

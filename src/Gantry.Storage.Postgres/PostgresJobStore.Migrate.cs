@@ -34,6 +34,17 @@ public sealed partial class PostgresJobStore
         return true;
     }, ct);
 
+    /// <summary>Refuses a schema that is missing or at another version than this code's, changing nothing.</summary>
+    private async Task CheckSchemaAsync(CancellationToken ct)
+    {
+        var version = await RunAsync(async c =>
+            await Scalar<bool>(c, "SELECT EXISTS (SELECT 1 FROM pg_tables WHERE schemaname = @s AND tablename = 'gantry_migrations')", ct, ("@s", _schema)).ConfigureAwait(false)
+                ? await Scalar<int>(c, "SELECT coalesce(max(version), 0) FROM gantry_migrations", ct).ConfigureAwait(false)
+                : 0, ct).ConfigureAwait(false);
+        if (version != PostgresSchema.LatestVersion)
+            throw new StoreUnavailableException($"PostgreSQL at {Server}: schema {_schema} is at version {version}, this Gantry needs {PostgresSchema.LatestVersion} and was asked not to migrate (run `gantry migrate --store …` or allow migrations)");
+    }
+
     /// <summary>The version the store's schema is at (0 before the first migration).</summary>
     public Task<int> SchemaVersionAsync(CancellationToken ct) => RunAsync(c =>
         Scalar<int>(c, "SELECT coalesce(max(version), 0) FROM gantry_migrations", ct), ct);

@@ -20,6 +20,7 @@ public sealed partial class PostgresJobStore : IJobStore
     private readonly NpgsqlDataSource _data;
     private readonly TimeProvider _time;
     private readonly string _schema;
+    private readonly string? _database;
     private readonly string _channel;
     private readonly string _listenConnectionString;
     private readonly string _leaderConnectionString;
@@ -36,6 +37,7 @@ public sealed partial class PostgresJobStore : IJobStore
         catch (ArgumentException ex) { throw new InvalidInputException("store", $"not a PostgreSQL connection string: {ex.Message}"); }
         _time = options.Time;
         _schema = options.Schema;
+        _database = b.Database;
         _channel = $"gantry_{options.Schema}";
         Server = $"{b.Host ?? "localhost"}:{b.Port}";
         Description = $"postgres://{(string.IsNullOrEmpty(b.Username) ? "" : b.Username + "@")}{Server}/{b.Database}"
@@ -67,7 +69,8 @@ public sealed partial class PostgresJobStore : IJobStore
         var store = new PostgresJobStore(options);
         try
         {
-            await store.MigrateAsync(ct).ConfigureAwait(false);
+            if (options.Migrate) await store.MigrateAsync(ct).ConfigureAwait(false);
+            else await store.CheckSchemaAsync(ct).ConfigureAwait(false);
             if (options.Listen) store._listener = PostgresListener.Start(store._listenConnectionString, store._channel, store.Signals, store._stopping.Token);
             return store;
         }

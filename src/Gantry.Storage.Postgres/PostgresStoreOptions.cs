@@ -15,5 +15,10 @@ public sealed record PostgresStoreOptions
     /// <summary>Keep a LISTEN connection so that work enqueued by other processes wakes this one at once. Defaults to true.</summary>
     public bool Listen { get; init; } = true;
 
+    /// <summary>Create or upgrade the schema on open. When false, the schema is only checked: a store that is missing
+    /// or at another version than this code's is refused (an application that leaves migrations to <c>gantry migrate</c>).
+    /// Defaults to true.</summary>
+    public bool Migrate { get; init; } = true;
+
     public TimeProvider Time { get; init; } = TimeProvider.System;
 }

@@ -2,6 +2,7 @@ using Gantry.Jobs;
 using Gantry.Serialization;
 using Gantry.Storage.Sqlite.Native;
 using Gantry.Telemetry;
+using Microsoft.Data.Sqlite;
 
 namespace Gantry.Storage.Sqlite;
 
@@ -50,34 +51,97 @@ public sealed partial class SqliteJobStore
     {
         if (p.Jobs.Count == 0) return [];
         using var trace = GantryTracing.StartEnqueue(p.Jobs);
-        var results = await WriteAsync<IReadOnlyList<JobEnqueueResult>>(_ =>
-        {
-            var now = NowMs();
-            var results = new JobEnqueueResult[p.Jobs.Count];
-            var insert = Raw(InsertJobSql);
-            for (var i = 0; i < p.Jobs.Count; i++)
-            {
-                var job = p.Jobs[i];
-                var state = FirstState(job, now);
-                var inserted = BindJob(insert, job, state, now).Execute() == 1;
-                if (inserted)
-                {
-                    results[i] = new JobEnqueueResult(job.Id, false, state);
-                    continue;
-                }
-                using var r = Prepared(FindByKeySql).Bind("@queue", job.Queue).Bind("@key", job.IdempotencyKey).ExecuteReader();
-                if (!r.Read()) throw new InvalidOperationException($"job {job.Id} was neither inserted nor found by its idempotency key");
-                results[i] = new JobEnqueueResult(Guid.Parse(r.GetString(0)), true, JobStates.Parse(r.GetString(1)));
-            }
-            return results;
-        }, ct).ConfigureAwait(false);
+        if (p.Transaction is not null) return EnqueueInAppTransaction(p.Jobs, p.Transaction, ct);
+        var results = await WriteAsync(_ => InsertJobs(p.Jobs, Raw(InsertJobSql), Raw(FindByKeySql)), ct).ConfigureAwait(false);
+        Signal(results);
+        return results;
+    }
 
+    /// <summary>
+    /// Inserts each job with <paramref name="insert"/> (<see cref="InsertJobSql"/>), or finds the job that holds its
+    /// idempotency key with <paramref name="find"/> (<see cref="FindByKeySql"/>): the one insert of the store's own
+    /// transaction and of an application's.
+    /// </summary>
+    private JobEnqueueResult[] InsertJobs(IReadOnlyList<NewJob> jobs, RawStatement insert, RawStatement find)
+    {
+        var now = NowMs();
+        var results = new JobEnqueueResult[jobs.Count];
+        for (var i = 0; i < jobs.Count; i++)
+        {
+            var job = jobs[i];
+            var state = FirstState(job, now);
+            if (BindJob(insert, job, state, now).Execute() == 1)
+            {
+                results[i] = new JobEnqueueResult(job.Id, false, state);
+                continue;
+            }
+            find.Bind("@queue", job.Queue).Bind("@key", job.IdempotencyKey);
+            try
+            {
+                if (job.IdempotencyKey is null || !find.Step())
+                    throw new InvalidInputException($"jobs[{i}]", $"job {job.Id} was neither inserted nor found by its idempotency key (is its id already taken?)");
+                results[i] = new JobEnqueueResult(Guid.Parse(find.GetString(0)), true, JobStates.Parse(find.GetString(1)));
+            }
+            finally
+            {
+                find.Reset();
+            }
+        }
+        return results;
+    }
+
+    /// <summary>
+    /// The enqueue inside an application's transaction on this file: the same insert, on its connection. SQLite tells
+    /// no other process; workers in this one are woken once the transaction has ended (or find the jobs on their next poll).
+    /// </summary>
+    private JobEnqueueResult[] EnqueueInAppTransaction(IReadOnlyList<NewJob> jobs, System.Data.Common.DbTransaction transaction, CancellationToken ct)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        ct.ThrowIfCancellationRequested();
+        if (transaction is not SqliteTransaction tx)
+            throw new InvalidInputException("transaction", $"is a {transaction.GetType().Name}; the SQLite store {FullPath} takes a Microsoft.Data.Sqlite SqliteTransaction on that file");
+        if (tx.Connection is not { State: System.Data.ConnectionState.Open, Handle: not null } connection)
+            throw new InvalidInputException("transaction", "has ended (committed or rolled back) or its connection is closed");
+        var file = connection.DataSource;
+        if (string.IsNullOrEmpty(file) || !string.Equals(System.IO.Path.GetFullPath(file), FullPath, StringComparison.Ordinal))
+            throw new InvalidInputException("transaction", $"is on {(string.IsNullOrEmpty(file) ? "an in-memory database" : file)}, not on the store's file {FullPath}");
+        JobEnqueueResult[] results;
+        try
+        {
+            using var insert = new RawStatement(connection.Handle, InsertJobSql);
+            using var find = new RawStatement(connection.Handle, FindByKeySql);
+            results = InsertJobs(jobs, insert, find);
+        }
+        catch (SqliteException ex)
+        {
+            throw SqliteErrors.Translate(ex, FullPath);
+        }
+        _ = SignalWhenEndedAsync(tx, results);
+        return results;
+    }
+
+    /// <summary>Raises the in-process signals once <paramref name="tx"/> has ended (Microsoft.Data.Sqlite drops its
+    /// connection then); a rollback costs a claim that finds nothing.</summary>
+    private async Task SignalWhenEndedAsync(SqliteTransaction tx, JobEnqueueResult[] results)
+    {
+        // Wall-clock waiting, whatever clock the store reads for job times.
+        var pause = TimeSpan.FromMilliseconds(1);
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        while (tx.Connection is not null && watch.Elapsed < TimeSpan.FromMinutes(10))
+        {
+            await Task.Delay(pause).ConfigureAwait(false);
+            if (pause < TimeSpan.FromMilliseconds(50)) pause *= 2;
+        }
+        if (!_disposed) Signal(results);
+    }
+
+    private void Signal(IReadOnlyList<JobEnqueueResult> results)
+    {
         foreach (var r in results)
         {
             if (r.Existing) continue;
             if (r.State == JobState.Queued) Signals.JobsAvailable.Set();
             else if (r.State == JobState.Scheduled) Signals.ScheduleChanged.Set();
         }
-        return results;
     }
 }

@@ -52,7 +52,8 @@ public sealed partial class SqliteJobStore : IJobStore
         var store = new SqliteJobStore(options);
         try
         {
-            await store.MigrateAsync(ct).ConfigureAwait(false);
+            if (options.Migrate) await store.MigrateAsync(ct).ConfigureAwait(false);
+            else await store.ReadAsync(store.CheckSchema, ct).ConfigureAwait(false);
             return store;
         }
         catch
@@ -212,7 +213,17 @@ public sealed partial class SqliteJobStore : IJobStore
         }
     }
 
-    /// <summary>True when the file holds a Gantry store, false when it holds no table yet; throws for any other database.</summary>
+    /// <summary>Refuses a file whose schema is missing or at another version than this code's, changing nothing.</summary>
+    private bool CheckSchema(SqliteConnection c)
+    {
+        var version = ThrowIfForeign(c) ? Convert.ToInt64(Scalar(c, "SELECT coalesce(max(version), 0) FROM gantry_migrations")) : 0;
+        if (version != SqliteSchema.LatestVersion)
+            throw new StoreUnavailableException($"database file {FullPath} is at schema version {version}, this Gantry needs {SqliteSchema.LatestVersion} and was asked not to migrate (run `gantry migrate --db {_options.Path}` or allow migrations)");
+        return true;
+    }
+
+    /// <summary>True when the file holds a Gantry store, false when it holds none yet (no table at all, or only an
+    /// application's with <see cref="SqliteStoreOptions.ShareFile"/>); throws for any other database.</summary>
     private bool ThrowIfForeign(SqliteConnection c)
     {
         // One statement, one snapshot: two reads would let another process's first migration commit in
@@ -222,7 +233,7 @@ public sealed partial class SqliteJobStore : IJobStore
         using var reader = cmd.ExecuteReader();
         reader.Read();
         if (reader.GetInt64(0) > 0) return true;
-        if (reader.GetInt64(1) > 0)
+        if (reader.GetInt64(1) > 0 && !_options.ShareFile)
             throw new StoreUnavailableException($"database file {FullPath} is an SQLite database but not a Gantry store; refusing to change it");
         return false;
     }

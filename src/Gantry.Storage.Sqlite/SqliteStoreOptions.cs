@@ -14,5 +14,18 @@ public sealed record SqliteStoreOptions
     /// <summary>How long a statement waits for another process's write lock. Defaults to 10 seconds.</summary>
     public TimeSpan BusyTimeout { get; init; } = BusyTimeoutDefault;
 
+    /// <summary>
+    /// The file is shared with an application's own tables (Gantry inside an application, enqueueing in its
+    /// transactions): a file that holds other tables but no Gantry store yet gets Gantry's tables beside them. When
+    /// false (the <c>gantry</c> command), such a file is refused unchanged, so that a wrong path never alters another
+    /// program's database. Defaults to false.
+    /// </summary>
+    public bool ShareFile { get; init; }
+
+    /// <summary>Create or upgrade the schema on open. When false, the schema is only checked: a store that is missing
+    /// or at another version than this code's is refused (an application that leaves migrations to <c>gantry migrate</c>).
+    /// Defaults to true.</summary>
+    public bool Migrate { get; init; } = true;
+
     public TimeProvider Time { get; init; } = TimeProvider.System;
 }

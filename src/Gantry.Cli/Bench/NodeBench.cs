@@ -46,7 +46,7 @@ internal sealed class NodeBench(int jobs, int capacity, int workers, int rounds,
         var dir = Directory.CreateTempSubdirectory("gantry-bench-node-").FullName;
         try
         {
-            await using var store = await Hosting.Stores.OpenAsync(Path.Combine(dir, "bench.db"), createIfMissing: true, ct).ConfigureAwait(false);
+            await using var store = await Gantry.Hosting.Stores.OpenAsync(Path.Combine(dir, "bench.db"), createIfMissing: true, ct).ConfigureAwait(false);
             return await run(store, dir, ct).ConfigureAwait(false);
         }
         finally

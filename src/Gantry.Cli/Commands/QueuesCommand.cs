@@ -40,7 +40,7 @@ internal static class QueuesCommand
         return command;
     }
 
-    private static Command Pause(string name, string description, Func<Remote.IGantryControl, string, CancellationToken, Task> act, string done)
+    private static Command Pause(string name, string description, Func<Gantry.Hosting.Control.IGantryControl, string, CancellationToken, Task> act, string done)
     {
         var queue = new Argument<string>("queue") { Description = "The queue's name" };
         var location = CliOptions.Control();

@@ -125,7 +125,7 @@ internal static class SubmitCommand
         return command;
     }
 
-    private static async Task<int> WaitAsync(Remote.IGantryControl store, IReadOnlyList<JobEnqueueResult> results, bool asJson, CancellationToken ct)
+    private static async Task<int> WaitAsync(Gantry.Hosting.Control.IGantryControl store, IReadOnlyList<JobEnqueueResult> results, bool asJson, CancellationToken ct)
     {
         var finals = new List<JobRecord>(results.Count);
         if (results.Count == 1)

@@ -35,7 +35,7 @@ internal static class WorkflowSubmit
     }
 
     /// <summary>Polls until no step is unfinished.</summary>
-    public static async Task<WorkflowRecord> WaitAsync(Remote.IGantryControl store, Guid id, CancellationToken ct)
+    public static async Task<WorkflowRecord> WaitAsync(Gantry.Hosting.Control.IGantryControl store, Guid id, CancellationToken ct)
     {
         while (true)
         {

@@ -1,5 +1,5 @@
 using System.CommandLine;
-using Gantry.Cli.Remote;
+using Gantry.Hosting.Control;
 
 namespace Gantry.Cli.Options;
 

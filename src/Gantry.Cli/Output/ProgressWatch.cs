@@ -15,7 +15,7 @@ internal static class ProgressWatch
     public static bool Interactive => !Console.IsOutputRedirected && AnsiConsole.Profile.Capabilities.Interactive;
 
     /// <param name="draw">Draw a progress bar (a terminal); otherwise print a line per change, unless <paramref name="quiet"/>.</param>
-    public static async Task<JobRecord> FollowAsync(Remote.IGantryControl store, Guid id, bool draw, CancellationToken ct, bool quiet = false)
+    public static async Task<JobRecord> FollowAsync(Gantry.Hosting.Control.IGantryControl store, Guid id, bool draw, CancellationToken ct, bool quiet = false)
     {
         if (!draw) return await FollowPlainAsync(store, id, quiet, ct).ConfigureAwait(false);
         JobRecord? last = null;
@@ -43,7 +43,7 @@ internal static class ProgressWatch
         return last!;
     }
 
-    private static async Task<JobRecord> FollowPlainAsync(Remote.IGantryControl store, Guid id, bool quiet, CancellationToken ct)
+    private static async Task<JobRecord> FollowPlainAsync(Gantry.Hosting.Control.IGantryControl store, Guid id, bool quiet, CancellationToken ct)
     {
         string? printed = null;
         while (true)
@@ -60,7 +60,7 @@ internal static class ProgressWatch
         }
     }
 
-    private static async Task<JobRecord> GetAsync(Remote.IGantryControl store, Guid id, CancellationToken ct) =>
+    private static async Task<JobRecord> GetAsync(Gantry.Hosting.Control.IGantryControl store, Guid id, CancellationToken ct) =>
         await store.JobGetAsync(id, ct).ConfigureAwait(false) ?? throw new JobNotFoundException(id.ToString());
 
     private static string Describe(JobRecord j) => j.State switch

@@ -13,6 +13,13 @@ public static class JobDocumentWriter
     {
         w.WriteStartObject();
         w.WriteString("version", JobDocumentReader.Version);
+        WriteFields(w, d);
+        w.WriteEndObject();
+    }
+
+    /// <summary>The draft's fields into an object already open (a workflow step adds its own).</summary>
+    public static void WriteFields(Utf8JsonWriter w, JobDraft d)
+    {
         if (d.Type is not null) w.WriteString("type", d.Type);
         if (d.Payload is not null) { w.WritePropertyName("payload"); w.WriteRawValue(d.Payload); }
         if (d.Queue is not null) w.WriteString("queue", d.Queue);
@@ -41,7 +48,35 @@ public static class JobDocumentWriter
             w.WriteEndArray();
         }
         if (d.CheckpointIntervalSeconds is { } interval) w.WriteNumber("checkpoint_interval_seconds", interval);
-        w.WriteEndObject();
+    }
+
+    /// <summary>A workflow as the document <see cref="WorkflowDocumentReader"/> reads (steps as an array, each with its name).</summary>
+    public static string WriteWorkflow(WorkflowDraft workflow)
+    {
+        using var buffer = new MemoryStream();
+        using (var w = new Utf8JsonWriter(buffer))
+        {
+            w.WriteStartObject();
+            if (workflow.Name is not null) w.WriteString("name", workflow.Name);
+            if (workflow.OnFailure is not null) w.WriteString("on_failure", workflow.OnFailure);
+            w.WriteStartArray("steps");
+            foreach (var step in workflow.Steps)
+            {
+                w.WriteStartObject();
+                w.WriteString("name", step.Name);
+                if (step.DependsOn.Count > 0)
+                {
+                    w.WriteStartArray("depends_on");
+                    foreach (var dep in step.DependsOn) w.WriteStringValue(dep);
+                    w.WriteEndArray();
+                }
+                WriteFields(w, step.Job);
+                w.WriteEndObject();
+            }
+            w.WriteEndArray();
+            w.WriteEndObject();
+        }
+        return System.Text.Encoding.UTF8.GetString(buffer.ToArray());
     }
 
     /// <summary>The drafts as one JSON array.</summary>

@@ -2,7 +2,16 @@ using Gantry.Jobs;
 
 namespace Gantry.Storage;
 
-public sealed record JobEnqueueParams(IReadOnlyList<NewJob> Jobs);
+/// <summary>Jobs to enqueue, all or none.</summary>
+public sealed record JobEnqueueParams(IReadOnlyList<NewJob> Jobs)
+{
+    /// <summary>
+    /// The application's own open transaction on the store's database (an <c>NpgsqlTransaction</c> on PostgreSQL, a
+    /// <c>SqliteTransaction</c> on the same SQLite file): the jobs are inserted through it, so they exist only if it
+    /// commits, and workers are woken at its commit. Null: the store's own transaction.
+    /// </summary>
+    public System.Data.Common.DbTransaction? Transaction { get; init; }
+}
 
 /// <param name="Existing">True when an idempotency key matched a job that was already there.</param>
 public sealed record JobEnqueueResult(Guid Id, bool Existing, JobState State);

@@ -50,7 +50,10 @@ public sealed partial class GantryWorker : IAsyncDisposable
     private Task _commandLoop = Task.CompletedTask;
     private Task _leaseGuardLoop = Task.CompletedTask;
     private readonly LeaseGuard _leases;
-    private int _started, _stopped;
+    private int _started;
+    private readonly Lock _stopLock = new();
+    private Task? _stop;
+    private ITimer? _drainCutTimer;
 
     public GantryWorker(IWorkerLink link, WorkerOptions options, IServiceProvider services,
         ILoggerFactory? loggers = null, TimeProvider? time = null, JsonSerializerOptions? json = null)
@@ -74,6 +77,21 @@ public sealed partial class GantryWorker : IAsyncDisposable
     public string Id => _options.WorkerId;
     public WorkerOptions Options => _options;
     public IReadOnlyList<string> JobTypes => _jobTypes;
+
+    /// <summary>
+    /// Where the worker is: <c>not started</c>, <c>running</c>, <c>paused</c> (by command: claiming nothing), <c>draining</c>
+    /// (stopping: running jobs finish or are requeued) or <c>stopped</c>. For health checks and status pages.
+    /// </summary>
+    public string Status
+    {
+        get
+        {
+            if (Volatile.Read(ref _started) == 0) return "not started";
+            var stop = Volatile.Read(ref _stop);
+            if (stop is not null) return stop.IsCompleted ? "stopped" : "draining";
+            return _paused ? "paused" : "running";
+        }
+    }
 
     /// <summary>Jobs running now.</summary>
     public int RunningCount => _slots.Running;
@@ -134,9 +152,20 @@ public sealed partial class GantryWorker : IAsyncDisposable
     public void StopNow() => _drainCut.Cancel();
 
     /// <summary>The same, with a drain timeout of its own: <see cref="TimeSpan.Zero"/> requeues running jobs at once.</summary>
-    public async Task StopAsync(TimeSpan drainTimeout, CancellationToken ct)
+    /// <remarks>A stop already under way (a drain by command) is waited for, its drain ended <paramref name="drainTimeout"/> from now at the latest.</remarks>
+    public Task StopAsync(TimeSpan drainTimeout, CancellationToken ct)
     {
-        if (_started == 0 || Interlocked.Exchange(ref _stopped, 1) == 1) return;
+        if (_started == 0) return Task.CompletedTask;
+        lock (_stopLock)
+        {
+            if (_stop is null) return _stop = StopOnceAsync(drainTimeout, ct);
+            _drainCutTimer ??= _time.CreateTimer(_ => StopNow(), null, drainTimeout, Timeout.InfiniteTimeSpan);
+            return _stop.WaitAsync(ct);
+        }
+    }
+
+    private async Task StopOnceAsync(TimeSpan drainTimeout, CancellationToken ct)
+    {
         _fetchCts.Cancel();
         await _fetchLoop.ConfigureAwait(false);
         foreach (var job in _slots.TakeBuffered()) _reports.Add(new JobRequeuedReport(job.Id, job.Attempt, job.WorkerId));
@@ -188,6 +217,7 @@ public sealed partial class GantryWorker : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await StopAsync(CancellationToken.None).ConfigureAwait(false);
+        _drainCutTimer?.Dispose();
         _fetchCts.Dispose();
         _stopCts.Dispose();
         _drainCut.Dispose();

@@ -22,6 +22,19 @@ public sealed class HandlerRegistry
 
     public IReadOnlyCollection<string> JobTypes => _handlers.Keys;
 
+    /// <summary>The job type <paramref name="handlerType"/> is registered for; null when it is registered for none.
+    /// Throws when it is registered for several (the caller must then name the type).</summary>
+    public string? JobTypeOf(Type handlerType)
+    {
+        var types = _handlers.Values.Where(h => h.HandlerType == handlerType).Select(h => h.JobType).ToArray();
+        return types.Length switch
+        {
+            0 => null,
+            1 => types[0],
+            _ => throw new InvalidOperationException($"{handlerType.Name} handles several job types ({string.Join(", ", types.Order(StringComparer.Ordinal))}): name the type"),
+        };
+    }
+
     internal bool TryGet(string jobType, out HandlerRegistration registration) => _handlers.TryGetValue(jobType, out registration!);
 
     internal void Add(string jobType, Type handlerType, TimeSpan? checkpointInterval = null)

@@ -10,7 +10,8 @@ namespace Microsoft.Extensions.DependencyInjection;
 public static class WorkerServiceCollectionExtensions
 {
     /// <summary>
-    /// Adds a Gantry worker that runs in the host: started with it, drained when it stops. It
+    /// Adds a Gantry worker that runs in the host: started with it, drained when it stops (within the host's shutdown
+    /// timeout), and stopping the host when it is drained by command. It
     /// serves every handler registered with <c>AddGantryHandler</c> and reaches the coordinator
     /// through the link <paramref name="link"/> makes.
     /// </summary>
@@ -19,7 +20,9 @@ public static class WorkerServiceCollectionExtensions
         services.GetHandlerRegistry();
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton(sp => new GantryWorker(link(sp), options ?? new WorkerOptions(), sp, time: sp.GetRequiredService<TimeProvider>()));
-        services.AddHostedService(sp => new WorkerHostedService(sp.GetRequiredService<GantryWorker>(), sp.GetRequiredService<Microsoft.Extensions.Hosting.IHostApplicationLifetime>()));
+        services.AddHostedService(sp => new WorkerHostedService(sp.GetRequiredService<GantryWorker>(), sp.GetRequiredService<Microsoft.Extensions.Hosting.IHostApplicationLifetime>(),
+            sp.GetService<Microsoft.Extensions.Options.IOptions<Microsoft.Extensions.Hosting.HostOptions>>()?.Value,
+            logger: sp.GetService<Microsoft.Extensions.Logging.ILogger<WorkerHostedService>>()));
         return services;
     }
 

@@ -10,6 +10,20 @@ public sealed class SqliteStoreContractTests : StoreContractTests
     protected override async Task<IJobStore> OpenStoreAsync(TimeProvider time, CancellationToken ct) =>
         await SqliteJobStore.OpenAsync(new SqliteStoreOptions { Path = _dir.File("gantry.db"), Time = time }, ct);
 
+    protected override async Task<System.Data.Common.DbConnection> OpenAppConnectionAsync(CancellationToken ct)
+    {
+        var c = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={_dir.File("gantry.db")}");
+        await c.OpenAsync(ct);
+        return c;
+    }
+
+    protected override async Task<System.Data.Common.DbConnection> OpenOtherDatabaseAsync(CancellationToken ct)
+    {
+        var c = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={_dir.File("other.db")}");
+        await c.OpenAsync(ct);
+        return c;
+    }
+
     protected override Task DropStateAsync()
     {
         _dir.Dispose();

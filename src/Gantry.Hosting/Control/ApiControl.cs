@@ -10,7 +10,7 @@ using Gantry.Server.Api;
 using Gantry.Storage;
 using Gantry.Workflows;
 
-namespace Gantry.Cli.Remote;
+namespace Gantry.Hosting.Control;
 
 /// <summary>
 /// The commands over a server's HTTP API (<c>--server URL --token T</c>): the same requests and the

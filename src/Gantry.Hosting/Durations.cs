@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
 
-namespace Gantry.Cli.Options;
+namespace Gantry.Hosting;
 
 /// <summary>
 /// Reads durations the way people write them: <c>500ms</c>, <c>30s</c>, <c>1m30s</c>, <c>2h</c>, <c>7d</c>, plain

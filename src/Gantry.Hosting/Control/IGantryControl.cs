@@ -4,7 +4,7 @@ using Gantry.Server.Api;
 using Gantry.Storage;
 using Gantry.Workflows;
 
-namespace Gantry.Cli.Remote;
+namespace Gantry.Hosting.Control;
 
 /// <summary>
 /// What the control commands (submit, jobs, workflows, queues, workers) ask of the coordinator. Opened on a

@@ -2,7 +2,7 @@ using Gantry.Storage;
 using Gantry.Storage.Postgres;
 using Gantry.Storage.Sqlite;
 
-namespace Gantry.Cli.Hosting;
+namespace Gantry.Hosting;
 
 /// <summary>Where a command's store is: an SQLite file or a PostgreSQL database (a schema in it).</summary>
 internal abstract record StoreLocation
@@ -49,11 +49,13 @@ internal static class Stores
     }
 
     /// <summary>Opens (and when allowed, creates and migrates) the store.</summary>
-    public static async Task<IJobStore> OpenAsync(StoreLocation location, bool createIfMissing, CancellationToken ct) => location switch
+    /// <param name="migrate">False: the schema is only checked, and a store at another version is refused.</param>
+    /// <param name="shareFile">An SQLite file may already hold an application's own tables (see <see cref="SqliteStoreOptions.ShareFile"/>).</param>
+    public static async Task<IJobStore> OpenAsync(StoreLocation location, bool createIfMissing, CancellationToken ct, bool migrate = true, bool shareFile = false) => location switch
     {
-        SqliteLocation s => await SqliteJobStore.OpenAsync(new SqliteStoreOptions { Path = s.Path, CreateIfMissing = createIfMissing }, ct).ConfigureAwait(false),
-        // A PostgreSQL database is created by its administrator; the schema in it is always created on first use.
-        PostgresLocation p => await PostgresJobStore.OpenAsync(new PostgresStoreOptions { ConnectionString = p.ConnectionString, Schema = p.Schema }, ct).ConfigureAwait(false),
+        SqliteLocation s => await SqliteJobStore.OpenAsync(new SqliteStoreOptions { Path = s.Path, CreateIfMissing = createIfMissing, Migrate = migrate, ShareFile = shareFile }, ct).ConfigureAwait(false),
+        // A PostgreSQL database is created by its administrator; the schema in it is created on first use unless told not to migrate.
+        PostgresLocation p => await PostgresJobStore.OpenAsync(new PostgresStoreOptions { ConnectionString = p.ConnectionString, Schema = p.Schema, Migrate = migrate }, ct).ConfigureAwait(false),
         _ => throw new ArgumentOutOfRangeException(nameof(location)),
     };
 

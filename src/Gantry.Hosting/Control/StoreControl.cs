@@ -5,7 +5,7 @@ using Gantry.Server.Submission;
 using Gantry.Storage;
 using Gantry.Workflows;
 
-namespace Gantry.Cli.Remote;
+namespace Gantry.Hosting.Control;
 
 /// <summary>The commands straight on a store (<c>--store</c>, <c>--db</c>).</summary>
 internal sealed class StoreControl(IJobStore store) : IGantryControl

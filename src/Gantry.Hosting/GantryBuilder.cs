@@ -1,0 +1,109 @@
+using Gantry.Worker.Execution;
+using Gantry.Worker.Hosting;
+using Gantry.Worker.Links;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Gantry.Hosting;
+
+/// <summary>
+/// What <c>services.AddGantry(configuration)</c> returns: adds handlers and a worker to the application. Other parts of
+/// Gantry extend it with extension methods on this type, registering through <see cref="Services"/>.
+/// </summary>
+public sealed class GantryBuilder
+{
+    /// <summary>Keys the worker's link in the container (a link of the builder's own, disposed with the container).</summary>
+    internal const string LinkKey = "Gantry.Hosting.WorkerLink";
+
+    private readonly GantryRegistration _registration;
+
+    internal GantryBuilder(IServiceCollection services, GantryRegistration registration)
+    {
+        Services = services;
+        _registration = registration;
+    }
+
+    /// <summary>The application's services, for extensions of the builder.</summary>
+    public IServiceCollection Services { get; }
+
+    /// <summary>
+    /// Registers <typeparamref name="THandler"/> (an <c>IJobHandler&lt;TPayload&gt;</c> or <c>IJobHandler&lt;TPayload, TResult&gt;</c>,
+    /// one new instance per job, its dependencies injected) as the handler of <paramref name="jobType"/>. The worker of
+    /// <see cref="AddWorker"/> runs it, and <c>IJobClient.EnqueueAsync&lt;THandler&gt;</c> takes the job type from here.
+    /// </summary>
+    /// <param name="checkpointInterval">How often a handler that implements <c>ICheckpointSource</c> is asked for its state.</param>
+    public GantryBuilder AddHandler<THandler>(string jobType, TimeSpan? checkpointInterval = null) where THandler : class
+    {
+        Protocol.JobDraft.CheckName(jobType, "jobType");
+        Services.AddGantryHandler<THandler>(jobType, checkpointInterval);
+        return this;
+    }
+
+    /// <summary>
+    /// Runs a worker in the application, as a hosted service: it claims jobs of the registered handlers' types from the
+    /// queues of <c>Gantry:Worker:Queues</c> (default <c>{ "default": 10 }</c>), on the store, or through the server's
+    /// worker protocol with <c>Gantry:Server</c> and a worker token. On shutdown it drains within the host's
+    /// <c>ShutdownTimeout</c> and requeues what is still running (the attempt not counted, checkpoints kept).
+    /// </summary>
+    public GantryBuilder AddWorker()
+    {
+        if (_registration.WorkerAdded) return this;
+        _registration.WorkerAdded = true;
+        Services.GetHandlerRegistry();
+        Services.AddKeyedSingleton<IWorkerLink>(LinkKey, (sp, _) =>
+        {
+            var o = sp.GetRequiredService<IOptions<GantryOptions>>().Value;
+            return o.ServerUri is { } server ? new HttpWorkerLink(server, o.WorkerToken ?? o.Token) : new StoreWorkerLink(sp.GetRequiredService<Storage.IJobStore>());
+        });
+        Services.AddSingleton(sp => new GantryWorker(sp.GetRequiredKeyedService<IWorkerLink>(LinkKey),
+            sp.GetRequiredService<IOptions<GantryOptions>>().Value.Worker, sp, time: sp.GetRequiredService<TimeProvider>()));
+        var from = Services.Count;
+        Services.AddHostedService(sp => new WorkerHostedService(
+            sp.GetRequiredService<GantryWorker>(),
+            sp.GetRequiredService<IHostApplicationLifetime>(),
+            sp.GetService<IOptions<HostOptions>>()?.Value,
+            stopApplicationOnDrain: sp.GetRequiredService<IOptions<GantryOptions>>().Value.StopApplicationOnDrain,
+            sp.GetService<ILogger<WorkerHostedService>>()));
+        DeferredHostedService.DeferFrom(Services, from, _ => true);
+        return this;
+    }
+
+    /// <summary>
+    /// Accepts a key of the configuration section that an extension of the builder reads itself (say <c>Schedules</c>):
+    /// without it, a key Gantry does not know stops the start, so that a typo is never ignored.
+    /// </summary>
+    public GantryBuilder AcceptSetting(string key)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(key);
+        _registration.OtherSettings.Add(key);
+        return this;
+    }
+
+    /// <summary>Changes options in code, after the configuration section is read (tests, values computed at start).</summary>
+    public GantryBuilder Configure(Action<GantryOptions> configure)
+    {
+        Services.Configure(configure);
+        return this;
+    }
+}
+
+/// <summary>What the builder has added, for the checks at start.</summary>
+internal sealed class GantryRegistration
+{
+    public bool WorkerAdded { get; set; }
+
+    /// <summary>Keys of the section that extensions read (<see cref="GantryBuilder.AcceptSetting"/>).</summary>
+    public HashSet<string> OtherSettings { get; } = new(StringComparer.OrdinalIgnoreCase);
+}
+
+/// <summary>Checks <see cref="GantryOptions"/> when the host starts (<c>ValidateOnStart</c>): every problem, each naming its key.</summary>
+internal sealed class GantryOptionsValidator(GantryRegistration registration) : IValidateOptions<GantryOptions>
+{
+    public ValidateOptionsResult Validate(string? name, GantryOptions options)
+    {
+        var errors = options.Check(registration.WorkerAdded);
+        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
+}

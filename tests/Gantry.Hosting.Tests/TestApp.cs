@@ -1,0 +1,98 @@
+using Gantry.Handlers;
+using Gantry.Hosting;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace Gantry.Hosting.Tests;
+
+public sealed record Greet(string Name);
+public sealed record Greeting(string Text);
+
+public sealed class GreetHandler : IJobHandler<Greet, Greeting>
+{
+    public ValueTask<Greeting> HandleAsync(Greet payload, JobContext context) => ValueTask.FromResult(new Greeting($"Hello, {payload.Name}!"));
+}
+
+public sealed class AlwaysFailsHandler : IJobHandler<Greet>
+{
+    public ValueTask HandleAsync(Greet payload, JobContext context) => throw new InvalidOperationException($"no greeting for {payload.Name}");
+}
+
+/// <summary>Runs until its token fires.</summary>
+public sealed class WaitsHandler : IJobHandler<Greet>
+{
+    public async ValueTask HandleAsync(Greet payload, JobContext context) => await Task.Delay(Timeout.Infinite, context.CancellationToken);
+}
+
+/// <summary>Ignores its token: the worker has to abandon it.</summary>
+public sealed class DeafHandler : IJobHandler<Greet>
+{
+    public async ValueTask HandleAsync(Greet payload, JobContext context) => await Task.Delay(TimeSpan.FromMinutes(5), CancellationToken.None);
+}
+
+/// <summary>An application's host with Gantry configured from an in-memory "Gantry" section, as appsettings.json would give it.</summary>
+internal static class TestApp
+{
+    public static HostApplicationBuilder Builder(IDictionary<string, string?> gantry, Action<GantryBuilder>? configure = null)
+    {
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        builder.Configuration.AddInMemoryCollection(gantry.Where(kv => kv.Value is not null).Select(kv => new KeyValuePair<string, string?>("Gantry:" + kv.Key, kv.Value)));
+        builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        var gantryBuilder = builder.Services.AddGantry(builder.Configuration.GetSection("Gantry"))
+            .AddHandler<GreetHandler>("greet")
+            .AddHandler<AlwaysFailsHandler>("fails")
+            .AddHandler<WaitsHandler>("waits")
+            .AddHandler<DeafHandler>("deaf");
+        configure?.Invoke(gantryBuilder);
+        return builder;
+    }
+
+    /// <summary>A built and started host, stopped and disposed with the returned handle.</summary>
+    public static async Task<IHost> StartAsync(IDictionary<string, string?> gantry, Action<GantryBuilder>? configure = null)
+    {
+        var host = Builder(gantry, configure).Build();
+        try
+        {
+            await host.StartAsync();
+        }
+        catch
+        {
+            host.Dispose();
+            throw;
+        }
+        return host;
+    }
+
+    /// <summary>Fast settings for tests: short intervals, the worker polling quickly.</summary>
+    public static Dictionary<string, string?> Sqlite(string path, bool worker = true) => new()
+    {
+        ["Store"] = $"sqlite:{path}",
+        ["Worker:Queues:default"] = worker ? "4" : null,
+        ["Worker:PollInterval"] = "50ms",
+        ["Worker:DrainTimeout"] = "1s",
+        ["Worker:CancelGracePeriod"] = "1s",
+    };
+
+    public static async Task StopAsync(this IHost host)
+    {
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        await host.StopAsync(cts.Token);
+        if (host is IAsyncDisposable d) await d.DisposeAsync(); else host.Dispose();
+    }
+}
+
+internal sealed class TempDirectory : IDisposable
+{
+    public string Path { get; } = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "gantry-hosting-tests", Guid.NewGuid().ToString("N"));
+
+    public TempDirectory() => Directory.CreateDirectory(Path);
+
+    public string File(string name) => System.IO.Path.Combine(Path, name);
+
+    public void Dispose()
+    {
+        try { Directory.Delete(Path, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+    }
+}
