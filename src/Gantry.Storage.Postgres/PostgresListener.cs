@@ -77,6 +77,7 @@ internal sealed class PostgresListener : IAsyncDisposable
         {
             case PostgresNotifications.Jobs: _signals.JobsAvailable.Set(); break;
             case PostgresNotifications.Commands: _signals.CommandsAvailable.Set(); break;
+            case PostgresNotifications.Schedules: _signals.SchedulesChanged.Set(); break;
             default: RaiseAll(); break;
         }
     }
