@@ -90,6 +90,7 @@ public static class GantryApi
         JobsEndpoints.Map(api);
         WorkflowsEndpoints.Map(api);
         QueuesAndWorkersEndpoints.Map(api);
+        SchedulesEndpoints.Map(api);
         WorkerProtocolEndpoints.Map(api);
 
         app.MapOpenApi("/openapi.json").WithName("GetOpenApiDocument").ExcludeFromDescription();

@@ -1,0 +1,35 @@
+using Gantry.Scheduling;
+using Gantry.Server.Scheduling;
+using Gantry.Storage;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+
+namespace Microsoft.Extensions.DependencyInjection;
+
+public static class ScheduleServiceCollectionExtensions
+{
+    /// <summary>
+    /// Declares a schedule in code: created or updated in the store as the process starts, and removed at a later start
+    /// that no longer declares it (only schedules declared in code are removed so). The schedule firer itself runs with the
+    /// leader-elected maintenance services.
+    /// </summary>
+    public static IServiceCollection AddGantrySchedule(this IServiceCollection services, ScheduleDefinition definition) =>
+        services.AddGantrySchedules(ScheduleOrigins.Code, [definition]);
+
+    /// <summary>Declares the schedules <paramref name="origin"/> holds (all of them: one that origin declared before and no longer does is removed at start).</summary>
+    public static IServiceCollection AddGantrySchedules(this IServiceCollection services, string origin, IEnumerable<ScheduleDefinition> definitions)
+    {
+        var declared = DeclaredOf(services);
+        declared.Declare(origin);
+        foreach (var d in definitions) declared.Add(d, origin);
+        return services;
+    }
+
+    private static DeclaredSchedules DeclaredOf(IServiceCollection services)
+    {
+        if (services.FirstOrDefault(d => d.ServiceType == typeof(DeclaredSchedules))?.ImplementationInstance is DeclaredSchedules existing) return existing;
+        var declared = new DeclaredSchedules();
+        services.AddSingleton(declared);
+        services.AddHostedService<DeclaredSchedulesReconciler>();
+        return declared;
+    }
+}
