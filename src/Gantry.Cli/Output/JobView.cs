@@ -26,4 +26,8 @@ namespace Gantry.Cli.Output;
 [JsonSerializable(typeof(Bench.IpcBenchResult))]
 [JsonSerializable(typeof(Bench.NodeBenchResult))]
 [JsonSerializable(typeof(Bench.WorkflowBenchResult))]
+[JsonSerializable(typeof(Gantry.Server.Api.ScheduleView))]
+[JsonSerializable(typeof(Gantry.Server.Api.ScheduleView[]))]
+[JsonSerializable(typeof(Gantry.Server.Api.ScheduleTriggerView))]
+[JsonSerializable(typeof(Gantry.Server.Api.QueueRetentionView[]))]
 internal sealed partial class CliJson : JsonSerializerContext;

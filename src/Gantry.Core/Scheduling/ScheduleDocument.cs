@@ -73,6 +73,36 @@ public static class ScheduleDocument
         };
     }
 
+    /// <summary>The document of <paramref name="d"/>, as <see cref="Read"/> takes it (fields at their defaults left out).</summary>
+    public static byte[] Write(ScheduleDefinition d)
+    {
+        using var buffer = new MemoryStream();
+        using (var w = new Utf8JsonWriter(buffer))
+        {
+            w.WriteStartObject();
+            w.WriteString("name", d.Name);
+            w.WriteString("cron", d.Cron);
+            w.WriteString("type", d.Type);
+            w.WritePropertyName("payload");
+            using (var payload = JsonDocument.Parse(d.Payload)) payload.RootElement.WriteTo(w);
+            w.WriteString("tz", d.TimeZone);
+            w.WriteString("queue", d.Queue);
+            w.WriteNumber("priority", d.Priority);
+            w.WriteString("missed", d.Missed.ToText());
+            w.WriteNumber("max_catchup", d.MaxCatchup);
+            if (d.Timeout is { } t) w.WriteNumber("timeout_seconds", t.TotalSeconds);
+            w.WriteNumber("max_attempts", d.MaxAttempts);
+            if (d.Tags.Count > 0)
+            {
+                w.WriteStartObject("tags");
+                foreach (var (k, v) in d.Tags) w.WriteString(k, v);
+                w.WriteEndObject();
+            }
+            w.WriteEndObject();
+        }
+        return buffer.ToArray();
+    }
+
     private static string Text(JsonElement e, string at) =>
         e.ValueKind == JsonValueKind.String ? e.GetString()! : throw new InvalidInputException(at, "expected a string");
 
