@@ -24,6 +24,15 @@ public static class ScheduleServiceCollectionExtensions
         return services;
     }
 
+    /// <summary>Declares a queue's per-state retention, set in the store as the process starts.</summary>
+    public static IServiceCollection AddGantryQueueRetention(this IServiceCollection services, QueueRetention retention)
+    {
+        if (!services.Any(d => d.ImplementationType == typeof(Gantry.Server.Maintenance.DeclaredRetention)))
+            services.AddHostedService<Gantry.Server.Maintenance.DeclaredRetention>();
+        services.AddSingleton(retention);
+        return services;
+    }
+
     private static DeclaredSchedules DeclaredOf(IServiceCollection services)
     {
         if (services.FirstOrDefault(d => d.ServiceType == typeof(DeclaredSchedules))?.ImplementationInstance is DeclaredSchedules existing) return existing;
