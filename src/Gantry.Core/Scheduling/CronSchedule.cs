@@ -44,7 +44,7 @@ public sealed class CronSchedule
         }
         catch (CronFormatException ex)
         {
-            throw new InvalidInputException(At("cron"), $"'{text}' is not a valid cron expression: {ex.Message.TrimEnd('.')}");
+            throw new InvalidInputException(At("cron"), $"'{text}' is not a valid cron expression: {ex.Message.Replace("The given cron expression has an invalid format. ", "", StringComparison.Ordinal).TrimEnd('.')}");
         }
         return new CronSchedule(text, parsed, FindZone(timeZone, At("tz")));
     }
