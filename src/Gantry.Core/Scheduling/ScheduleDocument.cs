@@ -14,6 +14,16 @@ public static class ScheduleDocument
 {
     public const string Keys = "name, cron, type, payload, tz, queue, priority, missed, max_catchup, timeout_seconds, max_attempts, tags";
 
+    /// <summary>Parses a schedule document from text (the body of <c>POST /api/v1/schedules</c>), as strictly as a job document.</summary>
+    public static ScheduleDefinition Read(string text, string where, Gantry.Protocol.JobLimits limits)
+    {
+        if (text.AsSpan().Trim().IsEmpty) throw new InvalidInputException(string.IsNullOrEmpty(where) ? "body" : where, "is empty: send a schedule document");
+        using var doc = Gantry.Protocol.JobDocumentReader.Parse(text, string.IsNullOrEmpty(where) ? "body" : where, new JsonDocumentOptions { MaxDepth = limits.MaxDepth });
+        if (Gantry.Protocol.TextFields.LoneSurrogateAt(doc.RootElement) is { } at)
+            throw new InvalidInputException(string.IsNullOrEmpty(where) ? (at.Length == 0 ? "body" : at.TrimStart('.')) : where + at, Gantry.Protocol.TextFields.SurrogateProblem);
+        return Read(doc.RootElement, where);
+    }
+
     /// <param name="name">The name when the document is keyed by it (gantry.json); a <c>name</c> key is then refused.</param>
     public static ScheduleDefinition Read(JsonElement e, string where, string? name = null)
     {
@@ -73,7 +83,7 @@ public static class ScheduleDocument
         };
     }
 
-    /// <summary>The document of <paramref name="d"/>, as <see cref="Read"/> takes it (fields at their defaults left out).</summary>
+    /// <summary>The document of <paramref name="d"/>, as <c>Read</c> takes it (fields at their defaults left out).</summary>
     public static byte[] Write(ScheduleDefinition d)
     {
         using var buffer = new MemoryStream();
@@ -104,7 +114,7 @@ public static class ScheduleDocument
     }
 
     private static string Text(JsonElement e, string at) =>
-        e.ValueKind == JsonValueKind.String ? e.GetString()! : throw new InvalidInputException(at, "expected a string");
+        e.ValueKind == JsonValueKind.String ? Gantry.Protocol.TextFields.Check(e.GetString()!, at) : throw new InvalidInputException(at, "expected a string");
 
     private static int Whole(JsonElement e, string at) =>
         e.ValueKind == JsonValueKind.Number && e.TryGetInt32(out var n) ? n : throw new InvalidInputException(at, "expected a whole number");

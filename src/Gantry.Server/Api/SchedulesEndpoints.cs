@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Gantry.Scheduling;
 using Gantry.Server.Scheduling;
 using Gantry.Storage;
@@ -68,17 +67,7 @@ internal static class SchedulesEndpoints
     {
         var allowUnknownType = ApiQuery.Bool(allowUnknown, "allow_unknown_type");
         var text = await RequestBody.ReadAsync(request, options, ct).ConfigureAwait(false);
-        if (string.IsNullOrWhiteSpace(text)) throw new InvalidInputException("body", "is empty: send a schedule document");
-        ScheduleDefinition definition;
-        try
-        {
-            using var doc = JsonDocument.Parse(text, new JsonDocumentOptions { MaxDepth = options.Limits.MaxDepth });
-            definition = ScheduleDocument.Read(doc.RootElement, "");
-        }
-        catch (JsonException ex)
-        {
-            throw new InvalidInputException("body", $"malformed JSON: {ex.Message}");
-        }
+        var definition = ScheduleDocument.Read(text, "", options.Limits);
         var outcome = await Schedules.AddAsync(store, definition, allowUnknownType, options.KnownJobTypes, ct).ConfigureAwait(false);
         var view = ScheduleView.From(await store.ScheduleGetAsync(definition.Name, ct).ConfigureAwait(false) ?? throw new ScheduleNotFoundException(definition.Name), DateTimeOffset.UtcNow);
         var saved = new ScheduleSaveView(definition.Name, outcome.ToString().ToLowerInvariant(), view);
