@@ -101,8 +101,10 @@ public sealed partial class PostgresJobStore
         var result = await TransactAsync(async c =>
         {
             var fire = p.FireTime.UtcDateTime;
-            // FOR SHARE: a pause or a removal committed before this fire is seen, and one after it waits for it.
-            var paused = await Command(c, "SELECT paused FROM schedules WHERE name = @name FOR SHARE").Bind("@name", p.Name).ScalarAsync(ct).ConfigureAwait(false);
+            // The schedule's row is locked first: a pause or a removal committed before this fire is seen, one after it waits
+            // for it, and fires of one schedule queue here rather than deadlock on the cursor's update (a cron fire writes the
+            // row; a trigger only reads it).
+            var paused = await Command(c, $"SELECT paused FROM schedules WHERE name = @name {(p.AdvanceCursor ? "FOR NO KEY UPDATE" : "FOR SHARE")}").Bind("@name", p.Name).ScalarAsync(ct).ConfigureAwait(false);
             if (paused is not bool isPaused) throw new ScheduleNotFoundException(p.Name);
             if (p.AdvanceCursor && isPaused) return new ScheduleFireResult(false, null);
             var now = _time.GetUtcNow();

@@ -15,6 +15,15 @@ public static class ScheduleServiceCollectionExtensions
     public static IServiceCollection AddGantrySchedule(this IServiceCollection services, ScheduleDefinition definition) =>
         services.AddGantrySchedules(ScheduleOrigins.Code, [definition]);
 
+    /// <summary>Declares a schedule in code from its parts: <paramref name="payload"/> is JSON text (default <c>{}</c>),
+    /// <paramref name="timeZone"/> an IANA id (default UTC). The other fields keep their defaults.</summary>
+    public static IServiceCollection AddGantrySchedule(this IServiceCollection services, string name, string cron, string type,
+        string? payload = null, string? timeZone = null) =>
+        services.AddGantrySchedule(new ScheduleDefinition
+        {
+            Name = name, Cron = cron, Type = type, Payload = payload ?? "{}", TimeZone = timeZone ?? ScheduleDefinition.TimeZoneDefault,
+        });
+
     /// <summary>Declares the schedules <paramref name="origin"/> holds (all of them: one that origin declared before and no longer does is removed at start).</summary>
     public static IServiceCollection AddGantrySchedules(this IServiceCollection services, string origin, IEnumerable<ScheduleDefinition> definitions)
     {
