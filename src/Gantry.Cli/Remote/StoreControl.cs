@@ -61,15 +61,8 @@ internal sealed class StoreControl(IJobStore store) : IGantryControl
 
     public async Task<ScheduleTriggerView> ScheduleTriggerAsync(string name, CancellationToken ct)
     {
-        var time = new FixedNow(TimeProvider.System.GetUtcNow());
-        var fired = await Schedules.TriggerAsync(store, name, time, ct).ConfigureAwait(false);
-        return new ScheduleTriggerView(name, time.GetUtcNow(), fired.JobId?.ToString());
-    }
-
-    /// <summary>One instant for a trigger's fire time and the time it reports.</summary>
-    private sealed class FixedNow(DateTimeOffset now) : TimeProvider
-    {
-        public override DateTimeOffset GetUtcNow() => now;
+        var (fireTime, jobId) = await Schedules.TriggerAsync(store, name, TimeProvider.System, ct).ConfigureAwait(false);
+        return new ScheduleTriggerView(name, fireTime, jobId?.ToString());
     }
 
     public Task QueueRetentionSetAsync(QueueRetention retention, CancellationToken ct) => store.QueueRetentionSetAsync(retention, ct);

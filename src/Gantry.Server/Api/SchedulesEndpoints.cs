@@ -41,10 +41,9 @@ internal static class SchedulesEndpoints
         }
         schedules.MapPost("/{name}/trigger", async (string name, IJobStore store, CancellationToken ct) =>
         {
-            var now = TimeProvider.System;
-            var fired = await Schedules.TriggerAsync(store, name, now, ct).ConfigureAwait(false);
-            var job = fired.JobId?.ToString();
-            return TypedResults.Created(job is null ? null : $"/api/v1/jobs/{job}", new ScheduleTriggerView(name, now.GetUtcNow(), job));
+            var (fireTime, jobId) = await Schedules.TriggerAsync(store, name, TimeProvider.System, ct).ConfigureAwait(false);
+            var job = jobId?.ToString();
+            return TypedResults.Created(job is null ? null : $"/api/v1/jobs/{job}", new ScheduleTriggerView(name, fireTime, job));
         }).WithName("TriggerSchedule").WithSummary("Fire a schedule now, once, outside its expression").Produces<ScheduleTriggerView>(StatusCodes.Status201Created)
             .ProducesProblem(StatusCodes.Status404NotFound).WithMetadata(new RequiredScope(ApiScope.Submit));
 

@@ -20,12 +20,13 @@ public static class Schedules
         return await store.ScheduleUpsertAsync(new ScheduleUpsertParams(definition, ScheduleOrigins.Manual), ct).ConfigureAwait(false);
     }
 
-    /// <summary>Fires a schedule now, once, outside its expression (paused or not); its cursor stays. Returns the job made.</summary>
-    public static async Task<ScheduleFireResult> TriggerAsync(IJobStore store, string name, TimeProvider time, CancellationToken ct)
+    /// <summary>Fires a schedule now, once, outside its expression (paused or not); its cursor stays. Returns the fire time and the job made.</summary>
+    public static async Task<(DateTimeOffset FireTime, Guid? JobId)> TriggerAsync(IJobStore store, string name, TimeProvider time, CancellationToken ct)
     {
         var schedule = await store.ScheduleGetAsync(name, ct).ConfigureAwait(false) ?? throw new ScheduleNotFoundException(name);
         var now = time.GetUtcNow();
-        return await store.ScheduleFireAsync(new ScheduleFireParams(name, now, schedule.Definition.JobFor(now, time), AdvanceCursor: false), ct).ConfigureAwait(false);
+        var fired = await store.ScheduleFireAsync(new ScheduleFireParams(name, now, schedule.Definition.JobFor(now, time), AdvanceCursor: false), ct).ConfigureAwait(false);
+        return (now, fired.JobId);
     }
 
     /// <summary>How a declared set of schedules changed the store.</summary>
