@@ -38,7 +38,8 @@ internal static class Cli
 
     public static async Task<int> InvokeAsync(RootCommand root, string[] args)
     {
-        var parse = root.Parse(args);
+        // No response files: `@daily` is a cron expression, not a file of arguments.
+        var parse = root.Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null });
         if (parse.Errors.Count > 0)
         {
             foreach (var error in parse.Errors.Select(e => Friendly(e.Message)).Distinct())

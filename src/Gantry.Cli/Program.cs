@@ -13,6 +13,7 @@ var root = new RootCommand("Gantry runs background jobs reliably: submit jobs, r
     JobsCommand.Create(),
     WorkflowsCommand.Create(),
     QueuesCommand.Create(),
+    CronCommand.Create(),
     MigrateCommand.Create(),
     TokenCommand.Create(),
     BenchCommand.Create(),

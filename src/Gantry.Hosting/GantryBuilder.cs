@@ -71,6 +71,22 @@ public sealed class GantryBuilder
     }
 
     /// <summary>
+    /// Declares a recurring job (docs/schedules.md): <paramref name="cron"/> of five fields, six with seconds, or a macro
+    /// (<c>@daily</c>), in <paramref name="timeZone"/> (an IANA id; default UTC). The schedule is created or updated in the
+    /// store once it is open, and removed at a later start that no longer declares it; the leader fires it, one job per
+    /// fire time. <paramref name="payload"/> is serialized as a job's payload is by <see cref="IJobClient"/>.
+    /// </summary>
+    public GantryBuilder AddSchedule(string name, string cron, string type, object? payload = null, string? timeZone = null)
+    {
+        var from = Services.Count;
+        Services.AddGantrySchedule(name, cron, type,
+            payload is null ? null : System.Text.Json.JsonSerializer.Serialize(payload, payload.GetType(), Gantry.Serialization.GantryPayloadJson.Default), timeZone);
+        // The reconciler writes to the store: it starts once the store is open, as the other Gantry services do.
+        DeferredHostedService.DeferFrom(Services, from, _ => true);
+        return this;
+    }
+
+    /// <summary>
     /// Accepts a key of the configuration section that an extension of the builder reads itself (say <c>Schedules</c>):
     /// without it, a key Gantry does not know stops the start, so that a typo is never ignored.
     /// </summary>

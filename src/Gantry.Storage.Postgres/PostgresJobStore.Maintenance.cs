@@ -106,22 +106,27 @@ public sealed partial class PostgresJobStore
 
     public Task<int> JobCleanAsync(JobCleanParams p, CancellationToken ct) => TransactAsync(async c =>
     {
-        var cutoff = _time.GetUtcNow().UtcDateTime - p.Retention;
+        var now = Now();
+        var defaultMs = (long)p.Retention.TotalMilliseconds;
         // No index on finished_at: it would cost every completion an index write. Ids grow with time
         // (UUIDv7), so walking the id index upward finds old finished jobs first. Their errors go with them (ON DELETE CASCADE).
-        // A workflow's steps go together, once all have finished, and their edges with them.
+        // A workflow's steps go together, once all have finished, and their edges with them. A job holding an idempotency
+        // key stays at least the default retention, so that its key is not taken again sooner.
         var deleted = Convert.ToInt32(await Command(c, $"""
             WITH gone AS (
               DELETE FROM jobs WHERE id = ANY(ARRAY(
-                SELECT id FROM jobs WHERE state IN ('succeeded', 'dead', 'cancelled') AND finished_at < @cutoff
+                SELECT id FROM jobs WHERE state IN ('succeeded', 'dead', 'cancelled')
+                  AND finished_at < @now - {RetentionSql.RetentionMs} * interval '1 millisecond'
+                  AND (idempotency_key IS NULL OR finished_at < @now - @default_ms * interval '1 millisecond')
                   AND {WorkflowSql.CleanableStep}
                 ORDER BY id LIMIT @limit FOR UPDATE SKIP LOCKED))
               RETURNING seq, workflow_id),
             edges AS (
               DELETE FROM job_dependencies WHERE job_seq = ANY(ARRAY(SELECT seq FROM gone WHERE workflow_id IS NOT NULL)))
             SELECT count(*) FROM gone
-            """).Bind("@cutoff", cutoff).Bind("@limit", p.Limit).ScalarAsync(ct).ConfigureAwait(false), System.Globalization.CultureInfo.InvariantCulture);
+            """).Bind("@now", now).Bind("@default_ms", defaultMs).Bind("@limit", p.Limit).ScalarAsync(ct).ConfigureAwait(false), System.Globalization.CultureInfo.InvariantCulture);
         if (deleted > 0) await Command(c, WorkflowSql.DeleteEmptyWorkflows).RunAsync(ct).ConfigureAwait(false);
+        await Command(c, ScheduleSql.PruneFires).Bind("@fire_cutoff", now - p.Retention).RunAsync(ct).ConfigureAwait(false);
         await Command(c, JobCleanParams.PruneWorkersSql).Bind("@worker_cutoff", _time.GetUtcNow().UtcDateTime - (p.WorkerRetention ?? p.Retention))
             .Bind("@limit", p.Limit).RunAsync(ct).ConfigureAwait(false);
         return deleted;

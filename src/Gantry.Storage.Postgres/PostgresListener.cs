@@ -85,6 +85,7 @@ internal sealed class PostgresListener : IAsyncDisposable
             case PostgresNotifications.Jobs: _signals.JobsAvailable.Set(); break;
             case PostgresNotifications.Commands: _signals.CommandsAvailable.Set(); break;
             case PostgresNotifications.Schedule: _signals.ScheduleChanged.Set(); break;
+            case PostgresNotifications.Schedules: _signals.SchedulesChanged.Set(); break;
             default: RaiseAll(); break;
         }
     }
@@ -94,6 +95,7 @@ internal sealed class PostgresListener : IAsyncDisposable
         _signals.JobsAvailable.Set();
         _signals.CommandsAvailable.Set();
         _signals.ScheduleChanged.Set();
+        _signals.SchedulesChanged.Set();
     }
 
     public async ValueTask DisposeAsync()

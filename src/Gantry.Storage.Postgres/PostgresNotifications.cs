@@ -6,6 +6,9 @@ internal static class PostgresNotifications
     /// <summary>Jobs became claimable: enqueue, promote, retry, requeue, rescue.</summary>
     public const string Jobs = "jobs";
 
+    /// <summary>A schedule was created, changed, paused, resumed or removed.</summary>
+    public const string Schedules = "schedules";
+
     /// <summary>A worker command was queued (cancel of a running job).</summary>
     public const string Commands = "commands";
 

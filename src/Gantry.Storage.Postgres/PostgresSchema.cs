@@ -250,6 +250,44 @@ internal static class PostgresSchema
             -- The W3C trace context of the span that enqueued a job: its attempts' spans are children of it.
             ALTER TABLE jobs ADD COLUMN trace_parent text, ADD COLUMN trace_state text;
             """),
+        (12, """
+            -- Schedules (cron) and their fires. A fire's key is (schedule, fire_time): a second attempt at the same fire,
+            -- by any process at any time, inserts nothing (ON CONFLICT DO NOTHING waits for a concurrent inserter) and so
+            -- makes no job. fired_through is each schedule's cursor: every cron fire time up to it has been made or dropped.
+            CREATE TABLE schedules (
+              name          text        PRIMARY KEY,
+              cron          text        NOT NULL,
+              time_zone     text        NOT NULL,
+              type          text        NOT NULL,
+              payload       text        NOT NULL,
+              queue         text        NOT NULL,
+              priority      integer     NOT NULL,
+              missed        text        NOT NULL,
+              max_catchup   integer     NOT NULL,
+              timeout_ms    bigint,
+              max_attempts  integer     NOT NULL,
+              tags          jsonb,
+              paused        boolean     NOT NULL DEFAULT false,
+              origin        text        NOT NULL,
+              created_at    timestamptz NOT NULL,
+              updated_at    timestamptz NOT NULL,
+              fired_through timestamptz NOT NULL
+            );
+            CREATE TABLE schedule_fires (
+              schedule   text        NOT NULL,
+              fire_time  timestamptz NOT NULL,
+              job_id     uuid        NOT NULL,
+              created_at timestamptz NOT NULL,
+              PRIMARY KEY (schedule, fire_time)
+            );
+            -- Per-queue, per-state retention of finished jobs (milliseconds; null: the default).
+            CREATE TABLE queue_retention (
+              queue        text PRIMARY KEY,
+              succeeded_ms bigint,
+              dead_ms      bigint,
+              cancelled_ms bigint
+            );
+            """),
     ];
 
     public static int LatestVersion => Migrations[^1].Version;

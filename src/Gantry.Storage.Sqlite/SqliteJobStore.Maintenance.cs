@@ -64,16 +64,20 @@ public sealed partial class SqliteJobStore
 
     public Task<int> JobCleanAsync(JobCleanParams p, CancellationToken ct) => WriteAsync(_ =>
     {
-        var cutoff = NowMs() - (long)p.Retention.TotalMilliseconds;
+        var now = NowMs();
+        var defaultMs = (long)p.Retention.TotalMilliseconds;
         var seqs = new List<long>();
         // No index on finished_at: it would cost every completion an index write. Old finished jobs
-        // sit at the low end of seq, so walking seq upward finds them first.
+        // sit at the low end of seq, so walking seq upward finds them first. A job holding an idempotency key
+        // stays at least the default retention, so that its key is not taken again sooner.
         using (var r = Prepared($"""
             DELETE FROM jobs WHERE seq IN (
-              SELECT seq FROM jobs WHERE state IN ('succeeded', 'dead', 'cancelled') AND finished_at < @cutoff
+              SELECT seq FROM jobs WHERE state IN ('succeeded', 'dead', 'cancelled')
+                AND finished_at < @now - {RetentionSql.RetentionMs}
+                AND (idempotency_key IS NULL OR finished_at < @now - @default_ms)
                 AND {WorkflowSql.CleanableStep} ORDER BY seq LIMIT @limit)
             RETURNING seq
-            """).Bind("@cutoff", cutoff).Bind("@limit", p.Limit).ExecuteReader())
+            """).Bind("@now", now).Bind("@default_ms", defaultMs).Bind("@limit", p.Limit).ExecuteReader())
         {
             while (r.Read()) seqs.Add(r.GetInt64(0));
         }
@@ -88,6 +92,7 @@ public sealed partial class SqliteJobStore
         }
         // A workflow goes with its last step (its steps go together, once all have finished).
         if (seqs.Count > 0) Prepared(WorkflowSql.DeleteEmptyWorkflows).ExecuteNonQuery();
+        Prepared(ScheduleSql.PruneFires).Bind("@fire_cutoff", now - defaultMs).ExecuteNonQuery();
         Prepared(JobCleanParams.PruneWorkersSql).Bind("@worker_cutoff", NowMs() - (long)(p.WorkerRetention ?? p.Retention).TotalMilliseconds)
             .Bind("@limit", p.Limit).ExecuteNonQuery();
         return seqs.Count;

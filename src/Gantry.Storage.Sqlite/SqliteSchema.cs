@@ -139,6 +139,44 @@ internal static class SqliteSchema
             ALTER TABLE jobs ADD COLUMN trace_parent TEXT;
             ALTER TABLE jobs ADD COLUMN trace_state TEXT;
             """),
+        (8, """
+            -- Schedules (cron) and their fires. A fire's key is (schedule, fire_time): a second attempt at the same fire,
+            -- by any process at any time, inserts nothing and so makes no job. fired_through is each schedule's cursor:
+            -- every cron fire time up to it has been made or dropped (times are unix milliseconds).
+            CREATE TABLE schedules (
+              name          TEXT    PRIMARY KEY,
+              cron          TEXT    NOT NULL,
+              time_zone     TEXT    NOT NULL,
+              type          TEXT    NOT NULL,
+              payload       TEXT    NOT NULL,
+              queue         TEXT    NOT NULL,
+              priority      INTEGER NOT NULL,
+              missed        TEXT    NOT NULL,
+              max_catchup   INTEGER NOT NULL,
+              timeout_ms    INTEGER,
+              max_attempts  INTEGER NOT NULL,
+              tags          TEXT,
+              paused        INTEGER NOT NULL DEFAULT 0,
+              origin        TEXT    NOT NULL,
+              created_at    INTEGER NOT NULL,
+              updated_at    INTEGER NOT NULL,
+              fired_through INTEGER NOT NULL
+            ) WITHOUT ROWID;
+            CREATE TABLE schedule_fires (
+              schedule   TEXT    NOT NULL,
+              fire_time  INTEGER NOT NULL,
+              job_id     TEXT    NOT NULL,
+              created_at INTEGER NOT NULL,
+              PRIMARY KEY (schedule, fire_time)
+            ) WITHOUT ROWID;
+            -- Per-queue, per-state retention of finished jobs (milliseconds; null: the default).
+            CREATE TABLE queue_retention (
+              queue        TEXT PRIMARY KEY,
+              succeeded_ms INTEGER,
+              dead_ms      INTEGER,
+              cancelled_ms INTEGER
+            ) WITHOUT ROWID;
+            """),
     ];
 
     public static int LatestVersion => Migrations[^1].Version;

@@ -45,6 +45,33 @@ public sealed class LibraryTests : IDisposable
     }
 
     [Fact]
+    public async Task AddSchedule_InCode_CreatedAtStartAndFiredByTheLeader_JobsTaggedWithTheSchedule()
+    {
+        var host = await TestApp.StartAsync(TestApp.Sqlite(_dir.File("app.db")),
+            b => b.AddWorker().AddSchedule("every-second", "* * * * * *", "greet", new Greet("Cron")));
+        try
+        {
+            var store = host.Services.GetRequiredService<IJobStore>();
+            Assert.NotNull(await store.ScheduleGetAsync("every-second", Ct));
+            IReadOnlyList<JobRecord> made;
+            do
+            {
+                await Task.Delay(100, Ct);
+                made = await store.JobListAsync(new JobListParams { Type = "greet", State = JobState.Succeeded }, Ct);
+            } while (made.Count == 0);
+
+            var job = made[0];
+            Assert.Equal("every-second", job.Tags["schedule"]);
+            Assert.True(DateTimeOffset.TryParse(job.Tags["fire_time"], out _), job.Tags["fire_time"]);
+            Assert.Equal("""{"name":"Cron"}""", job.Payload);
+        }
+        finally
+        {
+            await host.StopAsync();
+        }
+    }
+
+    [Fact]
     public async Task WaitAsync_DeadAndCancelledJobs_TypedExceptionsCarryingTheJob()
     {
         var host = await TestApp.StartAsync(TestApp.Sqlite(_dir.File("app.db")), b => b.AddWorker());

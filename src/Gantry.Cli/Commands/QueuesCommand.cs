@@ -16,6 +16,7 @@ internal static class QueuesCommand
         var config = CliOptions.Config();
         var command = new Command("queues", "Show how many jobs each queue holds in each state") { json, location, config };
         command.Subcommands.Add(Pause("pause", "Pause a queue: nothing is claimed from it until resumed; running jobs go on", (s, q, ct) => s.QueuePauseAsync(q, ct), "paused"));
+        command.Subcommands.Add(QueueRetentionCommand.Create());
         command.Subcommands.Add(Pause("resume", "Resume a paused queue", (s, q, ct) => s.QueueResumeAsync(q, ct), "resumed"));
         command.SetHandler(async (parse, ct) =>
         {

@@ -58,6 +58,12 @@ internal static class AllInOneHost
         if (store is not null) builder.Services.AddSingleton(store);
         builder.Services.AddSingleton(TimeProvider.System);
         if (maintenance is not null) builder.Services.AddGantryLeaderElectedMaintenance(maintenance);
+        // A coordinator holds the file's schedules and retention: reconciled as it starts (every coordinator, idempotently).
+        if (maintenance is not null && config.Source is not null)
+        {
+            builder.Services.AddGantrySchedules(Gantry.Storage.ScheduleOrigins.File, config.Schedules);
+            foreach (var retention in config.Retention) builder.Services.AddGantryQueueRetention(retention);
+        }
         if (jobsDir is not null) builder.Services.AddGantryJobsDirectory(jobsDir with { KnownJobTypes = config.KnownJobTypes });
         if (workerOptions is not null)
         {

@@ -26,6 +26,12 @@ internal sealed record GantryConfig
     /// <summary>Browser origins allowed to call the API (<c>cors_origins</c>); added to <c>--cors-origins</c>.</summary>
     public IReadOnlyList<string> CorsOrigins { get; init; } = [];
 
+    /// <summary>Schedules declared in the file (<c>schedules</c>, keyed by name), reconciled into the store when a server starts.</summary>
+    public IReadOnlyList<Gantry.Scheduling.ScheduleDefinition> Schedules { get; init; } = [];
+
+    /// <summary>Per-queue retention (<c>retention</c>, keyed by queue: <c>succeeded_seconds</c>, <c>dead_seconds</c>, <c>cancelled_seconds</c>), set when a server starts.</summary>
+    public IReadOnlyList<Gantry.Storage.QueueRetention> Retention { get; init; } = [];
+
     /// <summary>Where to export metrics over OTLP; null for no export.</summary>
     public TelemetrySettings? Telemetry { get; init; }
 
@@ -66,6 +72,8 @@ internal sealed record GantryConfig
             var tokens = new List<ApiToken>();
             TelemetrySettings? telemetry = null;
             IReadOnlyList<string> allowedHosts = [], corsOrigins = [];
+            var schedules = new List<Gantry.Scheduling.ScheduleDefinition>();
+            var retention = new List<Gantry.Storage.QueueRetention>();
             foreach (var p in root.EnumerateObject())
             {
                 switch (p.Name)
@@ -88,13 +96,26 @@ internal sealed record GantryConfig
                     case "cors_origins":
                         corsOrigins = ApiHosting.CheckOrigins(Strings(p.Value, $"{name}: cors_origins"), $"{name}: cors_origins");
                         break;
+                    case "schedules":
+                        foreach (var sch in Object(p.Value, $"{name}: schedules").EnumerateObject())
+                        {
+                            var definition = Gantry.Scheduling.ScheduleDocument.Read(sch.Value, $"{name}: schedules.{sch.Name}", sch.Name);
+                            definition.Validate(JobLimits.Default, $"{name}: schedules.{sch.Name}");
+                            schedules.Add(definition);
+                        }
+                        break;
+                    case "retention":
+                        foreach (var q in Object(p.Value, $"{name}: retention").EnumerateObject())
+                            retention.Add(RetentionFrom(q.Name, q.Value, $"{name}: retention.{q.Name}"));
+                        break;
                     default:
-                        throw new InvalidInputException(name, $"unknown field '{p.Name}' (known fields: handlers, tokens, telemetry, allowed_hosts, cors_origins)");
+                        throw new InvalidInputException(name, $"unknown field '{p.Name}' (known fields: handlers, tokens, telemetry, allowed_hosts, cors_origins, schedules, retention)");
                 }
             }
             return new GantryConfig
             {
                 Handlers = handlers, Tokens = tokens, Telemetry = telemetry, AllowedHosts = allowedHosts, CorsOrigins = corsOrigins, Source = Path.GetFullPath(path),
+                Schedules = schedules, Retention = retention,
             };
         }
     }
@@ -175,6 +196,26 @@ internal sealed record GantryConfig
         }
         if (settings.OtlpEndpoint is null) throw new InvalidInputException($"{at}.otlp_endpoint", "is required: where the OpenTelemetry collector listens");
         return settings;
+    }
+
+    private static Gantry.Storage.QueueRetention RetentionFrom(string queue, JsonElement e, string at)
+    {
+        JobDraft.CheckName(queue, at);
+        TimeSpan? succeeded = null, dead = null, cancelled = null;
+        foreach (var p in Object(e, at).EnumerateObject())
+        {
+            var where = $"{at}.{p.Name}";
+            var value = p.Value.ValueKind == JsonValueKind.Number && p.Value.GetDouble() is >= 0 and <= 100 * 365 * 86400.0
+                ? TimeSpan.FromSeconds(p.Value.GetDouble()) : throw new InvalidInputException(where, "expected a number of seconds (0 to 100 years)");
+            switch (p.Name)
+            {
+                case "succeeded_seconds": succeeded = value; break;
+                case "dead_seconds": dead = value; break;
+                case "cancelled_seconds": cancelled = value; break;
+                default: throw new InvalidInputException(at, $"unknown field '{p.Name}' (known fields: succeeded_seconds, dead_seconds, cancelled_seconds)");
+            }
+        }
+        return new Gantry.Storage.QueueRetention(queue, succeeded, dead, cancelled);
     }
 
     private static ProcessLimits Limits(JsonElement e, string at)

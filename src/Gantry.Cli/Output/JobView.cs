@@ -28,4 +28,8 @@ namespace Gantry.Cli.Output;
 [JsonSerializable(typeof(Bench.WorkflowBenchResult))]
 [JsonSerializable(typeof(Bench.IdleBenchResult))]
 [JsonSerializable(typeof(Bench.MemoryBenchResult))]
+[JsonSerializable(typeof(Gantry.Server.Api.ScheduleView))]
+[JsonSerializable(typeof(Gantry.Server.Api.ScheduleView[]))]
+[JsonSerializable(typeof(Gantry.Server.Api.ScheduleTriggerView))]
+[JsonSerializable(typeof(Gantry.Server.Api.QueueRetentionView[]))]
 internal sealed partial class CliJson : JsonSerializerContext;

@@ -1,4 +1,5 @@
 using Gantry.Jobs;
+using Gantry.Scheduling;
 using Gantry.Workflows;
 
 namespace Gantry.Storage;
@@ -60,7 +61,10 @@ public interface IJobStore : IAsyncDisposable
     /// <summary>Takes back running jobs whose lease expired (see <see cref="RetryPolicy.AfterLostWorker"/>).</summary>
     Task<IReadOnlyList<RescuedJob>> JobRescueExpiredAsync(JobRescueParams p, CancellationToken ct);
 
-    /// <summary>Deletes finished jobs older than the retention.</summary>
+    /// <summary>Deletes finished jobs older than their retention: their queue's for their state (<see cref="QueueRetentionSetAsync"/>),
+    /// else <see cref="JobCleanParams.Retention"/>. A job holding an idempotency key is kept at least the default retention (a
+    /// shorter one would let the key be taken again); a workflow's steps go together, once all have finished. Fire records older
+    /// than the default retention go too, except each schedule's latest.</summary>
     Task<int> JobCleanAsync(JobCleanParams p, CancellationToken ct);
 
     /// <summary>
@@ -132,6 +136,37 @@ public interface IJobStore : IAsyncDisposable
     /// <summary>Cancels every unfinished step of a workflow: waiting, scheduled and queued ones at once, running ones
     /// through their workers. Throws <see cref="WorkflowNotFoundException"/> for an unknown id.</summary>
     Task<WorkflowCancelResult> WorkflowCancelAsync(Guid id, CancellationToken ct);
+
+    /// <summary>Creates a schedule, or replaces the definition of the one with its name (keeping its pause and, when its
+    /// expression and zone are unchanged, its cursor). Says which it did.</summary>
+    Task<ScheduleUpsertOutcome> ScheduleUpsertAsync(ScheduleUpsertParams p, CancellationToken ct);
+
+    /// <summary>One schedule with its last fire; null when unknown.</summary>
+    Task<ScheduleRecord?> ScheduleGetAsync(string name, CancellationToken ct);
+
+    /// <summary>Every schedule, by name.</summary>
+    Task<IReadOnlyList<ScheduleRecord>> ScheduleListAsync(CancellationToken ct);
+
+    /// <summary>Removes a schedule and its fire records (the jobs it made stay). Throws <see cref="ScheduleNotFoundException"/>.</summary>
+    Task ScheduleDeleteAsync(string name, CancellationToken ct);
+
+    /// <summary>Pauses (nothing fires) or resumes a schedule; resuming drops the fires the pause covered. Throws
+    /// <see cref="ScheduleNotFoundException"/>.</summary>
+    Task SchedulePauseAsync(string name, bool paused, CancellationToken ct);
+
+    /// <summary>Makes one fire: a fire record keyed by (schedule, fire time) and its job, in one transaction, or nothing
+    /// when that fire was made before: exactly one job per fire time, whoever fires and however often. A cron fire
+    /// also moves the schedule's cursor to its fire time (never back) and fires only while the schedule is not paused.</summary>
+    Task<ScheduleFireResult> ScheduleFireAsync(ScheduleFireParams p, CancellationToken ct);
+
+    /// <summary>Moves a schedule's cursor forward without firing (never back).</summary>
+    Task ScheduleAdvanceAsync(ScheduleAdvanceParams p, CancellationToken ct);
+
+    /// <summary>Sets a queue's per-state retention (all null: the defaults again).</summary>
+    Task QueueRetentionSetAsync(QueueRetention p, CancellationToken ct);
+
+    /// <summary>Every queue with a retention of its own.</summary>
+    Task<IReadOnlyList<QueueRetention>> QueueRetentionListAsync(CancellationToken ct);
 
     /// <summary>Makes <see cref="LeaderElectParams.HolderId"/> the leader of <see cref="LeaderElectParams.Name"/> when nobody
     /// else is, or confirms (and renews) that it still is. True while it leads. Call it again well within the ttl.</summary>

@@ -30,6 +30,9 @@ public sealed class StoreSignals
     /// <summary>A job became scheduled (delayed or backing off): the scheduler may need to wake earlier.</summary>
     public AsyncSignal ScheduleChanged { get; } = new();
 
+    /// <summary>A schedule was created, changed, paused, resumed or removed: the schedule firer reads them again.</summary>
+    public AsyncSignal SchedulesChanged { get; } = new();
+
     /// <summary>A worker command was queued (cancel of a running job).</summary>
     public AsyncSignal CommandsAvailable { get; } = new();
 }

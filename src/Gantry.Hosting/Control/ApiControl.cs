@@ -6,6 +6,7 @@ using System.Text.Json.Serialization;
 using System.Text.Json.Serialization.Metadata;
 using Gantry.Jobs;
 using Gantry.Protocol;
+using Gantry.Scheduling;
 using Gantry.Server.Api;
 using Gantry.Storage;
 using Gantry.Workflows;
@@ -125,6 +126,40 @@ internal sealed class ApiControl : IGantryControl
     public Task WorkerCommandSendAsync(string workerId, WorkerCommandKind kind, CancellationToken ct) =>
         SendAsync<object>(HttpMethod.Post, $"api/v1/workers/{Uri.EscapeDataString(workerId)}/{kind.ToString().ToLowerInvariant()}", null, null, ct);
 
+    public async Task<ScheduleUpsertOutcome> ScheduleSaveAsync(ScheduleDefinition definition, bool allowUnknownType, IReadOnlyList<string> knownTypes, CancellationToken ct)
+    {
+        definition.Validate(JobLimits.Default);
+        using var body = new ByteArrayContent(ScheduleDocument.Write(definition));
+        body.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+        var saved = await SendAsync(HttpMethod.Post, $"api/v1/schedules{(allowUnknownType ? "?allow_unknown_type=true" : "")}", body, ApiJson.Default.ScheduleSaveView, ct).ConfigureAwait(false);
+        return Enum.Parse<ScheduleUpsertOutcome>(saved.Outcome, ignoreCase: true);
+    }
+
+    public async Task<IReadOnlyList<ScheduleView>> ScheduleListAsync(CancellationToken ct) =>
+        await SendAsync(HttpMethod.Get, "api/v1/schedules", null, ApiJson.Default.ScheduleViewArray, ct).ConfigureAwait(false);
+
+    public Task<ScheduleView> ScheduleGetAsync(string name, CancellationToken ct) =>
+        SendAsync(HttpMethod.Get, $"api/v1/schedules/{Uri.EscapeDataString(name)}", null, ApiJson.Default.ScheduleView, ct);
+
+    public Task ScheduleDeleteAsync(string name, CancellationToken ct) =>
+        SendAsync<object>(HttpMethod.Delete, $"api/v1/schedules/{Uri.EscapeDataString(name)}", null, null, ct);
+
+    public Task SchedulePauseAsync(string name, bool paused, CancellationToken ct) =>
+        SendAsync<object>(HttpMethod.Post, $"api/v1/schedules/{Uri.EscapeDataString(name)}/{(paused ? "pause" : "resume")}", null, null, ct);
+
+    public Task<ScheduleTriggerView> ScheduleTriggerAsync(string name, CancellationToken ct) =>
+        SendAsync(HttpMethod.Post, $"api/v1/schedules/{Uri.EscapeDataString(name)}/trigger", null, ApiJson.Default.ScheduleTriggerView, ct);
+
+    public Task QueueRetentionSetAsync(QueueRetention retention, CancellationToken ct)
+    {
+        var body = JsonContent.Create(new QueueRetentionBody(retention.Succeeded?.TotalSeconds, retention.Dead?.TotalSeconds, retention.Cancelled?.TotalSeconds),
+            ApiJson.Default.QueueRetentionBody);
+        return SendAsync(HttpMethod.Put, $"api/v1/queues/{Uri.EscapeDataString(retention.Queue)}/retention", body, ApiJson.Default.QueueRetentionView, ct);
+    }
+
+    public async Task<IReadOnlyList<QueueRetentionView>> QueueRetentionListAsync(CancellationToken ct) =>
+        await SendAsync(HttpMethod.Get, "api/v1/queues/retention", null, ApiJson.Default.QueueRetentionViewArray, ct).ConfigureAwait(false);
+
     private async Task<T> SendAsync<T>(HttpMethod method, string path, HttpContent? body, JsonTypeInfo<T>? type, CancellationToken ct)
     {
         using var request = new HttpRequestMessage(method, path) { Content = body };
@@ -171,6 +206,7 @@ internal sealed class ApiControl : IGantryControl
             HttpStatusCode.BadRequest or HttpStatusCode.RequestEntityTooLarge => new InvalidInputException("", detail),
             HttpStatusCode.NotFound when problem?.Title == "No such job" => new JobNotFoundException(path.Split('/')[3]),
             HttpStatusCode.NotFound when problem?.Title == "No such workflow" => new WorkflowNotFoundException(path.Split('/')[3]),
+            HttpStatusCode.NotFound when problem?.Title == "No such schedule" => new ScheduleNotFoundException(Uri.UnescapeDataString(path.Split('/')[3])),
             HttpStatusCode.Unauthorized => new GantryException($"the Gantry server at {_server} wants a token (--token or GANTRY_TOKEN): {detail}"),
             HttpStatusCode.Forbidden => new GantryException($"the Gantry server at {_server} refused the token: {detail}"),
             HttpStatusCode.ServiceUnavailable => new StoreUnavailableException(detail),
@@ -203,4 +239,11 @@ internal sealed record Problem(string? Title, string? Detail, int? Status, strin
 [JsonSerializable(typeof(WorkflowView))]
 [JsonSerializable(typeof(WorkflowPage))]
 [JsonSerializable(typeof(WorkflowCancelView))]
+[JsonSerializable(typeof(ScheduleView))]
+[JsonSerializable(typeof(ScheduleView[]))]
+[JsonSerializable(typeof(ScheduleSaveView))]
+[JsonSerializable(typeof(ScheduleTriggerView))]
+[JsonSerializable(typeof(QueueRetentionView))]
+[JsonSerializable(typeof(QueueRetentionView[]))]
+[JsonSerializable(typeof(QueueRetentionBody))]
 internal sealed partial class ApiJson : JsonSerializerContext;

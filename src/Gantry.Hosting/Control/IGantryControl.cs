@@ -1,5 +1,6 @@
 using Gantry.Jobs;
 using Gantry.Protocol;
+using Gantry.Scheduling;
 using Gantry.Server.Api;
 using Gantry.Storage;
 using Gantry.Workflows;
@@ -42,4 +43,17 @@ internal interface IGantryControl : IAsyncDisposable
     /// <summary>Live workers (and any holding jobs); with <paramref name="all"/>, stopped and dead ones too.</summary>
     Task<IReadOnlyList<WorkerView>> WorkerListAsync(bool all, CancellationToken ct);
     Task WorkerCommandSendAsync(string workerId, WorkerCommandKind kind, CancellationToken ct);
+
+    /// <summary>Creates or replaces a schedule after checking it; its job type must be known unless <paramref name="allowUnknownType"/>.</summary>
+    Task<ScheduleUpsertOutcome> ScheduleSaveAsync(ScheduleDefinition definition, bool allowUnknownType, IReadOnlyList<string> knownTypes, CancellationToken ct);
+    Task<IReadOnlyList<ScheduleView>> ScheduleListAsync(CancellationToken ct);
+    /// <summary>One schedule; throws <see cref="ScheduleNotFoundException"/>.</summary>
+    Task<ScheduleView> ScheduleGetAsync(string name, CancellationToken ct);
+    Task ScheduleDeleteAsync(string name, CancellationToken ct);
+    Task SchedulePauseAsync(string name, bool paused, CancellationToken ct);
+    /// <summary>Fires a schedule now, once.</summary>
+    Task<ScheduleTriggerView> ScheduleTriggerAsync(string name, CancellationToken ct);
+
+    Task QueueRetentionSetAsync(QueueRetention retention, CancellationToken ct);
+    Task<IReadOnlyList<QueueRetentionView>> QueueRetentionListAsync(CancellationToken ct);
 }

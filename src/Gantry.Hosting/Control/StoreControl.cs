@@ -1,6 +1,8 @@
 using Gantry.Jobs;
 using Gantry.Protocol;
 using Gantry.Server.Api;
+using Gantry.Scheduling;
+using Gantry.Server.Scheduling;
 using Gantry.Server.Submission;
 using Gantry.Storage;
 using Gantry.Workflows;
@@ -41,6 +43,32 @@ internal sealed class StoreControl(IJobStore store) : IGantryControl
 
     public async Task<IReadOnlyList<WorkerView>> WorkerListAsync(bool all, CancellationToken ct) => await WorkerView.ListAsync(store, all, ct).ConfigureAwait(false);
     public Task WorkerCommandSendAsync(string workerId, WorkerCommandKind kind, CancellationToken ct) => store.WorkerCommandSendAsync(workerId, kind, ct);
+
+    public Task<ScheduleUpsertOutcome> ScheduleSaveAsync(ScheduleDefinition definition, bool allowUnknownType, IReadOnlyList<string> knownTypes, CancellationToken ct) =>
+        Schedules.AddAsync(store, definition, allowUnknownType, knownTypes, ct);
+
+    public async Task<IReadOnlyList<ScheduleView>> ScheduleListAsync(CancellationToken ct)
+    {
+        var now = DateTimeOffset.UtcNow;
+        return (await store.ScheduleListAsync(ct).ConfigureAwait(false)).Select(s => ScheduleView.From(s, now)).ToArray();
+    }
+
+    public async Task<ScheduleView> ScheduleGetAsync(string name, CancellationToken ct) =>
+        ScheduleView.From(await store.ScheduleGetAsync(name, ct).ConfigureAwait(false) ?? throw new ScheduleNotFoundException(name), DateTimeOffset.UtcNow);
+
+    public Task ScheduleDeleteAsync(string name, CancellationToken ct) => store.ScheduleDeleteAsync(name, ct);
+    public Task SchedulePauseAsync(string name, bool paused, CancellationToken ct) => store.SchedulePauseAsync(name, paused, ct);
+
+    public async Task<ScheduleTriggerView> ScheduleTriggerAsync(string name, CancellationToken ct)
+    {
+        var (fireTime, jobId) = await Schedules.TriggerAsync(store, name, TimeProvider.System, ct).ConfigureAwait(false);
+        return new ScheduleTriggerView(name, fireTime, jobId?.ToString());
+    }
+
+    public Task QueueRetentionSetAsync(QueueRetention retention, CancellationToken ct) => store.QueueRetentionSetAsync(retention, ct);
+
+    public async Task<IReadOnlyList<QueueRetentionView>> QueueRetentionListAsync(CancellationToken ct) =>
+        (await store.QueueRetentionListAsync(ct).ConfigureAwait(false)).Select(QueueRetentionView.From).ToArray();
 
     public ValueTask DisposeAsync() => store.DisposeAsync();
 }

@@ -1,4 +1,5 @@
 using Gantry.Jobs;
+using Gantry.Storage;
 using Microsoft.AspNetCore.Http;
 
 namespace Gantry.Server.Api;
@@ -15,6 +16,7 @@ internal static class ApiProblems
         JobNotFoundException e => Problem(StatusCodes.Status404NotFound, "No such job", e.Message),
         Gantry.Workflows.WorkflowNotFoundException e => Problem(StatusCodes.Status404NotFound, "No such workflow", e.Message),
         WorkerNotFoundException e => Problem(StatusCodes.Status404NotFound, "No such worker", e.Message),
+        ScheduleNotFoundException e => Problem(StatusCodes.Status404NotFound, "No such schedule", e.Message),
         IllegalTransitionException e => Problem(StatusCodes.Status409Conflict, "Not allowed in this state", e.Message),
         RequestTooLargeException e => Problem(StatusCodes.Status413PayloadTooLarge, "Request too large", e.Message),
         StoreUnavailableException e => Problem(StatusCodes.Status503ServiceUnavailable, "Store unavailable", e.Message),

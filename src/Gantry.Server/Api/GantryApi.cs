@@ -97,6 +97,7 @@ public static class GantryApi
         JobsEndpoints.Map(api);
         WorkflowsEndpoints.Map(api);
         QueuesAndWorkersEndpoints.Map(api);
+        SchedulesEndpoints.Map(api);
         WorkerProtocolEndpoints.Map(api);
 
         root.MapGet("/openapi.json", OpenApiDocuments.RenderAsync).WithName("GetOpenApiDocument").ExcludeFromDescription();

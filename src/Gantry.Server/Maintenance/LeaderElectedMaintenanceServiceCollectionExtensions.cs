@@ -7,20 +7,22 @@ namespace Microsoft.Extensions.DependencyInjection;
 public static class LeaderElectedMaintenanceServiceCollectionExtensions
 {
     /// <summary>
-    /// Adds the maintenance services (scheduler, rescuer, cleaner, dead-worker detector, store upkeep) under a
+    /// Adds the maintenance services (scheduler, rescuer, cleaner, dead-worker detector, store upkeep, schedule firer) under a
     /// <see cref="LeaderHost"/>: they run only while this process leads, so any number of processes
     /// can be given them and exactly one runs them.
     /// </summary>
     public static IServiceCollection AddGantryLeaderElectedMaintenance(this IServiceCollection services,
-        MaintenanceOptions? maintenance = null, LeaderOptions? leader = null)
+        MaintenanceOptions? maintenance = null, LeaderOptions? leader = null, Gantry.Server.Scheduling.ScheduleOptions? schedules = null)
     {
+        (schedules ??= new Gantry.Server.Scheduling.ScheduleOptions()).Validate();
+        services.TryAddSingleton(schedules);
         (leader ??= new LeaderOptions()).Validate();
         (maintenance ??= new MaintenanceOptions()).Validate();
         services.TryAddSingleton(maintenance);
         services.TryAddSingleton(leader);
         services.TryAddSingleton(TimeProvider.System);
         var set = new LeaderServices();
-        set.Types.AddRange([typeof(JobScheduler), typeof(JobRescuer), typeof(JobCleaner), typeof(DeadWorkerDetector), typeof(StoreUpkeep)]);
+        set.Types.AddRange([typeof(JobScheduler), typeof(JobRescuer), typeof(JobCleaner), typeof(DeadWorkerDetector), typeof(StoreUpkeep), typeof(Gantry.Server.Scheduling.ScheduleFirer)]);
         services.AddSingleton(set);
         services.AddSingleton<LeaderHost>();
         services.AddHostedService(sp => sp.GetRequiredService<LeaderHost>());

@@ -11,6 +11,7 @@ public sealed record MaintenanceOptions
     public static readonly TimeSpan DeadWorkerIntervalDefault = TimeSpan.FromSeconds(5);
     public static readonly TimeSpan UpkeepIntervalDefault = TimeSpan.FromSeconds(1);
     public static readonly TimeSpan WorkerRetentionDefault = TimeSpan.FromHours(1);
+    public const int CleanerBatchDefault = 1000;
 
     /// <summary>Longest the scheduler sleeps on a store whose signals do not carry other processes' writes (SQLite); it
     /// wakes earlier for the next due job. Defaults to 1 second.</summary>
@@ -21,6 +22,9 @@ public sealed record MaintenanceOptions
     public TimeSpan CleanerInterval { get; init; } = CleanerIntervalDefault;
     /// <summary>How long finished jobs are kept. Defaults to 7 days.</summary>
     public TimeSpan Retention { get; init; } = RetentionDefault;
+    /// <summary>Finished jobs the cleaner deletes per transaction. Defaults to 1,000: small enough that a batch never holds
+    /// the store's writer (SQLite) or its rows long enough to slow claims.</summary>
+    public int CleanerBatch { get; init; } = CleanerBatchDefault;
     /// <summary>How long stopped and dead workers stay listed (with --all) before the cleaner removes them. Defaults to 1 hour.</summary>
     public TimeSpan WorkerRetention { get; init; } = WorkerRetentionDefault;
     /// <summary>How long a worker may go without a heartbeat before it is marked dead and its jobs are rescued. Defaults to 30 seconds.</summary>
@@ -45,6 +49,7 @@ public sealed record MaintenanceOptions
             if (value < LeastInterval)
                 throw new InvalidInputException(name, $"must be at least {LeastInterval.TotalMilliseconds:0}ms, got {value.TotalMilliseconds:0.###}ms (a shorter interval keeps a core busy)");
         }
+        if (CleanerBatch < 1) throw new InvalidInputException("cleaner batch", "must be at least 1");
         if (Retention < TimeSpan.Zero) throw new InvalidInputException("retention", "must not be negative");
         if (DeadWorkerTimeout <= TimeSpan.Zero) throw new InvalidInputException("dead-worker timeout", "must be positive");
     }

@@ -1,0 +1,53 @@
+using Gantry.Jobs;
+using Gantry.Scheduling;
+
+namespace Gantry.Storage;
+
+/// <summary>Who made a schedule: a person (CLI, API), gantry.json, or an application's code. Reconciling a declared set
+/// removes only schedules of its own origin that it no longer declares.</summary>
+public static class ScheduleOrigins
+{
+    public const string Manual = "manual";
+    public const string File = "file";
+    public const string Code = "code";
+}
+
+/// <summary>A stored schedule with its state.</summary>
+public sealed record ScheduleRecord
+{
+    public required ScheduleDefinition Definition { get; init; }
+    public bool Paused { get; init; }
+    public required string Origin { get; init; }
+    public DateTimeOffset CreatedAt { get; init; }
+    public DateTimeOffset UpdatedAt { get; init; }
+    /// <summary>Every cron fire time up to this one has been made or dropped; the next fire is after it.</summary>
+    public DateTimeOffset FiredThrough { get; init; }
+    /// <summary>The latest fire (a cron fire or a trigger), if any, and the job it made.</summary>
+    public DateTimeOffset? LastFireTime { get; init; }
+    public Guid? LastJobId { get; init; }
+}
+
+public enum ScheduleUpsertOutcome { Created, Updated, Unchanged }
+
+/// <summary>Creates a schedule or replaces its definition. A changed expression or zone starts counting fires from now
+/// (the old cursor would read the new expression's past as missed); an unchanged one keeps its cursor.</summary>
+public sealed record ScheduleUpsertParams(ScheduleDefinition Definition, string Origin = ScheduleOrigins.Manual);
+
+/// <summary>One fire: the fire row (unique per schedule and fire time) and its job, in one transaction.</summary>
+/// <param name="AdvanceCursor">True for a cron fire (the schedule's cursor moves to it); false for a trigger.</param>
+public sealed record ScheduleFireParams(string Name, DateTimeOffset FireTime, NewJob Job, bool AdvanceCursor = true);
+
+/// <param name="Fired">False when the fire had been made before (its job is then the one it made), or the schedule is gone or paused.</param>
+public sealed record ScheduleFireResult(bool Fired, Guid? JobId);
+
+/// <summary>Moves a schedule's cursor forward (never back) without firing: fires dropped by the skip policy.</summary>
+public sealed record ScheduleAdvanceParams(string Name, DateTimeOffset Through);
+
+/// <summary>Per-state retention of a queue's finished jobs; a null state keeps the default (<c>--retention</c>).</summary>
+public sealed record QueueRetention(string Queue, TimeSpan? Succeeded, TimeSpan? Dead, TimeSpan? Cancelled);
+
+/// <summary>No schedule has the given name.</summary>
+public sealed class ScheduleNotFoundException(string name) : GantryException($"no schedule named {name}")
+{
+    public string Name { get; } = name;
+}
