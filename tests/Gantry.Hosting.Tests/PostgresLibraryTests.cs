@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Gantry.Jobs;
 using Gantry.Testing;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.EntityFrameworkCore;
 using Npgsql;
 using Xunit.Abstractions;
 
@@ -52,6 +53,45 @@ public sealed class PostgresLibraryTests(PostgresClusterFixture fixture, ITestOu
         await using var insert = new NpgsqlCommand($"INSERT INTO \"orders_{_schema}\" (job) VALUES (@job)", c, tx);
         insert.Parameters.AddWithValue("job", job);
         await insert.ExecuteNonQueryAsync(Ct);
+    }
+
+    [Fact]
+    public async Task EnqueueAsync_InDbContextTransactionOnPostgres_CommitsAndRollsBackWithTheChanges()
+    {
+        var host = await TestApp.StartAsync(Settings(), b => b.AddWorker());
+        try
+        {
+            var jobs = host.Services.GetRequiredService<IJobClient>();
+            var options = new Microsoft.EntityFrameworkCore.DbContextOptionsBuilder<PgShopContext>()
+                .UseNpgsql(fixture.Cluster.ConnectionString).Options;
+            await using var db = new PgShopContext(options, $"orders_{_schema}");
+
+            Guid kept, dropped;
+            await using (var tx = await db.Database.BeginTransactionAsync(Ct))
+            {
+                kept = await jobs.EnqueueAsync<GreetHandler>(db, new Greet("Ada"), ct: Ct);
+                db.Orders.Add(new PgOrder { Job = kept });
+                await db.SaveChangesAsync(Ct);
+                await tx.CommitAsync(Ct);
+            }
+            await using (var tx = await db.Database.BeginTransactionAsync(Ct))
+            {
+                dropped = await jobs.EnqueueAsync(db, "greet", new Greet("Mallory"), ct: Ct);
+                db.Orders.Add(new PgOrder { Job = dropped });
+                await db.SaveChangesAsync(Ct);
+                await tx.RollbackAsync(Ct);
+            }
+            db.ChangeTracker.Clear();
+
+            // Started by the notification at the commit (the worker polls once a minute).
+            Assert.Equal("Hello, Ada!", (await jobs.WaitAsync<Greeting>(kept, Ct))!.Text);
+            Assert.Null(await jobs.GetAsync(dropped, Ct));
+            Assert.Equal([kept], await Microsoft.EntityFrameworkCore.EntityFrameworkQueryableExtensions.ToListAsync(db.Orders.Select(o => o.Job), Ct));
+        }
+        finally
+        {
+            await host.StopAsync();
+        }
     }
 
     [Fact]
@@ -117,4 +157,36 @@ public sealed class PostgresLibraryTests(PostgresClusterFixture fixture, ITestOu
             await host.StopAsync();
         }
     }
+}
+
+public sealed class PgOrder
+{
+    public int Id { get; set; }
+    public Guid Job { get; set; }
+}
+
+/// <summary>The application's own table (one per test, in the database's default schema), mapped by EF Core.</summary>
+public sealed class PgShopContext(Microsoft.EntityFrameworkCore.DbContextOptions<PgShopContext> options, string table)
+    : Microsoft.EntityFrameworkCore.DbContext(options)
+{
+    public Microsoft.EntityFrameworkCore.DbSet<PgOrder> Orders => Set<PgOrder>();
+
+    protected override void OnModelCreating(Microsoft.EntityFrameworkCore.ModelBuilder model)
+    {
+        var order = model.Entity<PgOrder>();
+        order.ToTable(table);
+        order.Property(o => o.Id).HasColumnName("id");
+        order.Property(o => o.Job).HasColumnName("job");
+    }
+
+    // One model per table name: EF Core caches models by context type unless told the key.
+    protected override void OnConfiguring(Microsoft.EntityFrameworkCore.DbContextOptionsBuilder options) =>
+        options.ReplaceService<Microsoft.EntityFrameworkCore.Infrastructure.IModelCacheKeyFactory, TableModelCacheKey>();
+
+    private sealed class TableModelCacheKey : Microsoft.EntityFrameworkCore.Infrastructure.IModelCacheKeyFactory
+    {
+        public object Create(Microsoft.EntityFrameworkCore.DbContext context, bool designTime) => (((PgShopContext)context).Table, designTime);
+    }
+
+    internal string Table => table;
 }
