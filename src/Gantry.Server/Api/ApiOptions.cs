@@ -38,13 +38,12 @@ public sealed record ApiOptions
     /// <summary>Job types known without a registered worker (built in, configured).</summary>
     public IReadOnlyList<string> KnownJobTypes { get; init; } = [];
 
-    /// <summary>Refuses limits that would turn every request away and blank host or origin entries; runs when the API is added.</summary>
+    /// <summary>Refuses limits that would turn every request away; runs when the API is added. (Host names and origins are
+    /// checked where they are read: the CLI's <c>--allowed-hosts</c>, <c>--cors-origins</c> and config file.)</summary>
     public void Validate()
     {
         Limits.Validate();
         if (MaxRequestBytes < 1) throw new InvalidInputException("max request bytes", $"must be at least 1, got {MaxRequestBytes}");
         if (DeadWorkerTimeout <= TimeSpan.Zero) throw new InvalidInputException("dead-worker timeout", "must be positive");
-        if (AllowedHosts.Any(string.IsNullOrWhiteSpace)) throw new InvalidInputException("allowed hosts", "must not hold an empty name");
-        if (CorsOrigins.Any(string.IsNullOrWhiteSpace)) throw new InvalidInputException("cors origins", "must not hold an empty origin");
     }
 }
