@@ -56,8 +56,8 @@ public sealed class JobCleanerTests : FakeClockStoreTests
     {
         var cleaner = new JobCleaner(Store, new MaintenanceOptions { CleanerInterval = TimeSpan.FromMinutes(5) }, NullLogger<JobCleaner>.Instance, Clock);
 
-        var moved = await Clock.AdvanceUntilAsync(cleaner.WaitForNextRoundAsync(Ct), TimeSpan.FromSeconds(5), TimeSpan.FromMinutes(10));
+        var moved = await Clock.AdvanceUntilAsync(cleaner.WaitForNextRoundAsync(Ct), TimeSpan.FromSeconds(30), TimeSpan.FromMinutes(10));
 
-        Assert.InRange(moved, TimeSpan.FromMinutes(5), TimeSpan.FromMinutes(5) + TimeSpan.FromSeconds(5));
+        Assert.InRange(moved, TimeSpan.FromMinutes(5), TimeSpan.FromMinutes(5) + TimeSpan.FromSeconds(30));
     }
 }

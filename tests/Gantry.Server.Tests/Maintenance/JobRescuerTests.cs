@@ -48,8 +48,8 @@ public sealed class JobRescuerTests : FakeClockStoreTests
     {
         var rescuer = new JobRescuer(Store, new MaintenanceOptions { RescuerInterval = TimeSpan.FromSeconds(5) }, NullLogger<JobRescuer>.Instance, Clock);
 
-        var moved = await Clock.AdvanceUntilAsync(rescuer.WaitForNextRoundAsync(Ct), TimeSpan.FromMilliseconds(250), TimeSpan.FromMinutes(1));
+        var moved = await Clock.AdvanceUntilAsync(rescuer.WaitForNextRoundAsync(Ct), TimeSpan.FromSeconds(1), TimeSpan.FromMinutes(1));
 
-        Assert.InRange(moved, TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(5.25));
+        Assert.InRange(moved, TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(6));
     }
 }

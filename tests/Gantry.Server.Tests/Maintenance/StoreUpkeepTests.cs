@@ -27,8 +27,8 @@ public sealed class StoreUpkeepTests : FakeClockStoreTests
         var upkeep = Upkeep();
         await upkeep.RunOnceAsync(Ct);
 
-        var moved = await Clock.AdvanceUntilAsync(upkeep.WaitForNextRoundAsync(Ct), TimeSpan.FromMilliseconds(100), TimeSpan.FromMinutes(1));
+        var moved = await Clock.AdvanceUntilAsync(upkeep.WaitForNextRoundAsync(Ct), TimeSpan.FromMilliseconds(250), TimeSpan.FromMinutes(1));
 
-        Assert.InRange(moved, Interval, Interval + TimeSpan.FromMilliseconds(100));
+        Assert.InRange(moved, Interval, Interval + TimeSpan.FromMilliseconds(250));
     }
 }
