@@ -20,14 +20,14 @@ public sealed class LeaderHost(
     private List<IHostedService>? _term;
     private DateTimeOffset _confirmedAt;
     private volatile bool _leads;
+    /// <summary>Failed rounds in a row: a standby's backoff.</summary>
+    private int _failures;
+    private bool _standbyLogged;
 
     /// <summary>True while this process runs the services.</summary>
     public bool IsLeader => _leads;
 
     public string HolderId => options.HolderId;
-
-    private int _failures;
-    private bool _standbyLogged;
 
     protected override async Task RunAsync(CancellationToken stoppingToken)
     {
