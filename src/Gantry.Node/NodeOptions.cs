@@ -142,6 +142,12 @@ public sealed record NodeOptions
         // The node takes unrenewed attempts back a margin before their leases end, and its workers hear of it at their next heartbeat.
         if (Gantry.Worker.Execution.LeaseGuard.TooShort(LeaseDuration, EffectiveHeartbeatInterval, 2, derived: HeartbeatInterval is null) is { } tooShort)
             throw new InvalidInputException("--lease-duration", tooShort);
+        if (RestartWindow <= TimeSpan.Zero) throw new InvalidInputException("--restart-window", "must be positive");
+        if (StableAfter < TimeSpan.Zero) throw new InvalidInputException("--stable-after", "must not be negative");
+        if (StartTimeout <= TimeSpan.Zero) throw new InvalidInputException("start timeout", "must be positive");
+        if (DrainTimeout < TimeSpan.Zero) throw new InvalidInputException("--drain-timeout", "must not be negative");
+        if (CancelGracePeriod < TimeSpan.Zero) throw new InvalidInputException("--cancel-grace", "must not be negative");
+        if (AutoscaleInterval <= TimeSpan.Zero) throw new InvalidInputException("autoscale interval", "must be positive");
         if (WorkerCommand.Count == 0) throw new InvalidInputException("worker command", "is empty");
         // Unix socket paths are limited to 107 bytes.
         if (System.Text.Encoding.UTF8.GetByteCount(SocketPath) > 107)

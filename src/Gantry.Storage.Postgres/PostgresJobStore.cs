@@ -1,4 +1,3 @@
-using System.Text.RegularExpressions;
 using Npgsql;
 
 namespace Gantry.Storage.Postgres;
@@ -14,7 +13,6 @@ namespace Gantry.Storage.Postgres;
 /// </summary>
 public sealed partial class PostgresJobStore : IJobStore
 {
-    private static readonly Regex SchemaName = new("^[a-z_][a-z0-9_]{0,62}$", RegexOptions.CultureInvariant);
     private const int MaxTransientRetries = 3;
 
     private readonly NpgsqlDataSource _data;
@@ -30,8 +28,7 @@ public sealed partial class PostgresJobStore : IJobStore
 
     private PostgresJobStore(PostgresStoreOptions options)
     {
-        if (!SchemaName.IsMatch(options.Schema))
-            throw new InvalidInputException("schema", $"'{options.Schema}' is not a schema name (lower-case letters, digits and _)");
+        options.Validate();
         NpgsqlConnectionStringBuilder b;
         try { b = new NpgsqlConnectionStringBuilder(options.ConnectionString); }
         catch (ArgumentException ex) { throw new InvalidInputException("store", $"not a PostgreSQL connection string: {ex.Message}"); }

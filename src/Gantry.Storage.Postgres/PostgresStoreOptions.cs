@@ -21,4 +21,15 @@ public sealed record PostgresStoreOptions
     public bool Migrate { get; init; } = true;
 
     public TimeProvider Time { get; init; } = TimeProvider.System;
+
+    private static readonly System.Text.RegularExpressions.Regex SchemaName =
+        new("^[a-z_][a-z0-9_]{0,62}$", System.Text.RegularExpressions.RegexOptions.CultureInvariant);
+
+    /// <summary>Refuses an empty connection string and a schema that is not a plain lower-case name; runs when the store opens.</summary>
+    public void Validate()
+    {
+        if (string.IsNullOrWhiteSpace(ConnectionString)) throw new InvalidInputException("store", "the PostgreSQL connection string must not be empty");
+        if (Schema is null || !SchemaName.IsMatch(Schema))
+            throw new InvalidInputException("schema", $"'{Schema}' is not a schema name (lower-case letters, digits and _)");
+    }
 }

@@ -38,6 +38,7 @@ public sealed partial class SqliteJobStore : IJobStore
     /// <summary>Opens (and when allowed, creates and migrates) the store at <see cref="SqliteStoreOptions.Path"/>.</summary>
     public static async Task<SqliteJobStore> OpenAsync(SqliteStoreOptions options, CancellationToken ct)
     {
+        options.Validate();
         var path = System.IO.Path.GetFullPath(options.Path);
         if (Directory.Exists(path))
             throw new StoreUnavailableException($"database file {path} is a directory");

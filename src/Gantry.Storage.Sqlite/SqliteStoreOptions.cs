@@ -28,4 +28,11 @@ public sealed record SqliteStoreOptions
     public bool Migrate { get; init; } = true;
 
     public TimeProvider Time { get; init; } = TimeProvider.System;
+
+    /// <summary>Refuses a missing path and a negative busy timeout; runs when the store opens.</summary>
+    public void Validate()
+    {
+        if (string.IsNullOrWhiteSpace(Path)) throw new InvalidInputException("database path", "must not be empty");
+        if (BusyTimeout < TimeSpan.Zero) throw new InvalidInputException("busy timeout", $"must not be negative, got {BusyTimeout.TotalSeconds}s");
+    }
 }

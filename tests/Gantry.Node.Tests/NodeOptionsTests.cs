@@ -40,3 +40,50 @@ public sealed class NodeOptionsTests
         Assert.Contains("(3.4s) must be at least twice the heartbeat interval (0.25s, the least derived from a lease) plus 3s", ex.Message, StringComparison.Ordinal);
     }
 }
+
+/// <summary>Every setting of <see cref="NodeOptions"/> that can be wrong is refused, naming the setting.</summary>
+public sealed class NodeOptionsValidationTests
+{
+    private static NodeOptions Valid() => new() { RunDirectory = "/tmp/gantry-node-options-test", WorkerCommand = ["gantry"] };
+
+    [Fact]
+    public void Validate_Defaults_Valid() => Valid().Validate();
+
+    public static TheoryData<string, NodeOptions> Invalid => new()
+    {
+        { "--workers", Valid() with { Workers = 0 } },
+        { "--min-workers", Valid() with { MinWorkers = -1 } },
+        { "--max-workers", Valid() with { MaxWorkers = 0 } },
+        { "--min-workers", Valid() with { Workers = 1, MinWorkers = 3, MaxWorkers = 2 } },
+        { "--workers", Valid() with { Workers = 5, MinWorkers = 1, MaxWorkers = 2 } },
+        { "--max-workers", Valid() with { Workers = 1, MaxWorkers = NodeOptions.MostWorkers + 1 } },
+        { "--queues", Valid() with { Queues = new Dictionary<string, int>() } },
+        { "--worker-capacity", Valid() with { WorkerCapacity = 0 } },
+        { "--restart-backoff", Valid() with { RestartBackoff = TimeSpan.Zero } },
+        { "--restart-backoff", Valid() with { RestartBackoff = TimeSpan.FromSeconds(10), RestartBackoffMax = TimeSpan.FromSeconds(5) } },
+        { "--max-restarts", Valid() with { MaxRestarts = -1 } },
+        { "--ping-interval", Valid() with { PingInterval = TimeSpan.Zero } },
+        { "--ping-interval", Valid() with { PingTimeout = TimeSpan.Zero } },
+        { "--heartbeat-interval", Valid() with { HeartbeatInterval = TimeSpan.Zero } },
+        { "--heartbeat-interval", Valid() with { HeartbeatInterval = NodeOptions.LeaseDurationDefault } },
+        { "--lease-duration", Valid() with { LeaseDuration = TimeSpan.FromSeconds(2) } },
+        { "--restart-window", Valid() with { RestartWindow = TimeSpan.Zero } },
+        { "--stable-after", Valid() with { StableAfter = TimeSpan.FromSeconds(-1) } },
+        { "start timeout", Valid() with { StartTimeout = TimeSpan.Zero } },
+        { "--drain-timeout", Valid() with { DrainTimeout = TimeSpan.FromSeconds(-1) } },
+        { "--cancel-grace", Valid() with { CancelGracePeriod = TimeSpan.FromSeconds(-1) } },
+        { "autoscale interval", Valid() with { AutoscaleInterval = TimeSpan.Zero } },
+        { "worker command", Valid() with { WorkerCommand = [] } },
+        { "--run-dir", Valid() with { RunDirectory = "/tmp/" + new string('d', 120) } },
+    };
+
+    [Theory]
+    [MemberData(nameof(Invalid))]
+    public void Validate_Invalid_ThrowsNamingTheSetting(string where, NodeOptions options)
+    {
+        var ex = Assert.Throws<InvalidInputException>(options.Validate);
+
+        Assert.Equal(where, ex.Where);
+        Assert.StartsWith(where + ":", ex.Message, StringComparison.Ordinal);
+    }
+}

@@ -15,4 +15,12 @@ public sealed record JobLimits
     public int MaxDepth { get; init; } = MaxDepthDefault;
 
     public static readonly JobLimits Default = new();
+
+    /// <summary>Refuses a limit that would turn every job away; runs with the options that carry the limits.</summary>
+    public void Validate()
+    {
+        if (MaxPayloadBytes < 1) throw new InvalidInputException("max payload bytes", $"must be at least 1, got {MaxPayloadBytes}");
+        if (MaxBatch < 1) throw new InvalidInputException("max batch", $"must be at least 1, got {MaxBatch}");
+        if (MaxDepth < 1) throw new InvalidInputException("max depth", $"must be at least 1, got {MaxDepth}");
+    }
 }

@@ -67,7 +67,7 @@ public sealed class AsyncSignal
     public SignalCursor Cursor() => new(this, Count);
 
     /// <summary>Waits until <see cref="Count"/> differs from <paramref name="seen"/> or the timeout passes; true when it does.</summary>
-    internal async Task<bool> WaitChangedAsync(long seen, TimeSpan timeout, CancellationToken ct)
+    internal async Task<bool> WaitChangedAsync(long seen, TimeSpan timeout, TimeProvider time, CancellationToken ct)
     {
         // The task first, then the count: a set between the two shows in the count; a later one completes the task.
         var changed = Volatile.Read(ref _changed);
@@ -79,7 +79,7 @@ public sealed class AsyncSignal
         if (Count != seen) return true;
         try
         {
-            await changed.Task.WaitAsync(timeout, ct).ConfigureAwait(false);
+            await changed.Task.WaitAsync(timeout, time, ct).ConfigureAwait(false);
             return true;
         }
         catch (TimeoutException)
@@ -114,7 +114,7 @@ public sealed class AsyncSignal
 }
 
 /// <summary>
-/// One waiter's place in an <see cref="AsyncSignal"/>: <see cref="WaitAsync"/> returns at once when the signal was set
+/// One waiter's place in an <see cref="AsyncSignal"/>: <see cref="WaitAsync(TimeSpan, CancellationToken)"/> returns at once when the signal was set
 /// since this cursor's last wait returned (say, while its owner was claiming), so no wake-up is lost to another waiter.
 /// Callers that share one cursor all wake for a set; each then counts as having seen it.
 /// </summary>
@@ -130,9 +130,12 @@ public sealed class SignalCursor
     }
 
     /// <summary>Waits until the signal is set (or was, since the last wait) or the timeout passes; true when set.</summary>
-    public async Task<bool> WaitAsync(TimeSpan timeout, CancellationToken ct)
+    public Task<bool> WaitAsync(TimeSpan timeout, CancellationToken ct) => WaitAsync(timeout, TimeProvider.System, ct);
+
+    /// <summary>As <see cref="WaitAsync(TimeSpan, CancellationToken)"/>, the timeout measured on <paramref name="time"/>.</summary>
+    public async Task<bool> WaitAsync(TimeSpan timeout, TimeProvider time, CancellationToken ct)
     {
-        var set = await _signal.WaitChangedAsync(_seen, timeout, ct).ConfigureAwait(false);
+        var set = await _signal.WaitChangedAsync(_seen, timeout, time, ct).ConfigureAwait(false);
         _seen = _signal.Count;
         return set;
     }

@@ -145,8 +145,8 @@ internal sealed class Supervisor(NodeOptions options, NodeUpstream upstream, Wor
         }
     }
 
-    /// <summary>One pass: start what is due, kill what hangs, ping what runs.</summary>
-    private void Step()
+    /// <summary>One pass: start what is due, kill what hangs, ping what runs. <see cref="RunAsync"/> makes one every 100 ms.</summary>
+    internal void Step()
     {
         var now = time.GetUtcNow();
         var ticks = time.GetTimestamp();
@@ -177,7 +177,7 @@ internal sealed class Supervisor(NodeOptions options, NodeUpstream upstream, Wor
 
     private async Task PingAsync(ManagedWorker slot, WorkerSession session)
     {
-        using var timeout = new CancellationTokenSource(options.PingTimeout);
+        using var timeout = new CancellationTokenSource(options.PingTimeout, time);
         var ok = false;
         try
         {

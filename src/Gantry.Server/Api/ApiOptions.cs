@@ -37,4 +37,13 @@ public sealed record ApiOptions
 
     /// <summary>Job types known without a registered worker (built in, configured).</summary>
     public IReadOnlyList<string> KnownJobTypes { get; init; } = [];
+
+    /// <summary>Refuses limits that would turn every request away; runs when the API is added. (Host names and origins are
+    /// checked where they are read: the CLI's <c>--allowed-hosts</c>, <c>--cors-origins</c> and config file.)</summary>
+    public void Validate()
+    {
+        Limits.Validate();
+        if (MaxRequestBytes < 1) throw new InvalidInputException("max request bytes", $"must be at least 1, got {MaxRequestBytes}");
+        if (DeadWorkerTimeout <= TimeSpan.Zero) throw new InvalidInputException("dead-worker timeout", "must be positive");
+    }
 }

@@ -12,7 +12,8 @@ public static class GantryApi
 {
     public static IServiceCollection AddGantryApi(this IServiceCollection services, ApiOptions? options = null)
     {
-        services.TryAddSingleton(options ?? new ApiOptions());
+        (options ??= new ApiOptions()).Validate();
+        services.TryAddSingleton(options);
         services.TryAddSingleton<Gantry.Server.Telemetry.MetricsCollector>();
         services.AddProblemDetails();
         // The API keeps its own JSON and binding options (GantryApiServices): the app's are left as the app set them.

@@ -32,6 +32,7 @@ public sealed record JobsDirectoryOptions
     public void Validate()
     {
         if (string.IsNullOrWhiteSpace(Path)) throw new InvalidInputException("jobs folder", "needs a path");
+        Limits.Validate();
         if (PollInterval < Maintenance.MaintenanceOptions.LeastInterval)
             throw new InvalidInputException("jobs folder poll interval", $"must be at least {Maintenance.MaintenanceOptions.LeastInterval.TotalMilliseconds:0}ms (a shorter interval keeps a core busy)");
     }

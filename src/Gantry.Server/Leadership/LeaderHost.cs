@@ -20,6 +20,9 @@ public sealed class LeaderHost(
     private List<IHostedService>? _term;
     private DateTimeOffset _confirmedAt;
     private volatile bool _leads;
+    /// <summary>Failed rounds in a row: a standby's backoff.</summary>
+    private int _failures;
+    private bool _standbyLogged;
 
     /// <summary>True while this process runs the services.</summary>
     public bool IsLeader => _leads;
@@ -28,46 +31,56 @@ public sealed class LeaderHost(
 
     protected override async Task RunAsync(CancellationToken stoppingToken)
     {
-        var failures = 0;
-        var standbyLogged = false;
         while (!stoppingToken.IsCancellationRequested)
         {
-            var wait = options.ElectInterval;
-            try
-            {
-                var leads = await store.LeaderTryElectAsync(new LeaderElectParams(options.Name, options.HolderId, options.Ttl), stoppingToken).ConfigureAwait(false);
-                failures = 0;
-                if (leads)
-                {
-                    _confirmedAt = Time.GetUtcNow();
-                    if (_term is null) await StartTermAsync(stoppingToken).ConfigureAwait(false);
-                    standbyLogged = false;
-                }
-                else
-                {
-                    if (_term is not null) await EndTermAsync("another process was elected").ConfigureAwait(false);
-                    if (!standbyLogged) LeaderLog.Standby(Logger, options.Name);
-                    standbyLogged = true;
-                }
-            }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-            {
-                break;
-            }
-            catch (Exception ex)
-            {
-                failures++;
-                // A standby backs off; a leader keeps its pace, since it must notice within the ttl that it cannot confirm.
-                if (_term is null) wait = TimeSpan.FromTicks(Math.Min(options.ElectInterval.Ticks * failures, MaxStandbyBackoff.Ticks));
-                LeaderLog.ElectFailed(Logger, ex, options.Name, wait.TotalSeconds);
-                // Past the ttl another process may have been elected: two leaders would be harmless (every
-                // maintenance change is a conditional update) but wasteful, so stand down.
-                if (_term is not null && Time.GetUtcNow() - _confirmedAt >= options.Ttl)
-                    await EndTermAsync("the store could not confirm it within the ttl").ConfigureAwait(false);
-            }
+            TimeSpan wait;
+            try { wait = await ElectOnceAsync(stoppingToken).ConfigureAwait(false); }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested) { break; }
             try { await Task.Delay(wait, Time, stoppingToken).ConfigureAwait(false); }
             catch (OperationCanceledException) { break; }
         }
+    }
+
+    /// <summary>
+    /// One round: asks the store to elect this process or confirm it leads, and starts or stops the services
+    /// accordingly; a failing store is logged and, past the ttl, ends the term. Returns how long to wait for the next round.
+    /// </summary>
+    internal async Task<TimeSpan> ElectOnceAsync(CancellationToken stoppingToken)
+    {
+        var wait = options.ElectInterval;
+        try
+        {
+            var leads = await store.LeaderTryElectAsync(new LeaderElectParams(options.Name, options.HolderId, options.Ttl), stoppingToken).ConfigureAwait(false);
+            _failures = 0;
+            if (leads)
+            {
+                _confirmedAt = Time.GetUtcNow();
+                if (_term is null) await StartTermAsync(stoppingToken).ConfigureAwait(false);
+                _standbyLogged = false;
+            }
+            else
+            {
+                if (_term is not null) await EndTermAsync("another process was elected").ConfigureAwait(false);
+                if (!_standbyLogged) LeaderLog.Standby(Logger, options.Name);
+                _standbyLogged = true;
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            throw;
+        }
+        catch (Exception ex)
+        {
+            _failures++;
+            // A standby backs off; a leader keeps its pace, since it must notice within the ttl that it cannot confirm.
+            if (_term is null) wait = TimeSpan.FromTicks(Math.Min(options.ElectInterval.Ticks * _failures, MaxStandbyBackoff.Ticks));
+            LeaderLog.ElectFailed(Logger, ex, options.Name, wait.TotalSeconds);
+            // Past the ttl another process may have been elected: two leaders would be harmless (every
+            // maintenance change is a conditional update) but wasteful, so stand down.
+            if (_term is not null && Time.GetUtcNow() - _confirmedAt >= options.Ttl)
+                await EndTermAsync("the store could not confirm it within the ttl").ConfigureAwait(false);
+        }
+        return wait;
     }
 
     public override async Task StopAsync(CancellationToken cancellationToken)

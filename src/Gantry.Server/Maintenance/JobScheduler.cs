@@ -35,6 +35,6 @@ public sealed class JobScheduler(IJobStore store, MaintenanceOptions options, IL
             var untilDue = next - Time.GetUtcNow();
             if (untilDue < wait) wait = untilDue < TimeSpan.Zero ? TimeSpan.Zero : untilDue;
         }
-        if (wait > TimeSpan.Zero) await _changes.WaitAsync(wait, ct).ConfigureAwait(false);
+        if (wait > TimeSpan.Zero) await _changes.WaitAsync(wait, Time, ct).ConfigureAwait(false);
     }
 }

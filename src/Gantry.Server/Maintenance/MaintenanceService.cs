@@ -16,6 +16,9 @@ public abstract class MaintenanceService(ILogger logger, TimeProvider time) : Re
     /// <summary>Waits until the next round is due.</summary>
     protected abstract Task WaitAsync(CancellationToken ct);
 
+    /// <summary>The wait between two rounds, for tests that drive the loop on a fake clock.</summary>
+    internal Task WaitForNextRoundAsync(CancellationToken ct) => WaitAsync(ct);
+
     protected override async Task RunAsync(CancellationToken stoppingToken)
     {
         while (!stoppingToken.IsCancellationRequested)

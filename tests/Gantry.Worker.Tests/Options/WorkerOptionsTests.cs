@@ -31,6 +31,9 @@ public sealed class WorkerOptionsTests
         { "cancel grace period", new WorkerOptions { CancelGracePeriod = TimeSpan.FromSeconds(-1) } },
         { "progress interval", new WorkerOptions { ProgressInterval = TimeSpan.FromSeconds(-1) } },
         { "default job timeout", new WorkerOptions { DefaultJobTimeout = TimeSpan.Zero } },
+        { "checkpoint interval", new WorkerOptions { CheckpointInterval = TimeSpan.Zero } },
+        { "max checkpoint bytes", new WorkerOptions { MaxCheckpointBytes = 0 } },
+        { "max prefetch", new WorkerOptions { MaxPrefetch = -1 } },
     };
 
     [Fact]
