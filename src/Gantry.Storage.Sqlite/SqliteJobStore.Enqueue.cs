@@ -10,11 +10,20 @@ public sealed partial class SqliteJobStore
     private const string InsertJobSql = """
         INSERT INTO jobs (id, type, queue, state, priority, payload, max_attempts, attempt_budget, timeout_ms,
                           backoff_base_ms, backoff_max_ms, created_at, run_at, idempotency_key, tags, required_capabilities,
-                          checkpoint_interval_ms, workflow_id, step, deps_left)
+                          checkpoint_interval_ms, workflow_id, step, deps_left, concurrency_key, unique_until, unique_while)
         VALUES (@id, @type, @queue, @state, @priority, @payload, @max_attempts, @max_attempts, @timeout_ms,
                 @backoff_base_ms, @backoff_max_ms, @now, @run_at, @key, @tags, @caps, @checkpoint_interval_ms,
-                @workflow_id, @step, @deps_left)
+                @workflow_id, @step, @deps_left, @ckey, @unique_until, @unique_while)
         ON CONFLICT (queue, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
+        """;
+
+    // A job holding the key whose uniqueness window has closed (past unique_until, or out of the states of
+    // unique_while) lets go of it, so the new job can take it; run only when the insert found the key taken.
+    private const string ReleaseKeySql = """
+        UPDATE jobs SET idempotency_key = NULL
+        WHERE queue = @queue AND idempotency_key = @key
+          AND ((unique_until IS NOT NULL AND unique_until <= @now)
+            OR (unique_while IS NOT NULL AND instr(',' || unique_while || ',', ',' || state || ',') = 0))
         """;
 
     private const string FindByKeySql = "SELECT id, state FROM jobs WHERE queue = @queue AND idempotency_key = @key";
@@ -40,7 +49,10 @@ public sealed partial class SqliteJobStore
             .Bind("@key", job.IdempotencyKey)
             .Bind("@tags", CoreJson.TagsToJson(job.Tags))
             .Bind("@caps", CoreJson.ListToJson(job.RequiredCapabilities))
-            .Bind("@checkpoint_interval_ms", job.CheckpointInterval is { } ci ? (long)ci.TotalMilliseconds : null);
+            .Bind("@checkpoint_interval_ms", job.CheckpointInterval is { } ci ? (long)ci.TotalMilliseconds : null)
+            .Bind("@ckey", job.ConcurrencyKey)
+            .Bind("@unique_until", job.UniqueFor is { } u ? now + (long)u.TotalMilliseconds : null)
+            .Bind("@unique_while", job.UniqueWhile is { } w ? string.Join(",", w.Select(s => s.ToText())) : null);
 
     public async Task<IReadOnlyList<JobEnqueueResult>> JobEnqueueManyAsync(JobEnqueueParams p, CancellationToken ct)
     {
@@ -55,6 +67,9 @@ public sealed partial class SqliteJobStore
                 var job = p.Jobs[i];
                 var state = FirstState(job, now);
                 var inserted = BindJob(insert, job, state, now).Execute() == 1;
+                if (!inserted && job.IdempotencyKey is not null
+                    && Raw(ReleaseKeySql).Bind("@queue", job.Queue).Bind("@key", job.IdempotencyKey).Bind("@now", now).Execute() > 0)
+                    inserted = BindJob(insert, job, state, now).Execute() == 1;
                 if (inserted)
                 {
                     results[i] = new JobEnqueueResult(job.Id, false, state);

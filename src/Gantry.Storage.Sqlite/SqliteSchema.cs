@@ -134,6 +134,42 @@ internal static class SqliteSchema
             ) WITHOUT ROWID;
             CREATE INDEX job_dependencies_parent ON job_dependencies (depends_on_seq);
             """),
+        (7, """
+            -- Flow control (docs/flow-control.md): a queue's limits, one row; the write lock serialises claims.
+            CREATE TABLE queue_limits (
+              queue          TEXT PRIMARY KEY,
+              concurrency    INTEGER,
+              per_key        INTEGER,
+              rate_count     INTEGER,
+              rate_window_ms INTEGER,
+              updated_at     INTEGER NOT NULL
+            ) WITHOUT ROWID;
+            -- One slot per running job of a limited queue: taken by the limited claim (which marks the job `slot`),
+            -- given back by the trigger below on every transition out of running, so no path can leak one.
+            CREATE TABLE job_slots (
+              job_seq         INTEGER PRIMARY KEY,
+              queue           TEXT NOT NULL,
+              concurrency_key TEXT
+            );
+            CREATE INDEX job_slots_queue ON job_slots (queue, concurrency_key);
+            -- Starts of rate-limited queues: one row per claim that started jobs, kept for one window.
+            CREATE TABLE queue_starts (
+              queue TEXT    NOT NULL,
+              at    INTEGER NOT NULL,
+              n     INTEGER NOT NULL
+            );
+            CREATE INDEX queue_starts_queue ON queue_starts (queue, at);
+            ALTER TABLE jobs ADD COLUMN concurrency_key TEXT;
+            ALTER TABLE jobs ADD COLUMN slot INTEGER;
+            ALTER TABLE jobs ADD COLUMN unique_until INTEGER;
+            ALTER TABLE jobs ADD COLUMN unique_while TEXT; -- states, comma-separated
+            -- Uniqueness windows: the idempotency key holds until unique_until and while the job is in unique_while.
+            -- Keys of claimable jobs, for the per-key claim's walk over distinct keys; jobs without a key add no entry.
+            CREATE INDEX jobs_key_claim ON jobs (queue, concurrency_key, priority DESC, seq) WHERE state = 'queued' AND concurrency_key IS NOT NULL;
+            CREATE TRIGGER jobs_slot_freed AFTER UPDATE OF state ON jobs FOR EACH ROW
+              WHEN OLD.slot = 1 AND NEW.state <> 'running'
+              BEGIN DELETE FROM job_slots WHERE job_seq = OLD.seq; END;
+            """),
     ];
 
     public static int LatestVersion => Migrations[^1].Version;

@@ -1,0 +1,209 @@
+using Gantry.Flow;
+using Gantry.Jobs;
+using Microsoft.Data.Sqlite;
+
+namespace Gantry.Storage.Sqlite;
+
+public sealed partial class SqliteJobStore
+{
+    /// <summary>How far down a per-key queue's claim order the claim looks for jobs without a key (they take turns as one key).</summary>
+    internal const int UnkeyedLookahead = 1000;
+
+    /// <summary>
+    /// The claim of a per-key queue: for each key with claimable jobs (walked key by key over jobs_key_claim), the
+    /// first jobs up to the key's free room, each ranked by the turn it would be for its key (slots held + its
+    /// place); the lowest turns go first, then priority, then age. Jobs without a key take turns as one key.
+    /// </summary>
+    private static string PerKeyClaimSql(int? types, int caps) => $"""
+        WITH RECURSIVE keys(k) AS (
+          SELECT (SELECT x.concurrency_key FROM jobs AS x WHERE x.state = 'queued' AND x.queue = @queue AND x.concurrency_key IS NOT NULL
+                  ORDER BY x.concurrency_key LIMIT 1)
+          UNION ALL
+          SELECT (SELECT x.concurrency_key FROM jobs AS x WHERE x.state = 'queued' AND x.queue = @queue AND x.concurrency_key > keys.k
+                  ORDER BY x.concurrency_key LIMIT 1)
+          FROM keys WHERE keys.k IS NOT NULL),
+        busy AS (
+          SELECT concurrency_key AS k, count(*) AS n FROM job_slots WHERE queue = @queue GROUP BY concurrency_key),
+        cand AS (
+          SELECT j.seq, j.priority, coalesce(b.n, 0) + row_number() OVER (PARTITION BY j.concurrency_key ORDER BY j.priority DESC, j.seq) AS turn
+          FROM keys LEFT JOIN busy AS b ON b.k = keys.k
+          JOIN jobs AS j ON j.seq IN (
+            SELECT x.seq FROM jobs AS x
+            WHERE x.state = 'queued' AND x.queue = @queue AND x.concurrency_key = keys.k {ClaimFilters(types, caps, "x")}
+            ORDER BY x.priority DESC, x.seq LIMIT @per_key)
+          WHERE keys.k IS NOT NULL
+          UNION ALL
+          SELECT h.seq, h.priority, (SELECT count(*) FROM job_slots WHERE queue = @queue AND concurrency_key IS NULL)
+                 + row_number() OVER (ORDER BY h.priority DESC, h.seq)
+          FROM (SELECT x.seq, x.priority, x.concurrency_key FROM jobs AS x
+                WHERE x.state = 'queued' AND x.queue = @queue {ClaimFilters(types, caps, "x")}
+                ORDER BY x.priority DESC, x.seq LIMIT {UnkeyedLookahead}) AS h
+          WHERE h.concurrency_key IS NULL)
+        UPDATE jobs
+        SET state = 'running', attempt = attempt + 1, worker_id = @worker, lease_until = @lease_until,
+            started_at = @now, progress = NULL, progress_message = NULL, slot = 1
+        WHERE seq IN (
+            SELECT cand.seq FROM cand
+            WHERE cand.turn <= @per_key
+              AND NOT EXISTS (SELECT 1 FROM queue_pauses WHERE queue = @queue) AND {WorkerStates.ClaimsSql}
+            ORDER BY cand.turn, cand.priority DESC, cand.seq
+            LIMIT @limit)
+        {ClaimReturning}
+        """;
+
+    private readonly LimitedQueues _limited = new(TimeProvider.System);
+    private readonly Dictionary<(int?, int, bool), string> _limitedClaimSql = [];
+
+    /// <summary>Reads which queues have limits when the last read is older than <see cref="LimitedQueues.RefreshEvery"/> (under the write lock).</summary>
+    private void RefreshLimited()
+    {
+        if (!_limited.IsStale) return;
+        var queues = new List<string>();
+        var read = Raw("SELECT queue FROM queue_limits");
+        try
+        {
+            while (read.Step()) queues.Add(read.GetString(0));
+        }
+        finally
+        {
+            read.Reset();
+        }
+        _limited.Set(queues);
+    }
+
+    /// <summary>
+    /// Claims from a limited queue, inside the claim's write transaction (one writer at a time, so the counts are exact):
+    /// at most the room its limits leave, each job taking a slot, its starts recorded for the rate. False when the
+    /// queue has no limits any more (the caller claims it as any other).
+    /// </summary>
+    private bool ClaimLimited(QueueDemand demand, JobClaimParams p, long now, long leaseUntil, List<(long Seq, ClaimedJob Job, bool IsStep)> claimed)
+    {
+        long? concurrency, perKey, rateCount, rateWindow;
+        var read = Raw("SELECT concurrency, per_key, rate_count, rate_window_ms FROM queue_limits WHERE queue = @queue").Bind("@queue", demand.Queue);
+        try
+        {
+            if (!read.Step()) return false;
+            (concurrency, perKey, rateCount, rateWindow) = (read.GetInt64OrNull(0), read.GetInt64OrNull(1), read.GetInt64OrNull(2), read.GetInt64OrNull(3));
+        }
+        finally
+        {
+            read.Reset();
+        }
+        long room = demand.Limit;
+        if (concurrency is { } c) room = Math.Min(room, c - Count("SELECT count(*) FROM job_slots WHERE queue = @queue", demand.Queue));
+        if (rateCount is { } rc && rateWindow is { } w)
+        {
+            Raw("DELETE FROM queue_starts WHERE queue = @queue AND at <= @since").Bind("@queue", demand.Queue).Bind("@since", now - w).Execute();
+            room = Math.Min(room, rc - Count("SELECT coalesce(sum(n), 0) FROM queue_starts WHERE queue = @queue", demand.Queue));
+        }
+        if (room <= 0) return true;
+
+        var shape = (p.JobTypes?.Count, p.Capabilities.Count, perKey is not null);
+        if (!_limitedClaimSql.TryGetValue(shape, out var sql))
+            _limitedClaimSql[shape] = sql = shape.Item3 ? PerKeyClaimSql(shape.Item1, shape.Item2) : ClaimSql(shape.Item1, shape.Item2, limited: true);
+        var claim = Raw(sql).Bind("@worker", p.WorkerId).Bind("@lease_until", leaseUntil).Bind("@now", now)
+            .Bind("@queue", demand.Queue).Bind("@limit", room);
+        if (perKey is { } k) claim.Bind("@per_key", k);
+        for (var i = 0; i < p.JobTypes?.Count; i++) claim.Bind($"@t{i}", p.JobTypes[i]);
+        for (var i = 0; i < p.Capabilities.Count; i++) claim.Bind($"@c{i}", p.Capabilities[i]);
+        var first = claimed.Count;
+        try
+        {
+            while (claim.Step()) claimed.Add((claim.GetInt64(0), ReadClaimed(claim, p.WorkerId), claim.GetInt64(17) == 1));
+        }
+        finally
+        {
+            claim.Reset();
+        }
+        var slot = Raw("INSERT INTO job_slots (job_seq, queue, concurrency_key) SELECT seq, queue, concurrency_key FROM jobs WHERE seq = @seq");
+        for (var i = first; i < claimed.Count; i++) slot.Bind("@seq", claimed[i].Seq).Execute();
+        if (rateCount is not null && claimed.Count > first)
+            Raw("INSERT INTO queue_starts (queue, at, n) VALUES (@queue, @now, @n)").Bind("@queue", demand.Queue).Bind("@now", now).Bind("@n", claimed.Count - first).Execute();
+        return true;
+    }
+
+    private long Count(string sql, string queue)
+    {
+        var count = Raw(sql).Bind("@queue", queue);
+        try
+        {
+            count.Step();
+            return count.GetInt64(0);
+        }
+        finally
+        {
+            count.Reset();
+        }
+    }
+
+    public async Task QueueLimitsSetAsync(string queue, QueueLimits limits, CancellationToken ct)
+    {
+        limits = limits.Validated();
+        await WriteAsync(_ =>
+        {
+            ThrowIfUnknownQueue(queue);
+            Prepared("""
+                INSERT INTO queue_limits (queue, concurrency, per_key, rate_count, rate_window_ms, updated_at)
+                VALUES (@queue, @concurrency, @per_key, @rate_count, @rate_window_ms, @now)
+                ON CONFLICT (queue) DO UPDATE SET concurrency = excluded.concurrency, per_key = excluded.per_key,
+                  rate_count = excluded.rate_count, rate_window_ms = excluded.rate_window_ms, updated_at = excluded.updated_at
+                """)
+                .Bind("@queue", queue).Bind("@concurrency", limits.Concurrency).Bind("@per_key", limits.PerKey)
+                .Bind("@rate_count", limits.Rate?.Count).Bind("@rate_window_ms", limits.Rate is { } r ? (long?)r.Per.TotalMilliseconds : null)
+                .Bind("@now", NowMs()).ExecuteNonQuery();
+            // Jobs of the queue that started before it had limits count against them from now on.
+            Prepared("""
+                INSERT OR IGNORE INTO job_slots (job_seq, queue, concurrency_key)
+                SELECT seq, queue, concurrency_key FROM jobs WHERE queue = @queue AND state = 'running'
+                """).Bind("@queue", queue).ExecuteNonQuery();
+            Prepared("UPDATE jobs SET slot = 1 WHERE queue = @queue AND state = 'running'").Bind("@queue", queue).ExecuteNonQuery();
+            return 0;
+        }, ct).ConfigureAwait(false);
+        _limited.Invalidate();
+        Signals.JobsAvailable.Set();
+    }
+
+    public async Task QueueLimitsClearAsync(string queue, CancellationToken ct)
+    {
+        await WriteAsync(_ =>
+        {
+            ThrowIfUnknownQueue(queue);
+            Prepared("DELETE FROM queue_limits WHERE queue = @queue").Bind("@queue", queue).ExecuteNonQuery();
+            // Slots of a queue without limits count nothing (the jobs keep their mark; the trigger then finds no slot to give back).
+            Prepared("DELETE FROM job_slots WHERE queue = @queue").Bind("@queue", queue).ExecuteNonQuery();
+            Prepared("DELETE FROM queue_starts WHERE queue = @queue").Bind("@queue", queue).ExecuteNonQuery();
+            return 0;
+        }, ct).ConfigureAwait(false);
+        _limited.Invalidate();
+        Signals.JobsAvailable.Set();
+    }
+
+    private void ThrowIfUnknownQueue(string queue)
+    {
+        using var r = Prepared("SELECT EXISTS (SELECT 1 FROM queue_limits WHERE queue = @queue) OR EXISTS (SELECT 1 FROM jobs WHERE queue = @queue)")
+            .Bind("@queue", queue).ExecuteReader();
+        if (!r.Read() || r.GetInt64(0) == 0) throw new QueueNotFoundException(queue);
+    }
+
+    public Task<IReadOnlyList<QueueLimitStatus>> QueueLimitsListAsync(CancellationToken ct) => ReadAsync<IReadOnlyList<QueueLimitStatus>>(c =>
+    {
+        using var cmd = c.CreateCommand();
+        cmd.CommandText = """
+            SELECT l.queue, l.concurrency, l.per_key, l.rate_count, l.rate_window_ms,
+                   (SELECT count(*) FROM job_slots AS s WHERE s.queue = l.queue),
+                   (SELECT coalesce(sum(s.n), 0) FROM queue_starts AS s WHERE s.queue = l.queue AND l.rate_window_ms IS NOT NULL AND s.at > @now - l.rate_window_ms)
+            FROM queue_limits AS l ORDER BY l.queue
+            """;
+        cmd.Parameters.AddWithValue("@now", NowMs());
+        using var r = cmd.ExecuteReader();
+        var list = new List<QueueLimitStatus>();
+        while (r.Read())
+        {
+            static long? At(SqliteDataReader r, int i) => r.IsDBNull(i) ? null : r.GetInt64(i);
+            var limits = QueueLimits.FromStored(At(r, 1), At(r, 2), At(r, 3), At(r, 4));
+            if (limits is null) continue;
+            list.Add(new QueueLimitStatus(r.GetString(0), limits, r.GetInt64(5), r.GetInt64(6)));
+        }
+        return list;
+    }, ct);
+}
