@@ -97,13 +97,12 @@ public sealed partial class PostgresJobStore
         DateTimeOffset now, NewWorkflow? workflow, CancellationToken ct, params NpgsqlBatchCommand[] more)
     {
         await using var batch = new NpgsqlBatch(c);
-        var release = ReleaseKeys(jobs, now);
-        if (release is not null) batch.BatchCommands.Add(release);
+        // The release returns no rows: the reader starts on the insert's.
+        if (ReleaseKeys(jobs, now) is { } release) batch.BatchCommands.Add(release);
         batch.BatchCommands.Add(InsertJobs(jobs, states, now, workflow));
         foreach (var command in more) batch.BatchCommands.Add(command);
         var inserted = new Dictionary<Guid, long>();
         await using var r = await batch.ExecuteReaderAsync(ct).ConfigureAwait(false);
-        if (release is not null) await r.NextResultAsync(ct).ConfigureAwait(false); // past the release's (empty) result
         while (await r.ReadAsync(ct).ConfigureAwait(false)) inserted[r.GetGuid(0)] = r.GetInt64(1);
         return inserted;
     }
