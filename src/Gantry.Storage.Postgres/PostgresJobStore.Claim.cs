@@ -95,6 +95,9 @@ public sealed partial class PostgresJobStore
         }, ct).ConfigureAwait(false);
         // RETURNING does not keep the subquery's order: restore priority, then age.
         claimed.Sort((a, b) => a.Job.Priority != b.Job.Priority ? b.Job.Priority.CompareTo(a.Job.Priority) : a.Seq.CompareTo(b.Seq));
+        foreach (var demand in demands)
+            if (_limited.Queues.Contains(demand.Queue) && claimed.Count(c => c.Job.Queue == demand.Queue) < demand.Limit)
+                _limited.WakeForRate(demand.Queue, Signals.JobsAvailable);
         return claimed.ConvertAll(c => c.Job);
     }
 

@@ -118,19 +118,21 @@ public sealed partial class PostgresJobStore
         if (!_limited.IsStale) return;
         var (all, perKey) = await RunAsync(async c =>
         {
-            await using var cmd = Command(c, "SELECT queue, per_key IS NOT NULL FROM queue_limits");
+            await using var cmd = Command(c, "SELECT queue, per_key IS NOT NULL, rate_count::bigint, rate_window_ms FROM queue_limits");
             await using var r = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false);
             var all = new List<string>();
             var perKey = new HashSet<string>(StringComparer.Ordinal);
+            var rates = new Dictionary<string, QueueRate>(StringComparer.Ordinal);
             while (await r.ReadAsync(ct).ConfigureAwait(false))
             {
                 all.Add(r.GetString(0));
                 if (r.GetBoolean(1)) perKey.Add(r.GetString(0));
+                if (QueueRate.FromStored(r.GetInt64OrNull(2), r.GetInt64OrNull(3)) is { } rate) rates[r.GetString(0)] = rate;
             }
-            return (all, perKey);
+            return (all, (perKey, rates));
         }, ct).ConfigureAwait(false);
-        _perKeyQueues = perKey;
-        _limited.Set(all);
+        _perKeyQueues = perKey.perKey;
+        _limited.Set(all, perKey.rates);
     }
 
     /// <summary>The claim statements of one queue: the plain claim, or for a limited queue the lock and the limited claim.</summary>

@@ -59,16 +59,21 @@ public sealed partial class SqliteJobStore
     {
         if (!_limited.IsStale) return;
         var queues = new List<string>();
-        var read = Raw("SELECT queue FROM queue_limits");
+        var rates = new Dictionary<string, QueueRate>(StringComparer.Ordinal);
+        var read = Raw("SELECT queue, rate_count, rate_window_ms FROM queue_limits");
         try
         {
-            while (read.Step()) queues.Add(read.GetString(0));
+            while (read.Step())
+            {
+                queues.Add(read.GetString(0));
+                if (QueueRate.FromStored(read.GetInt64OrNull(1), read.GetInt64OrNull(2)) is { } rate) rates[read.GetString(0)] = rate;
+            }
         }
         finally
         {
             read.Reset();
         }
-        _limited.Set(queues);
+        _limited.Set(queues, rates);
     }
 
     /// <summary>
@@ -96,7 +101,11 @@ public sealed partial class SqliteJobStore
             Raw("DELETE FROM queue_starts WHERE queue = @queue AND at <= @since").Bind("@queue", demand.Queue).Bind("@since", now - w).Execute();
             room = Math.Min(room, rc - Count("SELECT coalesce(sum(n), 0) FROM queue_starts WHERE queue = @queue", demand.Queue));
         }
-        if (room <= 0) return true;
+        if (room <= 0)
+        {
+            _limited.WakeForRate(demand.Queue, Signals.JobsAvailable);
+            return true;
+        }
 
         var shape = (p.JobTypes?.Count, p.Capabilities.Count, perKey is not null);
         if (!_limitedClaimSql.TryGetValue(shape, out var sql))
@@ -117,6 +126,7 @@ public sealed partial class SqliteJobStore
         }
         var slot = Raw("INSERT INTO job_slots (job_seq, queue, concurrency_key) SELECT seq, queue, concurrency_key FROM jobs WHERE seq = @seq");
         for (var i = first; i < claimed.Count; i++) slot.Bind("@seq", claimed[i].Seq).Execute();
+        if (claimed.Count - first < demand.Limit) _limited.WakeForRate(demand.Queue, Signals.JobsAvailable);
         if (rateCount is not null && claimed.Count > first)
             Raw("INSERT INTO queue_starts (queue, at, n) VALUES (@queue, @now, @n)").Bind("@queue", demand.Queue).Bind("@now", now).Bind("@n", claimed.Count - first).Execute();
         return true;

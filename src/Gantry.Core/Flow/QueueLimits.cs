@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
+using Gantry.Storage;
 
 namespace Gantry.Flow;
 
@@ -115,17 +116,37 @@ public sealed class LimitedQueues(TimeProvider time)
     public static readonly TimeSpan RefreshEvery = TimeSpan.FromSeconds(1);
 
     private volatile IReadOnlySet<string> _queues = new HashSet<string>(StringComparer.Ordinal);
+    private volatile IReadOnlyDictionary<string, QueueRate> _rates = new Dictionary<string, QueueRate>(StringComparer.Ordinal);
     private long _readAt = long.MinValue;
+    private int _wakeArmed;
 
     public IReadOnlySet<string> Queues => _queues;
 
     public bool IsStale => time.GetTimestamp() - Interlocked.Read(ref _readAt) > (long)(RefreshEvery.TotalSeconds * time.TimestampFrequency)
                            || Interlocked.Read(ref _readAt) == long.MinValue;
 
-    public void Set(IEnumerable<string> queues)
+    public void Set(IEnumerable<string> queues, IReadOnlyDictionary<string, QueueRate>? rates = null)
     {
         _queues = new HashSet<string>(queues, StringComparer.Ordinal);
+        _rates = rates ?? new Dictionary<string, QueueRate>(StringComparer.Ordinal);
         Interlocked.Exchange(ref _readAt, time.GetTimestamp());
+    }
+
+    /// <summary>
+    /// After a claim of a rate-limited queue came back short: raises <paramref name="signal"/> once the rate's mean
+    /// spacing (its window over its count, at least 5 ms) has passed, so that waiting workers claim again as soon as a
+    /// start may be free instead of at their next poll. One wake-up is pending at a time.
+    /// </summary>
+    public void WakeForRate(string queue, AsyncSignal signal)
+    {
+        if (!_rates.TryGetValue(queue, out var rate)) return;
+        if (Interlocked.Exchange(ref _wakeArmed, 1) == 1) return;
+        var spacing = TimeSpan.FromTicks(Math.Max(TimeSpan.FromMilliseconds(5).Ticks, rate.Per.Ticks / rate.Count));
+        _ = Task.Delay(spacing, time).ContinueWith(_ =>
+        {
+            Volatile.Write(ref _wakeArmed, 0);
+            signal.Set();
+        }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
     }
 
     /// <summary>Forgets the set, so the next claim reads it again (after this instance changed limits).</summary>
