@@ -22,15 +22,16 @@ public sealed partial class PostgresJobStore
 
     // The claim of a limited queue: as ClaimSql, but it takes at most the room the limits leave (concurrency less the
     // slots held, rate less the starts within the window, by the database's clock taken after the lock), marks its
-    // jobs `slot` and takes a slot for each, and records its starts for the rate. With a per-key limit the candidates
-    // are, for each key with claimable jobs (walked key by key over job_ready_key), the first jobs up to the key's
-    // free room, each ranked by the turn it would be for its key (slots held + its place); the claim takes the lowest
-    // turns first, then priority, then age. So keys are served in turn: a job that would be its key's first running
-    // one goes before any key's second.
+    // jobs `slot` and takes a slot for each, and records its starts for the rate.
+    // With a per-key limit the keys are served round-robin: the claim walks the keys with claimable jobs (over
+    // job_ready_key) from the one after the key it served last (queue_limits.cursor_key), wrapping around, at most as
+    // many keys as it has room for; from each it takes the first jobs up to the key's free room and an equal share
+    // of the room; candidates go lowest turn first (the key's slots held + the job's place), then walk order, then
+    // priority and age; the cursor moves to the last key served. Its cost follows the jobs it claims, not the keys.
     private static string LimitedClaimSql(bool perKey)
     {
         var pick = perKey
-            ? "SELECT cand.rid FROM cand ORDER BY cand.turn, cand.priority DESC, cand.seq LIMIT (SELECT n FROM room)"
+            ? "SELECT pick.rid FROM pick"
             : $"""
               SELECT r.ctid FROM job_ready AS r
               WHERE r.queue = @queue AND {ReadyFilters}
@@ -38,27 +39,38 @@ public sealed partial class PostgresJobStore
               LIMIT (SELECT n FROM room)
               FOR UPDATE SKIP LOCKED
               """;
+        const string NextKey = "SELECT r.concurrency_key FROM job_ready AS r WHERE r.queue = @queue AND r.concurrency_key > {0} ORDER BY r.concurrency_key LIMIT 1";
         var candidates = !perKey ? "" : $"""
-            keys(k) AS (
-              (SELECT r.concurrency_key FROM job_ready AS r WHERE r.queue = @queue AND r.concurrency_key IS NOT NULL ORDER BY r.concurrency_key LIMIT 1)
+            keys_fwd(k, ord) AS (
+              SELECT ({string.Format(NextKey, "lim.cursor_key")}), 1::bigint FROM lim
               UNION ALL
-              SELECT (SELECT r.concurrency_key FROM job_ready AS r WHERE r.queue = @queue AND r.concurrency_key > keys.k ORDER BY r.concurrency_key LIMIT 1)
-              FROM keys WHERE keys.k IS NOT NULL),
-            busy AS (
-              SELECT s.concurrency_key AS k, count(*) AS n FROM job_slots AS s WHERE s.queue = @queue GROUP BY s.concurrency_key),
+              SELECT ({string.Format(NextKey, "keys_fwd.k")}), keys_fwd.ord + 1
+              FROM keys_fwd WHERE keys_fwd.k IS NOT NULL AND keys_fwd.ord < (SELECT n FROM room)),
+            keys_wrap(k, ord) AS (
+              SELECT ({string.Format(NextKey, "''")}), (SELECT count(*) FROM keys_fwd WHERE k IS NOT NULL) + 1
+              UNION ALL
+              SELECT ({string.Format(NextKey, "keys_wrap.k")}), keys_wrap.ord + 1
+              FROM keys_wrap, lim WHERE keys_wrap.k IS NOT NULL AND keys_wrap.k < lim.cursor_key AND keys_wrap.ord < (SELECT n FROM room)),
+            keys AS (
+              SELECT k, ord FROM keys_fwd WHERE k IS NOT NULL
+              UNION ALL
+              SELECT keys_wrap.k, keys_wrap.ord FROM keys_wrap, lim WHERE keys_wrap.k IS NOT NULL AND keys_wrap.k <= lim.cursor_key),
+            share AS (
+              SELECT greatest(1, ceil((SELECT n FROM room)::numeric / greatest(1, (SELECT count(*) FROM keys))))::bigint AS q),
             cand AS (
-              SELECT c.rid, c.priority, c.seq, coalesce(b.n, 0) + c.rn AS turn
-              FROM lim CROSS JOIN keys LEFT JOIN busy AS b ON b.k = keys.k
+              SELECT c.rid, c.priority, c.seq, keys.k, keys.ord, b.n + c.rn AS turn
+              FROM lim CROSS JOIN share CROSS JOIN keys
+              CROSS JOIN LATERAL (SELECT count(*) AS n FROM job_slots AS s WHERE s.queue = @queue AND s.concurrency_key = keys.k) AS b
               CROSS JOIN LATERAL (
                 SELECT r.ctid AS rid, r.priority, r.seq, row_number() OVER (ORDER BY r.priority DESC, r.seq) AS rn
                 FROM job_ready AS r
                 WHERE r.queue = @queue AND r.concurrency_key = keys.k AND {ReadyFilters}
                 ORDER BY r.priority DESC, r.seq
-                LIMIT greatest(0, lim.per_key - coalesce(b.n, 0))) AS c
-              WHERE keys.k IS NOT NULL
+                LIMIT greatest(0, least(share.q, lim.per_key - b.n))) AS c
               UNION ALL
-              SELECT c.rid, c.priority, c.seq, coalesce(b.n, 0) + row_number() OVER (ORDER BY c.priority DESC, c.seq)
-              FROM lim LEFT JOIN busy AS b ON b.k IS NULL
+              SELECT c.rid, c.priority, c.seq, NULL, 0, b.n + row_number() OVER (ORDER BY c.priority DESC, c.seq)
+              FROM lim CROSS JOIN share
+              CROSS JOIN LATERAL (SELECT count(*) AS n FROM job_slots AS s WHERE s.queue = @queue AND s.concurrency_key IS NULL) AS b
               CROSS JOIN LATERAL (
                 SELECT h.rid, h.priority, h.seq FROM (
                   SELECT r.ctid AS rid, r.priority, r.seq, r.concurrency_key FROM job_ready AS r
@@ -66,11 +78,16 @@ public sealed partial class PostgresJobStore
                   ORDER BY r.priority DESC, r.seq LIMIT {UnkeyedLookahead}) AS h
                 WHERE h.concurrency_key IS NULL
                 ORDER BY h.priority DESC, h.seq
-                LIMIT greatest(0, lim.per_key - coalesce(b.n, 0))) AS c),
+                LIMIT greatest(0, least(share.q, lim.per_key - b.n))) AS c),
+            pick AS (
+              SELECT cand.rid, cand.k, cand.ord FROM cand ORDER BY cand.turn, cand.ord, cand.priority DESC, cand.seq LIMIT (SELECT n FROM room)),
+            moved AS (
+              UPDATE queue_limits SET cursor_key = (SELECT pick.k FROM pick WHERE pick.k IS NOT NULL ORDER BY pick.ord DESC LIMIT 1)
+              WHERE queue = @queue AND EXISTS (SELECT 1 FROM pick WHERE pick.k IS NOT NULL)),
             """;
         return $"""
             WITH RECURSIVE lim AS (
-              SELECT l.concurrency, l.per_key, l.rate_count, l.rate_window_ms * interval '1 millisecond' AS window, clock_timestamp() AS now
+              SELECT l.concurrency, l.per_key, l.rate_count, l.rate_window_ms * interval '1 millisecond' AS window, l.cursor_key, clock_timestamp() AS now
               FROM queue_limits AS l WHERE l.queue = @queue),
             room AS (
               SELECT CASE WHEN NOT EXISTS (SELECT 1 FROM queue_pauses WHERE queue = @queue) AND {WorkerStates.ClaimsSql}

@@ -255,7 +255,8 @@ internal static class PostgresSchema
               per_key        integer,
               rate_count     integer,
               rate_window_ms bigint,
-              updated_at     timestamptz NOT NULL
+              updated_at     timestamptz NOT NULL,
+              cursor_key     text NOT NULL DEFAULT '' -- the key the per-key claim served last: it goes on from the next
             );
             -- One slot per running job of a limited queue: taken by the limited claim (which marks the job `slot`),
             -- given back by the trigger below on every transition out of running (success, failure, cancel, rescue,

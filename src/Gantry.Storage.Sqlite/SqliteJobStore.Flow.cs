@@ -10,30 +10,49 @@ public sealed partial class SqliteJobStore
     internal const int UnkeyedLookahead = 1000;
 
     /// <summary>
-    /// The claim of a per-key queue: for each key with claimable jobs (walked key by key over jobs_key_claim), the
-    /// first jobs up to the key's free room, each ranked by the turn it would be for its key (slots held + its
-    /// place); the lowest turns go first, then priority, then age. Jobs without a key take turns as one key.
+    /// The keys a per-key claim serves, in turn: those with queued jobs after @cursor (the key served last), then from
+    /// the first up to @cursor again, at most @limit of them, each with its place in the walk (ord).
+    /// </summary>
+    private const string PerKeyWalkSql = """
+        WITH RECURSIVE keys_fwd(k, ord) AS (
+          SELECT (SELECT x.concurrency_key FROM jobs AS x WHERE x.state = 'queued' AND x.queue = @queue AND x.concurrency_key > @cursor
+                  ORDER BY x.concurrency_key LIMIT 1), 1
+          UNION ALL
+          SELECT (SELECT x.concurrency_key FROM jobs AS x WHERE x.state = 'queued' AND x.queue = @queue AND x.concurrency_key > keys_fwd.k
+                  ORDER BY x.concurrency_key LIMIT 1), keys_fwd.ord + 1
+          FROM keys_fwd WHERE keys_fwd.k IS NOT NULL AND keys_fwd.ord < @limit),
+        keys_wrap(k, ord) AS (
+          SELECT (SELECT x.concurrency_key FROM jobs AS x WHERE x.state = 'queued' AND x.queue = @queue AND x.concurrency_key > ''
+                  ORDER BY x.concurrency_key LIMIT 1), (SELECT count(*) FROM keys_fwd WHERE k IS NOT NULL) + 1
+          UNION ALL
+          SELECT (SELECT x.concurrency_key FROM jobs AS x WHERE x.state = 'queued' AND x.queue = @queue AND x.concurrency_key > keys_wrap.k
+                  ORDER BY x.concurrency_key LIMIT 1), keys_wrap.ord + 1
+          FROM keys_wrap WHERE keys_wrap.k IS NOT NULL AND keys_wrap.k < @cursor AND keys_wrap.ord < @limit),
+        keys(k, ord) AS (
+          SELECT k, ord FROM keys_fwd WHERE k IS NOT NULL
+          UNION ALL
+          SELECT k, ord FROM keys_wrap WHERE k IS NOT NULL AND k <= @cursor)
+        """;
+
+    /// <summary>
+    /// The claim of a per-key queue (its keys served round-robin from the one after the key served last): from each key
+    /// of the walk, the first jobs up to the key's free room and its share of the room (@share); the lowest turns go
+    /// first (the key's slots held + the job's place), then walk order, then priority and age. Jobs without a key take
+    /// turns as one key, first in the walk. Returns each job's key after the claim's columns, for the cursor.
     /// </summary>
     private static string PerKeyClaimSql(int? types, int caps) => $"""
-        WITH RECURSIVE keys(k) AS (
-          SELECT (SELECT x.concurrency_key FROM jobs AS x WHERE x.state = 'queued' AND x.queue = @queue AND x.concurrency_key IS NOT NULL
-                  ORDER BY x.concurrency_key LIMIT 1)
-          UNION ALL
-          SELECT (SELECT x.concurrency_key FROM jobs AS x WHERE x.state = 'queued' AND x.queue = @queue AND x.concurrency_key > keys.k
-                  ORDER BY x.concurrency_key LIMIT 1)
-          FROM keys WHERE keys.k IS NOT NULL),
-        busy AS (
-          SELECT concurrency_key AS k, count(*) AS n FROM job_slots WHERE queue = @queue GROUP BY concurrency_key),
+        {PerKeyWalkSql},
         cand AS (
-          SELECT j.seq, j.priority, coalesce(b.n, 0) + row_number() OVER (PARTITION BY j.concurrency_key ORDER BY j.priority DESC, j.seq) AS turn
-          FROM keys LEFT JOIN busy AS b ON b.k = keys.k
+          SELECT j.seq, j.priority, keys.ord,
+                 (SELECT count(*) FROM job_slots AS s WHERE s.queue = @queue AND s.concurrency_key = keys.k)
+                 + row_number() OVER (PARTITION BY keys.k ORDER BY j.priority DESC, j.seq) AS turn
+          FROM keys
           JOIN jobs AS j ON j.seq IN (
             SELECT x.seq FROM jobs AS x
             WHERE x.state = 'queued' AND x.queue = @queue AND x.concurrency_key = keys.k {ClaimFilters(types, caps, "x")}
-            ORDER BY x.priority DESC, x.seq LIMIT @per_key)
-          WHERE keys.k IS NOT NULL
+            ORDER BY x.priority DESC, x.seq LIMIT @share)
           UNION ALL
-          SELECT h.seq, h.priority, (SELECT count(*) FROM job_slots WHERE queue = @queue AND concurrency_key IS NULL)
+          SELECT h.seq, h.priority, 0, (SELECT count(*) FROM job_slots WHERE queue = @queue AND concurrency_key IS NULL)
                  + row_number() OVER (ORDER BY h.priority DESC, h.seq)
           FROM (SELECT x.seq, x.priority, x.concurrency_key FROM jobs AS x
                 WHERE x.state = 'queued' AND x.queue = @queue {ClaimFilters(types, caps, "x")}
@@ -46,9 +65,9 @@ public sealed partial class SqliteJobStore
             SELECT cand.seq FROM cand
             WHERE cand.turn <= @per_key
               AND NOT EXISTS (SELECT 1 FROM queue_pauses WHERE queue = @queue) AND {WorkerStates.ClaimsSql}
-            ORDER BY cand.turn, cand.priority DESC, cand.seq
+            ORDER BY cand.turn, cand.ord, cand.priority DESC, cand.seq
             LIMIT @limit)
-        {ClaimReturning}
+        {ClaimReturning}, concurrency_key
         """;
 
     private readonly LimitedQueues _limited = new(TimeProvider.System);
@@ -84,11 +103,13 @@ public sealed partial class SqliteJobStore
     private bool ClaimLimited(QueueDemand demand, JobClaimParams p, long now, long leaseUntil, List<(long Seq, ClaimedJob Job, bool IsStep)> claimed)
     {
         long? concurrency, perKey, rateCount, rateWindow;
-        var read = Raw("SELECT concurrency, per_key, rate_count, rate_window_ms FROM queue_limits WHERE queue = @queue").Bind("@queue", demand.Queue);
+        string cursor;
+        var read = Raw("SELECT concurrency, per_key, rate_count, rate_window_ms, cursor_key FROM queue_limits WHERE queue = @queue").Bind("@queue", demand.Queue);
         try
         {
             if (!read.Step()) return false;
             (concurrency, perKey, rateCount, rateWindow) = (read.GetInt64OrNull(0), read.GetInt64OrNull(1), read.GetInt64OrNull(2), read.GetInt64OrNull(3));
+            cursor = read.GetString(4);
         }
         finally
         {
@@ -112,18 +133,43 @@ public sealed partial class SqliteJobStore
             _limitedClaimSql[shape] = sql = shape.Item3 ? PerKeyClaimSql(shape.Item1, shape.Item2) : ClaimSql(shape.Item1, shape.Item2, limited: true);
         var claim = Raw(sql).Bind("@worker", p.WorkerId).Bind("@lease_until", leaseUntil).Bind("@now", now)
             .Bind("@queue", demand.Queue).Bind("@limit", room);
-        if (perKey is { } k) claim.Bind("@per_key", k);
+        if (perKey is { } k)
+        {
+            // Each key of the walk gets an equal share of the room (at least one job), so the claim reads about as
+            // many candidates as it takes.
+            var walked = Raw(PerKeyWalkSql + " SELECT count(*) FROM keys").Bind("@queue", demand.Queue).Bind("@cursor", cursor).Bind("@limit", room);
+            long keys;
+            try
+            {
+                walked.Step();
+                keys = walked.GetInt64(0);
+            }
+            finally
+            {
+                walked.Reset();
+            }
+            claim.Bind("@per_key", k).Bind("@cursor", cursor).Bind("@share", Math.Min(k, Math.Max(1, (room + Math.Max(1, keys) - 1) / Math.Max(1, keys))));
+        }
         for (var i = 0; i < p.JobTypes?.Count; i++) claim.Bind($"@t{i}", p.JobTypes[i]);
         for (var i = 0; i < p.Capabilities.Count; i++) claim.Bind($"@c{i}", p.Capabilities[i]);
         var first = claimed.Count;
+        string? after = null, wrapped = null; // the last key served after the cursor, and up to it
         try
         {
-            while (claim.Step()) claimed.Add((claim.GetInt64(0), ReadClaimed(claim, p.WorkerId), claim.GetInt64(17) == 1));
+            while (claim.Step())
+            {
+                claimed.Add((claim.GetInt64(0), ReadClaimed(claim, p.WorkerId), claim.GetInt64(17) == 1));
+                if (perKey is null || claim.GetStringOrNull(18) is not { } key) continue;
+                if (string.CompareOrdinal(key, cursor) > 0) { if (after is null || string.CompareOrdinal(key, after) > 0) after = key; }
+                else if (wrapped is null || string.CompareOrdinal(key, wrapped) > 0) wrapped = key;
+            }
         }
         finally
         {
             claim.Reset();
         }
+        if ((wrapped ?? after) is { } served)
+            Raw("UPDATE queue_limits SET cursor_key = @cursor WHERE queue = @queue").Bind("@queue", demand.Queue).Bind("@cursor", served).Execute();
         var slot = Raw("INSERT INTO job_slots (job_seq, queue, concurrency_key) SELECT seq, queue, concurrency_key FROM jobs WHERE seq = @seq");
         for (var i = first; i < claimed.Count; i++) slot.Bind("@seq", claimed[i].Seq).Execute();
         if (claimed.Count - first < demand.Limit) _limited.WakeForRate(demand.Queue, Signals.JobsAvailable);

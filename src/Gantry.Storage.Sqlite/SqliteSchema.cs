@@ -142,7 +142,8 @@ internal static class SqliteSchema
               per_key        INTEGER,
               rate_count     INTEGER,
               rate_window_ms INTEGER,
-              updated_at     INTEGER NOT NULL
+              updated_at     INTEGER NOT NULL,
+              cursor_key     TEXT NOT NULL DEFAULT '' -- the key the per-key claim served last: it goes on from the next
             ) WITHOUT ROWID;
             -- One slot per running job of a limited queue: taken by the limited claim (which marks the job `slot`),
             -- given back by the trigger below on every transition out of running, so no path can leak one.
