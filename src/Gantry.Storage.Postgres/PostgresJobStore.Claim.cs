@@ -96,8 +96,8 @@ public sealed partial class PostgresJobStore
         // RETURNING does not keep the subquery's order: restore priority, then age.
         claimed.Sort((a, b) => a.Job.Priority != b.Job.Priority ? b.Job.Priority.CompareTo(a.Job.Priority) : a.Seq.CompareTo(b.Seq));
         foreach (var demand in demands)
-            if (_limited.Queues.Contains(demand.Queue) && claimed.Count(c => c.Job.Queue == demand.Queue) < demand.Limit)
-                _limited.WakeForRate(demand.Queue, Signals.JobsAvailable);
+            if (_limited.Queues.Contains(demand.Queue) && claimed.Count(c => c.Job.Queue == demand.Queue) is var got && got < demand.Limit)
+                _limited.WakeAfterShortClaim(demand.Queue, got, Signals.JobsAvailable);
         return claimed.ConvertAll(c => c.Job);
     }
 

@@ -124,7 +124,7 @@ public sealed partial class SqliteJobStore
         }
         if (room <= 0)
         {
-            _limited.WakeForRate(demand.Queue, Signals.JobsAvailable);
+            _limited.WakeAfterShortClaim(demand.Queue, 0, Signals.JobsAvailable);
             return true;
         }
 
@@ -172,7 +172,7 @@ public sealed partial class SqliteJobStore
             Raw("UPDATE queue_limits SET cursor_key = @cursor WHERE queue = @queue").Bind("@queue", demand.Queue).Bind("@cursor", served).Execute();
         var slot = Raw("INSERT INTO job_slots (job_seq, queue, concurrency_key) SELECT seq, queue, concurrency_key FROM jobs WHERE seq = @seq");
         for (var i = first; i < claimed.Count; i++) slot.Bind("@seq", claimed[i].Seq).Execute();
-        if (claimed.Count - first < demand.Limit) _limited.WakeForRate(demand.Queue, Signals.JobsAvailable);
+        if (claimed.Count - first < demand.Limit) _limited.WakeAfterShortClaim(demand.Queue, claimed.Count - first, Signals.JobsAvailable);
         if (rateCount is not null && claimed.Count > first)
             Raw("INSERT INTO queue_starts (queue, at, n) VALUES (@queue, @now, @n)").Bind("@queue", demand.Queue).Bind("@now", now).Bind("@n", claimed.Count - first).Execute();
         return true;

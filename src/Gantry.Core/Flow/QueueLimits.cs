@@ -119,6 +119,7 @@ public sealed class LimitedQueues(TimeProvider time)
     private volatile IReadOnlyDictionary<string, QueueRate> _rates = new Dictionary<string, QueueRate>(StringComparer.Ordinal);
     private long _readAt = long.MinValue;
     private int _wakeArmed;
+    private int _emptyClaims;
 
     public IReadOnlySet<string> Queues => _queues;
 
@@ -133,16 +134,26 @@ public sealed class LimitedQueues(TimeProvider time)
     }
 
     /// <summary>
-    /// After a claim of a rate-limited queue came back short: raises <paramref name="signal"/> once the rate's mean
-    /// spacing (its window over its count, at least 5 ms) has passed, so that waiting workers claim again as soon as a
-    /// start may be free instead of at their next poll. One wake-up is pending at a time.
+    /// After a claim of a limited queue came back short: raises <paramref name="signal"/> soon, so that workers that
+    /// wait for work (their queue looked drained) claim again as soon as a slot or a start may be free instead of at
+    /// their next poll. For a rate, after the rate's mean spacing (its window over its count, at least 5 ms); for a
+    /// concurrency limit, after 10 ms, doubling while claims come back empty (an idle queue) up to 200 ms, the
+    /// workers' own poll. One wake-up is pending at a time.
     /// </summary>
-    public void WakeForRate(string queue, AsyncSignal signal)
+    public void WakeAfterShortClaim(string queue, int claimed, AsyncSignal signal)
     {
-        if (!_rates.TryGetValue(queue, out var rate)) return;
         if (Interlocked.Exchange(ref _wakeArmed, 1) == 1) return;
-        var spacing = TimeSpan.FromTicks(Math.Max(TimeSpan.FromMilliseconds(5).Ticks, rate.Per.Ticks / rate.Count));
-        _ = Task.Delay(spacing, time).ContinueWith(_ =>
+        TimeSpan delay;
+        if (_rates.TryGetValue(queue, out var rate))
+            delay = TimeSpan.FromTicks(Math.Max(TimeSpan.FromMilliseconds(5).Ticks, rate.Per.Ticks / rate.Count));
+        else
+        {
+            var empty = 0;
+            if (claimed == 0) empty = Math.Min(Interlocked.Increment(ref _emptyClaims), 5);
+            else Interlocked.Exchange(ref _emptyClaims, 0);
+            delay = TimeSpan.FromMilliseconds(Math.Min(200, 10 << empty));
+        }
+        _ = Task.Delay(delay, time).ContinueWith(_ =>
         {
             Volatile.Write(ref _wakeArmed, 0);
             signal.Set();
