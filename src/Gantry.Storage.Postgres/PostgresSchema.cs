@@ -267,6 +267,7 @@ internal static class PostgresSchema
               concurrency_key text
             );
             CREATE INDEX job_slots_queue ON job_slots (queue, concurrency_key);
+            ALTER TABLE job_slots SET (autovacuum_vacuum_scale_factor = 0, autovacuum_vacuum_threshold = 5000, autovacuum_vacuum_cost_delay = 0);
             -- Starts of rate-limited queues: one row per claim that started jobs, kept for one window.
             CREATE TABLE queue_starts (
               queue text        NOT NULL,
