@@ -174,7 +174,10 @@ public sealed partial class PostgresJobStore
         limits = limits.Validated();
         await TransactAsync(async c =>
         {
+            var limitedBefore = false;
             await ThrowIfUnknownQueueAsync(c, queue, ct).ConfigureAwait(false);
+            await using (var had = Command(c, "SELECT EXISTS (SELECT 1 FROM queue_limits WHERE queue = @queue)").Bind("@queue", queue))
+                limitedBefore = await had.ExecuteScalarAsync(ct).ConfigureAwait(false) is true;
             await using (var set = Command(c, """
                 INSERT INTO queue_limits (queue, concurrency, per_key, rate_count, rate_window_ms, updated_at)
                 VALUES (@queue, @concurrency, @per_key, @rate_count, @rate_window_ms, @now)
@@ -188,15 +191,18 @@ public sealed partial class PostgresJobStore
                 .Bind("@rate_window_ms", limits.Rate is { } r ? (long?)r.Per.TotalMilliseconds : null, NpgsqlDbType.Bigint)
                 .Bind("@now", Now()))
                 await set.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
-            // Jobs of the queue that started before it had limits count against them from now on.
-            await using var adopt = Command(c, $"""
-                WITH adopted AS (
-                  UPDATE jobs SET slot = true WHERE queue = @queue AND state = '{JobState.Running.ToText()}' AND slot IS NOT TRUE
-                  RETURNING id, queue, concurrency_key)
-                INSERT INTO job_slots (job_id, queue, concurrency_key) SELECT id, queue, concurrency_key FROM adopted
-                ON CONFLICT (job_id) DO NOTHING
-                """).Bind("@queue", queue);
-            await adopt.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+            // A queue that gets limits: its jobs running now count against them from now on (one scan of jobs, only then).
+            if (!limitedBefore)
+            {
+                await using var adopt = Command(c, $"""
+                    WITH running AS (
+                      UPDATE jobs SET slot = true WHERE queue = @queue AND state = '{JobState.Running.ToText()}'
+                      RETURNING id, queue, concurrency_key)
+                    INSERT INTO job_slots (job_id, queue, concurrency_key) SELECT id, queue, concurrency_key FROM running
+                    ON CONFLICT (job_id) DO NOTHING
+                    """).Bind("@queue", queue);
+                await adopt.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+            }
             await NotifyAsync(c, PostgresNotifications.Jobs, ct).ConfigureAwait(false);
             return 0;
         }, ct).ConfigureAwait(false);

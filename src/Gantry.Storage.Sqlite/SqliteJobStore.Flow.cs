@@ -198,6 +198,9 @@ public sealed partial class SqliteJobStore
         await WriteAsync(_ =>
         {
             ThrowIfUnknownQueue(queue);
+            bool limitedBefore;
+            using (var had = Prepared("SELECT EXISTS (SELECT 1 FROM queue_limits WHERE queue = @queue)").Bind("@queue", queue).ExecuteReader())
+                limitedBefore = had.Read() && had.GetInt64(0) == 1;
             Prepared("""
                 INSERT INTO queue_limits (queue, concurrency, per_key, rate_count, rate_window_ms, updated_at)
                 VALUES (@queue, @concurrency, @per_key, @rate_count, @rate_window_ms, @now)
@@ -207,12 +210,15 @@ public sealed partial class SqliteJobStore
                 .Bind("@queue", queue).Bind("@concurrency", limits.Concurrency).Bind("@per_key", limits.PerKey)
                 .Bind("@rate_count", limits.Rate?.Count).Bind("@rate_window_ms", limits.Rate is { } r ? (long?)r.Per.TotalMilliseconds : null)
                 .Bind("@now", NowMs()).ExecuteNonQuery();
-            // Jobs of the queue that started before it had limits count against them from now on.
-            Prepared("""
-                INSERT OR IGNORE INTO job_slots (job_seq, queue, concurrency_key)
-                SELECT seq, queue, concurrency_key FROM jobs WHERE queue = @queue AND state = 'running'
-                """).Bind("@queue", queue).ExecuteNonQuery();
-            Prepared("UPDATE jobs SET slot = 1 WHERE queue = @queue AND state = 'running'").Bind("@queue", queue).ExecuteNonQuery();
+            // A queue that gets limits: its jobs running now count against them from now on (one scan of jobs, only then).
+            if (!limitedBefore)
+            {
+                Prepared("""
+                    INSERT OR IGNORE INTO job_slots (job_seq, queue, concurrency_key)
+                    SELECT seq, queue, concurrency_key FROM jobs WHERE queue = @queue AND state = 'running'
+                    """).Bind("@queue", queue).ExecuteNonQuery();
+                Prepared("UPDATE jobs SET slot = 1 WHERE queue = @queue AND state = 'running'").Bind("@queue", queue).ExecuteNonQuery();
+            }
             return 0;
         }, ct).ConfigureAwait(false);
         _limited.Invalidate();

@@ -178,6 +178,19 @@ public abstract partial class StoreContractTests
     }
 
     [Fact]
+    public async Task QueueLimits_ClearedThenSetAgain_JobsRunningMeanwhileCount()
+    {
+        await EnqueueManyAsync(6);
+        await LimitAsync(new QueueLimits { Concurrency = 1 });
+        Assert.Single(await ClaimAsync(limit: 10));
+        await Store.QueueLimitsClearAsync("default", Ct);
+        Assert.Equal(2, (await ClaimAsync(limit: 2)).Count);
+        await LimitAsync(new QueueLimits { Concurrency = 4 });
+        Assert.Single(await ClaimAsync(limit: 10));
+        Assert.Equal(4, Assert.Single(await Store.QueueLimitsListAsync(Ct)).Running);
+    }
+
+    [Fact]
     public async Task UniqueFor_KeyExpires_NewJobTakesIt()
     {
         var first = Job() with { IdempotencyKey = "refresh:42", UniqueFor = TimeSpan.FromMinutes(10) };
