@@ -44,7 +44,7 @@ public sealed partial class SqliteJobStore
         {PerKeyWalkSql},
         cand AS (
           SELECT j.seq, j.priority, keys.ord,
-                 (SELECT count(*) FROM job_slots AS s WHERE s.queue = @queue AND s.concurrency_key = keys.k)
+                 (SELECT count(*) FROM jobs AS s WHERE s.queue = @queue AND s.concurrency_key = keys.k AND s.slot = 1 AND s.state = 'running')
                  + row_number() OVER (PARTITION BY keys.k ORDER BY j.priority DESC, j.seq) AS turn
           FROM keys
           JOIN jobs AS j ON j.seq IN (
@@ -52,7 +52,7 @@ public sealed partial class SqliteJobStore
             WHERE x.state = 'queued' AND x.queue = @queue AND x.concurrency_key = keys.k {ClaimFilters(types, caps, "x")}
             ORDER BY x.priority DESC, x.seq LIMIT @share)
           UNION ALL
-          SELECT h.seq, h.priority, 0, (SELECT count(*) FROM job_slots WHERE queue = @queue AND concurrency_key IS NULL)
+          SELECT h.seq, h.priority, 0, (SELECT count(*) FROM jobs AS s WHERE s.queue = @queue AND s.concurrency_key IS NULL AND s.slot = 1 AND s.state = 'running')
                  + row_number() OVER (ORDER BY h.priority DESC, h.seq)
           FROM (SELECT x.seq, x.priority, x.concurrency_key FROM jobs AS x
                 WHERE x.state = 'queued' AND x.queue = @queue {ClaimFilters(types, caps, "x")}
@@ -97,7 +97,8 @@ public sealed partial class SqliteJobStore
 
     /// <summary>
     /// Claims from a limited queue, inside the claim's write transaction (one writer at a time, so the counts are exact):
-    /// at most the room its limits leave, each job taking a slot, its starts recorded for the rate. False when the
+    /// at most the room its limits leave, each job marked as holding a slot (counted over jobs_slots while it runs),
+    /// its starts recorded for the rate. False when the
     /// queue has no limits any more (the caller claims it as any other).
     /// </summary>
     private bool ClaimLimited(QueueDemand demand, JobClaimParams p, long now, long leaseUntil, List<(long Seq, ClaimedJob Job, bool IsStep)> claimed)
@@ -116,7 +117,7 @@ public sealed partial class SqliteJobStore
             read.Reset();
         }
         long room = demand.Limit;
-        if (concurrency is { } c) room = Math.Min(room, c - Count("SELECT count(*) FROM job_slots WHERE queue = @queue", demand.Queue));
+        if (concurrency is { } c) room = Math.Min(room, c - Count(SlotsHeldSql, demand.Queue));
         if (rateCount is { } rc && rateWindow is { } w)
         {
             Raw("DELETE FROM queue_starts WHERE queue = @queue AND at <= @since").Bind("@queue", demand.Queue).Bind("@since", now - w).Execute();
@@ -170,13 +171,14 @@ public sealed partial class SqliteJobStore
         }
         if ((wrapped ?? after) is { } served)
             Raw("UPDATE queue_limits SET cursor_key = @cursor WHERE queue = @queue").Bind("@queue", demand.Queue).Bind("@cursor", served).Execute();
-        var slot = Raw("INSERT INTO job_slots (job_seq, queue, concurrency_key) SELECT seq, queue, concurrency_key FROM jobs WHERE seq = @seq");
-        for (var i = first; i < claimed.Count; i++) slot.Bind("@seq", claimed[i].Seq).Execute();
         if (claimed.Count - first < demand.Limit) _limited.WakeAfterShortClaim(demand.Queue, claimed.Count - first, Signals.JobsAvailable);
         if (rateCount is not null && claimed.Count > first)
             Raw("INSERT INTO queue_starts (queue, at, n) VALUES (@queue, @now, @n)").Bind("@queue", demand.Queue).Bind("@now", now).Bind("@n", claimed.Count - first).Execute();
         return true;
     }
+
+    /// <summary>The slots a queue's running jobs hold (over the partial index jobs_slots).</summary>
+    private const string SlotsHeldSql = "SELECT count(*) FROM jobs WHERE queue = @queue AND slot = 1 AND state = 'running'";
 
     private long Count(string sql, string queue)
     {
@@ -213,10 +215,6 @@ public sealed partial class SqliteJobStore
             // A queue that gets limits: its jobs running now count against them from now on (one scan of jobs, only then).
             if (!limitedBefore)
             {
-                Prepared("""
-                    INSERT OR IGNORE INTO job_slots (job_seq, queue, concurrency_key)
-                    SELECT seq, queue, concurrency_key FROM jobs WHERE queue = @queue AND state = 'running'
-                    """).Bind("@queue", queue).ExecuteNonQuery();
                 Prepared("UPDATE jobs SET slot = 1 WHERE queue = @queue AND state = 'running'").Bind("@queue", queue).ExecuteNonQuery();
             }
             return 0;
@@ -231,8 +229,6 @@ public sealed partial class SqliteJobStore
         {
             ThrowIfUnknownQueue(queue);
             Prepared("DELETE FROM queue_limits WHERE queue = @queue").Bind("@queue", queue).ExecuteNonQuery();
-            // Slots of a queue without limits count nothing (the jobs keep their mark; the trigger then finds no slot to give back).
-            Prepared("DELETE FROM job_slots WHERE queue = @queue").Bind("@queue", queue).ExecuteNonQuery();
             Prepared("DELETE FROM queue_starts WHERE queue = @queue").Bind("@queue", queue).ExecuteNonQuery();
             return 0;
         }, ct).ConfigureAwait(false);
@@ -252,7 +248,7 @@ public sealed partial class SqliteJobStore
         using var cmd = c.CreateCommand();
         cmd.CommandText = """
             SELECT l.queue, l.concurrency, l.per_key, l.rate_count, l.rate_window_ms,
-                   (SELECT count(*) FROM job_slots AS s WHERE s.queue = l.queue),
+                   (SELECT count(*) FROM jobs AS s WHERE s.queue = l.queue AND s.slot = 1 AND s.state = 'running'),
                    (SELECT coalesce(sum(s.n), 0) FROM queue_starts AS s WHERE s.queue = l.queue AND l.rate_window_ms IS NOT NULL AND s.at > @now - l.rate_window_ms)
             FROM queue_limits AS l ORDER BY l.queue
             """;

@@ -145,14 +145,6 @@ internal static class SqliteSchema
               updated_at     INTEGER NOT NULL,
               cursor_key     TEXT NOT NULL DEFAULT '' -- the key the per-key claim served last: it goes on from the next
             ) WITHOUT ROWID;
-            -- One slot per running job of a limited queue: taken by the limited claim (which marks the job `slot`),
-            -- given back by the trigger below on every transition out of running, so no path can leak one.
-            CREATE TABLE job_slots (
-              job_seq         INTEGER PRIMARY KEY,
-              queue           TEXT NOT NULL,
-              concurrency_key TEXT
-            );
-            CREATE INDEX job_slots_queue ON job_slots (queue, concurrency_key);
             -- Starts of rate-limited queues: one row per claim that started jobs, kept for one window.
             CREATE TABLE queue_starts (
               queue TEXT    NOT NULL,
@@ -162,14 +154,15 @@ internal static class SqliteSchema
             CREATE INDEX queue_starts_queue ON queue_starts (queue, at);
             ALTER TABLE jobs ADD COLUMN concurrency_key TEXT;
             ALTER TABLE jobs ADD COLUMN slot INTEGER;
+            -- A running job of a limited queue holds a slot: the limited claim marks it (`slot`), and the partial index
+            -- jobs_slots holds exactly the marked jobs while they run, so every transition out of running gives the slot back
+            -- in its own statement, whatever the path. Jobs of queues without limits are never marked and add no entry.
+            CREATE INDEX jobs_slots ON jobs (queue, concurrency_key) WHERE slot = 1 AND state = 'running';
+            -- Uniqueness windows: the idempotency key holds until unique_until and while the job is in unique_while.
             ALTER TABLE jobs ADD COLUMN unique_until INTEGER;
             ALTER TABLE jobs ADD COLUMN unique_while TEXT; -- states, comma-separated
-            -- Uniqueness windows: the idempotency key holds until unique_until and while the job is in unique_while.
             -- Keys of claimable jobs, for the per-key claim's walk over distinct keys; jobs without a key add no entry.
             CREATE INDEX jobs_key_claim ON jobs (queue, concurrency_key, priority DESC, seq) WHERE state = 'queued' AND concurrency_key IS NOT NULL;
-            CREATE TRIGGER jobs_slot_freed AFTER UPDATE OF state ON jobs FOR EACH ROW
-              WHEN OLD.slot = 1 AND NEW.state <> 'running'
-              BEGIN DELETE FROM job_slots WHERE job_seq = OLD.seq; END;
             """),
     ];
 
