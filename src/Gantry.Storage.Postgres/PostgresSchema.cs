@@ -259,8 +259,8 @@ internal static class PostgresSchema
               cursor_key     text NOT NULL DEFAULT '' -- the key the per-key claim served last: it goes on from the next
             );
             -- One slot per running job of a limited queue: taken by the limited claim (which marks the job `slot`),
-            -- given back by the trigger below on every transition out of running (success, failure, cancel, rescue,
-            -- give-back), so no path can leak one. Jobs of queues without limits never have a slot and pay nothing.
+            -- given back on every transition out of running: by the completion statement for a success, by the trigger
+            -- below for every other (failure, cancel, rescue, give-back), so no path can leak one. Jobs of queues without limits never have a slot and pay nothing.
             CREATE TABLE job_slots (
               job_id          uuid PRIMARY KEY,
               queue           text NOT NULL,
@@ -305,8 +305,9 @@ internal static class PostgresSchema
               DELETE FROM job_slots WHERE job_id = OLD.id;
               RETURN NULL;
             END $$;
+            -- A success gives its slot back in the completion statement itself (one DELETE for the batch, not a call per row).
             CREATE TRIGGER jobs_slot_freed AFTER UPDATE OF state ON jobs FOR EACH ROW
-              WHEN (OLD.slot AND NEW.state <> '{JobState.Running.ToText()}') EXECUTE FUNCTION gantry_slot_freed();
+              WHEN (OLD.slot AND NEW.state NOT IN ('{JobState.Running.ToText()}', '{JobState.Succeeded.ToText()}')) EXECUTE FUNCTION gantry_slot_freed();
             """),
     ];
 
