@@ -16,6 +16,8 @@ public sealed partial class PostgresJobStore
     // out of queued while the claim holds its ready row: a cancel locks that row first (PostgresJobStore.Control.cs).
     // The update of jobs changes no indexed value, so it can be heap-only, and fires no trigger (the claim keeps
     // job_ready in step itself).
+    // A queue with flow limits is claimed by LimitedClaimSql (PostgresJobStore.Flow.cs); this statement takes nothing
+    // from one, so an instance that has not yet heard of a new limit cannot exceed it.
     // The claim's lease is one record for all its jobs (see PostgresJobStore.Leases.cs); its number goes
     // back with each job, for the worker to name once it has taken them in.
     private static readonly string ClaimSql = $"""
@@ -26,6 +28,7 @@ public sealed partial class PostgresJobStore
               AND (@types::text[] IS NULL OR r.type = ANY(@types))
               AND (r.required_capabilities IS NULL OR r.required_capabilities <@ @caps)
               AND NOT EXISTS (SELECT 1 FROM queue_pauses WHERE queue = @queue) AND {WorkerStates.ClaimsSql}
+              AND NOT EXISTS (SELECT 1 FROM queue_limits WHERE queue = @queue)
             ORDER BY r.priority DESC, r.seq
             LIMIT @limit
             FOR UPDATE SKIP LOCKED))
@@ -46,13 +49,14 @@ public sealed partial class PostgresJobStore
 
     public async Task<IReadOnlyList<ClaimedJob>> JobClaimAsync(JobClaimParams p, CancellationToken ct)
     {
-        var demands = p.Queues.Where(q => q.Limit > 0).ToArray();
+        // Queue order: limited claims lock their queues' limit rows, always in the same order.
+        var demands = p.Queues.Where(q => q.Limit > 0).OrderBy(q => q.Queue, StringComparer.Ordinal).ToArray();
         if (demands.Length == 0) return [];
+        await RefreshLimitedAsync(ct).ConfigureAwait(false);
         var now = _time.GetUtcNow();
-        var leaseUntil = now + p.LeaseDuration;
         var types = p.JobTypes?.ToArray();
         var caps = p.Capabilities.ToArray();
-        // One statement per queue, sent together in one round trip and one implicit transaction.
+        // One statement per queue (two for a limited one), sent together in one round trip and one implicit transaction.
         var claimed = await OneBatchAsync(async c =>
         {
             await using var batch = new NpgsqlBatch(c);
@@ -66,17 +70,8 @@ public sealed partial class PostgresJobStore
             batch.BatchCommands.Add(new NpgsqlBatchCommand(
                 "SELECT set_config('enable_seqscan', 'off', true), set_config('enable_sort', 'off', true), set_config('synchronous_commit', 'off', true)"));
             foreach (var demand in demands)
-            {
-                var cmd = new NpgsqlBatchCommand(ClaimSql);
-                cmd.Parameters.Add(new NpgsqlParameter("@worker", p.WorkerId));
-                cmd.Parameters.Add(new NpgsqlParameter("@lease_until", leaseUntil.UtcDateTime));
-                cmd.Parameters.Add(new NpgsqlParameter("@now", now.UtcDateTime));
-                cmd.Parameters.Add(new NpgsqlParameter("@queue", demand.Queue));
-                cmd.Parameters.Add(new NpgsqlParameter("@types", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = (object?)types ?? DBNull.Value });
-                cmd.Parameters.Add(new NpgsqlParameter("@caps", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = caps });
-                cmd.Parameters.Add(new NpgsqlParameter("@limit", demand.Limit));
-                batch.BatchCommands.Add(cmd);
-            }
+                foreach (var cmd in ClaimCommands(demand, p, now, types, caps))
+                    batch.BatchCommands.Add(cmd);
             var list = new List<(long Seq, ClaimedJob Job)>();
             var steps = new List<long>();
             await using (var r = await batch.ExecuteReaderAsync(ct).ConfigureAwait(false))
@@ -84,6 +79,7 @@ public sealed partial class PostgresJobStore
                 await r.NextResultAsync(ct).ConfigureAwait(false); // past set_config's row
                 do
                 {
+                    if (r.FieldCount == 1) continue; // a limited queue's lock (LockLimitsSql)
                     while (await r.ReadAsync(ct).ConfigureAwait(false))
                     {
                         list.Add((r.GetInt64(0), ReadClaimed(r, p.WorkerId, claimId: r.GetInt64(20))));
@@ -99,6 +95,9 @@ public sealed partial class PostgresJobStore
         }, ct).ConfigureAwait(false);
         // RETURNING does not keep the subquery's order: restore priority, then age.
         claimed.Sort((a, b) => a.Job.Priority != b.Job.Priority ? b.Job.Priority.CompareTo(a.Job.Priority) : a.Seq.CompareTo(b.Seq));
+        foreach (var demand in demands)
+            if (_limited.Queues.Contains(demand.Queue) && claimed.Count(c => c.Job.Queue == demand.Queue) is var got && got < demand.Limit)
+                _limited.WakeAfterShortClaim(demand.Queue, got, Signals.JobsAvailable);
         return claimed.ConvertAll(c => c.Job);
     }
 

@@ -16,19 +16,34 @@ public sealed partial class PostgresJobStore
     private const string InsertJobsSql = """
         INSERT INTO jobs (id, type, queue, state, priority, payload, max_attempts, attempt_budget, timeout_ms,
                           backoff_base_ms, backoff_max_ms, created_at, run_at, idempotency_key, tags, required_capabilities,
-                          checkpoint_interval_ms, workflow_id, step, deps_left, trace_parent, trace_state)
+                          checkpoint_interval_ms, workflow_id, step, deps_left, trace_parent, trace_state, concurrency_key, unique_until, unique_while)
         SELECT j.id, j.type, j.queue, j.state, j.priority, j.payload, j.max_attempts, j.max_attempts, j.timeout_ms,
                j.backoff_base_ms, j.backoff_max_ms, @now, j.run_at, j.key, j.tags::jsonb,
                CASE WHEN j.caps IS NULL THEN NULL ELSE ARRAY(SELECT jsonb_array_elements_text(j.caps::jsonb)) END,
-               j.checkpoint_interval_ms, @workflow_id, j.step, j.deps_left, @trace_parent, @trace_state
+               j.checkpoint_interval_ms, @workflow_id, j.step, j.deps_left, @trace_parent, @trace_state, j.ckey, j.unique_until, j.unique_while
         FROM unnest(@ids, @types, @queues, @states, @priorities, @payloads, @max_attempts, @timeouts,
-                    @bases, @maxes, @run_ats, @keys, @tags, @caps, @checkpoint_intervals, @steps, @deps_lefts)
+                    @bases, @maxes, @run_ats, @keys, @tags, @caps, @checkpoint_intervals, @steps, @deps_lefts,
+                    @ckeys, @unique_untils, @unique_whiles)
              WITH ORDINALITY AS j(id, type, queue, state, priority, payload, max_attempts, timeout_ms,
-                                  backoff_base_ms, backoff_max_ms, run_at, key, tags, caps, checkpoint_interval_ms, step, deps_left, ord)
+                                  backoff_base_ms, backoff_max_ms, run_at, key, tags, caps, checkpoint_interval_ms, step, deps_left,
+                                  ckey, unique_until, unique_while, ord)
         ORDER BY j.ord
         ON CONFLICT (queue, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
         RETURNING id, seq
         """;
+
+    // Before a batch with idempotency keys is inserted, the jobs holding those keys whose uniqueness window has closed
+    // (past unique_until, or out of the states of unique_while) let go of them, in the same transaction: the insert
+    // then takes the key. A concurrent release of the same key waits on the row and then finds it already let go.
+    private static readonly string ReleaseKeysSql = $"""
+        UPDATE jobs SET idempotency_key = NULL
+        FROM unnest(@queues, @keys) AS k(queue, key)
+        WHERE jobs.queue = k.queue AND jobs.idempotency_key = k.key AND ({UniqueWindowClosedSql("jobs", "@now")})
+        """;
+
+    /// <summary>True for a job whose idempotency key no longer holds (states stored comma-separated).</summary>
+    internal static string UniqueWindowClosedSql(string alias, string now) =>
+        $"({alias}.unique_until IS NOT NULL AND {alias}.unique_until <= {now}) OR ({alias}.unique_while IS NOT NULL AND position(',' || {alias}.state || ',' IN ',' || {alias}.unique_while || ',') = 0)";
 
     private const string FindByKeysSql = """
         SELECT j.queue, j.idempotency_key, j.id, j.state
@@ -60,7 +75,24 @@ public sealed partial class PostgresJobStore
             .Bind("@checkpoint_intervals", jobs.Select(j => j.CheckpointInterval is { } ci ? (long?)ci.TotalMilliseconds : null).ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Bigint)
             .Bind("@workflow_id", workflow?.Id, NpgsqlDbType.Uuid)
             .Bind("@steps", workflow?.Steps.Select(s => s.Name).ToArray() ?? new string?[jobs.Count], NpgsqlDbType.Array | NpgsqlDbType.Text)
-            .Bind("@deps_lefts", workflow?.Steps.Select(s => (int?)s.DependsOn.Count).ToArray() ?? new int?[jobs.Count], NpgsqlDbType.Array | NpgsqlDbType.Integer);
+            .Bind("@deps_lefts", workflow?.Steps.Select(s => (int?)s.DependsOn.Count).ToArray() ?? new int?[jobs.Count], NpgsqlDbType.Array | NpgsqlDbType.Integer)
+            .Bind("@ckeys", jobs.Select(j => j.ConcurrencyKey).ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Text)
+            .Bind("@unique_untils", jobs.Select(j => j.UniqueFor is { } u ? (DateTime?)(now + u).UtcDateTime : null).ToArray(), NpgsqlDbType.Array | NpgsqlDbType.TimestampTz)
+            .Bind("@unique_whiles", jobs.Select(j => UniqueWhileText(j.UniqueWhile)).ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Text);
+
+    /// <summary>The states of a uniqueness window as stored: comma-separated; null for every state.</summary>
+    internal static string? UniqueWhileText(IReadOnlyList<JobState>? states) => states is null ? null : string.Join(",", states.Select(s => s.ToText()));
+
+    /// <summary>The release of closed uniqueness windows for the keys of <paramref name="jobs"/>; null when none has a key.</summary>
+    private static NpgsqlBatchCommand? ReleaseKeys(IReadOnlyList<NewJob> jobs, DateTimeOffset now)
+    {
+        var keyed = jobs.Where(j => j.IdempotencyKey is not null).ToArray();
+        if (keyed.Length == 0) return null;
+        return new NpgsqlBatchCommand(ReleaseKeysSql)
+            .Bind("@now", now.UtcDateTime)
+            .Bind("@queues", keyed.Select(j => j.Queue).ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Text)
+            .Bind("@keys", keyed.Select(j => j.IdempotencyKey).ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Text);
+    }
 
     private static NpgsqlBatchCommand BindTrace(NpgsqlBatchCommand insert, (string? Parent, string? State) trace) =>
         insert.Bind("@trace_parent", trace.Parent, NpgsqlDbType.Text).Bind("@trace_state", trace.State, NpgsqlDbType.Text);
@@ -70,6 +102,8 @@ public sealed partial class PostgresJobStore
         DateTimeOffset now, NewWorkflow? workflow, CancellationToken ct, params NpgsqlBatchCommand[] more)
     {
         await using var batch = new NpgsqlBatch(c);
+        // The release returns no rows: the reader starts on the insert's.
+        if (ReleaseKeys(jobs, now) is { } release) batch.BatchCommands.Add(release);
         batch.BatchCommands.Add(InsertJobs(jobs, states, now, workflow));
         foreach (var command in more) batch.BatchCommands.Add(command);
         var inserted = new Dictionary<Guid, long>();

@@ -41,13 +41,27 @@ public sealed partial class PostgresJobStore
     // dead rows for every claim to walk. VACUUM of job_ready costs in proportion to its dead and live rows only (the
     // queued jobs), so the leader runs it as soon as a few thousand have piled up. SKIP_LOCKED: an autovacuum already
     // on it is as good. The dead-row count is the statistics system's (at most about a second behind).
+    // job_slots churns as job_ready does (a row per running job of a limited queue, deleted as it ends), and a limited
+    // claim counts a queue's slots over its index: vacuumed on the same rule. queue_starts is tiny but churns too.
     public Task<UpkeepResult> UpkeepAsync(CancellationToken ct) => RunAsync(async c =>
     {
-        var dead = await Command(c, "SELECT coalesce(n_dead_tup, 0) FROM pg_stat_user_tables WHERE schemaname = current_schema() AND relname = 'job_ready'")
-            .ScalarAsync(ct).ConfigureAwait(false) is long n ? n : 0;
-        if (dead < ReadyDeadRowsToVacuum) return new UpkeepResult(0, dead);
-        await Command(c, "VACUUM (SKIP_LOCKED) job_ready").RunAsync(ct).ConfigureAwait(false);
-        return new UpkeepResult(dead, 0);
+        var dead = new List<(string Table, long Dead)>();
+        await using (var cmd = Command(c, "SELECT relname, coalesce(n_dead_tup, 0) FROM pg_stat_user_tables WHERE schemaname = current_schema() AND relname IN ('job_ready', 'job_slots', 'queue_starts')"))
+        await using (var r = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false))
+            while (await r.ReadAsync(ct).ConfigureAwait(false))
+                dead.Add((r.GetString(0), r.GetInt64(1)));
+        long cleared = 0, pending = 0;
+        foreach (var (table, rows) in dead)
+        {
+            if (rows < ReadyDeadRowsToVacuum)
+            {
+                pending += rows;
+                continue;
+            }
+            await Command(c, $"VACUUM (SKIP_LOCKED) {table}").RunAsync(ct).ConfigureAwait(false);
+            cleared += rows;
+        }
+        return new UpkeepResult(cleared, pending);
     }, ct);
 
     public async Task<IReadOnlyList<RescuedJob>> JobRescueExpiredAsync(JobRescueParams p, CancellationToken ct)

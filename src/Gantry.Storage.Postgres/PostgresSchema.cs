@@ -288,6 +288,69 @@ internal static class PostgresSchema
               cancelled_ms bigint
             );
             """),
+        (13, $"""
+            -- Flow control (docs/flow-control.md). A queue's limits are one row; a limited claim locks it, so claims of one
+            -- limited queue are serialised cluster-wide and each counts what the previous ones left.
+            CREATE TABLE queue_limits (
+              queue          text PRIMARY KEY,
+              concurrency    integer,
+              per_key        integer,
+              rate_count     integer,
+              rate_window_ms bigint,
+              updated_at     timestamptz NOT NULL,
+              cursor_key     text NOT NULL DEFAULT '' -- the key the per-key claim served last: it goes on from the next
+            );
+            -- One slot per running job of a limited queue: taken by the limited claim (which marks the job `slot`),
+            -- given back on every transition out of running: by the completion statement for a success, by the trigger
+            -- below for every other (failure, cancel, rescue, give-back), so no path can leak one. Jobs of queues without limits never have a slot and pay nothing.
+            CREATE TABLE job_slots (
+              job_id          uuid PRIMARY KEY,
+              queue           text NOT NULL,
+              concurrency_key text
+            );
+            CREATE INDEX job_slots_queue ON job_slots (queue, concurrency_key);
+            ALTER TABLE job_slots SET (autovacuum_vacuum_scale_factor = 0, autovacuum_vacuum_threshold = 5000, autovacuum_vacuum_cost_delay = 0);
+            -- Starts of rate-limited queues: one row per claim that started jobs, kept for one window.
+            CREATE TABLE queue_starts (
+              queue text        NOT NULL,
+              at    timestamptz NOT NULL,
+              n     integer     NOT NULL
+            );
+            CREATE INDEX queue_starts_queue ON queue_starts (queue, at);
+            ALTER TABLE jobs ADD COLUMN concurrency_key text;
+            ALTER TABLE jobs ADD COLUMN slot boolean;
+            -- Uniqueness windows: the idempotency key holds until unique_until and while the job is in unique_while.
+            ALTER TABLE jobs ADD COLUMN unique_until timestamptz;
+            ALTER TABLE jobs ADD COLUMN unique_while text; -- states, comma-separated
+            -- Keys of claimable jobs, for the per-key claim's walk over distinct keys; jobs without a key add no entry.
+            ALTER TABLE job_ready ADD COLUMN concurrency_key text;
+            CREATE INDEX job_ready_key ON job_ready (queue, concurrency_key, priority DESC, seq) WHERE concurrency_key IS NOT NULL;
+
+            CREATE OR REPLACE FUNCTION gantry_ready_inserted() RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+            BEGIN
+              INSERT INTO job_ready (queue, priority, seq, job_id, type, required_capabilities, concurrency_key)
+                SELECT queue, priority, seq, id, type, required_capabilities, concurrency_key FROM inserted WHERE state = '{JobState.Queued.ToText()}';
+              RETURN NULL;
+            END $$;
+            CREATE OR REPLACE FUNCTION gantry_ready_changed() RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+            BEGIN
+              IF TG_OP = 'UPDATE' AND NEW.state = '{JobState.Queued.ToText()}' THEN
+                INSERT INTO job_ready (queue, priority, seq, job_id, type, required_capabilities, concurrency_key)
+                  VALUES (NEW.queue, NEW.priority, NEW.seq, NEW.id, NEW.type, NEW.required_capabilities, NEW.concurrency_key);
+              ELSE
+                DELETE FROM job_ready WHERE queue = OLD.queue AND priority = OLD.priority AND seq = OLD.seq;
+              END IF;
+              RETURN NULL;
+            END $$;
+            CREATE FUNCTION gantry_slot_freed() RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+            BEGIN
+              DELETE FROM job_slots WHERE job_id = OLD.id;
+              RETURN NULL;
+            END $$;
+            -- A success gives its slot back in the completion statement itself (one DELETE for the batch, not a call per row).
+            CREATE TRIGGER jobs_slot_freed AFTER UPDATE OF state ON jobs FOR EACH ROW
+              WHEN (OLD.slot AND NEW.state NOT IN ('{JobState.Running.ToText()}', '{JobState.Succeeded.ToText()}')) EXECUTE FUNCTION gantry_slot_freed();
+            """),
     ];
 
     public static int LatestVersion => Migrations[^1].Version;

@@ -12,28 +12,43 @@ public sealed partial class SqliteJobStore
     /// JSON: a json_each per statement costs a claim more than its row updates. A job with required
     /// capabilities is claimable only when every one of them is among the worker's.
     /// </summary>
-    private static string ClaimSql(int? types, int caps)
+    private static string ClaimSql(int? types, int caps) => ClaimSql(types, caps, limited: false);
+
+    /// <summary>The worker's job type and capability filters on the jobs aliased <paramref name="alias"/>.</summary>
+    private static string ClaimFilters(int? types, int caps, string alias)
     {
         static string List(string prefix, int n) => string.Join(", ", Enumerable.Range(0, n).Select(i => $"@{prefix}{i}"));
-        var typeFilter = types is { } t ? $"AND j.type IN ({(t == 0 ? "NULL" : List("t", t))})" : "";
+        var typeFilter = types is { } t ? $"AND {alias}.type IN ({(t == 0 ? "NULL" : List("t", t))})" : "";
         var capFilter = caps == 0
-            ? "AND j.required_capabilities IS NULL"
-            : $"AND (j.required_capabilities IS NULL OR NOT EXISTS (SELECT 1 FROM json_each(j.required_capabilities) AS need WHERE need.value NOT IN ({List("c", caps)})))";
-        return $"""
-            UPDATE jobs
-            SET state = 'running', attempt = attempt + 1, worker_id = @worker, lease_until = @lease_until,
-                started_at = @now, progress = NULL, progress_message = NULL
-            WHERE seq IN (
-                SELECT j.seq FROM jobs AS j
-                WHERE j.{JobStateMachine.SqlFrom(JobTransition.Claim)} AND j.queue = @queue {typeFilter} {capFilter}
-                  AND NOT EXISTS (SELECT 1 FROM queue_pauses WHERE queue = @queue) AND {WorkerStates.ClaimsSql}
-                ORDER BY j.priority DESC, j.seq
-                LIMIT @limit)
-            RETURNING seq, id, type, queue, priority, payload, attempt, max_attempts, timeout_ms,
-                      backoff_base_ms, backoff_max_ms, tags, created_at, checkpoint, checkpoint_at, checkpoint_interval_ms, run_at,
-                      workflow_id IS NOT NULL, trace_parent, trace_state
-            """;
+            ? $"AND {alias}.required_capabilities IS NULL"
+            : $"AND ({alias}.required_capabilities IS NULL OR NOT EXISTS (SELECT 1 FROM json_each({alias}.required_capabilities) AS need WHERE need.value NOT IN ({List("c", caps)})))";
+        return $"{typeFilter} {capFilter}";
     }
+
+    /// <summary>The columns every claim returns, in the order <see cref="ReadClaimed"/> reads them.</summary>
+    private const string ClaimReturning = """
+        RETURNING seq, id, type, queue, priority, payload, attempt, max_attempts, timeout_ms,
+                  backoff_base_ms, backoff_max_ms, tags, created_at, checkpoint, checkpoint_at, checkpoint_interval_ms, run_at,
+                  workflow_id IS NOT NULL, trace_parent, trace_state
+        """;
+
+    /// <summary>
+    /// The claim of up to @limit jobs. A queue without limits is claimed only while it has none (a limited queue is
+    /// claimed by the limited path, SqliteJobStore.Flow.cs, which passes <paramref name="limited"/> to mark its jobs as slot holders).
+    /// </summary>
+    private static string ClaimSql(int? types, int caps, bool limited) => $"""
+        UPDATE jobs
+        SET state = 'running', attempt = attempt + 1, worker_id = @worker, lease_until = @lease_until,
+            started_at = @now, progress = NULL, progress_message = NULL{(limited ? ", slot = 1" : "")}
+        WHERE seq IN (
+            SELECT j.seq FROM jobs AS j
+            WHERE j.{JobStateMachine.SqlFrom(JobTransition.Claim)} AND j.queue = @queue {ClaimFilters(types, caps, "j")}
+              AND NOT EXISTS (SELECT 1 FROM queue_pauses WHERE queue = @queue) AND {WorkerStates.ClaimsSql}
+              {(limited ? "" : "AND NOT EXISTS (SELECT 1 FROM queue_limits WHERE queue = @queue)")}
+            ORDER BY j.priority DESC, j.seq
+            LIMIT @limit)
+        {ClaimReturning}
+        """;
 
     private readonly Dictionary<(int?, int), string> _claimSql = [];
 
@@ -56,9 +71,11 @@ public sealed partial class SqliteJobStore
             var shape = (p.JobTypes?.Count, p.Capabilities.Count);
             if (!_claimSql.TryGetValue(shape, out var sql)) _claimSql[shape] = sql = ClaimSql(shape.Item1, shape.Item2);
             var claim = Raw(sql);
+            RefreshLimited();
             foreach (var demand in p.Queues)
             {
                 if (demand.Limit <= 0) continue;
+                if (_limited.Queues.Contains(demand.Queue) && ClaimLimited(demand, p, now, leaseUntil, claimed)) continue;
                 claim.Bind("@worker", p.WorkerId).Bind("@lease_until", leaseUntil).Bind("@now", now)
                     .Bind("@queue", demand.Queue).Bind("@limit", demand.Limit);
                 for (var i = 0; i < p.JobTypes?.Count; i++) claim.Bind($"@t{i}", p.JobTypes[i]);

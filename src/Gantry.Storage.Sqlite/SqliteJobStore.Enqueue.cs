@@ -12,11 +12,20 @@ public sealed partial class SqliteJobStore
     private const string InsertJobSql = """
         INSERT INTO jobs (id, type, queue, state, priority, payload, max_attempts, attempt_budget, timeout_ms,
                           backoff_base_ms, backoff_max_ms, created_at, run_at, idempotency_key, tags, required_capabilities,
-                          checkpoint_interval_ms, workflow_id, step, deps_left, trace_parent, trace_state)
+                          checkpoint_interval_ms, workflow_id, step, deps_left, trace_parent, trace_state, concurrency_key, unique_until, unique_while)
         VALUES (@id, @type, @queue, @state, @priority, @payload, @max_attempts, @max_attempts, @timeout_ms,
                 @backoff_base_ms, @backoff_max_ms, @now, @run_at, @key, @tags, @caps, @checkpoint_interval_ms,
-                @workflow_id, @step, @deps_left, @trace_parent, @trace_state)
+                @workflow_id, @step, @deps_left, @trace_parent, @trace_state, @ckey, @unique_until, @unique_while)
         ON CONFLICT (queue, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
+        """;
+
+    // A job holding the key whose uniqueness window has closed (past unique_until, or out of the states of
+    // unique_while) lets go of it, so the new job can take it; run only when the insert found the key taken.
+    private const string ReleaseKeySql = """
+        UPDATE jobs SET idempotency_key = NULL
+        WHERE queue = @queue AND idempotency_key = @key
+          AND ((unique_until IS NOT NULL AND unique_until <= @now)
+            OR (unique_while IS NOT NULL AND instr(',' || unique_while || ',', ',' || state || ',') = 0))
         """;
 
     private const string FindByKeySql = "SELECT id, state FROM jobs WHERE queue = @queue AND idempotency_key = @key";
@@ -42,7 +51,10 @@ public sealed partial class SqliteJobStore
             .Bind("@key", job.IdempotencyKey)
             .Bind("@tags", CoreJson.TagsToJson(job.Tags))
             .Bind("@caps", CoreJson.ListToJson(job.RequiredCapabilities))
-            .Bind("@checkpoint_interval_ms", job.CheckpointInterval is { } ci ? (long)ci.TotalMilliseconds : null);
+            .Bind("@checkpoint_interval_ms", job.CheckpointInterval is { } ci ? (long)ci.TotalMilliseconds : null)
+            .Bind("@ckey", job.ConcurrencyKey)
+            .Bind("@unique_until", job.UniqueFor is { } u ? now + (long)u.TotalMilliseconds : null)
+            .Bind("@unique_while", job.UniqueWhile is { } w ? string.Join(",", w.Select(s => s.ToText())) : null);
 
     private static RawStatement BindTrace(RawStatement insert, (string? Parent, string? State) trace) =>
         insert.Bind("@trace_parent", trace.Parent).Bind("@trace_state", trace.State);
@@ -52,7 +64,7 @@ public sealed partial class SqliteJobStore
         if (p.Jobs.Count == 0) return [];
         using var trace = GantryTracing.StartEnqueue(p.Jobs);
         if (p.Transaction is not null) return EnqueueInAppTransaction(p.Jobs, p.Transaction, ct);
-        var results = await WriteAsync(_ => InsertJobs(p.Jobs, Raw(InsertJobSql), Raw(FindByKeySql)), ct).ConfigureAwait(false);
+        var results = await WriteAsync(_ => InsertJobs(p.Jobs, Raw(InsertJobSql), Raw(FindByKeySql), Raw(ReleaseKeySql)), ct).ConfigureAwait(false);
         Signal(results);
         return results;
     }
@@ -62,7 +74,7 @@ public sealed partial class SqliteJobStore
     /// idempotency key with <paramref name="find"/> (<see cref="FindByKeySql"/>): the one insert of the store's own
     /// transaction and of an application's.
     /// </summary>
-    private JobEnqueueResult[] InsertJobs(IReadOnlyList<NewJob> jobs, RawStatement insert, RawStatement find)
+    private JobEnqueueResult[] InsertJobs(IReadOnlyList<NewJob> jobs, RawStatement insert, RawStatement find, RawStatement release)
     {
         var now = NowMs();
         var results = new JobEnqueueResult[jobs.Count];
@@ -70,7 +82,12 @@ public sealed partial class SqliteJobStore
         {
             var job = jobs[i];
             var state = FirstState(job, now);
-            if (BindJob(insert, job, state, now).Execute() == 1)
+            var inserted = BindJob(insert, job, state, now).Execute() == 1;
+            // A key whose holder is past its uniqueness window (unique_for, unique_while) is given up, and the job takes it.
+            if (!inserted && job.IdempotencyKey is not null
+                && release.Bind("@queue", job.Queue).Bind("@key", job.IdempotencyKey).Bind("@now", now).Execute() > 0)
+                inserted = BindJob(insert, job, state, now).Execute() == 1;
+            if (inserted)
             {
                 results[i] = new JobEnqueueResult(job.Id, false, state);
                 continue;
@@ -110,7 +127,8 @@ public sealed partial class SqliteJobStore
         {
             using var insert = new RawStatement(connection.Handle, InsertJobSql);
             using var find = new RawStatement(connection.Handle, FindByKeySql);
-            results = InsertJobs(jobs, insert, find);
+            using var release = new RawStatement(connection.Handle, ReleaseKeySql);
+            results = InsertJobs(jobs, insert, find, release);
         }
         catch (SqliteException ex)
         {

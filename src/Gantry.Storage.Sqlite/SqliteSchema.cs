@@ -177,6 +177,36 @@ internal static class SqliteSchema
               cancelled_ms INTEGER
             ) WITHOUT ROWID;
             """),
+        (9, """
+            -- Flow control (docs/flow-control.md): a queue's limits, one row; the write lock serialises claims.
+            CREATE TABLE queue_limits (
+              queue          TEXT PRIMARY KEY,
+              concurrency    INTEGER,
+              per_key        INTEGER,
+              rate_count     INTEGER,
+              rate_window_ms INTEGER,
+              updated_at     INTEGER NOT NULL,
+              cursor_key     TEXT NOT NULL DEFAULT '' -- the key the per-key claim served last: it goes on from the next
+            ) WITHOUT ROWID;
+            -- Starts of rate-limited queues: one row per claim that started jobs, kept for one window.
+            CREATE TABLE queue_starts (
+              queue TEXT    NOT NULL,
+              at    INTEGER NOT NULL,
+              n     INTEGER NOT NULL
+            );
+            CREATE INDEX queue_starts_queue ON queue_starts (queue, at);
+            ALTER TABLE jobs ADD COLUMN concurrency_key TEXT;
+            ALTER TABLE jobs ADD COLUMN slot INTEGER;
+            -- A running job of a limited queue holds a slot: the limited claim marks it (`slot`), and the partial index
+            -- jobs_slots holds exactly the marked jobs while they run, so every transition out of running gives the slot back
+            -- in its own statement, whatever the path. Jobs of queues without limits are never marked and add no entry.
+            CREATE INDEX jobs_slots ON jobs (queue, concurrency_key) WHERE slot = 1 AND state = 'running';
+            -- Uniqueness windows: the idempotency key holds until unique_until and while the job is in unique_while.
+            ALTER TABLE jobs ADD COLUMN unique_until INTEGER;
+            ALTER TABLE jobs ADD COLUMN unique_while TEXT; -- states, comma-separated
+            -- Keys of claimable jobs, for the per-key claim's walk over distinct keys; jobs without a key add no entry.
+            CREATE INDEX jobs_key_claim ON jobs (queue, concurrency_key, priority DESC, seq) WHERE state = 'queued' AND concurrency_key IS NOT NULL;
+            """),
     ];
 
     public static int LatestVersion => Migrations[^1].Version;

@@ -21,7 +21,8 @@ namespace Gantry.Cli.Bench;
 /// <param name="rounds">Backlogs drained one after another on the same store; the figures are their median. Each
 /// later round runs on the history the earlier ones left (their finished jobs, and on PostgreSQL their
 /// claim-index entries until a vacuum), as a store in service does.</param>
-internal sealed class BenchRunner(IJobStore store, int jobs, int concurrency, int latencySamples, Action<string> progress, Func<IWorkerLink>? link = null, int rounds = 1)
+internal sealed class BenchRunner(IJobStore store, int jobs, int concurrency, int latencySamples, Action<string> progress, Func<IWorkerLink>? link = null, int rounds = 1,
+    BenchFlow? flow = null)
 {
     private IWorkerLink NewLink() => link?.Invoke() ?? new StoreWorkerLink(store);
 
@@ -72,6 +73,12 @@ internal sealed class BenchRunner(IJobStore store, int jobs, int concurrency, in
         var pickup = await PickupAsync(idleLink, probe, latencySamples, ct).ConfigureAwait(false);
         await idleWorker.StopAsync(ct).ConfigureAwait(false);
         probe.Reset();
+        // The drained queue's flow limits, set once the queue exists (the pickup jobs made it).
+        if (flow?.Limits is { } limits)
+        {
+            progress($"limiting the queue: {limits}{(flow.Keys > 0 ? $", jobs spread over {flow.Keys:N0} concurrency keys" : "")}");
+            await store.QueueLimitsSetAsync("default", limits, ct).ConfigureAwait(false);
+        }
 
         // 2-3. Per round: enqueue the backlog in batches, then drain it with one worker of C slots; a round's
         // clock runs from the first handler start to the last success committed.
@@ -89,7 +96,7 @@ internal sealed class BenchRunner(IJobStore store, int jobs, int concurrency, in
             progress($"enqueueing {jobs:N0} jobs in batches of {EnqueueBatch:N0}{of}");
             var enqueueWatch = Stopwatch.StartNew();
             var enqueueRound = ProcessCost.Start();
-            await EnqueueAsync(jobs, "default", ct).ConfigureAwait(false);
+            await EnqueueAsync(jobs, "default", ct, flow?.Keys ?? 0).ConfigureAwait(false);
             enqueueSeconds[round] = enqueueWatch.Elapsed.TotalSeconds;
             enqueueCost += enqueueRound.Stop();
 
@@ -202,12 +209,12 @@ internal sealed class BenchRunner(IJobStore store, int jobs, int concurrency, in
         return ran;
     }
 
-    private async Task EnqueueAsync(int count, string queue, CancellationToken ct)
+    private async Task EnqueueAsync(int count, string queue, CancellationToken ct, int keys = 0)
     {
         for (var done = 0; done < count; done += EnqueueBatch)
         {
             var batch = Enumerable.Range(0, Math.Min(EnqueueBatch, count - done))
-                .Select(_ => new NewJob { Id = JobIds.New(), Type = JobType, Queue = queue }).ToArray();
+                .Select(i => new NewJob { Id = JobIds.New(), Type = JobType, Queue = queue, ConcurrencyKey = keys > 0 ? $"k{(done + i) % keys}" : null }).ToArray();
             await store.JobEnqueueManyAsync(new JobEnqueueParams(batch), ct).ConfigureAwait(false);
         }
     }
@@ -278,3 +285,7 @@ internal sealed class BenchRunner(IJobStore store, int jobs, int concurrency, in
         }
     }
 }
+
+/// <summary>Flow limits on the drained queue (<c>gantry bench --limit-concurrency/--limit-per-key/--limit-rate</c>), and how many
+/// concurrency keys its jobs are spread over (0: none).</summary>
+internal sealed record BenchFlow(Gantry.Flow.QueueLimits? Limits, int Keys);

@@ -17,9 +17,13 @@ internal static class BenchCommand
         var rounds = CliOptions.Count("--rounds", "Backlogs to drain one after another on the same store; throughput is their median, each is listed. " +
             "Later rounds run on the history the earlier ones left, as a store in service does", 1, least: 1);
         var json = CliOptions.Json();
+        var limitConcurrency = CliOptions.OptionalCount("--limit-concurrency", "Drain a queue with this cluster-wide concurrency limit", least: 1);
+        var limitPerKey = CliOptions.OptionalCount("--limit-per-key", "Drain a queue with this per-key limit (with --keys)", least: 1);
+        var limitRate = new Option<string?>("--limit-rate") { Description = "Drain a queue with this rate limit, e.g. 100/s", HelpName = "n/unit" };
+        var keys = CliOptions.Count("--keys", "Spread the backlog over this many concurrency keys (0: none)", 0, least: 0);
         var command = new Command("bench", "Measure throughput (drain a backlog of no-op jobs) and pickup latency (enqueue to handler start) on a fresh store")
         {
-            db, storeOption, jobs, concurrency, samples, rounds, json, Process(), Http(), Ipc(), Node(), Workflow(), Idle(), Memory(),
+            db, storeOption, jobs, concurrency, samples, rounds, json, limitConcurrency, limitPerKey, limitRate, keys, Process(), Http(), Ipc(), Node(), Workflow(), Idle(), Memory(),
         };
         command.SetHandler(async (parse, ct) =>
         {
@@ -29,8 +33,15 @@ internal static class BenchCommand
             var r = parse.GetValue(rounds);
 
             var asJson = parse.GetValue(json);
+            var limits = new Gantry.Flow.QueueLimits
+            {
+                Concurrency = parse.GetValue(limitConcurrency),
+                PerKey = parse.GetValue(limitPerKey),
+                Rate = parse.GetValue(limitRate) is { } rate ? Gantry.Flow.QueueRate.Parse(rate, "--limit-rate") : null,
+            };
+            var flow = new BenchFlow(limits.IsEmpty ? null : limits, parse.GetValue(keys));
             var result = await BenchStore.WithFreshStoreAsync(parse, db, storeOption,
-                store => new BenchRunner(store, n, c, s, m => { if (!asJson) Console.Error.WriteLine($"bench: {m}"); }, rounds: r).RunAsync(ct), ct).ConfigureAwait(false);
+                store => new BenchRunner(store, n, c, s, m => { if (!asJson) Console.Error.WriteLine($"bench: {m}"); }, rounds: r, flow: flow).RunAsync(ct), ct).ConfigureAwait(false);
             Print(result, n, c, s, asJson);
             return Cli.Ok;
         });

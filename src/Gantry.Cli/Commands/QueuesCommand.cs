@@ -18,6 +18,7 @@ internal static class QueuesCommand
         command.Subcommands.Add(Pause("pause", "Pause a queue: nothing is claimed from it until resumed; running jobs go on", (s, q, ct) => s.QueuePauseAsync(q, ct), "paused"));
         command.Subcommands.Add(QueueRetentionCommand.Create());
         command.Subcommands.Add(Pause("resume", "Resume a paused queue", (s, q, ct) => s.QueueResumeAsync(q, ct), "resumed"));
+        command.Subcommands.Add(Limit());
         command.SetHandler(async (parse, ct) =>
         {
             GantryConfig.Load(parse.GetValue(config));
@@ -30,12 +31,68 @@ internal static class QueuesCommand
             }
             if (views.Count == 0) { Console.Out.WriteLine("no jobs"); return Cli.Ok; }
             Console.Out.Write(JobText.Table(
-                ["QUEUE", "WAITING", "SCHEDULED", "QUEUED", "RUNNING", "SUCCEEDED", "DEAD", "CANCELLED", "DONE/MIN", "OLDEST QUEUED"],
+                ["QUEUE", "WAITING", "SCHEDULED", "QUEUED", "RUNNING", "SUCCEEDED", "DEAD", "CANCELLED", "DONE/MIN", "OLDEST QUEUED", "LIMITS"],
                 views.Select(v => new[]
                 {
                     v.Paused ? $"{v.Queue} (paused)" : v.Queue, $"{v.Waiting}", $"{v.Scheduled}", $"{v.Queued}", $"{v.Running}", $"{v.Succeeded}", $"{v.Dead}", $"{v.Cancelled}",
-                    $"{v.CompletedPerMinute}", v.OldestQueuedAgeSeconds is { } age ? Durations.Rough(TimeSpan.FromSeconds(age)) : "-",
+                    $"{v.CompletedPerMinute}", v.OldestQueuedAgeSeconds is { } age ? Durations.Rough(TimeSpan.FromSeconds(age)) : "-", LimitsText(v.Limits),
                 }).ToArray()));
+            return Cli.Ok;
+        });
+        return command;
+    }
+
+    /// <summary>For the table: <c>running 3/10, per key 2, rate 40/100/s, 7 held back</c>; "-" without limits.</summary>
+    private static string LimitsText(QueueLimitsView? l)
+    {
+        if (l is null) return "-";
+        var parts = new List<string>();
+        parts.Add(l.Concurrency is { } c ? $"running {l.Running}/{c}" : $"running {l.Running}");
+        if (l.PerKey is { } k) parts.Add($"per key {k}");
+        if (l.Rate is { } r) parts.Add($"rate {l.StartedInWindow}/{r}");
+        if (l.HeldBack > 0) parts.Add($"{l.HeldBack} held back");
+        return string.Join(", ", parts);
+    }
+
+    /// <summary><c>gantry queues limit NAME --concurrency N | --per-key N | --rate 100/s | --clear</c>.</summary>
+    private static Command Limit()
+    {
+        var queue = new Argument<string>("queue") { Description = "The queue's name" };
+        var concurrency = CliOptions.OptionalCount("--concurrency", "At most this many of the queue's jobs run at once, cluster-wide", least: 1);
+        var perKey = CliOptions.OptionalCount("--per-key", "At most this many jobs of one concurrency_key run at once; keys are served in turn", least: 1);
+        var rate = new Option<string?>("--rate") { Description = "At most this many starts in any window: 100/s, 600/m, 1000/h", HelpName = "n/unit" };
+        var clear = new Option<bool>("--clear") { Description = "Remove every limit of the queue" };
+        var location = CliOptions.Control();
+        var command = new Command("limit", "Set a queue's flow limits (given ones replace, others stay), or --clear them") { queue, concurrency, perKey, rate, clear, location };
+        command.SetHandler(async (parse, ct) =>
+        {
+            var q = parse.GetValue(queue)!;
+            Protocol.JobDraft.CheckName(q, "queue");
+            var given = new Flow.QueueLimits
+            {
+                Concurrency = parse.GetValue(concurrency),
+                PerKey = parse.GetValue(perKey),
+                Rate = parse.GetValue(rate) is { } r ? Flow.QueueRate.Parse(r, "--rate") : null,
+            };
+            if (parse.GetValue(clear) && !given.IsEmpty) throw new InvalidInputException("--clear", "give --clear alone, without limits");
+            if (!parse.GetValue(clear) && given.IsEmpty) throw new InvalidInputException("limit", "give --concurrency, --per-key and/or --rate, or --clear");
+            await using var store = await location.OpenAsync(parse, createIfMissing: false, ct).ConfigureAwait(false);
+            if (parse.GetValue(clear))
+            {
+                await store.QueueLimitsClearAsync(q, ct).ConfigureAwait(false);
+                Console.Out.WriteLine($"queue {q}: limits cleared");
+                return Cli.Ok;
+            }
+            // The limits given replace those of the same kind; the others stay.
+            var current = (await store.QueueListAsync(ct).ConfigureAwait(false)).FirstOrDefault(v => v.Queue == q)?.Limits?.ToLimits() ?? new Flow.QueueLimits();
+            var limits = new Flow.QueueLimits
+            {
+                Concurrency = given.Concurrency ?? current.Concurrency,
+                PerKey = given.PerKey ?? current.PerKey,
+                Rate = given.Rate ?? current.Rate,
+            };
+            await store.QueueLimitsSetAsync(q, limits, ct).ConfigureAwait(false);
+            Console.Out.WriteLine($"queue {q}: {limits}");
             return Cli.Ok;
         });
         return command;

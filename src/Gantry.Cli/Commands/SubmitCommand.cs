@@ -35,6 +35,9 @@ internal static class SubmitCommand
         var timeout = CliOptions.Duration("--timeout", "Cancel an attempt that runs longer, e.g. 60s");
         var maxAttempts = CliOptions.OptionalCount("--max-attempts", $"Attempts before the job is dead (default {NewJob.MaxAttemptsDefault})", least: 1);
         var key = new Option<string?>("--idempotency-key") { Description = "Submitting the same key to the same queue again returns the existing job", HelpName = "key" };
+        var uniqueFor = CliOptions.Duration("--unique-for", "The idempotency key holds for this long after the job is created, e.g. 10m (default: while the job is kept)");
+        var uniqueWhile = CliOptions.List("--unique-while", "The idempotency key holds only while the job is in these states, e.g. queued,running");
+        var concurrencyKey = new Option<string?>("--concurrency-key") { Description = "Groups the job for its queue's per-key limit and fair turns (a tenant, a customer)", HelpName = "key" };
         var tags = CliOptions.Tags("--tags", "Tags, e.g. team=billing,env=prod");
         var caps = CliOptions.List("--require", "Capabilities a worker must advertise to run the job, e.g. gpu,big-mem");
         var wait = new Option<bool>("--wait", "-w") { Description = "Wait for the outcome, showing progress, and print it with the result" };
@@ -52,7 +55,7 @@ internal static class SubmitCommand
 
         var command = new Command("submit", "Enqueue a job and print its id")
         {
-            type, payload, file, workflowFile, queue, priority, delay, runAt, timeout, maxAttempts, key, tags, caps, wait, maxPayload, allowUnknown, json, location, config,
+            type, payload, file, workflowFile, queue, priority, delay, runAt, timeout, maxAttempts, key, uniqueFor, uniqueWhile, concurrencyKey, tags, caps, wait, maxPayload, allowUnknown, json, location, config,
         };
         command.SetHandler(async (parse, ct) =>
         {
@@ -79,6 +82,9 @@ internal static class SubmitCommand
                 TimeoutSeconds = parse.GetValue(timeout)?.Value.TotalSeconds ?? draft.TimeoutSeconds,
                 MaxAttempts = parse.GetValue(maxAttempts) ?? draft.MaxAttempts,
                 IdempotencyKey = parse.GetValue(key) ?? draft.IdempotencyKey,
+                UniqueForSeconds = parse.GetValue(uniqueFor)?.Value.TotalSeconds ?? draft.UniqueForSeconds,
+                UniqueWhile = parse.GetValue(uniqueWhile) is { Count: > 0 } uw ? uw : draft.UniqueWhile,
+                ConcurrencyKey = parse.GetValue(concurrencyKey) ?? draft.ConcurrencyKey,
                 Tags = parse.GetValue(tags) is { Count: > 0 } t ? t : draft.Tags,
                 RequiredCapabilities = parse.GetValue(caps) is { Count: > 0 } c ? c : draft.RequiredCapabilities,
             };

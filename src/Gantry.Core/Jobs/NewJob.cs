@@ -19,6 +19,12 @@ public sealed record NewJob
     public int MaxAttempts { get; init; } = MaxAttemptsDefault;
     public Backoff Backoff { get; init; } = Backoff.Default;
     public string? IdempotencyKey { get; init; }
+    /// <summary>How long the idempotency key holds after the job is created; null: for as long as the job is retained.</summary>
+    public TimeSpan? UniqueFor { get; init; }
+    /// <summary>The states in which the idempotency key holds; null: every state.</summary>
+    public IReadOnlyList<JobState>? UniqueWhile { get; init; }
+    /// <summary>Groups jobs for a queue's per-key limit and fair turns (a tenant, a customer); null: no key.</summary>
+    public string? ConcurrencyKey { get; init; }
     public IReadOnlyDictionary<string, string> Tags { get; init; } = NoTags;
     public IReadOnlyList<string> RequiredCapabilities { get; init; } = [];
     /// <summary>How often the runtime asks a checkpointing handler for its state; null: the type's or worker's default.</summary>

@@ -18,6 +18,7 @@ public static class JobDocumentReader
     [
         "version", "type", "payload", "queue", "priority", "run_at", "timeout_seconds",
         "max_attempts", "backoff", "idempotency_key", "tags", "required_capabilities", "checkpoint_interval_seconds",
+        "concurrency_key", "unique_for", "unique_while",
     ];
 
     /// <summary>Parses and validates every job in <paramref name="text"/>.</summary>
@@ -152,6 +153,9 @@ public static class JobDocumentReader
                 case "tags": draft = draft with { Tags = Tags(value, at) }; break;
                 case "required_capabilities": draft = draft with { RequiredCapabilities = Strings(value, at) }; break;
                 case "checkpoint_interval_seconds": draft = draft with { CheckpointIntervalSeconds = Number(value, at) }; break;
+                case "concurrency_key": draft = draft with { ConcurrencyKey = String(value, at) }; break;
+                case "unique_for": draft = draft with { UniqueForSeconds = Number(value, at) }; break;
+                case "unique_while": draft = draft with { UniqueWhile = Strings(value, at) }; break;
                 default:
                     if (skip?.Contains(property.Name) == true) break;
                     throw new InvalidInputException(where, $"unknown field '{property.Name}' (known fields: {string.Join(", ", skip is null ? Fields : Fields.Concat(skip))})", at);

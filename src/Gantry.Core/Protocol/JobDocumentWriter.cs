@@ -48,6 +48,14 @@ public static class JobDocumentWriter
             w.WriteEndArray();
         }
         if (d.CheckpointIntervalSeconds is { } interval) w.WriteNumber("checkpoint_interval_seconds", interval);
+        if (d.ConcurrencyKey is not null) w.WriteString("concurrency_key", d.ConcurrencyKey);
+        if (d.UniqueForSeconds is { } uniqueFor) w.WriteNumber("unique_for", uniqueFor);
+        if (d.UniqueWhile is { Count: > 0 } uniqueWhile)
+        {
+            w.WriteStartArray("unique_while");
+            foreach (var s in uniqueWhile) w.WriteStringValue(s);
+            w.WriteEndArray();
+        }
     }
 
     /// <summary>A workflow as the document <see cref="WorkflowDocumentReader"/> reads (steps as an array, each with its name).</summary>

@@ -21,6 +21,9 @@ public sealed partial record JobDraft
     public double? BackoffBaseSeconds { get; init; }
     public double? BackoffMaxSeconds { get; init; }
     public string? IdempotencyKey { get; init; }
+    public double? UniqueForSeconds { get; init; }
+    public IReadOnlyList<string>? UniqueWhile { get; init; }
+    public string? ConcurrencyKey { get; init; }
     public IReadOnlyDictionary<string, string>? Tags { get; init; }
     public IReadOnlyList<string>? RequiredCapabilities { get; init; }
     public double? CheckpointIntervalSeconds { get; init; }
@@ -69,6 +72,29 @@ public sealed partial record JobDraft
         if (key is not null && (key.Length == 0 || key.Length > MaxIdempotencyKeyLength))
             throw new InvalidInputException(At("idempotency_key"), $"must be 1 to {MaxIdempotencyKeyLength} characters");
 
+        TimeSpan? uniqueFor = null;
+        if (UniqueForSeconds is { } uf)
+        {
+            if (key is null) throw new InvalidInputException(At("unique_for"), "needs an idempotency_key (it says how long the key holds)");
+            if (!(uf >= 1) || uf > 3650 * 86400) throw new InvalidInputException(At("unique_for"), $"must be between 1 second and 10 years, got {uf}");
+            uniqueFor = TimeSpan.FromSeconds(uf);
+        }
+        JobState[]? uniqueWhile = null;
+        if (UniqueWhile is { } states)
+        {
+            if (key is null) throw new InvalidInputException(At("unique_while"), "needs an idempotency_key (it says in which states the key holds)");
+            if (states.Count == 0) throw new InvalidInputException(At("unique_while"), "must name at least one state");
+            uniqueWhile = new JobState[states.Count];
+            for (var i = 0; i < states.Count; i++)
+                if (!JobStates.TryParse(states[i], out uniqueWhile[i]))
+                    throw new InvalidInputException(At($"unique_while[{i}]"), $"'{states[i]}' is not a job state ({string.Join(", ", JobStates.All.Select(s => s.ToText()))})");
+            uniqueWhile = uniqueWhile.Distinct().Order().ToArray();
+        }
+
+        var concurrencyKey = ConcurrencyKey;
+        if (concurrencyKey is not null && (concurrencyKey.Length == 0 || concurrencyKey.Length > MaxIdempotencyKeyLength))
+            throw new InvalidInputException(At("concurrency_key"), $"must be 1 to {MaxIdempotencyKeyLength} characters");
+
         var caps = RequiredCapabilities ?? [];
         for (var i = 0; i < caps.Count; i++)
             if (string.IsNullOrWhiteSpace(caps[i])) throw new InvalidInputException(At($"required_capabilities[{i}]"), "must not be empty");
@@ -96,6 +122,9 @@ public sealed partial record JobDraft
             MaxAttempts = maxAttempts,
             Backoff = new Backoff(TimeSpan.FromSeconds(backoffBase), TimeSpan.FromSeconds(backoffMax)),
             IdempotencyKey = key,
+            UniqueFor = uniqueFor,
+            UniqueWhile = uniqueWhile,
+            ConcurrencyKey = concurrencyKey,
             Tags = Tags ?? NewJob.NoTags,
             RequiredCapabilities = caps.Select(c => c.Trim()).Distinct(StringComparer.Ordinal).ToArray(),
             CheckpointInterval = checkpointInterval,

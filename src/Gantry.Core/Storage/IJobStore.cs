@@ -1,3 +1,4 @@
+using Gantry.Flow;
 using Gantry.Jobs;
 using Gantry.Scheduling;
 using Gantry.Workflows;
@@ -103,6 +104,16 @@ public interface IJobStore : IAsyncDisposable
 
     /// <summary>Resumes a paused queue.</summary>
     Task QueueResumeAsync(string queue, CancellationToken ct);
+
+    /// <summary>Sets a queue's flow limits, replacing any it had; they hold for every claim that starts after this returns.
+    /// Throws <see cref="QueueNotFoundException"/> for a queue that holds no job and has no limits.</summary>
+    Task QueueLimitsSetAsync(string queue, QueueLimits limits, CancellationToken ct);
+
+    /// <summary>Removes a queue's flow limits. Throws <see cref="QueueNotFoundException"/> for a queue that holds no job and has no limits.</summary>
+    Task QueueLimitsClearAsync(string queue, CancellationToken ct);
+
+    /// <summary>Every queue with limits, with its running jobs and its starts within the rate's window.</summary>
+    Task<IReadOnlyList<QueueLimitStatus>> QueueLimitsListAsync(CancellationToken ct);
 
     /// <summary>Marks the worker stopped.</summary>
     Task WorkerDeregisterAsync(string workerId, CancellationToken ct);

@@ -120,6 +120,16 @@ internal sealed class ApiControl : IGantryControl
     public Task QueuePauseAsync(string queue, CancellationToken ct) => SendAsync<object>(HttpMethod.Post, $"api/v1/queues/{Uri.EscapeDataString(queue)}/pause", null, null, ct);
     public Task QueueResumeAsync(string queue, CancellationToken ct) => SendAsync<object>(HttpMethod.Post, $"api/v1/queues/{Uri.EscapeDataString(queue)}/resume", null, null, ct);
 
+    public Task QueueLimitsSetAsync(string queue, Gantry.Flow.QueueLimits limits, CancellationToken ct)
+    {
+        var body = new ByteArrayContent(Gantry.Flow.QueueLimitsDocument.Write(limits));
+        body.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+        return SendAsync<object>(HttpMethod.Put, $"api/v1/queues/{Uri.EscapeDataString(queue)}/limits", body, null, ct);
+    }
+
+    public Task QueueLimitsClearAsync(string queue, CancellationToken ct) =>
+        SendAsync<object>(HttpMethod.Delete, $"api/v1/queues/{Uri.EscapeDataString(queue)}/limits", null, null, ct);
+
     public async Task<IReadOnlyList<WorkerView>> WorkerListAsync(bool all, CancellationToken ct) =>
         await SendAsync(HttpMethod.Get, all ? "api/v1/workers?all=true" : "api/v1/workers", null, ApiJson.Default.WorkerViewArray, ct).ConfigureAwait(false);
 

@@ -39,6 +39,8 @@ internal interface IGantryControl : IAsyncDisposable
     Task<IReadOnlyList<QueueView>> QueueListAsync(CancellationToken ct);
     Task QueuePauseAsync(string queue, CancellationToken ct);
     Task QueueResumeAsync(string queue, CancellationToken ct);
+    Task QueueLimitsSetAsync(string queue, Gantry.Flow.QueueLimits limits, CancellationToken ct);
+    Task QueueLimitsClearAsync(string queue, CancellationToken ct);
 
     /// <summary>Live workers (and any holding jobs); with <paramref name="all"/>, stopped and dead ones too.</summary>
     Task<IReadOnlyList<WorkerView>> WorkerListAsync(bool all, CancellationToken ct);

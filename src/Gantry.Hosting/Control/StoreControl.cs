@@ -32,14 +32,13 @@ internal sealed class StoreControl(IJobStore store) : IGantryControl
     public Task<IReadOnlyList<WorkflowSummary>> WorkflowListAsync(WorkflowListParams p, CancellationToken ct) => store.WorkflowListAsync(p, ct);
     public Task<WorkflowCancelResult> WorkflowCancelAsync(Guid id, CancellationToken ct) => store.WorkflowCancelAsync(id, ct);
 
-    public async Task<IReadOnlyList<QueueView>> QueueListAsync(CancellationToken ct)
-    {
-        var now = DateTimeOffset.UtcNow;
-        return (await store.QueueStatsAsync(ct).ConfigureAwait(false)).Select(s => QueueView.From(s, now)).ToArray();
-    }
+    public async Task<IReadOnlyList<QueueView>> QueueListAsync(CancellationToken ct) =>
+        await QueueView.ListAsync(store, DateTimeOffset.UtcNow, ct).ConfigureAwait(false);
 
     public Task QueuePauseAsync(string queue, CancellationToken ct) => store.QueuePauseAsync(queue, ct);
     public Task QueueResumeAsync(string queue, CancellationToken ct) => store.QueueResumeAsync(queue, ct);
+    public Task QueueLimitsSetAsync(string queue, Gantry.Flow.QueueLimits limits, CancellationToken ct) => store.QueueLimitsSetAsync(queue, limits, ct);
+    public Task QueueLimitsClearAsync(string queue, CancellationToken ct) => store.QueueLimitsClearAsync(queue, ct);
 
     public async Task<IReadOnlyList<WorkerView>> WorkerListAsync(bool all, CancellationToken ct) => await WorkerView.ListAsync(store, all, ct).ConfigureAwait(false);
     public Task WorkerCommandSendAsync(string workerId, WorkerCommandKind kind, CancellationToken ct) => store.WorkerCommandSendAsync(workerId, kind, ct);

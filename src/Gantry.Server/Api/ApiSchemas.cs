@@ -24,6 +24,12 @@ public sealed record JobDocument
     public IReadOnlyDictionary<string, string>? Tags { get; init; }
     public IReadOnlyList<string>? RequiredCapabilities { get; init; }
     public double? CheckpointIntervalSeconds { get; init; }
+    /// <summary>Groups the job for its queue's per-key limit and fair turns (docs/flow-control.md).</summary>
+    public string? ConcurrencyKey { get; init; }
+    /// <summary>Seconds the idempotency key holds after the job is created.</summary>
+    public double? UniqueFor { get; init; }
+    /// <summary>The job states in which the idempotency key holds.</summary>
+    public IReadOnlyList<string>? UniqueWhile { get; init; }
 }
 
 public sealed record BackoffDocument(double? BaseSeconds, double? MaxSeconds);
@@ -52,6 +58,12 @@ public sealed record WorkflowStepDocument
     public IReadOnlyDictionary<string, string>? Tags { get; init; }
     public IReadOnlyList<string>? RequiredCapabilities { get; init; }
     public double? CheckpointIntervalSeconds { get; init; }
+    /// <summary>Groups the job for its queue's per-key limit and fair turns (docs/flow-control.md).</summary>
+    public string? ConcurrencyKey { get; init; }
+    /// <summary>Seconds the idempotency key holds after the job is created.</summary>
+    public double? UniqueFor { get; init; }
+    /// <summary>The job states in which the idempotency key holds.</summary>
+    public IReadOnlyList<string>? UniqueWhile { get; init; }
 }
 
 /// <summary>A command sent to a worker (202).</summary>

@@ -36,6 +36,30 @@ internal static class MetricsEndpoint
         var now = DateTimeOffset.UtcNow;
         foreach (var queue in stats)
             sb.Append(CultureInfo.InvariantCulture, $"gantry_queue_oldest_queued_age_seconds{{queue=\"{Escape(queue.Queue)}\"}} {(queue.OldestQueuedAt is { } at ? Math.Max(0, (now - at).TotalSeconds) : 0)}\n");
+        var limits = await store.QueueLimitsListAsync(ct).ConfigureAwait(false);
+        if (limits.Count > 0)
+        {
+            var queued = stats.ToDictionary(q => q.Queue, q => q[JobState.Queued], StringComparer.Ordinal);
+            sb.AppendLine("# HELP gantry_queue_limit_running Running jobs counted against the queue's flow limits (the whole cluster).");
+            sb.AppendLine("# TYPE gantry_queue_limit_running gauge");
+            foreach (var l in limits) sb.Append(CultureInfo.InvariantCulture, $"gantry_queue_limit_running{{queue=\"{Escape(l.Queue)}\"}} {l.Running}\n");
+            sb.AppendLine("# HELP gantry_queue_limit_concurrency The queue's cluster-wide concurrency limit.");
+            sb.AppendLine("# TYPE gantry_queue_limit_concurrency gauge");
+            foreach (var l in limits.Where(l => l.Limits.Concurrency is not null))
+                sb.Append(CultureInfo.InvariantCulture, $"gantry_queue_limit_concurrency{{queue=\"{Escape(l.Queue)}\"}} {l.Limits.Concurrency}\n");
+            sb.AppendLine("# HELP gantry_queue_limit_per_key The queue's per-key concurrency limit.");
+            sb.AppendLine("# TYPE gantry_queue_limit_per_key gauge");
+            foreach (var l in limits.Where(l => l.Limits.PerKey is not null))
+                sb.Append(CultureInfo.InvariantCulture, $"gantry_queue_limit_per_key{{queue=\"{Escape(l.Queue)}\"}} {l.Limits.PerKey}\n");
+            sb.AppendLine("# HELP gantry_queue_limit_rate_starts Starts within the queue's rate window, and the rate's limit.");
+            sb.AppendLine("# TYPE gantry_queue_limit_rate_starts gauge");
+            foreach (var l in limits.Where(l => l.Limits.Rate is not null))
+                sb.Append(CultureInfo.InvariantCulture, $"gantry_queue_limit_rate_starts{{queue=\"{Escape(l.Queue)}\",window_seconds=\"{l.Limits.Rate!.Per.TotalSeconds}\",limit=\"{l.Limits.Rate.Count}\"}} {l.StartedInWindow}\n");
+            sb.AppendLine("# HELP gantry_queue_held_back Queued jobs held back by a used-up concurrency limit or rate.");
+            sb.AppendLine("# TYPE gantry_queue_held_back gauge");
+            foreach (var l in limits)
+                sb.Append(CultureInfo.InvariantCulture, $"gantry_queue_held_back{{queue=\"{Escape(l.Queue)}\"}} {QueueLimitsView.From(l, queued.GetValueOrDefault(l.Queue)).HeldBack}\n");
+        }
         // This process's own counters and histograms (gantry_process_*): what its worker ran, what its API accepted, what its rescuer took back.
         collector.WriteTo(sb);
         return TypedResults.Text(sb.ToString(), "text/plain; version=0.0.4; charset=utf-8");

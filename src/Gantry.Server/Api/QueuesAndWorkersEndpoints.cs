@@ -1,3 +1,4 @@
+using Gantry.Flow;
 using Gantry.Protocol;
 using Gantry.Storage;
 using Microsoft.AspNetCore.Builder;
@@ -13,8 +14,22 @@ internal static class QueuesAndWorkersEndpoints
     {
         var queues = api.MapGroup("/queues").WithTags("Queues");
         queues.MapGet("/", async (IJobStore store, CancellationToken ct) =>
-            TypedResults.Ok((await store.QueueStatsAsync(ct).ConfigureAwait(false)).Select(s => QueueView.From(s, DateTimeOffset.UtcNow)).ToArray()))
-            .WithName("ListQueues").WithSummary("Jobs per state in each queue").WithMetadata(new RequiredScope(ApiScope.Read));
+            TypedResults.Ok(await QueueView.ListAsync(store, DateTimeOffset.UtcNow, ct).ConfigureAwait(false)))
+            .WithName("ListQueues").WithSummary("Jobs per state in each queue, with its flow limits").WithMetadata(new RequiredScope(ApiScope.Read));
+        queues.MapPut("/{name}/limits", async (string name, HttpRequest request, IJobStore store, ApiOptions options, CancellationToken ct) =>
+            {
+                JobDraft.CheckName(name, "name");
+                var limits = QueueLimitsDocument.Read(await RequestBody.ReadAsync(request, options, ct).ConfigureAwait(false));
+                await store.QueueLimitsSetAsync(name, limits, ct).ConfigureAwait(false);
+                return TypedResults.NoContent();
+            })
+            .WithName("SetQueueLimits").Accepts<QueueLimitsBody>("application/json").Produces(StatusCodes.Status204NoContent)
+            .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound)
+            .WithSummary("Set a queue's flow limits (replacing any it had): concurrency, per_key, rate such as \"100/s\"")
+            .WithMetadata(new RequiredScope(ApiScope.Admin));
+        queues.MapDelete("/{name}/limits", (string name, IJobStore store, CancellationToken ct) => Queue(name, store.QueueLimitsClearAsync, ct))
+            .WithName("ClearQueueLimits").Produces(StatusCodes.Status204NoContent).ProducesProblem(StatusCodes.Status404NotFound)
+            .WithSummary("Remove a queue's flow limits").WithMetadata(new RequiredScope(ApiScope.Admin));
         queues.MapPost("/{name}/pause", (string name, IJobStore store, CancellationToken ct) => Queue(name, store.QueuePauseAsync, ct))
             .WithName("PauseQueue").Produces(StatusCodes.Status204NoContent).WithSummary("Pause a queue: nothing is claimed from it until resumed").WithMetadata(new RequiredScope(ApiScope.Admin));
         queues.MapPost("/{name}/resume", (string name, IJobStore store, CancellationToken ct) => Queue(name, store.QueueResumeAsync, ct))
@@ -32,6 +47,9 @@ internal static class QueuesAndWorkersEndpoints
             }).WithName($"{char.ToUpperInvariant(verb[0])}{verb[1..]}Worker").ProducesProblem(StatusCodes.Status404NotFound).WithSummary($"Ask a worker to {verb}").WithMetadata(new RequiredScope(ApiScope.Admin));
         }
     }
+
+    /// <summary>The body of <c>PUT /api/v1/queues/{name}/limits</c> (read by <see cref="QueueLimitsDocument"/>), for the OpenAPI document.</summary>
+    internal sealed record QueueLimitsBody(int? Concurrency, int? PerKey, string? Rate);
 
     private static async Task<IResult> Queue(string name, Func<string, CancellationToken, Task> act, CancellationToken ct)
     {

@@ -133,12 +133,44 @@ public sealed record QueueView(string Queue, long Waiting, long Scheduled, long 
     /// <summary>How long the longest-waiting queued job has been due, in seconds; null when none is queued.</summary>
     public double? OldestQueuedAgeSeconds { get; init; }
 
+    /// <summary>The queue's flow limits and what counts against them; null when it has none.</summary>
+    public QueueLimitsView? Limits { get; init; }
+
+    /// <summary>Every queue with its counts and its limits (a queue with limits and no job yet is listed too).</summary>
+    public static async Task<QueueView[]> ListAsync(IJobStore store, DateTimeOffset now, CancellationToken ct)
+    {
+        var stats = await store.QueueStatsAsync(ct).ConfigureAwait(false);
+        var limits = (await store.QueueLimitsListAsync(ct).ConfigureAwait(false)).ToDictionary(l => l.Queue, StringComparer.Ordinal);
+        var views = stats.Select(s => From(s, now) with { Limits = limits.TryGetValue(s.Queue, out var l) ? QueueLimitsView.From(l, s[JobState.Queued]) : null }).ToList();
+        foreach (var l in limits.Values.Where(l => !views.Any(v => v.Queue == l.Queue)))
+            views.Add(new QueueView(l.Queue, 0, 0, 0, 0, 0, 0, 0, false) { Limits = QueueLimitsView.From(l, 0) });
+        return views.OrderBy(v => v.Queue, StringComparer.Ordinal).ToArray();
+    }
+
     public static QueueView From(QueueStats s, DateTimeOffset now) => new(s.Queue, s[JobState.Waiting], s[JobState.Scheduled], s[JobState.Queued],
         s[JobState.Running], s[JobState.Succeeded], s[JobState.Dead], s[JobState.Cancelled], s.Paused)
     {
         CompletedPerMinute = s.SucceededRecently,
         FailedPerMinute = s.DeadRecently,
         OldestQueuedAgeSeconds = s.OldestQueuedAt is { } at ? Math.Round(Math.Max(0, (now - at).TotalSeconds), 3) : null,
+    };
+}
+
+/// <summary>A queue's flow limits (docs/flow-control.md) as the API and <c>gantry queues --json</c> show them.</summary>
+/// <param name="Running">The queue's running jobs counted against its limits (slots held, including jobs of a lost worker not yet rescued).</param>
+/// <param name="StartedInWindow">Starts within the rate's window (0 without a rate).</param>
+/// <param name="HeldBack">Queued jobs a limit holds back now: the backlog while the concurrency limit or the rate is used up, else 0.</param>
+public sealed record QueueLimitsView(int? Concurrency, int? PerKey, string? Rate, long Running, long StartedInWindow, long HeldBack)
+{
+    public static QueueLimitsView From(Gantry.Flow.QueueLimitStatus s, long queued) => new(
+        s.Limits.Concurrency, s.Limits.PerKey, s.Limits.Rate?.ToString(), s.Running, s.StartedInWindow,
+        s.Limits.Concurrency <= s.Running || s.Limits.Rate?.Count <= s.StartedInWindow ? queued : 0);
+
+    public Gantry.Flow.QueueLimits ToLimits() => new()
+    {
+        Concurrency = Concurrency,
+        PerKey = PerKey,
+        Rate = Rate is null ? null : Gantry.Flow.QueueRate.Parse(Rate, "rate"),
     };
 }
 

@@ -1,0 +1,165 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+using Gantry.Storage;
+
+namespace Gantry.Flow;
+
+/// <summary>
+/// A rate: at most <see cref="Count"/> starts in any window of length <see cref="Per"/> (1 s, 1 min or 1 h).
+/// Written <c>100/s</c>, <c>600/m</c>, <c>1000/h</c>.
+/// </summary>
+public sealed partial record QueueRate(int Count, TimeSpan Per)
+{
+    [GeneratedRegex(@"^\s*(\d{1,9})\s*/\s*(s|m|h)\s*$", RegexOptions.CultureInvariant)]
+    private static partial Regex Pattern();
+
+    /// <summary>Parses <c>N/s</c>, <c>N/m</c> or <c>N/h</c> with N ≥ 1; throws <see cref="InvalidInputException"/> naming <paramref name="where"/>.</summary>
+    public static QueueRate Parse(string? text, string where)
+    {
+        var m = Pattern().Match(text ?? "");
+        if (!m.Success || !int.TryParse(m.Groups[1].Value, NumberStyles.None, CultureInfo.InvariantCulture, out var n))
+            throw new InvalidInputException(where, $"'{text}' is not a rate (write a count per second, minute or hour: 100/s, 600/m, 1000/h)");
+        if (n < 1) throw new InvalidInputException(where, $"must allow at least 1 start, got '{text}'");
+        var per = m.Groups[2].Value switch { "s" => TimeSpan.FromSeconds(1), "m" => TimeSpan.FromMinutes(1), _ => TimeSpan.FromHours(1) };
+        return new QueueRate(n, per);
+    }
+
+    /// <summary>The rate for a count and a window in milliseconds as stored; null when either is missing.</summary>
+    public static QueueRate? FromStored(long? count, long? windowMs) =>
+        count is { } c && windowMs is { } w ? new QueueRate((int)c, TimeSpan.FromMilliseconds(w)) : null;
+
+    public override string ToString() =>
+        $"{Count.ToString(CultureInfo.InvariantCulture)}/{(Per == TimeSpan.FromSeconds(1) ? "s" : Per == TimeSpan.FromMinutes(1) ? "m" : "h")}";
+}
+
+/// <summary>
+/// The flow limits of one queue, held by the store and applied by every claim, cluster-wide
+/// (docs/flow-control.md). Each is optional; a queue with none claims exactly as an unlimited one.
+/// </summary>
+public sealed record QueueLimits
+{
+    /// <summary>At most this many of the queue's jobs run at once.</summary>
+    public int? Concurrency { get; init; }
+
+    /// <summary>At most this many jobs of one <c>concurrency_key</c> run at once; keys are served in turn.</summary>
+    public int? PerKey { get; init; }
+
+    /// <summary>At most this many starts in any window of the rate's length.</summary>
+    public QueueRate? Rate { get; init; }
+
+    public const int MaxLimit = 1_000_000;
+
+    public bool IsEmpty => Concurrency is null && PerKey is null && Rate is null;
+
+    /// <summary>Checks every limit; throws <see cref="InvalidInputException"/> naming the field.</summary>
+    public QueueLimits Validated()
+    {
+        Check(Concurrency, "concurrency");
+        Check(PerKey, "per_key");
+        if (Rate is { } r)
+        {
+            if (r.Count is < 1 or > MaxLimit) throw new InvalidInputException("rate", $"must allow 1 to {MaxLimit:N0} starts, got {r.Count}");
+            if (r.Per != TimeSpan.FromSeconds(1) && r.Per != TimeSpan.FromMinutes(1) && r.Per != TimeSpan.FromHours(1))
+                throw new InvalidInputException("rate", "must be per second, minute or hour");
+        }
+        if (IsEmpty) throw new InvalidInputException("limits", "name at least one limit (concurrency, per_key, rate), or clear them");
+        return this;
+    }
+
+    private static void Check(int? value, string field)
+    {
+        if (value is { } v && v is < 1 or > MaxLimit)
+            throw new InvalidInputException(field, $"must be between 1 and {MaxLimit:N0}, got {v}");
+    }
+
+    /// <summary>Reads a limit as stored (null when absent).</summary>
+    public static QueueLimits? FromStored(long? concurrency, long? perKey, long? rateCount, long? rateWindowMs)
+    {
+        var limits = new QueueLimits
+        {
+            Concurrency = concurrency is { } c ? (int)c : null,
+            PerKey = perKey is { } k ? (int)k : null,
+            Rate = QueueRate.FromStored(rateCount, rateWindowMs),
+        };
+        return limits.IsEmpty ? null : limits;
+    }
+
+    /// <summary>For people: <c>concurrency 10, per key 2, rate 100/s</c>.</summary>
+    public override string ToString() => string.Join(", ", new[]
+    {
+        Concurrency is { } c ? $"concurrency {c}" : null,
+        PerKey is { } k ? $"per key {k}" : null,
+        Rate is { } r ? $"rate {r}" : null,
+    }.Where(s => s is not null));
+}
+
+/// <summary>A queue that holds no job and has no limits: limits are set on queues that exist.</summary>
+public sealed class QueueNotFoundException(string queue)
+    : GantryException($"unknown queue '{queue}' (no job has been submitted to it)")
+{
+    public string Queue { get; } = queue;
+}
+
+/// <summary>A queue's limits with what counts against them now.</summary>
+/// <param name="Running">The queue's jobs running under its limits (holding a slot).</param>
+/// <param name="StartedInWindow">Starts within the rate's window (0 without a rate).</param>
+public sealed record QueueLimitStatus(string Queue, QueueLimits Limits, long Running, long StartedInWindow);
+
+/// <summary>
+/// Which queues have limits, as a store instance last read them. Claims of queues in it take the limited path;
+/// a claim of any other queue is guarded in its statement (it takes nothing from a queue that has limits), so a
+/// stale set can only delay a newly limited queue's claims until the next refresh, never exceed a limit.
+/// </summary>
+public sealed class LimitedQueues(TimeProvider time)
+{
+    /// <summary>How long a read set is trusted.</summary>
+    public static readonly TimeSpan RefreshEvery = TimeSpan.FromSeconds(1);
+
+    private volatile IReadOnlySet<string> _queues = new HashSet<string>(StringComparer.Ordinal);
+    private volatile IReadOnlyDictionary<string, QueueRate> _rates = new Dictionary<string, QueueRate>(StringComparer.Ordinal);
+    private long _readAt = long.MinValue;
+    private int _wakeArmed;
+    private int _emptyClaims;
+
+    public IReadOnlySet<string> Queues => _queues;
+
+    public bool IsStale => time.GetTimestamp() - Interlocked.Read(ref _readAt) > (long)(RefreshEvery.TotalSeconds * time.TimestampFrequency)
+                           || Interlocked.Read(ref _readAt) == long.MinValue;
+
+    public void Set(IEnumerable<string> queues, IReadOnlyDictionary<string, QueueRate>? rates = null)
+    {
+        _queues = new HashSet<string>(queues, StringComparer.Ordinal);
+        _rates = rates ?? new Dictionary<string, QueueRate>(StringComparer.Ordinal);
+        Interlocked.Exchange(ref _readAt, time.GetTimestamp());
+    }
+
+    /// <summary>
+    /// After a claim of a limited queue came back short: raises <paramref name="signal"/> soon, so that workers that
+    /// wait for work (their queue looked drained) claim again as soon as a slot or a start may be free instead of at
+    /// their next poll. For a rate, after the rate's mean spacing (its window over its count, at least 5 ms); for a
+    /// concurrency limit, after 10 ms, doubling while claims come back empty (an idle queue) up to 200 ms, the
+    /// workers' own poll. One wake-up is pending at a time.
+    /// </summary>
+    public void WakeAfterShortClaim(string queue, int claimed, AsyncSignal signal)
+    {
+        if (Interlocked.Exchange(ref _wakeArmed, 1) == 1) return;
+        TimeSpan delay;
+        if (_rates.TryGetValue(queue, out var rate))
+            delay = TimeSpan.FromTicks(Math.Max(TimeSpan.FromMilliseconds(5).Ticks, rate.Per.Ticks / rate.Count));
+        else
+        {
+            var empty = 0;
+            if (claimed == 0) empty = Math.Min(Interlocked.Increment(ref _emptyClaims), 5);
+            else Interlocked.Exchange(ref _emptyClaims, 0);
+            delay = TimeSpan.FromMilliseconds(Math.Min(200, 10 << empty));
+        }
+        _ = Task.Delay(delay, time).ContinueWith(_ =>
+        {
+            Volatile.Write(ref _wakeArmed, 0);
+            signal.Set();
+        }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+    }
+
+    /// <summary>Forgets the set, so the next claim reads it again (after this instance changed limits).</summary>
+    public void Invalidate() => Interlocked.Exchange(ref _readAt, long.MinValue);
+}

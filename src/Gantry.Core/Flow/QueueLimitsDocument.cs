@@ -1,0 +1,66 @@
+using System.Text.Json;
+
+namespace Gantry.Flow;
+
+/// <summary>
+/// A queue's limits as JSON: <c>{"concurrency": 10, "per_key": 2, "rate": "100/s"}</c>, each optional (at least one).
+/// The body of <c>PUT /api/v1/queues/{name}/limits</c>; every error names its field.
+/// </summary>
+public static class QueueLimitsDocument
+{
+    public static readonly IReadOnlyList<string> Fields = ["concurrency", "per_key", "rate"];
+
+    public static QueueLimits Read(string text)
+    {
+        JsonDocument doc;
+        try
+        {
+            doc = JsonDocument.Parse(text);
+        }
+        catch (JsonException ex)
+        {
+            throw new InvalidInputException("body", $"is not JSON: {ex.Message.Split('.')[0]}");
+        }
+        using (doc)
+        {
+            if (doc.RootElement.ValueKind != JsonValueKind.Object)
+                throw new InvalidInputException("body", "must be an object with concurrency, per_key and/or rate");
+            var limits = new QueueLimits();
+            foreach (var p in doc.RootElement.EnumerateObject())
+            {
+                if (p.Value.ValueKind == JsonValueKind.Null && Fields.Contains(p.Name)) continue;
+                limits = p.Name switch
+                {
+                    "concurrency" => limits with { Concurrency = Int(p.Value, "concurrency") },
+                    "per_key" => limits with { PerKey = Int(p.Value, "per_key") },
+                    "rate" => limits with
+                    {
+                        Rate = p.Value.ValueKind == JsonValueKind.String
+                            ? QueueRate.Parse(p.Value.GetString(), "rate")
+                            : throw new InvalidInputException("rate", "must be a string such as \"100/s\", \"600/m\" or \"1000/h\""),
+                    },
+                    _ => throw new InvalidInputException("body", $"unknown field '{p.Name}' (known fields: {string.Join(", ", Fields)})", p.Name),
+                };
+            }
+            return limits.Validated();
+        }
+    }
+
+    public static byte[] Write(QueueLimits limits)
+    {
+        using var stream = new MemoryStream();
+        using (var w = new Utf8JsonWriter(stream))
+        {
+            w.WriteStartObject();
+            if (limits.Concurrency is { } c) w.WriteNumber("concurrency", c);
+            if (limits.PerKey is { } k) w.WriteNumber("per_key", k);
+            if (limits.Rate is { } r) w.WriteString("rate", r.ToString());
+            w.WriteEndObject();
+        }
+        return stream.ToArray();
+    }
+
+    private static int Int(JsonElement value, string field) =>
+        value.ValueKind == JsonValueKind.Number && value.TryGetInt32(out var n) ? n
+            : throw new InvalidInputException(field, $"must be a whole number, got {value.GetRawText()}");
+}

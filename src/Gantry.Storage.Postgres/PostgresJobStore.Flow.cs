@@ -1,0 +1,257 @@
+using Gantry.Flow;
+using Gantry.Jobs;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace Gantry.Storage.Postgres;
+
+public sealed partial class PostgresJobStore
+{
+    /// <summary>How far down a per-key queue's claim order the claim looks for jobs without a key (they take turns as one key).</summary>
+    internal const int UnkeyedLookahead = 1000;
+
+    // Locks the queue's limit row for the rest of the claim's transaction: limited claims of one queue run one at a
+    // time cluster-wide, and the claim statement after it (a new snapshot under READ COMMITTED) sees every slot and
+    // start the previous holders committed.
+    private const string LockLimitsSql = "SELECT 1 FROM queue_limits WHERE queue = @queue FOR UPDATE";
+
+    private const string ReadyFilters = """
+        (@types::text[] IS NULL OR r.type = ANY(@types))
+        AND (r.required_capabilities IS NULL OR r.required_capabilities <@ @caps)
+        """;
+
+    // The claim of a limited queue: as ClaimSql, but it takes at most the room the limits leave (concurrency less the
+    // slots held, rate less the starts within the window, by the database's clock taken after the lock), marks its
+    // jobs `slot` and takes a slot for each, and records its starts for the rate.
+    // With a per-key limit the keys are served round-robin: the claim walks the keys with claimable jobs (over
+    // job_ready_key) from the one after the key it served last (queue_limits.cursor_key), wrapping around, at most as
+    // many keys as it has room for; from each it takes the first jobs up to the key's free room and an equal share
+    // of the room; candidates go lowest turn first (the key's slots held + the job's place), then walk order, then
+    // priority and age; the cursor moves to the last key served. Its cost follows the jobs it claims, not the keys.
+    private static string LimitedClaimSql(bool perKey)
+    {
+        var pick = perKey
+            ? "SELECT pick.rid FROM pick"
+            : $"""
+              SELECT r.ctid FROM job_ready AS r
+              WHERE r.queue = @queue AND {ReadyFilters}
+              ORDER BY r.priority DESC, r.seq
+              LIMIT (SELECT n FROM room)
+              FOR UPDATE SKIP LOCKED
+              """;
+        const string NextKey = "SELECT r.concurrency_key FROM job_ready AS r WHERE r.queue = @queue AND r.concurrency_key > {0} ORDER BY r.concurrency_key LIMIT 1";
+        var candidates = !perKey ? "" : $"""
+            keys_fwd(k, ord) AS (
+              SELECT ({string.Format(NextKey, "lim.cursor_key")}), 1::bigint FROM lim
+              UNION ALL
+              SELECT ({string.Format(NextKey, "keys_fwd.k")}), keys_fwd.ord + 1
+              FROM keys_fwd WHERE keys_fwd.k IS NOT NULL AND keys_fwd.ord < (SELECT n FROM room)),
+            keys_wrap(k, ord) AS (
+              SELECT ({string.Format(NextKey, "''")}), (SELECT count(*) FROM keys_fwd WHERE k IS NOT NULL) + 1
+              UNION ALL
+              SELECT ({string.Format(NextKey, "keys_wrap.k")}), keys_wrap.ord + 1
+              FROM keys_wrap, lim WHERE keys_wrap.k IS NOT NULL AND keys_wrap.k < lim.cursor_key AND keys_wrap.ord < (SELECT n FROM room)),
+            keys AS (
+              SELECT k, ord FROM keys_fwd WHERE k IS NOT NULL
+              UNION ALL
+              SELECT keys_wrap.k, keys_wrap.ord FROM keys_wrap, lim WHERE keys_wrap.k IS NOT NULL AND keys_wrap.k <= lim.cursor_key),
+            share AS (
+              SELECT greatest(1, ceil((SELECT n FROM room)::numeric / greatest(1, (SELECT count(*) FROM keys))))::bigint AS q),
+            cand AS (
+              SELECT c.rid, c.priority, c.seq, keys.k, keys.ord, b.n + c.rn AS turn
+              FROM lim CROSS JOIN share CROSS JOIN keys
+              CROSS JOIN LATERAL (SELECT count(*) AS n FROM job_slots AS s WHERE s.queue = @queue AND s.concurrency_key = keys.k) AS b
+              CROSS JOIN LATERAL (
+                SELECT r.ctid AS rid, r.priority, r.seq, row_number() OVER (ORDER BY r.priority DESC, r.seq) AS rn
+                FROM job_ready AS r
+                WHERE r.queue = @queue AND r.concurrency_key = keys.k AND {ReadyFilters}
+                ORDER BY r.priority DESC, r.seq
+                LIMIT greatest(0, least(share.q, lim.per_key - b.n))) AS c
+              UNION ALL
+              SELECT c.rid, c.priority, c.seq, NULL, 0, b.n + row_number() OVER (ORDER BY c.priority DESC, c.seq)
+              FROM lim CROSS JOIN share
+              CROSS JOIN LATERAL (SELECT count(*) AS n FROM job_slots AS s WHERE s.queue = @queue AND s.concurrency_key IS NULL) AS b
+              CROSS JOIN LATERAL (
+                SELECT h.rid, h.priority, h.seq FROM (
+                  SELECT r.ctid AS rid, r.priority, r.seq, r.concurrency_key FROM job_ready AS r
+                  WHERE r.queue = @queue AND {ReadyFilters}
+                  ORDER BY r.priority DESC, r.seq LIMIT {UnkeyedLookahead}) AS h
+                WHERE h.concurrency_key IS NULL
+                ORDER BY h.priority DESC, h.seq
+                LIMIT greatest(0, least(share.q, lim.per_key - b.n))) AS c),
+            pick AS (
+              SELECT cand.rid, cand.k, cand.ord FROM cand ORDER BY cand.turn, cand.ord, cand.priority DESC, cand.seq LIMIT (SELECT n FROM room)),
+            moved AS (
+              UPDATE queue_limits SET cursor_key = (SELECT pick.k FROM pick WHERE pick.k IS NOT NULL ORDER BY pick.ord DESC LIMIT 1)
+              WHERE queue = @queue AND EXISTS (SELECT 1 FROM pick WHERE pick.k IS NOT NULL)),
+            """;
+        return $"""
+            WITH RECURSIVE lim AS (
+              SELECT l.concurrency, l.per_key, l.rate_count, l.rate_window_ms * interval '1 millisecond' AS window, l.cursor_key, clock_timestamp() AS now
+              FROM queue_limits AS l WHERE l.queue = @queue),
+            room AS (
+              SELECT CASE WHEN NOT EXISTS (SELECT 1 FROM queue_pauses WHERE queue = @queue) AND {WorkerStates.ClaimsSql}
+                THEN greatest(0, least(@limit::bigint,
+                  coalesce((SELECT concurrency FROM lim) - (SELECT count(*) FROM job_slots WHERE queue = @queue), @limit),
+                  coalesce((SELECT lim.rate_count - (SELECT coalesce(sum(s.n), 0) FROM queue_starts AS s WHERE s.queue = @queue AND s.at > lim.now - lim.window) FROM lim), @limit)))
+                ELSE 0 END AS n),
+            {candidates}
+            ready AS (
+              DELETE FROM job_ready WHERE ctid = ANY(ARRAY({pick}))
+              RETURNING job_id, queue, concurrency_key),
+            claimed AS (
+              UPDATE jobs
+              SET state = '{JobState.Running.ToText()}', attempt = attempt + 1, worker_id = @worker,
+                  started_at = @now, progress = NULL, progress_message = NULL, slot = true
+              FROM ready
+              WHERE jobs.id = ready.job_id AND jobs.{JobStateMachine.SqlFrom(JobTransition.Claim)}
+              RETURNING seq, id, type, jobs.queue, priority, payload, attempt, max_attempts, timeout_ms,
+                        backoff_base_ms, backoff_max_ms, tags, created_at, checkpoint, checkpoint_at, checkpoint_interval_ms, run_at,
+                        workflow_id IS NOT NULL AS step),
+            slots AS (
+              INSERT INTO job_slots (job_id, queue, concurrency_key)
+              SELECT ready.job_id, ready.queue, ready.concurrency_key FROM ready JOIN claimed ON claimed.id = ready.job_id),
+            started AS (
+              INSERT INTO queue_starts (queue, at, n)
+              SELECT @queue, lim.now, (SELECT count(*) FROM claimed) FROM lim WHERE lim.rate_count IS NOT NULL AND EXISTS (SELECT 1 FROM claimed)),
+            expired AS (
+              DELETE FROM queue_starts AS s USING lim WHERE s.queue = @queue AND s.at <= lim.now - lim.window),
+            lease AS (
+              {ClaimLeaseRecord("claimed")})
+            SELECT claimed.*, (SELECT seq FROM lease) FROM claimed
+            """;
+    }
+
+    private static readonly string LimitedClaimPlainSql = LimitedClaimSql(perKey: false);
+    private static readonly string LimitedClaimPerKeySql = LimitedClaimSql(perKey: true);
+
+    private readonly LimitedQueues _limited = new(TimeProvider.System);
+    private volatile IReadOnlySet<string> _perKeyQueues = new HashSet<string>(StringComparer.Ordinal);
+
+    /// <summary>Reads which queues have limits (and which of them per key) when the last read is older than
+    /// <see cref="LimitedQueues.RefreshEvery"/>.</summary>
+    private async Task RefreshLimitedAsync(CancellationToken ct)
+    {
+        if (!_limited.IsStale) return;
+        var (all, perKey) = await RunAsync(async c =>
+        {
+            await using var cmd = Command(c, "SELECT queue, per_key IS NOT NULL, rate_count::bigint, rate_window_ms FROM queue_limits");
+            await using var r = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false);
+            var all = new List<string>();
+            var perKey = new HashSet<string>(StringComparer.Ordinal);
+            var rates = new Dictionary<string, QueueRate>(StringComparer.Ordinal);
+            while (await r.ReadAsync(ct).ConfigureAwait(false))
+            {
+                all.Add(r.GetString(0));
+                if (r.GetBoolean(1)) perKey.Add(r.GetString(0));
+                if (QueueRate.FromStored(r.GetInt64OrNull(2), r.GetInt64OrNull(3)) is { } rate) rates[r.GetString(0)] = rate;
+            }
+            return (all, (perKey, rates));
+        }, ct).ConfigureAwait(false);
+        _perKeyQueues = perKey.perKey;
+        _limited.Set(all, perKey.rates);
+    }
+
+    /// <summary>The claim statements of one queue: the plain claim, or for a limited queue the lock and the limited claim.</summary>
+    private IEnumerable<NpgsqlBatchCommand> ClaimCommands(QueueDemand demand, JobClaimParams p, DateTimeOffset now, string[]? types, string[] caps)
+    {
+        var limited = _limited.Queues.Contains(demand.Queue);
+        if (limited) yield return new NpgsqlBatchCommand(LockLimitsSql).Bind("@queue", demand.Queue);
+        var sql = !limited ? ClaimSql : _perKeyQueues.Contains(demand.Queue) ? LimitedClaimPerKeySql : LimitedClaimPlainSql;
+        var cmd = new NpgsqlBatchCommand(sql);
+        cmd.Parameters.Add(new NpgsqlParameter("@worker", p.WorkerId));
+        cmd.Parameters.Add(new NpgsqlParameter("@lease_until", (now + p.LeaseDuration).UtcDateTime));
+        cmd.Parameters.Add(new NpgsqlParameter("@now", now.UtcDateTime));
+        cmd.Parameters.Add(new NpgsqlParameter("@queue", demand.Queue));
+        cmd.Parameters.Add(new NpgsqlParameter("@types", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = (object?)types ?? DBNull.Value });
+        cmd.Parameters.Add(new NpgsqlParameter("@caps", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = caps });
+        cmd.Parameters.Add(new NpgsqlParameter("@limit", demand.Limit));
+        yield return cmd;
+    }
+
+    public async Task QueueLimitsSetAsync(string queue, QueueLimits limits, CancellationToken ct)
+    {
+        limits = limits.Validated();
+        await TransactAsync(async c =>
+        {
+            var limitedBefore = false;
+            await ThrowIfUnknownQueueAsync(c, queue, ct).ConfigureAwait(false);
+            await using (var had = Command(c, "SELECT EXISTS (SELECT 1 FROM queue_limits WHERE queue = @queue)").Bind("@queue", queue))
+                limitedBefore = await had.ExecuteScalarAsync(ct).ConfigureAwait(false) is true;
+            await using (var set = Command(c, """
+                INSERT INTO queue_limits (queue, concurrency, per_key, rate_count, rate_window_ms, updated_at)
+                VALUES (@queue, @concurrency, @per_key, @rate_count, @rate_window_ms, @now)
+                ON CONFLICT (queue) DO UPDATE SET concurrency = excluded.concurrency, per_key = excluded.per_key,
+                  rate_count = excluded.rate_count, rate_window_ms = excluded.rate_window_ms, updated_at = excluded.updated_at
+                """)
+                .Bind("@queue", queue)
+                .Bind("@concurrency", limits.Concurrency, NpgsqlDbType.Integer)
+                .Bind("@per_key", limits.PerKey, NpgsqlDbType.Integer)
+                .Bind("@rate_count", limits.Rate?.Count, NpgsqlDbType.Integer)
+                .Bind("@rate_window_ms", limits.Rate is { } r ? (long?)r.Per.TotalMilliseconds : null, NpgsqlDbType.Bigint)
+                .Bind("@now", Now()))
+                await set.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+            // A queue that gets limits: its jobs running now count against them from now on (one scan of jobs, only then).
+            if (!limitedBefore)
+            {
+                await using var adopt = Command(c, $"""
+                    WITH running AS (
+                      UPDATE jobs SET slot = true WHERE queue = @queue AND state = '{JobState.Running.ToText()}'
+                      RETURNING id, queue, concurrency_key)
+                    INSERT INTO job_slots (job_id, queue, concurrency_key) SELECT id, queue, concurrency_key FROM running
+                    ON CONFLICT (job_id) DO NOTHING
+                    """).Bind("@queue", queue);
+                await adopt.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+            }
+            await NotifyAsync(c, PostgresNotifications.Jobs, ct).ConfigureAwait(false);
+            return 0;
+        }, ct).ConfigureAwait(false);
+        _limited.Invalidate();
+        Signals.JobsAvailable.Set();
+    }
+
+    public async Task QueueLimitsClearAsync(string queue, CancellationToken ct)
+    {
+        await TransactAsync(async c =>
+        {
+            await ThrowIfUnknownQueueAsync(c, queue, ct).ConfigureAwait(false);
+            await using var clear = Command(c, "DELETE FROM queue_limits WHERE queue = @queue").Bind("@queue", queue);
+            await clear.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+            // Slots of a queue without limits count nothing: drop them with the starts (the jobs keep their mark,
+            // whose trigger then finds no slot to give back).
+            await using var slots = Command(c, "DELETE FROM job_slots WHERE queue = @queue; DELETE FROM queue_starts WHERE queue = @queue").Bind("@queue", queue);
+            await slots.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+            await NotifyAsync(c, PostgresNotifications.Jobs, ct).ConfigureAwait(false);
+            return 0;
+        }, ct).ConfigureAwait(false);
+        _limited.Invalidate();
+        Signals.JobsAvailable.Set();
+    }
+
+    private static async Task ThrowIfUnknownQueueAsync(NpgsqlConnection c, string queue, CancellationToken ct)
+    {
+        await using var known = Command(c, "SELECT EXISTS (SELECT 1 FROM queue_limits WHERE queue = @queue) OR EXISTS (SELECT 1 FROM jobs WHERE queue = @queue)")
+            .Bind("@queue", queue);
+        if (await known.ExecuteScalarAsync(ct).ConfigureAwait(false) is not true) throw new QueueNotFoundException(queue);
+    }
+
+    public Task<IReadOnlyList<QueueLimitStatus>> QueueLimitsListAsync(CancellationToken ct) => RunAsync<IReadOnlyList<QueueLimitStatus>>(async c =>
+    {
+        await using var cmd = Command(c, """
+            SELECT l.queue, l.concurrency::bigint, l.per_key::bigint, l.rate_count::bigint, l.rate_window_ms,
+                   (SELECT count(*) FROM job_slots AS s WHERE s.queue = l.queue),
+                   (SELECT coalesce(sum(s.n), 0) FROM queue_starts AS s
+                    WHERE s.queue = l.queue AND l.rate_window_ms IS NOT NULL AND s.at > clock_timestamp() - l.rate_window_ms * interval '1 millisecond')
+            FROM queue_limits AS l ORDER BY l.queue
+            """);
+        await using var r = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false);
+        var list = new List<QueueLimitStatus>();
+        while (await r.ReadAsync(ct).ConfigureAwait(false))
+        {
+            var limits = QueueLimits.FromStored(r.GetInt64OrNull(1), r.GetInt64OrNull(2), r.GetInt64OrNull(3), r.GetInt64OrNull(4));
+            if (limits is null) continue;
+            list.Add(new QueueLimitStatus(r.GetString(0), limits, r.GetInt64(5), Convert.ToInt64(r.GetValue(6))));
+        }
+        return list;
+    }, ct);
+}

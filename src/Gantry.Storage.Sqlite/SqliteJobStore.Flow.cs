@@ -1,0 +1,267 @@
+using Gantry.Flow;
+using Gantry.Jobs;
+using Microsoft.Data.Sqlite;
+
+namespace Gantry.Storage.Sqlite;
+
+public sealed partial class SqliteJobStore
+{
+    /// <summary>How far down a per-key queue's claim order the claim looks for jobs without a key (they take turns as one key).</summary>
+    internal const int UnkeyedLookahead = 1000;
+
+    /// <summary>
+    /// The keys a per-key claim serves, in turn: those with queued jobs after @cursor (the key served last), then from
+    /// the first up to @cursor again, at most @limit of them, each with its place in the walk (ord).
+    /// </summary>
+    private const string PerKeyWalkSql = """
+        WITH RECURSIVE keys_fwd(k, ord) AS (
+          SELECT (SELECT x.concurrency_key FROM jobs AS x WHERE x.state = 'queued' AND x.queue = @queue AND x.concurrency_key > @cursor
+                  ORDER BY x.concurrency_key LIMIT 1), 1
+          UNION ALL
+          SELECT (SELECT x.concurrency_key FROM jobs AS x WHERE x.state = 'queued' AND x.queue = @queue AND x.concurrency_key > keys_fwd.k
+                  ORDER BY x.concurrency_key LIMIT 1), keys_fwd.ord + 1
+          FROM keys_fwd WHERE keys_fwd.k IS NOT NULL AND keys_fwd.ord < @limit),
+        keys_wrap(k, ord) AS (
+          SELECT (SELECT x.concurrency_key FROM jobs AS x WHERE x.state = 'queued' AND x.queue = @queue AND x.concurrency_key > ''
+                  ORDER BY x.concurrency_key LIMIT 1), (SELECT count(*) FROM keys_fwd WHERE k IS NOT NULL) + 1
+          UNION ALL
+          SELECT (SELECT x.concurrency_key FROM jobs AS x WHERE x.state = 'queued' AND x.queue = @queue AND x.concurrency_key > keys_wrap.k
+                  ORDER BY x.concurrency_key LIMIT 1), keys_wrap.ord + 1
+          FROM keys_wrap WHERE keys_wrap.k IS NOT NULL AND keys_wrap.k < @cursor AND keys_wrap.ord < @limit),
+        keys(k, ord) AS (
+          SELECT k, ord FROM keys_fwd WHERE k IS NOT NULL
+          UNION ALL
+          SELECT k, ord FROM keys_wrap WHERE k IS NOT NULL AND k <= @cursor)
+        """;
+
+    /// <summary>
+    /// The claim of a per-key queue (its keys served round-robin from the one after the key served last): from each key
+    /// of the walk, the first jobs up to the key's free room and its share of the room (@share); the lowest turns go
+    /// first (the key's slots held + the job's place), then walk order, then priority and age. Jobs without a key take
+    /// turns as one key, first in the walk. Returns each job's key after the claim's columns, for the cursor.
+    /// </summary>
+    private static string PerKeyClaimSql(int? types, int caps) => $"""
+        {PerKeyWalkSql},
+        cand AS (
+          SELECT j.seq, j.priority, keys.ord,
+                 (SELECT count(*) FROM jobs AS s WHERE s.queue = @queue AND s.concurrency_key = keys.k AND s.slot = 1 AND s.state = 'running')
+                 + row_number() OVER (PARTITION BY keys.k ORDER BY j.priority DESC, j.seq) AS turn
+          FROM keys
+          JOIN jobs AS j ON j.seq IN (
+            SELECT x.seq FROM jobs AS x
+            WHERE x.state = 'queued' AND x.queue = @queue AND x.concurrency_key = keys.k {ClaimFilters(types, caps, "x")}
+            ORDER BY x.priority DESC, x.seq LIMIT @share)
+          UNION ALL
+          SELECT h.seq, h.priority, 0, (SELECT count(*) FROM jobs AS s WHERE s.queue = @queue AND s.concurrency_key IS NULL AND s.slot = 1 AND s.state = 'running')
+                 + row_number() OVER (ORDER BY h.priority DESC, h.seq)
+          FROM (SELECT x.seq, x.priority, x.concurrency_key FROM jobs AS x
+                WHERE x.state = 'queued' AND x.queue = @queue {ClaimFilters(types, caps, "x")}
+                ORDER BY x.priority DESC, x.seq LIMIT {UnkeyedLookahead}) AS h
+          WHERE h.concurrency_key IS NULL)
+        UPDATE jobs
+        SET state = 'running', attempt = attempt + 1, worker_id = @worker, lease_until = @lease_until,
+            started_at = @now, progress = NULL, progress_message = NULL, slot = 1
+        WHERE seq IN (
+            SELECT cand.seq FROM cand
+            WHERE cand.turn <= @per_key
+              AND NOT EXISTS (SELECT 1 FROM queue_pauses WHERE queue = @queue) AND {WorkerStates.ClaimsSql}
+            ORDER BY cand.turn, cand.ord, cand.priority DESC, cand.seq
+            LIMIT @limit)
+        {ClaimReturning}, concurrency_key
+        """;
+
+    private readonly LimitedQueues _limited = new(TimeProvider.System);
+    private readonly Dictionary<(int?, int, bool), string> _limitedClaimSql = [];
+
+    /// <summary>Reads which queues have limits when the last read is older than <see cref="LimitedQueues.RefreshEvery"/> (under the write lock).</summary>
+    private void RefreshLimited()
+    {
+        if (!_limited.IsStale) return;
+        var queues = new List<string>();
+        var rates = new Dictionary<string, QueueRate>(StringComparer.Ordinal);
+        var read = Raw("SELECT queue, rate_count, rate_window_ms FROM queue_limits");
+        try
+        {
+            while (read.Step())
+            {
+                queues.Add(read.GetString(0));
+                if (QueueRate.FromStored(read.GetInt64OrNull(1), read.GetInt64OrNull(2)) is { } rate) rates[read.GetString(0)] = rate;
+            }
+        }
+        finally
+        {
+            read.Reset();
+        }
+        _limited.Set(queues, rates);
+    }
+
+    /// <summary>
+    /// Claims from a limited queue, inside the claim's write transaction (one writer at a time, so the counts are exact):
+    /// at most the room its limits leave, each job marked as holding a slot (counted over jobs_slots while it runs),
+    /// its starts recorded for the rate. False when the
+    /// queue has no limits any more (the caller claims it as any other).
+    /// </summary>
+    private bool ClaimLimited(QueueDemand demand, JobClaimParams p, long now, long leaseUntil, List<(long Seq, ClaimedJob Job, bool IsStep)> claimed)
+    {
+        long? concurrency, perKey, rateCount, rateWindow;
+        string cursor;
+        var read = Raw("SELECT concurrency, per_key, rate_count, rate_window_ms, cursor_key FROM queue_limits WHERE queue = @queue").Bind("@queue", demand.Queue);
+        try
+        {
+            if (!read.Step()) return false;
+            (concurrency, perKey, rateCount, rateWindow) = (read.GetInt64OrNull(0), read.GetInt64OrNull(1), read.GetInt64OrNull(2), read.GetInt64OrNull(3));
+            cursor = read.GetString(4);
+        }
+        finally
+        {
+            read.Reset();
+        }
+        long room = demand.Limit;
+        if (concurrency is { } c) room = Math.Min(room, c - Count(SlotsHeldSql, demand.Queue));
+        if (rateCount is { } rc && rateWindow is { } w)
+        {
+            Raw("DELETE FROM queue_starts WHERE queue = @queue AND at <= @since").Bind("@queue", demand.Queue).Bind("@since", now - w).Execute();
+            room = Math.Min(room, rc - Count("SELECT coalesce(sum(n), 0) FROM queue_starts WHERE queue = @queue", demand.Queue));
+        }
+        if (room <= 0)
+        {
+            _limited.WakeAfterShortClaim(demand.Queue, 0, Signals.JobsAvailable);
+            return true;
+        }
+
+        var shape = (p.JobTypes?.Count, p.Capabilities.Count, perKey is not null);
+        if (!_limitedClaimSql.TryGetValue(shape, out var sql))
+            _limitedClaimSql[shape] = sql = shape.Item3 ? PerKeyClaimSql(shape.Item1, shape.Item2) : ClaimSql(shape.Item1, shape.Item2, limited: true);
+        var claim = Raw(sql).Bind("@worker", p.WorkerId).Bind("@lease_until", leaseUntil).Bind("@now", now)
+            .Bind("@queue", demand.Queue).Bind("@limit", room);
+        if (perKey is { } k)
+        {
+            // Each key of the walk gets an equal share of the room (at least one job), so the claim reads about as
+            // many candidates as it takes.
+            var walked = Raw(PerKeyWalkSql + " SELECT count(*) FROM keys").Bind("@queue", demand.Queue).Bind("@cursor", cursor).Bind("@limit", room);
+            long keys;
+            try
+            {
+                walked.Step();
+                keys = walked.GetInt64(0);
+            }
+            finally
+            {
+                walked.Reset();
+            }
+            claim.Bind("@per_key", k).Bind("@cursor", cursor).Bind("@share", Math.Min(k, Math.Max(1, (room + Math.Max(1, keys) - 1) / Math.Max(1, keys))));
+        }
+        for (var i = 0; i < p.JobTypes?.Count; i++) claim.Bind($"@t{i}", p.JobTypes[i]);
+        for (var i = 0; i < p.Capabilities.Count; i++) claim.Bind($"@c{i}", p.Capabilities[i]);
+        var first = claimed.Count;
+        string? after = null, wrapped = null; // the last key served after the cursor, and up to it
+        try
+        {
+            while (claim.Step())
+            {
+                claimed.Add((claim.GetInt64(0), ReadClaimed(claim, p.WorkerId), claim.GetInt64(17) == 1));
+                if (perKey is null || claim.GetStringOrNull(18) is not { } key) continue;
+                if (string.CompareOrdinal(key, cursor) > 0) { if (after is null || string.CompareOrdinal(key, after) > 0) after = key; }
+                else if (wrapped is null || string.CompareOrdinal(key, wrapped) > 0) wrapped = key;
+            }
+        }
+        finally
+        {
+            claim.Reset();
+        }
+        if ((wrapped ?? after) is { } served)
+            Raw("UPDATE queue_limits SET cursor_key = @cursor WHERE queue = @queue").Bind("@queue", demand.Queue).Bind("@cursor", served).Execute();
+        if (claimed.Count - first < demand.Limit) _limited.WakeAfterShortClaim(demand.Queue, claimed.Count - first, Signals.JobsAvailable);
+        if (rateCount is not null && claimed.Count > first)
+            Raw("INSERT INTO queue_starts (queue, at, n) VALUES (@queue, @now, @n)").Bind("@queue", demand.Queue).Bind("@now", now).Bind("@n", claimed.Count - first).Execute();
+        return true;
+    }
+
+    /// <summary>The slots a queue's running jobs hold (over the partial index jobs_slots).</summary>
+    private const string SlotsHeldSql = "SELECT count(*) FROM jobs WHERE queue = @queue AND slot = 1 AND state = 'running'";
+
+    private long Count(string sql, string queue)
+    {
+        var count = Raw(sql).Bind("@queue", queue);
+        try
+        {
+            count.Step();
+            return count.GetInt64(0);
+        }
+        finally
+        {
+            count.Reset();
+        }
+    }
+
+    public async Task QueueLimitsSetAsync(string queue, QueueLimits limits, CancellationToken ct)
+    {
+        limits = limits.Validated();
+        await WriteAsync(_ =>
+        {
+            ThrowIfUnknownQueue(queue);
+            bool limitedBefore;
+            using (var had = Prepared("SELECT EXISTS (SELECT 1 FROM queue_limits WHERE queue = @queue)").Bind("@queue", queue).ExecuteReader())
+                limitedBefore = had.Read() && had.GetInt64(0) == 1;
+            Prepared("""
+                INSERT INTO queue_limits (queue, concurrency, per_key, rate_count, rate_window_ms, updated_at)
+                VALUES (@queue, @concurrency, @per_key, @rate_count, @rate_window_ms, @now)
+                ON CONFLICT (queue) DO UPDATE SET concurrency = excluded.concurrency, per_key = excluded.per_key,
+                  rate_count = excluded.rate_count, rate_window_ms = excluded.rate_window_ms, updated_at = excluded.updated_at
+                """)
+                .Bind("@queue", queue).Bind("@concurrency", limits.Concurrency).Bind("@per_key", limits.PerKey)
+                .Bind("@rate_count", limits.Rate?.Count).Bind("@rate_window_ms", limits.Rate is { } r ? (long?)r.Per.TotalMilliseconds : null)
+                .Bind("@now", NowMs()).ExecuteNonQuery();
+            // A queue that gets limits: its jobs running now count against them from now on (one scan of jobs, only then).
+            if (!limitedBefore)
+            {
+                Prepared("UPDATE jobs SET slot = 1 WHERE queue = @queue AND state = 'running'").Bind("@queue", queue).ExecuteNonQuery();
+            }
+            return 0;
+        }, ct).ConfigureAwait(false);
+        _limited.Invalidate();
+        Signals.JobsAvailable.Set();
+    }
+
+    public async Task QueueLimitsClearAsync(string queue, CancellationToken ct)
+    {
+        await WriteAsync(_ =>
+        {
+            ThrowIfUnknownQueue(queue);
+            Prepared("DELETE FROM queue_limits WHERE queue = @queue").Bind("@queue", queue).ExecuteNonQuery();
+            Prepared("DELETE FROM queue_starts WHERE queue = @queue").Bind("@queue", queue).ExecuteNonQuery();
+            return 0;
+        }, ct).ConfigureAwait(false);
+        _limited.Invalidate();
+        Signals.JobsAvailable.Set();
+    }
+
+    private void ThrowIfUnknownQueue(string queue)
+    {
+        using var r = Prepared("SELECT EXISTS (SELECT 1 FROM queue_limits WHERE queue = @queue) OR EXISTS (SELECT 1 FROM jobs WHERE queue = @queue)")
+            .Bind("@queue", queue).ExecuteReader();
+        if (!r.Read() || r.GetInt64(0) == 0) throw new QueueNotFoundException(queue);
+    }
+
+    public Task<IReadOnlyList<QueueLimitStatus>> QueueLimitsListAsync(CancellationToken ct) => ReadAsync<IReadOnlyList<QueueLimitStatus>>(c =>
+    {
+        using var cmd = c.CreateCommand();
+        cmd.CommandText = """
+            SELECT l.queue, l.concurrency, l.per_key, l.rate_count, l.rate_window_ms,
+                   (SELECT count(*) FROM jobs AS s WHERE s.queue = l.queue AND s.slot = 1 AND s.state = 'running'),
+                   (SELECT coalesce(sum(s.n), 0) FROM queue_starts AS s WHERE s.queue = l.queue AND l.rate_window_ms IS NOT NULL AND s.at > @now - l.rate_window_ms)
+            FROM queue_limits AS l ORDER BY l.queue
+            """;
+        cmd.Parameters.AddWithValue("@now", NowMs());
+        using var r = cmd.ExecuteReader();
+        var list = new List<QueueLimitStatus>();
+        while (r.Read())
+        {
+            static long? At(SqliteDataReader r, int i) => r.IsDBNull(i) ? null : r.GetInt64(i);
+            var limits = QueueLimits.FromStored(At(r, 1), At(r, 2), At(r, 3), At(r, 4));
+            if (limits is null) continue;
+            list.Add(new QueueLimitStatus(r.GetString(0), limits, r.GetInt64(5), r.GetInt64(6)));
+        }
+        return list;
+    }, ct);
+}

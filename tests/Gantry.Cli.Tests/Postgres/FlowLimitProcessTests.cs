@@ -1,0 +1,85 @@
+using System.Text.RegularExpressions;
+
+namespace Gantry.Cli.Tests.Postgres;
+
+/// <summary>
+/// A cluster-wide concurrency limit under failure: a server and three worker processes on one PostgreSQL, each
+/// willing to run more than the limit, one SIGKILLed mid-run; the running count, sampled throughout, never passes
+/// the limit, and the queue drains.
+/// </summary>
+[Collection(PostgresClusterCollection.Name)]
+public sealed partial class FlowLimitProcessTests(PostgresClusterFixture fixture) : IDisposable
+{
+    private static readonly TimeSpan Generous = TimeSpan.FromSeconds(90);
+    private readonly TempDir _dir = new();
+
+    public void Dispose() => _dir.Dispose();
+
+    [Fact]
+    public async Task ConcurrencyLimit_ThreeWorkers_OneKilled_RunningNeverAboveLimit_QueueDrains()
+    {
+        const int Jobs = 120, Limit = 5;
+        var (url, sql) = await fixture.NewStoreDatabaseAsync();
+        var file = _dir.File("jobs.jsonl");
+        File.WriteAllLines(file, Enumerable.Range(0, Jobs).Select(i => $"{{\"type\":\"sleep\",\"payload\":{{\"ms\":150}},\"tags\":{{\"n\":\"{i}\"}}}}"));
+        var submit = await GantryProcess.RunAsync(_dir.Path, null, "submit", "--file", file, "--store", url);
+        Assert.True(submit.ExitCode == 0, submit.Stderr);
+        var limit = await GantryProcess.RunAsync(_dir.Path, null, "queues", "limit", "default", "--concurrency", $"{Limit}", "--store", url);
+        Assert.True(limit.ExitCode == 0, limit.Stderr);
+
+        await using var server = GantryProcess.Start(_dir.Path, "server", "--store", url, "--dead-worker-timeout", "6s", "--rescue-interval", "1s");
+        await server.WaitForOutputAsync("Press Ctrl-C to stop.", Generous);
+        var workers = new List<GantryProcess>();
+        using var stop = new CancellationTokenSource();
+        try
+        {
+            for (var i = 0; i < 3; i++)
+                workers.Add(GantryProcess.Start(_dir.Path, "worker", "--store", url, "--queues", "default:4", "--heartbeat-interval", "1s", "--lease-duration", "20s"));
+            string Context() => $"server:\n{server.Output}\n" + string.Join("\n", workers.Select((w, i) => $"worker {i}:\n{w.Output}"));
+
+            // Sample the running count (claimed and not ended: prefetched jobs count too) until the queue drains.
+            var samples = new List<long>();
+            var sampler = Task.Run(async () =>
+            {
+                while (!stop.IsCancellationRequested)
+                {
+                    samples.Add(await StoreSql.ScalarAsync<long>(sql, "SELECT count(*) FROM jobs WHERE state = 'running'"));
+                    await Task.Delay(10);
+                }
+            });
+            foreach (var w in workers) await w.WaitForOutputAsync("Press Ctrl-C to stop.", Generous);
+
+            const string Succeeded = "SELECT count(*) FROM jobs WHERE state = 'succeeded'";
+            await StoreSql.WaitForCountAsync(sql, Succeeded, 20, Generous, Context);
+            var victim = workers[0];
+            var victimId = WorkerId().Match(victim.Stdout).Groups[1].Value;
+            var held = await StoreSql.ScalarAsync<long>(sql, $"SELECT count(*) FROM jobs WHERE state = 'running' AND worker_id = '{victimId}'");
+            victim.Signal(GantryProcess.SigKill);
+            await victim.WaitForExitAsync(Generous);
+
+            await StoreSql.WaitForCountAsync(sql, Succeeded, Jobs, Generous, Context);
+            await stop.CancelAsync();
+            await sampler;
+
+            Assert.True(samples.Max() <= Limit, $"{samples.Max()} jobs ran at once under a limit of {Limit}.\n{Context()}");
+            Assert.True(samples.Max() == Limit, $"the limit was never reached (at most {samples.Max()} running): the test shows nothing.\n{Context()}");
+            Assert.Equal(0L, await StoreSql.ScalarAsync<long>(sql, "SELECT count(*) FROM job_slots"));
+            if (held > 0)
+                Assert.True(await StoreSql.ScalarAsync<long>(sql, $"SELECT count(*) FROM job_errors WHERE worker_id = '{victimId}' AND kind = 'worker_lost'") >= 1,
+                    $"the killed worker held {held} job(s), none was rescued.\n{Context()}");
+
+            foreach (var w in workers.Skip(1)) w.Signal(GantryProcess.SigTerm);
+            foreach (var w in workers.Skip(1)) Assert.Equal(0, await w.WaitForExitAsync(Generous));
+            server.Signal(GantryProcess.SigTerm);
+            Assert.Equal(0, await server.WaitForExitAsync(Generous));
+        }
+        finally
+        {
+            await stop.CancelAsync();
+            foreach (var w in workers) await w.DisposeAsync();
+        }
+    }
+
+    [GeneratedRegex(@"^\s*worker\s+(\S+)\s*$", RegexOptions.Multiline)]
+    private static partial Regex WorkerId();
+}

@@ -1,0 +1,235 @@
+using Gantry.Flow;
+using Gantry.Jobs;
+
+namespace Gantry.Storage.ContractTests;
+
+public abstract partial class StoreContractTests
+{
+    private async Task EnqueueManyAsync(int n, string queue = "default", string? key = null)
+    {
+        for (var done = 0; done < n; done += 1000)
+            await Store.JobEnqueueManyAsync(new JobEnqueueParams(Enumerable.Range(0, Math.Min(1000, n - done))
+                .Select(_ => Job(queue: queue) with { ConcurrencyKey = key }).ToArray()), Ct);
+    }
+
+    private Task LimitAsync(QueueLimits limits, string queue = "default") => Store.QueueLimitsSetAsync(queue, limits, Ct);
+
+    [Fact]
+    public async Task QueueLimits_Concurrency_ClaimsNoMoreThanTheLimit()
+    {
+        await EnqueueManyAsync(5);
+        await LimitAsync(new QueueLimits { Concurrency = 2 });
+
+        var first = await ClaimAsync(limit: 10);
+        Assert.Equal(2, first.Count);
+        Assert.Empty(await ClaimAsync(limit: 10));
+
+        await SucceedAsync(first[0]);
+        Assert.Single(await ClaimAsync(limit: 10));
+        var status = Assert.Single(await Store.QueueLimitsListAsync(Ct));
+        Assert.Equal(("default", 2, 2L), (status.Queue, status.Limits.Concurrency, status.Running));
+    }
+
+    [Fact]
+    public async Task QueueLimits_SlotGivenBack_OnFailureCancelAndRescue_CountedUntilRescued()
+    {
+        await EnqueueManyAsync(3);
+        await LimitAsync(new QueueLimits { Concurrency = 1 });
+
+        // A failure that is retried gives its slot back.
+        var a = await ClaimOneAsync();
+        Assert.True(await FailAsync(a, JobState.Queued));
+        var b = await ClaimOneAsync();
+        // A running job cancelled (its worker reports the cancel) gives it back.
+        await Store.JobCancelAsync(b.Id, Ct);
+        Assert.True(await ReportAsync(new JobCancelledReport(b.Id, b.Attempt, b.WorkerId)));
+        var c = await ClaimOneAsync();
+
+        // A lost worker's job keeps its slot while its lease runs and after it expires, until the rescuer takes it back.
+        Time.Advance(Lease + TimeSpan.FromSeconds(1));
+        Assert.Empty(await ClaimAsync(worker: "w2"));
+        Assert.Single(await Store.JobRescueExpiredAsync(new JobRescueParams(), Ct));
+        Assert.Equal(JobState.Queued, (await GetAsync(c.Id)).State);
+        Assert.Single(await ClaimAsync(worker: "w2"));
+        Assert.Empty(await ClaimAsync(worker: "w2"));
+    }
+
+    [Fact]
+    public async Task QueueLimits_Lowered_NoStartUntilUnder_Raised_TakesEffectAtOnce()
+    {
+        await EnqueueManyAsync(10);
+        await LimitAsync(new QueueLimits { Concurrency = 3 });
+        var running = (await ClaimAsync(limit: 10)).ToList();
+        Assert.Equal(3, running.Count);
+
+        await LimitAsync(new QueueLimits { Concurrency = 1 });
+        await SucceedAsync(running[0]);
+        Assert.Empty(await ClaimAsync());
+        await SucceedAsync(running[1]);
+        Assert.Empty(await ClaimAsync());
+        await SucceedAsync(running[2]);
+        Assert.Single(await ClaimAsync());
+
+        await LimitAsync(new QueueLimits { Concurrency = 4 });
+        Assert.Equal(3, (await ClaimAsync(limit: 10)).Count);
+    }
+
+    [Fact]
+    public async Task QueueLimits_ConcurrentClaimersOnSeveralInstances_NeverExceedTheLimit()
+    {
+        await EnqueueManyAsync(200);
+        await LimitAsync(new QueueLimits { Concurrency = 7 });
+        var stores = new[] { Store, await OpenAnotherAsync(), await OpenAnotherAsync() };
+        // Every instance has read the limits (an instance that has not claims nothing from a limited queue).
+        await Task.Delay(LimitedQueues.RefreshEvery + TimeSpan.FromMilliseconds(100), Ct);
+
+        var claims = await Task.WhenAll(Enumerable.Range(0, 12).Select(i => Task.Run(async () =>
+        {
+            var mine = new List<ClaimedJob>();
+            for (var round = 0; round < 5; round++) mine.AddRange(await ClaimAsync(worker: $"w{i}", limit: 3, store: stores[i % stores.Length]));
+            return mine;
+        })));
+        Assert.Equal(7, claims.Sum(c => c.Count));
+    }
+
+    [Fact]
+    public async Task QueueLimits_PerKey_AtMostNOfOneKeyRun()
+    {
+        await EnqueueManyAsync(5, key: "tenant-a");
+        await EnqueueManyAsync(5, key: "tenant-b");
+        await EnqueueManyAsync(3);
+        await LimitAsync(new QueueLimits { PerKey = 2 });
+
+        var claimed = await ClaimAsync(limit: 20);
+        var records = await Task.WhenAll(claimed.Select(c => GetAsync(c.Id)));
+        Assert.Equal(6, claimed.Count); // two of each key, and two of the jobs without a key (one key together)
+        Assert.Empty(await ClaimAsync(limit: 20));
+        await SucceedAsync(claimed[0]);
+        Assert.Single(await ClaimAsync(limit: 20));
+    }
+
+    [Fact]
+    public async Task QueueLimits_Fairness_SmallKeyStartsWithinOneClaimBehindABigKeysBacklog()
+    {
+        // The bound: a job of a key running r jobs goes before every job that would be another key's (r+2)th, so a
+        // key with nothing running is served by the next claim, however many jobs other keys have queued.
+        await EnqueueManyAsync(10_000, key: "big");
+        await LimitAsync(new QueueLimits { PerKey = 100_000 });
+        for (var i = 0; i < 5; i++) await ClaimOneAsync();
+
+        var small = Job() with { ConcurrencyKey = "small" };
+        await EnqueueAsync(small);
+        Assert.Equal(small.Id, (await ClaimOneAsync()).Id);
+
+        // Keys with equal turns go oldest first: two more small jobs alternate with the big key once it is level.
+        var smalls = new[] { Job() with { ConcurrencyKey = "small" }, Job() with { ConcurrencyKey = "small" } };
+        await Store.JobEnqueueManyAsync(new JobEnqueueParams(smalls), Ct);
+        var next = await ClaimAsync(limit: 5);
+        Assert.Equal(smalls.Select(s => s.Id).ToHashSet(), next.Where(c => smalls.Any(s => s.Id == c.Id)).Select(c => c.Id).ToHashSet());
+    }
+
+    [Fact]
+    public async Task QueueLimits_Rate_StartsNeverExceedItInTheWindow()
+    {
+        await EnqueueManyAsync(10);
+        await LimitAsync(new QueueLimits { Rate = new QueueRate(3, TimeSpan.FromHours(1)) });
+
+        Assert.Equal(2, (await ClaimAsync(limit: 2)).Count);
+        var more = await ClaimAsync(limit: 10);
+        Assert.Single(more);
+        await SucceedAsync(more[0]); // finishing frees no start: the rate counts starts, not running jobs
+        Assert.Empty(await ClaimAsync(limit: 10));
+        Assert.Equal(3, Assert.Single(await Store.QueueLimitsListAsync(Ct)).StartedInWindow);
+    }
+
+    [Fact]
+    public async Task QueueLimits_Cleared_QueueClaimsAsBefore()
+    {
+        await EnqueueManyAsync(5);
+        await LimitAsync(new QueueLimits { Concurrency = 1 });
+        Assert.Single(await ClaimAsync(limit: 10));
+        await Store.QueueLimitsClearAsync("default", Ct);
+        Assert.Equal(4, (await ClaimAsync(limit: 10)).Count);
+        Assert.Empty(await Store.QueueLimitsListAsync(Ct));
+    }
+
+    [Fact]
+    public async Task QueueLimits_BadInput_RefusedNamingIt_NothingChanged()
+    {
+        await EnqueueManyAsync(1);
+        Assert.Equal("concurrency", (await Assert.ThrowsAsync<InvalidInputException>(() => LimitAsync(new QueueLimits { Concurrency = 0 }))).Field);
+        Assert.Equal("per_key", (await Assert.ThrowsAsync<InvalidInputException>(() => LimitAsync(new QueueLimits { PerKey = -1 }))).Field);
+        Assert.Throws<InvalidInputException>(() => QueueRate.Parse("100/d", "rate"));
+        Assert.Throws<InvalidInputException>(() => QueueRate.Parse("0/s", "rate"));
+        var unknown = await Assert.ThrowsAsync<QueueNotFoundException>(() => LimitAsync(new QueueLimits { Concurrency = 1 }, "nowhere"));
+        Assert.Contains("nowhere", unknown.Message);
+        await Assert.ThrowsAsync<QueueNotFoundException>(() => Store.QueueLimitsClearAsync("nowhere", Ct));
+        Assert.Empty(await Store.QueueLimitsListAsync(Ct));
+        Assert.Single(await ClaimAsync());
+    }
+
+    [Fact]
+    public async Task QueueLimits_SetWhileJobsRun_TheyCountAgainstIt()
+    {
+        await EnqueueManyAsync(5);
+        Assert.Equal(2, (await ClaimAsync(limit: 2)).Count);
+        await LimitAsync(new QueueLimits { Concurrency = 3 });
+        Assert.Single(await ClaimAsync(limit: 10));
+    }
+
+    [Fact]
+    public async Task QueueLimits_ClearedThenSetAgain_JobsRunningMeanwhileCount()
+    {
+        await EnqueueManyAsync(6);
+        await LimitAsync(new QueueLimits { Concurrency = 1 });
+        Assert.Single(await ClaimAsync(limit: 10));
+        await Store.QueueLimitsClearAsync("default", Ct);
+        Assert.Equal(2, (await ClaimAsync(limit: 2)).Count);
+        await LimitAsync(new QueueLimits { Concurrency = 4 });
+        Assert.Single(await ClaimAsync(limit: 10));
+        Assert.Equal(4, Assert.Single(await Store.QueueLimitsListAsync(Ct)).Running);
+    }
+
+    [Fact]
+    public async Task UniqueFor_KeyExpires_NewJobTakesIt()
+    {
+        var first = Job() with { IdempotencyKey = "refresh:42", UniqueFor = TimeSpan.FromMinutes(10) };
+        Assert.False(Assert.Single(await Store.JobEnqueueManyAsync(new JobEnqueueParams([first]), Ct)).Existing);
+        var again = Assert.Single(await Store.JobEnqueueManyAsync(new JobEnqueueParams([Job() with { IdempotencyKey = "refresh:42", UniqueFor = TimeSpan.FromMinutes(10) }]), Ct));
+        Assert.True(again.Existing);
+        Assert.Equal(first.Id, again.Id);
+
+        Time.Advance(TimeSpan.FromMinutes(10) + TimeSpan.FromSeconds(1));
+        var later = Job() with { IdempotencyKey = "refresh:42", UniqueFor = TimeSpan.FromMinutes(10) };
+        var result = Assert.Single(await Store.JobEnqueueManyAsync(new JobEnqueueParams([later]), Ct));
+        Assert.False(result.Existing);
+        Assert.Equal(later.Id, result.Id);
+    }
+
+    [Fact]
+    public async Task UniqueWhile_KeyHoldsOnlyInTheGivenStates()
+    {
+        var first = Job() with { IdempotencyKey = "acct:7", UniqueWhile = [JobState.Queued] };
+        await EnqueueAsync(first);
+        Assert.True(Assert.Single(await Store.JobEnqueueManyAsync(new JobEnqueueParams([Job() with { IdempotencyKey = "acct:7" }]), Ct)).Existing);
+
+        await ClaimOneAsync(); // running: out of the window
+        var second = Job() with { IdempotencyKey = "acct:7", UniqueWhile = [JobState.Queued, JobState.Running] };
+        var result = Assert.Single(await Store.JobEnqueueManyAsync(new JobEnqueueParams([second]), Ct));
+        Assert.False(result.Existing);
+        Assert.Equal(second.Id, result.Id);
+        Assert.True(Assert.Single(await Store.JobEnqueueManyAsync(new JobEnqueueParams([Job() with { IdempotencyKey = "acct:7" }]), Ct)).Existing);
+    }
+
+    [Fact]
+    public async Task IdempotencyKey_WithoutWindow_HoldsAfterTheJobEnds()
+    {
+        var first = Job() with { IdempotencyKey = "once" };
+        await EnqueueAsync(first);
+        await SucceedAsync(await ClaimOneAsync());
+        Time.Advance(TimeSpan.FromDays(1));
+        var again = Assert.Single(await Store.JobEnqueueManyAsync(new JobEnqueueParams([Job() with { IdempotencyKey = "once" }]), Ct));
+        Assert.True(again.Existing);
+        Assert.Equal(first.Id, again.Id);
+    }
+}
