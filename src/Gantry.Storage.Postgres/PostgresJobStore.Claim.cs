@@ -20,6 +20,13 @@ public sealed partial class PostgresJobStore
     // from one, so an instance that has not yet heard of a new limit cannot exceed it.
     // The claim's lease is one record for all its jobs (see PostgresJobStore.Leases.cs); its number goes
     // back with each job, for the worker to name once it has taken them in.
+    /// <summary>What every claim (plain or limited) returns of each job it took, in the order <see cref="ReadClaimed"/> reads.</summary>
+    private const string ClaimedColumns = """
+        seq, id, type, jobs.queue, priority, payload, attempt, max_attempts, timeout_ms,
+                  backoff_base_ms, backoff_max_ms, tags, created_at, checkpoint, checkpoint_at, checkpoint_interval_ms, run_at,
+                  workflow_id IS NOT NULL AS step, trace_parent, trace_state
+        """;
+
     private static readonly string ClaimSql = $"""
         WITH ready AS (
           DELETE FROM job_ready WHERE ctid = ANY(ARRAY(
@@ -39,9 +46,7 @@ public sealed partial class PostgresJobStore
               started_at = @now, progress = NULL, progress_message = NULL
           FROM ready
           WHERE jobs.id = ready.job_id AND jobs.{JobStateMachine.SqlFrom(JobTransition.Claim)}
-          RETURNING seq, id, type, queue, priority, payload, attempt, max_attempts, timeout_ms,
-                    backoff_base_ms, backoff_max_ms, tags, created_at, checkpoint, checkpoint_at, checkpoint_interval_ms, run_at,
-                    workflow_id IS NOT NULL AS step, trace_parent, trace_state),
+          RETURNING {ClaimedColumns}),
         lease AS (
           {ClaimLeaseRecord("claimed")})
         SELECT claimed.*, (SELECT seq FROM lease) FROM claimed
@@ -52,13 +57,19 @@ public sealed partial class PostgresJobStore
         // Queue order: limited claims lock their queues' limit rows, always in the same order.
         var demands = p.Queues.Where(q => q.Limit > 0).OrderBy(q => q.Queue, StringComparer.Ordinal).ToArray();
         if (demands.Length == 0) return [];
-        await RefreshLimitedAsync(ct).ConfigureAwait(false);
+        var readLimits = _limited.IsStale;
         var now = _time.GetUtcNow();
         var types = p.JobTypes?.ToArray();
         var caps = p.Capabilities.ToArray();
         // One statement per queue (two for a limited one), sent together in one round trip and one implicit transaction.
-        var claimed = await OneBatchAsync(async c =>
+        async Task<List<(long Seq, ClaimedJob Job)>> ClaimOnAsync(NpgsqlConnection c)
         {
+            if (readLimits)
+            {
+                await using var read = Command(c, LimitedQueuesSql);
+                await using var rows = await read.ExecuteReaderAsync(ct).ConfigureAwait(false);
+                await ReadLimitedAsync(rows, ct).ConfigureAwait(false);
+            }
             await using var batch = new NpgsqlBatch(c);
             // The plan is the connection's cached generic one, made with sequential scans and sorts off:
             // whatever the statistics said when it was made (a near-empty table makes a seq scan and a
@@ -92,7 +103,12 @@ public sealed partial class PostgresJobStore
             if (steps.Count == 0) return list;
             var dependencies = await DependencyResultsAsync(c, steps, ct).ConfigureAwait(false);
             return list.ConvertAll(x => dependencies.TryGetValue(x.Seq, out var d) ? (x.Seq, Job: x.Job with { Dependencies = d }) : x);
-        }, ct).ConfigureAwait(false);
+        }
+        // Reading which queues have limits first makes two round trips: one transaction for both, so that an idle
+        // worker's claim costs the database one transaction either way.
+        var claimed = readLimits
+            ? await TransactAsync(ClaimOnAsync, ct).ConfigureAwait(false)
+            : await OneBatchAsync(ClaimOnAsync, ct).ConfigureAwait(false);
         // RETURNING does not keep the subquery's order: restore priority, then age.
         claimed.Sort((a, b) => a.Job.Priority != b.Job.Priority ? b.Job.Priority.CompareTo(a.Job.Priority) : a.Seq.CompareTo(b.Seq));
         foreach (var demand in demands)

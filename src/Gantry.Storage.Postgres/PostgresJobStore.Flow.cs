@@ -105,9 +105,7 @@ public sealed partial class PostgresJobStore
                   started_at = @now, progress = NULL, progress_message = NULL, slot = true
               FROM ready
               WHERE jobs.id = ready.job_id AND jobs.{JobStateMachine.SqlFrom(JobTransition.Claim)}
-              RETURNING seq, id, type, jobs.queue, priority, payload, attempt, max_attempts, timeout_ms,
-                        backoff_base_ms, backoff_max_ms, tags, created_at, checkpoint, checkpoint_at, checkpoint_interval_ms, run_at,
-                        workflow_id IS NOT NULL AS step),
+              RETURNING {ClaimedColumns}),
             slots AS (
               INSERT INTO job_slots (job_id, queue, concurrency_key)
               SELECT ready.job_id, ready.queue, ready.concurrency_key FROM ready JOIN claimed ON claimed.id = ready.job_id),
@@ -128,28 +126,25 @@ public sealed partial class PostgresJobStore
     private readonly LimitedQueues _limited = new(TimeProvider.System);
     private volatile IReadOnlySet<string> _perKeyQueues = new HashSet<string>(StringComparer.Ordinal);
 
-    /// <summary>Reads which queues have limits (and which of them per key) when the last read is older than
-    /// <see cref="LimitedQueues.RefreshEvery"/>.</summary>
-    private async Task RefreshLimitedAsync(CancellationToken ct)
+    /// <summary>Which queues have limits: read by a claim, in its transaction, before it builds its statements, when the
+    /// last read is older than <see cref="LimitedQueues.RefreshEvery"/>. A plain claim takes nothing from a queue that has
+    /// limits meanwhile (its NOT EXISTS), so a stale read never lets a limit be passed.</summary>
+    private const string LimitedQueuesSql = "SELECT queue, per_key IS NOT NULL, rate_count::bigint, rate_window_ms FROM queue_limits";
+
+    /// <summary>Takes the rows of <see cref="LimitedQueuesSql"/> as the queues with limits.</summary>
+    private async Task ReadLimitedAsync(NpgsqlDataReader r, CancellationToken ct)
     {
-        if (!_limited.IsStale) return;
-        var (all, perKey) = await RunAsync(async c =>
+        var all = new List<string>();
+        var perKey = new HashSet<string>(StringComparer.Ordinal);
+        var rates = new Dictionary<string, QueueRate>(StringComparer.Ordinal);
+        while (await r.ReadAsync(ct).ConfigureAwait(false))
         {
-            await using var cmd = Command(c, "SELECT queue, per_key IS NOT NULL, rate_count::bigint, rate_window_ms FROM queue_limits");
-            await using var r = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false);
-            var all = new List<string>();
-            var perKey = new HashSet<string>(StringComparer.Ordinal);
-            var rates = new Dictionary<string, QueueRate>(StringComparer.Ordinal);
-            while (await r.ReadAsync(ct).ConfigureAwait(false))
-            {
-                all.Add(r.GetString(0));
-                if (r.GetBoolean(1)) perKey.Add(r.GetString(0));
-                if (QueueRate.FromStored(r.GetInt64OrNull(2), r.GetInt64OrNull(3)) is { } rate) rates[r.GetString(0)] = rate;
-            }
-            return (all, (perKey, rates));
-        }, ct).ConfigureAwait(false);
-        _perKeyQueues = perKey.perKey;
-        _limited.Set(all, perKey.rates);
+            all.Add(r.GetString(0));
+            if (r.GetBoolean(1)) perKey.Add(r.GetString(0));
+            if (QueueRate.FromStored(r.GetInt64OrNull(2), r.GetInt64OrNull(3)) is { } rate) rates[r.GetString(0)] = rate;
+        }
+        _perKeyQueues = perKey;
+        _limited.Set(all, rates);
     }
 
     /// <summary>The claim statements of one queue: the plain claim, or for a limited queue the lock and the limited claim.</summary>

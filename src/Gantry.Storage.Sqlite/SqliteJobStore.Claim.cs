@@ -25,6 +25,9 @@ public sealed partial class SqliteJobStore
         return $"{typeFilter} {capFilter}";
     }
 
+    /// <summary>How many columns <see cref="ClaimReturning"/> names: a claim that returns more puts them after these.</summary>
+    private const int ClaimReturningCount = 20;
+
     /// <summary>The columns every claim returns, in the order <see cref="ReadClaimed"/> reads them.</summary>
     private const string ClaimReturning = """
         RETURNING seq, id, type, queue, priority, payload, attempt, max_attempts, timeout_ms,

@@ -160,7 +160,7 @@ public sealed partial class SqliteJobStore
             while (claim.Step())
             {
                 claimed.Add((claim.GetInt64(0), ReadClaimed(claim, p.WorkerId), claim.GetInt64(17) == 1));
-                if (perKey is null || claim.GetStringOrNull(18) is not { } key) continue;
+                if (perKey is null || claim.GetStringOrNull(ClaimReturningCount) is not { } key) continue;
                 if (string.CompareOrdinal(key, cursor) > 0) { if (after is null || string.CompareOrdinal(key, after) > 0) after = key; }
                 else if (wrapped is null || string.CompareOrdinal(key, wrapped) > 0) wrapped = key;
             }
