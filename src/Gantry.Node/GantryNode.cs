@@ -223,10 +223,10 @@ public sealed class GantryNode : IAsyncDisposable
         {
             switch (command.Kind)
             {
-                case WorkerCommandKind.CancelJob when command.JobId is { } id:
+                case WorkerCommandKind.CancelJob or WorkerCommandKind.CancelJobNow when command.JobId is { } id:
                     var sessions = _supervisor.Sessions();
                     var holder = sessions.FirstOrDefault(s => s.Holds(id));
-                    foreach (var session in holder is null ? sessions : [holder]) session.Cancel(id);
+                    foreach (var session in holder is null ? sessions : [holder]) session.Cancel(id, command.Kind == WorkerCommandKind.CancelJobNow);
                     break;
                 case WorkerCommandKind.Pause:
                     NodeLog.Command(_logger, Id, "paused: its workers claim nothing until resumed");
