@@ -122,7 +122,8 @@ public sealed class GantryNode : IAsyncDisposable
             NodeLog.LinkError(_logger, "deregister", ex.Message);
         }
         await _server.DisposeAsync().ConfigureAwait(false);
-        NodeLog.Stopped(_logger, Id);
+        var tally = _upstream.Reports.Tally;
+        NodeLog.Stopped(_logger, Id, tally.Succeeded, tally.Failed, tally.Cancelled, tally.Requeued, RunTally.Format(tally.Uptime));
     }
 
     private async Task HeartbeatLoopAsync(CancellationToken ct)

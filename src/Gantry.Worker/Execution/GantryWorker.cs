@@ -37,6 +37,7 @@ public sealed partial class GantryWorker : IAsyncDisposable
     /// <summary>What the heartbeat names as held: claimed and not ended, or ended with the outcome not yet written.</summary>
     private readonly HeldJobs _held = new();
     private readonly JobSlots _slots;
+    private readonly RunTally _tally;
     private readonly ConcurrentDictionary<JobLease, RunningAttempt> _running = new();
     private readonly ConcurrentDictionary<string, ILogger> _jobLoggers = new(StringComparer.Ordinal);
     private readonly AsyncSignal _slotFreed = new();
@@ -70,6 +71,7 @@ public sealed partial class GantryWorker : IAsyncDisposable
         _json = json ?? GantryPayloadJson.Default;
         _reports = new ReportSink(link, _held, _logger, _time, _outage);
         _jobTypes = _registry.JobTypes.Order(StringComparer.Ordinal).ToArray();
+        _tally = new RunTally(_time);
         _slots = new JobSlots(options.Queues, options.EffectiveCapacity, options.MaxPrefetch, options.PollInterval, _time);
         _leases = new LeaseGuard(options.LeaseDuration, _time);
     }
@@ -92,6 +94,9 @@ public sealed partial class GantryWorker : IAsyncDisposable
             return _paused ? "paused" : "running";
         }
     }
+
+    /// <summary>What the worker ran since it was made, by outcome.</summary>
+    public RunTally Tally => _tally;
 
     /// <summary>Jobs running now.</summary>
     public int RunningCount => _slots.Running;
@@ -168,7 +173,11 @@ public sealed partial class GantryWorker : IAsyncDisposable
     {
         _fetchCts.Cancel();
         await _fetchLoop.ConfigureAwait(false);
-        foreach (var job in _slots.TakeBuffered()) _reports.Add(new JobRequeuedReport(job.Id, job.Attempt, job.WorkerId));
+        foreach (var job in _slots.TakeBuffered())
+        {
+            _reports.Add(new JobRequeuedReport(job.Id, job.Attempt, job.WorkerId));
+            _tally.Add("requeued");
+        }
 
         if (!_running.IsEmpty)
         {
@@ -193,7 +202,7 @@ public sealed partial class GantryWorker : IAsyncDisposable
         {
             WorkerLog.LinkError(_logger, "deregister", ex.Message);
         }
-        WorkerLog.Stopped(_logger, Id);
+        WorkerLog.Stopped(_logger, Id, _tally.Succeeded, _tally.Failed, _tally.Cancelled, _tally.Requeued, RunTally.Format(_tally.Uptime));
     }
 
     private async Task<bool> WaitForRunningAsync(TimeSpan timeout, CancellationToken ct, CancellationToken cut = default)
