@@ -69,6 +69,7 @@ public sealed class GantryNode : IAsyncDisposable
         await _server.StartAsync(ct).ConfigureAwait(false);
         await _upstream.Link.RegisterAsync(_upstream.Registration(_target), ct).ConfigureAwait(false);
         _registeredWorkers = _target;
+        _registered = true;
         _leases.Renewed(_leases.Now());
         _upstream.Reports.Start(_stop.Token);
         _supervisor.ScaleTo(_target);
@@ -89,6 +90,11 @@ public sealed class GantryNode : IAsyncDisposable
     private string StatusJson() => JsonSerializer.Serialize(Status(), NodeStatusJson.Default.NodeStatus);
 
     private volatile bool _paused;
+    private volatile bool _registered;
+
+    /// <summary>Ready for work (<c>/health/ready</c>): registered, the coordinator reachable (its last call to it
+    /// succeeded) and not stopping.</summary>
+    public bool IsReady => _registered && !_upstream.Outage.IsDown && Volatile.Read(ref _stopped) == 0;
 
     /// <summary>
     /// Drains every worker (each finishes its jobs for up to the drain timeout, then requeues the

@@ -91,6 +91,7 @@ internal static class AllInOneHost
         {
             var app = web.Build();
             if (api is not null) app.MapGantryApi();
+            else if (app.Services.GetService<Gantry.Worker.Execution.GantryWorker>() is { } worker) app.MapGantryWorkerMetrics(ready: () => worker.IsReady);
             else app.MapGantryWorkerMetrics();
             host = app;
         }

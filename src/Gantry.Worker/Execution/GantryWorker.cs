@@ -54,6 +54,7 @@ public sealed partial class GantryWorker : IAsyncDisposable
     private int _started;
     private readonly Lock _stopLock = new();
     private Task? _stop;
+    private volatile bool _registered;
     private ITimer? _drainCutTimer;
 
     public GantryWorker(IWorkerLink link, WorkerOptions options, IServiceProvider services,
@@ -95,6 +96,10 @@ public sealed partial class GantryWorker : IAsyncDisposable
         }
     }
 
+    /// <summary>Ready for work (<c>/health/ready</c>): registered, its coordinator reachable (its last call to it
+    /// succeeded) and not draining or stopped. A paused worker is ready: it is there, and resumes on command.</summary>
+    public bool IsReady => _registered && !_outage.IsDown && Status is "running" or "paused";
+
     /// <summary>What the worker ran since it was made, by outcome.</summary>
     public RunTally Tally => _tally;
 
@@ -125,6 +130,7 @@ public sealed partial class GantryWorker : IAsyncDisposable
             {
                 await _link.RegisterAsync(registration, ct).ConfigureAwait(false);
                 _outage.Ok();
+                _registered = true;
                 break;
             }
             catch (StoreUnavailableException ex)
