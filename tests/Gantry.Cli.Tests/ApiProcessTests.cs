@@ -248,6 +248,12 @@ public sealed partial class ApiProcessTests : IDisposable
             await worker.WaitForOutputAsync("Press Ctrl-C to stop.", Generous);
             using var http = new HttpClient { BaseAddress = new Uri(MetricsLine().Match(worker.Stdout).Groups[1].Value) };
             await WaitForStatusAsync(http, "/health/ready", HttpStatusCode.OK);
+            // The gauges are there from the first scrape, before any job ran.
+            var text = await http.GetStringAsync("/metrics");
+            foreach (var gauge in new[] { "gantry_worker_running{", "gantry_worker_capacity{", "gantry_worker_paused{", "gantry_worker_draining{",
+                "gantry_worker_held_leases{", "gantry_worker_heartbeat_age_seconds{" })
+                Assert.Contains(gauge, text, StringComparison.Ordinal);
+            Assert.Matches(@"gantry_worker_capacity\{worker=""[^""]+""\} 10\n", text);
 
             server.Signal(GantryProcess.SigTerm);
             Assert.Equal(0, await server.WaitForExitAsync(Generous));

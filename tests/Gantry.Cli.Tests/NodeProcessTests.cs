@@ -110,6 +110,7 @@ public sealed partial class NodeProcessTests : IDisposable
                 .Sum(m => long.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture)) == 1;
         }, Generous, "one success counted on /metrics");
         Assert.Equal(System.Net.HttpStatusCode.OK, (await http.GetAsync("/health/live")).StatusCode);
+        Assert.Equal(System.Net.HttpStatusCode.OK, (await http.GetAsync("/health/ready")).StatusCode);
 
         node.Signal(GantryProcess.SigTerm);
         Assert.Equal(0, await node.WaitForExitAsync(Generous));

@@ -100,6 +100,12 @@ public sealed partial class GantryWorker : IAsyncDisposable
     /// succeeded) and not draining or stopped. A paused worker is ready: it is there, and resumes on command.</summary>
     public bool IsReady => _registered && !_outage.IsDown && Status is "running" or "paused";
 
+    /// <summary>Attempts whose lease the worker holds: running, buffered, or with an outcome not yet written.</summary>
+    public int HeldLeases => _held.Count;
+
+    /// <summary>Since the coordinator last renewed the worker's leases (its registration or last heartbeat).</summary>
+    public TimeSpan HeartbeatAge => _leases.Unrenewed;
+
     /// <summary>What the worker ran since it was made, by outcome.</summary>
     public RunTally Tally => _tally;
 
