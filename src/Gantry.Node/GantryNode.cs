@@ -92,9 +92,18 @@ public sealed class GantryNode : IAsyncDisposable
     private volatile bool _paused;
     private volatile bool _registered;
 
+    /// <summary>Attempts whose lease the node holds for its workers.</summary>
+    public int HeldLeases => _upstream.Held.Count;
+
+    /// <summary>Since the coordinator last renewed the node's leases (its registration or last heartbeat).</summary>
+    public TimeSpan HeartbeatAge => _leases.Unrenewed;
+
+    /// <summary>True from the first stop signal or drain command on.</summary>
+    public bool IsStopping => Volatile.Read(ref _stopped) == 1;
+
     /// <summary>Ready for work (<c>/health/ready</c>): registered, the coordinator reachable (its last call to it
     /// succeeded) and not stopping.</summary>
-    public bool IsReady => _registered && !_upstream.Outage.IsDown && Volatile.Read(ref _stopped) == 0;
+    public bool IsReady => _registered && !_upstream.Outage.IsDown && !IsStopping;
 
     /// <summary>
     /// Drains every worker (each finishes its jobs for up to the drain timeout, then requeues the

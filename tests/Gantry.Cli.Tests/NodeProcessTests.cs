@@ -99,6 +99,9 @@ public sealed partial class NodeProcessTests : IDisposable
         Assert.Contains($"gantry_node_workers{{node=\"{nodeId}\",state=\"failed\"}} 0", text, StringComparison.Ordinal);
         Assert.Contains($"gantry_node_paused{{node=\"{nodeId}\"}} 0", text, StringComparison.Ordinal);
         Assert.Contains("# TYPE gantry_node_worker_restarts_total counter", text, StringComparison.Ordinal);
+        Assert.Contains($"gantry_node_draining{{node=\"{nodeId}\"}} 0", text, StringComparison.Ordinal);
+        Assert.Contains($"gantry_node_held_leases{{node=\"{nodeId}\"}} 0", text, StringComparison.Ordinal);
+        Assert.Contains($"gantry_node_heartbeat_age_seconds{{node=\"{nodeId}\"}} ", text, StringComparison.Ordinal);
 
         var id = await QuickRun.SubmitAsync(_dir, "echo", "{}");
         await StoreProbe.WaitForAsync(_dir.Db, id, j => j.State == JobState.Succeeded, Generous, "succeeded");

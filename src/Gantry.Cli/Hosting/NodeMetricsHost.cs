@@ -28,6 +28,7 @@ internal static class NodeMetricsHost
         {
             var status = node.Status();
             ManagedWorkerMetrics.WriteTo(sb, status.NodeId, status.Paused, status.Workers);
+            WorkerGauges.WriteNodeTo(sb, status.NodeId, node.IsStopping, node.HeldLeases, node.HeartbeatAge);
         }, () => node.IsReady);
         await app.StartAsync(ct).ConfigureAwait(false);
         return app;

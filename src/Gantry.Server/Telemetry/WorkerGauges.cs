@@ -21,6 +21,16 @@ public static class WorkerGauges
             Math.Round(heartbeatAge.TotalSeconds, 3));
     }
 
+    /// <summary>A node's own state beside its managed workers' (<see cref="ManagedWorkerMetrics"/>).</summary>
+    public static void WriteNodeTo(StringBuilder sb, string nodeId, bool draining, int heldLeases, TimeSpan heartbeatAge)
+    {
+        var node = $"node=\"{MetricsCollector.Escape(nodeId)}\"";
+        Gauge(sb, "gantry_node_draining", "1 while the node is draining or stopping.", node, draining ? 1 : 0);
+        Gauge(sb, "gantry_node_held_leases", "Attempts whose lease the node holds for its workers.", node, heldLeases);
+        Gauge(sb, "gantry_node_heartbeat_age_seconds", "Seconds since the coordinator last renewed the node's leases (registration or heartbeat).", node,
+            Math.Round(heartbeatAge.TotalSeconds, 3));
+    }
+
     private static void Gauge(StringBuilder sb, string name, string help, string labels, double value) =>
         sb.Append(CultureInfo.InvariantCulture, $"# HELP {name} {help}\n# TYPE {name} gauge\n{name}{{{labels}}} {value}\n");
 }
