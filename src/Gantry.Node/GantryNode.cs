@@ -69,6 +69,7 @@ public sealed class GantryNode : IAsyncDisposable
         await _server.StartAsync(ct).ConfigureAwait(false);
         await _upstream.Link.RegisterAsync(_upstream.Registration(_target), ct).ConfigureAwait(false);
         _registeredWorkers = _target;
+        _registered = true;
         _leases.Renewed(_leases.Now());
         _upstream.Reports.Start(_stop.Token);
         _supervisor.ScaleTo(_target);
@@ -89,6 +90,20 @@ public sealed class GantryNode : IAsyncDisposable
     private string StatusJson() => JsonSerializer.Serialize(Status(), NodeStatusJson.Default.NodeStatus);
 
     private volatile bool _paused;
+    private volatile bool _registered;
+
+    /// <summary>Attempts whose lease the node holds for its workers.</summary>
+    public int HeldLeases => _upstream.Held.Count;
+
+    /// <summary>Since the coordinator last renewed the node's leases (its registration or last heartbeat).</summary>
+    public TimeSpan HeartbeatAge => _leases.Unrenewed;
+
+    /// <summary>True from the first stop signal or drain command on.</summary>
+    public bool IsStopping => Volatile.Read(ref _stopped) == 1;
+
+    /// <summary>Ready for work (<c>/health/ready</c>): registered, the coordinator reachable (its last call to it
+    /// succeeded) and not stopping.</summary>
+    public bool IsReady => _registered && !_upstream.Outage.IsDown && !IsStopping;
 
     /// <summary>
     /// Drains every worker (each finishes its jobs for up to the drain timeout, then requeues the
@@ -122,7 +137,8 @@ public sealed class GantryNode : IAsyncDisposable
             NodeLog.LinkError(_logger, "deregister", ex.Message);
         }
         await _server.DisposeAsync().ConfigureAwait(false);
-        NodeLog.Stopped(_logger, Id);
+        var tally = _upstream.Reports.Tally;
+        NodeLog.Stopped(_logger, Id, tally.Succeeded, tally.Failed, tally.Cancelled, tally.Requeued, RunTally.Format(tally.Uptime));
     }
 
     private async Task HeartbeatLoopAsync(CancellationToken ct)
@@ -223,10 +239,10 @@ public sealed class GantryNode : IAsyncDisposable
         {
             switch (command.Kind)
             {
-                case WorkerCommandKind.CancelJob when command.JobId is { } id:
+                case WorkerCommandKind.CancelJob or WorkerCommandKind.CancelJobNow when command.JobId is { } id:
                     var sessions = _supervisor.Sessions();
                     var holder = sessions.FirstOrDefault(s => s.Holds(id));
-                    foreach (var session in holder is null ? sessions : [holder]) session.Cancel(id);
+                    foreach (var session in holder is null ? sessions : [holder]) session.Cancel(id, command.Kind == WorkerCommandKind.CancelJobNow);
                     break;
                 case WorkerCommandKind.Pause:
                     NodeLog.Command(_logger, Id, "paused: its workers claim nothing until resumed");

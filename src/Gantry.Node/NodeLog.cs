@@ -56,6 +56,7 @@ internal static partial class NodeLog
     [LoggerMessage(EventId = 3030, Level = LogLevel.Information, Message = "Node {NodeId} stopping: draining {Workers} worker(s) for up to {DrainSeconds}s")]
     public static partial void Stopping(ILogger logger, string nodeId, int workers, double drainSeconds);
 
-    [LoggerMessage(EventId = 3031, Level = LogLevel.Information, Message = "Node {NodeId} stopped")]
-    public static partial void Stopped(ILogger logger, string nodeId);
+    [LoggerMessage(EventId = 3031, Level = LogLevel.Information,
+        Message = "Node {NodeId} stopped after {Uptime}: its workers ran {Succeeded} succeeded, {Failed} failed, {Cancelled} cancelled, {Requeued} requeued")]
+    public static partial void Stopped(ILogger logger, string nodeId, long succeeded, long failed, long cancelled, long requeued, string uptime);
 }

@@ -5,8 +5,11 @@ namespace Gantry.Storage.Postgres;
 
 public sealed partial class PostgresJobStore
 {
-    public async Task<JobCancelResult> JobCancelAsync(Guid id, CancellationToken ct)
+    public Task<JobCancelResult> JobCancelAsync(Guid id, CancellationToken ct) => JobCancelAsync(id, now: false, ct);
+
+    public async Task<JobCancelResult> JobCancelAsync(Guid id, bool now, CancellationToken ct)
     {
+        var kind = (now ? WorkerCommandKind.CancelJobNow : WorkerCommandKind.CancelJob).ToString();
         var result = await TransactAsync(async c =>
         {
             var now = Now();
@@ -19,7 +22,7 @@ public sealed partial class PostgresJobStore
                 await Command(c, "UPDATE jobs SET cancel_requested_at = coalesce(cancel_requested_at, @now) WHERE id = @id")
                     .Bind("@now", now).Bind("@id", id).RunAsync(ct).ConfigureAwait(false);
                 await Command(c, "INSERT INTO worker_commands (worker_id, kind, job_id, created_at) VALUES (@worker, @kind, @id, @now)")
-                    .Bind("@worker", workerId).Bind("@kind", nameof(WorkerCommandKind.CancelJob)).Bind("@id", id).Bind("@now", now)
+                    .Bind("@worker", workerId).Bind("@kind", kind).Bind("@id", id).Bind("@now", now)
                     .RunAsync(ct).ConfigureAwait(false);
                 await NotifyAsync(c, PostgresNotifications.Commands, ct).ConfigureAwait(false);
                 return new JobCancelResult(id, JobCancelOutcome.Requested);

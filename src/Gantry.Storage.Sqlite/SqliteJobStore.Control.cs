@@ -4,8 +4,11 @@ namespace Gantry.Storage.Sqlite;
 
 public sealed partial class SqliteJobStore
 {
-    public async Task<JobCancelResult> JobCancelAsync(Guid id, CancellationToken ct)
+    public Task<JobCancelResult> JobCancelAsync(Guid id, CancellationToken ct) => JobCancelAsync(id, now: false, ct);
+
+    public async Task<JobCancelResult> JobCancelAsync(Guid id, bool now, CancellationToken ct)
     {
+        var kind = (now ? WorkerCommandKind.CancelJobNow : WorkerCommandKind.CancelJob).ToString();
         var result = await WriteAsync(c =>
         {
             var now = NowMs();
@@ -17,7 +20,7 @@ public sealed partial class SqliteJobStore
                 Prepared("UPDATE jobs SET cancel_requested_at = coalesce(cancel_requested_at, @now) WHERE id = @id")
                     .Bind("@now", now).Bind("@id", id.ToString()).ExecuteNonQuery();
                 Prepared("INSERT INTO worker_commands (worker_id, kind, job_id, created_at) VALUES (@worker, @kind, @id, @now)")
-                    .Bind("@worker", workerId).Bind("@kind", nameof(WorkerCommandKind.CancelJob)).Bind("@id", id.ToString()).Bind("@now", now)
+                    .Bind("@worker", workerId).Bind("@kind", kind).Bind("@id", id.ToString()).Bind("@now", now)
                     .ExecuteNonQuery();
                 return new JobCancelResult(id, JobCancelOutcome.Requested);
             }

@@ -236,6 +236,60 @@ public sealed partial class ApiProcessTests : IDisposable
     }
 
     [Fact]
+    public async Task Worker_HealthReady_FalseWhileItsServerIsDown_TrueAfter()
+    {
+        var port = FreePort();
+        GantryProcess StartServer() => GantryProcess.Start(_dir.Path, "server", "--db", _dir.Db, "--listen", $"127.0.0.1:{port}");
+        var server = StartServer();
+        try
+        {
+            await server.WaitForOutputAsync("Press Ctrl-C to stop.", Generous);
+            await using var worker = GantryProcess.Start(_dir.Path, "worker", "--server", $"http://127.0.0.1:{port}", "--metrics-listen", "127.0.0.1:0");
+            await worker.WaitForOutputAsync("Press Ctrl-C to stop.", Generous);
+            using var http = new HttpClient { BaseAddress = new Uri(MetricsLine().Match(worker.Stdout).Groups[1].Value) };
+            await WaitForStatusAsync(http, "/health/ready", HttpStatusCode.OK);
+            // The gauges are there from the first scrape, before any job ran.
+            var text = await http.GetStringAsync("/metrics");
+            foreach (var gauge in new[] { "gantry_worker_running{", "gantry_worker_capacity{", "gantry_worker_paused{", "gantry_worker_draining{",
+                "gantry_worker_held_leases{", "gantry_worker_heartbeat_age_seconds{" })
+                Assert.Contains(gauge, text, StringComparison.Ordinal);
+            Assert.Matches(@"gantry_worker_capacity\{worker=""[^""]+""\} 10\n", text);
+
+            server.Signal(GantryProcess.SigTerm);
+            Assert.Equal(0, await server.WaitForExitAsync(Generous));
+            await server.DisposeAsync();
+            await WaitForStatusAsync(http, "/health/ready", HttpStatusCode.ServiceUnavailable);
+            Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("/health/live")).StatusCode);
+
+            server = StartServer();
+            await server.WaitForOutputAsync("Press Ctrl-C to stop.", Generous);
+            await WaitForStatusAsync(http, "/health/ready", HttpStatusCode.OK);
+        }
+        finally
+        {
+            await server.DisposeAsync();
+        }
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    private static async Task WaitForStatusAsync(HttpClient http, string path, HttpStatusCode expected)
+    {
+        var deadline = DateTime.UtcNow + Generous;
+        HttpStatusCode last;
+        while ((last = (await http.GetAsync(path)).StatusCode) != expected)
+        {
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"{path} still {(int)last}, not {(int)expected}");
+            await Task.Delay(100);
+        }
+    }
+
+    [Fact]
     public async Task PythonSampleWorker_AgainstRealServer_RunsItsJobs()
     {
         (string, string)[] tokens = [("GANTRY_TOKENS", "admin:test-admin-token,worker:test-worker-token")];

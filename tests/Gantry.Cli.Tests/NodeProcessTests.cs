@@ -99,6 +99,9 @@ public sealed partial class NodeProcessTests : IDisposable
         Assert.Contains($"gantry_node_workers{{node=\"{nodeId}\",state=\"failed\"}} 0", text, StringComparison.Ordinal);
         Assert.Contains($"gantry_node_paused{{node=\"{nodeId}\"}} 0", text, StringComparison.Ordinal);
         Assert.Contains("# TYPE gantry_node_worker_restarts_total counter", text, StringComparison.Ordinal);
+        Assert.Contains($"gantry_node_draining{{node=\"{nodeId}\"}} 0", text, StringComparison.Ordinal);
+        Assert.Contains($"gantry_node_held_leases{{node=\"{nodeId}\"}} 0", text, StringComparison.Ordinal);
+        Assert.Contains($"gantry_node_heartbeat_age_seconds{{node=\"{nodeId}\"}} ", text, StringComparison.Ordinal);
 
         var id = await QuickRun.SubmitAsync(_dir, "echo", "{}");
         await StoreProbe.WaitForAsync(_dir.Db, id, j => j.State == JobState.Succeeded, Generous, "succeeded");
@@ -110,6 +113,7 @@ public sealed partial class NodeProcessTests : IDisposable
                 .Sum(m => long.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture)) == 1;
         }, Generous, "one success counted on /metrics");
         Assert.Equal(System.Net.HttpStatusCode.OK, (await http.GetAsync("/health/live")).StatusCode);
+        Assert.Equal(System.Net.HttpStatusCode.OK, (await http.GetAsync("/health/ready")).StatusCode);
 
         node.Signal(GantryProcess.SigTerm);
         Assert.Equal(0, await node.WaitForExitAsync(Generous));

@@ -102,6 +102,18 @@ public sealed class JobsApiTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Cancel_NowQuery_AcceptedAndChecked()
+    {
+        var id = (await JsonAsync(await PostAsync("/api/v1/jobs", """{"type":"echo"}"""))).GetProperty("id").GetString();
+        var problem = await ProblemAsync(await Http.PostAsync($"/api/v1/jobs/{id}/cancel?now=soon", null), HttpStatusCode.BadRequest);
+        Assert.Equal("now", problem.GetProperty("field").GetString());
+        await ProblemAsync(await Http.PostAsync($"/api/v1/jobs/{id}/cancel?at_once=true", null), HttpStatusCode.BadRequest);
+
+        var cancelled = await JsonAsync(await Http.PostAsync($"/api/v1/jobs/{id}/cancel?now=true", null));
+        Assert.Equal("cancelled", cancelled.GetProperty("outcome").GetString());
+    }
+
+    [Fact]
     public async Task List_KeysetPagination_WalksEveryJobOnce()
     {
         var body = "[" + string.Join(",", Enumerable.Range(0, 7).Select(i => "{\"type\":\"echo\",\"payload\":{\"n\":" + i + "}}")) + "]";

@@ -31,6 +31,31 @@ public abstract partial class StoreContractTests
     }
 
     [Fact]
+    public async Task JobCancelNow_Running_CancelJobNowCommand_AndAgainAfterAPlainCancel()
+    {
+        var claimed = await RunningAsync(worker: "w1");
+
+        Assert.Equal(JobCancelOutcome.Requested, (await Store.JobCancelAsync(claimed.Id, now: true, Ct)).Outcome);
+        Assert.Equal([new WorkerCommand(WorkerCommandKind.CancelJobNow, claimed.Id)], await Store.WorkerCommandsTakeAsync("w1", Ct));
+
+        // A plain cancel under way can be cut short: the second request reaches the worker as well.
+        await Store.JobCancelAsync(claimed.Id, Ct);
+        await Store.JobCancelAsync(claimed.Id, now: true, Ct);
+        Assert.Equal([new WorkerCommand(WorkerCommandKind.CancelJob, claimed.Id), new WorkerCommand(WorkerCommandKind.CancelJobNow, claimed.Id)],
+            await Store.WorkerCommandsTakeAsync("w1", Ct));
+        Assert.Equal(JobState.Running, (await GetAsync(claimed.Id)).State);
+    }
+
+    [Fact]
+    public async Task JobCancelNow_Queued_CancelledAtOnceWithoutCommand()
+    {
+        var id = await EnqueueAsync();
+
+        Assert.Equal(JobCancelOutcome.Cancelled, (await Store.JobCancelAsync(id, now: true, Ct)).Outcome);
+        Assert.Equal(JobState.Cancelled, (await GetAsync(id)).State);
+    }
+
+    [Fact]
     public async Task JobCancel_Running_RequestedAndCommandTakenOnce()
     {
         var claimed = await RunningAsync(worker: "w1");

@@ -104,12 +104,13 @@ internal static class JobsCommand
         var id = CliOptions.JobId();
         var location = CliOptions.Control();
         var config = CliOptions.Config();
-        var command = new Command("cancel", "Cancel a job: a waiting job ends at once, a running one is stopped by its worker") { id, location, config };
+        var now = new Option<bool>("--now") { Description = "Do not wait for the cancel grace period: the handler's token fires and its process tree is killed at once" };
+        var command = new Command("cancel", "Cancel a job: a waiting job ends at once, a running one is stopped by its worker") { id, now, location, config };
         command.SetHandler(async (parse, ct) =>
         {
             GantryConfig.Load(parse.GetValue(config));
             await using var store = await location.OpenAsync(parse, createIfMissing: false, ct).ConfigureAwait(false);
-            var result = await store.JobCancelAsync(parse.GetValue(id), ct).ConfigureAwait(false);
+            var result = await store.JobCancelAsync(parse.GetValue(id), parse.GetValue(now), ct).ConfigureAwait(false);
             Console.Out.WriteLine(result.Outcome == JobCancelOutcome.Cancelled
                 ? $"{result.Id} cancelled"
                 : $"{result.Id} is running: its worker was asked to stop it");

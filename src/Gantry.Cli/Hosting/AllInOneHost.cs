@@ -91,6 +91,9 @@ internal static class AllInOneHost
         {
             var app = web.Build();
             if (api is not null) app.MapGantryApi();
+            else if (app.Services.GetService<Gantry.Worker.Execution.GantryWorker>() is { } worker)
+                app.MapGantryWorkerMetrics(sb => Gantry.Server.Telemetry.WorkerGauges.WriteTo(sb, worker.Id, worker.RunningCount, worker.Options.EffectiveCapacity,
+                    worker.IsPaused, worker.Status is "draining" or "stopped", worker.HeldLeases, worker.HeartbeatAge), () => worker.IsReady);
             else app.MapGantryWorkerMetrics();
             host = app;
         }

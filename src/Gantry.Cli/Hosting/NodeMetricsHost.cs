@@ -11,7 +11,7 @@ namespace Gantry.Cli.Hosting;
 
 /// <summary>
 /// <c>gantry node --metrics-listen</c>: the node's managed workers and its own instruments on <c>/metrics</c>,
-/// and <c>/health/live</c>, tokens as for the API. It answers until the node has drained and stops it:
+/// <c>/health/live</c> and <c>/health/ready</c> (<see cref="GantryNode.IsReady"/>), tokens as for the API. It answers until the node has drained and stops it:
 /// the node, not the web host, handles the signals.
 /// </summary>
 internal static class NodeMetricsHost
@@ -28,7 +28,8 @@ internal static class NodeMetricsHost
         {
             var status = node.Status();
             ManagedWorkerMetrics.WriteTo(sb, status.NodeId, status.Paused, status.Workers);
-        });
+            WorkerGauges.WriteNodeTo(sb, status.NodeId, node.IsStopping, node.HeldLeases, node.HeartbeatAge);
+        }, () => node.IsReady);
         await app.StartAsync(ct).ConfigureAwait(false);
         return app;
     }

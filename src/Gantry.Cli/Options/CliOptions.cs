@@ -66,7 +66,7 @@ internal static class CliOptions
     /// <summary><c>--metrics-listen</c> for a process without the API: <paramref name="what"/> on /metrics.</summary>
     public static Option<string> MetricsListen(string what) => new("--metrics-listen")
     {
-        Description = $"Serve {what} (Prometheus text on /metrics, and /health/live) on host:port, or off. Beyond loopback a token is required, as for the API",
+        Description = $"Serve {what} (Prometheus text on /metrics, /health/live and /health/ready) on host:port, or off. Beyond loopback a token is required, as for the API",
         HelpName = "host:port",
         DefaultValueFactory = _ => "off",
     };

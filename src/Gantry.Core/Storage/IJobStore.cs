@@ -48,7 +48,12 @@ public interface IJobStore : IAsyncDisposable
 
     /// <summary>Cancels a job: a waiting, scheduled or queued job ends at once; a running one is asked to
     /// stop through its worker. Throws <see cref="JobNotFoundException"/> or <see cref="IllegalTransitionException"/>.</summary>
-    Task<JobCancelResult> JobCancelAsync(Guid id, CancellationToken ct);
+    Task<JobCancelResult> JobCancelAsync(Guid id, CancellationToken ct) => JobCancelAsync(id, now: false, ct);
+
+    /// <summary>As <see cref="JobCancelAsync(Guid, CancellationToken)"/>; <paramref name="now"/>: a running job's worker
+    /// does not wait for the cancel grace period (<see cref="WorkerCommandKind.CancelJobNow"/>). Asking again with
+    /// <paramref name="now"/> while a cancellation is under way cuts its grace short.</summary>
+    Task<JobCancelResult> JobCancelAsync(Guid id, bool now, CancellationToken ct);
 
     /// <summary>Puts a dead or cancelled job back to queued with a fresh set of attempts.</summary>
     Task JobRetryAsync(Guid id, CancellationToken ct);

@@ -133,6 +133,9 @@ public enum WorkerCommandKind
     /// <summary>Stop now: running jobs are interrupted at once (checkpointed where they can be) and given back
     /// without using an attempt, then deregister and exit. A drain with no time to finish.</summary>
     Shutdown,
+    /// <summary>Stop the running job <see cref="WorkerCommand.JobId"/> without the cancel grace period: its token fires,
+    /// its process tree is killed at once and the attempt ends cancelled without waiting for the handler.</summary>
+    CancelJobNow,
 }
 
 /// <summary>A control command waiting for a worker; handed over by heartbeat or poll.</summary>

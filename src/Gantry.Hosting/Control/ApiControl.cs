@@ -65,9 +65,11 @@ internal sealed class ApiControl : IGantryControl
         return page.Jobs.Select(j => j.ToRecord()).ToArray();
     }
 
-    public async Task<JobCancelResult> JobCancelAsync(Guid id, CancellationToken ct)
+    public Task<JobCancelResult> JobCancelAsync(Guid id, CancellationToken ct) => JobCancelAsync(id, now: false, ct);
+
+    public async Task<JobCancelResult> JobCancelAsync(Guid id, bool now, CancellationToken ct)
     {
-        var view = await SendAsync(HttpMethod.Post, $"api/v1/jobs/{id}/cancel", null, ApiJson.Default.CancelView, ct).ConfigureAwait(false);
+        var view = await SendAsync(HttpMethod.Post, now ? $"api/v1/jobs/{id}/cancel?now=true" : $"api/v1/jobs/{id}/cancel", null, ApiJson.Default.CancelView, ct).ConfigureAwait(false);
         return new JobCancelResult(id, view.Outcome == "cancelled" ? JobCancelOutcome.Cancelled : JobCancelOutcome.Requested);
     }
 

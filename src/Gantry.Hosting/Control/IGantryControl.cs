@@ -24,7 +24,9 @@ internal interface IGantryControl : IAsyncDisposable
 
     Task<JobRecord?> JobGetAsync(Guid id, CancellationToken ct);
     Task<IReadOnlyList<JobRecord>> JobListAsync(JobListParams p, CancellationToken ct);
-    Task<JobCancelResult> JobCancelAsync(Guid id, CancellationToken ct);
+    Task<JobCancelResult> JobCancelAsync(Guid id, CancellationToken ct) => JobCancelAsync(id, now: false, ct);
+    /// <summary><paramref name="now"/>: the worker does not wait for the cancel grace period.</summary>
+    Task<JobCancelResult> JobCancelAsync(Guid id, bool now, CancellationToken ct);
     Task JobRetryAsync(Guid id, CancellationToken ct);
     Task<IReadOnlyList<JobAttemptLogLine>> JobLogsAsync(Guid id, CancellationToken ct);
 

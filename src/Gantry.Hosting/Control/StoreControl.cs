@@ -20,7 +20,8 @@ internal sealed class StoreControl(IJobStore store) : IGantryControl
 
     public Task<JobRecord?> JobGetAsync(Guid id, CancellationToken ct) => store.JobGetAsync(id, ct);
     public Task<IReadOnlyList<JobRecord>> JobListAsync(JobListParams p, CancellationToken ct) => store.JobListAsync(p, ct);
-    public Task<JobCancelResult> JobCancelAsync(Guid id, CancellationToken ct) => store.JobCancelAsync(id, ct);
+    public Task<JobCancelResult> JobCancelAsync(Guid id, CancellationToken ct) => store.JobCancelAsync(id, now: false, ct);
+    public Task<JobCancelResult> JobCancelAsync(Guid id, bool now, CancellationToken ct) => store.JobCancelAsync(id, now, ct);
     public Task JobRetryAsync(Guid id, CancellationToken ct) => store.JobRetryAsync(id, ct);
     public Task<IReadOnlyList<JobAttemptLogLine>> JobLogsAsync(Guid id, CancellationToken ct) => store.JobLogsAsync(id, ct);
 

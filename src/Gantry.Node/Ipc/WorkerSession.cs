@@ -33,12 +33,13 @@ internal sealed class WorkerSession(IpcConnection connection, IpcHello hello, Ma
         lock (_lock) return _held.ContainsKey(jobId);
     }
 
-    /// <summary>Asks the worker to stop a job (a user cancelled it); remembered so a crash ends it cancelled.</summary>
-    public void Cancel(Guid jobId)
+    /// <summary>Asks the worker to stop a job (a user cancelled it); remembered so a crash ends it cancelled.
+    /// <paramref name="now"/>: without the cancel grace period (the process tree is killed at once).</summary>
+    public void Cancel(Guid jobId, bool now = false)
     {
         lock (_lock)
             if (_held.TryGetValue(jobId, out var held)) held.CancelRequested = true;
-        Send(IpcMessageType.CancelJob, jobId, static (w, id) => { w.Guid(id); w.Bool(true); });
+        Send(IpcMessageType.CancelJob, (jobId, now), static (w, c) => { w.Guid(c.jobId); w.Bool(!c.now); });
     }
 
     /// <summary>The coordinator took the attempt back: the worker learns it with its next heartbeat and stops it silently.</summary>

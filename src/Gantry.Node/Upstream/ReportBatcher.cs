@@ -19,6 +19,9 @@ internal sealed class ReportBatcher(IWorkerLink link, HeldJobs held, TimeProvide
     private readonly Channel<Batch> _channel = Channel.CreateUnbounded<Batch>(new UnboundedChannelOptions { SingleReader = true });
     private Task _loop = Task.CompletedTask;
 
+    /// <summary>What the node's workers ran, by outcome: every attempt's outcome comes through here.</summary>
+    public Gantry.Worker.Execution.RunTally Tally { get; } = new(time);
+
     public void Start(CancellationToken ct) => _loop = Task.Run(() => RunAsync(ct), CancellationToken.None);
 
     /// <summary>Queues reports; completes with, per report, whether the coordinator applied it.</summary>
@@ -26,6 +29,7 @@ internal sealed class ReportBatcher(IWorkerLink link, HeldJobs held, TimeProvide
     {
         var batch = new Batch(reports);
         if (!_channel.Writer.TryWrite(batch)) batch.Done.TrySetException(new IOException("the node is stopping"));
+        else Tally.Add(reports);
         return batch.Done.Task;
     }
 

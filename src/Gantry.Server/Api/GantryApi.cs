@@ -68,13 +68,18 @@ public static class GantryApi
     }
 
     /// <param name="first">Written at the head of <c>/metrics</c>, before this process's own instruments.</param>
-    public static IEndpointRouteBuilder MapGantryWorkerMetrics(this IEndpointRouteBuilder app, Action<System.Text.StringBuilder>? first = null)
+    /// <param name="ready">Answers <c>/health/ready</c>: 200 when true, 503 otherwise; without it, there is no <c>/health/ready</c>.</param>
+    public static IEndpointRouteBuilder MapGantryWorkerMetrics(this IEndpointRouteBuilder app, Action<System.Text.StringBuilder>? first = null, Func<bool>? ready = null)
     {
         Guard(app);
         _ = app.ServiceProvider.GetRequiredService<Gantry.Server.Telemetry.MetricsCollector>();
         app.MapGet("/metrics", (Gantry.Server.Telemetry.MetricsCollector collector) => MetricsEndpoint.RenderOwn(collector, first))
             .AddEndpointFilter(ApiAuthorization.Filter).WithMetadata(new RequiredScope(ApiScope.Read));
         app.MapGet("/health/live", () => TypedResults.Ok(new { status = "live" }));
+        if (ready is not null)
+            app.MapGet("/health/ready", () => ready()
+                ? Results.Ok(new { status = "ready" })
+                : Results.Json(new { status = "not ready" }, statusCode: StatusCodes.Status503ServiceUnavailable));
         return app;
     }
 

@@ -22,8 +22,10 @@ internal static class JobsEndpoints
             .WithMetadata(new RequiredScope(ApiScope.Read), new AcceptsQuery("state", "queue", "type", "limit", "cursor"));
         jobs.MapGet("/{id}", GetAsync).WithName("GetJob").WithSummary("One job, with the error of every failed attempt").Produces<JobView>()
             .ProducesProblem(StatusCodes.Status404NotFound).WithMetadata(new RequiredScope(ApiScope.Read));
-        jobs.MapPost("/{id}/cancel", CancelAsync).WithName("CancelJob").WithSummary("Cancel a job (a running one is stopped by its worker)").Produces<CancelView>()
-            .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict).WithMetadata(new RequiredScope(ApiScope.Submit));
+        jobs.MapPost("/{id}/cancel", CancelAsync).WithName("CancelJob")
+            .WithSummary("Cancel a job (a running one is stopped by its worker); ?now=true: without the cancel grace period, its process tree killed at once").Produces<CancelView>()
+            .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict)
+            .WithMetadata(new RequiredScope(ApiScope.Submit), new AcceptsQuery("now"));
         jobs.MapPost("/{id}/retry", RetryAsync).WithName("RetryJob").WithSummary("Put a dead or cancelled job back to queued").Produces<JobView>()
             .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict).WithMetadata(new RequiredScope(ApiScope.Submit));
         jobs.MapGet("/{id}/logs", LogsAsync).WithName("GetJobLogs").WithSummary("What the job's attempts logged").Produces<LogLineView[]>()
@@ -72,9 +74,9 @@ internal static class JobsEndpoints
         return TypedResults.Ok(new JobPage(page.Select(j => JobView.From(j, withErrors: false)).ToArray(), next));
     }
 
-    private static async Task<IResult> CancelAsync(string id, IJobStore store, CancellationToken ct)
+    private static async Task<IResult> CancelAsync(string id, string? now, IJobStore store, CancellationToken ct)
     {
-        var result = await store.JobCancelAsync(JobIds.Parse(id), ct).ConfigureAwait(false);
+        var result = await store.JobCancelAsync(JobIds.Parse(id), ApiQuery.Bool(now, "now"), ct).ConfigureAwait(false);
         return TypedResults.Ok(new CancelView(result.Id.ToString(), result.Outcome == JobCancelOutcome.Cancelled ? "cancelled" : "requested"));
     }
 

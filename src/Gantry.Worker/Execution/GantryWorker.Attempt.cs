@@ -77,6 +77,7 @@ public sealed partial class GantryWorker
         var ran = _time.GetElapsedTime(attempt.StartedAt);
         _slots.Finished(context.Queue, ran);
         var outcome = JobMetrics.Ended(context.Job, report, ran);
+        _tally.Add(outcome);
         GantryTracing.Ended(attempt.Span, outcome, (report as JobFailedReport)?.Error);
         attempt.Done.TrySetResult();
         // An abandoned handler may still touch its context; leave that one to the GC.

@@ -138,13 +138,22 @@ public sealed partial class GantryWorker
                     StopOnCommand(TimeSpan.Zero);
                     continue;
             }
-            if (command is not { Kind: WorkerCommandKind.CancelJob, JobId: { } id }) continue;
+            if (command is not { Kind: WorkerCommandKind.CancelJob or WorkerCommandKind.CancelJobNow, JobId: { } id }) continue;
+            var now = command.Kind == WorkerCommandKind.CancelJobNow;
             var found = false;
             foreach (var attempt in _running.Values.Where(a => a.Key.JobId == id))
             {
                 WorkerLog.CancelRequested(_logger, id);
-                attempt.Context.Cancel(CancelReason.UserCancelled);
                 found = true;
+                if (!now)
+                {
+                    attempt.Context.Cancel(CancelReason.UserCancelled);
+                    continue;
+                }
+                // No grace: the token fires, what the handler started is killed, and the attempt ends without
+                // waiting for the handler (as the grace timer would end it), cancelled unless another reason came first.
+                attempt.Context.Abandon(CancelReason.UserCancelled);
+                End(attempt, Ended(attempt.Context, null), abandoned: true);
             }
             if (_slots.TryRemoveBuffered(id, out var buffered)) found = CancelBeforeStart(buffered);
             if (!found) _earlyCancels[id] = _time.GetUtcNow();

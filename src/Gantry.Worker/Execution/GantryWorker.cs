@@ -37,6 +37,7 @@ public sealed partial class GantryWorker : IAsyncDisposable
     /// <summary>What the heartbeat names as held: claimed and not ended, or ended with the outcome not yet written.</summary>
     private readonly HeldJobs _held = new();
     private readonly JobSlots _slots;
+    private readonly RunTally _tally;
     private readonly ConcurrentDictionary<JobLease, RunningAttempt> _running = new();
     private readonly ConcurrentDictionary<string, ILogger> _jobLoggers = new(StringComparer.Ordinal);
     private readonly AsyncSignal _slotFreed = new();
@@ -53,6 +54,7 @@ public sealed partial class GantryWorker : IAsyncDisposable
     private int _started;
     private readonly Lock _stopLock = new();
     private Task? _stop;
+    private volatile bool _registered;
     private ITimer? _drainCutTimer;
 
     public GantryWorker(IWorkerLink link, WorkerOptions options, IServiceProvider services,
@@ -70,6 +72,7 @@ public sealed partial class GantryWorker : IAsyncDisposable
         _json = json ?? GantryPayloadJson.Default;
         _reports = new ReportSink(link, _held, _logger, _time, _outage);
         _jobTypes = _registry.JobTypes.Order(StringComparer.Ordinal).ToArray();
+        _tally = new RunTally(_time);
         _slots = new JobSlots(options.Queues, options.EffectiveCapacity, options.MaxPrefetch, options.PollInterval, _time);
         _leases = new LeaseGuard(options.LeaseDuration, _time);
     }
@@ -92,6 +95,19 @@ public sealed partial class GantryWorker : IAsyncDisposable
             return _paused ? "paused" : "running";
         }
     }
+
+    /// <summary>Ready for work (<c>/health/ready</c>): registered, its coordinator reachable (its last call to it
+    /// succeeded) and not draining or stopped. A paused worker is ready: it is there, and resumes on command.</summary>
+    public bool IsReady => _registered && !_outage.IsDown && Status is "running" or "paused";
+
+    /// <summary>Attempts whose lease the worker holds: running, buffered, or with an outcome not yet written.</summary>
+    public int HeldLeases => _held.Count;
+
+    /// <summary>Since the coordinator last renewed the worker's leases (its registration or last heartbeat).</summary>
+    public TimeSpan HeartbeatAge => _leases.Unrenewed;
+
+    /// <summary>What the worker ran since it was made, by outcome.</summary>
+    public RunTally Tally => _tally;
 
     /// <summary>Jobs running now.</summary>
     public int RunningCount => _slots.Running;
@@ -120,6 +136,7 @@ public sealed partial class GantryWorker : IAsyncDisposable
             {
                 await _link.RegisterAsync(registration, ct).ConfigureAwait(false);
                 _outage.Ok();
+                _registered = true;
                 break;
             }
             catch (StoreUnavailableException ex)
@@ -168,7 +185,11 @@ public sealed partial class GantryWorker : IAsyncDisposable
     {
         _fetchCts.Cancel();
         await _fetchLoop.ConfigureAwait(false);
-        foreach (var job in _slots.TakeBuffered()) _reports.Add(new JobRequeuedReport(job.Id, job.Attempt, job.WorkerId));
+        foreach (var job in _slots.TakeBuffered())
+        {
+            _reports.Add(new JobRequeuedReport(job.Id, job.Attempt, job.WorkerId));
+            _tally.Add("requeued");
+        }
 
         if (!_running.IsEmpty)
         {
@@ -193,7 +214,7 @@ public sealed partial class GantryWorker : IAsyncDisposable
         {
             WorkerLog.LinkError(_logger, "deregister", ex.Message);
         }
-        WorkerLog.Stopped(_logger, Id);
+        WorkerLog.Stopped(_logger, Id, _tally.Succeeded, _tally.Failed, _tally.Cancelled, _tally.Requeued, RunTally.Format(_tally.Uptime));
     }
 
     private async Task<bool> WaitForRunningAsync(TimeSpan timeout, CancellationToken ct, CancellationToken cut = default)

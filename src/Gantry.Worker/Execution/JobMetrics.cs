@@ -11,15 +11,7 @@ internal static class JobMetrics
     /// <returns>The outcome it recorded: succeeded, dead, failed, cancelled, requeued, or lost (no report).</returns>
     public static string Ended(ClaimedJob job, JobReport? report, TimeSpan ran)
     {
-        var outcome = report switch
-        {
-            JobSucceededReport => "succeeded",
-            JobFailedReport { Next: JobState.Dead } => "dead",
-            JobFailedReport => "failed",
-            JobCancelledReport => "cancelled",
-            JobRequeuedReport => "requeued",
-            _ => "lost",
-        };
+        var outcome = RunTally.OutcomeOf(report) ?? "lost";
         if (GantryMetrics.RunDuration.Enabled)
             GantryMetrics.RunDuration.Record(ran.TotalSeconds, new TagList { { "queue", job.Queue }, { "type", job.Type }, { "outcome", outcome } });
         switch (report)

@@ -26,6 +26,9 @@ public sealed partial class LinkOutage(ILogger logger, TimeProvider time)
         else Log.StillDown(logger, exception, operation);
     }
 
+    /// <summary>True from a failed call until the next one that succeeds: the coordinator cannot be reached.</summary>
+    public bool IsDown => Volatile.Read(ref _failures) > 0;
+
     /// <summary>A call succeeded: ends the outage, if there was one.</summary>
     public void Ok()
     {

@@ -14,6 +14,7 @@ internal sealed class WorkerJobContext : JobContext, IDisposable
     private readonly TimeProvider _time;
     private readonly TimeSpan _progressInterval;
     private readonly CancellationTokenSource _cts = new();
+    private readonly CancellationTokenSource _abandon = new();
     private readonly AttemptLog _log;
     private readonly object _progressLock = new();
     private JsonDocument? _payload;
@@ -109,6 +110,18 @@ internal sealed class WorkerJobContext : JobContext, IDisposable
         }
     }
 
+    /// <summary>Fires when the attempt is abandoned without the cancel grace period (<c>cancel --now</c>): what the
+    /// handler started (a process tree) is to be killed at once rather than asked to stop.</summary>
+    public CancellationToken AbandonToken => _abandon.Token;
+
+    /// <summary>Cancels with <paramref name="reason"/> (unless cancelled already) and fires <see cref="AbandonToken"/>.</summary>
+    public void Abandon(CancelReason reason)
+    {
+        // Killed first: a process tree abandoned gets SIGKILL, not a SIGTERM it could act on.
+        try { _abandon.Cancel(); } catch (ObjectDisposedException) { }
+        Cancel(reason);
+    }
+
     /// <summary>The timeout this attempt runs under (the job's, else its type's, else the worker's), if any.</summary>
     public TimeSpan? EffectiveTimeout { get; private set; }
 
@@ -178,6 +191,7 @@ internal sealed class WorkerJobContext : JobContext, IDisposable
         Finish();
         _payload?.Dispose();
         _cts.Dispose();
+        _abandon.Dispose();
     }
 }
 

@@ -14,8 +14,9 @@ internal static partial class WorkerLog
     [LoggerMessage(EventId = 1002, Level = LogLevel.Warning, Message = "Drain timeout passed: cancelling and requeueing {Running} job(s)")]
     public static partial void DrainTimedOut(ILogger logger, int running);
 
-    [LoggerMessage(EventId = 1003, Level = LogLevel.Information, Message = "Worker {WorkerId} stopped")]
-    public static partial void Stopped(ILogger logger, string workerId);
+    [LoggerMessage(EventId = 1003, Level = LogLevel.Information,
+        Message = "Worker {WorkerId} stopped after {Uptime}: ran {Succeeded} succeeded, {Failed} failed, {Cancelled} cancelled, {Requeued} requeued")]
+    public static partial void Stopped(ILogger logger, string workerId, long succeeded, long failed, long cancelled, long requeued, string uptime);
 
     [LoggerMessage(EventId = 1010, Level = LogLevel.Warning, Message = "Job {JobId} attempt {Attempt} failed: {Error}")]
     public static partial void JobFailed(ILogger logger, Guid jobId, int attempt, string error);

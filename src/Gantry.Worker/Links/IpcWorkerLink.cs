@@ -146,7 +146,9 @@ public sealed class IpcWorkerLink : IWorkerLink, IAsyncDisposable
                 connection.Send(IpcMessageType.Ping | IpcMessageType.ResponseBit, id);
                 return;
             case IpcMessageType.CancelJob:
-                Command(new WorkerCommand(WorkerCommandKind.CancelJob, reader.Guid()));
+                var job = reader.Guid();
+                // The flag says graceful: false is a cancel without the grace period.
+                Command(new WorkerCommand(reader.Bool() ? WorkerCommandKind.CancelJob : WorkerCommandKind.CancelJobNow, job));
                 return;
             case IpcMessageType.Pause:
                 Command(new WorkerCommand(WorkerCommandKind.Pause, null));

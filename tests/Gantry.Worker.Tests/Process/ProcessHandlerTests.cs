@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json;
 using Gantry.Jobs;
+using Gantry.Storage;
 using Gantry.Worker.Handlers.Process;
 using Gantry.Worker.Isolation;
 using Gantry.Worker.Tests.Support;
@@ -94,6 +95,12 @@ public sealed class ProcessHandlerTests : WorkerTestBase
             for i in $(seq 1 200); do sleep {_marker} 2>/dev/null & done
             sleep {_marker}
             """);
+        // Ignores SIGTERM (notes it and carries on); only SIGKILL stops it.
+        Script("stubborn.sh", $"""
+            cat > /dev/null
+            trap 'echo term >> stubborn.{_marker}.log' TERM
+            while :; do sleep {_marker}; done
+            """);
 
         Script("exit.sh", """
             read -r job
@@ -107,6 +114,7 @@ public sealed class ProcessHandlerTests : WorkerTestBase
             """);
 
         Add(services, "sh-exit", ["bash", "exit.sh"], new());
+        Add(services, "sh-stubborn", ["bash", "stubborn.sh"], new());
         Add(services, "py-hello", ["python3", "hello.py"], new ProcessLimits { MemoryMb = 128, Processes = 32 });
         Add(services, "node-hello", ["node", "hello.js"], new ProcessLimits { MemoryMb = 512, Processes = 64 });
         Add(services, "py-echo", ["python3", "echo_payload.py"], new());
@@ -336,6 +344,46 @@ public sealed class ProcessHandlerTests : WorkerTestBase
         var job = await WaitForAsync(id, j => j.State.IsTerminal(), "finished");
         Assert.Equal(JobState.Dead, job.State);
         Assert.Equal(JobErrorKinds.Timeout, Assert.Single(job.Errors).Error.Kind);
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        while (CountMarked() > 0 && DateTime.UtcNow < deadline) await Task.Delay(50);
+        Assert.Equal(0, CountMarked());
+    }
+
+    [Fact]
+    public async Task CancelNow_ProgramIgnoringSigterm_KilledAtOnceAndCancelled()
+    {
+        await StartWorkerAsync(Options() with { CancelGracePeriod = TimeSpan.FromSeconds(60) });
+        var id = await EnqueueAsync(Job("sh-stubborn") with { MaxAttempts = 1 });
+        await WaitForAsync(id, _ => CountMarked() == 1, "the program running");
+
+        Assert.Equal(JobCancelOutcome.Requested, (await Store.JobCancelAsync(id, now: true, Ct)).Outcome);
+
+        var job = await WaitForAsync(id, j => j.State.IsTerminal(), "finished");
+        Assert.Equal(JobState.Cancelled, job.State);
+        await WaitForProgramGoneAsync();
+        // SIGKILL came first: the program never saw a SIGTERM it could have acted on.
+        Assert.False(File.Exists(Path.Combine(Dir, $"stubborn.{_marker}.log")));
+    }
+
+    [Fact]
+    public async Task Cancel_ProgramIgnoringSigterm_KilledAfterTheGrace()
+    {
+        await StartWorkerAsync(Options() with { CancelGracePeriod = TimeSpan.FromSeconds(60) });
+        var id = await EnqueueAsync(Job("sh-stubborn") with { MaxAttempts = 1 });
+        await WaitForAsync(id, _ => CountMarked() == 1, "the program running");
+        var asked = Stopwatch.StartNew();
+
+        Assert.Equal(JobCancelOutcome.Requested, (await Store.JobCancelAsync(id, Ct)).Outcome);
+
+        var job = await WaitForAsync(id, j => j.State.IsTerminal(), "finished");
+        Assert.Equal(JobState.Cancelled, job.State);
+        Assert.True(asked.Elapsed >= ProcessJobRunner.KillGrace - TimeSpan.FromMilliseconds(100), $"cancelled after {asked.Elapsed}");
+        Assert.True(File.Exists(Path.Combine(Dir, $"stubborn.{_marker}.log")), "the program got SIGTERM first");
+        await WaitForProgramGoneAsync();
+    }
+
+    private async Task WaitForProgramGoneAsync()
+    {
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
         while (CountMarked() > 0 && DateTime.UtcNow < deadline) await Task.Delay(50);
         Assert.Equal(0, CountMarked());

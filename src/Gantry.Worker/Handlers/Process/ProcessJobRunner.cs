@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Text;
 using System.Text.Json;
 using Gantry.Handlers;
+using Gantry.Worker.Execution;
 using Gantry.Worker.Isolation;
 using Microsoft.Extensions.Logging;
 
@@ -13,7 +14,8 @@ namespace Gantry.Worker.Handlers.Process;
 /// logs, and the exit status decides the outcome. The program runs in its own session (so the
 /// whole tree can be signalled), where possible in its own cgroup, joined before it starts, and
 /// dies with the worker (<see cref="ProcessLauncher"/>, <see cref="ChildProcess"/>).
-/// Cancellation sends SIGTERM to the tree, then SIGKILL after <see cref="KillGrace"/>.
+/// Cancellation sends SIGTERM to the tree, then SIGKILL after <see cref="KillGrace"/>; an attempt abandoned
+/// without grace (<see cref="WorkerJobContext.AbandonToken"/>, <c>cancel --now</c>) gets SIGKILL at once.
 /// </summary>
 internal sealed class ProcessJobRunner(string jobType, ProcessHandlerSpec spec, SandboxFactory sandboxes)
 {
@@ -42,6 +44,8 @@ internal sealed class ProcessJobRunner(string jobType, ProcessHandlerSpec spec, 
         var stdout = ReadStdoutAsync(new StreamReader(process.StandardOutput, Encoding.UTF8), context, output);
         var stderr = ReadStderrAsync(new StreamReader(process.StandardError, Encoding.UTF8), context.Logger, output);
         await using var onCancel = ct.Register(() => Terminate(process, sandbox));
+        var abandoned = context is WorkerJobContext worker ? worker.AbandonToken : CancellationToken.None;
+        await using var onAbandon = abandoned.Register(() => Kill(process, sandbox));
         try
         {
             await WriteContextAsync(process.StandardInput, context).ConfigureAwait(false);
@@ -220,11 +224,13 @@ internal sealed class ProcessJobRunner(string jobType, ProcessHandlerSpec spec, 
     private static void Terminate(ChildProcess process, IJobSandbox sandbox)
     {
         process.SignalGroup(PosixSignals.SigTerm);
-        _ = Task.Delay(KillGrace).ContinueWith(_ =>
-        {
-            process.SignalGroup(PosixSignals.SigKill);
-            sandbox.KillAll();
-        }, TaskScheduler.Default);
+        _ = Task.Delay(KillGrace).ContinueWith(_ => Kill(process, sandbox), TaskScheduler.Default);
+    }
+
+    private static void Kill(ChildProcess process, IJobSandbox sandbox)
+    {
+        process.SignalGroup(PosixSignals.SigKill);
+        sandbox.KillAll();
     }
 
     /// <summary>Logs output lines until the configured amount, then cuts, and says so once.</summary>
