@@ -35,36 +35,32 @@ internal sealed record TelemetrySettings
     }
 
     /// <summary>Starts exporting Gantry's meter; dispose to flush and stop.</summary>
-    public MeterProvider Start(string serviceName)
-    {
-        var endpoint = OtlpEndpoint!;
-        var http = OtlpProtocol == "http/protobuf";
-        return Sdk.CreateMeterProviderBuilder()
+    public MeterProvider Start(string serviceName) =>
+        Sdk.CreateMeterProviderBuilder()
             .ConfigureResource(r => r.AddService(serviceName, serviceVersion: Commands.Banner.Version))
             .AddMeter(GantryMetrics.MeterName)
             .AddOtlpExporter((exporter, reader) =>
             {
-                exporter.Protocol = http ? OtlpExportProtocol.HttpProtobuf : OtlpExportProtocol.Grpc;
-                // With http/protobuf a bare endpoint gets the signal's path, as the OTLP specification asks.
-                exporter.Endpoint = http && endpoint.AbsolutePath is "/" or "" ? new Uri(endpoint, "v1/metrics") : endpoint;
+                Export(exporter, "v1/metrics");
                 reader.PeriodicExportingMetricReaderOptions.ExportIntervalMilliseconds = (int)ExportInterval.TotalMilliseconds;
             })
             .Build();
-    }
 
-    /// <summary>Starts exporting Gantry's spans (<see cref="GantryTracing"/>) to the same collector; dispose to flush and stop.</summary>
-    public TracerProvider StartTracing(string serviceName)
+    /// <summary>The collector's address and protocol. With http/protobuf a bare endpoint gets the signal's path, as the
+    /// OTLP specification asks.</summary>
+    private void Export(OtlpExporterOptions exporter, string signalPath)
     {
         var endpoint = OtlpEndpoint!;
         var http = OtlpProtocol == "http/protobuf";
-        return Sdk.CreateTracerProviderBuilder()
+        exporter.Protocol = http ? OtlpExportProtocol.HttpProtobuf : OtlpExportProtocol.Grpc;
+        exporter.Endpoint = http && endpoint.AbsolutePath is "/" or "" ? new Uri(endpoint, signalPath) : endpoint;
+    }
+
+    /// <summary>Starts exporting Gantry's spans (<see cref="GantryTracing"/>) to the same collector; dispose to flush and stop.</summary>
+    public TracerProvider StartTracing(string serviceName) =>
+        Sdk.CreateTracerProviderBuilder()
             .ConfigureResource(r => r.AddService(serviceName, serviceVersion: Commands.Banner.Version))
             .AddSource(GantryTracing.SourceName)
-            .AddOtlpExporter(exporter =>
-            {
-                exporter.Protocol = http ? OtlpExportProtocol.HttpProtobuf : OtlpExportProtocol.Grpc;
-                exporter.Endpoint = http && endpoint.AbsolutePath is "/" or "" ? new Uri(endpoint, "v1/traces") : endpoint;
-            })
+            .AddOtlpExporter(exporter => Export(exporter, "v1/traces"))
             .Build();
-    }
 }
