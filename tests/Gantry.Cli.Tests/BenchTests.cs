@@ -52,6 +52,25 @@ public sealed class BenchTests : IDisposable
     }
 
     [Fact]
+    public async Task BenchPrune_SmallHistory_ReportsEachRoundAndPrunesBesideTheDrain()
+    {
+        var (code, stdout, stderr) = await GantryProcess.RunAsync(_dir.Path, null,
+            ["bench", "prune", "--history", "5000", "--jobs", "3000", "--rounds", "2", "--json"]);
+
+        Assert.True(code == 0, stderr + stdout);
+        var root = JsonDocument.Parse(stdout).RootElement;
+        var rounds = root.GetProperty("rounds").EnumerateArray().ToArray();
+        Assert.Equal(2, rounds.Length);
+        Assert.All(rounds, r =>
+        {
+            Assert.True(r.GetProperty("alone_jobs_per_second").GetDouble() > 0);
+            Assert.True(r.GetProperty("pruning_jobs_per_second").GetDouble() > 0);
+            Assert.InRange(r.GetProperty("pruned").GetInt64(), 0, 5000);
+        });
+        Assert.Equal(5000, root.GetProperty("history").GetInt32());
+    }
+
+    [Fact]
     public async Task BenchMemory_OnAStoreThatHoldsJobs_RefusedAndNothingRuns()
     {
         var (code, _, _) = await GantryProcess.RunAsync(_dir.Path, null, ["submit", "noop", "--db", _dir.Db]);

@@ -23,7 +23,7 @@ internal static class BenchCommand
         var keys = CliOptions.Count("--keys", "Spread the backlog over this many concurrency keys (0: none)", 0, least: 0);
         var command = new Command("bench", "Measure throughput (drain a backlog of no-op jobs) and pickup latency (enqueue to handler start) on a fresh store")
         {
-            db, storeOption, jobs, concurrency, samples, rounds, json, limitConcurrency, limitPerKey, limitRate, keys, Process(), Http(), Ipc(), Node(), Workflow(), Idle(), Memory(),
+            db, storeOption, jobs, concurrency, samples, rounds, json, limitConcurrency, limitPerKey, limitRate, keys, Process(), Http(), Ipc(), Node(), Workflow(), Idle(), Memory(), Prune(),
         };
         command.SetHandler(async (parse, ct) =>
         {
@@ -303,6 +303,35 @@ internal static class BenchCommand
             Console.Out.WriteLine($"worker idle        {result.WorkerIdleRssMib:0.0} MiB RSS");
             Console.Out.WriteLine($"worker drained     {result.WorkerDrainedRssMib:0.0} MiB RSS after {result.Jobs:N0} jobs in {result.DrainSeconds:0.0}s (peak {result.WorkerPeakRssMib:0.0} MiB)");
             Console.Out.WriteLine($"gantry jobs show   p50 {result.JobsShowP50Ms:0} ms, fastest {result.JobsShowMinMs:0} ms ({result.JobsShowRuns} runs, start to exit)");
+            return Cli.Ok;
+        });
+        return command;
+    }
+
+    /// <summary><c>gantry bench prune</c>: a drain beside the cleaner pruning a large history, against the same drain alone.</summary>
+    private static Command Prune()
+    {
+        var history = CliOptions.Count("--history", "Finished jobs past retention in the store when the drains start", 1_000_000, least: 1);
+        var drain = CliOptions.Count("--jobs", "Jobs in each drain", 200_000, least: 1);
+        var rounds = CliOptions.Count("--rounds", "Rounds, each on a fresh store, alternating which drain goes first; the median change is reported", 3, least: 1);
+        var json = CliOptions.Json();
+        var command = new Command("prune", "Measure how much slower a drain is with the cleaner pruning a large history beside it (fresh SQLite stores)")
+        {
+            history, drain, rounds, json,
+        };
+        command.SetHandler(async (parse, ct) =>
+        {
+            var asJson = parse.GetValue(json);
+            var result = await new PruneBench(parse.GetValue(history), parse.GetValue(drain), parse.GetValue(rounds),
+                m => { if (!asJson) Console.Error.WriteLine($"bench: {m}"); }).RunAsync(ct).ConfigureAwait(false);
+            if (asJson)
+            {
+                Cli.WriteJson(result, Cli.Json.PruneBenchResult);
+                return Cli.Ok;
+            }
+            foreach (var (r, i) in result.Rounds.Select((r, i) => (r, i)))
+                Console.Out.WriteLine($"round {i + 1}   alone {r.AloneJobsPerSecond,9:N0} jobs/s   beside pruning {r.PruningJobsPerSecond,9:N0} jobs/s   {r.ChangePercent,6:+0.0;-0.0}%   {r.Pruned:N0} pruned meanwhile");
+            Console.Out.WriteLine($"median change {result.MedianChangePercent:+0.0;-0.0}% ({result.History:N0} old jobs, drains of {result.Drain:N0}, cleaner batches of {result.CleanerBatch:N0})");
             return Cli.Ok;
         });
         return command;

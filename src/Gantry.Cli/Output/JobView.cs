@@ -28,6 +28,7 @@ namespace Gantry.Cli.Output;
 [JsonSerializable(typeof(Bench.WorkflowBenchResult))]
 [JsonSerializable(typeof(Bench.IdleBenchResult))]
 [JsonSerializable(typeof(Bench.MemoryBenchResult))]
+[JsonSerializable(typeof(Bench.PruneBenchResult))]
 [JsonSerializable(typeof(Gantry.Server.Api.ScheduleView))]
 [JsonSerializable(typeof(Gantry.Server.Api.ScheduleView[]))]
 [JsonSerializable(typeof(Gantry.Server.Api.ScheduleTriggerView))]
