@@ -7,14 +7,14 @@ namespace Gantry.Server.Maintenance;
 /// stopped and dead workers silent for longer than the worker retention (default 1 hour).</summary>
 /// <remarks>
 /// A large history goes in small batches (<see cref="MaintenanceOptions.CleanerBatch"/>), each its own short transaction, with a
-/// pause after each full batch of <see cref="YieldFactor"/> times what the batch took: the cleaner takes at most about a tenth of
+/// pause after each full batch of <see cref="YieldFactor"/> times what the batch took: the cleaner takes at most about a twentieth of
 /// the store's write time, so claims and completions beside it are barely slowed (on SQLite every write waits for the one writer).
 /// </remarks>
 public sealed class JobCleaner(IJobStore store, MaintenanceOptions options, ILogger<JobCleaner> logger, TimeProvider time)
     : MaintenanceService(logger, time)
 {
     /// <summary>The pause after a full batch, as a multiple of the time the batch took.</summary>
-    public const int YieldFactor = 9;
+    public const int YieldFactor = 19;
 
     private static readonly TimeSpan LongestYield = TimeSpan.FromSeconds(1);
 
