@@ -8,7 +8,8 @@ namespace Gantry.Cli.Bench;
 /// <summary>
 /// What idle Gantry processes cost a PostgreSQL database: transactions per second, from the database's own count
 /// (<c>pg_stat_database</c>), first with <c>workers</c> idle <c>gantry worker</c> processes alone, then with
-/// <c>servers</c> <c>gantry server</c> processes beside them (one leads, the rest stand by), and the resident memory
+/// <c>servers</c> <c>gantry server</c> processes beside them (one leads, the rest stand by), each less what the
+/// database did on its own before any of them started, and the resident memory
 /// of each process at the end. Every process of the run is a real one, started from this executable on the store given;
 /// the database should be one nothing else uses, since everything that happens in it is counted.
 /// </summary>
@@ -22,6 +23,10 @@ internal sealed class IdleBench(PostgresLocation store, int workers, int servers
         await using (var check = await Stores.OpenAsync(store, createIfMissing: true, ct).ConfigureAwait(false))
             await BenchStore.RequireEmptyAsync(check, ct).ConfigureAwait(false);
 
+        // What the database does with none of the processes (autovacuum and analyze of a fresh schema, the statistics
+        // collector): counted first, and taken off each count.
+        progress($"the database alone for {window.TotalSeconds:0}s");
+        var baseline = await TransactionsPerSecondAsync(ct).ConfigureAwait(false);
         var started = new List<BenchProcess>();
         // The store through the environment, so a password in it does not show in the process list.
         var environment = new Dictionary<string, string> { ["GANTRY_STORE"] = store.Url };
@@ -48,7 +53,8 @@ internal sealed class IdleBench(PostgresLocation store, int workers, int servers
                 Workers = workers,
                 Servers = servers,
                 WindowSeconds = window.TotalSeconds,
-                TransactionsPerSecondPerWorker = Math.Round(workersAlone / workers, 3),
+                BaselineTransactionsPerSecond = Math.Round(baseline, 3),
+                TransactionsPerSecondPerWorker = Math.Round(Math.Max(0, workersAlone - baseline) / workers, 3),
                 TransactionsPerSecondPerServer = withServers is { } all ? Math.Round((all - workersAlone) / servers, 3) : null,
                 WorkerRssMib = workerRss,
                 ServerRssMib = serverRss,
@@ -99,7 +105,9 @@ internal sealed record IdleBenchResult
     public required int Workers { get; init; }
     public required int Servers { get; init; }
     public required double WindowSeconds { get; init; }
-    /// <summary>The database's transactions per second with the workers alone, divided by their number.</summary>
+    /// <summary>The database's transactions per second before any process started (taken off the figures below).</summary>
+    public required double BaselineTransactionsPerSecond { get; init; }
+    /// <summary>The database's transactions per second with the workers alone, less the baseline, divided by their number.</summary>
     public required double TransactionsPerSecondPerWorker { get; init; }
     /// <summary>What the servers added, divided by their number; null without servers.</summary>
     public double? TransactionsPerSecondPerServer { get; init; }
