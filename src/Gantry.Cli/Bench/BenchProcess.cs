@@ -24,19 +24,23 @@ internal sealed class BenchProcess : IDisposable
     /// <summary>Starts <c>gantry <paramref name="command"/> <paramref name="args"/></c> with <paramref name="environment"/> added.</summary>
     public static BenchProcess Start(IReadOnlyDictionary<string, string> environment, string command, params string[] args)
     {
-        var self = Options.NodeCliOptions.GantryExecutable();
-        var info = new ProcessStartInfo(self[0]) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var a in self.Skip(1)) info.ArgumentList.Add(a);
-        info.ArgumentList.Add(command);
-        foreach (var a in args) info.ArgumentList.Add(a);
-        foreach (var (k, v) in environment) info.Environment[k] = v;
-        var p = Process.Start(info) ?? throw new GantryException($"could not start gantry {command}");
+        var p = Process.Start(StartInfo(environment, [command, .. args])) ?? throw new GantryException($"could not start gantry {command}");
         var started = new BenchProcess(command, p);
         p.OutputDataReceived += (_, e) => started.Line(e.Data);
         p.ErrorDataReceived += (_, e) => started.Line(e.Data);
         p.BeginOutputReadLine();
         p.BeginErrorReadLine();
         return started;
+    }
+
+    /// <summary>This very program with <paramref name="args"/> and <paramref name="environment"/> added, its output redirected.</summary>
+    public static ProcessStartInfo StartInfo(IReadOnlyDictionary<string, string> environment, IEnumerable<string> args)
+    {
+        var self = Options.NodeCliOptions.GantryExecutable();
+        var info = new ProcessStartInfo(self[0]) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var a in self.Skip(1).Concat(args)) info.ArgumentList.Add(a);
+        foreach (var (k, v) in environment) info.Environment[k] = v;
+        return info;
     }
 
     private void Line(string? line)

@@ -85,10 +85,7 @@ internal sealed class MemoryBench(StoreLocation store, int jobs, int commandRuns
     /// <summary>Runs a gantry command to its end and returns its wall time, start to exit, in milliseconds.</summary>
     private static async Task<double> RunCommandMsAsync(IReadOnlyDictionary<string, string> environment, CancellationToken ct, params string[] args)
     {
-        var self = Options.NodeCliOptions.GantryExecutable();
-        var info = new ProcessStartInfo(self[0]) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var a in self.Skip(1).Concat(args)) info.ArgumentList.Add(a);
-        foreach (var (k, v) in environment) info.Environment[k] = v;
+        var info = BenchProcess.StartInfo(environment, args);
         var clock = Stopwatch.StartNew();
         using var p = Process.Start(info) ?? throw new GantryException($"could not start gantry {args[0]}");
         var output = p.StandardOutput.ReadToEndAsync(ct);
