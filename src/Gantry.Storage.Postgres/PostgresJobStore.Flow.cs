@@ -39,38 +39,52 @@ public sealed partial class PostgresJobStore
               LIMIT (SELECT n FROM room)
               FOR UPDATE SKIP LOCKED
               """;
-        const string NextKey = "SELECT r.concurrency_key FROM job_ready AS r WHERE r.queue = @queue AND r.concurrency_key > {0} ORDER BY r.concurrency_key LIMIT 1";
+        // The first claimable job of the next key after {0}, and whether this worker may run it.
+        const string NextKey = $$"""
+            SELECT r.concurrency_key AS k, r.ctid AS rid, r.priority, r.seq, {{ReadyFilters}} AS passes
+            FROM job_ready AS r WHERE r.queue = @queue AND r.concurrency_key > {0}
+            ORDER BY r.concurrency_key, r.priority DESC, r.seq LIMIT 1
+            """;
         var candidates = !perKey ? "" : $"""
-            keys_fwd(k, ord) AS (
-              SELECT ({string.Format(NextKey, "lim.cursor_key")}), 1::bigint FROM lim
+            held AS (
+              SELECT s.concurrency_key AS k, count(*) AS n FROM job_slots AS s WHERE s.queue = @queue GROUP BY s.concurrency_key),
+            keys_fwd(k, ord, rid, priority, seq, passes) AS (
+              SELECT f.k, 1::bigint, f.rid, f.priority, f.seq, f.passes FROM lim CROSS JOIN LATERAL ({string.Format(NextKey, "lim.cursor_key")}) AS f
               UNION ALL
-              SELECT ({string.Format(NextKey, "keys_fwd.k")}), keys_fwd.ord + 1
-              FROM keys_fwd WHERE keys_fwd.k IS NOT NULL AND keys_fwd.ord < (SELECT n FROM room)),
-            keys_wrap(k, ord) AS (
-              SELECT ({string.Format(NextKey, "''")}), (SELECT count(*) FROM keys_fwd WHERE k IS NOT NULL) + 1
+              SELECT f.k, keys_fwd.ord + 1, f.rid, f.priority, f.seq, f.passes
+              FROM keys_fwd CROSS JOIN LATERAL ({string.Format(NextKey, "keys_fwd.k")}) AS f
+              WHERE keys_fwd.ord < (SELECT n FROM room)),
+            keys_wrap(k, ord, rid, priority, seq, passes) AS (
+              SELECT f.k, (SELECT count(*) FROM keys_fwd) + 1, f.rid, f.priority, f.seq, f.passes
+              FROM lim CROSS JOIN LATERAL ({string.Format(NextKey, "''")}) AS f
+              WHERE lim.cursor_key <> '' AND (SELECT count(*) FROM keys_fwd) < (SELECT n FROM room)
               UNION ALL
-              SELECT ({string.Format(NextKey, "keys_wrap.k")}), keys_wrap.ord + 1
-              FROM keys_wrap, lim WHERE keys_wrap.k IS NOT NULL AND keys_wrap.k < lim.cursor_key AND keys_wrap.ord < (SELECT n FROM room)),
+              SELECT f.k, keys_wrap.ord + 1, f.rid, f.priority, f.seq, f.passes
+              FROM keys_wrap CROSS JOIN lim CROSS JOIN LATERAL ({string.Format(NextKey, "keys_wrap.k")}) AS f
+              WHERE keys_wrap.k < lim.cursor_key AND keys_wrap.ord < (SELECT n FROM room)),
             keys AS (
-              SELECT k, ord FROM keys_fwd WHERE k IS NOT NULL
+              SELECT * FROM keys_fwd
               UNION ALL
-              SELECT keys_wrap.k, keys_wrap.ord FROM keys_wrap, lim WHERE keys_wrap.k IS NOT NULL AND keys_wrap.k <= lim.cursor_key),
+              SELECT w.* FROM keys_wrap AS w, lim WHERE w.k <= lim.cursor_key),
             share AS (
               SELECT greatest(1, ceil((SELECT n FROM room)::numeric / greatest(1, (SELECT count(*) FROM keys))))::bigint AS q),
             cand AS (
-              SELECT c.rid, c.priority, c.seq, keys.k, keys.ord, b.n + c.rn AS turn
-              FROM lim CROSS JOIN share CROSS JOIN keys
-              CROSS JOIN LATERAL (SELECT count(*) AS n FROM job_slots AS s WHERE s.queue = @queue AND s.concurrency_key = keys.k) AS b
+              SELECT c.rid, c.priority, c.seq, keys.k, keys.ord, coalesce(b.n, 0) + c.rn AS turn
+              FROM lim CROSS JOIN share CROSS JOIN keys LEFT JOIN held AS b ON b.k = keys.k
               CROSS JOIN LATERAL (
-                SELECT r.ctid AS rid, r.priority, r.seq, row_number() OVER (ORDER BY r.priority DESC, r.seq) AS rn
-                FROM job_ready AS r
-                WHERE r.queue = @queue AND r.concurrency_key = keys.k AND {ReadyFilters}
-                ORDER BY r.priority DESC, r.seq
-                LIMIT greatest(0, least(share.q, lim.per_key - b.n))) AS c
+                -- One job per key (a claim with more keys than room): the one the walk found, when this worker may run it.
+                SELECT keys.rid, keys.priority, keys.seq, 1::bigint AS rn
+                WHERE share.q = 1 AND keys.passes AND coalesce(b.n, 0) < lim.per_key
+                UNION ALL
+                (SELECT r.ctid, r.priority, r.seq, row_number() OVER (ORDER BY r.priority DESC, r.seq)
+                 FROM job_ready AS r
+                 WHERE NOT (share.q = 1 AND keys.passes) AND r.queue = @queue AND r.concurrency_key = keys.k AND {ReadyFilters}
+                 ORDER BY r.priority DESC, r.seq
+                 LIMIT greatest(0, least(share.q, lim.per_key - coalesce(b.n, 0))))) AS c
               UNION ALL
               SELECT c.rid, c.priority, c.seq, NULL, 0, b.n + row_number() OVER (ORDER BY c.priority DESC, c.seq)
               FROM lim CROSS JOIN share
-              CROSS JOIN LATERAL (SELECT count(*) AS n FROM job_slots AS s WHERE s.queue = @queue AND s.concurrency_key IS NULL) AS b
+              CROSS JOIN (SELECT coalesce((SELECT held.n FROM held WHERE held.k IS NULL), 0) AS n) AS b
               CROSS JOIN LATERAL (
                 SELECT h.rid, h.priority, h.seq FROM (
                   SELECT r.ctid AS rid, r.priority, r.seq, r.concurrency_key FROM job_ready AS r

@@ -23,7 +23,7 @@ public sealed partial class PostgresJobStore
           RETURNING j.id, CASE WHEN j.workflow_id IS NULL THEN NULL ELSE j.seq END AS step_seq, j.slot),
         freed AS (
           DELETE FROM job_slots WHERE job_id = ANY(ARRAY(SELECT id FROM done WHERE slot)))
-        SELECT id, step_seq FROM done
+        SELECT id, step_seq, slot IS TRUE FROM done
         """;
 
     private const string InsertErrorSql = """
@@ -51,10 +51,10 @@ public sealed partial class PostgresJobStore
             else if (report is not (JobProgressReport or JobSucceededReport or JobCancelledReport or JobRequeuedReport or JobLogReport or JobCheckpointReport))
                 throw new ArgumentException($"unknown report {report.GetType().Name}", nameof(reports));
         }
-        bool wakeClaimers = false, wakeScheduler = false;
+        bool wakeClaimers = false, wakeScheduler = false, slotsFreed = false;
         var applied = await TransactAsync(async c =>
         {
-            wakeClaimers = wakeScheduler = false;
+            wakeClaimers = wakeScheduler = slotsFreed = false;
             var now = Now();
             var results = new bool[reports.Count];
             var run = new List<int>(); // consecutive successes, applied together
@@ -67,14 +67,14 @@ public sealed partial class PostgresJobStore
                     // The same job twice in one run would match its row once: flush first so order holds.
                     if (!inRun.Add(s.JobId))
                     {
-                        await SucceedManyAsync(c, reports, run, results, succeededSteps, now, ct).ConfigureAwait(false);
+                        slotsFreed |= await SucceedManyAsync(c, reports, run, results, succeededSteps, now, ct).ConfigureAwait(false);
                         inRun.Clear();
                         inRun.Add(s.JobId);
                     }
                     run.Add(i);
                     continue;
                 }
-                await SucceedManyAsync(c, reports, run, results, succeededSteps, now, ct).ConfigureAwait(false);
+                slotsFreed |= await SucceedManyAsync(c, reports, run, results, succeededSteps, now, ct).ConfigureAwait(false);
                 inRun.Clear();
                 switch (reports[i])
                 {
@@ -141,7 +141,7 @@ public sealed partial class PostgresJobStore
                         break;
                 }
             }
-            await SucceedManyAsync(c, reports, run, results, succeededSteps, now, ct).ConfigureAwait(false);
+            slotsFreed |= await SucceedManyAsync(c, reports, run, results, succeededSteps, now, ct).ConfigureAwait(false);
             // Dependents are released in the transaction that records their dependencies' success.
             var released = await ReleaseDependentsAsync(c, succeededSteps, ct).ConfigureAwait(false);
             if (wakeClaimers) await NotifyAsync(c, PostgresNotifications.Jobs, ct).ConfigureAwait(false);
@@ -149,16 +149,20 @@ public sealed partial class PostgresJobStore
             wakeClaimers |= released;
             return results;
         }, ct).ConfigureAwait(false);
-        if (wakeClaimers) Signals.JobsAvailable.Set();
+        // Successes that gave back flow-control slots make room in a limited queue: this process's workers, which took
+        // the queue's short claim as "drained", look again now. Other processes find the room at their next look
+        // (LimitedQueues.WakeAfterShortClaim), so no notification is sent for it.
+        if (wakeClaimers || slotsFreed) Signals.JobsAvailable.Set();
         if (wakeScheduler) Signals.ScheduleChanged.Set();
         return applied;
     }
 
-    /// <summary>Applies the successes at <paramref name="run"/> in one round trip and empties it; adds the row keys of workflow steps among them to <paramref name="steps"/>.</summary>
-    private static async Task SucceedManyAsync(NpgsqlConnection c, IReadOnlyList<JobReport> reports, List<int> run, bool[] results, List<long> steps,
+    /// <summary>Applies the successes at <paramref name="run"/> in one round trip and empties it; adds the row keys of workflow
+    /// steps among them to <paramref name="steps"/>. True when any of them gave back a flow-control slot.</summary>
+    private static async Task<bool> SucceedManyAsync(NpgsqlConnection c, IReadOnlyList<JobReport> reports, List<int> run, bool[] results, List<long> steps,
         DateTime now, CancellationToken ct)
     {
-        if (run.Count == 0) return;
+        if (run.Count == 0) return false;
         // In id order, as the rescuer locks them: two transactions on the same rows lock them in one order.
         var rows = run.Select(k => (JobSucceededReport)reports[k]).OrderBy(s => s.JobId).ToArray();
         var done = await PostgresArrayUpdate.RunAsync(c, SucceedManySql,
@@ -168,11 +172,17 @@ public sealed partial class PostgresJobStore
             new NpgsqlParameter { Value = rows.Select(s => s.WorkerId).ToArray() },
             new NpgsqlParameter { Value = rows.Select(s => s.Result).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text },
             new NpgsqlParameter { Value = now, NpgsqlDbType = NpgsqlDbType.TimestampTz },
-        ], r => (Id: r.GetGuid(0), Step: r.GetInt64OrNull(1)), ct).ConfigureAwait(false);
+        ], r => (Id: r.GetGuid(0), Step: r.GetInt64OrNull(1), Slot: r.GetBoolean(2)), ct).ConfigureAwait(false);
         var ids = done.Select(d => d.Id).ToHashSet();
         foreach (var k in run) results[k] = ids.Contains(reports[k].JobId);
-        foreach (var (_, step) in done) if (step is { } seq) steps.Add(seq);
+        var freed = false;
+        foreach (var (_, step, slot) in done)
+        {
+            if (step is { } seq) steps.Add(seq);
+            freed |= slot;
+        }
         run.Clear();
+        return freed;
     }
 
     private static NpgsqlCommand Fenced(NpgsqlConnection c, string sql, JobReport report) =>

@@ -22,7 +22,7 @@ namespace Gantry.Cli.Bench;
 /// later round runs on the history the earlier ones left (their finished jobs, and on PostgreSQL their
 /// claim-index entries until a vacuum), as a store in service does.</param>
 internal sealed class BenchRunner(IJobStore store, int jobs, int concurrency, int latencySamples, Action<string> progress, Func<IWorkerLink>? link = null, int rounds = 1,
-    BenchFlow? flow = null)
+    BenchFlow? flow = null, int maxPrefetch = Gantry.Worker.WorkerOptions.MaxPrefetchDefault)
 {
     private IWorkerLink NewLink() => link?.Invoke() ?? new StoreWorkerLink(store);
 
@@ -58,7 +58,7 @@ internal sealed class BenchRunner(IJobStore store, int jobs, int concurrency, in
 
     private async Task<BenchResult> RunAsync(ServiceProvider services, BenchProbe probe, CancellationToken ct)
     {
-        var options = new WorkerOptions { Queues = new Dictionary<string, int> { ["default"] = concurrency }, WorkerId = $"bench-{Environment.ProcessId}" };
+        var options = new WorkerOptions { Queues = new Dictionary<string, int> { ["default"] = concurrency }, WorkerId = $"bench-{Environment.ProcessId}", MaxPrefetch = maxPrefetch };
 
         // 0. Warm up: the same path, on a queue of its own, not measured, in rounds until the JIT has
         // settled (tiered compilation re-compiles hot methods in the background for seconds after

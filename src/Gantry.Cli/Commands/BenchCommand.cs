@@ -21,9 +21,11 @@ internal static class BenchCommand
         var limitPerKey = CliOptions.OptionalCount("--limit-per-key", "Drain a queue with this per-key limit (with --keys)", least: 1);
         var limitRate = new Option<string?>("--limit-rate") { Description = "Drain a queue with this rate limit, e.g. 100/s", HelpName = "n/unit" };
         var keys = CliOptions.Count("--keys", "Spread the backlog over this many concurrency keys (0: none)", 0, least: 0);
+        var maxPrefetch = CliOptions.Count("--max-prefetch", "The worker's prefetch ceiling (jobs claimed ahead of free slots); claimed jobs count against a concurrency limit",
+            Gantry.Worker.WorkerOptions.MaxPrefetchDefault, least: 0);
         var command = new Command("bench", "Measure throughput (drain a backlog of no-op jobs) and pickup latency (enqueue to handler start) on a fresh store")
         {
-            db, storeOption, jobs, concurrency, samples, rounds, json, limitConcurrency, limitPerKey, limitRate, keys, Process(), Http(), Ipc(), Node(), Workflow(), Idle(), Memory(), Prune(),
+            db, storeOption, jobs, concurrency, samples, rounds, json, limitConcurrency, limitPerKey, limitRate, keys, maxPrefetch, Process(), Http(), Ipc(), Node(), Workflow(), Idle(), Memory(), Prune(),
         };
         command.SetHandler(async (parse, ct) =>
         {
@@ -41,7 +43,7 @@ internal static class BenchCommand
             };
             var flow = new BenchFlow(limits.IsEmpty ? null : limits, parse.GetValue(keys));
             var result = await BenchStore.WithFreshStoreAsync(parse, db, storeOption,
-                store => new BenchRunner(store, n, c, s, m => { if (!asJson) Console.Error.WriteLine($"bench: {m}"); }, rounds: r, flow: flow).RunAsync(ct), ct).ConfigureAwait(false);
+                store => new BenchRunner(store, n, c, s, m => { if (!asJson) Console.Error.WriteLine($"bench: {m}"); }, rounds: r, flow: flow, maxPrefetch: parse.GetValue(maxPrefetch)).RunAsync(ct), ct).ConfigureAwait(false);
             Print(result, n, c, s, asJson);
             return Cli.Ok;
         });

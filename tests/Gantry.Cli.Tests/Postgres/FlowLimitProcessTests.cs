@@ -3,9 +3,10 @@ using System.Text.RegularExpressions;
 namespace Gantry.Cli.Tests.Postgres;
 
 /// <summary>
-/// A cluster-wide concurrency limit under failure: a server and three worker processes on one PostgreSQL, each
-/// willing to run more than the limit, one SIGKILLed mid-run; the running count, sampled throughout, never passes
-/// the limit, and the queue drains.
+/// A cluster-wide concurrency limit under failure: a server, three worker processes and a node with two managed
+/// workers on one PostgreSQL, each willing to run more than the limit; a worker and then the node (with its workers)
+/// SIGKILLed mid-run; the running count, sampled throughout, never passes the limit, no slot is left, and the queue
+/// drains.
 /// </summary>
 [Collection(PostgresClusterCollection.Name)]
 public sealed partial class FlowLimitProcessTests(PostgresClusterFixture fixture) : IDisposable
@@ -16,7 +17,7 @@ public sealed partial class FlowLimitProcessTests(PostgresClusterFixture fixture
     public void Dispose() => _dir.Dispose();
 
     [Fact]
-    public async Task ConcurrencyLimit_ThreeWorkers_OneKilled_RunningNeverAboveLimit_QueueDrains()
+    public async Task ConcurrencyLimit_WorkersAndANode_WorkerAndNodeKilled_RunningNeverAboveLimit_QueueDrains()
     {
         const int Jobs = 120, Limit = 5;
         var (url, sql) = await fixture.NewStoreDatabaseAsync();
@@ -30,12 +31,15 @@ public sealed partial class FlowLimitProcessTests(PostgresClusterFixture fixture
         await using var server = GantryProcess.Start(_dir.Path, "server", "--store", url, "--dead-worker-timeout", "6s", "--rescue-interval", "1s");
         await server.WaitForOutputAsync("Press Ctrl-C to stop.", Generous);
         var workers = new List<GantryProcess>();
+        GantryProcess? node = null;
         using var stop = new CancellationTokenSource();
         try
         {
             for (var i = 0; i < 3; i++)
                 workers.Add(GantryProcess.Start(_dir.Path, "worker", "--store", url, "--queues", "default:4", "--heartbeat-interval", "1s", "--lease-duration", "20s"));
-            string Context() => $"server:\n{server.Output}\n" + string.Join("\n", workers.Select((w, i) => $"worker {i}:\n{w.Output}"));
+            node = GantryProcess.Start(_dir.Path, "node", "--store", url, "--run-dir", _dir.File("run"), "--workers", "2", "--queues", "default:4",
+                "--heartbeat-interval", "1s", "--lease-duration", "20s");
+            string Context() => $"server:\n{server.Output}\nnode:\n{node.Output}\n" + string.Join("\n", workers.Select((w, i) => $"worker {i}:\n{w.Output}"));
 
             // Sample the running count (claimed and not ended: prefetched jobs count too) until the queue drains.
             var samples = new List<long>();
@@ -48,6 +52,7 @@ public sealed partial class FlowLimitProcessTests(PostgresClusterFixture fixture
                 }
             });
             foreach (var w in workers) await w.WaitForOutputAsync("Press Ctrl-C to stop.", Generous);
+            await node.WaitForOutputAsync("Press Ctrl-C to stop.", Generous);
 
             const string Succeeded = "SELECT count(*) FROM jobs WHERE state = 'succeeded'";
             await StoreSql.WaitForCountAsync(sql, Succeeded, 20, Generous, Context);
@@ -56,6 +61,12 @@ public sealed partial class FlowLimitProcessTests(PostgresClusterFixture fixture
             var held = await StoreSql.ScalarAsync<long>(sql, $"SELECT count(*) FROM jobs WHERE state = 'running' AND worker_id = '{victimId}'");
             victim.Signal(GantryProcess.SigKill);
             await victim.WaitForExitAsync(Generous);
+            // The node and its workers next, once more jobs are through (its workers die with it: parent-death signal).
+            await StoreSql.WaitForCountAsync(sql, Succeeded, 50, Generous, Context);
+            // Jobs ran under more workers than the three plain ones: the node's workers took part.
+            await StoreSql.WaitForCountAsync(sql, "SELECT count(DISTINCT worker_id) FROM jobs WHERE state = 'succeeded'", 4, Generous, Context);
+            node.Signal(GantryProcess.SigKill);
+            await node.WaitForExitAsync(Generous);
 
             await StoreSql.WaitForCountAsync(sql, Succeeded, Jobs, Generous, Context);
             await stop.CancelAsync();
@@ -77,6 +88,7 @@ public sealed partial class FlowLimitProcessTests(PostgresClusterFixture fixture
         {
             await stop.CancelAsync();
             foreach (var w in workers) await w.DisposeAsync();
+            if (node is not null) await node.DisposeAsync();
         }
     }
 
