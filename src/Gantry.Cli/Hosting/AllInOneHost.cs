@@ -90,7 +90,11 @@ internal static class AllInOneHost
         else
         {
             var app = web.Build();
-            if (api is not null) app.MapGantryApi();
+            if (api is not null)
+            {
+                app.MapGantryApi();
+                if (api.Dashboard) app.MapGantryDashboard();
+            }
             else if (app.Services.GetService<Gantry.Worker.Execution.GantryWorker>() is { } worker)
                 app.MapGantryWorkerMetrics(sb => Gantry.Server.Telemetry.WorkerGauges.WriteTo(sb, worker.Id, worker.RunningCount, worker.Options.EffectiveCapacity,
                     worker.IsPaused, worker.Status is "draining" or "stopped", worker.HeldLeases, worker.HeartbeatAge), () => worker.IsReady);
