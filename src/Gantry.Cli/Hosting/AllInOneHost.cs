@@ -4,6 +4,7 @@ using Gantry.Worker;
 using Gantry.Worker.Handlers.BuiltIn;
 using Gantry.Server.Api;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
@@ -43,6 +44,9 @@ internal static class AllInOneHost
             web.WebHost.UseUrls(api!.Url);
             web.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = ApiOptions.MaxRequestBytesDefault);
             web.Services.AddGantryApi(api.ApiOptions(config.KnownJobTypes) with { DeadWorkerTimeout = maintenance?.DeadWorkerTimeout });
+            // Dashboard sessions and anti-forgery tokens are protected with keys held in memory: a restart signs everyone out,
+            // and nothing secret is written to disk.
+            web.Services.AddDataProtection().UseEphemeralDataProtectionProvider();
         }
         builder.Logging.ClearProviders();
         builder.Logging.SetMinimumLevel(logLevel);
