@@ -40,7 +40,8 @@ public abstract partial class DashboardSite : IAsyncLifetime
     {
         if (!File.Exists(Chromium) || !File.Exists(ChromeDriver))
             throw new InvalidOperationException($"the browser tests need Debian's chromium and chromium-driver ({Chromium}, {ChromeDriver}): apt-get install chromium chromium-driver (test.sh does as root)");
-        _gantry = GantryProcess.StartDll(_dir.Path, GantryProcess.CliPath, ["run", "--db", _dir.Db, "--listen", "127.0.0.1:0", .. RunArgs], RunEnv);
+        _gantry = GantryProcess.StartDll(_dir.Path, GantryProcess.CliPath,
+            ["run", "--db", _dir.Db, "--listen", "127.0.0.1:0", "--queues", "default:8,mail:2,filters:2,pausable:2,secret:2", .. RunArgs], RunEnv);
         await _gantry.WaitForOutputAsync("Press Ctrl-C to stop.", Generous);
         Url = ApiLine().Match(_gantry.Stdout).Groups[1].Value;
         Http = new HttpClient { BaseAddress = new Uri(Url), Timeout = Generous };

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text;
 using OpenQA.Selenium;
 
@@ -15,20 +14,21 @@ public sealed class OpenDashboardTests(OpenSite site) : IClassFixture<OpenSite>
         await site.SubmitAsync("""{"type":"echo","payload":{"hello":"dashboard"}}""");
         await site.WaitForStateAsync(dead, "dead");
 
-        // First view: navigation start to the queues table drawn from /api/v1/overview (the best of three loads).
+        // First view: from the navigation's start to the overview drawn from /api/v1/overview, as the page itself
+        // marks it (performance.mark), so that the driver's own round trips are not counted. The median of five loads.
         var times = new List<double>();
-        for (var i = 0; i < 3; i++)
+        for (var i = 0; i < 5; i++)
         {
             site.Browser.Navigate().GoToUrl("about:blank");
-            var watch = Stopwatch.StartNew();
             site.Open("#/");
             site.Element("table.queues tr[data-queue='mail']", "the queue table");
-            watch.Stop();
-            times.Add(watch.Elapsed.TotalMilliseconds);
+            times.Add(Convert.ToDouble(site.Browser.ExecuteScript("return performance.getEntriesByName('gantry-first-view')[0].startTime;"), System.Globalization.CultureInfo.InvariantCulture));
         }
-        var firstView = times.Min();
-        Console.WriteLine($"dashboard first view (navigation to queue table), best of 3: {firstView:0} ms; all: {string.Join(", ", times.Select(t => t.ToString("0")))} ms");
-        Assert.True(firstView < 3000, $"first view took {firstView:0} ms");
+        times.Sort();
+        var firstView = times[times.Count / 2];
+        Console.WriteLine($"dashboard first view (navigation start to overview drawn), median of 5: {firstView:0} ms; all: {string.Join(", ", times.Select(t => t.ToString("0", System.Globalization.CultureInfo.InvariantCulture)))} ms");
+        // The figure to meet is 300 ms on an idle machine (docs/dashboard.md); the bound here is loose, for a loaded test machine.
+        Assert.True(firstView < 2000, $"first view took {firstView:0} ms");
 
         Assert.Contains("dead job", site.Element("ul.attention li.attn-dead_jobs").Text, StringComparison.Ordinal);
         Assert.Equal(3, site.Browser.FindElements(By.CssSelector("svg.chart")).Count);

@@ -56,6 +56,11 @@ async function route() {
 }
 
 window.addEventListener('hashchange', route);
+// A page left for another keeps no stream open (a page kept in the back-forward cache would hold a connection of the
+// browser's few per server, and starve the next page's requests).
+window.addEventListener('pagehide', () => { stop(); stop = () => {}; stopEvents(); });
+window.addEventListener('pageshow', e => { if (e.persisted) route(); });
+if ((location.hash.slice(1) || '/').split('?')[0] === '/') views.prefetchOverview();
 try {
   await loadSession();
 } catch (err) {

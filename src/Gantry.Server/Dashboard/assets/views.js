@@ -14,7 +14,13 @@ export function h(tag, attrs = {}, ...children) {
     else if (k === 'class') node.className = v;
     else node.setAttribute(k, v === true ? '' : v);
   }
-  for (const c of children.flat()) if (c !== undefined && c !== null && c !== false) node.append(c instanceof Node ? c : document.createTextNode(String(c)));
+  for (const c of children.flat(Infinity)) if (c !== undefined && c !== null && c !== false) node.append(c instanceof Node ? c : document.createTextNode(String(c)));
+  return node;
+}
+
+// Replaces a node's children, flattening arrays and leaving out null and false (as h does).
+export function fill(node, ...children) {
+  node.replaceChildren(...children.flat(Infinity).filter(c => c !== undefined && c !== null && c !== false));
   return node;
 }
 
@@ -38,7 +44,8 @@ function duration(from, to) {
 }
 
 function progressBar(value, message) {
-  const pct = value === null || value === undefined ? null : Math.max(0, Math.min(1, value)) * 100;
+  // A job's progress is a percentage (0–100), as the API gives it.
+  const pct = value === null || value === undefined ? null : Math.max(0, Math.min(100, value));
   const bar = h('div', { class: 'bar' });
   bar.style.width = `${pct ?? 0}%`;
   return h('div', { class: 'progress', 'data-progress': pct === null ? '' : pct.toFixed(1), title: message || '' },
@@ -92,8 +99,18 @@ function pre(value, hidden) {
 }
 
 // ---- Overview ----------------------------------------------------------------------------------------------------
+let early = null;
+
+// Asked for before the session is read (in parallel with it), so that the first view waits for one round trip, not two.
+export function prefetchOverview() {
+  early = get('api/v1/overview');
+  early.catch(() => {});
+}
+
+let firstView = false;
+
 export async function overview(main) {
-  main.replaceChildren(h('h1', {}, 'Overview'), h('p', { class: 'muted' }, 'Loading…'));
+  fill(main, h('h1', {}, 'Overview'), h('p', { class: 'muted' }, 'Loading…'));
   const render = data => {
     const attention = data.attention.length
       ? h('ul', { class: 'attention' }, data.attention.map(a => h('li', { class: `attn-${a.kind}` },
@@ -114,7 +131,7 @@ export async function overview(main) {
     const w = data.workers;
     const pct = w.capacity ? Math.round((w.capacity_used / w.capacity) * 100) : 0;
     const series = data.series;
-    main.replaceChildren(
+    fill(main, 
       h('h1', {}, 'Overview'),
       h('section', { class: 'cards' },
         h('div', { class: 'card' }, h('div', { class: 'big' }, n(w.live)), h('div', {}, 'live workers')),
@@ -132,11 +149,14 @@ export async function overview(main) {
       h('h2', {}, 'Workers and nodes'),
       w.items.length ? workerTable(w.items, false) : h('p', { class: 'muted' }, 'No live worker.'),
       h('p', { class: 'muted small' }, `as of ${new Date(data.at).toLocaleTimeString()}`));
+    if (!firstView) { firstView = true; performance.mark('gantry-first-view'); }
   };
   try {
-    render(await get('api/v1/overview'));
+    const first = early;
+    early = null;
+    render(await (first ?? get('api/v1/overview')).catch(() => get('api/v1/overview')));
   } catch (err) {
-    main.replaceChildren(h('h1', {}, 'Overview'), notice(err.message));
+    fill(main, h('h1', {}, 'Overview'), notice(err.message));
   }
   return onOverview(render);
 }
@@ -163,7 +183,7 @@ export async function jobs(main, params) {
     location.hash = `#/jobs${q.size ? '?' + q : ''}`;
   });
   const body = h('div', {}, h('p', { class: 'muted' }, 'Loading…'));
-  main.replaceChildren(h('h1', {}, 'Jobs'), form, body);
+  fill(main, h('h1', {}, 'Jobs'), form, body);
   const load = async () => {
     const query = { state: filter.state, queue: filter.queue, type: filter.type, tag: filter.tag, search: filter.search, cursor: filter.cursor, limit: 50 };
     let page;
@@ -252,7 +272,7 @@ export async function job(main, id) {
         e.target.closest('.actions').querySelector('code.cmd')?.remove();
         e.target.closest('.actions').append(h('code', { class: 'cmd' }, text));
       } }, 'Copy as gantry submit'));
-    main.replaceChildren(
+    fill(main, 
       h('h1', {}, `Job `, h('span', { class: 'mono' }, j.id), ' ', h('span', { id: 'job-state' }, badge(j.state))),
       actions,
       h('dl', { class: 'facts' },
@@ -299,7 +319,7 @@ export async function job(main, id) {
   try {
     await render();
   } catch (err) {
-    main.replaceChildren(h('h1', {}, 'Job'), notice(err.message));
+    fill(main, h('h1', {}, 'Job'), notice(err.message));
     return () => {};
   }
   follow();
@@ -310,7 +330,7 @@ export async function job(main, id) {
 export async function workflows(main, params) {
   const cursor = params.get('cursor') || '';
   const page = await get('api/v1/workflows', { limit: 50, cursor });
-  main.replaceChildren(h('h1', {}, 'Workflows'),
+  fill(main, h('h1', {}, 'Workflows'),
     page.workflows.length ? table(['Name', 'State', 'Steps', 'Unfinished', 'Succeeded', 'Dead', 'Cancelled', 'Created'],
       page.workflows.map(w => h('tr', { 'data-workflow': w.id },
         h('td', {}, h('a', { href: `#/workflows/${w.id}` }, w.name)), h('td', {}, badge(w.state)),
@@ -324,15 +344,18 @@ export async function workflow(main, id) {
   let w = await get(`api/v1/workflows/${id}`);
   const graph = workflowGraph(w.steps, s => { location.hash = `#/jobs/${s.job_id}`; });
   const state = h('span', { id: 'workflow-state' }, badge(w.state));
+  const actions = h('div', { class: 'actions' });
+  const renderActions = () => actions.replaceChildren(...[w.state === 'running' ? action('Cancel workflow', async () => { await post(`api/v1/workflows/${id}/cancel`); }, { danger: true, name: 'cancel-workflow' }) : null].filter(Boolean));
+  renderActions();
   const stepRows = h('tbody');
   const renderSteps = () => stepRows.replaceChildren(...w.steps.map(s => h('tr', { 'data-step': s.name },
     h('td', {}, h('a', { href: `#/jobs/${s.job_id}` }, s.name)), h('td', {}, s.type), h('td', {}, badge(s.state)),
     h('td', {}, s.depends_on.join(', ') || '—'), h('td', { class: 'num' }, s.attempt), h('td', {}, duration(s.started_at, s.finished_at)))));
   renderSteps();
-  main.replaceChildren(
+  fill(main, 
     h('h1', {}, `Workflow ${w.name} `, state),
     h('p', { class: 'muted' }, h('span', { class: 'mono' }, w.id), ` · on failure: ${w.on_failure} · created ${since(w.created_at)}`),
-    h('div', { class: 'actions' }, w.state === 'running' ? action('Cancel workflow', async () => { await post(`api/v1/workflows/${id}/cancel`); }, { danger: true, name: 'cancel-workflow' }) : null),
+    actions,
     h('div', { class: 'graph-box' }, graph),
     h('h2', {}, 'Steps'),
     h('table', {}, h('thead', {}, h('tr', {}, ['Step', 'Type', 'State', 'Depends on', 'Attempt', 'Duration'].map(c => h('th', {}, c)))), stepRows));
@@ -346,7 +369,7 @@ export async function workflow(main, id) {
     try {
       w = await get(`api/v1/workflows/${id}`);
       graph.update(w.steps);
-      state.replaceChildren(badge(w.state));
+      if (state.textContent !== w.state) { state.replaceChildren(badge(w.state)); renderActions(); }
       renderSteps();
     } catch { /* the next tick tries again */ } finally { busy = false; }
   });
@@ -359,7 +382,7 @@ function workerTable(items, withActions) {
       h('tr', { 'data-worker': w.id },
         h('td', {}, h('span', { class: 'mono' }, w.id), h('div', { class: 'muted small' }, `${w.host} pid ${w.pid}${w.version ? ' · ' + w.version : ''}${w.managed ? ' · node' : ''}`)),
         h('td', {}, badge(w.state)),
-        h('td', {}, progressBar(w.capacity ? w.capacity_used / w.capacity : 0, `${w.capacity_used}/${w.capacity}`)),
+        h('td', {}, progressBar(w.capacity ? (w.capacity_used / w.capacity) * 100 : 0, `${w.capacity_used}/${w.capacity}`)),
         h('td', {}, w.running_job_ids.slice(0, 5).map(j => h('a', { href: `#/jobs/${j}`, class: 'mono small block' }, short(j))), w.running_job_ids.length > 5 ? `+${w.running_job_ids.length - 5}` : null),
         h('td', {}, Object.entries(w.queues).map(([q, c]) => `${q}:${c}`).join(', ')),
         h('td', {}, (w.capabilities || []).join(', ') || '—'),
@@ -380,7 +403,7 @@ function workerTable(items, withActions) {
 export async function workers(main, params) {
   const all = params.get('all') === 'true';
   const box = h('div');
-  main.replaceChildren(h('h1', {}, 'Workers and nodes'),
+  fill(main, h('h1', {}, 'Workers and nodes'),
     h('p', {}, h('a', { href: all ? '#/workers' : '#/workers?all=true' }, all ? 'Live workers only' : 'Show stopped and dead workers too')), box);
   const render = items => box.replaceChildren(items.length ? workerTable(items, true) : h('p', { class: 'muted' }, 'No worker.'));
   render(await get('api/v1/workers', { all: all ? 'true' : undefined }));
@@ -406,7 +429,7 @@ export async function bulk(main, params) {
     h('label', {}, 'At most ', h('input', { name: 'max', type: 'number', min: 1, max: 10000, value: 1000, size: 6 })),
     h('button', { type: 'submit', 'data-action': 'preview' }, 'Preview'));
   const out = h('div', { id: 'bulk-result' });
-  main.replaceChildren(h('h1', {}, 'Bulk actions'),
+  fill(main, h('h1', {}, 'Bulk actions'),
     h('p', { class: 'muted' }, 'Retry dead or cancelled jobs, or cancel unfinished ones, by filter. A preview counts what the action would touch; nothing changes until you confirm.'),
     session.can_act ? form : notice('This session may not act (read only).', 'info'), out);
   const body = () => {
@@ -473,7 +496,7 @@ export async function audit(main, params) {
     for (const k of ['action', 'actor']) if (d.get(k)) p.set(k, String(d.get(k)).trim());
     location.hash = `#/audit${p.size ? '?' + p : ''}`;
   });
-  main.replaceChildren(h('h1', {}, 'Audit log'), form, h('p', { class: 'muted' }, 'Loading…'));
+  fill(main, h('h1', {}, 'Audit log'), form, h('p', { class: 'muted' }, 'Loading…'));
   let page;
   try {
     page = await get('api/v1/audit', q);
@@ -504,7 +527,7 @@ export function signInView(main, signIn, why) {
       message.replaceWith(notice(err.message));
     }
   });
-  main.replaceChildren(form);
+  fill(main, form);
   input.focus();
   return () => {};
 }
