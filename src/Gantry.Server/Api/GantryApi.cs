@@ -30,8 +30,10 @@ public static class GantryApi
         OpenApiDocuments.SchemasWithGantryJson(services);
         // The dashboard's sessions: data protection for its tickets, anti-forgery for its actions; the overview's sampler.
         services.AddAntiforgery();
+        services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<Gantry.Server.Dashboard.OverviewSampler>();
-        services.AddHostedService(sp => sp.GetRequiredService<Gantry.Server.Dashboard.OverviewSampler>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<Microsoft.Extensions.Hosting.IHostedService, Gantry.Server.Dashboard.OverviewSampler>(
+            sp => sp.GetRequiredService<Gantry.Server.Dashboard.OverviewSampler>()));
         return services;
     }
 

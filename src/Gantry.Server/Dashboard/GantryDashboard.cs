@@ -42,9 +42,9 @@ public static class GantryDashboard
         _ = Assets.Value;
         var root = app.MapGroup(prefix.Length == 0 ? "/" : prefix).ExcludeFromDescription();
         var cookiePath = prefix.Length == 0 ? "/" : prefix + "/";
-        if (prefix.Length > 0)
-            app.MapGet(prefix, (HttpContext http) => Results.Redirect(http.Request.PathBase + prefix + "/")).ExcludeFromDescription();
-        root.MapGet("/", (HttpContext http) => Serve(http, "index.html"));
+        // The page's files are named relative to it: under a prefix it must be at "/gantry/", not "/gantry".
+        root.MapGet("/", (HttpContext http) => prefix.Length > 0 && !http.Request.Path.Value!.EndsWith('/')
+            ? Results.Redirect(http.Request.PathBase + prefix + "/") : Serve(http, "index.html"));
         root.MapGet("/dashboard/{file}", (string file, HttpContext http) => Serve(http, file));
         root.MapGet("/dashboard/session", Session);
         root.MapPost("/dashboard/session", async (HttpContext http, ApiOptions options, CancellationToken ct) => await SignInAsync(http, options, cookiePath, ct).ConfigureAwait(false));

@@ -9,14 +9,14 @@ namespace Gantry.Server.Dashboard;
 /// <summary>
 /// What <c>GET /api/v1/overview</c> and the <c>/api/v1/events</c> stream show: queue statistics and workers, read in
 /// O(queues + workers) (the store's queue statistics, never the jobs), sampled every <see cref="Interval"/> and kept
-/// per minute for the last hour for the dashboard's charts. An idle store (nothing queued or running, no signal, no
-/// viewer) is sampled only once a minute, so that an idle coordinator costs the database next to nothing.
+/// per minute for the last hour for the dashboard's charts. A store where nothing happens (nothing queued or running,
+/// no signal of a change, no viewer) is not read, so that an idle coordinator costs the database nothing more; its
+/// quiet minutes have no point in the charts.
 /// Samples are shared: any number of viewers cost one read per interval.
 /// </summary>
 public sealed partial class OverviewSampler(IServiceProvider services, TimeProvider time, ILogger<OverviewSampler> logger) : BackgroundService
 {
     public static readonly TimeSpan Interval = TimeSpan.FromSeconds(5);
-    public static readonly TimeSpan IdleInterval = TimeSpan.FromMinutes(1);
     /// <summary>After a viewer asked, sampling stays at <see cref="Interval"/> for this long even on an idle store.</summary>
     public static readonly TimeSpan ViewerWindow = TimeSpan.FromMinutes(2);
     public const int Minutes = 60;
@@ -79,15 +79,20 @@ public sealed partial class OverviewSampler(IServiceProvider services, TimeProvi
     private static long Signals(IJobStore store) =>
         store.Signals.JobsAvailable.Count + store.Signals.ScheduleChanged.Count + store.Signals.CommandsAvailable.Count;
 
-    /// <summary>Whether the background loop samples now: something moves, a viewer looks, or a minute has passed.</summary>
+    /// <summary>
+    /// Whether the background loop samples now: while a viewer looks, while jobs are queued or running (or finished in
+    /// the last minute), and when the store signalled a change. A store where nothing happens is not read at all.
+    /// </summary>
     private bool Due(DateTimeOffset now)
     {
         var last = Volatile.Read(ref _last);
-        if (last is null || now - last.At >= IdleInterval) return true;
-        if (now - last.At < Interval - TimeSpan.FromMilliseconds(200)) return false;
+        if (last is not null && now - last.At < Interval - TimeSpan.FromMilliseconds(200)) return false;
         if (now.ToUnixTimeMilliseconds() - Volatile.Read(ref _lastDemandMs) <= ViewerWindow.TotalMilliseconds) return true;
-        if (last.Queues.Any(q => q.Queued > 0 || q.Running > 0 || q.CompletedPerMinute > 0 || q.FailedPerMinute > 0)) return true;
-        return services.GetService<IJobStore>() is { } store && Signals(store) != _signals;
+        if (last is not null && last.Queues.Any(q => q.Queued > 0 || q.Running > 0 || q.CompletedPerMinute > 0 || q.FailedPerMinute > 0)) return true;
+        if (services.GetService<IJobStore>() is not { } store) return false;
+        // The first round only notes where the signals stand.
+        if (_signals < 0) _signals = Signals(store);
+        return Signals(store) != _signals;
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
