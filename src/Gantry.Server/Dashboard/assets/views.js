@@ -177,6 +177,9 @@ export async function jobs(main, params) {
   form.addEventListener('submit', e => {
     e.preventDefault();
     const data = new FormData(form);
+    // A job id opens the job itself.
+    const search = String(data.get('search') || '').trim();
+    if (/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(search)) { location.hash = `#/jobs/${search.toLowerCase()}`; return; }
     const q = new URLSearchParams();
     for (const k of ['state', 'queue', 'type', 'search']) if (data.get(k)) q.set(k, data.get(k).trim());
     for (const t of String(data.get('tag') || '').split(/\s+/).filter(Boolean)) q.append('tag', t);
