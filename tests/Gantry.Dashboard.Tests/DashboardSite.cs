@@ -69,6 +69,8 @@ public abstract partial class DashboardSite : IAsyncLifetime
 
     public string GantryOutput => _gantry?.Output ?? "";
 
+    public Task WaitForGantryOutputAsync(string text) => _gantry!.WaitForOutputAsync(text, Generous);
+
     /// <summary>Opens a view (<c>#/jobs</c>) of the dashboard.</summary>
     public void Open(string hash = "#/")
     {
@@ -98,6 +100,15 @@ public abstract partial class DashboardSite : IAsyncLifetime
     }
 
     public IWebElement Element(string css, string? what = null) => WaitFor(() => Browser.FindElements(By.CssSelector(css)).FirstOrDefault(e => e.Displayed), what ?? css);
+
+    /// <summary>Clicks the element, looked up afresh each try: live views replace their elements while they update.</summary>
+    public void Click(string css, string? what = null) => WaitFor(() =>
+    {
+        var element = Browser.FindElements(By.CssSelector(css)).FirstOrDefault(e => e.Displayed);
+        if (element is null) return false;
+        element.Click();
+        return true;
+    }, what ?? css);
 
     /// <summary>Saves a screenshot to artifacts/dashboard/<paramref name="name"/>.png.</summary>
     public string Screenshot(string name)

@@ -30,7 +30,7 @@ public sealed class OpenDashboardTests(OpenSite site) : IClassFixture<OpenSite>
         // The figure to meet is 300 ms on an idle machine (docs/dashboard.md); the bound here is loose, for a loaded test machine.
         Assert.True(firstView < 2000, $"first view took {firstView:0} ms");
 
-        Assert.Contains("dead job", site.Element("ul.attention li.attn-dead_jobs").Text, StringComparison.Ordinal);
+        site.WaitFor(() => site.Element("ul.attention li.attn-dead_jobs").Text.Contains("dead job", StringComparison.Ordinal), "the dead jobs called out");
         Assert.Equal(3, site.Browser.FindElements(By.CssSelector("svg.chart")).Count);
         site.Element("table.workers tr[data-worker]", "a worker row");
         site.WaitFor(() => site.Element("table.queues tr[data-queue='mail'] td.count-dead").Text == "2", "two dead jobs in mail");
@@ -43,10 +43,10 @@ public sealed class OpenDashboardTests(OpenSite site) : IClassFixture<OpenSite>
         var id = await site.SubmitAsync("""{"type":"fail","queue":"filters","payload":{"times":9},"max_attempts":1}""");
         await site.WaitForStateAsync(id, "dead");
         site.Open("#/jobs?state=dead&queue=filters");
-        var row = site.Element($"table.jobs tr[data-job='{id}']", "the dead job's row");
-        Assert.All(site.Browser.FindElements(By.CssSelector("table.jobs tr[data-job] .badge")), b => Assert.Equal("dead", b.Text));
+        site.Element($"table.jobs tr[data-job='{id}']", "the dead job's row");
+        site.WaitFor(() => site.Browser.FindElements(By.CssSelector("table.jobs tr[data-job] .badge")).All(b => b.Text == "dead"), "only dead jobs");
         site.Screenshot("jobs");
-        row.FindElement(By.CssSelector("a")).Click();
+        site.Click($"table.jobs tr[data-job='{id}'] a");
         site.WaitFor(() => site.Browser.Url.EndsWith($"#/jobs/{id}", StringComparison.Ordinal), "the job view");
         site.Element("section.attempt .error", "the attempt's error");
     }
@@ -60,18 +60,18 @@ public sealed class OpenDashboardTests(OpenSite site) : IClassFixture<OpenSite>
         site.Element("#job-state [data-state='running']", "the running state");
         // A marker on the page's window: gone if the page reloads.
         site.Browser.ExecuteScript("window.__noReload = 42;");
-        var first = Progress();
+        var first = site.WaitFor(() => (double?)Progress(), "the progress")!.Value;
         site.WaitFor(() => Progress() > first + 1, "the progress bar moving");
         Assert.Equal(42L, site.Browser.ExecuteScript("return window.__noReload;"));
         site.Screenshot("job");
 
-        site.Element("button[data-action='copy-submit']").Click();
-        Assert.StartsWith("gantry submit count '{\"to\":400,\"step_ms\":50}'", site.Element("code.cmd").Text, StringComparison.Ordinal);
+        site.Click("button[data-action='copy-submit']");
+        site.WaitFor(() => site.Element("code.cmd").Text.StartsWith("gantry submit count '{\"to\":400,\"step_ms\":50}'", StringComparison.Ordinal), "the gantry submit command");
 
-        site.Element("button[data-action='cancel']").Click();
+        site.Click("button[data-action='cancel']");
         site.Element("#job-state [data-state='cancelled']", "the job cancelled");
         await site.WaitForStateAsync(id, "cancelled");
-        site.Element("button[data-action='retry']").Click();
+        site.Click("button[data-action='retry']");
         site.WaitFor(() => site.Browser.FindElements(By.CssSelector("#job-state [data-state='queued'], #job-state [data-state='running']")).Count > 0, "the job retried");
         await site.WaitForStateAsync(id, "queued", "running", "succeeded");
         Assert.Equal(42L, site.Browser.ExecuteScript("return window.__noReload;"));
@@ -106,7 +106,7 @@ public sealed class OpenDashboardTests(OpenSite site) : IClassFixture<OpenSite>
         Assert.Contains("state-succeeded", site.Browser.FindElement(By.CssSelector("svg.graph g.node[data-step='load']")).GetAttribute("class"), StringComparison.Ordinal);
         site.Element("#workflow-state [data-state='succeeded']", "the workflow succeeded");
         site.Screenshot("workflow");
-        site.Browser.FindElement(By.CssSelector("svg.graph g.node[data-step='extract']")).Click();
+        site.Click("svg.graph g.node[data-step='extract']");
         site.WaitFor(() => site.Browser.Url.Contains("#/jobs/", StringComparison.Ordinal), "the step's job");
         site.Element("#job-workflow", "the link back to the workflow");
         site.Open("#/workflows");
@@ -118,11 +118,11 @@ public sealed class OpenDashboardTests(OpenSite site) : IClassFixture<OpenSite>
     {
         await site.SubmitAsync("""{"type":"echo","queue":"pausable","payload":{}}""");
         site.Open("#/");
-        site.Element("tr[data-queue='pausable'] button[data-action='pause-queue']", "the pause button").Click();
+        site.Click("tr[data-queue='pausable'] button[data-action='pause-queue']", "the pause button");
         site.Element("tr[data-queue='pausable'] .badge.paused", "the paused badge");
         var queues = await site.GetAsync("/api/v1/queues");
         Assert.True(queues.EnumerateArray().Single(q => q.GetProperty("queue").GetString() == "pausable").GetProperty("paused").GetBoolean());
-        site.Element("tr[data-queue='pausable'] button[data-action='resume-queue']", "the resume button").Click();
+        site.Click("tr[data-queue='pausable'] button[data-action='resume-queue']", "the resume button");
         site.WaitFor(() => site.Browser.FindElements(By.CssSelector("tr[data-queue='pausable'] .badge.paused")).Count == 0, "the queue resumed");
     }
 
@@ -133,7 +133,7 @@ public sealed class OpenDashboardTests(OpenSite site) : IClassFixture<OpenSite>
         site.Element("table.workers tr[data-worker] button[data-action='drain']", "a worker with its actions");
         site.Screenshot("workers");
         site.Open("#/bulk");
-        site.Element("#bulk-form button[data-action='preview']").Click();
+        site.Click("#bulk-form button[data-action='preview']");
         // Either the preview (the bulk endpoints present) or a clear "not available".
         site.WaitFor(() => site.Browser.FindElements(By.CssSelector("#bulk-preview, #bulk-result .notice")).Count > 0, "the bulk preview");
         site.Screenshot("bulk");

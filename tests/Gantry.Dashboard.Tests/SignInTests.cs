@@ -16,12 +16,12 @@ public sealed class SignInTests(TokenSite site) : IClassFixture<TokenSite>
         site.Element("form#signin", "the sign-in page");
         site.Screenshot("signin");
         site.Element("#token").SendKeys("not-a-token");
-        site.Element("form#signin button").Click();
+        site.Click("form#signin button");
         site.Element("form#signin .notice.error", "the refusal");
 
         site.Element("#token").Clear();
         site.Element("#token").SendKeys(TokenSite.ReadToken);
-        site.Element("form#signin button").Click();
+        site.Click("form#signin button");
         site.Element("table.queues tr[data-queue='secret']", "the overview");
         // The session is a cookie the page's scripts cannot read (HttpOnly), holding no token.
         var cookie = site.Browser.Manage().Cookies.GetCookieNamed("gantry_session");
@@ -54,10 +54,10 @@ public sealed class SignInTests(TokenSite site) : IClassFixture<TokenSite>
         Assert.Equal("4111", admin.GetProperty("payload").GetProperty("card").GetString());
 
         // Sign out; sign in as admin.
-        site.Element("button[data-action='sign-out']").Click();
+        site.Click("button[data-action='sign-out']");
         site.Element("form#signin", "the sign-in page again");
         site.Element("#token").SendKeys(TokenSite.AdminToken);
-        site.Element("form#signin button").Click();
+        site.Click("form#signin button");
         site.Element("table.workers tr[data-worker] button[data-action='drain']", "the admin's drain button");
         site.Open("#/");
         site.Element("table.queues tr[data-queue='secret'] button[data-action='pause-queue']", "the admin's pause button");
@@ -67,23 +67,9 @@ public sealed class SignInTests(TokenSite site) : IClassFixture<TokenSite>
         Assert.Equal(204L, Fetch("api/v1/queues/secret/resume", withAntiforgery: true));
 
         site.Open("#/workers");
-        site.Element("table.workers tr[data-worker] button[data-action='drain']", "the drain button").Click();
-        // The worker drains; gantry run, whose only worker it is, then stops.
-        var deadline = DateTime.UtcNow + DashboardSite.Generous;
-        var states = "";
-        while (DateTime.UtcNow < deadline && !states.Contains("draining", StringComparison.Ordinal) && !states.Contains("stopped", StringComparison.Ordinal))
-        {
-            await Task.Delay(100);
-            try
-            {
-                states = string.Join(",", (await site.GetAsync("/api/v1/workers?all=true")).EnumerateArray().Select(w => w.GetProperty("state").GetString()));
-            }
-            catch (HttpRequestException) when (site.GantryOutput.Contains("Gantry stopped.", StringComparison.Ordinal))
-            {
-                states = "stopped";
-            }
-        }
-        Assert.True(states.Contains("draining", StringComparison.Ordinal) || states.Contains("stopped", StringComparison.Ordinal), states);
+        site.Click("table.workers tr[data-worker] button[data-action='drain']", "the drain button");
+        // The worker drains (and gantry run, whose only worker it is, then stops).
+        await site.WaitForGantryOutputAsync("draining: finishing running jobs");
     }
 
     /// <summary>A POST from the page itself (same origin, with its session cookie), with or without the page's anti-forgery token.</summary>

@@ -53,6 +53,8 @@ internal static class AllInOneHost
         // ASP.NET Core logs about six lines per request at Information: an idle HTTP worker's long polls would fill the
         // log. Requests are Debug; its warnings and errors still show.
         if (logLevel > LogLevel.Debug) builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        // A refused anti-forgery token is answered (403 naming the header); it is not the operator's warning.
+        if (logLevel > LogLevel.Debug) builder.Logging.AddFilter("Microsoft.AspNetCore.Antiforgery", LogLevel.Error);
         builder.Logging.AddSimpleConsole(o =>
         {
             o.SingleLine = true;

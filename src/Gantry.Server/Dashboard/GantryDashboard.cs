@@ -80,10 +80,12 @@ public static class GantryDashboard
     /// </summary>
     private static IResult Session(HttpContext http, ApiOptions options)
     {
-        http.Response.Headers.CacheControl = "no-store";
+        // Never cached (anti-forgery sets the same headers itself where it gives a token).
+        if (options.Tokens.Count == 0) http.Response.Headers.CacheControl = "no-store";
         if (options.Tokens.Count == 0)
             return Results.Json(new SessionView(true, true, null, "admin", true, false, null), Json);
         var token = ApiAuthorization.Identify(http, options);
+        if (token is null) http.Response.Headers.CacheControl = "no-store";
         if (token is null) return Results.Json(new SessionView(false, false, null, null, false, false, null), Json);
         return Results.Json(new SessionView(false, true, token.Name, Scope(token), token.Scope == ApiScope.Admin,
             options.HidePayloadsFromReaders && token.Scope == ApiScope.Read, DashboardSessions.AntiforgeryToken(http)), Json);
