@@ -101,6 +101,12 @@ function pre(value, hidden) {
 // ---- Overview ----------------------------------------------------------------------------------------------------
 let early = null;
 
+// A queue's flow limits in a few words: "concurrency 10 · per key 2 · 100/s · 4 held back".
+function limitsText(l) {
+  return [l.concurrency != null ? `concurrency ${l.concurrency}` : null, l.per_key != null ? `per key ${l.per_key}` : null,
+    l.rate ? `rate ${l.rate}` : null, l.held_back ? `${n(l.held_back)} held back` : null].filter(Boolean).join(' · ');
+}
+
 // Asked for before the session is read (in parallel with it), so that the first view waits for one round trip, not two.
 export function prefetchOverview() {
   early = get('api/v1/overview');
@@ -119,7 +125,8 @@ export async function overview(main) {
       : h('p', { class: 'ok-line' }, 'Nothing needs attention.');
     const queues = table(['Queue', ...STATES, 'done/min', 'failed/min', 'oldest queued', ''],
       data.queues.map(q => h('tr', { 'data-queue': q.name },
-        h('td', {}, h('a', { href: `#/jobs?queue=${encodeURIComponent(q.name)}` }, q.name), q.paused ? h('span', { class: 'badge paused' }, 'paused') : null),
+        h('td', {}, h('a', { href: `#/jobs?queue=${encodeURIComponent(q.name)}` }, q.name), q.paused ? h('span', { class: 'badge paused' }, 'paused') : null,
+          q.limits ? h('div', { class: 'muted small limits' }, limitsText(q.limits)) : null),
         STATES.map(s => h('td', { class: `num count-${s}` }, q.counts[s] ? h('a', { href: `#/jobs?queue=${encodeURIComponent(q.name)}&state=${s}` }, n(q.counts[s])) : '0')),
         h('td', { class: 'num' }, n(q.done_per_minute)),
         h('td', { class: 'num' + (q.failed_per_minute ? ' bad' : '') }, n(q.failed_per_minute)),
