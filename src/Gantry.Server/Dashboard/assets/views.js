@@ -386,7 +386,8 @@ export async function workflow(main, id) {
 }
 
 // ---- Workers and nodes -------------------------------------------------------------------------------------------
-function workerTable(items, withActions) {
+function workerTable(items, actionsWanted) {
+  const withActions = actionsWanted && session.can_act;
   return table(['Worker', 'State', 'Capacity used', 'Running', 'Queues', 'Capabilities', 'Heartbeat', withActions ? '' : null].filter(x => x !== null),
     items.map(w => [
       h('tr', { 'data-worker': w.id },
