@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs every test project and ends with one line totalling them all: "N passed, N failed, N skipped".
-# Exits non-zero when anything failed. Needs the .NET 10 SDK; installs PostgreSQL with apt-get when missing.
+# Exits non-zero when anything failed. Needs the .NET 10 SDK; installs PostgreSQL, chromium and chromium-driver with apt-get when missing.
 set -uo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 cd "$root"
@@ -39,6 +39,24 @@ if [ -z "${GANTRY_TEST_POSTGRES:-}" ] && ! compgen -G "/usr/lib/postgresql/*/bin
   fi
   if ! compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null; then
     echo "test.sh: PostgreSQL binaries not found in /usr/lib/postgresql/*/bin; install the postgresql package (as root) or set GANTRY_TEST_POSTGRES" >&2
+    echo "0 passed, 1 failed"
+    exit 1
+  fi
+fi
+
+# The dashboard's browser tests drive Debian's chromium through chromium-driver (never a downloaded browser): install
+# both when missing, as for PostgreSQL.
+if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then
+  if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "== installing chromium and chromium-driver (apt-get)"
+    if ! { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; }; then
+      echo "test.sh: could not install the chromium and chromium-driver packages; install them for the dashboard's browser tests" >&2
+      echo "0 passed, 1 failed"
+      exit 1
+    fi
+  fi
+  if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then
+    echo "test.sh: /usr/bin/chromium or /usr/bin/chromedriver not found; install the chromium and chromium-driver packages (as root)" >&2
     echo "0 passed, 1 failed"
     exit 1
   fi

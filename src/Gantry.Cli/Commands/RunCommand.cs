@@ -20,6 +20,8 @@ internal static class RunCommand
         var listen = CliOptions.Listen();
         var allowedHosts = CliOptions.AllowedHosts();
         var corsOrigins = CliOptions.CorsOrigins();
+        var dashboard = CliOptions.Dashboard();
+        var hidePayloads = CliOptions.DashboardHidePayloads();
         var intake = new IntakeCliOptions();
 
         var command = new Command("run", "Run Gantry in one process: coordinator services and a worker on one store (Ctrl-C to stop)") { location };
@@ -31,6 +33,8 @@ internal static class RunCommand
         command.Options.Add(listen);
         command.Options.Add(allowedHosts);
         command.Options.Add(corsOrigins);
+        command.Options.Add(dashboard);
+        command.Options.Add(hidePayloads);
         command.SetHandler(async (parse, ct) =>
         {
             var workerOptions = worker.Read(parse);
@@ -38,7 +42,8 @@ internal static class RunCommand
             var jobsDir = intake.Read(parse);
             var settings = GantryConfig.Load(parse.GetValue(config));
             var api = ApiHosting.Parse(parse.GetValue(listen)!, Environment.GetEnvironmentVariable("GANTRY_TOKENS"), settings.Tokens)
-                ?.WithBrowserAccess(parse.GetValue(allowedHosts), parse.GetValue(corsOrigins), settings);
+                ?.WithBrowserAccess(parse.GetValue(allowedHosts), parse.GetValue(corsOrigins), settings)
+                .WithDashboard(parse.GetValue(dashboard), parse.GetValue(hidePayloads), settings);
             await using var store = await location.OpenAsync(parse, createIfMissing: true, ct).ConfigureAwait(false);
             using var host = AllInOneHost.Build(store, workerOptions, maintenanceOptions, settings, parse.GetValue(logLevel), api, jobsDir: jobsDir);
             await host.StartAsync(ct).ConfigureAwait(false);
@@ -46,7 +51,7 @@ internal static class RunCommand
             Console.Out.WriteLine($"""
                 Gantry {Banner.Version} running
                   store      {store.Description}
-                  api        {ApiAddress.Of(host) ?? "off"}{(jobsDir is null ? "" : $"\n  jobs dir   {Path.GetFullPath(jobsDir.Path)} (results in {Path.GetFullPath(jobsDir.Results)})")}
+                  api        {ApiAddress.Of(host) ?? "off"}{(api is { Dashboard: true } && ApiAddress.Of(host) is { } url ? $"\n  dashboard  {url}/" : "")}{(jobsDir is null ? "" : $"\n  jobs dir   {Path.GetFullPath(jobsDir.Path)} (results in {Path.GetFullPath(jobsDir.Results)})")}
                 {Banner.Worker(running, settings)}
                 Press Ctrl-C to stop.
                 """);

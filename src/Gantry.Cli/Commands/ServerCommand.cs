@@ -19,6 +19,8 @@ internal static class ServerCommand
         var listen = CliOptions.Listen();
         var allowedHosts = CliOptions.AllowedHosts();
         var corsOrigins = CliOptions.CorsOrigins();
+        var dashboard = CliOptions.Dashboard();
+        var hidePayloads = CliOptions.DashboardHidePayloads();
         var intake = new IntakeCliOptions();
         var config = CliOptions.Config();
 
@@ -29,6 +31,8 @@ internal static class ServerCommand
         command.Options.Add(listen);
         command.Options.Add(allowedHosts);
         command.Options.Add(corsOrigins);
+        command.Options.Add(dashboard);
+        command.Options.Add(hidePayloads);
         command.Options.Add(config);
         command.SetHandler(async (parse, ct) =>
         {
@@ -37,7 +41,8 @@ internal static class ServerCommand
             // The server runs no handler, but its API knows the configured job types as valid.
             var settings = GantryConfig.Load(parse.GetValue(config));
             var api = ApiHosting.Parse(parse.GetValue(listen)!, Environment.GetEnvironmentVariable("GANTRY_TOKENS"), settings.Tokens)
-                ?.WithBrowserAccess(parse.GetValue(allowedHosts), parse.GetValue(corsOrigins), settings);
+                ?.WithBrowserAccess(parse.GetValue(allowedHosts), parse.GetValue(corsOrigins), settings)
+                .WithDashboard(parse.GetValue(dashboard), parse.GetValue(hidePayloads), settings);
             await using var store = await location.OpenAsync(parse, createIfMissing: true, ct).ConfigureAwait(false);
             using var host = AllInOneHost.Build(store, workerOptions: null, maintenanceOptions, settings, parse.GetValue(logLevel), api, jobsDir: jobsDir);
             await host.StartAsync(ct).ConfigureAwait(false);
@@ -45,7 +50,7 @@ internal static class ServerCommand
             Console.Out.WriteLine($"""
                 Gantry {Banner.Version} server running
                   store      {store.Description}
-                  api        {ApiAddress.Of(host) ?? "off"}{(jobsDir is null ? "" : $"\n  jobs dir   {Path.GetFullPath(jobsDir.Path)} (results in {Path.GetFullPath(jobsDir.Results)})")}
+                  api        {ApiAddress.Of(host) ?? "off"}{(api is { Dashboard: true } && ApiAddress.Of(host) is { } url ? $"\n  dashboard  {url}/" : "")}{(jobsDir is null ? "" : $"\n  jobs dir   {Path.GetFullPath(jobsDir.Path)} (results in {Path.GetFullPath(jobsDir.Results)})")}
                   holder     {leader.HolderId} (maintenance runs while this process is the elected leader)
                 Press Ctrl-C to stop.
                 """);

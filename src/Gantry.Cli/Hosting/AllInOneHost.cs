@@ -4,6 +4,7 @@ using Gantry.Worker;
 using Gantry.Worker.Handlers.BuiltIn;
 using Gantry.Server.Api;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
@@ -43,12 +44,17 @@ internal static class AllInOneHost
             web.WebHost.UseUrls(api!.Url);
             web.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = ApiOptions.MaxRequestBytesDefault);
             web.Services.AddGantryApi(api.ApiOptions(config.KnownJobTypes) with { DeadWorkerTimeout = maintenance?.DeadWorkerTimeout });
+            // Dashboard sessions and anti-forgery tokens are protected with keys held in memory: a restart signs everyone out,
+            // and nothing secret is written to disk.
+            web.Services.AddDataProtection().UseEphemeralDataProtectionProvider();
         }
         builder.Logging.ClearProviders();
         builder.Logging.SetMinimumLevel(logLevel);
         // ASP.NET Core logs about six lines per request at Information: an idle HTTP worker's long polls would fill the
         // log. Requests are Debug; its warnings and errors still show.
         if (logLevel > LogLevel.Debug) builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        // A refused anti-forgery token is answered (403 naming the header); it is not the operator's warning.
+        if (logLevel > LogLevel.Debug) builder.Logging.AddFilter("Microsoft.AspNetCore.Antiforgery", LogLevel.Error);
         builder.Logging.AddSimpleConsole(o =>
         {
             o.SingleLine = true;
@@ -90,7 +96,11 @@ internal static class AllInOneHost
         else
         {
             var app = web.Build();
-            if (api is not null) app.MapGantryApi();
+            if (api is not null)
+            {
+                app.MapGantryApi();
+                if (api.Dashboard) app.MapGantryDashboard();
+            }
             else if (app.Services.GetService<Gantry.Worker.Execution.GantryWorker>() is { } worker)
                 app.MapGantryWorkerMetrics(sb => Gantry.Server.Telemetry.WorkerGauges.WriteTo(sb, worker.Id, worker.RunningCount, worker.Options.EffectiveCapacity,
                     worker.IsPaused, worker.Status is "draining" or "stopped", worker.HeldLeases, worker.HeartbeatAge), () => worker.IsReady);

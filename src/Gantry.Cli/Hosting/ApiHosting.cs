@@ -1,4 +1,5 @@
 using System.Net;
+using Gantry.Cli.Options;
 using Gantry.Server.Api;
 
 namespace Gantry.Cli.Hosting;
@@ -19,9 +20,19 @@ internal sealed record ApiHosting(string Host, int Port, IReadOnlyList<ApiToken>
     /// <summary>Browser origins allowed to call the API (CORS).</summary>
     public IReadOnlyList<string> CorsOrigins { get; init; } = [];
 
+    /// <summary>Whether the dashboard is served at <c>/</c> beside the API (<c>--dashboard</c>).</summary>
+    public bool Dashboard { get; init; } = true;
+
+    /// <summary>Payloads and results hidden from read-only callers (<c>--dashboard-hide-payloads</c>).</summary>
+    public bool HidePayloads { get; init; }
+
     /// <summary>The options the API is served with.</summary>
     public ApiOptions ApiOptions(IReadOnlyList<string> knownJobTypes) =>
-        new() { Tokens = Tokens, KnownJobTypes = knownJobTypes, AllowedHosts = AllowedHosts, CorsOrigins = CorsOrigins };
+        new() { Tokens = Tokens, KnownJobTypes = knownJobTypes, AllowedHosts = AllowedHosts, CorsOrigins = CorsOrigins, HidePayloadsFromReaders = HidePayloads };
+
+    /// <summary>Adds <c>--dashboard</c> and <c>--dashboard-hide-payloads</c> (or the config file's <c>dashboard_hide_payloads</c>).</summary>
+    public ApiHosting WithDashboard(string? dashboard, bool hidePayloads, GantryConfig config) =>
+        this with { Dashboard = CliOptions.DashboardOn(dashboard), HidePayloads = hidePayloads || config.DashboardHidePayloads };
 
     /// <summary>
     /// The options a worker's or node's <c>/metrics</c> is served with: the API's host rule (behind a token

@@ -26,6 +26,9 @@ internal sealed record GantryConfig
     /// <summary>Browser origins allowed to call the API (<c>cors_origins</c>); added to <c>--cors-origins</c>.</summary>
     public IReadOnlyList<string> CorsOrigins { get; init; } = [];
 
+    /// <summary>Payloads and results hidden from read-only callers and dashboard sessions (<c>dashboard_hide_payloads</c>); or'd with <c>--dashboard-hide-payloads</c>.</summary>
+    public bool DashboardHidePayloads { get; init; }
+
     /// <summary>Schedules declared in the file (<c>schedules</c>, keyed by name), reconciled into the store when a server starts.</summary>
     public IReadOnlyList<Gantry.Scheduling.ScheduleDefinition> Schedules { get; init; } = [];
 
@@ -72,6 +75,7 @@ internal sealed record GantryConfig
             var tokens = new List<ApiToken>();
             TelemetrySettings? telemetry = null;
             IReadOnlyList<string> allowedHosts = [], corsOrigins = [];
+            var hidePayloads = false;
             var schedules = new List<Gantry.Scheduling.ScheduleDefinition>();
             var retention = new List<Gantry.Storage.QueueRetention>();
             foreach (var p in root.EnumerateObject())
@@ -96,6 +100,10 @@ internal sealed record GantryConfig
                     case "cors_origins":
                         corsOrigins = ApiHosting.CheckOrigins(Strings(p.Value, $"{name}: cors_origins"), $"{name}: cors_origins");
                         break;
+                    case "dashboard_hide_payloads":
+                        hidePayloads = p.Value.ValueKind is JsonValueKind.True or JsonValueKind.False ? p.Value.GetBoolean()
+                            : throw new InvalidInputException($"{name}: dashboard_hide_payloads", "expected true or false");
+                        break;
                     case "schedules":
                         foreach (var sch in Object(p.Value, $"{name}: schedules").EnumerateObject())
                         {
@@ -109,13 +117,13 @@ internal sealed record GantryConfig
                             retention.Add(RetentionFrom(q.Name, q.Value, $"{name}: retention.{q.Name}"));
                         break;
                     default:
-                        throw new InvalidInputException(name, $"unknown field '{p.Name}' (known fields: handlers, tokens, telemetry, allowed_hosts, cors_origins, schedules, retention)");
+                        throw new InvalidInputException(name, $"unknown field '{p.Name}' (known fields: handlers, tokens, telemetry, allowed_hosts, cors_origins, dashboard_hide_payloads, schedules, retention)");
                 }
             }
             return new GantryConfig
             {
                 Handlers = handlers, Tokens = tokens, Telemetry = telemetry, AllowedHosts = allowedHosts, CorsOrigins = corsOrigins, Source = Path.GetFullPath(path),
-                Schedules = schedules, Retention = retention,
+                DashboardHidePayloads = hidePayloads, Schedules = schedules, Retention = retention,
             };
         }
     }

@@ -63,6 +63,28 @@ internal static class CliOptions
         HelpName = "origin,…",
     };
 
+    /// <summary><c>--dashboard on|off</c>: the dashboard at <c>/</c> on the API's address.</summary>
+    public static Option<string> Dashboard() => new("--dashboard")
+    {
+        Description = "Serve the dashboard at / on the API's address: on (default) or off. It uses the API's tokens: beyond loopback a token signs in",
+        HelpName = "on|off",
+        DefaultValueFactory = _ => "on",
+    };
+
+    /// <summary><c>--dashboard-hide-payloads</c>.</summary>
+    public static Option<bool> DashboardHidePayloads() => new("--dashboard-hide-payloads")
+    {
+        Description = "Hide job payloads and results from read-only tokens and dashboard sessions (the API leaves them out too). Also dashboard_hide_payloads in the config file",
+    };
+
+    /// <summary>Reads <c>--dashboard</c>: true for on.</summary>
+    public static bool DashboardOn(string? value) => value?.Trim().ToLowerInvariant() switch
+    {
+        null or "on" or "true" => true,
+        "off" or "false" => false,
+        _ => throw new InvalidInputException("--dashboard", $"'{value}' is not on or off"),
+    };
+
     /// <summary><c>--metrics-listen</c> for a process without the API: <paramref name="what"/> on /metrics.</summary>
     public static Option<string> MetricsListen(string what) => new("--metrics-listen")
     {

@@ -35,6 +35,10 @@ public sealed record ApiOptions
     /// a heartbeat interval too long for it is refused (<see cref="Gantry.Storage.HeartbeatRule"/>).</summary>
     public TimeSpan? DeadWorkerTimeout { get; init; }
 
+    /// <summary>Payloads and results are left out (null) of what a caller with a <c>read</c> token or dashboard session sees
+    /// (<c>--dashboard-hide-payloads</c>): jobs, job events and workflow steps.</summary>
+    public bool HidePayloadsFromReaders { get; init; }
+
     /// <summary>Job types known without a registered worker (built in, configured).</summary>
     public IReadOnlyList<string> KnownJobTypes { get; init; } = [];
 

@@ -59,31 +59,70 @@ internal static class ApiAuthorization
         if (options.Tokens.Count == 0) return await next(context).ConfigureAwait(false);
         var required = http.GetEndpoint()?.Metadata.GetMetadata<RequiredScope>()?.Scope ?? ApiScope.Admin;
         var header = http.Request.Headers.Authorization.ToString();
-        if (!header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
-            return Unauthorized(http, "a bearer token is required (Authorization: Bearer <token>)");
-        var token = Presented(options, header);
-        if (token is null) return Unauthorized(http, "the token is not valid");
+        ApiToken? token;
+        if (header.Length == 0 && Gantry.Server.Dashboard.DashboardSessions.Read(http, options) is { } session)
+        {
+            // A dashboard session (cookie): a call that changes something carries the anti-forgery token and needs admin.
+            if (!HttpMethods.IsGet(http.Request.Method) && !HttpMethods.IsHead(http.Request.Method))
+            {
+                if (!await Gantry.Server.Dashboard.DashboardSessions.AntiforgeryValidAsync(http).ConfigureAwait(false))
+                    return ApiProblems.Problem(StatusCodes.Status403Forbidden, "Forbidden",
+                        $"a dashboard session's call that changes something must carry a valid anti-forgery token ({Gantry.Server.Dashboard.DashboardSessions.AntiforgeryHeader})",
+                        Gantry.Server.Dashboard.DashboardSessions.AntiforgeryHeader);
+                if (session.Scope != ApiScope.Admin)
+                    return ApiProblems.Problem(StatusCodes.Status403Forbidden, "Forbidden", $"actions from the dashboard need an admin token; this session has {session.Scope.ToString().ToLowerInvariant()}");
+            }
+            token = session;
+        }
+        else
+        {
+            if (!header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
+                return Unauthorized(http, "a bearer token is required (Authorization: Bearer <token>)");
+            token = Presented(options, header);
+            if (token is null) return Unauthorized(http, "the token is not valid");
+        }
         if (!token.Allows(required))
             return ApiProblems.Problem(StatusCodes.Status403Forbidden, "Forbidden", $"this call needs the {required.ToString().ToLowerInvariant()} scope; the token has {token.Scope.ToString().ToLowerInvariant()}");
+        http.Items[CallerKey] = token;
         return await next(context).ConfigureAwait(false);
     }
 
-    /// <summary>Whether the caller may make a call that needs <paramref name="scope"/>: always on an open API, else by its token.</summary>
+    private static readonly object CallerKey = new();
+
+    /// <summary>The token (bearer or dashboard session) the request was authorized with; null on an open API or before authorization.</summary>
+    public static ApiToken? Caller(HttpContext http) => http.Items.TryGetValue(CallerKey, out var t) ? t as ApiToken : null;
+
+    /// <summary>Whether payloads and results are hidden from this caller: a read-only caller while the options say so.</summary>
+    public static bool HidesPayloads(HttpContext http) => Options(http).HidePayloadsFromReaders && Caller(http)?.Scope == ApiScope.Read;
+
+    /// <summary>Whether the caller may make a call that needs <paramref name="scope"/>: always on an open API, else by its token or dashboard session.</summary>
     public static bool Allows(HttpContext http, ApiScope scope)
     {
         var options = Options(http);
         if (options.Tokens.Count == 0) return true;
-        var header = http.Request.Headers.Authorization.ToString();
-        return header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) && Presented(options, header)?.Allows(scope) == true;
+        return Identify(http, options)?.Allows(scope) == true;
     }
+
+    /// <summary>The token a request presents (bearer header, else a dashboard session cookie); null for none or an unknown one.</summary>
+    public static ApiToken? Identify(HttpContext http, ApiOptions options)
+    {
+        var header = http.Request.Headers.Authorization.ToString();
+        if (header.Length == 0) return Gantry.Server.Dashboard.DashboardSessions.Read(http, options);
+        return header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? Presented(options, header) : null;
+    }
+
+    /// <summary>The configured token whose secret is <paramref name="secret"/>; null for none.</summary>
+    public static ApiToken? Find(ApiOptions options, string secret)
+    {
+        var presented = ApiToken.Hash(secret.Trim());
+        return options.Tokens.FirstOrDefault(t => CryptographicOperations.FixedTimeEquals(t.Sha256, presented));
+    }
+
+    public static ApiOptions OptionsOf(HttpContext http) => Options(http);
 
     private static ApiOptions Options(HttpContext http) => http.RequestServices.GetService(typeof(ApiOptions)) as ApiOptions ?? new ApiOptions();
 
-    private static ApiToken? Presented(ApiOptions options, string header)
-    {
-        var presented = ApiToken.Hash(header["Bearer ".Length..].Trim());
-        return options.Tokens.FirstOrDefault(t => CryptographicOperations.FixedTimeEquals(t.Sha256, presented));
-    }
+    private static ApiToken? Presented(ApiOptions options, string header) => Find(options, header["Bearer ".Length..]);
 
     private static IResult Unauthorized(HttpContext http, string detail)
     {

@@ -28,6 +28,12 @@ public static class GantryApi
             o.AddSchemaTransformer(OpenApiDocuments.TypeStringsAsync);
         });
         OpenApiDocuments.SchemasWithGantryJson(services);
+        // The dashboard's sessions: data protection for its tickets, anti-forgery for its actions; the overview's sampler.
+        services.AddAntiforgery();
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton<Gantry.Server.Dashboard.OverviewSampler>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<Microsoft.Extensions.Hosting.IHostedService, Gantry.Server.Dashboard.OverviewSampler>(
+            sp => sp.GetRequiredService<Gantry.Server.Dashboard.OverviewSampler>()));
         return services;
     }
 
@@ -50,15 +56,22 @@ public static class GantryApi
     /// Under a prefix, only the requests under it pass <see cref="ApiGuard"/>: the app's own paths keep the app's rules.
     /// At the root (a process that serves only Gantry) every request does, so that an unknown path is problem details too.
     /// </summary>
-    private static void Guard(IEndpointRouteBuilder app, string prefix)
+    internal static void Guard(IEndpointRouteBuilder app, string prefix)
     {
+        // Once per prefix: the API and the dashboard share one guard (and one at the root covers every prefix).
+        if (app is not IApplicationBuilder builder) return;
+        if (builder.Properties.TryGetValue(GuardedKey, out var value) is false || value is not HashSet<string> guarded)
+            builder.Properties[GuardedKey] = guarded = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        if (guarded.Contains("") || !guarded.Add(prefix)) return;
         if (prefix.Length == 0) Guard(app);
         else if (app is IApplicationBuilder pipeline)
             pipeline.UseWhen(http => http.Request.Path.StartsWithSegments(prefix, StringComparison.OrdinalIgnoreCase), branch => branch.UseMiddleware<ApiGuard>());
     }
 
+    private const string GuardedKey = "Gantry.ApiGuard.Prefixes";
+
     /// <summary><c>"/gantry"</c> from <c>"gantry"</c>, <c>"/gantry/"</c> or <c>"/gantry"</c>; empty for none or <c>"/"</c>.</summary>
-    private static string NormalPrefix(string? prefix)
+    internal static string NormalPrefix(string? prefix)
     {
         var trimmed = (prefix ?? "").Trim().Trim('/');
         if (trimmed.Length == 0) return "";
@@ -97,7 +110,7 @@ public static class GantryApi
         var root = new GantryApiServices.Routes(app, services.Over(app.ServiceProvider)).MapGroup(prefix.Length == 0 ? "/" : prefix)
             .AddEndpointFilter(GantryApiServices.Filter).WithGroupName(OpenApiDocuments.Name);
         // Authorization first, then errors as problem details.
-        var api = root.MapGroup("/api/v1").AddEndpointFilter(ApiAuthorization.Filter).AddEndpointFilter(ApiProblems.Filter)
+        var api = root.MapGroup("/api/v1").AddEndpointFilter(ApiAuthorization.Filter).AddEndpointFilter(ApiProblems.Filter).AddEndpointFilter(PayloadHiding.Filter)
             .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status403Forbidden)
             .ProducesProblem(StatusCodes.Status415UnsupportedMediaType).ProducesProblem(StatusCodes.Status503ServiceUnavailable);
         JobsEndpoints.Map(api);
@@ -105,6 +118,7 @@ public static class GantryApi
         QueuesAndWorkersEndpoints.Map(api);
         SchedulesEndpoints.Map(api);
         WorkerProtocolEndpoints.Map(api);
+        OverviewEndpoints.Map(api);
 
         root.MapGet("/openapi.json", OpenApiDocuments.RenderAsync).WithName("GetOpenApiDocument").ExcludeFromDescription();
         // Listening from the start, so that /metrics counts everything since.

@@ -21,6 +21,7 @@ internal static class JobEvents
         var job = await store.JobGetAsync(jobId, ct).ConfigureAwait(false) ?? throw new JobNotFoundException(jobId.ToString());
         http.Response.ContentType = "text/event-stream";
         http.Response.Headers.CacheControl = "no-cache";
+        var hide = ApiAuthorization.HidesPayloads(http);
         (JobState, int, double?, string?)? last = null;
         while (!ct.IsCancellationRequested)
         {
@@ -30,7 +31,7 @@ internal static class JobEvents
                 var data = JsonSerializer.Serialize(new
                 {
                     id = job.Id, state = job.State.ToText(), attempt = job.Attempt, progress = job.Progress,
-                    message = job.ProgressMessage, result = job.State.IsTerminal() && job.Result is { } r ? JsonDocument.Parse(r).RootElement : (JsonElement?)null,
+                    message = job.ProgressMessage, result = !hide && job.State.IsTerminal() && job.Result is { } r ? JsonDocument.Parse(r).RootElement : (JsonElement?)null,
                 }, Json);
                 await http.Response.WriteAsync($"event: job\ndata: {data}\n\n", ct).ConfigureAwait(false);
                 await http.Response.Body.FlushAsync(ct).ConfigureAwait(false);
