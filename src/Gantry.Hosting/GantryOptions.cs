@@ -93,6 +93,7 @@ public sealed class GantryOptions
     /// <summary>The configuration key of a field <see cref="WorkerOptions.Validate"/> names.</summary>
     private static string WorkerKey(string where) => where switch
     {
+        "name" => "Name",
         "queues" => "Queues",
         "capacity" => "Capacity",
         "heartbeat interval" => "HeartbeatInterval",

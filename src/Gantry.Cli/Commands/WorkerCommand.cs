@@ -33,14 +33,16 @@ internal static class WorkerCommand
         command.Options.Add(logLevel);
         command.SetHandler(async (parse, ct) =>
         {
-            var workerOptions = worker.Read(parse);
             var settings = GantryConfig.Load(parse.GetValue(config));
+            // A node's worker takes its settings from the node's command line only: the node read the file and the environment.
+            var s = CommandSettings.Load(parse, settings, layers: parse.GetValue(nodeSocket) is null);
+            var workerOptions = worker.Read(s);
             if (parse.GetValue(nodeSocket) is { } socket)
-                return await ManagedWorkerHost.RunAsync(socket, parse.GetValue(localId), parse.GetValue(nodePid), workerOptions, settings, parse.GetValue(logLevel), ct).ConfigureAwait(false);
+                return await ManagedWorkerHost.RunAsync(socket, parse.GetValue(localId), parse.GetValue(nodePid), workerOptions, settings, s.Get(logLevel), ct).ConfigureAwait(false);
 
-            var metrics = ApiHosting.Parse(parse.GetValue(metricsListen)!, Environment.GetEnvironmentVariable("GANTRY_TOKENS"), settings.Tokens, "--metrics-listen");
-            await using var link = await coordinator.OpenAsync(parse, ct).ConfigureAwait(false);
-            using var host = AllInOneHost.Build(link.Store, workerOptions, maintenance: null, settings, parse.GetValue(logLevel), link: link.Http, metrics: metrics);
+            var metrics = ApiHosting.Parse(s.Get(metricsListen)!, Environment.GetEnvironmentVariable("GANTRY_TOKENS"), settings.Tokens, "--metrics-listen");
+            await using var link = await coordinator.OpenAsync(s, ct).ConfigureAwait(false);
+            using var host = AllInOneHost.Build(link.Store, workerOptions, maintenance: null, settings, s.Get(logLevel), link: link.Http, metrics: metrics);
             await host.StartAsync(ct).ConfigureAwait(false);
             var running = host.Services.GetRequiredService<GantryWorker>();
             Console.Out.WriteLine($"""

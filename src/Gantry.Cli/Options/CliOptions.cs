@@ -71,6 +71,13 @@ internal static class CliOptions
         DefaultValueFactory = _ => "off",
     };
 
+    /// <summary>Adds another name for an option (a name it had before its key was aligned with the library's).</summary>
+    public static Option<T> WithAlias<T>(this Option<T> option, string alias)
+    {
+        option.Aliases.Add(alias);
+        return option;
+    }
+
     public static Option<bool> Json() => new("--json") { Description = "Print JSON instead of text" };
 
     /// <summary>The least level a long-running process logs.</summary>

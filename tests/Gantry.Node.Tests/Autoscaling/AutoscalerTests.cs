@@ -33,7 +33,7 @@ public sealed class AutoscalerTests
     public void Decide_IdleForEightSamples_ScalesDownByOneThenCoolsDown()
     {
         var scaler = new Autoscaler(min: 1, max: 8, workerCapacity: 4);
-        var decisions = Enumerable.Range(0, Autoscaler.DownSamples).Select(_ => scaler.Decide(4, new LoadSample(0.1, 0))).ToArray();
+        var decisions = Enumerable.Range(0, AutoscaleOptions.Default.DownSamples).Select(_ => scaler.Decide(4, new LoadSample(0.1, 0))).ToArray();
         Assert.All(decisions[..^1], d => Assert.Equal(4, d));
         Assert.Equal(3, decisions[^1]);
         Assert.Equal(3, scaler.Decide(3, new LoadSample(0, 0)));
