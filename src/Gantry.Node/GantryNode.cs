@@ -85,7 +85,10 @@ public sealed class GantryNode : IAsyncDisposable
 
     public NodeStatus Status() => new(Id, Environment.ProcessId, _upstream.Link.Description,
         _stopped == 1 ? "stopping" : _supervisor.AllFailed ? "failed" : _paused ? "paused" : "running", _startedAt,
-        _options.EffectiveMinWorkers, _options.EffectiveMaxWorkers, _options.EffectiveWorkerCapacity, _paused, _supervisor.Status());
+        _options.EffectiveMinWorkers, _options.EffectiveMaxWorkers, _options.EffectiveWorkerCapacity, _paused, _supervisor.Status())
+    {
+        Name = _options.Name,
+    };
 
     private string StatusJson() => JsonSerializer.Serialize(Status(), NodeStatusJson.Default.NodeStatus);
 

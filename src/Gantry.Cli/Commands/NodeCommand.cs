@@ -75,7 +75,7 @@ internal static class NodeCommand
             await using var metricsHost = metrics is null ? null : await NodeMetricsHost.StartAsync(metrics, node, ct).ConfigureAwait(false);
             Console.Out.WriteLine($"""
                 Gantry {Banner.Version} node running
-                  node       {node.Id}
+                  node       {node.Id}{(options.Name is null ? "" : $" \"{options.Name}\"")}
                   link       {link.Description}{(metricsHost is null ? "" : $"\n  metrics    {ApiAddress.Of(metricsHost)}/metrics")}
                   workers    {options.Workers} (min {options.EffectiveMinWorkers}, max {options.EffectiveMaxWorkers}), each {string.Join(", ", options.Queues.Select(q => $"{q.Key}:{q.Value}"))}; capacity {options.EffectiveWorkerCapacity}
                   socket     {options.SocketPath}
