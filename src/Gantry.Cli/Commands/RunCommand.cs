@@ -40,10 +40,10 @@ internal static class RunCommand
             var jobsDir = intake.Read(s);
             var api = ApiHosting.Parse(s.Get(listen)!, Environment.GetEnvironmentVariable("GANTRY_TOKENS"), settings.Tokens)
                 ?.WithBrowserAccess(s.Get(allowedHosts), s.Get(corsOrigins), settings);
-            await using var store = await location.OpenAsync(s, createIfMissing: true, ct).ConfigureAwait(false);
-            using var host = AllInOneHost.Build(store, workerOptions, maintenanceOptions, settings, s.Get(logLevel), api, jobsDir: jobsDir);
+            using var host = ProcessHost.Build(location.Resolve(s), workerOptions, maintenanceOptions, settings, s.Get(logLevel), api, jobsDir: jobsDir);
             await host.StartAsync(ct).ConfigureAwait(false);
             var running = host.Services.GetRequiredService<GantryWorker>();
+            var store = host.Services.GetRequiredService<Gantry.Storage.IJobStore>();
             Console.Out.WriteLine($"""
                 Gantry {Banner.Version} running
                   store      {store.Description}

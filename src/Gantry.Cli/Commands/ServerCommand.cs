@@ -39,9 +39,9 @@ internal static class ServerCommand
             var jobsDir = intake.Read(s);
             var api = ApiHosting.Parse(s.Get(listen)!, Environment.GetEnvironmentVariable("GANTRY_TOKENS"), settings.Tokens)
                 ?.WithBrowserAccess(s.Get(allowedHosts), s.Get(corsOrigins), settings);
-            await using var store = await location.OpenAsync(s, createIfMissing: true, ct).ConfigureAwait(false);
-            using var host = AllInOneHost.Build(store, workerOptions: null, maintenanceOptions, settings, s.Get(logLevel), api, jobsDir: jobsDir);
+            using var host = ProcessHost.Build(location.Resolve(s), workerOptions: null, maintenanceOptions, settings, s.Get(logLevel), api, jobsDir: jobsDir);
             await host.StartAsync(ct).ConfigureAwait(false);
+            var store = host.Services.GetRequiredService<Gantry.Storage.IJobStore>();
             var leader = host.Services.GetRequiredService<LeaderHost>();
             Console.Out.WriteLine($"""
                 Gantry {Banner.Version} server running

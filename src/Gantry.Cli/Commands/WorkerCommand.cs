@@ -41,13 +41,14 @@ internal static class WorkerCommand
                 return await ManagedWorkerHost.RunAsync(socket, parse.GetValue(localId), parse.GetValue(nodePid), workerOptions, settings, s.Get(logLevel), ct).ConfigureAwait(false);
 
             var metrics = ApiHosting.Parse(s.Get(metricsListen)!, Environment.GetEnvironmentVariable("GANTRY_TOKENS"), settings.Tokens, "--metrics-listen");
-            await using var link = await coordinator.OpenAsync(s, ct).ConfigureAwait(false);
-            using var host = AllInOneHost.Build(link.Store, workerOptions, maintenance: null, settings, s.Get(logLevel), link: link.Http, metrics: metrics);
+            var server = s.Get(coordinator.Server);
+            using var host = ProcessHost.Build(server is null ? coordinator.Store.Resolve(s) : null, workerOptions, maintenance: null, settings, s.Get(logLevel),
+                server: server is null ? null : (server, s.Get(coordinator.Token)), metrics: metrics);
             await host.StartAsync(ct).ConfigureAwait(false);
             var running = host.Services.GetRequiredService<GantryWorker>();
             Console.Out.WriteLine($"""
                 Gantry {Banner.Version} worker running
-                  link       {link.Description}{(metrics is null ? "" : $"\n  metrics    {ApiAddress.Of(host)}/metrics")}
+                  link       {ProcessHost.LinkOf(host)}{(metrics is null ? "" : $"\n  metrics    {ApiAddress.Of(host)}/metrics")}
                 {Banner.Worker(running, settings)}
                 Press Ctrl-C to stop.
                 """);
