@@ -188,6 +188,6 @@ public sealed class ConfigurationTests : IDisposable
         WriteConfig("""{ "node": { "AutoscaleInterval": "1s", "AutoscaleUpWindow": "500ms" } }""");
         (code, _, stderr) = await GantryProcess.RunAsync(_dir.Path, null, "node", "--db", _dir.Db, "--run-dir", _dir.File("run"));
         Assert.Equal(1, code);
-        Assert.StartsWith("gantry: --autoscale-up-window: must be at least --autoscale-interval", stderr, StringComparison.Ordinal);
+        Assert.StartsWith("gantry: gantry.json: node.AutoscaleUpWindow: must be at least --autoscale-interval", stderr, StringComparison.Ordinal);
     }
 }

@@ -38,9 +38,9 @@ internal static class NodeCommand
             var configPath = parse.GetValue(config);
             var settings = GantryConfig.Load(configPath);
             var s = CommandSettings.Load(parse, settings);
-            var workerOptions = worker.Read(s);
+            var workerOptions = s.Checked(() => worker.Read(s));
             var level = s.Get(logLevel);
-            var options = flags.Read(s, workerOptions, node => WorkerArguments(s, worker, node, configPath, level), settings.KnownJobTypes);
+            var options = s.Checked(() => flags.Read(s, workerOptions, node => WorkerArguments(s, worker, node, configPath, level), settings.KnownJobTypes));
             var metrics = ApiHosting.Parse(s.Get(metricsListen)!, Environment.GetEnvironmentVariable("GANTRY_TOKENS"), settings.Tokens, "--metrics-listen");
 
             await using var link = await coordinator.OpenAsync(s, ct).ConfigureAwait(false);

@@ -35,9 +35,9 @@ internal static class RunCommand
         {
             var settings = GantryConfig.Load(parse.GetValue(config));
             var s = CommandSettings.Load(parse, settings);
-            var workerOptions = worker.Read(s);
-            var maintenanceOptions = maintenance.Read(s);
-            var jobsDir = intake.Read(s);
+            var workerOptions = s.Checked(() => worker.Read(s));
+            var maintenanceOptions = s.Checked(() => maintenance.Read(s));
+            var jobsDir = s.Checked(() => intake.Read(s));
             var api = ApiHosting.Parse(s.Get(listen)!, Environment.GetEnvironmentVariable("GANTRY_TOKENS"), settings.Tokens)
                 ?.WithBrowserAccess(s.Get(allowedHosts), s.Get(corsOrigins), settings);
             using var host = ProcessHost.Build(location.Resolve(s), workerOptions, maintenanceOptions, settings, s.Get(logLevel), api, jobsDir: jobsDir);

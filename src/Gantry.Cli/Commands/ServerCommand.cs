@@ -35,8 +35,8 @@ internal static class ServerCommand
             // The server runs no handler, but its API knows the configured job types as valid.
             var settings = GantryConfig.Load(parse.GetValue(config));
             var s = CommandSettings.Load(parse, settings);
-            var maintenanceOptions = maintenance.Read(s);
-            var jobsDir = intake.Read(s);
+            var maintenanceOptions = s.Checked(() => maintenance.Read(s));
+            var jobsDir = s.Checked(() => intake.Read(s));
             var api = ApiHosting.Parse(s.Get(listen)!, Environment.GetEnvironmentVariable("GANTRY_TOKENS"), settings.Tokens)
                 ?.WithBrowserAccess(s.Get(allowedHosts), s.Get(corsOrigins), settings);
             using var host = ProcessHost.Build(location.Resolve(s), workerOptions: null, maintenanceOptions, settings, s.Get(logLevel), api, jobsDir: jobsDir);

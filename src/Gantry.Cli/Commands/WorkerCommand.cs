@@ -36,7 +36,7 @@ internal static class WorkerCommand
             var settings = GantryConfig.Load(parse.GetValue(config));
             // A node's worker takes its settings from the node's command line only: the node read the file and the environment.
             var s = CommandSettings.Load(parse, settings, layers: parse.GetValue(nodeSocket) is null);
-            var workerOptions = worker.Read(s);
+            var workerOptions = s.Checked(() => worker.Read(s));
             if (parse.GetValue(nodeSocket) is { } socket)
                 return await ManagedWorkerHost.RunAsync(socket, parse.GetValue(localId), parse.GetValue(nodePid), workerOptions, settings, s.Get(logLevel), ct).ConfigureAwait(false);
 

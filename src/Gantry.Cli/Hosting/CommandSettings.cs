@@ -140,6 +140,23 @@ internal sealed class CommandSettings
         return value;
     }
 
+    /// <summary>
+    /// Runs <paramref name="read"/> (options built from the settings and validated); a check that names a flag whose value
+    /// came from the file or the environment names that place instead (<c>GANTRY_NODE__AUTOSCALEIDLE: must be …</c>).
+    /// </summary>
+    public T Checked<T>(Func<T> read)
+    {
+        try
+        {
+            return read();
+        }
+        catch (InvalidInputException ex) when (Of(_command).FirstOrDefault(o => o.Name == ex.Where || o.Aliases.Contains(ex.Where)) is { } option
+            && Find(option) is { Source: SettingSource.File or SettingSource.Env } found)
+        {
+            throw new InvalidInputException(found.From, ex.Problem);
+        }
+    }
+
     /// <summary>Where <paramref name="option"/>'s value comes from.</summary>
     public SettingSource SourceOf(Option option) => Find(option)?.Source ?? SettingSource.Default;
 
