@@ -47,7 +47,6 @@ internal sealed class CommandSettings
     private readonly IConfigurationProvider _env;
     private readonly IConfigurationProvider _flags;
     private readonly Dictionary<Option, object?> _values = [];
-
     private readonly bool _legacyEnv;
 
     private CommandSettings(ParseResult parse, Command command, GantryConfig config, IConfigurationRoot root, bool hasFile, bool layers)
