@@ -15,6 +15,7 @@ var root = new RootCommand("Gantry runs background jobs reliably: submit jobs, r
     QueuesCommand.Create(),
     CronCommand.Create(),
     MigrateCommand.Create(),
+    ConfigCommand.Create(),
     TokenCommand.Create(),
     BenchCommand.Create(),
 };

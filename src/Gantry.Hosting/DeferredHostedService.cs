@@ -23,6 +23,9 @@ internal sealed class DeferredHostedService(IServiceProvider services, ServiceDe
 
     public Task StopAsync(CancellationToken cancellationToken) => _service?.StopAsync(cancellationToken) ?? Task.CompletedTask;
 
+    /// <summary>The service once started; null before, or when it was not to run.</summary>
+    public IHostedService? Inner => _service;
+
     /// <summary>Defers every hosted service registered in <paramref name="services"/> from index <paramref name="from"/> on.</summary>
     public static void DeferFrom(IServiceCollection services, int from, Func<IServiceProvider, bool> when)
     {

@@ -2,6 +2,7 @@ using Gantry.Worker.Execution;
 using Gantry.Worker.Hosting;
 using Gantry.Worker.Links;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -47,12 +48,18 @@ public sealed class GantryBuilder
     /// worker protocol with <c>Gantry:Server</c> and a worker token. On shutdown it drains within the host's
     /// <c>ShutdownTimeout</c> and requeues what is still running (the attempt not counted, checkpoints kept).
     /// </summary>
-    public GantryBuilder AddWorker()
+    public GantryBuilder AddWorker() => AddLinkedWorker(null);
+
+    /// <summary>The worker of <see cref="AddWorker"/>, linked to the coordinator through <paramref name="link"/> when given (a
+    /// node's socket; its owner disposes it), else through the store or the server of the options.</summary>
+    internal GantryBuilder AddLinkedWorker(IWorkerLink? link)
     {
         if (_registration.WorkerAdded) return this;
         _registration.WorkerAdded = true;
+        _registration.LinkGiven = link is not null;
         Services.GetHandlerRegistry();
-        Services.AddKeyedSingleton<IWorkerLink>(LinkKey, (sp, _) =>
+        if (link is not null) Services.AddKeyedSingleton(LinkKey, link);
+        else Services.AddKeyedSingleton<IWorkerLink>(LinkKey, (sp, _) =>
         {
             var o = sp.GetRequiredService<IOptions<GantryOptions>>().Value;
             return o.ServerUri is { } server ? new HttpWorkerLink(server, o.WorkerToken ?? o.Token) : new StoreWorkerLink(sp.GetRequiredService<Storage.IJobStore>());
@@ -69,6 +76,66 @@ public sealed class GantryBuilder
         DeferredHostedService.DeferFrom(Services, from, _ => true);
         return this;
     }
+
+    /// <summary>
+    /// Registers the built-in job types (<c>count</c>, <c>echo</c>, <c>fail</c>, <c>noop</c>, <c>sleep</c>: docs/handlers.md), for
+    /// trying Gantry out and for smoke tests. The <c>gantry</c> command's workers serve them.
+    /// </summary>
+    public GantryBuilder AddBuiltInHandlers()
+    {
+        Worker.Handlers.BuiltIn.BuiltInHandlers.AddGantryBuiltInHandlers(Services);
+        return this;
+    }
+
+    /// <summary>
+    /// Registers a process handler (docs/process-handlers.md): jobs of <paramref name="jobType"/> run <paramref name="spec"/>'s
+    /// program, isolated and limited as the <c>gantry</c> command's <c>handlers</c> in gantry.json are.
+    /// </summary>
+    public GantryBuilder AddProcessHandler(string jobType, Worker.Handlers.Process.ProcessHandlerSpec spec)
+    {
+        Protocol.JobDraft.CheckName(jobType, "jobType");
+        ArgumentNullException.ThrowIfNull(spec);
+        Services.AddGantryProcessHandler(jobType, spec);
+        return this;
+    }
+
+    /// <summary>
+    /// Watches a folder for job documents (docs/job-protocol.md, "Jobs directory"): each <c>*.json</c> is submitted and moved
+    /// aside, and its jobs' results are written beside it. The job types of the handlers registered here are known to it
+    /// even before the worker has registered. Needs a store; started once the store is open.
+    /// </summary>
+    public GantryBuilder AddJobsDirectory(Gantry.Server.Intake.JobsDirectoryOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var registry = Services.GetHandlerRegistry();
+        var from = Services.Count;
+        Services.AddGantryJobsDirectory(options);
+        // Read when the intake starts, once every handler is registered.
+        Services.Replace(ServiceDescriptor.Singleton(_ => options with { KnownJobTypes = [.. options.KnownJobTypes.Union(registry.JobTypes, StringComparer.Ordinal)] }));
+        DeferFrom(from);
+        return this;
+    }
+
+    /// <summary>Declares schedules of <paramref name="origin"/> (the <c>gantry</c> command's gantry.json), reconciled once the store is open.</summary>
+    internal GantryBuilder AddSchedules(string origin, IEnumerable<Scheduling.ScheduleDefinition> schedules)
+    {
+        var from = Services.Count;
+        Services.AddGantrySchedules(origin, schedules);
+        DeferFrom(from);
+        return this;
+    }
+
+    /// <summary>Declares a queue's per-state retention, set in the store once it is open.</summary>
+    internal GantryBuilder AddQueueRetention(Storage.QueueRetention retention)
+    {
+        var from = Services.Count;
+        Services.AddGantryQueueRetention(retention);
+        DeferFrom(from);
+        return this;
+    }
+
+    private void DeferFrom(int from) => DeferredHostedService.DeferFrom(Services, from, sp =>
+        sp.GetRequiredService<IOptions<GantryOptions>>().Value.StoreLocation is not null);
 
     /// <summary>
     /// Declares a recurring job (docs/schedules.md): <paramref name="cron"/> of five fields, six with seconds, or a macro
@@ -110,6 +177,9 @@ internal sealed class GantryRegistration
 {
     public bool WorkerAdded { get; set; }
 
+    /// <summary>The worker's link was given (a node's socket): neither a store nor a server is needed.</summary>
+    public bool LinkGiven { get; set; }
+
     /// <summary>Keys of the section that extensions read (<see cref="GantryBuilder.AcceptSetting"/>).</summary>
     public HashSet<string> OtherSettings { get; } = new(StringComparer.OrdinalIgnoreCase);
 }
@@ -119,7 +189,7 @@ internal sealed class GantryOptionsValidator(GantryRegistration registration) : 
 {
     public ValidateOptionsResult Validate(string? name, GantryOptions options)
     {
-        var errors = options.Check(registration.WorkerAdded);
+        var errors = options.Check(registration.WorkerAdded, registration.LinkGiven);
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }
 }

@@ -17,7 +17,7 @@ internal static class GantryConfiguration
 
     private static readonly string[] WorkerKeys =
     [
-        "WorkerId", "Queues", "Capacity", "Capabilities", "Tags", "PollInterval", "LeaseDuration", "HeartbeatInterval", "CommandPollInterval",
+        "WorkerId", "Name", "Queues", "Capacity", "Capabilities", "Tags", "PollInterval", "LeaseDuration", "HeartbeatInterval", "CommandPollInterval",
         "CancelGracePeriod", "DrainTimeout", "ProgressInterval", "MaxPrefetch", "CheckpointInterval", "MaxCheckpointBytes", "DefaultJobTimeout",
         "StopApplicationOnDrain", "Token",
     ];
@@ -60,6 +60,7 @@ internal static class GantryConfiguration
                 worker = worker with { Queues = map };
             }
             if (w["WorkerId"] is { Length: > 0 } id) worker = worker with { WorkerId = id };
+            if (w["Name"] is { Length: > 0 } name) worker = worker with { Name = name };
             if (Int(w, "Capacity", K("Capacity"), errors) is { } capacity) worker = worker with { Capacity = capacity };
             var caps = w.GetSection("Capabilities");
             if (caps.Exists())

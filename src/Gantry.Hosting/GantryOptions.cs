@@ -48,6 +48,10 @@ public sealed class GantryOptions
     /// <summary>The maintenance services' intervals and limits.</summary>
     public MaintenanceOptions Maintenance { get; set; } = new();
 
+    /// <summary>An SQLite store file may hold the application's own tables (true for an application; the <c>gantry</c> command
+    /// refuses a file that is not a Gantry store).</summary>
+    internal bool ShareFile { get; set; } = true;
+
     /// <summary>Where the store is, once the options are valid; null in server mode.</summary>
     internal StoreLocation? StoreLocation { get; private set; }
 
@@ -60,7 +64,8 @@ public sealed class GantryOptions
     internal string Key(string name) => string.IsNullOrEmpty(SectionPath) ? name : $"{SectionPath}:{name}";
 
     /// <summary>Every problem, each naming its key; empty when the options are valid. Fills <see cref="StoreLocation"/> and <see cref="ServerUri"/>.</summary>
-    internal List<string> Check(bool workerAdded)
+    /// <param name="linkGiven">The worker has a link of its own (a node's socket): neither a store nor a server is required.</param>
+    internal List<string> Check(bool workerAdded, bool linkGiven = false)
     {
         var errors = new List<string>(ReadErrors);
         void Try(Action check, Func<InvalidInputException, string> key)
@@ -78,7 +83,7 @@ public sealed class GantryOptions
                 errors.Add($"{Key("Server")}: '{Server}' is not an http:// or https:// URL");
             else ServerUri = uri.AbsolutePath.EndsWith('/') ? uri : new Uri(uri.AbsoluteUri + "/");
         }
-        else
+        else if (!linkGiven)
             errors.Add($"{Key("Store")}: is required (postgres://user:password@host:5432/database or sqlite:path), or {Key("Server")} with {Key("Token")} to go through a Gantry server");
 
         if (workerAdded)
@@ -93,6 +98,7 @@ public sealed class GantryOptions
     /// <summary>The configuration key of a field <see cref="WorkerOptions.Validate"/> names.</summary>
     private static string WorkerKey(string where) => where switch
     {
+        "name" => "Name",
         "queues" => "Queues",
         "capacity" => "Capacity",
         "heartbeat interval" => "HeartbeatInterval",

@@ -26,7 +26,7 @@ internal sealed class GantryStoreHost(IOptions<GantryOptions> options, ILogger<G
         var o = options.Value;
         if (o.StoreLocation is not { } location) return;
         // An application's SQLite file may hold its own tables already: Gantry's go beside them.
-        _store = await Stores.OpenAsync(location, createIfMissing: o.Migrate, cancellationToken, migrate: o.Migrate, shareFile: true).ConfigureAwait(false);
+        _store = await Stores.OpenAsync(location, createIfMissing: o.Migrate, cancellationToken, migrate: o.Migrate, shareFile: o.ShareFile).ConfigureAwait(false);
         logger.LogInformation("Gantry store {Store} open", _store.Description);
     }
 

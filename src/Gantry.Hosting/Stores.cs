@@ -9,16 +9,23 @@ internal abstract record StoreLocation
 {
     /// <summary>The location without secrets, for messages.</summary>
     public abstract string Display { get; }
+
+    /// <summary>The location as <see cref="Stores.Parse"/> reads it (secrets included).</summary>
+    public abstract string Text { get; }
 }
 
 internal sealed record SqliteLocation(string Path) : StoreLocation
 {
     public override string Display => $"sqlite:{Path}";
+
+    public override string Text => $"sqlite:{Path}";
 }
 
 internal sealed record PostgresLocation(string ConnectionString, string Schema, string Url) : StoreLocation
 {
     public override string Display => PostgresUrl.Redact(Url);
+
+    public override string Text => Url;
 }
 
 /// <summary>

@@ -85,7 +85,10 @@ public sealed class GantryNode : IAsyncDisposable
 
     public NodeStatus Status() => new(Id, Environment.ProcessId, _upstream.Link.Description,
         _stopped == 1 ? "stopping" : _supervisor.AllFailed ? "failed" : _paused ? "paused" : "running", _startedAt,
-        _options.EffectiveMinWorkers, _options.EffectiveMaxWorkers, _options.EffectiveWorkerCapacity, _paused, _supervisor.Status());
+        _options.EffectiveMinWorkers, _options.EffectiveMaxWorkers, _options.EffectiveWorkerCapacity, _paused, _supervisor.Status())
+    {
+        Name = _options.Name,
+    };
 
     private string StatusJson() => JsonSerializer.Serialize(Status(), NodeStatusJson.Default.NodeStatus);
 
@@ -270,8 +273,8 @@ public sealed class GantryNode : IAsyncDisposable
 
     private async Task AutoscaleLoopAsync(CancellationToken ct)
     {
-        var scaler = new Autoscaler(_options.EffectiveMinWorkers, _options.EffectiveMaxWorkers, _options.EffectiveWorkerCapacity);
-        using var timer = new PeriodicTimer(_options.AutoscaleInterval, _time);
+        var scaler = new Autoscaler(_options.EffectiveMinWorkers, _options.EffectiveMaxWorkers, _options.EffectiveWorkerCapacity, _options.Autoscale);
+        using var timer = new PeriodicTimer(_options.Autoscale.Interval, _time);
         try
         {
             while (await timer.WaitForNextTickAsync(ct).ConfigureAwait(false))
@@ -284,7 +287,8 @@ public sealed class GantryNode : IAsyncDisposable
                     var backlog = _backlog is null ? (hint ? 1 : 0) : await _backlog(ct).ConfigureAwait(false);
                     var wanted = scaler.Decide(_target, new LoadSample(utilisation, backlog));
                     if (wanted == _target || _stopped == 1) continue;
-                    NodeLog.Scaling(_logger, _target, wanted, utilisation, backlog);
+                    if (scaler.LastDecision is { } d)
+                        NodeLog.Scaling(_logger, d.From, d.To, d.Why, d.Samples, d.LowestUtilisation, d.HighestUtilisation, d.Backlog, d.Cooldown.TotalSeconds);
                     _target = wanted;
                     _supervisor.ScaleTo(wanted);
                 }

@@ -38,8 +38,8 @@ internal static partial class NodeLog
     [LoggerMessage(EventId = 3008, Level = LogLevel.Error, Message = "Worker {LocalId} could not be started: {Error}")]
     public static partial void SpawnFailed(ILogger logger, int localId, string error);
 
-    [LoggerMessage(EventId = 3010, Level = LogLevel.Information, Message = "Autoscaling from {From} to {To} worker(s): utilisation {Utilisation:P0}, backlog {Backlog}")]
-    public static partial void Scaling(ILogger logger, int from, int to, double utilisation, long backlog);
+    [LoggerMessage(EventId = 3010, Level = LogLevel.Information, Message = "Autoscaling from {From} to {To} worker(s): {Why}; utilisation {LowestUtilisation:P0} to {HighestUtilisation:P0} over {Samples} sample(s), backlog {Backlog}; next change after {CooldownSeconds}s at the earliest")]
+    public static partial void Scaling(ILogger logger, int from, int to, string why, int samples, double lowestUtilisation, double highestUtilisation, long backlog, double cooldownSeconds);
 
     [LoggerMessage(EventId = 3020, Level = LogLevel.Warning, Message = "The coordinator could not be reached ({Operation}): {Cause}")]
     public static partial void LinkError(ILogger logger, string operation, string cause);

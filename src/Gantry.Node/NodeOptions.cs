@@ -110,8 +110,11 @@ public sealed record NodeOptions
     /// <summary>The workers' grace period for cancelled handlers; the node waits for it too on shutdown.</summary>
     public TimeSpan CancelGracePeriod { get; init; } = CancelGracePeriodDefault;
 
-    /// <summary>How often the autoscaler looks at load. Defaults to 1 second.</summary>
-    public TimeSpan AutoscaleInterval { get; init; } = TimeSpan.FromSeconds(1);
+    /// <summary>How the autoscaler decides, when <see cref="EffectiveMinWorkers"/> is below <see cref="EffectiveMaxWorkers"/>.</summary>
+    public Autoscaling.AutoscaleOptions Autoscale { get; init; } = Autoscaling.AutoscaleOptions.Default;
+
+    /// <summary>A name for people, shown beside <see cref="NodeId"/> in every listing; none by default.</summary>
+    public string? Name { get; init; }
 
     public int EffectiveMinWorkers => MinWorkers ?? Math.Min(Workers, MaxWorkers ?? Workers);
     public int EffectiveMaxWorkers => MaxWorkers ?? Math.Max(Workers, MinWorkers ?? Workers);
@@ -146,8 +149,9 @@ public sealed record NodeOptions
         if (StableAfter < TimeSpan.Zero) throw new InvalidInputException("--stable-after", "must not be negative");
         if (StartTimeout <= TimeSpan.Zero) throw new InvalidInputException("start timeout", "must be positive");
         if (DrainTimeout < TimeSpan.Zero) throw new InvalidInputException("--drain-timeout", "must not be negative");
-        if (CancelGracePeriod < TimeSpan.Zero) throw new InvalidInputException("--cancel-grace", "must not be negative");
-        if (AutoscaleInterval <= TimeSpan.Zero) throw new InvalidInputException("autoscale interval", "must be positive");
+        if (CancelGracePeriod < TimeSpan.Zero) throw new InvalidInputException("--cancel-grace-period", "must not be negative");
+        Autoscale.Validate();
+        if (Name is not null) Gantry.Protocol.Wire.WireValidation.Label(Name, "--name");
         if (WorkerCommand.Count == 0) throw new InvalidInputException("worker command", "is empty");
         // Unix socket paths are limited to 107 bytes.
         if (System.Text.Encoding.UTF8.GetByteCount(SocketPath) > 107)

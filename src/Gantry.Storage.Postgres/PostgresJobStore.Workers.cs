@@ -7,12 +7,12 @@ public sealed partial class PostgresJobStore
 {
     public Task WorkerRegisterAsync(WorkerRegistration p, CancellationToken ct) => RunAsync(async c =>
         await Command(c, $"""
-            INSERT INTO workers (id, host, pid, version, queues, capacity, job_types, capabilities, tags, state, started_at, last_seen_at)
-            VALUES (@id, @host, @pid, @version, @queues::jsonb, @capacity, @types::jsonb, @caps::jsonb, @tags::jsonb, 'running', @now, @now)
-            ON CONFLICT (id) DO UPDATE SET host = excluded.host, pid = excluded.pid, version = excluded.version, queues = excluded.queues,
+            INSERT INTO workers (id, name, host, pid, version, queues, capacity, job_types, capabilities, tags, state, started_at, last_seen_at)
+            VALUES (@id, @name, @host, @pid, @version, @queues::jsonb, @capacity, @types::jsonb, @caps::jsonb, @tags::jsonb, 'running', @now, @now)
+            ON CONFLICT (id) DO UPDATE SET name = excluded.name, host = excluded.host, pid = excluded.pid, version = excluded.version, queues = excluded.queues,
               capacity = excluded.capacity, job_types = excluded.job_types, capabilities = excluded.capabilities, tags = excluded.tags,
               state = {WorkerStates.SeenSql}, last_seen_at = excluded.last_seen_at
-            """).Bind("@id", p.Id).Bind("@host", p.Host).Bind("@pid", p.ProcessId).Bind("@version", p.Version)
+            """).Bind("@id", p.Id).Bind("@name", p.Name, NpgsqlDbType.Text).Bind("@host", p.Host).Bind("@pid", p.ProcessId).Bind("@version", p.Version)
             .Bind("@queues", CoreJson.QueuesToJson(p.Queues)).Bind("@capacity", p.Capacity)
             .Bind("@types", CoreJson.ListToJson(p.JobTypes), NpgsqlDbType.Text).Bind("@caps", CoreJson.ListToJson(p.Capabilities), NpgsqlDbType.Text)
             .Bind("@tags", CoreJson.TagsToJson(p.Tags), NpgsqlDbType.Text).Bind("@now", Now()).RunAsync(ct).ConfigureAwait(false), ct);
@@ -66,7 +66,7 @@ public sealed partial class PostgresJobStore
     {
         await using var cmd = Command(c, """
             SELECT id, host, pid, version, queues::text, capacity, job_types::text, capabilities::text, tags::text, state,
-                   started_at, last_seen_at, running_jobs, managed::text
+                   started_at, last_seen_at, running_jobs, managed::text, name
             FROM workers ORDER BY last_seen_at DESC
             """);
         await using var r = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false);
@@ -78,6 +78,7 @@ public sealed partial class PostgresJobStore
                 Registration = new WorkerRegistration
                 {
                     Id = r.GetString(0),
+                    Name = r.GetStringOrNull(14),
                     Host = r.GetString(1),
                     ProcessId = r.GetInt32(2),
                     Version = r.GetString(3),

@@ -351,6 +351,10 @@ internal static class PostgresSchema
             CREATE TRIGGER jobs_slot_freed AFTER UPDATE OF state ON jobs FOR EACH ROW
               WHEN (OLD.slot AND NEW.state NOT IN ('{JobState.Running.ToText()}', '{JobState.Succeeded.ToText()}')) EXECUTE FUNCTION gantry_slot_freed();
             """),
+        (14, """
+            -- A worker's or node's name for people (--name), shown beside its id; null when none was given.
+            ALTER TABLE workers ADD COLUMN name text;
+            """),
     ];
 
     public static int LatestVersion => Migrations[^1].Version;

@@ -8,12 +8,12 @@ public sealed partial class SqliteJobStore
     {
         var now = NowMs();
         Prepared($"""
-            INSERT INTO workers (id, host, pid, version, queues, capacity, job_types, capabilities, tags, state, started_at, last_seen_at)
-            VALUES (@id, @host, @pid, @version, @queues, @capacity, @types, @caps, @tags, 'running', @now, @now)
-            ON CONFLICT (id) DO UPDATE SET host = excluded.host, pid = excluded.pid, version = excluded.version, queues = excluded.queues,
+            INSERT INTO workers (id, name, host, pid, version, queues, capacity, job_types, capabilities, tags, state, started_at, last_seen_at)
+            VALUES (@id, @name, @host, @pid, @version, @queues, @capacity, @types, @caps, @tags, 'running', @now, @now)
+            ON CONFLICT (id) DO UPDATE SET name = excluded.name, host = excluded.host, pid = excluded.pid, version = excluded.version, queues = excluded.queues,
               capacity = excluded.capacity, job_types = excluded.job_types, capabilities = excluded.capabilities, tags = excluded.tags,
               state = {WorkerStates.SeenSql}, last_seen_at = excluded.last_seen_at
-            """).Bind("@id", p.Id).Bind("@host", p.Host).Bind("@pid", p.ProcessId).Bind("@version", p.Version)
+            """).Bind("@id", p.Id).Bind("@name", p.Name).Bind("@host", p.Host).Bind("@pid", p.ProcessId).Bind("@version", p.Version)
             .Bind("@queues", CoreJson.QueuesToJson(p.Queues)).Bind("@capacity", p.Capacity)
             .Bind("@types", CoreJson.ListToJson(p.JobTypes)).Bind("@caps", CoreJson.ListToJson(p.Capabilities))
             .Bind("@tags", CoreJson.TagsToJson(p.Tags)).Bind("@now", now).ExecuteNonQuery();
@@ -76,7 +76,7 @@ public sealed partial class SqliteJobStore
     {
         using var cmd = c.CreateCommand();
         cmd.CommandText = """
-            SELECT id, host, pid, version, queues, capacity, job_types, capabilities, tags, state, started_at, last_seen_at, running_jobs, managed
+            SELECT id, host, pid, version, queues, capacity, job_types, capabilities, tags, state, started_at, last_seen_at, running_jobs, managed, name
             FROM workers ORDER BY last_seen_at DESC
             """;
         using var r = cmd.ExecuteReader();
@@ -88,6 +88,7 @@ public sealed partial class SqliteJobStore
                 Registration = new WorkerRegistration
                 {
                     Id = r.GetString(0),
+                    Name = r.GetStringOrNull(14),
                     Host = r.GetString(1),
                     ProcessId = r.GetInt32(2),
                     Version = r.GetString(3),

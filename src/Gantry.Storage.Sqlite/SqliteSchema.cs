@@ -207,6 +207,10 @@ internal static class SqliteSchema
             -- Keys of claimable jobs, for the per-key claim's walk over distinct keys; jobs without a key add no entry.
             CREATE INDEX jobs_key_claim ON jobs (queue, concurrency_key, priority DESC, seq) WHERE state = 'queued' AND concurrency_key IS NOT NULL;
             """),
+        (10, """
+            -- A worker's or node's name for people (--name), shown beside its id; null when none was given.
+            ALTER TABLE workers ADD COLUMN name TEXT;
+            """),
     ];
 
     public static int LatestVersion => Migrations[^1].Version;

@@ -14,6 +14,9 @@ public sealed record WorkerOptions
     /// <summary>Identifies this worker in the registry and as lease owner. Defaults to a new id per process.</summary>
     public string WorkerId { get; init; } = $"{Environment.MachineName.ToLowerInvariant()}-{Environment.ProcessId}-{Guid.NewGuid().ToString("N")[..8]}";
 
+    /// <summary>A name for people, shown beside <see cref="WorkerId"/> in every listing; none by default.</summary>
+    public string? Name { get; init; }
+
     /// <summary>Queue name → most jobs run from it at once. Defaults to <c>default:10</c>.</summary>
     public IReadOnlyDictionary<string, int> Queues { get; init; } = new Dictionary<string, int> { ["default"] = 10 };
 
@@ -81,6 +84,7 @@ public sealed record WorkerOptions
 
     public void Validate()
     {
+        if (Name is not null) Gantry.Protocol.Wire.WireValidation.Label(Name, "name");
         if (Queues.Count == 0) throw new InvalidInputException("queues", "at least one queue is required");
         foreach (var (name, concurrency) in Queues)
             if (concurrency < 1) throw new InvalidInputException("queues", $"queue '{name}' needs a concurrency of at least 1, got {concurrency}");

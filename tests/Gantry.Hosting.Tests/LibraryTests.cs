@@ -45,6 +45,21 @@ public sealed class LibraryTests : IDisposable
     }
 
     [Fact]
+    public async Task AddWorker_NameFromConfiguration_RegisteredWithIt()
+    {
+        var host = await TestApp.StartAsync(new Dictionary<string, string?>(TestApp.Sqlite(_dir.File("app.db"))) { ["Worker:Name"] = "web-1" }, b => b.AddWorker());
+        try
+        {
+            var workers = await host.Services.GetRequiredService<Storage.IJobStore>().WorkerListAsync(Ct);
+            Assert.Equal("web-1", Assert.Single(workers).Registration.Name);
+        }
+        finally
+        {
+            await host.StopAsync();
+        }
+    }
+
+    [Fact]
     public async Task AddSchedule_InCode_CreatedAtStartAndFiredByTheLeader_JobsTaggedWithTheSchedule()
     {
         var host = await TestApp.StartAsync(TestApp.Sqlite(_dir.File("app.db")),

@@ -41,6 +41,49 @@ public sealed class ServerModeTests : IDisposable
     }
 
     [Fact]
+    public async Task Application_HostsWhatTheCommandHosts_BuiltInAndProcessHandlersJobsDirectoryApiAndWorker()
+    {
+        var inbox = _dir.File("inbox");
+        Directory.CreateDirectory(inbox);
+        await File.WriteAllTextAsync(Path.Combine(inbox, "early.json"), """{"type":"echo","payload":{"n":1}}""", Ct);
+        var web = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
+        web.WebHost.UseUrls("http://127.0.0.1:0");
+        web.Logging.SetMinimumLevel(LogLevel.Warning);
+        web.Configuration.AddInMemoryCollection(TestApp.Sqlite(_dir.File("app.db")).Select(kv => new KeyValuePair<string, string?>("Gantry:" + kv.Key, kv.Value)));
+        web.Services.AddGantry(web.Configuration.GetSection("Gantry"))
+            .AddBuiltInHandlers()
+            .AddProcessHandler("answer", new Gantry.Worker.Handlers.Process.ProcessHandlerSpec { Command = ["sh", "-c", "cat > /dev/null; echo '{\"result\": 42}'"] })
+            .AddJobsDirectory(new Gantry.Server.Intake.JobsDirectoryOptions { Path = inbox })
+            .AddWorker();
+        web.Services.AddGantryApi();
+        var app = web.Build();
+        app.MapGantryApi();
+        await app.StartAsync(Ct);
+        try
+        {
+            var jobs = app.Services.GetRequiredService<IJobClient>();
+            var echo = await jobs.EnqueueAsync("echo", new { hello = "world" }, ct: Ct);
+            Assert.Equal("""{"hello":"world"}""", (await jobs.WaitAsync(echo, Ct)).Result);
+            var answer = await jobs.EnqueueAsync("answer", new { }, ct: Ct);
+            Assert.Equal("42", (await jobs.WaitAsync(answer, Ct)).Result);
+
+            var results = Path.Combine(inbox, "results");
+            while (!(Directory.Exists(results) && Directory.GetFiles(results, "*.json").Length == 1)) await Task.Delay(50, Ct);
+
+            var url = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+            using var http = new HttpClient();
+            var workers = await http.GetStringAsync($"{url}/api/v1/workers", Ct);
+            Assert.Contains("\"echo\"", workers, StringComparison.Ordinal);
+            Assert.Contains("\"answer\"", workers, StringComparison.Ordinal);
+        }
+        finally
+        {
+            await app.StopAsync(Ct);
+            await app.DisposeAsync();
+        }
+    }
+
+    [Fact]
     public async Task Client_OverHttp_EnqueuesWaitsCancelsAndRefusesATransaction()
     {
         var (server, url) = await StartServerAsync();

@@ -61,6 +61,16 @@ public sealed class WorkerProtocolApiTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Register_WithName_ListedBesideTheId()
+    {
+        Assert.Equal(HttpStatusCode.NoContent, (await PostAsync("/api/v1/worker/register", Registration.Replace("\"id\":\"py-1\",", "\"id\":\"py-1\",\"name\":\"render box\",", StringComparison.Ordinal))).StatusCode);
+
+        var listed = await OkJsonAsync(await Http.GetAsync("/api/v1/workers"));
+        var worker = listed.EnumerateArray().Single();
+        Assert.Equal(("py-1", "render box"), (worker.GetProperty("id").GetString(), worker.GetProperty("name").GetString()));
+    }
+
+    [Fact]
     public async Task Heartbeat_AsANodeWritesIt_ManagedWorkersWithoutPidOrErrorAccepted()
     {
         // The node's own serializer leaves nulls out: a worker that never failed has no last_error, one waiting to

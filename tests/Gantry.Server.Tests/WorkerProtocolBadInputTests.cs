@@ -137,6 +137,7 @@ public sealed class WorkerProtocolBadInputTests : IAsyncLifetime
         // What the registry shows and gantry workers prints: no control character, no megabyte names.
         { "/api/v1/worker/register", """{"id":"w\n\u001b[31m","host":"h","process_id":1,"version":"1","queues":{"default":1},"capacity":1}""", "id" },
         { "/api/v1/worker/register", """{"id":"w2","host":"h\r\nforged","process_id":1,"version":"1","queues":{"default":1},"capacity":1}""", "host" },
+        { "/api/v1/worker/register", """{"id":"w2","name":"gpu\n1","host":"h","process_id":1,"version":"1","queues":{"default":1},"capacity":1}""", "name" },
         { "/api/v1/worker/register", $$"""{"id":"w2","host":"h","process_id":1,"version":"{{new string('v', 201)}}","queues":{"default":1},"capacity":1}""", "version" },
         { "/api/v1/worker/register", $$"""{"id":"w2","host":"h","process_id":1,"version":"1","queues":{"default":1},"capacity":1,"capabilities":["{{new string('c', 201)}}"]}""", "capabilities[0]" },
         { "/api/v1/worker/register", """{"id":"w2","host":"h","process_id":1,"version":"1","queues":{"default":1},"capacity":1,"job_types":["no spaces"]}""", "job_types[0]" },

@@ -45,6 +45,23 @@ public abstract partial class StoreContractTests
     }
 
     [Fact]
+    public async Task WorkerRegister_WithName_ListedWithItAndRenamedOnRegisterAgain()
+    {
+        await Store.WorkerRegisterAsync(Worker("w1") with { Name = "gpu box 1" }, Ct);
+        await Store.WorkerRegisterAsync(Worker("w2"), Ct);
+
+        var workers = (await Store.WorkerListAsync(Ct)).ToDictionary(w => w.Id);
+        Assert.Equal("gpu box 1", workers["w1"].Registration.Name);
+        Assert.Null(workers["w2"].Registration.Name);
+
+        await Store.WorkerRegisterAsync(Worker("w1") with { Name = "gpu box one" }, Ct);
+        await Store.WorkerRegisterAsync(Worker("w2") with { Name = "spare" }, Ct);
+        workers = (await Store.WorkerListAsync(Ct)).ToDictionary(w => w.Id);
+        Assert.Equal("gpu box one", workers["w1"].Registration.Name);
+        Assert.Equal("spare", workers["w2"].Registration.Name);
+    }
+
+    [Fact]
     public async Task WorkerDeregister_Registered_Stopped()
     {
         await Store.WorkerRegisterAsync(Worker("w1"), Ct);

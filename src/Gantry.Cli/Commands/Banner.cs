@@ -11,7 +11,7 @@ internal static class Banner
     /// <summary>The worker's lines: id, queues, capacity, job types, process isolation.</summary>
     public static string Worker(GantryWorker worker, GantryConfig settings) =>
         $"""
-          worker     {worker.Id}
+          worker     {worker.Id}{(worker.Options.Name is null ? "" : $" \"{worker.Options.Name}\"")}
           queues     {string.Join(", ", worker.Options.Queues.Select(q => $"{q.Key} (concurrency {q.Value})"))}; capacity {worker.Options.EffectiveCapacity}
           job types  {string.Join(", ", worker.JobTypes)}{Isolation(settings)}
         """;

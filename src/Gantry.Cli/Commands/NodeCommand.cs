@@ -35,14 +35,15 @@ internal static class NodeCommand
         command.Subcommands.Add(NodeStatusCommand.Create());
         command.SetHandler(async (parse, ct) =>
         {
-            var workerOptions = worker.Read(parse);
             var configPath = parse.GetValue(config);
             var settings = GantryConfig.Load(configPath);
-            var level = parse.GetValue(logLevel);
-            var options = flags.Read(parse, workerOptions, node => WorkerArguments(parse, worker, node, configPath, level), settings.KnownJobTypes);
-            var metrics = ApiHosting.Parse(parse.GetValue(metricsListen)!, Environment.GetEnvironmentVariable("GANTRY_TOKENS"), settings.Tokens, "--metrics-listen");
+            var s = CommandSettings.Load(parse, settings);
+            var workerOptions = s.Checked(() => worker.Read(s));
+            var level = s.Get(logLevel);
+            var options = s.Checked(() => flags.Read(s, workerOptions, node => WorkerArguments(s, worker, node, configPath, level), settings.KnownJobTypes));
+            var metrics = ApiHosting.Parse(s.Get(metricsListen)!, Environment.GetEnvironmentVariable("GANTRY_TOKENS"), settings.Tokens, "--metrics-listen");
 
-            await using var link = await coordinator.OpenAsync(parse, ct).ConfigureAwait(false);
+            await using var link = await coordinator.OpenAsync(s, ct).ConfigureAwait(false);
             using var loggers = LoggerFactory.Create(b => b.SetMinimumLevel(level).AddSimpleConsole(o =>
             {
                 o.SingleLine = true;
@@ -74,7 +75,7 @@ internal static class NodeCommand
             await using var metricsHost = metrics is null ? null : await NodeMetricsHost.StartAsync(metrics, node, ct).ConfigureAwait(false);
             Console.Out.WriteLine($"""
                 Gantry {Banner.Version} node running
-                  node       {node.Id}
+                  node       {node.Id}{(options.Name is null ? "" : $" \"{options.Name}\"")}
                   link       {link.Description}{(metricsHost is null ? "" : $"\n  metrics    {ApiAddress.Of(metricsHost)}/metrics")}
                   workers    {options.Workers} (min {options.EffectiveMinWorkers}, max {options.EffectiveMaxWorkers}), each {string.Join(", ", options.Queues.Select(q => $"{q.Key}:{q.Value}"))}; capacity {options.EffectiveWorkerCapacity}
                   socket     {options.SocketPath}
@@ -90,21 +91,21 @@ internal static class NodeCommand
     }
 
     /// <summary>What each worker is started with: the node's worker flags, passed on, and the node's lease and heartbeat (derived from the lease when not given).</summary>
-    private static List<string> WorkerArguments(ParseResult parse, WorkerCliOptions worker, NodeOptions node, string? configPath, LogLevel level)
+    private static List<string> WorkerArguments(CommandSettings parse, WorkerCliOptions worker, NodeOptions node, string? configPath, LogLevel level)
     {
         static string Ms(TimeSpan? t) => $"{(long)t!.Value.TotalMilliseconds}ms";
         var args = new List<string>
         {
-            "--queues", parse.GetValue(worker.Queues)!.ToString(),
-            "--drain-timeout", Ms(parse.GetValue(worker.Drain)),
-            "--cancel-grace", Ms(parse.GetValue(worker.Grace)),
+            "--queues", parse.Get(worker.Queues)!.ToString(),
+            "--drain-timeout", Ms(parse.Get(worker.Drain)),
+            "--cancel-grace-period", Ms(parse.Get(worker.Grace)),
             "--lease-duration", Ms(node.LeaseDuration),
             "--heartbeat-interval", Ms(node.EffectiveHeartbeatInterval),
-            "--poll-interval", Ms(parse.GetValue(worker.Poll)),
+            "--poll-interval", Ms(parse.Get(worker.Poll)),
             "--log-level", level.ToString(),
         };
-        if (parse.GetValue(worker.Capacity) is { } capacity) args.AddRange(["--capacity", capacity.ToString(CultureInfo.InvariantCulture)]);
-        if (parse.GetValue(worker.Capabilities) is { Count: > 0 } caps) args.AddRange(["--capabilities", string.Join(",", caps)]);
+        if (parse.Get(worker.Capacity) is { } capacity) args.AddRange(["--capacity", capacity.ToString(CultureInfo.InvariantCulture)]);
+        if (parse.Get(worker.Capabilities) is { Count: > 0 } caps) args.AddRange(["--capabilities", string.Join(",", caps)]);
         if (configPath is not null) args.AddRange(["--config", Path.GetFullPath(configPath)]);
         return args;
     }

@@ -39,7 +39,7 @@ internal static class NodeStatusCommand
                 return Cli.Ok;
             }
             var status = JsonSerializer.Deserialize(text, NodeStatusJson.Default.NodeStatus)!;
-            Console.Out.WriteLine($"node {status.NodeId} (pid {status.Pid}) {status.State} on {status.Link}; workers {status.MinWorkers}–{status.MaxWorkers} of capacity {status.WorkerCapacity}");
+            Console.Out.WriteLine($"node {status.NodeId}{(status.Name is null ? "" : $" \"{status.Name}\"")} (pid {status.Pid}) {status.State} on {status.Link}; workers {status.MinWorkers}–{status.MaxWorkers} of capacity {status.WorkerCapacity}");
             Console.Out.Write(ManagedWorkerText.Table(status.Workers, DateTimeOffset.UtcNow));
             return Cli.Ok;
         });

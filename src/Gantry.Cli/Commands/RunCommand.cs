@@ -37,17 +37,18 @@ internal static class RunCommand
         command.Options.Add(hidePayloads);
         command.SetHandler(async (parse, ct) =>
         {
-            var workerOptions = worker.Read(parse);
-            var maintenanceOptions = maintenance.Read(parse);
-            var jobsDir = intake.Read(parse);
             var settings = GantryConfig.Load(parse.GetValue(config));
-            var api = ApiHosting.Parse(parse.GetValue(listen)!, Environment.GetEnvironmentVariable("GANTRY_TOKENS"), settings.Tokens)
-                ?.WithBrowserAccess(parse.GetValue(allowedHosts), parse.GetValue(corsOrigins), settings)
-                .WithDashboard(parse.GetValue(dashboard), parse.GetValue(hidePayloads), settings);
-            await using var store = await location.OpenAsync(parse, createIfMissing: true, ct).ConfigureAwait(false);
-            using var host = AllInOneHost.Build(store, workerOptions, maintenanceOptions, settings, parse.GetValue(logLevel), api, jobsDir: jobsDir);
+            var s = CommandSettings.Load(parse, settings);
+            var workerOptions = s.Checked(() => worker.Read(s));
+            var maintenanceOptions = s.Checked(() => maintenance.Read(s));
+            var jobsDir = s.Checked(() => intake.Read(s));
+            var api = ApiHosting.Parse(s.Get(listen)!, Environment.GetEnvironmentVariable("GANTRY_TOKENS"), settings.Tokens)
+                ?.WithBrowserAccess(s.Get(allowedHosts), s.Get(corsOrigins), settings)
+                .WithDashboard(s.Get(dashboard), s.Get(hidePayloads), settings);
+            using var host = ProcessHost.Build(location.Resolve(s), workerOptions, maintenanceOptions, settings, s.Get(logLevel), api, jobsDir: jobsDir);
             await host.StartAsync(ct).ConfigureAwait(false);
             var running = host.Services.GetRequiredService<GantryWorker>();
+            var store = host.Services.GetRequiredService<Gantry.Storage.IJobStore>();
             Console.Out.WriteLine($"""
                 Gantry {Banner.Version} running
                   store      {store.Description}

@@ -33,19 +33,22 @@ internal static class WorkerCommand
         command.Options.Add(logLevel);
         command.SetHandler(async (parse, ct) =>
         {
-            var workerOptions = worker.Read(parse);
             var settings = GantryConfig.Load(parse.GetValue(config));
+            // A node's worker takes its settings from the node's command line only: the node read the file and the environment.
+            var s = CommandSettings.Load(parse, settings, layers: parse.GetValue(nodeSocket) is null);
+            var workerOptions = s.Checked(() => worker.Read(s));
             if (parse.GetValue(nodeSocket) is { } socket)
-                return await ManagedWorkerHost.RunAsync(socket, parse.GetValue(localId), parse.GetValue(nodePid), workerOptions, settings, parse.GetValue(logLevel), ct).ConfigureAwait(false);
+                return await ManagedWorkerHost.RunAsync(socket, parse.GetValue(localId), parse.GetValue(nodePid), workerOptions, settings, s.Get(logLevel), ct).ConfigureAwait(false);
 
-            var metrics = ApiHosting.Parse(parse.GetValue(metricsListen)!, Environment.GetEnvironmentVariable("GANTRY_TOKENS"), settings.Tokens, "--metrics-listen");
-            await using var link = await coordinator.OpenAsync(parse, ct).ConfigureAwait(false);
-            using var host = AllInOneHost.Build(link.Store, workerOptions, maintenance: null, settings, parse.GetValue(logLevel), link: link.Http, metrics: metrics);
+            var metrics = ApiHosting.Parse(s.Get(metricsListen)!, Environment.GetEnvironmentVariable("GANTRY_TOKENS"), settings.Tokens, "--metrics-listen");
+            var server = s.Get(coordinator.Server);
+            using var host = ProcessHost.Build(server is null ? coordinator.Store.Resolve(s) : null, workerOptions, maintenance: null, settings, s.Get(logLevel),
+                server: server is null ? null : (server, s.Get(coordinator.Token)), metrics: metrics);
             await host.StartAsync(ct).ConfigureAwait(false);
             var running = host.Services.GetRequiredService<GantryWorker>();
             Console.Out.WriteLine($"""
                 Gantry {Banner.Version} worker running
-                  link       {link.Description}{(metrics is null ? "" : $"\n  metrics    {ApiAddress.Of(host)}/metrics")}
+                  link       {ProcessHost.LinkOf(host)}{(metrics is null ? "" : $"\n  metrics    {ApiAddress.Of(host)}/metrics")}
                 {Banner.Worker(running, settings)}
                 Press Ctrl-C to stop.
                 """);

@@ -28,10 +28,10 @@ internal static class WorkersCommand
             if (views.Length == 0) { Console.Out.WriteLine(parse.GetValue(all) ? "no workers" : "no live workers (--all shows stopped and dead ones)"); return Cli.Ok; }
             var now = DateTimeOffset.UtcNow;
             Console.Out.Write(JobText.Table(
-                ["ID", "HOST", "PID", "STATE", "USED/CAP", "QUEUES", "LAST HEARTBEAT", "RUNNING JOBS"],
+                ["ID", "NAME", "HOST", "PID", "STATE", "USED/CAP", "QUEUES", "LAST HEARTBEAT", "RUNNING JOBS"],
                 views.Select(v => new[]
                 {
-                    v.Id, v.Host, $"{v.Pid}", v.State, $"{v.CapacityUsed}/{v.Capacity}",
+                    v.Id, v.Name ?? "-", v.Host, $"{v.Pid}", v.State, $"{v.CapacityUsed}/{v.Capacity}",
                     string.Join(",", v.Queues.Select(q => $"{q.Key}:{q.Value}")),
                     $"{Durations.Rough(now - v.LastHeartbeatAt < TimeSpan.Zero ? TimeSpan.Zero : now - v.LastHeartbeatAt)} ago",
                     RunningIds(v.RunningJobIds),
@@ -39,7 +39,7 @@ internal static class WorkersCommand
             // A node's worker processes, under it.
             foreach (var node in views.Where(v => v.Managed is { Count: > 0 }))
             {
-                Console.Out.WriteLine($"\nnode {node.Id} manages:");
+                Console.Out.WriteLine($"\nnode {node.Id}{(node.Name is null ? "" : $" \"{node.Name}\"")} manages:");
                 Console.Out.Write(ManagedWorkerText.Table(node.Managed!, now, "  "));
             }
             return Cli.Ok;

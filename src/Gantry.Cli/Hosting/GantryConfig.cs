@@ -8,7 +8,8 @@ namespace Gantry.Cli.Hosting;
 
 /// <summary>
 /// The configuration file (<c>gantry.json</c>, or <c>--config</c>): job types bound to commands, API
-/// tokens (their SHA-256 only) and telemetry export. Read strictly: an unknown field is an error naming where it is, so a typo never
+/// tokens (their SHA-256 only), telemetry export, and the settings of <c>run</c>, <c>server</c>, <c>worker</c> and
+/// <c>node</c> (sections named after them, read by <see cref="CommandSettings"/>). Read strictly: an unknown field is an error naming where it is, so a typo never
 /// silently drops a limit.
 /// </summary>
 internal sealed record GantryConfig
@@ -116,8 +117,12 @@ internal sealed record GantryConfig
                         foreach (var q in Object(p.Value, $"{name}: retention").EnumerateObject())
                             retention.Add(RetentionFrom(q.Name, q.Value, $"{name}: retention.{q.Name}"));
                         break;
+                    case "run" or "server" or "worker" or "node":
+                        // A command's settings: read with the environment and the flags, and checked key by key, by CommandSettings.
+                        Object(p.Value, $"{name}: {p.Name}");
+                        break;
                     default:
-                        throw new InvalidInputException(name, $"unknown field '{p.Name}' (known fields: handlers, tokens, telemetry, allowed_hosts, cors_origins, dashboard_hide_payloads, schedules, retention)");
+                        throw new InvalidInputException(name, $"unknown field '{p.Name}' (known fields: handlers, tokens, telemetry, allowed_hosts, cors_origins, dashboard_hide_payloads, schedules, retention, run, server, worker, node)");
                 }
             }
             return new GantryConfig

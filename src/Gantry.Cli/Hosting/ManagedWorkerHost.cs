@@ -25,7 +25,7 @@ internal static class ManagedWorkerHost
         }
         await using var link = await IpcWorkerLink.ConnectAsync(socket, localId, ct).ConfigureAwait(false);
         var stopped = 0;
-        using var host = AllInOneHost.Build(null, options with { WorkerId = $"w{localId}-{Environment.ProcessId}" }, maintenance: null, settings, logLevel, link: link);
+        using var host = ProcessHost.Build(null, options with { WorkerId = $"w{localId}-{Environment.ProcessId}" }, maintenance: null, settings, logLevel, link: link);
         var worker = host.Services.GetRequiredService<GantryWorker>();
         var lifetime = host.Services.GetRequiredService<IHostApplicationLifetime>();
         link.ShutdownRequested += graceful =>

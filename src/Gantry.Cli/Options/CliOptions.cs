@@ -93,6 +93,13 @@ internal static class CliOptions
         DefaultValueFactory = _ => "off",
     };
 
+    /// <summary>Adds another name for an option (a name it had before its key was aligned with the library's).</summary>
+    public static Option<T> WithAlias<T>(this Option<T> option, string alias)
+    {
+        option.Aliases.Add(alias);
+        return option;
+    }
+
     public static Option<bool> Json() => new("--json") { Description = "Print JSON instead of text" };
 
     /// <summary>The least level a long-running process logs.</summary>
@@ -123,10 +130,11 @@ internal static class CliOptions
             CustomParser = r =>
             {
                 var text = r.Tokens.Count > 0 ? r.Tokens[0].Value : "";
+                var typed = Typed(r, name);
                 if (!Durations.TryParse(text, out var value))
-                    r.AddError($"{name}: '{text}' is not a duration (examples: 500ms, 30s, 1m30s, 2h, 7d)");
+                    r.AddError($"{typed}: '{text}' is not a duration (examples: 500ms, 30s, 1m30s, 2h, 7d)");
                 else if (value < floor)
-                    r.AddError($"{name}: '{text}' is too short; it must be at least {Durations.Format(floor)}{(why is null ? "" : $" ({why})")}");
+                    r.AddError($"{typed}: '{text}' is too short; it must be at least {Durations.Format(floor)}{(why is null ? "" : $" ({why})")}");
                 else
                     return new FlagDuration(value);
                 return null;
@@ -135,6 +143,10 @@ internal static class CliOptions
         if (defaultValue is { } d) option.DefaultValueFactory = _ => new FlagDuration(d);
         return option;
     }
+
+    /// <summary>The name the command line used for the option (an alias, or its name), for errors.</summary>
+    private static string Typed(ArgumentResult result, string name) =>
+        result.Parent is OptionResult { IdentifierToken.Value: { Length: > 0 } typed } && typed.StartsWith('-') ? typed.Split('=')[0] : name;
 
     /// <summary>A duration flag that paces a loop: at least <see cref="LeastLoopInterval"/>, since zero would spin.</summary>
     public static Option<FlagDuration?> Interval(string name, string description, TimeSpan defaultValue, TimeSpan? least = null) =>

@@ -13,9 +13,9 @@ internal sealed class CoordinatorLinkOptions() : ServerOrStoreOptions(
     "The worker token for --server (default GANTRY_TOKEN)")
 {
     /// <summary>Opens the link: an HTTP link when <c>--server</c> is given (no store then), else the store.</summary>
-    public async Task<OpenedLink> OpenAsync(ParseResult parse, CancellationToken ct)
+    public async Task<OpenedLink> OpenAsync(Gantry.Cli.Hosting.CommandSettings parse, CancellationToken ct)
     {
-        if (parse.GetValue(Server) is { } url) return new OpenedLink(new HttpWorkerLink(url, CliOptions.TokenOf(parse, Token)), null);
+        if (parse.Get(Server) is { } url) return new OpenedLink(new HttpWorkerLink(url, parse.Get(Token)), null);
         var store = await Store.OpenAsync(parse, createIfMissing: true, ct).ConfigureAwait(false);
         return new OpenedLink(null, store);
     }

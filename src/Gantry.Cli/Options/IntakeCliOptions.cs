@@ -20,14 +20,14 @@ internal sealed class IntakeCliOptions
         command.Options.Add(ResultsDir);
     }
 
-    public JobsDirectoryOptions? Read(ParseResult parse)
+    public JobsDirectoryOptions? Read(Hosting.CommandSettings parse)
     {
-        if (parse.GetValue(JobsDir) is not { } dir)
+        if (parse.Get(JobsDir) is not { } dir)
         {
-            if (parse.GetValue(ResultsDir) is not null) throw new InvalidInputException("--results-dir", "needs --jobs-dir");
+            if (parse.Get(ResultsDir) is not null) throw new InvalidInputException("--results-dir", "needs --jobs-dir");
             return null;
         }
         if (File.Exists(dir)) throw new InvalidInputException("--jobs-dir", $"{dir} is a file, not a folder");
-        return new JobsDirectoryOptions { Path = dir, ResultsPath = parse.GetValue(ResultsDir) };
+        return new JobsDirectoryOptions { Path = dir, ResultsPath = parse.Get(ResultsDir) };
     }
 }

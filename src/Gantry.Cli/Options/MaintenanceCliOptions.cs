@@ -6,7 +6,8 @@ namespace Gantry.Cli.Options;
 /// <summary>The flags of a process that may run the maintenance services (<c>gantry run</c>, <c>gantry server</c>), defined once.</summary>
 internal sealed class MaintenanceCliOptions
 {
-    public Option<FlagDuration?> Rescue { get; } = CliOptions.Interval("--rescue-interval", "How often expired leases are looked for", MaintenanceOptions.RescuerIntervalDefault);
+    public Option<FlagDuration?> Rescue { get; } = CliOptions.Interval("--rescuer-interval", "How often expired leases are looked for", MaintenanceOptions.RescuerIntervalDefault)
+        .WithAlias("--rescue-interval");
     public Option<FlagDuration?> Retention { get; } = CliOptions.Duration("--retention", "How long finished jobs are kept", MaintenanceOptions.RetentionDefault);
     public Option<FlagDuration?> DeadWorker { get; } = CliOptions.Duration("--dead-worker-timeout", "How long a worker may go without a heartbeat before it is marked dead and its jobs are rescued", MaintenanceOptions.DeadWorkerTimeoutDefault, least: TimeSpan.FromSeconds(1));
 
@@ -16,13 +17,13 @@ internal sealed class MaintenanceCliOptions
             command.Options.Add(option);
     }
 
-    public MaintenanceOptions Read(ParseResult parse)
+    public MaintenanceOptions Read(Hosting.CommandSettings parse)
     {
         var options = new MaintenanceOptions
         {
-            RescuerInterval = parse.GetValue(Rescue)!.Value,
-            Retention = parse.GetValue(Retention)!.Value,
-            DeadWorkerTimeout = parse.GetValue(DeadWorker)!.Value,
+            RescuerInterval = parse.Get(Rescue)!.Value,
+            Retention = parse.Get(Retention)!.Value,
+            DeadWorkerTimeout = parse.Get(DeadWorker)!.Value,
         };
         options.Validate();
         return options;

@@ -18,6 +18,14 @@ internal sealed class NodeCliOptions
     public Option<FlagDuration?> StableAfter { get; } = CliOptions.Duration("--stable-after", "A worker that ran this long before exiting restarts from the first backoff", NodeOptions.StableAfterDefault);
     public Option<FlagDuration?> PingInterval { get; } = CliOptions.Interval("--ping-interval", "How often the node pings each worker", NodeOptions.PingIntervalDefault);
     public Option<FlagDuration?> PingTimeout { get; } = CliOptions.Duration("--ping-timeout", "A worker that does not answer a ping this fast is killed and restarted", NodeOptions.PingTimeoutDefault, least: TimeSpan.FromMilliseconds(100));
+    public Option<double> AutoscaleTarget { get; } = Fraction("--autoscale-target", "Utilisation (running jobs over the workers' capacity) at or above which, with jobs waiting, the autoscaler adds workers: 0.75 or 75%", Gantry.Node.Autoscaling.AutoscaleOptions.TargetDefault);
+    public Option<double> AutoscaleIdle { get; } = Fraction("--autoscale-idle", "Utilisation below which, with nothing waiting, the autoscaler removes a worker", Gantry.Node.Autoscaling.AutoscaleOptions.IdleDefault);
+    public Option<FlagDuration?> AutoscaleInterval { get; } = CliOptions.Interval("--autoscale-interval", "How often the autoscaler samples the load", Gantry.Node.Autoscaling.AutoscaleOptions.IntervalDefault, Gantry.Node.Autoscaling.AutoscaleOptions.LeastInterval);
+    public Option<FlagDuration?> AutoscaleUpWindow { get; } = CliOptions.Duration("--autoscale-up-window", "How long the workers must be busy with jobs waiting before workers are added", Gantry.Node.Autoscaling.AutoscaleOptions.UpWindowDefault);
+    public Option<FlagDuration?> AutoscaleDownWindow { get; } = CliOptions.Duration("--autoscale-down-window", "How long the workers must be idle with nothing waiting before one is removed", Gantry.Node.Autoscaling.AutoscaleOptions.DownWindowDefault);
+    public Option<FlagDuration?> AutoscaleUpCooldown { get; } = CliOptions.Duration("--autoscale-up-cooldown", "After adding workers, how long the autoscaler makes no other change", Gantry.Node.Autoscaling.AutoscaleOptions.UpCooldownDefault);
+    public Option<FlagDuration?> AutoscaleDownCooldown { get; } = CliOptions.Duration("--autoscale-down-cooldown", "After removing a worker, how long the autoscaler makes no other change", Gantry.Node.Autoscaling.AutoscaleOptions.DownCooldownDefault);
+
     /// <summary>Extra arguments for every worker, for diagnosis (e.g. --worker-arg=--log-level=Debug).</summary>
     public Option<string[]> WorkerArg { get; } = new("--worker-arg") { Hidden = true, AllowMultipleArgumentsPerToken = false };
 
@@ -31,41 +39,71 @@ internal sealed class NodeCliOptions
 
     public void AddTo(Command command)
     {
-        foreach (var option in new Option[] { Workers, MinWorkers, MaxWorkers, RunDir, RestartBackoff, RestartBackoffMax, MaxRestarts, RestartWindow, StableAfter, PingInterval, PingTimeout, WorkerArg })
+        foreach (var option in new Option[] { Workers, MinWorkers, MaxWorkers, RunDir, RestartBackoff, RestartBackoffMax, MaxRestarts, RestartWindow, StableAfter, PingInterval, PingTimeout,
+            AutoscaleTarget, AutoscaleIdle, AutoscaleInterval, AutoscaleUpWindow, AutoscaleDownWindow, AutoscaleUpCooldown, AutoscaleDownCooldown, WorkerArg })
             command.Options.Add(option);
     }
 
     /// <summary>The node's options, validated; <paramref name="workerArgs"/> gives its workers' arguments from them (their lease and heartbeat are the node's).</summary>
-    public NodeOptions Read(ParseResult parse, WorkerOptions worker, Func<NodeOptions, IReadOnlyList<string>> workerArgs, IReadOnlyList<string> jobTypes)
+    public NodeOptions Read(Hosting.CommandSettings parse, WorkerOptions worker, Func<NodeOptions, IReadOnlyList<string>> workerArgs, IReadOnlyList<string> jobTypes)
     {
         var options = new NodeOptions
         {
-            RunDirectory = Path.GetFullPath(parse.GetValue(RunDir)!),
+            Name = worker.Name,
+            RunDirectory = Path.GetFullPath(parse.Get(RunDir)!),
             WorkerCommand = GantryExecutable(),
-            Workers = parse.GetValue(Workers),
-            MinWorkers = parse.GetValue(MinWorkers),
-            MaxWorkers = parse.GetValue(MaxWorkers),
+            Workers = parse.Get(Workers),
+            MinWorkers = parse.Get(MinWorkers),
+            MaxWorkers = parse.Get(MaxWorkers),
             Queues = worker.Queues,
             WorkerCapacity = worker.Capacity,
             Capabilities = worker.Capabilities,
             Tags = worker.Tags,
             JobTypes = jobTypes,
-            RestartBackoff = parse.GetValue(RestartBackoff)!.Value,
-            RestartBackoffMax = parse.GetValue(RestartBackoffMax)!.Value,
-            MaxRestarts = parse.GetValue(MaxRestarts),
-            RestartWindow = parse.GetValue(RestartWindow)!.Value,
-            StableAfter = parse.GetValue(StableAfter)!.Value,
-            PingInterval = parse.GetValue(PingInterval)!.Value,
-            PingTimeout = parse.GetValue(PingTimeout)!.Value,
+            RestartBackoff = parse.Get(RestartBackoff)!.Value,
+            RestartBackoffMax = parse.Get(RestartBackoffMax)!.Value,
+            MaxRestarts = parse.Get(MaxRestarts),
+            RestartWindow = parse.Get(RestartWindow)!.Value,
+            StableAfter = parse.Get(StableAfter)!.Value,
+            PingInterval = parse.Get(PingInterval)!.Value,
+            PingTimeout = parse.Get(PingTimeout)!.Value,
             LeaseDuration = worker.LeaseDuration,
             HeartbeatInterval = worker.HeartbeatInterval,
             DrainTimeout = worker.DrainTimeout,
             CancelGracePeriod = worker.CancelGracePeriod,
+            Autoscale = new Gantry.Node.Autoscaling.AutoscaleOptions
+            {
+                Target = parse.Get(AutoscaleTarget),
+                Idle = parse.Get(AutoscaleIdle),
+                Interval = parse.Get(AutoscaleInterval)!.Value,
+                UpWindow = parse.Get(AutoscaleUpWindow)!.Value,
+                DownWindow = parse.Get(AutoscaleDownWindow)!.Value,
+                UpCooldown = parse.Get(AutoscaleUpCooldown)!.Value,
+                DownCooldown = parse.Get(AutoscaleDownCooldown)!.Value,
+            },
         };
-        options = options with { WorkerArguments = [.. workerArgs(options), .. parse.GetValue(WorkerArg) ?? []] };
+        options = options with { WorkerArguments = [.. workerArgs(options), .. parse.Parse.GetValue(WorkerArg) ?? []] };
         options.Validate();
         return options;
     }
+
+    /// <summary>A fraction flag (<c>0.75</c> or <c>75%</c>), from 0 to 1.</summary>
+    private static Option<double> Fraction(string name, string description, double defaultValue) => new(name)
+    {
+        Description = description,
+        HelpName = "fraction",
+        DefaultValueFactory = _ => defaultValue,
+        CustomParser = r =>
+        {
+            var text = r.Tokens.Count > 0 ? r.Tokens[0].Value.Trim() : "";
+            var percent = text.EndsWith('%');
+            if (double.TryParse(percent ? text[..^1] : text, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var value)
+                && (percent ? value / 100 : value) is var fraction and >= 0 and <= 1)
+                return fraction;
+            r.AddError($"{name}: '{text}' is not a fraction from 0 to 1 (e.g. 0.75 or 75%)");
+            return defaultValue;
+        },
+    };
 
     /// <summary>This very program: the apphost, or <c>dotnet gantry.dll</c> when run through the host.</summary>
     public static IReadOnlyList<string> GantryExecutable()

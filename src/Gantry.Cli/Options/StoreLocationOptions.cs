@@ -43,6 +43,20 @@ internal sealed class StoreLocationOptions
 
     public Task<IJobStore> OpenAsync(ParseResult parse, bool createIfMissing, CancellationToken ct) =>
         Stores.OpenAsync(Resolve(parse), createIfMissing, ct);
+
+    /// <summary>
+    /// The location a long-running command's settings name: <c>Store</c> or <c>Db</c>, whichever comes from the higher
+    /// layer (flag, environment, file), <c>Store</c> on a tie; else <c>./gantry.db</c>.
+    /// </summary>
+    public StoreLocation Resolve(CommandSettings settings)
+    {
+        var store = settings.SourceOf(Store);
+        if (store != SettingSource.Default && store >= settings.SourceOf(Db) && settings.Get(Store) is { } given) return given;
+        return new SqliteLocation(settings.Get(Db)!);
+    }
+
+    public Task<IJobStore> OpenAsync(CommandSettings settings, bool createIfMissing, CancellationToken ct) =>
+        Stores.OpenAsync(Resolve(settings), createIfMissing, ct);
 }
 
 internal static class StoreLocationOptionsExtensions

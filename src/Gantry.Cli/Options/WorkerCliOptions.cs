@@ -12,31 +12,38 @@ internal sealed class WorkerCliOptions(string queuesDefault = "default:10", stri
     public Option<IReadOnlyList<string>> Capabilities { get; } = CliOptions.List("--capabilities", "Capabilities this worker advertises, e.g. gpu,big-mem");
     public Option<IReadOnlyDictionary<string, string>> Tags { get; } = CliOptions.Tags("--tags", "Tags of this worker, e.g. zone=a");
     public Option<FlagDuration?> Drain { get; } = CliOptions.Duration("--drain-timeout", "On shutdown, how long running jobs may finish before they are requeued", WorkerOptions.DrainTimeoutDefault);
-    public Option<FlagDuration?> Grace { get; } = CliOptions.Duration("--cancel-grace", "How long a cancelled handler may take to stop before it is abandoned", WorkerOptions.CancelGracePeriodDefault);
+    public Option<FlagDuration?> Grace { get; } = CliOptions.Duration("--cancel-grace-period", "How long a cancelled handler may take to stop before it is abandoned", WorkerOptions.CancelGracePeriodDefault)
+        .WithAlias("--cancel-grace");
     public Option<FlagDuration?> Lease { get; } = CliOptions.Duration("--lease-duration", "How long a claimed job stays this worker's without a heartbeat", WorkerOptions.LeaseDurationDefault, least: TimeSpan.FromSeconds(1));
     public Option<FlagDuration?> Heartbeat { get; } = CliOptions.Duration("--heartbeat-interval", "How often the worker renews its leases (default: from the lease, a third of --lease-duration less 3s, at most 5s, at least 250ms; a node: a quarter)", least: CliOptions.LeastLoopInterval, why: "a shorter interval keeps a core busy");
+    public Option<string?> Name { get; } = new("--name")
+    {
+        Description = "A name for people, shown beside the id in every listing (gantry workers, gantry node status, the API)",
+        HelpName = "name",
+    };
     public Option<FlagDuration?> Poll { get; } = CliOptions.Interval("--poll-interval", "How often an idle worker looks for jobs submitted by other processes", WorkerOptions.PollIntervalDefault);
 
     public void AddTo(Command command)
     {
-        foreach (var option in new Option[] { Queues, Capacity, Capabilities, Tags, Drain, Grace, Lease, Heartbeat, Poll })
+        foreach (var option in new Option[] { Name, Queues, Capacity, Capabilities, Tags, Drain, Grace, Lease, Heartbeat, Poll })
             command.Options.Add(option);
     }
 
-    /// <summary>The worker's options, validated.</summary>
-    public WorkerOptions Read(ParseResult parse)
+    /// <summary>The worker's options from the command's settings (file, environment, flags), validated.</summary>
+    public WorkerOptions Read(Hosting.CommandSettings parse)
     {
         var options = new WorkerOptions
         {
-            Queues = parse.GetValue(Queues)!.Queues,
-            Capacity = parse.GetValue(Capacity),
-            Capabilities = parse.GetValue(Capabilities)!,
-            Tags = parse.GetValue(Tags)!,
-            DrainTimeout = parse.GetValue(Drain)!.Value,
-            CancelGracePeriod = parse.GetValue(Grace)!.Value,
-            LeaseDuration = parse.GetValue(Lease)!.Value,
-            HeartbeatInterval = parse.GetValue(Heartbeat)?.Value,
-            PollInterval = parse.GetValue(Poll)!.Value,
+            Name = parse.Get(Name) is { Length: > 0 } name ? Gantry.Protocol.Wire.WireValidation.Label(name.Trim(), "--name") : null,
+            Queues = parse.Get(Queues)!.Queues,
+            Capacity = parse.Get(Capacity),
+            Capabilities = parse.Get(Capabilities)!,
+            Tags = parse.Get(Tags)!,
+            DrainTimeout = parse.Get(Drain)!.Value,
+            CancelGracePeriod = parse.Get(Grace)!.Value,
+            LeaseDuration = parse.Get(Lease)!.Value,
+            HeartbeatInterval = parse.Get(Heartbeat)?.Value,
+            PollInterval = parse.Get(Poll)!.Value,
         };
         options.Validate();
         return options;

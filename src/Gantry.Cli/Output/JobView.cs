@@ -33,4 +33,5 @@ namespace Gantry.Cli.Output;
 [JsonSerializable(typeof(Gantry.Server.Api.ScheduleView[]))]
 [JsonSerializable(typeof(Gantry.Server.Api.ScheduleTriggerView))]
 [JsonSerializable(typeof(Gantry.Server.Api.QueueRetentionView[]))]
+[JsonSerializable(typeof(Commands.ConfigShowView))]
 internal sealed partial class CliJson : JsonSerializerContext;

@@ -4,6 +4,8 @@ namespace Gantry.Storage;
 public sealed record WorkerRegistration
 {
     public required string Id { get; init; }
+    /// <summary>A name for people (<c>--name</c>), shown beside the id in listings; null when none was given.</summary>
+    public string? Name { get; init; }
     public required string Host { get; init; }
     public required int ProcessId { get; init; }
     public string Version { get; init; } = "";

@@ -50,6 +50,7 @@ internal sealed class NodeUpstream
     public WorkerRegistration Registration(int workers) => new()
     {
         Id = _options.NodeId,
+        Name = _options.Name,
         Host = System.Net.Dns.GetHostName(),
         ProcessId = Environment.ProcessId,
         Version = typeof(NodeUpstream).Assembly.GetName().Version?.ToString() ?? "",

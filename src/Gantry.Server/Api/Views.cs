@@ -178,6 +178,8 @@ public sealed record QueueLimitsView(int? Concurrency, int? PerKey, string? Rate
 public sealed record WorkerView
 {
     public required string Id { get; init; }
+    /// <summary>The name given with <c>--name</c> (or <c>Name</c> in the configuration); null when none was.</summary>
+    public string? Name { get; init; }
     public required string Host { get; init; }
     public required int Pid { get; init; }
     public required string State { get; init; }
@@ -198,6 +200,7 @@ public sealed record WorkerView
     public static WorkerView From(WorkerRecord w, IReadOnlyList<Guid> running) => new()
     {
         Id = w.Id,
+        Name = w.Registration.Name,
         Host = w.Registration.Host,
         Pid = w.Registration.ProcessId,
         // A live node whose workers all failed runs nothing: it says so, as its own status does.

@@ -119,6 +119,7 @@ public sealed partial class GantryWorker : IAsyncDisposable
         var registration = new WorkerRegistration
         {
             Id = Id,
+            Name = _options.Name,
             Host = Dns.GetHostName(),
             ProcessId = Environment.ProcessId,
             Version = typeof(GantryWorker).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "",

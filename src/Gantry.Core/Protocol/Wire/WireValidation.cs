@@ -32,6 +32,7 @@ public static class WireValidation
     public static void Check(this WorkerRegistration r)
     {
         WorkerId(r.Id, "id");
+        if (r.Name is not null) Label(r.Name, "name");
         if (string.IsNullOrWhiteSpace(r.Host)) throw new InvalidInputException("host", "is required (the machine the worker runs on)");
         Label(r.Host, "host");
         if (string.IsNullOrWhiteSpace(r.Version)) throw new InvalidInputException("version", "is required (the worker's version, shown in the registry)");

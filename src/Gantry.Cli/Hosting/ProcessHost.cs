@@ -3,6 +3,7 @@ using Gantry.Storage;
 using Gantry.Worker;
 using Gantry.Worker.Handlers.BuiltIn;
 using Gantry.Server.Api;
+using Microsoft.Extensions.Configuration;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Hosting;
@@ -15,17 +16,23 @@ using Microsoft.Extensions.Logging;
 namespace Gantry.Cli.Hosting;
 
 /// <summary>
-/// Composes a Gantry process on one store: a worker (<c>gantry worker</c>), the maintenance services under
-/// leader election (<c>gantry server</c>), or both (<c>gantry run</c>). Maintenance always runs under a
-/// <see cref="Gantry.Server.Leadership.LeaderHost"/>, so any number of such processes share one store and one of them runs it.
+/// A <c>gantry</c> process: what the command line adds to a host (console logging, signals, the Kestrel address,
+/// telemetry export, the shutdown budget) around Gantry composed through the library's own builder
+/// (<c>AddGantry</c> → <see cref="GantryBuilder"/>), as an application composes it: a worker (<c>gantry worker</c>), the
+/// maintenance services under leader election and the API (<c>gantry server</c>), or both (<c>gantry run</c>). Maintenance
+/// always runs under a <see cref="Gantry.Server.Leadership.LeaderHost"/>, so any number of such processes share one store
+/// and one of them runs it. The store is opened by the host as it starts, before the services that use it.
 /// </summary>
-internal static class AllInOneHost
+internal static class ProcessHost
 {
-    /// <param name="store">The store; null for a worker that reaches the coordinator through <paramref name="link"/> only.</param>
-    /// <param name="link">The worker's link when it is not the store (a server over HTTP).</param>
-    public static IHost Build(IJobStore? store, WorkerOptions? workerOptions, MaintenanceOptions? maintenance, GantryConfig config, LogLevel logLevel,
-        ApiHosting? api = null, Gantry.Worker.Links.IWorkerLink? link = null, Gantry.Server.Intake.JobsDirectoryOptions? jobsDir = null,
-        ApiHosting? metrics = null)
+    private static readonly IConfiguration NoConfiguration = new ConfigurationBuilder().Build();
+
+    /// <param name="store">The store; null for a worker that reaches the coordinator through <paramref name="server"/> or <paramref name="link"/>.</param>
+    /// <param name="server">A Gantry server's URL and the worker's token: the worker goes through its HTTP API.</param>
+    /// <param name="link">The worker's link when it is neither (a node's socket); the caller disposes it.</param>
+    public static IHost Build(StoreLocation? store, WorkerOptions? workerOptions, MaintenanceOptions? maintenance, GantryConfig config, LogLevel logLevel,
+        ApiHosting? api = null, (Uri Url, string? Token)? server = null, Gantry.Worker.Links.IWorkerLink? link = null,
+        Gantry.Server.Intake.JobsDirectoryOptions? jobsDir = null, ApiHosting? metrics = null)
     {
         // One process, its own worker and dead-worker detector: a heartbeat too seldom for the timeout is refused at start.
         if (workerOptions is not null && maintenance is not null)
@@ -51,32 +58,46 @@ internal static class AllInOneHost
         builder.Logging.ClearProviders();
         builder.Logging.SetMinimumLevel(logLevel);
         // ASP.NET Core logs about six lines per request at Information: an idle HTTP worker's long polls would fill the
-        // log. Requests are Debug; its warnings and errors still show.
-        if (logLevel > LogLevel.Debug) builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
-        // A refused anti-forgery token is answered (403 naming the header); it is not the operator's warning.
-        if (logLevel > LogLevel.Debug) builder.Logging.AddFilter("Microsoft.AspNetCore.Antiforgery", LogLevel.Error);
+        // log. Requests are Debug; its warnings and errors still show. The banner says which store is open, and a store
+        // that cannot be opened is one line from the command (the host would log it again, with its stack).
+        if (logLevel > LogLevel.Debug)
+            builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning).AddFilter(typeof(GantryStoreHost).FullName, LogLevel.Warning)
+                .AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.Critical)
+                // A refused anti-forgery token is answered (403 naming the header); it is not the operator's warning.
+                .AddFilter("Microsoft.AspNetCore.Antiforgery", LogLevel.Error);
         builder.Logging.AddSimpleConsole(o =>
         {
             o.SingleLine = true;
             o.TimestampFormat = "HH:mm:ss ";
             o.UseUtcTimestamp = false;
         });
-        if (store is not null) builder.Services.AddSingleton(store);
-        builder.Services.AddSingleton(TimeProvider.System);
-        if (maintenance is not null) builder.Services.AddGantryLeaderElectedMaintenance(maintenance);
+
+        // Gantry itself, as an application adds it: the command line has read and checked every value already.
+        var gantry = builder.Services.AddGantry(NoConfiguration).Configure(o =>
+        {
+            o.SectionPath = "";
+            o.Store = store?.Text;
+            o.ShareFile = false;
+            o.Server = server?.Url.AbsoluteUri;
+            o.Token = server?.Token;
+            o.MaintenanceEnabled = maintenance is not null;
+            if (maintenance is not null) o.Maintenance = maintenance;
+            if (workerOptions is not null) o.Worker = workerOptions;
+            // A drained gantry worker has nothing left to do: the process exits.
+            o.StopApplicationOnDrain = true;
+        });
         // A coordinator holds the file's schedules and retention: reconciled as it starts (every coordinator, idempotently).
         if (maintenance is not null && config.Source is not null)
         {
-            builder.Services.AddGantrySchedules(Gantry.Storage.ScheduleOrigins.File, config.Schedules);
-            foreach (var retention in config.Retention) builder.Services.AddGantryQueueRetention(retention);
+            gantry.AddSchedules(Gantry.Storage.ScheduleOrigins.File, config.Schedules);
+            foreach (var retention in config.Retention) gantry.AddQueueRetention(retention);
         }
-        if (jobsDir is not null) builder.Services.AddGantryJobsDirectory(jobsDir with { KnownJobTypes = config.KnownJobTypes });
+        if (jobsDir is not null) gantry.AddJobsDirectory(jobsDir with { KnownJobTypes = config.KnownJobTypes });
         if (workerOptions is not null)
         {
-            builder.Services.AddGantryBuiltInHandlers();
-            foreach (var (type, spec) in config.Handlers) builder.Services.AddGantryProcessHandler(type, spec);
-            if (link is not null) builder.Services.AddGantryWorker(_ => link, workerOptions);
-            else builder.Services.AddGantryWorker(workerOptions);
+            gantry.AddBuiltInHandlers();
+            foreach (var (type, spec) in config.Handlers) gantry.AddProcessHandler(type, spec);
+            gantry.AddLinkedWorker(link);
         }
         builder.Services.Configure<HostOptions>(o =>
         {
@@ -101,9 +122,13 @@ internal static class AllInOneHost
                 app.MapGantryApi();
                 if (api.Dashboard) app.MapGantryDashboard();
             }
-            else if (app.Services.GetService<Gantry.Worker.Execution.GantryWorker>() is { } worker)
-                app.MapGantryWorkerMetrics(sb => Gantry.Server.Telemetry.WorkerGauges.WriteTo(sb, worker.Id, worker.RunningCount, worker.Options.EffectiveCapacity,
-                    worker.IsPaused, worker.Status is "draining" or "stopped", worker.HeldLeases, worker.HeartbeatAge), () => worker.IsReady);
+            else if (workerOptions is not null)
+            {
+                // Made once the host has started (on a store, the worker's link needs the open store).
+                var worker = new Lazy<Gantry.Worker.Execution.GantryWorker>(() => app.Services.GetRequiredService<Gantry.Worker.Execution.GantryWorker>());
+                app.MapGantryWorkerMetrics(sb => Gantry.Server.Telemetry.WorkerGauges.WriteTo(sb, worker.Value.Id, worker.Value.RunningCount, worker.Value.Options.EffectiveCapacity,
+                    worker.Value.IsPaused, worker.Value.Status is "draining" or "stopped", worker.Value.HeldLeases, worker.Value.HeartbeatAge), () => worker.Value.IsReady);
+            }
             else app.MapGantryWorkerMetrics();
             host = app;
         }
@@ -114,6 +139,10 @@ internal static class AllInOneHost
         }
         return host;
     }
+
+    /// <summary>What the host's worker reaches the coordinator through, for the banner: the store or the server.</summary>
+    public static string LinkOf(IHost host) =>
+        host.Services.GetRequiredKeyedService<Gantry.Worker.Links.IWorkerLink>(GantryBuilder.LinkKey).Description;
 }
 
 /// <summary>
@@ -167,7 +196,8 @@ internal static class HostOutcome
     /// </summary>
     public static int ExitCode(IHost host)
     {
-        var failed = host.Services.GetServices<IHostedService>().OfType<BackgroundService>().FirstOrDefault(s => s.ExecuteTask is { IsFaulted: true });
+        var failed = host.Services.GetServices<IHostedService>().Select(s => s is DeferredHostedService d ? d.Inner : s)
+            .OfType<BackgroundService>().FirstOrDefault(s => s.ExecuteTask is { IsFaulted: true });
         if (failed?.ExecuteTask?.Exception?.GetBaseException() is not { } ex) return Cli.Ok;
         Console.Error.WriteLine($"gantry: stopped because {failed.GetType().Name} failed: {ex.Message}");
         return Cli.Error;
