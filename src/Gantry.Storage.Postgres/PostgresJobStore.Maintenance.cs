@@ -45,8 +45,10 @@ public sealed partial class PostgresJobStore
     // claim counts a queue's slots over its index: vacuumed on the same rule. queue_starts is tiny but churns too.
     public Task<UpkeepResult> UpkeepAsync(CancellationToken ct) => RunAsync(async c =>
     {
+        // The queue counts' deltas are folded every round, so a read of the counts adds at most a round's worth.
+        await FoldCountsAsync(c, ct).ConfigureAwait(false);
         var dead = new List<(string Table, long Dead)>();
-        await using (var cmd = Command(c, "SELECT relname, coalesce(n_dead_tup, 0) FROM pg_stat_user_tables WHERE schemaname = current_schema() AND relname IN ('job_ready', 'job_slots', 'queue_starts')"))
+        await using (var cmd = Command(c, "SELECT relname, coalesce(n_dead_tup, 0) FROM pg_stat_user_tables WHERE schemaname = current_schema() AND relname IN ('job_ready', 'job_slots', 'queue_starts', 'queue_count_deltas')"))
         await using (var r = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false))
             while (await r.ReadAsync(ct).ConfigureAwait(false))
                 dead.Add((r.GetString(0), r.GetInt64(1)));

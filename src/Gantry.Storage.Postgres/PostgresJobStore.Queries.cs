@@ -113,18 +113,30 @@ public sealed partial class PostgresJobStore
 
     public Task<IReadOnlyList<QueueStats>> QueueStatsAsync(CancellationToken ct) => RunAsync<IReadOnlyList<QueueStats>>(async c =>
     {
-        await using var cmd = Command(c, """
-            SELECT queue, state, count(*), count(*) FILTER (WHERE finished_at >= $1), min(coalesce(run_at, created_at))
-            FROM jobs GROUP BY queue, state
-            """);
-        cmd.Parameters.Add(new() { Value = (_time.GetUtcNow() - QueueStats.RecentWindow).UtcDateTime });
-        var stats = new QueueStatsBuilder();
-        await using (var r = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false))
-            while (await r.ReadAsync(ct).ConfigureAwait(false))
-                stats.Add(r.GetString(0), JobStates.Parse(r.GetString(1)), r.GetInt64(2), r.GetInt64(3), r.GetTimeOrNull(4));
+        // O(queues): the kept counts (PostgresJobStore.Counts.cs), the recent pace by second, the queued set's oldest.
+        await using var batch = new NpgsqlBatch(c);
+        batch.BatchCommands.Add(new NpgsqlBatchCommand(CountsSql));
+        batch.BatchCommands.Add(new NpgsqlBatchCommand(RecentSql).Bind("@since", (_time.GetUtcNow() - QueueStats.RecentWindow).UtcDateTime));
+        batch.BatchCommands.Add(new NpgsqlBatchCommand(OldestQueuedSql));
+        batch.BatchCommands.Add(new NpgsqlBatchCommand("SELECT queue FROM queue_pauses"));
+        var counts = new List<(string Queue, JobState State, long N)>();
+        var recent = new Dictionary<(string, JobState), long>();
+        var oldest = new Dictionary<string, DateTimeOffset?>(StringComparer.Ordinal);
         var paused = new HashSet<string>(StringComparer.Ordinal);
-        await using (var p = await Command(c, "SELECT queue FROM queue_pauses").ExecuteReaderAsync(ct).ConfigureAwait(false))
-            while (await p.ReadAsync(ct).ConfigureAwait(false)) paused.Add(p.GetString(0));
+        await using (var r = await batch.ExecuteReaderAsync(ct).ConfigureAwait(false))
+        {
+            while (await r.ReadAsync(ct).ConfigureAwait(false)) counts.Add((r.GetString(0), JobStates.Parse(r.GetString(1)), r.GetInt64(2)));
+            await r.NextResultAsync(ct).ConfigureAwait(false);
+            while (await r.ReadAsync(ct).ConfigureAwait(false)) recent[(r.GetString(0), JobStates.Parse(r.GetString(1)))] = r.GetInt64(2);
+            await r.NextResultAsync(ct).ConfigureAwait(false);
+            while (await r.ReadAsync(ct).ConfigureAwait(false)) oldest[r.GetString(0)] = r.GetTimeOrNull(1);
+            await r.NextResultAsync(ct).ConfigureAwait(false);
+            while (await r.ReadAsync(ct).ConfigureAwait(false)) paused.Add(r.GetString(0));
+        }
+        var stats = new QueueStatsBuilder();
+        foreach (var (queue, state, n) in counts)
+            if (n != 0)
+                stats.Add(queue, state, n, recent.GetValueOrDefault((queue, state)), state == JobState.Queued ? oldest.GetValueOrDefault(queue) : null);
         return stats.Build(paused);
     }, ct);
 }

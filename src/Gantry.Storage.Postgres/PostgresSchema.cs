@@ -351,6 +351,67 @@ internal static class PostgresSchema
             CREATE TRIGGER jobs_slot_freed AFTER UPDATE OF state ON jobs FOR EACH ROW
               WHEN (OLD.slot AND NEW.state NOT IN ('{JobState.Running.ToText()}', '{JobState.Succeeded.ToText()}')) EXECUTE FUNCTION gantry_slot_freed();
             """),
+        (14, $"""
+            -- Counts per (queue, state), so that queue statistics cost O(queues) instead of a scan of every retained job
+            -- (PostgresJobStore.Counts.cs). Writers never update a shared row: each transaction appends its changes to
+            -- queue_count_deltas (no index, no conflict between concurrent report batches), and the maintenance leader's
+            -- store upkeep folds them into queue_counts every round; a read sums both. Entries into succeeded and dead carry
+            -- their time, folded into per-second rows of queue_finished for the recent pace.
+            -- The triggers count every transition but the two hot ones, claim (queued -> running) and success (running ->
+            -- succeeded), which their batched statements count once per statement (ClaimCountedSql, SucceedManySql).
+            CREATE TABLE queue_counts (
+              queue text   NOT NULL,
+              state text   NOT NULL,
+              n     bigint NOT NULL,
+              PRIMARY KEY (queue, state)
+            );
+            CREATE TABLE queue_count_deltas (
+              queue text        NOT NULL,
+              state text        NOT NULL,
+              n     bigint      NOT NULL,
+              at    timestamptz -- when the job entered succeeded or dead; null otherwise
+            );
+            ALTER TABLE queue_count_deltas SET (autovacuum_vacuum_scale_factor = 0, autovacuum_vacuum_threshold = 5000, autovacuum_vacuum_cost_delay = 0);
+            CREATE TABLE queue_finished (
+              queue text        NOT NULL,
+              state text        NOT NULL,
+              at    timestamptz NOT NULL, -- a whole second
+              n     bigint      NOT NULL,
+              PRIMARY KEY (queue, state, at)
+            );
+            INSERT INTO queue_counts (queue, state, n) SELECT queue, state, count(*) FROM jobs GROUP BY queue, state;
+            INSERT INTO queue_finished (queue, state, at, n)
+              SELECT queue, state, date_trunc('second', finished_at), count(*) FROM jobs
+              WHERE state IN ('{JobState.Succeeded.ToText()}', '{JobState.Dead.ToText()}') AND finished_at >= now() - interval '2 minutes'
+              GROUP BY 1, 2, 3;
+
+            CREATE FUNCTION gantry_counts_inserted() RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+            BEGIN
+              INSERT INTO queue_count_deltas (queue, state, n) SELECT queue, state, count(*) FROM inserted GROUP BY queue, state;
+              RETURN NULL;
+            END $$;
+            CREATE FUNCTION gantry_counts_deleted() RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+            BEGIN
+              INSERT INTO queue_count_deltas (queue, state, n) SELECT queue, state, -count(*) FROM deleted GROUP BY queue, state;
+              RETURN NULL;
+            END $$;
+            CREATE FUNCTION gantry_counts_changed() RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+            BEGIN
+              INSERT INTO queue_count_deltas (queue, state, n, at) VALUES (OLD.queue, OLD.state, -1, NULL),
+                (NEW.queue, NEW.state, 1, CASE WHEN NEW.state IN ('{JobState.Succeeded.ToText()}', '{JobState.Dead.ToText()}') THEN NEW.finished_at END);
+              RETURN NULL;
+            END $$;
+            -- Statement-level for inserts and deletes: an enqueue batch or a cleaner's round appends one row per (queue, state).
+            CREATE TRIGGER jobs_counts_inserted AFTER INSERT ON jobs REFERENCING NEW TABLE AS inserted
+              FOR EACH STATEMENT EXECUTE FUNCTION gantry_counts_inserted();
+            CREATE TRIGGER jobs_counts_deleted AFTER DELETE ON jobs REFERENCING OLD TABLE AS deleted
+              FOR EACH STATEMENT EXECUTE FUNCTION gantry_counts_deleted();
+            CREATE TRIGGER jobs_counts_changed AFTER UPDATE OF state ON jobs FOR EACH ROW
+              WHEN (OLD.state <> NEW.state
+                AND NOT (OLD.state = '{JobState.Queued.ToText()}' AND NEW.state = '{JobState.Running.ToText()}')
+                AND NOT (OLD.state = '{JobState.Running.ToText()}' AND NEW.state = '{JobState.Succeeded.ToText()}'))
+              EXECUTE FUNCTION gantry_counts_changed();
+            """),
     ];
 
     public static int LatestVersion => Migrations[^1].Version;

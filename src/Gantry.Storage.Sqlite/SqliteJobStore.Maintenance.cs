@@ -60,7 +60,11 @@ public sealed partial class SqliteJobStore
     }
 
     /// <summary>Nothing to do: SQLite removes an index entry as its row changes.</summary>
-    public Task<UpkeepResult> UpkeepAsync(CancellationToken ct) => Task.FromResult(default(UpkeepResult));
+    public Task<UpkeepResult> UpkeepAsync(CancellationToken ct) => WriteAsync(_ =>
+    {
+        PruneFinished(NowMs());
+        return default(UpkeepResult);
+    }, ct);
 
     public Task<int> JobCleanAsync(JobCleanParams p, CancellationToken ct) => WriteAsync(_ =>
     {

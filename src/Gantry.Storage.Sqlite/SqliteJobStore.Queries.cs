@@ -120,24 +120,4 @@ public sealed partial class SqliteJobStore
         while (r.Read()) backlog[r.GetString(0)] = r.GetInt64(1);
         return backlog;
     }, ct);
-
-    public Task<IReadOnlyList<QueueStats>> QueueStatsAsync(CancellationToken ct) => ReadAsync<IReadOnlyList<QueueStats>>(c =>
-    {
-        using var cmd = c.CreateCommand();
-        cmd.CommandText = """
-            SELECT queue, state, count(*), coalesce(sum(finished_at >= @since), 0), min(coalesce(run_at, created_at))
-            FROM jobs GROUP BY queue, state
-            """;
-        cmd.Bind("@since", (_time.GetUtcNow() - QueueStats.RecentWindow).ToUnixTimeMilliseconds());
-        var stats = new QueueStatsBuilder();
-        using (var r = cmd.ExecuteReader())
-            while (r.Read())
-                stats.Add(r.GetString(0), JobStates.Parse(r.GetString(1)), r.GetInt64(2), r.GetInt64(3), r.GetTimeOrNull(4));
-        using var pausedCmd = c.CreateCommand();
-        pausedCmd.CommandText = "SELECT queue FROM queue_pauses";
-        var paused = new HashSet<string>(StringComparer.Ordinal);
-        using (var p = pausedCmd.ExecuteReader())
-            while (p.Read()) paused.Add(p.GetString(0));
-        return stats.Build(paused);
-    }, ct);
 }

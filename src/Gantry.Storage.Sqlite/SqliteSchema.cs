@@ -207,6 +207,51 @@ internal static class SqliteSchema
             -- Keys of claimable jobs, for the per-key claim's walk over distinct keys; jobs without a key add no entry.
             CREATE INDEX jobs_key_claim ON jobs (queue, concurrency_key, priority DESC, seq) WHERE state = 'queued' AND concurrency_key IS NOT NULL;
             """),
+        (10, """
+            -- Counts per (queue, state), so that queue statistics cost O(queues) instead of a scan of every retained job
+            -- (SqliteJobStore.Counts.cs). Queued and running are not kept: their partial indexes (jobs_claim, jobs_lease)
+            -- count them from the backlog and the running set, so a claim (queued -> running) and a requeue pay nothing.
+            -- The triggers count every other transition but the success (running -> succeeded), which the report batch
+            -- counts once per queue. queue_finished holds entries into succeeded and dead per second, for the recent pace.
+            CREATE TABLE queue_counts (
+              queue TEXT    NOT NULL,
+              state TEXT    NOT NULL,
+              n     INTEGER NOT NULL,
+              PRIMARY KEY (queue, state)
+            ) WITHOUT ROWID;
+            CREATE TABLE queue_finished (
+              queue TEXT    NOT NULL,
+              state TEXT    NOT NULL,
+              at_s  INTEGER NOT NULL, -- unix seconds
+              n     INTEGER NOT NULL,
+              PRIMARY KEY (queue, state, at_s)
+            ) WITHOUT ROWID;
+            INSERT INTO queue_counts (queue, state, n)
+              SELECT queue, state, count(*) FROM jobs WHERE state NOT IN ('queued', 'running') GROUP BY queue, state;
+            INSERT INTO queue_finished (queue, state, at_s, n)
+              SELECT queue, state, finished_at / 1000, count(*) FROM jobs
+              WHERE state IN ('succeeded', 'dead') AND finished_at >= (unixepoch() - 120) * 1000 GROUP BY 1, 2, 3;
+            CREATE TRIGGER jobs_counts_inserted AFTER INSERT ON jobs WHEN NEW.state NOT IN ('queued', 'running')
+            BEGIN
+              INSERT INTO queue_counts (queue, state, n) VALUES (NEW.queue, NEW.state, 1)
+                ON CONFLICT (queue, state) DO UPDATE SET n = n + 1;
+            END;
+            CREATE TRIGGER jobs_counts_deleted AFTER DELETE ON jobs WHEN OLD.state NOT IN ('queued', 'running')
+            BEGIN
+              UPDATE queue_counts SET n = n - 1 WHERE queue = OLD.queue AND state = OLD.state;
+            END;
+            CREATE TRIGGER jobs_counts_changed AFTER UPDATE OF state ON jobs
+              WHEN OLD.state <> NEW.state
+                AND NOT (OLD.state IN ('queued', 'running') AND NEW.state IN ('queued', 'running', 'succeeded'))
+            BEGIN
+              UPDATE queue_counts SET n = n - 1 WHERE queue = OLD.queue AND state = OLD.state;
+              INSERT INTO queue_counts (queue, state, n) SELECT NEW.queue, NEW.state, 1 WHERE NEW.state NOT IN ('queued', 'running')
+                ON CONFLICT (queue, state) DO UPDATE SET n = n + 1;
+              INSERT INTO queue_finished (queue, state, at_s, n) SELECT NEW.queue, NEW.state, NEW.finished_at / 1000, 1
+                WHERE NEW.state = 'dead' AND NEW.finished_at IS NOT NULL
+                ON CONFLICT (queue, state, at_s) DO UPDATE SET n = n + 1;
+            END;
+            """),
     ];
 
     public static int LatestVersion => Migrations[^1].Version;
