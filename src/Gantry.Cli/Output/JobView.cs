@@ -29,6 +29,7 @@ namespace Gantry.Cli.Output;
 [JsonSerializable(typeof(Bench.IdleBenchResult))]
 [JsonSerializable(typeof(Bench.MemoryBenchResult))]
 [JsonSerializable(typeof(Bench.PruneBenchResult))]
+[JsonSerializable(typeof(Bench.StatsBenchResult))]
 [JsonSerializable(typeof(Gantry.Server.Api.ScheduleView))]
 [JsonSerializable(typeof(Gantry.Server.Api.ScheduleView[]))]
 [JsonSerializable(typeof(Gantry.Server.Api.ScheduleTriggerView))]
