@@ -143,6 +143,7 @@ public sealed partial class PostgresJobStore
             """).Bind("@now", now).Bind("@default_ms", defaultMs).Bind("@limit", p.Limit).ScalarAsync(ct).ConfigureAwait(false), System.Globalization.CultureInfo.InvariantCulture);
         if (deleted > 0) await Command(c, WorkflowSql.DeleteEmptyWorkflows).RunAsync(ct).ConfigureAwait(false);
         await Command(c, ScheduleSql.PruneFires).Bind("@fire_cutoff", now - p.Retention).RunAsync(ct).ConfigureAwait(false);
+        await Command(c, "DELETE FROM audit_log WHERE at < @audit_cutoff").Bind("@audit_cutoff", now - Audit.Retention).RunAsync(ct).ConfigureAwait(false);
         await Command(c, JobCleanParams.PruneWorkersSql).Bind("@worker_cutoff", _time.GetUtcNow().UtcDateTime - (p.WorkerRetention ?? p.Retention))
             .Bind("@limit", p.Limit).RunAsync(ct).ConfigureAwait(false);
         return deleted;

@@ -86,10 +86,13 @@ public sealed partial class PostgresJobStore
     public Task<IReadOnlyList<JobRecord>> JobListAsync(JobListParams p, CancellationToken ct) => RunAsync<IReadOnlyList<JobRecord>>(async c =>
     {
         await using var cmd = c.CreateCommand();
-        var where = new List<string>();
-        if (p.State is { } state) { where.Add("state = @state"); cmd.Bind("@state", state.ToText()); }
-        if (p.Queue is not null) { where.Add("queue = @queue"); cmd.Bind("@queue", p.Queue); }
-        if (p.Type is not null) { where.Add("type = @type"); cmd.Bind("@type", p.Type); }
+        var where = FilterWhere(cmd, new JobFilter { State = p.State, Queue = p.Queue, Type = p.Type, Tags = p.Tags });
+        if (p.Search is { } search)
+        {
+            where.Add(JobSearch.Sql(search, "starts_with(type, @search)", out var asId));
+            cmd.Bind("@search", search);
+            if (asId is { } id) cmd.Bind("@search_id", id);
+        }
         // Newest first by id (UUIDv7 grow with time, and within a process one by one): the id index serves
         // the order, where seq has no index of its own.
         if (p.Before is { } before) { where.Add("id < @before"); cmd.Bind("@before", before); }
@@ -99,6 +102,47 @@ public sealed partial class PostgresJobStore
         var list = new List<JobRecord>();
         while (await r.ReadAsync(ct).ConfigureAwait(false)) list.Add(ReadJob(r));
         return list;
+    }, ct);
+
+    /// <summary>The conditions of a job filter, bound on <paramref name="cmd"/>; tags through the GIN index jobs_tags.</summary>
+    private static List<string> FilterWhere(NpgsqlCommand cmd, JobFilter f)
+    {
+        var where = new List<string>();
+        if (f.State is { } state) { where.Add("state = @state"); cmd.Bind("@state", state.ToText()); }
+        if (f.Queue is not null) { where.Add("queue = @queue"); cmd.Bind("@queue", f.Queue); }
+        if (f.Type is not null) { where.Add("type = @type"); cmd.Bind("@type", f.Type); }
+        if (f.Tags is { Count: > 0 } tags)
+        {
+            where.Add("tags IS NOT NULL AND tags @> @tags");
+            cmd.Bind("@tags", CoreJson.TagsToJson(tags), NpgsqlDbType.Jsonb);
+        }
+        return where;
+    }
+
+    private static List<string> MatchWhere(NpgsqlCommand cmd, JobMatch m)
+    {
+        var where = FilterWhere(cmd, m.Filter with { State = null });
+        where.Add($"state IN ({string.Join(", ", m.States.Select(s => $"'{s.ToText()}'"))})");
+        if (m.NotCancelRequested) where.Add("cancel_requested_at IS NULL");
+        return where;
+    }
+
+    public Task<long> JobCountAsync(JobMatch m, CancellationToken ct) => RunAsync(async c =>
+    {
+        await using var cmd = c.CreateCommand();
+        cmd.CommandText = $"SELECT count(*) FROM jobs WHERE {string.Join(" AND ", MatchWhere(cmd, m))}";
+        return Convert.ToInt64(await cmd.ExecuteScalarAsync(ct).ConfigureAwait(false), System.Globalization.CultureInfo.InvariantCulture);
+    }, ct);
+
+    public Task<IReadOnlyList<Guid>> JobFindOldestAsync(JobMatch m, int limit, CancellationToken ct) => RunAsync<IReadOnlyList<Guid>>(async c =>
+    {
+        await using var cmd = c.CreateCommand();
+        cmd.CommandText = $"SELECT id FROM jobs WHERE {string.Join(" AND ", MatchWhere(cmd, m))} ORDER BY id LIMIT @limit";
+        cmd.Bind("@limit", limit);
+        await using var r = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false);
+        var ids = new List<Guid>();
+        while (await r.ReadAsync(ct).ConfigureAwait(false)) ids.Add(r.GetGuid(0));
+        return ids;
     }, ct);
 
     public Task<IReadOnlyDictionary<string, long>> QueueBacklogAsync(CancellationToken ct) => RunAsync<IReadOnlyDictionary<string, long>>(async c =>

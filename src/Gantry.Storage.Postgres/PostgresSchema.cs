@@ -411,6 +411,21 @@ internal static class PostgresSchema
                 AND NOT (OLD.state = '{JobState.Queued.ToText()}' AND NEW.state = '{JobState.Running.ToText()}')
                 AND NOT (OLD.state = '{JobState.Running.ToText()}' AND NEW.state = '{JobState.Succeeded.ToText()}'))
               EXECUTE FUNCTION gantry_counts_changed();
+
+            -- The job list's tag filter (tags @> a JSON object of the tags asked for): jobs without tags add no entry, and a claim or a completion,
+            -- which leave tags unchanged, stay heap-only updates.
+            CREATE INDEX jobs_tags ON jobs USING gin (tags jsonb_path_ops) WHERE tags IS NOT NULL;
+
+            -- The audit log: who did what to what, when (kept 90 days, pruned by the cleaner). Ids are UUIDv7: newest last.
+            CREATE TABLE audit_log (
+              id     uuid        PRIMARY KEY,
+              at     timestamptz NOT NULL,
+              actor  text        NOT NULL,
+              action text        NOT NULL,
+              target text        NOT NULL,
+              count  bigint,
+              detail text
+            );
             """),
     ];
 

@@ -59,7 +59,8 @@ public sealed partial class SqliteJobStore
         return rescued;
     }
 
-    /// <summary>Nothing to do: SQLite removes an index entry as its row changes.</summary>
+    /// <summary>SQLite removes an index entry as its row changes: only the per-second rows of finished jobs that have left the
+    /// recent window go.</summary>
     public Task<UpkeepResult> UpkeepAsync(CancellationToken ct) => WriteAsync(_ =>
     {
         PruneFinished(NowMs());
@@ -97,6 +98,7 @@ public sealed partial class SqliteJobStore
         // A workflow goes with its last step (its steps go together, once all have finished).
         if (seqs.Count > 0) Prepared(WorkflowSql.DeleteEmptyWorkflows).ExecuteNonQuery();
         Prepared(ScheduleSql.PruneFires).Bind("@fire_cutoff", now - defaultMs).ExecuteNonQuery();
+        Prepared("DELETE FROM audit_log WHERE at < @audit_cutoff").Bind("@audit_cutoff", now - (long)Audit.Retention.TotalMilliseconds).ExecuteNonQuery();
         Prepared(JobCleanParams.PruneWorkersSql).Bind("@worker_cutoff", NowMs() - (long)(p.WorkerRetention ?? p.Retention).TotalMilliseconds)
             .Bind("@limit", p.Limit).ExecuteNonQuery();
         return seqs.Count;

@@ -251,6 +251,37 @@ internal static class SqliteSchema
                 WHERE NEW.state = 'dead' AND NEW.finished_at IS NOT NULL
                 ON CONFLICT (queue, state, at_s) DO UPDATE SET n = n + 1;
             END;
+
+            -- Tags by key and value, for the job list's tag filter: a page of a rare tag reads its entries, not the table.
+            -- Jobs without tags add nothing.
+            CREATE TABLE job_tags (
+              key     TEXT    NOT NULL,
+              value   TEXT    NOT NULL,
+              job_seq INTEGER NOT NULL,
+              PRIMARY KEY (key, value, job_seq)
+            ) WITHOUT ROWID;
+            INSERT OR IGNORE INTO job_tags (key, value, job_seq)
+              SELECT t.key, t.value, jobs.seq FROM jobs, json_each(jobs.tags) AS t WHERE jobs.tags IS NOT NULL;
+            CREATE TRIGGER jobs_tags_inserted AFTER INSERT ON jobs WHEN NEW.tags IS NOT NULL
+            BEGIN
+              INSERT OR IGNORE INTO job_tags (key, value, job_seq) SELECT key, value, NEW.seq FROM json_each(NEW.tags);
+            END;
+            CREATE TRIGGER jobs_tags_deleted AFTER DELETE ON jobs WHEN OLD.tags IS NOT NULL
+            BEGIN
+              DELETE FROM job_tags WHERE (key, value, job_seq) IN (SELECT key, value, OLD.seq FROM json_each(OLD.tags));
+            END;
+
+            -- The audit log: who did what to what, when (kept 90 days, pruned by the cleaner).
+            CREATE TABLE audit_log (
+              seq    INTEGER PRIMARY KEY,
+              id     TEXT    NOT NULL UNIQUE,
+              at     INTEGER NOT NULL,
+              actor  TEXT    NOT NULL,
+              action TEXT    NOT NULL,
+              target TEXT    NOT NULL,
+              count  INTEGER,
+              detail TEXT
+            );
             """),
     ];
 
