@@ -77,6 +77,17 @@ internal static class ApiAuthorization
         return header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) && Presented(options, header)?.Allows(scope) == true;
     }
 
+    /// <summary>Who makes the call, for the audit log: the token's name; <c>loopback</c> on an API open without tokens; or
+    /// what a dashboard session put in <see cref="ApiAudit.ActorItem"/>.</summary>
+    public static string Actor(HttpContext http)
+    {
+        if (http.Items[ApiAudit.ActorItem] is string actor) return actor;
+        var options = Options(http);
+        if (options.Tokens.Count == 0) return "loopback";
+        var header = http.Request.Headers.Authorization.ToString();
+        return header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? Presented(options, header)?.Name ?? "unknown" : "unknown";
+    }
+
     private static ApiOptions Options(HttpContext http) => http.RequestServices.GetService(typeof(ApiOptions)) as ApiOptions ?? new ApiOptions();
 
     private static ApiToken? Presented(ApiOptions options, string header)
