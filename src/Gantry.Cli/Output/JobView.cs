@@ -11,6 +11,7 @@ namespace Gantry.Cli.Output;
     DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 [JsonSerializable(typeof(JobView))]
 [JsonSerializable(typeof(JobView[]))]
+[JsonSerializable(typeof(AuditEntryView[]))]
 [JsonSerializable(typeof(SubmitView))]
 [JsonSerializable(typeof(LogLineView[]))]
 [JsonSerializable(typeof(SubmitView[]))]
