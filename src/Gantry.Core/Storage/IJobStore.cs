@@ -96,7 +96,9 @@ public interface IJobStore : IAsyncDisposable
     /// </summary>
     Task<UpkeepResult> UpkeepAsync(CancellationToken ct);
 
-    /// <summary>Counts per queue and state. Reads every job the store retains: for people and dashboards, not for loops.</summary>
+    /// <summary>Counts per queue and state, with each queue's pace over the last minute and the age of its oldest queued job.
+    /// Its cost follows the number of queues and the queued set, never the jobs retained: the stores keep the counts exact on
+    /// every transition (SQLite: queued and running are counted from their indexes).</summary>
     Task<IReadOnlyList<QueueStats>> QueueStatsAsync(CancellationToken ct);
 
     /// <summary>
