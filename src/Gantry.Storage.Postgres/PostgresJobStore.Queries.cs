@@ -159,6 +159,9 @@ public sealed partial class PostgresJobStore
     {
         // O(queues): the kept counts (PostgresJobStore.Counts.cs), the recent pace by second, the queued set's oldest.
         await using var batch = new NpgsqlBatch(c);
+        // job_ready's heap keeps the pages of every row a claim deleted until vacuum truncates them (rarely): its index,
+        // which the upkeep's vacuums keep to the live rows, is read instead (for the batch's implicit transaction only).
+        batch.BatchCommands.Add(new NpgsqlBatchCommand("SELECT set_config('enable_seqscan', 'off', true)"));
         batch.BatchCommands.Add(new NpgsqlBatchCommand(CountsSql));
         batch.BatchCommands.Add(new NpgsqlBatchCommand(RecentSql).Bind("@since", (_time.GetUtcNow() - QueueStats.RecentWindow).UtcDateTime));
         batch.BatchCommands.Add(new NpgsqlBatchCommand(OldestQueuedSql));
@@ -169,6 +172,7 @@ public sealed partial class PostgresJobStore
         var paused = new HashSet<string>(StringComparer.Ordinal);
         await using (var r = await batch.ExecuteReaderAsync(ct).ConfigureAwait(false))
         {
+            await r.NextResultAsync(ct).ConfigureAwait(false); // past set_config's row
             while (await r.ReadAsync(ct).ConfigureAwait(false)) counts.Add((r.GetString(0), JobStates.Parse(r.GetString(1)), r.GetInt64(2)));
             await r.NextResultAsync(ct).ConfigureAwait(false);
             while (await r.ReadAsync(ct).ConfigureAwait(false)) recent[(r.GetString(0), JobStates.Parse(r.GetString(1)))] = r.GetInt64(2);
