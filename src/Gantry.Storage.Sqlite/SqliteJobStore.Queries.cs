@@ -90,7 +90,19 @@ public sealed partial class SqliteJobStore
     public Task<IReadOnlyList<JobRecord>> JobListAsync(JobListParams p, CancellationToken ct) => ReadAsync<IReadOnlyList<JobRecord>>(c =>
     {
         using var cmd = c.CreateCommand();
-        var where = FilterWhere(cmd, new JobFilter { State = p.State, Queue = p.Queue, Type = p.Type, Tags = p.Tags });
+        // With tags, the page is walked from the first tag's entries, newest first (job_tags' key ends in the row key), so
+        // a page costs its own rows whether the tag is common or rare; the other tags are looked up per row.
+        var first = p.Tags?.FirstOrDefault();
+        var from = "jobs";
+        var order = "seq";
+        if (first is { Key: { } firstKey, Value: { } firstValue })
+        {
+            from = "jobs JOIN job_tags AS t ON t.job_seq = jobs.seq AND t.key = @tk AND t.value = @tv";
+            order = "t.job_seq";
+            cmd.Bind("@tk", firstKey);
+            cmd.Bind("@tv", firstValue);
+        }
+        var where = FilterWhere(cmd, new JobFilter { State = p.State, Queue = p.Queue, Type = p.Type, Tags = p.Tags?.Skip(1).ToDictionary() });
         if (p.Search is { } search)
         {
             where.Add(JobSearch.Sql(search, "substr(type, 1, length(@search)) = @search", out var asId));
@@ -98,7 +110,7 @@ public sealed partial class SqliteJobStore
             if (asId is { } id) cmd.Bind("@search_id", id.ToString());
         }
         if (p.Before is { } before) { where.Add("seq < coalesce((SELECT seq FROM jobs WHERE id = @before), 0)"); cmd.Bind("@before", before.ToString()); }
-        cmd.CommandText = $"SELECT {JobColumns} FROM jobs {(where.Count > 0 ? "WHERE " + string.Join(" AND ", where) : "")} ORDER BY seq DESC LIMIT @limit";
+        cmd.CommandText = $"SELECT {JobColumns} FROM {from} {(where.Count > 0 ? "WHERE " + string.Join(" AND ", where) : "")} ORDER BY {order} DESC LIMIT @limit";
         cmd.Bind("@limit", Math.Clamp(p.Limit, 1, 10_000));
         using var r = cmd.ExecuteReader();
         var list = new List<JobRecord>();
@@ -117,7 +129,7 @@ public sealed partial class SqliteJobStore
         var i = 0;
         foreach (var (key, value) in f.Tags ?? NewJob.NoTags)
         {
-            where.Add($"seq IN (SELECT job_seq FROM job_tags WHERE key = @tk{i} AND value = @tv{i})");
+            where.Add($"jobs.seq IN (SELECT job_seq FROM job_tags WHERE key = @tk{i} AND value = @tv{i})");
             cmd.Bind($"@tk{i}", key);
             cmd.Bind($"@tv{i}", value);
             i++;
