@@ -4,8 +4,9 @@ namespace Gantry.Storage.Sqlite;
 
 public sealed partial class SqliteJobStore
 {
+    // run_at = run_at changes nothing but names the column the counting trigger (jobs_counts_changed) fires on.
     private static readonly string PromoteSql = $"""
-        UPDATE jobs SET state = '{JobState.Queued.ToText()}'
+        UPDATE jobs SET state = '{JobState.Queued.ToText()}', run_at = run_at
         WHERE seq IN (SELECT seq FROM jobs WHERE {JobStateMachine.SqlFrom(JobTransition.Promote)} AND run_at <= @now ORDER BY run_at LIMIT @limit)
         """;
 
@@ -40,7 +41,7 @@ public sealed partial class SqliteJobStore
             }
             var list = new List<RescuedJob>(expired.Count);
             var update = Prepared("""
-                UPDATE jobs SET state = @next, lease_until = NULL, finished_at = @finished_at
+                UPDATE jobs SET state = @next, lease_until = NULL, finished_at = @finished_at, run_at = run_at
                 WHERE seq = @seq AND state = 'running' AND attempt = @attempt
                 """);
             foreach (var job in expired)

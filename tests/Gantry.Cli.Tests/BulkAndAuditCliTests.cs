@@ -37,7 +37,8 @@ public sealed class BulkAndAuditCliTests : IDisposable
         var cancelled = await OkAsync(With("jobs", "cancel", "--queue", "emails", "--tag", "team=billing", "--batch", "2"));
         Assert.Equal(["cancel: 3 jobs in queue emails tagged team=billing", "cancel: 2 done, 1 left", "cancelled 3 jobs"],
             cancelled.Trim().Split('\n'));
-        Assert.Equal("retried 3 jobs", (await OkAsync(With("jobs", "retry", "--state", "cancelled", "--queue", "emails"))).Trim().Split('\n')[^1]);
+        Assert.Equal(["retry: 3 cancelled jobs in queue emails", "retried 3 jobs"],
+            (await OkAsync(With("jobs", "retry", "--state", "cancelled", "--queue", "emails"))).Trim().Split('\n'));
 
         var audit = Json(await OkAsync(With("audit", "--json")));
         var entries = audit.EnumerateArray().Select(e => (e.GetProperty("action").GetString(), e.GetProperty("actor").GetString(),

@@ -185,7 +185,7 @@ internal static class JobsCommand
         var p = JobBulk.Validated(new JobBulkParams(action, filter, DryRun: true, Max: parse.GetValue(filters.Max)));
         await using var store = await location.OpenAsync(parse, createIfMissing: false, ct).ConfigureAwait(false);
         var preview = await store.JobBulkAsync(p, ct).ConfigureAwait(false);
-        Console.Out.WriteLine($"{verb}: {preview.Matched:N0} jobs{Describe(filter)}{(parse.GetValue(filters.DryRun) ? " (dry run)" : "")}");
+        Console.Out.WriteLine($"{verb}: {preview.Matched:N0} {(filter.State is { } state ? state.ToText() + " " : "")}jobs{Describe(filter)}{(parse.GetValue(filters.DryRun) ? " (dry run)" : "")}");
         if (parse.GetValue(filters.DryRun)) return Cli.Ok;
         long total = 0;
         for (var remaining = preview.Matched; remaining > 0;)
@@ -200,13 +200,12 @@ internal static class JobsCommand
         return Cli.Ok;
     }
 
-    /// <summary>" of type mail in queue emails, dead, tagged team=billing".</summary>
+    /// <summary>" of type mail in queue emails tagged team=billing".</summary>
     private static string Describe(JobFilter f)
     {
         var parts = new List<string>();
         if (f.Type is not null) parts.Add($" of type {f.Type}");
         if (f.Queue is not null) parts.Add($" in queue {f.Queue}");
-        if (f.State is { } state) parts.Add($" ({state.ToText()})");
         if (f.Tags is { Count: > 0 } tags) parts.Add($" tagged {string.Join(",", tags.Select(t => $"{t.Key}={t.Value}"))}");
         return string.Concat(parts);
     }
