@@ -47,8 +47,6 @@ public sealed partial class PostgresJobStore
           FROM ready
           WHERE jobs.id = ready.job_id AND jobs.{JobStateMachine.SqlFrom(JobTransition.Claim)}
           RETURNING {ClaimedColumns}),
-        counted AS (
-          {CountMovedSql("claimed", JobState.Queued, JobState.Running)}),
         lease AS (
           {ClaimLeaseRecord("claimed")})
         SELECT claimed.*, (SELECT seq FROM lease) FROM claimed

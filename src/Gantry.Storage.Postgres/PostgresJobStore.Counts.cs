@@ -2,10 +2,11 @@ using Gantry.Jobs;
 
 namespace Gantry.Storage.Postgres;
 
-// Counts per (queue, state), kept exact by every transition (PostgresSchema migration 14): the triggers on jobs count
-// all of them but the claim and the success, which count themselves once per statement (below). Writers only append
-// to queue_count_deltas, so concurrent claims and report batches never wait on a shared counter row; the store upkeep
-// folds the deltas into queue_counts, and a read adds what is not folded yet.
+// Counts per (queue, state), kept exact by every transition (PostgresSchema migration 14): queued and running together
+// as 'active' (a claim changes nothing; queued is counted from job_ready, running is the rest), the triggers on jobs
+// count every other transition but the success, which counts itself once per statement (below). Writers only append
+// to queue_count_deltas, so concurrent report batches never wait on a shared counter row; the store upkeep folds the
+// deltas into queue_counts, and a read adds what is not folded yet.
 public sealed partial class PostgresJobStore
 {
     /// <summary>
@@ -13,10 +14,10 @@ public sealed partial class PostgresJobStore
     /// <paramref name="from"/> to <paramref name="to"/>: two delta rows per queue, whatever the number of jobs.
     /// <paramref name="at"/> is the SQL for the time a job entered <paramref name="to"/> when that is a finished state.
     /// </summary>
-    internal static string CountMovedSql(string cte, JobState from, JobState to, string? at = null) => $"""
+    internal static string CountMovedSql(string cte, string from, string to, string? at = null) => $"""
         INSERT INTO queue_count_deltas (queue, state, n, at)
           SELECT m.queue, s.state, s.n * count(*), CASE WHEN s.n > 0 THEN {at ?? "NULL"}::timestamptz END
-          FROM {cte} AS m CROSS JOIN (VALUES ('{from.ToText()}', -1), ('{to.ToText()}', 1)) AS s(state, n)
+          FROM {cte} AS m CROSS JOIN (VALUES ('{from}', -1), ('{to}', 1)) AS s(state, n)
           GROUP BY m.queue, s.state, s.n
         """;
 
@@ -48,9 +49,9 @@ public sealed partial class PostgresJobStore
         GROUP BY queue, state
         """;
 
-    // The oldest due time among queued jobs reads the queued set (job_ready), never the finished history.
-    private const string OldestQueuedSql = """
-        SELECT r.queue, min(coalesce(j.run_at, j.created_at)) FROM job_ready AS r JOIN jobs AS j ON j.id = r.job_id GROUP BY r.queue
+    // Queued jobs and the oldest due time among them read the queued set (job_ready), never the finished history.
+    private const string QueuedSql = """
+        SELECT r.queue, count(*), min(coalesce(j.run_at, j.created_at)) FROM job_ready AS r JOIN jobs AS j ON j.id = r.job_id GROUP BY r.queue
         """;
 
     private async Task<long> FoldCountsAsync(Npgsql.NpgsqlConnection c, CancellationToken ct)

@@ -114,8 +114,6 @@ public sealed partial class PostgresJobStore
               SELECT @queue, lim.now, (SELECT count(*) FROM claimed) FROM lim WHERE lim.rate_count IS NOT NULL AND EXISTS (SELECT 1 FROM claimed)),
             expired AS (
               DELETE FROM queue_starts AS s USING lim WHERE s.queue = @queue AND s.at <= lim.now - lim.window),
-            counted AS (
-              {CountMovedSql("claimed", JobState.Queued, JobState.Running)}),
             lease AS (
               {ClaimLeaseRecord("claimed")})
             SELECT claimed.*, (SELECT seq FROM lease) FROM claimed

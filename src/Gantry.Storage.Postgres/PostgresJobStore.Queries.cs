@@ -164,27 +164,39 @@ public sealed partial class PostgresJobStore
         batch.BatchCommands.Add(new NpgsqlBatchCommand("SELECT set_config('enable_seqscan', 'off', true)"));
         batch.BatchCommands.Add(new NpgsqlBatchCommand(CountsSql));
         batch.BatchCommands.Add(new NpgsqlBatchCommand(RecentSql).Bind("@since", (_time.GetUtcNow() - QueueStats.RecentWindow).UtcDateTime));
-        batch.BatchCommands.Add(new NpgsqlBatchCommand(OldestQueuedSql));
+        batch.BatchCommands.Add(new NpgsqlBatchCommand(QueuedSql));
         batch.BatchCommands.Add(new NpgsqlBatchCommand("SELECT queue FROM queue_pauses"));
-        var counts = new List<(string Queue, JobState State, long N)>();
+        var counts = new List<(string Queue, string State, long N)>();
         var recent = new Dictionary<(string, JobState), long>();
-        var oldest = new Dictionary<string, DateTimeOffset?>(StringComparer.Ordinal);
+        var queued = new Dictionary<string, (long N, DateTimeOffset? Oldest)>(StringComparer.Ordinal);
         var paused = new HashSet<string>(StringComparer.Ordinal);
         await using (var r = await batch.ExecuteReaderAsync(ct).ConfigureAwait(false))
         {
             await r.NextResultAsync(ct).ConfigureAwait(false); // past set_config's row
-            while (await r.ReadAsync(ct).ConfigureAwait(false)) counts.Add((r.GetString(0), JobStates.Parse(r.GetString(1)), r.GetInt64(2)));
+            while (await r.ReadAsync(ct).ConfigureAwait(false)) counts.Add((r.GetString(0), r.GetString(1), r.GetInt64(2)));
             await r.NextResultAsync(ct).ConfigureAwait(false);
             while (await r.ReadAsync(ct).ConfigureAwait(false)) recent[(r.GetString(0), JobStates.Parse(r.GetString(1)))] = r.GetInt64(2);
             await r.NextResultAsync(ct).ConfigureAwait(false);
-            while (await r.ReadAsync(ct).ConfigureAwait(false)) oldest[r.GetString(0)] = r.GetTimeOrNull(1);
+            while (await r.ReadAsync(ct).ConfigureAwait(false)) queued[r.GetString(0)] = (r.GetInt64(1), r.GetTimeOrNull(2));
             await r.NextResultAsync(ct).ConfigureAwait(false);
             while (await r.ReadAsync(ct).ConfigureAwait(false)) paused.Add(r.GetString(0));
         }
         var stats = new QueueStatsBuilder();
         foreach (var (queue, state, n) in counts)
-            if (n != 0)
-                stats.Add(queue, state, n, recent.GetValueOrDefault((queue, state)), state == JobState.Queued ? oldest.GetValueOrDefault(queue) : null);
+        {
+            if (state == PostgresSchema.ActiveState)
+            {
+                // Queued and running are kept together: the queued ones are job_ready's, the rest run.
+                var (queuedN, oldest) = queued.GetValueOrDefault(queue);
+                if (queuedN != 0) stats.Add(queue, JobState.Queued, queuedN, 0, oldest);
+                if (n - queuedN != 0) stats.Add(queue, JobState.Running, n - queuedN, 0, null);
+            }
+            else if (n != 0)
+            {
+                var s = JobStates.Parse(state);
+                stats.Add(queue, s, n, recent.GetValueOrDefault((queue, s)), null);
+            }
+        }
         return stats.Build(paused);
     }, ct);
 }

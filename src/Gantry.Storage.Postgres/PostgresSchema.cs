@@ -9,6 +9,9 @@ namespace Gantry.Storage.Postgres;
 /// </summary>
 internal static class PostgresSchema
 {
+    /// <summary>The counted state of queued and running jobs together (migration 14).</summary>
+    public const string ActiveState = "active";
+
     public static readonly IReadOnlyList<(int Version, string Sql)> Migrations =
     [
         (1, """
@@ -357,8 +360,9 @@ internal static class PostgresSchema
             -- queue_count_deltas (no index, no conflict between concurrent report batches), and the maintenance leader's
             -- store upkeep folds them into queue_counts every round; a read sums both. Entries into succeeded and dead carry
             -- their time, folded into per-second rows of queue_finished for the recent pace.
-            -- The triggers count every transition but the two hot ones, claim (queued -> running) and success (running ->
-            -- succeeded), which their batched statements count once per statement (ClaimCountedSql, SucceedManySql).
+            -- Queued and running are kept together as 'active' (queued is counted from job_ready, running is the rest), so a
+            -- claim and a give-back count nothing; the triggers count every other transition but the success, which the
+            -- completion statement counts once per statement (SucceedManySql).
             CREATE TABLE queue_counts (
               queue text   NOT NULL,
               state text   NOT NULL,
@@ -379,7 +383,9 @@ internal static class PostgresSchema
               n     bigint      NOT NULL,
               PRIMARY KEY (queue, state, at)
             );
-            INSERT INTO queue_counts (queue, state, n) SELECT queue, state, count(*) FROM jobs GROUP BY queue, state;
+            CREATE FUNCTION gantry_counted_state(state text) RETURNS text LANGUAGE sql IMMUTABLE AS
+              $$ SELECT CASE WHEN state IN ('{JobState.Queued.ToText()}', '{JobState.Running.ToText()}') THEN '{ActiveState}' ELSE state END $$;
+            INSERT INTO queue_counts (queue, state, n) SELECT queue, gantry_counted_state(state), count(*) FROM jobs GROUP BY 1, 2;
             INSERT INTO queue_finished (queue, state, at, n)
               SELECT queue, state, date_trunc('second', finished_at), count(*) FROM jobs
               WHERE state IN ('{JobState.Succeeded.ToText()}', '{JobState.Dead.ToText()}') AND finished_at >= now() - interval '2 minutes'
@@ -387,18 +393,19 @@ internal static class PostgresSchema
 
             CREATE FUNCTION gantry_counts_inserted() RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
             BEGIN
-              INSERT INTO queue_count_deltas (queue, state, n) SELECT queue, state, count(*) FROM inserted GROUP BY queue, state;
+              INSERT INTO queue_count_deltas (queue, state, n) SELECT queue, gantry_counted_state(state), count(*) FROM inserted GROUP BY 1, 2;
               RETURN NULL;
             END $$;
             CREATE FUNCTION gantry_counts_deleted() RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
             BEGIN
-              INSERT INTO queue_count_deltas (queue, state, n) SELECT queue, state, -count(*) FROM deleted GROUP BY queue, state;
+              INSERT INTO queue_count_deltas (queue, state, n) SELECT queue, gantry_counted_state(state), -count(*) FROM deleted GROUP BY 1, 2;
               RETURN NULL;
             END $$;
             CREATE FUNCTION gantry_counts_changed() RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
             BEGIN
-              INSERT INTO queue_count_deltas (queue, state, n, at) VALUES (OLD.queue, OLD.state, -1, NULL),
-                (NEW.queue, NEW.state, 1, CASE WHEN NEW.state IN ('{JobState.Succeeded.ToText()}', '{JobState.Dead.ToText()}') THEN NEW.finished_at END);
+              INSERT INTO queue_count_deltas (queue, state, n, at) VALUES (OLD.queue, gantry_counted_state(OLD.state), -1, NULL),
+                (NEW.queue, gantry_counted_state(NEW.state), 1,
+                 CASE WHEN NEW.state IN ('{JobState.Succeeded.ToText()}', '{JobState.Dead.ToText()}') THEN NEW.finished_at END);
               RETURN NULL;
             END $$;
             -- Statement-level for inserts and deletes: an enqueue batch or a cleaner's round appends one row per (queue, state).
@@ -408,12 +415,12 @@ internal static class PostgresSchema
               FOR EACH STATEMENT EXECUTE FUNCTION gantry_counts_deleted();
             CREATE TRIGGER jobs_counts_changed AFTER UPDATE OF state ON jobs FOR EACH ROW
               WHEN (OLD.state <> NEW.state
-                AND NOT (OLD.state = '{JobState.Queued.ToText()}' AND NEW.state = '{JobState.Running.ToText()}')
-                AND NOT (OLD.state = '{JobState.Running.ToText()}' AND NEW.state = '{JobState.Succeeded.ToText()}'))
+                AND NOT (OLD.state IN ('{JobState.Queued.ToText()}', '{JobState.Running.ToText()}')
+                  AND NEW.state IN ('{JobState.Queued.ToText()}', '{JobState.Running.ToText()}', '{JobState.Succeeded.ToText()}')))
               EXECUTE FUNCTION gantry_counts_changed();
 
-            -- The job list's tag filter (tags @> a JSON object of the tags asked for): jobs without tags add no entry, and a claim or a completion,
-            -- which leave tags unchanged, stay heap-only updates.
+            -- The job list's tag filter (tags @> a JSON object of the tags asked for): jobs without tags add no entry, and a claim
+            -- or a completion, which leave tags unchanged, stay heap-only updates.
             CREATE INDEX jobs_tags ON jobs USING gin (tags jsonb_path_ops) WHERE tags IS NOT NULL;
 
             -- The audit log: who did what to what, when (kept 90 days, pruned by the cleaner). Ids are UUIDv7: newest last.
