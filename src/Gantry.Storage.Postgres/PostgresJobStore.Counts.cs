@@ -10,16 +10,16 @@ namespace Gantry.Storage.Postgres;
 public sealed partial class PostgresJobStore
 {
     /// <summary>
-    /// A data-modifying CTE that counts the jobs of <paramref name="cte"/> (which returns their <c>queue</c>) as moved from
-    /// <paramref name="from"/> to <paramref name="to"/>: two delta rows per queue, whatever the number of jobs.
-    /// <paramref name="at"/> is the SQL for the time a job entered <paramref name="to"/> when that is a finished state.
+    /// A data-modifying CTE that counts the successes of <paramref name="cte"/> (which returns their <c>queue</c>), one row per
+    /// queue whatever the number of jobs, under the pseudo-state <see cref="DoneState"/>: each is a job that left 'active' for
+    /// succeeded (a read and the fold take it so), which costs the completion one row instead of two.
     /// </summary>
-    internal static string CountMovedSql(string cte, string from, string to, string? at = null) => $"""
-        INSERT INTO queue_count_deltas (queue, state, n, at)
-          SELECT m.queue, s.state, s.n * count(*), CASE WHEN s.n > 0 THEN {at ?? "NULL"}::timestamptz END
-          FROM {cte} AS m CROSS JOIN (VALUES ('{from}', -1), ('{to}', 1)) AS s(state, n)
-          GROUP BY m.queue, s.state, s.n
+    internal static string CountSucceededSql(string cte, string at) => $"""
+        INSERT INTO queue_count_deltas (queue, state, n, at) SELECT queue, '{DoneState}', count(*), {at}::timestamptz FROM {cte} GROUP BY queue
         """;
+
+    /// <summary>Successes counted by the completion statement: active − n, succeeded + n.</summary>
+    internal const string DoneState = "done";
 
     // One statement: the deltas go (only those this snapshot sees: later ones wait for the next round) into the counts
     // and, for entries into succeeded and dead, into per-second rows; rows older than the recent window's twice go.
@@ -31,7 +31,8 @@ public sealed partial class PostgresJobStore
           ON CONFLICT (queue, state) DO UPDATE SET n = queue_counts.n + excluded.n),
         finished AS (
           INSERT INTO queue_finished (queue, state, at, n)
-            SELECT queue, state, date_trunc('second', at), sum(n) FROM d WHERE at IS NOT NULL AND n > 0 GROUP BY 1, 2, 3
+            SELECT queue, CASE WHEN state = '{DoneState}' THEN '{JobState.Succeeded.ToText()}' ELSE state END, date_trunc('second', at), sum(n)
+            FROM d WHERE at IS NOT NULL AND n > 0 GROUP BY 1, 2, 3
           ON CONFLICT (queue, state, at) DO UPDATE SET n = queue_finished.n + excluded.n)
         DELETE FROM queue_finished WHERE at < @old
         """;
@@ -42,10 +43,11 @@ public sealed partial class PostgresJobStore
         GROUP BY queue, state
         """;
 
-    private const string RecentSql = """
+    private static readonly string RecentSql = $"""
         SELECT queue, state, sum(n)::bigint FROM (
           SELECT queue, state, n, at FROM queue_finished WHERE at >= @since
-          UNION ALL SELECT queue, state, n, at FROM queue_count_deltas WHERE at >= @since AND n > 0) AS f
+          UNION ALL SELECT queue, CASE WHEN state = '{DoneState}' THEN '{JobState.Succeeded.ToText()}' ELSE state END, n, at
+            FROM queue_count_deltas WHERE at >= @since AND n > 0) AS f
         GROUP BY queue, state
         """;
 

@@ -181,21 +181,26 @@ public sealed partial class PostgresJobStore
             await r.NextResultAsync(ct).ConfigureAwait(false);
             while (await r.ReadAsync(ct).ConfigureAwait(false)) paused.Add(r.GetString(0));
         }
+        // Successes the completion counted ("done") left active for succeeded.
+        var done = counts.Where(c => c.State == DoneState).ToDictionary(c => c.Queue, c => c.N, StringComparer.Ordinal);
+        var totals = counts.Where(c => c.State != DoneState)
+            .Concat(done.Select(d => (Queue: d.Key, State: JobState.Succeeded.ToText(), N: 0L)))
+            .GroupBy(c => (c.Queue, c.State)).Select(g => (g.Key.Queue, g.Key.State, N: g.Sum(c => c.N)));
         var stats = new QueueStatsBuilder();
-        foreach (var (queue, state, n) in counts)
+        foreach (var (queue, state, sum) in totals)
         {
             if (state == PostgresSchema.ActiveState)
             {
                 // Queued and running are kept together: the queued ones are job_ready's, the rest run.
+                var active = sum - done.GetValueOrDefault(queue);
                 var (queuedN, oldest) = queued.GetValueOrDefault(queue);
                 if (queuedN != 0) stats.Add(queue, JobState.Queued, queuedN, 0, oldest);
-                if (n - queuedN != 0) stats.Add(queue, JobState.Running, n - queuedN, 0, null);
+                if (active - queuedN != 0) stats.Add(queue, JobState.Running, active - queuedN, 0, null);
+                continue;
             }
-            else if (n != 0)
-            {
-                var s = JobStates.Parse(state);
-                stats.Add(queue, s, n, recent.GetValueOrDefault((queue, s)), null);
-            }
+            var s = JobStates.Parse(state);
+            var n = s == JobState.Succeeded ? sum + done.GetValueOrDefault(queue) : sum;
+            if (n != 0) stats.Add(queue, s, n, recent.GetValueOrDefault((queue, s)), null);
         }
         return stats.Build(paused);
     }, ct);

@@ -24,7 +24,7 @@ public sealed partial class PostgresJobStore
         freed AS (
           DELETE FROM job_slots WHERE job_id = ANY(ARRAY(SELECT id FROM done WHERE slot))),
         counted AS (
-          {CountMovedSql("done", PostgresSchema.ActiveState, JobState.Succeeded.ToText(), at: "$5")})
+          {CountSucceededSql("done", "$5")})
         SELECT id, step_seq FROM done
         """;
 

@@ -362,7 +362,7 @@ internal static class PostgresSchema
             -- their time, folded into per-second rows of queue_finished for the recent pace.
             -- Queued and running are kept together as 'active' (queued is counted from job_ready, running is the rest), so a
             -- claim and a give-back count nothing; the triggers count every other transition but the success, which the
-            -- completion statement counts once per statement (SucceedManySql).
+            -- completion statement counts with one row per queue (SucceedManySql), as 'done': active - n, succeeded + n.
             CREATE TABLE queue_counts (
               queue text   NOT NULL,
               state text   NOT NULL,
