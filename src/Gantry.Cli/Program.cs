@@ -11,6 +11,7 @@ var root = new RootCommand("Gantry runs background jobs reliably: submit jobs, r
     WorkersCommand.Create(),
     SubmitCommand.Create(),
     JobsCommand.Create(),
+    AuditCommand.Create(),
     WorkflowsCommand.Create(),
     QueuesCommand.Create(),
     CronCommand.Create(),

@@ -45,8 +45,10 @@ public sealed partial class PostgresJobStore
     // claim counts a queue's slots over its index: vacuumed on the same rule. queue_starts is tiny but churns too.
     public Task<UpkeepResult> UpkeepAsync(CancellationToken ct) => RunAsync(async c =>
     {
+        // The queue counts' deltas are folded every round, so a read of the counts adds at most a round's worth.
+        await FoldCountsAsync(c, ct).ConfigureAwait(false);
         var dead = new List<(string Table, long Dead)>();
-        await using (var cmd = Command(c, "SELECT relname, coalesce(n_dead_tup, 0) FROM pg_stat_user_tables WHERE schemaname = current_schema() AND relname IN ('job_ready', 'job_slots', 'queue_starts')"))
+        await using (var cmd = Command(c, "SELECT relname, coalesce(n_dead_tup, 0) FROM pg_stat_user_tables WHERE schemaname = current_schema() AND relname IN ('job_ready', 'job_slots', 'queue_starts', 'queue_count_deltas')"))
         await using (var r = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false))
             while (await r.ReadAsync(ct).ConfigureAwait(false))
                 dead.Add((r.GetString(0), r.GetInt64(1)));
@@ -141,6 +143,7 @@ public sealed partial class PostgresJobStore
             """).Bind("@now", now).Bind("@default_ms", defaultMs).Bind("@limit", p.Limit).ScalarAsync(ct).ConfigureAwait(false), System.Globalization.CultureInfo.InvariantCulture);
         if (deleted > 0) await Command(c, WorkflowSql.DeleteEmptyWorkflows).RunAsync(ct).ConfigureAwait(false);
         await Command(c, ScheduleSql.PruneFires).Bind("@fire_cutoff", now - p.Retention).RunAsync(ct).ConfigureAwait(false);
+        await Command(c, "DELETE FROM audit_log WHERE at < @audit_cutoff").Bind("@audit_cutoff", now - Audit.Retention).RunAsync(ct).ConfigureAwait(false);
         await Command(c, JobCleanParams.PruneWorkersSql).Bind("@worker_cutoff", _time.GetUtcNow().UtcDateTime - (p.WorkerRetention ?? p.Retention))
             .Bind("@limit", p.Limit).RunAsync(ct).ConfigureAwait(false);
         return deleted;

@@ -86,10 +86,13 @@ public sealed partial class PostgresJobStore
     public Task<IReadOnlyList<JobRecord>> JobListAsync(JobListParams p, CancellationToken ct) => RunAsync<IReadOnlyList<JobRecord>>(async c =>
     {
         await using var cmd = c.CreateCommand();
-        var where = new List<string>();
-        if (p.State is { } state) { where.Add("state = @state"); cmd.Bind("@state", state.ToText()); }
-        if (p.Queue is not null) { where.Add("queue = @queue"); cmd.Bind("@queue", p.Queue); }
-        if (p.Type is not null) { where.Add("type = @type"); cmd.Bind("@type", p.Type); }
+        var where = FilterWhere(cmd, new JobFilter { State = p.State, Queue = p.Queue, Type = p.Type, Tags = p.Tags });
+        if (p.Search is { } search)
+        {
+            where.Add(JobSearch.Sql(search, "starts_with(type, @search)", out var asId));
+            cmd.Bind("@search", search);
+            if (asId is { } id) cmd.Bind("@search_id", id);
+        }
         // Newest first by id (UUIDv7 grow with time, and within a process one by one): the id index serves
         // the order, where seq has no index of its own.
         if (p.Before is { } before) { where.Add("id < @before"); cmd.Bind("@before", before); }
@@ -99,6 +102,47 @@ public sealed partial class PostgresJobStore
         var list = new List<JobRecord>();
         while (await r.ReadAsync(ct).ConfigureAwait(false)) list.Add(ReadJob(r));
         return list;
+    }, ct);
+
+    /// <summary>The conditions of a job filter, bound on <paramref name="cmd"/>; tags through the GIN index jobs_tags.</summary>
+    private static List<string> FilterWhere(NpgsqlCommand cmd, JobFilter f)
+    {
+        var where = new List<string>();
+        if (f.State is { } state) { where.Add("state = @state"); cmd.Bind("@state", state.ToText()); }
+        if (f.Queue is not null) { where.Add("queue = @queue"); cmd.Bind("@queue", f.Queue); }
+        if (f.Type is not null) { where.Add("type = @type"); cmd.Bind("@type", f.Type); }
+        if (f.Tags is { Count: > 0 } tags)
+        {
+            where.Add("tags IS NOT NULL AND tags @> @tags");
+            cmd.Bind("@tags", CoreJson.TagsToJson(tags), NpgsqlDbType.Jsonb);
+        }
+        return where;
+    }
+
+    private static List<string> MatchWhere(NpgsqlCommand cmd, JobMatch m)
+    {
+        var where = FilterWhere(cmd, m.Filter with { State = null });
+        where.Add($"state IN ({string.Join(", ", m.States.Select(s => $"'{s.ToText()}'"))})");
+        if (m.NotCancelRequested) where.Add("cancel_requested_at IS NULL");
+        return where;
+    }
+
+    public Task<long> JobCountAsync(JobMatch m, CancellationToken ct) => RunAsync(async c =>
+    {
+        await using var cmd = c.CreateCommand();
+        cmd.CommandText = $"SELECT count(*) FROM jobs WHERE {string.Join(" AND ", MatchWhere(cmd, m))}";
+        return Convert.ToInt64(await cmd.ExecuteScalarAsync(ct).ConfigureAwait(false), System.Globalization.CultureInfo.InvariantCulture);
+    }, ct);
+
+    public Task<IReadOnlyList<Guid>> JobFindOldestAsync(JobMatch m, int limit, CancellationToken ct) => RunAsync<IReadOnlyList<Guid>>(async c =>
+    {
+        await using var cmd = c.CreateCommand();
+        cmd.CommandText = $"SELECT id FROM jobs WHERE {string.Join(" AND ", MatchWhere(cmd, m))} ORDER BY id LIMIT @limit";
+        cmd.Bind("@limit", limit);
+        await using var r = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false);
+        var ids = new List<Guid>();
+        while (await r.ReadAsync(ct).ConfigureAwait(false)) ids.Add(r.GetGuid(0));
+        return ids;
     }, ct);
 
     public Task<IReadOnlyDictionary<string, long>> QueueBacklogAsync(CancellationToken ct) => RunAsync<IReadOnlyDictionary<string, long>>(async c =>
@@ -113,18 +157,51 @@ public sealed partial class PostgresJobStore
 
     public Task<IReadOnlyList<QueueStats>> QueueStatsAsync(CancellationToken ct) => RunAsync<IReadOnlyList<QueueStats>>(async c =>
     {
-        await using var cmd = Command(c, """
-            SELECT queue, state, count(*), count(*) FILTER (WHERE finished_at >= $1), min(coalesce(run_at, created_at))
-            FROM jobs GROUP BY queue, state
-            """);
-        cmd.Parameters.Add(new() { Value = (_time.GetUtcNow() - QueueStats.RecentWindow).UtcDateTime });
-        var stats = new QueueStatsBuilder();
-        await using (var r = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false))
-            while (await r.ReadAsync(ct).ConfigureAwait(false))
-                stats.Add(r.GetString(0), JobStates.Parse(r.GetString(1)), r.GetInt64(2), r.GetInt64(3), r.GetTimeOrNull(4));
+        // O(queues): the kept counts (PostgresJobStore.Counts.cs), the recent pace by second, the queued set's oldest.
+        await using var batch = new NpgsqlBatch(c);
+        // job_ready's heap keeps the pages of every row a claim deleted until vacuum truncates them (rarely): its index,
+        // which the upkeep's vacuums keep to the live rows, is read instead (for the batch's implicit transaction only).
+        batch.BatchCommands.Add(new NpgsqlBatchCommand("SELECT set_config('enable_seqscan', 'off', true)"));
+        batch.BatchCommands.Add(new NpgsqlBatchCommand(CountsSql));
+        batch.BatchCommands.Add(new NpgsqlBatchCommand(RecentSql).Bind("@since", (_time.GetUtcNow() - QueueStats.RecentWindow).UtcDateTime));
+        batch.BatchCommands.Add(new NpgsqlBatchCommand(QueuedSql));
+        batch.BatchCommands.Add(new NpgsqlBatchCommand("SELECT queue FROM queue_pauses"));
+        var counts = new List<(string Queue, string State, long N)>();
+        var recent = new Dictionary<(string, JobState), long>();
+        var queued = new Dictionary<string, (long N, DateTimeOffset? Oldest)>(StringComparer.Ordinal);
         var paused = new HashSet<string>(StringComparer.Ordinal);
-        await using (var p = await Command(c, "SELECT queue FROM queue_pauses").ExecuteReaderAsync(ct).ConfigureAwait(false))
-            while (await p.ReadAsync(ct).ConfigureAwait(false)) paused.Add(p.GetString(0));
+        await using (var r = await batch.ExecuteReaderAsync(ct).ConfigureAwait(false))
+        {
+            await r.NextResultAsync(ct).ConfigureAwait(false); // past set_config's row
+            while (await r.ReadAsync(ct).ConfigureAwait(false)) counts.Add((r.GetString(0), r.GetString(1), r.GetInt64(2)));
+            await r.NextResultAsync(ct).ConfigureAwait(false);
+            while (await r.ReadAsync(ct).ConfigureAwait(false)) recent[(r.GetString(0), JobStates.Parse(r.GetString(1)))] = r.GetInt64(2);
+            await r.NextResultAsync(ct).ConfigureAwait(false);
+            while (await r.ReadAsync(ct).ConfigureAwait(false)) queued[r.GetString(0)] = (r.GetInt64(1), r.GetTimeOrNull(2));
+            await r.NextResultAsync(ct).ConfigureAwait(false);
+            while (await r.ReadAsync(ct).ConfigureAwait(false)) paused.Add(r.GetString(0));
+        }
+        // Successes the completion counted ("done") left active for succeeded.
+        var done = counts.Where(c => c.State == DoneState).ToDictionary(c => c.Queue, c => c.N, StringComparer.Ordinal);
+        var totals = counts.Where(c => c.State != DoneState)
+            .Concat(done.Select(d => (Queue: d.Key, State: JobState.Succeeded.ToText(), N: 0L)))
+            .GroupBy(c => (c.Queue, c.State)).Select(g => (g.Key.Queue, g.Key.State, N: g.Sum(c => c.N)));
+        var stats = new QueueStatsBuilder();
+        foreach (var (queue, state, sum) in totals)
+        {
+            if (state == PostgresSchema.ActiveState)
+            {
+                // Queued and running are kept together: the queued ones are job_ready's, the rest run.
+                var active = sum - done.GetValueOrDefault(queue);
+                var (queuedN, oldest) = queued.GetValueOrDefault(queue);
+                if (queuedN != 0) stats.Add(queue, JobState.Queued, queuedN, 0, oldest);
+                if (active - queuedN != 0) stats.Add(queue, JobState.Running, active - queuedN, 0, null);
+                continue;
+            }
+            var s = JobStates.Parse(state);
+            var n = s == JobState.Succeeded ? sum + done.GetValueOrDefault(queue) : sum;
+            if (n != 0) stats.Add(queue, s, n, recent.GetValueOrDefault((queue, s)), null);
+        }
         return stats.Build(paused);
     }, ct);
 }

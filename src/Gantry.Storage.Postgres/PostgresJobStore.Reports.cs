@@ -14,15 +14,17 @@ public sealed partial class PostgresJobStore
     // the id index (see PostgresArrayUpdate). Each row says whether the job is a workflow step: only
     // steps pay for the release of their dependents.
     // Successes of jobs holding a flow-control slot give it back here, in one statement for the run (the trigger
-    // jobs_slot_freed, one call per row, covers every other way out of running; see PostgresSchema migration 11).
+    // jobs_slot_freed, one call per row, covers every other way out of running; see PostgresSchema migration 13).
     private static readonly string SucceedManySql = $"""
         WITH done AS (
           UPDATE jobs AS j SET state = '{JobState.Succeeded.ToText()}', result = u.result, finished_at = $5, lease_until = NULL, progress = 100
           FROM unnest($1::uuid[], $2::int[], $3::text[], $4::text[]) AS u(id, attempt, worker_id, result)
           WHERE j.id = u.id AND j.attempt = u.attempt AND j.worker_id = u.worker_id AND j.{JobStateMachine.SqlFrom(JobTransition.Succeed)}
-          RETURNING j.id, CASE WHEN j.workflow_id IS NULL THEN NULL ELSE j.seq END AS step_seq, j.slot),
+          RETURNING j.id, CASE WHEN j.workflow_id IS NULL THEN NULL ELSE j.seq END AS step_seq, j.slot, j.queue),
         freed AS (
-          DELETE FROM job_slots WHERE job_id = ANY(ARRAY(SELECT id FROM done WHERE slot)))
+          DELETE FROM job_slots WHERE job_id = ANY(ARRAY(SELECT id FROM done WHERE slot))),
+        counted AS (
+          {CountSucceededSql("done", "$5")})
         SELECT id, step_seq, slot IS TRUE FROM done
         """;
 

@@ -9,6 +9,9 @@ namespace Gantry.Storage.Postgres;
 /// </summary>
 internal static class PostgresSchema
 {
+    /// <summary>The counted state of queued and running jobs together (migration 15).</summary>
+    public const string ActiveState = "active";
+
     public static readonly IReadOnlyList<(int Version, string Sql)> Migrations =
     [
         (1, """
@@ -354,6 +357,86 @@ internal static class PostgresSchema
         (14, """
             -- A worker's or node's name for people (--name), shown beside its id; null when none was given.
             ALTER TABLE workers ADD COLUMN name text;
+            """),
+        (15, $"""
+            -- Counts per (queue, state), so that queue statistics cost O(queues) instead of a scan of every retained job
+            -- (PostgresJobStore.Counts.cs). Writers never update a shared row: each transaction appends its changes to
+            -- queue_count_deltas (no index, no conflict between concurrent report batches), and the maintenance leader's
+            -- store upkeep folds them into queue_counts every round; a read sums both. Entries into succeeded and dead carry
+            -- their time, folded into per-second rows of queue_finished for the recent pace.
+            -- Queued and running are kept together as 'active' (queued is counted from job_ready, running is the rest), so a
+            -- claim and a give-back count nothing; the triggers count every other transition but the success, which the
+            -- completion statement counts with one row per queue (SucceedManySql), as 'done': active - n, succeeded + n.
+            CREATE TABLE queue_counts (
+              queue text   NOT NULL,
+              state text   NOT NULL,
+              n     bigint NOT NULL,
+              PRIMARY KEY (queue, state)
+            );
+            CREATE TABLE queue_count_deltas (
+              queue text        NOT NULL,
+              state text        NOT NULL,
+              n     bigint      NOT NULL,
+              at    timestamptz -- when the job entered succeeded or dead; null otherwise
+            );
+            ALTER TABLE queue_count_deltas SET (autovacuum_vacuum_scale_factor = 0, autovacuum_vacuum_threshold = 5000, autovacuum_vacuum_cost_delay = 0);
+            CREATE TABLE queue_finished (
+              queue text        NOT NULL,
+              state text        NOT NULL,
+              at    timestamptz NOT NULL, -- a whole second
+              n     bigint      NOT NULL,
+              PRIMARY KEY (queue, state, at)
+            );
+            CREATE FUNCTION gantry_counted_state(state text) RETURNS text LANGUAGE sql IMMUTABLE AS
+              $$ SELECT CASE WHEN state IN ('{JobState.Queued.ToText()}', '{JobState.Running.ToText()}') THEN '{ActiveState}' ELSE state END $$;
+            INSERT INTO queue_counts (queue, state, n) SELECT queue, gantry_counted_state(state), count(*) FROM jobs GROUP BY 1, 2;
+            INSERT INTO queue_finished (queue, state, at, n)
+              SELECT queue, state, date_trunc('second', finished_at), count(*) FROM jobs
+              WHERE state IN ('{JobState.Succeeded.ToText()}', '{JobState.Dead.ToText()}') AND finished_at >= now() - interval '2 minutes'
+              GROUP BY 1, 2, 3;
+
+            CREATE FUNCTION gantry_counts_inserted() RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+            BEGIN
+              INSERT INTO queue_count_deltas (queue, state, n) SELECT queue, gantry_counted_state(state), count(*) FROM inserted GROUP BY 1, 2;
+              RETURN NULL;
+            END $$;
+            CREATE FUNCTION gantry_counts_deleted() RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+            BEGIN
+              INSERT INTO queue_count_deltas (queue, state, n) SELECT queue, gantry_counted_state(state), -count(*) FROM deleted GROUP BY 1, 2;
+              RETURN NULL;
+            END $$;
+            CREATE FUNCTION gantry_counts_changed() RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+            BEGIN
+              INSERT INTO queue_count_deltas (queue, state, n, at) VALUES (OLD.queue, gantry_counted_state(OLD.state), -1, NULL),
+                (NEW.queue, gantry_counted_state(NEW.state), 1,
+                 CASE WHEN NEW.state IN ('{JobState.Succeeded.ToText()}', '{JobState.Dead.ToText()}') THEN NEW.finished_at END);
+              RETURN NULL;
+            END $$;
+            -- Statement-level for inserts and deletes: an enqueue batch or a cleaner's round appends one row per (queue, state).
+            CREATE TRIGGER jobs_counts_inserted AFTER INSERT ON jobs REFERENCING NEW TABLE AS inserted
+              FOR EACH STATEMENT EXECUTE FUNCTION gantry_counts_inserted();
+            CREATE TRIGGER jobs_counts_deleted AFTER DELETE ON jobs REFERENCING OLD TABLE AS deleted
+              FOR EACH STATEMENT EXECUTE FUNCTION gantry_counts_deleted();
+            CREATE TRIGGER jobs_counts_changed AFTER UPDATE OF state ON jobs FOR EACH ROW
+              WHEN (OLD.state <> NEW.state
+                AND NOT (OLD.state IN ('{JobState.Queued.ToText()}', '{JobState.Running.ToText()}')
+                  AND NEW.state IN ('{JobState.Queued.ToText()}', '{JobState.Running.ToText()}', '{JobState.Succeeded.ToText()}')))
+              EXECUTE FUNCTION gantry_counts_changed();
+
+            -- The job list's tag filter (tags @> a JSON object of the tags asked for): jobs without tags add no entry, and a claim
+            -- or a completion, which leave tags unchanged, stay heap-only updates.
+            CREATE INDEX jobs_tags ON jobs USING gin (tags jsonb_path_ops) WHERE tags IS NOT NULL;
+
+            -- The audit log: who did what to what, when (kept 90 days, pruned by the cleaner). Ids are UUIDv7: newest last.
+            CREATE TABLE audit_log (
+              id     uuid        PRIMARY KEY,
+              at     timestamptz NOT NULL,
+              actor  text        NOT NULL,
+              action text        NOT NULL,
+              target text        NOT NULL,
+              count  bigint,
+              detail text
+            );
             """),
     ];
 

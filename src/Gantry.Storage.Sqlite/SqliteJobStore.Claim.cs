@@ -60,7 +60,7 @@ public sealed partial class SqliteJobStore
     /// their row by it instead of through the id index; a report from elsewhere falls back to the id.
     /// Touched only under the write lock.
     /// </summary>
-    private readonly Dictionary<Guid, (long Seq, bool IsStep)> _claimedRows = [];
+    private readonly Dictionary<Guid, (long Seq, bool IsStep, string Queue)> _claimedRows = [];
     private const int ClaimedRowsLimit = 1_000_000;
 
     public Task<IReadOnlyList<ClaimedJob>> JobClaimAsync(JobClaimParams p, CancellationToken ct)
@@ -93,7 +93,7 @@ public sealed partial class SqliteJobStore
                 }
             }
             if (_claimedRows.Count + claimed.Count > ClaimedRowsLimit) _claimedRows.Clear(); // Reports that never came: forget.
-            foreach (var (seq, job, isStep) in claimed) _claimedRows[job.Id] = (seq, isStep);
+            foreach (var (seq, job, isStep) in claimed) _claimedRows[job.Id] = (seq, isStep, job.Queue);
             // Only workflow steps look up their dependencies' results: a plain job's claim costs nothing more.
             if (claimed.Any(c => c.IsStep))
             {

@@ -4,8 +4,9 @@ namespace Gantry.Storage.Sqlite;
 
 public sealed partial class SqliteJobStore
 {
+    // run_at = run_at changes nothing but names the column the counting trigger (jobs_counts_changed) fires on.
     private static readonly string PromoteSql = $"""
-        UPDATE jobs SET state = '{JobState.Queued.ToText()}'
+        UPDATE jobs SET state = '{JobState.Queued.ToText()}', run_at = run_at
         WHERE seq IN (SELECT seq FROM jobs WHERE {JobStateMachine.SqlFrom(JobTransition.Promote)} AND run_at <= @now ORDER BY run_at LIMIT @limit)
         """;
 
@@ -40,7 +41,7 @@ public sealed partial class SqliteJobStore
             }
             var list = new List<RescuedJob>(expired.Count);
             var update = Prepared("""
-                UPDATE jobs SET state = @next, lease_until = NULL, finished_at = @finished_at
+                UPDATE jobs SET state = @next, lease_until = NULL, finished_at = @finished_at, run_at = run_at
                 WHERE seq = @seq AND state = 'running' AND attempt = @attempt
                 """);
             foreach (var job in expired)
@@ -59,8 +60,13 @@ public sealed partial class SqliteJobStore
         return rescued;
     }
 
-    /// <summary>Nothing to do: SQLite removes an index entry as its row changes.</summary>
-    public Task<UpkeepResult> UpkeepAsync(CancellationToken ct) => Task.FromResult(default(UpkeepResult));
+    /// <summary>SQLite removes an index entry as its row changes: only the per-second rows of finished jobs that have left the
+    /// recent window go.</summary>
+    public Task<UpkeepResult> UpkeepAsync(CancellationToken ct) => WriteAsync(_ =>
+    {
+        PruneFinished(NowMs());
+        return default(UpkeepResult);
+    }, ct);
 
     public Task<int> JobCleanAsync(JobCleanParams p, CancellationToken ct) => WriteAsync(_ =>
     {
@@ -93,6 +99,7 @@ public sealed partial class SqliteJobStore
         // A workflow goes with its last step (its steps go together, once all have finished).
         if (seqs.Count > 0) Prepared(WorkflowSql.DeleteEmptyWorkflows).ExecuteNonQuery();
         Prepared(ScheduleSql.PruneFires).Bind("@fire_cutoff", now - defaultMs).ExecuteNonQuery();
+        Prepared("DELETE FROM audit_log WHERE at < @audit_cutoff").Bind("@audit_cutoff", now - (long)Audit.Retention.TotalMilliseconds).ExecuteNonQuery();
         Prepared(JobCleanParams.PruneWorkersSql).Bind("@worker_cutoff", NowMs() - (long)(p.WorkerRetention ?? p.Retention).TotalMilliseconds)
             .Bind("@limit", p.Limit).ExecuteNonQuery();
         return seqs.Count;

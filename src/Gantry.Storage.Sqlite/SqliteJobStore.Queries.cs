@@ -90,17 +90,77 @@ public sealed partial class SqliteJobStore
     public Task<IReadOnlyList<JobRecord>> JobListAsync(JobListParams p, CancellationToken ct) => ReadAsync<IReadOnlyList<JobRecord>>(c =>
     {
         using var cmd = c.CreateCommand();
-        var where = new List<string>();
-        if (p.State is { } state) { where.Add("state = @state"); cmd.Bind("@state", state.ToText()); }
-        if (p.Queue is not null) { where.Add("queue = @queue"); cmd.Bind("@queue", p.Queue); }
-        if (p.Type is not null) { where.Add("type = @type"); cmd.Bind("@type", p.Type); }
+        // With tags, the page is walked from the first tag's entries, newest first (job_tags' key ends in the row key), so
+        // a page costs its own rows whether the tag is common or rare; the other tags are looked up per row.
+        var first = p.Tags?.FirstOrDefault();
+        var from = "jobs";
+        var order = "seq";
+        if (first is { Key: { } firstKey, Value: { } firstValue })
+        {
+            from = "jobs JOIN job_tags AS t ON t.job_seq = jobs.seq AND t.key = @tk AND t.value = @tv";
+            order = "t.job_seq";
+            cmd.Bind("@tk", firstKey);
+            cmd.Bind("@tv", firstValue);
+        }
+        var where = FilterWhere(cmd, new JobFilter { State = p.State, Queue = p.Queue, Type = p.Type, Tags = p.Tags?.Skip(1).ToDictionary() });
+        if (p.Search is { } search)
+        {
+            where.Add(JobSearch.Sql(search, "substr(type, 1, length(@search)) = @search", out var asId));
+            cmd.Bind("@search", search);
+            if (asId is { } id) cmd.Bind("@search_id", id.ToString());
+        }
         if (p.Before is { } before) { where.Add("seq < coalesce((SELECT seq FROM jobs WHERE id = @before), 0)"); cmd.Bind("@before", before.ToString()); }
-        cmd.CommandText = $"SELECT {JobColumns} FROM jobs {(where.Count > 0 ? "WHERE " + string.Join(" AND ", where) : "")} ORDER BY seq DESC LIMIT @limit";
+        cmd.CommandText = $"SELECT {JobColumns} FROM {from} {(where.Count > 0 ? "WHERE " + string.Join(" AND ", where) : "")} ORDER BY {order} DESC LIMIT @limit";
         cmd.Bind("@limit", Math.Clamp(p.Limit, 1, 10_000));
         using var r = cmd.ExecuteReader();
         var list = new List<JobRecord>();
         while (r.Read()) list.Add(ReadJob(r));
         return list;
+    }, ct);
+
+    /// <summary>The conditions of a job filter, bound on <paramref name="cmd"/>. A tag is found through job_tags (indexed by
+    /// key and value), so a page of a rare tag does not walk the whole table.</summary>
+    private static List<string> FilterWhere(SqliteCommand cmd, JobFilter f)
+    {
+        var where = new List<string>();
+        if (f.State is { } state) { where.Add("state = @state"); cmd.Bind("@state", state.ToText()); }
+        if (f.Queue is not null) { where.Add("queue = @queue"); cmd.Bind("@queue", f.Queue); }
+        if (f.Type is not null) { where.Add("type = @type"); cmd.Bind("@type", f.Type); }
+        var i = 0;
+        foreach (var (key, value) in f.Tags ?? NewJob.NoTags)
+        {
+            where.Add($"jobs.seq IN (SELECT job_seq FROM job_tags WHERE key = @tk{i} AND value = @tv{i})");
+            cmd.Bind($"@tk{i}", key);
+            cmd.Bind($"@tv{i}", value);
+            i++;
+        }
+        return where;
+    }
+
+    private static List<string> MatchWhere(SqliteCommand cmd, JobMatch m)
+    {
+        var where = FilterWhere(cmd, m.Filter with { State = null });
+        where.Add($"state IN ({string.Join(", ", m.States.Select(s => $"'{s.ToText()}'"))})");
+        if (m.NotCancelRequested) where.Add("cancel_requested_at IS NULL");
+        return where;
+    }
+
+    public Task<long> JobCountAsync(JobMatch m, CancellationToken ct) => ReadAsync(c =>
+    {
+        using var cmd = c.CreateCommand();
+        cmd.CommandText = $"SELECT count(*) FROM jobs WHERE {string.Join(" AND ", MatchWhere(cmd, m))}";
+        return Convert.ToInt64(cmd.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture);
+    }, ct);
+
+    public Task<IReadOnlyList<Guid>> JobFindOldestAsync(JobMatch m, int limit, CancellationToken ct) => ReadAsync<IReadOnlyList<Guid>>(c =>
+    {
+        using var cmd = c.CreateCommand();
+        cmd.CommandText = $"SELECT id FROM jobs WHERE {string.Join(" AND ", MatchWhere(cmd, m))} ORDER BY seq LIMIT @limit";
+        cmd.Bind("@limit", limit);
+        using var r = cmd.ExecuteReader();
+        var ids = new List<Guid>();
+        while (r.Read()) ids.Add(Guid.Parse(r.GetString(0)));
+        return ids;
     }, ct);
 
     // The condition is the claim index's own, so the count walks that index (only queued rows), never the
@@ -119,25 +179,5 @@ public sealed partial class SqliteJobStore
         using var r = cmd.ExecuteReader();
         while (r.Read()) backlog[r.GetString(0)] = r.GetInt64(1);
         return backlog;
-    }, ct);
-
-    public Task<IReadOnlyList<QueueStats>> QueueStatsAsync(CancellationToken ct) => ReadAsync<IReadOnlyList<QueueStats>>(c =>
-    {
-        using var cmd = c.CreateCommand();
-        cmd.CommandText = """
-            SELECT queue, state, count(*), coalesce(sum(finished_at >= @since), 0), min(coalesce(run_at, created_at))
-            FROM jobs GROUP BY queue, state
-            """;
-        cmd.Bind("@since", (_time.GetUtcNow() - QueueStats.RecentWindow).ToUnixTimeMilliseconds());
-        var stats = new QueueStatsBuilder();
-        using (var r = cmd.ExecuteReader())
-            while (r.Read())
-                stats.Add(r.GetString(0), JobStates.Parse(r.GetString(1)), r.GetInt64(2), r.GetInt64(3), r.GetTimeOrNull(4));
-        using var pausedCmd = c.CreateCommand();
-        pausedCmd.CommandText = "SELECT queue FROM queue_pauses";
-        var paused = new HashSet<string>(StringComparer.Ordinal);
-        using (var p = pausedCmd.ExecuteReader())
-            while (p.Read()) paused.Add(p.GetString(0));
-        return stats.Build(paused);
     }, ct);
 }

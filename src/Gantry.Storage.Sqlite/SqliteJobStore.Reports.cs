@@ -12,7 +12,7 @@ public sealed partial class SqliteJobStore
     private static readonly string SucceedSql = $"""
         UPDATE jobs SET state = '{JobState.Succeeded.ToText()}', result = @result, finished_at = @now, lease_until = NULL, progress = 100
         WHERE {ReportSql.Fence} AND {JobStateMachine.SqlFrom(JobTransition.Succeed)}
-        RETURNING seq, workflow_id IS NOT NULL
+        RETURNING seq, workflow_id IS NOT NULL, queue
         """;
 
     // The same, finding the row by its key (known from this instance's claim, with whether it is a step) rather than through the id index.
@@ -40,6 +40,7 @@ public sealed partial class SqliteJobStore
             var now = NowMs();
             var results = new bool[reports.Count];
             var succeededSteps = new List<long>();
+            var succeeded = new Dictionary<string, int>(StringComparer.Ordinal);
             for (var i = 0; i < reports.Count; i++)
             {
                 var report = reports[i];
@@ -67,11 +68,13 @@ public sealed partial class SqliteJobStore
                             results[i] = Raw(SucceedByRowSql).Bind("@seq", row.Seq).Bind("@attempt", s.Attempt).Bind("@worker", s.WorkerId)
                                 .Bind("@result", s.Result).Bind("@now", now).Execute() == 1;
                             if (results[i] && row.IsStep) succeededSteps.Add(row.Seq);
+                            if (results[i]) Tally(succeeded, row.Queue);
                         }
                         else if (SucceedById(s, now) is { } step)
                         {
                             results[i] = true;
                             if (step.IsStep) succeededSteps.Add(step.Seq);
+                            Tally(succeeded, step.Queue);
                         }
                         break;
                     case JobFailedReport f:
@@ -127,6 +130,7 @@ public sealed partial class SqliteJobStore
             }
             // Dependents are released in the transaction that records their dependencies' success.
             ReleaseDependents(succeededSteps);
+            CountSucceeded(succeeded, now);
             return results;
         }, ct).ConfigureAwait(false);
         if (wakeClaimers) Signals.JobsAvailable.Set();
@@ -135,13 +139,16 @@ public sealed partial class SqliteJobStore
     }
 
     /// <summary>Applies a success found by job id (a report for a job this instance did not claim); null when fenced out.</summary>
-    private (long Seq, bool IsStep)? SucceedById(JobSucceededReport s, long now)
+    private static void Tally(Dictionary<string, int> counts, string queue) =>
+        counts[queue] = counts.GetValueOrDefault(queue) + 1;
+
+    private (long Seq, bool IsStep, string Queue)? SucceedById(JobSucceededReport s, long now)
     {
         var succeed = Raw(SucceedSql).Bind("@id", s.JobId.ToString()).Bind("@attempt", s.Attempt).Bind("@worker", s.WorkerId)
             .Bind("@result", s.Result).Bind("@now", now);
         try
         {
-            return succeed.Step() ? (succeed.GetInt64(0), succeed.GetInt64(1) == 1) : null;
+            return succeed.Step() ? (succeed.GetInt64(0), succeed.GetInt64(1) == 1, succeed.GetString(2)) : null;
         }
         finally
         {

@@ -211,6 +211,85 @@ internal static class SqliteSchema
             -- A worker's or node's name for people (--name), shown beside its id; null when none was given.
             ALTER TABLE workers ADD COLUMN name TEXT;
             """),
+        (11, """
+            -- Counts per (queue, state), so that queue statistics cost O(queues) instead of a scan of every retained job
+            -- (SqliteJobStore.Counts.cs). Queued and running are not kept: their partial indexes (jobs_claim, jobs_lease)
+            -- count them from the backlog and the running set, so a claim (queued -> running) and a requeue pay nothing.
+            -- The triggers count every other transition but the success (running -> succeeded), which the report batch
+            -- counts once per queue. queue_finished holds entries into succeeded and dead per second, for the recent pace.
+            -- A row trigger costs every row its statement updates a call (about 1.7 us, even when its WHEN is false), so the
+            -- update trigger fires only on columns the claim and the success never set: every other transition sets one
+            -- of them (the cancels set cancel_requested_at, a failure run_at, a retry max_attempts, a release deps_left;
+            -- promotion and rescue name run_at = run_at for it). The contract test of every transition holds them to it.
+            CREATE TABLE queue_counts (
+              queue TEXT    NOT NULL,
+              state TEXT    NOT NULL,
+              n     INTEGER NOT NULL,
+              PRIMARY KEY (queue, state)
+            ) WITHOUT ROWID;
+            CREATE TABLE queue_finished (
+              queue TEXT    NOT NULL,
+              state TEXT    NOT NULL,
+              at_s  INTEGER NOT NULL, -- unix seconds
+              n     INTEGER NOT NULL,
+              PRIMARY KEY (queue, state, at_s)
+            ) WITHOUT ROWID;
+            INSERT INTO queue_counts (queue, state, n)
+              SELECT queue, state, count(*) FROM jobs WHERE state NOT IN ('queued', 'running') GROUP BY queue, state;
+            INSERT INTO queue_finished (queue, state, at_s, n)
+              SELECT queue, state, finished_at / 1000, count(*) FROM jobs
+              WHERE state IN ('succeeded', 'dead') AND finished_at >= (unixepoch() - 120) * 1000 GROUP BY 1, 2, 3;
+            CREATE TRIGGER jobs_counts_inserted AFTER INSERT ON jobs WHEN NEW.state NOT IN ('queued', 'running')
+            BEGIN
+              INSERT INTO queue_counts (queue, state, n) VALUES (NEW.queue, NEW.state, 1)
+                ON CONFLICT (queue, state) DO UPDATE SET n = n + 1;
+            END;
+            CREATE TRIGGER jobs_counts_deleted AFTER DELETE ON jobs WHEN OLD.state NOT IN ('queued', 'running')
+            BEGIN
+              UPDATE queue_counts SET n = n - 1 WHERE queue = OLD.queue AND state = OLD.state;
+            END;
+            CREATE TRIGGER jobs_counts_changed AFTER UPDATE OF run_at, cancel_requested_at, max_attempts, deps_left ON jobs
+              WHEN OLD.state <> NEW.state
+            BEGIN
+              UPDATE queue_counts SET n = n - 1 WHERE queue = OLD.queue AND state = OLD.state;
+              INSERT INTO queue_counts (queue, state, n) SELECT NEW.queue, NEW.state, 1 WHERE NEW.state NOT IN ('queued', 'running')
+                ON CONFLICT (queue, state) DO UPDATE SET n = n + 1;
+              INSERT INTO queue_finished (queue, state, at_s, n) SELECT NEW.queue, NEW.state, NEW.finished_at / 1000, 1
+                WHERE NEW.state = 'dead' AND NEW.finished_at IS NOT NULL
+                ON CONFLICT (queue, state, at_s) DO UPDATE SET n = n + 1;
+            END;
+
+            -- Tags by key and value, for the job list's tag filter: a page of a rare tag reads its entries, not the table.
+            -- Jobs without tags add nothing.
+            CREATE TABLE job_tags (
+              key     TEXT    NOT NULL,
+              value   TEXT    NOT NULL,
+              job_seq INTEGER NOT NULL,
+              PRIMARY KEY (key, value, job_seq)
+            ) WITHOUT ROWID;
+            INSERT OR IGNORE INTO job_tags (key, value, job_seq)
+              SELECT t.key, t.value, jobs.seq FROM jobs, json_each(jobs.tags) AS t WHERE jobs.tags IS NOT NULL;
+            CREATE TRIGGER jobs_tags_inserted AFTER INSERT ON jobs WHEN NEW.tags IS NOT NULL
+            BEGIN
+              INSERT OR IGNORE INTO job_tags (key, value, job_seq) SELECT key, value, NEW.seq FROM json_each(NEW.tags);
+            END;
+            CREATE TRIGGER jobs_tags_deleted AFTER DELETE ON jobs WHEN OLD.tags IS NOT NULL
+            BEGIN
+              DELETE FROM job_tags WHERE (key, value, job_seq) IN (SELECT key, value, OLD.seq FROM json_each(OLD.tags));
+            END;
+
+            -- The audit log: who did what to what, when (kept 90 days, pruned by the cleaner).
+            CREATE TABLE audit_log (
+              seq    INTEGER PRIMARY KEY,
+              id     TEXT    NOT NULL UNIQUE,
+              at     INTEGER NOT NULL,
+              actor  TEXT    NOT NULL,
+              action TEXT    NOT NULL,
+              target TEXT    NOT NULL,
+              count  INTEGER,
+              detail TEXT
+            );
+            """),
     ];
 
     public static int LatestVersion => Migrations[^1].Version;

@@ -25,7 +25,7 @@ internal static class BenchCommand
             Gantry.Worker.WorkerOptions.MaxPrefetchDefault, least: 0);
         var command = new Command("bench", "Measure throughput (drain a backlog of no-op jobs) and pickup latency (enqueue to handler start) on a fresh store")
         {
-            db, storeOption, jobs, concurrency, samples, rounds, json, limitConcurrency, limitPerKey, limitRate, keys, maxPrefetch, Process(), Http(), Ipc(), Node(), Workflow(), Idle(), Memory(), Prune(),
+            db, storeOption, jobs, concurrency, samples, rounds, json, limitConcurrency, limitPerKey, limitRate, keys, maxPrefetch, Process(), Http(), Ipc(), Node(), Workflow(), Idle(), Memory(), Prune(), Stats(),
         };
         command.SetHandler(async (parse, ct) =>
         {
@@ -334,6 +334,39 @@ internal static class BenchCommand
             foreach (var (r, i) in result.Rounds.Select((r, i) => (r, i)))
                 Console.Out.WriteLine($"round {i + 1}   alone {r.AloneJobsPerSecond,9:N0} jobs/s   beside pruning {r.PruningJobsPerSecond,9:N0} jobs/s   {r.ChangePercent,6:+0.0;-0.0}%   {r.Pruned:N0} pruned meanwhile");
             Console.Out.WriteLine($"change        {result.ChangePercent:+0.0;-0.0}% beside pruning, the two orders balanced ({result.History:N0} old jobs, drains of {result.Drain:N0}, cleaner batches of {result.CleanerBatch:N0})");
+            return Cli.Ok;
+        });
+        return command;
+    }
+
+    /// <summary><c>gantry bench stats</c>: queue statistics over a large history.</summary>
+    private static Command Stats()
+    {
+        var db = new Option<string?>("--db") { Description = "Store file to create for the run (must not exist; default: a temporary file, deleted after)", HelpName = "path" };
+        var storeOption = new StoreLocationOptions().Store;
+        storeOption.Description = "Run on this store instead (postgres://… or sqlite:path); it must hold no jobs";
+        var history = CliOptions.Count("--history", "Jobs run to their end before the statistics are read", 1_000_000, least: 1);
+        var queues = CliOptions.Count("--queues", "Queues the history is spread over", 4, least: 1);
+        var reads = CliOptions.Count("--reads", "Reads of the statistics timed", 50, least: 1);
+        var json = CliOptions.Json();
+        var command = new Command("stats", "Measure how long queue statistics (gantry queues, /api/v1/queues, /metrics) take over a large history")
+        {
+            db, storeOption, history, queues, reads, json,
+        };
+        command.SetHandler(async (parse, ct) =>
+        {
+            var asJson = parse.GetValue(json);
+            var result = await BenchStore.WithFreshStoreAsync(parse, db, storeOption,
+                store => new StatsBench(store, parse.GetValue(history), parse.GetValue(queues), parse.GetValue(reads),
+                    m => { if (!asJson) Console.Error.WriteLine($"bench: {m}"); }).RunAsync(ct), ct).ConfigureAwait(false);
+            if (asJson)
+            {
+                Cli.WriteJson(result, Cli.Json.StatsBenchResult);
+                return Cli.Ok;
+            }
+            Console.Out.WriteLine($"store         {result.Store}");
+            Console.Out.WriteLine($"history       {result.History:N0} finished jobs in {result.Queues} queues ({result.FillSeconds:0.0}s to make), {result.JobsCounted:N0} counted");
+            Console.Out.WriteLine($"queue stats   p50 {result.P50Ms:0.000} ms, p99 {result.P99Ms:0.000} ms, max {result.MaxMs:0.000} ms ({result.Reads} reads)");
             return Cli.Ok;
         });
         return command;

@@ -51,10 +51,12 @@ internal static class JobsCommand
         var type = new Option<string?>("--type", "-t") { Description = "Only jobs of this type", HelpName = "type" };
         var limit = new Option<int>("--limit", "-n") { Description = "Most jobs to list, newest first", DefaultValueFactory = _ => 50, HelpName = "n" };
         var before = new Option<Guid?>("--before") { Description = "Only jobs older than this job id (paging)", HelpName = "id" };
+        var tags = CliOptions.Tags("--tag", "Only jobs with this tag (repeat it: all must match), e.g. --tag team=billing");
+        var search = new Option<string?>("--search") { Description = "Only the job with this id or idempotency key, or jobs whose type starts with this text", HelpName = "text" };
         var json = CliOptions.Json();
         var location = CliOptions.Control();
         var config = CliOptions.Config();
-        var command = new Command("list", "List jobs, newest first") { state, queue, type, limit, before, json, location, config };
+        var command = new Command("list", "List jobs, newest first") { state, queue, type, tags, search, limit, before, json, location, config };
         command.SetHandler(async (parse, ct) =>
         {
             var n = parse.GetValue(limit);
@@ -64,6 +66,7 @@ internal static class JobsCommand
             var jobs = await store.JobListAsync(new JobListParams
             {
                 State = parse.GetValue(state), Queue = parse.GetValue(queue), Type = parse.GetValue(type), Limit = n, Before = parse.GetValue(before),
+                Tags = parse.GetValue(tags), Search = parse.GetValue(search) is { Length: 0 } ? throw new InvalidInputException("--search", "must not be empty") : parse.GetValue(search),
             }, ct).ConfigureAwait(false);
             if (parse.GetValue(json)) Cli.WriteJson(jobs.Select(j => JobView.From(j, withErrors: false)).ToArray(), Cli.Json.JobViewArray);
             else Console.Out.Write(JobText.List(jobs, DateTimeOffset.UtcNow));
@@ -101,16 +104,22 @@ internal static class JobsCommand
 
     private static Command Cancel()
     {
-        var id = CliOptions.JobId();
+        var id = OptionalJobId();
+        var filters = new BulkFilters();
         var location = CliOptions.Control();
         var config = CliOptions.Config();
         var now = new Option<bool>("--now") { Description = "Do not wait for the cancel grace period: the handler's token fires and its process tree is killed at once" };
-        var command = new Command("cancel", "Cancel a job: a waiting job ends at once, a running one is stopped by its worker") { id, now, location, config };
+        var command = new Command("cancel", "Cancel a job: a waiting job ends at once, a running one is stopped by its worker. " +
+            "Without an id, cancel every job a filter matches (--state, --queue, --type, --tag), oldest first; --dry-run counts them") { id, now, location, config };
+        filters.AddTo(command);
         command.SetHandler(async (parse, ct) =>
         {
             GantryConfig.Load(parse.GetValue(config));
+            if (parse.GetValue(id) is not { } jobId)
+                return await BulkAsync(JobBulkAction.Cancel, filters, parse, location, ct).ConfigureAwait(false);
+            filters.RequireNone(parse);
             await using var store = await location.OpenAsync(parse, createIfMissing: false, ct).ConfigureAwait(false);
-            var result = await store.JobCancelAsync(parse.GetValue(id), parse.GetValue(now), ct).ConfigureAwait(false);
+            var result = await store.JobCancelAsync(jobId, parse.GetValue(now), ct).ConfigureAwait(false);
             Console.Out.WriteLine(result.Outcome == JobCancelOutcome.Cancelled
                 ? $"{result.Id} cancelled"
                 : $"{result.Id} is running: its worker was asked to stop it");
@@ -119,20 +128,108 @@ internal static class JobsCommand
         return command;
     }
 
+    /// <summary>The job id of <c>jobs cancel</c> and <c>jobs retry</c>, optional: without it they act on a filter.</summary>
+    private static Argument<Guid?> OptionalJobId() => new("id")
+    {
+        Description = "The job's id (without it: every job the filter flags match)",
+        Arity = ArgumentArity.ZeroOrOne,
+        CustomParser = r =>
+        {
+            var text = r.Tokens.Count > 0 ? r.Tokens[0].Value : "";
+            if (Guid.TryParse(text, out var id)) return id;
+            r.AddError($"'{text}' is not a job id (expected a UUID such as 0193a5b2-7c1e-7d4a-9f00-1a2b3c4d5e6f)");
+            return null;
+        },
+    };
+
+    /// <summary>The filter flags of a bulk retry or cancel.</summary>
+    private sealed class BulkFilters
+    {
+        public Option<JobState?> State { get; } = CliOptions.State();
+        public Option<string?> Queue { get; } = new("--queue", "-q") { Description = "Only jobs in this queue", HelpName = "name" };
+        public Option<string?> Type { get; } = new("--type", "-t") { Description = "Only jobs of this type", HelpName = "type" };
+        public Option<IReadOnlyDictionary<string, string>> Tags { get; } = CliOptions.Tags("--tag", "Only jobs with this tag (repeat it: all must match)");
+        public Option<bool> DryRun { get; } = new("--dry-run") { Description = "Only count the jobs the action would take" };
+        public Option<int> Max { get; } = new("--batch") { Description = "Jobs per call (1 to 10000); calls go on until none is left", DefaultValueFactory = _ => JobBulk.DefaultMax, HelpName = "n" };
+
+        public void AddTo(Command command)
+        {
+            command.Options.Add(State);
+            command.Options.Add(Queue);
+            command.Options.Add(Type);
+            command.Options.Add(Tags);
+            command.Options.Add(DryRun);
+            command.Options.Add(Max);
+        }
+
+        public JobFilter Filter(ParseResult parse) => new()
+        {
+            State = parse.GetValue(State), Queue = parse.GetValue(Queue), Type = parse.GetValue(Type), Tags = parse.GetValue(Tags),
+        };
+
+        /// <summary>With an id, a filter flag means a mistake: refused rather than ignored.</summary>
+        public void RequireNone(ParseResult parse)
+        {
+            if (!Filter(parse).IsEmpty || parse.GetValue(DryRun))
+                throw new InvalidInputException("id", "give either a job id or filter flags (--state, --queue, --type, --tag, --dry-run), not both");
+        }
+    }
+
+    /// <summary>A bulk action, call after call (each at most --batch jobs) until nothing matches or a call changes nothing;
+    /// prints the preview, a line per call and the total.</summary>
+    private static async Task<int> BulkAsync(JobBulkAction action, BulkFilters filters, ParseResult parse, ControlOptions location, CancellationToken ct)
+    {
+        var filter = filters.Filter(parse);
+        if (filter.IsEmpty) throw new InvalidInputException("id", "give a job id, or filter flags (--state, --queue, --type, --tag) to act on every job they match");
+        var verb = action == JobBulkAction.Retry ? "retry" : "cancel";
+        var p = JobBulk.Validated(new JobBulkParams(action, filter, DryRun: true, Max: parse.GetValue(filters.Max)));
+        await using var store = await location.OpenAsync(parse, createIfMissing: false, ct).ConfigureAwait(false);
+        var preview = await store.JobBulkAsync(p, ct).ConfigureAwait(false);
+        Console.Out.WriteLine($"{verb}: {preview.Matched:N0} {(filter.State is { } state ? state.ToText() + " " : "")}jobs{Describe(filter)}{(parse.GetValue(filters.DryRun) ? " (dry run)" : "")}");
+        if (parse.GetValue(filters.DryRun)) return Cli.Ok;
+        long total = 0;
+        for (var remaining = preview.Matched; remaining > 0;)
+        {
+            var step = await store.JobBulkAsync(p with { DryRun = false }, ct).ConfigureAwait(false);
+            total += step.Touched;
+            remaining = step.Remaining;
+            if (step.Touched == 0) break; // what is left moved on meanwhile (or cannot be taken): do not spin
+            if (remaining > 0) Console.Out.WriteLine($"{verb}: {total:N0} done, {remaining:N0} left");
+        }
+        Console.Out.WriteLine($"{(action == JobBulkAction.Retry ? "retried" : "cancelled")} {total:N0} jobs");
+        return Cli.Ok;
+    }
+
+    /// <summary>" of type mail in queue emails tagged team=billing".</summary>
+    private static string Describe(JobFilter f)
+    {
+        var parts = new List<string>();
+        if (f.Type is not null) parts.Add($" of type {f.Type}");
+        if (f.Queue is not null) parts.Add($" in queue {f.Queue}");
+        if (f.Tags is { Count: > 0 } tags) parts.Add($" tagged {string.Join(",", tags.Select(t => $"{t.Key}={t.Value}"))}");
+        return string.Concat(parts);
+    }
+
     private static Command Retry()
     {
-        var id = CliOptions.JobId();
+        var id = OptionalJobId();
+        var filters = new BulkFilters();
         var location = CliOptions.Control();
         var config = CliOptions.Config();
-        var command = new Command("retry", "Put a dead or cancelled job back to queued (a workflow step waits for its dependencies), with a fresh set of attempts") { id, location, config };
+        var command = new Command("retry", "Put a dead or cancelled job back to queued (a workflow step waits for its dependencies), with a fresh set of attempts. " +
+            "Without an id, retry every job a filter matches (--state, --queue, --type, --tag), oldest first; --dry-run counts them") { id, location, config };
+        filters.AddTo(command);
         command.SetHandler(async (parse, ct) =>
         {
             GantryConfig.Load(parse.GetValue(config));
+            if (parse.GetValue(id) is not { } jobId)
+                return await BulkAsync(JobBulkAction.Retry, filters, parse, location, ct).ConfigureAwait(false);
+            filters.RequireNone(parse);
             await using var store = await location.OpenAsync(parse, createIfMissing: false, ct).ConfigureAwait(false);
-            await store.JobRetryAsync(parse.GetValue(id), ct).ConfigureAwait(false);
+            await store.JobRetryAsync(jobId, ct).ConfigureAwait(false);
             // Queued, or waiting when it is a workflow step whose dependencies have not all succeeded.
-            var job = await store.JobGetAsync(parse.GetValue(id), ct).ConfigureAwait(false);
-            Console.Out.WriteLine($"{parse.GetValue(id)} {job?.State.ToText() ?? "queued"}");
+            var job = await store.JobGetAsync(jobId, ct).ConfigureAwait(false);
+            Console.Out.WriteLine($"{jobId} {job?.State.ToText() ?? "queued"}");
             return Cli.Ok;
         });
         return command;

@@ -58,6 +58,22 @@ public interface IJobStore : IAsyncDisposable
     /// <summary>Puts a dead or cancelled job back to queued with a fresh set of attempts.</summary>
     Task JobRetryAsync(Guid id, CancellationToken ct);
 
+    /// <summary>How many jobs match (a bulk action's preview and progress, <see cref="JobBulk"/>).</summary>
+    Task<long> JobCountAsync(JobMatch m, CancellationToken ct);
+
+    /// <summary>The ids of the oldest <paramref name="limit"/> jobs that match, oldest first.</summary>
+    Task<IReadOnlyList<Guid>> JobFindOldestAsync(JobMatch m, int limit, CancellationToken ct);
+
+    /// <summary>Retries or cancels the jobs a filter matches, each through <see cref="JobRetryAsync"/> or
+    /// <see cref="JobCancelAsync(Guid, CancellationToken)"/>; a dry run only counts them.</summary>
+    Task<JobBulkResult> JobBulkAsync(JobBulkParams p, CancellationToken ct) => JobBulk.RunAsync(this, p, ct);
+
+    /// <summary>Appends one entry to the audit log.</summary>
+    Task AuditAppendAsync(AuditEntry entry, CancellationToken ct);
+
+    /// <summary>Audit entries, newest first, filtered; keyset-paginated by <see cref="AuditListParams.Before"/>.</summary>
+    Task<IReadOnlyList<AuditEntry>> AuditListAsync(AuditListParams p, CancellationToken ct);
+
     /// <summary>Moves scheduled jobs whose <c>run_at</c> has come to queued.</summary>
     Task<int> JobPromoteDueAsync(JobPromoteParams p, CancellationToken ct);
 
@@ -80,7 +96,9 @@ public interface IJobStore : IAsyncDisposable
     /// </summary>
     Task<UpkeepResult> UpkeepAsync(CancellationToken ct);
 
-    /// <summary>Counts per queue and state. Reads every job the store retains: for people and dashboards, not for loops.</summary>
+    /// <summary>Counts per queue and state, with each queue's pace over the last minute and the age of its oldest queued job.
+    /// Its cost follows the number of queues and the queued set, never the jobs retained: the stores keep the counts exact on
+    /// every transition (SQLite: queued and running are counted from their indexes).</summary>
     Task<IReadOnlyList<QueueStats>> QueueStatsAsync(CancellationToken ct);
 
     /// <summary>

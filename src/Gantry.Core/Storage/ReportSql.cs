@@ -17,9 +17,10 @@ public static class ReportSql
 
     public const string Checkpoint = $"UPDATE jobs SET checkpoint = @data, checkpoint_at = @now WHERE {Fence}";
 
-    /// <summary>The handler stopped after a cancellation request. Returns <paramref name="key"/>.</summary>
+    /// <summary>The handler stopped after a cancellation request. Returns <paramref name="key"/>. (Both cancel statements set
+    /// cancel_requested_at, which holds already: SQLite's counting trigger fires on the columns only the cold transitions set.)</summary>
     public static string Cancelled(string key) => $"""
-        UPDATE jobs SET state = '{JobState.Cancelled.ToText()}', finished_at = @now, lease_until = NULL
+        UPDATE jobs SET state = '{JobState.Cancelled.ToText()}', finished_at = @now, lease_until = NULL, cancel_requested_at = coalesce(cancel_requested_at, @now)
         WHERE {Fence} AND {JobStateMachine.SqlFrom(JobTransition.Cancel)}
         RETURNING {key}
         """;
@@ -30,7 +31,7 @@ public static class ReportSql
     /// cancelled. Returns <paramref name="key"/> of the row when it applied.
     /// </summary>
     public static string CancelIfRequested(string key) => $"""
-        UPDATE jobs SET state = '{JobState.Cancelled.ToText()}', finished_at = @now, lease_until = NULL
+        UPDATE jobs SET state = '{JobState.Cancelled.ToText()}', finished_at = @now, lease_until = NULL, cancel_requested_at = coalesce(cancel_requested_at, @now)
         WHERE {Fence} AND cancel_requested_at IS NOT NULL AND {JobStateMachine.SqlFrom(JobTransition.Cancel)}
         RETURNING {key}
         """;

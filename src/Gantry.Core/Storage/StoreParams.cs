@@ -69,6 +69,10 @@ public sealed record JobListParams
     public int Limit { get; init; } = 50;
     /// <summary>Keyset cursor: only jobs older than this one.</summary>
     public Guid? Before { get; init; }
+    /// <summary>Only jobs carrying every one of these tags (key and value equal).</summary>
+    public IReadOnlyDictionary<string, string>? Tags { get; init; }
+    /// <summary>Only jobs this text finds (<see cref="JobSearch"/>): an exact id, an exact idempotency key, or a type prefix.</summary>
+    public string? Search { get; init; }
 }
 
 public enum JobCancelOutcome

@@ -61,8 +61,30 @@ internal sealed class ApiControl : IGantryControl
         if (p.Queue is not null) query.Add($"queue={Uri.EscapeDataString(p.Queue)}");
         if (p.Type is not null) query.Add($"type={Uri.EscapeDataString(p.Type)}");
         if (p.Before is { } before) query.Add($"cursor={before}");
+        foreach (var (key, value) in p.Tags ?? NewJob.NoTags) query.Add($"tag={Uri.EscapeDataString($"{key}={value}")}");
+        if (p.Search is not null) query.Add($"search={Uri.EscapeDataString(p.Search)}");
         var page = await SendAsync(HttpMethod.Get, $"api/v1/jobs?{string.Join('&', query)}", null, ApiJson.Default.JobPage, ct).ConfigureAwait(false);
         return page.Jobs.Select(j => j.ToRecord()).ToArray();
+    }
+
+    public async Task<JobBulkResult> JobBulkAsync(JobBulkParams p, CancellationToken ct)
+    {
+        var body = JsonContent.Create(new JobBulkBody
+        {
+            State = p.Filter.State?.ToText(), Queue = p.Filter.Queue, Type = p.Filter.Type, Tags = p.Filter.Tags, DryRun = p.DryRun, Max = p.Max,
+        }, ApiJson.Default.JobBulkBody);
+        var view = await SendAsync(HttpMethod.Post, $"api/v1/jobs/bulk/{p.Action.ToString().ToLowerInvariant()}", body, ApiJson.Default.JobBulkView, ct).ConfigureAwait(false);
+        return new JobBulkResult(p.Action, view.DryRun, view.Matched, view.Touched, view.Remaining);
+    }
+
+    public async Task<IReadOnlyList<AuditEntry>> AuditListAsync(AuditListParams p, CancellationToken ct)
+    {
+        var query = new List<string> { $"limit={p.Limit}" };
+        if (p.Action is not null) query.Add($"action={Uri.EscapeDataString(p.Action)}");
+        if (p.Actor is not null) query.Add($"actor={Uri.EscapeDataString(p.Actor)}");
+        if (p.Before is { } before) query.Add($"cursor={before}");
+        var page = await SendAsync(HttpMethod.Get, $"api/v1/audit?{string.Join('&', query)}", null, ApiJson.Default.AuditPage, ct).ConfigureAwait(false);
+        return page.Entries.Select(e => new AuditEntry(Guid.Parse(e.Id), e.At, e.Actor, e.Action, e.Target, e.Count, e.Detail)).ToArray();
     }
 
     public Task<JobCancelResult> JobCancelAsync(Guid id, CancellationToken ct) => JobCancelAsync(id, now: false, ct);
@@ -258,4 +280,7 @@ internal sealed record Problem(string? Title, string? Detail, int? Status, strin
 [JsonSerializable(typeof(QueueRetentionView))]
 [JsonSerializable(typeof(QueueRetentionView[]))]
 [JsonSerializable(typeof(QueueRetentionBody))]
+[JsonSerializable(typeof(JobBulkBody))]
+[JsonSerializable(typeof(JobBulkView))]
+[JsonSerializable(typeof(AuditPage))]
 internal sealed partial class ApiJson : JsonSerializerContext;

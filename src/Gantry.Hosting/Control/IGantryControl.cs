@@ -30,6 +30,12 @@ internal interface IGantryControl : IAsyncDisposable
     Task JobRetryAsync(Guid id, CancellationToken ct);
     Task<IReadOnlyList<JobAttemptLogLine>> JobLogsAsync(Guid id, CancellationToken ct);
 
+    /// <summary>Retries or cancels the jobs a filter matches, at most <see cref="JobBulkParams.Max"/>, oldest first; a dry run counts them.</summary>
+    Task<JobBulkResult> JobBulkAsync(JobBulkParams p, CancellationToken ct);
+
+    /// <summary>The audit log, newest first.</summary>
+    Task<IReadOnlyList<AuditEntry>> AuditListAsync(AuditListParams p, CancellationToken ct);
+
     /// <summary>Stores a validated workflow, all steps or none; <paramref name="document"/> is its text, as a server takes it.</summary>
     Task<WorkflowSubmitView> WorkflowCreateAsync(NewWorkflow workflow, string document, bool allowUnknownTypes, IReadOnlyList<string> knownTypes,
         CancellationToken ct);

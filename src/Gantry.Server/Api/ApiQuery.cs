@@ -3,7 +3,11 @@ using Microsoft.AspNetCore.Http;
 namespace Gantry.Server.Api;
 
 /// <summary>Endpoint metadata: the query parameters a call takes. Any other is refused (400 naming it), so a typo is never silently ignored.</summary>
-public sealed record AcceptsQuery(params string[] Names);
+public sealed record AcceptsQuery(params string[] Names)
+{
+    /// <summary>Parameters that may be given more than once (each value a filter, all applying).</summary>
+    public string[] Repeatable { get; init; } = [];
+}
 
 /// <summary>Query values read by the endpoints themselves, so that a bad one is a problem naming the parameter.</summary>
 internal static class ApiQuery
@@ -26,14 +30,15 @@ internal static class ApiQuery
     public static InvalidInputException? Check(HttpContext http)
     {
         if (http.Request.Query.Count == 0) return null;
-        var accepted = http.GetEndpoint()?.Metadata.GetMetadata<AcceptsQuery>()?.Names ?? [];
+        var accepts = http.GetEndpoint()?.Metadata.GetMetadata<AcceptsQuery>();
+        var accepted = accepts?.Names ?? [];
         foreach (var (name, values) in http.Request.Query)
         {
             if (!accepted.Contains(name, StringComparer.Ordinal))
                 return new InvalidInputException(name, accepted.Length == 0
                     ? "is not a query parameter of this call (it takes none)"
                     : $"is not a query parameter of this call (it takes {string.Join(", ", accepted)})");
-            if (values.Count > 1) return new InvalidInputException(name, "is given more than once");
+            if (values.Count > 1 && !accepts!.Repeatable.Contains(name, StringComparer.Ordinal)) return new InvalidInputException(name, "is given more than once");
             if (Gantry.Protocol.TextFields.HasNul(values.ToString())) return new InvalidInputException(name, Gantry.Protocol.TextFields.NulProblem);
         }
         return null;

@@ -120,6 +120,16 @@ internal static class ApiAuthorization
 
     public static ApiOptions OptionsOf(HttpContext http) => Options(http);
 
+    /// <summary>Who makes the call, for the audit log: the name of the token it presents (bearer header or dashboard
+    /// session); <c>loopback</c> on an API open without tokens; or what a caller put in <see cref="ApiAudit.ActorItem"/>.</summary>
+    public static string Actor(HttpContext http)
+    {
+        if (http.Items[ApiAudit.ActorItem] is string actor) return actor;
+        var options = Options(http);
+        if (options.Tokens.Count == 0) return "loopback";
+        return Identify(http, options)?.Name ?? "unknown";
+    }
+
     private static ApiOptions Options(HttpContext http) => http.RequestServices.GetService(typeof(ApiOptions)) as ApiOptions ?? new ApiOptions();
 
     private static ApiToken? Presented(ApiOptions options, string header) => Find(options, header["Bearer ".Length..]);

@@ -111,6 +111,7 @@ public static class GantryApi
             .AddEndpointFilter(GantryApiServices.Filter).WithGroupName(OpenApiDocuments.Name);
         // Authorization first, then errors as problem details.
         var api = root.MapGroup("/api/v1").AddEndpointFilter(ApiAuthorization.Filter).AddEndpointFilter(ApiProblems.Filter).AddEndpointFilter(PayloadHiding.Filter)
+            .AddEndpointFilter(ApiAudit.Filter)
             .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status403Forbidden)
             .ProducesProblem(StatusCodes.Status415UnsupportedMediaType).ProducesProblem(StatusCodes.Status503ServiceUnavailable);
         JobsEndpoints.Map(api);
@@ -119,6 +120,7 @@ public static class GantryApi
         SchedulesEndpoints.Map(api);
         WorkerProtocolEndpoints.Map(api);
         OverviewEndpoints.Map(api);
+        AuditEndpoints.Map(api);
 
         root.MapGet("/openapi.json", OpenApiDocuments.RenderAsync).WithName("GetOpenApiDocument").ExcludeFromDescription();
         // Listening from the start, so that /metrics counts everything since.

@@ -19,7 +19,17 @@ internal static class JobsEndpoints
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
             .WithMetadata(new RequiredScope(ApiScope.Submit), new AcceptsQuery("allow_unknown_type"));
         jobs.MapGet("/", ListAsync).WithName("ListJobs").WithSummary("List jobs, newest first, with keyset pagination (cursor)").Produces<JobPage>()
-            .WithMetadata(new RequiredScope(ApiScope.Read), new AcceptsQuery("state", "queue", "type", "limit", "cursor"));
+            .WithMetadata(new RequiredScope(ApiScope.Read), new AcceptsQuery("state", "queue", "type", "tag", "search", "limit", "cursor") { Repeatable = ["tag"] });
+        foreach (var action in new[] { JobBulkAction.Retry, JobBulkAction.Cancel })
+        {
+            var verb = action.ToString().ToLowerInvariant();
+            jobs.MapPost($"/bulk/{verb}", (JobBulkBody body, HttpContext http, IJobStore store, CancellationToken ct) => BulkAsync(action, body, http, store, ct))
+                .WithName($"Bulk{action}Jobs")
+                .WithSummary(action == JobBulkAction.Retry
+                    ? "Retry the dead or cancelled jobs a filter matches, oldest first, at most max (1000) a call; dry_run only counts them. Call again while remaining > 0"
+                    : "Cancel the waiting, scheduled, queued or running jobs a filter matches, oldest first, at most max (1000) a call; dry_run only counts them. Call again while remaining > 0")
+                .Accepts<JobBulkBody>("application/json").Produces<JobBulkView>().WithMetadata(new RequiredScope(ApiScope.Admin));
+        }
         jobs.MapGet("/{id}", GetAsync).WithName("GetJob").WithSummary("One job, with the error of every failed attempt").Produces<JobView>()
             .ProducesProblem(StatusCodes.Status404NotFound).WithMetadata(new RequiredScope(ApiScope.Read));
         jobs.MapPost("/{id}/cancel", CancelAsync).WithName("CancelJob")
@@ -58,9 +68,33 @@ internal static class JobsEndpoints
         return TypedResults.Ok(JobView.From(job, withErrors: true));
     }
 
-    private static async Task<IResult> ListAsync(IJobStore store, CancellationToken ct,
-        string? state = null, string? queue = null, string? type = null, string? limit = null, string? cursor = null)
+    private static async Task<IResult> BulkAsync(JobBulkAction action, JobBulkBody body, HttpContext http, IJobStore store, CancellationToken ct)
     {
+        JobState? state = null;
+        if (body.State is { } text)
+            state = JobStates.TryParse(text, out var parsed) ? parsed
+                : throw new InvalidInputException("state", $"'{text}' is not a job state (one of {string.Join(", ", JobStates.All.Select(x => x.ToText()))})");
+        if (body.Queue is not null) JobDraft.CheckName(body.Queue, "queue");
+        if (body.Type is not null) JobDraft.CheckName(body.Type, "type");
+        var filter = new JobFilter { State = state, Queue = body.Queue, Type = body.Type, Tags = body.Tags };
+        var result = await store.JobBulkAsync(new JobBulkParams(action, filter, body.DryRun ?? false, body.Max ?? JobBulk.DefaultMax), ct).ConfigureAwait(false);
+        // A dry run changes nothing: not an entry of the audit log.
+        if (result.DryRun) http.Items[ApiAudit.SkipItem] = true;
+        http.Items[ApiAudit.TargetItem] = filter.Describe();
+        http.Items[ApiAudit.CountItem] = result.Touched;
+        return TypedResults.Ok(JobBulkView.From(result));
+    }
+
+    private static async Task<IResult> ListAsync(HttpContext http, IJobStore store, CancellationToken ct,
+        string? state = null, string? queue = null, string? type = null, string? search = null, string? limit = null, string? cursor = null)
+    {
+        var tags = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var tag in http.Request.Query["tag"])
+        {
+            var (key, value) = JobSearch.ParseTag(tag ?? "", "tag");
+            if (!tags.TryAdd(key, value) && tags[key] != value) throw new InvalidInputException("tag", $"'{key}' is given two values");
+        }
+        if (search is { Length: 0 }) throw new InvalidInputException("search", "must not be empty");
         JobState? s = null;
         if (state is not null)
             s = JobStates.TryParse(state, out var parsed) ? parsed
@@ -69,7 +103,7 @@ internal static class JobsEndpoints
         if (type is not null) JobDraft.CheckName(type, "type");
         var n = ApiQuery.Int(limit, "limit", 1, ApiOptions.MaxListDefault) ?? 50;
         Guid? before = cursor is null ? null : JobIds.Parse(cursor, "cursor");
-        var page = await store.JobListAsync(new JobListParams { State = s, Queue = queue, Type = type, Limit = n, Before = before }, ct).ConfigureAwait(false);
+        var page = await store.JobListAsync(new JobListParams { State = s, Queue = queue, Type = type, Limit = n, Before = before, Tags = tags, Search = search }, ct).ConfigureAwait(false);
         var next = page.Count == n ? page[^1].Id.ToString() : null;
         return TypedResults.Ok(new JobPage(page.Select(j => JobView.From(j, withErrors: false)).ToArray(), next));
     }

@@ -1,0 +1,92 @@
+using Gantry.Jobs;
+
+namespace Gantry.Storage;
+
+public enum JobBulkAction
+{
+    Retry,
+    Cancel,
+}
+
+/// <summary>Which jobs a bulk action takes: every filter optional, at least one of state, queue, type and tags required.</summary>
+public sealed record JobFilter
+{
+    public JobState? State { get; init; }
+    public string? Queue { get; init; }
+    public string? Type { get; init; }
+    public IReadOnlyDictionary<string, string>? Tags { get; init; }
+
+    public bool IsEmpty => State is null && Queue is null && Type is null && (Tags is null || Tags.Count == 0);
+
+    /// <summary>"queue=emails type=mail state=dead", for people and the audit log.</summary>
+    public string Describe() => string.Join(' ', new[]
+    {
+        Queue is null ? null : $"queue={Queue}",
+        Type is null ? null : $"type={Type}",
+        State is null ? null : $"state={State.Value.ToText()}",
+    }.Concat(Tags?.Select(t => $"tag:{t.Key}={t.Value}") ?? []).Where(x => x is not null));
+}
+
+/// <summary>The jobs a bulk action would take now: the filter, in one of <paramref name="States"/>; with
+/// <paramref name="NotCancelRequested"/>, none whose cancellation is already under way (a running job asked to stop).</summary>
+public sealed record JobMatch(JobFilter Filter, IReadOnlyList<JobState> States, bool NotCancelRequested);
+
+/// <param name="Max">At most this many jobs are acted on, oldest first (1 to <see cref="JobBulk.MaxLimit"/>).</param>
+public sealed record JobBulkParams(JobBulkAction Action, JobFilter Filter, bool DryRun = false, int Max = JobBulk.DefaultMax);
+
+/// <param name="Matched">Jobs the filter matched before the action.</param>
+/// <param name="Touched">Jobs the action changed.</param>
+/// <param name="Remaining">Jobs that still match after it: call again while there are some.</param>
+public sealed record JobBulkResult(JobBulkAction Action, bool DryRun, long Matched, long Touched, long Remaining);
+
+/// <summary>
+/// Bulk retry and cancel by filter. Each job goes through the store's own single-job transition
+/// (<see cref="IJobStore.JobRetryAsync"/>, <see cref="IJobStore.JobCancelAsync(Guid, CancellationToken)"/>), so the rule
+/// for what may be retried or cancelled, and every effect of it (a workflow's downstream, a running job's worker told),
+/// is the one of the single-job action. The states a bulk action may pick are those its transition starts from.
+/// </summary>
+public static class JobBulk
+{
+    public const int DefaultMax = 1000;
+    public const int MaxLimit = 10_000;
+
+    public static JobTransition Transition(JobBulkAction action) => action == JobBulkAction.Retry ? JobTransition.Retry : JobTransition.Cancel;
+
+    /// <summary>The filter with its state checked against the action (field names as on the API: state, max).</summary>
+    public static JobBulkParams Validated(JobBulkParams p)
+    {
+        if (p.Filter.IsEmpty) throw new InvalidInputException("state", "give at least one of state, queue, type and tags");
+        var from = JobStateMachine.From(Transition(p.Action));
+        if (p.Filter.State is { } s && !from.Contains(s))
+            throw new InvalidInputException("state", $"{p.Action.ToString().ToLowerInvariant()} acts only on {string.Join(", ", from.Select(x => x.ToText()))} jobs, not {s.ToText()}");
+        if (p.Max is < 1 or > MaxLimit) throw new InvalidInputException("max", $"must be between 1 and {MaxLimit}, got {p.Max}");
+        return p;
+    }
+
+    /// <summary>Runs a bulk action on <paramref name="store"/>.</summary>
+    public static async Task<JobBulkResult> RunAsync(IJobStore store, JobBulkParams p, CancellationToken ct)
+    {
+        p = Validated(p);
+        var match = new JobMatch(p.Filter, p.Filter.State is { } one ? [one] : JobStateMachine.From(Transition(p.Action)),
+            NotCancelRequested: p.Action == JobBulkAction.Cancel);
+        var matched = await store.JobCountAsync(match, ct).ConfigureAwait(false);
+        if (p.DryRun || matched == 0) return new JobBulkResult(p.Action, p.DryRun, matched, 0, matched);
+        var ids = await store.JobFindOldestAsync(match, p.Max, ct).ConfigureAwait(false);
+        long touched = 0;
+        foreach (var id in ids)
+        {
+            try
+            {
+                if (p.Action == JobBulkAction.Retry) await store.JobRetryAsync(id, ct).ConfigureAwait(false);
+                else await store.JobCancelAsync(id, ct).ConfigureAwait(false);
+                touched++;
+            }
+            catch (Exception e) when (e is IllegalTransitionException or JobNotFoundException)
+            {
+                // It moved on (or was cleaned) since it was found: not this action's any more.
+            }
+        }
+        var remaining = await store.JobCountAsync(match, ct).ConfigureAwait(false);
+        return new JobBulkResult(p.Action, false, matched, touched, remaining);
+    }
+}

@@ -1,0 +1,132 @@
+using Gantry.Jobs;
+
+namespace Gantry.Storage.ContractTests;
+
+public abstract partial class StoreContractTests
+{
+    private static NewJob Tagged(string queue, params (string Key, string Value)[] tags) =>
+        Job(queue: queue) with { Tags = tags.ToDictionary(t => t.Key, t => t.Value) };
+
+    [Fact]
+    public async Task JobList_TagFilters_AllMustMatchNewestFirst()
+    {
+        var a = await EnqueueAsync(Tagged("default", ("team", "billing"), ("env", "prod")));
+        await EnqueueAsync(Tagged("default", ("team", "billing"), ("env", "dev")));
+        var c = await EnqueueAsync(Tagged("default", ("team", "billing"), ("env", "prod")));
+        await EnqueueAsync(Tagged("default", ("team", "search")));
+        await EnqueueAsync();
+
+        var both = await Store.JobListAsync(new JobListParams { Tags = new Dictionary<string, string> { ["team"] = "billing", ["env"] = "prod" } }, Ct);
+        Assert.Equal([c, a], both.Select(j => j.Id));
+        var billing = await Store.JobListAsync(new JobListParams { Tags = new Dictionary<string, string> { ["team"] = "billing" }, Limit = 2 }, Ct);
+        Assert.Equal(2, billing.Count);
+        var next = await Store.JobListAsync(new JobListParams { Tags = new Dictionary<string, string> { ["team"] = "billing" }, Before = billing[^1].Id }, Ct);
+        Assert.Equal([a], next.Select(j => j.Id));
+        Assert.Empty(await Store.JobListAsync(new JobListParams { Tags = new Dictionary<string, string> { ["team"] = "nobody" } }, Ct));
+    }
+
+    [Fact]
+    public async Task JobList_Search_IdKeyOrTypePrefix()
+    {
+        var mail = await EnqueueAsync(Job(type: "mail.send"));
+        var mail2 = await EnqueueAsync(Job(type: "mail.bounce"));
+        var keyed = await EnqueueAsync(Job(type: "report") with { IdempotencyKey = "order-42" });
+        await EnqueueAsync(Job(type: "email"));
+
+        async Task<Guid[]> Search(string text) =>
+            (await Store.JobListAsync(new JobListParams { Search = text }, Ct)).Select(j => j.Id).ToArray();
+
+        Assert.Equal([mail2, mail], await Search("mail"));
+        Assert.Equal([mail], await Search("mail.send"));
+        Assert.Equal([keyed], await Search("order-42"));
+        Assert.Equal([keyed], await Search(keyed.ToString()));
+        Assert.Empty(await Search("order"));
+        Assert.Empty(await Search("Mail"));
+    }
+
+    [Fact]
+    public async Task JobBulkRetry_DryRunCountsThenRetriesOldestFirstInRounds()
+    {
+        var dead = new List<Guid>();
+        for (var i = 0; i < 5; i++)
+        {
+            var job = await RunningAsync(Job(type: "mail", queue: "emails") with { MaxAttempts = 1 });
+            Assert.True(await FailAsync(job, JobState.Dead));
+            dead.Add(job.Id);
+        }
+        var other = await RunningAsync(Job(type: "sms", queue: "emails"));
+        Assert.True(await FailAsync(other, JobState.Dead));
+        var filter = new JobFilter { State = JobState.Dead, Queue = "emails", Type = "mail" };
+
+        var preview = await Store.JobBulkAsync(new JobBulkParams(JobBulkAction.Retry, filter, DryRun: true), Ct);
+        Assert.Equal(new JobBulkResult(JobBulkAction.Retry, true, 5, 0, 5), preview);
+        Assert.Equal(JobState.Dead, (await GetAsync(dead[0])).State);
+
+        var first = await Store.JobBulkAsync(new JobBulkParams(JobBulkAction.Retry, filter, Max: 3), Ct);
+        Assert.Equal(new JobBulkResult(JobBulkAction.Retry, false, 5, 3, 2), first);
+        Assert.Equal([JobState.Queued, JobState.Queued, JobState.Queued, JobState.Dead, JobState.Dead],
+            await Task.WhenAll(dead.Select(async id => (await GetAsync(id)).State)));
+        var second = await Store.JobBulkAsync(new JobBulkParams(JobBulkAction.Retry, filter, Max: 3), Ct);
+        Assert.Equal(new JobBulkResult(JobBulkAction.Retry, false, 2, 2, 0), second);
+        Assert.Equal(JobState.Dead, (await GetAsync(other.Id)).State);
+        await AssertCountsExactAsync();
+    }
+
+    [Fact]
+    public async Task JobBulkCancel_ByTag_RunningAskedOnceQueuedEnded()
+    {
+        var queued = await EnqueueAsync(Tagged("bulk", ("batch", "7")));
+        var running = await RunningAsync(Tagged("bulk2", ("batch", "7")));
+        await EnqueueAsync(Tagged("bulk", ("batch", "8")));
+        var filter = new JobFilter { Tags = new Dictionary<string, string> { ["batch"] = "7" } };
+
+        var result = await Store.JobBulkAsync(new JobBulkParams(JobBulkAction.Cancel, filter), Ct);
+
+        Assert.Equal(new JobBulkResult(JobBulkAction.Cancel, false, 2, 2, 0), result);
+        Assert.Equal(JobState.Cancelled, (await GetAsync(queued)).State);
+        Assert.NotNull((await GetAsync(running.Id)).CancelRequestedAt);
+        // A running job already asked to stop is not asked again.
+        Assert.Equal(0, (await Store.JobBulkAsync(new JobBulkParams(JobBulkAction.Cancel, filter, DryRun: true), Ct)).Matched);
+    }
+
+    [Fact]
+    public async Task JobBulk_BadInput_RefusedNamingTheField()
+    {
+        Assert.Equal("state", (await Assert.ThrowsAsync<InvalidInputException>(() =>
+            Store.JobBulkAsync(new JobBulkParams(JobBulkAction.Retry, new JobFilter { State = JobState.Queued }), Ct))).Where);
+        Assert.Equal("state", (await Assert.ThrowsAsync<InvalidInputException>(() =>
+            Store.JobBulkAsync(new JobBulkParams(JobBulkAction.Cancel, new JobFilter { State = JobState.Dead }), Ct))).Where);
+        Assert.Equal("state", (await Assert.ThrowsAsync<InvalidInputException>(() =>
+            Store.JobBulkAsync(new JobBulkParams(JobBulkAction.Cancel, new JobFilter()), Ct))).Where);
+        Assert.Equal("max", (await Assert.ThrowsAsync<InvalidInputException>(() =>
+            Store.JobBulkAsync(new JobBulkParams(JobBulkAction.Cancel, new JobFilter { Queue = "q" }, Max: 10_001), Ct))).Where);
+    }
+
+    [Fact]
+    public async Task Audit_AppendedEntries_ListedNewestFirstFilteredPagedAndPruned()
+    {
+        var ids = new List<Guid>();
+        for (var i = 0; i < 4; i++)
+        {
+            var entry = new AuditEntry(JobIds.New(Time), Time.GetUtcNow(), i % 2 == 0 ? "admin-0" : "loopback", i == 3 ? "jobs.bulk_retry" : "jobs.cancel",
+                $"job {i}", i == 3 ? 344 : null, i == 3 ? "dry run" : null);
+            await Store.AuditAppendAsync(entry, Ct);
+            ids.Add(entry.Id);
+            Time.Advance(TimeSpan.FromSeconds(1));
+        }
+        var all = await Store.AuditListAsync(new AuditListParams(), Ct);
+        Assert.Equal(Enumerable.Reverse(ids), all.Select(e => e.Id));
+        var bulk = all[0];
+        Assert.Equal(("loopback", "jobs.bulk_retry", "job 3", 344L, "dry run"), (bulk.Actor, bulk.Action, bulk.Target, bulk.Count!.Value, bulk.Detail));
+        Assert.True((bulk.At - Time.GetUtcNow()).Duration() < TimeSpan.FromSeconds(2));
+        Assert.Equal([ids[2], ids[0]], (await Store.AuditListAsync(new AuditListParams { Actor = "admin-0" }, Ct)).Select(e => e.Id));
+        Assert.Equal([ids[3]], (await Store.AuditListAsync(new AuditListParams { Action = "jobs.bulk_retry" }, Ct)).Select(e => e.Id));
+        Assert.Equal([ids[1], ids[0]], (await Store.AuditListAsync(new AuditListParams { Before = ids[2] }, Ct)).Select(e => e.Id));
+
+        Time.Advance(Audit.Retention + TimeSpan.FromSeconds(2));
+        var recent = new AuditEntry(JobIds.New(Time), Time.GetUtcNow(), "admin-0", "queues.pause", "queue emails");
+        await Store.AuditAppendAsync(recent, Ct);
+        await Store.JobCleanAsync(new JobCleanParams(TimeSpan.FromDays(7)), Ct);
+        Assert.Equal([recent.Id], (await Store.AuditListAsync(new AuditListParams(), Ct)).Select(e => e.Id));
+    }
+}
