@@ -57,6 +57,8 @@ public sealed partial class PostgresJobStore
         batch.BatchCommands.Add(new NpgsqlBatchCommand(
             "SELECT attempt, at, worker_id, kind, error_type, message, stack FROM job_errors WHERE job_id = $1 ORDER BY attempt")
             { Parameters = { new() { Value = id } } });
+        batch.BatchCommands.Add(new NpgsqlBatchCommand($"SELECT {ReportSql.UsageColumns} FROM job_usage WHERE job_id = $1 ORDER BY attempt")
+            { Parameters = { new() { Value = id } } });
         await using var r = await batch.ExecuteReaderAsync(ct).ConfigureAwait(false);
         if (!await r.ReadAsync(ct).ConfigureAwait(false)) return null;
         var job = ReadJob(r);
@@ -65,7 +67,19 @@ public sealed partial class PostgresJobStore
         while (await r.ReadAsync(ct).ConfigureAwait(false))
             errors.Add(new JobAttemptError(r.GetInt32(0), r.GetTime(1), r.GetStringOrNull(2),
                 new JobError(r.GetString(3), r.GetString(5), r.GetStringOrNull(4), r.GetStringOrNull(6))));
-        return job with { Errors = errors };
+        await r.NextResultAsync(ct).ConfigureAwait(false);
+        var usage = new List<JobAttemptUsage>();
+        while (await r.ReadAsync(ct).ConfigureAwait(false))
+            usage.Add(new JobAttemptUsage(r.GetInt32(0), new AttemptUsage
+            {
+                Outcome = r.GetString(1),
+                CpuSeconds = r.IsDBNull(2) ? null : r.GetDouble(2),
+                PeakMemoryBytes = r.IsDBNull(3) ? null : r.GetInt64(3),
+                ExitCode = r.IsDBNull(4) ? null : r.GetInt32(4),
+                Signal = r.IsDBNull(5) ? null : r.GetInt32(5),
+                Limit = r.GetStringOrNull(6),
+            }));
+        return job with { Errors = errors, Usage = usage };
     }, ct);
 
     public Task<IReadOnlyList<JobAttemptLogLine>> JobLogsAsync(Guid id, CancellationToken ct) => RunAsync<IReadOnlyList<JobAttemptLogLine>>(async c =>

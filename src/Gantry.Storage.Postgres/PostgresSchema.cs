@@ -351,6 +351,23 @@ internal static class PostgresSchema
             CREATE TRIGGER jobs_slot_freed AFTER UPDATE OF state ON jobs FOR EACH ROW
               WHEN (OLD.slot AND NEW.state NOT IN ('{JobState.Running.ToText()}', '{JobState.Succeeded.ToText()}')) EXECUTE FUNCTION gantry_slot_freed();
             """),
+        (14, """
+            -- What each process-handler attempt consumed and how its program ended (a usage report, fenced like the others).
+            CREATE TABLE job_usage (
+              job_id            uuid             NOT NULL REFERENCES jobs (id) ON DELETE CASCADE,
+              attempt           integer          NOT NULL,
+              worker_id         text,
+              outcome           text             NOT NULL,
+              cpu_seconds       double precision,
+              peak_memory_bytes bigint,
+              exit_code         integer,
+              signal            integer,
+              limit_hit         text,
+              PRIMARY KEY (job_id, attempt)
+            );
+            -- A job's own process limits, tighter than its type's (JSON: memory_mb, cpu, processes); null for none.
+            ALTER TABLE jobs ADD COLUMN limits text;
+            """),
     ];
 
     public static int LatestVersion => Migrations[^1].Version;

@@ -26,6 +26,12 @@ public sealed partial class SqliteJobStore
         SELECT seq, @attempt, @n, @at, @level, @message FROM jobs WHERE id = @id AND state = 'running' AND attempt = @attempt AND worker_id = @worker
         """;
 
+    private const string InsertUsageSql = """
+        INSERT OR REPLACE INTO job_usage (job_seq, attempt, worker_id, outcome, cpu_seconds, peak_memory_bytes, exit_code, signal, limit_hit)
+        SELECT seq, @attempt, @worker, @outcome, @cpu, @peak, @code, @signal, @limit FROM jobs
+        WHERE id = @id AND state = 'running' AND attempt = @attempt AND worker_id = @worker
+        """;
+
     private const string InsertErrorSql = """
         INSERT OR REPLACE INTO job_errors (job_seq, attempt, at, worker_id, kind, error_type, message, stack)
         VALUES (@seq, @attempt, @now, @worker, @kind, @type, @message, @stack)
@@ -58,6 +64,11 @@ public sealed partial class SqliteJobStore
                             results[i] = insertLog.Bind("@id", l.JobId.ToString()).Bind("@attempt", l.Attempt).Bind("@worker", l.WorkerId)
                                 .Bind("@n", line.Number).Bind("@at", line.At.ToUnixTimeMilliseconds()).Bind("@level", line.Level)
                                 .Bind("@message", line.Message).Execute() == 1;
+                        break;
+                    case JobUsageReport u:
+                        results[i] = Fenced(InsertUsageSql, u).Bind("@outcome", u.Usage.Outcome).Bind("@cpu", u.Usage.CpuSeconds)
+                            .Bind("@peak", u.Usage.PeakMemoryBytes).Bind("@code", u.Usage.ExitCode).Bind("@signal", u.Usage.Signal)
+                            .Bind("@limit", u.Usage.Limit).ExecuteNonQuery() == 1;
                         break;
                     case JobSucceededReport s:
                         // The hot path: a statement driven directly, not through ADO.NET. A plain job costs

@@ -207,6 +207,23 @@ internal static class SqliteSchema
             -- Keys of claimable jobs, for the per-key claim's walk over distinct keys; jobs without a key add no entry.
             CREATE INDEX jobs_key_claim ON jobs (queue, concurrency_key, priority DESC, seq) WHERE state = 'queued' AND concurrency_key IS NOT NULL;
             """),
+        (10, """
+            -- What each process-handler attempt consumed and how its program ended (a usage report, fenced like the others).
+            CREATE TABLE job_usage (
+              job_seq           INTEGER NOT NULL,
+              attempt           INTEGER NOT NULL,
+              worker_id         TEXT,
+              outcome           TEXT    NOT NULL,
+              cpu_seconds       REAL,
+              peak_memory_bytes INTEGER,
+              exit_code         INTEGER,
+              signal            INTEGER,
+              limit_hit         TEXT,
+              PRIMARY KEY (job_seq, attempt)
+            ) WITHOUT ROWID;
+            -- A job's own process limits, tighter than its type's (JSON: memory_mb, cpu, processes); null for none.
+            ALTER TABLE jobs ADD COLUMN limits TEXT;
+            """),
     ];
 
     public static int LatestVersion => Migrations[^1].Version;

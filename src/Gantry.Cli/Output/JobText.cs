@@ -31,6 +31,11 @@ internal static class JobText
         if (j.CheckpointSize is { } size) Line("checkpoint", $"{size:N0} bytes, saved {(j.CheckpointAt is { } at ? When(at, now) : "")}");
         Line("payload", Clip(j.Payload, 2000));
         if (j.Result is not null) Line("result", Clip(j.Result, 4000));
+        if (j.Usage.Count > 0)
+        {
+            sb.AppendLine("  attempts");
+            foreach (var u in j.Usage) sb.AppendLine($"    attempt {u.Attempt}: {u.Usage}");
+        }
         if (j.Errors.Count > 0)
         {
             sb.AppendLine("  errors");

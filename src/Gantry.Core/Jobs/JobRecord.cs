@@ -39,6 +39,8 @@ public sealed record JobRecord
     public string? Step { get; init; }
     /// <summary>The error of every failed attempt, oldest first (filled by single-job reads).</summary>
     public IReadOnlyList<JobAttemptError> Errors { get; init; } = [];
+    /// <summary>What each process-handler attempt consumed and how it ended, oldest first (filled by single-job reads).</summary>
+    public IReadOnlyList<JobAttemptUsage> Usage { get; init; } = [];
     /// <summary>The W3C trace context of the span that enqueued the job, when it was enqueued inside a trace.</summary>
     public string? TraceParent { get; init; }
     public string? TraceState { get; init; }

@@ -30,6 +30,8 @@ public sealed record JobView
     public IReadOnlyDictionary<string, string>? Tags { get; init; }
     public IReadOnlyList<string>? RequiredCapabilities { get; init; }
     public IReadOnlyList<ErrorView>? Errors { get; init; }
+    /// <summary>What each process-handler attempt consumed and how its program ended (with the errors: a single job's view).</summary>
+    public IReadOnlyList<JobAttemptUsage>? Attempts { get; init; }
     public int? CheckpointSize { get; init; }
     public DateTimeOffset? CheckpointAt { get; init; }
     /// <summary>For a workflow step: its workflow and step name.</summary>
@@ -72,6 +74,7 @@ public sealed record JobView
         Traceparent = j.TraceParent,
         Tracestate = j.TraceState,
         Errors = withErrors ? j.Errors.Select(e => new ErrorView(e.Attempt, e.At, e.WorkerId, e.Error.Kind, e.Error.Type, e.Error.Message, e.Error.StackTrace)).ToArray() : null,
+        Attempts = withErrors && j.Usage.Count > 0 ? j.Usage : null,
     };
 
     /// <summary>The record again, as a client of the API reads it (what the view leaves out, such as the backoff, takes its default).</summary>
@@ -106,6 +109,7 @@ public sealed record JobView
         TraceParent = Traceparent,
         TraceState = Tracestate,
         Errors = Errors?.Select(e => new JobAttemptError(e.Attempt, e.At, e.WorkerId, new JobError(e.Kind, e.Message, e.Type, e.StackTrace))).ToArray() ?? [],
+        Usage = Attempts ?? [],
     };
 
     private static JsonElement? Parse(string? json)

@@ -47,7 +47,7 @@ public sealed record WireJob(Guid Id, string Type, string Queue, int Priority, R
 
 public sealed record WireFetchResponse(IReadOnlyList<WireJob> Jobs);
 
-/// <summary>One report. <see cref="Kind"/> is progress, succeeded, failed, cancelled, requeued, checkpoint or log.</summary>
+/// <summary>One report. <see cref="Kind"/> is progress, succeeded, failed, cancelled, requeued, checkpoint, log or usage.</summary>
 public sealed record WireReport
 {
     public required string Kind { get; init; }
@@ -64,6 +64,8 @@ public sealed record WireReport
     /// <summary>For checkpoint: the bytes, base64.</summary>
     public string? Data { get; init; }
     public IReadOnlyList<WireLogLine>? Lines { get; init; }
+    /// <summary>For usage: what the attempt consumed and how its program ended.</summary>
+    public AttemptUsage? Usage { get; init; }
 
     public static WireReport From(JobReport r)
     {
@@ -76,6 +78,7 @@ public sealed record WireReport
             JobCancelledReport => w with { Kind = "cancelled" },
             JobRequeuedReport => w with { Kind = "requeued" },
             JobCheckpointReport c => w with { Kind = "checkpoint", Data = Convert.ToBase64String(c.Data) },
+            JobUsageReport u => w with { Kind = "usage", Usage = u.Usage },
             JobLogReport l => w with { Kind = "log", Lines = l.Lines.Select(x => new WireLogLine(x.Number, x.At, x.Level, x.Message)).ToArray() },
             _ => throw new ArgumentException($"unknown report {r.GetType().Name}", nameof(r)),
         };
@@ -103,7 +106,8 @@ public sealed record WireReport
         "requeued" => new JobRequeuedReport(JobId, Attempt, WorkerId),
         "checkpoint" => new JobCheckpointReport(JobId, Attempt, WorkerId, Data is { } d ? Base64(d, $"{where}.data") : throw Missing(where, "data")),
         "log" => new JobLogReport(JobId, Attempt, WorkerId, LogLines(Lines ?? throw Missing(where, "lines"), where)),
-        _ => throw new InvalidInputException($"{where}.kind", $"'{Kind}' is not a report kind (progress, succeeded, failed, cancelled, requeued, checkpoint, log)"),
+        "usage" => new JobUsageReport(JobId, Attempt, WorkerId, (Usage ?? throw Missing(where, "usage")).Validated($"{where}.usage")),
+        _ => throw new InvalidInputException($"{where}.kind", $"'{Kind}' is not a report kind (progress, succeeded, failed, cancelled, requeued, checkpoint, log, usage)"),
     };
 
     /// <summary>A line's number identifies it within its attempt (a line sent again replaces itself), so one report names each number once.</summary>

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Text;
 using System.Text.Json;
 using Gantry.Handlers;
+using Gantry.Jobs;
 using Gantry.Worker.Execution;
 using Gantry.Worker.Isolation;
 using Microsoft.Extensions.Logging;
@@ -56,7 +57,10 @@ internal sealed class ProcessJobRunner(string jobType, ProcessHandlerSpec spec, 
         }
 
         var status = await process.Exited.ConfigureAwait(false);
-        var memoryHit = sandbox.MemoryLimitHit();
+        var memoryHit = !status.Succeeded && sandbox.MemoryLimitHit();
+        var pidsHit = !status.Succeeded && !memoryHit && sandbox.PidsLimitHit();
+        var usage = Usage(status, sandbox, memoryHit ? AttemptLimits.Memory : pidsHit ? AttemptLimits.Pids : null);
+        if (context is WorkerJobContext attempt) attempt.Usage = usage;
         // Whatever the program left behind goes with it, before its output is read to the end: a child
         // still holding stdout open would otherwise hold the attempt forever.
         sandbox.KillAll();
@@ -68,7 +72,9 @@ internal sealed class ProcessJobRunner(string jobType, ProcessHandlerSpec spec, 
         ct.ThrowIfCancellationRequested();
         if (status.Succeeded) return result;
         if (memoryHit)
-            throw new ProcessHandlerFailedException($"memory limit exceeded ({spec.Limits.MemoryMb} MB)");
+            throw new ProcessHandlerFailedException($"limit hit: memory ({spec.Limits.MemoryMb} MB)");
+        if (pidsHit)
+            throw new ProcessHandlerFailedException($"limit hit: pids ({spec.Limits.Processes} processes){(lastErrors.Count > 0 ? ": " + lastErrors[^1] : "")}");
         if (status.Code == ProcessLauncher.CouldNotStart && sandbox.JoinFiles.Count > 0)
             throw new ProcessHandlerFailedException($"could not put the job's process into its cgroup ({string.Join(", ", sandbox.JoinFiles)})");
         var tail = lastErrors.Count > 0 ? ": " + string.Join(" | ", lastErrors) : "";
@@ -76,6 +82,26 @@ internal sealed class ProcessJobRunner(string jobType, ProcessHandlerSpec spec, 
         // What the program said of its failure ({"retry": false}, {"retry_after": seconds}) goes the way a .NET handler's does.
         if (ask is { } asked) throw new JobFailedException(message, asked.Retry, asked.Retry ? asked.After : null);
         throw new ProcessHandlerFailedException(message);
+    }
+
+    /// <summary>
+    /// What the attempt consumed, the cgroup's figures first (the whole tree, whatever it forked),
+    /// else the kernel's accounting of the program and the children it waited for; and how it
+    /// ended as the program's own status tells (a timeout or a cancel is decided by the worker).
+    /// </summary>
+    private static AttemptUsage Usage(ExitStatus status, IJobSandbox sandbox, string? limit)
+    {
+        var (cpu, peak) = sandbox.Usage();
+        return new AttemptUsage
+        {
+            CpuSeconds = cpu ?? status.CpuSeconds,
+            PeakMemoryBytes = peak ?? status.MaxRssBytes,
+            Outcome = limit is not null || status.Signal == PosixSignals.SigXcpu ? AttemptOutcomes.LimitHit
+                : status.Signal is not null ? AttemptOutcomes.Signaled : AttemptOutcomes.Exited,
+            Limit = limit ?? (status.Signal == PosixSignals.SigXcpu ? AttemptLimits.Cpu : null),
+            ExitCode = status.Code,
+            Signal = status.Signal,
+        };
     }
 
     /// <summary>Only what the configuration allows: the worker's own secrets stay behind.</summary>
