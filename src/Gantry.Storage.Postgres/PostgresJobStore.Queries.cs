@@ -12,7 +12,7 @@ public sealed partial class PostgresJobStore
         created_at, run_at, started_at, finished_at, worker_id, {LeaseUntilColumn}, idempotency_key, tags::text,
         array_to_json(required_capabilities)::text, progress, progress_message, result, cancel_requested_at,
         octet_length(checkpoint), checkpoint_at, checkpoint_interval_ms, workflow_id, step,
-        trace_parent, trace_state
+        trace_parent, trace_state, limits
         """;
 
     private static JobRecord ReadJob(NpgsqlDataReader r) => new()
@@ -47,6 +47,7 @@ public sealed partial class PostgresJobStore
         Step = r.GetStringOrNull(29),
         TraceParent = r.GetStringOrNull(30),
         TraceState = r.GetStringOrNull(31),
+        Limits = ResourceLimits.FromJson(r.GetStringOrNull(32)),
     };
 
     public Task<JobRecord?> JobGetAsync(Guid id, CancellationToken ct) => RunAsync(async c =>

@@ -10,7 +10,7 @@ public sealed partial class SqliteJobStore
         seq, id, type, queue, state, priority, payload, attempt, max_attempts, timeout_ms, backoff_base_ms, backoff_max_ms,
         created_at, run_at, started_at, finished_at, worker_id, lease_until, idempotency_key, tags, required_capabilities,
         progress, progress_message, result, cancel_requested_at, length(checkpoint), checkpoint_at, checkpoint_interval_ms,
-        workflow_id, step, trace_parent, trace_state
+        workflow_id, step, trace_parent, trace_state, limits
         """;
 
     private static JobRecord ReadJob(SqliteDataReader r) => new()
@@ -45,6 +45,7 @@ public sealed partial class SqliteJobStore
         Step = r.GetStringOrNull(29),
         TraceParent = r.GetStringOrNull(30),
         TraceState = r.GetStringOrNull(31),
+        Limits = ResourceLimits.FromJson(r.GetStringOrNull(32)),
     };
 
     public Task<JobRecord?> JobGetAsync(Guid id, CancellationToken ct) => ReadAsync(c =>

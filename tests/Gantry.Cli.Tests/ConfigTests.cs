@@ -106,4 +106,46 @@ public sealed class ConfigTests : IDisposable
         Assert.True(code == 0, stderr + stdout);
         Assert.Contains("\"LIMITED\"", stdout, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task JobLimits_WiderThanItsTypeRefusedEverywhere_TighterRunsAndIsShown()
+    {
+        // The defaults fill what a handler leaves unset: shout's processes stay 16, its cpu becomes 2.
+        File.WriteAllText(_dir.File("gantry.json"), """
+            {
+              "process_defaults": { "timeout_seconds": 60, "limits": { "memory_mb": 512, "cpu": 2, "processes": 64 } },
+              "handlers": {
+                "shout": { "command": ["python3", "shout.py"], "env": ["PATH", "HOME", "PYENV_ROOT"], "limits": { "memory_mb": 128, "processes": 16 } }
+              }
+            }
+            """);
+        File.WriteAllText(_dir.File("wide.json"), """{"type": "shout", "payload": {"text": "x"}, "limits": {"memory_mb": 256}}""");
+        File.WriteAllText(_dir.File("wide-cpu.json"), """{"type": "shout", "payload": {"text": "x"}, "limits": {"cpu": 3}}""");
+        File.WriteAllText(_dir.File("tight.json"), """{"type": "shout", "payload": {"text": "tight"}, "limits": {"memory_mb": 64, "processes": 8}}""");
+
+        var (code, _, stderr) = await GantryProcess.RunAsync(_dir.Path, null, "submit", "--file", "wide.json", "--db", _dir.Db);
+        Assert.NotEqual(0, code);
+        Assert.Contains("limits.memory_mb: 256 is wider than job type 'shout' allows (memory_mb 128)", stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", stderr, StringComparison.Ordinal);
+        (code, _, stderr) = await GantryProcess.RunAsync(_dir.Path, null, "submit", "--file", "wide-cpu.json", "--db", _dir.Db);
+        Assert.NotEqual(0, code);
+        Assert.Contains("limits.cpu: 3 is wider than job type 'shout' allows (cpu 2)", stderr, StringComparison.Ordinal);
+
+        await using var run = GantryProcess.Start(_dir.Path, "run", "--db", _dir.Db, "--listen", "127.0.0.1:0");
+        await run.WaitForOutputAsync("Press Ctrl-C to stop.", Generous);
+        var url = System.Text.RegularExpressions.Regex.Match(run.Stdout, @"api\s+(http://\S+)").Groups[1].Value;
+        using var http = new HttpClient { BaseAddress = new Uri(url) };
+        using var refused = await http.PostAsync("/api/v1/jobs", new StringContent(File.ReadAllText(_dir.File("wide.json")), System.Text.Encoding.UTF8, "application/json"));
+        Assert.Equal(System.Net.HttpStatusCode.BadRequest, refused.StatusCode);
+        Assert.Contains("limits.memory_mb", await refused.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+
+        string stdout;
+        (code, stdout, stderr) = await GantryProcess.RunAsync(_dir.Path, null, "submit", "--file", "tight.json", "--wait", "--db", _dir.Db);
+        Assert.True(code == 0, stderr);
+        var id = stdout.Split('\n')[0].Trim();
+        (code, stdout, stderr) = await GantryProcess.RunAsync(_dir.Path, null, "jobs", "show", id, "--db", _dir.Db);
+        Assert.True(code == 0, stderr);
+        Assert.Contains("""{"memory_mb":64,"processes":8}""", stdout, StringComparison.Ordinal);
+        Assert.Matches(@"attempt 1: cpu \d+\.\d\d s, peak memory \d+\.\d MiB, exited with code 0", stdout);
+    }
 }

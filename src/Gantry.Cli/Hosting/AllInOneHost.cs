@@ -42,7 +42,7 @@ internal static class AllInOneHost
         {
             web.WebHost.UseUrls(api!.Url);
             web.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = ApiOptions.MaxRequestBytesDefault);
-            web.Services.AddGantryApi(api.ApiOptions(config.KnownJobTypes) with { DeadWorkerTimeout = maintenance?.DeadWorkerTimeout });
+            web.Services.AddGantryApi(api.ApiOptions(config.KnownJobTypes) with { DeadWorkerTimeout = maintenance?.DeadWorkerTimeout, Limits = config.JobLimits });
         }
         builder.Logging.ClearProviders();
         builder.Logging.SetMinimumLevel(logLevel);
@@ -64,7 +64,7 @@ internal static class AllInOneHost
             builder.Services.AddGantrySchedules(Gantry.Storage.ScheduleOrigins.File, config.Schedules);
             foreach (var retention in config.Retention) builder.Services.AddGantryQueueRetention(retention);
         }
-        if (jobsDir is not null) builder.Services.AddGantryJobsDirectory(jobsDir with { KnownJobTypes = config.KnownJobTypes });
+        if (jobsDir is not null) builder.Services.AddGantryJobsDirectory(jobsDir with { KnownJobTypes = config.KnownJobTypes, Limits = jobsDir.Limits with { TypeLimits = config.TypeLimits } });
         if (workerOptions is not null)
         {
             builder.Services.AddGantryBuiltInHandlers();

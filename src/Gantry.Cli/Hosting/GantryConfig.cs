@@ -17,6 +17,16 @@ internal sealed record GantryConfig
 
     public IReadOnlyDictionary<string, ProcessHandlerSpec> Handlers { get; init; } = new Dictionary<string, ProcessHandlerSpec>();
 
+    /// <summary>What every process handler gets where its own entry says nothing (<c>process_defaults</c>: <c>timeout_seconds</c>, <c>limits</c>); already applied to <see cref="Handlers"/>.</summary>
+    public ProcessHandlerSpec? ProcessDefaults { get; init; }
+
+    /// <summary>The limits of each process handler's type (defaults applied): a job's own <c>limits</c> may not be wider (<see cref="JobLimits.TypeLimits"/>).</summary>
+    public IReadOnlyDictionary<string, Gantry.Jobs.ResourceLimits> TypeLimits =>
+        Handlers.ToDictionary(h => h.Key, h => h.Value.Limits.Resources, StringComparer.Ordinal);
+
+    /// <summary><see cref="JobLimits.Default"/> with the limits of the types this file binds.</summary>
+    public JobLimits JobLimits => JobLimits.Default with { TypeLimits = TypeLimits };
+
     /// <summary>API tokens, kept as hashes; added to those of <c>GANTRY_TOKENS</c>.</summary>
     public IReadOnlyList<ApiToken> Tokens { get; init; } = [];
 
@@ -74,6 +84,7 @@ internal sealed record GantryConfig
             IReadOnlyList<string> allowedHosts = [], corsOrigins = [];
             var schedules = new List<Gantry.Scheduling.ScheduleDefinition>();
             var retention = new List<Gantry.Storage.QueueRetention>();
+            ProcessHandlerSpec? defaults = null;
             foreach (var p in root.EnumerateObject())
             {
                 switch (p.Name)
@@ -108,13 +119,20 @@ internal sealed record GantryConfig
                         foreach (var q in Object(p.Value, $"{name}: retention").EnumerateObject())
                             retention.Add(RetentionFrom(q.Name, q.Value, $"{name}: retention.{q.Name}"));
                         break;
+                    case "process_defaults":
+                        defaults = ProcessDefaultsFrom(p.Value, $"{name}: process_defaults");
+                        break;
                     default:
-                        throw new InvalidInputException(name, $"unknown field '{p.Name}' (known fields: handlers, tokens, telemetry, allowed_hosts, cors_origins, schedules, retention)");
+                        throw new InvalidInputException(name, $"unknown field '{p.Name}' (known fields: handlers, process_defaults, tokens, telemetry, allowed_hosts, cors_origins, schedules, retention)");
                 }
             }
+            // Defaults fill what each handler leaves unset, wherever the section stands in the file.
+            if (defaults is not null)
+                foreach (var (type, spec) in handlers.ToArray())
+                    handlers[type] = spec with { Timeout = spec.Timeout ?? defaults.Timeout, Limits = spec.Limits.Or(defaults.Limits) };
             return new GantryConfig
             {
-                Handlers = handlers, Tokens = tokens, Telemetry = telemetry, AllowedHosts = allowedHosts, CorsOrigins = corsOrigins, Source = Path.GetFullPath(path),
+                Handlers = handlers, ProcessDefaults = defaults, Tokens = tokens, Telemetry = telemetry, AllowedHosts = allowedHosts, CorsOrigins = corsOrigins, Source = Path.GetFullPath(path),
                 Schedules = schedules, Retention = retention,
             };
         }
@@ -141,6 +159,23 @@ internal sealed record GantryConfig
         }
         if (command is null || command.Count == 0 || string.IsNullOrWhiteSpace(command[0]))
             throw new InvalidInputException($"{at}.command", "is required: the program and its arguments, e.g. [\"python3\", \"worker.py\"]");
+        return spec;
+    }
+
+    /// <summary><c>process_defaults</c>: a handler's <c>timeout_seconds</c> and <c>limits</c>, with the same names and rules.</summary>
+    private static ProcessHandlerSpec ProcessDefaultsFrom(JsonElement e, string at)
+    {
+        var spec = new ProcessHandlerSpec { Command = [] };
+        foreach (var p in Object(e, at).EnumerateObject())
+        {
+            var where = $"{at}.{p.Name}";
+            spec = p.Name switch
+            {
+                "timeout_seconds" => spec with { Timeout = TimeSpan.FromSeconds(Positive(p.Value, where)) },
+                "limits" => spec with { Limits = Limits(p.Value, where) },
+                _ => throw new InvalidInputException(at, $"unknown field '{p.Name}' (known fields: timeout_seconds, limits)"),
+            };
+        }
         return spec;
     }
 

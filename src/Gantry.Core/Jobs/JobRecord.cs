@@ -34,6 +34,8 @@ public sealed record JobRecord
     public int? CheckpointSize { get; init; }
     public DateTimeOffset? CheckpointAt { get; init; }
     public TimeSpan? CheckpointInterval { get; init; }
+    /// <summary>The job's own process limits; null for none.</summary>
+    public ResourceLimits? Limits { get; init; }
     /// <summary>The workflow this job is a step of, and the step's name; null for a plain job.</summary>
     public Guid? WorkflowId { get; init; }
     public string? Step { get; init; }

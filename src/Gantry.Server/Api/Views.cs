@@ -34,6 +34,8 @@ public sealed record JobView
     public IReadOnlyList<JobAttemptUsage>? Attempts { get; init; }
     public int? CheckpointSize { get; init; }
     public DateTimeOffset? CheckpointAt { get; init; }
+    /// <summary>The job's own process limits (tightening its type's), as its document gave them.</summary>
+    public ResourceLimits? Limits { get; init; }
     /// <summary>For a workflow step: its workflow and step name.</summary>
     public string? WorkflowId { get; init; }
     public string? Step { get; init; }
@@ -68,6 +70,7 @@ public sealed record JobView
         RequiredCapabilities = j.RequiredCapabilities.Count > 0 ? j.RequiredCapabilities : null,
         CheckpointSize = j.CheckpointSize,
         CheckpointAt = j.CheckpointAt,
+        Limits = j.Limits,
         WorkflowId = j.WorkflowId?.ToString(),
         Step = j.Step,
         TraceId = Gantry.Telemetry.GantryTracing.TraceId(j.TraceParent),
@@ -104,6 +107,7 @@ public sealed record JobView
         CancelRequestedAt = CancelRequestedAt,
         CheckpointSize = CheckpointSize,
         CheckpointAt = CheckpointAt,
+        Limits = Limits,
         WorkflowId = WorkflowId is null ? null : Guid.Parse(WorkflowId),
         Step = Step,
         TraceParent = Traceparent,

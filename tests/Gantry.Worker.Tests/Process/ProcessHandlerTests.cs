@@ -397,6 +397,24 @@ public sealed class ProcessHandlerTests : WorkerTestBase
     }
 
     [Fact]
+    public async Task JobLimits_TighterThanItsType_Enforced()
+    {
+        await StartWorkerAsync();
+        // py-eat's type allows 512 MB and the program holds 200 MB: the job's own 64 MB binds.
+        var id = await EnqueueAsync(Job("py-eat") with { MaxAttempts = 1, Limits = new ResourceLimits { MemoryMb = 64 } });
+        var job = await WaitForAsync(id, j => j.State.IsTerminal(), "finished");
+        Assert.Equal(JobState.Dead, job.State);
+        Assert.Equal("limit hit: memory (64 MB)", Assert.Single(job.Errors).Error.Message);
+        var usage = Assert.Single(job.Usage).Usage;
+        Assert.Equal((AttemptOutcomes.LimitHit, AttemptLimits.Memory), (usage.Outcome, usage.Limit));
+
+        // Wider than the type's: the type's binds (a submitter that knew the type would have refused it).
+        id = await EnqueueAsync(Job("py-hog") with { MaxAttempts = 1, Limits = new ResourceLimits { MemoryMb = 4096 } });
+        job = await WaitForAsync(id, j => j.State.IsTerminal(), "finished");
+        Assert.Equal("limit hit: memory (64 MB)", Assert.Single(job.Errors).Error.Message);
+    }
+
+    [Fact]
     public async Task Usage_Timeout_IsTheOutcome()
     {
         await StartWorkerAsync();

@@ -20,7 +20,7 @@ public sealed record WireJob(Guid Id, string Type, string Queue, int Priority, R
     double? TimeoutSeconds, double BackoffBaseSeconds, double BackoffMaxSeconds, string WorkerId, IReadOnlyDictionary<string, string>? Tags,
     DateTimeOffset CreatedAt, string? Checkpoint, DateTimeOffset? CheckpointAt, double? CheckpointIntervalSeconds,
     IReadOnlyDictionary<string, JsonElement>? Dependencies = null, DateTimeOffset? DueAt = null, long? Claim = null,
-    string? TraceParent = null, string? TraceState = null)
+    string? TraceParent = null, string? TraceState = null, ResourceLimits? Limits = null)
 {
     public static WireJob From(ClaimedJob j)
     {
@@ -28,7 +28,7 @@ public sealed record WireJob(Guid Id, string Type, string Queue, int Priority, R
             j.Backoff.Base.TotalSeconds, j.Backoff.Max.TotalSeconds, j.WorkerId, j.Tags.Count > 0 ? j.Tags : null, j.CreatedAt,
             j.Checkpoint is { } c ? Convert.ToBase64String(c) : null, j.CheckpointAt, j.CheckpointInterval?.TotalSeconds,
             j.Dependencies is null ? null : Serialization.JsonElements.ParseAll(j.Dependencies), j.DueAt, j.ClaimId == 0 ? null : j.ClaimId,
-            j.TraceParent, j.TraceState);
+            j.TraceParent, j.TraceState, j.Limits);
     }
 
     public ClaimedJob ToClaimed() => new()
@@ -41,7 +41,7 @@ public sealed record WireJob(Guid Id, string Type, string Queue, int Priority, R
         CheckpointInterval = CheckpointIntervalSeconds is { } ci ? TimeSpan.FromSeconds(ci) : null,
         Dependencies = Dependencies?.ToDictionary(d => d.Key, d => (string?)d.Value.GetRawText()),
         ClaimId = Claim ?? 0,
-        TraceParent = TraceParent, TraceState = TraceState,
+        TraceParent = TraceParent, TraceState = TraceState, Limits = Limits,
     };
 }
 

@@ -27,7 +27,9 @@ internal sealed class ProcessJobRunner(string jobType, ProcessHandlerSpec spec, 
     public async ValueTask<string?> RunAsync(JobContext context, CancellationToken ct)
     {
         sandboxes.SweepDeadOwners(context.JobId); // What a dead worker's attempts left on this machine goes first.
-        using var sandbox = sandboxes.Create(CgroupOwner.AttemptName(context.JobId, context.Attempt), spec.Limits);
+        // The job's own limits tighten its type's; they never widen them.
+        var limits = spec.Limits.Within(context is WorkerJobContext own ? own.Job.Limits : null);
+        using var sandbox = sandboxes.Create(CgroupOwner.AttemptName(context.JobId, context.Attempt), limits);
         var (path, argv) = ProcessLauncher.Command(sandbox, spec.Command);
         var directory = spec.WorkingDirectory is { Length: > 0 } dir ? Path.GetFullPath(dir) : System.Environment.CurrentDirectory;
         ChildProcess process;
@@ -41,7 +43,7 @@ internal sealed class ProcessJobRunner(string jobType, ProcessHandlerSpec spec, 
         }
         using var _ = process;
 
-        var output = new OutputBudget(spec.Limits.OutputKb * 1024L, context.Logger);
+        var output = new OutputBudget(limits.OutputKb * 1024L, context.Logger);
         var stdout = ReadStdoutAsync(new StreamReader(process.StandardOutput, Encoding.UTF8), context, output);
         var stderr = ReadStderrAsync(new StreamReader(process.StandardError, Encoding.UTF8), context.Logger, output);
         await using var onCancel = ct.Register(() => Terminate(process, sandbox));
@@ -72,9 +74,9 @@ internal sealed class ProcessJobRunner(string jobType, ProcessHandlerSpec spec, 
         ct.ThrowIfCancellationRequested();
         if (status.Succeeded) return result;
         if (memoryHit)
-            throw new ProcessHandlerFailedException($"limit hit: memory ({spec.Limits.MemoryMb} MB)");
+            throw new ProcessHandlerFailedException($"limit hit: memory ({limits.MemoryMb} MB)");
         if (pidsHit)
-            throw new ProcessHandlerFailedException($"limit hit: pids ({spec.Limits.Processes} processes){(lastErrors.Count > 0 ? ": " + lastErrors[^1] : "")}");
+            throw new ProcessHandlerFailedException($"limit hit: pids ({limits.Processes} processes){(lastErrors.Count > 0 ? ": " + lastErrors[^1] : "")}");
         if (status.Code == ProcessLauncher.CouldNotStart && sandbox.JoinFiles.Count > 0)
             throw new ProcessHandlerFailedException($"could not put the job's process into its cgroup ({string.Join(", ", sandbox.JoinFiles)})");
         var tail = lastErrors.Count > 0 ? ": " + string.Join(" | ", lastErrors) : "";

@@ -87,6 +87,7 @@ public static class IpcFrames
             else w.Map(j.Dependencies, static (w, v) => w.String(v));
             w.String(j.TraceParent);
             w.String(j.TraceState);
+            w.String(j.Limits?.ToJson());
         }
     }
 
@@ -120,6 +121,7 @@ public static class IpcFrames
                 Timeout = timeout, Backoff = backoff, WorkerId = workerId, Tags = tags, CreatedAt = r.Time() ?? default,
                 Checkpoint = r.Bytes(), CheckpointAt = r.Time(), CheckpointInterval = r.Duration(),
                 DueAt = r.Time() ?? default, Dependencies = ReadDependencies(ref r), TraceParent = r.String(), TraceState = r.String(),
+                Limits = ResourceLimits.FromJson(r.String()),
             });
         }
         return jobs;
