@@ -57,7 +57,7 @@ internal static class AllInOneHost
         });
         if (store is not null) builder.Services.AddSingleton(store);
         builder.Services.AddSingleton(TimeProvider.System);
-        if (maintenance is not null) builder.Services.AddGantryLeaderElectedMaintenance(maintenance);
+        if (maintenance is not null) builder.Services.AddGantryLeaderElectedMaintenance(maintenance).AddGantryAlerts(config.Alerts);
         // A coordinator holds the file's schedules and retention: reconciled as it starts (every coordinator, idempotently).
         if (maintenance is not null && config.Source is not null)
         {

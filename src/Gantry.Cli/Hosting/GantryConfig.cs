@@ -42,6 +42,9 @@ internal sealed record GantryConfig
     /// <summary>Per-queue retention (<c>retention</c>, keyed by queue: <c>succeeded_seconds</c>, <c>dead_seconds</c>, <c>cancelled_seconds</c>), set when a server starts.</summary>
     public IReadOnlyList<Gantry.Storage.QueueRetention> Retention { get; init; } = [];
 
+    /// <summary>Alert webhooks (<c>alerts</c>: <c>webhooks</c>, <c>queue_stalled_after_seconds</c>), delivered by the leading coordinator.</summary>
+    public Gantry.Server.Alerts.AlertOptions Alerts { get; init; } = new();
+
     /// <summary>Where to export metrics over OTLP; null for no export.</summary>
     public TelemetrySettings? Telemetry { get; init; }
 
@@ -85,6 +88,7 @@ internal sealed record GantryConfig
             var schedules = new List<Gantry.Scheduling.ScheduleDefinition>();
             var retention = new List<Gantry.Storage.QueueRetention>();
             ProcessHandlerSpec? defaults = null;
+            var alerts = new Gantry.Server.Alerts.AlertOptions();
             foreach (var p in root.EnumerateObject())
             {
                 switch (p.Name)
@@ -119,11 +123,14 @@ internal sealed record GantryConfig
                         foreach (var q in Object(p.Value, $"{name}: retention").EnumerateObject())
                             retention.Add(RetentionFrom(q.Name, q.Value, $"{name}: retention.{q.Name}"));
                         break;
+                    case "alerts":
+                        alerts = AlertsFrom(p.Value, $"{name}: alerts");
+                        break;
                     case "process_defaults":
                         defaults = ProcessDefaultsFrom(p.Value, $"{name}: process_defaults");
                         break;
                     default:
-                        throw new InvalidInputException(name, $"unknown field '{p.Name}' (known fields: handlers, process_defaults, tokens, telemetry, allowed_hosts, cors_origins, schedules, retention)");
+                        throw new InvalidInputException(name, $"unknown field '{p.Name}' (known fields: handlers, process_defaults, alerts, tokens, telemetry, allowed_hosts, cors_origins, schedules, retention)");
                 }
             }
             // Defaults fill what each handler leaves unset, wherever the section stands in the file.
@@ -132,7 +139,7 @@ internal sealed record GantryConfig
                     handlers[type] = spec with { Timeout = spec.Timeout ?? defaults.Timeout, Limits = spec.Limits.Or(defaults.Limits) };
             return new GantryConfig
             {
-                Handlers = handlers, ProcessDefaults = defaults, Tokens = tokens, Telemetry = telemetry, AllowedHosts = allowedHosts, CorsOrigins = corsOrigins, Source = Path.GetFullPath(path),
+                Handlers = handlers, ProcessDefaults = defaults, Alerts = alerts, Tokens = tokens, Telemetry = telemetry, AllowedHosts = allowedHosts, CorsOrigins = corsOrigins, Source = Path.GetFullPath(path),
                 Schedules = schedules, Retention = retention,
             };
         }
@@ -177,6 +184,61 @@ internal sealed record GantryConfig
             };
         }
         return spec;
+    }
+
+    private static Gantry.Server.Alerts.AlertOptions AlertsFrom(JsonElement e, string at)
+    {
+        var options = new Gantry.Server.Alerts.AlertOptions();
+        foreach (var p in Object(e, at).EnumerateObject())
+        {
+            var where = $"{at}.{p.Name}";
+            switch (p.Name)
+            {
+                case "webhooks":
+                    if (p.Value.ValueKind != JsonValueKind.Array) throw new InvalidInputException(where, "expected an array of {\"url\", \"secret\", \"events\"} objects");
+                    options = options with { Webhooks = p.Value.EnumerateArray().Select((w, i) => Webhook(w, $"{where}[{i}]")).ToArray() };
+                    break;
+                case "queue_stalled_after_seconds":
+                    options = options with { QueueStalledAfter = TimeSpan.FromSeconds(Positive(p.Value, where)) };
+                    break;
+                default:
+                    throw new InvalidInputException(at, $"unknown field '{p.Name}' (known fields: webhooks, queue_stalled_after_seconds)");
+            }
+        }
+        return options;
+    }
+
+    private static Gantry.Server.Alerts.AlertWebhook Webhook(JsonElement e, string at)
+    {
+        Uri? url = null;
+        string? secret = null;
+        IReadOnlyList<string>? events = null;
+        foreach (var p in Object(e, at).EnumerateObject())
+        {
+            var where = $"{at}.{p.Name}";
+            switch (p.Name)
+            {
+                case "url":
+                    url = Uri.TryCreate(String(p.Value, where), UriKind.Absolute, out var u) && u.Scheme is "http" or "https" ? u
+                        : throw new InvalidInputException(where, "expected an http(s) URL, e.g. https://alerts.example.com/gantry");
+                    break;
+                case "secret":
+                    secret = String(p.Value, where);
+                    if (secret.Length < 16) throw new InvalidInputException(where, "must be at least 16 characters (the HMAC key receivers verify with)");
+                    break;
+                case "events":
+                    events = Strings(p.Value, where);
+                    foreach (var name in events)
+                        if (!Gantry.Storage.AlertEvents.All.Contains(name))
+                            throw new InvalidInputException(where, $"'{name}' is not an event ({string.Join(", ", Gantry.Storage.AlertEvents.All)})");
+                    break;
+                default:
+                    throw new InvalidInputException(at, $"unknown field '{p.Name}' (known fields: url, secret, events)");
+            }
+        }
+        if (url is null) throw new InvalidInputException($"{at}.url", "is required: where alerts are posted");
+        if (secret is null) throw new InvalidInputException($"{at}.secret", "is required: the key each body is signed with (HMAC-SHA256)");
+        return new Gantry.Server.Alerts.AlertWebhook(url, secret, events ?? Gantry.Storage.AlertEvents.All);
     }
 
     private static ApiToken Token(JsonElement e, string at)
