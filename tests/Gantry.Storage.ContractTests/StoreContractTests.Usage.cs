@@ -49,4 +49,17 @@ public abstract partial class StoreContractTests
         var next = await RunningAsync();
         Assert.Empty((await GetAsync(next.Id)).Usage);
     }
+
+    [Fact]
+    public async Task JobLimits_StoredWithTheJob_HandedToTheClaim()
+    {
+        var limits = new ResourceLimits { MemoryMb = 64, Cpu = 0.5, Processes = 8 };
+        var id = await EnqueueAsync(Job() with { Limits = limits });
+        var plain = await EnqueueAsync();
+        var claimed = (await ClaimAsync(limit: 2)).ToDictionary(c => c.Id);
+        Assert.Equal(limits, claimed[id].Limits);
+        Assert.Null(claimed[plain].Limits);
+        Assert.Equal(limits, (await GetAsync(id)).Limits);
+        Assert.Null((await GetAsync(plain)).Limits);
+    }
 }
