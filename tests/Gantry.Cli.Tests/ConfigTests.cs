@@ -148,4 +148,58 @@ public sealed class ConfigTests : IDisposable
         Assert.Contains("""{"memory_mb":64,"processes":8}""", stdout, StringComparison.Ordinal);
         Assert.Matches(@"attempt 1: cpu \d+\.\d\d s, peak memory \d+\.\d MiB, exited with code 0", stdout);
     }
+
+    [Fact]
+    public async Task Alerts_JobGoesDead_WebhookReceivesASignedPost()
+    {
+        int port;
+        using (var probe = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0))
+        {
+            probe.Start();
+            port = ((System.Net.IPEndPoint)probe.LocalEndpoint).Port;
+        }
+        const string secret = "whsec-test-0123456789";
+        File.WriteAllText(_dir.File("alerts.json"), $$"""
+            { "alerts": { "webhooks": [ { "url": "http://127.0.0.1:{{port}}/hook/", "secret": "{{secret}}", "events": ["job.dead"] } ] } }
+            """);
+        using var listener = new System.Net.HttpListener();
+        listener.Prefixes.Add($"http://127.0.0.1:{port}/hook/");
+        listener.Start();
+        await using var run = GantryProcess.Start(_dir.Path, "run", "--db", _dir.Db, "--config", _dir.File("alerts.json"));
+        await run.WaitForOutputAsync("Press Ctrl-C to stop.", Generous);
+
+        var (code, stdout, stderr) = await GantryProcess.RunAsync(_dir.Path, null, "submit", "fail", "{\"times\":5}", "--max-attempts", "1", "--wait", "--db", _dir.Db);
+        Assert.NotEqual(0, code);
+        var id = stdout.Split('\n')[0].Trim();
+
+        var context = await listener.GetContextAsync().WaitAsync(Generous);
+        string body;
+        using (var reader = new StreamReader(context.Request.InputStream)) body = await reader.ReadToEndAsync();
+        var signature = context.Request.Headers["Gantry-Signature"]!;
+        context.Response.StatusCode = 204;
+        context.Response.Close();
+
+        Assert.Equal("job.dead", context.Request.Headers["Gantry-Event"]);
+        Assert.Contains(id, body, StringComparison.Ordinal);
+        // What a receiver does: HMAC-SHA256 of "{t}.{body}" with the secret, compared with v1.
+        var t = signature.Split(',')[0]["t=".Length..];
+        var expected = Convert.ToHexStringLower(System.Security.Cryptography.HMACSHA256.HashData(
+            System.Text.Encoding.UTF8.GetBytes(secret), System.Text.Encoding.UTF8.GetBytes($"{t}.{body}")));
+        Assert.Equal($"t={t},v1={expected}", signature);
+        Assert.InRange(long.Parse(t, System.Globalization.CultureInfo.InvariantCulture), DateTimeOffset.UtcNow.ToUnixTimeSeconds() - 120, DateTimeOffset.UtcNow.ToUnixTimeSeconds() + 5);
+    }
+
+    [Theory]
+    [InlineData("""{ "alerts": { "hooks": [] } }""", "alerts: unknown field 'hooks' (known fields: webhooks, queue_stalled_after_seconds)")]
+    [InlineData("""{ "alerts": { "webhooks": [ { "url": "http://x/", "secret": "0123456789abcdef", "events": ["job.died"] } ] } }""", "alerts.webhooks[0].events: 'job.died' is not an event")]
+    [InlineData("""{ "alerts": { "webhooks": [ { "url": "http://x/", "secret": "short" } ] } }""", "alerts.webhooks[0].secret: must be at least 16 characters")]
+    [InlineData("""{ "process_defaults": { "limits": { "memory": "1GiB" } } }""", "process_defaults.limits: unknown field 'memory'")]
+    public async Task Config_BadAlertsOrDefaults_ErrorNamesThePlace(string json, string message)
+    {
+        File.WriteAllText(_dir.File("bad.json"), json);
+        var (code, _, stderr) = await GantryProcess.RunAsync(_dir.Path, null, "run", "--db", _dir.Db, "--config", _dir.File("bad.json"));
+        Assert.Equal(1, code);
+        Assert.Contains(message, stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", stderr, StringComparison.Ordinal);
+    }
 }
