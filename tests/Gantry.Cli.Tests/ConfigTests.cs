@@ -202,4 +202,38 @@ public sealed class ConfigTests : IDisposable
         Assert.Contains(message, stderr, StringComparison.Ordinal);
         Assert.DoesNotContain("   at ", stderr, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task Usage_ThroughANodeAndAWorker_ShownByJobsShowAndInTheWorkersHistograms()
+    {
+        // A node's worker process: the usage report goes worker → node (IPC) → store.
+        await using (var node = GantryProcess.Start(_dir.Path, "node", "--db", _dir.Db, "--run-dir", _dir.File("run"), "--workers", "1"))
+        {
+            await node.WaitForOutputAsync("Press Ctrl-C to stop.", Generous);
+            var (code, stdout, stderr) = await GantryProcess.RunAsync(_dir.Path, null, "submit", "shout", "{\"text\":\"node\"}", "--wait", "--db", _dir.Db);
+            Assert.True(code == 0, stderr + stdout);
+            var id = stdout.Split('\n')[0].Trim();
+            (code, stdout, stderr) = await GantryProcess.RunAsync(_dir.Path, null, "jobs", "show", id, "--db", _dir.Db);
+            Assert.True(code == 0, stderr);
+            Assert.Matches(@"attempt 1: cpu \d+\.\d\d s, peak memory \d+\.\d MiB, exited with code 0", stdout);
+            (code, stdout, stderr) = await GantryProcess.RunAsync(_dir.Path, null, "jobs", "show", id, "--json", "--db", _dir.Db);
+            Assert.True(code == 0, stderr);
+            using var view = System.Text.Json.JsonDocument.Parse(stdout);
+            var usage = view.RootElement.GetProperty("attempts")[0].GetProperty("usage");
+            Assert.Equal("exited", usage.GetProperty("outcome").GetString());
+            Assert.True(usage.GetProperty("peak_memory_bytes").GetInt64() > 1 << 20);
+            node.Signal(GantryProcess.SigTerm);
+            await node.WaitForExitAsync(Generous);
+        }
+
+        await using var worker = GantryProcess.Start(_dir.Path, "worker", "--db", _dir.Db, "--metrics-listen", "127.0.0.1:0");
+        await worker.WaitForOutputAsync("Press Ctrl-C to stop.", Generous);
+        var metricsUrl = System.Text.RegularExpressions.Regex.Match(worker.Stdout, @"metrics\s+(http://\S+)/metrics").Groups[1].Value;
+        var (done, _, err) = await GantryProcess.RunAsync(_dir.Path, null, "submit", "shout", "{\"text\":\"worker\"}", "--wait", "--db", _dir.Db);
+        Assert.True(done == 0, err);
+        using var http = new HttpClient { BaseAddress = new Uri(metricsUrl) };
+        var text = await http.GetStringAsync("/metrics");
+        Assert.Matches(@"gantry_process_job_cpu_seconds_count\{[^}]*type=""shout""[^}]*\} 1", text);
+        Assert.Matches(@"gantry_process_job_peak_memory_bytes_bucket\{[^}]*le=""16777216""[^}]*\} \d", text);
+    }
 }
