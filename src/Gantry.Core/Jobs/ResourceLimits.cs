@@ -41,7 +41,7 @@ public sealed record ResourceLimits
                 "memory_mb" => limits with { MemoryMb = Whole(p.Value, where) },
                 "cpu" => limits with { Cpu = Positive(p.Value, where) },
                 "processes" => limits with { Processes = Whole(p.Value, where) },
-                _ => throw new InvalidInputException(at, $"unknown field '{p.Name}' (known fields: {Fields})"),
+                _ => throw new InvalidInputException(at, $"unknown field '{p.Name}' (known fields: {Fields})", where),
             };
         }
         return limits;
