@@ -147,9 +147,9 @@ public sealed partial class PostgresJobStore
                             await StepStoppedAsync(c, requeuedSeq, now, ct).ConfigureAwait(false);
                             break;
                         }
-                        // The attempt did not count: the next claim reuses its number, so its lines go.
-                        await Command(c, "DELETE FROM job_logs WHERE job_id = @id AND attempt = @attempt").Bind("@id", q.JobId).Bind("@attempt", q.Attempt)
-                            .RunAsync(ct).ConfigureAwait(false);
+                        // The attempt did not count: the next claim reuses its number, so its lines and usage go.
+                        await Command(c, "DELETE FROM job_logs WHERE job_id = @id AND attempt = @attempt; DELETE FROM job_usage WHERE job_id = @id AND attempt = @attempt")
+                            .Bind("@id", q.JobId).Bind("@attempt", q.Attempt).RunAsync(ct).ConfigureAwait(false);
                         results[i] = await Fenced(c, ReportSql.Requeue, q).RunAsync(ct).ConfigureAwait(false) == 1;
                         wakeClaimers |= results[i];
                         break;

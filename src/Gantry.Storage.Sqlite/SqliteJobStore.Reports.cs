@@ -126,8 +126,10 @@ public sealed partial class SqliteJobStore
                             StepStopped(requeuedSeq, now);
                             break;
                         }
-                        // The attempt did not count: the next claim reuses its number, so its lines go.
+                        // The attempt did not count: the next claim reuses its number, so its lines and usage go.
                         Prepared("DELETE FROM job_logs WHERE job_seq = (SELECT seq FROM jobs WHERE id = @id) AND attempt = @attempt")
+                            .Bind("@id", q.JobId.ToString()).Bind("@attempt", q.Attempt).ExecuteNonQuery();
+                        Prepared("DELETE FROM job_usage WHERE job_seq = (SELECT seq FROM jobs WHERE id = @id) AND attempt = @attempt")
                             .Bind("@id", q.JobId.ToString()).Bind("@attempt", q.Attempt).ExecuteNonQuery();
                         results[i] = Fenced(ReportSql.Requeue, q).ExecuteNonQuery() == 1;
                         wakeClaimers |= results[i];

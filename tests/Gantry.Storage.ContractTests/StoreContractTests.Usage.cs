@@ -62,4 +62,13 @@ public abstract partial class StoreContractTests
         Assert.Equal(limits, (await GetAsync(id)).Limits);
         Assert.Null((await GetAsync(plain)).Limits);
     }
+
+    [Fact]
+    public async Task JobUsage_OfARequeuedAttempt_Dropped()
+    {
+        var first = await RunningAsync();
+        Assert.True(await Store.JobReportManyAsync([new JobUsageReport(first.Id, first.Attempt, first.WorkerId, Used()),
+            new JobRequeuedReport(first.Id, first.Attempt, first.WorkerId)], Ct) is [true, true]);
+        Assert.Empty((await GetAsync(first.Id)).Usage);
+    }
 }

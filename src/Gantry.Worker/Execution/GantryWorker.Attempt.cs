@@ -72,7 +72,8 @@ public sealed partial class GantryWorker
         attempt.GraceTimer?.Dispose();
         var context = attempt.Context;
         context.Finish();
-        if (report is not null && UsageOf(context) is { } usage)
+        // A requeued attempt does not count (the next claim reuses its number), so neither does what it used.
+        if (report is not (null or JobRequeuedReport) && UsageOf(context) is { } usage)
         {
             _reports.Add(new JobUsageReport(report.JobId, report.Attempt, report.WorkerId, usage));
             JobMetrics.Used(context.Job, usage);
