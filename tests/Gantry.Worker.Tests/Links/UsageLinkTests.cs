@@ -1,5 +1,4 @@
 using Gantry.Jobs;
-using Gantry.Worker.Handlers.BuiltIn;
 using Gantry.Worker.Handlers.Process;
 using Gantry.Worker.Links;
 using Gantry.Worker.Tests.Support;
@@ -8,8 +7,8 @@ using Microsoft.Extensions.DependencyInjection;
 namespace Gantry.Worker.Tests.Links;
 
 /// <summary>
-/// A process handler's usage record reaches the store the same way whatever the worker's link (the
-/// store, the HTTP worker protocol, a node's IPC).
+/// A process handler's usage record reaches the store the same way over the store and the HTTP worker
+/// protocol (a node's IPC: <c>IpcFramesTests</c>, and a real node in <c>Gantry.Cli.Tests.ConfigTests</c>).
 /// </summary>
 public sealed class UsageLinkTests : WorkerTestBase
 {
@@ -23,17 +22,13 @@ public sealed class UsageLinkTests : WorkerTestBase
     }
 
     [Fact]
-    public async Task ProcessAttemptUsage_OverStoreHttpAndIpc_Stored()
+    public async Task ProcessAttemptUsage_OverStoreAndHttp_Stored()
     {
         await RunThroughAsync("store", new StoreWorkerLink(Store));
 
         await using var server = await TestServer.StartAsync(Store, Ct);
         using var http = new HttpWorkerLink(server.Url(), token: null);
         await RunThroughAsync("http", http);
-
-        await using var node = StandInNode.Start(Store, Dir, [BuiltInHandlers.Echo, ExitThree], Ct);
-        await using var ipc = await IpcWorkerLink.ConnectAsync(node.SocketPath, localId: 1, Ct);
-        await RunThroughAsync("ipc", ipc);
     }
 
     private async Task RunThroughAsync(string name, IWorkerLink link)
