@@ -24,7 +24,7 @@ public sealed partial class PostgresJobStore
     private const string ClaimedColumns = """
         seq, id, type, jobs.queue, priority, payload, attempt, max_attempts, timeout_ms,
                   backoff_base_ms, backoff_max_ms, tags, created_at, checkpoint, checkpoint_at, checkpoint_interval_ms, run_at,
-                  workflow_id IS NOT NULL AS step, trace_parent, trace_state
+                  workflow_id IS NOT NULL AS step, trace_parent, trace_state, limits
         """;
 
     private static readonly string ClaimSql = $"""
@@ -93,7 +93,7 @@ public sealed partial class PostgresJobStore
                     if (r.FieldCount == 1) continue; // a limited queue's lock (LockLimitsSql)
                     while (await r.ReadAsync(ct).ConfigureAwait(false))
                     {
-                        list.Add((r.GetInt64(0), ReadClaimed(r, p.WorkerId, claimId: r.GetInt64(20))));
+                        list.Add((r.GetInt64(0), ReadClaimed(r, p.WorkerId, claimId: r.GetInt64(21))));
                         if (r.GetBoolean(17)) steps.Add(r.GetInt64(0));
                     }
                 } while (await r.NextResultAsync(ct).ConfigureAwait(false));
@@ -138,5 +138,6 @@ public sealed partial class PostgresJobStore
         WorkerId = workerId,
         TraceParent = r.GetStringOrNull(18),
         TraceState = r.GetStringOrNull(19),
+        Limits = ResourceLimits.FromJson(r.GetStringOrNull(20)),
     };
 }

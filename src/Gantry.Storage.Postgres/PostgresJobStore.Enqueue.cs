@@ -16,17 +16,17 @@ public sealed partial class PostgresJobStore
     private const string InsertJobsSql = """
         INSERT INTO jobs (id, type, queue, state, priority, payload, max_attempts, attempt_budget, timeout_ms,
                           backoff_base_ms, backoff_max_ms, created_at, run_at, idempotency_key, tags, required_capabilities,
-                          checkpoint_interval_ms, workflow_id, step, deps_left, trace_parent, trace_state, concurrency_key, unique_until, unique_while)
+                          checkpoint_interval_ms, workflow_id, step, deps_left, trace_parent, trace_state, concurrency_key, unique_until, unique_while, limits)
         SELECT j.id, j.type, j.queue, j.state, j.priority, j.payload, j.max_attempts, j.max_attempts, j.timeout_ms,
                j.backoff_base_ms, j.backoff_max_ms, @now, j.run_at, j.key, j.tags::jsonb,
                CASE WHEN j.caps IS NULL THEN NULL ELSE ARRAY(SELECT jsonb_array_elements_text(j.caps::jsonb)) END,
-               j.checkpoint_interval_ms, @workflow_id, j.step, j.deps_left, @trace_parent, @trace_state, j.ckey, j.unique_until, j.unique_while
+               j.checkpoint_interval_ms, @workflow_id, j.step, j.deps_left, @trace_parent, @trace_state, j.ckey, j.unique_until, j.unique_while, j.limits
         FROM unnest(@ids, @types, @queues, @states, @priorities, @payloads, @max_attempts, @timeouts,
                     @bases, @maxes, @run_ats, @keys, @tags, @caps, @checkpoint_intervals, @steps, @deps_lefts,
-                    @ckeys, @unique_untils, @unique_whiles)
+                    @ckeys, @unique_untils, @unique_whiles, @limits)
              WITH ORDINALITY AS j(id, type, queue, state, priority, payload, max_attempts, timeout_ms,
                                   backoff_base_ms, backoff_max_ms, run_at, key, tags, caps, checkpoint_interval_ms, step, deps_left,
-                                  ckey, unique_until, unique_while, ord)
+                                  ckey, unique_until, unique_while, limits, ord)
         ORDER BY j.ord
         ON CONFLICT (queue, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
         RETURNING id, seq
@@ -78,7 +78,8 @@ public sealed partial class PostgresJobStore
             .Bind("@deps_lefts", workflow?.Steps.Select(s => (int?)s.DependsOn.Count).ToArray() ?? new int?[jobs.Count], NpgsqlDbType.Array | NpgsqlDbType.Integer)
             .Bind("@ckeys", jobs.Select(j => j.ConcurrencyKey).ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Text)
             .Bind("@unique_untils", jobs.Select(j => j.UniqueFor is { } u ? (DateTime?)(now + u).UtcDateTime : null).ToArray(), NpgsqlDbType.Array | NpgsqlDbType.TimestampTz)
-            .Bind("@unique_whiles", jobs.Select(j => UniqueWhileText(j.UniqueWhile)).ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Text);
+            .Bind("@unique_whiles", jobs.Select(j => UniqueWhileText(j.UniqueWhile)).ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Text)
+            .Bind("@limits", jobs.Select(j => j.Limits?.ToJson()).ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Text);
 
     /// <summary>The states of a uniqueness window as stored: comma-separated; null for every state.</summary>
     internal static string? UniqueWhileText(IReadOnlyList<JobState>? states) => states is null ? null : string.Join(",", states.Select(s => s.ToText()));

@@ -12,7 +12,7 @@ public sealed partial class PostgresJobStore
         created_at, run_at, started_at, finished_at, worker_id, {LeaseUntilColumn}, idempotency_key, tags::text,
         array_to_json(required_capabilities)::text, progress, progress_message, result, cancel_requested_at,
         octet_length(checkpoint), checkpoint_at, checkpoint_interval_ms, workflow_id, step,
-        trace_parent, trace_state
+        trace_parent, trace_state, limits
         """;
 
     private static JobRecord ReadJob(NpgsqlDataReader r) => new()
@@ -47,6 +47,7 @@ public sealed partial class PostgresJobStore
         Step = r.GetStringOrNull(29),
         TraceParent = r.GetStringOrNull(30),
         TraceState = r.GetStringOrNull(31),
+        Limits = ResourceLimits.FromJson(r.GetStringOrNull(32)),
     };
 
     public Task<JobRecord?> JobGetAsync(Guid id, CancellationToken ct) => RunAsync(async c =>
@@ -57,6 +58,8 @@ public sealed partial class PostgresJobStore
         batch.BatchCommands.Add(new NpgsqlBatchCommand(
             "SELECT attempt, at, worker_id, kind, error_type, message, stack FROM job_errors WHERE job_id = $1 ORDER BY attempt")
             { Parameters = { new() { Value = id } } });
+        batch.BatchCommands.Add(new NpgsqlBatchCommand($"SELECT {ReportSql.UsageColumns} FROM job_usage WHERE job_id = $1 ORDER BY attempt")
+            { Parameters = { new() { Value = id } } });
         await using var r = await batch.ExecuteReaderAsync(ct).ConfigureAwait(false);
         if (!await r.ReadAsync(ct).ConfigureAwait(false)) return null;
         var job = ReadJob(r);
@@ -65,7 +68,19 @@ public sealed partial class PostgresJobStore
         while (await r.ReadAsync(ct).ConfigureAwait(false))
             errors.Add(new JobAttemptError(r.GetInt32(0), r.GetTime(1), r.GetStringOrNull(2),
                 new JobError(r.GetString(3), r.GetString(5), r.GetStringOrNull(4), r.GetStringOrNull(6))));
-        return job with { Errors = errors };
+        await r.NextResultAsync(ct).ConfigureAwait(false);
+        var usage = new List<JobAttemptUsage>();
+        while (await r.ReadAsync(ct).ConfigureAwait(false))
+            usage.Add(new JobAttemptUsage(r.GetInt32(0), new AttemptUsage
+            {
+                Outcome = r.GetString(1),
+                CpuSeconds = r.IsDBNull(2) ? null : r.GetDouble(2),
+                PeakMemoryBytes = r.IsDBNull(3) ? null : r.GetInt64(3),
+                ExitCode = r.IsDBNull(4) ? null : r.GetInt32(4),
+                Signal = r.IsDBNull(5) ? null : r.GetInt32(5),
+                Limit = r.GetStringOrNull(6),
+            }));
+        return job with { Errors = errors, Usage = usage };
     }, ct);
 
     public Task<IReadOnlyList<JobAttemptLogLine>> JobLogsAsync(Guid id, CancellationToken ct) => RunAsync<IReadOnlyList<JobAttemptLogLine>>(async c =>

@@ -35,6 +35,14 @@ public sealed partial class PostgresJobStore
           error_type = excluded.error_type, message = excluded.message, stack = excluded.stack
         """;
 
+    private const string InsertUsageSql = """
+        INSERT INTO job_usage (job_id, attempt, worker_id, outcome, cpu_seconds, peak_memory_bytes, exit_code, signal, limit_hit)
+        SELECT id, @attempt, @worker, @outcome, @cpu, @peak, @code, @signal, @limit FROM jobs
+        WHERE id = @id AND state = 'running' AND attempt = @attempt AND worker_id = @worker
+        ON CONFLICT (job_id, attempt) DO UPDATE SET worker_id = excluded.worker_id, outcome = excluded.outcome, cpu_seconds = excluded.cpu_seconds,
+          peak_memory_bytes = excluded.peak_memory_bytes, exit_code = excluded.exit_code, signal = excluded.signal, limit_hit = excluded.limit_hit
+        """;
+
     // Lines of an attempt the worker still holds; a line sent twice (a retried batch) replaces itself.
     private const string InsertLogsSql = """
         INSERT INTO job_logs (job_id, attempt, n, at, level, message)
@@ -50,7 +58,7 @@ public sealed partial class PostgresJobStore
         {
             if (report is JobFailedReport f)
                 JobStateMachine.Apply(JobState.Running, f.Next == JobState.Dead ? JobTransition.FailForGood : JobTransition.FailAndRetry, f.Next);
-            else if (report is not (JobProgressReport or JobSucceededReport or JobCancelledReport or JobRequeuedReport or JobLogReport or JobCheckpointReport))
+            else if (report is not (JobProgressReport or JobSucceededReport or JobCancelledReport or JobRequeuedReport or JobLogReport or JobCheckpointReport or JobUsageReport))
                 throw new ArgumentException($"unknown report {report.GetType().Name}", nameof(reports));
         }
         bool wakeClaimers = false, wakeScheduler = false, slotsFreed = false;
@@ -106,6 +114,12 @@ public sealed partial class PostgresJobStore
                             wakeScheduler |= next == JobState.Scheduled;
                         }
                         break;
+                    case JobUsageReport u:
+                        results[i] = await Fenced(c, InsertUsageSql, u).Bind("@outcome", u.Usage.Outcome)
+                            .Bind("@cpu", u.Usage.CpuSeconds, NpgsqlDbType.Double).Bind("@peak", u.Usage.PeakMemoryBytes, NpgsqlDbType.Bigint)
+                            .Bind("@code", u.Usage.ExitCode, NpgsqlDbType.Integer).Bind("@signal", u.Usage.Signal, NpgsqlDbType.Integer)
+                            .Bind("@limit", u.Usage.Limit, NpgsqlDbType.Text).RunAsync(ct).ConfigureAwait(false) == 1;
+                        break;
                     case JobCheckpointReport cp:
                         results[i] = await Fenced(c, ReportSql.Checkpoint, cp).Bind("@data", cp.Data).Bind("@now", now)
                             .RunAsync(ct).ConfigureAwait(false) == 1;
@@ -135,9 +149,9 @@ public sealed partial class PostgresJobStore
                             await StepStoppedAsync(c, requeuedSeq, now, ct).ConfigureAwait(false);
                             break;
                         }
-                        // The attempt did not count: the next claim reuses its number, so its lines go.
-                        await Command(c, "DELETE FROM job_logs WHERE job_id = @id AND attempt = @attempt").Bind("@id", q.JobId).Bind("@attempt", q.Attempt)
-                            .RunAsync(ct).ConfigureAwait(false);
+                        // The attempt did not count: the next claim reuses its number, so its lines and usage go.
+                        await Command(c, "DELETE FROM job_logs WHERE job_id = @id AND attempt = @attempt; DELETE FROM job_usage WHERE job_id = @id AND attempt = @attempt")
+                            .Bind("@id", q.JobId).Bind("@attempt", q.Attempt).RunAsync(ct).ConfigureAwait(false);
                         results[i] = await Fenced(c, ReportSql.Requeue, q).RunAsync(ct).ConfigureAwait(false) == 1;
                         wakeClaimers |= results[i];
                         break;

@@ -438,6 +438,39 @@ internal static class PostgresSchema
               detail text
             );
             """),
+        (16, """
+            -- What each process-handler attempt consumed and how its program ended (a usage report, fenced like the others).
+            CREATE TABLE job_usage (
+              job_id            uuid             NOT NULL REFERENCES jobs (id) ON DELETE CASCADE,
+              attempt           integer          NOT NULL,
+              worker_id         text,
+              outcome           text             NOT NULL,
+              cpu_seconds       double precision,
+              peak_memory_bytes bigint,
+              exit_code         integer,
+              signal            integer,
+              limit_hit         text,
+              PRIMARY KEY (job_id, attempt)
+            );
+            -- A job's own process limits, tighter than its type's (JSON: memory_mb, cpu, processes); null for none.
+            ALTER TABLE jobs ADD COLUMN limits text;
+            -- Alerts for webhooks, written before any delivery attempt: each occurrence (key) once; next_at null once settled.
+            CREATE TABLE alert_outbox (
+              id         uuid        PRIMARY KEY,
+              key        text        NOT NULL UNIQUE,
+              webhook    text        NOT NULL,
+              event      text        NOT NULL,
+              body       text        NOT NULL,
+              created_at timestamptz NOT NULL,
+              attempts   integer     NOT NULL DEFAULT 0,
+              next_at    timestamptz,
+              settled_at timestamptz,
+              delivered  boolean     NOT NULL DEFAULT false,
+              last_error text
+            );
+            CREATE INDEX alert_outbox_due ON alert_outbox (next_at) WHERE next_at IS NOT NULL;
+            CREATE INDEX alert_outbox_settled ON alert_outbox (settled_at) WHERE settled_at IS NOT NULL;
+            """),
     ];
 
     public static int LatestVersion => Migrations[^1].Version;

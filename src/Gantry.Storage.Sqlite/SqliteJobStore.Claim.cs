@@ -26,13 +26,13 @@ public sealed partial class SqliteJobStore
     }
 
     /// <summary>How many columns <see cref="ClaimReturning"/> names: a claim that returns more puts them after these.</summary>
-    private const int ClaimReturningCount = 20;
+    private const int ClaimReturningCount = 21;
 
     /// <summary>The columns every claim returns, in the order <see cref="ReadClaimed"/> reads them.</summary>
     private const string ClaimReturning = """
         RETURNING seq, id, type, queue, priority, payload, attempt, max_attempts, timeout_ms,
                   backoff_base_ms, backoff_max_ms, tags, created_at, checkpoint, checkpoint_at, checkpoint_interval_ms, run_at,
-                  workflow_id IS NOT NULL, trace_parent, trace_state
+                  workflow_id IS NOT NULL, trace_parent, trace_state, limits
         """;
 
     /// <summary>
@@ -126,5 +126,6 @@ public sealed partial class SqliteJobStore
         WorkerId = workerId,
         TraceParent = r.GetStringOrNull(18),
         TraceState = r.GetStringOrNull(19),
+        Limits = ResourceLimits.FromJson(r.GetStringOrNull(20)),
     };
 }

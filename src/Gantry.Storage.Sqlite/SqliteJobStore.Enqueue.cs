@@ -12,10 +12,10 @@ public sealed partial class SqliteJobStore
     private const string InsertJobSql = """
         INSERT INTO jobs (id, type, queue, state, priority, payload, max_attempts, attempt_budget, timeout_ms,
                           backoff_base_ms, backoff_max_ms, created_at, run_at, idempotency_key, tags, required_capabilities,
-                          checkpoint_interval_ms, workflow_id, step, deps_left, trace_parent, trace_state, concurrency_key, unique_until, unique_while)
+                          checkpoint_interval_ms, workflow_id, step, deps_left, trace_parent, trace_state, concurrency_key, unique_until, unique_while, limits)
         VALUES (@id, @type, @queue, @state, @priority, @payload, @max_attempts, @max_attempts, @timeout_ms,
                 @backoff_base_ms, @backoff_max_ms, @now, @run_at, @key, @tags, @caps, @checkpoint_interval_ms,
-                @workflow_id, @step, @deps_left, @trace_parent, @trace_state, @ckey, @unique_until, @unique_while)
+                @workflow_id, @step, @deps_left, @trace_parent, @trace_state, @ckey, @unique_until, @unique_while, @limits)
         ON CONFLICT (queue, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
         """;
 
@@ -53,6 +53,7 @@ public sealed partial class SqliteJobStore
             .Bind("@caps", CoreJson.ListToJson(job.RequiredCapabilities))
             .Bind("@checkpoint_interval_ms", job.CheckpointInterval is { } ci ? (long)ci.TotalMilliseconds : null)
             .Bind("@ckey", job.ConcurrencyKey)
+            .Bind("@limits", job.Limits?.ToJson())
             .Bind("@unique_until", job.UniqueFor is { } u ? now + (long)u.TotalMilliseconds : null)
             .Bind("@unique_while", job.UniqueWhile is { } w ? string.Join(",", w.Select(s => s.ToText())) : null);
 

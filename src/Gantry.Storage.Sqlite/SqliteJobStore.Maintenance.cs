@@ -89,11 +89,13 @@ public sealed partial class SqliteJobStore
         }
         var deleteErrors = Prepared("DELETE FROM job_errors WHERE job_seq = @seq");
         var deleteLogs = Prepared("DELETE FROM job_logs WHERE job_seq = @seq");
+        var deleteUsage = Prepared("DELETE FROM job_usage WHERE job_seq = @seq");
         var deleteEdges = Prepared("DELETE FROM job_dependencies WHERE job_seq = @seq");
         foreach (var seq in seqs)
         {
             deleteErrors.Bind("@seq", seq).ExecuteNonQuery();
             deleteLogs.Bind("@seq", seq).ExecuteNonQuery();
+            deleteUsage.Bind("@seq", seq).ExecuteNonQuery();
             deleteEdges.Bind("@seq", seq).ExecuteNonQuery();
         }
         // A workflow goes with its last step (its steps go together, once all have finished).

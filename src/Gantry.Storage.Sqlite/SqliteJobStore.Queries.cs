@@ -10,7 +10,7 @@ public sealed partial class SqliteJobStore
         seq, id, type, queue, state, priority, payload, attempt, max_attempts, timeout_ms, backoff_base_ms, backoff_max_ms,
         created_at, run_at, started_at, finished_at, worker_id, lease_until, idempotency_key, tags, required_capabilities,
         progress, progress_message, result, cancel_requested_at, length(checkpoint), checkpoint_at, checkpoint_interval_ms,
-        workflow_id, step, trace_parent, trace_state
+        workflow_id, step, trace_parent, trace_state, limits
         """;
 
     private static JobRecord ReadJob(SqliteDataReader r) => new()
@@ -45,6 +45,7 @@ public sealed partial class SqliteJobStore
         Step = r.GetStringOrNull(29),
         TraceParent = r.GetStringOrNull(30),
         TraceState = r.GetStringOrNull(31),
+        Limits = ResourceLimits.FromJson(r.GetStringOrNull(32)),
     };
 
     public Task<JobRecord?> JobGetAsync(Guid id, CancellationToken ct) => ReadAsync(c =>
@@ -68,8 +69,24 @@ public sealed partial class SqliteJobStore
         while (e.Read())
             list.Add(new JobAttemptError(e.GetInt32(0), e.GetTime(1), e.GetStringOrNull(2),
                 new JobError(e.GetString(3), e.GetString(5), e.GetStringOrNull(4), e.GetStringOrNull(6))));
-        return job with { Errors = list };
+        using var usage = c.CreateCommand();
+        usage.CommandText = $"SELECT {ReportSql.UsageColumns} FROM job_usage WHERE job_seq = @seq ORDER BY attempt";
+        usage.Bind("@seq", seq);
+        using var u = usage.ExecuteReader();
+        var used = new List<JobAttemptUsage>();
+        while (u.Read()) used.Add(ReadUsage(u));
+        return job with { Errors = list, Usage = used };
     }, ct);
+
+    private static JobAttemptUsage ReadUsage(Microsoft.Data.Sqlite.SqliteDataReader r) => new(r.GetInt32(0), new AttemptUsage
+    {
+        Outcome = r.GetString(1),
+        CpuSeconds = r.IsDBNull(2) ? null : r.GetDouble(2),
+        PeakMemoryBytes = r.GetInt64OrNull(3),
+        ExitCode = r.GetInt64OrNull(4) is { } code ? (int)code : null,
+        Signal = r.GetInt64OrNull(5) is { } signal ? (int)signal : null,
+        Limit = r.GetStringOrNull(6),
+    });
 
     public Task<IReadOnlyList<JobAttemptLogLine>> JobLogsAsync(Guid id, CancellationToken ct) => ReadAsync<IReadOnlyList<JobAttemptLogLine>>(c =>
     {

@@ -26,6 +26,12 @@ public sealed partial class SqliteJobStore
         SELECT seq, @attempt, @n, @at, @level, @message FROM jobs WHERE id = @id AND state = 'running' AND attempt = @attempt AND worker_id = @worker
         """;
 
+    private const string InsertUsageSql = """
+        INSERT OR REPLACE INTO job_usage (job_seq, attempt, worker_id, outcome, cpu_seconds, peak_memory_bytes, exit_code, signal, limit_hit)
+        SELECT seq, @attempt, @worker, @outcome, @cpu, @peak, @code, @signal, @limit FROM jobs
+        WHERE id = @id AND state = 'running' AND attempt = @attempt AND worker_id = @worker
+        """;
+
     private const string InsertErrorSql = """
         INSERT OR REPLACE INTO job_errors (job_seq, attempt, at, worker_id, kind, error_type, message, stack)
         VALUES (@seq, @attempt, @now, @worker, @kind, @type, @message, @stack)
@@ -59,6 +65,11 @@ public sealed partial class SqliteJobStore
                             results[i] = insertLog.Bind("@id", l.JobId.ToString()).Bind("@attempt", l.Attempt).Bind("@worker", l.WorkerId)
                                 .Bind("@n", line.Number).Bind("@at", line.At.ToUnixTimeMilliseconds()).Bind("@level", line.Level)
                                 .Bind("@message", line.Message).Execute() == 1;
+                        break;
+                    case JobUsageReport u:
+                        results[i] = Fenced(InsertUsageSql, u).Bind("@outcome", u.Usage.Outcome).Bind("@cpu", u.Usage.CpuSeconds)
+                            .Bind("@peak", u.Usage.PeakMemoryBytes).Bind("@code", u.Usage.ExitCode).Bind("@signal", u.Usage.Signal)
+                            .Bind("@limit", u.Usage.Limit).ExecuteNonQuery() == 1;
                         break;
                     case JobSucceededReport s:
                         // The hot path: a statement driven directly, not through ADO.NET. A plain job costs
@@ -118,8 +129,10 @@ public sealed partial class SqliteJobStore
                             StepStopped(requeuedSeq, now);
                             break;
                         }
-                        // The attempt did not count: the next claim reuses its number, so its lines go.
+                        // The attempt did not count: the next claim reuses its number, so its lines and usage go.
                         Prepared("DELETE FROM job_logs WHERE job_seq = (SELECT seq FROM jobs WHERE id = @id) AND attempt = @attempt")
+                            .Bind("@id", q.JobId.ToString()).Bind("@attempt", q.Attempt).ExecuteNonQuery();
+                        Prepared("DELETE FROM job_usage WHERE job_seq = (SELECT seq FROM jobs WHERE id = @id) AND attempt = @attempt")
                             .Bind("@id", q.JobId.ToString()).Bind("@attempt", q.Attempt).ExecuteNonQuery();
                         results[i] = Fenced(ReportSql.Requeue, q).ExecuteNonQuery() == 1;
                         wakeClaimers |= results[i];

@@ -290,6 +290,39 @@ internal static class SqliteSchema
               detail TEXT
             );
             """),
+        (12, """
+            -- What each process-handler attempt consumed and how its program ended (a usage report, fenced like the others).
+            CREATE TABLE job_usage (
+              job_seq           INTEGER NOT NULL,
+              attempt           INTEGER NOT NULL,
+              worker_id         TEXT,
+              outcome           TEXT    NOT NULL,
+              cpu_seconds       REAL,
+              peak_memory_bytes INTEGER,
+              exit_code         INTEGER,
+              signal            INTEGER,
+              limit_hit         TEXT,
+              PRIMARY KEY (job_seq, attempt)
+            ) WITHOUT ROWID;
+            -- A job's own process limits, tighter than its type's (JSON: memory_mb, cpu, processes); null for none.
+            ALTER TABLE jobs ADD COLUMN limits TEXT;
+            -- Alerts for webhooks, written before any delivery attempt: each occurrence (key) once; next_at null once settled.
+            CREATE TABLE alert_outbox (
+              id         TEXT    PRIMARY KEY,
+              key        TEXT    NOT NULL UNIQUE,
+              webhook    TEXT    NOT NULL,
+              event      TEXT    NOT NULL,
+              body       TEXT    NOT NULL,
+              created_at INTEGER NOT NULL,
+              attempts   INTEGER NOT NULL DEFAULT 0,
+              next_at    INTEGER,
+              settled_at INTEGER,
+              delivered  INTEGER NOT NULL DEFAULT 0,
+              last_error TEXT
+            );
+            CREATE INDEX alert_outbox_due ON alert_outbox (next_at) WHERE next_at IS NOT NULL;
+            CREATE INDEX alert_outbox_settled ON alert_outbox (settled_at) WHERE settled_at IS NOT NULL;
+            """),
     ];
 
     public static int LatestVersion => Migrations[^1].Version;

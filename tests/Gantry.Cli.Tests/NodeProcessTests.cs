@@ -343,4 +343,58 @@ public sealed partial class NodeProcessTests : IDisposable
         Assert.Equal(1, code);
         Assert.Contains("no node is running", stderr, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task Node_HealthReady_FalseWhileItsServerIsDown_TrueAfter()
+    {
+        int port;
+        using (var probe = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0))
+        {
+            probe.Start();
+            port = ((System.Net.IPEndPoint)probe.LocalEndpoint).Port;
+        }
+        GantryProcess StartServer() => GantryProcess.Start(_dir.Path, "server", "--db", _dir.Db, "--listen", $"127.0.0.1:{port}");
+        var server = StartServer();
+        try
+        {
+            await server.WaitForOutputAsync("Press Ctrl-C to stop.", Generous);
+            await using var node = GantryProcess.Start(_dir.Path, "node", "--server", $"http://127.0.0.1:{port}", "--run-dir", RunDir,
+                "--workers", "1", "--heartbeat-interval", "500ms", "--ping-interval", "500ms", "--metrics-listen", "127.0.0.1:0");
+            await node.WaitForOutputAsync("Press Ctrl-C to stop.", Generous);
+            using var http = new HttpClient { BaseAddress = new Uri(MetricsLine().Match(node.Stdout).Groups[1].Value) };
+            await WaitForStatusAsync(http, "/health/ready", System.Net.HttpStatusCode.OK);
+
+            server.Signal(GantryProcess.SigTerm);
+            Assert.Equal(0, await server.WaitForExitAsync(Generous));
+            await server.DisposeAsync();
+            // Its next heartbeat fails: not ready, though the process still works.
+            await WaitForStatusAsync(http, "/health/ready", System.Net.HttpStatusCode.ServiceUnavailable);
+            Assert.Equal(System.Net.HttpStatusCode.OK, (await http.GetAsync("/health/live")).StatusCode);
+
+            server = StartServer();
+            await server.WaitForOutputAsync("Press Ctrl-C to stop.", Generous);
+            await WaitForStatusAsync(http, "/health/ready", System.Net.HttpStatusCode.OK);
+            // And it works again: a job submitted now runs on the node's worker.
+            var id = await QuickRun.SubmitAsync(_dir, "echo", "{}");
+            await StoreProbe.WaitForAsync(_dir.Db, id, j => j.State == JobState.Succeeded, Generous, "succeeded");
+
+            node.Signal(GantryProcess.SigTerm);
+            Assert.Equal(0, await node.WaitForExitAsync(Generous));
+        }
+        finally
+        {
+            await server.DisposeAsync();
+        }
+    }
+
+    private static async Task WaitForStatusAsync(HttpClient http, string path, System.Net.HttpStatusCode expected)
+    {
+        var deadline = DateTime.UtcNow + Generous;
+        System.Net.HttpStatusCode last;
+        while ((last = (await http.GetAsync(path)).StatusCode) != expected)
+        {
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"{path} still {(int)last}, not {(int)expected}");
+            await Task.Delay(100);
+        }
+    }
 }

@@ -148,6 +148,14 @@ public sealed class WorkerProtocolBadInputTests : IAsyncLifetime
         // worker_id and attempt fence a report: an empty id or an attempt below 1 is bad input, not a stale report (409).
         { "/api/v1/worker/report", """{"reports":[{"kind":"cancelled","job_id":"0193a5b2-7c1e-7d4a-9f00-1a2b3c4d5e6f","attempt":1,"worker_id":""}]}""", "reports[0].worker_id" },
         { "/api/v1/worker/report", """{"reports":[{"kind":"cancelled","job_id":"0193a5b2-7c1e-7d4a-9f00-1a2b3c4d5e6f","attempt":0,"worker_id":"w1"}]}""", "reports[0].attempt" },
+        // A process handler's usage: one of the outcomes and limits, a limit named when one was hit, no negative figure.
+        { "/api/v1/worker/report", """{"reports":[{"kind":"usage","job_id":"0193a5b2-7c1e-7d4a-9f00-1a2b3c4d5e6f","attempt":1,"worker_id":"w1"}]}""", "reports[0].usage" },
+        { "/api/v1/worker/report", """{"reports":[{"kind":"usage","job_id":"0193a5b2-7c1e-7d4a-9f00-1a2b3c4d5e6f","attempt":1,"worker_id":"w1","usage":{"outcome":"exploded"}}]}""", "reports[0].usage.outcome" },
+        { "/api/v1/worker/report", """{"reports":[{"kind":"usage","job_id":"0193a5b2-7c1e-7d4a-9f00-1a2b3c4d5e6f","attempt":1,"worker_id":"w1","usage":{"outcome":"limit_hit"}}]}""", "reports[0].usage.limit" },
+        { "/api/v1/worker/report", """{"reports":[{"kind":"usage","job_id":"0193a5b2-7c1e-7d4a-9f00-1a2b3c4d5e6f","attempt":1,"worker_id":"w1","usage":{"outcome":"exited","cpu_seconds":-1}}]}""", "reports[0].usage.cpu_seconds" },
+        // A job's own limits: positive, known fields only.
+        { "/api/v1/jobs", """{"type":"echo","limits":{"memory_mb":0}}""", "body.limits.memory_mb" },
+        { "/api/v1/jobs", """{"type":"echo","limits":{"mem":64}}""", "body.limits.mem" },
     };
 
     [Theory]

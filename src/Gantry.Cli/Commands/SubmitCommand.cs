@@ -59,7 +59,9 @@ internal static class SubmitCommand
         };
         command.SetHandler(async (parse, ct) =>
         {
-            var limits = JobLimits.Default with { MaxPayloadBytes = parse.GetValue(maxPayload) };
+            var settings = GantryConfig.Load(parse.GetValue(config));
+            // A job's own limits wider than those its type has here are refused before anything is sent.
+            var limits = settings.JobLimits with { MaxPayloadBytes = parse.GetValue(maxPayload) };
             var now = DateTimeOffset.UtcNow;
             if (parse.GetValue(delay) is not null && parse.GetValue(runAt) is not null)
                 throw new InvalidInputException("--delay/--run-at", "give one or the other, not both");
@@ -69,7 +71,7 @@ internal static class SubmitCommand
             {
                 if (parse.GetValue(type) is not null || parse.GetValue(file) is not null)
                     throw new InvalidInputException("submit", "give --workflow alone, without a job type or --file");
-                return await WorkflowSubmit.RunAsync(parse, flowPath, limits, !parse.GetValue(allowUnknown), GantryConfig.Load(parse.GetValue(config)),
+                return await WorkflowSubmit.RunAsync(parse, flowPath, limits, !parse.GetValue(allowUnknown), settings,
                     location, parse.GetValue(json), parse.GetValue(wait), ct).ConfigureAwait(false);
             }
 
@@ -107,7 +109,6 @@ internal static class SubmitCommand
             var validated = drafts.Select(d => Override(d.Draft)).Select((d, i) => (Draft: d, Job: d.Validate(limits, drafts[i].Where))).ToArray();
             var jobs = validated.Select(v => v.Job).ToArray();
 
-            var settings = GantryConfig.Load(parse.GetValue(config));
             await using var store = await location.OpenAsync(parse, createIfMissing: true, ct).ConfigureAwait(false);
             var results = await store.JobSubmitAsync(validated, parse.GetValue(allowUnknown), settings.KnownJobTypes, ct).ConfigureAwait(false);
 

@@ -18,6 +18,16 @@ internal sealed record GantryConfig
 
     public IReadOnlyDictionary<string, ProcessHandlerSpec> Handlers { get; init; } = new Dictionary<string, ProcessHandlerSpec>();
 
+    /// <summary>What every process handler gets where its own entry says nothing (<c>process_defaults</c>: <c>timeout_seconds</c>, <c>limits</c>); already applied to <see cref="Handlers"/>.</summary>
+    public ProcessHandlerSpec? ProcessDefaults { get; init; }
+
+    /// <summary>The limits of each process handler's type (defaults applied): a job's own <c>limits</c> may not be wider (<see cref="JobLimits.TypeLimits"/>).</summary>
+    public IReadOnlyDictionary<string, Gantry.Jobs.ResourceLimits> TypeLimits =>
+        Handlers.ToDictionary(h => h.Key, h => h.Value.Limits.Resources, StringComparer.Ordinal);
+
+    /// <summary><see cref="JobLimits.Default"/> with the limits of the types this file binds.</summary>
+    public JobLimits JobLimits => JobLimits.Default with { TypeLimits = TypeLimits };
+
     /// <summary>API tokens, kept as hashes; added to those of <c>GANTRY_TOKENS</c>.</summary>
     public IReadOnlyList<ApiToken> Tokens { get; init; } = [];
 
@@ -35,6 +45,9 @@ internal sealed record GantryConfig
 
     /// <summary>Per-queue retention (<c>retention</c>, keyed by queue: <c>succeeded_seconds</c>, <c>dead_seconds</c>, <c>cancelled_seconds</c>), set when a server starts.</summary>
     public IReadOnlyList<Gantry.Storage.QueueRetention> Retention { get; init; } = [];
+
+    /// <summary>Alert webhooks (<c>alerts</c>: <c>webhooks</c>, <c>queue_stalled_after_seconds</c>), delivered by the leading coordinator.</summary>
+    public Gantry.Server.Alerts.AlertOptions Alerts { get; init; } = new();
 
     /// <summary>Where to export metrics over OTLP; null for no export.</summary>
     public TelemetrySettings? Telemetry { get; init; }
@@ -79,6 +92,8 @@ internal sealed record GantryConfig
             var hidePayloads = false;
             var schedules = new List<Gantry.Scheduling.ScheduleDefinition>();
             var retention = new List<Gantry.Storage.QueueRetention>();
+            ProcessHandlerSpec? defaults = null;
+            var alerts = new Gantry.Server.Alerts.AlertOptions();
             foreach (var p in root.EnumerateObject())
             {
                 switch (p.Name)
@@ -121,13 +136,23 @@ internal sealed record GantryConfig
                         // A command's settings: read with the environment and the flags, and checked key by key, by CommandSettings.
                         Object(p.Value, $"{name}: {p.Name}");
                         break;
+                    case "alerts":
+                        alerts = AlertsFrom(p.Value, $"{name}: alerts");
+                        break;
+                    case "process_defaults":
+                        defaults = ProcessDefaultsFrom(p.Value, $"{name}: process_defaults");
+                        break;
                     default:
-                        throw new InvalidInputException(name, $"unknown field '{p.Name}' (known fields: handlers, tokens, telemetry, allowed_hosts, cors_origins, dashboard_hide_payloads, schedules, retention, run, server, worker, node)");
+                        throw new InvalidInputException(name, $"unknown field '{p.Name}' (known fields: handlers, process_defaults, alerts, tokens, telemetry, allowed_hosts, cors_origins, dashboard_hide_payloads, schedules, retention, run, server, worker, node)");
                 }
             }
+            // Defaults fill what each handler leaves unset, wherever the section stands in the file.
+            if (defaults is not null)
+                foreach (var (type, spec) in handlers.ToArray())
+                    handlers[type] = spec with { Timeout = spec.Timeout ?? defaults.Timeout, Limits = spec.Limits.Or(defaults.Limits) };
             return new GantryConfig
             {
-                Handlers = handlers, Tokens = tokens, Telemetry = telemetry, AllowedHosts = allowedHosts, CorsOrigins = corsOrigins, Source = Path.GetFullPath(path),
+                Handlers = handlers, ProcessDefaults = defaults, Alerts = alerts, Tokens = tokens, Telemetry = telemetry, AllowedHosts = allowedHosts, CorsOrigins = corsOrigins, Source = Path.GetFullPath(path),
                 DashboardHidePayloads = hidePayloads, Schedules = schedules, Retention = retention,
             };
         }
@@ -155,6 +180,78 @@ internal sealed record GantryConfig
         if (command is null || command.Count == 0 || string.IsNullOrWhiteSpace(command[0]))
             throw new InvalidInputException($"{at}.command", "is required: the program and its arguments, e.g. [\"python3\", \"worker.py\"]");
         return spec;
+    }
+
+    /// <summary><c>process_defaults</c>: a handler's <c>timeout_seconds</c> and <c>limits</c>, with the same names and rules.</summary>
+    private static ProcessHandlerSpec ProcessDefaultsFrom(JsonElement e, string at)
+    {
+        var spec = new ProcessHandlerSpec { Command = [] };
+        foreach (var p in Object(e, at).EnumerateObject())
+        {
+            var where = $"{at}.{p.Name}";
+            spec = p.Name switch
+            {
+                "timeout_seconds" => spec with { Timeout = TimeSpan.FromSeconds(Positive(p.Value, where)) },
+                "limits" => spec with { Limits = Limits(p.Value, where) },
+                _ => throw new InvalidInputException(at, $"unknown field '{p.Name}' (known fields: timeout_seconds, limits)"),
+            };
+        }
+        return spec;
+    }
+
+    private static Gantry.Server.Alerts.AlertOptions AlertsFrom(JsonElement e, string at)
+    {
+        var options = new Gantry.Server.Alerts.AlertOptions();
+        foreach (var p in Object(e, at).EnumerateObject())
+        {
+            var where = $"{at}.{p.Name}";
+            switch (p.Name)
+            {
+                case "webhooks":
+                    if (p.Value.ValueKind != JsonValueKind.Array) throw new InvalidInputException(where, "expected an array of {\"url\", \"secret\", \"events\"} objects");
+                    options = options with { Webhooks = p.Value.EnumerateArray().Select((w, i) => Webhook(w, $"{where}[{i}]")).ToArray() };
+                    break;
+                case "queue_stalled_after_seconds":
+                    options = options with { QueueStalledAfter = TimeSpan.FromSeconds(Positive(p.Value, where)) };
+                    break;
+                default:
+                    throw new InvalidInputException(at, $"unknown field '{p.Name}' (known fields: webhooks, queue_stalled_after_seconds)");
+            }
+        }
+        return options;
+    }
+
+    private static Gantry.Server.Alerts.AlertWebhook Webhook(JsonElement e, string at)
+    {
+        Uri? url = null;
+        string? secret = null;
+        IReadOnlyList<string>? events = null;
+        foreach (var p in Object(e, at).EnumerateObject())
+        {
+            var where = $"{at}.{p.Name}";
+            switch (p.Name)
+            {
+                case "url":
+                    url = Uri.TryCreate(String(p.Value, where), UriKind.Absolute, out var u) && u.Scheme is "http" or "https" ? u
+                        : throw new InvalidInputException(where, "expected an http(s) URL, e.g. https://alerts.example.com/gantry");
+                    break;
+                case "secret":
+                    secret = String(p.Value, where);
+                    if (secret.Length < 16) throw new InvalidInputException(where, "must be at least 16 characters (the HMAC key receivers verify with)");
+                    break;
+                case "events":
+                    events = Strings(p.Value, where);
+                    foreach (var name in events)
+                        if (!Gantry.Storage.AlertEvents.All.Contains(name))
+                            throw new InvalidInputException(where, $"'{name}' is not an event ({string.Join(", ", Gantry.Storage.AlertEvents.All)})");
+                    break;
+                default:
+                    throw new InvalidInputException(at, $"unknown field '{p.Name}' (known fields: url, secret, events)");
+            }
+        }
+        if (url is null) throw new InvalidInputException($"{at}.url", "is required: where alerts are posted");
+        if (secret is null) throw new InvalidInputException($"{at}.secret", "is required: the key each body is signed with (HMAC-SHA256)");
+        return new Gantry.Server.Alerts.AlertWebhook(url, secret, events ?? Gantry.Storage.AlertEvents.All);
     }
 
     private static ApiToken Token(JsonElement e, string at)

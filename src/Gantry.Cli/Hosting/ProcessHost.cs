@@ -50,7 +50,7 @@ internal static class ProcessHost
         {
             web.WebHost.UseUrls(api!.Url);
             web.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = ApiOptions.MaxRequestBytesDefault);
-            web.Services.AddGantryApi(api.ApiOptions(config.KnownJobTypes) with { DeadWorkerTimeout = maintenance?.DeadWorkerTimeout });
+            web.Services.AddGantryApi(api.ApiOptions(config.KnownJobTypes) with { DeadWorkerTimeout = maintenance?.DeadWorkerTimeout, Limits = config.JobLimits });
             // Dashboard sessions and anti-forgery tokens are protected with keys held in memory: a restart signs everyone out,
             // and nothing secret is written to disk.
             web.Services.AddDataProtection().UseEphemeralDataProtectionProvider();
@@ -86,13 +86,15 @@ internal static class ProcessHost
             // A drained gantry worker has nothing left to do: the process exits.
             o.StopApplicationOnDrain = true;
         });
+        // Alert webhooks join the maintenance services the leader runs.
+        if (maintenance is not null) builder.Services.AddGantryAlerts(config.Alerts);
         // A coordinator holds the file's schedules and retention: reconciled as it starts (every coordinator, idempotently).
         if (maintenance is not null && config.Source is not null)
         {
             gantry.AddSchedules(Gantry.Storage.ScheduleOrigins.File, config.Schedules);
             foreach (var retention in config.Retention) gantry.AddQueueRetention(retention);
         }
-        if (jobsDir is not null) gantry.AddJobsDirectory(jobsDir with { KnownJobTypes = config.KnownJobTypes });
+        if (jobsDir is not null) gantry.AddJobsDirectory(jobsDir with { KnownJobTypes = config.KnownJobTypes, Limits = jobsDir.Limits with { TypeLimits = config.TypeLimits } });
         if (workerOptions is not null)
         {
             gantry.AddBuiltInHandlers();

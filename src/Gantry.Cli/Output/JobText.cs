@@ -29,8 +29,14 @@ internal static class JobText
         if (j.Tags.Count > 0) Line("tags", string.Join(", ", j.Tags.Select(kv => $"{kv.Key}={kv.Value}")));
         if (j.RequiredCapabilities.Count > 0) Line("requires", string.Join(", ", j.RequiredCapabilities));
         if (j.CheckpointSize is { } size) Line("checkpoint", $"{size:N0} bytes, saved {(j.CheckpointAt is { } at ? When(at, now) : "")}");
+        if (j.Limits?.ToJson() is { } limits) Line("limits", limits);
         Line("payload", Clip(j.Payload, 2000));
         if (j.Result is not null) Line("result", Clip(j.Result, 4000));
+        if (j.Usage.Count > 0)
+        {
+            sb.AppendLine("  attempts");
+            foreach (var u in j.Usage) sb.AppendLine($"    attempt {u.Attempt}: {u.Usage}");
+        }
         if (j.Errors.Count > 0)
         {
             sb.AppendLine("  errors");

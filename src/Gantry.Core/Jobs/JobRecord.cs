@@ -34,11 +34,15 @@ public sealed record JobRecord
     public int? CheckpointSize { get; init; }
     public DateTimeOffset? CheckpointAt { get; init; }
     public TimeSpan? CheckpointInterval { get; init; }
+    /// <summary>The job's own process limits; null for none.</summary>
+    public ResourceLimits? Limits { get; init; }
     /// <summary>The workflow this job is a step of, and the step's name; null for a plain job.</summary>
     public Guid? WorkflowId { get; init; }
     public string? Step { get; init; }
     /// <summary>The error of every failed attempt, oldest first (filled by single-job reads).</summary>
     public IReadOnlyList<JobAttemptError> Errors { get; init; } = [];
+    /// <summary>What each process-handler attempt consumed and how it ended, oldest first (filled by single-job reads).</summary>
+    public IReadOnlyList<JobAttemptUsage> Usage { get; init; } = [];
     /// <summary>The W3C trace context of the span that enqueued the job, when it was enqueued inside a trace.</summary>
     public string? TraceParent { get; init; }
     public string? TraceState { get; init; }

@@ -29,6 +29,8 @@ public sealed record NewJob
     public IReadOnlyList<string> RequiredCapabilities { get; init; } = [];
     /// <summary>How often the runtime asks a checkpointing handler for its state; null: the type's or worker's default.</summary>
     public TimeSpan? CheckpointInterval { get; init; }
+    /// <summary>The job's own process limits, tightening its type's; null: the type's alone.</summary>
+    public ResourceLimits? Limits { get; init; }
 
     public static readonly IReadOnlyDictionary<string, string> NoTags = new Dictionary<string, string>();
 }

@@ -18,7 +18,7 @@ public static class JobDocumentReader
     [
         "version", "type", "payload", "queue", "priority", "run_at", "timeout_seconds",
         "max_attempts", "backoff", "idempotency_key", "tags", "required_capabilities", "checkpoint_interval_seconds",
-        "concurrency_key", "unique_for", "unique_while",
+        "concurrency_key", "unique_for", "unique_while", "limits",
     ];
 
     /// <summary>Parses and validates every job in <paramref name="text"/>.</summary>
@@ -156,6 +156,7 @@ public static class JobDocumentReader
                 case "concurrency_key": draft = draft with { ConcurrencyKey = String(value, at) }; break;
                 case "unique_for": draft = draft with { UniqueForSeconds = Number(value, at) }; break;
                 case "unique_while": draft = draft with { UniqueWhile = Strings(value, at) }; break;
+                case "limits": draft = draft with { Limits = Gantry.Jobs.ResourceLimits.Read(value, at) }; break;
                 default:
                     if (skip?.Contains(property.Name) == true) break;
                     throw new InvalidInputException(where, $"unknown field '{property.Name}' (known fields: {string.Join(", ", skip is null ? Fields : Fields.Concat(skip))})", at);

@@ -50,6 +50,12 @@ public static class JobDocumentWriter
         if (d.CheckpointIntervalSeconds is { } interval) w.WriteNumber("checkpoint_interval_seconds", interval);
         if (d.ConcurrencyKey is not null) w.WriteString("concurrency_key", d.ConcurrencyKey);
         if (d.UniqueForSeconds is { } uniqueFor) w.WriteNumber("unique_for", uniqueFor);
+        if (d.Limits is { IsEmpty: false } limits)
+        {
+            w.WriteStartObject("limits");
+            limits.WriteFields(w);
+            w.WriteEndObject();
+        }
         if (d.UniqueWhile is { Count: > 0 } uniqueWhile)
         {
             w.WriteStartArray("unique_while");

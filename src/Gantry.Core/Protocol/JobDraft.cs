@@ -27,6 +27,8 @@ public sealed partial record JobDraft
     public IReadOnlyDictionary<string, string>? Tags { get; init; }
     public IReadOnlyList<string>? RequiredCapabilities { get; init; }
     public double? CheckpointIntervalSeconds { get; init; }
+    /// <summary>Process limits of the job's own (<c>limits</c>), tighter than its type's.</summary>
+    public ResourceLimits? Limits { get; init; }
 
     public const int MaxNameLength = 200;
     public const int MaxIdempotencyKeyLength = 255;
@@ -106,6 +108,10 @@ public sealed partial record JobDraft
             checkpointInterval = TimeSpan.FromSeconds(ci);
         }
 
+        var resourceLimits = Limits is { IsEmpty: false } own ? own : null;
+        if (resourceLimits is not null && limits.TypeLimits.TryGetValue(type, out var typeLimits))
+            resourceLimits.CheckNotWider(typeLimits, type, At("limits"));
+
         if (Tags is not null)
             foreach (var k in Tags.Keys)
                 if (string.IsNullOrWhiteSpace(k)) throw new InvalidInputException(At("tags"), "tag names must not be empty");
@@ -128,6 +134,7 @@ public sealed partial record JobDraft
             Tags = Tags ?? NewJob.NoTags,
             RequiredCapabilities = caps.Select(c => c.Trim()).Distinct(StringComparer.Ordinal).ToArray(),
             CheckpointInterval = checkpointInterval,
+            Limits = resourceLimits,
         };
     }
 

@@ -13,6 +13,13 @@ public sealed record JobLimits
     public int MaxBatch { get; init; } = MaxBatchDefault;
     /// <summary>Deepest JSON nesting accepted. Defaults to 64.</summary>
     public int MaxDepth { get; init; } = MaxDepthDefault;
+    /// <summary>
+    /// The process limits of the job types this submitter knows (process handlers, after the configuration's
+    /// defaults): a job's <c>limits</c> wider than its type's are refused. Types not here are not checked.
+    /// </summary>
+    public IReadOnlyDictionary<string, Gantry.Jobs.ResourceLimits> TypeLimits { get; init; } = NoTypeLimits;
+
+    private static readonly IReadOnlyDictionary<string, Gantry.Jobs.ResourceLimits> NoTypeLimits = new Dictionary<string, Gantry.Jobs.ResourceLimits>();
 
     public static readonly JobLimits Default = new();
 

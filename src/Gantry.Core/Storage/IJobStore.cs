@@ -208,4 +208,16 @@ public interface IJobStore : IAsyncDisposable
 
     /// <summary>Gives up leadership, if held, so that another holder can be elected at once.</summary>
     Task LeaderResignAsync(LeaderResignParams p, CancellationToken ct);
+
+    /// <summary>Writes alerts to the outbox, skipping those whose key is there already; returns how many were new.</summary>
+    Task<int> AlertEnqueueAsync(IReadOnlyList<AlertMessage> alerts, CancellationToken ct);
+
+    /// <summary>Alerts not delivered nor given up whose next attempt is due, oldest first, at most <paramref name="limit"/>.</summary>
+    Task<IReadOnlyList<AlertDelivery>> AlertDueAsync(int limit, CancellationToken ct);
+
+    /// <summary>
+    /// Records one delivery attempt: delivered, to retry at a time, or given up. Removes delivered and given-up
+    /// alerts older than <paramref name="keep"/> (their keys with them: an event that old is not seen again).
+    /// </summary>
+    Task AlertSettleAsync(IReadOnlyList<AlertAttemptResult> results, TimeSpan keep, CancellationToken ct);
 }

@@ -51,3 +51,7 @@ public sealed record JobLogReport(Guid JobId, int Attempt, string WorkerId, IRea
 /// <summary>The attempt's latest checkpoint: bytes a later attempt resumes from. Replaces the previous one.</summary>
 public sealed record JobCheckpointReport(Guid JobId, int Attempt, string WorkerId, byte[] Data)
     : JobReport(JobId, Attempt, WorkerId);
+
+/// <summary>What the attempt consumed and how its program ended (process handlers); sent just before the attempt's outcome.</summary>
+public sealed record JobUsageReport(Guid JobId, int Attempt, string WorkerId, AttemptUsage Usage)
+    : JobReport(JobId, Attempt, WorkerId);

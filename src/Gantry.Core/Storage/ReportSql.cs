@@ -58,4 +58,7 @@ public static class ReportSql
         UPDATE jobs SET state = '{JobState.Queued.ToText()}', attempt = attempt - 1, lease_until = NULL, worker_id = NULL
         WHERE {Fence} AND {JobStateMachine.SqlFrom(JobTransition.Requeue)}
         """;
+
+    /// <summary>The columns of <c>job_usage</c> a job's read takes, in the order both stores read them.</summary>
+    public const string UsageColumns = "attempt, outcome, cpu_seconds, peak_memory_bytes, exit_code, signal, limit_hit";
 }

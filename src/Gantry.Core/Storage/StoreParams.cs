@@ -50,6 +50,8 @@ public sealed record ClaimedJob
     public DateTimeOffset? CheckpointAt { get; init; }
     /// <summary>How often the runtime asks the handler for its state, when the job sets it.</summary>
     public TimeSpan? CheckpointInterval { get; init; }
+    /// <summary>The job's own process limits (a process handler runs the tighter of these and its type's); null for none.</summary>
+    public ResourceLimits? Limits { get; init; }
     /// <summary>For a workflow step: the results (JSON text, or null) of the steps it depends on, by step name.
     /// Null for a plain job (the claim looks them up only for steps).</summary>
     public IReadOnlyDictionary<string, string?>? Dependencies { get; init; }

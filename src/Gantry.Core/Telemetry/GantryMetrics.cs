@@ -26,6 +26,15 @@ public static class GantryMetrics
     private static readonly InstrumentAdvice<double> Seconds = new() { HistogramBucketBoundaries = DurationBuckets };
     private static readonly InstrumentAdvice<double> Jobs = new() { HistogramBucketBoundaries = CountBuckets };
 
+    /// <summary>Upper bounds of the CPU-time histogram's buckets, from 10 ms to an hour.</summary>
+    public static readonly double[] CpuBuckets = [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600];
+
+    /// <summary>Upper bounds of the peak-memory histogram's buckets, powers of four from 1 MiB to 16 GiB.</summary>
+    public static readonly double[] MemoryBuckets = [1 << 20, 4 << 20, 16 << 20, 64 << 20, 256 << 20, 1L << 30, 4L << 30, 16L << 30];
+
+    private static readonly InstrumentAdvice<double> Bytes = new() { HistogramBucketBoundaries = MemoryBuckets };
+    private static readonly InstrumentAdvice<double> CpuSecondsAdvice = new() { HistogramBucketBoundaries = CpuBuckets };
+
     /// <summary>Jobs that succeeded. Tags: queue, type.</summary>
     public static readonly Counter<long> JobsCompleted = Meter.CreateCounter<long>("gantry.process.jobs.completed", "{job}", "Jobs that succeeded, run by this process");
 
@@ -52,4 +61,10 @@ public static class GantryMetrics
 
     /// <summary>One batch of reports written, as the worker saw it. Tags: link.</summary>
     public static readonly Histogram<double> ReportDuration = Meter.CreateHistogram<double>("gantry.process.report_duration", "s", "Report batch latency, as this process's worker saw it", tags: null, advice: Seconds);
+
+    /// <summary>CPU time of a process-handler attempt's whole tree. Tags: queue, type, outcome (<see cref="Jobs.AttemptOutcomes"/>).</summary>
+    public static readonly Histogram<double> AttemptCpu = Meter.CreateHistogram<double>("gantry.process.job.cpu", "s", "CPU time of process-handler attempts run by this process", tags: null, advice: CpuSecondsAdvice);
+
+    /// <summary>Peak memory of a process-handler attempt's whole tree. Tags: queue, type, outcome.</summary>
+    public static readonly Histogram<double> AttemptPeakMemory = Meter.CreateHistogram<double>("gantry.process.job.peak_memory", "By", "Peak memory of process-handler attempts run by this process", tags: null, advice: Bytes);
 }

@@ -30,6 +30,8 @@ public sealed record JobDocument
     public double? UniqueFor { get; init; }
     /// <summary>The job states in which the idempotency key holds.</summary>
     public IReadOnlyList<string>? UniqueWhile { get; init; }
+    /// <summary>Process limits of the job's own (memory_mb, cpu, processes): tighter than its type's, never wider (docs/process-handlers.md).</summary>
+    public Gantry.Jobs.ResourceLimits? Limits { get; init; }
 }
 
 public sealed record BackoffDocument(double? BaseSeconds, double? MaxSeconds);
@@ -64,6 +66,8 @@ public sealed record WorkflowStepDocument
     public double? UniqueFor { get; init; }
     /// <summary>The job states in which the idempotency key holds.</summary>
     public IReadOnlyList<string>? UniqueWhile { get; init; }
+    /// <summary>Process limits of the job's own (memory_mb, cpu, processes): tighter than its type's, never wider (docs/process-handlers.md).</summary>
+    public Gantry.Jobs.ResourceLimits? Limits { get; init; }
 }
 
 /// <summary>A command sent to a worker (202).</summary>

@@ -30,8 +30,12 @@ public sealed record JobView
     public IReadOnlyDictionary<string, string>? Tags { get; init; }
     public IReadOnlyList<string>? RequiredCapabilities { get; init; }
     public IReadOnlyList<ErrorView>? Errors { get; init; }
+    /// <summary>What each process-handler attempt consumed and how its program ended (with the errors: a single job's view).</summary>
+    public IReadOnlyList<JobAttemptUsage>? Attempts { get; init; }
     public int? CheckpointSize { get; init; }
     public DateTimeOffset? CheckpointAt { get; init; }
+    /// <summary>The job's own process limits (tightening its type's), as its document gave them.</summary>
+    public ResourceLimits? Limits { get; init; }
     /// <summary>For a workflow step: its workflow and step name.</summary>
     public string? WorkflowId { get; init; }
     public string? Step { get; init; }
@@ -66,12 +70,14 @@ public sealed record JobView
         RequiredCapabilities = j.RequiredCapabilities.Count > 0 ? j.RequiredCapabilities : null,
         CheckpointSize = j.CheckpointSize,
         CheckpointAt = j.CheckpointAt,
+        Limits = j.Limits,
         WorkflowId = j.WorkflowId?.ToString(),
         Step = j.Step,
         TraceId = Gantry.Telemetry.GantryTracing.TraceId(j.TraceParent),
         Traceparent = j.TraceParent,
         Tracestate = j.TraceState,
         Errors = withErrors ? j.Errors.Select(e => new ErrorView(e.Attempt, e.At, e.WorkerId, e.Error.Kind, e.Error.Type, e.Error.Message, e.Error.StackTrace)).ToArray() : null,
+        Attempts = withErrors && j.Usage.Count > 0 ? j.Usage : null,
     };
 
     /// <summary>The record again, as a client of the API reads it (what the view leaves out, such as the backoff, takes its default).</summary>
@@ -101,11 +107,13 @@ public sealed record JobView
         CancelRequestedAt = CancelRequestedAt,
         CheckpointSize = CheckpointSize,
         CheckpointAt = CheckpointAt,
+        Limits = Limits,
         WorkflowId = WorkflowId is null ? null : Guid.Parse(WorkflowId),
         Step = Step,
         TraceParent = Traceparent,
         TraceState = Tracestate,
         Errors = Errors?.Select(e => new JobAttemptError(e.Attempt, e.At, e.WorkerId, new JobError(e.Kind, e.Message, e.Type, e.StackTrace))).ToArray() ?? [],
+        Usage = Attempts ?? [],
     };
 
     private static JsonElement? Parse(string? json)

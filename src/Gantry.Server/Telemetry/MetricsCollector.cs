@@ -91,7 +91,7 @@ public sealed class MetricsCollector : IDisposable
             _ => GantryMetrics.DurationBuckets,
         };
 
-        public string Name { get; } = Name(instrument.Name) + (instrument.Unit == "s" ? "_seconds" : "");
+        public string Name { get; } = Name(instrument.Name) + (instrument.Unit switch { "s" => "_seconds", "By" => "_bytes", _ => "" });
 
         public void Record(double value, ReadOnlySpan<KeyValuePair<string, object?>> tags)
         {

@@ -72,6 +72,12 @@ public sealed partial class GantryWorker
         attempt.GraceTimer?.Dispose();
         var context = attempt.Context;
         context.Finish();
+        // A requeued attempt does not count (the next claim reuses its number), so neither does what it used.
+        if (report is not (null or JobRequeuedReport) && UsageOf(context) is { } usage)
+        {
+            _reports.Add(new JobUsageReport(report.JobId, report.Attempt, report.WorkerId, usage));
+            JobMetrics.Used(context.Job, usage);
+        }
         if (report is not null) _reports.Add(report);
         _running.TryRemove(attempt.Key, out _);
         var ran = _time.GetElapsedTime(attempt.StartedAt);
@@ -85,6 +91,20 @@ public sealed partial class GantryWorker
         StartReady();
         _slotFreed.Set();
     }
+
+    /// <summary>
+    /// A process handler's usage with how the attempt ended: a limit the tree hit stands; else a
+    /// timeout, or a cancel or shutdown, that stopped the attempt is its outcome rather than the
+    /// signal the program died of.
+    /// </summary>
+    private static AttemptUsage? UsageOf(WorkerJobContext context) => context.Usage is not { } usage ? null
+        : usage.Outcome == AttemptOutcomes.LimitHit ? usage
+        : context.CancelReason switch
+        {
+            CancelReason.Timeout => usage with { Outcome = AttemptOutcomes.Timeout },
+            CancelReason.UserCancelled or CancelReason.Shutdown => usage with { Outcome = AttemptOutcomes.Cancelled },
+            _ => usage,
+        };
 
     /// <summary>The report for an attempt that did not return: by why it was cancelled, else by its exception.</summary>
     private JobReport? Ended(WorkerJobContext context, Exception? ex)

@@ -26,4 +26,12 @@ internal static class JobMetrics
         }
         return outcome;
     }
+
+    /// <summary>Records what a process handler's attempt consumed, by type and outcome.</summary>
+    public static void Used(ClaimedJob job, AttemptUsage usage)
+    {
+        var tags = new TagList { { "queue", job.Queue }, { "type", job.Type }, { "outcome", usage.Outcome } };
+        if (usage.CpuSeconds is { } cpu && GantryMetrics.AttemptCpu.Enabled) GantryMetrics.AttemptCpu.Record(cpu, tags);
+        if (usage.PeakMemoryBytes is { } peak && GantryMetrics.AttemptPeakMemory.Enabled) GantryMetrics.AttemptPeakMemory.Record(peak, tags);
+    }
 }

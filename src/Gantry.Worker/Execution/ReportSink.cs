@@ -70,7 +70,7 @@ internal sealed class ReportSink(IWorkerLink link, HeldJobs held, ILogger logger
                 outage.Ok();
                 Telemetry.GantryMetrics.ReportDuration.Record(time.GetElapsedTime(started).TotalSeconds);
                 for (var i = 0; i < applied.Count; i++)
-                    if (!applied[i] && batch[i] is not (JobProgressReport or JobLogReport))
+                    if (!applied[i] && batch[i] is not (JobProgressReport or JobLogReport or JobUsageReport))
                         WorkerLog.StaleReport(logger, batch[i].JobId, batch[i].Attempt);
                 return applied;
             }

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Gantry.Handlers;
+using Gantry.Jobs;
 using Gantry.Serialization;
 using Gantry.Storage;
 using Microsoft.Extensions.Logging;
@@ -43,6 +44,9 @@ internal sealed class WorkerJobContext : JobContext, IDisposable
         _reportAndWait = reportAndWait ?? (r => { report(r); return Task.FromResult(true); });
         _checkpoints = checkpoints ?? new CheckpointSettings(WorkerOptions.CheckpointIntervalDefault, WorkerOptions.MaxCheckpointBytesDefault);
     }
+
+    /// <summary>What a process handler's attempt consumed and how its program ended; set by the handler before it returns or throws.</summary>
+    public AttemptUsage? Usage { get; set; }
 
     // Spelled out: a null byte[] would otherwise convert to an empty (present) ReadOnlyMemory.
     public override ReadOnlyMemory<byte>? Checkpoint => _job.Checkpoint is { } bytes ? new ReadOnlyMemory<byte>(bytes) : (ReadOnlyMemory<byte>?)null;

@@ -55,6 +55,20 @@ internal static class CgroupFiles
         return 0;
     }
 
+    /// <summary>The value of <paramref name="key"/> in a flat keyed file; null when the file or the key is not there.</summary>
+    public static long? KeyedValueOrNull(string path, string key)
+    {
+        foreach (var line in Read(path).Split('\n'))
+        {
+            var parts = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            if (parts.Length == 2 && parts[0] == key && long.TryParse(parts[1], out var v)) return v;
+        }
+        return null;
+    }
+
+    /// <summary>A file holding one number (memory.peak, cpuacct.usage); null when it is not there.</summary>
+    public static long? NumberOrNull(string path) => long.TryParse(Read(path).Trim(), out var v) ? v : null;
+
     /// <summary>Removes an empty cgroup; false when it is not empty or cannot be removed.</summary>
     public static bool TryRemove(string dir)
     {

@@ -57,6 +57,12 @@ internal sealed class CgroupV2SandboxFactory : SandboxFactory
         public IReadOnlyList<string> RlimitArgs => [];
         public bool MemoryLimitHit() => CgroupFiles.KeyedValue(Path.Combine(dir, "memory.events"), "oom_kill") > 0
             || CgroupFiles.KeyedValue(Path.Combine(dir, "memory.events"), "max") > 0;
+        public bool PidsLimitHit() => CgroupFiles.KeyedValue(Path.Combine(dir, "pids.events"), "max") > 0;
+
+        // cpu.stat is there without the cpu controller; memory.peak since Linux 5.19.
+        public (double? CpuSeconds, long? PeakMemoryBytes) Usage() =>
+            (CgroupFiles.KeyedValueOrNull(Path.Combine(dir, "cpu.stat"), "usage_usec") / 1e6, CgroupFiles.NumberOrNull(Path.Combine(dir, "memory.peak")));
+
         public void KillAll() => CgroupFiles.KillAndRemove(dir);
         public void Dispose() => KillAll();
     }

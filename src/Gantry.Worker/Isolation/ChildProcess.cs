@@ -4,8 +4,11 @@ using Microsoft.Win32.SafeHandles;
 
 namespace Gantry.Worker.Isolation;
 
-/// <summary>How a child ended: by an exit code, or by a signal (never both).</summary>
-internal readonly record struct ExitStatus(int? Code, int? Signal)
+/// <summary>
+/// How a child ended: by an exit code, or by a signal (never both); with the kernel's accounting of
+/// it and the descendants it waited for (CPU time, largest resident set), where the wait gave it.
+/// </summary>
+internal readonly record struct ExitStatus(int? Code, int? Signal, double? CpuSeconds = null, long? MaxRssBytes = null)
 {
     public bool Succeeded => Code == 0;
 
@@ -133,10 +136,14 @@ internal sealed unsafe partial class ChildProcess : IDisposable
         while (true)
         {
             int status;
-            if (WaitPid(pid, &status, 0) == pid)
+            var usage = stackalloc long[RusageLongs];
+            if (Wait4(pid, &status, 0, usage) == pid)
             {
                 var low = status & 0x7f;
-                return low == 0 ? new ExitStatus((status >> 8) & 0xff, null) : new ExitStatus(null, low);
+                // struct rusage: ru_utime and ru_stime (timevals of two longs), then ru_maxrss in KiB.
+                var cpu = usage[0] + usage[1] / 1e6 + usage[2] + usage[3] / 1e6;
+                var rss = usage[4] * 1024;
+                return low == 0 ? new ExitStatus((status >> 8) & 0xff, null, cpu, rss) : new ExitStatus(null, low, cpu, rss);
             }
             var errno = Marshal.GetLastPInvokeError();
             if (errno == EIntr) continue;
@@ -189,8 +196,11 @@ internal sealed unsafe partial class ChildProcess : IDisposable
     [LibraryImport("libc", EntryPoint = "close")]
     private static partial int CloseFd(int fd);
 
-    [LibraryImport("libc", EntryPoint = "waitpid", SetLastError = true)]
-    private static partial int WaitPid(int pid, int* status, int options);
+    // struct rusage on 64-bit Linux: two timevals and fourteen longs (18 longs), with room to spare.
+    private const int RusageLongs = 32;
+
+    [LibraryImport("libc", EntryPoint = "wait4", SetLastError = true)]
+    private static partial int Wait4(int pid, int* status, int options, long* usage);
 
     [LibraryImport("libc", EntryPoint = "posix_spawn")]
     private static partial int PosixSpawn(int* pid, byte* path, void* actions, void* attributes, byte** argv, byte** envp);

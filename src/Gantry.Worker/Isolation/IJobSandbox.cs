@@ -15,6 +15,15 @@ internal interface IJobSandbox : IDisposable
     /// <summary>True when the tree ran into its memory limit.</summary>
     bool MemoryLimitHit();
 
+    /// <summary>True when the tree ran into its process limit (a fork failed).</summary>
+    bool PidsLimitHit();
+
+    /// <summary>
+    /// The tree's CPU time in seconds and its peak memory in bytes, read before the sandbox is
+    /// removed; null where this sandbox cannot tell (the process's own accounting stands in).
+    /// </summary>
+    (double? CpuSeconds, long? PeakMemoryBytes) Usage();
+
     /// <summary>Kills every process still in the sandbox (a child that left the process group included).</summary>
     void KillAll();
 }

@@ -27,6 +27,8 @@ internal sealed class RlimitSandboxFactory(string why) : SandboxFactory
         public IReadOnlyList<string> RlimitArgs => args;
         // An address-space limit makes allocations fail inside the program; its own error says so.
         public bool MemoryLimitHit() => false;
+        public bool PidsLimitHit() => false;
+        public (double? CpuSeconds, long? PeakMemoryBytes) Usage() => (null, null);
         public void KillAll() { }
         public void Dispose() { }
     }

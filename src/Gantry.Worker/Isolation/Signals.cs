@@ -7,6 +7,8 @@ internal static partial class PosixSignals
 {
     public const int SigTerm = 15;
     public const int SigKill = 9;
+    /// <summary>What the kernel sends a process over its CPU-time rlimit.</summary>
+    public const int SigXcpu = 24;
 
     [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
     private static partial int Kill(int pid, int signal);

@@ -166,4 +166,33 @@ public sealed class JobDocumentReaderFieldTests
 
         Assert.Equal("max_attempts", ex.Where);
     }
+
+    private static readonly JobLimits TypeLimited = JobLimits.Default with
+    {
+        TypeLimits = new Dictionary<string, Gantry.Jobs.ResourceLimits> { ["resize"] = new() { MemoryMb = 128, Cpu = 1 } },
+    };
+
+    [Fact]
+    public void Limits_TighterThanTheType_Kept_WiderRefusedNamingTheField()
+    {
+        var job = ReadOne("""{"type":"resize","limits":{"memory_mb":64,"cpu":0.5,"processes":4}}""", TypeLimited);
+        Assert.Equal(new Gantry.Jobs.ResourceLimits { MemoryMb = 64, Cpu = 0.5, Processes = 4 }, job.Limits);
+        // The type has no process limit: any is tighter. An empty object is no limit of its own.
+        Assert.Null(ReadOne("""{"type":"resize","limits":{}}""", TypeLimited).Limits);
+
+        var wider = Rejected("""{"type":"resize","limits":{"memory_mb":256}}""", TypeLimited);
+        Assert.Equal("job.json.limits.memory_mb: 256 is wider than job type 'resize' allows (memory_mb 128); a job may only tighten its type's limits", wider.Message);
+        Assert.Contains("limits.cpu", Rejected("""{"type":"resize","limits":{"cpu":2}}""", TypeLimited).Message, StringComparison.Ordinal);
+        // A type this submitter does not know the limits of is not checked here (the worker still runs the tighter).
+        Assert.Equal(4096, ReadOne("""{"type":"other","limits":{"memory_mb":4096}}""", TypeLimited).Limits!.MemoryMb);
+    }
+
+    [Theory]
+    [InlineData("""{"type":"resize","limits":{"mem":1}}""", "unknown field 'mem' (known fields: memory_mb, cpu, processes)")]
+    [InlineData("""{"type":"resize","limits":{"memory_mb":0}}""", "limits.memory_mb: expected a positive whole number")]
+    [InlineData("""{"type":"resize","limits":{"memory_mb":1.5}}""", "limits.memory_mb: expected a positive whole number")]
+    [InlineData("""{"type":"resize","limits":{"cpu":-1}}""", "limits.cpu: expected a positive number")]
+    [InlineData("""{"type":"resize","limits":64}""", "limits: expected an object")]
+    public void Limits_BadValue_RefusedNamingIt(string text, string message) =>
+        Assert.Contains(message, Rejected(text).Message, StringComparison.Ordinal);
 }

@@ -13,7 +13,8 @@ public sealed class GantryMetricsTests
     [Fact]
     public void Histograms_InSeconds_AdviseBucketsFrom100MicrosecondsTo5Minutes()
     {
-        var seconds = Histograms().Where(h => h.Unit == "s").ToArray();
+        // Latencies and run times; an attempt's CPU time has buckets of its own (below).
+        var seconds = Histograms().Where(h => h.Unit == "s" && h != GantryMetrics.AttemptCpu).ToArray();
         Assert.NotEmpty(seconds);
         foreach (var h in seconds)
         {
@@ -31,5 +32,16 @@ public sealed class GantryMetricsTests
         var claimSize = Assert.Single(Histograms(), h => h.Unit == "{job}");
         Assert.Equal(GantryMetrics.CountBuckets, claimSize.Advice?.HistogramBucketBoundaries);
         Assert.Equal(1024, GantryMetrics.CountBuckets[^1]);
+    }
+
+    [Fact]
+    public void Histograms_OfAttemptUsage_AdviseCpuAndMemoryBuckets()
+    {
+        Assert.Equal(GantryMetrics.CpuBuckets, GantryMetrics.AttemptCpu.Advice?.HistogramBucketBoundaries);
+        Assert.Equal((0.01, 3600.0), (GantryMetrics.CpuBuckets[0], GantryMetrics.CpuBuckets[^1]));
+        var memory = Assert.Single(Histograms(), h => h.Unit == "By");
+        Assert.Equal(GantryMetrics.MemoryBuckets, memory.Advice?.HistogramBucketBoundaries);
+        Assert.Equal((1 << 20, 16.0 * (1L << 30)), (GantryMetrics.MemoryBuckets[0], GantryMetrics.MemoryBuckets[^1]));
+        Assert.Equal(GantryMetrics.MemoryBuckets.Order(), GantryMetrics.MemoryBuckets);
     }
 }

@@ -52,6 +52,8 @@ public sealed class IpcFramesTests
             new JobFailedReport(id, 1, "n", new JobError("exception", "boom", "System.X", "at y"), JobState.Scheduled, DateTimeOffset.UnixEpoch.AddHours(1)),
             new JobCancelledReport(id, 1, "n"),
             new JobRequeuedReport(id, 1, "n"),
+            new JobUsageReport(id, 1, "n", new AttemptUsage { Outcome = AttemptOutcomes.LimitHit, Limit = AttemptLimits.Memory, CpuSeconds = 1.25, PeakMemoryBytes = 64L << 20, Signal = 9 }),
+            new JobUsageReport(id, 1, "n", new AttemptUsage { Outcome = AttemptOutcomes.Exited, ExitCode = 0 }),
         ];
         var back = RoundTrip<List<JobReport>, IReadOnlyList<JobReport>>(reports, IpcFrames.WriteReports, static (ref FrameReader r) => IpcFrames.ReadReports(ref r));
         Assert.Equal(reports, back);

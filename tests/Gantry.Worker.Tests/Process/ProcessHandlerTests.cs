@@ -58,6 +58,24 @@ public sealed class ProcessHandlerTests : WorkerTestBase
                 blocks.append(bytearray(1024 * 1024))
             print(json.dumps({"result": "allocated 400 MB"}))
             """);
+        // 200 MiB written page by page (an untouched allocation would cost no memory), then held.
+        Script("eat.py", """
+            import sys, json
+            json.load(sys.stdin)
+            block = bytearray(200 * 1024 * 1024)
+            for i in range(0, len(block), 4096):
+                block[i] = 1
+            print(json.dumps({"result": len(block)}))
+            """);
+        // About 1.5 s of CPU time, whatever the machine's speed.
+        Script("burn.py", """
+            import sys, json, time
+            json.load(sys.stdin)
+            n = 0
+            while time.process_time() < 1.5:
+                n += 1
+            print(json.dumps({"result": n}))
+            """);
         Script("fail.py", """
             import sys
             sys.stdin.read()
@@ -122,6 +140,8 @@ public sealed class ProcessHandlerTests : WorkerTestBase
         Add(services, "py-env", ["python3", "env.py"], new(), env: ["PATH", "GANTRY_TEST_ALLOWED"]);
         Add(services, "py-hog", ["python3", "hog.py"], new ProcessLimits { MemoryMb = 64 });
         Add(services, "py-fail", ["python3", "fail.py"], new());
+        Add(services, "py-eat", ["python3", "eat.py"], new ProcessLimits { MemoryMb = 512 });
+        Add(services, "py-burn", ["python3", "burn.py"], new());
         Add(services, "py-ask", ["python3", "ask.py"], new());
         Add(services, "py-trace", ["python3", "trace.py"], new());
         Add(services, "py-noisy", ["python3", "noisy.py"], new ProcessLimits { OutputKb = 4 });
@@ -329,11 +349,84 @@ public sealed class ProcessHandlerTests : WorkerTestBase
         await StartWorkerAsync();
         var job = await RunToEndAsync("py-hog");
         Assert.Equal(JobState.Dead, job.State);
-        Assert.Equal("memory limit exceeded (64 MB)", Assert.Single(job.Errors).Error.Message);
+        Assert.Equal("limit hit: memory (64 MB)", Assert.Single(job.Errors).Error.Message);
 
         var after = await RunToEndAsync("py-hello", """{"name":"still here"}""");
         Assert.Equal(JobState.Succeeded, after.State);
     }
+
+    [Fact]
+    public async Task Usage_MemoryHungryAttempt_RecordsItsPeakMemory()
+    {
+        await StartWorkerAsync();
+        var job = await RunToEndAsync("py-eat");
+        Assert.Equal(JobState.Succeeded, job.State);
+        var usage = Assert.Single(job.Usage);
+        Assert.Equal(1, usage.Attempt);
+        Assert.Equal(AttemptOutcomes.Exited, usage.Usage.Outcome);
+        Assert.Equal(0, usage.Usage.ExitCode);
+        // 200 MiB written, plus the interpreter; well under the 512 MiB limit.
+        Assert.InRange(usage.Usage.PeakMemoryBytes ?? 0, 190L << 20, 500L << 20);
+        Assert.InRange(usage.Usage.CpuSeconds ?? -1, 0, 30);
+    }
+
+    [Fact]
+    public async Task Usage_CpuBoundAttempt_RecordsItsCpuTime()
+    {
+        await StartWorkerAsync();
+        var job = await RunToEndAsync("py-burn");
+        Assert.Equal(JobState.Succeeded, job.State);
+        var usage = Assert.Single(job.Usage).Usage;
+        Assert.Equal(AttemptOutcomes.Exited, usage.Outcome);
+        // The program stops at 1.5 s of its own CPU time; the interpreter's start adds a little.
+        Assert.InRange(usage.CpuSeconds ?? 0, 1.4, 10);
+        Assert.InRange(usage.PeakMemoryBytes ?? 0, 1L << 20, 200L << 20);
+    }
+
+    [Fact]
+    public async Task Usage_MemoryLimitHit_IsTheOutcome()
+    {
+        await StartWorkerAsync();
+        var job = await RunToEndAsync("py-hog");
+        Assert.Equal(JobState.Dead, job.State);
+        var usage = Assert.Single(job.Usage).Usage;
+        Assert.Equal(AttemptOutcomes.LimitHit, usage.Outcome);
+        Assert.Equal(AttemptLimits.Memory, usage.Limit);
+        Assert.EndsWith("limit hit: memory", usage.ToString(), StringComparison.Ordinal);
+        Assert.InRange(usage.PeakMemoryBytes ?? 0, 32L << 20, 65L << 20);
+    }
+
+    [Fact]
+    public async Task JobLimits_TighterThanItsType_Enforced()
+    {
+        await StartWorkerAsync();
+        // py-eat's type allows 512 MB and the program holds 200 MB: the job's own 64 MB binds.
+        var id = await EnqueueAsync(Job("py-eat") with { MaxAttempts = 1, Limits = new ResourceLimits { MemoryMb = 64 } });
+        var job = await WaitForAsync(id, j => j.State.IsTerminal(), "finished");
+        Assert.Equal(JobState.Dead, job.State);
+        Assert.Equal("limit hit: memory (64 MB)", Assert.Single(job.Errors).Error.Message);
+        var usage = Assert.Single(job.Usage).Usage;
+        Assert.Equal((AttemptOutcomes.LimitHit, AttemptLimits.Memory), (usage.Outcome, usage.Limit));
+
+        // Wider than the type's: the type's binds (a submitter that knew the type would have refused it).
+        id = await EnqueueAsync(Job("py-hog") with { MaxAttempts = 1, Limits = new ResourceLimits { MemoryMb = 4096 } });
+        job = await WaitForAsync(id, j => j.State.IsTerminal(), "finished");
+        Assert.Equal("limit hit: memory (64 MB)", Assert.Single(job.Errors).Error.Message);
+    }
+
+    [Fact]
+    public async Task Usage_Timeout_IsTheOutcome()
+    {
+        await StartWorkerAsync();
+        var job = await RunToEndAsync("sh-tree");
+        Assert.Equal(JobState.Dead, job.State);
+        Assert.Equal(JobErrorKinds.Timeout, Assert.Single(job.Errors).Error.Kind);
+        var usage = Assert.Single(job.Usage).Usage;
+        Assert.Equal(AttemptOutcomes.Timeout, usage.Outcome);
+        Assert.Equal(PosixSignalsTerm, usage.Signal);
+    }
+
+    private const int PosixSignalsTerm = 15;
 
     [Fact]
     public async Task Timeout_KillsTheWholeTree()

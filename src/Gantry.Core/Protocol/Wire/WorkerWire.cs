@@ -20,7 +20,7 @@ public sealed record WireJob(Guid Id, string Type, string Queue, int Priority, R
     double? TimeoutSeconds, double BackoffBaseSeconds, double BackoffMaxSeconds, string WorkerId, IReadOnlyDictionary<string, string>? Tags,
     DateTimeOffset CreatedAt, string? Checkpoint, DateTimeOffset? CheckpointAt, double? CheckpointIntervalSeconds,
     IReadOnlyDictionary<string, JsonElement>? Dependencies = null, DateTimeOffset? DueAt = null, long? Claim = null,
-    string? TraceParent = null, string? TraceState = null)
+    string? TraceParent = null, string? TraceState = null, ResourceLimits? Limits = null)
 {
     public static WireJob From(ClaimedJob j)
     {
@@ -28,7 +28,7 @@ public sealed record WireJob(Guid Id, string Type, string Queue, int Priority, R
             j.Backoff.Base.TotalSeconds, j.Backoff.Max.TotalSeconds, j.WorkerId, j.Tags.Count > 0 ? j.Tags : null, j.CreatedAt,
             j.Checkpoint is { } c ? Convert.ToBase64String(c) : null, j.CheckpointAt, j.CheckpointInterval?.TotalSeconds,
             j.Dependencies is null ? null : Serialization.JsonElements.ParseAll(j.Dependencies), j.DueAt, j.ClaimId == 0 ? null : j.ClaimId,
-            j.TraceParent, j.TraceState);
+            j.TraceParent, j.TraceState, j.Limits);
     }
 
     public ClaimedJob ToClaimed() => new()
@@ -41,13 +41,13 @@ public sealed record WireJob(Guid Id, string Type, string Queue, int Priority, R
         CheckpointInterval = CheckpointIntervalSeconds is { } ci ? TimeSpan.FromSeconds(ci) : null,
         Dependencies = Dependencies?.ToDictionary(d => d.Key, d => (string?)d.Value.GetRawText()),
         ClaimId = Claim ?? 0,
-        TraceParent = TraceParent, TraceState = TraceState,
+        TraceParent = TraceParent, TraceState = TraceState, Limits = Limits,
     };
 }
 
 public sealed record WireFetchResponse(IReadOnlyList<WireJob> Jobs);
 
-/// <summary>One report. <see cref="Kind"/> is progress, succeeded, failed, cancelled, requeued, checkpoint or log.</summary>
+/// <summary>One report. <see cref="Kind"/> is progress, succeeded, failed, cancelled, requeued, checkpoint, log or usage.</summary>
 public sealed record WireReport
 {
     public required string Kind { get; init; }
@@ -64,6 +64,8 @@ public sealed record WireReport
     /// <summary>For checkpoint: the bytes, base64.</summary>
     public string? Data { get; init; }
     public IReadOnlyList<WireLogLine>? Lines { get; init; }
+    /// <summary>For usage: what the attempt consumed and how its program ended.</summary>
+    public AttemptUsage? Usage { get; init; }
 
     public static WireReport From(JobReport r)
     {
@@ -76,6 +78,7 @@ public sealed record WireReport
             JobCancelledReport => w with { Kind = "cancelled" },
             JobRequeuedReport => w with { Kind = "requeued" },
             JobCheckpointReport c => w with { Kind = "checkpoint", Data = Convert.ToBase64String(c.Data) },
+            JobUsageReport u => w with { Kind = "usage", Usage = u.Usage },
             JobLogReport l => w with { Kind = "log", Lines = l.Lines.Select(x => new WireLogLine(x.Number, x.At, x.Level, x.Message)).ToArray() },
             _ => throw new ArgumentException($"unknown report {r.GetType().Name}", nameof(r)),
         };
@@ -103,7 +106,8 @@ public sealed record WireReport
         "requeued" => new JobRequeuedReport(JobId, Attempt, WorkerId),
         "checkpoint" => new JobCheckpointReport(JobId, Attempt, WorkerId, Data is { } d ? Base64(d, $"{where}.data") : throw Missing(where, "data")),
         "log" => new JobLogReport(JobId, Attempt, WorkerId, LogLines(Lines ?? throw Missing(where, "lines"), where)),
-        _ => throw new InvalidInputException($"{where}.kind", $"'{Kind}' is not a report kind (progress, succeeded, failed, cancelled, requeued, checkpoint, log)"),
+        "usage" => new JobUsageReport(JobId, Attempt, WorkerId, (Usage ?? throw Missing(where, "usage")).Validated($"{where}.usage")),
+        _ => throw new InvalidInputException($"{where}.kind", $"'{Kind}' is not a report kind (progress, succeeded, failed, cancelled, requeued, checkpoint, log, usage)"),
     };
 
     /// <summary>A line's number identifies it within its attempt (a line sent again replaces itself), so one report names each number once.</summary>

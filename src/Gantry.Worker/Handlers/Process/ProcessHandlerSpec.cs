@@ -37,4 +37,24 @@ public sealed record ProcessLimits
 
     /// <summary>Output kept from stdout and stderr together, in KB; the rest is cut, and the log says so. Defaults to 256.</summary>
     public int OutputKb { get; init; } = OutputKbDefault;
+
+    /// <summary>The limits a job may tighten (memory, CPU, processes), as its document names them.</summary>
+    public Gantry.Jobs.ResourceLimits Resources => new() { MemoryMb = MemoryMb, Cpu = Cpu, Processes = Processes };
+
+    /// <summary>These limits tightened by a job's own (never widened).</summary>
+    public ProcessLimits Within(Gantry.Jobs.ResourceLimits? job)
+    {
+        if (job is null) return this;
+        var tight = Resources.Within(job);
+        return this with { MemoryMb = tight.MemoryMb, Cpu = tight.Cpu, Processes = tight.Processes };
+    }
+
+    /// <summary>Fills what these limits leave unset from <paramref name="defaults"/> (the configuration's <c>process_defaults</c>).</summary>
+    public ProcessLimits Or(ProcessLimits defaults) => this with
+    {
+        MemoryMb = MemoryMb ?? defaults.MemoryMb,
+        Cpu = Cpu ?? defaults.Cpu,
+        Processes = Processes ?? defaults.Processes,
+        OutputKb = OutputKb == OutputKbDefault ? defaults.OutputKb : OutputKb,
+    };
 }

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Text;
 using System.Text.Json;
 using Gantry.Handlers;
+using Gantry.Jobs;
 using Gantry.Worker.Execution;
 using Gantry.Worker.Isolation;
 using Microsoft.Extensions.Logging;
@@ -26,7 +27,9 @@ internal sealed class ProcessJobRunner(string jobType, ProcessHandlerSpec spec, 
     public async ValueTask<string?> RunAsync(JobContext context, CancellationToken ct)
     {
         sandboxes.SweepDeadOwners(context.JobId); // What a dead worker's attempts left on this machine goes first.
-        using var sandbox = sandboxes.Create(CgroupOwner.AttemptName(context.JobId, context.Attempt), spec.Limits);
+        // The job's own limits tighten its type's; they never widen them.
+        var limits = spec.Limits.Within(context is WorkerJobContext own ? own.Job.Limits : null);
+        using var sandbox = sandboxes.Create(CgroupOwner.AttemptName(context.JobId, context.Attempt), limits);
         var (path, argv) = ProcessLauncher.Command(sandbox, spec.Command);
         var directory = spec.WorkingDirectory is { Length: > 0 } dir ? Path.GetFullPath(dir) : System.Environment.CurrentDirectory;
         ChildProcess process;
@@ -40,7 +43,7 @@ internal sealed class ProcessJobRunner(string jobType, ProcessHandlerSpec spec, 
         }
         using var _ = process;
 
-        var output = new OutputBudget(spec.Limits.OutputKb * 1024L, context.Logger);
+        var output = new OutputBudget(limits.OutputKb * 1024L, context.Logger);
         var stdout = ReadStdoutAsync(new StreamReader(process.StandardOutput, Encoding.UTF8), context, output);
         var stderr = ReadStderrAsync(new StreamReader(process.StandardError, Encoding.UTF8), context.Logger, output);
         await using var onCancel = ct.Register(() => Terminate(process, sandbox));
@@ -56,7 +59,10 @@ internal sealed class ProcessJobRunner(string jobType, ProcessHandlerSpec spec, 
         }
 
         var status = await process.Exited.ConfigureAwait(false);
-        var memoryHit = sandbox.MemoryLimitHit();
+        var memoryHit = !status.Succeeded && sandbox.MemoryLimitHit();
+        var pidsHit = !status.Succeeded && !memoryHit && sandbox.PidsLimitHit();
+        var usage = Usage(status, sandbox, memoryHit ? AttemptLimits.Memory : pidsHit ? AttemptLimits.Pids : null);
+        if (context is WorkerJobContext attempt) attempt.Usage = usage;
         // Whatever the program left behind goes with it, before its output is read to the end: a child
         // still holding stdout open would otherwise hold the attempt forever.
         sandbox.KillAll();
@@ -68,7 +74,9 @@ internal sealed class ProcessJobRunner(string jobType, ProcessHandlerSpec spec, 
         ct.ThrowIfCancellationRequested();
         if (status.Succeeded) return result;
         if (memoryHit)
-            throw new ProcessHandlerFailedException($"memory limit exceeded ({spec.Limits.MemoryMb} MB)");
+            throw new ProcessHandlerFailedException($"limit hit: memory ({limits.MemoryMb} MB)");
+        if (pidsHit)
+            throw new ProcessHandlerFailedException($"limit hit: pids ({limits.Processes} processes){(lastErrors.Count > 0 ? ": " + lastErrors[^1] : "")}");
         if (status.Code == ProcessLauncher.CouldNotStart && sandbox.JoinFiles.Count > 0)
             throw new ProcessHandlerFailedException($"could not put the job's process into its cgroup ({string.Join(", ", sandbox.JoinFiles)})");
         var tail = lastErrors.Count > 0 ? ": " + string.Join(" | ", lastErrors) : "";
@@ -76,6 +84,26 @@ internal sealed class ProcessJobRunner(string jobType, ProcessHandlerSpec spec, 
         // What the program said of its failure ({"retry": false}, {"retry_after": seconds}) goes the way a .NET handler's does.
         if (ask is { } asked) throw new JobFailedException(message, asked.Retry, asked.Retry ? asked.After : null);
         throw new ProcessHandlerFailedException(message);
+    }
+
+    /// <summary>
+    /// What the attempt consumed, the cgroup's figures first (the whole tree, whatever it forked),
+    /// else the kernel's accounting of the program and the children it waited for; and how it
+    /// ended as the program's own status tells (a timeout or a cancel is decided by the worker).
+    /// </summary>
+    private static AttemptUsage Usage(ExitStatus status, IJobSandbox sandbox, string? limit)
+    {
+        var (cpu, peak) = sandbox.Usage();
+        return new AttemptUsage
+        {
+            CpuSeconds = cpu ?? status.CpuSeconds,
+            PeakMemoryBytes = peak ?? status.MaxRssBytes,
+            Outcome = limit is not null || status.Signal == PosixSignals.SigXcpu ? AttemptOutcomes.LimitHit
+                : status.Signal is not null ? AttemptOutcomes.Signaled : AttemptOutcomes.Exited,
+            Limit = limit ?? (status.Signal == PosixSignals.SigXcpu ? AttemptLimits.Cpu : null),
+            ExitCode = status.Code,
+            Signal = status.Signal,
+        };
     }
 
     /// <summary>Only what the configuration allows: the worker's own secrets stay behind.</summary>

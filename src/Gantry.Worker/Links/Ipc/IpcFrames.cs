@@ -87,6 +87,7 @@ public static class IpcFrames
             else w.Map(j.Dependencies, static (w, v) => w.String(v));
             w.String(j.TraceParent);
             w.String(j.TraceState);
+            w.String(j.Limits?.ToJson());
         }
     }
 
@@ -120,6 +121,7 @@ public static class IpcFrames
                 Timeout = timeout, Backoff = backoff, WorkerId = workerId, Tags = tags, CreatedAt = r.Time() ?? default,
                 Checkpoint = r.Bytes(), CheckpointAt = r.Time(), CheckpointInterval = r.Duration(),
                 DueAt = r.Time() ?? default, Dependencies = ReadDependencies(ref r), TraceParent = r.String(), TraceState = r.String(),
+                Limits = ResourceLimits.FromJson(r.String()),
             });
         }
         return jobs;
@@ -134,7 +136,7 @@ public static class IpcFrames
         return dependencies;
     }
 
-    private enum ReportKind : byte { Progress = 1, Succeeded, Failed, Cancelled, Requeued, Checkpoint, Log }
+    private enum ReportKind : byte { Progress = 1, Succeeded, Failed, Cancelled, Requeued, Checkpoint, Log, Usage }
 
     public static void WriteReports(FrameWriter w, IReadOnlyList<JobReport> reports)
     {
@@ -153,6 +155,7 @@ public static class IpcFrames
             JobRequeuedReport => ReportKind.Requeued,
             JobCheckpointReport => ReportKind.Checkpoint,
             JobLogReport => ReportKind.Log,
+            JobUsageReport => ReportKind.Usage,
             _ => throw new ArgumentException($"unknown report {report.GetType().Name}", nameof(report)),
         }));
         w.Guid(report.JobId);
@@ -181,6 +184,14 @@ public static class IpcFrames
             case JobLogReport l:
                 w.I32(l.Lines.Count);
                 foreach (var line in l.Lines) { w.I32(line.Number); w.Time(line.At); w.String(line.Level); w.String(line.Message); }
+                break;
+            case JobUsageReport u:
+                w.String(u.Usage.Outcome);
+                w.F64(u.Usage.CpuSeconds ?? -1);
+                w.I64(u.Usage.PeakMemoryBytes ?? -1);
+                w.I32(u.Usage.ExitCode ?? -1);
+                w.I32(u.Usage.Signal ?? -1);
+                w.String(u.Usage.Limit);
                 break;
         }
     }
@@ -220,6 +231,17 @@ public static class IpcFrames
                 var lines = new JobLogLine[count];
                 for (var k = 0; k < count; k++) lines[k] = new JobLogLine(r.I32(), r.Time() ?? default, r.RequiredString(), r.RequiredString());
                 return new JobLogReport(id, attempt, worker, lines);
+            case ReportKind.Usage:
+                var outcome = r.RequiredString();
+                var cpu = r.F64();
+                var peak = r.I64();
+                var code = r.I32();
+                var signal = r.I32();
+                return new JobUsageReport(id, attempt, worker, new AttemptUsage
+                {
+                    Outcome = outcome, CpuSeconds = cpu < 0 ? null : cpu, PeakMemoryBytes = peak < 0 ? null : peak,
+                    ExitCode = code < 0 ? null : code, Signal = signal < 0 ? null : signal, Limit = r.String(),
+                });
             default:
                 throw new InvalidDataException($"IPC frame: unknown report kind {(byte)kind}");
         }

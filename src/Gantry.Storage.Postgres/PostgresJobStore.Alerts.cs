@@ -1,0 +1,50 @@
+using NpgsqlTypes;
+
+namespace Gantry.Storage.Postgres;
+
+public sealed partial class PostgresJobStore
+{
+    public Task<int> AlertEnqueueAsync(IReadOnlyList<AlertMessage> alerts, CancellationToken ct)
+    {
+        if (alerts.Count == 0) return Task.FromResult(0);
+        return RunAsync(async c => await Command(c, """
+            INSERT INTO alert_outbox (id, key, webhook, event, body, created_at, next_at)
+            SELECT a.id, a.key, a.webhook, a.event, a.body, a.at, a.at FROM unnest(@ids, @keys, @webhooks, @events, @bodies, @ats) AS a(id, key, webhook, event, body, at)
+            ON CONFLICT (key) DO NOTHING
+            """)
+            .Bind("@ids", alerts.Select(a => a.Id).ToArray())
+            .Bind("@keys", alerts.Select(a => a.Key).ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Text)
+            .Bind("@webhooks", alerts.Select(a => a.Webhook).ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Text)
+            .Bind("@events", alerts.Select(a => a.Event).ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Text)
+            .Bind("@bodies", alerts.Select(a => a.Body).ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Text)
+            .Bind("@ats", alerts.Select(a => a.At.UtcDateTime).ToArray(), NpgsqlDbType.Array | NpgsqlDbType.TimestampTz)
+            .RunAsync(ct).ConfigureAwait(false), ct);
+    }
+
+    public Task<IReadOnlyList<AlertDelivery>> AlertDueAsync(int limit, CancellationToken ct) => RunAsync<IReadOnlyList<AlertDelivery>>(async c =>
+    {
+        await using var cmd = Command(c, "SELECT id, webhook, event, body, attempts, created_at FROM alert_outbox WHERE next_at IS NOT NULL AND next_at <= @now ORDER BY next_at, created_at LIMIT @limit")
+            .Bind("@now", Now(), NpgsqlDbType.TimestampTz).Bind("@limit", Math.Clamp(limit, 1, 10_000));
+        await using var r = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false);
+        var list = new List<AlertDelivery>();
+        while (await r.ReadAsync(ct).ConfigureAwait(false))
+            list.Add(new AlertDelivery(r.GetGuid(0), r.GetString(1), r.GetString(2), r.GetString(3), r.GetInt32(4), r.GetTime(5)));
+        return list;
+    }, ct);
+
+    public Task AlertSettleAsync(IReadOnlyList<AlertAttemptResult> results, TimeSpan keep, CancellationToken ct) => TransactAsync(async c =>
+    {
+        var now = Now();
+        foreach (var r in results)
+            await Command(c, """
+                UPDATE alert_outbox SET attempts = attempts + 1, next_at = @next_at, delivered = @delivered, last_error = @error,
+                  settled_at = CASE WHEN @next_at::timestamptz IS NULL THEN @now END
+                WHERE id = @id AND next_at IS NOT NULL
+                """).Bind("@id", r.Id).Bind("@next_at", r.Delivered ? null : r.RetryAt?.UtcDateTime, NpgsqlDbType.TimestampTz)
+                .Bind("@delivered", r.Delivered).Bind("@error", r.Error, NpgsqlDbType.Text).Bind("@now", now, NpgsqlDbType.TimestampTz)
+                .RunAsync(ct).ConfigureAwait(false);
+        await Command(c, "DELETE FROM alert_outbox WHERE settled_at IS NOT NULL AND settled_at < @cutoff")
+            .Bind("@cutoff", now - keep, NpgsqlDbType.TimestampTz).RunAsync(ct).ConfigureAwait(false);
+        return 0;
+    }, ct);
+}
