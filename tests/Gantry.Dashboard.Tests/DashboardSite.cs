@@ -40,6 +40,9 @@ public abstract partial class DashboardSite : IAsyncLifetime
     {
         if (!File.Exists(Chromium) || !File.Exists(ChromeDriver))
             throw new InvalidOperationException($"the browser tests need Debian's chromium and chromium-driver ({Chromium}, {ChromeDriver}): apt-get install chromium chromium-driver (test.sh does as root)");
+        // A process handler, whose attempts record what they consumed (shown on the job's page).
+        File.WriteAllText(Path.Combine(_dir.Path, "gantry.json"),
+            """{"handlers": {"burn": {"command": ["sh", "-c", "cat >/dev/null; i=0; while [ $i -lt 30000 ]; do i=$((i+1)); done"]}}}""");
         _gantry = GantryProcess.StartDll(_dir.Path, GantryProcess.CliPath,
             ["run", "--db", _dir.Db, "--listen", "127.0.0.1:0", "--queues", "default:8,mail:2,filters:2,pausable:2,secret:2", .. RunArgs], RunEnv);
         await _gantry.WaitForOutputAsync("Press Ctrl-C to stop.", Generous);

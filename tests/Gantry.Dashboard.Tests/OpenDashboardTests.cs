@@ -78,6 +78,17 @@ public sealed class OpenDashboardTests(OpenSite site) : IClassFixture<OpenSite>
         Assert.Equal(42L, site.Browser.ExecuteScript("return window.__noReload;"));
     }
 
+    [Fact]
+    public async Task Job_ProcessHandlerAttempt_ShowsItsCpuMemoryAndHowItEnded()
+    {
+        var id = await site.SubmitAsync("""{"type":"burn","payload":{}}""");
+        await site.WaitForStateAsync(id, "succeeded");
+        site.Open($"#/jobs/{id}");
+        site.WaitFor(() => site.Browser.FindElements(By.CssSelector("[data-usage='1']")) is { Count: 1 } found
+            && found[0].Text.Contains("cpu ", StringComparison.Ordinal) && found[0].Text.Contains("peak memory", StringComparison.Ordinal)
+            && found[0].Text.EndsWith("exited with code 0", StringComparison.Ordinal), "the attempt's usage line");
+    }
+
     private double Progress()
     {
         var text = site.Element("#job-progress").GetAttribute("data-progress");

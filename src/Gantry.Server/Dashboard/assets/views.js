@@ -234,6 +234,18 @@ export async function jobs(main, params) {
 }
 
 // ---- Job ---------------------------------------------------------------------------------------------------------
+// What a process handler's attempt consumed and how its program ended (the job's `attempts`), as `jobs show` says it.
+function usageOf(j, attempt) {
+  const u = (j.attempts || []).find(x => x.attempt === attempt)?.usage;
+  if (!u) return null;
+  const parts = [];
+  if (u.cpu_seconds != null) parts.push(`cpu ${u.cpu_seconds.toFixed(2)} s`);
+  if (u.peak_memory_bytes != null) parts.push(`peak memory ${(u.peak_memory_bytes / 1048576).toFixed(1)} MiB`);
+  parts.push(u.outcome === 'exited' ? `exited with code ${u.exit_code}` : u.outcome === 'signaled' ? `killed by signal ${u.signal}`
+    : u.outcome === 'limit_hit' ? `limit hit: ${u.limit}` : u.outcome);
+  return parts.join(', ');
+}
+
 function submitCommand(j) {
   const quote = s => `'${String(s).replace(/'/g, `'\\''`)}'`;
   const parts = ['gantry', 'submit', j.type];
@@ -308,6 +320,7 @@ export async function job(main, id) {
       attempts.length ? attempts.reverse().map(a => h('section', { class: 'attempt', 'data-attempt': a.attempt },
         h('h3', {}, `Attempt ${a.attempt}`, ' ', a.outcome ? badge(a.outcome) : null),
         h('p', { class: 'muted' }, `worker ${a.worker || '—'}`, a.started ? ` · started ${new Date(a.started).toLocaleTimeString()} · ran ${duration(a.started, a.ended)}` : a.ended ? ` · ended ${new Date(a.ended).toLocaleTimeString()}${a.from ? ` (${duration(a.from, a.ended)} after the attempt before ended)` : ''}` : ''),
+        usageOf(j, a.attempt) ? h('p', { class: 'usage', 'data-usage': a.attempt }, usageOf(j, a.attempt)) : null,
         a.err ? h('div', { class: 'error' }, h('strong', {}, a.err.type ? `${a.err.type}: ` : ''), a.err.message, a.err.stack_trace ? h('details', {}, h('summary', {}, 'stack'), h('pre', {}, a.err.stack_trace)) : null) : null,
         byAttempt.get(a.attempt)?.length ? h('details', { open: a.attempt === j.attempt }, h('summary', {}, `logs (${byAttempt.get(a.attempt).length})`),
           h('pre', { class: 'logs' }, byAttempt.get(a.attempt).map(l => `${new Date(l.at).toLocaleTimeString()} ${l.level.padEnd(5)} ${l.message}\n`).join(''))) : null))
