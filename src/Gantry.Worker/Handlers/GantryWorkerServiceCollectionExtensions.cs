@@ -11,7 +11,10 @@ public static class GantryWorkerServiceCollectionExtensions
     /// <summary>Registers <typeparamref name="THandler"/> as the handler of <paramref name="jobType"/> (one new instance per job).</summary>
     /// <param name="checkpointInterval">How often a handler that implements <c>ICheckpointSource</c> is asked for its
     /// state, for jobs of this type that set no interval of their own (default: the worker's, 5 minutes).</param>
-    public static IServiceCollection AddGantryHandler<THandler>(this IServiceCollection services, string jobType, TimeSpan? checkpointInterval = null)
+    [System.Diagnostics.CodeAnalysis.RequiresUnreferencedCode(HandlerRegistry.ReflectionWarning)]
+    [System.Diagnostics.CodeAnalysis.RequiresDynamicCode(HandlerRegistry.ReflectionWarning)]
+    public static IServiceCollection AddGantryHandler<[System.Diagnostics.CodeAnalysis.DynamicallyAccessedMembers(HandlerRegistry.HandlerMembers)] THandler>(
+        this IServiceCollection services, string jobType, TimeSpan? checkpointInterval = null)
         where THandler : class
     {
         services.GetHandlerRegistry().Add(jobType, typeof(THandler), checkpointInterval);

@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Reflection;
 using System.Text.Json;
 using Gantry.Handlers;
@@ -18,6 +19,15 @@ internal sealed record HandlerRegistration(string JobType, Type HandlerType, Typ
 /// <summary>The job types this process can run, each with its handler. Filled by <c>AddGantryHandler</c>.</summary>
 public sealed class HandlerRegistry
 {
+    /// <summary>Why registering a handler type needs reflection: its payload and result are the app's own types.</summary>
+    public const string ReflectionWarning =
+        "Reads the handler's payload and writes its result as JSON by reflection over the app's own types, and builds the " +
+        "handler's invoker with MakeGenericMethod. Under Native AOT, the app enables reflection-based JSON " +
+        "(JsonSerializerIsReflectionEnabledByDefault) or gives the worker JSON options whose TypeInfoResolver knows those types.";
+
+    /// <summary>What activating a handler type and finding its <c>IJobHandler</c> interfaces needs of it.</summary>
+    internal const DynamicallyAccessedMemberTypes HandlerMembers = DynamicallyAccessedMemberTypes.PublicConstructors | DynamicallyAccessedMemberTypes.Interfaces;
+
     private readonly Dictionary<string, HandlerRegistration> _handlers = new(StringComparer.Ordinal);
 
     public IReadOnlyCollection<string> JobTypes => _handlers.Keys;
@@ -37,7 +47,9 @@ public sealed class HandlerRegistry
 
     internal bool TryGet(string jobType, out HandlerRegistration registration) => _handlers.TryGetValue(jobType, out registration!);
 
-    internal void Add(string jobType, Type handlerType, TimeSpan? checkpointInterval = null)
+    [RequiresUnreferencedCode(ReflectionWarning)]
+    [RequiresDynamicCode(ReflectionWarning)]
+    internal void Add(string jobType, [DynamicallyAccessedMembers(HandlerMembers)] Type handlerType, TimeSpan? checkpointInterval = null)
     {
         if (_handlers.ContainsKey(jobType))
             throw new InvalidOperationException($"job type '{jobType}' already has a handler ({_handlers[jobType].HandlerType.Name})");
@@ -57,7 +69,9 @@ public sealed class HandlerRegistry
     /// <summary>True when some job type runs as a process (isolation then matters at start-up).</summary>
     public bool HasProcessHandlers => _handlers.Values.Any(h => h.HandlerType == typeof(Process.ProcessJobRunner));
 
-    private static HandlerRegistration Create(string jobType, Type handlerType)
+    [RequiresUnreferencedCode(ReflectionWarning)]
+    [RequiresDynamicCode(ReflectionWarning)]
+    private static HandlerRegistration Create(string jobType, [DynamicallyAccessedMembers(HandlerMembers)] Type handlerType)
     {
         foreach (var iface in handlerType.GetInterfaces().Where(i => i.IsGenericType))
         {
@@ -76,6 +90,8 @@ public sealed class HandlerRegistry
         throw new InvalidOperationException($"{handlerType.Name} implements neither IJobHandler<TPayload> nor IJobHandler<TPayload, TResult>");
     }
 
+    [RequiresUnreferencedCode(ReflectionWarning)]
+    [RequiresDynamicCode(ReflectionWarning)]
     private static async ValueTask<string?> InvokeWithResult<THandler, TPayload, TResult>(IServiceProvider services, JobContext context, JsonSerializerOptions json)
         where THandler : IJobHandler<TPayload, TResult>
     {
@@ -85,6 +101,8 @@ public sealed class HandlerRegistry
         return result is null ? null : JsonSerializer.Serialize(result, json);
     }
 
+    [RequiresUnreferencedCode(ReflectionWarning)]
+    [RequiresDynamicCode(ReflectionWarning)]
     private static async ValueTask<string?> InvokeWithoutResult<THandler, TPayload>(IServiceProvider services, JobContext context, JsonSerializerOptions json)
         where THandler : IJobHandler<TPayload>
     {
@@ -95,6 +113,8 @@ public sealed class HandlerRegistry
     }
 
     /// <summary>The payload as the handler's type; <see cref="PayloadMismatchException"/> when it does not fit.</summary>
+    [RequiresUnreferencedCode(ReflectionWarning)]
+    [RequiresDynamicCode(ReflectionWarning)]
     internal static TPayload ReadPayload<TPayload>(JobContext context, JsonSerializerOptions json)
     {
         if (typeof(TPayload) == typeof(JsonElement)) return (TPayload)(object)context.Payload;
