@@ -1,6 +1,7 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Reflection;
 using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
 using Gantry.Handlers;
 using Gantry.Jobs;
 using Microsoft.Extensions.DependencyInjection;
@@ -54,6 +55,63 @@ public sealed class HandlerRegistry
         if (_handlers.ContainsKey(jobType))
             throw new InvalidOperationException($"job type '{jobType}' already has a handler ({_handlers[jobType].HandlerType.Name})");
         _handlers[jobType] = Create(jobType, handlerType) with { CheckpointInterval = checkpointInterval };
+    }
+
+    /// <summary>As <see cref="Add(string, Type, TimeSpan?)"/>, with the handler's payload and result types named, so
+    /// that the invoker is compiled ahead of time (no MakeGenericMethod: Native AOT runs it).</summary>
+    [RequiresUnreferencedCode(ReflectionWarning)]
+    [RequiresDynamicCode(ReflectionWarning)]
+    internal void Add<THandler, TPayload, TResult>(string jobType, TimeSpan? checkpointInterval = null) where THandler : IJobHandler<TPayload, TResult>
+    {
+        if (_handlers.ContainsKey(jobType))
+            throw new InvalidOperationException($"job type '{jobType}' already has a handler ({_handlers[jobType].HandlerType.Name})");
+        _handlers[jobType] = new HandlerRegistration(jobType, typeof(THandler), typeof(TPayload), InvokeWithResult<THandler, TPayload, TResult>,
+            CheckpointInterval: checkpointInterval);
+    }
+
+    /// <summary>
+    /// As <see cref="Add{THandler, TPayload, TResult}(string, TimeSpan?)"/>, the payload read and the result written with the given type
+    /// information (System.Text.Json source generation): no reflection at all, trimming- and Native AOT-safe.
+    /// </summary>
+    internal void Add<THandler, TPayload, TResult>(string jobType, JsonTypeInfo<TPayload> payload, JsonTypeInfo<TResult> result, TimeSpan? checkpointInterval = null)
+        where THandler : IJobHandler<TPayload, TResult>
+    {
+        if (_handlers.ContainsKey(jobType))
+            throw new InvalidOperationException($"job type '{jobType}' already has a handler ({_handlers[jobType].HandlerType.Name})");
+        _handlers[jobType] = new HandlerRegistration(jobType, typeof(THandler), typeof(TPayload), async (services, context, _) =>
+        {
+            var handler = services.GetRequiredService<THandler>();
+            if (handler is ICheckpointSource source && context is Execution.WorkerJobContext running) running.UseCheckpointSource(source);
+            var value = await handler.HandleAsync(ReadPayload(context, payload), context).ConfigureAwait(false);
+            return value is null ? null : JsonSerializer.Serialize(value, result);
+        }, CheckpointInterval: checkpointInterval);
+    }
+
+    /// <summary>As <see cref="Add{THandler, TPayload, TResult}(string, JsonTypeInfo{TPayload}, JsonTypeInfo{TResult}, TimeSpan?)"/>,
+    /// for a handler that returns no result.</summary>
+    internal void Add<THandler, TPayload>(string jobType, JsonTypeInfo<TPayload> payload, TimeSpan? checkpointInterval = null)
+        where THandler : IJobHandler<TPayload>
+    {
+        if (_handlers.ContainsKey(jobType))
+            throw new InvalidOperationException($"job type '{jobType}' already has a handler ({_handlers[jobType].HandlerType.Name})");
+        _handlers[jobType] = new HandlerRegistration(jobType, typeof(THandler), typeof(TPayload), async (services, context, _) =>
+        {
+            var handler = services.GetRequiredService<THandler>();
+            if (handler is ICheckpointSource source && context is Execution.WorkerJobContext running) running.UseCheckpointSource(source);
+            await handler.HandleAsync(ReadPayload(context, payload), context).ConfigureAwait(false);
+            return null;
+        }, CheckpointInterval: checkpointInterval);
+    }
+
+    /// <summary>As <see cref="Add{THandler, TPayload, TResult}(string, TimeSpan?)"/>, for a handler that returns no result.</summary>
+    [RequiresUnreferencedCode(ReflectionWarning)]
+    [RequiresDynamicCode(ReflectionWarning)]
+    internal void Add<THandler, TPayload>(string jobType, TimeSpan? checkpointInterval = null) where THandler : IJobHandler<TPayload>
+    {
+        if (_handlers.ContainsKey(jobType))
+            throw new InvalidOperationException($"job type '{jobType}' already has a handler ({_handlers[jobType].HandlerType.Name})");
+        _handlers[jobType] = new HandlerRegistration(jobType, typeof(THandler), typeof(TPayload), InvokeWithoutResult<THandler, TPayload>,
+            CheckpointInterval: checkpointInterval);
     }
 
     /// <summary>Binds <paramref name="jobType"/> to a command (see <see cref="Process.ProcessJobRunner"/>).</summary>
@@ -115,13 +173,18 @@ public sealed class HandlerRegistry
     /// <summary>The payload as the handler's type; <see cref="PayloadMismatchException"/> when it does not fit.</summary>
     [RequiresUnreferencedCode(ReflectionWarning)]
     [RequiresDynamicCode(ReflectionWarning)]
-    internal static TPayload ReadPayload<TPayload>(JobContext context, JsonSerializerOptions json)
+    internal static TPayload ReadPayload<TPayload>(JobContext context, JsonSerializerOptions json) =>
+        typeof(TPayload) == typeof(JsonElement) ? (TPayload)(object)context.Payload : ReadPayload(context, () => context.Payload.Deserialize<TPayload>(json));
+
+    /// <summary>The payload read with <paramref name="typeInfo"/>; <see cref="PayloadMismatchException"/> when it does not fit.</summary>
+    internal static TPayload ReadPayload<TPayload>(JobContext context, JsonTypeInfo<TPayload> typeInfo) =>
+        typeof(TPayload) == typeof(JsonElement) ? (TPayload)(object)context.Payload : ReadPayload(context, () => context.Payload.Deserialize(typeInfo));
+
+    private static TPayload ReadPayload<TPayload>(JobContext context, Func<TPayload?> read)
     {
-        if (typeof(TPayload) == typeof(JsonElement)) return (TPayload)(object)context.Payload;
         try
         {
-            return context.Payload.Deserialize<TPayload>(json)
-                ?? throw new PayloadMismatchException($"the payload is null but {typeof(TPayload).Name} is required");
+            return read() ?? throw new PayloadMismatchException($"the payload is null but {typeof(TPayload).Name} is required");
         }
         catch (JsonException ex)
         {

@@ -1,5 +1,4 @@
 using System.Text.Json;
-using System.Text.Json.Serialization;
 using Gantry.Handlers;
 
 namespace Gantry.Worker.Handlers.BuiltIn;
@@ -21,13 +20,13 @@ internal sealed class CountHandler : IJobHandler<CountHandler.Payload, CountHand
     public object? CaptureCheckpoint() => Checkpoint(Interlocked.Read(ref _count));
 
     /// <summary>The checkpoint <c>{"count":N}</c> as bytes, written without reflection.</summary>
-    private static byte[] Checkpoint(long count) => JsonSerializer.SerializeToUtf8Bytes(new State(count), CountJson.Default.State);
+    private static byte[] Checkpoint(long count) => JsonSerializer.SerializeToUtf8Bytes(new State(count), BuiltInJson.Default.CountState);
 
     public async ValueTask<Result> HandleAsync(Payload payload, JobContext context)
     {
         if (payload.To < 0 || payload.StepMs < 0 || payload.CheckpointEvery < 0)
             throw new ArgumentOutOfRangeException(nameof(payload), "to, step_ms and checkpoint_every must not be negative");
-        var resumedFrom = Math.Min(context.GetCheckpoint(CountJson.Default.State)?.Count ?? 0, payload.To);
+        var resumedFrom = Math.Min(context.GetCheckpoint(BuiltInJson.Default.CountState)?.Count ?? 0, payload.To);
         Interlocked.Exchange(ref _count, resumedFrom);
         for (var i = resumedFrom + 1; i <= payload.To; i++)
         {
@@ -41,7 +40,3 @@ internal sealed class CountHandler : IJobHandler<CountHandler.Payload, CountHand
     }
 }
 
-/// <summary>The <c>count</c> handler's checkpoint, with the names and reading of <see cref="Gantry.Serialization.GantryPayloadJson"/>.</summary>
-[JsonSourceGenerationOptions(JsonSerializerDefaults.Web, PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower, PropertyNameCaseInsensitive = true)]
-[JsonSerializable(typeof(CountHandler.State))]
-internal sealed partial class CountJson : JsonSerializerContext;
