@@ -35,7 +35,11 @@ public sealed class GantryBuilder
     /// <see cref="AddWorker"/> runs it, and <c>IJobClient.EnqueueAsync&lt;THandler&gt;</c> takes the job type from here.
     /// </summary>
     /// <param name="checkpointInterval">How often a handler that implements <c>ICheckpointSource</c> is asked for its state.</param>
-    public GantryBuilder AddHandler<THandler>(string jobType, TimeSpan? checkpointInterval = null) where THandler : class
+    [System.Diagnostics.CodeAnalysis.RequiresUnreferencedCode(Gantry.Worker.Handlers.HandlerRegistry.ReflectionWarning)]
+    [System.Diagnostics.CodeAnalysis.RequiresDynamicCode(Gantry.Worker.Handlers.HandlerRegistry.ReflectionWarning)]
+    public GantryBuilder AddHandler<[System.Diagnostics.CodeAnalysis.DynamicallyAccessedMembers(
+        System.Diagnostics.CodeAnalysis.DynamicallyAccessedMemberTypes.PublicConstructors | System.Diagnostics.CodeAnalysis.DynamicallyAccessedMemberTypes.Interfaces)] THandler>(
+        string jobType, TimeSpan? checkpointInterval = null) where THandler : class
     {
         Protocol.JobDraft.CheckName(jobType, "jobType");
         Services.AddGantryHandler<THandler>(jobType, checkpointInterval);
@@ -143,6 +147,8 @@ public sealed class GantryBuilder
     /// store once it is open, and removed at a later start that no longer declares it; the leader fires it, one job per
     /// fire time. <paramref name="payload"/> is serialized as a job's payload is by <see cref="IJobClient"/>.
     /// </summary>
+    [System.Diagnostics.CodeAnalysis.RequiresUnreferencedCode(Gantry.Serialization.GantryPayloadJson.ReflectionWarning)]
+    [System.Diagnostics.CodeAnalysis.RequiresDynamicCode(Gantry.Serialization.GantryPayloadJson.ReflectionWarning)]
     public GantryBuilder AddSchedule(string name, string cron, string type, object? payload = null, string? timeZone = null)
     {
         var from = Services.Count;

@@ -46,6 +46,9 @@ public sealed class BenchTests : IDisposable
             Assert.InRange(root.GetProperty(figure).GetDouble(), 1, 2048);
         Assert.True(root.GetProperty("worker_peak_rss_mib").GetDouble() >= root.GetProperty("worker_drained_rss_mib").GetDouble());
         Assert.InRange(root.GetProperty("jobs_show_p50_ms").GetDouble(), 1, 60_000);
+        Assert.InRange(root.GetProperty("run_startup_ms").GetDouble(), 1, 120_000);
+        Assert.InRange(root.GetProperty("worker_startup_ms").GetDouble(), 1, 120_000);
+        Assert.Contains("gantry", root.GetProperty("executable").GetString(), StringComparison.Ordinal);
         // The backlog was drained by the worker process, every job once.
         var stats = await StoreProbe.WithStoreAsync(_dir.Db, s => s.QueueStatsAsync(CancellationToken.None));
         Assert.Equal(500, stats.Single(q => q.Queue == "default").Counts.GetValueOrDefault(JobState.Succeeded));
@@ -81,6 +84,18 @@ public sealed class BenchTests : IDisposable
         Assert.NotEqual(0, refused);
         Assert.Contains("exists", stderr, StringComparison.Ordinal);
         Assert.DoesNotContain("   at ", stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task BenchMemory_BinaryThatDoesNotExist_NamesTheFlagAndRunsNothing()
+    {
+        var (code, _, stderr) = await GantryProcess.RunAsync(_dir.Path, null,
+            ["bench", "memory", "--store", "sqlite:" + _dir.Db, "--jobs", "10", "--binary", Path.Combine(_dir.Path, "no-such-gantry")]);
+
+        Assert.NotEqual(0, code);
+        Assert.Contains("--binary", stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", stderr, StringComparison.Ordinal);
+        Assert.False(File.Exists(_dir.Db));
     }
 
     [Fact]

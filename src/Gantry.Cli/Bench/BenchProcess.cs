@@ -12,20 +12,34 @@ internal sealed class BenchProcess : IDisposable
     private readonly string _command;
     private readonly Queue<string> _tail = new();
     private readonly TaskCompletionSource _up = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly long _startedAt;
 
-    private BenchProcess(string command, Process process)
+    private BenchProcess(string command, Process process, long startedAt)
     {
         _command = command;
+        _startedAt = startedAt;
         Process = process;
     }
 
     public Process Process { get; }
 
+    /// <summary>Milliseconds from the start of the process to its banner; null until it printed it.</summary>
+    public double? StartupMs { get; private set; }
+
     /// <summary>Starts <c>gantry <paramref name="command"/> <paramref name="args"/></c> with <paramref name="environment"/> added.</summary>
-    public static BenchProcess Start(IReadOnlyDictionary<string, string> environment, string command, params string[] args)
+    public static BenchProcess Start(IReadOnlyDictionary<string, string> environment, string command, params string[] args) =>
+        Start(null, environment, command, args);
+
+    /// <summary>
+    /// Starts <c>gantry <paramref name="command"/> <paramref name="args"/></c> from <paramref name="executable"/> (a gantry
+    /// program and its leading arguments; null: this very program) with <paramref name="environment"/> added.
+    /// </summary>
+    public static BenchProcess Start(IReadOnlyList<string>? executable, IReadOnlyDictionary<string, string> environment, string command, params string[] args)
     {
-        var p = Process.Start(StartInfo(environment, [command, .. args])) ?? throw new GantryException($"could not start gantry {command}");
-        var started = new BenchProcess(command, p);
+        var info = StartInfo(environment, [command, .. args], executable);
+        var startedAt = Stopwatch.GetTimestamp();
+        var p = Process.Start(info) ?? throw new GantryException($"could not start gantry {command}");
+        var started = new BenchProcess(command, p, startedAt);
         p.OutputDataReceived += (_, e) => started.Line(e.Data);
         p.ErrorDataReceived += (_, e) => started.Line(e.Data);
         p.BeginOutputReadLine();
@@ -33,10 +47,13 @@ internal sealed class BenchProcess : IDisposable
         return started;
     }
 
-    /// <summary>This very program with <paramref name="args"/> and <paramref name="environment"/> added, its output redirected.</summary>
-    public static ProcessStartInfo StartInfo(IReadOnlyDictionary<string, string> environment, IEnumerable<string> args)
+    /// <summary>
+    /// <paramref name="executable"/> (null: this very program) with <paramref name="args"/> and <paramref name="environment"/>
+    /// added, its output redirected.
+    /// </summary>
+    public static ProcessStartInfo StartInfo(IReadOnlyDictionary<string, string> environment, IEnumerable<string> args, IReadOnlyList<string>? executable = null)
     {
-        var self = Options.NodeCliOptions.GantryExecutable();
+        var self = executable ?? Options.NodeCliOptions.GantryExecutable();
         var info = new ProcessStartInfo(self[0]) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var a in self.Skip(1).Concat(args)) info.ArgumentList.Add(a);
         foreach (var (k, v) in environment) info.Environment[k] = v;
@@ -51,7 +68,11 @@ internal sealed class BenchProcess : IDisposable
             _tail.Enqueue(line);
             if (_tail.Count > 5) _tail.Dequeue();
         }
-        if (line.Contains(Banner, StringComparison.Ordinal)) _up.TrySetResult();
+        if (line.Contains(Banner, StringComparison.Ordinal) && !_up.Task.IsCompleted)
+        {
+            StartupMs ??= Stopwatch.GetElapsedTime(_startedAt).TotalMilliseconds;
+            _up.TrySetResult();
+        }
     }
 
     /// <summary>Waits until the process printed its banner (at most 2 minutes); throws if it ended first.</summary>

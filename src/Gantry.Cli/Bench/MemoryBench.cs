@@ -11,9 +11,10 @@ namespace Gantry.Cli.Bench;
 /// What Gantry's processes weigh and how fast a short command answers, each a real process started from this
 /// executable on a fresh store: the resident memory of an idle <c>gantry worker</c>, of the same worker after it
 /// drained a backlog of no-op jobs (now, and at its peak), of an idle <c>gantry run</c>; and the wall time of
-/// <c>gantry jobs show ID</c>, from start to exit.
+/// <c>gantry jobs show ID</c>, from start to exit. <paramref name="executable"/> names another gantry program to measure
+/// (for instance a Native AOT build beside the JIT one); null measures this one.
 /// </summary>
-internal sealed class MemoryBench(StoreLocation store, int jobs, int commandRuns, Action<string> progress)
+internal sealed class MemoryBench(StoreLocation store, int jobs, int commandRuns, IReadOnlyList<string>? executable, Action<string> progress)
 {
     private static readonly TimeSpan Settle = TimeSpan.FromSeconds(3);
 
@@ -27,19 +28,21 @@ internal sealed class MemoryBench(StoreLocation store, int jobs, int commandRuns
         await BenchStore.RequireEmptyAsync(client, ct).ConfigureAwait(false);
 
         progress("an idle gantry run");
-        double runIdle;
-        using (var run = BenchProcess.Start(environment, "run", "--listen", "127.0.0.1:0"))
+        double runIdle, runStartupMs;
+        using (var run = BenchProcess.Start(executable, environment, "run", "--listen", "127.0.0.1:0"))
         {
             await run.UpAsync(ct).ConfigureAwait(false);
+            runStartupMs = run.StartupMs ?? double.NaN;
             await Task.Delay(Settle, ct).ConfigureAwait(false);
             runIdle = run.ResidentMiB();
         }
 
         progress($"an idle gantry worker, then the same worker draining {jobs:N0} no-op jobs");
-        double workerIdle, workerDrained, workerPeak, drainSeconds;
-        using (var worker = BenchProcess.Start(environment, "worker", "--queues", "default:16"))
+        double workerIdle, workerDrained, workerPeak, drainSeconds, workerStartupMs;
+        using (var worker = BenchProcess.Start(executable, environment, "worker", "--queues", "default:16"))
         {
             await worker.UpAsync(ct).ConfigureAwait(false);
+            workerStartupMs = worker.StartupMs ?? double.NaN;
             await Task.Delay(Settle, ct).ConfigureAwait(false);
             workerIdle = worker.ResidentMiB();
             var clock = Stopwatch.StartNew();
@@ -62,11 +65,12 @@ internal sealed class MemoryBench(StoreLocation store, int jobs, int commandRuns
         progress($"gantry jobs show, {commandRuns} times");
         var job = (await client.JobEnqueueManyAsync(new JobEnqueueParams([new NewJob { Id = JobIds.New(), Type = "noop", Queue = "bench-show" }]), ct).ConfigureAwait(false))[0].Id;
         var showMs = new List<double>();
-        for (var i = 0; i < commandRuns; i++) showMs.Add(await RunCommandMsAsync(environment, ct, "jobs", "show", job.ToString()).ConfigureAwait(false));
+        for (var i = 0; i < commandRuns; i++) showMs.Add(await RunCommandMsAsync(executable, environment, ct, "jobs", "show", job.ToString()).ConfigureAwait(false));
 
         return new MemoryBenchResult
         {
             Store = store.Display,
+            Executable = string.Join(' ', executable ?? Options.NodeCliOptions.GantryExecutable()),
             Jobs = jobs,
             RunIdleRssMib = runIdle,
             WorkerIdleRssMib = workerIdle,
@@ -76,6 +80,8 @@ internal sealed class MemoryBench(StoreLocation store, int jobs, int commandRuns
             JobsShowRuns = commandRuns,
             JobsShowP50Ms = Math.Round(PercentileOf(showMs, 0.5), 1),
             JobsShowMinMs = Math.Round(showMs.Min(), 1),
+            RunStartupMs = Math.Round(runStartupMs, 1),
+            WorkerStartupMs = Math.Round(workerStartupMs, 1),
         };
     }
 
@@ -83,9 +89,9 @@ internal sealed class MemoryBench(StoreLocation store, int jobs, int commandRuns
         (await store.QueueStatsAsync(ct).ConfigureAwait(false)).Where(q => q.Queue == "default").Sum(q => q.Counts.GetValueOrDefault(JobState.Succeeded));
 
     /// <summary>Runs a gantry command to its end and returns its wall time, start to exit, in milliseconds.</summary>
-    private static async Task<double> RunCommandMsAsync(IReadOnlyDictionary<string, string> environment, CancellationToken ct, params string[] args)
+    private static async Task<double> RunCommandMsAsync(IReadOnlyList<string>? executable, IReadOnlyDictionary<string, string> environment, CancellationToken ct, params string[] args)
     {
-        var info = BenchProcess.StartInfo(environment, args);
+        var info = BenchProcess.StartInfo(environment, args, executable);
         var clock = Stopwatch.StartNew();
         using var p = Process.Start(info) ?? throw new GantryException($"could not start gantry {args[0]}");
         var output = p.StandardOutput.ReadToEndAsync(ct);
@@ -102,6 +108,8 @@ internal sealed class MemoryBench(StoreLocation store, int jobs, int commandRuns
 internal sealed record MemoryBenchResult
 {
     public required string Store { get; init; }
+    /// <summary>The gantry program measured, with its leading arguments.</summary>
+    public required string Executable { get; init; }
     public required int Jobs { get; init; }
     public required double RunIdleRssMib { get; init; }
     public required double WorkerIdleRssMib { get; init; }
@@ -113,4 +121,8 @@ internal sealed record MemoryBenchResult
     public required int JobsShowRuns { get; init; }
     public required double JobsShowP50Ms { get; init; }
     public required double JobsShowMinMs { get; init; }
+    /// <summary>Start of <c>gantry run</c> to its "Press Ctrl-C to stop." line.</summary>
+    public required double RunStartupMs { get; init; }
+    /// <summary>Start of <c>gantry worker</c> to its "Press Ctrl-C to stop." line.</summary>
+    public required double WorkerStartupMs { get; init; }
 }

@@ -267,28 +267,38 @@ internal static class BenchCommand
         storeOption.Description = "Run on this store (postgres://… or sqlite:path; it must hold no jobs); default: a temporary SQLite file";
         var jobs = CliOptions.Count("--jobs", "No-op jobs the worker drains before its memory is read again", 100_000, least: 1);
         var runs = CliOptions.Count("--command-runs", "Times gantry jobs show is run and timed", 10, least: 1);
-        var json = CliOptions.Json();
-        var command = new Command("memory", "Measure resident memory of an idle gantry run, an idle gantry worker and the same worker after draining a backlog, and the wall time of gantry jobs show")
+        var binary = new Option<string>("--binary")
         {
-            storeOption, jobs, runs, json,
+            Description = "Measure this gantry executable (for instance the Native AOT build of build-aot.sh) instead of the running one",
+        };
+        var json = CliOptions.Json();
+        var command = new Command("memory", "Measure resident memory of an idle gantry run, an idle gantry worker and the same worker after draining a backlog, the start-up of both, and the wall time of gantry jobs show")
+        {
+            storeOption, jobs, runs, binary, json,
         };
         command.SetHandler(async (parse, ct) =>
         {
             var asJson = parse.GetValue(json);
             Action<string> progress = m => { if (!asJson) Console.Error.WriteLine($"bench: {m}"); };
             MemoryBenchResult result;
+            IReadOnlyList<string>? executable = null;
+            if (parse.GetValue(binary) is { } program)
+            {
+                if (!File.Exists(program)) throw new InvalidInputException("--binary", $"{program} does not exist");
+                executable = [Path.GetFullPath(program)];
+            }
             if (parse.GetValue(storeOption) is { } location)
             {
                 if (location is SqliteLocation { Path: var file } && File.Exists(file))
                     throw new InvalidInputException("--store", $"{file} exists; the benchmark needs a fresh store");
-                result = await new MemoryBench(location, parse.GetValue(jobs), parse.GetValue(runs), progress).RunAsync(ct).ConfigureAwait(false);
+                result = await new MemoryBench(location, parse.GetValue(jobs), parse.GetValue(runs), executable, progress).RunAsync(ct).ConfigureAwait(false);
             }
             else
             {
                 var dir = Directory.CreateTempSubdirectory("gantry-bench-memory-").FullName;
                 try
                 {
-                    result = await new MemoryBench(new SqliteLocation(Path.Combine(dir, "bench.db")), parse.GetValue(jobs), parse.GetValue(runs), progress).RunAsync(ct).ConfigureAwait(false);
+                    result = await new MemoryBench(new SqliteLocation(Path.Combine(dir, "bench.db")), parse.GetValue(jobs), parse.GetValue(runs), executable, progress).RunAsync(ct).ConfigureAwait(false);
                 }
                 finally
                 {
@@ -301,8 +311,9 @@ internal static class BenchCommand
                 return Cli.Ok;
             }
             Console.Out.WriteLine($"store              {result.Store}");
-            Console.Out.WriteLine($"gantry run idle    {result.RunIdleRssMib:0.0} MiB RSS");
-            Console.Out.WriteLine($"worker idle        {result.WorkerIdleRssMib:0.0} MiB RSS");
+            Console.Out.WriteLine($"executable         {result.Executable}");
+            Console.Out.WriteLine($"gantry run idle    {result.RunIdleRssMib:0.0} MiB RSS (up in {result.RunStartupMs:0} ms)");
+            Console.Out.WriteLine($"worker idle        {result.WorkerIdleRssMib:0.0} MiB RSS (up in {result.WorkerStartupMs:0} ms)");
             Console.Out.WriteLine($"worker drained     {result.WorkerDrainedRssMib:0.0} MiB RSS after {result.Jobs:N0} jobs in {result.DrainSeconds:0.0}s (peak {result.WorkerPeakRssMib:0.0} MiB)");
             Console.Out.WriteLine($"gantry jobs show   p50 {result.JobsShowP50Ms:0} ms, fastest {result.JobsShowMinMs:0} ms ({result.JobsShowRuns} runs, start to exit)");
             return Cli.Ok;

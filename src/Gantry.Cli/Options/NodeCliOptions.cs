@@ -106,6 +106,8 @@ internal sealed class NodeCliOptions
     };
 
     /// <summary>This very program: the apphost, or <c>dotnet gantry.dll</c> when run through the host.</summary>
+    [System.Diagnostics.CodeAnalysis.UnconditionalSuppressMessage("SingleFile", "IL3000",
+        Justification = "Read only under the dotnet host, where the assembly is a file; a Native AOT gantry is its own executable.")]
     public static IReadOnlyList<string> GantryExecutable()
     {
         var path = Environment.ProcessPath ?? throw new GantryException("cannot tell which executable runs gantry, to start workers with it");

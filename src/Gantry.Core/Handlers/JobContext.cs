@@ -1,4 +1,6 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
 using Gantry.Serialization;
 using Microsoft.Extensions.Logging;
 
@@ -33,8 +35,14 @@ public abstract class JobContext
     public abstract ReadOnlyMemory<byte>? Checkpoint { get; }
 
     /// <summary>The latest checkpoint read as JSON into <typeparamref name="T"/>; default when there is none.</summary>
+    [RequiresUnreferencedCode(GantryPayloadJson.ReflectionWarning)]
+    [RequiresDynamicCode(GantryPayloadJson.ReflectionWarning)]
     public T? GetCheckpoint<T>() =>
         Checkpoint is { } bytes ? JsonSerializer.Deserialize<T>(bytes.Span, GantryPayloadJson.Default) : default;
+
+    /// <summary>The latest checkpoint read as JSON with <paramref name="typeInfo"/> (trimming- and Native AOT-safe); default when there is none.</summary>
+    public T? GetCheckpoint<T>(JsonTypeInfo<T> typeInfo) =>
+        Checkpoint is { } bytes ? JsonSerializer.Deserialize(bytes.Span, typeInfo) : default;
 
     /// <summary>
     /// For a workflow step: the results of the steps it depends on, by step name (a step that returned
@@ -46,9 +54,17 @@ public abstract class JobContext
 
     /// <summary>The result of dependency <paramref name="step"/> read as JSON into <typeparamref name="T"/>;
     /// throws <see cref="KeyNotFoundException"/> naming the step when this job does not depend on it.</summary>
-    public T? GetDependencyResult<T>(string step) =>
+    [RequiresUnreferencedCode(GantryPayloadJson.ReflectionWarning)]
+    [RequiresDynamicCode(GantryPayloadJson.ReflectionWarning)]
+    public T? GetDependencyResult<T>(string step) => DependencyResult(step).Deserialize<T>(GantryPayloadJson.Default);
+
+    /// <summary>The result of dependency <paramref name="step"/> read with <paramref name="typeInfo"/> (trimming- and Native
+    /// AOT-safe); throws <see cref="KeyNotFoundException"/> naming the step when this job does not depend on it.</summary>
+    public T? GetDependencyResult<T>(string step, JsonTypeInfo<T> typeInfo) => DependencyResult(step).Deserialize(typeInfo);
+
+    private JsonElement DependencyResult(string step) =>
         DependencyResults.TryGetValue(step, out var result)
-            ? result.Deserialize<T>(GantryPayloadJson.Default)
+            ? result
             : throw new KeyNotFoundException($"job {JobId} has no dependency named '{step}' (it has: {string.Join(", ", DependencyResults.Keys)})");
 
     /// <summary>
@@ -58,13 +74,19 @@ public abstract class JobContext
     /// </summary>
     public abstract ValueTask SaveCheckpointAsync(object? state);
 
-    /// <summary>A checkpoint's bytes: bytes as they are, any other value as JSON (<see cref="GantryPayloadJson"/>).</summary>
+    /// <summary>
+    /// A checkpoint's bytes: bytes as they are, a <see cref="JsonElement"/> as its text, any other value as JSON
+    /// (<see cref="GantryPayloadJson"/>, by reflection over its runtime type: under trimming or Native AOT, pass bytes or a
+    /// <see cref="JsonElement"/>, for instance from <c>JsonSerializer.SerializeToUtf8Bytes(value, typeInfo)</c>).
+    /// </summary>
+    [UnconditionalSuppressMessage("Trimming", "IL2026", Justification = "Bytes and JSON elements are not serialised by reflection; other values are the handler's own, documented above.")]
+    [UnconditionalSuppressMessage("AOT", "IL3050", Justification = "Bytes and JSON elements are not serialised by reflection; other values are the handler's own, documented above.")]
     public static byte[] CheckpointBytes(object? state) => state switch
     {
         byte[] b => b,
         ReadOnlyMemory<byte> m => m.ToArray(),
         Memory<byte> m => m.ToArray(),
-        JsonElement e => JsonSerializer.SerializeToUtf8Bytes(e),
+        JsonElement e => JsonSerializer.SerializeToUtf8Bytes(e, CoreJsonContext.Default.JsonElement),
         _ => JsonSerializer.SerializeToUtf8Bytes(state, GantryPayloadJson.Default),
     };
 }

@@ -7,6 +7,7 @@ namespace Gantry.Serialization;
 [JsonSerializable(typeof(Dictionary<string, string>))]
 [JsonSerializable(typeof(Dictionary<string, int>))]
 [JsonSerializable(typeof(string[]))]
+[JsonSerializable(typeof(JsonElement))]
 [JsonSerializable(typeof(Gantry.Storage.ManagedWorkerInfo[]))]
 [JsonSourceGenerationOptions(WriteIndented = false)]
 public sealed partial class CoreJsonContext : JsonSerializerContext;

@@ -5,6 +5,11 @@ namespace Gantry.Serialization;
 /// <summary>JSON settings for payloads, results and checkpoints: snake_case names, read case-insensitively.</summary>
 public static class GantryPayloadJson
 {
+    /// <summary>Why a generic payload, result or checkpoint API needs reflection: the type is the app's.</summary>
+    public const string ReflectionWarning =
+        "Reads or writes the app's own type as JSON by reflection (GantryPayloadJson.Default). Under trimming or Native AOT, " +
+        "use the overload that takes a JsonTypeInfo (System.Text.Json source generation), or give Default a TypeInfoResolver that knows the type.";
+
     public static readonly JsonSerializerOptions Default = new(JsonSerializerDefaults.Web)
     {
         PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,

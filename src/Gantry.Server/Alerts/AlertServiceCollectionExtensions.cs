@@ -17,7 +17,7 @@ public static class AlertServiceCollectionExtensions
         var set = services.LastOrDefault(d => d.ServiceType == typeof(LeaderServices))?.ImplementationInstance as LeaderServices
             ?? throw new InvalidOperationException("add the leader-elected maintenance services first: alerts run on the leader");
         services.TryAddSingleton(options);
-        if (!set.Types.Contains(typeof(AlertService))) set.Types.Add(typeof(AlertService));
+        if (!set.Types.Contains(typeof(AlertService))) set.Add<AlertService>();
         return services;
     }
 }

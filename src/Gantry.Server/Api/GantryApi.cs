@@ -88,13 +88,17 @@ public static class GantryApi
         _ = app.ServiceProvider.GetRequiredService<Gantry.Server.Telemetry.MetricsCollector>();
         app.MapGet("/metrics", (Gantry.Server.Telemetry.MetricsCollector collector) => MetricsEndpoint.RenderOwn(collector, first))
             .AddEndpointFilter(ApiAuthorization.Filter).WithMetadata(new RequiredScope(ApiScope.Read));
-        app.MapGet("/health/live", () => TypedResults.Ok(new { status = "live" }));
+        app.MapGet("/health/live", () => TypedResults.Ok(new StatusOnly("live")));
         if (ready is not null)
             app.MapGet("/health/ready", () => ready()
-                ? Results.Ok(new { status = "ready" })
-                : Results.Json(new { status = "not ready" }, statusCode: StatusCodes.Status503ServiceUnavailable));
+                ? Results.Ok(new StatusOnly("ready"))
+                : Results.Json(new StatusOnly("not ready"), StatusOnlyJson.Default.StatusOnly, statusCode: StatusCodes.Status503ServiceUnavailable));
         return app;
     }
+
+    /// <summary>A worker's <c>/health/live</c> and <c>/health/ready</c>: <c>{"status":"…"}</c> (a named type, so that the
+    /// request-delegate generator can write it).</summary>
+    internal sealed record StatusOnly(string Status);
 
     /// <summary>
     /// Maps the API (<c>/api/v1/…</c>), its OpenAPI document (<c>/openapi.json</c>), its metrics (<c>/metrics</c>) and
@@ -146,3 +150,8 @@ public static class GantryApi
         return app;
     }
 }
+
+/// <summary>A worker's health answers, written without reflection.</summary>
+[System.Text.Json.Serialization.JsonSourceGenerationOptions(System.Text.Json.JsonSerializerDefaults.Web)]
+[System.Text.Json.Serialization.JsonSerializable(typeof(GantryApi.StatusOnly))]
+internal sealed partial class StatusOnlyJson : System.Text.Json.Serialization.JsonSerializerContext;

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using Gantry.Jobs;
 using Gantry.Storage;
 using Microsoft.AspNetCore.Http;
@@ -13,7 +14,6 @@ namespace Gantry.Server.Api;
 internal static class JobEvents
 {
     private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(100);
-    private static readonly JsonSerializerOptions Json = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
 
     public static async Task StreamAsync(string id, HttpContext http, IJobStore store, CancellationToken ct)
     {
@@ -28,11 +28,8 @@ internal static class JobEvents
             var now = (job.State, job.Attempt, job.Progress, job.ProgressMessage);
             if (now != last)
             {
-                var data = JsonSerializer.Serialize(new
-                {
-                    id = job.Id, state = job.State.ToText(), attempt = job.Attempt, progress = job.Progress,
-                    message = job.ProgressMessage, result = !hide && job.State.IsTerminal() && job.Result is { } r ? JsonDocument.Parse(r).RootElement : (JsonElement?)null,
-                }, Json);
+                var data = JsonSerializer.Serialize(new JobEvent(job.Id, job.State.ToText(), job.Attempt, job.Progress, job.ProgressMessage,
+                    !hide && job.State.IsTerminal() && job.Result is { } r ? JsonDocument.Parse(r).RootElement : null), JobEventJson.Default.JobEvent);
                 await http.Response.WriteAsync($"event: job\ndata: {data}\n\n", ct).ConfigureAwait(false);
                 await http.Response.Body.FlushAsync(ct).ConfigureAwait(false);
                 last = now;
@@ -43,3 +40,10 @@ internal static class JobEvents
         }
     }
 }
+
+/// <summary>The data of one <c>job</c> event; <c>result</c> only once the job ended.</summary>
+internal sealed record JobEvent(Guid Id, string State, int Attempt, double? Progress, string? Message, JsonElement? Result);
+
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower)]
+[JsonSerializable(typeof(JobEvent))]
+internal sealed partial class JobEventJson : JsonSerializerContext;

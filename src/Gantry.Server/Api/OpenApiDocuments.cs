@@ -18,6 +18,8 @@ internal static class OpenApiDocuments
     /// The document's schemas name members as the API writes them: its schema service is given Gantry's JSON options
     /// (<see cref="GantryApiServices"/>) instead of the app's.
     /// </summary>
+    [System.Diagnostics.CodeAnalysis.UnconditionalSuppressMessage("Trimming", "IL2072",
+        Justification = "The type is the one Microsoft.AspNetCore.OpenApi registered itself with AddKeyedSingleton<T>, which keeps its public constructors.")]
     public static void SchemasWithGantryJson(IServiceCollection services)
     {
         for (var i = 0; i < services.Count; i++)

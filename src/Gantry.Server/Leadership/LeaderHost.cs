@@ -103,7 +103,7 @@ public sealed class LeaderHost(
     private async Task StartTermAsync(CancellationToken ct)
     {
         // Fresh instances per term: a BackgroundService is not meant to be started again after it stopped.
-        var term = services.Types.Select(t => (IHostedService)ActivatorUtilities.CreateInstance(provider, t)).ToList();
+        var term = services.Create(provider);
         _term = term;
         _leads = true;
         LeaderLog.Elected(Logger, options.Name, options.HolderId, term.Count);
@@ -128,5 +128,19 @@ public sealed class LeaderHost(
 /// <summary>The services a <see cref="LeaderHost"/> runs while it leads.</summary>
 public sealed class LeaderServices
 {
-    public List<Type> Types { get; } = [];
+    private readonly List<(Type Type, Func<IServiceProvider, IHostedService> Create)> _services = [];
+
+    /// <summary>The service types, in the order they start.</summary>
+    public IReadOnlyList<Type> Types => _services.Select(s => s.Type).ToArray();
+
+    /// <summary>Adds <typeparamref name="T"/>, made anew from the container (constructor injection) at every term.</summary>
+    public LeaderServices Add<[System.Diagnostics.CodeAnalysis.DynamicallyAccessedMembers(System.Diagnostics.CodeAnalysis.DynamicallyAccessedMemberTypes.PublicConstructors)] T>()
+        where T : IHostedService
+    {
+        _services.Add((typeof(T), provider => ActivatorUtilities.CreateInstance<T>(provider)));
+        return this;
+    }
+
+    /// <summary>Fresh instances of every service, for one term.</summary>
+    internal List<IHostedService> Create(IServiceProvider provider) => _services.Select(s => s.Create(provider)).ToList();
 }

@@ -21,8 +21,8 @@ public static class LeaderElectedMaintenanceServiceCollectionExtensions
         services.TryAddSingleton(maintenance);
         services.TryAddSingleton(leader);
         services.TryAddSingleton(TimeProvider.System);
-        var set = new LeaderServices();
-        set.Types.AddRange([typeof(JobScheduler), typeof(JobRescuer), typeof(JobCleaner), typeof(DeadWorkerDetector), typeof(StoreUpkeep), typeof(Gantry.Server.Scheduling.ScheduleFirer)]);
+        var set = new LeaderServices().Add<JobScheduler>().Add<JobRescuer>().Add<JobCleaner>().Add<DeadWorkerDetector>().Add<StoreUpkeep>()
+            .Add<Gantry.Server.Scheduling.ScheduleFirer>();
         services.AddSingleton(set);
         services.AddSingleton<LeaderHost>();
         services.AddHostedService(sp => sp.GetRequiredService<LeaderHost>());

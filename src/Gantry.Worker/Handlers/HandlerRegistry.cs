@@ -1,5 +1,7 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Reflection;
 using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
 using Gantry.Handlers;
 using Gantry.Jobs;
 using Microsoft.Extensions.DependencyInjection;
@@ -18,6 +20,15 @@ internal sealed record HandlerRegistration(string JobType, Type HandlerType, Typ
 /// <summary>The job types this process can run, each with its handler. Filled by <c>AddGantryHandler</c>.</summary>
 public sealed class HandlerRegistry
 {
+    /// <summary>Why registering a handler type needs reflection: its payload and result are the app's own types.</summary>
+    public const string ReflectionWarning =
+        "Reads the handler's payload and writes its result as JSON by reflection over the app's own types, and builds the " +
+        "handler's invoker with MakeGenericMethod. Under Native AOT, the app enables reflection-based JSON " +
+        "(JsonSerializerIsReflectionEnabledByDefault) or gives the worker JSON options whose TypeInfoResolver knows those types.";
+
+    /// <summary>What activating a handler type and finding its <c>IJobHandler</c> interfaces needs of it.</summary>
+    internal const DynamicallyAccessedMemberTypes HandlerMembers = DynamicallyAccessedMemberTypes.PublicConstructors | DynamicallyAccessedMemberTypes.Interfaces;
+
     private readonly Dictionary<string, HandlerRegistration> _handlers = new(StringComparer.Ordinal);
 
     public IReadOnlyCollection<string> JobTypes => _handlers.Keys;
@@ -37,11 +48,70 @@ public sealed class HandlerRegistry
 
     internal bool TryGet(string jobType, out HandlerRegistration registration) => _handlers.TryGetValue(jobType, out registration!);
 
-    internal void Add(string jobType, Type handlerType, TimeSpan? checkpointInterval = null)
+    [RequiresUnreferencedCode(ReflectionWarning)]
+    [RequiresDynamicCode(ReflectionWarning)]
+    internal void Add(string jobType, [DynamicallyAccessedMembers(HandlerMembers)] Type handlerType, TimeSpan? checkpointInterval = null)
     {
         if (_handlers.ContainsKey(jobType))
             throw new InvalidOperationException($"job type '{jobType}' already has a handler ({_handlers[jobType].HandlerType.Name})");
         _handlers[jobType] = Create(jobType, handlerType) with { CheckpointInterval = checkpointInterval };
+    }
+
+    /// <summary>As <see cref="Add(string, Type, TimeSpan?)"/>, with the handler's payload and result types named, so
+    /// that the invoker is compiled ahead of time (no MakeGenericMethod: Native AOT runs it).</summary>
+    [RequiresUnreferencedCode(ReflectionWarning)]
+    [RequiresDynamicCode(ReflectionWarning)]
+    internal void Add<THandler, TPayload, TResult>(string jobType, TimeSpan? checkpointInterval = null) where THandler : IJobHandler<TPayload, TResult>
+    {
+        if (_handlers.ContainsKey(jobType))
+            throw new InvalidOperationException($"job type '{jobType}' already has a handler ({_handlers[jobType].HandlerType.Name})");
+        _handlers[jobType] = new HandlerRegistration(jobType, typeof(THandler), typeof(TPayload), InvokeWithResult<THandler, TPayload, TResult>,
+            CheckpointInterval: checkpointInterval);
+    }
+
+    /// <summary>
+    /// As <see cref="Add{THandler, TPayload, TResult}(string, TimeSpan?)"/>, the payload read and the result written with the given type
+    /// information (System.Text.Json source generation): no reflection at all, trimming- and Native AOT-safe.
+    /// </summary>
+    internal void Add<THandler, TPayload, TResult>(string jobType, JsonTypeInfo<TPayload> payload, JsonTypeInfo<TResult> result, TimeSpan? checkpointInterval = null)
+        where THandler : IJobHandler<TPayload, TResult>
+    {
+        if (_handlers.ContainsKey(jobType))
+            throw new InvalidOperationException($"job type '{jobType}' already has a handler ({_handlers[jobType].HandlerType.Name})");
+        _handlers[jobType] = new HandlerRegistration(jobType, typeof(THandler), typeof(TPayload), async (services, context, _) =>
+        {
+            var handler = services.GetRequiredService<THandler>();
+            if (handler is ICheckpointSource source && context is Execution.WorkerJobContext running) running.UseCheckpointSource(source);
+            var value = await handler.HandleAsync(ReadPayload(context, payload), context).ConfigureAwait(false);
+            return value is null ? null : JsonSerializer.Serialize(value, result);
+        }, CheckpointInterval: checkpointInterval);
+    }
+
+    /// <summary>As <see cref="Add{THandler, TPayload, TResult}(string, JsonTypeInfo{TPayload}, JsonTypeInfo{TResult}, TimeSpan?)"/>,
+    /// for a handler that returns no result.</summary>
+    internal void Add<THandler, TPayload>(string jobType, JsonTypeInfo<TPayload> payload, TimeSpan? checkpointInterval = null)
+        where THandler : IJobHandler<TPayload>
+    {
+        if (_handlers.ContainsKey(jobType))
+            throw new InvalidOperationException($"job type '{jobType}' already has a handler ({_handlers[jobType].HandlerType.Name})");
+        _handlers[jobType] = new HandlerRegistration(jobType, typeof(THandler), typeof(TPayload), async (services, context, _) =>
+        {
+            var handler = services.GetRequiredService<THandler>();
+            if (handler is ICheckpointSource source && context is Execution.WorkerJobContext running) running.UseCheckpointSource(source);
+            await handler.HandleAsync(ReadPayload(context, payload), context).ConfigureAwait(false);
+            return null;
+        }, CheckpointInterval: checkpointInterval);
+    }
+
+    /// <summary>As <see cref="Add{THandler, TPayload, TResult}(string, TimeSpan?)"/>, for a handler that returns no result.</summary>
+    [RequiresUnreferencedCode(ReflectionWarning)]
+    [RequiresDynamicCode(ReflectionWarning)]
+    internal void Add<THandler, TPayload>(string jobType, TimeSpan? checkpointInterval = null) where THandler : IJobHandler<TPayload>
+    {
+        if (_handlers.ContainsKey(jobType))
+            throw new InvalidOperationException($"job type '{jobType}' already has a handler ({_handlers[jobType].HandlerType.Name})");
+        _handlers[jobType] = new HandlerRegistration(jobType, typeof(THandler), typeof(TPayload), InvokeWithoutResult<THandler, TPayload>,
+            CheckpointInterval: checkpointInterval);
     }
 
     /// <summary>Binds <paramref name="jobType"/> to a command (see <see cref="Process.ProcessJobRunner"/>).</summary>
@@ -57,7 +127,9 @@ public sealed class HandlerRegistry
     /// <summary>True when some job type runs as a process (isolation then matters at start-up).</summary>
     public bool HasProcessHandlers => _handlers.Values.Any(h => h.HandlerType == typeof(Process.ProcessJobRunner));
 
-    private static HandlerRegistration Create(string jobType, Type handlerType)
+    [RequiresUnreferencedCode(ReflectionWarning)]
+    [RequiresDynamicCode(ReflectionWarning)]
+    private static HandlerRegistration Create(string jobType, [DynamicallyAccessedMembers(HandlerMembers)] Type handlerType)
     {
         foreach (var iface in handlerType.GetInterfaces().Where(i => i.IsGenericType))
         {
@@ -76,6 +148,8 @@ public sealed class HandlerRegistry
         throw new InvalidOperationException($"{handlerType.Name} implements neither IJobHandler<TPayload> nor IJobHandler<TPayload, TResult>");
     }
 
+    [RequiresUnreferencedCode(ReflectionWarning)]
+    [RequiresDynamicCode(ReflectionWarning)]
     private static async ValueTask<string?> InvokeWithResult<THandler, TPayload, TResult>(IServiceProvider services, JobContext context, JsonSerializerOptions json)
         where THandler : IJobHandler<TPayload, TResult>
     {
@@ -85,6 +159,8 @@ public sealed class HandlerRegistry
         return result is null ? null : JsonSerializer.Serialize(result, json);
     }
 
+    [RequiresUnreferencedCode(ReflectionWarning)]
+    [RequiresDynamicCode(ReflectionWarning)]
     private static async ValueTask<string?> InvokeWithoutResult<THandler, TPayload>(IServiceProvider services, JobContext context, JsonSerializerOptions json)
         where THandler : IJobHandler<TPayload>
     {
@@ -95,13 +171,20 @@ public sealed class HandlerRegistry
     }
 
     /// <summary>The payload as the handler's type; <see cref="PayloadMismatchException"/> when it does not fit.</summary>
-    internal static TPayload ReadPayload<TPayload>(JobContext context, JsonSerializerOptions json)
+    [RequiresUnreferencedCode(ReflectionWarning)]
+    [RequiresDynamicCode(ReflectionWarning)]
+    internal static TPayload ReadPayload<TPayload>(JobContext context, JsonSerializerOptions json) =>
+        typeof(TPayload) == typeof(JsonElement) ? (TPayload)(object)context.Payload : ReadPayload(context, () => context.Payload.Deserialize<TPayload>(json));
+
+    /// <summary>The payload read with <paramref name="typeInfo"/>; <see cref="PayloadMismatchException"/> when it does not fit.</summary>
+    internal static TPayload ReadPayload<TPayload>(JobContext context, JsonTypeInfo<TPayload> typeInfo) =>
+        typeof(TPayload) == typeof(JsonElement) ? (TPayload)(object)context.Payload : ReadPayload(context, () => context.Payload.Deserialize(typeInfo));
+
+    private static TPayload ReadPayload<TPayload>(JobContext context, Func<TPayload?> read)
     {
-        if (typeof(TPayload) == typeof(JsonElement)) return (TPayload)(object)context.Payload;
         try
         {
-            return context.Payload.Deserialize<TPayload>(json)
-                ?? throw new PayloadMismatchException($"the payload is null but {typeof(TPayload).Name} is required");
+            return read() ?? throw new PayloadMismatchException($"the payload is null but {typeof(TPayload).Name} is required");
         }
         catch (JsonException ex)
         {

@@ -34,7 +34,7 @@ public sealed class LeaderHostTests : FakeClockStoreTests
         var probe = new Probe();
         var provider = new ServiceCollection().AddSingleton(probe).BuildServiceProvider();
         var services = new LeaderServices();
-        services.Types.Add(typeof(ProbeService));
+        services.Add<ProbeService>();
         var options = new LeaderOptions { HolderId = holder };
         return (new LeaderHost(store ?? Store, options, services, provider, NullLogger<LeaderHost>.Instance, Clock), probe);
     }

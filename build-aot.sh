@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Builds gantry as a Native AOT executable in artifacts/gantry-aot/gantry (beside the JIT build of ./gantry, which it
+# leaves alone). The native link needs clang and zlib's headers: installed here with apt-get when missing and run as root.
+# Takes minutes (the AOT compiler compiles the whole program and the parts of .NET it uses); see docs/benchmarks.md.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+out="$root/artifacts/gantry-aot"
+mkdir -p "$root/artifacts"
+
+if ! command -v clang >/dev/null 2>&1 || [ ! -f /usr/include/zlib.h ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "build-aot: installing clang and zlib1g-dev…" >&2
+    apt-get install -y -qq clang zlib1g-dev >/dev/null
+  else
+    echo "build-aot: Native AOT needs clang and zlib1g-dev (apt-get install clang zlib1g-dev)" >&2
+    exit 1
+  fi
+fi
+if ! command -v dotnet >/dev/null 2>&1; then
+  echo "build-aot: the .NET 10 SDK is needed (https://dot.net); 'dotnet' is not on PATH" >&2
+  exit 1
+fi
+
+# Warnings are not errors here: the trim and AOT analysis of the framework's and dependencies' code reports warnings
+# that are not Gantry's to fix. Handlers' payloads and results are read and written by reflection (the app's own types),
+# so reflection-based System.Text.Json stays enabled.
+echo "build-aot: publishing Native AOT gantry to $out (takes minutes)…" >&2
+dotnet publish "$root/src/Gantry.Cli/Gantry.Cli.csproj" -c Release -r linux-x64 -o "$out" --nologo -v quiet \
+  -p:PublishAot=true -p:TreatWarningsAsErrors=false -p:JsonSerializerIsReflectionEnabledByDefault=true -p:TrimMode=partial \
+  >"$out.log" 2>&1 || { tail -n 30 "$out.log" >&2; echo "build-aot: publish failed (log: $out.log)" >&2; exit 1; }
+echo "build-aot: $out/gantry" >&2
