@@ -25,7 +25,7 @@ public sealed partial class PostgresJobStore
           DELETE FROM job_slots WHERE job_id = ANY(ARRAY(SELECT id FROM done WHERE slot))),
         counted AS (
           {CountSucceededSql("done", "$5")})
-        SELECT id, step_seq, slot IS TRUE FROM done
+        SELECT id, step_seq FROM done
         """;
 
     private const string InsertErrorSql = """
@@ -61,10 +61,10 @@ public sealed partial class PostgresJobStore
             else if (report is not (JobProgressReport or JobSucceededReport or JobCancelledReport or JobRequeuedReport or JobLogReport or JobCheckpointReport or JobUsageReport))
                 throw new ArgumentException($"unknown report {report.GetType().Name}", nameof(reports));
         }
-        bool wakeClaimers = false, wakeScheduler = false, slotsFreed = false;
+        bool wakeClaimers = false, wakeScheduler = false;
         var applied = await TransactAsync(async c =>
         {
-            wakeClaimers = wakeScheduler = slotsFreed = false;
+            wakeClaimers = wakeScheduler = false;
             var now = Now();
             var results = new bool[reports.Count];
             var run = new List<int>(); // consecutive successes, applied together
@@ -77,14 +77,14 @@ public sealed partial class PostgresJobStore
                     // The same job twice in one run would match its row once: flush first so order holds.
                     if (!inRun.Add(s.JobId))
                     {
-                        slotsFreed |= await SucceedManyAsync(c, reports, run, results, succeededSteps, now, ct).ConfigureAwait(false);
+                        await SucceedManyAsync(c, reports, run, results, succeededSteps, now, ct).ConfigureAwait(false);
                         inRun.Clear();
                         inRun.Add(s.JobId);
                     }
                     run.Add(i);
                     continue;
                 }
-                slotsFreed |= await SucceedManyAsync(c, reports, run, results, succeededSteps, now, ct).ConfigureAwait(false);
+                await SucceedManyAsync(c, reports, run, results, succeededSteps, now, ct).ConfigureAwait(false);
                 inRun.Clear();
                 switch (reports[i])
                 {
@@ -157,7 +157,7 @@ public sealed partial class PostgresJobStore
                         break;
                 }
             }
-            slotsFreed |= await SucceedManyAsync(c, reports, run, results, succeededSteps, now, ct).ConfigureAwait(false);
+            await SucceedManyAsync(c, reports, run, results, succeededSteps, now, ct).ConfigureAwait(false);
             // Dependents are released in the transaction that records their dependencies' success.
             var released = await ReleaseDependentsAsync(c, succeededSteps, ct).ConfigureAwait(false);
             if (wakeClaimers) await NotifyAsync(c, PostgresNotifications.Jobs, ct).ConfigureAwait(false);
@@ -165,20 +165,16 @@ public sealed partial class PostgresJobStore
             wakeClaimers |= released;
             return results;
         }, ct).ConfigureAwait(false);
-        // Successes that gave back flow-control slots make room in a limited queue: this process's workers, which took
-        // the queue's short claim as "drained", look again now. Other processes find the room at their next look
-        // (LimitedQueues.WakeAfterShortClaim), so no notification is sent for it.
-        if (wakeClaimers || slotsFreed) Signals.JobsAvailable.Set();
+        if (wakeClaimers) Signals.JobsAvailable.Set();
         if (wakeScheduler) Signals.ScheduleChanged.Set();
         return applied;
     }
 
-    /// <summary>Applies the successes at <paramref name="run"/> in one round trip and empties it; adds the row keys of workflow
-    /// steps among them to <paramref name="steps"/>. True when any of them gave back a flow-control slot.</summary>
-    private static async Task<bool> SucceedManyAsync(NpgsqlConnection c, IReadOnlyList<JobReport> reports, List<int> run, bool[] results, List<long> steps,
+    /// <summary>Applies the successes at <paramref name="run"/> in one round trip and empties it; adds the row keys of workflow steps among them to <paramref name="steps"/>.</summary>
+    private static async Task SucceedManyAsync(NpgsqlConnection c, IReadOnlyList<JobReport> reports, List<int> run, bool[] results, List<long> steps,
         DateTime now, CancellationToken ct)
     {
-        if (run.Count == 0) return false;
+        if (run.Count == 0) return;
         // In id order, as the rescuer locks them: two transactions on the same rows lock them in one order.
         var rows = run.Select(k => (JobSucceededReport)reports[k]).OrderBy(s => s.JobId).ToArray();
         var done = await PostgresArrayUpdate.RunAsync(c, SucceedManySql,
@@ -188,17 +184,11 @@ public sealed partial class PostgresJobStore
             new NpgsqlParameter { Value = rows.Select(s => s.WorkerId).ToArray() },
             new NpgsqlParameter { Value = rows.Select(s => s.Result).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text },
             new NpgsqlParameter { Value = now, NpgsqlDbType = NpgsqlDbType.TimestampTz },
-        ], r => (Id: r.GetGuid(0), Step: r.GetInt64OrNull(1), Slot: r.GetBoolean(2)), ct).ConfigureAwait(false);
+        ], r => (Id: r.GetGuid(0), Step: r.GetInt64OrNull(1)), ct).ConfigureAwait(false);
         var ids = done.Select(d => d.Id).ToHashSet();
         foreach (var k in run) results[k] = ids.Contains(reports[k].JobId);
-        var freed = false;
-        foreach (var (_, step, slot) in done)
-        {
-            if (step is { } seq) steps.Add(seq);
-            freed |= slot;
-        }
+        foreach (var (_, step) in done) if (step is { } seq) steps.Add(seq);
         run.Clear();
-        return freed;
     }
 
     private static NpgsqlCommand Fenced(NpgsqlConnection c, string sql, JobReport report) =>

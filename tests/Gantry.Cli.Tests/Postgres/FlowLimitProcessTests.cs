@@ -35,8 +35,6 @@ public sealed partial class FlowLimitProcessTests(PostgresClusterFixture fixture
         using var stop = new CancellationTokenSource();
         try
         {
-            for (var i = 0; i < 3; i++)
-                workers.Add(GantryProcess.Start(_dir.Path, "worker", "--store", url, "--queues", "default:4", "--heartbeat-interval", "1s", "--lease-duration", "20s"));
             node = GantryProcess.Start(_dir.Path, "node", "--store", url, "--run-dir", _dir.File("run"), "--workers", "2", "--queues", "default:4",
                 "--heartbeat-interval", "1s", "--lease-duration", "20s");
             string Context() => $"server:\n{server.Output}\nnode:\n{node.Output}\n" + string.Join("\n", workers.Select((w, i) => $"worker {i}:\n{w.Output}"));
@@ -51,10 +49,15 @@ public sealed partial class FlowLimitProcessTests(PostgresClusterFixture fixture
                     await Task.Delay(10);
                 }
             });
-            foreach (var w in workers) await w.WaitForOutputAsync("Press Ctrl-C to stop.", Generous);
+            // The node first, alone: its workers run the first jobs (with plain workers beside it from the start, whichever
+            // process frees a slot tends to take it again, and the node might run nothing).
             await node.WaitForOutputAsync("Press Ctrl-C to stop.", Generous);
-
             const string Succeeded = "SELECT count(*) FROM jobs WHERE state = 'succeeded'";
+            await StoreSql.WaitForCountAsync(sql, Succeeded, 5, Generous, Context);
+            for (var i = 0; i < 3; i++)
+                workers.Add(GantryProcess.Start(_dir.Path, "worker", "--store", url, "--queues", "default:4", "--heartbeat-interval", "1s", "--lease-duration", "20s"));
+            foreach (var w in workers) await w.WaitForOutputAsync("Press Ctrl-C to stop.", Generous);
+
             await StoreSql.WaitForCountAsync(sql, Succeeded, 20, Generous, Context);
             var victim = workers[0];
             var victimId = WorkerId().Match(victim.Stdout).Groups[1].Value;
@@ -63,8 +66,6 @@ public sealed partial class FlowLimitProcessTests(PostgresClusterFixture fixture
             await victim.WaitForExitAsync(Generous);
             // The node and its workers next, once more jobs are through (its workers die with it: parent-death signal).
             await StoreSql.WaitForCountAsync(sql, Succeeded, 50, Generous, Context);
-            // Jobs ran under more workers than the three plain ones: the node's workers took part.
-            await StoreSql.WaitForCountAsync(sql, "SELECT count(DISTINCT worker_id) FROM jobs WHERE state = 'succeeded'", 4, Generous, Context);
             node.Signal(GantryProcess.SigKill);
             await node.WaitForExitAsync(Generous);
 
