@@ -45,6 +45,21 @@ public sealed class LibraryTests : IDisposable
     }
 
     [Fact]
+    public async Task WaitAsync_OnSqlite_SeesTheEndWithinTensOfMillisecondsFromTheStoresSignal()
+    {
+        var host = await TestApp.StartAsync(TestApp.Sqlite(_dir.File("app.db")), b => b.AddWorker());
+        try
+        {
+            var seen = await EndLatency.MeasureAsync(host.Services.GetRequiredService<IJobClient>(), Ct);
+            Assert.True(seen < TimeSpan.FromMilliseconds(500), $"the end was seen {seen.TotalMilliseconds:0} ms after it happened");
+        }
+        finally
+        {
+            await host.StopAsync();
+        }
+    }
+
+    [Fact]
     public async Task AddWorker_NameFromConfiguration_RegisteredWithIt()
     {
         var host = await TestApp.StartAsync(new Dictionary<string, string?>(TestApp.Sqlite(_dir.File("app.db"))) { ["Worker:Name"] = "web-1" }, b => b.AddWorker());

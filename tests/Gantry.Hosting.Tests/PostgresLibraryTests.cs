@@ -95,6 +95,22 @@ public sealed class PostgresLibraryTests(PostgresClusterFixture fixture, ITestOu
     }
 
     [Fact]
+    public async Task WaitAsync_OnPostgres_SeesTheEndWithinTensOfMillisecondsFromTheStoresSignal()
+    {
+        var host = await TestApp.StartAsync(Settings(), b => b.AddWorker());
+        try
+        {
+            var seen = await EndLatency.MeasureAsync(host.Services.GetRequiredService<IJobClient>(), CancellationToken.None);
+            output.WriteLine($"end seen {seen.TotalMilliseconds:0.0} ms after it happened");
+            Assert.True(seen < TimeSpan.FromMilliseconds(500), $"the end was seen {seen.TotalMilliseconds:0} ms after it happened");
+        }
+        finally
+        {
+            await host.StopAsync();
+        }
+    }
+
+    [Fact]
     public async Task EnqueueAsync_InAppTransaction_NotThereBeforeCommitAndStartedByNotifyWithinMillisecondsOfIt()
     {
         var host = await TestApp.StartAsync(Settings(), b => b.AddWorker());
