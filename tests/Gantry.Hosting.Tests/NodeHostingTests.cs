@@ -25,14 +25,7 @@ public sealed class NodeHostingTests(ITestOutputHelper output) : IDisposable
     }
 
     /// <summary>The built CLI, which the node starts as its workers: artifacts/bin/Gantry.Cli/&lt;config&gt;/gantry.dll.</summary>
-    private static string GantryDll()
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Gantry.slnx"))) dir = dir.Parent;
-        var config = AppContext.BaseDirectory.Contains("/release/", StringComparison.OrdinalIgnoreCase) ? "release" : "debug";
-        var path = Path.Combine(dir!.FullName, "artifacts", "bin", "Gantry.Cli", config, "gantry.dll");
-        return File.Exists(path) ? path : throw new InvalidOperationException($"the gantry CLI is not built: {path}");
-    }
+    private static string GantryDll() => TestApp.Built("Gantry.Cli", "gantry.dll");
 
     private Dictionary<string, string?> NodeSettings(string db) => new()
     {

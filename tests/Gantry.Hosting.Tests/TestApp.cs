@@ -99,6 +99,16 @@ internal static class TestApp
         return host;
     }
 
+    /// <summary>A program built beside the tests (a project reference without its assembly): artifacts/bin/&lt;project&gt;/&lt;config&gt;/&lt;dll&gt;.</summary>
+    public static string Built(string project, string dll)
+    {
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Gantry.slnx"))) dir = dir.Parent;
+        var config = AppContext.BaseDirectory.Contains("/release/", StringComparison.OrdinalIgnoreCase) ? "release" : "debug";
+        var path = Path.Combine(dir!.FullName, "artifacts", "bin", project, config, dll);
+        return File.Exists(path) ? path : throw new InvalidOperationException($"{project} is not built: {path}");
+    }
+
     /// <summary>Fast settings for tests: short intervals, the worker polling quickly.</summary>
     public static Dictionary<string, string?> Sqlite(string path, bool worker = true) => new()
     {
