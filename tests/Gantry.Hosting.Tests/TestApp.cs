@@ -48,15 +48,15 @@ internal static class EndLatency
     /// <summary>
     /// Runs a <c>gate</c> job, starts waiting for it, and opens its gate 0.8 s later: inside the safety poll's longest pause
     /// (reads at 0, 0.25 and 0.75 s, the next at 1.75 s), so that only the end's own signal sees it within tens of ms.
-    /// Returns the time from the opening to the wait's return.
+    /// Returns the time from the opening to the wait's return. <paramref name="wait"/> waits instead of the client.
     /// </summary>
-    public static async Task<TimeSpan> MeasureAsync(IJobClient jobs, CancellationToken ct)
+    public static async Task<TimeSpan> MeasureAsync(IJobClient jobs, CancellationToken ct, Func<Guid, CancellationToken, Task>? wait = null)
     {
         var name = Guid.NewGuid().ToString("N");
         var gate = GateHandler.For(name);
         var id = await jobs.EnqueueAsync("gate", new Greet(name), ct: ct);
         while ((await jobs.GetAsync(id, ct))!.State != Gantry.Jobs.JobState.Running) await Task.Delay(20, ct);
-        var waiting = jobs.WaitAsync(id, ct);
+        var waiting = wait is null ? jobs.WaitAsync(id, ct) : wait(id, ct);
         await Task.Delay(800, ct);
         var opened = System.Diagnostics.Stopwatch.StartNew();
         gate.SetResult();

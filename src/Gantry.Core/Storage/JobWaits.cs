@@ -4,9 +4,10 @@ namespace Gantry.Storage;
 
 /// <summary>
 /// Waiting for a job to end (succeeded, dead or cancelled) on a store, for <c>IJobClient.WaitAsync</c> and the API's
-/// <c>GET /api/v1/jobs/{id}?wait=</c>. The job is read again when this process's store writes an outcome or a cancel
-/// (<see cref="StoreSignals.JobsEnded"/>), so an end written here is seen at once; an end written by another process is
-/// seen by a slow safety poll (<see cref="FirstLook"/>, doubling to <see cref="LongestLook"/>).
+/// <c>GET /api/v1/jobs/{id}?wait=</c>. The job is read again when the store signals that jobs ended
+/// (<see cref="StoreSignals.JobsEnded"/>: this process's writes of outcomes and cancels, and on PostgreSQL other
+/// processes' too), so an end is seen within milliseconds; a slow safety poll (<see cref="FirstLook"/>, doubling to
+/// <see cref="LongestLook"/>) covers what no signal reaches (another process on SQLite, a lost notification).
 /// </summary>
 public static class JobWaits
 {

@@ -38,8 +38,9 @@ public sealed class StoreSignals
 
     /// <summary>
     /// A job may have ended (succeeded, dead or cancelled): raised by this process's writes of outcomes and cancels, so that
-    /// a waiter for a job's end (<c>IJobClient.WaitAsync</c>, the API's <c>?wait=</c>) looks again at once. Other processes'
-    /// writes do not reach it: waiters keep a slow poll for those.
+    /// a waiter for a job's end (<c>IJobClient.WaitAsync</c>, the API's <c>?wait=</c>) looks again at once. On PostgreSQL
+    /// other processes' ends reach it too, by a notification each process sends at most every 20 ms; on SQLite they do not,
+    /// and waiters keep a slow poll for those.
     /// </summary>
     public AsyncSignal JobsEnded { get; } = new();
 }
