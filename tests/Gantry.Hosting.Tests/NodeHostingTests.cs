@@ -81,7 +81,7 @@ public sealed class NodeHostingTests(ITestOutputHelper output) : IDisposable
             var job = (await jobs.GetAsync(sleeper, Ct))!;
             Assert.Equal((JobState.Queued, 0), (job.State, job.Attempt));
             Assert.Empty(job.Errors);
-            Assert.Empty(node.Status().Workers.Where(w => w.Pid is { } pid && Alive(pid)));
+            Assert.DoesNotContain(node.Status().Workers, w => w.Pid is { } pid && Alive(pid));
         }
         finally
         {

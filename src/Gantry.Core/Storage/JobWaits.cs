@@ -14,6 +14,10 @@ public static class JobWaits
     /// <summary>The first pause of the safety poll.</summary>
     public static readonly TimeSpan FirstLook = TimeSpan.FromMilliseconds(250);
 
+    /// <summary>The longest wait one request may ask for (the API's <c>?wait=</c>): a minute, the idle timeout of many
+    /// clients and proxies.</summary>
+    public static readonly TimeSpan LongestRequest = TimeSpan.FromSeconds(60);
+
     /// <summary>The longest pause of the safety poll.</summary>
     public static readonly TimeSpan LongestLook = TimeSpan.FromSeconds(1);
 

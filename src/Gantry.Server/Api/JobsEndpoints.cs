@@ -62,13 +62,10 @@ internal static class JobsEndpoints
         return views.All(v => v.Existing) ? TypedResults.Ok(views) : TypedResults.Created("/api/v1/jobs", views);
     }
 
-    /// <summary>The longest <c>?wait=</c>: a minute, the idle timeout of many clients and proxies.</summary>
-    public static readonly TimeSpan LongestWait = TimeSpan.FromSeconds(60);
-
     private static async Task<IResult> GetAsync(string id, string? wait, IJobStore store, TimeProvider time, CancellationToken ct)
     {
         var jobId = JobIds.Parse(id);
-        var until = ApiQuery.Duration(wait, "wait", LongestWait);
+        var until = ApiQuery.Duration(wait, "wait", JobWaits.LongestRequest);
         var job = (until is { } w ? await JobWaits.UntilEndedAsync(store, jobId, w, time, ct).ConfigureAwait(false) : await store.JobGetAsync(jobId, ct).ConfigureAwait(false))
             ?? throw new JobNotFoundException(jobId.ToString());
         return TypedResults.Ok(JobView.From(job, withErrors: true));
