@@ -37,6 +37,8 @@ public sealed class NodeHostingTests(ITestOutputHelper output) : IDisposable
         ["Node:WorkerCommand:1"] = GantryDll(),
         ["Node:WorkerArguments:0"] = "--poll-interval",
         ["Node:WorkerArguments:1"] = "100ms",
+        // What the gantry workers serve, registered for the node, so that enqueueing them is accepted.
+        ["Node:JobTypes"] = "echo,sleep",
         // Longer than the host allows: the node must cut its workers' drain to fit the shutdown timeout.
         ["Node:DrainTimeout"] = "1m",
         ["Node:CancelGracePeriod"] = "1s",
