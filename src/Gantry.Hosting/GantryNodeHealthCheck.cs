@@ -1,7 +1,4 @@
-using Gantry.Node.Hosting;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
-using Microsoft.Extensions.Hosting;
 
 namespace Gantry.Hosting;
 
@@ -13,8 +10,7 @@ internal sealed class GantryNodeHealthCheck(IServiceProvider services) : IHealth
     public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
         // The hosted service once started (it is built only then: the node's link needs the open store).
-        var hosted = services.GetServices<IHostedService>().Select(s => s is DeferredHostedService d ? d.Inner : s).OfType<NodeHostedService>().FirstOrDefault();
-        if (hosted is not { Started: true }) return Task.FromResult(HealthCheckResult.Unhealthy("the node has not started"));
+        if (StartedServices.Node(services) is not { } hosted) return Task.FromResult(HealthCheckResult.Unhealthy("the node has not started"));
         var node = hosted.Node;
         var status = node.Status();
         var data = new Dictionary<string, object>

@@ -20,9 +20,8 @@ namespace Gantry.Cli.Hosting;
 /// telemetry export, the shutdown budget) around Gantry composed through the library's own builder
 /// (<c>AddGantry</c> → <see cref="GantryBuilder"/>), as an application composes it: a worker (<c>gantry worker</c>), the
 /// maintenance services under leader election and the API (<c>gantry server</c>), both (<c>gantry run</c>), or a node
-/// (<c>gantry node</c>). Maintenance
-/// always runs under a <see cref="Gantry.Server.Leadership.LeaderHost"/>, so any number of such processes share one store
-/// and one of them runs it. The store is opened by the host as it starts, before the services that use it.
+/// (<c>gantry node</c>). Maintenance always runs under a <see cref="Gantry.Server.Leadership.LeaderHost"/>, so any number
+/// of such processes share one store and one of them runs it. The store is opened by the host as it starts, before the services that use it.
 /// </summary>
 internal static class ProcessHost
 {
@@ -179,8 +178,9 @@ internal sealed class SignalLifetime(IHostApplicationLifetime lifetime, IService
             _registrations.Add(System.Runtime.InteropServices.PosixSignalRegistration.Create(signal, context =>
             {
                 context.Cancel = true; // We exit on our own, after draining.
-                var node = services.GetService<GantryRegistration>() is { NodeAdded: true } ? services.GetService<Gantry.Node.GantryNode>() : null;
-                var worker = node is null ? services.GetService<Gantry.Worker.Execution.GantryWorker>() : null;
+                // A node is looked for among the started services: built before its store is open, it would fail.
+                var node = services.GetService<GantryRegistration>() is { NodeAdded: true } ? StartedServices.Node(services)?.Node : null;
+                var worker = services.GetService<GantryRegistration>() is { NodeAdded: true } ? null : services.GetService<Gantry.Worker.Execution.GantryWorker>();
                 if (Interlocked.Increment(ref _signals) == 1)
                 {
                     if (node is not null)
