@@ -10,7 +10,7 @@ using Microsoft.Extensions.Logging;
 namespace Gantry.Hosting.Tests;
 
 /// <summary>The same client over a Gantry server's HTTP API, for an application without database credentials.</summary>
-public sealed class ServerModeTests : IDisposable
+public sealed class ServerModeTests(Xunit.Abstractions.ITestOutputHelper output) : IDisposable
 {
     private readonly TempDirectory _dir = new();
     private readonly CancellationTokenSource _timeout = new(TimeSpan.FromSeconds(60));
@@ -49,6 +49,7 @@ public sealed class ServerModeTests : IDisposable
         try
         {
             var seen = await EndLatency.MeasureAsync(client.Services.GetRequiredService<IJobClient>(), Ct);
+            output.WriteLine($"end seen {seen.TotalMilliseconds:0.0} ms after it happened");
             Assert.True(seen < TimeSpan.FromMilliseconds(500), $"the end was seen {seen.TotalMilliseconds:0} ms after it happened");
 
             using var http = new HttpClient { BaseAddress = new Uri(url) };
