@@ -18,6 +18,9 @@ public sealed class GantryBuilder
     /// <summary>Keys the worker's link in the container (a link of the builder's own, disposed with the container).</summary>
     internal const string LinkKey = "Gantry.Hosting.WorkerLink";
 
+    /// <summary>Keys the node's link in the container.</summary>
+    internal const string NodeLinkKey = "Gantry.Hosting.NodeLink";
+
     private readonly GantryRegistration _registration;
 
     internal GantryBuilder(IServiceCollection services, GantryRegistration registration)
@@ -63,11 +66,7 @@ public sealed class GantryBuilder
         _registration.LinkGiven = link is not null;
         Services.GetHandlerRegistry();
         if (link is not null) Services.AddKeyedSingleton(LinkKey, link);
-        else Services.AddKeyedSingleton<IWorkerLink>(LinkKey, (sp, _) =>
-        {
-            var o = sp.GetRequiredService<IOptions<GantryOptions>>().Value;
-            return o.ServerUri is { } server ? new HttpWorkerLink(server, o.WorkerToken ?? o.Token) : new StoreWorkerLink(sp.GetRequiredService<Storage.IJobStore>());
-        });
+        else Services.AddKeyedSingleton<IWorkerLink>(LinkKey, (sp, _) => CoordinatorLink(sp));
         Services.AddSingleton(sp => new GantryWorker(sp.GetRequiredKeyedService<IWorkerLink>(LinkKey),
             sp.GetRequiredService<IOptions<GantryOptions>>().Value.Worker, sp, time: sp.GetRequiredService<TimeProvider>()));
         var from = Services.Count;
@@ -77,6 +76,49 @@ public sealed class GantryBuilder
             sp.GetService<IOptions<HostOptions>>()?.Value,
             stopApplicationOnDrain: sp.GetRequiredService<IOptions<GantryOptions>>().Value.StopApplicationOnDrain,
             sp.GetService<ILogger<WorkerHostedService>>()));
+        DeferredHostedService.DeferFrom(Services, from, _ => true);
+        return this;
+    }
+
+    /// <summary>The link a worker or node of the options has to the coordinator: the server's worker protocol with
+    /// <c>Gantry:Server</c>, else the store.</summary>
+    private static IWorkerLink CoordinatorLink(IServiceProvider sp)
+    {
+        var o = sp.GetRequiredService<IOptions<GantryOptions>>().Value;
+        return o.ServerUri is { } server ? new HttpWorkerLink(server, o.WorkerToken ?? o.Token) : new StoreWorkerLink(sp.GetRequiredService<Storage.IJobStore>());
+    }
+
+    /// <summary>
+    /// Runs a node in the application, as a hosted service (docs/node.md): it spawns <c>Gantry:Node:Workers</c> worker
+    /// processes of <c>Gantry:Node:WorkerCommand</c> (by default the <c>gantry</c> command on <c>PATH</c>, which serves the
+    /// built-in handlers and its gantry.json's process handlers), serves them over a Unix socket in <c>Gantry:Node:RunDir</c>
+    /// and speaks for them to the store, or to the server with <c>Gantry:Server</c>. Its settings are <c>gantry node</c>'s,
+    /// keyed as in gantry.json's <c>node</c> section and checked at start. On shutdown its workers drain within the host's
+    /// <c>ShutdownTimeout</c>, then requeue what still runs (the attempt not counted, checkpoints kept). A drain command stops
+    /// the node, not the application, unless <c>StopApplicationOnDrain</c> is set.
+    /// </summary>
+    public GantryBuilder AddNode()
+    {
+        if (_registration.NodeAdded) return this;
+        _registration.NodeAdded = true;
+        Services.AddKeyedSingleton<IWorkerLink>(NodeLinkKey, (sp, _) => CoordinatorLink(sp));
+        Services.AddSingleton(sp =>
+        {
+            var o = sp.GetRequiredService<IOptions<GantryOptions>>().Value;
+            var node = Node.NodeWorkerArguments.Prepend(o.Node);
+            // The autoscaler counts the jobs waiting in the node's queues, when the store is at hand.
+            Func<CancellationToken, Task<long>>? backlog = o.StoreLocation is null ? null : async ct =>
+                (await sp.GetRequiredService<Storage.IJobStore>().QueueBacklogAsync(ct).ConfigureAwait(false)).Where(q => node.Queues.ContainsKey(q.Key)).Sum(q => q.Value);
+            return new Node.GantryNode(sp.GetRequiredKeyedService<IWorkerLink>(NodeLinkKey), node,
+                sp.GetService<ILoggerFactory>() ?? Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance, sp.GetRequiredService<TimeProvider>(), backlog);
+        });
+        var from = Services.Count;
+        Services.AddHostedService(sp => new Node.Hosting.NodeHostedService(
+            sp.GetRequiredService<Node.GantryNode>(),
+            sp.GetRequiredService<IHostApplicationLifetime>(),
+            sp.GetService<IOptions<HostOptions>>()?.Value,
+            stopApplicationOnDrain: sp.GetRequiredService<IOptions<GantryOptions>>().Value.StopApplicationOnDrain,
+            sp.GetService<ILogger<Node.Hosting.NodeHostedService>>()));
         DeferredHostedService.DeferFrom(Services, from, _ => true);
         return this;
     }
@@ -183,6 +225,8 @@ internal sealed class GantryRegistration
 {
     public bool WorkerAdded { get; set; }
 
+    public bool NodeAdded { get; set; }
+
     /// <summary>The worker's link was given (a node's socket): neither a store nor a server is needed.</summary>
     public bool LinkGiven { get; set; }
 
@@ -195,7 +239,7 @@ internal sealed class GantryOptionsValidator(GantryRegistration registration) : 
 {
     public ValidateOptionsResult Validate(string? name, GantryOptions options)
     {
-        var errors = options.Check(registration.WorkerAdded, registration.LinkGiven);
+        var errors = options.Check(registration.WorkerAdded, registration.LinkGiven, registration.NodeAdded);
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }
 }

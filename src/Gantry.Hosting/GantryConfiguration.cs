@@ -11,9 +11,9 @@ namespace Gantry.Hosting;
 /// does not parse, and a key Gantry does not know (a typo would otherwise be ignored), are recorded with their key and
 /// reported when the host starts.
 /// </summary>
-internal static class GantryConfiguration
+internal static partial class GantryConfiguration
 {
-    private static readonly string[] TopKeys = ["Store", "Migrate", "Server", "Token", "Worker", "Maintenance"];
+    private static readonly string[] TopKeys = ["Store", "Migrate", "Server", "Token", "Worker", "Node", "Maintenance"];
 
     private static readonly string[] WorkerKeys =
     [
@@ -46,32 +46,12 @@ internal static class GantryConfiguration
             Unknown(w, WorkerKeys, o.Key("Worker:"), errors);
             string K(string name) => o.Key("Worker:" + name);
             var worker = o.Worker;
-            var queues = w.GetSection("Queues");
-            if (queues.Exists())
-            {
-                var map = new Dictionary<string, int>(StringComparer.Ordinal);
-                foreach (var q in queues.GetChildren())
-                {
-                    if (int.TryParse(q.Value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var n)) map[q.Key] = n;
-                    else errors.Add($"{K("Queues:" + q.Key)}: '{q.Value}' is not a number of jobs run at once");
-                }
-                if (map.Count == 0 && queues.Value is { Length: > 0 } text)
-                    errors.Add($"{K("Queues")}: give an object of queue name → concurrency, e.g. {{ \"default\": 8 }} (got '{text}')");
-                worker = worker with { Queues = map };
-            }
+            if (Queues(w, K("Queues"), errors) is { } queues) worker = worker with { Queues = queues };
             if (w["WorkerId"] is { Length: > 0 } id) worker = worker with { WorkerId = id };
             if (w["Name"] is { Length: > 0 } name) worker = worker with { Name = name };
             if (Int(w, "Capacity", K("Capacity"), errors) is { } capacity) worker = worker with { Capacity = capacity };
-            var caps = w.GetSection("Capabilities");
-            if (caps.Exists())
-                worker = worker with
-                {
-                    Capabilities = caps.Value is { } list
-                        ? list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-                        : caps.GetChildren().Select(c => c.Value ?? "").ToArray(),
-                };
-            var tags = w.GetSection("Tags");
-            if (tags.Exists()) worker = worker with { Tags = tags.GetChildren().ToDictionary(t => t.Key, t => t.Value ?? "", StringComparer.Ordinal) };
+            if (List(w, "Capabilities") is { } caps) worker = worker with { Capabilities = caps };
+            if (Tags(w, "Tags") is { } tags) worker = worker with { Tags = tags };
             if (Duration(w, "PollInterval", K("PollInterval"), errors) is { } poll) worker = worker with { PollInterval = poll };
             if (Duration(w, "LeaseDuration", K("LeaseDuration"), errors) is { } lease) worker = worker with { LeaseDuration = lease };
             if (Duration(w, "HeartbeatInterval", K("HeartbeatInterval"), errors) is { } heartbeat) worker = worker with { HeartbeatInterval = heartbeat };
@@ -87,6 +67,8 @@ internal static class GantryConfiguration
             o.WorkerToken = w["Token"] ?? o.WorkerToken;
             o.Worker = worker;
         }
+
+        ReadNode(section.GetSection("Node"), o, errors);
 
         var m = section.GetSection("Maintenance");
         if (m.Exists())
@@ -105,6 +87,39 @@ internal static class GantryConfiguration
             if (Duration(m, "UpkeepInterval", K("UpkeepInterval"), errors) is { } upkeep) mo = mo with { UpkeepInterval = upkeep };
             o.Maintenance = mo;
         }
+    }
+
+    /// <summary>An object of queue name → concurrency (<c>{ "default": 8 }</c>); null when the key is absent.</summary>
+    private static Dictionary<string, int>? Queues(IConfiguration section, string key, List<string> errors)
+    {
+        var queues = section.GetSection("Queues");
+        if (!queues.Exists()) return null;
+        var map = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var q in queues.GetChildren())
+        {
+            if (int.TryParse(q.Value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var n)) map[q.Key] = n;
+            else errors.Add($"{key}:{q.Key}: '{q.Value}' is not a number of jobs run at once");
+        }
+        if (map.Count == 0 && queues.Value is { Length: > 0 } text)
+            errors.Add($"{key}: give an object of queue name → concurrency, e.g. {{ \"default\": 8 }} (got '{text}')");
+        return map;
+    }
+
+    /// <summary>A list, as a JSON array or as one comma-separated value; null when the key is absent.</summary>
+    private static string[]? List(IConfiguration section, string name)
+    {
+        var list = section.GetSection(name);
+        if (!list.Exists()) return null;
+        return list.Value is { } text
+            ? text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            : list.GetChildren().Select(c => c.Value ?? "").ToArray();
+    }
+
+    /// <summary>An object of key → value; null when the key is absent.</summary>
+    private static Dictionary<string, string>? Tags(IConfiguration section, string name)
+    {
+        var tags = section.GetSection(name);
+        return tags.Exists() ? tags.GetChildren().ToDictionary(t => t.Key, t => t.Value ?? "", StringComparer.Ordinal) : null;
     }
 
     private static void Unknown(IConfiguration section, string[] known, string prefix, List<string> errors)

@@ -12,13 +12,21 @@ public static class GantryHealthCheckBuilderExtensions
     /// Adds Gantry's health checks, for <c>MapHealthChecks</c>: <c>gantry-store</c> (the store answers a cheap indexed
     /// query; with <c>Gantry:Server</c>, the server's <c>/health/ready</c> answers) and, when the application runs a worker,
     /// <c>gantry-worker</c> (healthy while running, paused or draining; degraded once stopped by a drain command,
-    /// unhealthy before it has started). Both are tagged <c>gantry</c>.
+    /// unhealthy before it has started) and, when it runs a node, <c>gantry-node</c> (healthy while registered and reaching the
+    /// coordinator; degraded once stopping or drained; unhealthy before it has started, when the coordinator is unreachable,
+    /// or when every worker process has failed). All are tagged <c>gantry</c>.
     /// </summary>
     public static IHealthChecksBuilder AddGantryHealthChecks(this IHealthChecksBuilder builder, params string[] tags)
     {
         string[] all = ["gantry", .. tags];
         builder.Add(new HealthCheckRegistration("gantry-store", sp => ActivatorUtilities.CreateInstance<GantryStoreHealthCheck>(sp), HealthStatus.Unhealthy, all));
         builder.Add(new HealthCheckRegistration("gantry-worker", sp => ActivatorUtilities.CreateInstance<GantryWorkerHealthCheck>(sp), HealthStatus.Unhealthy, all));
+        // The node's check only where a node runs; AddNode may come after this call, so it is decided when the options are read.
+        builder.Services.AddOptions<HealthCheckServiceOptions>().Configure<IServiceProvider>((o, sp) =>
+        {
+            if (sp.GetService<GantryRegistration>() is { NodeAdded: true } && !o.Registrations.Any(r => r.Name == GantryNodeHealthCheck.Name))
+                o.Registrations.Add(new HealthCheckRegistration(GantryNodeHealthCheck.Name, s => ActivatorUtilities.CreateInstance<GantryNodeHealthCheck>(s), HealthStatus.Unhealthy, all));
+        });
         return builder;
     }
 

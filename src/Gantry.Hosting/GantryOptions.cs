@@ -36,7 +36,13 @@ public sealed class GantryOptions
     public WorkerOptions Worker { get; set; } = new();
 
     /// <summary>
-    /// When the embedded worker is drained by command (<c>gantry workers drain</c>, <c>POST /api/v1/workers/{id}/drain</c>),
+    /// The node that <c>AddNode()</c> runs (<c>Gantry:Node</c>, the keys of <c>gantry node</c>'s settings): it spawns worker
+    /// processes of <see cref="Gantry.Node.NodeOptions.WorkerCommand"/> (by default the <c>gantry</c> command found on <c>PATH</c>).
+    /// </summary>
+    public Gantry.Node.NodeOptions Node { get; set; } = new() { RunDirectory = Gantry.Node.NodeOptions.DefaultRunDirectory(), WorkerCommand = [] };
+
+    /// <summary>
+    /// When the embedded worker (or node) is drained by command (<c>gantry workers drain</c>, <c>POST /api/v1/workers/{id}/drain</c>),
     /// stop the whole application too. Defaults to false: the worker stops, the application goes on.
     /// </summary>
     public bool StopApplicationOnDrain { get; set; }
@@ -65,7 +71,8 @@ public sealed class GantryOptions
 
     /// <summary>Every problem, each naming its key; empty when the options are valid. Fills <see cref="StoreLocation"/> and <see cref="ServerUri"/>.</summary>
     /// <param name="linkGiven">The worker has a link of its own (a node's socket): neither a store nor a server is required.</param>
-    internal List<string> Check(bool workerAdded, bool linkGiven = false)
+    /// <param name="nodeAdded">A node runs (<c>AddNode</c>): its options are checked, and its worker program found.</param>
+    internal List<string> Check(bool workerAdded, bool linkGiven = false, bool nodeAdded = false)
     {
         var errors = new List<string>(ReadErrors);
         void Try(Action check, Func<InvalidInputException, string> key)
@@ -88,10 +95,21 @@ public sealed class GantryOptions
 
         if (workerAdded)
             Try(Worker.Validate, ex => Key("Worker:" + WorkerKey(ex.Where)));
+        if (nodeAdded)
+        {
+            if (Node.WorkerCommand.Count == 0)
+            {
+                if (OnPath("gantry") is { } gantry) Node = Node with { WorkerCommand = [gantry] };
+                else errors.Add($"{Key("Node:WorkerCommand")}: is required: the program that runs the node's workers (the gantry command: dotnet tool install -g gantry), and no gantry is on PATH");
+            }
+            if (Node.WorkerCommand.Count > 0) Try(Node.Validate, ex => Key("Node:" + NodeKey(ex.Where)));
+        }
         Try(Maintenance.Validate, ex => Key("Maintenance:" + MaintenanceKey(ex.Where)));
         // A worker and the dead-worker detector in one process: a heartbeat too seldom for the timeout would get the worker declared dead.
         if (workerAdded && MaintenanceEnabled && StoreLocation is not null && errors.Count == 0)
             Try(() => HeartbeatRule.Check(Worker.EffectiveHeartbeatInterval, Maintenance.DeadWorkerTimeout, Key("Worker:HeartbeatInterval")), ex => ex.Where);
+        if (nodeAdded && MaintenanceEnabled && StoreLocation is not null && errors.Count == 0)
+            Try(() => HeartbeatRule.Check(Node.EffectiveHeartbeatInterval, Maintenance.DeadWorkerTimeout, Key("Node:HeartbeatInterval")), ex => ex.Where);
         return errors;
     }
 
@@ -114,6 +132,22 @@ public sealed class GantryOptions
         "default job timeout" => "DefaultJobTimeout",
         _ => where,
     };
+
+    /// <summary>The configuration key of what <see cref="Gantry.Node.NodeOptions.Validate"/> names: its flag in PascalCase, as
+    /// <c>gantry node</c>'s settings are keyed (<c>--min-workers</c> → <c>MinWorkers</c>).</summary>
+    private static string NodeKey(string where) => where switch
+    {
+        "start timeout" => "StartTimeout",
+        "worker command" => "WorkerCommand",
+        _ when where.StartsWith("--", StringComparison.Ordinal) =>
+            string.Concat(where[2..].Split('-').Select(w => w.Length == 0 ? w : char.ToUpperInvariant(w[0]) + w[1..])),
+        _ => where,
+    };
+
+    /// <summary>The full path of <paramref name="program"/> in a folder of <c>PATH</c>, or null.</summary>
+    private static string? OnPath(string program) =>
+        (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
+            .Select(dir => Path.Combine(dir, program)).FirstOrDefault(File.Exists);
 
     /// <summary>The configuration key of a field <see cref="MaintenanceOptions.Validate"/> names.</summary>
     private static string MaintenanceKey(string where) => where switch

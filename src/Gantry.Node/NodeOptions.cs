@@ -28,6 +28,10 @@ public sealed record NodeOptions
     /// <summary>The node's own directory in <see cref="RunDirectory"/>: <c>gantry-node-&lt;user&gt;</c>.</summary>
     public string PrivateDirectory => PrivateIn(RunDirectory);
 
+    /// <summary>The default <see cref="RunDirectory"/>: <c>$XDG_RUNTIME_DIR</c>, else the temporary folder.</summary>
+    public static string DefaultRunDirectory() =>
+        Environment.GetEnvironmentVariable("XDG_RUNTIME_DIR") is { Length: > 0 } xdg ? xdg : Path.GetTempPath().TrimEnd('/');
+
     public static string PrivateIn(string runDirectory) => Path.Combine(runDirectory, $"gantry-node-{Environment.UserName}");
 
     /// <summary>Where a node started with <c>--run-dir</c> <paramref name="runDirectory"/> listens.</summary>

@@ -36,6 +36,7 @@ public sealed partial class PostgresJobStore
             return new JobCancelResult(id, JobCancelOutcome.Cancelled);
         }, ct).ConfigureAwait(false);
         if (result.Outcome == JobCancelOutcome.Requested) Signals.CommandsAvailable.Set();
+        else JobsEnded();
         return result;
     }
 

@@ -117,6 +117,7 @@ public sealed partial class PostgresJobStore
             return list;
         }, ct).ConfigureAwait(false);
         if (rescued.Any(r => r.NewState == JobState.Queued)) Signals.JobsAvailable.Set();
+        if (rescued.Any(r => r.NewState.IsTerminal())) JobsEnded();
         return rescued;
     }
 

@@ -167,6 +167,7 @@ public sealed partial class PostgresJobStore
         }, ct).ConfigureAwait(false);
         if (wakeClaimers) Signals.JobsAvailable.Set();
         if (wakeScheduler) Signals.ScheduleChanged.Set();
+        if (JobReport.AnyEnded(reports, applied)) JobsEnded();
         return applied;
     }
 

@@ -24,6 +24,7 @@ public sealed partial class PostgresJobStore : IJobStore
     private readonly string _leaderConnectionString;
     private readonly CancellationTokenSource _stopping = new();
     private PostgresListener? _listener;
+    private readonly PostgresEndedNotifier _ended;
     private int _disposed;
 
     private PostgresJobStore(PostgresStoreOptions options)
@@ -52,6 +53,7 @@ public sealed partial class PostgresJobStore : IJobStore
         b.NoResetOnClose = true;
         if (string.IsNullOrEmpty(b.ApplicationName)) b.ApplicationName = "gantry";
         _data = NpgsqlDataSource.Create(b.ConnectionString);
+        _ended = new PostgresEndedNotifier(_data, _channel, _stopping.Token);
         // The listening connection lives as long as the store; it is not a pooled one.
         _listenConnectionString = new NpgsqlConnectionStringBuilder(b.ConnectionString) { Pooling = false, KeepAlive = 30 }.ConnectionString;
         // A leader's session must not be pooled (closing it must end the session and free the lock), and
@@ -154,6 +156,13 @@ public sealed partial class PostgresJobStore : IJobStore
         var cmd = c.CreateCommand();
         cmd.CommandText = sql;
         return cmd;
+    }
+
+    /// <summary>Jobs ended (their transaction has committed): waiters here at once, in other processes by a notification.</summary>
+    private void JobsEnded()
+    {
+        Signals.JobsEnded.Set();
+        _ended.Raise();
     }
 
     /// <summary>Wakes every listening instance once this transaction commits (NOTIFY is transactional and de-duplicated).</summary>

@@ -86,6 +86,7 @@ internal sealed class PostgresListener : IAsyncDisposable
             case PostgresNotifications.Commands: _signals.CommandsAvailable.Set(); break;
             case PostgresNotifications.Schedule: _signals.ScheduleChanged.Set(); break;
             case PostgresNotifications.Schedules: _signals.SchedulesChanged.Set(); break;
+            case PostgresNotifications.Ended: _signals.JobsEnded.Set(); break;
             default: RaiseAll(); break;
         }
     }
@@ -96,6 +97,7 @@ internal sealed class PostgresListener : IAsyncDisposable
         _signals.CommandsAvailable.Set();
         _signals.ScheduleChanged.Set();
         _signals.SchedulesChanged.Set();
+        _signals.JobsEnded.Set();
     }
 
     public async ValueTask DisposeAsync()

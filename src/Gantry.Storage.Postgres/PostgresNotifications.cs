@@ -14,4 +14,7 @@ internal static class PostgresNotifications
 
     /// <summary>Jobs became scheduled (delayed, or backing off before a retry): the scheduler may need to wake earlier.</summary>
     public const string Schedule = "schedule";
+
+    /// <summary>Jobs ended (succeeded, dead, cancelled): waiters for a job's end look again (<see cref="PostgresEndedNotifier"/>).</summary>
+    public const string Ended = "ended";
 }

@@ -33,6 +33,7 @@ public sealed partial class SqliteJobStore
             return new JobCancelResult(id, JobCancelOutcome.Cancelled);
         }, ct).ConfigureAwait(false);
         if (result.Outcome == JobCancelOutcome.Requested) Signals.CommandsAvailable.Set();
+        else Signals.JobsEnded.Set();
         return result;
     }
 

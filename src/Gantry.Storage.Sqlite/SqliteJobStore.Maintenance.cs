@@ -57,6 +57,7 @@ public sealed partial class SqliteJobStore
             return list;
         }, ct).ConfigureAwait(false);
         if (rescued.Any(r => r.NewState == JobState.Queued)) Signals.JobsAvailable.Set();
+        if (rescued.Any(r => r.NewState.IsTerminal())) Signals.JobsEnded.Set();
         return rescued;
     }
 

@@ -148,6 +148,7 @@ public sealed partial class SqliteJobStore
         }, ct).ConfigureAwait(false);
         if (wakeClaimers) Signals.JobsAvailable.Set();
         if (wakeScheduler) Signals.ScheduleChanged.Set();
+        if (JobReport.AnyEnded(reports, applied)) Signals.JobsEnded.Set();
         return applied;
     }
 

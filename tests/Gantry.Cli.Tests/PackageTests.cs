@@ -56,7 +56,7 @@ public sealed class PackageTests
         var packed = evaluated.Where(e => e.Props["IsPackable"] == "true").ToArray();
         foreach (var (project, props) in evaluated)
         {
-            var isLibrary = project.StartsWith("src/", StringComparison.Ordinal) && !project.Contains("Gantry.Node", StringComparison.Ordinal);
+            var isLibrary = project.StartsWith("src/", StringComparison.Ordinal);
             Assert.True(isLibrary == (props["IsPackable"] == "true"), $"{project}: IsPackable is {props["IsPackable"]}");
         }
         Assert.Single(packed.Select(e => e.Props["Version"]).Distinct());
@@ -70,7 +70,7 @@ public sealed class PackageTests
         }
 
         var ids = packed.Select(e => e.Props["PackageId"]).ToHashSet(StringComparer.Ordinal);
-        foreach (var id in new[] { "Gantry.Core", "Gantry.Storage.Sqlite", "Gantry.Storage.Postgres", "Gantry.Worker", "Gantry.Server", "Gantry.Testing", "gantry" })
+        foreach (var id in new[] { "Gantry.Core", "Gantry.Storage.Sqlite", "Gantry.Storage.Postgres", "Gantry.Worker", "Gantry.Node", "Gantry.Server", "Gantry.Hosting", "Gantry.Testing", "gantry" })
             Assert.Contains(id, ids);
         var tool = Assert.Single(packed, e => e.Props["PackAsTool"] == "true");
         Assert.Equal("src/Gantry.Cli/Gantry.Cli.csproj", tool.Project);

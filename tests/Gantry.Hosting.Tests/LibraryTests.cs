@@ -9,7 +9,7 @@ using Microsoft.Extensions.Options;
 namespace Gantry.Hosting.Tests;
 
 /// <summary>Gantry inside an application on an SQLite file: configuration, the client, transactions, drain and health.</summary>
-public sealed class LibraryTests : IDisposable
+public sealed class LibraryTests(Xunit.Abstractions.ITestOutputHelper output) : IDisposable
 {
     private readonly TempDirectory _dir = new();
     private readonly CancellationTokenSource _timeout = new(TimeSpan.FromSeconds(60));
@@ -37,6 +37,22 @@ public sealed class LibraryTests : IDisposable
             var job = await jobs.GetAsync(id, Ct);
             Assert.Equal(("greet", JobState.Succeeded, 1), (job!.Type, job.State, job.Attempt));
             Assert.Equal("""{"name":"Ada"}""", job.Payload);
+        }
+        finally
+        {
+            await host.StopAsync();
+        }
+    }
+
+    [Fact]
+    public async Task WaitAsync_OnSqlite_SeesTheEndWithinTensOfMillisecondsFromTheStoresSignal()
+    {
+        var host = await TestApp.StartAsync(TestApp.Sqlite(_dir.File("app.db")), b => b.AddWorker());
+        try
+        {
+            var seen = await EndLatency.MeasureAsync(host.Services.GetRequiredService<IJobClient>(), Ct);
+            output.WriteLine($"end seen {seen.TotalMilliseconds:0.0} ms after it happened");
+            Assert.True(seen < TimeSpan.FromMilliseconds(500), $"the end was seen {seen.TotalMilliseconds:0} ms after it happened");
         }
         finally
         {

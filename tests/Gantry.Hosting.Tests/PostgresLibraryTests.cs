@@ -95,6 +95,42 @@ public sealed class PostgresLibraryTests(PostgresClusterFixture fixture, ITestOu
     }
 
     [Fact]
+    public async Task WaitAsync_OnPostgres_SeesTheEndWithinTensOfMillisecondsFromTheStoresSignal()
+    {
+        var host = await TestApp.StartAsync(Settings(), b => b.AddWorker());
+        try
+        {
+            var seen = await EndLatency.MeasureAsync(host.Services.GetRequiredService<IJobClient>(), CancellationToken.None);
+            output.WriteLine($"end seen {seen.TotalMilliseconds:0.0} ms after it happened");
+            Assert.True(seen < TimeSpan.FromMilliseconds(500), $"the end was seen {seen.TotalMilliseconds:0} ms after it happened");
+        }
+        finally
+        {
+            await host.StopAsync();
+        }
+    }
+
+    [Fact]
+    public async Task JobWaits_InAnotherProcess_SeesTheEndWithinTensOfMillisecondsFromTheEndedNotification()
+    {
+        var host = await TestApp.StartAsync(Settings(), b => b.AddWorker());
+        // Another store instance on the same schema: its own signals and LISTEN connection, as another process has.
+        await using var other = await Gantry.Storage.Postgres.PostgresJobStore.OpenAsync(
+            new Gantry.Storage.Postgres.PostgresStoreOptions { ConnectionString = fixture.Cluster.ConnectionString, Schema = _schema }, CancellationToken.None);
+        try
+        {
+            var seen = await EndLatency.MeasureAsync(host.Services.GetRequiredService<IJobClient>(), CancellationToken.None,
+                async (id, ct) => Assert.Equal(JobState.Succeeded, (await Gantry.Storage.JobWaits.UntilEndedAsync(other, id, Timeout.InfiniteTimeSpan, TimeProvider.System, ct))!.State));
+            output.WriteLine($"end seen by another store instance {seen.TotalMilliseconds:0.0} ms after it happened");
+            Assert.True(seen < TimeSpan.FromMilliseconds(500), $"the end was seen {seen.TotalMilliseconds:0} ms after it happened");
+        }
+        finally
+        {
+            await host.StopAsync();
+        }
+    }
+
+    [Fact]
     public async Task EnqueueAsync_InAppTransaction_NotThereBeforeCommitAndStartedByNotifyWithinMillisecondsOfIt()
     {
         var host = await TestApp.StartAsync(Settings(), b => b.AddWorker());

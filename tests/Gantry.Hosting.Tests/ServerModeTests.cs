@@ -10,7 +10,7 @@ using Microsoft.Extensions.Logging;
 namespace Gantry.Hosting.Tests;
 
 /// <summary>The same client over a Gantry server's HTTP API, for an application without database credentials.</summary>
-public sealed class ServerModeTests : IDisposable
+public sealed class ServerModeTests(Xunit.Abstractions.ITestOutputHelper output) : IDisposable
 {
     private readonly TempDirectory _dir = new();
     private readonly CancellationTokenSource _timeout = new(TimeSpan.FromSeconds(60));
@@ -30,7 +30,8 @@ public sealed class ServerModeTests : IDisposable
         web.WebHost.UseUrls("http://127.0.0.1:0");
         web.Logging.SetMinimumLevel(LogLevel.Warning);
         web.Configuration.AddInMemoryCollection(TestApp.Sqlite(_dir.File("server.db")).Select(kv => new KeyValuePair<string, string?>("Gantry:" + kv.Key, kv.Value)));
-        var gantry = web.Services.AddGantry(web.Configuration.GetSection("Gantry")).AddHandler<GreetHandler>("greet").AddHandler<AlwaysFailsHandler>("fails");
+        var gantry = web.Services.AddGantry(web.Configuration.GetSection("Gantry")).AddHandler<GreetHandler>("greet").AddHandler<AlwaysFailsHandler>("fails")
+            .AddHandler<GateHandler>("gate");
         if (worker) gantry.AddWorker();
         web.Services.AddGantryApi();
         var app = web.Build();
@@ -38,6 +39,30 @@ public sealed class ServerModeTests : IDisposable
         await app.StartAsync(Ct);
         var url = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         return (app, url);
+    }
+
+    [Fact]
+    public async Task WaitAsync_OverHttp_SeesTheEndWithinTensOfMillisecondsThroughTheServersLongPoll()
+    {
+        var (server, url) = await StartServerAsync();
+        var client = await TestApp.StartAsync(new Dictionary<string, string?> { ["Server"] = url });
+        try
+        {
+            var seen = await EndLatency.MeasureAsync(client.Services.GetRequiredService<IJobClient>(), Ct);
+            output.WriteLine($"end seen {seen.TotalMilliseconds:0.0} ms after it happened");
+            Assert.True(seen < TimeSpan.FromMilliseconds(500), $"the end was seen {seen.TotalMilliseconds:0} ms after it happened");
+
+            using var http = new HttpClient { BaseAddress = new Uri(url) };
+            var bad = await http.GetAsync($"/api/v1/jobs/{Guid.NewGuid()}?wait=2m", Ct);
+            Assert.Equal(System.Net.HttpStatusCode.BadRequest, bad.StatusCode);
+            Assert.Contains("wait", await bad.Content.ReadAsStringAsync(Ct), StringComparison.Ordinal);
+        }
+        finally
+        {
+            await client.StopAsync();
+            await server.StopAsync(Ct);
+            await server.DisposeAsync();
+        }
     }
 
     [Fact]

@@ -16,14 +16,7 @@ public sealed class ShutdownTests(ITestOutputHelper output) : IDisposable
 
     public void Dispose() => _dir.Dispose();
 
-    private static string WebAppDll()
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Gantry.slnx"))) dir = dir.Parent;
-        var config = AppContext.BaseDirectory.Contains("/release/", StringComparison.OrdinalIgnoreCase) ? "release" : "debug";
-        var path = Path.Combine(dir!.FullName, "artifacts", "bin", "WebApp", config, "WebApp.dll");
-        return File.Exists(path) ? path : throw new InvalidOperationException($"samples/WebApp is not built: {path}");
-    }
+    private static string WebAppDll() => TestApp.Built("WebApp", "WebApp.dll");
 
     private static int FreePort()
     {

@@ -32,6 +32,39 @@ public sealed class DeafHandler : IJobHandler<Greet>
     public async ValueTask HandleAsync(Greet payload, JobContext context) => await Task.Delay(TimeSpan.FromMinutes(5), CancellationToken.None);
 }
 
+/// <summary>Runs until the test opens its gate (keyed by the payload's name).</summary>
+public sealed class GateHandler : IJobHandler<Greet>
+{
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, TaskCompletionSource> Gates = new();
+
+    public static TaskCompletionSource For(string name) => Gates.GetOrAdd(name, _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
+
+    public async ValueTask HandleAsync(Greet payload, JobContext context) => await For(payload.Name).Task.WaitAsync(context.CancellationToken);
+}
+
+/// <summary>How soon <see cref="IJobClient.WaitAsync(Guid, CancellationToken)"/> sees a job's end.</summary>
+internal static class EndLatency
+{
+    /// <summary>
+    /// Runs a <c>gate</c> job, starts waiting for it, and opens its gate 0.8 s later: inside the safety poll's longest pause
+    /// (reads at 0, 0.25 and 0.75 s, the next at 1.75 s), so that only the end's own signal sees it within tens of ms.
+    /// Returns the time from the opening to the wait's return. <paramref name="wait"/> waits instead of the client.
+    /// </summary>
+    public static async Task<TimeSpan> MeasureAsync(IJobClient jobs, CancellationToken ct, Func<Guid, CancellationToken, Task>? wait = null)
+    {
+        var name = Guid.NewGuid().ToString("N");
+        var gate = GateHandler.For(name);
+        var id = await jobs.EnqueueAsync("gate", new Greet(name), ct: ct);
+        while ((await jobs.GetAsync(id, ct))!.State != Gantry.Jobs.JobState.Running) await Task.Delay(20, ct);
+        var waiting = wait is null ? jobs.WaitAsync(id, ct) : wait(id, ct);
+        await Task.Delay(800, ct);
+        var opened = System.Diagnostics.Stopwatch.StartNew();
+        gate.SetResult();
+        await waiting;
+        return opened.Elapsed;
+    }
+}
+
 /// <summary>An application's host with Gantry configured from an in-memory "Gantry" section, as appsettings.json would give it.</summary>
 internal static class TestApp
 {
@@ -44,7 +77,8 @@ internal static class TestApp
             .AddHandler<GreetHandler>("greet")
             .AddHandler<AlwaysFailsHandler>("fails")
             .AddHandler<WaitsHandler>("waits")
-            .AddHandler<DeafHandler>("deaf");
+            .AddHandler<DeafHandler>("deaf")
+            .AddHandler<GateHandler>("gate");
         configure?.Invoke(gantryBuilder);
         return builder;
     }
@@ -63,6 +97,16 @@ internal static class TestApp
             throw;
         }
         return host;
+    }
+
+    /// <summary>A program built beside the tests (a project reference without its assembly): artifacts/bin/&lt;project&gt;/&lt;config&gt;/&lt;dll&gt;.</summary>
+    public static string Built(string project, string dll)
+    {
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Gantry.slnx"))) dir = dir.Parent;
+        var config = AppContext.BaseDirectory.Contains("/release/", StringComparison.OrdinalIgnoreCase) ? "release" : "debug";
+        var path = Path.Combine(dir!.FullName, "artifacts", "bin", project, config, dll);
+        return File.Exists(path) ? path : throw new InvalidOperationException($"{project} is not built: {path}");
     }
 
     /// <summary>Fast settings for tests: short intervals, the worker polling quickly.</summary>

@@ -1,11 +1,9 @@
 using System.CommandLine;
-using System.Globalization;
-using System.Runtime.InteropServices;
 using Gantry.Cli.Hosting;
 using Gantry.Cli.Options;
-using Gantry.Jobs;
 using Gantry.Node;
-using Gantry.Worker.Handlers.BuiltIn;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
 namespace Gantry.Cli.Commands;
@@ -13,7 +11,8 @@ namespace Gantry.Cli.Commands;
 /// <summary>
 /// <c>gantry node</c>: one supervisor per machine. It spawns <c>--workers</c> worker processes
 /// (between <c>--min-workers</c> and <c>--max-workers</c> when autoscaling), serves them over a Unix
-/// socket and speaks for them to the coordinator. <c>gantry node status</c> asks it about them.
+/// socket and speaks for them to the coordinator. <c>gantry node status</c> asks it about them. The node is
+/// hosted as an application hosts one (<c>AddGantry(…).AddNode()</c>), through <see cref="ProcessHost"/>.
 /// </summary>
 internal static class NodeCommand
 {
@@ -40,72 +39,38 @@ internal static class NodeCommand
             var s = CommandSettings.Load(parse, settings);
             var workerOptions = s.Checked(() => worker.Read(s));
             var level = s.Get(logLevel);
-            var options = s.Checked(() => flags.Read(s, workerOptions, node => WorkerArguments(s, worker, node, configPath, level), settings.KnownJobTypes));
+            var options = s.Checked(() => flags.Read(s, workerOptions, WorkerArguments(workerOptions, configPath, level), settings.KnownJobTypes));
             var metrics = ApiHosting.Parse(s.Get(metricsListen)!, Environment.GetEnvironmentVariable("GANTRY_TOKENS"), settings.Tokens, "--metrics-listen");
-
-            await using var link = await coordinator.OpenAsync(s, ct).ConfigureAwait(false);
-            using var loggers = LoggerFactory.Create(b => b.SetMinimumLevel(level).AddSimpleConsole(o =>
-            {
-                o.SingleLine = true;
-                o.TimestampFormat = "HH:mm:ss ";
-            }));
-            Func<CancellationToken, Task<long>>? backlog = link.Store is { } store
-                ? async c => (await store.QueueBacklogAsync(c).ConfigureAwait(false)).Where(q => options.Queues.ContainsKey(q.Key)).Sum(q => q.Value)
-                : null;
-            await using var node = new GantryNode(link.Link, options, loggers, backlog: backlog);
-
-            // The first signal drains the workers; a second stops at once: they give their jobs back now, checkpoints kept.
-            var stop = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            var signals = 0;
-            void OnSignal(PosixSignalContext c)
-            {
-                c.Cancel = true;
-                if (Interlocked.Increment(ref signals) == 1)
-                {
-                    Console.Error.WriteLine("gantry: stopping; the workers' running jobs may finish within the drain timeout. Press Ctrl-C again to stop now: they are requeued at once, their checkpoints kept.");
-                    stop.TrySetResult();
-                    return;
-                }
-                Console.Error.WriteLine("gantry: stopping now: running jobs are requeued");
-                node.StopNow();
-            }
-            using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
-            using var intr = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
-            await node.StartAsync(ct).ConfigureAwait(false);
-            await using var metricsHost = metrics is null ? null : await NodeMetricsHost.StartAsync(metrics, node, ct).ConfigureAwait(false);
+            var server = s.Get(coordinator.Server);
+            using var host = ProcessHost.Build(server is null ? coordinator.Store.Resolve(s) : null, workerOptions: null, maintenance: null, settings, level,
+                server: server is null ? null : (server, s.Get(coordinator.Token)), metrics: metrics, node: options);
+            await host.StartAsync(ct).ConfigureAwait(false);
+            var node = host.Services.GetRequiredService<GantryNode>();
+            var running = node.Options;
             Console.Out.WriteLine($"""
                 Gantry {Banner.Version} node running
-                  node       {node.Id}{(options.Name is null ? "" : $" \"{options.Name}\"")}
-                  link       {link.Description}{(metricsHost is null ? "" : $"\n  metrics    {ApiAddress.Of(metricsHost)}/metrics")}
-                  workers    {options.Workers} (min {options.EffectiveMinWorkers}, max {options.EffectiveMaxWorkers}), each {string.Join(", ", options.Queues.Select(q => $"{q.Key}:{q.Value}"))}; capacity {options.EffectiveWorkerCapacity}
-                  socket     {options.SocketPath}
+                  node       {node.Id}{(running.Name is null ? "" : $" \"{running.Name}\"")}
+                  link       {node.Status().Link}{(metrics is null ? "" : $"\n  metrics    {ApiAddress.Of(host)}/metrics")}
+                  workers    {running.Workers} (min {running.EffectiveMinWorkers}, max {running.EffectiveMaxWorkers}), each {string.Join(", ", running.Queues.Select(q => $"{q.Key}:{q.Value}"))}; capacity {running.EffectiveWorkerCapacity}
+                  socket     {running.SocketPath}
                 Press Ctrl-C to stop.
                 """);
-            await Task.WhenAny(stop.Task, node.Drained).ConfigureAwait(false);
-            await node.StopAsync(CancellationToken.None).ConfigureAwait(false);
-            if (metricsHost is not null) await metricsHost.StopAsync(CancellationToken.None).ConfigureAwait(false);
+            await host.WaitForShutdownAsync(CancellationToken.None).ConfigureAwait(false);
             Console.Out.WriteLine("Gantry node stopped.");
-            return Cli.Ok;
+            return HostOutcome.ExitCode(host);
         });
         return command;
     }
 
-    /// <summary>What each worker is started with: the node's worker flags, passed on, and the node's lease and heartbeat (derived from the lease when not given).</summary>
-    private static List<string> WorkerArguments(CommandSettings parse, WorkerCliOptions worker, NodeOptions node, string? configPath, LogLevel level)
+    /// <summary>What each worker is started with beyond what the node's options say to it (<see cref="NodeWorkerArguments"/>):
+    /// the worker flags a node has no use for itself, passed on.</summary>
+    private static List<string> WorkerArguments(Gantry.Worker.WorkerOptions worker, string? configPath, LogLevel level)
     {
-        static string Ms(TimeSpan? t) => $"{(long)t!.Value.TotalMilliseconds}ms";
         var args = new List<string>
         {
-            "--queues", parse.Get(worker.Queues)!.ToString(),
-            "--drain-timeout", Ms(parse.Get(worker.Drain)),
-            "--cancel-grace-period", Ms(parse.Get(worker.Grace)),
-            "--lease-duration", Ms(node.LeaseDuration),
-            "--heartbeat-interval", Ms(node.EffectiveHeartbeatInterval),
-            "--poll-interval", Ms(parse.Get(worker.Poll)),
+            "--poll-interval", $"{(long)worker.PollInterval.TotalMilliseconds}ms",
             "--log-level", level.ToString(),
         };
-        if (parse.Get(worker.Capacity) is { } capacity) args.AddRange(["--capacity", capacity.ToString(CultureInfo.InvariantCulture)]);
-        if (parse.Get(worker.Capabilities) is { Count: > 0 } caps) args.AddRange(["--capabilities", string.Join(",", caps)]);
         if (configPath is not null) args.AddRange(["--config", Path.GetFullPath(configPath)]);
         return args;
     }

@@ -19,9 +19,9 @@ namespace Gantry.Cli.Hosting;
 /// A <c>gantry</c> process: what the command line adds to a host (console logging, signals, the Kestrel address,
 /// telemetry export, the shutdown budget) around Gantry composed through the library's own builder
 /// (<c>AddGantry</c> → <see cref="GantryBuilder"/>), as an application composes it: a worker (<c>gantry worker</c>), the
-/// maintenance services under leader election and the API (<c>gantry server</c>), or both (<c>gantry run</c>). Maintenance
-/// always runs under a <see cref="Gantry.Server.Leadership.LeaderHost"/>, so any number of such processes share one store
-/// and one of them runs it. The store is opened by the host as it starts, before the services that use it.
+/// maintenance services under leader election and the API (<c>gantry server</c>), both (<c>gantry run</c>), or a node
+/// (<c>gantry node</c>). Maintenance always runs under a <see cref="Gantry.Server.Leadership.LeaderHost"/>, so any number
+/// of such processes share one store and one of them runs it. The store is opened by the host as it starts, before the services that use it.
 /// </summary>
 internal static class ProcessHost
 {
@@ -30,9 +30,10 @@ internal static class ProcessHost
     /// <param name="store">The store; null for a worker that reaches the coordinator through <paramref name="server"/> or <paramref name="link"/>.</param>
     /// <param name="server">A Gantry server's URL and the worker's token: the worker goes through its HTTP API.</param>
     /// <param name="link">The worker's link when it is neither (a node's socket); the caller disposes it.</param>
+    /// <param name="node">A node to run (<c>gantry node</c>), its options read from the command's settings.</param>
     public static IHost Build(StoreLocation? store, WorkerOptions? workerOptions, MaintenanceOptions? maintenance, GantryConfig config, LogLevel logLevel,
         ApiHosting? api = null, (Uri Url, string? Token)? server = null, Gantry.Worker.Links.IWorkerLink? link = null,
-        Gantry.Server.Intake.JobsDirectoryOptions? jobsDir = null, ApiHosting? metrics = null)
+        Gantry.Server.Intake.JobsDirectoryOptions? jobsDir = null, ApiHosting? metrics = null, Gantry.Node.NodeOptions? node = null)
     {
         // One process, its own worker and dead-worker detector: a heartbeat too seldom for the timeout is refused at start.
         if (workerOptions is not null && maintenance is not null)
@@ -83,7 +84,8 @@ internal static class ProcessHost
             o.MaintenanceEnabled = maintenance is not null;
             if (maintenance is not null) o.Maintenance = maintenance;
             if (workerOptions is not null) o.Worker = workerOptions;
-            // A drained gantry worker has nothing left to do: the process exits.
+            if (node is not null) o.Node = node;
+            // A drained gantry worker (or node) has nothing left to do: the process exits.
             o.StopApplicationOnDrain = true;
         });
         // Alert webhooks join the maintenance services the leader runs.
@@ -101,15 +103,17 @@ internal static class ProcessHost
             foreach (var (type, spec) in config.Handlers) gantry.AddProcessHandler(type, spec);
             gantry.AddLinkedWorker(link);
         }
+        if (node is not null) gantry.AddNode();
         builder.Services.Configure<HostOptions>(o =>
         {
             // Room to drain, then to give abandoned handlers their grace period and write the last reports.
-            o.ShutdownTimeout = (workerOptions is null ? TimeSpan.Zero : workerOptions.DrainTimeout + workerOptions.CancelGracePeriod) + TimeSpan.FromSeconds(15);
+            o.ShutdownTimeout = (workerOptions is not null ? workerOptions.DrainTimeout + workerOptions.CancelGracePeriod
+                : node is not null ? node.DrainTimeout + node.CancelGracePeriod : TimeSpan.Zero) + TimeSpan.FromSeconds(15);
         });
         builder.Services.AddSingleton<IHostLifetime, SignalLifetime>();
         var telemetry = TelemetrySettings.Resolve(config);
         // A factory registration, so that the host disposes it (flushing the last export) when it stops.
-        var serviceName = maintenance is null ? "gantry-worker" : workerOptions is null ? "gantry-server" : "gantry";
+        var serviceName = node is not null ? "gantry-node" : maintenance is null ? "gantry-worker" : workerOptions is null ? "gantry-server" : "gantry";
         if (telemetry is not null) builder.Services.AddSingleton(_ => telemetry.Start(serviceName)).AddSingleton(_ => telemetry.StartTracing(serviceName));
         IHost host;
         if (web is null)
@@ -123,6 +127,17 @@ internal static class ProcessHost
             {
                 app.MapGantryApi();
                 if (api.Dashboard) app.MapGantryDashboard();
+            }
+            else if (node is not null)
+            {
+                // The node's managed workers (by state; per worker its restarts, jobs run and slots) and its own state.
+                var running = new Lazy<Gantry.Node.GantryNode>(() => app.Services.GetRequiredService<Gantry.Node.GantryNode>());
+                app.MapGantryWorkerMetrics(sb =>
+                {
+                    var status = running.Value.Status();
+                    Gantry.Server.Telemetry.ManagedWorkerMetrics.WriteTo(sb, status.NodeId, status.Paused, status.Workers);
+                    Gantry.Server.Telemetry.WorkerGauges.WriteNodeTo(sb, status.NodeId, running.Value.IsStopping, running.Value.HeldLeases, running.Value.HeartbeatAge);
+                }, () => running.Value.IsReady);
             }
             else if (workerOptions is not null)
             {
@@ -163,17 +178,22 @@ internal sealed class SignalLifetime(IHostApplicationLifetime lifetime, IService
             _registrations.Add(System.Runtime.InteropServices.PosixSignalRegistration.Create(signal, context =>
             {
                 context.Cancel = true; // We exit on our own, after draining.
-                var worker = services.GetService<Gantry.Worker.Execution.GantryWorker>();
+                // A node is looked for among the started services: built before its store is open, it would fail.
+                var node = services.GetService<GantryRegistration>() is { NodeAdded: true } ? StartedServices.Node(services)?.Node : null;
+                var worker = services.GetService<GantryRegistration>() is { NodeAdded: true } ? null : services.GetService<Gantry.Worker.Execution.GantryWorker>();
                 if (Interlocked.Increment(ref _signals) == 1)
                 {
-                    if (worker is not null)
+                    if (node is not null)
+                        Console.Error.WriteLine("gantry: stopping; the workers' running jobs may finish within the drain timeout. Press Ctrl-C again to stop now: they are requeued at once, their checkpoints kept.");
+                    else if (worker is not null)
                         Console.Error.WriteLine($"gantry: stopping; running jobs may finish within the drain timeout. Press Ctrl-C again to stop now: they are requeued at once, their checkpoints kept.");
                     lifetime.StopApplication();
                 }
-                else if (worker is not null)
+                else if (node is not null || worker is not null)
                 {
                     Console.Error.WriteLine("gantry: stopping now: running jobs are requeued");
-                    worker.StopNow();
+                    node?.StopNow();
+                    worker?.StopNow();
                     lifetime.StopApplication();
                 }
             }));

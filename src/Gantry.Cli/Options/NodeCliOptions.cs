@@ -34,7 +34,7 @@ internal sealed class NodeCliOptions
     {
         Description = "Where the node makes its own private directory, gantry-node-$USER (mode 0700), for its socket; the run directory itself is left as it is (default $XDG_RUNTIME_DIR, else /tmp)",
         HelpName = "path",
-        DefaultValueFactory = _ => Environment.GetEnvironmentVariable("XDG_RUNTIME_DIR") is { Length: > 0 } xdg ? xdg : Path.GetTempPath().TrimEnd('/'),
+        DefaultValueFactory = _ => NodeOptions.DefaultRunDirectory(),
     };
 
     public void AddTo(Command command)
@@ -44,8 +44,9 @@ internal sealed class NodeCliOptions
             command.Options.Add(option);
     }
 
-    /// <summary>The node's options, validated; <paramref name="workerArgs"/> gives its workers' arguments from them (their lease and heartbeat are the node's).</summary>
-    public NodeOptions Read(Hosting.CommandSettings parse, WorkerOptions worker, Func<NodeOptions, IReadOnlyList<string>> workerArgs, IReadOnlyList<string> jobTypes)
+    /// <summary>The node's options, validated. <paramref name="workerArgs"/> are the workers' arguments beyond what the node's
+    /// options say to them (<see cref="NodeWorkerArguments"/>: queues, capacity, drain, the node's lease and heartbeat).</summary>
+    public NodeOptions Read(Hosting.CommandSettings parse, WorkerOptions worker, IReadOnlyList<string> workerArgs, IReadOnlyList<string> jobTypes)
     {
         var options = new NodeOptions
         {
@@ -82,7 +83,7 @@ internal sealed class NodeCliOptions
                 DownCooldown = parse.Get(AutoscaleDownCooldown)!.Value,
             },
         };
-        options = options with { WorkerArguments = [.. workerArgs(options), .. parse.Parse.GetValue(WorkerArg) ?? []] };
+        options = options with { WorkerArguments = [.. workerArgs, .. parse.Parse.GetValue(WorkerArg) ?? []] };
         options.Validate();
         return options;
     }

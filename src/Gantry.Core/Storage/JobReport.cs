@@ -8,6 +8,16 @@ namespace Gantry.Storage;
 /// </summary>
 public abstract record JobReport(Guid JobId, int Attempt, string WorkerId)
 {
+    /// <summary>Whether any applied report of a batch may have ended its job (succeeded, dead, cancelled, or a requeue that
+    /// a cancel turned into one): the stores then raise <see cref="StoreSignals.JobsEnded"/>.</summary>
+    public static bool AnyEnded(IReadOnlyList<JobReport> reports, IReadOnlyList<bool> applied)
+    {
+        for (var i = 0; i < reports.Count; i++)
+            if (applied[i] && reports[i] is JobSucceededReport or JobCancelledReport or JobRequeuedReport or JobFailedReport { Next: Gantry.Jobs.JobState.Dead })
+                return true;
+        return false;
+    }
+
     /// <summary>True for an outcome (succeeded, failed, cancelled, requeued): once written, the worker no longer holds the attempt.</summary>
     public virtual bool EndsAttempt => false;
 }

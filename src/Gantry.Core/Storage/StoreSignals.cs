@@ -35,6 +35,14 @@ public sealed class StoreSignals
 
     /// <summary>A worker command was queued (cancel of a running job).</summary>
     public AsyncSignal CommandsAvailable { get; } = new();
+
+    /// <summary>
+    /// A job may have ended (succeeded, dead or cancelled): raised by this process's writes of outcomes and cancels, so that
+    /// a waiter for a job's end (<c>IJobClient.WaitAsync</c>, the API's <c>?wait=</c>) looks again at once. On PostgreSQL
+    /// other processes' ends reach it too, by a notification each process sends at most every 20 ms; on SQLite they do not,
+    /// and waiters keep a slow poll for those.
+    /// </summary>
+    public AsyncSignal JobsEnded { get; } = new();
 }
 
 /// <summary>

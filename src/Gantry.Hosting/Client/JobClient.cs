@@ -19,8 +19,8 @@ internal sealed class JobClient(Lazy<IGantryControl> controls, Func<IJobStore?> 
 {
     private IGantryControl control => controls.Value;
 
-    private static readonly TimeSpan FirstPoll = TimeSpan.FromMilliseconds(20);
-    private static readonly TimeSpan LongestPoll = TimeSpan.FromSeconds(1);
+    /// <summary>How long one wait lasts before the client asks again (a request to the server, a read of the store).</summary>
+    private static readonly TimeSpan WaitRound = TimeSpan.FromSeconds(30);
 
     public async Task<Guid> EnqueueAsync(string type, object? payload, JobOptions? options = null, DbTransaction? transaction = null, CancellationToken ct = default) =>
         (await EnqueueBatchAsync([new JobRequest(type, payload, options)], transaction, ct).ConfigureAwait(false))[0];
@@ -75,16 +75,18 @@ internal sealed class JobClient(Lazy<IGantryControl> controls, Func<IJobStore?> 
 
     public async Task<JobRecord> WaitAsync(Guid id, CancellationToken ct = default)
     {
-        for (var pause = FirstPoll; ; pause = pause * 3 / 2 < LongestPoll ? pause * 3 / 2 : LongestPoll)
+        while (true)
         {
-            var job = await control.JobGetAsync(id, ct).ConfigureAwait(false) ?? throw new JobNotFoundException(id.ToString());
+            // Woken by the job's end: the store's signal, or the server's long poll (JobWaits), in rounds.
+            var s = store();
+            var job = (s is not null ? await JobWaits.UntilEndedAsync(s, id, WaitRound, time, ct).ConfigureAwait(false)
+                : await control.JobWaitAsync(id, WaitRound, ct).ConfigureAwait(false)) ?? throw new JobNotFoundException(id.ToString());
             switch (job.State)
             {
                 case JobState.Succeeded: return job;
                 case JobState.Dead: throw new JobDeadException(job);
                 case JobState.Cancelled: throw new JobCancelledException(job);
             }
-            await Task.Delay(pause, time, ct).ConfigureAwait(false);
         }
     }
 

@@ -54,6 +54,21 @@ internal sealed class ApiControl : IGantryControl
         }
     }
 
+    public async Task<JobRecord?> JobWaitAsync(Guid id, TimeSpan wait, CancellationToken ct)
+    {
+        // The server holds the request until the job ends, at most its longest wait; the client's timeout is longer.
+        var seconds = Math.Min(wait.TotalSeconds, JobWaits.LongestRequest.TotalSeconds - 5);
+        try
+        {
+            return (await SendAsync(HttpMethod.Get, string.Create(System.Globalization.CultureInfo.InvariantCulture, $"api/v1/jobs/{id}?wait={seconds:0.###}s"), null,
+                ApiJson.Default.JobView, ct).ConfigureAwait(false)).ToRecord();
+        }
+        catch (JobNotFoundException)
+        {
+            return null;
+        }
+    }
+
     public async Task<IReadOnlyList<JobRecord>> JobListAsync(JobListParams p, CancellationToken ct)
     {
         var query = new List<string> { $"limit={p.Limit}" };

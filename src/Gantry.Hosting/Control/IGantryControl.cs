@@ -23,6 +23,10 @@ internal interface IGantryControl : IAsyncDisposable
         IReadOnlyList<string> knownTypes, CancellationToken ct);
 
     Task<JobRecord?> JobGetAsync(Guid id, CancellationToken ct);
+
+    /// <summary>The job once it has ended (succeeded, dead or cancelled), or as it is after <paramref name="wait"/>; null when
+    /// there is no such job. Woken by the end itself, not a tight poll (<see cref="JobWaits"/>; over HTTP, <c>?wait=</c>).</summary>
+    Task<JobRecord?> JobWaitAsync(Guid id, TimeSpan wait, CancellationToken ct);
     Task<IReadOnlyList<JobRecord>> JobListAsync(JobListParams p, CancellationToken ct);
     Task<JobCancelResult> JobCancelAsync(Guid id, CancellationToken ct) => JobCancelAsync(id, now: false, ct);
     /// <summary><paramref name="now"/>: the worker does not wait for the cancel grace period.</summary>

@@ -41,6 +41,8 @@ internal sealed class StoreControl(IJobStore store, TimeProvider? time = null) :
         => Submit.JobsAsync(store, jobs.Select(j => j.Job).ToArray(), allowUnknownTypes, knownTypes, ct);
 
     public Task<JobRecord?> JobGetAsync(Guid id, CancellationToken ct) => store.JobGetAsync(id, ct);
+
+    public Task<JobRecord?> JobWaitAsync(Guid id, TimeSpan wait, CancellationToken ct) => JobWaits.UntilEndedAsync(store, id, wait, _time, ct);
     public Task<IReadOnlyList<JobRecord>> JobListAsync(JobListParams p, CancellationToken ct) => store.JobListAsync(p, ct);
     public Task<JobCancelResult> JobCancelAsync(Guid id, CancellationToken ct) => JobCancelAsync(id, now: false, ct);
     public Task<JobCancelResult> JobCancelAsync(Guid id, bool now, CancellationToken ct) => AuditedAsync("jobs.cancel", $"job {id}", store.JobCancelAsync(id, now, ct), ct);

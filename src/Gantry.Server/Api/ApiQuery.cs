@@ -19,6 +19,18 @@ internal static class ApiQuery
             : throw new InvalidInputException(name, $"must be a whole number between {min} and {max}, got '{text}'");
     }
 
+    /// <summary>A duration written in seconds (<c>30</c>, <c>0.5</c>) or with a unit (<c>30s</c>, <c>500ms</c>), from zero to <paramref name="max"/>.</summary>
+    public static TimeSpan? Duration(string? text, string name, TimeSpan max)
+    {
+        if (text is null) return null;
+        var t = text.Trim();
+        var (number, scale) = t.EndsWith("ms", StringComparison.Ordinal) ? (t[..^2], 0.001) : t.EndsWith('s') ? (t[..^1], 1.0) : (t, 1.0);
+        if (double.TryParse(number, System.Globalization.NumberStyles.AllowDecimalPoint, System.Globalization.CultureInfo.InvariantCulture, out var n)
+            && n * scale <= max.TotalSeconds)
+            return TimeSpan.FromSeconds(n * scale);
+        throw new InvalidInputException(name, $"must be a duration from 0 to {max.TotalSeconds:0}s (e.g. 30s, 500ms, or seconds), got '{text}'");
+    }
+
     public static bool Bool(string? text, string name) => text switch
     {
         null or "false" or "0" => false,

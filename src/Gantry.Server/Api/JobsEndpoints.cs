@@ -30,8 +30,9 @@ internal static class JobsEndpoints
                     : "Cancel the waiting, scheduled, queued or running jobs a filter matches, oldest first, at most max (1000) a call; dry_run only counts them. Call again while remaining > 0")
                 .Accepts<JobBulkBody>("application/json").Produces<JobBulkView>().WithMetadata(new RequiredScope(ApiScope.Admin));
         }
-        jobs.MapGet("/{id}", GetAsync).WithName("GetJob").WithSummary("One job, with the error of every failed attempt").Produces<JobView>()
-            .ProducesProblem(StatusCodes.Status404NotFound).WithMetadata(new RequiredScope(ApiScope.Read));
+        jobs.MapGet("/{id}", GetAsync).WithName("GetJob")
+            .WithSummary("One job, with the error of every failed attempt; ?wait=30s: answered once the job has ended (succeeded, dead or cancelled), or as it is after that long (at most 60s)")
+            .Produces<JobView>().ProducesProblem(StatusCodes.Status404NotFound).WithMetadata(new RequiredScope(ApiScope.Read), new AcceptsQuery("wait"));
         jobs.MapPost("/{id}/cancel", CancelAsync).WithName("CancelJob")
             .WithSummary("Cancel a job (a running one is stopped by its worker); ?now=true: without the cancel grace period, its process tree killed at once").Produces<CancelView>()
             .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict)
@@ -61,10 +62,12 @@ internal static class JobsEndpoints
         return views.All(v => v.Existing) ? TypedResults.Ok(views) : TypedResults.Created("/api/v1/jobs", views);
     }
 
-    private static async Task<IResult> GetAsync(string id, IJobStore store, CancellationToken ct)
+    private static async Task<IResult> GetAsync(string id, string? wait, IJobStore store, TimeProvider time, CancellationToken ct)
     {
         var jobId = JobIds.Parse(id);
-        var job = await store.JobGetAsync(jobId, ct).ConfigureAwait(false) ?? throw new JobNotFoundException(jobId.ToString());
+        var until = ApiQuery.Duration(wait, "wait", JobWaits.LongestRequest);
+        var job = (until is { } w ? await JobWaits.UntilEndedAsync(store, jobId, w, time, ct).ConfigureAwait(false) : await store.JobGetAsync(jobId, ct).ConfigureAwait(false))
+            ?? throw new JobNotFoundException(jobId.ToString());
         return TypedResults.Ok(JobView.From(job, withErrors: true));
     }
 

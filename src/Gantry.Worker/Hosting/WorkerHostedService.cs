@@ -7,7 +7,7 @@ namespace Gantry.Worker.Hosting;
 /// <summary>
 /// Runs a <see cref="GantryWorker"/> inside a generic host: started with it, drained when it stops, always within the
 /// host's <see cref="HostOptions.ShutdownTimeout"/>: the drain is cut short so that, after it, cancelled handlers still
-/// have their grace period and the last reports their time (<see cref="DrainBudget"/>); running jobs left then are
+/// have their grace period and the last reports their time (<see cref="DrainBudget(WorkerOptions, TimeSpan?)"/>); running jobs left then are
 /// requeued without counting the attempt, their checkpoints kept. Should the host's own timeout fire anyway, the drain
 /// ends at once instead of failing the stop.
 /// </summary>
@@ -29,11 +29,16 @@ public sealed class WorkerHostedService(GantryWorker worker, IHostApplicationLif
     /// How long running jobs may finish on shutdown: the worker's drain timeout, but no more than the host's shutdown
     /// timeout less the cancel grace period and <see cref="ShutdownMargin"/> (never negative).
     /// </summary>
-    public static TimeSpan DrainBudget(WorkerOptions options, TimeSpan? shutdownTimeout)
+    public static TimeSpan DrainBudget(WorkerOptions options, TimeSpan? shutdownTimeout) =>
+        DrainBudget(options.DrainTimeout, options.CancelGracePeriod, shutdownTimeout);
+
+    /// <summary>The same rule for any drain (a node's workers): <paramref name="drainTimeout"/>, but no more than
+    /// <paramref name="shutdownTimeout"/> less <paramref name="cancelGracePeriod"/> and <see cref="ShutdownMargin"/> (never negative).</summary>
+    public static TimeSpan DrainBudget(TimeSpan drainTimeout, TimeSpan cancelGracePeriod, TimeSpan? shutdownTimeout)
     {
-        if (shutdownTimeout is not { } total || total == Timeout.InfiniteTimeSpan) return options.DrainTimeout;
-        var room = total - options.CancelGracePeriod - ShutdownMargin;
-        return room <= TimeSpan.Zero ? TimeSpan.Zero : room < options.DrainTimeout ? room : options.DrainTimeout;
+        if (shutdownTimeout is not { } total || total == Timeout.InfiniteTimeSpan) return drainTimeout;
+        var room = total - cancelGracePeriod - ShutdownMargin;
+        return room <= TimeSpan.Zero ? TimeSpan.Zero : room < drainTimeout ? room : drainTimeout;
     }
 
     public async Task StopAsync(CancellationToken cancellationToken)
