@@ -88,7 +88,9 @@ internal sealed class CoordinatorSession : IDisposable
     public void Start(ISessionOwner owner)
     {
         Attach(owner);
-        Reports.Start(_stop.Token);
+        // Reports are written until every one queued is, however long the coordinator is down: StopAsync only stops
+        // waiting for them. (An uncancellable token also keeps the store's write lock handed straight to the writer.)
+        Reports.Start(CancellationToken.None);
         _loops.Add(Task.Run(() => HeartbeatLoopAsync(_stop.Token), CancellationToken.None));
         _loops.Add(Task.Run(() => CommandLoopAsync(_stop.Token), CancellationToken.None));
         _loops.Add(Task.Run(() => LeaseGuardLoopAsync(_stop.Token), CancellationToken.None));
