@@ -5,10 +5,10 @@ using Gantry.Node.Status;
 using Gantry.Node.Supervision;
 using Gantry.Node.Upstream;
 using Gantry.Storage;
+using Gantry.Worker.Coordination;
 using Gantry.Worker.Execution;
 using Gantry.Worker.Links;
 using Microsoft.Extensions.Logging;
-using Gantry.Time;
 
 namespace Gantry.Node;
 
@@ -17,9 +17,10 @@ namespace Gantry.Node;
 /// socket, and is the coordinator's single registered worker for all of them — it claims on their
 /// behalf, merges their reports, renews every lease they hold in one heartbeat and relays control
 /// commands. Workers are anonymous to the coordinator. Shutdown drains every worker (up to the
-/// drain timeout; the rest is requeued), then deregisters.
+/// drain timeout; the rest is requeued), then deregisters. It keeps in touch with its coordinator through a
+/// <see cref="CoordinatorSession"/>, as a worker does, and applies the commands it hands over to its workers.
 /// </summary>
-public sealed class GantryNode : IAsyncDisposable
+public sealed class GantryNode : IAsyncDisposable, ISessionOwner
 {
     private readonly NodeOptions _options;
     private readonly ILogger _logger;
@@ -35,7 +36,6 @@ public sealed class GantryNode : IAsyncDisposable
     private readonly List<Task> _loops = [];
     private readonly DateTimeOffset _startedAt;
     private int _registeredWorkers = -1;
-    private readonly LeaseGuard _leases;
     private int _target;
     private int _started, _stopped;
 
@@ -53,8 +53,6 @@ public sealed class GantryNode : IAsyncDisposable
         _supervisor = new Supervisor(options, _upstream, _spawner, _logger, _time);
         _server = new IpcServer(options.PrivateDirectory, options.SocketPath, _supervisor.Attach, StatusJson, _logger);
         _target = options.Workers;
-        // A worker hears that its attempt was taken back at its next heartbeat to the node: one interval sooner.
-        _leases = new LeaseGuard(options.LeaseDuration - options.EffectiveHeartbeatInterval, _time);
     }
 
     public string Id => _options.NodeId;
@@ -67,16 +65,11 @@ public sealed class GantryNode : IAsyncDisposable
     {
         if (Interlocked.Exchange(ref _started, 1) == 1) throw new InvalidOperationException("the node is already started");
         await _server.StartAsync(ct).ConfigureAwait(false);
-        await _upstream.Link.RegisterAsync(_upstream.Registration(_target), ct).ConfigureAwait(false);
         _registeredWorkers = _target;
-        _registered = true;
-        _leases.Renewed(_leases.Now());
-        _upstream.Reports.Start(_stop.Token);
+        await _upstream.Session.RegisterAsync(_upstream.Registration(_target), ct).ConfigureAwait(false);
+        _upstream.Session.Start(this);
         _supervisor.ScaleTo(_target);
         _loops.Add(Task.Run(() => _supervisor.RunAsync(_stop.Token), CancellationToken.None));
-        _loops.Add(Task.Run(() => HeartbeatLoopAsync(_stop.Token), CancellationToken.None));
-        _loops.Add(Task.Run(() => CommandLoopAsync(_stop.Token), CancellationToken.None));
-        _loops.Add(Task.Run(() => LeaseGuardLoopAsync(_stop.Token), CancellationToken.None));
         if (_options.EffectiveMinWorkers != _options.EffectiveMaxWorkers)
             _loops.Add(Task.Run(() => AutoscaleLoopAsync(_stop.Token), CancellationToken.None));
         NodeLog.Started(_logger, Id, _upstream.Link.Description, _target, _options.EffectiveWorkerCapacity,
@@ -93,20 +86,19 @@ public sealed class GantryNode : IAsyncDisposable
     private string StatusJson() => JsonSerializer.Serialize(Status(), NodeStatusJson.Default.NodeStatus);
 
     private volatile bool _paused;
-    private volatile bool _registered;
 
     /// <summary>Attempts whose lease the node holds for its workers.</summary>
     public int HeldLeases => _upstream.Held.Count;
 
     /// <summary>Since the coordinator last renewed the node's leases (its registration or last heartbeat).</summary>
-    public TimeSpan HeartbeatAge => _leases.Unrenewed;
+    public TimeSpan HeartbeatAge => _upstream.Session.HeartbeatAge;
 
     /// <summary>True from the first stop signal or drain command on.</summary>
     public bool IsStopping => Volatile.Read(ref _stopped) == 1;
 
     /// <summary>Ready for work (<c>/health/ready</c>): registered, the coordinator reachable (its last call to it
     /// succeeded) and not stopping.</summary>
-    public bool IsReady => _registered && !_upstream.Outage.IsDown && !IsStopping;
+    public bool IsReady => _upstream.Session.IsRegistered && !_upstream.Outage.IsDown && !IsStopping;
 
     /// <summary>
     /// Drains every worker (each finishes its jobs for up to the drain timeout, then requeues the
@@ -128,148 +120,75 @@ public sealed class GantryNode : IAsyncDisposable
         NodeLog.Stopping(_logger, Id, _supervisor.LiveCount, _options.DrainTimeout.TotalSeconds);
         // Heartbeats go on meanwhile: leases of jobs that drain must not expire.
         await _supervisor.StopAllAsync(_options.DrainTimeout + _options.CancelGracePeriod + TimeSpan.FromSeconds(10), ct, graceful: !_shutdownNow).ConfigureAwait(false);
-        await _upstream.Reports.CompleteAsync(ct).ConfigureAwait(false);
+        await _upstream.Session.StopAsync(ct).ConfigureAwait(false);
         await _stop.CancelAsync().ConfigureAwait(false);
         await Task.WhenAll(_loops).ConfigureAwait(false);
-        try
-        {
-            await _upstream.Link.DeregisterAsync(Id, ct).ConfigureAwait(false);
-        }
-        catch (Exception ex) when (ex is not OperationCanceledException)
-        {
-            NodeLog.LinkError(_logger, "deregister", ex.Message);
-        }
         await _server.DisposeAsync().ConfigureAwait(false);
-        var tally = _upstream.Reports.Tally;
+        var tally = _upstream.Tally;
         NodeLog.Stopped(_logger, Id, tally.Succeeded, tally.Failed, tally.Cancelled, tally.Requeued, RunTally.Format(tally.Uptime));
     }
 
-    private async Task HeartbeatLoopAsync(CancellationToken ct)
+    void ISessionOwner.Pause()
     {
-        using var timer = new PeriodicTimer(_options.EffectiveHeartbeatInterval, _time);
-        try
-        {
-            while (await timer.WaitForNextTickAsync(ct).ConfigureAwait(false))
-            {
-                try
-                {
-                    var live = _supervisor.LiveCount;
-                    if (live != _registeredWorkers && _stopped == 0)
-                    {
-                        await _upstream.Link.RegisterAsync(_upstream.Registration(live), ct).ConfigureAwait(false);
-                        _registeredWorkers = live;
-                    }
-                    var sessions = _supervisor.Sessions();
-                    var (held, claims) = _upstream.Held.Snapshot();
-                    var sentAt = _leases.Now();
-                    var result = await _upstream.Link.HeartbeatAsync(new WorkerHeartbeatParams(Id, _options.LeaseDuration, held, _supervisor.Status(), claims), ct).ConfigureAwait(false);
-                    _leases.Renewed(sentAt);
-                    _upstream.Held.Confirmed(claims);
-                    _upstream.Outage.Ok();
-                    Apply(result.Commands);
-                    foreach (var lost in result.LostJobs)
-                    {
-                        _upstream.Held.Release(lost);
-                        foreach (var session in sessions) session.Lose(lost);
-                    }
-                }
-                catch (Exception ex) when (ex is not OperationCanceledException || !ct.IsCancellationRequested)
-                {
-                    _upstream.Outage.Failed("heartbeat", ex);
-                }
-            }
-        }
-        catch (OperationCanceledException) when (ct.IsCancellationRequested)
-        {
-        }
+        NodeLog.Command(_logger, Id, "paused: its workers claim nothing until resumed");
+        _paused = true;
+        _supervisor.SetPaused(true);
+    }
+
+    void ISessionOwner.Resume()
+    {
+        NodeLog.Command(_logger, Id, "resumed");
+        _paused = false;
+        _supervisor.SetPaused(false);
+        _supervisor.RestartFailed(); // Resume is also how an operator says "try again" after fixing what made them fail.
+    }
+
+    void ISessionOwner.Drain()
+    {
+        NodeLog.Command(_logger, Id, "draining: its workers finish their jobs, then the node stops");
+        _drained.TrySetResult();
+    }
+
+    void ISessionOwner.Shutdown()
+    {
+        NodeLog.Command(_logger, Id, "shutting down: its workers give their jobs back, then the node stops");
+        _shutdownNow = true;
+        _drained.TrySetResult();
+    }
+
+    /// <summary>A cancel goes to the worker holding the job, or to all when it is on its way to one.</summary>
+    void ISessionOwner.Cancel(Guid jobId, bool now)
+    {
+        var sessions = _supervisor.Sessions();
+        var holder = sessions.FirstOrDefault(s => s.Holds(jobId));
+        foreach (var session in holder is null ? sessions : [holder]) session.Cancel(jobId, now);
+    }
+
+    /// <summary>The worker holding the attempt hears of it at its next heartbeat to the node.</summary>
+    void ISessionOwner.Lose(JobLease attempt)
+    {
+        foreach (var session in _supervisor.Sessions()) session.Lose(attempt);
     }
 
     /// <summary>Takes back from the workers every attempt whose lease the node could not renew, before it runs out (see <see cref="LeaseGuard"/>).</summary>
-    private async Task LeaseGuardLoopAsync(CancellationToken ct)
+    IReadOnlyCollection<JobLease> ISessionOwner.StopUnrenewed(TimeSpan unrenewed)
     {
-        using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(100), _time);
-        try
-        {
-            while (await timer.WaitForNextTickAsync(ct).ConfigureAwait(false))
-            {
-                if (!_leases.Expiring) continue;
-                var taken = 0;
-                foreach (var session in _supervisor.Sessions())
-                {
-                    foreach (var lease in session.LoseAll())
-                    {
-                        _upstream.Held.Release(lease);
-                        taken++;
-                    }
-                }
-                if (taken > 0) NodeLog.LeasesRunningOut(_logger, taken, _leases.Unrenewed.TotalSeconds, _options.LeaseDuration.TotalSeconds);
-            }
-        }
-        catch (OperationCanceledException) when (ct.IsCancellationRequested)
-        {
-        }
+        var taken = new List<JobLease>();
+        foreach (var session in _supervisor.Sessions()) taken.AddRange(session.LoseAll());
+        if (taken.Count > 0) NodeLog.LeasesRunningOut(_logger, taken.Count, unrenewed.TotalSeconds, _options.LeaseDuration.TotalSeconds);
+        return taken;
     }
 
-    private async Task CommandLoopAsync(CancellationToken ct)
+    /// <summary>The node's capacity is its live workers': registered again when their number changes, except while stopping.</summary>
+    WorkerRegistration? ISessionOwner.Reregistration()
     {
-        var delay = TimeSpan.FromMilliseconds(250);
-        while (!ct.IsCancellationRequested)
-        {
-            try
-            {
-                await _upstream.Link.WaitForCommandsAsync(delay, ct).ConfigureAwait(false);
-                Apply(await _upstream.Link.TakeCommandsAsync(Id, ct).ConfigureAwait(false));
-                _upstream.Outage.Ok();
-                delay = TimeSpan.FromMilliseconds(250);
-            }
-            catch (OperationCanceledException) when (ct.IsCancellationRequested)
-            {
-                break;
-            }
-            catch (Exception ex)
-            {
-                delay = RetryPause.After(delay);
-                _upstream.Outage.Failed("commands", ex);
-                try { await Task.Delay(delay, _time, ct).ConfigureAwait(false); } catch (OperationCanceledException) { break; }
-            }
-        }
+        var live = _supervisor.LiveCount;
+        if (live == _registeredWorkers || _stopped == 1) return null;
+        _registeredWorkers = live;
+        return _upstream.Registration(live);
     }
 
-    /// <summary>Cancels go to the worker holding the job (or to all, when it is on its way to one); the rest concern the whole node.</summary>
-    private void Apply(IReadOnlyList<WorkerCommand> commands)
-    {
-        foreach (var command in commands)
-        {
-            switch (command.Kind)
-            {
-                case WorkerCommandKind.CancelJob or WorkerCommandKind.CancelJobNow when command.JobId is { } id:
-                    var sessions = _supervisor.Sessions();
-                    var holder = sessions.FirstOrDefault(s => s.Holds(id));
-                    foreach (var session in holder is null ? sessions : [holder]) session.Cancel(id, command.Kind == WorkerCommandKind.CancelJobNow);
-                    break;
-                case WorkerCommandKind.Pause:
-                    NodeLog.Command(_logger, Id, "paused: its workers claim nothing until resumed");
-                    _paused = true;
-                    _supervisor.SetPaused(true);
-                    break;
-                case WorkerCommandKind.Resume:
-                    NodeLog.Command(_logger, Id, "resumed");
-                    _paused = false;
-                    _supervisor.SetPaused(false);
-                    _supervisor.RestartFailed(); // Resume is also how an operator says "try again" after fixing what made them fail.
-                    break;
-                case WorkerCommandKind.Drain:
-                    NodeLog.Command(_logger, Id, "draining: its workers finish their jobs, then the node stops");
-                    _drained.TrySetResult();
-                    break;
-                case WorkerCommandKind.Shutdown:
-                    NodeLog.Command(_logger, Id, "shutting down: its workers give their jobs back, then the node stops");
-                    _shutdownNow = true;
-                    _drained.TrySetResult();
-                    break;
-            }
-        }
-    }
+    IReadOnlyList<ManagedWorkerInfo>? ISessionOwner.Managed() => _supervisor.Status();
 
     private async Task AutoscaleLoopAsync(CancellationToken ct)
     {
@@ -308,6 +227,7 @@ public sealed class GantryNode : IAsyncDisposable
         await StopAsync(CancellationToken.None).ConfigureAwait(false);
         await _supervisor.DisposeAsync().ConfigureAwait(false);
         _spawner.Dispose();
+        _upstream.Session.Dispose();
         _stop.Dispose();
     }
 }

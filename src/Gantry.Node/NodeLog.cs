@@ -41,9 +41,6 @@ internal static partial class NodeLog
     [LoggerMessage(EventId = 3010, Level = LogLevel.Information, Message = "Autoscaling from {From} to {To} worker(s): {Why}; utilisation {LowestUtilisation:P0} to {HighestUtilisation:P0} over {Samples} sample(s), backlog {Backlog}; next change after {CooldownSeconds}s at the earliest")]
     public static partial void Scaling(ILogger logger, int from, int to, string why, int samples, double lowestUtilisation, double highestUtilisation, long backlog, double cooldownSeconds);
 
-    [LoggerMessage(EventId = 3020, Level = LogLevel.Warning, Message = "The coordinator could not be reached ({Operation}): {Cause}")]
-    public static partial void LinkError(ILogger logger, string operation, string cause);
-
     [LoggerMessage(EventId = 3021, Level = LogLevel.Information, Message = "Node {NodeId}: {What}")]
     public static partial void Command(ILogger logger, string nodeId, string what);
 

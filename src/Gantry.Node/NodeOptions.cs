@@ -106,7 +106,13 @@ public sealed record NodeOptions
     /// <see cref="HeartbeatInterval"/>, or when not given: a quarter of the lease less the 3 s the stop of unrenewed attempts
     /// keeps from its end, at most 5 seconds (so 5 seconds for the default lease), at least 250 ms.
     /// </summary>
-    public TimeSpan EffectiveHeartbeatInterval => HeartbeatInterval ?? Gantry.Worker.Execution.LeaseGuard.HeartbeatFor(LeaseDuration, 2, HeartbeatIntervalDefault);
+    public TimeSpan EffectiveHeartbeatInterval => HeartbeatInterval ?? Gantry.Worker.Coordination.LeaseGuard.HeartbeatFor(LeaseDuration, 2, HeartbeatIntervalDefault);
+
+    /// <summary>
+    /// How often the node looks for commands (cancels, pause, drain) while its workers hold attempts; when they hold
+    /// none, once a second. Defaults to 250 ms, as a worker's (<see cref="Gantry.Worker.WorkerOptions.CommandPollInterval"/>).
+    /// </summary>
+    public TimeSpan CommandPollInterval { get; init; } = Gantry.Worker.WorkerOptions.CommandPollIntervalDefault;
 
     /// <summary>On shutdown, how long workers may finish running jobs before the rest are requeued. Defaults to 30 seconds.</summary>
     public TimeSpan DrainTimeout { get; init; } = DrainTimeoutDefault;
@@ -147,8 +153,9 @@ public sealed record NodeOptions
         if (HeartbeatInterval <= TimeSpan.Zero || HeartbeatInterval >= LeaseDuration)
             throw new InvalidInputException("--heartbeat-interval", "must be positive and shorter than the lease duration");
         // The node takes unrenewed attempts back a margin before their leases end, and its workers hear of it at their next heartbeat.
-        if (Gantry.Worker.Execution.LeaseGuard.TooShort(LeaseDuration, EffectiveHeartbeatInterval, 2, derived: HeartbeatInterval is null) is { } tooShort)
+        if (Gantry.Worker.Coordination.LeaseGuard.TooShort(LeaseDuration, EffectiveHeartbeatInterval, 2, derived: HeartbeatInterval is null) is { } tooShort)
             throw new InvalidInputException("--lease-duration", tooShort);
+        if (CommandPollInterval <= TimeSpan.Zero) throw new InvalidInputException("command poll interval", "must be positive");
         if (RestartWindow <= TimeSpan.Zero) throw new InvalidInputException("--restart-window", "must be positive");
         if (StableAfter < TimeSpan.Zero) throw new InvalidInputException("--stable-after", "must not be negative");
         if (StartTimeout <= TimeSpan.Zero) throw new InvalidInputException("start timeout", "must be positive");

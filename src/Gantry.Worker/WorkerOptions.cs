@@ -44,7 +44,7 @@ public sealed record WorkerOptions
     /// <see cref="HeartbeatInterval"/>, or when not given: a third of the lease less the 3 s the stop of unrenewed attempts
     /// keeps from its end, at most 5 seconds (so 5 seconds for the default lease), at least 250 ms.
     /// </summary>
-    public TimeSpan EffectiveHeartbeatInterval => HeartbeatInterval ?? Execution.LeaseGuard.HeartbeatFor(LeaseDuration, 1, HeartbeatIntervalDefault);
+    public TimeSpan EffectiveHeartbeatInterval => HeartbeatInterval ?? Coordination.LeaseGuard.HeartbeatFor(LeaseDuration, 1, HeartbeatIntervalDefault);
 
     /// <summary>How often the worker looks for control commands (cancel) between heartbeats. Defaults to 250 ms.</summary>
     public TimeSpan CommandPollInterval { get; init; } = CommandPollIntervalDefault;
@@ -94,7 +94,7 @@ public sealed record WorkerOptions
         if (HeartbeatInterval >= LeaseDuration)
             throw new InvalidInputException("heartbeat interval", $"({HeartbeatInterval.Value.TotalSeconds}s) must be shorter than the lease duration ({LeaseDuration.TotalSeconds}s), or leases expire between heartbeats");
         // Attempts whose leases go unrenewed are stopped a margin before the leases end: a lease must leave a heartbeat room before that.
-        if (Execution.LeaseGuard.TooShort(LeaseDuration, EffectiveHeartbeatInterval, 1, derived: HeartbeatInterval is null) is { } tooShort)
+        if (Coordination.LeaseGuard.TooShort(LeaseDuration, EffectiveHeartbeatInterval, 1, derived: HeartbeatInterval is null) is { } tooShort)
             throw new InvalidInputException("lease duration", tooShort);
         if (PollInterval <= TimeSpan.Zero) throw new InvalidInputException("poll interval", "must be positive");
         if (CommandPollInterval <= TimeSpan.Zero) throw new InvalidInputException("command poll interval", "must be positive");

@@ -67,6 +67,7 @@ public sealed class NodeOptionsValidationTests
         { "--heartbeat-interval", Valid() with { HeartbeatInterval = TimeSpan.Zero } },
         { "--heartbeat-interval", Valid() with { HeartbeatInterval = NodeOptions.LeaseDurationDefault } },
         { "--lease-duration", Valid() with { LeaseDuration = TimeSpan.FromSeconds(2) } },
+        { "command poll interval", Valid() with { CommandPollInterval = TimeSpan.Zero } },
         { "--restart-window", Valid() with { RestartWindow = TimeSpan.Zero } },
         { "--stable-after", Valid() with { StableAfter = TimeSpan.FromSeconds(-1) } },
         { "start timeout", Valid() with { StartTimeout = TimeSpan.Zero } },

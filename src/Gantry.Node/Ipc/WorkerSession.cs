@@ -164,7 +164,7 @@ internal sealed class WorkerSession(IpcConnection connection, IpcHello hello, Ma
             else
             {
                 // The worker died while the claim ran: the jobs never reach it.
-                _ = upstream.Reports.AddAsync(jobs.Select(j => (JobReport)new JobRequeuedReport(j.Id, j.Attempt, j.WorkerId)).ToArray());
+                _ = upstream.ReportAsync(jobs.Select(j => (JobReport)new JobRequeuedReport(j.Id, j.Attempt, j.WorkerId)).ToArray());
                 return;
             }
         }
@@ -198,7 +198,7 @@ internal sealed class WorkerSession(IpcConnection connection, IpcHello hello, Ma
         IReadOnlyList<bool> applied;
         try
         {
-            applied = await upstream.Reports.AddAsync(reports).ConfigureAwait(false);
+            applied = await upstream.ReportAsync(reports).ConfigureAwait(false);
         }
         catch (Exception ex)
         {

@@ -294,7 +294,7 @@ internal sealed class Supervisor(NodeOptions options, NodeUpstream upstream, Wor
                 }
             }
         }
-        if (reports.Count > 0) _ = upstream.Reports.AddAsync(reports);
+        if (reports.Count > 0) _ = upstream.ReportAsync(reports);
     }
 
     /// <summary>Tells every connected worker to give its running jobs back now, even one already draining (a second Ctrl-C).</summary>

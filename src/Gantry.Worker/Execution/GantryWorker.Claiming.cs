@@ -23,7 +23,7 @@ public sealed partial class GantryWorker
                 }
                 var claimStarted = _time.GetTimestamp();
                 var claimStartedAt = DateTimeOffset.UtcNow;
-                var jobs = await _link.ClaimAsync(
+                var jobs = await _session.ClaimAsync(
                     new JobClaimParams(Id, plan.Demands, _options.LeaseDuration, _options.Capabilities, _jobTypes), plan.MayWait, ct).ConfigureAwait(false);
                 if (jobs.Count > 0)
                 {
@@ -31,8 +31,6 @@ public sealed partial class GantryWorker
                     GantryMetrics.ClaimSize.Record(jobs.Count);
                 }
                 GantryTracing.Claimed(jobs, claimStartedAt, Id, _link.Description);
-                _held.Claimed(jobs);
-                _outage.Ok();
                 errorDelay = TimeSpan.FromMilliseconds(100);
                 Accept(jobs);
                 // Every queue came back short and none is busy: nothing to do but wait for new work (or the poll
@@ -50,7 +48,7 @@ public sealed partial class GantryWorker
             }
             catch (Exception ex)
             {
-                _outage.Failed("claim", ex);
+                _session.Outage.Failed("claim", ex);
                 try { await Task.Delay(errorDelay, _time, ct).ConfigureAwait(false); } catch (OperationCanceledException) { break; }
                 errorDelay = RetryPause.After(errorDelay);
             }
@@ -73,6 +71,7 @@ public sealed partial class GantryWorker
         var kept = jobs;
         if (!_earlyCancels.IsEmpty)
         {
+            ForgetOldEarlyCancels();
             kept = jobs.Where(j => !_earlyCancels.TryRemove(j.Id, out _) || !CancelBeforeStart(j)).ToArray();
         }
         _slots.AddClaimed(kept);

@@ -5,6 +5,7 @@ using System.Text.Json;
 using Gantry.Handlers;
 using Gantry.Serialization;
 using Gantry.Storage;
+using Gantry.Worker.Coordination;
 using Gantry.Worker.Handlers;
 using Gantry.Worker.Links;
 using Microsoft.Extensions.DependencyInjection;
@@ -16,12 +17,13 @@ namespace Gantry.Worker.Execution;
 /// <summary>
 /// The worker runtime: claims jobs (a little ahead of its free slots when jobs are short), runs
 /// each handler in its own task, reports outcomes in batches, renews its leases and obeys control
-/// commands. It is the same whatever its <see cref="IWorkerLink"/> is. Shutdown is two-phase:
+/// commands. It is the same whatever its <see cref="IWorkerLink"/> is, and keeps in touch with its coordinator
+/// through a <see cref="CoordinatorSession"/>, as a node does. Shutdown is two-phase:
 /// first stop claiming and let running jobs finish (<see cref="WorkerOptions.DrainTimeout"/>),
 /// then cancel the rest and give them back to the queue without counting the attempt.
 /// </summary>
 /// <remarks>Split by concern: claiming (<c>GantryWorker.Claiming.cs</c>), running one attempt
-/// (<c>GantryWorker.Attempt.cs</c>), heartbeat and commands (<c>GantryWorker.Control.cs</c>).</remarks>
+/// (<c>GantryWorker.Attempt.cs</c>), the commands its session applies (<c>GantryWorker.Control.cs</c>).</remarks>
 public sealed partial class GantryWorker : IAsyncDisposable
 {
     private readonly IWorkerLink _link;
@@ -31,30 +33,23 @@ public sealed partial class GantryWorker : IAsyncDisposable
     private readonly ILoggerFactory _loggers;
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
-    private readonly LinkOutage _outage;
     private readonly JsonSerializerOptions _json;
-    private readonly ReportSink _reports;
-    /// <summary>What the heartbeat names as held: claimed and not ended, or ended with the outcome not yet written.</summary>
-    private readonly HeldJobs _held = new();
+    /// <summary>Registration, heartbeats, commands, held attempts and report writing.</summary>
+    private readonly CoordinatorSession _session;
+    private readonly ReportBatcher _reports;
     private readonly JobSlots _slots;
     private readonly RunTally _tally;
     private readonly ConcurrentDictionary<JobLease, RunningAttempt> _running = new();
     private readonly ConcurrentDictionary<string, ILogger> _jobLoggers = new(StringComparer.Ordinal);
     private readonly AsyncSignal _slotFreed = new();
     private readonly CancellationTokenSource _fetchCts = new();
-    private readonly CancellationTokenSource _stopCts = new();
     /// <summary>Cancelled by <see cref="StopNow"/>: ends a drain (in progress or to come) at once.</summary>
     private readonly CancellationTokenSource _drainCut = new();
     private readonly string[] _jobTypes;
     private Task _fetchLoop = Task.CompletedTask;
-    private Task _heartbeatLoop = Task.CompletedTask;
-    private Task _commandLoop = Task.CompletedTask;
-    private Task _leaseGuardLoop = Task.CompletedTask;
-    private readonly LeaseGuard _leases;
     private int _started;
     private readonly Lock _stopLock = new();
     private Task? _stop;
-    private volatile bool _registered;
     private ITimer? _drainCutTimer;
 
     public GantryWorker(IWorkerLink link, WorkerOptions options, IServiceProvider services,
@@ -68,13 +63,19 @@ public sealed partial class GantryWorker : IAsyncDisposable
         _loggers = loggers ?? services.GetService<ILoggerFactory>() ?? Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance;
         _logger = _loggers.CreateLogger("Gantry.Worker");
         _time = time ?? TimeProvider.System;
-        _outage = new LinkOutage(_logger, _time);
         _json = json ?? GantryPayloadJson.Default;
-        _reports = new ReportSink(link, _held, _logger, _time, _outage);
+        _session = new CoordinatorSession(link, new SessionOptions
+        {
+            Id = options.WorkerId,
+            LeaseDuration = options.LeaseDuration,
+            HeartbeatInterval = options.EffectiveHeartbeatInterval,
+            CommandPollInterval = options.CommandPollInterval,
+            GuardedLease = options.LeaseDuration,
+        }, _logger, _time);
+        _reports = _session.Reports;
         _jobTypes = _registry.JobTypes.Order(StringComparer.Ordinal).ToArray();
         _tally = new RunTally(_time);
         _slots = new JobSlots(options.Queues, options.EffectiveCapacity, options.MaxPrefetch, options.PollInterval, _time);
-        _leases = new LeaseGuard(options.LeaseDuration, _time);
     }
 
     public string Id => _options.WorkerId;
@@ -98,13 +99,13 @@ public sealed partial class GantryWorker : IAsyncDisposable
 
     /// <summary>Ready for work (<c>/health/ready</c>): registered, its coordinator reachable (its last call to it
     /// succeeded) and not draining or stopped. A paused worker is ready: it is there, and resumes on command.</summary>
-    public bool IsReady => _registered && !_outage.IsDown && Status is "running" or "paused";
+    public bool IsReady => _session.IsRegistered && !_session.Outage.IsDown && Status is "running" or "paused";
 
     /// <summary>Attempts whose lease the worker holds: running, buffered, or with an outcome not yet written.</summary>
-    public int HeldLeases => _held.Count;
+    public int HeldLeases => _session.Held.Count;
 
     /// <summary>Since the coordinator last renewed the worker's leases (its registration or last heartbeat).</summary>
-    public TimeSpan HeartbeatAge => _leases.Unrenewed;
+    public TimeSpan HeartbeatAge => _session.HeartbeatAge;
 
     /// <summary>What the worker ran since it was made, by outcome.</summary>
     public RunTally Tally => _tally;
@@ -130,28 +131,9 @@ public sealed partial class GantryWorker : IAsyncDisposable
             Tags = _options.Tags,
             HeartbeatIntervalSeconds = _options.EffectiveHeartbeatInterval.TotalSeconds,
         };
-        // A coordinator that is down now (a database restarting) is waited for, with backoff; a refusal is not.
-        for (var delay = TimeSpan.FromMilliseconds(200); ; delay = RetryPause.After(delay))
-        {
-            try
-            {
-                await _link.RegisterAsync(registration, ct).ConfigureAwait(false);
-                _outage.Ok();
-                _registered = true;
-                break;
-            }
-            catch (StoreUnavailableException ex)
-            {
-                _outage.Failed("register", ex);
-                await Task.Delay(delay, _time, ct).ConfigureAwait(false);
-            }
-        }
-        _leases.Renewed(_leases.Now()); // Claims from now on lease from now on.
-        _reports.Start();
+        await _session.RegisterAsync(registration, ct).ConfigureAwait(false);
+        _session.Start(this);
         _fetchLoop = Task.Run(() => FetchLoopAsync(_fetchCts.Token), CancellationToken.None);
-        _heartbeatLoop = Task.Run(() => HeartbeatLoopAsync(_stopCts.Token), CancellationToken.None);
-        _commandLoop = Task.Run(() => CommandLoopAsync(_stopCts.Token), CancellationToken.None);
-        _leaseGuardLoop = Task.Run(() => LeaseGuardLoopAsync(_stopCts.Token), CancellationToken.None);
         WorkerLog.Started(_logger, Id, _link.Description, string.Join(",", _options.Queues.Select(q => $"{q.Key}:{q.Value}")), _options.EffectiveCapacity);
     }
 
@@ -204,17 +186,7 @@ public sealed partial class GantryWorker : IAsyncDisposable
             }
         }
 
-        _stopCts.Cancel();
-        await Task.WhenAll(_heartbeatLoop, _commandLoop, _leaseGuardLoop).ConfigureAwait(false);
-        await _reports.CompleteAsync(ct).ConfigureAwait(false);
-        try
-        {
-            await _link.DeregisterAsync(Id, ct).ConfigureAwait(false);
-        }
-        catch (Exception ex) when (ex is not OperationCanceledException)
-        {
-            WorkerLog.LinkError(_logger, "deregister", ex.Message);
-        }
+        await _session.StopAsync(ct).ConfigureAwait(false);
         WorkerLog.Stopped(_logger, Id, _tally.Succeeded, _tally.Failed, _tally.Cancelled, _tally.Requeued, RunTally.Format(_tally.Uptime));
     }
 
@@ -241,7 +213,7 @@ public sealed partial class GantryWorker : IAsyncDisposable
         await StopAsync(CancellationToken.None).ConfigureAwait(false);
         _drainCutTimer?.Dispose();
         _fetchCts.Dispose();
-        _stopCts.Dispose();
+        _session.Dispose();
         _drainCut.Dispose();
     }
 

@@ -30,9 +30,6 @@ internal static partial class WorkerLog
     [LoggerMessage(EventId = 1020, Level = LogLevel.Warning, Message = "Report for job {JobId} attempt {Attempt} was rejected: the job is no longer this worker's attempt (stale)")]
     public static partial void StaleReport(ILogger logger, Guid jobId, int attempt);
 
-    [LoggerMessage(EventId = 1030, Level = LogLevel.Warning, Message = "The coordinator could not be reached ({Operation}): {Cause}")]
-    public static partial void LinkError(ILogger logger, string operation, string cause);
-
     [LoggerMessage(EventId = 1041, Level = LogLevel.Warning, Message = "Job {JobId} attempt {Attempt} is no longer this worker's (its lease was lost); stopping it")]
     public static partial void LeaseLost(ILogger logger, Guid jobId, int attempt);
 

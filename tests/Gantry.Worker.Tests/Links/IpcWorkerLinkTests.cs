@@ -30,12 +30,18 @@ public sealed class IpcWorkerLinkTests : IAsyncLifetime
         _node.Start(OnNodeMessage);
     }
 
-    // Records Started and Report frames in arrival order; answers reports as applied.
+    /// <summary>What the node answers a fetch with.</summary>
+    private IReadOnlyList<ClaimedJob> _fetchAnswer = [];
+
+    // Records Started and Report frames in arrival order; answers reports as applied, fetches with _fetchAnswer.
     private void OnNodeMessage(IpcConnection connection, IpcMessageType type, uint id, ReadOnlySpan<byte> body)
     {
         var reader = new FrameReader(body);
         switch (type)
         {
+            case IpcMessageType.Fetch:
+                connection.Send(IpcMessageType.Fetch | IpcMessageType.ResponseBit, id, _fetchAnswer, IpcFrames.WriteJobs);
+                break;
             case IpcMessageType.Started:
                 _frames.Enqueue((type, IpcFrames.ReadLeases(ref reader)));
                 break;
@@ -71,6 +77,23 @@ public sealed class IpcWorkerLinkTests : IAsyncLifetime
 
         Assert.Equal([true], applied);
         Assert.Equal([(IpcMessageType.Started, attempt), (IpcMessageType.Report, attempt)], _frames.Select(f => (f.Type, Assert.Single(f.Leases))).ToArray());
+    }
+
+    [Fact]
+    public async Task Claim_WorkflowStep_ItsDependencyResultsReachTheWorker()
+    {
+        var step = new ClaimedJob
+        {
+            Id = Guid.CreateVersion7(), Type = "t", Queue = "default", Payload = "{}", Attempt = 1, MaxAttempts = 3, WorkerId = "node-1",
+            Dependencies = new Dictionary<string, string?> { ["fetch"] = """{"rows":3}""", ["nothing"] = null },
+        };
+        var plain = new ClaimedJob { Id = Guid.CreateVersion7(), Type = "t", Queue = "default", Payload = "{}", Attempt = 1, MaxAttempts = 3, WorkerId = "node-1" };
+        _fetchAnswer = [step, plain];
+
+        var jobs = await _link!.ClaimAsync(new JobClaimParams("w", [new QueueDemand("default", 2)], TimeSpan.FromSeconds(30), [], null), mayWait: false, Ct);
+
+        Assert.Equal(step.Dependencies, jobs[0].Dependencies);
+        Assert.Null(jobs[1].Dependencies); // a plain job has none, not an empty set
     }
 
     public async Task DisposeAsync()

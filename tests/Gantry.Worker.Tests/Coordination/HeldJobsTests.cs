@@ -1,8 +1,8 @@
 using Gantry.Jobs;
 using Gantry.Storage;
-using Gantry.Worker.Links;
+using Gantry.Worker.Coordination;
 
-namespace Gantry.Worker.Tests.Links;
+namespace Gantry.Worker.Tests.Coordination;
 
 public sealed class HeldJobsTests
 {

@@ -1,13 +1,13 @@
 using Microsoft.Extensions.Logging;
 
-namespace Gantry.Worker.Execution;
+namespace Gantry.Worker.Coordination;
 
 /// <summary>
 /// Logs an outage of the link to the coordinator (a store or server down) once: one line with its cause when calls
 /// start failing, and one when they succeed again. The failures in between, which the loops retry with
 /// <see cref="Gantry.Time.RetryPause"/>, go to Debug with their stack traces, so an outage is not a page of them every few seconds.
 /// </summary>
-public sealed partial class LinkOutage(ILogger logger, TimeProvider time)
+internal sealed partial class LinkOutage(ILogger logger, TimeProvider time)
 {
     private readonly Lock _lock = new();
     private int _failures;

@@ -1,6 +1,6 @@
 using Gantry.Storage;
 
-namespace Gantry.Worker.Links;
+namespace Gantry.Worker.Coordination;
 
 /// <summary>
 /// The attempts a worker (or a node, for all its workers) holds, as its heartbeat tells the store:
@@ -11,7 +11,7 @@ namespace Gantry.Worker.Links;
 /// finished); a claim whose answer never arrived is never named, so its jobs stay leased by the
 /// claim alone and are rescued when it expires. Thread-safe.
 /// </summary>
-public sealed class HeldJobs
+internal sealed class HeldJobs
 {
     private readonly object _lock = new();
     private readonly HashSet<(Guid Job, int Attempt)> _held = []; // value tuples: no allocation per job

@@ -1,6 +1,6 @@
 using Gantry.Worker.Handlers.Process;
 
-namespace Gantry.Worker.Execution;
+namespace Gantry.Worker.Coordination;
 
 /// <summary>
 /// When the leases a worker (or a node) holds were last renewed, and whether they are about to run
