@@ -12,6 +12,11 @@ internal sealed record BenchResult
     /// <summary>Backlogs drained one after another (<c>--rounds</c>); <see cref="JobsPerSecond"/> and <see cref="DrainSeconds"/> are their median, and each one's figure is listed in order.</summary>
     public int Rounds { get; init; } = 1;
     public double[] RoundsJobsPerSecond { get; init; } = [];
+    /// <summary>With <c>--raw</c>: the minimal batched loop (bench/RawPostgresLoop) on the same database, once per round
+    /// beside the round's drain (median, and each in order), and the median over rounds of drain / raw loop.</summary>
+    public double? RawJobsPerSecond { get; init; }
+    public double[] RawRoundsJobsPerSecond { get; init; } = [];
+    public double? RawRatio { get; init; }
     public required int LatencySamples { get; init; }
     public required double LatencyP50Ms { get; init; }
     public required double LatencyP99Ms { get; init; }

@@ -23,9 +23,14 @@ internal static class BenchCommand
         var keys = CliOptions.Count("--keys", "Spread the backlog over this many concurrency keys (0: none)", 0, least: 0);
         var maxPrefetch = CliOptions.Count("--max-prefetch", "The worker's prefetch ceiling (jobs claimed ahead of free slots); claimed jobs count against a concurrency limit",
             Gantry.Worker.WorkerOptions.MaxPrefetchDefault, least: 0);
+        var raw = new Option<bool>("--raw")
+        {
+            Description = "Also run a minimal batched claim/complete loop (bench/RawPostgresLoop) on the same PostgreSQL database, once per round beside the drain, " +
+                "and report the drain's ratio to it",
+        };
         var command = new Command("bench", "Measure throughput (drain a backlog of no-op jobs) and pickup latency (enqueue to handler start) on a fresh store")
         {
-            db, storeOption, jobs, concurrency, samples, rounds, json, limitConcurrency, limitPerKey, limitRate, keys, maxPrefetch, Process(), Http(), Ipc(), Node(), Workflow(), Idle(), Memory(), Prune(), Stats(),
+            db, storeOption, jobs, concurrency, samples, rounds, json, limitConcurrency, limitPerKey, limitRate, keys, maxPrefetch, raw, Process(), Http(), Ipc(), Node(), Workflow(), Idle(), Memory(), Prune(), Stats(),
         };
         command.SetHandler(async (parse, ct) =>
         {
@@ -42,8 +47,16 @@ internal static class BenchCommand
                 Rate = parse.GetValue(limitRate) is { } rate ? Gantry.Flow.QueueRate.Parse(rate, "--limit-rate") : null,
             };
             var flow = new BenchFlow(limits.IsEmpty ? null : limits, parse.GetValue(keys));
+            Func<int, CancellationToken, Task<Gantry.Bench.RawLoopResult>>? rawLoop = null;
+            if (parse.GetValue(raw))
+            {
+                if (parse.GetValue(storeOption) is not PostgresLocation pg)
+                    throw new InvalidInputException("--raw", "needs --store postgres://…: the raw loop is PostgreSQL's (for SQLite, run bench/RawSqliteLoop)");
+                rawLoop = (count, token) => Gantry.Bench.RawPostgresLoop.RunAsync(pg.ConnectionString, count, token);
+            }
             var result = await BenchStore.WithFreshStoreAsync(parse, db, storeOption,
-                store => new BenchRunner(store, n, c, s, m => { if (!asJson) Console.Error.WriteLine($"bench: {m}"); }, rounds: r, flow: flow, maxPrefetch: parse.GetValue(maxPrefetch)).RunAsync(ct), ct).ConfigureAwait(false);
+                store => new BenchRunner(store, n, c, s, m => { if (!asJson) Console.Error.WriteLine($"bench: {m}"); }, rounds: r, flow: flow, maxPrefetch: parse.GetValue(maxPrefetch),
+                    raw: rawLoop).RunAsync(ct), ct).ConfigureAwait(false);
             Print(result, n, c, s, asJson);
             return Cli.Ok;
         });
@@ -70,6 +83,9 @@ internal static class BenchCommand
         Console.Out.WriteLine($"throughput    {result.JobsPerSecond:N0} jobs/s ({n:N0} jobs drained in {result.DrainSeconds:0.000}s with {c} slots)");
         if (result.Rounds > 1)
             Console.Out.WriteLine($"rounds        median of {result.Rounds}, in order: {string.Join(" / ", result.RoundsJobsPerSecond.Select(x => x.ToString("N0", System.Globalization.CultureInfo.CurrentCulture)))} jobs/s");
+        if (result.RawJobsPerSecond is { } rawRate)
+            Console.Out.WriteLine($"raw loop      gantry {result.JobsPerSecond:N0} jobs/s, raw loop {rawRate:N0} jobs/s, ratio {result.RawRatio:0.00} (median of per-round ratios; raw in order: " +
+                $"{string.Join(" / ", result.RawRoundsJobsPerSecond.Select(x => x.ToString("N0", System.Globalization.CultureInfo.CurrentCulture)))} jobs/s)");
         Console.Out.WriteLine($"calls         {result.Claims:N0} claims (p50 {result.ClaimP50Ms:0.000} ms, p99 {result.ClaimP99Ms:0.000} ms), {result.ReportBatches:N0} report batches (p50 {result.ReportP50Ms:0.000} ms, p99 {result.ReportP99Ms:0.000} ms) during the drain");
         Console.Out.WriteLine($"cpu           {result.EnqueueCpuUsPerJob:0.0} µs per job enqueueing, {result.DrainCpuUsPerJob:0.0} µs per job draining (this process; {result.DrainAllocatedBytesPerJob:N0} bytes allocated per job, {result.DrainGcs} gen0 collections, {result.DrainJitMs:0} ms compiling; after {result.WarmupJobs:N0} warm-up jobs)");
         Console.Out.WriteLine($"pickup        p50 {result.LatencyP50Ms:0.000} ms, p99 {result.LatencyP99Ms:0.000} ms, max {result.LatencyMaxMs:0.000} ms ({s} samples, enqueue to handler start; the enqueue call itself p50 {result.EnqueueCallP50Ms:0.000} ms)");
