@@ -30,7 +30,7 @@ internal static class BenchCommand
         };
         var command = new Command("bench", "Measure throughput (drain a backlog of no-op jobs) and pickup latency (enqueue to handler start) on a fresh store")
         {
-            db, storeOption, jobs, concurrency, samples, rounds, json, limitConcurrency, limitPerKey, limitRate, keys, maxPrefetch, raw, Process(), Http(), Ipc(), Node(), Workflow(), Idle(), Memory(), Prune(), Stats(),
+            db, storeOption, jobs, concurrency, samples, rounds, json, limitConcurrency, limitPerKey, limitRate, keys, maxPrefetch, raw, Process(), Http(), Ipc(), Node(), Workflow(), Idle(), Memory(), Prune(), Stats(), Load(),
         };
         command.SetHandler(async (parse, ct) =>
         {
@@ -365,6 +365,77 @@ internal static class BenchCommand
         });
         return command;
     }
+
+    /// <summary><c>gantry bench load</c>: end-to-end latency at fixed offered rates.</summary>
+    private static Command Load()
+    {
+        var db = new Option<string?>("--db") { Description = "Store file to create for the run (must not exist; default: a temporary file, deleted after)", HelpName = "path" };
+        var storeOption = new StoreLocationOptions().Store;
+        storeOption.Description = "Run on this store instead (postgres://… or sqlite:path); it must hold no jobs";
+        var submit = new Option<string>("--submit")
+        {
+            Description = "How jobs arrive: api (each its own POST /api/v1/jobs to a real server on 127.0.0.1, as a web app submits) or batch " +
+                $"(the jobs that arrived in {LoadBench.BatchTick.TotalMilliseconds:0} ms enqueued by one call)",
+            DefaultValueFactory = _ => "batch",
+            HelpName = "api|batch",
+        };
+        var rate = new Option<string?>("--rate") { Description = "Offered rates in jobs per second, comma-separated (instead of --offered)", HelpName = "n[,n…]" };
+        var offered = new Option<string>("--offered")
+        {
+            Description = "Offered rates as percentages of the drain rate measured first on the same store, comma-separated",
+            DefaultValueFactory = _ => "10,50,80",
+            HelpName = "pct[,pct…]",
+        };
+        var seconds = CliOptions.Count("--seconds", "How long each rate is offered", 10, least: 1);
+        var concurrency = CliOptions.Count("--concurrency", "Worker slots", 16, least: 1);
+        var json = CliOptions.Json();
+        var command = new Command("load", "Measure end-to-end latency (arrival to success committed, p50/p99/p99.9) at fixed offered rates, and the database's CPU per 1,000 jobs; " +
+            "with --submit api also the submit rate of 32 submitters through the API against a minimal endpoint doing the same insert")
+        {
+            db, storeOption, submit, rate, offered, seconds, concurrency, json,
+        };
+        command.SetHandler(async (parse, ct) =>
+        {
+            var how = parse.GetValue(submit) switch
+            {
+                "api" => LoadSubmit.Api,
+                "batch" => LoadSubmit.Batch,
+                var other => throw new InvalidInputException("--submit", $"'{other}' is not api or batch"),
+            };
+            var rates = parse.GetValue(rate) is { } r ? Numbers(r, "--rate", 1, 1_000_000) : [];
+            var percents = rates.Length > 0 ? [] : Numbers(parse.GetValue(offered)!, "--offered", 1, 100);
+            var asJson = parse.GetValue(json);
+            var location = parse.GetValue(storeOption);
+            var result = await BenchStore.WithFreshStoreAsync(parse, db, storeOption,
+                store => new LoadBench(store, location, how, percents, rates, TimeSpan.FromSeconds(parse.GetValue(seconds)), parse.GetValue(concurrency),
+                    m => { if (!asJson) Console.Error.WriteLine($"bench: {m}"); }).RunAsync(ct), ct).ConfigureAwait(false);
+            if (asJson)
+            {
+                Cli.WriteJson(result, Cli.Json.LoadBenchResult);
+                return Cli.Ok;
+            }
+            Console.Out.WriteLine($"store         {result.Store}");
+            Console.Out.WriteLine($"drain rate    {result.DrainJobsPerSecond:N0} jobs/s ({result.Concurrency} slots; the rates below are offered for {result.SecondsPerLevel:0}s each, {result.Submit} submits; percentages of {result.PercentOf})");
+            Console.Out.WriteLine($"offered       accepted     p50 ms    p99 ms  p99.9 ms    db cpu s/1000   process cpu s/1000");
+            foreach (var l in result.Levels)
+                Console.Out.WriteLine($"{l.OfferedJobsPerSecond,7:N0}/s{(l.PercentOfDrain is { } p ? $" {p,3:0}%" : "     ")} {l.AcceptedJobsPerSecond,7:N0}/s {l.LatencyP50Ms,9:0.00} {l.LatencyP99Ms,9:0.00} {l.LatencyP999Ms,9:0.00}    {(l.DatabaseCpuSecondsPer1000Jobs is { } d ? d.ToString("0.000", System.Globalization.CultureInfo.InvariantCulture) : "-"),13}   {l.ProcessCpuSecondsPer1000Jobs,18:0.000}");
+            Console.Out.WriteLine($"database cpu  {result.DatabaseCpu}");
+            if (result.Ceiling is { } c)
+            {
+                Console.Out.WriteLine($"submit api    {c.ApiJobsPerSecond:N0} jobs/s with {c.Submitters} submitters, call p50 {c.ApiCallP50Ms:0.00} ms, p99 {c.ApiCallP99Ms:0.00} ms (POST /api/v1/jobs; rounds {string.Join(" / ", c.ApiRounds.Select(x => x.ToString("N0", System.Globalization.CultureInfo.CurrentCulture)))})");
+                Console.Out.WriteLine($"submit min    {c.MinimalJobsPerSecond:N0} jobs/s with {c.Submitters} submitters, call p50 {c.MinimalCallP50Ms:0.00} ms, p99 {c.MinimalCallP99Ms:0.00} ms (a minimal endpoint, the same insert; rounds {string.Join(" / ", c.MinimalRounds.Select(x => x.ToString("N0", System.Globalization.CultureInfo.CurrentCulture)))})");
+            }
+            Console.Out.WriteLine($"machine       {result.Machine}");
+            return Cli.Ok;
+        });
+        return command;
+    }
+
+    /// <summary>Comma-separated numbers, each within [<paramref name="least"/>, <paramref name="most"/>].</summary>
+    private static double[] Numbers(string text, string option, double least, double most) =>
+        [.. text.Split(',', StringSplitOptions.TrimEntries).Select(t =>
+            double.TryParse(t, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var v) && v >= least && v <= most
+                ? v : throw new InvalidInputException(option, $"'{t}' is not a number from {least:0} to {most:0}"))];
 
     /// <summary><c>gantry bench stats</c>: queue statistics over a large history.</summary>
     private static Command Stats()
