@@ -21,6 +21,7 @@ internal sealed class CountingLink(IWorkerLink inner, int expected) : IWorkerLin
         Volatile.Write(ref _reports, 0);
         Interlocked.Exchange(ref _claimTicks, 0);
         Interlocked.Exchange(ref _reportTicks, 0);
+        Interlocked.Exchange(ref _firstClaimAt, 0);
         _all = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 
@@ -33,7 +34,10 @@ internal sealed class CountingLink(IWorkerLink inner, int expected) : IWorkerLin
     public TimeSpan ClaimTime => Stopwatch.GetElapsedTime(0, Interlocked.Read(ref _claimTicks));
     public TimeSpan ReportTime => Stopwatch.GetElapsedTime(0, Interlocked.Read(ref _reportTicks));
     private int _claims, _reports;
-    private long _claimTicks, _reportTicks;
+    private long _claimTicks, _reportTicks, _firstClaimAt;
+
+    /// <summary>When the first claim that returned jobs (since the last <see cref="Expect"/>) returned; 0 before.</summary>
+    public long FirstClaimAt => Interlocked.Read(ref _firstClaimAt);
     public string Description => inner.Description;
 
     public async Task<IReadOnlyList<bool>> ReportAsync(IReadOnlyList<JobReport> reports, CancellationToken ct)
@@ -60,6 +64,7 @@ internal sealed class CountingLink(IWorkerLink inner, int expected) : IWorkerLin
         var jobs = await inner.ClaimAsync(p, mayWait, ct).ConfigureAwait(false);
         if (jobs.Count > 0)
         {
+            Interlocked.CompareExchange(ref _firstClaimAt, Stopwatch.GetTimestamp(), 0);
             Interlocked.Add(ref _claimTicks, Stopwatch.GetTimestamp() - started);
             Interlocked.Increment(ref _claims);
         }

@@ -222,10 +222,32 @@ internal static class BenchCommand
         var capacity = CliOptions.Count("--capacity", "Total capacity, split evenly over the node's workers", 16, least: 1);
         var workers = CliOptions.Count("--workers", "The node's worker processes", 2, least: 1);
         var rounds = CliOptions.Count("--rounds", "Measured drains of each kind after the warm-up; the medians are compared", 5, least: 1);
+        var spawn = new Option<bool>("--spawn") { Description = "Measure instead a managed worker from the node's start to its first claim (p50 over --samples spawns)" };
+        var spawns = CliOptions.Count("--samples", "Spawns timed with --spawn", 20, least: 1);
+        var binary = new Option<string>("--binary") { Description = "With --spawn: the gantry executable the node runs its worker from (for instance the Native AOT build of build-aot.sh)" };
         var json = CliOptions.Json();
-        var command = new Command("node", "Measure a node with worker processes against one in-process worker of the same total capacity (no-op jobs, fresh SQLite stores)") { jobs, capacity, workers, rounds, json };
+        var command = new Command("node", "Measure a node with worker processes against one in-process worker of the same total capacity (no-op jobs, fresh SQLite stores)")
+        {
+            jobs, capacity, workers, rounds, spawn, spawns, binary, json,
+        };
         command.SetHandler(async (parse, ct) =>
         {
+            if (parse.GetValue(spawn))
+            {
+                IReadOnlyList<string>? executable = null;
+                if (parse.GetValue(binary) is { } program)
+                    executable = File.Exists(program) ? [Path.GetFullPath(program)] : throw new InvalidInputException("--binary", $"{program} does not exist");
+                var asJsonSpawn = parse.GetValue(json);
+                var spawned = await NodeSpawnBench.RunAsync(parse.GetValue(spawns), executable, m => { if (!asJsonSpawn) Console.Error.WriteLine($"bench: {m}"); }, ct).ConfigureAwait(false);
+                if (asJsonSpawn)
+                {
+                    Cli.WriteJson(spawned, Cli.Json.NodeSpawnResult);
+                    return Cli.Ok;
+                }
+                Console.Out.WriteLine($"spawn to first claim   p50 {spawned.P50Ms:0} ms, fastest {spawned.MinMs:0} ms, slowest {spawned.MaxMs:0} ms ({spawned.Samples} spawns of {spawned.Executable})");
+                return Cli.Ok;
+            }
+            if (parse.GetValue(binary) is not null) throw new InvalidInputException("--binary", "is for --spawn");
             var (n, c, w) = (parse.GetValue(jobs), parse.GetValue(capacity), parse.GetValue(workers));
             if (w < 1 || c < w) throw new InvalidInputException("--capacity", $"must be at least --workers ({w}), got {c}");
             var r = parse.GetValue(rounds);
