@@ -4,6 +4,8 @@ namespace Gantry.Cli.Bench;
 internal sealed record BenchResult
 {
     public required string Store { get; init; }
+    /// <summary>The worker's link to the coordinator during the drain: store, or http.</summary>
+    public string Link { get; init; } = "store";
     public required int Jobs { get; init; }
     public required int Concurrency { get; init; }
     public required double EnqueueJobsPerSecond { get; init; }
@@ -43,5 +45,10 @@ internal sealed record BenchResult
     /// <summary>Time the JIT spent compiling during the drain (all threads), and the jobs run to warm up before it.</summary>
     public double DrainJitMs { get; init; }
     public int WarmupJobs { get; init; }
+    /// <summary>With GANTRY_BENCH_ALLOCATIONS=1: the types the drains allocated most, by share of the bytes (sampled).</summary>
+    public AllocationShare[]? DrainAllocations { get; init; }
     public required string Machine { get; init; }
 }
+
+/// <summary>A type's share of the bytes a drain allocated.</summary>
+internal sealed record AllocationShare(string Type, double Share);

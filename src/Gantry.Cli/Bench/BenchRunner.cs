@@ -103,6 +103,8 @@ internal sealed class BenchRunner(IJobStore store, int jobs, int concurrency, in
         var enqueueCost = new ProcessCost();
         var drainCost = new ProcessCost();
         using var calls = new CallTimes();
+        // GANTRY_BENCH_ALLOCATIONS=1: sample which types the drains allocate (the sampling itself costs a little).
+        using var allocations = Environment.GetEnvironmentVariable("GANTRY_BENCH_ALLOCATIONS") == "1" ? new AllocationSampler() : null;
         for (var round = 0; round < rounds; round++)
         {
             if (worker is not null) await worker.StopAsync(ct).ConfigureAwait(false);
@@ -121,10 +123,12 @@ internal sealed class BenchRunner(IJobStore store, int jobs, int concurrency, in
             // A worker of its own per round: a stopped worker's registration is not reused.
             worker = new GantryWorker(counting, round == 0 ? options : options with { WorkerId = $"{options.WorkerId}-{round + 1}" }, services);
             calls.Resume();
+            if (allocations is not null) allocations.Recording = true;
             var drainRound = ProcessCost.Start();
             await worker.StartAsync(ct).ConfigureAwait(false);
             await counting.AllSucceeded.WaitAsync(ct).ConfigureAwait(false);
             drainCost += drainRound.Stop();
+            if (allocations is not null) allocations.Recording = false;
             calls.Stop();
             drains[round] = Stopwatch.GetElapsedTime(probe.FirstStart, counting.LastSuccessAt).TotalSeconds;
             if (round % 2 == 1) await RawRoundAsync(round, of).ConfigureAwait(false);
@@ -142,6 +146,7 @@ internal sealed class BenchRunner(IJobStore store, int jobs, int concurrency, in
         return new BenchResult
         {
             Store = link is null ? store.Description : $"{store.Description} via {counting!.Description}",
+            Link = link is null ? "store" : "http",
             Jobs = jobs,
             Concurrency = concurrency,
             EnqueueJobsPerSecond = Math.Round(jobs / Median(enqueueSeconds)),
@@ -171,6 +176,7 @@ internal sealed class BenchRunner(IJobStore store, int jobs, int concurrency, in
             DrainGcs = drainCost.Gen0Collections,
             DrainJitMs = Math.Round(drainCost.Jit.TotalMilliseconds, 1),
             WarmupJobs = warmup,
+            DrainAllocations = allocations?.Top(15).Select(x => new AllocationShare(x.Type, x.Share)).ToArray(),
             Machine = $"{Environment.ProcessorCount} cores, {Environment.OSVersion.VersionString}, .NET {Environment.Version}",
         };
     }

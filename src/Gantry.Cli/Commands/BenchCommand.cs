@@ -87,7 +87,9 @@ internal static class BenchCommand
             Console.Out.WriteLine($"raw loop      gantry {result.JobsPerSecond:N0} jobs/s, raw loop {rawRate:N0} jobs/s, ratio {result.RawRatio:0.00} (median of per-round ratios; raw in order: " +
                 $"{string.Join(" / ", result.RawRoundsJobsPerSecond.Select(x => x.ToString("N0", System.Globalization.CultureInfo.CurrentCulture)))} jobs/s)");
         Console.Out.WriteLine($"calls         {result.Claims:N0} claims (p50 {result.ClaimP50Ms:0.000} ms, p99 {result.ClaimP99Ms:0.000} ms), {result.ReportBatches:N0} report batches (p50 {result.ReportP50Ms:0.000} ms, p99 {result.ReportP99Ms:0.000} ms) during the drain");
-        Console.Out.WriteLine($"cpu           {result.EnqueueCpuUsPerJob:0.0} µs per job enqueueing, {result.DrainCpuUsPerJob:0.0} µs per job draining (this process; {result.DrainAllocatedBytesPerJob:N0} bytes allocated per job, {result.DrainGcs} gen0 collections, {result.DrainJitMs:0} ms compiling; after {result.WarmupJobs:N0} warm-up jobs)");
+        Console.Out.WriteLine($"cpu           {result.EnqueueCpuUsPerJob:0.0} µs per job enqueueing, {result.DrainCpuUsPerJob:0.0} µs per job draining (this process; {result.DrainAllocatedBytesPerJob:N0} bytes allocated per job on the {result.Link} link, {result.DrainGcs} gen0 collections, {result.DrainJitMs:0} ms compiling; after {result.WarmupJobs:N0} warm-up jobs)");
+        if (result.DrainAllocations is { } top)
+            Console.Out.WriteLine($"allocations   {string.Join(", ", top.Select(a => $"{a.Type} {a.Share:P0}"))}");
         Console.Out.WriteLine($"pickup        p50 {result.LatencyP50Ms:0.000} ms, p99 {result.LatencyP99Ms:0.000} ms, max {result.LatencyMaxMs:0.000} ms ({s} samples, enqueue to handler start; the enqueue call itself p50 {result.EnqueueCallP50Ms:0.000} ms)");
         Console.Out.WriteLine($"after drain   pickup p50 {result.AfterDrainLatencyP50Ms:0.000} ms, p99 {result.AfterDrainLatencyP99Ms:0.000} ms (on the queue just drained)");
     }
@@ -116,8 +118,8 @@ internal static class BenchCommand
                 Cli.WriteJson(result, Cli.Json.HttpBenchResult);
                 return Cli.Ok;
             }
-            Console.Out.WriteLine($"direct (store)   {result.Direct.JobsPerSecond,9:N0} jobs/s   pickup p50 {result.Direct.LatencyP50Ms:0.000} ms, p99 {result.Direct.LatencyP99Ms:0.000} ms");
-            Console.Out.WriteLine($"http (protocol)  {result.Http.JobsPerSecond,9:N0} jobs/s   pickup p50 {result.Http.LatencyP50Ms:0.000} ms, p99 {result.Http.LatencyP99Ms:0.000} ms");
+            Console.Out.WriteLine($"direct (store)   {result.Direct.JobsPerSecond,9:N0} jobs/s   pickup p50 {result.Direct.LatencyP50Ms:0.000} ms, p99 {result.Direct.LatencyP99Ms:0.000} ms   {result.Direct.DrainAllocatedBytesPerJob,6:N0} bytes allocated per job");
+            Console.Out.WriteLine($"http (protocol)  {result.Http.JobsPerSecond,9:N0} jobs/s   pickup p50 {result.Http.LatencyP50Ms:0.000} ms, p99 {result.Http.LatencyP99Ms:0.000} ms   {result.Http.DrainAllocatedBytesPerJob,6:N0} bytes allocated per job (worker and server in this process)");
             Console.Out.WriteLine($"http / direct    {result.HttpToDirectThroughput:0.00}× throughput ({n:N0} jobs, {c} slots each)");
             return Cli.Ok;
         });
