@@ -8,7 +8,7 @@ namespace Gantry.Bench;
 /// <summary>
 /// A minimal batched queue loop on raw PostgreSQL, to put <c>gantry bench</c> in proportion on the same database in
 /// the same minute: bulk insert N no-op jobs (COPY), one connection claiming up to <see cref="ClaimBatch"/> per
-/// statement with <c>FOR UPDATE SKIP LOCKED</c>, another writing fenced completions (id, attempt, worker, state)
+/// statement with <c>FOR UPDATE SKIP LOCKED</c>, two more writing fenced completions (id, attempt, worker, state)
 /// flushed every <see cref="FlushJobs"/> jobs or <see cref="FlushAfter"/>. Claims commit without waiting for their WAL
 /// flush and completions wait for it, as Gantry's do. No handlers, leases, retries, counts or notifications: the
 /// practical limit of the machine and the database for this work.
@@ -26,6 +26,9 @@ internal static class RawPostgresLoop
 
     /// <summary>Jobs claimed and not yet completed, at most: two claims ahead.</summary>
     private const int InFlight = 4 * ClaimBatch;
+
+    /// <summary>Completion statements in flight at once, each on its own connection.</summary>
+    private const int CompletionWriters = 2;
 
     private const string Worker = "raw";
 
@@ -57,7 +60,12 @@ internal static class RawPostgresLoop
     public static async Task<RawLoopResult> RunAsync(string connectionString, int jobs, CancellationToken ct)
     {
         var schema = $"rawloop_{Environment.ProcessId}_{Guid.NewGuid():N}"[..32];
-        var cs = new NpgsqlConnectionStringBuilder(connectionString) { SearchPath = schema, Pooling = false, ApplicationName = "raw loop" }.ConnectionString;
+        // Sequential scans off for every statement: a plan made while the table looked small would join the completions'
+        // arrays against a scan of the whole table (Gantry's statements do the same, see PostgresArrayUpdate).
+        var cs = new NpgsqlConnectionStringBuilder(connectionString)
+        {
+            SearchPath = schema, Pooling = false, ApplicationName = "raw loop", Options = "-c enable_seqscan=off",
+        }.ConnectionString;
         await using var claimer = new NpgsqlConnection(cs);
         await using var completer = new NpgsqlConnection(cs);
         await claimer.OpenAsync(ct).ConfigureAwait(false);
@@ -120,25 +128,37 @@ internal static class RawPostgresLoop
                 claimed.Writer.Complete();
             }, ct);
 
+            // Two writers, each on its own connection: a flush does not wait for the previous one's commit (its WAL flush).
             var batches = 0;
-            await using (var complete = new NpgsqlCommand(CompleteSql, completer))
+            var writers = new (NpgsqlConnection Connection, NpgsqlCommand Command, Task Last)[CompletionWriters];
+            for (var w = 0; w < writers.Length; w++)
             {
-                var ids = new NpgsqlParameter<Guid[]> { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Uuid };
-                var attempts = new NpgsqlParameter<int[]> { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Integer };
-                complete.Parameters.Add(ids);
-                complete.Parameters.Add(attempts);
-                complete.Parameters.Add(new NpgsqlParameter<string>(null!, Worker) { NpgsqlDbType = NpgsqlDbType.Text });
-                await complete.PrepareAsync(ct).ConfigureAwait(false);
+                var connection = w == 0 ? completer : new NpgsqlConnection(cs);
+                if (w > 0) await connection.OpenAsync(ct).ConfigureAwait(false);
+                var command = new NpgsqlCommand(CompleteSql, connection);
+                command.Parameters.Add(new NpgsqlParameter<Guid[]> { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Uuid });
+                command.Parameters.Add(new NpgsqlParameter<int[]> { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Integer });
+                command.Parameters.Add(new NpgsqlParameter<string>(null!, Worker) { NpgsqlDbType = NpgsqlDbType.Text });
+                await command.PrepareAsync(ct).ConfigureAwait(false);
+                writers[w] = (connection, command, Task.CompletedTask);
+            }
+            try
+            {
                 var pending = new List<(Guid Id, int Attempt)>(InFlight);
                 async Task FlushAsync(int count)
                 {
-                    ids.TypedValue = [.. pending.Take(count).Select(p => p.Id)];
-                    attempts.TypedValue = [.. pending.Take(count).Select(p => p.Attempt)];
-                    await complete.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+                    var w = batches++ % writers.Length;
+                    await writers[w].Last.ConfigureAwait(false);
+                    var writer = writers[w];
+                    ((NpgsqlParameter<Guid[]>)writer.Command.Parameters[0]).TypedValue = [.. pending.Take(count).Select(p => p.Id)];
+                    ((NpgsqlParameter<int[]>)writer.Command.Parameters[1]).TypedValue = [.. pending.Take(count).Select(p => p.Attempt)];
                     pending.RemoveRange(0, count);
-                    batches++;
-                    Interlocked.Add(ref inFlight, -count);
-                    room.Release();
+                    writers[w].Last = writer.Command.ExecuteNonQueryAsync(ct).ContinueWith(t =>
+                    {
+                        t.GetAwaiter().GetResult();
+                        Interlocked.Add(ref inFlight, -count);
+                        room.Release();
+                    }, ct, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
                 }
                 var reader = claimed.Reader;
                 var oldest = 0L; // when the oldest pending completion arrived
@@ -168,6 +188,15 @@ internal static class RawPostgresLoop
                     if (pending.Count > 0 && Stopwatch.GetElapsedTime(oldest) >= FlushAfter) await FlushAsync(pending.Count).ConfigureAwait(false);
                 }
                 if (pending.Count > 0) await FlushAsync(pending.Count).ConfigureAwait(false);
+                await Task.WhenAll(writers.Select(w => w.Last)).ConfigureAwait(false);
+            }
+            finally
+            {
+                foreach (var (connection, command, _) in writers)
+                {
+                    await command.DisposeAsync().ConfigureAwait(false);
+                    if (connection != completer) await connection.DisposeAsync().ConfigureAwait(false);
+                }
             }
             await claiming.ConfigureAwait(false);
             var drainSeconds = drain.Elapsed.TotalSeconds;
