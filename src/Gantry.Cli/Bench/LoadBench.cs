@@ -42,6 +42,7 @@ internal sealed class LoadBench(IJobStore store, StoreLocation? location, LoadSu
     internal const int Submitters = 32;
     private static readonly TimeSpan CeilingWindow = TimeSpan.FromSeconds(5);
     private const int DrainJobs = 20_000;
+    private const int WarmupRounds = 6;
 
     public async Task<LoadBenchResult> RunAsync(CancellationToken ct)
     {
@@ -60,8 +61,13 @@ internal sealed class LoadBench(IJobStore store, StoreLocation? location, LoadSu
         try
         {
             // The drain rate the percentages are of: a warm-up drain, then a measured one, both of no-op jobs in batches.
-            progress("warming up: a drain of 5,000 jobs");
-            await DrainAsync(probe, 5_000, ct).ConfigureAwait(false);
+            // Warm-up drains with pauses between them, for the tiered JIT's background promotions (as gantry bench does).
+            for (var round = 1; round <= WarmupRounds; round++)
+            {
+                progress($"warming up: drain {round} of {WarmupRounds}, 5,000 jobs");
+                await DrainAsync(probe, 5_000, ct).ConfigureAwait(false);
+                await Task.Delay(TimeSpan.FromMilliseconds(300), ct).ConfigureAwait(false);
+            }
             progress($"the drain rate: a backlog of {DrainJobs:N0} jobs");
             var drainRate = Math.Round(DrainJobs / await DrainAsync(probe, DrainJobs, ct).ConfigureAwait(false));
             progress($"drain rate {drainRate:N0} jobs/s");
