@@ -30,8 +30,9 @@ namespace Gantry.Cli.Bench;
 /// on the same store. Also measured: the database's CPU per 1,000 jobs at each rate, and with API submits the rate 32
 /// closed-loop submitters reach through the API against a minimal endpoint doing the same one-job insert.
 /// </summary>
+/// <param name="ceilingWindow">How long each closed-loop round of the submit ceiling runs.</param>
 internal sealed class LoadBench(IJobStore store, StoreLocation? location, LoadSubmit submit, IReadOnlyList<double> percents, IReadOnlyList<double> rates,
-    TimeSpan duration, int concurrency, Action<string> progress)
+    TimeSpan duration, int concurrency, TimeSpan ceilingWindow, Action<string> progress)
 {
     private const string JobType = "bench";
     /// <summary>Batched arrivals: the jobs that arrived in this much time are enqueued by one call.</summary>
@@ -40,7 +41,6 @@ internal sealed class LoadBench(IJobStore store, StoreLocation? location, LoadSu
     private const int MaxInFlight = 256;
     /// <summary>Closed-loop submitters for the submit ceiling.</summary>
     internal const int Submitters = 32;
-    private static readonly TimeSpan CeilingWindow = TimeSpan.FromSeconds(5);
     private const int DrainJobs = 20_000;
     private const int WarmupRounds = 6;
 
@@ -205,7 +205,9 @@ internal sealed class LoadBench(IJobStore store, StoreLocation? location, LoadSu
         builder.Logging.ClearProviders();
         builder.WebHost.UseUrls("http://127.0.0.1:0");
         builder.Services.AddSingleton(store);
-        builder.Services.AddGantryApi(new ApiOptions { KnownJobTypes = [JobType] });
+        // As `gantry server` beside workers that serve the app's types: the API knows the built-in types, and learns the
+        // rest from the workers registered in the store.
+        builder.Services.AddGantryApi(new ApiOptions { KnownJobTypes = Gantry.Worker.Handlers.BuiltIn.BuiltInHandlers.Types });
         var app = builder.Build();
         app.MapGantryApi();
         // The yardstick: the same insert (one job through the store's enqueue) behind the least ASP.NET Core offers.
@@ -226,7 +228,7 @@ internal sealed class LoadBench(IJobStore store, StoreLocation? location, LoadSu
 
     /// <summary>
     /// <see cref="Submitters"/> closed-loop submitters (each sends its next job when the last one is answered), for
-    /// <see cref="CeilingWindow"/> each, alternating Gantry's API and the minimal endpoint three times, the worker draining meanwhile.
+    /// the ceiling window each, alternating Gantry's API and the minimal endpoint three times, the worker draining meanwhile.
     /// </summary>
     private async Task<SubmitCeiling> CeilingAsync(HttpClient http, CancellationToken ct)
     {
@@ -235,8 +237,8 @@ internal sealed class LoadBench(IJobStore store, StoreLocation? location, LoadSu
         for (var round = 0; round < 3; round++)
             foreach (var (path, into) in new[] { ("api/v1/jobs", api), ("minimal", minimal) })
             {
-                progress($"submit ceiling: {Submitters} submitters to /{path} for {CeilingWindow.TotalSeconds:0}s (round {round + 1} of 3)");
-                into.Add(await ClosedLoopAsync(http, path, ct).ConfigureAwait(false));
+                progress($"submit ceiling: {Submitters} submitters to /{path} for {ceilingWindow.TotalSeconds:0}s (round {round + 1} of 3)");
+                into.Add(await ClosedLoopAsync(http, path, ceilingWindow, ct).ConfigureAwait(false));
                 await Task.Delay(TimeSpan.FromSeconds(1), ct).ConfigureAwait(false); // its jobs run out
             }
         static (double Rate, double P50, double P99) Summary(List<(double Rate, double[] Calls)> runs)
@@ -260,10 +262,10 @@ internal sealed class LoadBench(IJobStore store, StoreLocation? location, LoadSu
         };
     }
 
-    private static async Task<(double Rate, double[] Calls)> ClosedLoopAsync(HttpClient http, string path, CancellationToken ct)
+    private static async Task<(double Rate, double[] Calls)> ClosedLoopAsync(HttpClient http, string path, TimeSpan window, CancellationToken ct)
     {
         var calls = new ConcurrentBag<double>();
-        var until = Stopwatch.GetTimestamp() + (long)(CeilingWindow.TotalSeconds * Stopwatch.Frequency);
+        var until = Stopwatch.GetTimestamp() + (long)(window.TotalSeconds * Stopwatch.Frequency);
         var start = Stopwatch.GetTimestamp();
         await Task.WhenAll(Enumerable.Range(0, Submitters).Select(_ => Task.Run(async () =>
         {

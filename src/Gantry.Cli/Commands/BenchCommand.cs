@@ -412,11 +412,12 @@ internal static class BenchCommand
         };
         var seconds = CliOptions.Count("--seconds", "How long each rate is offered", 10, least: 1);
         var concurrency = CliOptions.Count("--concurrency", "Worker slots", 16, least: 1);
+        var ceilingSeconds = CliOptions.Count("--ceiling-seconds", "With --submit api: how long each of the six closed-loop rounds of the submit ceiling runs", 5, least: 1);
         var json = CliOptions.Json();
         var command = new Command("load", "Measure end-to-end latency (arrival to success committed, p50/p99/p99.9) at fixed offered rates, and the database's CPU per 1,000 jobs; " +
             "with --submit api also the submit rate of 32 submitters through the API against a minimal endpoint doing the same insert")
         {
-            db, storeOption, submit, rate, offered, seconds, concurrency, json,
+            db, storeOption, submit, rate, offered, seconds, concurrency, ceilingSeconds, json,
         };
         command.SetHandler(async (parse, ct) =>
         {
@@ -432,7 +433,7 @@ internal static class BenchCommand
             var location = parse.GetValue(storeOption);
             var result = await BenchStore.WithFreshStoreAsync(parse, db, storeOption,
                 store => new LoadBench(store, location, how, percents, rates, TimeSpan.FromSeconds(parse.GetValue(seconds)), parse.GetValue(concurrency),
-                    m => { if (!asJson) Console.Error.WriteLine($"bench: {m}"); }).RunAsync(ct), ct).ConfigureAwait(false);
+                    TimeSpan.FromSeconds(parse.GetValue(ceilingSeconds)), m => { if (!asJson) Console.Error.WriteLine($"bench: {m}"); }).RunAsync(ct), ct).ConfigureAwait(false);
             if (asJson)
             {
                 Cli.WriteJson(result, Cli.Json.LoadBenchResult);
