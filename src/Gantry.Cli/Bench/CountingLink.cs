@@ -5,7 +5,8 @@ using Gantry.Worker.Links;
 namespace Gantry.Cli.Bench;
 
 /// <summary>Passes everything through, noting when the N-th success (since the last <see cref="Expect"/>) has been committed.</summary>
-internal sealed class CountingLink(IWorkerLink inner, int expected) : IWorkerLink
+/// <param name="succeeded">Told of each success once it has been committed: the job and when (a <see cref="Stopwatch"/> timestamp).</param>
+internal sealed class CountingLink(IWorkerLink inner, int expected, Action<Guid, long>? succeeded = null) : IWorkerLink
 {
     private TaskCompletionSource _all = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _succeeded;
@@ -47,7 +48,13 @@ internal sealed class CountingLink(IWorkerLink inner, int expected) : IWorkerLin
         Interlocked.Add(ref _reportTicks, Stopwatch.GetTimestamp() - started);
         Interlocked.Increment(ref _reports);
         var n = 0;
-        for (var i = 0; i < reports.Count; i++) if (applied[i] && reports[i] is JobSucceededReport) n++;
+        var at = succeeded is null ? 0 : Stopwatch.GetTimestamp();
+        for (var i = 0; i < reports.Count; i++)
+            if (applied[i] && reports[i] is JobSucceededReport)
+            {
+                n++;
+                succeeded?.Invoke(reports[i].JobId, at);
+            }
         if (n > 0 && Interlocked.Add(ref _succeeded, n) >= expected && !_all.Task.IsCompleted)
         {
             LastSuccessAt = Stopwatch.GetTimestamp();

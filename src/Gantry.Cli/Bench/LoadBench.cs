@@ -53,7 +53,7 @@ internal sealed class LoadBench(IJobStore store, StoreLocation? location, LoadSu
         await using var _ = services.ConfigureAwait(false);
         var maintenance = services.GetRequiredService<Gantry.Server.Leadership.LeaderHost>();
         await maintenance.StartAsync(ct).ConfigureAwait(false);
-        var link = new LatencyLink(new StoreWorkerLink(store), probe);
+        var link = new CountingLink(new StoreWorkerLink(store), int.MaxValue, probe.Finished);
         var worker = new GantryWorker(link, new WorkerOptions { Queues = new Dictionary<string, int> { ["default"] = concurrency }, WorkerId = $"bench-load-{Environment.ProcessId}" }, services);
         await worker.StartAsync(ct).ConfigureAwait(false);
         var database = await DatabaseCpu.OpenAsync(location, ct).ConfigureAwait(false);
@@ -339,29 +339,6 @@ internal sealed class LoadBench(IJobStore store, StoreLocation? location, LoadSu
             probe.Started(context.JobId, payload.GetProperty("t").GetInt64());
             return ValueTask.CompletedTask;
         }
-    }
-
-    /// <summary>Passes everything through, telling the probe when each success has been committed.</summary>
-    private sealed class LatencyLink(IWorkerLink inner, LoadProbe probe) : IWorkerLink
-    {
-        public string Description => inner.Description;
-
-        public async Task<IReadOnlyList<bool>> ReportAsync(IReadOnlyList<JobReport> reports, CancellationToken ct)
-        {
-            var applied = await inner.ReportAsync(reports, ct).ConfigureAwait(false);
-            var now = Stopwatch.GetTimestamp();
-            for (var i = 0; i < reports.Count; i++)
-                if (applied[i] && reports[i] is JobSucceededReport) probe.Finished(reports[i].JobId, now);
-            return applied;
-        }
-
-        public Task RegisterAsync(WorkerRegistration registration, CancellationToken ct) => inner.RegisterAsync(registration, ct);
-        public Task DeregisterAsync(string workerId, CancellationToken ct) => inner.DeregisterAsync(workerId, ct);
-        public Task<IReadOnlyList<ClaimedJob>> ClaimAsync(JobClaimParams p, bool mayWait, CancellationToken ct) => inner.ClaimAsync(p, mayWait, ct);
-        public Task<bool> WaitForJobsAsync(TimeSpan timeout, CancellationToken ct) => inner.WaitForJobsAsync(timeout, ct);
-        public Task<WorkerHeartbeatResult> HeartbeatAsync(WorkerHeartbeatParams p, CancellationToken ct) => inner.HeartbeatAsync(p, ct);
-        public Task<IReadOnlyList<WorkerCommand>> TakeCommandsAsync(string workerId, CancellationToken ct) => inner.TakeCommandsAsync(workerId, ct);
-        public Task WaitForCommandsAsync(TimeSpan timeout, CancellationToken ct) => inner.WaitForCommandsAsync(timeout, ct);
     }
 }
 
