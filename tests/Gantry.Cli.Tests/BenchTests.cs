@@ -108,4 +108,100 @@ public sealed class BenchTests : IDisposable
         Assert.DoesNotContain("   at ", stderr, StringComparison.Ordinal);
         Assert.False(File.Exists(_dir.Db));
     }
+
+    [Fact]
+    public async Task BenchLoad_TwoRates_ReportsLatencyAtEachAndEveryJobRunsOnce()
+    {
+        var (code, stdout, stderr) = await GantryProcess.RunAsync(_dir.Path, null,
+            ["bench", "load", "--db", _dir.Db, "--rate", "200,400", "--seconds", "1", "--concurrency", "4", "--json"]);
+
+        Assert.True(code == 0, stderr + stdout);
+        var root = JsonDocument.Parse(stdout).RootElement;
+        Assert.True(root.GetProperty("drain_jobs_per_second").GetDouble() > 0);
+        var levels = root.GetProperty("levels").EnumerateArray().ToArray();
+        Assert.Equal([200, 400], levels.Select(l => l.GetProperty("jobs").GetInt32()));
+        foreach (var l in levels)
+        {
+            var (p50, p99, p999) = (l.GetProperty("latency_p50_ms").GetDouble(), l.GetProperty("latency_p99_ms").GetDouble(), l.GetProperty("latency_p999_ms").GetDouble());
+            Assert.True(p50 > 0 && p50 <= p99 && p99 <= p999, $"{p50} / {p99} / {p999}");
+            Assert.True(l.GetProperty("accepted_jobs_per_second").GetDouble() > 0);
+        }
+        // SQLite runs inside the process: no database CPU apart.
+        Assert.False(levels[0].TryGetProperty("database_cpu_seconds_per1000_jobs", out var cpu) && cpu.ValueKind != JsonValueKind.Null, "no database CPU figure");
+        var stats = await StoreProbe.WithStoreAsync(_dir.Db, s => s.QueueStatsAsync(CancellationToken.None));
+        var counts = stats.Single(q => q.Queue == "default").Counts;
+        Assert.Equal(counts.Values.Sum(), counts.GetValueOrDefault(JobState.Succeeded));
+    }
+
+    [Fact]
+    public async Task BenchLoad_ApiSubmits_MeasuresTheSubmitCeilingBesideAMinimalEndpoint()
+    {
+        var (code, stdout, stderr) = await GantryProcess.RunAsync(_dir.Path, null,
+            ["bench", "load", "--db", _dir.Db, "--submit", "api", "--rate", "50", "--seconds", "1", "--ceiling-seconds", "1", "--concurrency", "4", "--json"]);
+
+        Assert.True(code == 0, stderr + stdout);
+        var root = JsonDocument.Parse(stdout).RootElement;
+        Assert.Equal("api", root.GetProperty("submit").GetString());
+        var ceiling = root.GetProperty("ceiling");
+        Assert.True(ceiling.GetProperty("api_jobs_per_second").GetDouble() > 0);
+        Assert.True(ceiling.GetProperty("minimal_jobs_per_second").GetDouble() > 0);
+        Assert.Equal(3, ceiling.GetProperty("api_rounds").GetArrayLength());
+        Assert.Equal(50, Assert.Single(root.GetProperty("levels").EnumerateArray()).GetProperty("jobs").GetInt32());
+    }
+
+    [Fact]
+    public async Task BenchLoad_UnknownSubmitMode_NamesTheFlagAndRunsNothing()
+    {
+        var (code, _, stderr) = await GantryProcess.RunAsync(_dir.Path, null, ["bench", "load", "--db", _dir.Db, "--submit", "carrier-pigeon"]);
+
+        Assert.NotEqual(0, code);
+        Assert.Contains("--submit", stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", stderr, StringComparison.Ordinal);
+        Assert.False(File.Exists(_dir.Db));
+    }
+
+    [Fact]
+    public async Task BenchLoad_OfferedOverAHundredPercent_NamesTheFlagAndRunsNothing()
+    {
+        var (code, _, stderr) = await GantryProcess.RunAsync(_dir.Path, null, ["bench", "load", "--db", _dir.Db, "--offered", "10,150"]);
+
+        Assert.NotEqual(0, code);
+        Assert.Contains("--offered", stderr, StringComparison.Ordinal);
+        Assert.Contains("150", stderr, StringComparison.Ordinal);
+        Assert.False(File.Exists(_dir.Db));
+    }
+
+    [Fact]
+    public async Task Bench_RawOnSqlite_NamesTheFlagAndRunsNothing()
+    {
+        var (code, _, stderr) = await GantryProcess.RunAsync(_dir.Path, null, ["bench", "--db", _dir.Db, "--raw"]);
+
+        Assert.NotEqual(0, code);
+        Assert.Contains("--raw", stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", stderr, StringComparison.Ordinal);
+        Assert.False(File.Exists(_dir.Db));
+    }
+
+    [Fact]
+    public async Task BenchNodeSpawn_RealWorkerProcesses_ReportsSpawnToFirstClaim()
+    {
+        var (code, stdout, stderr) = await GantryProcess.RunAsync(_dir.Path, null, ["bench", "node", "--spawn", "--samples", "2", "--json"]);
+
+        Assert.True(code == 0, stderr + stdout);
+        var root = JsonDocument.Parse(stdout).RootElement;
+        Assert.Equal(2, root.GetProperty("samples").GetInt32());
+        Assert.InRange(root.GetProperty("p50_ms").GetDouble(), 1, 120_000);
+        Assert.True(root.GetProperty("min_ms").GetDouble() <= root.GetProperty("max_ms").GetDouble());
+        Assert.Contains("gantry", root.GetProperty("executable").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task BenchNode_BinaryWithoutSpawn_NamesTheFlag()
+    {
+        var (code, _, stderr) = await GantryProcess.RunAsync(_dir.Path, null, ["bench", "node", "--binary", "/bin/true"]);
+
+        Assert.NotEqual(0, code);
+        Assert.Contains("--binary", stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", stderr, StringComparison.Ordinal);
+    }
 }

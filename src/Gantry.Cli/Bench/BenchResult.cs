@@ -4,6 +4,8 @@ namespace Gantry.Cli.Bench;
 internal sealed record BenchResult
 {
     public required string Store { get; init; }
+    /// <summary>The worker's link to the coordinator during the drain: store, or http.</summary>
+    public string Link { get; init; } = "store";
     public required int Jobs { get; init; }
     public required int Concurrency { get; init; }
     public required double EnqueueJobsPerSecond { get; init; }
@@ -12,6 +14,11 @@ internal sealed record BenchResult
     /// <summary>Backlogs drained one after another (<c>--rounds</c>); <see cref="JobsPerSecond"/> and <see cref="DrainSeconds"/> are their median, and each one's figure is listed in order.</summary>
     public int Rounds { get; init; } = 1;
     public double[] RoundsJobsPerSecond { get; init; } = [];
+    /// <summary>With <c>--raw</c>: the minimal batched loop (bench/RawPostgresLoop) on the same database, once per round
+    /// beside the round's drain (median, and each in order), and the median over rounds of drain / raw loop.</summary>
+    public double? RawJobsPerSecond { get; init; }
+    public double[] RawRoundsJobsPerSecond { get; init; } = [];
+    public double? RawRatio { get; init; }
     public required int LatencySamples { get; init; }
     public required double LatencyP50Ms { get; init; }
     public required double LatencyP99Ms { get; init; }
@@ -38,5 +45,10 @@ internal sealed record BenchResult
     /// <summary>Time the JIT spent compiling during the drain (all threads), and the jobs run to warm up before it.</summary>
     public double DrainJitMs { get; init; }
     public int WarmupJobs { get; init; }
+    /// <summary>With GANTRY_BENCH_ALLOCATIONS=1: the types the drains allocated most, by share of the bytes (sampled).</summary>
+    public AllocationShare[]? DrainAllocations { get; init; }
     public required string Machine { get; init; }
 }
+
+/// <summary>A type's share of the bytes a drain allocated.</summary>
+internal sealed record AllocationShare(string Type, double Share);

@@ -21,8 +21,10 @@ namespace Gantry.Cli.Bench;
 /// <param name="rounds">Backlogs drained one after another on the same store; the figures are their median. Each
 /// later round runs on the history the earlier ones left (their finished jobs, and on PostgreSQL their
 /// claim-index entries until a vacuum), as a store in service does.</param>
+/// <param name="raw">A reference loop run on the same database for as many jobs, once per round beside the round's drain
+/// (before it in odd rounds, after it in even ones): the drain's ratio to it is reported.</param>
 internal sealed class BenchRunner(IJobStore store, int jobs, int concurrency, int latencySamples, Action<string> progress, Func<IWorkerLink>? link = null, int rounds = 1,
-    BenchFlow? flow = null, int maxPrefetch = Gantry.Worker.WorkerOptions.MaxPrefetchDefault)
+    BenchFlow? flow = null, int maxPrefetch = Gantry.Worker.WorkerOptions.MaxPrefetchDefault, Func<int, CancellationToken, Task<Gantry.Bench.RawLoopResult>>? raw = null)
 {
     private IWorkerLink NewLink() => link?.Invoke() ?? new StoreWorkerLink(store);
 
@@ -64,6 +66,11 @@ internal sealed class BenchRunner(IJobStore store, int jobs, int concurrency, in
         // settled (tiered compilation re-compiles hot methods in the background for seconds after
         // they are first called; measured mid-way, half the drain's CPU went to the JIT).
         var warmup = await WarmUpAsync(services, options, probe, ct).ConfigureAwait(false);
+        if (raw is not null)
+        {
+            progress($"warming up the raw loop: {WarmupRound:N0} jobs");
+            await raw(WarmupRound, ct).ConfigureAwait(false);
+        }
 
         // 1. Pickup latency on an idle queue: one job at a time into an idle worker.
         progress($"measuring pickup latency over {latencySamples} jobs");
@@ -85,14 +92,24 @@ internal sealed class BenchRunner(IJobStore store, int jobs, int concurrency, in
         CountingLink? counting = null;
         GantryWorker? worker = null;
         var drains = new double[rounds];
+        var raws = new double[raw is null ? 0 : rounds];
+        async Task RawRoundAsync(int round, string of)
+        {
+            if (raw is null) return;
+            progress($"the raw loop on the same database: {jobs:N0} jobs{of}");
+            raws[round] = (await raw(jobs, ct).ConfigureAwait(false)).JobsPerSecond;
+        }
         var enqueueSeconds = new double[rounds];
         var enqueueCost = new ProcessCost();
         var drainCost = new ProcessCost();
         using var calls = new CallTimes();
+        // GANTRY_BENCH_ALLOCATIONS=1: sample which types the drains allocate (the sampling itself costs a little).
+        using var allocations = Environment.GetEnvironmentVariable("GANTRY_BENCH_ALLOCATIONS") == "1" ? new AllocationSampler() : null;
         for (var round = 0; round < rounds; round++)
         {
             if (worker is not null) await worker.StopAsync(ct).ConfigureAwait(false);
             var of = rounds > 1 ? $" (round {round + 1} of {rounds})" : "";
+            if (round % 2 == 0) await RawRoundAsync(round, of).ConfigureAwait(false);
             progress($"enqueueing {jobs:N0} jobs in batches of {EnqueueBatch:N0}{of}");
             var enqueueWatch = Stopwatch.StartNew();
             var enqueueRound = ProcessCost.Start();
@@ -106,12 +123,15 @@ internal sealed class BenchRunner(IJobStore store, int jobs, int concurrency, in
             // A worker of its own per round: a stopped worker's registration is not reused.
             worker = new GantryWorker(counting, round == 0 ? options : options with { WorkerId = $"{options.WorkerId}-{round + 1}" }, services);
             calls.Resume();
+            if (allocations is not null) allocations.Recording = true;
             var drainRound = ProcessCost.Start();
             await worker.StartAsync(ct).ConfigureAwait(false);
             await counting.AllSucceeded.WaitAsync(ct).ConfigureAwait(false);
             drainCost += drainRound.Stop();
+            if (allocations is not null) allocations.Recording = false;
             calls.Stop();
             drains[round] = Stopwatch.GetElapsedTime(probe.FirstStart, counting.LastSuccessAt).TotalSeconds;
+            if (round % 2 == 1) await RawRoundAsync(round, of).ConfigureAwait(false);
         }
         var drainSeconds = Median(drains);
         var drained = (long)jobs * rounds;
@@ -126,6 +146,7 @@ internal sealed class BenchRunner(IJobStore store, int jobs, int concurrency, in
         return new BenchResult
         {
             Store = link is null ? store.Description : $"{store.Description} via {counting!.Description}",
+            Link = link is null ? "store" : "http",
             Jobs = jobs,
             Concurrency = concurrency,
             EnqueueJobsPerSecond = Math.Round(jobs / Median(enqueueSeconds)),
@@ -133,6 +154,9 @@ internal sealed class BenchRunner(IJobStore store, int jobs, int concurrency, in
             DrainSeconds = Math.Round(drainSeconds, 3),
             Rounds = rounds,
             RoundsJobsPerSecond = [.. drains.Select(d => Math.Round(jobs / d))],
+            RawJobsPerSecond = raw is null ? null : Median(raws),
+            RawRoundsJobsPerSecond = raws,
+            RawRatio = raw is null ? null : Math.Round(Median([.. drains.Select((d, i) => jobs / d / raws[i])]), 3),
             LatencySamples = latencySamples,
             LatencyP50Ms = Math.Round(Percentile(pickup.Latencies, 0.50), 3),
             LatencyP99Ms = Math.Round(Percentile(pickup.Latencies, 0.99), 3),
@@ -152,6 +176,7 @@ internal sealed class BenchRunner(IJobStore store, int jobs, int concurrency, in
             DrainGcs = drainCost.Gen0Collections,
             DrainJitMs = Math.Round(drainCost.Jit.TotalMilliseconds, 1),
             WarmupJobs = warmup,
+            DrainAllocations = allocations?.Top(15).Select(x => new AllocationShare(x.Type, x.Share)).ToArray(),
             Machine = $"{Environment.ProcessorCount} cores, {Environment.OSVersion.VersionString}, .NET {Environment.Version}",
         };
     }

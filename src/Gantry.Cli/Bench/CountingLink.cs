@@ -5,7 +5,8 @@ using Gantry.Worker.Links;
 namespace Gantry.Cli.Bench;
 
 /// <summary>Passes everything through, noting when the N-th success (since the last <see cref="Expect"/>) has been committed.</summary>
-internal sealed class CountingLink(IWorkerLink inner, int expected) : IWorkerLink
+/// <param name="succeeded">Told of each success once it has been committed: the job and when (a <see cref="Stopwatch"/> timestamp).</param>
+internal sealed class CountingLink(IWorkerLink inner, int expected, Action<Guid, long>? succeeded = null) : IWorkerLink
 {
     private TaskCompletionSource _all = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _succeeded;
@@ -21,6 +22,7 @@ internal sealed class CountingLink(IWorkerLink inner, int expected) : IWorkerLin
         Volatile.Write(ref _reports, 0);
         Interlocked.Exchange(ref _claimTicks, 0);
         Interlocked.Exchange(ref _reportTicks, 0);
+        Interlocked.Exchange(ref _firstClaimAt, 0);
         _all = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 
@@ -33,7 +35,10 @@ internal sealed class CountingLink(IWorkerLink inner, int expected) : IWorkerLin
     public TimeSpan ClaimTime => Stopwatch.GetElapsedTime(0, Interlocked.Read(ref _claimTicks));
     public TimeSpan ReportTime => Stopwatch.GetElapsedTime(0, Interlocked.Read(ref _reportTicks));
     private int _claims, _reports;
-    private long _claimTicks, _reportTicks;
+    private long _claimTicks, _reportTicks, _firstClaimAt;
+
+    /// <summary>When the first claim that returned jobs (since the last <see cref="Expect"/>) returned; 0 before.</summary>
+    public long FirstClaimAt => Interlocked.Read(ref _firstClaimAt);
     public string Description => inner.Description;
 
     public async Task<IReadOnlyList<bool>> ReportAsync(IReadOnlyList<JobReport> reports, CancellationToken ct)
@@ -43,7 +48,13 @@ internal sealed class CountingLink(IWorkerLink inner, int expected) : IWorkerLin
         Interlocked.Add(ref _reportTicks, Stopwatch.GetTimestamp() - started);
         Interlocked.Increment(ref _reports);
         var n = 0;
-        for (var i = 0; i < reports.Count; i++) if (applied[i] && reports[i] is JobSucceededReport) n++;
+        var at = succeeded is null ? 0 : Stopwatch.GetTimestamp();
+        for (var i = 0; i < reports.Count; i++)
+            if (applied[i] && reports[i] is JobSucceededReport)
+            {
+                n++;
+                succeeded?.Invoke(reports[i].JobId, at);
+            }
         if (n > 0 && Interlocked.Add(ref _succeeded, n) >= expected && !_all.Task.IsCompleted)
         {
             LastSuccessAt = Stopwatch.GetTimestamp();
@@ -60,6 +71,7 @@ internal sealed class CountingLink(IWorkerLink inner, int expected) : IWorkerLin
         var jobs = await inner.ClaimAsync(p, mayWait, ct).ConfigureAwait(false);
         if (jobs.Count > 0)
         {
+            Interlocked.CompareExchange(ref _firstClaimAt, Stopwatch.GetTimestamp(), 0);
             Interlocked.Add(ref _claimTicks, Stopwatch.GetTimestamp() - started);
             Interlocked.Increment(ref _claims);
         }

@@ -139,6 +139,60 @@ internal sealed class NodeBench(int jobs, int capacity, int workers, int rounds,
     }
 }
 
+/// <summary>
+/// A node's managed worker from spawn to first claim: with one no-op job waiting in a fresh SQLite store, a node of one
+/// worker process starts (it spawns the worker at once), and the clock runs from the node's start to the first claim
+/// its worker makes through it that returns the job; then the node stops, and the next sample starts a new one.
+/// </summary>
+internal static class NodeSpawnBench
+{
+    public static async Task<NodeSpawnResult> RunAsync(int samples, IReadOnlyList<string>? executable, Action<string> progress, CancellationToken ct)
+    {
+        var command = executable ?? Options.NodeCliOptions.GantryExecutable();
+        var dir = Directory.CreateTempSubdirectory("gantry-bench-spawn-").FullName;
+        try
+        {
+            await using var store = await Gantry.Hosting.Stores.OpenAsync(Path.Combine(dir, "bench.db"), createIfMissing: true, ct).ConfigureAwait(false);
+            var counting = new CountingLink(new StoreWorkerLink(store), 0);
+            var times = new double[samples];
+            // One spawn not counted: the first start of an executable reads it from disk into the page cache.
+            for (var i = -1; i < samples; i++)
+            {
+                counting.Expect(1);
+                await store.JobEnqueueManyAsync(new JobEnqueueParams([new NewJob { Id = JobIds.New(), Type = "noop" }]), ct).ConfigureAwait(false);
+                var options = new NodeOptions
+                {
+                    RunDirectory = Path.Combine(dir, "run"),
+                    WorkerCommand = command,
+                    WorkerArguments = ["--queues", "default:1", "--log-level", "Warning"],
+                    Workers = 1,
+                    Queues = new Dictionary<string, int> { ["default"] = 1 },
+                    JobTypes = BuiltInHandlers.Types,
+                    RelayWorkerOutput = false,
+                };
+                var started = Stopwatch.GetTimestamp();
+                await using (var node = new GantryNode(counting, options, NullLoggerFactory.Instance))
+                {
+                    await node.StartAsync(ct).ConfigureAwait(false);
+                    await counting.AllSucceeded.WaitAsync(TimeSpan.FromMinutes(1), ct).ConfigureAwait(false);
+                    if (i >= 0) times[i] = Stopwatch.GetElapsedTime(started, counting.FirstClaimAt).TotalMilliseconds;
+                    await node.StopAsync(ct).ConfigureAwait(false);
+                }
+                if (i >= 0) progress($"spawn {i + 1} of {samples}: first claim after {times[i]:0} ms");
+            }
+            Array.Sort(times);
+            return new NodeSpawnResult(string.Join(' ', command), samples, Math.Round(Percentile(times, 0.5), 1), Math.Round(times[0], 1), Math.Round(times[^1], 1));
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+}
+
+/// <summary>What <c>gantry bench node --spawn --json</c> prints: milliseconds from a node's start to its worker's first claim.</summary>
+internal sealed record NodeSpawnResult(string Executable, int Samples, double P50Ms, double MinMs, double MaxMs);
+
 /// <summary>What <c>gantry bench node --json</c> prints; <see cref="Ratio"/> is the node's throughput over the in-process worker's.</summary>
 internal sealed record NodeBenchResult
 {

@@ -23,9 +23,14 @@ internal static class BenchCommand
         var keys = CliOptions.Count("--keys", "Spread the backlog over this many concurrency keys (0: none)", 0, least: 0);
         var maxPrefetch = CliOptions.Count("--max-prefetch", "The worker's prefetch ceiling (jobs claimed ahead of free slots); claimed jobs count against a concurrency limit",
             Gantry.Worker.WorkerOptions.MaxPrefetchDefault, least: 0);
+        var raw = new Option<bool>("--raw")
+        {
+            Description = "Also run a minimal batched claim/complete loop (bench/RawPostgresLoop) on the same PostgreSQL database, once per round beside the drain, " +
+                "and report the drain's ratio to it",
+        };
         var command = new Command("bench", "Measure throughput (drain a backlog of no-op jobs) and pickup latency (enqueue to handler start) on a fresh store")
         {
-            db, storeOption, jobs, concurrency, samples, rounds, json, limitConcurrency, limitPerKey, limitRate, keys, maxPrefetch, Process(), Http(), Ipc(), Node(), Workflow(), Idle(), Memory(), Prune(), Stats(),
+            db, storeOption, jobs, concurrency, samples, rounds, json, limitConcurrency, limitPerKey, limitRate, keys, maxPrefetch, raw, Process(), Http(), Ipc(), Node(), Workflow(), Idle(), Memory(), Prune(), Stats(), Load(),
         };
         command.SetHandler(async (parse, ct) =>
         {
@@ -42,8 +47,16 @@ internal static class BenchCommand
                 Rate = parse.GetValue(limitRate) is { } rate ? Gantry.Flow.QueueRate.Parse(rate, "--limit-rate") : null,
             };
             var flow = new BenchFlow(limits.IsEmpty ? null : limits, parse.GetValue(keys));
+            Func<int, CancellationToken, Task<Gantry.Bench.RawLoopResult>>? rawLoop = null;
+            if (parse.GetValue(raw))
+            {
+                if (parse.GetValue(storeOption) is not PostgresLocation pg)
+                    throw new InvalidInputException("--raw", "needs --store postgres://…: the raw loop is PostgreSQL's (for SQLite, run bench/RawSqliteLoop)");
+                rawLoop = (count, token) => Gantry.Bench.RawPostgresLoop.RunAsync(pg.ConnectionString, count, token);
+            }
             var result = await BenchStore.WithFreshStoreAsync(parse, db, storeOption,
-                store => new BenchRunner(store, n, c, s, m => { if (!asJson) Console.Error.WriteLine($"bench: {m}"); }, rounds: r, flow: flow, maxPrefetch: parse.GetValue(maxPrefetch)).RunAsync(ct), ct).ConfigureAwait(false);
+                store => new BenchRunner(store, n, c, s, m => { if (!asJson) Console.Error.WriteLine($"bench: {m}"); }, rounds: r, flow: flow, maxPrefetch: parse.GetValue(maxPrefetch),
+                    raw: rawLoop).RunAsync(ct), ct).ConfigureAwait(false);
             Print(result, n, c, s, asJson);
             return Cli.Ok;
         });
@@ -70,8 +83,13 @@ internal static class BenchCommand
         Console.Out.WriteLine($"throughput    {result.JobsPerSecond:N0} jobs/s ({n:N0} jobs drained in {result.DrainSeconds:0.000}s with {c} slots)");
         if (result.Rounds > 1)
             Console.Out.WriteLine($"rounds        median of {result.Rounds}, in order: {string.Join(" / ", result.RoundsJobsPerSecond.Select(x => x.ToString("N0", System.Globalization.CultureInfo.CurrentCulture)))} jobs/s");
+        if (result.RawJobsPerSecond is { } rawRate)
+            Console.Out.WriteLine($"raw loop      gantry {result.JobsPerSecond:N0} jobs/s, raw loop {rawRate:N0} jobs/s, ratio {result.RawRatio:0.00} (median of per-round ratios; raw in order: " +
+                $"{string.Join(" / ", result.RawRoundsJobsPerSecond.Select(x => x.ToString("N0", System.Globalization.CultureInfo.CurrentCulture)))} jobs/s)");
         Console.Out.WriteLine($"calls         {result.Claims:N0} claims (p50 {result.ClaimP50Ms:0.000} ms, p99 {result.ClaimP99Ms:0.000} ms), {result.ReportBatches:N0} report batches (p50 {result.ReportP50Ms:0.000} ms, p99 {result.ReportP99Ms:0.000} ms) during the drain");
-        Console.Out.WriteLine($"cpu           {result.EnqueueCpuUsPerJob:0.0} µs per job enqueueing, {result.DrainCpuUsPerJob:0.0} µs per job draining (this process; {result.DrainAllocatedBytesPerJob:N0} bytes allocated per job, {result.DrainGcs} gen0 collections, {result.DrainJitMs:0} ms compiling; after {result.WarmupJobs:N0} warm-up jobs)");
+        Console.Out.WriteLine($"cpu           {result.EnqueueCpuUsPerJob:0.0} µs per job enqueueing, {result.DrainCpuUsPerJob:0.0} µs per job draining (this process; {result.DrainAllocatedBytesPerJob:N0} bytes allocated per job on the {result.Link} link, {result.DrainGcs} gen0 collections, {result.DrainJitMs:0} ms compiling; after {result.WarmupJobs:N0} warm-up jobs)");
+        if (result.DrainAllocations is { } top)
+            Console.Out.WriteLine($"allocations   {string.Join(", ", top.Select(a => $"{a.Type} {a.Share:P0}"))}");
         Console.Out.WriteLine($"pickup        p50 {result.LatencyP50Ms:0.000} ms, p99 {result.LatencyP99Ms:0.000} ms, max {result.LatencyMaxMs:0.000} ms ({s} samples, enqueue to handler start; the enqueue call itself p50 {result.EnqueueCallP50Ms:0.000} ms)");
         Console.Out.WriteLine($"after drain   pickup p50 {result.AfterDrainLatencyP50Ms:0.000} ms, p99 {result.AfterDrainLatencyP99Ms:0.000} ms (on the queue just drained)");
     }
@@ -100,8 +118,8 @@ internal static class BenchCommand
                 Cli.WriteJson(result, Cli.Json.HttpBenchResult);
                 return Cli.Ok;
             }
-            Console.Out.WriteLine($"direct (store)   {result.Direct.JobsPerSecond,9:N0} jobs/s   pickup p50 {result.Direct.LatencyP50Ms:0.000} ms, p99 {result.Direct.LatencyP99Ms:0.000} ms");
-            Console.Out.WriteLine($"http (protocol)  {result.Http.JobsPerSecond,9:N0} jobs/s   pickup p50 {result.Http.LatencyP50Ms:0.000} ms, p99 {result.Http.LatencyP99Ms:0.000} ms");
+            Console.Out.WriteLine($"direct (store)   {result.Direct.JobsPerSecond,9:N0} jobs/s   pickup p50 {result.Direct.LatencyP50Ms:0.000} ms, p99 {result.Direct.LatencyP99Ms:0.000} ms   {result.Direct.DrainAllocatedBytesPerJob,6:N0} bytes allocated per job");
+            Console.Out.WriteLine($"http (protocol)  {result.Http.JobsPerSecond,9:N0} jobs/s   pickup p50 {result.Http.LatencyP50Ms:0.000} ms, p99 {result.Http.LatencyP99Ms:0.000} ms   {result.Http.DrainAllocatedBytesPerJob,6:N0} bytes allocated per job (worker and server in this process)");
             Console.Out.WriteLine($"http / direct    {result.HttpToDirectThroughput:0.00}× throughput ({n:N0} jobs, {c} slots each)");
             return Cli.Ok;
         });
@@ -206,10 +224,32 @@ internal static class BenchCommand
         var capacity = CliOptions.Count("--capacity", "Total capacity, split evenly over the node's workers", 16, least: 1);
         var workers = CliOptions.Count("--workers", "The node's worker processes", 2, least: 1);
         var rounds = CliOptions.Count("--rounds", "Measured drains of each kind after the warm-up; the medians are compared", 5, least: 1);
+        var spawn = new Option<bool>("--spawn") { Description = "Measure instead a managed worker from the node's start to its first claim (p50 over --samples spawns)" };
+        var spawns = CliOptions.Count("--samples", "Spawns timed with --spawn", 20, least: 1);
+        var binary = new Option<string>("--binary") { Description = "With --spawn: the gantry executable the node runs its worker from (for instance the Native AOT build of build-aot.sh)" };
         var json = CliOptions.Json();
-        var command = new Command("node", "Measure a node with worker processes against one in-process worker of the same total capacity (no-op jobs, fresh SQLite stores)") { jobs, capacity, workers, rounds, json };
+        var command = new Command("node", "Measure a node with worker processes against one in-process worker of the same total capacity (no-op jobs, fresh SQLite stores)")
+        {
+            jobs, capacity, workers, rounds, spawn, spawns, binary, json,
+        };
         command.SetHandler(async (parse, ct) =>
         {
+            if (parse.GetValue(spawn))
+            {
+                IReadOnlyList<string>? executable = null;
+                if (parse.GetValue(binary) is { } program)
+                    executable = File.Exists(program) ? [Path.GetFullPath(program)] : throw new InvalidInputException("--binary", $"{program} does not exist");
+                var asJsonSpawn = parse.GetValue(json);
+                var spawned = await NodeSpawnBench.RunAsync(parse.GetValue(spawns), executable, m => { if (!asJsonSpawn) Console.Error.WriteLine($"bench: {m}"); }, ct).ConfigureAwait(false);
+                if (asJsonSpawn)
+                {
+                    Cli.WriteJson(spawned, Cli.Json.NodeSpawnResult);
+                    return Cli.Ok;
+                }
+                Console.Out.WriteLine($"spawn to first claim   p50 {spawned.P50Ms:0} ms, fastest {spawned.MinMs:0} ms, slowest {spawned.MaxMs:0} ms ({spawned.Samples} spawns of {spawned.Executable})");
+                return Cli.Ok;
+            }
+            if (parse.GetValue(binary) is not null) throw new InvalidInputException("--binary", "is for --spawn");
             var (n, c, w) = (parse.GetValue(jobs), parse.GetValue(capacity), parse.GetValue(workers));
             if (w < 1 || c < w) throw new InvalidInputException("--capacity", $"must be at least --workers ({w}), got {c}");
             var r = parse.GetValue(rounds);
@@ -349,6 +389,78 @@ internal static class BenchCommand
         });
         return command;
     }
+
+    /// <summary><c>gantry bench load</c>: end-to-end latency at fixed offered rates.</summary>
+    private static Command Load()
+    {
+        var db = new Option<string?>("--db") { Description = "Store file to create for the run (must not exist; default: a temporary file, deleted after)", HelpName = "path" };
+        var storeOption = new StoreLocationOptions().Store;
+        storeOption.Description = "Run on this store instead (postgres://… or sqlite:path); it must hold no jobs";
+        var submit = new Option<string>("--submit")
+        {
+            Description = "How jobs arrive: api (each its own POST /api/v1/jobs to a real server on 127.0.0.1, as a web app submits) or batch " +
+                $"(the jobs that arrived in {LoadBench.BatchTick.TotalMilliseconds:0} ms enqueued by one call)",
+            DefaultValueFactory = _ => "batch",
+            HelpName = "api|batch",
+        };
+        var rate = new Option<string?>("--rate") { Description = "Offered rates in jobs per second, comma-separated (instead of --offered)", HelpName = "n[,n…]" };
+        var offered = new Option<string>("--offered")
+        {
+            Description = "Offered rates as percentages of the drain rate measured first on the same store, comma-separated",
+            DefaultValueFactory = _ => "10,50,80",
+            HelpName = "pct[,pct…]",
+        };
+        var seconds = CliOptions.Count("--seconds", "How long each rate is offered", 10, least: 1);
+        var concurrency = CliOptions.Count("--concurrency", "Worker slots", 16, least: 1);
+        var ceilingSeconds = CliOptions.Count("--ceiling-seconds", "With --submit api: how long each of the six closed-loop rounds of the submit ceiling runs", 5, least: 1);
+        var json = CliOptions.Json();
+        var command = new Command("load", "Measure end-to-end latency (arrival to success committed, p50/p99/p99.9) at fixed offered rates, and the database's CPU per 1,000 jobs; " +
+            "with --submit api also the submit rate of 32 submitters through the API against a minimal endpoint doing the same insert")
+        {
+            db, storeOption, submit, rate, offered, seconds, concurrency, ceilingSeconds, json,
+        };
+        command.SetHandler(async (parse, ct) =>
+        {
+            var how = parse.GetValue(submit) switch
+            {
+                "api" => LoadSubmit.Api,
+                "batch" => LoadSubmit.Batch,
+                var other => throw new InvalidInputException("--submit", $"'{other}' is not api or batch"),
+            };
+            var rates = parse.GetValue(rate) is { } r ? Numbers(r, "--rate", 1, 1_000_000) : [];
+            var percents = rates.Length > 0 ? [] : Numbers(parse.GetValue(offered)!, "--offered", 1, 100);
+            var asJson = parse.GetValue(json);
+            var location = parse.GetValue(storeOption);
+            var result = await BenchStore.WithFreshStoreAsync(parse, db, storeOption,
+                store => new LoadBench(store, location, how, percents, rates, TimeSpan.FromSeconds(parse.GetValue(seconds)), parse.GetValue(concurrency),
+                    TimeSpan.FromSeconds(parse.GetValue(ceilingSeconds)), m => { if (!asJson) Console.Error.WriteLine($"bench: {m}"); }).RunAsync(ct), ct).ConfigureAwait(false);
+            if (asJson)
+            {
+                Cli.WriteJson(result, Cli.Json.LoadBenchResult);
+                return Cli.Ok;
+            }
+            Console.Out.WriteLine($"store         {result.Store}");
+            Console.Out.WriteLine($"drain rate    {result.DrainJobsPerSecond:N0} jobs/s ({result.Concurrency} slots; the rates below are offered for {result.SecondsPerLevel:0}s each, {result.Submit} submits; percentages of {result.PercentOf})");
+            Console.Out.WriteLine($"offered       accepted     p50 ms    p99 ms  p99.9 ms    db cpu s/1000   process cpu s/1000");
+            foreach (var l in result.Levels)
+                Console.Out.WriteLine($"{l.OfferedJobsPerSecond,7:N0}/s{(l.PercentOfDrain is { } p ? $" {p,3:0}%" : "     ")} {l.AcceptedJobsPerSecond,7:N0}/s {l.LatencyP50Ms,9:0.00} {l.LatencyP99Ms,9:0.00} {l.LatencyP999Ms,9:0.00}    {(l.DatabaseCpuSecondsPer1000Jobs is { } d ? d.ToString("0.000", System.Globalization.CultureInfo.InvariantCulture) : "-"),13}   {l.ProcessCpuSecondsPer1000Jobs,18:0.000}");
+            Console.Out.WriteLine($"database cpu  {result.DatabaseCpu}");
+            if (result.Ceiling is { } c)
+            {
+                Console.Out.WriteLine($"submit api    {c.ApiJobsPerSecond:N0} jobs/s with {c.Submitters} submitters, call p50 {c.ApiCallP50Ms:0.00} ms, p99 {c.ApiCallP99Ms:0.00} ms (POST /api/v1/jobs; rounds {string.Join(" / ", c.ApiRounds.Select(x => x.ToString("N0", System.Globalization.CultureInfo.CurrentCulture)))})");
+                Console.Out.WriteLine($"submit min    {c.MinimalJobsPerSecond:N0} jobs/s with {c.Submitters} submitters, call p50 {c.MinimalCallP50Ms:0.00} ms, p99 {c.MinimalCallP99Ms:0.00} ms (a minimal endpoint, the same insert; rounds {string.Join(" / ", c.MinimalRounds.Select(x => x.ToString("N0", System.Globalization.CultureInfo.CurrentCulture)))})");
+            }
+            Console.Out.WriteLine($"machine       {result.Machine}");
+            return Cli.Ok;
+        });
+        return command;
+    }
+
+    /// <summary>Comma-separated numbers, each within [<paramref name="least"/>, <paramref name="most"/>].</summary>
+    private static double[] Numbers(string text, string option, double least, double most) =>
+        [.. text.Split(',', StringSplitOptions.TrimEntries).Select(t =>
+            double.TryParse(t, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var v) && v >= least && v <= most
+                ? v : throw new InvalidInputException(option, $"'{t}' is not a number from {least:0} to {most:0}"))];
 
     /// <summary><c>gantry bench stats</c>: queue statistics over a large history.</summary>
     private static Command Stats()

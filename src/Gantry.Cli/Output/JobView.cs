@@ -31,6 +31,8 @@ namespace Gantry.Cli.Output;
 [JsonSerializable(typeof(Bench.MemoryBenchResult))]
 [JsonSerializable(typeof(Bench.PruneBenchResult))]
 [JsonSerializable(typeof(Bench.StatsBenchResult))]
+[JsonSerializable(typeof(Bench.LoadBenchResult))]
+[JsonSerializable(typeof(Bench.NodeSpawnResult))]
 [JsonSerializable(typeof(Gantry.Server.Api.ScheduleView))]
 [JsonSerializable(typeof(Gantry.Server.Api.ScheduleView[]))]
 [JsonSerializable(typeof(Gantry.Server.Api.ScheduleTriggerView))]
