@@ -198,13 +198,13 @@ public sealed partial class PostgresJobStore
         yield return cmd;
     }
 
-    public async Task QueueLimitsSetAsync(string queue, QueueLimits limits, CancellationToken ct)
+    public async Task QueueLimitsSetAsync(string queue, QueueLimits limits, bool anyQueue, CancellationToken ct)
     {
         limits = limits.Validated();
         await TransactAsync(async c =>
         {
             var limitedBefore = false;
-            await ThrowIfUnknownQueueAsync(c, queue, ct).ConfigureAwait(false);
+            if (!anyQueue) await ThrowIfUnknownQueueAsync(c, queue, ct).ConfigureAwait(false);
             await using (var had = Command(c, "SELECT EXISTS (SELECT 1 FROM queue_limits WHERE queue = @queue)").Bind("@queue", queue))
                 limitedBefore = await had.ExecuteScalarAsync(ct).ConfigureAwait(false) is true;
             await using (var set = Command(c, """

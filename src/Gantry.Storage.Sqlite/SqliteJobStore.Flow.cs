@@ -199,12 +199,12 @@ public sealed partial class SqliteJobStore
         }
     }
 
-    public async Task QueueLimitsSetAsync(string queue, QueueLimits limits, CancellationToken ct)
+    public async Task QueueLimitsSetAsync(string queue, QueueLimits limits, bool anyQueue, CancellationToken ct)
     {
         limits = limits.Validated();
         await WriteAsync(_ =>
         {
-            ThrowIfUnknownQueue(queue);
+            if (!anyQueue) ThrowIfUnknownQueue(queue);
             bool limitedBefore;
             using (var had = Prepared("SELECT EXISTS (SELECT 1 FROM queue_limits WHERE queue = @queue)").Bind("@queue", queue).ExecuteReader())
                 limitedBefore = had.Read() && had.GetInt64(0) == 1;
