@@ -176,7 +176,7 @@ internal sealed class JobSlots
                 {
                     var inRow = brought > 0 ? 0 : Math.Min(_heldBackClaims.GetValueOrDefault(demand.Queue) + 1, 16);
                     _heldBackClaims[demand.Queue] = inRow;
-                    var wait = TimeSpan.FromTicks(Math.Min(_drainedFor.Ticks, HeldBackRecheck.Ticks << inRow));
+                    var wait = TimeSpan.FromTicks(Math.Min(_drainedFor.Ticks, HeldBackRecheck.Ticks << Math.Max(0, inRow - 1)));
                     _drainedAt[demand.Queue] = (now, wait);
                     allShort = false;
                 }
