@@ -42,8 +42,8 @@ internal sealed class JobSlots
     private readonly TimeSpan _drainedFor;
 
     /// <summary>How long a queue held back by a flow limit waits before it is asked again: slots free as the
-    /// cluster's jobs end, long before the poll interval. Doubled for each held-back claim in a row that brought
-    /// nothing, up to the poll interval (a queue that is empty after all).</summary>
+    /// cluster's jobs end, long before the poll interval. While the worker is idle on the queue, doubled for each
+    /// held-back claim in a row that brought nothing, up to the poll interval (a queue that is empty after all).</summary>
     public static readonly TimeSpan HeldBackRecheck = TimeSpan.FromMilliseconds(10);
     private readonly TimeProvider _time;
 
@@ -174,7 +174,11 @@ internal sealed class JobSlots
                 }
                 else if (heldBack.Contains(demand.Queue))
                 {
-                    var inRow = brought > 0 ? 0 : Math.Min(_heldBackClaims.GetValueOrDefault(demand.Queue) + 1, 16);
+                    // While this worker runs the queue's jobs, or ended some lately (their reports free slots as they are
+                    // written), slots are about to free: 10 ms. Idle on it, doubling while such claims bring nothing.
+                    var busy = brought > 0 || _running[demand.Queue] > 0 || _buffered[demand.Queue] > 0
+                               || (_lastProgress.TryGetValue(demand.Queue, out var last) && _time.GetElapsedTime(last, now) < StaleAfter);
+                    var inRow = busy ? 0 : Math.Min(_heldBackClaims.GetValueOrDefault(demand.Queue) + 1, 16);
                     _heldBackClaims[demand.Queue] = inRow;
                     var wait = TimeSpan.FromTicks(Math.Min(_drainedFor.Ticks, HeldBackRecheck.Ticks << Math.Max(0, inRow - 1)));
                     _drainedAt[demand.Queue] = (now, wait);

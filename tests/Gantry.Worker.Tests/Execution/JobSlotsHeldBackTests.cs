@@ -1,4 +1,5 @@
 using Gantry.Flow;
+using Gantry.Storage;
 using Gantry.Worker.Execution;
 
 namespace Gantry.Worker.Tests.Execution;
@@ -35,6 +36,23 @@ public sealed class JobSlotsHeldBackTests
         // Held back again with nothing brought: twice as long.
         slots.Claimed(plan, new ClaimedJobs([], ["default"]));
         Assert.Equal(JobSlots.HeldBackRecheck * 2, slots.Plan().Recheck);
+    }
+
+    [Fact]
+    public void HeldBackQueue_WhileItsJobsRunHere_NoDoubling()
+    {
+        var time = new SteppedTime();
+        var slots = new JobSlots(new Dictionary<string, int> { ["default"] = 4 }, 4, maxPrefetch: 0, Poll, time);
+        var job = new ClaimedJob { Id = Guid.NewGuid(), Type = "t", Queue = "default", Payload = "{}", Attempt = 1, MaxAttempts = 1, WorkerId = "w" };
+        slots.Claimed(slots.Plan(), new ClaimedJobs([job], ["default"]));
+        slots.AddClaimed([job]);
+        Assert.True(slots.TryStartNext(out _));
+        for (var i = 0; i < 3; i++)
+        {
+            time.Advance(Poll);
+            slots.Claimed(slots.Plan(), new ClaimedJobs([], ["default"]));
+            Assert.Equal(JobSlots.HeldBackRecheck, slots.Plan().Recheck);
+        }
     }
 
     [Fact]
