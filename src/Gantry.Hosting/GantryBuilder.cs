@@ -180,6 +180,15 @@ public sealed class GantryBuilder
         return this;
     }
 
+    /// <summary>Declares a queue's flow limits, set in the store once it is open (even before the queue's first job).</summary>
+    internal GantryBuilder AddQueueLimits(Flow.DeclaredQueueLimits limits)
+    {
+        var from = Services.Count;
+        Services.AddGantryQueueLimits(limits);
+        DeferFrom(from);
+        return this;
+    }
+
     private void DeferFrom(int from) => DeferredHostedService.DeferFrom(Services, from, sp =>
         sp.GetRequiredService<IOptions<GantryOptions>>().Value.StoreLocation is not null);
 

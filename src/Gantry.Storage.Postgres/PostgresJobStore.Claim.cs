@@ -1,3 +1,4 @@
+using Gantry.Flow;
 using Gantry.Jobs;
 using Gantry.Serialization;
 using Npgsql;
@@ -111,10 +112,15 @@ public sealed partial class PostgresJobStore
             : await OneBatchAsync(ClaimOnAsync, ct).ConfigureAwait(false);
         // RETURNING does not keep the subquery's order: restore priority, then age.
         claimed.Sort((a, b) => a.Job.Priority != b.Job.Priority ? b.Job.Priority.CompareTo(a.Job.Priority) : a.Seq.CompareTo(b.Seq));
+        List<string>? heldBack = null;
         foreach (var demand in demands)
             if (_limited.Queues.Contains(demand.Queue) && claimed.Count(c => c.Job.Queue == demand.Queue) is var got && got < demand.Limit)
+            {
+                (heldBack ??= []).Add(demand.Queue);
                 _limited.WakeAfterShortClaim(demand.Queue, got, Signals.JobsAvailable);
-        return claimed.ConvertAll(c => c.Job);
+            }
+        var jobs = claimed.ConvertAll(c => c.Job);
+        return heldBack is null ? jobs : new ClaimedJobs(jobs, heldBack);
     }
 
     private static ClaimedJob ReadClaimed(NpgsqlDataReader r, string workerId, long claimId) => new()

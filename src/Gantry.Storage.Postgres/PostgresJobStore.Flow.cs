@@ -22,7 +22,10 @@ public sealed partial class PostgresJobStore
 
     // The claim of a limited queue: as ClaimSql, but it takes at most the room the limits leave (concurrency less the
     // slots held, rate less the starts within the window, by the database's clock taken after the lock), marks its
-    // jobs `slot` and takes a slot for each, and records its starts for the rate.
+    // jobs `slot` and counts a slot for each, and records its starts for the rate. The slots held are the queue's
+    // counts (queue_slots) plus the changes appended since its last claim (queue_slot_deltas, PostgresSchema
+    // migration 17), which the claim deletes and folds into the counts with its own. A queue whose limits were
+    // cleared since this instance last read them gets no room (its claims take the plain path within a second).
     // With a per-key limit the keys are served round-robin: the claim walks the keys with claimable jobs (over
     // job_ready_key) from the one after the key it served last (queue_limits.cursor_key), wrapping around, at most as
     // many keys as it has room for; from each it takes the first jobs up to the key's free room and an equal share
@@ -47,7 +50,10 @@ public sealed partial class PostgresJobStore
             """;
         var candidates = !perKey ? "" : $"""
             held AS (
-              SELECT s.concurrency_key AS k, count(*) AS n FROM job_slots AS s WHERE s.queue = @queue GROUP BY s.concurrency_key),
+              SELECT x.k, sum(x.n) AS n FROM (
+                SELECT s.concurrency_key AS k, s.n FROM queue_slots AS s WHERE s.queue = @queue
+                UNION ALL SELECT gone.k, gone.n FROM gone) AS x
+              GROUP BY x.k),
             keys_fwd(k, ord, rid, priority, seq, passes) AS (
               SELECT f.k, 1::bigint, f.rid, f.priority, f.seq, f.passes FROM lim CROSS JOIN LATERAL ({string.Format(NextKey, "lim.cursor_key")}) AS f
               UNION ALL
@@ -84,7 +90,7 @@ public sealed partial class PostgresJobStore
               UNION ALL
               SELECT c.rid, c.priority, c.seq, NULL, 0, b.n + row_number() OVER (ORDER BY c.priority DESC, c.seq)
               FROM lim CROSS JOIN share
-              CROSS JOIN (SELECT coalesce((SELECT held.n FROM held WHERE held.k IS NULL), 0) AS n) AS b
+              CROSS JOIN (SELECT coalesce((SELECT held.n FROM held WHERE held.k = ''), 0) AS n) AS b
               CROSS JOIN LATERAL (
                 SELECT h.rid, h.priority, h.seq FROM (
                   SELECT r.ctid AS rid, r.priority, r.seq, r.concurrency_key FROM job_ready AS r
@@ -103,10 +109,13 @@ public sealed partial class PostgresJobStore
             WITH RECURSIVE lim AS (
               SELECT l.concurrency, l.per_key, l.rate_count, l.rate_window_ms * interval '1 millisecond' AS window, l.cursor_key, clock_timestamp() AS now
               FROM queue_limits AS l WHERE l.queue = @queue),
+            gone AS (
+              DELETE FROM queue_slot_deltas WHERE queue = @queue RETURNING concurrency_key AS k, n),
             room AS (
-              SELECT CASE WHEN NOT EXISTS (SELECT 1 FROM queue_pauses WHERE queue = @queue) AND {WorkerStates.ClaimsSql}
+              SELECT CASE WHEN EXISTS (SELECT 1 FROM lim) AND NOT EXISTS (SELECT 1 FROM queue_pauses WHERE queue = @queue) AND {WorkerStates.ClaimsSql}
                 THEN greatest(0, least(@limit::bigint,
-                  coalesce((SELECT concurrency FROM lim) - (SELECT count(*) FROM job_slots WHERE queue = @queue), @limit),
+                  coalesce((SELECT concurrency FROM lim)
+                    - (SELECT coalesce(sum(s.n), 0) FROM queue_slots AS s WHERE s.queue = @queue) - (SELECT coalesce(sum(gone.n), 0) FROM gone), @limit),
                   coalesce((SELECT lim.rate_count - (SELECT coalesce(sum(s.n), 0) FROM queue_starts AS s WHERE s.queue = @queue AND s.at > lim.now - lim.window) FROM lim), @limit)))
                 ELSE 0 END AS n),
             {candidates}
@@ -121,8 +130,12 @@ public sealed partial class PostgresJobStore
               WHERE jobs.id = ready.job_id AND jobs.{JobStateMachine.SqlFrom(JobTransition.Claim)}
               RETURNING {ClaimedColumns}),
             slots AS (
-              INSERT INTO job_slots (job_id, queue, concurrency_key)
-              SELECT ready.job_id, ready.queue, ready.concurrency_key FROM ready JOIN claimed ON claimed.id = ready.job_id),
+              INSERT INTO queue_slots (queue, concurrency_key, n)
+              SELECT @queue, x.k, sum(x.n) FROM (
+                SELECT gone.k, gone.n FROM gone
+                UNION ALL SELECT coalesce(ready.concurrency_key, ''), 1 FROM ready JOIN claimed ON claimed.id = ready.job_id) AS x
+              GROUP BY x.k
+              ON CONFLICT (queue, concurrency_key) DO UPDATE SET n = queue_slots.n + excluded.n),
             started AS (
               INSERT INTO queue_starts (queue, at, n)
               SELECT @queue, lim.now, (SELECT count(*) FROM claimed) FROM lim WHERE lim.rate_count IS NOT NULL AND EXISTS (SELECT 1 FROM claimed)),
@@ -133,6 +146,13 @@ public sealed partial class PostgresJobStore
             SELECT claimed.*, (SELECT seq FROM lease) FROM claimed
             """;
     }
+
+    /// <summary>Gives back the slots of the jobs in <paramref name="ended"/> (a CTE returning each job's queue,
+    /// concurrency_key and slot mark) that left running: one change per queue and key, folded by the next limited claim.</summary>
+    internal static string SlotsFreedSql(string ended) => $"""
+        INSERT INTO queue_slot_deltas (queue, concurrency_key, n)
+          SELECT e.queue, coalesce(e.concurrency_key, ''), -count(*) FROM {ended} AS e WHERE e.slot GROUP BY 1, 2
+        """;
 
     private static readonly string LimitedClaimPlainSql = LimitedClaimSql(perKey: false);
     private static readonly string LimitedClaimPerKeySql = LimitedClaimSql(perKey: true);
@@ -178,13 +198,13 @@ public sealed partial class PostgresJobStore
         yield return cmd;
     }
 
-    public async Task QueueLimitsSetAsync(string queue, QueueLimits limits, CancellationToken ct)
+    public async Task QueueLimitsSetAsync(string queue, QueueLimits limits, bool anyQueue, CancellationToken ct)
     {
         limits = limits.Validated();
         await TransactAsync(async c =>
         {
             var limitedBefore = false;
-            await ThrowIfUnknownQueueAsync(c, queue, ct).ConfigureAwait(false);
+            if (!anyQueue) await ThrowIfUnknownQueueAsync(c, queue, ct).ConfigureAwait(false);
             await using (var had = Command(c, "SELECT EXISTS (SELECT 1 FROM queue_limits WHERE queue = @queue)").Bind("@queue", queue))
                 limitedBefore = await had.ExecuteScalarAsync(ct).ConfigureAwait(false) is true;
             await using (var set = Command(c, """
@@ -201,14 +221,17 @@ public sealed partial class PostgresJobStore
                 .Bind("@now", Now()))
                 await set.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
             // A queue that gets limits: its jobs running now count against them from now on (one scan of jobs, only then).
+            // The queue's row is locked by the upsert above, so no limited claim runs meanwhile.
             if (!limitedBefore)
             {
+                await using (var forget = Command(c, "DELETE FROM queue_slot_deltas WHERE queue = @queue; DELETE FROM queue_slots WHERE queue = @queue").Bind("@queue", queue))
+                    await forget.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
                 await using var adopt = Command(c, $"""
                     WITH running AS (
                       UPDATE jobs SET slot = true WHERE queue = @queue AND state = '{JobState.Running.ToText()}'
-                      RETURNING id, queue, concurrency_key)
-                    INSERT INTO job_slots (job_id, queue, concurrency_key) SELECT id, queue, concurrency_key FROM running
-                    ON CONFLICT (job_id) DO NOTHING
+                      RETURNING concurrency_key)
+                    INSERT INTO queue_slots (queue, concurrency_key, n)
+                    SELECT @queue, coalesce(concurrency_key, ''), count(*) FROM running GROUP BY 2
                     """).Bind("@queue", queue);
                 await adopt.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
             }
@@ -226,9 +249,13 @@ public sealed partial class PostgresJobStore
             await ThrowIfUnknownQueueAsync(c, queue, ct).ConfigureAwait(false);
             await using var clear = Command(c, "DELETE FROM queue_limits WHERE queue = @queue").Bind("@queue", queue);
             await clear.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
-            // Slots of a queue without limits count nothing: drop them with the starts (the jobs keep their mark,
-            // whose trigger then finds no slot to give back).
-            await using var slots = Command(c, "DELETE FROM job_slots WHERE queue = @queue; DELETE FROM queue_starts WHERE queue = @queue").Bind("@queue", queue);
+            // Slots of a queue without limits count nothing: its running jobs lose their mark (so their ends append no
+            // change), then its counts, changes and starts go. A job ending meanwhile either ended before the mark was
+            // taken off (its change is deleted here) or finds no mark.
+            await using var slots = Command(c, $"""
+                UPDATE jobs SET slot = NULL WHERE queue = @queue AND state = '{JobState.Running.ToText()}' AND slot;
+                DELETE FROM queue_slot_deltas WHERE queue = @queue; DELETE FROM queue_slots WHERE queue = @queue; DELETE FROM queue_starts WHERE queue = @queue
+                """).Bind("@queue", queue);
             await slots.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
             await NotifyAsync(c, PostgresNotifications.Jobs, ct).ConfigureAwait(false);
             return 0;
@@ -248,7 +275,8 @@ public sealed partial class PostgresJobStore
     {
         await using var cmd = Command(c, """
             SELECT l.queue, l.concurrency::bigint, l.per_key::bigint, l.rate_count::bigint, l.rate_window_ms,
-                   (SELECT count(*) FROM job_slots AS s WHERE s.queue = l.queue),
+                   (SELECT coalesce(sum(s.n), 0) FROM queue_slots AS s WHERE s.queue = l.queue)
+                     + (SELECT coalesce(sum(d.n), 0) FROM queue_slot_deltas AS d WHERE d.queue = l.queue),
                    (SELECT coalesce(sum(s.n), 0) FROM queue_starts AS s
                     WHERE s.queue = l.queue AND l.rate_window_ms IS NOT NULL AND s.at > clock_timestamp() - l.rate_window_ms * interval '1 millisecond')
             FROM queue_limits AS l ORDER BY l.queue
@@ -259,7 +287,7 @@ public sealed partial class PostgresJobStore
         {
             var limits = QueueLimits.FromStored(r.GetInt64OrNull(1), r.GetInt64OrNull(2), r.GetInt64OrNull(3), r.GetInt64OrNull(4));
             if (limits is null) continue;
-            list.Add(new QueueLimitStatus(r.GetString(0), limits, r.GetInt64(5), Convert.ToInt64(r.GetValue(6))));
+            list.Add(new QueueLimitStatus(r.GetString(0), limits, Convert.ToInt64(r.GetValue(5)), Convert.ToInt64(r.GetValue(6))));
         }
         return list;
     }, ct);

@@ -471,6 +471,35 @@ internal static class PostgresSchema
             CREATE INDEX alert_outbox_due ON alert_outbox (next_at) WHERE next_at IS NOT NULL;
             CREATE INDEX alert_outbox_settled ON alert_outbox (settled_at) WHERE settled_at IS NOT NULL;
             """),
+        (17, """
+            -- Flow-control slots as counts instead of a row per running job (docs/flow-control.md, "Cost"): per queue
+            -- and concurrency key ('' for jobs without one), the slots held as of the queue's last limited claim.
+            -- Whatever moves a slot-holding job out of running appends its change to queue_slot_deltas (the
+            -- completion statement one row per queue and key of its batch, the trigger one per row): no index and no
+            -- row shared between writers, so report batches never wait on each other for it. The limited claim, which
+            -- holds the queue's lock anyway, deletes the queue's deltas and folds them into its counts with its own
+            -- claims, in the same statement: the counts plus the deltas are exactly the slots held.
+            CREATE TABLE queue_slots (
+              queue           text   NOT NULL,
+              concurrency_key text   NOT NULL,
+              n               integer NOT NULL,
+              PRIMARY KEY (queue, concurrency_key)
+            );
+            CREATE TABLE queue_slot_deltas (
+              queue           text    NOT NULL,
+              concurrency_key text    NOT NULL,
+              n               integer NOT NULL
+            );
+            ALTER TABLE queue_slot_deltas SET (autovacuum_vacuum_scale_factor = 0, autovacuum_vacuum_threshold = 1000, autovacuum_vacuum_cost_delay = 0);
+            INSERT INTO queue_slots (queue, concurrency_key, n)
+              SELECT queue, coalesce(concurrency_key, ''), count(*) FROM job_slots GROUP BY 1, 2;
+            CREATE OR REPLACE FUNCTION gantry_slot_freed() RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+            BEGIN
+              INSERT INTO queue_slot_deltas (queue, concurrency_key, n) VALUES (OLD.queue, coalesce(OLD.concurrency_key, ''), -1);
+              RETURN NULL;
+            END $$;
+            DROP TABLE job_slots;
+            """),
     ];
 
     public static int LatestVersion => Migrations[^1].Version;

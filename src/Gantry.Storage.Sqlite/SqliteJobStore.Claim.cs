@@ -1,3 +1,4 @@
+using Gantry.Flow;
 using Gantry.Jobs;
 using Gantry.Serialization;
 using Gantry.Storage.Sqlite.Native;
@@ -71,6 +72,7 @@ public sealed partial class SqliteJobStore
             var now = NowMs();
             var leaseUntil = now + (long)p.LeaseDuration.TotalMilliseconds;
             var claimed = new List<(long Seq, ClaimedJob Job, bool IsStep)>();
+            var heldBack = new List<string>();
             var shape = (p.JobTypes?.Count, p.Capabilities.Count);
             if (!_claimSql.TryGetValue(shape, out var sql)) _claimSql[shape] = sql = ClaimSql(shape.Item1, shape.Item2);
             var claim = Raw(sql);
@@ -78,7 +80,7 @@ public sealed partial class SqliteJobStore
             foreach (var demand in p.Queues)
             {
                 if (demand.Limit <= 0) continue;
-                if (_limited.Queues.Contains(demand.Queue) && ClaimLimited(demand, p, now, leaseUntil, claimed)) continue;
+                if (_limited.Queues.Contains(demand.Queue) && ClaimLimited(demand, p, now, leaseUntil, claimed, heldBack)) continue;
                 claim.Bind("@worker", p.WorkerId).Bind("@lease_until", leaseUntil).Bind("@now", now)
                     .Bind("@queue", demand.Queue).Bind("@limit", demand.Limit);
                 for (var i = 0; i < p.JobTypes?.Count; i++) claim.Bind($"@t{i}", p.JobTypes[i]);
@@ -102,7 +104,8 @@ public sealed partial class SqliteJobStore
             }
             // RETURNING does not keep the subquery's order: restore priority, then age.
             claimed.Sort((a, b) => a.Job.Priority != b.Job.Priority ? b.Job.Priority.CompareTo(a.Job.Priority) : a.Seq.CompareTo(b.Seq));
-            return claimed.ConvertAll(c => c.Job);
+            var jobs = claimed.ConvertAll(c => c.Job);
+            return heldBack.Count == 0 ? jobs : new ClaimedJobs(jobs, heldBack);
         }, ct);
     }
 

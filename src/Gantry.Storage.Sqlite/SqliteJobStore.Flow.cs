@@ -101,7 +101,7 @@ public sealed partial class SqliteJobStore
     /// its starts recorded for the rate. False when the
     /// queue has no limits any more (the caller claims it as any other).
     /// </summary>
-    private bool ClaimLimited(QueueDemand demand, JobClaimParams p, long now, long leaseUntil, List<(long Seq, ClaimedJob Job, bool IsStep)> claimed)
+    private bool ClaimLimited(QueueDemand demand, JobClaimParams p, long now, long leaseUntil, List<(long Seq, ClaimedJob Job, bool IsStep)> claimed, List<string> heldBack)
     {
         long? concurrency, perKey, rateCount, rateWindow;
         string cursor;
@@ -125,6 +125,7 @@ public sealed partial class SqliteJobStore
         }
         if (room <= 0)
         {
+            heldBack.Add(demand.Queue);
             _limited.WakeAfterShortClaim(demand.Queue, 0, Signals.JobsAvailable);
             return true;
         }
@@ -171,7 +172,11 @@ public sealed partial class SqliteJobStore
         }
         if ((wrapped ?? after) is { } served)
             Raw("UPDATE queue_limits SET cursor_key = @cursor WHERE queue = @queue").Bind("@queue", demand.Queue).Bind("@cursor", served).Execute();
-        if (claimed.Count - first < demand.Limit) _limited.WakeAfterShortClaim(demand.Queue, claimed.Count - first, Signals.JobsAvailable);
+        if (claimed.Count - first < demand.Limit)
+        {
+            heldBack.Add(demand.Queue);
+            _limited.WakeAfterShortClaim(demand.Queue, claimed.Count - first, Signals.JobsAvailable);
+        }
         if (rateCount is not null && claimed.Count > first)
             Raw("INSERT INTO queue_starts (queue, at, n) VALUES (@queue, @now, @n)").Bind("@queue", demand.Queue).Bind("@now", now).Bind("@n", claimed.Count - first).Execute();
         return true;
@@ -194,12 +199,12 @@ public sealed partial class SqliteJobStore
         }
     }
 
-    public async Task QueueLimitsSetAsync(string queue, QueueLimits limits, CancellationToken ct)
+    public async Task QueueLimitsSetAsync(string queue, QueueLimits limits, bool anyQueue, CancellationToken ct)
     {
         limits = limits.Validated();
         await WriteAsync(_ =>
         {
-            ThrowIfUnknownQueue(queue);
+            if (!anyQueue) ThrowIfUnknownQueue(queue);
             bool limitedBefore;
             using (var had = Prepared("SELECT EXISTS (SELECT 1 FROM queue_limits WHERE queue = @queue)").Bind("@queue", queue).ExecuteReader())
                 limitedBefore = had.Read() && had.GetInt64(0) == 1;

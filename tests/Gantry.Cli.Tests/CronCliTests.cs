@@ -3,7 +3,7 @@ using System.Text.Json;
 namespace Gantry.Cli.Tests;
 
 /// <summary>`gantry cron` and `gantry queues retention` on a store and through --server, their bad inputs, and gantry.json's
-/// schedules reconciled when a server starts.</summary>
+/// schedules reconciled and limits set when a server starts.</summary>
 public sealed class CronCliTests : IDisposable
 {
     private static readonly TimeSpan Generous = TimeSpan.FromSeconds(60);
@@ -151,6 +151,35 @@ public sealed class CronCliTests : IDisposable
         var (code, _, stderr) = await GantryAsync("queues", "retention", "emails", "--dead", "soon", "--db", _dir.Db);
         Assert.Equal(2, code);
         Assert.Contains("--dead: 'soon' is not a duration", stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task GantryJson_Limits_SetWhenAServerStarts_OnAQueueWithoutJobsToo()
+    {
+        File.WriteAllText(_dir.File("gantry.json"), """
+            { "limits": { "mail": { "concurrency": 20, "per_key": 2, "rate": "600/m" } } }
+            """);
+        await StartAndStopServerAsync();
+
+        // The queue is known by its limits: they can be changed without a job ever submitted to it.
+        Assert.Contains("queue mail: concurrency 5, per key 2, rate 600/m", await OkAsync("queues", "limit", "mail", "--concurrency", "5", "--db", _dir.Db), StringComparison.Ordinal);
+        await OkAsync("submit", "noop", "{}", "--queue", "mail", "--db", _dir.Db);
+        var queues = JsonDocument.Parse(await OkAsync("queues", "--json", "--db", _dir.Db)).RootElement;
+        var mail = queues.EnumerateArray().Single(q => q.GetProperty("queue").GetString() == "mail").GetProperty("limits");
+        Assert.Equal((5, 2, "600/m"), (mail.GetProperty("concurrency").GetInt32(), mail.GetProperty("per_key").GetInt32(), mail.GetProperty("rate").GetString()));
+    }
+
+    [Theory]
+    [InlineData("""{ "limits": { "mail": { "concurrency": 0 } } }""", "gantry.json: limits.mail.concurrency: must be between 1 and 1,000,000, got 0")]
+    [InlineData("""{ "limits": { "mail": { "rate": "5/d" } } }""", "gantry.json: limits.mail.rate: '5/d' is not a rate (write a count per second, minute or hour: 100/s, 600/m, 1000/h)")]
+    [InlineData("""{ "limits": { "mail": { "burst": 3 } } }""", "gantry.json: limits.mail: unknown field 'burst' (known fields: concurrency, per_key, rate)")]
+    [InlineData("""{ "limits": { "mail": {} } }""", "gantry.json: limits.mail: name at least one limit (concurrency, per_key, rate), or clear them")]
+    public async Task GantryJson_BadLimits_OneLineNamingTheKey(string config, string error)
+    {
+        File.WriteAllText(_dir.File("gantry.json"), config);
+        var (code, _, stderr) = await GantryAsync("server", "--db", _dir.Db, "--listen", "off");
+        Assert.Equal(1, code);
+        Assert.Equal($"gantry: {error}", stderr.Trim());
     }
 
     private async Task StartAndStopServerAsync()

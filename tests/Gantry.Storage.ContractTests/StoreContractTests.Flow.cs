@@ -191,6 +191,52 @@ public abstract partial class StoreContractTests
     }
 
     [Fact]
+    public async Task QueueLimits_RunningCount_ExactThroughEveryWayOutOfRunning_AndUpkeep()
+    {
+        foreach (var key in new[] { "a", "b", "c" }) await EnqueueManyAsync(8, key: key);
+        await EnqueueManyAsync(4);
+        await LimitAsync(new QueueLimits { Concurrency = 5, PerKey = 2 });
+        var running = new List<ClaimedJob>();
+        for (var round = 0; round < 12; round++)
+        {
+            running.AddRange(await ClaimAsync(limit: 10));
+            Assert.True(running.Count <= 5, $"{running.Count} running under a limit of 5");
+            Assert.Equal(running.Count, Assert.Single(await Store.QueueLimitsListAsync(Ct)).Running);
+            // End them every way there is, in turn: success, retried failure, dead failure, cancel; upkeep between.
+            var ending = running.Take(2).ToArray();
+            foreach (var (job, i) in ending.Select((j, i) => (j, i)))
+            {
+                switch ((round + i) % 4)
+                {
+                    case 0: Assert.True(await SucceedAsync(job)); break;
+                    case 1: Assert.True(await FailAsync(job, JobState.Queued)); break;
+                    case 2: Assert.True(await FailAsync(job, JobState.Dead)); break;
+                    default:
+                        await Store.JobCancelAsync(job.Id, Ct);
+                        Assert.True(await ReportAsync(new JobCancelledReport(job.Id, job.Attempt, job.WorkerId)));
+                        break;
+                }
+                running.Remove(job);
+            }
+            if (round % 3 == 2) await Store.UpkeepAsync(Ct);
+            Assert.Equal(running.Count, Assert.Single(await Store.QueueLimitsListAsync(Ct)).Running);
+        }
+    }
+
+    [Fact]
+    public async Task QueueLimits_ShortClaim_SaysHeldBack_PlainQueueDoesNot()
+    {
+        await EnqueueManyAsync(3);
+        await EnqueueManyAsync(1, queue: "plain");
+        await LimitAsync(new QueueLimits { Concurrency = 2 });
+
+        var held = await ClaimAsync(limit: 10);
+        Assert.Equal(2, held.Count);
+        Assert.Equal(["default"], ClaimedJobs.HeldBackOf(held));
+        Assert.Empty(ClaimedJobs.HeldBackOf(await ClaimAsync(limit: 10, queue: "plain")));
+    }
+
+    [Fact]
     public async Task UniqueFor_KeyExpires_NewJobTakesIt()
     {
         var first = Job() with { IdempotencyKey = "refresh:42", UniqueFor = TimeSpan.FromMinutes(10) };

@@ -46,6 +46,9 @@ internal sealed record GantryConfig
     /// <summary>Per-queue retention (<c>retention</c>, keyed by queue: <c>succeeded_seconds</c>, <c>dead_seconds</c>, <c>cancelled_seconds</c>), set when a server starts.</summary>
     public IReadOnlyList<Gantry.Storage.QueueRetention> Retention { get; init; } = [];
 
+    /// <summary>Per-queue flow limits (<c>limits</c>, keyed by queue: <c>concurrency</c>, <c>per_key</c>, <c>rate</c>), set when a server starts.</summary>
+    public IReadOnlyList<Gantry.Flow.DeclaredQueueLimits> Limits { get; init; } = [];
+
     /// <summary>Alert webhooks (<c>alerts</c>: <c>webhooks</c>, <c>queue_stalled_after_seconds</c>), delivered by the leading coordinator.</summary>
     public Gantry.Server.Alerts.AlertOptions Alerts { get; init; } = new();
 
@@ -92,6 +95,7 @@ internal sealed record GantryConfig
             var hidePayloads = false;
             var schedules = new List<Gantry.Scheduling.ScheduleDefinition>();
             var retention = new List<Gantry.Storage.QueueRetention>();
+            var limits = new List<Gantry.Flow.DeclaredQueueLimits>();
             ProcessHandlerSpec? defaults = null;
             var alerts = new Gantry.Server.Alerts.AlertOptions();
             foreach (var p in root.EnumerateObject())
@@ -132,6 +136,13 @@ internal sealed record GantryConfig
                         foreach (var q in Object(p.Value, $"{name}: retention").EnumerateObject())
                             retention.Add(RetentionFrom(q.Name, q.Value, $"{name}: retention.{q.Name}"));
                         break;
+                    case "limits":
+                        foreach (var q in Object(p.Value, $"{name}: limits").EnumerateObject())
+                        {
+                            JobDraft.CheckName(q.Name, $"{name}: limits.{q.Name}");
+                            limits.Add(new Gantry.Flow.DeclaredQueueLimits(q.Name, Gantry.Flow.QueueLimitsDocument.Read(q.Value, $"{name}: limits.{q.Name}")));
+                        }
+                        break;
                     case "run" or "server" or "worker" or "node":
                         // A command's settings: read with the environment and the flags, and checked key by key, by CommandSettings.
                         Object(p.Value, $"{name}: {p.Name}");
@@ -143,7 +154,7 @@ internal sealed record GantryConfig
                         defaults = ProcessDefaultsFrom(p.Value, $"{name}: process_defaults");
                         break;
                     default:
-                        throw new InvalidInputException(name, $"unknown field '{p.Name}' (known fields: handlers, process_defaults, alerts, tokens, telemetry, allowed_hosts, cors_origins, dashboard_hide_payloads, schedules, retention, run, server, worker, node)");
+                        throw new InvalidInputException(name, $"unknown field '{p.Name}' (known fields: handlers, process_defaults, alerts, tokens, telemetry, allowed_hosts, cors_origins, dashboard_hide_payloads, schedules, retention, limits, run, server, worker, node)");
                 }
             }
             // Defaults fill what each handler leaves unset, wherever the section stands in the file.
@@ -153,7 +164,7 @@ internal sealed record GantryConfig
             return new GantryConfig
             {
                 Handlers = handlers, ProcessDefaults = defaults, Alerts = alerts, Tokens = tokens, Telemetry = telemetry, AllowedHosts = allowedHosts, CorsOrigins = corsOrigins, Source = Path.GetFullPath(path),
-                DashboardHidePayloads = hidePayloads, Schedules = schedules, Retention = retention,
+                DashboardHidePayloads = hidePayloads, Schedules = schedules, Retention = retention, Limits = limits,
             };
         }
     }
@@ -173,7 +184,7 @@ internal sealed record GantryConfig
                 "working_directory" => spec with { WorkingDirectory = String(p.Value, where) },
                 "env" => spec with { Env = Strings(p.Value, where) },
                 "timeout_seconds" => spec with { Timeout = TimeSpan.FromSeconds(Positive(p.Value, where)) },
-                "limits" => spec with { Limits = Limits(p.Value, where) },
+                "limits" => spec with { Limits = ProcessLimitsFrom(p.Value, where) },
                 _ => throw new InvalidInputException(at, $"unknown field '{p.Name}' (known fields: command, working_directory, env, timeout_seconds, limits)"),
             };
         }
@@ -192,7 +203,7 @@ internal sealed record GantryConfig
             spec = p.Name switch
             {
                 "timeout_seconds" => spec with { Timeout = TimeSpan.FromSeconds(Positive(p.Value, where)) },
-                "limits" => spec with { Limits = Limits(p.Value, where) },
+                "limits" => spec with { Limits = ProcessLimitsFrom(p.Value, where) },
                 _ => throw new InvalidInputException(at, $"unknown field '{p.Name}' (known fields: timeout_seconds, limits)"),
             };
         }
@@ -328,7 +339,7 @@ internal sealed record GantryConfig
         return new Gantry.Storage.QueueRetention(queue, succeeded, dead, cancelled);
     }
 
-    private static ProcessLimits Limits(JsonElement e, string at)
+    private static ProcessLimits ProcessLimitsFrom(JsonElement e, string at)
     {
         var limits = new ProcessLimits();
         foreach (var p in Object(e, at).EnumerateObject())

@@ -90,11 +90,12 @@ internal static class ProcessHost
         });
         // Alert webhooks join the maintenance services the leader runs.
         if (maintenance is not null) builder.Services.AddGantryAlerts(config.Alerts);
-        // A coordinator holds the file's schedules and retention: reconciled as it starts (every coordinator, idempotently).
+        // A coordinator holds the file's schedules, retention and limits: reconciled as it starts (every coordinator, idempotently).
         if (maintenance is not null && config.Source is not null)
         {
             gantry.AddSchedules(Gantry.Storage.ScheduleOrigins.File, config.Schedules);
             foreach (var retention in config.Retention) gantry.AddQueueRetention(retention);
+            foreach (var limits in config.Limits) gantry.AddQueueLimits(limits);
         }
         if (jobsDir is not null) gantry.AddJobsDirectory(jobsDir with { KnownJobTypes = config.KnownJobTypes, Limits = jobsDir.Limits with { TypeLimits = config.TypeLimits } });
         if (workerOptions is not null)

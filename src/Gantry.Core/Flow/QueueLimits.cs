@@ -100,6 +100,9 @@ public sealed class QueueNotFoundException(string queue)
     public string Queue { get; } = queue;
 }
 
+/// <summary>A queue's limits as a process declares them (gantry.json's <c>limits</c>), set in the store as it starts.</summary>
+public sealed record DeclaredQueueLimits(string Queue, QueueLimits Limits);
+
 /// <summary>A queue's limits with what counts against them now.</summary>
 /// <param name="Running">The queue's jobs running under its limits (holding a slot).</param>
 /// <param name="StartedInWindow">Starts within the rate's window (0 without a rate).</param>

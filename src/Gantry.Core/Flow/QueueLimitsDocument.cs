@@ -21,28 +21,40 @@ public static class QueueLimitsDocument
         {
             throw new InvalidInputException("body", $"is not JSON: {ex.Message.Split('.')[0]}");
         }
-        using (doc)
+        using (doc) return Read(doc.RootElement, at: null);
+    }
+
+    /// <summary>Reads limits from <paramref name="e"/>. Errors name their field as <c>{at}.{field}</c> (gantry.json's
+    /// <c>limits.{queue}</c>), or as the bare field when <paramref name="at"/> is null (the API body).</summary>
+    public static QueueLimits Read(JsonElement e, string? at)
+    {
+        string Field(string name) => at is null ? name : $"{at}.{name}";
+        if (e.ValueKind != JsonValueKind.Object)
+            throw new InvalidInputException(at ?? "body", "must be an object with concurrency, per_key and/or rate");
+        var limits = new QueueLimits();
+        foreach (var p in e.EnumerateObject())
         {
-            if (doc.RootElement.ValueKind != JsonValueKind.Object)
-                throw new InvalidInputException("body", "must be an object with concurrency, per_key and/or rate");
-            var limits = new QueueLimits();
-            foreach (var p in doc.RootElement.EnumerateObject())
+            if (p.Value.ValueKind == JsonValueKind.Null && Fields.Contains(p.Name)) continue;
+            limits = p.Name switch
             {
-                if (p.Value.ValueKind == JsonValueKind.Null && Fields.Contains(p.Name)) continue;
-                limits = p.Name switch
+                "concurrency" => limits with { Concurrency = Int(p.Value, Field("concurrency")) },
+                "per_key" => limits with { PerKey = Int(p.Value, Field("per_key")) },
+                "rate" => limits with
                 {
-                    "concurrency" => limits with { Concurrency = Int(p.Value, "concurrency") },
-                    "per_key" => limits with { PerKey = Int(p.Value, "per_key") },
-                    "rate" => limits with
-                    {
-                        Rate = p.Value.ValueKind == JsonValueKind.String
-                            ? QueueRate.Parse(p.Value.GetString(), "rate")
-                            : throw new InvalidInputException("rate", "must be a string such as \"100/s\", \"600/m\" or \"1000/h\""),
-                    },
-                    _ => throw new InvalidInputException("body", $"unknown field '{p.Name}' (known fields: {string.Join(", ", Fields)})", p.Name),
-                };
-            }
+                    Rate = p.Value.ValueKind == JsonValueKind.String
+                        ? QueueRate.Parse(p.Value.GetString(), Field("rate"))
+                        : throw new InvalidInputException(Field("rate"), "must be a string such as \"100/s\", \"600/m\" or \"1000/h\""),
+                },
+                _ => throw new InvalidInputException(at ?? "body", $"unknown field '{p.Name}' (known fields: {string.Join(", ", Fields)})", p.Name),
+            };
+        }
+        try
+        {
             return limits.Validated();
+        }
+        catch (InvalidInputException ex) when (at is not null)
+        {
+            throw new InvalidInputException(ex.Where == "limits" ? at : Field(ex.Where), ex.Problem);
         }
     }
 

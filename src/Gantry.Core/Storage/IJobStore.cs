@@ -130,7 +130,12 @@ public interface IJobStore : IAsyncDisposable
 
     /// <summary>Sets a queue's flow limits, replacing any it had; they hold for every claim that starts after this returns.
     /// Throws <see cref="QueueNotFoundException"/> for a queue that holds no job and has no limits.</summary>
-    Task QueueLimitsSetAsync(string queue, QueueLimits limits, CancellationToken ct);
+    Task QueueLimitsSetAsync(string queue, QueueLimits limits, CancellationToken ct) => QueueLimitsSetAsync(queue, limits, anyQueue: false, ct);
+
+    /// <summary>Sets a queue's flow limits, replacing any it had. With <paramref name="anyQueue"/> a queue no job has been
+    /// submitted to yet may get them too (limits declared in gantry.json, set before the first job comes); without, it
+    /// throws <see cref="QueueNotFoundException"/> for such a queue (a mistyped name).</summary>
+    Task QueueLimitsSetAsync(string queue, QueueLimits limits, bool anyQueue, CancellationToken ct);
 
     /// <summary>Removes a queue's flow limits. Throws <see cref="QueueNotFoundException"/> for a queue that holds no job and has no limits.</summary>
     Task QueueLimitsClearAsync(string queue, CancellationToken ct);

@@ -42,6 +42,15 @@ public static class ScheduleServiceCollectionExtensions
         return services;
     }
 
+    /// <summary>Declares a queue's flow limits (gantry.json's <c>limits</c>), set in the store as the process starts.</summary>
+    public static IServiceCollection AddGantryQueueLimits(this IServiceCollection services, Gantry.Flow.DeclaredQueueLimits limits)
+    {
+        if (!services.Any(d => d.ImplementationType == typeof(Gantry.Server.Maintenance.DeclaredLimits)))
+            services.AddHostedService<Gantry.Server.Maintenance.DeclaredLimits>();
+        services.AddSingleton(limits);
+        return services;
+    }
+
     private static DeclaredSchedules DeclaredOf(IServiceCollection services)
     {
         if (services.FirstOrDefault(d => d.ServiceType == typeof(DeclaredSchedules))?.ImplementationInstance is DeclaredSchedules existing) return existing;

@@ -1,3 +1,4 @@
+using Gantry.Flow;
 using Gantry.Storage;
 
 namespace Gantry.Worker.Execution;
@@ -36,8 +37,14 @@ internal sealed class JobSlots
     /// <summary>How long an idle worker waits for a slot to free before it plans again.</summary>
     private static readonly TimeSpan IdleRecheck = TimeSpan.FromSeconds(1);
 
-    private readonly Dictionary<string, long> _drainedAt = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, (long At, TimeSpan For)> _drainedAt = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, int> _heldBackClaims = new(StringComparer.Ordinal); // in a row, per queue
     private readonly TimeSpan _drainedFor;
+
+    /// <summary>How long a queue held back by a flow limit waits before it is asked again: slots free as the
+    /// cluster's jobs end, long before the poll interval. While the worker is idle on the queue, doubled for each
+    /// held-back claim in a row that brought nothing, up to the poll interval (a queue that is empty after all).</summary>
+    public static readonly TimeSpan HeldBackRecheck = TimeSpan.FromMilliseconds(10);
     private readonly TimeProvider _time;
 
     /// <param name="drainedFor">How long a queue that came back short is taken as empty (the poll interval).</param>
@@ -130,23 +137,26 @@ internal sealed class JobSlots
         return new ClaimPlan(demands, wanted, mayWait, recheck);
     }
 
-    /// <summary>True when the queue's last claim came back short within <see cref="_drainedFor"/>; lowers
+    /// <summary>True when the queue's last claim came back short and its wait (the poll interval, or less when held back) has not passed; lowers
     /// <paramref name="recheck"/> to when it is due for another look.</summary>
     private bool IsDrained(string queue, long now, ref TimeSpan recheck)
     {
-        if (!_drainedAt.TryGetValue(queue, out var at)) return false;
-        var left = _drainedFor - _time.GetElapsedTime(at, now);
+        if (!_drainedAt.TryGetValue(queue, out var drained)) return false;
+        var left = drained.For - _time.GetElapsedTime(drained.At, now);
         if (left <= TimeSpan.Zero) return false;
         if (left < recheck) recheck = left;
         return true;
     }
 
     /// <summary>
-    /// Notes what a claim brought: a queue that got fewer jobs than asked is drained for now.
-    /// True when every queue asked came back short (the coordinator has nothing more for this worker).
+    /// Notes what a claim brought: a queue that got fewer jobs than asked is drained for now, for the poll
+    /// interval, or for <see cref="HeldBackRecheck"/> when the claim says a flow limit held it back.
+    /// True when every queue asked came back short and none was held back (the coordinator has nothing more for
+    /// this worker until new work comes).
     /// </summary>
     public bool Claimed(ClaimPlan plan, IReadOnlyList<ClaimedJob> jobs)
     {
+        var heldBack = ClaimedJobs.HeldBackOf(jobs);
         var got = new Dictionary<string, int>(StringComparer.Ordinal);
         foreach (var job in jobs) got[job.Queue] = got.GetValueOrDefault(job.Queue) + 1;
         var now = _time.GetTimestamp();
@@ -155,11 +165,29 @@ internal sealed class JobSlots
         {
             foreach (var demand in plan.Demands)
             {
-                if (got.GetValueOrDefault(demand.Queue) < demand.Limit) _drainedAt[demand.Queue] = now;
-                else
+                var brought = got.GetValueOrDefault(demand.Queue);
+                if (brought >= demand.Limit)
                 {
                     _drainedAt.Remove(demand.Queue);
+                    _heldBackClaims.Remove(demand.Queue);
                     allShort = false;
+                }
+                else if (heldBack.Contains(demand.Queue))
+                {
+                    // While this worker runs the queue's jobs, or ended some lately (their reports free slots as they are
+                    // written), slots are about to free: 10 ms. Idle on it, doubling while such claims bring nothing.
+                    var busy = brought > 0 || _running[demand.Queue] > 0 || _buffered[demand.Queue] > 0
+                               || (_lastProgress.TryGetValue(demand.Queue, out var last) && _time.GetElapsedTime(last, now) < StaleAfter);
+                    var inRow = busy ? 0 : Math.Min(_heldBackClaims.GetValueOrDefault(demand.Queue) + 1, 16);
+                    _heldBackClaims[demand.Queue] = inRow;
+                    var wait = TimeSpan.FromTicks(Math.Min(_drainedFor.Ticks, HeldBackRecheck.Ticks << Math.Max(0, inRow - 1)));
+                    _drainedAt[demand.Queue] = (now, wait);
+                    allShort = false;
+                }
+                else
+                {
+                    _drainedAt[demand.Queue] = (now, _drainedFor);
+                    _heldBackClaims.Remove(demand.Queue);
                 }
             }
         }

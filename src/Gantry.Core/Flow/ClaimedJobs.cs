@@ -1,0 +1,27 @@
+using System.Collections;
+using Gantry.Storage;
+
+namespace Gantry.Flow;
+
+/// <summary>
+/// What a store's claim returns: the jobs, and the queues whose claim a flow limit may have cut short
+/// (<see cref="HeldBack"/>). A worker takes a queue that came back short for empty and looks again at its
+/// poll interval; a held-back queue is not empty, only full for now, and is looked at again as soon as
+/// slots may have freed. Links that do not carry it (HTTP, IPC) return a plain list: every short queue
+/// then counts as empty, as before.
+/// </summary>
+public sealed class ClaimedJobs(IReadOnlyList<ClaimedJob> jobs, IReadOnlyCollection<string> heldBack) : IReadOnlyList<ClaimedJob>
+{
+    /// <summary>Limited queues whose claim came back short of the demand: their limits left no more room for now
+    /// (or they ran out of jobs; a store does not tell the two apart at the cost of another read).</summary>
+    public IReadOnlyCollection<string> HeldBack { get; } = heldBack;
+
+    public int Count => jobs.Count;
+    public ClaimedJob this[int index] => jobs[index];
+    public IEnumerator<ClaimedJob> GetEnumerator() => jobs.GetEnumerator();
+    IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
+
+    /// <summary>The held-back queues of a claim's result; empty for a result that does not say.</summary>
+    public static IReadOnlyCollection<string> HeldBackOf(IReadOnlyList<ClaimedJob> claimed) =>
+        claimed is ClaimedJobs c ? c.HeldBack : [];
+}

@@ -1,0 +1,67 @@
+using Gantry.Flow;
+using Gantry.Storage;
+using Gantry.Worker.Execution;
+
+namespace Gantry.Worker.Tests.Execution;
+
+/// <summary>A queue a flow limit held back is asked again within milliseconds; one that came back empty waits for the poll interval.</summary>
+public sealed class JobSlotsHeldBackTests
+{
+    private static readonly TimeSpan Poll = TimeSpan.FromMilliseconds(500);
+
+    private sealed class SteppedTime : TimeProvider
+    {
+        private long _now;
+        public override long GetTimestamp() => _now;
+        public override long TimestampFrequency => TimeSpan.TicksPerSecond;
+        public void Advance(TimeSpan by) => _now += by.Ticks;
+    }
+
+    [Fact]
+    public void HeldBackQueue_AskedAgainAfterTenMilliseconds_DoublingWhileItBringsNothing()
+    {
+        var time = new SteppedTime();
+        var slots = new JobSlots(new Dictionary<string, int> { ["default"] = 4 }, 4, maxPrefetch: 0, Poll, time);
+        var plan = slots.Plan();
+        Assert.Equal(4, plan.Wanted);
+
+        // Held back: not "nothing to do until new work comes", and asked again after 10 ms.
+        Assert.False(slots.Claimed(plan, new ClaimedJobs([], ["default"])));
+        var waiting = slots.Plan();
+        Assert.Equal((0, JobSlots.HeldBackRecheck), (waiting.Wanted, waiting.Recheck));
+        time.Advance(JobSlots.HeldBackRecheck);
+        plan = slots.Plan();
+        Assert.Equal(4, plan.Wanted);
+
+        // Held back again with nothing brought: twice as long.
+        slots.Claimed(plan, new ClaimedJobs([], ["default"]));
+        Assert.Equal(JobSlots.HeldBackRecheck * 2, slots.Plan().Recheck);
+    }
+
+    [Fact]
+    public void HeldBackQueue_WhileItsJobsRunHere_NoDoubling()
+    {
+        var time = new SteppedTime();
+        var slots = new JobSlots(new Dictionary<string, int> { ["default"] = 4 }, 4, maxPrefetch: 0, Poll, time);
+        var job = new ClaimedJob { Id = Guid.NewGuid(), Type = "t", Queue = "default", Payload = "{}", Attempt = 1, MaxAttempts = 1, WorkerId = "w" };
+        slots.Claimed(slots.Plan(), new ClaimedJobs([job], ["default"]));
+        slots.AddClaimed([job]);
+        Assert.True(slots.TryStartNext(out _));
+        for (var i = 0; i < 3; i++)
+        {
+            time.Advance(Poll);
+            slots.Claimed(slots.Plan(), new ClaimedJobs([], ["default"]));
+            Assert.Equal(JobSlots.HeldBackRecheck, slots.Plan().Recheck);
+        }
+    }
+
+    [Fact]
+    public void ShortClaimWithoutTheWord_QueueTakenForEmptyUntilThePollInterval()
+    {
+        var time = new SteppedTime();
+        var slots = new JobSlots(new Dictionary<string, int> { ["default"] = 4 }, 4, maxPrefetch: 0, Poll, time);
+        Assert.True(slots.Claimed(slots.Plan(), []));
+        var waiting = slots.Plan();
+        Assert.Equal((0, Poll), (waiting.Wanted, waiting.Recheck));
+    }
+}
