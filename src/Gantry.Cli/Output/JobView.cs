@@ -31,6 +31,7 @@ namespace Gantry.Cli.Output;
 [JsonSerializable(typeof(Bench.MemoryBenchResult))]
 [JsonSerializable(typeof(Bench.PruneBenchResult))]
 [JsonSerializable(typeof(Bench.StatsBenchResult))]
+[JsonSerializable(typeof(Bench.DashboardBenchResult))]
 [JsonSerializable(typeof(Gantry.Server.Api.ScheduleView))]
 [JsonSerializable(typeof(Gantry.Server.Api.ScheduleView[]))]
 [JsonSerializable(typeof(Gantry.Server.Api.ScheduleTriggerView))]
