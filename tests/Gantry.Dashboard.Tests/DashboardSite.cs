@@ -150,6 +150,25 @@ public abstract partial class DashboardSite : IAsyncLifetime
         return JsonDocument.Parse(body).RootElement.Clone();
     }
 
+    /// <summary>Opens the page of running job <paramref name="id"/> and waits until its progress bar moves, with no reload of
+    /// the page meanwhile (a marker on its window would be gone).</summary>
+    public void WatchProgressMove(string id)
+    {
+        Open($"#/jobs/{id}");
+        Element("#job-state [data-state='running']", "the running state");
+        Browser.ExecuteScript("window.__noReload = 42;");
+        var first = WaitFor(() => (double?)Progress(), "the progress")!.Value;
+        WaitFor(() => Progress() > first + 1, "the progress bar moving");
+        Assert.Equal(42L, Browser.ExecuteScript("return window.__noReload;"));
+    }
+
+    /// <summary>The job page's progress bar, in percent.</summary>
+    public double Progress()
+    {
+        var text = Element("#job-progress").GetAttribute("data-progress");
+        return string.IsNullOrEmpty(text) ? 0 : double.Parse(text, System.Globalization.CultureInfo.InvariantCulture);
+    }
+
     /// <summary>Polls the API until the job is in <paramref name="state"/>.</summary>
     public async Task WaitForStateAsync(string id, params string[] states)
     {

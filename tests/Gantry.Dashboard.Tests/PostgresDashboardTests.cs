@@ -18,20 +18,9 @@ public sealed class PostgresDashboardTests(PostgresSite site) : IClassFixture<Po
 
         var id = await site.SubmitAsync("""{"type":"count","payload":{"to":400,"step_ms":50}}""");
         await site.WaitForStateAsync(id, "running");
-        site.Open($"#/jobs/{id}");
-        site.Element("#job-state [data-state='running']", "the running state");
-        site.Browser.ExecuteScript("window.__noReload = 42;");
-        var first = site.WaitFor(() => (double?)Progress(), "the progress")!.Value;
-        site.WaitFor(() => Progress() > first + 1, "the progress bar moving");
-        Assert.Equal(42L, site.Browser.ExecuteScript("return window.__noReload;"));
+        site.WatchProgressMove(id);
         site.Screenshot("postgres-job");
         site.Click("button[data-action='cancel']");
         await site.WaitForStateAsync(id, "cancelled");
-    }
-
-    private double Progress()
-    {
-        var text = site.Element("#job-progress").GetAttribute("data-progress");
-        return string.IsNullOrEmpty(text) ? 0 : double.Parse(text, System.Globalization.CultureInfo.InvariantCulture);
     }
 }

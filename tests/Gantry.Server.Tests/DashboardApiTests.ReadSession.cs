@@ -5,66 +5,29 @@ using System.Text.Json;
 using Gantry.Jobs;
 using Gantry.Server.Api;
 using Gantry.Storage;
-using Gantry.Storage.Sqlite;
 using Gantry.TestSupport;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.DataProtection;
-using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http.Metadata;
 using Microsoft.AspNetCore.Routing;
-using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Gantry.Server.Tests;
 
-/// <summary>
-/// What a dashboard session with a <c>read</c> token can reach, walked over every endpoint the app maps (read from its
-/// EndpointDataSource, so a new one is covered without being listed): every call that changes something is refused
-/// and changes nothing, and with payloads hidden no answer (job, list, workflow, logs, both event streams) holds a
-/// payload or a result. And the sign-in's rate limit per client address.
-/// </summary>
-public sealed class DashboardReadSessionTests : IAsyncLifetime
+// What a dashboard session with a read token can reach, walked over every endpoint the app maps (read from its
+// EndpointDataSource, so a new one is covered without being listed): every call that changes something is refused and
+// changes nothing, and with payloads hidden no answer (job, list, workflow, logs, both event streams) holds a payload or
+// a result. And the sign-in's rate limit per client address.
+public sealed partial class DashboardApiTests
 {
-    private const string Admin = "admin-secret-2", Read = "read-secret-2";
     private const string Secret = "4111-1111-secret";
-    private readonly string _dir = Directory.CreateTempSubdirectory("gantry-dash-read-").FullName;
-    private WebApplication? _app;
-    private IJobStore _store = null!;
 
-    public async Task InitializeAsync() =>
-        _store = await SqliteJobStore.OpenAsync(new SqliteStoreOptions { Path = Path.Combine(_dir, "gantry.db") }, CancellationToken.None);
-
-    public async Task DisposeAsync()
-    {
-        if (_app is not null) await _app.DisposeAsync();
-        await _store.DisposeAsync();
-        SqliteConnection.ClearAllPools();
-        Directory.Delete(_dir, recursive: true);
-    }
-
-    private async Task<Uri> StartAsync(ApiOptions options)
-    {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        builder.Services.AddSingleton(_store);
-        builder.Services.AddGantryApi(options);
-        builder.Services.AddDataProtection().UseEphemeralDataProtectionProvider();
-        _app = builder.Build();
-        _app.MapGantryApi();
-        _app.MapGantryDashboard();
-        await _app.StartAsync();
-        return new Uri(_app.Urls.First() + "/");
-    }
-
+    /// <summary>The admin and read tokens, the job type <c>echo</c> known (workflows are submitted over the API).</summary>
     private static ApiOptions Tokens(bool hide = false, int signIns = 10) =>
-        new() { Tokens = ApiToken.ParseList($"admin:{Admin},read:{Read}"), HidePayloadsFromReaders = hide, SignInAttemptsPerMinute = signIns, KnownJobTypes = ["echo"] };
-
-    private static StringContent Json(string json) => new(json, Encoding.UTF8, "application/json");
+        WithTokens(hide) with { SignInAttemptsPerMinute = signIns, KnownJobTypes = ["echo"] };
 
     /// <summary>A client signed in with the read token, and the session's anti-forgery token.</summary>
     private static async Task<(HttpClient Http, string Antiforgery)> SignInReadAsync(Uri root)
     {
-        var http = new HttpClient(new HttpClientHandler { CookieContainer = new CookieContainer(), UseCookies = true, AllowAutoRedirect = false }) { BaseAddress = root };
+        var http = Client(root, out _);
         Assert.Equal(HttpStatusCode.OK, (await http.PostAsync("dashboard/session", Json($$"""{"token":"{{Read}}"}"""))).StatusCode);
         var session = JsonDocument.Parse(await http.GetStringAsync("dashboard/session")).RootElement;
         Assert.Equal("read", session.GetProperty("scope").GetString());
@@ -75,7 +38,7 @@ public sealed class DashboardReadSessionTests : IAsyncLifetime
     private List<(string Method, string Path, bool TypedBody)> ApiCalls(Func<string, string> value)
     {
         var calls = new List<(string, string, bool)>();
-        foreach (var endpoint in _app!.Services.GetRequiredService<EndpointDataSource>().Endpoints.OfType<RouteEndpoint>())
+        foreach (var endpoint in _apps[^1].Services.GetRequiredService<EndpointDataSource>().Endpoints.OfType<RouteEndpoint>())
         {
             var path = string.Join("/", endpoint.RoutePattern.PathSegments.Select(s => string.Concat(s.Parts.Select(p => p switch
             {
