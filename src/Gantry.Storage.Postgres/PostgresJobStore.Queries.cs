@@ -115,10 +115,19 @@ public sealed partial class PostgresJobStore
         }
         cmd.CommandText = $"SELECT {JobColumns} FROM jobs {(where.Count > 0 ? "WHERE " + string.Join(" AND ", where) : "")} ORDER BY id DESC LIMIT @limit";
         cmd.Bind("@limit", Math.Clamp(p.Limit, 1, 10_000));
-        await using var r = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false);
-        var list = new List<JobRecord>();
-        while (await r.ReadAsync(ct).ConfigureAwait(false)) list.Add(ReadJob(r));
-        return list;
+        // Planned for its own values (for the batch's implicit transaction only): a generic plan takes a type or a state to
+        // be as common as the average one and walks the whole id index for a rare one instead of its own index. Not in
+        // parallel: workers splitting the newest-first walk each read far down it before the page is full.
+        await using var batch = new NpgsqlBatch(c);
+        batch.BatchCommands.Add(new NpgsqlBatchCommand("SELECT set_config('plan_cache_mode', 'force_custom_plan', true), set_config('max_parallel_workers_per_gather', '0', true)"));
+        var list = new NpgsqlBatchCommand(cmd.CommandText);
+        foreach (NpgsqlParameter parameter in cmd.Parameters) list.Parameters.Add(parameter.Clone());
+        batch.BatchCommands.Add(list);
+        await using var r = await batch.ExecuteReaderAsync(ct).ConfigureAwait(false);
+        await r.NextResultAsync(ct).ConfigureAwait(false); // past set_config's row
+        var jobs = new List<JobRecord>();
+        while (await r.ReadAsync(ct).ConfigureAwait(false)) jobs.Add(ReadJob(r));
+        return jobs;
     }, ct);
 
     private static readonly string TypesStartingSql = JobSearch.TypesSql(" COLLATE \"C\"");

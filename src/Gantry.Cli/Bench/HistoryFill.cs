@@ -5,7 +5,7 @@ using Gantry.Storage;
 namespace Gantry.Cli.Bench;
 
 /// <summary>
-/// A large history made through the store's own enqueue, claim and reports, as a store in service gets it: batches of
+/// A large history made through the store's own enqueue, claim, reports and heartbeat, as a store in service gets it: batches of
 /// <see cref="Batch"/> jobs, each batch one queue (<c>q0</c>, <c>q1</c>, … in turn), every job run to its end, one in a
 /// hundred dead; then a small backlog per queue (100, half of it scheduled an hour ahead).
 /// </summary>
@@ -31,6 +31,10 @@ internal static class HistoryFill
             await store.JobReportManyAsync(claimed.Select((c, i) => i % 100 == 0
                 ? new JobFailedReport(c.Id, c.Attempt, c.WorkerId, new JobError(JobErrorKinds.Exception, "bench"), JobState.Dead, null)
                 : (JobReport)new JobSucceededReport(c.Id, c.Attempt, c.WorkerId, null)).ToArray(), ct).ConfigureAwait(false);
+            // As a worker's next heartbeat does: the claim's jobs were taken in, so its lease record goes (PostgreSQL keeps
+            // one per claim until then, and the workers view reads them).
+            await store.WorkerHeartbeatAsync(new WorkerHeartbeatParams("bench", TimeSpan.FromMinutes(5), [], Claims: claimed.Select(c => c.ClaimId).Distinct().ToArray()), ct)
+                .ConfigureAwait(false);
             done += n;
             if (done % 100_000 == 0) progress($"{done:N0} of {history:N0} jobs finished ({fill.Elapsed.TotalSeconds:0}s)");
         }
