@@ -107,8 +107,10 @@ public sealed partial class PostgresJobStore
         if (p.Before is { } before) { where.Add("id < @before"); cmd.Bind("@before", before); }
         if (p.Search is { } search)
         {
-            var types = Guid.TryParse(search, out _) ? [] : await TypesStartingAsync(c, search, ct).ConfigureAwait(false);
-            where = [JobSearch.Sql(search, types, "id", where, t => $"type COLLATE \"C\" = {t}", "starts_with(type, @search)", out var asId)];
+            // No index on type here (it would cost every enqueue and every update that is not heap-only): a type prefix is
+            // matched walking the list newest first, a page costing in inverse proportion to how common the prefix is.
+            IReadOnlyList<string>? types = Guid.TryParse(search, out _) ? [] : null;
+            where = [JobSearch.Sql(search, types, "id", where, t => $"type = {t}", "starts_with(type, @search)", out var asId)];
             cmd.Bind("@search", search);
             if (asId is { } id) cmd.Bind("@search_id", id);
             for (var i = 0; i < types?.Count; i++) cmd.Bind($"@search_type{i}", types[i]);
@@ -130,26 +132,13 @@ public sealed partial class PostgresJobStore
         return jobs;
     }, ct);
 
-    private static readonly string TypesStartingSql = JobSearch.TypesSql(" COLLATE \"C\"");
-
-    /// <summary>The job types that start with <paramref name="prefix"/> (<see cref="JobSearch.TypesSql"/>); null when more than
-    /// <see cref="JobSearch.MaxPrefixTypes"/> do.</summary>
-    private static async Task<IReadOnlyList<string>?> TypesStartingAsync(NpgsqlConnection c, string prefix, CancellationToken ct)
-    {
-        await using var cmd = Command(c, TypesStartingSql).Bind("@search", prefix).Bind("@search_end", JobSearch.PrefixEnd(prefix));
-        await using var r = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false);
-        var types = new List<string>();
-        while (await r.ReadAsync(ct).ConfigureAwait(false)) types.Add(r.GetString(0));
-        return types.Count > JobSearch.MaxPrefixTypes ? null : types;
-    }
-
     /// <summary>The conditions of a job filter, bound on <paramref name="cmd"/>; tags through the GIN index jobs_tags.</summary>
     private static List<string> FilterWhere(NpgsqlCommand cmd, JobFilter f)
     {
         var where = new List<string>();
         if (f.State is { } state) { where.Add("state = @state"); cmd.Bind("@state", state.ToText()); }
         if (f.Queue is not null) { where.Add("queue = @queue"); cmd.Bind("@queue", f.Queue); }
-        if (f.Type is not null) { where.Add("type COLLATE \"C\" = @type"); cmd.Bind("@type", f.Type); } // jobs_type
+        if (f.Type is not null) { where.Add("type = @type"); cmd.Bind("@type", f.Type); }
         if (f.Tags is { Count: > 0 } tags)
         {
             where.Add("tags IS NOT NULL AND tags @> @tags");

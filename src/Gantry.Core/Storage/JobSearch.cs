@@ -2,10 +2,10 @@ namespace Gantry.Storage;
 
 /// <summary>
 /// What a job list's <c>search</c> finds, the same in both stores: a job whose id is the text (when it is a job id),
-/// whose idempotency key is exactly the text, or whose type starts with the text (case-sensitive). Each is found through
-/// an index, never a walk of the history: the id through the primary key, the key through <c>jobs_key</c>, and a type
-/// prefix as the job types it covers (<see cref="TypesSql"/>, one probe of <c>jobs_type</c> each), then the newest page
-/// of each of those types (<c>jobs_type</c> ends in the row key).
+/// whose idempotency key is exactly the text, or whose type starts with the text (case-sensitive). The id is found
+/// through the primary key and the key through <c>jobs_key</c>. Where the store has a type index (SQLite's
+/// <c>jobs_type</c>, which ends in the row key) a type prefix becomes the job types it covers (<see cref="TypesSql"/>,
+/// one probe each), then the newest page of each; elsewhere it is matched walking the list newest first.
 /// </summary>
 public static class JobSearch
 {
