@@ -102,21 +102,34 @@ public sealed partial class PostgresJobStore
     {
         await using var cmd = c.CreateCommand();
         var where = FilterWhere(cmd, new JobFilter { State = p.State, Queue = p.Queue, Type = p.Type, Tags = p.Tags });
-        if (p.Search is { } search)
-        {
-            where.Add(JobSearch.Sql(search, "starts_with(type, @search)", out var asId));
-            cmd.Bind("@search", search);
-            if (asId is { } id) cmd.Bind("@search_id", id);
-        }
         // Newest first by id (UUIDv7 grow with time, and within a process one by one): the id index serves
         // the order, where seq has no index of its own.
         if (p.Before is { } before) { where.Add("id < @before"); cmd.Bind("@before", before); }
+        if (p.Search is { } search)
+        {
+            // No index on type here (it would cost every enqueue and every update that is not heap-only): a type prefix is
+            // matched walking the list newest first, a page costing in inverse proportion to how common the prefix is.
+            IReadOnlyList<string>? types = Guid.TryParse(search, out _) ? [] : null;
+            where = [JobSearch.Sql(search, types, "id", where, t => $"type = {t}", "starts_with(type, @search)", out var asId)];
+            cmd.Bind("@search", search);
+            if (asId is { } id) cmd.Bind("@search_id", id);
+            for (var i = 0; i < types?.Count; i++) cmd.Bind($"@search_type{i}", types[i]);
+        }
         cmd.CommandText = $"SELECT {JobColumns} FROM jobs {(where.Count > 0 ? "WHERE " + string.Join(" AND ", where) : "")} ORDER BY id DESC LIMIT @limit";
         cmd.Bind("@limit", Math.Clamp(p.Limit, 1, 10_000));
-        await using var r = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false);
-        var list = new List<JobRecord>();
-        while (await r.ReadAsync(ct).ConfigureAwait(false)) list.Add(ReadJob(r));
-        return list;
+        // Planned for its own values (for the batch's implicit transaction only): a generic plan takes a type or a state to
+        // be as common as the average one and walks the whole id index for a rare one instead of its own index. Not in
+        // parallel: workers splitting the newest-first walk each read far down it before the page is full.
+        await using var batch = new NpgsqlBatch(c);
+        batch.BatchCommands.Add(new NpgsqlBatchCommand("SELECT set_config('plan_cache_mode', 'force_custom_plan', true), set_config('max_parallel_workers_per_gather', '0', true)"));
+        var list = new NpgsqlBatchCommand(cmd.CommandText);
+        foreach (NpgsqlParameter parameter in cmd.Parameters) list.Parameters.Add(parameter.Clone());
+        batch.BatchCommands.Add(list);
+        await using var r = await batch.ExecuteReaderAsync(ct).ConfigureAwait(false);
+        await r.NextResultAsync(ct).ConfigureAwait(false); // past set_config's row
+        var jobs = new List<JobRecord>();
+        while (await r.ReadAsync(ct).ConfigureAwait(false)) jobs.Add(ReadJob(r));
+        return jobs;
     }, ct);
 
     /// <summary>The conditions of a job filter, bound on <paramref name="cmd"/>; tags through the GIN index jobs_tags.</summary>

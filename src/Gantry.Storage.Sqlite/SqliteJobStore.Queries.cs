@@ -107,26 +107,35 @@ public sealed partial class SqliteJobStore
     public Task<IReadOnlyList<JobRecord>> JobListAsync(JobListParams p, CancellationToken ct) => ReadAsync<IReadOnlyList<JobRecord>>(c =>
     {
         using var cmd = c.CreateCommand();
-        // With tags, the page is walked from the first tag's entries, newest first (job_tags' key ends in the row key), so
-        // a page costs its own rows whether the tag is common or rare; the other tags are looked up per row.
-        var first = p.Tags?.FirstOrDefault();
         var from = "jobs";
         var order = "seq";
-        if (first is { Key: { } firstKey, Value: { } firstValue })
-        {
-            from = "jobs JOIN job_tags AS t ON t.job_seq = jobs.seq AND t.key = @tk AND t.value = @tv";
-            order = "t.job_seq";
-            cmd.Bind("@tk", firstKey);
-            cmd.Bind("@tv", firstValue);
-        }
-        var where = FilterWhere(cmd, new JobFilter { State = p.State, Queue = p.Queue, Type = p.Type, Tags = p.Tags?.Skip(1).ToDictionary() });
+        List<string> where;
         if (p.Search is { } search)
         {
-            where.Add(JobSearch.Sql(search, "substr(type, 1, length(@search)) = @search", out var asId));
+            // The search's candidates are each found through an index and bounded by the page: every filter goes into them.
+            where = FilterWhere(cmd, new JobFilter { State = p.State, Queue = p.Queue, Type = p.Type, Tags = p.Tags });
+            if (p.Before is { } b) { where.Add("seq < coalesce((SELECT seq FROM jobs WHERE id = @before), 0)"); cmd.Bind("@before", b.ToString()); }
+            var types = Guid.TryParse(search, out _) ? [] : TypesStarting(c, search);
+            where = [JobSearch.Sql(search, types, "seq", where, t => $"type = {t}", "substr(type, 1, length(@search)) = @search", out var asId)];
             cmd.Bind("@search", search);
             if (asId is { } id) cmd.Bind("@search_id", id.ToString());
+            for (var i = 0; i < types?.Count; i++) cmd.Bind($"@search_type{i}", types[i]);
         }
-        if (p.Before is { } before) { where.Add("seq < coalesce((SELECT seq FROM jobs WHERE id = @before), 0)"); cmd.Bind("@before", before.ToString()); }
+        else
+        {
+            // With tags, the page is walked from the first tag's entries, newest first (job_tags' key ends in the row key), so
+            // a page costs its own rows whether the tag is common or rare; the other tags are looked up per row.
+            var first = p.Tags?.FirstOrDefault();
+            if (first is { Key: { } firstKey, Value: { } firstValue })
+            {
+                from = "jobs JOIN job_tags AS t ON t.job_seq = jobs.seq AND t.key = @tk AND t.value = @tv";
+                order = "t.job_seq";
+                cmd.Bind("@tk", firstKey);
+                cmd.Bind("@tv", firstValue);
+            }
+            where = FilterWhere(cmd, new JobFilter { State = p.State, Queue = p.Queue, Type = p.Type, Tags = p.Tags?.Skip(1).ToDictionary() });
+            if (p.Before is { } before) { where.Add("seq < coalesce((SELECT seq FROM jobs WHERE id = @before), 0)"); cmd.Bind("@before", before.ToString()); }
+        }
         cmd.CommandText = $"SELECT {JobColumns} FROM {from} {(where.Count > 0 ? "WHERE " + string.Join(" AND ", where) : "")} ORDER BY {order} DESC LIMIT @limit";
         cmd.Bind("@limit", Math.Clamp(p.Limit, 1, 10_000));
         using var r = cmd.ExecuteReader();
@@ -134,6 +143,22 @@ public sealed partial class SqliteJobStore
         while (r.Read()) list.Add(ReadJob(r));
         return list;
     }, ct);
+
+    private static readonly string TypesStartingSql = JobSearch.TypesSql("");
+
+    /// <summary>The job types that start with <paramref name="prefix"/> (<see cref="JobSearch.TypesSql"/>); null when more than
+    /// <see cref="JobSearch.MaxPrefixTypes"/> do.</summary>
+    private static List<string>? TypesStarting(SqliteConnection c, string prefix)
+    {
+        using var cmd = c.CreateCommand();
+        cmd.CommandText = TypesStartingSql;
+        cmd.Bind("@search", prefix);
+        cmd.Bind("@search_end", JobSearch.PrefixEnd(prefix));
+        using var r = cmd.ExecuteReader();
+        var types = new List<string>();
+        while (r.Read()) types.Add(r.GetString(0));
+        return types.Count > JobSearch.MaxPrefixTypes ? null : types;
+    }
 
     /// <summary>The conditions of a job filter, bound on <paramref name="cmd"/>. A tag is found through job_tags (indexed by
     /// key and value), so a page of a rare tag does not walk the whole table.</summary>

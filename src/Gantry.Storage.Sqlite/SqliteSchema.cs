@@ -323,6 +323,13 @@ internal static class SqliteSchema
             CREATE INDEX alert_outbox_due ON alert_outbox (next_at) WHERE next_at IS NOT NULL;
             CREATE INDEX alert_outbox_settled ON alert_outbox (settled_at) WHERE settled_at IS NOT NULL;
             """),
+        (13, """
+            -- The job list's type filter and its search by type prefix walk a type's jobs newest first (the index ends in the
+            -- row key, seq), and its search by idempotency key finds the key in any queue; jobs without a key add no entry.
+            -- Neither column changes after the enqueue, so a claim or a completion writes neither index.
+            CREATE INDEX jobs_type ON jobs (type);
+            CREATE INDEX jobs_key ON jobs (idempotency_key) WHERE idempotency_key IS NOT NULL;
+            """),
     ];
 
     public static int LatestVersion => Migrations[^1].Version;

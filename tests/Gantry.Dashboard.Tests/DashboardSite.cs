@@ -27,6 +27,9 @@ public abstract partial class DashboardSite : IAsyncLifetime
     public string Db => _dir.Db;
     public string Directory => _dir.Path;
 
+    /// <summary>The store <c>gantry run</c> opens: the temporary SQLite file unless a site says otherwise.</summary>
+    protected virtual Task<string[]> StoreArgsAsync() => Task.FromResult(new[] { "--db", _dir.Db });
+
     /// <summary>Extra arguments of <c>gantry run</c>, and its environment (tokens).</summary>
     protected virtual string[] RunArgs => [];
     protected virtual (string, string)[] RunEnv => [];
@@ -44,7 +47,7 @@ public abstract partial class DashboardSite : IAsyncLifetime
         File.WriteAllText(Path.Combine(_dir.Path, "gantry.json"),
             """{"handlers": {"burn": {"command": ["sh", "-c", "cat >/dev/null; i=0; while [ $i -lt 30000 ]; do i=$((i+1)); done"]}}}""");
         _gantry = GantryProcess.StartDll(_dir.Path, GantryProcess.CliPath,
-            ["run", "--db", _dir.Db, "--listen", "127.0.0.1:0", "--queues", "default:8,mail:2,filters:2,pausable:2,secret:2", .. RunArgs], RunEnv);
+            ["run", .. await StoreArgsAsync(), "--listen", "127.0.0.1:0", "--queues", "default:8,mail:2,filters:2,pausable:2,secret:2", .. RunArgs], RunEnv);
         await _gantry.WaitForOutputAsync("Press Ctrl-C to stop.", Generous);
         Url = ApiLine().Match(_gantry.Stdout).Groups[1].Value;
         Http = new HttpClient { BaseAddress = new Uri(Url), Timeout = Generous };
@@ -61,7 +64,7 @@ public abstract partial class DashboardSite : IAsyncLifetime
         _driver.Manage().Timeouts().AsynchronousJavaScript = Generous;
     }
 
-    public async Task DisposeAsync()
+    public virtual async Task DisposeAsync()
     {
         try { _driver?.Quit(); } catch (WebDriverException) { }
         _driver?.Dispose();
@@ -147,6 +150,25 @@ public abstract partial class DashboardSite : IAsyncLifetime
         return JsonDocument.Parse(body).RootElement.Clone();
     }
 
+    /// <summary>Opens the page of running job <paramref name="id"/> and waits until its progress bar moves, with no reload of
+    /// the page meanwhile (a marker on its window would be gone).</summary>
+    public void WatchProgressMove(string id)
+    {
+        Open($"#/jobs/{id}");
+        Element("#job-state [data-state='running']", "the running state");
+        Browser.ExecuteScript("window.__noReload = 42;");
+        var first = WaitFor(() => (double?)Progress(), "the progress")!.Value;
+        WaitFor(() => Progress() > first + 1, "the progress bar moving");
+        Assert.Equal(42L, Browser.ExecuteScript("return window.__noReload;"));
+    }
+
+    /// <summary>The job page's progress bar, in percent.</summary>
+    public double Progress()
+    {
+        var text = Element("#job-progress").GetAttribute("data-progress");
+        return string.IsNullOrEmpty(text) ? 0 : double.Parse(text, System.Globalization.CultureInfo.InvariantCulture);
+    }
+
     /// <summary>Polls the API until the job is in <paramref name="state"/>.</summary>
     public async Task WaitForStateAsync(string id, params string[] states)
     {
@@ -164,6 +186,25 @@ public abstract partial class DashboardSite : IAsyncLifetime
 
 /// <summary>An open <c>gantry run</c> (loopback, no tokens): the dashboard needs no sign-in and may act.</summary>
 public sealed class OpenSite : DashboardSite;
+
+/// <summary>An open <c>gantry run --store postgres://…</c> on a throwaway PostgreSQL cluster (initdb, as the store tests start it).</summary>
+public sealed class PostgresSite : DashboardSite
+{
+    private Gantry.Testing.PostgresCluster? _cluster;
+
+    protected override async Task<string[]> StoreArgsAsync()
+    {
+        _cluster = await Gantry.Testing.PostgresCluster.StartAsync();
+        await _cluster.ExecuteAsync("CREATE DATABASE dashboard");
+        return ["--store", _cluster.Url("dashboard")];
+    }
+
+    public override async Task DisposeAsync()
+    {
+        await base.DisposeAsync();
+        if (_cluster is not null) await _cluster.DisposeAsync();
+    }
+}
 
 /// <summary>A <c>gantry run</c> with an admin and a read token, payloads hidden from read sessions.</summary>
 public sealed class TokenSite : DashboardSite

@@ -57,13 +57,7 @@ public sealed class OpenDashboardTests(OpenSite site) : IClassFixture<OpenSite>
     {
         var id = await site.SubmitAsync("""{"type":"count","payload":{"to":400,"step_ms":50},"tags":{"team":"ui"}}""");
         await site.WaitForStateAsync(id, "running");
-        site.Open($"#/jobs/{id}");
-        site.Element("#job-state [data-state='running']", "the running state");
-        // A marker on the page's window: gone if the page reloads.
-        site.Browser.ExecuteScript("window.__noReload = 42;");
-        var first = site.WaitFor(() => (double?)Progress(), "the progress")!.Value;
-        site.WaitFor(() => Progress() > first + 1, "the progress bar moving");
-        Assert.Equal(42L, site.Browser.ExecuteScript("return window.__noReload;"));
+        site.WatchProgressMove(id);
         site.Screenshot("job");
 
         site.Click("button[data-action='copy-submit']");
@@ -87,12 +81,6 @@ public sealed class OpenDashboardTests(OpenSite site) : IClassFixture<OpenSite>
         site.WaitFor(() => site.Browser.FindElements(By.CssSelector("[data-usage='1']")) is { Count: 1 } found
             && found[0].Text.Contains("cpu ", StringComparison.Ordinal) && found[0].Text.Contains("peak memory", StringComparison.Ordinal)
             && found[0].Text.EndsWith("exited with code 0", StringComparison.Ordinal), "the attempt's usage line");
-    }
-
-    private double Progress()
-    {
-        var text = site.Element("#job-progress").GetAttribute("data-progress");
-        return string.IsNullOrEmpty(text) ? 0 : double.Parse(text, System.Globalization.CultureInfo.InvariantCulture);
     }
 
     [Fact]

@@ -19,7 +19,7 @@ namespace Gantry.Server.Tests;
 /// under a prefix), sign-in sessions (HttpOnly, SameSite=Strict, no token in them), anti-forgery and scopes for a
 /// session's actions, and payloads hidden from read-only callers.
 /// </summary>
-public sealed class DashboardApiTests : IAsyncLifetime
+public sealed partial class DashboardApiTests : IAsyncLifetime
 {
     private const string Admin = "admin-secret-1", Read = "read-secret-1", Worker = "worker-secret-1";
     private readonly string _dir = Directory.CreateTempSubdirectory("gantry-dash-").FullName;

@@ -45,6 +45,46 @@ public abstract partial class StoreContractTests
     }
 
     [Fact]
+    public async Task JobList_SearchWithFiltersAndCursor_NewestFirstAcrossTypesAndQueues()
+    {
+        // A prefix over three types, interleaved in time; a key held in two queues; a type that only starts like it.
+        var jobs = new List<Guid>();
+        for (var i = 0; i < 9; i++)
+            jobs.Add(await EnqueueAsync(Job(type: $"mail.{"abc"[i % 3]}", queue: i % 2 == 0 ? "even" : "odd")));
+        await EnqueueAsync(Job(type: "mailer"));
+        var keyA = await EnqueueAsync(Job(type: "x", queue: "even") with { IdempotencyKey = "mail.k" });
+        var keyB = await EnqueueAsync(Job(type: "y", queue: "odd") with { IdempotencyKey = "mail.k" });
+
+        async Task<Guid[]> Page(JobListParams p) => (await Store.JobListAsync(p, Ct)).Select(j => j.Id).ToArray();
+        var newestFirst = jobs.AsEnumerable().Reverse().ToArray();
+        // Page by page, newest first, whatever type each job has.
+        var first = await Page(new JobListParams { Search = "mail.", Limit = 4 });
+        Assert.Equal(newestFirst[..4], first);
+        var second = await Page(new JobListParams { Search = "mail.", Limit = 4, Before = first[^1] });
+        Assert.Equal(newestFirst[4..8], second);
+        Assert.Equal(newestFirst[8..], await Page(new JobListParams { Search = "mail.", Limit = 4, Before = second[^1] }));
+        // Filters apply before the page is cut.
+        Assert.Equal(newestFirst.Where((_, i) => (8 - i) % 2 == 1).ToArray(), await Page(new JobListParams { Search = "mail.", Queue = "odd" }));
+        Assert.Equal([jobs[7], jobs[1]], await Page(new JobListParams { Search = "mail", Queue = "odd", Type = "mail.b" }));
+        Assert.Equal([keyB, keyA], await Page(new JobListParams { Search = "mail.k" }));
+        Assert.Equal([keyA], await Page(new JobListParams { Search = "mail.k", Queue = "even" }));
+        Assert.Equal(10, (await Page(new JobListParams { Search = "mail" })).Length); // the nine and mailer; "mail" is no key
+        Assert.Empty(await Page(new JobListParams { Search = "mail.", State = JobState.Dead }));
+    }
+
+    [Fact]
+    public async Task JobList_SearchByPrefixOfManyTypes_StillNewestFirst()
+    {
+        var jobs = new List<Guid>();
+        for (var i = 0; i < JobSearch.MaxPrefixTypes + 3; i++)
+            jobs.Add(await EnqueueAsync(Job(type: $"t{i:00}")));
+        var page = (await Store.JobListAsync(new JobListParams { Search = "t", Limit = 5 }, Ct)).Select(j => j.Id).ToArray();
+        Assert.Equal(jobs.AsEnumerable().Reverse().Take(5), page);
+        var next = (await Store.JobListAsync(new JobListParams { Search = "t", Limit = 5, Before = page[^1] }, Ct)).Select(j => j.Id).ToArray();
+        Assert.Equal(jobs.AsEnumerable().Reverse().Skip(5).Take(5), next);
+    }
+
+    [Fact]
     public async Task JobBulkRetry_DryRunCountsThenRetriesOldestFirstInRounds()
     {
         var dead = new List<Guid>();

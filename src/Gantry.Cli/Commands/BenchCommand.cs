@@ -30,7 +30,7 @@ internal static class BenchCommand
         };
         var command = new Command("bench", "Measure throughput (drain a backlog of no-op jobs) and pickup latency (enqueue to handler start) on a fresh store")
         {
-            db, storeOption, jobs, concurrency, samples, rounds, json, limitConcurrency, limitPerKey, limitRate, keys, maxPrefetch, raw, Process(), Http(), Ipc(), Node(), Workflow(), Idle(), Memory(), Prune(), Stats(), Load(),
+            db, storeOption, jobs, concurrency, samples, rounds, json, limitConcurrency, limitPerKey, limitRate, keys, maxPrefetch, raw, Process(), Http(), Ipc(), Node(), Workflow(), Idle(), Memory(), Prune(), Stats(), Load(), Dashboard(),
         };
         command.SetHandler(async (parse, ct) =>
         {
@@ -490,6 +490,40 @@ internal static class BenchCommand
             Console.Out.WriteLine($"store         {result.Store}");
             Console.Out.WriteLine($"history       {result.History:N0} finished jobs in {result.Queues} queues ({result.FillSeconds:0.0}s to make), {result.JobsCounted:N0} counted");
             Console.Out.WriteLine($"queue stats   p50 {result.P50Ms:0.000} ms, p99 {result.P99Ms:0.000} ms, max {result.MaxMs:0.000} ms ({result.Reads} reads)");
+            return Cli.Ok;
+        });
+        return command;
+    }
+
+    /// <summary><c>gantry bench dashboard</c>: the API calls of each dashboard view over a large history.</summary>
+    private static Command Dashboard()
+    {
+        var db = new Option<string?>("--db") { Description = "Store file to create for the run (must not exist; default: a temporary file, deleted after)", HelpName = "path" };
+        var storeOption = new StoreLocationOptions().Store;
+        storeOption.Description = "Run on this store instead (postgres://… or sqlite:path); it must hold no jobs";
+        var history = CliOptions.Count("--history", "Jobs run to their end before the views are timed", 1_000_000, least: 2_000);
+        var reads = CliOptions.Count("--reads", "Calls timed per view", 50, least: 1);
+        var json = CliOptions.Json();
+        var command = new Command("dashboard", "Measure the API calls each dashboard view makes, and its first view, over a large history")
+        {
+            db, storeOption, history, reads, json,
+        };
+        command.SetHandler(async (parse, ct) =>
+        {
+            var asJson = parse.GetValue(json);
+            var result = await BenchStore.WithFreshStoreAsync(parse, db, storeOption,
+                store => new DashboardBench(store, parse.GetValue(history), parse.GetValue(reads),
+                    m => { if (!asJson) Console.Error.WriteLine($"bench: {m}"); }).RunAsync(ct), ct).ConfigureAwait(false);
+            if (asJson)
+            {
+                Cli.WriteJson(result, Cli.Json.DashboardBenchResult);
+                return Cli.Ok;
+            }
+            Console.Out.WriteLine($"store         {result.Store}");
+            Console.Out.WriteLine($"history       {result.History:N0} finished jobs ({result.FillSeconds:0.0}s to make)");
+            foreach (var c in result.Calls)
+                Console.Out.WriteLine($"{c.View,-48} p50 {c.P50Ms,8:0.000} ms   p99 {c.P99Ms,8:0.000} ms   {c.Rows,5} rows");
+            Console.Out.WriteLine($"{"first view (page, files, session, overview)",-48} p50 {result.FirstViewP50Ms,8:0.000} ms   p99 {result.FirstViewP99Ms,8:0.000} ms");
             return Cli.Ok;
         });
         return command;

@@ -33,6 +33,7 @@ namespace Gantry.Cli.Output;
 [JsonSerializable(typeof(Bench.StatsBenchResult))]
 [JsonSerializable(typeof(Bench.LoadBenchResult))]
 [JsonSerializable(typeof(Bench.NodeSpawnResult))]
+[JsonSerializable(typeof(Bench.DashboardBenchResult))]
 [JsonSerializable(typeof(Gantry.Server.Api.ScheduleView))]
 [JsonSerializable(typeof(Gantry.Server.Api.ScheduleView[]))]
 [JsonSerializable(typeof(Gantry.Server.Api.ScheduleTriggerView))]

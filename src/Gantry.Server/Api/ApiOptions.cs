@@ -39,6 +39,10 @@ public sealed record ApiOptions
     /// (<c>--dashboard-hide-payloads</c>): jobs, job events and workflow steps.</summary>
     public bool HidePayloadsFromReaders { get; init; }
 
+    /// <summary>Dashboard sign-ins one client address may try per minute (<c>POST …/dashboard/session</c>); more are answered
+    /// 429 until the minute ends. Defaults to 10.</summary>
+    public int SignInAttemptsPerMinute { get; init; } = 10;
+
     /// <summary>Job types known without a registered worker (built in, configured).</summary>
     public IReadOnlyList<string> KnownJobTypes { get; init; } = [];
 
@@ -48,6 +52,7 @@ public sealed record ApiOptions
     {
         Limits.Validate();
         if (MaxRequestBytes < 1) throw new InvalidInputException("max request bytes", $"must be at least 1, got {MaxRequestBytes}");
+        if (SignInAttemptsPerMinute < 1) throw new InvalidInputException("sign-in attempts per minute", $"must be at least 1, got {SignInAttemptsPerMinute}");
         if (DeadWorkerTimeout <= TimeSpan.Zero) throw new InvalidInputException("dead-worker timeout", "must be positive");
     }
 }

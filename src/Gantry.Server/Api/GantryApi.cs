@@ -30,6 +30,11 @@ public static class GantryApi
         OpenApiDocuments.SchemasWithGantryJson(services);
         // The dashboard's sessions: data protection for its tickets, anti-forgery for its actions; the overview's sampler.
         services.AddAntiforgery();
+        if (!services.Any(d => d.ServiceType == typeof(Gantry.Server.Dashboard.SignInRateLimit)))
+        {
+            services.AddSingleton<Gantry.Server.Dashboard.SignInRateLimit>();
+            Gantry.Server.Dashboard.SignInRateLimit.AddTo(services);
+        }
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<Gantry.Server.Dashboard.OverviewSampler>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<Microsoft.Extensions.Hosting.IHostedService, Gantry.Server.Dashboard.OverviewSampler>(

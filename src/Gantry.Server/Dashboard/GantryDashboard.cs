@@ -47,7 +47,9 @@ public static class GantryDashboard
             ? Results.Redirect(http.Request.PathBase + prefix + "/") : Serve(http, "index.html"));
         root.MapGet("/dashboard/{file}", (string file, HttpContext http) => Serve(http, file));
         root.MapGet("/dashboard/session", Session);
-        root.MapPost("/dashboard/session", async (HttpContext http, ApiOptions options, CancellationToken ct) => await SignInAsync(http, options, cookiePath, ct).ConfigureAwait(false));
+        if (app is IApplicationBuilder pipeline) SignInRateLimit.Use(pipeline, prefix);
+        root.MapPost("/dashboard/session", async (HttpContext http, ApiOptions options, CancellationToken ct) => await SignInAsync(http, options, cookiePath, ct).ConfigureAwait(false))
+            .RequireRateLimiting(SignInRateLimit.Policy);
         root.MapPost("/dashboard/session/end", (HttpContext http) =>
         {
             DashboardSessions.SignOut(http, cookiePath);
