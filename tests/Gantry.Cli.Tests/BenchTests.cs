@@ -196,6 +196,20 @@ public sealed class BenchTests : IDisposable
     }
 
     [Fact]
+    public async Task BenchIpc_AWorkerProcessOnTheNodesSocket_ReportsEachKindOfRoundTrip()
+    {
+        // The worker side runs in a child process and must find the socket where a node listens (its private directory).
+        var (code, stdout, stderr) = await GantryProcess.RunAsync(_dir.Path, null, ["bench", "ipc", "--samples", "200", "--json"]);
+
+        Assert.True(code == 0, stderr + stdout);
+        var root = JsonDocument.Parse(stdout).RootElement;
+        Assert.Equal(200, root.GetProperty("samples").GetInt32());
+        Assert.True(root.GetProperty("message_bytes").GetInt32() > 0);
+        foreach (var key in new[] { "ipc_p50_us", "fetch_p50_us", "raw_p50_us" })
+            Assert.True(root.GetProperty(key).GetDouble() > 0, key);
+    }
+
+    [Fact]
     public async Task BenchNode_BinaryWithoutSpawn_NamesTheFlag()
     {
         var (code, _, stderr) = await GantryProcess.RunAsync(_dir.Path, null, ["bench", "node", "--binary", "/bin/true"]);

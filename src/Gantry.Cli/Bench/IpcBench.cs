@@ -78,7 +78,7 @@ internal sealed class IpcBench(int samples, Action<string> progress)
     /// <summary>The worker side, in the child process: prints an <see cref="IpcBenchResult"/> as JSON.</summary>
     public static async Task<IpcBenchResult> ClientAsync(string dir, int samples, CancellationToken ct)
     {
-        await using var link = await IpcWorkerLink.ConnectAsync(Path.Combine(dir, "node.sock"), 1, ct).ConfigureAwait(false);
+        await using var link = await IpcWorkerLink.ConnectAsync(NodeOptions.SocketIn(dir), 1, ct).ConfigureAwait(false);
         await link.RegisterAsync(new WorkerRegistration { Id = "bench", Host = "bench", ProcessId = Environment.ProcessId, Queues = new Dictionary<string, int> { ["default"] = 1 }, Capacity = 1 }, ct).ConfigureAwait(false);
         var report = new JobReport[] { new JobSucceededReport(Guid.NewGuid(), 1, "bench-node-0000000000000000", """{"ok":true}""") };
         var claim = new JobClaimParams("bench", [new QueueDemand("default", 1)], TimeSpan.FromSeconds(30), []);
