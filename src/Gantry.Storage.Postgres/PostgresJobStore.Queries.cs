@@ -152,6 +152,11 @@ public sealed partial class PostgresJobStore
         var where = FilterWhere(cmd, m.Filter with { State = null });
         where.Add($"state IN ({string.Join(", ", m.States.Select(s => $"'{s.ToText()}'"))})");
         if (m.NotCancelRequested) where.Add("cancel_requested_at IS NULL");
+        if (m.After is { } after)
+        {
+            where.Add("id > @after"); // the oldest-first order is id's (version 7, time-ordered)
+            cmd.Bind("@after", after);
+        }
         return where;
     }
 

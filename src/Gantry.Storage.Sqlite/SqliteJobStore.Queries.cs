@@ -184,6 +184,12 @@ public sealed partial class SqliteJobStore
         var where = FilterWhere(cmd, m.Filter with { State = null });
         where.Add($"state IN ({string.Join(", ", m.States.Select(s => $"'{s.ToText()}'"))})");
         if (m.NotCancelRequested) where.Add("cancel_requested_at IS NULL");
+        if (m.After is { } after)
+        {
+            // The oldest-first order is seq's; a cursor job removed meanwhile ends the walk (nothing compares above NULL).
+            where.Add("seq > (SELECT seq FROM jobs WHERE id = @after)");
+            cmd.Bind("@after", after.ToString());
+        }
         return where;
     }
 

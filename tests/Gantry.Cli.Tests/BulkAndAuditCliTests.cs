@@ -66,6 +66,31 @@ public sealed class BulkAndAuditCliTests : IDisposable
     }
 
     [Fact]
+    public async Task RetryByFilter_WhileAWorkerKillsThemAgain_EachJobRetriedOnce()
+    {
+        for (var i = 0; i < 3; i++)
+            await OkAsync("submit", "fail", "{\"times\":99}", "--queue", "again", "--max-attempts", "1", "--db", _dir.Db);
+        await using var worker = GantryProcess.Start(_dir.Path, "worker", "--db", _dir.Db, "--queues", "again:4", "--poll-interval", "20ms");
+        await WaitDeadAsync(3);
+
+        // Each retried job dies again at once; a call goes on after the last job the one before took, so the run ends.
+        var retried = await OkAsync("jobs", "retry", "--state", "dead", "--queue", "again", "--batch", "1", "--db", _dir.Db);
+        Assert.Equal(["retry: 3 dead jobs in queue again", "retry: 1 done, 2 left", "retry: 2 done, 1 left", "retried 3 jobs"],
+            retried.Trim().Split('\n'));
+        await WaitDeadAsync(3); // and nothing retried a second time behind the run's back
+
+        async Task WaitDeadAsync(int count)
+        {
+            var deadline = DateTime.UtcNow + Generous;
+            while (Json(await OkAsync("jobs", "list", "--state", "dead", "--queue", "again", "--json", "--db", _dir.Db)).GetArrayLength() != count)
+            {
+                Assert.True(DateTime.UtcNow < deadline, $"not {count} dead jobs\n{worker.Output}");
+                await Task.Delay(100);
+            }
+        }
+    }
+
+    [Fact]
     public async Task BadInput_OneLineNamingTheFlag()
     {
         await OkAsync("migrate", "--db", _dir.Db);

@@ -66,17 +66,26 @@ public sealed class DashboardDataApiTests : IAsyncLifetime
     [Fact]
     public async Task BulkRetry_PreviewThenActThenAudited()
     {
-        for (var i = 0; i < 3; i++) await DeadAsync("mail", "emails");
+        var mail = new List<Guid>();
+        for (var i = 0; i < 3; i++) mail.Add(await DeadAsync("mail", "emails"));
         await DeadAsync("sms", "emails");
         const string filter = """ "state":"dead","queue":"emails","type":"mail" """;
 
         var preview = await JsonAsync(await SendAsync(HttpMethod.Post, "/api/v1/jobs/bulk/retry", $$"""{{{filter}},"dry_run":true}"""));
-        Assert.Equal("""{"action":"retry","dry_run":true,"matched":3,"touched":0,"remaining":3}""", preview.GetRawText());
+        Assert.Equal("""{"action":"retry","dry_run":true,"matched":3,"touched":0,"remaining":3,"cursor":null}""", preview.GetRawText());
         var done = await JsonAsync(await SendAsync(HttpMethod.Post, "/api/v1/jobs/bulk/retry", $$"""{{{filter}},"max":2}"""));
-        Assert.Equal("""{"action":"retry","dry_run":false,"matched":3,"touched":2,"remaining":1}""", done.GetRawText());
+        Assert.Equal($$"""{"action":"retry","dry_run":false,"matched":3,"touched":2,"remaining":1,"cursor":"{{mail[1]}}"}""", done.GetRawText());
+        // The two retried jobs die again; the next call, after the cursor, takes only the third.
+        foreach (var claimed in await _server.Store.JobClaimAsync(new JobClaimParams("w", [new QueueDemand("emails", 10)], TimeSpan.FromMinutes(1), []), Ct))
+            await _server.Store.JobReportManyAsync([new JobFailedReport(claimed.Id, claimed.Attempt, "w", new JobError(JobErrorKinds.Exception, "no"), JobState.Dead, null)], Ct);
+        var rest = await JsonAsync(await SendAsync(HttpMethod.Post, "/api/v1/jobs/bulk/retry", $$"""{{{filter}},"max":2,"cursor":"{{mail[1]}}"}"""));
+        Assert.Equal($$"""{"action":"retry","dry_run":false,"matched":1,"touched":1,"remaining":0,"cursor":"{{mail[2]}}"}""", rest.GetRawText());
+        Assert.Equal(JobState.Dead, (await _server.Store.JobGetAsync(mail[0], Ct))!.State);
 
         var audit = await JsonAsync(await SendAsync(HttpMethod.Get, "/api/v1/audit", token: "reader-token"));
-        var entry = Assert.Single(audit.GetProperty("entries").EnumerateArray()); // the dry run changed nothing: no entry
+        var entries = audit.GetProperty("entries").EnumerateArray().ToArray();
+        Assert.Equal(2, entries.Length); // the dry run changed nothing: no entry
+        var entry = entries[1];
         Assert.Equal("admin-1", entry.GetProperty("actor").GetString());
         Assert.Equal("jobs.bulk_retry", entry.GetProperty("action").GetString());
         Assert.Equal("queue=emails type=mail state=dead", entry.GetProperty("target").GetString());
@@ -95,6 +104,7 @@ public sealed class DashboardDataApiTests : IAsyncLifetime
         Assert.Equal("state", await FieldAsync("/api/v1/jobs/bulk/cancel", """{"state":"succeeded"}"""));
         Assert.Equal("state", await FieldAsync("/api/v1/jobs/bulk/cancel", """{"dry_run":true}"""));
         Assert.Equal("max", await FieldAsync("/api/v1/jobs/bulk/cancel", """{"queue":"q","max":0}"""));
+        Assert.Equal("cursor", await FieldAsync("/api/v1/jobs/bulk/retry", """{"queue":"q","cursor":"not-a-job"}"""));
         Assert.Equal(HttpStatusCode.Forbidden, (await SendAsync(HttpMethod.Post, "/api/v1/jobs/bulk/cancel", """{"queue":"q"}""", "reader-token")).StatusCode);
     }
 

@@ -103,13 +103,42 @@ public abstract partial class StoreContractTests
         Assert.Equal(JobState.Dead, (await GetAsync(dead[0])).State);
 
         var first = await Store.JobBulkAsync(new JobBulkParams(JobBulkAction.Retry, filter, Max: 3), Ct);
-        Assert.Equal(new JobBulkResult(JobBulkAction.Retry, false, 5, 3, 2), first);
+        Assert.Equal(new JobBulkResult(JobBulkAction.Retry, false, 5, 3, 2, dead[2]), first);
         Assert.Equal([JobState.Queued, JobState.Queued, JobState.Queued, JobState.Dead, JobState.Dead],
             await Task.WhenAll(dead.Select(async id => (await GetAsync(id)).State)));
         var second = await Store.JobBulkAsync(new JobBulkParams(JobBulkAction.Retry, filter, Max: 3), Ct);
-        Assert.Equal(new JobBulkResult(JobBulkAction.Retry, false, 2, 2, 0), second);
+        Assert.Equal(new JobBulkResult(JobBulkAction.Retry, false, 2, 2, 0, dead[4]), second);
         Assert.Equal(JobState.Dead, (await GetAsync(other.Id)).State);
         await AssertCountsExactAsync();
+    }
+
+    [Fact]
+    public async Task JobBulkRetry_WithTheCursor_AJobThatDiesAgainIsNotRetriedTwice()
+    {
+        var dead = new List<Guid>();
+        for (var i = 0; i < 3; i++)
+        {
+            var job = await RunningAsync(Job(type: "flaky", queue: "again") with { MaxAttempts = 1 });
+            Assert.True(await FailAsync(job, JobState.Dead));
+            dead.Add(job.Id);
+        }
+        var filter = new JobFilter { State = JobState.Dead, Queue = "again" };
+
+        var first = await Store.JobBulkAsync(new JobBulkParams(JobBulkAction.Retry, filter, Max: 2), Ct);
+        Assert.Equal(new JobBulkResult(JobBulkAction.Retry, false, 3, 2, 1, dead[1]), first);
+        // Both retried jobs run and die again before the next call: they match the filter again, but lie behind the cursor.
+        foreach (var job in await ClaimAsync(limit: 10, queue: "again")) Assert.True(await FailAsync(job, JobState.Dead));
+        Assert.Equal(3, (await Store.JobBulkAsync(new JobBulkParams(JobBulkAction.Retry, filter, DryRun: true), Ct)).Matched);
+
+        var second = await Store.JobBulkAsync(new JobBulkParams(JobBulkAction.Retry, filter, Max: 2, Cursor: first.Cursor), Ct);
+        Assert.Equal(new JobBulkResult(JobBulkAction.Retry, false, 1, 1, 0, dead[2]), second);
+        Assert.Equal([JobState.Dead, JobState.Dead, JobState.Queued], await Task.WhenAll(dead.Select(async id => (await GetAsync(id)).State)));
+        // Nothing after the last job: the run is over, the cursor stays.
+        var third = await Store.JobBulkAsync(new JobBulkParams(JobBulkAction.Retry, filter, Cursor: second.Cursor), Ct);
+        Assert.Equal(new JobBulkResult(JobBulkAction.Retry, false, 0, 0, 0, dead[2]), third);
+        // A dry run after a cursor counts only what lies after it.
+        Assert.Equal(0, (await Store.JobBulkAsync(new JobBulkParams(JobBulkAction.Retry, filter, DryRun: true, Cursor: dead[2]), Ct)).Matched);
+        Assert.Equal(1, (await Store.JobBulkAsync(new JobBulkParams(JobBulkAction.Retry, filter, DryRun: true, Cursor: dead[0]), Ct)).Matched); // dead[1]
     }
 
     [Fact]
@@ -122,7 +151,7 @@ public abstract partial class StoreContractTests
 
         var result = await Store.JobBulkAsync(new JobBulkParams(JobBulkAction.Cancel, filter), Ct);
 
-        Assert.Equal(new JobBulkResult(JobBulkAction.Cancel, false, 2, 2, 0), result);
+        Assert.Equal(new JobBulkResult(JobBulkAction.Cancel, false, 2, 2, 0, running.Id), result);
         Assert.Equal(JobState.Cancelled, (await GetAsync(queued)).State);
         Assert.NotNull((await GetAsync(running.Id)).CancelRequestedAt);
         // A running job already asked to stop is not asked again.

@@ -175,7 +175,8 @@ internal static class JobsCommand
         }
     }
 
-    /// <summary>A bulk action, call after call (each at most --batch jobs) until nothing matches or a call changes nothing;
+    /// <summary>A bulk action, call after call (each at most --batch jobs, each after the last job the one before looked at)
+    /// until nothing after it matches;
     /// prints the preview, a line per call and the total.</summary>
     private static async Task<int> BulkAsync(JobBulkAction action, BulkFilters filters, ParseResult parse, ControlOptions location, CancellationToken ct)
     {
@@ -188,12 +189,15 @@ internal static class JobsCommand
         Console.Out.WriteLine($"{verb}: {preview.Matched:N0} {(filter.State is { } state ? state.ToText() + " " : "")}jobs{Describe(filter)}{(parse.GetValue(filters.DryRun) ? " (dry run)" : "")}");
         if (parse.GetValue(filters.DryRun)) return Cli.Ok;
         long total = 0;
+        Guid? cursor = null;
         for (var remaining = preview.Matched; remaining > 0;)
         {
-            var step = await store.JobBulkAsync(p with { DryRun = false }, ct).ConfigureAwait(false);
+            // Each call goes on after the last job the previous one looked at: a job is taken at most once.
+            var step = await store.JobBulkAsync(p with { DryRun = false, Cursor = cursor }, ct).ConfigureAwait(false);
             total += step.Touched;
             remaining = step.Remaining;
-            if (step.Touched == 0) break; // what is left moved on meanwhile (or cannot be taken): do not spin
+            if (step.Cursor == cursor) break; // nothing left after the cursor
+            cursor = step.Cursor;
             if (remaining > 0) Console.Out.WriteLine($"{verb}: {total:N0} done, {remaining:N0} left");
         }
         Console.Out.WriteLine($"{(action == JobBulkAction.Retry ? "retried" : "cancelled")} {total:N0} jobs");

@@ -28,16 +28,22 @@ public sealed record JobFilter
 }
 
 /// <summary>The jobs a bulk action would take now: the filter, in one of <paramref name="States"/>; with
-/// <paramref name="NotCancelRequested"/>, none whose cancellation is already under way (a running job asked to stop).</summary>
-public sealed record JobMatch(JobFilter Filter, IReadOnlyList<JobState> States, bool NotCancelRequested);
+/// <paramref name="NotCancelRequested"/>, none whose cancellation is already under way (a running job asked to stop);
+/// with <paramref name="After"/>, only the jobs after that one in the store's oldest-first order.</summary>
+public sealed record JobMatch(JobFilter Filter, IReadOnlyList<JobState> States, bool NotCancelRequested, Guid? After = null);
 
 /// <param name="Max">At most this many jobs are acted on, oldest first (1 to <see cref="JobBulk.MaxLimit"/>).</param>
-public sealed record JobBulkParams(JobBulkAction Action, JobFilter Filter, bool DryRun = false, int Max = JobBulk.DefaultMax);
+/// <param name="Cursor">The <see cref="JobBulkResult.Cursor"/> of the previous call of the same action: this call takes
+/// only the jobs after it, so a job is acted on at most once however often it comes back into the filter (a retried job
+/// that dies again).</param>
+public sealed record JobBulkParams(JobBulkAction Action, JobFilter Filter, bool DryRun = false, int Max = JobBulk.DefaultMax, Guid? Cursor = null);
 
-/// <param name="Matched">Jobs the filter matched before the action.</param>
+/// <param name="Matched">Jobs the filter matched before the action (after the cursor).</param>
 /// <param name="Touched">Jobs the action changed.</param>
-/// <param name="Remaining">Jobs that still match after it: call again while there are some.</param>
-public sealed record JobBulkResult(JobBulkAction Action, bool DryRun, long Matched, long Touched, long Remaining);
+/// <param name="Remaining">Jobs after <paramref name="Cursor"/> that still match: call again, with the cursor, while
+/// there are some.</param>
+/// <param name="Cursor">The last job this call looked at (the given cursor when it looked at none).</param>
+public sealed record JobBulkResult(JobBulkAction Action, bool DryRun, long Matched, long Touched, long Remaining, Guid? Cursor = null);
 
 /// <summary>
 /// Bulk retry and cancel by filter. Each job goes through the store's own single-job transition
@@ -68,10 +74,11 @@ public static class JobBulk
     {
         p = Validated(p);
         var match = new JobMatch(p.Filter, p.Filter.State is { } one ? [one] : JobStateMachine.From(Transition(p.Action)),
-            NotCancelRequested: p.Action == JobBulkAction.Cancel);
+            NotCancelRequested: p.Action == JobBulkAction.Cancel, After: p.Cursor);
         var matched = await store.JobCountAsync(match, ct).ConfigureAwait(false);
-        if (p.DryRun || matched == 0) return new JobBulkResult(p.Action, p.DryRun, matched, 0, matched);
+        if (p.DryRun || matched == 0) return new JobBulkResult(p.Action, p.DryRun, matched, 0, matched, p.Cursor);
         var ids = await store.JobFindOldestAsync(match, p.Max, ct).ConfigureAwait(false);
+        if (ids.Count == 0) return new JobBulkResult(p.Action, false, matched, 0, 0, p.Cursor);
         long touched = 0;
         foreach (var id in ids)
         {
@@ -86,7 +93,10 @@ public static class JobBulk
                 // It moved on (or was cleaned) since it was found: not this action's any more.
             }
         }
-        var remaining = await store.JobCountAsync(match, ct).ConfigureAwait(false);
-        return new JobBulkResult(p.Action, false, matched, touched, remaining);
+        // Counted after the last job looked at: a job this call retried that failed again meanwhile is behind the
+        // cursor, not "remaining", so a caller looping while some remain never takes it twice.
+        var cursor = ids[^1];
+        var remaining = await store.JobCountAsync(match with { After = cursor }, ct).ConfigureAwait(false);
+        return new JobBulkResult(p.Action, false, matched, touched, remaining, cursor);
     }
 }

@@ -87,9 +87,10 @@ internal sealed class ApiControl : IGantryControl
         var body = JsonContent.Create(new JobBulkBody
         {
             State = p.Filter.State?.ToText(), Queue = p.Filter.Queue, Type = p.Filter.Type, Tags = p.Filter.Tags, DryRun = p.DryRun, Max = p.Max,
+            Cursor = p.Cursor?.ToString(),
         }, ApiJson.Default.JobBulkBody);
         var view = await SendAsync(HttpMethod.Post, $"api/v1/jobs/bulk/{p.Action.ToString().ToLowerInvariant()}", body, ApiJson.Default.JobBulkView, ct).ConfigureAwait(false);
-        return new JobBulkResult(p.Action, view.DryRun, view.Matched, view.Touched, view.Remaining);
+        return new JobBulkResult(p.Action, view.DryRun, view.Matched, view.Touched, view.Remaining, view.Cursor is { } c ? Guid.Parse(c) : null);
     }
 
     public async Task<IReadOnlyList<AuditEntry>> AuditListAsync(AuditListParams p, CancellationToken ct)

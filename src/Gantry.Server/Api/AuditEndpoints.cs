@@ -46,9 +46,15 @@ public sealed record JobBulkBody
     public IReadOnlyDictionary<string, string>? Tags { get; init; }
     public bool? DryRun { get; init; }
     public int? Max { get; init; }
+
+    /// <summary>The <c>cursor</c> of the previous answer: the call takes only the jobs after it, so a job comes into an
+    /// action at most once (a retried job that dies again is not retried again by the same run).</summary>
+    public string? Cursor { get; init; }
 }
 
-public sealed record JobBulkView(string Action, bool DryRun, long Matched, long Touched, long Remaining)
+/// <param name="Cursor">The last job the call looked at; pass it back while <paramref name="Remaining"/> &gt; 0.</param>
+public sealed record JobBulkView(string Action, bool DryRun, long Matched, long Touched, long Remaining,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] string? Cursor)
 {
-    public static JobBulkView From(JobBulkResult r) => new(r.Action.ToString().ToLowerInvariant(), r.DryRun, r.Matched, r.Touched, r.Remaining);
+    public static JobBulkView From(JobBulkResult r) => new(r.Action.ToString().ToLowerInvariant(), r.DryRun, r.Matched, r.Touched, r.Remaining, r.Cursor?.ToString());
 }

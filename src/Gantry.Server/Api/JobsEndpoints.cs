@@ -26,8 +26,8 @@ internal static class JobsEndpoints
             jobs.MapPost($"/bulk/{verb}", (JobBulkBody body, HttpContext http, IJobStore store, CancellationToken ct) => BulkAsync(action, body, http, store, ct))
                 .WithName($"Bulk{action}Jobs")
                 .WithSummary(action == JobBulkAction.Retry
-                    ? "Retry the dead or cancelled jobs a filter matches, oldest first, at most max (1000) a call; dry_run only counts them. Call again while remaining > 0"
-                    : "Cancel the waiting, scheduled, queued or running jobs a filter matches, oldest first, at most max (1000) a call; dry_run only counts them. Call again while remaining > 0")
+                    ? "Retry the dead or cancelled jobs a filter matches, oldest first, at most max (1000) a call; dry_run only counts them. Call again with the answer's cursor while remaining > 0"
+                    : "Cancel the waiting, scheduled, queued or running jobs a filter matches, oldest first, at most max (1000) a call; dry_run only counts them. Call again with the answer's cursor while remaining > 0")
                 .Accepts<JobBulkBody>("application/json").Produces<JobBulkView>().WithMetadata(new RequiredScope(ApiScope.Admin));
         }
         jobs.MapGet("/{id}", GetAsync).WithName("GetJob")
@@ -80,7 +80,8 @@ internal static class JobsEndpoints
         if (body.Queue is not null) JobDraft.CheckName(body.Queue, "queue");
         if (body.Type is not null) JobDraft.CheckName(body.Type, "type");
         var filter = new JobFilter { State = state, Queue = body.Queue, Type = body.Type, Tags = body.Tags };
-        var result = await store.JobBulkAsync(new JobBulkParams(action, filter, body.DryRun ?? false, body.Max ?? JobBulk.DefaultMax), ct).ConfigureAwait(false);
+        Guid? cursor = body.Cursor is { } c ? JobIds.Parse(c, "cursor") : null;
+        var result = await store.JobBulkAsync(new JobBulkParams(action, filter, body.DryRun ?? false, body.Max ?? JobBulk.DefaultMax, cursor), ct).ConfigureAwait(false);
         // A dry run changes nothing: not an entry of the audit log.
         if (result.DryRun) http.Items[ApiAudit.SkipItem] = true;
         http.Items[ApiAudit.TargetItem] = filter.Describe();

@@ -485,17 +485,19 @@ export async function bulk(main, params) {
       const bar = h('div', { class: 'progress' }, h('div', { class: 'bar' }), h('span', { class: 'label' }));
       const status = h('p', { id: 'bulk-progress' });
       out.replaceChildren(h('p', {}, describe(verb, preview.matched, b)), bar, status);
-      let touched = 0, remaining = preview.matched;
+      let touched = 0, remaining = preview.matched, cursor = null;
       try {
-        // The server acts on at most `max` jobs per call; called again while some remain (and the last call changed some).
+        // The server acts on at most `max` jobs per call; called again, after the last job the previous call looked at
+        // (its cursor: a job is taken once, even if it fails again meanwhile), while some remain.
         for (;;) {
-          const r = await post(`api/v1/jobs/bulk/${verb}`, { ...b, dry_run: false });
+          const r = await post(`api/v1/jobs/bulk/${verb}`, { ...b, dry_run: false, ...(cursor ? { cursor } : {}) });
           touched += r.touched;
           remaining = r.remaining;
           const total = touched + remaining;
           bar.firstChild.style.width = `${total ? (touched / total) * 100 : 100}%`;
           status.textContent = `${n(touched)} done, ${n(remaining)} remaining`;
-          if (remaining <= 0 || r.touched === 0) break;
+          if (remaining <= 0 || !r.cursor || r.cursor === cursor) break;
+          cursor = r.cursor;
         }
         out.append(h('p', { class: 'ok-line', id: 'bulk-done' }, `${verb === 'retry' ? 'Retried' : 'Cancelled'} ${n(touched)} jobs.${remaining ? ` ${n(remaining)} still match.` : ''}`));
       } catch (err) {
