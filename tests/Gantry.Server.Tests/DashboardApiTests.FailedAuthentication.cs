@@ -71,9 +71,11 @@ public sealed partial class DashboardApiTests
     }
 
     [Fact]
-    public async Task StaleSessionCookies_AreFailedAuthentications()
+    public async Task StaleSessionCookies_AreFailedAuthentications_AValidSessionGoesThroughTheLockout()
     {
         var root = await StartAsync(Failures(2));
+        using var signedIn = Client(root, out _);
+        Assert.Equal(HttpStatusCode.OK, (await signedIn.PostAsync("dashboard/session", Json($$"""{"token":"{{Admin}}"}"""))).StatusCode);
         using var http = new HttpClient { BaseAddress = root };
         for (var i = 0; i < 2; i++)
         {
@@ -86,6 +88,8 @@ public sealed partial class DashboardApiTests
         using var third = new HttpRequestMessage(HttpMethod.Get, "api/v1/overview");
         third.Headers.Add("Cookie", "gantry_session=forged-3");
         await AssertTooManyAsync(await http.SendAsync(third), "a third forged session");
+        // A session cannot be guessed: a valid one works from the locked-out address.
+        Assert.Equal(HttpStatusCode.OK, (await signedIn.GetAsync("api/v1/overview")).StatusCode);
     }
 
     [Fact]
