@@ -51,9 +51,27 @@ public sealed partial class PostgresJobStore
         GROUP BY queue, state
         """;
 
-    // Queued jobs and the oldest due time among them read the queued set (job_ready), never the finished history.
-    private const string QueuedSql = """
-        SELECT r.queue, count(*), min(coalesce(j.run_at, j.created_at)) FROM job_ready AS r JOIN jobs AS j ON j.id = r.job_id GROUP BY r.queue
+    // Queued jobs per queue: an index-only count of job_ready's claim index (narrow, vacuumed after every few thousand
+    // claims), O(backlog) but never the finished history nor a row of jobs. (The kept counts hold queued and running
+    // together, so that a claim counts nothing.)
+    private const string QueuedSql = "SELECT queue, count(*) FROM job_ready GROUP BY queue";
+
+    // The oldest queued job of each queue, O(queues · priorities · log n): the queues with active jobs in the kept counts;
+    // in each, the head of every priority in job_ready's claim index (its lowest seq, the job a claim takes first at that
+    // priority), one index probe per priority; the earliest due time among those heads. A job that re-entered the queue
+    // (a retry, a scheduled time) with a lower seq than one waiting longer stands for its priority, so the age can be
+    // that of a younger job; a queue that does not move ages all the same.
+    private static readonly string OldestQueuedSql = $"""
+        WITH RECURSIVE heads AS (
+          SELECT q.queue, h.priority, h.job_id FROM (
+            SELECT queue FROM queue_counts WHERE state = '{PostgresSchema.ActiveState}'
+            UNION SELECT queue FROM queue_count_deltas WHERE state = '{PostgresSchema.ActiveState}') AS q
+          CROSS JOIN LATERAL (SELECT r.priority, r.job_id FROM job_ready AS r WHERE r.queue = q.queue ORDER BY r.priority DESC, r.seq LIMIT 1) AS h
+          UNION ALL
+          SELECT h.queue, n.priority, n.job_id FROM heads AS h
+          CROSS JOIN LATERAL (SELECT r.priority, r.job_id FROM job_ready AS r WHERE r.queue = h.queue AND r.priority < h.priority
+            ORDER BY r.priority DESC, r.seq LIMIT 1) AS n)
+        SELECT h.queue, min(coalesce(j.run_at, j.created_at)) FROM heads AS h JOIN jobs AS j ON j.id = h.job_id GROUP BY h.queue
         """;
 
     private async Task<long> FoldCountsAsync(Npgsql.NpgsqlConnection c, CancellationToken ct)

@@ -106,6 +106,8 @@ public sealed partial class SqliteJobStore
 
     public Task<IReadOnlyList<JobRecord>> JobListAsync(JobListParams p, CancellationToken ct) => ReadAsync<IReadOnlyList<JobRecord>>(c =>
     {
+        // One read transaction: the kept count and the walk it bounds see the same jobs.
+        using var tx = c.BeginTransaction(deferred: true);
         using var cmd = c.CreateCommand();
         var from = "jobs";
         var order = "seq";
@@ -136,13 +138,27 @@ public sealed partial class SqliteJobStore
             where = FilterWhere(cmd, new JobFilter { State = p.State, Queue = p.Queue, Type = p.Type, Tags = p.Tags?.Skip(1).ToDictionary() });
             if (p.Before is { } before) { where.Add("seq < coalesce((SELECT seq FROM jobs WHERE id = @before), 0)"); cmd.Bind("@before", before.ToString()); }
         }
-        cmd.CommandText = $"SELECT {JobColumns} FROM {from} {(where.Count > 0 ? "WHERE " + string.Join(" AND ", where) : "")} ORDER BY {order} DESC LIMIT @limit";
-        cmd.Bind("@limit", Math.Clamp(p.Limit, 1, 10_000));
-        using var r = cmd.ExecuteReader();
+        var limit = JobListBound.Limit(Math.Clamp(p.Limit, 1, 10_000), p.State is { } state ? CountInState(c, state, p.Queue) : null);
         var list = new List<JobRecord>();
+        if (limit == 0) return list;
+        cmd.CommandText = $"SELECT {JobColumns} FROM {from} {(where.Count > 0 ? "WHERE " + string.Join(" AND ", where) : "")} ORDER BY {order} DESC LIMIT @limit";
+        cmd.Bind("@limit", limit);
+        using var r = cmd.ExecuteReader();
         while (r.Read()) list.Add(ReadJob(r));
         return list;
     }, ct);
+
+    /// <summary>The jobs in <paramref name="state"/> (of <paramref name="queue"/>, or all queues) by the kept counts
+    /// (<see cref="JobListBound"/>); null for queued and running, which the counts leave to the claim and lease indexes.</summary>
+    private static long? CountInState(SqliteConnection c, JobState state, string? queue)
+    {
+        if (state is JobState.Queued or JobState.Running) return null;
+        using var cmd = c.CreateCommand();
+        cmd.CommandText = $"SELECT coalesce(sum(n), 0) FROM queue_counts WHERE state = @state{(queue is null ? "" : " AND queue = @queue")}";
+        cmd.Bind("@state", state.ToText());
+        if (queue is not null) cmd.Bind("@queue", queue);
+        return Convert.ToInt64(cmd.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture);
+    }
 
     private static readonly string TypesStartingSql = JobSearch.TypesSql("");
 

@@ -111,4 +111,59 @@ public abstract partial class StoreContractTests
 
         Assert.Equal(Enumerable.Reverse(wanted), first.Concat(second).Select(j => j.Id));
     }
+
+    [Fact]
+    public async Task JobList_EveryStateAndQueue_TheFilteredWalkBoundByTheKeptCounts_FindsExactlyTheMatchingJobs()
+    {
+        // Jobs in every state over two queues, some moved more than once (dead then retried, running then succeeded); the
+        // ones a claim takes first, the ones that stay queued after.
+        var retried = await RunningAsync(Job(queue: "a"));
+        await FailAsync(retried, JobState.Dead);
+        foreach (var queue in new[] { "a", "b" })
+        {
+            await RunningAsync(Job(queue: queue));
+            await SucceedAsync(await RunningAsync(Job(queue: queue)));
+            await FailAsync(await RunningAsync(Job(queue: queue)), JobState.Dead);
+        }
+        for (var i = 0; i < 3; i++) await SucceedAsync(await RunningAsync(Job(queue: "b")));
+        foreach (var queue in new[] { "a", "b" })
+        {
+            await EnqueueAsync(queue: queue);
+            await EnqueueAsync(Job(queue: queue) with { RunAt = Time.GetUtcNow().AddHours(1) });
+            await Store.JobCancelAsync(await EnqueueAsync(queue: queue), Ct);
+        }
+        await Store.JobRetryAsync(retried.Id, Ct);
+
+        var all = await Store.JobListAsync(new JobListParams { Limit = 1000 }, Ct);
+        foreach (var state in Enum.GetValues<JobState>())
+            foreach (var queue in new[] { null, "a", "b", "none" })
+                foreach (var limit in new[] { 1, 2, 50 })
+                {
+                    var expected = all.Where(j => j.State == state && (queue is null || j.Queue == queue)).Select(j => j.Id).Take(limit);
+                    var listed = await Store.JobListAsync(new JobListParams { State = state, Queue = queue, Limit = limit }, Ct);
+                    Assert.True(expected.SequenceEqual(listed.Select(j => j.Id)), $"{state} in {queue ?? "every queue"}, limit {limit}: {listed.Count} listed");
+                }
+        // Paged by a cursor, a state fewer than a page still ends with its last job.
+        var succeeded = all.Where(j => j.State == JobState.Succeeded).Select(j => j.Id).ToList();
+        var first = await Store.JobListAsync(new JobListParams { State = JobState.Succeeded, Limit = 2 }, Ct);
+        var rest = await Store.JobListAsync(new JobListParams { State = JobState.Succeeded, Limit = 50, Before = first[^1].Id }, Ct);
+        Assert.Equal(succeeded, first.Concat(rest).Select(j => j.Id));
+    }
+
+    [Fact]
+    public async Task QueueStats_OldestQueued_TheEarliestAcrossPriorities()
+    {
+        var t0 = Time.GetUtcNow();
+        await EnqueueAsync(Job(queue: "o") with { Priority = 0 });
+        Time.Advance(TimeSpan.FromMinutes(1));
+        await EnqueueAsync(Job(queue: "o") with { Priority = 10 });
+        await EnqueueAsync(Job(queue: "o") with { Priority = -5 });
+        await EnqueueAsync(Job(queue: "p") with { Priority = 3 });
+
+        var stats = (await Store.QueueStatsAsync(Ct)).ToDictionary(q => q.Queue);
+
+        Assert.Equal(3, stats["o"][JobState.Queued]);
+        Assert.True((stats["o"].OldestQueuedAt!.Value - t0).Duration() < TimeSpan.FromMilliseconds(2), $"{stats["o"].OldestQueuedAt:O} vs {t0:O}");
+        Assert.True((stats["p"].OldestQueuedAt!.Value - t0.AddMinutes(1)).Duration() < TimeSpan.FromMilliseconds(2), $"{stats["p"].OldestQueuedAt:O}");
+    }
 }

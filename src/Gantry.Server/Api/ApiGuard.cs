@@ -13,6 +13,7 @@ namespace Gantry.Server.Api;
 /// allowed host (<see cref="ApiOptions.AllowedHosts"/>): a DNS-rebound page is refused (400). Behind tokens any
 /// <c>Host</c> is answered (a rebound page has no token) unless allowed hosts are given, which are then enforced;</item>
 /// <item>a body must be JSON (415): a form or <c>text/plain</c> post, which a browser sends cross-site without asking, is refused;</item>
+/// <item>an endpoint that asks for a token is authorized here first (<see cref="ApiAuthorization"/>), before the body and the query are looked at;</item>
 /// <item>a state-changing call from a browser on another origin (<c>Origin</c>, <c>Sec-Fetch-Site: cross-site</c>) is refused
 /// (403) unless the origin is in <see cref="ApiOptions.CorsOrigins"/>, which also answers CORS preflights;</item>
 /// <item>a query parameter the endpoint does not take is refused (400 naming it);</item>
@@ -28,7 +29,7 @@ internal sealed partial class ApiGuard(RequestDelegate next, ApiOptions options,
     {
         try
         {
-            if (Refusal(http) is { } refusal)
+            if (await RefusalAsync(http).ConfigureAwait(false) is { } refusal)
             {
                 await refusal.ExecuteAsync(http).ConfigureAwait(false);
                 return;
@@ -45,7 +46,7 @@ internal sealed partial class ApiGuard(RequestDelegate next, ApiOptions options,
         }
     }
 
-    private IResult? Refusal(HttpContext http)
+    private async ValueTask<IResult?> RefusalAsync(HttpContext http)
     {
         var request = http.Request;
         if (!HostAllowed(http))
@@ -66,6 +67,8 @@ internal sealed partial class ApiGuard(RequestDelegate next, ApiOptions options,
                 return TypedResults.NoContent();
             }
         }
+        // Who calls, before what it sends: a caller without the scope is refused whatever its body or query.
+        if (ApiAuthorization.IsRequired(http) && await ApiAuthorization.CheckAsync(http).ConfigureAwait(false) is { } unauthorized) return unauthorized;
         if (!corsAllowed && !SafeMethods.Contains(request.Method, StringComparer.OrdinalIgnoreCase) && CrossSite(http) is { } why)
             return ApiProblems.Problem(StatusCodes.Status403Forbidden, "Cross-site request refused",
                 $"{why}; a browser page on another site may not change anything here (allow its origin with --cors-origins)", why.StartsWith("Sec-", StringComparison.Ordinal) ? "Sec-Fetch-Site" : "Origin");

@@ -43,6 +43,11 @@ public sealed record ApiOptions
     /// 429 until the minute ends. Defaults to 10.</summary>
     public int SignInAttemptsPerMinute { get; init; } = 10;
 
+    /// <summary>Failed authentications (an unknown bearer token, a stale dashboard session) one client address may make per
+    /// minute on any endpoint that asks for a token; more are answered 429 until the minute ends. Requests with a valid
+    /// token are not counted. Defaults to 10.</summary>
+    public int FailedAuthenticationsPerMinute { get; init; } = 10;
+
     /// <summary>Job types known without a registered worker (built in, configured).</summary>
     public IReadOnlyList<string> KnownJobTypes { get; init; } = [];
 
@@ -53,6 +58,8 @@ public sealed record ApiOptions
         Limits.Validate();
         if (MaxRequestBytes < 1) throw new InvalidInputException("max request bytes", $"must be at least 1, got {MaxRequestBytes}");
         if (SignInAttemptsPerMinute < 1) throw new InvalidInputException("sign-in attempts per minute", $"must be at least 1, got {SignInAttemptsPerMinute}");
+        if (FailedAuthenticationsPerMinute < 1)
+            throw new InvalidInputException("failed authentications per minute", $"must be at least 1, got {FailedAuthenticationsPerMinute}");
         if (DeadWorkerTimeout <= TimeSpan.Zero) throw new InvalidInputException("dead-worker timeout", "must be positive");
     }
 }

@@ -36,6 +36,7 @@ public static class GantryApi
             Gantry.Server.Dashboard.SignInRateLimit.AddTo(services);
         }
         services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton<FailedAuthentications>();
         services.TryAddSingleton<Gantry.Server.Dashboard.OverviewSampler>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<Microsoft.Extensions.Hosting.IHostedService, Gantry.Server.Dashboard.OverviewSampler>(
             sp => sp.GetRequiredService<Gantry.Server.Dashboard.OverviewSampler>()));
@@ -45,8 +46,11 @@ public static class GantryApi
     /// <summary>For a process with no store (a worker): its own instruments on <c>/metrics</c>, and <c>/health/live</c>. Tokens as for the API.</summary>
     public static IServiceCollection AddGantryWorkerMetrics(this IServiceCollection services, ApiOptions? options = null)
     {
-        services.TryAddSingleton(options ?? new ApiOptions());
+        (options ??= new ApiOptions()).Validate();
+        services.TryAddSingleton(options);
         services.TryAddSingleton<Gantry.Server.Telemetry.MetricsCollector>();
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton<FailedAuthentications>();
         services.AddProblemDetails();
         return services;
     }
@@ -92,7 +96,7 @@ public static class GantryApi
         Guard(app);
         _ = app.ServiceProvider.GetRequiredService<Gantry.Server.Telemetry.MetricsCollector>();
         app.MapGet("/metrics", (Gantry.Server.Telemetry.MetricsCollector collector) => MetricsEndpoint.RenderOwn(collector, first))
-            .AddEndpointFilter(ApiAuthorization.Filter).WithMetadata(new RequiredScope(ApiScope.Read));
+            .RequireApiAuthorization().WithMetadata(new RequiredScope(ApiScope.Read));
         app.MapGet("/health/live", () => TypedResults.Ok(new StatusOnly("live")));
         if (ready is not null)
             app.MapGet("/health/ready", () => ready()
@@ -118,8 +122,8 @@ public static class GantryApi
         // Every endpoint below is built on this builder's groups, and so with Gantry's JSON and binding options.
         var root = new GantryApiServices.Routes(app, services.Over(app.ServiceProvider)).MapGroup(prefix.Length == 0 ? "/" : prefix)
             .AddEndpointFilter(GantryApiServices.Filter).WithGroupName(OpenApiDocuments.Name);
-        // Authorization first, then errors as problem details.
-        var api = root.MapGroup("/api/v1").AddEndpointFilter(ApiAuthorization.Filter).AddEndpointFilter(ApiProblems.Filter).AddEndpointFilter(PayloadHiding.Filter)
+        // Authorization first (before binding: a caller without the scope is refused whatever it sends), then errors as problem details.
+        var api = root.MapGroup("/api/v1").RequireApiAuthorization().AddEndpointFilter(ApiProblems.Filter).AddEndpointFilter(PayloadHiding.Filter)
             .AddEndpointFilter(ApiAudit.Filter)
             .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status403Forbidden)
             .ProducesProblem(StatusCodes.Status415UnsupportedMediaType).ProducesProblem(StatusCodes.Status503ServiceUnavailable);
@@ -135,13 +139,16 @@ public static class GantryApi
         // Listening from the start, so that /metrics counts everything since.
         _ = app.ServiceProvider.GetRequiredService<Gantry.Server.Telemetry.MetricsCollector>();
         root.MapGet("/metrics", MetricsEndpoint.RenderAsync).WithTags("Operations").WithName("GetMetrics").Produces<string>(StatusCodes.Status200OK, "text/plain")
-            .AddEndpointFilter(ApiAuthorization.Filter).WithMetadata(new RequiredScope(ApiScope.Read));
+            .RequireApiAuthorization().WithMetadata(new RequiredScope(ApiScope.Read));
         root.MapGet("/health/live", () => TypedResults.Ok(new HealthView("live"))).WithTags("Health").WithName("GetLiveness");
         // Ready when the store answers a cheap indexed query (and so is reachable and migrated).
         // Open to all, it names the store (and why it fails) only to a caller who may read the API.
         root.MapGet("/health/ready", async (HttpContext http, IJobStore store, CancellationToken ct) =>
         {
-            var reader = ApiAuthorization.Allows(http, ApiScope.Read);
+            var options = ApiAuthorization.OptionsOf(http);
+            var presented = options.Tokens.Count == 0 ? default : ApiAuthorization.Authenticate(http, options);
+            if (presented.Refusal is { } tooMany) return tooMany;
+            var reader = options.Tokens.Count == 0 || presented.Token?.Allows(ApiScope.Read) == true;
             try
             {
                 await store.JobNextDueAsync(ct).ConfigureAwait(false);

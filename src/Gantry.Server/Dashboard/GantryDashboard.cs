@@ -86,7 +86,9 @@ public static class GantryDashboard
         if (options.Tokens.Count == 0) http.Response.Headers.CacheControl = "no-store";
         if (options.Tokens.Count == 0)
             return Results.Json(new SessionView(true, true, null, "admin", true, false, null), Json);
-        var token = ApiAuthorization.Identify(http, options);
+        var presented = ApiAuthorization.Authenticate(http, options);
+        if (presented.Refusal is { } tooMany) return tooMany;
+        var token = presented.Token;
         if (token is null) http.Response.Headers.CacheControl = "no-store";
         if (token is null) return Results.Json(new SessionView(false, false, null, null, false, false, null), Json);
         return Results.Json(new SessionView(false, true, token.Name, Scope(token), token.Scope == ApiScope.Admin,
@@ -113,7 +115,8 @@ public static class GantryDashboard
             return ApiProblems.Problem(StatusCodes.Status400BadRequest, "Invalid input", "token: is required (a JSON object {\"token\": \"...\"})", "token");
         var token = ApiAuthorization.Find(options, secret);
         if (token is null)
-            return ApiProblems.Problem(StatusCodes.Status401Unauthorized, "Unauthorized", "the token is not valid", "token");
+            return http.RequestServices.GetRequiredService<FailedAuthentications>().Fail(http)
+                ?? ApiProblems.Problem(StatusCodes.Status401Unauthorized, "Unauthorized", "the token is not valid", "token");
         if (token.Scope == ApiScope.Worker)
             return ApiProblems.Problem(StatusCodes.Status403Forbidden, "Forbidden", "a worker token cannot sign in to the dashboard: use a read or admin token", "token");
         DashboardSessions.SignIn(http, token, cookiePath);

@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Threading.RateLimiting;
 using Gantry.Server.Api;
 using Microsoft.AspNetCore.Builder;
@@ -13,30 +12,18 @@ namespace Gantry.Server.Dashboard;
 /// token is the attack, so each address gets <see cref="ApiOptions.SignInAttemptsPerMinute"/> attempts in a fixed
 /// one-minute window, then 429 problem details with <c>Retry-After</c> until the window ends. ASP.NET Core's rate
 /// limiter does the counting (a named policy on the endpoint, its middleware on the dashboard's paths only).
-/// Behind a reverse proxy every client has the proxy's address unless the app applies forwarded headers first.
+/// A wrong token also counts as a failed authentication of the address (<see cref="FailedAuthentications"/>), as on any
+/// other endpoint. Behind a reverse proxy every client has the proxy's address unless the app applies forwarded headers first.
 /// </summary>
 internal sealed class SignInRateLimit(ApiOptions options) : IRateLimiterPolicy<string>
 {
     /// <summary>The policy's name on the sign-in endpoint.</summary>
     public const string Policy = "gantry-dashboard-sign-in";
 
-    public RateLimitPartition<string> GetPartition(HttpContext http) =>
-        RateLimitPartition.GetFixedWindowLimiter(http.Connection.RemoteIpAddress?.ToString() ?? "unknown", _ => new FixedWindowRateLimiterOptions
-        {
-            PermitLimit = options.SignInAttemptsPerMinute,
-            Window = TimeSpan.FromMinutes(1),
-            QueueLimit = 0,
-        });
+    public RateLimitPartition<string> GetPartition(HttpContext http) => FailedAuthentications.PerAddress(http, options.SignInAttemptsPerMinute);
 
-    public Func<OnRejectedContext, CancellationToken, ValueTask>? OnRejected => static async (context, ct) =>
-    {
-        var http = context.HttpContext;
-        var wait = context.Lease.TryGetMetadata(MetadataName.RetryAfter, out var after) ? after : TimeSpan.FromMinutes(1);
-        var seconds = (int)Math.Ceiling(Math.Max(1, wait.TotalSeconds));
-        http.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
-        await ApiProblems.Problem(StatusCodes.Status429TooManyRequests, "Too many requests",
-            $"too many sign-in attempts from this address: try again in {seconds} s").ExecuteAsync(http).ConfigureAwait(false);
-    };
+    public Func<OnRejectedContext, CancellationToken, ValueTask>? OnRejected => static (context, ct) =>
+        new(FailedAuthentications.TooManyRequests(context.HttpContext, context.Lease, "too many sign-in attempts from this address").ExecuteAsync(context.HttpContext));
 
     /// <summary>Registers the policy with the app's rate limiter (added once; an app's own policies stay as they are).</summary>
     internal static void AddTo(IServiceCollection services) =>
