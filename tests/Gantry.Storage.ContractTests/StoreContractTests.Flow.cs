@@ -51,6 +51,11 @@ public abstract partial class StoreContractTests
         await SucceedAsync(first[0]);
         Assert.Single(await ClaimAsync(limit: 1000));
         Assert.Equal(600L, Assert.Single(await Store.QueueLimitsListAsync(Ct)).Running);
+
+        // Without a concurrency limit nothing caps a claim: a per-key queue's claim takes all it may.
+        for (var k = 0; k < 300; k++) await EnqueueManyAsync(1, queue: "keyed", key: $"k{k}");
+        await LimitAsync(new QueueLimits { PerKey = 1 }, queue: "keyed");
+        Assert.Equal(300, (await ClaimAsync(limit: 1000, queue: "keyed")).Count);
     }
 
     [Fact]
