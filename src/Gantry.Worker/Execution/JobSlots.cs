@@ -152,7 +152,8 @@ internal sealed class JobSlots
 
     /// <summary>
     /// Notes what a claim brought: a queue that got fewer jobs than asked is drained for now, for the poll
-    /// interval, or for <see cref="HeldBackRecheck"/> when the claim says a flow limit held it back.
+    /// interval; when the claim says a flow limit held it back, not at all if it brought jobs, else for
+    /// <see cref="HeldBackRecheck"/> or until this worker's reports free its slots (<see cref="ReportsWritten"/>).
     /// True when every queue asked came back short and none was held back (the coordinator has nothing more for
     /// this worker until new work comes).
     /// </summary>
