@@ -21,7 +21,8 @@ public sealed partial class PostgresJobStore
         """;
 
     // The claim of a limited queue: as ClaimSql, but it takes at most the room the limits leave (concurrency less the
-    // slots held, rate less the starts within the window, by the database's clock taken after the lock), marks its
+    // slots held, and no more than QueueLimits.ClaimCeiling of it in one claim; rate less the starts within the
+    // window, by the database's clock taken after the lock), marks its
     // jobs `slot` and counts a slot for each, and records its starts for the rate. The slots held are the queue's
     // counts (queue_slots) plus the changes appended since its last claim (queue_slot_deltas, PostgresSchema
     // migration 17), which the claim deletes and folds into the counts with its own. A queue whose limits were
@@ -116,6 +117,7 @@ public sealed partial class PostgresJobStore
                 THEN greatest(0, least(@limit::bigint,
                   coalesce((SELECT concurrency FROM lim)
                     - (SELECT coalesce(sum(s.n), 0) FROM queue_slots AS s WHERE s.queue = @queue) - (SELECT coalesce(sum(gone.n), 0) FROM gone), @limit),
+                  coalesce((SELECT greatest(least(concurrency, {QueueLimits.WholeClaim}), (concurrency + 1) / 2) FROM lim WHERE concurrency IS NOT NULL), @limit),
                   coalesce((SELECT lim.rate_count - (SELECT coalesce(sum(s.n), 0) FROM queue_starts AS s WHERE s.queue = @queue AND s.at > lim.now - lim.window) FROM lim), @limit)))
                 ELSE 0 END AS n),
             {candidates}

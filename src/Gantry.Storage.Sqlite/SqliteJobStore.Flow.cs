@@ -117,7 +117,7 @@ public sealed partial class SqliteJobStore
             read.Reset();
         }
         long room = demand.Limit;
-        if (concurrency is { } c) room = Math.Min(room, c - Count(SlotsHeldSql, demand.Queue));
+        if (concurrency is { } c) room = Math.Min(Math.Min(room, QueueLimits.ClaimCeiling(c)), c - Count(SlotsHeldSql, demand.Queue));
         if (rateCount is { } rc && rateWindow is { } w)
         {
             Raw("DELETE FROM queue_starts WHERE queue = @queue AND at <= @since").Bind("@queue", demand.Queue).Bind("@since", now - w).Execute();

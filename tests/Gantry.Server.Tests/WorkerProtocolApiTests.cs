@@ -61,6 +61,27 @@ public sealed class WorkerProtocolApiTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Fetch_LimitedQueueCutShort_AnswerNamesItHeldBack_PlainAnswerHasNoHeldBack()
+    {
+        Assert.Equal(HttpStatusCode.NoContent, (await PostAsync("/api/v1/worker/register", Registration)).StatusCode);
+        for (var i = 0; i < 3; i++) await OkJsonAsync(await PostAsync("/api/v1/jobs", """{"type":"echo","payload":{}}"""));
+        await OkJsonAsync(await PostAsync("/api/v1/jobs", """{"type":"echo","queue":"plain","payload":{}}"""));
+        var limited = await Http.PutAsync("/api/v1/queues/default/limits", new StringContent("""{"concurrency":1}""", Encoding.UTF8, "application/json"));
+        Assert.True(limited.IsSuccessStatusCode, $"{(int)limited.StatusCode}");
+
+        const string Fetch = """{"worker_id":"py-1","queues":[{"queue":"QUEUE","limit":2}],"lease_seconds":30}""";
+        var cut = await OkJsonAsync(await PostAsync("/api/v1/worker/fetch", Fetch.Replace("QUEUE", "default", StringComparison.Ordinal)));
+        Assert.Single(cut.GetProperty("jobs").EnumerateArray());
+        Assert.Equal(["default"], cut.GetProperty("held_back").EnumerateArray().Select(q => q.GetString()));
+        var full = await OkJsonAsync(await PostAsync("/api/v1/worker/fetch", Fetch.Replace("QUEUE", "default", StringComparison.Ordinal)));
+        Assert.Empty(full.GetProperty("jobs").EnumerateArray());
+        Assert.Equal(["default"], full.GetProperty("held_back").EnumerateArray().Select(q => q.GetString()));
+        var plain = await OkJsonAsync(await PostAsync("/api/v1/worker/fetch", Fetch.Replace("QUEUE", "plain", StringComparison.Ordinal)));
+        Assert.Single(plain.GetProperty("jobs").EnumerateArray());
+        Assert.False(plain.TryGetProperty("held_back", out _));
+    }
+
+    [Fact]
     public async Task Register_WithName_ListedBesideTheId()
     {
         Assert.Equal(HttpStatusCode.NoContent, (await PostAsync("/api/v1/worker/register", Registration.Replace("\"id\":\"py-1\",", "\"id\":\"py-1\",\"name\":\"render box\",", StringComparison.Ordinal))).StatusCode);

@@ -31,6 +31,34 @@ public abstract partial class StoreContractTests
     }
 
     [Fact]
+    public async Task QueueLimits_LargeLimit_OneClaimTakesAtMostHalf_HeldBackUntilTheLimit()
+    {
+        // A prefetching worker asks for more than the limit: it gets half (then the rest), so that one half can run and
+        // be reported while the next claim takes the other; a limit up to WholeClaim is claimed whole.
+        await EnqueueManyAsync(700);
+        await LimitAsync(new QueueLimits { Concurrency = 600 });
+        Assert.Equal(300, QueueLimits.ClaimCeiling(600));
+        Assert.Equal(QueueLimits.WholeClaim, QueueLimits.ClaimCeiling(200));
+        Assert.Equal(5, QueueLimits.ClaimCeiling(5));
+
+        var first = await ClaimAsync(limit: 1000);
+        Assert.Equal(300, first.Count);
+        Assert.Equal(["default"], ClaimedJobs.HeldBackOf(first));
+        Assert.Equal(300, (await ClaimAsync(limit: 1000)).Count);
+        var full = await ClaimAsync(limit: 1000);
+        Assert.Empty(full);
+        Assert.Equal(["default"], ClaimedJobs.HeldBackOf(full));
+        await SucceedAsync(first[0]);
+        Assert.Single(await ClaimAsync(limit: 1000));
+        Assert.Equal(600L, Assert.Single(await Store.QueueLimitsListAsync(Ct)).Running);
+
+        // Without a concurrency limit nothing caps a claim: a per-key queue's claim takes all it may.
+        for (var k = 0; k < 300; k++) await EnqueueManyAsync(1, queue: "keyed", key: $"k{k}");
+        await LimitAsync(new QueueLimits { PerKey = 1 }, queue: "keyed");
+        Assert.Equal(300, (await ClaimAsync(limit: 1000, queue: "keyed")).Count);
+    }
+
+    [Fact]
     public async Task QueueLimits_SlotGivenBack_OnFailureCancelAndRescue_CountedUntilRescued()
     {
         await EnqueueManyAsync(3);

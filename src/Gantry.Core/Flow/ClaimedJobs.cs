@@ -7,8 +7,8 @@ namespace Gantry.Flow;
 /// What a store's claim returns: the jobs, and the queues whose claim a flow limit may have cut short
 /// (<see cref="HeldBack"/>). A worker takes a queue that came back short for empty and looks again at its
 /// poll interval; a held-back queue is not empty, only full for now, and is looked at again as soon as
-/// slots may have freed. Links that do not carry it (HTTP, IPC) return a plain list: every short queue
-/// then counts as empty, as before.
+/// slots may have freed. Every link carries it: the server's fetch answer (<c>held_back</c>) and a node's Fetch
+/// answer (after the jobs). A result that does not say (a plain list) makes every short queue count as empty.
 /// </summary>
 public sealed class ClaimedJobs(IReadOnlyList<ClaimedJob> jobs, IReadOnlyCollection<string> heldBack) : IReadOnlyList<ClaimedJob>
 {

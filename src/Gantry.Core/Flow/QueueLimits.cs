@@ -49,6 +49,18 @@ public sealed record QueueLimits
 
     public const int MaxLimit = 1_000_000;
 
+    /// <summary>
+    /// One claim takes at most half a concurrency limit, or <see cref="WholeClaim"/> jobs if that is more. A worker asks
+    /// for its prefetch, which may be the whole limit; taken in one claim, the limit is held by jobs waiting in one
+    /// buffer, then by their reports, and the next claim finds no room until the last of them is written. Taken in
+    /// halves, one half runs and is reported (its slots freed) while the next claim takes the other. A claim of up
+    /// to <see cref="WholeClaim"/> jobs runs and is reported in moments: a limit that small is claimed whole.
+    /// </summary>
+    public static long ClaimCeiling(long concurrency) => Math.Max(Math.Min(concurrency, WholeClaim), (concurrency + 1) / 2);
+
+    /// <summary>A concurrency limit up to this is claimed whole (<see cref="ClaimCeiling"/>).</summary>
+    public const int WholeClaim = 128;
+
     public bool IsEmpty => Concurrency is null && PerKey is null && Rate is null;
 
     /// <summary>Checks every limit; throws <see cref="InvalidInputException"/> naming the field.</summary>

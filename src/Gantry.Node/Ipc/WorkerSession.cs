@@ -1,3 +1,4 @@
+using Gantry.Flow;
 using Gantry.Jobs;
 using Gantry.Node.Supervision;
 using Gantry.Node.Upstream;
@@ -159,7 +160,9 @@ internal sealed class WorkerSession(IpcConnection connection, IpcHello hello, Ma
             if (!_ended)
             {
                 foreach (var job in jobs) _held[job.Id] = new HeldJob(new JobLease(job.Id, job.Attempt), job.MaxAttempts);
-                jobs = jobs.Count == 0 ? jobs : jobs.ToArray();
+                // The worker hears which queues were held back, as over any link.
+                var heldBack = ClaimedJobs.HeldBackOf(jobs);
+                jobs = jobs.Count == 0 ? jobs : heldBack.Count == 0 ? jobs.ToArray() : new ClaimedJobs(jobs.ToArray(), heldBack);
             }
             else
             {

@@ -70,7 +70,7 @@ internal static class WorkerProtocolEndpoints
             var jobs = await store.JobClaimAsync(claim, ct).ConfigureAwait(false);
             var left = deadline - DateTimeOffset.UtcNow;
             if (jobs.Count > 0 || left <= TimeSpan.Zero)
-                return TypedResults.Ok(new WireFetchResponse(jobs.Select(WireJob.From).ToArray()));
+                return TypedResults.Ok(WireFetchResponse.From(jobs));
             // Woken at once by work this process's store sees (or, on PostgreSQL, any process's); polls otherwise.
             var poll = store.Signals.PollFor(PollInterval);
             await wakeups.WaitAsync(poll < left ? poll : left, ct).ConfigureAwait(false);

@@ -55,6 +55,13 @@ public sealed partial class GantryWorker
         }
     }
 
+    /// <summary>Reports that end attempts were written: a queue a flow limit held back is asked again at once when this
+    /// worker's own ended jobs freed room in it.</summary>
+    private void SlotsWritten()
+    {
+        if (_slots.ReportsWritten()) _slotFreed.Set();
+    }
+
     /// <summary>Gives back to the queue (without counting an attempt) buffered jobs that cannot start soon.</summary>
     private void GiveBackStale()
     {

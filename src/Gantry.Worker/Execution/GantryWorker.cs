@@ -76,6 +76,7 @@ public sealed partial class GantryWorker : IAsyncDisposable
         _jobTypes = _registry.JobTypes.Order(StringComparer.Ordinal).ToArray();
         _tally = new RunTally(_time);
         _slots = new JobSlots(options.Queues, options.EffectiveCapacity, options.MaxPrefetch, options.PollInterval, _time);
+        _reports.AttemptsWritten = SlotsWritten;
     }
 
     public string Id => _options.WorkerId;

@@ -39,6 +39,8 @@ internal sealed class JobSlots
 
     private readonly Dictionary<string, (long At, TimeSpan For)> _drainedAt = new(StringComparer.Ordinal);
     private readonly Dictionary<string, int> _heldBackClaims = new(StringComparer.Ordinal); // in a row, per queue
+    private readonly HashSet<string> _heldBack = new(StringComparer.Ordinal); // queues whose wait is a held-back one
+    private readonly HashSet<string> _endedUnwritten = new(StringComparer.Ordinal); // queues with jobs ended since the last report write
     private readonly TimeSpan _drainedFor;
 
     /// <summary>How long a queue held back by a flow limit waits before it is asked again: slots free as the
@@ -150,7 +152,8 @@ internal sealed class JobSlots
 
     /// <summary>
     /// Notes what a claim brought: a queue that got fewer jobs than asked is drained for now, for the poll
-    /// interval, or for <see cref="HeldBackRecheck"/> when the claim says a flow limit held it back.
+    /// interval; when the claim says a flow limit held it back, not at all if it brought at least half, else for
+    /// <see cref="HeldBackRecheck"/> or until this worker's reports free its slots (<see cref="ReportsWritten"/>).
     /// True when every queue asked came back short and none was held back (the coordinator has nothing more for
     /// this worker until new work comes).
     /// </summary>
@@ -166,8 +169,18 @@ internal sealed class JobSlots
             foreach (var demand in plan.Demands)
             {
                 var brought = got.GetValueOrDefault(demand.Queue);
+                _heldBack.Remove(demand.Queue);
                 if (brought >= demand.Limit)
                 {
+                    _drainedAt.Remove(demand.Queue);
+                    _heldBackClaims.Remove(demand.Queue);
+                    allShort = false;
+                }
+                else if (heldBack.Contains(demand.Queue) && brought * 2 >= demand.Limit)
+                {
+                    // Cut short by a limit, but it brought at least half: room may be left (a claim takes at most half
+                    // a large concurrency limit) or freed meanwhile. Asked again at once. One that brought less waits
+                    // for slots to free, so that claims stay large.
                     _drainedAt.Remove(demand.Queue);
                     _heldBackClaims.Remove(demand.Queue);
                     allShort = false;
@@ -182,6 +195,7 @@ internal sealed class JobSlots
                     _heldBackClaims[demand.Queue] = inRow;
                     var wait = TimeSpan.FromTicks(Math.Min(_drainedFor.Ticks, HeldBackRecheck.Ticks << Math.Max(0, inRow - 1)));
                     _drainedAt[demand.Queue] = (now, wait);
+                    _heldBack.Add(demand.Queue);
                     allShort = false;
                 }
                 else
@@ -197,7 +211,32 @@ internal sealed class JobSlots
     /// <summary>The link signalled new work: every queue may have jobs again.</summary>
     public void Undrain()
     {
-        lock (_lock) _drainedAt.Clear();
+        lock (_lock)
+        {
+            _drainedAt.Clear();
+            _heldBack.Clear();
+        }
+    }
+
+    /// <summary>
+    /// Reports that end attempts were written: the slots of this worker's jobs that ended before the write are free in
+    /// the store now (whichever link the reports took). A held-back queue with a job ended since the previous write is
+    /// due at once, not at its recheck: its claim finds at least that room. True when some queue became due.
+    /// </summary>
+    public bool ReportsWritten()
+    {
+        lock (_lock)
+        {
+            var due = false;
+            foreach (var queue in _endedUnwritten)
+                if (_heldBack.Remove(queue))
+                {
+                    _drainedAt.Remove(queue);
+                    due = true;
+                }
+            _endedUnwritten.Clear();
+            return due;
+        }
     }
 
     /// <summary>Adds claimed jobs (given in priority, then age order) to the buffer, keeping it in priority order.</summary>
@@ -256,6 +295,7 @@ internal sealed class JobSlots
         {
             _running[queue]--;
             _runningTotal--;
+            _endedUnwritten.Add(queue);
             _lastEnd = _lastProgress[queue] = _time.GetTimestamp();
             var ticks = Math.Max(duration.Ticks, 1);
             _averageTicks = _averageTicks < 0 ? ticks : _averageTicks * 0.9 + ticks * 0.1;

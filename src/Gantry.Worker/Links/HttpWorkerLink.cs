@@ -44,7 +44,7 @@ public sealed class HttpWorkerLink : IWorkerLink, IDisposable
         var request = new WireFetchRequest(p.WorkerId, p.Queues.Select(q => new WireQueueDemand(q.Queue, q.Limit)).ToArray(),
             p.LeaseDuration.TotalSeconds, p.Capabilities, p.JobTypes, mayWait ? FetchWait.TotalSeconds : 0);
         var response = await SendAsync("api/v1/worker/fetch", request, WireJson.Default.WireFetchRequest, WireJson.Default.WireFetchResponse, ct).ConfigureAwait(false);
-        return response.Jobs.Select(j => j.ToClaimed()).ToArray();
+        return response.ToClaimed();
     }
 
     /// <summary>A fetch that may wait waits on the server; the worker waits here only after such a fetch.</summary>

@@ -1,3 +1,4 @@
+using Gantry.Flow;
 using Gantry.Jobs;
 using Gantry.Storage;
 using Gantry.Worker.Links.Ipc;
@@ -34,10 +35,22 @@ public sealed class IpcFramesTests
             Checkpoint = [1, 2, 3], CheckpointAt = DateTimeOffset.UnixEpoch.AddDays(20001), CheckpointInterval = TimeSpan.FromMinutes(1),
             TraceParent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01", TraceState = "vendor=1",
         };
-        var back = Assert.Single(RoundTrip<List<ClaimedJob>, IReadOnlyList<ClaimedJob>>([job], IpcFrames.WriteJobs, static (ref FrameReader r) => IpcFrames.ReadJobs(ref r)));
+        var back = Assert.Single(RoundTrip<IReadOnlyList<ClaimedJob>, List<ClaimedJob>>([job], IpcFrames.WriteJobs, static (ref FrameReader r) => IpcFrames.ReadJobs(ref r)));
         Assert.Equal(job with { Tags = back.Tags, Checkpoint = back.Checkpoint }, back);
         Assert.Equal("eu", back.Tags["zone"]);
         Assert.Equal(job.Checkpoint, back.Checkpoint);
+    }
+
+    [Fact]
+    public void Jobs_HeldBackQueues_RoundTrip_EvenWithoutJobs()
+    {
+        var back = RoundTrip<IReadOnlyList<ClaimedJob>, IReadOnlyList<ClaimedJob>>(new ClaimedJobs([], ["mail", "reports"]), IpcFrames.WriteJobs,
+            static (ref FrameReader r) => IpcFrames.ReadJobs(ref r));
+        Assert.Empty(back);
+        Assert.Equal(["mail", "reports"], ClaimedJobs.HeldBackOf(back));
+        // A plain answer says nothing held back.
+        Assert.Empty(ClaimedJobs.HeldBackOf(RoundTrip<IReadOnlyList<ClaimedJob>, IReadOnlyList<ClaimedJob>>([], IpcFrames.WriteJobs,
+            static (ref FrameReader r) => IpcFrames.ReadJobs(ref r))));
     }
 
     [Fact]

@@ -55,6 +55,49 @@ public sealed class JobSlotsHeldBackTests
         }
     }
 
+    private static ClaimedJob NewJob() => new() { Id = Guid.NewGuid(), Type = "t", Queue = "default", Payload = "{}", Attempt = 1, MaxAttempts = 1, WorkerId = "w" };
+
+    [Fact]
+    public void HeldBackClaimThatBroughtHalf_AskedAgainAtOnce_LessWaitsForSlots()
+    {
+        var time = new SteppedTime();
+        var slots = new JobSlots(new Dictionary<string, int> { ["default"] = 8 }, 8, maxPrefetch: 0, Poll, time);
+        // Four jobs of eight: a limit cut the claim short, but room may be left (a claim takes at most half a large limit).
+        ClaimedJob[] four = [NewJob(), NewJob(), NewJob(), NewJob()];
+        Assert.False(slots.Claimed(slots.Plan(), new ClaimedJobs(four, ["default"])));
+        slots.AddClaimed(four);
+        var plan = slots.Plan();
+        Assert.Equal(4, plan.Wanted);
+
+        // One of four: little room, so the queue waits for slots to free instead of being asked again for crumbs.
+        var one = NewJob();
+        slots.Claimed(plan, new ClaimedJobs([one], ["default"]));
+        slots.AddClaimed([one]);
+        var waiting = slots.Plan();
+        Assert.Equal((0, JobSlots.HeldBackRecheck), (waiting.Wanted, waiting.Recheck));
+    }
+
+    [Fact]
+    public void ReportsWritten_HeldBackQueueWithAJobEndedHere_DueAtOnce()
+    {
+        var time = new SteppedTime();
+        var slots = new JobSlots(new Dictionary<string, int> { ["default"] = 4 }, 4, maxPrefetch: 0, Poll, time);
+        var job = NewJob();
+        slots.Claimed(slots.Plan(), new ClaimedJobs([job], ["default"]));
+        slots.AddClaimed([job]);
+        Assert.True(slots.TryStartNext(out _));
+        slots.Claimed(slots.Plan(), new ClaimedJobs([], ["default"]));
+        Assert.Equal(0, slots.Plan().Wanted);
+        // Reports written before any job of the queue ended here free nothing this worker knows of.
+        Assert.False(slots.ReportsWritten());
+        Assert.Equal(0, slots.Plan().Wanted);
+
+        // Its job ended and the report is written: its slot is free in the store, and the queue is due before its recheck.
+        slots.Finished("default", TimeSpan.FromMilliseconds(1));
+        Assert.True(slots.ReportsWritten());
+        Assert.Equal(4, slots.Plan().Wanted);
+    }
+
     [Fact]
     public void ShortClaimWithoutTheWord_QueueTakenForEmptyUntilThePollInterval()
     {

@@ -70,6 +70,34 @@ public sealed class LinkParityTests : WorkerTestBase
         }
     }
 
+    [Fact]
+    public async Task HeldBack_ClaimOverStoreHttpAndIpc_NamesTheSameQueues()
+    {
+        // A limit of 1 on "default": the first claim takes one job and is cut short, the others find no room. Every link
+        // must say the queue was held back (not empty), even with no job, and leave a plain queue's short claim unmarked.
+        for (var i = 0; i < 4; i++) await EnqueueAsync(Job(BuiltInHandlers.Noop));
+        await EnqueueAsync(Job(BuiltInHandlers.Noop, queue: "plain"));
+        await Store.QueueLimitsSetAsync("default", new Gantry.Flow.QueueLimits { Concurrency = 1 }, anyQueue: false, Ct);
+
+        await using var server = await TestServer.StartAsync(Store, Ct);
+        using var http = new HttpWorkerLink(server.Url(), token: null);
+        await using var node = StandInNode.Start(Store, Dir, [BuiltInHandlers.Noop], Ct);
+        await using var ipc = await IpcWorkerLink.ConnectAsync(node.SocketPath, localId: 1, Ct);
+        var links = new (string Name, IWorkerLink Link)[] { ("store", new StoreWorkerLink(Store)), ("http", http), ("ipc", ipc) };
+        foreach (var (name, link) in links)
+        {
+            var claim = new JobClaimParams($"parity-{name}", [new QueueDemand("default", 3)], TimeSpan.FromSeconds(30), [], null);
+            var claimed = await link.ClaimAsync(claim, mayWait: false, Ct);
+            Assert.Equal(name == "store" ? 1 : 0, claimed.Count);
+            Assert.True(Gantry.Flow.ClaimedJobs.HeldBackOf(claimed).SequenceEqual(["default"]), $"over {name} the held-back queues were [{string.Join(", ", Gantry.Flow.ClaimedJobs.HeldBackOf(claimed))}]");
+        }
+        foreach (var (name, link) in links)
+        {
+            var plain = await link.ClaimAsync(new JobClaimParams($"parity-{name}", [new QueueDemand("plain", 5)], TimeSpan.FromSeconds(30), [], null), mayWait: false, Ct);
+            Assert.Empty(Gantry.Flow.ClaimedJobs.HeldBackOf(plain));
+        }
+    }
+
     /// <summary>Runs a two-step workflow (an echo, a null result, then the capture) on a worker over <paramref name="link"/>.</summary>
     private async Task<ContextSeen> RunThroughAsync(IWorkerLink link)
     {

@@ -45,7 +45,21 @@ public sealed record WireJob(Guid Id, string Type, string Queue, int Priority, R
     };
 }
 
-public sealed record WireFetchResponse(IReadOnlyList<WireJob> Jobs);
+/// <summary>A fetch's answer: the jobs claimed, and the queues a flow limit held back (<see cref="Flow.ClaimedJobs.HeldBack"/>):
+/// came back short for now but not empty, worth asking again soon rather than at the poll interval. Absent when none.</summary>
+public sealed record WireFetchResponse(IReadOnlyList<WireJob> Jobs, IReadOnlyList<string>? HeldBack = null)
+{
+    /// <summary>The answer for a store's claim.</summary>
+    public static WireFetchResponse From(IReadOnlyList<ClaimedJob> claimed) =>
+        new(claimed.Select(WireJob.From).ToArray(), Flow.ClaimedJobs.HeldBackOf(claimed) is { Count: > 0 } held ? held.ToArray() : null);
+
+    /// <summary>The jobs as a claim's result, saying which queues were held back.</summary>
+    public IReadOnlyList<ClaimedJob> ToClaimed()
+    {
+        var jobs = Jobs.Select(j => j.ToClaimed()).ToArray();
+        return HeldBack is { Count: > 0 } held ? new Flow.ClaimedJobs(jobs, held) : jobs;
+    }
+}
 
 /// <summary>One report. <see cref="Kind"/> is progress, succeeded, failed, cancelled, requeued, checkpoint, log or usage.</summary>
 public sealed record WireReport

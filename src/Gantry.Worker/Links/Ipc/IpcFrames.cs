@@ -1,3 +1,4 @@
+using Gantry.Flow;
 using Gantry.Jobs;
 using Gantry.Storage;
 
@@ -89,9 +90,14 @@ public static class IpcFrames
             w.String(j.TraceState);
             w.String(j.Limits?.ToJson());
         }
+        // The queues a flow limit held back (ClaimedJobs.HeldBack), after the jobs.
+        var heldBack = ClaimedJobs.HeldBackOf(jobs);
+        w.I32(heldBack.Count);
+        foreach (var queue in heldBack) w.String(queue);
     }
 
-    public static List<ClaimedJob> ReadJobs(ref FrameReader r)
+    /// <summary>A Fetch's answer: the jobs, and the queues held back when the node's claim said so.</summary>
+    public static IReadOnlyList<ClaimedJob> ReadJobs(ref FrameReader r)
     {
         var n = r.Count();
         var jobs = new List<ClaimedJob>(n);
@@ -124,7 +130,8 @@ public static class IpcFrames
                 Limits = ResourceLimits.FromJson(r.String()),
             });
         }
-        return jobs;
+        var heldBack = r.AtEnd ? [] : r.Strings();
+        return heldBack.Length == 0 ? jobs : new ClaimedJobs(jobs, heldBack);
     }
 
     private static Dictionary<string, string?>? ReadDependencies(ref FrameReader r)
