@@ -4,6 +4,7 @@ using Gantry.Storage;
 using Gantry.Telemetry;
 using Gantry.Worker.Handlers;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 
 namespace Gantry.Worker.Execution;
 
@@ -12,17 +13,47 @@ public sealed partial class GantryWorker
     /// <summary>Starts a job that has a slot, on its own thread-pool work item.</summary>
     private void Run(ClaimedJob job)
     {
-        var logger = _jobLoggers.GetOrAdd(job.Type, static (type, loggers) => loggers.CreateLogger($"Gantry.Jobs.{type}"), _loggers);
-        var checkpointEvery = _registry.TryGet(job.Type, out var handler) && handler.CheckpointInterval is { } typeInterval ? typeInterval : _options.CheckpointInterval;
-        var context = new WorkerJobContext(job, logger, _reports.Add, _time, _options.ProgressInterval,
-            _reports.AddAndWaitAsync, new CheckpointSettings(checkpointEvery, _options.MaxCheckpointBytes));
-        var attempt = new RunningAttempt(new JobLease(job.Id, job.Attempt), context, _time.GetTimestamp());
+        var type = _types.GetOrAdd(job.Type, static (name, worker) => worker.JobTypeOf(name), this);
+        var context = new WorkerJobContext(job, type.Logger, _addReport, _time, _options.ProgressInterval, _addReportAndWait, type.Checkpoints);
+        var attempt = new RunningAttempt(this, type.Handler, new JobLease(job.Id, job.Attempt), context, _time.GetTimestamp());
+        // When the token fires, the handler has the grace period to stop; after it the attempt is
+        // ended without it, so that even a handler blocking its thread cannot hold the slot.
+        context.WhenCancelled(StartGrace, attempt);
         _running[attempt.Key] = attempt;
         if (GantryMetrics.QueueWait.Enabled)
             GantryMetrics.QueueWait.Record(Math.Max(0, (_time.GetUtcNow() - job.DueAt).TotalSeconds), new KeyValuePair<string, object?>("queue", job.Queue));
         _link.JobStarted(attempt.Key);
-        ThreadPool.UnsafeQueueUserWorkItem(static state => _ = state.Worker.RunAsync(state.Attempt), (Worker: this, Attempt: attempt), preferLocal: false);
+        ThreadPool.UnsafeQueueUserWorkItem(attempt, preferLocal: false);
     }
+
+    /// <summary>What every attempt of a job type shares, found once per type.</summary>
+    private JobType JobTypeOf(string name)
+    {
+        var handler = _registry.TryGet(name, out var registration) ? registration : null;
+        var checkpoints = handler?.CheckpointInterval is { } typeInterval && typeInterval != _checkpoints.Interval
+            ? _checkpoints with { Interval = typeInterval }
+            : _checkpoints;
+        return new JobType(_loggers.CreateLogger($"Gantry.Jobs.{name}"), handler, checkpoints);
+    }
+
+    /// <summary>A job type's logger, handler (null when this worker has none for it) and checkpoint settings.</summary>
+    private sealed record JobType(ILogger Logger, HandlerRegistration? Handler, CheckpointSettings Checkpoints);
+
+    private static readonly Action<object?> StartGrace = static state =>
+    {
+        var attempt = (RunningAttempt)state!;
+        if (attempt.IsEnded) return;
+        var worker = attempt.Worker;
+        attempt.GraceTimer = worker._time.CreateTimer(static s =>
+        {
+            var a = (RunningAttempt)s!;
+            var w = a.Worker;
+            WorkerLog.HandlerAbandoned(w._logger, a.Key.JobId, a.Key.Attempt, a.Context.CancelReason.ToString(), w._options.CancelGracePeriod.TotalSeconds);
+            w.End(a, w.Ended(a.Context, null), abandoned: true);
+        }, attempt, worker._options.CancelGracePeriod, Timeout.InfiniteTimeSpan);
+        // Ended meanwhile: End may have looked for the timer before it was set.
+        if (attempt.IsEnded) attempt.GraceTimer.Dispose();
+    };
 
     private async Task RunAsync(RunningAttempt attempt)
     {
@@ -30,26 +61,13 @@ public sealed partial class GantryWorker
         var job = context.Job;
         // Current while the handler runs: what it does joins the trace of the enqueue.
         attempt.Span = GantryTracing.StartRun(job);
-        if (!_registry.TryGet(job.Type, out var handler))
+        if (attempt.Handler is not { } handler)
         {
             WorkerLog.NoHandler(_logger, job.Type, job.Id, string.Join(", ", _jobTypes));
             End(attempt, Failure(context, new JobError(JobErrorKinds.Exception, $"worker {Id} has no handler for job type '{job.Type}'"), retryable: true), abandoned: false);
             return;
         }
         if ((job.Timeout ?? handler.DefaultTimeout ?? _options.DefaultJobTimeout) is { } timeout) context.CancelAfter(timeout);
-
-        // When the token fires, the handler has the grace period to stop; after it the attempt is
-        // ended without it, so that even a handler blocking its thread cannot hold the slot.
-        using var watchdog = context.CancellationToken.UnsafeRegister(static state =>
-        {
-            var (worker, attempt) = ((GantryWorker, RunningAttempt))state!;
-            attempt.GraceTimer = worker._time.CreateTimer(static s =>
-            {
-                var (w, a) = ((GantryWorker, RunningAttempt))s!;
-                WorkerLog.HandlerAbandoned(w._logger, a.Key.JobId, a.Key.Attempt, a.Context.CancelReason.ToString(), w._options.CancelGracePeriod.TotalSeconds);
-                w.End(a, w.Ended(a.Context, null), abandoned: true);
-            }, state, worker._options.CancelGracePeriod, Timeout.InfiniteTimeSpan);
-        }, (this, attempt));
 
         JobReport? report;
         try
@@ -68,7 +86,7 @@ public sealed partial class GantryWorker
     /// <summary>Ends an attempt once: reports its outcome, frees its slot and starts what waits for one.</summary>
     private void End(RunningAttempt attempt, JobReport? report, bool abandoned)
     {
-        if (!attempt.TryEnd()) return; // The other path (handler or watchdog) ended it already.
+        if (!attempt.TryEnd()) return; // The other path (handler or grace timer) ended it already.
         attempt.GraceTimer?.Dispose();
         var context = attempt.Context;
         context.Finish();
@@ -85,7 +103,7 @@ public sealed partial class GantryWorker
         var outcome = JobMetrics.Ended(context.Job, report, ran);
         _tally.Add(outcome);
         GantryTracing.Ended(attempt.Span, outcome, (report as JobFailedReport)?.Error);
-        attempt.Done.TrySetResult();
+        attempt.MarkDone();
         // An abandoned handler may still touch its context; leave that one to the GC.
         if (!abandoned) context.Dispose();
         StartReady();
@@ -136,5 +154,47 @@ public sealed partial class GantryWorker
         var job = context.Job;
         var (next, runAt) = RetryPolicy.AfterFailure(job.Attempt, job.MaxAttempts, job.Backoff, _time.GetUtcNow(), Random.Shared, retryable, retryAfter);
         return new JobFailedReport(job.Id, job.Attempt, job.WorkerId, error, next, runAt);
+    }
+
+    /// <summary>An attempt being run, and the thread-pool work item that runs it. It ends once: by its handler
+    /// returning, or by the grace period passing after its token fired (the handler is then abandoned).</summary>
+    private sealed class RunningAttempt(GantryWorker worker, HandlerRegistration? handler, JobLease key, WorkerJobContext context, long startedAt)
+        : IThreadPoolWorkItem
+    {
+        private int _ended;
+        private int _done;
+        private TaskCompletionSource? _doneSource;
+        public GantryWorker Worker { get; } = worker;
+        public HandlerRegistration? Handler { get; } = handler;
+        public JobLease Key { get; } = key;
+        public WorkerJobContext Context { get; } = context;
+        public long StartedAt { get; } = startedAt;
+        public ITimer? GraceTimer { get; set; }
+        /// <summary>The attempt's span (<see cref="GantryTracing.StartRun"/>), when traces are listened to.</summary>
+        public System.Diagnostics.Activity? Span { get; set; }
+        public bool TryEnd() => Interlocked.Exchange(ref _ended, 1) == 0;
+        public bool IsEnded => Volatile.Read(ref _ended) != 0;
+
+        void IThreadPoolWorkItem.Execute() => _ = Worker.RunAsync(this);
+
+        /// <summary>Completes once the attempt's end is all done (outcome queued, slot freed). Made only for a shutdown that
+        /// waits for it: both sides write first and read second with full fences, so neither misses the other.</summary>
+        public Task Done
+        {
+            get
+            {
+                if (Volatile.Read(ref _done) != 0) return Task.CompletedTask;
+                var made = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                var source = Interlocked.CompareExchange(ref _doneSource, made, null) ?? made;
+                if (Volatile.Read(ref _done) != 0) source.TrySetResult();
+                return source.Task;
+            }
+        }
+
+        public void MarkDone()
+        {
+            Interlocked.Exchange(ref _done, 1);
+            Volatile.Read(ref _doneSource)?.TrySetResult();
+        }
     }
 }

@@ -40,7 +40,12 @@ public sealed partial class GantryWorker : IAsyncDisposable
     private readonly JobSlots _slots;
     private readonly RunTally _tally;
     private readonly ConcurrentDictionary<JobLease, RunningAttempt> _running = new();
-    private readonly ConcurrentDictionary<string, ILogger> _jobLoggers = new(StringComparer.Ordinal);
+    /// <summary>Per job type: its logger, handler and checkpoint settings, found on its first attempt.</summary>
+    private readonly ConcurrentDictionary<string, JobType> _types = new(StringComparer.Ordinal);
+    /// <summary>The report batcher's methods as the delegates every attempt's context takes, made once.</summary>
+    private readonly Action<JobReport> _addReport;
+    private readonly Func<JobReport, Task<bool>> _addReportAndWait;
+    private readonly CheckpointSettings _checkpoints;
     private readonly AsyncSignal _slotFreed = new();
     private readonly CancellationTokenSource _fetchCts = new();
     /// <summary>Cancelled by <see cref="StopNow"/>: ends a drain (in progress or to come) at once.</summary>
@@ -73,6 +78,9 @@ public sealed partial class GantryWorker : IAsyncDisposable
             GuardedLease = options.LeaseDuration,
         }, _logger, _time);
         _reports = _session.Reports;
+        _addReport = _reports.Add;
+        _addReportAndWait = _reports.AddAndWaitAsync;
+        _checkpoints = new CheckpointSettings(options.CheckpointInterval, options.MaxCheckpointBytes);
         _jobTypes = _registry.JobTypes.Order(StringComparer.Ordinal).ToArray();
         _tally = new RunTally(_time);
         _slots = new JobSlots(options.Queues, options.EffectiveCapacity, options.MaxPrefetch, options.PollInterval, _time);
@@ -195,7 +203,7 @@ public sealed partial class GantryWorker : IAsyncDisposable
         try
         {
             using var either = CancellationTokenSource.CreateLinkedTokenSource(ct, cut);
-            await Task.WhenAll(_running.Values.Select(r => r.Done.Task)).WaitAsync(timeout, _time, either.Token).ConfigureAwait(false);
+            await Task.WhenAll(_running.Values.Select(r => r.Done)).WaitAsync(timeout, _time, either.Token).ConfigureAwait(false);
             return true;
         }
         catch (TimeoutException)
@@ -215,20 +223,5 @@ public sealed partial class GantryWorker : IAsyncDisposable
         _fetchCts.Dispose();
         _session.Dispose();
         _drainCut.Dispose();
-    }
-
-    /// <summary>An attempt being run. It ends once: by its handler returning, or by the grace period
-    /// passing after its token fired (the handler is then abandoned).</summary>
-    private sealed class RunningAttempt(JobLease key, WorkerJobContext context, long startedAt)
-    {
-        private int _ended;
-        public JobLease Key { get; } = key;
-        public WorkerJobContext Context { get; } = context;
-        public long StartedAt { get; } = startedAt;
-        public TaskCompletionSource Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
-        public ITimer? GraceTimer { get; set; }
-        /// <summary>The attempt's span (<see cref="Gantry.Telemetry.GantryTracing.StartRun"/>), when traces are listened to.</summary>
-        public System.Diagnostics.Activity? Span { get; set; }
-        public bool TryEnd() => Interlocked.Exchange(ref _ended, 1) == 0;
     }
 }

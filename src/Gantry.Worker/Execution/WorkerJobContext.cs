@@ -8,41 +8,61 @@ using Microsoft.Extensions.Logging;
 namespace Gantry.Worker.Execution;
 
 /// <summary>The context a handler sees; also holds the attempt's cancellation and progress throttle.</summary>
+/// <remarks>
+/// One is made per attempt, so what a handler may never ask for is made on first use: the cancellation sources
+/// (when the handler reads a token, or the attempt is cancelled), the attempt's log (when the handler logs), the
+/// parsed payload, the progress lock. A no-op handler's attempt costs this object and nothing else of it.
+/// </remarks>
 internal sealed class WorkerJobContext : JobContext, IDisposable
 {
     private readonly ClaimedJob _job;
+    private readonly ILogger _logger;
     private readonly Action<JobReport> _report;
     private readonly TimeProvider _time;
     private readonly TimeSpan _progressInterval;
-    private readonly CancellationTokenSource _cts = new();
-    private readonly CancellationTokenSource _abandon = new();
-    private readonly AttemptLog _log;
-    private readonly object _progressLock = new();
+    private readonly Func<JobReport, Task<bool>> _reportAndWait;
+    private readonly CheckpointSettings _checkpoints;
+    private CancellationTokenSource? _cts;
+    private CancellationTokenSource? _abandon;
+    private int _abandoned;
+    private AttemptLog? _log;
+    private object? _progressLock;
     private JsonDocument? _payload;
+    private bool _payloadRead;
+    private JsonElement _payloadRoot;
     private Dictionary<string, JsonElement>? _dependencies;
     private ITimer? _timeoutTimer;
     private int _cancelReason;
     private long _lastProgressAt = long.MinValue;
     private (double Percent, string? Message)? _pendingProgress;
     private bool _progressFlushScheduled;
-    private bool _finished;
-    private readonly Func<JobReport, Task<bool>> _reportAndWait;
-    private readonly CheckpointSettings _checkpoints;
+    private int _finished;
     private ICheckpointSource? _checkpointSource;
     private ITimer? _checkpointTimer;
+    private Action<object?>? _whenCancelled;
+    private object? _whenCancelledState;
 
     /// <param name="reportAndWait">Writes a report and says whether the store applied it; by default reports are only queued.</param>
     public WorkerJobContext(ClaimedJob job, ILogger logger, Action<JobReport> report, TimeProvider time, TimeSpan progressInterval,
         Func<JobReport, Task<bool>>? reportAndWait = null, CheckpointSettings? checkpoints = null)
     {
         _job = job;
-        _log = new AttemptLog(logger, job, report, time, progressInterval);
-        Logger = _log;
+        _logger = logger;
         _report = report;
         _time = time;
         _progressInterval = progressInterval;
         _reportAndWait = reportAndWait ?? (r => { report(r); return Task.FromResult(true); });
-        _checkpoints = checkpoints ?? new CheckpointSettings(WorkerOptions.CheckpointIntervalDefault, WorkerOptions.MaxCheckpointBytesDefault);
+        _checkpoints = checkpoints ?? CheckpointSettings.Default;
+    }
+
+    /// <summary>Calls <paramref name="callback"/> with <paramref name="state"/> once the attempt is first cancelled (after the
+    /// token's own callbacks), or at once if it already is. Set once, before the handler runs.</summary>
+    public void WhenCancelled(Action<object?> callback, object? state)
+    {
+        _whenCancelledState = state;
+        // A full fence between publishing the callback and reading the reason: a racing Cancel sees one or the other.
+        Interlocked.Exchange(ref _whenCancelled, callback);
+        if (CancelReason != CancelReason.None && Interlocked.Exchange(ref _whenCancelled, null) is { } now) now(state);
     }
 
     /// <summary>What a process handler's attempt consumed and how its program ended; set by the handler before it returns or throws.</summary>
@@ -77,7 +97,7 @@ internal sealed class WorkerJobContext : JobContext, IDisposable
     /// <summary>Asks the handler for its state and queues it as the checkpoint. Never throws: a failing capture is logged.</summary>
     private void CaptureCheckpoint()
     {
-        if (_checkpointSource is not { } source || _finished) return;
+        if (_checkpointSource is not { } source || IsFinished) return;
         try
         {
             _report(CheckpointReport(source.CaptureCheckpoint()));
@@ -95,12 +115,64 @@ internal sealed class WorkerJobContext : JobContext, IDisposable
     public override int Attempt => _job.Attempt;
     public override int MaxAttempts => _job.MaxAttempts;
     public override IReadOnlyDictionary<string, string> Tags => _job.Tags;
-    public override JsonElement Payload => (_payload ??= JsonDocument.Parse(_job.Payload)).RootElement;
+
+    // Parsed on first use (handlers of jobs without a payload may never ask), into pooled buffers given back on Dispose;
+    // the default payload is one shared document.
+    public override JsonElement Payload
+    {
+        get
+        {
+            if (_payloadRead) return _payloadRoot;
+            if (_job.Payload == EmptyObject.Text) _payloadRoot = EmptyObject.Root;
+            else _payloadRoot = (_payload = JsonDocument.Parse(_job.Payload)).RootElement;
+            _payloadRead = true;
+            return _payloadRoot;
+        }
+    }
+
+    /// <summary>The default payload, <c>{}</c>, parsed once: its element is read-only, so every attempt may share it.</summary>
+    private static class EmptyObject
+    {
+        public const string Text = "{}";
+        public static readonly JsonElement Root = JsonDocument.Parse(Text).RootElement;
+    }
+
     // Parsed on first use: handlers of plain jobs never ask.
     public override IReadOnlyDictionary<string, JsonElement> DependencyResults => _dependencies ??= JsonElements.ParseAll(_job.Dependencies);
-    public override CancellationToken CancellationToken => _cts.Token;
+
+    public override CancellationToken CancellationToken => (Volatile.Read(ref _cts) ?? MadeSource(ref _cts, ref _cancelReason)).Token;
+
     public override CancelReason CancelReason => (CancelReason)Volatile.Read(ref _cancelReason);
-    public override ILogger Logger { get; }
+
+    /// <summary>The handler's logger: the process's logger for the job's type, keeping the attempt's lines for the store.</summary>
+    public override ILogger Logger => Volatile.Read(ref _log) ?? MadeLog();
+
+    private AttemptLog MadeLog()
+    {
+        var made = new AttemptLog(_logger, _job, _report, _time, _progressInterval);
+        var log = Interlocked.CompareExchange(ref _log, made, null) ?? made;
+        // Made while the attempt was finishing: it keeps nothing more (Finish may have run before it existed).
+        if (IsFinished) log.Finish();
+        return log;
+    }
+
+    /// <summary>
+    /// The source behind a token, made when first needed and installed once; cancelled at once when
+    /// <paramref name="fired"/> was set before it existed. Both sides write first and read second, each with a full
+    /// fence, so a cancel racing the first read of the token is seen by one of them (cancelling twice is harmless).
+    /// </summary>
+    private static CancellationTokenSource MadeSource(ref CancellationTokenSource? field, ref int fired)
+    {
+        var made = new CancellationTokenSource();
+        var source = Interlocked.CompareExchange(ref field, made, null);
+        if (source is not null)
+        {
+            made.Dispose();
+            return source;
+        }
+        if (Volatile.Read(ref fired) != 0) made.Cancel();
+        return made;
+    }
 
     /// <summary>Cancels the attempt; the first reason given wins. <paramref name="keepCheckpoint"/>: take one even for a lost lease
     /// (the lease is about to run out but is still this worker's).</summary>
@@ -110,19 +182,25 @@ internal sealed class WorkerJobContext : JobContext, IDisposable
         {
             // A graceful stop keeps the work done so far; a timeout or a lease already lost has nothing to keep.
             if (keepCheckpoint || reason is CancelReason.Shutdown or CancelReason.UserCancelled) CaptureCheckpoint();
-            try { _cts.Cancel(); } catch (ObjectDisposedException) { }
+            Fire(Volatile.Read(ref _cts));
+            if (Interlocked.Exchange(ref _whenCancelled, null) is { } callback) callback(_whenCancelledState);
         }
+    }
+
+    private static void Fire(CancellationTokenSource? source)
+    {
+        try { source?.Cancel(); } catch (ObjectDisposedException) { }
     }
 
     /// <summary>Fires when the attempt is abandoned without the cancel grace period (<c>cancel --now</c>): what the
     /// handler started (a process tree) is to be killed at once rather than asked to stop.</summary>
-    public CancellationToken AbandonToken => _abandon.Token;
+    public CancellationToken AbandonToken => (Volatile.Read(ref _abandon) ?? MadeSource(ref _abandon, ref _abandoned)).Token;
 
     /// <summary>Cancels with <paramref name="reason"/> (unless cancelled already) and fires <see cref="AbandonToken"/>.</summary>
     public void Abandon(CancelReason reason)
     {
         // Killed first: a process tree abandoned gets SIGKILL, not a SIGTERM it could act on.
-        try { _abandon.Cancel(); } catch (ObjectDisposedException) { }
+        if (Interlocked.Exchange(ref _abandoned, 1) == 0) Fire(Volatile.Read(ref _abandon));
         Cancel(reason);
     }
 
@@ -141,14 +219,27 @@ internal sealed class WorkerJobContext : JobContext, IDisposable
 
     private const double MaxTimerMilliseconds = uint.MaxValue - 1.0;
 
+    private bool IsFinished => Volatile.Read(ref _finished) != 0;
+
+    /// <summary>The lock of the progress throttle, made on the first report (see <see cref="Finish"/>).</summary>
+    private object ProgressLock
+    {
+        get
+        {
+            if (Volatile.Read(ref _progressLock) is { } existing) return existing;
+            var made = new object();
+            return Interlocked.CompareExchange(ref _progressLock, made, null) ?? made;
+        }
+    }
+
     public override ValueTask ReportProgressAsync(double percent, string? message = null)
     {
         if (double.IsNaN(percent)) throw new ArgumentOutOfRangeException(nameof(percent), "percent must be a number");
         percent = Math.Clamp(percent, 0, 100);
         var now = _time.GetTimestamp();
-        lock (_progressLock)
+        lock (ProgressLock)
         {
-            if (_finished) return ValueTask.CompletedTask;
+            if (IsFinished) return ValueTask.CompletedTask;
             var since = _lastProgressAt == long.MinValue ? TimeSpan.MaxValue : _time.GetElapsedTime(_lastProgressAt, now);
             if (since >= _progressInterval)
             {
@@ -171,10 +262,10 @@ internal sealed class WorkerJobContext : JobContext, IDisposable
     private async Task FlushProgressLaterAsync(TimeSpan delay)
     {
         await Task.Delay(delay, _time).ConfigureAwait(false);
-        lock (_progressLock)
+        lock (ProgressLock)
         {
             _progressFlushScheduled = false;
-            if (_finished || _pendingProgress is not { } p) return;
+            if (IsFinished || _pendingProgress is not { } p) return;
             _pendingProgress = null;
             _lastProgressAt = _time.GetTimestamp();
             _report(new JobProgressReport(_job.Id, _job.Attempt, _job.WorkerId, p.Percent, p.Message));
@@ -184,9 +275,12 @@ internal sealed class WorkerJobContext : JobContext, IDisposable
     /// <summary>No progress is written after the outcome.</summary>
     public void Finish()
     {
+        // Finished first, then the lock waited for: a report under way (it checked before the flag was set, so it holds
+        // the lock, made before it checked) ends before this returns; any later one finds the flag set.
+        Interlocked.Exchange(ref _finished, 1);
         _checkpointTimer?.Dispose();
-        _log.Finish();
-        lock (_progressLock) _finished = true;
+        Volatile.Read(ref _log)?.Finish();
+        if (Volatile.Read(ref _progressLock) is { } progress) lock (progress) { }
         _timeoutTimer?.Dispose();
     }
 
@@ -194,10 +288,14 @@ internal sealed class WorkerJobContext : JobContext, IDisposable
     {
         Finish();
         _payload?.Dispose();
-        _cts.Dispose();
-        _abandon.Dispose();
+        _cts?.Dispose();
+        _abandon?.Dispose();
     }
 }
 
 /// <summary>How an attempt's checkpoints are taken: the default interval and the size limit.</summary>
-internal sealed record CheckpointSettings(TimeSpan Interval, int MaxBytes);
+internal sealed record CheckpointSettings(TimeSpan Interval, int MaxBytes)
+{
+    /// <summary>The worker's defaults.</summary>
+    public static readonly CheckpointSettings Default = new(WorkerOptions.CheckpointIntervalDefault, WorkerOptions.MaxCheckpointBytesDefault);
+}

@@ -173,24 +173,37 @@ public sealed class HandlerRegistry
     /// <summary>The payload as the handler's type; <see cref="PayloadMismatchException"/> when it does not fit.</summary>
     [RequiresUnreferencedCode(ReflectionWarning)]
     [RequiresDynamicCode(ReflectionWarning)]
-    internal static TPayload ReadPayload<TPayload>(JobContext context, JsonSerializerOptions json) =>
-        typeof(TPayload) == typeof(JsonElement) ? (TPayload)(object)context.Payload : ReadPayload(context, () => context.Payload.Deserialize<TPayload>(json));
-
-    /// <summary>The payload read with <paramref name="typeInfo"/>; <see cref="PayloadMismatchException"/> when it does not fit.</summary>
-    internal static TPayload ReadPayload<TPayload>(JobContext context, JsonTypeInfo<TPayload> typeInfo) =>
-        typeof(TPayload) == typeof(JsonElement) ? (TPayload)(object)context.Payload : ReadPayload(context, () => context.Payload.Deserialize(typeInfo));
-
-    private static TPayload ReadPayload<TPayload>(JobContext context, Func<TPayload?> read)
+    internal static TPayload ReadPayload<TPayload>(JobContext context, JsonSerializerOptions json)
     {
+        // Spelled out rather than through a shared reader taking a lambda: its closure would be made on every call.
+        if (typeof(TPayload) == typeof(JsonElement)) return (TPayload)(object)context.Payload;
         try
         {
-            return read() ?? throw new PayloadMismatchException($"the payload is null but {typeof(TPayload).Name} is required");
+            return context.Payload.Deserialize<TPayload>(json) ?? throw PayloadIsNull<TPayload>();
         }
         catch (JsonException ex)
         {
-            throw new PayloadMismatchException($"the payload does not fit {typeof(TPayload).Name}: {ex.Message}");
+            throw PayloadDoesNotFit<TPayload>(ex);
         }
     }
+
+    /// <summary>The payload read with <paramref name="typeInfo"/>; <see cref="PayloadMismatchException"/> when it does not fit.</summary>
+    internal static TPayload ReadPayload<TPayload>(JobContext context, JsonTypeInfo<TPayload> typeInfo)
+    {
+        if (typeof(TPayload) == typeof(JsonElement)) return (TPayload)(object)context.Payload;
+        try
+        {
+            return context.Payload.Deserialize(typeInfo) ?? throw PayloadIsNull<TPayload>();
+        }
+        catch (JsonException ex)
+        {
+            throw PayloadDoesNotFit<TPayload>(ex);
+        }
+    }
+
+    private static PayloadMismatchException PayloadIsNull<TPayload>() => new($"the payload is null but {typeof(TPayload).Name} is required");
+
+    private static PayloadMismatchException PayloadDoesNotFit<TPayload>(JsonException ex) => new($"the payload does not fit {typeof(TPayload).Name}: {ex.Message}");
 }
 
 /// <summary>The payload cannot be read as the handler's payload type; retrying cannot help, so the job is dead at once.</summary>
