@@ -14,7 +14,7 @@ public sealed partial class GantryWorker
     private void Run(ClaimedJob job)
     {
         var type = _types.GetOrAdd(job.Type, static (name, worker) => worker.JobTypeOf(name), this);
-        var context = new WorkerJobContext(job, type.Logger, _addReport, _time, _options.ProgressInterval, _addReportAndWait, type.Checkpoints);
+        var context = new WorkerJobContext(job, type.Attempts);
         var attempt = new RunningAttempt(this, type.Handler, new JobLease(job.Id, job.Attempt), context, _time.GetTimestamp());
         // When the token fires, the handler has the grace period to stop; after it the attempt is
         // ended without it, so that even a handler blocking its thread cannot hold the slot.
@@ -30,14 +30,13 @@ public sealed partial class GantryWorker
     private JobType JobTypeOf(string name)
     {
         var handler = _registry.TryGet(name, out var registration) ? registration : null;
-        var checkpoints = handler?.CheckpointInterval is { } typeInterval && typeInterval != _checkpoints.Interval
-            ? _checkpoints with { Interval = typeInterval }
-            : _checkpoints;
-        return new JobType(_loggers.CreateLogger($"Gantry.Jobs.{name}"), handler, checkpoints);
+        var checkpoints = new CheckpointSettings(handler?.CheckpointInterval ?? _options.CheckpointInterval, _options.MaxCheckpointBytes);
+        return new JobType(handler, new AttemptSettings(_loggers.CreateLogger($"Gantry.Jobs.{name}"), _reports.Add, _reports.AddAndWaitAsync, _time,
+            _options.ProgressInterval, checkpoints));
     }
 
-    /// <summary>A job type's logger, handler (null when this worker has none for it) and checkpoint settings.</summary>
-    private sealed record JobType(ILogger Logger, HandlerRegistration? Handler, CheckpointSettings Checkpoints);
+    /// <summary>A job type's handler (null when this worker has none for it) and what its attempts share.</summary>
+    private sealed record JobType(HandlerRegistration? Handler, AttemptSettings Attempts);
 
     private static readonly Action<object?> StartGrace = static state =>
     {

@@ -40,12 +40,8 @@ public sealed partial class GantryWorker : IAsyncDisposable
     private readonly JobSlots _slots;
     private readonly RunTally _tally;
     private readonly ConcurrentDictionary<JobLease, RunningAttempt> _running = new();
-    /// <summary>Per job type: its logger, handler and checkpoint settings, found on its first attempt.</summary>
+    /// <summary>Per job type: its handler and what its attempts share, found on its first attempt.</summary>
     private readonly ConcurrentDictionary<string, JobType> _types = new(StringComparer.Ordinal);
-    /// <summary>The report batcher's methods as the delegates every attempt's context takes, made once.</summary>
-    private readonly Action<JobReport> _addReport;
-    private readonly Func<JobReport, Task<bool>> _addReportAndWait;
-    private readonly CheckpointSettings _checkpoints;
     private readonly AsyncSignal _slotFreed = new();
     private readonly CancellationTokenSource _fetchCts = new();
     /// <summary>Cancelled by <see cref="StopNow"/>: ends a drain (in progress or to come) at once.</summary>
@@ -78,9 +74,6 @@ public sealed partial class GantryWorker : IAsyncDisposable
             GuardedLease = options.LeaseDuration,
         }, _logger, _time);
         _reports = _session.Reports;
-        _addReport = _reports.Add;
-        _addReportAndWait = _reports.AddAndWaitAsync;
-        _checkpoints = new CheckpointSettings(options.CheckpointInterval, options.MaxCheckpointBytes);
         _jobTypes = _registry.JobTypes.Order(StringComparer.Ordinal).ToArray();
         _tally = new RunTally(_time);
         _slots = new JobSlots(options.Queues, options.EffectiveCapacity, options.MaxPrefetch, options.PollInterval, _time);

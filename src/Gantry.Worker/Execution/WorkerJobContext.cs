@@ -16,26 +16,18 @@ namespace Gantry.Worker.Execution;
 internal sealed class WorkerJobContext : JobContext, IDisposable
 {
     private readonly ClaimedJob _job;
-    private readonly ILogger _logger;
-    private readonly Action<JobReport> _report;
-    private readonly TimeProvider _time;
-    private readonly TimeSpan _progressInterval;
-    private readonly Func<JobReport, Task<bool>> _reportAndWait;
-    private readonly CheckpointSettings _checkpoints;
+    private readonly AttemptSettings _settings;
     private CancellationTokenSource? _cts;
     private CancellationTokenSource? _abandon;
     private int _abandoned;
     private AttemptLog? _log;
-    private object? _progressLock;
+    private ProgressThrottle? _progress;
     private JsonDocument? _payload;
     private bool _payloadRead;
     private JsonElement _payloadRoot;
     private Dictionary<string, JsonElement>? _dependencies;
     private ITimer? _timeoutTimer;
     private int _cancelReason;
-    private long _lastProgressAt = long.MinValue;
-    private (double Percent, string? Message)? _pendingProgress;
-    private bool _progressFlushScheduled;
     private int _finished;
     private ICheckpointSource? _checkpointSource;
     private ITimer? _checkpointTimer;
@@ -45,14 +37,16 @@ internal sealed class WorkerJobContext : JobContext, IDisposable
     /// <param name="reportAndWait">Writes a report and says whether the store applied it; by default reports are only queued.</param>
     public WorkerJobContext(ClaimedJob job, ILogger logger, Action<JobReport> report, TimeProvider time, TimeSpan progressInterval,
         Func<JobReport, Task<bool>>? reportAndWait = null, CheckpointSettings? checkpoints = null)
+        : this(job, new AttemptSettings(logger, report, reportAndWait ?? (r => { report(r); return Task.FromResult(true); }), time, progressInterval,
+            checkpoints ?? CheckpointSettings.Default))
+    {
+    }
+
+    /// <param name="settings">What the attempts of the job's type share.</param>
+    public WorkerJobContext(ClaimedJob job, AttemptSettings settings)
     {
         _job = job;
-        _logger = logger;
-        _report = report;
-        _time = time;
-        _progressInterval = progressInterval;
-        _reportAndWait = reportAndWait ?? (r => { report(r); return Task.FromResult(true); });
-        _checkpoints = checkpoints ?? CheckpointSettings.Default;
+        _settings = settings;
     }
 
     /// <summary>Calls <paramref name="callback"/> with <paramref name="state"/> once the attempt is first cancelled (after the
@@ -74,15 +68,15 @@ internal sealed class WorkerJobContext : JobContext, IDisposable
     public override async ValueTask SaveCheckpointAsync(object? state)
     {
         var report = CheckpointReport(state);
-        if (!await _reportAndWait(report).ConfigureAwait(false))
+        if (!await _settings.ReportAndWait(report).ConfigureAwait(false))
             WorkerLog.CheckpointRejected(Logger, _job.Id, _job.Attempt);
     }
 
     private JobCheckpointReport CheckpointReport(object? state)
     {
         var bytes = CheckpointBytes(state);
-        if (bytes.Length > _checkpoints.MaxBytes)
-            throw new InvalidOperationException($"the checkpoint is {bytes.Length:N0} bytes, over the limit of {_checkpoints.MaxBytes:N0} bytes");
+        if (bytes.Length > _settings.Checkpoints.MaxBytes)
+            throw new InvalidOperationException($"the checkpoint is {bytes.Length:N0} bytes, over the limit of {_settings.Checkpoints.MaxBytes:N0} bytes");
         return new JobCheckpointReport(_job.Id, _job.Attempt, _job.WorkerId, bytes);
     }
 
@@ -90,8 +84,8 @@ internal sealed class WorkerJobContext : JobContext, IDisposable
     public void UseCheckpointSource(ICheckpointSource source)
     {
         _checkpointSource = source;
-        var interval = _job.CheckpointInterval ?? _checkpoints.Interval;
-        _checkpointTimer = _time.CreateTimer(static s => ((WorkerJobContext)s!).CaptureCheckpoint(), this, interval, interval);
+        var interval = _job.CheckpointInterval ?? _settings.Checkpoints.Interval;
+        _checkpointTimer = _settings.Time.CreateTimer(static s => ((WorkerJobContext)s!).CaptureCheckpoint(), this, interval, interval);
     }
 
     /// <summary>Asks the handler for its state and queues it as the checkpoint. Never throws: a failing capture is logged.</summary>
@@ -100,7 +94,7 @@ internal sealed class WorkerJobContext : JobContext, IDisposable
         if (_checkpointSource is not { } source || IsFinished) return;
         try
         {
-            _report(CheckpointReport(source.CaptureCheckpoint()));
+            _settings.Report(CheckpointReport(source.CaptureCheckpoint()));
         }
         catch (Exception ex)
         {
@@ -149,7 +143,7 @@ internal sealed class WorkerJobContext : JobContext, IDisposable
 
     private AttemptLog MadeLog()
     {
-        var made = new AttemptLog(_logger, _job, _report, _time, _progressInterval);
+        var made = new AttemptLog(_settings.Logger, _job, _settings.Report, _settings.Time, _settings.ProgressInterval);
         var log = Interlocked.CompareExchange(ref _log, made, null) ?? made;
         // Made while the attempt was finishing: it keeps nothing more (Finish may have run before it existed).
         if (IsFinished) log.Finish();
@@ -214,61 +208,71 @@ internal sealed class WorkerJobContext : JobContext, IDisposable
         // Timers reach about 49 days; a longer timeout is as good as none (and would throw, leaving the job running forever).
         if (timeout.TotalMilliseconds >= MaxTimerMilliseconds) return;
         // A timer stopped in Finish: a pending one would keep this context alive until the timeout.
-        _timeoutTimer = _time.CreateTimer(static state => ((WorkerJobContext)state!).Cancel(CancelReason.Timeout), this, timeout, Timeout.InfiniteTimeSpan);
+        _timeoutTimer = _settings.Time.CreateTimer(static state => ((WorkerJobContext)state!).Cancel(CancelReason.Timeout), this, timeout, Timeout.InfiniteTimeSpan);
     }
 
     private const double MaxTimerMilliseconds = uint.MaxValue - 1.0;
 
     private bool IsFinished => Volatile.Read(ref _finished) != 0;
 
-    /// <summary>The lock of the progress throttle, made on the first report (see <see cref="Finish"/>).</summary>
-    private object ProgressLock
+    /// <summary>The progress throttle, made on the first report; its lock orders reports against <see cref="Finish"/>.</summary>
+    private ProgressThrottle Progress
     {
         get
         {
-            if (Volatile.Read(ref _progressLock) is { } existing) return existing;
-            var made = new object();
-            return Interlocked.CompareExchange(ref _progressLock, made, null) ?? made;
+            if (Volatile.Read(ref _progress) is { } existing) return existing;
+            var made = new ProgressThrottle();
+            return Interlocked.CompareExchange(ref _progress, made, null) ?? made;
         }
+    }
+
+    /// <summary>When progress was last written, and the latest report held back meanwhile. Touched under its own lock.</summary>
+    private sealed class ProgressThrottle
+    {
+        public long LastAt = long.MinValue;
+        public (double Percent, string? Message)? Pending;
+        public bool FlushScheduled;
     }
 
     public override ValueTask ReportProgressAsync(double percent, string? message = null)
     {
         if (double.IsNaN(percent)) throw new ArgumentOutOfRangeException(nameof(percent), "percent must be a number");
         percent = Math.Clamp(percent, 0, 100);
-        var now = _time.GetTimestamp();
-        lock (ProgressLock)
+        var time = _settings.Time;
+        var now = time.GetTimestamp();
+        var progress = Progress;
+        lock (progress)
         {
             if (IsFinished) return ValueTask.CompletedTask;
-            var since = _lastProgressAt == long.MinValue ? TimeSpan.MaxValue : _time.GetElapsedTime(_lastProgressAt, now);
-            if (since >= _progressInterval)
+            var since = progress.LastAt == long.MinValue ? TimeSpan.MaxValue : time.GetElapsedTime(progress.LastAt, now);
+            if (since >= _settings.ProgressInterval)
             {
-                _lastProgressAt = now;
-                _pendingProgress = null;
-                _report(new JobProgressReport(_job.Id, _job.Attempt, _job.WorkerId, percent, message));
+                progress.LastAt = now;
+                progress.Pending = null;
+                _settings.Report(new JobProgressReport(_job.Id, _job.Attempt, _job.WorkerId, percent, message));
                 return ValueTask.CompletedTask;
             }
             // Too soon: keep the latest and write it once the interval has passed.
-            _pendingProgress = (percent, message);
-            if (!_progressFlushScheduled)
+            progress.Pending = (percent, message);
+            if (!progress.FlushScheduled)
             {
-                _progressFlushScheduled = true;
-                _ = FlushProgressLaterAsync(_progressInterval - since);
+                progress.FlushScheduled = true;
+                _ = FlushProgressLaterAsync(progress, _settings.ProgressInterval - since);
             }
         }
         return ValueTask.CompletedTask;
     }
 
-    private async Task FlushProgressLaterAsync(TimeSpan delay)
+    private async Task FlushProgressLaterAsync(ProgressThrottle progress, TimeSpan delay)
     {
-        await Task.Delay(delay, _time).ConfigureAwait(false);
-        lock (ProgressLock)
+        await Task.Delay(delay, _settings.Time).ConfigureAwait(false);
+        lock (progress)
         {
-            _progressFlushScheduled = false;
-            if (IsFinished || _pendingProgress is not { } p) return;
-            _pendingProgress = null;
-            _lastProgressAt = _time.GetTimestamp();
-            _report(new JobProgressReport(_job.Id, _job.Attempt, _job.WorkerId, p.Percent, p.Message));
+            progress.FlushScheduled = false;
+            if (IsFinished || progress.Pending is not { } p) return;
+            progress.Pending = null;
+            progress.LastAt = _settings.Time.GetTimestamp();
+            _settings.Report(new JobProgressReport(_job.Id, _job.Attempt, _job.WorkerId, p.Percent, p.Message));
         }
     }
 
@@ -280,7 +284,7 @@ internal sealed class WorkerJobContext : JobContext, IDisposable
         Interlocked.Exchange(ref _finished, 1);
         _checkpointTimer?.Dispose();
         Volatile.Read(ref _log)?.Finish();
-        if (Volatile.Read(ref _progressLock) is { } progress) lock (progress) { }
+        if (Volatile.Read(ref _progress) is { } progress) lock (progress) { }
         _timeoutTimer?.Dispose();
     }
 
@@ -292,6 +296,12 @@ internal sealed class WorkerJobContext : JobContext, IDisposable
         _abandon?.Dispose();
     }
 }
+
+/// <summary>What the attempts of one job type share: the process's logger for the type, where reports go, the clock, the
+/// progress and log interval, and the checkpoint settings. Made once per type, so that an attempt's context holds only its own.</summary>
+/// <param name="ReportAndWait">Writes a report and says whether the store applied it.</param>
+internal sealed record AttemptSettings(ILogger Logger, Action<JobReport> Report, Func<JobReport, Task<bool>> ReportAndWait, TimeProvider Time,
+    TimeSpan ProgressInterval, CheckpointSettings Checkpoints);
 
 /// <summary>How an attempt's checkpoints are taken: the default interval and the size limit.</summary>
 internal sealed record CheckpointSettings(TimeSpan Interval, int MaxBytes)
