@@ -13,14 +13,16 @@ namespace Gantry.Storage.Postgres;
 internal static class PostgresArrayUpdate
 {
     /// <summary>Runs <paramref name="sql"/> with positional <paramref name="arrays"/> ($1, $2, …); returns what <paramref name="read"/> makes of each row returned.</summary>
-    public static async Task<List<T>> RunAsync<T>(NpgsqlConnection c, string sql, IReadOnlyList<NpgsqlParameter> arrays, Func<NpgsqlDataReader, T> read, CancellationToken ct)
+    /// <param name="expected">How many rows are likely to come back (room made for them at once).</param>
+    public static async Task<List<T>> RunAsync<T>(NpgsqlConnection c, string sql, IReadOnlyList<NpgsqlParameter> arrays, Func<NpgsqlDataReader, T> read, CancellationToken ct,
+        int expected = 0)
     {
         await using var batch = new NpgsqlBatch(c);
         batch.BatchCommands.Add(new NpgsqlBatchCommand("SET LOCAL enable_seqscan = off"));
         var statement = new NpgsqlBatchCommand(sql);
         foreach (var p in arrays) statement.Parameters.Add(p);
         batch.BatchCommands.Add(statement);
-        var results = new List<T>();
+        var results = new List<T>(expected);
         await using var r = await batch.ExecuteReaderAsync(ct).ConfigureAwait(false);
         do
         {

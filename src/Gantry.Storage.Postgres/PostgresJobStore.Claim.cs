@@ -84,7 +84,7 @@ public sealed partial class PostgresJobStore
             foreach (var demand in demands)
                 foreach (var cmd in ClaimCommands(demand, p, now, types, caps))
                     batch.BatchCommands.Add(cmd);
-            var list = new List<(long Seq, ClaimedJob Job)>();
+            var list = new List<(long Seq, ClaimedJob Job)>(Math.Min(demands.Sum(d => d.Limit), 1024)); // room for what the claim may bring
             var steps = new List<long>();
             await using (var r = await batch.ExecuteReaderAsync(ct).ConfigureAwait(false))
             {
@@ -134,7 +134,7 @@ public sealed partial class PostgresJobStore
         Attempt = r.GetInt32(6),
         MaxAttempts = r.GetInt32(7),
         Timeout = r.GetInt64OrNull(8) is { } t ? TimeSpan.FromMilliseconds(t) : null,
-        Backoff = new Backoff(TimeSpan.FromMilliseconds(r.GetInt64(9)), TimeSpan.FromMilliseconds(r.GetInt64(10))),
+        Backoff = Backoff.Of(TimeSpan.FromMilliseconds(r.GetInt64(9)), TimeSpan.FromMilliseconds(r.GetInt64(10))),
         Tags = r.IsDBNull(11) ? NewJob.NoTags : CoreJson.TagsFromJson(r.GetString(11)),
         CreatedAt = r.GetTime(12),
         Checkpoint = r.IsDBNull(13) ? null : r.GetFieldValue<byte[]>(13),

@@ -68,7 +68,7 @@ public sealed partial class PostgresJobStore
             var now = Now();
             var results = new bool[reports.Count];
             var run = new List<int>(); // consecutive successes, applied together
-            var inRun = new HashSet<Guid>(); // the jobs in it: looked up per success, so no scan of the run
+            var inRun = new HashSet<Guid>(reports.Count); // the jobs in it: looked up per success, so no scan of the run
             var succeededSteps = new List<long>();
             for (var i = 0; i < reports.Count; i++)
             {
@@ -177,18 +177,30 @@ public sealed partial class PostgresJobStore
     {
         if (run.Count == 0) return;
         // In id order, as the rescuer locks them: two transactions on the same rows lock them in one order.
-        var rows = run.Select(k => (JobSucceededReport)reports[k]).OrderBy(s => s.JobId).ToArray();
+        var ids = new Guid[run.Count];
+        var rows = new JobSucceededReport[run.Count];
+        for (var i = 0; i < rows.Length; i++) (rows[i], ids[i]) = ((JobSucceededReport)reports[run[i]], reports[run[i]].JobId);
+        Array.Sort(ids, rows);
+        var attempts = new int[rows.Length];
+        var workers = new string[rows.Length];
+        var values = new string?[rows.Length];
+        for (var i = 0; i < rows.Length; i++) (attempts[i], workers[i], values[i]) = (rows[i].Attempt, rows[i].WorkerId, rows[i].Result);
         var done = await PostgresArrayUpdate.RunAsync(c, SucceedManySql,
         [
-            new NpgsqlParameter { Value = rows.Select(s => s.JobId).ToArray() },
-            new NpgsqlParameter { Value = rows.Select(s => s.Attempt).ToArray() },
-            new NpgsqlParameter { Value = rows.Select(s => s.WorkerId).ToArray() },
-            new NpgsqlParameter { Value = rows.Select(s => s.Result).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text },
+            new NpgsqlParameter { Value = ids },
+            new NpgsqlParameter { Value = attempts },
+            new NpgsqlParameter { Value = workers },
+            new NpgsqlParameter { Value = values, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text },
             new NpgsqlParameter { Value = now, NpgsqlDbType = NpgsqlDbType.TimestampTz },
-        ], r => (Id: r.GetGuid(0), Step: r.GetInt64OrNull(1)), ct).ConfigureAwait(false);
-        var ids = done.Select(d => d.Id).ToHashSet();
-        foreach (var k in run) results[k] = ids.Contains(reports[k].JobId);
-        foreach (var (_, step) in done) if (step is { } seq) steps.Add(seq);
+        ], static r => (Id: r.GetGuid(0), Step: r.GetInt64OrNull(1)), ct, expected: rows.Length).ConfigureAwait(false);
+        // Which were applied: the ids the statement returned, looked up in the sorted ids (no set made per batch).
+        var applied = new bool[ids.Length];
+        foreach (var (id, step) in done)
+        {
+            if (Array.BinarySearch(ids, id) is var at and >= 0) applied[at] = true;
+            if (step is { } seq) steps.Add(seq);
+        }
+        foreach (var k in run) results[k] = Array.BinarySearch(ids, reports[k].JobId) is var at and >= 0 && applied[at];
         run.Clear();
     }
 
