@@ -15,7 +15,7 @@ public sealed partial class GantryWorker
     {
         var type = _types.GetOrAdd(job.Type, static (name, worker) => worker.JobTypeOf(name), this);
         var context = new WorkerJobContext(job, type.Attempts);
-        var attempt = new RunningAttempt(this, type.Handler, new JobLease(job.Id, job.Attempt), context, _time.GetTimestamp());
+        var attempt = new RunningAttempt(this, type, new JobLease(job.Id, job.Attempt), context, _time.GetTimestamp());
         // When the token fires, the handler has the grace period to stop; after it the attempt is
         // ended without it, so that even a handler blocking its thread cannot hold the slot.
         context.WhenCancelled(StartGrace, attempt);
@@ -31,12 +31,13 @@ public sealed partial class GantryWorker
     {
         var handler = _registry.TryGet(name, out var registration) ? registration : null;
         var checkpoints = new CheckpointSettings(handler?.CheckpointInterval ?? _options.CheckpointInterval, _options.MaxCheckpointBytes);
-        return new JobType(handler, new AttemptSettings(_loggers.CreateLogger($"Gantry.Jobs.{name}"), _reports.Add, _reports.AddAndWaitAsync, _time,
+        return new JobType(handler, handler is not null && _registry.NeedsScope(handler), new AttemptSettings(_loggers.CreateLogger($"Gantry.Jobs.{name}"), _reports.Add, _reports.AddAndWaitAsync, _time,
             _options.ProgressInterval, checkpoints));
     }
 
-    /// <summary>A job type's handler (null when this worker has none for it) and what its attempts share.</summary>
-    private sealed record JobType(HandlerRegistration? Handler, AttemptSettings Attempts);
+    /// <summary>A job type's handler (null when this worker has none for it), whether each job of it has a DI scope of its
+    /// own (<see cref="HandlerScopes"/>), and what its attempts share.</summary>
+    private sealed record JobType(HandlerRegistration? Handler, bool Scoped, AttemptSettings Attempts);
 
     private static readonly Action<object?> StartGrace = static state =>
     {
@@ -60,7 +61,7 @@ public sealed partial class GantryWorker
         var job = context.Job;
         // Current while the handler runs: what it does joins the trace of the enqueue.
         attempt.Span = GantryTracing.StartRun(job);
-        if (attempt.Handler is not { } handler)
+        if (attempt.Type.Handler is not { } handler)
         {
             WorkerLog.NoHandler(_logger, job.Type, job.Id, string.Join(", ", _jobTypes));
             End(attempt, Failure(context, new JobError(JobErrorKinds.Exception, $"worker {Id} has no handler for job type '{job.Type}'"), retryable: true), abandoned: false);
@@ -71,8 +72,13 @@ public sealed partial class GantryWorker
         JobReport? report;
         try
         {
-            await using var scope = _services.CreateAsyncScope();
-            var result = await handler.Invoke(scope.ServiceProvider, context, _json).ConfigureAwait(false);
+            string? result;
+            if (attempt.Type.Scoped)
+            {
+                await using var scope = _services.CreateAsyncScope();
+                result = await handler.Invoke(scope.ServiceProvider, context, _json).ConfigureAwait(false);
+            }
+            else result = await handler.Invoke(_services, context, _json).ConfigureAwait(false);
             report = new JobSucceededReport(job.Id, job.Attempt, job.WorkerId, result);
         }
         catch (Exception ex)
@@ -157,14 +163,14 @@ public sealed partial class GantryWorker
 
     /// <summary>An attempt being run, and the thread-pool work item that runs it. It ends once: by its handler
     /// returning, or by the grace period passing after its token fired (the handler is then abandoned).</summary>
-    private sealed class RunningAttempt(GantryWorker worker, HandlerRegistration? handler, JobLease key, WorkerJobContext context, long startedAt)
+    private sealed class RunningAttempt(GantryWorker worker, JobType type, JobLease key, WorkerJobContext context, long startedAt)
         : IThreadPoolWorkItem
     {
         private int _ended;
         private int _done;
         private TaskCompletionSource? _doneSource;
         public GantryWorker Worker { get; } = worker;
-        public HandlerRegistration? Handler { get; } = handler;
+        public JobType Type { get; } = type;
         public JobLease Key { get; } = key;
         public WorkerJobContext Context { get; } = context;
         public long StartedAt { get; } = startedAt;
