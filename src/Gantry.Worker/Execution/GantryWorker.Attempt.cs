@@ -13,12 +13,8 @@ public sealed partial class GantryWorker
     /// <summary>Starts a job that has a slot, on its own thread-pool work item.</summary>
     private void Run(ClaimedJob job)
     {
-        var type = _types.GetOrAdd(job.Type, static (name, worker) => worker.JobTypeOf(name), this);
-        var context = new WorkerJobContext(job, type.Attempts);
-        var attempt = new RunningAttempt(this, type, new JobLease(job.Id, job.Attempt), context, _time.GetTimestamp());
-        // When the token fires, the handler has the grace period to stop; after it the attempt is
-        // ended without it, so that even a handler blocking its thread cannot hold the slot.
-        context.WhenCancelled(StartGrace, attempt);
+        var handling = _handling.GetOrAdd(job.Type, static (name, worker) => worker.HandlingOf(name), this);
+        var attempt = new RunningAttempt(this, handling, job, _time.GetTimestamp());
         _running[attempt.Key] = attempt;
         if (GantryMetrics.QueueWait.Enabled)
             GantryMetrics.QueueWait.Record(Math.Max(0, (_time.GetUtcNow() - job.DueAt).TotalSeconds), new KeyValuePair<string, object?>("queue", job.Queue));
@@ -26,42 +22,26 @@ public sealed partial class GantryWorker
         ThreadPool.UnsafeQueueUserWorkItem(attempt, preferLocal: false);
     }
 
-    /// <summary>What every attempt of a job type shares, found once per type.</summary>
-    private JobType JobTypeOf(string name)
+    /// <summary>How the jobs of a type are handled, found once per type.</summary>
+    private JobHandling HandlingOf(string name)
     {
         var handler = _registry.TryGet(name, out var registration) ? registration : null;
         var checkpoints = new CheckpointSettings(handler?.CheckpointInterval ?? _options.CheckpointInterval, _options.MaxCheckpointBytes);
-        return new JobType(handler, handler is not null && _registry.NeedsScope(handler), new AttemptSettings(_loggers.CreateLogger($"Gantry.Jobs.{name}"), _reports.Add, _reports.AddAndWaitAsync, _time,
+        return new JobHandling(handler, handler is not null && _registry.NeedsScope(handler), new AttemptSettings(_loggers.CreateLogger($"Gantry.Jobs.{name}"), _reports.Add, _reports.AddAndWaitAsync, _time,
             _options.ProgressInterval, checkpoints));
     }
 
     /// <summary>A job type's handler (null when this worker has none for it), whether each job of it has a DI scope of its
     /// own (<see cref="HandlerScopes"/>), and what its attempts share.</summary>
-    private sealed record JobType(HandlerRegistration? Handler, bool Scoped, AttemptSettings Attempts);
-
-    private static readonly Action<object?> StartGrace = static state =>
-    {
-        var attempt = (RunningAttempt)state!;
-        if (attempt.IsEnded) return;
-        var worker = attempt.Worker;
-        attempt.GraceTimer = worker._time.CreateTimer(static s =>
-        {
-            var a = (RunningAttempt)s!;
-            var w = a.Worker;
-            WorkerLog.HandlerAbandoned(w._logger, a.Key.JobId, a.Key.Attempt, a.Context.CancelReason.ToString(), w._options.CancelGracePeriod.TotalSeconds);
-            w.End(a, w.Ended(a.Context, null), abandoned: true);
-        }, attempt, worker._options.CancelGracePeriod, Timeout.InfiniteTimeSpan);
-        // Ended meanwhile: End may have looked for the timer before it was set.
-        if (attempt.IsEnded) attempt.GraceTimer.Dispose();
-    };
+    private sealed record JobHandling(HandlerRegistration? Handler, bool Scoped, AttemptSettings Attempts);
 
     private async Task RunAsync(RunningAttempt attempt)
     {
-        var context = attempt.Context;
+        var context = attempt;
         var job = context.Job;
         // Current while the handler runs: what it does joins the trace of the enqueue.
         attempt.Span = GantryTracing.StartRun(job);
-        if (attempt.Type.Handler is not { } handler)
+        if (attempt.Handling.Handler is not { } handler)
         {
             WorkerLog.NoHandler(_logger, job.Type, job.Id, string.Join(", ", _jobTypes));
             End(attempt, Failure(context, new JobError(JobErrorKinds.Exception, $"worker {Id} has no handler for job type '{job.Type}'"), retryable: true), abandoned: false);
@@ -73,7 +53,7 @@ public sealed partial class GantryWorker
         try
         {
             string? result;
-            if (attempt.Type.Scoped)
+            if (attempt.Handling.Scoped)
             {
                 await using var scope = _services.CreateAsyncScope();
                 result = await handler.Invoke(scope.ServiceProvider, context, _json).ConfigureAwait(false);
@@ -93,7 +73,7 @@ public sealed partial class GantryWorker
     {
         if (!attempt.TryEnd()) return; // The other path (handler or grace timer) ended it already.
         attempt.GraceTimer?.Dispose();
-        var context = attempt.Context;
+        var context = attempt;
         context.Finish();
         // A requeued attempt does not count (the next claim reuses its number), so neither does what it used.
         if (report is not (null or JobRequeuedReport) && UsageOf(context) is { } usage)
@@ -161,26 +141,45 @@ public sealed partial class GantryWorker
         return new JobFailedReport(job.Id, job.Attempt, job.WorkerId, error, next, runAt);
     }
 
-    /// <summary>An attempt being run, and the thread-pool work item that runs it. It ends once: by its handler
-    /// returning, or by the grace period passing after its token fired (the handler is then abandoned).</summary>
-    private sealed class RunningAttempt(GantryWorker worker, JobType type, JobLease key, WorkerJobContext context, long startedAt)
-        : IThreadPoolWorkItem
+    /// <summary>An attempt being run: the context its handler sees, with what the worker keeps about it; also the
+    /// thread-pool work item that runs it. It ends once: by its handler returning, or by the grace period passing after
+    /// its token fired (the handler is then abandoned).</summary>
+    private sealed class RunningAttempt(GantryWorker worker, JobHandling handling, ClaimedJob job, long startedAt)
+        : WorkerJobContext(job, handling.Attempts), IThreadPoolWorkItem
     {
         private int _ended;
         private int _done;
         private TaskCompletionSource? _doneSource;
         public GantryWorker Worker { get; } = worker;
-        public JobType Type { get; } = type;
-        public JobLease Key { get; } = key;
-        public WorkerJobContext Context { get; } = context;
+        public JobHandling Handling { get; } = handling;
+        public JobLease Key { get; } = new(job.Id, job.Attempt);
+        /// <summary>The context its handler sees: the attempt itself.</summary>
+        public WorkerJobContext Context => this;
         public long StartedAt { get; } = startedAt;
-        public ITimer? GraceTimer { get; set; }
+        public ITimer? GraceTimer { get; private set; }
         /// <summary>The attempt's span (<see cref="GantryTracing.StartRun"/>), when traces are listened to.</summary>
         public System.Diagnostics.Activity? Span { get; set; }
         public bool TryEnd() => Interlocked.Exchange(ref _ended, 1) == 0;
         public bool IsEnded => Volatile.Read(ref _ended) != 0;
 
         void IThreadPoolWorkItem.Execute() => _ = Worker.RunAsync(this);
+
+        /// <summary>The token fired: the handler has the grace period to stop; after it the attempt is ended without it,
+        /// so that even a handler blocking its thread cannot hold the slot.</summary>
+        protected override void Cancelled()
+        {
+            if (IsEnded) return;
+            var grace = Worker._options.CancelGracePeriod;
+            GraceTimer = Worker._time.CreateTimer(static s =>
+            {
+                var attempt = (RunningAttempt)s!;
+                var worker = attempt.Worker;
+                WorkerLog.HandlerAbandoned(worker._logger, attempt.JobId, attempt.Attempt, attempt.CancelReason.ToString(), worker._options.CancelGracePeriod.TotalSeconds);
+                worker.End(attempt, worker.Ended(attempt, null), abandoned: true);
+            }, this, grace, Timeout.InfiniteTimeSpan);
+            // Ended meanwhile: End may have looked for the timer before it was set.
+            if (IsEnded) GraceTimer.Dispose();
+        }
 
         /// <summary>Completes once the attempt's end is all done (outcome queued, slot freed). Made only for a shutdown that
         /// waits for it: both sides write first and read second with full fences, so neither misses the other.</summary>

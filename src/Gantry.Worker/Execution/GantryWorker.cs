@@ -41,7 +41,7 @@ public sealed partial class GantryWorker : IAsyncDisposable
     private readonly RunTally _tally;
     private readonly ConcurrentDictionary<JobLease, RunningAttempt> _running = new();
     /// <summary>Per job type: its handler and what its attempts share, found on its first attempt.</summary>
-    private readonly ConcurrentDictionary<string, JobType> _types = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, JobHandling> _handling = new(StringComparer.Ordinal);
     private readonly AsyncSignal _slotFreed = new();
     private readonly CancellationTokenSource _fetchCts = new();
     /// <summary>Cancelled by <see cref="StopNow"/>: ends a drain (in progress or to come) at once.</summary>

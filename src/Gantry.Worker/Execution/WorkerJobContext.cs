@@ -7,13 +7,14 @@ using Microsoft.Extensions.Logging;
 
 namespace Gantry.Worker.Execution;
 
-/// <summary>The context a handler sees; also holds the attempt's cancellation and progress throttle.</summary>
+/// <summary>The context a handler sees; also holds the attempt's cancellation and progress throttle. The worker runs each
+/// attempt as one of these with its own bookkeeping added (<c>GantryWorker.RunningAttempt</c>): one object per attempt.</summary>
 /// <remarks>
 /// One is made per attempt, so what a handler may never ask for is made on first use: the cancellation sources
 /// (when the handler reads a token, or the attempt is cancelled), the attempt's log (when the handler logs), the
 /// parsed payload, the progress lock. A no-op handler's attempt costs this object and nothing else of it.
 /// </remarks>
-internal sealed class WorkerJobContext : JobContext, IDisposable
+internal class WorkerJobContext : JobContext, IDisposable
 {
     private readonly ClaimedJob _job;
     private readonly AttemptSettings _settings;
@@ -23,16 +24,12 @@ internal sealed class WorkerJobContext : JobContext, IDisposable
     private AttemptLog? _log;
     private ProgressThrottle? _progress;
     private JsonDocument? _payload;
-    private bool _payloadRead;
-    private JsonElement _payloadRoot;
     private Dictionary<string, JsonElement>? _dependencies;
     private ITimer? _timeoutTimer;
     private int _cancelReason;
     private int _finished;
     private ICheckpointSource? _checkpointSource;
     private ITimer? _checkpointTimer;
-    private Action<object?>? _whenCancelled;
-    private object? _whenCancelledState;
 
     /// <param name="reportAndWait">Writes a report and says whether the store applied it; by default reports are only queued.</param>
     public WorkerJobContext(ClaimedJob job, ILogger logger, Action<JobReport> report, TimeProvider time, TimeSpan progressInterval,
@@ -47,16 +44,6 @@ internal sealed class WorkerJobContext : JobContext, IDisposable
     {
         _job = job;
         _settings = settings;
-    }
-
-    /// <summary>Calls <paramref name="callback"/> with <paramref name="state"/> once the attempt is first cancelled (after the
-    /// token's own callbacks), or at once if it already is. Set once, before the handler runs.</summary>
-    public void WhenCancelled(Action<object?> callback, object? state)
-    {
-        _whenCancelledState = state;
-        // A full fence between publishing the callback and reading the reason: a racing Cancel sees one or the other.
-        Interlocked.Exchange(ref _whenCancelled, callback);
-        if (CancelReason != CancelReason.None && Interlocked.Exchange(ref _whenCancelled, null) is { } now) now(state);
     }
 
     /// <summary>What a process handler's attempt consumed and how its program ended; set by the handler before it returns or throws.</summary>
@@ -112,23 +99,13 @@ internal sealed class WorkerJobContext : JobContext, IDisposable
 
     // Parsed on first use (handlers of jobs without a payload may never ask), into pooled buffers given back on Dispose;
     // the default payload is one shared document.
-    public override JsonElement Payload
-    {
-        get
-        {
-            if (_payloadRead) return _payloadRoot;
-            if (_job.Payload == EmptyObject.Text) _payloadRoot = EmptyObject.Root;
-            else _payloadRoot = (_payload = JsonDocument.Parse(_job.Payload)).RootElement;
-            _payloadRead = true;
-            return _payloadRoot;
-        }
-    }
+    public override JsonElement Payload => (_payload ??= _job.Payload == EmptyObject.Text ? EmptyObject.Document : JsonDocument.Parse(_job.Payload)).RootElement;
 
-    /// <summary>The default payload, <c>{}</c>, parsed once: its element is read-only, so every attempt may share it.</summary>
+    /// <summary>The default payload, <c>{}</c>, parsed once: it is read-only, so every attempt may share it (and none disposes it).</summary>
     private static class EmptyObject
     {
         public const string Text = "{}";
-        public static readonly JsonElement Root = JsonDocument.Parse(Text).RootElement;
+        public static readonly JsonDocument Document = JsonDocument.Parse(Text);
     }
 
     // Parsed on first use: handlers of plain jobs never ask.
@@ -177,8 +154,13 @@ internal sealed class WorkerJobContext : JobContext, IDisposable
             // A graceful stop keeps the work done so far; a timeout or a lease already lost has nothing to keep.
             if (keepCheckpoint || reason is CancelReason.Shutdown or CancelReason.UserCancelled) CaptureCheckpoint();
             Fire(Volatile.Read(ref _cts));
-            if (Interlocked.Exchange(ref _whenCancelled, null) is { } callback) callback(_whenCancelledState);
+            Cancelled();
         }
+    }
+
+    /// <summary>Called once, by the first <see cref="Cancel"/>, after the token's own callbacks have run.</summary>
+    protected virtual void Cancelled()
+    {
     }
 
     private static void Fire(CancellationTokenSource? source)
@@ -291,7 +273,7 @@ internal sealed class WorkerJobContext : JobContext, IDisposable
     public void Dispose()
     {
         Finish();
-        _payload?.Dispose();
+        if (_payload != EmptyObject.Document) _payload?.Dispose();
         _cts?.Dispose();
         _abandon?.Dispose();
     }
