@@ -187,11 +187,12 @@ public sealed partial class PostgresJobStore
         for (var i = 0; i < rows.Length; i++) (attempts[i], workers[i], values[i]) = (rows[i].Attempt, rows[i].WorkerId, rows[i].Result);
         var done = await PostgresArrayUpdate.RunAsync(c, SucceedManySql,
         [
-            new NpgsqlParameter { Value = ids },
-            new NpgsqlParameter { Value = attempts },
-            new NpgsqlParameter { Value = workers },
-            new NpgsqlParameter { Value = values, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text },
-            new NpgsqlParameter { Value = now, NpgsqlDbType = NpgsqlDbType.TimestampTz },
+            // Typed: an untyped parameter's values are written through object, a box per element.
+            new NpgsqlParameter<Guid[]> { TypedValue = ids },
+            new NpgsqlParameter<int[]> { TypedValue = attempts },
+            new NpgsqlParameter<string[]> { TypedValue = workers },
+            new NpgsqlParameter<string?[]> { TypedValue = values, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text },
+            new NpgsqlParameter<DateTime> { TypedValue = now, NpgsqlDbType = NpgsqlDbType.TimestampTz },
         ], static r => (Id: r.GetGuid(0), Step: r.GetInt64OrNull(1)), ct, expected: rows.Length).ConfigureAwait(false);
         // Which were applied: the ids the statement returned, looked up in the sorted ids (no set made per batch).
         var applied = new bool[ids.Length];
