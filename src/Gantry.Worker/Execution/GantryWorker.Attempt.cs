@@ -14,7 +14,7 @@ public sealed partial class GantryWorker
     private void Run(ClaimedJob job)
     {
         var handling = _handling.GetOrAdd(job.Type, static (name, worker) => worker.HandlingOf(name), this);
-        var attempt = new RunningAttempt(this, handling, job, _time.GetTimestamp());
+        var attempt = new RunningAttempt(handling, job, _time.GetTimestamp());
         _running[attempt.Key] = attempt;
         if (GantryMetrics.QueueWait.Enabled)
             GantryMetrics.QueueWait.Record(Math.Max(0, (_time.GetUtcNow() - job.DueAt).TotalSeconds), new KeyValuePair<string, object?>("queue", job.Queue));
@@ -27,13 +27,13 @@ public sealed partial class GantryWorker
     {
         var handler = _registry.TryGet(name, out var registration) ? registration : null;
         var checkpoints = new CheckpointSettings(handler?.CheckpointInterval ?? _options.CheckpointInterval, _options.MaxCheckpointBytes);
-        return new JobHandling(handler, handler is not null && _registry.NeedsScope(handler), new AttemptSettings(_loggers.CreateLogger($"Gantry.Jobs.{name}"), _reports.Add, _reports.AddAndWaitAsync, _time,
+        return new JobHandling(this, handler, handler is not null && _registry.NeedsScope(handler), new AttemptSettings(_loggers.CreateLogger($"Gantry.Jobs.{name}"), _reports.Add, _reports.AddAndWaitAsync, _time,
             _options.ProgressInterval, checkpoints));
     }
 
     /// <summary>A job type's handler (null when this worker has none for it), whether each job of it has a DI scope of its
     /// own (<see cref="HandlerScopes"/>), and what its attempts share.</summary>
-    private sealed record JobHandling(HandlerRegistration? Handler, bool Scoped, AttemptSettings Attempts);
+    private sealed record JobHandling(GantryWorker Worker, HandlerRegistration? Handler, bool Scoped, AttemptSettings Attempts);
 
     private async Task RunAsync(RunningAttempt attempt)
     {
@@ -144,14 +144,14 @@ public sealed partial class GantryWorker
     /// <summary>An attempt being run: the context its handler sees, with what the worker keeps about it; also the
     /// thread-pool work item that runs it. It ends once: by its handler returning, or by the grace period passing after
     /// its token fired (the handler is then abandoned).</summary>
-    private sealed class RunningAttempt(GantryWorker worker, JobHandling handling, ClaimedJob job, long startedAt)
+    private sealed class RunningAttempt(JobHandling handling, ClaimedJob job, long startedAt)
         : WorkerJobContext(job, handling.Attempts), IThreadPoolWorkItem
     {
         private int _ended;
         private int _done;
         private TaskCompletionSource? _doneSource;
-        public GantryWorker Worker { get; } = worker;
         public JobHandling Handling { get; } = handling;
+        public GantryWorker Worker => Handling.Worker;
         public JobLease Key { get; } = new(job.Id, job.Attempt);
         /// <summary>The context its handler sees: the attempt itself.</summary>
         public WorkerJobContext Context => this;
@@ -199,6 +199,41 @@ public sealed partial class GantryWorker
         {
             Interlocked.Exchange(ref _done, 1);
             Volatile.Read(ref _doneSource)?.TrySetResult();
+        }
+    }
+
+    /// <summary>The attempts running, by lease. A dictionary under a lock rather than a concurrent one: it reuses its
+    /// entries, where a concurrent dictionary makes a node per attempt; each call holds the lock for a lookup.</summary>
+    private sealed class RunningAttempts
+    {
+        private readonly Dictionary<JobLease, RunningAttempt> _byLease = [];
+
+        public RunningAttempt this[JobLease lease]
+        {
+            set { lock (_byLease) _byLease[lease] = value; }
+        }
+
+        public bool TryGetValue(JobLease lease, [System.Diagnostics.CodeAnalysis.MaybeNullWhen(false)] out RunningAttempt attempt)
+        {
+            lock (_byLease) return _byLease.TryGetValue(lease, out attempt);
+        }
+
+        public bool TryRemove(JobLease lease, [System.Diagnostics.CodeAnalysis.MaybeNullWhen(false)] out RunningAttempt attempt)
+        {
+            lock (_byLease) return _byLease.Remove(lease, out attempt);
+        }
+
+        public bool IsEmpty => Count == 0;
+
+        public int Count
+        {
+            get { lock (_byLease) return _byLease.Count; }
+        }
+
+        /// <summary>The attempts running now (a copy: safe to end them while walking it).</summary>
+        public RunningAttempt[] Values
+        {
+            get { lock (_byLease) return [.. _byLease.Values]; }
         }
     }
 }

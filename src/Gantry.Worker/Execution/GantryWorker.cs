@@ -39,7 +39,7 @@ public sealed partial class GantryWorker : IAsyncDisposable
     private readonly ReportBatcher _reports;
     private readonly JobSlots _slots;
     private readonly RunTally _tally;
-    private readonly ConcurrentDictionary<JobLease, RunningAttempt> _running = new();
+    private readonly RunningAttempts _running = new();
     /// <summary>Per job type: its handler and what its attempts share, found on its first attempt.</summary>
     private readonly ConcurrentDictionary<string, JobHandling> _handling = new(StringComparer.Ordinal);
     private readonly AsyncSignal _slotFreed = new();
