@@ -182,22 +182,20 @@ public sealed partial class PostgresJobStore
         var workers = new string[rows.Length];
         var values = new string?[rows.Length];
         for (var i = 0; i < rows.Length; i++) (attempts[i], workers[i], values[i]) = (rows[i].Attempt, rows[i].WorkerId, rows[i].Result);
-        var done = await PostgresArrayUpdate.RunAsync(c, SucceedManySql,
-        [
-            // Typed: an untyped parameter's values are written through object, a box per element.
-            new NpgsqlParameter<Guid[]> { TypedValue = ids },
-            new NpgsqlParameter<int[]> { TypedValue = attempts },
-            new NpgsqlParameter<string[]> { TypedValue = workers },
-            new NpgsqlParameter<string?[]> { TypedValue = values, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text },
-            new NpgsqlParameter<DateTime> { TypedValue = now, NpgsqlDbType = NpgsqlDbType.TimestampTz },
-        ], static r => (Id: r.GetGuid(0), Step: r.GetInt64OrNull(1)), ct, expected: rows.Length).ConfigureAwait(false);
-        // Which were applied: the ids the statement returned, looked up in the sorted ids (no set made per batch).
+        // Which were applied: the ids the statement returns, found in the sorted ids (no set or list made per batch).
         var applied = new bool[ids.Length];
-        foreach (var (id, step) in done)
+        await PostgresArrayUpdate.EachRowAsync(c, SucceedManySql,
+        [
+            new NpgsqlParameter { Value = ids },
+            new NpgsqlParameter { Value = attempts },
+            new NpgsqlParameter { Value = workers },
+            new NpgsqlParameter { Value = values, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text },
+            new NpgsqlParameter { Value = now, NpgsqlDbType = NpgsqlDbType.TimestampTz },
+        ], r =>
         {
-            if (Array.BinarySearch(ids, id) is var at and >= 0) applied[at] = true;
-            if (step is { } seq) steps.Add(seq);
-        }
+            if (Array.BinarySearch(ids, r.GetGuid(0)) is var at and >= 0) applied[at] = true;
+            if (r.GetInt64OrNull(1) is { } seq) steps.Add(seq);
+        }, ct).ConfigureAwait(false);
         foreach (var k in run) results[k] = Array.BinarySearch(ids, reports[k].JobId) is var at and >= 0 && applied[at];
         run.Clear();
     }
