@@ -15,17 +15,23 @@ internal static class PostgresArrayUpdate
     /// <summary>Runs <paramref name="sql"/> with positional <paramref name="arrays"/> ($1, $2, …); returns what <paramref name="read"/> makes of each row returned.</summary>
     public static async Task<List<T>> RunAsync<T>(NpgsqlConnection c, string sql, IReadOnlyList<NpgsqlParameter> arrays, Func<NpgsqlDataReader, T> read, CancellationToken ct)
     {
+        var results = new List<T>();
+        await EachRowAsync(c, sql, arrays, r => results.Add(read(r)), ct).ConfigureAwait(false);
+        return results;
+    }
+
+    /// <summary>The same, handing each row returned to <paramref name="each"/> as it is read (nothing is kept per row).</summary>
+    public static async Task EachRowAsync(NpgsqlConnection c, string sql, IReadOnlyList<NpgsqlParameter> arrays, Action<NpgsqlDataReader> each, CancellationToken ct)
+    {
         await using var batch = new NpgsqlBatch(c);
         batch.BatchCommands.Add(new NpgsqlBatchCommand("SET LOCAL enable_seqscan = off"));
         var statement = new NpgsqlBatchCommand(sql);
         foreach (var p in arrays) statement.Parameters.Add(p);
         batch.BatchCommands.Add(statement);
-        var results = new List<T>();
         await using var r = await batch.ExecuteReaderAsync(ct).ConfigureAwait(false);
         do
         {
-            while (await r.ReadAsync(ct).ConfigureAwait(false)) results.Add(read(r));
+            while (await r.ReadAsync(ct).ConfigureAwait(false)) each(r);
         } while (await r.NextResultAsync(ct).ConfigureAwait(false));
-        return results;
     }
 }

@@ -84,8 +84,9 @@ public sealed partial class PostgresJobStore
             foreach (var demand in demands)
                 foreach (var cmd in ClaimCommands(demand, p, now, types, caps))
                     batch.BatchCommands.Add(cmd);
-            var list = new List<(long Seq, ClaimedJob Job)>();
+            var list = new List<(long Seq, ClaimedJob Job)>(Math.Min(demands.Sum(d => d.Limit), 1024)); // room for what the claim may bring
             var steps = new List<long>();
+            var texts = new ClaimTexts();
             await using (var r = await batch.ExecuteReaderAsync(ct).ConfigureAwait(false))
             {
                 await r.NextResultAsync(ct).ConfigureAwait(false); // past set_config's row
@@ -94,7 +95,7 @@ public sealed partial class PostgresJobStore
                     if (r.FieldCount == 1) continue; // a limited queue's lock (LockLimitsSql)
                     while (await r.ReadAsync(ct).ConfigureAwait(false))
                     {
-                        list.Add((r.GetInt64(0), ReadClaimed(r, p.WorkerId, claimId: r.GetInt64(21))));
+                        list.Add((r.GetInt64(0), ReadClaimed(r, p.WorkerId, claimId: r.GetInt64(21), texts)));
                         if (r.GetBoolean(17)) steps.Add(r.GetInt64(0));
                     }
                 } while (await r.NextResultAsync(ct).ConfigureAwait(false));
@@ -123,18 +124,39 @@ public sealed partial class PostgresJobStore
         return heldBack is null ? jobs : new ClaimedJobs(jobs, heldBack);
     }
 
-    private static ClaimedJob ReadClaimed(NpgsqlDataReader r, string workerId, long claimId) => new()
+    /// <summary>
+    /// The last type, queue and payload a claim read, and room to read the next one's bytes into: a job whose text is the
+    /// same (a claim's jobs mostly share their type and queue, often their payload) gets the same string, not a new one.
+    /// </summary>
+    private sealed class ClaimTexts
+    {
+        private readonly byte[] _scratch = new byte[256];
+        public string? Type, Queue, Payload;
+
+        /// <summary>Column <paramref name="i"/>'s text: <paramref name="last"/> when the same ASCII text, else a new string kept in it.</summary>
+        public string Read(NpgsqlDataReader r, int i, ref string? last)
+        {
+            // A text column's bytes are its UTF-8 text; a longer one than the room is read as a string (the row is buffered).
+            var length = r.GetBytes(i, 0, null, 0, 0);
+            if (length > _scratch.Length) return last = r.GetString(i);
+            var utf8 = _scratch.AsSpan(0, (int)r.GetBytes(i, 0, _scratch, 0, _scratch.Length));
+            if (last is not null && System.Text.Ascii.Equals(utf8, last)) return last;
+            return last = System.Text.Encoding.UTF8.GetString(utf8);
+        }
+    }
+
+    private static ClaimedJob ReadClaimed(NpgsqlDataReader r, string workerId, long claimId, ClaimTexts texts) => new()
     {
         ClaimId = claimId,
         Id = r.GetGuid(1),
-        Type = r.GetString(2),
-        Queue = r.GetString(3),
+        Type = texts.Read(r, 2, ref texts.Type),
+        Queue = texts.Read(r, 3, ref texts.Queue),
         Priority = r.GetInt32(4),
-        Payload = r.GetString(5),
+        Payload = texts.Read(r, 5, ref texts.Payload),
         Attempt = r.GetInt32(6),
         MaxAttempts = r.GetInt32(7),
         Timeout = r.GetInt64OrNull(8) is { } t ? TimeSpan.FromMilliseconds(t) : null,
-        Backoff = new Backoff(TimeSpan.FromMilliseconds(r.GetInt64(9)), TimeSpan.FromMilliseconds(r.GetInt64(10))),
+        Backoff = Backoff.Of(TimeSpan.FromMilliseconds(r.GetInt64(9)), TimeSpan.FromMilliseconds(r.GetInt64(10))),
         Tags = r.IsDBNull(11) ? NewJob.NoTags : CoreJson.TagsFromJson(r.GetString(11)),
         CreatedAt = r.GetTime(12),
         Checkpoint = r.IsDBNull(13) ? null : r.GetFieldValue<byte[]>(13),

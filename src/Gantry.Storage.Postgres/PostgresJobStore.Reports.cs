@@ -67,25 +67,16 @@ public sealed partial class PostgresJobStore
             wakeClaimers = wakeScheduler = false;
             var now = Now();
             var results = new bool[reports.Count];
-            var run = new List<int>(); // consecutive successes, applied together
-            var inRun = new HashSet<Guid>(); // the jobs in it: looked up per success, so no scan of the run
+            var run = new List<int>(reports.Count); // consecutive successes, applied together
             var succeededSteps = new List<long>();
             for (var i = 0; i < reports.Count; i++)
             {
-                if (reports[i] is JobSucceededReport s)
+                if (reports[i] is JobSucceededReport)
                 {
-                    // The same job twice in one run would match its row once: flush first so order holds.
-                    if (!inRun.Add(s.JobId))
-                    {
-                        await SucceedManyAsync(c, reports, run, results, succeededSteps, now, ct).ConfigureAwait(false);
-                        inRun.Clear();
-                        inRun.Add(s.JobId);
-                    }
                     run.Add(i);
                     continue;
                 }
                 await SucceedManyAsync(c, reports, run, results, succeededSteps, now, ct).ConfigureAwait(false);
-                inRun.Clear();
                 switch (reports[i])
                 {
                     case JobProgressReport p:
@@ -177,18 +168,56 @@ public sealed partial class PostgresJobStore
     {
         if (run.Count == 0) return;
         // In id order, as the rescuer locks them: two transactions on the same rows lock them in one order.
-        var rows = run.Select(k => (JobSucceededReport)reports[k]).OrderBy(s => s.JobId).ToArray();
-        var done = await PostgresArrayUpdate.RunAsync(c, SucceedManySql,
+        var ids = new Guid[run.Count];
+        var rows = new JobSucceededReport[run.Count];
+        for (var i = 0; i < rows.Length; i++) (rows[i], ids[i]) = ((JobSucceededReport)reports[run[i]], reports[run[i]].JobId);
+        Array.Sort(ids, rows);
+        for (var i = 1; i < ids.Length; i++)
+            if (ids[i] == ids[i - 1])
+            {
+                await SucceedInPartsAsync(c, reports, run, results, steps, now, ct).ConfigureAwait(false);
+                return;
+            }
+        var attempts = new int[rows.Length];
+        var workers = new string[rows.Length];
+        var values = new string?[rows.Length];
+        for (var i = 0; i < rows.Length; i++) (attempts[i], workers[i], values[i]) = (rows[i].Attempt, rows[i].WorkerId, rows[i].Result);
+        // Which were applied: the ids the statement returns, found in the sorted ids (no set or list made per batch).
+        var applied = new bool[ids.Length];
+        await PostgresArrayUpdate.EachRowAsync(c, SucceedManySql,
         [
-            new NpgsqlParameter { Value = rows.Select(s => s.JobId).ToArray() },
-            new NpgsqlParameter { Value = rows.Select(s => s.Attempt).ToArray() },
-            new NpgsqlParameter { Value = rows.Select(s => s.WorkerId).ToArray() },
-            new NpgsqlParameter { Value = rows.Select(s => s.Result).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text },
+            new NpgsqlParameter { Value = ids },
+            new NpgsqlParameter { Value = attempts },
+            new NpgsqlParameter { Value = workers },
+            new NpgsqlParameter { Value = values, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text },
             new NpgsqlParameter { Value = now, NpgsqlDbType = NpgsqlDbType.TimestampTz },
-        ], r => (Id: r.GetGuid(0), Step: r.GetInt64OrNull(1)), ct).ConfigureAwait(false);
-        var ids = done.Select(d => d.Id).ToHashSet();
-        foreach (var k in run) results[k] = ids.Contains(reports[k].JobId);
-        foreach (var (_, step) in done) if (step is { } seq) steps.Add(seq);
+        ], r =>
+        {
+            if (Array.BinarySearch(ids, r.GetGuid(0)) is var at and >= 0) applied[at] = true;
+            if (r.GetInt64OrNull(1) is { } seq) steps.Add(seq);
+        }, ct).ConfigureAwait(false);
+        foreach (var k in run) results[k] = Array.BinarySearch(ids, reports[k].JobId) is var at and >= 0 && applied[at];
+        run.Clear();
+    }
+
+    /// <summary>A run that holds the same job twice would match its row once: applied in parts, in order, each ending
+    /// before a job's second success (rare: found once the run is sorted, so no set is kept per report).</summary>
+    private static async Task SucceedInPartsAsync(NpgsqlConnection c, IReadOnlyList<JobReport> reports, List<int> run, bool[] results, List<long> steps,
+        DateTime now, CancellationToken ct)
+    {
+        var part = new List<int>();
+        var inPart = new HashSet<Guid>();
+        foreach (var k in run)
+        {
+            if (!inPart.Add(reports[k].JobId))
+            {
+                await SucceedManyAsync(c, reports, part, results, steps, now, ct).ConfigureAwait(false);
+                inPart.Clear();
+                inPart.Add(reports[k].JobId);
+            }
+            part.Add(k);
+        }
+        await SucceedManyAsync(c, reports, part, results, steps, now, ct).ConfigureAwait(false);
         run.Clear();
     }
 

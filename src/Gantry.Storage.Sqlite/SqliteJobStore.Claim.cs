@@ -71,7 +71,7 @@ public sealed partial class SqliteJobStore
         {
             var now = NowMs();
             var leaseUntil = now + (long)p.LeaseDuration.TotalMilliseconds;
-            var claimed = new List<(long Seq, ClaimedJob Job, bool IsStep)>();
+            var claimed = new List<(long Seq, ClaimedJob Job, bool IsStep)>(ClaimCapacity(p));
             var heldBack = new List<string>();
             var shape = (p.JobTypes?.Count, p.Capabilities.Count);
             if (!_claimSql.TryGetValue(shape, out var sql)) _claimSql[shape] = sql = ClaimSql(shape.Item1, shape.Item2);
@@ -109,17 +109,34 @@ public sealed partial class SqliteJobStore
         }, ct);
     }
 
-    private static ClaimedJob ReadClaimed(RawStatement r, string workerId) => new()
+    /// <summary>The last type, queue and payload a claim read: the next job's, when the same, are the same strings.
+    /// Touched only under the write lock.</summary>
+    private ClaimTexts _claimTexts;
+
+    private struct ClaimTexts
     {
-        Id = Guid.Parse(r.GetString(1)),
-        Type = r.GetString(2),
-        Queue = r.GetString(3),
+        public string? Type, Queue, Payload;
+    }
+
+    /// <summary>Room for what a claim may bring, up to a bound (a large limit is rarely met).</summary>
+    private static int ClaimCapacity(JobClaimParams p)
+    {
+        var wanted = 0;
+        foreach (var demand in p.Queues) wanted += Math.Max(demand.Limit, 0);
+        return Math.Min(wanted, 1024);
+    }
+
+    private ClaimedJob ReadClaimed(RawStatement r, string workerId) => new()
+    {
+        Id = r.GetGuid(1),
+        Type = r.GetString(2, ref _claimTexts.Type),
+        Queue = r.GetString(3, ref _claimTexts.Queue),
         Priority = r.GetInt32(4),
-        Payload = r.GetString(5),
+        Payload = r.GetString(5, ref _claimTexts.Payload),
         Attempt = r.GetInt32(6),
         MaxAttempts = r.GetInt32(7),
         Timeout = r.GetInt64OrNull(8) is { } t ? TimeSpan.FromMilliseconds(t) : null,
-        Backoff = new Backoff(TimeSpan.FromMilliseconds(r.GetInt64(9)), TimeSpan.FromMilliseconds(r.GetInt64(10))),
+        Backoff = Backoff.Of(TimeSpan.FromMilliseconds(r.GetInt64(9)), TimeSpan.FromMilliseconds(r.GetInt64(10))),
         Tags = r.IsNull(11) ? NewJob.NoTags : CoreJson.TagsFromJson(r.GetString(11)),
         CreatedAt = DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(12)),
         Checkpoint = r.GetBytesOrNull(13),

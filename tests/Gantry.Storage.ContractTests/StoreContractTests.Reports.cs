@@ -30,6 +30,26 @@ public abstract partial class StoreContractTests
     }
 
     [Fact]
+    public async Task JobReport_SameSuccessTwiceInOneBatch_FirstAppliedSecondStale()
+    {
+        for (var i = 0; i < 2; i++) await EnqueueAsync();
+        var claimed = await ClaimAsync(limit: 2);
+        Assert.Equal(2, claimed.Count);
+        var (a, b) = (claimed[0], claimed[1]);
+
+        var applied = await Store.JobReportManyAsync(
+        [
+            new JobSucceededReport(a.Id, a.Attempt, a.WorkerId, "first"),
+            new JobSucceededReport(b.Id, b.Attempt, b.WorkerId, "b"),
+            new JobSucceededReport(a.Id, a.Attempt, a.WorkerId, "second"),
+        ], Ct);
+
+        Assert.Equal([true, true, false], applied);
+        Assert.Equal("first", (await GetAsync(a.Id)).Result);
+        Assert.Equal(JobState.Succeeded, (await GetAsync(b.Id)).State);
+    }
+
+    [Fact]
     public async Task JobReport_Succeeded_StoresResultAndFinishes()
     {
         var claimed = await RunningAsync();

@@ -3,7 +3,8 @@ namespace Gantry.Handlers;
 /// <summary>
 /// Runs jobs of one type whose payload deserialises to <typeparamref name="TPayload"/> and whose
 /// result is <typeparamref name="TResult"/> (stored as JSON). Register it with
-/// <c>services.AddGantryHandler&lt;THandler&gt;("type")</c>; it is resolved from a fresh DI scope per job.
+/// <c>services.AddGantryHandler&lt;THandler&gt;("type")</c>; it is resolved per job, from a fresh DI scope (from the root
+/// provider when its registrations show a scope could change nothing: a singleton, or a non-disposable transient taking only singletons).
 /// Throwing fails the attempt (retried with backoff while attempts are left).
 /// </summary>
 public interface IJobHandler<in TPayload, TResult>

@@ -11,6 +11,10 @@ public sealed record Backoff(TimeSpan Base, TimeSpan Max)
     public static readonly TimeSpan MaxDefault = TimeSpan.FromHours(1);
     public static readonly Backoff Default = new(BaseDefault, MaxDefault);
 
+    /// <summary>A backoff read back from a store: <see cref="Default"/> itself when it is the default, so that claiming
+    /// jobs that keep it allocates nothing for it.</summary>
+    public static Backoff Of(TimeSpan @base, TimeSpan max) => @base == BaseDefault && max == MaxDefault ? Default : new(@base, max);
+
     /// <summary>The delay before the attempt after <paramref name="failedAttempt"/> (1-based).</summary>
     public TimeSpan DelayAfter(int failedAttempt, Random random)
     {

@@ -28,6 +28,8 @@ public sealed record JobClaimParams(
     IReadOnlyList<string>? JobTypes = null);
 
 /// <summary>A claimed job: everything the worker needs to run this attempt.</summary>
+/// <remarks>One is made per job claimed, so what most jobs leave unset (a checkpoint, its interval, limits, a workflow
+/// step's dependencies) is kept in one object of its own, made only for a job that sets any of it.</remarks>
 public sealed record ClaimedJob
 {
     public required Guid Id { get; init; }
@@ -46,21 +48,38 @@ public sealed record ClaimedJob
     /// <summary>When the job became due to run: its run_at (delayed, retried), else its creation.</summary>
     public DateTimeOffset DueAt { get; init; }
     /// <summary>The latest checkpoint of an earlier attempt, to resume from; null on a fresh start.</summary>
-    public byte[]? Checkpoint { get; init; }
-    public DateTimeOffset? CheckpointAt { get; init; }
+    public byte[]? Checkpoint { get => _rare?.Checkpoint; init { if (value != Checkpoint) Rare = RareOrNew with { Checkpoint = value }; } }
+    public DateTimeOffset? CheckpointAt { get => _rare?.CheckpointAt; init { if (value != CheckpointAt) Rare = RareOrNew with { CheckpointAt = value }; } }
     /// <summary>How often the runtime asks the handler for its state, when the job sets it.</summary>
-    public TimeSpan? CheckpointInterval { get; init; }
+    public TimeSpan? CheckpointInterval { get => _rare?.CheckpointInterval; init { if (value != CheckpointInterval) Rare = RareOrNew with { CheckpointInterval = value }; } }
     /// <summary>The job's own process limits (a process handler runs the tighter of these and its type's); null for none.</summary>
-    public ResourceLimits? Limits { get; init; }
+    public ResourceLimits? Limits { get => _rare?.Limits; init { if (value != Limits) Rare = RareOrNew with { Limits = value }; } }
     /// <summary>For a workflow step: the results (JSON text, or null) of the steps it depends on, by step name.
     /// Null for a plain job (the claim looks them up only for steps).</summary>
-    public IReadOnlyDictionary<string, string?>? Dependencies { get; init; }
+    public IReadOnlyDictionary<string, string?>? Dependencies { get => _rare?.Dependencies; init { if (value != Dependencies) Rare = RareOrNew with { Dependencies = value }; } }
     /// <summary>The claim that gave this attempt, when the store keeps a record of each claim (0 when not):
     /// the worker names it in a heartbeat once it has taken the claim's jobs in (<see cref="WorkerHeartbeatParams.Claims"/>).</summary>
     public long ClaimId { get; init; }
     /// <summary>The W3C trace context of the span that enqueued the job (<see cref="Telemetry.GantryTracing"/>): the attempt's span is its child.</summary>
     public string? TraceParent { get; init; }
     public string? TraceState { get; init; }
+
+    /// <summary>What most jobs leave unset; null when all of it is. Never changed once made (a <c>with</c> shares it until
+    /// it sets one of these to a new value, which makes a new one), and equal by value, so that records compare as before.</summary>
+    private RareParts? _rare;
+
+    private RareParts RareOrNew => _rare ?? RareParts.None;
+
+    private RareParts Rare
+    {
+        init => _rare = value == RareParts.None ? null : value;
+    }
+
+    private sealed record RareParts(byte[]? Checkpoint, DateTimeOffset? CheckpointAt, TimeSpan? CheckpointInterval, ResourceLimits? Limits,
+        IReadOnlyDictionary<string, string?>? Dependencies)
+    {
+        public static readonly RareParts None = new(null, null, null, null, null);
+    }
 }
 
 public sealed record JobListParams

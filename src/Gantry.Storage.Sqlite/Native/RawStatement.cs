@@ -80,6 +80,21 @@ internal sealed class RawStatement : IDisposable
     public int GetInt32(int column) => raw.sqlite3_column_int(_stmt, column);
     public string GetString(int column) => raw.sqlite3_column_text(_stmt, column).utf8_to_string();
     public string? GetStringOrNull(int column) => IsNull(column) ? null : GetString(column);
+
+    /// <summary>The text of <paramref name="column"/>, as <paramref name="last"/> when it is the same ASCII text (no new
+    /// string: a claim's jobs mostly share their type, queue and payload); else a new string, kept in <paramref name="last"/>.</summary>
+    public string GetString(int column, ref string? last)
+    {
+        var utf8 = raw.sqlite3_column_blob(_stmt, column); // a text's bytes, as stored (UTF-8)
+        if (last is not null && System.Text.Ascii.Equals(utf8, last)) return last;
+        return last = System.Text.Encoding.UTF8.GetString(utf8);
+    }
+
+    /// <summary>A GUID stored as its text, read without making the string.</summary>
+    public Guid GetGuid(int column) =>
+        System.Buffers.Text.Utf8Parser.TryParse(raw.sqlite3_column_blob(_stmt, column), out Guid id, out _)
+            ? id
+            : throw new FormatException($"column {column} holds no GUID");
     public long? GetInt64OrNull(int column) => IsNull(column) ? null : GetInt64(column);
     public byte[]? GetBytesOrNull(int column) => IsNull(column) ? null : raw.sqlite3_column_blob(_stmt, column).ToArray();
 

@@ -39,8 +39,9 @@ public sealed partial class GantryWorker : IAsyncDisposable
     private readonly ReportBatcher _reports;
     private readonly JobSlots _slots;
     private readonly RunTally _tally;
-    private readonly ConcurrentDictionary<JobLease, RunningAttempt> _running = new();
-    private readonly ConcurrentDictionary<string, ILogger> _jobLoggers = new(StringComparer.Ordinal);
+    private readonly RunningAttempts _running = new();
+    /// <summary>Per job type: its handler and what its attempts share, found on its first attempt.</summary>
+    private readonly ConcurrentDictionary<string, JobHandling> _handling = new(StringComparer.Ordinal);
     private readonly AsyncSignal _slotFreed = new();
     private readonly CancellationTokenSource _fetchCts = new();
     /// <summary>Cancelled by <see cref="StopNow"/>: ends a drain (in progress or to come) at once.</summary>
@@ -196,7 +197,7 @@ public sealed partial class GantryWorker : IAsyncDisposable
         try
         {
             using var either = CancellationTokenSource.CreateLinkedTokenSource(ct, cut);
-            await Task.WhenAll(_running.Values.Select(r => r.Done.Task)).WaitAsync(timeout, _time, either.Token).ConfigureAwait(false);
+            await Task.WhenAll(_running.Values.Select(r => r.Done)).WaitAsync(timeout, _time, either.Token).ConfigureAwait(false);
             return true;
         }
         catch (TimeoutException)
@@ -216,20 +217,5 @@ public sealed partial class GantryWorker : IAsyncDisposable
         _fetchCts.Dispose();
         _session.Dispose();
         _drainCut.Dispose();
-    }
-
-    /// <summary>An attempt being run. It ends once: by its handler returning, or by the grace period
-    /// passing after its token fired (the handler is then abandoned).</summary>
-    private sealed class RunningAttempt(JobLease key, WorkerJobContext context, long startedAt)
-    {
-        private int _ended;
-        public JobLease Key { get; } = key;
-        public WorkerJobContext Context { get; } = context;
-        public long StartedAt { get; } = startedAt;
-        public TaskCompletionSource Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
-        public ITimer? GraceTimer { get; set; }
-        /// <summary>The attempt's span (<see cref="Gantry.Telemetry.GantryTracing.StartRun"/>), when traces are listened to.</summary>
-        public System.Diagnostics.Activity? Span { get; set; }
-        public bool TryEnd() => Interlocked.Exchange(ref _ended, 1) == 0;
     }
 }

@@ -89,7 +89,7 @@ public static class GantryWorkerServiceCollectionExtensions
     {
         var descriptor = services.FirstOrDefault(d => d.ServiceType == typeof(HandlerRegistry));
         if (descriptor?.ImplementationInstance is HandlerRegistry existing) return existing;
-        var registry = new HandlerRegistry();
+        var registry = new HandlerRegistry(services);
         services.AddSingleton(registry);
         return registry;
     }

@@ -14,8 +14,11 @@ internal delegate ValueTask<string?> HandlerInvoker(IServiceProvider services, J
 /// <summary>A registered job type.</summary>
 /// <param name="DefaultTimeout">Timeout for jobs of this type that set none.</param>
 /// <param name="CheckpointInterval">How often a checkpointing handler of this type is asked for its state, unless the job says.</param>
+/// <param name="Constructor">The parameters of the handler's only public constructor; null when it has several, or is not
+/// resolved from services at all (<see cref="UsesServices"/>).</param>
+/// <param name="UsesServices">False for a handler the invoker makes itself (a process handler): it needs no scope.</param>
 internal sealed record HandlerRegistration(string JobType, Type HandlerType, Type PayloadType, HandlerInvoker Invoke,
-    TimeSpan? DefaultTimeout = null, TimeSpan? CheckpointInterval = null);
+    TimeSpan? DefaultTimeout = null, TimeSpan? CheckpointInterval = null, ParameterInfo[]? Constructor = null, bool UsesServices = true);
 
 /// <summary>The job types this process can run, each with its handler. Filled by <c>AddGantryHandler</c>.</summary>
 public sealed class HandlerRegistry
@@ -30,6 +33,17 @@ public sealed class HandlerRegistry
     internal const DynamicallyAccessedMemberTypes HandlerMembers = DynamicallyAccessedMemberTypes.PublicConstructors | DynamicallyAccessedMemberTypes.Interfaces;
 
     private readonly Dictionary<string, HandlerRegistration> _handlers = new(StringComparer.Ordinal);
+    private readonly IServiceCollection? _services;
+
+    public HandlerRegistry()
+    {
+    }
+
+    /// <param name="services">The registrations the handlers are resolved from: read to tell which handlers need a scope per job.</param>
+    internal HandlerRegistry(IServiceCollection services) => _services = services;
+
+    /// <summary>Whether a job of this handler's is run in a DI scope of its own (<see cref="HandlerScopes"/>).</summary>
+    internal bool NeedsScope(HandlerRegistration handler) => HandlerScopes.Needed(_services, handler);
 
     public IReadOnlyCollection<string> JobTypes => _handlers.Keys;
 
@@ -61,19 +75,21 @@ public sealed class HandlerRegistry
     /// that the invoker is compiled ahead of time (no MakeGenericMethod: Native AOT runs it).</summary>
     [RequiresUnreferencedCode(ReflectionWarning)]
     [RequiresDynamicCode(ReflectionWarning)]
-    internal void Add<THandler, TPayload, TResult>(string jobType, TimeSpan? checkpointInterval = null) where THandler : IJobHandler<TPayload, TResult>
+    internal void Add<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicConstructors)] THandler, TPayload, TResult>(string jobType, TimeSpan? checkpointInterval = null)
+        where THandler : IJobHandler<TPayload, TResult>
     {
         if (_handlers.ContainsKey(jobType))
             throw new InvalidOperationException($"job type '{jobType}' already has a handler ({_handlers[jobType].HandlerType.Name})");
         _handlers[jobType] = new HandlerRegistration(jobType, typeof(THandler), typeof(TPayload), InvokeWithResult<THandler, TPayload, TResult>,
-            CheckpointInterval: checkpointInterval);
+            CheckpointInterval: checkpointInterval, Constructor: HandlerScopes.ConstructorOf(typeof(THandler)));
     }
 
     /// <summary>
     /// As <see cref="Add{THandler, TPayload, TResult}(string, TimeSpan?)"/>, the payload read and the result written with the given type
     /// information (System.Text.Json source generation): no reflection at all, trimming- and Native AOT-safe.
     /// </summary>
-    internal void Add<THandler, TPayload, TResult>(string jobType, JsonTypeInfo<TPayload> payload, JsonTypeInfo<TResult> result, TimeSpan? checkpointInterval = null)
+    internal void Add<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicConstructors)] THandler, TPayload, TResult>(string jobType,
+        JsonTypeInfo<TPayload> payload, JsonTypeInfo<TResult> result, TimeSpan? checkpointInterval = null)
         where THandler : IJobHandler<TPayload, TResult>
     {
         if (_handlers.ContainsKey(jobType))
@@ -84,12 +100,13 @@ public sealed class HandlerRegistry
             if (handler is ICheckpointSource source && context is Execution.WorkerJobContext running) running.UseCheckpointSource(source);
             var value = await handler.HandleAsync(ReadPayload(context, payload), context).ConfigureAwait(false);
             return value is null ? null : JsonSerializer.Serialize(value, result);
-        }, CheckpointInterval: checkpointInterval);
+        }, CheckpointInterval: checkpointInterval, Constructor: HandlerScopes.ConstructorOf(typeof(THandler)));
     }
 
     /// <summary>As <see cref="Add{THandler, TPayload, TResult}(string, JsonTypeInfo{TPayload}, JsonTypeInfo{TResult}, TimeSpan?)"/>,
     /// for a handler that returns no result.</summary>
-    internal void Add<THandler, TPayload>(string jobType, JsonTypeInfo<TPayload> payload, TimeSpan? checkpointInterval = null)
+    internal void Add<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicConstructors)] THandler, TPayload>(string jobType,
+        JsonTypeInfo<TPayload> payload, TimeSpan? checkpointInterval = null)
         where THandler : IJobHandler<TPayload>
     {
         if (_handlers.ContainsKey(jobType))
@@ -100,18 +117,19 @@ public sealed class HandlerRegistry
             if (handler is ICheckpointSource source && context is Execution.WorkerJobContext running) running.UseCheckpointSource(source);
             await handler.HandleAsync(ReadPayload(context, payload), context).ConfigureAwait(false);
             return null;
-        }, CheckpointInterval: checkpointInterval);
+        }, CheckpointInterval: checkpointInterval, Constructor: HandlerScopes.ConstructorOf(typeof(THandler)));
     }
 
     /// <summary>As <see cref="Add{THandler, TPayload, TResult}(string, TimeSpan?)"/>, for a handler that returns no result.</summary>
     [RequiresUnreferencedCode(ReflectionWarning)]
     [RequiresDynamicCode(ReflectionWarning)]
-    internal void Add<THandler, TPayload>(string jobType, TimeSpan? checkpointInterval = null) where THandler : IJobHandler<TPayload>
+    internal void Add<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicConstructors)] THandler, TPayload>(string jobType, TimeSpan? checkpointInterval = null)
+        where THandler : IJobHandler<TPayload>
     {
         if (_handlers.ContainsKey(jobType))
             throw new InvalidOperationException($"job type '{jobType}' already has a handler ({_handlers[jobType].HandlerType.Name})");
         _handlers[jobType] = new HandlerRegistration(jobType, typeof(THandler), typeof(TPayload), InvokeWithoutResult<THandler, TPayload>,
-            CheckpointInterval: checkpointInterval);
+            CheckpointInterval: checkpointInterval, Constructor: HandlerScopes.ConstructorOf(typeof(THandler)));
     }
 
     /// <summary>Binds <paramref name="jobType"/> to a command (see <see cref="Process.ProcessJobRunner"/>).</summary>
@@ -121,7 +139,7 @@ public sealed class HandlerRegistry
             throw new InvalidOperationException($"job type '{jobType}' already has a handler ({_handlers[jobType].HandlerType.Name})");
         var runner = new Process.ProcessJobRunner(jobType, spec, Isolation.SandboxFactory.Current);
         _handlers[jobType] = new HandlerRegistration(jobType, typeof(Process.ProcessJobRunner), typeof(JsonElement),
-            (_, context, _) => runner.RunAsync(context, context.CancellationToken), spec.Timeout);
+            (_, context, _) => runner.RunAsync(context, context.CancellationToken), spec.Timeout, UsesServices: false);
     }
 
     /// <summary>True when some job type runs as a process (isolation then matters at start-up).</summary>
@@ -143,7 +161,7 @@ public sealed class HandlerRegistry
                 method = typeof(HandlerRegistry).GetMethod(nameof(InvokeWithoutResult), BindingFlags.NonPublic | BindingFlags.Static)!
                     .MakeGenericMethod(handlerType, args[0]);
             if (method is not null)
-                return new HandlerRegistration(jobType, handlerType, args[0], method.CreateDelegate<HandlerInvoker>());
+                return new HandlerRegistration(jobType, handlerType, args[0], method.CreateDelegate<HandlerInvoker>(), Constructor: HandlerScopes.ConstructorOf(handlerType));
         }
         throw new InvalidOperationException($"{handlerType.Name} implements neither IJobHandler<TPayload> nor IJobHandler<TPayload, TResult>");
     }
@@ -173,24 +191,37 @@ public sealed class HandlerRegistry
     /// <summary>The payload as the handler's type; <see cref="PayloadMismatchException"/> when it does not fit.</summary>
     [RequiresUnreferencedCode(ReflectionWarning)]
     [RequiresDynamicCode(ReflectionWarning)]
-    internal static TPayload ReadPayload<TPayload>(JobContext context, JsonSerializerOptions json) =>
-        typeof(TPayload) == typeof(JsonElement) ? (TPayload)(object)context.Payload : ReadPayload(context, () => context.Payload.Deserialize<TPayload>(json));
-
-    /// <summary>The payload read with <paramref name="typeInfo"/>; <see cref="PayloadMismatchException"/> when it does not fit.</summary>
-    internal static TPayload ReadPayload<TPayload>(JobContext context, JsonTypeInfo<TPayload> typeInfo) =>
-        typeof(TPayload) == typeof(JsonElement) ? (TPayload)(object)context.Payload : ReadPayload(context, () => context.Payload.Deserialize(typeInfo));
-
-    private static TPayload ReadPayload<TPayload>(JobContext context, Func<TPayload?> read)
+    internal static TPayload ReadPayload<TPayload>(JobContext context, JsonSerializerOptions json)
     {
+        // Spelled out rather than through a shared reader taking a lambda: its closure would be made on every call.
+        if (typeof(TPayload) == typeof(JsonElement)) return (TPayload)(object)context.Payload;
         try
         {
-            return read() ?? throw new PayloadMismatchException($"the payload is null but {typeof(TPayload).Name} is required");
+            return context.Payload.Deserialize<TPayload>(json) ?? throw PayloadIsNull<TPayload>();
         }
         catch (JsonException ex)
         {
-            throw new PayloadMismatchException($"the payload does not fit {typeof(TPayload).Name}: {ex.Message}");
+            throw PayloadDoesNotFit<TPayload>(ex);
         }
     }
+
+    /// <summary>The payload read with <paramref name="typeInfo"/>; <see cref="PayloadMismatchException"/> when it does not fit.</summary>
+    internal static TPayload ReadPayload<TPayload>(JobContext context, JsonTypeInfo<TPayload> typeInfo)
+    {
+        if (typeof(TPayload) == typeof(JsonElement)) return (TPayload)(object)context.Payload;
+        try
+        {
+            return context.Payload.Deserialize(typeInfo) ?? throw PayloadIsNull<TPayload>();
+        }
+        catch (JsonException ex)
+        {
+            throw PayloadDoesNotFit<TPayload>(ex);
+        }
+    }
+
+    private static PayloadMismatchException PayloadIsNull<TPayload>() => new($"the payload is null but {typeof(TPayload).Name} is required");
+
+    private static PayloadMismatchException PayloadDoesNotFit<TPayload>(JsonException ex) => new($"the payload does not fit {typeof(TPayload).Name}: {ex.Message}");
 }
 
 /// <summary>The payload cannot be read as the handler's payload type; retrying cannot help, so the job is dead at once.</summary>

@@ -3,6 +3,7 @@ using Gantry.Handlers;
 using Gantry.Jobs;
 using Gantry.Storage;
 using Gantry.Worker.Execution;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Gantry.Worker.Tests.Execution;
@@ -50,6 +51,66 @@ public sealed class WorkerJobContextTests
 
         Assert.True(context.CancellationToken.IsCancellationRequested);
         Assert.Equal(CancelReason.UserCancelled, context.CancelReason);
+    }
+
+    [Fact]
+    public void Cancel_BeforeTokenRead_TokenCancelled()
+    {
+        using var context = Context();
+
+        context.Cancel(CancelReason.Timeout);
+
+        Assert.True(context.CancellationToken.IsCancellationRequested);
+        Assert.False(context.AbandonToken.IsCancellationRequested);
+    }
+
+    [Fact]
+    public void Abandon_BeforeTokensRead_BothCancelled()
+    {
+        using var context = Context();
+
+        context.Abandon(CancelReason.UserCancelled);
+
+        Assert.True(context.AbandonToken.IsCancellationRequested);
+        Assert.True(context.CancellationToken.IsCancellationRequested);
+        Assert.Equal(CancelReason.UserCancelled, context.CancelReason);
+    }
+
+    [Fact]
+    public void Payload_DefaultShared_StaysReadableAfterAnotherAttemptDisposed()
+    {
+        var first = new WorkerJobContext(Claimed() with { Payload = "{}" }, NullLogger.Instance, _reports.Enqueue, TimeProvider.System, TimeSpan.FromHours(1));
+        using var second = new WorkerJobContext(Claimed() with { Payload = "{}" }, NullLogger.Instance, _reports.Enqueue, TimeProvider.System, TimeSpan.FromHours(1));
+        Assert.Equal(System.Text.Json.JsonValueKind.Object, first.Payload.ValueKind);
+
+        first.Dispose();
+
+        Assert.Equal(System.Text.Json.JsonValueKind.Object, second.Payload.ValueKind);
+        Assert.Empty(second.Payload.EnumerateObject());
+    }
+
+    [Fact]
+    public void Logger_FirstUsedAfterFinish_KeepsNothing()
+    {
+        using var context = Context();
+        context.Finish();
+
+        context.Logger.LogInformation("late");
+
+        Assert.Empty(_reports);
+    }
+
+    [Fact]
+    public void Logger_LinesBeforeFinish_SentAtFinish()
+    {
+        using var context = Context();
+        context.Logger.LogInformation("one");
+        context.Logger.LogWarning("two");
+
+        context.Finish();
+
+        var log = Assert.IsType<JobLogReport>(Assert.Single(_reports));
+        Assert.Equal(["one", "two"], log.Lines.Select(l => l.Message));
     }
 
     [Fact]
