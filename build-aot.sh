@@ -26,6 +26,6 @@ fi
 # so reflection-based System.Text.Json stays enabled.
 echo "build-aot: publishing Native AOT gantry to $out (takes minutes)…" >&2
 dotnet publish "$root/src/Gantry.Cli/Gantry.Cli.csproj" -c Release -r linux-x64 -o "$out" --nologo -v quiet \
-  -p:PublishAot=true -p:TreatWarningsAsErrors=false -p:JsonSerializerIsReflectionEnabledByDefault=true -p:TrimMode=partial \
+  -p:PublishAot=true -p:TreatWarningsAsErrors=false -p:JsonSerializerIsReflectionEnabledByDefault=true -p:TrimMode=full \
   >"$out.log" 2>&1 || { tail -n 30 "$out.log" >&2; echo "build-aot: publish failed (log: $out.log)" >&2; exit 1; }
 echo "build-aot: $out/gantry" >&2
