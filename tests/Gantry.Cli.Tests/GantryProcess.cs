@@ -57,10 +57,12 @@ internal sealed partial class GantryProcess : IAsyncDisposable
 
     public static GantryProcess StartDll(string workingDirectory, string dll, params string[] args) => StartDll(workingDirectory, dll, args, []);
 
-    /// <summary>Starts with extra environment variables.</summary>
+    /// <summary>Starts with extra environment variables. <paramref name="dll"/> may also be a native executable (a Native AOT
+    /// build), started as it is.</summary>
     public static GantryProcess StartDll(string workingDirectory, string dll, string[] args, (string Name, string Value)[] env)
     {
-        var info = new ProcessStartInfo("dotnet")
+        var native = !dll.EndsWith(".dll", StringComparison.OrdinalIgnoreCase);
+        var info = new ProcessStartInfo(native ? dll : "dotnet")
         {
             WorkingDirectory = workingDirectory,
             RedirectStandardOutput = true,
@@ -68,7 +70,7 @@ internal sealed partial class GantryProcess : IAsyncDisposable
             RedirectStandardInput = true,
             UseShellExecute = false,
         };
-        info.ArgumentList.Add(dll);
+        if (!native) info.ArgumentList.Add(dll);
         foreach (var a in args) info.ArgumentList.Add(a);
         info.Environment["DOTNET_NOLOGO"] = "1";
         // Many gantry processes run at once in the tests: each API gets a port of its own.

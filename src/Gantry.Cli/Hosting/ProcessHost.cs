@@ -2,11 +2,7 @@ using Gantry.Server.Maintenance;
 using Gantry.Storage;
 using Gantry.Worker;
 using Gantry.Worker.Handlers.BuiltIn;
-using Gantry.Server.Api;
 using Microsoft.Extensions.Configuration;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.DataProtection;
-using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
@@ -38,24 +34,11 @@ internal static class ProcessHost
         // One process, its own worker and dead-worker detector: a heartbeat too seldom for the timeout is refused at start.
         if (workerOptions is not null && maintenance is not null)
             HeartbeatRule.Check(workerOptions.EffectiveHeartbeatInterval, maintenance.DeadWorkerTimeout, "--heartbeat-interval");
-        // With the API (or a worker's metrics) the host is a web application (Kestrel); without, a plain generic host.
+        // With the API (or a worker's metrics) the host is a web application (Kestrel); without, a plain generic host that
+        // loads and starts nothing of ASP.NET Core (WebProcessHost holds every reference to it).
         var listen = api ?? metrics;
-        WebApplicationBuilder? web = listen is null ? null : WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
-        IHostApplicationBuilder builder = web ?? (IHostApplicationBuilder)Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
-        if (web is not null && api is null)
-        {
-            web.WebHost.UseUrls(metrics!.Url);
-            web.Services.AddGantryWorkerMetrics(metrics.MetricsOptions());
-        }
-        else if (web is not null)
-        {
-            web.WebHost.UseUrls(api!.Url);
-            web.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = ApiOptions.MaxRequestBytesDefault);
-            web.Services.AddGantryApi(api.ApiOptions(config.KnownJobTypes) with { DeadWorkerTimeout = maintenance?.DeadWorkerTimeout, Limits = config.JobLimits });
-            // Dashboard sessions and anti-forgery tokens are protected with keys held in memory: a restart signs everyone out,
-            // and nothing secret is written to disk.
-            web.Services.AddDataProtection().UseEphemeralDataProtectionProvider();
-        }
+        IHostApplicationBuilder builder = listen is null ? Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings())
+            : WebProcessHost.CreateBuilder(api, metrics, maintenance, config);
         builder.Logging.ClearProviders();
         builder.Logging.SetMinimumLevel(logLevel);
         // ASP.NET Core logs about six lines per request at Information: an idle HTTP worker's long polls would fill the
@@ -113,48 +96,10 @@ internal static class ProcessHost
         });
         builder.Services.AddSingleton<IHostLifetime, SignalLifetime>();
         var telemetry = TelemetrySettings.Resolve(config);
-        // A factory registration, so that the host disposes it (flushing the last export) when it stops.
         var serviceName = node is not null ? "gantry-node" : maintenance is null ? "gantry-worker" : workerOptions is null ? "gantry-server" : "gantry";
-        if (telemetry is not null) builder.Services.AddSingleton(_ => telemetry.Start(serviceName)).AddSingleton(_ => telemetry.StartTracing(serviceName));
-        IHost host;
-        if (web is null)
-        {
-            host = ((HostApplicationBuilder)builder).Build();
-        }
-        else
-        {
-            var app = web.Build();
-            if (api is not null)
-            {
-                app.MapGantryApi();
-                if (api.Dashboard) app.MapGantryDashboard();
-            }
-            else if (node is not null)
-            {
-                // The node's managed workers (by state; per worker its restarts, jobs run and slots) and its own state.
-                var running = new Lazy<Gantry.Node.GantryNode>(() => app.Services.GetRequiredService<Gantry.Node.GantryNode>());
-                app.MapGantryWorkerMetrics(sb =>
-                {
-                    var status = running.Value.Status();
-                    Gantry.Server.Telemetry.ManagedWorkerMetrics.WriteTo(sb, status.NodeId, status.Paused, status.Workers);
-                    Gantry.Server.Telemetry.WorkerGauges.WriteNodeTo(sb, status.NodeId, running.Value.IsStopping, running.Value.HeldLeases, running.Value.HeartbeatAge);
-                }, () => running.Value.IsReady);
-            }
-            else if (workerOptions is not null)
-            {
-                // Made once the host has started (on a store, the worker's link needs the open store).
-                var worker = new Lazy<Gantry.Worker.Execution.GantryWorker>(() => app.Services.GetRequiredService<Gantry.Worker.Execution.GantryWorker>());
-                app.MapGantryWorkerMetrics(sb => Gantry.Server.Telemetry.WorkerGauges.WriteTo(sb, worker.Value.Id, worker.Value.RunningCount, worker.Value.Options.EffectiveCapacity,
-                    worker.Value.IsPaused, worker.Value.Status is "draining" or "stopped", worker.Value.HeldLeases, worker.Value.HeartbeatAge), () => worker.Value.IsReady);
-            }
-            else app.MapGantryWorkerMetrics();
-            host = app;
-        }
-        if (telemetry is not null)
-        {
-            host.Services.GetRequiredService<OpenTelemetry.Metrics.MeterProvider>();
-            host.Services.GetRequiredService<OpenTelemetry.Trace.TracerProvider>();
-        }
+        telemetry?.AddTo(builder.Services, serviceName);
+        var host = listen is null ? ((HostApplicationBuilder)builder).Build() : WebProcessHost.Build(builder, api, workerOptions, node);
+        telemetry?.StartIn(host.Services);
         return host;
     }
 

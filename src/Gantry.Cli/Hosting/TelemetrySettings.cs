@@ -1,4 +1,5 @@
 using Gantry.Telemetry;
+using Microsoft.Extensions.DependencyInjection;
 using OpenTelemetry;
 using OpenTelemetry.Exporter;
 using OpenTelemetry.Metrics;
@@ -32,6 +33,24 @@ internal sealed record TelemetrySettings
             OtlpEndpoint = uri,
             OtlpProtocol = Environment.GetEnvironmentVariable("OTEL_EXPORTER_OTLP_PROTOCOL") is "http/protobuf" ? "http/protobuf" : "grpc",
         };
+    }
+
+    /// <summary>
+    /// Registers the meter and tracer providers (factories, so that the host disposes them, flushing the last export, when
+    /// it stops). Only here and in the methods below are OpenTelemetry's types named: a process without telemetry export
+    /// never loads it.
+    /// </summary>
+    public void AddTo(IServiceCollection services, string serviceName)
+    {
+        services.AddSingleton(_ => Start(serviceName));
+        services.AddSingleton(_ => StartTracing(serviceName));
+    }
+
+    /// <summary>Makes the providers <see cref="AddTo"/> registered, so that export starts with the host.</summary>
+    public void StartIn(IServiceProvider services)
+    {
+        services.GetRequiredService<MeterProvider>();
+        services.GetRequiredService<TracerProvider>();
     }
 
     /// <summary>Starts exporting Gantry's meter; dispose to flush and stop.</summary>

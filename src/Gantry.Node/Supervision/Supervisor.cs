@@ -199,6 +199,9 @@ internal sealed class Supervisor(NodeOptions options, NodeUpstream upstream, Wor
         }
     }
 
+    internal const string WorkerGen0Variable = "DOTNET_GCgen0size";
+    internal const string WorkerGen0Budget = "200000";
+
     private async Task SpawnAsync(ManagedWorker slot)
     {
         var info = new ProcessStartInfo(options.WorkerCommand[0])
@@ -211,6 +214,9 @@ internal sealed class Supervisor(NodeOptions options, NodeUpstream upstream, Wor
         foreach (var arg in new[] { "worker", "--node-socket", options.SocketPath, "--local-id", Text(slot.LocalId), "--node-pid", Text(Environment.ProcessId) })
             info.ArgumentList.Add(arg);
         foreach (var arg in options.WorkerArguments) info.ArgumentList.Add(arg);
+        // A 2 MiB gen0 budget (hexadecimal), unless the node's environment sets one: after a burst of jobs a worker keeps
+        // 10 MiB less (JIT; a Native AOT gantry has it built in) for a few percent more CPU.
+        info.Environment.TryAdd(WorkerGen0Variable, WorkerGen0Budget);
         Process process;
         try
         {

@@ -30,7 +30,11 @@ internal sealed class GantryApiServices
         var o = json.SerializerOptions;
         o.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower;
         o.DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull;
-        o.TypeInfoResolverChain.Insert(0, System.Text.Json.Serialization.Metadata.JsonTypeInfoResolver.WithAddedModifier(Gantry.Protocol.Wire.WireJson.Default, NullableMembersOptional));
+        // Types are resolved only from metadata made at build time (ApiJsonContext, the worker protocol's WireJson), never
+        // by reflection: a Native AOT build then reads and writes every body as the JIT one does.
+        o.TypeInfoResolverChain.Clear();
+        o.TypeInfoResolverChain.Add(System.Text.Json.Serialization.Metadata.JsonTypeInfoResolver.WithAddedModifier(Gantry.Protocol.Wire.WireJson.Default, NullableMembersOptional));
+        o.TypeInfoResolverChain.Add(System.Text.Json.Serialization.Metadata.JsonTypeInfoResolver.WithAddedModifier(ApiJsonContext.Default, NullableMembersOptional));
         // A body is read strictly: a key given twice, a required member missing or a NUL in text is bad input, never a guess.
         o.AllowDuplicateProperties = false;
         // A field the call does not take is refused by name, as in job documents: a typo is never silently dropped.

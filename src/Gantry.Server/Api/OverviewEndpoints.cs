@@ -37,7 +37,7 @@ internal static class OverviewEndpoints
 
     private static async Task StreamAsync(HttpContext http, OverviewSampler sampler, CancellationToken ct)
     {
-        var json = http.RequestServices.GetRequiredService<GantryApiServices>().Json.Value.SerializerOptions;
+        var json = (System.Text.Json.Serialization.Metadata.JsonTypeInfo<OverviewView>)http.RequestServices.GetRequiredService<GantryApiServices>().Json.Value.SerializerOptions.GetTypeInfo(typeof(OverviewView));
         http.Response.ContentType = "text/event-stream";
         http.Response.Headers.CacheControl = "no-cache";
         http.Response.Headers["X-Accel-Buffering"] = "no";

@@ -85,14 +85,14 @@ public static class GantryDashboard
         // Never cached (anti-forgery sets the same headers itself where it gives a token).
         if (options.Tokens.Count == 0) http.Response.Headers.CacheControl = "no-store";
         if (options.Tokens.Count == 0)
-            return Results.Json(new SessionView(true, true, null, "admin", true, false, null), Json);
+            return Results.Json(new SessionView(true, true, null, "admin", true, false, null), DashboardJsonContext.Default.SessionView);
         var presented = ApiAuthorization.Authenticate(http, options);
         if (presented.Refusal is { } tooMany) return tooMany;
         var token = presented.Token;
         if (token is null) http.Response.Headers.CacheControl = "no-store";
-        if (token is null) return Results.Json(new SessionView(false, false, null, null, false, false, null), Json);
+        if (token is null) return Results.Json(new SessionView(false, false, null, null, false, false, null), DashboardJsonContext.Default.SessionView);
         return Results.Json(new SessionView(false, true, token.Name, Scope(token), token.Scope == ApiScope.Admin,
-            options.HidePayloadsFromReaders && token.Scope == ApiScope.Read, DashboardSessions.AntiforgeryToken(http)), Json);
+            options.HidePayloadsFromReaders && token.Scope == ApiScope.Read, DashboardSessions.AntiforgeryToken(http)), DashboardJsonContext.Default.SessionView);
     }
 
     private static async Task<IResult> SignInAsync(HttpContext http, ApiOptions options, string cookiePath, CancellationToken ct)
@@ -121,14 +121,13 @@ public static class GantryDashboard
             return ApiProblems.Problem(StatusCodes.Status403Forbidden, "Forbidden", "a worker token cannot sign in to the dashboard: use a read or admin token", "token");
         DashboardSessions.SignIn(http, token, cookiePath);
         return Results.Json(new SessionView(false, true, token.Name, Scope(token), token.Scope == ApiScope.Admin,
-            options.HidePayloadsFromReaders && token.Scope == ApiScope.Read, null), Json);
+            options.HidePayloadsFromReaders && token.Scope == ApiScope.Read, null), DashboardJsonContext.Default.SessionView);
     }
 
     private static string Scope(ApiToken token) => token.Scope.ToString().ToLowerInvariant();
 
-    private static readonly JsonSerializerOptions Json = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
-
-    private sealed record SessionView(bool Open, bool SignedIn, string? Name, string? Scope, bool CanAct, bool HidePayloads, string? Antiforgery);
+    /// <summary>The body of <c>/dashboard/session</c>, written through <see cref="DashboardJsonContext"/>.</summary>
+    internal sealed record SessionView(bool Open, bool SignedIn, string? Name, string? Scope, bool CanAct, bool HidePayloads, string? Antiforgery);
 
     private static FrozenDictionary<string, Asset> LoadAssets()
     {

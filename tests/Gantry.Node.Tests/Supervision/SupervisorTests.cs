@@ -104,4 +104,17 @@ public sealed class SupervisorTests : IAsyncLifetime
         Assert.Equal(1, info.Restarts);
         Assert.Equal("was killed: it did not connect within 30s", info.LastError);
     }
+
+    [Fact]
+    public async Task Spawn_WorkerProcess_StartsWithASmallGen0Budget()
+    {
+        // The test's own environment sets none, so the worker gets the node's default.
+        Assert.Null(Environment.GetEnvironmentVariable(Supervisor.WorkerGen0Variable));
+        var seen = Path.Combine(_store.Directory, "gen0.txt");
+        var supervisor = NewSupervisor(["/bin/sh", "-c", $"echo \"${Supervisor.WorkerGen0Variable}\" > '{seen}'; exec sleep 60"]);
+        supervisor.ScaleTo(1);
+        supervisor.Step();
+        await Eventually.TrueAsync(() => File.Exists(seen) && File.ReadAllText(seen).EndsWith('\n'), "the worker process to write its environment");
+        Assert.Equal("200000", File.ReadAllText(seen).Trim());
+    }
 }
