@@ -23,7 +23,7 @@ internal sealed class JobSlots
     public static readonly TimeSpan StaleAfter = PrefetchHorizon * 2;
 
     private readonly object _lock = new();
-    private readonly IReadOnlyDictionary<string, int> _limits;
+    private readonly Dictionary<string, int> _limits; // concrete: enumerated per job, its struct enumerator does not box
     private readonly Dictionary<string, int> _running = new(StringComparer.Ordinal);
     private readonly Dictionary<string, int> _buffered = new(StringComparer.Ordinal);
     private readonly List<ClaimedJob> _buffer = [];
@@ -54,7 +54,7 @@ internal sealed class JobSlots
     {
         _drainedFor = drainedFor;
         _time = time;
-        _limits = limits;
+        _limits = new Dictionary<string, int>(limits, StringComparer.Ordinal);
         _capacity = capacity;
         _maxPrefetch = maxPrefetch;
         foreach (var queue in limits.Keys) { _running[queue] = 0; _buffered[queue] = 0; }
@@ -247,7 +247,9 @@ internal sealed class JobSlots
             foreach (var job in jobs)
             {
                 // After everything of equal or higher priority: a later claim may bring more urgent work.
-                var at = _buffer.FindLastIndex(b => b.Priority >= job.Priority) + 1;
+                // From the end: a claim comes highest priority first, so the place is found in a step or two, without a delegate.
+                var at = _buffer.Count;
+                while (at > 0 && _buffer[at - 1].Priority < job.Priority) at--;
                 _buffer.Insert(at, job);
                 _buffered[job.Queue] = _buffered.GetValueOrDefault(job.Queue) + 1;
                 _lastProgress[job.Queue] = _time.GetTimestamp();
