@@ -56,13 +56,7 @@ public sealed partial class SqliteJobStore
 
     private readonly Dictionary<(int?, int), string> _claimSql = [];
 
-    /// <summary>
-    /// The row key of each job this instance claimed and has not yet seen end. Completions find
-    /// their row by it instead of through the id index; a report from elsewhere falls back to the id.
-    /// Touched only under the write lock.
-    /// </summary>
-    private readonly Dictionary<Guid, (long Seq, bool IsStep, string Queue)> _claimedRows = [];
-    private const int ClaimedRowsLimit = 1_000_000;
+    private readonly ClaimedRows _claimedRows = new();
 
     public Task<IReadOnlyList<ClaimedJob>> JobClaimAsync(JobClaimParams p, CancellationToken ct)
     {
@@ -94,8 +88,7 @@ public sealed partial class SqliteJobStore
                     claim.Reset();
                 }
             }
-            if (_claimedRows.Count + claimed.Count > ClaimedRowsLimit) _claimedRows.Clear(); // Reports that never came: forget.
-            foreach (var (seq, job, isStep) in claimed) _claimedRows[job.Id] = (seq, isStep, job.Queue);
+            _claimedRows.Remember(claimed);
             // Only workflow steps look up their dependencies' results: a plain job's claim costs nothing more.
             if (claimed.Any(c => c.IsStep))
             {

@@ -74,7 +74,7 @@ public sealed partial class SqliteJobStore
                     case JobSucceededReport s:
                         // The hot path: a statement driven directly, not through ADO.NET. A plain job costs
                         // one update; a workflow step's dependents are released at the end of this transaction.
-                        if (_claimedRows.Remove(s.JobId, out var row))
+                        if (_claimedRows.Forget(s.JobId, out var row))
                         {
                             results[i] = Raw(SucceedByRowSql).Bind("@seq", row.Seq).Bind("@attempt", s.Attempt).Bind("@worker", s.WorkerId)
                                 .Bind("@result", s.Result).Bind("@now", now).Execute() == 1;
@@ -89,7 +89,7 @@ public sealed partial class SqliteJobStore
                         }
                         break;
                     case JobFailedReport f:
-                        _claimedRows.Remove(f.JobId);
+                        _claimedRows.Forget(f.JobId);
                         var transition = f.Next == JobState.Dead ? JobTransition.FailForGood : JobTransition.FailAndRetry;
                         JobStateMachine.Apply(JobState.Running, transition, f.Next);
                         var seq = Fenced(CancelIfRequestedSql, f).Bind("@now", now).ExecuteScalar();
@@ -114,7 +114,7 @@ public sealed partial class SqliteJobStore
                         }
                         break;
                     case JobCancelledReport c:
-                        _claimedRows.Remove(c.JobId);
+                        _claimedRows.Forget(c.JobId);
                         if (Fenced(CancelledSql, c).Bind("@now", now).ExecuteScalar() is long cancelledSeq)
                         {
                             results[i] = true;
@@ -122,7 +122,7 @@ public sealed partial class SqliteJobStore
                         }
                         break;
                     case JobRequeuedReport q:
-                        _claimedRows.Remove(q.JobId);
+                        _claimedRows.Forget(q.JobId);
                         if (Fenced(CancelIfRequestedSql, q).Bind("@now", now).ExecuteScalar() is long requeuedSeq)
                         {
                             results[i] = true;

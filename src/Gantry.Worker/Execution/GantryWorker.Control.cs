@@ -8,11 +8,7 @@ namespace Gantry.Worker.Execution;
 /// <summary>The coordinator's commands and lease verdicts, as its <see cref="CoordinatorSession"/> hands them to the worker.</summary>
 public sealed partial class GantryWorker : ISessionOwner
 {
-    /// <summary>Cancels that named a job not yet known here (the claim still on its way); applied when it arrives.</summary>
-    private readonly ConcurrentDictionary<Guid, DateTimeOffset> _earlyCancels = new();
-    private static readonly TimeSpan EarlyCancelMemory = TimeSpan.FromMinutes(1);
     private readonly TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private volatile bool _paused;
 
     /// <summary>Completes when a drain command has stopped this worker: its process should exit.</summary>
     public Task Drained => _drained.Task;

@@ -47,6 +47,13 @@ public sealed partial class GantryWorker : IAsyncDisposable
     /// <summary>Cancelled by <see cref="StopNow"/>: ends a drain (in progress or to come) at once.</summary>
     private readonly CancellationTokenSource _drainCut = new();
     private readonly string[] _jobTypes;
+    /// <summary>Set by the pause and resume commands (<c>GantryWorker.Control.cs</c>); while set the claim loop
+    /// (<c>GantryWorker.Claiming.cs</c>) claims nothing.</summary>
+    private volatile bool _paused;
+    /// <summary>Cancels that named a job not yet known here (the claim still on its way), kept by the command handling
+    /// (<c>GantryWorker.Control.cs</c>) and applied by the claim loop when the job arrives.</summary>
+    private readonly ConcurrentDictionary<Guid, DateTimeOffset> _earlyCancels = new();
+    private static readonly TimeSpan EarlyCancelMemory = TimeSpan.FromMinutes(1);
     private Task _fetchLoop = Task.CompletedTask;
     private int _started;
     private readonly Lock _stopLock = new();
