@@ -117,7 +117,7 @@ public sealed partial class PostgresJobStore
                 THEN greatest(0, least(@limit::bigint,
                   coalesce((SELECT concurrency FROM lim)
                     - (SELECT coalesce(sum(s.n), 0) FROM queue_slots AS s WHERE s.queue = @queue) - (SELECT coalesce(sum(gone.n), 0) FROM gone), @limit),
-                  coalesce((SELECT greatest(least(concurrency, {QueueLimits.WholeClaim}), (concurrency + 1) / 2) FROM lim WHERE concurrency IS NOT NULL), @limit),
+                  coalesce((SELECT {QueueLimits.ClaimCeilingSql("concurrency")} FROM lim WHERE concurrency IS NOT NULL), @limit),
                   coalesce((SELECT lim.rate_count - (SELECT coalesce(sum(s.n), 0) FROM queue_starts AS s WHERE s.queue = @queue AND s.at > lim.now - lim.window) FROM lim), @limit)))
                 ELSE 0 END AS n),
             {candidates}

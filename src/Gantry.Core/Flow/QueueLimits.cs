@@ -58,6 +58,11 @@ public sealed record QueueLimits
     /// </summary>
     public static long ClaimCeiling(long concurrency) => Math.Max(Math.Min(concurrency, WholeClaim), (concurrency + 1) / 2);
 
+    /// <summary><see cref="ClaimCeiling"/> as SQL over an integer <paramref name="concurrency"/> expression, for a claim
+    /// that reads the limit in its own statement.</summary>
+    public static string ClaimCeilingSql(string concurrency) =>
+        $"greatest(least({concurrency}, {WholeClaim}), ({concurrency} + 1) / 2)";
+
     /// <summary>A concurrency limit up to this is claimed whole (<see cref="ClaimCeiling"/>).</summary>
     public const int WholeClaim = 128;
 
