@@ -46,7 +46,7 @@ public sealed partial class PostgresJobStore
           SET state = '{JobState.Running.ToText()}', attempt = attempt + 1, worker_id = @worker,
               started_at = @now, progress = NULL, progress_message = NULL
           FROM ready
-          WHERE jobs.id = ready.job_id AND jobs.{JobStateMachine.SqlFrom(JobTransition.Claim)}
+          WHERE jobs.id = ready.job_id AND jobs.{StateSql.From(JobTransition.Claim)}
           RETURNING {ClaimedColumns}),
         lease AS (
           {ClaimLeaseRecord("claimed")})
@@ -157,7 +157,7 @@ public sealed partial class PostgresJobStore
         MaxAttempts = r.GetInt32(7),
         Timeout = r.GetInt64OrNull(8) is { } t ? TimeSpan.FromMilliseconds(t) : null,
         Backoff = Backoff.Of(TimeSpan.FromMilliseconds(r.GetInt64(9)), TimeSpan.FromMilliseconds(r.GetInt64(10))),
-        Tags = r.IsDBNull(11) ? NewJob.NoTags : CoreJson.TagsFromJson(r.GetString(11)),
+        Tags = r.IsDBNull(11) ? NewJob.NoTags : StoreJson.TagsFromJson(r.GetString(11)),
         CreatedAt = r.GetTime(12),
         Checkpoint = r.IsDBNull(13) ? null : r.GetFieldValue<byte[]>(13),
         CheckpointAt = r.GetTimeOrNull(14),

@@ -29,7 +29,7 @@ public sealed partial class PostgresJobStore
             }
             if (await Command(c, $"""
                 UPDATE jobs SET state = '{JobState.Cancelled.ToText()}', finished_at = @now, cancel_requested_at = @now
-                WHERE id = @id AND {JobStateMachine.SqlFrom(JobTransition.Cancel)}
+                WHERE id = @id AND {StateSql.From(JobTransition.Cancel)}
                 RETURNING seq
                 """).Bind("@now", now).Bind("@id", id).ScalarAsync(ct).ConfigureAwait(false) is long seq)
                 await StepStoppedAsync(c, seq, now, ct).ConfigureAwait(false);
@@ -106,7 +106,7 @@ public sealed partial class PostgresJobStore
             await Command(c, $"""
                 UPDATE jobs SET state = {WorkflowSql.RetryState}, max_attempts = attempt + attempt_budget, run_at = NULL,
                     finished_at = NULL, lease_until = NULL, cancel_requested_at = NULL, result = NULL, progress = NULL, progress_message = NULL
-                WHERE id = @id AND {JobStateMachine.SqlFrom(JobTransition.Retry)}
+                WHERE id = @id AND {StateSql.From(JobTransition.Retry)}
                 """).Bind("@id", id).RunAsync(ct).ConfigureAwait(false);
             await NotifyAsync(c, PostgresNotifications.Jobs, ct).ConfigureAwait(false);
             return true;

@@ -117,7 +117,7 @@ public sealed partial class PostgresJobStore
                 THEN greatest(0, least(@limit::bigint,
                   coalesce((SELECT concurrency FROM lim)
                     - (SELECT coalesce(sum(s.n), 0) FROM queue_slots AS s WHERE s.queue = @queue) - (SELECT coalesce(sum(gone.n), 0) FROM gone), @limit),
-                  coalesce((SELECT {QueueLimits.ClaimCeilingSql("concurrency")} FROM lim WHERE concurrency IS NOT NULL), @limit),
+                  coalesce((SELECT {FlowSql.ClaimCeiling("concurrency")} FROM lim WHERE concurrency IS NOT NULL), @limit),
                   coalesce((SELECT lim.rate_count - (SELECT coalesce(sum(s.n), 0) FROM queue_starts AS s WHERE s.queue = @queue AND s.at > lim.now - lim.window) FROM lim), @limit)))
                 ELSE 0 END AS n),
             {candidates}
@@ -129,7 +129,7 @@ public sealed partial class PostgresJobStore
               SET state = '{JobState.Running.ToText()}', attempt = attempt + 1, worker_id = @worker,
                   started_at = @now, progress = NULL, progress_message = NULL, slot = true
               FROM ready
-              WHERE jobs.id = ready.job_id AND jobs.{JobStateMachine.SqlFrom(JobTransition.Claim)}
+              WHERE jobs.id = ready.job_id AND jobs.{StateSql.From(JobTransition.Claim)}
               RETURNING {ClaimedColumns}),
             slots AS (
               INSERT INTO queue_slots (queue, concurrency_key, n)

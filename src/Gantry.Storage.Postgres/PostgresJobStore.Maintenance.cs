@@ -13,7 +13,7 @@ public sealed partial class PostgresJobStore
         WHERE id = ANY(ARRAY(
             SELECT id FROM jobs WHERE due_at <= @now
             ORDER BY due_at LIMIT @limit FOR UPDATE SKIP LOCKED))
-          AND {JobStateMachine.SqlFrom(JobTransition.Promote)}
+          AND {StateSql.From(JobTransition.Promote)}
         """;
 
     public async Task<int> JobPromoteDueAsync(JobPromoteParams p, CancellationToken ct)

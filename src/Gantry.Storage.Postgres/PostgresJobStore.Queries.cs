@@ -34,8 +34,8 @@ public sealed partial class PostgresJobStore
         WorkerId = r.GetStringOrNull(16),
         LeaseUntil = r.GetTimeOrNull(17),
         IdempotencyKey = r.GetStringOrNull(18),
-        Tags = CoreJson.TagsFromJson(r.GetStringOrNull(19)),
-        RequiredCapabilities = CoreJson.ListFromJson(r.GetStringOrNull(20)),
+        Tags = StoreJson.TagsFromJson(r.GetStringOrNull(19)),
+        RequiredCapabilities = StoreJson.ListFromJson(r.GetStringOrNull(20)),
         Progress = r.GetDoubleOrNull(21),
         ProgressMessage = r.GetStringOrNull(22),
         Result = r.GetStringOrNull(23),
@@ -193,7 +193,7 @@ public sealed partial class PostgresJobStore
         if (f.Tags is { Count: > 0 } tags)
         {
             where.Add("tags IS NOT NULL AND tags @> @tags");
-            cmd.Bind("@tags", CoreJson.TagsToJson(tags), NpgsqlDbType.Jsonb);
+            cmd.Bind("@tags", StoreJson.TagsToJson(tags), NpgsqlDbType.Jsonb);
         }
         return where;
     }

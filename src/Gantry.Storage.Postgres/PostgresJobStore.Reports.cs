@@ -19,7 +19,7 @@ public sealed partial class PostgresJobStore
         WITH done AS (
           UPDATE jobs AS j SET state = '{JobState.Succeeded.ToText()}', result = u.result, finished_at = $5, lease_until = NULL, progress = 100
           FROM unnest($1::uuid[], $2::int[], $3::text[], $4::text[]) AS u(id, attempt, worker_id, result)
-          WHERE j.id = u.id AND j.attempt = u.attempt AND j.worker_id = u.worker_id AND j.{JobStateMachine.SqlFrom(JobTransition.Succeed)}
+          WHERE j.id = u.id AND j.attempt = u.attempt AND j.worker_id = u.worker_id AND j.{StateSql.From(JobTransition.Succeed)}
           RETURNING j.id, CASE WHEN j.workflow_id IS NULL THEN NULL ELSE j.seq END AS step_seq, j.slot, j.queue, j.concurrency_key),
         freed AS (
           {SlotsFreedSql("done")}),

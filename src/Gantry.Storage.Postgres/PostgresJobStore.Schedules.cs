@@ -30,7 +30,7 @@ public sealed partial class PostgresJobStore
         cmd.Bind("@name", d.Name).Bind("@cron", d.Cron).Bind("@time_zone", d.TimeZone).Bind("@type", d.Type).Bind("@payload", d.Payload)
             .Bind("@queue", d.Queue).Bind("@priority", d.Priority).Bind("@missed", d.Missed.ToText()).Bind("@max_catchup", d.MaxCatchup)
             .Bind("@timeout_ms", d.Timeout is { } t ? (long)t.TotalMilliseconds : null, NpgsqlDbType.Bigint).Bind("@max_attempts", d.MaxAttempts)
-            .Bind("@tags", CoreJson.TagsToJson(d.Tags), NpgsqlDbType.Jsonb);
+            .Bind("@tags", StoreJson.TagsToJson(d.Tags), NpgsqlDbType.Jsonb);
 
     private static async Task<List<ScheduleRecord>> ReadSchedulesAsync(NpgsqlConnection c, string where, Func<NpgsqlCommand, NpgsqlCommand>? bind, CancellationToken ct)
     {
@@ -47,7 +47,7 @@ public sealed partial class PostgresJobStore
                     Name = r.GetString(0), Cron = r.GetString(1), TimeZone = r.GetString(2), Type = r.GetString(3), Payload = r.GetString(4),
                     Queue = r.GetString(5), Priority = r.GetInt32(6), Missed = MissedFirePolicies.Parse(r.GetString(7)), MaxCatchup = r.GetInt32(8),
                     Timeout = r.GetInt64OrNull(9) is { } ms ? TimeSpan.FromMilliseconds(ms) : null, MaxAttempts = r.GetInt32(10),
-                    Tags = CoreJson.TagsFromJson(r.GetStringOrNull(11)),
+                    Tags = StoreJson.TagsFromJson(r.GetStringOrNull(11)),
                 },
                 Paused = r.GetBoolean(12),
                 Origin = r.GetString(13),

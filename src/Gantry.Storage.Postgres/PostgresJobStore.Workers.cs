@@ -13,15 +13,15 @@ public sealed partial class PostgresJobStore
               capacity = excluded.capacity, job_types = excluded.job_types, capabilities = excluded.capabilities, tags = excluded.tags,
               state = {WorkerStates.SeenSql}, last_seen_at = excluded.last_seen_at
             """).Bind("@id", p.Id).Bind("@name", p.Name, NpgsqlDbType.Text).Bind("@host", p.Host).Bind("@pid", p.ProcessId).Bind("@version", p.Version)
-            .Bind("@queues", CoreJson.QueuesToJson(p.Queues)).Bind("@capacity", p.Capacity)
-            .Bind("@types", CoreJson.ListToJson(p.JobTypes), NpgsqlDbType.Text).Bind("@caps", CoreJson.ListToJson(p.Capabilities), NpgsqlDbType.Text)
-            .Bind("@tags", CoreJson.TagsToJson(p.Tags), NpgsqlDbType.Text).Bind("@now", Now()).RunAsync(ct).ConfigureAwait(false), ct);
+            .Bind("@queues", StoreJson.QueuesToJson(p.Queues)).Bind("@capacity", p.Capacity)
+            .Bind("@types", StoreJson.ListToJson(p.JobTypes), NpgsqlDbType.Text).Bind("@caps", StoreJson.ListToJson(p.Capabilities), NpgsqlDbType.Text)
+            .Bind("@tags", StoreJson.TagsToJson(p.Tags), NpgsqlDbType.Text).Bind("@now", Now()).RunAsync(ct).ConfigureAwait(false), ct);
 
     public Task<WorkerHeartbeatResult> WorkerHeartbeatAsync(WorkerHeartbeatParams p, CancellationToken ct) => TransactAsync(async c =>
     {
         var now = Now();
         await Command(c, $"UPDATE workers SET last_seen_at = @now, running_jobs = @running, state = {WorkerStates.SeenSql}, managed = @managed::jsonb WHERE id = @id")
-            .Bind("@now", now).Bind("@running", p.RunningJobs).Bind("@managed", CoreJson.ManagedToJson(p.Managed), NpgsqlDbType.Text).Bind("@id", p.WorkerId).RunAsync(ct).ConfigureAwait(false);
+            .Bind("@now", now).Bind("@running", p.RunningJobs).Bind("@managed", StoreJson.ManagedToJson(p.Managed), NpgsqlDbType.Text).Bind("@id", p.WorkerId).RunAsync(ct).ConfigureAwait(false);
         // Run even when nothing is held: the worker's last record and the claims it names must go.
         var renewed = (await PostgresArrayUpdate.RunAsync(c, RenewLeasesSql,
         [
@@ -82,17 +82,17 @@ public sealed partial class PostgresJobStore
                     Host = r.GetString(1),
                     ProcessId = r.GetInt32(2),
                     Version = r.GetString(3),
-                    Queues = CoreJson.QueuesFromJson(r.GetString(4)),
+                    Queues = StoreJson.QueuesFromJson(r.GetString(4)),
                     Capacity = r.GetInt32(5),
-                    JobTypes = CoreJson.ListFromJson(r.GetStringOrNull(6)),
-                    Capabilities = CoreJson.ListFromJson(r.GetStringOrNull(7)),
-                    Tags = CoreJson.TagsFromJson(r.GetStringOrNull(8)),
+                    JobTypes = StoreJson.ListFromJson(r.GetStringOrNull(6)),
+                    Capabilities = StoreJson.ListFromJson(r.GetStringOrNull(7)),
+                    Tags = StoreJson.TagsFromJson(r.GetStringOrNull(8)),
                 },
                 State = r.GetString(9),
                 StartedAt = r.GetTime(10),
                 LastSeenAt = r.GetTime(11),
                 RunningJobs = r.GetInt32(12),
-                Managed = CoreJson.ManagedFromJson(r.GetStringOrNull(13)),
+                Managed = StoreJson.ManagedFromJson(r.GetStringOrNull(13)),
             });
         }
         return list;

@@ -46,7 +46,7 @@ public sealed partial class SqliteJobStore
             started_at = @now, progress = NULL, progress_message = NULL{(limited ? ", slot = 1" : "")}
         WHERE seq IN (
             SELECT j.seq FROM jobs AS j
-            WHERE j.{JobStateMachine.SqlFrom(JobTransition.Claim)} AND j.queue = @queue {ClaimFilters(types, caps, "j")}
+            WHERE j.{StateSql.From(JobTransition.Claim)} AND j.queue = @queue {ClaimFilters(types, caps, "j")}
               AND NOT EXISTS (SELECT 1 FROM queue_pauses WHERE queue = @queue) AND {WorkerStates.ClaimsSql}
               {(limited ? "" : "AND NOT EXISTS (SELECT 1 FROM queue_limits WHERE queue = @queue)")}
             ORDER BY j.priority DESC, j.seq
@@ -130,7 +130,7 @@ public sealed partial class SqliteJobStore
         MaxAttempts = r.GetInt32(7),
         Timeout = r.GetInt64OrNull(8) is { } t ? TimeSpan.FromMilliseconds(t) : null,
         Backoff = Backoff.Of(TimeSpan.FromMilliseconds(r.GetInt64(9)), TimeSpan.FromMilliseconds(r.GetInt64(10))),
-        Tags = r.IsNull(11) ? NewJob.NoTags : CoreJson.TagsFromJson(r.GetString(11)),
+        Tags = r.IsNull(11) ? NewJob.NoTags : StoreJson.TagsFromJson(r.GetString(11)),
         CreatedAt = DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(12)),
         Checkpoint = r.GetBytesOrNull(13),
         CheckpointAt = r.GetInt64OrNull(14) is { } at ? DateTimeOffset.FromUnixTimeMilliseconds(at) : null,

@@ -26,7 +26,7 @@ public sealed partial class SqliteJobStore
             }
             if (Prepared($"""
                 UPDATE jobs SET state = '{JobState.Cancelled.ToText()}', finished_at = @now, cancel_requested_at = @now
-                WHERE id = @id AND {JobStateMachine.SqlFrom(JobTransition.Cancel)}
+                WHERE id = @id AND {StateSql.From(JobTransition.Cancel)}
                 RETURNING seq
                 """).Bind("@now", now).Bind("@id", id.ToString()).ExecuteScalar() is long seq)
                 StepStopped(seq, now);
@@ -48,7 +48,7 @@ public sealed partial class SqliteJobStore
             Prepared($"""
                 UPDATE jobs SET state = {WorkflowSql.RetryState}, max_attempts = attempt + attempt_budget, run_at = NULL,
                     finished_at = NULL, lease_until = NULL, cancel_requested_at = NULL, result = NULL, progress = NULL, progress_message = NULL
-                WHERE id = @id AND {JobStateMachine.SqlFrom(JobTransition.Retry)}
+                WHERE id = @id AND {StateSql.From(JobTransition.Retry)}
                 """).Bind("@id", id.ToString()).ExecuteNonQuery();
             return true;
         }, ct).ConfigureAwait(false);

@@ -17,7 +17,7 @@ public sealed partial class SqliteJobStore
         foreach (var (id, lastSeen) in dead)
         {
             // The lease ends when the worker was last heard from: earlier than now, so the next rescue takes the job.
-            var expired = Prepared($"UPDATE jobs SET lease_until = min(lease_until, @last_seen) WHERE worker_id = @id AND {JobStateMachine.SqlFrom(JobTransition.Rescue)}")
+            var expired = Prepared($"UPDATE jobs SET lease_until = min(lease_until, @last_seen) WHERE worker_id = @id AND {StateSql.From(JobTransition.Rescue)}")
                 .Bind("@last_seen", lastSeen).Bind("@id", id).ExecuteNonQuery();
             list.Add(new DeadWorker(id, DateTimeOffset.FromUnixTimeMilliseconds(lastSeen), expired));
         }

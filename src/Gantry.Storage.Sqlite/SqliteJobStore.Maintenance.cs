@@ -7,7 +7,7 @@ public sealed partial class SqliteJobStore
     // run_at = run_at changes nothing but names the column the counting trigger (jobs_counts_changed) fires on.
     private static readonly string PromoteSql = $"""
         UPDATE jobs SET state = '{JobState.Queued.ToText()}', run_at = run_at
-        WHERE seq IN (SELECT seq FROM jobs WHERE {JobStateMachine.SqlFrom(JobTransition.Promote)} AND run_at <= @now ORDER BY run_at LIMIT @limit)
+        WHERE seq IN (SELECT seq FROM jobs WHERE {StateSql.From(JobTransition.Promote)} AND run_at <= @now ORDER BY run_at LIMIT @limit)
         """;
 
     public async Task<int> JobPromoteDueAsync(JobPromoteParams p, CancellationToken ct)
@@ -21,7 +21,7 @@ public sealed partial class SqliteJobStore
     public Task<DateTimeOffset?> JobNextDueAsync(CancellationToken ct) => ReadAsync(c =>
     {
         using var cmd = c.CreateCommand();
-        cmd.CommandText = $"SELECT min(run_at) FROM jobs WHERE {JobStateMachine.SqlFrom(JobTransition.Promote)}";
+        cmd.CommandText = $"SELECT min(run_at) FROM jobs WHERE {StateSql.From(JobTransition.Promote)}";
         return cmd.ExecuteScalar() is long ms ? DateTimeOffset.FromUnixTimeMilliseconds(ms) : (DateTimeOffset?)null;
     }, ct);
 
@@ -33,7 +33,7 @@ public sealed partial class SqliteJobStore
             var expired = new List<(long Seq, Guid Id, int Attempt, int MaxAttempts, string? Worker, bool CancelRequested)>();
             using (var r = Prepared($"""
                 SELECT seq, id, attempt, max_attempts, worker_id, cancel_requested_at IS NOT NULL FROM jobs
-                WHERE {JobStateMachine.SqlFrom(JobTransition.Rescue)} AND lease_until < @now ORDER BY lease_until LIMIT @limit
+                WHERE {StateSql.From(JobTransition.Rescue)} AND lease_until < @now ORDER BY lease_until LIMIT @limit
                 """).Bind("@now", now).Bind("@limit", p.Limit).ExecuteReader())
             {
                 while (r.Read())

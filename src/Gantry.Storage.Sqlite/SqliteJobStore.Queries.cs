@@ -32,8 +32,8 @@ public sealed partial class SqliteJobStore
         WorkerId = r.GetStringOrNull(16),
         LeaseUntil = r.GetTimeOrNull(17),
         IdempotencyKey = r.GetStringOrNull(18),
-        Tags = CoreJson.TagsFromJson(r.GetStringOrNull(19)),
-        RequiredCapabilities = CoreJson.ListFromJson(r.GetStringOrNull(20)),
+        Tags = StoreJson.TagsFromJson(r.GetStringOrNull(19)),
+        RequiredCapabilities = StoreJson.ListFromJson(r.GetStringOrNull(20)),
         Progress = r.GetDoubleOrNull(21),
         ProgressMessage = r.GetStringOrNull(22),
         Result = r.GetStringOrNull(23),
@@ -231,7 +231,7 @@ public sealed partial class SqliteJobStore
     // finished jobs the store retains.
     private static readonly string BacklogSql = $"""
         SELECT queue, count(*) FROM jobs
-        WHERE {JobStateMachine.SqlFrom(JobTransition.Claim)} AND queue NOT IN (SELECT queue FROM queue_pauses)
+        WHERE {StateSql.From(JobTransition.Claim)} AND queue NOT IN (SELECT queue FROM queue_pauses)
         GROUP BY queue
         """;
 

@@ -11,14 +11,14 @@ public sealed partial class SqliteJobStore
     // Says which row it was and whether it is a workflow step: only steps pay for the release of dependents.
     private static readonly string SucceedSql = $"""
         UPDATE jobs SET state = '{JobState.Succeeded.ToText()}', result = @result, finished_at = @now, lease_until = NULL, progress = 100
-        WHERE {ReportSql.Fence} AND {JobStateMachine.SqlFrom(JobTransition.Succeed)}
+        WHERE {ReportSql.Fence} AND {StateSql.From(JobTransition.Succeed)}
         RETURNING seq, workflow_id IS NOT NULL, queue
         """;
 
     // The same, finding the row by its key (known from this instance's claim, with whether it is a step) rather than through the id index.
     private static readonly string SucceedByRowSql = $"""
         UPDATE jobs SET state = '{JobState.Succeeded.ToText()}', result = @result, finished_at = @now, lease_until = NULL, progress = 100
-        WHERE seq = @seq AND state = 'running' AND attempt = @attempt AND worker_id = @worker AND {JobStateMachine.SqlFrom(JobTransition.Succeed)}
+        WHERE seq = @seq AND state = 'running' AND attempt = @attempt AND worker_id = @worker AND {StateSql.From(JobTransition.Succeed)}
         """;
 
     private const string InsertLogSql = """

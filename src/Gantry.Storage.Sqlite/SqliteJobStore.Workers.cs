@@ -14,9 +14,9 @@ public sealed partial class SqliteJobStore
               capacity = excluded.capacity, job_types = excluded.job_types, capabilities = excluded.capabilities, tags = excluded.tags,
               state = {WorkerStates.SeenSql}, last_seen_at = excluded.last_seen_at
             """).Bind("@id", p.Id).Bind("@name", p.Name).Bind("@host", p.Host).Bind("@pid", p.ProcessId).Bind("@version", p.Version)
-            .Bind("@queues", CoreJson.QueuesToJson(p.Queues)).Bind("@capacity", p.Capacity)
-            .Bind("@types", CoreJson.ListToJson(p.JobTypes)).Bind("@caps", CoreJson.ListToJson(p.Capabilities))
-            .Bind("@tags", CoreJson.TagsToJson(p.Tags)).Bind("@now", now).ExecuteNonQuery();
+            .Bind("@queues", StoreJson.QueuesToJson(p.Queues)).Bind("@capacity", p.Capacity)
+            .Bind("@types", StoreJson.ListToJson(p.JobTypes)).Bind("@caps", StoreJson.ListToJson(p.Capabilities))
+            .Bind("@tags", StoreJson.TagsToJson(p.Tags)).Bind("@now", now).ExecuteNonQuery();
         return true;
     }, ct);
 
@@ -27,7 +27,7 @@ public sealed partial class SqliteJobStore
     {
         var now = NowMs();
         Prepared($"UPDATE workers SET last_seen_at = @now, running_jobs = @running, state = {WorkerStates.SeenSql}, managed = @managed WHERE id = @id")
-            .Bind("@now", now).Bind("@running", p.RunningJobs).Bind("@managed", CoreJson.ManagedToJson(p.Managed)).Bind("@id", p.WorkerId).ExecuteNonQuery();
+            .Bind("@now", now).Bind("@running", p.RunningJobs).Bind("@managed", StoreJson.ManagedToJson(p.Managed)).Bind("@id", p.WorkerId).ExecuteNonQuery();
         var lost = new List<JobLease>();
         var renew = Raw(RenewLeaseSql);
         foreach (var job in p.Jobs)
@@ -92,17 +92,17 @@ public sealed partial class SqliteJobStore
                     Host = r.GetString(1),
                     ProcessId = r.GetInt32(2),
                     Version = r.GetString(3),
-                    Queues = CoreJson.QueuesFromJson(r.GetString(4)),
+                    Queues = StoreJson.QueuesFromJson(r.GetString(4)),
                     Capacity = r.GetInt32(5),
-                    JobTypes = CoreJson.ListFromJson(r.GetStringOrNull(6)),
-                    Capabilities = CoreJson.ListFromJson(r.GetStringOrNull(7)),
-                    Tags = CoreJson.TagsFromJson(r.GetStringOrNull(8)),
+                    JobTypes = StoreJson.ListFromJson(r.GetStringOrNull(6)),
+                    Capabilities = StoreJson.ListFromJson(r.GetStringOrNull(7)),
+                    Tags = StoreJson.TagsFromJson(r.GetStringOrNull(8)),
                 },
                 State = r.GetString(9),
                 StartedAt = r.GetTime(10),
                 LastSeenAt = r.GetTime(11),
                 RunningJobs = r.GetInt32(12),
-                Managed = CoreJson.ManagedFromJson(r.GetStringOrNull(13)),
+                Managed = StoreJson.ManagedFromJson(r.GetStringOrNull(13)),
             });
         }
         return list;

@@ -70,7 +70,7 @@ public sealed class PackageTests
         }
 
         var ids = packed.Select(e => e.Props["PackageId"]).ToHashSet(StringComparer.Ordinal);
-        foreach (var id in new[] { "Gantry.Core", "Gantry.Storage.Sqlite", "Gantry.Storage.Postgres", "Gantry.Worker", "Gantry.Node", "Gantry.Server", "Gantry.Hosting", "Gantry.Testing", "gantry" })
+        foreach (var id in new[] { "Gantry.Core", "Gantry.Storage", "Gantry.Storage.Sqlite", "Gantry.Storage.Postgres", "Gantry.Worker", "Gantry.Node", "Gantry.Server", "Gantry.Hosting", "Gantry.Testing", "gantry" })
             Assert.Contains(id, ids);
         var tool = Assert.Single(packed, e => e.Props["PackAsTool"] == "true");
         Assert.Equal("src/Gantry.Cli/Gantry.Cli.csproj", tool.Project);

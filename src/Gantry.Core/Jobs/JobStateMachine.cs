@@ -35,19 +35,6 @@ public static class JobStateMachine
     /// <summary>Checks a transition and returns its target state; throws <see cref="IllegalTransitionException"/> otherwise.</summary>
     public static JobState Apply(JobState from, JobTransition transition, JobState to) =>
         IsAllowed(from, transition, to) ? to : throw new IllegalTransitionException(from, transition, to);
-
-    /// <summary>
-    /// The SQL condition "the job is in a state this transition may start from", e.g.
-    /// <c>state = 'queued'</c> or <c>state IN ('dead','cancelled')</c>. Stores put it in the WHERE of
-    /// every conditional update; a single state is written as an equality so partial indexes apply.
-    /// </summary>
-    public static string SqlFrom(JobTransition transition, string column = "state")
-    {
-        var from = From(transition);
-        return from.Count == 1
-            ? $"{column} = '{from[0].ToText()}'"
-            : $"{column} IN ({string.Join(", ", from.Select(s => $"'{s.ToText()}'"))})";
-    }
 }
 
 /// <summary>An attempt to move a job along a transition its state does not allow.</summary>

@@ -20,14 +20,6 @@ public static class RetryPolicy
     }
 
     /// <summary>
-    /// The SQL condition "this attempt may be followed by another": the rule of <see cref="AfterFailure"/>
-    /// and <see cref="AfterLostWorker"/> for a store that applies a worker's failure report. A worker
-    /// proposes when to retry (its backoff) or that a failure is not worth retrying; whether attempts
-    /// are left is the store's to say, from the row, whatever the report asks for.
-    /// </summary>
-    public static string SqlAttemptsLeft(string attempt = "attempt", string maxAttempts = "max_attempts") => $"{attempt} < {maxAttempts}";
-
-    /// <summary>
     /// The worker was lost (its lease expired): a job whose cancellation was requested ends
     /// cancelled; otherwise it runs again at once while attempts are left, else it is dead.
     /// </summary>

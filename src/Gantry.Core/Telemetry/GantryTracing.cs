@@ -1,12 +1,11 @@
 using System.Diagnostics;
 using Gantry.Jobs;
-using Gantry.Storage;
 
 namespace Gantry.Telemetry;
 
 /// <summary>
 /// Gantry's traces: one <see cref="ActivitySource"/> (<see cref="SourceName"/>) with a span for each enqueue, each
-/// claim that returned jobs, and each attempt a handler runs. The W3C trace context of the enqueue (its
+/// claim that returned jobs, and each attempt a handler runs (the last two started by the worker: <c>AttemptTracing</c>). The W3C trace context of the enqueue (its
 /// <c>traceparent</c> and <c>tracestate</c>) is stored with the job and travels with it to whichever worker claims it
 /// (store, HTTP worker protocol, node IPC), so that the run of a job is a child of the span that enqueued it, in the
 /// trace of the request that did, across processes. An exporter subscribes by the source's name.
@@ -48,47 +47,6 @@ public static class GantryTracing
     public static (string? TraceParent, string? TraceState) CurrentContext() =>
         Activity.Current is { IdFormat: ActivityIdFormat.W3C } current ? (current.Id, current.TraceStateString) : (null, null);
 
-    /// <summary>
-    /// The span of one claim that returned jobs, written once it returned (an empty poll leaves no span): it started at
-    /// <paramref name="startedAt"/> and links to the trace of each job it took.
-    /// </summary>
-    public static void Claimed(IReadOnlyList<ClaimedJob> jobs, DateTimeOffset startedAt, string workerId, string link)
-    {
-        if (jobs.Count == 0 || !Source.HasListeners()) return;
-        var links = new List<ActivityLink>(jobs.Count);
-        foreach (var job in jobs)
-            if (Parse(job.TraceParent, job.TraceState) is { } context) links.Add(new ActivityLink(context));
-        using var activity = Source.StartActivity("gantry claim", ActivityKind.Consumer, parentContext: default, links: links, startTime: startedAt);
-        if (activity is not { IsAllDataRequested: true }) return;
-        activity.SetTag("messaging.system", "gantry");
-        activity.SetTag("messaging.operation.type", "receive");
-        activity.SetTag("messaging.batch.message_count", jobs.Count);
-        activity.SetTag("gantry.worker.id", workerId);
-        activity.SetTag("gantry.link", link);
-    }
-
-    /// <summary>
-    /// The span of one attempt of <paramref name="job"/>, a child of the span that enqueued it (its stored trace context),
-    /// current while the handler runs so that what the handler does (jobs it enqueues, calls it makes) joins the trace.
-    /// </summary>
-    public static Activity? StartRun(ClaimedJob job)
-    {
-        if (!Source.HasListeners()) return null;
-        var parent = Parse(job.TraceParent, job.TraceState) ?? default;
-        var activity = Source.StartActivity($"gantry run {job.Type}", ActivityKind.Consumer, parent);
-        if (activity is { IsAllDataRequested: true })
-        {
-            activity.SetTag("messaging.system", "gantry");
-            activity.SetTag("messaging.operation.type", "process");
-            activity.SetTag("messaging.destination.name", job.Queue);
-            activity.SetTag("gantry.job.id", job.Id.ToString());
-            activity.SetTag("gantry.job.type", job.Type);
-            activity.SetTag("gantry.job.attempt", job.Attempt);
-            activity.SetTag("gantry.worker.id", job.WorkerId);
-        }
-        return activity;
-    }
-
     /// <summary>Ends a run span with the attempt's outcome (succeeded, failed, dead, cancelled, requeued, lost) and its error.</summary>
     public static void Ended(Activity? activity, string outcome, JobError? error)
     {
@@ -106,6 +64,7 @@ public static class GantryTracing
     /// <summary>The trace id of a stored <c>traceparent</c> (32 hex digits), or null when there is none or it is malformed.</summary>
     public static string? TraceId(string? traceParent) => Parse(traceParent, null) is { } context ? context.TraceId.ToHexString() : null;
 
-    private static ActivityContext? Parse(string? traceParent, string? traceState) =>
+    /// <summary>The remote context of a stored <c>traceparent</c> and <c>tracestate</c>, or null when there is none or it is malformed.</summary>
+    public static ActivityContext? Parse(string? traceParent, string? traceState) =>
         traceParent is not null && ActivityContext.TryParse(traceParent, traceState, isRemote: true, out var context) ? context : null;
 }

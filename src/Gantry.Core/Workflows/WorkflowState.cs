@@ -33,10 +33,6 @@ public static class WorkflowStates
 
     public static WorkflowState Derive(IEnumerable<JobState> steps) => Derive(StepCounts.Of(steps));
 
-    /// <summary>SQL: 1 when the job state column is unfinished, else 0 (to sum).</summary>
-    public static string SqlIsUnfinished(string column = "state") =>
-        $"CASE WHEN {column} IN ({string.Join(", ", Unfinished.Select(s => $"'{s.ToText()}'"))}) THEN 1 ELSE 0 END";
-
     public static string ToText(this WorkflowState state) => state switch
     {
         WorkflowState.Running => "running",

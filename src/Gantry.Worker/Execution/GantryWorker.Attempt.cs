@@ -40,7 +40,7 @@ public sealed partial class GantryWorker
         var context = attempt;
         var job = context.Job;
         // Current while the handler runs: what it does joins the trace of the enqueue.
-        attempt.Span = GantryTracing.StartRun(job);
+        attempt.Span = AttemptTracing.StartRun(job);
         if (attempt.Handling.Handler is not { } handler)
         {
             WorkerLog.NoHandler(_logger, job.Type, job.Id, string.Join(", ", _jobTypes));
@@ -157,7 +157,7 @@ public sealed partial class GantryWorker
         public WorkerJobContext Context => this;
         public long StartedAt { get; } = startedAt;
         public ITimer? GraceTimer { get; private set; }
-        /// <summary>The attempt's span (<see cref="GantryTracing.StartRun"/>), when traces are listened to.</summary>
+        /// <summary>The attempt's span (<see cref="AttemptTracing.StartRun"/>), when traces are listened to.</summary>
         public System.Diagnostics.Activity? Span { get; set; }
         public bool TryEnd() => Interlocked.Exchange(ref _ended, 1) == 0;
         public bool IsEnded => Volatile.Read(ref _ended) != 0;

@@ -30,7 +30,7 @@ public sealed partial class GantryWorker
                     GantryMetrics.ClaimDuration.Record(_time.GetElapsedTime(claimStarted).TotalSeconds);
                     GantryMetrics.ClaimSize.Record(jobs.Count);
                 }
-                GantryTracing.Claimed(jobs, claimStartedAt, Id, _link.Description);
+                AttemptTracing.Claimed(jobs, claimStartedAt, Id, _link.Description);
                 errorDelay = TimeSpan.FromMilliseconds(100);
                 Accept(jobs);
                 // Every queue came back short and none is busy: nothing to do but wait for new work (or the poll

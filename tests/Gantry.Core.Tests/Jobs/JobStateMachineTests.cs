@@ -115,20 +115,6 @@ public sealed class JobStateMachineTests
     }
 
     [Fact]
-    public void SqlFrom_SingleState_WritesEquality()
-    {
-        Assert.Equal("state = 'queued'", JobStateMachine.SqlFrom(JobTransition.Claim));
-        Assert.Equal("j.state = 'scheduled'", JobStateMachine.SqlFrom(JobTransition.Promote, "j.state"));
-    }
-
-    [Fact]
-    public void SqlFrom_SeveralStates_WritesInList()
-    {
-        Assert.Equal("state IN ('dead', 'cancelled')", JobStateMachine.SqlFrom(JobTransition.Retry));
-        Assert.Equal("state IN ('waiting', 'scheduled', 'queued', 'running')", JobStateMachine.SqlFrom(JobTransition.Cancel));
-    }
-
-    [Fact]
     public void JobStates_TextRoundTrips_ForEveryState()
     {
         foreach (var state in JobStates.All)

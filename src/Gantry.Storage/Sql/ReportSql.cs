@@ -8,7 +8,7 @@ namespace Gantry.Storage;
 /// a job only while it is running as this attempt of this worker. Parameters: <c>@id</c>,
 /// <c>@attempt</c>, <c>@worker</c>, and the ones each statement names.
 /// </summary>
-public static class ReportSql
+internal static class ReportSql
 {
     /// <summary>The job is still this attempt's, held by this worker.</summary>
     public const string Fence = "id = @id AND state = 'running' AND attempt = @attempt AND worker_id = @worker";
@@ -21,7 +21,7 @@ public static class ReportSql
     /// cancel_requested_at, which holds already: SQLite's counting trigger fires on the columns only the cold transitions set.)</summary>
     public static string Cancelled(string key) => $"""
         UPDATE jobs SET state = '{JobState.Cancelled.ToText()}', finished_at = @now, lease_until = NULL, cancel_requested_at = coalesce(cancel_requested_at, @now)
-        WHERE {Fence} AND {JobStateMachine.SqlFrom(JobTransition.Cancel)}
+        WHERE {Fence} AND {StateSql.From(JobTransition.Cancel)}
         RETURNING {key}
         """;
 
@@ -32,22 +32,22 @@ public static class ReportSql
     /// </summary>
     public static string CancelIfRequested(string key) => $"""
         UPDATE jobs SET state = '{JobState.Cancelled.ToText()}', finished_at = @now, lease_until = NULL, cancel_requested_at = coalesce(cancel_requested_at, @now)
-        WHERE {Fence} AND cancel_requested_at IS NOT NULL AND {JobStateMachine.SqlFrom(JobTransition.Cancel)}
+        WHERE {Fence} AND cancel_requested_at IS NOT NULL AND {StateSql.From(JobTransition.Cancel)}
         RETURNING {key}
         """;
 
     /// <summary>
     /// The attempt failed: <c>@next</c> and <c>@run_at</c> are what the worker's <see cref="RetryPolicy"/> proposed,
-    /// applied only while attempts are left (<see cref="RetryPolicy.SqlAttemptsLeft"/>); the last attempt's failure
+    /// applied only while attempts are left (<see cref="StateSql.AttemptsLeft"/>); the last attempt's failure
     /// is dead whatever the report says, so no worker can run a job past its <c>max_attempts</c>. <c>@finished_at</c>
     /// is the proposal's (set for dead), <c>@now</c> the time a forced death is stamped with.
     /// Returns <paramref name="key"/> and the state the job took.
     /// </summary>
     public static string Fail(string key) => $"""
         UPDATE jobs SET
-          state = CASE WHEN {RetryPolicy.SqlAttemptsLeft()} THEN @next ELSE '{JobState.Dead.ToText()}' END,
-          run_at = CASE WHEN {RetryPolicy.SqlAttemptsLeft()} THEN @run_at END,
-          finished_at = CASE WHEN {RetryPolicy.SqlAttemptsLeft()} THEN @finished_at ELSE @now END,
+          state = CASE WHEN {StateSql.AttemptsLeft()} THEN @next ELSE '{JobState.Dead.ToText()}' END,
+          run_at = CASE WHEN {StateSql.AttemptsLeft()} THEN @run_at END,
+          finished_at = CASE WHEN {StateSql.AttemptsLeft()} THEN @finished_at ELSE @now END,
           lease_until = NULL
         WHERE {Fence}
         RETURNING {key}, state
@@ -56,7 +56,7 @@ public static class ReportSql
     /// <summary>Given back unfinished: the attempt is not counted, so the next claim gets the same number.</summary>
     public static readonly string Requeue = $"""
         UPDATE jobs SET state = '{JobState.Queued.ToText()}', attempt = attempt - 1, lease_until = NULL, worker_id = NULL
-        WHERE {Fence} AND {JobStateMachine.SqlFrom(JobTransition.Requeue)}
+        WHERE {Fence} AND {StateSql.From(JobTransition.Requeue)}
         """;
 
     /// <summary>The columns of <c>job_usage</c> a job's read takes, in the order both stores read them.</summary>

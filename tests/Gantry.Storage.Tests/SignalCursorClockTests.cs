@@ -1,7 +1,7 @@
 using Gantry.Storage;
 using Gantry.TestSupport;
 
-namespace Gantry.Core.Tests.Storage;
+namespace Gantry.Storage.Tests;
 
 /// <summary>A cursor's timeout measured on the clock it is given, so a service on a fake clock waits on that clock.</summary>
 public sealed class SignalCursorClockTests

@@ -1,7 +1,7 @@
 using Gantry.Storage;
 using Gantry.Workflows;
 
-namespace Gantry.Core.Tests.Workflows;
+namespace Gantry.Storage.Tests;
 
 public sealed class WorkflowPagesTests
 {

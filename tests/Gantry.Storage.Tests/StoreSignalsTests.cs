@@ -1,6 +1,6 @@
 using Gantry.Storage;
 
-namespace Gantry.Core.Tests.Storage;
+namespace Gantry.Storage.Tests;
 
 public sealed class StoreSignalsTests
 {

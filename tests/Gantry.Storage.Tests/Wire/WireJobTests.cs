@@ -2,7 +2,7 @@ using System.Text.Json;
 using Gantry.Protocol.Wire;
 using Gantry.Storage;
 
-namespace Gantry.Core.Tests.Protocol;
+namespace Gantry.Storage.Tests.Wire;
 
 /// <summary>A claimed job through the worker protocol's JSON and back: a workflow step keeps its dependencies' results.</summary>
 public sealed class WireJobTests

@@ -12,7 +12,7 @@ namespace Gantry.Storage;
 /// releases, cannot both apply: under PostgreSQL's READ COMMITTED the second writer waits for the
 /// first's row lock and re-evaluates the row as the first left it.
 /// </summary>
-public static class WorkflowSql
+internal static class WorkflowSql
 {
     /// <summary>The cancellable states a step ends in at once (a running one is asked to stop instead).</summary>
     private static readonly string CancelNow = string.Join(", ",
@@ -30,7 +30,7 @@ public static class WorkflowSql
     /// </summary>
     public static string Release(string dependents) => $"""
         UPDATE jobs SET {ReleaseBy("@n")}
-        WHERE {dependents} AND {JobStateMachine.SqlFrom(JobTransition.Release)}
+        WHERE {dependents} AND {StateSql.From(JobTransition.Release)}
         RETURNING deps_left = 0
         """;
 
@@ -121,7 +121,7 @@ public static class WorkflowSql
     /// </summary>
     public static readonly string List = $"""
         SELECT w.id, w.name, w.on_failure, w.created_at, count(j.workflow_id) AS total,
-               coalesce(sum({WorkflowStates.SqlIsUnfinished("j.state")}), 0) AS unfinished,
+               coalesce(sum({StateSql.IsUnfinished("j.state")}), 0) AS unfinished,
                coalesce(sum(CASE WHEN j.state = '{JobState.Succeeded.ToText()}' THEN 1 ELSE 0 END), 0) AS succeeded,
                coalesce(sum(CASE WHEN j.state = '{JobState.Dead.ToText()}' THEN 1 ELSE 0 END), 0) AS dead,
                coalesce(sum(CASE WHEN j.state = '{JobState.Cancelled.ToText()}' THEN 1 ELSE 0 END), 0) AS cancelled
@@ -138,7 +138,7 @@ public static class WorkflowSql
     /// </summary>
     public static readonly string CleanableStep = $"""
         (workflow_id IS NULL OR NOT EXISTS (
-          SELECT 1 FROM jobs AS u WHERE u.workflow_id = jobs.workflow_id AND u.state IN ({string.Join(", ", WorkflowStates.Unfinished.Select(s => $"'{s.ToText()}'"))})))
+          SELECT 1 FROM jobs AS u WHERE u.workflow_id = jobs.workflow_id AND {StateSql.Unfinished("u.state")}))
         """;
 
     /// <summary>Workflows whose steps are all gone (after the cleaner).</summary>

@@ -1,7 +1,7 @@
 namespace Gantry.Storage;
 
 /// <summary>The schedule statements both relational stores share.</summary>
-public static class ScheduleSql
+internal static class ScheduleSql
 {
     /// <summary>Schedules with their latest fire (the fire key's index finds it); append a WHERE on <c>s</c> and an ORDER BY.</summary>
     public const string Select = """

@@ -1,7 +1,7 @@
 namespace Gantry.Storage;
 
 /// <summary>How long a finished job is kept: the one rule of retention, for both relational stores.</summary>
-public static class RetentionSql
+internal static class RetentionSql
 {
     /// <summary>A finished job's retention in milliseconds: its queue's for its state, else <c>@default_ms</c>.</summary>
     public const string RetentionMs = """

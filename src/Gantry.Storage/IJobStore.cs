@@ -11,6 +11,11 @@ namespace Gantry.Storage;
 /// Every state change is a conditional update built from <see cref="JobStateMachine"/>, and every
 /// worker report is fenced by attempt and lease owner: a stale writer changes nothing.
 /// Backend errors are translated at this seam into <see cref="GantryException"/>s.
+/// <para>
+/// Gantry's own stores (SQLite, PostgreSQL) implement it; it is public so that applications can open and call a
+/// store, not yet for implementation outside this repository: members are added with each release, and an
+/// implementation elsewhere would break without notice.
+/// </para>
 /// </summary>
 public interface IJobStore : IAsyncDisposable
 {
