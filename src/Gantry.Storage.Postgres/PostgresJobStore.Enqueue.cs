@@ -20,13 +20,13 @@ public sealed partial class PostgresJobStore
         SELECT j.id, j.type, j.queue, j.state, j.priority, j.payload, j.max_attempts, j.max_attempts, j.timeout_ms,
                j.backoff_base_ms, j.backoff_max_ms, @now, j.run_at, j.key, j.tags::jsonb,
                CASE WHEN j.caps IS NULL THEN NULL ELSE ARRAY(SELECT jsonb_array_elements_text(j.caps::jsonb)) END,
-               j.checkpoint_interval_ms, @workflow_id, j.step, j.deps_left, @trace_parent, @trace_state, j.ckey, j.unique_until, j.unique_while, j.limits
+               j.checkpoint_interval_ms, @workflow_id, j.step, j.deps_left, j.trace_parent, j.trace_state, j.ckey, j.unique_until, j.unique_while, j.limits
         FROM unnest(@ids, @types, @queues, @states, @priorities, @payloads, @max_attempts, @timeouts,
                     @bases, @maxes, @run_ats, @keys, @tags, @caps, @checkpoint_intervals, @steps, @deps_lefts,
-                    @ckeys, @unique_untils, @unique_whiles, @limits)
+                    @ckeys, @unique_untils, @unique_whiles, @limits, @trace_parents, @trace_states)
              WITH ORDINALITY AS j(id, type, queue, state, priority, payload, max_attempts, timeout_ms,
                                   backoff_base_ms, backoff_max_ms, run_at, key, tags, caps, checkpoint_interval_ms, step, deps_left,
-                                  ckey, unique_until, unique_while, limits, ord)
+                                  ckey, unique_until, unique_while, limits, trace_parent, trace_state, ord)
         ORDER BY j.ord
         ON CONFLICT (queue, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
         RETURNING id, seq
@@ -53,10 +53,11 @@ public sealed partial class PostgresJobStore
     /// <summary>Where a new job starts: scheduled when its run_at is still to come, else queued.</summary>
     private static JobState FirstState(NewJob job, DateTimeOffset now) => job.RunAt > now ? JobState.Scheduled : JobState.Queued;
 
-    /// <summary>The insert of jobs in one statement, as steps of <paramref name="workflow"/> when given, with the current trace
-    /// context; it returns (id, seq) of each job inserted.</summary>
-    private static NpgsqlBatchCommand InsertJobs(IReadOnlyList<NewJob> jobs, IReadOnlyList<JobState> states, DateTimeOffset now, NewWorkflow? workflow) =>
-        BindTrace(new NpgsqlBatchCommand(InsertJobsSql), GantryTracing.CurrentContext())
+    /// <summary>The insert of jobs in one statement, as steps of <paramref name="workflow"/> when given, each with its trace
+    /// context (<paramref name="traces"/> by index, else the current one); it returns (id, seq) of each job inserted.</summary>
+    private static NpgsqlBatchCommand InsertJobs(IReadOnlyList<NewJob> jobs, IReadOnlyList<JobState> states, DateTimeOffset now, NewWorkflow? workflow,
+        IReadOnlyList<(string? Parent, string? State)>? traces) =>
+        BindTraces(new NpgsqlBatchCommand(InsertJobsSql), jobs.Count, traces)
             .Bind("@now", now.UtcDateTime)
             .Bind("@ids", jobs.Select(j => j.Id).ToArray())
             .Bind("@types", jobs.Select(j => j.Type).ToArray())
@@ -95,17 +96,23 @@ public sealed partial class PostgresJobStore
             .Bind("@keys", keyed.Select(j => j.IdempotencyKey).ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Text);
     }
 
-    private static NpgsqlBatchCommand BindTrace(NpgsqlBatchCommand insert, (string? Parent, string? State) trace) =>
-        insert.Bind("@trace_parent", trace.Parent, NpgsqlDbType.Text).Bind("@trace_state", trace.State, NpgsqlDbType.Text);
+    private static NpgsqlBatchCommand BindTraces(NpgsqlBatchCommand insert, int count, IReadOnlyList<(string? Parent, string? State)>? traces)
+    {
+        var parents = new string?[count];
+        var states = new string?[count];
+        var current = GantryTracing.CurrentContext();
+        for (var i = 0; i < count; i++) (parents[i], states[i]) = traces is null ? current : traces[i];
+        return insert.Bind("@trace_parents", parents, NpgsqlDbType.Array | NpgsqlDbType.Text).Bind("@trace_states", states, NpgsqlDbType.Array | NpgsqlDbType.Text);
+    }
 
     /// <summary>Runs <see cref="InsertJobs"/> (with <paramref name="more"/> after it in the same batch); returns the row key of each inserted job by id.</summary>
     private static async Task<Dictionary<Guid, long>> InsertJobsAsync(NpgsqlConnection c, IReadOnlyList<NewJob> jobs, IReadOnlyList<JobState> states,
-        DateTimeOffset now, NewWorkflow? workflow, CancellationToken ct, params NpgsqlBatchCommand[] more)
+        DateTimeOffset now, NewWorkflow? workflow, IReadOnlyList<(string? Parent, string? State)>? traces, CancellationToken ct, params NpgsqlBatchCommand[] more)
     {
         await using var batch = new NpgsqlBatch(c);
         // The release returns no rows: the reader starts on the insert's.
         if (ReleaseKeys(jobs, now) is { } release) batch.BatchCommands.Add(release);
-        batch.BatchCommands.Add(InsertJobs(jobs, states, now, workflow));
+        batch.BatchCommands.Add(InsertJobs(jobs, states, now, workflow, traces));
         foreach (var command in more) batch.BatchCommands.Add(command);
         var inserted = new Dictionary<Guid, long>();
         await using var r = await batch.ExecuteReaderAsync(ct).ConfigureAwait(false);
@@ -116,7 +123,7 @@ public sealed partial class PostgresJobStore
     public async Task<IReadOnlyList<JobEnqueueResult>> JobEnqueueManyAsync(JobEnqueueParams p, CancellationToken ct)
     {
         if (p.Jobs.Count == 0) return [];
-        using var trace = GantryTracing.StartEnqueue(p.Jobs);
+        using var trace = p.Traces is null ? GantryTracing.StartEnqueue(p.Jobs) : null;
         var now = _time.GetUtcNow();
         var jobs = p.Jobs;
         var states = jobs.Select(j => FirstState(j, now)).ToArray();
@@ -125,8 +132,8 @@ public sealed partial class PostgresJobStore
         // exist already) costs a claim that finds nothing.
         var notify = WakeUps(states);
         var inserted = p.Transaction is null
-            ? await OneBatchAsync(c => InsertJobsAsync(c, jobs, states, now, null, ct, notify), ct).ConfigureAwait(false)
-            : await InAppTransactionAsync(p.Transaction, c => InsertJobsAsync(c, jobs, states, now, null, ct, notify), ct).ConfigureAwait(false);
+            ? await OneBatchAsync(c => InsertJobsAsync(c, jobs, states, now, null, p.Traces, ct, notify), ct).ConfigureAwait(false)
+            : await InAppTransactionAsync(p.Transaction, c => InsertJobsAsync(c, jobs, states, now, null, p.Traces, ct, notify), ct).ConfigureAwait(false);
 
         var results = new JobEnqueueResult[jobs.Count];
         var missing = new List<int>();

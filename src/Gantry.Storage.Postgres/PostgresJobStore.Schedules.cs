@@ -121,7 +121,7 @@ public sealed partial class PostgresJobStore
                 return new ScheduleFireResult(false, existing is Guid g ? g : null);
             }
             var state = FirstState(p.Job, now);
-            var inserted = await InsertJobsAsync(c, [p.Job], [state], now, null, ct).ConfigureAwait(false);
+            var inserted = await InsertJobsAsync(c, [p.Job], [state], now, null, null, ct).ConfigureAwait(false);
             if (inserted.Count != 1)
                 throw new InvalidInputException("idempotency_key", $"a job with key '{p.Job.IdempotencyKey}' already exists in queue {p.Job.Queue}");
             if (state == JobState.Queued) await NotifyAsync(c, PostgresNotifications.Jobs, ct).ConfigureAwait(false);

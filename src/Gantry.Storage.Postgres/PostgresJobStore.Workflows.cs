@@ -23,7 +23,7 @@ public sealed partial class PostgresJobStore
             await Command(c, WorkflowSql.InsertWorkflow).Bind("@id", wf.Id).Bind("@name", wf.Name).Bind("@on_failure", wf.OnFailure.ToText())
                 .Bind("@now", now.UtcDateTime).RunAsync(ct).ConfigureAwait(false);
             var jobs = wf.Steps.Select(s => s.Job).ToArray();
-            var seqs = await InsertJobsAsync(c, jobs, states, now, wf, ct).ConfigureAwait(false);
+            var seqs = await InsertJobsAsync(c, jobs, states, now, wf, null, ct).ConfigureAwait(false);
             if (seqs.Count != jobs.Length) throw new InvalidInputException("steps", "a step's job id is already taken");
             var bySteps = wf.Steps.ToDictionary(s => s.Name, s => seqs[s.Job.Id], StringComparer.Ordinal);
             var edges = wf.Steps.SelectMany(s => s.DependsOn.Select(d => (Job: bySteps[s.Name], DependsOn: bySteps[d]))).ToArray();

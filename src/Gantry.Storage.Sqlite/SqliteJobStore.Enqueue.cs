@@ -34,9 +34,9 @@ public sealed partial class SqliteJobStore
     private static JobState FirstState(NewJob job, long now) =>
         job.RunAt?.ToUnixTimeMilliseconds() > now ? JobState.Scheduled : JobState.Queued;
 
-    /// <summary>Binds a new job's columns to the insert, with the current trace context; the workflow columns stay null (a step binds them after).</summary>
-    private static RawStatement BindJob(RawStatement insert, NewJob job, JobState state, long now) =>
-        BindTrace(insert, GantryTracing.CurrentContext()).Bind("@id", job.Id.ToString())
+    /// <summary>Binds a new job's columns to the insert, with its trace context; the workflow columns stay null (a step binds them after).</summary>
+    private static RawStatement BindJob(RawStatement insert, NewJob job, JobState state, long now, (string? Parent, string? State) trace) =>
+        BindTrace(insert, trace).Bind("@id", job.Id.ToString())
             .Bind("@type", job.Type)
             .Bind("@queue", job.Queue)
             .Bind("@state", state.ToText())
@@ -63,9 +63,9 @@ public sealed partial class SqliteJobStore
     public async Task<IReadOnlyList<JobEnqueueResult>> JobEnqueueManyAsync(JobEnqueueParams p, CancellationToken ct)
     {
         if (p.Jobs.Count == 0) return [];
-        using var trace = GantryTracing.StartEnqueue(p.Jobs);
-        if (p.Transaction is not null) return EnqueueInAppTransaction(p.Jobs, p.Transaction, ct);
-        var results = await WriteAsync(_ => InsertJobs(p.Jobs, Raw(InsertJobSql), Raw(FindByKeySql), Raw(ReleaseKeySql)), ct).ConfigureAwait(false);
+        using var trace = p.Traces is null ? GantryTracing.StartEnqueue(p.Jobs) : null;
+        if (p.Transaction is not null) return EnqueueInAppTransaction(p, ct);
+        var results = await WriteAsync(_ => InsertJobs(p, Raw(InsertJobSql), Raw(FindByKeySql), Raw(ReleaseKeySql)), ct).ConfigureAwait(false);
         Signal(results);
         return results;
     }
@@ -75,19 +75,22 @@ public sealed partial class SqliteJobStore
     /// idempotency key with <paramref name="find"/> (<see cref="FindByKeySql"/>): the one insert of the store's own
     /// transaction and of an application's.
     /// </summary>
-    private JobEnqueueResult[] InsertJobs(IReadOnlyList<NewJob> jobs, RawStatement insert, RawStatement find, RawStatement release)
+    private JobEnqueueResult[] InsertJobs(JobEnqueueParams p, RawStatement insert, RawStatement find, RawStatement release)
     {
+        var jobs = p.Jobs;
         var now = NowMs();
+        var current = GantryTracing.CurrentContext();
         var results = new JobEnqueueResult[jobs.Count];
         for (var i = 0; i < jobs.Count; i++)
         {
             var job = jobs[i];
             var state = FirstState(job, now);
-            var inserted = BindJob(insert, job, state, now).Execute() == 1;
+            var trace = p.TraceOf(i, current);
+            var inserted = BindJob(insert, job, state, now, trace).Execute() == 1;
             // A key whose holder is past its uniqueness window (unique_for, unique_while) is given up, and the job takes it.
             if (!inserted && job.IdempotencyKey is not null
                 && release.Bind("@queue", job.Queue).Bind("@key", job.IdempotencyKey).Bind("@now", now).Execute() > 0)
-                inserted = BindJob(insert, job, state, now).Execute() == 1;
+                inserted = BindJob(insert, job, state, now, trace).Execute() == 1;
             if (inserted)
             {
                 results[i] = new JobEnqueueResult(job.Id, false, state);
@@ -112,8 +115,9 @@ public sealed partial class SqliteJobStore
     /// The enqueue inside an application's transaction on this file: the same insert, on its connection. SQLite tells
     /// no other process; workers in this one are woken once the transaction has ended (or find the jobs on their next poll).
     /// </summary>
-    private JobEnqueueResult[] EnqueueInAppTransaction(IReadOnlyList<NewJob> jobs, System.Data.Common.DbTransaction transaction, CancellationToken ct)
+    private JobEnqueueResult[] EnqueueInAppTransaction(JobEnqueueParams p, CancellationToken ct)
     {
+        var transaction = p.Transaction!;
         ObjectDisposedException.ThrowIf(_disposed, this);
         ct.ThrowIfCancellationRequested();
         if (transaction is not SqliteTransaction tx)
@@ -129,7 +133,7 @@ public sealed partial class SqliteJobStore
             using var insert = new RawStatement(connection.Handle, InsertJobSql);
             using var find = new RawStatement(connection.Handle, FindByKeySql);
             using var release = new RawStatement(connection.Handle, ReleaseKeySql);
-            results = InsertJobs(jobs, insert, find, release);
+            results = InsertJobs(p, insert, find, release);
         }
         catch (SqliteException ex)
         {

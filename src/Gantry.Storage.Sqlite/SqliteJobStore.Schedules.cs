@@ -1,5 +1,6 @@
 using Gantry.Jobs;
 using Gantry.Scheduling;
+using Gantry.Telemetry;
 using Gantry.Serialization;
 using Microsoft.Data.Sqlite;
 
@@ -112,7 +113,7 @@ public sealed partial class SqliteJobStore
                 return new ScheduleFireResult(false, r.Read() ? Guid.Parse(r.GetString(0)) : null);
             }
             var state = FirstState(p.Job, now);
-            if (BindJob(Raw(InsertJobSql), p.Job, state, now).Execute() != 1)
+            if (BindJob(Raw(InsertJobSql), p.Job, state, now, GantryTracing.CurrentContext()).Execute() != 1)
                 throw new InvalidInputException("idempotency_key", $"a job with key '{p.Job.IdempotencyKey}' already exists in queue {p.Job.Queue}");
             return new ScheduleFireResult(true, p.Job.Id);
         }, ct).ConfigureAwait(false);

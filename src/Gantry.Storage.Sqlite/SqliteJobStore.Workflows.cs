@@ -10,7 +10,8 @@ public sealed partial class SqliteJobStore
     public async Task<WorkflowCreateResult> WorkflowCreateAsync(WorkflowCreateParams p, CancellationToken ct)
     {
         var wf = p.Workflow;
-        using var trace = Gantry.Telemetry.GantryTracing.StartEnqueue(wf.Steps.Select(s => s.Job).ToArray(), wf.Id);
+        using var span = Gantry.Telemetry.GantryTracing.StartEnqueue(wf.Steps.Select(s => s.Job).ToArray(), wf.Id);
+        var trace = Gantry.Telemetry.GantryTracing.CurrentContext();
         var result = await WriteAsync(_ =>
         {
             var now = NowMs();
@@ -23,7 +24,7 @@ public sealed partial class SqliteJobStore
             {
                 var step = wf.Steps[i];
                 var state = step.DependsOn.Count > 0 ? JobState.Waiting : FirstState(step.Job, now);
-                BindJob(insert, step.Job, state, now).Bind("@workflow_id", wf.Id.ToString()).Bind("@step", step.Name)
+                BindJob(insert, step.Job, state, now, trace).Bind("@workflow_id", wf.Id.ToString()).Bind("@step", step.Name)
                     .Bind("@deps_left", step.DependsOn.Count).Execute();
                 seqs[step.Name] = insert.LastInsertRowId;
                 steps[i] = new WorkflowStepJob(step.Name, step.Job.Id, state);

@@ -11,6 +11,16 @@ public sealed record JobEnqueueParams(IReadOnlyList<NewJob> Jobs)
     /// commits, and workers are woken at its commit. Null: the store's own transaction.
     /// </summary>
     public System.Data.Common.DbTransaction? Transaction { get; init; }
+
+    /// <summary>
+    /// The trace context each job records, by index (<see cref="Telemetry.GantryTracing.CurrentContext"/> where its
+    /// caller enqueued it), when the caller made the enqueue span itself: jobs of several callers gathered into one
+    /// insert each keep their own. Null: every job records the current context, in an enqueue span the store makes.
+    /// </summary>
+    public IReadOnlyList<(string? Parent, string? State)>? Traces { get; init; }
+
+    /// <summary>The trace context of the job at <paramref name="index"/> (<see cref="Traces"/>, else <paramref name="current"/>).</summary>
+    public (string? Parent, string? State) TraceOf(int index, (string? Parent, string? State) current) => Traces is { } t ? t[index] : current;
 }
 
 /// <param name="Existing">True when an idempotency key matched a job that was already there.</param>

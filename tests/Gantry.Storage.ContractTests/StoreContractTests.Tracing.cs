@@ -73,4 +73,24 @@ public abstract partial class StoreContractTests
         var enqueue = Assert.Single(recorder.Stopped, a => a.OperationName == "gantry enqueue");
         foreach (var id in steps.Values) Assert.Equal(enqueue.Id, (await GetAsync(id)).TraceParent);
     }
+
+    [Fact]
+    public async Task JobEnqueue_WithEachJobsTrace_EachRecordsItsOwn_AndTheStoreMakesNoSpan()
+    {
+        using var request = new Activity("request").SetIdFormat(ActivityIdFormat.W3C);
+        using var recorder = new TraceRecorder(() => request.TraceId);
+        request.Start();
+        var a = Job("traced");
+        var b = Job("traced");
+        var c = Job("traced");
+        const string parentA = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
+        const string parentB = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+        await Store.JobEnqueueManyAsync(new JobEnqueueParams([a, b, c]) { Traces = [(parentA, "vendor=a"), (parentB, null), (null, null)] }, CancellationToken.None);
+        request.Stop();
+
+        Assert.DoesNotContain(recorder.Stopped, s => s.OperationName == "gantry enqueue");
+        Assert.Equal((parentA, "vendor=a"), ((await GetAsync(a.Id)).TraceParent, (await GetAsync(a.Id)).TraceState));
+        Assert.Equal((parentB, (string?)null), ((await GetAsync(b.Id)).TraceParent, (await GetAsync(b.Id)).TraceState));
+        Assert.Null((await GetAsync(c.Id)).TraceParent);
+    }
 }

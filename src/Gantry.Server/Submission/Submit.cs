@@ -12,13 +12,17 @@ namespace Gantry.Server.Submission;
 /// </summary>
 public static class Submit
 {
-    /// <summary>Enqueues <paramref name="jobs"/>, all or none, and counts those that are new.</summary>
+    /// <summary>Enqueues <paramref name="jobs"/>, all or none, and counts those that are new. Concurrent calls on one store
+    /// without a transaction or idempotency keys share an insert (<see cref="EnqueueGroup"/>).</summary>
     /// <param name="transaction">The application's own transaction to enqueue in (see <see cref="JobEnqueueParams.Transaction"/>), or null.</param>
     public static async Task<IReadOnlyList<JobEnqueueResult>> JobsAsync(IJobStore store, IReadOnlyList<NewJob> jobs, bool allowUnknownTypes,
         IEnumerable<string> knownTypes, CancellationToken ct, System.Data.Common.DbTransaction? transaction = null)
     {
         if (!allowUnknownTypes) await KnownJobTypes.CheckAsync(store, jobs, knownTypes, ct).ConfigureAwait(false);
-        var results = await store.JobEnqueueManyAsync(new JobEnqueueParams(jobs) { Transaction = transaction }, ct).ConfigureAwait(false);
+        // Without an application's transaction, concurrent submits of jobs without keys share one insert (EnqueueGroup).
+        var results = transaction is null && EnqueueGroup.Takes(jobs)
+            ? await EnqueueGroup.For(store).EnqueueAsync(jobs, ct).ConfigureAwait(false)
+            : await store.JobEnqueueManyAsync(new JobEnqueueParams(jobs) { Transaction = transaction }, ct).ConfigureAwait(false);
         // An existing job returned for its idempotency key is not new.
         for (var i = 0; i < results.Count; i++)
             if (!results[i].Existing) GantryMetrics.JobsSubmitted.Add(1, new KeyValuePair<string, object?>("queue", jobs[i].Queue));
