@@ -1,6 +1,5 @@
 using Gantry.Jobs;
 using Gantry.Scheduling;
-using Gantry.Serialization;
 using Npgsql;
 using NpgsqlTypes;
 

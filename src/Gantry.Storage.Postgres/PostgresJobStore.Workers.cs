@@ -1,4 +1,3 @@
-using Gantry.Serialization;
 using NpgsqlTypes;
 
 namespace Gantry.Storage.Postgres;

@@ -1,5 +1,4 @@
 using Gantry.Jobs;
-using Gantry.Serialization;
 using Microsoft.Data.Sqlite;
 
 namespace Gantry.Storage.Sqlite;

@@ -1,6 +1,5 @@
 using Gantry.Jobs;
 using Gantry.Scheduling;
-using Gantry.Serialization;
 using Microsoft.Data.Sqlite;
 
 namespace Gantry.Storage.Sqlite;

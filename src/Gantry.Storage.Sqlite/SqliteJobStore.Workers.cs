@@ -1,4 +1,3 @@
-using Gantry.Serialization;
 
 namespace Gantry.Storage.Sqlite;
 

@@ -74,6 +74,9 @@ public sealed partial class SqliteJobStore : IJobStore
 
     public StoreSignals Signals { get; } = new();
 
+    /// <summary>The newest schema version this code knows (what <see cref="MigrateAsync"/> brings a store to).</summary>
+    public static int LatestSchemaVersion => SqliteSchema.LatestVersion;
+
     private long NowMs() => _time.GetUtcNow().ToUnixTimeMilliseconds();
 
     private SqliteConnection Open()
