@@ -3,9 +3,10 @@ using System.Data.Common;
 namespace Gantry.Storage;
 
 /// <summary>
-/// What differs between the relational stores in selecting and reading a column, supplied by each store (a struct, so
-/// that the row readers it is given to are compiled for it: no virtual call, no boxing): how a timestamp is kept, and
-/// how a JSON, list or blob column is selected. Everything else a row reader does is the same on every store.
+/// What differs between the relational stores in selecting and reading a column, supplied by each store as a struct (so
+/// that the row readers are compiled for it: its members are called directly, and nothing is allocated or boxed for them):
+/// how a timestamp is kept, and how a JSON, list or blob column is selected. Everything else a row reader does is the
+/// same on every store.
 /// </summary>
 internal interface IStoreColumns
 {
