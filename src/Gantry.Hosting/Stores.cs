@@ -66,27 +66,6 @@ internal static class Stores
         _ => throw new ArgumentOutOfRangeException(nameof(location)),
     };
 
-    /// <summary>The schema version the store is at, read from its <c>gantry_migrations</c> ledger.</summary>
-    public static async Task<int> SchemaVersionAsync(IJobStore store, CancellationToken ct)
-    {
-        switch (store)
-        {
-            case PostgresJobStore pg:
-                return await pg.SchemaVersionAsync(ct).ConfigureAwait(false);
-            case SqliteJobStore sqlite:
-                // The SQLite store keeps its ledger private; a read-only look at the file is enough here.
-                await using (var c = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={sqlite.FullPath};Mode=ReadOnly;Pooling=False"))
-                {
-                    await c.OpenAsync(ct).ConfigureAwait(false);
-                    await using var cmd = c.CreateCommand();
-                    cmd.CommandText = "SELECT coalesce(max(version), 0) FROM gantry_migrations";
-                    return Convert.ToInt32(await cmd.ExecuteScalarAsync(ct).ConfigureAwait(false), System.Globalization.CultureInfo.InvariantCulture);
-                }
-            default:
-                throw new ArgumentOutOfRangeException(nameof(store));
-        }
-    }
-
     /// <summary>Opens an SQLite store file (the benchmark's own).</summary>
     public static Task<IJobStore> OpenAsync(string db, bool createIfMissing, CancellationToken ct) =>
         OpenAsync(new SqliteLocation(db), createIfMissing, ct);

@@ -29,13 +29,9 @@ internal static class NpgsqlCommandExtensions
 
     public static DateTime Utc(this DateTimeOffset value) => value.UtcDateTime;
 
-    public static long? GetInt64OrNull(this NpgsqlDataReader r, int i) => r.IsDBNull(i) ? null : r.GetInt64(i);
-    public static string? GetStringOrNull(this NpgsqlDataReader r, int i) => r.IsDBNull(i) ? null : r.GetString(i);
-    public static double? GetDoubleOrNull(this NpgsqlDataReader r, int i) => r.IsDBNull(i) ? null : r.GetDouble(i);
+    public static DateTimeOffset GetTime(this NpgsqlDataReader r, int i) => PostgresColumns.Time(r, i);
 
-    public static DateTimeOffset GetTime(this NpgsqlDataReader r, int i) => new(DateTime.SpecifyKind(r.GetDateTime(i), DateTimeKind.Utc));
-
-    public static DateTimeOffset? GetTimeOrNull(this NpgsqlDataReader r, int i) => r.IsDBNull(i) ? null : r.GetTime(i);
+    public static DateTimeOffset? GetTimeOrNull(this NpgsqlDataReader r, int i) => r.GetTimeOrNull<PostgresColumns>(i);
 }
 
 internal static class NpgsqlCommandRunExtensions

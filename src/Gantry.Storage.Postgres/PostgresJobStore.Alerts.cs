@@ -23,12 +23,12 @@ public sealed partial class PostgresJobStore
 
     public Task<IReadOnlyList<AlertDelivery>> AlertDueAsync(int limit, CancellationToken ct) => RunAsync<IReadOnlyList<AlertDelivery>>(async c =>
     {
-        await using var cmd = Command(c, "SELECT id, webhook, event, body, attempts, created_at FROM alert_outbox WHERE next_at IS NOT NULL AND next_at <= @now ORDER BY next_at, created_at LIMIT @limit")
+        await using var cmd = Command(c, AlertRows<PostgresColumns>.Due)
             .Bind("@now", Now(), NpgsqlDbType.TimestampTz).Bind("@limit", Math.Clamp(limit, 1, 10_000));
         await using var r = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false);
         var list = new List<AlertDelivery>();
         while (await r.ReadAsync(ct).ConfigureAwait(false))
-            list.Add(new AlertDelivery(r.GetGuid(0), r.GetString(1), r.GetString(2), r.GetString(3), r.GetInt32(4), r.GetTime(5)));
+            list.Add(AlertRows<PostgresColumns>.Read(r));
         return list;
     }, ct);
 

@@ -6,9 +6,8 @@ public sealed partial class PostgresJobStore
 {
     public Task AuditAppendAsync(AuditEntry e, CancellationToken ct) => RunAsync(async c =>
     {
-        await using var cmd = Command(c, """
-            INSERT INTO audit_log (id, at, actor, action, target, count, detail) VALUES (@id, @at, @actor, @action, @target, @count, @detail)
-            """).Bind("@id", e.Id).Bind("@at", e.At.UtcDateTime).Bind("@actor", e.Actor).Bind("@action", e.Action).Bind("@target", e.Target)
+        await using var cmd = Command(c, AuditRows<PostgresColumns>.Insert).Bind("@id", e.Id).Bind("@at", e.At.UtcDateTime).Bind("@actor", e.Actor)
+            .Bind("@action", e.Action).Bind("@target", e.Target)
             .Bind("@count", e.Count, NpgsqlDbType.Bigint).Bind("@detail", e.Detail, NpgsqlDbType.Text);
         return await cmd.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
     }, ct);
@@ -21,15 +20,14 @@ public sealed partial class PostgresJobStore
         if (p.Actor is not null) { where.Add("actor = @actor"); cmd.Bind("@actor", p.Actor); }
         if (p.Before is { } before) { where.Add("id < @before"); cmd.Bind("@before", before); }
         cmd.CommandText = $"""
-            SELECT id, at, actor, action, target, count, detail FROM audit_log {(where.Count > 0 ? "WHERE " + string.Join(" AND ", where) : "")}
+            SELECT {AuditRows<PostgresColumns>.Columns} FROM audit_log {(where.Count > 0 ? "WHERE " + string.Join(" AND ", where) : "")}
             ORDER BY id DESC LIMIT @limit
             """;
         cmd.Bind("@limit", Math.Clamp(p.Limit, 1, 10_000));
         await using var r = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false);
         var list = new List<AuditEntry>();
         while (await r.ReadAsync(ct).ConfigureAwait(false))
-            list.Add(new AuditEntry(r.GetGuid(0), r.GetTime(1), r.GetString(2), r.GetString(3), r.GetString(4),
-                r.GetInt64OrNull(5), r.GetStringOrNull(6)));
+            list.Add(AuditRows<PostgresColumns>.Read(r));
         return list;
     }, ct);
 }

@@ -19,7 +19,7 @@ public sealed partial class PostgresJobStore
     /// <summary>Job row <c>j</c> is attempt <c>{attempt}.attempt</c> of job <c>{attempt}.id</c>, still running under <paramref name="worker"/>:
     /// the one test of whether a lease record's attempt is still its worker's.</summary>
     private static string StillRuns(string attempt, string worker) =>
-        $"j.id = {attempt}.id AND j.attempt = {attempt}.attempt AND j.worker_id = {worker} AND j.state = '{JobState.Running.ToText()}'";
+        FenceSql.Attempt($"{attempt}.id", $"{attempt}.attempt", worker, row: "j.");
 
     /// <summary>The claim's lease record, over the rows of <paramref name="claimed"/> (id, attempt); returns its number.</summary>
     private static string ClaimLeaseRecord(string claimed) => $"""
@@ -84,7 +84,7 @@ public sealed partial class PostgresJobStore
 
     /// <summary>A job's lease, for people: the latest record of its worker naming it, while it runs. (A property:
     /// other static fields are built from it, and the order of initialisers across partial files is not given.)</summary>
-    private static string LeaseUntilColumn => $"""
+    internal static string LeaseUntilColumn => $"""
         CASE WHEN state = '{JobState.Running.ToText()}' THEN
           (SELECT max(l.lease_until) FROM job_leases AS l WHERE l.worker_id = jobs.worker_id AND jobs.id = ANY(l.jobs)) END
         """;

@@ -104,9 +104,9 @@ public sealed partial class PostgresJobStore
             foreach (var job in expired)
             {
                 var next = RetryPolicy.AfterLostWorker(job.Attempt, job.MaxAttempts, job.CancelRequested);
-                var seq = await Command(c, """
+                var seq = await Command(c, $"""
                     UPDATE jobs SET state = @next, lease_until = NULL, finished_at = @finished_at
-                    WHERE id = @id AND state = 'running' AND attempt = @attempt
+                    WHERE {FenceSql.Attempt(worker: null)}
                     RETURNING seq
                     """).Bind("@next", next.ToText()).Bind("@finished_at", next.IsTerminal() ? now : (object?)null, NpgsqlDbType.TimestampTz)
                     .Bind("@id", job.Id).Bind("@attempt", job.Attempt).ScalarAsync(ct).ConfigureAwait(false);

@@ -22,7 +22,7 @@ public sealed partial class PostgresJobStore
             SET LOCAL search_path TO "{_schema}";
             CREATE TABLE IF NOT EXISTS gantry_migrations (version integer PRIMARY KEY, applied_at timestamptz NOT NULL);
             """, ct).ConfigureAwait(false);
-        var current = await Scalar<int>(c, "SELECT coalesce(max(version), 0) FROM gantry_migrations", ct).ConfigureAwait(false);
+        var current = await Scalar<int>(c, MigrationSql.Version, ct).ConfigureAwait(false);
         if (current > PostgresSchema.LatestVersion)
             throw new StoreUnavailableException($"PostgreSQL at {Server}: schema {_schema} has version {current}, newer than this Gantry knows ({PostgresSchema.LatestVersion}); upgrade Gantry");
         foreach (var (version, sql) in PostgresSchema.Migrations)
@@ -39,15 +39,14 @@ public sealed partial class PostgresJobStore
     {
         var version = await RunAsync(async c =>
             await Scalar<bool>(c, "SELECT EXISTS (SELECT 1 FROM pg_tables WHERE schemaname = @s AND tablename = 'gantry_migrations')", ct, ("@s", _schema)).ConfigureAwait(false)
-                ? await Scalar<int>(c, "SELECT coalesce(max(version), 0) FROM gantry_migrations", ct).ConfigureAwait(false)
+                ? await Scalar<int>(c, MigrationSql.Version, ct).ConfigureAwait(false)
                 : 0, ct).ConfigureAwait(false);
         if (version != PostgresSchema.LatestVersion)
             throw new StoreUnavailableException($"PostgreSQL at {Server}: schema {_schema} is at version {version}, this Gantry needs {PostgresSchema.LatestVersion} and was asked not to migrate (run `gantry migrate --store …` or allow migrations)");
     }
 
-    /// <summary>The version the store's schema is at (0 before the first migration).</summary>
     public Task<int> SchemaVersionAsync(CancellationToken ct) => RunAsync(c =>
-        Scalar<int>(c, "SELECT coalesce(max(version), 0) FROM gantry_migrations", ct), ct);
+        Scalar<int>(c, MigrationSql.Version, ct), ct);
 
     /// <summary>A stable 64-bit advisory lock key for a name (FNV-1a), the same in every process.</summary>
     private static long LockKey(string name)

@@ -1,5 +1,4 @@
 using Gantry.Jobs;
-using Gantry.Serialization;
 using Npgsql;
 using NpgsqlTypes;
 
@@ -7,48 +6,9 @@ namespace Gantry.Storage.Postgres;
 
 public sealed partial class PostgresJobStore
 {
-    private static readonly string JobColumns = $"""
-        seq, id, type, queue, state, priority, payload, attempt, max_attempts, timeout_ms, backoff_base_ms, backoff_max_ms,
-        created_at, run_at, started_at, finished_at, worker_id, {LeaseUntilColumn}, idempotency_key, tags::text,
-        array_to_json(required_capabilities)::text, progress, progress_message, result, cancel_requested_at,
-        octet_length(checkpoint), checkpoint_at, checkpoint_interval_ms, workflow_id, step,
-        trace_parent, trace_state, limits
-        """;
+    private static readonly string JobColumns = JobRows<PostgresColumns>.Columns;
 
-    private static JobRecord ReadJob(NpgsqlDataReader r) => new()
-    {
-        Id = r.GetGuid(1),
-        Type = r.GetString(2),
-        Queue = r.GetString(3),
-        State = JobStates.Parse(r.GetString(4)),
-        Priority = r.GetInt32(5),
-        Payload = r.GetString(6),
-        Attempt = r.GetInt32(7),
-        MaxAttempts = r.GetInt32(8),
-        Timeout = r.GetInt64OrNull(9) is { } t ? TimeSpan.FromMilliseconds(t) : null,
-        Backoff = new Backoff(TimeSpan.FromMilliseconds(r.GetInt64(10)), TimeSpan.FromMilliseconds(r.GetInt64(11))),
-        CreatedAt = r.GetTime(12),
-        RunAt = r.GetTimeOrNull(13),
-        StartedAt = r.GetTimeOrNull(14),
-        FinishedAt = r.GetTimeOrNull(15),
-        WorkerId = r.GetStringOrNull(16),
-        LeaseUntil = r.GetTimeOrNull(17),
-        IdempotencyKey = r.GetStringOrNull(18),
-        Tags = StoreJson.TagsFromJson(r.GetStringOrNull(19)),
-        RequiredCapabilities = StoreJson.ListFromJson(r.GetStringOrNull(20)),
-        Progress = r.GetDoubleOrNull(21),
-        ProgressMessage = r.GetStringOrNull(22),
-        Result = r.GetStringOrNull(23),
-        CancelRequestedAt = r.GetTimeOrNull(24),
-        CheckpointSize = r.IsDBNull(25) ? null : r.GetInt32(25),
-        CheckpointAt = r.GetTimeOrNull(26),
-        CheckpointInterval = r.GetInt64OrNull(27) is { } ci ? TimeSpan.FromMilliseconds(ci) : null,
-        WorkflowId = r.IsDBNull(28) ? null : r.GetGuid(28),
-        Step = r.GetStringOrNull(29),
-        TraceParent = r.GetStringOrNull(30),
-        TraceState = r.GetStringOrNull(31),
-        Limits = ResourceLimits.FromJson(r.GetStringOrNull(32)),
-    };
+    private static JobRecord ReadJob(NpgsqlDataReader r) => JobRows<PostgresColumns>.Read(r);
 
     public Task<JobRecord?> JobGetAsync(Guid id, CancellationToken ct) => RunAsync(async c =>
     {
@@ -56,9 +16,9 @@ public sealed partial class PostgresJobStore
         await using var batch = new NpgsqlBatch(c);
         batch.BatchCommands.Add(new NpgsqlBatchCommand($"SELECT {JobColumns} FROM jobs WHERE id = $1") { Parameters = { new() { Value = id } } });
         batch.BatchCommands.Add(new NpgsqlBatchCommand(
-            "SELECT attempt, at, worker_id, kind, error_type, message, stack FROM job_errors WHERE job_id = $1 ORDER BY attempt")
+            $"SELECT {JobRows<PostgresColumns>.ErrorColumns} FROM job_errors WHERE job_id = $1 ORDER BY attempt")
             { Parameters = { new() { Value = id } } });
-        batch.BatchCommands.Add(new NpgsqlBatchCommand($"SELECT {ReportSql.UsageColumns} FROM job_usage WHERE job_id = $1 ORDER BY attempt")
+        batch.BatchCommands.Add(new NpgsqlBatchCommand($"SELECT {JobRows<PostgresColumns>.UsageColumns} FROM job_usage WHERE job_id = $1 ORDER BY attempt")
             { Parameters = { new() { Value = id } } });
         await using var r = await batch.ExecuteReaderAsync(ct).ConfigureAwait(false);
         if (!await r.ReadAsync(ct).ConfigureAwait(false)) return null;
@@ -66,20 +26,11 @@ public sealed partial class PostgresJobStore
         await r.NextResultAsync(ct).ConfigureAwait(false);
         var errors = new List<JobAttemptError>();
         while (await r.ReadAsync(ct).ConfigureAwait(false))
-            errors.Add(new JobAttemptError(r.GetInt32(0), r.GetTime(1), r.GetStringOrNull(2),
-                new JobError(r.GetString(3), r.GetString(5), r.GetStringOrNull(4), r.GetStringOrNull(6))));
+            errors.Add(JobRows<PostgresColumns>.ReadError(r));
         await r.NextResultAsync(ct).ConfigureAwait(false);
         var usage = new List<JobAttemptUsage>();
         while (await r.ReadAsync(ct).ConfigureAwait(false))
-            usage.Add(new JobAttemptUsage(r.GetInt32(0), new AttemptUsage
-            {
-                Outcome = r.GetString(1),
-                CpuSeconds = r.IsDBNull(2) ? null : r.GetDouble(2),
-                PeakMemoryBytes = r.IsDBNull(3) ? null : r.GetInt64(3),
-                ExitCode = r.IsDBNull(4) ? null : r.GetInt32(4),
-                Signal = r.IsDBNull(5) ? null : r.GetInt32(5),
-                Limit = r.GetStringOrNull(6),
-            }));
+            usage.Add(JobRows<PostgresColumns>.ReadUsage(r));
         return job with { Errors = errors, Usage = usage };
     }, ct);
 
@@ -87,14 +38,14 @@ public sealed partial class PostgresJobStore
     {
         await using var batch = new NpgsqlBatch(c);
         batch.BatchCommands.Add(new NpgsqlBatchCommand("SELECT 1 FROM jobs WHERE id = $1") { Parameters = { new() { Value = id } } });
-        batch.BatchCommands.Add(new NpgsqlBatchCommand("SELECT attempt, n, at, level, message FROM job_logs WHERE job_id = $1 ORDER BY attempt, n")
+        batch.BatchCommands.Add(new NpgsqlBatchCommand($"SELECT {JobRows<PostgresColumns>.LogColumns} FROM job_logs WHERE job_id = $1 ORDER BY attempt, n")
             { Parameters = { new() { Value = id } } });
         await using var r = await batch.ExecuteReaderAsync(ct).ConfigureAwait(false);
         if (!await r.ReadAsync(ct).ConfigureAwait(false)) throw new JobNotFoundException(id.ToString());
         await r.NextResultAsync(ct).ConfigureAwait(false);
         var lines = new List<JobAttemptLogLine>();
         while (await r.ReadAsync(ct).ConfigureAwait(false))
-            lines.Add(new JobAttemptLogLine(r.GetInt32(0), new JobLogLine(r.GetInt32(1), r.GetTime(2), r.GetString(3), r.GetString(4))));
+            lines.Add(JobRows<PostgresColumns>.ReadLogLine(r));
         return lines;
     }, ct);
 

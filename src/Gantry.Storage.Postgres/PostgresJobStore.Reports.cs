@@ -19,7 +19,7 @@ public sealed partial class PostgresJobStore
         WITH done AS (
           UPDATE jobs AS j SET state = '{JobState.Succeeded.ToText()}', result = u.result, finished_at = $5, lease_until = NULL, progress = 100
           FROM unnest($1::uuid[], $2::int[], $3::text[], $4::text[]) AS u(id, attempt, worker_id, result)
-          WHERE j.id = u.id AND j.attempt = u.attempt AND j.worker_id = u.worker_id AND j.{StateSql.From(JobTransition.Succeed)}
+          WHERE {FenceSql.Attempt("u.id", "u.attempt", "u.worker_id", row: "j.")} AND j.{StateSql.From(JobTransition.Succeed)}
           RETURNING j.id, CASE WHEN j.workflow_id IS NULL THEN NULL ELSE j.seq END AS step_seq, j.slot, j.queue, j.concurrency_key),
         freed AS (
           {SlotsFreedSql("done")}),
@@ -35,19 +35,19 @@ public sealed partial class PostgresJobStore
           error_type = excluded.error_type, message = excluded.message, stack = excluded.stack
         """;
 
-    private const string InsertUsageSql = """
+    private static readonly string InsertUsageSql = $"""
         INSERT INTO job_usage (job_id, attempt, worker_id, outcome, cpu_seconds, peak_memory_bytes, exit_code, signal, limit_hit)
         SELECT id, @attempt, @worker, @outcome, @cpu, @peak, @code, @signal, @limit FROM jobs
-        WHERE id = @id AND state = 'running' AND attempt = @attempt AND worker_id = @worker
+        WHERE {FenceSql.Report}
         ON CONFLICT (job_id, attempt) DO UPDATE SET worker_id = excluded.worker_id, outcome = excluded.outcome, cpu_seconds = excluded.cpu_seconds,
           peak_memory_bytes = excluded.peak_memory_bytes, exit_code = excluded.exit_code, signal = excluded.signal, limit_hit = excluded.limit_hit
         """;
 
     // Lines of an attempt the worker still holds; a line sent twice (a retried batch) replaces itself.
-    private const string InsertLogsSql = """
+    private static readonly string InsertLogsSql = $"""
         INSERT INTO job_logs (job_id, attempt, n, at, level, message)
         SELECT @id, @attempt, l.n, l.at, l.level, l.message FROM unnest(@ns, @ats, @levels, @messages) AS l(n, at, level, message)
-        WHERE EXISTS (SELECT 1 FROM jobs WHERE id = @id AND state = 'running' AND attempt = @attempt AND worker_id = @worker)
+        WHERE EXISTS (SELECT 1 FROM jobs WHERE {FenceSql.Report})
         ON CONFLICT (job_id, attempt, n) DO UPDATE SET at = excluded.at, level = excluded.level, message = excluded.message
         """;
 

@@ -1,6 +1,5 @@
 using Gantry.Jobs;
 using Gantry.Scheduling;
-using Gantry.Serialization;
 using Npgsql;
 using NpgsqlTypes;
 
@@ -34,30 +33,12 @@ public sealed partial class PostgresJobStore
 
     private static async Task<List<ScheduleRecord>> ReadSchedulesAsync(NpgsqlConnection c, string where, Func<NpgsqlCommand, NpgsqlCommand>? bind, CancellationToken ct)
     {
-        await using var cmd = Command(c, $"{ScheduleSql.Select} {where} ORDER BY s.name");
+        await using var cmd = Command(c, $"{ScheduleRows<PostgresColumns>.Select} {where} ORDER BY s.name");
         bind?.Invoke(cmd);
         await using var r = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false);
         var list = new List<ScheduleRecord>();
         while (await r.ReadAsync(ct).ConfigureAwait(false))
-        {
-            list.Add(new ScheduleRecord
-            {
-                Definition = new ScheduleDefinition
-                {
-                    Name = r.GetString(0), Cron = r.GetString(1), TimeZone = r.GetString(2), Type = r.GetString(3), Payload = r.GetString(4),
-                    Queue = r.GetString(5), Priority = r.GetInt32(6), Missed = MissedFirePolicies.Parse(r.GetString(7)), MaxCatchup = r.GetInt32(8),
-                    Timeout = r.GetInt64OrNull(9) is { } ms ? TimeSpan.FromMilliseconds(ms) : null, MaxAttempts = r.GetInt32(10),
-                    Tags = StoreJson.TagsFromJson(r.GetStringOrNull(11)),
-                },
-                Paused = r.GetBoolean(12),
-                Origin = r.GetString(13),
-                CreatedAt = r.GetTime(14),
-                UpdatedAt = r.GetTime(15),
-                FiredThrough = r.GetTime(16),
-                LastFireTime = r.GetTimeOrNull(17),
-                LastJobId = r.IsDBNull(18) ? null : r.GetGuid(18),
-            });
-        }
+            list.Add(ScheduleRows<PostgresColumns>.Read(r));
         return list;
     }
 

@@ -1,4 +1,3 @@
-using Gantry.Serialization;
 using NpgsqlTypes;
 
 namespace Gantry.Storage.Postgres;
@@ -64,37 +63,11 @@ public sealed partial class PostgresJobStore
 
     public Task<IReadOnlyList<WorkerRecord>> WorkerListAsync(CancellationToken ct) => RunAsync<IReadOnlyList<WorkerRecord>>(async c =>
     {
-        await using var cmd = Command(c, """
-            SELECT id, host, pid, version, queues::text, capacity, job_types::text, capabilities::text, tags::text, state,
-                   started_at, last_seen_at, running_jobs, managed::text, name
-            FROM workers ORDER BY last_seen_at DESC
-            """);
+        await using var cmd = Command(c, $"SELECT {WorkerRows<PostgresColumns>.Columns} FROM workers ORDER BY last_seen_at DESC");
         await using var r = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false);
         var list = new List<WorkerRecord>();
         while (await r.ReadAsync(ct).ConfigureAwait(false))
-        {
-            list.Add(new WorkerRecord
-            {
-                Registration = new WorkerRegistration
-                {
-                    Id = r.GetString(0),
-                    Name = r.GetStringOrNull(14),
-                    Host = r.GetString(1),
-                    ProcessId = r.GetInt32(2),
-                    Version = r.GetString(3),
-                    Queues = StoreJson.QueuesFromJson(r.GetString(4)),
-                    Capacity = r.GetInt32(5),
-                    JobTypes = StoreJson.ListFromJson(r.GetStringOrNull(6)),
-                    Capabilities = StoreJson.ListFromJson(r.GetStringOrNull(7)),
-                    Tags = StoreJson.TagsFromJson(r.GetStringOrNull(8)),
-                },
-                State = r.GetString(9),
-                StartedAt = r.GetTime(10),
-                LastSeenAt = r.GetTime(11),
-                RunningJobs = r.GetInt32(12),
-                Managed = StoreJson.ManagedFromJson(r.GetStringOrNull(13)),
-            });
-        }
+            list.Add(WorkerRows<PostgresColumns>.Read(r));
         return list;
     }, ct);
 

@@ -13,12 +13,7 @@ internal static class SqliteCommandExtensions
         return cmd;
     }
 
-    public static long? GetInt64OrNull(this SqliteDataReader r, int i) => r.IsDBNull(i) ? null : r.GetInt64(i);
-    public static string? GetStringOrNull(this SqliteDataReader r, int i) => r.IsDBNull(i) ? null : r.GetString(i);
-    public static double? GetDoubleOrNull(this SqliteDataReader r, int i) => r.IsDBNull(i) ? null : r.GetDouble(i);
+    public static DateTimeOffset? GetTimeOrNull(this SqliteDataReader r, int i) => r.GetTimeOrNull<SqliteColumns>(i);
 
-    public static DateTimeOffset? GetTimeOrNull(this SqliteDataReader r, int i) =>
-        r.IsDBNull(i) ? null : DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(i));
-
-    public static DateTimeOffset GetTime(this SqliteDataReader r, int i) => DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(i));
+    public static DateTimeOffset GetTime(this SqliteDataReader r, int i) => SqliteColumns.Time(r, i);
 }

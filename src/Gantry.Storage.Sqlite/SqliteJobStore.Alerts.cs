@@ -22,11 +22,11 @@ public sealed partial class SqliteJobStore
     public Task<IReadOnlyList<AlertDelivery>> AlertDueAsync(int limit, CancellationToken ct) => ReadAsync<IReadOnlyList<AlertDelivery>>(c =>
     {
         using var cmd = c.CreateCommand();
-        cmd.CommandText = "SELECT id, webhook, event, body, attempts, created_at FROM alert_outbox WHERE next_at IS NOT NULL AND next_at <= @now ORDER BY next_at, created_at LIMIT @limit";
+        cmd.CommandText = AlertRows<SqliteColumns>.Due;
         cmd.Bind("@now", NowMs()).Bind("@limit", Math.Clamp(limit, 1, 10_000));
         using var r = cmd.ExecuteReader();
         var list = new List<AlertDelivery>();
-        while (r.Read()) list.Add(new AlertDelivery(Guid.Parse(r.GetString(0)), r.GetString(1), r.GetString(2), r.GetString(3), r.GetInt32(4), DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(5))));
+        while (r.Read()) list.Add(AlertRows<SqliteColumns>.Read(r));
         return list;
     }, ct);
 

@@ -40,9 +40,9 @@ public sealed partial class SqliteJobStore
                     expired.Add((r.GetInt64(0), Guid.Parse(r.GetString(1)), r.GetInt32(2), r.GetInt32(3), r.GetStringOrNull(4), r.GetBoolean(5)));
             }
             var list = new List<RescuedJob>(expired.Count);
-            var update = Prepared("""
+            var update = Prepared($"""
                 UPDATE jobs SET state = @next, lease_until = NULL, finished_at = @finished_at, run_at = run_at
-                WHERE seq = @seq AND state = 'running' AND attempt = @attempt
+                WHERE {FenceSql.Attempt(key: "seq", id: "@seq", worker: null)}
                 """);
             foreach (var job in expired)
             {

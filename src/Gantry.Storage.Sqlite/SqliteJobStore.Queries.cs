@@ -1,52 +1,13 @@
 using Gantry.Jobs;
-using Gantry.Serialization;
 using Microsoft.Data.Sqlite;
 
 namespace Gantry.Storage.Sqlite;
 
 public sealed partial class SqliteJobStore
 {
-    private const string JobColumns = """
-        seq, id, type, queue, state, priority, payload, attempt, max_attempts, timeout_ms, backoff_base_ms, backoff_max_ms,
-        created_at, run_at, started_at, finished_at, worker_id, lease_until, idempotency_key, tags, required_capabilities,
-        progress, progress_message, result, cancel_requested_at, length(checkpoint), checkpoint_at, checkpoint_interval_ms,
-        workflow_id, step, trace_parent, trace_state, limits
-        """;
+    private static readonly string JobColumns = JobRows<SqliteColumns>.Columns;
 
-    private static JobRecord ReadJob(SqliteDataReader r) => new()
-    {
-        Id = Guid.Parse(r.GetString(1)),
-        Type = r.GetString(2),
-        Queue = r.GetString(3),
-        State = JobStates.Parse(r.GetString(4)),
-        Priority = r.GetInt32(5),
-        Payload = r.GetString(6),
-        Attempt = r.GetInt32(7),
-        MaxAttempts = r.GetInt32(8),
-        Timeout = r.GetInt64OrNull(9) is { } t ? TimeSpan.FromMilliseconds(t) : null,
-        Backoff = new Backoff(TimeSpan.FromMilliseconds(r.GetInt64(10)), TimeSpan.FromMilliseconds(r.GetInt64(11))),
-        CreatedAt = r.GetTime(12),
-        RunAt = r.GetTimeOrNull(13),
-        StartedAt = r.GetTimeOrNull(14),
-        FinishedAt = r.GetTimeOrNull(15),
-        WorkerId = r.GetStringOrNull(16),
-        LeaseUntil = r.GetTimeOrNull(17),
-        IdempotencyKey = r.GetStringOrNull(18),
-        Tags = StoreJson.TagsFromJson(r.GetStringOrNull(19)),
-        RequiredCapabilities = StoreJson.ListFromJson(r.GetStringOrNull(20)),
-        Progress = r.GetDoubleOrNull(21),
-        ProgressMessage = r.GetStringOrNull(22),
-        Result = r.GetStringOrNull(23),
-        CancelRequestedAt = r.GetTimeOrNull(24),
-        CheckpointSize = r.GetInt64OrNull(25) is { } size ? (int)size : null,
-        CheckpointAt = r.GetTimeOrNull(26),
-        CheckpointInterval = r.GetInt64OrNull(27) is { } ci ? TimeSpan.FromMilliseconds(ci) : null,
-        WorkflowId = r.GetStringOrNull(28) is { } w ? Guid.Parse(w) : null,
-        Step = r.GetStringOrNull(29),
-        TraceParent = r.GetStringOrNull(30),
-        TraceState = r.GetStringOrNull(31),
-        Limits = ResourceLimits.FromJson(r.GetStringOrNull(32)),
-    };
+    private static JobRecord ReadJob(SqliteDataReader r) => JobRows<SqliteColumns>.Read(r);
 
     public Task<JobRecord?> JobGetAsync(Guid id, CancellationToken ct) => ReadAsync(c =>
     {
@@ -62,31 +23,20 @@ public sealed partial class SqliteJobStore
             job = ReadJob(r);
         }
         using var errors = c.CreateCommand();
-        errors.CommandText = "SELECT attempt, at, worker_id, kind, error_type, message, stack FROM job_errors WHERE job_seq = @seq ORDER BY attempt";
+        errors.CommandText = $"SELECT {JobRows<SqliteColumns>.ErrorColumns} FROM job_errors WHERE job_seq = @seq ORDER BY attempt";
         errors.Bind("@seq", seq);
         using var e = errors.ExecuteReader();
         var list = new List<JobAttemptError>();
         while (e.Read())
-            list.Add(new JobAttemptError(e.GetInt32(0), e.GetTime(1), e.GetStringOrNull(2),
-                new JobError(e.GetString(3), e.GetString(5), e.GetStringOrNull(4), e.GetStringOrNull(6))));
+            list.Add(JobRows<SqliteColumns>.ReadError(e));
         using var usage = c.CreateCommand();
-        usage.CommandText = $"SELECT {ReportSql.UsageColumns} FROM job_usage WHERE job_seq = @seq ORDER BY attempt";
+        usage.CommandText = $"SELECT {JobRows<SqliteColumns>.UsageColumns} FROM job_usage WHERE job_seq = @seq ORDER BY attempt";
         usage.Bind("@seq", seq);
         using var u = usage.ExecuteReader();
         var used = new List<JobAttemptUsage>();
-        while (u.Read()) used.Add(ReadUsage(u));
+        while (u.Read()) used.Add(JobRows<SqliteColumns>.ReadUsage(u));
         return job with { Errors = list, Usage = used };
     }, ct);
-
-    private static JobAttemptUsage ReadUsage(Microsoft.Data.Sqlite.SqliteDataReader r) => new(r.GetInt32(0), new AttemptUsage
-    {
-        Outcome = r.GetString(1),
-        CpuSeconds = r.IsDBNull(2) ? null : r.GetDouble(2),
-        PeakMemoryBytes = r.GetInt64OrNull(3),
-        ExitCode = r.GetInt64OrNull(4) is { } code ? (int)code : null,
-        Signal = r.GetInt64OrNull(5) is { } signal ? (int)signal : null,
-        Limit = r.GetStringOrNull(6),
-    });
 
     public Task<IReadOnlyList<JobAttemptLogLine>> JobLogsAsync(Guid id, CancellationToken ct) => ReadAsync<IReadOnlyList<JobAttemptLogLine>>(c =>
     {
@@ -95,12 +45,12 @@ public sealed partial class SqliteJobStore
         find.Bind("@id", id.ToString());
         if (find.ExecuteScalar() is not long seq) throw new JobNotFoundException(id.ToString());
         using var cmd = c.CreateCommand();
-        cmd.CommandText = "SELECT attempt, n, at, level, message FROM job_logs WHERE job_seq = @seq ORDER BY attempt, n";
+        cmd.CommandText = $"SELECT {JobRows<SqliteColumns>.LogColumns} FROM job_logs WHERE job_seq = @seq ORDER BY attempt, n";
         cmd.Bind("@seq", seq);
         using var r = cmd.ExecuteReader();
         var lines = new List<JobAttemptLogLine>();
         while (r.Read())
-            lines.Add(new JobAttemptLogLine(r.GetInt32(0), new JobLogLine(r.GetInt32(1), r.GetTime(2), r.GetString(3), r.GetString(4))));
+            lines.Add(JobRows<SqliteColumns>.ReadLogLine(r));
         return lines;
     }, ct);
 

@@ -11,25 +11,25 @@ public sealed partial class SqliteJobStore
     // Says which row it was and whether it is a workflow step: only steps pay for the release of dependents.
     private static readonly string SucceedSql = $"""
         UPDATE jobs SET state = '{JobState.Succeeded.ToText()}', result = @result, finished_at = @now, lease_until = NULL, progress = 100
-        WHERE {ReportSql.Fence} AND {StateSql.From(JobTransition.Succeed)}
+        WHERE {FenceSql.Report} AND {StateSql.From(JobTransition.Succeed)}
         RETURNING seq, workflow_id IS NOT NULL, queue
         """;
 
     // The same, finding the row by its key (known from this instance's claim, with whether it is a step) rather than through the id index.
     private static readonly string SucceedByRowSql = $"""
         UPDATE jobs SET state = '{JobState.Succeeded.ToText()}', result = @result, finished_at = @now, lease_until = NULL, progress = 100
-        WHERE seq = @seq AND state = 'running' AND attempt = @attempt AND worker_id = @worker AND {StateSql.From(JobTransition.Succeed)}
+        WHERE {FenceSql.Attempt(key: "seq", id: "@seq")} AND {StateSql.From(JobTransition.Succeed)}
         """;
 
-    private const string InsertLogSql = """
+    private static readonly string InsertLogSql = $"""
         INSERT OR REPLACE INTO job_logs (job_seq, attempt, n, at, level, message)
-        SELECT seq, @attempt, @n, @at, @level, @message FROM jobs WHERE id = @id AND state = 'running' AND attempt = @attempt AND worker_id = @worker
+        SELECT seq, @attempt, @n, @at, @level, @message FROM jobs WHERE {FenceSql.Report}
         """;
 
-    private const string InsertUsageSql = """
+    private static readonly string InsertUsageSql = $"""
         INSERT OR REPLACE INTO job_usage (job_seq, attempt, worker_id, outcome, cpu_seconds, peak_memory_bytes, exit_code, signal, limit_hit)
         SELECT seq, @attempt, @worker, @outcome, @cpu, @peak, @code, @signal, @limit FROM jobs
-        WHERE id = @id AND state = 'running' AND attempt = @attempt AND worker_id = @worker
+        WHERE {FenceSql.Report}
         """;
 
     private const string InsertErrorSql = """

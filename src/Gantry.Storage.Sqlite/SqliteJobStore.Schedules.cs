@@ -1,7 +1,6 @@
 using Gantry.Jobs;
 using Gantry.Scheduling;
 using Gantry.Telemetry;
-using Gantry.Serialization;
 using Microsoft.Data.Sqlite;
 
 namespace Gantry.Storage.Sqlite;
@@ -33,30 +32,12 @@ public sealed partial class SqliteJobStore
     private static List<ScheduleRecord> ReadSchedules(SqliteConnection c, string where, Func<SqliteCommand, SqliteCommand>? bind = null)
     {
         using var cmd = c.CreateCommand();
-        cmd.CommandText = $"{ScheduleSql.Select} {where} ORDER BY s.name";
+        cmd.CommandText = $"{ScheduleRows<SqliteColumns>.Select} {where} ORDER BY s.name";
         bind?.Invoke(cmd);
         using var r = cmd.ExecuteReader();
         var list = new List<ScheduleRecord>();
         while (r.Read())
-        {
-            list.Add(new ScheduleRecord
-            {
-                Definition = new ScheduleDefinition
-                {
-                    Name = r.GetString(0), Cron = r.GetString(1), TimeZone = r.GetString(2), Type = r.GetString(3), Payload = r.GetString(4),
-                    Queue = r.GetString(5), Priority = r.GetInt32(6), Missed = MissedFirePolicies.Parse(r.GetString(7)), MaxCatchup = r.GetInt32(8),
-                    Timeout = r.GetInt64OrNull(9) is { } ms ? TimeSpan.FromMilliseconds(ms) : null, MaxAttempts = r.GetInt32(10),
-                    Tags = StoreJson.TagsFromJson(r.GetStringOrNull(11)),
-                },
-                Paused = r.GetInt64(12) != 0,
-                Origin = r.GetString(13),
-                CreatedAt = r.GetTime(14),
-                UpdatedAt = r.GetTime(15),
-                FiredThrough = r.GetTime(16),
-                LastFireTime = r.GetTimeOrNull(17),
-                LastJobId = r.GetStringOrNull(18) is { } id ? Guid.Parse(id) : null,
-            });
-        }
+            list.Add(ScheduleRows<SqliteColumns>.Read(r));
         return list;
     }
 

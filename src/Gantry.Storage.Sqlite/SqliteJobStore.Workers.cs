@@ -1,4 +1,3 @@
-using Gantry.Serialization;
 
 namespace Gantry.Storage.Sqlite;
 
@@ -20,8 +19,7 @@ public sealed partial class SqliteJobStore
         return true;
     }, ct);
 
-    private const string RenewLeaseSql =
-        "UPDATE jobs SET lease_until = @lease_until WHERE id = @id AND attempt = @attempt AND worker_id = @worker AND state = 'running'";
+    private static readonly string RenewLeaseSql = $"UPDATE jobs SET lease_until = @lease_until WHERE {FenceSql.Report}";
 
     public Task<WorkerHeartbeatResult> WorkerHeartbeatAsync(WorkerHeartbeatParams p, CancellationToken ct) => WriteAsync(_ =>
     {
@@ -75,36 +73,11 @@ public sealed partial class SqliteJobStore
     public Task<IReadOnlyList<WorkerRecord>> WorkerListAsync(CancellationToken ct) => ReadAsync<IReadOnlyList<WorkerRecord>>(c =>
     {
         using var cmd = c.CreateCommand();
-        cmd.CommandText = """
-            SELECT id, host, pid, version, queues, capacity, job_types, capabilities, tags, state, started_at, last_seen_at, running_jobs, managed, name
-            FROM workers ORDER BY last_seen_at DESC
-            """;
+        cmd.CommandText = $"SELECT {WorkerRows<SqliteColumns>.Columns} FROM workers ORDER BY last_seen_at DESC";
         using var r = cmd.ExecuteReader();
         var list = new List<WorkerRecord>();
         while (r.Read())
-        {
-            list.Add(new WorkerRecord
-            {
-                Registration = new WorkerRegistration
-                {
-                    Id = r.GetString(0),
-                    Name = r.GetStringOrNull(14),
-                    Host = r.GetString(1),
-                    ProcessId = r.GetInt32(2),
-                    Version = r.GetString(3),
-                    Queues = StoreJson.QueuesFromJson(r.GetString(4)),
-                    Capacity = r.GetInt32(5),
-                    JobTypes = StoreJson.ListFromJson(r.GetStringOrNull(6)),
-                    Capabilities = StoreJson.ListFromJson(r.GetStringOrNull(7)),
-                    Tags = StoreJson.TagsFromJson(r.GetStringOrNull(8)),
-                },
-                State = r.GetString(9),
-                StartedAt = r.GetTime(10),
-                LastSeenAt = r.GetTime(11),
-                RunningJobs = r.GetInt32(12),
-                Managed = StoreJson.ManagedFromJson(r.GetStringOrNull(13)),
-            });
-        }
+            list.Add(WorkerRows<SqliteColumns>.Read(r));
         return list;
     }, ct);
 

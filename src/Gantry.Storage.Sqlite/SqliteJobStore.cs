@@ -1,3 +1,4 @@
+using System.Globalization;
 using Gantry.Storage.Sqlite.Native;
 using Microsoft.Data.Sqlite;
 
@@ -72,6 +73,9 @@ public sealed partial class SqliteJobStore : IJobStore
     public bool SupportsCrossProcessNotifications => false;
 
     public StoreSignals Signals { get; } = new();
+
+    /// <summary>The newest schema version this code knows (what <see cref="MigrateAsync"/> brings a store to).</summary>
+    public static int LatestSchemaVersion => SqliteSchema.LatestVersion;
 
     private long NowMs() => _time.GetUtcNow().ToUnixTimeMilliseconds();
 
@@ -183,7 +187,7 @@ public sealed partial class SqliteJobStore : IJobStore
             {
                 if (!ThrowIfForeign(c))
                     Exec(c, "CREATE TABLE gantry_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)");
-                var current = Convert.ToInt64(Scalar(c, "SELECT coalesce(max(version), 0) FROM gantry_migrations"));
+                var current = Convert.ToInt64(Scalar(c, MigrationSql.Version));
                 if (current > SqliteSchema.LatestVersion)
                     throw new StoreUnavailableException($"database file {FullPath} has schema version {current}, newer than this Gantry knows ({SqliteSchema.LatestVersion}); upgrade Gantry");
                 foreach (var (version, sql) in SqliteSchema.Migrations)
@@ -214,10 +218,13 @@ public sealed partial class SqliteJobStore : IJobStore
         }
     }
 
+    public Task<int> SchemaVersionAsync(CancellationToken ct) =>
+        ReadAsync(c => Convert.ToInt32(Scalar(c, MigrationSql.Version), CultureInfo.InvariantCulture), ct);
+
     /// <summary>Refuses a file whose schema is missing or at another version than this code's, changing nothing.</summary>
     private bool CheckSchema(SqliteConnection c)
     {
-        var version = ThrowIfForeign(c) ? Convert.ToInt64(Scalar(c, "SELECT coalesce(max(version), 0) FROM gantry_migrations")) : 0;
+        var version = ThrowIfForeign(c) ? Convert.ToInt64(Scalar(c, MigrationSql.Version)) : 0;
         if (version != SqliteSchema.LatestVersion)
             throw new StoreUnavailableException($"database file {FullPath} is at schema version {version}, this Gantry needs {SqliteSchema.LatestVersion} and was asked not to migrate (run `gantry migrate --db {_options.Path}` or allow migrations)");
         return true;

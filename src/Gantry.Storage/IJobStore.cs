@@ -31,6 +31,9 @@ public interface IJobStore : IAsyncDisposable
     /// <summary>Creates or upgrades the schema. Idempotent.</summary>
     Task MigrateAsync(CancellationToken ct);
 
+    /// <summary>The version the store's schema is at: the number of the newest migration applied to it (0 before the first).</summary>
+    Task<int> SchemaVersionAsync(CancellationToken ct);
+
     /// <summary>Enqueues a batch in one transaction, all or none. A job whose idempotency key already
     /// exists in its queue (or earlier in the batch) gives back the existing job.</summary>
     Task<IReadOnlyList<JobEnqueueResult>> JobEnqueueManyAsync(JobEnqueueParams p, CancellationToken ct);

@@ -1,5 +1,9 @@
 using Gantry.Cli.Hosting;
+using Gantry.Server.Intake;
+using Gantry.Storage;
 using Gantry.Worker.Execution;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 
 namespace Gantry.Cli.Commands;
 
@@ -7,6 +11,17 @@ namespace Gantry.Cli.Commands;
 internal static class Banner
 {
     public static string? Version => typeof(Banner).Assembly.GetName().Version?.ToString(3);
+
+    /// <summary>A coordinator's lines: its store, where its API (and dashboard) listens, its drop folder.</summary>
+    public static string Coordinator(IHost host, ApiHosting? api, JobsDirectoryOptions? jobsDir)
+    {
+        var store = host.Services.GetRequiredService<IJobStore>();
+        var address = ApiAddress.Of(host);
+        return $"""
+              store      {store.Description}
+              api        {address ?? "off"}{(api is { Dashboard: true } && address is { } url ? $"\n  dashboard  {url}/" : "")}{(jobsDir is null ? "" : $"\n  jobs dir   {Path.GetFullPath(jobsDir.Path)} (results in {Path.GetFullPath(jobsDir.Results)})")}
+            """;
+    }
 
     /// <summary>The worker's lines: id, queues, capacity, job types, process isolation.</summary>
     public static string Worker(GantryWorker worker, GantryConfig settings) =>

@@ -18,7 +18,7 @@ internal static class MigrateCommand
         {
             await using var store = await location.OpenAsync(parse, createIfMissing: true, ct).ConfigureAwait(false);
             await store.MigrateAsync(ct).ConfigureAwait(false);
-            var version = await Stores.SchemaVersionAsync(store, ct).ConfigureAwait(false);
+            var version = await store.SchemaVersionAsync(ct).ConfigureAwait(false);
             Console.Out.WriteLine($"{store.Description}: schema version {version}");
             return Cli.Ok;
         });

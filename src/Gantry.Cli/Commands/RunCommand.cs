@@ -17,11 +17,7 @@ internal static class RunCommand
         var maintenance = new MaintenanceCliOptions();
         var config = CliOptions.Config();
         var logLevel = CliOptions.LogLevel();
-        var listen = CliOptions.Listen();
-        var allowedHosts = CliOptions.AllowedHosts();
-        var corsOrigins = CliOptions.CorsOrigins();
-        var dashboard = CliOptions.Dashboard();
-        var hidePayloads = CliOptions.DashboardHidePayloads();
+        var api = new ApiCliOptions();
         var intake = new IntakeCliOptions();
 
         var command = new Command("run", "Run Gantry in one process: coordinator services and a worker on one store (Ctrl-C to stop)") { location };
@@ -30,11 +26,7 @@ internal static class RunCommand
         intake.AddTo(command);
         command.Options.Add(config);
         command.Options.Add(logLevel);
-        command.Options.Add(listen);
-        command.Options.Add(allowedHosts);
-        command.Options.Add(corsOrigins);
-        command.Options.Add(dashboard);
-        command.Options.Add(hidePayloads);
+        api.AddTo(command);
         command.SetHandler(async (parse, ct) =>
         {
             var settings = GantryConfig.Load(parse.GetValue(config));
@@ -42,17 +34,13 @@ internal static class RunCommand
             var workerOptions = s.Checked(() => worker.Read(s));
             var maintenanceOptions = s.Checked(() => maintenance.Read(s));
             var jobsDir = s.Checked(() => intake.Read(s));
-            var api = ApiHosting.Parse(s.Get(listen)!, Environment.GetEnvironmentVariable("GANTRY_TOKENS"), settings.Tokens)
-                ?.WithBrowserAccess(s.Get(allowedHosts), s.Get(corsOrigins), settings)
-                .WithDashboard(s.Get(dashboard), s.Get(hidePayloads), settings);
-            using var host = ProcessHost.Build(location.Resolve(s), workerOptions, maintenanceOptions, settings, s.Get(logLevel), api, jobsDir: jobsDir);
+            var served = api.Read(s, settings);
+            using var host = ProcessHost.Build(location.Resolve(s), workerOptions, maintenanceOptions, settings, s.Get(logLevel), served, jobsDir: jobsDir);
             await host.StartAsync(ct).ConfigureAwait(false);
             var running = host.Services.GetRequiredService<GantryWorker>();
-            var store = host.Services.GetRequiredService<Gantry.Storage.IJobStore>();
             Console.Out.WriteLine($"""
                 Gantry {Banner.Version} running
-                  store      {store.Description}
-                  api        {ApiAddress.Of(host) ?? "off"}{(api is { Dashboard: true } && ApiAddress.Of(host) is { } url ? $"\n  dashboard  {url}/" : "")}{(jobsDir is null ? "" : $"\n  jobs dir   {Path.GetFullPath(jobsDir.Path)} (results in {Path.GetFullPath(jobsDir.Results)})")}
+                {Banner.Coordinator(host, served, jobsDir)}
                 {Banner.Worker(running, settings)}
                 Press Ctrl-C to stop.
                 """);

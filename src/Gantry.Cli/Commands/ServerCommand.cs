@@ -16,11 +16,7 @@ internal static class ServerCommand
         var location = CliOptions.StoreLocation();
         var maintenance = new MaintenanceCliOptions();
         var logLevel = CliOptions.LogLevel();
-        var listen = CliOptions.Listen();
-        var allowedHosts = CliOptions.AllowedHosts();
-        var corsOrigins = CliOptions.CorsOrigins();
-        var dashboard = CliOptions.Dashboard();
-        var hidePayloads = CliOptions.DashboardHidePayloads();
+        var api = new ApiCliOptions();
         var intake = new IntakeCliOptions();
         var config = CliOptions.Config();
 
@@ -28,11 +24,7 @@ internal static class ServerCommand
         maintenance.AddTo(command);
         intake.AddTo(command);
         command.Options.Add(logLevel);
-        command.Options.Add(listen);
-        command.Options.Add(allowedHosts);
-        command.Options.Add(corsOrigins);
-        command.Options.Add(dashboard);
-        command.Options.Add(hidePayloads);
+        api.AddTo(command);
         command.Options.Add(config);
         command.SetHandler(async (parse, ct) =>
         {
@@ -41,17 +33,13 @@ internal static class ServerCommand
             var s = CommandSettings.Load(parse, settings);
             var maintenanceOptions = s.Checked(() => maintenance.Read(s));
             var jobsDir = s.Checked(() => intake.Read(s));
-            var api = ApiHosting.Parse(s.Get(listen)!, Environment.GetEnvironmentVariable("GANTRY_TOKENS"), settings.Tokens)
-                ?.WithBrowserAccess(s.Get(allowedHosts), s.Get(corsOrigins), settings)
-                .WithDashboard(s.Get(dashboard), s.Get(hidePayloads), settings);
-            using var host = ProcessHost.Build(location.Resolve(s), workerOptions: null, maintenanceOptions, settings, s.Get(logLevel), api, jobsDir: jobsDir);
+            var served = api.Read(s, settings);
+            using var host = ProcessHost.Build(location.Resolve(s), workerOptions: null, maintenanceOptions, settings, s.Get(logLevel), served, jobsDir: jobsDir);
             await host.StartAsync(ct).ConfigureAwait(false);
-            var store = host.Services.GetRequiredService<Gantry.Storage.IJobStore>();
             var leader = host.Services.GetRequiredService<LeaderHost>();
             Console.Out.WriteLine($"""
                 Gantry {Banner.Version} server running
-                  store      {store.Description}
-                  api        {ApiAddress.Of(host) ?? "off"}{(api is { Dashboard: true } && ApiAddress.Of(host) is { } url ? $"\n  dashboard  {url}/" : "")}{(jobsDir is null ? "" : $"\n  jobs dir   {Path.GetFullPath(jobsDir.Path)} (results in {Path.GetFullPath(jobsDir.Results)})")}
+                {Banner.Coordinator(host, served, jobsDir)}
                   holder     {leader.HolderId} (maintenance runs while this process is the elected leader)
                 Press Ctrl-C to stop.
                 """);

@@ -6,7 +6,7 @@ namespace Gantry.Server.Api;
 /// A job document as <c>POST /api/v1/jobs</c> takes it, for the OpenAPI document (the endpoint reads
 /// the body itself, through <see cref="Gantry.Protocol.JobDocumentReader"/>, which is the rule).
 /// </summary>
-public sealed record JobDocument
+public record JobDocument
 {
     /// <summary>The job type: names its handler.</summary>
     public required string Type { get; init; }
@@ -45,29 +45,11 @@ public sealed record WorkflowDocument
     public required IReadOnlyDictionary<string, WorkflowStepDocument> Steps { get; init; }
 }
 
-public sealed record WorkflowStepDocument
+/// <summary>A step of a workflow document: a job document with the steps it waits for.</summary>
+public sealed record WorkflowStepDocument : JobDocument
 {
-    public required string Type { get; init; }
-    public JsonElement? Payload { get; init; }
+    /// <summary>The names of the steps that must succeed before this one is queued.</summary>
     public IReadOnlyList<string>? DependsOn { get; init; }
-    public string? Queue { get; init; }
-    public int? Priority { get; init; }
-    public DateTimeOffset? RunAt { get; init; }
-    public double? TimeoutSeconds { get; init; }
-    public int? MaxAttempts { get; init; }
-    public string? IdempotencyKey { get; init; }
-    public BackoffDocument? Backoff { get; init; }
-    public IReadOnlyDictionary<string, string>? Tags { get; init; }
-    public IReadOnlyList<string>? RequiredCapabilities { get; init; }
-    public double? CheckpointIntervalSeconds { get; init; }
-    /// <summary>Groups the job for its queue's per-key limit and fair turns (docs/flow-control.md).</summary>
-    public string? ConcurrencyKey { get; init; }
-    /// <summary>Seconds the idempotency key holds after the job is created.</summary>
-    public double? UniqueFor { get; init; }
-    /// <summary>The job states in which the idempotency key holds.</summary>
-    public IReadOnlyList<string>? UniqueWhile { get; init; }
-    /// <summary>Process limits of the job's own (memory_mb, cpu, processes): tighter than its type's, never wider (docs/process-handlers.md).</summary>
-    public Gantry.Jobs.ResourceLimits? Limits { get; init; }
 }
 
 /// <summary>A command sent to a worker (202).</summary>

@@ -10,12 +10,12 @@ namespace Gantry.Storage;
 /// </summary>
 internal static class ReportSql
 {
-    /// <summary>The job is still this attempt's, held by this worker.</summary>
-    public const string Fence = "id = @id AND state = 'running' AND attempt = @attempt AND worker_id = @worker";
+    /// <summary>The job is still this attempt's, held by this worker (<see cref="FenceSql.Report"/>).</summary>
+    private static readonly string Fence = FenceSql.Report;
 
-    public const string Progress = $"UPDATE jobs SET progress = @progress, progress_message = @message WHERE {Fence}";
+    public static readonly string Progress = $"UPDATE jobs SET progress = @progress, progress_message = @message WHERE {Fence}";
 
-    public const string Checkpoint = $"UPDATE jobs SET checkpoint = @data, checkpoint_at = @now WHERE {Fence}";
+    public static readonly string Checkpoint = $"UPDATE jobs SET checkpoint = @data, checkpoint_at = @now WHERE {Fence}";
 
     /// <summary>The handler stopped after a cancellation request. Returns <paramref name="key"/>. (Both cancel statements set
     /// cancel_requested_at, which holds already: SQLite's counting trigger fires on the columns only the cold transitions set.)</summary>
@@ -58,7 +58,4 @@ internal static class ReportSql
         UPDATE jobs SET state = '{JobState.Queued.ToText()}', attempt = attempt - 1, lease_until = NULL, worker_id = NULL
         WHERE {Fence} AND {StateSql.From(JobTransition.Requeue)}
         """;
-
-    /// <summary>The columns of <c>job_usage</c> a job's read takes, in the order both stores read them.</summary>
-    public const string UsageColumns = "attempt, outcome, cpu_seconds, peak_memory_bytes, exit_code, signal, limit_hit";
 }

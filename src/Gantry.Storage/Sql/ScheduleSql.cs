@@ -3,15 +3,6 @@ namespace Gantry.Storage;
 /// <summary>The schedule statements both relational stores share.</summary>
 internal static class ScheduleSql
 {
-    /// <summary>Schedules with their latest fire (the fire key's index finds it); append a WHERE on <c>s</c> and an ORDER BY.</summary>
-    public const string Select = """
-        SELECT s.name, s.cron, s.time_zone, s.type, s.payload, s.queue, s.priority, s.missed, s.max_catchup, s.timeout_ms,
-               s.max_attempts, s.tags, s.paused, s.origin, s.created_at, s.updated_at, s.fired_through, f.fire_time, f.job_id
-        FROM schedules AS s
-        LEFT JOIN schedule_fires AS f ON f.schedule = s.name
-          AND f.fire_time = (SELECT max(fire_time) FROM schedule_fires WHERE schedule = s.name)
-        """;
-
     public const string Insert = """
         INSERT INTO schedules (name, cron, time_zone, type, payload, queue, priority, missed, max_catchup, timeout_ms,
                                max_attempts, tags, paused, origin, created_at, updated_at, fired_through)

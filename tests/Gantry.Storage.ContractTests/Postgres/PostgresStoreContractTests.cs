@@ -8,6 +8,8 @@ public sealed class PostgresStoreContractTests(PostgresFixture fixture) : StoreC
 {
     private readonly string _schema = PostgresFixture.NewSchema();
 
+    protected override int LatestSchemaVersion => PostgresJobStore.LatestSchemaVersion;
+
     protected override async Task<IJobStore> OpenStoreAsync(TimeProvider time, CancellationToken ct) =>
         await PostgresJobStore.OpenAsync(new PostgresStoreOptions { ConnectionString = fixture.ConnectionString, Schema = _schema, Time = time }, ct);
 

@@ -7,6 +7,8 @@ public sealed class SqliteStoreContractTests : StoreContractTests
 {
     private readonly TempDirectory _dir = new();
 
+    protected override int LatestSchemaVersion => SqliteJobStore.LatestSchemaVersion;
+
     protected override async Task<IJobStore> OpenStoreAsync(TimeProvider time, CancellationToken ct) =>
         await SqliteJobStore.OpenAsync(new SqliteStoreOptions { Path = _dir.File("gantry.db"), Time = time }, ct);
 
