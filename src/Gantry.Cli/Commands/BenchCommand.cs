@@ -1,5 +1,5 @@
 using System.CommandLine;
-using Gantry.Cli.Bench;
+using Gantry.Bench;
 using Gantry.Cli.Hosting;
 using Gantry.Cli.Options;
 
@@ -47,16 +47,13 @@ internal static class BenchCommand
                 Rate = parse.GetValue(limitRate) is { } rate ? Gantry.Flow.QueueRate.Parse(rate, "--limit-rate") : null,
             };
             var flow = new BenchFlow(limits.IsEmpty ? null : limits, parse.GetValue(keys));
-            Func<int, CancellationToken, Task<Gantry.Bench.RawLoopResult>>? rawLoop = null;
+            PostgresLocation? rawLoopOn = null;
             if (parse.GetValue(raw))
-            {
-                if (parse.GetValue(storeOption) is not PostgresLocation pg)
-                    throw new InvalidInputException("--raw", "needs --store postgres://…: the raw loop is PostgreSQL's (for SQLite, run bench/RawSqliteLoop)");
-                rawLoop = (count, token) => Gantry.Bench.RawPostgresLoop.RunAsync(pg.ConnectionString, count, token);
-            }
-            var result = await BenchStore.WithFreshStoreAsync(parse, db, storeOption,
+                rawLoopOn = parse.GetValue(storeOption) as PostgresLocation
+                    ?? throw new InvalidInputException("--raw", "needs --store postgres://…: the raw loop is PostgreSQL's (for SQLite, run bench/RawSqliteLoop)");
+            var result = await BenchStore.WithFreshStoreAsync(parse.GetValue(storeOption), parse.GetValue(db),
                 store => new BenchRunner(store, n, c, s, m => { if (!asJson) Console.Error.WriteLine($"bench: {m}"); }, rounds: r, flow: flow, maxPrefetch: parse.GetValue(maxPrefetch),
-                    raw: rawLoop).RunAsync(ct), ct).ConfigureAwait(false);
+                    rawLoopOn: rawLoopOn).RunAsync(ct), ct).ConfigureAwait(false);
             Print(result, n, c, s, asJson);
             return Cli.Ok;
         });
@@ -75,7 +72,7 @@ internal static class BenchCommand
     {
         if (asJson)
         {
-            Cli.WriteJson(result, Cli.Json.BenchResult);
+            Cli.WriteJson(result, BenchJson.Default.BenchResult);
             return;
         }
         Console.Out.WriteLine($"store         {result.Store}");
@@ -115,7 +112,7 @@ internal static class BenchCommand
             var result = await HttpBench.RunAsync(location, n, c, s, m => { if (!asJson) Console.Error.WriteLine($"bench: {m}"); }, ct).ConfigureAwait(false);
             if (asJson)
             {
-                Cli.WriteJson(result, Cli.Json.HttpBenchResult);
+                Cli.WriteJson(result, BenchJson.Default.HttpBenchResult);
                 return Cli.Ok;
             }
             Console.Out.WriteLine($"direct (store)   {result.Direct.JobsPerSecond,9:N0} jobs/s   pickup p50 {result.Direct.LatencyP50Ms:0.000} ms, p99 {result.Direct.LatencyP99Ms:0.000} ms   {result.Direct.DrainAllocatedBytesPerJob,6:N0} bytes allocated per job");
@@ -147,11 +144,11 @@ internal static class BenchCommand
             var r = parse.GetValue(rounds);
             if (n < 3) throw new InvalidInputException("--steps", $"must be at least 3 (a root, a branch, a merge), got {n}");
             var asJson = parse.GetValue(json);
-            var result = await BenchStore.WithFreshStoreAsync(parse, db, storeOption,
+            var result = await BenchStore.WithFreshStoreAsync(parse.GetValue(storeOption), parse.GetValue(db),
                 store => new WorkflowBench(store, n, c, r, m => { if (!asJson) Console.Error.WriteLine($"bench: {m}"); }).RunAsync(ct), ct).ConfigureAwait(false);
             if (asJson)
             {
-                Cli.WriteJson(result, Cli.Json.WorkflowBenchResult);
+                Cli.WriteJson(result, BenchJson.Default.WorkflowBenchResult);
                 return Cli.Ok;
             }
             Console.Out.WriteLine($"store         {result.Store}");
@@ -176,7 +173,7 @@ internal static class BenchCommand
             var result = await new ProcessBench(n, m => { if (!asJson) Console.Error.WriteLine($"bench: {m}"); }).RunAsync(ct).ConfigureAwait(false);
             if (asJson)
             {
-                Cli.WriteJson(result, Cli.Json.ProcessBenchResult);
+                Cli.WriteJson(result, BenchJson.Default.ProcessBenchResult);
                 return Cli.Ok;
             }
             Console.Out.WriteLine($"process handler    p50 {result.ProcessP50Ms:0.00} ms, p99 {result.ProcessP99Ms:0.00} ms (no limits)");
@@ -191,22 +188,23 @@ internal static class BenchCommand
     private static Command Ipc()
     {
         var samples = CliOptions.Count("--samples", "Round trips of each kind to time", 20_000, least: 1);
-        var client = new Option<string?>("--client") { Hidden = true }; // the worker side, in the child process
+        var client = new Option<string?>("--client") { Hidden = true }; // the worker side, in the worker process the node starts
+        var node = new Argument<string[]>("node") { Hidden = true, Arity = ArgumentArity.ZeroOrMore }; // what the node adds to its worker's command line
         var json = CliOptions.Json();
-        var command = new Command("ipc", "Measure the IPC round trip between a node and a worker process (report and fetch), next to a raw Unix-socket ping-pong of the same size") { samples, client, json };
+        var command = new Command("ipc", "Measure the IPC round trip between a node and a worker process (report and fetch), next to a raw Unix-socket ping-pong of the same size") { samples, client, node, json };
         command.SetHandler(async (parse, ct) =>
         {
             var n = parse.GetValue(samples);
             if (parse.GetValue(client) is { } dir)
             {
-                Cli.WriteJson(await IpcBench.ClientAsync(dir, n, ct).ConfigureAwait(false), Cli.Json.IpcBenchResult);
+                await IpcBench.ClientAsync(dir, n, parse.GetValue(node) ?? [], ct).ConfigureAwait(false);
                 return Cli.Ok;
             }
             var asJson = parse.GetValue(json);
-            var result = await new IpcBench(n, m => { if (!asJson) Console.Error.WriteLine($"bench: {m}"); }).RunAsync(ct).ConfigureAwait(false);
+            var result = await new IpcBench(NodeCliOptions.GantryExecutable(), n, m => { if (!asJson) Console.Error.WriteLine($"bench: {m}"); }).RunAsync(ct).ConfigureAwait(false);
             if (asJson)
             {
-                Cli.WriteJson(result, Cli.Json.IpcBenchResult);
+                Cli.WriteJson(result, BenchJson.Default.IpcBenchResult);
                 return Cli.Ok;
             }
             Console.Out.WriteLine($"ipc report   p50 {result.IpcP50Us:0.0} µs, p99 {result.IpcP99Us:0.0} µs (worker process → node → in-memory coordinator → back)");
@@ -236,14 +234,14 @@ internal static class BenchCommand
         {
             if (parse.GetValue(spawn))
             {
-                IReadOnlyList<string>? executable = null;
+                IReadOnlyList<string> executable = NodeCliOptions.GantryExecutable();
                 if (parse.GetValue(binary) is { } program)
                     executable = File.Exists(program) ? [Path.GetFullPath(program)] : throw new InvalidInputException("--binary", $"{program} does not exist");
                 var asJsonSpawn = parse.GetValue(json);
-                var spawned = await NodeSpawnBench.RunAsync(parse.GetValue(spawns), executable, m => { if (!asJsonSpawn) Console.Error.WriteLine($"bench: {m}"); }, ct).ConfigureAwait(false);
+                var spawned = await NodeSpawnBench.RunAsync(executable, parse.GetValue(spawns), m => { if (!asJsonSpawn) Console.Error.WriteLine($"bench: {m}"); }, ct).ConfigureAwait(false);
                 if (asJsonSpawn)
                 {
-                    Cli.WriteJson(spawned, Cli.Json.NodeSpawnResult);
+                    Cli.WriteJson(spawned, BenchJson.Default.NodeSpawnResult);
                     return Cli.Ok;
                 }
                 Console.Out.WriteLine($"spawn to first claim   p50 {spawned.P50Ms:0} ms, fastest {spawned.MinMs:0} ms, slowest {spawned.MaxMs:0} ms ({spawned.Samples} spawns of {spawned.Executable})");
@@ -254,10 +252,10 @@ internal static class BenchCommand
             if (w < 1 || c < w) throw new InvalidInputException("--capacity", $"must be at least --workers ({w}), got {c}");
             var r = parse.GetValue(rounds);
             var asJson = parse.GetValue(json);
-            var result = await new NodeBench(n, c, w, r, m => { if (!asJson) Console.Error.WriteLine($"bench: {m}"); }).RunAsync(ct).ConfigureAwait(false);
+            var result = await new NodeBench(NodeCliOptions.GantryExecutable(), n, c, w, r, m => { if (!asJson) Console.Error.WriteLine($"bench: {m}"); }).RunAsync(ct).ConfigureAwait(false);
             if (asJson)
             {
-                Cli.WriteJson(result, Cli.Json.NodeBenchResult);
+                Cli.WriteJson(result, BenchJson.Default.NodeBenchResult);
                 return Cli.Ok;
             }
             Console.Out.WriteLine($"in-process worker   {result.InProcessJobsPerSecond:N0} jobs/s (capacity {c}; median of {r}: {string.Join(", ", result.InProcessRounds.Select(x => x.ToString("N0")))})");
@@ -285,11 +283,11 @@ internal static class BenchCommand
             if (parse.GetValue(storeOption) is not PostgresLocation location)
                 throw new InvalidInputException("--store", "give a postgres:// database: the count comes from PostgreSQL's statistics");
             var asJson = parse.GetValue(json);
-            var result = await new IdleBench(location, parse.GetValue(workers), parse.GetValue(servers), TimeSpan.FromSeconds(parse.GetValue(seconds)),
+            var result = await new IdleBench(NodeCliOptions.GantryExecutable(), location, parse.GetValue(workers), parse.GetValue(servers), TimeSpan.FromSeconds(parse.GetValue(seconds)),
                 m => { if (!asJson) Console.Error.WriteLine($"bench: {m}"); }).RunAsync(ct).ConfigureAwait(false);
             if (asJson)
             {
-                Cli.WriteJson(result, Cli.Json.IdleBenchResult);
+                Cli.WriteJson(result, BenchJson.Default.IdleBenchResult);
                 return Cli.Ok;
             }
             Console.Out.WriteLine($"idle worker   {result.TransactionsPerSecondPerWorker:0.00} transactions/s each ({result.Workers} workers, {result.WindowSeconds:0}s); RSS {string.Join(", ", result.WorkerRssMib.Select(m => $"{m:0.0}"))} MiB");
@@ -321,7 +319,7 @@ internal static class BenchCommand
             var asJson = parse.GetValue(json);
             Action<string> progress = m => { if (!asJson) Console.Error.WriteLine($"bench: {m}"); };
             MemoryBenchResult result;
-            IReadOnlyList<string>? executable = null;
+            IReadOnlyList<string> executable = NodeCliOptions.GantryExecutable();
             if (parse.GetValue(binary) is { } program)
             {
                 if (!File.Exists(program)) throw new InvalidInputException("--binary", $"{program} does not exist");
@@ -347,7 +345,7 @@ internal static class BenchCommand
             }
             if (asJson)
             {
-                Cli.WriteJson(result, Cli.Json.MemoryBenchResult);
+                Cli.WriteJson(result, BenchJson.Default.MemoryBenchResult);
                 return Cli.Ok;
             }
             Console.Out.WriteLine($"store              {result.Store}");
@@ -379,7 +377,7 @@ internal static class BenchCommand
                 m => { if (!asJson) Console.Error.WriteLine($"bench: {m}"); }).RunAsync(ct).ConfigureAwait(false);
             if (asJson)
             {
-                Cli.WriteJson(result, Cli.Json.PruneBenchResult);
+                Cli.WriteJson(result, BenchJson.Default.PruneBenchResult);
                 return Cli.Ok;
             }
             foreach (var (r, i) in result.Rounds.Select((r, i) => (r, i)))
@@ -431,12 +429,12 @@ internal static class BenchCommand
             var percents = rates.Length > 0 ? [] : Numbers(parse.GetValue(offered)!, "--offered", 1, 100);
             var asJson = parse.GetValue(json);
             var location = parse.GetValue(storeOption);
-            var result = await BenchStore.WithFreshStoreAsync(parse, db, storeOption,
+            var result = await BenchStore.WithFreshStoreAsync(parse.GetValue(storeOption), parse.GetValue(db),
                 store => new LoadBench(store, location, how, percents, rates, TimeSpan.FromSeconds(parse.GetValue(seconds)), parse.GetValue(concurrency),
                     TimeSpan.FromSeconds(parse.GetValue(ceilingSeconds)), m => { if (!asJson) Console.Error.WriteLine($"bench: {m}"); }).RunAsync(ct), ct).ConfigureAwait(false);
             if (asJson)
             {
-                Cli.WriteJson(result, Cli.Json.LoadBenchResult);
+                Cli.WriteJson(result, BenchJson.Default.LoadBenchResult);
                 return Cli.Ok;
             }
             Console.Out.WriteLine($"store         {result.Store}");
@@ -479,12 +477,12 @@ internal static class BenchCommand
         command.SetHandler(async (parse, ct) =>
         {
             var asJson = parse.GetValue(json);
-            var result = await BenchStore.WithFreshStoreAsync(parse, db, storeOption,
+            var result = await BenchStore.WithFreshStoreAsync(parse.GetValue(storeOption), parse.GetValue(db),
                 store => new StatsBench(store, parse.GetValue(history), parse.GetValue(queues), parse.GetValue(reads),
                     m => { if (!asJson) Console.Error.WriteLine($"bench: {m}"); }).RunAsync(ct), ct).ConfigureAwait(false);
             if (asJson)
             {
-                Cli.WriteJson(result, Cli.Json.StatsBenchResult);
+                Cli.WriteJson(result, BenchJson.Default.StatsBenchResult);
                 return Cli.Ok;
             }
             Console.Out.WriteLine($"store         {result.Store}");
@@ -511,12 +509,12 @@ internal static class BenchCommand
         command.SetHandler(async (parse, ct) =>
         {
             var asJson = parse.GetValue(json);
-            var result = await BenchStore.WithFreshStoreAsync(parse, db, storeOption,
+            var result = await BenchStore.WithFreshStoreAsync(parse.GetValue(storeOption), parse.GetValue(db),
                 store => new DashboardBench(store, parse.GetValue(history), parse.GetValue(reads),
                     m => { if (!asJson) Console.Error.WriteLine($"bench: {m}"); }).RunAsync(ct), ct).ConfigureAwait(false);
             if (asJson)
             {
-                Cli.WriteJson(result, Cli.Json.DashboardBenchResult);
+                Cli.WriteJson(result, BenchJson.Default.DashboardBenchResult);
                 return Cli.Ok;
             }
             Console.Out.WriteLine($"store         {result.Store}");
