@@ -76,7 +76,10 @@ public sealed class ProcessBench(int samples, Action<string> progress)
     {
         var times = new List<double>(samples);
         using var listener = new MeterListener();
-        listener.InstrumentPublished = (instrument, l) => { if (instrument == GantryMetrics.RunDuration) l.EnableMeasurementEvents(instrument); };
+        // Read before the listener starts: the first read initializes the meter, publishing its instruments to the listener
+        // while the field is not yet set.
+        var runDuration = GantryMetrics.RunDuration;
+        listener.InstrumentPublished = (instrument, l) => { if (instrument == runDuration) l.EnableMeasurementEvents(instrument); };
         listener.SetMeasurementEventCallback<double>((_, seconds, tags, _) =>
         {
             foreach (var tag in tags)
