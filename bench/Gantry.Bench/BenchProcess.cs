@@ -3,7 +3,7 @@ using System.Diagnostics;
 namespace Gantry.Bench;
 
 /// <summary>
-/// A real <c>gantry</c> process a bench starts from this executable: its last lines of output (to say why, if it ends
+/// A real <c>gantry</c> process a bench starts: its last lines of output (to say why, if it ends
 /// early), when it is up (it printed its banner), its memory, and a clean stop (SIGTERM, then SIGKILL after 30 s).
 /// </summary>
 internal sealed class BenchProcess : IDisposable

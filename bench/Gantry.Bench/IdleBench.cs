@@ -10,7 +10,7 @@ namespace Gantry.Bench;
 /// (<c>pg_stat_database</c>), first with <c>workers</c> idle <c>gantry worker</c> processes alone, then with
 /// <c>servers</c> <c>gantry server</c> processes beside them (one leads, the rest stand by), each less what the
 /// database did on its own before any of them started, and the resident memory
-/// of each process at the end. Every process of the run is a real one, started from this executable on the store given;
+/// of each process at the end. Every process of the run is a real one, started from <paramref name="gantry"/> on the store given;
 /// the database should be one nothing else uses, since everything that happens in it is counted.
 /// </summary>
 /// <param name="gantry">The gantry program the processes are started from, and its leading arguments.</param>

@@ -8,11 +8,11 @@ using static Gantry.Bench.BenchStats;
 namespace Gantry.Bench;
 
 /// <summary>
-/// What Gantry's processes weigh and how fast a short command answers, each a real process started from this
-/// executable on a fresh store: the resident memory of an idle <c>gantry worker</c>, of the same worker after it
+/// What Gantry's processes weigh and how fast a short command answers, each a real process started from
+/// <paramref name="executable"/> (a gantry program and its leading arguments) on a fresh store: the resident memory of an idle <c>gantry worker</c>, of the same worker after it
 /// drained a backlog of no-op jobs (now, and at its peak), of an idle <c>gantry run</c>; and the wall time of
-/// <c>gantry jobs show ID</c>, from start to exit. <paramref name="executable"/> names another gantry program to measure
-/// (for instance a Native AOT build beside the JIT one); null measures this one.
+/// <c>gantry jobs show ID</c>, from start to exit. The gantry command gives its own
+/// program, or another to measure (<c>--binary</c>: for instance a Native AOT build beside the JIT one).
 /// </summary>
 public sealed class MemoryBench(StoreLocation store, int jobs, int commandRuns, IReadOnlyList<string> executable, Action<string> progress)
 {
