@@ -7,7 +7,7 @@ namespace Gantry.Hosting;
 /// Reads durations the way people write them: <c>500ms</c>, <c>30s</c>, <c>1m30s</c>, <c>2h</c>, <c>7d</c>, plain
 /// seconds, or ISO 8601 (<c>PT30S</c>); and writes them in the same short form, so that what help prints parses back.
 /// </summary>
-internal static partial class Durations
+public static partial class Durations
 {
     /// <summary>One or more number-unit parts, largest unit first (<c>1h30m</c>, <c>1m0.5s</c>), or a plain number of seconds.</summary>
     [GeneratedRegex(@"^(?:(?<n>\d+(?:\.\d+)?)(?<u>ms|d|h|m|s))+$|^(?<plain>\d+(?:\.\d+)?)$", RegexOptions.IgnoreCase)]
@@ -15,6 +15,7 @@ internal static partial class Durations
 
     private static readonly string[] Order = ["d", "h", "m", "s", "ms"];
 
+    /// <summary>Reads <paramref name="text"/> in any of the forms above; false when it is none of them.</summary>
     public static bool TryParse(string? text, out TimeSpan value)
     {
         value = default;

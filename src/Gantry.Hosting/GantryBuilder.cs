@@ -15,8 +15,9 @@ namespace Gantry.Hosting;
 /// </summary>
 public sealed class GantryBuilder
 {
-    /// <summary>Keys the worker's link in the container (a link of the builder's own, disposed with the container).</summary>
-    internal const string LinkKey = "Gantry.Hosting.WorkerLink";
+    /// <summary>Keys the worker's <see cref="IWorkerLink"/> in the container (a link of the builder's own, disposed with the
+    /// container): resolved with it, it tells where the worker reaches the coordinator (its <c>Description</c>).</summary>
+    public const string LinkKey = "Gantry.Hosting.WorkerLink";
 
     /// <summary>Keys the node's link in the container.</summary>
     internal const string NodeLinkKey = "Gantry.Hosting.NodeLink";
@@ -59,7 +60,7 @@ public sealed class GantryBuilder
 
     /// <summary>The worker of <see cref="AddWorker"/>, linked to the coordinator through <paramref name="link"/> when given (a
     /// node's socket; its owner disposes it), else through the store or the server of the options.</summary>
-    internal GantryBuilder AddLinkedWorker(IWorkerLink? link)
+    public GantryBuilder AddLinkedWorker(IWorkerLink? link)
     {
         if (_registration.WorkerAdded) return this;
         _registration.WorkerAdded = true;
@@ -163,7 +164,7 @@ public sealed class GantryBuilder
     }
 
     /// <summary>Declares schedules of <paramref name="origin"/> (the <c>gantry</c> command's gantry.json), reconciled once the store is open.</summary>
-    internal GantryBuilder AddSchedules(string origin, IEnumerable<Scheduling.ScheduleDefinition> schedules)
+    public GantryBuilder AddSchedules(string origin, IEnumerable<Scheduling.ScheduleDefinition> schedules)
     {
         var from = Services.Count;
         Services.AddGantrySchedules(origin, schedules);
@@ -172,7 +173,7 @@ public sealed class GantryBuilder
     }
 
     /// <summary>Declares a queue's per-state retention, set in the store once it is open.</summary>
-    internal GantryBuilder AddQueueRetention(Storage.QueueRetention retention)
+    public GantryBuilder AddQueueRetention(Storage.QueueRetention retention)
     {
         var from = Services.Count;
         Services.AddGantryQueueRetention(retention);
@@ -181,7 +182,7 @@ public sealed class GantryBuilder
     }
 
     /// <summary>Declares a queue's flow limits, set in the store once it is open (even before the queue's first job).</summary>
-    internal GantryBuilder AddQueueLimits(Flow.DeclaredQueueLimits limits)
+    public GantryBuilder AddQueueLimits(Flow.DeclaredQueueLimits limits)
     {
         var from = Services.Count;
         Services.AddGantryQueueLimits(limits);

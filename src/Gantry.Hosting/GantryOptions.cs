@@ -56,7 +56,7 @@ public sealed class GantryOptions
 
     /// <summary>An SQLite store file may hold the application's own tables (true for an application; the <c>gantry</c> command
     /// refuses a file that is not a Gantry store).</summary>
-    internal bool ShareFile { get; set; } = true;
+    public bool ShareFile { get; set; } = true;
 
     /// <summary>Where the store is, once the options are valid; null in server mode.</summary>
     internal StoreLocation? StoreLocation { get; private set; }

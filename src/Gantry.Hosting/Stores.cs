@@ -4,8 +4,12 @@ using Gantry.Storage.Sqlite;
 
 namespace Gantry.Hosting;
 
-/// <summary>Where a command's store is: an SQLite file or a PostgreSQL database (a schema in it).</summary>
-internal abstract record StoreLocation
+/// <summary>
+/// Where a store is: an SQLite file (<see cref="SqliteLocation"/>) or a schema of a PostgreSQL database
+/// (<see cref="PostgresLocation"/>), as <see cref="Stores.Parse"/> reads it from <c>sqlite:path</c> or <c>postgres://…</c>
+/// (the <c>Gantry:Store</c> setting, the <c>gantry</c> command's <c>--store</c>).
+/// </summary>
+public abstract record StoreLocation
 {
     /// <summary>The location without secrets, for messages.</summary>
     public abstract string Display { get; }
@@ -14,26 +18,38 @@ internal abstract record StoreLocation
     public abstract string Text { get; }
 }
 
-internal sealed record SqliteLocation(string Path) : StoreLocation
+/// <summary>An SQLite store file.</summary>
+/// <param name="Path">The file, as given (relative paths are the process's working directory's).</param>
+public sealed record SqliteLocation(string Path) : StoreLocation
 {
+    /// <inheritdoc />
     public override string Display => $"sqlite:{Path}";
 
+    /// <inheritdoc />
     public override string Text => $"sqlite:{Path}";
 }
 
-internal sealed record PostgresLocation(string ConnectionString, string Schema, string Url) : StoreLocation
+/// <summary>A schema of a PostgreSQL database.</summary>
+/// <param name="ConnectionString">The Npgsql connection string the URL gives (secrets included).</param>
+/// <param name="Schema">The schema Gantry's tables are in (<c>?schema=</c>; <c>gantry</c> by default).</param>
+/// <param name="Url">The <c>postgres://…</c> URL as given (secrets included).</param>
+public sealed record PostgresLocation(string ConnectionString, string Schema, string Url) : StoreLocation
 {
+    /// <inheritdoc />
     public override string Display => PostgresUrl.Redact(Url);
 
+    /// <inheritdoc />
     public override string Text => Url;
 }
 
 /// <summary>
-/// Parses and opens the store a command names. The one place that knows the backends: commands
-/// take a <see cref="StoreLocation"/> from <c>--store</c>, <c>--db</c> or the environment and open it here.
+/// Parses and opens the store a setting or a command names. The one place that knows the backends: the <c>Gantry:Store</c>
+/// setting and the <c>gantry</c> command's <c>--store</c>, <c>--db</c> and <c>GANTRY_STORE</c> become a
+/// <see cref="StoreLocation"/> here, and are opened here.
 /// </summary>
-internal static class Stores
+public static class Stores
 {
+    /// <summary>The forms <see cref="Parse"/> reads, for messages and help.</summary>
     public const string Forms = "postgres://user:password@host:5432/database or sqlite:path";
 
     /// <summary>Parses <c>postgres://…</c>, <c>postgresql://…</c> or <c>sqlite:path</c>; throws <see cref="InvalidInputException"/> naming <paramref name="where"/>.</summary>
@@ -65,8 +81,4 @@ internal static class Stores
         PostgresLocation p => await PostgresJobStore.OpenAsync(new PostgresStoreOptions { ConnectionString = p.ConnectionString, Schema = p.Schema, Migrate = migrate }, ct).ConfigureAwait(false),
         _ => throw new ArgumentOutOfRangeException(nameof(location)),
     };
-
-    /// <summary>Opens an SQLite store file (the benchmark's own).</summary>
-    public static Task<IJobStore> OpenAsync(string db, bool createIfMissing, CancellationToken ct) =>
-        OpenAsync(new SqliteLocation(db), createIfMissing, ct);
 }

@@ -1,5 +1,6 @@
 using System.CommandLine;
-using Gantry.Cli.Bench;
+using System.Text.Json.Serialization.Metadata;
+using Gantry.Bench;
 using Gantry.Cli.Hosting;
 using Gantry.Cli.Options;
 
@@ -47,18 +48,14 @@ internal static class BenchCommand
                 Rate = parse.GetValue(limitRate) is { } rate ? Gantry.Flow.QueueRate.Parse(rate, "--limit-rate") : null,
             };
             var flow = new BenchFlow(limits.IsEmpty ? null : limits, parse.GetValue(keys));
-            Func<int, CancellationToken, Task<Gantry.Bench.RawLoopResult>>? rawLoop = null;
+            PostgresLocation? rawLoopOn = null;
             if (parse.GetValue(raw))
-            {
-                if (parse.GetValue(storeOption) is not PostgresLocation pg)
-                    throw new InvalidInputException("--raw", "needs --store postgres://…: the raw loop is PostgreSQL's (for SQLite, run bench/RawSqliteLoop)");
-                rawLoop = (count, token) => Gantry.Bench.RawPostgresLoop.RunAsync(pg.ConnectionString, count, token);
-            }
-            var result = await BenchStore.WithFreshStoreAsync(parse, db, storeOption,
-                store => new BenchRunner(store, n, c, s, m => { if (!asJson) Console.Error.WriteLine($"bench: {m}"); }, rounds: r, flow: flow, maxPrefetch: parse.GetValue(maxPrefetch),
-                    raw: rawLoop).RunAsync(ct), ct).ConfigureAwait(false);
-            Print(result, n, c, s, asJson);
-            return Cli.Ok;
+                rawLoopOn = parse.GetValue(storeOption) as PostgresLocation
+                    ?? throw new InvalidInputException("--raw", "needs --store postgres://…: the raw loop is PostgreSQL's (for SQLite, run bench/RawSqliteLoop)");
+            var result = await BenchStore.WithFreshStoreAsync(parse.GetValue(storeOption), parse.GetValue(db),
+                store => new BenchRunner(store, n, c, s, Progress(asJson), rounds: r, flow: flow, maxPrefetch: parse.GetValue(maxPrefetch),
+                    rawLoopOn: rawLoopOn).RunAsync(ct), ct).ConfigureAwait(false);
+            return Print(result, BenchJson.Default.BenchResult, asJson, BenchText.Write);
         });
         return command;
     }
@@ -71,28 +68,16 @@ internal static class BenchCommand
         CliOptions.Count("--latency-samples", "Single jobs submitted to measure pickup latency", 500, least: 1)
     );
 
-    private static void Print(BenchResult result, int n, int c, int s, bool asJson)
+    /// <summary>A benchmark's result as JSON (<c>--json</c>) or as text for people.</summary>
+    private static int Print<T>(T result, JsonTypeInfo<T> json, bool asJson, Action<TextWriter, T> text)
     {
-        if (asJson)
-        {
-            Cli.WriteJson(result, Cli.Json.BenchResult);
-            return;
-        }
-        Console.Out.WriteLine($"store         {result.Store}");
-        Console.Out.WriteLine($"enqueue       {result.EnqueueJobsPerSecond:N0} jobs/s ({n:N0} jobs in batches)");
-        Console.Out.WriteLine($"throughput    {result.JobsPerSecond:N0} jobs/s ({n:N0} jobs drained in {result.DrainSeconds:0.000}s with {c} slots)");
-        if (result.Rounds > 1)
-            Console.Out.WriteLine($"rounds        median of {result.Rounds}, in order: {string.Join(" / ", result.RoundsJobsPerSecond.Select(x => x.ToString("N0", System.Globalization.CultureInfo.CurrentCulture)))} jobs/s");
-        if (result.RawJobsPerSecond is { } rawRate)
-            Console.Out.WriteLine($"raw loop      gantry {result.JobsPerSecond:N0} jobs/s, raw loop {rawRate:N0} jobs/s, ratio {result.RawRatio:0.00} (median of per-round ratios; raw in order: " +
-                $"{string.Join(" / ", result.RawRoundsJobsPerSecond.Select(x => x.ToString("N0", System.Globalization.CultureInfo.CurrentCulture)))} jobs/s)");
-        Console.Out.WriteLine($"calls         {result.Claims:N0} claims (p50 {result.ClaimP50Ms:0.000} ms, p99 {result.ClaimP99Ms:0.000} ms), {result.ReportBatches:N0} report batches (p50 {result.ReportP50Ms:0.000} ms, p99 {result.ReportP99Ms:0.000} ms) during the drain");
-        Console.Out.WriteLine($"cpu           {result.EnqueueCpuUsPerJob:0.0} µs per job enqueueing, {result.DrainCpuUsPerJob:0.0} µs per job draining (this process; {result.DrainAllocatedBytesPerJob:N0} bytes allocated per job on the {result.Link} link, {result.DrainGcs} gen0 collections, {result.DrainJitMs:0} ms compiling; after {result.WarmupJobs:N0} warm-up jobs)");
-        if (result.DrainAllocations is { } top)
-            Console.Out.WriteLine($"allocations   {string.Join(", ", top.Select(a => $"{a.Type} {a.Share:P0}"))}");
-        Console.Out.WriteLine($"pickup        p50 {result.LatencyP50Ms:0.000} ms, p99 {result.LatencyP99Ms:0.000} ms, max {result.LatencyMaxMs:0.000} ms ({s} samples, enqueue to handler start; the enqueue call itself p50 {result.EnqueueCallP50Ms:0.000} ms)");
-        Console.Out.WriteLine($"after drain   pickup p50 {result.AfterDrainLatencyP50Ms:0.000} ms, p99 {result.AfterDrainLatencyP99Ms:0.000} ms (on the queue just drained)");
+        if (asJson) Cli.WriteJson(result, json);
+        else text(Console.Out, result);
+        return Cli.Ok;
     }
+
+    /// <summary>A benchmark's progress, on standard error unless it prints JSON.</summary>
+    private static Action<string> Progress(bool asJson) => m => { if (!asJson) Console.Error.WriteLine($"bench: {m}"); };
 
     /// <summary><c>gantry bench http</c>: HTTP-mode workers next to direct-store workers.</summary>
     private static Command Http()
@@ -112,16 +97,8 @@ internal static class BenchCommand
             var location = parse.GetValue(storeOption);
             if (location is SqliteLocation) throw new InvalidInputException("--store", "give a postgres:// database, or leave it out for temporary SQLite files");
             var asJson = parse.GetValue(json);
-            var result = await HttpBench.RunAsync(location, n, c, s, m => { if (!asJson) Console.Error.WriteLine($"bench: {m}"); }, ct).ConfigureAwait(false);
-            if (asJson)
-            {
-                Cli.WriteJson(result, Cli.Json.HttpBenchResult);
-                return Cli.Ok;
-            }
-            Console.Out.WriteLine($"direct (store)   {result.Direct.JobsPerSecond,9:N0} jobs/s   pickup p50 {result.Direct.LatencyP50Ms:0.000} ms, p99 {result.Direct.LatencyP99Ms:0.000} ms   {result.Direct.DrainAllocatedBytesPerJob,6:N0} bytes allocated per job");
-            Console.Out.WriteLine($"http (protocol)  {result.Http.JobsPerSecond,9:N0} jobs/s   pickup p50 {result.Http.LatencyP50Ms:0.000} ms, p99 {result.Http.LatencyP99Ms:0.000} ms   {result.Http.DrainAllocatedBytesPerJob,6:N0} bytes allocated per job (worker and server in this process)");
-            Console.Out.WriteLine($"http / direct    {result.HttpToDirectThroughput:0.00}× throughput ({n:N0} jobs, {c} slots each)");
-            return Cli.Ok;
+            var result = await HttpBench.RunAsync(location, n, c, s, Progress(asJson), ct).ConfigureAwait(false);
+            return Print(result, BenchJson.Default.HttpBenchResult, asJson, BenchText.Write);
         });
         return command;
     }
@@ -147,18 +124,9 @@ internal static class BenchCommand
             var r = parse.GetValue(rounds);
             if (n < 3) throw new InvalidInputException("--steps", $"must be at least 3 (a root, a branch, a merge), got {n}");
             var asJson = parse.GetValue(json);
-            var result = await BenchStore.WithFreshStoreAsync(parse, db, storeOption,
-                store => new WorkflowBench(store, n, c, r, m => { if (!asJson) Console.Error.WriteLine($"bench: {m}"); }).RunAsync(ct), ct).ConfigureAwait(false);
-            if (asJson)
-            {
-                Cli.WriteJson(result, Cli.Json.WorkflowBenchResult);
-                return Cli.Ok;
-            }
-            Console.Out.WriteLine($"store         {result.Store}");
-            Console.Out.WriteLine($"plain jobs    {result.PlainMicrosecondsPerJob:N1} µs per job ({n:N0} no-op jobs, enqueue to last success, median of {r})");
-            Console.Out.WriteLine($"workflow      {result.WorkflowMicrosecondsPerStep:N1} µs per step (1 → {n - 2:N0} → 1 fan-out/fan-in, create to last success, median of {r})");
-            Console.Out.WriteLine($"ratio         {result.Ratio:0.00}× a plain job");
-            return Cli.Ok;
+            var result = await BenchStore.WithFreshStoreAsync(parse.GetValue(storeOption), parse.GetValue(db),
+                store => new WorkflowBench(store, n, c, r, Progress(asJson)).RunAsync(ct), ct).ConfigureAwait(false);
+            return Print(result, BenchJson.Default.WorkflowBenchResult, asJson, BenchText.Write);
         });
         return command;
     }
@@ -173,16 +141,8 @@ internal static class BenchCommand
         {
             var n = parse.GetValue(samples);
             var asJson = parse.GetValue(json);
-            var result = await new ProcessBench(n, m => { if (!asJson) Console.Error.WriteLine($"bench: {m}"); }).RunAsync(ct).ConfigureAwait(false);
-            if (asJson)
-            {
-                Cli.WriteJson(result, Cli.Json.ProcessBenchResult);
-                return Cli.Ok;
-            }
-            Console.Out.WriteLine($"process handler    p50 {result.ProcessP50Ms:0.00} ms, p99 {result.ProcessP99Ms:0.00} ms (no limits)");
-            Console.Out.WriteLine($"with limits        p50 {result.LimitedP50Ms:0.00} ms, p99 {result.LimitedP99Ms:0.00} ms ({result.Isolation})");
-            Console.Out.WriteLine($"python3 bare       p50 {result.BareP50Ms:0.00} ms, p99 {result.BareP99Ms:0.00} ms (Process.Start, same input)");
-            return Cli.Ok;
+            var result = await new ProcessBench(n, Progress(asJson)).RunAsync(ct).ConfigureAwait(false);
+            return Print(result, BenchJson.Default.ProcessBenchResult, asJson, BenchText.Write);
         });
         return command;
     }
@@ -191,28 +151,21 @@ internal static class BenchCommand
     private static Command Ipc()
     {
         var samples = CliOptions.Count("--samples", "Round trips of each kind to time", 20_000, least: 1);
-        var client = new Option<string?>("--client") { Hidden = true }; // the worker side, in the child process
+        var client = new Option<string?>("--client") { Hidden = true }; // the worker side, in the worker process the node starts
+        var node = new Argument<string[]>("node") { Hidden = true, Arity = ArgumentArity.ZeroOrMore }; // what the node adds to its worker's command line
         var json = CliOptions.Json();
-        var command = new Command("ipc", "Measure the IPC round trip between a node and a worker process (report and fetch), next to a raw Unix-socket ping-pong of the same size") { samples, client, json };
+        var command = new Command("ipc", "Measure the IPC round trip between a node and a worker process (report and fetch), next to a raw Unix-socket ping-pong of the same size") { samples, client, node, json };
         command.SetHandler(async (parse, ct) =>
         {
             var n = parse.GetValue(samples);
             if (parse.GetValue(client) is { } dir)
             {
-                Cli.WriteJson(await IpcBench.ClientAsync(dir, n, ct).ConfigureAwait(false), Cli.Json.IpcBenchResult);
+                await IpcBench.ClientAsync(dir, n, parse.GetValue(node) ?? [], ct).ConfigureAwait(false);
                 return Cli.Ok;
             }
             var asJson = parse.GetValue(json);
-            var result = await new IpcBench(n, m => { if (!asJson) Console.Error.WriteLine($"bench: {m}"); }).RunAsync(ct).ConfigureAwait(false);
-            if (asJson)
-            {
-                Cli.WriteJson(result, Cli.Json.IpcBenchResult);
-                return Cli.Ok;
-            }
-            Console.Out.WriteLine($"ipc report   p50 {result.IpcP50Us:0.0} µs, p99 {result.IpcP99Us:0.0} µs (worker process → node → in-memory coordinator → back)");
-            Console.Out.WriteLine($"ipc fetch    p50 {result.FetchP50Us:0.0} µs, p99 {result.FetchP99Us:0.0} µs (one job)");
-            Console.Out.WriteLine($"raw socket   p50 {result.RawP50Us:0.0} µs, p99 {result.RawP99Us:0.0} µs ({result.MessageBytes} bytes each way)");
-            return Cli.Ok;
+            var result = await new IpcBench(NodeCliOptions.GantryExecutable(), n, Progress(asJson)).RunAsync(ct).ConfigureAwait(false);
+            return Print(result, BenchJson.Default.IpcBenchResult, asJson, BenchText.Write);
         });
         return command;
     }
@@ -236,33 +189,20 @@ internal static class BenchCommand
         {
             if (parse.GetValue(spawn))
             {
-                IReadOnlyList<string>? executable = null;
+                IReadOnlyList<string> executable = NodeCliOptions.GantryExecutable();
                 if (parse.GetValue(binary) is { } program)
                     executable = File.Exists(program) ? [Path.GetFullPath(program)] : throw new InvalidInputException("--binary", $"{program} does not exist");
                 var asJsonSpawn = parse.GetValue(json);
-                var spawned = await NodeSpawnBench.RunAsync(parse.GetValue(spawns), executable, m => { if (!asJsonSpawn) Console.Error.WriteLine($"bench: {m}"); }, ct).ConfigureAwait(false);
-                if (asJsonSpawn)
-                {
-                    Cli.WriteJson(spawned, Cli.Json.NodeSpawnResult);
-                    return Cli.Ok;
-                }
-                Console.Out.WriteLine($"spawn to first claim   p50 {spawned.P50Ms:0} ms, fastest {spawned.MinMs:0} ms, slowest {spawned.MaxMs:0} ms ({spawned.Samples} spawns of {spawned.Executable})");
-                return Cli.Ok;
+                var spawned = await NodeSpawnBench.RunAsync(executable, parse.GetValue(spawns), Progress(asJsonSpawn), ct).ConfigureAwait(false);
+                return Print(spawned, BenchJson.Default.NodeSpawnResult, asJsonSpawn, BenchText.Write);
             }
             if (parse.GetValue(binary) is not null) throw new InvalidInputException("--binary", "is for --spawn");
             var (n, c, w) = (parse.GetValue(jobs), parse.GetValue(capacity), parse.GetValue(workers));
             if (w < 1 || c < w) throw new InvalidInputException("--capacity", $"must be at least --workers ({w}), got {c}");
             var r = parse.GetValue(rounds);
             var asJson = parse.GetValue(json);
-            var result = await new NodeBench(n, c, w, r, m => { if (!asJson) Console.Error.WriteLine($"bench: {m}"); }).RunAsync(ct).ConfigureAwait(false);
-            if (asJson)
-            {
-                Cli.WriteJson(result, Cli.Json.NodeBenchResult);
-                return Cli.Ok;
-            }
-            Console.Out.WriteLine($"in-process worker   {result.InProcessJobsPerSecond:N0} jobs/s (capacity {c}; median of {r}: {string.Join(", ", result.InProcessRounds.Select(x => x.ToString("N0")))})");
-            Console.Out.WriteLine($"node, {w} workers     {result.NodeJobsPerSecond:N0} jobs/s ({result.Ratio:P0} of in-process; median of {r}: {string.Join(", ", result.NodeRounds.Select(x => x.ToString("N0")))})");
-            return Cli.Ok;
+            var result = await new NodeBench(NodeCliOptions.GantryExecutable(), n, c, w, r, Progress(asJson)).RunAsync(ct).ConfigureAwait(false);
+            return Print(result, BenchJson.Default.NodeBenchResult, asJson, BenchText.Write);
         });
         return command;
     }
@@ -285,17 +225,9 @@ internal static class BenchCommand
             if (parse.GetValue(storeOption) is not PostgresLocation location)
                 throw new InvalidInputException("--store", "give a postgres:// database: the count comes from PostgreSQL's statistics");
             var asJson = parse.GetValue(json);
-            var result = await new IdleBench(location, parse.GetValue(workers), parse.GetValue(servers), TimeSpan.FromSeconds(parse.GetValue(seconds)),
-                m => { if (!asJson) Console.Error.WriteLine($"bench: {m}"); }).RunAsync(ct).ConfigureAwait(false);
-            if (asJson)
-            {
-                Cli.WriteJson(result, Cli.Json.IdleBenchResult);
-                return Cli.Ok;
-            }
-            Console.Out.WriteLine($"idle worker   {result.TransactionsPerSecondPerWorker:0.00} transactions/s each ({result.Workers} workers, {result.WindowSeconds:0}s); RSS {string.Join(", ", result.WorkerRssMib.Select(m => $"{m:0.0}"))} MiB");
-            if (result.TransactionsPerSecondPerServer is { } perServer)
-                Console.Out.WriteLine($"server        {perServer:0.00} transactions/s each beside them ({result.Servers} server(s)); RSS {string.Join(", ", result.ServerRssMib.Select(m => $"{m:0.0}"))} MiB");
-            return Cli.Ok;
+            var result = await new IdleBench(NodeCliOptions.GantryExecutable(), location, parse.GetValue(workers), parse.GetValue(servers), TimeSpan.FromSeconds(parse.GetValue(seconds)),
+                Progress(asJson)).RunAsync(ct).ConfigureAwait(false);
+            return Print(result, BenchJson.Default.IdleBenchResult, asJson, BenchText.Write);
         });
         return command;
     }
@@ -319,9 +251,9 @@ internal static class BenchCommand
         command.SetHandler(async (parse, ct) =>
         {
             var asJson = parse.GetValue(json);
-            Action<string> progress = m => { if (!asJson) Console.Error.WriteLine($"bench: {m}"); };
+            Action<string> progress = Progress(asJson);
             MemoryBenchResult result;
-            IReadOnlyList<string>? executable = null;
+            IReadOnlyList<string> executable = NodeCliOptions.GantryExecutable();
             if (parse.GetValue(binary) is { } program)
             {
                 if (!File.Exists(program)) throw new InvalidInputException("--binary", $"{program} does not exist");
@@ -345,18 +277,7 @@ internal static class BenchCommand
                     Directory.Delete(dir, recursive: true);
                 }
             }
-            if (asJson)
-            {
-                Cli.WriteJson(result, Cli.Json.MemoryBenchResult);
-                return Cli.Ok;
-            }
-            Console.Out.WriteLine($"store              {result.Store}");
-            Console.Out.WriteLine($"executable         {result.Executable}");
-            Console.Out.WriteLine($"gantry run idle    {result.RunIdleRssMib:0.0} MiB RSS (up in {result.RunStartupMs:0} ms)");
-            Console.Out.WriteLine($"worker idle        {result.WorkerIdleRssMib:0.0} MiB RSS (up in {result.WorkerStartupMs:0} ms)");
-            Console.Out.WriteLine($"worker drained     {result.WorkerDrainedRssMib:0.0} MiB RSS after {result.Jobs:N0} jobs in {result.DrainSeconds:0.0}s (peak {result.WorkerPeakRssMib:0.0} MiB)");
-            Console.Out.WriteLine($"gantry jobs show   p50 {result.JobsShowP50Ms:0} ms, fastest {result.JobsShowMinMs:0} ms ({result.JobsShowRuns} runs, start to exit)");
-            return Cli.Ok;
+            return Print(result, BenchJson.Default.MemoryBenchResult, asJson, BenchText.Write);
         });
         return command;
     }
@@ -376,16 +297,8 @@ internal static class BenchCommand
         {
             var asJson = parse.GetValue(json);
             var result = await new PruneBench(parse.GetValue(history), parse.GetValue(drain), parse.GetValue(rounds),
-                m => { if (!asJson) Console.Error.WriteLine($"bench: {m}"); }).RunAsync(ct).ConfigureAwait(false);
-            if (asJson)
-            {
-                Cli.WriteJson(result, Cli.Json.PruneBenchResult);
-                return Cli.Ok;
-            }
-            foreach (var (r, i) in result.Rounds.Select((r, i) => (r, i)))
-                Console.Out.WriteLine($"round {i + 1}   alone {r.AloneJobsPerSecond,9:N0} jobs/s   beside pruning {r.PruningJobsPerSecond,9:N0} jobs/s   {r.ChangePercent,6:+0.0;-0.0}%   {r.Pruned:N0} pruned meanwhile");
-            Console.Out.WriteLine($"change        {result.ChangePercent:+0.0;-0.0}% beside pruning, the two orders balanced ({result.History:N0} old jobs, drains of {result.Drain:N0}, cleaner batches of {result.CleanerBatch:N0})");
-            return Cli.Ok;
+                Progress(asJson)).RunAsync(ct).ConfigureAwait(false);
+            return Print(result, BenchJson.Default.PruneBenchResult, asJson, BenchText.Write);
         });
         return command;
     }
@@ -399,7 +312,7 @@ internal static class BenchCommand
         var submit = new Option<string>("--submit")
         {
             Description = "How jobs arrive: api (each its own POST /api/v1/jobs to a real server on 127.0.0.1, as a web app submits) or batch " +
-                $"(the jobs that arrived in {LoadBench.BatchTick.TotalMilliseconds:0} ms enqueued by one call)",
+                $"(the jobs that arrived in {LoadBench.BatchTickMs} ms enqueued by one call)",
             DefaultValueFactory = _ => "batch",
             HelpName = "api|batch",
         };
@@ -431,27 +344,10 @@ internal static class BenchCommand
             var percents = rates.Length > 0 ? [] : Numbers(parse.GetValue(offered)!, "--offered", 1, 100);
             var asJson = parse.GetValue(json);
             var location = parse.GetValue(storeOption);
-            var result = await BenchStore.WithFreshStoreAsync(parse, db, storeOption,
+            var result = await BenchStore.WithFreshStoreAsync(parse.GetValue(storeOption), parse.GetValue(db),
                 store => new LoadBench(store, location, how, percents, rates, TimeSpan.FromSeconds(parse.GetValue(seconds)), parse.GetValue(concurrency),
-                    TimeSpan.FromSeconds(parse.GetValue(ceilingSeconds)), m => { if (!asJson) Console.Error.WriteLine($"bench: {m}"); }).RunAsync(ct), ct).ConfigureAwait(false);
-            if (asJson)
-            {
-                Cli.WriteJson(result, Cli.Json.LoadBenchResult);
-                return Cli.Ok;
-            }
-            Console.Out.WriteLine($"store         {result.Store}");
-            Console.Out.WriteLine($"drain rate    {result.DrainJobsPerSecond:N0} jobs/s ({result.Concurrency} slots; the rates below are offered for {result.SecondsPerLevel:0}s each, {result.Submit} submits; percentages of {result.PercentOf})");
-            Console.Out.WriteLine($"offered       accepted     p50 ms    p99 ms  p99.9 ms    db cpu s/1000   process cpu s/1000");
-            foreach (var l in result.Levels)
-                Console.Out.WriteLine($"{l.OfferedJobsPerSecond,7:N0}/s{(l.PercentOfDrain is { } p ? $" {p,3:0}%" : "     ")} {l.AcceptedJobsPerSecond,7:N0}/s {l.LatencyP50Ms,9:0.00} {l.LatencyP99Ms,9:0.00} {l.LatencyP999Ms,9:0.00}    {(l.DatabaseCpuSecondsPer1000Jobs is { } d ? d.ToString("0.000", System.Globalization.CultureInfo.InvariantCulture) : "-"),13}   {l.ProcessCpuSecondsPer1000Jobs,18:0.000}");
-            Console.Out.WriteLine($"database cpu  {result.DatabaseCpu}");
-            if (result.Ceiling is { } c)
-            {
-                Console.Out.WriteLine($"submit api    {c.ApiJobsPerSecond:N0} jobs/s with {c.Submitters} submitters, call p50 {c.ApiCallP50Ms:0.00} ms, p99 {c.ApiCallP99Ms:0.00} ms (POST /api/v1/jobs; rounds {string.Join(" / ", c.ApiRounds.Select(x => x.ToString("N0", System.Globalization.CultureInfo.CurrentCulture)))})");
-                Console.Out.WriteLine($"submit min    {c.MinimalJobsPerSecond:N0} jobs/s with {c.Submitters} submitters, call p50 {c.MinimalCallP50Ms:0.00} ms, p99 {c.MinimalCallP99Ms:0.00} ms (a minimal endpoint, the same insert; rounds {string.Join(" / ", c.MinimalRounds.Select(x => x.ToString("N0", System.Globalization.CultureInfo.CurrentCulture)))})");
-            }
-            Console.Out.WriteLine($"machine       {result.Machine}");
-            return Cli.Ok;
+                    TimeSpan.FromSeconds(parse.GetValue(ceilingSeconds)), Progress(asJson)).RunAsync(ct), ct).ConfigureAwait(false);
+            return Print(result, BenchJson.Default.LoadBenchResult, asJson, BenchText.Write);
         });
         return command;
     }
@@ -479,18 +375,10 @@ internal static class BenchCommand
         command.SetHandler(async (parse, ct) =>
         {
             var asJson = parse.GetValue(json);
-            var result = await BenchStore.WithFreshStoreAsync(parse, db, storeOption,
+            var result = await BenchStore.WithFreshStoreAsync(parse.GetValue(storeOption), parse.GetValue(db),
                 store => new StatsBench(store, parse.GetValue(history), parse.GetValue(queues), parse.GetValue(reads),
-                    m => { if (!asJson) Console.Error.WriteLine($"bench: {m}"); }).RunAsync(ct), ct).ConfigureAwait(false);
-            if (asJson)
-            {
-                Cli.WriteJson(result, Cli.Json.StatsBenchResult);
-                return Cli.Ok;
-            }
-            Console.Out.WriteLine($"store         {result.Store}");
-            Console.Out.WriteLine($"history       {result.History:N0} finished jobs in {result.Queues} queues ({result.FillSeconds:0.0}s to make), {result.JobsCounted:N0} counted");
-            Console.Out.WriteLine($"queue stats   p50 {result.P50Ms:0.000} ms, p99 {result.P99Ms:0.000} ms, max {result.MaxMs:0.000} ms ({result.Reads} reads)");
-            return Cli.Ok;
+                    Progress(asJson)).RunAsync(ct), ct).ConfigureAwait(false);
+            return Print(result, BenchJson.Default.StatsBenchResult, asJson, BenchText.Write);
         });
         return command;
     }
@@ -511,20 +399,10 @@ internal static class BenchCommand
         command.SetHandler(async (parse, ct) =>
         {
             var asJson = parse.GetValue(json);
-            var result = await BenchStore.WithFreshStoreAsync(parse, db, storeOption,
+            var result = await BenchStore.WithFreshStoreAsync(parse.GetValue(storeOption), parse.GetValue(db),
                 store => new DashboardBench(store, parse.GetValue(history), parse.GetValue(reads),
-                    m => { if (!asJson) Console.Error.WriteLine($"bench: {m}"); }).RunAsync(ct), ct).ConfigureAwait(false);
-            if (asJson)
-            {
-                Cli.WriteJson(result, Cli.Json.DashboardBenchResult);
-                return Cli.Ok;
-            }
-            Console.Out.WriteLine($"store         {result.Store}");
-            Console.Out.WriteLine($"history       {result.History:N0} finished jobs ({result.FillSeconds:0.0}s to make)");
-            foreach (var c in result.Calls)
-                Console.Out.WriteLine($"{c.View,-48} p50 {c.P50Ms,8:0.000} ms   p99 {c.P99Ms,8:0.000} ms   {c.Rows,5} rows");
-            Console.Out.WriteLine($"{"first view (page, files, session, overview)",-48} p50 {result.FirstViewP50Ms,8:0.000} ms   p99 {result.FirstViewP99Ms,8:0.000} ms");
-            return Cli.Ok;
+                    Progress(asJson)).RunAsync(ct), ct).ConfigureAwait(false);
+            return Print(result, BenchJson.Default.DashboardBenchResult, asJson, BenchText.Write);
         });
         return command;
     }

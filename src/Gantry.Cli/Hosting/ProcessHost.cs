@@ -23,6 +23,9 @@ internal static class ProcessHost
 {
     private static readonly IConfiguration NoConfiguration = new ConfigurationBuilder().Build();
 
+    /// <summary>The log category of the library's store host, whose "store open" line the banner says already.</summary>
+    private const string StoreHostCategory = "Gantry.Hosting.GantryStoreHost";
+
     /// <param name="store">The store; null for a worker that reaches the coordinator through <paramref name="server"/> or <paramref name="link"/>.</param>
     /// <param name="server">A Gantry server's URL and the worker's token: the worker goes through its HTTP API.</param>
     /// <param name="link">The worker's link when it is neither (a node's socket); the caller disposes it.</param>
@@ -45,7 +48,7 @@ internal static class ProcessHost
         // log. Requests are Debug; its warnings and errors still show. The banner says which store is open, and a store
         // that cannot be opened is one line from the command (the host would log it again, with its stack).
         if (logLevel > LogLevel.Debug)
-            builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning).AddFilter(typeof(GantryStoreHost).FullName, LogLevel.Warning)
+            builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning).AddFilter(StoreHostCategory, LogLevel.Warning)
                 .AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.Critical)
                 // A refused anti-forgery token is answered (403 naming the header); it is not the operator's warning.
                 .AddFilter("Microsoft.AspNetCore.Antiforgery", LogLevel.Error);
@@ -124,9 +127,7 @@ internal sealed class SignalLifetime(IHostApplicationLifetime lifetime, IService
             _registrations.Add(System.Runtime.InteropServices.PosixSignalRegistration.Create(signal, context =>
             {
                 context.Cancel = true; // We exit on our own, after draining.
-                // A node is looked for among the started services: built before its store is open, it would fail.
-                var node = services.GetService<GantryRegistration>() is { NodeAdded: true } ? StartedServices.Node(services)?.Node : null;
-                var worker = services.GetService<GantryRegistration>() is { NodeAdded: true } ? null : services.GetService<Gantry.Worker.Execution.GantryWorker>();
+                var (node, worker) = GantryHostServices.Runners(services);
                 if (Interlocked.Increment(ref _signals) == 1)
                 {
                     if (node is not null)
@@ -164,9 +165,8 @@ internal static class HostOutcome
     /// </summary>
     public static int ExitCode(IHost host)
     {
-        var failed = host.Services.GetServices<IHostedService>().Select(s => s is DeferredHostedService d ? d.Inner : s)
-            .OfType<BackgroundService>().FirstOrDefault(s => s.ExecuteTask is { IsFaulted: true });
-        if (failed?.ExecuteTask?.Exception?.GetBaseException() is not { } ex) return Cli.Ok;
+        if (GantryHostServices.Failed(host.Services) is not { } failure) return Cli.Ok;
+        var (failed, ex) = failure;
         Console.Error.WriteLine($"gantry: stopped because {failed.GetType().Name} failed: {ex.Message}");
         return Cli.Error;
     }

@@ -18,11 +18,13 @@ namespace Gantry.Hosting.Control;
 /// same answers as on a store, so the commands cannot tell the difference. The server's problem
 /// details come back as the <see cref="GantryException"/>s the store would have thrown.
 /// </summary>
-internal sealed class ApiControl : IGantryControl
+public sealed class ApiControl : IGantryControl
 {
     private readonly HttpClient _http;
     private readonly Uri _server;
 
+    /// <param name="server">The server's base URL, e.g. <c>http://host:5080</c>.</param>
+    /// <param name="token">The API token sent as a bearer token; null for a server that asks for none.</param>
     public ApiControl(Uri server, string? token)
     {
         _server = server;

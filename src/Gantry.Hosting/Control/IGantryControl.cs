@@ -12,7 +12,7 @@ namespace Gantry.Hosting.Control;
 /// store directly (<see cref="StoreControl"/>) or on a server's HTTP API (<see cref="ApiControl"/>),
 /// so every command behaves the same with <c>--store</c> and with <c>--server</c>.
 /// </summary>
-internal interface IGantryControl : IAsyncDisposable
+public interface IGantryControl : IAsyncDisposable
 {
     /// <summary>Where the commands go, for people.</summary>
     string Description { get; }

@@ -14,7 +14,9 @@ namespace Gantry.Hosting.Control;
 /// the audit log (actor <c>cli:&lt;os user&gt;</c>, the same actions as the API's, <c>Server/Api/ApiAudit</c>) once it has
 /// succeeded; through <c>--server</c> the server records it instead.
 /// </summary>
-internal sealed class StoreControl(IJobStore store, TimeProvider? time = null) : IGantryControl
+/// <param name="store">The open store; disposed with the control.</param>
+/// <param name="time">The clock (tests); the system's by default.</param>
+public sealed class StoreControl(IJobStore store, TimeProvider? time = null) : IGantryControl
 {
     private readonly TimeProvider _time = time ?? TimeProvider.System;
 

@@ -1,4 +1,4 @@
-namespace Gantry.Cli.Bench;
+namespace Gantry.Bench;
 
 /// <summary>
 /// CPU spent so far by the JIT's background threads (tiered compilation: ".NET Tiered Com…") of a set of

@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics.Tracing;
 
-namespace Gantry.Cli.Bench;
+namespace Gantry.Bench;
 
 /// <summary>
 /// Which types this process allocates, sampled by the runtime (its GC AllocationTick event, one per ~100 KB allocated,

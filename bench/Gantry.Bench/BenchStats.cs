@@ -1,4 +1,4 @@
-namespace Gantry.Cli.Bench;
+namespace Gantry.Bench;
 
 /// <summary>The order statistics the benchmarks report, computed one way for all of them.</summary>
 internal static class BenchStats

@@ -7,7 +7,7 @@ using Gantry.Worker.Links;
 using Gantry.Workflows;
 using Microsoft.Extensions.DependencyInjection;
 
-namespace Gantry.Cli.Bench;
+namespace Gantry.Bench;
 
 /// <summary>
 /// A workflow step's cost against a plain job's, measured side by side on one store by one worker:
@@ -15,7 +15,7 @@ namespace Gantry.Cli.Bench;
 /// N no-op steps (one root, N − 2 branches, one merge of them all). Each round is timed from the
 /// submission to the last success committed; the per-job cost is that time over N.
 /// </summary>
-internal sealed class WorkflowBench(IJobStore store, int steps, int concurrency, int rounds, Action<string> progress)
+public sealed class WorkflowBench(IJobStore store, int steps, int concurrency, int rounds, Action<string> progress)
 {
     private const int EnqueueBatch = 1000;
 
@@ -108,7 +108,7 @@ internal sealed class WorkflowBench(IJobStore store, int steps, int concurrency,
 }
 
 /// <summary>What <c>gantry bench workflow --json</c> prints.</summary>
-internal sealed record WorkflowBenchResult
+public sealed record WorkflowBenchResult
 {
     public required string Store { get; init; }
     public required int Steps { get; init; }

@@ -1,7 +1,7 @@
-namespace Gantry.Cli.Bench;
+namespace Gantry.Bench;
 
 /// <summary>What <c>gantry bench --json</c> prints.</summary>
-internal sealed record BenchResult
+public sealed record BenchResult
 {
     public required string Store { get; init; }
     /// <summary>The worker's link to the coordinator during the drain: store, or http.</summary>
@@ -51,4 +51,4 @@ internal sealed record BenchResult
 }
 
 /// <summary>A type's share of the bytes a drain allocated.</summary>
-internal sealed record AllocationShare(string Type, double Share);
+public sealed record AllocationShare(string Type, double Share);

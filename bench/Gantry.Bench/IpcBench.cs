@@ -2,38 +2,35 @@ using System.Diagnostics;
 using System.Net.Sockets;
 using System.Text.Json;
 using Gantry.Node;
-using Gantry.Node.Ipc;
-using Gantry.Node.Supervision;
-using Gantry.Node.Upstream;
 using Gantry.Storage;
 using Gantry.Worker.Links;
 using Gantry.Worker.Links.Ipc;
 using Microsoft.Extensions.Logging.Abstractions;
 
-using static Gantry.Cli.Bench.BenchStats;
+using static Gantry.Bench.BenchStats;
 
-namespace Gantry.Cli.Bench;
+namespace Gantry.Bench;
 
 /// <summary>
-/// The node–worker round trip. This process is the node: the real IPC server and worker session
-/// (reports go through the node's batcher to an instant in-memory coordinator), next to a raw
-/// Unix-socket echo. A child <c>gantry</c> process is the worker: it times report and fetch round
-/// trips through the real <see cref="IpcWorkerLink"/>, and raw ping-pongs of the same byte size.
+/// The node–worker round trip. This process runs a real node (<see cref="GantryNode"/>) whose coordinator answers at once
+/// (reports go through the node's batcher to an instant in-memory coordinator), next to a raw Unix-socket echo. The node
+/// starts its one worker process as it starts any, from <paramref name="gantry"/>: here <c>gantry bench ipc --client</c>
+/// (<see cref="ClientAsync"/>), which times report and fetch round trips through the real <see cref="IpcWorkerLink"/>,
+/// and raw ping-pongs of the same byte size, and leaves its figures in the node's run directory.
 /// </summary>
-internal sealed class IpcBench(int samples, Action<string> progress)
+/// <param name="gantry">The gantry program and its leading arguments.</param>
+public sealed class IpcBench(IReadOnlyList<string> gantry, int samples, Action<string> progress)
 {
+    /// <summary>Where the worker side leaves its figures (or why it failed), in the run directory.</summary>
+    private const string ResultFile = "ipc-result.json";
+    private const string ErrorFile = "ipc-error.txt";
+
     public async Task<IpcBenchResult> RunAsync(CancellationToken ct)
     {
         var dir = Directory.CreateTempSubdirectory("gantry-bench-ipc-").FullName;
         try
         {
-            var options = new NodeOptions { RunDirectory = dir, WorkerCommand = ["unused"] };
-            var upstream = new NodeUpstream(new InstantCoordinator(), options, NullLogger.Instance, TimeProvider.System);
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
-            upstream.Reports.Start(stop.Token);
-            await using var server = new IpcServer(options.PrivateDirectory, options.SocketPath,
-                (c, hello) => new WorkerSession(c, hello, new ManagedWorker(hello.LocalId), upstream, NullLogger.Instance, stop.Token), () => "{}", NullLogger.Instance);
-            await server.StartAsync(ct).ConfigureAwait(false);
             var rawPath = Path.Combine(dir, "raw.sock");
             using var raw = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
             raw.Bind(new UnixDomainSocketEndPoint(rawPath));
@@ -41,15 +38,28 @@ internal sealed class IpcBench(int samples, Action<string> progress)
             var echo = EchoAsync(raw, stop.Token);
 
             progress($"timing {samples:N0} round trips of each kind in a worker process");
-            var command = Options.NodeCliOptions.GantryExecutable();
-            var info = new ProcessStartInfo(command[0]) { RedirectStandardOutput = true, UseShellExecute = false };
-            foreach (var a in command.Skip(1).Concat(["bench", "ipc", "--client", dir, "--samples", $"{samples}"])) info.ArgumentList.Add(a);
-            using var child = Process.Start(info)!;
-            var output = await child.StandardOutput.ReadToEndAsync(ct).ConfigureAwait(false);
-            await child.WaitForExitAsync(ct).ConfigureAwait(false);
-            await stop.CancelAsync().ConfigureAwait(false);
-            if (child.ExitCode != 0) throw new GantryException($"the benchmark's worker process failed ({child.ExitCode}): {output}");
-            return JsonSerializer.Deserialize(output, Cli.Json.IpcBenchResult)!;
+            // The node appends its own arguments (worker --node-socket … --local-id …) after "--": the client reads them.
+            var options = new NodeOptions
+            {
+                RunDirectory = dir,
+                WorkerCommand = [.. gantry, "bench", "ipc", "--client", dir, "--samples", $"{samples}", "--"],
+                Workers = 1,
+                Queues = new Dictionary<string, int> { ["default"] = 1 },
+                RelayWorkerOutput = false,
+            };
+            await using (var node = new GantryNode(new InstantCoordinator(), options, NullLoggerFactory.Instance))
+            {
+                await node.StartAsync(ct).ConfigureAwait(false);
+                var (result, error) = (Path.Combine(dir, ResultFile), Path.Combine(dir, ErrorFile));
+                using var limit = CancellationTokenSource.CreateLinkedTokenSource(ct);
+                limit.CancelAfter(TimeSpan.FromMinutes(10));
+                while (!File.Exists(result) && !File.Exists(error)) await Task.Delay(20, limit.Token).ConfigureAwait(false);
+                await node.StopAsync(ct).ConfigureAwait(false);
+                await stop.CancelAsync().ConfigureAwait(false);
+                if (File.Exists(error))
+                    throw new GantryException($"the benchmark's worker process failed: {await File.ReadAllTextAsync(error, ct).ConfigureAwait(false)}");
+                return JsonSerializer.Deserialize(await File.ReadAllTextAsync(result, ct).ConfigureAwait(false), BenchJson.Default.IpcBenchResult)!;
+            }
         }
         finally
         {
@@ -75,10 +85,33 @@ internal sealed class IpcBench(int samples, Action<string> progress)
         }
     }
 
-    /// <summary>The worker side, in the child process: prints an <see cref="IpcBenchResult"/> as JSON.</summary>
-    public static async Task<IpcBenchResult> ClientAsync(string dir, int samples, CancellationToken ct)
+    /// <summary>
+    /// The worker side, in the worker process the node started: leaves an <see cref="IpcBenchResult"/> as JSON in
+    /// <paramref name="dir"/>, or why it failed. <paramref name="node"/> is what the node added to the command line
+    /// (<c>worker --node-socket PATH --local-id N …</c>).
+    /// </summary>
+    public static async Task ClientAsync(string dir, int samples, IReadOnlyList<string> node, CancellationToken ct)
     {
-        await using var link = await IpcWorkerLink.ConnectAsync(NodeOptions.SocketIn(dir), 1, ct).ConfigureAwait(false);
+        ArgumentNullException.ThrowIfNull(node);
+        try
+        {
+            string Flag(string name) => node.SkipWhile(a => a != name).Skip(1).FirstOrDefault()
+                ?? throw new GantryException($"the node gave no {name}: {string.Join(' ', node)}");
+            var result = await MeasureAsync(dir, Flag("--node-socket"), int.Parse(Flag("--local-id"), System.Globalization.CultureInfo.InvariantCulture), samples, ct)
+                .ConfigureAwait(false);
+            await File.WriteAllTextAsync(Path.Combine(dir, ResultFile + ".tmp"), JsonSerializer.Serialize(result, BenchJson.Default.IpcBenchResult), ct).ConfigureAwait(false);
+            File.Move(Path.Combine(dir, ResultFile + ".tmp"), Path.Combine(dir, ResultFile));
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            await File.WriteAllTextAsync(Path.Combine(dir, ErrorFile), $"{ex.GetType().Name}: {ex.Message}", CancellationToken.None).ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    private static async Task<IpcBenchResult> MeasureAsync(string dir, string socket, int localId, int samples, CancellationToken ct)
+    {
+        await using var link = await IpcWorkerLink.ConnectAsync(socket, localId, ct).ConfigureAwait(false);
         await link.RegisterAsync(new WorkerRegistration { Id = "bench", Host = "bench", ProcessId = Environment.ProcessId, Queues = new Dictionary<string, int> { ["default"] = 1 }, Capacity = 1 }, ct).ConfigureAwait(false);
         var report = new JobReport[] { new JobSucceededReport(Guid.NewGuid(), 1, "bench-node-0000000000000000", """{"ok":true}""") };
         var claim = new JobClaimParams("bench", [new QueueDemand("default", 1)], TimeSpan.FromSeconds(30), []);
@@ -157,7 +190,7 @@ internal sealed class IpcBench(int samples, Action<string> progress)
 }
 
 /// <summary>What <c>gantry bench ipc --json</c> prints: report round trips (<c>ipc_*</c>), fetch round trips, and raw ping-pongs of the same size.</summary>
-internal sealed record IpcBenchResult
+public sealed record IpcBenchResult
 {
     public required int Samples { get; init; }
     public required int MessageBytes { get; init; }

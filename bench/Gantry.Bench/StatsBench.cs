@@ -1,13 +1,13 @@
 using System.Diagnostics;
 using Gantry.Storage;
 
-namespace Gantry.Cli.Bench;
+namespace Gantry.Bench;
 
 /// <summary>
 /// How long queue statistics take over a large history (<see cref="HistoryFill"/>): <see cref="IJobStore.QueueStatsAsync"/>
 /// read <c>reads</c> times after one round of the store's upkeep, as the maintenance leader runs it every second.
 /// </summary>
-internal sealed class StatsBench(IJobStore store, int history, int queues, int reads, Action<string> progress)
+public sealed class StatsBench(IJobStore store, int history, int queues, int reads, Action<string> progress)
 {
     public async Task<StatsBenchResult> RunAsync(CancellationToken ct)
     {
@@ -33,7 +33,7 @@ internal sealed class StatsBench(IJobStore store, int history, int queues, int r
     }
 }
 
-internal sealed record StatsBenchResult
+public sealed record StatsBenchResult
 {
     public required string Store { get; init; }
     public required int History { get; init; }

@@ -2,7 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net.Http.Json;
 using System.Text.Json;
-using Gantry.Cli.Hosting;
+using Gantry.Hosting;
 using Gantry.Handlers;
 using Gantry.Jobs;
 using Gantry.Server.Api;
@@ -16,9 +16,9 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
-using static Gantry.Cli.Bench.BenchStats;
+using static Gantry.Bench.BenchStats;
 
-namespace Gantry.Cli.Bench;
+namespace Gantry.Bench;
 
 /// <summary>
 /// A fixed offered load, in process on a fresh store: one worker (with the leader-elected maintenance services beside
@@ -31,12 +31,15 @@ namespace Gantry.Cli.Bench;
 /// closed-loop submitters reach through the API against a minimal endpoint doing the same one-job insert.
 /// </summary>
 /// <param name="ceilingWindow">How long each closed-loop round of the submit ceiling runs.</param>
-internal sealed class LoadBench(IJobStore store, StoreLocation? location, LoadSubmit submit, IReadOnlyList<double> percents, IReadOnlyList<double> rates,
+public sealed class LoadBench(IJobStore store, StoreLocation? location, LoadSubmit submit, IReadOnlyList<double> percents, IReadOnlyList<double> rates,
     TimeSpan duration, int concurrency, TimeSpan ceilingWindow, Action<string> progress)
 {
     private const string JobType = "bench";
     /// <summary>Batched arrivals: the jobs that arrived in this much time are enqueued by one call.</summary>
-    internal static readonly TimeSpan BatchTick = TimeSpan.FromMilliseconds(10);
+    public static readonly TimeSpan BatchTick = TimeSpan.FromMilliseconds(BatchTickMs);
+
+    /// <summary><see cref="BatchTick"/> in milliseconds: a constant, so that the gantry command's help names it without loading the benchmarks.</summary>
+    public const int BatchTickMs = 10;
     /// <summary>API submits in flight at once, at most; arrivals beyond wait (and their wait counts in their latency).</summary>
     private const int MaxInFlight = 256;
     /// <summary>Closed-loop submitters for the submit ceiling.</summary>
@@ -343,10 +346,10 @@ internal sealed class LoadBench(IJobStore store, StoreLocation? location, LoadSu
 }
 
 /// <summary>How the offered load arrives: each job in its own API call, or gathered into one enqueue call every 10 ms.</summary>
-internal enum LoadSubmit { Api, Batch }
+public enum LoadSubmit { Api, Batch }
 
 /// <summary>What <c>gantry bench load --json</c> prints.</summary>
-internal sealed record LoadBenchResult
+public sealed record LoadBenchResult
 {
     public required string Store { get; init; }
     public required string Submit { get; init; }
@@ -365,7 +368,7 @@ internal sealed record LoadBenchResult
 }
 
 /// <summary>One offered rate: latency from each job's scheduled arrival to its success committed.</summary>
-internal sealed record LoadLevel
+public sealed record LoadLevel
 {
     public required double OfferedJobsPerSecond { get; init; }
     public double? PercentOfDrain { get; init; }
@@ -382,7 +385,7 @@ internal sealed record LoadLevel
 }
 
 /// <summary><see cref="LoadBench.Submitters"/> closed-loop submitters against the API and against a minimal endpoint (median of three runs each).</summary>
-internal sealed record SubmitCeiling
+public sealed record SubmitCeiling
 {
     public required int Submitters { get; init; }
     public required double ApiJobsPerSecond { get; init; }

@@ -1,9 +1,9 @@
 using System.Diagnostics;
 
-namespace Gantry.Cli.Bench;
+namespace Gantry.Bench;
 
 /// <summary>
-/// A real <c>gantry</c> process a bench starts from this executable: its last lines of output (to say why, if it ends
+/// A real <c>gantry</c> process a bench starts: its last lines of output (to say why, if it ends
 /// early), when it is up (it printed its banner), its memory, and a clean stop (SIGTERM, then SIGKILL after 30 s).
 /// </summary>
 internal sealed class BenchProcess : IDisposable
@@ -26,17 +26,13 @@ internal sealed class BenchProcess : IDisposable
     /// <summary>Milliseconds from the start of the process to its banner; null until it printed it.</summary>
     public double? StartupMs { get; private set; }
 
-    /// <summary>Starts <c>gantry <paramref name="command"/> <paramref name="args"/></c> with <paramref name="environment"/> added.</summary>
-    public static BenchProcess Start(IReadOnlyDictionary<string, string> environment, string command, params string[] args) =>
-        Start(null, environment, command, args);
-
     /// <summary>
     /// Starts <c>gantry <paramref name="command"/> <paramref name="args"/></c> from <paramref name="executable"/> (a gantry
-    /// program and its leading arguments; null: this very program) with <paramref name="environment"/> added.
+    /// program and its leading arguments) with <paramref name="environment"/> added.
     /// </summary>
-    public static BenchProcess Start(IReadOnlyList<string>? executable, IReadOnlyDictionary<string, string> environment, string command, params string[] args)
+    public static BenchProcess Start(IReadOnlyList<string> executable, IReadOnlyDictionary<string, string> environment, string command, params string[] args)
     {
-        var info = StartInfo(environment, [command, .. args], executable);
+        var info = StartInfo(executable, environment, [command, .. args]);
         var startedAt = Stopwatch.GetTimestamp();
         var p = Process.Start(info) ?? throw new GantryException($"could not start gantry {command}");
         var started = new BenchProcess(command, p, startedAt);
@@ -48,12 +44,12 @@ internal sealed class BenchProcess : IDisposable
     }
 
     /// <summary>
-    /// <paramref name="executable"/> (null: this very program) with <paramref name="args"/> and <paramref name="environment"/>
-    /// added, its output redirected.
+    /// <paramref name="executable"/> (a gantry program and its leading arguments) with <paramref name="args"/> and
+    /// <paramref name="environment"/> added, its output redirected.
     /// </summary>
-    public static ProcessStartInfo StartInfo(IReadOnlyDictionary<string, string> environment, IEnumerable<string> args, IReadOnlyList<string>? executable = null)
+    public static ProcessStartInfo StartInfo(IReadOnlyList<string> executable, IReadOnlyDictionary<string, string> environment, IEnumerable<string> args)
     {
-        var self = executable ?? Options.NodeCliOptions.GantryExecutable();
+        var self = executable;
         var info = new ProcessStartInfo(self[0]) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var a in self.Skip(1).Concat(args)) info.ArgumentList.Add(a);
         foreach (var (k, v) in environment) info.Environment[k] = v;
@@ -123,11 +119,19 @@ internal sealed class BenchProcess : IDisposable
         {
             if (!Process.HasExited)
             {
-                Gantry.Worker.Isolation.PosixSignals.ToProcess(Process.Id, Gantry.Worker.Isolation.PosixSignals.SigTerm);
+                Terminate(Process.Id);
                 if (!Process.WaitForExit(TimeSpan.FromSeconds(30))) Process.Kill(entireProcessTree: true);
             }
         }
         catch (InvalidOperationException) { /* already reaped */ }
         Process.Dispose();
     }
+
+    /// <summary>Asks a process to stop, as a person's <c>kill</c> does (SIGTERM): .NET can send only SIGKILL to another process.</summary>
+    private static void Terminate(int pid) => _ = Kill(pid, SigTerm);
+
+    private const int SigTerm = 15;
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static extern int Kill(int pid, int signal);
 }

@@ -1,4 +1,4 @@
-using Gantry.Cli.Hosting;
+using Gantry.Hosting;
 using Gantry.Server.Api;
 using Gantry.Storage;
 using Gantry.Worker.Links;
@@ -7,14 +7,14 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
-namespace Gantry.Cli.Bench;
+namespace Gantry.Bench;
 
 /// <summary>
 /// HTTP-mode workers next to direct-store workers, in one run on the same machine: the same
 /// benchmark (<see cref="BenchRunner"/>) once with the worker on the store and once with the worker
 /// speaking the worker protocol to a real Kestrel server on 127.0.0.1 (batched fetch, long poll).
 /// </summary>
-internal static class HttpBench
+public static class HttpBench
 {
     public static async Task<HttpBenchResult> RunAsync(StoreLocation? location, int jobs, int concurrency, int samples, Action<string> progress, CancellationToken ct)
     {
@@ -66,7 +66,7 @@ internal static class HttpBench
         var dir = Directory.CreateTempSubdirectory("gantry-bench-").FullName;
         try
         {
-            await using var store = await Stores.OpenAsync(Path.Combine(dir, $"{name}.db"), createIfMissing: true, ct).ConfigureAwait(false);
+            await using var store = await Stores.OpenAsync(new SqliteLocation(Path.Combine(dir, $"{name}.db")), createIfMissing: true, ct).ConfigureAwait(false);
             return await run(store).ConfigureAwait(false);
         }
         finally
@@ -77,4 +77,4 @@ internal static class HttpBench
 }
 
 /// <summary>What <c>gantry bench http --json</c> prints.</summary>
-internal sealed record HttpBenchResult(BenchResult Direct, BenchResult Http, double HttpToDirectThroughput);
+public sealed record HttpBenchResult(BenchResult Direct, BenchResult Http, double HttpToDirectThroughput);

@@ -1,20 +1,20 @@
 using System.Diagnostics;
-using Gantry.Cli.Hosting;
+using Gantry.Hosting;
 using Gantry.Jobs;
 using Gantry.Storage;
 
-using static Gantry.Cli.Bench.BenchStats;
+using static Gantry.Bench.BenchStats;
 
-namespace Gantry.Cli.Bench;
+namespace Gantry.Bench;
 
 /// <summary>
-/// What Gantry's processes weigh and how fast a short command answers, each a real process started from this
-/// executable on a fresh store: the resident memory of an idle <c>gantry worker</c>, of the same worker after it
+/// What Gantry's processes weigh and how fast a short command answers, each a real process started from
+/// <paramref name="executable"/> (a gantry program and its leading arguments) on a fresh store: the resident memory of an idle <c>gantry worker</c>, of the same worker after it
 /// drained a backlog of no-op jobs (now, and at its peak), of an idle <c>gantry run</c>; and the wall time of
-/// <c>gantry jobs show ID</c>, from start to exit. <paramref name="executable"/> names another gantry program to measure
-/// (for instance a Native AOT build beside the JIT one); null measures this one.
+/// <c>gantry jobs show ID</c>, from start to exit. The gantry command gives its own
+/// program, or another to measure (<c>--binary</c>: for instance a Native AOT build beside the JIT one).
 /// </summary>
-internal sealed class MemoryBench(StoreLocation store, int jobs, int commandRuns, IReadOnlyList<string>? executable, Action<string> progress)
+public sealed class MemoryBench(StoreLocation store, int jobs, int commandRuns, IReadOnlyList<string> executable, Action<string> progress)
 {
     private static readonly TimeSpan Settle = TimeSpan.FromSeconds(3);
 
@@ -70,7 +70,7 @@ internal sealed class MemoryBench(StoreLocation store, int jobs, int commandRuns
         return new MemoryBenchResult
         {
             Store = store.Display,
-            Executable = string.Join(' ', executable ?? Options.NodeCliOptions.GantryExecutable()),
+            Executable = string.Join(' ', executable),
             Jobs = jobs,
             RunIdleRssMib = runIdle,
             WorkerIdleRssMib = workerIdle,
@@ -89,9 +89,9 @@ internal sealed class MemoryBench(StoreLocation store, int jobs, int commandRuns
         (await store.QueueStatsAsync(ct).ConfigureAwait(false)).Where(q => q.Queue == "default").Sum(q => q.Counts.GetValueOrDefault(JobState.Succeeded));
 
     /// <summary>Runs a gantry command to its end and returns its wall time, start to exit, in milliseconds.</summary>
-    private static async Task<double> RunCommandMsAsync(IReadOnlyList<string>? executable, IReadOnlyDictionary<string, string> environment, CancellationToken ct, params string[] args)
+    private static async Task<double> RunCommandMsAsync(IReadOnlyList<string> executable, IReadOnlyDictionary<string, string> environment, CancellationToken ct, params string[] args)
     {
-        var info = BenchProcess.StartInfo(environment, args, executable);
+        var info = BenchProcess.StartInfo(executable, environment, args);
         var clock = Stopwatch.StartNew();
         using var p = Process.Start(info) ?? throw new GantryException($"could not start gantry {args[0]}");
         var output = p.StandardOutput.ReadToEndAsync(ct);
@@ -105,7 +105,7 @@ internal sealed class MemoryBench(StoreLocation store, int jobs, int commandRuns
 }
 
 /// <summary>What <c>gantry bench memory --json</c> prints.</summary>
-internal sealed record MemoryBenchResult
+public sealed record MemoryBenchResult
 {
     public required string Store { get; init; }
     /// <summary>The gantry program measured, with its leading arguments.</summary>

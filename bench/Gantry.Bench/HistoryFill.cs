@@ -2,7 +2,7 @@ using System.Diagnostics;
 using Gantry.Jobs;
 using Gantry.Storage;
 
-namespace Gantry.Cli.Bench;
+namespace Gantry.Bench;
 
 /// <summary>
 /// A large history made through the store's own enqueue, claim, reports and heartbeat, as a store in service gets it: batches of

@@ -10,7 +10,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
-namespace Gantry.Cli.Bench;
+namespace Gantry.Bench;
 
 /// <summary>
 /// What each dashboard view asks of the API over a large history (<see cref="HistoryFill"/>, with job types, tags and
@@ -19,7 +19,7 @@ namespace Gantry.Cli.Bench;
 /// first view (the page, its files, the session and the overview) fetched one after another, as a browser with one
 /// connection would.
 /// </summary>
-internal sealed class DashboardBench(IJobStore store, int history, int reads, Action<string> progress)
+public sealed class DashboardBench(IJobStore store, int history, int reads, Action<string> progress)
 {
     private const int Queues = 4;
 
@@ -156,9 +156,9 @@ internal sealed class DashboardBench(IJobStore store, int history, int reads, Ac
 }
 
 /// <summary>One API call a view makes: what it returned (rows) and how long it took.</summary>
-internal sealed record DashboardCallTiming(string View, string Path, int Rows, double P50Ms, double P99Ms, double MaxMs);
+public sealed record DashboardCallTiming(string View, string Path, int Rows, double P50Ms, double P99Ms, double MaxMs);
 
-internal sealed record DashboardBenchResult
+public sealed record DashboardBenchResult
 {
     public required string Store { get; init; }
     public required int History { get; init; }

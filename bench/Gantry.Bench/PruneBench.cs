@@ -5,7 +5,7 @@ using Gantry.Storage;
 using Gantry.Storage.Sqlite;
 using Microsoft.Extensions.Logging.Abstractions;
 
-namespace Gantry.Cli.Bench;
+namespace Gantry.Bench;
 
 /// <summary>
 /// How much slower a drain is with the cleaner pruning a large history beside it: per round, a fresh SQLite store gets
@@ -13,7 +13,7 @@ namespace Gantry.Cli.Bench;
 /// the store's own claim and completion (claims of 1,000, no handlers), one alone and one beside a round of the cleaner;
 /// the order alternates between rounds (the second drain of a round runs on a larger store), so rounds come in pairs.
 /// </summary>
-internal sealed class PruneBench(int history, int drain, int rounds, Action<string> progress)
+public sealed class PruneBench(int history, int drain, int rounds, Action<string> progress)
 {
     private const int Batch = 1000;
 
@@ -107,10 +107,10 @@ internal sealed class PruneBench(int history, int drain, int rounds, Action<stri
     }
 }
 
-internal sealed record PruneRound(double AloneJobsPerSecond, double PruningJobsPerSecond, double ChangePercent, long Pruned);
+public sealed record PruneRound(double AloneJobsPerSecond, double PruningJobsPerSecond, double ChangePercent, long Pruned);
 
 /// <summary>What <c>gantry bench prune --json</c> prints.</summary>
-internal sealed record PruneBenchResult
+public sealed record PruneBenchResult
 {
     public required int History { get; init; }
     public required int Drain { get; init; }

@@ -1,8 +1,8 @@
 using System.Globalization;
-using Gantry.Cli.Hosting;
+using Gantry.Hosting;
 using Npgsql;
 
-namespace Gantry.Cli.Bench;
+namespace Gantry.Bench;
 
 /// <summary>
 /// CPU seconds the PostgreSQL server spent, read from its processes in /proc when it runs on this host: the postmaster

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 
-namespace Gantry.Cli.Bench;
+namespace Gantry.Bench;
 
 /// <summary>What this process spent between <see cref="Start"/> and <see cref="Stop"/>: CPU (all threads), managed allocations, gen0 collections, JIT time.</summary>
 internal readonly record struct ProcessCost(TimeSpan Cpu, long AllocatedBytes, int Gen0Collections, TimeSpan Jit)

@@ -8,9 +8,9 @@ using Gantry.Worker.Execution;
 using Gantry.Worker.Links;
 using Microsoft.Extensions.DependencyInjection;
 
-using static Gantry.Cli.Bench.BenchStats;
+using static Gantry.Bench.BenchStats;
 
-namespace Gantry.Cli.Bench;
+namespace Gantry.Bench;
 
 /// <summary>
 /// Measures the runtime end to end on a real store, in process: throughput (a backlog of no-op
@@ -21,11 +21,14 @@ namespace Gantry.Cli.Bench;
 /// <param name="rounds">Backlogs drained one after another on the same store; the figures are their median. Each
 /// later round runs on the history the earlier ones left (their finished jobs, and on PostgreSQL their
 /// claim-index entries until a vacuum), as a store in service does.</param>
-/// <param name="raw">A reference loop run on the same database for as many jobs, once per round beside the round's drain
+/// <param name="rawLoopOn">The PostgreSQL database the store is in, to run a reference loop on (bench/RawPostgresLoop) for as many jobs, once per round beside the round's drain
 /// (before it in odd rounds, after it in even ones): the drain's ratio to it is reported.</param>
-internal sealed class BenchRunner(IJobStore store, int jobs, int concurrency, int latencySamples, Action<string> progress, Func<IWorkerLink>? link = null, int rounds = 1,
-    BenchFlow? flow = null, int maxPrefetch = Gantry.Worker.WorkerOptions.MaxPrefetchDefault, Func<int, CancellationToken, Task<Gantry.Bench.RawLoopResult>>? raw = null)
+public sealed class BenchRunner(IJobStore store, int jobs, int concurrency, int latencySamples, Action<string> progress, Func<IWorkerLink>? link = null, int rounds = 1,
+    BenchFlow? flow = null, int maxPrefetch = Gantry.Worker.WorkerOptions.MaxPrefetchDefault, Gantry.Hosting.PostgresLocation? rawLoopOn = null)
 {
+    private readonly Func<int, CancellationToken, Task<RawLoopResult>>? raw =
+        rawLoopOn is null ? null : (count, token) => RawPostgresLoop.RunAsync(rawLoopOn.ConnectionString, count, token);
+
     private IWorkerLink NewLink() => link?.Invoke() ?? new StoreWorkerLink(store);
 
     internal const string JobType = "bench";
@@ -313,4 +316,4 @@ internal sealed class BenchRunner(IJobStore store, int jobs, int concurrency, in
 
 /// <summary>Flow limits on the drained queue (<c>gantry bench --limit-concurrency/--limit-per-key/--limit-rate</c>), and how many
 /// concurrency keys its jobs are spread over (0: none).</summary>
-internal sealed record BenchFlow(Gantry.Flow.QueueLimits? Limits, int Keys);
+public sealed record BenchFlow(Gantry.Flow.QueueLimits? Limits, int Keys);

@@ -2,7 +2,7 @@ using System.Diagnostics;
 using Gantry.Storage;
 using Gantry.Worker.Links;
 
-namespace Gantry.Cli.Bench;
+namespace Gantry.Bench;
 
 /// <summary>Passes everything through, noting when the N-th success (since the last <see cref="Expect"/>) has been committed.</summary>
 /// <param name="succeeded">Told of each success once it has been committed: the job and when (a <see cref="Stopwatch"/> timestamp).</param>

@@ -1,19 +1,20 @@
 using System.Diagnostics;
-using Gantry.Cli.Hosting;
+using Gantry.Hosting;
 using Gantry.Storage;
 using Npgsql;
 
-namespace Gantry.Cli.Bench;
+namespace Gantry.Bench;
 
 /// <summary>
 /// What idle Gantry processes cost a PostgreSQL database: transactions per second, from the database's own count
 /// (<c>pg_stat_database</c>), first with <c>workers</c> idle <c>gantry worker</c> processes alone, then with
 /// <c>servers</c> <c>gantry server</c> processes beside them (one leads, the rest stand by), each less what the
 /// database did on its own before any of them started, and the resident memory
-/// of each process at the end. Every process of the run is a real one, started from this executable on the store given;
+/// of each process at the end. Every process of the run is a real one, started from <paramref name="gantry"/> on the store given;
 /// the database should be one nothing else uses, since everything that happens in it is counted.
 /// </summary>
-internal sealed class IdleBench(PostgresLocation store, int workers, int servers, TimeSpan window, Action<string> progress)
+/// <param name="gantry">The gantry program the processes are started from, and its leading arguments.</param>
+public sealed class IdleBench(IReadOnlyList<string> gantry, PostgresLocation store, int workers, int servers, TimeSpan window, Action<string> progress)
 {
     /// <summary>Time for the processes, once up, to register, elect and settle before the count begins.</summary>
     private static readonly TimeSpan Settle = TimeSpan.FromSeconds(5);
@@ -33,7 +34,7 @@ internal sealed class IdleBench(PostgresLocation store, int workers, int servers
         try
         {
             progress($"{workers} idle worker(s); counting for {window.TotalSeconds:0}s once they are up and {Settle.TotalSeconds:0}s have passed");
-            for (var i = 0; i < workers; i++) started.Add(BenchProcess.Start(environment, "worker", "--queues", "default:4"));
+            for (var i = 0; i < workers; i++) started.Add(BenchProcess.Start(gantry, environment, "worker", "--queues", "default:4"));
             var workersAlone = await CountAsync(started, ct).ConfigureAwait(false);
             var workerRss = started.Select(s => s.ResidentMiB()).ToArray();
 
@@ -43,7 +44,7 @@ internal sealed class IdleBench(PostgresLocation store, int workers, int servers
             {
                 progress($"{servers} server(s) beside them (one leads, the rest stand by)");
                 var first = started.Count;
-                for (var i = 0; i < servers; i++) started.Add(BenchProcess.Start(environment, "server", "--listen", "127.0.0.1:0"));
+                for (var i = 0; i < servers; i++) started.Add(BenchProcess.Start(gantry, environment, "server", "--listen", "127.0.0.1:0"));
                 withServers = await CountAsync(started, ct).ConfigureAwait(false);
                 serverRss = started.Skip(first).Select(s => s.ResidentMiB()).ToArray();
             }
@@ -99,7 +100,7 @@ internal sealed class IdleBench(PostgresLocation store, int workers, int servers
 }
 
 /// <summary>What <c>gantry bench idle --json</c> prints.</summary>
-internal sealed record IdleBenchResult
+public sealed record IdleBenchResult
 {
     public required string Store { get; init; }
     public required int Workers { get; init; }

@@ -9,9 +9,9 @@ using Gantry.Worker.Links;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 
-using static Gantry.Cli.Bench.BenchStats;
+using static Gantry.Bench.BenchStats;
 
-namespace Gantry.Cli.Bench;
+namespace Gantry.Bench;
 
 /// <summary>
 /// A node's throughput against one in-process worker of the same total capacity, each on a fresh
@@ -20,7 +20,8 @@ namespace Gantry.Cli.Bench;
 /// Each side drains <c>rounds</c> backlogs after its warm-up, and their medians are compared: one
 /// drain of 20,000 jobs lasts well under a second, and single runs moved by ±20% here.
 /// </summary>
-internal sealed class NodeBench(int jobs, int capacity, int workers, int rounds, Action<string> progress)
+/// <param name="gantry">The gantry program the node starts its workers from, and its leading arguments.</param>
+public sealed class NodeBench(IReadOnlyList<string> gantry, int jobs, int capacity, int workers, int rounds, Action<string> progress)
 {
     private const int EnqueueBatch = 1000;
 
@@ -46,7 +47,7 @@ internal sealed class NodeBench(int jobs, int capacity, int workers, int rounds,
         var dir = Directory.CreateTempSubdirectory("gantry-bench-node-").FullName;
         try
         {
-            await using var store = await Gantry.Hosting.Stores.OpenAsync(Path.Combine(dir, "bench.db"), createIfMissing: true, ct).ConfigureAwait(false);
+            await using var store = await Gantry.Hosting.Stores.OpenAsync(new Gantry.Hosting.SqliteLocation(Path.Combine(dir, "bench.db")), createIfMissing: true, ct).ConfigureAwait(false);
             return await run(store, dir, ct).ConfigureAwait(false);
         }
         finally
@@ -71,7 +72,7 @@ internal sealed class NodeBench(int jobs, int capacity, int workers, int rounds,
         var options = new NodeOptions
         {
             RunDirectory = Path.Combine(dir, "run"),
-            WorkerCommand = Options.NodeCliOptions.GantryExecutable(),
+            WorkerCommand = gantry,
             WorkerArguments = ["--queues", $"default:{capacity / workers}", "--log-level", "Warning"],
             Workers = workers,
             Queues = new Dictionary<string, int> { ["default"] = capacity / workers },
@@ -144,15 +145,16 @@ internal sealed class NodeBench(int jobs, int capacity, int workers, int rounds,
 /// worker process starts (it spawns the worker at once), and the clock runs from the node's start to the first claim
 /// its worker makes through it that returns the job; then the node stops, and the next sample starts a new one.
 /// </summary>
-internal static class NodeSpawnBench
+public static class NodeSpawnBench
 {
-    public static async Task<NodeSpawnResult> RunAsync(int samples, IReadOnlyList<string>? executable, Action<string> progress, CancellationToken ct)
+    /// <param name="gantry">The gantry program the node starts its worker from, and its leading arguments.</param>
+    public static async Task<NodeSpawnResult> RunAsync(IReadOnlyList<string> gantry, int samples, Action<string> progress, CancellationToken ct)
     {
-        var command = executable ?? Options.NodeCliOptions.GantryExecutable();
+        var command = gantry;
         var dir = Directory.CreateTempSubdirectory("gantry-bench-spawn-").FullName;
         try
         {
-            await using var store = await Gantry.Hosting.Stores.OpenAsync(Path.Combine(dir, "bench.db"), createIfMissing: true, ct).ConfigureAwait(false);
+            await using var store = await Gantry.Hosting.Stores.OpenAsync(new Gantry.Hosting.SqliteLocation(Path.Combine(dir, "bench.db")), createIfMissing: true, ct).ConfigureAwait(false);
             var counting = new CountingLink(new StoreWorkerLink(store), 0);
             var times = new double[samples];
             // One spawn not counted: the first start of an executable reads it from disk into the page cache.
@@ -191,10 +193,10 @@ internal static class NodeSpawnBench
 }
 
 /// <summary>What <c>gantry bench node --spawn --json</c> prints: milliseconds from a node's start to its worker's first claim.</summary>
-internal sealed record NodeSpawnResult(string Executable, int Samples, double P50Ms, double MinMs, double MaxMs);
+public sealed record NodeSpawnResult(string Executable, int Samples, double P50Ms, double MinMs, double MaxMs);
 
 /// <summary>What <c>gantry bench node --json</c> prints; <see cref="Ratio"/> is the node's throughput over the in-process worker's.</summary>
-internal sealed record NodeBenchResult
+public sealed record NodeBenchResult
 {
     public required int Jobs { get; init; }
     public required int Capacity { get; init; }
