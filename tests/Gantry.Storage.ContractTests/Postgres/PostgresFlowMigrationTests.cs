@@ -30,11 +30,11 @@ public sealed class PostgresFlowMigrationTests(PostgresFixture fixture) : IAsync
     public async Task Migration20_OnAStoreWithSlotCounts_CountsExactlyTheMarkedRunningJobs()
     {
         var jobs = Enumerable.Range(0, 12).Select(i => new NewJob { Id = JobIds.New(), Type = "t", Queue = "q", ConcurrencyKey = i % 2 == 0 ? "a" : "b" }).ToArray();
-        var keyOf = jobs.ToDictionary(j => j.Id, j => j.ConcurrencyKey);
+        var keyOf = jobs.ToDictionary(j => j.Id, j => j.ConcurrencyKey!);
         await using (var store = await OpenAsync())
         {
             await store.JobEnqueueManyAsync(new JobEnqueueParams(jobs), Ct);
-            await store.QueueLimitsSetAsync("q", new QueueLimits { Concurrency = 6, PerKey = 3 }, Ct);
+            await ((IJobStore)store).QueueLimitsSetAsync("q", new QueueLimits { Concurrency = 6, PerKey = 3 }, Ct);
             var running = await ClaimAsync(store, 6);
             Assert.Equal(6, running.Count);
             // One of each key ends: as of version 19 it kept its mark, and its change waited in queue_slot_deltas.
