@@ -23,9 +23,9 @@ public sealed partial class PostgresJobStore
     // The claim of a limited queue: as ClaimSql, but it takes at most the room the limits leave (concurrency less the
     // slots held, and no more than QueueLimits.ClaimCeiling of it in one claim; rate less the starts within the
     // window, by the database's clock taken after the lock), marks its
-    // jobs `slot` and counts a slot for each, and records its starts for the rate. The slots held are the queue's
-    // counts (queue_slots) plus the changes appended since its last claim (queue_slot_deltas, PostgresSchema
-    // migration 17), which the claim deletes and folds into the counts with its own. A queue whose limits were
+    // jobs `slot`, and records its starts for the rate. The slots held are the queue's marked jobs, counted over the
+    // partial index jobs_slots (PostgresSchema migration 20): for a concurrency limit the queue's, for a per-key limit
+    // only those of the keys the claim walks. A queue whose limits were
     // cleared since this instance last read them gets no room (its claims take the plain path within a second).
     // With a per-key limit the keys are served round-robin: the claim walks the keys with claimable jobs (over
     // job_ready_key) from the one after the key it served last (queue_limits.cursor_key), wrapping around, at most as
@@ -50,11 +50,6 @@ public sealed partial class PostgresJobStore
             ORDER BY r.concurrency_key, r.priority DESC, r.seq LIMIT 1
             """;
         var candidates = !perKey ? "" : $"""
-            held AS (
-              SELECT x.k, sum(x.n) AS n FROM (
-                SELECT s.concurrency_key AS k, s.n FROM queue_slots AS s WHERE s.queue = @queue
-                UNION ALL SELECT gone.k, gone.n FROM gone) AS x
-              GROUP BY x.k),
             keys_fwd(k, ord, rid, priority, seq, passes) AS (
               SELECT f.k, 1::bigint, f.rid, f.priority, f.seq, f.passes FROM lim CROSS JOIN LATERAL ({string.Format(NextKey, "lim.cursor_key")}) AS f
               UNION ALL
@@ -76,22 +71,23 @@ public sealed partial class PostgresJobStore
             share AS (
               SELECT greatest(1, ceil((SELECT n FROM room)::numeric / greatest(1, (SELECT count(*) FROM keys))))::bigint AS q),
             cand AS (
-              SELECT c.rid, c.priority, c.seq, keys.k, keys.ord, coalesce(b.n, 0) + c.rn AS turn
-              FROM lim CROSS JOIN share CROSS JOIN keys LEFT JOIN held AS b ON b.k = keys.k
+              SELECT c.rid, c.priority, c.seq, keys.k, keys.ord, b.n + c.rn AS turn
+              FROM lim CROSS JOIN share CROSS JOIN keys
+              CROSS JOIN LATERAL (SELECT count(*) AS n FROM jobs AS s WHERE s.queue = @queue AND s.concurrency_key = keys.k AND s.slot) AS b
               CROSS JOIN LATERAL (
                 -- One job per key (a claim with more keys than room): the one the walk found, when this worker may run it.
                 SELECT keys.rid, keys.priority, keys.seq, 1::bigint AS rn
-                WHERE share.q = 1 AND keys.passes AND coalesce(b.n, 0) < lim.per_key
+                WHERE share.q = 1 AND keys.passes AND b.n < lim.per_key
                 UNION ALL
                 (SELECT r.ctid, r.priority, r.seq, row_number() OVER (ORDER BY r.priority DESC, r.seq)
                  FROM job_ready AS r
                  WHERE NOT (share.q = 1 AND keys.passes) AND r.queue = @queue AND r.concurrency_key = keys.k AND {ReadyFilters}
                  ORDER BY r.priority DESC, r.seq
-                 LIMIT greatest(0, least(share.q, lim.per_key - coalesce(b.n, 0))))) AS c
+                 LIMIT greatest(0, least(share.q, lim.per_key - b.n)))) AS c
               UNION ALL
               SELECT c.rid, c.priority, c.seq, NULL, 0, b.n + row_number() OVER (ORDER BY c.priority DESC, c.seq)
               FROM lim CROSS JOIN share
-              CROSS JOIN (SELECT coalesce((SELECT held.n FROM held WHERE held.k = ''), 0) AS n) AS b
+              CROSS JOIN (SELECT count(*) AS n FROM jobs AS s WHERE s.queue = @queue AND s.concurrency_key IS NULL AND s.slot) AS b
               CROSS JOIN LATERAL (
                 SELECT h.rid, h.priority, h.seq FROM (
                   SELECT r.ctid AS rid, r.priority, r.seq, r.concurrency_key FROM job_ready AS r
@@ -110,20 +106,17 @@ public sealed partial class PostgresJobStore
             WITH RECURSIVE lim AS (
               SELECT l.concurrency, l.per_key, l.rate_count, l.rate_window_ms * interval '1 millisecond' AS window, l.cursor_key, clock_timestamp() AS now
               FROM queue_limits AS l WHERE l.queue = @queue),
-            gone AS (
-              DELETE FROM queue_slot_deltas WHERE queue = @queue RETURNING concurrency_key AS k, n),
             room AS (
               SELECT CASE WHEN EXISTS (SELECT 1 FROM lim) AND NOT EXISTS (SELECT 1 FROM queue_pauses WHERE queue = @queue) AND {WorkerStates.ClaimsSql}
                 THEN greatest(0, least(@limit::bigint,
-                  coalesce((SELECT concurrency FROM lim)
-                    - (SELECT coalesce(sum(s.n), 0) FROM queue_slots AS s WHERE s.queue = @queue) - (SELECT coalesce(sum(gone.n), 0) FROM gone), @limit),
+                  coalesce((SELECT lim.concurrency - (SELECT count(*) FROM jobs AS s WHERE s.queue = @queue AND s.slot) FROM lim WHERE lim.concurrency IS NOT NULL), @limit),
                   coalesce((SELECT {FlowSql.ClaimCeiling("concurrency")} FROM lim WHERE concurrency IS NOT NULL), @limit),
                   coalesce((SELECT lim.rate_count - (SELECT coalesce(sum(s.n), 0) FROM queue_starts AS s WHERE s.queue = @queue AND s.at > lim.now - lim.window) FROM lim), @limit)))
                 ELSE 0 END AS n),
             {candidates}
             ready AS (
               DELETE FROM job_ready WHERE ctid = ANY(ARRAY({pick}))
-              RETURNING job_id, queue, concurrency_key),
+              RETURNING job_id),
             claimed AS (
               UPDATE jobs
               SET state = '{JobState.Running.ToText()}', attempt = attempt + 1, worker_id = @worker,
@@ -131,13 +124,6 @@ public sealed partial class PostgresJobStore
               FROM ready
               WHERE jobs.id = ready.job_id AND jobs.{StateSql.From(JobTransition.Claim)}
               RETURNING {ClaimedColumns}),
-            slots AS (
-              INSERT INTO queue_slots (queue, concurrency_key, n)
-              SELECT @queue, x.k, sum(x.n) FROM (
-                SELECT gone.k, gone.n FROM gone
-                UNION ALL SELECT coalesce(ready.concurrency_key, ''), 1 FROM ready JOIN claimed ON claimed.id = ready.job_id) AS x
-              GROUP BY x.k
-              ON CONFLICT (queue, concurrency_key) DO UPDATE SET n = queue_slots.n + excluded.n),
             started AS (
               INSERT INTO queue_starts (queue, at, n)
               SELECT @queue, lim.now, (SELECT count(*) FROM claimed) FROM lim WHERE lim.rate_count IS NOT NULL AND EXISTS (SELECT 1 FROM claimed)),
@@ -148,13 +134,6 @@ public sealed partial class PostgresJobStore
             SELECT claimed.*, (SELECT seq FROM lease) FROM claimed
             """;
     }
-
-    /// <summary>Gives back the slots of the jobs in <paramref name="ended"/> (a CTE returning each job's queue,
-    /// concurrency_key and slot mark) that left running: one change per queue and key, folded by the next limited claim.</summary>
-    internal static string SlotsFreedSql(string ended) => $"""
-        INSERT INTO queue_slot_deltas (queue, concurrency_key, n)
-          SELECT e.queue, coalesce(e.concurrency_key, ''), -count(*) FROM {ended} AS e WHERE e.slot GROUP BY 1, 2
-        """;
 
     private static readonly string LimitedClaimPlainSql = LimitedClaimSql(perKey: false);
     private static readonly string LimitedClaimPerKeySql = LimitedClaimSql(perKey: true);
@@ -226,15 +205,8 @@ public sealed partial class PostgresJobStore
             // The queue's row is locked by the upsert above, so no limited claim runs meanwhile.
             if (!limitedBefore)
             {
-                await using (var forget = Command(c, "DELETE FROM queue_slot_deltas WHERE queue = @queue; DELETE FROM queue_slots WHERE queue = @queue").Bind("@queue", queue))
-                    await forget.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
-                await using var adopt = Command(c, $"""
-                    WITH running AS (
-                      UPDATE jobs SET slot = true WHERE queue = @queue AND state = '{JobState.Running.ToText()}'
-                      RETURNING concurrency_key)
-                    INSERT INTO queue_slots (queue, concurrency_key, n)
-                    SELECT @queue, coalesce(concurrency_key, ''), count(*) FROM running GROUP BY 2
-                    """).Bind("@queue", queue);
+                await using var adopt = Command(c, $"UPDATE jobs SET slot = true WHERE queue = @queue AND state = '{JobState.Running.ToText()}'")
+                    .Bind("@queue", queue);
                 await adopt.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
             }
             await NotifyAsync(c, PostgresNotifications.Jobs, ct).ConfigureAwait(false);
@@ -251,12 +223,11 @@ public sealed partial class PostgresJobStore
             await ThrowIfUnknownQueueAsync(c, queue, ct).ConfigureAwait(false);
             await using var clear = Command(c, "DELETE FROM queue_limits WHERE queue = @queue").Bind("@queue", queue);
             await clear.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
-            // Slots of a queue without limits count nothing: its running jobs lose their mark (so their ends append no
-            // change), then its counts, changes and starts go. A job ending meanwhile either ended before the mark was
-            // taken off (its change is deleted here) or finds no mark.
-            await using var slots = Command(c, $"""
-                UPDATE jobs SET slot = NULL WHERE queue = @queue AND state = '{JobState.Running.ToText()}' AND slot;
-                DELETE FROM queue_slot_deltas WHERE queue = @queue; DELETE FROM queue_slots WHERE queue = @queue; DELETE FROM queue_starts WHERE queue = @queue
+            // Slots of a queue without limits count nothing: its running jobs lose their mark (and their entries in
+            // jobs_slots), and its starts go.
+            await using var slots = Command(c, """
+                UPDATE jobs SET slot = NULL WHERE queue = @queue AND slot;
+                DELETE FROM queue_starts WHERE queue = @queue
                 """).Bind("@queue", queue);
             await slots.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
             await NotifyAsync(c, PostgresNotifications.Jobs, ct).ConfigureAwait(false);
@@ -277,8 +248,7 @@ public sealed partial class PostgresJobStore
     {
         await using var cmd = Command(c, """
             SELECT l.queue, l.concurrency::bigint, l.per_key::bigint, l.rate_count::bigint, l.rate_window_ms,
-                   (SELECT coalesce(sum(s.n), 0) FROM queue_slots AS s WHERE s.queue = l.queue)
-                     + (SELECT coalesce(sum(d.n), 0) FROM queue_slot_deltas AS d WHERE d.queue = l.queue),
+                   (SELECT count(*) FROM jobs AS s WHERE s.queue = l.queue AND s.slot),
                    (SELECT coalesce(sum(s.n), 0) FROM queue_starts AS s
                     WHERE s.queue = l.queue AND l.rate_window_ms IS NOT NULL AND s.at > clock_timestamp() - l.rate_window_ms * interval '1 millisecond')
             FROM queue_limits AS l ORDER BY l.queue

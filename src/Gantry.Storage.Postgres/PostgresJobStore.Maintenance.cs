@@ -41,16 +41,13 @@ public sealed partial class PostgresJobStore
     // dead rows for every claim to walk. VACUUM of job_ready costs in proportion to its dead and live rows only (the
     // queued jobs), so the leader runs it as soon as a few thousand have piled up. SKIP_LOCKED: an autovacuum already
     // on it is as good. The dead-row count is the statistics system's (at most about a second behind).
-    // queue_slot_deltas churns (a row per completion batch of a limited queue, deleted by the next limited claim), and a
-    // limited claim reads all of it for its queue: vacuumed on the same rule. queue_starts is tiny but churns too.
-    // Counts of keys that hold no slot any more are dropped (a claim that counts one again inserts it anew).
+    // queue_starts is tiny but churns too (a row per claim of a rate-limited queue): vacuumed on the same rule.
     public Task<UpkeepResult> UpkeepAsync(CancellationToken ct) => RunAsync(async c =>
     {
         // The queue counts' deltas are folded every round, so a read of the counts adds at most a round's worth.
         await FoldCountsAsync(c, ct).ConfigureAwait(false);
-        await Command(c, "DELETE FROM queue_slots WHERE n = 0").RunAsync(ct).ConfigureAwait(false);
         var dead = new List<(string Table, long Dead)>();
-        await using (var cmd = Command(c, "SELECT relname, coalesce(n_dead_tup, 0) FROM pg_stat_user_tables WHERE schemaname = current_schema() AND relname IN ('job_ready', 'queue_slots', 'queue_slot_deltas', 'queue_starts', 'queue_count_deltas')"))
+        await using (var cmd = Command(c, "SELECT relname, coalesce(n_dead_tup, 0) FROM pg_stat_user_tables WHERE schemaname = current_schema() AND relname IN ('job_ready', 'queue_starts', 'queue_count_deltas')"))
         await using (var r = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false))
             while (await r.ReadAsync(ct).ConfigureAwait(false))
                 dead.Add((r.GetString(0), r.GetInt64(1)));

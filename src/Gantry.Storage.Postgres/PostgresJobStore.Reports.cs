@@ -13,16 +13,14 @@ public sealed partial class PostgresJobStore
     // Completions are the hot path: a run of them is one statement, each row fenced, found through
     // the id index (see PostgresArrayUpdate). Each row says whether the job is a workflow step: only
     // steps pay for the release of their dependents.
-    // Successes of jobs holding a flow-control slot give it back here, one row per queue and key for the run (the
-    // trigger jobs_slot_freed, one call per row, covers every other way out of running; see PostgresSchema migration 17).
+    // Successes of jobs holding a flow-control slot give it back here by taking off the mark (the trigger
+    // jobs_slot_freed, one call per row, covers every other way out of running; see PostgresSchema migration 20).
     private static readonly string SucceedManySql = $"""
         WITH done AS (
-          UPDATE jobs AS j SET state = '{JobState.Succeeded.ToText()}', result = u.result, finished_at = $5, lease_until = NULL, progress = 100
+          UPDATE jobs AS j SET state = '{JobState.Succeeded.ToText()}', result = u.result, finished_at = $5, lease_until = NULL, progress = 100, slot = NULL
           FROM unnest($1::uuid[], $2::int[], $3::text[], $4::text[]) AS u(id, attempt, worker_id, result)
           WHERE {FenceSql.Attempt("u.id", "u.attempt", "u.worker_id", row: "j.")} AND j.{StateSql.From(JobTransition.Succeed)}
-          RETURNING j.id, CASE WHEN j.workflow_id IS NULL THEN NULL ELSE j.seq END AS step_seq, j.slot, j.queue, j.concurrency_key),
-        freed AS (
-          {SlotsFreedSql("done")}),
+          RETURNING j.id, CASE WHEN j.workflow_id IS NULL THEN NULL ELSE j.seq END AS step_seq, j.queue),
         counted AS (
           {CountSucceededSql("done", "$5")})
         SELECT id, step_seq FROM done

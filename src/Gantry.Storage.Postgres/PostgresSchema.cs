@@ -520,6 +520,30 @@ internal static class PostgresSchema
               RETURN NULL;
             END $$;
             """),
+        (20, $"""
+            -- Flow-control slots counted from the jobs themselves, as on SQLite: a job holds its slot exactly while it is
+            -- running with the mark `slot`, and jobs_slots has an entry for each such job, so a limited claim counts a
+            -- queue's slots, or one key's, over the index (docs/flow-control.md, "What counts"). Nothing is kept beside the
+            -- jobs that a claim must fold or upsert per key, and no path out of running can leave a count behind. The
+            -- index names no column an unlimited queue's job ever changes (its slot stays null), so claims and completions
+            -- of unlimited queues stay heap-only updates.
+            -- Every way out of running takes the mark off in the same update: a success in the completion statement, every
+            -- other (failure, cancel, rescue, give-back) through this trigger, whose condition is false for unmarked jobs.
+            DROP TRIGGER jobs_slot_freed ON jobs;
+            CREATE OR REPLACE FUNCTION gantry_slot_freed() RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+            BEGIN
+              NEW.slot := NULL;
+              RETURN NEW;
+            END $$;
+            CREATE TRIGGER jobs_slot_freed BEFORE UPDATE OF state ON jobs FOR EACH ROW
+              WHEN (OLD.slot AND NEW.slot AND NEW.state <> '{JobState.Running.ToText()}') EXECUTE FUNCTION gantry_slot_freed();
+            -- A live store's slots: the counts (queue_slots plus queue_slot_deltas) were exactly the marked running jobs,
+            -- and jobs that ended kept their mark; taking it off those leaves exactly the slots that were counted.
+            UPDATE jobs SET slot = NULL WHERE slot AND state <> '{JobState.Running.ToText()}';
+            CREATE INDEX jobs_slots ON jobs (queue, concurrency_key) WHERE slot;
+            DROP TABLE queue_slots;
+            DROP TABLE queue_slot_deltas;
+            """),
     ];
 
     public static int LatestVersion => Migrations[^1].Version;

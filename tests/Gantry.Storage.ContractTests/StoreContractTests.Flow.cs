@@ -252,6 +252,31 @@ public abstract partial class StoreContractTests
     }
 
     [Fact]
+    public async Task QueueLimits_PerKey_CountExactThroughALostWorkersRescue()
+    {
+        await EnqueueManyAsync(4, key: "a");
+        await EnqueueManyAsync(1, key: "b");
+        await LimitAsync(new QueueLimits { PerKey = 2 });
+        var lost = await ClaimAsync(worker: "w1", limit: 10);
+        Assert.Equal(3, lost.Count);
+
+        // Its leases expire: its jobs still hold their key's slots until the rescue takes them back.
+        Time.Advance(Lease + TimeSpan.FromSeconds(1));
+        Assert.Empty(await ClaimAsync(worker: "w2", limit: 10));
+        Assert.Equal(3, (await Store.JobRescueExpiredAsync(new JobRescueParams(), Ct)).Count);
+        Assert.Equal(0L, Assert.Single(await Store.QueueLimitsListAsync(Ct)).Running);
+
+        // Rescued, they are claimable again under the same limit: two of a and the one of b, no more.
+        var again = await ClaimAsync(worker: "w2", limit: 10);
+        Assert.Equal(3, again.Count);
+        Assert.Empty(await ClaimAsync(worker: "w2", limit: 10));
+        Assert.Equal(3L, Assert.Single(await Store.QueueLimitsListAsync(Ct)).Running);
+        foreach (var job in again) Assert.True(await SucceedAsync(job));
+        Assert.Equal(2, (await ClaimAsync(worker: "w2", limit: 10)).Count);
+        Assert.Equal(2L, Assert.Single(await Store.QueueLimitsListAsync(Ct)).Running);
+    }
+
+    [Fact]
     public async Task QueueLimits_ShortClaim_SaysHeldBack_PlainQueueDoesNot()
     {
         await EnqueueManyAsync(3);
