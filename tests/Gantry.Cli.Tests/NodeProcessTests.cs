@@ -5,6 +5,7 @@ using Gantry.Jobs;
 namespace Gantry.Cli.Tests;
 
 /// <summary>`gantry node` with real worker processes: crash and respawn, node death, graceful stop, crash loops.</summary>
+[RunsLong(56)]
 public sealed partial class NodeProcessTests : IDisposable
 {
     private static readonly TimeSpan Generous = TimeSpan.FromSeconds(60);

@@ -4,6 +4,7 @@ using Gantry.Storage;
 namespace Gantry.Cli.Tests;
 
 /// <summary>`gantry run` as a real process: crash, signal, two processes on one file.</summary>
+[RunsLong(25)]
 public sealed class RunProcessTests : IDisposable
 {
     private static readonly TimeSpan Generous = TimeSpan.FromSeconds(60);

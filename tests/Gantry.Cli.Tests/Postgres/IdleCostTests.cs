@@ -3,8 +3,8 @@ using System.Text.Json;
 namespace Gantry.Cli.Tests.Postgres;
 
 /// <summary>`gantry bench idle`: what idle workers and servers cost a PostgreSQL database, counted by the database.</summary>
-[Collection(PostgresClusterCollection.Name)]
-public sealed class IdleCostTests(PostgresClusterFixture fixture) : IDisposable
+[RunsLong(57)]
+public sealed class IdleCostTests(PostgresClusterFixture fixture) : IClassFixture<PostgresClusterFixture>, IDisposable
 {
     private readonly TempDir _dir = new();
 

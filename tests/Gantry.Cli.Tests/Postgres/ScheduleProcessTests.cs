@@ -5,8 +5,8 @@ namespace Gantry.Cli.Tests.Postgres;
 
 /// <summary>Schedules on a real PostgreSQL with real `gantry server` processes: exactly one job per fire time through a
 /// SIGKILL of the leader, and how late fires land.</summary>
-[Collection(PostgresClusterCollection.Name)]
-public sealed class ScheduleProcessTests(PostgresClusterFixture fixture, ITestOutputHelper output) : IDisposable
+[RunsLong(80)]
+public sealed class ScheduleProcessTests(PostgresClusterFixture fixture, ITestOutputHelper output) : IClassFixture<PostgresClusterFixture>, IDisposable
 {
     private static readonly TimeSpan Generous = TimeSpan.FromSeconds(60);
     private readonly TempDir _dir = new();
