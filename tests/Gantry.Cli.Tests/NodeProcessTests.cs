@@ -225,7 +225,12 @@ public sealed partial class NodeProcessTests : IDisposable
         await using var node = StartNode("--workers", "1", "--min-workers", "1", "--max-workers", "3", "--worker-capacity", "1");
         await node.WaitForOutputAsync("Press Ctrl-C to stop.", Generous);
         await WaitForRunningWorkersAsync(1);
-        for (var i = 0; i < 12; i++) await QuickRun.SubmitAsync(_dir, "sleep", """{"ms":1500}""");
+        // One submit for the whole backlog, so that the load changes at once: submitted one process at a time on a loaded
+        // machine, the jobs came about as fast as one worker ran them, and there was no backlog to scale up for.
+        var backlog = _dir.File("backlog.jsonl");
+        File.WriteAllLines(backlog, Enumerable.Repeat("""{"type":"sleep","payload":{"ms":1500}}""", 12));
+        var (code, _, stderr) = await GantryProcess.RunAsync(_dir.Path, null, "submit", "--file", backlog, "--db", _dir.Db);
+        Assert.True(code == 0, $"submit failed ({code}): {stderr}");
 
         // The issue asks for a decision within 10 s of a change in load; a loaded machine gets 10 s more to start processes.
         await WaitForRunningWorkersAsync(2).WaitAsync(TimeSpan.FromSeconds(20));
