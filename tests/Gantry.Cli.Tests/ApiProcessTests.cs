@@ -7,6 +7,7 @@ using System.Text.RegularExpressions;
 namespace Gantry.Cli.Tests;
 
 /// <summary>`gantry run` serves the HTTP API: a job submitted over HTTP runs and is read back.</summary>
+[RunsLong(23)]
 public sealed partial class ApiProcessTests : IDisposable
 {
     private static readonly TimeSpan Generous = TimeSpan.FromSeconds(60);

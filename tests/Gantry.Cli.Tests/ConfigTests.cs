@@ -1,6 +1,7 @@
 namespace Gantry.Cli.Tests;
 
 /// <summary>gantry.json: process handlers served by `gantry run`, known to `submit`, and strict about mistakes.</summary>
+[RunsLong(12)]
 public sealed class ConfigTests : IDisposable
 {
     private static readonly TimeSpan Generous = TimeSpan.FromSeconds(60);

@@ -4,6 +4,7 @@ namespace Gantry.Cli.Tests;
 
 /// <summary>`gantry cron` and `gantry queues retention` on a store and through --server, their bad inputs, and gantry.json's
 /// schedules reconciled and limits set when a server starts.</summary>
+[RunsLong(12)]
 public sealed class CronCliTests : IDisposable
 {
     private static readonly TimeSpan Generous = TimeSpan.FromSeconds(60);

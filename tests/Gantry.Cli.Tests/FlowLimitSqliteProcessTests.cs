@@ -6,6 +6,7 @@ namespace Gantry.Cli.Tests;
 /// A concurrency limit on one SQLite file shared by two processes (`gantry run` and a `gantry worker`), the worker
 /// SIGKILLed mid-run: the running count, sampled throughout, never passes the limit, and the queue drains.
 /// </summary>
+[RunsLong(14)]
 public sealed class FlowLimitSqliteProcessTests : IDisposable
 {
     private static readonly TimeSpan Generous = TimeSpan.FromSeconds(90);

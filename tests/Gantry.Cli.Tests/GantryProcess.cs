@@ -94,12 +94,18 @@ internal sealed partial class GantryProcess : IAsyncDisposable
         RunAsync(workingDirectory, stdin, args, env: []);
 
     /// <summary>The same, with extra environment variables.</summary>
-    public static async Task<(int ExitCode, string Stdout, string Stderr)> RunAsync(string workingDirectory, string? stdin, string[] args, params (string Name, string Value)[] env)
+    public static Task<(int ExitCode, string Stdout, string Stderr)> RunAsync(string workingDirectory, string? stdin, string[] args, params (string Name, string Value)[] env) =>
+        RunAsync(workingDirectory, stdin, TimeSpan.FromMinutes(1), args, env);
+
+    /// <summary>Runs a command that takes long by design (a benchmark that counts for a set time) to completion, within
+    /// <paramref name="timeout"/>.</summary>
+    public static async Task<(int ExitCode, string Stdout, string Stderr)> RunAsync(string workingDirectory, string? stdin, TimeSpan timeout, string[] args,
+        params (string Name, string Value)[] env)
     {
         await using var p = StartDll(workingDirectory, CliPath, args, env);
         if (stdin is not null) await p._process.StandardInput.WriteAsync(stdin);
         p._process.StandardInput.Close();
-        var code = await p.WaitForExitAsync(TimeSpan.FromMinutes(1));
+        var code = await p.WaitForExitAsync(timeout);
         return (code, p.Stdout, p.Stderr);
     }
 

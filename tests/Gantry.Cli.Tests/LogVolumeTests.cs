@@ -7,6 +7,7 @@ namespace Gantry.Cli.Tests;
 /// What an operator reads: an outage of the coordinator is one line with its cause and one when it is over, never a
 /// stack trace per retry; an idle HTTP worker's requests are not logged at Information, by the server nor the worker.
 /// </summary>
+[RunsLong(12)]
 public sealed class LogVolumeTests : IDisposable
 {
     private static readonly TimeSpan Generous = TimeSpan.FromSeconds(60);

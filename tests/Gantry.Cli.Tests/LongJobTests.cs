@@ -5,6 +5,7 @@ using Gantry.Jobs;
 namespace Gantry.Cli.Tests;
 
 /// <summary>Long-running jobs with real processes: resume after a crash, drain, queue pause.</summary>
+[RunsLong(29)]
 public sealed partial class LongJobTests : IDisposable
 {
     private static readonly TimeSpan Generous = TimeSpan.FromSeconds(60);

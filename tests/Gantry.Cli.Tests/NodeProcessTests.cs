@@ -5,6 +5,7 @@ using Gantry.Jobs;
 namespace Gantry.Cli.Tests;
 
 /// <summary>`gantry node` with real worker processes: crash and respawn, node death, graceful stop, crash loops.</summary>
+[RunsLong(56)]
 public sealed partial class NodeProcessTests : IDisposable
 {
     private static readonly TimeSpan Generous = TimeSpan.FromSeconds(60);
@@ -24,6 +25,10 @@ public sealed partial class NodeProcessTests : IDisposable
         return JsonDocument.Parse(stdout).RootElement.Clone();
     }
 
+    /// <summary>How often a wait asks again when each look starts a `gantry` process (node status, workers): a process costs
+    /// a fair part of a core to start, and tests run beside each other.</summary>
+    private static readonly TimeSpan ProcessPoll = TimeSpan.FromMilliseconds(500);
+
     /// <summary>Waits until the node reports <paramref name="count"/> workers running, and returns them.</summary>
     private async Task<JsonElement[]> WaitForRunningWorkersAsync(int count)
     {
@@ -33,17 +38,17 @@ public sealed partial class NodeProcessTests : IDisposable
             var workers = (await StatusAsync()).GetProperty("workers").EnumerateArray().ToArray();
             if (workers.Count(w => w.GetProperty("state").GetString() == "running") >= count) return workers;
             if (DateTime.UtcNow > deadline) throw new TimeoutException($"{count} workers not running: {string.Join(", ", workers.Select(w => w.ToString()))}");
-            await Task.Delay(200);
+            await Task.Delay(ProcessPoll);
         }
     }
 
-    private static async Task WaitUntilAsync(Func<Task<bool>> condition, TimeSpan timeout, string what)
+    private static async Task WaitUntilAsync(Func<Task<bool>> condition, TimeSpan timeout, string what, TimeSpan? every = null)
     {
         var deadline = DateTime.UtcNow + timeout;
         while (!await condition())
         {
             if (DateTime.UtcNow > deadline) throw new TimeoutException($"not within {timeout}: {what}");
-            await Task.Delay(100);
+            await Task.Delay(every ?? TimeSpan.FromMilliseconds(100));
         }
     }
 
@@ -190,7 +195,7 @@ public sealed partial class NodeProcessTests : IDisposable
         var nodeId = status.GetProperty("node_id").GetString()!;
         Assert.Equal("failed", status.GetProperty("state").GetString());
         Assert.All(status.GetProperty("workers").EnumerateArray(), w => Assert.Equal("failed", w.GetProperty("state").GetString()));
-        await WaitUntilAsync(async () => await RegisteredCapacityAsync(nodeId) == 0, Generous, "the registry shows the node with no capacity");
+        await WaitUntilAsync(async () => await RegisteredCapacityAsync(nodeId) == 0, Generous, "the registry shows the node with no capacity", ProcessPoll);
         Assert.Equal("failed", (await RegisteredAsync(nodeId)).GetProperty("state").GetString()); // Not "running": nothing of it runs.
 
         File.WriteAllText(config, """{ "handlers": {} }""");
@@ -198,7 +203,7 @@ public sealed partial class NodeProcessTests : IDisposable
         Assert.True(code == 0, stderr);
         await WaitForRunningWorkersAsync(2);
         Assert.Equal("running", (await StatusAsync()).GetProperty("state").GetString());
-        await WaitUntilAsync(async () => await RegisteredCapacityAsync(nodeId) == 8, Generous, "the registry shows the node's capacity again");
+        await WaitUntilAsync(async () => await RegisteredCapacityAsync(nodeId) == 8, Generous, "the registry shows the node's capacity again", ProcessPoll);
         Assert.Equal("running", (await RegisteredAsync(nodeId)).GetProperty("state").GetString());
         var id = await QuickRun.SubmitAsync(_dir, "echo", """{"back":true}""");
         var done = await StoreProbe.WaitForAsync(_dir.Db, id, j => j.State.IsTerminal(), Generous, "finished");
@@ -220,7 +225,12 @@ public sealed partial class NodeProcessTests : IDisposable
         await using var node = StartNode("--workers", "1", "--min-workers", "1", "--max-workers", "3", "--worker-capacity", "1");
         await node.WaitForOutputAsync("Press Ctrl-C to stop.", Generous);
         await WaitForRunningWorkersAsync(1);
-        for (var i = 0; i < 12; i++) await QuickRun.SubmitAsync(_dir, "sleep", """{"ms":1500}""");
+        // One submit for the whole backlog, so that the load changes at once: submitted one process at a time on a loaded
+        // machine, the jobs came about as fast as one worker ran them, and there was no backlog to scale up for.
+        var backlog = _dir.File("backlog.jsonl");
+        File.WriteAllLines(backlog, Enumerable.Repeat("""{"type":"sleep","payload":{"ms":1500}}""", 12));
+        var (code, _, stderr) = await GantryProcess.RunAsync(_dir.Path, null, "submit", "--file", backlog, "--db", _dir.Db);
+        Assert.True(code == 0, $"submit failed ({code}): {stderr}");
 
         // The issue asks for a decision within 10 s of a change in load; a loaded machine gets 10 s more to start processes.
         await WaitForRunningWorkersAsync(2).WaitAsync(TimeSpan.FromSeconds(20));
@@ -228,7 +238,7 @@ public sealed partial class NodeProcessTests : IDisposable
 
         // Idle again: back to the minimum, each removed worker drained, not killed, and no job failed.
         await WaitUntilAsync(async () => (await StatusAsync()).GetProperty("workers").EnumerateArray()
-            .Count(w => w.GetProperty("state").GetString() is "running" or "starting" or "draining") == 1, TimeSpan.FromSeconds(60), "scaled back to one worker");
+            .Count(w => w.GetProperty("state").GetString() is "running" or "starting" or "draining") == 1, TimeSpan.FromSeconds(60), "scaled back to one worker", ProcessPoll);
         var jobs = await StoreProbe.WithStoreAsync(_dir.Db, s => s.JobListAsync(new Storage.JobListParams { Limit = 100 }, CancellationToken.None));
         Assert.Equal(12, jobs.Count);
         Assert.All(jobs, j => Assert.Empty(j.Errors));

@@ -6,6 +6,7 @@ namespace Gantry.Cli.Tests;
 /// Every flag of every command is checked before anything starts: help prints defaults in the form the parser reads,
 /// and a value that would spin a core or make no sense is refused with one line naming the flag.
 /// </summary>
+[RunsLong(13)]
 public sealed partial class OptionTests : IDisposable
 {
     private readonly TempDir _dir = new();

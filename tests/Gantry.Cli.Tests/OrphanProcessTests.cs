@@ -9,6 +9,7 @@ namespace Gantry.Cli.Tests;
 /// leaves a child behind; each attempt writes its pid and its child's, and attempt 2 reports which
 /// of attempt 1's processes were still alive when it started.
 /// </summary>
+[RunsLong(43)]
 public sealed partial class OrphanProcessTests : IDisposable
 {
     private static readonly TimeSpan Generous = TimeSpan.FromSeconds(60);

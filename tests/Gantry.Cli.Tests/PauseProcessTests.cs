@@ -8,6 +8,7 @@ namespace Gantry.Cli.Tests;
 /// server: a job submitted after the pause is not run until resumed, and the registry says `paused`.
 /// (Both used to run jobs submitted 1–5 s after the pause, and to show `running`.)
 /// </summary>
+[RunsLong(17)]
 public sealed partial class PauseProcessTests : IDisposable
 {
     private static readonly TimeSpan Generous = TimeSpan.FromSeconds(60);

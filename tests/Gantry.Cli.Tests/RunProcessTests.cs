@@ -4,6 +4,7 @@ using Gantry.Storage;
 namespace Gantry.Cli.Tests;
 
 /// <summary>`gantry run` as a real process: crash, signal, two processes on one file.</summary>
+[RunsLong(25)]
 public sealed class RunProcessTests : IDisposable
 {
     private static readonly TimeSpan Generous = TimeSpan.FromSeconds(60);
@@ -149,7 +150,8 @@ public sealed class RunProcessTests : IDisposable
     {
         await using var run = StartRun();
         await run.WaitForOutputAsync("Press Ctrl-C to stop.", Generous);
-        var id = await SubmitAsync("sleep", "{\"ms\":3000}");
+        // Long enough that `jobs show`, a process of its own, is up and reading well before the job ends on a loaded machine.
+        var id = await SubmitAsync("sleep", "{\"ms\":8000}");
         await StoreProbe.WaitForAsync(_dir.Db, id, j => j.Progress > 0, Generous, "progress reported");
         var (code, stdout, _) = await GantryProcess.RunAsync(_dir.Path, null, "jobs", "show", id.ToString(), "--db", _dir.Db);
         Assert.Equal(0, code);
@@ -160,6 +162,6 @@ public sealed class RunProcessTests : IDisposable
         (code, stdout, _) = await GantryProcess.RunAsync(_dir.Path, null, "jobs", "show", id.ToString(), "--follow", "--json", "--db", _dir.Db);
         Assert.Equal(0, code);
         Assert.Contains("\"state\": \"succeeded\"", stdout, StringComparison.Ordinal);
-        Assert.Contains("\"slept_ms\": 3000", stdout, StringComparison.Ordinal);
+        Assert.Contains("\"slept_ms\": 8000", stdout, StringComparison.Ordinal);
     }
 }

@@ -6,8 +6,8 @@ namespace Gantry.Cli.Tests.Postgres;
 /// The distributed shape end to end: `gantry server` and several `gantry worker` processes on one
 /// PostgreSQL, with a worker SIGKILLed and the database restarted under them, and a leader killed.
 /// </summary>
-[Collection(PostgresClusterCollection.Name)]
-public sealed partial class DistributedTests(PostgresClusterFixture fixture) : IDisposable
+[RunsLong(19)]
+public sealed partial class DistributedTests(PostgresClusterFixture fixture) : IClassFixture<PostgresClusterFixture>, IDisposable
 {
     private static readonly TimeSpan Generous = TimeSpan.FromSeconds(60);
     private readonly TempDir _dir = new();

@@ -8,8 +8,8 @@ namespace Gantry.Cli.Tests.Postgres;
 /// SIGKILLed mid-run; the running count, sampled throughout, never passes the limit, no slot is left, and the queue
 /// drains.
 /// </summary>
-[Collection(PostgresClusterCollection.Name)]
-public sealed partial class FlowLimitProcessTests(PostgresClusterFixture fixture) : IDisposable
+[RunsLong(12)]
+public sealed partial class FlowLimitProcessTests(PostgresClusterFixture fixture) : IClassFixture<PostgresClusterFixture>, IDisposable
 {
     private static readonly TimeSpan Generous = TimeSpan.FromSeconds(90);
     private readonly TempDir _dir = new();

@@ -4,8 +4,7 @@ using System.Diagnostics;
 namespace Gantry.Cli.Tests.Postgres;
 
 /// <summary>`gantry run --store postgres://…` and clients in other processes, on a real PostgreSQL.</summary>
-[Collection(PostgresClusterCollection.Name)]
-public sealed class PostgresRunTests(PostgresClusterFixture fixture) : IDisposable
+public sealed class PostgresRunTests(PostgresClusterFixture fixture) : IClassFixture<PostgresClusterFixture>, IDisposable
 {
     private static readonly TimeSpan Generous = TimeSpan.FromSeconds(60);
     private readonly TempDir _dir = new();

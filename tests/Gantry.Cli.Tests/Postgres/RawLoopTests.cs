@@ -3,8 +3,7 @@ using System.Text.Json;
 namespace Gantry.Cli.Tests.Postgres;
 
 /// <summary>`gantry bench --raw` and `gantry bench load` on PostgreSQL: the raw loop beside the drain, the database's CPU.</summary>
-[Collection(PostgresClusterCollection.Name)]
-public sealed class RawLoopTests(PostgresClusterFixture fixture) : IDisposable
+public sealed class RawLoopTests(PostgresClusterFixture fixture) : IClassFixture<PostgresClusterFixture>, IDisposable
 {
     private readonly TempDir _dir = new();
 

@@ -5,8 +5,8 @@ namespace Gantry.Cli.Tests.Postgres;
 
 /// <summary>Schedules on a real PostgreSQL with real `gantry server` processes: exactly one job per fire time through a
 /// SIGKILL of the leader, and how late fires land.</summary>
-[Collection(PostgresClusterCollection.Name)]
-public sealed class ScheduleProcessTests(PostgresClusterFixture fixture, ITestOutputHelper output) : IDisposable
+[RunsLong(80)]
+public sealed class ScheduleProcessTests(PostgresClusterFixture fixture, ITestOutputHelper output) : IClassFixture<PostgresClusterFixture>, IDisposable
 {
     private static readonly TimeSpan Generous = TimeSpan.FromSeconds(60);
     private readonly TempDir _dir = new();
@@ -48,7 +48,8 @@ public sealed class ScheduleProcessTests(PostgresClusterFixture fixture, ITestOu
         await StoreSql.WaitForCountAsync(sql, $"SELECT count(*) FROM jobs WHERE (tags->>'fire_time')::timestamptz > '{killedAt:O}'::timestamptz + interval '1 second'",
             5, Generous, Context);
         standby.Signal(GantryProcess.SigTerm);
-        Assert.Equal(0, await standby.WaitForExitAsync(Generous));
+        var exit = await standby.WaitForExitAsync(Generous);
+        Assert.True(exit == 0, $"the standby exited with {exit}:\n{Context()}");
 
         var fires = await FiresAsync(sql);
         output.WriteLine($"{fires.Count} fire times from {fires[0].FireTime:O} to {fires[^1].FireTime:O}; leader killed at {killedAt:O}");
@@ -76,7 +77,8 @@ public sealed class ScheduleProcessTests(PostgresClusterFixture fixture, ITestOu
         await StoreSql.WaitForCountAsync(sql, $"SELECT count(*) FROM jobs WHERE (tags->>'fire_time')::timestamptz > '{restartedAt:O}'::timestamptz + interval '1 second'",
             4, Generous, () => server.Output);
         server.Signal(GantryProcess.SigTerm);
-        Assert.Equal(0, await server.WaitForExitAsync(Generous));
+        var exit = await server.WaitForExitAsync(Generous);
+        Assert.True(exit == 0, $"the server exited with {exit}:\n{server.Output}");
 
         var fires = await FiresAsync(sql);
         output.WriteLine($"{fires.Count} fire times from {fires[0].FireTime:O} to {fires[^1].FireTime:O}; database back at {restartedAt:O}");
@@ -100,7 +102,8 @@ public sealed class ScheduleProcessTests(PostgresClusterFixture fixture, ITestOu
         await AddScheduleAsync(url);
         await StoreSql.WaitForCountAsync(sql, "SELECT count(*) FROM jobs", Fires, TimeSpan.FromSeconds(Fires + 30), () => server.Output);
         server.Signal(GantryProcess.SigTerm);
-        Assert.Equal(0, await server.WaitForExitAsync(Generous));
+        var exit = await server.WaitForExitAsync(Generous);
+        Assert.True(exit == 0, $"the server exited with {exit}:\n{server.Output}");
 
         var late = (await StoreSql.RowsAsync(sql, $"""
             SELECT extract(epoch FROM created_at - (tags->>'fire_time')::timestamptz) * 1000 FROM jobs
