@@ -71,14 +71,15 @@ public sealed partial class PostgresJobStore
         {
             // Unlock first: the server frees a closed session's locks only a moment after the socket closes,
             // and a standby trying right after the resignation must find the lock free.
-            if (session is { Leads: true, Connection: { } c })
+            // A session broken by a database restart has lost its lock with it: nothing to unlock.
+            if (session is { Leads: true, Connection: { State: System.Data.ConnectionState.Open } c })
             {
                 try
                 {
                     await Command(c, "SELECT pg_advisory_unlock(hashtext(@schema), hashtext(@name))")
                         .Bind("@schema", LeaderLockNamespace).Bind("@name", p.Name).ScalarAsync(ct).ConfigureAwait(false);
                 }
-                catch (NpgsqlException) { /* the session is gone, and its lock with it */ }
+                catch (Exception ex) when (ex is NpgsqlException or InvalidOperationException) { /* the session is gone, and its lock with it */ }
             }
             await session.CloseAsync().ConfigureAwait(false);
         }

@@ -94,8 +94,10 @@ public sealed class LeaderHost(
             await store.LeaderResignAsync(new LeaderResignParams(options.Name, options.HolderId), cancellationToken).ConfigureAwait(false);
             LeaderLog.Resigned(Logger, options.Name);
         }
-        catch (Exception ex) when (ex is GantryException or OperationCanceledException)
+        catch (Exception ex)
         {
+            // Resigning only hastens the hand-over (the lock goes with the session or the ttl): failing to is no reason
+            // for the process to stop any other way than it was asked to.
             LeaderLog.ElectFailed(Logger, ex, options.Name, 0);
         }
     }
