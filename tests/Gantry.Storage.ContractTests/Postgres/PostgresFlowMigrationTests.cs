@@ -6,22 +6,10 @@ namespace Gantry.Storage.ContractTests.Postgres;
 
 /// <summary>Migration 20 on a live store: the slot counts of migration 17 become the marked running jobs, exactly.</summary>
 [Collection(PostgresCollection.Name)]
-public sealed class PostgresFlowMigrationTests(PostgresFixture fixture) : IAsyncLifetime
+public sealed class PostgresFlowMigrationTests(PostgresFixture fixture) : PostgresSchemaTests(fixture)
 {
-    private readonly string _schema = PostgresFixture.NewSchema();
-    private readonly CancellationTokenSource _timeout = new(TimeSpan.FromSeconds(60));
-    private CancellationToken Ct => _timeout.Token;
-
-    public Task InitializeAsync() => Task.CompletedTask;
-
-    public async Task DisposeAsync()
-    {
-        _timeout.Dispose();
-        await fixture.DropSchemaAsync(_schema);
-    }
-
     private Task<PostgresJobStore> OpenAsync() =>
-        PostgresJobStore.OpenAsync(new PostgresStoreOptions { ConnectionString = fixture.ConnectionString, Schema = _schema }, Ct);
+        PostgresJobStore.OpenAsync(new PostgresStoreOptions { ConnectionString = Fixture.ConnectionString, Schema = Schema }, Ct);
 
     private Task<IReadOnlyList<ClaimedJob>> ClaimAsync(IJobStore store, int limit) =>
         store.JobClaimAsync(new JobClaimParams("w1", [new QueueDemand("q", limit)], TimeSpan.FromMinutes(1), [], null), Ct);
@@ -54,9 +42,9 @@ public sealed class PostgresFlowMigrationTests(PostgresFixture fixture) : IAsync
                 Assert.True);
         }
         // The store as it was at version 19: counts per queue and key as of the last claim, the changes since, ended jobs still marked.
-        var s = $"\"{_schema}\"";
-        await fixture.Cluster.ExecuteAsync($"""
-            {UndoMigration20(_schema)}
+        var s = $"\"{Schema}\"";
+        await Fixture.Cluster.ExecuteAsync($"""
+            {UndoMigration20(Schema)}
             UPDATE {s}.jobs SET slot = true WHERE queue = 'q' AND state = '{JobState.Succeeded.ToText()}';
             INSERT INTO {s}.queue_slots SELECT queue, concurrency_key, count(*) FROM {s}.jobs WHERE slot GROUP BY 1, 2;
             INSERT INTO {s}.queue_slot_deltas SELECT queue, concurrency_key, -1 FROM {s}.jobs WHERE slot AND state <> '{JobState.Running.ToText()}';
@@ -66,8 +54,8 @@ public sealed class PostgresFlowMigrationTests(PostgresFixture fixture) : IAsync
         await using var upgraded = await OpenAsync();
 
         Assert.Equal(4L, Assert.Single(await upgraded.QueueLimitsListAsync(Ct)).Running);
-        Assert.Equal(0L, await fixture.Cluster.ScalarAsync<long>($"SELECT count(*) FROM {s}.jobs WHERE slot AND state <> '{JobState.Running.ToText()}'"));
-        Assert.Equal(0L, await fixture.Cluster.ScalarAsync<long>($"SELECT count(*) FROM pg_tables WHERE schemaname = '{_schema}' AND tablename LIKE 'queue_slot%'"));
+        Assert.Equal(0L, await Fixture.Cluster.ScalarAsync<long>($"SELECT count(*) FROM {s}.jobs WHERE slot AND state <> '{JobState.Running.ToText()}'"));
+        Assert.Equal(0L, await Fixture.Cluster.ScalarAsync<long>($"SELECT count(*) FROM pg_tables WHERE schemaname = '{Schema}' AND tablename LIKE 'queue_slot%'"));
         // Per key: 2 of each key still run under a per-key limit of 3, so one more of each, then the queue's limit of 6 is full.
         var more = await ClaimAsync(upgraded, 10);
         Assert.Equal(["a", "b"], more.Select(j => keyOf[j.Id]).Order().ToArray());
