@@ -22,3 +22,7 @@ namespace Gantry.Bench;
 [JsonSerializable(typeof(NodeSpawnResult))]
 [JsonSerializable(typeof(DashboardBenchResult))]
 public sealed partial class BenchJson : JsonSerializerContext;
+
+/// <summary>The bench handlers' payloads, read as they come (a <see cref="System.Text.Json.JsonElement"/>).</summary>
+[JsonSerializable(typeof(System.Text.Json.JsonElement))]
+internal sealed partial class BenchPayloadJson : JsonSerializerContext;

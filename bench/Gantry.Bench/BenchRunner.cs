@@ -46,7 +46,7 @@ public sealed class BenchRunner(IJobStore store, int jobs, int concurrency, int 
         var probe = new BenchProbe();
         // The maintenance services run beside the worker, leader-elected as in `gantry run` and `gantry server`: what a
         // store in service has (on PostgreSQL the upkeep that keeps the claim's walk short is among them).
-        var services = new ServiceCollection().AddSingleton(probe).AddGantryHandler<BenchHandler, JsonElement>(JobType, Gantry.Serialization.CoreJsonContext.Default.JsonElement)
+        var services = new ServiceCollection().AddSingleton(probe).AddGantryHandler<BenchHandler, JsonElement>(JobType, BenchPayloadJson.Default.JsonElement)
             .AddSingleton(store).AddLogging().AddGantryLeaderElectedMaintenance().BuildServiceProvider();
         await using var _ = services.ConfigureAwait(false);
         var maintenance = services.GetRequiredService<Gantry.Server.Leadership.LeaderHost>();

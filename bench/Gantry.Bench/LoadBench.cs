@@ -51,7 +51,7 @@ public sealed class LoadBench(IJobStore store, StoreLocation? location, LoadSubm
     {
         var probe = new LoadProbe();
         var services = new ServiceCollection().AddSingleton(probe)
-            .AddGantryHandler<LoadHandler, JsonElement>(JobType, Gantry.Serialization.CoreJsonContext.Default.JsonElement)
+            .AddGantryHandler<LoadHandler, JsonElement>(JobType, BenchPayloadJson.Default.JsonElement)
             .AddSingleton(store).AddLogging().AddGantryLeaderElectedMaintenance().BuildServiceProvider();
         await using var _ = services.ConfigureAwait(false);
         var maintenance = services.GetRequiredService<Gantry.Server.Leadership.LeaderHost>();

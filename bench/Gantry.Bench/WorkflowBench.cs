@@ -22,7 +22,7 @@ public sealed class WorkflowBench(IJobStore store, int steps, int concurrency, i
     public async Task<WorkflowBenchResult> RunAsync(CancellationToken ct)
     {
         var services = new ServiceCollection().AddSingleton(new BenchRunner.BenchProbe())
-            .AddGantryHandler<BenchRunner.BenchHandler, System.Text.Json.JsonElement>(BenchRunner.JobType, Gantry.Serialization.CoreJsonContext.Default.JsonElement).BuildServiceProvider();
+            .AddGantryHandler<BenchRunner.BenchHandler, System.Text.Json.JsonElement>(BenchRunner.JobType, BenchPayloadJson.Default.JsonElement).BuildServiceProvider();
         await using var _ = services.ConfigureAwait(false);
         var link = new CountingLink(new StoreWorkerLink(store), 0);
         var options = new WorkerOptions { Queues = new Dictionary<string, int> { ["default"] = concurrency }, WorkerId = $"bench-{Environment.ProcessId}" };

@@ -7,4 +7,4 @@ namespace Gantry.Serialization;
 /// <see cref="JsonElement"/>, and a handler's payload read as one.</summary>
 [JsonSerializable(typeof(JsonElement))]
 [JsonSourceGenerationOptions(WriteIndented = false)]
-public sealed partial class CoreJsonContext : JsonSerializerContext;
+internal sealed partial class CoreJsonContext : JsonSerializerContext;
