@@ -11,10 +11,11 @@ public sealed partial class SqliteJobStore
 
     /// <summary>
     /// The keys a per-key claim serves, in turn: those with queued jobs after @cursor (the key served last), then from
-    /// the first up to @cursor again, at most @limit of them, each with its place in the walk (ord).
+    /// the first up to @cursor again, at most @limit of them, each with its place in the walk (ord). Materialized: the
+    /// claim reads the walk more than once (its keys, their count), and each read would walk the index again.
     /// </summary>
     private const string PerKeyWalkSql = """
-        WITH RECURSIVE keys_fwd(k, ord) AS (
+        WITH RECURSIVE keys_fwd(k, ord) AS MATERIALIZED (
           SELECT (SELECT x.concurrency_key FROM jobs AS x WHERE x.state = 'queued' AND x.queue = @queue AND x.concurrency_key > @cursor
                   ORDER BY x.concurrency_key LIMIT 1), 1
           UNION ALL
@@ -28,7 +29,7 @@ public sealed partial class SqliteJobStore
           SELECT (SELECT x.concurrency_key FROM jobs AS x WHERE x.state = 'queued' AND x.queue = @queue AND x.concurrency_key > keys_wrap.k
                   ORDER BY x.concurrency_key LIMIT 1), keys_wrap.ord + 1
           FROM keys_wrap WHERE keys_wrap.k IS NOT NULL AND keys_wrap.k < @cursor AND keys_wrap.ord < @limit),
-        keys(k, ord) AS (
+        keys(k, ord) AS MATERIALIZED (
           SELECT k, ord FROM keys_fwd WHERE k IS NOT NULL
           UNION ALL
           SELECT k, ord FROM keys_wrap WHERE k IS NOT NULL AND k <= @cursor)
@@ -36,12 +37,15 @@ public sealed partial class SqliteJobStore
 
     /// <summary>
     /// The claim of a per-key queue (its keys served round-robin from the one after the key served last): from each key
-    /// of the walk, the first jobs up to the key's free room and its share of the room (@share); the lowest turns go
+    /// of the walk, the first jobs up to the key's free room and its share of the room (an equal share of @limit for each
+    /// key walked, at least one, at most @per_key: the claim reads about as many candidates as it takes); the lowest turns go
     /// first (the key's slots held + the job's place), then walk order, then priority and age. Jobs without a key take
     /// turns as one key, first in the walk. Returns each job's key after the claim's columns, for the cursor.
     /// </summary>
     private static string PerKeyClaimSql(int? types, int caps) => $"""
         {PerKeyWalkSql},
+        share(n) AS MATERIALIZED (
+          SELECT min(@per_key, max(1, (@limit + c - 1) / c)) FROM (SELECT max(1, count(*)) AS c FROM keys)),
         cand AS (
           SELECT j.seq, j.priority, keys.ord,
                  (SELECT count(*) FROM jobs AS s WHERE s.queue = @queue AND s.concurrency_key = keys.k AND s.slot = 1 AND s.state = 'running')
@@ -50,7 +54,7 @@ public sealed partial class SqliteJobStore
           JOIN jobs AS j ON j.seq IN (
             SELECT x.seq FROM jobs AS x
             WHERE x.state = 'queued' AND x.queue = @queue AND x.concurrency_key = keys.k {ClaimFilters(types, caps, "x")}
-            ORDER BY x.priority DESC, x.seq LIMIT @share)
+            ORDER BY x.priority DESC, x.seq LIMIT (SELECT n FROM share))
           UNION ALL
           SELECT h.seq, h.priority, 0, (SELECT count(*) FROM jobs AS s WHERE s.queue = @queue AND s.concurrency_key IS NULL AND s.slot = 1 AND s.state = 'running')
                  + row_number() OVER (ORDER BY h.priority DESC, h.seq)
@@ -135,23 +139,7 @@ public sealed partial class SqliteJobStore
             _limitedClaimSql[shape] = sql = shape.Item3 ? PerKeyClaimSql(shape.Item1, shape.Item2) : ClaimSql(shape.Item1, shape.Item2, limited: true);
         var claim = Raw(sql).Bind("@worker", p.WorkerId).Bind("@lease_until", leaseUntil).Bind("@now", now)
             .Bind("@queue", demand.Queue).Bind("@limit", room);
-        if (perKey is { } k)
-        {
-            // Each key of the walk gets an equal share of the room (at least one job), so the claim reads about as
-            // many candidates as it takes.
-            var walked = Raw(PerKeyWalkSql + " SELECT count(*) FROM keys").Bind("@queue", demand.Queue).Bind("@cursor", cursor).Bind("@limit", room);
-            long keys;
-            try
-            {
-                walked.Step();
-                keys = walked.GetInt64(0);
-            }
-            finally
-            {
-                walked.Reset();
-            }
-            claim.Bind("@per_key", k).Bind("@cursor", cursor).Bind("@share", Math.Min(k, Math.Max(1, (room + Math.Max(1, keys) - 1) / Math.Max(1, keys))));
-        }
+        if (perKey is { } k) claim.Bind("@per_key", k).Bind("@cursor", cursor);
         for (var i = 0; i < p.JobTypes?.Count; i++) claim.Bind($"@t{i}", p.JobTypes[i]);
         for (var i = 0; i < p.Capabilities.Count; i++) claim.Bind($"@c{i}", p.Capabilities[i]);
         var first = claimed.Count;
