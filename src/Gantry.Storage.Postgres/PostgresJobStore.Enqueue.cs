@@ -79,11 +79,9 @@ public sealed partial class PostgresJobStore
             .Bind("@deps_lefts", workflow?.Steps.Select(s => (int?)s.DependsOn.Count).ToArray() ?? new int?[jobs.Count], NpgsqlDbType.Array | NpgsqlDbType.Integer)
             .Bind("@ckeys", jobs.Select(j => j.ConcurrencyKey).ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Text)
             .Bind("@unique_untils", jobs.Select(j => j.UniqueFor is { } u ? (DateTime?)(now + u).UtcDateTime : null).ToArray(), NpgsqlDbType.Array | NpgsqlDbType.TimestampTz)
-            .Bind("@unique_whiles", jobs.Select(j => UniqueWhileText(j.UniqueWhile)).ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Text)
+            .Bind("@unique_whiles", jobs.Select(j => StoreJson.UniqueWhileToText(j.UniqueWhile)).ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Text)
             .Bind("@limits", jobs.Select(j => j.Limits?.ToJson()).ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Text);
 
-    /// <summary>The states of a uniqueness window as stored: comma-separated; null for every state.</summary>
-    internal static string? UniqueWhileText(IReadOnlyList<JobState>? states) => states is null ? null : string.Join(",", states.Select(s => s.ToText()));
 
     /// <summary>The release of closed uniqueness windows for the keys of <paramref name="jobs"/>; null when none has a key.</summary>
     private static NpgsqlBatchCommand? ReleaseKeys(IReadOnlyList<NewJob> jobs, DateTimeOffset now)
@@ -101,7 +99,7 @@ public sealed partial class PostgresJobStore
         var parents = new string?[count];
         var states = new string?[count];
         var current = GantryTracing.CurrentContext();
-        for (var i = 0; i < count; i++) (parents[i], states[i]) = traces is null ? current : traces[i];
+        for (var i = 0; i < count; i++) (parents[i], states[i]) = JobEnqueueParams.TraceOf(traces, i, current);
         return insert.Bind("@trace_parents", parents, NpgsqlDbType.Array | NpgsqlDbType.Text).Bind("@trace_states", states, NpgsqlDbType.Array | NpgsqlDbType.Text);
     }
 

@@ -55,7 +55,7 @@ public sealed partial class SqliteJobStore
             .Bind("@ckey", job.ConcurrencyKey)
             .Bind("@limits", job.Limits?.ToJson())
             .Bind("@unique_until", job.UniqueFor is { } u ? now + (long)u.TotalMilliseconds : null)
-            .Bind("@unique_while", job.UniqueWhile is { } w ? string.Join(",", w.Select(s => s.ToText())) : null);
+            .Bind("@unique_while", StoreJson.UniqueWhileToText(job.UniqueWhile));
 
     private static RawStatement BindTrace(RawStatement insert, (string? Parent, string? State) trace) =>
         insert.Bind("@trace_parent", trace.Parent).Bind("@trace_state", trace.State);
@@ -85,7 +85,7 @@ public sealed partial class SqliteJobStore
         {
             var job = jobs[i];
             var state = FirstState(job, now);
-            var trace = p.TraceOf(i, current);
+            var trace = JobEnqueueParams.TraceOf(p.Traces, i, current);
             var inserted = BindJob(insert, job, state, now, trace).Execute() == 1;
             // A key whose holder is past its uniqueness window (unique_for, unique_while) is given up, and the job takes it.
             if (!inserted && job.IdempotencyKey is not null

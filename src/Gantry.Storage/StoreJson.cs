@@ -1,3 +1,4 @@
+using Gantry.Jobs;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
@@ -11,7 +12,7 @@ namespace Gantry.Storage;
 [JsonSourceGenerationOptions(WriteIndented = false)]
 internal sealed partial class StoreJsonContext : JsonSerializerContext;
 
-/// <summary>Converts tag maps, string lists and queue maps to and from JSON text.</summary>
+/// <summary>Converts tag maps, string lists and queue maps to and from JSON text, and a uniqueness window's states to their stored text.</summary>
 internal static class StoreJson
 {
     public static string? TagsToJson(IReadOnlyDictionary<string, string>? tags) =>
@@ -38,4 +39,8 @@ internal static class StoreJson
 
     public static IReadOnlyDictionary<string, int> QueuesFromJson(string? json) =>
         string.IsNullOrEmpty(json) ? new Dictionary<string, int>() : JsonSerializer.Deserialize(json, StoreJsonContext.Default.DictionaryStringInt32)!;
+
+    /// <summary>The states of a uniqueness window as stored: comma-separated; null for every state.</summary>
+    public static string? UniqueWhileToText(IReadOnlyList<JobState>? states) =>
+        states is null ? null : string.Join(",", states.Select(s => s.ToText()));
 }

@@ -19,8 +19,10 @@ public sealed record JobEnqueueParams(IReadOnlyList<NewJob> Jobs)
     /// </summary>
     public IReadOnlyList<(string? Parent, string? State)>? Traces { get; init; }
 
-    /// <summary>The trace context of the job at <paramref name="index"/> (<see cref="Traces"/>, else <paramref name="current"/>).</summary>
-    public (string? Parent, string? State) TraceOf(int index, (string? Parent, string? State) current) => Traces is { } t ? t[index] : current;
+    /// <summary>The trace context the job at <paramref name="index"/> records: its own in <paramref name="traces"/>
+    /// (<see cref="Traces"/>), else <paramref name="current"/>. The one rule of both stores' inserts.</summary>
+    internal static (string? Parent, string? State) TraceOf(IReadOnlyList<(string? Parent, string? State)>? traces, int index,
+        (string? Parent, string? State) current) => traces is null ? current : traces[index];
 }
 
 /// <param name="Existing">True when an idempotency key matched a job that was already there.</param>

@@ -124,8 +124,6 @@ internal sealed class EnqueueGroup
     private Task<IReadOnlyList<JobEnqueueResult>> InsertAsync(List<Pending> group, CancellationToken ct)
     {
         Interlocked.Increment(ref _inserts);
-        if (group.Count == 1)
-            return _store.JobEnqueueManyAsync(new JobEnqueueParams(group[0].Jobs) { Traces = Enumerable.Repeat(group[0].Trace, group[0].Jobs.Count).ToArray() }, ct);
         var jobs = new List<NewJob>();
         var traces = new List<(string?, string?)>();
         foreach (var p in group)
