@@ -47,7 +47,7 @@ public sealed partial class SqliteJobStore
         using (var cmd = c.CreateCommand())
         {
             cmd.CommandText = RecentSql;
-            cmd.Bind("@since_s", (_time.GetUtcNow() - QueueStats.RecentWindow).ToUnixTimeMilliseconds() / 1000);
+            cmd.Bind("@since_s", (_db.Time.GetUtcNow() - QueueStats.RecentWindow).ToUnixTimeMilliseconds() / 1000);
             using var r = cmd.ExecuteReader();
             while (r.Read()) recent[(r.GetString(0), JobStates.Parse(r.GetString(1)))] = r.GetInt64(2);
         }

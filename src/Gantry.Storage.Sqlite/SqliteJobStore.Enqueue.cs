@@ -118,7 +118,7 @@ public sealed partial class SqliteJobStore
     private JobEnqueueResult[] EnqueueInAppTransaction(JobEnqueueParams p, CancellationToken ct)
     {
         var transaction = p.Transaction!;
-        ObjectDisposedException.ThrowIf(_disposed, this);
+        _db.ThrowIfDisposed();
         ct.ThrowIfCancellationRequested();
         if (transaction is not SqliteTransaction tx)
             throw new InvalidInputException("transaction", $"is a {transaction.GetType().Name}; the SQLite store {FullPath} takes a Microsoft.Data.Sqlite SqliteTransaction on that file");
@@ -137,7 +137,7 @@ public sealed partial class SqliteJobStore
         }
         catch (SqliteException ex)
         {
-            throw SqliteErrors.Translate(ex, FullPath);
+            throw _db.Translate(ex);
         }
         _ = SignalWhenEndedAsync(tx, results);
         return results;

@@ -13,27 +13,14 @@ namespace Gantry.Storage.Sqlite;
 /// </summary>
 public sealed partial class SqliteJobStore : IJobStore
 {
+    private readonly SqliteDatabase _db;
     private readonly SqliteStoreOptions _options;
-    private readonly string _connectionString;
-    private readonly TimeProvider _time;
-    private readonly SemaphoreSlim _writeLock = new(1, 1);
-    private readonly Dictionary<string, SqliteCommand> _prepared = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, RawStatement> _raw = new(StringComparer.Ordinal);
-    private SqliteConnection? _write;
-    private bool _disposed;
 
     private SqliteJobStore(SqliteStoreOptions options)
     {
         _options = options;
-        _time = options.Time;
-        FullPath = System.IO.Path.GetFullPath(options.Path);
-        _connectionString = new SqliteConnectionStringBuilder
-        {
-            DataSource = FullPath,
-            Mode = options.CreateIfMissing ? SqliteOpenMode.ReadWriteCreate : SqliteOpenMode.ReadWrite,
-            Pooling = true,
-            DefaultTimeout = (int)Math.Ceiling(options.BusyTimeout.TotalSeconds),
-        }.ToString();
+        _db = new SqliteDatabase(options);
+        FullPath = _db.FullPath;
     }
 
     /// <summary>Opens (and when allowed, creates and migrates) the store at <see cref="SqliteStoreOptions.Path"/>.</summary>
@@ -77,146 +64,48 @@ public sealed partial class SqliteJobStore : IJobStore
     /// <summary>The newest schema version this code knows (what <see cref="MigrateAsync"/> brings a store to).</summary>
     public static int LatestSchemaVersion => SqliteSchema.LatestVersion;
 
-    private long NowMs() => _time.GetUtcNow().ToUnixTimeMilliseconds();
+    private bool _disposed => _db.IsDisposed;
+    private long NowMs() => _db.NowMs();
+    private SqliteCommand Prepared(string sql) => _db.Prepared(sql);
+    private RawStatement Raw(string sql) => _db.Raw(sql);
+    private Task<T> WriteAsync<T>(Func<SqliteConnection, T> work, CancellationToken ct) => _db.WriteAsync(work, ct);
+    private Task<T> ReadAsync<T>(Func<SqliteConnection, T> work, CancellationToken ct) => _db.ReadAsync(work, ct);
+    private static void Exec(SqliteConnection c, string sql) => SqliteDatabase.Exec(c, sql);
 
-    private SqliteConnection Open()
+    public Task MigrateAsync(CancellationToken ct) => _db.WithWriterAsync(c =>
     {
-        var c = new SqliteConnection(_connectionString);
-        c.Open();
-        // Ephemeral tables (the claim's IN list, RETURNING rows) stay in memory, never in temp files;
-        // a 64 MiB page cache (SQLite's default is 2 MiB) keeps a large backlog's hot pages in memory.
-        Exec(c, "PRAGMA synchronous = NORMAL; PRAGMA temp_store = MEMORY; PRAGMA cache_size = -65536;");
-        BusyWait.Install(c.Handle!, _options.BusyTimeout);
-        return c;
-    }
-
-    private SqliteConnection OpenWriter() => _write = Open();
-
-    private static void Exec(SqliteConnection c, string sql)
-    {
-        using var cmd = c.CreateCommand();
-        cmd.CommandText = sql;
-        cmd.ExecuteNonQuery();
-    }
-
-    /// <summary>A prepared command on the write connection, kept for reuse (call only under the write lock).</summary>
-    private SqliteCommand Prepared(string sql)
-    {
-        if (!_prepared.TryGetValue(sql, out var cmd))
-        {
-            cmd = _write!.CreateCommand();
-            cmd.CommandText = sql;
-            _prepared[sql] = cmd;
-        }
-        return cmd;
-    }
-
-    /// <summary>A statement on the write connection for the hot paths, prepared once (call only under the write lock).</summary>
-    private RawStatement Raw(string sql)
-    {
-        if (!_raw.TryGetValue(sql, out var statement))
-        {
-            statement = new RawStatement(_write!.Handle!, sql);
-            _raw[sql] = statement;
-        }
-        return statement;
-    }
-
-    /// <summary>Runs <paramref name="work"/> in one write transaction (BEGIN IMMEDIATE … COMMIT).</summary>
-    private async Task<T> WriteAsync<T>(Func<SqliteConnection, T> work, CancellationToken ct)
-    {
-        ObjectDisposedException.ThrowIf(_disposed, this);
-        await _writeLock.WaitAsync(ct).ConfigureAwait(false);
+        // Refuse a foreign database before anything is written to it (switching to WAL rewrites the file header).
+        ThrowIfForeign(c);
+        // WAL lets readers in other processes work while one process writes; it is a property of the file.
+        var mode = Scalar(c, "PRAGMA journal_mode = WAL")?.ToString();
+        if (!string.Equals(mode, "wal", StringComparison.OrdinalIgnoreCase))
+            throw new StoreUnavailableException($"database file {FullPath} could not be switched to WAL mode (it is in {mode} mode)");
+        Exec(c, "BEGIN IMMEDIATE");
         try
         {
-            var c = _write ?? OpenWriter();
-            Raw("BEGIN IMMEDIATE").Execute();
-            try
+            if (!ThrowIfForeign(c))
+                Exec(c, "CREATE TABLE gantry_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)");
+            var current = Convert.ToInt64(Scalar(c, MigrationSql.Version));
+            if (current > SqliteSchema.LatestVersion)
+                throw new StoreUnavailableException($"database file {FullPath} has schema version {current}, newer than this Gantry knows ({SqliteSchema.LatestVersion}); upgrade Gantry");
+            foreach (var (version, sql) in SqliteSchema.Migrations)
             {
-                var result = work(c);
-                Raw("COMMIT").Execute();
-                return result;
+                if (version <= current) continue;
+                Exec(c, sql);
+                using var record = c.CreateCommand();
+                record.CommandText = "INSERT INTO gantry_migrations (version, applied_at) VALUES (@v, @at)";
+                record.Parameters.AddWithValue("@v", version);
+                record.Parameters.AddWithValue("@at", NowMs());
+                record.ExecuteNonQuery();
             }
-            catch
-            {
-                try { Exec(c, "ROLLBACK"); } catch (SqliteException) { /* already rolled back by SQLite */ }
-                throw;
-            }
+            Exec(c, "COMMIT");
         }
-        catch (SqliteException ex)
+        catch
         {
-            throw SqliteErrors.Translate(ex, FullPath);
+            try { Exec(c, "ROLLBACK"); } catch (SqliteException) { }
+            throw;
         }
-        finally
-        {
-            _writeLock.Release();
-        }
-    }
-
-    /// <summary>Runs <paramref name="work"/> on a pooled read connection.</summary>
-    private Task<T> ReadAsync<T>(Func<SqliteConnection, T> work, CancellationToken ct)
-    {
-        ObjectDisposedException.ThrowIf(_disposed, this);
-        ct.ThrowIfCancellationRequested();
-        try
-        {
-            using var c = Open();
-            return Task.FromResult(work(c));
-        }
-        catch (SqliteException ex)
-        {
-            throw SqliteErrors.Translate(ex, FullPath);
-        }
-    }
-
-    public async Task MigrateAsync(CancellationToken ct)
-    {
-        ObjectDisposedException.ThrowIf(_disposed, this);
-        await _writeLock.WaitAsync(ct).ConfigureAwait(false);
-        try
-        {
-            var c = _write ??= Open();
-            // Refuse a foreign database before anything is written to it (switching to WAL rewrites the file header).
-            ThrowIfForeign(c);
-            // WAL lets readers in other processes work while one process writes; it is a property of the file.
-            var mode = Scalar(c, "PRAGMA journal_mode = WAL")?.ToString();
-            if (!string.Equals(mode, "wal", StringComparison.OrdinalIgnoreCase))
-                throw new StoreUnavailableException($"database file {FullPath} could not be switched to WAL mode (it is in {mode} mode)");
-            Exec(c, "BEGIN IMMEDIATE");
-            try
-            {
-                if (!ThrowIfForeign(c))
-                    Exec(c, "CREATE TABLE gantry_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)");
-                var current = Convert.ToInt64(Scalar(c, MigrationSql.Version));
-                if (current > SqliteSchema.LatestVersion)
-                    throw new StoreUnavailableException($"database file {FullPath} has schema version {current}, newer than this Gantry knows ({SqliteSchema.LatestVersion}); upgrade Gantry");
-                foreach (var (version, sql) in SqliteSchema.Migrations)
-                {
-                    if (version <= current) continue;
-                    Exec(c, sql);
-                    using var record = c.CreateCommand();
-                    record.CommandText = "INSERT INTO gantry_migrations (version, applied_at) VALUES (@v, @at)";
-                    record.Parameters.AddWithValue("@v", version);
-                    record.Parameters.AddWithValue("@at", NowMs());
-                    record.ExecuteNonQuery();
-                }
-                Exec(c, "COMMIT");
-            }
-            catch
-            {
-                try { Exec(c, "ROLLBACK"); } catch (SqliteException) { }
-                throw;
-            }
-        }
-        catch (SqliteException ex)
-        {
-            throw SqliteErrors.Translate(ex, FullPath);
-        }
-        finally
-        {
-            _writeLock.Release();
-        }
-    }
+    }, ct);
 
     public Task<int> SchemaVersionAsync(CancellationToken ct) =>
         ReadAsync(c => Convert.ToInt32(Scalar(c, MigrationSql.Version), CultureInfo.InvariantCulture), ct);
@@ -246,30 +135,7 @@ public sealed partial class SqliteJobStore : IJobStore
         return false;
     }
 
-    private static object? Scalar(SqliteConnection c, string sql)
-    {
-        using var cmd = c.CreateCommand();
-        cmd.CommandText = sql;
-        return cmd.ExecuteScalar();
-    }
+    private static object? Scalar(SqliteConnection c, string sql) => SqliteDatabase.Scalar(c, sql);
 
-    public async ValueTask DisposeAsync()
-    {
-        if (_disposed) return;
-        await _writeLock.WaitAsync().ConfigureAwait(false);
-        try
-        {
-            _disposed = true;
-            foreach (var cmd in _prepared.Values) cmd.Dispose();
-            _prepared.Clear();
-            foreach (var statement in _raw.Values) statement.Dispose();
-            _raw.Clear();
-            _write?.Dispose();
-            _write = null;
-        }
-        finally
-        {
-            _writeLock.Release();
-        }
-    }
+    public ValueTask DisposeAsync() => _db.DisposeAsync();
 }
