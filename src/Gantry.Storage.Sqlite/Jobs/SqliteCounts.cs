@@ -2,12 +2,14 @@ using Gantry.Jobs;
 
 namespace Gantry.Storage.Sqlite;
 
-// Counts per (queue, state) that cost O(queues) to read (SqliteSchema migration 11): the triggers on jobs keep
-// queue_counts for every state but queued and running, which the partial indexes of the claim and the lease count
-// (their cost follows the backlog and the running set, never the retained history); a success is counted by its
-// report batch, once per queue (CountSucceeded). Writes are serialised by the write lock, so one row per queue and
-// state holds no one up.
-public sealed partial class SqliteJobStore
+/// <summary>
+/// Queue statistics. Counts per (queue, state) cost O(queues) to read (SqliteSchema migration 11): the triggers on jobs
+/// keep queue_counts for every state but queued and running, which the partial indexes of the claim and the lease count
+/// (their cost follows the backlog and the running set, never the retained history); a success is counted by its
+/// report batch, once per queue (<see cref="CountSucceeded"/>). Writes are serialised by the write lock, so one row per
+/// queue and state holds no one up. The backlog per queue is read from the claim index too.
+/// </summary>
+internal sealed class SqliteCounts(SqliteDatabase db)
 {
     private const string CountSucceededSql = """
         INSERT INTO queue_counts (queue, state, n) VALUES (@queue, 'succeeded', @n) ON CONFLICT (queue, state) DO UPDATE SET n = n + excluded.n
@@ -19,12 +21,12 @@ public sealed partial class SqliteJobStore
         """;
 
     /// <summary>Counts a report batch's successes, per queue; called in its transaction.</summary>
-    private void CountSucceeded(Dictionary<string, int> succeeded, long now)
+    public void CountSucceeded(Dictionary<string, int> succeeded, long now)
     {
         foreach (var (queue, n) in succeeded)
         {
-            Raw(CountSucceededSql).Bind("@queue", queue).Bind("@n", n).Execute();
-            Raw(FinishedSucceededSql).Bind("@queue", queue).Bind("@at_s", now / 1000).Bind("@n", n).Execute();
+            db.Raw(CountSucceededSql).Bind("@queue", queue).Bind("@n", n).Execute();
+            db.Raw(FinishedSucceededSql).Bind("@queue", queue).Bind("@at_s", now / 1000).Bind("@n", n).Execute();
         }
     }
 
@@ -39,7 +41,7 @@ public sealed partial class SqliteJobStore
 
     private const string RecentSql = "SELECT queue, state, sum(n) FROM queue_finished WHERE at_s >= @since_s GROUP BY queue, state";
 
-    public Task<IReadOnlyList<QueueStats>> QueueStatsAsync(CancellationToken ct) => ReadAsync<IReadOnlyList<QueueStats>>(c =>
+    public Task<IReadOnlyList<QueueStats>> QueueStatsAsync(CancellationToken ct) => db.ReadAsync<IReadOnlyList<QueueStats>>(c =>
     {
         // One read transaction, so the kept counts and the indexed ones are of the same moment.
         using var tx = c.BeginTransaction(deferred: true);
@@ -47,7 +49,7 @@ public sealed partial class SqliteJobStore
         using (var cmd = c.CreateCommand())
         {
             cmd.CommandText = RecentSql;
-            cmd.Bind("@since_s", (_db.Time.GetUtcNow() - QueueStats.RecentWindow).ToUnixTimeMilliseconds() / 1000);
+            cmd.Bind("@since_s", (db.Time.GetUtcNow() - QueueStats.RecentWindow).ToUnixTimeMilliseconds() / 1000);
             using var r = cmd.ExecuteReader();
             while (r.Read()) recent[(r.GetString(0), JobStates.Parse(r.GetString(1)))] = r.GetInt64(2);
         }
@@ -84,7 +86,25 @@ public sealed partial class SqliteJobStore
     }, ct);
 
     /// <summary>Drops the per-second rows of finished jobs that have left the recent window (twice over).</summary>
-    private void PruneFinished(long now) =>
-        Prepared("DELETE FROM queue_finished WHERE at_s < @old_s")
+    public void PruneFinished(long now) =>
+        db.Prepared("DELETE FROM queue_finished WHERE at_s < @old_s")
             .Bind("@old_s", (now - 2 * (long)QueueStats.RecentWindow.TotalMilliseconds) / 1000).ExecuteNonQuery();
+
+    // The condition is the claim index's own, so the count walks that index (only queued rows), never the
+    // finished jobs the store retains.
+    private static readonly string BacklogSql = $"""
+        SELECT queue, count(*) FROM jobs
+        WHERE {StateSql.From(JobTransition.Claim)} AND queue NOT IN (SELECT queue FROM queue_pauses)
+        GROUP BY queue
+        """;
+
+    public Task<IReadOnlyDictionary<string, long>> QueueBacklogAsync(CancellationToken ct) => db.ReadAsync<IReadOnlyDictionary<string, long>>(c =>
+    {
+        var backlog = new Dictionary<string, long>(StringComparer.Ordinal);
+        using var cmd = c.CreateCommand();
+        cmd.CommandText = BacklogSql;
+        using var r = cmd.ExecuteReader();
+        while (r.Read()) backlog[r.GetString(0)] = r.GetInt64(1);
+        return backlog;
+    }, ct);
 }

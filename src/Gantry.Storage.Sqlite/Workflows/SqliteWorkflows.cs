@@ -5,26 +5,28 @@ using Microsoft.Data.Sqlite;
 
 namespace Gantry.Storage.Sqlite;
 
-public sealed partial class SqliteJobStore
+/// <summary>Workflows: their creation, reads and cancellation, and what a step's end does to the rest of its workflow
+/// (released dependents, cancelled downstream), inside the transaction that ended the step.</summary>
+internal sealed class SqliteWorkflows(SqliteDatabase db, StoreSignals signals)
 {
     public async Task<WorkflowCreateResult> WorkflowCreateAsync(WorkflowCreateParams p, CancellationToken ct)
     {
         var wf = p.Workflow;
         using var span = Gantry.Telemetry.GantryTracing.StartEnqueue(wf.Steps.Select(s => s.Job).ToArray(), wf.Id);
         var trace = Gantry.Telemetry.GantryTracing.CurrentContext();
-        var result = await WriteAsync(_ =>
+        var result = await db.WriteAsync(_ =>
         {
-            var now = NowMs();
-            Prepared(WorkflowSql.InsertWorkflow).Bind("@id", wf.Id.ToString()).Bind("@name", wf.Name)
+            var now = db.NowMs();
+            db.Prepared(WorkflowSql.InsertWorkflow).Bind("@id", wf.Id.ToString()).Bind("@name", wf.Name)
                 .Bind("@on_failure", wf.OnFailure.ToText()).Bind("@now", now).ExecuteNonQuery();
-            var insert = Raw(InsertJobSql);
+            var insert = db.Raw(JobInsert.Sql);
             var seqs = new Dictionary<string, long>(StringComparer.Ordinal);
             var steps = new WorkflowStepJob[wf.Steps.Count];
             for (var i = 0; i < wf.Steps.Count; i++)
             {
                 var step = wf.Steps[i];
-                var state = step.DependsOn.Count > 0 ? JobState.Waiting : FirstState(step.Job, now);
-                BindJob(insert, step.Job, state, now, trace).Bind("@workflow_id", wf.Id.ToString()).Bind("@step", step.Name)
+                var state = step.DependsOn.Count > 0 ? JobState.Waiting : JobInsert.FirstState(step.Job, now);
+                JobInsert.BindJob(insert, step.Job, state, now, trace).Bind("@workflow_id", wf.Id.ToString()).Bind("@step", step.Name)
                     .Bind("@deps_left", step.DependsOn.Count).Execute();
                 seqs[step.Name] = insert.LastInsertRowId;
                 steps[i] = new WorkflowStepJob(step.Name, step.Job.Id, state);
@@ -33,18 +35,18 @@ public sealed partial class SqliteJobStore
             var edges = wf.Steps.SelectMany(step => step.DependsOn.Select(dep => (Job: seqs[step.Name], DependsOn: seqs[dep]))).ToArray();
             foreach (var chunk in edges.Chunk(EdgeChunk))
             {
-                var insertEdges = Raw(chunk.Length == EdgeChunk ? InsertEdgesSql : InsertEdgesSqlFor(chunk.Length));
+                var insertEdges = db.Raw(chunk.Length == EdgeChunk ? InsertEdgesSql : InsertEdgesSqlFor(chunk.Length));
                 for (var i = 0; i < chunk.Length; i++) insertEdges.Bind($"@j{i}", chunk[i].Job).Bind($"@d{i}", chunk[i].DependsOn);
                 insertEdges.Execute();
             }
             return new WorkflowCreateResult(wf.Id, steps);
         }, ct).ConfigureAwait(false);
-        if (result.Steps.Any(s => s.State == JobState.Queued)) Signals.JobsAvailable.Set();
-        if (result.Steps.Any(s => s.State == JobState.Scheduled)) Signals.ScheduleChanged.Set();
+        if (result.Steps.Any(s => s.State == JobState.Queued)) signals.JobsAvailable.Set();
+        if (result.Steps.Any(s => s.State == JobState.Scheduled)) signals.ScheduleChanged.Set();
         return result;
     }
 
-    public Task<WorkflowRecord?> WorkflowGetAsync(Guid id, CancellationToken ct) => ReadAsync(c =>
+    public Task<WorkflowRecord?> WorkflowGetAsync(Guid id, CancellationToken ct) => db.ReadAsync(c =>
     {
         // No snapshot needed: the workflow row and its edges never change, and each step is read once.
         WorkflowRecord? workflow;
@@ -80,7 +82,7 @@ public sealed partial class SqliteJobStore
 
     public Task<IReadOnlyList<WorkflowSummary>> WorkflowListAsync(WorkflowListParams p, CancellationToken ct) => WorkflowPages.ListAsync(p, WorkflowPageAsync, ct);
 
-    private Task<IReadOnlyList<WorkflowSummary>> WorkflowPageAsync(Guid? before, int limit, CancellationToken ct) => ReadAsync<IReadOnlyList<WorkflowSummary>>(c =>
+    private Task<IReadOnlyList<WorkflowSummary>> WorkflowPageAsync(Guid? before, int limit, CancellationToken ct) => db.ReadAsync<IReadOnlyList<WorkflowSummary>>(c =>
     {
         using var cmd = Command(c, WorkflowSql.List).Bind("@before", before?.ToString()).Bind("@limit", limit);
         using var r = cmd.ExecuteReader();
@@ -93,14 +95,14 @@ public sealed partial class SqliteJobStore
 
     public async Task<WorkflowCancelResult> WorkflowCancelAsync(Guid id, CancellationToken ct)
     {
-        var result = await WriteAsync(_ =>
+        var result = await db.WriteAsync(_ =>
         {
-            if (Prepared("SELECT 1 FROM workflows WHERE id = @id").Bind("@id", id.ToString()).ExecuteScalar() is null)
+            if (db.Prepared("SELECT 1 FROM workflows WHERE id = @id").Bind("@id", id.ToString()).ExecuteScalar() is null)
                 throw new WorkflowNotFoundException(id.ToString());
-            var (cancelled, requested) = StopSteps(id.ToString(), seq: null, NowMs());
+            var (cancelled, requested) = StopSteps(id.ToString(), seq: null, db.NowMs());
             return new WorkflowCancelResult(id, cancelled, requested);
         }, ct).ConfigureAwait(false);
-        if (result.Requested > 0) Signals.CommandsAvailable.Set();
+        if (result.Requested > 0) signals.CommandsAvailable.Set();
         return result;
     }
 
@@ -109,13 +111,13 @@ public sealed partial class SqliteJobStore
     /// dependencies goes down by how many of them it depends on, and those at zero are queued. Counted per
     /// dependent first, so that a wide fan-in's dependent is updated once per batch, not once per success.
     /// </summary>
-    private void ReleaseDependents(List<long> succeededSteps)
+    public void ReleaseDependents(List<long> succeededSteps)
     {
         if (succeededSteps.Count == 0) return;
         var dependents = new SortedDictionary<long, long>();
         foreach (var chunk in succeededSteps.Chunk(SeqChunk))
         {
-            var query = BindChunk(Raw(DependentsOfSql), chunk);
+            var query = BindChunk(db.Raw(DependentsOfSql), chunk);
             try
             {
                 while (query.Step()) dependents[query.GetInt64(0)] = dependents.GetValueOrDefault(query.GetInt64(0)) + query.GetInt64(1);
@@ -126,7 +128,7 @@ public sealed partial class SqliteJobStore
             }
         }
         // Dependents released by as many successes go together (a fan-out's root releases all of its own at once).
-        var release = Raw(ReleaseSql);
+        var release = db.Raw(ReleaseSql);
         var queued = false;
         foreach (var group in dependents.GroupBy(d => d.Value))
         {
@@ -143,31 +145,31 @@ public sealed partial class SqliteJobStore
                 }
             }
         }
-        if (queued) Signals.JobsAvailable.Set();
+        if (queued) signals.JobsAvailable.Set();
     }
 
     /// <summary>
     /// After a job ended dead or cancelled (inside the transaction that ended it): when it is a workflow step,
     /// its downstream is cancelled, or with on_failure = cancel every unfinished step of its workflow.
     /// </summary>
-    private void StepStopped(long seq, long now)
+    public void StepStopped(long seq, long now)
     {
         string workflowId, onFailure;
-        using (var r = Prepared(WorkflowSql.WorkflowOf).Bind("@seq", seq).ExecuteReader())
+        using (var r = db.Prepared(WorkflowSql.WorkflowOf).Bind("@seq", seq).ExecuteReader())
         {
             if (!r.Read()) return;
             (workflowId, onFailure) = (r.GetString(0), r.GetString(1));
         }
         var downstreamOnly = WorkflowOnFailures.Parse(onFailure) == WorkflowOnFailure.Continue;
         var (_, requested) = StopSteps(workflowId, downstreamOnly ? seq : null, now);
-        if (requested > 0) Signals.CommandsAvailable.Set();
+        if (requested > 0) signals.CommandsAvailable.Set();
     }
 
     /// <summary>Cancels the unfinished steps of a workflow, or only those downstream of <paramref name="seq"/>; returns how many ended and how many were asked to stop.</summary>
     private (int Cancelled, int Requested) StopSteps(string workflowId, long? seq, long now)
     {
         var downstreamOnly = seq is not null;
-        SqliteCommand InScope(string sql) => (downstreamOnly ? Prepared(sql).Bind("@seq", seq) : Prepared(sql).Bind("@workflow", workflowId)).Bind("@now", now);
+        SqliteCommand InScope(string sql) => (downstreamOnly ? db.Prepared(sql).Bind("@seq", seq) : db.Prepared(sql).Bind("@workflow", workflowId)).Bind("@now", now);
         var cancelled = 0;
         using (var r = InScope(WorkflowSql.CancelSteps(downstreamOnly)).ExecuteReader())
         {
@@ -178,19 +180,19 @@ public sealed partial class SqliteJobStore
         {
             while (r.Read()) running.Add((r.GetString(0), r.GetStringOrNull(1)));
         }
-        var command = Prepared(WorkflowSql.InsertCancelCommand);
+        var command = db.Prepared(WorkflowSql.InsertCancelCommand);
         foreach (var (id, worker) in running)
             command.Bind("@worker", worker).Bind("@id", id).Bind("@now", now).ExecuteNonQuery();
         return (cancelled, running.Count);
     }
 
     /// <summary>The results of claimed steps' dependencies, by step name, per step row key (inside the claim's transaction).</summary>
-    private Dictionary<long, Dictionary<string, string?>> DependencyResults(IReadOnlyList<long> steps)
+    public Dictionary<long, Dictionary<string, string?>> DependencyResults(IReadOnlyList<long> steps)
     {
         var results = steps.ToDictionary(s => s, _ => new Dictionary<string, string?>(StringComparer.Ordinal));
         foreach (var chunk in steps.Chunk(SeqChunk))
         {
-            var query = BindChunk(Raw(DependencyResultsSql), chunk);
+            var query = BindChunk(db.Raw(DependencyResultsSql), chunk);
             try
             {
                 while (query.Step()) results[query.GetInt64(0)][query.GetString(1)] = query.GetStringOrNull(2);

@@ -4,7 +4,11 @@ using Microsoft.Data.Sqlite;
 
 namespace Gantry.Storage.Sqlite;
 
-public sealed partial class SqliteJobStore
+/// <summary>
+/// Queue limits (concurrency, per key, rate): their settings, which queues have them as the claim sees them, and the
+/// claim of a limited queue inside the claim's write transaction (reading rows with the claim's <paramref name="reader"/>).
+/// </summary>
+internal sealed class SqliteFlowLimits(SqliteDatabase db, StoreSignals signals, ClaimedJobReader reader)
 {
     /// <summary>How far down a per-key queue's claim order the claim looks for jobs without a key (they take turns as one key).</summary>
     internal const int UnkeyedLookahead = 1000;
@@ -53,13 +57,13 @@ public sealed partial class SqliteJobStore
           FROM keys
           JOIN jobs AS j ON j.seq IN (
             SELECT x.seq FROM jobs AS x
-            WHERE x.state = 'queued' AND x.queue = @queue AND x.concurrency_key = keys.k {ClaimFilters(types, caps, "x")}
+            WHERE x.state = 'queued' AND x.queue = @queue AND x.concurrency_key = keys.k {ClaimStatements.Filters(types, caps, "x")}
             ORDER BY x.priority DESC, x.seq LIMIT (SELECT n FROM share))
           UNION ALL
           SELECT h.seq, h.priority, 0, (SELECT count(*) FROM jobs AS s WHERE s.queue = @queue AND s.concurrency_key IS NULL AND s.slot = 1 AND s.state = 'running')
                  + row_number() OVER (ORDER BY h.priority DESC, h.seq)
           FROM (SELECT x.seq, x.priority, x.concurrency_key FROM jobs AS x
-                WHERE x.state = 'queued' AND x.queue = @queue {ClaimFilters(types, caps, "x")}
+                WHERE x.state = 'queued' AND x.queue = @queue {ClaimStatements.Filters(types, caps, "x")}
                 ORDER BY x.priority DESC, x.seq LIMIT {UnkeyedLookahead}) AS h
           WHERE h.concurrency_key IS NULL)
         UPDATE jobs
@@ -71,19 +75,23 @@ public sealed partial class SqliteJobStore
               AND NOT EXISTS (SELECT 1 FROM queue_pauses WHERE queue = @queue) AND {WorkerStates.ClaimsSql}
             ORDER BY cand.turn, cand.ord, cand.priority DESC, cand.seq
             LIMIT @limit)
-        {ClaimReturning}, concurrency_key
+        {ClaimStatements.Returning}, concurrency_key
         """;
 
     private readonly LimitedQueues _limited = new(TimeProvider.System);
     private readonly Dictionary<(int?, int, bool), string> _limitedClaimSql = [];
 
+    /// <summary>Whether <paramref name="queue"/> had limits at the last <see cref="Refresh"/>: the claim then asks
+    /// <see cref="ClaimLimited"/> first.</summary>
+    public bool IsLimited(string queue) => _limited.Queues.Contains(queue);
+
     /// <summary>Reads which queues have limits when the last read is older than <see cref="LimitedQueues.RefreshEvery"/> (under the write lock).</summary>
-    private void RefreshLimited()
+    public void Refresh()
     {
         if (!_limited.IsStale) return;
         var queues = new List<string>();
         var rates = new Dictionary<string, QueueRate>(StringComparer.Ordinal);
-        var read = Raw("SELECT queue, rate_count, rate_window_ms FROM queue_limits");
+        var read = db.Raw("SELECT queue, rate_count, rate_window_ms FROM queue_limits");
         try
         {
             while (read.Step())
@@ -105,11 +113,11 @@ public sealed partial class SqliteJobStore
     /// its starts recorded for the rate. False when the
     /// queue has no limits any more (the caller claims it as any other).
     /// </summary>
-    private bool ClaimLimited(QueueDemand demand, JobClaimParams p, long now, long leaseUntil, List<(long Seq, ClaimedJob Job, bool IsStep)> claimed, List<string> heldBack)
+    public bool ClaimLimited(QueueDemand demand, JobClaimParams p, long now, long leaseUntil, List<(long Seq, ClaimedJob Job, bool IsStep)> claimed, List<string> heldBack)
     {
         long? concurrency, perKey, rateCount, rateWindow;
         string cursor;
-        var read = Raw("SELECT concurrency, per_key, rate_count, rate_window_ms, cursor_key FROM queue_limits WHERE queue = @queue").Bind("@queue", demand.Queue);
+        var read = db.Raw("SELECT concurrency, per_key, rate_count, rate_window_ms, cursor_key FROM queue_limits WHERE queue = @queue").Bind("@queue", demand.Queue);
         try
         {
             if (!read.Step()) return false;
@@ -124,20 +132,20 @@ public sealed partial class SqliteJobStore
         if (concurrency is { } c) room = Math.Min(Math.Min(room, QueueLimits.ClaimCeiling(c)), c - Count(SlotsHeldSql, demand.Queue));
         if (rateCount is { } rc && rateWindow is { } w)
         {
-            Raw("DELETE FROM queue_starts WHERE queue = @queue AND at <= @since").Bind("@queue", demand.Queue).Bind("@since", now - w).Execute();
+            db.Raw("DELETE FROM queue_starts WHERE queue = @queue AND at <= @since").Bind("@queue", demand.Queue).Bind("@since", now - w).Execute();
             room = Math.Min(room, rc - Count("SELECT coalesce(sum(n), 0) FROM queue_starts WHERE queue = @queue", demand.Queue));
         }
         if (room <= 0)
         {
             heldBack.Add(demand.Queue);
-            _limited.WakeAfterShortClaim(demand.Queue, 0, Signals.JobsAvailable);
+            _limited.WakeAfterShortClaim(demand.Queue, 0, signals.JobsAvailable);
             return true;
         }
 
         var shape = (p.JobTypes?.Count, p.Capabilities.Count, perKey is not null);
         if (!_limitedClaimSql.TryGetValue(shape, out var sql))
-            _limitedClaimSql[shape] = sql = shape.Item3 ? PerKeyClaimSql(shape.Item1, shape.Item2) : ClaimSql(shape.Item1, shape.Item2, limited: true);
-        var claim = Raw(sql).Bind("@worker", p.WorkerId).Bind("@lease_until", leaseUntil).Bind("@now", now)
+            _limitedClaimSql[shape] = sql = shape.Item3 ? PerKeyClaimSql(shape.Item1, shape.Item2) : ClaimStatements.Sql(shape.Item1, shape.Item2, limited: true);
+        var claim = db.Raw(sql).Bind("@worker", p.WorkerId).Bind("@lease_until", leaseUntil).Bind("@now", now)
             .Bind("@queue", demand.Queue).Bind("@limit", room);
         if (perKey is { } k) claim.Bind("@per_key", k).Bind("@cursor", cursor);
         for (var i = 0; i < p.JobTypes?.Count; i++) claim.Bind($"@t{i}", p.JobTypes[i]);
@@ -148,8 +156,8 @@ public sealed partial class SqliteJobStore
         {
             while (claim.Step())
             {
-                claimed.Add((claim.GetInt64(0), ReadClaimed(claim, p.WorkerId), claim.GetInt64(17) == 1));
-                if (perKey is null || claim.GetStringOrNull(ClaimReturningCount) is not { } key) continue;
+                claimed.Add((claim.GetInt64(0), reader.Read(claim, p.WorkerId), claim.GetInt64(17) == 1));
+                if (perKey is null || claim.GetStringOrNull(ClaimStatements.ReturningCount) is not { } key) continue;
                 if (string.CompareOrdinal(key, cursor) > 0) { if (after is null || string.CompareOrdinal(key, after) > 0) after = key; }
                 else if (wrapped is null || string.CompareOrdinal(key, wrapped) > 0) wrapped = key;
             }
@@ -159,14 +167,14 @@ public sealed partial class SqliteJobStore
             claim.Reset();
         }
         if ((wrapped ?? after) is { } served)
-            Raw("UPDATE queue_limits SET cursor_key = @cursor WHERE queue = @queue").Bind("@queue", demand.Queue).Bind("@cursor", served).Execute();
+            db.Raw("UPDATE queue_limits SET cursor_key = @cursor WHERE queue = @queue").Bind("@queue", demand.Queue).Bind("@cursor", served).Execute();
         if (claimed.Count - first < demand.Limit)
         {
             heldBack.Add(demand.Queue);
-            _limited.WakeAfterShortClaim(demand.Queue, claimed.Count - first, Signals.JobsAvailable);
+            _limited.WakeAfterShortClaim(demand.Queue, claimed.Count - first, signals.JobsAvailable);
         }
         if (rateCount is not null && claimed.Count > first)
-            Raw("INSERT INTO queue_starts (queue, at, n) VALUES (@queue, @now, @n)").Bind("@queue", demand.Queue).Bind("@now", now).Bind("@n", claimed.Count - first).Execute();
+            db.Raw("INSERT INTO queue_starts (queue, at, n) VALUES (@queue, @now, @n)").Bind("@queue", demand.Queue).Bind("@now", now).Bind("@n", claimed.Count - first).Execute();
         return true;
     }
 
@@ -175,7 +183,7 @@ public sealed partial class SqliteJobStore
 
     private long Count(string sql, string queue)
     {
-        var count = Raw(sql).Bind("@queue", queue);
+        var count = db.Raw(sql).Bind("@queue", queue);
         try
         {
             count.Step();
@@ -190,13 +198,13 @@ public sealed partial class SqliteJobStore
     public async Task QueueLimitsSetAsync(string queue, QueueLimits limits, bool anyQueue, CancellationToken ct)
     {
         limits = limits.Validated();
-        await WriteAsync(_ =>
+        await db.WriteAsync(_ =>
         {
             if (!anyQueue) ThrowIfUnknownQueue(queue);
             bool limitedBefore;
-            using (var had = Prepared("SELECT EXISTS (SELECT 1 FROM queue_limits WHERE queue = @queue)").Bind("@queue", queue).ExecuteReader())
+            using (var had = db.Prepared("SELECT EXISTS (SELECT 1 FROM queue_limits WHERE queue = @queue)").Bind("@queue", queue).ExecuteReader())
                 limitedBefore = had.Read() && had.GetInt64(0) == 1;
-            Prepared("""
+            db.Prepared("""
                 INSERT INTO queue_limits (queue, concurrency, per_key, rate_count, rate_window_ms, updated_at)
                 VALUES (@queue, @concurrency, @per_key, @rate_count, @rate_window_ms, @now)
                 ON CONFLICT (queue) DO UPDATE SET concurrency = excluded.concurrency, per_key = excluded.per_key,
@@ -204,39 +212,39 @@ public sealed partial class SqliteJobStore
                 """)
                 .Bind("@queue", queue).Bind("@concurrency", limits.Concurrency).Bind("@per_key", limits.PerKey)
                 .Bind("@rate_count", limits.Rate?.Count).Bind("@rate_window_ms", limits.Rate is { } r ? (long?)r.Per.TotalMilliseconds : null)
-                .Bind("@now", NowMs()).ExecuteNonQuery();
+                .Bind("@now", db.NowMs()).ExecuteNonQuery();
             // A queue that gets limits: its jobs running now count against them from now on (one scan of jobs, only then).
             if (!limitedBefore)
             {
-                Prepared("UPDATE jobs SET slot = 1 WHERE queue = @queue AND state = 'running'").Bind("@queue", queue).ExecuteNonQuery();
+                db.Prepared("UPDATE jobs SET slot = 1 WHERE queue = @queue AND state = 'running'").Bind("@queue", queue).ExecuteNonQuery();
             }
             return 0;
         }, ct).ConfigureAwait(false);
         _limited.Invalidate();
-        Signals.JobsAvailable.Set();
+        signals.JobsAvailable.Set();
     }
 
     public async Task QueueLimitsClearAsync(string queue, CancellationToken ct)
     {
-        await WriteAsync(_ =>
+        await db.WriteAsync(_ =>
         {
             ThrowIfUnknownQueue(queue);
-            Prepared("DELETE FROM queue_limits WHERE queue = @queue").Bind("@queue", queue).ExecuteNonQuery();
-            Prepared("DELETE FROM queue_starts WHERE queue = @queue").Bind("@queue", queue).ExecuteNonQuery();
+            db.Prepared("DELETE FROM queue_limits WHERE queue = @queue").Bind("@queue", queue).ExecuteNonQuery();
+            db.Prepared("DELETE FROM queue_starts WHERE queue = @queue").Bind("@queue", queue).ExecuteNonQuery();
             return 0;
         }, ct).ConfigureAwait(false);
         _limited.Invalidate();
-        Signals.JobsAvailable.Set();
+        signals.JobsAvailable.Set();
     }
 
     private void ThrowIfUnknownQueue(string queue)
     {
-        using var r = Prepared("SELECT EXISTS (SELECT 1 FROM queue_limits WHERE queue = @queue) OR EXISTS (SELECT 1 FROM jobs WHERE queue = @queue)")
+        using var r = db.Prepared("SELECT EXISTS (SELECT 1 FROM queue_limits WHERE queue = @queue) OR EXISTS (SELECT 1 FROM jobs WHERE queue = @queue)")
             .Bind("@queue", queue).ExecuteReader();
         if (!r.Read() || r.GetInt64(0) == 0) throw new QueueNotFoundException(queue);
     }
 
-    public Task<IReadOnlyList<QueueLimitStatus>> QueueLimitsListAsync(CancellationToken ct) => ReadAsync<IReadOnlyList<QueueLimitStatus>>(c =>
+    public Task<IReadOnlyList<QueueLimitStatus>> QueueLimitsListAsync(CancellationToken ct) => db.ReadAsync<IReadOnlyList<QueueLimitStatus>>(c =>
     {
         using var cmd = c.CreateCommand();
         cmd.CommandText = """
@@ -245,7 +253,7 @@ public sealed partial class SqliteJobStore
                    (SELECT coalesce(sum(s.n), 0) FROM queue_starts AS s WHERE s.queue = l.queue AND l.rate_window_ms IS NOT NULL AND s.at > @now - l.rate_window_ms)
             FROM queue_limits AS l ORDER BY l.queue
             """;
-        cmd.Parameters.AddWithValue("@now", NowMs());
+        cmd.Parameters.AddWithValue("@now", db.NowMs());
         using var r = cmd.ExecuteReader();
         var list = new List<QueueLimitStatus>();
         while (r.Read())

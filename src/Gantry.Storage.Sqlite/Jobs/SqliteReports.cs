@@ -2,7 +2,14 @@ using Gantry.Jobs;
 
 namespace Gantry.Storage.Sqlite;
 
-public sealed partial class SqliteJobStore
+/// <summary>
+/// The fenced writes of a job's holder: a batch of reports (progress, checkpoints, log lines, usage and the attempt's
+/// outcome) in one write transaction, and lease renewals. Each applies only while the job is still the reporter's
+/// attempt. A success finds the row this instance claimed by its key (<paramref name="claimedRows"/>); a step's end
+/// releases or cancels the rest of its workflow (<paramref name="workflows"/>) and successes are counted per queue
+/// (<paramref name="counts"/>), in the same transaction.
+/// </summary>
+internal sealed class SqliteReports(SqliteDatabase db, StoreSignals signals, ClaimedRows claimedRows, SqliteWorkflows workflows, SqliteCounts counts)
 {
     private static readonly string FailSql = ReportSql.Fail("seq");
     private static readonly string CancelIfRequestedSql = ReportSql.CancelIfRequested("seq");
@@ -41,9 +48,9 @@ public sealed partial class SqliteJobStore
     {
         if (reports.Count == 0) return [];
         bool wakeClaimers = false, wakeScheduler = false;
-        var applied = await WriteAsync(_ =>
+        var applied = await db.WriteAsync(_ =>
         {
-            var now = NowMs();
+            var now = db.NowMs();
             var results = new bool[reports.Count];
             var succeededSteps = new List<long>();
             var succeeded = new Dictionary<string, int>(StringComparer.Ordinal);
@@ -60,7 +67,7 @@ public sealed partial class SqliteJobStore
                         results[i] = Fenced(ReportSql.Checkpoint, cp).Bind("@data", cp.Data).Bind("@now", now).ExecuteNonQuery() == 1;
                         break;
                     case JobLogReport l:
-                        var insertLog = Raw(InsertLogSql);
+                        var insertLog = db.Raw(InsertLogSql);
                         foreach (var line in l.Lines)
                             results[i] = insertLog.Bind("@id", l.JobId.ToString()).Bind("@attempt", l.Attempt).Bind("@worker", l.WorkerId)
                                 .Bind("@n", line.Number).Bind("@at", line.At.ToUnixTimeMilliseconds()).Bind("@level", line.Level)
@@ -74,9 +81,9 @@ public sealed partial class SqliteJobStore
                     case JobSucceededReport s:
                         // The hot path: a statement driven directly, not through ADO.NET. A plain job costs
                         // one update; a workflow step's dependents are released at the end of this transaction.
-                        if (_claimedRows.Forget(s.JobId, out var row))
+                        if (claimedRows.Forget(s.JobId, out var row))
                         {
-                            results[i] = Raw(SucceedByRowSql).Bind("@seq", row.Seq).Bind("@attempt", s.Attempt).Bind("@worker", s.WorkerId)
+                            results[i] = db.Raw(SucceedByRowSql).Bind("@seq", row.Seq).Bind("@attempt", s.Attempt).Bind("@worker", s.WorkerId)
                                 .Bind("@result", s.Result).Bind("@now", now).Execute() == 1;
                             if (results[i] && row.IsStep) succeededSteps.Add(row.Seq);
                             if (results[i]) Tally(succeeded, row.Queue);
@@ -89,7 +96,7 @@ public sealed partial class SqliteJobStore
                         }
                         break;
                     case JobFailedReport f:
-                        _claimedRows.Forget(f.JobId);
+                        claimedRows.Forget(f.JobId);
                         var transition = f.Next == JobState.Dead ? JobTransition.FailForGood : JobTransition.FailAndRetry;
                         JobStateMachine.Apply(JobState.Running, transition, f.Next);
                         var seq = Fenced(CancelIfRequestedSql, f).Bind("@now", now).ExecuteScalar();
@@ -107,32 +114,32 @@ public sealed partial class SqliteJobStore
                         if (seq is long jobSeq)
                         {
                             InsertError(jobSeq, f.Attempt, now, f.WorkerId, f.Error);
-                            if (next is JobState.Cancelled or JobState.Dead) StepStopped(jobSeq, now);
+                            if (next is JobState.Cancelled or JobState.Dead) workflows.StepStopped(jobSeq, now);
                             results[i] = true;
                             wakeClaimers |= next == JobState.Queued;
                             wakeScheduler |= next == JobState.Scheduled;
                         }
                         break;
                     case JobCancelledReport c:
-                        _claimedRows.Forget(c.JobId);
+                        claimedRows.Forget(c.JobId);
                         if (Fenced(CancelledSql, c).Bind("@now", now).ExecuteScalar() is long cancelledSeq)
                         {
                             results[i] = true;
-                            StepStopped(cancelledSeq, now);
+                            workflows.StepStopped(cancelledSeq, now);
                         }
                         break;
                     case JobRequeuedReport q:
-                        _claimedRows.Forget(q.JobId);
+                        claimedRows.Forget(q.JobId);
                         if (Fenced(CancelIfRequestedSql, q).Bind("@now", now).ExecuteScalar() is long requeuedSeq)
                         {
                             results[i] = true;
-                            StepStopped(requeuedSeq, now);
+                            workflows.StepStopped(requeuedSeq, now);
                             break;
                         }
                         // The attempt did not count: the next claim reuses its number, so its lines and usage go.
-                        Prepared("DELETE FROM job_logs WHERE job_seq = (SELECT seq FROM jobs WHERE id = @id) AND attempt = @attempt")
+                        db.Prepared("DELETE FROM job_logs WHERE job_seq = (SELECT seq FROM jobs WHERE id = @id) AND attempt = @attempt")
                             .Bind("@id", q.JobId.ToString()).Bind("@attempt", q.Attempt).ExecuteNonQuery();
-                        Prepared("DELETE FROM job_usage WHERE job_seq = (SELECT seq FROM jobs WHERE id = @id) AND attempt = @attempt")
+                        db.Prepared("DELETE FROM job_usage WHERE job_seq = (SELECT seq FROM jobs WHERE id = @id) AND attempt = @attempt")
                             .Bind("@id", q.JobId.ToString()).Bind("@attempt", q.Attempt).ExecuteNonQuery();
                         results[i] = Fenced(ReportSql.Requeue, q).ExecuteNonQuery() == 1;
                         wakeClaimers |= results[i];
@@ -142,23 +149,23 @@ public sealed partial class SqliteJobStore
                 }
             }
             // Dependents are released in the transaction that records their dependencies' success.
-            ReleaseDependents(succeededSteps);
-            CountSucceeded(succeeded, now);
+            workflows.ReleaseDependents(succeededSteps);
+            counts.CountSucceeded(succeeded, now);
             return results;
         }, ct).ConfigureAwait(false);
-        if (wakeClaimers) Signals.JobsAvailable.Set();
-        if (wakeScheduler) Signals.ScheduleChanged.Set();
-        if (JobReport.AnyEnded(reports, applied)) Signals.JobsEnded.Set();
+        if (wakeClaimers) signals.JobsAvailable.Set();
+        if (wakeScheduler) signals.ScheduleChanged.Set();
+        if (JobReport.AnyEnded(reports, applied)) signals.JobsEnded.Set();
         return applied;
     }
 
-    /// <summary>Applies a success found by job id (a report for a job this instance did not claim); null when fenced out.</summary>
     private static void Tally(Dictionary<string, int> counts, string queue) =>
         counts[queue] = counts.GetValueOrDefault(queue) + 1;
 
+    /// <summary>Applies a success found by job id (a report for a job this instance did not claim); null when fenced out.</summary>
     private (long Seq, bool IsStep, string Queue)? SucceedById(JobSucceededReport s, long now)
     {
-        var succeed = Raw(SucceedSql).Bind("@id", s.JobId.ToString()).Bind("@attempt", s.Attempt).Bind("@worker", s.WorkerId)
+        var succeed = db.Raw(SucceedSql).Bind("@id", s.JobId.ToString()).Bind("@attempt", s.Attempt).Bind("@worker", s.WorkerId)
             .Bind("@result", s.Result).Bind("@now", now);
         try
         {
@@ -172,10 +179,28 @@ public sealed partial class SqliteJobStore
     }
 
     private Microsoft.Data.Sqlite.SqliteCommand Fenced(string sql, JobReport report) =>
-        Prepared(sql).Bind("@id", report.JobId.ToString()).Bind("@attempt", report.Attempt).Bind("@worker", report.WorkerId);
+        db.Prepared(sql).Bind("@id", report.JobId.ToString()).Bind("@attempt", report.Attempt).Bind("@worker", report.WorkerId);
 
-    private void InsertError(long jobSeq, int attempt, long now, string? workerId, JobError error) =>
-        Prepared(InsertErrorSql).Bind("@seq", jobSeq).Bind("@attempt", attempt).Bind("@now", now).Bind("@worker", workerId)
+    /// <summary>Records an attempt's error on the job's row (inside the caller's write transaction).</summary>
+    public void InsertError(long jobSeq, int attempt, long now, string? workerId, JobError error) =>
+        db.Prepared(InsertErrorSql).Bind("@seq", jobSeq).Bind("@attempt", attempt).Bind("@now", now).Bind("@worker", workerId)
             .Bind("@kind", error.Kind).Bind("@type", error.Type).Bind("@message", error.Message).Bind("@stack", error.StackTrace)
             .ExecuteNonQuery();
+
+    private static readonly string RenewLeaseSql = $"UPDATE jobs SET lease_until = @lease_until WHERE {FenceSql.Report}";
+
+    /// <summary>Renews the leases of <paramref name="jobs"/> held by <paramref name="workerId"/> until
+    /// <paramref name="leaseUntil"/> (Unix ms), inside the caller's write transaction; returns those it no longer holds.</summary>
+    public List<JobLease> RenewLeases(IReadOnlyList<JobLease> jobs, string workerId, long leaseUntil)
+    {
+        var lost = new List<JobLease>();
+        var renew = db.Raw(RenewLeaseSql);
+        foreach (var job in jobs)
+        {
+            var renewed = renew.Bind("@lease_until", leaseUntil).Bind("@id", job.JobId.ToString())
+                .Bind("@attempt", job.Attempt).Bind("@worker", workerId).Execute() == 1;
+            if (!renewed) lost.Add(job);
+        }
+        return lost;
+    }
 }

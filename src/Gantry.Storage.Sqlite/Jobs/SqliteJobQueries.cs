@@ -3,13 +3,15 @@ using Microsoft.Data.Sqlite;
 
 namespace Gantry.Storage.Sqlite;
 
-public sealed partial class SqliteJobStore
+/// <summary>Reads of jobs on pooled read connections: one job with its errors, usage and logs, pages of the job list
+/// (filters, tags, search), and the counts and oldest ids of a match (what bulk actions walk).</summary>
+internal sealed class SqliteJobQueries(SqliteDatabase db)
 {
     private static readonly string JobColumns = JobRows<SqliteColumns>.Columns;
 
     private static JobRecord ReadJob(SqliteDataReader r) => JobRows<SqliteColumns>.Read(r);
 
-    public Task<JobRecord?> JobGetAsync(Guid id, CancellationToken ct) => ReadAsync(c =>
+    public Task<JobRecord?> JobGetAsync(Guid id, CancellationToken ct) => db.ReadAsync(c =>
     {
         using var cmd = c.CreateCommand();
         cmd.CommandText = $"SELECT {JobColumns} FROM jobs WHERE id = @id";
@@ -38,7 +40,7 @@ public sealed partial class SqliteJobStore
         return job with { Errors = list, Usage = used };
     }, ct);
 
-    public Task<IReadOnlyList<JobAttemptLogLine>> JobLogsAsync(Guid id, CancellationToken ct) => ReadAsync<IReadOnlyList<JobAttemptLogLine>>(c =>
+    public Task<IReadOnlyList<JobAttemptLogLine>> JobLogsAsync(Guid id, CancellationToken ct) => db.ReadAsync<IReadOnlyList<JobAttemptLogLine>>(c =>
     {
         using var find = c.CreateCommand();
         find.CommandText = "SELECT seq FROM jobs WHERE id = @id";
@@ -54,7 +56,7 @@ public sealed partial class SqliteJobStore
         return lines;
     }, ct);
 
-    public Task<IReadOnlyList<JobRecord>> JobListAsync(JobListParams p, CancellationToken ct) => ReadAsync<IReadOnlyList<JobRecord>>(c =>
+    public Task<IReadOnlyList<JobRecord>> JobListAsync(JobListParams p, CancellationToken ct) => db.ReadAsync<IReadOnlyList<JobRecord>>(c =>
     {
         // One read transaction: the kept count and the walk it bounds see the same jobs.
         using var tx = c.BeginTransaction(deferred: true);
@@ -159,14 +161,14 @@ public sealed partial class SqliteJobStore
         return where;
     }
 
-    public Task<long> JobCountAsync(JobMatch m, CancellationToken ct) => ReadAsync(c =>
+    public Task<long> JobCountAsync(JobMatch m, CancellationToken ct) => db.ReadAsync(c =>
     {
         using var cmd = c.CreateCommand();
         cmd.CommandText = $"SELECT count(*) FROM jobs WHERE {string.Join(" AND ", MatchWhere(cmd, m))}";
         return Convert.ToInt64(cmd.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture);
     }, ct);
 
-    public Task<IReadOnlyList<Guid>> JobFindOldestAsync(JobMatch m, int limit, CancellationToken ct) => ReadAsync<IReadOnlyList<Guid>>(c =>
+    public Task<IReadOnlyList<Guid>> JobFindOldestAsync(JobMatch m, int limit, CancellationToken ct) => db.ReadAsync<IReadOnlyList<Guid>>(c =>
     {
         using var cmd = c.CreateCommand();
         cmd.CommandText = $"SELECT id FROM jobs WHERE {string.Join(" AND ", MatchWhere(cmd, m))} ORDER BY seq LIMIT @limit";
@@ -175,23 +177,5 @@ public sealed partial class SqliteJobStore
         var ids = new List<Guid>();
         while (r.Read()) ids.Add(Guid.Parse(r.GetString(0)));
         return ids;
-    }, ct);
-
-    // The condition is the claim index's own, so the count walks that index (only queued rows), never the
-    // finished jobs the store retains.
-    private static readonly string BacklogSql = $"""
-        SELECT queue, count(*) FROM jobs
-        WHERE {StateSql.From(JobTransition.Claim)} AND queue NOT IN (SELECT queue FROM queue_pauses)
-        GROUP BY queue
-        """;
-
-    public Task<IReadOnlyDictionary<string, long>> QueueBacklogAsync(CancellationToken ct) => ReadAsync<IReadOnlyDictionary<string, long>>(c =>
-    {
-        var backlog = new Dictionary<string, long>(StringComparer.Ordinal);
-        using var cmd = c.CreateCommand();
-        cmd.CommandText = BacklogSql;
-        using var r = cmd.ExecuteReader();
-        while (r.Read()) backlog[r.GetString(0)] = r.GetInt64(1);
-        return backlog;
     }, ct);
 }

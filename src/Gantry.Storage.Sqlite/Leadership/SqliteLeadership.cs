@@ -1,6 +1,7 @@
 namespace Gantry.Storage.Sqlite;
 
-public sealed partial class SqliteJobStore
+/// <summary>Leadership as a lease row per name (SQLite has no sessions that die with a process).</summary>
+internal sealed class SqliteLeadership(SqliteDatabase db)
 {
     // SQLite has no sessions that die with a process, so leadership is a lease row: the holder renews
     // it, anyone takes it once it has lapsed. The upsert's WHERE decides in one statement, inside the
@@ -13,13 +14,13 @@ public sealed partial class SqliteJobStore
         WHERE leaders.holder = excluded.holder OR leaders.expires_at <= @now
         """;
 
-    public Task<bool> LeaderTryElectAsync(LeaderElectParams p, CancellationToken ct) => WriteAsync(_ =>
+    public Task<bool> LeaderTryElectAsync(LeaderElectParams p, CancellationToken ct) => db.WriteAsync(_ =>
     {
-        var now = NowMs();
-        return Prepared(ElectSql).Bind("@name", p.Name).Bind("@holder", p.HolderId).Bind("@now", now)
+        var now = db.NowMs();
+        return db.Prepared(ElectSql).Bind("@name", p.Name).Bind("@holder", p.HolderId).Bind("@now", now)
             .Bind("@expires", now + (long)p.Ttl.TotalMilliseconds).ExecuteNonQuery() == 1;
     }, ct);
 
-    public Task LeaderResignAsync(LeaderResignParams p, CancellationToken ct) => WriteAsync(_ =>
-        Prepared("DELETE FROM leaders WHERE name = @name AND holder = @holder").Bind("@name", p.Name).Bind("@holder", p.HolderId).ExecuteNonQuery(), ct);
+    public Task LeaderResignAsync(LeaderResignParams p, CancellationToken ct) => db.WriteAsync(_ =>
+        db.Prepared("DELETE FROM leaders WHERE name = @name AND holder = @holder").Bind("@name", p.Name).Bind("@holder", p.HolderId).ExecuteNonQuery(), ct);
 }
