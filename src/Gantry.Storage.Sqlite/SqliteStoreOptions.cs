@@ -3,6 +3,7 @@ namespace Gantry.Storage.Sqlite;
 /// <summary>How to open an SQLite store.</summary>
 public sealed record SqliteStoreOptions
 {
+    /// <summary>The busy timeout when none is given: 10 seconds.</summary>
     public static readonly TimeSpan BusyTimeoutDefault = TimeSpan.FromSeconds(10);
 
     /// <summary>Path of the database file.</summary>
@@ -27,6 +28,8 @@ public sealed record SqliteStoreOptions
     /// Defaults to true.</summary>
     public bool Migrate { get; init; } = true;
 
+    /// <summary>The clock the store reads for every time it records (enqueue, leases, finishes, schedules); a test
+    /// passes a fake one. Defaults to <see cref="TimeProvider.System"/>.</summary>
     public TimeProvider Time { get; init; } = TimeProvider.System;
 
     /// <summary>Refuses a missing path and a negative busy timeout; runs when the store opens.</summary>

@@ -4,7 +4,7 @@ namespace Gantry.Storage.Sqlite;
 
 /// <summary>
 /// The row key of each job this store instance claimed and has not yet seen end: the claim remembers them
-/// (<c>SqliteJobStore.Claim.cs</c>), a report forgets them (<c>SqliteJobStore.Reports.cs</c>), and a success finds its row
+/// (<see cref="SqliteClaims"/>), a report forgets them (<see cref="SqliteReports"/>), and a success finds its row
 /// by the key instead of through the id index. A report from another process falls back to the id. Touched only under
 /// the store's write lock, so not synchronised itself.
 /// </summary>
