@@ -1,6 +1,5 @@
 using Gantry.Flow;
 using Gantry.Jobs;
-using Gantry.Scheduling;
 using Gantry.Workflows;
 
 namespace Gantry.Storage.Sqlite;

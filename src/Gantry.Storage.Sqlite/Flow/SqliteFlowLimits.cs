@@ -1,5 +1,4 @@
 using Gantry.Flow;
-using Gantry.Jobs;
 using Microsoft.Data.Sqlite;
 
 namespace Gantry.Storage.Sqlite;

@@ -1,6 +1,4 @@
-using Gantry.Flow;
 using Gantry.Jobs;
-using Gantry.Serialization;
 using Gantry.Storage.Sqlite.Native;
 
 namespace Gantry.Storage.Sqlite;

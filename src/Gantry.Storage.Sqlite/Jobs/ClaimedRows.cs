@@ -1,5 +1,3 @@
-using Gantry.Storage;
-
 namespace Gantry.Storage.Sqlite;
 
 /// <summary>

@@ -1,5 +1,4 @@
 using Gantry.Flow;
-using Gantry.Jobs;
 
 namespace Gantry.Storage.Sqlite;
 

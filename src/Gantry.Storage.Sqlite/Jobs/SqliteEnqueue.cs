@@ -1,5 +1,4 @@
 using Gantry.Jobs;
-using Gantry.Serialization;
 using Gantry.Storage.Sqlite.Native;
 using Gantry.Telemetry;
 using Microsoft.Data.Sqlite;
