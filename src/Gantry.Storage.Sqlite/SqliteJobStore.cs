@@ -12,7 +12,7 @@ namespace Gantry.Storage.Sqlite;
 /// timeout. Reads use pooled connections and never block writers. Safe to use from any number of threads.
 /// </summary>
 /// <remarks>Each member forwards to the part of the store that owns it (<c>Sqlite*</c> types in this project); the
-/// database they share (<see cref="SqliteDatabase"/>) holds every connection.</remarks>
+/// database they share (<c>SqliteDatabase</c>) holds every connection.</remarks>
 public sealed class SqliteJobStore : IJobStore
 {
     private readonly SqliteDatabase _db;
