@@ -1,4 +1,6 @@
-using Npgsql;
+using Gantry.Flow;
+using Gantry.Jobs;
+using Gantry.Workflows;
 
 namespace Gantry.Storage.Postgres;
 
@@ -10,67 +12,64 @@ namespace Gantry.Storage.Postgres;
 /// every instance LISTENs on, so idle workers in other processes wake at once (polling stays the
 /// fallback). Connections run with <c>plan_cache_mode = force_generic_plan</c>: a plan chosen on the
 /// statistics of a queue full of queued rows must not turn batched updates into table scans.
+/// Thread-safe; open it with <see cref="OpenAsync"/> and dispose it once.
 /// </summary>
-public sealed partial class PostgresJobStore : IJobStore
+/// <remarks>
+/// Each responsibility is a part of its own (<see cref="PostgresClaims"/>, <see cref="PostgresReports"/>, …) over the
+/// shared <see cref="PostgresDatabase"/>; this type makes them, forwards each member to its part and closes them.
+/// </remarks>
+public sealed class PostgresJobStore : IJobStore
 {
-    private const int MaxTransientRetries = 3;
-
-    private readonly NpgsqlDataSource _data;
-    private readonly TimeProvider _time;
-    private readonly string _schema;
-    private readonly string? _database;
-    private readonly string _channel;
-    private readonly string _listenConnectionString;
-    private readonly string _leaderConnectionString;
-    private readonly CancellationTokenSource _stopping = new();
+    private readonly PostgresDatabase _db;
+    private readonly PostgresMigrations _migrations;
+    private readonly PostgresEnqueue _enqueue;
+    private readonly PostgresClaims _claims;
+    private readonly PostgresFlowLimits _flowLimits;
+    private readonly PostgresReports _reports;
+    private readonly PostgresJobQueries _jobQueries;
+    private readonly PostgresCounts _counts;
+    private readonly PostgresControl _control;
+    private readonly PostgresWorkers _workers;
+    private readonly PostgresWorkflows _workflows;
+    private readonly PostgresSchedules _schedules;
+    private readonly PostgresMaintenance _maintenance;
+    private readonly PostgresLeadership _leadership;
+    private readonly PostgresAuditLog _auditLog;
     private PostgresListener? _listener;
-    private readonly PostgresEndedNotifier _ended;
-    private int _disposed;
 
     private PostgresJobStore(PostgresStoreOptions options)
     {
-        options.Validate();
-        NpgsqlConnectionStringBuilder b;
-        try { b = new NpgsqlConnectionStringBuilder(options.ConnectionString); }
-        catch (ArgumentException ex) { throw new InvalidInputException("store", $"not a PostgreSQL connection string: {ex.Message}"); }
-        _time = options.Time;
-        _schema = options.Schema;
-        _database = b.Database;
-        _channel = $"gantry_{options.Schema}";
-        Server = $"{b.Host ?? "localhost"}:{b.Port}";
-        Description = $"postgres://{(string.IsNullOrEmpty(b.Username) ? "" : b.Username + "@")}{Server}/{b.Database}"
-            + (_schema == PostgresStoreOptions.SchemaDefault ? "" : $"?schema={_schema}");
-        b.SearchPath = _schema;
-        // JIT off: a queue's statements touch hundreds of rows, never enough to repay compiling, and an estimate
-        // inflated by disabled scan types (see PostgresArrayUpdate) would otherwise cost a few hundred ms of JIT per call.
-        b.Options = $"{b.Options} -c plan_cache_mode=force_generic_plan -c jit=off".Trim();
-        // Hot statements are prepared server-side after a couple of uses: less parsing and planning per claim.
-        if (b.MaxAutoPrepare == 0) b.MaxAutoPrepare = 64;
-        b.AutoPrepareMinUsages = 2;
-        // No session state outlives a use of a pooled connection (settings are SET LOCAL, the migration's lock is
-        // transaction-scoped, LISTEN and the leader's lock have connections of their own), so the reset Npgsql
-        // would send with the next statement (three statements, every time a connection is taken) is skipped.
-        b.NoResetOnClose = true;
-        if (string.IsNullOrEmpty(b.ApplicationName)) b.ApplicationName = "gantry";
-        _data = NpgsqlDataSource.Create(b.ConnectionString);
-        _ended = new PostgresEndedNotifier(_data, _channel, _stopping.Token);
-        // The listening connection lives as long as the store; it is not a pooled one.
-        _listenConnectionString = new NpgsqlConnectionStringBuilder(b.ConnectionString) { Pooling = false, KeepAlive = 30 }.ConnectionString;
-        // A leader's session must not be pooled (closing it must end the session and free the lock), and
-        // TCP keepalives let the server notice a leader host that vanished without closing its socket.
-        _leaderConnectionString = new NpgsqlConnectionStringBuilder(b.ConnectionString)
-        { Pooling = false, KeepAlive = 5, TcpKeepAlive = true, TcpKeepAliveTime = 5, TcpKeepAliveInterval = 2, ApplicationName = b.ApplicationName + " leader" }.ConnectionString;
+        _db = new PostgresDatabase(options);
+        // The queues with limits: the flow limits' settings invalidate it, every claim reads it.
+        var limited = new PostgresLimitedQueues();
+        _migrations = new PostgresMigrations(_db);
+        _workflows = new PostgresWorkflows(_db);
+        _counts = new PostgresCounts(_db);
+        _enqueue = new PostgresEnqueue(_db);
+        _claims = new PostgresClaims(_db, limited);
+        _flowLimits = new PostgresFlowLimits(_db, limited);
+        _reports = new PostgresReports(_db, _workflows);
+        _jobQueries = new PostgresJobQueries(_db);
+        _control = new PostgresControl(_db, _workflows);
+        _workers = new PostgresWorkers(_db);
+        _schedules = new PostgresSchedules(_db);
+        _maintenance = new PostgresMaintenance(_db, _counts, _workflows);
+        _leadership = new PostgresLeadership(_db);
+        _auditLog = new PostgresAuditLog(_db);
     }
 
-    /// <summary>Connects, creates or upgrades the schema and starts listening for other processes' wake-ups.</summary>
+    /// <summary>Connects, creates or upgrades the schema (or, with <see cref="PostgresStoreOptions.Migrate"/> off, checks that
+    /// it is at <see cref="LatestSchemaVersion"/>) and starts listening for other processes' wake-ups.</summary>
+    /// <exception cref="InvalidInputException">The options are not valid.</exception>
+    /// <exception cref="StoreUnavailableException">The server cannot be reached, or the schema is not one this code can use.</exception>
     public static async Task<PostgresJobStore> OpenAsync(PostgresStoreOptions options, CancellationToken ct)
     {
         var store = new PostgresJobStore(options);
         try
         {
-            if (options.Migrate) await store.MigrateAsync(ct).ConfigureAwait(false);
-            else await store.CheckSchemaAsync(ct).ConfigureAwait(false);
-            if (options.Listen) store._listener = PostgresListener.Start(store._listenConnectionString, store._channel, store.Signals, store._stopping.Token);
+            if (options.Migrate) await store._migrations.MigrateAsync(ct).ConfigureAwait(false);
+            else await store._migrations.CheckSchemaAsync(ct).ConfigureAwait(false);
+            if (options.Listen) store._listener = PostgresListener.Start(store._db.ListenConnectionString, store._db.Channel, store.Signals, store._db.Stopping);
             return store;
         }
         catch
@@ -80,14 +79,17 @@ public sealed partial class PostgresJobStore : IJobStore
         }
     }
 
-    /// <summary>host:port, for messages.</summary>
-    public string Server { get; }
+    /// <summary>host:port of the server, for messages.</summary>
+    public string Server => _db.Server;
 
-    public string Description { get; }
+    /// <inheritdoc/>
+    public string Description => _db.Description;
 
+    /// <inheritdoc/>
     public bool SupportsCrossProcessNotifications => true;
 
-    public StoreSignals Signals { get; } = new();
+    /// <inheritdoc/>
+    public StoreSignals Signals => _db.Signals;
 
     /// <summary>The newest schema version this code knows (what <see cref="MigrateAsync"/> brings a store to).</summary>
     public static int LatestSchemaVersion => PostgresSchema.LatestVersion;
@@ -95,101 +97,178 @@ public sealed partial class PostgresJobStore : IJobStore
     /// <summary>Completes once the listening connection is LISTENing (tests wait for it before relying on a wake-up).</summary>
     internal Task ListeningAsync => _listener?.Listening ?? Task.CompletedTask;
 
-    private DateTime Now() => _time.GetUtcNow().UtcDateTime;
-
-    /// <summary>Runs <paramref name="work"/> on a pooled connection, statements auto-committed.</summary>
-    private async Task<T> RunAsync<T>(Func<NpgsqlConnection, Task<T>> work, CancellationToken ct)
-    {
-        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
-        try
-        {
-            await using var c = await _data.OpenConnectionAsync(ct).ConfigureAwait(false);
-            return await work(c).ConfigureAwait(false);
-        }
-        catch (NpgsqlException ex) when (!ct.IsCancellationRequested)
-        {
-            throw PostgresErrors.Translate(ex, Server);
-        }
-    }
-
     /// <summary>
-    /// Runs <paramref name="work"/> in one READ COMMITTED transaction. A deadlock or serialization
-    /// failure (two batches taking the same idempotency keys in different orders) is retried: the
-    /// whole transaction was rolled back, so running it again is safe.
+    /// Creates the schema and applies the migrations it lacks, all in one transaction holding an
+    /// advisory lock on the schema's name: processes starting together queue up here, and the
+    /// second finds the work done.
     /// </summary>
-    private Task<T> TransactAsync<T>(Func<NpgsqlConnection, Task<T>> work, CancellationToken ct) => AtomicAsync(work, explicitTransaction: true, ct);
+    public Task MigrateAsync(CancellationToken ct) => _migrations.MigrateAsync(ct);
 
-    /// <summary>
-    /// Runs <paramref name="work"/>, which sends exactly one <see cref="NpgsqlBatch"/>: the server runs a batch
-    /// (one Sync) as one implicit transaction, all or nothing, in a single round trip instead of the
-    /// three of BEGIN, the statements and COMMIT. Retried as <see cref="TransactAsync{T}"/> is.
-    /// </summary>
-    private Task<T> OneBatchAsync<T>(Func<NpgsqlConnection, Task<T>> work, CancellationToken ct) => AtomicAsync(work, explicitTransaction: false, ct);
+    /// <inheritdoc/>
+    public Task<int> SchemaVersionAsync(CancellationToken ct) => _migrations.SchemaVersionAsync(ct);
 
-    private async Task<T> AtomicAsync<T>(Func<NpgsqlConnection, Task<T>> work, bool explicitTransaction, CancellationToken ct)
-    {
-        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
-        for (var attempt = 1; ; attempt++)
-        {
-            try
-            {
-                await using var c = await _data.OpenConnectionAsync(ct).ConfigureAwait(false);
-                if (!explicitTransaction) return await work(c).ConfigureAwait(false);
-                await using var tx = await c.BeginTransactionAsync(ct).ConfigureAwait(false);
-                var result = await work(c).ConfigureAwait(false);
-                await tx.CommitAsync(ct).ConfigureAwait(false);
-                return result;
-            }
-            catch (PostgresException ex) when (ex.IsTransient || ex.SqlState is PostgresErrorCodes.DeadlockDetected or PostgresErrorCodes.SerializationFailure)
-            {
-                if (attempt >= MaxTransientRetries) throw PostgresErrors.Translate(ex, Server);
-            }
-            catch (NpgsqlException ex) when (!ct.IsCancellationRequested)
-            {
-                throw PostgresErrors.Translate(ex, Server);
-            }
-        }
-    }
+    /// <inheritdoc/>
+    public Task<IReadOnlyList<JobEnqueueResult>> JobEnqueueManyAsync(JobEnqueueParams p, CancellationToken ct) => _enqueue.JobEnqueueManyAsync(p, ct);
 
-    private static NpgsqlCommand Command(NpgsqlConnection c, string sql)
-    {
-        var cmd = c.CreateCommand();
-        cmd.CommandText = sql;
-        return cmd;
-    }
+    /// <inheritdoc/>
+    public Task<IReadOnlyList<ClaimedJob>> JobClaimAsync(JobClaimParams p, CancellationToken ct) => _claims.JobClaimAsync(p, ct);
 
-    /// <summary>Jobs ended (their transaction has committed): waiters here at once, in other processes by a notification.</summary>
-    private void JobsEnded()
-    {
-        Signals.JobsEnded.Set();
-        _ended.Raise();
-    }
+    /// <inheritdoc/>
+    public Task<IReadOnlyList<bool>> JobReportManyAsync(IReadOnlyList<JobReport> reports, CancellationToken ct) => _reports.JobReportManyAsync(reports, ct);
 
-    /// <summary>Wakes every listening instance once this transaction commits (NOTIFY is transactional and de-duplicated).</summary>
-    private Task NotifyAsync(NpgsqlConnection c, string kind, CancellationToken ct) => ExecuteAndDisposeAsync(Command(c, NotifySql).Bind("@channel", _channel).Bind("@kind", kind), ct);
+    /// <inheritdoc/>
+    public Task<JobRecord?> JobGetAsync(Guid id, CancellationToken ct) => _jobQueries.JobGetAsync(id, ct);
 
-    /// <summary>The notification as a statement of a batch.</summary>
-    private NpgsqlBatchCommand Notify(string kind) => new NpgsqlBatchCommand(NotifySql).Bind("@channel", _channel).Bind("@kind", kind);
+    /// <inheritdoc/>
+    public Task<IReadOnlyList<JobAttemptLogLine>> JobLogsAsync(Guid id, CancellationToken ct) => _jobQueries.JobLogsAsync(id, ct);
 
-    /// <summary>The notifications an insert of jobs in <paramref name="states"/> sends: claimers for queued ones, the scheduler for scheduled ones.</summary>
-    private NpgsqlBatchCommand[] WakeUps(IReadOnlyCollection<Gantry.Jobs.JobState> states) =>
-        [.. states.Contains(Gantry.Jobs.JobState.Queued) ? [Notify(PostgresNotifications.Jobs)] : Array.Empty<NpgsqlBatchCommand>(),
-         .. states.Contains(Gantry.Jobs.JobState.Scheduled) ? [Notify(PostgresNotifications.Schedule)] : Array.Empty<NpgsqlBatchCommand>()];
+    /// <inheritdoc/>
+    public Task<IReadOnlyList<JobRecord>> JobListAsync(JobListParams p, CancellationToken ct) => _jobQueries.JobListAsync(p, ct);
 
-    private const string NotifySql = "SELECT pg_notify(@channel, @kind)";
+    /// <inheritdoc/>
+    public Task<JobCancelResult> JobCancelAsync(Guid id, CancellationToken ct) => _control.JobCancelAsync(id, now: false, ct);
 
-    private static async Task ExecuteAndDisposeAsync(NpgsqlCommand cmd, CancellationToken ct)
-    {
-        await using (cmd) await cmd.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
-    }
+    /// <inheritdoc/>
+    public Task<JobCancelResult> JobCancelAsync(Guid id, bool now, CancellationToken ct) => _control.JobCancelAsync(id, now, ct);
 
+    /// <inheritdoc/>
+    public Task JobRetryAsync(Guid id, CancellationToken ct) => _control.JobRetryAsync(id, ct);
+
+    /// <inheritdoc/>
+    public Task<long> JobCountAsync(JobMatch m, CancellationToken ct) => _jobQueries.JobCountAsync(m, ct);
+
+    /// <inheritdoc/>
+    public Task<IReadOnlyList<Guid>> JobFindOldestAsync(JobMatch m, int limit, CancellationToken ct) => _jobQueries.JobFindOldestAsync(m, limit, ct);
+
+    /// <inheritdoc/>
+    public Task AuditAppendAsync(AuditEntry e, CancellationToken ct) => _auditLog.AuditAppendAsync(e, ct);
+
+    /// <inheritdoc/>
+    public Task<IReadOnlyList<AuditEntry>> AuditListAsync(AuditListParams p, CancellationToken ct) => _auditLog.AuditListAsync(p, ct);
+
+    /// <inheritdoc/>
+    public Task<int> JobPromoteDueAsync(JobPromoteParams p, CancellationToken ct) => _maintenance.JobPromoteDueAsync(p, ct);
+
+    /// <inheritdoc/>
+    public Task<DateTimeOffset?> JobNextDueAsync(CancellationToken ct) => _maintenance.JobNextDueAsync(ct);
+
+    /// <inheritdoc/>
+    public Task<IReadOnlyList<RescuedJob>> JobRescueExpiredAsync(JobRescueParams p, CancellationToken ct) => _maintenance.JobRescueExpiredAsync(p, ct);
+
+    /// <inheritdoc/>
+    public Task<int> JobCleanAsync(JobCleanParams p, CancellationToken ct) => _maintenance.JobCleanAsync(p, ct);
+
+    /// <inheritdoc/>
+    public Task<UpkeepResult> UpkeepAsync(CancellationToken ct) => _maintenance.UpkeepAsync(ct);
+
+    /// <inheritdoc/>
+    public Task<IReadOnlyList<QueueStats>> QueueStatsAsync(CancellationToken ct) => _counts.QueueStatsAsync(ct);
+
+    /// <inheritdoc/>
+    public Task<IReadOnlyDictionary<string, long>> QueueBacklogAsync(CancellationToken ct) => _counts.QueueBacklogAsync(ct);
+
+    /// <inheritdoc/>
+    public Task WorkerRegisterAsync(WorkerRegistration p, CancellationToken ct) => _workers.WorkerRegisterAsync(p, ct);
+
+    /// <inheritdoc/>
+    public Task<WorkerHeartbeatResult> WorkerHeartbeatAsync(WorkerHeartbeatParams p, CancellationToken ct) => _workers.WorkerHeartbeatAsync(p, ct);
+
+    /// <inheritdoc/>
+    public Task<IReadOnlyList<WorkerCommand>> WorkerCommandsTakeAsync(string workerId, CancellationToken ct) => _workers.WorkerCommandsTakeAsync(workerId, ct);
+
+    /// <inheritdoc/>
+    public Task WorkerCommandSendAsync(string workerId, WorkerCommandKind kind, CancellationToken ct) => _control.WorkerCommandSendAsync(workerId, kind, ct);
+
+    /// <inheritdoc/>
+    public Task QueuePauseAsync(string queue, CancellationToken ct) => _control.QueuePauseAsync(queue, ct);
+
+    /// <inheritdoc/>
+    public Task QueueResumeAsync(string queue, CancellationToken ct) => _control.QueueResumeAsync(queue, ct);
+
+    /// <inheritdoc/>
+    public Task QueueLimitsSetAsync(string queue, QueueLimits limits, bool anyQueue, CancellationToken ct) => _flowLimits.QueueLimitsSetAsync(queue, limits, anyQueue, ct);
+
+    /// <inheritdoc/>
+    public Task QueueLimitsClearAsync(string queue, CancellationToken ct) => _flowLimits.QueueLimitsClearAsync(queue, ct);
+
+    /// <inheritdoc/>
+    public Task<IReadOnlyList<QueueLimitStatus>> QueueLimitsListAsync(CancellationToken ct) => _flowLimits.QueueLimitsListAsync(ct);
+
+    /// <inheritdoc/>
+    public Task WorkerDeregisterAsync(string workerId, CancellationToken ct) => _workers.WorkerDeregisterAsync(workerId, ct);
+
+    /// <inheritdoc/>
+    public Task<IReadOnlyList<WorkerRecord>> WorkerListAsync(CancellationToken ct) => _workers.WorkerListAsync(ct);
+
+    /// <inheritdoc/>
+    public Task<IReadOnlySet<string>> JobTypesServedAsync(CancellationToken ct) => _workers.JobTypesServedAsync(ct);
+
+    /// <inheritdoc/>
+    public Task<IReadOnlyList<DeadWorker>> WorkerMarkDeadAsync(WorkerMarkDeadParams p, CancellationToken ct) => _workers.WorkerMarkDeadAsync(p, ct);
+
+    /// <inheritdoc/>
+    public Task<IReadOnlyList<WorkerRunningJob>> WorkerRunningJobsAsync(CancellationToken ct) => _workers.WorkerRunningJobsAsync(ct);
+
+    /// <inheritdoc/>
+    public Task<WorkflowCreateResult> WorkflowCreateAsync(WorkflowCreateParams p, CancellationToken ct) => _workflows.WorkflowCreateAsync(p, ct);
+
+    /// <inheritdoc/>
+    public Task<WorkflowRecord?> WorkflowGetAsync(Guid id, CancellationToken ct) => _workflows.WorkflowGetAsync(id, ct);
+
+    /// <inheritdoc/>
+    public Task<IReadOnlyList<WorkflowSummary>> WorkflowListAsync(WorkflowListParams p, CancellationToken ct) => _workflows.WorkflowListAsync(p, ct);
+
+    /// <inheritdoc/>
+    public Task<WorkflowCancelResult> WorkflowCancelAsync(Guid id, CancellationToken ct) => _workflows.WorkflowCancelAsync(id, ct);
+
+    /// <inheritdoc/>
+    public Task<ScheduleUpsertOutcome> ScheduleUpsertAsync(ScheduleUpsertParams p, CancellationToken ct) => _schedules.ScheduleUpsertAsync(p, ct);
+
+    /// <inheritdoc/>
+    public Task<ScheduleRecord?> ScheduleGetAsync(string name, CancellationToken ct) => _schedules.ScheduleGetAsync(name, ct);
+
+    /// <inheritdoc/>
+    public Task<IReadOnlyList<ScheduleRecord>> ScheduleListAsync(CancellationToken ct) => _schedules.ScheduleListAsync(ct);
+
+    /// <inheritdoc/>
+    public Task ScheduleDeleteAsync(string name, CancellationToken ct) => _schedules.ScheduleDeleteAsync(name, ct);
+
+    /// <inheritdoc/>
+    public Task SchedulePauseAsync(string name, bool paused, CancellationToken ct) => _schedules.SchedulePauseAsync(name, paused, ct);
+
+    /// <inheritdoc/>
+    public Task<ScheduleFireResult> ScheduleFireAsync(ScheduleFireParams p, CancellationToken ct) => _schedules.ScheduleFireAsync(p, ct);
+
+    /// <inheritdoc/>
+    public Task ScheduleAdvanceAsync(ScheduleAdvanceParams p, CancellationToken ct) => _schedules.ScheduleAdvanceAsync(p, ct);
+
+    /// <inheritdoc/>
+    public Task QueueRetentionSetAsync(QueueRetention p, CancellationToken ct) => _maintenance.QueueRetentionSetAsync(p, ct);
+
+    /// <inheritdoc/>
+    public Task<IReadOnlyList<QueueRetention>> QueueRetentionListAsync(CancellationToken ct) => _maintenance.QueueRetentionListAsync(ct);
+
+    /// <inheritdoc/>
+    public Task<bool> LeaderTryElectAsync(LeaderElectParams p, CancellationToken ct) => _leadership.LeaderTryElectAsync(p, ct);
+
+    /// <inheritdoc/>
+    public Task LeaderResignAsync(LeaderResignParams p, CancellationToken ct) => _leadership.LeaderResignAsync(p, ct);
+
+    /// <inheritdoc/>
+    public Task<int> AlertEnqueueAsync(IReadOnlyList<AlertMessage> alerts, CancellationToken ct) => _auditLog.AlertEnqueueAsync(alerts, ct);
+
+    /// <inheritdoc/>
+    public Task<IReadOnlyList<AlertDelivery>> AlertDueAsync(int limit, CancellationToken ct) => _auditLog.AlertDueAsync(limit, ct);
+
+    /// <inheritdoc/>
+    public Task AlertSettleAsync(IReadOnlyList<AlertAttemptResult> results, TimeSpan keep, CancellationToken ct) => _auditLog.AlertSettleAsync(results, keep, ct);
+
+    /// <summary>Stops listening, ends the leader sessions (freeing their locks) and closes the pool; a second call does nothing.</summary>
     public async ValueTask DisposeAsync()
     {
-        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
-        _stopping.Cancel();
+        if (!_db.Stop()) return;
         if (_listener is not null) await _listener.DisposeAsync().ConfigureAwait(false);
-        await CloseLeaderSessionsAsync().ConfigureAwait(false);
-        await _data.DisposeAsync().ConfigureAwait(false);
-        _stopping.Dispose();
+        await _leadership.DisposeAsync().ConfigureAwait(false);
+        await _db.DisposeAsync().ConfigureAwait(false);
     }
 }

@@ -3,6 +3,7 @@ namespace Gantry.Storage.Postgres;
 /// <summary>How to open a PostgreSQL store.</summary>
 public sealed record PostgresStoreOptions
 {
+    /// <summary>The schema a store uses when none is named: <c>gantry</c>.</summary>
     public const string SchemaDefault = "gantry";
 
     /// <summary>An Npgsql connection string (<see cref="PostgresUrl.Parse"/> turns a postgres:// URL into one).</summary>
@@ -20,6 +21,8 @@ public sealed record PostgresStoreOptions
     /// Defaults to true.</summary>
     public bool Migrate { get; init; } = true;
 
+    /// <summary>The store's clock for the times it writes (created, started, finished, due); tests pass a fake one.
+    /// Defaults to <see cref="TimeProvider.System"/>.</summary>
     public TimeProvider Time { get; init; } = TimeProvider.System;
 
     private static readonly System.Text.RegularExpressions.Regex SchemaName =

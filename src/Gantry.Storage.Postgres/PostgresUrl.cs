@@ -9,6 +9,7 @@ namespace Gantry.Storage.Postgres;
 /// </summary>
 public static class PostgresUrl
 {
+    /// <summary>True when <paramref name="text"/> starts with <c>postgres://</c> or <c>postgresql://</c> (any case); says nothing of the rest.</summary>
     public static bool IsPostgresUrl(string text) =>
         text.StartsWith("postgres://", StringComparison.OrdinalIgnoreCase) || text.StartsWith("postgresql://", StringComparison.OrdinalIgnoreCase);
 

@@ -2,10 +2,12 @@ using Gantry.Jobs;
 using Gantry.Workflows;
 using Npgsql;
 using NpgsqlTypes;
+using static Gantry.Storage.Postgres.PostgresDatabase;
 
 namespace Gantry.Storage.Postgres;
 
-public sealed partial class PostgresJobStore
+/// <summary>Workflows: creation, reads, cancel, and what a step's end does to the rest (release of dependents, cancel of the downstream).</summary>
+internal sealed class PostgresWorkflows(PostgresDatabase db)
 {
     // Sets as array parameters, each found through an index (the primary key, or the edges' index on depends_on_seq).
     private static readonly string ReleaseSql = WorkflowSql.Release($"seq = ANY(@seqs) AND {WorkflowSql.IsStep}");
@@ -16,14 +18,14 @@ public sealed partial class PostgresJobStore
     {
         var wf = p.Workflow;
         using var trace = Gantry.Telemetry.GantryTracing.StartEnqueue(wf.Steps.Select(s => s.Job).ToArray(), wf.Id);
-        var now = _time.GetUtcNow();
-        var states = wf.Steps.Select(s => s.DependsOn.Count > 0 ? JobState.Waiting : FirstState(s.Job, now)).ToArray();
-        var result = await TransactAsync(async c =>
+        var now = db.Time.GetUtcNow();
+        var states = wf.Steps.Select(s => s.DependsOn.Count > 0 ? JobState.Waiting : PostgresEnqueue.FirstState(s.Job, now)).ToArray();
+        var result = await db.TransactAsync(async c =>
         {
             await Command(c, WorkflowSql.InsertWorkflow).Bind("@id", wf.Id).Bind("@name", wf.Name).Bind("@on_failure", wf.OnFailure.ToText())
                 .Bind("@now", now.UtcDateTime).RunAsync(ct).ConfigureAwait(false);
             var jobs = wf.Steps.Select(s => s.Job).ToArray();
-            var seqs = await InsertJobsAsync(c, jobs, states, now, wf, null, ct).ConfigureAwait(false);
+            var seqs = await PostgresEnqueue.InsertJobsAsync(c, jobs, states, now, wf, null, ct).ConfigureAwait(false);
             if (seqs.Count != jobs.Length) throw new InvalidInputException("steps", "a step's job id is already taken");
             var bySteps = wf.Steps.ToDictionary(s => s.Name, s => seqs[s.Job.Id], StringComparer.Ordinal);
             var edges = wf.Steps.SelectMany(s => s.DependsOn.Select(d => (Job: bySteps[s.Name], DependsOn: bySteps[d]))).ToArray();
@@ -31,16 +33,16 @@ public sealed partial class PostgresJobStore
                 await Command(c, "INSERT INTO job_dependencies (job_seq, depends_on_seq) SELECT * FROM unnest(@jobs, @deps)")
                     .Bind("@jobs", edges.Select(e => e.Job).ToArray()).Bind("@deps", edges.Select(e => e.DependsOn).ToArray())
                     .RunAsync(ct).ConfigureAwait(false);
-            if (states.Contains(JobState.Queued)) await NotifyAsync(c, PostgresNotifications.Jobs, ct).ConfigureAwait(false);
-            if (states.Contains(JobState.Scheduled)) await NotifyAsync(c, PostgresNotifications.Schedule, ct).ConfigureAwait(false);
+            if (states.Contains(JobState.Queued)) await db.NotifyAsync(c, PostgresNotifications.Jobs, ct).ConfigureAwait(false);
+            if (states.Contains(JobState.Scheduled)) await db.NotifyAsync(c, PostgresNotifications.Schedule, ct).ConfigureAwait(false);
             return new WorkflowCreateResult(wf.Id, wf.Steps.Select((s, i) => new WorkflowStepJob(s.Name, s.Job.Id, states[i])).ToArray());
         }, ct).ConfigureAwait(false);
-        if (states.Contains(JobState.Queued)) Signals.JobsAvailable.Set();
-        if (states.Contains(JobState.Scheduled)) Signals.ScheduleChanged.Set();
+        if (states.Contains(JobState.Queued)) db.Signals.JobsAvailable.Set();
+        if (states.Contains(JobState.Scheduled)) db.Signals.ScheduleChanged.Set();
         return result;
     }
 
-    public Task<WorkflowRecord?> WorkflowGetAsync(Guid id, CancellationToken ct) => RunAsync(async c =>
+    public Task<WorkflowRecord?> WorkflowGetAsync(Guid id, CancellationToken ct) => db.RunAsync(async c =>
     {
         // No snapshot needed: the workflow row and its edges never change, and each step is read once.
         WorkflowRecord? workflow;
@@ -75,7 +77,7 @@ public sealed partial class PostgresJobStore
 
     public Task<IReadOnlyList<WorkflowSummary>> WorkflowListAsync(WorkflowListParams p, CancellationToken ct) => WorkflowPages.ListAsync(p, WorkflowPageAsync, ct);
 
-    private Task<IReadOnlyList<WorkflowSummary>> WorkflowPageAsync(Guid? before, int limit, CancellationToken ct) => RunAsync<IReadOnlyList<WorkflowSummary>>(async c =>
+    private Task<IReadOnlyList<WorkflowSummary>> WorkflowPageAsync(Guid? before, int limit, CancellationToken ct) => db.RunAsync<IReadOnlyList<WorkflowSummary>>(async c =>
     {
         await using var cmd = Command(c, WorkflowSql.List).Bind("@before", before, NpgsqlDbType.Uuid).Bind("@limit", limit);
         await using var r = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false);
@@ -88,14 +90,14 @@ public sealed partial class PostgresJobStore
 
     public async Task<WorkflowCancelResult> WorkflowCancelAsync(Guid id, CancellationToken ct)
     {
-        var result = await TransactAsync(async c =>
+        var result = await db.TransactAsync(async c =>
         {
             if (await Command(c, "SELECT 1 FROM workflows WHERE id = @id").Bind("@id", id).ScalarAsync(ct).ConfigureAwait(false) is null)
                 throw new WorkflowNotFoundException(id.ToString());
-            var (cancelled, requested) = await StopStepsAsync(c, id, seq: null, Now(), ct).ConfigureAwait(false);
+            var (cancelled, requested) = await StopStepsAsync(c, id, seq: null, db.Now(), ct).ConfigureAwait(false);
             return new WorkflowCancelResult(id, cancelled, requested);
         }, ct).ConfigureAwait(false);
-        if (result.Requested > 0) Signals.CommandsAvailable.Set();
+        if (result.Requested > 0) db.Signals.CommandsAvailable.Set();
         return result;
     }
 
@@ -106,7 +108,7 @@ public sealed partial class PostgresJobStore
     /// the other left (a deadlock between two batches sharing dependents rolls one back, to be retried).
     /// True when a step was queued (a NOTIFY is then sent).
     /// </summary>
-    private async Task<bool> ReleaseDependentsAsync(NpgsqlConnection c, List<long> succeededSteps, CancellationToken ct)
+    internal async Task<bool> ReleaseDependentsAsync(NpgsqlConnection c, List<long> succeededSteps, CancellationToken ct)
     {
         if (succeededSteps.Count == 0) return false;
         var dependents = new List<(long Seq, int Count)>();
@@ -134,7 +136,7 @@ public sealed partial class PostgresJobStore
                 while (await r.ReadAsync(ct).ConfigureAwait(false)) queued |= r.GetBoolean(0);
             } while (await r.NextResultAsync(ct).ConfigureAwait(false));
         }
-        if (queued) await NotifyAsync(c, PostgresNotifications.Jobs, ct).ConfigureAwait(false);
+        if (queued) await db.NotifyAsync(c, PostgresNotifications.Jobs, ct).ConfigureAwait(false);
         return queued;
     }
 
@@ -143,7 +145,7 @@ public sealed partial class PostgresJobStore
     /// its downstream is cancelled, or with on_failure = cancel every unfinished step of its workflow.
     /// True when running steps were asked to stop.
     /// </summary>
-    private async Task<bool> StepStoppedAsync(NpgsqlConnection c, long seq, DateTime now, CancellationToken ct)
+    internal async Task<bool> StepStoppedAsync(NpgsqlConnection c, long seq, DateTime now, CancellationToken ct)
     {
         Guid workflowId;
         WorkflowOnFailure onFailure;
@@ -154,7 +156,7 @@ public sealed partial class PostgresJobStore
             (workflowId, onFailure) = (r.GetGuid(0), WorkflowOnFailures.Parse(r.GetString(1)));
         }
         var (_, requested) = await StopStepsAsync(c, workflowId, onFailure == WorkflowOnFailure.Continue ? seq : null, now, ct).ConfigureAwait(false);
-        if (requested > 0) Signals.CommandsAvailable.Set();
+        if (requested > 0) db.Signals.CommandsAvailable.Set();
         return requested > 0;
     }
 
@@ -164,7 +166,7 @@ public sealed partial class PostgresJobStore
         var downstreamOnly = seq is not null;
         NpgsqlCommand InScope(string sql) => (downstreamOnly ? Command(c, sql).Bind("@seq", seq) : Command(c, sql).Bind("@workflow", workflowId)).Bind("@now", now);
         var cancelled = 0;
-        await LockReadyAsync(c, WorkflowSql.Scope(downstreamOnly), cmd => downstreamOnly ? cmd.Bind("@seq", seq) : cmd.Bind("@workflow", workflowId), ct)
+        await PostgresControl.LockReadyAsync(c, WorkflowSql.Scope(downstreamOnly), cmd => downstreamOnly ? cmd.Bind("@seq", seq) : cmd.Bind("@workflow", workflowId), ct)
             .ConfigureAwait(false);
         await using (var cmd = InScope(WorkflowSql.CancelSteps(downstreamOnly)))
         await using (var r = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false))
@@ -180,7 +182,7 @@ public sealed partial class PostgresJobStore
         foreach (var (id, worker) in running)
             await Command(c, WorkflowSql.InsertCancelCommand).Bind("@worker", worker, NpgsqlDbType.Text).Bind("@id", id).Bind("@now", now)
                 .RunAsync(ct).ConfigureAwait(false);
-        if (running.Count > 0) await NotifyAsync(c, PostgresNotifications.Commands, ct).ConfigureAwait(false);
+        if (running.Count > 0) await db.NotifyAsync(c, PostgresNotifications.Commands, ct).ConfigureAwait(false);
         return (cancelled, running.Count);
     }
 
@@ -188,7 +190,7 @@ public sealed partial class PostgresJobStore
     /// The results of claimed steps' dependencies, by step name, per step row key: one statement for the
     /// whole claim, inside its transaction (which plans each statement afresh, so the array is planned for).
     /// </summary>
-    private static async Task<Dictionary<long, Dictionary<string, string?>>> DependencyResultsAsync(NpgsqlConnection c, IReadOnlyList<long> steps, CancellationToken ct)
+    internal static async Task<Dictionary<long, Dictionary<string, string?>>> DependencyResultsAsync(NpgsqlConnection c, IReadOnlyList<long> steps, CancellationToken ct)
     {
         var results = steps.ToDictionary(s => s, _ => new Dictionary<string, string?>(StringComparer.Ordinal));
         if (steps.Count == 0) return results;

@@ -1,9 +1,11 @@
-using System.Collections.Concurrent;
 using Npgsql;
+using System.Collections.Concurrent;
+using static Gantry.Storage.Postgres.PostgresDatabase;
 
 namespace Gantry.Storage.Postgres;
 
-public sealed partial class PostgresJobStore
+/// <summary>Leader election: one session of its own per (name, holder), holding an advisory lock while it leads.</summary>
+internal sealed class PostgresLeadership(PostgresDatabase db) : IAsyncDisposable
 {
     // Leadership is a session advisory lock held on a connection of its own (not pooled): PostgreSQL
     // frees it the moment that session ends, so a leader that is killed, loses its network or sees the
@@ -11,7 +13,7 @@ public sealed partial class PostgresJobStore
     // The lock key is two int4s (schema, name), a key space apart from the migrations' one-bigint lock.
     private readonly ConcurrentDictionary<(string Name, string Holder), LeaderSession> _leaderSessions = new();
 
-    private string LeaderLockNamespace => "gantry.leader." + _schema;
+    private string LeaderLockNamespace => "gantry.leader." + db.Schema;
 
     /// <summary>
     /// How often a leader's session is checked. The lock cannot be lost while the session lives, so a check only
@@ -23,7 +25,7 @@ public sealed partial class PostgresJobStore
 
     public async Task<bool> LeaderTryElectAsync(LeaderElectParams p, CancellationToken ct)
     {
-        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        db.ThrowIfDisposed();
         var session = _leaderSessions.GetOrAdd((p.Name, p.HolderId), _ => new LeaderSession());
         await session.Gate.WaitAsync(ct).ConfigureAwait(false);
         try
@@ -31,11 +33,11 @@ public sealed partial class PostgresJobStore
             if (session.Connection is { } held && session.Leads)
             {
                 // The lock lives as long as the session: a live session still holds it.
-                if (_time.GetElapsedTime(session.CheckedAt) < LeaderSessionCheck) return true;
+                if (db.Time.GetElapsedTime(session.CheckedAt) < LeaderSessionCheck) return true;
                 try
                 {
                     await Command(held, "SELECT 1").RunAsync(ct).ConfigureAwait(false);
-                    session.CheckedAt = _time.GetTimestamp();
+                    session.CheckedAt = db.Time.GetTimestamp();
                     return true;
                 }
                 catch (Exception ex) when (ex is NpgsqlException or InvalidOperationException && !ct.IsCancellationRequested)
@@ -48,13 +50,13 @@ public sealed partial class PostgresJobStore
                 session.Connection ??= await OpenLeaderConnectionAsync(ct).ConfigureAwait(false);
                 session.Leads = await Command(session.Connection, "SELECT pg_try_advisory_lock(hashtext(@schema), hashtext(@name))")
                     .Bind("@schema", LeaderLockNamespace).Bind("@name", p.Name).ScalarAsync(ct).ConfigureAwait(false) is true;
-                session.CheckedAt = _time.GetTimestamp();
+                session.CheckedAt = db.Time.GetTimestamp();
                 return session.Leads;
             }
             catch (NpgsqlException ex) when (!ct.IsCancellationRequested)
             {
                 await session.CloseAsync().ConfigureAwait(false);
-                throw PostgresErrors.Translate(ex, Server);
+                throw PostgresErrors.Translate(ex, db.Server);
             }
         }
         finally
@@ -91,7 +93,7 @@ public sealed partial class PostgresJobStore
 
     private async Task<NpgsqlConnection> OpenLeaderConnectionAsync(CancellationToken ct)
     {
-        var c = new NpgsqlConnection(_leaderConnectionString);
+        var c = new NpgsqlConnection(db.LeaderConnectionString);
         try
         {
             await c.OpenAsync(ct).ConfigureAwait(false);
@@ -104,7 +106,8 @@ public sealed partial class PostgresJobStore
         }
     }
 
-    private async Task CloseLeaderSessionsAsync()
+    /// <summary>Ends every leader session (and so frees its locks); the store calls it as it closes.</summary>
+    public async ValueTask DisposeAsync()
     {
         foreach (var key in _leaderSessions.Keys)
             if (_leaderSessions.TryRemove(key, out var session)) await session.CloseAsync().ConfigureAwait(false);

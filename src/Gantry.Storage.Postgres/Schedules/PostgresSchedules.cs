@@ -2,26 +2,28 @@ using Gantry.Jobs;
 using Gantry.Scheduling;
 using Npgsql;
 using NpgsqlTypes;
+using static Gantry.Storage.Postgres.PostgresDatabase;
 
 namespace Gantry.Storage.Postgres;
 
-public sealed partial class PostgresJobStore
+/// <summary>Cron schedules: their definitions, pauses and fires.</summary>
+internal sealed class PostgresSchedules(PostgresDatabase db)
 {
     public async Task<ScheduleUpsertOutcome> ScheduleUpsertAsync(ScheduleUpsertParams p, CancellationToken ct)
     {
-        var outcome = await TransactAsync(async c =>
+        var outcome = await db.TransactAsync(async c =>
         {
             // The row lock orders concurrent upserts of one name (two servers reconciling the same gantry.json).
             await Command(c, "SELECT pg_advisory_xact_lock(hashtext('gantry.schedule:' || @name))").Bind("@name", p.Definition.Name).RunAsync(ct).ConfigureAwait(false);
             var existing = (await ReadSchedulesAsync(c, "WHERE s.name = @name", cmd => cmd.Bind("@name", p.Definition.Name), ct).ConfigureAwait(false)).FirstOrDefault();
             if (existing is not null && existing.Definition.SameAs(p.Definition) && existing.Origin == p.Origin) return ScheduleUpsertOutcome.Unchanged;
-            var cmd = BindSchedule(Command(c, existing is null ? ScheduleSql.Insert : ScheduleSql.Update), p.Definition).Bind("@origin", p.Origin).Bind("@now", Now());
+            var cmd = BindSchedule(Command(c, existing is null ? ScheduleSql.Insert : ScheduleSql.Update), p.Definition).Bind("@origin", p.Origin).Bind("@now", db.Now());
             if (existing is null) cmd.Bind("@paused", false);
             await cmd.RunAsync(ct).ConfigureAwait(false);
-            await NotifyAsync(c, PostgresNotifications.Schedules, ct).ConfigureAwait(false);
+            await db.NotifyAsync(c, PostgresNotifications.Schedules, ct).ConfigureAwait(false);
             return existing is null ? ScheduleUpsertOutcome.Created : ScheduleUpsertOutcome.Updated;
         }, ct).ConfigureAwait(false);
-        if (outcome != ScheduleUpsertOutcome.Unchanged) Signals.SchedulesChanged.Set();
+        if (outcome != ScheduleUpsertOutcome.Unchanged) db.Signals.SchedulesChanged.Set();
         return outcome;
     }
 
@@ -42,44 +44,44 @@ public sealed partial class PostgresJobStore
         return list;
     }
 
-    public Task<ScheduleRecord?> ScheduleGetAsync(string name, CancellationToken ct) => RunAsync(async c =>
+    public Task<ScheduleRecord?> ScheduleGetAsync(string name, CancellationToken ct) => db.RunAsync(async c =>
         (await ReadSchedulesAsync(c, "WHERE s.name = @name", cmd => cmd.Bind("@name", name), ct).ConfigureAwait(false)).FirstOrDefault(), ct);
 
-    public Task<IReadOnlyList<ScheduleRecord>> ScheduleListAsync(CancellationToken ct) => RunAsync<IReadOnlyList<ScheduleRecord>>(async c =>
+    public Task<IReadOnlyList<ScheduleRecord>> ScheduleListAsync(CancellationToken ct) => db.RunAsync<IReadOnlyList<ScheduleRecord>>(async c =>
         await ReadSchedulesAsync(c, "", null, ct).ConfigureAwait(false), ct);
 
     public async Task ScheduleDeleteAsync(string name, CancellationToken ct)
     {
-        await TransactAsync(async c =>
+        await db.TransactAsync(async c =>
         {
             if (await Command(c, "DELETE FROM schedules WHERE name = @name").Bind("@name", name).RunAsync(ct).ConfigureAwait(false) == 0)
                 throw new ScheduleNotFoundException(name);
             await Command(c, "DELETE FROM schedule_fires WHERE schedule = @name").Bind("@name", name).RunAsync(ct).ConfigureAwait(false);
-            await NotifyAsync(c, PostgresNotifications.Schedules, ct).ConfigureAwait(false);
+            await db.NotifyAsync(c, PostgresNotifications.Schedules, ct).ConfigureAwait(false);
             return true;
         }, ct).ConfigureAwait(false);
-        Signals.SchedulesChanged.Set();
+        db.Signals.SchedulesChanged.Set();
     }
 
     public async Task SchedulePauseAsync(string name, bool paused, CancellationToken ct)
     {
-        await TransactAsync(async c =>
+        await db.TransactAsync(async c =>
         {
             var n = await Command(c, """
                 UPDATE schedules SET paused = @paused, updated_at = @now,
                   fired_through = CASE WHEN paused AND NOT @paused AND fired_through < @now THEN @now ELSE fired_through END
                 WHERE name = @name
-                """).Bind("@paused", paused).Bind("@now", Now()).Bind("@name", name).RunAsync(ct).ConfigureAwait(false);
+                """).Bind("@paused", paused).Bind("@now", db.Now()).Bind("@name", name).RunAsync(ct).ConfigureAwait(false);
             if (n == 0) throw new ScheduleNotFoundException(name);
-            await NotifyAsync(c, PostgresNotifications.Schedules, ct).ConfigureAwait(false);
+            await db.NotifyAsync(c, PostgresNotifications.Schedules, ct).ConfigureAwait(false);
             return true;
         }, ct).ConfigureAwait(false);
-        Signals.SchedulesChanged.Set();
+        db.Signals.SchedulesChanged.Set();
     }
 
     public async Task<ScheduleFireResult> ScheduleFireAsync(ScheduleFireParams p, CancellationToken ct)
     {
-        var result = await TransactAsync(async c =>
+        var result = await db.TransactAsync(async c =>
         {
             var fire = p.FireTime.UtcDateTime;
             // The schedule's row is locked first: a pause or a removal committed before this fire is seen, one after it waits
@@ -88,7 +90,7 @@ public sealed partial class PostgresJobStore
             var paused = await Command(c, $"SELECT paused FROM schedules WHERE name = @name {(p.AdvanceCursor ? "FOR NO KEY UPDATE" : "FOR SHARE")}").Bind("@name", p.Name).ScalarAsync(ct).ConfigureAwait(false);
             if (paused is not bool isPaused) throw new ScheduleNotFoundException(p.Name);
             if (p.AdvanceCursor && isPaused) return new ScheduleFireResult(false, null);
-            var now = _time.GetUtcNow();
+            var now = db.Time.GetUtcNow();
             // The fire key decides: a concurrent fire of the same time waits here for the other's commit, then inserts nothing.
             var taken = await Command(c, "INSERT INTO schedule_fires (schedule, fire_time, job_id, created_at) VALUES (@name, @fire, @job, @now) ON CONFLICT DO NOTHING")
                 .Bind("@name", p.Name).Bind("@fire", fire).Bind("@job", p.Job.Id).Bind("@now", now.UtcDateTime).RunAsync(ct).ConfigureAwait(false) == 1;
@@ -101,40 +103,18 @@ public sealed partial class PostgresJobStore
                     .Bind("@name", p.Name).Bind("@fire", fire).ScalarAsync(ct).ConfigureAwait(false);
                 return new ScheduleFireResult(false, existing is Guid g ? g : null);
             }
-            var state = FirstState(p.Job, now);
-            var inserted = await InsertJobsAsync(c, [p.Job], [state], now, null, null, ct).ConfigureAwait(false);
+            var state = PostgresEnqueue.FirstState(p.Job, now);
+            var inserted = await PostgresEnqueue.InsertJobsAsync(c, [p.Job], [state], now, null, null, ct).ConfigureAwait(false);
             if (inserted.Count != 1)
                 throw new InvalidInputException("idempotency_key", $"a job with key '{p.Job.IdempotencyKey}' already exists in queue {p.Job.Queue}");
-            if (state == JobState.Queued) await NotifyAsync(c, PostgresNotifications.Jobs, ct).ConfigureAwait(false);
+            if (state == JobState.Queued) await db.NotifyAsync(c, PostgresNotifications.Jobs, ct).ConfigureAwait(false);
             return new ScheduleFireResult(true, p.Job.Id);
         }, ct).ConfigureAwait(false);
-        if (result.Fired) Signals.JobsAvailable.Set();
+        if (result.Fired) db.Signals.JobsAvailable.Set();
         return result;
     }
 
     public async Task ScheduleAdvanceAsync(ScheduleAdvanceParams p, CancellationToken ct) =>
-        await RunAsync(async c => await Command(c, "UPDATE schedules SET fired_through = @through WHERE name = @name AND fired_through < @through")
+        await db.RunAsync(async c => await Command(c, "UPDATE schedules SET fired_through = @through WHERE name = @name AND fired_through < @through")
             .Bind("@through", p.Through.UtcDateTime).Bind("@name", p.Name).RunAsync(ct).ConfigureAwait(false), ct).ConfigureAwait(false);
-
-    public async Task QueueRetentionSetAsync(QueueRetention p, CancellationToken ct) =>
-        await RunAsync(async c => p.Succeeded is null && p.Dead is null && p.Cancelled is null
-            ? await Command(c, "DELETE FROM queue_retention WHERE queue = @queue").Bind("@queue", p.Queue).RunAsync(ct).ConfigureAwait(false)
-            : await Command(c, """
-                INSERT INTO queue_retention (queue, succeeded_ms, dead_ms, cancelled_ms) VALUES (@queue, @succeeded, @dead, @cancelled)
-                ON CONFLICT (queue) DO UPDATE SET succeeded_ms = excluded.succeeded_ms, dead_ms = excluded.dead_ms, cancelled_ms = excluded.cancelled_ms
-                """).Bind("@queue", p.Queue).Bind("@succeeded", Ms(p.Succeeded), NpgsqlDbType.Bigint).Bind("@dead", Ms(p.Dead), NpgsqlDbType.Bigint)
-                .Bind("@cancelled", Ms(p.Cancelled), NpgsqlDbType.Bigint).RunAsync(ct).ConfigureAwait(false), ct).ConfigureAwait(false);
-
-    private static long? Ms(TimeSpan? t) => t is { } v ? (long)v.TotalMilliseconds : null;
-
-    public Task<IReadOnlyList<QueueRetention>> QueueRetentionListAsync(CancellationToken ct) => RunAsync<IReadOnlyList<QueueRetention>>(async c =>
-    {
-        await using var cmd = Command(c, "SELECT queue, succeeded_ms, dead_ms, cancelled_ms FROM queue_retention ORDER BY queue");
-        await using var r = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false);
-        var list = new List<QueueRetention>();
-        static TimeSpan? Span(long? ms) => ms is { } v ? TimeSpan.FromMilliseconds(v) : null;
-        while (await r.ReadAsync(ct).ConfigureAwait(false))
-            list.Add(new QueueRetention(r.GetString(0), Span(r.GetInt64OrNull(1)), Span(r.GetInt64OrNull(2)), Span(r.GetInt64OrNull(3))));
-        return list;
-    }, ct);
 }

@@ -2,10 +2,12 @@ using Gantry.Flow;
 using Gantry.Jobs;
 using Npgsql;
 using NpgsqlTypes;
+using static Gantry.Storage.Postgres.PostgresDatabase;
 
 namespace Gantry.Storage.Postgres;
 
-public sealed partial class PostgresJobStore
+/// <summary>Queue flow limits: their settings, and the limited claim's statements (run by <see cref="PostgresClaims"/>). A change invalidates <paramref name="limited"/>, which claims read.</summary>
+internal sealed class PostgresFlowLimits(PostgresDatabase db, PostgresLimitedQueues limited)
 {
     /// <summary>How far down a per-key queue's claim order the claim looks for jobs without a key (they take turns as one key).</summary>
     internal const int UnkeyedLookahead = 1000;
@@ -13,7 +15,7 @@ public sealed partial class PostgresJobStore
     // Locks the queue's limit row for the rest of the claim's transaction: limited claims of one queue run one at a
     // time cluster-wide, and the claim statement after it (a new snapshot under READ COMMITTED) sees every slot and
     // start the previous holders committed.
-    private const string LockLimitsSql = "SELECT 1 FROM queue_limits WHERE queue = @queue FOR UPDATE";
+    internal const string LockLimitsSql = "SELECT 1 FROM queue_limits WHERE queue = @queue FOR UPDATE";
 
     private const string ReadyFilters = """
         (@types::text[] IS NULL OR r.type = ANY(@types))
@@ -123,66 +125,25 @@ public sealed partial class PostgresJobStore
                   started_at = @now, progress = NULL, progress_message = NULL, slot = true
               FROM ready
               WHERE jobs.id = ready.job_id AND jobs.{StateSql.From(JobTransition.Claim)}
-              RETURNING {ClaimedColumns}),
+              RETURNING {PostgresClaims.ClaimedColumns}),
             started AS (
               INSERT INTO queue_starts (queue, at, n)
               SELECT @queue, lim.now, (SELECT count(*) FROM claimed) FROM lim WHERE lim.rate_count IS NOT NULL AND EXISTS (SELECT 1 FROM claimed)),
             expired AS (
               DELETE FROM queue_starts AS s USING lim WHERE s.queue = @queue AND s.at <= lim.now - lim.window),
             lease AS (
-              {ClaimLeaseRecord("claimed")})
+              {PostgresLeases.ClaimLeaseRecord("claimed")})
             SELECT claimed.*, (SELECT seq FROM lease) FROM claimed
             """;
     }
 
-    private static readonly string LimitedClaimPlainSql = LimitedClaimSql(perKey: false);
-    private static readonly string LimitedClaimPerKeySql = LimitedClaimSql(perKey: true);
-
-    private readonly LimitedQueues _limited = new(TimeProvider.System);
-    private volatile IReadOnlySet<string> _perKeyQueues = new HashSet<string>(StringComparer.Ordinal);
-
-    /// <summary>Which queues have limits: read by a claim, in its transaction, before it builds its statements, when the
-    /// last read is older than <see cref="LimitedQueues.RefreshEvery"/>. A plain claim takes nothing from a queue that has
-    /// limits meanwhile (its NOT EXISTS), so a stale read never lets a limit be passed.</summary>
-    private const string LimitedQueuesSql = "SELECT queue, per_key IS NOT NULL, rate_count::bigint, rate_window_ms FROM queue_limits";
-
-    /// <summary>Takes the rows of <see cref="LimitedQueuesSql"/> as the queues with limits.</summary>
-    private async Task ReadLimitedAsync(NpgsqlDataReader r, CancellationToken ct)
-    {
-        var all = new List<string>();
-        var perKey = new HashSet<string>(StringComparer.Ordinal);
-        var rates = new Dictionary<string, QueueRate>(StringComparer.Ordinal);
-        while (await r.ReadAsync(ct).ConfigureAwait(false))
-        {
-            all.Add(r.GetString(0));
-            if (r.GetBoolean(1)) perKey.Add(r.GetString(0));
-            if (QueueRate.FromStored(r.GetInt64OrNull(2), r.GetInt64OrNull(3)) is { } rate) rates[r.GetString(0)] = rate;
-        }
-        _perKeyQueues = perKey;
-        _limited.Set(all, rates);
-    }
-
-    /// <summary>The claim statements of one queue: the plain claim, or for a limited queue the lock and the limited claim.</summary>
-    private IEnumerable<NpgsqlBatchCommand> ClaimCommands(QueueDemand demand, JobClaimParams p, DateTimeOffset now, string[]? types, string[] caps)
-    {
-        var limited = _limited.Queues.Contains(demand.Queue);
-        if (limited) yield return new NpgsqlBatchCommand(LockLimitsSql).Bind("@queue", demand.Queue);
-        var sql = !limited ? ClaimSql : _perKeyQueues.Contains(demand.Queue) ? LimitedClaimPerKeySql : LimitedClaimPlainSql;
-        var cmd = new NpgsqlBatchCommand(sql);
-        cmd.Parameters.Add(new NpgsqlParameter("@worker", p.WorkerId));
-        cmd.Parameters.Add(new NpgsqlParameter("@lease_until", (now + p.LeaseDuration).UtcDateTime));
-        cmd.Parameters.Add(new NpgsqlParameter("@now", now.UtcDateTime));
-        cmd.Parameters.Add(new NpgsqlParameter("@queue", demand.Queue));
-        cmd.Parameters.Add(new NpgsqlParameter("@types", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = (object?)types ?? DBNull.Value });
-        cmd.Parameters.Add(new NpgsqlParameter("@caps", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = caps });
-        cmd.Parameters.Add(new NpgsqlParameter("@limit", demand.Limit));
-        yield return cmd;
-    }
+    internal static readonly string LimitedClaimPlainSql = LimitedClaimSql(perKey: false);
+    internal static readonly string LimitedClaimPerKeySql = LimitedClaimSql(perKey: true);
 
     public async Task QueueLimitsSetAsync(string queue, QueueLimits limits, bool anyQueue, CancellationToken ct)
     {
         limits = limits.Validated();
-        await TransactAsync(async c =>
+        await db.TransactAsync(async c =>
         {
             var limitedBefore = false;
             if (!anyQueue) await ThrowIfUnknownQueueAsync(c, queue, ct).ConfigureAwait(false);
@@ -199,7 +160,7 @@ public sealed partial class PostgresJobStore
                 .Bind("@per_key", limits.PerKey, NpgsqlDbType.Integer)
                 .Bind("@rate_count", limits.Rate?.Count, NpgsqlDbType.Integer)
                 .Bind("@rate_window_ms", limits.Rate is { } r ? (long?)r.Per.TotalMilliseconds : null, NpgsqlDbType.Bigint)
-                .Bind("@now", Now()))
+                .Bind("@now", db.Now()))
                 await set.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
             // A queue that gets limits: its jobs running now count against them from now on (one scan of jobs, only then).
             // The queue's row is locked by the upsert above, so no limited claim runs meanwhile.
@@ -209,16 +170,16 @@ public sealed partial class PostgresJobStore
                     .Bind("@queue", queue);
                 await adopt.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
             }
-            await NotifyAsync(c, PostgresNotifications.Jobs, ct).ConfigureAwait(false);
+            await db.NotifyAsync(c, PostgresNotifications.Jobs, ct).ConfigureAwait(false);
             return 0;
         }, ct).ConfigureAwait(false);
-        _limited.Invalidate();
-        Signals.JobsAvailable.Set();
+        limited.Invalidate();
+        db.Signals.JobsAvailable.Set();
     }
 
     public async Task QueueLimitsClearAsync(string queue, CancellationToken ct)
     {
-        await TransactAsync(async c =>
+        await db.TransactAsync(async c =>
         {
             await ThrowIfUnknownQueueAsync(c, queue, ct).ConfigureAwait(false);
             await using var clear = Command(c, "DELETE FROM queue_limits WHERE queue = @queue").Bind("@queue", queue);
@@ -230,11 +191,11 @@ public sealed partial class PostgresJobStore
                 DELETE FROM queue_starts WHERE queue = @queue
                 """).Bind("@queue", queue);
             await slots.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
-            await NotifyAsync(c, PostgresNotifications.Jobs, ct).ConfigureAwait(false);
+            await db.NotifyAsync(c, PostgresNotifications.Jobs, ct).ConfigureAwait(false);
             return 0;
         }, ct).ConfigureAwait(false);
-        _limited.Invalidate();
-        Signals.JobsAvailable.Set();
+        limited.Invalidate();
+        db.Signals.JobsAvailable.Set();
     }
 
     private static async Task ThrowIfUnknownQueueAsync(NpgsqlConnection c, string queue, CancellationToken ct)
@@ -244,7 +205,7 @@ public sealed partial class PostgresJobStore
         if (await known.ExecuteScalarAsync(ct).ConfigureAwait(false) is not true) throw new QueueNotFoundException(queue);
     }
 
-    public Task<IReadOnlyList<QueueLimitStatus>> QueueLimitsListAsync(CancellationToken ct) => RunAsync<IReadOnlyList<QueueLimitStatus>>(async c =>
+    public Task<IReadOnlyList<QueueLimitStatus>> QueueLimitsListAsync(CancellationToken ct) => db.RunAsync<IReadOnlyList<QueueLimitStatus>>(async c =>
     {
         await using var cmd = Command(c, """
             SELECT l.queue, l.concurrency::bigint, l.per_key::bigint, l.rate_count::bigint, l.rate_window_ms,

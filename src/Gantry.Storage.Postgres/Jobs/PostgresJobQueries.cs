@@ -1,16 +1,18 @@
 using Gantry.Jobs;
 using Npgsql;
 using NpgsqlTypes;
+using static Gantry.Storage.Postgres.PostgresDatabase;
 
 namespace Gantry.Storage.Postgres;
 
-public sealed partial class PostgresJobStore
+/// <summary>Reads of jobs: one job, its log, lists and search, counts and oldest of a match.</summary>
+internal sealed class PostgresJobQueries(PostgresDatabase db)
 {
     private static readonly string JobColumns = JobRows<PostgresColumns>.Columns;
 
     private static JobRecord ReadJob(NpgsqlDataReader r) => JobRows<PostgresColumns>.Read(r);
 
-    public Task<JobRecord?> JobGetAsync(Guid id, CancellationToken ct) => RunAsync(async c =>
+    public Task<JobRecord?> JobGetAsync(Guid id, CancellationToken ct) => db.RunAsync(async c =>
     {
         // Job and errors in one round trip.
         await using var batch = new NpgsqlBatch(c);
@@ -34,7 +36,7 @@ public sealed partial class PostgresJobStore
         return job with { Errors = errors, Usage = usage };
     }, ct);
 
-    public Task<IReadOnlyList<JobAttemptLogLine>> JobLogsAsync(Guid id, CancellationToken ct) => RunAsync<IReadOnlyList<JobAttemptLogLine>>(async c =>
+    public Task<IReadOnlyList<JobAttemptLogLine>> JobLogsAsync(Guid id, CancellationToken ct) => db.RunAsync<IReadOnlyList<JobAttemptLogLine>>(async c =>
     {
         await using var batch = new NpgsqlBatch(c);
         batch.BatchCommands.Add(new NpgsqlBatchCommand("SELECT 1 FROM jobs WHERE id = $1") { Parameters = { new() { Value = id } } });
@@ -49,7 +51,7 @@ public sealed partial class PostgresJobStore
         return lines;
     }, ct);
 
-    public Task<IReadOnlyList<JobRecord>> JobListAsync(JobListParams p, CancellationToken ct) => RunAsync<IReadOnlyList<JobRecord>>(async c =>
+    public Task<IReadOnlyList<JobRecord>> JobListAsync(JobListParams p, CancellationToken ct) => db.RunAsync<IReadOnlyList<JobRecord>>(async c =>
     {
         await using var cmd = c.CreateCommand();
         var where = FilterWhere(cmd, new JobFilter { State = p.State, Queue = p.Queue, Type = p.Type, Tags = p.Tags });
@@ -66,10 +68,10 @@ public sealed partial class PostgresJobStore
         if (tx is not null)
         {
             await using var bound = Command(c, $"""
-                SELECT {(p.State is { } state ? CountInStateSql(state, p.Queue is not null) : "NULL::bigint")},
+                SELECT {(p.State is { } state ? PostgresCounts.CountInStateSql(state, p.Queue is not null) : "NULL::bigint")},
                   {(typeSearch ? StartsTypeSql : "true")}, {(p.Type is not null ? "EXISTS (SELECT 1 FROM job_types WHERE type = @known_type)" : "true")}
                 """);
-            if (p.State is { } s) bound.Bind("@count_states", CountedStates(s)).Bind("@count_done", s == JobState.Succeeded ? 1 : -1);
+            if (p.State is { } s) bound.Bind("@count_states", PostgresCounts.CountedStates(s)).Bind("@count_done", s == JobState.Succeeded ? 1 : -1);
             if (p.Queue is not null) bound.Bind("@count_queue", p.Queue);
             if (typeSearch) bound.Bind("@search", p.Search!).Bind("@search_end", JobSearch.PrefixEnd(p.Search!));
             if (p.Type is not null) bound.Bind("@known_type", p.Type);
@@ -110,24 +112,6 @@ public sealed partial class PostgresJobStore
         return jobs;
     }, ct);
 
-    /// <summary>
-    /// The jobs in a state (<c>@count_states</c>, of <c>@count_queue</c> when <paramref name="byQueue"/>) by the kept counts
-    /// (PostgresJobStore.Counts.cs): succeeded with the completions' <see cref="DoneState"/> rows added (<c>@count_done</c> 1),
-    /// queued or running as their sum, 'active' less the done rows (<c>@count_done</c> −1): never fewer than there are.
-    /// </summary>
-    private static string CountInStateSql(JobState state, bool byQueue) => $"""
-        (SELECT coalesce(sum(CASE WHEN c.state = '{DoneState}' THEN @count_done * c.n ELSE c.n END), 0)::bigint FROM (
-          SELECT queue, state, n FROM queue_counts UNION ALL SELECT queue, state, n FROM queue_count_deltas) AS c
-         WHERE c.state = ANY(@count_states){(byQueue ? " AND c.queue = @count_queue" : "")})
-        """;
-
-    private static string[] CountedStates(JobState state) => state switch
-    {
-        JobState.Succeeded => [state.ToText(), DoneState],
-        JobState.Queued or JobState.Running => [PostgresSchema.ActiveState, DoneState],
-        _ => [state.ToText()],
-    };
-
     /// <summary>Whether any job type ever enqueued (job_types, kept by the insert trigger) starts with <c>@search</c>.</summary>
     private const string StartsTypeSql = "EXISTS (SELECT 1 FROM job_types WHERE type >= @search AND type < @search_end)";
 
@@ -162,14 +146,14 @@ public sealed partial class PostgresJobStore
         return where;
     }
 
-    public Task<long> JobCountAsync(JobMatch m, CancellationToken ct) => RunAsync(async c =>
+    public Task<long> JobCountAsync(JobMatch m, CancellationToken ct) => db.RunAsync(async c =>
     {
         await using var cmd = c.CreateCommand();
         cmd.CommandText = $"SELECT count(*) FROM jobs WHERE {string.Join(" AND ", MatchWhere(cmd, m))}";
         return Convert.ToInt64(await cmd.ExecuteScalarAsync(ct).ConfigureAwait(false), System.Globalization.CultureInfo.InvariantCulture);
     }, ct);
 
-    public Task<IReadOnlyList<Guid>> JobFindOldestAsync(JobMatch m, int limit, CancellationToken ct) => RunAsync<IReadOnlyList<Guid>>(async c =>
+    public Task<IReadOnlyList<Guid>> JobFindOldestAsync(JobMatch m, int limit, CancellationToken ct) => db.RunAsync<IReadOnlyList<Guid>>(async c =>
     {
         await using var cmd = c.CreateCommand();
         cmd.CommandText = $"SELECT id FROM jobs WHERE {string.Join(" AND ", MatchWhere(cmd, m))} ORDER BY id LIMIT @limit";
@@ -180,70 +164,4 @@ public sealed partial class PostgresJobStore
         return ids;
     }, ct);
 
-    public Task<IReadOnlyDictionary<string, long>> QueueBacklogAsync(CancellationToken ct) => RunAsync<IReadOnlyDictionary<string, long>>(async c =>
-    {
-        var backlog = new Dictionary<string, long>(StringComparer.Ordinal);
-        // One ready row per queued job: the count reads job_ready, never the retained history.
-        await using var cmd = Command(c, "SELECT queue, count(*) FROM job_ready WHERE queue NOT IN (SELECT queue FROM queue_pauses) GROUP BY queue");
-        await using var r = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false);
-        while (await r.ReadAsync(ct).ConfigureAwait(false)) backlog[r.GetString(0)] = r.GetInt64(1);
-        return backlog;
-    }, ct);
-
-    public Task<IReadOnlyList<QueueStats>> QueueStatsAsync(CancellationToken ct) => RunAsync<IReadOnlyList<QueueStats>>(async c =>
-    {
-        // The kept counts (PostgresJobStore.Counts.cs), the recent pace by second: O(queues); the queued count from job_ready's
-        // index (O(backlog)); its oldest job by index probes (O(queues · priorities · log n)).
-        await using var batch = new NpgsqlBatch(c);
-        // job_ready's heap keeps the pages of every row a claim deleted until vacuum truncates them (rarely): its index,
-        // which the upkeep's vacuums keep to the live rows, is read instead (for the batch's implicit transaction only).
-        // Without JIT: the seq scans that remain (queue_count_deltas has no index) carry the setting's penalty cost, which
-        // would have each statement compiled (270 ms measured for the oldest queued jobs' query, which runs in 1 ms).
-        batch.BatchCommands.Add(new NpgsqlBatchCommand("SELECT set_config('enable_seqscan', 'off', true), set_config('jit', 'off', true)"));
-        batch.BatchCommands.Add(new NpgsqlBatchCommand(CountsSql));
-        batch.BatchCommands.Add(new NpgsqlBatchCommand(RecentSql).Bind("@since", (_time.GetUtcNow() - QueueStats.RecentWindow).UtcDateTime));
-        batch.BatchCommands.Add(new NpgsqlBatchCommand(QueuedSql));
-        batch.BatchCommands.Add(new NpgsqlBatchCommand(OldestQueuedSql));
-        batch.BatchCommands.Add(new NpgsqlBatchCommand("SELECT queue FROM queue_pauses"));
-        var counts = new List<(string Queue, string State, long N)>();
-        var recent = new Dictionary<(string, JobState), long>();
-        var queued = new Dictionary<string, (long N, DateTimeOffset? Oldest)>(StringComparer.Ordinal);
-        var paused = new HashSet<string>(StringComparer.Ordinal);
-        await using (var r = await batch.ExecuteReaderAsync(ct).ConfigureAwait(false))
-        {
-            await r.NextResultAsync(ct).ConfigureAwait(false); // past set_config's row
-            while (await r.ReadAsync(ct).ConfigureAwait(false)) counts.Add((r.GetString(0), r.GetString(1), r.GetInt64(2)));
-            await r.NextResultAsync(ct).ConfigureAwait(false);
-            while (await r.ReadAsync(ct).ConfigureAwait(false)) recent[(r.GetString(0), JobStates.Parse(r.GetString(1)))] = r.GetInt64(2);
-            await r.NextResultAsync(ct).ConfigureAwait(false);
-            while (await r.ReadAsync(ct).ConfigureAwait(false)) queued[r.GetString(0)] = (r.GetInt64(1), null);
-            await r.NextResultAsync(ct).ConfigureAwait(false);
-            while (await r.ReadAsync(ct).ConfigureAwait(false))
-                if (queued.TryGetValue(r.GetString(0), out var q)) queued[r.GetString(0)] = (q.N, r.GetTimeOrNull(1));
-            await r.NextResultAsync(ct).ConfigureAwait(false);
-            while (await r.ReadAsync(ct).ConfigureAwait(false)) paused.Add(r.GetString(0));
-        }
-        // Successes the completion counted ("done") left active for succeeded.
-        var done = counts.Where(c => c.State == DoneState).ToDictionary(c => c.Queue, c => c.N, StringComparer.Ordinal);
-        var totals = counts.Where(c => c.State != DoneState)
-            .Concat(done.Select(d => (Queue: d.Key, State: JobState.Succeeded.ToText(), N: 0L)))
-            .GroupBy(c => (c.Queue, c.State)).Select(g => (g.Key.Queue, g.Key.State, N: g.Sum(c => c.N)));
-        var stats = new QueueStatsBuilder();
-        foreach (var (queue, state, sum) in totals)
-        {
-            if (state == PostgresSchema.ActiveState)
-            {
-                // Queued and running are kept together: the queued ones are job_ready's, the rest run.
-                var active = sum - done.GetValueOrDefault(queue);
-                var (queuedN, oldest) = queued.GetValueOrDefault(queue);
-                if (queuedN != 0) stats.Add(queue, JobState.Queued, queuedN, 0, oldest);
-                if (active - queuedN != 0) stats.Add(queue, JobState.Running, active - queuedN, 0, null);
-                continue;
-            }
-            var s = JobStates.Parse(state);
-            var n = s == JobState.Succeeded ? sum + done.GetValueOrDefault(queue) : sum;
-            if (n != 0) stats.Add(queue, s, n, recent.GetValueOrDefault((queue, s)), null);
-        }
-        return stats.Build(paused);
-    }, ct);
 }

@@ -3,10 +3,12 @@ using Gantry.Jobs;
 using Gantry.Serialization;
 using Npgsql;
 using NpgsqlTypes;
+using static Gantry.Storage.Postgres.PostgresDatabase;
 
 namespace Gantry.Storage.Postgres;
 
-public sealed partial class PostgresJobStore
+/// <summary>Claims jobs for a worker: the plain claim of each queue, and the limited one (<see cref="PostgresFlowLimits"/>) of a queue with flow limits, as <paramref name="limited"/> last read them.</summary>
+internal sealed class PostgresClaims(PostgresDatabase db, PostgresLimitedQueues limited)
 {
     // The claim takes rows of job_ready (one per queued job, see PostgresSchema migration 10) and deletes them, then
     // marks their jobs running. `ctid = ANY(ARRAY(subquery))`, not `… IN (subquery)`: with IN the planner may join
@@ -14,15 +16,15 @@ public sealed partial class PostgresJobStore
     // takes the locked rows by address (a TID scan). SKIP LOCKED lets concurrent claimers pass each other's rows
     // instead of waiting on them. A job with required capabilities is claimable only when the worker has all (the
     // ready row carries the job's type and capabilities, so the filters need no look-up). Nothing else can take a job
-    // out of queued while the claim holds its ready row: a cancel locks that row first (PostgresJobStore.Control.cs).
+    // out of queued while the claim holds its ready row: a cancel locks that row first (PostgresControl.LockReadyAsync).
     // The update of jobs changes no indexed value, so it can be heap-only, and fires no trigger (the claim keeps
     // job_ready in step itself).
-    // A queue with flow limits is claimed by LimitedClaimSql (PostgresJobStore.Flow.cs); this statement takes nothing
+    // A queue with flow limits is claimed by LimitedClaimSql (PostgresFlowLimits); this statement takes nothing
     // from one, so an instance that has not yet heard of a new limit cannot exceed it.
-    // The claim's lease is one record for all its jobs (see PostgresJobStore.Leases.cs); its number goes
+    // The claim's lease is one record for all its jobs (see PostgresLeases); its number goes
     // back with each job, for the worker to name once it has taken them in.
     /// <summary>What every claim (plain or limited) returns of each job it took, in the order <see cref="ReadClaimed"/> reads.</summary>
-    private const string ClaimedColumns = """
+    internal const string ClaimedColumns = """
         seq, id, type, jobs.queue, priority, payload, attempt, max_attempts, timeout_ms,
                   backoff_base_ms, backoff_max_ms, tags, created_at, checkpoint, checkpoint_at, checkpoint_interval_ms, run_at,
                   workflow_id IS NOT NULL AS step, trace_parent, trace_state, limits
@@ -49,7 +51,7 @@ public sealed partial class PostgresJobStore
           WHERE jobs.id = ready.job_id AND jobs.{StateSql.From(JobTransition.Claim)}
           RETURNING {ClaimedColumns}),
         lease AS (
-          {ClaimLeaseRecord("claimed")})
+          {PostgresLeases.ClaimLeaseRecord("claimed")})
         SELECT claimed.*, (SELECT seq FROM lease) FROM claimed
         """;
 
@@ -58,8 +60,8 @@ public sealed partial class PostgresJobStore
         // Queue order: limited claims lock their queues' limit rows, always in the same order.
         var demands = p.Queues.Where(q => q.Limit > 0).OrderBy(q => q.Queue, StringComparer.Ordinal).ToArray();
         if (demands.Length == 0) return [];
-        var readLimits = _limited.IsStale;
-        var now = _time.GetUtcNow();
+        var readLimits = limited.IsStale;
+        var now = db.Time.GetUtcNow();
         var types = p.JobTypes?.ToArray();
         var caps = p.Capabilities.ToArray();
         // One statement per queue (two for a limited one), sent together in one round trip and one implicit transaction.
@@ -67,9 +69,9 @@ public sealed partial class PostgresJobStore
         {
             if (readLimits)
             {
-                await using var read = Command(c, LimitedQueuesSql);
+                await using var read = Command(c, PostgresLimitedQueues.ReadSql);
                 await using var rows = await read.ExecuteReaderAsync(ct).ConfigureAwait(false);
-                await ReadLimitedAsync(rows, ct).ConfigureAwait(false);
+                await limited.ReadAsync(rows, ct).ConfigureAwait(false);
             }
             await using var batch = new NpgsqlBatch(c);
             // The plan is the connection's cached generic one, made with sequential scans and sorts off:
@@ -103,22 +105,22 @@ public sealed partial class PostgresJobStore
             // Only workflow steps look up their dependencies' results: a plain job's claim costs nothing more.
             // A plain read after the claim's batch committed: succeeded results no longer change.
             if (steps.Count == 0) return list;
-            var dependencies = await DependencyResultsAsync(c, steps, ct).ConfigureAwait(false);
+            var dependencies = await PostgresWorkflows.DependencyResultsAsync(c, steps, ct).ConfigureAwait(false);
             return list.ConvertAll(x => dependencies.TryGetValue(x.Seq, out var d) ? (x.Seq, Job: x.Job with { Dependencies = d }) : x);
         }
         // Reading which queues have limits first makes two round trips: one transaction for both, so that an idle
         // worker's claim costs the database one transaction either way.
         var claimed = readLimits
-            ? await TransactAsync(ClaimOnAsync, ct).ConfigureAwait(false)
-            : await OneBatchAsync(ClaimOnAsync, ct).ConfigureAwait(false);
+            ? await db.TransactAsync(ClaimOnAsync, ct).ConfigureAwait(false)
+            : await db.OneBatchAsync(ClaimOnAsync, ct).ConfigureAwait(false);
         // RETURNING does not keep the subquery's order: restore priority, then age.
         claimed.Sort((a, b) => a.Job.Priority != b.Job.Priority ? b.Job.Priority.CompareTo(a.Job.Priority) : a.Seq.CompareTo(b.Seq));
         List<string>? heldBack = null;
         foreach (var demand in demands)
-            if (_limited.Queues.Contains(demand.Queue) && claimed.Count(c => c.Job.Queue == demand.Queue) is var got && got < demand.Limit)
+            if (limited.IsLimited(demand.Queue) && claimed.Count(c => c.Job.Queue == demand.Queue) is var got && got < demand.Limit)
             {
                 (heldBack ??= []).Add(demand.Queue);
-                _limited.WakeAfterShortClaim(demand.Queue, got, Signals.JobsAvailable);
+                limited.WakeAfterShortClaim(demand.Queue, got, db.Signals.JobsAvailable);
             }
         var jobs = claimed.ConvertAll(c => c.Job);
         return heldBack is null ? jobs : new ClaimedJobs(jobs, heldBack);
@@ -168,4 +170,21 @@ public sealed partial class PostgresJobStore
         TraceState = r.GetStringOrNull(19),
         Limits = ResourceLimits.FromJson(r.GetStringOrNull(20)),
     };
+
+    /// <summary>The claim statements of one queue: the plain claim, or for a limited queue the lock and the limited claim.</summary>
+    private IEnumerable<NpgsqlBatchCommand> ClaimCommands(QueueDemand demand, JobClaimParams p, DateTimeOffset now, string[]? types, string[] caps)
+    {
+        var isLimited = limited.IsLimited(demand.Queue);
+        if (isLimited) yield return new NpgsqlBatchCommand(PostgresFlowLimits.LockLimitsSql).Bind("@queue", demand.Queue);
+        var sql = !isLimited ? ClaimSql : limited.IsPerKey(demand.Queue) ? PostgresFlowLimits.LimitedClaimPerKeySql : PostgresFlowLimits.LimitedClaimPlainSql;
+        var cmd = new NpgsqlBatchCommand(sql);
+        cmd.Parameters.Add(new NpgsqlParameter("@worker", p.WorkerId));
+        cmd.Parameters.Add(new NpgsqlParameter("@lease_until", (now + p.LeaseDuration).UtcDateTime));
+        cmd.Parameters.Add(new NpgsqlParameter("@now", now.UtcDateTime));
+        cmd.Parameters.Add(new NpgsqlParameter("@queue", demand.Queue));
+        cmd.Parameters.Add(new NpgsqlParameter("@types", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = (object?)types ?? DBNull.Value });
+        cmd.Parameters.Add(new NpgsqlParameter("@caps", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = caps });
+        cmd.Parameters.Add(new NpgsqlParameter("@limit", demand.Limit));
+        yield return cmd;
+    }
 }

@@ -1,18 +1,20 @@
 using Gantry.Jobs;
 using Npgsql;
+using static Gantry.Storage.Postgres.PostgresDatabase;
 
 namespace Gantry.Storage.Postgres;
 
-public sealed partial class PostgresJobStore
+/// <summary>What operators do to jobs, queues and workers: cancel, retry, pause and resume a queue, send a worker a command.</summary>
+internal sealed class PostgresControl(PostgresDatabase db, PostgresWorkflows workflows)
 {
     public Task<JobCancelResult> JobCancelAsync(Guid id, CancellationToken ct) => JobCancelAsync(id, now: false, ct);
 
     public async Task<JobCancelResult> JobCancelAsync(Guid id, bool now, CancellationToken ct)
     {
         var kind = (now ? WorkerCommandKind.CancelJobNow : WorkerCommandKind.CancelJob).ToString();
-        var result = await TransactAsync(async c =>
+        var result = await db.TransactAsync(async c =>
         {
-            var now = Now();
+            var now = db.Now();
             await LockReadyAsync(c, "id = @id", cmd => cmd.Bind("@id", id), ct).ConfigureAwait(false);
             var (state, workerId) = await LockStateAsync(c, id, ct).ConfigureAwait(false);
             JobStateMachine.Apply(state, JobTransition.Cancel, JobState.Cancelled);
@@ -24,7 +26,7 @@ public sealed partial class PostgresJobStore
                 await Command(c, "INSERT INTO worker_commands (worker_id, kind, job_id, created_at) VALUES (@worker, @kind, @id, @now)")
                     .Bind("@worker", workerId).Bind("@kind", kind).Bind("@id", id).Bind("@now", now)
                     .RunAsync(ct).ConfigureAwait(false);
-                await NotifyAsync(c, PostgresNotifications.Commands, ct).ConfigureAwait(false);
+                await db.NotifyAsync(c, PostgresNotifications.Commands, ct).ConfigureAwait(false);
                 return new JobCancelResult(id, JobCancelOutcome.Requested);
             }
             if (await Command(c, $"""
@@ -32,11 +34,11 @@ public sealed partial class PostgresJobStore
                 WHERE id = @id AND {StateSql.From(JobTransition.Cancel)}
                 RETURNING seq
                 """).Bind("@now", now).Bind("@id", id).ScalarAsync(ct).ConfigureAwait(false) is long seq)
-                await StepStoppedAsync(c, seq, now, ct).ConfigureAwait(false);
+                await workflows.StepStoppedAsync(c, seq, now, ct).ConfigureAwait(false);
             return new JobCancelResult(id, JobCancelOutcome.Cancelled);
         }, ct).ConfigureAwait(false);
-        if (result.Outcome == JobCancelOutcome.Requested) Signals.CommandsAvailable.Set();
-        else JobsEnded();
+        if (result.Outcome == JobCancelOutcome.Requested) db.Signals.CommandsAvailable.Set();
+        else db.JobsEnded();
         return result;
     }
 
@@ -46,7 +48,7 @@ public sealed partial class PostgresJobStore
     /// then (through the trigger) its ready row could deadlock with it. Waits for a claim holding one; a row the
     /// claim deleted meanwhile is passed over, and its job is found running.
     /// </summary>
-    private static async Task LockReadyAsync(NpgsqlConnection c, string jobs, Func<NpgsqlCommand, NpgsqlCommand> bind, CancellationToken ct)
+    internal static async Task LockReadyAsync(NpgsqlConnection c, string jobs, Func<NpgsqlCommand, NpgsqlCommand> bind, CancellationToken ct)
     {
         await using var cmd = bind(Command(c, $"""
             SELECT 1 FROM job_ready WHERE (queue, priority, seq) IN (
@@ -58,39 +60,39 @@ public sealed partial class PostgresJobStore
 
     public async Task WorkerCommandSendAsync(string workerId, WorkerCommandKind kind, CancellationToken ct)
     {
-        await TransactAsync(async c =>
+        await db.TransactAsync(async c =>
         {
             var running = await Command(c, "SELECT count(*) FROM workers WHERE id = @id AND state NOT IN ('stopped', 'dead')").Bind("@id", workerId)
                 .ScalarAsync(ct).ConfigureAwait(false);
             if (Convert.ToInt64(running, System.Globalization.CultureInfo.InvariantCulture) == 0) throw new WorkerNotFoundException(workerId);
             await Command(c, "INSERT INTO worker_commands (worker_id, kind, job_id, created_at) VALUES (@worker, @kind, NULL, @now)")
-                .Bind("@worker", workerId).Bind("@kind", kind.ToString()).Bind("@now", Now()).RunAsync(ct).ConfigureAwait(false);
+                .Bind("@worker", workerId).Bind("@kind", kind.ToString()).Bind("@now", db.Now()).RunAsync(ct).ConfigureAwait(false);
             if (WorkerStates.After(kind) is { } state)
                 await Command(c, WorkerStates.CommandSql).Bind("@state", state).Bind("@id", workerId).RunAsync(ct).ConfigureAwait(false);
-            await NotifyAsync(c, PostgresNotifications.Commands, ct).ConfigureAwait(false);
+            await db.NotifyAsync(c, PostgresNotifications.Commands, ct).ConfigureAwait(false);
             return true;
         }, ct).ConfigureAwait(false);
-        Signals.CommandsAvailable.Set();
+        db.Signals.CommandsAvailable.Set();
     }
 
     public async Task QueuePauseAsync(string queue, CancellationToken ct) =>
-        await TransactAsync(async c => await Command(c, "INSERT INTO queue_pauses (queue, paused_at) VALUES (@queue, @now) ON CONFLICT (queue) DO NOTHING")
-            .Bind("@queue", queue).Bind("@now", Now()).RunAsync(ct).ConfigureAwait(false), ct).ConfigureAwait(false);
+        await db.TransactAsync(async c => await Command(c, "INSERT INTO queue_pauses (queue, paused_at) VALUES (@queue, @now) ON CONFLICT (queue) DO NOTHING")
+            .Bind("@queue", queue).Bind("@now", db.Now()).RunAsync(ct).ConfigureAwait(false), ct).ConfigureAwait(false);
 
     public async Task QueueResumeAsync(string queue, CancellationToken ct)
     {
-        await TransactAsync(async c =>
+        await db.TransactAsync(async c =>
         {
             var n = await Command(c, "DELETE FROM queue_pauses WHERE queue = @queue").Bind("@queue", queue).RunAsync(ct).ConfigureAwait(false);
-            await NotifyAsync(c, PostgresNotifications.Jobs, ct).ConfigureAwait(false);
+            await db.NotifyAsync(c, PostgresNotifications.Jobs, ct).ConfigureAwait(false);
             return n;
         }, ct).ConfigureAwait(false);
-        Signals.JobsAvailable.Set();
+        db.Signals.JobsAvailable.Set();
     }
 
     public async Task JobRetryAsync(Guid id, CancellationToken ct)
     {
-        await TransactAsync(async c =>
+        await db.TransactAsync(async c =>
         {
             var (state, _) = await LockStateAsync(c, id, ct).ConfigureAwait(false);
             JobStateMachine.Apply(state, JobTransition.Retry, JobState.Queued);
@@ -108,10 +110,10 @@ public sealed partial class PostgresJobStore
                     finished_at = NULL, lease_until = NULL, cancel_requested_at = NULL, result = NULL, progress = NULL, progress_message = NULL
                 WHERE id = @id AND {StateSql.From(JobTransition.Retry)}
                 """).Bind("@id", id).RunAsync(ct).ConfigureAwait(false);
-            await NotifyAsync(c, PostgresNotifications.Jobs, ct).ConfigureAwait(false);
+            await db.NotifyAsync(c, PostgresNotifications.Jobs, ct).ConfigureAwait(false);
             return true;
         }, ct).ConfigureAwait(false);
-        Signals.JobsAvailable.Set();
+        db.Signals.JobsAvailable.Set();
     }
 
     /// <summary>The job's state and holder, its row locked until the transaction ends so the decision taken on it holds.</summary>

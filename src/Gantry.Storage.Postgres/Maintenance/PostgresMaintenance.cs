@@ -1,10 +1,12 @@
 using Gantry.Jobs;
 using Npgsql;
 using NpgsqlTypes;
+using static Gantry.Storage.Postgres.PostgresDatabase;
 
 namespace Gantry.Storage.Postgres;
 
-public sealed partial class PostgresJobStore
+/// <summary>The leader's upkeep: promotion of due jobs, rescue of expired leases, retention and cleaning, folding the kept counts, vacuums.</summary>
+internal sealed class PostgresMaintenance(PostgresDatabase db, PostgresCounts counts, PostgresWorkflows workflows)
 {
     // SKIP LOCKED: two schedulers (or a scheduler and a cancel) never wait for each other's rows. due_at is run_at
     // while the job is scheduled and null otherwise (a stored column), so the due index holds scheduled jobs only.
@@ -18,17 +20,17 @@ public sealed partial class PostgresJobStore
 
     public async Task<int> JobPromoteDueAsync(JobPromoteParams p, CancellationToken ct)
     {
-        var promoted = await TransactAsync(async c =>
+        var promoted = await db.TransactAsync(async c =>
         {
-            var n = await Command(c, PromoteSql).Bind("@now", Now()).Bind("@limit", p.Limit).RunAsync(ct).ConfigureAwait(false);
-            if (n > 0) await NotifyAsync(c, PostgresNotifications.Jobs, ct).ConfigureAwait(false);
+            var n = await Command(c, PromoteSql).Bind("@now", db.Now()).Bind("@limit", p.Limit).RunAsync(ct).ConfigureAwait(false);
+            if (n > 0) await db.NotifyAsync(c, PostgresNotifications.Jobs, ct).ConfigureAwait(false);
             return n;
         }, ct).ConfigureAwait(false);
-        if (promoted > 0) Signals.JobsAvailable.Set();
+        if (promoted > 0) db.Signals.JobsAvailable.Set();
         return promoted;
     }
 
-    public Task<DateTimeOffset?> JobNextDueAsync(CancellationToken ct) => RunAsync(async c =>
+    public Task<DateTimeOffset?> JobNextDueAsync(CancellationToken ct) => db.RunAsync(async c =>
         await Command(c, "SELECT min(due_at) FROM jobs WHERE due_at IS NOT NULL").ScalarAsync(ct).ConfigureAwait(false) is DateTime at
             ? new DateTimeOffset(DateTime.SpecifyKind(at, DateTimeKind.Utc))
             : (DateTimeOffset?)null, ct);
@@ -42,10 +44,10 @@ public sealed partial class PostgresJobStore
     // queued jobs), so the leader runs it as soon as a few thousand have piled up. SKIP_LOCKED: an autovacuum already
     // on it is as good. The dead-row count is the statistics system's (at most about a second behind).
     // queue_starts is tiny but churns too (a row per claim of a rate-limited queue): vacuumed on the same rule.
-    public Task<UpkeepResult> UpkeepAsync(CancellationToken ct) => RunAsync(async c =>
+    public Task<UpkeepResult> UpkeepAsync(CancellationToken ct) => db.RunAsync(async c =>
     {
         // The queue counts' deltas are folded every round, so a read of the counts adds at most a round's worth.
-        await FoldCountsAsync(c, ct).ConfigureAwait(false);
+        await counts.FoldCountsAsync(c, ct).ConfigureAwait(false);
         var dead = new List<(string Table, long Dead)>();
         await using (var cmd = Command(c, "SELECT relname, coalesce(n_dead_tup, 0) FROM pg_stat_user_tables WHERE schemaname = current_schema() AND relname IN ('job_ready', 'queue_starts', 'queue_count_deltas')"))
         await using (var r = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false))
@@ -67,9 +69,9 @@ public sealed partial class PostgresJobStore
 
     public async Task<IReadOnlyList<RescuedJob>> JobRescueExpiredAsync(JobRescueParams p, CancellationToken ct)
     {
-        var rescued = await TransactAsync<IReadOnlyList<RescuedJob>>(async c =>
+        var rescued = await db.TransactAsync<IReadOnlyList<RescuedJob>>(async c =>
         {
-            var now = Now();
+            var now = db.Now();
             var candidates = new HashSet<(string Worker, Guid Id, int Attempt)>();
             // A record names up to a claim's worth of jobs: records are taken a few at a time until the attempts they
             // name reach the limit or none has expired (most name only finished jobs, of workers that stopped).
@@ -77,7 +79,7 @@ public sealed partial class PostgresJobStore
             while (candidates.Count < p.Limit)
             {
                 var records = new HashSet<long>();
-                await using (var cmd = Command(c, ExpiredLeasesSql).Bind("@now", now).Bind("@records", perRound))
+                await using (var cmd = Command(c, PostgresLeases.ExpiredLeasesSql).Bind("@now", now).Bind("@records", perRound))
                 await using (var r = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false))
                 {
                     while (await r.ReadAsync(ct).ConfigureAwait(false))
@@ -89,7 +91,7 @@ public sealed partial class PostgresJobStore
                 if (records.Count < perRound) break;
             }
             if (candidates.Count == 0) return [];
-            var expired = await PostgresArrayUpdate.RunAsync(c, ExpiredAttemptsSql,
+            var expired = await PostgresArrayUpdate.RunAsync(c, PostgresLeases.ExpiredAttemptsSql,
             [
                 new NpgsqlParameter { Value = candidates.Select(x => x.Id).ToArray() },
                 new NpgsqlParameter { Value = candidates.Select(x => x.Attempt).ToArray() },
@@ -107,22 +109,22 @@ public sealed partial class PostgresJobStore
                     RETURNING seq
                     """).Bind("@next", next.ToText()).Bind("@finished_at", next.IsTerminal() ? now : (object?)null, NpgsqlDbType.TimestampTz)
                     .Bind("@id", job.Id).Bind("@attempt", job.Attempt).ScalarAsync(ct).ConfigureAwait(false);
-                if (seq is long rescuedSeq && next.IsTerminal()) await StepStoppedAsync(c, rescuedSeq, now, ct).ConfigureAwait(false);
+                if (seq is long rescuedSeq && next.IsTerminal()) await workflows.StepStoppedAsync(c, rescuedSeq, now, ct).ConfigureAwait(false);
                 if (!job.CancelRequested)
-                    await InsertErrorAsync(c, job.Id, job.Attempt, now, job.Worker, WorkerLoss.Error(job.Worker, "stopped renewing the lease"), ct).ConfigureAwait(false);
+                    await PostgresReports.InsertErrorAsync(c, job.Id, job.Attempt, now, job.Worker, WorkerLoss.Error(job.Worker, "stopped renewing the lease"), ct).ConfigureAwait(false);
                 list.Add(new RescuedJob(job.Id, job.Attempt, job.Worker, next));
             }
-            if (list.Any(r => r.NewState == JobState.Queued)) await NotifyAsync(c, PostgresNotifications.Jobs, ct).ConfigureAwait(false);
+            if (list.Any(r => r.NewState == JobState.Queued)) await db.NotifyAsync(c, PostgresNotifications.Jobs, ct).ConfigureAwait(false);
             return list;
         }, ct).ConfigureAwait(false);
-        if (rescued.Any(r => r.NewState == JobState.Queued)) Signals.JobsAvailable.Set();
-        if (rescued.Any(r => r.NewState.IsTerminal())) JobsEnded();
+        if (rescued.Any(r => r.NewState == JobState.Queued)) db.Signals.JobsAvailable.Set();
+        if (rescued.Any(r => r.NewState.IsTerminal())) db.JobsEnded();
         return rescued;
     }
 
-    public Task<int> JobCleanAsync(JobCleanParams p, CancellationToken ct) => TransactAsync(async c =>
+    public Task<int> JobCleanAsync(JobCleanParams p, CancellationToken ct) => db.TransactAsync(async c =>
     {
-        var now = Now();
+        var now = db.Now();
         var defaultMs = (long)p.Retention.TotalMilliseconds;
         // No index on finished_at: it would cost every completion an index write. Ids grow with time
         // (UUIDv7), so walking the id index upward finds old finished jobs first. Their errors go with them (ON DELETE CASCADE).
@@ -144,8 +146,30 @@ public sealed partial class PostgresJobStore
         if (deleted > 0) await Command(c, WorkflowSql.DeleteEmptyWorkflows).RunAsync(ct).ConfigureAwait(false);
         await Command(c, ScheduleSql.PruneFires).Bind("@fire_cutoff", now - p.Retention).RunAsync(ct).ConfigureAwait(false);
         await Command(c, "DELETE FROM audit_log WHERE at < @audit_cutoff").Bind("@audit_cutoff", now - Audit.Retention).RunAsync(ct).ConfigureAwait(false);
-        await Command(c, JobCleanParams.PruneWorkersSql).Bind("@worker_cutoff", _time.GetUtcNow().UtcDateTime - (p.WorkerRetention ?? p.Retention))
+        await Command(c, JobCleanParams.PruneWorkersSql).Bind("@worker_cutoff", db.Time.GetUtcNow().UtcDateTime - (p.WorkerRetention ?? p.Retention))
             .Bind("@limit", p.Limit).RunAsync(ct).ConfigureAwait(false);
         return deleted;
+    }, ct);
+
+    public async Task QueueRetentionSetAsync(QueueRetention p, CancellationToken ct) =>
+        await db.RunAsync(async c => p.Succeeded is null && p.Dead is null && p.Cancelled is null
+            ? await Command(c, "DELETE FROM queue_retention WHERE queue = @queue").Bind("@queue", p.Queue).RunAsync(ct).ConfigureAwait(false)
+            : await Command(c, """
+                INSERT INTO queue_retention (queue, succeeded_ms, dead_ms, cancelled_ms) VALUES (@queue, @succeeded, @dead, @cancelled)
+                ON CONFLICT (queue) DO UPDATE SET succeeded_ms = excluded.succeeded_ms, dead_ms = excluded.dead_ms, cancelled_ms = excluded.cancelled_ms
+                """).Bind("@queue", p.Queue).Bind("@succeeded", Ms(p.Succeeded), NpgsqlDbType.Bigint).Bind("@dead", Ms(p.Dead), NpgsqlDbType.Bigint)
+                .Bind("@cancelled", Ms(p.Cancelled), NpgsqlDbType.Bigint).RunAsync(ct).ConfigureAwait(false), ct).ConfigureAwait(false);
+
+    private static long? Ms(TimeSpan? t) => t is { } v ? (long)v.TotalMilliseconds : null;
+
+    public Task<IReadOnlyList<QueueRetention>> QueueRetentionListAsync(CancellationToken ct) => db.RunAsync<IReadOnlyList<QueueRetention>>(async c =>
+    {
+        await using var cmd = Command(c, "SELECT queue, succeeded_ms, dead_ms, cancelled_ms FROM queue_retention ORDER BY queue");
+        await using var r = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false);
+        var list = new List<QueueRetention>();
+        static TimeSpan? Span(long? ms) => ms is { } v ? TimeSpan.FromMilliseconds(v) : null;
+        while (await r.ReadAsync(ct).ConfigureAwait(false))
+            list.Add(new QueueRetention(r.GetString(0), Span(r.GetInt64OrNull(1)), Span(r.GetInt64OrNull(2)), Span(r.GetInt64OrNull(3))));
+        return list;
     }, ct);
 }

@@ -1,10 +1,12 @@
 using Gantry.Jobs;
 using Npgsql;
 using NpgsqlTypes;
+using static Gantry.Storage.Postgres.PostgresDatabase;
 
 namespace Gantry.Storage.Postgres;
 
-public sealed partial class PostgresJobStore
+/// <summary>The fenced writes of a worker that holds a job: outcomes, progress, checkpoints, usage and log lines; a workflow step's end goes on to <paramref name="workflows"/>.</summary>
+internal sealed class PostgresReports(PostgresDatabase db, PostgresWorkflows workflows)
 {
     private static readonly string FailSql = ReportSql.Fail("seq");
     private static readonly string CancelIfRequestedSql = ReportSql.CancelIfRequested("seq");
@@ -22,7 +24,7 @@ public sealed partial class PostgresJobStore
           WHERE {FenceSql.Attempt("u.id", "u.attempt", "u.worker_id", row: "j.")} AND j.{StateSql.From(JobTransition.Succeed)}
           RETURNING j.id, CASE WHEN j.workflow_id IS NULL THEN NULL ELSE j.seq END AS step_seq, j.queue),
         counted AS (
-          {CountSucceededSql("done", "$5")})
+          {PostgresCounts.CountSucceededSql("done", "$5")})
         SELECT id, step_seq FROM done
         """;
 
@@ -60,10 +62,10 @@ public sealed partial class PostgresJobStore
                 throw new ArgumentException($"unknown report {report.GetType().Name}", nameof(reports));
         }
         bool wakeClaimers = false, wakeScheduler = false;
-        var applied = await TransactAsync(async c =>
+        var applied = await db.TransactAsync(async c =>
         {
             wakeClaimers = wakeScheduler = false;
-            var now = Now();
+            var now = db.Now();
             var results = new bool[reports.Count];
             var run = new List<int>(reports.Count); // consecutive successes, applied together
             var succeededSteps = new List<long>();
@@ -97,7 +99,7 @@ public sealed partial class PostgresJobStore
                         if (seq is long failedSeq)
                         {
                             await InsertErrorAsync(c, f.JobId, f.Attempt, now, f.WorkerId, f.Error, ct).ConfigureAwait(false);
-                            if (next is JobState.Cancelled or JobState.Dead) await StepStoppedAsync(c, failedSeq, now, ct).ConfigureAwait(false);
+                            if (next is JobState.Cancelled or JobState.Dead) await workflows.StepStoppedAsync(c, failedSeq, now, ct).ConfigureAwait(false);
                             results[i] = true;
                             wakeClaimers |= next == JobState.Queued;
                             wakeScheduler |= next == JobState.Scheduled;
@@ -128,14 +130,14 @@ public sealed partial class PostgresJobStore
                         if (await Fenced(c, CancelledSql, x).Bind("@now", now).ScalarAsync(ct).ConfigureAwait(false) is long cancelledSeq)
                         {
                             results[i] = true;
-                            await StepStoppedAsync(c, cancelledSeq, now, ct).ConfigureAwait(false);
+                            await workflows.StepStoppedAsync(c, cancelledSeq, now, ct).ConfigureAwait(false);
                         }
                         break;
                     case JobRequeuedReport q:
                         if (await Fenced(c, CancelIfRequestedSql, q).Bind("@now", now).ScalarAsync(ct).ConfigureAwait(false) is long requeuedSeq)
                         {
                             results[i] = true;
-                            await StepStoppedAsync(c, requeuedSeq, now, ct).ConfigureAwait(false);
+                            await workflows.StepStoppedAsync(c, requeuedSeq, now, ct).ConfigureAwait(false);
                             break;
                         }
                         // The attempt did not count: the next claim reuses its number, so its lines and usage go.
@@ -148,15 +150,15 @@ public sealed partial class PostgresJobStore
             }
             await SucceedManyAsync(c, reports, run, results, succeededSteps, now, ct).ConfigureAwait(false);
             // Dependents are released in the transaction that records their dependencies' success.
-            var released = await ReleaseDependentsAsync(c, succeededSteps, ct).ConfigureAwait(false);
-            if (wakeClaimers) await NotifyAsync(c, PostgresNotifications.Jobs, ct).ConfigureAwait(false);
-            if (wakeScheduler) await NotifyAsync(c, PostgresNotifications.Schedule, ct).ConfigureAwait(false);
+            var released = await workflows.ReleaseDependentsAsync(c, succeededSteps, ct).ConfigureAwait(false);
+            if (wakeClaimers) await db.NotifyAsync(c, PostgresNotifications.Jobs, ct).ConfigureAwait(false);
+            if (wakeScheduler) await db.NotifyAsync(c, PostgresNotifications.Schedule, ct).ConfigureAwait(false);
             wakeClaimers |= released;
             return results;
         }, ct).ConfigureAwait(false);
-        if (wakeClaimers) Signals.JobsAvailable.Set();
-        if (wakeScheduler) Signals.ScheduleChanged.Set();
-        if (JobReport.AnyEnded(reports, applied)) JobsEnded();
+        if (wakeClaimers) db.Signals.JobsAvailable.Set();
+        if (wakeScheduler) db.Signals.ScheduleChanged.Set();
+        if (JobReport.AnyEnded(reports, applied)) db.JobsEnded();
         return applied;
     }
 
@@ -222,7 +224,7 @@ public sealed partial class PostgresJobStore
     private static NpgsqlCommand Fenced(NpgsqlConnection c, string sql, JobReport report) =>
         Command(c, sql).Bind("@id", report.JobId).Bind("@attempt", report.Attempt).Bind("@worker", report.WorkerId);
 
-    private static async Task InsertErrorAsync(NpgsqlConnection c, Guid jobId, int attempt, DateTime now, string? workerId, JobError error, CancellationToken ct)
+    internal static async Task InsertErrorAsync(NpgsqlConnection c, Guid jobId, int attempt, DateTime now, string? workerId, JobError error, CancellationToken ct)
     {
         await using var cmd = Command(c, InsertErrorSql).Bind("@job", jobId).Bind("@attempt", attempt).Bind("@now", now)
             .Bind("@worker", workerId, NpgsqlDbType.Text).Bind("@kind", error.Kind).Bind("@type", error.Type, NpgsqlDbType.Text)

@@ -14,22 +14,23 @@ namespace Gantry.Storage.Postgres;
 // - an attempt is leased while some unexpired record of its worker names it. The rescuer takes expired
 //   records and takes back their attempts still running under that worker and named by no live record.
 // A claim whose answer never reached its worker is never named, so its record expires with the claim's lease.
-public sealed partial class PostgresJobStore
+/// <summary>The lease records' statements, shared by the claims, heartbeats, dead workers and the rescuer.</summary>
+internal static class PostgresLeases
 {
     /// <summary>Job row <c>j</c> is attempt <c>{attempt}.attempt</c> of job <c>{attempt}.id</c>, still running under <paramref name="worker"/>:
     /// the one test of whether a lease record's attempt is still its worker's.</summary>
-    private static string StillRuns(string attempt, string worker) =>
+    internal static string StillRuns(string attempt, string worker) =>
         FenceSql.Attempt($"{attempt}.id", $"{attempt}.attempt", worker, row: "j.");
 
     /// <summary>The claim's lease record, over the rows of <paramref name="claimed"/> (id, attempt); returns its number.</summary>
-    private static string ClaimLeaseRecord(string claimed) => $"""
+    internal static string ClaimLeaseRecord(string claimed) => $"""
         INSERT INTO job_leases (worker_id, by_heartbeat, lease_until, jobs, attempts)
           SELECT @worker, false, @lease_until, array_agg(id), array_agg(attempt) FROM {claimed} HAVING count(*) > 0
           RETURNING seq
         """;
 
     // One statement. $1 the new lease, $2/$3 the attempts named, $4 the worker, $5 the claims named.
-    private static readonly string RenewLeasesSql = $"""
+    internal static readonly string RenewLeasesSql = $"""
         WITH named AS (
           SELECT id, attempt FROM unnest($2::uuid[], $3::int[]) AS u(id, attempt)),
         held AS (
@@ -56,7 +57,7 @@ public sealed partial class PostgresJobStore
     // Expired records, a few at a time (each names up to a claim's worth of jobs), taken out as they are read;
     // SKIP LOCKED lets a second rescuer take others. The table holds only recent claims and one record per
     // worker, so it is read without an index.
-    private const string ExpiredLeasesSql = """
+    internal const string ExpiredLeasesSql = """
         WITH expired AS (
           DELETE FROM job_leases WHERE seq = ANY(ARRAY(
             SELECT seq FROM job_leases WHERE lease_until < @now ORDER BY lease_until LIMIT @records FOR UPDATE SKIP LOCKED))
@@ -67,7 +68,7 @@ public sealed partial class PostgresJobStore
     // Of those attempts, the ones still running under the same worker and named by none of its live records
     // (a later heartbeat or claim): their lease is over. Locked, waiting rather than skipping: an attempt
     // passed over here would be left with no record at all.
-    private static readonly string ExpiredAttemptsSql = $"""
+    internal static readonly string ExpiredAttemptsSql = $"""
         SELECT j.id, j.attempt, j.max_attempts, j.worker_id, j.cancel_requested_at IS NOT NULL
         FROM unnest($1::uuid[], $2::int[], $3::text[]) AS c(id, attempt, worker_id)
         JOIN jobs AS j ON {StillRuns("c", "c.worker_id")}
@@ -77,13 +78,13 @@ public sealed partial class PostgresJobStore
         """;
 
     /// <summary>The attempts named by <paramref name="leases"/> (rows of job_leases) that still run under the record's worker.</summary>
-    private static string LeasedRunning(string leases) => $"""
+    internal static string LeasedRunning(string leases) => $"""
         {leases} CROSS JOIN LATERAL unnest(l.jobs, l.attempts) AS u(id, attempt)
         JOIN jobs AS j ON {StillRuns("u", "l.worker_id")}
         """;
 
-    /// <summary>A job's lease, for people: the latest record of its worker naming it, while it runs. (A property:
-    /// other static fields are built from it, and the order of initialisers across partial files is not given.)</summary>
+    /// <summary>A job's lease, for people: the latest record of its worker naming it, while it runs. (A property: static
+    /// fields of other types are built from it, so it must not wait on this type's initialisers.)</summary>
     internal static string LeaseUntilColumn => $"""
         CASE WHEN state = '{JobState.Running.ToText()}' THEN
           (SELECT max(l.lease_until) FROM job_leases AS l WHERE l.worker_id = jobs.worker_id AND jobs.id = ANY(l.jobs)) END

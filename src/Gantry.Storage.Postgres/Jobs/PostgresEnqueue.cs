@@ -4,10 +4,12 @@ using Gantry.Telemetry;
 using Gantry.Workflows;
 using Npgsql;
 using NpgsqlTypes;
+using static Gantry.Storage.Postgres.PostgresDatabase;
 
 namespace Gantry.Storage.Postgres;
 
-public sealed partial class PostgresJobStore
+/// <summary>Inserts jobs: idempotency keys, uniqueness windows, trace context; the one insert that workflows and schedules use too.</summary>
+internal sealed class PostgresEnqueue(PostgresDatabase db)
 {
     // The whole batch in one statement: columns travel as arrays and are unnested in batch order, so
     // seq follows the batch. A job whose idempotency key is already taken in its queue (earlier, by a
@@ -51,7 +53,7 @@ public sealed partial class PostgresJobStore
         """;
 
     /// <summary>Where a new job starts: scheduled when its run_at is still to come, else queued.</summary>
-    private static JobState FirstState(NewJob job, DateTimeOffset now) => job.RunAt > now ? JobState.Scheduled : JobState.Queued;
+    internal static JobState FirstState(NewJob job, DateTimeOffset now) => job.RunAt > now ? JobState.Scheduled : JobState.Queued;
 
     /// <summary>The insert of jobs in one statement, as steps of <paramref name="workflow"/> when given, each with its trace
     /// context (<paramref name="traces"/> by index, else the current one); it returns (id, seq) of each job inserted.</summary>
@@ -104,7 +106,7 @@ public sealed partial class PostgresJobStore
     }
 
     /// <summary>Runs <see cref="InsertJobs"/> (with <paramref name="more"/> after it in the same batch); returns the row key of each inserted job by id.</summary>
-    private static async Task<Dictionary<Guid, long>> InsertJobsAsync(NpgsqlConnection c, IReadOnlyList<NewJob> jobs, IReadOnlyList<JobState> states,
+    internal static async Task<Dictionary<Guid, long>> InsertJobsAsync(NpgsqlConnection c, IReadOnlyList<NewJob> jobs, IReadOnlyList<JobState> states,
         DateTimeOffset now, NewWorkflow? workflow, IReadOnlyList<(string? Parent, string? State)>? traces, CancellationToken ct, params NpgsqlBatchCommand[] more)
     {
         await using var batch = new NpgsqlBatch(c);
@@ -122,16 +124,16 @@ public sealed partial class PostgresJobStore
     {
         if (p.Jobs.Count == 0) return [];
         using var trace = p.Traces is null ? GantryTracing.StartEnqueue(p.Jobs) : null;
-        var now = _time.GetUtcNow();
+        var now = db.Time.GetUtcNow();
         var jobs = p.Jobs;
         var states = jobs.Select(j => FirstState(j, now)).ToArray();
         // The insert and the wake-ups in one batch: one round trip, one implicit transaction (or the application's
         // transaction, which delivers the notifications at its commit). A spare notification (every job turned out to
         // exist already) costs a claim that finds nothing.
-        var notify = WakeUps(states);
+        var notify = db.WakeUps(states);
         var inserted = p.Transaction is null
-            ? await OneBatchAsync(c => InsertJobsAsync(c, jobs, states, now, null, p.Traces, ct, notify), ct).ConfigureAwait(false)
-            : await InAppTransactionAsync(p.Transaction, c => InsertJobsAsync(c, jobs, states, now, null, p.Traces, ct, notify), ct).ConfigureAwait(false);
+            ? await db.OneBatchAsync(c => InsertJobsAsync(c, jobs, states, now, null, p.Traces, ct, notify), ct).ConfigureAwait(false)
+            : await db.InAppTransactionAsync(p.Transaction, c => InsertJobsAsync(c, jobs, states, now, null, p.Traces, ct, notify), ct).ConfigureAwait(false);
 
         var results = new JobEnqueueResult[jobs.Count];
         var missing = new List<int>();
@@ -156,8 +158,8 @@ public sealed partial class PostgresJobStore
                 return byKey;
             }
             var found = p.Transaction is null
-                ? await RunAsync(FindAsync, ct).ConfigureAwait(false)
-                : await InAppTransactionAsync(p.Transaction, FindAsync, ct).ConfigureAwait(false);
+                ? await db.RunAsync(FindAsync, ct).ConfigureAwait(false)
+                : await db.InAppTransactionAsync(p.Transaction, FindAsync, ct).ConfigureAwait(false);
             foreach (var i in missing)
             {
                 var job = jobs[i];
@@ -172,48 +174,9 @@ public sealed partial class PostgresJobStore
         foreach (var r in results)
         {
             if (r.Existing) continue;
-            if (r.State == JobState.Queued) Signals.JobsAvailable.Set();
-            else if (r.State == JobState.Scheduled) Signals.ScheduleChanged.Set();
+            if (r.State == JobState.Queued) db.Signals.JobsAvailable.Set();
+            else if (r.State == JobState.Scheduled) db.Signals.ScheduleChanged.Set();
         }
         return results;
-    }
-
-    /// <summary>
-    /// Runs <paramref name="work"/> on the connection of an application's open transaction on this store's database,
-    /// with the store's schema first on the search path meanwhile (the path is put back after, for the rest of the
-    /// application's transaction). An error leaves the application's transaction failed, as any failed statement does.
-    /// </summary>
-    private async Task<T> InAppTransactionAsync<T>(System.Data.Common.DbTransaction transaction, Func<NpgsqlConnection, Task<T>> work, CancellationToken ct)
-    {
-        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
-        if (transaction is not NpgsqlTransaction tx)
-            throw new InvalidInputException("transaction", $"is a {transaction.GetType().Name}; the PostgreSQL store {Description} takes an NpgsqlTransaction on its database");
-        if (tx.Connection is not { State: System.Data.ConnectionState.Open } c)
-            throw new InvalidInputException("transaction", "has ended (committed or rolled back) or its connection is closed");
-        if (_database is not null && !string.Equals(c.Database, _database, StringComparison.Ordinal))
-            throw new InvalidInputException("transaction", $"is on database {c.Database}, not on the store's database {_database} ({Description})");
-        try
-        {
-            string path;
-            await using (var set = Command(c, "SELECT current_setting('search_path'), set_config('search_path', @schema, true)").Bind("@schema", _schema))
-                path = (string)(await set.ExecuteScalarAsync(ct).ConfigureAwait(false))!;
-            // A local setting outlives its statement only inside a transaction block: a transaction that has ended (Npgsql
-            // keeps its connection) would otherwise run the insert on its own and commit it at once.
-            await using (var check = Command(c, "SELECT current_setting('search_path') = @schema").Bind("@schema", _schema))
-                if (!(bool)(await check.ExecuteScalarAsync(ct).ConfigureAwait(false))!)
-                    throw new InvalidInputException("transaction", "has ended (committed or rolled back): its connection is in no transaction");
-            var result = await work(c).ConfigureAwait(false);
-            await using (var reset = Command(c, "SELECT set_config('search_path', @path, true)").Bind("@path", path))
-                await reset.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
-            return result;
-        }
-        catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.UndefinedTable)
-        {
-            throw new InvalidInputException("transaction", $"is on a database without a Gantry store in schema {_schema} ({Description}): {ex.MessageText}");
-        }
-        catch (NpgsqlException ex) when (!ct.IsCancellationRequested)
-        {
-            throw PostgresErrors.Translate(ex, Server);
-        }
     }
 }

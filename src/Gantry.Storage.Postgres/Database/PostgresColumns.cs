@@ -14,5 +14,5 @@ internal readonly struct PostgresColumns : IStoreColumns
 
     public static string ByteLength(string column) => $"octet_length({column})";
 
-    public static string LeaseUntil => PostgresJobStore.LeaseUntilColumn;
+    public static string LeaseUntil => PostgresLeases.LeaseUntilColumn;
 }
