@@ -10,8 +10,10 @@ namespace Gantry.Protocol.Wire;
 /// </summary>
 public static class WireValidation
 {
+    /// <summary>Longest worker id or name: 200 characters.</summary>
     public const int MaxIdLength = 200;
 
+    /// <summary>Checks a worker id as a request gives it (required, then as <see cref="Label"/>) and returns it; throws <see cref="InvalidInputException"/> naming <paramref name="where"/>.</summary>
     public static string WorkerId(string? id, string where = "worker_id")
     {
         if (string.IsNullOrWhiteSpace(id)) throw new InvalidInputException(where, "is required (the worker's id, as registered)");
