@@ -163,7 +163,7 @@ public sealed record RescuedJob(Guid Id, int Attempt, string? WorkerId, JobState
 public sealed record JobCleanParams(TimeSpan Retention, int Limit = 10_000, TimeSpan? WorkerRetention = null)
 {
     /// <summary>Stopped and dead workers silent since before @worker_cutoff leave the registry, at most @limit of them.</summary>
-    public const string PruneWorkersSql =
+    internal const string PruneWorkersSql =
         "DELETE FROM workers WHERE id IN (SELECT id FROM workers WHERE state IN ('stopped', 'dead') AND last_seen_at < @worker_cutoff LIMIT @limit)";
 }
 

@@ -101,7 +101,7 @@ public static class WorkerStates
     public static bool IsLive(string state) => state is Running or Paused or Draining;
 
     /// <summary>SQL list of the live states (<see cref="IsLive"/>).</summary>
-    public const string LiveSql = "('running', 'paused', 'draining')";
+    internal const string LiveSql = "('running', 'paused', 'draining')";
 
     /// <summary>The state a control command puts a worker in as soon as it is sent (null: none), so that the
     /// registry shows it and the claim refuses at once, even a claim already parked on the server.</summary>
@@ -115,14 +115,14 @@ public static class WorkerStates
 
     /// <summary>SQL: the state a worker's heartbeat or registration leaves: running, unless paused or draining
     /// (those end by command, or by the worker stopping).</summary>
-    public const string SeenSql = "CASE WHEN workers.state IN ('paused', 'draining') THEN workers.state ELSE 'running' END";
+    internal const string SeenSql = "CASE WHEN workers.state IN ('paused', 'draining') THEN workers.state ELSE 'running' END";
 
     /// <summary>SQL for a command's <see cref="After"/> state (@state): a draining worker stays draining, a stopped or
     /// dead one is not revived.</summary>
-    public const string CommandSql = "UPDATE workers SET state = @state WHERE id = @id AND state IN ('running', 'paused')";
+    internal const string CommandSql = "UPDATE workers SET state = @state WHERE id = @id AND state IN ('running', 'paused')";
 
     /// <summary>SQL condition of every claim: nothing for a worker (@worker) told to pause or drain.</summary>
-    public const string ClaimsSql = "NOT EXISTS (SELECT 1 FROM workers WHERE id = @worker AND state IN ('paused', 'draining'))";
+    internal const string ClaimsSql = "NOT EXISTS (SELECT 1 FROM workers WHERE id = @worker AND state IN ('paused', 'draining'))";
 }
 
 /// <summary>A worker as the registry holds it: what <c>workers list</c> shows.</summary>
