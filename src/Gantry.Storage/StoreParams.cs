@@ -156,7 +156,7 @@ public readonly record struct UpkeepResult(long Cleared, long Pending);
 /// <param name="Id">The job's id.</param>
 /// <param name="Attempt">The attempt that was lost.</param>
 /// <param name="WorkerId">The worker that held it; null when none was recorded.</param>
-/// <param name="NewState">Where <see cref="Gantry.Jobs.RetryPolicy"/> sent it: scheduled for a retry, or dead.</param>
+/// <param name="NewState">Where <see cref="Gantry.Jobs.RetryPolicy.AfterLostWorker"/> sent it: queued again, dead, or cancelled when a cancel was asked for.</param>
 public sealed record RescuedJob(Guid Id, int Attempt, string? WorkerId, JobState NewState);
 
 /// <param name="WorkerRetention">How long stopped and dead workers stay in the registry (at most <paramref name="Limit"/> go per call).</param>

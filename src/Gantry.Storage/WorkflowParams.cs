@@ -3,7 +3,7 @@ using Gantry.Workflows;
 
 namespace Gantry.Storage;
 
-/// <summary>A workflow to store, its root steps queued and the others waiting.</summary>
+/// <summary>A workflow to store: its root steps ready to run, the others waiting for their dependencies.</summary>
 /// <param name="Workflow">The validated workflow.</param>
 public sealed record WorkflowCreateParams(NewWorkflow Workflow);
 
@@ -13,7 +13,7 @@ public sealed record WorkflowCreateResult(Guid Id, IReadOnlyList<WorkflowStepJob
 /// <summary>One step of a stored workflow and its job.</summary>
 /// <param name="Step">The step's name.</param>
 /// <param name="JobId">The id of the step's job.</param>
-/// <param name="State">The job's first state: queued for a root step, waiting for the others.</param>
+/// <param name="State">The job's first state: waiting for a step with dependencies; queued, or scheduled when it runs later, for a root step.</param>
 public sealed record WorkflowStepJob(string Step, Guid JobId, JobState State);
 
 /// <summary>Which workflows <see cref="IJobStore.WorkflowListAsync"/> returns, newest first.</summary>

@@ -19,7 +19,7 @@ public sealed record JobRecord
     public int Attempt { get; init; }
     /// <summary>Most attempts the job gets.</summary>
     public int MaxAttempts { get; init; }
-    /// <summary>How long one attempt may run; null for no timeout.</summary>
+    /// <summary>How long one attempt may run, as the job set it; null when it set none (its type's or the worker's default applies).</summary>
     public TimeSpan? Timeout { get; init; }
     /// <summary>The delay between attempts.</summary>
     public Backoff Backoff { get; init; } = Backoff.Default;

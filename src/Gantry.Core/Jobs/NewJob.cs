@@ -20,7 +20,7 @@ public sealed record NewJob
     public int Priority { get; init; }
     /// <summary>When set in the future, the job is scheduled and not started before it.</summary>
     public DateTimeOffset? RunAt { get; init; }
-    /// <summary>How long one attempt may run; null (the default) for the type's or none.</summary>
+    /// <summary>How long one attempt may run; null (the default): its type's or the worker's default, else none.</summary>
     public TimeSpan? Timeout { get; init; }
     /// <summary>Most attempts the job gets, the first included. Defaults to 5.</summary>
     public int MaxAttempts { get; init; } = MaxAttemptsDefault;

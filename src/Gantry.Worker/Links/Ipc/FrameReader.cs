@@ -47,7 +47,7 @@ public ref struct FrameReader(ReadOnlySpan<byte> body)
         return n < 0 ? null : Take(n).ToArray();
     }
 
-    /// <summary>Reads a list of strings after its i32 count.</summary>
+    /// <summary>Reads a list of strings after its i32 count; empty for −1.</summary>
     public string[] Strings()
     {
         var n = Count();

@@ -121,7 +121,7 @@ public sealed class FrameWriter : IDisposable
         _length += 4 + value.Length;
     }
 
-    /// <summary>Writes a list of strings after its i32 count; null writes an empty list.</summary>
+    /// <summary>Writes a list of strings after its i32 count; null writes the count −1, which <see cref="FrameReader.Strings"/> reads as empty.</summary>
     public void Strings(IReadOnlyList<string>? values)
     {
         if (values is null) { I32(-1); return; }
