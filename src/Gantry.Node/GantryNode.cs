@@ -55,12 +55,15 @@ public sealed class GantryNode : IAsyncDisposable, ISessionOwner
         _target = options.Workers;
     }
 
+    /// <summary>The node's id: <see cref="NodeOptions.NodeId"/>.</summary>
     public string Id => _options.NodeId;
+    /// <summary>The options the node was made with, validated.</summary>
     public NodeOptions Options => _options;
 
     /// <summary>Completes when a drain command from the coordinator asked the node to stop: its process should exit.</summary>
     public Task Drained => _drained.Task;
 
+    /// <summary>Listens on the socket, registers with the coordinator (waiting out a coordinator that is down), starts the first workers and the autoscaler; throws <see cref="InvalidOperationException"/> when called twice.</summary>
     public async Task StartAsync(CancellationToken ct)
     {
         if (Interlocked.Exchange(ref _started, 1) == 1) throw new InvalidOperationException("the node is already started");
@@ -76,6 +79,7 @@ public sealed class GantryNode : IAsyncDisposable, ISessionOwner
             _options.EffectiveMinWorkers, _options.EffectiveMaxWorkers, _options.SocketPath);
     }
 
+    /// <summary>The node and its workers now, as <c>gantry node status</c> shows them. Thread-safe.</summary>
     public NodeStatus Status() => new(Id, Environment.ProcessId, _upstream.Link.Description,
         _stopped == 1 ? "stopping" : _supervisor.AllFailed ? "failed" : _paused ? "paused" : "running", _startedAt,
         _options.EffectiveMinWorkers, _options.EffectiveMaxWorkers, _options.EffectiveWorkerCapacity, _paused, _supervisor.Status())
@@ -101,10 +105,6 @@ public sealed class GantryNode : IAsyncDisposable, ISessionOwner
     public bool IsReady => _upstream.Session.IsRegistered && !_upstream.Outage.IsDown && !IsStopping;
 
     /// <summary>
-    /// Drains every worker (each finishes its jobs for up to the drain timeout, then requeues the
-    /// rest), kills any that outstay it, writes the last reports and deregisters.
-    /// </summary>
-    /// <summary>
     /// Stops without draining, whether <see cref="StopAsync"/> is under way or still to come (a second Ctrl-C): every
     /// worker gives its running jobs back at once (requeued without counting the attempt, checkpoints kept).
     /// </summary>
@@ -114,6 +114,11 @@ public sealed class GantryNode : IAsyncDisposable, ISessionOwner
         if (Volatile.Read(ref _stopped) == 1) _supervisor.GiveBackNow();
     }
 
+    /// <summary>
+    /// Drains every worker (each finishes its jobs for up to the drain timeout, then requeues the
+    /// rest), kills any that outstay it, writes the last reports and deregisters. <see cref="StopNow"/> hurries it; a
+    /// second call, or one before start, does nothing.
+    /// </summary>
     public async Task StopAsync(CancellationToken ct)
     {
         if (_started == 0 || Interlocked.Exchange(ref _stopped, 1) == 1) return;
@@ -222,6 +227,7 @@ public sealed class GantryNode : IAsyncDisposable, ISessionOwner
         }
     }
 
+    /// <summary>Stops the node if it is running (as <see cref="StopAsync"/>) and frees its socket and processes.</summary>
     public async ValueTask DisposeAsync()
     {
         await StopAsync(CancellationToken.None).ConfigureAwait(false);

@@ -3,17 +3,29 @@ namespace Gantry.Node;
 /// <summary>How a node runs. Every default is visible here; <see cref="Validate"/> runs at start-up.</summary>
 public sealed record NodeOptions
 {
+    /// <summary>The default <see cref="RestartBackoff"/>: 1 second.</summary>
     public static readonly TimeSpan RestartBackoffDefault = TimeSpan.FromSeconds(1);
+    /// <summary>The default <see cref="RestartBackoffMax"/>: 60 seconds.</summary>
     public static readonly TimeSpan RestartBackoffMaxDefault = TimeSpan.FromSeconds(60);
+    /// <summary>The default <see cref="MaxRestarts"/>: 5.</summary>
     public const int MaxRestartsDefault = 5;
+    /// <summary>The default <see cref="RestartWindow"/>: 5 minutes.</summary>
     public static readonly TimeSpan RestartWindowDefault = TimeSpan.FromMinutes(5);
+    /// <summary>The default <see cref="StableAfter"/>: 60 seconds.</summary>
     public static readonly TimeSpan StableAfterDefault = TimeSpan.FromSeconds(60);
+    /// <summary>The default <see cref="PingInterval"/>: 2 seconds.</summary>
     public static readonly TimeSpan PingIntervalDefault = TimeSpan.FromSeconds(2);
+    /// <summary>The default <see cref="PingTimeout"/>: 5 seconds.</summary>
     public static readonly TimeSpan PingTimeoutDefault = TimeSpan.FromSeconds(5);
+    /// <summary>The default <see cref="StartTimeout"/>: 30 seconds.</summary>
     public static readonly TimeSpan StartTimeoutDefault = TimeSpan.FromSeconds(30);
+    /// <summary>The default <see cref="LeaseDuration"/>: 30 seconds.</summary>
     public static readonly TimeSpan LeaseDurationDefault = TimeSpan.FromSeconds(30);
+    /// <summary>The longest heartbeat interval derived from the lease (<see cref="EffectiveHeartbeatInterval"/>): 5 seconds.</summary>
     public static readonly TimeSpan HeartbeatIntervalDefault = TimeSpan.FromSeconds(5);
+    /// <summary>The default <see cref="DrainTimeout"/>: 30 seconds.</summary>
     public static readonly TimeSpan DrainTimeoutDefault = TimeSpan.FromSeconds(30);
+    /// <summary>The default <see cref="CancelGracePeriod"/>: 5 seconds.</summary>
     public static readonly TimeSpan CancelGracePeriodDefault = TimeSpan.FromSeconds(5);
 
     /// <summary>The node's id in the coordinator's registry and as lease owner of every job its workers run. Defaults to a new id per process.</summary>
@@ -32,6 +44,7 @@ public sealed record NodeOptions
     public static string DefaultRunDirectory() =>
         Environment.GetEnvironmentVariable("XDG_RUNTIME_DIR") is { Length: > 0 } xdg ? xdg : Path.GetTempPath().TrimEnd('/');
 
+    /// <summary>The node's private directory in <paramref name="runDirectory"/>: <c>gantry-node-&lt;user&gt;</c>, one per user.</summary>
     public static string PrivateIn(string runDirectory) => Path.Combine(runDirectory, $"gantry-node-{Environment.UserName}");
 
     /// <summary>Where a node started with <c>--run-dir</c> <paramref name="runDirectory"/> listens.</summary>
@@ -64,7 +77,9 @@ public sealed record NodeOptions
     /// <summary>Most jobs one worker runs at once. Defaults to the sum of the queues' concurrency.</summary>
     public int? WorkerCapacity { get; init; }
 
+    /// <summary>What the node's machine offers (e.g. <c>gpu</c>), registered with the coordinator and shown in worker listings; none by default.</summary>
     public IReadOnlyList<string> Capabilities { get; init; } = [];
+    /// <summary>Free-form key/value labels registered with the coordinator and shown in worker listings; none by default.</summary>
     public IReadOnlyDictionary<string, string> Tags { get; init; } = new Dictionary<string, string>();
 
     /// <summary>The job types the workers serve, registered for the node (submit checks types against the registry).</summary>
@@ -79,6 +94,7 @@ public sealed record NodeOptions
     /// <summary>Most restarts of one worker within <see cref="RestartWindow"/>; one more and it is marked failed. Defaults to 5.</summary>
     public int MaxRestarts { get; init; } = MaxRestartsDefault;
 
+    /// <summary>The window <see cref="MaxRestarts"/> counts restarts in. Defaults to 5 minutes.</summary>
     public TimeSpan RestartWindow { get; init; } = RestartWindowDefault;
 
     /// <summary>A worker that ran this long before it exited starts over from the first backoff. Defaults to 60 seconds.</summary>
@@ -126,13 +142,17 @@ public sealed record NodeOptions
     /// <summary>A name for people, shown beside <see cref="NodeId"/> in every listing; none by default.</summary>
     public string? Name { get; init; }
 
+    /// <summary><see cref="MinWorkers"/>, or when not given the smaller of <see cref="Workers"/> and <see cref="MaxWorkers"/>.</summary>
     public int EffectiveMinWorkers => MinWorkers ?? Math.Min(Workers, MaxWorkers ?? Workers);
+    /// <summary><see cref="MaxWorkers"/>, or when not given the larger of <see cref="Workers"/> and <see cref="MinWorkers"/>.</summary>
     public int EffectiveMaxWorkers => MaxWorkers ?? Math.Max(Workers, MinWorkers ?? Workers);
+    /// <summary><see cref="WorkerCapacity"/>, or when not given the sum of the queues' concurrency.</summary>
     public int EffectiveWorkerCapacity => WorkerCapacity ?? Queues.Values.Sum();
 
     /// <summary>The socket path in <see cref="PrivateDirectory"/>.</summary>
     public string SocketPath => SocketIn(RunDirectory);
 
+    /// <summary>Throws <see cref="InvalidInputException"/> naming the flag of the first value that makes no sense; the node's constructor calls it.</summary>
     public void Validate()
     {
         // A node with no worker could never run a job: an autoscaled one may shrink to --min-workers 0, but starts with one.

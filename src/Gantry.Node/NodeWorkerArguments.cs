@@ -9,6 +9,7 @@ namespace Gantry.Node;
 /// </summary>
 public static class NodeWorkerArguments
 {
+    /// <summary>The arguments after <see cref="NodeOptions.WorkerCommand"/> for <paramref name="node"/>: its queues, capacity, capabilities, drain and lease settings as <c>gantry worker</c> flags.</summary>
     public static IReadOnlyList<string> Of(NodeOptions node)
     {
         ArgumentNullException.ThrowIfNull(node);

@@ -12,6 +12,7 @@ public static class AlertEvents
     /// <summary>The dead-worker detector declared a worker dead (silent past the timeout).</summary>
     public const string WorkerDied = "worker.died";
 
+    /// <summary>Every event, as a webhook's <c>events</c> may name it.</summary>
     public static readonly IReadOnlyList<string> All = [JobDead, NodeWorkerFailed, QueueStalled, WorkerDied];
 }
 

@@ -10,15 +10,20 @@ namespace Gantry.Storage;
 /// <param name="Count">How many jobs it touched, where that is known.</param>
 public sealed record AuditEntry(Guid Id, DateTimeOffset At, string Actor, string Action, string Target, long? Count = null, string? Detail = null);
 
+/// <summary>Which audit entries <see cref="IJobStore.AuditListAsync"/> returns, newest first.</summary>
 public sealed record AuditListParams
 {
+    /// <summary>Only entries of this action (e.g. <c>jobs.cancel</c>); every action when null.</summary>
     public string? Action { get; init; }
+    /// <summary>Only entries by this actor; every actor when null.</summary>
     public string? Actor { get; init; }
+    /// <summary>Most entries returned. Defaults to 50.</summary>
     public int Limit { get; init; } = 50;
     /// <summary>Keyset cursor: only entries older than this one.</summary>
     public Guid? Before { get; init; }
 }
 
+/// <summary>What the audit log keeps, and who the CLI acts as.</summary>
 public static class Audit
 {
     /// <summary>How long entries are kept: the cleaner deletes older ones.</summary>

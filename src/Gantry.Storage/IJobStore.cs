@@ -12,9 +12,9 @@ namespace Gantry.Storage;
 /// worker report is fenced by attempt and lease owner: a stale writer changes nothing.
 /// Backend errors are translated at this seam into <see cref="GantryException"/>s.
 /// <para>
-/// Gantry's own stores (SQLite, PostgreSQL) implement it; it is public so that applications can open and call a
-/// store, not yet for implementation outside this repository: members are added with each release, and an
-/// implementation elsewhere would break without notice.
+/// Applications may call it (open a store with Gantry.Hosting and use it). Implementing it outside this repository
+/// is not supported before 1.0: Gantry's own stores (SQLite, PostgreSQL) are its only implementations, and its
+/// members, their parameter records and the contract they keep may change in any release, without notice.
 /// </para>
 /// </summary>
 public interface IJobStore : IAsyncDisposable

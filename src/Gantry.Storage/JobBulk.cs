@@ -2,20 +2,28 @@ using Gantry.Jobs;
 
 namespace Gantry.Storage;
 
+/// <summary>What a bulk action does to each job it takes.</summary>
 public enum JobBulkAction
 {
+    /// <summary>Retry each dead or cancelled job (as <see cref="IJobStore.JobRetryAsync"/>).</summary>
     Retry,
+    /// <summary>Cancel each unfinished job (as <see cref="IJobStore.JobCancelAsync(Guid, CancellationToken)"/>).</summary>
     Cancel,
 }
 
 /// <summary>Which jobs a bulk action takes: every filter optional, at least one of state, queue, type and tags required.</summary>
 public sealed record JobFilter
 {
+    /// <summary>Only jobs in this state; any state the action starts from when null.</summary>
     public JobState? State { get; init; }
+    /// <summary>Only jobs in this queue; any queue when null.</summary>
     public string? Queue { get; init; }
+    /// <summary>Only jobs of this type; any type when null.</summary>
     public string? Type { get; init; }
+    /// <summary>Only jobs carrying every one of these tags (key and value equal); no tag filter when null or empty.</summary>
     public IReadOnlyDictionary<string, string>? Tags { get; init; }
 
+    /// <summary>True when no filter is set: a bulk action refuses it (it would take every job).</summary>
     public bool IsEmpty => State is null && Queue is null && Type is null && (Tags is null || Tags.Count == 0);
 
     /// <summary>"queue=emails type=mail state=dead", for people and the audit log.</summary>
@@ -53,9 +61,12 @@ public sealed record JobBulkResult(JobBulkAction Action, bool DryRun, long Match
 /// </summary>
 public static class JobBulk
 {
+    /// <summary>The default <see cref="JobBulkParams.Max"/>: 1000 jobs per call.</summary>
     public const int DefaultMax = 1000;
+    /// <summary>The largest <see cref="JobBulkParams.Max"/>: 10,000 jobs per call.</summary>
     public const int MaxLimit = 10_000;
 
+    /// <summary>The single-job transition <paramref name="action"/> applies to each job.</summary>
     public static JobTransition Transition(JobBulkAction action) => action == JobBulkAction.Retry ? JobTransition.Retry : JobTransition.Cancel;
 
     /// <summary>The filter with its state checked against the action (field names as on the API: state, max).</summary>

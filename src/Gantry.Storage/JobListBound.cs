@@ -7,7 +7,7 @@ namespace Gantry.Storage;
 /// read first, in the list's own snapshot: none in the state (in the queue asked for) answers an empty page without a
 /// walk, and fewer than a page ends the walk once it has found them all.
 /// </summary>
-public static class JobListBound
+internal static class JobListBound
 {
     /// <summary>The rows to read: <paramref name="limit"/>, or the jobs in the state when that is fewer (0: read nothing).
     /// <paramref name="inState"/> is null where the store keeps no count for the state.</summary>

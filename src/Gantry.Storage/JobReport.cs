@@ -30,6 +30,7 @@ public sealed record JobProgressReport(Guid JobId, int Attempt, string WorkerId,
 public sealed record JobSucceededReport(Guid JobId, int Attempt, string WorkerId, string? Result)
     : JobReport(JobId, Attempt, WorkerId)
 {
+    /// <inheritdoc/>
     public override bool EndsAttempt => true;
 }
 
@@ -37,6 +38,7 @@ public sealed record JobSucceededReport(Guid JobId, int Attempt, string WorkerId
 public sealed record JobFailedReport(Guid JobId, int Attempt, string WorkerId, JobError Error, JobState Next, DateTimeOffset? RunAt)
     : JobReport(JobId, Attempt, WorkerId)
 {
+    /// <inheritdoc/>
     public override bool EndsAttempt => true;
 }
 
@@ -44,6 +46,7 @@ public sealed record JobFailedReport(Guid JobId, int Attempt, string WorkerId, J
 public sealed record JobCancelledReport(Guid JobId, int Attempt, string WorkerId)
     : JobReport(JobId, Attempt, WorkerId)
 {
+    /// <inheritdoc/>
     public override bool EndsAttempt => true;
 }
 
@@ -51,6 +54,7 @@ public sealed record JobCancelledReport(Guid JobId, int Attempt, string WorkerId
 public sealed record JobRequeuedReport(Guid JobId, int Attempt, string WorkerId)
     : JobReport(JobId, Attempt, WorkerId)
 {
+    /// <inheritdoc/>
     public override bool EndsAttempt => true;
 }
 

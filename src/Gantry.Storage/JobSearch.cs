@@ -7,7 +7,7 @@ namespace Gantry.Storage;
 /// <c>jobs_type</c>, which ends in the row key) a type prefix becomes the job types it covers (<see cref="TypesSql"/>,
 /// one probe each), then the newest page of each; elsewhere it is matched walking the list newest first.
 /// </summary>
-public static class JobSearch
+internal static class JobSearch
 {
     /// <summary>The most job types a prefix is walked type by type; a prefix that covers more is read newest first
     /// over the whole list instead (bounded by how common it is).</summary>

@@ -10,4 +10,7 @@ namespace Gantry.Storage;
 /// <param name="HolderId">Who asks; unique per process.</param>
 public sealed record LeaderElectParams(string Name, string HolderId, TimeSpan Ttl);
 
+/// <summary>Gives up leadership of <paramref name="Name"/> if <paramref name="HolderId"/> holds it; otherwise nothing.</summary>
+/// <param name="Name">What is led.</param>
+/// <param name="HolderId">Who resigns: the id it was elected with.</param>
 public sealed record LeaderResignParams(string Name, string HolderId);

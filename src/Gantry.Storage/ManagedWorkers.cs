@@ -12,10 +12,12 @@ namespace Gantry.Storage;
 public sealed record ManagedWorkerInfo(int LocalId, int? Pid, string State, int Restarts, string? LastError, DateTimeOffset? StartedAt,
     long Succeeded, long Failed, int Running, int Capacity);
 
+/// <summary>The states of a node's worker process (<see cref="ManagedWorkerInfo.State"/>).</summary>
 public static class ManagedWorkerStates
 {
     /// <summary>Spawned, not connected yet.</summary>
     public const string Starting = "starting";
+    /// <summary>Connected and serving jobs.</summary>
     public const string Running = "running";
     /// <summary>Exited or killed; waits out its restart backoff.</summary>
     public const string Restarting = "restarting";
@@ -23,6 +25,7 @@ public static class ManagedWorkerStates
     public const string Draining = "draining";
     /// <summary>Restarted too often within the window: not started again.</summary>
     public const string Failed = "failed";
+    /// <summary>Stopped on purpose (scale-down or shutdown): not started again.</summary>
     public const string Stopped = "stopped";
 
     /// <summary>No worker of the node is starting, running or restarting, and at least one failed: the node runs

@@ -6,7 +6,7 @@ namespace Gantry.Storage;
 /// Folds the rows of a store's per-(queue, state) aggregate into <see cref="QueueStats"/>, so both
 /// stores need only the one GROUP BY query and the paused queues.
 /// </summary>
-public sealed class QueueStatsBuilder
+internal sealed class QueueStatsBuilder
 {
     private readonly SortedDictionary<string, (Dictionary<JobState, long> Counts, long Recent, long RecentDead, DateTimeOffset? Oldest)> _queues = new(StringComparer.Ordinal);
 

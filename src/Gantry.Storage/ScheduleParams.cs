@@ -7,27 +7,45 @@ namespace Gantry.Storage;
 /// removes only schedules of its own origin that it no longer declares.</summary>
 public static class ScheduleOrigins
 {
+    /// <summary>Made by a person, with the CLI or the API.</summary>
     public const string Manual = "manual";
+    /// <summary>Declared in gantry.json.</summary>
     public const string File = "file";
+    /// <summary>Declared by an application's code.</summary>
     public const string Code = "code";
 }
 
 /// <summary>A stored schedule with its state.</summary>
 public sealed record ScheduleRecord
 {
+    /// <summary>The schedule as defined.</summary>
     public required ScheduleDefinition Definition { get; init; }
+    /// <summary>True while paused: nothing fires.</summary>
     public bool Paused { get; init; }
+    /// <summary>Who made it: one of <see cref="ScheduleOrigins"/>.</summary>
     public required string Origin { get; init; }
+    /// <summary>When the schedule was first made.</summary>
     public DateTimeOffset CreatedAt { get; init; }
+    /// <summary>When its definition or pause last changed.</summary>
     public DateTimeOffset UpdatedAt { get; init; }
     /// <summary>Every cron fire time up to this one has been made or dropped; the next fire is after it.</summary>
     public DateTimeOffset FiredThrough { get; init; }
     /// <summary>The latest fire (a cron fire or a trigger), if any, and the job it made.</summary>
     public DateTimeOffset? LastFireTime { get; init; }
+    /// <summary>The job <see cref="LastFireTime"/> made; null before the first fire.</summary>
     public Guid? LastJobId { get; init; }
 }
 
-public enum ScheduleUpsertOutcome { Created, Updated, Unchanged }
+/// <summary>What an upsert did.</summary>
+public enum ScheduleUpsertOutcome
+{
+    /// <summary>No schedule had the name: it is made.</summary>
+    Created,
+    /// <summary>The name's schedule had another definition or origin: it is replaced.</summary>
+    Updated,
+    /// <summary>The name's schedule was the same already: nothing changed.</summary>
+    Unchanged,
+}
 
 /// <summary>Creates a schedule or replaces its definition. A changed expression or zone starts counting fires from now
 /// (the old cursor would read the new expression's past as missed); an unchanged one keeps its cursor.</summary>
@@ -49,5 +67,6 @@ public sealed record QueueRetention(string Queue, TimeSpan? Succeeded, TimeSpan?
 /// <summary>No schedule has the given name.</summary>
 public sealed class ScheduleNotFoundException(string name) : GantryException($"no schedule named {name}")
 {
+    /// <summary>The name asked for, as given.</summary>
     public string Name { get; } = name;
 }

@@ -63,6 +63,7 @@ public sealed class AsyncSignal
     /// consume the signal can compare between rounds.</summary>
     public long Count => Interlocked.Read(ref _count);
 
+    /// <summary>Signals: wakes the current or next <see cref="WaitAsync"/> once (calls before it coalesce) and every cursor. Thread-safe.</summary>
     public void Set()
     {
         Interlocked.Increment(ref _count);

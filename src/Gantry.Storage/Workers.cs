@@ -3,17 +3,25 @@ namespace Gantry.Storage;
 /// <summary>A worker as it introduces itself to the registry.</summary>
 public sealed record WorkerRegistration
 {
+    /// <summary>The worker's id, unique among live workers; the lease owner of what it claims.</summary>
     public required string Id { get; init; }
     /// <summary>A name for people (<c>--name</c>), shown beside the id in listings; null when none was given.</summary>
     public string? Name { get; init; }
+    /// <summary>The machine the worker runs on.</summary>
     public required string Host { get; init; }
+    /// <summary>The worker's process id on <see cref="Host"/>.</summary>
     public required int ProcessId { get; init; }
+    /// <summary>The Gantry version the worker runs; empty when not given.</summary>
     public string Version { get; init; } = "";
     /// <summary>Queue name → the most jobs this worker runs from it at once.</summary>
     public required IReadOnlyDictionary<string, int> Queues { get; init; }
+    /// <summary>Most jobs the worker runs at once over all its queues.</summary>
     public required int Capacity { get; init; }
+    /// <summary>The job types the worker serves; a submit may check types against the registry.</summary>
     public IReadOnlyList<string> JobTypes { get; init; } = [];
+    /// <summary>What the worker offers; a job requiring capabilities goes only to a worker that has them all.</summary>
     public IReadOnlyList<string> Capabilities { get; init; } = [];
+    /// <summary>Free-form key/value labels shown in listings.</summary>
     public IReadOnlyDictionary<string, string> Tags { get; init; } = new Dictionary<string, string>();
     /// <summary>How often the worker heartbeats, so that the coordinator can refuse one it would declare dead
     /// while healthy (<see cref="HeartbeatRule"/>). Null from a worker that does not say.</summary>
@@ -28,6 +36,7 @@ public sealed record WorkerRegistration
 /// </summary>
 public static class HeartbeatRule
 {
+    /// <summary>Heartbeats that must fit in the dead-worker timeout: 3.</summary>
     public const int HeartbeatsPerTimeout = 3;
 
     /// <summary>Throws <see cref="InvalidInputException"/> naming <paramref name="field"/> when the interval is not
@@ -65,6 +74,7 @@ public sealed record JobLease(Guid JobId, int Attempt);
 public sealed record WorkerHeartbeatParams(string WorkerId, TimeSpan LeaseDuration, IReadOnlyList<JobLease> Jobs, IReadOnlyList<ManagedWorkerInfo>? Managed = null,
     IReadOnlyList<long>? Claims = null)
 {
+    /// <summary>Attempts the worker holds: the count of <see cref="Jobs"/>.</summary>
     public int RunningJobs => Jobs.Count;
 }
 
@@ -72,11 +82,16 @@ public sealed record WorkerHeartbeatParams(string WorkerId, TimeSpan LeaseDurati
 /// elsewhere): it must stop them without reporting.</param>
 public sealed record WorkerHeartbeatResult(IReadOnlyList<WorkerCommand> Commands, IReadOnlyList<JobLease> LostJobs);
 
+/// <summary>The states of a registered worker, as stored and shown.</summary>
 public static class WorkerStates
 {
+    /// <summary>Claiming and running jobs.</summary>
     public const string Running = "running";
+    /// <summary>Told to pause: claims nothing, running jobs go on.</summary>
     public const string Paused = "paused";
+    /// <summary>Stopping: claims nothing, finishes what runs.</summary>
     public const string Draining = "draining";
+    /// <summary>Deregistered.</summary>
     public const string Stopped = "stopped";
     /// <summary>Silent past the dead-worker timeout: presumed crashed or cut off; its jobs were released.</summary>
     public const string Dead = "dead";
@@ -86,7 +101,7 @@ public static class WorkerStates
     public static bool IsLive(string state) => state is Running or Paused or Draining;
 
     /// <summary>SQL list of the live states (<see cref="IsLive"/>).</summary>
-    public const string LiveSql = "('running', 'paused', 'draining')";
+    internal const string LiveSql = "('running', 'paused', 'draining')";
 
     /// <summary>The state a control command puts a worker in as soon as it is sent (null: none), so that the
     /// registry shows it and the claim refuses at once, even a claim already parked on the server.</summary>
@@ -100,28 +115,36 @@ public static class WorkerStates
 
     /// <summary>SQL: the state a worker's heartbeat or registration leaves: running, unless paused or draining
     /// (those end by command, or by the worker stopping).</summary>
-    public const string SeenSql = "CASE WHEN workers.state IN ('paused', 'draining') THEN workers.state ELSE 'running' END";
+    internal const string SeenSql = "CASE WHEN workers.state IN ('paused', 'draining') THEN workers.state ELSE 'running' END";
 
     /// <summary>SQL for a command's <see cref="After"/> state (@state): a draining worker stays draining, a stopped or
     /// dead one is not revived.</summary>
-    public const string CommandSql = "UPDATE workers SET state = @state WHERE id = @id AND state IN ('running', 'paused')";
+    internal const string CommandSql = "UPDATE workers SET state = @state WHERE id = @id AND state IN ('running', 'paused')";
 
     /// <summary>SQL condition of every claim: nothing for a worker (@worker) told to pause or drain.</summary>
-    public const string ClaimsSql = "NOT EXISTS (SELECT 1 FROM workers WHERE id = @worker AND state IN ('paused', 'draining'))";
+    internal const string ClaimsSql = "NOT EXISTS (SELECT 1 FROM workers WHERE id = @worker AND state IN ('paused', 'draining'))";
 }
 
+/// <summary>A worker as the registry holds it: what <c>workers list</c> shows.</summary>
 public sealed record WorkerRecord
 {
+    /// <summary>What the worker said about itself when it registered.</summary>
     public required WorkerRegistration Registration { get; init; }
+    /// <summary>One of <see cref="WorkerStates"/>.</summary>
     public required string State { get; init; }
+    /// <summary>When the worker registered.</summary>
     public DateTimeOffset StartedAt { get; init; }
+    /// <summary>When the worker was last heard from (registration or heartbeat).</summary>
     public DateTimeOffset LastSeenAt { get; init; }
+    /// <summary>Attempts the worker held at its last heartbeat.</summary>
     public int RunningJobs { get; init; }
     /// <summary>For a node: its worker processes as of its last heartbeat. Empty for a plain worker.</summary>
     public IReadOnlyList<ManagedWorkerInfo> Managed { get; init; } = [];
+    /// <summary>The worker's id: <see cref="WorkerRegistration.Id"/>.</summary>
     public string Id => Registration.Id;
 }
 
+/// <summary>A control command for a worker (or a node).</summary>
 public enum WorkerCommandKind
 {
     /// <summary>Stop the running job <see cref="WorkerCommand.JobId"/> (its cancellation was requested).</summary>

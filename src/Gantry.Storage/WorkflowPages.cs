@@ -7,7 +7,7 @@ namespace Gantry.Storage;
 /// a filter on the derived state reads pages newest first until it has found enough, so the work
 /// grows with how far back the matches lie, not with every workflow ever stored.
 /// </summary>
-public static class WorkflowPages
+internal static class WorkflowPages
 {
     /// <summary>Workflows read per page when filtering: enough that a sparse state takes few round trips.</summary>
     private const int FilterPage = 500;

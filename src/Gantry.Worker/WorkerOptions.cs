@@ -3,12 +3,19 @@ namespace Gantry.Worker;
 /// <summary>How a worker runs. Every default is visible here; <see cref="Validate"/> runs at start-up.</summary>
 public sealed record WorkerOptions
 {
+    /// <summary>The default <see cref="PollInterval"/>: 200 ms.</summary>
     public static readonly TimeSpan PollIntervalDefault = TimeSpan.FromMilliseconds(200);
+    /// <summary>The default <see cref="LeaseDuration"/>: 30 seconds.</summary>
     public static readonly TimeSpan LeaseDurationDefault = TimeSpan.FromSeconds(30);
+    /// <summary>The longest heartbeat interval derived from the lease (<see cref="EffectiveHeartbeatInterval"/>): 5 seconds.</summary>
     public static readonly TimeSpan HeartbeatIntervalDefault = TimeSpan.FromSeconds(5);
+    /// <summary>The default <see cref="CommandPollInterval"/>: 250 ms.</summary>
     public static readonly TimeSpan CommandPollIntervalDefault = TimeSpan.FromMilliseconds(250);
+    /// <summary>The default <see cref="CancelGracePeriod"/>: 5 seconds.</summary>
     public static readonly TimeSpan CancelGracePeriodDefault = TimeSpan.FromSeconds(5);
+    /// <summary>The default <see cref="DrainTimeout"/>: 30 seconds.</summary>
     public static readonly TimeSpan DrainTimeoutDefault = TimeSpan.FromSeconds(30);
+    /// <summary>The default <see cref="ProgressInterval"/>: 250 ms.</summary>
     public static readonly TimeSpan ProgressIntervalDefault = TimeSpan.FromMilliseconds(250);
 
     /// <summary>Identifies this worker in the registry and as lease owner. Defaults to a new id per process.</summary>
@@ -26,6 +33,7 @@ public sealed record WorkerOptions
     /// <summary>Capabilities advertised; a job requiring capabilities runs only on a worker that has them all.</summary>
     public IReadOnlyList<string> Capabilities { get; init; } = [];
 
+    /// <summary>Free-form key/value labels registered with the coordinator and shown in worker listings; none by default.</summary>
     public IReadOnlyDictionary<string, string> Tags { get; init; } = new Dictionary<string, string>();
 
     /// <summary>How often an idle worker looks for jobs written by other processes. Defaults to 200 ms.</summary>
@@ -58,6 +66,7 @@ public sealed record WorkerOptions
     /// <summary>Least time between two progress writes of one job. Defaults to 250 ms.</summary>
     public TimeSpan ProgressInterval { get; init; } = ProgressIntervalDefault;
 
+    /// <summary>The default <see cref="MaxPrefetch"/>: 1024.</summary>
     public const int MaxPrefetchDefault = 1024;
 
     /// <summary>
@@ -67,7 +76,9 @@ public sealed record WorkerOptions
     /// </summary>
     public int MaxPrefetch { get; init; } = MaxPrefetchDefault;
 
+    /// <summary>The default <see cref="CheckpointInterval"/>: 5 minutes.</summary>
     public static readonly TimeSpan CheckpointIntervalDefault = TimeSpan.FromMinutes(5);
+    /// <summary>The default <see cref="MaxCheckpointBytes"/>: 4 MiB.</summary>
     public const int MaxCheckpointBytesDefault = 4 * 1024 * 1024;
 
     /// <summary>How often a handler that implements <c>ICheckpointSource</c> is asked for its state, unless its
@@ -80,8 +91,10 @@ public sealed record WorkerOptions
     /// <summary>Timeout for jobs that set none. Defaults to none.</summary>
     public TimeSpan? DefaultJobTimeout { get; init; }
 
+    /// <summary><see cref="Capacity"/>, or when not given the sum of the queues' concurrency.</summary>
     public int EffectiveCapacity => Capacity ?? Queues.Values.Sum();
 
+    /// <summary>Throws <see cref="InvalidInputException"/> naming the flag of the first value that makes no sense; the worker calls it when made.</summary>
     public void Validate()
     {
         if (Name is not null) Gantry.Protocol.Wire.WireValidation.Label(Name, "name");

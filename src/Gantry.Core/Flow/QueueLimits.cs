@@ -7,6 +7,8 @@ namespace Gantry.Flow;
 /// A rate: at most <see cref="Count"/> starts in any window of length <see cref="Per"/> (1 s, 1 min or 1 h).
 /// Written <c>100/s</c>, <c>600/m</c>, <c>1000/h</c>.
 /// </summary>
+/// <param name="Count">Most starts in one window, at least 1.</param>
+/// <param name="Per">The window's length: one second, minute or hour.</param>
 public sealed partial record QueueRate(int Count, TimeSpan Per)
 {
     [GeneratedRegex(@"^\s*(\d{1,9})\s*/\s*(s|m|h)\s*$", RegexOptions.CultureInvariant)]
@@ -27,6 +29,7 @@ public sealed partial record QueueRate(int Count, TimeSpan Per)
     public static QueueRate? FromStored(long? count, long? windowMs) =>
         count is { } c && windowMs is { } w ? new QueueRate((int)c, TimeSpan.FromMilliseconds(w)) : null;
 
+    /// <summary>For people and for documents: <c>100/s</c>, <c>600/m</c> or <c>1000/h</c>; <see cref="Parse"/> reads it back.</summary>
     public override string ToString() =>
         $"{Count.ToString(CultureInfo.InvariantCulture)}/{(Per == TimeSpan.FromSeconds(1) ? "s" : Per == TimeSpan.FromMinutes(1) ? "m" : "h")}";
 }
@@ -46,6 +49,7 @@ public sealed record QueueLimits
     /// <summary>At most this many starts in any window of the rate's length.</summary>
     public QueueRate? Rate { get; init; }
 
+    /// <summary>The largest value any limit may have: 1,000,000.</summary>
     public const int MaxLimit = 1_000_000;
 
     /// <summary>
@@ -60,6 +64,7 @@ public sealed record QueueLimits
     /// <summary>A concurrency limit up to this is claimed whole (<see cref="ClaimCeiling"/>).</summary>
     public const int WholeClaim = 128;
 
+    /// <summary>True when no limit is set: the queue claims as an unlimited one.</summary>
     public bool IsEmpty => Concurrency is null && PerKey is null && Rate is null;
 
     /// <summary>Checks every limit; throws <see cref="InvalidInputException"/> naming the field.</summary>
@@ -108,13 +113,18 @@ public sealed record QueueLimits
 public sealed class QueueNotFoundException(string queue)
     : GantryException($"unknown queue '{queue}' (no job has been submitted to it)")
 {
+    /// <summary>The queue asked for, as given.</summary>
     public string Queue { get; } = queue;
 }
 
 /// <summary>A queue's limits as a process declares them (gantry.json's <c>limits</c>), set in the store as it starts.</summary>
+/// <param name="Queue">The queue's name.</param>
+/// <param name="Limits">Its limits, validated.</param>
 public sealed record DeclaredQueueLimits(string Queue, QueueLimits Limits);
 
 /// <summary>A queue's limits with what counts against them now.</summary>
 /// <param name="Running">The queue's jobs running under its limits (holding a slot).</param>
 /// <param name="StartedInWindow">Starts within the rate's window (0 without a rate).</param>
+/// <param name="Queue">The queue's name.</param>
+/// <param name="Limits">Its limits as set.</param>
 public sealed record QueueLimitStatus(string Queue, QueueLimits Limits, long Running, long StartedInWindow);

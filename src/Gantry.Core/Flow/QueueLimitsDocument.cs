@@ -8,8 +8,10 @@ namespace Gantry.Flow;
 /// </summary>
 public static class QueueLimitsDocument
 {
+    /// <summary>The fields a limits document may hold.</summary>
     public static readonly IReadOnlyList<string> Fields = ["concurrency", "per_key", "rate"];
 
+    /// <summary>Reads and validates a limits document; throws <see cref="InvalidInputException"/> naming the field (or <c>body</c> for text that is not JSON).</summary>
     public static QueueLimits Read(string text)
     {
         JsonDocument doc;
@@ -58,6 +60,7 @@ public static class QueueLimitsDocument
         }
     }
 
+    /// <summary>The document for <paramref name="limits"/> as UTF-8 JSON, with only the limits that are set; <see cref="Read(string)"/> reads it back.</summary>
     public static byte[] Write(QueueLimits limits)
     {
         using var stream = new MemoryStream();

@@ -9,5 +9,6 @@ namespace Gantry.Handlers;
 /// </summary>
 public interface ICheckpointSource
 {
+    /// <summary>The handler's state now, saved as the attempt's checkpoint: a JSON-serialisable value, or bytes (<c>byte[]</c>, <c>ReadOnlyMemory&lt;byte&gt;</c>) kept as they are. Called from another thread than the handler's.</summary>
     object? CaptureCheckpoint();
 }

@@ -9,11 +9,13 @@ namespace Gantry.Handlers;
 /// </summary>
 public interface IJobHandler<in TPayload, TResult>
 {
+    /// <summary>Runs one attempt of a job; the returned value is the job's result. <paramref name="context"/> carries the attempt, its cancellation token, logger and progress; throwing fails the attempt.</summary>
     ValueTask<TResult> HandleAsync(TPayload payload, JobContext context);
 }
 
 /// <summary>A handler whose job has no result.</summary>
 public interface IJobHandler<in TPayload>
 {
+    /// <summary>Runs one attempt of a job; returning succeeds it. <paramref name="context"/> carries the attempt, its cancellation token, logger and progress; throwing fails the attempt.</summary>
     ValueTask HandleAsync(TPayload payload, JobContext context);
 }

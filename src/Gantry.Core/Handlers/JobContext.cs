@@ -12,12 +12,17 @@ namespace Gantry.Handlers;
 /// </summary>
 public abstract class JobContext
 {
+    /// <summary>The job's id, the same in every attempt.</summary>
     public abstract Guid JobId { get; }
+    /// <summary>The job's type, as the handler was registered for.</summary>
     public abstract string Type { get; }
+    /// <summary>The queue the job was claimed from.</summary>
     public abstract string Queue { get; }
     /// <summary>This attempt's number, 1-based.</summary>
     public abstract int Attempt { get; }
+    /// <summary>Most attempts the job gets; when <see cref="Attempt"/> equals it, a failure is final.</summary>
     public abstract int MaxAttempts { get; }
+    /// <summary>The job's tags; empty when it has none.</summary>
     public abstract IReadOnlyDictionary<string, string> Tags { get; }
     /// <summary>The payload as raw JSON.</summary>
     public abstract JsonElement Payload { get; }
@@ -25,6 +30,7 @@ public abstract class JobContext
     public abstract CancellationToken CancellationToken { get; }
     /// <summary>Why <see cref="CancellationToken"/> fired, or <see cref="CancelReason.None"/>.</summary>
     public abstract CancelReason CancelReason { get; }
+    /// <summary>A logger whose lines are kept with the job's attempt (<c>jobs logs</c>) as well as written to the worker's logs.</summary>
     public abstract ILogger Logger { get; }
 
     /// <summary>Reports percent done (0–100) and a message. Cheap to call often: writes are throttled.</summary>
@@ -94,6 +100,7 @@ public abstract class JobContext
 /// <summary>Why a running job was asked to stop.</summary>
 public enum CancelReason
 {
+    /// <summary>The token has not fired.</summary>
     None,
     /// <summary>A user cancelled the job.</summary>
     UserCancelled,

@@ -24,10 +24,13 @@ public sealed class JobFailedException : Exception
         RetryAfter = retryAfter;
     }
 
+    /// <summary>Fails the attempt with the message "the job failed"; retried with backoff while attempts are left.</summary>
     public JobFailedException() : this("the job failed") { }
 
+    /// <summary>Fails the attempt with <paramref name="message"/>; retried with backoff while attempts are left.</summary>
     public JobFailedException(string message) : this(message, retry: true) { }
 
+    /// <summary>Fails the attempt with <paramref name="message"/> caused by <paramref name="innerException"/>; retried with backoff while attempts are left.</summary>
     public JobFailedException(string message, Exception innerException) : this(message, retry: true, retryAfter: null, innerException) { }
 
     /// <summary>False when the job must not be retried.</summary>

@@ -72,16 +72,21 @@ public static class AttemptOutcomes
     /// <summary>A cancel or a shutdown stopped it.</summary>
     public const string Cancelled = "cancelled";
 
+    /// <summary>Every outcome.</summary>
     public static readonly IReadOnlyList<string> All = [Exited, Signaled, LimitHit, Timeout, Cancelled];
 }
 
 /// <summary>The limits an attempt can run into.</summary>
 public static class AttemptLimits
 {
+    /// <summary>The memory limit (<see cref="ResourceLimits.MemoryMb"/>): the tree was killed out of memory.</summary>
     public const string Memory = "memory";
+    /// <summary>The CPU limit (<see cref="ResourceLimits.Cpu"/>).</summary>
     public const string Cpu = "cpu";
+    /// <summary>The process limit (<see cref="ResourceLimits.Processes"/>): a fork was refused.</summary>
     public const string Pids = "pids";
 
+    /// <summary>Every limit.</summary>
     public static readonly IReadOnlyList<string> All = [Memory, Cpu, Pids];
 }
 

@@ -7,8 +7,11 @@ namespace Gantry.Jobs;
 /// </summary>
 public sealed record Backoff(TimeSpan Base, TimeSpan Max)
 {
+    /// <summary>The default <see cref="Base"/>: 1 second.</summary>
     public static readonly TimeSpan BaseDefault = TimeSpan.FromSeconds(1);
+    /// <summary>The default <see cref="Max"/>: 1 hour.</summary>
     public static readonly TimeSpan MaxDefault = TimeSpan.FromHours(1);
+    /// <summary>The default backoff: 1 second, doubling up to 1 hour.</summary>
     public static readonly Backoff Default = new(BaseDefault, MaxDefault);
 
     /// <summary>A backoff read back from a store: <see cref="Default"/> itself when it is the default, so that claiming

@@ -13,6 +13,7 @@ public static class JobIds
     /// <summary>The last (unix milliseconds &lt;&lt; 12 | counter) handed out.</summary>
     private static long _last;
 
+    /// <summary>A new job id: a UUIDv7 from <paramref name="time"/> (the system clock when null), greater than every id this process made before. Thread-safe.</summary>
     public static Guid New(TimeProvider? time = null)
     {
         var ms = (time?.GetUtcNow() ?? DateTimeOffset.UtcNow).ToUnixTimeMilliseconds();

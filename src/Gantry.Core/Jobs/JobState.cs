@@ -25,17 +25,25 @@ public enum JobState
 /// <summary>Text forms of <see cref="JobState"/> as stored and shown (lower case).</summary>
 public static class JobStates
 {
+    /// <summary>The text of <see cref="JobState.Waiting"/>.</summary>
     public const string Waiting = "waiting";
+    /// <summary>The text of <see cref="JobState.Scheduled"/>.</summary>
     public const string Scheduled = "scheduled";
+    /// <summary>The text of <see cref="JobState.Queued"/>.</summary>
     public const string Queued = "queued";
+    /// <summary>The text of <see cref="JobState.Running"/>.</summary>
     public const string Running = "running";
+    /// <summary>The text of <see cref="JobState.Succeeded"/>.</summary>
     public const string Succeeded = "succeeded";
+    /// <summary>The text of <see cref="JobState.Dead"/>.</summary>
     public const string Dead = "dead";
+    /// <summary>The text of <see cref="JobState.Cancelled"/>.</summary>
     public const string Cancelled = "cancelled";
 
     /// <summary>Every state, in lifecycle order.</summary>
     public static readonly IReadOnlyList<JobState> All = Enum.GetValues<JobState>();
 
+    /// <summary>The lower-case text form of <paramref name="state"/>, as stored and shown.</summary>
     public static string ToText(this JobState state) => state switch
     {
         JobState.Waiting => Waiting,
@@ -48,6 +56,7 @@ public static class JobStates
         _ => throw new ArgumentOutOfRangeException(nameof(state), state, null),
     };
 
+    /// <summary>Reads a text form (any case, trimmed); false for anything else.</summary>
     public static bool TryParse(string? text, out JobState state)
     {
         switch (text?.Trim().ToLowerInvariant())
@@ -63,9 +72,11 @@ public static class JobStates
         }
     }
 
+    /// <summary>As <see cref="TryParse"/>, for stored text: anything else throws <see cref="FormatException"/>.</summary>
     public static JobState Parse(string text) =>
         TryParse(text, out var s) ? s : throw new FormatException($"unknown job state '{text}'");
 
+    /// <summary>True for succeeded, dead and cancelled: states no worker or scheduler moves a job out of.</summary>
     public static bool IsTerminal(this JobState state) =>
         state is JobState.Succeeded or JobState.Dead or JobState.Cancelled;
 }

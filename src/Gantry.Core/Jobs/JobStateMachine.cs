@@ -29,6 +29,7 @@ public static class JobStateMachine
     /// <summary>The states a transition may lead to.</summary>
     public static IReadOnlyList<JobState> To(JobTransition transition) => Rules[transition].To;
 
+    /// <summary>True when <paramref name="transition"/> may move a job from <paramref name="from"/> to <paramref name="to"/>.</summary>
     public static bool IsAllowed(JobState from, JobTransition transition, JobState to) =>
         Rules.TryGetValue(transition, out var rule) && rule.From.Contains(from) && rule.To.Contains(to);
 
@@ -43,7 +44,9 @@ public sealed class IllegalTransitionException(JobState from, JobTransition tran
         ? $"a job that is {from.ToText()} cannot {Describe(transition)}"
         : $"a job that is {from.ToText()} cannot {Describe(transition)} to {to.Value.ToText()}")
 {
+    /// <summary>The state the job was in.</summary>
     public JobState From { get; } = from;
+    /// <summary>The transition that was refused.</summary>
     public JobTransition Transition { get; } = transition;
 
     private static string Describe(JobTransition t) => t switch

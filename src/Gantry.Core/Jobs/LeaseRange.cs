@@ -8,7 +8,9 @@ namespace Gantry.Jobs;
 /// </summary>
 public static class LeaseRange
 {
+    /// <summary>The shortest lease: 1 second.</summary>
     public static readonly TimeSpan Min = TimeSpan.FromSeconds(1);
+    /// <summary>The longest lease: 1 day.</summary>
     public static readonly TimeSpan Max = TimeSpan.FromDays(1);
 
     /// <summary>The lease of <paramref name="seconds"/>; throws <see cref="InvalidInputException"/> naming <paramref name="where"/> when out of range.</summary>

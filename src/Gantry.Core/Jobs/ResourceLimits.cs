@@ -21,10 +21,13 @@ public sealed record ResourceLimits
     /// <summary>Most processes the tree may hold at once.</summary>
     public int? Processes { get; init; }
 
+    /// <summary>No limit of the job's own.</summary>
     public static readonly ResourceLimits None = new();
 
+    /// <summary>The fields a limits object may hold, for error messages.</summary>
     public const string Fields = "memory_mb, cpu, processes";
 
+    /// <summary>True when no limit is set.</summary>
     [System.Text.Json.Serialization.JsonIgnore]
     public bool IsEmpty => MemoryMb is null && Cpu is null && Processes is null;
 

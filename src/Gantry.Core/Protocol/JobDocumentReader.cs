@@ -11,6 +11,7 @@ namespace Gantry.Protocol;
 /// </summary>
 public static class JobDocumentReader
 {
+    /// <summary>The protocol version this reader reads: <c>"1"</c>.</summary>
     public const string Version = "1";
 
     /// <summary>The fields a v1 document may have.</summary>

@@ -9,6 +9,7 @@ namespace Gantry.Protocol;
 /// </summary>
 public static class JobDocumentWriter
 {
+    /// <summary>Writes <paramref name="d"/> to <paramref name="w"/> as one JSON object, with only the fields it sets.</summary>
     public static void Write(Utf8JsonWriter w, JobDraft d)
     {
         w.WriteStartObject();

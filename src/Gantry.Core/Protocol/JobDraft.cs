@@ -11,27 +11,46 @@ namespace Gantry.Protocol;
 /// </summary>
 public sealed partial record JobDraft
 {
+    /// <summary><c>type</c>: which handler runs the job. Required.</summary>
     public string? Type { get; init; }
+    /// <summary><c>payload</c> as JSON text; <c>{}</c> when null.</summary>
     public string? Payload { get; init; }
+    /// <summary><c>queue</c>; the default queue when null.</summary>
     public string? Queue { get; init; }
+    /// <summary><c>priority</c>: higher runs first within a queue; 0 when null.</summary>
     public int? Priority { get; init; }
+    /// <summary><c>run_at</c>: not started before this instant; at once when null.</summary>
     public DateTimeOffset? RunAt { get; init; }
+    /// <summary><c>timeout_seconds</c>: how long one attempt may run; no timeout when null.</summary>
     public double? TimeoutSeconds { get; init; }
+    /// <summary><c>max_attempts</c>, from 1 to <see cref="MaxAttemptsLimit"/>; 5 when null.</summary>
     public int? MaxAttempts { get; init; }
+    /// <summary><c>backoff_base_seconds</c>: the first retry's delay; 1 second when null.</summary>
     public double? BackoffBaseSeconds { get; init; }
+    /// <summary><c>backoff_max_seconds</c>: the longest delay between attempts; 1 hour when null.</summary>
     public double? BackoffMaxSeconds { get; init; }
+    /// <summary><c>idempotency_key</c>: at most <see cref="MaxIdempotencyKeyLength"/> characters; none when null.</summary>
     public string? IdempotencyKey { get; init; }
+    /// <summary><c>unique_for_seconds</c>: how long the idempotency key holds; as long as the job is kept when null.</summary>
     public double? UniqueForSeconds { get; init; }
+    /// <summary><c>unique_while</c>: the states in which the idempotency key holds; every state when null.</summary>
     public IReadOnlyList<string>? UniqueWhile { get; init; }
+    /// <summary><c>concurrency_key</c>: groups jobs for a queue's per-key limit; none when null.</summary>
     public string? ConcurrencyKey { get; init; }
+    /// <summary><c>tags</c>: free-form key/value labels; none when null.</summary>
     public IReadOnlyDictionary<string, string>? Tags { get; init; }
+    /// <summary><c>required_capabilities</c>: what a worker must offer to claim the job; none when null.</summary>
     public IReadOnlyList<string>? RequiredCapabilities { get; init; }
+    /// <summary><c>checkpoint_interval_seconds</c>: how often a checkpointing handler is asked for its state; the type's or worker's when null.</summary>
     public double? CheckpointIntervalSeconds { get; init; }
     /// <summary>Process limits of the job's own (<c>limits</c>), tighter than its type's.</summary>
     public ResourceLimits? Limits { get; init; }
 
+    /// <summary>Longest job type and queue name: 200 characters.</summary>
     public const int MaxNameLength = 200;
+    /// <summary>Longest idempotency key: 255 characters.</summary>
     public const int MaxIdempotencyKeyLength = 255;
+    /// <summary>Most attempts a job may ask for: 1000.</summary>
     public const int MaxAttemptsLimit = 1000;
 
     [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._:/-]*$")]

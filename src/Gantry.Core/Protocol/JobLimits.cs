@@ -3,8 +3,11 @@ namespace Gantry.Protocol;
 /// <summary>Limits applied to submitted jobs, with their defaults.</summary>
 public sealed record JobLimits
 {
+    /// <summary>The default <see cref="MaxPayloadBytes"/>: 1 MiB.</summary>
     public const int MaxPayloadBytesDefault = 1024 * 1024;
+    /// <summary>The default <see cref="MaxBatch"/>: 10,000.</summary>
     public const int MaxBatchDefault = 10_000;
+    /// <summary>The default <see cref="MaxDepth"/>: 64.</summary>
     public const int MaxDepthDefault = 64;
 
     /// <summary>Largest payload, as UTF-8 JSON text. Defaults to 1 MiB.</summary>
@@ -21,6 +24,7 @@ public sealed record JobLimits
 
     private static readonly IReadOnlyDictionary<string, Gantry.Jobs.ResourceLimits> NoTypeLimits = new Dictionary<string, Gantry.Jobs.ResourceLimits>();
 
+    /// <summary>Every limit at its default, no type limits.</summary>
     public static readonly JobLimits Default = new();
 
     /// <summary>Refuses a limit that would turn every job away; runs with the options that carry the limits.</summary>

@@ -9,13 +9,16 @@ namespace Gantry.Protocol;
 /// </summary>
 public static class TextFields
 {
+    /// <summary>The problem an <see cref="InvalidInputException"/> names for a text holding a NUL.</summary>
     public const string NulProblem = "holds a NUL character (\\u0000), which no text field may hold";
 
+    /// <summary>True when <paramref name="value"/> holds a NUL character; false for null.</summary>
     public static bool HasNul(string? value) => value is not null && value.Contains('\0', StringComparison.Ordinal);
 
     /// <summary>Returns <paramref name="value"/>; throws <see cref="InvalidInputException"/> naming <paramref name="where"/> if it holds a NUL.</summary>
     public static string Check(string value, string where) => HasNul(value) ? throw new InvalidInputException(where, NulProblem) : value;
 
+    /// <summary>The problem an <see cref="InvalidInputException"/> names for JSON text escaping a lone surrogate.</summary>
     public const string SurrogateProblem = "holds a lone UTF-16 surrogate escape (such as \\ud800), which is not Unicode text";
 
     /// <summary>

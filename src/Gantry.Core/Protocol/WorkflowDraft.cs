@@ -9,10 +9,14 @@ namespace Gantry.Protocol;
 /// </summary>
 public sealed record WorkflowDraft
 {
+    /// <summary><c>name</c>: the workflow's name, at most <see cref="MaxWorkflowNameLength"/> characters. Required.</summary>
     public string? Name { get; init; }
+    /// <summary><c>on_failure</c>: <c>cancel</c> (when null) or <c>continue</c>.</summary>
     public string? OnFailure { get; init; }
+    /// <summary><c>steps</c>: at least one.</summary>
     public IReadOnlyList<WorkflowStepDraft> Steps { get; init; } = [];
 
+    /// <summary>Longest workflow name: 200 characters.</summary>
     public const int MaxWorkflowNameLength = 200;
 
     /// <summary>Checks the workflow and every step and builds it; nothing is returned unless all is valid.</summary>

@@ -13,7 +13,9 @@ public sealed class CronSchedule
 {
     private readonly CronExpression _expression;
 
+    /// <summary>The expression as given.</summary>
     public string Expression { get; }
+    /// <summary>The time zone the expression's local times are read in.</summary>
     public TimeZoneInfo Zone { get; }
 
     private CronSchedule(string expression, CronExpression parsed, TimeZoneInfo zone)

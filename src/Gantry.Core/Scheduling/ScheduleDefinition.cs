@@ -17,8 +17,10 @@ public enum MissedFirePolicy
     All,
 }
 
+/// <summary>Text forms of <see cref="MissedFirePolicy"/>, as written in documents and stored.</summary>
 public static class MissedFirePolicies
 {
+    /// <summary>The text form: <c>skip</c>, <c>once</c> or <c>all</c>.</summary>
     public static string ToText(this MissedFirePolicy policy) => policy switch
     {
         MissedFirePolicy.Skip => "skip",
@@ -27,6 +29,7 @@ public static class MissedFirePolicies
         _ => throw new ArgumentOutOfRangeException(nameof(policy)),
     };
 
+    /// <summary>Reads <c>skip</c> (also for null or empty), <c>once</c> or <c>all</c>; anything else throws <see cref="InvalidInputException"/> naming <paramref name="where"/>.</summary>
     public static MissedFirePolicy Parse(string? text, string where = "missed") => text?.Trim() switch
     {
         null or "" or "skip" => MissedFirePolicy.Skip,
@@ -43,8 +46,11 @@ public static class MissedFirePolicies
 /// </summary>
 public sealed partial record ScheduleDefinition
 {
+    /// <summary>The default <see cref="TimeZone"/>: <c>UTC</c>.</summary>
     public const string TimeZoneDefault = "UTC";
+    /// <summary>The default <see cref="MaxCatchup"/>: 10.</summary>
     public const int MaxCatchupDefault = 10;
+    /// <summary>The largest <see cref="MaxCatchup"/>: 1000.</summary>
     public const int MaxCatchupLimit = 1000;
 
     /// <summary>The tag naming the schedule on each job it makes.</summary>
@@ -52,20 +58,29 @@ public sealed partial record ScheduleDefinition
     /// <summary>The tag on each job a schedule makes naming the fire time it stands for (ISO 8601, UTC).</summary>
     public const string FireTimeTag = "fire_time";
 
+    /// <summary>The schedule's name, unique in the store; upserting a name replaces its schedule.</summary>
     public required string Name { get; init; }
+    /// <summary>The cron expression: five fields (minute hour day month weekday), six with seconds first, or <c>@hourly</c>, <c>@daily</c>, <c>@weekly</c>, <c>@monthly</c>.</summary>
     public required string Cron { get; init; }
+    /// <summary>The type of each job a fire enqueues.</summary>
     public required string Type { get; init; }
     /// <summary>The payload of each job, as JSON text.</summary>
     public string Payload { get; init; } = "{}";
     /// <summary>An IANA time zone id; the expression's local times are read in it.</summary>
     public string TimeZone { get; init; } = TimeZoneDefault;
+    /// <summary>The queue of each job. Defaults to the default queue.</summary>
     public string Queue { get; init; } = NewJob.DefaultQueue;
+    /// <summary>The priority of each job. Defaults to 0.</summary>
     public int Priority { get; init; }
+    /// <summary>What fires missed while no server ran the schedule become. Defaults to <see cref="MissedFirePolicy.Skip"/>.</summary>
     public MissedFirePolicy Missed { get; init; } = MissedFirePolicy.Skip;
     /// <summary>With <see cref="MissedFirePolicy.All"/>, how many missed fires at most are made up. Defaults to 10.</summary>
     public int MaxCatchup { get; init; } = MaxCatchupDefault;
+    /// <summary>How long one attempt of each job may run; null (the default) for no timeout.</summary>
     public TimeSpan? Timeout { get; init; }
+    /// <summary>Most attempts each job gets. Defaults to 5.</summary>
     public int MaxAttempts { get; init; } = NewJob.MaxAttemptsDefault;
+    /// <summary>Tags on each job, beside <see cref="ScheduleTag"/> and <see cref="FireTimeTag"/>; none by default.</summary>
     public IReadOnlyDictionary<string, string> Tags { get; init; } = NewJob.NoTags;
 
     [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._:-]*$")]

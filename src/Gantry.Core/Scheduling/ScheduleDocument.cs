@@ -12,6 +12,7 @@ namespace Gantry.Scheduling;
 /// </summary>
 public static class ScheduleDocument
 {
+    /// <summary>The keys a schedule document may hold, for error messages.</summary>
     public const string Keys = "name, cron, type, payload, tz, queue, priority, missed, max_catchup, timeout_seconds, max_attempts, tags";
 
     /// <summary>Parses a schedule document from text (the body of <c>POST /api/v1/schedules</c>), as strictly as a job document.</summary>

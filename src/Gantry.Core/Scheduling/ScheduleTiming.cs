@@ -13,6 +13,7 @@ public sealed record DueFires(IReadOnlyList<DateTimeOffset> Fires, DateTimeOffse
 /// </summary>
 public static class ScheduleTiming
 {
+    /// <summary>How late a fire may be made and still count as on time: 10 seconds. A fire later than that is missed, and its schedule's <see cref="MissedFirePolicy"/> decides.</summary>
     public static readonly TimeSpan MisfireGraceDefault = TimeSpan.FromSeconds(10);
 
     /// <summary>Most fires made for one schedule in one round (within the grace): a bound on an expression firing every second.</summary>

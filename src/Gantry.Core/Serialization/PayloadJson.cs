@@ -10,6 +10,7 @@ public static class GantryPayloadJson
         "Reads or writes the app's own type as JSON by reflection (GantryPayloadJson.Default). Under trimming or Native AOT, " +
         "use the overload that takes a JsonTypeInfo (System.Text.Json source generation), or give Default a TypeInfoResolver that knows the type.";
 
+    /// <summary>The options: web defaults, snake_case names, read case-insensitively. Shared: do not change it after the first job runs.</summary>
     public static readonly JsonSerializerOptions Default = new(JsonSerializerDefaults.Web)
     {
         PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,

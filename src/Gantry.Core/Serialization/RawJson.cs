@@ -11,11 +11,14 @@ namespace Gantry.Serialization;
 [JsonConverter(typeof(RawJsonConverter))]
 public readonly record struct RawJson(string Text)
 {
+    /// <summary>The JSON text.</summary>
     public override string ToString() => Text;
 }
 
+/// <summary>Reads any JSON value as its text (refusing a lone surrogate escape) and writes the text back as it is.</summary>
 public sealed class RawJsonConverter : JsonConverter<RawJson>
 {
+    /// <inheritdoc/>
     public override RawJson Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
     {
         using var doc = JsonDocument.ParseValue(ref reader);
@@ -24,6 +27,7 @@ public sealed class RawJsonConverter : JsonConverter<RawJson>
         return new RawJson(doc.RootElement.GetRawText());
     }
 
+    /// <inheritdoc/>
     public override void Write(Utf8JsonWriter writer, RawJson value, JsonSerializerOptions options) =>
         writer.WriteRawValue(value.Text, skipInputValidation: true);
 }

@@ -10,15 +10,20 @@ namespace Gantry.Serialization;
 /// </summary>
 public sealed class TextFieldConverter : JsonConverter<string>
 {
+    /// <inheritdoc/>
     public override bool HandleNull => false;
 
+    /// <inheritdoc/>
     public override string Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
         Checked(reader.TokenType == JsonTokenType.String ? reader.GetString()! : throw new JsonException($"expected a string, got {reader.TokenType}"));
 
+    /// <inheritdoc/>
     public override void Write(Utf8JsonWriter writer, string value, JsonSerializerOptions options) => writer.WriteStringValue(value);
 
+    /// <inheritdoc/>
     public override string ReadAsPropertyName(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) => Checked(reader.GetString()!);
 
+    /// <inheritdoc/>
     public override void WriteAsPropertyName(Utf8JsonWriter writer, string value, JsonSerializerOptions options) => writer.WritePropertyName(value);
 
     private static string Checked(string value) => TextFields.HasNul(value) ? throw new JsonException(TextFields.NulProblem) : value;

@@ -11,6 +11,7 @@ namespace Gantry.Telemetry;
 /// </summary>
 public static class GantryMetrics
 {
+    /// <summary>The meter's name, <c>Gantry</c>: what an exporter subscribes to.</summary>
     public const string MeterName = "Gantry";
 
     private static readonly Meter Meter = new(MeterName, typeof(GantryMetrics).Assembly.GetName().Version?.ToString());

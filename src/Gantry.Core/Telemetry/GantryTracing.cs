@@ -12,8 +12,10 @@ namespace Gantry.Telemetry;
 /// </summary>
 public static class GantryTracing
 {
+    /// <summary>The activity source's name, <c>Gantry</c>: what an exporter subscribes to.</summary>
     public const string SourceName = "Gantry";
 
+    /// <summary>The source every Gantry span starts from.</summary>
     public static readonly ActivitySource Source = new(SourceName, typeof(GantryTracing).Assembly.GetName().Version?.ToString());
 
     /// <summary>

@@ -7,6 +7,7 @@ namespace Gantry.Time;
 /// </summary>
 public static class RetryPause
 {
+    /// <summary>The longest pause: 10 seconds.</summary>
     public static readonly TimeSpan Max = TimeSpan.FromSeconds(10);
 
     /// <summary>The pause after one that did not help.</summary>

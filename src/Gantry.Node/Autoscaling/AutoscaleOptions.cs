@@ -9,17 +9,25 @@ namespace Gantry.Node.Autoscaling;
 /// </summary>
 public sealed record AutoscaleOptions
 {
+    /// <summary>The default <see cref="Target"/>: 0.75.</summary>
     public const double TargetDefault = 0.75;
+    /// <summary>The default <see cref="Idle"/>: 0.3.</summary>
     public const double IdleDefault = 0.3;
+    /// <summary>The default <see cref="Interval"/>: 1 second.</summary>
     public static readonly TimeSpan IntervalDefault = TimeSpan.FromSeconds(1);
+    /// <summary>The default <see cref="UpWindow"/>: 3 seconds.</summary>
     public static readonly TimeSpan UpWindowDefault = TimeSpan.FromSeconds(3);
+    /// <summary>The default <see cref="DownWindow"/>: 8 seconds.</summary>
     public static readonly TimeSpan DownWindowDefault = TimeSpan.FromSeconds(8);
+    /// <summary>The default <see cref="UpCooldown"/>: 3 seconds.</summary>
     public static readonly TimeSpan UpCooldownDefault = TimeSpan.FromSeconds(3);
+    /// <summary>The default <see cref="DownCooldown"/>: 3 seconds.</summary>
     public static readonly TimeSpan DownCooldownDefault = TimeSpan.FromSeconds(3);
 
     /// <summary>The shortest sampling interval: the node asks the store for its backlog at each sample.</summary>
     public static readonly TimeSpan LeastInterval = TimeSpan.FromMilliseconds(100);
 
+    /// <summary>Every value at its default.</summary>
     public static readonly AutoscaleOptions Default = new();
 
     /// <summary>Utilisation (running jobs over the workers' capacity) at or above which, with jobs waiting, the node adds workers. Defaults to 0.75.</summary>

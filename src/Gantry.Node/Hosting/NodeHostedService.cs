@@ -12,7 +12,7 @@ namespace Gantry.Node.Hosting;
 /// </summary>
 /// <param name="stopApplicationOnDrain">When the coordinator drains or shuts down the node by command, stop the host too
 /// (the <c>gantry node</c> process exits); otherwise only the node stops and the application goes on.</param>
-public sealed class NodeHostedService(GantryNode node, IHostApplicationLifetime lifetime, HostOptions? host = null,
+internal sealed class NodeHostedService(GantryNode node, IHostApplicationLifetime lifetime, HostOptions? host = null,
     bool stopApplicationOnDrain = true, ILogger<NodeHostedService>? logger = null) : IHostedService
 {
     private Task? _stoppedByCommand;

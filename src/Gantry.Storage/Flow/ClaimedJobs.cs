@@ -16,8 +16,11 @@ public sealed class ClaimedJobs(IReadOnlyList<ClaimedJob> jobs, IReadOnlyCollect
     /// (or they ran out of jobs; a store does not tell the two apart at the cost of another read).</summary>
     public IReadOnlyCollection<string> HeldBack { get; } = heldBack;
 
+    /// <inheritdoc/>
     public int Count => jobs.Count;
+    /// <inheritdoc/>
     public ClaimedJob this[int index] => jobs[index];
+    /// <inheritdoc/>
     public IEnumerator<ClaimedJob> GetEnumerator() => jobs.GetEnumerator();
     IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
 

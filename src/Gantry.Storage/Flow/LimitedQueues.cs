@@ -7,7 +7,7 @@ namespace Gantry.Flow;
 /// a claim of any other queue is guarded in its statement (it takes nothing from a queue that has limits), so a
 /// stale set can only delay a newly limited queue's claims until the next refresh, never exceed a limit.
 /// </summary>
-public sealed class LimitedQueues(TimeProvider time)
+internal sealed class LimitedQueues(TimeProvider time)
 {
     /// <summary>How long a read set is trusted.</summary>
     public static readonly TimeSpan RefreshEvery = TimeSpan.FromSeconds(1);

@@ -10,8 +10,10 @@ namespace Gantry.Protocol.Wire;
 /// </summary>
 public static class WireValidation
 {
+    /// <summary>Longest worker id or name: 200 characters.</summary>
     public const int MaxIdLength = 200;
 
+    /// <summary>Checks a worker id as a request gives it (required, then as <see cref="Label"/>) and returns it; throws <see cref="InvalidInputException"/> naming <paramref name="where"/>.</summary>
     public static string WorkerId(string? id, string where = "worker_id")
     {
         if (string.IsNullOrWhiteSpace(id)) throw new InvalidInputException(where, "is required (the worker's id, as registered)");
@@ -27,9 +29,9 @@ public static class WireValidation
         return value;
     }
 
-    public static void Check(this WireWorkerId body) => WorkerId(body.WorkerId);
+    internal static void Check(this WireWorkerId body) => WorkerId(body.WorkerId);
 
-    public static void Check(this WorkerRegistration r)
+    internal static void Check(this WorkerRegistration r)
     {
         WorkerId(r.Id, "id");
         if (r.Name is not null) Label(r.Name, "name");
@@ -55,7 +57,7 @@ public static class WireValidation
             }
     }
 
-    public static void Check(this WireFetchRequest r)
+    internal static void Check(this WireFetchRequest r)
     {
         WorkerId(r.WorkerId);
         if (r.Queues is null || r.Queues.Count == 0) throw new InvalidInputException("queues", "name at least one queue with a limit");
@@ -71,7 +73,7 @@ public static class WireValidation
         Strings(r.JobTypes, "job_types");
     }
 
-    public static void Check(this WireHeartbeatRequest r)
+    internal static void Check(this WireHeartbeatRequest r)
     {
         WorkerId(r.WorkerId);
         LeaseRange.Check(r.LeaseSeconds, "lease_seconds");
@@ -83,7 +85,7 @@ public static class WireValidation
                 if (r.Managed[i] is null) throw new InvalidInputException($"managed[{i}]", "must be a managed worker, not null");
     }
 
-    public static void Check(this WireReportRequest r)
+    internal static void Check(this WireReportRequest r)
     {
         if (r.Reports is null) throw new InvalidInputException("reports", "is required (an array of reports)");
         for (var i = 0; i < r.Reports.Count; i++)

@@ -11,12 +11,12 @@ namespace Gantry.Protocol.Wire;
 /// that map one to one to the store contract, so a worker in any language can speak it from the
 /// OpenAPI document alone.
 /// </summary>
-public sealed record WireQueueDemand(string Queue, int Limit);
+internal sealed record WireQueueDemand(string Queue, int Limit);
 
-public sealed record WireFetchRequest(string WorkerId, IReadOnlyList<WireQueueDemand> Queues, double LeaseSeconds,
+internal sealed record WireFetchRequest(string WorkerId, IReadOnlyList<WireQueueDemand> Queues, double LeaseSeconds,
     IReadOnlyList<string>? Capabilities = null, IReadOnlyList<string>? JobTypes = null, double WaitSeconds = 0);
 
-public sealed record WireJob(Guid Id, string Type, string Queue, int Priority, RawJson Payload, int Attempt, int MaxAttempts,
+internal sealed record WireJob(Guid Id, string Type, string Queue, int Priority, RawJson Payload, int Attempt, int MaxAttempts,
     double? TimeoutSeconds, double BackoffBaseSeconds, double BackoffMaxSeconds, string WorkerId, IReadOnlyDictionary<string, string>? Tags,
     DateTimeOffset CreatedAt, string? Checkpoint, DateTimeOffset? CheckpointAt, double? CheckpointIntervalSeconds,
     IReadOnlyDictionary<string, JsonElement>? Dependencies = null, DateTimeOffset? DueAt = null, long? Claim = null,
@@ -47,7 +47,7 @@ public sealed record WireJob(Guid Id, string Type, string Queue, int Priority, R
 
 /// <summary>A fetch's answer: the jobs claimed, and the queues a flow limit held back (<see cref="Flow.ClaimedJobs.HeldBack"/>):
 /// came back short for now but not empty, worth asking again soon rather than at the poll interval. Absent when none.</summary>
-public sealed record WireFetchResponse(IReadOnlyList<WireJob> Jobs, IReadOnlyList<string>? HeldBack = null)
+internal sealed record WireFetchResponse(IReadOnlyList<WireJob> Jobs, IReadOnlyList<string>? HeldBack = null)
 {
     /// <summary>The answer for a store's claim.</summary>
     public static WireFetchResponse From(IReadOnlyList<ClaimedJob> claimed) =>
@@ -62,7 +62,7 @@ public sealed record WireFetchResponse(IReadOnlyList<WireJob> Jobs, IReadOnlyLis
 }
 
 /// <summary>One report. <see cref="Kind"/> is progress, succeeded, failed, cancelled, requeued, checkpoint, log or usage.</summary>
-public sealed record WireReport
+internal sealed record WireReport
 {
     public required string Kind { get; init; }
     public required Guid JobId { get; init; }
@@ -143,29 +143,29 @@ public sealed record WireReport
     private static InvalidInputException Missing(string where, string field) => new($"{where}.{field}", "is required for this kind of report");
 }
 
-public sealed record WireError(string Kind, string Message, string? Type = null, string? StackTrace = null);
+internal sealed record WireError(string Kind, string Message, string? Type = null, string? StackTrace = null);
 
-public sealed record WireLogLine(int N, DateTimeOffset At, string Level, string Message);
+internal sealed record WireLogLine(int N, DateTimeOffset At, string Level, string Message);
 
 /// <param name="FlagStale">True: a stale report comes back as <c>false</c> in <c>applied</c> even when it is the only one, never as 409.</param>
-public sealed record WireReportRequest(IReadOnlyList<WireReport> Reports, bool FlagStale = false);
+internal sealed record WireReportRequest(IReadOnlyList<WireReport> Reports, bool FlagStale = false);
 
 /// <summary>Per report, whether the store applied it; a false is a stale attempt.</summary>
-public sealed record WireReportResponse(IReadOnlyList<bool> Applied);
+internal sealed record WireReportResponse(IReadOnlyList<bool> Applied);
 
-public sealed record WireLease(Guid JobId, int Attempt);
+internal sealed record WireLease(Guid JobId, int Attempt);
 
 /// <param name="Managed">A node's worker processes, shown in the registry; absent for a plain worker.</param>
-public sealed record WireHeartbeatRequest(string WorkerId, double LeaseSeconds, IReadOnlyList<WireLease> Jobs, IReadOnlyList<ManagedWorkerInfo>? Managed = null,
+internal sealed record WireHeartbeatRequest(string WorkerId, double LeaseSeconds, IReadOnlyList<WireLease> Jobs, IReadOnlyList<ManagedWorkerInfo>? Managed = null,
     IReadOnlyList<long>? Claims = null);
 
-public sealed record WireCommand(string Kind, Guid? JobId);
+internal sealed record WireCommand(string Kind, Guid? JobId);
 
-public sealed record WireHeartbeatResponse(IReadOnlyList<WireCommand> Commands, IReadOnlyList<WireLease> LostJobs);
+internal sealed record WireHeartbeatResponse(IReadOnlyList<WireCommand> Commands, IReadOnlyList<WireLease> LostJobs);
 
-public sealed record WireCommandsResponse(IReadOnlyList<WireCommand> Commands);
+internal sealed record WireCommandsResponse(IReadOnlyList<WireCommand> Commands);
 
-public sealed record WireWorkerId(string WorkerId);
+internal sealed record WireWorkerId(string WorkerId);
 
 /// <summary>The worker protocol's JSON: snake_case, nulls left out.</summary>
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
@@ -178,4 +178,4 @@ public sealed record WireWorkerId(string WorkerId);
 [JsonSerializable(typeof(WireCommandsResponse))]
 [JsonSerializable(typeof(WireWorkerId))]
 [JsonSerializable(typeof(WorkerRegistration))]
-public sealed partial class WireJson : JsonSerializerContext;
+internal sealed partial class WireJson : JsonSerializerContext;

@@ -10,7 +10,7 @@ namespace Gantry.Worker.Coordination;
 /// <see cref="Margin"/> before the lease ends: the kill grace of a process handler's tree, plus an
 /// allowance for the clocks of the machines involved. Thread-safe.
 /// </summary>
-public sealed class LeaseGuard(TimeSpan lease, TimeProvider time)
+internal sealed class LeaseGuard(TimeSpan lease, TimeProvider time)
 {
     /// <summary>How far apart the clocks of the worker and the coordinator's machines are allowed to be.</summary>
     public static readonly TimeSpan ClockErrorAllowance = TimeSpan.FromSeconds(1);

@@ -60,6 +60,9 @@ public sealed partial class GantryWorker : IAsyncDisposable
     private Task? _stop;
     private ITimer? _drainCutTimer;
 
+    /// <summary>A worker that reaches its coordinator through <paramref name="link"/> and runs the handlers registered in
+    /// <paramref name="services"/>; <paramref name="options"/> are validated here (<see cref="InvalidInputException"/>).</summary>
+    /// <param name="json">How payloads and results of handlers registered without type information are read and written; <c>GantryPayloadJson.Default</c> when null.</param>
     public GantryWorker(IWorkerLink link, WorkerOptions options, IServiceProvider services,
         ILoggerFactory? loggers = null, TimeProvider? time = null, JsonSerializerOptions? json = null)
     {
@@ -87,8 +90,11 @@ public sealed partial class GantryWorker : IAsyncDisposable
         _reports.AttemptsWritten = SlotsWritten;
     }
 
+    /// <summary>The worker's id: <see cref="WorkerOptions.WorkerId"/>.</summary>
     public string Id => _options.WorkerId;
+    /// <summary>The options the worker was made with, validated.</summary>
     public WorkerOptions Options => _options;
+    /// <summary>The job types the worker serves (its registered handlers), as it registers them.</summary>
     public IReadOnlyList<string> JobTypes => _jobTypes;
 
     /// <summary>
@@ -117,7 +123,7 @@ public sealed partial class GantryWorker : IAsyncDisposable
     public TimeSpan HeartbeatAge => _session.HeartbeatAge;
 
     /// <summary>What the worker ran since it was made, by outcome.</summary>
-    public RunTally Tally => _tally;
+    internal RunTally Tally => _tally;
 
     /// <summary>Jobs running now.</summary>
     public int RunningCount => _slots.Running;
@@ -217,6 +223,7 @@ public sealed partial class GantryWorker : IAsyncDisposable
         }
     }
 
+    /// <summary>Stops the worker if it is running (as <see cref="StopAsync(CancellationToken)"/>) and frees what it holds.</summary>
     public async ValueTask DisposeAsync()
     {
         await StopAsync(CancellationToken.None).ConfigureAwait(false);

@@ -5,7 +5,7 @@ using Gantry.Storage;
 namespace Gantry.Worker.Execution;
 
 /// <summary>What a worker or node ran since it started, by outcome, for the one line it logs on exit.</summary>
-public sealed class RunTally(TimeProvider time)
+internal sealed class RunTally(TimeProvider time)
 {
     private readonly long _startedAt = time.GetTimestamp();
     private long _succeeded;

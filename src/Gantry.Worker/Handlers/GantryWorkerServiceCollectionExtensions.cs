@@ -6,6 +6,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 // Extension methods on IServiceCollection live in its namespace, so they are found without a using.
 namespace Microsoft.Extensions.DependencyInjection;
 
+/// <summary>Registers job handlers (<see cref="Gantry.Handlers.IJobHandler{TPayload, TResult}"/>, process handlers) for the worker an application runs.</summary>
 public static class GantryWorkerServiceCollectionExtensions
 {
     /// <summary>Registers <typeparamref name="THandler"/> as the handler of <paramref name="jobType"/> (one new instance per job).</summary>

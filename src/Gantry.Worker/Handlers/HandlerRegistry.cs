@@ -21,7 +21,7 @@ internal sealed record HandlerRegistration(string JobType, Type HandlerType, Typ
     TimeSpan? DefaultTimeout = null, TimeSpan? CheckpointInterval = null, ParameterInfo[]? Constructor = null, bool UsesServices = true);
 
 /// <summary>The job types this process can run, each with its handler. Filled by <c>AddGantryHandler</c>.</summary>
-public sealed class HandlerRegistry
+internal sealed class HandlerRegistry
 {
     /// <summary>Why registering a handler type needs reflection: its payload and result are the app's own types.</summary>
     public const string ReflectionWarning =
@@ -225,7 +225,7 @@ public sealed class HandlerRegistry
 }
 
 /// <summary>The payload cannot be read as the handler's payload type; retrying cannot help, so the job is dead at once.</summary>
-public sealed class PayloadMismatchException(string message) : Exception(message);
+internal sealed class PayloadMismatchException(string message) : Exception(message);
 
 /// <summary>What a handler's exception asks of the job: whether another attempt may help, and after what delay.</summary>
 internal static class HandlerFailure

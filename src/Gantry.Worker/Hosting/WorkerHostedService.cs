@@ -13,7 +13,7 @@ namespace Gantry.Worker.Hosting;
 /// </summary>
 /// <param name="stopApplicationOnDrain">When the worker is drained by command, stop the host too (the <c>gantry</c>
 /// command's processes, as <c>gantry workers drain</c> promises); an application's embedded worker just stops.</param>
-public sealed class WorkerHostedService(GantryWorker worker, IHostApplicationLifetime lifetime, HostOptions? host = null,
+internal sealed class WorkerHostedService(GantryWorker worker, IHostApplicationLifetime lifetime, HostOptions? host = null,
     bool stopApplicationOnDrain = true, ILogger<WorkerHostedService>? logger = null) : IHostedService
 {
     /// <summary>Time kept at the end of the host's shutdown timeout for the last reports and the deregistration.</summary>

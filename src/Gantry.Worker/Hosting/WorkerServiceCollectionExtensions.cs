@@ -7,6 +7,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace Microsoft.Extensions.DependencyInjection;
 
+/// <summary>Adds a Gantry worker, run as a hosted service, to an application's services.</summary>
 public static class WorkerServiceCollectionExtensions
 {
     /// <summary>

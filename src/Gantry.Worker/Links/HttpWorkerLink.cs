@@ -20,6 +20,7 @@ public sealed class HttpWorkerLink : IWorkerLink, IDisposable
     private readonly HttpClient _http;
     private readonly Uri _server;
 
+    /// <summary>A link to the server at <paramref name="server"/>, sending <paramref name="token"/> (when given) as a bearer token; <paramref name="handler"/> replaces the HTTP handler (tests, proxies).</summary>
     public HttpWorkerLink(Uri server, string? token, HttpMessageHandler? handler = null)
     {
         _server = server;
@@ -31,14 +32,18 @@ public sealed class HttpWorkerLink : IWorkerLink, IDisposable
         if (token is not null) _http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
     }
 
+    /// <inheritdoc/>
     public string Description => $"server {_server}";
 
+    /// <inheritdoc/>
     public Task RegisterAsync(WorkerRegistration registration, CancellationToken ct) =>
         PostAsync("api/v1/worker/register", registration, WireJson.Default.WorkerRegistration, ct);
 
+    /// <inheritdoc/>
     public Task DeregisterAsync(string workerId, CancellationToken ct) =>
         PostAsync("api/v1/worker/deregister", new WireWorkerId(workerId), WireJson.Default.WireWorkerId, ct);
 
+    /// <inheritdoc/>
     public async Task<IReadOnlyList<ClaimedJob>> ClaimAsync(JobClaimParams p, bool mayWait, CancellationToken ct)
     {
         var request = new WireFetchRequest(p.WorkerId, p.Queues.Select(q => new WireQueueDemand(q.Queue, q.Limit)).ToArray(),
@@ -51,6 +56,7 @@ public sealed class HttpWorkerLink : IWorkerLink, IDisposable
     /// <summary>The claim itself waits on the server (a long poll), so there is nothing to wait for here.</summary>
     public Task<bool> WaitForJobsAsync(TimeSpan timeout, CancellationToken ct) => Task.FromResult(true);
 
+    /// <inheritdoc/>
     public async Task<IReadOnlyList<bool>> ReportAsync(IReadOnlyList<JobReport> reports, CancellationToken ct)
     {
         // Stale reports come back as flags, as from the store, never as 409.
@@ -59,6 +65,7 @@ public sealed class HttpWorkerLink : IWorkerLink, IDisposable
         return response.Applied.Take(reports.Count).ToArray();
     }
 
+    /// <inheritdoc/>
     public async Task<WorkerHeartbeatResult> HeartbeatAsync(WorkerHeartbeatParams p, CancellationToken ct)
     {
         var request = new WireHeartbeatRequest(p.WorkerId, p.LeaseDuration.TotalSeconds, p.Jobs.Select(j => new WireLease(j.JobId, j.Attempt)).ToArray(), p.Managed,
@@ -67,12 +74,14 @@ public sealed class HttpWorkerLink : IWorkerLink, IDisposable
         return new WorkerHeartbeatResult(Commands(response.Commands), response.LostJobs.Select(l => new JobLease(l.JobId, l.Attempt)).ToArray());
     }
 
+    /// <inheritdoc/>
     public async Task<IReadOnlyList<WorkerCommand>> TakeCommandsAsync(string workerId, CancellationToken ct)
     {
         var response = await SendAsync("api/v1/worker/commands", new WireWorkerId(workerId), WireJson.Default.WireWorkerId, WireJson.Default.WireCommandsResponse, ct).ConfigureAwait(false);
         return Commands(response.Commands);
     }
 
+    /// <inheritdoc/>
     public Task WaitForCommandsAsync(TimeSpan timeout, CancellationToken ct) => Task.Delay(timeout, ct);
 
     private static WorkerCommand[] Commands(IReadOnlyList<WireCommand> commands) =>
@@ -114,5 +123,6 @@ public sealed class HttpWorkerLink : IWorkerLink, IDisposable
         };
     }
 
+    /// <inheritdoc/>
     public void Dispose() => _http.Dispose();
 }

@@ -44,6 +44,7 @@ public sealed class IpcWorkerLink : IWorkerLink, IAsyncDisposable
         }
     }
 
+    /// <inheritdoc/>
     public string Description => $"node {_socketPath} (worker {_localId})";
 
     /// <summary>Completes when the node closed the socket (it stopped or died).</summary>
@@ -52,11 +53,13 @@ public sealed class IpcWorkerLink : IWorkerLink, IAsyncDisposable
     /// <summary>Raised when the node asks the worker to stop; true for a graceful stop (drain first).</summary>
     public event Action<bool>? ShutdownRequested;
 
+    /// <inheritdoc/>
     public Task RegisterAsync(WorkerRegistration registration, CancellationToken ct) =>
         _connection.RequestAsync(IpcMessageType.Hello,
             new IpcHello(_localId, registration.ProcessId, registration.Id, registration.Capacity, registration.Queues, registration.JobTypes, registration.Capabilities),
             IpcFrames.WriteHello, static (ref FrameReader _) => true, ct);
 
+    /// <inheritdoc/>
     public Task DeregisterAsync(string workerId, CancellationToken ct)
     {
         FlushStarted();
@@ -64,6 +67,7 @@ public sealed class IpcWorkerLink : IWorkerLink, IAsyncDisposable
         return Task.CompletedTask;
     }
 
+    /// <inheritdoc/>
     public Task<IReadOnlyList<ClaimedJob>> ClaimAsync(JobClaimParams p, bool mayWait, CancellationToken ct) =>
         _connection.RequestAsync<IpcFetch, IReadOnlyList<ClaimedJob>>(IpcMessageType.Fetch, new IpcFetch(p.Queues, mayWait), IpcFrames.WriteFetch,
             static (ref FrameReader r) => IpcFrames.ReadJobs(ref r), ct, orphaned: GiveBack);
@@ -76,9 +80,11 @@ public sealed class IpcWorkerLink : IWorkerLink, IAsyncDisposable
         _ = ReportAsync(reports, CancellationToken.None).ContinueWith(static t => _ = t.Exception, TaskScheduler.Default);
     }
 
+    /// <inheritdoc/>
     public Task<bool> WaitForJobsAsync(TimeSpan timeout, CancellationToken ct) =>
         _connection.RequestAsync(IpcMessageType.WaitJobs, timeout, static (w, t) => w.Duration(t), static (ref FrameReader _) => true, ct);
 
+    /// <inheritdoc/>
     public Task<IReadOnlyList<bool>> ReportAsync(IReadOnlyList<JobReport> reports, CancellationToken ct)
     {
         // Started goes first, so the node never sees an outcome before it knows the job ran.
@@ -95,6 +101,7 @@ public sealed class IpcWorkerLink : IWorkerLink, IAsyncDisposable
         return new WorkerHeartbeatResult([], lost);
     }
 
+    /// <inheritdoc/>
     public Task<IReadOnlyList<WorkerCommand>> TakeCommandsAsync(string workerId, CancellationToken ct)
     {
         if (_commands.IsEmpty) return Task.FromResult<IReadOnlyList<WorkerCommand>>([]);
@@ -103,6 +110,7 @@ public sealed class IpcWorkerLink : IWorkerLink, IAsyncDisposable
         return Task.FromResult<IReadOnlyList<WorkerCommand>>(list);
     }
 
+    /// <inheritdoc/>
     public Task WaitForCommandsAsync(TimeSpan timeout, CancellationToken ct) => _commandsSignal.WaitAsync(timeout, ct);
 
     /// <summary>
@@ -169,6 +177,7 @@ public sealed class IpcWorkerLink : IWorkerLink, IAsyncDisposable
         _commandsSignal.Set();
     }
 
+    /// <inheritdoc/>
     public async ValueTask DisposeAsync()
     {
         await _startedFlush.DisposeAsync().ConfigureAwait(false);

@@ -10,14 +10,23 @@ public sealed class StoreWorkerLink(IJobStore store) : IWorkerLink
     private readonly SignalCursor _jobs = store.Signals.JobsAvailable.Cursor();
     private readonly SignalCursor _commands = store.Signals.CommandsAvailable.Cursor();
 
+    /// <inheritdoc/>
     public string Description => store.Description;
 
+    /// <inheritdoc/>
     public Task RegisterAsync(WorkerRegistration registration, CancellationToken ct) => store.WorkerRegisterAsync(registration, ct);
+    /// <inheritdoc/>
     public Task DeregisterAsync(string workerId, CancellationToken ct) => store.WorkerDeregisterAsync(workerId, ct);
+    /// <inheritdoc/>
     public Task<IReadOnlyList<ClaimedJob>> ClaimAsync(JobClaimParams p, bool mayWait, CancellationToken ct) => store.JobClaimAsync(p, ct);
+    /// <inheritdoc/>
     public Task<bool> WaitForJobsAsync(TimeSpan timeout, CancellationToken ct) => _jobs.WaitAsync(store.Signals.PollFor(timeout), ct);
+    /// <inheritdoc/>
     public Task<IReadOnlyList<bool>> ReportAsync(IReadOnlyList<JobReport> reports, CancellationToken ct) => store.JobReportManyAsync(reports, ct);
+    /// <inheritdoc/>
     public Task<WorkerHeartbeatResult> HeartbeatAsync(WorkerHeartbeatParams p, CancellationToken ct) => store.WorkerHeartbeatAsync(p, ct);
+    /// <inheritdoc/>
     public Task<IReadOnlyList<WorkerCommand>> TakeCommandsAsync(string workerId, CancellationToken ct) => store.WorkerCommandsTakeAsync(workerId, ct);
+    /// <inheritdoc/>
     public Task WaitForCommandsAsync(TimeSpan timeout, CancellationToken ct) => _commands.WaitAsync(store.Signals.PollFor(timeout), ct);
 }

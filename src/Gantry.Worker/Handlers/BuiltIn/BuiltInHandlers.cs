@@ -7,12 +7,18 @@ namespace Gantry.Worker.Handlers.BuiltIn;
 /// <summary>Handlers every Gantry process serves, for trying Gantry and for benchmarks.</summary>
 public static class BuiltInHandlers
 {
+    /// <summary><c>echo</c>: succeeds with its payload as the result.</summary>
     public const string Echo = "echo";
+    /// <summary><c>sleep</c>: waits <c>ms</c> milliseconds (cancellable), then succeeds.</summary>
     public const string Sleep = "sleep";
+    /// <summary><c>fail</c>: fails its first <c>times</c> attempts (every attempt when not given), then succeeds.</summary>
     public const string Fail = "fail";
+    /// <summary><c>noop</c>: succeeds at once with no result.</summary>
     public const string Noop = "noop";
+    /// <summary><c>count</c>: counts to <c>to</c>, checkpointing as it goes, and resumes from its checkpoint after a retry.</summary>
     public const string Count = "count";
 
+    /// <summary>Every built-in job type, in order.</summary>
     public static readonly IReadOnlyList<string> Types = [Count, Echo, Fail, Noop, Sleep];
 
     /// <summary>Registers the built-in handlers, their payloads and results read and written by source-generated JSON.</summary>

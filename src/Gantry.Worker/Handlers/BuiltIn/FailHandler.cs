@@ -17,4 +17,4 @@ internal sealed class FailHandler : IJobHandler<FailHandler.Payload, FailHandler
 }
 
 /// <summary>The failure the <c>fail</c> handler raises.</summary>
-public sealed class DeliberateFailureException(string message) : Exception(message);
+internal sealed class DeliberateFailureException(string message) : Exception(message);

@@ -1,4 +1,4 @@
 namespace Gantry.Worker.Handlers.Process;
 
 /// <summary>A process handler exited unsuccessfully; the message holds its last stderr lines or the reason.</summary>
-public sealed class ProcessHandlerFailedException(string message) : Exception(message);
+internal sealed class ProcessHandlerFailedException(string message) : Exception(message);

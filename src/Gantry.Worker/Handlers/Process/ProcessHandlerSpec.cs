@@ -18,12 +18,14 @@ public sealed record ProcessHandlerSpec
     /// <summary>Timeout for jobs of this type that set none.</summary>
     public TimeSpan? Timeout { get; init; }
 
+    /// <summary>Resources one attempt may use; a job may tighten them, never widen them. Defaults to no limit but <see cref="ProcessLimits.OutputKb"/>.</summary>
     public ProcessLimits Limits { get; init; } = new();
 }
 
 /// <summary>Resources one attempt may use. Null means unlimited.</summary>
 public sealed record ProcessLimits
 {
+    /// <summary>The default <see cref="OutputKb"/>: 256 KB.</summary>
     public const int OutputKbDefault = 256;
 
     /// <summary>Memory of the whole process tree, in MB.</summary>

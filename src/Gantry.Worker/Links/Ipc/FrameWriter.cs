@@ -15,18 +15,22 @@ public sealed class FrameWriter : IDisposable
     private int _length;
     private int _frameStart = -1;
 
+    /// <summary>A writer whose pooled buffer starts at <paramref name="initialSize"/> bytes and grows as frames need.</summary>
     public FrameWriter(int initialSize = 4096) => _buffer = ArrayPool<byte>.Shared.Rent(initialSize);
 
     /// <summary>The frames written since the last <see cref="Reset"/>.</summary>
     public ReadOnlySpan<byte> Written => _buffer.AsSpan(0, _length);
+    /// <summary>Bytes written since the last <see cref="Reset"/>.</summary>
     public int Length => _length;
 
+    /// <summary>Forgets the frames written, keeping the buffer.</summary>
     public void Reset()
     {
         _length = 0;
         _frameStart = -1;
     }
 
+    /// <summary>Starts a frame of <paramref name="type"/> answering or asking request <paramref name="id"/> (0 for one-way); <see cref="End"/> closes it.</summary>
     public void Begin(IpcMessageType type, uint id)
     {
         if (_frameStart >= 0) throw new InvalidOperationException("a frame is already open");
@@ -38,6 +42,7 @@ public sealed class FrameWriter : IDisposable
         _length += 4;
     }
 
+    /// <summary>Closes the frame <see cref="Begin"/> started, writing its length; throws <see cref="InvalidOperationException"/> when none is open or its body is larger than <see cref="IpcFrames.MaxFrameBytes"/>.</summary>
     public void End()
     {
         if (_frameStart < 0) throw new InvalidOperationException("no frame is open");
@@ -47,14 +52,17 @@ public sealed class FrameWriter : IDisposable
         _frameStart = -1;
     }
 
+    /// <summary>Writes one byte.</summary>
     public void U8(byte value)
     {
         Reserve(1);
         _buffer[_length++] = value;
     }
 
+    /// <summary>Writes a bool as one byte, 0 or 1.</summary>
     public void Bool(bool value) => U8(value ? (byte)1 : (byte)0);
 
+    /// <summary>Writes a little-endian 32-bit integer.</summary>
     public void I32(int value)
     {
         Reserve(4);
@@ -62,6 +70,7 @@ public sealed class FrameWriter : IDisposable
         _length += 4;
     }
 
+    /// <summary>Writes a little-endian 64-bit integer.</summary>
     public void I64(long value)
     {
         Reserve(8);
@@ -69,6 +78,7 @@ public sealed class FrameWriter : IDisposable
         _length += 8;
     }
 
+    /// <summary>Writes a little-endian 64-bit float.</summary>
     public void F64(double value)
     {
         Reserve(8);
@@ -76,6 +86,7 @@ public sealed class FrameWriter : IDisposable
         _length += 8;
     }
 
+    /// <summary>Writes a Guid (16 bytes, <see cref="System.Guid.TryWriteBytes(Span{byte})"/> order).</summary>
     public void Guid(Guid value)
     {
         Reserve(16);
@@ -89,6 +100,7 @@ public sealed class FrameWriter : IDisposable
     /// <summary>A UTC instant in ticks, −1 for none.</summary>
     public void Time(DateTimeOffset? value) => I64(value?.UtcTicks ?? -1);
 
+    /// <summary>Writes a string: its UTF-8 byte count as i32 (−1 for null), then the bytes.</summary>
     public void String(string? value)
     {
         if (value is null) { I32(-1); return; }
@@ -99,6 +111,7 @@ public sealed class FrameWriter : IDisposable
         _length += 4 + n;
     }
 
+    /// <summary>Writes bytes after their i32 count; with <paramref name="isNull"/>, the count −1 and nothing else.</summary>
     public void Bytes(ReadOnlySpan<byte> value, bool isNull = false)
     {
         if (isNull) { I32(-1); return; }
@@ -108,6 +121,7 @@ public sealed class FrameWriter : IDisposable
         _length += 4 + value.Length;
     }
 
+    /// <summary>Writes a list of strings after its i32 count; null writes the count −1, which <see cref="FrameReader.Strings"/> reads as empty.</summary>
     public void Strings(IReadOnlyList<string>? values)
     {
         if (values is null) { I32(-1); return; }
@@ -115,6 +129,7 @@ public sealed class FrameWriter : IDisposable
         foreach (var v in values) String(v);
     }
 
+    /// <summary>Writes a map: its i32 count, then each key as a string and its value with <paramref name="value"/>.</summary>
     public void Map<TValue>(IReadOnlyDictionary<string, TValue> values, Action<FrameWriter, TValue> value)
     {
         I32(values.Count);
@@ -130,6 +145,7 @@ public sealed class FrameWriter : IDisposable
         _buffer = bigger;
     }
 
+    /// <summary>Returns the buffer to the pool; the writer must not be used after.</summary>
     public void Dispose()
     {
         var buffer = Interlocked.Exchange(ref _buffer, []);

@@ -29,11 +29,12 @@ public sealed class IpcConnection : IAsyncDisposable
     private int _nextId;
     private Task _readLoop = Task.CompletedTask;
 
-    public IpcConnection(Socket socket) => _socket = socket;
+    internal IpcConnection(Socket socket) => _socket = socket;
 
     /// <summary>Completes when the peer closed the socket or the connection failed.</summary>
     public Task Closed => _closed.Task;
 
+    /// <summary>True once the peer closed the socket or the connection failed.</summary>
     public bool IsClosed => _closed.Task.IsCompleted;
 
     /// <summary>Connects to the socket at <paramref name="path"/>.</summary>
@@ -82,6 +83,7 @@ public sealed class IpcConnection : IAsyncDisposable
         }
     }
 
+    /// <summary>Sends a message with no body: one-way with id 0, or the empty response to request <paramref name="id"/>.</summary>
     public void Send(IpcMessageType type, uint id = 0) => Send<object?>(type, id, null, null);
 
     /// <summary>Answers request <paramref name="id"/> with an error the requester throws as <see cref="IpcRemoteException"/>.</summary>
@@ -188,6 +190,7 @@ public sealed class IpcConnection : IAsyncDisposable
             if (_pending.TryRemove(id, out var p)) p.Fail(new IOException("the IPC connection closed"));
     }
 
+    /// <summary>Closes the socket; requests still waiting fail with <see cref="IOException"/>.</summary>
     public async ValueTask DisposeAsync()
     {
         Close();

@@ -20,7 +20,7 @@ public static class IpcFrames
     /// <summary>Bytes before the body: u32 length, u8 type, u32 id.</summary>
     public const int HeaderBytes = 9;
 
-    public static void WriteHello(FrameWriter w, IpcHello hello)
+    internal static void WriteHello(FrameWriter w, IpcHello hello)
     {
         w.I32(ProtocolVersion);
         w.I32(hello.LocalId);
@@ -32,7 +32,7 @@ public static class IpcFrames
         w.Strings(hello.Capabilities);
     }
 
-    public static IpcHello ReadHello(ref FrameReader r)
+    internal static IpcHello ReadHello(ref FrameReader r)
     {
         var version = r.I32();
         if (version != ProtocolVersion) throw new InvalidDataException($"IPC protocol version {version} is not {ProtocolVersion}: the worker and the node are different Gantry builds");
@@ -46,14 +46,14 @@ public static class IpcFrames
         return new IpcHello(localId, pid, workerId, capacity, queues, r.Strings(), r.Strings());
     }
 
-    public static void WriteFetch(FrameWriter w, IpcFetch fetch)
+    internal static void WriteFetch(FrameWriter w, IpcFetch fetch)
     {
         w.I32(fetch.Demands.Count);
         foreach (var d in fetch.Demands) { w.String(d.Queue); w.I32(d.Limit); }
         w.Bool(fetch.MayWait);
     }
 
-    public static IpcFetch ReadFetch(ref FrameReader r)
+    internal static IpcFetch ReadFetch(ref FrameReader r)
     {
         var n = r.Count();
         var list = new List<QueueDemand>(n);
@@ -61,6 +61,7 @@ public static class IpcFrames
         return new IpcFetch(list, r.Bool());
     }
 
+    /// <summary>Writes the body of a Fetch's answer: the claimed jobs.</summary>
     public static void WriteJobs(FrameWriter w, IReadOnlyList<ClaimedJob> jobs)
     {
         w.I32(jobs.Count);
@@ -145,6 +146,7 @@ public static class IpcFrames
 
     private enum ReportKind : byte { Progress = 1, Succeeded, Failed, Cancelled, Requeued, Checkpoint, Log, Usage }
 
+    /// <summary>Writes the body of a Report request: the reports, each with its kind.</summary>
     public static void WriteReports(FrameWriter w, IReadOnlyList<JobReport> reports)
     {
         w.I32(reports.Count);
@@ -203,6 +205,7 @@ public static class IpcFrames
         }
     }
 
+    /// <summary>Reads the body <see cref="WriteReports"/> wrote.</summary>
     public static List<JobReport> ReadReports(ref FrameReader r)
     {
         var n = r.Count();
@@ -254,12 +257,14 @@ public static class IpcFrames
         }
     }
 
+    /// <summary>Writes the body of a Report's answer: per report, whether it applied.</summary>
     public static void WriteApplied(FrameWriter w, IReadOnlyList<bool> applied)
     {
         w.I32(applied.Count);
         foreach (var a in applied) w.Bool(a);
     }
 
+    /// <summary>Reads the body <see cref="WriteApplied"/> wrote.</summary>
     public static bool[] ReadApplied(ref FrameReader r)
     {
         var n = r.Count();
@@ -268,12 +273,14 @@ public static class IpcFrames
         return applied;
     }
 
+    /// <summary>Writes a list of attempts (job id and attempt): a Heartbeat's body, or its answer's lost attempts.</summary>
     public static void WriteLeases(FrameWriter w, IReadOnlyCollection<JobLease> leases)
     {
         w.I32(leases.Count);
         foreach (var l in leases) { w.Guid(l.JobId); w.I32(l.Attempt); }
     }
 
+    /// <summary>Reads the list <see cref="WriteLeases"/> wrote.</summary>
     public static List<JobLease> ReadLeases(ref FrameReader r)
     {
         var n = r.Count();
@@ -285,9 +292,9 @@ public static class IpcFrames
 
 /// <summary>What a worker says about itself when it connects.</summary>
 /// <param name="LocalId">The number the node gave the worker when it spawned it.</param>
-public sealed record IpcHello(int LocalId, int ProcessId, string WorkerId, int Capacity, IReadOnlyDictionary<string, int> Queues,
+internal sealed record IpcHello(int LocalId, int ProcessId, string WorkerId, int Capacity, IReadOnlyDictionary<string, int> Queues,
     IReadOnlyList<string> JobTypes, IReadOnlyList<string> Capabilities);
 
 /// <summary>A worker's Fetch: what to claim per queue, and whether the node may hold the claim open
 /// upstream until work comes (see <see cref="IWorkerLink.ClaimAsync"/>).</summary>
-public sealed record IpcFetch(IReadOnlyList<QueueDemand> Demands, bool MayWait);
+internal sealed record IpcFetch(IReadOnlyList<QueueDemand> Demands, bool MayWait);

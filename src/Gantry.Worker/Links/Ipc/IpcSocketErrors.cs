@@ -5,6 +5,7 @@ namespace Gantry.Worker.Links.Ipc;
 /// <summary>What a failed connect to a node's socket means, in words (the runtime says "Cannot assign requested address" for a missing socket).</summary>
 public static class IpcSocketErrors
 {
+    /// <summary>A one-line message for a failed connect to <paramref name="socketPath"/>: no socket, a socket no node listens on, another user's node, or the runtime's words.</summary>
     public static string Describe(SocketException ex, string socketPath) => ex.SocketErrorCode switch
     {
         SocketError.AddressNotAvailable or SocketError.AddressFamilyNotSupported when !File.Exists(socketPath) =>
