@@ -27,8 +27,10 @@ public sealed class LeaderHost(
     /// <summary>True while this process runs the services.</summary>
     public bool IsLeader => _leads;
 
+    /// <summary>This process's name in the election (<see cref="LeaderOptions.HolderId"/>).</summary>
     public string HolderId => options.HolderId;
 
+    /// <inheritdoc/>
     protected override async Task RunAsync(CancellationToken stoppingToken)
     {
         while (!stoppingToken.IsCancellationRequested)
@@ -83,6 +85,7 @@ public sealed class LeaderHost(
         return wait;
     }
 
+    /// <summary>Stops the election and, if this process leads, the services it runs, then resigns so that another process takes over at once.</summary>
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
         await base.StopAsync(cancellationToken).ConfigureAwait(false);

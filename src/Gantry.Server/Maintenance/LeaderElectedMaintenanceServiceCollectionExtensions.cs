@@ -4,6 +4,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace Microsoft.Extensions.DependencyInjection;
 
+/// <summary>The maintenance services, run by whichever process is elected leader of the store.</summary>
 public static class LeaderElectedMaintenanceServiceCollectionExtensions
 {
     /// <summary>
