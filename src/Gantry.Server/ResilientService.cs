@@ -24,7 +24,7 @@ public abstract partial class ResilientService(ILogger logger, TimeProvider time
     protected virtual TimeSpan HealthyAfter => TimeSpan.FromMinutes(1);
 
     /// <summary>Times the service was started again after a failure.</summary>
-    public int Restarts { get; private set; }
+    internal int Restarts { get; private set; }
 
     /// <summary>The service's work until <paramref name="stoppingToken"/> fires; any exception restarts it.</summary>
     protected abstract Task RunAsync(CancellationToken stoppingToken);

@@ -8,7 +8,7 @@ public sealed record ApiOptions
     /// <summary>The default of <see cref="MaxRequestBytes"/>: 10 MiB.</summary>
     public const long MaxRequestBytesDefault = 10 * 1024 * 1024;
     /// <summary>Most items one list call returns (its <c>limit</c>).</summary>
-    public const int MaxListDefault = 1000;
+    internal const int MaxListDefault = 1000;
 
     /// <summary>Limits on each job (payload size, batch length, JSON depth).</summary>
     public JobLimits Limits { get; init; } = JobLimits.Default;

@@ -48,7 +48,7 @@ public sealed record ScheduleView
     public string? LastJobId { get; init; }
 
     /// <summary>How many next fire times <see cref="NextFireTimes"/> holds at most.</summary>
-    public const int NextShown = 3;
+    internal const int NextShown = 3;
 
     /// <summary>The view of <paramref name="s"/> at <paramref name="now"/> (its next fire times from then).</summary>
     public static ScheduleView From(ScheduleRecord s, DateTimeOffset now)
