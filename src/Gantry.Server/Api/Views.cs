@@ -157,7 +157,7 @@ public sealed record JobView
 /// <param name="Attempt">The attempt that failed.</param>
 /// <param name="At">When it failed.</param>
 /// <param name="WorkerId">The worker that ran it, if known.</param>
-/// <param name="Kind">What ended it: the handler's exception, a timeout, a lost lease, ….</param>
+/// <param name="Kind">What ended it: <c>exception</c>, <c>timeout</c>, <c>worker_lost</c>, ….</param>
 /// <param name="Type">The exception's type, if any.</param>
 /// <param name="Message">The error's message.</param>
 /// <param name="StackTrace">The exception's stack trace, if any.</param>

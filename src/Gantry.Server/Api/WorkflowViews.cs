@@ -15,7 +15,7 @@ public sealed record WorkflowView
     public required string Name { get; init; }
     /// <summary>Its state, derived from its steps: <c>running</c>, <c>succeeded</c>, <c>failed</c> or <c>cancelled</c>.</summary>
     public required string State { get; init; }
-    /// <summary>What a failed step stops: <c>downstream</c> (its dependents) or <c>cancel</c> (the whole workflow).</summary>
+    /// <summary>What a step that fails for good stops: <c>cancel</c>, the whole workflow; <c>continue</c>, only the steps downstream of it.</summary>
     public required string OnFailure { get; init; }
     /// <summary>When it was submitted.</summary>
     public DateTimeOffset CreatedAt { get; init; }
@@ -93,7 +93,7 @@ public sealed record WorkflowStepView
 /// <param name="Id">The workflow's id.</param>
 /// <param name="Name">Its name.</param>
 /// <param name="State">Its derived state (<c>running</c>, <c>succeeded</c>, <c>failed</c>, <c>cancelled</c>).</param>
-/// <param name="OnFailure">What a failed step stops (<c>downstream</c> or <c>cancel</c>).</param>
+/// <param name="OnFailure">What a step that fails for good stops (<c>cancel</c> or <c>continue</c>).</param>
 /// <param name="CreatedAt">When it was submitted.</param>
 /// <param name="Steps">Its steps in all.</param>
 /// <param name="Unfinished">Steps not yet ended.</param>
