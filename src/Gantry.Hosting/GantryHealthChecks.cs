@@ -6,6 +6,7 @@ using Microsoft.Extensions.Options;
 
 namespace Microsoft.Extensions.DependencyInjection;
 
+/// <summary>Gantry's health checks, for an application's <c>MapHealthChecks</c>.</summary>
 public static class GantryHealthCheckBuilderExtensions
 {
     /// <summary>

@@ -11,6 +11,7 @@ using Microsoft.Extensions.Options;
 // Extension methods on IServiceCollection live in its namespace, so they are found without a using.
 namespace Microsoft.Extensions.DependencyInjection;
 
+/// <summary>Gantry in an application's container: <c>services.AddGantry(configuration)</c>.</summary>
 public static class GantryServiceCollectionExtensions
 {
     /// <summary>

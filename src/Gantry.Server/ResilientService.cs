@@ -12,7 +12,9 @@ namespace Gantry.Server;
 /// </summary>
 public abstract partial class ResilientService(ILogger logger, TimeProvider time) : BackgroundService
 {
+    /// <summary>Where the service logs; its failures are logged here too.</summary>
     protected ILogger Logger { get; } = logger;
+    /// <summary>The clock the service waits on (a fake one in tests).</summary>
     protected TimeProvider Time { get; } = time;
 
     /// <summary>The pause after a first failure; doubled per failure in a row, up to <see cref="RetryPause.Max"/>.</summary>
@@ -22,11 +24,12 @@ public abstract partial class ResilientService(ILogger logger, TimeProvider time
     protected virtual TimeSpan HealthyAfter => TimeSpan.FromMinutes(1);
 
     /// <summary>Times the service was started again after a failure.</summary>
-    public int Restarts { get; private set; }
+    internal int Restarts { get; private set; }
 
     /// <summary>The service's work until <paramref name="stoppingToken"/> fires; any exception restarts it.</summary>
     protected abstract Task RunAsync(CancellationToken stoppingToken);
 
+    /// <inheritdoc/>
     protected sealed override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var pause = FirstPause;

@@ -20,6 +20,11 @@ public enum HandlerOutcome
 }
 
 /// <summary>What one attempt did: its outcome, its result (as the value and as the JSON the worker would store) or its error.</summary>
+/// <param name="Outcome">How the attempt ended, as the worker would report it.</param>
+/// <param name="Result">The handler's result when it succeeded; default otherwise, and for a handler without a result.</param>
+/// <param name="ResultJson">The result as the JSON the worker would store (snake_case); null when there is none.</param>
+/// <param name="Error">The exception the handler threw; null when it succeeded.</param>
+/// <param name="RetryAt">When the job would be attempted again (<see cref="HandlerOutcome.Retried"/> only); null otherwise.</param>
 public sealed record HandlerTestResult<TResult>(HandlerOutcome Outcome, TResult? Result, string? ResultJson, Exception? Error, DateTimeOffset? RetryAt);
 
 /// <summary>
@@ -30,6 +35,9 @@ public sealed record HandlerTestResult<TResult>(HandlerOutcome Outcome, TResult?
 /// </summary>
 public static class HandlerTest
 {
+    /// <summary>Runs a handler with a result once: the payload is read from <paramref name="context"/> as the worker reads it.</summary>
+    /// <param name="time">The clock a retry's time is computed from; the system clock when null.</param>
+    /// <returns>The outcome; the handler's exceptions are caught and reported in it, never thrown.</returns>
     public static Task<HandlerTestResult<TResult>> RunAsync<TPayload, TResult>(IJobHandler<TPayload, TResult> handler, HandlerTestContext context, TimeProvider? time = null) =>
         RunCoreAsync<TResult>(async () =>
         {
@@ -37,6 +45,9 @@ public static class HandlerTest
             return (result, result is null ? null : JsonSerializer.Serialize(result, GantryPayloadJson.Default));
         }, context, time);
 
+    /// <summary>Runs a handler without a result once; its <see cref="HandlerTestResult{TResult}.Result"/> is always null.</summary>
+    /// <param name="time">The clock a retry's time is computed from; the system clock when null.</param>
+    /// <returns>The outcome; the handler's exceptions are caught and reported in it, never thrown.</returns>
     public static async Task<HandlerTestResult<object>> RunAsync<TPayload>(IJobHandler<TPayload> handler, HandlerTestContext context, TimeProvider? time = null) =>
         await RunCoreAsync<object>(async () =>
         {

@@ -8,9 +8,14 @@ using Microsoft.Extensions.Logging;
 namespace Gantry.Testing;
 
 /// <summary>A progress report a handler made.</summary>
+/// <param name="Percent">How far the handler said it was, clamped to 0–100.</param>
+/// <param name="Message">The message it gave with it, if any.</param>
 public sealed record ProgressUpdate(double Percent, string? Message);
 
 /// <summary>A line a handler logged through <see cref="JobContext.Logger"/>.</summary>
+/// <param name="Level">The line's level.</param>
+/// <param name="Message">The formatted message.</param>
+/// <param name="Exception">The exception logged with it, if any.</param>
 public sealed record LogEntry(LogLevel Level, string Message, Exception? Exception);
 
 /// <summary>
@@ -30,6 +35,7 @@ public sealed class HandlerTestContext : JobContext, IDisposable
     private ReadOnlyMemory<byte>? _checkpoint;
     private IReadOnlyDictionary<string, JsonElement> _dependencies = new Dictionary<string, JsonElement>(StringComparer.Ordinal);
 
+    /// <summary>A context for a job with this payload, attempt 1 of the default attempts, on the <c>default</c> queue.</summary>
     /// <param name="payload">The job's payload: a value written as JSON as an enqueue would (snake_case), or a <see cref="JsonElement"/>.</param>
     public HandlerTestContext(object? payload = null)
     {
@@ -40,26 +46,31 @@ public sealed class HandlerTestContext : JobContext, IDisposable
     /// <summary>A context whose payload is this JSON text.</summary>
     public static HandlerTestContext FromJson(string payloadJson) => new(JsonElements.Parse(payloadJson));
 
+    /// <inheritdoc/>
     public override Guid JobId => Id;
 
     /// <summary>The job's id (a new one by default).</summary>
     public Guid Id { get; init; } = Guid.CreateVersion7();
 
+    /// <inheritdoc/>
     public override string Type => JobType;
 
     /// <summary>The job's type (<c>test</c> by default).</summary>
     public string JobType { get; init; } = "test";
 
+    /// <inheritdoc/>
     public override string Queue => JobQueue;
 
     /// <summary>The job's queue (<c>default</c> by default).</summary>
     public string JobQueue { get; init; } = NewJob.DefaultQueue;
 
+    /// <inheritdoc/>
     public override int Attempt => AttemptNumber;
 
     /// <summary>This attempt's number (1 by default): a test of a retry sets 2 or more.</summary>
     public int AttemptNumber { get; init; } = 1;
 
+    /// <inheritdoc/>
     public override int MaxAttempts => AttemptsAllowed;
 
     /// <summary>The job's attempts (<see cref="NewJob.MaxAttemptsDefault"/> by default).</summary>
@@ -68,20 +79,28 @@ public sealed class HandlerTestContext : JobContext, IDisposable
     /// <summary>The job's backoff, which <see cref="HandlerTest"/> uses to say when a failed attempt would be retried.</summary>
     public Backoff Backoff { get; init; } = Backoff.Default;
 
+    /// <inheritdoc/>
     public override IReadOnlyDictionary<string, string> Tags => JobTags;
 
+    /// <summary>The job's tags (none by default).</summary>
     public IReadOnlyDictionary<string, string> JobTags { get; init; } = NewJob.NoTags;
 
+    /// <inheritdoc/>
     public override JsonElement Payload => _payload;
 
+    /// <inheritdoc/>
     public override ReadOnlyMemory<byte>? Checkpoint => _checkpoint;
 
+    /// <inheritdoc/>
     public override IReadOnlyDictionary<string, JsonElement> DependencyResults => _dependencies;
 
+    /// <inheritdoc/>
     public override CancellationToken CancellationToken => _cts.Token;
 
+    /// <inheritdoc/>
     public override CancelReason CancelReason => (CancelReason)Volatile.Read(ref _cancelReason);
 
+    /// <inheritdoc/>
     public override ILogger Logger { get; }
 
     /// <summary>Every progress report, in order (unthrottled: a worker would write fewer).</summary>
@@ -111,6 +130,8 @@ public sealed class HandlerTestContext : JobContext, IDisposable
         return this;
     }
 
+    /// <inheritdoc/>
+    /// <remarks>Recorded in <see cref="Progress"/>, every call.</remarks>
     public override ValueTask ReportProgressAsync(double percent, string? message = null)
     {
         if (double.IsNaN(percent)) throw new ArgumentOutOfRangeException(nameof(percent), "percent must be a number");
@@ -118,6 +139,8 @@ public sealed class HandlerTestContext : JobContext, IDisposable
         return ValueTask.CompletedTask;
     }
 
+    /// <inheritdoc/>
+    /// <remarks>Recorded in <see cref="Checkpoints"/>.</remarks>
     public override ValueTask SaveCheckpointAsync(object? state)
     {
         _checkpoints.Enqueue(CheckpointBytes(state));
@@ -132,6 +155,7 @@ public sealed class HandlerTestContext : JobContext, IDisposable
         _cts.Cancel();
     }
 
+    /// <summary>Releases the cancellation source behind <see cref="CancellationToken"/>.</summary>
     public void Dispose() => _cts.Dispose();
 
     private static JsonElement ToElement(object? value) =>

@@ -73,6 +73,7 @@ public sealed record JobOptions
     public TimeSpan? BackoffMax { get; init; }
     /// <summary>A second job with this key in the same queue is not created: its enqueue returns the first job's id.</summary>
     public string? IdempotencyKey { get; init; }
+    /// <summary>Tags for the job (filters in lists and bulk actions; <c>limit_key</c> for a per-key flow limit).</summary>
     public IReadOnlyDictionary<string, string>? Tags { get; init; }
     /// <summary>Only a worker advertising all of these runs the job.</summary>
     public IReadOnlyList<string>? RequiredCapabilities { get; init; }
@@ -83,9 +84,14 @@ public sealed record JobOptions
 }
 
 /// <summary>One job of a batch.</summary>
+/// <param name="Type">The job type, which names its handler.</param>
+/// <param name="Payload">The payload, written as JSON (snake_case); null for <c>{}</c>.</param>
+/// <param name="Options">Its queue, priority, timing and other options; null for the defaults.</param>
 public sealed record JobRequest(string Type, object? Payload, JobOptions? Options = null);
 
 /// <summary>A workflow: named steps, each a job that may depend on others (docs/workflows.md).</summary>
+/// <param name="Name">A name for people.</param>
+/// <param name="Steps">Its steps; together they must form a graph without cycles.</param>
 public sealed record WorkflowRequest(string Name, IReadOnlyList<WorkflowStepRequest> Steps)
 {
     /// <summary>When a step fails for good: <c>cancel</c> (the default) stops the whole workflow, <c>continue</c> only the steps downstream.</summary>
@@ -93,12 +99,20 @@ public sealed record WorkflowRequest(string Name, IReadOnlyList<WorkflowStepRequ
 }
 
 /// <summary>A step of a workflow: its name, its job and the steps it waits for.</summary>
+/// <param name="Name">The step's name, unique in its workflow.</param>
+/// <param name="Type">Its job type.</param>
+/// <param name="Payload">Its job's payload, written as JSON; null for <c>{}</c>.</param>
+/// <param name="DependsOn">The steps that must succeed before it starts; null or empty for none.</param>
+/// <param name="Options">Its job's options; null for the defaults.</param>
 public sealed record WorkflowStepRequest(string Name, string Type, object? Payload, IReadOnlyList<string>? DependsOn = null, JobOptions? Options = null);
 
 /// <summary>A stored workflow: its id and the job id of each step by name.</summary>
+/// <param name="Id">The workflow's id.</param>
+/// <param name="Steps">Each step's job id, by step name.</param>
 public sealed record EnqueuedWorkflow(Guid Id, IReadOnlyDictionary<string, Guid> Steps);
 
 /// <summary>A job waited for ended dead: its attempts are spent (or its handler failed it for good).</summary>
+/// <param name="job">The job as it ended.</param>
 public sealed class JobDeadException(JobRecord job)
     : GantryException($"job {job.Id} ({job.Type}) failed after {job.Attempt} attempt{(job.Attempt == 1 ? "" : "s")}{(job.Errors.Count > 0 ? ": " + job.Errors[^1].Error.Message : "")}")
 {
@@ -107,7 +121,9 @@ public sealed class JobDeadException(JobRecord job)
 }
 
 /// <summary>A job waited for was cancelled.</summary>
+/// <param name="job">The job as it ended.</param>
 public sealed class JobCancelledException(JobRecord job) : GantryException($"job {job.Id} ({job.Type}) was cancelled")
 {
+    /// <summary>The job as it ended.</summary>
     public JobRecord Job { get; } = job;
 }

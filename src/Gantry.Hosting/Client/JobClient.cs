@@ -22,13 +22,16 @@ internal sealed class JobClient(Lazy<IGantryControl> controls, Func<IJobStore?> 
     /// <summary>How long one wait lasts before the client asks again (a request to the server, a read of the store).</summary>
     private static readonly TimeSpan WaitRound = TimeSpan.FromSeconds(30);
 
+    /// <inheritdoc/>
     public async Task<Guid> EnqueueAsync(string type, object? payload, JobOptions? options = null, DbTransaction? transaction = null, CancellationToken ct = default) =>
         (await EnqueueBatchAsync([new JobRequest(type, payload, options)], transaction, ct).ConfigureAwait(false))[0];
 
+    /// <inheritdoc/>
     public Task<Guid> EnqueueAsync<THandler>(object? payload, JobOptions? options = null, DbTransaction? transaction = null, CancellationToken ct = default)
         where THandler : class =>
         EnqueueAsync(TypeOf<THandler>(), payload, options, transaction, ct);
 
+    /// <inheritdoc/>
     public async Task<IReadOnlyList<Guid>> EnqueueBatchAsync(IEnumerable<JobRequest> jobs, DbTransaction? transaction = null, CancellationToken ct = default)
     {
         var list = jobs.ToArray();
@@ -56,6 +59,7 @@ internal sealed class JobClient(Lazy<IGantryControl> controls, Func<IJobStore?> 
         return results.Select(r => r.Id).ToArray();
     }
 
+    /// <inheritdoc/>
     public async Task<EnqueuedWorkflow> EnqueueWorkflowAsync(WorkflowRequest workflow, CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(workflow);
@@ -71,8 +75,10 @@ internal sealed class JobClient(Lazy<IGantryControl> controls, Func<IJobStore?> 
         return new EnqueuedWorkflow(Guid.Parse(view.Id), view.Steps.ToDictionary(s => s.Step, s => Guid.Parse(s.JobId), StringComparer.Ordinal));
     }
 
+    /// <inheritdoc/>
     public Task<JobRecord?> GetAsync(Guid id, CancellationToken ct = default) => control.JobGetAsync(id, ct);
 
+    /// <inheritdoc/>
     public async Task<JobRecord> WaitAsync(Guid id, CancellationToken ct = default)
     {
         while (true)
@@ -90,6 +96,7 @@ internal sealed class JobClient(Lazy<IGantryControl> controls, Func<IJobStore?> 
         }
     }
 
+    /// <inheritdoc/>
     public async Task<T?> WaitAsync<T>(Guid id, CancellationToken ct = default)
     {
         var job = await WaitAsync(id, ct).ConfigureAwait(false);
@@ -104,8 +111,10 @@ internal sealed class JobClient(Lazy<IGantryControl> controls, Func<IJobStore?> 
         }
     }
 
+    /// <inheritdoc/>
     public Task<JobCancelResult> CancelAsync(Guid id, CancellationToken ct = default) => control.JobCancelAsync(id, ct);
 
+    /// <inheritdoc/>
     public Task RetryAsync(Guid id, CancellationToken ct = default) => control.JobRetryAsync(id, ct);
 
     private string TypeOf<THandler>() => registry.JobTypeOf(typeof(THandler))

@@ -32,8 +32,10 @@ public sealed class ApiControl : IGantryControl
         if (!string.IsNullOrEmpty(token)) _http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
     }
 
+    /// <inheritdoc/>
     public string Description => $"server {_server}";
 
+    /// <inheritdoc/>
     public async Task<IReadOnlyList<JobEnqueueResult>> JobSubmitAsync(IReadOnlyList<(JobDraft Draft, NewJob Job)> jobs, bool allowUnknownTypes,
         IReadOnlyList<string> knownTypes, CancellationToken ct)
     {
@@ -44,6 +46,7 @@ public sealed class ApiControl : IGantryControl
         return views.Select(v => new JobEnqueueResult(Guid.Parse(v.Id), v.Existing, JobStates.Parse(v.State))).ToArray();
     }
 
+    /// <inheritdoc/>
     public async Task<JobRecord?> JobGetAsync(Guid id, CancellationToken ct)
     {
         try
@@ -56,6 +59,7 @@ public sealed class ApiControl : IGantryControl
         }
     }
 
+    /// <inheritdoc/>
     public async Task<JobRecord?> JobWaitAsync(Guid id, TimeSpan wait, CancellationToken ct)
     {
         // The server holds the request until the job ends, at most its longest wait; the client's timeout is longer.
@@ -71,6 +75,7 @@ public sealed class ApiControl : IGantryControl
         }
     }
 
+    /// <inheritdoc/>
     public async Task<IReadOnlyList<JobRecord>> JobListAsync(JobListParams p, CancellationToken ct)
     {
         var query = new List<string> { $"limit={p.Limit}" };
@@ -84,6 +89,7 @@ public sealed class ApiControl : IGantryControl
         return page.Jobs.Select(j => j.ToRecord()).ToArray();
     }
 
+    /// <inheritdoc/>
     public async Task<JobBulkResult> JobBulkAsync(JobBulkParams p, CancellationToken ct)
     {
         var body = JsonContent.Create(new JobBulkBody
@@ -95,6 +101,7 @@ public sealed class ApiControl : IGantryControl
         return new JobBulkResult(p.Action, view.DryRun, view.Matched, view.Touched, view.Remaining, view.Cursor is { } c ? Guid.Parse(c) : null);
     }
 
+    /// <inheritdoc/>
     public async Task<IReadOnlyList<AuditEntry>> AuditListAsync(AuditListParams p, CancellationToken ct)
     {
         var query = new List<string> { $"limit={p.Limit}" };
@@ -105,23 +112,28 @@ public sealed class ApiControl : IGantryControl
         return page.Entries.Select(e => new AuditEntry(Guid.Parse(e.Id), e.At, e.Actor, e.Action, e.Target, e.Count, e.Detail)).ToArray();
     }
 
+    /// <inheritdoc/>
     public Task<JobCancelResult> JobCancelAsync(Guid id, CancellationToken ct) => JobCancelAsync(id, now: false, ct);
 
+    /// <inheritdoc/>
     public async Task<JobCancelResult> JobCancelAsync(Guid id, bool now, CancellationToken ct)
     {
         var view = await SendAsync(HttpMethod.Post, now ? $"api/v1/jobs/{id}/cancel?now=true" : $"api/v1/jobs/{id}/cancel", null, ApiJson.Default.CancelView, ct).ConfigureAwait(false);
         return new JobCancelResult(id, view.Outcome == "cancelled" ? JobCancelOutcome.Cancelled : JobCancelOutcome.Requested);
     }
 
+    /// <inheritdoc/>
     public Task JobRetryAsync(Guid id, CancellationToken ct) =>
         SendAsync(HttpMethod.Post, $"api/v1/jobs/{id}/retry", null, ApiJson.Default.JobView, ct);
 
+    /// <inheritdoc/>
     public async Task<IReadOnlyList<JobAttemptLogLine>> JobLogsAsync(Guid id, CancellationToken ct)
     {
         var lines = await SendAsync(HttpMethod.Get, $"api/v1/jobs/{id}/logs", null, ApiJson.Default.LogLineViewArray, ct).ConfigureAwait(false);
         return lines.Select(l => new JobAttemptLogLine(l.Attempt, new JobLogLine(l.N, l.At, l.Level, l.Message))).ToArray();
     }
 
+    /// <inheritdoc/>
     public async Task<WorkflowSubmitView> WorkflowCreateAsync(NewWorkflow workflow, string document, bool allowUnknownTypes, IReadOnlyList<string> knownTypes,
         CancellationToken ct)
     {
@@ -129,6 +141,7 @@ public sealed class ApiControl : IGantryControl
         return await SendAsync(HttpMethod.Post, $"api/v1/workflows{(allowUnknownTypes ? "?allow_unknown_type=true" : "")}", body, ApiJson.Default.WorkflowSubmitView, ct).ConfigureAwait(false);
     }
 
+    /// <inheritdoc/>
     public async Task<WorkflowRecord?> WorkflowGetAsync(Guid id, CancellationToken ct)
     {
         try
@@ -141,6 +154,7 @@ public sealed class ApiControl : IGantryControl
         }
     }
 
+    /// <inheritdoc/>
     public async Task<IReadOnlyList<WorkflowSummary>> WorkflowListAsync(WorkflowListParams p, CancellationToken ct)
     {
         var query = new List<string> { $"limit={p.Limit}" };
@@ -150,18 +164,23 @@ public sealed class ApiControl : IGantryControl
         return page.Workflows.Select(w => w.ToSummary()).ToArray();
     }
 
+    /// <inheritdoc/>
     public async Task<WorkflowCancelResult> WorkflowCancelAsync(Guid id, CancellationToken ct)
     {
         var view = await SendAsync(HttpMethod.Post, $"api/v1/workflows/{id}/cancel", null, ApiJson.Default.WorkflowCancelView, ct).ConfigureAwait(false);
         return new WorkflowCancelResult(id, view.Cancelled, view.Requested);
     }
 
+    /// <inheritdoc/>
     public async Task<IReadOnlyList<QueueView>> QueueListAsync(CancellationToken ct) =>
         await SendAsync(HttpMethod.Get, "api/v1/queues", null, ApiJson.Default.QueueViewArray, ct).ConfigureAwait(false);
 
+    /// <inheritdoc/>
     public Task QueuePauseAsync(string queue, CancellationToken ct) => SendAsync<object>(HttpMethod.Post, $"api/v1/queues/{Uri.EscapeDataString(queue)}/pause", null, null, ct);
+    /// <inheritdoc/>
     public Task QueueResumeAsync(string queue, CancellationToken ct) => SendAsync<object>(HttpMethod.Post, $"api/v1/queues/{Uri.EscapeDataString(queue)}/resume", null, null, ct);
 
+    /// <inheritdoc/>
     public Task QueueLimitsSetAsync(string queue, Gantry.Flow.QueueLimits limits, CancellationToken ct)
     {
         var body = new ByteArrayContent(Gantry.Flow.QueueLimitsDocument.Write(limits));
@@ -169,15 +188,19 @@ public sealed class ApiControl : IGantryControl
         return SendAsync<object>(HttpMethod.Put, $"api/v1/queues/{Uri.EscapeDataString(queue)}/limits", body, null, ct);
     }
 
+    /// <inheritdoc/>
     public Task QueueLimitsClearAsync(string queue, CancellationToken ct) =>
         SendAsync<object>(HttpMethod.Delete, $"api/v1/queues/{Uri.EscapeDataString(queue)}/limits", null, null, ct);
 
+    /// <inheritdoc/>
     public async Task<IReadOnlyList<WorkerView>> WorkerListAsync(bool all, CancellationToken ct) =>
         await SendAsync(HttpMethod.Get, all ? "api/v1/workers?all=true" : "api/v1/workers", null, ApiJson.Default.WorkerViewArray, ct).ConfigureAwait(false);
 
+    /// <inheritdoc/>
     public Task WorkerCommandSendAsync(string workerId, WorkerCommandKind kind, CancellationToken ct) =>
         SendAsync<object>(HttpMethod.Post, $"api/v1/workers/{Uri.EscapeDataString(workerId)}/{kind.ToString().ToLowerInvariant()}", null, null, ct);
 
+    /// <inheritdoc/>
     public async Task<ScheduleUpsertOutcome> ScheduleSaveAsync(ScheduleDefinition definition, bool allowUnknownType, IReadOnlyList<string> knownTypes, CancellationToken ct)
     {
         definition.Validate(JobLimits.Default);
@@ -187,21 +210,27 @@ public sealed class ApiControl : IGantryControl
         return Enum.Parse<ScheduleUpsertOutcome>(saved.Outcome, ignoreCase: true);
     }
 
+    /// <inheritdoc/>
     public async Task<IReadOnlyList<ScheduleView>> ScheduleListAsync(CancellationToken ct) =>
         await SendAsync(HttpMethod.Get, "api/v1/schedules", null, ApiJson.Default.ScheduleViewArray, ct).ConfigureAwait(false);
 
+    /// <inheritdoc/>
     public Task<ScheduleView> ScheduleGetAsync(string name, CancellationToken ct) =>
         SendAsync(HttpMethod.Get, $"api/v1/schedules/{Uri.EscapeDataString(name)}", null, ApiJson.Default.ScheduleView, ct);
 
+    /// <inheritdoc/>
     public Task ScheduleDeleteAsync(string name, CancellationToken ct) =>
         SendAsync<object>(HttpMethod.Delete, $"api/v1/schedules/{Uri.EscapeDataString(name)}", null, null, ct);
 
+    /// <inheritdoc/>
     public Task SchedulePauseAsync(string name, bool paused, CancellationToken ct) =>
         SendAsync<object>(HttpMethod.Post, $"api/v1/schedules/{Uri.EscapeDataString(name)}/{(paused ? "pause" : "resume")}", null, null, ct);
 
+    /// <inheritdoc/>
     public Task<ScheduleTriggerView> ScheduleTriggerAsync(string name, CancellationToken ct) =>
         SendAsync(HttpMethod.Post, $"api/v1/schedules/{Uri.EscapeDataString(name)}/trigger", null, ApiJson.Default.ScheduleTriggerView, ct);
 
+    /// <inheritdoc/>
     public Task QueueRetentionSetAsync(QueueRetention retention, CancellationToken ct)
     {
         var body = JsonContent.Create(new QueueRetentionBody(retention.Succeeded?.TotalSeconds, retention.Dead?.TotalSeconds, retention.Cancelled?.TotalSeconds),
@@ -209,6 +238,7 @@ public sealed class ApiControl : IGantryControl
         return SendAsync(HttpMethod.Put, $"api/v1/queues/{Uri.EscapeDataString(retention.Queue)}/retention", body, ApiJson.Default.QueueRetentionView, ct);
     }
 
+    /// <inheritdoc/>
     public async Task<IReadOnlyList<QueueRetentionView>> QueueRetentionListAsync(CancellationToken ct) =>
         await SendAsync(HttpMethod.Get, "api/v1/queues/retention", null, ApiJson.Default.QueueRetentionViewArray, ct).ConfigureAwait(false);
 
@@ -268,6 +298,7 @@ public sealed class ApiControl : IGantryControl
         };
     }
 
+    /// <inheritdoc/>
     public ValueTask DisposeAsync()
     {
         _http.Dispose();

@@ -3,19 +3,30 @@ using Gantry.Storage;
 namespace Gantry.Server.Alerts;
 
 /// <summary>One webhook: where alerts go, the secret their signature is made with, and the events it wants.</summary>
+/// <param name="Url">Where each alert is posted.</param>
+/// <param name="Secret">The secret its signature is made with (<see cref="WebhookSignature"/>).</param>
+/// <param name="Events">The events it is sent, at least one: <c>job.dead</c>, <c>node.worker_failed</c>, <c>queue.stalled</c>, <c>worker.died</c>.</param>
 public sealed record AlertWebhook(Uri Url, string Secret, IReadOnlyList<string> Events);
 
 /// <summary>Alert webhooks and the thresholds of their events (gantry.json <c>alerts</c>), with their defaults.</summary>
 public sealed record AlertOptions
 {
+    /// <summary>The default of <see cref="QueueStalledAfter"/>: 10 minutes.</summary>
     public static readonly TimeSpan QueueStalledAfterDefault = TimeSpan.FromMinutes(10);
+    /// <summary>The default of <see cref="ScanInterval"/>: 5 seconds.</summary>
     public static readonly TimeSpan ScanIntervalDefault = TimeSpan.FromSeconds(5);
+    /// <summary>The default of <see cref="DeliveryInterval"/>: 1 second.</summary>
     public static readonly TimeSpan DeliveryIntervalDefault = TimeSpan.FromSeconds(1);
+    /// <summary>The default of <see cref="RequestTimeout"/>: 10 seconds.</summary>
     public static readonly TimeSpan RequestTimeoutDefault = TimeSpan.FromSeconds(10);
+    /// <summary>The default of <see cref="MaxRetryDelay"/>: 10 minutes.</summary>
     public static readonly TimeSpan MaxRetryDelayDefault = TimeSpan.FromMinutes(10);
+    /// <summary>The default of <see cref="GiveUpAfter"/>: 1 day.</summary>
     public static readonly TimeSpan GiveUpAfterDefault = TimeSpan.FromDays(1);
+    /// <summary>The default of <see cref="Keep"/>: 1 day.</summary>
     public static readonly TimeSpan KeepDefault = TimeSpan.FromDays(1);
 
+    /// <summary>The webhooks alerts are posted to; none turns alerts off.</summary>
     public IReadOnlyList<AlertWebhook> Webhooks { get; init; } = [];
 
     /// <summary>A queue whose oldest queued job has waited this long is stalled. Defaults to 10 minutes.</summary>

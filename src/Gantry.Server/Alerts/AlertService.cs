@@ -16,7 +16,7 @@ namespace Gantry.Server.Alerts;
 /// until <see cref="AlertOptions.GiveUpAfter"/>. The outbox is in the store, so what a stopped leader
 /// had not delivered the next one does: at least once, with <c>Gantry-Delivery</c> to tell repeats apart.
 /// </summary>
-public sealed partial class AlertService(IJobStore store, AlertOptions options, ILogger<AlertService> logger, TimeProvider time)
+internal sealed partial class AlertService(IJobStore store, AlertOptions options, ILogger<AlertService> logger, TimeProvider time)
     : ResilientService(logger, time)
 {
     /// <summary>How far back the first scan looks for events not alerted yet (dead workers are listed for an hour).</summary>

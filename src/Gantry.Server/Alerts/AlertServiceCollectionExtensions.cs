@@ -4,6 +4,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace Microsoft.Extensions.DependencyInjection;
 
+/// <summary>Alert webhooks in a process that runs the leader-elected maintenance.</summary>
 public static class AlertServiceCollectionExtensions
 {
     /// <summary>

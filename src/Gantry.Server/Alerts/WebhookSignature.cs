@@ -12,12 +12,15 @@ namespace Gantry.Server.Alerts;
 /// </summary>
 public static class WebhookSignature
 {
+    /// <summary>The header that carries the signature.</summary>
     public const string Header = "Gantry-Signature";
+    /// <summary>The header that names the alert's event.</summary>
     public const string EventHeader = "Gantry-Event";
+    /// <summary>The header that carries the delivery's id, the same on every retry of it (for a receiver that drops duplicates).</summary>
     public const string DeliveryHeader = "Gantry-Delivery";
 
     /// <summary>The header's value for <paramref name="body"/> signed at <paramref name="at"/>.</summary>
-    public static string Sign(string secret, string body, DateTimeOffset at)
+    internal static string Sign(string secret, string body, DateTimeOffset at)
     {
         var t = at.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture);
         return $"t={t},v1={Hex(secret, t, body)}";

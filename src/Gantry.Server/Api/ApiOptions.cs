@@ -5,8 +5,10 @@ namespace Gantry.Server.Api;
 /// <summary>What the HTTP API accepts, with its defaults.</summary>
 public sealed record ApiOptions
 {
+    /// <summary>The default of <see cref="MaxRequestBytes"/>: 10 MiB.</summary>
     public const long MaxRequestBytesDefault = 10 * 1024 * 1024;
-    public const int MaxListDefault = 1000;
+    /// <summary>Most items one list call returns (its <c>limit</c>).</summary>
+    internal const int MaxListDefault = 1000;
 
     /// <summary>Limits on each job (payload size, batch length, JSON depth).</summary>
     public JobLimits Limits { get; init; } = JobLimits.Default;

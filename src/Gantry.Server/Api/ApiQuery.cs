@@ -3,7 +3,7 @@ using Microsoft.AspNetCore.Http;
 namespace Gantry.Server.Api;
 
 /// <summary>Endpoint metadata: the query parameters a call takes. Any other is refused (400 naming it), so a typo is never silently ignored.</summary>
-public sealed record AcceptsQuery(params string[] Names)
+internal sealed record AcceptsQuery(params string[] Names)
 {
     /// <summary>Parameters that may be given more than once (each value a filter, all applying).</summary>
     public string[] Repeatable { get; init; } = [];

@@ -6,7 +6,7 @@ namespace Gantry.Server.Api;
 /// A job document as <c>POST /api/v1/jobs</c> takes it, for the OpenAPI document (the endpoint reads
 /// the body itself, through <see cref="Gantry.Protocol.JobDocumentReader"/>, which is the rule).
 /// </summary>
-public record JobDocument
+internal record JobDocument
 {
     /// <summary>The job type: names its handler.</summary>
     public required string Type { get; init; }
@@ -34,10 +34,10 @@ public record JobDocument
     public Gantry.Jobs.ResourceLimits? Limits { get; init; }
 }
 
-public sealed record BackoffDocument(double? BaseSeconds, double? MaxSeconds);
+internal sealed record BackoffDocument(double? BaseSeconds, double? MaxSeconds);
 
 /// <summary>A workflow document as <c>POST /api/v1/workflows</c> takes it: named steps, each a job document with <c>depends_on</c>.</summary>
-public sealed record WorkflowDocument
+internal sealed record WorkflowDocument
 {
     public required string Name { get; init; }
     /// <summary>cancel (the default: stop the whole workflow) or continue (stop only the steps downstream).</summary>
@@ -46,14 +46,14 @@ public sealed record WorkflowDocument
 }
 
 /// <summary>A step of a workflow document: a job document with the steps it waits for.</summary>
-public sealed record WorkflowStepDocument : JobDocument
+internal sealed record WorkflowStepDocument : JobDocument
 {
     /// <summary>The names of the steps that must succeed before this one is queued.</summary>
     public IReadOnlyList<string>? DependsOn { get; init; }
 }
 
 /// <summary>A command sent to a worker (202).</summary>
-public sealed record WorkerCommandView(string Id, string Command);
+internal sealed record WorkerCommandView(string Id, string Command);
 
 /// <summary><c>/health/live</c> and <c>/health/ready</c>; <c>store</c> only for a caller who may read the API.</summary>
-public sealed record HealthView(string Status, string? Store = null);
+internal sealed record HealthView(string Status, string? Store = null);

@@ -17,8 +17,12 @@ public enum ApiScope
 }
 
 /// <summary>A configured token, kept as its SHA-256 only.</summary>
+/// <param name="Name">A name for people (the audit log's actor); <c>scope:secret</c> lists name each token by its scope and position.</param>
+/// <param name="Scope">What it may do.</param>
+/// <param name="Sha256">The SHA-256 of its secret (<see cref="Hash"/>).</param>
 public sealed record ApiToken(string Name, ApiScope Scope, byte[] Sha256)
 {
+    /// <summary>The SHA-256 of a token's secret (UTF-8), as <see cref="Sha256"/> keeps it.</summary>
     public static byte[] Hash(string token) => SHA256.HashData(Encoding.UTF8.GetBytes(token));
 
     /// <summary>Parses <c>GANTRY_TOKENS</c>: comma-separated <c>scope:token</c> (e.g. <c>admin:s3cr3t,submit:abc</c>).</summary>
@@ -37,9 +41,9 @@ public sealed record ApiToken(string Name, ApiScope Scope, byte[] Sha256)
         return tokens;
     }
 
-    public bool Allows(ApiScope required) => Scope == ApiScope.Admin || Scope == required
+    internal bool Allows(ApiScope required) => Scope == ApiScope.Admin || Scope == required
         || (Scope == ApiScope.Submit && required == ApiScope.Read);
 }
 
 /// <summary>Endpoint metadata: the scope a call needs.</summary>
-public sealed record RequiredScope(ApiScope Scope);
+internal sealed record RequiredScope(ApiScope Scope);

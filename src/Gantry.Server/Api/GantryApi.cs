@@ -10,6 +10,8 @@ namespace Microsoft.Extensions.DependencyInjection;
 /// <summary>The HTTP API: <c>services.AddGantryApi()</c>, then <c>app.MapGantryApi()</c>.</summary>
 public static class GantryApi
 {
+    /// <summary>Adds the services the HTTP API needs (<see cref="MapGantryApi"/> maps it): its options, metrics, OpenAPI document, the dashboard's sessions and its overview sampler.</summary>
+    /// <param name="options">What the API accepts (tokens, limits, hosts, origins); the defaults when null. Checked here (<see cref="Gantry.InvalidInputException"/>).</param>
     public static IServiceCollection AddGantryApi(this IServiceCollection services, ApiOptions? options = null)
     {
         (options ??= new ApiOptions()).Validate();

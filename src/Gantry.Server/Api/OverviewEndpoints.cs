@@ -75,7 +75,7 @@ internal static class OverviewEndpoints
 }
 
 /// <summary>The body of <c>GET /api/v1/overview</c>.</summary>
-public sealed record OverviewView(DateTimeOffset At, IReadOnlyList<OverviewQueueView> Queues, IReadOnlyList<OverviewPointView> Series,
+internal sealed record OverviewView(DateTimeOffset At, IReadOnlyList<OverviewQueueView> Queues, IReadOnlyList<OverviewPointView> Series,
     OverviewWorkersView Workers, IReadOnlyList<AttentionView> Attention)
 {
     public static OverviewView From(OverviewSample sample, IReadOnlyList<OverviewPointView> series)
@@ -122,14 +122,14 @@ public sealed record OverviewView(DateTimeOffset At, IReadOnlyList<OverviewQueue
 /// <param name="Counts">Jobs per state: waiting, scheduled, queued, running, succeeded, dead, cancelled.</param>
 /// <param name="DonePerMinute">Jobs that succeeded in the last minute.</param>
 /// <param name="FailedPerMinute">Jobs that went dead in the last minute.</param>
-public sealed record OverviewQueueView(string Name, IReadOnlyDictionary<string, long> Counts, bool Paused, QueueLimitsView? Limits,
+internal sealed record OverviewQueueView(string Name, IReadOnlyDictionary<string, long> Counts, bool Paused, QueueLimitsView? Limits,
     double? OldestQueuedAgeSeconds, long DonePerMinute, long FailedPerMinute);
 
 /// <summary>One minute of the last hour: jobs succeeded and gone dead in it, and the age of the oldest queued job at its end.</summary>
-public sealed record OverviewPointView(DateTimeOffset At, long Succeeded, long Failed, double QueueWaitSeconds);
+internal sealed record OverviewPointView(DateTimeOffset At, long Succeeded, long Failed, double QueueWaitSeconds);
 
 /// <summary>Live workers and nodes, their capacity and what they run; <see cref="Items"/> as <c>GET /api/v1/workers</c> gives them.</summary>
-public sealed record OverviewWorkersView(int Live, int Nodes, int Capacity, int CapacityUsed, IReadOnlyList<WorkerView> Items);
+internal sealed record OverviewWorkersView(int Live, int Nodes, int Capacity, int CapacityUsed, IReadOnlyList<WorkerView> Items);
 
 /// <summary>Something an operator should look at: <c>dead_jobs</c>, <c>stuck_queue</c>, <c>unserved_queue</c>, <c>failed_worker</c>, <c>failed_node_worker</c>.</summary>
-public sealed record AttentionView(string Kind, string Message, string? Queue, string? Worker, long? Count);
+internal sealed record AttentionView(string Kind, string Message, string? Queue, string? Worker, long? Count);

@@ -7,43 +7,72 @@ namespace Gantry.Server.Api;
 /// <summary>The JSON shape of a job, for the API and the CLI's <c>--json</c>. Field names follow the job document's.</summary>
 public sealed record JobView
 {
+    /// <summary>The job's id (a GUID).</summary>
     public required string Id { get; init; }
+    /// <summary>The job type, which names its handler.</summary>
     public required string Type { get; init; }
+    /// <summary>The queue it waits in.</summary>
     public required string Queue { get; init; }
+    /// <summary>Its state: <c>waiting</c>, <c>scheduled</c>, <c>queued</c>, <c>running</c>, <c>succeeded</c>, <c>dead</c> or <c>cancelled</c>.</summary>
     public required string State { get; init; }
+    /// <summary>Its priority: higher runs first within a queue.</summary>
     public int Priority { get; init; }
+    /// <summary>Its payload, as stored (hidden from <c>read</c> tokens when the server hides payloads).</summary>
     public JsonElement Payload { get; init; }
+    /// <summary>Attempts made so far (the running one included).</summary>
     public int Attempt { get; init; }
+    /// <summary>Attempts allowed before it goes dead.</summary>
     public int MaxAttempts { get; init; }
+    /// <summary>An attempt's timeout in seconds; null for none.</summary>
     public double? TimeoutSeconds { get; init; }
+    /// <summary>The last progress a handler reported, 0–100; null when none was.</summary>
     public double? Progress { get; init; }
+    /// <summary>The message with that progress.</summary>
     public string? ProgressMessage { get; init; }
+    /// <summary>The handler's result once it succeeded; null otherwise.</summary>
     public JsonElement? Result { get; init; }
+    /// <summary>When it was enqueued.</summary>
     public DateTimeOffset CreatedAt { get; init; }
+    /// <summary>When it is due (for a scheduled job or a retry); null when at once.</summary>
     public DateTimeOffset? RunAt { get; init; }
+    /// <summary>When its latest attempt started.</summary>
     public DateTimeOffset? StartedAt { get; init; }
+    /// <summary>When it ended (succeeded, dead or cancelled).</summary>
     public DateTimeOffset? FinishedAt { get; init; }
+    /// <summary>The worker running it, or that ran its latest attempt.</summary>
     public string? WorkerId { get; init; }
+    /// <summary>Until when its worker holds it without renewing the lease (running jobs only).</summary>
     public DateTimeOffset? LeaseUntil { get; init; }
+    /// <summary>When a cancel was asked of a running job; null when none was.</summary>
     public DateTimeOffset? CancelRequestedAt { get; init; }
+    /// <summary>The key that makes a second enqueue with it return this job; null when none was given.</summary>
     public string? IdempotencyKey { get; init; }
+    /// <summary>Its tags; null when it has none.</summary>
     public IReadOnlyDictionary<string, string>? Tags { get; init; }
+    /// <summary>Capabilities a worker must offer to claim it; null when none.</summary>
     public IReadOnlyList<string>? RequiredCapabilities { get; init; }
+    /// <summary>Every failed attempt's error, oldest first (a single job's view only; null in lists).</summary>
     public IReadOnlyList<ErrorView>? Errors { get; init; }
     /// <summary>What each process-handler attempt consumed and how its program ended (with the errors: a single job's view).</summary>
     public IReadOnlyList<JobAttemptUsage>? Attempts { get; init; }
+    /// <summary>The size in bytes of its last checkpoint; null when it has none.</summary>
     public int? CheckpointSize { get; init; }
+    /// <summary>When that checkpoint was saved.</summary>
     public DateTimeOffset? CheckpointAt { get; init; }
     /// <summary>The job's own process limits (tightening its type's), as its document gave them.</summary>
     public ResourceLimits? Limits { get; init; }
     /// <summary>For a workflow step: its workflow and step name.</summary>
     public string? WorkflowId { get; init; }
+    /// <summary>For a workflow step: its step name.</summary>
     public string? Step { get; init; }
     /// <summary>The trace the job was enqueued in (32 hex digits), and the W3C context of the span that enqueued it: its attempts' spans are children of it.</summary>
     public string? TraceId { get; init; }
+    /// <summary>The W3C <c>traceparent</c> of the span that enqueued the job.</summary>
     public string? Traceparent { get; init; }
+    /// <summary>The W3C <c>tracestate</c> that came with it.</summary>
     public string? Tracestate { get; init; }
 
+    /// <summary>The view of <paramref name="j"/>; <paramref name="withErrors"/> adds its errors and attempts' usage (a single job's view).</summary>
     public static JobView From(JobRecord j, bool withErrors) => new()
     {
         Id = j.Id.ToString(),
@@ -124,12 +153,42 @@ public sealed record JobView
     }
 }
 
+/// <summary>One failed attempt's error, as <see cref="JobView.Errors"/> lists it.</summary>
+/// <param name="Attempt">The attempt that failed.</param>
+/// <param name="At">When it failed.</param>
+/// <param name="WorkerId">The worker that ran it, if known.</param>
+/// <param name="Kind">What ended it: <c>exception</c>, <c>timeout</c>, <c>worker_lost</c>, ….</param>
+/// <param name="Type">The exception's type, if any.</param>
+/// <param name="Message">The error's message.</param>
+/// <param name="StackTrace">The exception's stack trace, if any.</param>
 public sealed record ErrorView(int Attempt, DateTimeOffset At, string? WorkerId, string Kind, string? Type, string Message, string? StackTrace);
 
+/// <summary>One line a handler logged, as <c>GET /api/v1/jobs/{id}/logs</c> returns it.</summary>
+/// <param name="Attempt">The attempt that logged it.</param>
+/// <param name="N">Its number within the attempt, from 1.</param>
+/// <param name="At">When it was logged.</param>
+/// <param name="Level">Its level (<c>information</c>, <c>warning</c>, …).</param>
+/// <param name="Message">The text.</param>
 public sealed record LogLineView(int Attempt, int N, DateTimeOffset At, string Level, string Message);
 
+/// <summary>One enqueued job, as <c>POST /api/v1/jobs</c> answers.</summary>
+/// <param name="Id">The job's id.</param>
+/// <param name="State">Its state after the enqueue.</param>
+/// <param name="Existing">True when an idempotency key matched a job that already existed (returned instead of a new one).</param>
+/// <param name="Type">Its job type.</param>
+/// <param name="Queue">Its queue.</param>
 public sealed record SubmitView(string Id, string State, bool Existing, string Type, string Queue);
 
+/// <summary>One queue with its job counts per state, as <c>GET /api/v1/queues</c> and <c>gantry queues --json</c> show it.</summary>
+/// <param name="Queue">The queue's name.</param>
+/// <param name="Waiting">Jobs waiting for workflow dependencies.</param>
+/// <param name="Scheduled">Jobs due later.</param>
+/// <param name="Queued">Jobs ready to be claimed.</param>
+/// <param name="Running">Jobs running now.</param>
+/// <param name="Succeeded">Jobs that succeeded (still kept).</param>
+/// <param name="Dead">Jobs that failed for good (still kept).</param>
+/// <param name="Cancelled">Jobs cancelled (still kept).</param>
+/// <param name="Paused">True when the queue is paused: no job is claimed from it.</param>
 public sealed record QueueView(string Queue, long Waiting, long Scheduled, long Queued, long Running, long Succeeded, long Dead, long Cancelled, bool Paused)
 {
     /// <summary>Jobs that succeeded in the last minute.</summary>
@@ -155,7 +214,7 @@ public sealed record QueueView(string Queue, long Waiting, long Scheduled, long 
         return views.OrderBy(v => v.Queue, StringComparer.Ordinal).ToArray();
     }
 
-    public static QueueView From(QueueStats s, DateTimeOffset now) => new(s.Queue, s[JobState.Waiting], s[JobState.Scheduled], s[JobState.Queued],
+    internal static QueueView From(QueueStats s, DateTimeOffset now) => new(s.Queue, s[JobState.Waiting], s[JobState.Scheduled], s[JobState.Queued],
         s[JobState.Running], s[JobState.Succeeded], s[JobState.Dead], s[JobState.Cancelled], s.Paused)
     {
         CompletedPerMinute = s.SucceededRecently,
@@ -165,15 +224,19 @@ public sealed record QueueView(string Queue, long Waiting, long Scheduled, long 
 }
 
 /// <summary>A queue's flow limits (docs/flow-control.md) as the API and <c>gantry queues --json</c> show them.</summary>
+/// <param name="Concurrency">Most jobs of the queue running at once over all workers; null for no limit.</param>
+/// <param name="PerKey">Most running at once per <c>limit_key</c> tag; null for no limit.</param>
+/// <param name="Rate">Most starts per window (<c>100/s</c>); null for no limit.</param>
 /// <param name="Running">The queue's running jobs counted against its limits (slots held, including jobs of a lost worker not yet rescued).</param>
 /// <param name="StartedInWindow">Starts within the rate's window (0 without a rate).</param>
 /// <param name="HeldBack">Queued jobs a limit holds back now: the backlog while the concurrency limit or the rate is used up, else 0.</param>
 public sealed record QueueLimitsView(int? Concurrency, int? PerKey, string? Rate, long Running, long StartedInWindow, long HeldBack)
 {
-    public static QueueLimitsView From(Gantry.Flow.QueueLimitStatus s, long queued) => new(
+    internal static QueueLimitsView From(Gantry.Flow.QueueLimitStatus s, long queued) => new(
         s.Limits.Concurrency, s.Limits.PerKey, s.Limits.Rate?.ToString(), s.Running, s.StartedInWindow,
         s.Limits.Concurrency <= s.Running || s.Limits.Rate?.Count <= s.StartedInWindow ? queued : 0);
 
+    /// <summary>The limits themselves, as a client of the API reads them.</summary>
     public Gantry.Flow.QueueLimits ToLimits() => new()
     {
         Concurrency = Concurrency,
@@ -185,27 +248,40 @@ public sealed record QueueLimitsView(int? Concurrency, int? PerKey, string? Rate
 /// <summary>One worker as the API and <c>gantry workers --json</c> show it.</summary>
 public sealed record WorkerView
 {
+    /// <summary>The worker's id.</summary>
     public required string Id { get; init; }
     /// <summary>The name given with <c>--name</c> (or <c>Name</c> in the configuration); null when none was.</summary>
     public string? Name { get; init; }
+    /// <summary>The host the worker runs on.</summary>
     public required string Host { get; init; }
+    /// <summary>Its process id.</summary>
     public required int Pid { get; init; }
+    /// <summary>Its state: <c>running</c>, <c>paused</c>, <c>draining</c>, <c>stopped</c>, <c>dead</c> (a node whose workers all failed: <c>failed</c>).</summary>
     public required string State { get; init; }
     /// <summary>Jobs the store says are running under the worker now (not the last heartbeat's figure).</summary>
     public required int CapacityUsed { get; init; }
+    /// <summary>Most jobs it runs at once.</summary>
     public required int Capacity { get; init; }
+    /// <summary>The queues it serves, each with the jobs it runs from it at once.</summary>
     public required IReadOnlyDictionary<string, int> Queues { get; init; }
+    /// <summary>The job types it has handlers for.</summary>
     public IReadOnlyList<string> JobTypes { get; init; } = [];
+    /// <summary>The capabilities it offers (a job's required ones must be among them).</summary>
     public IReadOnlyList<string> Capabilities { get; init; } = [];
+    /// <summary>Its tags.</summary>
     public IReadOnlyDictionary<string, string> Tags { get; init; } = new Dictionary<string, string>();
+    /// <summary>The Gantry version it runs.</summary>
     public string Version { get; init; } = "";
+    /// <summary>When it registered.</summary>
     public DateTimeOffset StartedAt { get; init; }
+    /// <summary>When it last reported in.</summary>
     public DateTimeOffset LastHeartbeatAt { get; init; }
+    /// <summary>The jobs it runs now.</summary>
     public required IReadOnlyList<Guid> RunningJobIds { get; init; }
     /// <summary>For a node: the worker processes it supervises.</summary>
     public IReadOnlyList<ManagedWorkerInfo>? Managed { get; init; }
 
-    public static WorkerView From(WorkerRecord w, IReadOnlyList<Guid> running) => new()
+    internal static WorkerView From(WorkerRecord w, IReadOnlyList<Guid> running) => new()
     {
         Id = w.Id,
         Name = w.Registration.Name,
@@ -238,6 +314,12 @@ public sealed record WorkerView
     }
 }
 
+/// <summary>A page of jobs, as <c>GET /api/v1/jobs</c> answers.</summary>
+/// <param name="Jobs">The jobs, in the order asked for.</param>
+/// <param name="NextCursor">The cursor for the next page; null on the last one.</param>
 public sealed record JobPage(IReadOnlyList<JobView> Jobs, string? NextCursor);
 
+/// <summary>What a cancel did, as <c>POST /api/v1/jobs/{id}/cancel</c> answers.</summary>
+/// <param name="Id">The job's id.</param>
+/// <param name="Outcome"><c>cancelled</c> (it was not running) or <c>requested</c> (running: its worker has been asked to stop it).</param>
 public sealed record CancelView(string Id, string Outcome);

@@ -14,7 +14,7 @@ namespace Gantry.Server.Dashboard;
 /// quiet minutes have no point in the charts.
 /// Samples are shared: any number of viewers cost one read per interval.
 /// </summary>
-public sealed partial class OverviewSampler(IServiceProvider services, TimeProvider time, ILogger<OverviewSampler> logger) : BackgroundService
+internal sealed partial class OverviewSampler(IServiceProvider services, TimeProvider time, ILogger<OverviewSampler> logger) : BackgroundService
 {
     public static readonly TimeSpan Interval = TimeSpan.FromSeconds(5);
     /// <summary>After a viewer asked, sampling stays at <see cref="Interval"/> for this long even on an idle store.</summary>
@@ -121,4 +121,4 @@ public sealed partial class OverviewSampler(IServiceProvider services, TimeProvi
 }
 
 /// <summary>One reading of the queues and workers.</summary>
-public sealed record OverviewSample(DateTimeOffset At, IReadOnlyList<QueueView> Queues, IReadOnlyList<WorkerView> Workers);
+internal sealed record OverviewSample(DateTimeOffset At, IReadOnlyList<QueueView> Queues, IReadOnlyList<WorkerView> Workers);

@@ -17,7 +17,7 @@ namespace Gantry.Server.Intake;
 /// its jobs, and jobs get an idempotency key from the file's name and content (unless they carry
 /// their own), so a file submitted again after a crash gives back the same jobs.
 /// </summary>
-public sealed partial class JobsDirectory(IJobStore store, JobsDirectoryOptions options, ILogger<JobsDirectory> logger, TimeProvider time)
+internal sealed partial class JobsDirectory(IJobStore store, JobsDirectoryOptions options, ILogger<JobsDirectory> logger, TimeProvider time)
     : ResilientService(logger, time)
 {
     private static readonly TimeSpan Settle = TimeSpan.FromMilliseconds(200);

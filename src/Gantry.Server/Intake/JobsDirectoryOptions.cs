@@ -14,6 +14,7 @@ public sealed record JobsDirectoryOptions
     /// <summary>Job types accepted without a registered worker (built in, configured).</summary>
     public IReadOnlyList<string> KnownJobTypes { get; init; } = [];
 
+    /// <summary>Limits on each job a document holds (payload size, batch length, JSON depth).</summary>
     public JobLimits Limits { get; init; } = JobLimits.Default;
 
     /// <summary>How often the folder is scanned when no change is signalled, and results looked for.</summary>
@@ -25,7 +26,9 @@ public sealed record JobsDirectoryOptions
     public string Done => System.IO.Path.Combine(Path, "done");
     /// <summary>Documents one of whose jobs ended dead or cancelled.</summary>
     public string Failed => System.IO.Path.Combine(Path, "failed");
+    /// <summary>Documents that could not be read or whose jobs were refused, each with a <c>.error.txt</c> beside it that says why.</summary>
     public string Rejected => System.IO.Path.Combine(Path, "rejected");
+    /// <summary>Where job results are written: <see cref="ResultsPath"/>, or <c>&lt;Path&gt;/results</c>.</summary>
     public string Results => ResultsPath ?? System.IO.Path.Combine(Path, "results");
 
     /// <summary>Refuses a folder without a path and a poll that would spin; runs when the intake is added.</summary>

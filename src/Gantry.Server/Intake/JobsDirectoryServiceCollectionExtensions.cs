@@ -3,6 +3,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace Microsoft.Extensions.DependencyInjection;
 
+/// <summary>The drop folder for job documents (<c>--jobs-dir</c>) as a hosted service.</summary>
 public static class JobsDirectoryServiceCollectionExtensions
 {
     /// <summary>Watches a folder for job documents (<see cref="JobsDirectory"/>).</summary>

@@ -12,10 +12,12 @@ namespace Gantry.Server.Leadership;
 /// when it is no longer leader, or when it has not been able to confirm that within the ttl. See
 /// README.md beside this file for the failure cases.
 /// </summary>
-public sealed class LeaderHost(
-    IJobStore store, LeaderOptions options, LeaderServices services, IServiceProvider provider, ILogger<LeaderHost> logger, TimeProvider time)
-    : ResilientService(logger, time)
+public sealed class LeaderHost : ResilientService
 {
+    private readonly IJobStore _store;
+    private readonly LeaderOptions _options;
+    private readonly LeaderServices _services;
+    private readonly IServiceProvider _provider;
     private static readonly TimeSpan MaxStandbyBackoff = TimeSpan.FromSeconds(10);
     private List<IHostedService>? _term;
     private DateTimeOffset _confirmedAt;
@@ -24,11 +26,24 @@ public sealed class LeaderHost(
     private int _failures;
     private bool _standbyLogged;
 
+    /// <summary>Made by <see cref="Microsoft.Extensions.DependencyInjection.LeaderElectedMaintenanceServiceCollectionExtensions.AddGantryLeaderElectedMaintenance"/>,
+    /// which also gives it the set of services to run.</summary>
+    internal LeaderHost(IJobStore store, LeaderOptions options, LeaderServices services, IServiceProvider provider, ILogger<LeaderHost> logger, TimeProvider time)
+        : base(logger, time)
+    {
+        _store = store;
+        _options = options;
+        _services = services;
+        _provider = provider;
+    }
+
     /// <summary>True while this process runs the services.</summary>
     public bool IsLeader => _leads;
 
-    public string HolderId => options.HolderId;
+    /// <summary>This process's name in the election (<see cref="LeaderOptions.HolderId"/>).</summary>
+    public string HolderId => _options.HolderId;
 
+    /// <inheritdoc/>
     protected override async Task RunAsync(CancellationToken stoppingToken)
     {
         while (!stoppingToken.IsCancellationRequested)
@@ -47,10 +62,10 @@ public sealed class LeaderHost(
     /// </summary>
     internal async Task<TimeSpan> ElectOnceAsync(CancellationToken stoppingToken)
     {
-        var wait = options.ElectInterval;
+        var wait = _options.ElectInterval;
         try
         {
-            var leads = await store.LeaderTryElectAsync(new LeaderElectParams(options.Name, options.HolderId, options.Ttl), stoppingToken).ConfigureAwait(false);
+            var leads = await _store.LeaderTryElectAsync(new LeaderElectParams(_options.Name, _options.HolderId, _options.Ttl), stoppingToken).ConfigureAwait(false);
             _failures = 0;
             if (leads)
             {
@@ -61,7 +76,7 @@ public sealed class LeaderHost(
             else
             {
                 if (_term is not null) await EndTermAsync("another process was elected").ConfigureAwait(false);
-                if (!_standbyLogged) LeaderLog.Standby(Logger, options.Name);
+                if (!_standbyLogged) LeaderLog.Standby(Logger, _options.Name);
                 _standbyLogged = true;
             }
         }
@@ -73,16 +88,17 @@ public sealed class LeaderHost(
         {
             _failures++;
             // A standby backs off; a leader keeps its pace, since it must notice within the ttl that it cannot confirm.
-            if (_term is null) wait = TimeSpan.FromTicks(Math.Min(options.ElectInterval.Ticks * _failures, MaxStandbyBackoff.Ticks));
-            LeaderLog.ElectFailed(Logger, ex, options.Name, wait.TotalSeconds);
+            if (_term is null) wait = TimeSpan.FromTicks(Math.Min(_options.ElectInterval.Ticks * _failures, MaxStandbyBackoff.Ticks));
+            LeaderLog.ElectFailed(Logger, ex, _options.Name, wait.TotalSeconds);
             // Past the ttl another process may have been elected: two leaders would be harmless (every
             // maintenance change is a conditional update) but wasteful, so stand down.
-            if (_term is not null && Time.GetUtcNow() - _confirmedAt >= options.Ttl)
+            if (_term is not null && Time.GetUtcNow() - _confirmedAt >= _options.Ttl)
                 await EndTermAsync("the store could not confirm it within the ttl").ConfigureAwait(false);
         }
         return wait;
     }
 
+    /// <summary>Stops the election and, if this process leads, the services it runs, then resigns so that another process takes over at once.</summary>
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
         await base.StopAsync(cancellationToken).ConfigureAwait(false);
@@ -91,24 +107,24 @@ public sealed class LeaderHost(
         try
         {
             // Resigning hands over at once instead of after the ttl (SQLite) or the session's end (PostgreSQL).
-            await store.LeaderResignAsync(new LeaderResignParams(options.Name, options.HolderId), cancellationToken).ConfigureAwait(false);
-            LeaderLog.Resigned(Logger, options.Name);
+            await _store.LeaderResignAsync(new LeaderResignParams(_options.Name, _options.HolderId), cancellationToken).ConfigureAwait(false);
+            LeaderLog.Resigned(Logger, _options.Name);
         }
         catch (Exception ex)
         {
             // Resigning only hastens the hand-over (the lock goes with the session or the ttl): failing to is no reason
             // for the process to stop any other way than it was asked to.
-            LeaderLog.ElectFailed(Logger, ex, options.Name, 0);
+            LeaderLog.ElectFailed(Logger, ex, _options.Name, 0);
         }
     }
 
     private async Task StartTermAsync(CancellationToken ct)
     {
         // Fresh instances per term: a BackgroundService is not meant to be started again after it stopped.
-        var term = services.Create(provider);
+        var term = _services.Create(_provider);
         _term = term;
         _leads = true;
-        LeaderLog.Elected(Logger, options.Name, options.HolderId, term.Count);
+        LeaderLog.Elected(Logger, _options.Name, _options.HolderId, term.Count);
         foreach (var service in term) await service.StartAsync(ct).ConfigureAwait(false);
     }
 
@@ -123,12 +139,12 @@ public sealed class LeaderHost(
             await service.StopAsync(CancellationToken.None).ConfigureAwait(false);
             (service as IDisposable)?.Dispose();
         }
-        if (reason is not null) LeaderLog.Lost(Logger, options.Name, reason);
+        if (reason is not null) LeaderLog.Lost(Logger, _options.Name, reason);
     }
 }
 
 /// <summary>The services a <see cref="LeaderHost"/> runs while it leads.</summary>
-public sealed class LeaderServices
+internal sealed class LeaderServices
 {
     private readonly List<(Type Type, Func<IServiceProvider, IHostedService> Create)> _services = [];
 

@@ -3,8 +3,11 @@ namespace Gantry.Server.Leadership;
 /// <summary>How a process competes for leadership of the maintenance services, with the defaults.</summary>
 public sealed record LeaderOptions
 {
+    /// <summary>The default of <see cref="Name"/>: <c>maintenance</c>.</summary>
     public const string NameDefault = "maintenance";
+    /// <summary>The default of <see cref="ElectInterval"/>: 2 seconds.</summary>
     public static readonly TimeSpan ElectIntervalDefault = TimeSpan.FromSeconds(2);
+    /// <summary>The default of <see cref="Ttl"/>: 10 seconds.</summary>
     public static readonly TimeSpan TtlDefault = TimeSpan.FromSeconds(10);
 
     /// <summary>What is led; processes competing for the same name on one store elect one leader.</summary>
@@ -22,6 +25,7 @@ public sealed record LeaderOptions
     /// </summary>
     public TimeSpan Ttl { get; init; } = TtlDefault;
 
+    /// <summary>Refuses an empty name, a non-positive interval and a ttl shorter than two intervals (<see cref="InvalidInputException"/>).</summary>
     public void Validate()
     {
         if (string.IsNullOrWhiteSpace(Name)) throw new InvalidInputException("leader name", "must not be empty");

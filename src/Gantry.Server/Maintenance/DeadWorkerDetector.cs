@@ -8,7 +8,7 @@ namespace Gantry.Server.Maintenance;
 /// releases their running jobs at once, rather than leaving them until each lease runs out: a worker
 /// that stopped heartbeating has stopped renewing too, and its jobs are better restarted elsewhere now.
 /// </summary>
-public sealed class DeadWorkerDetector(IJobStore store, MaintenanceOptions options, ILogger<DeadWorkerDetector> logger, TimeProvider time)
+internal sealed class DeadWorkerDetector(IJobStore store, MaintenanceOptions options, ILogger<DeadWorkerDetector> logger, TimeProvider time)
     : MaintenanceService(logger, time)
 {
     public override async Task<int> RunOnceAsync(CancellationToken ct)

@@ -9,7 +9,7 @@ namespace Gantry.Server.Maintenance;
 /// replacing the queue's limits, on queues that hold no job yet too. A queue left out of the file keeps what it has
 /// (<c>gantry queues limit NAME --clear</c> removes it).
 /// </summary>
-public sealed class DeclaredLimits(IJobStore store, IEnumerable<DeclaredQueueLimits> declared) : IHostedService
+internal sealed class DeclaredLimits(IJobStore store, IEnumerable<DeclaredQueueLimits> declared) : IHostedService
 {
     public async Task StartAsync(CancellationToken cancellationToken)
     {

@@ -4,7 +4,7 @@ using Microsoft.Extensions.Hosting;
 namespace Gantry.Server.Maintenance;
 
 /// <summary>Per-queue retention a process declares (gantry.json, code); set in the store as the process starts.</summary>
-public sealed class DeclaredRetention(IJobStore store, IEnumerable<QueueRetention> declared) : IHostedService
+internal sealed class DeclaredRetention(IJobStore store, IEnumerable<QueueRetention> declared) : IHostedService
 {
     public async Task StartAsync(CancellationToken cancellationToken)
     {

@@ -18,6 +18,7 @@ public sealed class JobCleaner(IJobStore store, MaintenanceOptions options, ILog
 
     private static readonly TimeSpan LongestYield = TimeSpan.FromSeconds(1);
 
+    /// <summary>Deletes everything past its retention, batch after batch with a pause between full batches; returns how many jobs it deleted.</summary>
     public override async Task<int> RunOnceAsync(CancellationToken ct)
     {
         var total = 0;
@@ -39,5 +40,6 @@ public sealed class JobCleaner(IJobStore store, MaintenanceOptions options, ILog
         return total;
     }
 
+    /// <inheritdoc/>
     protected override Task WaitAsync(CancellationToken ct) => Task.Delay(options.CleanerInterval, Time, ct);
 }

@@ -5,7 +5,7 @@ using Microsoft.Extensions.Logging;
 namespace Gantry.Server.Maintenance;
 
 /// <summary>Takes back running jobs whose worker stopped renewing the lease (crashed, killed, cut off).</summary>
-public sealed class JobRescuer(IJobStore store, MaintenanceOptions options, ILogger<JobRescuer> logger, TimeProvider time)
+internal sealed class JobRescuer(IJobStore store, MaintenanceOptions options, ILogger<JobRescuer> logger, TimeProvider time)
     : MaintenanceService(logger, time)
 {
     public override async Task<int> RunOnceAsync(CancellationToken ct)

@@ -9,7 +9,7 @@ namespace Gantry.Server.Maintenance;
 /// <see cref="MaintenanceOptions.SchedulerInterval"/>, or, while the store's signals carry every process's writes, after
 /// <see cref="StoreSignals.CrossProcessPoll"/>.
 /// </summary>
-public sealed class JobScheduler(IJobStore store, MaintenanceOptions options, ILogger<JobScheduler> logger, TimeProvider time)
+internal sealed class JobScheduler(IJobStore store, MaintenanceOptions options, ILogger<JobScheduler> logger, TimeProvider time)
     : MaintenanceService(logger, time)
 {
     private readonly SignalCursor _changes = store.Signals.ScheduleChanged.Cursor();

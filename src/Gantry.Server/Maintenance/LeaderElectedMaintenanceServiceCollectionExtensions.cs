@@ -4,6 +4,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace Microsoft.Extensions.DependencyInjection;
 
+/// <summary>The maintenance services, run by whichever process is elected leader of the store.</summary>
 public static class LeaderElectedMaintenanceServiceCollectionExtensions
 {
     /// <summary>
@@ -24,7 +25,8 @@ public static class LeaderElectedMaintenanceServiceCollectionExtensions
         var set = new LeaderServices().Add<JobScheduler>().Add<JobRescuer>().Add<JobCleaner>().Add<DeadWorkerDetector>().Add<StoreUpkeep>()
             .Add<Gantry.Server.Scheduling.ScheduleFirer>();
         services.AddSingleton(set);
-        services.AddSingleton<LeaderHost>();
+        services.AddSingleton(sp => new LeaderHost(sp.GetRequiredService<Gantry.Storage.IJobStore>(), sp.GetRequiredService<LeaderOptions>(),
+            sp.GetRequiredService<LeaderServices>(), sp, sp.GetRequiredService<Microsoft.Extensions.Logging.ILogger<LeaderHost>>(), sp.GetRequiredService<TimeProvider>()));
         services.AddHostedService(sp => sp.GetRequiredService<LeaderHost>());
         return services;
     }

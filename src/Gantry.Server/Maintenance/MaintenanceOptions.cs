@@ -3,14 +3,23 @@ namespace Gantry.Server.Maintenance;
 /// <summary>Intervals and limits of the maintenance services, with their defaults.</summary>
 public sealed record MaintenanceOptions
 {
+    /// <summary>The default of <see cref="SchedulerInterval"/>: 1 second.</summary>
     public static readonly TimeSpan SchedulerIntervalDefault = TimeSpan.FromSeconds(1);
+    /// <summary>The default of <see cref="RescuerInterval"/>: 5 seconds.</summary>
     public static readonly TimeSpan RescuerIntervalDefault = TimeSpan.FromSeconds(5);
+    /// <summary>The default of <see cref="CleanerInterval"/>: 5 minutes.</summary>
     public static readonly TimeSpan CleanerIntervalDefault = TimeSpan.FromMinutes(5);
+    /// <summary>The default of <see cref="Retention"/>: 7 days.</summary>
     public static readonly TimeSpan RetentionDefault = TimeSpan.FromDays(7);
+    /// <summary>The default of <see cref="DeadWorkerTimeout"/>: 30 seconds.</summary>
     public static readonly TimeSpan DeadWorkerTimeoutDefault = TimeSpan.FromSeconds(30);
+    /// <summary>The default of <see cref="DeadWorkerInterval"/>: 5 seconds.</summary>
     public static readonly TimeSpan DeadWorkerIntervalDefault = TimeSpan.FromSeconds(5);
+    /// <summary>The default of <see cref="UpkeepInterval"/>: 1 second.</summary>
     public static readonly TimeSpan UpkeepIntervalDefault = TimeSpan.FromSeconds(1);
+    /// <summary>The default of <see cref="WorkerRetention"/>: 1 hour.</summary>
     public static readonly TimeSpan WorkerRetentionDefault = TimeSpan.FromHours(1);
+    /// <summary>The default of <see cref="CleanerBatch"/>: 1000.</summary>
     public const int CleanerBatchDefault = 1000;
 
     /// <summary>Longest the scheduler sleeps on a store whose signals do not carry other processes' writes (SQLite); it

@@ -19,6 +19,7 @@ public abstract class MaintenanceService(ILogger logger, TimeProvider time) : Re
     /// <summary>The wait between two rounds, for tests that drive the loop on a fake clock.</summary>
     internal Task WaitForNextRoundAsync(CancellationToken ct) => WaitAsync(ct);
 
+    /// <inheritdoc/>
     protected override async Task RunAsync(CancellationToken stoppingToken)
     {
         while (!stoppingToken.IsCancellationRequested)

@@ -10,7 +10,7 @@ namespace Gantry.Server.Maintenance;
 /// dead rows than the round before, or jobs were signalled since); on a quiet store only every <see cref="StoreSignals.PollFor"/> of it, so an idle leader costs
 /// the database almost nothing, and it looks again within an interval of the next enqueue.
 /// </summary>
-public sealed class StoreUpkeep(IJobStore store, MaintenanceOptions options, ILogger<StoreUpkeep> logger, TimeProvider time)
+internal sealed class StoreUpkeep(IJobStore store, MaintenanceOptions options, ILogger<StoreUpkeep> logger, TimeProvider time)
     : MaintenanceService(logger, time)
 {
     private UpkeepResult _last;

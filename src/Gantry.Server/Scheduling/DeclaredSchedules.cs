@@ -6,7 +6,7 @@ using Microsoft.Extensions.Logging;
 namespace Gantry.Server.Scheduling;
 
 /// <summary>Schedules a process declares (in code, or in gantry.json), by origin; reconciled into the store at start.</summary>
-public sealed class DeclaredSchedules
+internal sealed class DeclaredSchedules
 {
     private readonly Dictionary<string, List<ScheduleDefinition>> _byOrigin = new(StringComparer.Ordinal);
 
@@ -29,7 +29,7 @@ public sealed class DeclaredSchedules
 
 /// <summary>Reconciles the <see cref="DeclaredSchedules"/> into the store as the process starts (every process, not only the leader:
 /// reconciling is idempotent).</summary>
-public sealed class DeclaredSchedulesReconciler(IJobStore store, DeclaredSchedules declared, ILogger<DeclaredSchedulesReconciler> logger) : IHostedService
+internal sealed class DeclaredSchedulesReconciler(IJobStore store, DeclaredSchedules declared, ILogger<DeclaredSchedulesReconciler> logger) : IHostedService
 {
     public async Task StartAsync(CancellationToken cancellationToken)
     {

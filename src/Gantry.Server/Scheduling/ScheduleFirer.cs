@@ -12,7 +12,7 @@ namespace Gantry.Server.Scheduling;
 /// record keyed by (schedule, fire time), written with its job in one transaction, so a second leader, a retried round
 /// or a clock stepped back makes nothing twice.
 /// </summary>
-public sealed class ScheduleFirer(IJobStore store, ScheduleOptions options, ILogger<ScheduleFirer> logger, TimeProvider time)
+internal sealed class ScheduleFirer(IJobStore store, ScheduleOptions options, ILogger<ScheduleFirer> logger, TimeProvider time)
     : MaintenanceService(logger, time)
 {
     private DateTimeOffset? _next;

@@ -5,6 +5,7 @@ namespace Gantry.Server.Scheduling;
 /// <summary>How the schedule firer runs, with its defaults.</summary>
 public sealed record ScheduleOptions
 {
+    /// <summary>The default of <see cref="RefreshInterval"/>: 5 seconds.</summary>
     public static readonly TimeSpan RefreshIntervalDefault = TimeSpan.FromSeconds(5);
 
     /// <summary>How late a fire may be and still be made as usual (a failover, a slow store); a later one was missed and
@@ -19,6 +20,7 @@ public sealed record ScheduleOptions
     /// <summary>The same longest sleep on a store that wakes the firer on every change (PostgreSQL). Defaults to 1 minute.</summary>
     public TimeSpan NotifiedRefreshInterval { get; init; } = TimeSpan.FromMinutes(1);
 
+    /// <summary>Refuses a negative grace and a refresh interval under <see cref="Maintenance.MaintenanceOptions.LeastInterval"/> (<see cref="InvalidInputException"/>).</summary>
     public void Validate()
     {
         if (MisfireGrace < TimeSpan.Zero) throw new InvalidInputException("misfire grace", "must not be negative");

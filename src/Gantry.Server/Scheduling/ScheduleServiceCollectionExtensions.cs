@@ -5,6 +5,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace Microsoft.Extensions.DependencyInjection;
 
+/// <summary>Schedules, retention and flow limits declared in code or configuration, set in the store as the process starts.</summary>
 public static class ScheduleServiceCollectionExtensions
 {
     /// <summary>

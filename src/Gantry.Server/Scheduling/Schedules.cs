@@ -30,7 +30,7 @@ public static class Schedules
     }
 
     /// <summary>How a declared set of schedules changed the store.</summary>
-    public sealed record ReconcileResult(int Created, int Updated, int Removed);
+    internal sealed record ReconcileResult(int Created, int Updated, int Removed);
 
     /// <summary>
     /// Makes the store hold <paramref name="declared"/>: each is created or updated (a schedule made by hand with the
@@ -38,7 +38,7 @@ public static class Schedules
     /// All are checked first: one bad definition stores nothing. Job types are not checked (the workers that serve them
     /// may start later).
     /// </summary>
-    public static async Task<ReconcileResult> ReconcileAsync(IJobStore store, string origin, IReadOnlyList<ScheduleDefinition> declared, CancellationToken ct)
+    internal static async Task<ReconcileResult> ReconcileAsync(IJobStore store, string origin, IReadOnlyList<ScheduleDefinition> declared, CancellationToken ct)
     {
         var names = new HashSet<string>(StringComparer.Ordinal);
         foreach (var d in declared)

@@ -9,7 +9,7 @@ namespace Gantry.Server.Submission;
 /// command, and those served by a worker that registered in the store. One rule for the CLI and
 /// the API.
 /// </summary>
-public static class KnownJobTypes
+internal static class KnownJobTypes
 {
     /// <summary>
     /// How long the types found served in a store are taken as still served without asking it again. Each look lists the

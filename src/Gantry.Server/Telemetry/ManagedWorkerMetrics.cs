@@ -11,6 +11,7 @@ namespace Gantry.Server.Telemetry;
 /// </summary>
 public static class ManagedWorkerMetrics
 {
+    /// <summary>Appends the node's paused gauge, its workers per state and each worker's counters to <paramref name="sb"/>.</summary>
     public static void WriteTo(StringBuilder sb, string nodeId, bool paused, IReadOnlyList<ManagedWorkerInfo> workers)
     {
         var node = $"node=\"{MetricsCollector.Escape(nodeId)}\"";

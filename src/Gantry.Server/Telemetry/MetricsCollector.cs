@@ -11,7 +11,7 @@ namespace Gantry.Server.Telemetry;
 /// per tag set, to be written in Prometheus text format by <c>/metrics</c>. Recording is lock-free
 /// and allocation-free for up to four tags, so it can stay on in the hot path.
 /// </summary>
-public sealed class MetricsCollector : IDisposable
+internal sealed class MetricsCollector : IDisposable
 {
     private readonly MeterListener _listener = new();
     private readonly ConcurrentDictionary<Instrument, InstrumentSeries> _instruments = new();

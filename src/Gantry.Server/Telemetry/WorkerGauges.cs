@@ -9,6 +9,7 @@ namespace Gantry.Server.Telemetry;
 /// </summary>
 public static class WorkerGauges
 {
+    /// <summary>Appends the worker's gauges (running, capacity, paused, draining, held leases, heartbeat age) to <paramref name="sb"/>, labelled with <paramref name="workerId"/>.</summary>
     public static void WriteTo(StringBuilder sb, string workerId, int running, int capacity, bool paused, bool draining, int heldLeases, TimeSpan heartbeatAge)
     {
         var worker = $"worker=\"{MetricsCollector.Escape(workerId)}\"";
