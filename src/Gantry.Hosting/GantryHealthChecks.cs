@@ -1,5 +1,4 @@
 using Gantry.Hosting;
-using Gantry.Storage;
 using Gantry.Worker.Execution;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;

@@ -1,5 +1,4 @@
 using Gantry.Server.Maintenance;
-using Gantry.Storage;
 using Gantry.Worker;
 
 namespace Gantry.Hosting;

@@ -2,7 +2,6 @@ using Gantry;
 using Gantry.Hosting;
 using Gantry.Hosting.Client;
 using Gantry.Hosting.Control;
-using Gantry.Storage;
 using Gantry.Server.Maintenance;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;

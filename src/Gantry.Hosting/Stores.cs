@@ -1,4 +1,3 @@
-using Gantry.Storage;
 using Gantry.Storage.Postgres;
 using Gantry.Storage.Sqlite;
 

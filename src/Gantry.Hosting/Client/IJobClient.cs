@@ -1,6 +1,4 @@
 using System.Data.Common;
-using Gantry.Jobs;
-using Gantry.Storage;
 
 namespace Gantry;
 

@@ -1,11 +1,8 @@
 using System.Data.Common;
 using System.Text.Json;
 using Gantry.Hosting.Control;
-using Gantry.Jobs;
-using Gantry.Protocol;
 using Gantry.Serialization;
 using Gantry.Server.Submission;
-using Gantry.Storage;
 using Gantry.Worker.Handlers;
 
 namespace Gantry.Hosting.Client;

@@ -4,12 +4,6 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using System.Text.Json.Serialization.Metadata;
-using Gantry.Jobs;
-using Gantry.Protocol;
-using Gantry.Scheduling;
-using Gantry.Server.Api;
-using Gantry.Storage;
-using Gantry.Workflows;
 
 namespace Gantry.Hosting.Control;
 

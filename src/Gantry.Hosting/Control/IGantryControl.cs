@@ -1,9 +1,3 @@
-using Gantry.Jobs;
-using Gantry.Protocol;
-using Gantry.Scheduling;
-using Gantry.Server.Api;
-using Gantry.Storage;
-using Gantry.Workflows;
 
 namespace Gantry.Hosting.Control;
 

@@ -1,11 +1,5 @@
-using Gantry.Jobs;
-using Gantry.Protocol;
-using Gantry.Server.Api;
-using Gantry.Scheduling;
 using Gantry.Server.Scheduling;
 using Gantry.Server.Submission;
-using Gantry.Storage;
-using Gantry.Workflows;
 
 namespace Gantry.Hosting.Control;
 

@@ -4,7 +4,7 @@ using static Gantry.Storage.Postgres.PostgresDatabase;
 namespace Gantry.Storage.Postgres;
 
 /// <summary>The audit log and the alerts' outbox.</summary>
-internal sealed class PostgresAuditLog(PostgresDatabase db)
+internal sealed class PostgresAuditLog(PostgresDatabase db) : IStoreAuditLog
 {
     public Task AuditAppendAsync(AuditEntry e, CancellationToken ct) => db.RunAsync(async c =>
     {

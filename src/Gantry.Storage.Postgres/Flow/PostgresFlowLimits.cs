@@ -7,7 +7,7 @@ using static Gantry.Storage.Postgres.PostgresDatabase;
 namespace Gantry.Storage.Postgres;
 
 /// <summary>Queue flow limits: their settings, and the limited claim's statements (run by <see cref="PostgresClaims"/>). A change invalidates <paramref name="limited"/>, which claims read.</summary>
-internal sealed class PostgresFlowLimits(PostgresDatabase db, PostgresLimitedQueues limited)
+internal sealed class PostgresFlowLimits(PostgresDatabase db, PostgresLimitedQueues limited) : IStoreFlowLimits
 {
     /// <summary>How far down a per-key queue's claim order the claim looks for jobs without a key (they take turns as one key).</summary>
     internal const int UnkeyedLookahead = 1000;

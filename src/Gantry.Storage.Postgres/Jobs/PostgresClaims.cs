@@ -8,7 +8,7 @@ using static Gantry.Storage.Postgres.PostgresDatabase;
 namespace Gantry.Storage.Postgres;
 
 /// <summary>Claims jobs for a worker: the plain claim of each queue, and the limited one (<see cref="PostgresFlowLimits"/>) of a queue with flow limits, as <paramref name="limited"/> last read them.</summary>
-internal sealed class PostgresClaims(PostgresDatabase db, PostgresLimitedQueues limited)
+internal sealed class PostgresClaims(PostgresDatabase db, PostgresLimitedQueues limited) : IStoreClaims
 {
     // The claim takes rows of job_ready (one per queued job, see PostgresSchema migration 10) and deletes them, then
     // marks their jobs running. `ctid = ANY(ARRAY(subquery))`, not `… IN (subquery)`: with IN the planner may join

@@ -5,7 +5,7 @@ using static Gantry.Storage.Postgres.PostgresDatabase;
 namespace Gantry.Storage.Postgres;
 
 /// <summary>What operators do to jobs, queues and workers: cancel, retry, pause and resume a queue, send a worker a command.</summary>
-internal sealed class PostgresControl(PostgresDatabase db, PostgresWorkflows workflows)
+internal sealed class PostgresControl(PostgresDatabase db, PostgresWorkflows workflows) : IStoreControl
 {
     public Task<JobCancelResult> JobCancelAsync(Guid id, CancellationToken ct) => JobCancelAsync(id, now: false, ct);
 

@@ -10,7 +10,7 @@ namespace Gantry.Storage.Postgres;
 // to queue_count_deltas, so concurrent report batches never wait on a shared counter row; the store upkeep folds the
 // deltas into queue_counts, and a read adds what is not folded yet.
 /// <summary>The kept counts per queue and state: what a completion adds, the upkeep's fold, and the reads (queue statistics, backlog, a state's count).</summary>
-internal sealed class PostgresCounts(PostgresDatabase db)
+internal sealed class PostgresCounts(PostgresDatabase db) : IStoreCounts
 {
     /// <summary>
     /// A data-modifying CTE that counts the successes of <paramref name="cte"/> (which returns their <c>queue</c>), one row per

@@ -9,7 +9,7 @@ using static Gantry.Storage.Postgres.PostgresDatabase;
 namespace Gantry.Storage.Postgres;
 
 /// <summary>Inserts jobs: idempotency keys, uniqueness windows, trace context; the one insert that workflows and schedules use too.</summary>
-internal sealed class PostgresEnqueue(PostgresDatabase db)
+internal sealed class PostgresEnqueue(PostgresDatabase db) : IStoreEnqueue
 {
     // The whole batch in one statement: columns travel as arrays and are unnested in batch order, so
     // seq follows the batch. A job whose idempotency key is already taken in its queue (earlier, by a

@@ -6,7 +6,7 @@ using static Gantry.Storage.Postgres.PostgresDatabase;
 namespace Gantry.Storage.Postgres;
 
 /// <summary>Reads of jobs: one job, its log, lists and search, counts and oldest of a match.</summary>
-internal sealed class PostgresJobQueries(PostgresDatabase db)
+internal sealed class PostgresJobQueries(PostgresDatabase db) : IStoreJobQueries
 {
     private static readonly string JobColumns = JobRows<PostgresColumns>.Columns;
 

@@ -6,7 +6,7 @@ using static Gantry.Storage.Postgres.PostgresDatabase;
 namespace Gantry.Storage.Postgres;
 
 /// <summary>The fenced writes of a worker that holds a job: outcomes, progress, checkpoints, usage and log lines; a workflow step's end goes on to <paramref name="workflows"/>.</summary>
-internal sealed class PostgresReports(PostgresDatabase db, PostgresWorkflows workflows)
+internal sealed class PostgresReports(PostgresDatabase db, PostgresWorkflows workflows) : IStoreReports
 {
     private static readonly string FailSql = ReportSql.Fail("seq");
     private static readonly string CancelIfRequestedSql = ReportSql.CancelIfRequested("seq");

@@ -5,7 +5,7 @@ using static Gantry.Storage.Postgres.PostgresDatabase;
 namespace Gantry.Storage.Postgres;
 
 /// <summary>Leader election: one session of its own per (name, holder), holding an advisory lock while it leads.</summary>
-internal sealed class PostgresLeadership(PostgresDatabase db) : IAsyncDisposable
+internal sealed class PostgresLeadership(PostgresDatabase db) : IAsyncDisposable, IStoreLeadership
 {
     // Leadership is a session advisory lock held on a connection of its own (not pooled): PostgreSQL
     // frees it the moment that session ends, so a leader that is killed, loses its network or sees the

@@ -6,7 +6,7 @@ using static Gantry.Storage.Postgres.PostgresDatabase;
 namespace Gantry.Storage.Postgres;
 
 /// <summary>The leader's upkeep: promotion of due jobs, rescue of expired leases, retention and cleaning, folding the kept counts, vacuums.</summary>
-internal sealed class PostgresMaintenance(PostgresDatabase db, PostgresCounts counts, PostgresWorkflows workflows)
+internal sealed class PostgresMaintenance(PostgresDatabase db, PostgresCounts counts, PostgresWorkflows workflows) : IStoreMaintenance
 {
     // SKIP LOCKED: two schedulers (or a scheduler and a cancel) never wait for each other's rows. due_at is run_at
     // while the job is scheduled and null otherwise (a stored column), so the due index holds scheduled jobs only.

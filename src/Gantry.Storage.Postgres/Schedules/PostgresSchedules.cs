@@ -7,7 +7,7 @@ using static Gantry.Storage.Postgres.PostgresDatabase;
 namespace Gantry.Storage.Postgres;
 
 /// <summary>Cron schedules: their definitions, pauses and fires.</summary>
-internal sealed class PostgresSchedules(PostgresDatabase db)
+internal sealed class PostgresSchedules(PostgresDatabase db) : IStoreSchedules
 {
     public async Task<ScheduleUpsertOutcome> ScheduleUpsertAsync(ScheduleUpsertParams p, CancellationToken ct)
     {

@@ -4,7 +4,7 @@ using static Gantry.Storage.Postgres.PostgresDatabase;
 namespace Gantry.Storage.Postgres;
 
 /// <summary>Brings the schema to <see cref="PostgresSchema.LatestVersion"/>, or checks that it is there.</summary>
-internal sealed class PostgresMigrations(PostgresDatabase db)
+internal sealed class PostgresMigrations(PostgresDatabase db) : IStoreMigrations
 {
     /// <summary>
     /// Creates the schema and applies the migrations it lacks, all in one transaction holding an

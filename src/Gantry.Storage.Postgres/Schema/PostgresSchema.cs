@@ -3,7 +3,7 @@ using Gantry.Jobs;
 namespace Gantry.Storage.Postgres;
 
 /// <summary>
-/// Versioned migrations, applied in order by <see cref="PostgresJobStore.MigrateAsync"/> under an
+/// Versioned migrations, applied in order by <see cref="RelationalJobStore.MigrateAsync"/> under an
 /// advisory lock, each in the transaction that records it in <c>gantry_migrations</c>. A store whose
 /// version is newer than this code is refused rather than guessed at.
 /// </summary>

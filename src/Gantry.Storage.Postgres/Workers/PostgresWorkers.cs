@@ -5,7 +5,7 @@ using static Gantry.Storage.Postgres.PostgresDatabase;
 namespace Gantry.Storage.Postgres;
 
 /// <summary>The worker registry: registration, heartbeats (which renew leases and deliver commands), dead workers and what they ran.</summary>
-internal sealed class PostgresWorkers(PostgresDatabase db)
+internal sealed class PostgresWorkers(PostgresDatabase db) : IStoreWorkers
 {
     public Task WorkerRegisterAsync(WorkerRegistration p, CancellationToken ct) => db.RunAsync(async c =>
         await Command(c, $"""

@@ -7,7 +7,7 @@ using static Gantry.Storage.Postgres.PostgresDatabase;
 namespace Gantry.Storage.Postgres;
 
 /// <summary>Workflows: creation, reads, cancel, and what a step's end does to the rest (release of dependents, cancel of the downstream).</summary>
-internal sealed class PostgresWorkflows(PostgresDatabase db)
+internal sealed class PostgresWorkflows(PostgresDatabase db) : IStoreWorkflows
 {
     // Sets as array parameters, each found through an index (the primary key, or the edges' index on depends_on_seq).
     private static readonly string ReleaseSql = WorkflowSql.Release($"seq = ANY(@seqs) AND {WorkflowSql.IsStep}");

@@ -1,7 +1,7 @@
 namespace Gantry.Storage.Sqlite;
 
 /// <summary>The audit log and the alert outbox.</summary>
-internal sealed class SqliteAuditLog(SqliteDatabase db)
+internal sealed class SqliteAuditLog(SqliteDatabase db) : IStoreAuditLog
 {
     public async Task AuditAppendAsync(AuditEntry e, CancellationToken ct) =>
         await db.WriteAsync(_ => db.Prepared(AuditRows<SqliteColumns>.Insert).Bind("@id", e.Id.ToString()).Bind("@at", e.At.ToUnixTimeMilliseconds())

@@ -7,7 +7,7 @@ namespace Gantry.Storage.Sqlite;
 /// Queue limits (concurrency, per key, rate): their settings, which queues have them as the claim sees them, and the
 /// claim of a limited queue inside the claim's write transaction (reading rows with the claim's <paramref name="reader"/>).
 /// </summary>
-internal sealed class SqliteFlowLimits(SqliteDatabase db, StoreSignals signals, ClaimedJobReader reader)
+internal sealed class SqliteFlowLimits(SqliteDatabase db, StoreSignals signals, ClaimedJobReader reader) : IStoreFlowLimits
 {
     /// <summary>How far down a per-key queue's claim order the claim looks for jobs without a key (they take turns as one key).</summary>
     internal const int UnkeyedLookahead = 1000;

@@ -9,7 +9,7 @@ namespace Gantry.Storage.Sqlite;
 /// so that their success is found by row key (<see cref="SqliteReports"/>); claimed workflow steps get their
 /// dependencies' results from <paramref name="workflows"/>.
 /// </summary>
-internal sealed class SqliteClaims(SqliteDatabase db, SqliteFlowLimits flowLimits, ClaimedJobReader reader, ClaimedRows claimedRows, SqliteWorkflows workflows)
+internal sealed class SqliteClaims(SqliteDatabase db, SqliteFlowLimits flowLimits, ClaimedJobReader reader, ClaimedRows claimedRows, SqliteWorkflows workflows) : IStoreClaims
 {
     private readonly Dictionary<(int?, int), string> _claimSql = [];
 

@@ -7,7 +7,7 @@ namespace Gantry.Storage.Sqlite;
 /// its workflow through <paramref name="workflows"/>), commands to a worker, pause and resume of a queue (the claim's
 /// statement reads the pauses).
 /// </summary>
-internal sealed class SqliteControl(SqliteDatabase db, StoreSignals signals, SqliteWorkflows workflows)
+internal sealed class SqliteControl(SqliteDatabase db, StoreSignals signals, SqliteWorkflows workflows) : IStoreControl
 {
     public Task<JobCancelResult> JobCancelAsync(Guid id, CancellationToken ct) => JobCancelAsync(id, now: false, ct);
 

@@ -9,7 +9,7 @@ namespace Gantry.Storage.Sqlite;
 /// report batch, once per queue (<see cref="CountSucceeded"/>). Writes are serialised by the write lock, so one row per
 /// queue and state holds no one up. The backlog per queue is read from the claim index too.
 /// </summary>
-internal sealed class SqliteCounts(SqliteDatabase db)
+internal sealed class SqliteCounts(SqliteDatabase db) : IStoreCounts
 {
     private const string CountSucceededSql = """
         INSERT INTO queue_counts (queue, state, n) VALUES (@queue, 'succeeded', @n) ON CONFLICT (queue, state) DO UPDATE SET n = n + excluded.n

@@ -9,7 +9,7 @@ namespace Gantry.Storage.Sqlite;
 /// The enqueue: a batch of jobs inserted in one write transaction, or in an application's own transaction on the same
 /// file; a job whose idempotency key is taken (and still held) returns the holder instead.
 /// </summary>
-internal sealed class SqliteEnqueue(SqliteDatabase db, StoreSignals signals)
+internal sealed class SqliteEnqueue(SqliteDatabase db, StoreSignals signals) : IStoreEnqueue
 {
     public async Task<IReadOnlyList<JobEnqueueResult>> JobEnqueueManyAsync(JobEnqueueParams p, CancellationToken ct)
     {

@@ -5,7 +5,7 @@ namespace Gantry.Storage.Sqlite;
 
 /// <summary>Reads of jobs on pooled read connections: one job with its errors, usage and logs, pages of the job list
 /// (filters, tags, search), and the counts and oldest ids of a match (what bulk actions walk).</summary>
-internal sealed class SqliteJobQueries(SqliteDatabase db)
+internal sealed class SqliteJobQueries(SqliteDatabase db) : IStoreJobQueries
 {
     private static readonly string JobColumns = JobRows<SqliteColumns>.Columns;
 

@@ -9,7 +9,7 @@ namespace Gantry.Storage.Sqlite;
 /// releases or cancels the rest of its workflow (<paramref name="workflows"/>) and successes are counted per queue
 /// (<paramref name="counts"/>), in the same transaction.
 /// </summary>
-internal sealed class SqliteReports(SqliteDatabase db, StoreSignals signals, ClaimedRows claimedRows, SqliteWorkflows workflows, SqliteCounts counts)
+internal sealed class SqliteReports(SqliteDatabase db, StoreSignals signals, ClaimedRows claimedRows, SqliteWorkflows workflows, SqliteCounts counts) : IStoreReports
 {
     private static readonly string FailSql = ReportSql.Fail("seq");
     private static readonly string CancelIfRequestedSql = ReportSql.CancelIfRequested("seq");

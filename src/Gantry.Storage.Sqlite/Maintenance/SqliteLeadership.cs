@@ -1,7 +1,7 @@
 namespace Gantry.Storage.Sqlite;
 
 /// <summary>Leadership as a lease row per name (SQLite has no sessions that die with a process).</summary>
-internal sealed class SqliteLeadership(SqliteDatabase db)
+internal sealed class SqliteLeadership(SqliteDatabase db) : IStoreLeadership
 {
     // SQLite has no sessions that die with a process, so leadership is a lease row: the holder renews
     // it, anyone takes it once it has lapsed. The upsert's WHERE decides in one statement, inside the

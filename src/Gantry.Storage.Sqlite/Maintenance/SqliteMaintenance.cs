@@ -7,7 +7,7 @@ namespace Gantry.Storage.Sqlite;
 /// through <paramref name="reports"/>, a stopped step's workflow told through <paramref name="workflows"/>), finished
 /// jobs cleaned after their retention (and per-queue retention settings), and the store's upkeep.
 /// </summary>
-internal sealed class SqliteMaintenance(SqliteDatabase db, StoreSignals signals, SqliteWorkflows workflows, SqliteCounts counts, SqliteReports reports)
+internal sealed class SqliteMaintenance(SqliteDatabase db, StoreSignals signals, SqliteWorkflows workflows, SqliteCounts counts, SqliteReports reports) : IStoreMaintenance
 {
     // run_at = run_at changes nothing but names the column the counting trigger (jobs_counts_changed) fires on.
     private static readonly string PromoteSql = $"""

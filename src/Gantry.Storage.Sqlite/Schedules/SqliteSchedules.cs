@@ -6,7 +6,7 @@ using Microsoft.Data.Sqlite;
 namespace Gantry.Storage.Sqlite;
 
 /// <summary>Cron schedules: their definitions and pauses, and each fire taken once, its job inserted in the same transaction.</summary>
-internal sealed class SqliteSchedules(SqliteDatabase db, StoreSignals signals)
+internal sealed class SqliteSchedules(SqliteDatabase db, StoreSignals signals) : IStoreSchedules
 {
     public async Task<ScheduleUpsertOutcome> ScheduleUpsertAsync(ScheduleUpsertParams p, CancellationToken ct)
     {

@@ -6,7 +6,7 @@ namespace Gantry.Storage.Sqlite;
 
 /// <summary>The schema: its versioned migrations (<see cref="SqliteSchema"/>) applied on open, or only checked when the
 /// store may not migrate.</summary>
-internal sealed class SqliteMigrations(SqliteDatabase db)
+internal sealed class SqliteMigrations(SqliteDatabase db) : IStoreMigrations
 {
     /// <summary>Brings the file to <see cref="SqliteSchema.LatestVersion"/> (switching it to WAL first), applying each
     /// migration it lacks in the transaction that records it; refuses a foreign database or a newer schema unchanged.</summary>

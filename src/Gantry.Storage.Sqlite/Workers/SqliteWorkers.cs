@@ -6,7 +6,7 @@ namespace Gantry.Storage.Sqlite;
 /// The worker registry: registration, heartbeats (which renew the worker's leases through <paramref name="reports"/>
 /// and hand it its commands), the commands' delivery, and the workers that fell silent.
 /// </summary>
-internal sealed class SqliteWorkers(SqliteDatabase db, SqliteReports reports)
+internal sealed class SqliteWorkers(SqliteDatabase db, SqliteReports reports) : IStoreWorkers
 {
     public Task WorkerRegisterAsync(WorkerRegistration p, CancellationToken ct) => db.WriteAsync(_ =>
     {

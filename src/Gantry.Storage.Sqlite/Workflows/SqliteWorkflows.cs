@@ -7,7 +7,7 @@ namespace Gantry.Storage.Sqlite;
 
 /// <summary>Workflows: their creation, reads and cancellation, and what a step's end does to the rest of its workflow
 /// (released dependents, cancelled downstream), inside the transaction that ended the step.</summary>
-internal sealed class SqliteWorkflows(SqliteDatabase db, StoreSignals signals)
+internal sealed class SqliteWorkflows(SqliteDatabase db, StoreSignals signals) : IStoreWorkflows
 {
     public async Task<WorkflowCreateResult> WorkflowCreateAsync(WorkflowCreateParams p, CancellationToken ct)
     {
