@@ -4,7 +4,7 @@ using Gantry.Storage;
 namespace Gantry.Bench;
 
 /// <summary>
-/// How long queue statistics take over a large history (<see cref="HistoryFill"/>): <see cref="IJobStore.QueueStatsAsync"/>
+/// How long queue statistics take over a large history (<see cref="HistoryFill"/>): <see cref="IStoreCounts.QueueStatsAsync"/>
 /// read <c>reads</c> times after one round of the store's upkeep, as the maintenance leader runs it every second.
 /// </summary>
 public sealed class StatsBench(IJobStore store, int history, int queues, int reads, Action<string> progress)

@@ -10,7 +10,7 @@ namespace Gantry.Storage;
 /// <param name="Count">How many jobs it touched, where that is known.</param>
 public sealed record AuditEntry(Guid Id, DateTimeOffset At, string Actor, string Action, string Target, long? Count = null, string? Detail = null);
 
-/// <summary>Which audit entries <see cref="IJobStore.AuditListAsync"/> returns, newest first.</summary>
+/// <summary>Which audit entries <see cref="IStoreAuditLog.AuditListAsync"/> returns, newest first.</summary>
 public sealed record AuditListParams
 {
     /// <summary>Only entries of this action (e.g. <c>jobs.cancel</c>); every action when null.</summary>

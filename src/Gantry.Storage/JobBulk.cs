@@ -5,9 +5,9 @@ namespace Gantry.Storage;
 /// <summary>What a bulk action does to each job it takes.</summary>
 public enum JobBulkAction
 {
-    /// <summary>Retry each dead or cancelled job (as <see cref="IJobStore.JobRetryAsync"/>).</summary>
+    /// <summary>Retry each dead or cancelled job (as <see cref="IStoreControl.JobRetryAsync"/>).</summary>
     Retry,
-    /// <summary>Cancel each unfinished job (as <see cref="IJobStore.JobCancelAsync(Guid, CancellationToken)"/>).</summary>
+    /// <summary>Cancel each unfinished job (as <see cref="IStoreControl.JobCancelAsync(Guid, CancellationToken)"/>).</summary>
     Cancel,
 }
 
@@ -55,7 +55,7 @@ public sealed record JobBulkResult(JobBulkAction Action, bool DryRun, long Match
 
 /// <summary>
 /// Bulk retry and cancel by filter. Each job goes through the store's own single-job transition
-/// (<see cref="IJobStore.JobRetryAsync"/>, <see cref="IJobStore.JobCancelAsync(Guid, CancellationToken)"/>), so the rule
+/// (<see cref="IStoreControl.JobRetryAsync"/>, <see cref="IStoreControl.JobCancelAsync(Guid, CancellationToken)"/>), so the rule
 /// for what may be retried or cancelled, and every effect of it (a workflow's downstream, a running job's worker told),
 /// is the one of the single-job action. The states a bulk action may pick are those its transition starts from.
 /// </summary>

@@ -107,7 +107,7 @@ public sealed record ClaimedJob
     }
 }
 
-/// <summary>Which jobs <see cref="IJobStore.JobListAsync"/> returns, newest first; every filter optional.</summary>
+/// <summary>Which jobs <see cref="IStoreJobQueries.JobListAsync"/> returns, newest first; every filter optional.</summary>
 public sealed record JobListParams
 {
     /// <summary>Only jobs in this state.</summary>
@@ -148,7 +148,7 @@ public sealed record JobPromoteParams(int Limit = 1000);
 /// <param name="Limit">Most jobs rescued in the round.</param>
 public sealed record JobRescueParams(int Limit = 1000);
 
-/// <summary>What a round of <see cref="IJobStore.UpkeepAsync"/> did: dead rows it cleared, and dead rows it saw but left
+/// <summary>What a round of <see cref="IStoreMaintenance.UpkeepAsync"/> did: dead rows it cleared, and dead rows it saw but left
 /// (too few to be worth clearing yet). Both 0 means the store is quiet.</summary>
 public readonly record struct UpkeepResult(long Cleared, long Pending);
 

@@ -16,7 +16,7 @@ public sealed record WorkflowCreateResult(Guid Id, IReadOnlyList<WorkflowStepJob
 /// <param name="State">The job's first state: waiting for a step with dependencies; queued, or scheduled when it runs later, for a root step.</param>
 public sealed record WorkflowStepJob(string Step, Guid JobId, JobState State);
 
-/// <summary>Which workflows <see cref="IJobStore.WorkflowListAsync"/> returns, newest first.</summary>
+/// <summary>Which workflows <see cref="IStoreWorkflows.WorkflowListAsync"/> returns, newest first.</summary>
 public sealed record WorkflowListParams
 {
     /// <summary>Only workflows in this derived state; every state when null.</summary>

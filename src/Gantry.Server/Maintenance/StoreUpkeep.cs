@@ -4,7 +4,7 @@ using Microsoft.Extensions.Logging;
 namespace Gantry.Server.Maintenance;
 
 /// <summary>
-/// Runs the store's own housekeeping (<see cref="IJobStore.UpkeepAsync"/>): on PostgreSQL it keeps the claim's walk short
+/// Runs the store's own housekeeping (<see cref="IStoreMaintenance.UpkeepAsync"/>): on PostgreSQL it keeps the claim's walk short
 /// by vacuuming the table of claimable jobs far more often than autovacuum would. Every
 /// <see cref="MaintenanceOptions.UpkeepInterval"/> while the store is busy (the last round cleared rows or found more
 /// dead rows than the round before, or jobs were signalled since); on a quiet store only every <see cref="StoreSignals.PollFor"/> of it, so an idle leader costs
