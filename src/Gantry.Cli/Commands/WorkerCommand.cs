@@ -10,7 +10,11 @@ namespace Gantry.Cli.Commands;
 /// <summary><c>gantry worker</c>: only a worker, for the distributed shape (the coordinator runs in <c>gantry server</c>).</summary>
 internal static class WorkerCommand
 {
-    public static Command Create()
+    public static Command Create() =>
+        Configure(new Command("worker", "Run a worker: claim jobs from the store (or a server's worker protocol) and run them (Ctrl-C to drain and stop)"));
+
+    /// <summary>Gives <paramref name="command"/> the worker's flags and action: <c>gantry worker</c>, and the root of <c>gantry-worker</c>.</summary>
+    public static T Configure<T>(T command) where T : Command
     {
         var coordinator = new CoordinatorLinkOptions();
         var worker = new WorkerCliOptions();
@@ -21,10 +25,7 @@ internal static class WorkerCommand
         var localId = new Option<int>("--local-id") { Hidden = true };
         var nodePid = new Option<int>("--node-pid") { Hidden = true };
 
-        var command = new Command("worker", "Run a worker: claim jobs from the store (or a server's worker protocol) and run them (Ctrl-C to drain and stop)")
-        {
-            nodeSocket, localId, nodePid,
-        };
+        foreach (var hidden in new Option[] { nodeSocket, localId, nodePid }) command.Options.Add(hidden);
         var metricsListen = CliOptions.MetricsListen("this worker's own instruments");
         coordinator.AddTo(command);
         worker.AddTo(command);
@@ -40,6 +41,8 @@ internal static class WorkerCommand
             if (parse.GetValue(nodeSocket) is { } socket)
                 return await ManagedWorkerHost.RunAsync(socket, parse.GetValue(localId), parse.GetValue(nodePid), workerOptions, settings, s.Get(logLevel), ct).ConfigureAwait(false);
 
+            if (!string.Equals(s.Get(metricsListen), "off", StringComparison.OrdinalIgnoreCase))
+                WebHostFeature.Require("--metrics-listen", "serving /metrics over HTTP");
             var metrics = ApiHosting.Parse(s.Get(metricsListen)!, Environment.GetEnvironmentVariable("GANTRY_TOKENS"), settings.Tokens, "--metrics-listen");
             var server = s.Get(coordinator.Server);
             using var host = ProcessHost.Build(server is null ? coordinator.Store.Resolve(s) : null, workerOptions, maintenance: null, settings, s.Get(logLevel),

@@ -40,7 +40,10 @@ internal static class ProcessHost
         // With the API (or a worker's metrics) the host is a web application (Kestrel); without, a plain generic host that
         // loads and starts nothing of ASP.NET Core (WebProcessHost holds every reference to it).
         var listen = api ?? metrics;
-        IHostApplicationBuilder builder = listen is null ? Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings())
+        // Without web hosting in this executable (gantry-worker) the web branches below are left out of its binary.
+        if (listen is not null) WebHostFeature.Require(api is null ? "--metrics-listen" : "--listen", "serving HTTP");
+        var web = listen is not null && WebHostFeature.IsSupported;
+        IHostApplicationBuilder builder = !web ? Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings())
             : WebProcessHost.CreateBuilder(api, metrics, maintenance, config);
         builder.Logging.ClearProviders();
         builder.Logging.SetMinimumLevel(logLevel);
@@ -101,7 +104,7 @@ internal static class ProcessHost
         var telemetry = TelemetrySettings.Resolve(config);
         var serviceName = node is not null ? "gantry-node" : maintenance is null ? "gantry-worker" : workerOptions is null ? "gantry-server" : "gantry";
         telemetry?.AddTo(builder.Services, serviceName);
-        var host = listen is null ? ((HostApplicationBuilder)builder).Build() : WebProcessHost.Build(builder, api, workerOptions, node);
+        var host = !web ? ((HostApplicationBuilder)builder).Build() : WebProcessHost.Build(builder, api, workerOptions, node);
         telemetry?.StartIn(host.Services);
         return host;
     }
