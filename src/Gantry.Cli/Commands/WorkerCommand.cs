@@ -10,11 +10,7 @@ namespace Gantry.Cli.Commands;
 /// <summary><c>gantry worker</c>: only a worker, for the distributed shape (the coordinator runs in <c>gantry server</c>).</summary>
 internal static class WorkerCommand
 {
-    public static Command Create() =>
-        Configure(new Command("worker", "Run a worker: claim jobs from the store (or a server's worker protocol) and run them (Ctrl-C to drain and stop)"));
-
-    /// <summary>Gives <paramref name="command"/> the worker's flags and action: <c>gantry worker</c>, and the root of <c>gantry-worker</c>.</summary>
-    public static T Configure<T>(T command) where T : Command
+    public static Command Create()
     {
         var coordinator = new CoordinatorLinkOptions();
         var worker = new WorkerCliOptions();
@@ -25,7 +21,10 @@ internal static class WorkerCommand
         var localId = new Option<int>("--local-id") { Hidden = true };
         var nodePid = new Option<int>("--node-pid") { Hidden = true };
 
-        foreach (var hidden in new Option[] { nodeSocket, localId, nodePid }) command.Options.Add(hidden);
+        var command = new Command("worker", "Run a worker: claim jobs from the store (or a server's worker protocol) and run them (Ctrl-C to drain and stop)")
+        {
+            nodeSocket, localId, nodePid,
+        };
         var metricsListen = CliOptions.MetricsListen("this worker's own instruments");
         coordinator.AddTo(command);
         worker.AddTo(command);
