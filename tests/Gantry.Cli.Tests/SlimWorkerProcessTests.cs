@@ -88,6 +88,21 @@ public sealed class SlimWorkerProcessTests : IDisposable
         Assert.Equal(0, await node.WaitForExitAsync(Generous));
     }
 
+    [Fact]
+    public async Task BenchMemory_WorkerBinary_TheWorkerRowsRunIt_TheOutputNamesBoth()
+    {
+        var (code, stdout, stderr) = await GantryProcess.RunAsync(_dir.Path, null,
+            ["bench", "memory", "--store", "sqlite:" + _dir.Db, "--jobs", "200", "--command-runs", "1", "--worker-binary", WorkerApphost, "--json"]);
+
+        Assert.True(code == 0, stderr + stdout);
+        var root = JsonDocument.Parse(stdout).RootElement;
+        Assert.Equal(WorkerApphost, root.GetProperty("worker_executable").GetString());
+        Assert.Contains("gantry.dll", root.GetProperty("executable").GetString(), StringComparison.Ordinal);
+        Assert.InRange(root.GetProperty("worker_drained_rss_mib").GetDouble(), 1, 2048);
+        var stats = await StoreProbe.WithStoreAsync(_dir.Db, s => s.QueueStatsAsync(CancellationToken.None));
+        Assert.Equal(200, stats.Single(q => q.Queue == "default").Counts.GetValueOrDefault(JobState.Succeeded));
+    }
+
     [Theory]
     [InlineData("no-such-gantry-worker", "does not exist")]
     [InlineData("not-executable", "is not executable")]
