@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Builds gantry as a Native AOT executable in artifacts/gantry-aot/gantry (beside the JIT build of ./gantry, which it
-# leaves alone). The native link needs clang and zlib's headers: installed here with apt-get when missing and run as root.
+# Builds gantry and gantry-worker (the worker command alone, without the web host: a worker process's small footprint)
+# as Native AOT executables in artifacts/gantry-aot/ (beside the JIT build of ./gantry, which it leaves alone).
+# `./build-aot.sh gantry-worker` (or `gantry`) builds only that one. The native link needs clang and zlib's headers: installed here with apt-get when missing and run as root.
 # Takes minutes (the AOT compiler compiles the whole program and the parts of .NET it uses); see docs/benchmarks.md.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -25,8 +26,16 @@ fi
 # that are not Gantry's to fix. Everything is trimmed (TrimMode=full: a smaller program holds less in memory); the API
 # and the built-in handlers use source-generated JSON, and reflection-based System.Text.Json stays enabled for the
 # few places that still read by reflection (the JobClient an application may call with its own types).
-echo "build-aot: publishing Native AOT gantry to $out (takes minutes)…" >&2
-dotnet publish "$root/src/Gantry.Cli/Gantry.Cli.csproj" -c Release -r linux-x64 -o "$out" --nologo -v quiet \
-  -p:PublishAot=true -p:TreatWarningsAsErrors=false -p:JsonSerializerIsReflectionEnabledByDefault=true -p:TrimMode=full \
-  >"$out.log" 2>&1 || { tail -n 30 "$out.log" >&2; echo "build-aot: publish failed (log: $out.log)" >&2; exit 1; }
-echo "build-aot: $out/gantry" >&2
+publish() { # project, executable
+  echo "build-aot: publishing Native AOT $2 to $out (takes minutes)…" >&2
+  dotnet publish "$root/src/$1/$1.csproj" -c Release -r linux-x64 -o "$out" --nologo -v quiet \
+    -p:PublishAot=true -p:TreatWarningsAsErrors=false -p:JsonSerializerIsReflectionEnabledByDefault=true -p:TrimMode=full \
+    >"$out-$2.log" 2>&1 || { tail -n 30 "$out-$2.log" >&2; echo "build-aot: publish of $2 failed (log: $out-$2.log)" >&2; exit 1; }
+  echo "build-aot: $out/$2" >&2
+}
+case "${1:-all}" in
+  gantry) publish Gantry.Cli gantry ;;
+  gantry-worker) publish Gantry.Cli.Worker gantry-worker ;;
+  all) publish Gantry.Cli gantry; publish Gantry.Cli.Worker gantry-worker ;;
+  *) echo "build-aot: '$1' is not gantry, gantry-worker or nothing (both)" >&2; exit 2 ;;
+esac

@@ -102,9 +102,11 @@ public static class BenchText
         ArgumentNullException.ThrowIfNull(result);
         output.WriteLine($"store              {result.Store}");
         output.WriteLine($"executable         {result.Executable}");
+        if (result.WorkerExecutable != result.Executable) output.WriteLine($"worker executable  {result.WorkerExecutable}");
         output.WriteLine($"gantry run idle    {result.RunIdleRssMib:0.0} MiB RSS (up in {result.RunStartupMs:0} ms)");
-        output.WriteLine($"worker idle        {result.WorkerIdleRssMib:0.0} MiB RSS (up in {result.WorkerStartupMs:0} ms)");
-        output.WriteLine($"worker drained     {result.WorkerDrainedRssMib:0.0} MiB RSS after {result.Jobs:N0} jobs in {result.DrainSeconds:0.0}s (peak {result.WorkerPeakRssMib:0.0} MiB)");
+        var worker = result.WorkerExecutable == result.Executable ? "" : $", {Path.GetFileName(result.WorkerExecutable.Split(' ')[0])}";
+        output.WriteLine($"worker idle        {result.WorkerIdleRssMib:0.0} MiB RSS (up in {result.WorkerStartupMs:0} ms{worker})");
+        output.WriteLine($"worker drained     {result.WorkerDrainedRssMib:0.0} MiB RSS after {result.Jobs:N0} jobs in {result.DrainSeconds:0.0}s (peak {result.WorkerPeakRssMib:0.0} MiB{worker})");
         output.WriteLine($"gantry jobs show   p50 {result.JobsShowP50Ms:0} ms, fastest {result.JobsShowMinMs:0} ms ({result.JobsShowRuns} runs, start to exit)");
     }
 

@@ -14,8 +14,12 @@ namespace Gantry.Bench;
 /// <c>gantry jobs show ID</c>, from start to exit. The gantry command gives its own
 /// program, or another to measure (<c>--binary</c>: for instance a Native AOT build beside the JIT one).
 /// </summary>
-public sealed class MemoryBench(StoreLocation store, int jobs, int commandRuns, IReadOnlyList<string> executable, Action<string> progress)
+/// <param name="workerExecutable">Runs the worker (idle, drained) instead of <paramref name="executable"/>, e.g. gantry-worker; null: the same.</param>
+public sealed class MemoryBench(StoreLocation store, int jobs, int commandRuns, IReadOnlyList<string> executable, Action<string> progress,
+    IReadOnlyList<string>? workerExecutable = null)
 {
+    private readonly IReadOnlyList<string> _worker = workerExecutable ?? executable;
+
     private static readonly TimeSpan Settle = TimeSpan.FromSeconds(3);
 
     public async Task<MemoryBenchResult> RunAsync(CancellationToken ct)
@@ -39,7 +43,7 @@ public sealed class MemoryBench(StoreLocation store, int jobs, int commandRuns, 
 
         progress($"an idle gantry worker, then the same worker draining {jobs:N0} no-op jobs");
         double workerIdle, workerDrained, workerPeak, drainSeconds, workerStartupMs;
-        using (var worker = BenchProcess.Start(executable, environment, "worker", "--queues", "default:16"))
+        using (var worker = BenchProcess.Start(_worker, environment, "worker", "--queues", "default:16"))
         {
             await worker.UpAsync(ct).ConfigureAwait(false);
             workerStartupMs = worker.StartupMs ?? double.NaN;
@@ -71,6 +75,7 @@ public sealed class MemoryBench(StoreLocation store, int jobs, int commandRuns, 
         {
             Store = store.Display,
             Executable = string.Join(' ', executable),
+            WorkerExecutable = string.Join(' ', _worker),
             Jobs = jobs,
             RunIdleRssMib = runIdle,
             WorkerIdleRssMib = workerIdle,
@@ -110,6 +115,8 @@ public sealed record MemoryBenchResult
     public required string Store { get; init; }
     /// <summary>The gantry program measured, with its leading arguments.</summary>
     public required string Executable { get; init; }
+    /// <summary>The program the worker rows (idle, drained, its start-up) measured: <see cref="Executable"/> unless another was given.</summary>
+    public required string WorkerExecutable { get; init; }
     public required int Jobs { get; init; }
     public required double RunIdleRssMib { get; init; }
     public required double WorkerIdleRssMib { get; init; }

@@ -1,10 +1,9 @@
 using System.CommandLine;
-using Gantry.Cli.Output;
 
 namespace Gantry.Cli;
 
 /// <summary>Exit codes and the one place that turns errors into a line for a person.</summary>
-internal static class Cli
+internal static partial class Cli
 {
     public const int Ok = 0;
     /// <summary>The request could not be done: bad input, unknown id, unreachable store.</summary>
@@ -69,7 +68,7 @@ internal static class Cli
     {
         var names = new List<string>();
         for (var c = command; c is not null; c = c.Parents.OfType<Command>().FirstOrDefault())
-            names.Insert(0, c is RootCommand ? "gantry" : c.Name);
+            names.Insert(0, c.Name); // the root: the executable's name (gantry, gantry-worker)
         return string.Join(' ', names);
     }
 
@@ -116,6 +115,4 @@ internal static class Cli
 
     public static void WriteJson<T>(T value, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> type) =>
         Console.Out.WriteLine(System.Text.Json.JsonSerializer.Serialize(value, type));
-
-    internal static CliJson Json => CliJson.Default;
 }

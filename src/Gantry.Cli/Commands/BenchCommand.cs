@@ -243,10 +243,14 @@ internal static class BenchCommand
         {
             Description = "Measure this gantry executable (for instance the Native AOT build of build-aot.sh) instead of the running one",
         };
+        var workerBinary = new Option<string>("--worker-binary")
+        {
+            Description = "Run the worker (idle, drained) with this executable, e.g. artifacts/gantry-aot/gantry-worker, while gantry run and jobs show use --binary (default: the same as they)",
+        };
         var json = CliOptions.Json();
         var command = new Command("memory", "Measure resident memory of an idle gantry run, an idle gantry worker and the same worker after draining a backlog, the start-up of both, and the wall time of gantry jobs show")
         {
-            storeOption, jobs, runs, binary, json,
+            storeOption, jobs, runs, binary, workerBinary, json,
         };
         command.SetHandler(async (parse, ct) =>
         {
@@ -259,18 +263,19 @@ internal static class BenchCommand
                 if (!File.Exists(program)) throw new InvalidInputException("--binary", $"{program} does not exist");
                 executable = [Path.GetFullPath(program)];
             }
+            IReadOnlyList<string>? worker = parse.GetValue(workerBinary) is { } slim ? NodeCliOptions.WorkerExecutable(slim) : null;
             if (parse.GetValue(storeOption) is { } location)
             {
                 if (location is SqliteLocation { Path: var file } && File.Exists(file))
                     throw new InvalidInputException("--store", $"{file} exists; the benchmark needs a fresh store");
-                result = await new MemoryBench(location, parse.GetValue(jobs), parse.GetValue(runs), executable, progress).RunAsync(ct).ConfigureAwait(false);
+                result = await new MemoryBench(location, parse.GetValue(jobs), parse.GetValue(runs), executable, progress, worker).RunAsync(ct).ConfigureAwait(false);
             }
             else
             {
                 var dir = Directory.CreateTempSubdirectory("gantry-bench-memory-").FullName;
                 try
                 {
-                    result = await new MemoryBench(new SqliteLocation(Path.Combine(dir, "bench.db")), parse.GetValue(jobs), parse.GetValue(runs), executable, progress).RunAsync(ct).ConfigureAwait(false);
+                    result = await new MemoryBench(new SqliteLocation(Path.Combine(dir, "bench.db")), parse.GetValue(jobs), parse.GetValue(runs), executable, progress, worker).RunAsync(ct).ConfigureAwait(false);
                 }
                 finally
                 {

@@ -40,6 +40,8 @@ internal static class WorkerCommand
             if (parse.GetValue(nodeSocket) is { } socket)
                 return await ManagedWorkerHost.RunAsync(socket, parse.GetValue(localId), parse.GetValue(nodePid), workerOptions, settings, s.Get(logLevel), ct).ConfigureAwait(false);
 
+            if (!string.Equals(s.Get(metricsListen), "off", StringComparison.OrdinalIgnoreCase))
+                WebHostFeature.Require("--metrics-listen", "serving /metrics over HTTP");
             var metrics = ApiHosting.Parse(s.Get(metricsListen)!, Environment.GetEnvironmentVariable("GANTRY_TOKENS"), settings.Tokens, "--metrics-listen");
             var server = s.Get(coordinator.Server);
             using var host = ProcessHost.Build(server is null ? coordinator.Store.Resolve(s) : null, workerOptions, maintenance: null, settings, s.Get(logLevel),

@@ -40,8 +40,10 @@ internal static class ProcessHost
         // With the API (or a worker's metrics) the host is a web application (Kestrel); without, a plain generic host that
         // loads and starts nothing of ASP.NET Core (WebProcessHost holds every reference to it).
         var listen = api ?? metrics;
-        IHostApplicationBuilder builder = listen is null ? Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings())
-            : WebProcessHost.CreateBuilder(api, metrics, maintenance, config);
+        // Without web hosting in this executable (gantry-worker) the trimmer drops the web branches: each tests the switch first.
+        if (listen is not null) WebHostFeature.Require(api is null ? "--metrics-listen" : "--listen", "serving HTTP");
+        IHostApplicationBuilder builder = WebHostFeature.IsSupported && listen is not null ? WebProcessHost.CreateBuilder(api, metrics, maintenance, config)
+            : Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
         builder.Logging.ClearProviders();
         builder.Logging.SetMinimumLevel(logLevel);
         // ASP.NET Core logs about six lines per request at Information: an idle HTTP worker's long polls would fill the
@@ -101,7 +103,7 @@ internal static class ProcessHost
         var telemetry = TelemetrySettings.Resolve(config);
         var serviceName = node is not null ? "gantry-node" : maintenance is null ? "gantry-worker" : workerOptions is null ? "gantry-server" : "gantry";
         telemetry?.AddTo(builder.Services, serviceName);
-        var host = listen is null ? ((HostApplicationBuilder)builder).Build() : WebProcessHost.Build(builder, api, workerOptions, node);
+        var host = WebHostFeature.IsSupported && listen is not null ? WebProcessHost.Build(builder, api, workerOptions, node) : ((HostApplicationBuilder)builder).Build();
         telemetry?.StartIn(host.Services);
         return host;
     }

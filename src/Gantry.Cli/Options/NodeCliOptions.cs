@@ -26,6 +26,13 @@ internal sealed class NodeCliOptions
     public Option<FlagDuration?> AutoscaleUpCooldown { get; } = CliOptions.Duration("--autoscale-up-cooldown", "After adding workers, how long the autoscaler makes no other change", Gantry.Node.Autoscaling.AutoscaleOptions.UpCooldownDefault);
     public Option<FlagDuration?> AutoscaleDownCooldown { get; } = CliOptions.Duration("--autoscale-down-cooldown", "After removing a worker, how long the autoscaler makes no other change", Gantry.Node.Autoscaling.AutoscaleOptions.DownCooldownDefault);
 
+    /// <summary>The executable the node starts its workers with: gantry-worker or gantry (<see cref="WorkerExecutable"/>).</summary>
+    public Option<string?> WorkerBinary { get; } = new("--worker-binary")
+    {
+        Description = $"The executable the workers run (as `PATH worker …`): gantry, or {SlimWorker}, a worker without the web host that holds less memory (default: {SlimWorker} when it sits beside this gantry executable, else gantry itself)",
+        HelpName = "path",
+    };
+
     /// <summary>Extra arguments for every worker, for diagnosis (e.g. --worker-arg=--log-level=Debug).</summary>
     public Option<string[]> WorkerArg { get; } = new("--worker-arg") { Hidden = true, AllowMultipleArgumentsPerToken = false };
 
@@ -40,7 +47,7 @@ internal sealed class NodeCliOptions
     public void AddTo(Command command)
     {
         foreach (var option in new Option[] { Workers, MinWorkers, MaxWorkers, RunDir, RestartBackoff, RestartBackoffMax, MaxRestarts, RestartWindow, StableAfter, PingInterval, PingTimeout,
-            AutoscaleTarget, AutoscaleIdle, AutoscaleInterval, AutoscaleUpWindow, AutoscaleDownWindow, AutoscaleUpCooldown, AutoscaleDownCooldown, WorkerArg })
+            AutoscaleTarget, AutoscaleIdle, AutoscaleInterval, AutoscaleUpWindow, AutoscaleDownWindow, AutoscaleUpCooldown, AutoscaleDownCooldown, WorkerBinary, WorkerArg })
             command.Options.Add(option);
     }
 
@@ -52,7 +59,7 @@ internal sealed class NodeCliOptions
         {
             Name = worker.Name,
             RunDirectory = Path.GetFullPath(parse.Get(RunDir)!),
-            WorkerCommand = GantryExecutable(),
+            WorkerCommand = WorkerExecutable(parse.Get(WorkerBinary)),
             Workers = parse.Get(Workers),
             MinWorkers = parse.Get(MinWorkers),
             MaxWorkers = parse.Get(MaxWorkers),
@@ -105,6 +112,31 @@ internal sealed class NodeCliOptions
             return defaultValue;
         },
     };
+
+    /// <summary>The worker-only executable's name (src/Gantry.Cli.Worker).</summary>
+    public const string SlimWorker = "gantry-worker";
+
+    /// <summary>
+    /// What a node runs its workers with: <paramref name="forced"/> (<c>--worker-binary</c>; missing or not executable is
+    /// refused), else <see cref="SlimWorker"/> beside this executable (a Native AOT build, as build-aot.sh makes both), else
+    /// this very program (<see cref="GantryExecutable"/>). Each takes the arguments <c>worker …</c>.
+    /// </summary>
+    public static IReadOnlyList<string> WorkerExecutable(string? forced)
+    {
+        if (forced is not null)
+        {
+            var path = Path.GetFullPath(forced);
+            if (!File.Exists(path)) throw new InvalidInputException("--worker-binary", $"{forced} does not exist");
+            if (!IsExecutable(path)) throw new InvalidInputException("--worker-binary", $"{forced} is not executable (chmod +x)");
+            return [path];
+        }
+        var self = GantryExecutable();
+        var beside = self.Count == 1 ? Path.Combine(Path.GetDirectoryName(self[0])!, SlimWorker) : null;
+        return beside is not null && File.Exists(beside) && IsExecutable(beside) ? [beside] : self;
+    }
+
+    private static bool IsExecutable(string path) =>
+        OperatingSystem.IsWindows() || (File.GetUnixFileMode(path) & (UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute)) != 0;
 
     /// <summary>This very program: the apphost, or <c>dotnet gantry.dll</c> when run through the host.</summary>
     [System.Diagnostics.CodeAnalysis.UnconditionalSuppressMessage("SingleFile", "IL3000",
