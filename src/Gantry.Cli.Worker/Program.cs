@@ -1,4 +1,3 @@
-using System.CommandLine;
 using Gantry.Cli;
 using Gantry.Cli.Commands;
 

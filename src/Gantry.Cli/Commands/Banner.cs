@@ -1,4 +1,3 @@
-using Gantry.Cli.Hosting;
 using Gantry.Server.Intake;
 using Gantry.Storage;
 using Gantry.Worker.Execution;

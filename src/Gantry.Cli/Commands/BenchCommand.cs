@@ -1,8 +1,5 @@
-using System.CommandLine;
 using System.Text.Json.Serialization.Metadata;
 using Gantry.Bench;
-using Gantry.Cli.Hosting;
-using Gantry.Cli.Options;
 
 namespace Gantry.Cli.Commands;
 

@@ -1,8 +1,5 @@
-using System.CommandLine;
 using System.Globalization;
 using System.Text;
-using Gantry.Cli.Hosting;
-using Gantry.Cli.Options;
 using Gantry.Cli.Output;
 using Gantry.Jobs;
 using Gantry.Scheduling;

@@ -1,6 +1,3 @@
-using System.CommandLine;
-using Gantry.Cli.Hosting;
-using Gantry.Cli.Options;
 
 namespace Gantry.Cli.Commands;
 

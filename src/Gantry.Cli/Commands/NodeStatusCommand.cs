@@ -1,7 +1,5 @@
-using System.CommandLine;
 using System.Net.Sockets;
 using System.Text.Json;
-using Gantry.Cli.Options;
 using Gantry.Cli.Output;
 using Gantry.Node.Status;
 using Gantry.Worker.Links.Ipc;

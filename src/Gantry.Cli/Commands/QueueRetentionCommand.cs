@@ -1,5 +1,3 @@
-using System.CommandLine;
-using Gantry.Cli.Options;
 using Gantry.Cli.Output;
 using Gantry.Storage;
 

@@ -1,4 +1,3 @@
-using System.CommandLine;
 using System.Security.Cryptography;
 using Gantry.Server.Api;
 

@@ -1,5 +1,4 @@
 using System.Net;
-using Gantry.Cli.Options;
 using Gantry.Server.Api;
 
 namespace Gantry.Cli.Hosting;

@@ -1,5 +1,4 @@
 using System.Collections;
-using System.CommandLine;
 using System.CommandLine.Help;
 using System.Globalization;
 using Microsoft.Extensions.Configuration;

@@ -1,5 +1,3 @@
-using System.CommandLine;
-using Gantry.Cli.Hosting;
 
 namespace Gantry.Cli.Options;
 

@@ -1,4 +1,3 @@
-using System.CommandLine;
 using Gantry.Hosting.Control;
 
 namespace Gantry.Cli.Options;

@@ -1,4 +1,3 @@
-using System.CommandLine;
 using Gantry.Storage;
 using Gantry.Worker.Links;
 

@@ -1,4 +1,3 @@
-using System.CommandLine;
 using Gantry.Server.Intake;
 
 namespace Gantry.Cli.Options;

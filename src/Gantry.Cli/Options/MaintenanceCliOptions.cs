@@ -1,4 +1,3 @@
-using System.CommandLine;
 using Gantry.Server.Maintenance;
 
 namespace Gantry.Cli.Options;

@@ -1,4 +1,3 @@
-using System.CommandLine;
 using Gantry.Node;
 using Gantry.Worker;
 

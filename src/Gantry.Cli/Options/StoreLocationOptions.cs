@@ -1,5 +1,3 @@
-using System.CommandLine;
-using Gantry.Cli.Hosting;
 using Gantry.Storage;
 
 namespace Gantry.Cli.Options;

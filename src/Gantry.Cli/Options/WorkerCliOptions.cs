@@ -1,4 +1,3 @@
-using System.CommandLine;
 using Gantry.Worker;
 
 namespace Gantry.Cli.Options;

@@ -1,4 +1,3 @@
-using Gantry.Cli.Options;
 using Gantry.Storage;
 
 namespace Gantry.Cli.Output;
