@@ -157,6 +157,20 @@ public sealed class LibraryTests(Xunit.Abstractions.ITestOutputHelper output) : 
     }
 
     [Fact]
+    public async Task EnqueueAsync_FlowOptions_UniquenessWindowsAndConcurrencyKeyReachTheJob()
+    {
+        var host = await TestApp.StartAsync(TestApp.Sqlite(_dir.File("app.db"), worker: false));
+        try
+        {
+            await FlowOptionsChecks.RunAsync(host.Services.GetRequiredService<IJobClient>(), _dir.File("app.db"), Ct);
+        }
+        finally
+        {
+            await host.StopAsync();
+        }
+    }
+
+    [Fact]
     public async Task EnqueueBatchAndWorkflow_AllRunThroughTheClient()
     {
         var host = await TestApp.StartAsync(TestApp.Sqlite(_dir.File("app.db")), b => b.AddWorker());

@@ -145,6 +145,23 @@ public sealed class ServerModeTests(Xunit.Abstractions.ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task Client_OverHttp_FlowOptions_UniquenessWindowsAndConcurrencyKeyReachTheJob()
+    {
+        var (server, url) = await StartServerAsync(worker: false);
+        var client = await TestApp.StartAsync(new Dictionary<string, string?> { ["Server"] = url });
+        try
+        {
+            await FlowOptionsChecks.RunAsync(client.Services.GetRequiredService<IJobClient>(), _dir.File("server.db"), Ct);
+        }
+        finally
+        {
+            await client.StopAsync();
+            await server.StopAsync(Ct);
+            await server.DisposeAsync();
+        }
+    }
+
+    [Fact]
     public async Task Worker_OverHttp_RunsTheApplicationsHandlersAndReportsHealthy()
     {
         var (server, url) = await StartServerAsync(worker: false);

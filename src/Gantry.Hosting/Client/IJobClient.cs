@@ -71,7 +71,16 @@ public sealed record JobOptions
     public TimeSpan? BackoffMax { get; init; }
     /// <summary>A second job with this key in the same queue is not created: its enqueue returns the first job's id.</summary>
     public string? IdempotencyKey { get; init; }
-    /// <summary>Tags for the job (filters in lists and bulk actions; <c>limit_key</c> for a per-key flow limit).</summary>
+    /// <summary>How long the <see cref="IdempotencyKey"/> holds after the job is created (at least 1 second); after it,
+    /// an enqueue with the key makes a new job ("at most once per hour"). Null: while the job is kept.</summary>
+    public TimeSpan? UniqueFor { get; init; }
+    /// <summary>The states in which the job holds its <see cref="IdempotencyKey"/> (e.g. queued and running: "at most
+    /// one pending"); once it is in another, an enqueue with the key makes a new job. Null: every state.</summary>
+    public IReadOnlyList<JobState>? UniqueWhile { get; init; }
+    /// <summary>Groups the job for its queue's per-key limit and fair turns (a tenant, a customer; docs/flow-control.md).
+    /// Null: the job goes with the others that have none.</summary>
+    public string? ConcurrencyKey { get; init; }
+    /// <summary>Tags for the job (filters in lists and bulk actions).</summary>
     public IReadOnlyDictionary<string, string>? Tags { get; init; }
     /// <summary>Only a worker advertising all of these runs the job.</summary>
     public IReadOnlyList<string>? RequiredCapabilities { get; init; }

@@ -225,7 +225,7 @@ public sealed record QueueView(string Queue, long Waiting, long Scheduled, long 
 
 /// <summary>A queue's flow limits (docs/flow-control.md) as the API and <c>gantry queues --json</c> show them.</summary>
 /// <param name="Concurrency">Most jobs of the queue running at once over all workers; null for no limit.</param>
-/// <param name="PerKey">Most running at once per <c>limit_key</c> tag; null for no limit.</param>
+/// <param name="PerKey">Most running at once per concurrency key (a job's <c>concurrency_key</c>); null for no limit.</param>
 /// <param name="Rate">Most starts per window (<c>100/s</c>); null for no limit.</param>
 /// <param name="Running">The queue's running jobs counted against its limits (slots held, including jobs of a lost worker not yet rescued).</param>
 /// <param name="StartedInWindow">Starts within the rate's window (0 without a rate).</param>
