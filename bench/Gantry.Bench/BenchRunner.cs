@@ -314,6 +314,6 @@ public sealed class BenchRunner(IJobStore store, int jobs, int concurrency, int 
     }
 }
 
-/// <summary>Flow limits on the drained queue (<c>gantry bench --limit-concurrency/--limit-per-key/--limit-rate</c>), and how many
+/// <summary>Flow limits on the drained queue (<c>gantry bench --limit-concurrency/--limit-per-key/--limit-rate/--limit-rate-per-key</c>), and how many
 /// concurrency keys its jobs are spread over (0: none).</summary>
 public sealed record BenchFlow(Gantry.Flow.QueueLimits? Limits, int Keys);

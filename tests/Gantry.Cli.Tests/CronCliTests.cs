@@ -158,23 +158,30 @@ public sealed class CronCliTests : IDisposable
     public async Task GantryJson_Limits_SetWhenAServerStarts_OnAQueueWithoutJobsToo()
     {
         File.WriteAllText(_dir.File("gantry.json"), """
-            { "limits": { "mail": { "concurrency": 20, "per_key": 2, "rate": "600/m" } } }
+            { "limits": { "mail": { "concurrency": 20, "per_key": 2, "rate": "600/m", "rate_per_key": "30/m" } } }
             """);
         await StartAndStopServerAsync();
 
         // The queue is known by its limits: they can be changed without a job ever submitted to it.
-        Assert.Contains("queue mail: concurrency 5, per key 2, rate 600/m", await OkAsync("queues", "limit", "mail", "--concurrency", "5", "--db", _dir.Db), StringComparison.Ordinal);
+        Assert.Contains("queue mail: concurrency 5, per key 2, rate 600/m, rate per key 30/m", await OkAsync("queues", "limit", "mail", "--concurrency", "5", "--db", _dir.Db), StringComparison.Ordinal);
+        Assert.Contains("queue mail: concurrency 5, per key 2, rate 600/m, rate per key 2/s", await OkAsync("queues", "limit", "mail", "--rate-per-key", "2/s", "--db", _dir.Db), StringComparison.Ordinal);
+        var (code, _, stderr) = await GantryAsync("queues", "limit", "mail", "--rate-per-key", "5/d", "--db", _dir.Db);
+        Assert.Equal(2, code);
+        Assert.StartsWith("gantry: --rate-per-key: '5/d' is not a rate (write a count per second, minute or hour: 100/s, 600/m, 1000/h)\n", stderr, StringComparison.Ordinal);
         await OkAsync("submit", "noop", "{}", "--queue", "mail", "--db", _dir.Db);
         var queues = JsonDocument.Parse(await OkAsync("queues", "--json", "--db", _dir.Db)).RootElement;
         var mail = queues.EnumerateArray().Single(q => q.GetProperty("queue").GetString() == "mail").GetProperty("limits");
-        Assert.Equal((5, 2, "600/m"), (mail.GetProperty("concurrency").GetInt32(), mail.GetProperty("per_key").GetInt32(), mail.GetProperty("rate").GetString()));
+        Assert.Equal((5, 2, "600/m", "2/s"), (mail.GetProperty("concurrency").GetInt32(), mail.GetProperty("per_key").GetInt32(), mail.GetProperty("rate").GetString(),
+            mail.GetProperty("rate_per_key").GetString()));
+        Assert.Contains("rate per key 2/s", await OkAsync("queues", "--db", _dir.Db), StringComparison.Ordinal);
     }
 
     [Theory]
     [InlineData("""{ "limits": { "mail": { "concurrency": 0 } } }""", "gantry.json: limits.mail.concurrency: must be between 1 and 1,000,000, got 0")]
     [InlineData("""{ "limits": { "mail": { "rate": "5/d" } } }""", "gantry.json: limits.mail.rate: '5/d' is not a rate (write a count per second, minute or hour: 100/s, 600/m, 1000/h)")]
-    [InlineData("""{ "limits": { "mail": { "burst": 3 } } }""", "gantry.json: limits.mail: unknown field 'burst' (known fields: concurrency, per_key, rate)")]
-    [InlineData("""{ "limits": { "mail": {} } }""", "gantry.json: limits.mail: name at least one limit (concurrency, per_key, rate), or clear them")]
+    [InlineData("""{ "limits": { "mail": { "burst": 3 } } }""", "gantry.json: limits.mail: unknown field 'burst' (known fields: concurrency, per_key, rate, rate_per_key)")]
+    [InlineData("""{ "limits": { "mail": { "rate_per_key": "0/s" } } }""", "gantry.json: limits.mail.rate_per_key: must allow at least 1 start, got '0/s'")]
+    [InlineData("""{ "limits": { "mail": {} } }""", "gantry.json: limits.mail: name at least one limit (concurrency, per_key, rate, rate_per_key), or clear them")]
     public async Task GantryJson_BadLimits_OneLineNamingTheKey(string config, string error)
     {
         File.WriteAllText(_dir.File("gantry.json"), config);

@@ -32,8 +32,12 @@ public sealed class QueueLimitsTests
     [Fact]
     public void Document_ReadsEachLimit_RefusesUnknownFields()
     {
-        var limits = QueueLimitsDocument.Read("""{"concurrency": 3, "per_key": 1, "rate": "5/s"}""");
-        Assert.Equal((3, 1, "5/s"), (limits.Concurrency, limits.PerKey, limits.Rate!.ToString()));
+        var limits = QueueLimitsDocument.Read("""{"concurrency": 3, "per_key": 1, "rate": "5/s", "rate_per_key": "2/m"}""");
+        Assert.Equal((3, 1, "5/s", "2/m"), (limits.Concurrency, limits.PerKey, limits.Rate!.ToString(), limits.RatePerKey!.ToString()));
+        Assert.True(limits.IsPerKey);
+        Assert.True(QueueLimitsDocument.Read("""{"rate_per_key": "1/h"}""").IsPerKey);
+        Assert.False(QueueLimitsDocument.Read("""{"rate": "1/h"}""").IsPerKey);
+        Assert.Equal("concurrency 3, per key 1, rate 5/s, rate per key 2/m", limits.ToString());
         Assert.Equal(limits, QueueLimitsDocument.Read(System.Text.Encoding.UTF8.GetString(QueueLimitsDocument.Write(limits))));
         Assert.Equal("nope", Assert.Throws<InvalidInputException>(() => QueueLimitsDocument.Read("""{"nope": 1}""")).Field);
     }

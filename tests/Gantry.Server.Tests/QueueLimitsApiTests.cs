@@ -19,13 +19,15 @@ public sealed class QueueLimitsApiTests : IAsyncLifetime
     public async Task Limits_SetShownAndCleared()
     {
         Assert.Equal(HttpStatusCode.Created, (await Http.PostJsonAsync("/api/v1/jobs", """{"type":"echo","queue":"mail","concurrency_key":"acme"}""")).StatusCode);
-        Assert.Equal(HttpStatusCode.NoContent, (await PutAsync("mail", """{"concurrency": 5, "per_key": 2, "rate": "100/s"}""")).StatusCode);
+        Assert.Equal(HttpStatusCode.NoContent, (await PutAsync("mail", """{"concurrency": 5, "per_key": 2, "rate": "100/s", "rate_per_key": "10/m"}""")).StatusCode);
 
         var queue = (await ApiCalls.JsonAsync(await Http.GetAsync("/api/v1/queues"))).EnumerateArray().Single(q => q.GetProperty("queue").GetString() == "mail");
         var limits = queue.GetProperty("limits");
         Assert.Equal(5, limits.GetProperty("concurrency").GetInt32());
         Assert.Equal(2, limits.GetProperty("per_key").GetInt32());
         Assert.Equal("100/s", limits.GetProperty("rate").GetString());
+        Assert.Equal("10/m", limits.GetProperty("rate_per_key").GetString());
+        Assert.Contains("gantry_queue_limit_rate_per_key{queue=\"mail\",window_seconds=\"60\"} 10", await Http.GetStringAsync("/metrics"), StringComparison.Ordinal);
         Assert.Equal(0, limits.GetProperty("running").GetInt64());
 
         Assert.Equal(HttpStatusCode.NoContent, (await Http.DeleteAsync("/api/v1/queues/mail/limits")).StatusCode);
@@ -38,6 +40,9 @@ public sealed class QueueLimitsApiTests : IAsyncLifetime
     [InlineData("""{"per_key": -3}""", "per_key")]
     [InlineData("""{"rate": "100/d"}""", "rate")]
     [InlineData("""{"rate": 100}""", "rate")]
+    [InlineData("""{"rate_per_key": "5/d"}""", "rate_per_key")]
+    [InlineData("""{"rate_per_key": "0/s"}""", "rate_per_key")]
+    [InlineData("""{"rate_per_key": 5}""", "rate_per_key")]
     [InlineData("""{"concurency": 4}""", "concurency")]
     [InlineData("""{}""", "limits")]
     public async Task Limits_BadInput_400NamingTheField_NothingChanged(string body, string field)

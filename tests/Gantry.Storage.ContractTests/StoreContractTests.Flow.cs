@@ -171,6 +171,56 @@ public abstract partial class StoreContractTests
     }
 
     [Fact]
+    public async Task QueueLimits_RatePerKey_EachKeyStartsAtMostItsRate_OtherKeysGoOn()
+    {
+        // Jobs without a key are one key together ("-" here).
+        var jobs = new[] { "tenant-a", "tenant-b", "-" }.SelectMany(k => Enumerable.Range(0, 5).Select(_ => Job() with { ConcurrencyKey = k == "-" ? null : k })).ToArray();
+        await Store.JobEnqueueManyAsync(new JobEnqueueParams(jobs), Ct);
+        var keyOf = jobs.ToDictionary(j => j.Id, j => j.ConcurrencyKey ?? "-");
+        await LimitAsync(new QueueLimits { RatePerKey = new QueueRate(2, TimeSpan.FromHours(1)) });
+
+        var claimed = (await ClaimAsync(limit: 3)).ToList();
+        claimed.AddRange(await ClaimAsync(limit: 20));
+        var keys = claimed.Select(c => keyOf[c.Id]).ToList();
+        Assert.Equal(6, claimed.Count);
+        Assert.All(new[] { "tenant-a", "tenant-b", "-" }, k => Assert.Equal(2, keys.Count(x => x == k)));
+        foreach (var c in claimed) await SucceedAsync(c); // finishing frees no start: the rate counts starts
+        var none = await ClaimAsync(limit: 20);
+        Assert.Empty(none);
+        Assert.Equal(["default"], ClaimedJobs.HeldBackOf(none));
+
+        // A key with no start in the window starts at once, beside the used-up ones.
+        var late = Enumerable.Range(0, 3).Select(_ => Job() with { ConcurrencyKey = "tenant-c" }).ToArray();
+        await Store.JobEnqueueManyAsync(new JobEnqueueParams(late), Ct);
+        var c3 = await ClaimAsync(limit: 20);
+        Assert.Equal(2, c3.Count);
+        Assert.All(c3, c => Assert.Contains(late, j => j.Id == c.Id));
+        var status = Assert.Single(await Store.QueueLimitsListAsync(Ct));
+        Assert.Equal("2/h", status.Limits.RatePerKey?.ToString());
+        Assert.Equal("rate_per_key", (await Assert.ThrowsAsync<InvalidInputException>(() =>
+            LimitAsync(new QueueLimits { RatePerKey = new QueueRate(0, TimeSpan.FromSeconds(1)) }))).Field);
+    }
+
+    [Fact]
+    public async Task QueueLimits_RatePerKey_WithAPerKeyLimit_BothHold_TheWindowSlides()
+    {
+        await EnqueueManyAsync(6, key: "tenant-a");
+        await LimitAsync(new QueueLimits { PerKey = 1, RatePerKey = new QueueRate(2, TimeSpan.FromSeconds(1)) });
+
+        var first = Assert.Single(await ClaimAsync(limit: 10)); // the per-key limit
+        Assert.Empty(await ClaimAsync(limit: 10));
+        await SucceedAsync(first);
+        var second = Assert.Single(await ClaimAsync(limit: 10));
+        await SucceedAsync(second);
+        Assert.Empty(await ClaimAsync(limit: 10)); // the rate: two starts within the second
+
+        // The window slides (PostgreSQL reads the database's clock, SQLite the store's: both move on).
+        await Task.Delay(TimeSpan.FromMilliseconds(1100), Ct);
+        Time.Advance(TimeSpan.FromMilliseconds(1100));
+        Assert.Single(await ClaimAsync(limit: 10));
+    }
+
+    [Fact]
     public async Task QueueLimits_Cleared_QueueClaimsAsBefore()
     {
         await EnqueueManyAsync(5);

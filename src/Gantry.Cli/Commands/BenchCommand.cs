@@ -17,7 +17,8 @@ internal static class BenchCommand
         var json = CliOptions.Json();
         var limitConcurrency = CliOptions.OptionalCount("--limit-concurrency", "Drain a queue with this cluster-wide concurrency limit", least: 1);
         var limitPerKey = CliOptions.OptionalCount("--limit-per-key", "Drain a queue with this per-key limit (with --keys)", least: 1);
-        var limitRate = new Option<string?>("--limit-rate") { Description = "Drain a queue with this rate limit, e.g. 100/s", HelpName = "n/unit" };
+        var limitRate = CliOptions.Rate("--limit-rate", "Drain a queue with this rate limit, e.g. 100/s");
+        var limitRatePerKey = CliOptions.Rate("--limit-rate-per-key", "Drain a queue with this rate per concurrency key (with --keys), e.g. 10/s");
         var keys = CliOptions.Count("--keys", "Spread the backlog over this many concurrency keys (0: none)", 0, least: 0);
         var maxPrefetch = CliOptions.Count("--max-prefetch", "The worker's prefetch ceiling (jobs claimed ahead of free slots); claimed jobs count against a concurrency limit",
             Gantry.Worker.WorkerOptions.MaxPrefetchDefault, least: 0);
@@ -28,7 +29,7 @@ internal static class BenchCommand
         };
         var command = new Command("bench", "Measure throughput (drain a backlog of no-op jobs) and pickup latency (enqueue to handler start) on a fresh store")
         {
-            db, storeOption, jobs, concurrency, samples, rounds, json, limitConcurrency, limitPerKey, limitRate, keys, maxPrefetch, raw, Process(), Http(), Ipc(), Node(), Workflow(), Idle(), Memory(), Prune(), Stats(), Load(), Dashboard(),
+            db, storeOption, jobs, concurrency, samples, rounds, json, limitConcurrency, limitPerKey, limitRate, limitRatePerKey, keys, maxPrefetch, raw, Process(), Http(), Ipc(), Node(), Workflow(), Idle(), Memory(), Prune(), Stats(), Load(), Dashboard(),
         };
         command.SetHandler(async (parse, ct) =>
         {
@@ -42,7 +43,8 @@ internal static class BenchCommand
             {
                 Concurrency = parse.GetValue(limitConcurrency),
                 PerKey = parse.GetValue(limitPerKey),
-                Rate = parse.GetValue(limitRate) is { } rate ? Gantry.Flow.QueueRate.Parse(rate, "--limit-rate") : null,
+                Rate = parse.GetValue(limitRate),
+                RatePerKey = parse.GetValue(limitRatePerKey),
             };
             var flow = new BenchFlow(limits.IsEmpty ? null : limits, parse.GetValue(keys));
             PostgresLocation? rawLoopOn = null;

@@ -39,7 +39,7 @@ internal static class QueuesCommand
         return command;
     }
 
-    /// <summary>For the table: <c>running 3/10, per key 2, rate 40/100/s, 7 held back</c>; "-" without limits.</summary>
+    /// <summary>For the table: <c>running 3/10, per key 2, rate 40/100/s, rate per key 5/s, 7 held back</c>; "-" without limits.</summary>
     private static string LimitsText(QueueLimitsView? l)
     {
         if (l is null) return "-";
@@ -47,20 +47,22 @@ internal static class QueuesCommand
         parts.Add(l.Concurrency is { } c ? $"running {l.Running}/{c}" : $"running {l.Running}");
         if (l.PerKey is { } k) parts.Add($"per key {k}");
         if (l.Rate is { } r) parts.Add($"rate {l.StartedInWindow}/{r}");
+        if (l.RatePerKey is { } kr) parts.Add($"rate per key {kr}");
         if (l.HeldBack > 0) parts.Add($"{l.HeldBack} held back");
         return string.Join(", ", parts);
     }
 
-    /// <summary><c>gantry queues limit NAME --concurrency N | --per-key N | --rate 100/s | --clear</c>.</summary>
+    /// <summary><c>gantry queues limit NAME --concurrency N | --per-key N | --rate 100/s | --rate-per-key 5/s | --clear</c>.</summary>
     private static Command Limit()
     {
         var queue = new Argument<string>("queue") { Description = "The queue's name" };
         var concurrency = CliOptions.OptionalCount("--concurrency", "At most this many of the queue's jobs run at once, cluster-wide", least: 1);
         var perKey = CliOptions.OptionalCount("--per-key", "At most this many jobs of one concurrency_key run at once; keys are served in turn", least: 1);
-        var rate = new Option<string?>("--rate") { Description = "At most this many starts in any window: 100/s, 600/m, 1000/h", HelpName = "n/unit" };
+        var rate = CliOptions.Rate("--rate", "At most this many starts in any window: 100/s, 600/m, 1000/h");
+        var ratePerKey = CliOptions.Rate("--rate-per-key", "At most this many starts of one concurrency_key in any window: 5/s, 60/m, 100/h; keys are served in turn");
         var clear = new Option<bool>("--clear") { Description = "Remove every limit of the queue" };
         var location = CliOptions.Control();
-        var command = new Command("limit", "Set a queue's flow limits (given ones replace, others stay), or --clear them") { queue, concurrency, perKey, rate, clear, location };
+        var command = new Command("limit", "Set a queue's flow limits (given ones replace, others stay), or --clear them") { queue, concurrency, perKey, rate, ratePerKey, clear, location };
         command.SetHandler(async (parse, ct) =>
         {
             var q = parse.GetValue(queue)!;
@@ -69,10 +71,11 @@ internal static class QueuesCommand
             {
                 Concurrency = parse.GetValue(concurrency),
                 PerKey = parse.GetValue(perKey),
-                Rate = parse.GetValue(rate) is { } r ? Flow.QueueRate.Parse(r, "--rate") : null,
+                Rate = parse.GetValue(rate),
+                RatePerKey = parse.GetValue(ratePerKey),
             };
             if (parse.GetValue(clear) && !given.IsEmpty) throw new InvalidInputException("--clear", "give --clear alone, without limits");
-            if (!parse.GetValue(clear) && given.IsEmpty) throw new InvalidInputException("limit", "give --concurrency, --per-key and/or --rate, or --clear");
+            if (!parse.GetValue(clear) && given.IsEmpty) throw new InvalidInputException("limit", "give --concurrency, --per-key, --rate and/or --rate-per-key, or --clear");
             await using var store = await location.OpenAsync(parse, createIfMissing: false, ct).ConfigureAwait(false);
             if (parse.GetValue(clear))
             {
@@ -87,6 +90,7 @@ internal static class QueuesCommand
                 Concurrency = given.Concurrency ?? current.Concurrency,
                 PerKey = given.PerKey ?? current.PerKey,
                 Rate = given.Rate ?? current.Rate,
+                RatePerKey = given.RatePerKey ?? current.RatePerKey,
             };
             await store.QueueLimitsSetAsync(q, limits, ct).ConfigureAwait(false);
             Console.Out.WriteLine($"queue {q}: {limits}");

@@ -46,7 +46,7 @@ internal sealed record GantryConfig
     /// <summary>Per-queue retention (<c>retention</c>, keyed by queue: <c>succeeded_seconds</c>, <c>dead_seconds</c>, <c>cancelled_seconds</c>), set when a server starts.</summary>
     public IReadOnlyList<Gantry.Storage.QueueRetention> Retention { get; init; } = [];
 
-    /// <summary>Per-queue flow limits (<c>limits</c>, keyed by queue: <c>concurrency</c>, <c>per_key</c>, <c>rate</c>), set when a server starts.</summary>
+    /// <summary>Per-queue flow limits (<c>limits</c>, keyed by queue: <c>concurrency</c>, <c>per_key</c>, <c>rate</c>, <c>rate_per_key</c>), set when a server starts.</summary>
     public IReadOnlyList<Gantry.Flow.DeclaredQueueLimits> Limits { get; init; } = [];
 
     /// <summary>Alert webhooks (<c>alerts</c>: <c>webhooks</c>, <c>queue_stalled_after_seconds</c>), delivered by the leading coordinator.</summary>

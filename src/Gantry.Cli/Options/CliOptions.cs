@@ -143,6 +143,26 @@ internal static class CliOptions
         return option;
     }
 
+    /// <summary>A rate flag (<c>100/s</c>, <c>600/m</c>, <c>1000/h</c>), read by <see cref="Gantry.Flow.QueueRate.Parse"/>; none when not given.</summary>
+    public static Option<Gantry.Flow.QueueRate?> Rate(string name, string description) => new(name)
+    {
+        Description = description,
+        HelpName = "n/unit",
+        CustomParser = r =>
+        {
+            var typed = Typed(r, name);
+            try
+            {
+                return Gantry.Flow.QueueRate.Parse(r.Tokens.Count > 0 ? r.Tokens[0].Value : "", typed);
+            }
+            catch (InvalidInputException ex)
+            {
+                r.AddError($"{typed}: {ex.Problem}");
+                return null;
+            }
+        },
+    };
+
     /// <summary>The name the command line used for the option (an alias, or its name), for errors.</summary>
     private static string Typed(ArgumentResult result, string name) =>
         result.Parent is OptionResult { IdentifierToken.Value: { Length: > 0 } typed } && typed.StartsWith('-') ? typed.Split('=')[0] : name;

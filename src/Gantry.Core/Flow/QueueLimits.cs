@@ -49,6 +49,10 @@ public sealed record QueueLimits
     /// <summary>At most this many starts in any window of the rate's length.</summary>
     public QueueRate? Rate { get; init; }
 
+    /// <summary>At most this many starts of one <c>concurrency_key</c> in any window of the rate's length (jobs without a
+    /// key are one key together); keys are served in turn.</summary>
+    public QueueRate? RatePerKey { get; init; }
+
     /// <summary>The largest value any limit may have: 1,000,000.</summary>
     public const int MaxLimit = 1_000_000;
 
@@ -65,21 +69,28 @@ public sealed record QueueLimits
     public const int WholeClaim = 128;
 
     /// <summary>True when no limit is set: the queue claims as an unlimited one.</summary>
-    public bool IsEmpty => Concurrency is null && PerKey is null && Rate is null;
+    public bool IsEmpty => Concurrency is null && PerKey is null && Rate is null && RatePerKey is null;
+
+    /// <summary>True when a claim must walk the queue's keys: a per-key concurrency limit or a per-key rate.</summary>
+    public bool IsPerKey => PerKey is not null || RatePerKey is not null;
 
     /// <summary>Checks every limit; throws <see cref="InvalidInputException"/> naming the field.</summary>
     public QueueLimits Validated()
     {
         Check(Concurrency, "concurrency");
         Check(PerKey, "per_key");
-        if (Rate is { } r)
-        {
-            if (r.Count is < 1 or > MaxLimit) throw new InvalidInputException("rate", $"must allow 1 to {MaxLimit:N0} starts, got {r.Count}");
-            if (r.Per != TimeSpan.FromSeconds(1) && r.Per != TimeSpan.FromMinutes(1) && r.Per != TimeSpan.FromHours(1))
-                throw new InvalidInputException("rate", "must be per second, minute or hour");
-        }
-        if (IsEmpty) throw new InvalidInputException("limits", "name at least one limit (concurrency, per_key, rate), or clear them");
+        Check(Rate, "rate");
+        Check(RatePerKey, "rate_per_key");
+        if (IsEmpty) throw new InvalidInputException("limits", "name at least one limit (concurrency, per_key, rate, rate_per_key), or clear them");
         return this;
+    }
+
+    private static void Check(QueueRate? rate, string field)
+    {
+        if (rate is not { } r) return;
+        if (r.Count is < 1 or > MaxLimit) throw new InvalidInputException(field, $"must allow 1 to {MaxLimit:N0} starts, got {r.Count}");
+        if (r.Per != TimeSpan.FromSeconds(1) && r.Per != TimeSpan.FromMinutes(1) && r.Per != TimeSpan.FromHours(1))
+            throw new InvalidInputException(field, "must be per second, minute or hour");
     }
 
     private static void Check(int? value, string field)
@@ -89,23 +100,25 @@ public sealed record QueueLimits
     }
 
     /// <summary>Reads a limit as stored (null when absent).</summary>
-    public static QueueLimits? FromStored(long? concurrency, long? perKey, long? rateCount, long? rateWindowMs)
+    public static QueueLimits? FromStored(long? concurrency, long? perKey, long? rateCount, long? rateWindowMs, long? keyRateCount, long? keyRateWindowMs)
     {
         var limits = new QueueLimits
         {
             Concurrency = concurrency is { } c ? (int)c : null,
             PerKey = perKey is { } k ? (int)k : null,
             Rate = QueueRate.FromStored(rateCount, rateWindowMs),
+            RatePerKey = QueueRate.FromStored(keyRateCount, keyRateWindowMs),
         };
         return limits.IsEmpty ? null : limits;
     }
 
-    /// <summary>For people: <c>concurrency 10, per key 2, rate 100/s</c>.</summary>
+    /// <summary>For people: <c>concurrency 10, per key 2, rate 100/s, rate per key 5/s</c>.</summary>
     public override string ToString() => string.Join(", ", new[]
     {
         Concurrency is { } c ? $"concurrency {c}" : null,
         PerKey is { } k ? $"per key {k}" : null,
         Rate is { } r ? $"rate {r}" : null,
+        RatePerKey is { } kr ? $"rate per key {kr}" : null,
     }.Where(s => s is not null));
 }
 

@@ -3,13 +3,14 @@ using System.Text.Json;
 namespace Gantry.Flow;
 
 /// <summary>
-/// A queue's limits as JSON: <c>{"concurrency": 10, "per_key": 2, "rate": "100/s"}</c>, each optional (at least one).
+/// A queue's limits as JSON: <c>{"concurrency": 10, "per_key": 2, "rate": "100/s", "rate_per_key": "5/s"}</c>, each
+/// optional (at least one).
 /// The body of <c>PUT /api/v1/queues/{name}/limits</c>; every error names its field.
 /// </summary>
 public static class QueueLimitsDocument
 {
     /// <summary>The fields a limits document may hold.</summary>
-    public static readonly IReadOnlyList<string> Fields = ["concurrency", "per_key", "rate"];
+    public static readonly IReadOnlyList<string> Fields = ["concurrency", "per_key", "rate", "rate_per_key"];
 
     /// <summary>Reads and validates a limits document; throws <see cref="InvalidInputException"/> naming the field (or <c>body</c> for text that is not JSON).</summary>
     public static QueueLimits Read(string text)
@@ -32,7 +33,7 @@ public static class QueueLimitsDocument
     {
         string Field(string name) => at is null ? name : $"{at}.{name}";
         if (e.ValueKind != JsonValueKind.Object)
-            throw new InvalidInputException(at ?? "body", "must be an object with concurrency, per_key and/or rate");
+            throw new InvalidInputException(at ?? "body", "must be an object with concurrency, per_key, rate and/or rate_per_key");
         var limits = new QueueLimits();
         foreach (var p in e.EnumerateObject())
         {
@@ -41,12 +42,8 @@ public static class QueueLimitsDocument
             {
                 "concurrency" => limits with { Concurrency = Int(p.Value, Field("concurrency")) },
                 "per_key" => limits with { PerKey = Int(p.Value, Field("per_key")) },
-                "rate" => limits with
-                {
-                    Rate = p.Value.ValueKind == JsonValueKind.String
-                        ? QueueRate.Parse(p.Value.GetString(), Field("rate"))
-                        : throw new InvalidInputException(Field("rate"), "must be a string such as \"100/s\", \"600/m\" or \"1000/h\""),
-                },
+                "rate" => limits with { Rate = Rate(p.Value, Field("rate")) },
+                "rate_per_key" => limits with { RatePerKey = Rate(p.Value, Field("rate_per_key")) },
                 _ => throw new InvalidInputException(at ?? "body", $"unknown field '{p.Name}' (known fields: {string.Join(", ", Fields)})", p.Name),
             };
         }
@@ -70,10 +67,16 @@ public static class QueueLimitsDocument
             if (limits.Concurrency is { } c) w.WriteNumber("concurrency", c);
             if (limits.PerKey is { } k) w.WriteNumber("per_key", k);
             if (limits.Rate is { } r) w.WriteString("rate", r.ToString());
+            if (limits.RatePerKey is { } kr) w.WriteString("rate_per_key", kr.ToString());
             w.WriteEndObject();
         }
         return stream.ToArray();
     }
+
+    private static QueueRate Rate(JsonElement value, string field) =>
+        value.ValueKind == JsonValueKind.String
+            ? QueueRate.Parse(value.GetString(), field)
+            : throw new InvalidInputException(field, "must be a string such as \"100/s\", \"600/m\" or \"1000/h\"");
 
     private static int Int(JsonElement value, string field) =>
         value.ValueKind == JsonValueKind.Number && value.TryGetInt32(out var n) ? n

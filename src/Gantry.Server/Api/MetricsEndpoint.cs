@@ -55,6 +55,10 @@ internal static class MetricsEndpoint
             sb.AppendLine("# TYPE gantry_queue_limit_rate_starts gauge");
             foreach (var l in limits.Where(l => l.Limits.Rate is not null))
                 sb.Append(CultureInfo.InvariantCulture, $"gantry_queue_limit_rate_starts{{queue=\"{Escape(l.Queue)}\",window_seconds=\"{l.Limits.Rate!.Per.TotalSeconds}\",limit=\"{l.Limits.Rate.Count}\"}} {l.StartedInWindow}\n");
+            sb.AppendLine("# HELP gantry_queue_limit_rate_per_key The queue's rate per concurrency key: most starts of one key per window.");
+            sb.AppendLine("# TYPE gantry_queue_limit_rate_per_key gauge");
+            foreach (var l in limits.Where(l => l.Limits.RatePerKey is not null))
+                sb.Append(CultureInfo.InvariantCulture, $"gantry_queue_limit_rate_per_key{{queue=\"{Escape(l.Queue)}\",window_seconds=\"{l.Limits.RatePerKey!.Per.TotalSeconds}\"}} {l.Limits.RatePerKey.Count}\n");
             sb.AppendLine("# HELP gantry_queue_held_back Queued jobs held back by a used-up concurrency limit or rate.");
             sb.AppendLine("# TYPE gantry_queue_held_back gauge");
             foreach (var l in limits)

@@ -25,7 +25,7 @@ internal static class QueuesAndWorkersEndpoints
             })
             .WithName("SetQueueLimits").Accepts<QueueLimitsBody>("application/json").Produces(StatusCodes.Status204NoContent)
             .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound)
-            .WithSummary("Set a queue's flow limits (replacing any it had): concurrency, per_key, rate such as \"100/s\"")
+            .WithSummary("Set a queue's flow limits (replacing any it had): concurrency, per_key, rate such as \"100/s\", rate_per_key such as \"5/s\"")
             .WithMetadata(new RequiredScope(ApiScope.Admin));
         queues.MapDelete("/{name}/limits", (string name, IJobStore store, CancellationToken ct) => Queue(name, store.QueueLimitsClearAsync, ct))
             .WithName("ClearQueueLimits").Produces(StatusCodes.Status204NoContent).ProducesProblem(StatusCodes.Status404NotFound)
@@ -49,7 +49,7 @@ internal static class QueuesAndWorkersEndpoints
     }
 
     /// <summary>The body of <c>PUT /api/v1/queues/{name}/limits</c> (read by <see cref="QueueLimitsDocument"/>), for the OpenAPI document.</summary>
-    internal sealed record QueueLimitsBody(int? Concurrency, int? PerKey, string? Rate);
+    internal sealed record QueueLimitsBody(int? Concurrency, int? PerKey, string? Rate, string? RatePerKey);
 
     private static async Task<IResult> Queue(string name, Func<string, CancellationToken, Task> act, CancellationToken ct)
     {

@@ -232,9 +232,15 @@ public sealed record QueueView(string Queue, long Waiting, long Scheduled, long 
 /// <param name="HeldBack">Queued jobs a limit holds back now: the backlog while the concurrency limit or the rate is used up, else 0.</param>
 public sealed record QueueLimitsView(int? Concurrency, int? PerKey, string? Rate, long Running, long StartedInWindow, long HeldBack)
 {
+    /// <summary>Most starts of one concurrency key per window (<c>5/s</c>); null for no limit.</summary>
+    public string? RatePerKey { get; init; }
+
     internal static QueueLimitsView From(Gantry.Flow.QueueLimitStatus s, long queued) => new(
         s.Limits.Concurrency, s.Limits.PerKey, s.Limits.Rate?.ToString(), s.Running, s.StartedInWindow,
-        s.Limits.Concurrency <= s.Running || s.Limits.Rate?.Count <= s.StartedInWindow ? queued : 0);
+        s.Limits.Concurrency <= s.Running || s.Limits.Rate?.Count <= s.StartedInWindow ? queued : 0)
+    {
+        RatePerKey = s.Limits.RatePerKey?.ToString(),
+    };
 
     /// <summary>The limits themselves, as a client of the API reads them.</summary>
     public Gantry.Flow.QueueLimits ToLimits() => new()
@@ -242,6 +248,7 @@ public sealed record QueueLimitsView(int? Concurrency, int? PerKey, string? Rate
         Concurrency = Concurrency,
         PerKey = PerKey,
         Rate = Rate is null ? null : Gantry.Flow.QueueRate.Parse(Rate, "rate"),
+        RatePerKey = RatePerKey is null ? null : Gantry.Flow.QueueRate.Parse(RatePerKey, "rate_per_key"),
     };
 }
 

@@ -34,6 +34,8 @@ internal sealed class PostgresFlowLimits(PostgresDatabase db, PostgresLimitedQue
     // many keys as it has room for; from each it takes the first jobs up to the key's free room and an equal share
     // of the room; candidates go lowest turn first (the key's slots held + the job's place), then walk order, then
     // priority and age; the cursor moves to the last key served. Its cost follows the jobs it claims, not the keys.
+    // A key's room is also bounded by its rate per key (its starts within the window, recorded per key served in
+    // queue_key_starts); a queue with only a rate per key is claimed by the same walk.
     private static string LimitedClaimSql(bool perKey)
     {
         var pick = perKey
@@ -50,6 +52,15 @@ internal sealed class PostgresFlowLimits(PostgresDatabase db, PostgresLimitedQue
             SELECT r.concurrency_key AS k, r.ctid AS rid, r.priority, r.seq, {{ReadyFilters}} AS passes
             FROM job_ready AS r WHERE r.queue = @queue AND r.concurrency_key > {0}
             ORDER BY r.concurrency_key, r.priority DESC, r.seq LIMIT 1
+            """;
+        // How many more jobs of key {0} may start now (b.n: the slots it holds): its per-key limit less those slots, and
+        // its rate per key less its starts within the window (jobs without a key count as the key ''); either absent, no bound.
+        var keyRoom = $$"""
+            SELECT least(coalesce(lim.per_key - b.n, {{QueueLimits.MaxLimit}}),
+                         coalesce(lim.key_rate_count - (SELECT coalesce(sum(s.n), 0) FROM queue_key_starts AS s
+                                                        WHERE lim.key_rate_count IS NOT NULL AND s.queue = @queue
+                                                          AND s.concurrency_key = coalesce({0}, '') AND s.at > lim.now - lim.key_window),
+                                  {{QueueLimits.MaxLimit}})) AS n
             """;
         var candidates = !perKey ? "" : $"""
             keys_fwd(k, ord, rid, priority, seq, passes) AS (
@@ -76,20 +87,22 @@ internal sealed class PostgresFlowLimits(PostgresDatabase db, PostgresLimitedQue
               SELECT c.rid, c.priority, c.seq, keys.k, keys.ord, b.n + c.rn AS turn
               FROM lim CROSS JOIN share CROSS JOIN keys
               CROSS JOIN LATERAL (SELECT count(*) AS n FROM jobs AS s WHERE s.queue = @queue AND s.concurrency_key = keys.k AND s.slot) AS b
+              CROSS JOIN LATERAL ({string.Format(keyRoom, "keys.k")}) AS free
               CROSS JOIN LATERAL (
                 -- One job per key (a claim with more keys than room): the one the walk found, when this worker may run it.
                 SELECT keys.rid, keys.priority, keys.seq, 1::bigint AS rn
-                WHERE share.q = 1 AND keys.passes AND b.n < lim.per_key
+                WHERE share.q = 1 AND keys.passes AND free.n > 0
                 UNION ALL
                 (SELECT r.ctid, r.priority, r.seq, row_number() OVER (ORDER BY r.priority DESC, r.seq)
                  FROM job_ready AS r
                  WHERE NOT (share.q = 1 AND keys.passes) AND r.queue = @queue AND r.concurrency_key = keys.k AND {ReadyFilters}
                  ORDER BY r.priority DESC, r.seq
-                 LIMIT greatest(0, least(share.q, lim.per_key - b.n)))) AS c
+                 LIMIT greatest(0, least(share.q, free.n)))) AS c
               UNION ALL
               SELECT c.rid, c.priority, c.seq, NULL, 0, b.n + row_number() OVER (ORDER BY c.priority DESC, c.seq)
               FROM lim CROSS JOIN share
               CROSS JOIN (SELECT count(*) AS n FROM jobs AS s WHERE s.queue = @queue AND s.concurrency_key IS NULL AND s.slot) AS b
+              CROSS JOIN LATERAL ({string.Format(keyRoom, "NULL")}) AS free
               CROSS JOIN LATERAL (
                 SELECT h.rid, h.priority, h.seq FROM (
                   SELECT r.ctid AS rid, r.priority, r.seq, r.concurrency_key FROM job_ready AS r
@@ -97,19 +110,34 @@ internal sealed class PostgresFlowLimits(PostgresDatabase db, PostgresLimitedQue
                   ORDER BY r.priority DESC, r.seq LIMIT {UnkeyedLookahead}) AS h
                 WHERE h.concurrency_key IS NULL
                 ORDER BY h.priority DESC, h.seq
-                LIMIT greatest(0, least(share.q, lim.per_key - b.n))) AS c),
+                LIMIT greatest(0, least(share.q, free.n))) AS c),
             pick AS (
               SELECT cand.rid, cand.k, cand.ord FROM cand ORDER BY cand.turn, cand.ord, cand.priority DESC, cand.seq LIMIT (SELECT n FROM room)),
             moved AS (
               UPDATE queue_limits SET cursor_key = (SELECT pick.k FROM pick WHERE pick.k IS NOT NULL ORDER BY pick.ord DESC LIMIT 1)
               WHERE queue = @queue AND EXISTS (SELECT 1 FROM pick WHERE pick.k IS NOT NULL)),
             """;
+        // The plain claim takes nothing from a queue that has limits per key since this instance read its limits: it
+        // claims by the per-key statement once it reads them again (within LimitedQueues.RefreshEvery).
+        var keyed = perKey ? "" : " WHERE lim.per_key IS NULL AND lim.key_rate_count IS NULL";
+        var keyStarts = !perKey ? "" : """
+            key_started AS (
+              INSERT INTO queue_key_starts (queue, concurrency_key, at, n)
+              SELECT @queue, coalesce(ready.concurrency_key, ''), lim.now, count(*)
+              FROM claimed JOIN ready ON ready.job_id = claimed.id CROSS JOIN lim
+              WHERE lim.key_rate_count IS NOT NULL
+              GROUP BY 2, 3),
+            key_expired AS (
+              DELETE FROM queue_key_starts AS s USING lim
+              WHERE lim.key_rate_count IS NOT NULL AND s.queue = @queue AND s.at <= lim.now - lim.key_window),
+            """;
         return $"""
             WITH RECURSIVE lim AS (
-              SELECT l.concurrency, l.per_key, l.rate_count, l.rate_window_ms * interval '1 millisecond' AS window, l.cursor_key, clock_timestamp() AS now
+              SELECT l.concurrency, l.per_key, l.rate_count, l.rate_window_ms * interval '1 millisecond' AS window, l.cursor_key, clock_timestamp() AS now,
+                     l.key_rate_count, l.key_rate_window_ms * interval '1 millisecond' AS key_window
               FROM queue_limits AS l WHERE l.queue = @queue),
             room AS (
-              SELECT CASE WHEN EXISTS (SELECT 1 FROM lim) AND NOT EXISTS (SELECT 1 FROM queue_pauses WHERE queue = @queue) AND {WorkerStates.ClaimsSql}
+              SELECT CASE WHEN EXISTS (SELECT 1 FROM lim{keyed}) AND NOT EXISTS (SELECT 1 FROM queue_pauses WHERE queue = @queue) AND {WorkerStates.ClaimsSql}
                 THEN greatest(0, least(@limit::bigint,
                   coalesce((SELECT lim.concurrency - (SELECT count(*) FROM jobs AS s WHERE s.queue = @queue AND s.slot) FROM lim WHERE lim.concurrency IS NOT NULL), @limit),
                   coalesce((SELECT {FlowSql.ClaimCeiling("concurrency")} FROM lim WHERE concurrency IS NOT NULL), @limit),
@@ -118,7 +146,7 @@ internal sealed class PostgresFlowLimits(PostgresDatabase db, PostgresLimitedQue
             {candidates}
             ready AS (
               DELETE FROM job_ready WHERE ctid = ANY(ARRAY({pick}))
-              RETURNING job_id),
+              RETURNING job_id, concurrency_key),
             claimed AS (
               UPDATE jobs
               SET state = '{JobState.Running.ToText()}', attempt = attempt + 1, worker_id = @worker,
@@ -131,6 +159,7 @@ internal sealed class PostgresFlowLimits(PostgresDatabase db, PostgresLimitedQue
               SELECT @queue, lim.now, (SELECT count(*) FROM claimed) FROM lim WHERE lim.rate_count IS NOT NULL AND EXISTS (SELECT 1 FROM claimed)),
             expired AS (
               DELETE FROM queue_starts AS s USING lim WHERE s.queue = @queue AND s.at <= lim.now - lim.window),
+            {keyStarts}
             lease AS (
               {PostgresLeases.ClaimLeaseRecord("claimed")})
             SELECT claimed.*, (SELECT seq FROM lease) FROM claimed
@@ -150,16 +179,19 @@ internal sealed class PostgresFlowLimits(PostgresDatabase db, PostgresLimitedQue
             await using (var had = Command(c, "SELECT EXISTS (SELECT 1 FROM queue_limits WHERE queue = @queue)").Bind("@queue", queue))
                 limitedBefore = await had.ExecuteScalarAsync(ct).ConfigureAwait(false) is true;
             await using (var set = Command(c, """
-                INSERT INTO queue_limits (queue, concurrency, per_key, rate_count, rate_window_ms, updated_at)
-                VALUES (@queue, @concurrency, @per_key, @rate_count, @rate_window_ms, @now)
+                INSERT INTO queue_limits (queue, concurrency, per_key, rate_count, rate_window_ms, key_rate_count, key_rate_window_ms, updated_at)
+                VALUES (@queue, @concurrency, @per_key, @rate_count, @rate_window_ms, @key_rate_count, @key_rate_window_ms, @now)
                 ON CONFLICT (queue) DO UPDATE SET concurrency = excluded.concurrency, per_key = excluded.per_key,
-                  rate_count = excluded.rate_count, rate_window_ms = excluded.rate_window_ms, updated_at = excluded.updated_at
+                  rate_count = excluded.rate_count, rate_window_ms = excluded.rate_window_ms,
+                  key_rate_count = excluded.key_rate_count, key_rate_window_ms = excluded.key_rate_window_ms, updated_at = excluded.updated_at
                 """)
                 .Bind("@queue", queue)
                 .Bind("@concurrency", limits.Concurrency, NpgsqlDbType.Integer)
                 .Bind("@per_key", limits.PerKey, NpgsqlDbType.Integer)
                 .Bind("@rate_count", limits.Rate?.Count, NpgsqlDbType.Integer)
                 .Bind("@rate_window_ms", limits.Rate is { } r ? (long?)r.Per.TotalMilliseconds : null, NpgsqlDbType.Bigint)
+                .Bind("@key_rate_count", limits.RatePerKey?.Count, NpgsqlDbType.Integer)
+                .Bind("@key_rate_window_ms", limits.RatePerKey is { } kr ? (long?)kr.Per.TotalMilliseconds : null, NpgsqlDbType.Bigint)
                 .Bind("@now", db.Now()))
                 await set.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
             // A queue that gets limits: its jobs running now count against them from now on (one scan of jobs, only then).
@@ -185,10 +217,11 @@ internal sealed class PostgresFlowLimits(PostgresDatabase db, PostgresLimitedQue
             await using var clear = Command(c, "DELETE FROM queue_limits WHERE queue = @queue").Bind("@queue", queue);
             await clear.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
             // Slots of a queue without limits count nothing: its running jobs lose their mark (and their entries in
-            // jobs_slots), and its starts go.
+            // jobs_slots), and its starts (per queue and per key) go.
             await using var slots = Command(c, """
                 UPDATE jobs SET slot = NULL WHERE queue = @queue AND slot;
-                DELETE FROM queue_starts WHERE queue = @queue
+                DELETE FROM queue_starts WHERE queue = @queue;
+                DELETE FROM queue_key_starts WHERE queue = @queue
                 """).Bind("@queue", queue);
             await slots.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
             await db.NotifyAsync(c, PostgresNotifications.Jobs, ct).ConfigureAwait(false);
@@ -208,7 +241,7 @@ internal sealed class PostgresFlowLimits(PostgresDatabase db, PostgresLimitedQue
     public Task<IReadOnlyList<QueueLimitStatus>> QueueLimitsListAsync(CancellationToken ct) => db.RunAsync<IReadOnlyList<QueueLimitStatus>>(async c =>
     {
         await using var cmd = Command(c, """
-            SELECT l.queue, l.concurrency::bigint, l.per_key::bigint, l.rate_count::bigint, l.rate_window_ms,
+            SELECT l.queue, l.concurrency::bigint, l.per_key::bigint, l.rate_count::bigint, l.rate_window_ms, l.key_rate_count::bigint, l.key_rate_window_ms,
                    (SELECT count(*) FROM jobs AS s WHERE s.queue = l.queue AND s.slot),
                    (SELECT coalesce(sum(s.n), 0) FROM queue_starts AS s
                     WHERE s.queue = l.queue AND l.rate_window_ms IS NOT NULL AND s.at > clock_timestamp() - l.rate_window_ms * interval '1 millisecond')
@@ -218,9 +251,9 @@ internal sealed class PostgresFlowLimits(PostgresDatabase db, PostgresLimitedQue
         var list = new List<QueueLimitStatus>();
         while (await r.ReadAsync(ct).ConfigureAwait(false))
         {
-            var limits = QueueLimits.FromStored(r.GetInt64OrNull(1), r.GetInt64OrNull(2), r.GetInt64OrNull(3), r.GetInt64OrNull(4));
+            var limits = QueueLimits.FromStored(r.GetInt64OrNull(1), r.GetInt64OrNull(2), r.GetInt64OrNull(3), r.GetInt64OrNull(4), r.GetInt64OrNull(5), r.GetInt64OrNull(6));
             if (limits is null) continue;
-            list.Add(new QueueLimitStatus(r.GetString(0), limits, Convert.ToInt64(r.GetValue(5)), Convert.ToInt64(r.GetValue(6))));
+            list.Add(new QueueLimitStatus(r.GetString(0), limits, Convert.ToInt64(r.GetValue(7)), Convert.ToInt64(r.GetValue(8))));
         }
         return list;
     }, ct);

@@ -17,7 +17,11 @@ internal sealed class PostgresLimitedQueues
 
     /// <summary>The statement whose rows <see cref="ReadAsync"/> takes: read by a claim, before it builds its statements,
     /// when the last read is older than <see cref="LimitedQueues.RefreshEvery"/>.</summary>
-    public const string ReadSql = "SELECT queue, per_key IS NOT NULL, rate_count::bigint, rate_window_ms FROM queue_limits";
+    public const string ReadSql = """
+        SELECT queue, per_key IS NOT NULL OR key_rate_count IS NOT NULL, coalesce(rate_count, key_rate_count)::bigint,
+               CASE WHEN rate_count IS NOT NULL THEN rate_window_ms ELSE key_rate_window_ms END
+        FROM queue_limits
+        """;
 
     /// <summary>True when the sets are older than <see cref="LimitedQueues.RefreshEvery"/>, or were invalidated.</summary>
     public bool IsStale => _limited.IsStale;
@@ -25,7 +29,7 @@ internal sealed class PostgresLimitedQueues
     /// <summary>Whether <paramref name="queue"/> had limits at the last read.</summary>
     public bool IsLimited(string queue) => _limited.Queues.Contains(queue);
 
-    /// <summary>Whether <paramref name="queue"/> had a per-key limit at the last read.</summary>
+    /// <summary>Whether <paramref name="queue"/> had a per-key limit (of concurrency or rate) at the last read.</summary>
     public bool IsPerKey(string queue) => _perKeyQueues.Contains(queue);
 
     /// <summary>Takes the rows of <see cref="ReadSql"/> as the queues with limits.</summary>

@@ -544,6 +544,20 @@ internal static class PostgresSchema
             DROP TABLE queue_slots;
             DROP TABLE queue_slot_deltas;
             """),
+        (21, """
+            -- A rate per concurrency key (docs/flow-control.md, "Rate limits"): at most key_rate_count starts of one key in
+            -- any window of key_rate_window_ms. Each limited claim records its starts per key it served (jobs without a key
+            -- as the key ''), kept for one window; the claim reads a key's starts over (queue, concurrency_key, at).
+            ALTER TABLE queue_limits ADD COLUMN key_rate_count integer, ADD COLUMN key_rate_window_ms bigint;
+            CREATE TABLE queue_key_starts (
+              queue           text        NOT NULL,
+              concurrency_key text        NOT NULL,
+              at              timestamptz NOT NULL,
+              n               integer     NOT NULL
+            );
+            CREATE INDEX queue_key_starts_key ON queue_key_starts (queue, concurrency_key, at);
+            CREATE INDEX queue_key_starts_at ON queue_key_starts (queue, at);
+            """),
     ];
 
     public static int LatestVersion => Migrations[^1].Version;

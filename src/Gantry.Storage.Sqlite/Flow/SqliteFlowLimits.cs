@@ -42,25 +42,33 @@ internal sealed class SqliteFlowLimits(SqliteDatabase db, StoreSignals signals, 
     /// The claim of a per-key queue (its keys served round-robin from the one after the key served last): from each key
     /// of the walk, the first jobs up to the key's free room and its share of the room (an equal share of @limit for each
     /// key walked, at least one, at most @per_key: the claim reads about as many candidates as it takes); the lowest turns go
-    /// first (the key's slots held + the job's place), then walk order, then priority and age. Jobs without a key take
-    /// turns as one key, first in the walk. Returns each job's key after the claim's columns, for the cursor.
+    /// first (the key's slots held + the job's place), then walk order, then priority and age; a key takes no more than
+    /// its rate per key leaves (@key_rate less its starts in the window). Jobs without a key take turns as one key, first
+    /// in the walk (the key '' for the rate). Returns each job's key after the claim's columns, for the cursor and the starts.
     /// </summary>
+    /// <summary>A key's starts within its rate's window (@key_since); 0 without a rate per key (@key_rate unbounded).</summary>
+    private static string KeyStarts(string key) =>
+        $"(SELECT coalesce(sum(ks.n), 0) FROM queue_key_starts AS ks WHERE @key_rate < {QueueLimits.MaxLimit + 1} AND ks.queue = @queue AND ks.concurrency_key = {key} AND ks.at > @key_since)";
+
     private static string PerKeyClaimSql(int? types, int caps) => $"""
         {PerKeyWalkSql},
         share(n) AS MATERIALIZED (
           SELECT min(@per_key, max(1, (@limit + c - 1) / c)) FROM (SELECT max(1, count(*)) AS c FROM keys)),
         cand AS (
           SELECT j.seq, j.priority, keys.ord,
-                 (SELECT count(*) FROM jobs AS s WHERE s.queue = @queue AND s.concurrency_key = keys.k AND s.slot = 1 AND s.state = 'running')
-                 + row_number() OVER (PARTITION BY keys.k ORDER BY j.priority DESC, j.seq) AS turn
+                 (SELECT count(*) FROM jobs AS s WHERE s.queue = @queue AND s.concurrency_key = keys.k AND s.slot = 1 AND s.state = 'running') AS held,
+                 {KeyStarts("keys.k")} AS started,
+                 row_number() OVER (PARTITION BY keys.k ORDER BY j.priority DESC, j.seq) AS rn
           FROM keys
           JOIN jobs AS j ON j.seq IN (
             SELECT x.seq FROM jobs AS x
             WHERE x.state = 'queued' AND x.queue = @queue AND x.concurrency_key = keys.k {ClaimStatements.Filters(types, caps, "x")}
             ORDER BY x.priority DESC, x.seq LIMIT (SELECT n FROM share))
           UNION ALL
-          SELECT h.seq, h.priority, 0, (SELECT count(*) FROM jobs AS s WHERE s.queue = @queue AND s.concurrency_key IS NULL AND s.slot = 1 AND s.state = 'running')
-                 + row_number() OVER (ORDER BY h.priority DESC, h.seq)
+          SELECT h.seq, h.priority, 0,
+                 (SELECT count(*) FROM jobs AS s WHERE s.queue = @queue AND s.concurrency_key IS NULL AND s.slot = 1 AND s.state = 'running'),
+                 {KeyStarts("''")},
+                 row_number() OVER (ORDER BY h.priority DESC, h.seq)
           FROM (SELECT x.seq, x.priority, x.concurrency_key FROM jobs AS x
                 WHERE x.state = 'queued' AND x.queue = @queue {ClaimStatements.Filters(types, caps, "x")}
                 ORDER BY x.priority DESC, x.seq LIMIT {UnkeyedLookahead}) AS h
@@ -70,9 +78,9 @@ internal sealed class SqliteFlowLimits(SqliteDatabase db, StoreSignals signals, 
             started_at = @now, progress = NULL, progress_message = NULL, slot = 1
         WHERE seq IN (
             SELECT cand.seq FROM cand
-            WHERE cand.turn <= @per_key
+            WHERE cand.held + cand.rn <= @per_key AND cand.started + cand.rn <= @key_rate
               AND NOT EXISTS (SELECT 1 FROM queue_pauses WHERE queue = @queue) AND {WorkerStates.ClaimsSql}
-            ORDER BY cand.turn, cand.ord, cand.priority DESC, cand.seq
+            ORDER BY cand.held + cand.rn, cand.ord, cand.priority DESC, cand.seq
             LIMIT @limit)
         {ClaimStatements.Returning}, concurrency_key
         """;
@@ -90,7 +98,11 @@ internal sealed class SqliteFlowLimits(SqliteDatabase db, StoreSignals signals, 
         if (!_limited.IsStale) return;
         var queues = new List<string>();
         var rates = new Dictionary<string, QueueRate>(StringComparer.Ordinal);
-        var read = db.Raw("SELECT queue, rate_count, rate_window_ms FROM queue_limits");
+        // The wake after a short claim follows the queue's rate, else its rate per key.
+        var read = db.Raw("""
+            SELECT queue, coalesce(rate_count, key_rate_count), CASE WHEN rate_count IS NOT NULL THEN rate_window_ms ELSE key_rate_window_ms END
+            FROM queue_limits
+            """);
         try
         {
             while (read.Step())
@@ -114,14 +126,16 @@ internal sealed class SqliteFlowLimits(SqliteDatabase db, StoreSignals signals, 
     /// </summary>
     public bool ClaimLimited(QueueDemand demand, JobClaimParams p, long now, long leaseUntil, List<(long Seq, ClaimedJob Job, bool IsStep)> claimed, List<string> heldBack)
     {
-        long? concurrency, perKey, rateCount, rateWindow;
+        long? concurrency, perKey, rateCount, rateWindow, keyRateCount, keyRateWindow;
         string cursor;
-        var read = db.Raw("SELECT concurrency, per_key, rate_count, rate_window_ms, cursor_key FROM queue_limits WHERE queue = @queue").Bind("@queue", demand.Queue);
+        var read = db.Raw("SELECT concurrency, per_key, rate_count, rate_window_ms, cursor_key, key_rate_count, key_rate_window_ms FROM queue_limits WHERE queue = @queue")
+            .Bind("@queue", demand.Queue);
         try
         {
             if (!read.Step()) return false;
             (concurrency, perKey, rateCount, rateWindow) = (read.GetInt64OrNull(0), read.GetInt64OrNull(1), read.GetInt64OrNull(2), read.GetInt64OrNull(3));
             cursor = read.GetString(4);
+            (keyRateCount, keyRateWindow) = (read.GetInt64OrNull(5), read.GetInt64OrNull(6));
         }
         finally
         {
@@ -141,22 +155,31 @@ internal sealed class SqliteFlowLimits(SqliteDatabase db, StoreSignals signals, 
             return true;
         }
 
-        var shape = (p.JobTypes?.Count, p.Capabilities.Count, perKey is not null);
+        var keyed = perKey is not null || keyRateCount is not null;
+        if (keyRateWindow is { } kw)
+            db.Raw("DELETE FROM queue_key_starts WHERE queue = @queue AND at <= @since").Bind("@queue", demand.Queue).Bind("@since", now - kw).Execute();
+        var shape = (p.JobTypes?.Count, p.Capabilities.Count, keyed);
         if (!_limitedClaimSql.TryGetValue(shape, out var sql))
             _limitedClaimSql[shape] = sql = shape.Item3 ? PerKeyClaimSql(shape.Item1, shape.Item2) : ClaimStatements.Sql(shape.Item1, shape.Item2, limited: true);
         var claim = db.Raw(sql).Bind("@worker", p.WorkerId).Bind("@lease_until", leaseUntil).Bind("@now", now)
             .Bind("@queue", demand.Queue).Bind("@limit", room);
-        if (perKey is { } k) claim.Bind("@per_key", k).Bind("@cursor", cursor);
+        if (keyed)
+            claim.Bind("@per_key", perKey ?? QueueLimits.MaxLimit).Bind("@cursor", cursor)
+                .Bind("@key_rate", keyRateCount ?? QueueLimits.MaxLimit + 1).Bind("@key_since", now - (keyRateWindow ?? 0));
         for (var i = 0; i < p.JobTypes?.Count; i++) claim.Bind($"@t{i}", p.JobTypes[i]);
         for (var i = 0; i < p.Capabilities.Count; i++) claim.Bind($"@c{i}", p.Capabilities[i]);
         var first = claimed.Count;
         string? after = null, wrapped = null; // the last key served after the cursor, and up to it
+        Dictionary<string, int>? keyStarts = keyRateCount is null ? null : new(StringComparer.Ordinal);
         try
         {
             while (claim.Step())
             {
                 claimed.Add((claim.GetInt64(0), reader.Read(claim, p.WorkerId), claim.GetInt64(17) == 1));
-                if (perKey is null || claim.GetStringOrNull(ClaimStatements.ReturningCount) is not { } key) continue;
+                if (!keyed) continue;
+                var key = claim.GetStringOrNull(ClaimStatements.ReturningCount);
+                if (keyStarts is not null) keyStarts[key ?? ""] = keyStarts.GetValueOrDefault(key ?? "") + 1;
+                if (key is null) continue;
                 if (string.CompareOrdinal(key, cursor) > 0) { if (after is null || string.CompareOrdinal(key, after) > 0) after = key; }
                 else if (wrapped is null || string.CompareOrdinal(key, wrapped) > 0) wrapped = key;
             }
@@ -174,6 +197,9 @@ internal sealed class SqliteFlowLimits(SqliteDatabase db, StoreSignals signals, 
         }
         if (rateCount is not null && claimed.Count > first)
             db.Raw("INSERT INTO queue_starts (queue, at, n) VALUES (@queue, @now, @n)").Bind("@queue", demand.Queue).Bind("@now", now).Bind("@n", claimed.Count - first).Execute();
+        foreach (var (key, n) in keyStarts ?? [])
+            db.Raw("INSERT INTO queue_key_starts (queue, concurrency_key, at, n) VALUES (@queue, @key, @now, @n)")
+                .Bind("@queue", demand.Queue).Bind("@key", key).Bind("@now", now).Bind("@n", n).Execute();
         return true;
     }
 
@@ -204,13 +230,15 @@ internal sealed class SqliteFlowLimits(SqliteDatabase db, StoreSignals signals, 
             using (var had = db.Prepared("SELECT EXISTS (SELECT 1 FROM queue_limits WHERE queue = @queue)").Bind("@queue", queue).ExecuteReader())
                 limitedBefore = had.Read() && had.GetInt64(0) == 1;
             db.Prepared("""
-                INSERT INTO queue_limits (queue, concurrency, per_key, rate_count, rate_window_ms, updated_at)
-                VALUES (@queue, @concurrency, @per_key, @rate_count, @rate_window_ms, @now)
+                INSERT INTO queue_limits (queue, concurrency, per_key, rate_count, rate_window_ms, key_rate_count, key_rate_window_ms, updated_at)
+                VALUES (@queue, @concurrency, @per_key, @rate_count, @rate_window_ms, @key_rate_count, @key_rate_window_ms, @now)
                 ON CONFLICT (queue) DO UPDATE SET concurrency = excluded.concurrency, per_key = excluded.per_key,
-                  rate_count = excluded.rate_count, rate_window_ms = excluded.rate_window_ms, updated_at = excluded.updated_at
+                  rate_count = excluded.rate_count, rate_window_ms = excluded.rate_window_ms,
+                  key_rate_count = excluded.key_rate_count, key_rate_window_ms = excluded.key_rate_window_ms, updated_at = excluded.updated_at
                 """)
                 .Bind("@queue", queue).Bind("@concurrency", limits.Concurrency).Bind("@per_key", limits.PerKey)
                 .Bind("@rate_count", limits.Rate?.Count).Bind("@rate_window_ms", limits.Rate is { } r ? (long?)r.Per.TotalMilliseconds : null)
+                .Bind("@key_rate_count", limits.RatePerKey?.Count).Bind("@key_rate_window_ms", limits.RatePerKey is { } kr ? (long?)kr.Per.TotalMilliseconds : null)
                 .Bind("@now", db.NowMs()).ExecuteNonQuery();
             // A queue that gets limits: its jobs running now count against them from now on (one scan of jobs, only then).
             if (!limitedBefore)
@@ -230,6 +258,7 @@ internal sealed class SqliteFlowLimits(SqliteDatabase db, StoreSignals signals, 
             ThrowIfUnknownQueue(queue);
             db.Prepared("DELETE FROM queue_limits WHERE queue = @queue").Bind("@queue", queue).ExecuteNonQuery();
             db.Prepared("DELETE FROM queue_starts WHERE queue = @queue").Bind("@queue", queue).ExecuteNonQuery();
+            db.Prepared("DELETE FROM queue_key_starts WHERE queue = @queue").Bind("@queue", queue).ExecuteNonQuery();
             return 0;
         }, ct).ConfigureAwait(false);
         _limited.Invalidate();
@@ -247,7 +276,7 @@ internal sealed class SqliteFlowLimits(SqliteDatabase db, StoreSignals signals, 
     {
         using var cmd = c.CreateCommand();
         cmd.CommandText = """
-            SELECT l.queue, l.concurrency, l.per_key, l.rate_count, l.rate_window_ms,
+            SELECT l.queue, l.concurrency, l.per_key, l.rate_count, l.rate_window_ms, l.key_rate_count, l.key_rate_window_ms,
                    (SELECT count(*) FROM jobs AS s WHERE s.queue = l.queue AND s.slot = 1 AND s.state = 'running'),
                    (SELECT coalesce(sum(s.n), 0) FROM queue_starts AS s WHERE s.queue = l.queue AND l.rate_window_ms IS NOT NULL AND s.at > @now - l.rate_window_ms)
             FROM queue_limits AS l ORDER BY l.queue
@@ -258,9 +287,9 @@ internal sealed class SqliteFlowLimits(SqliteDatabase db, StoreSignals signals, 
         while (r.Read())
         {
             static long? At(SqliteDataReader r, int i) => r.IsDBNull(i) ? null : r.GetInt64(i);
-            var limits = QueueLimits.FromStored(At(r, 1), At(r, 2), At(r, 3), At(r, 4));
+            var limits = QueueLimits.FromStored(At(r, 1), At(r, 2), At(r, 3), At(r, 4), At(r, 5), At(r, 6));
             if (limits is null) continue;
-            list.Add(new QueueLimitStatus(r.GetString(0), limits, r.GetInt64(5), r.GetInt64(6)));
+            list.Add(new QueueLimitStatus(r.GetString(0), limits, r.GetInt64(7), r.GetInt64(8)));
         }
         return list;
     }, ct);

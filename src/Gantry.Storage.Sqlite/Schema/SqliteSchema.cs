@@ -330,6 +330,21 @@ internal static class SqliteSchema
             CREATE INDEX jobs_type ON jobs (type);
             CREATE INDEX jobs_key ON jobs (idempotency_key) WHERE idempotency_key IS NOT NULL;
             """),
+        (14, """
+            -- A rate per concurrency key (docs/flow-control.md, "Rate limits"): at most key_rate_count starts of one key in
+            -- any window of key_rate_window_ms. Each limited claim records its starts per key it served (jobs without a key
+            -- as the key ''), kept for one window.
+            ALTER TABLE queue_limits ADD COLUMN key_rate_count INTEGER;
+            ALTER TABLE queue_limits ADD COLUMN key_rate_window_ms INTEGER;
+            CREATE TABLE queue_key_starts (
+              queue           TEXT    NOT NULL,
+              concurrency_key TEXT    NOT NULL,
+              at              INTEGER NOT NULL,
+              n               INTEGER NOT NULL
+            );
+            CREATE INDEX queue_key_starts_key ON queue_key_starts (queue, concurrency_key, at);
+            CREATE INDEX queue_key_starts_at ON queue_key_starts (queue, at);
+            """),
     ];
 
     public static int LatestVersion => Migrations[^1].Version;

@@ -33,7 +33,8 @@ internal sealed class LimitedQueues(TimeProvider time)
     /// <summary>
     /// After a claim of a limited queue came back short: raises <paramref name="signal"/> soon, so that workers that
     /// wait for work (their queue looked drained) claim again as soon as a slot or a start may be free instead of at
-    /// their next poll. For a rate, after the rate's mean spacing (its window over its count, at least 5 ms); for a
+    /// their next poll. For a rate (the queue's, else its rate per key), after the rate's mean spacing (its window over
+    /// its count, at least 5 ms); for a
     /// concurrency limit, after 10 ms, doubling while claims come back empty (an idle queue) up to 200 ms, the
     /// workers' own poll. One wake-up is pending at a time.
     /// </summary>

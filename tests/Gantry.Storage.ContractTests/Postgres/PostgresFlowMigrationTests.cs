@@ -14,11 +14,23 @@ public sealed class PostgresFlowMigrationTests(PostgresFixture fixture) : Postgr
     private Task<IReadOnlyList<ClaimedJob>> ClaimAsync(IJobStore store, int limit) =>
         store.JobClaimAsync(new JobClaimParams("w1", [new QueueDemand("q", limit)], TimeSpan.FromMinutes(1), [], null), Ct);
 
-    /// <summary>Takes <paramref name="schema"/> back to the tables of version 19 that migration 20 replaces (it can then run again).</summary>
+    /// <summary>Takes <paramref name="schema"/> back to version 20 (migration 21 can then run again).</summary>
+    internal static string UndoMigration21(string schema)
+    {
+        var s = $"\"{schema}\"";
+        return $"""
+            DROP TABLE {s}.queue_key_starts;
+            ALTER TABLE {s}.queue_limits DROP COLUMN key_rate_count, DROP COLUMN key_rate_window_ms;
+            """;
+    }
+
+    /// <summary>Takes <paramref name="schema"/> back to the tables of version 19 that migration 20 replaces, and undoes the
+    /// later ones (they can then run again).</summary>
     internal static string UndoMigration20(string schema)
     {
         var s = $"\"{schema}\"";
         return $"""
+            {UndoMigration21(schema)}
             DROP INDEX {s}.jobs_slots;
             CREATE TABLE {s}.queue_slots (queue text NOT NULL, concurrency_key text NOT NULL, n integer NOT NULL, PRIMARY KEY (queue, concurrency_key));
             CREATE TABLE {s}.queue_slot_deltas (queue text NOT NULL, concurrency_key text NOT NULL, n integer NOT NULL);
