@@ -221,6 +221,24 @@ public abstract partial class StoreContractTests
     }
 
     [Fact]
+    public async Task QueueLimits_PerKeySetByAnotherInstance_HoldsBeforeThisOneRereadsWhichQueuesLimitPerKey()
+    {
+        var jobs = Enumerable.Range(0, 5).Select(_ => Job() with { ConcurrencyKey = "k" }).ToArray();
+        await Store.JobEnqueueManyAsync(new JobEnqueueParams(jobs), Ct);
+        await LimitAsync(new QueueLimits { Concurrency = 10 });
+        var first = Assert.Single(await ClaimAsync(limit: 1)); // this instance has read the queue's limits: none per key
+        var other = await OpenAnotherAsync();
+        await other.QueueLimitsSetAsync("default", new QueueLimits { Concurrency = 10, PerKey = 1 }, Ct);
+
+        // Until this instance reads its limits again it claims nothing from the queue, never a second job of the key.
+        Assert.Empty(await ClaimAsync(limit: 10));
+        await Task.Delay(LimitedQueues.RefreshEvery + TimeSpan.FromMilliseconds(100), Ct);
+        Assert.Empty(await ClaimAsync(limit: 10));
+        await SucceedAsync(first);
+        Assert.Single(await ClaimAsync(limit: 10));
+    }
+
+    [Fact]
     public async Task QueueLimits_Cleared_QueueClaimsAsBefore()
     {
         await EnqueueManyAsync(5);
