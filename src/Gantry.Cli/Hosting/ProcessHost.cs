@@ -105,6 +105,7 @@ internal static class ProcessHost
         telemetry?.AddTo(builder.Services, serviceName);
         var host = WebHostFeature.IsSupported && listen is not null ? WebProcessHost.Build(builder, api, workerOptions, node) : ((HostApplicationBuilder)builder).Build();
         telemetry?.StartIn(host.Services);
+        StartupGarbage.ReleaseWhenStarted(host);
         return host;
     }
 
