@@ -43,4 +43,19 @@ public sealed partial class RunFootprintProcessTests : IDisposable
         run.Signal(GantryProcess.SigTerm);
         Assert.Equal(0, await run.WaitForExitAsync(Generous));
     }
+
+    /// <summary>The web host reads its optional appsettings.json once: no file watcher (a thread of its own) runs.</summary>
+    [Fact]
+    public async Task Run_WatchesNoFile()
+    {
+        await File.WriteAllTextAsync(_dir.File("appsettings.json"), "{}");
+        await using var run = GantryProcess.StartDll(_dir.Path, GantryProcess.CliPath, ["run", "--db", _dir.Db, "--listen", "127.0.0.1:0"], []);
+        await run.WaitForOutputAsync("Press Ctrl-C to stop.", Generous);
+
+        var threads = Directory.GetDirectories($"/proc/{run.Pid}/task").Select(t => File.ReadAllText(Path.Combine(t, "comm")).Trim()).ToList();
+        Assert.Contains("Kestrel Timer", threads);
+        Assert.DoesNotContain(".NET File Watch", threads);
+        run.Signal(GantryProcess.SigTerm);
+        Assert.Equal(0, await run.WaitForExitAsync(Generous));
+    }
 }

@@ -19,7 +19,9 @@ internal static class WebProcessHost
     /// <summary>A web application builder for <paramref name="api"/> (the API and dashboard) or, without it, <paramref name="metrics"/>.</summary>
     public static IHostApplicationBuilder CreateBuilder(ApiHosting? api, ApiHosting? metrics, MaintenanceOptions? maintenance, GantryConfig config)
     {
-        var web = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
+        // The host's optional appsettings.json is read once, not watched: its watcher is a thread and an inotify instance
+        // for a file a gantry process has no use for (its settings are gantry.json's, read by CommandSettings).
+        var web = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = ["--hostBuilder:reloadConfigOnChange=false"] });
         if (api is null)
         {
             web.WebHost.UseUrls(metrics!.Url);
