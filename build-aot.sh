@@ -24,18 +24,20 @@ fi
 
 # Warnings are not errors here: the trim and AOT analysis of the framework's and dependencies' code reports warnings
 # that are not Gantry's to fix. Everything is trimmed (TrimMode=full: a smaller program holds less in memory); the API
-# and the built-in handlers use source-generated JSON, and reflection-based System.Text.Json stays enabled for the
-# few places that still read by reflection (the JobClient an application may call with its own types).
-publish() { # project, executable
+# and the built-in handlers use source-generated JSON. In gantry, reflection-based System.Text.Json stays enabled for
+# the few places that still read by reflection (the JobClient an application may call with its own types);
+# gantry-worker's project leaves it out (it reads and writes only types with generated metadata).
+publish() { # project, executable, extra properties
   echo "build-aot: publishing Native AOT $2 to $out (takes minutes)…" >&2
   dotnet publish "$root/src/$1/$1.csproj" -c Release -r linux-x64 -o "$out" --nologo -v quiet \
-    -p:PublishAot=true -p:TreatWarningsAsErrors=false -p:JsonSerializerIsReflectionEnabledByDefault=true -p:TrimMode=full \
+    -p:PublishAot=true -p:TreatWarningsAsErrors=false -p:TrimMode=full "${@:3}" \
     >"$out-$2.log" 2>&1 || { tail -n 30 "$out-$2.log" >&2; echo "build-aot: publish of $2 failed (log: $out-$2.log)" >&2; exit 1; }
   echo "build-aot: $out/$2" >&2
 }
+publish_gantry() { publish Gantry.Cli gantry -p:JsonSerializerIsReflectionEnabledByDefault=true; }
 case "${1:-all}" in
-  gantry) publish Gantry.Cli gantry ;;
+  gantry) publish_gantry ;;
   gantry-worker) publish Gantry.Cli.Worker gantry-worker ;;
-  all) publish Gantry.Cli gantry; publish Gantry.Cli.Worker gantry-worker ;;
+  all) publish_gantry; publish Gantry.Cli.Worker gantry-worker ;;
   *) echo "build-aot: '$1' is not gantry, gantry-worker or nothing (both)" >&2; exit 2 ;;
 esac

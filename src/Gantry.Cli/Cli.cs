@@ -49,10 +49,15 @@ internal static partial class Cli
         return await parse.InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null }).ConfigureAwait(false);
     }
 
+    /// <summary>The parser's message for a value of the wrong type (generated at build time, as every regex of the CLI: the
+    /// Native AOT binaries then carry no regex parser or interpreter).</summary>
+    [System.Text.RegularExpressions.GeneratedRegex(@"^Cannot parse argument '(?<value>.*)' for option '(?<option>[^']+)' as expected type '(?<type>[^']+)'")]
+    private static partial System.Text.RegularExpressions.Regex CannotParse();
+
     /// <summary>Says "a whole number" where the parser says "System.Nullable`1[System.Int32]".</summary>
     private static string Friendly(string message)
     {
-        var m = System.Text.RegularExpressions.Regex.Match(message, @"^Cannot parse argument '(?<value>.*)' for option '(?<option>[^']+)' as expected type '(?<type>[^']+)'");
+        var m = CannotParse().Match(message);
         if (!m.Success) return message;
         var type = m.Groups["type"].Value;
         var expected = type.Contains("Int32") || type.Contains("Int64") ? "a whole number"

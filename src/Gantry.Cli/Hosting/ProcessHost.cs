@@ -34,6 +34,9 @@ internal static class ProcessHost
         ApiHosting? api = null, (Uri Url, string? Token)? server = null, Gantry.Worker.Links.IWorkerLink? link = null,
         Gantry.Server.Intake.JobsDirectoryOptions? jobsDir = null, ApiHosting? metrics = null, Gantry.Node.NodeOptions? node = null)
     {
+        // gantry-worker runs a worker only: the services below that test the switch are left out of it.
+        if (!CoordinatorAndNodeFeature.IsSupported && (maintenance is not null || jobsDir is not null || node is not null))
+            throw new InvalidOperationException("this executable hosts a worker only");
         // One process, its own worker and dead-worker detector: a heartbeat too seldom for the timeout is refused at start.
         if (workerOptions is not null && maintenance is not null)
             HeartbeatRule.Check(workerOptions.EffectiveHeartbeatInterval, maintenance.DeadWorkerTimeout, "--heartbeat-interval");
@@ -77,22 +80,22 @@ internal static class ProcessHost
             o.StopApplicationOnDrain = true;
         });
         // Alert webhooks join the maintenance services the leader runs.
-        if (maintenance is not null) builder.Services.AddGantryAlerts(config.Alerts);
+        if (CoordinatorAndNodeFeature.IsSupported && maintenance is not null) builder.Services.AddGantryAlerts(config.Alerts);
         // A coordinator holds the file's schedules, retention and limits: reconciled as it starts (every coordinator, idempotently).
-        if (maintenance is not null && config.Source is not null)
+        if (CoordinatorAndNodeFeature.IsSupported && maintenance is not null && config.Source is not null)
         {
             gantry.AddSchedules(Gantry.Storage.ScheduleOrigins.File, config.Schedules);
             foreach (var retention in config.Retention) gantry.AddQueueRetention(retention);
             foreach (var limits in config.Limits) gantry.AddQueueLimits(limits);
         }
-        if (jobsDir is not null) gantry.AddJobsDirectory(jobsDir with { KnownJobTypes = config.KnownJobTypes, Limits = jobsDir.Limits with { TypeLimits = config.TypeLimits } });
+        if (CoordinatorAndNodeFeature.IsSupported && jobsDir is not null) gantry.AddJobsDirectory(jobsDir with { KnownJobTypes = config.KnownJobTypes, Limits = jobsDir.Limits with { TypeLimits = config.TypeLimits } });
         if (workerOptions is not null)
         {
             gantry.AddBuiltInHandlers();
             foreach (var (type, spec) in config.Handlers) gantry.AddProcessHandler(type, spec);
             gantry.AddLinkedWorker(link);
         }
-        if (node is not null) gantry.AddNode();
+        if (CoordinatorAndNodeFeature.IsSupported && node is not null) gantry.AddNode();
         builder.Services.Configure<HostOptions>(o =>
         {
             // Room to drain, then to give abandoned handlers their grace period and write the last reports.
@@ -105,6 +108,7 @@ internal static class ProcessHost
         telemetry?.AddTo(builder.Services, serviceName);
         var host = WebHostFeature.IsSupported && listen is not null ? WebProcessHost.Build(builder, api, workerOptions, node) : ((HostApplicationBuilder)builder).Build();
         telemetry?.StartIn(host.Services);
+        StartupGarbage.ReleaseWhenStarted(host);
         return host;
     }
 

@@ -21,13 +21,21 @@ internal sealed record TelemetrySettings
 
     public TimeSpan ExportInterval { get; init; } = TimeSpan.FromSeconds(15);
 
-    /// <summary>The config's settings, else the environment's, else null (no export).</summary>
+    /// <summary>
+    /// The config's settings, else the environment's, else null (no export). An executable without the exporter
+    /// (<see cref="TelemetryExportFeature"/>) refuses either, naming where it is set.
+    /// </summary>
     public static TelemetrySettings? Resolve(GantryConfig config)
     {
-        if (config.Telemetry is not null) return config.Telemetry;
+        if (config.Telemetry is not null)
+        {
+            TelemetryExportFeature.Require($"{Path.GetFileName(config.Source ?? GantryConfig.DefaultFile)}: telemetry");
+            return config.Telemetry;
+        }
         if (Environment.GetEnvironmentVariable("OTEL_EXPORTER_OTLP_ENDPOINT") is not { Length: > 0 } env) return null;
         if (!Uri.TryCreate(env, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
             throw new InvalidInputException("OTEL_EXPORTER_OTLP_ENDPOINT", $"'{env}' is not an http(s) URL");
+        TelemetryExportFeature.Require("OTEL_EXPORTER_OTLP_ENDPOINT");
         return new TelemetrySettings
         {
             OtlpEndpoint = uri,
@@ -42,6 +50,8 @@ internal sealed record TelemetrySettings
     /// </summary>
     public void AddTo(IServiceCollection services, string serviceName)
     {
+        // Resolve has refused the settings where the exporter is left out; the test lets the trimmer drop it.
+        if (!TelemetryExportFeature.IsSupported) return;
         services.AddSingleton(_ => Start(serviceName));
         services.AddSingleton(_ => StartTracing(serviceName));
     }
@@ -49,6 +59,7 @@ internal sealed record TelemetrySettings
     /// <summary>Makes the providers <see cref="AddTo"/> registered, so that export starts with the host.</summary>
     public void StartIn(IServiceProvider services)
     {
+        if (!TelemetryExportFeature.IsSupported) return;
         services.GetRequiredService<MeterProvider>();
         services.GetRequiredService<TracerProvider>();
     }

@@ -17,7 +17,10 @@ internal static class WebHostFeature
     /// <summary>Refuses <paramref name="flag"/>, which needs HTTP, in an executable without it.</summary>
     public static void Require(string flag, string what)
     {
-        if (!IsSupported)
-            throw new InvalidInputException(flag, $"{what} needs ASP.NET Core, which gantry-worker leaves out to stay small: use `gantry worker` for it");
+        if (!IsSupported) throw LeftOut(flag, what, "ASP.NET Core");
     }
+
+    /// <summary>The one refusal of a feature <c>gantry-worker</c> leaves out: <paramref name="what"/> at <paramref name="where"/> needs <paramref name="part"/>.</summary>
+    public static InvalidInputException LeftOut(string where, string what, string part) =>
+        new(where, $"{what} needs {part}, which gantry-worker leaves out to stay small: use `gantry worker` for it");
 }

@@ -19,7 +19,9 @@ internal static class WebProcessHost
     /// <summary>A web application builder for <paramref name="api"/> (the API and dashboard) or, without it, <paramref name="metrics"/>.</summary>
     public static IHostApplicationBuilder CreateBuilder(ApiHosting? api, ApiHosting? metrics, MaintenanceOptions? maintenance, GantryConfig config)
     {
-        var web = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
+        // The host's optional appsettings.json is read once, not watched: its watcher is a thread and an inotify instance
+        // for a file a gantry process has no use for (its settings are gantry.json's, read by CommandSettings).
+        var web = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = ["--hostBuilder:reloadConfigOnChange=false"] });
         if (api is null)
         {
             web.WebHost.UseUrls(metrics!.Url);
@@ -32,7 +34,20 @@ internal static class WebProcessHost
         // Dashboard sessions and anti-forgery tokens are protected with keys held in memory: a restart signs everyone out,
         // and nothing secret is written to disk.
         web.Services.AddDataProtection().UseEphemeralDataProtectionProvider();
+        WithoutKeyRingAtStart(web.Services);
         return web;
+    }
+
+    /// <summary>
+    /// Removes the hosted service AddDataProtection registers (AddAntiforgery calls it too) to load the default key ring as
+    /// the host starts: the ephemeral provider never uses that ring, yet loading it makes a key, writes it to
+    /// ~/.aspnet/DataProtection-Keys, and loads libssl and libcrypto (3–4 MiB resident) before any request needs them.
+    /// </summary>
+    private static void WithoutKeyRingAtStart(IServiceCollection services)
+    {
+        const string KeyRingLoader = "Microsoft.AspNetCore.DataProtection.Internal.DataProtectionHostedService";
+        foreach (var loader in services.Where(d => d.ServiceType == typeof(IHostedService) && d.ImplementationType?.FullName == KeyRingLoader).ToList())
+            services.Remove(loader);
     }
 
     /// <summary>Builds the web application of <see cref="CreateBuilder"/> and maps what it serves.</summary>

@@ -28,7 +28,7 @@ internal sealed class NodeCliOptions
     /// <summary>The executable the node starts its workers with: gantry-worker or gantry (<see cref="WorkerExecutable"/>).</summary>
     public Option<string?> WorkerBinary { get; } = new("--worker-binary")
     {
-        Description = $"The executable the workers run (as `PATH worker …`): gantry, or {SlimWorker}, a worker without the web host that holds less memory (default: {SlimWorker} when it sits beside this gantry executable, else gantry itself)",
+        Description = $"The executable the workers run (as `PATH worker …`): gantry, or {SlimWorker}, a worker without the web host that holds less memory (default: {SlimWorker} when it sits beside this gantry executable and no telemetry export is configured, else gantry itself)",
         HelpName = "path",
     };
 
@@ -58,7 +58,7 @@ internal sealed class NodeCliOptions
         {
             Name = worker.Name,
             RunDirectory = Path.GetFullPath(parse.Get(RunDir)!),
-            WorkerCommand = WorkerExecutable(parse.Get(WorkerBinary)),
+            WorkerCommand = WorkerExecutable(parse.Get(WorkerBinary), exportsTelemetry: Hosting.TelemetrySettings.Resolve(parse.Config) is not null),
             Workers = parse.Get(Workers),
             MinWorkers = parse.Get(MinWorkers),
             MaxWorkers = parse.Get(MaxWorkers),
@@ -118,19 +118,23 @@ internal sealed class NodeCliOptions
     /// <summary>
     /// What a node runs its workers with: <paramref name="forced"/> (<c>--worker-binary</c>; missing or not executable is
     /// refused), else <see cref="SlimWorker"/> beside this executable (a Native AOT build, as build-aot.sh makes both), else
-    /// this very program (<see cref="GantryExecutable"/>). Each takes the arguments <c>worker …</c>.
+    /// this very program (<see cref="GantryExecutable"/>). Each takes the arguments <c>worker …</c>. With telemetry export
+    /// configured (<paramref name="exportsTelemetry"/>; the workers read the same file and environment) the slim worker,
+    /// which leaves the exporter out, is never chosen, and forcing it is refused.
     /// </summary>
-    public static IReadOnlyList<string> WorkerExecutable(string? forced)
+    public static IReadOnlyList<string> WorkerExecutable(string? forced, bool exportsTelemetry = false)
     {
         if (forced is not null)
         {
             var path = Path.GetFullPath(forced);
             if (!File.Exists(path)) throw new InvalidInputException("--worker-binary", $"{forced} does not exist");
             if (!IsExecutable(path)) throw new InvalidInputException("--worker-binary", $"{forced} is not executable (chmod +x)");
+            if (exportsTelemetry && Path.GetFileNameWithoutExtension(path) == SlimWorker)
+                throw new InvalidInputException("--worker-binary", $"{forced} cannot export the telemetry this configuration sets up (it leaves OpenTelemetry's exporter out): use gantry, or leave --worker-binary out");
             return [path];
         }
         var self = GantryExecutable();
-        var beside = self.Count == 1 ? Path.Combine(Path.GetDirectoryName(self[0])!, SlimWorker) : null;
+        var beside = self.Count == 1 && !exportsTelemetry ? Path.Combine(Path.GetDirectoryName(self[0])!, SlimWorker) : null;
         return beside is not null && File.Exists(beside) && IsExecutable(beside) ? [beside] : self;
     }
 

@@ -17,7 +17,8 @@ namespace Microsoft.Extensions.DependencyInjection;
 /// </summary>
 public static class GantryDashboard
 {
-    /// <summary>The embedded files, by name: contents, media type and entity tag.</summary>
+    /// <summary>The embedded files, by name: contents, media type and entity tag. Read at the first request for one, so that
+    /// a process whose dashboard nobody opens holds no copy of them and loads no cryptography library (the tags are SHA-256).</summary>
     private static readonly Lazy<FrozenDictionary<string, Asset>> Assets = new(LoadAssets);
 
     private sealed record Asset(byte[] Bytes, string ContentType, string ETag);
@@ -39,7 +40,6 @@ public static class GantryDashboard
     {
         prefix = GantryApi.NormalPrefix(prefix);
         GantryApi.Guard(app, prefix);
-        _ = Assets.Value;
         var root = app.MapGroup(prefix.Length == 0 ? "/" : prefix).ExcludeFromDescription();
         var cookiePath = prefix.Length == 0 ? "/" : prefix + "/";
         // The page's files are named relative to it: under a prefix it must be at "/gantry/", not "/gantry".
