@@ -221,6 +221,23 @@ public abstract partial class StoreContractTests
     }
 
     [Fact]
+    public async Task QueueLimits_RatePerKey_KeysUsedUpWhereTheWalkStarts_DoNotHoldBackAnotherKey()
+    {
+        // One-job claims walk one key each; "a" and "b" start once an hour.
+        var jobs = new[] { "a", "a", "b", "b" }.Select(k => Job() with { ConcurrencyKey = k }).ToArray();
+        await Store.JobEnqueueManyAsync(new JobEnqueueParams(jobs), Ct);
+        await LimitAsync(new QueueLimits { RatePerKey = new QueueRate(1, TimeSpan.FromHours(1)) });
+        Assert.Single(await ClaimAsync(limit: 1));
+        Assert.Single(await ClaimAsync(limit: 1));
+        Assert.Empty(await ClaimAsync(limit: 1)); // the walk wraps around to "a": used up for the hour
+
+        // A key between them: a claim that came back short moved the walk past "a", so the next one reaches it.
+        var late = Job() with { ConcurrencyKey = "aa" };
+        await Store.JobEnqueueManyAsync(new JobEnqueueParams([late]), Ct);
+        Assert.Equal(late.Id, Assert.Single(await ClaimAsync(limit: 1)).Id);
+    }
+
+    [Fact]
     public async Task QueueLimits_PerKeySetByAnotherInstance_HoldsBeforeThisOneRereadsWhichQueuesLimitPerKey()
     {
         var jobs = Enumerable.Range(0, 5).Select(_ => Job() with { ConcurrencyKey = "k" }).ToArray();

@@ -33,7 +33,8 @@ internal sealed class PostgresFlowLimits(PostgresDatabase db, PostgresLimitedQue
     // job_ready_key) from the one after the key it served last (queue_limits.cursor_key), wrapping around, at most as
     // many keys as it has room for; from each it takes the first jobs up to the key's free room and an equal share
     // of the room; candidates go lowest turn first (the key's slots held + the job's place), then walk order, then
-    // priority and age; the cursor moves to the last key served. Its cost follows the jobs it claims, not the keys.
+    // priority and age; the cursor moves to the last key served, or past every key walked when the claim came back
+    // short. Its cost follows the jobs it claims, not the keys.
     // A key's room is also bounded by its rate per key (its starts within the window, recorded per key served in
     // queue_key_starts); a queue with only a rate per key is claimed by the same walk.
     private static string LimitedClaimSql(bool perKey)
@@ -113,9 +114,15 @@ internal sealed class PostgresFlowLimits(PostgresDatabase db, PostgresLimitedQue
                 LIMIT greatest(0, least(share.q, free.n))) AS c),
             pick AS (
               SELECT cand.rid, cand.k, cand.ord FROM cand ORDER BY cand.turn, cand.ord, cand.priority DESC, cand.seq LIMIT (SELECT n FROM room)),
+            -- A claim that fills its room moves the cursor to the last key it served (a key walked but outdone on turns
+            -- keeps its turn); one that comes back short took every job the walked keys could give, so it moves past all
+            -- of them: keys whose room is used up (a rate per key for a whole window) or whose jobs this worker cannot run
+            -- never hold the walk in place.
             moved AS (
-              UPDATE queue_limits SET cursor_key = (SELECT pick.k FROM pick WHERE pick.k IS NOT NULL ORDER BY pick.ord DESC LIMIT 1)
-              WHERE queue = @queue AND EXISTS (SELECT 1 FROM pick WHERE pick.k IS NOT NULL)),
+              UPDATE queue_limits SET cursor_key = coalesce(CASE
+                  WHEN (SELECT count(*) FROM pick) < (SELECT n FROM room) THEN (SELECT keys.k FROM keys ORDER BY keys.ord DESC LIMIT 1)
+                  ELSE (SELECT pick.k FROM pick WHERE pick.k IS NOT NULL ORDER BY pick.ord DESC LIMIT 1) END, cursor_key)
+              WHERE queue = @queue AND EXISTS (SELECT 1 FROM keys)),
             """;
         // The plain claim takes nothing from a queue that has limits per key since this instance read its limits: it
         // claims by the per-key statement once it reads them again (within LimitedQueues.RefreshEvery).

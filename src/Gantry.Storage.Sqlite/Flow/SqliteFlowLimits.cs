@@ -13,9 +13,9 @@ internal sealed class SqliteFlowLimits(SqliteDatabase db, StoreSignals signals, 
     internal const int UnkeyedLookahead = 1000;
 
     /// <summary>
-    /// The keys a per-key claim serves, in turn: those with queued jobs after @cursor (the key served last), then from
-    /// the first up to @cursor again, at most @limit of them, each with its place in the walk (ord). Materialized: the
-    /// claim reads the walk more than once (its keys, their count), and each read would walk the index again.
+    /// The keys a per-key claim walks, in turn: those with queued jobs after @cursor (where the last claim stopped), then
+    /// from the first up to @cursor again, at most @limit of them, in walk order. Read before the claim (in its write
+    /// transaction), so that the claim knows which keys it walked: one that comes back short moves the cursor past all of them.
     /// </summary>
     private const string PerKeyWalkSql = """
         WITH RECURSIVE keys_fwd(k, ord) AS MATERIALIZED (
@@ -32,26 +32,28 @@ internal sealed class SqliteFlowLimits(SqliteDatabase db, StoreSignals signals, 
           SELECT (SELECT x.concurrency_key FROM jobs AS x WHERE x.state = 'queued' AND x.queue = @queue AND x.concurrency_key > keys_wrap.k
                   ORDER BY x.concurrency_key LIMIT 1), keys_wrap.ord + 1
           FROM keys_wrap WHERE keys_wrap.k IS NOT NULL AND keys_wrap.k < @cursor AND keys_wrap.ord < @limit),
-        keys(k, ord) AS MATERIALIZED (
+        keys(k, ord) AS (
           SELECT k, ord FROM keys_fwd WHERE k IS NOT NULL
           UNION ALL
           SELECT k, ord FROM keys_wrap WHERE k IS NOT NULL AND k <= @cursor)
+        SELECT k FROM keys ORDER BY ord
         """;
 
+    /// <summary>A key's starts within its rate's window (@key_since); 0 without a rate per key (@key_rate unbounded).</summary>
+    private static string KeyStarts(string key) =>
+        $"(SELECT coalesce(sum(ks.n), 0) FROM queue_key_starts AS ks WHERE @key_rate < {QueueLimits.MaxLimit + 1} AND ks.queue = @queue AND ks.concurrency_key = {key} AND ks.at > @key_since)";
+
     /// <summary>
-    /// The claim of a per-key queue (its keys served round-robin from the one after the key served last): from each key
+    /// The claim of a per-key queue over the keys walked (@keys, a JSON array in walk order): from each key
     /// of the walk, the first jobs up to the key's free room and its share of the room (an equal share of @limit for each
     /// key walked, at least one, at most @per_key: the claim reads about as many candidates as it takes); the lowest turns go
     /// first (the key's slots held + the job's place), then walk order, then priority and age; a key takes no more than
     /// its rate per key leaves (@key_rate less its starts in the window). Jobs without a key take turns as one key, first
     /// in the walk (the key '' for the rate). Returns each job's key after the claim's columns, for the cursor and the starts.
     /// </summary>
-    /// <summary>A key's starts within its rate's window (@key_since); 0 without a rate per key (@key_rate unbounded).</summary>
-    private static string KeyStarts(string key) =>
-        $"(SELECT coalesce(sum(ks.n), 0) FROM queue_key_starts AS ks WHERE @key_rate < {QueueLimits.MaxLimit + 1} AND ks.queue = @queue AND ks.concurrency_key = {key} AND ks.at > @key_since)";
-
     private static string PerKeyClaimSql(int? types, int caps) => $"""
-        {PerKeyWalkSql},
+        WITH keys(k, ord) AS MATERIALIZED (
+          SELECT value, key + 1 FROM json_each(@keys)),
         share(n) AS MATERIALIZED (
           SELECT min(@per_key, max(1, (@limit + c - 1) / c)) FROM (SELECT max(1, count(*)) AS c FROM keys)),
         cand AS (
@@ -161,10 +163,11 @@ internal sealed class SqliteFlowLimits(SqliteDatabase db, StoreSignals signals, 
         var shape = (p.JobTypes?.Count, p.Capabilities.Count, keyed);
         if (!_limitedClaimSql.TryGetValue(shape, out var sql))
             _limitedClaimSql[shape] = sql = shape.Item3 ? PerKeyClaimSql(shape.Item1, shape.Item2) : ClaimStatements.Sql(shape.Item1, shape.Item2, limited: true);
+        var walked = keyed ? WalkKeys(demand.Queue, cursor, room) : [];
         var claim = db.Raw(sql).Bind("@worker", p.WorkerId).Bind("@lease_until", leaseUntil).Bind("@now", now)
             .Bind("@queue", demand.Queue).Bind("@limit", room);
         if (keyed)
-            claim.Bind("@per_key", perKey ?? QueueLimits.MaxLimit).Bind("@cursor", cursor)
+            claim.Bind("@per_key", perKey ?? QueueLimits.MaxLimit).Bind("@keys", StoreJson.ListToJson(walked) ?? "[]")
                 .Bind("@key_rate", keyRateCount ?? QueueLimits.MaxLimit + 1).Bind("@key_since", now - (keyRateWindow ?? 0));
         for (var i = 0; i < p.JobTypes?.Count; i++) claim.Bind($"@t{i}", p.JobTypes[i]);
         for (var i = 0; i < p.Capabilities.Count; i++) claim.Bind($"@c{i}", p.Capabilities[i]);
@@ -188,8 +191,13 @@ internal sealed class SqliteFlowLimits(SqliteDatabase db, StoreSignals signals, 
         {
             claim.Reset();
         }
-        if ((wrapped ?? after) is { } served)
-            db.Raw("UPDATE queue_limits SET cursor_key = @cursor WHERE queue = @queue").Bind("@queue", demand.Queue).Bind("@cursor", served).Execute();
+        // A claim that filled its room moves the cursor to the last key it served (a key walked but outdone on turns keeps
+        // its turn); one that came back short took every job the walked keys could give, so it moves past all of them:
+        // keys whose room is used up (a rate per key for a whole window) or whose jobs this worker cannot run never hold
+        // the walk in place.
+        var next = claimed.Count - first < room && walked.Count > 0 ? walked[^1] : wrapped ?? after;
+        if (next is not null && next != cursor)
+            db.Raw("UPDATE queue_limits SET cursor_key = @cursor WHERE queue = @queue").Bind("@queue", demand.Queue).Bind("@cursor", next).Execute();
         if (claimed.Count - first < demand.Limit)
         {
             heldBack.Add(demand.Queue);
@@ -201,6 +209,22 @@ internal sealed class SqliteFlowLimits(SqliteDatabase db, StoreSignals signals, 
             db.Raw("INSERT INTO queue_key_starts (queue, concurrency_key, at, n) VALUES (@queue, @key, @now, @n)")
                 .Bind("@queue", demand.Queue).Bind("@key", key).Bind("@now", now).Bind("@n", n).Execute();
         return true;
+    }
+
+    /// <summary>The keys a per-key claim walks (<see cref="PerKeyWalkSql"/>), in walk order.</summary>
+    private List<string> WalkKeys(string queue, string cursor, long limit)
+    {
+        var walk = db.Raw(PerKeyWalkSql).Bind("@queue", queue).Bind("@cursor", cursor).Bind("@limit", limit);
+        var keys = new List<string>();
+        try
+        {
+            while (walk.Step()) keys.Add(walk.GetString(0));
+        }
+        finally
+        {
+            walk.Reset();
+        }
+        return keys;
     }
 
     /// <summary>The slots a queue's running jobs hold (over the partial index jobs_slots).</summary>
