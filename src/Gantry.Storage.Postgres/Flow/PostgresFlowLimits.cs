@@ -30,7 +30,7 @@ internal sealed class PostgresFlowLimits(PostgresDatabase db, PostgresLimitedQue
     // only those of the keys the claim walks. A queue whose limits were
     // cleared since this instance last read them gets no room (its claims take the plain path within a second).
     // With a per-key limit the keys are served round-robin: the claim walks the keys with claimable jobs (over
-    // job_ready_key) from the one after the key it served last (queue_limits.cursor_key), wrapping around, at most as
+    // job_ready_key) from the one after where the last claim stopped (queue_limits.cursor_key), wrapping around, at most as
     // many keys as it has room for; from each it takes the first jobs up to the key's free room and an equal share
     // of the room; candidates go lowest turn first (the key's slots held + the job's place), then walk order, then
     // priority and age; the cursor moves to the last key served, or past every key walked when the claim came back
