@@ -122,7 +122,7 @@ internal sealed class PostgresFlowLimits(PostgresDatabase db, PostgresLimitedQue
               UPDATE queue_limits SET cursor_key = coalesce(CASE
                   WHEN (SELECT count(*) FROM pick) < (SELECT n FROM room) THEN (SELECT keys.k FROM keys ORDER BY keys.ord DESC LIMIT 1)
                   ELSE (SELECT pick.k FROM pick WHERE pick.k IS NOT NULL ORDER BY pick.ord DESC LIMIT 1) END, cursor_key)
-              WHERE queue = @queue AND EXISTS (SELECT 1 FROM keys)),
+              WHERE queue = @queue AND (SELECT n FROM room) > 0 AND EXISTS (SELECT 1 FROM keys)),
             """;
         // The plain claim takes nothing from a queue that has limits per key since this instance read its limits: it
         // claims by the per-key statement once it reads them again (within LimitedQueues.RefreshEvery).
