@@ -13,13 +13,11 @@ namespace Gantry.Storage.Postgres;
 internal sealed class PostgresLimitedQueues
 {
     private readonly LimitedQueues _limited = new(TimeProvider.System);
-    private volatile IReadOnlySet<string> _perKeyQueues = new HashSet<string>(StringComparer.Ordinal);
 
     /// <summary>The statement whose rows <see cref="ReadAsync"/> takes: read by a claim, before it builds its statements,
     /// when the last read is older than <see cref="LimitedQueues.RefreshEvery"/>.</summary>
     public const string ReadSql = """
-        SELECT queue, per_key IS NOT NULL OR key_rate_count IS NOT NULL, coalesce(rate_count, key_rate_count)::bigint,
-               CASE WHEN rate_count IS NOT NULL THEN rate_window_ms ELSE key_rate_window_ms END
+        SELECT queue, concurrency::bigint, per_key::bigint, rate_count::bigint, rate_window_ms, key_rate_count::bigint, key_rate_window_ms
         FROM queue_limits
         """;
 
@@ -30,22 +28,16 @@ internal sealed class PostgresLimitedQueues
     public bool IsLimited(string queue) => _limited.Queues.Contains(queue);
 
     /// <summary>Whether <paramref name="queue"/> had a per-key limit (of concurrency or rate) at the last read.</summary>
-    public bool IsPerKey(string queue) => _perKeyQueues.Contains(queue);
+    public bool IsPerKey(string queue) => _limited.PerKey.Contains(queue);
 
     /// <summary>Takes the rows of <see cref="ReadSql"/> as the queues with limits.</summary>
     public async Task ReadAsync(NpgsqlDataReader r, CancellationToken ct)
     {
-        var all = new List<string>();
-        var perKey = new HashSet<string>(StringComparer.Ordinal);
-        var rates = new Dictionary<string, QueueRate>(StringComparer.Ordinal);
+        var all = new List<(string, QueueLimits)>();
         while (await r.ReadAsync(ct).ConfigureAwait(false))
-        {
-            all.Add(r.GetString(0));
-            if (r.GetBoolean(1)) perKey.Add(r.GetString(0));
-            if (QueueRate.FromStored(r.GetInt64OrNull(2), r.GetInt64OrNull(3)) is { } rate) rates[r.GetString(0)] = rate;
-        }
-        _perKeyQueues = perKey;
-        _limited.Set(all, rates);
+            if (QueueLimits.FromStored(r.GetInt64OrNull(1), r.GetInt64OrNull(2), r.GetInt64OrNull(3), r.GetInt64OrNull(4), r.GetInt64OrNull(5), r.GetInt64OrNull(6)) is { } limits)
+                all.Add((r.GetString(0), limits));
+        _limited.Set(all);
     }
 
     /// <inheritdoc cref="LimitedQueues.WakeAfterShortClaim"/>

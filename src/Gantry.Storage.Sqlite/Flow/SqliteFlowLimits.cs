@@ -98,26 +98,20 @@ internal sealed class SqliteFlowLimits(SqliteDatabase db, StoreSignals signals, 
     public void Refresh()
     {
         if (!_limited.IsStale) return;
-        var queues = new List<string>();
-        var rates = new Dictionary<string, QueueRate>(StringComparer.Ordinal);
-        // The wake after a short claim follows the queue's rate, else its rate per key.
-        var read = db.Raw("""
-            SELECT queue, coalesce(rate_count, key_rate_count), CASE WHEN rate_count IS NOT NULL THEN rate_window_ms ELSE key_rate_window_ms END
-            FROM queue_limits
-            """);
+        var limited = new List<(string, QueueLimits)>();
+        var read = db.Raw("SELECT queue, concurrency, per_key, rate_count, rate_window_ms, key_rate_count, key_rate_window_ms FROM queue_limits");
         try
         {
             while (read.Step())
-            {
-                queues.Add(read.GetString(0));
-                if (QueueRate.FromStored(read.GetInt64OrNull(1), read.GetInt64OrNull(2)) is { } rate) rates[read.GetString(0)] = rate;
-            }
+                if (QueueLimits.FromStored(read.GetInt64OrNull(1), read.GetInt64OrNull(2), read.GetInt64OrNull(3), read.GetInt64OrNull(4),
+                        read.GetInt64OrNull(5), read.GetInt64OrNull(6)) is { } limits)
+                    limited.Add((read.GetString(0), limits));
         }
         finally
         {
             read.Reset();
         }
-        _limited.Set(queues, rates);
+        _limited.Set(limited);
     }
 
     /// <summary>
@@ -128,27 +122,28 @@ internal sealed class SqliteFlowLimits(SqliteDatabase db, StoreSignals signals, 
     /// </summary>
     public bool ClaimLimited(QueueDemand demand, JobClaimParams p, long now, long leaseUntil, List<(long Seq, ClaimedJob Job, bool IsStep)> claimed, List<string> heldBack)
     {
-        long? concurrency, perKey, rateCount, rateWindow, keyRateCount, keyRateWindow;
+        QueueLimits? limits;
         string cursor;
-        var read = db.Raw("SELECT concurrency, per_key, rate_count, rate_window_ms, cursor_key, key_rate_count, key_rate_window_ms FROM queue_limits WHERE queue = @queue")
+        var read = db.Raw("SELECT concurrency, per_key, rate_count, rate_window_ms, key_rate_count, key_rate_window_ms, cursor_key FROM queue_limits WHERE queue = @queue")
             .Bind("@queue", demand.Queue);
         try
         {
             if (!read.Step()) return false;
-            (concurrency, perKey, rateCount, rateWindow) = (read.GetInt64OrNull(0), read.GetInt64OrNull(1), read.GetInt64OrNull(2), read.GetInt64OrNull(3));
-            cursor = read.GetString(4);
-            (keyRateCount, keyRateWindow) = (read.GetInt64OrNull(5), read.GetInt64OrNull(6));
+            limits = QueueLimits.FromStored(read.GetInt64OrNull(0), read.GetInt64OrNull(1), read.GetInt64OrNull(2), read.GetInt64OrNull(3),
+                read.GetInt64OrNull(4), read.GetInt64OrNull(5));
+            cursor = read.GetString(6);
         }
         finally
         {
             read.Reset();
         }
+        if (limits is null) return false;
         long room = demand.Limit;
-        if (concurrency is { } c) room = Math.Min(Math.Min(room, QueueLimits.ClaimCeiling(c)), c - Count(SlotsHeldSql, demand.Queue));
-        if (rateCount is { } rc && rateWindow is { } w)
+        if (limits.Concurrency is { } c) room = Math.Min(Math.Min(room, QueueLimits.ClaimCeiling(c)), c - Count(SlotsHeldSql, demand.Queue));
+        if (limits.Rate is { } rate)
         {
-            db.Raw("DELETE FROM queue_starts WHERE queue = @queue AND at <= @since").Bind("@queue", demand.Queue).Bind("@since", now - w).Execute();
-            room = Math.Min(room, rc - Count("SELECT coalesce(sum(n), 0) FROM queue_starts WHERE queue = @queue", demand.Queue));
+            db.Raw("DELETE FROM queue_starts WHERE queue = @queue AND at <= @since").Bind("@queue", demand.Queue).Bind("@since", now - (long)rate.Per.TotalMilliseconds).Execute();
+            room = Math.Min(room, rate.Count - Count("SELECT coalesce(sum(n), 0) FROM queue_starts WHERE queue = @queue", demand.Queue));
         }
         if (room <= 0)
         {
@@ -157,9 +152,10 @@ internal sealed class SqliteFlowLimits(SqliteDatabase db, StoreSignals signals, 
             return true;
         }
 
-        var keyed = perKey is not null || keyRateCount is not null;
-        if (keyRateWindow is { } kw)
-            db.Raw("DELETE FROM queue_key_starts WHERE queue = @queue AND at <= @since").Bind("@queue", demand.Queue).Bind("@since", now - kw).Execute();
+        var keyed = limits.IsPerKey;
+        var keySince = limits.RatePerKey is { } keyRate ? now - (long)keyRate.Per.TotalMilliseconds : 0;
+        if (limits.RatePerKey is not null)
+            db.Raw("DELETE FROM queue_key_starts WHERE queue = @queue AND at <= @since").Bind("@queue", demand.Queue).Bind("@since", keySince).Execute();
         var shape = (p.JobTypes?.Count, p.Capabilities.Count, keyed);
         if (!_limitedClaimSql.TryGetValue(shape, out var sql))
             _limitedClaimSql[shape] = sql = shape.Item3 ? PerKeyClaimSql(shape.Item1, shape.Item2) : ClaimStatements.Sql(shape.Item1, shape.Item2, limited: true);
@@ -167,13 +163,13 @@ internal sealed class SqliteFlowLimits(SqliteDatabase db, StoreSignals signals, 
         var claim = db.Raw(sql).Bind("@worker", p.WorkerId).Bind("@lease_until", leaseUntil).Bind("@now", now)
             .Bind("@queue", demand.Queue).Bind("@limit", room);
         if (keyed)
-            claim.Bind("@per_key", perKey ?? QueueLimits.MaxLimit).Bind("@keys", StoreJson.ListToJson(walked) ?? "[]")
-                .Bind("@key_rate", keyRateCount ?? QueueLimits.MaxLimit + 1).Bind("@key_since", now - (keyRateWindow ?? 0));
+            claim.Bind("@per_key", limits.PerKey ?? QueueLimits.MaxLimit).Bind("@keys", StoreJson.ListToJson(walked) ?? "[]")
+                .Bind("@key_rate", limits.RatePerKey?.Count ?? QueueLimits.MaxLimit + 1).Bind("@key_since", keySince);
         for (var i = 0; i < p.JobTypes?.Count; i++) claim.Bind($"@t{i}", p.JobTypes[i]);
         for (var i = 0; i < p.Capabilities.Count; i++) claim.Bind($"@c{i}", p.Capabilities[i]);
         var first = claimed.Count;
         string? after = null, wrapped = null; // the last key served after the cursor, and up to it
-        Dictionary<string, int>? keyStarts = keyRateCount is null ? null : new(StringComparer.Ordinal);
+        Dictionary<string, int>? keyStarts = limits.RatePerKey is null ? null : new(StringComparer.Ordinal);
         try
         {
             while (claim.Step())
@@ -203,7 +199,7 @@ internal sealed class SqliteFlowLimits(SqliteDatabase db, StoreSignals signals, 
             heldBack.Add(demand.Queue);
             _limited.WakeAfterShortClaim(demand.Queue, claimed.Count - first, signals.JobsAvailable);
         }
-        if (rateCount is not null && claimed.Count > first)
+        if (limits.Rate is not null && claimed.Count > first)
             db.Raw("INSERT INTO queue_starts (queue, at, n) VALUES (@queue, @now, @n)").Bind("@queue", demand.Queue).Bind("@now", now).Bind("@n", claimed.Count - first).Execute();
         foreach (var (key, n) in keyStarts ?? [])
             db.Raw("INSERT INTO queue_key_starts (queue, concurrency_key, at, n) VALUES (@queue, @key, @now, @n)")

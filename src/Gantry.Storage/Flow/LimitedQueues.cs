@@ -13,6 +13,7 @@ internal sealed class LimitedQueues(TimeProvider time)
     public static readonly TimeSpan RefreshEvery = TimeSpan.FromSeconds(1);
 
     private volatile IReadOnlySet<string> _queues = new HashSet<string>(StringComparer.Ordinal);
+    private volatile IReadOnlySet<string> _perKey = new HashSet<string>(StringComparer.Ordinal);
     private volatile IReadOnlyDictionary<string, QueueRate> _rates = new Dictionary<string, QueueRate>(StringComparer.Ordinal);
     private long _readAt = long.MinValue;
     private int _wakeArmed;
@@ -20,13 +21,25 @@ internal sealed class LimitedQueues(TimeProvider time)
 
     public IReadOnlySet<string> Queues => _queues;
 
+    /// <summary>The queues whose claims walk their keys (<see cref="QueueLimits.IsPerKey"/>).</summary>
+    public IReadOnlySet<string> PerKey => _perKey;
+
     public bool IsStale => time.GetTimestamp() - Interlocked.Read(ref _readAt) > (long)(RefreshEvery.TotalSeconds * time.TimestampFrequency)
                            || Interlocked.Read(ref _readAt) == long.MinValue;
 
-    public void Set(IEnumerable<string> queues, IReadOnlyDictionary<string, QueueRate>? rates = null)
+    /// <summary>Takes every queue's limits as the store holds them now.</summary>
+    public void Set(IEnumerable<(string Queue, QueueLimits Limits)> limited)
     {
-        _queues = new HashSet<string>(queues, StringComparer.Ordinal);
-        _rates = rates ?? new Dictionary<string, QueueRate>(StringComparer.Ordinal);
+        var queues = new HashSet<string>(StringComparer.Ordinal);
+        var perKey = new HashSet<string>(StringComparer.Ordinal);
+        var rates = new Dictionary<string, QueueRate>(StringComparer.Ordinal);
+        foreach (var (queue, limits) in limited)
+        {
+            queues.Add(queue);
+            if (limits.IsPerKey) perKey.Add(queue);
+            if ((limits.Rate ?? limits.RatePerKey) is { } rate) rates[queue] = rate;
+        }
+        (_queues, _perKey, _rates) = (queues, perKey, rates);
         Interlocked.Exchange(ref _readAt, time.GetTimestamp());
     }
 
