@@ -15,16 +15,13 @@ public sealed partial class ApiProcessTests : IDisposable
 
     public void Dispose() => _dir.Dispose();
 
-    [GeneratedRegex(@"api\s+(http://\S+)")]
-    private static partial Regex ApiLine();
-
     [Fact]
     public async Task Run_ServesApi_JobSubmittedOverHttpSucceeds()
     {
         await using var run = GantryProcess.StartDll(_dir.Path, GantryProcess.CliPath, ["run", "--db", _dir.Db, "--listen", "127.0.0.1:0"],
             [("GANTRY_TOKENS", "admin:test-admin-token")]);
         await run.WaitForOutputAsync("Press Ctrl-C to stop.", Generous);
-        var url = ApiLine().Match(run.Stdout).Groups[1].Value;
+        var url = run.ApiUrl;
         using var http = new HttpClient { BaseAddress = new Uri(url) };
 
         Assert.Equal(HttpStatusCode.Unauthorized, (await http.GetAsync("/api/v1/jobs")).StatusCode);
@@ -64,8 +61,8 @@ public sealed partial class ApiProcessTests : IDisposable
         await using var second = GantryProcess.Start(_dir.Path, "server", "--db", _dir.Db, "--listen", "127.0.0.1:0");
         await first.WaitForOutputAsync("Press Ctrl-C to stop.", Generous);
         await second.WaitForOutputAsync("Press Ctrl-C to stop.", Generous);
-        using var one = new HttpClient { BaseAddress = new Uri(ApiLine().Match(first.Stdout).Groups[1].Value) };
-        using var two = new HttpClient { BaseAddress = new Uri(ApiLine().Match(second.Stdout).Groups[1].Value) };
+        using var one = new HttpClient { BaseAddress = new Uri(first.ApiUrl) };
+        using var two = new HttpClient { BaseAddress = new Uri(second.ApiUrl) };
         var created = await one.PostAsync("/api/v1/jobs", new StringContent("""{"type":"echo"}""", Encoding.UTF8, "application/json"));
         Assert.Equal(HttpStatusCode.Created, created.StatusCode);
         for (var i = 0; i < 3; i++) await QuickRun.SubmitAsync(_dir, "echo");
@@ -98,7 +95,7 @@ public sealed partial class ApiProcessTests : IDisposable
     {
         await using var server = GantryProcess.StartDll(_dir.Path, GantryProcess.CliPath, ["server", "--db", _dir.Db, "--listen", "::ffff:127.0.0.1:0"], []);
         await server.WaitForOutputAsync("Press Ctrl-C to stop.", Generous);
-        var url = ApiLine().Match(server.Stdout).Groups[1].Value;
+        var url = server.ApiUrl;
         Assert.StartsWith("http://127.0.0.1:", url, StringComparison.Ordinal);
         using var http = new HttpClient { BaseAddress = new Uri(url) };
         Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("/api/v1/jobs")).StatusCode);
@@ -136,7 +133,7 @@ public sealed partial class ApiProcessTests : IDisposable
         await using var server = GantryProcess.StartDll(_dir.Path, GantryProcess.CliPath,
             ["server", "--db", _dir.Db, "--listen", "127.0.0.1:0", "--config", config, "--allowed-hosts", "proxy.example", "--cors-origins", "https://app.example:8443"], []);
         await server.WaitForOutputAsync("Press Ctrl-C to stop.", Generous);
-        using var http = new HttpClient { BaseAddress = new Uri(ApiLine().Match(server.Stdout).Groups[1].Value) };
+        using var http = new HttpClient { BaseAddress = new Uri(server.ApiUrl) };
 
         async Task<HttpStatusCode> GetAsync(string host)
         {
@@ -167,7 +164,7 @@ public sealed partial class ApiProcessTests : IDisposable
         {
             await using var server = GantryProcess.StartDll(_dir.Path, GantryProcess.CliPath, ["server", "--db", _dir.Db, "--listen", "127.0.0.1:0", .. extra], tokens);
             await server.WaitForOutputAsync("Press Ctrl-C to stop.", Generous);
-            using var http = new HttpClient { BaseAddress = new Uri(ApiLine().Match(server.Stdout).Groups[1].Value) };
+            using var http = new HttpClient { BaseAddress = new Uri(server.ApiUrl) };
             using var request = new HttpRequestMessage(HttpMethod.Get, "/api/v1/jobs");
             request.Headers.Host = "gantry-server.internal:8080";
             request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", "test-admin-token");
@@ -193,7 +190,7 @@ public sealed partial class ApiProcessTests : IDisposable
         (string, string)[] tokens = [("GANTRY_TOKENS", "admin:test-admin-token,worker:test-worker-token")];
         await using var server = GantryProcess.StartDll(_dir.Path, GantryProcess.CliPath, ["server", "--db", _dir.Db, "--listen", "127.0.0.1:0"], tokens);
         await server.WaitForOutputAsync("Press Ctrl-C to stop.", Generous);
-        var url = ApiLine().Match(server.Stdout).Groups[1].Value;
+        var url = server.ApiUrl;
 
         await using var worker = GantryProcess.StartDll(_dir.Path, GantryProcess.CliPath, ["worker", "--server", url, "--token", "test-worker-token"], []);
         await worker.WaitForOutputAsync("Press Ctrl-C to stop.", Generous);
@@ -217,7 +214,7 @@ public sealed partial class ApiProcessTests : IDisposable
         (string, string)[] tokens = [("GANTRY_TOKENS", "admin:test-admin-token,worker:test-worker-token,read:test-read-token")];
         await using var server = GantryProcess.StartDll(_dir.Path, GantryProcess.CliPath, ["server", "--db", _dir.Db, "--listen", "127.0.0.1:0"], tokens);
         await server.WaitForOutputAsync("Press Ctrl-C to stop.", Generous);
-        var url = ApiLine().Match(server.Stdout).Groups[1].Value;
+        var url = server.ApiUrl;
         await using var worker = GantryProcess.StartDll(_dir.Path, GantryProcess.CliPath,
             ["worker", "--server", url, "--token", "test-worker-token", "--metrics-listen", "127.0.0.1:0"], tokens);
         await worker.WaitForOutputAsync("Press Ctrl-C to stop.", Generous);
@@ -296,7 +293,7 @@ public sealed partial class ApiProcessTests : IDisposable
         (string, string)[] tokens = [("GANTRY_TOKENS", "admin:test-admin-token,worker:test-worker-token")];
         await using var server = GantryProcess.StartDll(_dir.Path, GantryProcess.CliPath, ["server", "--db", _dir.Db, "--listen", "127.0.0.1:0"], tokens);
         await server.WaitForOutputAsync("Press Ctrl-C to stop.", Generous);
-        var url = ApiLine().Match(server.Stdout).Groups[1].Value;
+        var url = server.ApiUrl;
 
         var script = Path.Combine(Path.GetDirectoryName(GantryProcess.Built("Gantry.Cli", "gantry.dll"))!, "..", "..", "..", "..", "samples", "python", "worker.py");
         await using var python = GantryProcess.StartProgram(_dir.Path, "python3", [Path.GetFullPath(script), "--server", url, "--token", "test-worker-token"]);

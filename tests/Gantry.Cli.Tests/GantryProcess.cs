@@ -18,6 +18,12 @@ internal sealed partial class GantryProcess : IAsyncDisposable
     public int Pid => _process.Id;
     public bool HasExited => _process.HasExited;
     public string Stdout { get { lock (_stdout) return _stdout.ToString(); } }
+
+    /// <summary>The API's address from the start banner (<c>api  http://…</c>); empty until it is printed.</summary>
+    public string ApiUrl => ApiBanner().Match(Stdout).Groups[1].Value;
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"api\s+(http://\S+)")]
+    private static partial System.Text.RegularExpressions.Regex ApiBanner();
     public string Stderr { get { lock (_stderr) return _stderr.ToString(); } }
     public string Output => Stdout + Stderr;
 

@@ -1,4 +1,3 @@
-using System.Text.RegularExpressions;
 
 namespace Gantry.Cli.Tests;
 
@@ -11,9 +10,6 @@ public sealed partial class HeartbeatRuleProcessTests : IDisposable
     private readonly TempDir _dir = new();
 
     public void Dispose() => _dir.Dispose();
-
-    [GeneratedRegex(@"api\s+(http://\S+)")]
-    private static partial Regex ApiLine();
 
     [Fact]
     public async Task Run_HeartbeatTooSeldomForItsOwnDeadWorkerTimeout_RefusedAtStart()
@@ -33,7 +29,7 @@ public sealed partial class HeartbeatRuleProcessTests : IDisposable
     {
         await using var server = GantryProcess.Start(_dir.Path, "server", "--db", _dir.Db, "--listen", "127.0.0.1:0", "--dead-worker-timeout", "10s");
         await server.WaitForOutputAsync("Press Ctrl-C to stop.", Generous);
-        var url = ApiLine().Match(server.Stdout).Groups[1].Value;
+        var url = server.ApiUrl;
 
         string[] args = kind == "worker"
             ? ["worker", "--server", url, "--heartbeat-interval", "20s", "--lease-duration", "60s"]

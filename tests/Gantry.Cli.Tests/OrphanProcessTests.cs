@@ -1,4 +1,3 @@
-using System.Text.RegularExpressions;
 using Gantry.Jobs;
 
 namespace Gantry.Cli.Tests;
@@ -126,9 +125,6 @@ public sealed partial class OrphanProcessTests : IDisposable
         Assert.False(File.Exists(_dir.Db), stdout);
     }
 
-    [GeneratedRegex(@"api\s+(http://\S+)")]
-    private static partial Regex ApiLine();
-
     [Fact]
     public Task HttpWorker_ServerGone_StopsItsAttemptBeforeTheLeaseEnds_JobRunsOnceMoreElsewhere() =>
         // The worker is alive and cannot renew: it stops the attempt, and the tree is dead before the lease ends.
@@ -152,7 +148,7 @@ public sealed partial class OrphanProcessTests : IDisposable
         (string, string)[] tokens = [("GANTRY_TOKENS", "admin:test-admin-token,worker:test-worker-token")];
         var server = GantryProcess.StartDll(_dir.Path, GantryProcess.CliPath, ["server", "--db", _dir.Db, "--listen", "127.0.0.1:0"], tokens);
         await server.WaitForOutputAsync("Press Ctrl-C to stop.", Generous);
-        var url = ApiLine().Match(server.Stdout).Groups[1].Value;
+        var url = server.ApiUrl;
         await using var runner = GantryProcess.StartDll(_dir.Path, GantryProcess.CliPath, coordinatedArgs(url), []);
         await runner.WaitForOutputAsync("Press Ctrl-C to stop.", Generous);
         var id = await QuickRun.SubmitAsync(_dir, "stubborn", "--max-attempts", "3");

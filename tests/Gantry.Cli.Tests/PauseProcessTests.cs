@@ -1,5 +1,4 @@
 using System.Text.Json;
-using System.Text.RegularExpressions;
 
 namespace Gantry.Cli.Tests;
 
@@ -16,9 +15,6 @@ public sealed partial class PauseProcessTests : IDisposable
 
     public void Dispose() => _dir.Dispose();
 
-    [GeneratedRegex(@"api\s+(http://\S+)")]
-    private static partial Regex ApiLine();
-
     private Task<(int ExitCode, string Stdout, string Stderr)> Gantry(params string[] args) => GantryProcess.RunAsync(_dir.Path, null, args);
 
     [Theory]
@@ -28,7 +24,7 @@ public sealed partial class PauseProcessTests : IDisposable
     {
         await using var server = GantryProcess.Start(_dir.Path, "server", "--db", _dir.Db, "--listen", "127.0.0.1:0");
         await server.WaitForOutputAsync("Press Ctrl-C to stop.", Generous);
-        var url = ApiLine().Match(server.Stdout).Groups[1].Value;
+        var url = server.ApiUrl;
         await using var worker = kind == "worker"
             ? GantryProcess.Start(_dir.Path, "worker", "--server", url, "--queues", "default:4")
             : GantryProcess.Start(_dir.Path, "node", "--server", url, "--run-dir", _dir.File("run"), "--workers", "1", "--queues", "default:4");

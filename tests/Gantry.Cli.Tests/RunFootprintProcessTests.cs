@@ -1,7 +1,6 @@
 using System.Net;
 using System.Text;
 using System.Text.Json;
-using System.Text.RegularExpressions;
 
 namespace Gantry.Cli.Tests;
 
@@ -13,9 +12,6 @@ public sealed partial class RunFootprintProcessTests : IDisposable
     private readonly TempDir _dir = new();
 
     public void Dispose() => _dir.Dispose();
-
-    [GeneratedRegex(@"api\s+(http://\S+)")]
-    private static partial Regex ApiLine();
 
     /// <summary>
     /// Sessions and anti-forgery tokens are protected with keys held in memory only: starting, signing in and being given an
@@ -29,7 +25,7 @@ public sealed partial class RunFootprintProcessTests : IDisposable
         await using var run = GantryProcess.StartDll(_dir.Path, GantryProcess.CliPath, ["run", "--db", _dir.Db, "--listen", "127.0.0.1:0"],
             [("GANTRY_TOKENS", "admin:test-admin-token"), ("HOME", home)]);
         await run.WaitForOutputAsync("Press Ctrl-C to stop.", Generous);
-        using var http = new HttpClient(new HttpClientHandler { CookieContainer = new CookieContainer() }) { BaseAddress = new Uri(ApiLine().Match(run.Stdout).Groups[1].Value) };
+        using var http = new HttpClient(new HttpClientHandler { CookieContainer = new CookieContainer() }) { BaseAddress = new Uri(run.ApiUrl) };
 
         var signIn = await http.PostAsync("/dashboard/session", new StringContent("""{"token":"test-admin-token"}""", Encoding.UTF8, "application/json"));
         Assert.Equal(HttpStatusCode.OK, signIn.StatusCode);

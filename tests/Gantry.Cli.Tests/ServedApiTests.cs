@@ -1,7 +1,6 @@
 using System.Net;
 using System.Text;
 using System.Text.Json;
-using System.Text.RegularExpressions;
 
 namespace Gantry.Cli.Tests;
 
@@ -22,9 +21,6 @@ public sealed partial class ServedApiTests : IDisposable
     {
         foreach (var d in _dirs) d.Dispose();
     }
-
-    [GeneratedRegex(@"api\s+(http://\S+)")]
-    private static partial Regex ApiLine();
 
     [Fact]
     public async Task Run_MainEndpoints_AnswerAsTheApiDescribes()
@@ -47,7 +43,7 @@ public sealed partial class ServedApiTests : IDisposable
         _dirs.Add(dir);
         await using var run = GantryProcess.StartDll(dir.Path, program, ["run", "--db", dir.Db, "--listen", "127.0.0.1:0"], []);
         await run.WaitForOutputAsync("Press Ctrl-C to stop.", Generous);
-        using var http = new HttpClient { BaseAddress = new Uri(ApiLine().Match(run.Stdout).Groups[1].Value) };
+        using var http = new HttpClient { BaseAddress = new Uri(run.ApiUrl) };
         var answers = new List<Answer>();
 
         async Task<JsonElement> Call(string name, HttpMethod method, string path, string? body, HttpStatusCode expected)

@@ -1,5 +1,4 @@
 using System.Text.Json;
-using System.Text.RegularExpressions;
 
 namespace Gantry.Cli.Tests;
 
@@ -12,14 +11,11 @@ public sealed partial class ServerCliTests : IDisposable
 
     public void Dispose() => _dir.Dispose();
 
-    [GeneratedRegex(@"api\s+(http://\S+)")]
-    private static partial Regex ApiLine();
-
     private async Task<(GantryProcess Process, string Url)> StartAsync(params string[] args)
     {
         var process = GantryProcess.StartDll(_dir.Path, GantryProcess.CliPath, [.. args, "--db", _dir.Db, "--listen", "127.0.0.1:0"], Tokens);
         await process.WaitForOutputAsync("Press Ctrl-C to stop.", Generous);
-        return (process, ApiLine().Match(process.Stdout).Groups[1].Value);
+        return (process, process.ApiUrl);
     }
 
     private Task<(int ExitCode, string Stdout, string Stderr)> Gantry(params string[] args) => GantryProcess.RunAsync(_dir.Path, null, args);

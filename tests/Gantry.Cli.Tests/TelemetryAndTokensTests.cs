@@ -19,9 +19,6 @@ public sealed partial class TelemetryAndTokensTests : IDisposable
     [GeneratedRegex(@"token   (\S+)\nconfig  (\{.*\})")]
     private static partial Regex TokenOutput();
 
-    [GeneratedRegex(@"api\s+(http://\S+)")]
-    private static partial Regex ApiLine();
-
     [Fact]
     public async Task TokenNew_ConfigEntry_AdmitsTheTokenWithItsScope()
     {
@@ -39,7 +36,7 @@ public sealed partial class TelemetryAndTokensTests : IDisposable
         // Beyond loopback is allowed now that a token is configured; the test still talks to it on loopback.
         await using var run = GantryProcess.StartDll(_dir.Path, GantryProcess.CliPath, ["run", "--db", _dir.Db, "--config", config, "--listen", "0.0.0.0:0"], []);
         await run.WaitForOutputAsync("Press Ctrl-C to stop.", Generous);
-        var port = new Uri(ApiLine().Match(run.Stdout).Groups[1].Value.Replace("0.0.0.0", "127.0.0.1", StringComparison.Ordinal).Replace("[::]", "127.0.0.1", StringComparison.Ordinal)).Port;
+        var port = new Uri(run.ApiUrl.Replace("0.0.0.0", "127.0.0.1", StringComparison.Ordinal).Replace("[::]", "127.0.0.1", StringComparison.Ordinal)).Port;
         using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
 
         Assert.Equal(HttpStatusCode.Unauthorized, (await http.GetAsync("/api/v1/jobs")).StatusCode);
@@ -142,7 +139,7 @@ public sealed partial class TelemetryAndTokensTests : IDisposable
 
         await using var server = GantryProcess.StartDll(_dir.Path, GantryProcess.CliPath, ["server", "--db", _dir.Db, "--listen", "127.0.0.1:0"], []);
         await server.WaitForOutputAsync("Press Ctrl-C to stop.", Generous);
-        var url = ApiLine().Match(server.Stdout).Groups[1].Value;
+        var url = server.ApiUrl;
         await using var worker = GantryProcess.StartDll(_dir.Path, GantryProcess.CliPath, ["worker", "--server", url, "--config", config], []);
         await worker.WaitForOutputAsync("Press Ctrl-C to stop.", Generous);
 
