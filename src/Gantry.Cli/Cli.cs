@@ -40,9 +40,9 @@ internal static partial class Cli
         var parse = root.Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null });
         if (parse.Errors.Count > 0)
         {
-            foreach (var error in parse.Errors.Select(e => Friendly(e.Message)).Distinct())
-                Console.Error.WriteLine($"gantry: {error}");
-            Console.Error.WriteLine($"Run '{CommandPath(parse.CommandResult.Command)} --help' for usage.");
+            // One line, however many errors: what is wrong, and where to read how to say it.
+            var errors = string.Join("; ", parse.Errors.Select(e => Friendly(e.Message)).Distinct());
+            Console.Error.WriteLine($"gantry: {errors} (usage: {CommandPath(parse.CommandResult.Command)} --help)");
             return Usage;
         }
         // Commands handle SIGINT/SIGTERM themselves (graceful shutdown), so the parser must not.

@@ -14,6 +14,7 @@ public sealed class BadInputTests : IDisposable
     private static void AssertOneCleanLine(string stderr, string expected)
     {
         Assert.Contains(expected, stderr, StringComparison.Ordinal);
+        Assert.Single(stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
         Assert.DoesNotContain("   at ", stderr, StringComparison.Ordinal);
         Assert.DoesNotContain("Exception", stderr, StringComparison.Ordinal);
     }
@@ -40,6 +41,17 @@ public sealed class BadInputTests : IDisposable
         var (code, _, err) = await Gantry("submit", "no-such-type", "--db", _dir.Db);
         Assert.Equal(1, code);
         AssertOneCleanLine(err, "unknown job type 'no-such-type'; known types: count, echo, fail, noop, sleep");
+        await AssertNoJobsAsync();
+    }
+
+    [Theory]
+    [InlineData("--unique-while")]
+    [InlineData("--require")]
+    public async Task Submit_ListFlagNamingNothing_UsageErrorNamesTheFlag(string flag)
+    {
+        var (code, _, err) = await Gantry("submit", "echo", "--idempotency-key", "k", flag, " , ", "--db", _dir.Db);
+        Assert.Equal(2, code);
+        AssertOneCleanLine(err, $"{flag}: ' , ' names nothing");
         await AssertNoJobsAsync();
     }
 

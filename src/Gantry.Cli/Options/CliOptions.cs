@@ -273,7 +273,13 @@ internal static class CliOptions
         Description = description,
         HelpName = "a,b,…",
         DefaultValueFactory = _ => [],
-        CustomParser = r => r.Tokens.SelectMany(t => t.Value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).ToArray(),
+        CustomParser = r =>
+        {
+            var values = r.Tokens.SelectMany(t => t.Value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).ToArray();
+            // Given, but empty (`--require ''`): a mistake, not "none" (leave the flag out for none).
+            if (values.Length == 0 && r.Tokens.Count > 0) r.AddError($"{name}: '{string.Join(" ", r.Tokens.Select(t => t.Value))}' names nothing (give a,b,…, or leave {name} out)");
+            return values;
+        },
     };
 
     public static Option<JobState?> State() => State("job", JobStates.All, JobStates.ToText, JobStates.TryParse);
