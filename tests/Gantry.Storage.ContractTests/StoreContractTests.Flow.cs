@@ -238,6 +238,23 @@ public abstract partial class StoreContractTests
     }
 
     [Fact]
+    public async Task QueueLimits_PerKey_ClaimsOfAPausedQueue_LeaveTheKeysTheirTurn()
+    {
+        var jobs = Enumerable.Range(0, 9).Select(i => Job() with { ConcurrencyKey = $"k{i}" }).ToArray();
+        await Store.JobEnqueueManyAsync(new JobEnqueueParams(jobs), Ct);
+        await LimitAsync(new QueueLimits { PerKey = 1 });
+        var keyOf = jobs.ToDictionary(j => j.Id, j => j.ConcurrencyKey);
+        Assert.Equal(["k0", "k1", "k2"], (await ClaimAsync(limit: 3)).Select(c => keyOf[c.Id]).Order());
+
+        // Claims while the queue is paused take nothing and pass over no key: the walk resumes where it stopped.
+        await Store.QueuePauseAsync("default", Ct);
+        Assert.Empty(await ClaimAsync(limit: 3));
+        Assert.Empty(await ClaimAsync(limit: 3));
+        await Store.QueueResumeAsync("default", Ct);
+        Assert.Equal(["k3", "k4", "k5"], (await ClaimAsync(limit: 3)).Select(c => keyOf[c.Id]).Order());
+    }
+
+    [Fact]
     public async Task QueueLimits_PerKeySetByAnotherInstance_HoldsBeforeThisOneRereadsWhichQueuesLimitPerKey()
     {
         var jobs = Enumerable.Range(0, 5).Select(_ => Job() with { ConcurrencyKey = "k" }).ToArray();

@@ -145,6 +145,9 @@ internal sealed class SqliteFlowLimits(SqliteDatabase db, StoreSignals signals, 
             db.Raw("DELETE FROM queue_starts WHERE queue = @queue AND at <= @since").Bind("@queue", demand.Queue).Bind("@since", now - (long)rate.Per.TotalMilliseconds).Execute();
             room = Math.Min(room, rate.Count - Count("SELECT coalesce(sum(n), 0) FROM queue_starts WHERE queue = @queue", demand.Queue));
         }
+        // A paused queue, or a worker that takes no new jobs, claims nothing: decided before the walk, which would
+        // otherwise move the cursor past keys none of whose jobs were taken (as PostgreSQL's claim has no room then).
+        if (room > 0 && !MayClaim(demand.Queue, p.WorkerId)) room = 0;
         if (room <= 0)
         {
             heldBack.Add(demand.Queue);
@@ -205,6 +208,22 @@ internal sealed class SqliteFlowLimits(SqliteDatabase db, StoreSignals signals, 
             db.Raw("INSERT INTO queue_key_starts (queue, concurrency_key, at, n) VALUES (@queue, @key, @now, @n)")
                 .Bind("@queue", demand.Queue).Bind("@key", key).Bind("@now", now).Bind("@n", n).Execute();
         return true;
+    }
+
+    private static readonly string MayClaimSql = $"SELECT NOT EXISTS (SELECT 1 FROM queue_pauses WHERE queue = @queue) AND {WorkerStates.ClaimsSql}";
+
+    /// <summary>Whether the queue is not paused and the worker takes new jobs (the conditions every claim statement repeats).</summary>
+    private bool MayClaim(string queue, string workerId)
+    {
+        var check = db.Raw(MayClaimSql).Bind("@queue", queue).Bind("@worker", workerId);
+        try
+        {
+            return check.Step() && check.GetInt64(0) == 1;
+        }
+        finally
+        {
+            check.Reset();
+        }
     }
 
     /// <summary>The keys a per-key claim walks (<see cref="PerKeyWalkSql"/>), in walk order.</summary>
