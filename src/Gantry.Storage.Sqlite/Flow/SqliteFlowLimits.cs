@@ -81,10 +81,16 @@ internal sealed class SqliteFlowLimits(SqliteDatabase db, StoreSignals signals, 
         WHERE seq IN (
             SELECT cand.seq FROM cand
             WHERE cand.held + cand.rn <= @per_key AND cand.started + cand.rn <= @key_rate
-              AND NOT EXISTS (SELECT 1 FROM queue_pauses WHERE queue = @queue) AND {WorkerStates.ClaimsSql}
             ORDER BY cand.held + cand.rn, cand.ord, cand.priority DESC, cand.seq
             LIMIT @limit)
         {ClaimStatements.Returning}, concurrency_key
+        """;
+
+    /// <summary>A limited queue's limits and cursor, and whether it may be claimed now: not paused, and the worker takes new jobs.</summary>
+    private static readonly string ReadLimitsSql = $"""
+        SELECT concurrency, per_key, rate_count, rate_window_ms, key_rate_count, key_rate_window_ms, cursor_key,
+               NOT EXISTS (SELECT 1 FROM queue_pauses WHERE queue = @queue) AND {WorkerStates.ClaimsSql}
+        FROM queue_limits WHERE queue = @queue
         """;
 
     private readonly LimitedQueues _limited = new(TimeProvider.System);
@@ -124,14 +130,15 @@ internal sealed class SqliteFlowLimits(SqliteDatabase db, StoreSignals signals, 
     {
         QueueLimits? limits;
         string cursor;
-        var read = db.Raw("SELECT concurrency, per_key, rate_count, rate_window_ms, key_rate_count, key_rate_window_ms, cursor_key FROM queue_limits WHERE queue = @queue")
-            .Bind("@queue", demand.Queue);
+        bool mayClaim;
+        var read = db.Raw(ReadLimitsSql).Bind("@queue", demand.Queue).Bind("@worker", p.WorkerId);
         try
         {
             if (!read.Step()) return false;
             limits = QueueLimits.FromStored(read.GetInt64OrNull(0), read.GetInt64OrNull(1), read.GetInt64OrNull(2), read.GetInt64OrNull(3),
                 read.GetInt64OrNull(4), read.GetInt64OrNull(5));
             cursor = read.GetString(6);
+            mayClaim = read.GetInt64(7) == 1;
         }
         finally
         {
@@ -147,7 +154,7 @@ internal sealed class SqliteFlowLimits(SqliteDatabase db, StoreSignals signals, 
         }
         // A paused queue, or a worker that takes no new jobs, claims nothing: decided before the walk, which would
         // otherwise move the cursor past keys none of whose jobs were taken (as PostgreSQL's claim has no room then).
-        if (room > 0 && !MayClaim(demand.Queue, p.WorkerId)) room = 0;
+        if (!mayClaim) room = 0;
         if (room <= 0)
         {
             heldBack.Add(demand.Queue);
@@ -208,22 +215,6 @@ internal sealed class SqliteFlowLimits(SqliteDatabase db, StoreSignals signals, 
             db.Raw("INSERT INTO queue_key_starts (queue, concurrency_key, at, n) VALUES (@queue, @key, @now, @n)")
                 .Bind("@queue", demand.Queue).Bind("@key", key).Bind("@now", now).Bind("@n", n).Execute();
         return true;
-    }
-
-    private static readonly string MayClaimSql = $"SELECT NOT EXISTS (SELECT 1 FROM queue_pauses WHERE queue = @queue) AND {WorkerStates.ClaimsSql}";
-
-    /// <summary>Whether the queue is not paused and the worker takes new jobs (the conditions every claim statement repeats).</summary>
-    private bool MayClaim(string queue, string workerId)
-    {
-        var check = db.Raw(MayClaimSql).Bind("@queue", queue).Bind("@worker", workerId);
-        try
-        {
-            return check.Step() && check.GetInt64(0) == 1;
-        }
-        finally
-        {
-            check.Reset();
-        }
     }
 
     /// <summary>The keys a per-key claim walks (<see cref="PerKeyWalkSql"/>), in walk order.</summary>
