@@ -320,24 +320,28 @@ public abstract partial class StoreContractTests
         Assert.Equal(4, Assert.Single(await Store.QueueLimitsListAsync(Ct)).Running);
     }
 
-    [Fact]
-    public async Task QueueLimits_RunningCount_ExactThroughEveryWayOutOfRunning_AndUpkeep()
+    // Per key the slots are the marked running jobs; without keys (on PostgreSQL) a running total, changed by every way out.
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task QueueLimits_RunningCount_ExactThroughEveryWayOutOfRunning_AndUpkeep(bool perKey)
     {
         foreach (var key in new[] { "a", "b", "c" }) await EnqueueManyAsync(8, key: key);
         await EnqueueManyAsync(4);
-        await LimitAsync(new QueueLimits { Concurrency = 5, PerKey = 2 });
+        await LimitAsync(new QueueLimits { Concurrency = 5, PerKey = perKey ? 2 : null });
         var running = new List<ClaimedJob>();
         for (var round = 0; round < 12; round++)
         {
             running.AddRange(await ClaimAsync(limit: 10));
             Assert.True(running.Count <= 5, $"{running.Count} running under a limit of 5");
             Assert.Equal(running.Count, Assert.Single(await Store.QueueLimitsListAsync(Ct)).Running);
-            // End them every way there is, in turn: success, retried failure, dead failure, cancel; upkeep between.
+            // End them every way there is, in turn: success, retried failure, dead failure, cancel, given back; upkeep between.
             var ending = running.Take(2).ToArray();
             foreach (var (job, i) in ending.Select((j, i) => (j, i)))
             {
-                switch ((round + i) % 4)
+                switch ((round + i) % 5)
                 {
+                    case 4: Assert.True(await ReportAsync(new JobRequeuedReport(job.Id, job.Attempt, job.WorkerId))); break;
                     case 0: Assert.True(await SucceedAsync(job)); break;
                     case 1: Assert.True(await FailAsync(job, JobState.Queued)); break;
                     case 2: Assert.True(await FailAsync(job, JobState.Dead)); break;
@@ -351,6 +355,54 @@ public abstract partial class StoreContractTests
             if (round % 3 == 2) await Store.UpkeepAsync(Ct);
             Assert.Equal(running.Count, Assert.Single(await Store.QueueLimitsListAsync(Ct)).Running);
         }
+    }
+
+    [Fact]
+    public async Task QueueLimits_TurnedToAndFromPerKey_WhileJobsRun_TheyStillCount()
+    {
+        foreach (var key in new[] { "a", "b" }) await EnqueueManyAsync(6, key: key);
+        await LimitAsync(new QueueLimits { Concurrency = 4 });
+        var running = (await ClaimAsync(limit: 10)).ToList();
+        Assert.Equal(4, running.Count);
+        async Task<long> Running() => Assert.Single(await Store.QueueLimitsListAsync(Ct)).Running;
+
+        // Per key now: the four running still hold the queue's slots.
+        await LimitAsync(new QueueLimits { Concurrency = 4, PerKey = 3 });
+        Assert.Equal(4L, await Running());
+        Assert.Empty(await ClaimAsync(limit: 10));
+        Assert.True(await SucceedAsync(running[0]));
+        running.RemoveAt(0);
+        // (A claim with room for one walks one key: a, whose slots are full; the next walks on to b.)
+        var one = (await ClaimAsync(limit: 10)).Concat(await ClaimAsync(limit: 10)).ToList();
+        Assert.Single(one);
+        running.AddRange(one);
+
+        // And back: the running jobs (one claimed per key) are counted again, whichever way they end.
+        await LimitAsync(new QueueLimits { Concurrency = 4 });
+        Assert.Equal(4L, await Running());
+        Assert.Empty(await ClaimAsync(limit: 10));
+        Assert.True(await SucceedAsync(running[0]));
+        Assert.True(await FailAsync(running[1], JobState.Queued));
+        running.RemoveRange(0, 2);
+        Assert.Equal(2L, await Running());
+        running.AddRange(await ClaimAsync(limit: 10));
+        Assert.Equal(4, running.Count);
+        Assert.Equal(4L, await Running());
+
+        // Cleared, jobs claimed without the limit and some ending meanwhile; set again: exactly the running ones count.
+        await Store.QueueLimitsClearAsync("default", Ct);
+        Assert.True(await SucceedAsync(running[0]));
+        running.RemoveAt(0);
+        running.AddRange(await ClaimAsync(limit: 3));
+        Assert.Equal(6, running.Count);
+        await LimitAsync(new QueueLimits { Concurrency = 7 });
+        Assert.Equal(6L, await Running());
+        await Store.UpkeepAsync(Ct);
+        Assert.True(await FailAsync(running[0], JobState.Dead));
+        await Store.UpkeepAsync(Ct);
+        Assert.Equal(5L, await Running());
+        Assert.Equal(2, (await ClaimAsync(limit: 10)).Count);
+        Assert.Equal(7L, await Running());
     }
 
     [Fact]

@@ -24,10 +24,11 @@ internal sealed class PostgresFlowLimits(PostgresDatabase db, PostgresLimitedQue
 
     // The claim of a limited queue: as ClaimSql, but it takes at most the room the limits leave (concurrency less the
     // slots held, and no more than QueueLimits.ClaimCeiling of it in one claim; rate less the starts within the
-    // window, by the database's clock taken after the lock), marks its
-    // jobs `slot`, and records its starts for the rate. The slots held are the queue's marked jobs, counted over the
-    // partial index jobs_slots (PostgresSchema migration 20): for a concurrency limit the queue's, for a per-key limit
-    // only those of the keys the claim walks. A queue whose limits were
+    // window, by the database's clock taken after the lock), and records its starts for the rate. Without keys the slots
+    // held are the queue's running total (PostgresSchema migration 22): the claim stamps its jobs with the limit's epoch
+    // and folds the total, so its update and their successes stay heap-only. Per key it marks its jobs `slot` and counts
+    // the marked jobs over the partial index jobs_slots (migration 20): for a concurrency limit the queue's, for a per-key
+    // limit only those of the keys the claim walks. A queue whose limits were
     // cleared since this instance last read them gets no room (its claims take the plain path within a second).
     // With a per-key limit the keys are served round-robin: the claim walks the keys with claimable jobs (over
     // job_ready_key) from the one after where the last claim stopped (queue_limits.cursor_key), wrapping around, at most as
@@ -124,9 +125,25 @@ internal sealed class PostgresFlowLimits(PostgresDatabase db, PostgresLimitedQue
                   ELSE (SELECT pick.k FROM pick WHERE pick.k IS NOT NULL ORDER BY pick.ord DESC LIMIT 1) END, cursor_key)
               WHERE queue = @queue AND (SELECT n FROM room) > 0 AND EXISTS (SELECT 1 FROM keys)),
             """;
-        // The plain claim takes nothing from a queue that has limits per key since this instance read its limits: it
-        // claims by the per-key statement once it reads them again (within LimitedQueues.RefreshEvery).
-        var keyed = perKey ? "" : " WHERE lim.per_key IS NULL AND lim.key_rate_count IS NULL";
+        // Each statement takes nothing from a queue whose limits turned from or to per key since this instance read them
+        // (the plain one counts a running total, the per-key one marked jobs): it claims by the other statement once it
+        // reads them again (within LimitedQueues.RefreshEvery).
+        var scheme = perKey ? " WHERE lim.epoch IS NULL" : " WHERE lim.epoch IS NOT NULL";
+        // Without keys the slots held are the queue's running total: as of its last limited claim, plus the deltas of
+        // its epoch appended since (taken out here: the total absorbs them), plus this claim's jobs.
+        var total = perKey ? "" : """
+            folded AS (
+              DELETE FROM queue_held_deltas AS d WHERE d.queue = @queue RETURNING d.epoch, d.n),
+            total AS (
+              SELECT lim.held + coalesce((SELECT sum(f.n) FROM folded AS f WHERE f.epoch = lim.epoch), 0) AS n FROM lim),
+            """;
+        var kept = perKey ? "" : """
+            kept AS (
+              UPDATE queue_limits SET held = (SELECT n FROM total) + (SELECT count(*) FROM claimed)
+              WHERE queue = @queue AND (EXISTS (SELECT 1 FROM folded) OR EXISTS (SELECT 1 FROM claimed))),
+            """;
+        var slotsHeld = perKey ? SlotsHeld("s.queue = @queue", "lim.concurrency") : "SELECT n FROM total";
+        var mark = perKey ? "slot = true, held_epoch = NULL" : "held_epoch = (SELECT epoch FROM lim)";
         var keyStarts = !perKey ? "" : """
             key_started AS (
               INSERT INTO queue_key_starts (queue, concurrency_key, at, n)
@@ -141,12 +158,13 @@ internal sealed class PostgresFlowLimits(PostgresDatabase db, PostgresLimitedQue
         return $"""
             WITH RECURSIVE lim AS (
               SELECT l.concurrency, l.per_key, l.rate_count, l.rate_window_ms * interval '1 millisecond' AS window, l.cursor_key, clock_timestamp() AS now,
-                     l.key_rate_count, l.key_rate_window_ms * interval '1 millisecond' AS key_window
+                     l.key_rate_count, l.key_rate_window_ms * interval '1 millisecond' AS key_window, l.epoch, l.held
               FROM queue_limits AS l WHERE l.queue = @queue),
+            {total}
             room AS (
-              SELECT CASE WHEN EXISTS (SELECT 1 FROM lim{keyed}) AND NOT EXISTS (SELECT 1 FROM queue_pauses WHERE queue = @queue) AND {WorkerStates.ClaimsSql}
+              SELECT CASE WHEN EXISTS (SELECT 1 FROM lim{scheme}) AND NOT EXISTS (SELECT 1 FROM queue_pauses WHERE queue = @queue) AND {WorkerStates.ClaimsSql}
                 THEN greatest(0, least(@limit::bigint,
-                  coalesce((SELECT lim.concurrency - ({SlotsHeld("s.queue = @queue", "lim.concurrency")}) FROM lim WHERE lim.concurrency IS NOT NULL), @limit),
+                  coalesce((SELECT lim.concurrency - ({slotsHeld}) FROM lim WHERE lim.concurrency IS NOT NULL), @limit),
                   coalesce((SELECT {FlowSql.ClaimCeiling("concurrency")} FROM lim WHERE concurrency IS NOT NULL), @limit),
                   coalesce((SELECT lim.rate_count - (SELECT coalesce(sum(s.n), 0) FROM queue_starts AS s WHERE s.queue = @queue AND s.at > lim.now - lim.window) FROM lim), @limit)))
                 ELSE 0 END AS n),
@@ -157,7 +175,7 @@ internal sealed class PostgresFlowLimits(PostgresDatabase db, PostgresLimitedQue
             claimed AS (
               UPDATE jobs
               SET state = '{JobState.Running.ToText()}', attempt = attempt + 1, worker_id = @worker,
-                  started_at = @now, progress = NULL, progress_message = NULL, slot = true
+                  started_at = @now, progress = NULL, progress_message = NULL, {mark}
               FROM ready
               WHERE jobs.id = ready.job_id AND jobs.{StateSql.From(JobTransition.Claim)}
               RETURNING {PostgresClaims.ClaimedColumns}),
@@ -167,6 +185,7 @@ internal sealed class PostgresFlowLimits(PostgresDatabase db, PostgresLimitedQue
             expired AS (
               DELETE FROM queue_starts AS s USING lim WHERE s.queue = @queue AND s.at <= lim.now - lim.window),
             {keyStarts}
+            {kept}
             lease AS (
               {PostgresLeases.ClaimLeaseRecord("claimed")})
             SELECT claimed.*, (SELECT seq FROM lease) FROM claimed
@@ -191,10 +210,10 @@ internal sealed class PostgresFlowLimits(PostgresDatabase db, PostgresLimitedQue
         limits = limits.Validated();
         await db.TransactAsync(async c =>
         {
-            var limitedBefore = false;
             if (!anyQueue) await ThrowIfUnknownQueueAsync(c, queue, ct).ConfigureAwait(false);
-            await using (var had = Command(c, "SELECT EXISTS (SELECT 1 FROM queue_limits WHERE queue = @queue)").Bind("@queue", queue))
-                limitedBefore = await had.ExecuteScalarAsync(ct).ConfigureAwait(false) is true;
+            bool? perKeyBefore; // null: no limits before
+            await using (var had = Command(c, "SELECT epoch IS NULL FROM queue_limits WHERE queue = @queue FOR UPDATE").Bind("@queue", queue))
+                perKeyBefore = await had.ExecuteScalarAsync(ct).ConfigureAwait(false) as bool?;
             await using (var set = Command(c, """
                 INSERT INTO queue_limits (queue, concurrency, per_key, rate_count, rate_window_ms, key_rate_count, key_rate_window_ms, updated_at)
                 VALUES (@queue, @concurrency, @per_key, @rate_count, @rate_window_ms, @key_rate_count, @key_rate_window_ms, @now)
@@ -211,12 +230,12 @@ internal sealed class PostgresFlowLimits(PostgresDatabase db, PostgresLimitedQue
                 .Bind("@key_rate_window_ms", limits.RatePerKey is { } kr ? (long?)kr.Per.TotalMilliseconds : null, NpgsqlDbType.Bigint)
                 .Bind("@now", db.Now()))
                 await set.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
-            // A queue that gets limits: its jobs running now count against them from now on (one scan of jobs, only then).
-            // The queue's row is locked by the upsert above, so no limited claim runs meanwhile.
-            if (!limitedBefore)
+            // A queue that gets limits, or whose limits turn from or to per key: its jobs running now count against them from
+            // now on, as that kind of limit counts them (one scan of jobs, only then). The queue's row is locked by the
+            // upsert above, so no limited claim runs meanwhile.
+            if (perKeyBefore != limits.IsPerKey)
             {
-                await using var adopt = Command(c, $"UPDATE jobs SET slot = true WHERE queue = @queue AND state = '{JobState.Running.ToText()}'")
-                    .Bind("@queue", queue);
+                await using var adopt = Command(c, limits.IsPerKey ? AdoptMarkedSql : AdoptCountedSql).Bind("@queue", queue);
                 await adopt.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
             }
             await db.NotifyAsync(c, PostgresNotifications.Jobs, ct).ConfigureAwait(false);
@@ -226,6 +245,25 @@ internal sealed class PostgresFlowLimits(PostgresDatabase db, PostgresLimitedQue
         db.Signals.JobsAvailable.Set();
     }
 
+    // Per key: the running jobs are marked, and the running total goes.
+    private static readonly string AdoptMarkedSql = $"""
+        UPDATE jobs SET slot = true WHERE queue = @queue AND state = '{JobState.Running.ToText()}';
+        UPDATE queue_limits SET epoch = NULL, held = 0 WHERE queue = @queue;
+        DELETE FROM queue_held_deltas WHERE queue = @queue
+        """;
+
+    // Without keys: a fresh epoch, the running jobs stamped with it (a mark from per key comes off) and counted. A job
+    // that left running before this statement saw it is neither stamped nor counted, and the delta its exit appended
+    // (of an older epoch) is not folded: the total is exact whatever reports commit meanwhile.
+    private static readonly string AdoptCountedSql = $"""
+        WITH fresh AS (
+          SELECT nextval('queue_limit_epochs') AS epoch),
+        adopted AS (
+          UPDATE jobs SET held_epoch = (SELECT epoch FROM fresh), slot = NULL
+          WHERE queue = @queue AND state = '{JobState.Running.ToText()}' RETURNING 1)
+        UPDATE queue_limits SET epoch = (SELECT epoch FROM fresh), held = (SELECT count(*) FROM adopted) WHERE queue = @queue
+        """;
+
     public async Task QueueLimitsClearAsync(string queue, CancellationToken ct)
     {
         await db.TransactAsync(async c =>
@@ -234,9 +272,11 @@ internal sealed class PostgresFlowLimits(PostgresDatabase db, PostgresLimitedQue
             await using var clear = Command(c, "DELETE FROM queue_limits WHERE queue = @queue").Bind("@queue", queue);
             await clear.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
             // Slots of a queue without limits count nothing: its running jobs lose their mark (and their entries in
-            // jobs_slots), and its starts (per queue and per key) go.
+            // jobs_slots), its running total goes (the epoch stamps left on jobs are no limit's now: what their exits
+            // append, the upkeep deletes), and its starts (per queue and per key) go.
             await using var slots = Command(c, """
                 UPDATE jobs SET slot = NULL WHERE queue = @queue AND slot;
+                DELETE FROM queue_held_deltas WHERE queue = @queue;
                 DELETE FROM queue_starts WHERE queue = @queue;
                 DELETE FROM queue_key_starts WHERE queue = @queue
                 """).Bind("@queue", queue);
@@ -259,7 +299,9 @@ internal sealed class PostgresFlowLimits(PostgresDatabase db, PostgresLimitedQue
     {
         await using var cmd = Command(c, """
             SELECT l.queue, l.concurrency::bigint, l.per_key::bigint, l.rate_count::bigint, l.rate_window_ms, l.key_rate_count::bigint, l.key_rate_window_ms,
-                   (SELECT count(*) FROM jobs AS s WHERE s.queue = l.queue AND s.slot),
+                   CASE WHEN l.epoch IS NOT NULL
+                     THEN l.held + (SELECT coalesce(sum(d.n), 0) FROM queue_held_deltas AS d WHERE d.queue = l.queue AND d.epoch = l.epoch)
+                     ELSE (SELECT count(*) FROM jobs AS s WHERE s.queue = l.queue AND s.slot) END,
                    (SELECT coalesce(sum(s.n), 0) FROM queue_starts AS s
                     WHERE s.queue = l.queue AND l.rate_window_ms IS NOT NULL AND s.at > clock_timestamp() - l.rate_window_ms * interval '1 millisecond')
             FROM queue_limits AS l ORDER BY l.queue

@@ -15,16 +15,20 @@ internal sealed class PostgresReports(PostgresDatabase db, PostgresWorkflows wor
     // Completions are the hot path: a run of them is one statement, each row fenced, found through
     // the id index (see PostgresArrayUpdate). Each row says whether the job is a workflow step: only
     // steps pay for the release of their dependents.
-    // Successes of jobs holding a flow-control slot give it back here by taking off the mark (the trigger
-    // jobs_slot_freed, one call per row, covers every other way out of running; see PostgresSchema migration 20).
+    // Successes of jobs holding a flow-control slot give it back here: a marked job (a queue limited per key) by taking
+    // off the mark, a job counted in its queue's running total by one delta per queue and epoch for the batch (the
+    // triggers jobs_slot_freed and jobs_held_freed, one call per row, cover every other way out of running; see
+    // PostgresSchema migrations 20 and 22).
     private static readonly string SucceedManySql = $"""
         WITH done AS (
           UPDATE jobs AS j SET state = '{JobState.Succeeded.ToText()}', result = u.result, finished_at = $5, lease_until = NULL, progress = 100, slot = NULL
           FROM unnest($1::uuid[], $2::int[], $3::text[], $4::text[]) AS u(id, attempt, worker_id, result)
           WHERE {FenceSql.Attempt("u.id", "u.attempt", "u.worker_id", row: "j.")} AND j.{StateSql.From(JobTransition.Succeed)}
-          RETURNING j.id, CASE WHEN j.workflow_id IS NULL THEN NULL ELSE j.seq END AS step_seq, j.queue),
+          RETURNING j.id, CASE WHEN j.workflow_id IS NULL THEN NULL ELSE j.seq END AS step_seq, j.queue, j.held_epoch),
         counted AS (
-          {PostgresCounts.CountSucceededSql("done", "$5")})
+          {PostgresCounts.CountSucceededSql("done", "$5")}),
+        freed AS (
+          INSERT INTO queue_held_deltas (queue, epoch, n) SELECT queue, held_epoch, -count(*) FROM done WHERE held_epoch IS NOT NULL GROUP BY 1, 2)
         SELECT id, step_seq FROM done
         """;
 

@@ -43,14 +43,17 @@ internal sealed class PostgresMaintenance(PostgresDatabase db, PostgresCounts co
     // dead rows for every claim to walk. VACUUM of job_ready costs in proportion to its dead and live rows only (the
     // queued jobs), so the leader runs it as soon as a few thousand have piled up. SKIP_LOCKED: an autovacuum already
     // on it is as good. The dead-row count is the statistics system's (at most about a second behind).
-    // queue_starts and queue_key_starts are small but churn too (a row per claim of a rate-limited queue, per key served
-    // with a rate per key): vacuumed on the same rule.
+    // queue_starts, queue_key_starts and queue_held_deltas are small but churn too (a row per claim of a rate-limited
+    // queue, per key served with a rate per key, per report batch of a limited queue): vacuumed on the same rule.
     public Task<UpkeepResult> UpkeepAsync(CancellationToken ct) => db.RunAsync(async c =>
     {
         // The queue counts' deltas are folded every round, so a read of the counts adds at most a round's worth.
         await counts.FoldCountsAsync(c, ct).ConfigureAwait(false);
+        // Running totals' deltas of epochs no limit has (the queue's limits were cleared or turned per key) are never folded.
+        await Command(c, "DELETE FROM queue_held_deltas AS d WHERE NOT EXISTS (SELECT 1 FROM queue_limits AS l WHERE l.queue = d.queue AND l.epoch = d.epoch)")
+            .RunAsync(ct).ConfigureAwait(false);
         var dead = new List<(string Table, long Dead)>();
-        await using (var cmd = Command(c, "SELECT relname, coalesce(n_dead_tup, 0) FROM pg_stat_user_tables WHERE schemaname = current_schema() AND relname IN ('job_ready', 'queue_starts', 'queue_key_starts', 'queue_count_deltas')"))
+        await using (var cmd = Command(c, "SELECT relname, coalesce(n_dead_tup, 0) FROM pg_stat_user_tables WHERE schemaname = current_schema() AND relname IN ('job_ready', 'queue_starts', 'queue_key_starts', 'queue_count_deltas', 'queue_held_deltas')"))
         await using (var r = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false))
             while (await r.ReadAsync(ct).ConfigureAwait(false))
                 dead.Add((r.GetString(0), r.GetInt64(1)));

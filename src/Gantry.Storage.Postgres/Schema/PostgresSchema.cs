@@ -558,6 +558,48 @@ internal static class PostgresSchema
             CREATE INDEX queue_key_starts_key ON queue_key_starts (queue, concurrency_key, at);
             CREATE INDEX queue_key_starts_at ON queue_key_starts (queue, at);
             """),
+        (22, $"""
+            -- The slots of a queue limited without keys as a running total (docs/flow-control.md, "What counts"), so that its
+            -- claims and successes stay heap-only updates: each limit without keys has an epoch (from queue_limit_epochs, never
+            -- reused), and a job its limited claim takes is stamped with it (jobs.held_epoch, in no index). queue_limits.held is
+            -- the slots held as of the queue's last limited claim; whatever moves a stamped job out of running appends -1 for
+            -- its epoch to queue_held_deltas (a success in the completion statement, one row per queue and epoch of its batch;
+            -- every other way out through the trigger below), and the next limited claim, under the queue's lock, deletes the
+            -- queue's deltas, adds those of its epoch and its own claims to the total, in the same statement. A limit set
+            -- anew (or turned from per key) takes a fresh epoch and stamps the running jobs with it: a job that left running
+            -- before that (its delta, of the old epoch, committed too late for the setting's statement to see) is neither
+            -- stamped nor counted twice. The upkeep deletes deltas of epochs no limit has. Queues with limits per key keep
+            -- the indexed mark `slot` (migration 20): each claim counts only the keys it walks.
+            CREATE SEQUENCE queue_limit_epochs;
+            ALTER TABLE queue_limits ADD COLUMN epoch bigint, ADD COLUMN held integer NOT NULL DEFAULT 0;
+            ALTER TABLE jobs ADD COLUMN held_epoch bigint;
+            CREATE TABLE queue_held_deltas (
+              queue text    NOT NULL,
+              epoch bigint  NOT NULL,
+              n     integer NOT NULL
+            );
+            ALTER TABLE queue_held_deltas SET (autovacuum_vacuum_scale_factor = 0, autovacuum_vacuum_threshold = 1000, autovacuum_vacuum_cost_delay = 0);
+            CREATE FUNCTION gantry_held_freed() RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+            BEGIN
+              INSERT INTO queue_held_deltas (queue, epoch, n) VALUES (OLD.queue, OLD.held_epoch, -1);
+              RETURN NULL;
+            END $$;
+            CREATE TRIGGER jobs_held_freed AFTER UPDATE OF state ON jobs FOR EACH ROW
+              WHEN (OLD.held_epoch IS NOT NULL AND OLD.state = '{JobState.Running.ToText()}'
+                AND NEW.state NOT IN ('{JobState.Running.ToText()}', '{JobState.Succeeded.ToText()}'))
+              EXECUTE FUNCTION gantry_held_freed();
+            CREATE TRIGGER jobs_held_deleted AFTER DELETE ON jobs FOR EACH ROW
+              WHEN (OLD.held_epoch IS NOT NULL AND OLD.state = '{JobState.Running.ToText()}')
+              EXECUTE FUNCTION gantry_held_freed();
+            -- A live store's queues limited without keys: their marked running jobs become their total.
+            UPDATE queue_limits SET epoch = nextval('queue_limit_epochs') WHERE per_key IS NULL AND key_rate_count IS NULL;
+            UPDATE jobs AS j SET held_epoch = l.epoch, slot = NULL FROM queue_limits AS l
+              WHERE j.slot AND l.epoch IS NOT NULL AND j.queue = l.queue;
+            UPDATE queue_limits AS l SET held = c.n FROM (
+                SELECT queue, held_epoch, count(*) AS n FROM jobs
+                WHERE held_epoch IS NOT NULL AND state = '{JobState.Running.ToText()}' GROUP BY 1, 2) AS c
+              WHERE c.queue = l.queue AND c.held_epoch = l.epoch;
+            """),
     ];
 
     public static int LatestVersion => Migrations[^1].Version;

@@ -152,7 +152,8 @@ internal sealed class JobSlots
 
     /// <summary>
     /// Notes what a claim brought: a queue that got fewer jobs than asked is drained for now, for the poll
-    /// interval; when the claim says a flow limit held it back, not at all if it brought at least half, else for
+    /// interval; when the claim says a flow limit held it back, not at all if it brought at least half (or
+    /// <see cref="QueueLimits.WholeClaim"/> jobs), else for
     /// <see cref="HeldBackRecheck"/> or until this worker's reports free its slots (<see cref="ReportsWritten"/>).
     /// True when every queue asked came back short and none was held back (the coordinator has nothing more for
     /// this worker until new work comes).
@@ -176,11 +177,12 @@ internal sealed class JobSlots
                     _heldBackClaims.Remove(demand.Queue);
                     allShort = false;
                 }
-                else if (heldBack.Contains(demand.Queue) && brought * 2 >= demand.Limit)
+                else if (heldBack.Contains(demand.Queue) && (brought * 2 >= demand.Limit || brought >= QueueLimits.WholeClaim))
                 {
-                    // Cut short by a limit, but it brought at least half: room may be left (a claim takes at most half
-                    // a large concurrency limit) or freed meanwhile. Asked again at once. One that brought less waits
-                    // for slots to free, so that claims stay large.
+                    // Cut short by a limit, but it brought at least half of what it asked, or a large claim's worth: room
+                    // may be left (a claim takes at most half a large concurrency limit, however much it asks) or freed
+                    // meanwhile. Asked again at once. One that brought less waits for slots to free, so that claims stay
+                    // large.
                     _drainedAt.Remove(demand.Queue);
                     _heldBackClaims.Remove(demand.Queue);
                     allShort = false;

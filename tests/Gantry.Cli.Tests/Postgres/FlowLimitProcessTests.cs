@@ -75,7 +75,11 @@ public sealed partial class FlowLimitProcessTests(PostgresClusterFixture fixture
 
             Assert.True(samples.Max() <= Limit, $"{samples.Max()} jobs ran at once under a limit of {Limit}.\n{Context()}");
             Assert.True(samples.Max() == Limit, $"the limit was never reached (at most {samples.Max()} running): the test shows nothing.\n{Context()}");
-            // No slot left: no job keeps the mark once it has left running.
+            // No slot left: the queue's running total (a limit without keys) is back to zero, and no job is marked.
+            Assert.Equal(0L, await StoreSql.ScalarAsync<long>(sql, """
+                SELECT l.held + (SELECT coalesce(sum(d.n), 0) FROM queue_held_deltas AS d WHERE d.queue = l.queue AND d.epoch = l.epoch)
+                FROM queue_limits AS l WHERE l.queue = 'default'
+                """));
             Assert.Equal(0L, await StoreSql.ScalarAsync<long>(sql, "SELECT count(*) FROM jobs WHERE slot"));
             if (held > 0)
                 Assert.True(await StoreSql.ScalarAsync<long>(sql, $"SELECT count(*) FROM job_errors WHERE worker_id = '{victimId}' AND kind = 'worker_lost'") >= 1,

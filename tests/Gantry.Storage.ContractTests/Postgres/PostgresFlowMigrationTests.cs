@@ -4,7 +4,8 @@ using Gantry.Storage.Postgres;
 
 namespace Gantry.Storage.ContractTests.Postgres;
 
-/// <summary>Migration 20 on a live store: the slot counts of migration 17 become the marked running jobs, exactly.</summary>
+/// <summary>Flow-control migrations on a live store: the slot counts of migration 17 become the marked running jobs (20), and
+/// the marked running jobs of a queue limited without keys its running total (22), exactly.</summary>
 [Collection(PostgresCollection.Name)]
 public sealed class PostgresFlowMigrationTests(PostgresFixture fixture) : PostgresSchemaTests(fixture)
 {
@@ -14,11 +15,30 @@ public sealed class PostgresFlowMigrationTests(PostgresFixture fixture) : Postgr
     private Task<IReadOnlyList<ClaimedJob>> ClaimAsync(IJobStore store, int limit) =>
         store.JobClaimAsync(new JobClaimParams("w1", [new QueueDemand("q", limit)], TimeSpan.FromMinutes(1), [], null), Ct);
 
-    /// <summary>Takes <paramref name="schema"/> back to version 20 (migration 21 can then run again).</summary>
+    /// <summary>Takes <paramref name="schema"/> back to version 21 (migration 22 can then run again): the jobs counted in a
+    /// running total are marked `slot` instead, as version 21 kept them.</summary>
+    internal static string UndoMigration22(string schema)
+    {
+        var s = $"\"{schema}\"";
+        return $"""
+            UPDATE {s}.jobs AS j SET slot = true FROM {s}.queue_limits AS l
+              WHERE j.queue = l.queue AND j.held_epoch = l.epoch AND j.state = '{JobState.Running.ToText()}';
+            DROP TRIGGER jobs_held_freed ON {s}.jobs;
+            DROP TRIGGER jobs_held_deleted ON {s}.jobs;
+            DROP FUNCTION {s}.gantry_held_freed();
+            DROP TABLE {s}.queue_held_deltas;
+            ALTER TABLE {s}.jobs DROP COLUMN held_epoch;
+            ALTER TABLE {s}.queue_limits DROP COLUMN epoch, DROP COLUMN held;
+            DROP SEQUENCE {s}.queue_limit_epochs;
+            """;
+    }
+
+    /// <summary>Takes <paramref name="schema"/> back to version 20 (migration 21 can then run again), undoing the later ones.</summary>
     internal static string UndoMigration21(string schema)
     {
         var s = $"\"{schema}\"";
         return $"""
+            {UndoMigration22(schema)}
             DROP TABLE {s}.queue_key_starts;
             ALTER TABLE {s}.queue_limits DROP COLUMN key_rate_count, DROP COLUMN key_rate_window_ms;
             """;
@@ -71,6 +91,40 @@ public sealed class PostgresFlowMigrationTests(PostgresFixture fixture) : Postgr
         // Per key: 2 of each key still run under a per-key limit of 3, so one more of each, then the queue's limit of 6 is full.
         var more = await ClaimAsync(upgraded, 10);
         Assert.Equal(["a", "b"], more.Select(j => keyOf[j.Id]).Order().ToArray());
+        Assert.Empty(await ClaimAsync(upgraded, 10));
+    }
+
+    [Fact]
+    public async Task Migration22_OnAStoreWithMarkedJobs_TotalsExactlyTheRunningJobsOfQueuesLimitedWithoutKeys()
+    {
+        var s = $"\"{Schema}\"";
+        await using (var store = await OpenAsync())
+        {
+            await store.JobEnqueueManyAsync(new JobEnqueueParams(Enumerable.Range(0, 12).Select(_ => new NewJob { Id = JobIds.New(), Type = "t", Queue = "q" }).ToArray()), Ct);
+            await store.JobEnqueueManyAsync(new JobEnqueueParams(Enumerable.Range(0, 6).Select(i => new NewJob { Id = JobIds.New(), Type = "t", Queue = "k", ConcurrencyKey = $"k{i % 2}" }).ToArray()), Ct);
+            await ((IJobStore)store).QueueLimitsSetAsync("q", new QueueLimits { Concurrency = 5 }, Ct);
+            await ((IJobStore)store).QueueLimitsSetAsync("k", new QueueLimits { PerKey = 2 }, Ct);
+            var running = await ClaimAsync(store, 10);
+            Assert.Equal(5, running.Count);
+            Assert.Equal(4, (await store.JobClaimAsync(new JobClaimParams("w1", [new QueueDemand("k", 10)], TimeSpan.FromMinutes(1), [], null), Ct)).Count);
+            Assert.True(Assert.Single(await store.JobReportManyAsync([new JobSucceededReport(running[0].Id, running[0].Attempt, running[0].WorkerId, null)], Ct)));
+        }
+        // The store as it was at version 21: every running job of a limited queue marked.
+        await Fixture.Cluster.ExecuteAsync($"""
+            {UndoMigration22(Schema)}
+            DELETE FROM {s}.gantry_migrations WHERE version >= 22;
+            """);
+        Assert.Equal(8L, await Fixture.Cluster.ScalarAsync<long>($"SELECT count(*) FROM {s}.jobs WHERE slot"));
+
+        await using var upgraded = await OpenAsync();
+
+        var limits = (await upgraded.QueueLimitsListAsync(Ct)).ToDictionary(l => l.Queue);
+        Assert.Equal(4L, limits["q"].Running);
+        Assert.Equal(4L, limits["k"].Running);
+        // The queue without keys counts its total: its marks are gone; the per-key queue keeps them.
+        Assert.Equal(0L, await Fixture.Cluster.ScalarAsync<long>($"SELECT count(*) FROM {s}.jobs WHERE slot AND queue = 'q'"));
+        Assert.Equal(4L, await Fixture.Cluster.ScalarAsync<long>($"SELECT count(*) FROM {s}.jobs WHERE slot AND queue = 'k'"));
+        Assert.Single(await ClaimAsync(upgraded, 10));
         Assert.Empty(await ClaimAsync(upgraded, 10));
     }
 }

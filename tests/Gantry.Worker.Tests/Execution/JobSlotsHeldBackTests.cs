@@ -78,6 +78,28 @@ public sealed class JobSlotsHeldBackTests
     }
 
     [Fact]
+    public void HeldBackClaimThatBroughtALargeClaimsWorth_AskedAgainAtOnce_ThoughLessThanHalfOfTheAsk()
+    {
+        // A worker whose prefetch asks for more than twice a limit's claim ceiling (half the limit): a claim that brought
+        // the ceiling is cut short by the ceiling, not by a full limit; waiting for slots to free would leave room unused.
+        var time = new SteppedTime();
+        var slots = new JobSlots(new Dictionary<string, int> { ["default"] = 1000 }, 1000, maxPrefetch: 0, Poll, time);
+        var plan = slots.Plan();
+        Assert.Equal(1000, plan.Wanted);
+        var claimed = Enumerable.Range(0, QueueLimits.WholeClaim).Select(_ => NewJob()).ToArray();
+        Assert.False(slots.Claimed(plan, new ClaimedJobs(claimed, ["default"])));
+        slots.AddClaimed(claimed);
+        Assert.Equal(1000 - QueueLimits.WholeClaim, slots.Plan().Wanted);
+
+        // One fewer than that, and less than half of the ask: the queue waits for slots to free.
+        plan = slots.Plan();
+        var fewer = Enumerable.Range(0, QueueLimits.WholeClaim - 1).Select(_ => NewJob()).ToArray();
+        slots.Claimed(plan, new ClaimedJobs(fewer, ["default"]));
+        slots.AddClaimed(fewer);
+        Assert.Equal(0, slots.Plan().Wanted);
+    }
+
+    [Fact]
     public void ReportsWritten_HeldBackQueueWithAJobEndedHere_DueAtOnce()
     {
         var time = new SteppedTime();
