@@ -406,6 +406,36 @@ public abstract partial class StoreContractTests
     }
 
     [Fact]
+    public async Task QueueLimits_ChangedOnOneInstanceWhileReportsCommitOnAnother_CountStaysExact()
+    {
+        // Settings adopt the running jobs (for a limit without keys, under a fresh epoch) while another instance's successes
+        // commit: whichever commits first, each running job is counted once and each ended one not at all.
+        await EnqueueManyAsync(600, key: null);
+        await LimitAsync(new QueueLimits { Concurrency = 1000 });
+        var running = new List<ClaimedJob>();
+        while (running.Count < 400) running.AddRange(await ClaimAsync(limit: 200));
+        var reporter = await OpenAnotherAsync();
+        var ending = running.Take(300).ToArray();
+        var reports = Task.Run(async () =>
+        {
+            foreach (var batch in ending.Chunk(5))
+                Assert.All(await reporter.JobReportManyAsync(batch.Select(j => (JobReport)new JobSucceededReport(j.Id, j.Attempt, j.WorkerId, null)).ToArray(), Ct), Assert.True);
+        }, Ct);
+        QueueLimits[] settings = [new() { Concurrency = 1000, PerKey = 1000 }, new() { Concurrency = 1000 }, new() { Concurrency = 999 }];
+        for (var i = 0; !reports.IsCompleted; i++)
+        {
+            if (i % 4 == 3) await Store.QueueLimitsClearAsync("default", Ct);
+            else await LimitAsync(settings[i % 4 % settings.Length]);
+        }
+        await reports;
+        await LimitAsync(new QueueLimits { Concurrency = 1000 });
+        await Store.UpkeepAsync(Ct);
+        Assert.Equal(100L, Assert.Single(await Store.QueueLimitsListAsync(Ct)).Running);
+        Assert.Equal(200, (await ClaimAsync(limit: 1000)).Count);
+        Assert.Equal(300L, Assert.Single(await Store.QueueLimitsListAsync(Ct)).Running);
+    }
+
+    [Fact]
     public async Task QueueLimits_PerKey_CountExactThroughALostWorkersRescue()
     {
         await EnqueueManyAsync(4, key: "a");
