@@ -273,6 +273,29 @@ public abstract partial class StoreContractTests
     }
 
     [Fact]
+    public async Task QueueLimits_PerKeyTakenOffByAnotherInstance_HoldsBeforeThisOneRereadsWhichQueuesLimitPerKey()
+    {
+        foreach (var key in new[] { "a", "b", "c" }) await EnqueueManyAsync(2, key: key);
+        await LimitAsync(new QueueLimits { Concurrency = 2, PerKey = 5 });
+        var first = Assert.Single(await ClaimAsync(limit: 1)); // this instance has read the queue's limits: per key
+        var other = await OpenAnotherAsync();
+        await other.QueueLimitsSetAsync("default", new QueueLimits { Concurrency = 2 }, Ct);
+
+        // Before this instance reads its limits again, the two together start one more job, not two: on PostgreSQL this one
+        // claims nothing from the queue (its per-key claim would not count in the queue's running total), on SQLite it
+        // reads the limits in its claim. The job running since before counts.
+        var here = await ClaimAsync(limit: 10);
+        var there = await ClaimAsync(limit: 10, store: other);
+        Assert.Equal(1, here.Count + there.Count);
+        Assert.Equal(2L, Assert.Single(await other.QueueLimitsListAsync(Ct)).Running);
+        await Task.Delay(LimitedQueues.RefreshEvery + TimeSpan.FromMilliseconds(100), Ct);
+        Assert.Empty(await ClaimAsync(limit: 10));
+        await SucceedAsync(first);
+        Assert.Single(await ClaimAsync(limit: 10));
+        Assert.Equal(2L, Assert.Single(await Store.QueueLimitsListAsync(Ct)).Running);
+    }
+
+    [Fact]
     public async Task QueueLimits_Cleared_QueueClaimsAsBefore()
     {
         await EnqueueManyAsync(5);
