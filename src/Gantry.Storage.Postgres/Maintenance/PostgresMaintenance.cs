@@ -49,11 +49,15 @@ internal sealed class PostgresMaintenance(PostgresDatabase db, PostgresCounts co
     {
         // The queue counts' deltas are folded every round, so a read of the counts adds at most a round's worth.
         await counts.FoldCountsAsync(c, ct).ConfigureAwait(false);
-        // Running totals' deltas of epochs no limit has (the queue's limits were cleared or turned per key) are never folded.
-        await Command(c, "DELETE FROM queue_held_deltas AS d WHERE NOT EXISTS (SELECT 1 FROM queue_limits AS l WHERE l.queue = d.queue AND l.epoch = d.epoch)")
-            .RunAsync(ct).ConfigureAwait(false);
         var dead = new List<(string Table, long Dead)>();
-        await using (var cmd = Command(c, "SELECT relname, coalesce(n_dead_tup, 0) FROM pg_stat_user_tables WHERE schemaname = current_schema() AND relname IN ('job_ready', 'queue_starts', 'queue_key_starts', 'queue_count_deltas', 'queue_held_deltas')"))
+        // With the read of the dead rows, in the same statement (no transaction more per round): running totals' deltas of
+        // epochs no limit has (the queue's limits were cleared or turned per key), which no claim folds, go.
+        await using (var cmd = Command(c, """
+            WITH stale AS (
+              DELETE FROM queue_held_deltas AS d WHERE NOT EXISTS (SELECT 1 FROM queue_limits AS l WHERE l.queue = d.queue AND l.epoch = d.epoch))
+            SELECT relname, coalesce(n_dead_tup, 0) FROM pg_stat_user_tables
+            WHERE schemaname = current_schema() AND relname IN ('job_ready', 'queue_starts', 'queue_key_starts', 'queue_count_deltas', 'queue_held_deltas')
+            """))
         await using (var r = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false))
             while (await r.ReadAsync(ct).ConfigureAwait(false))
                 dead.Add((r.GetString(0), r.GetInt64(1)));
