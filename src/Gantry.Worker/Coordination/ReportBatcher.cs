@@ -19,8 +19,8 @@ internal sealed class ReportBatcher(IWorkerLink link, HeldJobs held, ILogger log
     private readonly Channel<Entry> _channel = Channel.CreateUnbounded<Entry>(new UnboundedChannelOptions { SingleReader = true });
     private Task _loop = Task.CompletedTask;
 
-    /// <summary>Called after a group that ends attempts was written: their slots under a flow limit are free in the store.</summary>
-    public Action? AttemptsWritten { get; set; }
+    /// <summary>Called with a group that ends attempts once it is written: their slots under a flow limit are free in the store.</summary>
+    public Action<IReadOnlyList<JobReport>>? AttemptsWritten { get; set; }
 
     /// <summary>Queues a report; its answer is not awaited.</summary>
     public void Add(JobReport report) => _channel.Writer.TryWrite(new Entry(report, null, null, null));
@@ -102,7 +102,7 @@ internal sealed class ReportBatcher(IWorkerLink link, HeldJobs held, ILogger log
                 var applied = await link.ReportAsync(batch, ct).ConfigureAwait(false);
                 held.Written(batch);
                 outage.Ok();
-                if (AttemptsWritten is { } written && batch.Exists(static r => r.EndsAttempt)) written();
+                if (AttemptsWritten is { } written && batch.Exists(static r => r.EndsAttempt)) written(batch);
                 Telemetry.GantryMetrics.ReportDuration.Record(time.GetElapsedTime(started).TotalSeconds);
                 if (logStale)
                     for (var i = 0; i < applied.Count; i++)

@@ -75,6 +75,9 @@ public sealed partial class GantryWorker
         attempt.GraceTimer?.Dispose();
         var context = attempt;
         context.Finish();
+        var ran = _time.GetElapsedTime(attempt.StartedAt);
+        // Before the outcome is queued: the write that carries it is the one that frees the job's slot in the store.
+        _slots.Finished(context.Job.Id, context.Queue, ran, reported: report is { EndsAttempt: true });
         // A requeued attempt does not count (the next claim reuses its number), so neither does what it used.
         if (report is not (null or JobRequeuedReport) && UsageOf(context) is { } usage)
         {
@@ -83,8 +86,6 @@ public sealed partial class GantryWorker
         }
         if (report is not null) _reports.Add(report);
         _running.TryRemove(attempt.Key, out _);
-        var ran = _time.GetElapsedTime(attempt.StartedAt);
-        _slots.Finished(context.Queue, ran);
         var outcome = JobMetrics.Ended(context.Job, report, ran);
         _tally.Add(outcome);
         GantryTracing.Ended(attempt.Span, outcome, (report as JobFailedReport)?.Error);

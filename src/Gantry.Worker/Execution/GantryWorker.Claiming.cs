@@ -57,9 +57,9 @@ public sealed partial class GantryWorker
 
     /// <summary>Reports that end attempts were written: a queue a flow limit held back is asked again at once when this
     /// worker's own ended jobs freed room in it.</summary>
-    private void SlotsWritten()
+    private void SlotsWritten(IReadOnlyList<JobReport> written)
     {
-        if (_slots.ReportsWritten()) _slotFreed.Set();
+        if (_slots.ReportsWritten(written)) _slotFreed.Set();
     }
 
     /// <summary>Gives back to the queue (without counting an attempt) buffered jobs that cannot start soon.</summary>

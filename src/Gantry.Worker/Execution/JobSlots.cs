@@ -40,13 +40,17 @@ internal sealed class JobSlots
     private readonly Dictionary<string, (long At, TimeSpan For)> _drainedAt = new(StringComparer.Ordinal);
     private readonly Dictionary<string, int> _heldBackClaims = new(StringComparer.Ordinal); // in a row, per queue
     private readonly HashSet<string> _heldBack = new(StringComparer.Ordinal); // queues whose wait is a held-back one
-    private readonly HashSet<string> _endedUnwritten = new(StringComparer.Ordinal); // queues with jobs ended since the last report write
+    private readonly Dictionary<Guid, string> _endedUnwritten = []; // jobs ended here whose outcome is not yet written, with their queue
+    private readonly Dictionary<string, int> _unwrittenIn = new(StringComparer.Ordinal); // how many of those, per queue
     private readonly TimeSpan _drainedFor;
 
     /// <summary>How long a queue held back by a flow limit waits before it is asked again: slots free as the
     /// cluster's jobs end, long before the poll interval. While the worker is idle on the queue, doubled for each
     /// held-back claim in a row that brought nothing, up to the poll interval (a queue that is empty after all).</summary>
     public static readonly TimeSpan HeldBackRecheck = TimeSpan.FromMilliseconds(10);
+
+    /// <summary>How long a held-back queue waits for the write of its ended jobs' outcomes before it is asked again anyway.</summary>
+    public static readonly TimeSpan UnwrittenRecheck = PrefetchHorizon;
     private readonly TimeProvider _time;
 
     /// <param name="drainedFor">How long a queue that came back short is taken as empty (the poll interval).</param>
@@ -177,12 +181,14 @@ internal sealed class JobSlots
                     _heldBackClaims.Remove(demand.Queue);
                     allShort = false;
                 }
-                else if (heldBack.Contains(demand.Queue) && (brought * 2 >= demand.Limit || brought >= QueueLimits.WholeClaim))
+                else if (heldBack.Contains(demand.Queue) && (brought * 2 >= demand.Limit || brought >= QueueLimits.WholeClaim)
+                         && _unwrittenIn.GetValueOrDefault(demand.Queue) == 0)
                 {
                     // Cut short by a limit, but it brought at least half of what it asked, or a large claim's worth: room
                     // may be left (a claim takes at most half a large concurrency limit, however much it asks) or freed
-                    // meanwhile. Asked again at once. One that brought less waits for slots to free, so that claims stay
-                    // large.
+                    // meanwhile. Asked again at once, unless outcomes of the queue's jobs are being written: what is left
+                    // then is mostly what the outcomes written so far freed, and the write under way frees more. One that
+                    // brought less waits for slots to free, so that claims stay large.
                     _drainedAt.Remove(demand.Queue);
                     _heldBackClaims.Remove(demand.Queue);
                     allShort = false;
@@ -196,6 +202,10 @@ internal sealed class JobSlots
                     var inRow = busy ? 0 : Math.Min(_heldBackClaims.GetValueOrDefault(demand.Queue) + 1, 16);
                     _heldBackClaims[demand.Queue] = inRow;
                     var wait = TimeSpan.FromTicks(Math.Min(_drainedFor.Ticks, HeldBackRecheck.Ticks << Math.Max(0, inRow - 1)));
+                    // Outcomes of the queue's jobs are on their way to the store: their write frees room and makes the
+                    // queue due (ReportsWritten), and a claim before it lands would find little. The timer is only the
+                    // fallback, for a write that is slow to land.
+                    if (_unwrittenIn.GetValueOrDefault(demand.Queue) > 0) wait = TimeSpan.FromTicks(Math.Min(_drainedFor.Ticks, UnwrittenRecheck.Ticks));
                     _drainedAt[demand.Queue] = (now, wait);
                     _heldBack.Add(demand.Queue);
                     allShort = false;
@@ -221,22 +231,36 @@ internal sealed class JobSlots
     }
 
     /// <summary>
-    /// Reports that end attempts were written: the slots of this worker's jobs that ended before the write are free in
-    /// the store now (whichever link the reports took). A held-back queue with a job ended since the previous write is
-    /// due at once, not at its recheck: its claim finds at least that room. True when some queue became due.
+    /// Reports were written: the slots of this worker's jobs whose outcome they carry are free in the store now (whichever
+    /// link the reports took). A held-back queue with such a job is due at once, not at its recheck: its claim finds at
+    /// least that room. Only the written outcomes count: a job that ended while an earlier group was being written frees
+    /// nothing until its own group is. A write that freed a few slots while more of the queue's outcomes are on their way
+    /// (the first outcomes of a claim go alone, the rest end during their write) leaves the queue waiting for those: a
+    /// claim for a few jobs costs the store nearly what a large one does. True when some queue became due.
     /// </summary>
-    public bool ReportsWritten()
+    public bool ReportsWritten(IReadOnlyList<JobReport> written)
     {
         lock (_lock)
         {
+            Dictionary<string, int>? freed = null;
+            foreach (var report in written)
+            {
+                if (!report.EndsAttempt || !_endedUnwritten.Remove(report.JobId, out var queue)) continue;
+                _unwrittenIn[queue]--;
+                freed ??= new Dictionary<string, int>(StringComparer.Ordinal);
+                freed[queue] = freed.GetValueOrDefault(queue) + 1;
+            }
+            if (freed is null) return false;
             var due = false;
-            foreach (var queue in _endedUnwritten)
-                if (_heldBack.Remove(queue))
+            foreach (var (queue, n) in freed)
+            {
+                var coming = _unwrittenIn[queue];
+                if ((n >= coming || n >= QueueLimits.WholeClaim) && _heldBack.Remove(queue))
                 {
                     _drainedAt.Remove(queue);
                     due = true;
                 }
-            _endedUnwritten.Clear();
+            }
             return due;
         }
     }
@@ -292,14 +316,15 @@ internal sealed class JobSlots
         return false;
     }
 
-    /// <summary>A running job ended after <paramref name="duration"/>.</summary>
-    public void Finished(string queue, TimeSpan duration)
+    /// <summary>A running job ended after <paramref name="duration"/>. <paramref name="reported"/>: an outcome that ends
+    /// the attempt is queued to be written after this call (<see cref="ReportsWritten"/> looks for it).</summary>
+    public void Finished(Guid jobId, string queue, TimeSpan duration, bool reported)
     {
         lock (_lock)
         {
             _running[queue]--;
             _runningTotal--;
-            _endedUnwritten.Add(queue);
+            if (reported && _endedUnwritten.TryAdd(jobId, queue)) _unwrittenIn[queue] = _unwrittenIn.GetValueOrDefault(queue) + 1;
             _lastEnd = _lastProgress[queue] = _time.GetTimestamp();
             var ticks = Math.Max(duration.Ticks, 1);
             _averageTicks = _averageTicks < 0 ? ticks : _averageTicks * 0.9 + ticks * 0.1;

@@ -111,13 +111,84 @@ public sealed class JobSlotsHeldBackTests
         slots.Claimed(slots.Plan(), new ClaimedJobs([], ["default"]));
         Assert.Equal(0, slots.Plan().Wanted);
         // Reports written before any job of the queue ended here free nothing this worker knows of.
-        Assert.False(slots.ReportsWritten());
+        Assert.False(slots.ReportsWritten([new JobSucceededReport(Guid.NewGuid(), 1, "w", null)]));
         Assert.Equal(0, slots.Plan().Wanted);
 
-        // Its job ended and the report is written: its slot is free in the store, and the queue is due before its recheck.
-        slots.Finished("default", TimeSpan.FromMilliseconds(1));
-        Assert.True(slots.ReportsWritten());
+        // Its job ended and its outcome is written: its slot is free in the store, and the queue is due before its recheck.
+        slots.Finished(job.Id, "default", TimeSpan.FromMilliseconds(1), reported: true);
+        Assert.True(slots.ReportsWritten([new JobSucceededReport(job.Id, 1, "w", null)]));
         Assert.Equal(4, slots.Plan().Wanted);
+    }
+
+    [Fact]
+    public void ReportsWritten_JobsEndedDuringAnEarlierWrite_MakeTheQueueDueWhenTheirOwnWriteLands()
+    {
+        // The first outcome of a claim is written alone while the others end; a held-back claim made in between finds
+        // only the first one's room. The others' write, landing after that claim, is what frees their slots: it makes the
+        // queue due at once, not at its recheck.
+        var time = new SteppedTime();
+        var slots = new JobSlots(new Dictionary<string, int> { ["default"] = 8 }, 8, maxPrefetch: 0, Poll, time);
+        ClaimedJob[] jobs = [NewJob(), NewJob(), NewJob(), NewJob()];
+        slots.Claimed(slots.Plan(), new ClaimedJobs(jobs, ["default"]));
+        slots.AddClaimed(jobs);
+        for (var i = 0; i < jobs.Length; i++) Assert.True(slots.TryStartNext(out _));
+        slots.Finished(jobs[0].Id, "default", TimeSpan.FromMilliseconds(1), reported: true);
+        // Its write is under way; the other three end meanwhile.
+        foreach (var job in jobs[1..]) slots.Finished(job.Id, "default", TimeSpan.FromMilliseconds(1), reported: true);
+        Assert.False(slots.ReportsWritten([new JobSucceededReport(jobs[0].Id, 1, "w", null)])); // not held back yet: nothing to wake
+        // A claim made now comes back held back with nothing: the three outcomes are not written yet.
+        slots.Claimed(slots.Plan(), new ClaimedJobs([], ["default"]));
+        Assert.Equal(0, slots.Plan().Wanted);
+        // Their write lands: due at once.
+        Assert.True(slots.ReportsWritten(jobs[1..].Select(j => (JobReport)new JobSucceededReport(j.Id, 1, "w", null)).ToArray()));
+        Assert.Equal(8, slots.Plan().Wanted);
+        // Written once: the same outcomes written again (a retried group) wake nothing more.
+        slots.Claimed(slots.Plan(), new ClaimedJobs([], ["default"]));
+        Assert.False(slots.ReportsWritten([new JobSucceededReport(jobs[1].Id, 1, "w", null)]));
+    }
+
+    [Fact]
+    public void ReportsWritten_AFewFreedWhileMoreOfTheQueueAreOnTheirWay_TheQueueWaitsForThem()
+    {
+        // A write that frees a few slots while more of the queue's outcomes are still to be written does not make the
+        // held-back queue due (a claim for a few jobs costs the store nearly what a large one does); the write of the
+        // rest does.
+        var time = new SteppedTime();
+        var slots = new JobSlots(new Dictionary<string, int> { ["default"] = 8 }, 8, maxPrefetch: 0, Poll, time);
+        ClaimedJob[] jobs = [NewJob(), NewJob(), NewJob(), NewJob()];
+        slots.Claimed(slots.Plan(), new ClaimedJobs(jobs, ["default"]));
+        slots.AddClaimed(jobs);
+        for (var i = 0; i < jobs.Length; i++) Assert.True(slots.TryStartNext(out _));
+        foreach (var job in jobs) slots.Finished(job.Id, "default", TimeSpan.FromMilliseconds(1), reported: true);
+        slots.Claimed(slots.Plan(), new ClaimedJobs([], ["default"]));
+        // Held back with outcomes on their way: the recheck is the fallback for a write slow to land, not 10 ms.
+        Assert.Equal((0, JobSlots.UnwrittenRecheck), (slots.Plan().Wanted, slots.Plan().Recheck));
+
+        Assert.False(slots.ReportsWritten([new JobSucceededReport(jobs[0].Id, 1, "w", null)]));
+        Assert.Equal(0, slots.Plan().Wanted);
+        Assert.True(slots.ReportsWritten(jobs[1..].Select(j => (JobReport)new JobSucceededReport(j.Id, 1, "w", null)).ToArray()));
+        Assert.Equal(8, slots.Plan().Wanted);
+    }
+
+    [Fact]
+    public void HeldBackClaimThatBroughtALargeClaimsWorth_WhileOutcomesAreOnTheirWay_WaitsForTheirWrite()
+    {
+        // Room left after a large held-back claim is mostly what the outcomes written so far freed; the write under way
+        // frees more. The queue is asked again when that write lands, not at once.
+        var time = new SteppedTime();
+        var slots = new JobSlots(new Dictionary<string, int> { ["default"] = 1000 }, 1000, maxPrefetch: 0, Poll, time);
+        var first = Enumerable.Range(0, QueueLimits.WholeClaim).Select(_ => NewJob()).ToArray();
+        slots.Claimed(slots.Plan(), new ClaimedJobs(first, ["default"]));
+        slots.AddClaimed(first);
+        while (slots.TryStartNext(out var started)) slots.Finished(started.Id, "default", TimeSpan.FromMilliseconds(1), reported: true);
+
+        var plan = slots.Plan();
+        var second = Enumerable.Range(0, QueueLimits.WholeClaim).Select(_ => NewJob()).ToArray();
+        slots.Claimed(plan, new ClaimedJobs(second, ["default"]));
+        slots.AddClaimed(second);
+        Assert.Equal(0, slots.Plan().Wanted);
+        Assert.True(slots.ReportsWritten(first.Select(j => (JobReport)new JobSucceededReport(j.Id, 1, "w", null)).ToArray()));
+        Assert.Equal(1000 - QueueLimits.WholeClaim, slots.Plan().Wanted);
     }
 
     [Fact]
