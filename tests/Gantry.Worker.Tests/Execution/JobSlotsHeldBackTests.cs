@@ -55,6 +55,20 @@ public sealed class JobSlotsHeldBackTests
         }
     }
 
+    /// <summary>A worker of one queue with <paramref name="limit"/> slots, running the half of them its claim brought
+    /// before a flow limit cut it short.</summary>
+    private static (JobSlots Slots, ClaimedJob[] Jobs) RunningHalfOf(int limit)
+    {
+        var slots = new JobSlots(new Dictionary<string, int> { ["default"] = limit }, limit, maxPrefetch: 0, Poll, new SteppedTime());
+        var jobs = Enumerable.Range(0, limit / 2).Select(_ => NewJob()).ToArray();
+        slots.Claimed(slots.Plan(), new ClaimedJobs(jobs, ["default"]));
+        slots.AddClaimed(jobs);
+        for (var i = 0; i < jobs.Length; i++) Assert.True(slots.TryStartNext(out _));
+        return (slots, jobs);
+    }
+
+    private static JobReport[] Succeeded(IEnumerable<ClaimedJob> jobs) => jobs.Select(j => (JobReport)new JobSucceededReport(j.Id, 1, "w", null)).ToArray();
+
     private static ClaimedJob NewJob() => new() { Id = Guid.NewGuid(), Type = "t", Queue = "default", Payload = "{}", Attempt = 1, MaxAttempts = 1, WorkerId = "w" };
 
     [Fact]
@@ -126,12 +140,7 @@ public sealed class JobSlotsHeldBackTests
         // The first outcome of a claim is written alone while the others end; a held-back claim made in between finds
         // only the first one's room. The others' write, landing after that claim, is what frees their slots: it makes the
         // queue due at once, not at its recheck.
-        var time = new SteppedTime();
-        var slots = new JobSlots(new Dictionary<string, int> { ["default"] = 8 }, 8, maxPrefetch: 0, Poll, time);
-        ClaimedJob[] jobs = [NewJob(), NewJob(), NewJob(), NewJob()];
-        slots.Claimed(slots.Plan(), new ClaimedJobs(jobs, ["default"]));
-        slots.AddClaimed(jobs);
-        for (var i = 0; i < jobs.Length; i++) Assert.True(slots.TryStartNext(out _));
+        var (slots, jobs) = RunningHalfOf(8);
         slots.Finished(jobs[0].Id, "default", TimeSpan.FromMilliseconds(1), reported: true);
         // Its write is under way; the other three end meanwhile.
         foreach (var job in jobs[1..]) slots.Finished(job.Id, "default", TimeSpan.FromMilliseconds(1), reported: true);
@@ -140,7 +149,7 @@ public sealed class JobSlotsHeldBackTests
         slots.Claimed(slots.Plan(), new ClaimedJobs([], ["default"]));
         Assert.Equal(0, slots.Plan().Wanted);
         // Their write lands: due at once.
-        Assert.True(slots.ReportsWritten(jobs[1..].Select(j => (JobReport)new JobSucceededReport(j.Id, 1, "w", null)).ToArray()));
+        Assert.True(slots.ReportsWritten(Succeeded(jobs[1..])));
         Assert.Equal(8, slots.Plan().Wanted);
         // Written once: the same outcomes written again (a retried group) wake nothing more.
         slots.Claimed(slots.Plan(), new ClaimedJobs([], ["default"]));
@@ -153,12 +162,7 @@ public sealed class JobSlotsHeldBackTests
         // A write that frees a few slots while more of the queue's outcomes are still to be written does not make the
         // held-back queue due (a claim for a few jobs costs the store nearly what a large one does); the write of the
         // rest does.
-        var time = new SteppedTime();
-        var slots = new JobSlots(new Dictionary<string, int> { ["default"] = 8 }, 8, maxPrefetch: 0, Poll, time);
-        ClaimedJob[] jobs = [NewJob(), NewJob(), NewJob(), NewJob()];
-        slots.Claimed(slots.Plan(), new ClaimedJobs(jobs, ["default"]));
-        slots.AddClaimed(jobs);
-        for (var i = 0; i < jobs.Length; i++) Assert.True(slots.TryStartNext(out _));
+        var (slots, jobs) = RunningHalfOf(8);
         foreach (var job in jobs) slots.Finished(job.Id, "default", TimeSpan.FromMilliseconds(1), reported: true);
         slots.Claimed(slots.Plan(), new ClaimedJobs([], ["default"]));
         // Held back with outcomes on their way: the recheck is the fallback for a write slow to land, not 10 ms.
@@ -166,7 +170,7 @@ public sealed class JobSlotsHeldBackTests
 
         Assert.False(slots.ReportsWritten([new JobSucceededReport(jobs[0].Id, 1, "w", null)]));
         Assert.Equal(0, slots.Plan().Wanted);
-        Assert.True(slots.ReportsWritten(jobs[1..].Select(j => (JobReport)new JobSucceededReport(j.Id, 1, "w", null)).ToArray()));
+        Assert.True(slots.ReportsWritten(Succeeded(jobs[1..])));
         Assert.Equal(8, slots.Plan().Wanted);
     }
 
@@ -187,7 +191,7 @@ public sealed class JobSlotsHeldBackTests
         slots.Claimed(plan, new ClaimedJobs(second, ["default"]));
         slots.AddClaimed(second);
         Assert.Equal(0, slots.Plan().Wanted);
-        Assert.True(slots.ReportsWritten(first.Select(j => (JobReport)new JobSucceededReport(j.Id, 1, "w", null)).ToArray()));
+        Assert.True(slots.ReportsWritten(Succeeded(first)));
         Assert.Equal(1000 - QueueLimits.WholeClaim, slots.Plan().Wanted);
     }
 
