@@ -157,8 +157,9 @@ internal sealed class JobSlots
     /// <summary>
     /// Notes what a claim brought: a queue that got fewer jobs than asked is drained for now, for the poll
     /// interval; when the claim says a flow limit held it back, not at all if it brought at least half (or
-    /// <see cref="QueueLimits.WholeClaim"/> jobs), else for
-    /// <see cref="HeldBackRecheck"/> or until this worker's reports free its slots (<see cref="ReportsWritten"/>).
+    /// <see cref="QueueLimits.WholeClaim"/> jobs) and none of its ended jobs' outcomes are still to be written; else
+    /// until the write of those outcomes frees its slots (<see cref="ReportsWritten"/>; <see cref="UnwrittenRecheck"/> at
+    /// most), or with none on their way for <see cref="HeldBackRecheck"/>, doubling while it is idle on the queue.
     /// True when every queue asked came back short and none was held back (the coordinator has nothing more for
     /// this worker until new work comes).
     /// </summary>
