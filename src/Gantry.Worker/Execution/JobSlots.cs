@@ -41,7 +41,6 @@ internal sealed class JobSlots
     private readonly Dictionary<string, int> _heldBackClaims = new(StringComparer.Ordinal); // in a row, per queue
     private readonly HashSet<string> _heldBack = new(StringComparer.Ordinal); // queues whose wait is a held-back one
     private readonly Dictionary<Guid, string> _endedUnwritten = []; // jobs ended here whose outcome is not yet written, with their queue
-    private readonly Dictionary<string, int> _unwrittenIn = new(StringComparer.Ordinal); // how many of those, per queue
     private readonly TimeSpan _drainedFor;
 
     /// <summary>How long a queue held back by a flow limit waits before it is asked again: slots free as the
@@ -183,7 +182,7 @@ internal sealed class JobSlots
                     allShort = false;
                 }
                 else if (heldBack.Contains(demand.Queue) && (brought * 2 >= demand.Limit || brought >= QueueLimits.WholeClaim)
-                         && _unwrittenIn.GetValueOrDefault(demand.Queue) == 0)
+                         && UnwrittenIn(demand.Queue) == 0)
                 {
                     // Cut short by a limit, but it brought at least half of what it asked, or a large claim's worth: room
                     // may be left (a claim takes at most half a large concurrency limit, however much it asks) or freed
@@ -206,7 +205,7 @@ internal sealed class JobSlots
                     // Outcomes of the queue's jobs are on their way to the store: their write frees room and makes the
                     // queue due (ReportsWritten), and a claim before it lands would find little. The timer is only the
                     // fallback, for a write that is slow to land.
-                    if (_unwrittenIn.GetValueOrDefault(demand.Queue) > 0) wait = TimeSpan.FromTicks(Math.Min(_drainedFor.Ticks, UnwrittenRecheck.Ticks));
+                    if (UnwrittenIn(demand.Queue) > 0) wait = TimeSpan.FromTicks(Math.Min(_drainedFor.Ticks, UnwrittenRecheck.Ticks));
                     _drainedAt[demand.Queue] = (now, wait);
                     _heldBack.Add(demand.Queue);
                     allShort = false;
@@ -231,6 +230,16 @@ internal sealed class JobSlots
         }
     }
 
+    /// <summary>How many jobs of <paramref name="queue"/> ended here with their outcome not yet written (under the lock).
+    /// Counted when a held-back claim or a write asks, a few hundred entries at most: no second record to keep in step.</summary>
+    private int UnwrittenIn(string queue)
+    {
+        var n = 0;
+        foreach (var q in _endedUnwritten.Values)
+            if (string.Equals(q, queue, StringComparison.Ordinal)) n++;
+        return n;
+    }
+
     /// <summary>
     /// Reports were written: the slots of this worker's jobs whose outcome they carry are free in the store now (whichever
     /// link the reports took). A held-back queue with such a job is due at once, not at its recheck: its claim finds at
@@ -247,7 +256,6 @@ internal sealed class JobSlots
             foreach (var report in written)
             {
                 if (!report.EndsAttempt || !_endedUnwritten.Remove(report.JobId, out var queue)) continue;
-                _unwrittenIn[queue]--;
                 freed ??= new Dictionary<string, int>(StringComparer.Ordinal);
                 freed[queue] = freed.GetValueOrDefault(queue) + 1;
             }
@@ -255,7 +263,7 @@ internal sealed class JobSlots
             var due = false;
             foreach (var (queue, n) in freed)
             {
-                var coming = _unwrittenIn[queue];
+                var coming = UnwrittenIn(queue);
                 if ((n >= coming || n >= QueueLimits.WholeClaim) && _heldBack.Remove(queue))
                 {
                     _drainedAt.Remove(queue);
@@ -325,7 +333,7 @@ internal sealed class JobSlots
         {
             _running[queue]--;
             _runningTotal--;
-            if (reported && _endedUnwritten.TryAdd(jobId, queue)) _unwrittenIn[queue] = _unwrittenIn.GetValueOrDefault(queue) + 1;
+            if (reported) _endedUnwritten[jobId] = queue;
             _lastEnd = _lastProgress[queue] = _time.GetTimestamp();
             var ticks = Math.Max(duration.Ticks, 1);
             _averageTicks = _averageTicks < 0 ? ticks : _averageTicks * 0.9 + ticks * 0.1;

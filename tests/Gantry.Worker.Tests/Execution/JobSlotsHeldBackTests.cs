@@ -21,7 +21,7 @@ public sealed class JobSlotsHeldBackTests
     public void HeldBackQueue_AskedAgainAfterTenMilliseconds_DoublingWhileItBringsNothing()
     {
         var time = new SteppedTime();
-        var slots = new JobSlots(new Dictionary<string, int> { ["default"] = 4 }, 4, maxPrefetch: 0, Poll, time);
+        var slots = OneQueue(4, time);
         var plan = slots.Plan();
         Assert.Equal(4, plan.Wanted);
 
@@ -42,7 +42,7 @@ public sealed class JobSlotsHeldBackTests
     public void HeldBackQueue_WhileItsJobsRunHere_NoDoubling()
     {
         var time = new SteppedTime();
-        var slots = new JobSlots(new Dictionary<string, int> { ["default"] = 4 }, 4, maxPrefetch: 0, Poll, time);
+        var slots = OneQueue(4, time);
         var job = new ClaimedJob { Id = Guid.NewGuid(), Type = "t", Queue = "default", Payload = "{}", Attempt = 1, MaxAttempts = 1, WorkerId = "w" };
         slots.Claimed(slots.Plan(), new ClaimedJobs([job], ["default"]));
         slots.AddClaimed([job]);
@@ -55,11 +55,15 @@ public sealed class JobSlotsHeldBackTests
         }
     }
 
+    /// <summary>The slots of a worker of one queue, "default", with <paramref name="limit"/> slots and no prefetch.</summary>
+    private static JobSlots OneQueue(int limit, TimeProvider time) =>
+        new(new Dictionary<string, int> { ["default"] = limit }, limit, maxPrefetch: 0, Poll, time);
+
     /// <summary>A worker of one queue with <paramref name="limit"/> slots, running the half of them its claim brought
     /// before a flow limit cut it short.</summary>
     private static (JobSlots Slots, ClaimedJob[] Jobs) RunningHalfOf(int limit)
     {
-        var slots = new JobSlots(new Dictionary<string, int> { ["default"] = limit }, limit, maxPrefetch: 0, Poll, new SteppedTime());
+        var slots = OneQueue(limit, new SteppedTime());
         var jobs = Enumerable.Range(0, limit / 2).Select(_ => NewJob()).ToArray();
         slots.Claimed(slots.Plan(), new ClaimedJobs(jobs, ["default"]));
         slots.AddClaimed(jobs);
@@ -75,7 +79,7 @@ public sealed class JobSlotsHeldBackTests
     public void HeldBackClaimThatBroughtHalf_AskedAgainAtOnce_LessWaitsForSlots()
     {
         var time = new SteppedTime();
-        var slots = new JobSlots(new Dictionary<string, int> { ["default"] = 8 }, 8, maxPrefetch: 0, Poll, time);
+        var slots = OneQueue(8, time);
         // Four jobs of eight: a limit cut the claim short, but room may be left (a claim takes at most half a large limit).
         ClaimedJob[] four = [NewJob(), NewJob(), NewJob(), NewJob()];
         Assert.False(slots.Claimed(slots.Plan(), new ClaimedJobs(four, ["default"])));
@@ -97,7 +101,7 @@ public sealed class JobSlotsHeldBackTests
         // A worker whose prefetch asks for more than twice a limit's claim ceiling (half the limit): a claim that brought
         // the ceiling is cut short by the ceiling, not by a full limit; waiting for slots to free would leave room unused.
         var time = new SteppedTime();
-        var slots = new JobSlots(new Dictionary<string, int> { ["default"] = 1000 }, 1000, maxPrefetch: 0, Poll, time);
+        var slots = OneQueue(1000, time);
         var plan = slots.Plan();
         Assert.Equal(1000, plan.Wanted);
         var claimed = Enumerable.Range(0, QueueLimits.WholeClaim).Select(_ => NewJob()).ToArray();
@@ -117,7 +121,7 @@ public sealed class JobSlotsHeldBackTests
     public void ReportsWritten_HeldBackQueueWithAJobEndedHere_DueAtOnce()
     {
         var time = new SteppedTime();
-        var slots = new JobSlots(new Dictionary<string, int> { ["default"] = 4 }, 4, maxPrefetch: 0, Poll, time);
+        var slots = OneQueue(4, time);
         var job = NewJob();
         slots.Claimed(slots.Plan(), new ClaimedJobs([job], ["default"]));
         slots.AddClaimed([job]);
@@ -180,7 +184,7 @@ public sealed class JobSlotsHeldBackTests
         // Room left after a large held-back claim is mostly what the outcomes written so far freed; the write under way
         // frees more. The queue is asked again when that write lands, not at once.
         var time = new SteppedTime();
-        var slots = new JobSlots(new Dictionary<string, int> { ["default"] = 1000 }, 1000, maxPrefetch: 0, Poll, time);
+        var slots = OneQueue(1000, time);
         var first = Enumerable.Range(0, QueueLimits.WholeClaim).Select(_ => NewJob()).ToArray();
         slots.Claimed(slots.Plan(), new ClaimedJobs(first, ["default"]));
         slots.AddClaimed(first);
@@ -199,7 +203,7 @@ public sealed class JobSlotsHeldBackTests
     public void ShortClaimWithoutTheWord_QueueTakenForEmptyUntilThePollInterval()
     {
         var time = new SteppedTime();
-        var slots = new JobSlots(new Dictionary<string, int> { ["default"] = 4 }, 4, maxPrefetch: 0, Poll, time);
+        var slots = OneQueue(4, time);
         Assert.True(slots.Claimed(slots.Plan(), []));
         var waiting = slots.Plan();
         Assert.Equal((0, Poll), (waiting.Wanted, waiting.Recheck));
