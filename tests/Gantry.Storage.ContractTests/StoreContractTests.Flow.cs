@@ -157,6 +157,53 @@ public abstract partial class StoreContractTests
     }
 
     [Fact]
+    public async Task QueueLimits_PerKey_AKeysTurnGivesUpToFour_TheNextClaimGoesOnWhereItStopped()
+    {
+        // Keys that may run several at once give up to four jobs a turn: a claim of 8 over ten keys serves two of them,
+        // and the next claim the two after them (a claim of R jobs walks at least R / 4 keys).
+        var jobs = Enumerable.Range(0, 10).SelectMany(i => Enumerable.Range(0, 6).Select(_ => Job() with { ConcurrencyKey = $"k{i}" })).ToArray();
+        await Store.JobEnqueueManyAsync(new JobEnqueueParams(jobs), Ct);
+        var keyOf = jobs.ToDictionary(j => j.Id, j => j.ConcurrencyKey);
+        await LimitAsync(new QueueLimits { PerKey = 5 });
+
+        Assert.Equal(["k0", "k0", "k0", "k0", "k1", "k1", "k1", "k1"], (await ClaimAsync(limit: 8)).Select(c => keyOf[c.Id]).Order());
+        Assert.Equal(["k2", "k2", "k2", "k2", "k3", "k3", "k3", "k3"], (await ClaimAsync(limit: 8)).Select(c => keyOf[c.Id]).Order());
+    }
+
+    [Fact]
+    public async Task QueueLimits_PerKey_KeysWithFewJobsOrFullSlots_GiveWhatTheyHave_TheWalkGoesOnToFillTheClaim()
+    {
+        await EnqueueManyAsync(3, key: "a");
+        await LimitAsync(new QueueLimits { PerKey = 2 });
+        Assert.Equal(2, (await ClaimAsync(limit: 2)).Count); // "a" is full
+
+        // "b" and "d" have one job each, "c" three (two may run): the walk counts what each can give and takes all four.
+        var more = new[] { "b", "c", "c", "c", "d" }.Select(k => Job() with { ConcurrencyKey = k }).ToArray();
+        await Store.JobEnqueueManyAsync(new JobEnqueueParams(more), Ct);
+        var keyOf = more.ToDictionary(j => j.Id, j => j.ConcurrencyKey);
+        Assert.Equal(["b", "c", "c", "d"], (await ClaimAsync(limit: 4)).Select(c => keyOf[c.Id]).Order());
+
+        // Every key with queued jobs is full now: nothing, and the queue is held back, not empty.
+        var none = await ClaimAsync(limit: 4);
+        Assert.Empty(none);
+        Assert.Equal(["default"], ClaimedJobs.HeldBackOf(none));
+    }
+
+    [Fact]
+    public async Task QueueLimits_PerKey_KeysWhoseJobsTheWorkerCannotRun_GiveNothing_TheWalkGoesOnPastThem()
+    {
+        // "a" and "b" come first in the walk, but only jobs of type "mine" are this worker's: their turns give nothing,
+        // and the claim fills from "c" and "d".
+        var jobs = new[] { ("a", "other"), ("b", "other"), ("c", "mine"), ("d", "mine") }
+            .SelectMany(x => Enumerable.Range(0, 4).Select(_ => Job(type: x.Item2) with { ConcurrencyKey = x.Item1 })).ToArray();
+        await Store.JobEnqueueManyAsync(new JobEnqueueParams(jobs), Ct);
+        var keyOf = jobs.ToDictionary(j => j.Id, j => j.ConcurrencyKey);
+        await LimitAsync(new QueueLimits { PerKey = 4 });
+
+        Assert.Equal(["c", "c", "c", "c", "d", "d", "d", "d"], (await ClaimAsync(limit: 8, types: ["mine"])).Select(c => keyOf[c.Id]).Order());
+    }
+
+    [Fact]
     public async Task QueueLimits_Rate_StartsNeverExceedItInTheWindow()
     {
         await EnqueueManyAsync(10);

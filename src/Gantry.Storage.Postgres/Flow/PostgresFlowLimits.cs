@@ -31,11 +31,12 @@ internal sealed class PostgresFlowLimits(PostgresDatabase db, PostgresLimitedQue
     // limit only those of the keys the claim walks. A queue whose limits were
     // cleared since this instance last read them gets no room (its claims take the plain path within a second).
     // With a per-key limit the keys are served round-robin: the claim walks the keys with claimable jobs (over
-    // job_ready_key) from the one after where the last claim stopped (queue_limits.cursor_key), wrapping around, at most as
-    // many keys as it has room for; from each it takes the first jobs up to the key's free room and an equal share
-    // of the room; candidates go lowest turn first (the key's slots held + the job's place), then walk order, then
-    // priority and age; the cursor moves to the last key served, or past every key walked when the claim came back
-    // short. Its cost follows the jobs it claims, not the keys.
+    // job_ready_key) from the one after where the last claim stopped (queue_limits.cursor_key), wrapping around, reading
+    // each key's turn as it goes (its first jobs this worker may run, up to its free room and FlowSql.KeyTurn), until the
+    // turns read fill the room (or as many keys as the room); from each key it takes the turn it read, or, when the walk
+    // ran out of keys first, its first jobs up to its free room and an equal share of the room; candidates go lowest
+    // turn first (the key's slots held + the job's place), then walk order; the cursor moves to the last key served, or
+    // past every key walked when the claim came back short. Its cost follows the jobs it claims, not the keys.
     // A key's room is also bounded by its rate per key (its starts within the window, recorded per key served in
     // queue_key_starts); a queue with only a rate per key is claimed by the same walk.
     private static string LimitedClaimSql(bool perKey)
@@ -49,62 +50,75 @@ internal sealed class PostgresFlowLimits(PostgresDatabase db, PostgresLimitedQue
               LIMIT (SELECT n FROM room)
               FOR UPDATE SKIP LOCKED
               """;
-        // The first claimable job of the next key after {0}, and whether this worker may run it.
+        // The next key after {0} with queued jobs, its first job, and whether this worker may run that job.
         const string NextKey = $$"""
-            SELECT r.concurrency_key AS k, r.ctid AS rid, r.priority, r.seq, {{ReadyFilters}} AS passes
+            SELECT r.concurrency_key AS k, r.ctid AS rid, {{ReadyFilters}} AS passes
             FROM job_ready AS r WHERE r.queue = @queue AND r.concurrency_key > {0}
             ORDER BY r.concurrency_key, r.priority DESC, r.seq LIMIT 1
             """;
-        // How many more jobs of key {0} may start now (b.n: the slots it holds): its per-key limit less those slots, and
+        // How many more jobs of key {0} may start now ({1}.n: the slots it holds): its per-key limit less those slots, and
         // its rate per key less its starts within the window (jobs without a key count as the key ''); either absent, no bound.
         var keyRoom = $$"""
-            SELECT least(coalesce(lim.per_key - b.n, {{QueueLimits.MaxLimit}}),
+            SELECT least(coalesce(lim.per_key - {1}.n, {{QueueLimits.MaxLimit}}),
                          coalesce(lim.key_rate_count - (SELECT coalesce(sum(s.n), 0) FROM queue_key_starts AS s
                                                         WHERE lim.key_rate_count IS NOT NULL AND s.queue = @queue
                                                           AND s.concurrency_key = coalesce({0}, '') AND s.at > lim.now - lim.key_window),
                                   {{QueueLimits.MaxLimit}})) AS n
             """;
+        // A walked key f: the slots it holds (held), its free room (free), and its turn: its first jobs this worker may
+        // run, up to that room and lim.turn (with a turn of one, the job the walk found). The count of the turns' jobs
+        // (got) stops the walk.
+        var turn = $"""
+            CROSS JOIN LATERAL ({SlotsHeld("s.queue = @queue AND s.concurrency_key = f.k", "lim.per_key")}) AS held
+            CROSS JOIN LATERAL ({string.Format(keyRoom, "f.k", "held")}) AS free
+            CROSS JOIN LATERAL (
+              SELECT CASE WHEN lim.turn = 1 AND f.passes THEN CASE WHEN free.n > 0 THEN ARRAY[f.rid] ELSE ARRAY[]::tid[] END
+                ELSE ARRAY(SELECT r.ctid FROM job_ready AS r
+                           WHERE r.queue = @queue AND r.concurrency_key = f.k AND {ReadyFilters}
+                           ORDER BY r.priority DESC, r.seq LIMIT greatest(0, least(lim.turn, free.n))) END AS rids) AS jobs
+            """;
         var candidates = !perKey ? "" : $"""
-            keys_fwd(k, ord, rid, priority, seq, passes) AS (
-              SELECT f.k, 1::bigint, f.rid, f.priority, f.seq, f.passes FROM lim CROSS JOIN LATERAL ({string.Format(NextKey, "lim.cursor_key")}) AS f
+            keys_fwd(k, ord, got, held, free, rids) AS (
+              SELECT f.k, 1::bigint, cardinality(jobs.rids)::bigint, held.n, free.n, jobs.rids
+              FROM lim CROSS JOIN LATERAL ({string.Format(NextKey, "lim.cursor_key")}) AS f {turn}
               UNION ALL
-              SELECT f.k, keys_fwd.ord + 1, f.rid, f.priority, f.seq, f.passes
-              FROM keys_fwd CROSS JOIN LATERAL ({string.Format(NextKey, "keys_fwd.k")}) AS f
-              WHERE keys_fwd.ord < (SELECT n FROM room)),
-            keys_wrap(k, ord, rid, priority, seq, passes) AS (
-              SELECT f.k, (SELECT count(*) FROM keys_fwd) + 1, f.rid, f.priority, f.seq, f.passes
-              FROM lim CROSS JOIN LATERAL ({string.Format(NextKey, "''")}) AS f
-              WHERE lim.cursor_key <> '' AND (SELECT count(*) FROM keys_fwd) < (SELECT n FROM room)
+              SELECT f.k, keys_fwd.ord + 1, keys_fwd.got + cardinality(jobs.rids), held.n, free.n, jobs.rids
+              FROM keys_fwd CROSS JOIN lim CROSS JOIN LATERAL ({string.Format(NextKey, "keys_fwd.k")}) AS f {turn}
+              WHERE keys_fwd.ord < (SELECT n FROM room) AND keys_fwd.got < (SELECT n FROM room)),
+            walked AS (
+              SELECT count(*) AS n, coalesce(max(got), 0) AS got FROM keys_fwd),
+            keys_wrap(k, ord, got, held, free, rids) AS (
+              SELECT f.k, walked.n + 1, walked.got + cardinality(jobs.rids), held.n, free.n, jobs.rids
+              FROM lim CROSS JOIN walked CROSS JOIN LATERAL ({string.Format(NextKey, "''")}) AS f {turn}
+              WHERE lim.cursor_key <> '' AND walked.n < (SELECT n FROM room) AND walked.got < (SELECT n FROM room)
               UNION ALL
-              SELECT f.k, keys_wrap.ord + 1, f.rid, f.priority, f.seq, f.passes
-              FROM keys_wrap CROSS JOIN lim CROSS JOIN LATERAL ({string.Format(NextKey, "keys_wrap.k")}) AS f
-              WHERE keys_wrap.k < lim.cursor_key AND keys_wrap.ord < (SELECT n FROM room)),
+              SELECT f.k, keys_wrap.ord + 1, keys_wrap.got + cardinality(jobs.rids), held.n, free.n, jobs.rids
+              FROM keys_wrap CROSS JOIN lim CROSS JOIN LATERAL ({string.Format(NextKey, "keys_wrap.k")}) AS f {turn}
+              WHERE keys_wrap.k < lim.cursor_key AND keys_wrap.ord < (SELECT n FROM room) AND keys_wrap.got < (SELECT n FROM room)),
             keys AS (
               SELECT * FROM keys_fwd
               UNION ALL
               SELECT w.* FROM keys_wrap AS w, lim WHERE w.k <= lim.cursor_key),
+            -- Each key walked takes up to its free room and an equal share of the room, at least its turn: the turn's jobs
+            -- the walk read, or (when the walk ran out of keys before the room's worth of turns) its first jobs up to the share.
             share AS (
-              SELECT greatest(1, ceil((SELECT n FROM room)::numeric / greatest(1, (SELECT count(*) FROM keys))))::bigint AS q),
+              SELECT lim.turn, greatest(lim.turn, ceil((SELECT n FROM room)::numeric / greatest(1, (SELECT count(*) FROM keys))))::bigint AS q FROM lim),
             cand AS (
-              SELECT c.rid, c.priority, c.seq, keys.k, keys.ord, b.n + c.rn AS turn
-              FROM lim CROSS JOIN share CROSS JOIN keys
-              CROSS JOIN LATERAL ({SlotsHeld("s.queue = @queue AND s.concurrency_key = keys.k", "lim.per_key")}) AS b
-              CROSS JOIN LATERAL ({string.Format(keyRoom, "keys.k")}) AS free
+              SELECT c.rid, keys.k, keys.ord, keys.held + c.rn AS turn
+              FROM share CROSS JOIN keys
               CROSS JOIN LATERAL (
-                -- One job per key (a claim with more keys than room): the one the walk found, when this worker may run it.
-                SELECT keys.rid, keys.priority, keys.seq, 1::bigint AS rn
-                WHERE share.q = 1 AND keys.passes AND free.n > 0
+                SELECT t.rid, t.rn FROM unnest(keys.rids) WITH ORDINALITY AS t(rid, rn) WHERE share.q = share.turn
                 UNION ALL
-                (SELECT r.ctid, r.priority, r.seq, row_number() OVER (ORDER BY r.priority DESC, r.seq)
+                (SELECT r.ctid, row_number() OVER (ORDER BY r.priority DESC, r.seq)
                  FROM job_ready AS r
-                 WHERE NOT (share.q = 1 AND keys.passes) AND r.queue = @queue AND r.concurrency_key = keys.k AND {ReadyFilters}
+                 WHERE share.q > share.turn AND r.queue = @queue AND r.concurrency_key = keys.k AND {ReadyFilters}
                  ORDER BY r.priority DESC, r.seq
-                 LIMIT greatest(0, least(share.q, free.n)))) AS c
+                 LIMIT greatest(0, least(share.q, keys.free)))) AS c
               UNION ALL
-              SELECT c.rid, c.priority, c.seq, NULL, 0, b.n + row_number() OVER (ORDER BY c.priority DESC, c.seq)
+              SELECT c.rid, NULL, 0, b.n + row_number() OVER (ORDER BY c.priority DESC, c.seq)
               FROM lim CROSS JOIN share
               CROSS JOIN LATERAL ({SlotsHeld("s.queue = @queue AND s.concurrency_key IS NULL", "lim.per_key")}) AS b
-              CROSS JOIN LATERAL ({string.Format(keyRoom, "NULL")}) AS free
+              CROSS JOIN LATERAL ({string.Format(keyRoom, "NULL", "b")}) AS free
               CROSS JOIN LATERAL (
                 SELECT h.rid, h.priority, h.seq FROM (
                   SELECT r.ctid AS rid, r.priority, r.seq, r.concurrency_key FROM job_ready AS r
@@ -113,8 +127,9 @@ internal sealed class PostgresFlowLimits(PostgresDatabase db, PostgresLimitedQue
                 WHERE h.concurrency_key IS NULL
                 ORDER BY h.priority DESC, h.seq
                 LIMIT greatest(0, least(share.q, free.n))) AS c),
+            -- (turn, ord) orders every candidate: a key's jobs have their own turns, and jobs without a key walk first (0).
             pick AS (
-              SELECT cand.rid, cand.k, cand.ord FROM cand ORDER BY cand.turn, cand.ord, cand.priority DESC, cand.seq LIMIT (SELECT n FROM room)),
+              SELECT cand.rid, cand.k, cand.ord FROM cand ORDER BY cand.turn, cand.ord LIMIT (SELECT n FROM room)),
             -- A claim that fills its room moves the cursor to the last key it served (a key walked but outdone on turns
             -- keeps its turn); one that comes back short took every job the walked keys could give, so it moves past all
             -- of them: keys whose room is used up (a rate per key for a whole window) or whose jobs this worker cannot run
@@ -158,7 +173,8 @@ internal sealed class PostgresFlowLimits(PostgresDatabase db, PostgresLimitedQue
         return $"""
             WITH RECURSIVE lim AS (
               SELECT l.concurrency, l.per_key, l.rate_count, l.rate_window_ms * interval '1 millisecond' AS window, l.cursor_key, clock_timestamp() AS now,
-                     l.key_rate_count, l.key_rate_window_ms * interval '1 millisecond' AS key_window, l.epoch, l.held
+                     l.key_rate_count, l.key_rate_window_ms * interval '1 millisecond' AS key_window, l.epoch, l.held,
+                     least(coalesce(l.per_key, {FlowSql.KeyTurn}), {FlowSql.KeyTurn}) AS turn
               FROM queue_limits AS l WHERE l.queue = @queue),
             {total}
             room AS (
