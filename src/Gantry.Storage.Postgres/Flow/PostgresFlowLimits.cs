@@ -50,11 +50,16 @@ internal sealed class PostgresFlowLimits(PostgresDatabase db, PostgresLimitedQue
               LIMIT (SELECT n FROM room)
               FOR UPDATE SKIP LOCKED
               """;
-        // The next key after {0} with queued jobs, its first job, and whether this worker may run that job.
+        // The next key after {0} with a job this worker may run, and its first such jobs up to lim.turn: one descent into
+        // job_ready_key that reads lim.turn entries (when the key has fewer, the rest are later keys', left for their turn).
         const string NextKey = $$"""
-            SELECT r.concurrency_key AS k, r.ctid AS rid, {{ReadyFilters}} AS passes
-            FROM job_ready AS r WHERE r.queue = @queue AND r.concurrency_key > {0}
-            ORDER BY r.concurrency_key, r.priority DESC, r.seq LIMIT 1
+            SELECT t.ks[1] AS k, t.rids[1:(SELECT count(*) FROM unnest(t.ks) AS u WHERE u = t.ks[1])::int] AS rids
+            FROM (
+              SELECT array_agg(x.k) AS ks, array_agg(x.rid) AS rids FROM (
+                SELECT r.concurrency_key AS k, r.ctid AS rid FROM job_ready AS r
+                WHERE r.queue = @queue AND r.concurrency_key > {0} AND {{ReadyFilters}}
+                ORDER BY r.concurrency_key, r.priority DESC, r.seq LIMIT lim.turn) AS x
+              HAVING count(*) > 0) AS t
             """;
         // How many more jobs of key {0} may start now ({1}.n: the slots it holds): its per-key limit less those slots, and
         // its rate per key less its starts within the window (jobs without a key count as the key ''); either absent, no bound.
@@ -65,17 +70,12 @@ internal sealed class PostgresFlowLimits(PostgresDatabase db, PostgresLimitedQue
                                                           AND s.concurrency_key = coalesce({0}, '') AND s.at > lim.now - lim.key_window),
                                   {{QueueLimits.MaxLimit}})) AS n
             """;
-        // A walked key f: the slots it holds (held), its free room (free), and its turn: its first jobs this worker may
-        // run, up to that room and lim.turn (with a turn of one, the job the walk found). The count of the turns' jobs
-        // (got) stops the walk.
+        // A walked key f: the slots it holds (held), its free room (free), and its turn: the jobs the walk read, up to that
+        // room. The count of the turns' jobs (got) stops the walk.
         var turn = $"""
             CROSS JOIN LATERAL ({SlotsHeld("s.queue = @queue AND s.concurrency_key = f.k", "lim.per_key")}) AS held
             CROSS JOIN LATERAL ({string.Format(keyRoom, "f.k", "held")}) AS free
-            CROSS JOIN LATERAL (
-              SELECT CASE WHEN lim.turn = 1 AND f.passes THEN CASE WHEN free.n > 0 THEN ARRAY[f.rid] ELSE ARRAY[]::tid[] END
-                ELSE ARRAY(SELECT r.ctid FROM job_ready AS r
-                           WHERE r.queue = @queue AND r.concurrency_key = f.k AND {ReadyFilters}
-                           ORDER BY r.priority DESC, r.seq LIMIT greatest(0, least(lim.turn, free.n))) END AS rids) AS jobs
+            CROSS JOIN LATERAL (SELECT f.rids[1:greatest(0, free.n)::int] AS rids) AS jobs
             """;
         var candidates = !perKey ? "" : $"""
             keys_fwd(k, ord, got, held, free, rids) AS (
