@@ -14,88 +14,14 @@ internal sealed class SqliteFlowLimits(SqliteDatabase db, StoreSignals signals, 
     internal const int UnkeyedLookahead = 1000;
 
     /// <summary>
-    /// The keys a per-key claim walks, in turn: those with queued jobs after @cursor (where the last claim stopped), then
-    /// from the first up to @cursor again, at most @limit of them, in walk order, until the keys walked can give @limit
-    /// jobs at up to @turn each (<see cref="FlowSql.KeyTurn"/>: each key's queued jobs, up to its free room). Read before
-    /// the claim (in its write transaction), so that the claim knows which keys it walked: one that comes back short moves
-    /// the cursor past all of them. A row carries what the keys before it can give (got); the walk goes one key past
-    /// @limit's worth, and that key is left out. A key's jobs count only if this worker may run them (the claim's filters).
+    /// The claim of a per-key queue's chosen jobs (@seqs, a JSON array; <see cref="SqliteKeyWalk"/>), each marked as holding
+    /// a slot. Returns each job's key after the claim's columns, for the cursor and the starts.
     /// </summary>
-    private static string PerKeyWalkSql(int? types, int caps) => $"""
-        WITH RECURSIVE keys_fwd(k, ord, got) AS MATERIALIZED (
-          SELECT {NextKey("@cursor")}, 1, 0
-          UNION ALL
-          SELECT {NextKey("keys_fwd.k")}, keys_fwd.ord + 1, keys_fwd.got + {Gives("keys_fwd.k", types, caps)}
-          FROM keys_fwd WHERE keys_fwd.k IS NOT NULL AND keys_fwd.ord < @limit AND keys_fwd.got < @limit),
-        keys_wrap(k, ord, got) AS (
-          SELECT {NextKey("''")}, (SELECT count(*) FROM keys_fwd WHERE k IS NOT NULL) + 1, (SELECT max(got) FROM keys_fwd)
-          UNION ALL
-          SELECT {NextKey("keys_wrap.k")}, keys_wrap.ord + 1, keys_wrap.got + {Gives("keys_wrap.k", types, caps)}
-          FROM keys_wrap WHERE keys_wrap.k IS NOT NULL AND keys_wrap.k < @cursor AND keys_wrap.ord < @limit AND keys_wrap.got < @limit),
-        keys(k, ord) AS (
-          SELECT k, ord FROM keys_fwd WHERE k IS NOT NULL AND got < @limit
-          UNION ALL
-          SELECT k, ord FROM keys_wrap WHERE k IS NOT NULL AND k <= @cursor AND got < @limit AND ord <= @limit)
-        SELECT k FROM keys ORDER BY ord
-        """;
-
-    /// <summary>The first key after <paramref name="after"/> with queued jobs (null: none).</summary>
-    private static string NextKey(string after) =>
-        $"(SELECT x.concurrency_key FROM jobs AS x WHERE x.state = 'queued' AND x.queue = @queue AND x.concurrency_key > {after} ORDER BY x.concurrency_key LIMIT 1)";
-
-    /// <summary>What key <paramref name="key"/>'s turn can give: its queued jobs this worker may run, up to @turn, and no more than its free room.</summary>
-    private static string Gives(string key, int? types, int caps) => $"""
-        min((SELECT count(*) FROM jobs AS g WHERE g.seq IN (
-               SELECT x.seq FROM jobs AS x WHERE x.state = 'queued' AND x.queue = @queue AND x.concurrency_key = {key} {ClaimStatements.Filters(types, caps, "x")}
-               LIMIT @turn)),
-            max(0, @per_key - (SELECT count(*) FROM jobs AS s WHERE s.queue = @queue AND s.concurrency_key = {key} AND s.slot = 1 AND s.state = 'running')),
-            max(0, @key_rate - {KeyStarts(key)}))
-        """;
-
-    /// <summary>A key's starts within its rate's window (@key_since); 0 without a rate per key (@key_rate unbounded).</summary>
-    private static string KeyStarts(string key) =>
-        $"(SELECT coalesce(sum(ks.n), 0) FROM queue_key_starts AS ks WHERE @key_rate < {QueueLimits.MaxLimit + 1} AND ks.queue = @queue AND ks.concurrency_key = {key} AND ks.at > @key_since)";
-
-    /// <summary>
-    /// The claim of a per-key queue over the keys walked (@keys, a JSON array in walk order): from each key
-    /// of the walk, the first jobs up to the key's free room and its share of the room (an equal share of @limit for each
-    /// key walked, at least @turn, at most @per_key: the claim reads about as many candidates as it takes); the lowest turns go
-    /// first (the key's slots held + the job's place), then walk order, then priority and age; a key takes no more than
-    /// its rate per key leaves (@key_rate less its starts in the window). Jobs without a key take turns as one key, first
-    /// in the walk (the key '' for the rate). Returns each job's key after the claim's columns, for the cursor and the starts.
-    /// </summary>
-    private static string PerKeyClaimSql(int? types, int caps) => $"""
-        WITH keys(k, ord) AS MATERIALIZED (
-          SELECT value, key + 1 FROM json_each(@keys)),
-        share(n) AS MATERIALIZED (
-          SELECT min(@per_key, max(@turn, (@limit + c - 1) / c)) FROM (SELECT max(1, count(*)) AS c FROM keys)),
-        cand AS (
-          SELECT j.seq, j.priority, keys.ord,
-                 (SELECT count(*) FROM jobs AS s WHERE s.queue = @queue AND s.concurrency_key = keys.k AND s.slot = 1 AND s.state = 'running') AS held,
-                 {KeyStarts("keys.k")} AS started,
-                 row_number() OVER (PARTITION BY keys.k ORDER BY j.priority DESC, j.seq) AS rn
-          FROM keys
-          JOIN jobs AS j ON j.seq IN (
-            SELECT x.seq FROM jobs AS x
-            WHERE x.state = 'queued' AND x.queue = @queue AND x.concurrency_key = keys.k {ClaimStatements.Filters(types, caps, "x")}
-            ORDER BY x.priority DESC, x.seq LIMIT (SELECT n FROM share))
-          UNION ALL
-          SELECT h.seq, h.priority, 0,
-                 (SELECT count(*) FROM jobs AS s WHERE s.queue = @queue AND s.concurrency_key IS NULL AND s.slot = 1 AND s.state = 'running'),
-                 {KeyStarts("''")},
-                 row_number() OVER (ORDER BY h.priority DESC, h.seq)
-          FROM (SELECT x.seq, x.priority, x.concurrency_key FROM jobs AS x
-                WHERE x.state = 'queued' AND x.queue = @queue {ClaimStatements.Filters(types, caps, "x")}
-                ORDER BY x.priority DESC, x.seq LIMIT {UnkeyedLookahead}) AS h
-          WHERE h.concurrency_key IS NULL)
+    private const string PerKeyClaimSql = $"""
         UPDATE jobs
         SET state = 'running', attempt = attempt + 1, worker_id = @worker, lease_until = @lease_until,
             started_at = @now, progress = NULL, progress_message = NULL, slot = 1
-        WHERE seq IN (
-            SELECT cand.seq FROM cand
-            WHERE cand.held + cand.rn <= @per_key AND cand.started + cand.rn <= @key_rate
-            ORDER BY cand.held + cand.rn, cand.ord, cand.priority DESC, cand.seq
-            LIMIT @limit)
+        WHERE seq IN (SELECT value FROM json_each(@seqs)) AND state = 'queued'
         {ClaimStatements.Returning}, concurrency_key
         """;
 
@@ -107,8 +33,8 @@ internal sealed class SqliteFlowLimits(SqliteDatabase db, StoreSignals signals, 
         """;
 
     private readonly LimitedQueues _limited = new(TimeProvider.System);
-    private readonly Dictionary<(int?, int, bool), string> _limitedClaimSql = [];
-    private readonly Dictionary<(int?, int), string> _walkSql = [];
+    private readonly Dictionary<(int?, int), string> _limitedClaimSql = [];
+    private readonly SqliteKeyWalk _walk = new(db);
 
     /// <summary>Whether <paramref name="queue"/> had limits at the last <see cref="Refresh"/>: the claim then asks
     /// <see cref="ClaimLimited"/> first.</summary>
@@ -180,15 +106,24 @@ internal sealed class SqliteFlowLimits(SqliteDatabase db, StoreSignals signals, 
         var keySince = limits.RatePerKey is { } keyRate ? now - (long)keyRate.Per.TotalMilliseconds : 0;
         if (limits.RatePerKey is not null)
             db.Raw("DELETE FROM queue_key_starts WHERE queue = @queue AND at <= @since").Bind("@queue", demand.Queue).Bind("@since", keySince).Execute();
-        var shape = (p.JobTypes?.Count, p.Capabilities.Count, keyed);
-        if (!_limitedClaimSql.TryGetValue(shape, out var sql))
-            _limitedClaimSql[shape] = sql = shape.Item3 ? PerKeyClaimSql(shape.Item1, shape.Item2) : ClaimStatements.Sql(shape.Item1, shape.Item2, limited: true);
-        var walked = keyed ? WalkKeys(demand.Queue, cursor, room, limits, keySince, p) : [];
-        var claim = db.Raw(sql).Bind("@worker", p.WorkerId).Bind("@lease_until", leaseUntil).Bind("@now", now)
-            .Bind("@queue", demand.Queue).Bind("@limit", room);
-        if (keyed) BindKeyRoom(claim, limits, keySince).Bind("@keys", StoreJson.ListToJson(walked) ?? "[]");
-        for (var i = 0; i < p.JobTypes?.Count; i++) claim.Bind($"@t{i}", p.JobTypes[i]);
-        for (var i = 0; i < p.Capabilities.Count; i++) claim.Bind($"@c{i}", p.Capabilities[i]);
+        RawStatement claim;
+        List<string> walked = [];
+        if (keyed)
+        {
+            var choice = _walk.Choose(demand.Queue, cursor, room, limits, keySince, p);
+            walked = choice.Walked;
+            claim = db.Raw(PerKeyClaimSql).Bind("@seqs", $"[{string.Join(',', choice.Seqs)}]");
+        }
+        else
+        {
+            var shape = (p.JobTypes?.Count, p.Capabilities.Count);
+            if (!_limitedClaimSql.TryGetValue(shape, out var sql))
+                _limitedClaimSql[shape] = sql = ClaimStatements.Sql(shape.Item1, shape.Item2, limited: true);
+            claim = db.Raw(sql).Bind("@queue", demand.Queue).Bind("@limit", room);
+            for (var i = 0; i < p.JobTypes?.Count; i++) claim.Bind($"@t{i}", p.JobTypes[i]);
+            for (var i = 0; i < p.Capabilities.Count; i++) claim.Bind($"@c{i}", p.Capabilities[i]);
+        }
+        claim.Bind("@worker", p.WorkerId).Bind("@lease_until", leaseUntil).Bind("@now", now);
         var first = claimed.Count;
         string? after = null, wrapped = null; // the last key served after the cursor, and up to it
         Dictionary<string, int>? keyStarts = limits.RatePerKey is null ? null : new(StringComparer.Ordinal);
@@ -228,33 +163,6 @@ internal sealed class SqliteFlowLimits(SqliteDatabase db, StoreSignals signals, 
                 .Bind("@queue", demand.Queue).Bind("@key", key).Bind("@now", now).Bind("@n", n).Execute();
         return true;
     }
-
-    /// <summary>The keys a per-key claim walks (<see cref="PerKeyWalkSql"/>), in walk order.</summary>
-    private List<string> WalkKeys(string queue, string cursor, long limit, QueueLimits limits, long keySince, JobClaimParams p)
-    {
-        var shape = (p.JobTypes?.Count, p.Capabilities.Count);
-        if (!_walkSql.TryGetValue(shape, out var sql)) _walkSql[shape] = sql = PerKeyWalkSql(shape.Item1, shape.Item2);
-        var walk = BindKeyRoom(db.Raw(sql).Bind("@queue", queue).Bind("@cursor", cursor).Bind("@limit", limit), limits, keySince);
-        for (var i = 0; i < p.JobTypes?.Count; i++) walk.Bind($"@t{i}", p.JobTypes[i]);
-        for (var i = 0; i < p.Capabilities.Count; i++) walk.Bind($"@c{i}", p.Capabilities[i]);
-        var keys = new List<string>();
-        try
-        {
-            while (walk.Step()) keys.Add(walk.GetString(0));
-        }
-        finally
-        {
-            walk.Reset();
-        }
-        return keys;
-    }
-
-    /// <summary>What bounds a key's room and its turn in the walk and the claim: its per-key limit, its rate per key and
-    /// that rate's window (@key_since), and <see cref="FlowSql.KeyTurn"/>, no more than the per-key limit.</summary>
-    private static RawStatement BindKeyRoom(RawStatement statement, QueueLimits limits, long keySince) =>
-        statement.Bind("@per_key", limits.PerKey ?? QueueLimits.MaxLimit)
-            .Bind("@key_rate", limits.RatePerKey?.Count ?? QueueLimits.MaxLimit + 1).Bind("@key_since", keySince)
-            .Bind("@turn", Math.Min(limits.PerKey ?? FlowSql.KeyTurn, FlowSql.KeyTurn));
 
     /// <summary>The slots a queue's running jobs hold (over the partial index jobs_slots).</summary>
     private const string SlotsHeldSql = "SELECT count(*) FROM jobs WHERE queue = @queue AND slot = 1 AND state = 'running'";
