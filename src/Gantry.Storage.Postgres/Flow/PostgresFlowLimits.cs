@@ -164,7 +164,7 @@ internal sealed class PostgresFlowLimits(PostgresDatabase db, PostgresLimitedQue
               INSERT INTO queue_key_starts (queue, concurrency_key, at, n)
               SELECT @queue, coalesce(ready.concurrency_key, ''), lim.now, count(*)
               FROM claimed JOIN ready ON ready.job_id = claimed.id CROSS JOIN lim
-              WHERE lim.key_rate_count IS NOT NULL
+              WHERE EXISTS (SELECT FROM lim WHERE lim.key_rate_count IS NOT NULL) -- a one-time filter: no join without a rate per key
               GROUP BY 2, 3),
             key_expired AS (
               DELETE FROM queue_key_starts AS s USING lim
