@@ -204,6 +204,28 @@ public abstract partial class StoreContractTests
     }
 
     [Fact]
+    public async Task QueueLimits_PerKey_KeysBeyondAscii_AreServedInTurn()
+    {
+        // Keys whose order as UTF-8 bytes differs from their order as UTF-16 code units ("\uFF01" and "\U0001F600"): the
+        // walk, the wrap and the cursor all follow the store's own order, so three claims of two serve each key twice.
+        string[] keys = ["a", "\uFF01", "\U0001F600"];
+        var jobs = keys.SelectMany(k => Enumerable.Range(0, 3).Select(_ => Job() with { ConcurrencyKey = k })).ToArray();
+        await Store.JobEnqueueManyAsync(new JobEnqueueParams(jobs), Ct);
+        var keyOf = jobs.ToDictionary(j => j.Id, j => j.ConcurrencyKey!);
+        await LimitAsync(new QueueLimits { PerKey = 1 });
+
+        var served = new List<string>();
+        for (var i = 0; i < 3; i++)
+        {
+            var claimed = await ClaimAsync(limit: 2);
+            Assert.Equal(2, claimed.Select(c => keyOf[c.Id]).Distinct().Count());
+            served.AddRange(claimed.Select(c => keyOf[c.Id]));
+            foreach (var c in claimed) await SucceedAsync(c);
+        }
+        Assert.All(keys, k => Assert.Equal(2, served.Count(x => x == k)));
+    }
+
+    [Fact]
     public async Task QueueLimits_Rate_StartsNeverExceedItInTheWindow()
     {
         await EnqueueManyAsync(10);

@@ -125,7 +125,10 @@ internal sealed class SqliteFlowLimits(SqliteDatabase db, StoreSignals signals, 
         }
         claim.Bind("@worker", p.WorkerId).Bind("@lease_until", leaseUntil).Bind("@now", now);
         var first = claimed.Count;
-        string? after = null, wrapped = null; // the last key served after the cursor, and up to it
+        // The last key served, by its place in the walk (not by comparing keys in C#: SQLite orders text by its UTF-8 bytes).
+        var lastServed = -1;
+        Dictionary<string, int>? placeInWalk = walked.Count == 0 ? null : new(StringComparer.Ordinal);
+        for (var i = 0; i < walked.Count; i++) placeInWalk![walked[i]] = i;
         Dictionary<string, int>? keyStarts = limits.RatePerKey is null ? null : new(StringComparer.Ordinal);
         try
         {
@@ -136,8 +139,7 @@ internal sealed class SqliteFlowLimits(SqliteDatabase db, StoreSignals signals, 
                 var key = claim.GetStringOrNull(ClaimStatements.ReturningCount);
                 if (keyStarts is not null) keyStarts[key ?? ""] = keyStarts.GetValueOrDefault(key ?? "") + 1;
                 if (key is null) continue;
-                if (string.CompareOrdinal(key, cursor) > 0) { if (after is null || string.CompareOrdinal(key, after) > 0) after = key; }
-                else if (wrapped is null || string.CompareOrdinal(key, wrapped) > 0) wrapped = key;
+                if (placeInWalk is not null && placeInWalk.TryGetValue(key, out var place) && place > lastServed) lastServed = place;
             }
         }
         finally
@@ -148,7 +150,7 @@ internal sealed class SqliteFlowLimits(SqliteDatabase db, StoreSignals signals, 
         // its turn); one that came back short took every job the walked keys could give, so it moves past all of them:
         // keys whose room is used up (a rate per key for a whole window) or whose jobs this worker cannot run never hold
         // the walk in place.
-        var next = claimed.Count - first < room && walked.Count > 0 ? walked[^1] : wrapped ?? after;
+        var next = claimed.Count - first < room && walked.Count > 0 ? walked[^1] : lastServed >= 0 ? walked[lastServed] : null;
         if (next is not null && next != cursor)
             db.Raw("UPDATE queue_limits SET cursor_key = @cursor WHERE queue = @queue").Bind("@queue", demand.Queue).Bind("@cursor", next).Execute();
         if (claimed.Count - first < demand.Limit)

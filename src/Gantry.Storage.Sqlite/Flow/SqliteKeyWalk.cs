@@ -33,7 +33,8 @@ internal sealed class SqliteKeyWalk(SqliteDatabase db)
         while (walked.Count < room && got < room)
         {
             read.Clear();
-            var next = Filtered(db.Raw(sql.Next), p).Bind("@queue", queue).Bind("@after", after).Bind("@n", turn);
+            // Past the wrap the walk goes up to the cursor, bounded in SQL (SQLite orders text by its UTF-8 bytes, not as C# does).
+            var next = Filtered(db.Raw(sql.Next), p).Bind("@queue", queue).Bind("@after", after).Bind("@upto", wrapping ? cursor : null).Bind("@n", turn);
             try
             {
                 while (next.Step()) read.Add((next.GetString(0), next.GetInt64(1)));
@@ -49,7 +50,6 @@ internal sealed class SqliteKeyWalk(SqliteDatabase db)
                 continue;
             }
             var key = read[0].Key;
-            if (wrapping && string.CompareOrdinal(key, cursor) > 0) break;
             var held = Held(queue, key);
             var free = Free(queue, key, held, limits, keySince);
             walked.Add((key, held, free));
@@ -114,7 +114,7 @@ internal sealed class SqliteKeyWalk(SqliteDatabase db)
             // Over jobs_key_claim: the next key's first jobs, and past them the next keys' when it has fewer than @n.
             $"""
              SELECT x.concurrency_key, x.seq FROM jobs AS x
-             WHERE x.state = 'queued' AND x.queue = @queue AND x.concurrency_key > @after {filters}
+             WHERE x.state = 'queued' AND x.queue = @queue AND x.concurrency_key > @after AND (@upto IS NULL OR x.concurrency_key <= @upto) {filters}
              ORDER BY x.concurrency_key, x.priority DESC, x.seq LIMIT @n
              """,
             $"""
