@@ -55,8 +55,8 @@ internal sealed class PostgresFlowLimits(PostgresDatabase db, PostgresLimitedQue
         const string NextKey = $$"""
             SELECT t.ks[1] AS k, t.rids[1:(SELECT count(*) FROM unnest(t.ks) AS u WHERE u = t.ks[1])::int] AS rids
             FROM (
-              SELECT array_agg(x.k) AS ks, array_agg(x.rid) AS rids FROM (
-                SELECT r.concurrency_key AS k, r.ctid AS rid FROM job_ready AS r
+              SELECT array_agg(x.k ORDER BY x.k, x.priority DESC, x.seq) AS ks, array_agg(x.rid ORDER BY x.k, x.priority DESC, x.seq) AS rids FROM (
+                SELECT r.concurrency_key AS k, r.ctid AS rid, r.priority, r.seq FROM job_ready AS r
                 WHERE r.queue = @queue AND r.concurrency_key > {0} AND {{ReadyFilters}}
                 ORDER BY r.concurrency_key, r.priority DESC, r.seq LIMIT lim.turn) AS x
               HAVING count(*) > 0) AS t
