@@ -107,12 +107,11 @@ internal sealed class SqliteFlowLimits(SqliteDatabase db, StoreSignals signals, 
         if (limits.RatePerKey is not null)
             db.Raw("DELETE FROM queue_key_starts WHERE queue = @queue AND at <= @since").Bind("@queue", demand.Queue).Bind("@since", keySince).Execute();
         RawStatement claim;
-        List<string> walked = [];
+        SqliteKeyWalk.Choice? choice = null;
         if (keyed)
         {
-            var choice = _walk.Choose(demand.Queue, cursor, room, limits, keySince, p);
-            walked = choice.Walked;
-            claim = db.Raw(PerKeyClaimSql).Bind("@seqs", $"[{string.Join(',', choice.Seqs)}]");
+            choice = _walk.Choose(demand.Queue, cursor, room, limits, keySince, p);
+            claim = db.Raw(PerKeyClaimSql).Bind("@seqs", $"[{string.Join(',', choice.Value.Seqs)}]");
         }
         else
         {
@@ -125,10 +124,6 @@ internal sealed class SqliteFlowLimits(SqliteDatabase db, StoreSignals signals, 
         }
         claim.Bind("@worker", p.WorkerId).Bind("@lease_until", leaseUntil).Bind("@now", now);
         var first = claimed.Count;
-        // The last key served, by its place in the walk (not by comparing keys in C#: SQLite orders text by its UTF-8 bytes).
-        var lastServed = -1;
-        Dictionary<string, int>? placeInWalk = walked.Count == 0 ? null : new(StringComparer.Ordinal);
-        for (var i = 0; i < walked.Count; i++) placeInWalk![walked[i]] = i;
         Dictionary<string, int>? keyStarts = limits.RatePerKey is null ? null : new(StringComparer.Ordinal);
         try
         {
@@ -138,8 +133,6 @@ internal sealed class SqliteFlowLimits(SqliteDatabase db, StoreSignals signals, 
                 if (!keyed) continue;
                 var key = claim.GetStringOrNull(ClaimStatements.ReturningCount);
                 if (keyStarts is not null) keyStarts[key ?? ""] = keyStarts.GetValueOrDefault(key ?? "") + 1;
-                if (key is null) continue;
-                if (placeInWalk is not null && placeInWalk.TryGetValue(key, out var place) && place > lastServed) lastServed = place;
             }
         }
         finally
@@ -150,7 +143,7 @@ internal sealed class SqliteFlowLimits(SqliteDatabase db, StoreSignals signals, 
         // its turn); one that came back short took every job the walked keys could give, so it moves past all of them:
         // keys whose room is used up (a rate per key for a whole window) or whose jobs this worker cannot run never hold
         // the walk in place.
-        var next = claimed.Count - first < room && walked.Count > 0 ? walked[^1] : lastServed >= 0 ? walked[lastServed] : null;
+        var next = choice is not { } walk ? null : claimed.Count - first < room && walk.Walked.Count > 0 ? walk.Walked[^1] : walk.LastServed;
         if (next is not null && next != cursor)
             db.Raw("UPDATE queue_limits SET cursor_key = @cursor WHERE queue = @queue").Bind("@queue", demand.Queue).Bind("@cursor", next).Execute();
         if (claimed.Count - first < demand.Limit)
@@ -169,19 +162,7 @@ internal sealed class SqliteFlowLimits(SqliteDatabase db, StoreSignals signals, 
     /// <summary>The slots a queue's running jobs hold (over the partial index jobs_slots).</summary>
     private const string SlotsHeldSql = "SELECT count(*) FROM jobs WHERE queue = @queue AND slot = 1 AND state = 'running'";
 
-    private long Count(string sql, string queue)
-    {
-        var count = db.Raw(sql).Bind("@queue", queue);
-        try
-        {
-            count.Step();
-            return count.GetInt64(0);
-        }
-        finally
-        {
-            count.Reset();
-        }
-    }
+    private long Count(string sql, string queue) => db.Raw(sql).Bind("@queue", queue).ReadInt64();
 
     public async Task QueueLimitsSetAsync(string queue, QueueLimits limits, bool anyQueue, CancellationToken ct)
     {

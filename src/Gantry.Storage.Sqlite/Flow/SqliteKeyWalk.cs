@@ -17,8 +17,9 @@ internal sealed class SqliteKeyWalk(SqliteDatabase db)
 {
     private readonly Dictionary<(int?, int), (string Next, string OfKey, string Unkeyed)> _sql = [];
 
-    /// <summary>A walk's outcome: the jobs to claim (at most the room, in turn order) and the keys it walked, in order.</summary>
-    public readonly record struct Choice(List<long> Seqs, List<string> Walked);
+    /// <summary>A walk's outcome: the jobs to claim (at most the room, in turn order), the keys it walked, in order, and
+    /// the last of them (in walk order) that a chosen job belongs to (null: none).</summary>
+    public readonly record struct Choice(List<long> Seqs, List<string> Walked, string? LastServed);
 
     public Choice Choose(string queue, string cursor, long room, QueueLimits limits, long keySince, JobClaimParams p)
     {
@@ -81,8 +82,13 @@ internal sealed class SqliteKeyWalk(SqliteDatabase db)
         }
         cand.Sort((a, b) => a.Turn != b.Turn ? a.Turn.CompareTo(b.Turn) : a.Ord.CompareTo(b.Ord));
         var seqs = new List<long>((int)Math.Min(room, cand.Count));
-        for (var i = 0; i < cand.Count && i < room; i++) seqs.Add(cand[i].Seq);
-        return new Choice(seqs, walked.ConvertAll(w => w.Key));
+        var lastServed = 0; // the walk's places start at 1; jobs without a key have place 0
+        for (var i = 0; i < cand.Count && i < room; i++)
+        {
+            seqs.Add(cand[i].Seq);
+            lastServed = Math.Max(lastServed, cand[i].Ord);
+        }
+        return new Choice(seqs, walked.ConvertAll(w => w.Key), lastServed == 0 ? null : walked[lastServed - 1].Key);
     }
 
     /// <summary>The slots a key's running jobs hold (null: the jobs without a key), over the partial index jobs_slots.</summary>
@@ -91,7 +97,7 @@ internal sealed class SqliteKeyWalk(SqliteDatabase db)
         var count = key is null
             ? db.Raw("SELECT count(*) FROM jobs WHERE queue = @queue AND concurrency_key IS NULL AND slot = 1 AND state = 'running'").Bind("@queue", queue)
             : db.Raw("SELECT count(*) FROM jobs WHERE queue = @queue AND concurrency_key = @key AND slot = 1 AND state = 'running'").Bind("@queue", queue).Bind("@key", key);
-        return Scalar(count);
+        return count.ReadInt64();
     }
 
     /// <summary>How many more jobs of a key may start now: its per-key limit less its slots, and its rate per key less
@@ -100,8 +106,8 @@ internal sealed class SqliteKeyWalk(SqliteDatabase db)
     {
         var free = (limits.PerKey ?? (long)QueueLimits.MaxLimit) - held;
         if (limits.RatePerKey is { } rate)
-            free = Math.Min(free, rate.Count - Scalar(db.Raw("SELECT coalesce(sum(n), 0) FROM queue_key_starts WHERE queue = @queue AND concurrency_key = @key AND at > @since")
-                .Bind("@queue", queue).Bind("@key", key ?? "").Bind("@since", keySince)));
+            free = Math.Min(free, rate.Count - db.Raw("SELECT coalesce(sum(n), 0) FROM queue_key_starts WHERE queue = @queue AND concurrency_key = @key AND at > @since")
+                .Bind("@queue", queue).Bind("@key", key ?? "").Bind("@since", keySince).ReadInt64());
         return Math.Max(0, free);
     }
 
@@ -151,18 +157,5 @@ internal sealed class SqliteKeyWalk(SqliteDatabase db)
             statement.Reset();
         }
         return seqs;
-    }
-
-    private static long Scalar(RawStatement statement)
-    {
-        try
-        {
-            statement.Step();
-            return statement.GetInt64(0);
-        }
-        finally
-        {
-            statement.Reset();
-        }
     }
 }

@@ -65,6 +65,20 @@ internal sealed class RawStatement : IDisposable
         }
     }
 
+    /// <summary>Runs the statement for its one row (a count, a sum) and reads its first column as a number.</summary>
+    public long ReadInt64()
+    {
+        try
+        {
+            Step();
+            return GetInt64(0);
+        }
+        finally
+        {
+            Reset();
+        }
+    }
+
     /// <summary>The row key of the last row this connection inserted.</summary>
     public long LastInsertRowId => raw.sqlite3_last_insert_rowid(_db);
 
