@@ -53,9 +53,9 @@ internal sealed class PostgresFlowLimits(PostgresDatabase db, PostgresLimitedQue
         // The next key after {0} with a job this worker may run, and its first such jobs up to lim.turn: one descent into
         // job_ready_key that reads lim.turn entries (when the key has fewer, the rest are later keys', left for their turn).
         const string NextKey = $$"""
-            SELECT t.ks[1] AS k, t.rids[1:(SELECT count(*) FROM unnest(t.ks) AS u WHERE u = t.ks[1])::int] AS rids
+            SELECT t.ks[1] AS k, t.rids[1:cardinality(array_positions(t.ks, t.ks[1]))] AS rids
             FROM (
-              SELECT array_agg(x.k ORDER BY x.k, x.priority DESC, x.seq) AS ks, array_agg(x.rid ORDER BY x.k, x.priority DESC, x.seq) AS rids FROM (
+              SELECT array_agg(x.k) AS ks, array_agg(x.rid) AS rids FROM (
                 SELECT r.concurrency_key AS k, r.ctid AS rid, r.priority, r.seq FROM job_ready AS r
                 WHERE r.queue = @queue AND r.concurrency_key > {0} AND {{ReadyFilters}}
                 ORDER BY r.concurrency_key, r.priority DESC, r.seq LIMIT lim.turn) AS x
