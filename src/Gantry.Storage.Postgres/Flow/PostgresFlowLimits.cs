@@ -52,6 +52,8 @@ internal sealed class PostgresFlowLimits(PostgresDatabase db, PostgresLimitedQue
               """;
         // The next key after {0} with a job this worker may run, and its first such jobs up to lim.turn: one descent into
         // job_ready_key that reads lim.turn entries (when the key has fewer, the rest are later keys', left for their turn).
+        // The aggregates take the rows in the order the subquery's ORDER BY … LIMIT delivers them (nothing between them can
+        // reorder rows), so the first key's entries lead both arrays; an ORDER BY of their own would sort again per key.
         const string NextKey = $$"""
             SELECT t.ks[1] AS k, t.rids[1:cardinality(array_positions(t.ks, t.ks[1]))] AS rids
             FROM (
