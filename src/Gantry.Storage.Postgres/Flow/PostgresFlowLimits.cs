@@ -65,12 +65,14 @@ internal sealed class PostgresFlowLimits(PostgresDatabase db, PostgresLimitedQue
             """;
         // How many more jobs of key {0} may start now ({1}.n: the slots it holds): its per-key limit less those slots, and
         // its rate per key less its starts within the window (jobs without a key count as the key ''); either absent, no bound.
+        // OFFSET 0 keeps it a subquery of its own, computed once per key: pulled up into the walk, its expression (with the
+        // starts' subquery) was copied into each of the three places that read the room, and ran three times per key.
         var keyRoom = $$"""
             SELECT least(coalesce(lim.per_key - {1}.n, {{QueueLimits.MaxLimit}}),
                          coalesce(lim.key_rate_count - (SELECT coalesce(sum(s.n), 0) FROM queue_key_starts AS s
                                                         WHERE lim.key_rate_count IS NOT NULL AND s.queue = @queue
                                                           AND s.concurrency_key = coalesce({0}, '') AND s.at > lim.now - lim.key_window),
-                                  {{QueueLimits.MaxLimit}})) AS n
+                                  {{QueueLimits.MaxLimit}})) AS n OFFSET 0
             """;
         // A walked key f: the slots it holds (held), its free room (free), and its turn: the jobs the walk read, up to that
         // room. The count of the turns' jobs (got) stops the walk.
