@@ -18,6 +18,9 @@ public sealed class SqliteJobStore : RelationalJobStore
     private readonly SqliteDatabase _db;
     private readonly SqliteMigrations _migrations;
 
+    /// <summary>The database the parts share (for the store's own tests).</summary>
+    internal SqliteDatabase Database => _db;
+
     private SqliteJobStore(SqliteDatabase db, SqliteMigrations migrations, StoreSignals signals)
         : base(Parts(db, migrations, signals))
     {

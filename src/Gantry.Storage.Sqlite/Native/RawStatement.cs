@@ -41,6 +41,11 @@ internal sealed class RawStatement : IDisposable
         return this;
     }
 
+    /// <summary>How many times SQLite prepared this statement again since it was first prepared (SQLITE_STMTSTATUS_REPREPARE).</summary>
+    public int Reprepared => raw.sqlite3_stmt_status(_stmt, StmtStatusReprepare, 0);
+
+    private const int StmtStatusReprepare = 5; // SQLITE_STMTSTATUS_REPREPARE
+
     /// <summary>Runs one step: true when a row is ready to read, false when done.</summary>
     public bool Step()
     {

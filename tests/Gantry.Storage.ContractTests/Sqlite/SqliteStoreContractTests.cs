@@ -26,6 +26,19 @@ public sealed class SqliteStoreContractTests : StoreContractTests
         return c;
     }
 
+    [Fact]
+    public async Task Statements_PerKeyClaims_AreNotPreparedAgainForEachNewValue()
+    {
+        // The write connection's statements are prepared once: a per-key claim binds a new key for every key it walks and
+        // a new list of jobs for its claim, and neither may make SQLite prepare its statement again.
+        var jobs = Enumerable.Range(0, 40).Select(i => Job() with { ConcurrencyKey = $"k{i}" }).ToArray();
+        await Store.JobEnqueueManyAsync(new JobEnqueueParams(jobs), Ct);
+        await Store.QueueLimitsSetAsync("default", new Gantry.Flow.QueueLimits { PerKey = 1 }, Ct);
+        for (var i = 0; i < 4; i++) Assert.Equal(10, (await ClaimAsync(limit: 10)).Count);
+
+        Assert.Equal(0, ((SqliteJobStore)Store).Database.Reprepared());
+    }
+
     protected override Task DropStateAsync()
     {
         _dir.Dispose();
