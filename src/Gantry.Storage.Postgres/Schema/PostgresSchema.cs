@@ -600,6 +600,17 @@ internal static class PostgresSchema
                 WHERE held_epoch IS NOT NULL AND state = '{JobState.Running.ToText()}' GROUP BY 1, 2) AS c
               WHERE c.queue = l.queue AND c.held_epoch = l.epoch;
             """),
+        (23, """
+            -- Concurrency keys compare byte by byte (collation "C"), not by the database's locale: the per-key claim walks
+            -- the keys in order, a descent into job_ready_key and a count over jobs_slots per key it serves, and under a
+            -- locale every comparison on the way was a strcoll (the profile of a per-key drain showed it). Keys are ids,
+            -- not words: their order is now their UTF-8 bytes', the same as the SQLite store's. Only the indexes on the
+            -- columns are rebuilt (the type is unchanged); the walk's cursor and the per-key starts take the same order.
+            ALTER TABLE jobs ALTER COLUMN concurrency_key TYPE text COLLATE "C";
+            ALTER TABLE job_ready ALTER COLUMN concurrency_key TYPE text COLLATE "C";
+            ALTER TABLE queue_key_starts ALTER COLUMN concurrency_key TYPE text COLLATE "C";
+            ALTER TABLE queue_limits ALTER COLUMN cursor_key TYPE text COLLATE "C";
+            """),
     ];
 
     public static int LatestVersion => Migrations[^1].Version;
