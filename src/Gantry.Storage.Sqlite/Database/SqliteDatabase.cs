@@ -110,11 +110,11 @@ internal sealed class SqliteDatabase : IAsyncDisposable
         return cmd;
     }
 
-    /// <summary>A statement on the write connection for the hot paths, prepared once (call only under the write lock).</summary>
     /// <summary>How many times SQLite prepared the write connection's statements again (for the tests: the plans must not
     /// depend on bound values, see <see cref="OpenWriter"/>).</summary>
     internal long Reprepared() => _raw.Values.Sum(s => (long)s.Reprepared);
 
+    /// <summary>A statement on the write connection for the hot paths, prepared once (call only under the write lock).</summary>
     public RawStatement Raw(string sql)
     {
         if (!_raw.TryGetValue(sql, out var statement))
