@@ -4,8 +4,9 @@ using Gantry.Storage.Postgres;
 
 namespace Gantry.Storage.ContractTests.Postgres;
 
-/// <summary>Flow-control migrations on a live store: the slot counts of migration 17 become the marked running jobs (20), and
-/// the marked running jobs of a queue limited without keys its running total (22), exactly.</summary>
+/// <summary>Flow-control migrations on a live store: the slot counts of migration 17 become the marked running jobs (20), the
+/// marked running jobs of a queue limited without keys its running total (22), exactly; and concurrency keys compare byte
+/// by byte (23) with the walk going on where it stopped.</summary>
 [Collection(PostgresCollection.Name)]
 public sealed class PostgresFlowMigrationTests(PostgresFixture fixture) : PostgresSchemaTests(fixture)
 {
@@ -91,6 +92,41 @@ public sealed class PostgresFlowMigrationTests(PostgresFixture fixture) : Postgr
         // Per key: 2 of each key still run under a per-key limit of 3, so one more of each, then the queue's limit of 6 is full.
         var more = await ClaimAsync(upgraded, 10);
         Assert.Equal(["a", "b"], more.Select(j => keyOf[j.Id]).Order().ToArray());
+        Assert.Empty(await ClaimAsync(upgraded, 10));
+    }
+
+    [Fact]
+    public async Task Migration23_OnAStoreMidWalk_KeysCompareByteByByte_AndTheWalkGoesOnFromItsCursor()
+    {
+        var s = $"\"{Schema}\"";
+        var jobs = new[] { "B", "a", "b", "é", "B", "a", "b", "é" }.Select(k => new NewJob { Id = JobIds.New(), Type = "t", Queue = "q", ConcurrencyKey = k }).ToArray();
+        var keyOf = jobs.ToDictionary(j => j.Id, j => j.ConcurrencyKey!);
+        string first;
+        await using (var store = await OpenAsync())
+        {
+            await store.JobEnqueueManyAsync(new JobEnqueueParams(jobs), Ct);
+            await ((IJobStore)store).QueueLimitsSetAsync("q", new QueueLimits { PerKey = 1 }, Ct);
+            first = keyOf[Assert.Single(await ClaimAsync(store, 1)).Id];
+        }
+        // The store as it was at version 22: the keys and the cursor in the database's collation.
+        await Fixture.Cluster.ExecuteAsync($"""
+            ALTER TABLE {s}.jobs ALTER COLUMN concurrency_key TYPE text COLLATE "default";
+            ALTER TABLE {s}.job_ready ALTER COLUMN concurrency_key TYPE text COLLATE "default";
+            ALTER TABLE {s}.queue_key_starts ALTER COLUMN concurrency_key TYPE text COLLATE "default";
+            ALTER TABLE {s}.queue_limits ALTER COLUMN cursor_key TYPE text COLLATE "default";
+            DELETE FROM {s}.gantry_migrations WHERE version >= 23;
+            """);
+
+        await using var upgraded = await OpenAsync();
+
+        Assert.Equal(4L, await Fixture.Cluster.ScalarAsync<long>($"""
+            SELECT count(*) FROM information_schema.columns
+            WHERE table_schema = '{Schema}' AND column_name IN ('concurrency_key', 'cursor_key') AND collation_name = 'C'
+            """));
+        Assert.Equal(1L, Assert.Single(await upgraded.QueueLimitsListAsync(Ct)).Running);
+        // The first key still runs its job; the walk goes on over the other three, one job each, then every key is full.
+        Assert.Equal(new[] { "B", "a", "b", "é" }.Where(k => k != first).Order(StringComparer.Ordinal),
+            (await ClaimAsync(upgraded, 10)).Select(j => keyOf[j.Id]).Order(StringComparer.Ordinal));
         Assert.Empty(await ClaimAsync(upgraded, 10));
     }
 
