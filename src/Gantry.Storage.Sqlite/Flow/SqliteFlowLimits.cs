@@ -118,9 +118,7 @@ internal sealed class SqliteFlowLimits(SqliteDatabase db, StoreSignals signals, 
             var shape = (p.JobTypes?.Count, p.Capabilities.Count);
             if (!_limitedClaimSql.TryGetValue(shape, out var sql))
                 _limitedClaimSql[shape] = sql = ClaimStatements.Sql(shape.Item1, shape.Item2, limited: true);
-            claim = db.Raw(sql).Bind("@queue", demand.Queue).Bind("@limit", room);
-            for (var i = 0; i < p.JobTypes?.Count; i++) claim.Bind($"@t{i}", p.JobTypes[i]);
-            for (var i = 0; i < p.Capabilities.Count; i++) claim.Bind($"@c{i}", p.Capabilities[i]);
+            claim = ClaimStatements.BindFilters(db.Raw(sql), p).Bind("@queue", demand.Queue).Bind("@limit", room);
         }
         claim.Bind("@worker", p.WorkerId).Bind("@lease_until", leaseUntil).Bind("@now", now);
         var first = claimed.Count;

@@ -35,7 +35,7 @@ internal sealed class SqliteKeyWalk(SqliteDatabase db)
         {
             read.Clear();
             // Past the wrap the walk goes up to the cursor, bounded in SQL (SQLite orders text by its UTF-8 bytes, not as C# does).
-            var next = Filtered(db.Raw(sql.Next), p).Bind("@queue", queue).Bind("@after", after).Bind("@upto", wrapping ? cursor : null).Bind("@n", turn);
+            var next = ClaimStatements.BindFilters(db.Raw(sql.Next), p).Bind("@queue", queue).Bind("@after", after).Bind("@upto", wrapping ? cursor : null).Bind("@n", turn);
             try
             {
                 while (next.Step()) read.Add((next.GetString(0), next.GetInt64(1)));
@@ -68,7 +68,7 @@ internal sealed class SqliteKeyWalk(SqliteDatabase db)
             {
                 var (key, held, free) = walked[w];
                 var i = 0;
-                foreach (var seq in Read(Filtered(db.Raw(sql.OfKey), p).Bind("@queue", queue).Bind("@key", key).Bind("@n", Math.Min(share, free))))
+                foreach (var seq in Read(ClaimStatements.BindFilters(db.Raw(sql.OfKey), p).Bind("@queue", queue).Bind("@key", key).Bind("@n", Math.Min(share, free))))
                     cand.Add((seq, held + ++i, w + 1));
             }
         }
@@ -77,7 +77,7 @@ internal sealed class SqliteKeyWalk(SqliteDatabase db)
         if (unkeyedFree > 0)
         {
             var i = 0;
-            foreach (var seq in Read(Filtered(db.Raw(sql.Unkeyed), p).Bind("@queue", queue).Bind("@n", unkeyedFree)))
+            foreach (var seq in Read(ClaimStatements.BindFilters(db.Raw(sql.Unkeyed), p).Bind("@queue", queue).Bind("@n", unkeyedFree)))
                 cand.Add((seq, unkeyedHeld + ++i, 0));
         }
         cand.Sort((a, b) => a.Turn != b.Turn ? a.Turn.CompareTo(b.Turn) : a.Ord.CompareTo(b.Ord));
@@ -136,13 +136,6 @@ internal sealed class SqliteKeyWalk(SqliteDatabase db)
              WHERE h.concurrency_key IS NULL
              ORDER BY h.priority DESC, h.seq LIMIT @n
              """);
-    }
-
-    private static RawStatement Filtered(RawStatement statement, JobClaimParams p)
-    {
-        for (var i = 0; i < p.JobTypes?.Count; i++) statement.Bind($"@t{i}", p.JobTypes[i]);
-        for (var i = 0; i < p.Capabilities.Count; i++) statement.Bind($"@c{i}", p.Capabilities[i]);
-        return statement;
     }
 
     private static List<long> Read(RawStatement statement)

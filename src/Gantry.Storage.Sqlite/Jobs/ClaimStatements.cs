@@ -1,4 +1,5 @@
 using Gantry.Jobs;
+using Gantry.Storage.Sqlite.Native;
 
 namespace Gantry.Storage.Sqlite;
 
@@ -15,6 +16,14 @@ internal static class ClaimStatements
     /// capabilities is claimable only when every one of them is among the worker's.
     /// </summary>
     public static string Sql(int? types, int caps) => Sql(types, caps, limited: false);
+
+    /// <summary>Binds the parameters of <see cref="Filters"/> (the worker's job types and capabilities) on <paramref name="statement"/>.</summary>
+    public static RawStatement BindFilters(RawStatement statement, JobClaimParams p)
+    {
+        for (var i = 0; i < p.JobTypes?.Count; i++) statement.Bind($"@t{i}", p.JobTypes[i]);
+        for (var i = 0; i < p.Capabilities.Count; i++) statement.Bind($"@c{i}", p.Capabilities[i]);
+        return statement;
+    }
 
     /// <summary>The worker's job type and capability filters on the jobs aliased <paramref name="alias"/>.</summary>
     public static string Filters(int? types, int caps, string alias)

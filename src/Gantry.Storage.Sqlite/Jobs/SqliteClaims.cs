@@ -30,10 +30,8 @@ internal sealed class SqliteClaims(SqliteDatabase db, SqliteFlowLimits flowLimit
             {
                 if (demand.Limit <= 0) continue;
                 if (flowLimits.IsLimited(demand.Queue) && flowLimits.ClaimLimited(demand, p, now, leaseUntil, claimed, heldBack)) continue;
-                claim.Bind("@worker", p.WorkerId).Bind("@lease_until", leaseUntil).Bind("@now", now)
+                ClaimStatements.BindFilters(claim, p).Bind("@worker", p.WorkerId).Bind("@lease_until", leaseUntil).Bind("@now", now)
                     .Bind("@queue", demand.Queue).Bind("@limit", demand.Limit);
-                for (var i = 0; i < p.JobTypes?.Count; i++) claim.Bind($"@t{i}", p.JobTypes[i]);
-                for (var i = 0; i < p.Capabilities.Count; i++) claim.Bind($"@c{i}", p.Capabilities[i]);
                 try
                 {
                     while (claim.Step()) claimed.Add((claim.GetInt64(0), reader.Read(claim, p.WorkerId), claim.GetInt64(17) == 1));
