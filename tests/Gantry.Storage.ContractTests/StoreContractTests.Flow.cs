@@ -365,6 +365,25 @@ public abstract partial class StoreContractTests
     }
 
     [Fact]
+    public async Task QueueLimits_RatePerKeyAddedByAnotherInstance_HoldsBeforeThisOneRereadsTheLimits()
+    {
+        var jobs = Enumerable.Range(0, 12).Select(i => Job() with { ConcurrencyKey = i % 2 == 0 ? "a" : "b" }).ToArray();
+        var keyOf = jobs.ToDictionary(j => j.Id, j => j.ConcurrencyKey!);
+        await Store.JobEnqueueManyAsync(new JobEnqueueParams(jobs), Ct);
+        await LimitAsync(new QueueLimits { PerKey = 10 });
+        Assert.Equal(2, (await ClaimAsync(limit: 2)).Count); // this instance has read the queue's limits: no rate per key
+        var other = await OpenAnotherAsync();
+        await other.QueueLimitsSetAsync("default", new QueueLimits { PerKey = 10, RatePerKey = new QueueRate(2, TimeSpan.FromHours(1)) }, Ct);
+
+        // From the setting on, at most 2 starts of each key in the hour, whether or not this instance has read it yet.
+        var started = new List<ClaimedJob>(await ClaimAsync(limit: 20));
+        await Task.Delay(LimitedQueues.RefreshEvery + TimeSpan.FromMilliseconds(100), Ct);
+        started.AddRange(await ClaimAsync(limit: 20));
+        started.AddRange(await ClaimAsync(limit: 20));
+        Assert.Equal(["a", "a", "b", "b"], started.Select(j => keyOf[j.Id]).Order());
+    }
+
+    [Fact]
     public async Task QueueLimits_Cleared_QueueClaimsAsBefore()
     {
         await EnqueueManyAsync(5);
