@@ -39,7 +39,7 @@ internal sealed class PostgresFlowLimits(PostgresDatabase db, PostgresLimitedQue
     // past every key walked when the claim came back short. Its cost follows the jobs it claims, not the keys.
     // A key's room is also bounded by its rate per key (its starts within the window, recorded per key served in
     // queue_key_starts); a queue with only a rate per key is claimed by the same walk.
-    private static string LimitedClaimSql(bool perKey, bool keyRated = false)
+    private static string LimitedClaimSql(bool perKey)
     {
         var pick = perKey
             ? "SELECT pick.rid FROM pick"
@@ -65,11 +65,9 @@ internal sealed class PostgresFlowLimits(PostgresDatabase db, PostgresLimitedQue
             """;
         // How many more jobs of key {0} may start now ({1}.n: the slots it holds): its per-key limit less those slots, and
         // its rate per key less its starts within the window (jobs without a key count as the key ''); either absent, no bound.
-        // Without a rate per key (the statement for queues that have none) it is the limit less the slots alone: the
-        // starts' subquery, run per key walked, cost a tenth of the walk. With one, OFFSET 0 keeps it a subquery of its
-        // own, computed once per key: pulled up into the walk, its expression (with the starts' subquery) was copied into
-        // each of the three places that read the room, and ran three times per key.
-        var keyRoom = !keyRated ? $"SELECT coalesce(lim.per_key - {{1}}.n, {QueueLimits.MaxLimit}) AS n" : $$"""
+        // OFFSET 0 keeps it a subquery of its own, computed once per key: pulled up into the walk, its expression (with the
+        // starts' subquery) was copied into each of the three places that read the room, and ran three times per key.
+        var keyRoom = $$"""
             SELECT least(coalesce(lim.per_key - {1}.n, {{QueueLimits.MaxLimit}}),
                          coalesce(lim.key_rate_count - (SELECT coalesce(sum(s.n), 0) FROM queue_key_starts AS s
                                                         WHERE lim.key_rate_count IS NOT NULL AND s.queue = @queue
@@ -147,10 +145,9 @@ internal sealed class PostgresFlowLimits(PostgresDatabase db, PostgresLimitedQue
               WHERE queue = @queue AND (SELECT n FROM room) > 0 AND EXISTS (SELECT 1 FROM keys)),
             """;
         // Each statement takes nothing from a queue whose limits turned from or to per key since this instance read them
-        // (the plain one counts a running total, the per-key one marked jobs), nor the per-key one without the rate per
-        // key's terms from a queue that has one now: it claims by the right statement once it reads them again (within
-        // LimitedQueues.RefreshEvery).
-        var scheme = !perKey ? " WHERE lim.epoch IS NOT NULL" : keyRated ? " WHERE lim.epoch IS NULL" : " WHERE lim.epoch IS NULL AND lim.key_rate_count IS NULL";
+        // (the plain one counts a running total, the per-key one marked jobs): it claims by the other statement once it
+        // reads them again (within LimitedQueues.RefreshEvery).
+        var scheme = perKey ? " WHERE lim.epoch IS NULL" : " WHERE lim.epoch IS NOT NULL";
         // Without keys the slots held are the queue's running total: as of its last limited claim, plus the deltas of
         // its epoch appended since (taken out here: the total absorbs them), plus this claim's jobs.
         var total = perKey ? "" : """
@@ -166,7 +163,7 @@ internal sealed class PostgresFlowLimits(PostgresDatabase db, PostgresLimitedQue
             """;
         var slotsHeld = perKey ? SlotsHeld("s.queue = @queue", "lim.concurrency") : "SELECT n FROM total";
         var mark = perKey ? "slot = true, held_epoch = NULL" : "held_epoch = (SELECT epoch FROM lim)";
-        var keyStarts = !keyRated ? "" : """
+        var keyStarts = !perKey ? "" : """
             key_started AS (
               INSERT INTO queue_key_starts (queue, concurrency_key, at, n)
               SELECT @queue, coalesce(ready.concurrency_key, ''), lim.now, count(*)
@@ -227,7 +224,6 @@ internal sealed class PostgresFlowLimits(PostgresDatabase db, PostgresLimitedQue
 
     internal static readonly string LimitedClaimPlainSql = LimitedClaimSql(perKey: false);
     internal static readonly string LimitedClaimPerKeySql = LimitedClaimSql(perKey: true);
-    internal static readonly string LimitedClaimKeyRatedSql = LimitedClaimSql(perKey: true, keyRated: true);
 
     public async Task QueueLimitsSetAsync(string queue, QueueLimits limits, bool anyQueue, CancellationToken ct)
     {

@@ -30,9 +30,6 @@ internal sealed class PostgresLimitedQueues
     /// <summary>Whether <paramref name="queue"/> had a per-key limit (of concurrency or rate) at the last read.</summary>
     public bool IsPerKey(string queue) => _limited.PerKey.Contains(queue);
 
-    /// <summary>Whether <paramref name="queue"/> had a rate per key at the last read.</summary>
-    public bool IsKeyRated(string queue) => _limited.KeyRated.Contains(queue);
-
     /// <summary>Takes the rows of <see cref="ReadSql"/> as the queues with limits.</summary>
     public async Task ReadAsync(NpgsqlDataReader r, CancellationToken ct)
     {

@@ -176,9 +176,7 @@ internal sealed class PostgresClaims(PostgresDatabase db, PostgresLimitedQueues 
     {
         var isLimited = limited.IsLimited(demand.Queue);
         if (isLimited) yield return new NpgsqlBatchCommand(PostgresFlowLimits.LockLimitsSql).Bind("@queue", demand.Queue);
-        var sql = !isLimited ? ClaimSql
-            : !limited.IsPerKey(demand.Queue) ? PostgresFlowLimits.LimitedClaimPlainSql
-            : limited.IsKeyRated(demand.Queue) ? PostgresFlowLimits.LimitedClaimKeyRatedSql : PostgresFlowLimits.LimitedClaimPerKeySql;
+        var sql = !isLimited ? ClaimSql : limited.IsPerKey(demand.Queue) ? PostgresFlowLimits.LimitedClaimPerKeySql : PostgresFlowLimits.LimitedClaimPlainSql;
         var cmd = new NpgsqlBatchCommand(sql);
         cmd.Parameters.Add(new NpgsqlParameter("@worker", p.WorkerId));
         cmd.Parameters.Add(new NpgsqlParameter("@lease_until", (now + p.LeaseDuration).UtcDateTime));

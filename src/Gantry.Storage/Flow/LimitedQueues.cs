@@ -14,7 +14,6 @@ internal sealed class LimitedQueues(TimeProvider time)
 
     private volatile IReadOnlySet<string> _queues = new HashSet<string>(StringComparer.Ordinal);
     private volatile IReadOnlySet<string> _perKey = new HashSet<string>(StringComparer.Ordinal);
-    private volatile IReadOnlySet<string> _keyRated = new HashSet<string>(StringComparer.Ordinal);
     private volatile IReadOnlyDictionary<string, QueueRate> _rates = new Dictionary<string, QueueRate>(StringComparer.Ordinal);
     private long _readAt = long.MinValue;
     private int _wakeArmed;
@@ -25,9 +24,6 @@ internal sealed class LimitedQueues(TimeProvider time)
     /// <summary>The queues whose claims walk their keys (<see cref="QueueLimits.IsPerKey"/>).</summary>
     public IReadOnlySet<string> PerKey => _perKey;
 
-    /// <summary>The queues with a rate per key (<see cref="QueueLimits.RatePerKey"/>).</summary>
-    public IReadOnlySet<string> KeyRated => _keyRated;
-
     public bool IsStale => time.GetTimestamp() - Interlocked.Read(ref _readAt) > (long)(RefreshEvery.TotalSeconds * time.TimestampFrequency)
                            || Interlocked.Read(ref _readAt) == long.MinValue;
 
@@ -36,16 +32,14 @@ internal sealed class LimitedQueues(TimeProvider time)
     {
         var queues = new HashSet<string>(StringComparer.Ordinal);
         var perKey = new HashSet<string>(StringComparer.Ordinal);
-        var keyRated = new HashSet<string>(StringComparer.Ordinal);
         var rates = new Dictionary<string, QueueRate>(StringComparer.Ordinal);
         foreach (var (queue, limits) in limited)
         {
             queues.Add(queue);
             if (limits.IsPerKey) perKey.Add(queue);
-            if (limits.RatePerKey is not null) keyRated.Add(queue);
             if ((limits.Rate ?? limits.RatePerKey) is { } rate) rates[queue] = rate;
         }
-        (_queues, _perKey, _keyRated, _rates) = (queues, perKey, keyRated, rates);
+        (_queues, _perKey, _rates) = (queues, perKey, rates);
         Interlocked.Exchange(ref _readAt, time.GetTimestamp());
     }
 
