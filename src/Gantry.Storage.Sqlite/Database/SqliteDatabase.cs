@@ -75,12 +75,9 @@ internal sealed class SqliteDatabase : IAsyncDisposable
         // and its claim (a new list of jobs) were prepared anew on every run, about two thirds of the walk's time. Each
         // plan is now the one made for the statement's text alone. Reads keep the default: their statements are prepared
         // per call anyway, and a job listing's `state = @state` may then use the partial index of that state.
-        raw.sqlite3_db_config(c.Handle!, EnableQpsg, 1, out _);
+        raw.sqlite3_db_config(c.Handle!, raw.SQLITE_DBCONFIG_ENABLE_QPSG, 1, out _);
         return _write = c;
     }
-
-    /// <summary>SQLITE_DBCONFIG_ENABLE_QPSG.</summary>
-    private const int EnableQpsg = 1007;
 
     /// <summary>Runs one statement that returns nothing on <paramref name="c"/>.</summary>
     public static void Exec(SqliteConnection c, string sql)
