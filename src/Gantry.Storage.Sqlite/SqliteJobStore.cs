@@ -40,7 +40,7 @@ public sealed class SqliteJobStore : RelationalJobStore
         var counts = new SqliteCounts(db);
         var workflows = new SqliteWorkflows(db, signals);
         var flowLimits = new SqliteFlowLimits(db, signals, claimReader);
-        var reports = new SqliteReports(db, signals, claimedRows, workflows, counts);
+        var reports = new SqliteReports(db, signals, claimedRows, workflows, counts, flowLimits);
         return new StoreParts(
             Migrations: migrations,
             Enqueue: new SqliteEnqueue(db, signals),

@@ -431,7 +431,7 @@ public abstract partial class StoreContractTests
         Assert.Equal(4, Assert.Single(await Store.QueueLimitsListAsync(Ct)).Running);
     }
 
-    // Per key the slots are the marked running jobs; without keys (on PostgreSQL) a running total, changed by every way out.
+    // Per key the slots are the marked running jobs; without keys a running total, changed by every way out.
     [Theory]
     [InlineData(true)]
     [InlineData(false)]

@@ -28,7 +28,7 @@ internal sealed class SqliteFlowLimits(SqliteDatabase db, StoreSignals signals, 
     /// <summary>A limited queue's limits and cursor, and whether it may be claimed now: not paused, and the worker takes new jobs.</summary>
     private static readonly string ReadLimitsSql = $"""
         SELECT concurrency, per_key, rate_count, rate_window_ms, key_rate_count, key_rate_window_ms, cursor_key,
-               NOT EXISTS (SELECT 1 FROM queue_pauses WHERE queue = @queue) AND {WorkerStates.ClaimsSql}
+               NOT EXISTS (SELECT 1 FROM queue_pauses WHERE queue = @queue) AND {WorkerStates.ClaimsSql}, held
         FROM queue_limits WHERE queue = @queue
         """;
 
@@ -62,8 +62,8 @@ internal sealed class SqliteFlowLimits(SqliteDatabase db, StoreSignals signals, 
 
     /// <summary>
     /// Claims from a limited queue, inside the claim's write transaction (one writer at a time, so the counts are exact):
-    /// at most the room its limits leave, each job marked as holding a slot (counted over jobs_slots while it runs),
-    /// its starts recorded for the rate. False when the
+    /// at most the room its limits leave, each job holding a slot while it runs (per key marked and counted over
+    /// jobs_slots, without keys added to the queue's running total), its starts recorded for the rate. False when the
     /// queue has no limits any more (the caller claims it as any other).
     /// </summary>
     public bool ClaimLimited(QueueDemand demand, JobClaimParams p, long now, long leaseUntil, List<(long Seq, ClaimedJob Job, bool IsStep)> claimed, List<string> heldBack)
@@ -71,6 +71,7 @@ internal sealed class SqliteFlowLimits(SqliteDatabase db, StoreSignals signals, 
         QueueLimits? limits;
         string cursor;
         bool mayClaim;
+        long total;
         var read = db.Raw(ReadLimitsSql).Bind("@queue", demand.Queue).Bind("@worker", p.WorkerId);
         try
         {
@@ -79,14 +80,17 @@ internal sealed class SqliteFlowLimits(SqliteDatabase db, StoreSignals signals, 
                 read.GetInt64OrNull(4), read.GetInt64OrNull(5));
             cursor = read.GetString(6);
             mayClaim = read.GetInt64(7) == 1;
+            total = read.GetInt64(8);
         }
         finally
         {
             read.Reset();
         }
         if (limits is null) return false;
+        var keyed = limits.IsPerKey;
         long room = demand.Limit;
-        if (limits.Concurrency is { } c) room = Math.Min(Math.Min(room, QueueLimits.ClaimCeiling(c)), c - Count(SlotsHeldSql, demand.Queue));
+        // The slots held: per key, the marked running jobs (over jobs_slots); without keys, the queue's running total.
+        if (limits.Concurrency is { } c) room = Math.Min(Math.Min(room, QueueLimits.ClaimCeiling(c)), c - (keyed ? Count(SlotsHeldSql, demand.Queue) : total));
         if (limits.Rate is { } rate)
         {
             db.Raw("DELETE FROM queue_starts WHERE queue = @queue AND at <= @since").Bind("@queue", demand.Queue).Bind("@since", now - (long)rate.Per.TotalMilliseconds).Execute();
@@ -102,7 +106,6 @@ internal sealed class SqliteFlowLimits(SqliteDatabase db, StoreSignals signals, 
             return true;
         }
 
-        var keyed = limits.IsPerKey;
         var keySince = limits.RatePerKey is { } keyRate ? now - (long)keyRate.Per.TotalMilliseconds : 0;
         if (limits.RatePerKey is not null)
             db.Raw("DELETE FROM queue_key_starts WHERE queue = @queue AND at <= @since").Bind("@queue", demand.Queue).Bind("@since", keySince).Execute();
@@ -149,6 +152,8 @@ internal sealed class SqliteFlowLimits(SqliteDatabase db, StoreSignals signals, 
             heldBack.Add(demand.Queue);
             _limited.WakeAfterShortClaim(demand.Queue, claimed.Count - first, signals.JobsAvailable);
         }
+        if (!keyed && claimed.Count > first)
+            db.Raw("UPDATE queue_limits SET held = held + @n WHERE queue = @queue").Bind("@queue", demand.Queue).Bind("@n", claimed.Count - first).Execute();
         if (limits.Rate is not null && claimed.Count > first)
             db.Raw("INSERT INTO queue_starts (queue, at, n) VALUES (@queue, @now, @n)").Bind("@queue", demand.Queue).Bind("@now", now).Bind("@n", claimed.Count - first).Execute();
         foreach (var (key, n) in keyStarts ?? [])
@@ -157,7 +162,7 @@ internal sealed class SqliteFlowLimits(SqliteDatabase db, StoreSignals signals, 
         return true;
     }
 
-    /// <summary>The slots a queue's running jobs hold (over the partial index jobs_slots).</summary>
+    /// <summary>The slots a per-key queue's running jobs hold (over the partial index jobs_slots).</summary>
     private const string SlotsHeldSql = "SELECT count(*) FROM jobs WHERE queue = @queue AND slot = 1 AND state = 'running'";
 
     private long Count(string sql, string queue) => db.Raw(sql).Bind("@queue", queue).ReadInt64();
@@ -168,9 +173,9 @@ internal sealed class SqliteFlowLimits(SqliteDatabase db, StoreSignals signals, 
         await db.WriteAsync(_ =>
         {
             if (!anyQueue) ThrowIfUnknownQueue(queue);
-            bool limitedBefore;
-            using (var had = db.Prepared("SELECT EXISTS (SELECT 1 FROM queue_limits WHERE queue = @queue)").Bind("@queue", queue).ExecuteReader())
-                limitedBefore = had.Read() && had.GetInt64(0) == 1;
+            bool? perKeyBefore; // null: no limits before
+            using (var had = db.Prepared("SELECT per_key IS NOT NULL OR key_rate_count IS NOT NULL FROM queue_limits WHERE queue = @queue").Bind("@queue", queue).ExecuteReader())
+                perKeyBefore = had.Read() ? had.GetInt64(0) == 1 : null;
             db.Prepared("""
                 INSERT INTO queue_limits (queue, concurrency, per_key, rate_count, rate_window_ms, key_rate_count, key_rate_window_ms, updated_at)
                 VALUES (@queue, @concurrency, @per_key, @rate_count, @rate_window_ms, @key_rate_count, @key_rate_window_ms, @now)
@@ -182,15 +187,36 @@ internal sealed class SqliteFlowLimits(SqliteDatabase db, StoreSignals signals, 
                 .Bind("@rate_count", limits.Rate?.Count).Bind("@rate_window_ms", limits.Rate is { } r ? (long?)r.Per.TotalMilliseconds : null)
                 .Bind("@key_rate_count", limits.RatePerKey?.Count).Bind("@key_rate_window_ms", limits.RatePerKey is { } kr ? (long?)kr.Per.TotalMilliseconds : null)
                 .Bind("@now", db.NowMs()).ExecuteNonQuery();
-            // A queue that gets limits: its jobs running now count against them from now on (one scan of jobs, only then).
-            if (!limitedBefore)
-            {
-                db.Prepared("UPDATE jobs SET slot = 1 WHERE queue = @queue AND state = 'running'").Bind("@queue", queue).ExecuteNonQuery();
-            }
+            // A queue that gets limits, or whose limits turn from or to per key: its jobs running now count against them from
+            // now on, as that kind of limit counts them (one scan of jobs, only then): per key marked (jobs_slots), without
+            // keys counted into the running total. Writes are serialized: no exit is missed or counted twice.
+            if (perKeyBefore != limits.IsPerKey)
+                db.Prepared(limits.IsPerKey ? AdoptMarkedSql : AdoptCountedSql).Bind("@queue", queue).ExecuteNonQuery();
             return 0;
         }, ct).ConfigureAwait(false);
         _limited.Invalidate();
         signals.JobsAvailable.Set();
+    }
+
+    // Per key: the running jobs are marked, and the running total is no longer kept.
+    private const string AdoptMarkedSql = """
+        UPDATE jobs SET slot = 1 WHERE queue = @queue AND state = 'running';
+        UPDATE queue_limits SET held = 0 WHERE queue = @queue
+        """;
+
+    // Without keys: the running jobs are the total (a mark from per key comes off).
+    private const string AdoptCountedSql = """
+        UPDATE jobs SET slot = NULL WHERE queue = @queue AND slot = 1 AND state = 'running';
+        UPDATE queue_limits SET held = (SELECT count(*) FROM jobs WHERE queue = @queue AND state = 'running') WHERE queue = @queue
+        """;
+
+    private const string SucceededSql = "UPDATE queue_limits SET held = held - @n WHERE queue = @queue AND per_key IS NULL AND key_rate_count IS NULL";
+
+    /// <summary>Takes a report batch's successes (per queue) off the running totals of queues limited without keys, in its
+    /// transaction. Every other way out of running is taken off by the counting trigger (schema migration 15).</summary>
+    public void Succeeded(Dictionary<string, int> succeeded)
+    {
+        foreach (var (queue, n) in succeeded) db.Raw(SucceededSql).Bind("@queue", queue).Bind("@n", n).Execute();
     }
 
     public async Task QueueLimitsClearAsync(string queue, CancellationToken ct)
@@ -219,7 +245,8 @@ internal sealed class SqliteFlowLimits(SqliteDatabase db, StoreSignals signals, 
         using var cmd = c.CreateCommand();
         cmd.CommandText = """
             SELECT l.queue, l.concurrency, l.per_key, l.rate_count, l.rate_window_ms, l.key_rate_count, l.key_rate_window_ms,
-                   (SELECT count(*) FROM jobs AS s WHERE s.queue = l.queue AND s.slot = 1 AND s.state = 'running'),
+                   CASE WHEN l.per_key IS NULL AND l.key_rate_count IS NULL THEN l.held
+                     ELSE (SELECT count(*) FROM jobs AS s WHERE s.queue = l.queue AND s.slot = 1 AND s.state = 'running') END,
                    (SELECT coalesce(sum(s.n), 0) FROM queue_starts AS s WHERE s.queue = l.queue AND l.rate_window_ms IS NOT NULL AND s.at > @now - l.rate_window_ms)
             FROM queue_limits AS l ORDER BY l.queue
             """;

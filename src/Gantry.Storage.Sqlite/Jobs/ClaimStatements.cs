@@ -48,12 +48,13 @@ internal static class ClaimStatements
 
     /// <summary>
     /// The claim of up to @limit jobs. A queue without limits is claimed only while it has none (a limited queue is
-    /// claimed by the limited path, <see cref="SqliteFlowLimits"/>, which passes <paramref name="limited"/> to mark its jobs as slot holders).
+    /// claimed by the limited path, <see cref="SqliteFlowLimits"/>, which passes <paramref name="limited"/> for a queue
+    /// limited without keys and adds what it claimed to the queue's running total).
     /// </summary>
     public static string Sql(int? types, int caps, bool limited) => $"""
         UPDATE jobs
         SET state = 'running', attempt = attempt + 1, worker_id = @worker, lease_until = @lease_until,
-            started_at = @now, progress = NULL, progress_message = NULL{(limited ? ", slot = 1" : "")}
+            started_at = @now, progress = NULL, progress_message = NULL
         WHERE seq IN (
             SELECT j.seq FROM jobs AS j
             WHERE j.{StateSql.From(JobTransition.Claim)} AND j.queue = @queue {Filters(types, caps, "j")}

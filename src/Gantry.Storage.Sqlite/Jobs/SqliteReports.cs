@@ -7,9 +7,10 @@ namespace Gantry.Storage.Sqlite;
 /// outcome) in one write transaction, and lease renewals. Each applies only while the job is still the reporter's
 /// attempt. A success finds the row this instance claimed by its key (<paramref name="claimedRows"/>); a step's end
 /// releases or cancels the rest of its workflow (<paramref name="workflows"/>) and successes are counted per queue
-/// (<paramref name="counts"/>), in the same transaction.
+/// (<paramref name="counts"/>) and give their slots back under limits without keys (<paramref name="flowLimits"/>), in the same transaction.
 /// </summary>
-internal sealed class SqliteReports(SqliteDatabase db, StoreSignals signals, ClaimedRows claimedRows, SqliteWorkflows workflows, SqliteCounts counts) : IStoreReports
+internal sealed class SqliteReports(SqliteDatabase db, StoreSignals signals, ClaimedRows claimedRows, SqliteWorkflows workflows, SqliteCounts counts,
+    SqliteFlowLimits flowLimits) : IStoreReports
 {
     private static readonly string FailSql = ReportSql.Fail("seq");
     private static readonly string CancelIfRequestedSql = ReportSql.CancelIfRequested("seq");
@@ -151,6 +152,7 @@ internal sealed class SqliteReports(SqliteDatabase db, StoreSignals signals, Cla
             // Dependents are released in the transaction that records their dependencies' success.
             workflows.ReleaseDependents(succeededSteps);
             counts.CountSucceeded(succeeded, now);
+            flowLimits.Succeeded(succeeded);
             return results;
         }, ct).ConfigureAwait(false);
         if (wakeClaimers) signals.JobsAvailable.Set();

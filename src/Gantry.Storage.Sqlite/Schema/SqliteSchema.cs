@@ -345,6 +345,35 @@ internal static class SqliteSchema
             CREATE INDEX queue_key_starts_key ON queue_key_starts (queue, concurrency_key, at);
             CREATE INDEX queue_key_starts_at ON queue_key_starts (queue, at);
             """),
+        (15, """
+            -- The slots of a queue limited without keys as a running total (docs/flow-control.md, "What counts"), so that its
+            -- claims and successes write no index entry (the mark `slot` and jobs_slots stay for limits per key, whose claims
+            -- count only the keys they walk). While such a limit stands, every running job of the queue holds a slot: the
+            -- limit's setting counts the jobs running then, and only its limited claim (which adds its jobs) starts the
+            -- queue's jobs. queue_limits.held is that count, exact at every commit (writes are serialized): the success is
+            -- taken off by its report batch, once per queue; every other way out of running sets one of the columns the
+            -- counting trigger fires on (migration 11; the give-back names run_at for it), and the trigger takes it off in the
+            -- statement that moves the job. Running jobs are never deleted (the upkeep deletes only ended ones).
+            ALTER TABLE queue_limits ADD COLUMN held INTEGER NOT NULL DEFAULT 0;
+            DROP TRIGGER jobs_counts_changed;
+            CREATE TRIGGER jobs_counts_changed AFTER UPDATE OF run_at, cancel_requested_at, max_attempts, deps_left ON jobs
+              WHEN OLD.state <> NEW.state
+            BEGIN
+              UPDATE queue_counts SET n = n - 1 WHERE queue = OLD.queue AND state = OLD.state;
+              INSERT INTO queue_counts (queue, state, n) SELECT NEW.queue, NEW.state, 1 WHERE NEW.state NOT IN ('queued', 'running')
+                ON CONFLICT (queue, state) DO UPDATE SET n = n + 1;
+              INSERT INTO queue_finished (queue, state, at_s, n) SELECT NEW.queue, NEW.state, NEW.finished_at / 1000, 1
+                WHERE NEW.state = 'dead' AND NEW.finished_at IS NOT NULL
+                ON CONFLICT (queue, state, at_s) DO UPDATE SET n = n + 1;
+              UPDATE queue_limits SET held = held - 1
+                WHERE OLD.state = 'running' AND queue = OLD.queue AND per_key IS NULL AND key_rate_count IS NULL;
+            END;
+            -- A live store's queues limited without keys: their running jobs become their total, and lose the mark.
+            UPDATE queue_limits SET held = (SELECT count(*) FROM jobs AS j WHERE j.queue = queue_limits.queue AND j.state = 'running')
+              WHERE per_key IS NULL AND key_rate_count IS NULL;
+            UPDATE jobs SET slot = NULL WHERE slot = 1 AND state = 'running'
+              AND queue IN (SELECT queue FROM queue_limits WHERE per_key IS NULL AND key_rate_count IS NULL);
+            """),
     ];
 
     public static int LatestVersion => Migrations[^1].Version;

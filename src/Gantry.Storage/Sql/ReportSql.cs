@@ -53,9 +53,10 @@ internal static class ReportSql
         RETURNING {key}, state
         """;
 
-    /// <summary>Given back unfinished: the attempt is not counted, so the next claim gets the same number.</summary>
+    /// <summary>Given back unfinished: the attempt is not counted, so the next claim gets the same number. (It names
+    /// run_at, unchanged, for SQLite's counting trigger, which gives the slot back under a limit without keys.)</summary>
     public static readonly string Requeue = $"""
-        UPDATE jobs SET state = '{JobState.Queued.ToText()}', attempt = attempt - 1, lease_until = NULL, worker_id = NULL
+        UPDATE jobs SET state = '{JobState.Queued.ToText()}', attempt = attempt - 1, lease_until = NULL, worker_id = NULL, run_at = run_at
         WHERE {Fence} AND {StateSql.From(JobTransition.Requeue)}
         """;
 }
