@@ -141,7 +141,9 @@ internal static partial class GantryConfiguration
     {
         if (section[name] is not { Length: > 0 } text) return null;
         if (int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var value)) return value;
-        errors.Add($"{key}: '{text}' is not a whole number");
+        errors.Add(System.Numerics.BigInteger.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out _)
+            ? $"{key}: '{text}' is out of range; it must be from {int.MinValue} to {int.MaxValue}"
+            : $"{key}: '{text}' is not a whole number");
         return null;
     }
 

@@ -143,6 +143,10 @@ public sealed partial class OptionTests : IDisposable
         ("bench process", "--samples", "0"),
         ("bench node", "--workers", "0"),
         ("bench workflow", "--steps", "0"),
+        ("run", "--capacity", "99999999999"),
+        ("queues limit q", "--concurrency", "0"),
+        ("queues limit q", "--concurrency", "99999999999"),
+        ("queues limit q", "--per-key", "1000001"),
     ];
 
     [Fact]

@@ -42,6 +42,20 @@ public sealed class QueueLimitsTests
         Assert.Equal("nope", Assert.Throws<InvalidInputException>(() => QueueLimitsDocument.Read("""{"nope": 1}""")).Field);
     }
 
+    [Theory]
+    [InlineData("""{"concurrency": 1e3}""", 1000)]
+    [InlineData("""{"concurrency": 1000.0}""", 1000)]
+    public void Document_WholeNumberInAnySpelling_Read(string json, int concurrency) =>
+        Assert.Equal(concurrency, QueueLimitsDocument.Read(json).Concurrency);
+
+    [Theory]
+    [InlineData("""{"concurrency": 99999999999}""", "must be between 1 and 1,000,000")]
+    [InlineData("""{"per_key": -99999999999}""", "must be between 1 and 1,000,000")]
+    [InlineData("""{"concurrency": 1.5}""", "must be a whole number")]
+    [InlineData("""{"concurrency": "3"}""", "must be a whole number")]
+    public void Document_BadNumber_SaysWhatIsWrong(string json, string says) =>
+        Assert.Contains(says, Assert.Throws<InvalidInputException>(() => QueueLimitsDocument.Read(json).Validated()).Message, StringComparison.Ordinal);
+
     [Fact]
     public void JobDocument_FlowFields_ReadAndValidated()
     {

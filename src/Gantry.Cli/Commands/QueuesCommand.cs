@@ -56,8 +56,8 @@ internal static class QueuesCommand
     private static Command Limit()
     {
         var queue = new Argument<string>("queue") { Description = "The queue's name" };
-        var concurrency = CliOptions.OptionalCount("--concurrency", "At most this many of the queue's jobs run at once, cluster-wide", least: 1);
-        var perKey = CliOptions.OptionalCount("--per-key", "At most this many jobs of one concurrency_key run at once; keys are served in turn", least: 1);
+        var concurrency = CliOptions.OptionalCount("--concurrency", "At most this many of the queue's jobs run at once, cluster-wide", least: 1, most: Gantry.Flow.QueueLimits.MaxLimit);
+        var perKey = CliOptions.OptionalCount("--per-key", "At most this many jobs of one concurrency_key run at once; keys are served in turn", least: 1, most: Gantry.Flow.QueueLimits.MaxLimit);
         var rate = CliOptions.Rate("--rate", "At most this many starts in any window: 100/s, 600/m, 1000/h");
         var ratePerKey = CliOptions.Rate("--rate-per-key", "At most this many starts of one concurrency_key in any window: 5/s, 60/m, 100/h; keys are served in turn");
         var clear = new Option<bool>("--clear") { Description = "Remove every limit of the queue" };

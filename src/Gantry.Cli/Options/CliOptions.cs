@@ -192,7 +192,9 @@ internal static class CliOptions
     {
         var text = result.Tokens.Count > 0 ? result.Tokens[0].Value : "";
         if (!int.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var n))
-            result.AddError($"{name}: '{text}' is not a whole number");
+            result.AddError(System.Numerics.BigInteger.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out _)
+                ? $"{name}: '{text}' is out of range; it must be from {least} to {most}"
+                : $"{name}: '{text}' is not a whole number");
         else if (n < least || n > most)
             result.AddError($"{name}: '{text}' is out of range; it must be {(most == int.MaxValue ? $"at least {least}" : $"from {least} to {most}")}");
         else
