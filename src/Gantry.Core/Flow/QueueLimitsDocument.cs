@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Gantry.Protocol;
 
 namespace Gantry.Flow;
 
@@ -78,11 +79,10 @@ public static class QueueLimitsDocument
             ? QueueRate.Parse(value.GetString(), field)
             : throw new InvalidInputException(field, "must be a string such as \"100/s\", \"600/m\" or \"1000/h\"");
 
-    // A whole number in any JSON spelling (1000, 1e3, 1000.0); one beyond int's range is out of the limits' range, not malformed.
+    // A whole number beyond int's range is out of the limits' range, not malformed.
     private static int Int(JsonElement value, string field) =>
-        value.ValueKind == JsonValueKind.Number && value.TryGetDecimal(out var d) && decimal.Truncate(d) == d
-            ? d is >= int.MinValue and <= int.MaxValue
-                ? (int)d
-                : throw new InvalidInputException(field, $"must be between 1 and {QueueLimits.MaxLimit:N0}, got {value.GetRawText()}")
-            : throw new InvalidInputException(field, $"must be a whole number, got {value.GetRawText()}");
+        JsonWhole.TryRead(value, out var n, out var beyondRange) ? n
+            : throw new InvalidInputException(field, beyondRange
+                ? $"must be between 1 and {QueueLimits.MaxLimit:N0}, got {value.GetRawText()}"
+                : $"must be a whole number, got {value.GetRawText()}");
 }

@@ -107,5 +107,5 @@ public sealed record ResourceLimits
         e.ValueKind == JsonValueKind.Number && e.GetDouble() is > 0 and <= 1e6 ? e.GetDouble() : throw new InvalidInputException(at, "expected a positive number");
 
     private static int Whole(JsonElement e, string at) =>
-        e.ValueKind == JsonValueKind.Number && e.TryGetInt32(out var v) && v > 0 ? v : throw new InvalidInputException(at, "expected a positive whole number");
+        Gantry.Protocol.JsonWhole.TryRead(e, out var v, out _) && v > 0 ? v : throw new InvalidInputException(at, "expected a positive whole number");
 }

@@ -186,7 +186,7 @@ public static class JobDocumentReader
         value.ValueKind == JsonValueKind.String ? TextFields.Check(value.GetString()!, at) : throw new InvalidInputException(at, $"expected a string, got {Describe(value.ValueKind)}");
 
     private static int Int(JsonElement value, string at) =>
-        value.ValueKind == JsonValueKind.Number && value.TryGetInt32(out var n) ? n
+        JsonWhole.TryRead(value, out var n, out _) ? n
             : throw new InvalidInputException(at, value.ValueKind == JsonValueKind.Number
                 ? $"expected a whole number in 32-bit range, got {value.GetRawText()}"
                 : $"expected an integer, got {Describe(value.ValueKind)}");

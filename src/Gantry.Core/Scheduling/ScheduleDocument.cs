@@ -118,5 +118,5 @@ public static class ScheduleDocument
         e.ValueKind == JsonValueKind.String ? Gantry.Protocol.TextFields.Check(e.GetString()!, at) : throw new InvalidInputException(at, "expected a string");
 
     private static int Whole(JsonElement e, string at) =>
-        e.ValueKind == JsonValueKind.Number && e.TryGetInt32(out var n) ? n : throw new InvalidInputException(at, "expected a whole number");
+        Gantry.Protocol.JsonWhole.TryRead(e, out var n, out _) ? n : throw new InvalidInputException(at, "expected a whole number");
 }
