@@ -191,12 +191,13 @@ internal static class CliOptions
     private static int? ParseCount(ArgumentResult result, string name, int least, int most)
     {
         var text = result.Tokens.Count > 0 ? result.Tokens[0].Value : "";
+        var outOfRange = $"{name}: '{text}' is out of range; it must be {(most == int.MaxValue ? $"at least {least}" : $"from {least} to {most}")}";
         if (!int.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var n))
+            // A whole number too long for an int is out of range, not malformed.
             result.AddError(System.Numerics.BigInteger.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out _)
-                ? $"{name}: '{text}' is out of range; it must be from {least} to {most}"
-                : $"{name}: '{text}' is not a whole number");
+                ? outOfRange : $"{name}: '{text}' is not a whole number");
         else if (n < least || n > most)
-            result.AddError($"{name}: '{text}' is out of range; it must be {(most == int.MaxValue ? $"at least {least}" : $"from {least} to {most}")}");
+            result.AddError(outOfRange);
         else
             return n;
         return null;

@@ -32,6 +32,10 @@ internal sealed class SqliteFlowLimits(SqliteDatabase db, StoreSignals signals, 
         FROM queue_limits WHERE queue = @queue
         """;
 
+    /// <summary>A limits row (of queue_limits) that limits per key (<see cref="QueueLimits.IsPerKey"/>): its queue's slots are
+    /// marked jobs; otherwise they are its running total, <c>held</c>. (Migration 15's trigger spells the same test.)</summary>
+    private const string PerKeySql = "(per_key IS NOT NULL OR key_rate_count IS NOT NULL)";
+
     private readonly LimitedQueues _limited = new(TimeProvider.System);
     private readonly Dictionary<(int?, int), string> _limitedClaimSql = [];
     private readonly SqliteKeyWalk _walk = new(db);
@@ -174,7 +178,7 @@ internal sealed class SqliteFlowLimits(SqliteDatabase db, StoreSignals signals, 
         {
             if (!anyQueue) ThrowIfUnknownQueue(queue);
             bool? perKeyBefore; // null: no limits before
-            using (var had = db.Prepared("SELECT per_key IS NOT NULL OR key_rate_count IS NOT NULL FROM queue_limits WHERE queue = @queue").Bind("@queue", queue).ExecuteReader())
+            using (var had = db.Prepared($"SELECT {PerKeySql} FROM queue_limits WHERE queue = @queue").Bind("@queue", queue).ExecuteReader())
                 perKeyBefore = had.Read() ? had.GetInt64(0) == 1 : null;
             db.Prepared("""
                 INSERT INTO queue_limits (queue, concurrency, per_key, rate_count, rate_window_ms, key_rate_count, key_rate_window_ms, updated_at)
@@ -210,10 +214,11 @@ internal sealed class SqliteFlowLimits(SqliteDatabase db, StoreSignals signals, 
         UPDATE queue_limits SET held = (SELECT count(*) FROM jobs WHERE queue = @queue AND state = 'running') WHERE queue = @queue
         """;
 
-    private const string SucceededSql = "UPDATE queue_limits SET held = held - @n WHERE queue = @queue AND per_key IS NULL AND key_rate_count IS NULL";
+    private const string SucceededSql = $"UPDATE queue_limits SET held = held - @n WHERE queue = @queue AND NOT {PerKeySql}";
 
     /// <summary>Takes a report batch's successes (per queue) off the running totals of queues limited without keys, in its
-    /// transaction. Every other way out of running is taken off by the counting trigger (schema migration 15).</summary>
+    /// transaction. Every other way out of running is taken off by the counting trigger (schema migration 15). Every queue
+    /// of the batch is asked, not only those this instance knows as limited: its view may be a second old.</summary>
     public void Succeeded(Dictionary<string, int> succeeded)
     {
         foreach (var (queue, n) in succeeded) db.Raw(SucceededSql).Bind("@queue", queue).Bind("@n", n).Execute();
@@ -243,9 +248,9 @@ internal sealed class SqliteFlowLimits(SqliteDatabase db, StoreSignals signals, 
     public Task<IReadOnlyList<QueueLimitStatus>> QueueLimitsListAsync(CancellationToken ct) => db.ReadAsync<IReadOnlyList<QueueLimitStatus>>(c =>
     {
         using var cmd = c.CreateCommand();
-        cmd.CommandText = """
+        cmd.CommandText = $"""
             SELECT l.queue, l.concurrency, l.per_key, l.rate_count, l.rate_window_ms, l.key_rate_count, l.key_rate_window_ms,
-                   CASE WHEN l.per_key IS NULL AND l.key_rate_count IS NULL THEN l.held
+                   CASE WHEN NOT {PerKeySql} THEN l.held
                      ELSE (SELECT count(*) FROM jobs AS s WHERE s.queue = l.queue AND s.slot = 1 AND s.state = 'running') END,
                    (SELECT coalesce(sum(s.n), 0) FROM queue_starts AS s WHERE s.queue = l.queue AND l.rate_window_ms IS NOT NULL AND s.at > @now - l.rate_window_ms)
             FROM queue_limits AS l ORDER BY l.queue
