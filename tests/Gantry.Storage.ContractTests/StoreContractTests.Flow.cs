@@ -157,6 +157,37 @@ public abstract partial class StoreContractTests
     }
 
     [Fact]
+    public async Task QueueLimits_PerKey_JobsWithoutAKey_TakeTheirTurnBehindAnyBacklog_HoweverTheyCameIn()
+    {
+        // Jobs without a key are one key together, found wherever they are in the claim order: here behind 3,000 jobs of
+        // a key with a higher priority, whether they came in before the limit was set, after it, or were re-opened by a
+        // retry, and again after the limit was cleared and set anew.
+        var dead = Job();
+        await EnqueueAsync(dead);
+        Assert.True(await FailAsync(await ClaimOneAsync(), JobState.Dead));
+        await Store.JobEnqueueManyAsync(new JobEnqueueParams(Enumerable.Range(0, 3000).Select(_ => Job() with { ConcurrencyKey = "big", Priority = 5 }).ToArray()), Ct);
+        var early = Job();
+        await EnqueueAsync(early);
+        await LimitAsync(new QueueLimits { PerKey = 2 });
+        await Store.JobRetryAsync(dead.Id, Ct);
+        var late = Job();
+        await EnqueueAsync(late);
+
+        var first = await ClaimAsync(limit: 4);
+        Assert.Equal(4, first.Count);
+        Assert.Equal([dead.Id, early.Id], first.Where(c => c.Priority == 0).Select(c => c.Id).Order());
+        Assert.True(await SucceedAsync(first.Single(c => c.Id == dead.Id)));
+        Assert.True(await SucceedAsync(first.Single(c => c.Id == early.Id)));
+        Assert.Equal(late.Id, Assert.Single(await ClaimAsync(limit: 4)).Id); // "big" holds its 2 slots
+
+        await Store.QueueLimitsClearAsync("default", Ct);
+        var between = Job();
+        await EnqueueAsync(between);
+        await LimitAsync(new QueueLimits { PerKey = 2 });
+        Assert.Equal(between.Id, Assert.Single(await ClaimAsync(limit: 4)).Id);
+    }
+
+    [Fact]
     public async Task QueueLimits_PerKey_AKeysTurnGivesUpToFour_TheNextClaimGoesOnWhereItStopped()
     {
         // Keys that may run several at once give up to four jobs a turn: a claim of 8 over ten keys serves two of them,

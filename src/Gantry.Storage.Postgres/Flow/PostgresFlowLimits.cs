@@ -9,8 +9,23 @@ namespace Gantry.Storage.Postgres;
 /// <summary>Queue flow limits: their settings, and the limited claim's statements (run by <see cref="PostgresClaims"/>). A change invalidates <paramref name="limited"/>, which claims read.</summary>
 internal sealed class PostgresFlowLimits(PostgresDatabase db, PostgresLimitedQueues limited) : IStoreFlowLimits
 {
-    /// <summary>How far down a per-key queue's claim order the claim looks for jobs without a key (they take turns as one key).</summary>
-    internal const int UnkeyedLookahead = 1000;
+    // Jobs without a key of a per-key queue take turns as one key: their ready rows carry the key '' (PostgresSchema
+    // migration 24), set by the triggers that add ready rows as the limits are then. A setting that turns the queue to per
+    // key keys the rows there are; one that turns it from per key (or a clear) takes the key off (the plain claim does not
+    // read it; a later per-key setting keys them again).
+    private const string KeyUnkeyedSql = "UPDATE job_ready SET concurrency_key = '' WHERE queue = @queue AND concurrency_key IS NULL";
+    private const string UnkeyUnkeyedSql = "UPDATE job_ready SET concurrency_key = NULL WHERE queue = @queue AND concurrency_key = ''";
+
+    /// <summary>
+    /// Keys the ready rows without a key of every per-key queue. A transaction that added ready rows while a setting turned
+    /// their queue to per key, its triggers having read the limits as they were before (its snapshot), commits them
+    /// unkeyed after the setting keyed the rows it saw; the upkeep runs this once a minute, so that such a job waits a
+    /// minute at most. Reads the queued jobs of per-key queues (the claim index's range of each), writes only those rows.
+    /// </summary>
+    internal const string KeyStragglersSql = """
+        UPDATE job_ready AS r SET concurrency_key = '' FROM queue_limits AS l
+        WHERE (l.per_key IS NOT NULL OR l.key_rate_count IS NOT NULL) AND l.queue = r.queue AND r.concurrency_key IS NULL
+        """;
 
     // Locks the queue's limit row for the rest of the claim's transaction: limited claims of one queue run one at a
     // time cluster-wide, and the claim statement after it (a new snapshot under READ COMMITTED) sees every slot and
@@ -124,12 +139,9 @@ internal sealed class PostgresFlowLimits(PostgresDatabase db, PostgresLimitedQue
               CROSS JOIN LATERAL ({SlotsHeld("s.queue = @queue AND s.concurrency_key IS NULL", "lim.per_key")}) AS b
               CROSS JOIN LATERAL ({string.Format(keyRoom, "NULL", "b")}) AS free
               CROSS JOIN LATERAL (
-                SELECT h.rid, h.priority, h.seq FROM (
-                  SELECT r.ctid AS rid, r.priority, r.seq, r.concurrency_key FROM job_ready AS r
-                  WHERE r.queue = @queue AND {ReadyFilters}
-                  ORDER BY r.priority DESC, r.seq LIMIT {UnkeyedLookahead}) AS h
-                WHERE h.concurrency_key IS NULL
-                ORDER BY h.priority DESC, h.seq
+                SELECT r.ctid AS rid, r.priority, r.seq FROM job_ready AS r
+                WHERE r.queue = @queue AND r.concurrency_key = '' AND {ReadyFilters}
+                ORDER BY r.concurrency_key, r.priority DESC, r.seq
                 LIMIT greatest(0, least(share.q, free.n))) AS c),
             -- (turn, ord) orders every candidate: a key's jobs have their own turns, and jobs without a key walk first (0).
             pick AS (
@@ -258,6 +270,11 @@ internal sealed class PostgresFlowLimits(PostgresDatabase db, PostgresLimitedQue
                 await using var adopt = Command(c, limits.IsPerKey ? AdoptMarkedSql : AdoptCountedSql).Bind("@queue", queue);
                 await adopt.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
             }
+            if ((perKeyBefore is true) != limits.IsPerKey)
+            {
+                await using var key = Command(c, limits.IsPerKey ? KeyUnkeyedSql : UnkeyUnkeyedSql).Bind("@queue", queue);
+                await key.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+            }
             await db.NotifyAsync(c, PostgresNotifications.Jobs, ct).ConfigureAwait(false);
             return 0;
         }, ct).ConfigureAwait(false);
@@ -294,11 +311,12 @@ internal sealed class PostgresFlowLimits(PostgresDatabase db, PostgresLimitedQue
             // Slots of a queue without limits count nothing: its running jobs lose their mark (and their entries in
             // jobs_slots), its running total goes (the epoch stamps left on jobs are no limit's now: what their exits
             // append, the upkeep deletes), and its starts (per queue and per key) go.
-            await using var slots = Command(c, """
+            await using var slots = Command(c, $"""
                 UPDATE jobs SET slot = NULL WHERE queue = @queue AND slot;
                 DELETE FROM queue_held_deltas WHERE queue = @queue;
                 DELETE FROM queue_starts WHERE queue = @queue;
-                DELETE FROM queue_key_starts WHERE queue = @queue
+                DELETE FROM queue_key_starts WHERE queue = @queue;
+                {UnkeyUnkeyedSql}
                 """).Bind("@queue", queue);
             await slots.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
             await db.NotifyAsync(c, PostgresNotifications.Jobs, ct).ConfigureAwait(false);

@@ -35,6 +35,10 @@ internal sealed class PostgresMaintenance(PostgresDatabase db, PostgresCounts co
             ? new DateTimeOffset(DateTime.SpecifyKind(at, DateTimeKind.Utc))
             : (DateTimeOffset?)null, ct);
 
+    /// <summary>How often the upkeep keys ready rows left without a key in per-key queues (<see cref="PostgresFlowLimits.KeyStragglersSql"/>).</summary>
+    private static readonly TimeSpan KeyStragglersEvery = TimeSpan.FromMinutes(1);
+    private long _stragglersKeyedAt;
+
     /// <summary>Dead rows in job_ready worth a vacuum: each claim leaves one per job it took, and every claim walks
     /// them (marked dead after the first walk, still read page by page) until a vacuum removes them.</summary>
     private const long ReadyDeadRowsToVacuum = 2000;
@@ -61,6 +65,12 @@ internal sealed class PostgresMaintenance(PostgresDatabase db, PostgresCounts co
         await using (var r = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false))
             while (await r.ReadAsync(ct).ConfigureAwait(false))
                 dead.Add((r.GetString(0), r.GetInt64(1)));
+        // Jobs without a key that a transaction concurrent with a per-key setting left unkeyed: keyed within a minute.
+        if (db.Time.GetElapsedTime(_stragglersKeyedAt) >= KeyStragglersEvery)
+        {
+            await Command(c, PostgresFlowLimits.KeyStragglersSql).RunAsync(ct).ConfigureAwait(false);
+            _stragglersKeyedAt = db.Time.GetTimestamp();
+        }
         long cleared = 0, pending = 0;
         foreach (var (table, rows) in dead)
         {

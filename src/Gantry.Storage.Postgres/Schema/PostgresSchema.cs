@@ -611,6 +611,38 @@ internal static class PostgresSchema
             ALTER TABLE queue_key_starts ALTER COLUMN concurrency_key TYPE text COLLATE "C";
             ALTER TABLE queue_limits ALTER COLUMN cursor_key TYPE text COLLATE "C";
             """),
+        (24, $"""
+            -- Jobs without a concurrency key in a queue limited per key take turns as one key (docs/flow-control.md,
+            -- "Fairness"): their ready rows carry the key '' (no job has it: a key has at least one character), so the claim
+            -- finds them in job_ready_key by one descent, however many keyed jobs come before them in the claim order. The
+            -- triggers that add ready rows ask queue_limits; a limit's setting that turns the queue to or from per key re-keys
+            -- its ready rows (PostgresFlowLimits), and the upkeep re-keys those that a transaction concurrent with such a
+            -- setting added as the limits were before it (PostgresMaintenance). Other queues' jobs without a key add no entry.
+            CREATE OR REPLACE FUNCTION gantry_ready_inserted() RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+            BEGIN
+              INSERT INTO job_ready (queue, priority, seq, job_id, type, required_capabilities, concurrency_key)
+                SELECT i.queue, i.priority, i.seq, i.id, i.type, i.required_capabilities,
+                       coalesce(i.concurrency_key, CASE WHEN i.queue = ANY(k.queues) THEN '' END)
+                FROM inserted AS i,
+                     (SELECT array_agg(l.queue) AS queues FROM queue_limits AS l WHERE l.per_key IS NOT NULL OR l.key_rate_count IS NOT NULL) AS k
+                WHERE i.state = '{JobState.Queued.ToText()}';
+              RETURN NULL;
+            END $$;
+            CREATE OR REPLACE FUNCTION gantry_ready_changed() RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+            BEGIN
+              IF TG_OP = 'UPDATE' AND NEW.state = '{JobState.Queued.ToText()}' THEN
+                INSERT INTO job_ready (queue, priority, seq, job_id, type, required_capabilities, concurrency_key)
+                  VALUES (NEW.queue, NEW.priority, NEW.seq, NEW.id, NEW.type, NEW.required_capabilities,
+                          coalesce(NEW.concurrency_key, (SELECT ''::text FROM queue_limits AS l
+                                                         WHERE l.queue = NEW.queue AND (l.per_key IS NOT NULL OR l.key_rate_count IS NOT NULL))));
+              ELSE
+                DELETE FROM job_ready WHERE queue = OLD.queue AND priority = OLD.priority AND seq = OLD.seq;
+              END IF;
+              RETURN NULL;
+            END $$;
+            UPDATE job_ready AS r SET concurrency_key = '' FROM queue_limits AS l
+              WHERE r.concurrency_key IS NULL AND l.queue = r.queue AND (l.per_key IS NOT NULL OR l.key_rate_count IS NOT NULL);
+            """),
     ];
 
     public static int LatestVersion => Migrations[^1].Version;

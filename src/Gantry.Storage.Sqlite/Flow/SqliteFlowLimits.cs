@@ -10,9 +10,6 @@ namespace Gantry.Storage.Sqlite;
 /// </summary>
 internal sealed class SqliteFlowLimits(SqliteDatabase db, StoreSignals signals, ClaimedJobReader reader) : IStoreFlowLimits
 {
-    /// <summary>How far down a per-key queue's claim order the claim looks for jobs without a key (they take turns as one key).</summary>
-    internal const int UnkeyedLookahead = 1000;
-
     /// <summary>
     /// The claim of a per-key queue's chosen jobs (@seqs, a JSON array; <see cref="SqliteKeyWalk"/>), each marked as holding
     /// a slot. Returns each job's key after the claim's columns, for the cursor and the starts.
@@ -34,7 +31,7 @@ internal sealed class SqliteFlowLimits(SqliteDatabase db, StoreSignals signals, 
 
     /// <summary>A limits row (of queue_limits) that limits per key (<see cref="QueueLimits.IsPerKey"/>): its queue's slots are
     /// marked jobs; otherwise they are its running total, <c>held</c>. (Migration 15's trigger spells the same test.)</summary>
-    private const string PerKeySql = "(per_key IS NOT NULL OR key_rate_count IS NOT NULL)";
+    internal const string PerKeySql = "(per_key IS NOT NULL OR key_rate_count IS NOT NULL)";
 
     private readonly LimitedQueues _limited = new(TimeProvider.System);
     private readonly Dictionary<(int?, int), string> _limitedClaimSql = [];
@@ -196,11 +193,21 @@ internal sealed class SqliteFlowLimits(SqliteDatabase db, StoreSignals signals, 
             // keys counted into the running total. Writes are serialized: no exit is missed or counted twice.
             if (perKeyBefore != limits.IsPerKey)
                 db.Prepared(limits.IsPerKey ? AdoptMarkedSql : AdoptCountedSql).Bind("@queue", queue).ExecuteNonQuery();
+            // Per key, the queue's jobs without a key take turns as one key: marked, so that the claim finds them (over
+            // jobs_unkeyed_claim); every job that may still run, as a retry may reopen a dead or cancelled one.
+            if (perKeyBefore is not true && limits.IsPerKey)
+                db.Prepared(MarkUnkeyedSql).Bind("@queue", queue).ExecuteNonQuery();
+            else if (perKeyBefore is true && !limits.IsPerKey)
+                db.Prepared(UnmarkUnkeyedSql).Bind("@queue", queue).ExecuteNonQuery();
             return 0;
         }, ct).ConfigureAwait(false);
         _limited.Invalidate();
         signals.JobsAvailable.Set();
     }
+
+    private const string MarkUnkeyedSql = "UPDATE jobs SET unkeyed_turn = 1 WHERE queue = @queue AND concurrency_key IS NULL AND state <> 'succeeded'";
+
+    private const string UnmarkUnkeyedSql = "UPDATE jobs SET unkeyed_turn = NULL WHERE queue = @queue AND unkeyed_turn = 1";
 
     // Per key: the running jobs are marked, and the running total is no longer kept.
     private const string AdoptMarkedSql = """
@@ -230,6 +237,7 @@ internal sealed class SqliteFlowLimits(SqliteDatabase db, StoreSignals signals, 
         {
             ThrowIfUnknownQueue(queue);
             db.Prepared("DELETE FROM queue_limits WHERE queue = @queue").Bind("@queue", queue).ExecuteNonQuery();
+            db.Prepared(UnmarkUnkeyedSql).Bind("@queue", queue).ExecuteNonQuery();
             db.Prepared("DELETE FROM queue_starts WHERE queue = @queue").Bind("@queue", queue).ExecuteNonQuery();
             db.Prepared("DELETE FROM queue_key_starts WHERE queue = @queue").Bind("@queue", queue).ExecuteNonQuery();
             return 0;

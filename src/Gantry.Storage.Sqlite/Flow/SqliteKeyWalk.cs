@@ -10,7 +10,7 @@ namespace Gantry.Storage.Sqlite;
 /// first jobs, up to its free room and <see cref="FlowSql.KeyTurn"/>), read in the one descent that finds the key, and
 /// the walk stops once the turns fill the room (or after as many keys as the room). When it runs out of keys first, each
 /// key walked gives up to its free room and an equal share of the room. Jobs without a key are one key together, first
-/// in the walk, looked for among the first <see cref="SqliteFlowLimits.UnkeyedLookahead"/> jobs of the claim order.
+/// in the walk, found over jobs_unkeyed_claim (schema migration 16).
 /// Candidates go lowest turn first (the key's slots held + the job's place among its own), then walk order.
 /// </summary>
 internal sealed class SqliteKeyWalk(SqliteDatabase db)
@@ -129,12 +129,9 @@ internal sealed class SqliteKeyWalk(SqliteDatabase db)
              ORDER BY x.priority DESC, x.seq LIMIT @n
              """,
             $"""
-             SELECT h.seq FROM (
-               SELECT x.seq, x.priority, x.concurrency_key FROM jobs AS x
-               WHERE x.state = 'queued' AND x.queue = @queue {filters}
-               ORDER BY x.priority DESC, x.seq LIMIT {SqliteFlowLimits.UnkeyedLookahead}) AS h
-             WHERE h.concurrency_key IS NULL
-             ORDER BY h.priority DESC, h.seq LIMIT @n
+             SELECT x.seq FROM jobs AS x INDEXED BY jobs_unkeyed_claim
+             WHERE x.state = 'queued' AND x.unkeyed_turn = 1 AND x.queue = @queue {filters}
+             ORDER BY x.priority DESC, x.seq LIMIT @n
              """);
     }
 

@@ -9,14 +9,18 @@ namespace Gantry.Storage.Sqlite;
 /// </summary>
 internal static class JobInsert
 {
-    // A job whose idempotency key is already taken in its queue (earlier, or earlier in this batch) is skipped.
-    public const string Sql = """
+    // A job whose idempotency key is already taken in its queue (earlier, or earlier in this batch) is skipped. A job
+    // without a concurrency key in a queue limited per key is marked to take turns with the queue's other such jobs
+    // (unkeyed_turn, schema migration 16): one probe of queue_limits, in the insert's write transaction.
+    public const string Sql = $"""
         INSERT INTO jobs (id, type, queue, state, priority, payload, max_attempts, attempt_budget, timeout_ms,
                           backoff_base_ms, backoff_max_ms, created_at, run_at, idempotency_key, tags, required_capabilities,
-                          checkpoint_interval_ms, workflow_id, step, deps_left, trace_parent, trace_state, concurrency_key, unique_until, unique_while, limits)
+                          checkpoint_interval_ms, workflow_id, step, deps_left, trace_parent, trace_state, concurrency_key, unique_until, unique_while, limits,
+                          unkeyed_turn)
         VALUES (@id, @type, @queue, @state, @priority, @payload, @max_attempts, @max_attempts, @timeout_ms,
                 @backoff_base_ms, @backoff_max_ms, @now, @run_at, @key, @tags, @caps, @checkpoint_interval_ms,
-                @workflow_id, @step, @deps_left, @trace_parent, @trace_state, @ckey, @unique_until, @unique_while, @limits)
+                @workflow_id, @step, @deps_left, @trace_parent, @trace_state, @ckey, @unique_until, @unique_while, @limits,
+                CASE WHEN @ckey IS NULL THEN (SELECT 1 FROM queue_limits WHERE queue = @queue AND {SqliteFlowLimits.PerKeySql}) END)
         ON CONFLICT (queue, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
         """;
 

@@ -374,6 +374,17 @@ internal static class SqliteSchema
             UPDATE jobs SET slot = NULL WHERE slot = 1 AND state = 'running'
               AND queue IN (SELECT queue FROM queue_limits WHERE per_key IS NULL AND key_rate_count IS NULL);
             """),
+        (16, """
+            -- Jobs without a concurrency key in a queue limited per key take turns as one key (docs/flow-control.md,
+            -- "Fairness"): the claim finds them over jobs_unkeyed_claim, however many keyed jobs come before them in the
+            -- claim order. unkeyed_turn is 1 on the jobs without a key of queues limited per key that may still run: the
+            -- insert of a job sets it (JobInsert asks queue_limits), and a limit's setting that turns the queue to or from per
+            -- key sets or clears it on the queue's jobs (SqliteFlowLimits). Jobs of other queues add no entry.
+            ALTER TABLE jobs ADD COLUMN unkeyed_turn INTEGER;
+            CREATE INDEX jobs_unkeyed_claim ON jobs (queue, priority DESC, seq) WHERE state = 'queued' AND unkeyed_turn = 1;
+            UPDATE jobs SET unkeyed_turn = 1 WHERE concurrency_key IS NULL AND state <> 'succeeded'
+              AND queue IN (SELECT queue FROM queue_limits WHERE per_key IS NOT NULL OR key_rate_count IS NOT NULL);
+            """),
     ];
 
     public static int LatestVersion => Migrations[^1].Version;

@@ -6,7 +6,8 @@ namespace Gantry.Storage.ContractTests.Postgres;
 
 /// <summary>Flow-control migrations on a live store: the slot counts of migration 17 become the marked running jobs (20), the
 /// marked running jobs of a queue limited without keys its running total (22), exactly; and concurrency keys compare byte
-/// by byte (23) with the walk going on where it stopped.</summary>
+/// by byte (23) with the walk going on where it stopped; the ready rows of jobs without a key in per-key queues are keyed ''
+/// (24), and the upkeep keys those a transaction concurrent with a per-key setting left unkeyed.</summary>
 [Collection(PostgresCollection.Name)]
 public sealed class PostgresFlowMigrationTests(PostgresFixture fixture) : PostgresSchemaTests(fixture)
 {
@@ -128,6 +129,50 @@ public sealed class PostgresFlowMigrationTests(PostgresFixture fixture) : Postgr
         Assert.Equal(new[] { "B", "a", "b", "é" }.Where(k => k != first).Order(StringComparer.Ordinal),
             (await ClaimAsync(upgraded, 10)).Select(j => keyOf[j.Id]).Order(StringComparer.Ordinal));
         Assert.Empty(await ClaimAsync(upgraded, 10));
+    }
+
+    /// <summary>A per-key queue "q" with 1,500 jobs of one key ahead of a job without a key (a lower priority): its id.</summary>
+    private async Task<Guid> UnkeyedBehindABacklogAsync(IJobStore store)
+    {
+        var unkeyed = new NewJob { Id = JobIds.New(), Type = "t", Queue = "q" };
+        await store.JobEnqueueManyAsync(new JobEnqueueParams(Enumerable.Range(0, 1500)
+            .Select(_ => new NewJob { Id = JobIds.New(), Type = "t", Queue = "q", ConcurrencyKey = "big", Priority = 5 }).Append(unkeyed).ToArray()), Ct);
+        await store.QueueLimitsSetAsync("q", new QueueLimits { PerKey = 1 }, Ct);
+        return unkeyed.Id;
+    }
+
+    [Fact]
+    public async Task Migration24_OnAStoreWithAPerKeyQueue_KeysItsReadyRowsWithoutAKey_TheClaimFindsThemBehindTheBacklog()
+    {
+        var s = $"\"{Schema}\"";
+        Guid unkeyed;
+        await using (var store = await OpenAsync())
+            unkeyed = await UnkeyedBehindABacklogAsync(store);
+        // The store as it was at version 23: ready rows without a key carry none.
+        await Fixture.Cluster.ExecuteAsync($"""
+            UPDATE {s}.job_ready SET concurrency_key = NULL WHERE concurrency_key = '';
+            DELETE FROM {s}.gantry_migrations WHERE version >= 24;
+            """);
+
+        await using var upgraded = await OpenAsync();
+
+        Assert.Equal(1L, await Fixture.Cluster.ScalarAsync<long>($"SELECT count(*) FROM {s}.job_ready WHERE concurrency_key = ''"));
+        Assert.Contains(unkeyed, (await ClaimAsync(upgraded, 10)).Select(c => c.Id));
+    }
+
+    [Fact]
+    public async Task Upkeep_KeysAReadyRowLeftWithoutAKeyInAPerKeyQueue_TheClaimThenFindsIt()
+    {
+        // As a transaction concurrent with the setting leaves it: its trigger read the limits from before the setting.
+        var s = $"\"{Schema}\"";
+        await using var store = await OpenAsync();
+        var unkeyed = await UnkeyedBehindABacklogAsync(store);
+        await Fixture.Cluster.ExecuteAsync($"UPDATE {s}.job_ready SET concurrency_key = NULL WHERE concurrency_key = ''");
+        Assert.DoesNotContain(unkeyed, (await ClaimAsync(store, 10)).Select(c => c.Id));
+
+        await store.UpkeepAsync(Ct);
+
+        Assert.Equal(unkeyed, Assert.Single(await ClaimAsync(store, 10)).Id);
     }
 
     [Fact]

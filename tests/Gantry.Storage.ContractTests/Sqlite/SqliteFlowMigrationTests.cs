@@ -30,7 +30,8 @@ public sealed class SqliteFlowMigrationTests : IDisposable
 
     /// <summary>Takes the file back to version 14 (migration 15 can then run again): every running job of a limited queue
     /// marked, as version 14 kept them, no running total, and a counting trigger of that name for the migration to replace.</summary>
-    private const string UndoMigration15 = """
+    private const string UndoMigration15 = $"""
+        {UndoMigration16}
         UPDATE jobs SET slot = 1 WHERE state = 'running' AND queue IN (SELECT queue FROM queue_limits);
         DROP TRIGGER jobs_counts_changed;
         ALTER TABLE queue_limits DROP COLUMN held;
@@ -38,6 +39,33 @@ public sealed class SqliteFlowMigrationTests : IDisposable
         DELETE FROM gantry_migrations WHERE version >= 15;
         SELECT 0
         """;
+
+    /// <summary>Takes the file back to version 15 (migration 16 can then run again): no mark on jobs without a key.</summary>
+    private const string UndoMigration16 = """
+        DROP INDEX jobs_unkeyed_claim;
+        ALTER TABLE jobs DROP COLUMN unkeyed_turn;
+        DELETE FROM gantry_migrations WHERE version >= 16;
+        """;
+
+    [Fact]
+    public async Task Migration16_OnAStoreWithAPerKeyQueue_MarksItsJobsWithoutAKey_TheClaimFindsThemBehindTheBacklog()
+    {
+        var path = _dir.File("unkeyed.db");
+        NewJob Job(string queue, string? key, int priority = 0) => new() { Id = JobIds.New(), Type = "t", Queue = queue, ConcurrencyKey = key, Priority = priority };
+        var unkeyed = Job("k", null);
+        var plain = Job("p", null);
+        await using (var store = await OpenAsync(path))
+        {
+            await store.JobEnqueueManyAsync(new JobEnqueueParams(Enumerable.Range(0, 1500).Select(_ => Job("k", "big", priority: 5)).Append(unkeyed).Append(plain).ToArray()), Ct);
+            await ((IJobStore)store).QueueLimitsSetAsync("k", new QueueLimits { PerKey = 1 }, Ct);
+        }
+        Scalar(path, UndoMigration16 + "SELECT 0");
+
+        await using var upgraded = await OpenAsync(path);
+        Assert.Equal(1L, Scalar(path, "SELECT count(*) FROM jobs WHERE unkeyed_turn = 1"));
+        Assert.Equal([unkeyed.Id], (await ClaimAsync(upgraded, "k", 10)).Where(c => c.Priority == 0).Select(c => c.Id));
+        Assert.Equal(plain.Id, Assert.Single(await ClaimAsync(upgraded, "p", 10)).Id);
+    }
 
     [Fact]
     public async Task Migration15_OnAStoreWithMarkedJobs_TotalsExactlyTheRunningJobsOfQueuesLimitedWithoutKeys()
