@@ -43,4 +43,8 @@ internal static class StoreJson
     /// <summary>The states of a uniqueness window as stored: comma-separated; null for every state.</summary>
     public static string? UniqueWhileToText(IReadOnlyList<JobState>? states) =>
         states is null ? null : string.Join(",", states.Select(s => s.ToText()));
+
+    /// <summary>The states <see cref="UniqueWhileToText"/> wrote; null for null.</summary>
+    public static IReadOnlyList<JobState>? UniqueWhileFromText(string? text) =>
+        text is null ? null : text.Split(',').Select(JobStates.Parse).ToArray();
 }

@@ -136,6 +136,22 @@ public sealed class RunProcessTests : IDisposable
     }
 
     [Fact]
+    public async Task JobsShow_NamesTheConcurrencyKeyAndTheUniquenessWindow()
+    {
+        var id = await SubmitAsync("echo", "--concurrency-key", "account-17", "--idempotency-key", "refresh:17", "--unique-for", "10m", "--unique-while", "queued,running");
+        var (code, stdout, _) = await GantryProcess.RunAsync(_dir.Path, null, "jobs", "show", id.ToString(), "--db", _dir.Db);
+        Assert.Equal(0, code);
+        Assert.Contains("  concurrency key account-17", stdout, StringComparison.Ordinal);
+        Assert.Contains("  key         refresh:17", stdout, StringComparison.Ordinal);
+        Assert.Matches(@"  unique      until \S+ \S+Z \(in (9m|10m)\), while queued or running", stdout);
+
+        (code, stdout, _) = await GantryProcess.RunAsync(_dir.Path, null, "jobs", "show", id.ToString(), "--json", "--db", _dir.Db);
+        Assert.Equal(0, code);
+        Assert.Contains("\"concurrency_key\": \"account-17\"", stdout, StringComparison.Ordinal);
+        Assert.Contains("\"unique_until\"", stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Submit_SameIdempotencyKeyTwice_ReturnsTheSameJob()
     {
         var first = await SubmitAsync("echo", "--idempotency-key", "order-42");

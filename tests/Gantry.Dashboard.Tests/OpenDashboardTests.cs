@@ -41,7 +41,7 @@ public sealed class OpenDashboardTests(OpenSite site) : IClassFixture<OpenSite>
     [Fact]
     public async Task Jobs_FilteredByState_LinksToTheJob()
     {
-        var id = await site.SubmitAsync("""{"type":"fail","queue":"filters","payload":{"times":9},"max_attempts":1}""");
+        var id = await site.SubmitAsync("""{"type":"fail","queue":"filters","payload":{"times":9},"max_attempts":1,"concurrency_key":"tenant-9","idempotency_key":"dash-9","unique_while":["queued","running"]}""");
         await site.WaitForStateAsync(id, "dead");
         site.Open("#/jobs?state=dead&queue=filters");
         site.Element($"table.jobs tr[data-job='{id}']", "the dead job's row");
@@ -50,6 +50,8 @@ public sealed class OpenDashboardTests(OpenSite site) : IClassFixture<OpenSite>
         site.Click($"table.jobs tr[data-job='{id}'] a");
         site.WaitFor(() => site.Browser.Url.EndsWith($"#/jobs/{id}", StringComparison.Ordinal), "the job view");
         site.Element("section.attempt .error", "the attempt's error");
+        Assert.Equal("tenant-9", site.Element("#job-concurrency-key", "the concurrency key").Text);
+        Assert.Equal("dash-9 while queued or running", site.Element("#job-idempotency-key", "the idempotency key").Text);
     }
 
     [Fact]

@@ -40,6 +40,20 @@ public sealed class JobsApiTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Get_ShowsTheConcurrencyKeyAndTheUniquenessWindow()
+    {
+        var created = await PostAsync("/api/v1/jobs", """{"type":"echo","idempotency_key":"k2","unique_for":600,"unique_while":["queued","running"],"concurrency_key":"tenant-7"}""");
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        var id = (await JsonAsync(created)).GetProperty("id").GetString();
+
+        var job = await JsonAsync(await Http.GetAsync($"/api/v1/jobs/{id}"));
+        Assert.Equal("tenant-7", job.GetProperty("concurrency_key").GetString());
+        Assert.Equal(["queued", "running"], job.GetProperty("unique_while").EnumerateArray().Select(s => s.GetString()));
+        var until = job.GetProperty("unique_until").GetDateTimeOffset();
+        Assert.InRange(until - job.GetProperty("created_at").GetDateTimeOffset(), TimeSpan.FromSeconds(599), TimeSpan.FromSeconds(601));
+    }
+
+    [Fact]
     public async Task Submit_Array_AllOrNone()
     {
         var bad = await PostAsync("/api/v1/jobs", """[{"type":"echo"},{"type":"echo","max_attempts":0}]""");

@@ -616,6 +616,28 @@ public abstract partial class StoreContractTests
     }
 
     [Fact]
+    public async Task JobGet_ShowsTheConcurrencyKeyAndTheUniquenessWindow()
+    {
+        var job = Job() with
+        {
+            IdempotencyKey = "refresh:42", UniqueFor = TimeSpan.FromMinutes(10), UniqueWhile = [JobState.Queued, JobState.Running],
+            ConcurrencyKey = "tenant-7",
+        };
+        await EnqueueAsync(job);
+        var plain = await EnqueueAsync();
+
+        var record = await GetAsync(job.Id);
+        Assert.Equal("tenant-7", record.ConcurrencyKey);
+        Assert.Equal(Time.GetUtcNow() + TimeSpan.FromMinutes(10), record.UniqueUntil!.Value, TimeSpan.FromMilliseconds(1));
+        Assert.Equal([JobState.Queued, JobState.Running], record.UniqueWhile);
+        var other = await GetAsync(plain);
+        Assert.Null(other.ConcurrencyKey);
+        Assert.Null(other.UniqueUntil);
+        Assert.Null(other.UniqueWhile);
+        Assert.Equal("tenant-7", Assert.Single((await Store.JobListAsync(new JobListParams { Limit = 10 }, Ct)), j => j.Id == job.Id).ConcurrencyKey);
+    }
+
+    [Fact]
     public async Task UniqueFor_KeyExpires_NewJobTakesIt()
     {
         var first = Job() with { IdempotencyKey = "refresh:42", UniqueFor = TimeSpan.FromMinutes(10) };

@@ -25,6 +25,13 @@ internal static class JobText
         if (j.Timeout is { } t) Line("timeout", $"{t.TotalSeconds:0.###}s");
         if (j.WorkerId is { } w) Line("worker", w + (j.State == JobState.Running && j.LeaseUntil is { } l ? $" (lease until {l:HH:mm:ss})" : ""));
         Line("key", j.IdempotencyKey);
+        if (j.IdempotencyKey is not null && (j.UniqueUntil is not null || j.UniqueWhile is not null))
+            Line("unique", string.Join(", ", new[]
+            {
+                j.UniqueUntil is { } until ? $"until {When(until, now)}" : null,
+                j.UniqueWhile is { } states ? $"while {string.Join(" or ", states.Select(s => s.ToText()))}" : null,
+            }.Where(x => x is not null)));
+        Line("concurrency", j.ConcurrencyKey is { } ckey ? $"key {ckey}" : null);
         Line("trace", Gantry.Telemetry.GantryTracing.TraceId(j.TraceParent));
         if (j.Tags.Count > 0) Line("tags", string.Join(", ", j.Tags.Select(kv => $"{kv.Key}={kv.Value}")));
         if (j.RequiredCapabilities.Count > 0) Line("requires", string.Join(", ", j.RequiredCapabilities));

@@ -37,6 +37,12 @@ public sealed record JobRecord
     public DateTimeOffset? LeaseUntil { get; init; }
     /// <summary>The key that made the job unique among its peers; null for none.</summary>
     public string? IdempotencyKey { get; init; }
+    /// <summary>How long the idempotency key holds: until this time (the job's uniqueness window); null for as long as the job is kept.</summary>
+    public DateTimeOffset? UniqueUntil { get; init; }
+    /// <summary>The states in which the idempotency key holds; null for every state.</summary>
+    public IReadOnlyList<JobState>? UniqueWhile { get; init; }
+    /// <summary>The key that groups the job with others for its queue's per-key limits and fair turns; null for none.</summary>
+    public string? ConcurrencyKey { get; init; }
     /// <summary>The job's tags; empty when it has none.</summary>
     public IReadOnlyDictionary<string, string> Tags { get; init; } = NewJob.NoTags;
     /// <summary>Capabilities a worker must have to claim the job; empty for any worker.</summary>

@@ -47,6 +47,12 @@ public sealed record JobView
     public DateTimeOffset? CancelRequestedAt { get; init; }
     /// <summary>The key that makes a second enqueue with it return this job; null when none was given.</summary>
     public string? IdempotencyKey { get; init; }
+    /// <summary>Until when the idempotency key holds (its uniqueness window, <c>unique_for</c> from its creation); null for as long as the job is kept.</summary>
+    public DateTimeOffset? UniqueUntil { get; init; }
+    /// <summary>The states in which the idempotency key holds; null for every state.</summary>
+    public IReadOnlyList<string>? UniqueWhile { get; init; }
+    /// <summary>The key that groups it with other jobs for its queue's per-key limits and fair turns; null for none.</summary>
+    public string? ConcurrencyKey { get; init; }
     /// <summary>Its tags; null when it has none.</summary>
     public IReadOnlyDictionary<string, string>? Tags { get; init; }
     /// <summary>Capabilities a worker must offer to claim it; null when none.</summary>
@@ -95,6 +101,9 @@ public sealed record JobView
         LeaseUntil = j.LeaseUntil,
         CancelRequestedAt = j.CancelRequestedAt,
         IdempotencyKey = j.IdempotencyKey,
+        UniqueUntil = j.UniqueUntil,
+        UniqueWhile = j.UniqueWhile?.Select(s => s.ToText()).ToArray(),
+        ConcurrencyKey = j.ConcurrencyKey,
         Tags = j.Tags.Count > 0 ? j.Tags : null,
         RequiredCapabilities = j.RequiredCapabilities.Count > 0 ? j.RequiredCapabilities : null,
         CheckpointSize = j.CheckpointSize,
@@ -128,6 +137,9 @@ public sealed record JobView
         WorkerId = WorkerId,
         LeaseUntil = LeaseUntil,
         IdempotencyKey = IdempotencyKey,
+        UniqueUntil = UniqueUntil,
+        UniqueWhile = UniqueWhile?.Select(JobStates.Parse).ToArray(),
+        ConcurrencyKey = ConcurrencyKey,
         Tags = Tags ?? NewJob.NoTags,
         RequiredCapabilities = RequiredCapabilities ?? [],
         Progress = Progress,

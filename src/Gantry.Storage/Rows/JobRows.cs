@@ -13,7 +13,8 @@ internal static class JobRows<TStore> where TStore : struct, IStoreColumns
         seq, id, type, queue, state, priority, payload, attempt, max_attempts, timeout_ms, backoff_base_ms, backoff_max_ms,
         created_at, run_at, started_at, finished_at, worker_id, {TStore.LeaseUntil}, idempotency_key, {TStore.JsonText("tags")},
         {TStore.ListJsonText("required_capabilities")}, progress, progress_message, result, cancel_requested_at,
-        {TStore.ByteLength("checkpoint")}, checkpoint_at, checkpoint_interval_ms, workflow_id, step, trace_parent, trace_state, limits
+        {TStore.ByteLength("checkpoint")}, checkpoint_at, checkpoint_interval_ms, workflow_id, step, trace_parent, trace_state, limits,
+        concurrency_key, unique_until, unique_while
         """;
 
     public static JobRecord Read(DbDataReader r) => new()
@@ -49,6 +50,9 @@ internal static class JobRows<TStore> where TStore : struct, IStoreColumns
         TraceParent = r.GetStringOrNull(30),
         TraceState = r.GetStringOrNull(31),
         Limits = ResourceLimits.FromJson(r.GetStringOrNull(32)),
+        ConcurrencyKey = r.GetStringOrNull(33),
+        UniqueUntil = r.GetTimeOrNull<TStore>(34),
+        UniqueWhile = StoreJson.UniqueWhileFromText(r.GetStringOrNull(35)),
     };
 
     /// <summary>The columns of <c>job_errors</c> <see cref="ReadError"/> reads, in its order.</summary>
