@@ -3,12 +3,12 @@ using System.Text.RegularExpressions;
 namespace Gantry.Cli.Tests.Postgres;
 
 /// <summary>
-/// A cluster-wide concurrency limit under failure: a server, three worker processes and a node with two managed
-/// workers on one PostgreSQL, each willing to run more than the limit; a worker and then the node (with its workers)
-/// SIGKILLed mid-run; the running count, sampled throughout, never passes the limit, no slot is left, and the queue
-/// drains.
+/// Cluster-wide limits under failure, a concurrency limit and a per-key limit: a server, three worker processes and a node
+/// with two managed workers on one PostgreSQL, each willing to run more than the limit; a worker and then the node (with
+/// its workers) SIGKILLed mid-run; the running count (per key for the per-key limit), sampled throughout, never passes
+/// the limit, no slot is left, and the queue drains.
 /// </summary>
-[RunsLong(12)]
+[RunsLong(24)]
 public sealed partial class FlowLimitProcessTests(PostgresClusterFixture fixture) : IClassFixture<PostgresClusterFixture>, IDisposable
 {
     private static readonly TimeSpan Generous = TimeSpan.FromSeconds(90);
@@ -16,17 +16,40 @@ public sealed partial class FlowLimitProcessTests(PostgresClusterFixture fixture
 
     public void Dispose() => _dir.Dispose();
 
+    private const int Jobs = 120;
+
     [Fact]
-    public async Task ConcurrencyLimit_WorkersAndANode_WorkerAndNodeKilled_RunningNeverAboveLimit_QueueDrains()
+    public Task ConcurrencyLimit_WorkersAndANode_WorkerAndNodeKilled_RunningNeverAboveLimit_QueueDrains() =>
+        UnderFailureAsync(i => "", ["--concurrency", "5"], limit: 5,
+            sample: "SELECT count(*) FROM jobs WHERE state = 'running'",
+            // No slot left: the queue's running total (a limit without keys) is back to zero.
+            leftSql: """
+                SELECT l.held + (SELECT coalesce(sum(d.n), 0) FROM queue_held_deltas AS d WHERE d.queue = l.queue AND d.epoch = l.epoch)
+                FROM queue_limits AS l WHERE l.queue = 'default'
+                """);
+
+    [Fact]
+    public Task PerKeyLimit_WorkersAndANode_WorkerAndNodeKilled_NoKeyEverAboveItsLimit_QueueDrains() =>
+        // Four keys and the jobs without a key (one key together), two of each at most; each key alone would fill a worker.
+        UnderFailureAsync(i => i % 5 == 4 ? "" : $",\"concurrency_key\":\"tenant-{i % 5}\"", ["--per-key", "2"], limit: 2,
+            sample: "SELECT coalesce(max(n), 0) FROM (SELECT count(*) AS n FROM jobs WHERE state = 'running' GROUP BY concurrency_key) AS k",
+            leftSql: "SELECT count(*) FROM job_ready");
+
+    /// <summary>
+    /// The queue's <see cref="Jobs"/> sleep jobs (each job's extra document fields from <paramref name="fields"/>) under
+    /// <paramref name="limitArgs"/>, run by the node, three workers, a worker and the node killed on the way; what
+    /// <paramref name="sample"/> counts is sampled throughout: never above <paramref name="limit"/>, and it reaches it.
+    /// <paramref name="leftSql"/> counts what should be left of the slots once the queue drained: nothing.
+    /// </summary>
+    private async Task UnderFailureAsync(Func<int, string> fields, string[] limitArgs, int limit, string sample, string leftSql)
     {
-        const int Jobs = 120, Limit = 5;
         var (url, sql) = await fixture.NewStoreDatabaseAsync();
         var file = _dir.File("jobs.jsonl");
-        File.WriteAllLines(file, Enumerable.Range(0, Jobs).Select(i => $"{{\"type\":\"sleep\",\"payload\":{{\"ms\":150}},\"tags\":{{\"n\":\"{i}\"}}}}"));
+        File.WriteAllLines(file, Enumerable.Range(0, Jobs).Select(i => $"{{\"type\":\"sleep\",\"payload\":{{\"ms\":150}},\"tags\":{{\"n\":\"{i}\"}}{fields(i)}}}"));
         var submit = await GantryProcess.RunAsync(_dir.Path, null, "submit", "--file", file, "--store", url);
         Assert.True(submit.ExitCode == 0, submit.Stderr);
-        var limit = await GantryProcess.RunAsync(_dir.Path, null, "queues", "limit", "default", "--concurrency", $"{Limit}", "--store", url);
-        Assert.True(limit.ExitCode == 0, limit.Stderr);
+        var set = await GantryProcess.RunAsync(_dir.Path, null, ["queues", "limit", "default", .. limitArgs, "--store", url]);
+        Assert.True(set.ExitCode == 0, set.Stderr);
 
         await using var server = GantryProcess.Start(_dir.Path, "server", "--store", url, "--dead-worker-timeout", "6s", "--rescue-interval", "1s");
         await server.WaitForOutputAsync("Press Ctrl-C to stop.", Generous);
@@ -45,7 +68,7 @@ public sealed partial class FlowLimitProcessTests(PostgresClusterFixture fixture
             {
                 while (!stop.IsCancellationRequested)
                 {
-                    samples.Add(await StoreSql.ScalarAsync<long>(sql, "SELECT count(*) FROM jobs WHERE state = 'running'"));
+                    samples.Add(await StoreSql.ScalarAsync<long>(sql, sample));
                     await Task.Delay(10);
                 }
             });
@@ -73,13 +96,9 @@ public sealed partial class FlowLimitProcessTests(PostgresClusterFixture fixture
             await stop.CancelAsync();
             await sampler;
 
-            Assert.True(samples.Max() <= Limit, $"{samples.Max()} jobs ran at once under a limit of {Limit}.\n{Context()}");
-            Assert.True(samples.Max() == Limit, $"the limit was never reached (at most {samples.Max()} running): the test shows nothing.\n{Context()}");
-            // No slot left: the queue's running total (a limit without keys) is back to zero, and no job is marked.
-            Assert.Equal(0L, await StoreSql.ScalarAsync<long>(sql, """
-                SELECT l.held + (SELECT coalesce(sum(d.n), 0) FROM queue_held_deltas AS d WHERE d.queue = l.queue AND d.epoch = l.epoch)
-                FROM queue_limits AS l WHERE l.queue = 'default'
-                """));
+            Assert.True(samples.Max() <= limit, $"{samples.Max()} jobs ran at once under a limit of {limit} ({string.Join(' ', limitArgs)}).\n{Context()}");
+            Assert.True(samples.Max() == limit, $"the limit was never reached (at most {samples.Max()} running): the test shows nothing.\n{Context()}");
+            Assert.Equal(0L, await StoreSql.ScalarAsync<long>(sql, leftSql));
             Assert.Equal(0L, await StoreSql.ScalarAsync<long>(sql, "SELECT count(*) FROM jobs WHERE slot"));
             if (held > 0)
                 Assert.True(await StoreSql.ScalarAsync<long>(sql, $"SELECT count(*) FROM job_errors WHERE worker_id = '{victimId}' AND kind = 'worker_lost'") >= 1,
