@@ -3,10 +3,11 @@ using Microsoft.Data.Sqlite;
 namespace Gantry.Cli.Tests;
 
 /// <summary>
-/// A concurrency limit on one SQLite file shared by two processes (`gantry run` and a `gantry worker`), the worker
-/// SIGKILLed mid-run: the running count, sampled throughout, never passes the limit, and the queue drains.
+/// A concurrency limit and a per-key limit on one SQLite file shared by two processes (`gantry run` and a `gantry worker`),
+/// the worker SIGKILLed mid-run: the running count (per key for the per-key limit), sampled throughout, never passes the
+/// limit, and the queue drains.
 /// </summary>
-[RunsLong(14)]
+[RunsLong(28)]
 public sealed class FlowLimitSqliteProcessTests : IDisposable
 {
     private static readonly TimeSpan Generous = TimeSpan.FromSeconds(90);
@@ -14,16 +15,29 @@ public sealed class FlowLimitSqliteProcessTests : IDisposable
 
     public void Dispose() => _dir.Dispose();
 
+    private const int Jobs = 80;
+
     [Fact]
-    public async Task ConcurrencyLimit_TwoProcesses_WorkerKilled_RunningNeverAboveLimit_QueueDrains()
+    public Task ConcurrencyLimit_TwoProcesses_WorkerKilled_RunningNeverAboveLimit_QueueDrains() =>
+        UnderFailureAsync(i => "", ["--concurrency", "3"], limit: 3, sample: "SELECT count(*) FROM jobs WHERE state = 'running'");
+
+    [Fact]
+    public Task PerKeyLimit_TwoProcesses_WorkerKilled_NoKeyEverAboveItsLimit_QueueDrains() =>
+        // Three keys and the jobs without a key (one key together), two of each at most.
+        UnderFailureAsync(i => i % 4 == 3 ? "" : $",\"concurrency_key\":\"tenant-{i % 4}\"", ["--per-key", "2"], limit: 2,
+            sample: "SELECT coalesce(max(n), 0) FROM (SELECT count(*) AS n FROM jobs WHERE state = 'running' GROUP BY concurrency_key)");
+
+    /// <summary>The queue's <see cref="Jobs"/> sleep jobs (each job's extra document fields from <paramref name="fields"/>) under
+    /// <paramref name="limitArgs"/>, run by both processes, the worker killed on the way; what <paramref name="sample"/> counts is
+    /// sampled throughout: never above <paramref name="limit"/>, and it reaches it.</summary>
+    private async Task UnderFailureAsync(Func<int, string> fields, string[] limitArgs, int limit, string sample)
     {
-        const int Jobs = 80, Limit = 3;
         var file = _dir.File("jobs.jsonl");
-        File.WriteAllLines(file, Enumerable.Range(0, Jobs).Select(i => $"{{\"type\":\"sleep\",\"payload\":{{\"ms\":100}},\"tags\":{{\"n\":\"{i}\"}}}}"));
+        File.WriteAllLines(file, Enumerable.Range(0, Jobs).Select(i => $"{{\"type\":\"sleep\",\"payload\":{{\"ms\":100}},\"tags\":{{\"n\":\"{i}\"}}{fields(i)}}}"));
         var submit = await GantryProcess.RunAsync(_dir.Path, null, "submit", "--file", file, "--db", _dir.Db);
         Assert.True(submit.ExitCode == 0, submit.Stderr);
-        var limit = await GantryProcess.RunAsync(_dir.Path, null, "queues", "limit", "default", "--concurrency", $"{Limit}", "--db", _dir.Db);
-        Assert.True(limit.ExitCode == 0, limit.Stderr);
+        var set = await GantryProcess.RunAsync(_dir.Path, null, ["queues", "limit", "default", .. limitArgs, "--db", _dir.Db]);
+        Assert.True(set.ExitCode == 0, set.Stderr);
 
         using var stop = new CancellationTokenSource();
         var samples = new List<long>();
@@ -32,7 +46,7 @@ public sealed class FlowLimitSqliteProcessTests : IDisposable
             await using var c = new SqliteConnection($"Data Source={_dir.Db};Mode=ReadOnly;Pooling=False");
             await c.OpenAsync();
             await using var cmd = c.CreateCommand();
-            cmd.CommandText = "SELECT count(*) FROM jobs WHERE state = 'running'";
+            cmd.CommandText = sample;
             while (!stop.IsCancellationRequested)
             {
                 samples.Add((long)(await cmd.ExecuteScalarAsync())!);
@@ -54,8 +68,8 @@ public sealed class FlowLimitSqliteProcessTests : IDisposable
             await stop.CancelAsync();
             await sampler;
 
-            Assert.True(samples.Max() <= Limit, $"{samples.Max()} jobs ran at once under a limit of {Limit}.\n{Context()}");
-            Assert.True(samples.Max() == Limit, $"the limit was never reached (at most {samples.Max()} running).\n{Context()}");
+            Assert.True(samples.Max() <= limit, $"{samples.Max()} jobs ran at once under a limit of {limit} ({string.Join(' ', limitArgs)}).\n{Context()}");
+            Assert.True(samples.Max() == limit, $"the limit was never reached (at most {samples.Max()} running).\n{Context()}");
             run.Signal(GantryProcess.SigTerm);
             Assert.Equal(0, await run.WaitForExitAsync(Generous));
         }
