@@ -176,6 +176,40 @@ public sealed class PostgresFlowMigrationTests(PostgresFixture fixture) : Postgr
     }
 
     [Fact]
+    public async Task PerKeySetAndClearedWhileJobsWithoutAKeyComeIn_AfterTheUpkeepEveryOneIsKeyed_AndAllAreClaimed()
+    {
+        // Enqueues race the settings: a transaction whose trigger read the limits before a setting committed leaves its
+        // rows unkeyed; the setting keys only the rows it sees. The upkeep's pass keys the rest.
+        var s = $"\"{Schema}\"";
+        await using var store = await OpenAsync();
+        await using var other = await OpenAsync();
+        await store.JobEnqueueManyAsync(new JobEnqueueParams([new NewJob { Id = JobIds.New(), Type = "t", Queue = "q", ConcurrencyKey = "a" }]), Ct);
+        const int Batches = 150, PerBatch = 4;
+        var enqueues = Task.Run(async () =>
+        {
+            for (var i = 0; i < Batches; i++)
+                await other.JobEnqueueManyAsync(new JobEnqueueParams(Enumerable.Range(0, PerBatch).Select(_ => new NewJob { Id = JobIds.New(), Type = "t", Queue = "q" }).ToArray()), Ct);
+        });
+        // Set and cleared in turn while the enqueues run, ending set (an odd number of settings).
+        var settings = 0;
+        while (!enqueues.IsCompleted || settings % 2 == 0)
+        {
+            if (settings++ % 2 == 0) await ((IJobStore)store).QueueLimitsSetAsync("q", new QueueLimits { PerKey = 1000 }, Ct);
+            else await ((IJobStore)store).QueueLimitsClearAsync("q", Ct);
+        }
+        await enqueues;
+        Assert.True(settings > 2, "the settings did not overlap the enqueues");
+
+        await store.UpkeepAsync(Ct);
+
+        Assert.Equal(0L, await Fixture.Cluster.ScalarAsync<long>($"SELECT count(*) FROM {s}.job_ready WHERE concurrency_key IS NULL"));
+        var claimed = 0;
+        for (var got = -1; got != 0; claimed += got)
+            got = (await store.JobClaimAsync(new JobClaimParams("w1", [new QueueDemand("q", 500)], TimeSpan.FromMinutes(1), [], null), Ct)).Count;
+        Assert.Equal(Batches * PerBatch + 1, claimed);
+    }
+
+    [Fact]
     public async Task Migration22_OnAStoreWithMarkedJobs_TotalsExactlyTheRunningJobsOfQueuesLimitedWithoutKeys()
     {
         var s = $"\"{Schema}\"";
