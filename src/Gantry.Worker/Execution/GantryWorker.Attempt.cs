@@ -77,7 +77,7 @@ public sealed partial class GantryWorker
         context.Finish();
         var ran = _time.GetElapsedTime(attempt.StartedAt);
         // Before the outcome is queued: the write that carries it is the one that frees the job's slot in the store.
-        _slots.Finished(context.Job.Id, context.Queue, ran, reported: report is { EndsAttempt: true });
+        var mayClaim = _slots.Finished(context.Job.Id, context.Queue, ran, reported: report is { EndsAttempt: true });
         // A requeued attempt does not count (the next claim reuses its number), so neither does what it used.
         if (report is not (null or JobRequeuedReport) && UsageOf(context) is { } usage)
         {
@@ -93,7 +93,7 @@ public sealed partial class GantryWorker
         // An abandoned handler may still touch its context; leave that one to the GC.
         if (!abandoned) context.Dispose();
         StartReady();
-        _slotFreed.Set();
+        if (mayClaim) _slotFreed.Set();
     }
 
     /// <summary>

@@ -42,6 +42,7 @@ internal sealed class JobSlots
     private readonly HashSet<string> _heldBack = new(StringComparer.Ordinal); // queues whose wait is a held-back one
     private readonly Dictionary<Guid, string> _endedUnwritten = []; // jobs ended here whose outcome is not yet written, with their queue
     private readonly TimeSpan _drainedFor;
+    private bool _anyLive = true; // at the last plan, some queue was not drained (nor held back)
 
     /// <summary>How long a queue held back by a flow limit waits before it is asked again: slots free as the
     /// cluster's jobs end, long before the poll interval. While the worker is idle on the queue, doubled for each
@@ -106,6 +107,7 @@ internal sealed class JobSlots
             foreach (var (queue, limit) in _limits)
                 if (!IsDrained(queue, now, ref recheck)) liveLimits += limit;
             var prefetch = PrefetchLocked(Math.Min(_capacity, liveLimits));
+            _anyLive = liveLimits > 0;
             var totalRoom = _capacity + prefetch - _runningTotal - _buffer.Count;
             int live = 0, liveFull = 0;
             var liveIdle = false;
@@ -326,8 +328,11 @@ internal sealed class JobSlots
     }
 
     /// <summary>A running job ended after <paramref name="duration"/>. <paramref name="reported"/>: an outcome that ends
-    /// the attempt is queued to be written after this call (<see cref="ReportsWritten"/> looks for it).</summary>
-    public void Finished(Guid jobId, string queue, TimeSpan duration, bool reported)
+    /// the attempt is queued to be written after this call (<see cref="ReportsWritten"/> looks for it). True when the slot
+    /// it freed may make a claim worth planning: false while every queue was drained or held back at the last
+    /// <see cref="Plan"/>, which only a recheck, new work or a written outcome changes, each of which wakes the planner
+    /// itself (under a limit that binds, the planner would otherwise wake for each job that ends, to find nothing to ask).</summary>
+    public bool Finished(Guid jobId, string queue, TimeSpan duration, bool reported)
     {
         lock (_lock)
         {
@@ -337,6 +342,7 @@ internal sealed class JobSlots
             _lastEnd = _lastProgress[queue] = _time.GetTimestamp();
             var ticks = Math.Max(duration.Ticks, 1);
             _averageTicks = _averageTicks < 0 ? ticks : _averageTicks * 0.9 + ticks * 0.1;
+            return _anyLive;
         }
     }
 

@@ -55,6 +55,29 @@ public sealed class JobSlotsHeldBackTests
         }
     }
 
+    [Fact]
+    public void JobEnds_WhileTheOnlyQueueIsHeldBack_DoNotCallForAPlan_AfterItIsDueAgainTheyDo()
+    {
+        // Under a limit that binds, each job that ends here would wake the planner to find the queue still held back.
+        var time = new SteppedTime();
+        var slots = OneQueue(4, time);
+        var jobs = Enumerable.Range(0, 5).Select(_ => NewJob()).ToArray();
+        slots.Claimed(slots.Plan(), new ClaimedJobs(jobs[..1], ["default"]));
+        slots.AddClaimed(jobs[..1]);
+        Assert.True(slots.TryStartNext(out _));
+        Assert.Equal(0, slots.Plan().Wanted); // held back: waits
+        Assert.False(slots.Finished(jobs[0].Id, "default", TimeSpan.FromMilliseconds(1), reported: true));
+
+        // Its outcome written: due again (the write wakes the planner itself); from that plan on, ends call for one.
+        Assert.True(slots.ReportsWritten(Succeeded(jobs[..1])));
+        var plan = slots.Plan();
+        Assert.Equal(4, plan.Wanted);
+        slots.Claimed(plan, jobs[1..]);
+        slots.AddClaimed(jobs[1..]);
+        Assert.True(slots.TryStartNext(out _));
+        Assert.True(slots.Finished(jobs[1].Id, "default", TimeSpan.FromMilliseconds(1), reported: true));
+    }
+
     /// <summary>The slots of a worker of one queue, "default", with <paramref name="limit"/> slots and no prefetch.</summary>
     private static JobSlots OneQueue(int limit, TimeProvider time) =>
         new(new Dictionary<string, int> { ["default"] = limit }, limit, maxPrefetch: 0, Poll, time);
