@@ -27,8 +27,11 @@ public sealed class QueueLimitsApiTests : IAsyncLifetime
         Assert.Equal(2, limits.GetProperty("per_key").GetInt32());
         Assert.Equal("100/s", limits.GetProperty("rate").GetString());
         Assert.Equal("10/m", limits.GetProperty("rate_per_key").GetString());
-        Assert.Contains("gantry_queue_limit_rate_per_key{queue=\"mail\",window_seconds=\"60\"} 10", await Http.GetStringAsync("/metrics"), StringComparison.Ordinal);
+        var metrics = await Http.GetStringAsync("/metrics");
+        Assert.Contains("gantry_queue_limit_rate_per_key{queue=\"mail\",window_seconds=\"60\"} 10", metrics, StringComparison.Ordinal);
+        Assert.Contains("gantry_queue_keys_at_limit{queue=\"mail\"} 0", metrics, StringComparison.Ordinal);
         Assert.Equal(0, limits.GetProperty("running").GetInt64());
+        Assert.Equal(0, limits.GetProperty("keys_at_limit").GetInt64());
 
         Assert.Equal(HttpStatusCode.NoContent, (await Http.DeleteAsync("/api/v1/queues/mail/limits")).StatusCode);
         queue = (await ApiCalls.JsonAsync(await Http.GetAsync("/api/v1/queues"))).EnumerateArray().Single(q => q.GetProperty("queue").GetString() == "mail");

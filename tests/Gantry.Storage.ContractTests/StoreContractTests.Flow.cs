@@ -137,6 +137,27 @@ public abstract partial class StoreContractTests
     }
 
     [Fact]
+    public async Task QueueLimits_PerKey_ListCountsTheKeysItHoldsBack()
+    {
+        await EnqueueManyAsync(3, key: "a");
+        await EnqueueManyAsync(1, key: "b");
+        await EnqueueManyAsync(2);
+        await LimitAsync(new QueueLimits { PerKey = 1 });
+        Assert.Equal(0L, Assert.Single(await Store.QueueLimitsListAsync(Ct)).KeysAtLimit);
+
+        var claimed = await ClaimAsync(limit: 10);
+
+        // One of each key runs; "a" and the jobs without a key (one key) have more waiting, "b" has none.
+        Assert.Equal(3, claimed.Count);
+        Assert.Equal(2L, Assert.Single(await Store.QueueLimitsListAsync(Ct)).KeysAtLimit);
+        foreach (var job in claimed) Assert.True(await SucceedAsync(job));
+        Assert.Equal(0L, Assert.Single(await Store.QueueLimitsListAsync(Ct)).KeysAtLimit);
+        await LimitAsync(new QueueLimits { Concurrency = 1 });
+        await ClaimAsync(limit: 10);
+        Assert.Equal(0L, Assert.Single(await Store.QueueLimitsListAsync(Ct)).KeysAtLimit); // no per-key limit
+    }
+
+    [Fact]
     public async Task QueueLimits_Fairness_SmallKeyStartsWithinOneClaimBehindABigKeysBacklog()
     {
         // The bound: a job of a key running r jobs goes before every job that would be another key's (r+2)th, so a

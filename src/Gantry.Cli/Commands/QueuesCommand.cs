@@ -39,7 +39,7 @@ internal static class QueuesCommand
         return command;
     }
 
-    /// <summary>For the table: <c>running 3/10, per key 2, rate 40/100/s, rate per key 5/s, 7 held back</c>; "-" without limits.</summary>
+    /// <summary>For the table: <c>running 3/10, per key 2, rate 40/100/s, rate per key 5/s, 7 held back, 2 keys at their limit</c>; "-" without limits.</summary>
     private static string LimitsText(QueueLimitsView? l)
     {
         if (l is null) return "-";
@@ -49,6 +49,7 @@ internal static class QueuesCommand
         if (l.Rate is { } r) parts.Add($"rate {l.StartedInWindow}/{r}");
         if (l.RatePerKey is { } kr) parts.Add($"rate per key {kr}");
         if (l.HeldBack > 0) parts.Add($"{l.HeldBack} held back");
+        if (l.KeysAtLimit > 0) parts.Add(l.KeysAtLimit == 1 ? "1 key at its limit" : $"{l.KeysAtLimit} keys at their limit");
         return string.Join(", ", parts);
     }
 

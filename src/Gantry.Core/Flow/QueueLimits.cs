@@ -140,4 +140,9 @@ public sealed record DeclaredQueueLimits(string Queue, QueueLimits Limits);
 /// <param name="StartedInWindow">Starts within the rate's window (0 without a rate).</param>
 /// <param name="Queue">The queue's name.</param>
 /// <param name="Limits">Its limits as set.</param>
-public sealed record QueueLimitStatus(string Queue, QueueLimits Limits, long Running, long StartedInWindow);
+public sealed record QueueLimitStatus(string Queue, QueueLimits Limits, long Running, long StartedInWindow)
+{
+    /// <summary>Under a per-key limit, the concurrency keys (the jobs without a key counting as one) whose running jobs fill
+    /// it while more of their jobs wait: the keys the limit holds back now. 0 without a per-key limit.</summary>
+    public long KeysAtLimit { get; init; }
+}

@@ -63,6 +63,10 @@ internal static class MetricsEndpoint
             sb.AppendLine("# TYPE gantry_queue_held_back gauge");
             foreach (var l in limits)
                 sb.Append(CultureInfo.InvariantCulture, $"gantry_queue_held_back{{queue=\"{Escape(l.Queue)}\"}} {QueueLimitsView.From(l, queued.GetValueOrDefault(l.Queue)).HeldBack}\n");
+            sb.AppendLine("# HELP gantry_queue_keys_at_limit Concurrency keys whose running jobs fill the queue's per-key limit while more of their jobs wait.");
+            sb.AppendLine("# TYPE gantry_queue_keys_at_limit gauge");
+            foreach (var l in limits.Where(l => l.Limits.PerKey is not null))
+                sb.Append(CultureInfo.InvariantCulture, $"gantry_queue_keys_at_limit{{queue=\"{Escape(l.Queue)}\"}} {l.KeysAtLimit}\n");
         }
         // This process's own counters and histograms (gantry_process_*): what its worker ran, what its API accepted, what its rescuer took back.
         collector.WriteTo(sb);

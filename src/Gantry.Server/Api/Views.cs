@@ -247,11 +247,15 @@ public sealed record QueueLimitsView(int? Concurrency, int? PerKey, string? Rate
     /// <summary>Most starts of one concurrency key per window (<c>5/s</c>); null for no limit.</summary>
     public string? RatePerKey { get; init; }
 
+    /// <summary>Under a per-key limit, the keys (the jobs without a key counting as one) whose running jobs fill it while more of their jobs wait.</summary>
+    public long KeysAtLimit { get; init; }
+
     internal static QueueLimitsView From(Gantry.Flow.QueueLimitStatus s, long queued) => new(
         s.Limits.Concurrency, s.Limits.PerKey, s.Limits.Rate?.ToString(), s.Running, s.StartedInWindow,
         s.Limits.Concurrency <= s.Running || s.Limits.Rate?.Count <= s.StartedInWindow ? queued : 0)
     {
         RatePerKey = s.Limits.RatePerKey?.ToString(),
+        KeysAtLimit = s.KeysAtLimit,
     };
 
     /// <summary>The limits themselves, as a client of the API reads them.</summary>

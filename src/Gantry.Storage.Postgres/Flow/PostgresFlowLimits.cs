@@ -341,7 +341,12 @@ internal sealed class PostgresFlowLimits(PostgresDatabase db, PostgresLimitedQue
                      THEN l.held + (SELECT coalesce(sum(d.n), 0) FROM queue_held_deltas AS d WHERE d.queue = l.queue AND d.epoch = l.epoch)
                      ELSE (SELECT count(*) FROM jobs AS s WHERE s.queue = l.queue AND s.slot) END,
                    (SELECT coalesce(sum(s.n), 0) FROM queue_starts AS s
-                    WHERE s.queue = l.queue AND l.rate_window_ms IS NOT NULL AND s.at > clock_timestamp() - l.rate_window_ms * interval '1 millisecond')
+                    WHERE s.queue = l.queue AND l.rate_window_ms IS NOT NULL AND s.at > clock_timestamp() - l.rate_window_ms * interval '1 millisecond'),
+                   CASE WHEN l.per_key IS NULL THEN 0 ELSE (
+                     SELECT count(*) FROM (
+                       SELECT s.concurrency_key FROM jobs AS s WHERE s.queue = l.queue AND s.slot
+                       GROUP BY s.concurrency_key HAVING count(*) >= l.per_key) AS f
+                     WHERE EXISTS (SELECT 1 FROM job_ready AS r WHERE r.queue = l.queue AND r.concurrency_key = coalesce(f.concurrency_key, ''))) END
             FROM queue_limits AS l ORDER BY l.queue
             """);
         await using var r = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false);
@@ -350,7 +355,7 @@ internal sealed class PostgresFlowLimits(PostgresDatabase db, PostgresLimitedQue
         {
             var limits = QueueLimits.FromStored(r.GetInt64OrNull(1), r.GetInt64OrNull(2), r.GetInt64OrNull(3), r.GetInt64OrNull(4), r.GetInt64OrNull(5), r.GetInt64OrNull(6));
             if (limits is null) continue;
-            list.Add(new QueueLimitStatus(r.GetString(0), limits, Convert.ToInt64(r.GetValue(7)), Convert.ToInt64(r.GetValue(8))));
+            list.Add(new QueueLimitStatus(r.GetString(0), limits, Convert.ToInt64(r.GetValue(7)), Convert.ToInt64(r.GetValue(8))) { KeysAtLimit = Convert.ToInt64(r.GetValue(9)) });
         }
         return list;
     }, ct);

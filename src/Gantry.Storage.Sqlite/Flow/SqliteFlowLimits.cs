@@ -260,7 +260,14 @@ internal sealed class SqliteFlowLimits(SqliteDatabase db, StoreSignals signals, 
             SELECT l.queue, l.concurrency, l.per_key, l.rate_count, l.rate_window_ms, l.key_rate_count, l.key_rate_window_ms,
                    CASE WHEN NOT {PerKeySql} THEN l.held
                      ELSE (SELECT count(*) FROM jobs AS s WHERE s.queue = l.queue AND s.slot = 1 AND s.state = 'running') END,
-                   (SELECT coalesce(sum(s.n), 0) FROM queue_starts AS s WHERE s.queue = l.queue AND l.rate_window_ms IS NOT NULL AND s.at > @now - l.rate_window_ms)
+                   (SELECT coalesce(sum(s.n), 0) FROM queue_starts AS s WHERE s.queue = l.queue AND l.rate_window_ms IS NOT NULL AND s.at > @now - l.rate_window_ms),
+                   CASE WHEN l.per_key IS NULL THEN 0 ELSE (
+                     SELECT count(*) FROM (
+                       SELECT s.concurrency_key AS k FROM jobs AS s WHERE s.queue = l.queue AND s.slot = 1 AND s.state = 'running'
+                       GROUP BY s.concurrency_key HAVING count(*) >= l.per_key) AS f
+                     WHERE CASE WHEN f.k IS NULL
+                       THEN EXISTS (SELECT 1 FROM jobs AS q WHERE q.state = 'queued' AND q.unkeyed_turn = 1 AND q.queue = l.queue)
+                       ELSE EXISTS (SELECT 1 FROM jobs AS q WHERE q.state = 'queued' AND q.queue = l.queue AND q.concurrency_key = f.k) END) END
             FROM queue_limits AS l ORDER BY l.queue
             """;
         cmd.Parameters.AddWithValue("@now", db.NowMs());
@@ -271,7 +278,7 @@ internal sealed class SqliteFlowLimits(SqliteDatabase db, StoreSignals signals, 
             static long? At(SqliteDataReader r, int i) => r.IsDBNull(i) ? null : r.GetInt64(i);
             var limits = QueueLimits.FromStored(At(r, 1), At(r, 2), At(r, 3), At(r, 4), At(r, 5), At(r, 6));
             if (limits is null) continue;
-            list.Add(new QueueLimitStatus(r.GetString(0), limits, r.GetInt64(7), r.GetInt64(8)));
+            list.Add(new QueueLimitStatus(r.GetString(0), limits, r.GetInt64(7), r.GetInt64(8)) { KeysAtLimit = r.GetInt64(9) });
         }
         return list;
     }, ct);

@@ -104,7 +104,8 @@ let early = null;
 // A queue's flow limits in a few words: "concurrency 10 · per key 2 · 100/s · 4 held back".
 function limitsText(l) {
   return [l.concurrency != null ? `concurrency ${l.concurrency}` : null, l.per_key != null ? `per key ${l.per_key}` : null,
-    l.rate ? `rate ${l.rate}` : null, l.rate_per_key ? `rate per key ${l.rate_per_key}` : null, l.held_back ? `${n(l.held_back)} held back` : null].filter(Boolean).join(' · ');
+    l.rate ? `rate ${l.rate}` : null, l.rate_per_key ? `rate per key ${l.rate_per_key}` : null, l.held_back ? `${n(l.held_back)} held back` : null,
+    l.keys_at_limit ? `${n(l.keys_at_limit)} ${l.keys_at_limit === 1 ? 'key' : 'keys'} at the limit` : null].filter(Boolean).join(' · ');
 }
 
 // Asked for before the session is read (in parallel with it), so that the first view waits for one round trip, not two.
