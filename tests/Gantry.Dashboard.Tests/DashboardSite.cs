@@ -47,7 +47,7 @@ public abstract partial class DashboardSite : IAsyncLifetime
         File.WriteAllText(Path.Combine(_dir.Path, "gantry.json"),
             """{"handlers": {"burn": {"command": ["sh", "-c", "cat >/dev/null; i=0; while [ $i -lt 30000 ]; do i=$((i+1)); done"]}}}""");
         _gantry = GantryProcess.StartDll(_dir.Path, GantryProcess.CliPath,
-            ["run", .. await StoreArgsAsync(), "--listen", "127.0.0.1:0", "--queues", "default:8,mail:2,filters:2,pausable:2,secret:2", .. RunArgs], RunEnv);
+            ["run", .. await StoreArgsAsync(), "--listen", "127.0.0.1:0", "--queues", "default:8,mail:2,filters:2,pausable:2,secret:2,tenants:4", .. RunArgs], RunEnv);
         await _gantry.WaitForOutputAsync("Press Ctrl-C to stop.", Generous);
         Url = ApiLine().Match(_gantry.Stdout).Groups[1].Value;
         Http = new HttpClient { BaseAddress = new Uri(Url), Timeout = Generous };

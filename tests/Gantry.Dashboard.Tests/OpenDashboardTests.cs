@@ -116,6 +116,19 @@ public sealed class OpenDashboardTests(OpenSite site) : IClassFixture<OpenSite>
     }
 
     [Fact]
+    public async Task Queue_PerKeyLimit_TheOverviewSaysWhichKeysItHoldsBack()
+    {
+        // The queue exists (a job due next year) before its limit, so that no job of the key starts before it holds.
+        await site.SubmitAsync("""{"type":"echo","queue":"tenants","payload":{},"run_at":"2099-01-01T00:00:00Z"}""");
+        using (var put = await site.Http.PutAsync("/api/v1/queues/tenants/limits", new StringContent("""{"per_key":1}""", Encoding.UTF8, "application/json")))
+            Assert.Equal(HttpStatusCode.NoContent, put.StatusCode);
+        for (var i = 0; i < 3; i++) await site.SubmitAsync("""{"type":"sleep","queue":"tenants","payload":{"ms":20000},"concurrency_key":"acme"}""");
+        site.Open("#/");
+        site.WaitFor(() => site.Browser.FindElements(By.CssSelector("tr[data-queue='tenants'] .limits")).FirstOrDefault()?.Text is { } text
+            && text.Contains("per key 1", StringComparison.Ordinal) && text.Contains("1 key at the limit", StringComparison.Ordinal), "the key its limit holds back");
+    }
+
+    [Fact]
     public async Task Queue_PausedAndResumedFromTheOverview()
     {
         await site.SubmitAsync("""{"type":"echo","queue":"pausable","payload":{}}""");
