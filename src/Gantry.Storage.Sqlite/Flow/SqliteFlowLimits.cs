@@ -195,10 +195,8 @@ internal sealed class SqliteFlowLimits(SqliteDatabase db, StoreSignals signals, 
                 db.Prepared(limits.IsPerKey ? AdoptMarkedSql : AdoptCountedSql).Bind("@queue", queue).ExecuteNonQuery();
             // Per key, the queue's jobs without a key take turns as one key: marked, so that the claim finds them (over
             // jobs_unkeyed_claim); every job that may still run, as a retry may reopen a dead or cancelled one.
-            if (perKeyBefore is not true && limits.IsPerKey)
-                db.Prepared(MarkUnkeyedSql).Bind("@queue", queue).ExecuteNonQuery();
-            else if (perKeyBefore is true && !limits.IsPerKey)
-                db.Prepared(UnmarkUnkeyedSql).Bind("@queue", queue).ExecuteNonQuery();
+            if ((perKeyBefore is true) != limits.IsPerKey)
+                db.Prepared(limits.IsPerKey ? MarkUnkeyedSql : UnmarkUnkeyedSql).Bind("@queue", queue).ExecuteNonQuery();
             return 0;
         }, ct).ConfigureAwait(false);
         _limited.Invalidate();
