@@ -89,6 +89,9 @@ public abstract class RelationalJobStore : IJobStore
     public Task<IReadOnlyList<QueueLimitStatus>> QueueLimitsListAsync(CancellationToken ct) => _parts.FlowLimits.QueueLimitsListAsync(ct);
 
     /// <inheritdoc/>
+    public Task<QueueKeysPage> QueueKeysListAsync(QueueKeysQuery query, CancellationToken ct) => _parts.FlowLimits.QueueKeysListAsync(query, ct);
+
+    /// <inheritdoc/>
     public Task WorkerRegisterAsync(WorkerRegistration p, CancellationToken ct) => _parts.Workers.WorkerRegisterAsync(p, ct);
 
     /// <inheritdoc/>

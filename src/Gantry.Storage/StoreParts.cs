@@ -144,6 +144,12 @@ public interface IStoreFlowLimits
 
     /// <summary>Every queue with limits, with its running jobs and its starts within the rate's window.</summary>
     Task<IReadOnlyList<QueueLimitStatus>> QueueLimitsListAsync(CancellationToken ct);
+
+    /// <summary>A page of a per-key queue's concurrency keys with jobs queued or running, in key order (the jobs without a
+    /// key first), each with its queued jobs, the slots its running jobs hold and whether the limit holds it back now.
+    /// Throws <see cref="QueueNotFoundException"/> for an unknown queue, <see cref="QueueNotPerKeyException"/> for one
+    /// without a per-key limit or rate per key, <see cref="InvalidInputException"/> for a bad query.</summary>
+    Task<QueueKeysPage> QueueKeysListAsync(QueueKeysQuery query, CancellationToken ct);
 }
 
 /// <summary>The part of <see cref="IJobStore"/> for the worker registry: registration, heartbeats, commands, dead workers.</summary>

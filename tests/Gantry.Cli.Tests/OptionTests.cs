@@ -147,6 +147,8 @@ public sealed partial class OptionTests : IDisposable
         ("queues limit q", "--concurrency", "0"),
         ("queues limit q", "--concurrency", "99999999999"),
         ("queues limit q", "--per-key", "1000001"),
+        ("queues keys q", "--limit", "0"),
+        ("queues keys q", "--limit", "1001"),
     ];
 
     [Fact]

@@ -63,4 +63,63 @@ public sealed class QueueLimitsApiTests : IAsyncLifetime
         Assert.Contains("nowhere", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
         await ApiCalls.ProblemAsync(await Http.DeleteAsync("/api/v1/queues/nowhere/limits"), HttpStatusCode.NotFound);
     }
+
+    [Fact]
+    public async Task Keys_ListedInKeyOrder_WithTheirCounts_PageByPage()
+    {
+        foreach (var key in new[] { "beta", "acme", "acme", null })
+            Assert.Equal(HttpStatusCode.Created, (await Http.PostJsonAsync("/api/v1/jobs",
+                key is null ? """{"type":"echo","queue":"mail"}""" : $$"""{"type":"echo","queue":"mail","concurrency_key":"{{key}}"}""")).StatusCode);
+        Assert.Equal(HttpStatusCode.NoContent, (await PutAsync("mail", """{"per_key": 2, "rate_per_key": "10/m"}""")).StatusCode);
+
+        var page = await ApiCalls.JsonAsync(await Http.GetAsync("/api/v1/queues/mail/keys"));
+        Assert.Equal("mail", page.GetProperty("queue").GetString());
+        Assert.Equal(2, page.GetProperty("per_key").GetInt32());
+        Assert.Equal("10/m", page.GetProperty("rate_per_key").GetString());
+        Assert.False(page.TryGetProperty("next_after", out _));
+        var keys = page.GetProperty("keys").EnumerateArray().ToArray();
+        Assert.Equal([null, "acme", "beta"], keys.Select(k => k.TryGetProperty("key", out var v) ? v.GetString() : null));
+        Assert.Equal([1L, 2, 1], keys.Select(k => k.GetProperty("queued").GetInt64()));
+        Assert.All(keys, k => Assert.Equal(0, k.GetProperty("running").GetInt64()));
+        Assert.All(keys, k => Assert.False(k.GetProperty("at_limit").GetBoolean()));
+        Assert.All(keys, k => Assert.Equal(0, k.GetProperty("started_in_window").GetInt64()));
+
+        // Page by page: the first page ends with the jobs without a key, so the next starts after "".
+        page = await ApiCalls.JsonAsync(await Http.GetAsync("/api/v1/queues/mail/keys?limit=1"));
+        Assert.Equal("", page.GetProperty("next_after").GetString());
+        page = await ApiCalls.JsonAsync(await Http.GetAsync("/api/v1/queues/mail/keys?limit=1&after="));
+        Assert.Equal("acme", Assert.Single(page.GetProperty("keys").EnumerateArray()).GetProperty("key").GetString());
+        page = await ApiCalls.JsonAsync(await Http.GetAsync("/api/v1/queues/mail/keys?limit=1&after=acme"));
+        Assert.Equal("beta", Assert.Single(page.GetProperty("keys").EnumerateArray()).GetProperty("key").GetString());
+        Assert.Empty((await ApiCalls.JsonAsync(await Http.GetAsync("/api/v1/queues/mail/keys?at_limit=true"))).GetProperty("keys").EnumerateArray());
+    }
+
+    [Theory]
+    [InlineData("mail/keys?limit=0", HttpStatusCode.BadRequest, "limit")]
+    [InlineData("mail/keys?limit=1001", HttpStatusCode.BadRequest, "limit")]
+    [InlineData("mail/keys?limit=ten", HttpStatusCode.BadRequest, "limit")]
+    [InlineData("mail/keys?at_limit=maybe", HttpStatusCode.BadRequest, "at_limit")]
+    [InlineData("mail/keys?after=%00", HttpStatusCode.BadRequest, "after")]
+    [InlineData("mail/keys?keys=acme", HttpStatusCode.BadRequest, "keys")]
+    [InlineData("mail/keys?limit=1&limit=2", HttpStatusCode.BadRequest, "limit")]
+    [InlineData("bad%20name/keys", HttpStatusCode.BadRequest, "name")]
+    [InlineData("nowhere/keys", HttpStatusCode.NotFound, "name")]
+    [InlineData("plain/keys", HttpStatusCode.Conflict, "name")]
+    public async Task Keys_BadQuery_4xxNamingTheField(string path, HttpStatusCode status, string field)
+    {
+        Assert.Equal(HttpStatusCode.Created, (await Http.PostJsonAsync("/api/v1/jobs", """{"type":"echo","queue":"mail","concurrency_key":"acme"}""")).StatusCode);
+        Assert.Equal(HttpStatusCode.Created, (await Http.PostJsonAsync("/api/v1/jobs", """{"type":"echo","queue":"plain","concurrency_key":"acme"}""")).StatusCode);
+        Assert.Equal(HttpStatusCode.NoContent, (await PutAsync("mail", """{"per_key": 2}""")).StatusCode);
+        var problem = await ApiCalls.ProblemAsync(await Http.GetAsync($"/api/v1/queues/{path}"), status);
+        Assert.Equal(field, problem.GetProperty("field").GetString());
+    }
+
+    [Fact]
+    public async Task Keys_AfterLongerThanAnyKey_400()
+    {
+        Assert.Equal(HttpStatusCode.Created, (await Http.PostJsonAsync("/api/v1/jobs", """{"type":"echo","queue":"mail","concurrency_key":"acme"}""")).StatusCode);
+        Assert.Equal(HttpStatusCode.NoContent, (await PutAsync("mail", """{"per_key": 2}""")).StatusCode);
+        var problem = await ApiCalls.ProblemAsync(await Http.GetAsync($"/api/v1/queues/mail/keys?after={new string('k', 256)}"), HttpStatusCode.BadRequest);
+        Assert.Equal("after", problem.GetProperty("field").GetString());
+    }
 }

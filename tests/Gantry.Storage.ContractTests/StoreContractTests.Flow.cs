@@ -158,6 +158,72 @@ public abstract partial class StoreContractTests
     }
 
     [Fact]
+    public async Task QueueKeys_EachKeysQueuedAndRunningJobs_InByteOrder_PageByPage_AndWhichTheLimitHoldsBack()
+    {
+        await EnqueueManyAsync(3, key: "a");
+        await EnqueueManyAsync(1, key: "b");
+        await EnqueueManyAsync(2, key: "c");
+        await EnqueueManyAsync(1, key: "\u00e9"); // é: after every ASCII key in UTF-8 byte order
+        await EnqueueManyAsync(2);
+        await EnqueueManyAsync(2, queue: "other", key: "a");
+        await Assert.ThrowsAsync<QueueNotPerKeyException>(() => Store.QueueKeysListAsync(new QueueKeysQuery("default"), Ct));
+        await Assert.ThrowsAsync<QueueNotFoundException>(() => Store.QueueKeysListAsync(new QueueKeysQuery("nowhere"), Ct));
+        Assert.Equal("limit", (await Assert.ThrowsAsync<InvalidInputException>(() => Store.QueueKeysListAsync(new QueueKeysQuery("default") { Limit = 0 }, Ct))).Field);
+        Assert.Equal("after", (await Assert.ThrowsAsync<InvalidInputException>(() =>
+            Store.QueueKeysListAsync(new QueueKeysQuery("default") { After = new string('k', 256) }, Ct))).Field);
+        await LimitAsync(new QueueLimits { PerKey = 1 });
+
+        var page = await Store.QueueKeysListAsync(new QueueKeysQuery("default"), Ct);
+        Assert.Equal(1, page.Limits.PerKey);
+        Assert.Equal([new(null, 2, 0, false), new("a", 3, 0, false), new("b", 1, 0, false), new("c", 2, 0, false), new("\u00e9", 1, 0, false)], page.Keys);
+        Assert.Null(page.NextAfter);
+
+        // One job of each key runs (the jobs without a key are one key): the keys with more waiting are at the limit.
+        var claimed = await ClaimAsync(limit: 10);
+        Assert.Equal(5, claimed.Count);
+        QueueKeyStatus[] all = [new(null, 1, 1, true), new("a", 2, 1, true), new("b", 0, 1, false), new("c", 1, 1, true), new("\u00e9", 0, 1, false)];
+        Assert.Equal(all, (await Store.QueueKeysListAsync(new QueueKeysQuery("default"), Ct)).Keys);
+        Assert.Equal(3L, Assert.Single(await Store.QueueLimitsListAsync(Ct), l => l.Queue == "default").KeysAtLimit);
+
+        // Page by page, each page's NextAfter asks for the next ("" is just after the jobs without a key).
+        Assert.Equal(all, await AllPagesAsync(new QueueKeysQuery("default") { Limit = 2 }, [2, 2, 1]));
+        Assert.Equal(all.Where(k => k.AtLimit), await AllPagesAsync(new QueueKeysQuery("default") { Limit = 1, AtLimitOnly = true }, [1, 1, 1, 0]));
+        Assert.Equal(all[1..], (await Store.QueueKeysListAsync(new QueueKeysQuery("default") { After = "" }, Ct)).Keys);
+
+        // A key with nothing queued or running is gone.
+        foreach (var job in claimed)
+            if ((await GetAsync(job.Id)).ConcurrencyKey == "b") Assert.True(await SucceedAsync(job));
+        Assert.DoesNotContain((await Store.QueueKeysListAsync(new QueueKeysQuery("default"), Ct)).Keys, k => k.Key == "b");
+
+        async Task<List<QueueKeyStatus>> AllPagesAsync(QueueKeysQuery query, int[] sizes)
+        {
+            var keys = new List<QueueKeyStatus>();
+            foreach (var size in sizes)
+            {
+                var p = await Store.QueueKeysListAsync(query, Ct);
+                Assert.Equal(size, p.Keys.Count);
+                keys.AddRange(p.Keys);
+                if (p.NextAfter is null) break;
+                query = query with { After = p.NextAfter };
+            }
+            return keys;
+        }
+    }
+
+    [Fact]
+    public async Task QueueKeys_UnderARatePerKey_CountEachKeysStartsInTheWindow()
+    {
+        await EnqueueManyAsync(3, key: "a");
+        await EnqueueManyAsync(1, key: "b");
+        await LimitAsync(new QueueLimits { RatePerKey = new QueueRate(2, TimeSpan.FromHours(1)) });
+        Assert.Equal(3, (await ClaimAsync(limit: 10)).Count);
+
+        var page = await Store.QueueKeysListAsync(new QueueKeysQuery("default"), Ct);
+        Assert.Equal([new("a", 1, 2, false) { StartedInWindow = 2 }, new("b", 0, 1, false) { StartedInWindow = 1 }], page.Keys);
+        Assert.Empty((await Store.QueueKeysListAsync(new QueueKeysQuery("default") { AtLimitOnly = true }, Ct)).Keys); // no per-key limit to fill
+    }
+
+    [Fact]
     public async Task QueueLimits_Fairness_SmallKeyStartsWithinOneClaimBehindABigKeysBacklog()
     {
         // The bound: a job of a key running r jobs goes before every job that would be another key's (r+2)th, so a

@@ -16,6 +16,7 @@ internal static class QueuesCommand
         command.Subcommands.Add(QueueRetentionCommand.Create());
         command.Subcommands.Add(Pause("resume", "Resume a paused queue", (s, q, ct) => s.QueueResumeAsync(q, ct), "resumed"));
         command.Subcommands.Add(Limit());
+        command.Subcommands.Add(Keys());
         command.SetHandler(async (parse, ct) =>
         {
             GantryConfig.Load(parse.GetValue(config));
@@ -95,6 +96,54 @@ internal static class QueuesCommand
             };
             await store.QueueLimitsSetAsync(q, limits, ct).ConfigureAwait(false);
             Console.Out.WriteLine($"queue {q}: {limits}");
+            return Cli.Ok;
+        });
+        return command;
+    }
+
+    /// <summary><c>gantry queues keys NAME [--at-limit] [--after KEY] [--limit N]</c>: a per-key queue's keys, which of them its limit holds back.</summary>
+    private static Command Keys()
+    {
+        var queue = new Argument<string>("queue") { Description = "The queue's name (limited per key)" };
+        var atLimit = new Option<bool>("--at-limit") { Description = "Only the keys the per-key limit holds back now: their running jobs fill it while more wait" };
+        var after = new Option<string?>("--after") { Description = "Only keys after this one (the next page: what the last page ended with)" };
+        var limit = CliOptions.Count("--limit", "At most this many keys", Flow.QueueKeysQuery.DefaultLimit, least: 1, most: Flow.QueueKeysQuery.MaxLimit);
+        var json = CliOptions.Json();
+        var location = CliOptions.Control();
+        var command = new Command("keys", "List a per-key queue's concurrency keys with jobs queued or running, in key order: each key's queued and running jobs, and whether the limit holds it back")
+            { queue, atLimit, after, limit, json, location };
+        command.SetHandler(async (parse, ct) =>
+        {
+            var query = new Flow.QueueKeysQuery(parse.GetValue(queue)!) { After = parse.GetValue(after), Limit = parse.GetValue(limit), AtLimitOnly = parse.GetValue(atLimit) };
+            try
+            {
+                query.Validated();
+            }
+            catch (InvalidInputException e) when (e.Where == "name" || e.Where == "after")
+            {
+                throw new InvalidInputException(e.Where == "name" ? "queue" : "--after", e.Problem);
+            }
+            await using var store = await location.OpenAsync(parse, createIfMissing: false, ct).ConfigureAwait(false);
+            var page = await store.QueueKeysListAsync(query, ct).ConfigureAwait(false);
+            if (parse.GetValue(json))
+            {
+                Cli.WriteJson(page, Cli.Json.QueueKeysView);
+                return Cli.Ok;
+            }
+            var limits = string.Join(", ", new[] { page.PerKey is { } k ? $"per key {k}" : null, page.RatePerKey is { } r ? $"rate per key {r}" : null }.OfType<string>());
+            if (page.Keys.Length == 0)
+            {
+                Console.Out.WriteLine(query.AtLimitOnly ? $"queue {page.Queue} ({limits}): no key at its limit" : $"queue {page.Queue} ({limits}): no key has jobs queued or running");
+                return Cli.Ok;
+            }
+            string[] header = page.RatePerKey is null ? ["KEY", "QUEUED", "RUNNING", "AT LIMIT"] : ["KEY", "QUEUED", "RUNNING", "STARTED IN WINDOW", "AT LIMIT"];
+            Console.Out.Write(JobText.Table(header, page.Keys.Select(k => page.RatePerKey is null
+                ? new[] { k.Key ?? "(no key)", $"{k.Queued}", $"{k.Running}", k.AtLimit ? "yes" : "-" }
+                : [k.Key ?? "(no key)", $"{k.Queued}", $"{k.Running}", $"{k.StartedInWindow}", k.AtLimit ? "yes" : "-"]).ToArray()));
+            // --after=VALUE, so that a key starting with '-' is not read as an option; an empty one (just after the jobs
+            // without a key) as its own word, which the parser takes.
+            if (page.NextAfter is { } next)
+                Console.Out.WriteLine($"more: gantry queues keys {page.Queue} {(next.Length == 0 ? "--after ''" : $"--after='{next.Replace("'", "'\\''", StringComparison.Ordinal)}'")}");
             return Cli.Ok;
         });
         return command;

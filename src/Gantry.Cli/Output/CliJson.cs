@@ -16,6 +16,7 @@ namespace Gantry.Cli.Output;
 [JsonSerializable(typeof(LogLineView[]))]
 [JsonSerializable(typeof(SubmitView[]))]
 [JsonSerializable(typeof(QueueView[]))]
+[JsonSerializable(typeof(QueueKeysView))]
 [JsonSerializable(typeof(WorkerView[]))]
 [JsonSerializable(typeof(WorkflowView))]
 [JsonSerializable(typeof(WorkflowSummaryView[]))]

@@ -187,6 +187,15 @@ public sealed class ApiControl : IGantryControl
         SendAsync<object>(HttpMethod.Delete, $"api/v1/queues/{Uri.EscapeDataString(queue)}/limits", null, null, ct);
 
     /// <inheritdoc/>
+    public Task<QueueKeysView> QueueKeysListAsync(Gantry.Flow.QueueKeysQuery query, CancellationToken ct)
+    {
+        query = query.Validated();
+        var path = $"api/v1/queues/{Uri.EscapeDataString(query.Queue)}/keys?limit={query.Limit}"
+            + (query.After is { } after ? $"&after={Uri.EscapeDataString(after)}" : "") + (query.AtLimitOnly ? "&at_limit=true" : "");
+        return SendAsync(HttpMethod.Get, path, null, ApiJson.Default.QueueKeysView, ct);
+    }
+
+    /// <inheritdoc/>
     public async Task<IReadOnlyList<WorkerView>> WorkerListAsync(bool all, CancellationToken ct) =>
         await SendAsync(HttpMethod.Get, all ? "api/v1/workers?all=true" : "api/v1/workers", null, ApiJson.Default.WorkerViewArray, ct).ConfigureAwait(false);
 
@@ -310,6 +319,7 @@ internal sealed record Problem(string? Title, string? Detail, int? Status, strin
 [JsonSerializable(typeof(CancelView))]
 [JsonSerializable(typeof(LogLineView[]))]
 [JsonSerializable(typeof(QueueView[]))]
+[JsonSerializable(typeof(QueueKeysView))]
 [JsonSerializable(typeof(WorkerView[]))]
 [JsonSerializable(typeof(Problem))]
 [JsonSerializable(typeof(WorkflowSubmitView))]

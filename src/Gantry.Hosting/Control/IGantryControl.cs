@@ -60,6 +60,8 @@ public interface IGantryControl : IAsyncDisposable
     Task QueueLimitsSetAsync(string queue, Gantry.Flow.QueueLimits limits, CancellationToken ct);
     /// <summary>Removes a queue's flow limits.</summary>
     Task QueueLimitsClearAsync(string queue, CancellationToken ct);
+    /// <summary>A page of a per-key queue's concurrency keys, each with its queued and running jobs and whether the limit holds it back.</summary>
+    Task<QueueKeysView> QueueKeysListAsync(Gantry.Flow.QueueKeysQuery query, CancellationToken ct);
 
     /// <summary>Live workers (and any holding jobs); with <paramref name="all"/>, stopped and dead ones too.</summary>
     Task<IReadOnlyList<WorkerView>> WorkerListAsync(bool all, CancellationToken ct);

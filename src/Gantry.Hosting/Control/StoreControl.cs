@@ -91,6 +91,9 @@ public sealed class StoreControl(IJobStore store, TimeProvider? time = null) : I
         AuditedAsync("queues.limits_set", $"queue {queue}", store.QueueLimitsSetAsync(queue, limits, ct), ct);
     /// <inheritdoc/>
     public Task QueueLimitsClearAsync(string queue, CancellationToken ct) => AuditedAsync("queues.limits_clear", $"queue {queue}", store.QueueLimitsClearAsync(queue, ct), ct);
+    /// <inheritdoc/>
+    public async Task<QueueKeysView> QueueKeysListAsync(Gantry.Flow.QueueKeysQuery query, CancellationToken ct) =>
+        QueueKeysView.From(await store.QueueKeysListAsync(query, ct).ConfigureAwait(false));
 
     /// <inheritdoc/>
     public async Task<IReadOnlyList<WorkerView>> WorkerListAsync(bool all, CancellationToken ct) => await WorkerView.ListAsync(store, all, ct).ConfigureAwait(false);

@@ -27,6 +27,7 @@ namespace Gantry.Server.Api;
 [JsonSerializable(typeof(JobDocument))]
 // Queues, workers, the overview and the audit log.
 [JsonSerializable(typeof(QueueView[]))]
+[JsonSerializable(typeof(QueueKeysView))]
 [JsonSerializable(typeof(QueuesAndWorkersEndpoints.QueueLimitsBody))]
 [JsonSerializable(typeof(WorkerView[]))]
 [JsonSerializable(typeof(WorkerCommandView))]

@@ -18,6 +18,7 @@ internal static class ApiProblems
         WorkerNotFoundException e => Problem(StatusCodes.Status404NotFound, "No such worker", e.Message),
         ScheduleNotFoundException e => Problem(StatusCodes.Status404NotFound, "No such schedule", e.Message),
         Gantry.Flow.QueueNotFoundException e => Problem(StatusCodes.Status404NotFound, "No such queue", e.Message, "name"),
+        Gantry.Flow.QueueNotPerKeyException e => Problem(StatusCodes.Status409Conflict, "Not a per-key queue", e.Message, "name"),
         IllegalTransitionException e => Problem(StatusCodes.Status409Conflict, "Not allowed in this state", e.Message),
         RequestTooLargeException e => Problem(StatusCodes.Status413PayloadTooLarge, "Request too large", e.Message),
         StoreUnavailableException e => Problem(StatusCodes.Status503ServiceUnavailable, "Store unavailable", e.Message),

@@ -30,6 +30,20 @@ internal static class QueuesAndWorkersEndpoints
         queues.MapDelete("/{name}/limits", (string name, IJobStore store, CancellationToken ct) => Queue(name, store.QueueLimitsClearAsync, ct))
             .WithName("ClearQueueLimits").Produces(StatusCodes.Status204NoContent).ProducesProblem(StatusCodes.Status404NotFound)
             .WithSummary("Remove a queue's flow limits").WithMetadata(new RequiredScope(ApiScope.Admin));
+        queues.MapGet("/{name}/keys", async (string name, string? after, string? limit, string? at_limit, IJobStore store, CancellationToken ct) =>
+            {
+                var query = new QueueKeysQuery(name)
+                {
+                    After = after,
+                    Limit = ApiQuery.Int(limit, "limit", 1, QueueKeysQuery.MaxLimit) ?? QueueKeysQuery.DefaultLimit,
+                    AtLimitOnly = ApiQuery.Bool(at_limit, "at_limit"),
+                };
+                return TypedResults.Ok(QueueKeysView.From(await store.QueueKeysListAsync(query, ct).ConfigureAwait(false)));
+            })
+            .WithName("ListQueueKeys").ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status409Conflict)
+            .WithSummary("A per-key queue's concurrency keys with jobs queued or running, in key order (the jobs without a key first): each key's queued and running jobs and whether the per-key limit holds it back; ?after= a page's next_after, ?limit= 1 to 1000 (100), ?at_limit=true only the keys held back")
+            .WithMetadata(new RequiredScope(ApiScope.Read), new AcceptsQuery("after", "limit", "at_limit"));
         queues.MapPost("/{name}/pause", (string name, IJobStore store, CancellationToken ct) => Queue(name, store.QueuePauseAsync, ct))
             .WithName("PauseQueue").Produces(StatusCodes.Status204NoContent).WithSummary("Pause a queue: nothing is claimed from it until resumed").WithMetadata(new RequiredScope(ApiScope.Admin));
         queues.MapPost("/{name}/resume", (string name, IJobStore store, CancellationToken ct) => Queue(name, store.QueueResumeAsync, ct))

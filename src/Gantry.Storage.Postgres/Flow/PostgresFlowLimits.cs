@@ -7,7 +7,7 @@ using static Gantry.Storage.Postgres.PostgresDatabase;
 namespace Gantry.Storage.Postgres;
 
 /// <summary>Queue flow limits: their settings, and the limited claim's statements (run by <see cref="PostgresClaims"/>). A change invalidates <paramref name="limited"/>, which claims read.</summary>
-internal sealed class PostgresFlowLimits(PostgresDatabase db, PostgresLimitedQueues limited) : IStoreFlowLimits
+internal sealed partial class PostgresFlowLimits(PostgresDatabase db, PostgresLimitedQueues limited) : IStoreFlowLimits
 {
     // Jobs without a key of a per-key queue take turns as one key: their ready rows carry the key '' (PostgresSchema
     // migration 24), set by the triggers that add ready rows as the limits are then. A setting that turns the queue to per

@@ -8,7 +8,7 @@ namespace Gantry.Storage.Sqlite;
 /// Queue limits (concurrency, per key, rate): their settings, which queues have them as the claim sees them, and the
 /// claim of a limited queue inside the claim's write transaction (reading rows with the claim's <paramref name="reader"/>).
 /// </summary>
-internal sealed class SqliteFlowLimits(SqliteDatabase db, StoreSignals signals, ClaimedJobReader reader) : IStoreFlowLimits
+internal sealed partial class SqliteFlowLimits(SqliteDatabase db, StoreSignals signals, ClaimedJobReader reader) : IStoreFlowLimits
 {
     /// <summary>
     /// The claim of a per-key queue's chosen jobs (@seqs, a JSON array; <see cref="SqliteKeyWalk"/>), each marked as holding
