@@ -22,9 +22,11 @@ public sealed record JobFilter
     public string? Type { get; init; }
     /// <summary>Only jobs carrying every one of these tags (key and value equal); no tag filter when null or empty.</summary>
     public IReadOnlyDictionary<string, string>? Tags { get; init; }
+    /// <summary>Only jobs with this concurrency key; any when null.</summary>
+    public string? ConcurrencyKey { get; init; }
 
     /// <summary>True when no filter is set: a bulk action refuses it (it would take every job).</summary>
-    public bool IsEmpty => State is null && Queue is null && Type is null && (Tags is null || Tags.Count == 0);
+    public bool IsEmpty => State is null && Queue is null && Type is null && (Tags is null || Tags.Count == 0) && ConcurrencyKey is null;
 
     /// <summary>"queue=emails type=mail state=dead", for people and the audit log.</summary>
     public string Describe() => string.Join(' ', new[]
@@ -32,6 +34,7 @@ public sealed record JobFilter
         Queue is null ? null : $"queue={Queue}",
         Type is null ? null : $"type={Type}",
         State is null ? null : $"state={State.Value.ToText()}",
+        ConcurrencyKey is null ? null : $"concurrency_key={ConcurrencyKey}",
     }.Concat(Tags?.Select(t => $"tag:{t.Key}={t.Value}") ?? []).Where(x => x is not null));
 }
 
@@ -72,7 +75,8 @@ public static class JobBulk
     /// <summary>The filter with its state checked against the action (field names as on the API: state, max).</summary>
     public static JobBulkParams Validated(JobBulkParams p)
     {
-        if (p.Filter.IsEmpty) throw new InvalidInputException("state", "give at least one of state, queue, type and tags");
+        if (p.Filter.IsEmpty) throw new InvalidInputException("state", "give at least one of state, queue, type, tags and concurrency_key");
+        if (p.Filter.ConcurrencyKey is { } key) Gantry.Protocol.JobDraft.CheckConcurrencyKey(key, "concurrency_key");
         var from = JobStateMachine.From(Transition(p.Action));
         if (p.Filter.State is { } s && !from.Contains(s))
             throw new InvalidInputException("state", $"{p.Action.ToString().ToLowerInvariant()} acts only on {string.Join(", ", from.Select(x => x.ToText()))} jobs, not {s.ToText()}");

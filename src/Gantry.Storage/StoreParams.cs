@@ -124,6 +124,8 @@ public sealed record JobListParams
     public IReadOnlyDictionary<string, string>? Tags { get; init; }
     /// <summary>Only jobs this text finds (<see cref="JobSearch"/>): an exact id, an exact idempotency key, or a type prefix.</summary>
     public string? Search { get; init; }
+    /// <summary>Only jobs with this concurrency key.</summary>
+    public string? ConcurrencyKey { get; init; }
 }
 
 /// <summary>What a cancel did.</summary>

@@ -57,7 +57,32 @@ public sealed class QueueKeysCliTests : IDisposable
             Assert.Equal("gantry: unknown queue 'nowhere' (no job has been submitted to it)", stderr.Trim());
             (code, _, stderr) = await GantryProcess.RunAsync(_dir.Path, null, ["queues", "keys", "default", "--after", new string('k', 300), .. link]);
             Assert.Equal(1, code);
-            Assert.Equal("gantry: --after: must be at most 255 characters (a concurrency key)", stderr.Trim());
+            Assert.Equal("gantry: --after: must be 1 to 255 characters", stderr.Trim());
         }
+    }
+
+    [Fact]
+    public async Task JobsListAndCancel_ByConcurrencyKey_OnTheStoreAndThroughAServer()
+    {
+        var acme = await QuickRun.SubmitAsync(_dir, "noop", "--concurrency-key", "acme", "--allow-unknown-type");
+        var beta = await QuickRun.SubmitAsync(_dir, "noop", "--concurrency-key", "beta", "--allow-unknown-type");
+        var acme2 = await QuickRun.SubmitAsync(_dir, "noop", "--concurrency-key", "acme", "--allow-unknown-type", "--queue", "other");
+        await using var server = GantryProcess.Start(_dir.Path, "server", "--db", _dir.Db, "--listen", "127.0.0.1:0");
+        await server.WaitForOutputAsync("Press Ctrl-C to stop.", Generous);
+
+        foreach (var link in new[] { new[] { "--db", _dir.Db }, ["--server", server.ApiUrl] })
+        {
+            var listed = JsonDocument.Parse(await OkAsync(["jobs", "list", "--concurrency-key", "acme", "--json", .. link])).RootElement;
+            Assert.Equal([acme2.ToString(), acme.ToString()], listed.EnumerateArray().Select(j => j.GetProperty("id").GetString()));
+            var (code, stdout, stderr) = await GantryProcess.RunAsync(_dir.Path, null, ["jobs", "list", "--concurrency-key", "", .. link]);
+            Assert.Equal((2, ""), (code, stdout));
+            Assert.StartsWith("gantry: --concurrency-key: must be 1 to 255 characters", stderr, StringComparison.Ordinal);
+        }
+        Assert.Contains("cancel: 1 jobs in queue default with concurrency key acme (dry run)",
+            await OkAsync("jobs", "cancel", "--queue", "default", "--concurrency-key", "acme", "--dry-run", "--server", server.ApiUrl), StringComparison.Ordinal);
+        await OkAsync("jobs", "cancel", "--concurrency-key", "acme", "--server", server.ApiUrl);
+        var states = JsonDocument.Parse(await OkAsync("jobs", "list", "--json", "--db", _dir.Db)).RootElement.EnumerateArray()
+            .ToDictionary(j => j.GetProperty("id").GetString()!, j => j.GetProperty("state").GetString());
+        Assert.Equal(("cancelled", "queued", "cancelled"), (states[acme.ToString()], states[beta.ToString()], states[acme2.ToString()]));
     }
 }

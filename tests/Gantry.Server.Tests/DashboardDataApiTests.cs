@@ -64,6 +64,30 @@ public sealed class DashboardDataApiTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ListAndBulkCancel_ByConcurrencyKey_OnlyThatKeysJobs_AuditedWithIt()
+    {
+        var acme = new NewJob { Id = JobIds.New(), Type = "mail", Queue = "emails", ConcurrencyKey = "acme" };
+        var beta = new NewJob { Id = JobIds.New(), Type = "mail", Queue = "emails", ConcurrencyKey = "beta" };
+        await _server.Store.JobEnqueueManyAsync(new JobEnqueueParams([acme, beta]), Ct);
+
+        var listed = await JsonAsync(await SendAsync(HttpMethod.Get, "/api/v1/jobs?concurrency_key=acme", token: "reader-token"));
+        Assert.Equal(acme.Id.ToString(), Assert.Single(listed.GetProperty("jobs").EnumerateArray()).GetProperty("id").GetString());
+        var cancelled = await JsonAsync(await SendAsync(HttpMethod.Post, "/api/v1/jobs/bulk/cancel", """{"queue":"emails","concurrency_key":"acme"}"""));
+        Assert.Equal(1, cancelled.GetProperty("touched").GetInt64());
+        Assert.Equal(JobState.Cancelled, (await _server.Store.JobGetAsync(acme.Id, Ct))!.State);
+        Assert.Equal(JobState.Queued, (await _server.Store.JobGetAsync(beta.Id, Ct))!.State);
+        var entry = (await JsonAsync(await SendAsync(HttpMethod.Get, "/api/v1/audit", token: "reader-token"))).GetProperty("entries")[0];
+        Assert.Equal("queue=emails concurrency_key=acme", entry.GetProperty("target").GetString());
+
+        foreach (var query in new[] { "concurrency_key=", $"concurrency_key={new string('k', 256)}", "concurrency_key=%00" })
+            Assert.Equal("concurrency_key", (await ProblemAsync(await SendAsync(HttpMethod.Get, $"/api/v1/jobs?{query}", token: "reader-token"), HttpStatusCode.BadRequest))
+                .GetProperty("field").GetString());
+        foreach (var body in new[] { """{"concurrency_key":""}""", """{"concurrency_key":"a\u0000b"}""" })
+            Assert.Equal("concurrency_key", (await ProblemAsync(await SendAsync(HttpMethod.Post, "/api/v1/jobs/bulk/cancel", body), HttpStatusCode.BadRequest))
+                .GetProperty("field").GetString());
+    }
+
+    [Fact]
     public async Task BulkRetry_PreviewThenActThenAudited()
     {
         var mail = new List<Guid>();

@@ -26,6 +26,34 @@ public abstract partial class StoreContractTests
     }
 
     [Fact]
+    public async Task JobList_AndBulkCancel_ByConcurrencyKey_OnlyThatKeysJobs()
+    {
+        var acme = new List<Guid>();
+        foreach (var (queue, key) in new[] { ("default", "acme"), ("default", "beta"), ("other", "acme"), ("default", (string?)null), ("default", "acme") })
+        {
+            var id = await EnqueueAsync(Job(queue: queue) with { ConcurrencyKey = key });
+            if (key == "acme") acme.Add(id);
+        }
+        acme.Reverse(); // newest first
+
+        Assert.Equal(acme, (await Store.JobListAsync(new JobListParams { ConcurrencyKey = "acme" }, Ct)).Select(j => j.Id));
+        Assert.Equal([acme[0], acme[2]], (await Store.JobListAsync(new JobListParams { ConcurrencyKey = "acme", Queue = "default", State = JobState.Queued }, Ct)).Select(j => j.Id));
+        var page = await Store.JobListAsync(new JobListParams { ConcurrencyKey = "acme", Limit = 1 }, Ct);
+        Assert.Equal([acme[1]], (await Store.JobListAsync(new JobListParams { ConcurrencyKey = "acme", Limit = 1, Before = page[0].Id }, Ct)).Select(j => j.Id));
+        Assert.Equal([acme[2]], (await Store.JobListAsync(new JobListParams { ConcurrencyKey = "acme", Search = acme[2].ToString() }, Ct)).Select(j => j.Id));
+        Assert.Empty(await Store.JobListAsync(new JobListParams { ConcurrencyKey = "nobody" }, Ct));
+
+        var filter = new JobFilter { ConcurrencyKey = "acme", Queue = "default" };
+        Assert.Equal("queue=default concurrency_key=acme", filter.Describe());
+        Assert.Equal(2, (await Store.JobBulkAsync(new JobBulkParams(JobBulkAction.Cancel, filter, DryRun: true), Ct)).Matched);
+        Assert.Equal(2, (await Store.JobBulkAsync(new JobBulkParams(JobBulkAction.Cancel, filter), Ct)).Touched);
+        Assert.Equal([JobState.Cancelled, JobState.Queued, JobState.Cancelled], await Task.WhenAll(acme.Select(async id => (await GetAsync(id)).State)));
+        Assert.Equal("concurrency_key", (await Assert.ThrowsAsync<InvalidInputException>(() =>
+            Store.JobBulkAsync(new JobBulkParams(JobBulkAction.Cancel, new JobFilter { ConcurrencyKey = "" }), Ct))).Field);
+        await AssertCountsExactAsync();
+    }
+
+    [Fact]
     public async Task JobList_Search_IdKeyOrTypePrefix()
     {
         var mail = await EnqueueAsync(Job(type: "mail.send"));

@@ -50,10 +50,11 @@ internal static class JobsCommand
         var before = new Option<Guid?>("--before") { Description = "Only jobs older than this job id (paging)", HelpName = "id" };
         var tags = CliOptions.Tags("--tag", "Only jobs with this tag (repeat it: all must match), e.g. --tag team=billing");
         var search = new Option<string?>("--search") { Description = "Only the job with this id or idempotency key, or jobs whose type starts with this text", HelpName = "text" };
+        var concurrencyKey = CliOptions.ConcurrencyKeyFilter();
         var json = CliOptions.Json();
         var location = CliOptions.Control();
         var config = CliOptions.Config();
-        var command = new Command("list", "List jobs, newest first") { state, queue, type, tags, search, limit, before, json, location, config };
+        var command = new Command("list", "List jobs, newest first") { state, queue, type, tags, concurrencyKey, search, limit, before, json, location, config };
         command.SetHandler(async (parse, ct) =>
         {
             var n = parse.GetValue(limit);
@@ -64,6 +65,7 @@ internal static class JobsCommand
             {
                 State = parse.GetValue(state), Queue = parse.GetValue(queue), Type = parse.GetValue(type), Limit = n, Before = parse.GetValue(before),
                 Tags = parse.GetValue(tags), Search = parse.GetValue(search) is { Length: 0 } ? throw new InvalidInputException("--search", "must not be empty") : parse.GetValue(search),
+                ConcurrencyKey = parse.GetValue(concurrencyKey),
             }, ct).ConfigureAwait(false);
             if (parse.GetValue(json)) Cli.WriteJson(jobs.Select(j => JobView.From(j, withErrors: false)).ToArray(), Cli.Json.JobViewArray);
             else Console.Out.Write(JobText.List(jobs, DateTimeOffset.UtcNow));
@@ -107,7 +109,7 @@ internal static class JobsCommand
         var config = CliOptions.Config();
         var now = new Option<bool>("--now") { Description = "Do not wait for the cancel grace period: the handler's token fires and its process tree is killed at once" };
         var command = new Command("cancel", "Cancel a job: a waiting job ends at once, a running one is stopped by its worker. " +
-            "Without an id, cancel every job a filter matches (--state, --queue, --type, --tag), oldest first; --dry-run counts them") { id, now, location, config };
+            "Without an id, cancel every job a filter matches (--state, --queue, --type, --tag, --concurrency-key), oldest first; --dry-run counts them") { id, now, location, config };
         filters.AddTo(command);
         command.SetHandler(async (parse, ct) =>
         {
@@ -146,6 +148,7 @@ internal static class JobsCommand
         public Option<string?> Queue { get; } = new("--queue", "-q") { Description = "Only jobs in this queue", HelpName = "name" };
         public Option<string?> Type { get; } = new("--type", "-t") { Description = "Only jobs of this type", HelpName = "type" };
         public Option<IReadOnlyDictionary<string, string>> Tags { get; } = CliOptions.Tags("--tag", "Only jobs with this tag (repeat it: all must match)");
+        public Option<string?> ConcurrencyKey { get; } = CliOptions.ConcurrencyKeyFilter();
         public Option<bool> DryRun { get; } = new("--dry-run") { Description = "Only count the jobs the action would take" };
         public Option<int> Max { get; } = new("--batch") { Description = "Jobs per call (1 to 10000); calls go on until none is left", DefaultValueFactory = _ => JobBulk.DefaultMax, HelpName = "n" };
 
@@ -155,6 +158,7 @@ internal static class JobsCommand
             command.Options.Add(Queue);
             command.Options.Add(Type);
             command.Options.Add(Tags);
+            command.Options.Add(ConcurrencyKey);
             command.Options.Add(DryRun);
             command.Options.Add(Max);
         }
@@ -162,13 +166,14 @@ internal static class JobsCommand
         public JobFilter Filter(ParseResult parse) => new()
         {
             State = parse.GetValue(State), Queue = parse.GetValue(Queue), Type = parse.GetValue(Type), Tags = parse.GetValue(Tags),
+            ConcurrencyKey = parse.GetValue(ConcurrencyKey),
         };
 
         /// <summary>With an id, a filter flag means a mistake: refused rather than ignored.</summary>
         public void RequireNone(ParseResult parse)
         {
             if (!Filter(parse).IsEmpty || parse.GetValue(DryRun))
-                throw new InvalidInputException("id", "give either a job id or filter flags (--state, --queue, --type, --tag, --dry-run), not both");
+                throw new InvalidInputException("id", "give either a job id or filter flags (--state, --queue, --type, --tag, --concurrency-key, --dry-run), not both");
         }
     }
 
@@ -178,7 +183,7 @@ internal static class JobsCommand
     private static async Task<int> BulkAsync(JobBulkAction action, BulkFilters filters, ParseResult parse, ControlOptions location, CancellationToken ct)
     {
         var filter = filters.Filter(parse);
-        if (filter.IsEmpty) throw new InvalidInputException("id", "give a job id, or filter flags (--state, --queue, --type, --tag) to act on every job they match");
+        if (filter.IsEmpty) throw new InvalidInputException("id", "give a job id, or filter flags (--state, --queue, --type, --tag, --concurrency-key) to act on every job they match");
         var verb = action == JobBulkAction.Retry ? "retry" : "cancel";
         var p = JobBulk.Validated(new JobBulkParams(action, filter, DryRun: true, Max: parse.GetValue(filters.Max)));
         await using var store = await location.OpenAsync(parse, createIfMissing: false, ct).ConfigureAwait(false);
@@ -208,6 +213,7 @@ internal static class JobsCommand
         if (f.Type is not null) parts.Add($" of type {f.Type}");
         if (f.Queue is not null) parts.Add($" in queue {f.Queue}");
         if (f.Tags is { Count: > 0 } tags) parts.Add($" tagged {string.Join(",", tags.Select(t => $"{t.Key}={t.Value}"))}");
+        if (f.ConcurrencyKey is not null) parts.Add($" with concurrency key {f.ConcurrencyKey}");
         return string.Concat(parts);
     }
 
@@ -218,7 +224,7 @@ internal static class JobsCommand
         var location = CliOptions.Control();
         var config = CliOptions.Config();
         var command = new Command("retry", "Put a dead or cancelled job back to queued (a workflow step waits for its dependencies), with a fresh set of attempts. " +
-            "Without an id, retry every job a filter matches (--state, --queue, --type, --tag), oldest first; --dry-run counts them") { id, location, config };
+            "Without an id, retry every job a filter matches (--state, --queue, --type, --tag, --concurrency-key), oldest first; --dry-run counts them") { id, location, config };
         filters.AddTo(command);
         command.SetHandler(async (parse, ct) =>
         {

@@ -251,6 +251,26 @@ internal static class CliOptions
         return queues.Count == 0 ? null : queues;
     }
 
+    /// <summary><c>--concurrency-key KEY</c> as a filter: only jobs with that key (a key a job may carry).</summary>
+    public static Option<string?> ConcurrencyKeyFilter() => new("--concurrency-key")
+    {
+        Description = "Only jobs with this concurrency key (a tenant, a customer)",
+        HelpName = "key",
+        CustomParser = r =>
+        {
+            var key = r.Tokens.Count == 0 ? "" : r.Tokens[^1].Value;
+            try
+            {
+                Protocol.JobDraft.CheckConcurrencyKey(key, "--concurrency-key");
+            }
+            catch (InvalidInputException e)
+            {
+                r.AddError(e.Message);
+            }
+            return key;
+        },
+    };
+
     /// <summary>Parses <c>k=v,k2=v2</c> (or repeated flags).</summary>
     public static Option<IReadOnlyDictionary<string, string>> Tags(string name, string description) => new(name)
     {

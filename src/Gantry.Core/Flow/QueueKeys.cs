@@ -30,8 +30,8 @@ public sealed record QueueKeysQuery(string Queue)
     public QueueKeysQuery Validated()
     {
         JobDraft.CheckName(Queue, "name");
-        if (After is { } after && (after.Length > JobDraft.MaxIdempotencyKeyLength || TextFields.HasNul(after)))
-            throw new InvalidInputException("after", TextFields.HasNul(after) ? TextFields.NulProblem : $"must be at most {JobDraft.MaxIdempotencyKeyLength} characters (a concurrency key)");
+        // "" (just after the jobs without a key) or a key.
+        if (After is { Length: > 0 } after) JobDraft.CheckConcurrencyKey(after, "after");
         if (Limit is < 1 or > MaxLimit) throw new InvalidInputException("limit", $"must be a whole number between 1 and {MaxLimit}, got {Limit}");
         return this;
     }

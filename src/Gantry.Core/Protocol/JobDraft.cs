@@ -113,8 +113,7 @@ public sealed partial record JobDraft
         }
 
         var concurrencyKey = ConcurrencyKey;
-        if (concurrencyKey is not null && (concurrencyKey.Length == 0 || concurrencyKey.Length > MaxIdempotencyKeyLength))
-            throw new InvalidInputException(At("concurrency_key"), $"must be 1 to {MaxIdempotencyKeyLength} characters");
+        if (concurrencyKey is not null) CheckConcurrencyKey(concurrencyKey, At("concurrency_key"));
 
         var caps = RequiredCapabilities ?? [];
         for (var i = 0; i < caps.Count; i++)
@@ -155,6 +154,14 @@ public sealed partial record JobDraft
             CheckpointInterval = checkpointInterval,
             Limits = resourceLimits,
         };
+    }
+
+    /// <summary>Checks a concurrency key (a job's, or one a filter names): 1 to <see cref="MaxIdempotencyKeyLength"/> characters,
+    /// no NUL; throws <see cref="InvalidInputException"/> naming <paramref name="where"/>.</summary>
+    public static void CheckConcurrencyKey(string key, string where)
+    {
+        if (key.Length == 0 || key.Length > MaxIdempotencyKeyLength) throw new InvalidInputException(where, $"must be 1 to {MaxIdempotencyKeyLength} characters");
+        if (TextFields.HasNul(key)) throw new InvalidInputException(where, TextFields.NulProblem);
     }
 
     /// <summary>Checks a job type or queue name; throws <see cref="InvalidInputException"/> naming <paramref name="where"/>.</summary>

@@ -79,6 +79,7 @@ public sealed class ApiControl : IGantryControl
         if (p.Before is { } before) query.Add($"cursor={before}");
         foreach (var (key, value) in p.Tags ?? NewJob.NoTags) query.Add($"tag={Uri.EscapeDataString($"{key}={value}")}");
         if (p.Search is not null) query.Add($"search={Uri.EscapeDataString(p.Search)}");
+        if (p.ConcurrencyKey is not null) query.Add($"concurrency_key={Uri.EscapeDataString(p.ConcurrencyKey)}");
         var page = await SendAsync(HttpMethod.Get, $"api/v1/jobs?{string.Join('&', query)}", null, ApiJson.Default.JobPage, ct).ConfigureAwait(false);
         return page.Jobs.Select(j => j.ToRecord()).ToArray();
     }
@@ -88,7 +89,8 @@ public sealed class ApiControl : IGantryControl
     {
         var body = JsonContent.Create(new JobBulkBody
         {
-            State = p.Filter.State?.ToText(), Queue = p.Filter.Queue, Type = p.Filter.Type, Tags = p.Filter.Tags, DryRun = p.DryRun, Max = p.Max,
+            State = p.Filter.State?.ToText(), Queue = p.Filter.Queue, Type = p.Filter.Type, Tags = p.Filter.Tags, ConcurrencyKey = p.Filter.ConcurrencyKey,
+            DryRun = p.DryRun, Max = p.Max,
             Cursor = p.Cursor?.ToString(),
         }, ApiJson.Default.JobBulkBody);
         var view = await SendAsync(HttpMethod.Post, $"api/v1/jobs/bulk/{p.Action.ToString().ToLowerInvariant()}", body, ApiJson.Default.JobBulkView, ct).ConfigureAwait(false);

@@ -60,6 +60,8 @@ public sealed record JobBulkBody
     public string? Type { get; init; }
     /// <summary>Only jobs with all these tags.</summary>
     public IReadOnlyDictionary<string, string>? Tags { get; init; }
+    /// <summary>Only jobs with this concurrency key.</summary>
+    public string? ConcurrencyKey { get; init; }
     /// <summary>True: count the matching jobs, change nothing.</summary>
     public bool? DryRun { get; init; }
     /// <summary>Most jobs to take in this call (the server's default when null).</summary>

@@ -19,7 +19,7 @@ internal static class JobsEndpoints
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
             .WithMetadata(new RequiredScope(ApiScope.Submit), new AcceptsQuery("allow_unknown_type"));
         jobs.MapGet("/", ListAsync).WithName("ListJobs").WithSummary("List jobs, newest first, with keyset pagination (cursor)").Produces<JobPage>()
-            .WithMetadata(new RequiredScope(ApiScope.Read), new AcceptsQuery("state", "queue", "type", "tag", "search", "limit", "cursor") { Repeatable = ["tag"] });
+            .WithMetadata(new RequiredScope(ApiScope.Read), new AcceptsQuery("state", "queue", "type", "tag", "concurrency_key", "search", "limit", "cursor") { Repeatable = ["tag"] });
         foreach (var action in new[] { JobBulkAction.Retry, JobBulkAction.Cancel })
         {
             var verb = action.ToString().ToLowerInvariant();
@@ -79,7 +79,7 @@ internal static class JobsEndpoints
                 : throw new InvalidInputException("state", $"'{text}' is not a job state (one of {string.Join(", ", JobStates.All.Select(x => x.ToText()))})");
         if (body.Queue is not null) JobDraft.CheckName(body.Queue, "queue");
         if (body.Type is not null) JobDraft.CheckName(body.Type, "type");
-        var filter = new JobFilter { State = state, Queue = body.Queue, Type = body.Type, Tags = body.Tags };
+        var filter = new JobFilter { State = state, Queue = body.Queue, Type = body.Type, Tags = body.Tags, ConcurrencyKey = body.ConcurrencyKey };
         Guid? cursor = body.Cursor is { } c ? JobIds.Parse(c, "cursor") : null;
         var result = await store.JobBulkAsync(new JobBulkParams(action, filter, body.DryRun ?? false, body.Max ?? JobBulk.DefaultMax, cursor), ct).ConfigureAwait(false);
         // A dry run changes nothing: not an entry of the audit log.
@@ -90,7 +90,8 @@ internal static class JobsEndpoints
     }
 
     private static async Task<IResult> ListAsync(HttpContext http, IJobStore store, CancellationToken ct,
-        string? state = null, string? queue = null, string? type = null, string? search = null, string? limit = null, string? cursor = null)
+        string? state = null, string? queue = null, string? type = null, string? search = null, string? limit = null, string? cursor = null,
+        string? concurrency_key = null)
     {
         var tags = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var tag in http.Request.Query["tag"])
@@ -105,9 +106,13 @@ internal static class JobsEndpoints
                 : throw new InvalidInputException("state", $"'{state}' is not a job state (one of {string.Join(", ", JobStates.All.Select(x => x.ToText()))})");
         if (queue is not null) JobDraft.CheckName(queue, "queue");
         if (type is not null) JobDraft.CheckName(type, "type");
+        if (concurrency_key is not null) JobDraft.CheckConcurrencyKey(concurrency_key, "concurrency_key");
         var n = ApiQuery.Int(limit, "limit", 1, ApiOptions.MaxListDefault) ?? 50;
         Guid? before = cursor is null ? null : JobIds.Parse(cursor, "cursor");
-        var page = await store.JobListAsync(new JobListParams { State = s, Queue = queue, Type = type, Limit = n, Before = before, Tags = tags, Search = search }, ct).ConfigureAwait(false);
+        var page = await store.JobListAsync(new JobListParams
+        {
+            State = s, Queue = queue, Type = type, Limit = n, Before = before, Tags = tags, Search = search, ConcurrencyKey = concurrency_key,
+        }, ct).ConfigureAwait(false);
         var next = page.Count == n ? page[^1].Id.ToString() : null;
         return TypedResults.Ok(new JobPage(page.Select(j => JobView.From(j, withErrors: false)).ToArray(), next));
     }

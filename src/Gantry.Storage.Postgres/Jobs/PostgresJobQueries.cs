@@ -54,7 +54,7 @@ internal sealed class PostgresJobQueries(PostgresDatabase db) : IStoreJobQueries
     public Task<IReadOnlyList<JobRecord>> JobListAsync(JobListParams p, CancellationToken ct) => db.RunAsync<IReadOnlyList<JobRecord>>(async c =>
     {
         await using var cmd = c.CreateCommand();
-        var where = FilterWhere(cmd, new JobFilter { State = p.State, Queue = p.Queue, Type = p.Type, Tags = p.Tags });
+        var where = FilterWhere(cmd, new JobFilter { State = p.State, Queue = p.Queue, Type = p.Type, Tags = p.Tags, ConcurrencyKey = p.ConcurrencyKey });
         // Newest first by id (UUIDv7 grow with time, and within a process one by one): the id index serves
         // the order, where seq has no index of its own.
         if (p.Before is { } before) { where.Add("id < @before"); cmd.Bind("@before", before); }
@@ -125,6 +125,7 @@ internal sealed class PostgresJobQueries(PostgresDatabase db) : IStoreJobQueries
         if (f.State == JobState.Scheduled) where.Add("due_at IS NOT NULL");
         if (f.Queue is not null) { where.Add("queue = @queue"); cmd.Bind("@queue", f.Queue); }
         if (f.Type is not null) { where.Add("type = @type"); cmd.Bind("@type", f.Type); }
+        if (f.ConcurrencyKey is not null) { where.Add("concurrency_key = @concurrency_key"); cmd.Bind("@concurrency_key", f.ConcurrencyKey); }
         if (f.Tags is { Count: > 0 } tags)
         {
             where.Add("tags IS NOT NULL AND tags @> @tags");

@@ -67,7 +67,7 @@ internal sealed class SqliteJobQueries(SqliteDatabase db) : IStoreJobQueries
         if (p.Search is { } search)
         {
             // The search's candidates are each found through an index and bounded by the page: every filter goes into them.
-            where = FilterWhere(cmd, new JobFilter { State = p.State, Queue = p.Queue, Type = p.Type, Tags = p.Tags });
+            where = FilterWhere(cmd, new JobFilter { State = p.State, Queue = p.Queue, Type = p.Type, Tags = p.Tags, ConcurrencyKey = p.ConcurrencyKey });
             if (p.Before is { } b) { where.Add("seq < coalesce((SELECT seq FROM jobs WHERE id = @before), 0)"); cmd.Bind("@before", b.ToString()); }
             var types = Guid.TryParse(search, out _) ? [] : TypesStarting(c, search);
             where = [JobSearch.Sql(search, types, "seq", where, t => $"type = {t}", "substr(type, 1, length(@search)) = @search", out var asId)];
@@ -87,7 +87,7 @@ internal sealed class SqliteJobQueries(SqliteDatabase db) : IStoreJobQueries
                 cmd.Bind("@tk", firstKey);
                 cmd.Bind("@tv", firstValue);
             }
-            where = FilterWhere(cmd, new JobFilter { State = p.State, Queue = p.Queue, Type = p.Type, Tags = p.Tags?.Skip(1).ToDictionary() });
+            where = FilterWhere(cmd, new JobFilter { State = p.State, Queue = p.Queue, Type = p.Type, Tags = p.Tags?.Skip(1).ToDictionary(), ConcurrencyKey = p.ConcurrencyKey });
             if (p.Before is { } before) { where.Add("seq < coalesce((SELECT seq FROM jobs WHERE id = @before), 0)"); cmd.Bind("@before", before.ToString()); }
         }
         var limit = JobListBound.Limit(Math.Clamp(p.Limit, 1, 10_000), p.State is { } state ? CountInState(c, state, p.Queue) : null);
@@ -136,6 +136,7 @@ internal sealed class SqliteJobQueries(SqliteDatabase db) : IStoreJobQueries
         if (f.State is { } state) { where.Add("state = @state"); cmd.Bind("@state", state.ToText()); }
         if (f.Queue is not null) { where.Add("queue = @queue"); cmd.Bind("@queue", f.Queue); }
         if (f.Type is not null) { where.Add("type = @type"); cmd.Bind("@type", f.Type); }
+        if (f.ConcurrencyKey is not null) { where.Add("concurrency_key = @concurrency_key"); cmd.Bind("@concurrency_key", f.ConcurrencyKey); }
         var i = 0;
         foreach (var (key, value) in f.Tags ?? NewJob.NoTags)
         {
