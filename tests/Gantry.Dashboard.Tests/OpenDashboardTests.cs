@@ -52,6 +52,14 @@ public sealed class OpenDashboardTests(OpenSite site) : IClassFixture<OpenSite>
         site.Element("section.attempt .error", "the attempt's error");
         Assert.Equal("tenant-9", site.Element("#job-concurrency-key", "the concurrency key").Text);
         Assert.Equal("dash-9 while queued or running", site.Element("#job-idempotency-key", "the idempotency key").Text);
+
+        // The key links to its jobs in the queue: the list filtered by concurrency key, the filter filled in.
+        var other = await site.SubmitAsync("""{"type":"echo","queue":"filters","concurrency_key":"tenant-8"}""");
+        site.Click("#job-concurrency-key a");
+        site.WaitFor(() => site.Browser.Url.EndsWith("#/jobs?queue=filters&concurrency_key=tenant-9", StringComparison.Ordinal), "the key's jobs");
+        site.Element($"table.jobs tr[data-job='{id}']", "the key's job");
+        Assert.Empty(site.Browser.FindElements(By.CssSelector($"table.jobs tr[data-job='{other}']")));
+        Assert.Equal("tenant-9", site.Element("#job-filters input[name='concurrency_key']", "the key filter").GetDomProperty("value"));
     }
 
     [Fact]

@@ -173,13 +173,15 @@ export async function overview(main) {
 export async function jobs(main, params) {
   const filter = {
     state: params.get('state') || '', queue: params.get('queue') || '', type: params.get('type') || '',
-    tag: params.getAll('tag'), search: params.get('search') || '', cursor: params.get('cursor') || '',
+    tag: params.getAll('tag'), concurrency_key: params.get('concurrency_key') || '', search: params.get('search') || '',
+    cursor: params.get('cursor') || '',
   };
   const form = h('form', { class: 'filters', id: 'job-filters' },
     h('label', {}, 'State ', h('select', { name: 'state' }, h('option', { value: '' }, 'any'), STATES.map(s => h('option', { value: s, selected: s === filter.state }, s)))),
     h('label', {}, 'Queue ', h('input', { name: 'queue', value: filter.queue, size: 10 })),
     h('label', {}, 'Type ', h('input', { name: 'type', value: filter.type, size: 10 })),
     h('label', {}, 'Tag ', h('input', { name: 'tag', value: filter.tag.join(' '), placeholder: 'key=value', size: 14 })),
+    h('label', {}, 'Key ', h('input', { name: 'concurrency_key', value: filter.concurrency_key, placeholder: 'concurrency key', size: 14 })),
     h('label', {}, 'Search ', h('input', { name: 'search', value: filter.search, placeholder: 'id, type or idempotency key', size: 26 })),
     h('button', { type: 'submit' }, 'Filter'));
   form.addEventListener('submit', e => {
@@ -189,19 +191,22 @@ export async function jobs(main, params) {
     const search = String(data.get('search') || '').trim();
     if (/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(search)) { location.hash = `#/jobs/${search.toLowerCase()}`; return; }
     const q = new URLSearchParams();
-    for (const k of ['state', 'queue', 'type', 'search']) if (data.get(k)) q.set(k, data.get(k).trim());
+    for (const k of ['state', 'queue', 'type', 'concurrency_key', 'search']) if (data.get(k)) q.set(k, data.get(k).trim());
     for (const t of String(data.get('tag') || '').split(/\s+/).filter(Boolean)) q.append('tag', t);
     location.hash = `#/jobs${q.size ? '?' + q : ''}`;
   });
   const body = h('div', {}, h('p', { class: 'muted' }, 'Loading…'));
   fill(main, h('h1', {}, 'Jobs'), form, body);
   const load = async () => {
-    const query = { state: filter.state, queue: filter.queue, type: filter.type, tag: filter.tag, search: filter.search, cursor: filter.cursor, limit: 50 };
+    const query = {
+      state: filter.state, queue: filter.queue, type: filter.type, tag: filter.tag, concurrency_key: filter.concurrency_key, search: filter.search,
+      cursor: filter.cursor, limit: 50,
+    };
     let page;
     try {
       page = await get('api/v1/jobs', query);
     } catch (err) {
-      body.replaceChildren(notice(err instanceof ApiError && err.field && ['tag', 'search'].includes(err.field)
+      body.replaceChildren(notice(err instanceof ApiError && err.field && ['tag', 'search', 'concurrency_key'].includes(err.field)
         ? `${err.message} (filtering by ${err.field} is not available on this server)` : err.message));
       return;
     }
@@ -255,6 +260,7 @@ function submitCommand(j) {
   if (j.priority) parts.push('--priority', j.priority);
   if (j.max_attempts) parts.push('--max-attempts', j.max_attempts);
   if (j.timeout_seconds) parts.push('--timeout', `${j.timeout_seconds}s`);
+  if (j.concurrency_key) parts.push('--concurrency-key', quote(j.concurrency_key));
   if (j.tags && Object.keys(j.tags).length) parts.push('--tags', quote(Object.entries(j.tags).map(([k, v]) => `${k}=${v}`).join(',')));
   if (j.required_capabilities?.length) parts.push('--require', j.required_capabilities.join(','));
   return parts.join(' ');
@@ -314,7 +320,8 @@ export async function job(main, id) {
         j.idempotency_key ? [h('dt', {}, 'Idempotency key'), h('dd', { class: 'mono', id: 'job-idempotency-key' }, j.idempotency_key,
           j.unique_until || j.unique_while ? h('span', { class: 'muted' }, [j.unique_until ? ` until ${new Date(j.unique_until).toLocaleString()}` : '',
             j.unique_while ? ` while ${j.unique_while.join(' or ')}` : ''].join('')) : null)] : null,
-        j.concurrency_key ? [h('dt', {}, 'Concurrency key'), h('dd', { class: 'mono', id: 'job-concurrency-key' }, j.concurrency_key)] : null,
+        j.concurrency_key ? [h('dt', {}, 'Concurrency key'), h('dd', { class: 'mono', id: 'job-concurrency-key' },
+          h('a', { href: `#/jobs?queue=${encodeURIComponent(j.queue)}&concurrency_key=${encodeURIComponent(j.concurrency_key)}`, title: "this key's jobs" }, j.concurrency_key))] : null,
         j.workflow_id ? [h('dt', {}, 'Workflow'), h('dd', {}, h('a', { href: `#/workflows/${j.workflow_id}`, id: 'job-workflow' }, `step ${j.step} of ${short(j.workflow_id)}`))] : null,
         j.trace_id ? [h('dt', {}, 'Trace'), h('dd', { class: 'mono' }, j.trace_id)] : null),
       h('div', { class: 'two' },
