@@ -134,6 +134,17 @@ public sealed class OpenDashboardTests(OpenSite site) : IClassFixture<OpenSite>
         site.Open("#/");
         site.WaitFor(() => site.Browser.FindElements(By.CssSelector("tr[data-queue='tenants'] .limits")).FirstOrDefault()?.Text is { } text
             && text.Contains("per key 1", StringComparison.Ordinal) && text.Contains("1 key at the limit", StringComparison.Ordinal), "the key its limit holds back");
+
+        // Which key: the queue's keys held back, each linking to its jobs.
+        site.Click("tr[data-queue='tenants'] a.keys-link");
+        site.WaitFor(() => site.Browser.Url.EndsWith("#/queues/tenants/keys?at_limit=true", StringComparison.Ordinal), "the keys page");
+        site.WaitFor(() => site.Browser.FindElements(By.CssSelector("table.keys tr[data-key='acme'] td")).Select(c => c.Text).ToArray() is ["acme", "2", "1", "at the limit"],
+            "acme: 2 queued, 1 running, at the limit");
+        Assert.Single(site.Browser.FindElements(By.CssSelector("table.keys tr[data-key]")));
+        site.Screenshot("queue-keys");
+        site.Click("table.keys tr[data-key='acme'] a");
+        site.WaitFor(() => site.Browser.Url.EndsWith("#/jobs?queue=tenants&concurrency_key=acme", StringComparison.Ordinal), "the key's jobs");
+        site.WaitFor(() => site.Browser.FindElements(By.CssSelector("table.jobs tr[data-job]")).Count == 3, "the key's three jobs");
     }
 
     [Fact]
@@ -183,6 +194,23 @@ public sealed class OpenDashboardTests(OpenSite site) : IClassFixture<OpenSite>
         site.Click("button[data-action='confirm']");
         site.WaitFor(() => site.Element("#bulk-done").Text.Contains("Retried 3 jobs", StringComparison.Ordinal), "the result");
         site.Screenshot("bulk-done");
+    }
+    [Fact]
+    public async Task Bulk_CancelOneKeysJobs_OthersStay()
+    {
+        static string Later(string key) => $$"""{"type":"echo","queue":"keyed-bulk","payload":{},"run_at":"2099-01-01T00:00:00Z","concurrency_key":"{{key}}"}""";
+        var acme = new[] { await site.SubmitAsync(Later("acme")), await site.SubmitAsync(Later("acme")) };
+        var beta = await site.SubmitAsync(Later("beta"));
+        site.Open("#/bulk");
+        site.Browser.ExecuteScript("document.querySelector(\"#bulk-form select[name='action']\").value = 'cancel'; document.querySelector(\"#bulk-form select[name='state']\").value = 'scheduled';");
+        site.Element("#bulk-form input[name='queue']").SendKeys("keyed-bulk");
+        site.Element("#bulk-form input[name='concurrency_key']").SendKeys("acme");
+        site.Click("#bulk-form button[data-action='preview']");
+        site.WaitFor(() => site.Element("#bulk-preview").Text.Contains("cancel 2 scheduled jobs in queue keyed-bulk with concurrency key acme", StringComparison.Ordinal), "the preview");
+        site.Click("button[data-action='confirm']");
+        site.WaitFor(() => site.Element("#bulk-done").Text.Contains("Cancelled 2 jobs", StringComparison.Ordinal), "the result");
+        foreach (var id in acme) await site.WaitForStateAsync(id, "cancelled");
+        await site.WaitForStateAsync(beta, "scheduled");
     }
 
     [Fact]

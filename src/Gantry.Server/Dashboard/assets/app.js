@@ -41,6 +41,10 @@ async function route() {
       case 'workflows': stop = parts[1] ? await views.workflow(main, parts[1]) : await views.workflows(main, params); break;
       case 'workers': stop = await views.workers(main, params); break;
       case 'bulk': stop = await views.bulk(main, params); break;
+      case 'queues':
+        if (parts[1] && parts[2] === 'keys' && parts.length === 3) { stop = await views.queueKeys(main, decodeURIComponent(parts[1]), params); break; }
+        main.replaceChildren(views.h('h1', {}, 'Not found'), views.h('p', {}, views.h('a', { href: '#/' }, 'Overview')));
+        break;
       case 'audit': stop = await views.audit(main, params); break;
       default: main.replaceChildren(views.h('h1', {}, 'Not found'), views.h('p', {}, views.h('a', { href: '#/' }, 'Overview')));
     }

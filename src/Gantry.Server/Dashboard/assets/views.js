@@ -127,7 +127,8 @@ export async function overview(main) {
     const queues = table(['Queue', ...STATES, 'done/min', 'failed/min', 'oldest queued', ''],
       data.queues.map(q => h('tr', { 'data-queue': q.name },
         h('td', {}, h('a', { href: `#/jobs?queue=${encodeURIComponent(q.name)}` }, q.name), q.paused ? h('span', { class: 'badge paused' }, 'paused') : null,
-          q.limits ? h('div', { class: 'muted small limits' }, limitsText(q.limits)) : null),
+          q.limits ? h('div', { class: 'muted small limits' }, limitsText(q.limits),
+            q.limits.per_key != null || q.limits.rate_per_key ? [' · ', h('a', { href: `#/queues/${encodeURIComponent(q.name)}/keys${q.limits.keys_at_limit ? '?at_limit=true' : ''}`, class: 'keys-link' }, 'keys')] : null) : null),
         STATES.map(s => h('td', { class: `num count-${s}` }, q.counts[s] ? h('a', { href: `#/jobs?queue=${encodeURIComponent(q.name)}&state=${s}` }, n(q.counts[s])) : '0')),
         h('td', { class: 'num' }, n(q.done_per_minute)),
         h('td', { class: 'num' + (q.failed_per_minute ? ' bad' : '') }, n(q.failed_per_minute)),
@@ -453,6 +454,53 @@ export async function workers(main, params) {
   });
 }
 
+// ---- A per-key queue's keys --------------------------------------------------------------------------------------
+// Each key with jobs queued or running, in key order, the jobs without a key first: what `gantry queues keys` prints.
+export async function queueKeys(main, name, params) {
+  const atLimit = params.get('at_limit') === 'true';
+  const after = params.get('after'); // "" is a page: the one after the jobs without a key
+  const base = `#/queues/${encodeURIComponent(name)}/keys`;
+  const box = h('div', {}, h('p', { class: 'muted' }, 'Loading…'));
+  fill(main, h('h1', {}, 'Keys of ', h('span', { class: 'mono' }, name)),
+    h('p', {}, h('a', { href: atLimit ? base : `${base}?at_limit=true`, id: 'keys-filter' }, atLimit ? 'Every key' : 'Only the keys the limit holds back'),
+      ' · ', h('a', { href: `#/jobs?queue=${encodeURIComponent(name)}` }, 'the queue\'s jobs')), box);
+  const load = async () => {
+    let page;
+    try {
+      page = await get(`api/v1/queues/${encodeURIComponent(name)}/keys${after === null ? '' : `?after=${encodeURIComponent(after)}`}`,
+        { at_limit: atLimit ? 'true' : undefined, limit: 100 });
+    } catch (err) {
+      box.replaceChildren(notice(err.message));
+      return;
+    }
+    const rate = page.rate_per_key != null;
+    const rows = page.keys.map(k => h('tr', { 'data-key': k.key ?? '' },
+      h('td', {}, k.key == null ? h('span', { class: 'muted' }, '(no key)')
+        : h('a', { href: `#/jobs?queue=${encodeURIComponent(name)}&concurrency_key=${encodeURIComponent(k.key)}`, class: 'mono' }, k.key)),
+      h('td', { class: 'num' }, n(k.queued)), h('td', { class: 'num' }, n(k.running)),
+      rate ? h('td', { class: 'num' }, n(k.started_in_window)) : null,
+      h('td', {}, k.at_limit ? h('span', { class: 'badge at-limit' }, 'at the limit') : '')));
+    const limits = [page.per_key != null ? `per key ${page.per_key}` : null, rate ? `rate per key ${page.rate_per_key}` : null].filter(Boolean).join(' · ');
+    box.replaceChildren(h('p', { class: 'muted' }, limits),
+      page.keys.length ? table(['Key', 'Queued', 'Running', ...(rate ? ['Started in window'] : []), ''], rows, 'keys')
+        : h('p', { class: 'muted' }, atLimit ? 'No key is at the limit.' : 'No key has jobs queued or running.'),
+      h('p', { class: 'pager' },
+        after !== null ? h('a', { href: `${base}${atLimit ? '?at_limit=true' : ''}` }, '« First') : null, ' ',
+        page.next_after != null ? h('a', { href: `${base}?${new URLSearchParams({ ...(atLimit ? { at_limit: 'true' } : {}), after: page.next_after })}`, id: 'next-page' }, 'Next »') : null));
+  };
+  await load();
+  // Live: the first page follows the queue's counts (at most once a second); a later page stays put.
+  let lastKey = null, pending = false;
+  return onOverview(o => {
+    const q = o.queues.find(x => x.name === name);
+    const key = JSON.stringify(q ? [q.counts, q.limits] : null);
+    if (after !== null || key === lastKey || pending) { lastKey = key; return; }
+    lastKey = key;
+    pending = true;
+    load().finally(() => { pending = false; });
+  });
+}
+
 // ---- Bulk actions ------------------------------------------------------------------------------------------------
 export async function bulk(main, params) {
   const form = h('form', { class: 'filters', id: 'bulk-form' },
@@ -461,6 +509,7 @@ export async function bulk(main, params) {
     h('label', {}, 'Queue ', h('input', { name: 'queue', value: params.get('queue') || '', size: 10 })),
     h('label', {}, 'Type ', h('input', { name: 'type', value: params.get('type') || '', size: 10 })),
     h('label', {}, 'Tags ', h('input', { name: 'tags', placeholder: 'k=v k2=v2', size: 14 })),
+    h('label', {}, 'Key ', h('input', { name: 'concurrency_key', value: params.get('concurrency_key') || '', placeholder: 'concurrency key', size: 14 })),
     h('label', {}, 'At most ', h('input', { name: 'max', type: 'number', min: 1, max: 10000, value: 1000, size: 6 })),
     h('button', { type: 'submit', 'data-action': 'preview' }, 'Preview'));
   const out = h('div', { id: 'bulk-result' });
@@ -470,13 +519,13 @@ export async function bulk(main, params) {
   const body = () => {
     const d = new FormData(form);
     const b = {};
-    for (const k of ['state', 'queue', 'type']) if (d.get(k)) b[k] = String(d.get(k)).trim();
+    for (const k of ['state', 'queue', 'type', 'concurrency_key']) if (d.get(k)) b[k] = String(d.get(k)).trim();
     const tags = String(d.get('tags') || '').split(/\s+/).filter(Boolean);
     if (tags.length) b.tags = Object.fromEntries(tags.map(t => { const i = t.indexOf('='); return [t.slice(0, i), t.slice(i + 1)]; }));
     if (d.get('max')) b.max = Number(d.get('max'));
     return [String(d.get('action')), b];
   };
-  const describe = (verb, count, b) => `${verb} ${n(count)} ${b.state ? b.state + ' ' : ''}job${count === 1 ? '' : 's'}${b.type ? ` of type ${b.type}` : ''}${b.queue ? ` in queue ${b.queue}` : ''}${b.tags ? ` tagged ${Object.entries(b.tags).map(([k, v]) => `${k}=${v}`).join(', ')}` : ''}`;
+  const describe = (verb, count, b) => `${verb} ${n(count)} ${b.state ? b.state + ' ' : ''}job${count === 1 ? '' : 's'}${b.type ? ` of type ${b.type}` : ''}${b.queue ? ` in queue ${b.queue}` : ''}${b.tags ? ` tagged ${Object.entries(b.tags).map(([k, v]) => `${k}=${v}`).join(', ')}` : ''}${b.concurrency_key ? ` with concurrency key ${b.concurrency_key}` : ''}`;
   form.addEventListener('submit', async e => {
     e.preventDefault();
     const [verb, b] = body();
