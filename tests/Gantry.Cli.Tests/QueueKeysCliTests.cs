@@ -85,4 +85,25 @@ public sealed class QueueKeysCliTests : IDisposable
             .ToDictionary(j => j.GetProperty("id").GetString()!, j => j.GetProperty("state").GetString());
         Assert.Equal(("cancelled", "queued", "cancelled"), (states[acme.ToString()], states[beta.ToString()], states[acme2.ToString()]));
     }
+
+    [Fact]
+    public async Task KeysAndTagsHoldingControlCharacters_PrintedAsEscapes_NeverAsTerminalInput()
+    {
+        File.WriteAllText(_dir.File("job.json"), """
+            {"type":"noop","queue":"t","concurrency_key":"a\u001b[2Jb","idempotency_key":"line1\nline2","tags":{"team":"x\ty"}}
+            """);
+        var id = (await OkAsync("submit", "--file", _dir.File("job.json"), "--allow-unknown-type", "--db", _dir.Db)).Trim();
+        await OkAsync("queues", "limit", "t", "--per-key", "1", "--db", _dir.Db);
+
+        var keys = await OkAsync("queues", "keys", "t", "--db", _dir.Db);
+        var show = await OkAsync("jobs", "show", id, "--db", _dir.Db);
+        foreach (var text in new[] { keys, show }) Assert.DoesNotContain(text, c => char.IsControl(c) && c != '\n');
+        Assert.Contains("a\\x1b[2Jb", keys, StringComparison.Ordinal);
+        Assert.Contains("concurrency key a\\x1b[2Jb", show, StringComparison.Ordinal);
+        Assert.Contains("line1\\nline2", show, StringComparison.Ordinal);
+        Assert.Contains("team=x\\ty", show, StringComparison.Ordinal);
+        // JSON keeps the text exact.
+        var json = JsonDocument.Parse(await OkAsync("jobs", "show", id, "--json", "--db", _dir.Db)).RootElement;
+        Assert.Equal("a\u001b[2Jb", json.GetProperty("concurrency_key").GetString());
+    }
 }

@@ -143,7 +143,7 @@ internal static class QueuesCommand
             // --after=VALUE, so that a key starting with '-' is not read as an option; an empty one (just after the jobs
             // without a key) as its own word, which the parser takes.
             if (page.NextAfter is { } next)
-                Console.Out.WriteLine($"more: gantry queues keys {page.Queue} {(next.Length == 0 ? "--after ''" : $"--after='{next.Replace("'", "'\\''", StringComparison.Ordinal)}'")}");
+                Console.Out.WriteLine($"more: gantry queues keys {page.Queue} {(next.Length == 0 ? "--after ''" : $"--after='{JobText.Printable(next).Replace("'", "'\\''", StringComparison.Ordinal)}'")}");
             return Cli.Ok;
         });
         return command;

@@ -9,7 +9,7 @@ internal static class JobText
     public static string Show(JobRecord j, DateTimeOffset now)
     {
         var sb = new StringBuilder();
-        void Line(string label, string? value) { if (!string.IsNullOrEmpty(value)) sb.Append("  ").Append(label.PadRight(12)).AppendLine(value); }
+        void Line(string label, string? value) { if (!string.IsNullOrEmpty(value)) sb.Append("  ").Append(label.PadRight(12)).AppendLine(Printable(value)); }
 
         sb.AppendLine($"job {j.Id}");
         Line("type", j.Type);
@@ -49,9 +49,9 @@ internal static class JobText
             sb.AppendLine("  errors");
             foreach (var e in j.Errors)
             {
-                sb.AppendLine($"    attempt {e.Attempt} at {e.At:yyyy-MM-dd HH:mm:ss}Z: {e.Error.Kind}{(e.Error.Type is { } type ? $" {type}" : "")}: {e.Error.Message}");
+                sb.AppendLine(Printable($"    attempt {e.Attempt} at {e.At:yyyy-MM-dd HH:mm:ss}Z: {e.Error.Kind}{(e.Error.Type is { } type ? $" {type}" : "")}: {e.Error.Message}"));
                 if (e.Error.StackTrace is { Length: > 0 } stack)
-                    foreach (var line in stack.Split('\n').Take(12)) sb.AppendLine("      " + line.Trim());
+                    foreach (var line in stack.Split('\n').Take(12)) sb.AppendLine("      " + Printable(line.Trim()));
             }
         }
         return sb.ToString();
@@ -68,8 +68,28 @@ internal static class JobText
         return Table(["ID", "TYPE", "QUEUE", "STATE", "ATTEMPT", "PROGRESS", "CREATED"], rows);
     }
 
+    /// <summary>Text a submitter or a handler chose (a key, a tag, a message), as one line that cannot drive the terminal:
+    /// each control character written as an escape (<c>\n</c>, <c>\t</c>, <c>\x1b</c>), so that a newline cannot forge a
+    /// line of output nor an escape sequence recolour or rewrite the screen.</summary>
+    public static string Printable(string text)
+    {
+        if (!text.Any(char.IsControl)) return text;
+        var sb = new StringBuilder(text.Length + 8);
+        foreach (var c in text)
+            sb.Append(c switch
+            {
+                '\n' => "\\n",
+                '\r' => "\\r",
+                '\t' => "\\t",
+                _ when char.IsControl(c) => $"\\x{(int)c:x2}",
+                _ => c.ToString(),
+            });
+        return sb.ToString();
+    }
+
     public static string Table(string[] header, IReadOnlyList<string[]> rows)
     {
+        rows = [.. rows.Select(r => r.Select(Printable).ToArray())];
         var widths = header.Select((h, i) => Math.Max(h.Length, rows.Count == 0 ? 0 : rows.Max(r => r[i].Length))).ToArray();
         var sb = new StringBuilder();
         void Row(string[] cells) => sb.AppendLine(string.Join("  ", cells.Select((c, i) => i == cells.Length - 1 ? c : c.PadRight(widths[i]))).TrimEnd());
