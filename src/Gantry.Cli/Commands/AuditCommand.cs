@@ -1,3 +1,4 @@
+using Gantry.Cli.Output;
 using Gantry.Server.Api;
 using Gantry.Storage;
 
@@ -33,7 +34,7 @@ internal static class AuditCommand
             }
             if (entries.Count == 0) Console.Out.WriteLine("no audit entries");
             foreach (var e in entries)
-                Console.Out.WriteLine($"{e.At.UtcDateTime:yyyy-MM-dd HH:mm:ss}Z  {e.Actor,-16}  {e.Action,-20}  {e.Target}{(e.Count is { } c ? $"  ({c:N0} jobs)" : "")}{(e.Detail is { } d ? $"  {d}" : "")}");
+                Console.Out.WriteLine(JobText.Printable($"{e.At.UtcDateTime:yyyy-MM-dd HH:mm:ss}Z  {e.Actor,-16}  {e.Action,-20}  {e.Target}{(e.Count is { } c ? $"  ({c:N0} jobs)" : "")}{(e.Detail is { } d ? $"  {d}" : "")}"));
             return Cli.Ok;
         });
         return command;
