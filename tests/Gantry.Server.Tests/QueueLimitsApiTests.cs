@@ -48,6 +48,8 @@ public sealed class QueueLimitsApiTests : IAsyncLifetime
     [InlineData("""{"rate_per_key": 5}""", "rate_per_key")]
     [InlineData("""{"concurency": 4}""", "concurency")]
     [InlineData("""{}""", "limits")]
+    [InlineData("""{"per_key": 2, "per_key": 3}""", "per_key")]
+    [InlineData("""{"rate": "5/s", "concurrency": 2, "rate": "9/s"}""", "rate")]
     public async Task Limits_BadInput_400NamingTheField_NothingChanged(string body, string field)
     {
         Assert.Equal(HttpStatusCode.Created, (await Http.PostJsonAsync("/api/v1/jobs", """{"type":"echo","queue":"mail"}""")).StatusCode);

@@ -97,7 +97,8 @@ internal sealed class CommandSettings
         }
         catch (InvalidDataException ex)
         {
-            throw new InvalidInputException(Path.GetFileName(config.Source!), ex.Message);
+            // "Failed to load configuration from file …" says which file; what is wrong in it is the inner exception's.
+            throw new InvalidInputException(Path.GetFileName(config.Source!), ex.InnerException?.Message ?? ex.Message);
         }
         var settings = new CommandSettings(parse, command, config, root, hasFile, layers);
         if (layers) settings.CheckKeys(parse.RootCommandResult.Command);

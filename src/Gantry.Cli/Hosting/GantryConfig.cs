@@ -79,11 +79,17 @@ internal sealed record GantryConfig
         JsonDocument doc;
         try
         {
-            doc = JsonDocument.Parse(File.ReadAllText(path), new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
+            // A key given twice is refused, not taken last-wins: one of the two was meant, and the file does not say which.
+            doc = JsonDocument.Parse(File.ReadAllText(path),
+                new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true, AllowDuplicateProperties = false });
         }
         catch (JsonException ex)
         {
-            throw new InvalidInputException(name, $"malformed JSON (line {(ex.LineNumber ?? 0) + 1}, column {(ex.BytePositionInLine ?? 0) + 1})");
+            // A duplicate is found after its object is read: the reader's position says nothing then, its message names the key.
+            var what = ex.Message.Split(". ")[0].TrimEnd('.');
+            throw new InvalidInputException(name, what.StartsWith("Duplicate property", StringComparison.Ordinal)
+                ? $"malformed JSON: {what}"
+                : $"malformed JSON (line {(ex.LineNumber ?? 0) + 1}, column {(ex.BytePositionInLine ?? 0) + 1}): {what}");
         }
         using (doc)
         {

@@ -36,8 +36,11 @@ public static class QueueLimitsDocument
         if (e.ValueKind != JsonValueKind.Object)
             throw new InvalidInputException(at ?? "body", "must be an object with concurrency, per_key, rate and/or rate_per_key");
         var limits = new QueueLimits();
+        var seen = new HashSet<string>(StringComparer.Ordinal);
         foreach (var p in e.EnumerateObject())
         {
+            // Taken last-wins, a field given twice would set one of two limits without saying which.
+            if (!seen.Add(p.Name)) throw new InvalidInputException(Fields.Contains(p.Name) ? Field(p.Name) : at ?? "body", $"'{p.Name}' is given more than once", p.Name);
             if (p.Value.ValueKind == JsonValueKind.Null && Fields.Contains(p.Name)) continue;
             limits = p.Name switch
             {
