@@ -183,6 +183,7 @@ public sealed class CronCliTests : IDisposable
     [InlineData("""{ "limits": { "mail": { "burst": 3 } } }""", "gantry.json: limits.mail: unknown field 'burst' (known fields: concurrency, per_key, rate, rate_per_key)")]
     [InlineData("""{ "limits": { "mail": { "rate_per_key": "0/s" } } }""", "gantry.json: limits.mail.rate_per_key: must allow at least 1 start, got '0/s'")]
     [InlineData("""{ "limits": { "mail": {} } }""", "gantry.json: limits.mail: name at least one limit (concurrency, per_key, rate, rate_per_key), or clear them")]
+    [InlineData("""{ "limits": { "mail": { "rate": "\ud800/s" } } }""", "gantry.json: limits.mail.rate: holds a lone UTF-16 surrogate escape (such as \\ud800), which is not Unicode text")]
     [InlineData("""{ "limits": { "mail": { "per_key": 2, "per_key": 3 } } }""", "gantry.json: malformed JSON: Duplicate property 'per_key' encountered during deserialization")]
     [InlineData("""{ "limits": { "mail": { "per_key": 2 } }, "limits": {} }""", "gantry.json: malformed JSON: Duplicate property 'limits' encountered during deserialization")]
     public async Task GantryJson_BadLimits_OneLineNamingTheKey(string config, string error)

@@ -145,8 +145,12 @@ public sealed partial class DashboardApiTests : IAsyncLifetime
         Assert.False(JsonDocument.Parse(await http.GetStringAsync("dashboard/session")).RootElement.GetProperty("signed_in").GetBoolean());
         Assert.Equal(HttpStatusCode.Unauthorized, (await http.PostAsync("dashboard/session", Json("""{"token":"not-the-token"}"""))).StatusCode);
         Assert.Equal(HttpStatusCode.Forbidden, (await http.PostAsync("dashboard/session", Json($$"""{"token":"{{Worker}}"}"""))).StatusCode);
-        var noToken = await http.PostAsync("dashboard/session", Json("{}"));
-        Assert.Equal("token", JsonDocument.Parse(await noToken.Content.ReadAsStringAsync()).RootElement.GetProperty("field").GetString());
+        foreach (var body in new[] { "{}", """{"token":"\ud800"}""" })
+        {
+            var noToken = await http.PostAsync("dashboard/session", Json(body));
+            Assert.Equal(HttpStatusCode.BadRequest, noToken.StatusCode);
+            Assert.Equal("token", JsonDocument.Parse(await noToken.Content.ReadAsStringAsync()).RootElement.GetProperty("field").GetString());
+        }
         // A form post (what a page on another site could send) is refused before anything is read.
         Assert.Equal(HttpStatusCode.UnsupportedMediaType, (await http.PostAsync("dashboard/session", new StringContent($"token={Read}", Encoding.UTF8, "application/x-www-form-urlencoded"))).StatusCode);
 

@@ -49,6 +49,8 @@ public sealed class QueueLimitsApiTests : IAsyncLifetime
     [InlineData("""{"concurency": 4}""", "concurency")]
     [InlineData("""{}""", "limits")]
     [InlineData("""{"per_key": 2, "per_key": 3}""", "per_key")]
+    [InlineData("""{"rate": "\ud800/s"}""", "rate")]
+    [InlineData("""{"per_key": 2, "\udc00": 1}""", "body")]
     [InlineData("""{"rate": "5/s", "concurrency": 2, "rate": "9/s"}""", "rate")]
     public async Task Limits_BadInput_400NamingTheField_NothingChanged(string body, string field)
     {

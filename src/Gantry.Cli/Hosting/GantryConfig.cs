@@ -93,6 +93,8 @@ internal sealed record GantryConfig
         }
         using (doc)
         {
+            if (Gantry.Protocol.TextFields.LoneSurrogateAt(doc.RootElement) is { } bad)
+                throw new InvalidInputException(bad.Length == 0 ? name : $"{name}: {bad.TrimStart('.')}", Gantry.Protocol.TextFields.SurrogateProblem);
             var root = Object(doc.RootElement, name);
             var handlers = new Dictionary<string, ProcessHandlerSpec>(StringComparer.Ordinal);
             var tokens = new List<ApiToken>();

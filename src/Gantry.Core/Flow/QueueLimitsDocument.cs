@@ -35,6 +35,8 @@ public static class QueueLimitsDocument
         string Field(string name) => at is null ? name : $"{at}.{name}";
         if (e.ValueKind != JsonValueKind.Object)
             throw new InvalidInputException(at ?? "body", "must be an object with concurrency, per_key, rate and/or rate_per_key");
+        if (TextFields.LoneSurrogateAt(e) is { } bad)
+            throw new InvalidInputException(bad.Length == 0 ? at ?? "body" : at is null ? bad.TrimStart('.') : at + bad, TextFields.SurrogateProblem);
         var limits = new QueueLimits();
         var seen = new HashSet<string>(StringComparer.Ordinal);
         foreach (var p in e.EnumerateObject())

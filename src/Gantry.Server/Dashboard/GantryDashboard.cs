@@ -107,9 +107,9 @@ public static class GantryDashboard
             if (doc.RootElement.ValueKind == JsonValueKind.Object && doc.RootElement.TryGetProperty("token", out var t) && t.ValueKind == JsonValueKind.String)
                 secret = t.GetString();
         }
-        catch (JsonException)
+        catch (Exception e) when (e is JsonException or InvalidOperationException)
         {
-            // Answered below as a missing token.
+            // Answered below as a missing token (InvalidOperationException: a string escaping a lone surrogate).
         }
         if (string.IsNullOrWhiteSpace(secret))
             return ApiProblems.Problem(StatusCodes.Status400BadRequest, "Invalid input", "token: is required (a JSON object {\"token\": \"...\"})", "token");

@@ -131,7 +131,15 @@ public sealed class ProcessHandlerTests : WorkerTestBase
             esac
             """);
 
+        // A line that is JSON but escapes a lone surrogate (not text): kept as a log line, not read as progress.
+        Script("lone.sh", """
+            read -r job
+            printf '%s\n' '{"progress": 50, "message": "\ud800"}'
+            printf '%s\n' '{"result": {"ok": true}}'
+            """);
+
         Add(services, "sh-exit", ["bash", "exit.sh"], new());
+        Add(services, "sh-lone", ["bash", "lone.sh"], new());
         Add(services, "sh-stubborn", ["bash", "stubborn.sh"], new());
         Add(services, "py-hello", ["python3", "hello.py"], new ProcessLimits { MemoryMb = 128, Processes = 32 });
         Add(services, "node-hello", ["node", "hello.js"], new ProcessLimits { MemoryMb = 512, Processes = 64 });
@@ -184,6 +192,16 @@ public sealed class ProcessHandlerTests : WorkerTestBase
         Assert.Equal("Ada", result.RootElement.GetProperty("hello").GetString());
         Assert.Equal(1, result.RootElement.GetProperty("attempt").GetInt32());
         Assert.Equal(job.Id.ToString(), result.RootElement.GetProperty("id").GetString());
+    }
+
+    [Fact]
+    public async Task LineEscapingALoneSurrogate_KeptAsALogLine_TheJobGoesOn()
+    {
+        await StartWorkerAsync();
+        var job = await RunToEndAsync("sh-lone");
+        Assert.Equal(JobState.Succeeded, job.State);
+        Assert.Equal("""{"ok":true}""", job.Result!.Replace(" ", "", StringComparison.Ordinal));
+        Assert.Contains(await Store.JobLogsAsync(job.Id, Ct), l => l.Line.Message.Contains("\\ud800", StringComparison.Ordinal));
     }
 
     [Fact]

@@ -228,7 +228,8 @@ internal sealed class ProcessJobRunner(string jobType, ProcessHandlerSpec spec, 
         try
         {
             doc = JsonDocument.Parse(line);
-            if (doc.RootElement.ValueKind == JsonValueKind.Object) return true;
+            // A string escaping a lone surrogate is not text: such a line is kept as a plain log line, not read as a message.
+            if (doc.RootElement.ValueKind == JsonValueKind.Object && Gantry.Protocol.TextFields.LoneSurrogateAt(doc.RootElement) is null) return true;
             doc.Dispose();
             return false;
         }
