@@ -106,7 +106,7 @@ internal static class QueuesCommand
     {
         var queue = new Argument<string>("queue") { Description = "The queue's name (limited per key)" };
         var atLimit = new Option<bool>("--at-limit") { Description = "Only the keys the per-key limit holds back now: their running jobs fill it while more wait" };
-        var after = new Option<string?>("--after") { Description = "Only keys after this one (the next page: what the last page ended with)" };
+        var after = new Option<string?>("--after") { Description = "Only keys after this one (the next page: what the last page ended with)", HelpName = "key" };
         var limit = CliOptions.Count("--limit", "At most this many keys", Flow.QueueKeysQuery.DefaultLimit, least: 1, most: Flow.QueueKeysQuery.MaxLimit);
         var json = CliOptions.Json();
         var location = CliOptions.Control();
