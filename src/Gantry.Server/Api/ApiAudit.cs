@@ -70,7 +70,7 @@ internal static class ApiAudit
         var group = http.Request.Path.Value?.Split('/', StringSplitOptions.RemoveEmptyEntries) is { } parts
             ? parts.SkipWhile(p => p != "v1").Skip(1).FirstOrDefault() ?? "" : "";
         var noun = group.EndsWith('s') ? group[..^1] : group;
-        var key = http.Items[ApiRoute.DecodedItem] ?? (values.TryGetValue("id", out var id) ? id : values.TryGetValue("name", out var n) ? n : null);
+        var key = values.TryGetValue("id", out var id) ? id : values.TryGetValue("name", out var n) ? n : null;
         return key is null ? noun : $"{noun} {key}";
     }
 }

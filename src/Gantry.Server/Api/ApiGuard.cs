@@ -17,6 +17,7 @@ namespace Gantry.Server.Api;
 /// <item>a state-changing call from a browser on another origin (<c>Origin</c>, <c>Sec-Fetch-Site: cross-site</c>) is refused
 /// (403) unless the origin is in <see cref="ApiOptions.CorsOrigins"/>, which also answers CORS preflights;</item>
 /// <item>a query parameter the endpoint does not take is refused (400 naming it);</item>
+/// <item>a name in the path with an encoded slash (<c>team%2Fmail</c>) is bound as the client wrote it (<see cref="ApiRoute"/>);</item>
 /// <item>a bad body or parameter (binding), an unknown route (404), a wrong method (405) and any error
 /// answer as RFC 9457 problem details; a 5xx only when Gantry itself is broken.</item>
 /// </list>
@@ -48,6 +49,7 @@ internal sealed partial class ApiGuard(RequestDelegate next, ApiOptions options,
 
     private async ValueTask<IResult?> RefusalAsync(HttpContext http)
     {
+        ApiRoute.Decode(http);
         var request = http.Request;
         if (!HostAllowed(http))
             return ApiProblems.Problem(StatusCodes.Status400BadRequest, "Host not allowed",

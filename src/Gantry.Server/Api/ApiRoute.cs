@@ -4,28 +4,30 @@ using Microsoft.AspNetCore.Http.Features;
 namespace Gantry.Server.Api;
 
 /// <summary>
-/// A name taken from a request's path as the client wrote it. The server decodes a path except an encoded slash,
-/// which stays <c>%2F</c> so that it does not split a segment: a queue named <c>a/b</c>, or a worker
-/// id with a slash, arrives as <c>a%2Fb</c>. A value that still holds a '%' is read again from the request's raw
-/// target, its segment decoded whole (a worker id may hold a '%' of its own, so the bound value cannot tell).
+/// Route values as the client wrote them. The server decodes a request's path except an encoded slash, which stays
+/// <c>%2F</c> so that it does not split a segment: a queue named <c>a/b</c>, or a worker id with a slash, would be bound
+/// as <c>a%2Fb</c>. <see cref="ApiGuard"/> calls <see cref="Decode"/> before every endpoint binds its parameters (and the
+/// audit log reads its target), so no endpoint handles it itself.
 /// </summary>
 internal static class ApiRoute
 {
-    /// <summary>Where a decoded value is left for the audit log's target (<see cref="ApiAudit"/>).</summary>
-    public const string DecodedItem = "gantry.route_value";
-
-    /// <summary>The path value <paramref name="bound"/>, which is the path's segment <paramref name="fromEnd"/> places
-    /// before its last (0: the last), decoded.</summary>
-    public static string Value(HttpContext http, string bound, int fromEnd)
+    /// <summary>Replaces each route value that still holds a '%' with its path segment read from the request's raw target
+    /// and decoded whole (a worker id may hold a '%' of its own, so the bound value alone cannot tell).</summary>
+    public static void Decode(HttpContext http)
     {
-        if (!bound.Contains('%', StringComparison.Ordinal)) return bound;
+        var values = http.Request.RouteValues;
+        if (!values.Values.Any(v => v is string s && s.Contains('%', StringComparison.Ordinal))) return;
         var raw = http.Features.Get<IHttpRequestFeature>()?.RawTarget;
-        if (string.IsNullOrEmpty(raw)) return bound;
-        var segments = raw.Split('?', 2)[0].TrimEnd('/').Split('/');
-        var at = segments.Length - 1 - fromEnd;
-        if (at < 0) return bound;
-        var value = Uri.UnescapeDataString(segments[at]);
-        http.Items[DecodedItem] = value;
-        return value;
+        if (string.IsNullOrEmpty(raw)) return;
+        // The decoded path keeps every segment where the raw one has it (an encoded slash splits neither), so the two line up.
+        var rawSegments = raw.Split('?', 2)[0].Split('/');
+        var segments = (http.Request.PathBase + http.Request.Path).Value?.Split('/') ?? [];
+        if (rawSegments.Length != segments.Length) return;
+        foreach (var (key, value) in values.ToArray())
+        {
+            if (value is not string bound || !bound.Contains('%', StringComparison.Ordinal)) continue;
+            var at = Array.IndexOf(segments, bound);
+            if (at >= 0) values[key] = Uri.UnescapeDataString(rawSegments[at]);
+        }
     }
 }

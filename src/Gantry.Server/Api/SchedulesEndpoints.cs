@@ -51,9 +51,8 @@ internal static class SchedulesEndpoints
         queues.MapGet("/retention", async (IJobStore store, CancellationToken ct) =>
             TypedResults.Ok((await store.QueueRetentionListAsync(ct).ConfigureAwait(false)).Select(QueueRetentionView.From).ToArray()))
             .WithName("ListQueueRetention").WithSummary("Queues with a retention of their own, per state (others keep the default)").WithMetadata(new RequiredScope(ApiScope.Read));
-        queues.MapPut("/{name}/retention", async (string name, QueueRetentionBody body, HttpContext http, IJobStore store, CancellationToken ct) =>
+        queues.MapPut("/{name}/retention", async (string name, QueueRetentionBody body, IJobStore store, CancellationToken ct) =>
         {
-            name = ApiRoute.Value(http, name, 1);
             Gantry.Protocol.JobDraft.CheckName(name, "name");
             var retention = body.ToRetention(name);
             await store.QueueRetentionSetAsync(retention, ct).ConfigureAwait(false);
