@@ -136,10 +136,11 @@ internal static class QueuesCommand
                 Console.Out.WriteLine(query.AtLimitOnly ? $"queue {page.Queue} ({limits}): no key at its limit" : $"queue {page.Queue} ({limits}): no key has jobs queued or running");
                 return Cli.Ok;
             }
-            string[] header = page.RatePerKey is null ? ["KEY", "QUEUED", "RUNNING", "AT LIMIT"] : ["KEY", "QUEUED", "RUNNING", "STARTED IN WINDOW", "AT LIMIT"];
-            Console.Out.Write(JobText.Table(header, page.Keys.Select(k => page.RatePerKey is null
-                ? new[] { k.Key ?? "(no key)", $"{k.Queued}", $"{k.Running}", k.AtLimit ? "yes" : "-" }
-                : [k.Key ?? "(no key)", $"{k.Queued}", $"{k.Running}", $"{k.StartedInWindow}", k.AtLimit ? "yes" : "-"]).ToArray()));
+            // Starts in the window only under a rate per key.
+            var rate = page.RatePerKey is not null;
+            Console.Out.Write(JobText.Table(["KEY", "QUEUED", "RUNNING", .. rate ? ["STARTED IN WINDOW"] : Array.Empty<string>(), "AT LIMIT"],
+                page.Keys.Select(k => (string[])[k.Key ?? "(no key)", $"{k.Queued}", $"{k.Running}", .. rate ? [$"{k.StartedInWindow}"] : Array.Empty<string>(),
+                    k.AtLimit ? "yes" : "-"]).ToArray()));
             // --after=VALUE, so that a key starting with '-' is not read as an option; an empty one (just after the jobs
             // without a key) as its own word, which the parser takes.
             if (page.NextAfter is { } next)
