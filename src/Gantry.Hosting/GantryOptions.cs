@@ -137,6 +137,7 @@ public sealed class GantryOptions
     private static string NodeKey(string where) => where switch
     {
         "start timeout" => "StartTimeout",
+        "command poll interval" => "CommandPollInterval",
         "worker command" => "WorkerCommand",
         _ when where.StartsWith("--", StringComparison.Ordinal) =>
             string.Concat(where[2..].Split('-').Select(w => w.Length == 0 ? w : char.ToUpperInvariant(w[0]) + w[1..])),
@@ -157,6 +158,7 @@ public sealed class GantryOptions
         "dead-worker interval" => "DeadWorkerInterval",
         "upkeep interval" => "UpkeepInterval",
         "retention" => "Retention",
+        "worker retention" => "WorkerRetention",
         "dead-worker timeout" => "DeadWorkerTimeout",
         _ => where,
     };

@@ -181,6 +181,15 @@ public sealed record NodeOptions
         if (StartTimeout <= TimeSpan.Zero) throw new InvalidInputException("start timeout", "must be positive");
         if (DrainTimeout < TimeSpan.Zero) throw new InvalidInputException("--drain-timeout", "must not be negative");
         if (CancelGracePeriod < TimeSpan.Zero) throw new InvalidInputException("--cancel-grace-period", "must not be negative");
+        Gantry.Jobs.LeaseRange.Check(LeaseDuration.TotalSeconds, "--lease-duration");
+        foreach (var (where, span) in new (string, TimeSpan?)[]
+        {
+            ("--restart-backoff-max", RestartBackoffMax), ("--restart-window", RestartWindow), ("--stable-after", StableAfter),
+            ("--ping-interval", PingInterval), ("--ping-timeout", PingTimeout), ("--heartbeat-interval", HeartbeatInterval),
+            ("command poll interval", CommandPollInterval), ("start timeout", StartTimeout),
+            ("--drain-timeout", DrainTimeout), ("--cancel-grace-period", CancelGracePeriod),
+        })
+            Gantry.Time.Timers.CheckLongest(span, where);
         Autoscale.Validate();
         if (Name is not null) Gantry.Protocol.Wire.WireValidation.Label(Name, "--name");
         if (WorkerCommand.Count == 0) throw new InvalidInputException("worker command", "is empty");

@@ -37,5 +37,6 @@ public sealed record SqliteStoreOptions
     {
         if (string.IsNullOrWhiteSpace(Path)) throw new InvalidInputException("database path", "must not be empty");
         if (BusyTimeout < TimeSpan.Zero) throw new InvalidInputException("busy timeout", $"must not be negative, got {BusyTimeout.TotalSeconds}s");
+        Gantry.Time.Timers.CheckLongest(BusyTimeout, "busy timeout");
     }
 }

@@ -62,7 +62,30 @@ public sealed record ScheduleFireResult(bool Fired, Guid? JobId);
 public sealed record ScheduleAdvanceParams(string Name, DateTimeOffset Through);
 
 /// <summary>Per-state retention of a queue's finished jobs; a null state keeps the default (<c>--retention</c>).</summary>
-public sealed record QueueRetention(string Queue, TimeSpan? Succeeded, TimeSpan? Dead, TimeSpan? Cancelled);
+public sealed record QueueRetention(string Queue, TimeSpan? Succeeded, TimeSpan? Dead, TimeSpan? Cancelled)
+{
+    /// <summary>The longest anything Gantry prunes may be kept (finished jobs, workers, alerts): 100 years (36,500 days).</summary>
+    public static readonly TimeSpan LongestKeep = TimeSpan.FromDays(36_500);
+
+    /// <summary>Refuses a keep below zero or longer than <see cref="LongestKeep"/>, naming <paramref name="where"/>.</summary>
+    /// <exception cref="InvalidInputException">The span is out of that range.</exception>
+    public static void CheckKeep(TimeSpan? value, string where)
+    {
+        if (value is { } v && (v < TimeSpan.Zero || v > LongestKeep))
+            throw new InvalidInputException(where, $"must be between 0 and 100 years (36500 days), got {v.TotalDays:0.###} days");
+    }
+
+    /// <summary>This retention, each state's keep checked by <see cref="CheckKeep"/>; <paramref name="field"/> spells a state's
+    /// field as the caller's link names it (the state's name when null).</summary>
+    /// <exception cref="InvalidInputException">A keep is out of range.</exception>
+    public QueueRetention Validated(Func<string, string>? field = null)
+    {
+        CheckKeep(Succeeded, field?.Invoke("succeeded") ?? "succeeded");
+        CheckKeep(Dead, field?.Invoke("dead") ?? "dead");
+        CheckKeep(Cancelled, field?.Invoke("cancelled") ?? "cancelled");
+        return this;
+    }
+}
 
 /// <summary>No schedule has the given name.</summary>
 public sealed class ScheduleNotFoundException(string name) : GantryException($"no schedule named {name}")

@@ -118,5 +118,14 @@ public sealed record WorkerOptions
         if (CancelGracePeriod < TimeSpan.Zero) throw new InvalidInputException("cancel grace period", "must not be negative");
         if (ProgressInterval < TimeSpan.Zero) throw new InvalidInputException("progress interval", "must not be negative");
         if (DefaultJobTimeout <= TimeSpan.Zero) throw new InvalidInputException("default job timeout", "must be positive");
+        // The range every link takes a lease in (a server refuses a longer one from an HTTP worker).
+        Gantry.Jobs.LeaseRange.Check(LeaseDuration.TotalSeconds, "lease duration");
+        foreach (var (where, span) in new (string, TimeSpan?)[]
+        {
+            ("heartbeat interval", HeartbeatInterval), ("poll interval", PollInterval),
+            ("command poll interval", CommandPollInterval), ("checkpoint interval", CheckpointInterval), ("drain timeout", DrainTimeout),
+            ("cancel grace period", CancelGracePeriod), ("progress interval", ProgressInterval),
+        })
+            Gantry.Time.Timers.CheckLongest(span, where);
     }
 }

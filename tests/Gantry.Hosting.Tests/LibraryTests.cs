@@ -143,6 +143,8 @@ public sealed class LibraryTests(Xunit.Abstractions.ITestOutputHelper output) : 
             var badQueue = await Assert.ThrowsAsync<InvalidInputException>(() => jobs.EnqueueAsync("greet", null, new JobOptions { Queue = "no spaces" }, ct: Ct));
             var unknown = await Assert.ThrowsAsync<InvalidInputException>(() => jobs.EnqueueAsync("nobody-handles-this", null, ct: Ct));
             var notRegistered = await Assert.ThrowsAsync<InvalidOperationException>(() => jobs.EnqueueAsync<LibraryTests>(null, ct: Ct));
+            var farOff = await Assert.ThrowsAsync<InvalidInputException>(() => jobs.EnqueueAsync("greet", null, new JobOptions { Delay = TimeSpan.MaxValue }, ct: Ct));
+            Assert.Equal("delay", farOff.Where);
             var later = await jobs.EnqueueAsync("nobody-handles-this", null, new JobOptions { AllowUnknownType = true }, ct: Ct);
 
             Assert.Equal("queue", badQueue.Where);
@@ -213,6 +215,28 @@ public sealed class LibraryTests(Xunit.Abstractions.ITestOutputHelper output) : 
         Assert.Contains("Gantry:Worker:Queues:", ex.Message, StringComparison.Ordinal);
         Assert.Contains("Gantry:Maintenance:RescuerInterval:", ex.Message, StringComparison.Ordinal);
         Assert.False(File.Exists(_dir.File("app.db")));
+    }
+
+    /// <summary>Timers stop at about 24.8 days: a longer interval or timeout would fail when first armed, long after start.</summary>
+    [Fact]
+    public async Task AddGantry_SpansLongerThanATimerWaits_StartFailsNamingEachKey()
+    {
+        var settings = TestApp.Sqlite(_dir.File("app.db"));
+        settings["Worker:DrainTimeout"] = "30d";
+        settings["Maintenance:CleanerInterval"] = "25d";
+        using var host = TestApp.Builder(settings, b => b.AddWorker()).Build();
+
+        var ex = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync(Ct));
+
+        Assert.Contains("Gantry:Worker:DrainTimeout: must be at most 24 days, got 30 days", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("Gantry:Maintenance:CleanerInterval: must be at most 24 days, got 25 days", ex.Message, StringComparison.Ordinal);
+        Assert.False(File.Exists(_dir.File("app.db")));
+
+        settings = TestApp.Sqlite(_dir.File("app.db"));
+        settings["Maintenance:Retention"] = "40000d";
+        using var kept = TestApp.Builder(settings).Build();
+        ex = await Assert.ThrowsAsync<OptionsValidationException>(() => kept.StartAsync(Ct));
+        Assert.Contains("Gantry:Maintenance:Retention: must be between 0 and 100 years (36500 days), got 40000 days", ex.Message, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -97,7 +97,8 @@ public sealed class DashboardDataApiTests : IAsyncLifetime
 
         var preview = await JsonAsync(await SendAsync(HttpMethod.Post, "/api/v1/jobs/bulk/retry", $$"""{{{filter}},"dry_run":true}"""));
         Assert.Equal("""{"action":"retry","dry_run":true,"matched":3,"touched":0,"remaining":3,"cursor":null}""", preview.GetRawText());
-        var done = await JsonAsync(await SendAsync(HttpMethod.Post, "/api/v1/jobs/bulk/retry", $$"""{{{filter}},"max":2}"""));
+        // Any JSON spelling of a whole number, as the job and limits documents take theirs.
+        var done = await JsonAsync(await SendAsync(HttpMethod.Post, "/api/v1/jobs/bulk/retry", $$"""{{{filter}},"max":2e0}"""));
         Assert.Equal($$"""{"action":"retry","dry_run":false,"matched":3,"touched":2,"remaining":1,"cursor":"{{mail[1]}}"}""", done.GetRawText());
         // The two retried jobs die again; the next call, after the cursor, takes only the third.
         foreach (var claimed in await _server.Store.JobClaimAsync(new JobClaimParams("w", [new QueueDemand("emails", 10)], TimeSpan.FromMinutes(1), []), Ct))
@@ -128,6 +129,9 @@ public sealed class DashboardDataApiTests : IAsyncLifetime
         Assert.Equal("state", await FieldAsync("/api/v1/jobs/bulk/cancel", """{"state":"succeeded"}"""));
         Assert.Equal("state", await FieldAsync("/api/v1/jobs/bulk/cancel", """{"dry_run":true}"""));
         Assert.Equal("max", await FieldAsync("/api/v1/jobs/bulk/cancel", """{"queue":"q","max":0}"""));
+        Assert.Equal("max", await FieldAsync("/api/v1/jobs/bulk/cancel", """{"queue":"q","max":2.5}"""));
+        Assert.Equal("max", await FieldAsync("/api/v1/jobs/bulk/cancel", """{"queue":"q","max":1e10}"""));
+        Assert.Equal("max", await FieldAsync("/api/v1/jobs/bulk/cancel", """{"queue":"q","max":"5"}"""));
         Assert.Equal("cursor", await FieldAsync("/api/v1/jobs/bulk/retry", """{"queue":"q","cursor":"not-a-job"}"""));
         Assert.Equal(HttpStatusCode.Forbidden, (await SendAsync(HttpMethod.Post, "/api/v1/jobs/bulk/cancel", """{"queue":"q"}""", "reader-token")).StatusCode);
     }

@@ -91,5 +91,9 @@ public sealed class SchedulesApiTests : IAsyncLifetime
         var bad = await Http.PutAsync("/api/v1/queues/emails/retention",
             new StringContent("""{"succeeded_seconds":-1}""", System.Text.Encoding.UTF8, "application/json"));
         Assert.Equal("succeeded_seconds", (await ProblemAsync(bad, HttpStatusCode.BadRequest)).GetProperty("field").GetString());
+        bad = await Http.PutAsync("/api/v1/queues/emails/retention",
+            new StringContent("""{"dead_seconds":1e300}""", System.Text.Encoding.UTF8, "application/json"));
+        Assert.Equal("dead_seconds", (await ProblemAsync(bad, HttpStatusCode.BadRequest)).GetProperty("field").GetString());
+        Assert.Equal(86400, JsonDocument.Parse(await Http.GetStringAsync("/api/v1/queues/retention")).RootElement[0].GetProperty("succeeded_seconds").GetDouble());
     }
 }

@@ -214,6 +214,18 @@ public abstract partial class StoreContractTests
     }
 
     [Fact]
+    public async Task QueueRetention_BeyondAHundredYearsOrNegative_RefusedNamingTheState_NothingSet()
+    {
+        Assert.Equal("dead", (await Assert.ThrowsAsync<InvalidInputException>(() =>
+            Store.QueueRetentionSetAsync(new QueueRetention("emails", TimeSpan.FromDays(1), TimeSpan.FromDays(36_501), null), Ct))).Where);
+        Assert.Equal("cancelled", (await Assert.ThrowsAsync<InvalidInputException>(() =>
+            Store.QueueRetentionSetAsync(new QueueRetention("emails", null, null, TimeSpan.FromSeconds(-1)), Ct))).Where);
+        Assert.Empty(await Store.QueueRetentionListAsync(Ct));
+        await Store.QueueRetentionSetAsync(new QueueRetention("emails", QueueRetention.LongestKeep, null, null), Ct);
+        Assert.Equal([new QueueRetention("emails", QueueRetention.LongestKeep, null, null)], await Store.QueueRetentionListAsync(Ct));
+    }
+
+    [Fact]
     public async Task JobClean_IdempotencyKey_KeptAtLeastTheDefaultRetention()
     {
         await Store.QueueRetentionSetAsync(new QueueRetention("emails", TimeSpan.FromHours(1), null, null), Ct);

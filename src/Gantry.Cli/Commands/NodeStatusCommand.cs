@@ -16,7 +16,7 @@ internal static class NodeStatusCommand
         var command = new Command("status", "Show the node on this machine and its workers: local id, pid, state, restarts, last error, uptime, jobs succeeded and failed") { runDir, json };
         command.SetHandler(async (parse, ct) =>
         {
-            var socket = Gantry.Node.NodeOptions.SocketIn(Path.GetFullPath(parse.GetValue(runDir)!));
+            var socket = Gantry.Node.NodeOptions.SocketIn(CliOptions.FullPath(parse.GetValue(runDir), "--run-dir"));
             IpcConnection connection;
             try
             {

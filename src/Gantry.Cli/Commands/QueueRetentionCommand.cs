@@ -30,7 +30,7 @@ internal static class QueueRetentionCommand
             await using var control = await location.OpenAsync(parse, createIfMissing: true, ct).ConfigureAwait(false);
             if (setting || parse.GetValue(reset))
             {
-                await control.QueueRetentionSetAsync(new QueueRetention(name!, s, d, c), ct).ConfigureAwait(false);
+                await control.QueueRetentionSetAsync(new QueueRetention(name!, s, d, c).Validated(state => "--" + state), ct).ConfigureAwait(false);
                 Console.Out.WriteLine(setting
                     ? $"queue {name} keeps {string.Join(", ", new[] { ("succeeded", s), ("dead", d), ("cancelled", c) }.Where(x => x.Item2 is not null).Select(x => $"{x.Item1} jobs {Durations.Format(x.Item2!.Value)}"))}; other states the default"
                     : $"queue {name} keeps the default retention");

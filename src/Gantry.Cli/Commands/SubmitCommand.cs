@@ -62,7 +62,7 @@ internal static class SubmitCommand
             var now = DateTimeOffset.UtcNow;
             if (parse.GetValue(delay) is not null && parse.GetValue(runAt) is not null)
                 throw new InvalidInputException("--delay/--run-at", "give one or the other, not both");
-            DateTimeOffset? when = parse.GetValue(delay) is { } d ? now + d : parse.GetValue(runAt);
+            DateTimeOffset? when = parse.GetValue(delay) is { } d ? Protocol.JobDraft.StartAfter(now, d, "--delay") : parse.GetValue(runAt);
 
             if (parse.GetValue(workflowFile) is { } flowPath)
             {

@@ -191,7 +191,7 @@ internal sealed record GantryConfig
                 "command" => spec with { Command = command = Strings(p.Value, where) },
                 "working_directory" => spec with { WorkingDirectory = String(p.Value, where) },
                 "env" => spec with { Env = Strings(p.Value, where) },
-                "timeout_seconds" => spec with { Timeout = TimeSpan.FromSeconds(Positive(p.Value, where)) },
+                "timeout_seconds" => spec with { Timeout = Seconds(p.Value, where) },
                 "limits" => spec with { Limits = ProcessLimitsFrom(p.Value, where) },
                 _ => throw new InvalidInputException(at, $"unknown field '{p.Name}' (known fields: command, working_directory, env, timeout_seconds, limits)"),
             };
@@ -210,7 +210,7 @@ internal sealed record GantryConfig
             var where = $"{at}.{p.Name}";
             spec = p.Name switch
             {
-                "timeout_seconds" => spec with { Timeout = TimeSpan.FromSeconds(Positive(p.Value, where)) },
+                "timeout_seconds" => spec with { Timeout = Seconds(p.Value, where) },
                 "limits" => spec with { Limits = ProcessLimitsFrom(p.Value, where) },
                 _ => throw new InvalidInputException(at, $"unknown field '{p.Name}' (known fields: timeout_seconds, limits)"),
             };
@@ -231,7 +231,7 @@ internal sealed record GantryConfig
                     options = options with { Webhooks = p.Value.EnumerateArray().Select((w, i) => Webhook(w, $"{where}[{i}]")).ToArray() };
                     break;
                 case "queue_stalled_after_seconds":
-                    options = options with { QueueStalledAfter = TimeSpan.FromSeconds(Positive(p.Value, where)) };
+                    options = options with { QueueStalledAfter = Seconds(p.Value, where) };
                     break;
                 default:
                     throw new InvalidInputException(at, $"unknown field '{p.Name}' (known fields: webhooks, queue_stalled_after_seconds)");
@@ -319,7 +319,7 @@ internal sealed record GantryConfig
                     OtlpProtocol = String(p.Value, where) is "grpc" or "http/protobuf" ? String(p.Value, where)
                         : throw new InvalidInputException(where, "expected grpc or http/protobuf"),
                 },
-                "export_interval_seconds" => settings with { ExportInterval = TimeSpan.FromSeconds(Positive(p.Value, where)) },
+                "export_interval_seconds" => settings with { ExportInterval = Seconds(p.Value, where) },
                 _ => throw new InvalidInputException(at, $"unknown field '{p.Name}' (known fields: otlp_endpoint, otlp_protocol, export_interval_seconds)"),
             };
         }
@@ -334,8 +334,8 @@ internal sealed record GantryConfig
         foreach (var p in Object(e, at).EnumerateObject())
         {
             var where = $"{at}.{p.Name}";
-            var value = p.Value.ValueKind == JsonValueKind.Number && p.Value.GetDouble() is >= 0 and <= 100 * 365 * 86400.0
-                ? TimeSpan.FromSeconds(p.Value.GetDouble()) : throw new InvalidInputException(where, "expected a number of seconds (0 to 100 years)");
+            var value = p.Value.ValueKind == JsonValueKind.Number && p.Value.GetDouble() is var seconds && seconds >= 0 && seconds <= Gantry.Storage.QueueRetention.LongestKeep.TotalSeconds
+                ? TimeSpan.FromSeconds(seconds) : throw new InvalidInputException(where, "expected a number of seconds (0 to 100 years)");
             switch (p.Name)
             {
                 case "succeeded_seconds": succeeded = value; break;
@@ -355,10 +355,11 @@ internal sealed record GantryConfig
             var where = $"{at}.{p.Name}";
             limits = p.Name switch
             {
-                "memory_mb" => limits with { MemoryMb = (int)Positive(p.Value, where) },
-                "cpu" => limits with { Cpu = Positive(p.Value, where) },
-                "processes" => limits with { Processes = (int)Positive(p.Value, where) },
-                "output_kb" => limits with { OutputKb = (int)Positive(p.Value, where) },
+                "memory_mb" => limits with { MemoryMb = PositiveWhole(p.Value, where) },
+                // The job document's limits take at most a million cores (Gantry.Jobs.ResourceLimits); a type's the same.
+                "cpu" => limits with { Cpu = Positive(p.Value, where) is var cpu && cpu <= 1e6 ? cpu : throw new InvalidInputException(where, "expected a positive number up to 1000000") },
+                "processes" => limits with { Processes = PositiveWhole(p.Value, where) },
+                "output_kb" => limits with { OutputKb = PositiveWhole(p.Value, where) },
                 _ => throw new InvalidInputException(at, $"unknown field '{p.Name}' (known fields: memory_mb, cpu, processes, output_kb)"),
             };
         }
@@ -378,4 +379,13 @@ internal sealed record GantryConfig
 
     private static double Positive(JsonElement e, string at) =>
         e.ValueKind == JsonValueKind.Number && e.GetDouble() > 0 ? e.GetDouble() : throw new InvalidInputException(at, "expected a positive number");
+
+    private static int PositiveWhole(JsonElement e, string at) =>
+        JsonWhole.TryRead(e, out var n, out _) && n > 0 ? n : throw new InvalidInputException(at, $"expected a positive whole number up to {int.MaxValue}");
+
+    /// <summary>A positive number of seconds that a timer can wait (<see cref="Gantry.Time.Timers.Longest"/>).</summary>
+    private static TimeSpan Seconds(JsonElement e, string at) =>
+        e.ValueKind == JsonValueKind.Number && e.GetDouble() is var s && s > 0 && s <= Gantry.Time.Timers.Longest.TotalSeconds
+            ? TimeSpan.FromSeconds(s)
+            : throw new InvalidInputException(at, $"expected a positive number of seconds, at most {Gantry.Time.Timers.Longest.TotalSeconds:0} ({Gantry.Time.Timers.Longest.TotalDays:0} days)");
 }

@@ -115,6 +115,20 @@ internal static class CliOptions
         HelpName = "path",
     };
 
+    /// <summary>The full path a path flag names; one line naming <paramref name="flag"/> when the value is empty or no path.</summary>
+    public static string FullPath(string? value, string flag)
+    {
+        if (string.IsNullOrWhiteSpace(value)) throw new InvalidInputException(flag, "needs a path");
+        try
+        {
+            return Path.GetFullPath(value);
+        }
+        catch (Exception ex) when (ex is ArgumentException or NotSupportedException or PathTooLongException)
+        {
+            throw new InvalidInputException(flag, $"'{value}' is not a path: {ex.Message}");
+        }
+    }
+
     /// <summary>Least interval of a loop (polling, rescuing, pinging): shorter would keep a core busy doing nothing.</summary>
     public static readonly TimeSpan LeastLoopInterval = Gantry.Server.Maintenance.MaintenanceOptions.LeastInterval;
 

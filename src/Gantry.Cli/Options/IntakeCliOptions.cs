@@ -27,6 +27,23 @@ internal sealed class IntakeCliOptions
             return null;
         }
         if (File.Exists(dir)) throw new InvalidInputException("--jobs-dir", $"{dir} is a file, not a folder");
-        return new JobsDirectoryOptions { Path = dir, ResultsPath = parse.Get(ResultsDir) };
+        var options = new JobsDirectoryOptions { Path = dir, ResultsPath = parse.Get(ResultsDir) };
+        // Made now, so that a folder that cannot be (a name too long, no permission, a file in the way) is one line at start
+        // rather than a service failing again and again in the log.
+        Create(options.Path, "--jobs-dir");
+        Create(options.Results, options.ResultsPath is null ? "--jobs-dir" : "--results-dir");
+        return options;
+    }
+
+    private static void Create(string path, string flag)
+    {
+        try
+        {
+            Directory.CreateDirectory(path);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
+        {
+            throw new InvalidInputException(flag, $"cannot make the folder: {ex.Message}");
+        }
     }
 }

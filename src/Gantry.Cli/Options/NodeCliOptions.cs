@@ -57,7 +57,7 @@ internal sealed class NodeCliOptions
         var options = new NodeOptions
         {
             Name = worker.Name,
-            RunDirectory = Path.GetFullPath(parse.Get(RunDir)!),
+            RunDirectory = CliOptions.FullPath(parse.Get(RunDir), "--run-dir"),
             WorkerCommand = WorkerExecutable(parse.Get(WorkerBinary), exportsTelemetry: Hosting.TelemetrySettings.Resolve(parse.Config) is not null),
             Workers = parse.Get(Workers),
             MinWorkers = parse.Get(MinWorkers),
@@ -126,7 +126,7 @@ internal sealed class NodeCliOptions
     {
         if (forced is not null)
         {
-            var path = Path.GetFullPath(forced);
+            var path = CliOptions.FullPath(forced, "--worker-binary");
             if (!File.Exists(path)) throw new InvalidInputException("--worker-binary", $"{forced} does not exist");
             if (!IsExecutable(path)) throw new InvalidInputException("--worker-binary", $"{forced} is not executable (chmod +x)");
             if (exportsTelemetry && Path.GetFileNameWithoutExtension(path) == SlimWorker)

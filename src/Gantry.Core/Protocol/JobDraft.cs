@@ -76,7 +76,8 @@ public sealed partial record JobDraft
         TimeSpan? timeout = null;
         if (TimeoutSeconds is { } t)
         {
-            if (!(t > 0) || t > TimeSpan.MaxValue.TotalSeconds / 2) throw new InvalidInputException(At("timeout_seconds"), $"must be a positive number of seconds, got {t}");
+            if (!(t > 0) || t > TimeSpan.MaxValue.TotalSeconds / 2)
+                throw new InvalidInputException(At("timeout_seconds"), $"must be a positive number of seconds up to {TimeSpan.MaxValue.TotalSeconds / 2:0}, got {t}");
             timeout = TimeSpan.FromSeconds(t);
         }
 
@@ -163,6 +164,16 @@ public sealed partial record JobDraft
         if (key.Length == 0 || key.Length > MaxIdempotencyKeyLength) throw new InvalidInputException(where, $"must be 1 to {MaxIdempotencyKeyLength} characters");
         if (TextFields.HasNul(key)) throw new InvalidInputException(where, TextFields.NulProblem);
     }
+
+    /// <summary>The longest delay before a job's start: 100 years (36,500 days).</summary>
+    public static readonly TimeSpan LongestDelay = TimeSpan.FromDays(36_500);
+
+    /// <summary>The start <paramref name="delay"/> after <paramref name="now"/>: 0 to <see cref="LongestDelay"/>, else
+    /// <see cref="InvalidInputException"/> naming <paramref name="where"/>.</summary>
+    public static DateTimeOffset StartAfter(DateTimeOffset now, TimeSpan delay, string where) =>
+        delay >= TimeSpan.Zero && delay <= LongestDelay
+            ? now + delay
+            : throw new InvalidInputException(where, $"must be between 0 and 100 years (36500 days), got {delay.TotalDays:0.###} days");
 
     /// <summary>Checks a job type or queue name; throws <see cref="InvalidInputException"/> naming <paramref name="where"/>.</summary>
     public static void CheckName(string value, string where)

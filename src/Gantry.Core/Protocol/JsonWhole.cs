@@ -3,7 +3,7 @@ using System.Text.Json;
 namespace Gantry.Protocol;
 
 /// <summary>Whole numbers in the documents Gantry reads: any JSON spelling of one (1000, 1e3, 1000.0) is that number.</summary>
-internal static class JsonWhole
+public static class JsonWhole
 {
     /// <summary>
     /// Reads <paramref name="e"/> as a whole number of <see cref="int"/>'s range. False when it is not a number, not whole,

@@ -127,7 +127,7 @@ internal sealed class JobClient(Lazy<IGantryControl> controls, Func<IJobStore?> 
             Payload = payload is null ? null : JsonSerializer.Serialize(payload, payload.GetType(), GantryPayloadJson.Default),
             Queue = o?.Queue,
             Priority = o?.Priority,
-            RunAt = o?.RunAt ?? (o?.Delay is { } delay ? time.GetUtcNow() + delay : null),
+            RunAt = o?.RunAt ?? (o?.Delay is { } delay ? JobDraft.StartAfter(time.GetUtcNow(), delay, "delay") : null),
             TimeoutSeconds = o?.Timeout?.TotalSeconds,
             MaxAttempts = o?.MaxAttempts,
             BackoffBaseSeconds = o?.BackoffBase?.TotalSeconds,

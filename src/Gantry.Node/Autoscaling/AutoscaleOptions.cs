@@ -78,5 +78,11 @@ public sealed record AutoscaleOptions
         if (DownWindow < Interval) throw new InvalidInputException("--autoscale-down-window", "must be at least --autoscale-interval (one sample)");
         if (UpCooldown < TimeSpan.Zero) throw new InvalidInputException("--autoscale-up-cooldown", "must not be negative");
         if (DownCooldown < TimeSpan.Zero) throw new InvalidInputException("--autoscale-down-cooldown", "must not be negative");
+        foreach (var (where, span) in new[]
+        {
+            ("--autoscale-interval", Interval), ("--autoscale-up-window", UpWindow), ("--autoscale-down-window", DownWindow),
+            ("--autoscale-up-cooldown", UpCooldown), ("--autoscale-down-cooldown", DownCooldown),
+        })
+            Gantry.Time.Timers.CheckLongest(span, where);
     }
 }

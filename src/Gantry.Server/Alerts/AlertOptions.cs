@@ -64,7 +64,11 @@ public sealed record AlertOptions
         }
         foreach (var (name, value) in new[] { ("queue_stalled_after", QueueStalledAfter), ("scan interval", ScanInterval), ("delivery interval", DeliveryInterval),
                      ("request timeout", RequestTimeout), ("max retry delay", MaxRetryDelay), ("give up after", GiveUpAfter), ("keep", Keep) })
+        {
             if (value < Maintenance.MaintenanceOptions.LeastInterval)
                 throw new InvalidInputException($"alerts.{name}", $"must be at least {Maintenance.MaintenanceOptions.LeastInterval.TotalMilliseconds:0}ms");
+            if (name == "keep") QueueRetention.CheckKeep(value, $"alerts.{name}");
+            else Gantry.Time.Timers.CheckLongest(value, $"alerts.{name}");
+        }
     }
 }

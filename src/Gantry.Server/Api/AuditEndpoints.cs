@@ -49,7 +49,7 @@ public sealed record AuditEntryView(string Id, DateTimeOffset At, string Actor, 
 public sealed record AuditPage(IReadOnlyList<AuditEntryView> Entries, [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] string? NextCursor);
 
 /// <summary>The body of <c>POST /api/v1/jobs/bulk/retry</c> and <c>…/cancel</c>: every filter optional, at least one of state,
-/// queue, type and tags required.</summary>
+/// queue, type, tags and concurrency key required.</summary>
 public sealed record JobBulkBody
 {
     /// <summary>Only jobs in this state.</summary>
@@ -65,6 +65,7 @@ public sealed record JobBulkBody
     /// <summary>True: count the matching jobs, change nothing.</summary>
     public bool? DryRun { get; init; }
     /// <summary>Most jobs to take in this call (the server's default when null).</summary>
+    [JsonConverter(typeof(Gantry.Serialization.WholeNumberConverter))]
     public int? Max { get; init; }
 
     /// <summary>The <c>cursor</c> of the previous answer: the call takes only the jobs after it, so a job comes into an

@@ -131,7 +131,7 @@ public sealed record QueueRetentionBody(double? SucceededSeconds = null, double?
     private static TimeSpan? Span(double? seconds, string field) => seconds switch
     {
         null => null,
-        >= 0 and <= 100 * 365 * 86400.0 => TimeSpan.FromSeconds(seconds.Value),
+        double s when s >= 0 && s <= QueueRetention.LongestKeep.TotalSeconds => TimeSpan.FromSeconds(s),
         _ => throw new InvalidInputException(field, $"must be between 0 and 100 years in seconds, got {seconds}"),
     };
 }

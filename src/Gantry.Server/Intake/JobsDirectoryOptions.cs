@@ -38,6 +38,7 @@ public sealed record JobsDirectoryOptions
         Limits.Validate();
         if (PollInterval < Maintenance.MaintenanceOptions.LeastInterval)
             throw new InvalidInputException("jobs folder poll interval", $"must be at least {Maintenance.MaintenanceOptions.LeastInterval.TotalMilliseconds:0}ms (a shorter interval keeps a core busy)");
+        Gantry.Time.Timers.CheckLongest(PollInterval, "jobs folder poll interval");
     }
 
     /// <summary>Files taken for submission (renamed here first, so two processes never take the same one).</summary>

@@ -30,6 +30,8 @@ public sealed record LeaderOptions
     {
         if (string.IsNullOrWhiteSpace(Name)) throw new InvalidInputException("leader name", "must not be empty");
         if (ElectInterval <= TimeSpan.Zero) throw new InvalidInputException("leader elect interval", "must be positive");
+        Gantry.Time.Timers.CheckLongest(ElectInterval, "leader elect interval");
+        Gantry.Time.Timers.CheckLongest(Ttl, "leader ttl");
         // The leader renews once per interval: a ttl shorter than two of them would let the lease lapse between renewals.
         if (Ttl < ElectInterval * 2)
             throw new InvalidInputException("leader ttl", $"({Ttl.TotalSeconds}s) must be at least twice the elect interval ({ElectInterval.TotalSeconds}s)");

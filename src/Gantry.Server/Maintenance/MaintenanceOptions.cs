@@ -57,9 +57,13 @@ public sealed record MaintenanceOptions
         {
             if (value < LeastInterval)
                 throw new InvalidInputException(name, $"must be at least {LeastInterval.TotalMilliseconds:0}ms, got {value.TotalMilliseconds:0.###}ms (a shorter interval keeps a core busy)");
+            Gantry.Time.Timers.CheckLongest(value, name);
         }
         if (CleanerBatch < 1) throw new InvalidInputException("cleaner batch", "must be at least 1");
         if (Retention < TimeSpan.Zero) throw new InvalidInputException("retention", "must not be negative");
         if (DeadWorkerTimeout <= TimeSpan.Zero) throw new InvalidInputException("dead-worker timeout", "must be positive");
+        Gantry.Time.Timers.CheckLongest(DeadWorkerTimeout, "dead-worker timeout");
+        Gantry.Storage.QueueRetention.CheckKeep(Retention, "retention");
+        Gantry.Storage.QueueRetention.CheckKeep(WorkerRetention, "worker retention");
     }
 }

@@ -26,5 +26,7 @@ public sealed record ScheduleOptions
         if (MisfireGrace < TimeSpan.Zero) throw new InvalidInputException("misfire grace", "must not be negative");
         if (RefreshInterval < Maintenance.MaintenanceOptions.LeastInterval || NotifiedRefreshInterval < Maintenance.MaintenanceOptions.LeastInterval)
             throw new InvalidInputException("schedule refresh interval", $"must be at least {Maintenance.MaintenanceOptions.LeastInterval.TotalMilliseconds:0}ms");
+        Gantry.Time.Timers.CheckLongest(RefreshInterval, "schedule refresh interval");
+        Gantry.Time.Timers.CheckLongest(NotifiedRefreshInterval, "schedule refresh interval");
     }
 }

@@ -170,7 +170,7 @@ internal sealed class PostgresMaintenance(PostgresDatabase db, PostgresCounts co
     }, ct);
 
     public async Task QueueRetentionSetAsync(QueueRetention p, CancellationToken ct) =>
-        await db.RunAsync(async c => p.Succeeded is null && p.Dead is null && p.Cancelled is null
+        await db.RunAsync(async c => p.Validated().Succeeded is null && p.Dead is null && p.Cancelled is null
             ? await Command(c, "DELETE FROM queue_retention WHERE queue = @queue").Bind("@queue", p.Queue).RunAsync(ct).ConfigureAwait(false)
             : await Command(c, """
                 INSERT INTO queue_retention (queue, succeeded_ms, dead_ms, cancelled_ms) VALUES (@queue, @succeeded, @dead, @cancelled)

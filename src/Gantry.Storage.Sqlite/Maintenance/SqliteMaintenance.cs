@@ -114,7 +114,7 @@ internal sealed class SqliteMaintenance(SqliteDatabase db, StoreSignals signals,
     }, ct);
 
     public async Task QueueRetentionSetAsync(QueueRetention p, CancellationToken ct) =>
-        await db.WriteAsync(_ => p.Succeeded is null && p.Dead is null && p.Cancelled is null
+        await db.WriteAsync(_ => p.Validated().Succeeded is null && p.Dead is null && p.Cancelled is null
             ? db.Prepared("DELETE FROM queue_retention WHERE queue = @queue").Bind("@queue", p.Queue).ExecuteNonQuery()
             : db.Prepared("""
                 INSERT INTO queue_retention (queue, succeeded_ms, dead_ms, cancelled_ms) VALUES (@queue, @succeeded, @dead, @cancelled)
