@@ -166,7 +166,7 @@ public sealed partial class OptionTests : IDisposable
 
     /// <summary>Flags that are each fine but wrong together are refused at start, with one line and exit 1.</summary>
     [Theory]
-    [InlineData("run", "--heartbeat-interval=10s", "--lease-duration=5s", "heartbeat interval")]
+    [InlineData("run", "--heartbeat-interval=10s", "--lease-duration=5s", "gantry: --heartbeat-interval: (10s) must be shorter than the lease duration (5s)")]
     [InlineData("node", "--min-workers=3", "--max-workers=2", "--min-workers")]
     [InlineData("node", "--restart-backoff=10s", "--restart-backoff-max=1s", "--restart-backoff")]
     public async Task Options_ThatContradictEachOther_AreRefusedAtStart(string command, string a, string b, string named)

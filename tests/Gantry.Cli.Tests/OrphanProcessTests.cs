@@ -111,8 +111,8 @@ public sealed partial class OrphanProcessTests : IDisposable
     }
 
     [Theory]
-    [InlineData("run", "3s", "lease duration: (3s) must be at least the heartbeat interval (0.5s) plus 3s")]
-    [InlineData("worker", "3s", "lease duration: (3s) must be at least the heartbeat interval (0.5s) plus 3s")]
+    [InlineData("run", "3s", "gantry: --lease-duration: (3s) must be at least the heartbeat interval (0.5s) plus 3s")]
+    [InlineData("worker", "3s", "gantry: --lease-duration: (3s) must be at least the heartbeat interval (0.5s) plus 3s")]
     [InlineData("node", "3900ms", "--lease-duration: (3.9s) must be at least twice the heartbeat interval (0.5s) plus 3s")]
     public async Task LeaseTooShortToStopUnrenewedAttemptsInTime_RefusedAtStart(string command, string lease, string message)
     {

@@ -27,7 +27,7 @@ public sealed class ShortLeaseProcessTests : IDisposable
     }
 
     [Theory]
-    [InlineData("run", "lease duration: (6s) must be at least the heartbeat interval (5s) plus 3s")]
+    [InlineData("run", "gantry: --lease-duration: (6s) must be at least the heartbeat interval (5s) plus 3s")]
     [InlineData("node", "--lease-duration: (6s) must be at least twice the heartbeat interval (2s) plus 3s")]
     public async Task HeartbeatGivenThatTheLeaseCannotHold_RefusedAtStart(string command, string message)
     {

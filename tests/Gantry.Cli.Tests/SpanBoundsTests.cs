@@ -14,17 +14,31 @@ public sealed class SpanBoundsTests : IDisposable
     private Task<(int ExitCode, string Stdout, string Stderr)> Gantry(params string[] args) => GantryProcess.RunAsync(_dir.Path, null, args);
 
     [Theory]
-    [InlineData("run", "--drain-timeout=30d", "drain timeout: must be at most 24 days, got 30 days")]
-    [InlineData("run", "--cancel-grace-period=2147483648", "cancel grace period: must be at most 24 days, got 24855.135 days")]
-    [InlineData("run", "--rescuer-interval=25d", "rescue interval: must be at most 24 days, got 25 days")]
-    [InlineData("server", "--retention=40000d", "retention: must be between 0 and 100 years (36500 days), got 40000 days")]
-    [InlineData("worker", "--poll-interval=60d", "poll interval: must be at most 24 days, got 60 days")]
-    [InlineData("worker", "--lease-duration=25h", "lease duration: must be between 1 and 86400 seconds, got 90000")]
-    [InlineData("node", "--lease-duration=2d", "lease duration: must be between 1 and 86400 seconds, got 172800")]
+    [InlineData("run", "--drain-timeout=30d", "--drain-timeout: must be at most 24 days, got 30 days")]
+    [InlineData("run", "--cancel-grace-period=2147483648", "--cancel-grace-period: must be at most 24 days, got 24855.135 days")]
+    [InlineData("run", "--rescuer-interval=25d", "--rescuer-interval: must be at most 24 days, got 25 days")]
+    [InlineData("server", "--retention=40000d", "--retention: must be between 0 and 100 years (36500 days), got 40000 days")]
+    [InlineData("worker", "--poll-interval=60d", "--poll-interval: must be at most 24 days, got 60 days")]
+    [InlineData("worker", "--lease-duration=25h", "--lease-duration: must be between 1 and 86400 seconds, got 90000")]
+    [InlineData("node", "--lease-duration=2d", "--lease-duration: must be between 1 and 86400 seconds, got 172800")]
     [InlineData("node", "--restart-window=30d", "--restart-window: must be at most 24 days, got 30 days")]
     public async Task Flag_LongerThanItCanBeUsed_OneLineAtStart(string command, string flag, string error)
     {
         string[] args = command is "run" or "server" ? [command, flag, "--db", _dir.Db, "--listen", "off"] : [command, flag, "--db", _dir.Db];
+        var (code, stdout, stderr) = await Gantry(args);
+        Assert.True(code == 1, $"exit {code}: {stderr}");
+        Assert.Equal($"gantry: {error}", stderr.Trim());
+        Assert.Equal("", stdout);
+    }
+
+    [Theory]
+    [InlineData("run", "DrainTimeout", "30d", "gantry.json: run.DrainTimeout: must be at most 24 days, got 30 days")]
+    [InlineData("worker", "LeaseDuration", "2d", "gantry.json: worker.LeaseDuration: must be between 1 and 86400 seconds, got 172800")]
+    [InlineData("server", "Retention", "40000d", "gantry.json: server.Retention: must be between 0 and 100 years (36500 days), got 40000 days")]
+    public async Task GantryJson_SettingLongerThanItCanBeUsed_NamesTheKey(string command, string key, string value, string error)
+    {
+        File.WriteAllText(_dir.File("gantry.json"), $$"""{ "{{command}}": { "{{key}}": "{{value}}" } }""");
+        string[] args = command is "run" or "server" ? [command, "--db", _dir.Db, "--listen", "off"] : [command, "--db", _dir.Db];
         var (code, stdout, stderr) = await Gantry(args);
         Assert.True(code == 1, $"exit {code}: {stderr}");
         Assert.Equal($"gantry: {error}", stderr.Trim());

@@ -140,8 +140,9 @@ internal sealed class CommandSettings
     }
 
     /// <summary>
-    /// Runs <paramref name="read"/> (options built from the settings and validated); a check that names a flag whose value
-    /// came from the file or the environment names that place instead (<c>GANTRY_NODE__AUTOSCALEIDLE: must be …</c>).
+    /// Runs <paramref name="read"/> (options built from the settings and validated); a check that names a setting whose value
+    /// came from the file or the environment names that place instead (<c>GANTRY_NODE__AUTOSCALEIDLE: must be …</c>), and
+    /// one that names it in words (the options' own name, <c>drain timeout</c>) names its flag.
     /// </summary>
     public T Checked<T>(Func<T> read)
     {
@@ -149,11 +150,19 @@ internal sealed class CommandSettings
         {
             return read();
         }
-        catch (InvalidInputException ex) when (Of(_command).FirstOrDefault(o => o.Name == ex.Where || o.Aliases.Contains(ex.Where)) is { } option
-            && Find(option) is { Source: SettingSource.File or SettingSource.Env } found)
+        catch (InvalidInputException ex) when (OptionNamed(ex.Where) is { } option)
         {
-            throw new InvalidInputException(found.From, ex.Problem);
+            if (Find(option) is { Source: SettingSource.File or SettingSource.Env } found) throw new InvalidInputException(found.From, ex.Problem);
+            if (ex.Where != option.Name && !option.Aliases.Contains(ex.Where)) throw new InvalidInputException(option.Name, ex.Problem);
+            throw;
         }
+    }
+
+    /// <summary>The command's option that <paramref name="where"/> names: its flag, an alias, or the flag in words.</summary>
+    private Option? OptionNamed(string where)
+    {
+        var flag = where.StartsWith('-') ? where : "--" + where.Replace(' ', '-');
+        return Of(_command).FirstOrDefault(o => o.Name == where || o.Aliases.Contains(where) || o.Name == flag || o.Aliases.Contains(flag));
     }
 
     /// <summary>Where <paramref name="option"/>'s value comes from.</summary>

@@ -36,6 +36,10 @@ public sealed class ServerOptionsTests
         { "upkeep interval", new MaintenanceOptions { UpkeepInterval = TimeSpan.Zero } },
         { "retention", new MaintenanceOptions { Retention = TimeSpan.FromSeconds(-1) } },
         { "dead-worker timeout", new MaintenanceOptions { DeadWorkerTimeout = TimeSpan.Zero } },
+        { "cleaner interval", new MaintenanceOptions { CleanerInterval = TimeSpan.FromDays(25) } },
+        { "dead-worker timeout", new MaintenanceOptions { DeadWorkerTimeout = TimeSpan.FromDays(25) } },
+        { "retention", new MaintenanceOptions { Retention = TimeSpan.FromDays(36_501) } },
+        { "worker retention", new MaintenanceOptions { WorkerRetention = TimeSpan.FromDays(36_501) } },
     };
 
     [Theory]

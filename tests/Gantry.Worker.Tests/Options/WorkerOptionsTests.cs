@@ -34,6 +34,11 @@ public sealed class WorkerOptionsTests
         { "checkpoint interval", new WorkerOptions { CheckpointInterval = TimeSpan.Zero } },
         { "max checkpoint bytes", new WorkerOptions { MaxCheckpointBytes = 0 } },
         { "max prefetch", new WorkerOptions { MaxPrefetch = -1 } },
+        // Longer than a timer waits (Timers.Longest), or than a lease may be on any link (LeaseRange).
+        { "drain timeout", new WorkerOptions { DrainTimeout = TimeSpan.FromDays(25) } },
+        { "poll interval", new WorkerOptions { PollInterval = TimeSpan.FromDays(25) } },
+        { "cancel grace period", new WorkerOptions { CancelGracePeriod = TimeSpan.FromDays(25) } },
+        { "lease duration", new WorkerOptions { LeaseDuration = TimeSpan.FromDays(2), HeartbeatInterval = TimeSpan.FromSeconds(5) } },
     };
 
     [Fact]
