@@ -141,6 +141,8 @@ public sealed class OpenDashboardTests(OpenSite site) : IClassFixture<OpenSite>
         site.WaitFor(() => site.Browser.FindElements(By.CssSelector("table.keys tr[data-key='acme'] td")).Select(c => c.Text).ToArray() is ["acme", "2", "1", "at the limit"],
             "acme: 2 queued, 1 running, at the limit");
         Assert.Single(site.Browser.FindElements(By.CssSelector("table.keys tr[data-key]")));
+        // Numbers' headers stand over them, on the right; text's on the left.
+        Assert.Equal(["left", "right", "right"], site.Browser.FindElements(By.CssSelector("table.keys th")).Take(3).Select(th => th.GetCssValue("text-align")).ToArray());
         site.Screenshot("queue-keys");
         site.Click("table.keys tr[data-key='acme'] a");
         site.WaitFor(() => site.Browser.Url.EndsWith("#/jobs?queue=tenants&concurrency_key=acme", StringComparison.Ordinal), "the key's jobs");

@@ -88,8 +88,11 @@ export function flash(text, kind = 'ok') {
   setTimeout(() => item.remove(), 5000);
 }
 
+// A header takes its column's alignment: right over numbers (the first row's cells say which columns hold them).
 function table(head, rows, cls = '') {
-  return h('table', { class: cls }, h('thead', {}, h('tr', {}, head.map(c => h('th', {}, c)))), h('tbody', {}, rows));
+  const first = rows[0]?.children;
+  const th = (c, i) => h('th', first?.[i]?.classList.contains('num') ? { class: 'num' } : {}, c);
+  return h('table', { class: cls }, h('thead', {}, h('tr', {}, head.map(th))), h('tbody', {}, rows));
 }
 
 function pre(value, hidden) {
