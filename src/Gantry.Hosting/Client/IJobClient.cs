@@ -59,7 +59,7 @@ public sealed record JobOptions
     public int? Priority { get; init; }
     /// <summary>Not started before this time (the job is scheduled until then).</summary>
     public DateTimeOffset? RunAt { get; init; }
-    /// <summary>Not started before this delay has passed (<see cref="RunAt"/> from now); give one of the two.</summary>
+    /// <summary>Not started before this delay has passed (<see cref="RunAt"/> from now; 0 to 100 years, <see cref="Gantry.Protocol.JobDraft.LongestDelay"/>); give one of the two.</summary>
     public TimeSpan? Delay { get; init; }
     /// <summary>How long one attempt may run.</summary>
     public TimeSpan? Timeout { get; init; }
