@@ -107,6 +107,11 @@ public sealed class BenchTests : IDisposable
         Assert.Contains("--rounds: '0' is out of range; it must be at least 1", stderr, StringComparison.Ordinal);
         Assert.DoesNotContain("   at ", stderr, StringComparison.Ordinal);
         Assert.False(File.Exists(_dir.Db));
+
+        // Beyond an int: the bound it passed, not the one it did not.
+        (code, _, stderr) = await GantryProcess.RunAsync(_dir.Path, null, ["bench", "--db", _dir.Db, "--rounds", "99999999999"]);
+        Assert.Equal(2, code);
+        Assert.Contains("--rounds: '99999999999' is out of range; it must be at most 2147483647", stderr, StringComparison.Ordinal);
     }
 
     [Fact]

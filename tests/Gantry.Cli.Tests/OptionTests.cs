@@ -139,6 +139,7 @@ public sealed partial class OptionTests : IDisposable
         ("bench", "--jobs", "0"),
         ("bench", "--concurrency", "0"),
         ("bench", "--rounds", "0"),
+        ("bench", "--rounds", "99999999999"),
         ("bench", "--latency-samples", "0"),
         ("bench process", "--samples", "0"),
         ("bench node", "--workers", "0"),

@@ -205,15 +205,13 @@ internal static class CliOptions
     private static int? ParseCount(ArgumentResult result, string name, int least, int most)
     {
         var text = result.Tokens.Count > 0 ? result.Tokens[0].Value : "";
-        var outOfRange = $"{name}: '{text}' is out of range; it must be {(most == int.MaxValue ? $"at least {least}" : $"from {least} to {most}")}";
-        if (!int.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var n))
-            // A whole number too long for an int is out of range, not malformed.
-            result.AddError(System.Numerics.BigInteger.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out _)
-                ? outOfRange : $"{name}: '{text}' is not a whole number");
+        // A whole number too long for an int is out of range, not malformed; the message says which bound it passed.
+        if (!System.Numerics.BigInteger.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var n))
+            result.AddError($"{name}: '{text}' is not a whole number");
         else if (n < least || n > most)
-            result.AddError(outOfRange);
+            result.AddError($"{name}: '{text}' is out of range; it must be " + (most != int.MaxValue ? $"from {least} to {most}" : n < least ? $"at least {least}" : $"at most {most}"));
         else
-            return n;
+            return (int)n;
         return null;
     }
 
