@@ -16,11 +16,16 @@ public static partial class Durations
     private static readonly string[] Order = ["d", "h", "m", "s", "ms"];
 
     /// <summary>Reads <paramref name="text"/> in any of the forms above; false when it is none of them.</summary>
-    public static bool TryParse(string? text, out TimeSpan value)
+    public static bool TryParse(string? text, out TimeSpan value) => TryParse(text, out value, out _);
+
+    /// <summary>As <see cref="TryParse(string?, out TimeSpan)"/>; <paramref name="tooLong"/> tells a duration written
+    /// correctly but longer than a <see cref="TimeSpan"/> holds (about 29,000 years) from text that is no duration.</summary>
+    public static bool TryParse(string? text, out TimeSpan value, out bool tooLong)
     {
         value = default;
+        tooLong = false;
         var trimmed = (text ?? "").Trim();
-        if (trimmed.StartsWith('P') || trimmed.StartsWith('p')) return TryParseIso(trimmed, out value);
+        if (trimmed.StartsWith('P') || trimmed.StartsWith('p')) return TryParseIso(trimmed, out value, out tooLong);
         var m = Pattern().Match(trimmed);
         if (!m.Success) return false;
         try
@@ -53,15 +58,17 @@ public static partial class Durations
         }
         catch (OverflowException)
         {
+            tooLong = true;
             return false;
         }
     }
 
     private static double Number(string text) => double.Parse(text, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture);
 
-    private static bool TryParseIso(string text, out TimeSpan value)
+    private static bool TryParseIso(string text, out TimeSpan value, out bool tooLong)
     {
         value = default;
+        tooLong = false;
         try
         {
             value = System.Xml.XmlConvert.ToTimeSpan(text.ToUpperInvariant());
@@ -69,11 +76,12 @@ public static partial class Durations
         }
         catch (Exception ex) when (ex is FormatException or OverflowException)
         {
+            tooLong = ex is OverflowException;
             return false;
         }
     }
 
-    /// <summary>The short form: <c>0s</c>, <c>200ms</c>, <c>30s</c>, <c>1m30s</c>, <c>7d</c>; <see cref="TryParse"/> reads it back exactly (to the millisecond).</summary>
+    /// <summary>The short form: <c>0s</c>, <c>200ms</c>, <c>30s</c>, <c>1m30s</c>, <c>7d</c>; <see cref="TryParse(string?, out TimeSpan)"/> reads it back exactly (to the millisecond).</summary>
     public static string Format(TimeSpan t)
     {
         if (t < TimeSpan.Zero) return "-" + Format(t.Negate());

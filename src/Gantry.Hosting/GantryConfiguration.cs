@@ -132,8 +132,8 @@ internal static partial class GantryConfiguration
     private static TimeSpan? Duration(IConfiguration section, string name, string key, List<string> errors)
     {
         if (section[name] is not { Length: > 0 } text) return null;
-        if (Durations.TryParse(text, out var value) || TimeSpan.TryParse(text, CultureInfo.InvariantCulture, out value)) return value;
-        errors.Add($"{key}: '{text}' is not a duration (e.g. 30s, 500ms, 1m30s, 00:00:30)");
+        if (Durations.TryParse(text, out var value, out var tooLong) || TimeSpan.TryParse(text, CultureInfo.InvariantCulture, out value)) return value;
+        errors.Add(tooLong ? $"{key}: '{text}' is longer than any duration can be" : $"{key}: '{text}' is not a duration (e.g. 30s, 500ms, 1m30s, 00:00:30)");
         return null;
     }
 

@@ -114,6 +114,15 @@ public sealed class SpanBoundsTests : IDisposable
     }
 
     [Fact]
+    public async Task Duration_LongerThanATimeSpanHolds_SaysSo()
+    {
+        var (code, stdout, stderr) = await Gantry("submit", "echo", "{}", "--timeout", "99999999999d", "--db", _dir.Db);
+        Assert.Equal(2, code);
+        Assert.StartsWith("gantry: --timeout: '99999999999d' is longer than any duration can be", stderr.Trim(), StringComparison.Ordinal);
+        Assert.Equal("", stdout);
+    }
+
+    [Fact]
     public async Task QueueRetention_LongerThan100Years_RefusedNamingTheFlag_NothingSet()
     {
         var (code, _, stderr) = await Gantry("queues", "retention", "mail", "--dead", "40000d", "--db", _dir.Db);

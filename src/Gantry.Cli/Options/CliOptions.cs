@@ -144,8 +144,8 @@ internal static class CliOptions
             {
                 var text = r.Tokens.Count > 0 ? r.Tokens[0].Value : "";
                 var typed = Typed(r, name);
-                if (!Durations.TryParse(text, out var value))
-                    r.AddError($"{typed}: '{text}' is not a duration (examples: 500ms, 30s, 1m30s, 2h, 7d)");
+                if (!Durations.TryParse(text, out var value, out var tooLong))
+                    r.AddError(tooLong ? $"{typed}: '{text}' is longer than any duration can be" : $"{typed}: '{text}' is not a duration (examples: 500ms, 30s, 1m30s, 2h, 7d)");
                 else if (value < floor)
                     r.AddError($"{typed}: '{text}' is too short; it must be at least {Durations.Format(floor)}{(why is null ? "" : $" ({why})")}");
                 else
