@@ -13,6 +13,19 @@ public sealed class SpanBoundsTests : IDisposable
 
     private Task<(int ExitCode, string Stdout, string Stderr)> Gantry(params string[] args) => GantryProcess.RunAsync(_dir.Path, null, args);
 
+    /// <summary>A process command on the test's store (run and server without the API).</summary>
+    private string[] Process(string command, params string[] args) =>
+        command is "run" or "server" ? [command, .. args, "--db", _dir.Db, "--listen", "off"] : [command, .. args, "--db", _dir.Db];
+
+    /// <summary>The command line is refused at start: exit 1, <paramref name="error"/> as the one line, nothing printed.</summary>
+    private async Task RefusedAsync(string error, params string[] args)
+    {
+        var (code, stdout, stderr) = await Gantry(args);
+        Assert.True(code == 1, $"exit {code}: {stderr}");
+        Assert.Equal($"gantry: {error}", stderr.Trim());
+        Assert.Equal("", stdout);
+    }
+
     [Theory]
     [InlineData("run", "--drain-timeout=30d", "--drain-timeout: must be at most 24 days, got 30 days")]
     [InlineData("run", "--cancel-grace-period=2147483648", "--cancel-grace-period: must be at most 24 days, got 24855.135 days")]
@@ -22,14 +35,7 @@ public sealed class SpanBoundsTests : IDisposable
     [InlineData("worker", "--lease-duration=25h", "--lease-duration: must be between 1 and 86400 seconds, got 90000")]
     [InlineData("node", "--lease-duration=2d", "--lease-duration: must be between 1 and 86400 seconds, got 172800")]
     [InlineData("node", "--restart-window=30d", "--restart-window: must be at most 24 days, got 30 days")]
-    public async Task Flag_LongerThanItCanBeUsed_OneLineAtStart(string command, string flag, string error)
-    {
-        string[] args = command is "run" or "server" ? [command, flag, "--db", _dir.Db, "--listen", "off"] : [command, flag, "--db", _dir.Db];
-        var (code, stdout, stderr) = await Gantry(args);
-        Assert.True(code == 1, $"exit {code}: {stderr}");
-        Assert.Equal($"gantry: {error}", stderr.Trim());
-        Assert.Equal("", stdout);
-    }
+    public Task Flag_LongerThanItCanBeUsed_OneLineAtStart(string command, string flag, string error) => RefusedAsync(error, Process(command, flag));
 
     [Theory]
     [InlineData("run", "DrainTimeout", "30d", "gantry.json: run.DrainTimeout: must be at most 24 days, got 30 days")]
@@ -38,11 +44,7 @@ public sealed class SpanBoundsTests : IDisposable
     public async Task GantryJson_SettingLongerThanItCanBeUsed_NamesTheKey(string command, string key, string value, string error)
     {
         File.WriteAllText(_dir.File("gantry.json"), $$"""{ "{{command}}": { "{{key}}": "{{value}}" } }""");
-        string[] args = command is "run" or "server" ? [command, "--db", _dir.Db, "--listen", "off"] : [command, "--db", _dir.Db];
-        var (code, stdout, stderr) = await Gantry(args);
-        Assert.True(code == 1, $"exit {code}: {stderr}");
-        Assert.Equal($"gantry: {error}", stderr.Trim());
-        Assert.Equal("", stdout);
+        await RefusedAsync(error, Process(command));
     }
 
     [Theory]
@@ -56,10 +58,7 @@ public sealed class SpanBoundsTests : IDisposable
     public async Task GantryJson_NumberBeyondItsRange_OneLineNamingTheKey(string config, string error)
     {
         File.WriteAllText(_dir.File("gantry.json"), config);
-        var (code, stdout, stderr) = await Gantry("server", "--db", _dir.Db, "--listen", "off");
-        Assert.True(code == 1, $"exit {code}: {stderr}");
-        Assert.Equal($"gantry: gantry.json: {error}", stderr.Trim());
-        Assert.Equal("", stdout);
+        await RefusedAsync($"gantry.json: {error}", Process("server"));
     }
 
     [Fact]
@@ -94,22 +93,13 @@ public sealed class SpanBoundsTests : IDisposable
     [InlineData("node", "--run-dir", "", "--run-dir: needs a path")]
     [InlineData("node", "--worker-binary", "", "--worker-binary: needs a path")]
     [InlineData("node status", "--run-dir", " ", "--run-dir: needs a path")]
-    public async Task PathFlag_Empty_OneLineNamingIt(string command, string flag, string value, string error)
-    {
-        string[] args = command == "node" ? [command, flag, value, "--db", _dir.Db] : [.. command.Split(' '), flag, value];
-        var (code, stdout, stderr) = await Gantry(args);
-        Assert.True(code == 1, $"exit {code}: {stderr}");
-        Assert.Equal($"gantry: {error}", stderr.Trim());
-        Assert.Equal("", stdout);
-    }
+    public Task PathFlag_Empty_OneLineNamingIt(string command, string flag, string value, string error) =>
+        RefusedAsync(error, command == "node" ? Process(command, flag, value) : [.. command.Split(' '), flag, value]);
 
     [Fact]
     public async Task Submit_DelayBeyond100Years_OneLineNamingIt_NothingEnqueued()
     {
-        var (code, stdout, stderr) = await Gantry("submit", "echo", "{}", "--delay", "3000000d", "--db", _dir.Db);
-        Assert.True(code == 1, $"exit {code}: {stderr}");
-        Assert.Equal("gantry: --delay: must be between 0 and 100 years (36500 days), got 3000000 days", stderr.Trim());
-        Assert.Equal("", stdout);
+        await RefusedAsync("--delay: must be between 0 and 100 years (36500 days), got 3000000 days", "submit", "echo", "{}", "--delay", "3000000d", "--db", _dir.Db);
         Assert.False(File.Exists(_dir.Db), "a refused submit creates nothing");
     }
 

@@ -62,13 +62,20 @@ public sealed record AlertOptions
                 if (!AlertEvents.All.Contains(e))
                     throw new InvalidInputException($"alerts.webhooks[{i}].events", $"'{e}' is not an event ({string.Join(", ", AlertEvents.All)})");
         }
+        // Each span at least a loop's least interval; the waits and timeouts at most what a timer waits, the keep a keep's longest.
         foreach (var (name, value) in new[] { ("queue_stalled_after", QueueStalledAfter), ("scan interval", ScanInterval), ("delivery interval", DeliveryInterval),
-                     ("request timeout", RequestTimeout), ("max retry delay", MaxRetryDelay), ("give up after", GiveUpAfter), ("keep", Keep) })
+                     ("request timeout", RequestTimeout), ("max retry delay", MaxRetryDelay), ("give up after", GiveUpAfter) })
+        {
+            AtLeastALoop(value, name);
+            Gantry.Time.Timers.CheckLongest(value, $"alerts.{name}");
+        }
+        AtLeastALoop(Keep, "keep");
+        QueueRetention.CheckKeep(Keep, "alerts.keep");
+
+        static void AtLeastALoop(TimeSpan value, string name)
         {
             if (value < Maintenance.MaintenanceOptions.LeastInterval)
                 throw new InvalidInputException($"alerts.{name}", $"must be at least {Maintenance.MaintenanceOptions.LeastInterval.TotalMilliseconds:0}ms");
-            if (name == "keep") QueueRetention.CheckKeep(value, $"alerts.{name}");
-            else Gantry.Time.Timers.CheckLongest(value, $"alerts.{name}");
         }
     }
 }
