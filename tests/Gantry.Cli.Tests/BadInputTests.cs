@@ -55,6 +55,53 @@ public sealed class BadInputTests : IDisposable
         await AssertNoJobsAsync();
     }
 
+    // The job's rules are checked once, by the job document, which names its fields (max_attempts); on the command line
+    // an error about a field a flag set names the flag. Flags override a file's documents, so the same holds with --file.
+    [Theory]
+    [InlineData(new[] { "--queue", "a b" }, "--queue: 'a b' is not a valid name")]
+    [InlineData(new[] { "--timeout", "0s" }, "--timeout: must be a positive number of seconds")]
+    [InlineData(new[] { "--idempotency-key", "" }, "--idempotency-key: must be 1 to 255 characters")]
+    [InlineData(new[] { "--unique-for", "10m" }, "--unique-for: needs an idempotency_key")]
+    [InlineData(new[] { "--unique-while", "queued" }, "--unique-while: needs an idempotency_key")]
+    [InlineData(new[] { "--idempotency-key", "k", "--unique-while", "queued,later" }, "--unique-while: 'later' is not a job state")]
+    [InlineData(new[] { "--concurrency-key", "" }, "--concurrency-key: must be 1 to 255 characters")]
+    [InlineData(new[] { "--tags", " =x" }, "--tags: ")]
+    public async Task Submit_FlagValueTheJobRulesRefuse_OneLineNamingTheFlag(string[] flags, string error)
+    {
+        var (code, _, err) = await Gantry(["submit", "echo", .. flags, "--db", _dir.Db]);
+        Assert.NotEqual(0, code);
+        AssertOneCleanLine(err, "gantry: " + error);
+        await AssertNoJobsAsync();
+
+        File.WriteAllText(_dir.File("job.json"), """{"type":"echo","queue":"fine"}""");
+        (code, _, err) = await Gantry(["submit", "--file", _dir.File("job.json"), .. flags, "--db", _dir.Db]);
+        Assert.NotEqual(0, code);
+        AssertOneCleanLine(err, "gantry: " + error);
+        await AssertNoJobsAsync();
+    }
+
+    [Fact]
+    public async Task Submit_FileFieldNoFlagSet_ErrorNamesTheDocumentsField()
+    {
+        File.WriteAllText(_dir.File("job.json"), """{"type":"echo","queue":"a b","max_attempts":5000}""");
+        var (code, _, err) = await Gantry("submit", "--file", _dir.File("job.json"), "--max-attempts", "3", "--db", _dir.Db);
+        Assert.Equal(1, code);
+        AssertOneCleanLine(err, "gantry: job.json.queue: 'a b' is not a valid name");
+        await AssertNoJobsAsync();
+    }
+
+    [Theory]
+    [InlineData("--max-attempts", "5000", "--max-attempts: '5000' is out of range; it must be from 1 to 1000")]
+    [InlineData("--priority", "99999999999", "--priority: '99999999999' is out of range; it must be at most 2147483647")]
+    [InlineData("--priority", "-99999999999", "--priority: '-99999999999' is out of range; it must be at least -2147483648")]
+    public async Task Submit_NumberBeyondTheJobsRange_UsageErrorNamingTheFlag(string flag, string value, string error)
+    {
+        var (code, _, err) = await Gantry("submit", "echo", flag, value, "--db", _dir.Db);
+        Assert.Equal(2, code);
+        AssertOneCleanLine(err, error);
+        await AssertNoJobsAsync();
+    }
+
     [Fact]
     public async Task Submit_UnknownTypeAllowed_Enqueues()
     {

@@ -82,10 +82,13 @@ public sealed class CronCliTests : IDisposable
     [Theory]
     [InlineData("61 * * * *", "noop", new string[0], "gantry: cron: '61 * * * *' is not a valid cron expression")]
     [InlineData("* * * *", "noop", new string[0], "gantry: cron: '* * * *' has 4 fields")]
-    [InlineData("0 3 * * *", "noop", new[] { "--tz", "Mars/Base" }, "gantry: tz: unknown time zone 'Mars/Base'")]
+    [InlineData("0 3 * * *", "noop", new[] { "--tz", "Mars/Base" }, "gantry: --tz: unknown time zone 'Mars/Base'")]
     [InlineData("0 3 * * *", "nosuch", new string[0], "gantry: type: unknown job type 'nosuch'")]
     [InlineData("0 3 * * *", "noop", new[] { "--missed", "sometimes" }, "gantry: --missed: must be skip, once or all, got 'sometimes'")]
-    [InlineData("0 3 * * *", "noop", new[] { "--tags", "schedule=x" }, "gantry: tags: 'schedule' is set by the schedule")]
+    [InlineData("0 3 * * *", "noop", new[] { "--tags", "schedule=x" }, "gantry: --tags: 'schedule' is set by the schedule")]
+    // The job's rules are the job document's, which names its fields; on the command line the error names the flag.
+    [InlineData("0 3 * * *", "noop", new[] { "--queue", "a b" }, "gantry: --queue: 'a b' is not a valid name")]
+    [InlineData("0 3 * * *", "noop", new[] { "--timeout", "0s" }, "gantry: --timeout: must be a positive number of seconds")]
     public async Task CronAdd_BadInput_OneLineNothingStored(string cron, string type, string[] flags, string error)
     {
         await OkAsync("cron", "add", "ok", "@daily", "noop", "--db", _dir.Db);
@@ -95,6 +98,18 @@ public sealed class CronCliTests : IDisposable
         Assert.StartsWith(error, stderr, StringComparison.Ordinal);
         Assert.Single(stderr.Trim().Split('\n'));
         Assert.Equal(["ok"], Json(await OkAsync("cron", "list", "--json", "--db", _dir.Db)).EnumerateArray().Select(s => s.GetProperty("name").GetString()));
+    }
+
+    [Theory]
+    [InlineData("--max-attempts", "5000", "gantry: --max-attempts: '5000' is out of range; it must be from 1 to 1000")]
+    [InlineData("--priority", "99999999999", "gantry: --priority: '99999999999' is out of range; it must be at most 2147483647")]
+    public async Task CronAdd_NumberBeyondTheJobsRange_RefusedByTheParserNamingTheFlag(string flag, string value, string error)
+    {
+        var (code, stdout, stderr) = await GantryAsync("cron", "add", "n", "@daily", "noop", flag, value, "--db", _dir.Db);
+        Assert.Equal(2, code);
+        Assert.Empty(stdout);
+        Assert.StartsWith(error, stderr, StringComparison.Ordinal);
+        Assert.Single(stderr.Trim().Split('\n'));
     }
 
     [Fact]

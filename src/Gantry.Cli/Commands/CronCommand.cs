@@ -33,11 +33,11 @@ internal static class CronCommand
         var payload = new Argument<string?>("payload") { Description = "The payload of each job, as JSON (default {})", Arity = ArgumentArity.ZeroOrOne };
         var tz = new Option<string?>("--tz") { Description = $"The time zone the expression is read in, an IANA name such as Europe/Berlin (default {ScheduleDefinition.TimeZoneDefault})", HelpName = "zone" };
         var queue = new Option<string?>("--queue", "-q") { Description = "Queue of each job (default \"default\")", HelpName = "name" };
-        var priority = new Option<int?>("--priority", "-p") { Description = "Priority of each job; higher runs first (default 0)", HelpName = "n" };
+        var priority = CliOptions.OptionalCount("--priority", "Priority of each job; higher runs first (default 0)", least: int.MinValue).WithAlias("-p");
         var missed = new Option<string?>("--missed") { Description = "Fires missed while no server ran: skip (default: the next fire only), once (one job for all), all (each, up to --max-catchup)", HelpName = "skip|once|all" };
         var maxCatchup = CliOptions.OptionalCount("--max-catchup", $"With --missed all, the most missed fires made up (default {ScheduleDefinition.MaxCatchupDefault})", least: 1, most: ScheduleDefinition.MaxCatchupLimit);
         var timeout = CliOptions.Duration("--timeout", "Cancel an attempt that runs longer, e.g. 60s");
-        var maxAttempts = CliOptions.OptionalCount("--max-attempts", $"Attempts before a job is dead (default {NewJob.MaxAttemptsDefault})", least: 1);
+        var maxAttempts = CliOptions.OptionalCount("--max-attempts", $"Attempts before a job is dead (default {NewJob.MaxAttemptsDefault})", least: 1, most: Protocol.JobDraft.MaxAttemptsLimit);
         var tags = CliOptions.Tags("--tags", "Tags of each job, e.g. team=billing (schedule and fire_time are added)");
         var allowUnknown = new Option<bool>("--allow-unknown-type") { Description = "Accept a job type no known handler serves (for workers not started yet)" };
         var json = CliOptions.Json();
@@ -65,7 +65,13 @@ internal static class CronCommand
                 Tags = parse.GetValue(tags) ?? NewJob.NoTags,
             };
             // Checked before anything is opened: a bad expression or zone stores nothing, wherever the command goes.
-            definition.Validate(Protocol.JobLimits.Default);
+            new FlagFields()
+                .Add("queue", "--queue", parse.GetValue(queue) is not null)
+                .Add("tz", "--tz", parse.GetValue(tz) is not null)
+                .Add("timeout_seconds", "--timeout", parse.GetValue(timeout) is not null)
+                .Add("max_attempts", "--max-attempts", parse.GetValue(maxAttempts) is not null)
+                .Add("tags", "--tags", parse.GetValue(tags) is { Count: > 0 })
+                .Check(() => definition.Validate(Protocol.JobLimits.Default));
             var settings = GantryConfig.Load(parse.GetValue(config));
             await using var control = await location.OpenAsync(parse, createIfMissing: true, ct).ConfigureAwait(false);
             var outcome = await control.ScheduleSaveAsync(definition, parse.GetValue(allowUnknown), settings.KnownJobTypes, ct).ConfigureAwait(false);

@@ -26,11 +26,11 @@ internal static class SubmitCommand
         var workflowFile = new Option<string?>("--workflow") { Description = "Submit a workflow document (- for stdin): named steps, each a job document with depends_on; all steps or none", HelpName = "path" };
         var file = new Option<string?>("--file", "-f") { Description = "Read job documents from a file (- for stdin): one JSON object, an array, or JSON lines; a batch is all or none", HelpName = "path" };
         var queue = new Option<string?>("--queue", "-q") { Description = "Queue (default \"default\")", HelpName = "name" };
-        var priority = new Option<int?>("--priority", "-p") { Description = "Priority; higher runs first (default 0)", HelpName = "n" };
+        var priority = CliOptions.OptionalCount("--priority", "Priority; higher runs first (default 0)", least: int.MinValue).WithAlias("-p");
         var delay = CliOptions.Duration("--delay", "Start no sooner than this from now, e.g. 30s");
         var runAt = new Option<DateTimeOffset?>("--run-at") { Description = "Start no sooner than this time (ISO 8601, e.g. 2026-01-31T09:30:00Z)", HelpName = "time", CustomParser = ParseTime };
         var timeout = CliOptions.Duration("--timeout", "Cancel an attempt that runs longer, e.g. 60s");
-        var maxAttempts = CliOptions.OptionalCount("--max-attempts", $"Attempts before the job is dead (default {NewJob.MaxAttemptsDefault})", least: 1);
+        var maxAttempts = CliOptions.OptionalCount("--max-attempts", $"Attempts before the job is dead (default {NewJob.MaxAttemptsDefault})", least: 1, most: Protocol.JobDraft.MaxAttemptsLimit);
         var key = new Option<string?>("--idempotency-key") { Description = "Submitting the same key to the same queue again returns the existing job", HelpName = "key" };
         var uniqueFor = CliOptions.Duration("--unique-for", "The idempotency key holds for this long after the job is created, e.g. 10m (default: while the job is kept)");
         var uniqueWhile = CliOptions.List("--unique-while", "The idempotency key holds only while the job is in these states, e.g. queued,running");
@@ -103,7 +103,18 @@ internal static class SubmitCommand
                 var jobType = parse.GetValue(type) ?? throw new InvalidInputException("submit", "name a job type (e.g. gantry submit echo '{\"hello\":\"world\"}') or use --file");
                 drafts = [(new JobDraft { Type = jobType, Payload = PayloadArgument(parse.GetValue(payload), limits) }, "")];
             }
-            var validated = drafts.Select(d => Override(d.Draft)).Select((d, i) => (Draft: d, Job: d.Validate(limits, drafts[i].Where))).ToArray();
+            var flags = new FlagFields()
+                .Add("queue", "--queue", parse.GetValue(queue) is not null)
+                .Add("timeout_seconds", "--timeout", parse.GetValue(timeout) is not null)
+                .Add("max_attempts", "--max-attempts", parse.GetValue(maxAttempts) is not null)
+                .Add("idempotency_key", "--idempotency-key", parse.GetValue(key) is not null)
+                .Add("unique_for", "--unique-for", parse.GetValue(uniqueFor) is not null)
+                .Add("unique_while", "--unique-while", parse.GetValue(uniqueWhile) is { Count: > 0 })
+                .Add("concurrency_key", "--concurrency-key", parse.GetValue(concurrencyKey) is not null)
+                .Add("tags", "--tags", parse.GetValue(tags) is { Count: > 0 })
+                .Add("required_capabilities", "--require", parse.GetValue(caps) is { Count: > 0 });
+            var validated = drafts.Select(d => Override(d.Draft))
+                .Select((d, i) => (Draft: d, Job: flags.Check(() => d.Validate(limits, drafts[i].Where), drafts[i].Where))).ToArray();
             var jobs = validated.Select(v => v.Job).ToArray();
 
             await using var store = await location.OpenAsync(parse, createIfMissing: true, ct).ConfigureAwait(false);
