@@ -77,6 +77,19 @@ public sealed class QueueKeysCliTests : IDisposable
             var (code, stdout, stderr) = await GantryProcess.RunAsync(_dir.Path, null, ["jobs", "list", "--concurrency-key", "", .. link]);
             Assert.Equal((2, ""), (code, stdout));
             Assert.StartsWith("gantry: --concurrency-key: must be 1 to 255 characters", stderr, StringComparison.Ordinal);
+            // A queue or type no job can have is refused on both links alike (a store used to match nothing with it).
+            foreach (var (filter, error) in new[]
+            {
+                (new[] { "list", "--queue", "" }, "gantry: --queue: '' is not a valid name"),
+                (["retry", "--type", "a b", "--state", "dead"], "gantry: --type: 'a b' is not a valid name"),
+                (["cancel", "-q", " default", "--dry-run"], "gantry: --queue: ' default' is not a valid name"),
+            })
+            {
+                (code, stdout, stderr) = await GantryProcess.RunAsync(_dir.Path, null, ["jobs", .. filter, .. link]);
+                Assert.Equal((2, ""), (code, stdout));
+                Assert.StartsWith(error, stderr, StringComparison.Ordinal);
+                Assert.Single(stderr.Trim().Split('\n'));
+            }
         }
         Assert.Contains("cancel: 1 jobs in queue default with concurrency key acme (dry run)",
             await OkAsync("jobs", "cancel", "--queue", "default", "--concurrency-key", "acme", "--dry-run", "--server", server.ApiUrl), StringComparison.Ordinal);

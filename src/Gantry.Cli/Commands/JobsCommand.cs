@@ -44,8 +44,8 @@ internal static class JobsCommand
     private static Command List()
     {
         var state = CliOptions.State();
-        var queue = new Option<string?>("--queue", "-q") { Description = "Only jobs in this queue", HelpName = "name" };
-        var type = new Option<string?>("--type", "-t") { Description = "Only jobs of this type", HelpName = "type" };
+        var queue = CliOptions.NameFilter("--queue", "-q", "Only jobs in this queue", "name");
+        var type = CliOptions.NameFilter("--type", "-t", "Only jobs of this type", "type");
         var limit = new Option<int>("--limit", "-n") { Description = "Most jobs to list, newest first", DefaultValueFactory = _ => 50, HelpName = "n" };
         var before = new Option<Guid?>("--before") { Description = "Only jobs older than this job id (paging)", HelpName = "id" };
         var tags = CliOptions.Tags("--tag", "Only jobs with this tag (repeat it: all must match), e.g. --tag team=billing");
@@ -145,8 +145,8 @@ internal static class JobsCommand
     private sealed class BulkFilters
     {
         public Option<JobState?> State { get; } = CliOptions.State();
-        public Option<string?> Queue { get; } = new("--queue", "-q") { Description = "Only jobs in this queue", HelpName = "name" };
-        public Option<string?> Type { get; } = new("--type", "-t") { Description = "Only jobs of this type", HelpName = "type" };
+        public Option<string?> Queue { get; } = CliOptions.NameFilter("--queue", "-q", "Only jobs in this queue", "name");
+        public Option<string?> Type { get; } = CliOptions.NameFilter("--type", "-t", "Only jobs of this type", "type");
         public Option<IReadOnlyDictionary<string, string>> Tags { get; } = CliOptions.Tags("--tag", "Only jobs with this tag (repeat it: all must match)");
         public Option<string?> ConcurrencyKey { get; } = CliOptions.ConcurrencyKeyFilter();
         public Option<bool> DryRun { get; } = new("--dry-run") { Description = "Only count the jobs the action would take" };

@@ -263,25 +263,36 @@ internal static class CliOptions
         return queues.Count == 0 ? null : queues;
     }
 
+    /// <summary>
+    /// A queue or job type to filter by: a name a job may have, checked as the API checks its filters, so that a mistake
+    /// (<c>--queue ''</c>) is refused on every link instead of matching nothing on a store.
+    /// </summary>
+    public static Option<string?> NameFilter(string name, string alias, string description, string helpName) =>
+        CheckedText(new Option<string?>(name, alias) { Description = description, HelpName = helpName }, Protocol.JobDraft.CheckName);
+
     /// <summary><c>--concurrency-key KEY</c> as a filter: only jobs with that key (a key a job may carry).</summary>
-    public static Option<string?> ConcurrencyKeyFilter() => new("--concurrency-key")
+    public static Option<string?> ConcurrencyKeyFilter() => CheckedText(
+        new Option<string?>("--concurrency-key") { Description = "Only jobs with this concurrency key (a tenant, a customer)", HelpName = "key" },
+        Protocol.JobDraft.CheckConcurrencyKey);
+
+    /// <summary>A text flag whose value <paramref name="check"/> (the rule the API and the stores apply) refuses as a usage error naming the flag.</summary>
+    private static Option<string?> CheckedText(Option<string?> option, Action<string, string> check)
     {
-        Description = "Only jobs with this concurrency key (a tenant, a customer)",
-        HelpName = "key",
-        CustomParser = r =>
+        option.CustomParser = r =>
         {
-            var key = r.Tokens.Count == 0 ? "" : r.Tokens[^1].Value;
+            var value = r.Tokens.Count == 0 ? "" : r.Tokens[^1].Value;
             try
             {
-                Protocol.JobDraft.CheckConcurrencyKey(key, "--concurrency-key");
+                check(value, option.Name);
             }
             catch (InvalidInputException e)
             {
                 r.AddError(e.Message);
             }
-            return key;
-        },
-    };
+            return value;
+        };
+        return option;
+    }
 
     /// <summary>Parses <c>k=v,k2=v2</c> (or repeated flags).</summary>
     public static Option<IReadOnlyDictionary<string, string>> Tags(string name, string description) => new(name)
