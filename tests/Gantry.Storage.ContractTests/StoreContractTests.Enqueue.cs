@@ -1,4 +1,5 @@
 using Gantry.Jobs;
+using Gantry.Workflows;
 
 namespace Gantry.Storage.ContractTests;
 
@@ -144,13 +145,30 @@ public abstract partial class StoreContractTests
         Assert.Equal(job.Id, (await ClaimOneAsync()).Id);
     }
 
-    [Fact]
-    public async Task JobEnqueueMany_RunAtInPast_Queued()
+    // A due time before the job existed is no delay, and is not kept: the job is due as it is created, so its queue's
+    // oldest queued age and its wait count from then (a run_at of year 1 made a queue 2,025 years behind).
+    [Theory]
+    [InlineData(-1.0)]
+    [InlineData(-1e9)]
+    public async Task JobEnqueueMany_RunAtInPast_QueuedDueAsCreated(double minutes)
     {
-        var job = Job() with { RunAt = Time.GetUtcNow().AddMinutes(-1) };
+        var now = Time.GetUtcNow();
+        var job = Job() with { RunAt = minutes < -1e8 ? DateTimeOffset.MinValue.AddDays(1) : now.AddMinutes(minutes) };
+        var step = Job() with { RunAt = job.RunAt };
 
         Assert.Equal(JobState.Queued, Assert.Single(await Store.JobEnqueueManyAsync(new JobEnqueueParams([job]), Ct)).State);
-        Assert.Equal(job.Id, (await ClaimOneAsync()).Id);
+        var stepId = (await CreateAsync(Flow(("s", [])) with { Steps = [new NewWorkflowStep("s", step, [])] }))["s"];
+        foreach (var id in new[] { job.Id, stepId })
+        {
+            var stored = await GetAsync(id);
+            Assert.Equal((JobState.Queued, null), (stored.State, stored.RunAt));
+        }
+        var oldest = Assert.Single(await Store.QueueStatsAsync(Ct), s => s.Queue == job.Queue).OldestQueuedAt;
+        Assert.NotNull(oldest);
+        Assert.True((oldest.Value - now).Duration() < TimeSpan.FromSeconds(1), $"{oldest:O} vs {now:O}");
+        var claimed = await ClaimAsync();
+        Assert.Equal(2, claimed.Count);
+        Assert.All(claimed, c => Assert.True((c.DueAt - now).Duration() < TimeSpan.FromSeconds(1), $"{c.DueAt:O}"));
     }
 
     [Fact]

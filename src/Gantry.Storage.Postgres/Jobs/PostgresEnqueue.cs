@@ -52,9 +52,6 @@ internal sealed class PostgresEnqueue(PostgresDatabase db) : IStoreEnqueue
         FROM jobs AS j JOIN unnest(@queues, @keys) AS k(queue, key) ON j.queue = k.queue AND j.idempotency_key = k.key
         """;
 
-    /// <summary>Where a new job starts: scheduled when its run_at is still to come, else queued.</summary>
-    internal static JobState FirstState(NewJob job, DateTimeOffset now) => job.RunAt > now ? JobState.Scheduled : JobState.Queued;
-
     /// <summary>The insert of jobs in one statement, as steps of <paramref name="workflow"/> when given, each with its trace
     /// context (<paramref name="traces"/> by index, else the current one); it returns (id, seq) of each job inserted.</summary>
     private static NpgsqlBatchCommand InsertJobs(IReadOnlyList<NewJob> jobs, IReadOnlyList<JobState> states, DateTimeOffset now, NewWorkflow? workflow,
@@ -71,7 +68,7 @@ internal sealed class PostgresEnqueue(PostgresDatabase db) : IStoreEnqueue
             .Bind("@timeouts", jobs.Select(j => j.Timeout is { } t ? (long?)t.TotalMilliseconds : null).ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Bigint)
             .Bind("@bases", jobs.Select(j => (long)j.Backoff.Base.TotalMilliseconds).ToArray())
             .Bind("@maxes", jobs.Select(j => (long)j.Backoff.Max.TotalMilliseconds).ToArray())
-            .Bind("@run_ats", jobs.Select(j => j.RunAt?.UtcDateTime).ToArray(), NpgsqlDbType.Array | NpgsqlDbType.TimestampTz)
+            .Bind("@run_ats", jobs.Select(j => JobStart.Delay(j, now)?.UtcDateTime).ToArray(), NpgsqlDbType.Array | NpgsqlDbType.TimestampTz)
             .Bind("@keys", jobs.Select(j => j.IdempotencyKey).ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Text)
             .Bind("@tags", jobs.Select(j => StoreJson.TagsToJson(j.Tags)).ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Text)
             .Bind("@caps", jobs.Select(j => StoreJson.ListToJson(j.RequiredCapabilities)).ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Text)
@@ -126,7 +123,7 @@ internal sealed class PostgresEnqueue(PostgresDatabase db) : IStoreEnqueue
         using var trace = p.Traces is null ? GantryTracing.StartEnqueue(p.Jobs) : null;
         var now = db.Time.GetUtcNow();
         var jobs = p.Jobs;
-        var states = jobs.Select(j => FirstState(j, now)).ToArray();
+        var states = jobs.Select(j => JobStart.State(j, now)).ToArray();
         // The insert and the wake-ups in one batch: one round trip, one implicit transaction (or the application's
         // transaction, which delivers the notifications at its commit). A spare notification (every job turned out to
         // exist already) costs a claim that finds nothing.

@@ -103,7 +103,7 @@ internal sealed class PostgresSchedules(PostgresDatabase db) : IStoreSchedules
                     .Bind("@name", p.Name).Bind("@fire", fire).ScalarAsync(ct).ConfigureAwait(false);
                 return new ScheduleFireResult(false, existing is Guid g ? g : null);
             }
-            var state = PostgresEnqueue.FirstState(p.Job, now);
+            var state = JobStart.State(p.Job, now);
             var inserted = await PostgresEnqueue.InsertJobsAsync(c, [p.Job], [state], now, null, null, ct).ConfigureAwait(false);
             if (inserted.Count != 1)
                 throw new InvalidInputException("idempotency_key", $"a job with key '{p.Job.IdempotencyKey}' already exists in queue {p.Job.Queue}");

@@ -19,7 +19,7 @@ internal sealed class PostgresWorkflows(PostgresDatabase db) : IStoreWorkflows
         var wf = p.Workflow;
         using var trace = Gantry.Telemetry.GantryTracing.StartEnqueue(wf.Steps.Select(s => s.Job).ToArray(), wf.Id);
         var now = db.Time.GetUtcNow();
-        var states = wf.Steps.Select(s => s.DependsOn.Count > 0 ? JobState.Waiting : PostgresEnqueue.FirstState(s.Job, now)).ToArray();
+        var states = wf.Steps.Select(s => s.DependsOn.Count > 0 ? JobState.Waiting : JobStart.State(s.Job, now)).ToArray();
         var result = await db.TransactAsync(async c =>
         {
             await Command(c, WorkflowSql.InsertWorkflow).Bind("@id", wf.Id).Bind("@name", wf.Name).Bind("@on_failure", wf.OnFailure.ToText())

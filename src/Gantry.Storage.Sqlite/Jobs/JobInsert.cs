@@ -35,9 +35,8 @@ internal static class JobInsert
 
     public const string FindByKeySql = "SELECT id, state FROM jobs WHERE queue = @queue AND idempotency_key = @key";
 
-    /// <summary>Where a new job starts: scheduled when its run_at is still to come, else queued.</summary>
-    public static JobState FirstState(NewJob job, long now) =>
-        job.RunAt?.ToUnixTimeMilliseconds() > now ? JobState.Scheduled : JobState.Queued;
+    /// <summary>Where a new job starts (<see cref="JobStart"/>), at <paramref name="now"/> in Unix milliseconds.</summary>
+    public static JobState FirstState(NewJob job, long now) => JobStart.State(job, DateTimeOffset.FromUnixTimeMilliseconds(now));
 
     /// <summary>Binds a new job's columns to the insert, with its trace context; the workflow columns stay null (a step binds them after).</summary>
     public static RawStatement BindJob(RawStatement insert, NewJob job, JobState state, long now, (string? Parent, string? State) trace) =>
@@ -52,7 +51,7 @@ internal static class JobInsert
             .Bind("@backoff_base_ms", (long)job.Backoff.Base.TotalMilliseconds)
             .Bind("@backoff_max_ms", (long)job.Backoff.Max.TotalMilliseconds)
             .Bind("@now", now)
-            .Bind("@run_at", job.RunAt?.ToUnixTimeMilliseconds())
+            .Bind("@run_at", JobStart.Delay(job, DateTimeOffset.FromUnixTimeMilliseconds(now))?.ToUnixTimeMilliseconds())
             .Bind("@key", job.IdempotencyKey)
             .Bind("@tags", StoreJson.TagsToJson(job.Tags))
             .Bind("@caps", StoreJson.ListToJson(job.RequiredCapabilities))
