@@ -2,7 +2,10 @@ using Gantry.Jobs;
 
 namespace Gantry.Storage;
 
-/// <summary>Where a new job starts, and the due time it keeps: one rule for every store and every way in (a job, a workflow's step, a schedule's fire).</summary>
+/// <summary>
+/// Where a new job starts and the due time it keeps (every way in: a job, a workflow's step, a schedule's fire), and the
+/// due time of a failed attempt's retry: one rule for every store and link.
+/// </summary>
 internal static class JobStart
 {
     /// <summary>
@@ -14,4 +17,11 @@ internal static class JobStart
 
     /// <summary>Scheduled when the job is delayed (<see cref="Delay"/>), else queued.</summary>
     public static JobState State(NewJob job, DateTimeOffset now) => Delay(job, now) is null ? JobState.Queued : JobState.Scheduled;
+
+    /// <summary>
+    /// When a failed attempt's retry is due: the time the report proposes (its worker's retry policy), but not before the
+    /// failure is written. A worker's report may name any time (the worker protocol takes it as sent); one in the past is
+    /// due at once, and the job's wait counts from now, not from then.
+    /// </summary>
+    public static DateTimeOffset? RetryAt(JobFailedReport failed, DateTimeOffset now) => failed.RunAt < now ? now : failed.RunAt;
 }

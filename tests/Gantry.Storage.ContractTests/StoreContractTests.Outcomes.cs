@@ -37,4 +37,24 @@ public abstract partial class StoreContractTests
         await Store.JobPromoteDueAsync(new JobPromoteParams(), Ct);
         Assert.Equal(claimed.Id, (await ClaimOneAsync()).Id);
     }
+
+    // A worker's report may name any retry time; one before the failure is written is due at once, from now: the job's
+    // wait and its queue's oldest queued age do not count from then (a run_at of year 1 made a queue 739,954 days behind).
+    [Fact]
+    public async Task JobReport_FailedWithARetryTimeInThePast_DueAsTheFailureIsWritten()
+    {
+        var claimed = await RunningAsync(Job() with { MaxAttempts = 5 });
+        var now = Time.GetUtcNow();
+
+        Assert.True(await FailAsync(claimed, JobState.Scheduled, DateTimeOffset.MinValue.AddDays(1)));
+
+        var job = await GetAsync(claimed.Id);
+        Assert.Equal(JobState.Scheduled, job.State);
+        Assert.NotNull(job.RunAt);
+        Assert.True((job.RunAt.Value - now).Duration() < TimeSpan.FromSeconds(1), $"{job.RunAt:O}");
+        Assert.Equal(1, await Store.JobPromoteDueAsync(new JobPromoteParams(), Ct));
+        var oldest = Assert.Single(await Store.QueueStatsAsync(Ct), q => q.Queue == claimed.Queue).OldestQueuedAt;
+        Assert.True(oldest is { } o && (o - now).Duration() < TimeSpan.FromSeconds(1), $"{oldest:O}");
+        Assert.True((( await ClaimOneAsync()).DueAt - now).Duration() < TimeSpan.FromSeconds(1));
+    }
 }

@@ -93,7 +93,7 @@ internal sealed class PostgresReports(PostgresDatabase db, PostgresWorkflows wor
                         if (seq is not long)
                         {
                             await using var fail = Fenced(c, FailSql, f).Bind("@next", f.Next.ToText(), NpgsqlDbType.Text)
-                                .Bind("@run_at", f.RunAt.Utc(), NpgsqlDbType.TimestampTz)
+                                .Bind("@run_at", JobStart.RetryAt(f, new DateTimeOffset(now)).Utc(), NpgsqlDbType.TimestampTz)
                                 .Bind("@finished_at", f.Next.IsTerminal() ? now : (object?)null, NpgsqlDbType.TimestampTz)
                                 .Bind("@now", now, NpgsqlDbType.TimestampTz);
                             await using var failed = await fail.ExecuteReaderAsync(ct).ConfigureAwait(false);

@@ -106,7 +106,7 @@ internal sealed class SqliteReports(SqliteDatabase db, StoreSignals signals, Cla
                         if (!cancelled)
                         {
                             using var failed = Fenced(FailSql, f).Bind("@next", f.Next.ToText())
-                                .Bind("@run_at", f.RunAt?.ToUnixTimeMilliseconds())
+                                .Bind("@run_at", JobStart.RetryAt(f, DateTimeOffset.FromUnixTimeMilliseconds(now))?.ToUnixTimeMilliseconds())
                                 .Bind("@finished_at", f.Next.IsTerminal() ? now : null).Bind("@now", now)
                                 .ExecuteReader();
                             // The store's word on what follows (dead once attempts are used up), not the report's.
