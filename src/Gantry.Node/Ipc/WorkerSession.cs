@@ -155,6 +155,7 @@ internal sealed class WorkerSession(IpcConnection connection, IpcHello hello, Ma
             Fail(id, ex, "claim");
             return;
         }
+        if (IpcFrames.JobsFitting(jobs) is var fit && fit < jobs.Count) jobs = Deliverable(jobs, fit);
         lock (_lock)
         {
             if (!_ended)
@@ -172,6 +173,30 @@ internal sealed class WorkerSession(IpcConnection connection, IpcHello hello, Ma
             }
         }
         Reply(IpcMessageType.Fetch, id, jobs, IpcFrames.WriteJobs);
+    }
+
+    /// <summary>
+    /// A claim larger than one IPC message: the worker is handed the leading <paramref name="fit"/> jobs; the rest go back
+    /// to the queue without counting the attempt, for a later fetch. A first job that alone is larger than a message
+    /// fails for good, as no worker of a node can be handed it (a worker outside a node can run it once retried).
+    /// </summary>
+    private IReadOnlyList<ClaimedJob> Deliverable(IReadOnlyList<ClaimedJob> jobs, int fit)
+    {
+        var reports = new List<JobReport>(jobs.Count - fit);
+        if (fit == 0)
+        {
+            var job = jobs[0];
+            var message = $"the job is {IpcFrames.SizeOf(job, IpcFrames.Exact):N0} bytes with its payload, checkpoint and " +
+                $"dependency results, more than a node can hand a worker in one message ({IpcFrames.MaxFrameBytes:N0} bytes); run it on a worker outside a node";
+            reports.Add(new JobFailedReport(job.Id, job.Attempt, job.WorkerId, new JobError(JobErrorKinds.Exception, message), JobState.Dead, null));
+            NodeLog.IpcProblem(logger, $"job {job.Id} failed: {message}");
+        }
+        foreach (var job in jobs.Skip(Math.Max(fit, 1)))
+            reports.Add(new JobRequeuedReport(job.Id, job.Attempt, job.WorkerId));
+        _ = upstream.ReportAsync(reports);
+        var heldBack = ClaimedJobs.HeldBackOf(jobs);
+        IReadOnlyList<ClaimedJob> handed = jobs.Take(fit).ToArray();
+        return heldBack.Count == 0 ? handed : new ClaimedJobs(handed, heldBack);
     }
 
     private async Task WaitAsync(uint id, TimeSpan timeout)

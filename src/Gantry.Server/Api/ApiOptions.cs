@@ -6,7 +6,7 @@ namespace Gantry.Server.Api;
 public sealed record ApiOptions
 {
     /// <summary>The default of <see cref="MaxRequestBytes"/>: 10 MiB.</summary>
-    public const long MaxRequestBytesDefault = 10 * 1024 * 1024;
+    public const long MaxRequestBytesDefault = Gantry.Protocol.Wire.WireLimits.MaxRequestBytes;
     /// <summary>Most items one list call returns (its <c>limit</c>).</summary>
     internal const int MaxListDefault = 1000;
 

@@ -167,11 +167,19 @@ internal sealed record WireCommandsResponse(IReadOnlyList<WireCommand> Commands)
 
 internal sealed record WireWorkerId(string WorkerId);
 
+/// <summary>What the worker protocol's calls may send.</summary>
+internal static class WireLimits
+{
+    /// <summary>The largest request body a server takes by default (its API's <c>MaxRequestBytes</c>): an HTTP worker's reports go in requests of at most this.</summary>
+    public const long MaxRequestBytes = 10 * 1024 * 1024;
+}
+
 /// <summary>The worker protocol's JSON: snake_case, nulls left out.</summary>
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 [JsonSerializable(typeof(WireFetchRequest))]
 [JsonSerializable(typeof(WireFetchResponse))]
 [JsonSerializable(typeof(WireReportRequest))]
+[JsonSerializable(typeof(WireReport))]
 [JsonSerializable(typeof(WireReportResponse))]
 [JsonSerializable(typeof(WireHeartbeatRequest))]
 [JsonSerializable(typeof(WireHeartbeatResponse))]

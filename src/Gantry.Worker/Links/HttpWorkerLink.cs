@@ -57,7 +57,16 @@ public sealed class HttpWorkerLink : IWorkerLink, IDisposable
     public Task<bool> WaitForJobsAsync(TimeSpan timeout, CancellationToken ct) => Task.FromResult(true);
 
     /// <inheritdoc/>
-    public async Task<IReadOnlyList<bool>> ReportAsync(IReadOnlyList<JobReport> reports, CancellationToken ct)
+    public Task<IReadOnlyList<bool>> ReportAsync(IReadOnlyList<JobReport> reports, CancellationToken ct) =>
+        // A server takes requests of at most its MaxRequestBytes (the default, WireLimits): larger batches go in parts.
+        MessageParts.ReportAsync(reports, WireLimits.MaxRequestBytes - 64 * 1024, JsonBound,
+            static r => System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(WireReport.From(r), WireJson.Default.WireReport).Length + 1,
+            "a server takes in one request", SendReportsAsync, ct);
+
+    // A report's JSON, at most: every character escaped (6 bytes), a checkpoint in base64, field names, doubled to spare.
+    private static long JsonBound(JobReport report) => 2 * Ipc.IpcFrames.SizeOf(report, static t => 16 + 6L * (t?.Length ?? 0));
+
+    private async Task<IReadOnlyList<bool>> SendReportsAsync(IReadOnlyList<JobReport> reports, CancellationToken ct)
     {
         // Stale reports come back as flags, as from the store, never as 409.
         var request = new WireReportRequest(reports.Select(WireReport.From).ToArray(), FlagStale: true);

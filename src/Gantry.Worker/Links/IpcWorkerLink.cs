@@ -89,9 +89,13 @@ public sealed class IpcWorkerLink : IWorkerLink, IAsyncDisposable
     {
         // Started goes first, so the node never sees an outcome before it knows the job ran.
         FlushStarted();
-        return _connection.RequestAsync<IReadOnlyList<JobReport>, IReadOnlyList<bool>>(IpcMessageType.Report, reports, IpcFrames.WriteReports,
-            static (ref FrameReader r) => IpcFrames.ReadApplied(ref r), ct);
+        return MessageParts.ReportAsync(reports, IpcFrames.ListBudget, static r => IpcFrames.SizeOf(r, IpcFrames.Bound),
+            static r => IpcFrames.SizeOf(r, IpcFrames.Exact), "a node's worker can report in one message", SendReportsAsync, ct);
     }
+
+    private Task<IReadOnlyList<bool>> SendReportsAsync(IReadOnlyList<JobReport> reports, CancellationToken ct) =>
+        _connection.RequestAsync<IReadOnlyList<JobReport>, IReadOnlyList<bool>>(IpcMessageType.Report, reports, IpcFrames.WriteReports,
+            static (ref FrameReader r) => IpcFrames.ReadApplied(ref r), ct);
 
     /// <summary>Commands come pushed by the node, not with the heartbeat; its answer names the attempts lost.</summary>
     public async Task<WorkerHeartbeatResult> HeartbeatAsync(WorkerHeartbeatParams p, CancellationToken ct)

@@ -20,6 +20,42 @@ public static class IpcFrames
     /// <summary>Bytes before the body: u32 length, u8 type, u32 id.</summary>
     public const int HeaderBytes = 9;
 
+    /// <summary>What one frame carries of a list (a fetch's jobs, a batch of reports): room to spare for the list's own fields (its count, the held-back queues).</summary>
+    internal const int ListBudget = MaxFrameBytes - 64 * 1024;
+    private const long FixedPerItem = 256;
+
+    /// <summary>A string's size in a frame, at most: 3 bytes a character, with nothing encoded.</summary>
+    internal static long Bound(string? text) => 4 + 3L * (text?.Length ?? 0);
+    /// <summary>A string's size in a frame.</summary>
+    internal static long Exact(string? text) => 4 + (text is null ? 0 : System.Text.Encoding.UTF8.GetByteCount(text));
+
+    /// <summary>How many of a claim's jobs, from the first, one frame carries (0: the first alone is larger than a frame).</summary>
+    internal static int JobsFitting(IReadOnlyList<ClaimedJob> jobs) =>
+        Links.MessageParts.Fitting(jobs, 0, ListBudget, static j => SizeOf(j, Bound), static j => SizeOf(j, Exact));
+
+    /// <summary>What <see cref="WriteJobs"/> writes of <paramref name="job"/>, at most, with strings sized by <paramref name="text"/>.</summary>
+    internal static long SizeOf(ClaimedJob job, Func<string?, long> text)
+    {
+        var size = FixedPerItem + text(job.Type) + text(job.Queue) + text(job.Payload) + text(job.WorkerId) + text(job.TraceParent)
+            + text(job.TraceState) + (job.Checkpoint?.Length ?? 0) + (job.Limits is null ? 0 : 1024);
+        foreach (var (k, v) in job.Tags) size += text(k) + text(v);
+        if (job.Dependencies is { } dependencies)
+            foreach (var (k, v) in dependencies) size += text(k) + text(v);
+        return size;
+    }
+
+    /// <summary>What <see cref="WriteReports"/> writes of <paramref name="report"/>, at most, with strings sized by <paramref name="text"/>.</summary>
+    internal static long SizeOf(JobReport report, Func<string?, long> text) => FixedPerItem + text(report.WorkerId) + report switch
+    {
+        JobProgressReport p => text(p.Message),
+        JobSucceededReport s => text(s.Result),
+        JobFailedReport f => text(f.Error.Kind) + text(f.Error.Message) + text(f.Error.Type) + text(f.Error.StackTrace),
+        JobCheckpointReport c => c.Data.Length,
+        JobLogReport l => l.Lines.Sum(line => 32 + text(line.Level) + text(line.Message)),
+        JobUsageReport u => text(u.Usage.Outcome) + text(u.Usage.Limit),
+        _ => 0,
+    };
+
     internal static void WriteHello(FrameWriter w, IpcHello hello)
     {
         w.I32(ProtocolVersion);
