@@ -18,6 +18,47 @@ public static class TextFields
     /// <summary>Returns <paramref name="value"/>; throws <see cref="InvalidInputException"/> naming <paramref name="where"/> if it holds a NUL.</summary>
     public static string Check(string value, string where) => HasNul(value) ? throw new InvalidInputException(where, NulProblem) : value;
 
+    /// <summary>
+    /// <paramref name="value"/> with each NUL and each lone UTF-16 surrogate replaced by U+FFFD: text a handler produced
+    /// (a progress message, a log line, an error, a result), which is kept rather than refused, so it must become text
+    /// every store and link can hold (PostgreSQL's text holds no NUL, and no store or API encodes half a surrogate pair).
+    /// The same instance when there is nothing to replace; null for null.
+    /// </summary>
+    [return: System.Diagnostics.CodeAnalysis.NotNullIfNotNull(nameof(value))]
+    public static string? Storable(string? value)
+    {
+        if (value is null || FirstUnstorable(value) < 0) return value;
+        return string.Create(value.Length, value, static (chars, text) =>
+        {
+            for (var i = 0; i < text.Length; i++)
+            {
+                var c = text[i];
+                if (char.IsHighSurrogate(c) && i + 1 < text.Length && char.IsLowSurrogate(text[i + 1]))
+                {
+                    chars[i] = c;
+                    chars[++i] = text[i];
+                }
+                else chars[i] = c == '\0' || char.IsSurrogate(c) ? '\uFFFD' : c;
+            }
+        });
+    }
+
+    // The index of the first NUL or lone surrogate; -1 for none. Text without either (nearly all) is one vectorised pass.
+    private static int FirstUnstorable(string text)
+    {
+        var span = text.AsSpan();
+        var nul = span.IndexOf('\0');
+        var surrogate = span.IndexOfAnyInRange('\uD800', '\uDFFF');
+        if (surrogate < 0) return nul;
+        for (var i = surrogate; i < span.Length && (nul < 0 || i < nul); i++)
+        {
+            if (!char.IsSurrogate(span[i])) continue;
+            if (char.IsHighSurrogate(span[i]) && i + 1 < span.Length && char.IsLowSurrogate(span[i + 1])) i++;
+            else return i;
+        }
+        return nul;
+    }
+
     /// <summary>The problem an <see cref="InvalidInputException"/> names for JSON text escaping a lone surrogate.</summary>
     public const string SurrogateProblem = "holds a lone UTF-16 surrogate escape (such as \\ud800), which is not Unicode text";
 

@@ -23,14 +23,14 @@ internal sealed class ReportBatcher(IWorkerLink link, HeldJobs held, ILogger log
     public Action<IReadOnlyList<JobReport>>? AttemptsWritten { get; set; }
 
     /// <summary>Queues a report; its answer is not awaited.</summary>
-    public void Add(JobReport report) => _channel.Writer.TryWrite(new Entry(report, null, null, null));
+    public void Add(JobReport report) => _channel.Writer.TryWrite(new Entry(ReportTexts.Clean(report), null, null, null));
 
     /// <summary>Queues a report and completes once it is written: true when the coordinator applied it (not stale);
     /// false when the batcher no longer takes reports.</summary>
     public Task<bool> AddAndWaitAsync(JobReport report)
     {
         var written = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
-        if (!_channel.Writer.TryWrite(new Entry(report, null, written, null))) written.TrySetResult(false);
+        if (!_channel.Writer.TryWrite(new Entry(ReportTexts.Clean(report), null, written, null))) written.TrySetResult(false);
         return written.Task;
     }
 
@@ -39,7 +39,7 @@ internal sealed class ReportBatcher(IWorkerLink link, HeldJobs held, ILogger log
     public Task<IReadOnlyList<bool>> AddAsync(IReadOnlyList<JobReport> reports)
     {
         var written = new TaskCompletionSource<IReadOnlyList<bool>>(TaskCreationOptions.RunContinuationsAsynchronously);
-        if (!_channel.Writer.TryWrite(new Entry(null, reports, null, written))) written.TrySetException(new IOException("reports are no longer taken: stopping"));
+        if (!_channel.Writer.TryWrite(new Entry(null, ReportTexts.Clean(reports), null, written))) written.TrySetException(new IOException("reports are no longer taken: stopping"));
         return written.Task;
     }
 
