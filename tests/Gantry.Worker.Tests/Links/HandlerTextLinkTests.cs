@@ -21,12 +21,12 @@ public sealed class HandlerTextLinkTests : WorkerTestBase
 
     protected override void ConfigureServices(IServiceCollection services) => services.AddGantryHandler<UntidyHandler>(Untidy);
 
-    /// <summary>Its first attempt reports, logs and fails with text no store holds as it is; the second succeeds.</summary>
+    /// <summary>Its first attempt reports, logs and fails with text no store holds as it is; the second returns such text.</summary>
     private sealed class UntidyHandler : IJobHandler<JsonElement, string>
     {
         public async ValueTask<string> HandleAsync(JsonElement payload, JobContext context)
         {
-            if (context.Attempt > 1) return "done";
+            if (context.Attempt > 1) return "done\uD800";
             await context.ReportProgressAsync(50, "half\0way\uD800");
             context.Logger.LogInformation("line\0with a NUL and a lone \uDC00 low surrogate; a pair stays: \U0001F600");
             throw new InvalidOperationException("failed\0\uD800");
@@ -56,6 +56,7 @@ public sealed class HandlerTextLinkTests : WorkerTestBase
 
         var job = await WaitForStateAsync(id, JobState.Succeeded);
         Assert.True(job.Attempt == 2, $"over {name}: attempt {job.Attempt}");
+        Assert.Equal("done\uFFFD", JsonSerializer.Deserialize<string>(job.Result!));
         Assert.Equal("failed\uFFFD\uFFFD", Assert.Single(job.Errors).Error.Message);
         var lines = await Store.JobLogsAsync(id, Ct);
         Assert.Contains(lines, l => l.Line.Message.Contains("line\uFFFDwith a NUL and a lone \uFFFD low surrogate; a pair stays: \U0001F600", StringComparison.Ordinal));
