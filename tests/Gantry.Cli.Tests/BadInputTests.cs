@@ -102,6 +102,24 @@ public sealed class BadInputTests : IDisposable
         await AssertNoJobsAsync();
     }
 
+    // A schedule's name or a worker's id that none can have is refused before any link: through a server it used to make
+    // a path with an empty segment (no route), on a store it said "no schedule named " (nothing named).
+    [Theory]
+    [InlineData("cron", "remove", "", "gantry: name: is required")]
+    [InlineData("cron", "show", " ", "gantry: name: is required")]
+    [InlineData("cron", "pause", "a b", "gantry: name: 'a b' is not a valid schedule name")]
+    [InlineData("workers", "drain", "", "gantry: id: is required")]
+    [InlineData("workers", "shutdown", " ", "gantry: id: is required")]
+    public async Task NameNoneCanHave_RefusedOnEveryLink_NamingTheArgument(string command, string sub, string name, string error)
+    {
+        foreach (var link in new[] { new[] { "--db", _dir.Db }, ["--server", "http://127.0.0.1:1"] })
+        {
+            var (code, stdout, err) = await Gantry([command, sub, name, .. link]);
+            Assert.Equal((2, ""), (code, stdout));
+            AssertOneCleanLine(err, error);
+        }
+    }
+
     [Fact]
     public async Task Submit_UnknownTypeAllowed_Enqueues()
     {

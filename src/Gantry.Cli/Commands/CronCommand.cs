@@ -23,7 +23,23 @@ internal static class CronCommand
         return command;
     }
 
-    private static Argument<string> NameArgument() => new("name") { Description = "The schedule's name" };
+    /// <summary>A schedule's name, checked as a schedule's name is on every link (an empty one made a path the server has no route for).</summary>
+    private static Argument<string> NameArgument()
+    {
+        var name = new Argument<string>("name") { Description = "The schedule's name" };
+        name.Validators.Add(r =>
+        {
+            try
+            {
+                ScheduleDefinition.CheckName(r.Tokens.Count > 0 ? r.Tokens[0].Value : "", "name");
+            }
+            catch (InvalidInputException e)
+            {
+                r.AddError(e.Message);
+            }
+        });
+        return name;
+    }
 
     private static Command Add()
     {

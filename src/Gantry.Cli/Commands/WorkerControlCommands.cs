@@ -20,6 +20,8 @@ internal static class WorkerControlCommands
     private static Command Control(string name, WorkerCommandKind kind, string description, string outcome)
     {
         var id = new Argument<string>("id") { Description = "The worker's id (see gantry workers)" };
+        // No worker has a blank id; through a server it made a path with no route.
+        id.Validators.Add(r => { if (r.Tokens.Count > 0 && string.IsNullOrWhiteSpace(r.Tokens[0].Value)) r.AddError("id: is required (see gantry workers)"); });
         var location = CliOptions.Control();
         var command = new Command(name, description) { id, location };
         command.SetHandler(async (parse, ct) =>
