@@ -1,5 +1,6 @@
 using System.Threading.Channels;
 using Gantry.Worker.Execution;
+using Gantry.Jobs;
 using Gantry.Storage;
 using Gantry.Worker.Links;
 using Microsoft.Extensions.Logging;
@@ -110,6 +111,11 @@ internal sealed class ReportBatcher(IWorkerLink link, HeldJobs held, ILogger log
                             WorkerLog.StaleReport(logger, batch[i].JobId, batch[i].Attempt);
                 return applied;
             }
+            catch (CoordinatorRefusedException refused)
+            {
+                outage.Ok(); // it answered
+                return await WriteRefusedAsync(batch, refused, ct).ConfigureAwait(false);
+            }
             catch (Exception ex) when (ex is not OperationCanceledException || !ct.IsCancellationRequested)
             {
                 outage.Failed("report", ex);
@@ -118,6 +124,37 @@ internal sealed class ReportBatcher(IWorkerLink link, HeldJobs held, ILogger log
             }
         }
     }
+
+    /// <summary>
+    /// The coordinator refused <paramref name="batch"/> for what it holds: sent again it would be refused again, holding
+    /// every report of the batch (other jobs' outcomes too) with it. Its halves are written apart until each refused report
+    /// stands alone; such a report is dropped (not applied), and an outcome is replaced by the attempt's failure for good,
+    /// saying why, so that its job ends instead of running on. Nothing the coordinator takes is lost.
+    /// </summary>
+    private async Task<IReadOnlyList<bool>> WriteRefusedAsync(List<JobReport> batch, CoordinatorRefusedException refused, CancellationToken ct)
+    {
+        if (batch.Count > 1)
+        {
+            var half = batch.Count / 2;
+            var first = await WriteAsync(batch[..half], ct).ConfigureAwait(false);
+            var second = await WriteAsync(batch[half..], ct).ConfigureAwait(false);
+            return [.. first, .. second];
+        }
+        var report = batch[0];
+        WorkerLog.RefusedReport(logger, report.JobId, report.Attempt, refused.Message);
+        if (report is JobSucceededReport or JobFailedReport && !IsRefusal(report))
+        {
+            var error = new JobError(JobErrorKinds.Exception, RefusalPrefix + refused.Message);
+            return await WriteAsync([new JobFailedReport(report.JobId, report.Attempt, report.WorkerId, error, JobState.Dead, null)], ct).ConfigureAwait(false);
+        }
+        held.Written(batch); // not held for a write that will never come
+        return [false];
+    }
+
+    private const string RefusalPrefix = "the coordinator refused the attempt's outcome: ";
+
+    private static bool IsRefusal(JobReport report) =>
+        report is JobFailedReport f && f.Error.Message.StartsWith(RefusalPrefix, StringComparison.Ordinal);
 
     /// <summary>One report, or a group of them; with whoever waits for its answer.</summary>
     private readonly record struct Entry(JobReport? Report, IReadOnlyList<JobReport>? Reports,

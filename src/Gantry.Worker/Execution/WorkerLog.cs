@@ -30,6 +30,9 @@ internal static partial class WorkerLog
     [LoggerMessage(EventId = 1020, Level = LogLevel.Warning, Message = "Report for job {JobId} attempt {Attempt} was rejected: the job is no longer this worker's attempt (stale)")]
     public static partial void StaleReport(ILogger logger, Guid jobId, int attempt);
 
+    [LoggerMessage(EventId = 1021, Level = LogLevel.Error, Message = "Report for job {JobId} attempt {Attempt} was refused by the coordinator for what it holds, and is dropped: {Reason}")]
+    public static partial void RefusedReport(ILogger logger, Guid jobId, int attempt, string reason);
+
     [LoggerMessage(EventId = 1041, Level = LogLevel.Warning, Message = "Job {JobId} attempt {Attempt} is no longer this worker's (its lease was lost); stopping it")]
     public static partial void LeaseLost(ILogger logger, Guid jobId, int attempt);
 

@@ -127,7 +127,7 @@ public sealed class HttpWorkerLink : IWorkerLink, IDisposable
         {
             HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden => new GantryException($"the Gantry server at {_server} refused the worker's token ({(int)response.StatusCode}): {detail}"),
             // A refusal of what the worker sent (its settings at registration): asking again changes nothing.
-            HttpStatusCode.BadRequest => new GantryException($"the Gantry server at {_server} refused {path} (400): {detail}"),
+            HttpStatusCode.BadRequest => new CoordinatorRefusedException($"the Gantry server at {_server} refused {path} (400): {detail}"),
             _ => new StoreUnavailableException($"the Gantry server at {_server} answered {(int)response.StatusCode} to {path}: {detail}"),
         };
     }

@@ -147,6 +147,35 @@ public sealed class CoordinatorSessionTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ReportsTheCoordinatorRefuses_Isolated_TheRestWritten_ARefusedOutcomeEndsItsJobDead()
+    {
+        await _session.RegisterAsync(StoreTestExtensions.Worker(Id), Ct);
+        for (var i = 0; i < 3; i++) await Store.EnqueueAsync(StoreTestExtensions.Job(), Ct);
+        var jobs = await _session.ClaimAsync(new JobClaimParams(Id, [new QueueDemand("default", 3)], Lease, [], null), mayWait: false, Ct);
+        Assert.Equal(3, jobs.Count);
+        _link.Refuse = r => r is JobSucceededReport { Result: "\"poison\"" } or JobProgressReport { Message: "poison" };
+
+        // One batch: the refusal of any of its reports used to hold all of them, sent again and again.
+        var written = new[]
+        {
+            _session.Reports.AddAndWaitAsync(new JobSucceededReport(jobs[0].Id, jobs[0].Attempt, Id, "1")),
+            _session.Reports.AddAndWaitAsync(new JobSucceededReport(jobs[1].Id, jobs[1].Attempt, Id, "\"poison\"")),
+            _session.Reports.AddAndWaitAsync(new JobProgressReport(jobs[2].Id, jobs[2].Attempt, Id, 50, "poison")),
+            _session.Reports.AddAndWaitAsync(new JobSucceededReport(jobs[2].Id, jobs[2].Attempt, Id, "3")),
+        };
+        _session.Reports.Start(Ct);
+
+        var applied = await Task.WhenAll(written);
+        Assert.Equal(new[] { true, true, false, true }, applied);
+        Assert.Equal((JobState.Succeeded, "1"), ((await Store.GetAsync(jobs[0].Id, Ct)).State, (await Store.GetAsync(jobs[0].Id, Ct)).Result));
+        var dead = await Store.GetAsync(jobs[1].Id, Ct);
+        Assert.Equal(JobState.Dead, dead.State);
+        Assert.StartsWith("the coordinator refused the attempt's outcome: refused api/v1/worker/report (400)", Assert.Single(dead.Errors).Error.Message, StringComparison.Ordinal);
+        Assert.Equal((JobState.Succeeded, "3"), ((await Store.GetAsync(jobs[2].Id, Ct)).State, (await Store.GetAsync(jobs[2].Id, Ct)).Result));
+        Assert.Equal(0, _session.Held.Count);
+    }
+
+    [Fact]
     public async Task Reregistration_LostToAFailedCall_SentAgainAtTheNextHeartbeat_WhichGoesOnMeanwhile()
     {
         await _session.RegisterAsync(StoreTestExtensions.Worker(Id), Ct);
@@ -219,6 +248,9 @@ public sealed class CoordinatorSessionTests : IAsyncLifetime
     private sealed class FaultyLink(IWorkerLink inner) : IWorkerLink
     {
         private readonly ConcurrentDictionary<string, int> _failing = new();
+
+        /// <summary>A batch holding a report this matches is refused whole, as a server refuses a request (400).</summary>
+        public Func<JobReport, bool>? Refuse { get; set; }
         private readonly ConcurrentDictionary<string, int> _calls = new();
         public ConcurrentQueue<WorkerHeartbeatParams> Heartbeats { get; } = new();
 
@@ -240,7 +272,9 @@ public sealed class CoordinatorSessionTests : IAsyncLifetime
         public Task<IReadOnlyList<ClaimedJob>> ClaimAsync(JobClaimParams p, bool mayWait, CancellationToken ct) => inner.ClaimAsync(p, mayWait, ct);
         public Task<bool> WaitForJobsAsync(TimeSpan timeout, CancellationToken ct) => inner.WaitForJobsAsync(timeout, ct);
         public Task<IReadOnlyList<bool>> ReportAsync(IReadOnlyList<JobReport> reports, CancellationToken ct) =>
-            CallAsync("report", () => inner.ReportAsync(reports, ct));
+            CallAsync("report", () => Refuse is { } refuse && reports.Any(refuse)
+                ? Task.FromException<IReadOnlyList<bool>>(new CoordinatorRefusedException("refused api/v1/worker/report (400): reports[0].result: too deep"))
+                : inner.ReportAsync(reports, ct));
         public Task<WorkerHeartbeatResult> HeartbeatAsync(WorkerHeartbeatParams p, CancellationToken ct)
         {
             Heartbeats.Enqueue(p);
