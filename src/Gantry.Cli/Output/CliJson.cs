@@ -8,7 +8,7 @@ using Gantry.Server.Api;
 namespace Gantry.Cli.Output;
 
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower, WriteIndented = true,
-    DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
+    DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull, MaxDepth = Gantry.Protocol.JobLimits.MaxMessageDepth)]
 [JsonSerializable(typeof(JobView))]
 [JsonSerializable(typeof(JobView[]))]
 [JsonSerializable(typeof(AuditEntryView[]))]

@@ -9,6 +9,12 @@ public sealed record JobLimits
     public const int MaxBatchDefault = 10_000;
     /// <summary>The default <see cref="MaxDepth"/>: 64.</summary>
     public const int MaxDepthDefault = 64;
+    /// <summary>
+    /// How deep the JSON of a message that carries a job's JSON may nest (a job view or a list of them, a workflow's steps,
+    /// a worker's report, a fetch answer with dependency results): a payload or result as deep as
+    /// <see cref="MaxDepthDefault"/> inside the message's own fields. Every reader and writer of such messages uses it.
+    /// </summary>
+    public const int MaxMessageDepth = MaxDepthDefault + 8;
 
     /// <summary>Largest payload, as UTF-8 JSON text. Defaults to 1 MiB.</summary>
     public int MaxPayloadBytes { get; init; } = MaxPayloadBytesDefault;

@@ -314,7 +314,7 @@ public sealed class ApiControl : IGantryControl
 /// <summary>An RFC 9457 problem as the server writes it.</summary>
 internal sealed record Problem(string? Title, string? Detail, int? Status, string? Field);
 
-[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower)]
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower, MaxDepth = Gantry.Protocol.JobLimits.MaxMessageDepth)]
 [JsonSerializable(typeof(JobView))]
 [JsonSerializable(typeof(JobPage))]
 [JsonSerializable(typeof(SubmitView[]))]

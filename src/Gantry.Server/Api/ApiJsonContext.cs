@@ -14,7 +14,7 @@ namespace Gantry.Server.Api;
 /// the context's own default instance alike.
 /// </summary>
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
-    GenerationMode = JsonSourceGenerationMode.Metadata)]
+    GenerationMode = JsonSourceGenerationMode.Metadata, MaxDepth = Gantry.Protocol.JobLimits.MaxMessageDepth)]
 // Jobs.
 [JsonSerializable(typeof(JobView))]
 [JsonSerializable(typeof(JobPage))]

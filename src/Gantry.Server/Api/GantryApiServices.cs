@@ -40,8 +40,8 @@ internal sealed class GantryApiServices
         // A field the call does not take is refused by name, as in job documents: a typo is never silently dropped.
         o.UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow;
         o.NumberHandling = JsonNumberHandling.Strict;
-        // Results and dependency results as deep as a job's JSON may be, inside the calls that carry them.
-        o.MaxDepth = Gantry.Protocol.Wire.WireLimits.MaxDepth;
+        // Payloads, results and dependency results as deep as a job's JSON may be, inside the calls that carry them.
+        o.MaxDepth = Gantry.Protocol.JobLimits.MaxMessageDepth;
         o.RespectRequiredConstructorParameters = true;
         o.Converters.Add(new Gantry.Serialization.TextFieldConverter());
         return json;

@@ -44,6 +44,6 @@ internal static class JobEvents
 /// <summary>The data of one <c>job</c> event; <c>result</c> only once the job ended.</summary>
 internal sealed record JobEvent(Guid Id, string State, int Attempt, double? Progress, string? Message, JsonElement? Result);
 
-[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower)]
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower, MaxDepth = Gantry.Protocol.JobLimits.MaxMessageDepth)]
 [JsonSerializable(typeof(JobEvent))]
 internal sealed partial class JobEventJson : JsonSerializerContext;

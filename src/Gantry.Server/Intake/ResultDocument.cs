@@ -12,6 +12,6 @@ internal static class ResultDocument
 }
 
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower, WriteIndented = true,
-    DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
+    DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull, MaxDepth = Gantry.Protocol.JobLimits.MaxMessageDepth)]
 [JsonSerializable(typeof(JobView))]
 internal sealed partial class ResultJson : JsonSerializerContext;

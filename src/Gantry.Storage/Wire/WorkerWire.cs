@@ -173,17 +173,10 @@ internal static class WireLimits
     /// <summary>The largest request body a server takes by default (its API's <c>MaxRequestBytes</c>): an HTTP worker's reports go in requests of at most this.</summary>
     public const long MaxRequestBytes = 10 * 1024 * 1024;
 
-    /// <summary>
-    /// How deep the worker protocol's JSON may nest, both ways: a result or a dependency's result may be as deep as a job's
-    /// JSON (<see cref="JobLimits.MaxDepthDefault"/>), and the calls wrap it (<c>reports[i].result</c>,
-    /// <c>jobs[i].dependencies.step</c>). At the JSON default of 64 a report of a result 62 deep was refused (400), and
-    /// sent again and again.
-    /// </summary>
-    public const int MaxDepth = JobLimits.MaxDepthDefault + 8;
 }
 
 /// <summary>The worker protocol's JSON: snake_case, nulls left out.</summary>
-[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull, MaxDepth = WireLimits.MaxDepth)]
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull, MaxDepth = JobLimits.MaxMessageDepth)]
 [JsonSerializable(typeof(WireFetchRequest))]
 [JsonSerializable(typeof(WireFetchResponse))]
 [JsonSerializable(typeof(WireReportRequest))]
