@@ -22,6 +22,7 @@ internal static class ApiProblems
         IllegalTransitionException e => Problem(StatusCodes.Status409Conflict, "Not allowed in this state", e.Message),
         RequestTooLargeException e => Problem(StatusCodes.Status413PayloadTooLarge, "Request too large", e.Message),
         StoreUnavailableException e => Problem(StatusCodes.Status503ServiceUnavailable, "Store unavailable", e.Message),
+        Gantry.Storage.CoordinatorRefusedException e => Problem(StatusCodes.Status400BadRequest, "Refused by the store", e.Message),
         BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge } =>
             Problem(StatusCodes.Status413PayloadTooLarge, "Request too large", "the request body is over the limit"),
         BadHttpRequestException e => Problem(e.StatusCode, "Bad request", e.Message),

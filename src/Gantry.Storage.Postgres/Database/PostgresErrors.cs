@@ -21,6 +21,8 @@ internal static class PostgresErrors
                 new StoreUnavailableException($"PostgreSQL at {server}: permission denied: {pg.MessageText}", ex),
             PostgresErrorCodes.TooManyConnections or PostgresErrorCodes.CannotConnectNow or PostgresErrorCodes.AdminShutdown =>
                 new StoreUnavailableException($"PostgreSQL at {server} is not accepting connections: {pg.MessageText}", ex),
+            // Class 22 (data exception) and 54 (program limit exceeded): the value, not the server, is the problem.
+            ['2', '2', ..] or ['5', '4', ..] => new CoordinatorRefusedException($"PostgreSQL at {server} refused a value: {pg.MessageText}", ex),
             _ => new StoreUnavailableException($"PostgreSQL at {server}: {pg.MessageText}", ex),
         },
         NpgsqlException { InnerException: SocketException se } =>

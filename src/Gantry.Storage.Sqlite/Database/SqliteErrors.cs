@@ -6,7 +6,7 @@ namespace Gantry.Storage.Sqlite;
 internal static class SqliteErrors
 {
     // SQLite primary result codes (sqlite3.h).
-    private const int Busy = 5, Locked = 6, ReadOnly = 8, IoErr = 10, Corrupt = 11, Full = 13, CantOpen = 14, NotADb = 26, Perm = 3;
+    private const int Busy = 5, Locked = 6, ReadOnly = 8, IoErr = 10, Corrupt = 11, Full = 13, CantOpen = 14, NotADb = 26, Perm = 3, TooBig = 18, Mismatch = 20;
 
     public static GantryException Translate(SqliteException ex, string path) => (ex.SqliteErrorCode & 0xff) switch
     {
@@ -16,6 +16,8 @@ internal static class SqliteErrors
         CantOpen => new StoreUnavailableException($"database file {path} cannot be opened: {Reason(ex)} (check the path and its permissions)", ex),
         Full => new StoreUnavailableException($"database file {path}: the disk is full", ex),
         IoErr => new StoreUnavailableException($"database file {path}: I/O error: {Reason(ex)}", ex),
+        // The value, not the file, is the problem: writing it again is refused again.
+        TooBig or Mismatch => new CoordinatorRefusedException($"database file {path} refused a value: {Reason(ex)}", ex),
         _ => new StoreUnavailableException($"database file {path}: {Reason(ex)}", ex),
     };
 
