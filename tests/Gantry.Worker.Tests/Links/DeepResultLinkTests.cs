@@ -29,18 +29,8 @@ public sealed class DeepResultLinkTests : WorkerTestBase
     }
 
     [Fact]
-    public async Task ResultAsDeepAsAJobsJson_ReportedAndHandedToTheNextStep_OverStoreHttpAndIpc()
-    {
-        await RunThroughAsync("store", new StoreWorkerLink(Store));
-
-        await using var server = await TestServer.StartAsync(Store, Ct);
-        using var http = new HttpWorkerLink(server.Url(), token: null);
-        await RunThroughAsync("http", http);
-
-        await using var node = StandInNode.Start(Store, Dir, [BuiltInHandlers.Echo, Deep], Ct);
-        await using var ipc = await IpcWorkerLink.ConnectAsync(node.SocketPath, localId: 1, Ct);
-        await RunThroughAsync("ipc", ipc);
-    }
+    public Task ResultAsDeepAsAJobsJson_ReportedAndHandedToTheNextStep_OverStoreHttpAndIpc() =>
+        OverEveryLinkAsync([BuiltInHandlers.Echo, Deep], RunThroughAsync);
 
     private async Task RunThroughAsync(string name, IWorkerLink link)
     {

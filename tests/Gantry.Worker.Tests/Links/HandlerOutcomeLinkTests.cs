@@ -33,18 +33,8 @@ public sealed class HandlerOutcomeLinkTests : WorkerTestBase
     }
 
     [Fact]
-    public async Task FailForGoodAndRetryAfter_OverStoreHttpAndIpc_SameOutcome()
-    {
-        await RunThroughAsync("store", new StoreWorkerLink(Store));
-
-        await using var server = await TestServer.StartAsync(Store, Ct);
-        using var http = new HttpWorkerLink(server.Url(), token: null);
-        await RunThroughAsync("http", http);
-
-        await using var node = StandInNode.Start(Store, Dir, [BuiltInHandlers.Echo, Declined, RateLimited], Ct);
-        await using var ipc = await IpcWorkerLink.ConnectAsync(node.SocketPath, localId: 1, Ct);
-        await RunThroughAsync("ipc", ipc);
-    }
+    public Task FailForGoodAndRetryAfter_OverStoreHttpAndIpc_SameOutcome() =>
+        OverEveryLinkAsync([BuiltInHandlers.Echo, Declined, RateLimited], RunThroughAsync);
 
     private async Task RunThroughAsync(string name, IWorkerLink link)
     {

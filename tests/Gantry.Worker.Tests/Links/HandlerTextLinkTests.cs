@@ -37,15 +37,7 @@ public sealed class HandlerTextLinkTests : WorkerTestBase
     public async Task NulsAndLoneSurrogates_OverStoreHttpAndIpc_KeptAsReplacementCharacters_TheJobGoesOn()
     {
         await StartSchedulerAsync(); // promotes the failed first attempt's retry
-        await RunThroughAsync("store", new StoreWorkerLink(Store));
-
-        await using var server = await TestServer.StartAsync(Store, Ct);
-        using var http = new HttpWorkerLink(server.Url(), token: null);
-        await RunThroughAsync("http", http);
-
-        await using var node = StandInNode.Start(Store, Dir, [BuiltInHandlers.Echo, Untidy], Ct);
-        await using var ipc = await IpcWorkerLink.ConnectAsync(node.SocketPath, localId: 1, Ct);
-        await RunThroughAsync("ipc", ipc);
+        await OverEveryLinkAsync([BuiltInHandlers.Echo, Untidy], RunThroughAsync);
     }
 
     private async Task RunThroughAsync(string name, IWorkerLink link)

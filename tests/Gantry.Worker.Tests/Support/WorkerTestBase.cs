@@ -100,6 +100,23 @@ public abstract class WorkerTestBase : IAsyncLifetime
     }
 
     /// <summary>A worker on the store link; stopped with the test if the test does not stop it.</summary>
+    /// <summary>
+    /// Runs <paramref name="run"/> once over each link a worker can have, in turn: the store, the HTTP worker protocol of a
+    /// server on this store, and the IPC socket of a node on it that knows <paramref name="nodeTypes"/>.
+    /// </summary>
+    internal async Task OverEveryLinkAsync(string[] nodeTypes, Func<string, IWorkerLink, Task> run)
+    {
+        await run("store", new StoreWorkerLink(Store));
+
+        await using var server = await TestServer.StartAsync(Store, Ct);
+        using var http = new HttpWorkerLink(server.Url(), token: null);
+        await run("http", http);
+
+        await using var node = StandInNode.Start(Store, Dir, nodeTypes, Ct);
+        await using var ipc = await IpcWorkerLink.ConnectAsync(node.SocketPath, localId: 1, Ct);
+        await run("ipc", ipc);
+    }
+
     internal GantryWorker CreateWorker(WorkerOptions? options = null) => CreateWorker(new StoreWorkerLink(Store), options);
 
     /// <summary>A worker on a link of the test's own; stopped with the test.</summary>
