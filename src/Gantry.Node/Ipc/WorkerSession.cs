@@ -3,6 +3,7 @@ using Gantry.Jobs;
 using Gantry.Node.Supervision;
 using Gantry.Node.Upstream;
 using Gantry.Storage;
+using Gantry.Worker.Links;
 using Gantry.Worker.Links.Ipc;
 using Microsoft.Extensions.Logging;
 
@@ -188,7 +189,7 @@ internal sealed class WorkerSession(IpcConnection connection, IpcHello hello, Ma
             var job = jobs[0];
             var message = $"the job is {IpcFrames.SizeOf(job, IpcFrames.Exact):N0} bytes with its payload, checkpoint and " +
                 $"dependency results, more than a node can hand a worker in one message ({IpcFrames.MaxFrameBytes:N0} bytes); run it on a worker outside a node";
-            reports.Add(new JobFailedReport(job.Id, job.Attempt, job.WorkerId, new JobError(JobErrorKinds.Exception, message), JobState.Dead, null));
+            reports.Add(MessageParts.Undeliverable(job.Id, job.Attempt, job.WorkerId, message));
             NodeLog.IpcProblem(logger, $"job {job.Id} failed: {message}");
         }
         foreach (var job in jobs.Skip(Math.Max(fit, 1)))

@@ -1,6 +1,5 @@
 using System.Threading.Channels;
 using Gantry.Worker.Execution;
-using Gantry.Jobs;
 using Gantry.Storage;
 using Gantry.Worker.Links;
 using Microsoft.Extensions.Logging;
@@ -142,11 +141,8 @@ internal sealed class ReportBatcher(IWorkerLink link, HeldJobs held, ILogger log
         }
         var report = batch[0];
         WorkerLog.RefusedReport(logger, report.JobId, report.Attempt, refused.Message);
-        if (report is JobSucceededReport or JobFailedReport && !IsRefusal(report))
-        {
-            var error = new JobError(JobErrorKinds.Exception, RefusalPrefix + refused.Message);
-            return await WriteAsync([new JobFailedReport(report.JobId, report.Attempt, report.WorkerId, error, JobState.Dead, null)], ct).ConfigureAwait(false);
-        }
+        if (MessageParts.CarriesText(report) && !IsRefusal(report))
+            return await WriteAsync([MessageParts.Undeliverable(report.JobId, report.Attempt, report.WorkerId, RefusalPrefix + refused.Message)], ct).ConfigureAwait(false);
         held.Written(batch); // not held for a write that will never come
         return [false];
     }

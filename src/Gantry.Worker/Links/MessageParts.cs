@@ -49,15 +49,25 @@ internal static class MessageParts
                 continue;
             }
             var report = reports[start++];
-            if (report is not (JobSucceededReport or JobFailedReport))
+            if (!CarriesText(report))
             {
                 applied.Add(true);
                 continue;
             }
-            var error = new JobError(JobErrorKinds.Exception, $"the attempt's {(report is JobSucceededReport ? "result" : "error")} is about {exact(report):N0} bytes, " +
-                $"more than {limit} ({budget:N0} bytes)");
-            applied.AddRange(await send([new JobFailedReport(report.JobId, report.Attempt, report.WorkerId, error, JobState.Dead, null)], ct).ConfigureAwait(false));
+            var why = $"the attempt's {(report is JobSucceededReport ? "result" : "error")} is about {exact(report):N0} bytes, more than {limit} ({budget:N0} bytes)";
+            applied.AddRange(await send([Undeliverable(report.JobId, report.Attempt, report.WorkerId, why)], ct).ConfigureAwait(false));
         }
         return applied;
     }
+
+    /// <summary>An outcome whose text (a result, an error) may be what keeps it from the coordinator.</summary>
+    public static bool CarriesText(JobReport report) => report is JobSucceededReport or JobFailedReport;
+
+    /// <summary>
+    /// The report that ends an attempt which cannot cross to or from the coordinator as it is (a job too large for a node
+    /// to hand its worker, an outcome too large for a message or refused for what it holds): failed for good, saying why,
+    /// so that its job ends instead of running on.
+    /// </summary>
+    public static JobFailedReport Undeliverable(Guid jobId, int attempt, string workerId, string why) =>
+        new(jobId, attempt, workerId, new JobError(JobErrorKinds.Exception, why), JobState.Dead, null);
 }
